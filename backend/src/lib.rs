@@ -1,0 +1,18 @@
+//! cspm-monitor backend library. Binaries in `src/bin/` are thin entry points over it.
+
+/// Runtime configuration from environment variables and CLI flags.
+pub mod config;
+/// Deterministic synthetic findings for `cspm demo`, `serve --demo` and benchmarks.
+pub mod demo;
+/// The axum router shared by the local server, the `api` Lambda and the tests.
+pub mod http;
+/// Stable short finding ids.
+pub mod ids;
+/// Reading finding documents from files, folders and stdin, and storing them.
+pub mod ingest;
+/// One module per event source, each normalizing to the shared `Finding`.
+pub mod sources;
+/// The `Store` port and its implementations.
+pub mod store;
+/// Timestamp parsing for the many forms real data uses.
+pub mod time;

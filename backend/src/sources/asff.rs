@@ -1,0 +1,1 @@
+//! ASFF serde types (to be filled in).

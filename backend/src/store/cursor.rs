@@ -1,0 +1,1 @@
+//! cursors (to be filled in)

@@ -1,0 +1,174 @@
+//! The `Store` port: where findings live while they are hot. SQLite locally,
+//! DynamoDB on AWS; both pass the one contract suite in `tests/store_contract.rs`.
+
+/// Opaque, validated paging cursors.
+pub mod cursor;
+/// SQLite implementation (the local default).
+pub mod sqlite;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use shared_types::{
+    Finding, FindingDetail, FindingFilter, FindingPage, Severity, Summary, WorkflowStatus,
+    WorkflowUpdate,
+};
+
+pub use sqlite::SqliteStore;
+
+/// What happened to one finding in an upsert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UpsertOutcome {
+    /// It was not in the store.
+    Inserted,
+    /// A newer version replaced the stored one.
+    Updated {
+        /// Severity of the version replaced (alerts fire when severity rises).
+        previous_severity: Severity,
+        /// Workflow status of the version replaced.
+        previous_status: WorkflowStatus,
+    },
+    /// The same version (same `updated_at`) was already stored: nothing changed.
+    Unchanged,
+    /// The stored version is newer: the incoming one was ignored.
+    SkippedOlder,
+}
+
+/// A finding that could not be written; the caller may retry it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedWrite {
+    /// Short id of the finding.
+    pub id: String,
+    /// Why it failed.
+    pub reason: String,
+    /// True when trying again later may succeed (throttling, timeouts).
+    pub retryable: bool,
+}
+
+/// The result of an upsert batch: one outcome per written finding, in input order,
+/// and the findings that could not be written.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UpsertReport {
+    /// `(short id, outcome)` for every finding that was written or deliberately skipped.
+    pub outcomes: Vec<(String, UpsertOutcome)>,
+    /// Findings not written (nothing is silently lost).
+    pub failed: Vec<FailedWrite>,
+}
+
+impl UpsertReport {
+    /// Number of outcomes matching `pred`.
+    pub fn count(&self, pred: impl Fn(&UpsertOutcome) -> bool) -> usize {
+        self.outcomes.iter().filter(|(_, o)| pred(o)).count()
+    }
+
+    /// Appends another report (used when a big batch is written in chunks).
+    pub fn merge(&mut self, other: UpsertReport) {
+        self.outcomes.extend(other.outcomes);
+        self.failed.extend(other.failed);
+    }
+}
+
+/// Identifies one version of a finding: archival deletes only the version it archived.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FindingVersion {
+    /// Short id.
+    pub id: String,
+    /// `updated_at` of the version.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Result of a conditional delete.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeleteReport {
+    /// Deleted (they matched the given version).
+    pub deleted: Vec<String>,
+    /// Kept because they changed since they were read (or were already gone).
+    pub kept: Vec<String>,
+    /// Not processed because of an error; retry them.
+    pub failed: Vec<FailedWrite>,
+}
+
+/// A page of full findings (raw documents included) for the archiver.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ArchivePage {
+    /// Findings, oldest `updated_at` first.
+    pub findings: Vec<Finding>,
+    /// Where to continue; `None` when done.
+    pub next_cursor: Option<String>,
+}
+
+/// Errors a store can report. HTTP maps `InvalidCursor` to 400 and everything
+/// else to 500/503 without showing the message.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The client's cursor is malformed, tampered with or from another query.
+    #[error("invalid cursor: {0}")]
+    InvalidCursor(&'static str),
+    /// The backend is throttling or temporarily unreachable; retry later.
+    #[error("store temporarily unavailable: {0}")]
+    Unavailable(String),
+    /// A stored record could not be decoded (data corruption or schema drift).
+    #[error("corrupt stored record {id}: {reason}")]
+    Corrupt {
+        /// Short id of the record.
+        id: String,
+        /// What was wrong.
+        reason: String,
+    },
+    /// Any other backend failure.
+    #[error("store backend error: {0}")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Shorthand for store results.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Where findings are kept while hot. Every implementation must pass the
+/// contract suite in `backend/tests/store_contract.rs`.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Writes findings newer-wins: an unknown finding is inserted, a newer
+    /// `updated_at` replaces the stored version, an equal one changes nothing and
+    /// an older one is skipped. A workflow status set by an analyst (see
+    /// [`Store::set_workflow`]) is kept when the provider sends a newer version.
+    async fn upsert(&self, findings: &[Finding]) -> StoreResult<UpsertReport>;
+
+    /// One finding with its raw document and audit trail.
+    async fn get(&self, id: &str) -> StoreResult<Option<FindingDetail>>;
+
+    /// One page of findings matching `filter`, newest `updated_at` first (ties by id).
+    async fn list(
+        &self,
+        filter: &FindingFilter,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> StoreResult<FindingPage>;
+
+    /// Exact counts over the whole store; the trend covers the 30 days ending `today`.
+    async fn summary(&self, today: NaiveDate) -> StoreResult<Summary>;
+
+    /// Changes a finding's workflow status and records who/when/what in its audit
+    /// trail. Returns the updated finding, or `None` when the id is unknown.
+    async fn set_workflow(
+        &self,
+        id: &str,
+        update: &WorkflowUpdate,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<FindingDetail>>;
+
+    /// Findings with `updated_at < cutoff`, oldest first, in pages (archive candidates,
+    /// read through the time index, never a full scan).
+    async fn archive_candidates(
+        &self,
+        cutoff: DateTime<Utc>,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> StoreResult<ArchivePage>;
+
+    /// Deletes each finding only if its stored `updated_at` still equals the given
+    /// one (a finding updated since it was read is kept).
+    async fn delete_versions(&self, versions: &[FindingVersion]) -> StoreResult<DeleteReport>;
+
+    /// Cheap liveness check for `/health`.
+    async fn ping(&self) -> StoreResult<()>;
+}

@@ -1,0 +1,3 @@
+//! sqlite (to be filled in)
+/// SQLite store.
+pub struct SqliteStore;

@@ -1,0 +1,1 @@
+//! Timestamp parsing (to be filled in).

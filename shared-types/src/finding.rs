@@ -1,0 +1,183 @@
+use crate::{RecordState, Severity, WorkflowStatus};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Which kind of signal produced a finding. Every source normalizes to the same
+/// [`Finding`]; this only says where it came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum FindingSource {
+    /// An AWS Security Hub finding (ASFF), imported or synced.
+    #[default]
+    SecurityHub,
+    /// A detection rule matched a CloudTrail event.
+    Cloudtrail,
+    /// A CloudWatch alarm changed state.
+    CloudwatchAlarm,
+    /// A GuardDuty finding event.
+    Guardduty,
+    /// Synthetic data from `cspm demo`.
+    Demo,
+}
+
+/// One resource a finding is about (ASFF `Resources[]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Resource {
+    /// ASFF resource type, e.g. `AwsS3Bucket`.
+    #[serde(rename = "type")]
+    pub resource_type: String,
+    /// Resource identifier, usually an ARN.
+    pub id: String,
+    /// AWS partition (`aws`, `aws-cn`, `aws-us-gov`, `aws-iso`…), when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<String>,
+    /// Region of the resource, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+}
+
+/// The one normalized finding model. Every source (Security Hub, CloudTrail rules,
+/// alarms, GuardDuty) produces this; it is stored, listed, alerted, archived and
+/// pushed the same way whatever its origin.
+///
+/// Timestamps are the finding's own (never the time it was ingested).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Finding {
+    /// Short, URL-safe, stable id derived from `product_arn` + `asff_id`.
+    pub id: String,
+    /// The original ASFF `Id` (searchable with `q`).
+    pub asff_id: String,
+    /// ASFF `ProductArn`.
+    pub product_arn: String,
+    /// Product name, e.g. `Security Hub`, `GuardDuty`, `Inspector`.
+    pub product_name: String,
+    /// Company that makes the product, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company_name: Option<String>,
+    /// ASFF `GeneratorId`: the control, rule or detector that produced it.
+    pub generator_id: String,
+    /// Where the finding came from.
+    #[serde(default)]
+    pub source: FindingSource,
+    /// AWS account id the finding is about (as given: real data is not always 12 digits).
+    pub account_id: String,
+    /// Region the finding was reported in.
+    pub region: String,
+    /// Short title.
+    pub title: String,
+    /// Longer description.
+    pub description: String,
+    /// Severity label (derived from `Normalized` for old findings).
+    pub severity: Severity,
+    /// Triage status.
+    pub workflow_status: WorkflowStatus,
+    /// Provider's record state.
+    #[serde(default)]
+    pub record_state: RecordState,
+    /// ASFF `Types` (namespace/category/classifier paths).
+    #[serde(default)]
+    pub types: Vec<String>,
+    /// Type of the primary (first) resource.
+    pub resource_type: String,
+    /// Id of the primary (first) resource.
+    pub resource_id: String,
+    /// Every resource named by the finding.
+    #[serde(default)]
+    pub resources: Vec<Resource>,
+    /// Compliance status (`PASSED`, `FAILED`, `WARNING`, `NOT_AVAILABLE`), when a control.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compliance_status: Option<String>,
+    /// Security control id (e.g. `S3.8`), when a control.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control_id: Option<String>,
+    /// How to fix it, in words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remediation_text: Option<String>,
+    /// Link to the fix documentation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remediation_url: Option<String>,
+    /// Link to the finding in the provider's console, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_url: Option<String>,
+    /// MITRE ATT&CK technique/tactic tags, for detections.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mitre: Vec<String>,
+    /// When the provider created the finding.
+    pub created_at: DateTime<Utc>,
+    /// When the provider last updated the finding (drives newer-wins and archival).
+    pub updated_at: DateTime<Utc>,
+    /// When the issue was first observed, if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_observed_at: Option<DateTime<Utc>>,
+    /// When the issue was last observed, if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_observed_at: Option<DateTime<Utc>>,
+    /// The original document as received (ASFF finding, CloudTrail event…).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub raw: serde_json::Value,
+}
+
+/// The fields of a finding shown in lists: everything but the raw document and
+/// long texts, so a page of 1,000 stays small.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FindingListItem {
+    /// Short URL-safe id (use it in `/findings/{id}`).
+    pub id: String,
+    /// Original ASFF `Id`.
+    pub asff_id: String,
+    /// Severity label.
+    pub severity: Severity,
+    /// Short title.
+    pub title: String,
+    /// Triage status.
+    pub workflow_status: WorkflowStatus,
+    /// AWS account id.
+    pub account_id: String,
+    /// Region.
+    pub region: String,
+    /// Primary resource type.
+    pub resource_type: String,
+    /// Primary resource id.
+    pub resource_id: String,
+    /// Product name.
+    pub product_name: String,
+    /// Where it came from.
+    pub source: FindingSource,
+    /// Compliance status, when a control.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compliance_status: Option<String>,
+    /// Control id, when a control.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control_id: Option<String>,
+    /// Provider creation time.
+    pub created_at: DateTime<Utc>,
+    /// Provider update time.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&Finding> for FindingListItem {
+    fn from(f: &Finding) -> Self {
+        FindingListItem {
+            id: f.id.clone(),
+            asff_id: f.asff_id.clone(),
+            severity: f.severity,
+            title: f.title.clone(),
+            workflow_status: f.workflow_status,
+            account_id: f.account_id.clone(),
+            region: f.region.clone(),
+            resource_type: f.resource_type.clone(),
+            resource_id: f.resource_id.clone(),
+            product_name: f.product_name.clone(),
+            source: f.source,
+            compliance_status: f.compliance_status.clone(),
+            control_id: f.control_id.clone(),
+            created_at: f.created_at,
+            updated_at: f.updated_at,
+        }
+    }
+}

@@ -1,0 +1,21 @@
+//! Types shared by the cspm-monitor backend and its WASM dashboard: the one
+//! [`Finding`] model every source normalizes to, and the JSON shapes of the API.
+//!
+//! Serde only — this crate must build for native targets and `wasm32-unknown-unknown`.
+
+/// The API's request and response bodies (pages, summary, errors, workflow updates).
+pub mod api;
+/// The normalized Finding model.
+pub mod finding;
+/// Query filters for `GET /findings`, with their URL query-string form.
+pub mod query;
+/// Severity labels and the ASFF normalized-score mapping.
+pub mod severity;
+/// Workflow status and record state.
+pub mod status;
+
+pub use api::*;
+pub use finding::*;
+pub use query::*;
+pub use severity::*;
+pub use status::*;
