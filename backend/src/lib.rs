@@ -1,5 +1,7 @@
 //! cspm-monitor backend library. Binaries in `src/bin/` are thin entry points over it.
 
+/// The `cspm` command line (one file per subcommand).
+pub mod cli;
 /// Runtime configuration from environment variables and CLI flags.
 pub mod config;
 /// Deterministic synthetic findings for `cspm demo`, `serve --demo` and benchmarks.

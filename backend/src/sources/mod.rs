@@ -29,7 +29,15 @@ pub struct DocumentOutcome {
     pub note: Option<String>,
 }
 
-/// Normalizes one parsed JSON document of any supported kind.
-pub fn parse_document(doc: &serde_json::Value) -> DocumentOutcome {
-    security_hub::parse_document(doc)
+/// Turns documents of any supported kind into findings. Holds what normalization
+/// needs beyond the document itself (detection rules, suppressions, settings), built
+/// once at start-up and shared by `cspm ingest`, the server and the Lambdas.
+#[derive(Debug, Default)]
+pub struct Normalizer {}
+
+impl Normalizer {
+    /// Normalizes one parsed JSON document, detecting its kind.
+    pub fn parse_document(&self, doc: &serde_json::Value) -> DocumentOutcome {
+        security_hub::parse_document(doc)
+    }
 }
