@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs a command with the AWS emulator (moto_server) on a free 127.0.0.1 port and
+# stops the emulator afterwards, whatever happens:
+#   scripts/with_moto.sh cargo test -p backend
+# The command sees CSPM_TEST_AWS_ENDPOINT=http://127.0.0.1:PORT plus static test
+# credentials; tests that talk to AWS read that variable.
+set -euo pipefail
+source "$(dirname "$0")/tools.sh"
+
+MOTO_VERSION=5.2.5
+bin=$(venv_tool "moto-$MOTO_VERSION" "moto[server]==$MOTO_VERSION")
+port=$(free_port)
+log="${TMPDIR:-/tmp}/moto-$port.log"
+"$bin/moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+moto_pid=$!
+trap 'kill "$moto_pid" 2>/dev/null || true; wait "$moto_pid" 2>/dev/null || true' EXIT
+
+for _ in $(seq 1 100); do
+  if curl -fsS "http://127.0.0.1:$port/moto-api/" >/dev/null 2>&1; then break; fi
+  kill -0 "$moto_pid" 2>/dev/null || { echo "moto_server died; log:" >&2; cat "$log" >&2; exit 1; }
+  sleep 0.1
+done
+echo "moto_server $MOTO_VERSION on http://127.0.0.1:$port (log $log)" >&2
+
+export CSPM_TEST_AWS_ENDPOINT="http://127.0.0.1:$port"
+export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_SESSION_TOKEN=testing
+export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
+"$@"
