@@ -1,5 +1,6 @@
 # WAF in front of CloudFront (so it covers the dashboard and the API): a per-IP rate
-# limit plus the AWS managed common, known-bad-inputs and IP-reputation rule groups.
+# limit plus the AWS managed common, known-bad-inputs, IP-reputation and
+# anonymous-IP rule groups.
 # CloudFront-scoped ACLs live in us-east-1.
 
 resource "aws_wafv2_web_acl" "main" {
@@ -34,28 +35,101 @@ resource "aws_wafv2_web_acl" "main" {
     }
   }
 
-  dynamic "rule" {
-    for_each = local.managed_rule_groups
-    content {
-      name     = rule.value
-      priority = rule.key + 1
+  rule {
+    name     = "AWSManagedRulesCommonRuleSet"
+    priority = 1
 
-      override_action {
-        none {}
+    override_action {
+      none {}
+    }
+
+    statement {
+      managed_rule_group_statement {
+        vendor_name = "AWS"
+        name        = "AWSManagedRulesCommonRuleSet"
       }
+    }
 
-      statement {
-        managed_rule_group_statement {
-          vendor_name = "AWS"
-          name        = rule.value
+    visibility_config {
+      cloudwatch_metrics_enabled = true
+      metric_name                = "AWSManagedRulesCommonRuleSet"
+      sampled_requests_enabled   = true
+    }
+  }
+
+  rule {
+    name     = "AWSManagedRulesKnownBadInputsRuleSet"
+    priority = 2
+
+    override_action {
+      none {}
+    }
+
+    statement {
+      managed_rule_group_statement {
+        vendor_name = "AWS"
+        name        = "AWSManagedRulesKnownBadInputsRuleSet"
+      }
+    }
+
+    visibility_config {
+      cloudwatch_metrics_enabled = true
+      metric_name                = "AWSManagedRulesKnownBadInputsRuleSet"
+      sampled_requests_enabled   = true
+    }
+  }
+
+  rule {
+    name     = "AWSManagedRulesAmazonIpReputationList"
+    priority = 3
+
+    override_action {
+      none {}
+    }
+
+    statement {
+      managed_rule_group_statement {
+        vendor_name = "AWS"
+        name        = "AWSManagedRulesAmazonIpReputationList"
+      }
+    }
+
+    visibility_config {
+      cloudwatch_metrics_enabled = true
+      metric_name                = "AWSManagedRulesAmazonIpReputationList"
+      sampled_requests_enabled   = true
+    }
+  }
+
+  # Anonymizers (Tor, VPN exits) are blocked; cloud hosting ranges only counted, so
+  # tools and CI calling the API from EC2 keep working.
+  rule {
+    name     = "AWSManagedRulesAnonymousIpList"
+    priority = 4
+
+    override_action {
+      none {}
+    }
+
+    statement {
+      managed_rule_group_statement {
+        vendor_name = "AWS"
+        name        = "AWSManagedRulesAnonymousIpList"
+
+        rule_action_override {
+          name = "HostingProviderIPList"
+
+          action_to_use {
+            count {}
+          }
         }
       }
+    }
 
-      visibility_config {
-        cloudwatch_metrics_enabled = true
-        metric_name                = rule.value
-        sampled_requests_enabled   = true
-      }
+    visibility_config {
+      cloudwatch_metrics_enabled = true
+      metric_name                = "AWSManagedRulesAnonymousIpList"
+      sampled_requests_enabled   = true
     }
   }
 
@@ -64,14 +138,6 @@ resource "aws_wafv2_web_acl" "main" {
     metric_name                = "${var.name_prefix}-edge"
     sampled_requests_enabled   = true
   }
-}
-
-locals {
-  managed_rule_groups = [
-    "AWSManagedRulesCommonRuleSet",
-    "AWSManagedRulesKnownBadInputsRuleSet",
-    "AWSManagedRulesAmazonIpReputationList",
-  ]
 }
 
 resource "aws_cloudwatch_log_group" "waf" {
