@@ -9,7 +9,8 @@ What is checked, per module (every folder reached from the root through local
 `module` sources) and per Lambda:
   references  every var.X, local.X, module.M(.OUTPUT), data.T.N and resource T.N used
               in an expression is declared (in that module / by that module's output);
-              every declared variable is used
+              every declared variable is used and has a description and a type;
+              every output has a description
   module      every call passes only variables the module declares and all required
   calls       ones; the source is a local folder; provider aliases the module uses
               are passed in
@@ -303,9 +304,15 @@ class Checker:
                     path = self.callee_path(mod, name, mod.calls[name])
                     if path is not None and out not in self.module_at(path).outputs:
                         self.err(mod, label, f"module.{name}.{out}: module {name} ({os.path.relpath(path)}) has no output {out}")
-        for name in mod.variables:
+        for name, body in mod.variables.items():
             if name not in used_vars:
                 self.err(mod, f"variable {name}", "declared but never used")
+            for attr in ("description", "type"):
+                if not body.get(attr):
+                    self.err(mod, f"variable {name}", f"has no {attr}")
+        for name, body in mod.outputs.items():
+            if not body.get("description"):
+                self.err(mod, f"output {name}", "has no description")
 
     # --- module calls ----------------------------------------------------------------
 

@@ -67,24 +67,29 @@ module "worker" {
 }
 
 output "fn" {
+  description = "d"
   value = module.worker.function_name
 }
 """
 
 LAMBDA_MAIN = """
 variable "function_key" {
+  description = "d"
   type = string
 }
 
 variable "zip_path" {
+  description = "d"
   type = string
 }
 
 variable "environment" {
+  description = "d"
   type = map(string)
 }
 
 variable "policy_json" {
+  description = "d"
   type = string
 }
 
@@ -149,6 +154,7 @@ resource "aws_cloudwatch_metric_alarm" "errors" {
 }
 
 output "function_name" {
+  description = "d"
   value = aws_lambda_function.this.function_name
 }
 """
@@ -214,6 +220,10 @@ class CheckTerraformTest(unittest.TestCase):
     def test_unused_variable_fails(self) -> None:
         self.edit("terraform/main.tf", "locals {", 'variable "spare" {\n  type = string\n}\n\nlocals {')
         self.assert_fails_with("variable spare: declared but never used")
+
+    def test_variable_without_description_fails(self) -> None:
+        self.edit("terraform/main.tf", '  description = "zips"\n', "")
+        self.assert_fails_with("variable dist: has no description")
 
     def test_undefined_local_fails(self) -> None:
         self.edit("terraform/main.tf", '"${local.prefix}-t"', '"${local.prefx}-t"')
