@@ -13,6 +13,16 @@ locals {
   name_prefix = "${var.project}-${var.environment}"
   ssm_prefix  = "/${var.project}/${var.environment}/"
 
+  # config.json: the dashboard calls the API on its own origin under /api and logs
+  # in against this user pool.
+  dashboard_config = {
+    api_base_url         = "/api"
+    region               = var.aws_region
+    cognito_user_pool_id = module.auth.user_pool_id
+    cognito_client_id    = module.auth.client_id
+    cognito_issuer       = module.auth.issuer_url
+  }
+
   tags = merge(var.tags, {
     Project     = var.project
     Environment = var.environment
@@ -111,15 +121,7 @@ module "edge" {
   domain_name             = var.domain_name
   acm_certificate_arn     = var.acm_certificate_arn
 
-  # config.json: the dashboard calls the API on its own origin under /api and logs
-  # in against this user pool.
-  dashboard_config = {
-    api_base_url         = "/api"
-    region               = var.aws_region
-    cognito_user_pool_id = module.auth.user_pool_id
-    cognito_client_id    = module.auth.client_id
-    cognito_issuer       = module.auth.issuer_url
-  }
+  dashboard_config = local.dashboard_config
 }
 
 module "alerting" {

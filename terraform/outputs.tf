@@ -87,3 +87,8 @@ output "cloudwatch_dashboard" {
   description = "Name of the CloudWatch dashboard."
   value       = module.alerting.dashboard_name
 }
+
+output "dashboard_config_json" {
+  description = "The config.json uploaded next to the dashboard (for a manual upload)."
+  value       = jsonencode(local.dashboard_config)
+}

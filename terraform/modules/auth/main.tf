@@ -34,9 +34,8 @@ resource "aws_cognito_user_pool" "main" {
     }
   }
 
-  user_pool_add_ons {
-    advanced_security_mode = "ENFORCED"
-  }
+  # Threat protection (advanced_security_mode) needs the paid Plus feature tier; turn
+  # it on here (user_pool_tier = "PLUS") if the pool's users warrant it.
 }
 
 resource "aws_cognito_user_pool_client" "dashboard" {
