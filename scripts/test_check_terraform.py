@@ -309,6 +309,29 @@ class CheckTerraformTest(unittest.TestCase):
         self.edit("terraform/main.tf", "/worker/bootstrap.zip", "/other/bootstrap.zip")
         self.assert_fails_with("expected <dist dir>/worker/bootstrap.zip")
 
+    def test_policy_attached_to_lambda_role_from_outside_fails(self) -> None:
+        self.edit("terraform/modules/lambda/main.tf", 'output "function_name" {', 'output "role_name" {\n  description = "d"\n  value       = aws_iam_role.this.name\n}\n\noutput "function_name" {')
+        self.files["terraform/extra.tf"] = (
+            'resource "aws_iam_role_policy" "sneaky" {\n'
+            "  role   = module.worker.role_name\n"
+            "  policy = data.aws_iam_policy_document.worker.json\n}\n"
+        )
+        self.assert_fails_with("grants to the role of Lambda module worker from outside")
+
+    # --- providers --------------------------------------------------------------------
+
+    def test_module_needing_provider_alias_not_passed_fails(self) -> None:
+        self.files["terraform/modules/lambda/versions.tf"] = (
+            "terraform {\n  required_providers {\n    aws = {\n"
+            '      source                = "hashicorp/aws"\n'
+            "      configuration_aliases = [aws.us_east_1]\n    }\n  }\n}\n"
+        )
+        self.assert_fails_with("does not pass provider aws.us_east_1")
+
+    def test_resource_using_undeclared_provider_alias_fails(self) -> None:
+        self.edit("terraform/main.tf", 'name     = "${local.prefix}-t"', 'provider = aws.eu\n  name     = "${local.prefix}-t"')
+        self.assert_fails_with("provider aws.eu is neither configured")
+
     # --- Lambda operability -----------------------------------------------------------
 
     def test_lambda_without_log_group_fails(self) -> None:

@@ -82,6 +82,7 @@ module "events" {
   archive_schedule       = var.archive_schedule
   scanner_function_arn   = module.compute.scanner_function_arn
   scanner_function_name  = module.compute.scanner_function_name
+  scanner_timeout        = module.compute.scanner_timeout
   archiver_function_arn  = module.compute.archiver_function_arn
   archiver_function_name = module.compute.archiver_function_name
   alarm_topic_arn        = module.alerting.critical_topic_arn

@@ -40,3 +40,8 @@ output "archiver_function_name" {
   description = "Name of the archiver function."
   value       = module.archiver.function_name
 }
+
+output "scanner_timeout" {
+  description = "Timeout of the scanner in seconds (the redrive queue's visibility timeout derives from it)."
+  value       = module.scanner.timeout
+}

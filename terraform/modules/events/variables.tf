@@ -31,7 +31,6 @@ variable "scanner_function_name" {
 variable "scanner_timeout" {
   description = "Timeout of the scanner in seconds (sets the DLQ visibility timeout)."
   type        = number
-  default     = 300
 }
 
 variable "archiver_function_arn" {

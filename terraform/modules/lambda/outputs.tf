@@ -32,3 +32,8 @@ output "dlq_name" {
   description = "Name of the asynchronous-invocation dead-letter queue."
   value       = aws_sqs_queue.dlq.name
 }
+
+output "timeout" {
+  description = "Timeout of the function in seconds."
+  value       = aws_lambda_function.this.timeout
+}
