@@ -59,7 +59,11 @@ resource "aws_cloudfront_function" "strip_api_prefix" {
   code    = <<-JS
     function handler(event) {
       var request = event.request;
-      request.uri = request.uri.replace(/^\/api(?=\/|$)/, '') || '/';
+      if (request.uri === '/api') {
+        request.uri = '/';
+      } else if (request.uri.indexOf('/api/') === 0) {
+        request.uri = request.uri.substring(4);
+      }
       return request;
     }
   JS
