@@ -7,6 +7,8 @@ Needs python-hcl2 (scripts/check_infra.sh provides it in a cached venv).
 
 What is checked, per module (every folder reached from the root through local
 `module` sources) and per Lambda:
+  functions   every function called is a Terraform built-in; variable validations
+              refer to their own variable only and have an error message
   references  every var.X, local.X, module.M(.OUTPUT), data.T.N and resource T.N used
               in an expression is declared (in that module / by that module's output);
               every declared variable is used and has a description and a type;
@@ -36,6 +38,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from terraform_model import (
+    BUILTIN_FUNCTIONS,
+    RE_CALL,
     IDENT,
     NOT_AFTER,
     RE_DATA,
@@ -133,7 +137,14 @@ class Checker:
         re_res = resource_ref_re(prefixes)
         used_vars: set[str] = set()
         for label, body in mod.all_bodies():
+            if label.startswith("variable "):
+                # `type` holds type constructors (map(string)...), not function calls.
+                body = {k: v for k, v in body.items() if k != "type"}
             for expr in expressions(body):
+                for m in RE_CALL.finditer(expr):
+                    self.count("function calls checked")
+                    if m.group(1) not in BUILTIN_FUNCTIONS:
+                        self.err(mod, label, f"{m.group(1)}() is not a Terraform built-in function")
                 for m in RE_VAR.finditer(expr):
                     used_vars.add(m.group(1))
                     self.count("references checked: var")
@@ -163,6 +174,15 @@ class Checker:
                     if path is not None and out not in self.module_at(path).outputs:
                         self.err(mod, label, f"module.{name}.{out}: module {name} ({os.path.relpath(path)}) has no output {out}")
         for name, body in mod.variables.items():
+            # Before Terraform 1.9 a validation may only refer to its own variable.
+            for v in body.get("validation", []) or []:
+                others = {m.group(1) for m in RE_VAR.finditer(str(v.get("condition", "")))} - {name}
+                if others:
+                    self.err(mod, f"variable {name}", f"validation refers to other variables ({', '.join(sorted(others))}); Terraform < 1.9 rejects that")
+                if name not in {m.group(1) for m in RE_VAR.finditer(str(v.get("condition", "")))}:
+                    self.err(mod, f"variable {name}", "validation condition does not refer to var." + name)
+                if not v.get("error_message"):
+                    self.err(mod, f"variable {name}", "validation has no error_message")
             if name not in used_vars:
                 self.err(mod, f"variable {name}", "declared but never used")
             for attr in ("description", "type"):

@@ -20,6 +20,24 @@ RE_VAR = re.compile(NOT_AFTER + r"var\.(" + IDENT + ")")
 RE_LOCAL = re.compile(NOT_AFTER + r"local\.(" + IDENT + ")")
 RE_MODULE = re.compile(NOT_AFTER + r"module\.(" + IDENT + r")(?:\[[^\]]*\])?(?:\.(" + IDENT + "))?")
 RE_DATA = re.compile(NOT_AFTER + r"data\.(" + IDENT + r")\.(" + IDENT + ")")
+RE_CALL = re.compile(r"(?<![\w.:])([A-Za-z_][A-Za-z0-9_]*)\s*\(")
+
+# Terraform 1.11 built-in functions; a call to anything else fails `terraform validate`.
+BUILTIN_FUNCTIONS = set(
+    """abs abspath alltrue anytrue base64decode base64encode base64gzip base64sha256
+    base64sha512 basename bcrypt can ceil chomp chunklist cidrhost cidrnetmask cidrsubnet
+    cidrsubnets coalesce coalescelist compact concat contains csvdecode dirname distinct
+    element endswith ephemeralasnull file filebase64 filebase64sha256 filebase64sha512
+    fileexists filemd5 fileset filesha1 filesha256 filesha512 flatten floor format
+    formatdate formatlist indent index issensitive join jsondecode jsonencode keys length
+    log lookup lower matchkeys max md5 merge min nonsensitive one parseint pathexpand
+    plantimestamp pow range regex regexall replace reverse rsadecrypt sensitive
+    setintersection setproduct setsubtract setunion sha1 sha256 sha512 signum slice sort
+    split startswith strcontains strrev substr sum templatefile templatestring
+    textdecodebase64 textencodebase64 timeadd timecmp timestamp title tobool tolist tomap
+    tonumber toset tostring transpose trim trimprefix trimspace trimsuffix try type upper
+    urlencode uuid uuidv5 values yamldecode yamlencode zipmap""".split()
+)
 RE_PROVIDER_REF = re.compile(r"^\$\{(" + IDENT + r")\.(" + IDENT + r")\}$")
 
 
@@ -44,11 +62,81 @@ def strings(value: Any) -> Iterator[str]:
             yield from strings(v)
 
 
+def _interpolation_end(text: str, start: int) -> int:
+    """Index just past the `}` closing the interpolation whose body starts at start."""
+    depth, i = 1, start
+    while i < len(text):
+        c = text[i]
+        if c == '"':
+            i = _string_end(text, i + 1)
+            continue
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return len(text)
+
+
+def _string_end(text: str, start: int) -> int:
+    """Index just past the `"` closing the quoted string whose body starts at start."""
+    i = start
+    while i < len(text):
+        c = text[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == '"':
+            return i + 1
+        if text.startswith(("${", "%{"), i):
+            i = _interpolation_end(text, i + 2)
+            continue
+        i += 1
+    return len(text)
+
+
+def template_code(text: str) -> list[str]:
+    """The expression code inside a template string: the bodies of its ${...} and
+    %{...} sequences, with quoted literals blanked out (their own interpolations are
+    returned as separate pieces). Literal text never counts as code."""
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        if text.startswith(("$${", "%%{"), i):
+            i += 3
+            continue
+        if text.startswith(("${", "%{"), i):
+            end = _interpolation_end(text, i + 2)
+            out.extend(_code_without_literals(text[i + 2 : end - 1]))
+            i = end
+            continue
+        i += 1
+    return out
+
+
+def _code_without_literals(code: str) -> list[str]:
+    pieces: list[str] = []
+    kept: list[str] = []
+    i = 0
+    while i < len(code):
+        if code[i] == '"':
+            end = _string_end(code, i + 1)
+            pieces.extend(template_code(code[i + 1 : end - 1]))
+            kept.append('""')
+            i = end
+            continue
+        kept.append(code[i])
+        i += 1
+    return ["".join(kept)] + pieces
+
+
 def expressions(value: Any) -> Iterator[str]:
-    """Strings that are (or contain) expressions; plain literals cannot reference."""
+    """Expression code in a parsed value; plain literals cannot reference anything."""
     for s in strings(value):
-        if "${" in s:
-            yield s
+        if "${" in s or "%{" in s:
+            yield from template_code(s)
 
 
 def first_block(body: dict, name: str) -> dict | None:

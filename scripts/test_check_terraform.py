@@ -225,6 +225,22 @@ class CheckTerraformTest(unittest.TestCase):
         self.edit("terraform/main.tf", '  description = "zips"\n', "")
         self.assert_fails_with("variable dist: has no description")
 
+    def test_unknown_function_fails(self) -> None:
+        self.edit("terraform/main.tf", '"${local.prefix}-t"', 'lower("${local.prefix}-t")')
+        self.edit("terraform/main.tf", "lower(", "lowercase(")
+        self.assert_fails_with("lowercase() is not a Terraform built-in function")
+
+    def test_validation_referring_to_another_variable_fails(self) -> None:
+        self.edit(
+            "terraform/main.tf",
+            '  default     = "../dist"\n',
+            '  default     = "../dist"\n\n  validation {\n    condition     = length(var.dist) > 0 && local.prefix != ""\n'
+            '    error_message = "x"\n  }\n',
+        )
+        self.assertEqual(self.run_checker()[0], 0, "a validation using locals only is fine here")
+        self.edit("terraform/main.tf", 'local.prefix != ""', 'var.other != ""')
+        self.assert_fails_with("validation refers to other variables (other)")
+
     def test_undefined_local_fails(self) -> None:
         self.edit("terraform/main.tf", '"${local.prefix}-t"', '"${local.prefx}-t"')
         self.assert_fails_with("local.prefx is not defined")
