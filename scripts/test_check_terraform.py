@@ -18,6 +18,7 @@ from contextlib import redirect_stderr, redirect_stdout
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import check_terraform  # noqa: E402
+from terraform_model import template_code  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -362,6 +363,20 @@ class CheckTerraformTest(unittest.TestCase):
     def test_lambda_without_dlq_fails(self) -> None:
         self.edit("terraform/modules/lambda/main.tf", "  dead_letter_config {\n    target_arn = aws_sqs_queue.dlq.arn\n  }\n", "")
         self.assert_fails_with("has neither dead_letter_config.target_arn nor an on_failure destination")
+
+    def test_runtime_actions_can_be_listed_in_lambdas_json(self) -> None:
+        self.lambdas["runtime_iam"] = ["logs:CreateLogStream"]
+        self.assert_fails_with("runtime policy grants logs:putlogevents")
+
+    # --- expression parsing -----------------------------------------------------------
+
+    def test_template_text_and_quoted_literals_are_not_code(self) -> None:
+        self.assertEqual(template_code("The ${var.k} Lambda was throttled (x)."), ["var.k"])
+        self.assertEqual(template_code("s3://${aws_s3_bucket.a.id}/dt=$${dt}/"), ["aws_s3_bucket.a.id"])
+        self.assertEqual(
+            template_code('${jsonencode({ A = ["s3:Get("], R = "${aws_s3_bucket.b.arn}/*" })}'),
+            ['jsonencode({ A = [""], R = "" })', "aws_s3_bucket.b.arn"],
+        )
 
     # --- the real tree ----------------------------------------------------------------
 
