@@ -58,11 +58,12 @@ module "compute" {
   archive_bucket               = module.data.archive_bucket
   archive_bucket_arn           = module.data.archive_bucket_arn
   archive_prefix               = module.data.archive_prefix
+  archive_key_prefixes         = module.data.archive_key_prefixes
   sns_standard_topic_arn       = module.alerting.standard_topic_arn
   sns_critical_topic_arn       = module.alerting.critical_topic_arn
   alarm_topic_arn              = module.alerting.critical_topic_arn
   ssm_prefix                   = local.ssm_prefix
-  sync_cursor_parameter_arn    = module.alerting.sync_cursor_parameter_arn
+  sync_state_parameter_arn     = module.alerting.sync_state_parameter_arn
   events_dlq_arn               = module.events.events_dlq_arn
   dashboard_url                = module.edge.dashboard_url
   alert_min_severity           = var.alert_min_severity

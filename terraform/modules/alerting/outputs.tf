@@ -8,9 +8,9 @@ output "critical_topic_arn" {
   value       = aws_sns_topic.alerts["critical"].arn
 }
 
-output "sync_cursor_parameter_arn" {
-  description = "ARN of the Security Hub sync cursor parameter."
-  value       = aws_ssm_parameter.securityhub_sync_cursor.arn
+output "sync_state_parameter_arn" {
+  description = "ARN of the Security Hub sync progress parameter (sync_state)."
+  value       = aws_ssm_parameter.sync_state.arn
 }
 
 output "slack_webhook_parameter_name" {

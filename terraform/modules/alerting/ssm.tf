@@ -14,9 +14,9 @@ resource "aws_ssm_parameter" "slack_webhook_url" {
   }
 }
 
-resource "aws_ssm_parameter" "securityhub_sync_cursor" {
-  # checkov:skip=CKV2_AWS_34:Holds only the last Security Hub sync timestamp, not a secret; a SecureString would force kms:Encrypt onto the scanner role, which nothing else needs.
-  name        = "${var.ssm_prefix}securityhub_sync_cursor"
+resource "aws_ssm_parameter" "sync_state" {
+  # checkov:skip=CKV2_AWS_34:Holds only the Security Hub sync progress, not a secret; a SecureString would force kms:Encrypt onto the scanner role, which nothing else needs.
+  name        = "${var.ssm_prefix}sync_state"
   description = "Where the last full Security Hub sync stopped; written by the scanner."
   type        = "String"
   value       = "{}"

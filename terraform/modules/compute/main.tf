@@ -38,9 +38,9 @@ data "aws_iam_policy_document" "scanner" {
   }
 
   statement {
-    sid       = "SaveSyncCursor"
+    sid       = "SaveSyncState"
     actions   = ["ssm:PutParameter"]
-    resources = [var.sync_cursor_parameter_arn]
+    resources = [var.sync_state_parameter_arn]
   }
 
   statement {
@@ -148,7 +148,7 @@ data "aws_iam_policy_document" "archiver" {
   statement {
     sid       = "WriteAndVerifyArchive"
     actions   = ["s3:PutObject", "s3:GetObject"]
-    resources = ["${var.archive_bucket_arn}/${var.archive_prefix}*"]
+    resources = [for p in var.archive_key_prefixes : "${var.archive_bucket_arn}/${p}*"]
   }
 
   statement {
@@ -159,7 +159,7 @@ data "aws_iam_policy_document" "archiver" {
     condition {
       test     = "StringLike"
       variable = "s3:prefix"
-      values   = ["${var.archive_prefix}*"]
+      values   = [for p in var.archive_key_prefixes : "${p}*"]
     }
   }
 

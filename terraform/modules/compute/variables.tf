@@ -34,12 +34,22 @@ variable "archive_bucket_arn" {
 }
 
 variable "archive_prefix" {
-  description = "Key prefix of archived findings, ending with a slash."
+  description = "CSPM_ARCHIVE_PREFIX: where in the bucket the archiver's findings/ and manifests/ folders live (\"\" = bucket root)."
   type        = string
 
   validation {
-    condition     = endswith(var.archive_prefix, "/")
-    error_message = "archive_prefix must end with a slash."
+    condition     = !startswith(var.archive_prefix, "/") && !endswith(var.archive_prefix, "/")
+    error_message = "archive_prefix must not start or end with a slash."
+  }
+}
+
+variable "archive_key_prefixes" {
+  description = "Key prefixes the archiver writes and reads (parts and manifests), each ending with a slash."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.archive_key_prefixes) > 0 && alltrue([for p in var.archive_key_prefixes : endswith(p, "/")])
+    error_message = "archive_key_prefixes must be a non-empty list of prefixes ending with a slash."
   }
 }
 
@@ -68,7 +78,7 @@ variable "ssm_prefix" {
   }
 }
 
-variable "sync_cursor_parameter_arn" {
+variable "sync_state_parameter_arn" {
   description = "ARN of the SSM parameter the scanner saves its Security Hub sync position in."
   type        = string
 }

@@ -24,7 +24,7 @@ resource "aws_glue_catalog_table" "findings" {
     "projection.dt.range"       = "${var.archive_projection_start},NOW"
     "projection.dt.interval"    = "1"
     "projection.dt.unit"        = "DAYS"
-    "storage.location.template" = "s3://${aws_s3_bucket.archive.id}/findings/dt=$${dt}/"
+    "storage.location.template" = "${local.findings_root}dt=$${dt}/"
   }
 
   partition_keys {
@@ -33,7 +33,7 @@ resource "aws_glue_catalog_table" "findings" {
   }
 
   storage_descriptor {
-    location      = "s3://${aws_s3_bucket.archive.id}/findings/"
+    location      = local.findings_root
     input_format  = "org.apache.hadoop.mapred.TextInputFormat"
     output_format = "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"
 
@@ -58,6 +58,13 @@ resource "aws_glue_catalog_table" "findings" {
 }
 
 locals {
+  # The archiver's layout (backend/src/archive/layout.rs): parts under
+  # <prefix>/findings/dt=YYYY-MM-DD/, run manifests under <prefix>/manifests/.
+  archive_prefix  = ""
+  archive_root    = local.archive_prefix == "" ? "" : "${local.archive_prefix}/"
+  archive_folders = ["findings/", "manifests/"]
+  findings_root   = "s3://${aws_s3_bucket.archive.id}/${local.archive_root}findings/"
+
   # (name, Hive type) in archive line order. `raw` is the original document; the
   # OpenX SerDe hands a nested object to a string column as its JSON text, so it
   # can be read with json_extract(). Resource `partition` is left out of the struct:

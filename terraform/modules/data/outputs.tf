@@ -19,8 +19,13 @@ output "archive_bucket_arn" {
 }
 
 output "archive_prefix" {
-  description = "Key prefix the archiver writes under (findings/dt=YYYY-MM-DD/...)."
-  value       = "findings/"
+  description = "CSPM_ARCHIVE_PREFIX: the archiver's root in the bucket (\"\" = bucket root, so parts land in findings/dt=YYYY-MM-DD/)."
+  value       = local.archive_prefix
+}
+
+output "archive_key_prefixes" {
+  description = "Full key prefixes the archiver writes: parts (the Athena table location) and run manifests."
+  value       = [for p in local.archive_folders : "${local.archive_root}${p}"]
 }
 
 output "logs_bucket" {

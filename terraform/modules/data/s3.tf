@@ -59,7 +59,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "archive" {
     status = "Enabled"
 
     filter {
-      prefix = "findings/"
+      prefix = "${local.archive_root}findings/"
     }
 
     transition {
