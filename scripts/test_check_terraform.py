@@ -381,9 +381,13 @@ class CheckTerraformTest(unittest.TestCase):
     # --- the real tree ----------------------------------------------------------------
 
     def test_repository_terraform_passes(self) -> None:
-        rc, out, err = self.run_checker(os.path.join(REPO, "terraform"), os.path.join(REPO, "backend", "lambdas.json"))
+        contract = os.path.join(REPO, "backend", "lambdas.json")
+        rc, out, err = self.run_checker(os.path.join(REPO, "terraform"), contract)
         self.assertEqual(rc, 0, err)
         self.assertIn("check_terraform: OK", out)
+        with open(contract, encoding="utf-8") as f:
+            expected = len(json.load(f)["lambdas"])
+        self.assertIn(f"lambda instances checked: {expected}\n", out)
 
 
 if __name__ == "__main__":
