@@ -418,9 +418,9 @@ class Checker:
                 self.err(caller_mod, call_label, f"IAM action {have[a]} granted to {key} is not listed for it in {self.lambdas_file}")
             for a in sorted(set(want) - set(have)):
                 self.err(caller_mod, call_label, f"IAM action {want[a]} listed for {key} in {self.lambdas_file} is not granted")
-            allowed = low(runtime_iam)
-            for a in sorted(set(low(runtime)) - set(allowed)):
-                self.err(mod, f"resource aws_iam_role.{role}", f"runtime policy grants {a}, which is not a runtime action ({', '.join(runtime_iam)}); code actions belong in {self.lambdas_file}")
+            allowed, granted = low(runtime_iam), low(runtime)
+            for a in sorted(set(granted) - set(allowed)):
+                self.err(mod, f"resource aws_iam_role.{role}", f"runtime policy grants {granted[a]}, which is not a runtime action ({', '.join(runtime_iam)}); code actions belong in {self.lambdas_file}")
             self.count("IAM actions verified", len(set(have) & set(want)))
             self.count("runtime IAM actions verified", len(runtime))
 

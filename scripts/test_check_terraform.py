@@ -300,7 +300,7 @@ class CheckTerraformTest(unittest.TestCase):
 
     def test_runtime_policy_with_code_action_fails(self) -> None:
         self.edit("terraform/modules/lambda/main.tf", '"logs:PutLogEvents"]', '"logs:PutLogEvents", "s3:GetObject"]')
-        self.assert_fails_with("runtime policy grants s3:getobject")
+        self.assert_fails_with("runtime policy grants s3:GetObject")
 
     def test_managed_policy_attachment_on_lambda_role_fails(self) -> None:
         self.files["terraform/modules/lambda/extra.tf"] = (
@@ -366,7 +366,7 @@ class CheckTerraformTest(unittest.TestCase):
 
     def test_runtime_actions_can_be_listed_in_lambdas_json(self) -> None:
         self.lambdas["runtime_iam"] = ["logs:CreateLogStream"]
-        self.assert_fails_with("runtime policy grants logs:putlogevents")
+        self.assert_fails_with("runtime policy grants logs:PutLogEvents")
 
     # --- expression parsing -----------------------------------------------------------
 
