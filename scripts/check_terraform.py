@@ -13,6 +13,7 @@ What is checked, per module (every folder reached from the root through local
               in an expression is declared (in that module / by that module's output);
               every declared variable is used and has a description and a type;
               every output has a description
+  tfvars      terraform.tfvars.example sets only root variables, and every required one
   module      every call passes only variables the module declares and all required
   calls       ones; the source is a local folder; provider aliases the module uses
               are passed in
@@ -51,6 +52,7 @@ from terraform_model import (
     expressions,
     first_block,
     load_module,
+    parse_file,
     resource_ref_re,
 )
 
@@ -437,6 +439,24 @@ class Checker:
                         if f"{inst.address}.module.{m.group(1)}".lstrip(".") in lambda_instances:
                             self.err(inst.module, f"resource {t}.{n}", f"grants to the role of Lambda module {m.group(1)} from outside; grants must go through its checked code policy")
 
+    def check_tfvars_example(self, root: Module) -> None:
+        """terraform.tfvars.example sets only root variables, and every required one."""
+        path = os.path.join(root.path, "terraform.tfvars.example")
+        if not os.path.exists(path):
+            self.errors.append(f"{path}: missing (an example of every required variable)")
+            return
+        try:
+            values = parse_file(path)
+        except Exception as e:  # the parser raises many types; all mean "bad HCL"
+            self.errors.append(f"{path}: cannot parse: {e}")
+            return
+        rel = os.path.relpath(path)
+        for name in sorted(set(values) - set(root.variables)):
+            self.errors.append(f"{rel}: sets {name}, which is not a root variable")
+        for name in sorted(v for v, b in root.variables.items() if "default" not in b and v not in values):
+            self.errors.append(f"{rel}: does not set required variable {name}")
+        self.count("tfvars example values checked", len(values))
+
     # --- driver ----------------------------------------------------------------------
 
     def run(self) -> bool:
@@ -464,6 +484,7 @@ class Checker:
                 self.count(key, len(table))
             self.count("resource blocks", len(mod.resources))
             self.count("modules", 1)
+        self.check_tfvars_example(root)
         for inst in insts:
             self.count("resource blocks x module instances", len(inst.module.resources))
         self.count("module instances", len(insts))

@@ -168,6 +168,7 @@ class CheckTerraformTest(unittest.TestCase):
         self.files = {
             "terraform/main.tf": ROOT_MAIN,
             "terraform/modules/lambda/main.tf": LAMBDA_MAIN,
+            "terraform/terraform.tfvars.example": 'dist = "../dist"\n',
         }
         self.lambdas = json.loads(json.dumps(LAMBDAS))
 
@@ -261,6 +262,10 @@ class CheckTerraformTest(unittest.TestCase):
     def test_uncalled_module_fails(self) -> None:
         self.edit("terraform/main.tf", "module.worker.function_name", "module.wrker.function_name")
         self.assert_fails_with("module.wrker is not called")
+
+    def test_tfvars_example_with_unknown_variable_fails(self) -> None:
+        self.files["terraform/terraform.tfvars.example"] = 'dist = "../dist"\nregion = "eu-west-1"\n'
+        self.assert_fails_with("sets region, which is not a root variable")
 
     # --- module calls -----------------------------------------------------------------
 
