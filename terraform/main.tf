@@ -94,7 +94,7 @@ module "auth" {
 
   name_prefix         = local.name_prefix
   dashboard_url       = module.edge.dashboard_url
-  deletion_protection = var.table_deletion_protection
+  deletion_protection = var.user_pool_deletion_protection
 }
 
 module "edge" {

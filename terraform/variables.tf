@@ -60,6 +60,12 @@ variable "table_deletion_protection" {
   default     = true
 }
 
+variable "user_pool_deletion_protection" {
+  description = "Protect the Cognito user pool (the API's users) against deletion."
+  type        = bool
+  default     = true
+}
+
 variable "archive_expiration_days" {
   description = "Days after which archived findings are deleted from S3 (0 keeps them forever). Must exceed 365 so objects reach Deep Archive first."
   type        = number
