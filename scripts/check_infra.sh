@@ -25,6 +25,15 @@ if ! terraform fmt -check -recursive -diff terraform; then
   echo "terraform files are not formatted: run 'terraform fmt -recursive terraform'" >&2
   exit 1
 fi
+# terraform fmt only takes .tf/.tfvars names; check the example through a copy.
+example_copy="${TMPDIR:-/tmp}/tfvars-example-$$.tfvars"
+cp terraform/terraform.tfvars.example "$example_copy"
+if ! terraform fmt -check "$example_copy" >/dev/null; then
+  rm -f "$example_copy"
+  echo "terraform/terraform.tfvars.example is not formatted (terraform fmt it through a .tfvars copy)" >&2
+  exit 1
+fi
+rm -f "$example_copy"
 
 # Separate venvs: checkov ships its own, clashing, hcl2 module.
 checkov_bin=$(venv_tool "checkov-$CHECKOV_VERSION" "checkov==$CHECKOV_VERSION")
