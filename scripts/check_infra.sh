@@ -10,6 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/tools.sh
+export PYTHONDONTWRITEBYTECODE=1  # keep scripts/ free of __pycache__
 
 CHECKOV_VERSION=3.3.30
 HCL2_VERSION=8.1.4
