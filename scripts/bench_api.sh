@@ -41,7 +41,7 @@ port=$(free_port)
 "$CSPM" serve --addr "127.0.0.1:$port" --data-dir "$work/data" --dashboard-dir /nonexistent >/dev/null 2>&1 &
 server=$!
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
-for path in "/findings?severity=CRITICAL&limit=50" "/summary" "/findings?status=NEW&region=eu-west-1&limit=50"; do
+for path in "/findings?severity=CRITICAL&limit=50" "/summary" "/findings?status=NEW&region=eu-west-1&limit=50" "/findings?severity=HIGH,CRITICAL&limit=50" "/findings?q=imdsv2&limit=50"; do
   echo "== wrk -t2 -c8 -d10s http://127.0.0.1:$port$path"
   wrk -t2 -c8 -d10s --latency "http://127.0.0.1:$port$path" | grep -E '^\s+(50|90|99)%|Requests/sec|Non-2xx'
 done

@@ -58,25 +58,15 @@ async fn serve_with_demo_data_answers_findings_over_tcp() {
         .await
         .unwrap();
     assert_eq!(health.status(), 200);
-    let page: serde_json::Value = client
-        .get(format!("{}/findings?severity=CRITICAL", server.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let get_json = |path: &str| {
+        let req = client.get(format!("{}{path}", server.base));
+        async move { req.send().await.unwrap().json::<serde_json::Value>().await.unwrap() }
+    };
+    let page = get_json("/findings?severity=CRITICAL").await;
     let items = page["items"].as_array().unwrap();
     assert!(!items.is_empty());
     assert!(items.iter().all(|i| i["severity"] == "CRITICAL"));
-    let summary: serde_json::Value = client
-        .get(format!("{}/summary", server.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let summary = get_json("/summary").await;
     assert_eq!(summary["total"], 800);
 }
 
