@@ -9,3 +9,6 @@ step() { printf '\n==> %s\n' "$*"; }
 
 step "Rust: format, lints, shared-types on wasm32, unit + integration tests"
 scripts/test_rust.sh
+
+step "Infrastructure: terraform fmt, checkov, consistency checks"
+scripts/check_infra.sh

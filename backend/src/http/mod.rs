@@ -1,1 +1,116 @@
-//! http (to be filled in)
+//! The HTTP API: one axum `Router` built by [`router`], served by `cspm serve`
+//! locally, by the `api` Lambda through `lambda_http`, and called directly by tests.
+
+/// Static dashboard files with the single-page-app fallback.
+pub mod dashboard;
+/// The API error type and its JSON body.
+pub mod error;
+/// Extractors that map bad input to the API error body.
+pub mod extract;
+/// `/findings` handlers.
+pub mod findings;
+/// `/health`.
+pub mod health;
+/// `/openapi.json`, generated from the handlers' annotations.
+pub mod openapi;
+/// Authentication, security headers and CORS.
+pub mod security;
+/// `/summary`.
+pub mod summary;
+
+use crate::store::Store;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use axum::Router;
+use error::ApiError;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Largest request body accepted (a workflow update is well under 1 KiB).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// How the HTTP layer behaves; built from flags or environment by the binaries.
+#[derive(Debug, Clone, Default)]
+pub struct HttpConfig {
+    /// When set, every route but `/health` and the dashboard's static files requires
+    /// `Authorization: Bearer <token>`.
+    pub api_token: Option<String>,
+    /// Origins allowed to call the API from a browser (exact match). Empty: no CORS.
+    pub cors_origins: Vec<String>,
+    /// Folder with the built dashboard (`index.html`…); `None` serves only the API.
+    pub dashboard_dir: Option<PathBuf>,
+}
+
+/// Everything a handler needs.
+#[derive(Clone)]
+pub struct AppState {
+    /// Where findings live.
+    pub store: Arc<dyn Store>,
+    /// HTTP settings.
+    pub config: Arc<HttpConfig>,
+}
+
+impl AppState {
+    /// State over a store with the given settings.
+    pub fn new(store: Arc<dyn Store>, config: HttpConfig) -> Self {
+        AppState {
+            store,
+            config: Arc::new(config),
+        }
+    }
+}
+
+/// Who is making the request, for the audit trail (set by the auth layer).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor(pub String);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Actor {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(parts
+            .extensions
+            .get::<Actor>()
+            .cloned()
+            .unwrap_or_else(|| Actor("local".into())))
+    }
+}
+
+/// The API routes (without the dashboard), so they can be mounted at `/` and `/api`.
+fn api_routes(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .route("/findings", get(findings::list))
+        .route(
+            "/findings/{id}",
+            get(findings::get_one).patch(findings::patch_one),
+        )
+        .route("/summary", get(summary::get_summary))
+        .route("/openapi.json", get(openapi::get_openapi))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::require_auth,
+        ))
+        .route("/health", get(health::get_health))
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+}
+
+/// Builds the application: API at `/` and under `/api` (the path CloudFront forwards),
+/// the dashboard for everything else when configured, and the security layers.
+pub fn router(state: AppState) -> Router {
+    let api = api_routes(&state);
+    let app = Router::new().merge(api.clone()).nest("/api", api).layer(
+        axum::middleware::from_fn_with_state(state.clone(), dashboard::html_navigation),
+    );
+    let app = match &state.config.dashboard_dir {
+        Some(dir) => app.fallback_service(dashboard::service(dir)),
+        None => app.fallback(|| async { ApiError::NotFound("no such route".into()) }),
+    };
+    security::layers(
+        app.layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
+        &state.config,
+    )
+    .with_state(state)
+}

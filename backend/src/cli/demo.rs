@@ -1,0 +1,62 @@
+use super::{CliError, StoreArgs};
+use crate::store::Store;
+use clap::Args;
+use std::process::ExitCode;
+
+/// `cspm demo` options.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// How many findings to generate.
+    #[arg(long, default_value_t = 5000)]
+    pub count: usize,
+    /// Seed: the same seed and count give the same findings.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Store options.
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+/// Writes `count` demo findings in batches, with a progress bar on a terminal.
+pub async fn load(
+    store: &dyn Store,
+    count: usize,
+    seed: u64,
+    progress: bool,
+) -> Result<usize, CliError> {
+    let bar = crate::ingest::progress_bar(count as u64, progress);
+    let mut batch = Vec::with_capacity(crate::ingest::BATCH_SIZE);
+    let mut written = 0;
+    for f in crate::demo::generate(count, crate::demo::default_anchor(), seed) {
+        batch.push(f);
+        if batch.len() == crate::ingest::BATCH_SIZE {
+            written += store.upsert(&batch).await?.outcomes.len();
+            bar.inc(batch.len() as u64);
+            batch.clear();
+        }
+    }
+    if !batch.is_empty() {
+        written += store.upsert(&batch).await?.outcomes.len();
+    }
+    bar.finish_and_clear();
+    Ok(written)
+}
+
+/// Runs `cspm demo`.
+pub async fn run(args: DemoArgs) -> Result<ExitCode, CliError> {
+    let store = args.store.store_config().build().await?;
+    let started = std::time::Instant::now();
+    let n = load(
+        store.as_ref(),
+        args.count,
+        args.seed,
+        std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    )
+    .await?;
+    println!(
+        "wrote {n} demo findings to {} in {:.1}s",
+        args.store.data_dir.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,121 @@
+use super::{CliError, StoreArgs};
+use crate::http::{router, AppState, HttpConfig};
+use clap::Args;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// `cspm serve` options.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on. A non-loopback address needs --api-token.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// Load demo findings when the store is empty.
+    #[arg(long)]
+    pub demo: bool,
+    /// How many demo findings --demo loads.
+    #[arg(long, default_value_t = 5000)]
+    pub demo_count: usize,
+    /// Folder with the built dashboard (default: frontend/dist when it exists).
+    #[arg(long)]
+    pub dashboard_dir: Option<PathBuf>,
+    /// Bearer token required on every route but /health.
+    #[arg(long, env = crate::config::ENV_API_TOKEN, hide_env_values = true)]
+    pub api_token: Option<String>,
+    /// Browser origins allowed by CORS (comma-separated, exact match).
+    #[arg(long, env = crate::config::ENV_CORS_ORIGINS, value_delimiter = ',')]
+    pub cors_origin: Vec<String>,
+    /// Store options.
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+/// Why the server refuses to start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// Exposing findings beyond this machine without authentication.
+    #[error("refusing to listen on {0} without an API token: set {env} or pass --api-token (or listen on 127.0.0.1)", env = crate::config::ENV_API_TOKEN)]
+    NoTokenOnPublicAddress(SocketAddr),
+    /// A token too short to resist guessing.
+    #[error("the API token must be at least 16 characters")]
+    WeakToken,
+}
+
+/// Checks the address/token combination before anything is opened.
+pub fn check_exposure(addr: SocketAddr, token: Option<&str>) -> Result<(), ServeError> {
+    match token {
+        Some(t) if t.len() < 16 => Err(ServeError::WeakToken),
+        None if !addr.ip().is_loopback() => Err(ServeError::NoTokenOnPublicAddress(addr)),
+        _ => Ok(()),
+    }
+}
+
+fn dashboard_dir(arg: Option<PathBuf>) -> Option<PathBuf> {
+    let dir = arg.unwrap_or_else(|| PathBuf::from("frontend/dist"));
+    if dir.join("index.html").is_file() {
+        Some(dir)
+    } else {
+        tracing::warn!(dir = %dir.display(), "no dashboard build found (run ./build.sh dashboard); serving the API only");
+        None
+    }
+}
+
+/// Runs `cspm serve` until Ctrl-C or SIGTERM.
+pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
+    let token = args.api_token.filter(|t| !t.is_empty());
+    check_exposure(args.addr, token.as_deref())?;
+    let store = args.store.store_config().build().await?;
+    if args.demo && store.summary(chrono::Utc::now().date_naive()).await?.total == 0 {
+        let n = super::demo::load(store.as_ref(), args.demo_count, 42, false).await?;
+        tracing::info!(count = n, "loaded demo findings into the empty store");
+    }
+    let config = HttpConfig {
+        api_token: token,
+        cors_origins: args.cors_origin,
+        dashboard_dir: dashboard_dir(args.dashboard_dir),
+    };
+    let app = router(AppState::new(store, config));
+    let listener = tokio::net::TcpListener::bind(args.addr).await?;
+    let local = listener.local_addr()?;
+    // Tests and scripts read this line to learn the port when binding to :0.
+    println!("listening on http://{local}");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_address_needs_a_strong_token() {
+        let public: SocketAddr = "0.0.0.0:8080".parse().unwrap();
+        let local: SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        assert!(check_exposure(local, None).is_ok());
+        assert!(check_exposure(public, None).is_err());
+        assert!(check_exposure(public, Some("short")).is_err());
+        assert!(check_exposure(public, Some("0123456789abcdef")).is_ok());
+    }
+}

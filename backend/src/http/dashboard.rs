@@ -1,0 +1,49 @@
+//! Serving the built dashboard: files from its folder, `index.html` for every app
+//! route (the single-page app routes in the browser).
+
+use super::AppState;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::path::Path;
+use tower::ServiceExt;
+use tower_http::services::{ServeDir, ServeFile};
+
+/// The static file service with the `index.html` fallback.
+pub fn service(dir: &Path) -> ServeDir<ServeFile> {
+    // `fallback` (not `not_found_service`) so app routes answer 200, as a page should.
+    ServeDir::new(dir)
+        .append_index_html_on_directories(true)
+        .fallback(ServeFile::new(dir.join("index.html")))
+}
+
+/// True for a browser navigation (it asks for HTML), false for API clients
+/// (`curl`, `fetch`), which accept JSON or anything.
+fn wants_html(req: &Request) -> bool {
+    req.method() == Method::GET
+        && req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.starts_with("text/html"))
+}
+
+/// A browser navigating to an app route that shares its path with the API (e.g.
+/// reloading `/findings?severity=CRITICAL`) gets the dashboard, not JSON.
+pub async fn html_navigation(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    match &state.config.dashboard_dir {
+        Some(dir) if wants_html(&req) => {
+            let index = dir.join("index.html");
+            match ServeFile::new(index).oneshot(req).await {
+                Ok(mut resp) => {
+                    resp.headers_mut()
+                        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+                    resp.into_response()
+                }
+                Err(never) => match never {},
+            }
+        }
+        _ => next.run(req).await,
+    }
+}

@@ -1,0 +1,211 @@
+//! `/findings`: list, fetch one, change its workflow status.
+
+use super::error::ApiError;
+use super::extract::{Json, QueryPairs};
+use super::{Actor, AppState};
+use axum::extract::{Path, State};
+use shared_types::{
+    FindingDetail, FindingFilter, FindingPage, WorkflowUpdate, DEFAULT_LIMIT, MAX_LIMIT,
+};
+use validator::Validate;
+
+/// Longest note accepted with a workflow change.
+pub const MAX_NOTE_LEN: usize = 2000;
+
+/// The paging part of `GET /findings`, validated with `validator`.
+#[derive(Debug, Validate)]
+struct PageParams {
+    #[validate(range(min = 1, max = 1000))]
+    limit: u32,
+    #[validate(length(min = 1, max = 2048))]
+    cursor: Option<String>,
+}
+
+const FILTER_KEYS: [&str; 9] = [
+    "severity",
+    "status",
+    "account",
+    "region",
+    "resource_type",
+    "product",
+    "q",
+    "since",
+    "until",
+];
+
+/// Splits query pairs into filter and paging, rejecting unknown keys (a typo like
+/// `severty=` must not silently return everything).
+fn parse_query(pairs: &[(String, String)]) -> Result<(FindingFilter, PageParams), ApiError> {
+    let mut limit = DEFAULT_LIMIT;
+    let mut cursor = None;
+    let mut filter_pairs: Vec<(&str, String)> = Vec::new();
+    for (k, v) in pairs {
+        match k.as_str() {
+            "limit" => {
+                limit = v.trim().parse().map_err(|_| {
+                    ApiError::invalid("limit", format!("must be an integer from 1 to {MAX_LIMIT}"))
+                })?
+            }
+            "cursor" => cursor = Some(v.clone()),
+            key if FILTER_KEYS.contains(&key) => {
+                // Repeated list keys (`severity=HIGH&severity=LOW`) add up.
+                let repeated = filter_pairs.iter_mut().find(|(fk, _)| *fk == key);
+                match repeated {
+                    Some((_, prev)) if matches!(key, "severity" | "status") => {
+                        prev.push(',');
+                        prev.push_str(v);
+                    }
+                    _ => filter_pairs.push((key, v.clone())),
+                }
+            }
+            other => {
+                return Err(ApiError::invalid(
+                    other,
+                    format!("unknown query parameter {other:?}"),
+                ))
+            }
+        }
+    }
+    let page = PageParams { limit, cursor };
+    page.validate().map_err(|e| {
+        let field = e
+            .field_errors()
+            .keys()
+            .next()
+            .map(|k| k.to_string())
+            .unwrap_or_default();
+        let message = match field.as_str() {
+            "limit" => format!("must be an integer from 1 to {MAX_LIMIT}"),
+            _ => "must be a cursor returned by a previous page".to_string(),
+        };
+        ApiError::invalid(field, message)
+    })?;
+    let filter = FindingFilter::from_pairs(filter_pairs.iter().map(|(k, v)| (*k, v.as_str())))
+        .map_err(|e| ApiError::invalid(e.field, e.message))?;
+    Ok((filter, page))
+}
+
+/// `GET /findings`: one page of findings, newest first.
+#[utoipa::path(get, path = "/findings", tag = "findings",
+    params(
+        ("severity" = Option<String>, Query, description = "One or several of CRITICAL,HIGH,MEDIUM,LOW,INFORMATIONAL, comma-separated"),
+        ("status" = Option<String>, Query, description = "Workflow status(es): NEW,NOTIFIED,SUPPRESSED,RESOLVED"),
+        ("account" = Option<String>, Query, description = "AWS account id"),
+        ("region" = Option<String>, Query, description = "Region"),
+        ("resource_type" = Option<String>, Query, description = "Primary resource type, e.g. AwsS3Bucket"),
+        ("product" = Option<String>, Query, description = "Product name, e.g. GuardDuty"),
+        ("q" = Option<String>, Query, description = "Text in title, description, resource id or ASFF id"),
+        ("since" = Option<String>, Query, description = "updated_at >= this RFC 3339 time or date"),
+        ("until" = Option<String>, Query, description = "updated_at < this RFC 3339 time or date"),
+        ("limit" = Option<u32>, Query, description = "Page size, 1–1000 (default 50)"),
+        ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
+    ),
+    responses(
+        (status = 200, body = FindingPage),
+        (status = 400, body = shared_types::ErrorBody),
+        (status = 401, body = shared_types::ErrorBody),
+    ))]
+pub async fn list(
+    State(state): State<AppState>,
+    QueryPairs(pairs): QueryPairs,
+) -> Result<axum::Json<FindingPage>, ApiError> {
+    let (filter, page) = parse_query(&pairs)?;
+    let out = state
+        .store
+        .list(&filter, page.limit, page.cursor.as_deref())
+        .await?;
+    Ok(axum::Json(out))
+}
+
+fn check_id(id: &str) -> Result<(), ApiError> {
+    if crate::ids::is_short_id(id) {
+        Ok(())
+    } else {
+        Err(ApiError::NotFound(format!(
+            "no finding with id {:?}",
+            truncate(id, 64)
+        )))
+    }
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    s.chars().take(max).collect()
+}
+
+/// `GET /findings/{id}`: the full finding with raw document, remediation and audit trail.
+#[utoipa::path(get, path = "/findings/{id}", tag = "findings",
+    params(("id" = String, Path, description = "Short finding id")),
+    responses((status = 200, body = FindingDetail), (status = 404, body = shared_types::ErrorBody)))]
+pub async fn get_one(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<axum::Json<FindingDetail>, ApiError> {
+    check_id(&id)?;
+    match state.store.get(&id).await? {
+        Some(d) => Ok(axum::Json(d)),
+        None => Err(ApiError::NotFound(format!("no finding with id {id:?}"))),
+    }
+}
+
+/// `PATCH /findings/{id}`: set the workflow status with a note; recorded in the audit trail.
+#[utoipa::path(patch, path = "/findings/{id}", tag = "findings",
+    params(("id" = String, Path, description = "Short finding id")),
+    request_body = WorkflowUpdate,
+    responses((status = 200, body = FindingDetail), (status = 400, body = shared_types::ErrorBody),
+        (status = 404, body = shared_types::ErrorBody), (status = 413, body = shared_types::ErrorBody)))]
+pub async fn patch_one(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    Json(update): Json<WorkflowUpdate>,
+) -> Result<axum::Json<FindingDetail>, ApiError> {
+    check_id(&id)?;
+    let mut update = update;
+    if let Some(note) = &update.note {
+        if note.chars().count() > MAX_NOTE_LEN {
+            return Err(ApiError::invalid(
+                "note",
+                format!("must be at most {MAX_NOTE_LEN} characters"),
+            ));
+        }
+        let trimmed = note.trim();
+        update.note = (!trimmed.is_empty()).then(|| trimmed.to_string());
+    }
+    let at = chrono::Utc::now();
+    match state.store.set_workflow(&id, &update, &actor.0, at).await? {
+        Some(d) => {
+            tracing::info!(finding = %id, actor = %actor.0, status = %update.workflow_status, "workflow status changed");
+            Ok(axum::Json(d))
+        }
+        None => Err(ApiError::NotFound(format!("no finding with id {id:?}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(q: &str) -> Vec<(String, String)> {
+        serde_urlencoded::from_str(q).unwrap()
+    }
+
+    #[test]
+    fn repeated_severity_keys_add_up_and_unknown_keys_are_rejected() {
+        let (f, p) = parse_query(&pairs("severity=HIGH&severity=low&limit=10")).unwrap();
+        assert_eq!(f.severities.len(), 2);
+        assert_eq!(p.limit, 10);
+        let err = parse_query(&pairs("severty=HIGH")).unwrap_err();
+        assert!(matches!(err, ApiError::BadRequest { field: Some(f), .. } if f == "severty"));
+    }
+
+    #[test]
+    fn limit_out_of_range_names_the_field() {
+        for q in ["limit=0", "limit=1001", "limit=abc", "limit=-1"] {
+            let err = parse_query(&pairs(q)).unwrap_err();
+            assert!(
+                matches!(err, ApiError::BadRequest { field: Some(ref f), .. } if f == "limit"),
+                "{q}"
+            );
+        }
+    }
+}

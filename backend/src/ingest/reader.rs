@@ -1,0 +1,196 @@
+//! Finding documents from files, folders and stdin: `.json` (one or several
+//! concatenated documents), `.jsonl` (one per line, a bad line rejects only itself),
+//! and either of them gzip-compressed (`.gz`).
+
+use flate2::read::MultiGzDecoder;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+/// Where input comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// A file.
+    File(PathBuf),
+    /// Standard input (`-` on the command line); JSON or JSON Lines, optionally gzip.
+    Stdin,
+}
+
+impl Input {
+    /// How the input is named in reports.
+    pub fn label(&self) -> String {
+        match self {
+            Input::File(p) => p.display().to_string(),
+            Input::Stdin => "-".into(),
+        }
+    }
+}
+
+/// One item read from an input: a parsed document, or why a part could not be read.
+#[derive(Debug)]
+pub enum Item {
+    /// A JSON document.
+    Document(serde_json::Value),
+    /// A part of the input that is not JSON (with the line when known).
+    Unreadable(String),
+}
+
+/// Expands command-line paths: files as given, folders recursively (sorted, so
+/// runs are repeatable), keeping only supported extensions. Returns the inputs and
+/// the files skipped because of their extension.
+pub fn expand(paths: &[PathBuf]) -> std::io::Result<(Vec<Input>, Vec<PathBuf>)> {
+    let mut inputs = Vec::new();
+    let mut skipped = Vec::new();
+    for p in paths {
+        if p.as_os_str() == "-" {
+            inputs.push(Input::Stdin);
+        } else if p.is_dir() {
+            walk(p, &mut inputs, &mut skipped)?;
+        } else if p.exists() {
+            // An explicitly named file is read whatever its extension.
+            inputs.push(Input::File(p.clone()));
+        } else {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("{}: no such file or folder", p.display()),
+            ));
+        }
+    }
+    Ok((inputs, skipped))
+}
+
+fn walk(dir: &Path, inputs: &mut Vec<Input>, skipped: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            walk(&p, inputs, skipped)?;
+        } else if is_supported(&p) {
+            inputs.push(Input::File(p));
+        } else {
+            skipped.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// `.json`, `.jsonl`, `.ndjson`, each optionally `.gz`.
+pub fn is_supported(p: &Path) -> bool {
+    let name = p
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    let name = name.strip_suffix(".gz").unwrap_or(&name);
+    [".json", ".jsonl", ".ndjson"]
+        .iter()
+        .any(|ext| name.ends_with(ext))
+}
+
+fn is_lines(label: &str) -> bool {
+    let l = label.to_ascii_lowercase();
+    let l = l.strip_suffix(".gz").unwrap_or(&l);
+    l.ends_with(".jsonl") || l.ends_with(".ndjson")
+}
+
+/// Opens an input as a byte stream, transparently gunzipping (by magic bytes, so a
+/// gzip stream on stdin works too).
+pub fn open(input: &Input) -> std::io::Result<Box<dyn BufRead + Send>> {
+    let raw: Box<dyn Read + Send> = match input {
+        Input::File(p) => Box::new(File::open(p)?),
+        Input::Stdin => Box::new(std::io::stdin()),
+    };
+    let mut buf = BufReader::with_capacity(256 * 1024, raw);
+    let magic = buf.fill_buf()?;
+    if magic.starts_with(&[0x1f, 0x8b]) {
+        Ok(Box::new(BufReader::with_capacity(
+            256 * 1024,
+            MultiGzDecoder::new(buf),
+        )))
+    } else {
+        Ok(Box::new(buf))
+    }
+}
+
+/// Reads every document of an input and hands each to `sink`, streaming: memory
+/// holds one document at a time. `.jsonl` is read line by line so one bad line
+/// costs only that line; anything else as a stream of concatenated JSON values.
+pub fn read_documents(
+    input: &Input,
+    reader: Box<dyn BufRead + Send>,
+    mut sink: impl FnMut(Item),
+) -> std::io::Result<()> {
+    if is_lines(&input.label()) {
+        for (n, line) in reader.lines().enumerate() {
+            let line = line?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            match serde_json::from_str(&line) {
+                Ok(v) => sink(Item::Document(v)),
+                Err(e) => sink(Item::Unreadable(format!("line {}: not JSON: {e}", n + 1))),
+            }
+        }
+        return Ok(());
+    }
+    let mut stream = serde_json::Deserializer::from_reader(reader).into_iter::<serde_json::Value>();
+    loop {
+        match stream.next() {
+            None => return Ok(()),
+            Some(Ok(v)) => sink(Item::Document(v)),
+            Some(Err(e)) if e.is_io() => return Err(std::io::Error::other(e)),
+            Some(Err(e)) => {
+                // After a syntax error the stream's position is unknown: report and stop.
+                sink(Item::Unreadable(format!("not JSON: {e}")));
+                return Ok(());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn collect(input: &Input) -> Vec<Item> {
+        let mut out = Vec::new();
+        read_documents(input, open(input).unwrap(), |i| out.push(i)).unwrap();
+        out
+    }
+
+    #[test]
+    fn jsonl_bad_line_rejects_only_itself_and_gzip_is_detected_by_magic() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.jsonl.gz");
+        let mut gz = flate2::write::GzEncoder::new(File::create(&p).unwrap(), Default::default());
+        gz.write_all(b"{\"a\":1}\nnot json\n\n{\"a\":2}\n").unwrap();
+        gz.finish().unwrap();
+        let items = collect(&Input::File(p));
+        assert_eq!(items.len(), 3);
+        assert!(matches!(&items[1], Item::Unreadable(m) if m.starts_with("line 2")));
+        assert!(matches!(&items[2], Item::Document(v) if v["a"] == 2));
+    }
+
+    #[test]
+    fn folders_expand_recursively_keeping_supported_files_only() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        for f in ["b.json", "sub/a.json.gz", "sub/c.jsonl", "notes.txt"] {
+            std::fs::write(dir.path().join(f), b"{}").unwrap();
+        }
+        let (inputs, skipped) = expand(&[dir.path().to_path_buf()]).unwrap();
+        assert_eq!(inputs.len(), 3);
+        assert_eq!(skipped.len(), 1);
+        assert!(expand(&[dir.path().join("missing")]).is_err());
+    }
+
+    #[test]
+    fn concatenated_json_documents_are_all_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.json");
+        std::fs::write(&p, b"{\"a\":1} {\"a\":2}\n[1]").unwrap();
+        assert_eq!(collect(&Input::File(p)).len(), 3);
+    }
+}

@@ -1,3 +1,0 @@
-//! sqlite (to be filled in)
-/// SQLite store.
-pub struct SqliteStore;

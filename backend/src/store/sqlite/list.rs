@@ -1,0 +1,201 @@
+//! Keyset-paged reads: `GET /findings` (newest first) and archive candidates
+//! (oldest first). Keyset paging on `(updated_at, id)` never skips or repeats a
+//! row because of rows inserted elsewhere in the order, and costs the same on
+//! page 1,000 as on page 1.
+
+use super::convert::{finding_from_doc, list_item, micros, LIST_COLUMNS};
+use super::StoreResult;
+use crate::store::{cursor, ArchivePage, StoreError};
+use chrono::{DateTime, Utc};
+use rusqlite::types::Value;
+use rusqlite::Connection;
+use serde_json::json;
+use shared_types::{FindingFilter, FindingPage};
+
+/// A decoded `(updated_at, id)` position.
+fn position(v: serde_json::Value) -> Result<(i64, String), StoreError> {
+    let u = v.get("u").and_then(|u| u.as_i64());
+    let i = v.get("i").and_then(|i| i.as_str());
+    match (u, i) {
+        (Some(u), Some(i)) if crate::ids::is_short_id(i) => Ok((u, i.to_string())),
+        _ => Err(StoreError::InvalidCursor("cursor position is malformed")),
+    }
+}
+
+/// Escapes `%`, `_` and `\` so user text matches literally inside LIKE.
+fn like_pattern(q: &str) -> String {
+    let mut p = String::with_capacity(q.len() + 2);
+    p.push('%');
+    for ch in q.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(ch);
+    }
+    p.push('%');
+    p
+}
+
+/// WHERE conditions and their parameters for a filter.
+fn conditions(filter: &FindingFilter) -> (Vec<String>, Vec<Value>) {
+    let mut conds = Vec::new();
+    let mut params: Vec<Value> = Vec::new();
+    let mut in_list = |col: &str, values: Vec<Value>, conds: &mut Vec<String>| {
+        if values.is_empty() {
+            return;
+        }
+        let marks = vec!["?"; values.len()].join(", ");
+        conds.push(format!("{col} IN ({marks})"));
+        params.extend(values);
+    };
+    in_list(
+        "severity",
+        filter
+            .severities
+            .iter()
+            .map(|s| Value::Integer(i64::from(s.rank())))
+            .collect(),
+        &mut conds,
+    );
+    in_list(
+        "workflow_status",
+        filter
+            .statuses
+            .iter()
+            .map(|s| Value::Text(s.as_str().to_string()))
+            .collect(),
+        &mut conds,
+    );
+    let exact = [
+        ("account_id", &filter.account),
+        ("region", &filter.region),
+        ("resource_type", &filter.resource_type),
+        ("product_name", &filter.product),
+    ];
+    for (col, v) in exact {
+        if let Some(v) = v {
+            conds.push(format!("{col} = ?"));
+            params.push(Value::Text(v.clone()));
+        }
+    }
+    if let Some(q) = &filter.q {
+        conds.push(
+            "(title LIKE ? ESCAPE '\\' OR description LIKE ? ESCAPE '\\' \
+             OR resource_id LIKE ? ESCAPE '\\' OR asff_id LIKE ? ESCAPE '\\')"
+                .into(),
+        );
+        let p = like_pattern(q);
+        params.extend(std::iter::repeat_n(Value::Text(p), 4));
+    }
+    if let Some(t) = filter.since {
+        conds.push("updated_at >= ?".into());
+        params.push(Value::Integer(micros(t)));
+    }
+    if let Some(t) = filter.until {
+        conds.push("updated_at < ?".into());
+        params.push(Value::Integer(micros(t)));
+    }
+    (conds, params)
+}
+
+fn where_clause(conds: &[String]) -> String {
+    if conds.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conds.join(" AND "))
+    }
+}
+
+/// One page of list items, newest first.
+pub(super) fn list(
+    c: &Connection,
+    filter: &FindingFilter,
+    limit: u32,
+    cursor_text: Option<&str>,
+) -> StoreResult<FindingPage> {
+    let scope = cursor::scope_of(filter);
+    let (mut conds, mut params) = conditions(filter);
+    if let Some(text) = cursor_text {
+        let (u, i) = position(cursor::decode(text, &scope)?)?;
+        conds.push("(updated_at, id) < (?, ?)".into());
+        params.push(Value::Integer(u));
+        params.push(Value::Text(i));
+    }
+    let sql = format!(
+        "SELECT {LIST_COLUMNS} FROM findings {} ORDER BY updated_at DESC, id DESC LIMIT {}",
+        where_clause(&conds),
+        u64::from(limit) + 1
+    );
+    let mut stmt = c.prepare_cached(&sql)?;
+    let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
+    let mut items = Vec::with_capacity(limit as usize);
+    let mut more = false;
+    while let Some(row) = rows.next()? {
+        if items.len() == limit as usize {
+            more = true;
+            break;
+        }
+        items.push(list_item(row)?);
+    }
+    let next_cursor = match (more, items.last()) {
+        (true, Some(last)) => Some(cursor::encode(
+            &scope,
+            json!({"u": micros(last.updated_at), "i": last.id}),
+        )),
+        _ => None,
+    };
+    Ok(FindingPage { items, next_cursor })
+}
+
+/// Full findings with `updated_at < cutoff`, oldest first.
+pub(super) fn archive_candidates(
+    c: &Connection,
+    cutoff: DateTime<Utc>,
+    limit: u32,
+    cursor_text: Option<&str>,
+) -> StoreResult<ArchivePage> {
+    let scope = cursor::scope_of(&("archive", micros(cutoff)));
+    let (after_u, after_i) = match cursor_text {
+        Some(text) => position(cursor::decode(text, &scope)?)?,
+        None => (i64::MIN, String::new()),
+    };
+    let mut stmt = c.prepare_cached(
+        "SELECT id, doc, updated_at FROM findings WHERE updated_at < ?1 AND (updated_at, id) > (?2, ?3) \
+         ORDER BY updated_at, id LIMIT ?4",
+    )?;
+    let mut rows = stmt.query(rusqlite::params![
+        micros(cutoff),
+        after_u,
+        after_i,
+        i64::from(limit)
+    ])?;
+    let mut findings = Vec::new();
+    let mut last = None;
+    while let Some(row) = rows.next()? {
+        let id: String = row.get(0)?;
+        let doc: String = row.get(1)?;
+        let u: i64 = row.get(2)?;
+        findings.push(finding_from_doc(&id, &doc)?);
+        last = Some((u, id));
+    }
+    let next_cursor = match last {
+        Some((u, i)) if findings.len() == limit as usize => {
+            Some(cursor::encode(&scope, json!({"u": u, "i": i})))
+        }
+        _ => None,
+    };
+    Ok(ArchivePage {
+        findings,
+        next_cursor,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::like_pattern;
+
+    #[test]
+    fn like_wildcards_in_user_text_match_literally() {
+        assert_eq!(like_pattern("50%_a\\b"), "%50\\%\\_a\\\\b%");
+    }
+}

@@ -1,0 +1,167 @@
+//! The SQLite store: one database file in the data dir, WAL mode, one writer
+//! connection and a small pool of readers so API reads never wait on ingest.
+//!
+//! Calls run on tokio's blocking pool: SQLite is synchronous and must not stall
+//! the async workers.
+
+mod convert;
+mod list;
+mod pool;
+mod summary;
+mod write;
+
+use super::{
+    ArchivePage, DeleteReport, FindingVersion, Store, StoreError, StoreResult, UpsertReport,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use pool::Pool;
+use rusqlite::Connection;
+use shared_types::{FindingDetail, FindingFilter, FindingPage, Summary, WorkflowUpdate};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// File name of the database inside the data dir.
+pub const DB_FILE: &str = "cspm.db";
+
+const SCHEMA: &str = include_str!("schema.sql");
+
+/// Findings kept in a SQLite file (WAL mode).
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: Arc<Pool>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.pool.path)
+            .finish()
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        match e {
+            rusqlite::Error::SqliteFailure(ref f, _)
+                if matches!(
+                    f.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) =>
+            {
+                StoreError::Unavailable(e.to_string())
+            }
+            other => StoreError::Backend(Box::new(other)),
+        }
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) `cspm.db` in `data_dir`.
+    pub fn open_dir(data_dir: &Path) -> StoreResult<Self> {
+        std::fs::create_dir_all(data_dir).map_err(|e| StoreError::Backend(Box::new(e)))?;
+        Self::open(&data_dir.join(DB_FILE))
+    }
+
+    /// Opens (creating if needed) the database file at `path` and applies the schema.
+    pub fn open(path: &Path) -> StoreResult<Self> {
+        let conn = pool::connect(path)?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(SqliteStore {
+            pool: Arc::new(Pool::new(PathBuf::from(path), conn)),
+        })
+    }
+
+    /// Path of the database file.
+    pub fn path(&self) -> &Path {
+        &self.pool.path
+    }
+
+    async fn read<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || pool.with_reader(f))
+            .await
+            .map_err(|e| StoreError::Backend(Box::new(e)))?
+    }
+
+    async fn write<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || pool.with_writer(f))
+            .await
+            .map_err(|e| StoreError::Backend(Box::new(e)))?
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn upsert(&self, findings: &[shared_types::Finding]) -> StoreResult<UpsertReport> {
+        let findings = findings.to_vec();
+        self.write(move |c| write::upsert(c, &findings)).await
+    }
+
+    async fn get(&self, id: &str) -> StoreResult<Option<FindingDetail>> {
+        let id = id.to_string();
+        self.read(move |c| convert::get_detail(c, &id)).await
+    }
+
+    async fn list(
+        &self,
+        filter: &FindingFilter,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> StoreResult<FindingPage> {
+        let filter = filter.clone();
+        let cursor = cursor.map(str::to_string);
+        self.read(move |c| list::list(c, &filter, limit, cursor.as_deref()))
+            .await
+    }
+
+    async fn summary(&self, today: NaiveDate) -> StoreResult<Summary> {
+        self.read(move |c| summary::summary(c, today)).await
+    }
+
+    async fn set_workflow(
+        &self,
+        id: &str,
+        update: &WorkflowUpdate,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<FindingDetail>> {
+        let (id, update, actor) = (id.to_string(), update.clone(), actor.to_string());
+        self.write(move |c| write::set_workflow(c, &id, &update, &actor, at))
+            .await
+    }
+
+    async fn archive_candidates(
+        &self,
+        cutoff: DateTime<Utc>,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> StoreResult<ArchivePage> {
+        let cursor = cursor.map(str::to_string);
+        self.read(move |c| list::archive_candidates(c, cutoff, limit, cursor.as_deref()))
+            .await
+    }
+
+    async fn delete_versions(&self, versions: &[FindingVersion]) -> StoreResult<DeleteReport> {
+        let versions = versions.to_vec();
+        self.write(move |c| write::delete_versions(c, &versions))
+            .await
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        self.read(|c| {
+            c.query_row("SELECT 1", [], |_| Ok(()))?;
+            Ok(())
+        })
+        .await
+    }
+}

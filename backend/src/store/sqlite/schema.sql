@@ -1,0 +1,88 @@
+-- cspm-monitor hot store (SQLite). Timestamps are INTEGER microseconds since the
+-- Unix epoch so they sort and compare exactly; severity is its rank (0..4).
+CREATE TABLE IF NOT EXISTS findings (
+    rowid_ INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    asff_id TEXT NOT NULL,
+    severity INTEGER NOT NULL,
+    workflow_status TEXT NOT NULL,
+    -- 1 once an analyst set the status: a provider's NEW must not undo triage.
+    workflow_locked INTEGER NOT NULL DEFAULT 0,
+    account_id TEXT NOT NULL,
+    region TEXT NOT NULL,
+    resource_type TEXT NOT NULL,
+    resource_id TEXT NOT NULL,
+    product_name TEXT NOT NULL,
+    source TEXT NOT NULL,
+    compliance_status TEXT,
+    control_id TEXT,
+    title TEXT NOT NULL,
+    description TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    -- The whole Finding as JSON, raw document included.
+    doc TEXT NOT NULL
+);
+
+-- Every list filter is an equality on one column plus the newest-first order, so
+-- each gets a (column, updated_at, id) index that serves filter and order at once.
+CREATE INDEX IF NOT EXISTS findings_by_time ON findings (updated_at, id);
+CREATE INDEX IF NOT EXISTS findings_by_severity ON findings (severity, updated_at, id);
+CREATE INDEX IF NOT EXISTS findings_by_status ON findings (workflow_status, updated_at, id);
+CREATE INDEX IF NOT EXISTS findings_by_account ON findings (account_id, updated_at, id);
+CREATE INDEX IF NOT EXISTS findings_by_region ON findings (region, updated_at, id);
+CREATE INDEX IF NOT EXISTS findings_by_resource_type ON findings (resource_type, updated_at, id);
+CREATE INDEX IF NOT EXISTS findings_by_product ON findings (product_name, updated_at, id);
+CREATE INDEX IF NOT EXISTS findings_by_asff_id ON findings (asff_id);
+
+-- Exact counts kept on write by triggers, so /summary costs O(keys), not O(findings).
+CREATE TABLE IF NOT EXISTS counters (
+    dim TEXT NOT NULL,
+    key TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (dim, key)
+) WITHOUT ROWID;
+
+CREATE TRIGGER IF NOT EXISTS findings_count_insert AFTER INSERT ON findings BEGIN
+    INSERT INTO counters VALUES ('total', '', 1) ON CONFLICT (dim, key) DO UPDATE SET n = n + 1;
+    INSERT INTO counters VALUES ('severity', NEW.severity, 1) ON CONFLICT (dim, key) DO UPDATE SET n = n + 1;
+    INSERT INTO counters VALUES ('status', NEW.workflow_status, 1) ON CONFLICT (dim, key) DO UPDATE SET n = n + 1;
+    INSERT INTO counters VALUES ('account', NEW.account_id, 1) ON CONFLICT (dim, key) DO UPDATE SET n = n + 1;
+    INSERT INTO counters VALUES ('resource_type', NEW.resource_type, 1) ON CONFLICT (dim, key) DO UPDATE SET n = n + 1;
+    INSERT INTO counters VALUES ('created_day', NEW.created_at / 86400000000, 1) ON CONFLICT (dim, key) DO UPDATE SET n = n + 1;
+END;
+
+CREATE TRIGGER IF NOT EXISTS findings_count_delete AFTER DELETE ON findings BEGIN
+    UPDATE counters SET n = n - 1 WHERE dim = 'total' AND key = '';
+    UPDATE counters SET n = n - 1 WHERE dim = 'severity' AND key = OLD.severity;
+    UPDATE counters SET n = n - 1 WHERE dim = 'status' AND key = OLD.workflow_status;
+    UPDATE counters SET n = n - 1 WHERE dim = 'account' AND key = OLD.account_id;
+    UPDATE counters SET n = n - 1 WHERE dim = 'resource_type' AND key = OLD.resource_type;
+    UPDATE counters SET n = n - 1 WHERE dim = 'created_day' AND key = OLD.created_at / 86400000000;
+END;
+
+CREATE TRIGGER IF NOT EXISTS findings_count_update
+AFTER UPDATE OF severity, workflow_status, account_id, resource_type, created_at ON findings BEGIN
+    UPDATE counters SET n = n - 1 WHERE dim = 'severity' AND key = OLD.severity;
+    INSERT INTO counters VALUES ('severity', NEW.severity, 1) ON CONFLICT (dim, key) DO UPDATE SET n = n + 1;
+    UPDATE counters SET n = n - 1 WHERE dim = 'status' AND key = OLD.workflow_status;
+    INSERT INTO counters VALUES ('status', NEW.workflow_status, 1) ON CONFLICT (dim, key) DO UPDATE SET n = n + 1;
+    UPDATE counters SET n = n - 1 WHERE dim = 'account' AND key = OLD.account_id;
+    INSERT INTO counters VALUES ('account', NEW.account_id, 1) ON CONFLICT (dim, key) DO UPDATE SET n = n + 1;
+    UPDATE counters SET n = n - 1 WHERE dim = 'resource_type' AND key = OLD.resource_type;
+    INSERT INTO counters VALUES ('resource_type', NEW.resource_type, 1) ON CONFLICT (dim, key) DO UPDATE SET n = n + 1;
+    UPDATE counters SET n = n - 1 WHERE dim = 'created_day' AND key = OLD.created_at / 86400000000;
+    INSERT INTO counters VALUES ('created_day', NEW.created_at / 86400000000, 1) ON CONFLICT (dim, key) DO UPDATE SET n = n + 1;
+END;
+
+-- Who changed which finding's workflow status, when, and why.
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY,
+    finding_id TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    from_status TEXT NOT NULL,
+    to_status TEXT NOT NULL,
+    note TEXT
+);
+CREATE INDEX IF NOT EXISTS audit_by_finding ON audit (finding_id, seq);

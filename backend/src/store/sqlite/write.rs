@@ -1,0 +1,167 @@
+//! Writes: newer-wins upserts, analyst workflow changes, conditional deletes.
+//! Each call is one transaction, so a batch is all-or-nothing and fast.
+
+use super::convert::{corrupt, finding_from_doc, get_detail, micros, source_name};
+use super::StoreResult;
+use crate::store::{DeleteReport, FindingVersion, UpsertOutcome, UpsertReport};
+use chrono::{DateTime, Duration, Utc};
+use rusqlite::{params, Connection, OptionalExtension};
+use shared_types::{Finding, FindingDetail, Severity, WorkflowStatus, WorkflowUpdate};
+
+const INSERT: &str =
+    "INSERT INTO findings (id, asff_id, severity, workflow_status, workflow_locked, \
+     account_id, region, resource_type, resource_id, product_name, source, compliance_status, \
+     control_id, title, description, created_at, updated_at, doc) \
+     VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)";
+
+const UPDATE: &str = "UPDATE findings SET asff_id = ?2, severity = ?3, workflow_status = ?4, \
+     account_id = ?5, region = ?6, resource_type = ?7, resource_id = ?8, product_name = ?9, \
+     source = ?10, compliance_status = ?11, control_id = ?12, title = ?13, description = ?14, \
+     created_at = ?15, updated_at = ?16, doc = ?17 WHERE id = ?1";
+
+struct Stored {
+    updated_at: i64,
+    severity: u8,
+    status: String,
+    locked: bool,
+}
+
+fn write_row(c: &Connection, sql: &str, f: &Finding) -> StoreResult<()> {
+    let doc = serde_json::to_string(f).map_err(|e| corrupt(&f.id, e.to_string()))?;
+    c.prepare_cached(sql)?.execute(params![
+        f.id,
+        f.asff_id,
+        f.severity.rank(),
+        f.workflow_status.as_str(),
+        f.account_id,
+        f.region,
+        f.resource_type,
+        f.resource_id,
+        f.product_name,
+        source_name(f.source),
+        f.compliance_status,
+        f.control_id,
+        f.title,
+        f.description,
+        micros(f.created_at),
+        micros(f.updated_at),
+        doc,
+    ])?;
+    Ok(())
+}
+
+/// Newer-wins upsert of a batch in one transaction.
+pub(super) fn upsert(c: &mut Connection, findings: &[Finding]) -> StoreResult<UpsertReport> {
+    let tx = c.transaction()?;
+    let mut report = UpsertReport::default();
+    for f in findings {
+        let stored = tx
+            .prepare_cached(
+                "SELECT updated_at, severity, workflow_status, workflow_locked FROM findings WHERE id = ?1",
+            )?
+            .query_row([&f.id], |r| {
+                Ok(Stored {
+                    updated_at: r.get(0)?,
+                    severity: r.get(1)?,
+                    status: r.get(2)?,
+                    locked: r.get(3)?,
+                })
+            })
+            .optional()?;
+        let outcome = match stored {
+            None => {
+                write_row(&tx, INSERT, f)?;
+                UpsertOutcome::Inserted
+            }
+            Some(s) if micros(f.updated_at) > s.updated_at => {
+                let previous_status: WorkflowStatus = s
+                    .status
+                    .parse()
+                    .map_err(|_| corrupt(&f.id, "bad stored workflow status"))?;
+                let previous_severity = Severity::from_rank(s.severity)
+                    .ok_or_else(|| corrupt(&f.id, "bad stored severity"))?;
+                // A provider that says NEW has no opinion on triage: keep the analyst's.
+                if s.locked && f.workflow_status == WorkflowStatus::New {
+                    let mut kept = f.clone();
+                    kept.workflow_status = previous_status;
+                    write_row(&tx, UPDATE, &kept)?;
+                } else {
+                    write_row(&tx, UPDATE, f)?;
+                }
+                UpsertOutcome::Updated {
+                    previous_severity,
+                    previous_status,
+                }
+            }
+            Some(s) if micros(f.updated_at) == s.updated_at => UpsertOutcome::Unchanged,
+            Some(_) => UpsertOutcome::SkippedOlder,
+        };
+        report.outcomes.push((f.id.clone(), outcome));
+    }
+    tx.commit()?;
+    Ok(report)
+}
+
+/// Sets the workflow status and appends the audit record, atomically.
+///
+/// Like Security Hub's `BatchUpdateFindings`, an analyst's change is an update of
+/// the finding: `updated_at` moves to the change time (at least 1 µs later), so a
+/// concurrent archival run — which deletes only the version it read — keeps it.
+pub(super) fn set_workflow(
+    c: &mut Connection,
+    id: &str,
+    update: &WorkflowUpdate,
+    actor: &str,
+    at: DateTime<Utc>,
+) -> StoreResult<Option<FindingDetail>> {
+    let tx = c.transaction()?;
+    let doc: Option<String> = tx
+        .prepare_cached("SELECT doc FROM findings WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?;
+    let Some(doc) = doc else { return Ok(None) };
+    let mut f = finding_from_doc(id, &doc)?;
+    let from = f.workflow_status;
+    f.workflow_status = update.workflow_status;
+    f.updated_at = at.max(f.updated_at + Duration::microseconds(1));
+    let doc = serde_json::to_string(&f).map_err(|e| corrupt(id, e.to_string()))?;
+    tx.prepare_cached(
+        "UPDATE findings SET workflow_status = ?2, workflow_locked = 1, updated_at = ?3, doc = ?4 WHERE id = ?1",
+    )?
+    .execute(params![id, f.workflow_status.as_str(), micros(f.updated_at), doc])?;
+    tx.prepare_cached(
+        "INSERT INTO audit (finding_id, at, actor, from_status, to_status, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        id,
+        micros(at),
+        actor,
+        from.as_str(),
+        update.workflow_status.as_str(),
+        update.note
+    ])?;
+    let detail = get_detail(&tx, id)?;
+    tx.commit()?;
+    Ok(detail)
+}
+
+/// Deletes each finding only if its stored version is the given one.
+pub(super) fn delete_versions(
+    c: &mut Connection,
+    versions: &[FindingVersion],
+) -> StoreResult<DeleteReport> {
+    let tx = c.transaction()?;
+    let mut report = DeleteReport::default();
+    for v in versions {
+        let n = tx
+            .prepare_cached("DELETE FROM findings WHERE id = ?1 AND updated_at = ?2")?
+            .execute(params![v.id, micros(v.updated_at)])?;
+        if n == 1 {
+            report.deleted.push(v.id.clone());
+        } else {
+            report.kept.push(v.id.clone());
+        }
+    }
+    tx.commit()?;
+    Ok(report)
+}

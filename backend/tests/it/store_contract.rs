@@ -1,0 +1,487 @@
+//! The behaviour every `Store` must have, written once and run against each
+//! implementation (SQLite here; DynamoDB against the AWS emulator).
+//!
+//! Expected values are computed from the input fixtures with plain, independent
+//! predicates — never from the store under test.
+
+use super::helpers::{anchor, findings, version};
+use chrono::{Duration, NaiveDate};
+use cspm::store::{FindingVersion, Store, StoreError, UpsertOutcome};
+use shared_types::{Finding, FindingFilter, Severity, WorkflowStatus, WorkflowUpdate};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+/// Makes a fresh, empty store for each check.
+pub type StoreFactory =
+    Box<dyn Fn() -> Pin<Box<dyn Future<Output = Arc<dyn Store>> + Send>> + Send + Sync>;
+
+/// Runs every check, each on a fresh store.
+pub async fn run_contract(make: &StoreFactory) {
+    upsert_is_idempotent(make().await).await;
+    newer_wins_and_older_is_skipped(make().await).await;
+    out_of_order_versions_converge_to_the_newest(make().await).await;
+    every_filter_returns_exactly_the_matching_findings(make().await).await;
+    paging_visits_every_finding_once_while_new_ones_arrive(make().await).await;
+    bad_cursors_are_rejected(make().await).await;
+    summary_is_exact_through_updates_and_deletes(make().await).await;
+    workflow_changes_are_audited_and_survive_provider_updates(make().await).await;
+    archive_candidates_page_oldest_first_below_the_cutoff(make().await).await;
+    deletes_only_remove_the_version_that_was_read(make().await).await;
+    unknown_ids_are_none(make().await).await;
+}
+
+async fn list_all(store: &dyn Store, filter: &FindingFilter, limit: u32) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = store.list(filter, limit, cursor.as_deref()).await.unwrap();
+        assert!(page.items.len() <= limit as usize);
+        ids.extend(page.items.iter().map(|i| i.id.clone()));
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => return ids,
+        }
+    }
+}
+
+fn newest_first(fs: &[&Finding]) -> Vec<String> {
+    let mut v: Vec<&&Finding> = fs.iter().collect();
+    v.sort_by(|a, b| {
+        b.updated_at
+            .timestamp_micros()
+            .cmp(&a.updated_at.timestamp_micros())
+            .then(b.id.cmp(&a.id))
+    });
+    v.into_iter().map(|f| f.id.clone()).collect()
+}
+
+async fn upsert_is_idempotent(store: Arc<dyn Store>) {
+    let fs = findings(30, 1);
+    let first = store.upsert(&fs).await.unwrap();
+    assert_eq!(first.count(|o| *o == UpsertOutcome::Inserted), 30);
+    let again = store.upsert(&fs).await.unwrap();
+    assert_eq!(again.count(|o| *o == UpsertOutcome::Unchanged), 30);
+    assert!(again.failed.is_empty());
+    let today = anchor().date_naive();
+    assert_eq!(store.summary(today).await.unwrap().total, 30);
+    let got = store.get(&fs[0].id).await.unwrap().unwrap();
+    assert_eq!(got.finding, fs[0]);
+}
+
+async fn newer_wins_and_older_is_skipped(store: Arc<dyn Store>) {
+    let base = findings(1, 2).remove(0);
+    let mut v2 = version(&base, 60);
+    v2.title = "version 2".into();
+    v2.severity = Severity::Low;
+    store.upsert(std::slice::from_ref(&v2)).await.unwrap();
+
+    let mut v1 = base.clone();
+    v1.title = "version 1".into();
+    let r = store.upsert(&[v1]).await.unwrap();
+    assert_eq!(r.outcomes[0].1, UpsertOutcome::SkippedOlder);
+    assert_eq!(
+        store.get(&base.id).await.unwrap().unwrap().finding.title,
+        "version 2"
+    );
+
+    let mut v3 = version(&base, 120);
+    v3.title = "version 3".into();
+    v3.severity = Severity::Critical;
+    let r = store.upsert(std::slice::from_ref(&v3)).await.unwrap();
+    assert_eq!(
+        r.outcomes[0].1,
+        UpsertOutcome::Updated {
+            previous_severity: Severity::Low,
+            previous_status: v2.workflow_status
+        }
+    );
+    let got = store.get(&base.id).await.unwrap().unwrap().finding;
+    assert_eq!(
+        (got.title.as_str(), got.severity),
+        ("version 3", Severity::Critical)
+    );
+}
+
+async fn out_of_order_versions_converge_to_the_newest(store: Arc<dyn Store>) {
+    let fs = findings(20, 3);
+    let mut arrivals = Vec::new();
+    for f in &fs {
+        for secs in [300, 0, 600, 100] {
+            let mut v = version(f, secs);
+            v.title = format!("{} @{secs}", f.id);
+            arrivals.push(v);
+        }
+    }
+    // Deterministic shuffle: interleave findings and versions.
+    arrivals.sort_by_key(|v| (v.title.len() % 3, v.id.clone()));
+    for chunk in arrivals.chunks(7) {
+        store.upsert(chunk).await.unwrap();
+    }
+    for f in &fs {
+        let got = store.get(&f.id).await.unwrap().unwrap().finding;
+        assert_eq!(got.title, format!("{} @600", f.id));
+    }
+}
+
+async fn every_filter_returns_exactly_the_matching_findings(store: Arc<dyn Store>) {
+    let fs = findings(400, 4);
+    store.upsert(&fs).await.unwrap();
+    let sample = &fs[7];
+    let mid = anchor() - Duration::days(40);
+    let word = "imdsv2";
+    let cases: Vec<(FindingFilter, Box<dyn Fn(&Finding) -> bool>)> = vec![
+        (FindingFilter::default(), Box::new(|_| true)),
+        (
+            FindingFilter {
+                severities: vec![Severity::Critical],
+                ..Default::default()
+            },
+            Box::new(|f| f.severity == Severity::Critical),
+        ),
+        (
+            FindingFilter {
+                severities: vec![Severity::High, Severity::Low],
+                ..Default::default()
+            },
+            Box::new(|f| matches!(f.severity, Severity::High | Severity::Low)),
+        ),
+        (
+            FindingFilter {
+                statuses: vec![WorkflowStatus::Resolved],
+                ..Default::default()
+            },
+            Box::new(|f| f.workflow_status == WorkflowStatus::Resolved),
+        ),
+        (
+            FindingFilter {
+                account: Some(sample.account_id.clone()),
+                ..Default::default()
+            },
+            Box::new(|f| f.account_id == sample.account_id),
+        ),
+        (
+            FindingFilter {
+                region: Some(sample.region.clone()),
+                ..Default::default()
+            },
+            Box::new(|f| f.region == sample.region),
+        ),
+        (
+            FindingFilter {
+                resource_type: Some(sample.resource_type.clone()),
+                ..Default::default()
+            },
+            Box::new(|f| f.resource_type == sample.resource_type),
+        ),
+        (
+            FindingFilter {
+                product: Some("GuardDuty".into()),
+                ..Default::default()
+            },
+            Box::new(|f| f.product_name == "GuardDuty"),
+        ),
+        (
+            FindingFilter {
+                q: Some(word.to_uppercase()),
+                ..Default::default()
+            },
+            Box::new(move |f| {
+                [&f.title, &f.description, &f.resource_id, &f.asff_id]
+                    .iter()
+                    .any(|s| s.to_lowercase().contains(word))
+            }),
+        ),
+        (
+            FindingFilter {
+                q: Some(sample.asff_id.clone()),
+                ..Default::default()
+            },
+            Box::new(|f| {
+                f.asff_id.contains(&sample.asff_id) || f.resource_id.contains(&sample.asff_id)
+            }),
+        ),
+        (
+            FindingFilter {
+                since: Some(mid),
+                ..Default::default()
+            },
+            Box::new(move |f| f.updated_at >= mid),
+        ),
+        (
+            FindingFilter {
+                until: Some(mid),
+                ..Default::default()
+            },
+            Box::new(move |f| f.updated_at < mid),
+        ),
+        (
+            FindingFilter {
+                severities: vec![Severity::Medium, Severity::High],
+                statuses: vec![WorkflowStatus::New],
+                region: Some("us-east-1".into()),
+                since: Some(anchor() - Duration::days(90)),
+                ..Default::default()
+            },
+            Box::new(|f| {
+                matches!(f.severity, Severity::Medium | Severity::High)
+                    && f.workflow_status == WorkflowStatus::New
+                    && f.region == "us-east-1"
+                    && f.updated_at >= anchor() - Duration::days(90)
+            }),
+        ),
+    ];
+    for (filter, pred) in cases {
+        let expected: Vec<&Finding> = fs.iter().filter(|f| pred(f)).collect();
+        assert!(
+            !expected.is_empty() || filter.q.is_some(),
+            "fixture gives no match for {filter:?}"
+        );
+        let got = list_all(store.as_ref(), &filter, 45).await;
+        assert_eq!(got, newest_first(&expected), "filter {filter:?}");
+    }
+}
+
+async fn paging_visits_every_finding_once_while_new_ones_arrive(store: Arc<dyn Store>) {
+    let original = findings(250, 5);
+    store.upsert(&original).await.unwrap();
+    let mut arriving = findings(60, 99).into_iter();
+    let filter = FindingFilter::default();
+    let mut seen: Vec<String> = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = store.list(&filter, 37, cursor.as_deref()).await.unwrap();
+        seen.extend(page.items.iter().map(|i| i.id.clone()));
+        // New findings land between pages, both newer and older than the cursor.
+        let batch: Vec<Finding> = arriving.by_ref().take(6).collect();
+        store.upsert(&batch).await.unwrap();
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for id in &seen {
+        *counts.entry(id.as_str()).or_default() += 1;
+    }
+    assert!(
+        counts.values().all(|n| *n == 1),
+        "a finding was listed twice"
+    );
+    for f in &original {
+        assert_eq!(counts.get(f.id.as_str()), Some(&1), "{} missed", f.id);
+    }
+}
+
+async fn bad_cursors_are_rejected(store: Arc<dyn Store>) {
+    store.upsert(&findings(10, 6)).await.unwrap();
+    let all = FindingFilter::default();
+    let page = store.list(&all, 3, None).await.unwrap();
+    let cursor = page.next_cursor.expect("more pages");
+    let other = FindingFilter {
+        severities: vec![Severity::Low],
+        ..Default::default()
+    };
+    for (filter, c) in [(&all, "garbage"), (&all, ""), (&other, cursor.as_str())] {
+        let err = store.list(filter, 3, Some(c)).await.unwrap_err();
+        assert!(matches!(err, StoreError::InvalidCursor(_)), "{c:?}: {err}");
+    }
+}
+
+fn expected_counts(
+    fs: &HashMap<String, Finding>,
+) -> (BTreeMap<Severity, u64>, BTreeMap<WorkflowStatus, u64>) {
+    let mut sev: BTreeMap<Severity, u64> = Severity::ALL_DESC.iter().map(|s| (*s, 0)).collect();
+    let mut st: BTreeMap<WorkflowStatus, u64> =
+        WorkflowStatus::ALL.iter().map(|s| (*s, 0)).collect();
+    for f in fs.values() {
+        *sev.entry(f.severity).or_default() += 1;
+        *st.entry(f.workflow_status).or_default() += 1;
+    }
+    (sev, st)
+}
+
+async fn assert_summary(store: &dyn Store, model: &HashMap<String, Finding>, today: NaiveDate) {
+    let s = store.summary(today).await.unwrap();
+    let (sev, st) = expected_counts(model);
+    assert_eq!(s.total, model.len() as u64);
+    assert_eq!(s.by_severity, sev);
+    assert_eq!(s.by_status, st);
+    assert_eq!(s.trend.len(), 30);
+    assert_eq!(s.trend.last().unwrap().date, today);
+    for p in &s.trend {
+        let n = model
+            .values()
+            .filter(|f| f.created_at.date_naive() == p.date)
+            .count();
+        assert_eq!(p.count, n as u64, "trend on {}", p.date);
+    }
+    let mut accounts: HashMap<&str, u64> = HashMap::new();
+    for f in model.values() {
+        *accounts.entry(&f.account_id).or_default() += 1;
+    }
+    for kc in &s.top_accounts {
+        assert_eq!(accounts.get(kc.key.as_str()), Some(&kc.count));
+    }
+    assert_eq!(s.top_accounts.len(), accounts.len().min(10));
+}
+
+async fn summary_is_exact_through_updates_and_deletes(store: Arc<dyn Store>) {
+    let today = anchor().date_naive();
+    let fs = findings(300, 7);
+    store.upsert(&fs).await.unwrap();
+    let mut model: HashMap<String, Finding> =
+        fs.iter().map(|f| (f.id.clone(), f.clone())).collect();
+    assert_summary(store.as_ref(), &model, today).await;
+
+    // Updates that change severity and status (and some stale ones that must not count).
+    let mut changed = Vec::new();
+    for (n, f) in fs.iter().enumerate().take(120) {
+        let mut v = version(f, 30);
+        v.severity = Severity::ALL_DESC[n % 5];
+        v.workflow_status = WorkflowStatus::ALL[n % 4];
+        changed.push(v.clone());
+        changed.push(version(f, -30));
+        model.insert(v.id.clone(), v);
+    }
+    store.upsert(&changed).await.unwrap();
+    assert_summary(store.as_ref(), &model, today).await;
+
+    let gone: Vec<FindingVersion> = fs[200..260]
+        .iter()
+        .map(|f| FindingVersion {
+            id: f.id.clone(),
+            updated_at: f.updated_at,
+        })
+        .collect();
+    let r = store.delete_versions(&gone).await.unwrap();
+    assert_eq!(r.deleted.len(), 60);
+    for v in &gone {
+        model.remove(&v.id);
+    }
+    assert_summary(store.as_ref(), &model, today).await;
+}
+
+async fn workflow_changes_are_audited_and_survive_provider_updates(store: Arc<dyn Store>) {
+    let f = findings(1, 8).remove(0);
+    store.upsert(std::slice::from_ref(&f)).await.unwrap();
+    let at = f.updated_at + Duration::hours(1);
+    let update = WorkflowUpdate {
+        workflow_status: WorkflowStatus::Notified,
+        note: Some("owner told".into()),
+    };
+    let d = store
+        .set_workflow(&f.id, &update, "alice", at)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(d.finding.workflow_status, WorkflowStatus::Notified);
+    assert!(
+        d.finding.updated_at > f.updated_at,
+        "a workflow change is an update"
+    );
+    assert_eq!(d.audit.len(), 1);
+    assert_eq!(d.audit[0].actor, "alice");
+    assert_eq!(d.audit[0].from_status, f.workflow_status);
+    assert_eq!(d.audit[0].to_status, WorkflowStatus::Notified);
+    assert_eq!(d.audit[0].note.as_deref(), Some("owner told"));
+
+    // The provider re-sends the finding later with NEW: the analyst's triage stays.
+    let mut later = version(&f, 7200);
+    later.workflow_status = WorkflowStatus::New;
+    later.title = "re-evaluated".into();
+    store.upsert(&[later]).await.unwrap();
+    let got = store.get(&f.id).await.unwrap().unwrap();
+    assert_eq!(got.finding.title, "re-evaluated");
+    assert_eq!(got.finding.workflow_status, WorkflowStatus::Notified);
+    assert_eq!(got.audit.len(), 1);
+
+    // A provider that resolves the finding (e.g. an alarm back to OK) wins.
+    let mut resolved = version(&f, 9000);
+    resolved.workflow_status = WorkflowStatus::Resolved;
+    store.upsert(&[resolved]).await.unwrap();
+    let got = store.get(&f.id).await.unwrap().unwrap();
+    assert_eq!(got.finding.workflow_status, WorkflowStatus::Resolved);
+    let listed = store
+        .list(
+            &FindingFilter {
+                statuses: vec![WorkflowStatus::Resolved],
+                ..Default::default()
+            },
+            10,
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(listed.items.len(), 1);
+}
+
+async fn archive_candidates_page_oldest_first_below_the_cutoff(store: Arc<dyn Store>) {
+    let fs = findings(200, 9);
+    store.upsert(&fs).await.unwrap();
+    let cutoff = anchor() - Duration::days(60);
+    let mut got = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = store
+            .archive_candidates(cutoff, 16, cursor.as_deref())
+            .await
+            .unwrap();
+        got.extend(page.findings);
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    let mut expected: Vec<&Finding> = fs.iter().filter(|f| f.updated_at < cutoff).collect();
+    expected.sort_by_key(|f| (f.updated_at.timestamp_micros(), f.id.clone()));
+    assert!(!expected.is_empty());
+    let got_ids: Vec<&str> = got.iter().map(|f| f.id.as_str()).collect();
+    let want_ids: Vec<&str> = expected.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(got_ids, want_ids);
+    assert_eq!(
+        &got[0], expected[0],
+        "candidates carry the full finding with raw"
+    );
+}
+
+async fn deletes_only_remove_the_version_that_was_read(store: Arc<dyn Store>) {
+    let fs = findings(10, 10);
+    store.upsert(&fs).await.unwrap();
+    // f[0] is updated after it was read: its old version must not be deleted.
+    store.upsert(&[version(&fs[0], 10)]).await.unwrap();
+    let versions: Vec<FindingVersion> = fs
+        .iter()
+        .map(|f| FindingVersion {
+            id: f.id.clone(),
+            updated_at: f.updated_at,
+        })
+        .chain(std::iter::once(FindingVersion {
+            id: "AAAAAAAAAAAAAAAAAAAAAA".into(),
+            updated_at: anchor(),
+        }))
+        .collect();
+    let r = store.delete_versions(&versions).await.unwrap();
+    let deleted: HashSet<&str> = r.deleted.iter().map(String::as_str).collect();
+    assert_eq!(deleted.len(), 9);
+    assert!(!deleted.contains(fs[0].id.as_str()));
+    assert!(r.kept.contains(&fs[0].id));
+    assert!(store.get(&fs[0].id).await.unwrap().is_some());
+    assert!(store.get(&fs[1].id).await.unwrap().is_none());
+}
+
+async fn unknown_ids_are_none(store: Arc<dyn Store>) {
+    let missing = "AAAAAAAAAAAAAAAAAAAAAA";
+    assert!(store.get(missing).await.unwrap().is_none());
+    let u = WorkflowUpdate {
+        workflow_status: WorkflowStatus::Resolved,
+        note: None,
+    };
+    assert!(store
+        .set_workflow(missing, &u, "x", anchor())
+        .await
+        .unwrap()
+        .is_none());
+    store.ping().await.unwrap();
+}

@@ -1,0 +1,517 @@
+#!/usr/bin/env python3
+"""Consistency checks on terraform/, standing in for `terraform validate` (which needs
+provider downloads and cannot run offline) and going further where it matters to us.
+
+Run:  python3 scripts/check_terraform.py [--terraform DIR] [--lambdas FILE]
+Needs python-hcl2 (scripts/check_infra.sh provides it in a cached venv).
+
+What is checked, per module (every folder reached from the root through local
+`module` sources) and per Lambda:
+  functions   every function called is a Terraform built-in; variable validations
+              refer to their own variable only and have an error message
+  references  every var.X, local.X, module.M(.OUTPUT), data.T.N and resource T.N used
+              in an expression is declared (in that module / by that module's output);
+              every declared variable is used and has a description and a type;
+              every output has a description
+  tfvars      terraform.tfvars.example sets only root variables, and every required one
+  module      every call passes only variables the module declares and all required
+  calls       ones; the source is a local folder; provider aliases the module uses
+              are passed in
+  lambdas     every aws_lambda_function has a log group it logs to, an alarm on its
+              own metrics and a dead-letter queue or on-failure destination
+  contract    for each Lambda instance (identified by its `function_key` argument),
+              against backend/lambdas.json: the zip is <binary>/bootstrap.zip, the
+              environment variables are exactly the listed ones, and the IAM actions of
+              the code policy are exactly the listed ones; the role's other (runtime)
+              policies grant only the runtime actions every Lambda needs; nothing else
+              (managed policies, policies attached from outside) touches the role.
+Prints what it verified (counts); exits 1 with one line per problem otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from terraform_model import (
+    BUILTIN_FUNCTIONS,
+    RE_CALL,
+    IDENT,
+    NOT_AFTER,
+    RE_DATA,
+    RE_LOCAL,
+    RE_MODULE,
+    RE_PROVIDER_REF,
+    RE_VAR,
+    Module,
+    expressions,
+    first_block,
+    load_module,
+    parse_file,
+    resource_ref_re,
+)
+
+# Arguments of a `module` block that are not input variables.
+META_ARGS = {"source", "version", "count", "for_each", "providers", "depends_on"}
+
+# What every Lambda needs to run, whatever its code does: write its own logs and
+# traces, dead-letter a failed asynchronous event. backend/lambdas.json may override
+# this list with a top-level "runtime_iam" array.
+DEFAULT_RUNTIME_IAM = [
+    "logs:CreateLogStream",
+    "logs:PutLogEvents",
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "sqs:SendMessage",
+]
+
+
+@dataclass
+class Instance:
+    """One instantiation of a module, reached from the root through calls."""
+
+    address: str  # "module.compute.module.scanner" ("" for the root)
+    module: Module
+    args: dict  # the call's arguments ({} for the root)
+    caller: "Instance | None"
+
+
+class Checker:
+    def __init__(self, terraform_dir: str, lambdas_file: str) -> None:
+        self.root_dir = os.path.normpath(terraform_dir)
+        self.lambdas_file = lambdas_file
+        self.errors: list[str] = []
+        self.counts: dict[str, int] = {}
+        self.modules: dict[str, Module] = {}
+
+    # --- loading -------------------------------------------------------------------
+
+    def module_at(self, path: str) -> Module:
+        path = os.path.normpath(path)
+        if path not in self.modules:
+            mod = load_module(path)
+            self.modules[path] = mod
+            self.errors.extend(mod.errors)
+        return self.modules[path]
+
+    def callee_path(self, caller: Module, call_name: str, body: dict) -> str | None:
+        source = body.get("source")
+        if not isinstance(source, str) or not source.startswith(("./", "../")):
+            self.err(caller, f"module {call_name}", f"source {source!r} is not a local folder (./ or ../); it cannot be checked offline")
+            return None
+        return os.path.normpath(os.path.join(caller.path, source))
+
+    def instances(self) -> list[Instance]:
+        """Every module instance, depth first from the root (cycles reported)."""
+        out: list[Instance] = []
+
+        def walk(inst: Instance, stack: tuple[str, ...]) -> None:
+            out.append(inst)
+            for name, body in inst.module.calls.items():
+                path = self.callee_path(inst.module, name, body)
+                if path is None:
+                    continue
+                if path in stack:
+                    self.errors.append(f"{inst.module.path}: module {name} calls {path}, which is already in the call chain (cycle)")
+                    continue
+                child = Instance(f"{inst.address}.module.{name}".lstrip("."), self.module_at(path), body, inst)
+                walk(child, stack + (path,))
+
+        root = self.module_at(self.root_dir)
+        walk(Instance("", root, {}, None), (root.path,))
+        return out
+
+    def err(self, mod: Module, label: str, msg: str) -> None:
+        where = mod.where.get(label, mod.path)
+        self.errors.append(f"{where}: {label}: {msg}")
+
+    def count(self, key: str, n: int = 1) -> None:
+        self.counts[key] = self.counts.get(key, 0) + n
+
+    # --- references ------------------------------------------------------------------
+
+    def check_references(self, mod: Module, prefixes: set[str]) -> None:
+        re_res = resource_ref_re(prefixes)
+        used_vars: set[str] = set()
+        for label, body in mod.all_bodies():
+            if label.startswith("variable "):
+                # `type` holds type constructors (map(string)...), not function calls.
+                body = {k: v for k, v in body.items() if k != "type"}
+            for expr in expressions(body):
+                for m in RE_CALL.finditer(expr):
+                    self.count("function calls checked")
+                    if m.group(1) not in BUILTIN_FUNCTIONS:
+                        self.err(mod, label, f"{m.group(1)}() is not a Terraform built-in function")
+                for m in RE_VAR.finditer(expr):
+                    used_vars.add(m.group(1))
+                    self.count("references checked: var")
+                    if m.group(1) not in mod.variables:
+                        self.err(mod, label, f"var.{m.group(1)} is not declared in this module")
+                for m in RE_LOCAL.finditer(expr):
+                    self.count("references checked: local")
+                    if m.group(1) not in mod.locals:
+                        self.err(mod, label, f"local.{m.group(1)} is not defined in this module")
+                for m in RE_DATA.finditer(expr):
+                    self.count("references checked: data")
+                    if (m.group(1), m.group(2)) not in mod.data:
+                        self.err(mod, label, f"data.{m.group(1)}.{m.group(2)} is not declared in this module")
+                for m in re_res.finditer(expr):
+                    self.count("references checked: resource")
+                    if (m.group(1), m.group(2)) not in mod.resources:
+                        self.err(mod, label, f"resource {m.group(1)}.{m.group(2)} is not declared in this module")
+                for m in RE_MODULE.finditer(expr):
+                    self.count("references checked: module")
+                    name, out = m.group(1), m.group(2)
+                    if name not in mod.calls:
+                        self.err(mod, label, f"module.{name} is not called in this module")
+                        continue
+                    if out is None:
+                        continue
+                    path = self.callee_path(mod, name, mod.calls[name])
+                    if path is not None and out not in self.module_at(path).outputs:
+                        self.err(mod, label, f"module.{name}.{out}: module {name} ({os.path.relpath(path)}) has no output {out}")
+        for name, body in mod.variables.items():
+            # Before Terraform 1.9 a validation may only refer to its own variable.
+            for v in body.get("validation", []) or []:
+                others = {m.group(1) for m in RE_VAR.finditer(str(v.get("condition", "")))} - {name}
+                if others:
+                    self.err(mod, f"variable {name}", f"validation refers to other variables ({', '.join(sorted(others))}); Terraform < 1.9 rejects that")
+                if name not in {m.group(1) for m in RE_VAR.finditer(str(v.get("condition", "")))}:
+                    self.err(mod, f"variable {name}", "validation condition does not refer to var." + name)
+                if not v.get("error_message"):
+                    self.err(mod, f"variable {name}", "validation has no error_message")
+            if name not in used_vars:
+                self.err(mod, f"variable {name}", "declared but never used")
+            for attr in ("description", "type"):
+                if not body.get(attr):
+                    self.err(mod, f"variable {name}", f"has no {attr}")
+        for name, body in mod.outputs.items():
+            if not body.get("description"):
+                self.err(mod, f"output {name}", "has no description")
+
+    # --- module calls ----------------------------------------------------------------
+
+    def check_call(self, caller: Module, name: str, body: dict) -> None:
+        path = self.callee_path(caller, name, body)
+        if path is None:
+            return
+        callee = self.module_at(path)
+        args = {k for k in body if k not in META_ARGS and k != "__is_block__"}
+        label = f"module {name}"
+        for a in sorted(args - set(callee.variables)):
+            self.err(caller, label, f"passes {a}, which {os.path.relpath(path)} does not declare")
+        required = {v for v, b in callee.variables.items() if "default" not in b}
+        for a in sorted(required - args):
+            self.err(caller, label, f"does not pass required variable {a} of {os.path.relpath(path)}")
+        self.count("module calls checked")
+        self.count("module arguments checked", len(args))
+        # Provider aliases the module declares (configuration_aliases) must be passed.
+        passed = set()
+        for block in body.get("providers", []) if isinstance(body.get("providers"), list) else [body.get("providers") or {}]:
+            if isinstance(block, dict):
+                passed |= {str(k).strip("${}") for k in block if k != "__is_block__"}
+        for alias in sorted(callee.provider_aliases):
+            if alias not in passed:
+                self.err(caller, label, f"does not pass provider {alias}, which {os.path.relpath(path)} requires")
+
+    def check_provider_refs(self, mod: Module) -> None:
+        for (t, n), body in mod.resources.items():
+            ref = body.get("provider")
+            if ref is None:
+                continue
+            m = RE_PROVIDER_REF.match(str(ref))
+            alias = f"{m.group(1)}.{m.group(2)}" if m else str(ref)
+            if alias not in mod.provider_aliases:
+                self.err(mod, f"resource {t}.{n}", f"provider {alias} is neither configured nor a configuration_alias of this module")
+
+    # --- Lambdas ---------------------------------------------------------------------
+
+    def ref_target(self, value: Any, rtype: str, mod: Module) -> str | None:
+        """Name N when value references resource rtype.N of this module."""
+        if not isinstance(value, str):
+            return None
+        m = re.search(NOT_AFTER + re.escape(rtype) + r"\.(" + IDENT + ")", value)
+        if m and (rtype, m.group(1)) in mod.resources:
+            return m.group(1)
+        return None
+
+    def check_lambda_operability(self, mod: Module) -> None:
+        """Log group, alarm and DLQ/destination for every function definition."""
+        for (t, fn), body in mod.resources.items():
+            if t != "aws_lambda_function":
+                continue
+            label = f"resource {t}.{fn}"
+            self.count("lambda definitions checked")
+            lc = first_block(body, "logging_config") or {}
+            lg = self.ref_target(lc.get("log_group"), "aws_cloudwatch_log_group", mod)
+            if lg is None:
+                fname = body.get("function_name")
+                lg = next(
+                    (n for (rt, n), b in mod.resources.items() if rt == "aws_cloudwatch_log_group" and isinstance(fname, str) and b.get("name") == "/aws/lambda/" + fname),
+                    None,
+                )
+            if lg is None:
+                self.err(mod, label, "has no log group (logging_config.log_group referencing an aws_cloudwatch_log_group, or one named /aws/lambda/<function_name>)")
+            elif not mod.resources[("aws_cloudwatch_log_group", lg)].get("retention_in_days"):
+                self.err(mod, f"resource aws_cloudwatch_log_group.{lg}", "has no retention_in_days")
+
+            alarms = 0
+            for (rt, n), b in mod.resources.items():
+                if rt != "aws_cloudwatch_metric_alarm":
+                    continue
+                dims = [b.get("dimensions")]
+                for q in b.get("metric_query", []) or []:
+                    for met in q.get("metric", []) or []:
+                        dims.append(met.get("dimensions"))
+                if any(isinstance(d, dict) and self.ref_target(d.get("FunctionName"), "aws_lambda_function", mod) == fn for d in dims):
+                    alarms += 1
+            if alarms == 0:
+                self.err(mod, label, "has no CloudWatch alarm (an aws_cloudwatch_metric_alarm with dimension FunctionName = this function)")
+
+            dlq = first_block(body, "dead_letter_config") or {}
+            has_dlq = bool(dlq.get("target_arn"))
+            for (rt, n), b in mod.resources.items():
+                if rt == "aws_lambda_function_event_invoke_config" and self.ref_target(b.get("function_name"), "aws_lambda_function", mod) == fn:
+                    dc = first_block(b, "destination_config") or {}
+                    of = first_block(dc, "on_failure") or {}
+                    has_dlq = has_dlq or bool(of.get("destination"))
+            if not has_dlq:
+                self.err(mod, label, "has neither dead_letter_config.target_arn nor an on_failure destination")
+            self.count("lambda log groups/alarms/DLQs verified", 1 if lg and alarms and has_dlq else 0)
+
+    def policy_actions(self, mod: Module, doc_name: str, owner: str) -> set[str] | None:
+        """Allowed actions of data.aws_iam_policy_document.doc_name in mod."""
+        body = mod.data.get(("aws_iam_policy_document", doc_name))
+        label = f"data aws_iam_policy_document.{doc_name}"
+        if body is None:
+            self.err(mod, owner, f"data.aws_iam_policy_document.{doc_name} is not declared")
+            return None
+        for k in ("source_policy_documents", "override_policy_documents", "source_json", "override_json", "dynamic"):
+            if k in body:
+                self.err(mod, label, f"uses {k}; its actions cannot be checked statically")
+                return None
+        actions: set[str] = set()
+        for st in body.get("statement", []):
+            if st.get("effect", "Allow") != "Allow":
+                continue
+            if "not_actions" in st:
+                self.err(mod, label, "an Allow statement uses not_actions (grants everything else)")
+            acts = st.get("actions", [])
+            if not isinstance(acts, list) or not all(isinstance(a, str) and "${" not in a for a in acts):
+                self.err(mod, label, "actions must be a literal list of strings to be checked")
+                continue
+            for a in acts:
+                if "*" in a:
+                    self.err(mod, label, f"wildcard action {a}")
+                actions.add(a)
+        return actions
+
+    def resolve_policy(self, inst: Instance, value: Any, owner: str) -> tuple[str, set[str] | None]:
+        """('code'|'runtime', actions) of a role policy value, following var.X to the caller."""
+        mod = inst.module
+        m = re.fullmatch(r"\$\{data\.aws_iam_policy_document\.(" + IDENT + r")\.json\}", str(value).strip())
+        if m:
+            return "runtime", self.policy_actions(mod, m.group(1), owner)
+        m = re.fullmatch(r"\$\{var\.(" + IDENT + r")\}", str(value).strip())
+        if m and inst.caller is not None:
+            arg = inst.args.get(m.group(1))
+            m2 = re.fullmatch(r"\$\{data\.aws_iam_policy_document\.(" + IDENT + r")\.json\}", str(arg).strip())
+            if m2:
+                return "code", self.policy_actions(inst.caller.module, m2.group(1), f"module {inst.address.split('.')[-1]}")
+            self.err(inst.caller.module, f"module {inst.address.split('.')[-1]}", f"{m.group(1)} must be data.aws_iam_policy_document.<name>.json so its actions can be checked")
+            return "code", None
+        self.err(mod, owner, "policy must be data.aws_iam_policy_document.<name>.json (or a variable holding one) so its actions can be checked")
+        return "code", None
+
+    def check_lambda_contract(self, insts: list[Instance], lambdas: dict, runtime_iam: list[str]) -> None:
+        deployed: dict[str, str] = {}
+        lambda_instances: set[str] = set()
+        for inst in insts:
+            mod = inst.module
+            fns = [n for (t, n) in mod.resources if t == "aws_lambda_function"]
+            if not fns:
+                continue
+            call_label = f"module {inst.address.split('.')[-1]}" if inst.caller else "root"
+            caller_mod = inst.caller.module if inst.caller else mod
+            if inst.caller is None or "function_key" not in mod.variables:
+                self.err(mod, f"resource aws_lambda_function.{fns[0]}", "Lambdas must be defined in a module with a function_key variable, so each instance maps to an entry of backend/lambdas.json")
+                continue
+            if len(fns) > 1:
+                self.err(mod, f"resource aws_lambda_function.{fns[1]}", "a Lambda module must define exactly one function")
+            lambda_instances.add(inst.address)
+            key = inst.args.get("function_key")
+            if not isinstance(key, str) or "${" in key:
+                self.err(caller_mod, call_label, "function_key must be a literal string")
+                continue
+            if key not in lambdas:
+                self.err(caller_mod, call_label, f"function_key {key!r} is not in {self.lambdas_file} (known: {', '.join(sorted(lambdas))})")
+                continue
+            if key in deployed:
+                self.err(caller_mod, call_label, f"function {key!r} is already deployed by {deployed[key]}")
+            deployed[key] = inst.address
+            spec = lambdas[key]
+            fn_body = mod.resources[("aws_lambda_function", fns[0])]
+            self.count("lambda instances checked")
+
+            # zip
+            binary = spec.get("binary", key)
+            fname = fn_body.get("filename")
+            m = re.fullmatch(r"\$\{var\.(" + IDENT + r")\}", str(fname).strip())
+            zip_value = inst.args.get(m.group(1)) if m else fname
+            if not isinstance(zip_value, str) or not zip_value.endswith(f"/{binary}/bootstrap.zip"):
+                self.err(caller_mod, call_label, f"zip for {key} is {zip_value!r}; expected <dist dir>/{binary}/bootstrap.zip")
+
+            # environment
+            env_block = first_block(fn_body, "environment") or {}
+            variables = env_block.get("variables")
+            m = re.fullmatch(r"\$\{var\.(" + IDENT + r")\}", str(variables).strip()) if isinstance(variables, str) else None
+            env = inst.args.get(m.group(1)) if m else variables
+            env_label = call_label if m else f"resource aws_lambda_function.{fns[0]}"
+            env_mod = caller_mod if m else mod
+            if variables is None:
+                env = {}
+            if not isinstance(env, dict):
+                self.err(env_mod, env_label, f"environment of {key} must be a literal map so its names can be checked, got {env!r}")
+            else:
+                have = {k for k in env if k != "__is_block__"}
+                want = set(spec.get("env", []))
+                for v in sorted(have - want):
+                    self.err(env_mod, env_label, f"environment variable {v} is set on {key} but not listed for it in {self.lambdas_file}")
+                for v in sorted(want - have):
+                    self.err(env_mod, env_label, f"environment variable {v} listed for {key} in {self.lambdas_file} is not set")
+                self.count("environment variables verified", len(have & want))
+
+            # IAM
+            role = self.ref_target(fn_body.get("role"), "aws_iam_role", mod)
+            if role is None:
+                self.err(mod, f"resource aws_lambda_function.{fns[0]}", "role must reference an aws_iam_role of the same module")
+                continue
+            role_body = mod.resources[("aws_iam_role", role)]
+            for k in ("managed_policy_arns", "inline_policy"):
+                if k in role_body:
+                    self.err(mod, f"resource aws_iam_role.{role}", f"uses {k}; grant through aws_iam_role_policy with a checked policy document")
+            code: set[str] = set()
+            runtime: set[str] = set()
+            code_policies = 0
+            for (t, n), b in mod.resources.items():
+                if self.ref_target(b.get("role"), "aws_iam_role", mod) != role:
+                    continue
+                if t == "aws_iam_role_policy":
+                    kind, acts = self.resolve_policy(inst, b.get("policy"), f"resource {t}.{n}")
+                    if acts is None:
+                        continue
+                    if kind == "code":
+                        code_policies += 1
+                        code |= acts
+                    else:
+                        runtime |= acts
+                elif t.startswith("aws_iam_"):
+                    self.err(mod, f"resource {t}.{n}", "attaches a policy whose actions cannot be checked against backend/lambdas.json")
+            if code_policies == 0:
+                self.err(mod, f"resource aws_iam_role.{role}", f"no code policy (aws_iam_role_policy with policy = var.<x>) grants {key} its listed actions")
+            low = lambda s: {a.lower(): a for a in s}  # noqa: E731 - IAM actions are case-insensitive
+            have, want = low(code), low(spec.get("iam", []))
+            for a in sorted(set(have) - set(want)):
+                self.err(caller_mod, call_label, f"IAM action {have[a]} granted to {key} is not listed for it in {self.lambdas_file}")
+            for a in sorted(set(want) - set(have)):
+                self.err(caller_mod, call_label, f"IAM action {want[a]} listed for {key} in {self.lambdas_file} is not granted")
+            allowed, granted = low(runtime_iam), low(runtime)
+            for a in sorted(set(granted) - set(allowed)):
+                self.err(mod, f"resource aws_iam_role.{role}", f"runtime policy grants {granted[a]}, which is not a runtime action ({', '.join(runtime_iam)}); code actions belong in {self.lambdas_file}")
+            self.count("IAM actions verified", len(set(have) & set(want)))
+            self.count("runtime IAM actions verified", len(runtime))
+
+        for key in sorted(set(lambdas) - set(deployed)):
+            self.errors.append(f"{self.lambdas_file}: function {key!r} is not deployed by any Lambda module instance (function_key = \"{key}\")")
+
+        # Nothing outside a Lambda module may attach policies to a Lambda role.
+        for inst in insts:
+            for (t, n), b in inst.module.resources.items():
+                if not t.startswith("aws_iam_"):
+                    continue
+                for expr in expressions(b.get("role", "")):
+                    for m in RE_MODULE.finditer(expr):
+                        if f"{inst.address}.module.{m.group(1)}".lstrip(".") in lambda_instances:
+                            self.err(inst.module, f"resource {t}.{n}", f"grants to the role of Lambda module {m.group(1)} from outside; grants must go through its checked code policy")
+
+    def check_tfvars_example(self, root: Module) -> None:
+        """terraform.tfvars.example sets only root variables, and every required one."""
+        path = os.path.join(root.path, "terraform.tfvars.example")
+        if not os.path.exists(path):
+            self.errors.append(f"{path}: missing (an example of every required variable)")
+            return
+        try:
+            values = parse_file(path)
+        except Exception as e:  # the parser raises many types; all mean "bad HCL"
+            self.errors.append(f"{path}: cannot parse: {e}")
+            return
+        rel = os.path.relpath(path)
+        for name in sorted(set(values) - set(root.variables)):
+            self.errors.append(f"{rel}: sets {name}, which is not a root variable")
+        for name in sorted(v for v, b in root.variables.items() if "default" not in b and v not in values):
+            self.errors.append(f"{rel}: does not set required variable {name}")
+        self.count("tfvars example values checked", len(values))
+
+    # --- driver ----------------------------------------------------------------------
+
+    def run(self) -> bool:
+        try:
+            with open(self.lambdas_file, encoding="utf-8") as f:
+                contract = json.load(f)
+            lambdas = contract["lambdas"]
+            runtime_iam = contract.get("runtime_iam", DEFAULT_RUNTIME_IAM)
+        except (OSError, ValueError, KeyError) as e:
+            self.errors.append(f"{self.lambdas_file}: cannot read the Lambda contract: {e}")
+            return False
+
+        insts = self.instances()
+        root = self.module_at(self.root_dir)
+        prefixes = set(root.providers) | {"aws"}
+        for mod in self.modules.values():
+            prefixes |= mod.providers
+        for mod in self.modules.values():
+            self.check_references(mod, prefixes)
+            self.check_provider_refs(mod)
+            for name, body in mod.calls.items():
+                self.check_call(mod, name, body)
+            self.check_lambda_operability(mod)
+            for key, table in (("variables", mod.variables), ("outputs", mod.outputs), ("locals", mod.locals), ("data sources", mod.data)):
+                self.count(key, len(table))
+            self.count("resource blocks", len(mod.resources))
+            self.count("modules", 1)
+        self.check_tfvars_example(root)
+        for inst in insts:
+            self.count("resource blocks x module instances", len(inst.module.resources))
+        self.count("module instances", len(insts))
+        self.check_lambda_contract(insts, lambdas, runtime_iam)
+        return not self.errors
+
+
+def main(argv: list[str] | None = None) -> int:
+    here = os.path.dirname(os.path.abspath(__file__))
+    repo = os.path.dirname(here)
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--terraform", default=os.path.join(repo, "terraform"), help="root module folder")
+    p.add_argument("--lambdas", default=os.path.join(repo, "backend", "lambdas.json"), help="the Lambda contract file")
+    args = p.parse_args(argv)
+    checker = Checker(args.terraform, args.lambdas)
+    ok = checker.run()
+    checker.errors = list(dict.fromkeys(checker.errors))  # one line per problem
+    for k in sorted(checker.counts):
+        print(f"  {k}: {checker.counts[k]}")
+    if not ok:
+        print(f"check_terraform: {len(checker.errors)} problem(s):", file=sys.stderr)
+        for e in checker.errors:
+            print(f"  - {e}", file=sys.stderr)
+        return 1
+    print("check_terraform: OK")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

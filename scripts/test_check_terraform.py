@@ -1,0 +1,399 @@
+#!/usr/bin/env python3
+"""Tests of scripts/check_terraform.py: a checker that cannot fail is worthless, so
+each test breaks a small, otherwise valid Terraform tree in one way and asserts the
+checker reports exactly that. The last test runs it on the real terraform/.
+
+Run:  python3 -m unittest scripts/test_check_terraform.py   (needs python-hcl2)
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+import tempfile
+import unittest
+from contextlib import redirect_stderr, redirect_stdout
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import check_terraform  # noqa: E402
+from terraform_model import template_code  # noqa: E402
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+LAMBDAS = {
+    "lambdas": {
+        "worker": {
+            "binary": "worker",
+            "env": ["TABLE", "RUST_LOG"],
+            "iam": ["dynamodb:GetItem", "dynamodb:PutItem"],
+        }
+    }
+}
+
+ROOT_MAIN = """
+variable "dist" {
+  description = "zips"
+  type        = string
+  default     = "../dist"
+}
+
+locals {
+  prefix = "demo"
+}
+
+resource "aws_dynamodb_table" "t" {
+  name     = "${local.prefix}-t"
+  hash_key = "id"
+}
+
+data "aws_iam_policy_document" "worker" {
+  statement {
+    actions   = ["dynamodb:GetItem", "dynamodb:PutItem"]
+    resources = [aws_dynamodb_table.t.arn]
+  }
+}
+
+module "worker" {
+  source       = "./modules/lambda"
+  function_key = "worker"
+  zip_path     = "${var.dist}/worker/bootstrap.zip"
+  policy_json  = data.aws_iam_policy_document.worker.json
+
+  environment = {
+    TABLE    = aws_dynamodb_table.t.name
+    RUST_LOG = "info"
+  }
+}
+
+output "fn" {
+  description = "d"
+  value = module.worker.function_name
+}
+"""
+
+LAMBDA_MAIN = """
+variable "function_key" {
+  description = "d"
+  type = string
+}
+
+variable "zip_path" {
+  description = "d"
+  type = string
+}
+
+variable "environment" {
+  description = "d"
+  type = map(string)
+}
+
+variable "policy_json" {
+  description = "d"
+  type = string
+}
+
+resource "aws_cloudwatch_log_group" "this" {
+  name              = "/aws/lambda/${var.function_key}"
+  retention_in_days = 30
+}
+
+resource "aws_sqs_queue" "dlq" {
+  name = "${var.function_key}-dlq"
+}
+
+resource "aws_iam_role" "this" {
+  name               = var.function_key
+  assume_role_policy = "{}"
+}
+
+data "aws_iam_policy_document" "runtime" {
+  statement {
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.this.arn}:*"]
+  }
+}
+
+resource "aws_iam_role_policy" "runtime" {
+  role   = aws_iam_role.this.id
+  policy = data.aws_iam_policy_document.runtime.json
+}
+
+resource "aws_iam_role_policy" "code" {
+  role   = aws_iam_role.this.id
+  policy = var.policy_json
+}
+
+resource "aws_lambda_function" "this" {
+  function_name = var.function_key
+  role          = aws_iam_role.this.arn
+  filename      = var.zip_path
+
+  environment {
+    variables = var.environment
+  }
+
+  dead_letter_config {
+    target_arn = aws_sqs_queue.dlq.arn
+  }
+
+  logging_config {
+    log_format = "Text"
+    log_group  = aws_cloudwatch_log_group.this.name
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "errors" {
+  alarm_name  = "${var.function_key}-errors"
+  namespace   = "AWS/Lambda"
+  metric_name = "Errors"
+
+  dimensions = {
+    FunctionName = aws_lambda_function.this.function_name
+  }
+}
+
+output "function_name" {
+  description = "d"
+  value = aws_lambda_function.this.function_name
+}
+"""
+
+
+class CheckTerraformTest(unittest.TestCase):
+    def setUp(self) -> None:
+        self.tmp = tempfile.TemporaryDirectory()
+        self.dir = self.tmp.name
+        self.files = {
+            "terraform/main.tf": ROOT_MAIN,
+            "terraform/modules/lambda/main.tf": LAMBDA_MAIN,
+            "terraform/terraform.tfvars.example": 'dist = "../dist"\n',
+        }
+        self.lambdas = json.loads(json.dumps(LAMBDAS))
+
+    def tearDown(self) -> None:
+        self.tmp.cleanup()
+
+    def edit(self, path: str, old: str, new: str) -> None:
+        text = self.files[path]
+        self.assertIn(old, text, "the test's edit must apply")
+        self.files[path] = text.replace(old, new, 1)
+
+    def run_checker(self, terraform: str | None = None, lambdas: str | None = None) -> tuple[int, str, str]:
+        if terraform is None:
+            for rel, text in self.files.items():
+                path = os.path.join(self.dir, rel)
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                with open(path, "w", encoding="utf-8") as f:
+                    f.write(text)
+            lambdas = os.path.join(self.dir, "lambdas.json")
+            with open(lambdas, "w", encoding="utf-8") as f:
+                json.dump(self.lambdas, f)
+            terraform = os.path.join(self.dir, "terraform")
+        out, err = io.StringIO(), io.StringIO()
+        with redirect_stdout(out), redirect_stderr(err):
+            rc = check_terraform.main(["--terraform", terraform, "--lambdas", lambdas])
+        return rc, out.getvalue(), err.getvalue()
+
+    def assert_fails_with(self, *fragments: str) -> str:
+        rc, out, err = self.run_checker()
+        self.assertEqual(rc, 1, f"checker should fail; stdout:\n{out}\nstderr:\n{err}")
+        for fragment in fragments:
+            self.assertIn(fragment, err)
+        return err
+
+    # --- the fixture itself is valid ------------------------------------------------
+
+    def test_valid_tree_passes_and_reports_counts(self) -> None:
+        rc, out, err = self.run_checker()
+        self.assertEqual(rc, 0, err)
+        self.assertIn("lambda instances checked: 1", out)
+        self.assertIn("IAM actions verified: 2", out)
+        self.assertIn("environment variables verified: 2", out)
+        self.assertIn("check_terraform: OK", out)
+
+    # --- references -------------------------------------------------------------------
+
+    def test_undeclared_variable_fails(self) -> None:
+        self.edit("terraform/main.tf", 'RUST_LOG = "info"', "RUST_LOG = var.log_level")
+        self.assert_fails_with("var.log_level is not declared")
+
+    def test_unused_variable_fails(self) -> None:
+        self.edit("terraform/main.tf", "locals {", 'variable "spare" {\n  type = string\n}\n\nlocals {')
+        self.assert_fails_with("variable spare: declared but never used")
+
+    def test_variable_without_description_fails(self) -> None:
+        self.edit("terraform/main.tf", '  description = "zips"\n', "")
+        self.assert_fails_with("variable dist: has no description")
+
+    def test_unknown_function_fails(self) -> None:
+        self.edit("terraform/main.tf", '"${local.prefix}-t"', 'lower("${local.prefix}-t")')
+        self.edit("terraform/main.tf", "lower(", "lowercase(")
+        self.assert_fails_with("lowercase() is not a Terraform built-in function")
+
+    def test_validation_referring_to_another_variable_fails(self) -> None:
+        self.edit(
+            "terraform/main.tf",
+            '  default     = "../dist"\n',
+            '  default     = "../dist"\n\n  validation {\n    condition     = length(var.dist) > 0 && local.prefix != ""\n'
+            '    error_message = "x"\n  }\n',
+        )
+        self.assertEqual(self.run_checker()[0], 0, "a validation using locals only is fine here")
+        self.edit("terraform/main.tf", 'local.prefix != ""', 'var.other != ""')
+        self.assert_fails_with("validation refers to other variables (other)")
+
+    def test_undefined_local_fails(self) -> None:
+        self.edit("terraform/main.tf", '"${local.prefix}-t"', '"${local.prefx}-t"')
+        self.assert_fails_with("local.prefx is not defined")
+
+    def test_undeclared_resource_fails(self) -> None:
+        self.edit("terraform/main.tf", "resources = [aws_dynamodb_table.t.arn]", "resources = [aws_dynamodb_table.findings.arn]")
+        self.assert_fails_with("resource aws_dynamodb_table.findings is not declared")
+
+    def test_undeclared_data_source_fails(self) -> None:
+        self.edit("terraform/main.tf", "data.aws_iam_policy_document.worker.json", "data.aws_iam_policy_document.wrker.json")
+        self.assert_fails_with("data.aws_iam_policy_document.wrker is not declared")
+
+    def test_missing_module_output_fails(self) -> None:
+        self.edit("terraform/main.tf", "module.worker.function_name", "module.worker.function_arn")
+        self.assert_fails_with("has no output function_arn")
+
+    def test_uncalled_module_fails(self) -> None:
+        self.edit("terraform/main.tf", "module.worker.function_name", "module.wrker.function_name")
+        self.assert_fails_with("module.wrker is not called")
+
+    def test_tfvars_example_with_unknown_variable_fails(self) -> None:
+        self.files["terraform/terraform.tfvars.example"] = 'dist = "../dist"\nregion = "eu-west-1"\n'
+        self.assert_fails_with("sets region, which is not a root variable")
+
+    # --- module calls -----------------------------------------------------------------
+
+    def test_module_call_with_undeclared_argument_fails(self) -> None:
+        self.edit("terraform/main.tf", 'function_key = "worker"', 'function_key = "worker"\n  memory       = 512')
+        self.assert_fails_with("passes memory, which")
+
+    def test_module_call_missing_required_argument_fails(self) -> None:
+        self.edit("terraform/main.tf", "  policy_json  = data.aws_iam_policy_document.worker.json\n", "")
+        self.assert_fails_with("does not pass required variable policy_json")
+
+    def test_remote_module_source_fails(self) -> None:
+        self.edit("terraform/main.tf", 'source       = "./modules/lambda"', 'source       = "terraform-aws-modules/lambda/aws"')
+        self.assert_fails_with("is not a local folder")
+
+    # --- Lambda contract --------------------------------------------------------------
+
+    def test_unknown_environment_variable_fails(self) -> None:
+        self.edit("terraform/main.tf", 'RUST_LOG = "info"', 'RUST_LOG = "info"\n    DEBUG    = "1"')
+        self.assert_fails_with("environment variable DEBUG is set on worker but not listed for it")
+
+    def test_missing_environment_variable_fails(self) -> None:
+        self.edit("terraform/main.tf", "    TABLE    = aws_dynamodb_table.t.name\n", "")
+        self.assert_fails_with("environment variable TABLE listed for worker", "is not set")
+
+    def test_extra_iam_action_fails(self) -> None:
+        self.edit("terraform/main.tf", '"dynamodb:PutItem"]', '"dynamodb:PutItem", "dynamodb:DeleteItem"]')
+        self.assert_fails_with("IAM action dynamodb:DeleteItem granted to worker is not listed for it")
+
+    def test_listed_iam_action_not_granted_fails(self) -> None:
+        self.edit("terraform/main.tf", '["dynamodb:GetItem", "dynamodb:PutItem"]', '["dynamodb:GetItem"]')
+        self.assert_fails_with("IAM action dynamodb:PutItem listed for worker", "is not granted")
+
+    def test_wildcard_iam_action_fails(self) -> None:
+        self.edit("terraform/main.tf", '"dynamodb:PutItem"]', '"dynamodb:PutItem", "s3:*"]')
+        self.assert_fails_with("wildcard action s3:*")
+
+    def test_runtime_policy_with_code_action_fails(self) -> None:
+        self.edit("terraform/modules/lambda/main.tf", '"logs:PutLogEvents"]', '"logs:PutLogEvents", "s3:GetObject"]')
+        self.assert_fails_with("runtime policy grants s3:GetObject")
+
+    def test_managed_policy_attachment_on_lambda_role_fails(self) -> None:
+        self.files["terraform/modules/lambda/extra.tf"] = (
+            'resource "aws_iam_role_policy_attachment" "admin" {\n'
+            "  role       = aws_iam_role.this.name\n"
+            '  policy_arn = "arn:aws:iam::aws:policy/AdministratorAccess"\n}\n'
+        )
+        self.assert_fails_with("attaches a policy whose actions cannot be checked")
+
+    def test_inline_policy_not_from_a_document_fails(self) -> None:
+        self.edit("terraform/main.tf", "policy_json  = data.aws_iam_policy_document.worker.json", 'policy_json  = jsonencode({ Statement = [] })')
+        self.assert_fails_with("must be data.aws_iam_policy_document.<name>.json")
+
+    def test_function_missing_from_lambdas_json_fails(self) -> None:
+        self.lambdas["lambdas"]["reporter"] = {"binary": "reporter", "env": [], "iam": []}
+        self.assert_fails_with("function 'reporter' is not deployed")
+
+    def test_unknown_function_key_fails(self) -> None:
+        self.edit("terraform/main.tf", 'function_key = "worker"', 'function_key = "wrker"')
+        self.assert_fails_with("function_key 'wrker' is not in")
+
+    def test_wrong_zip_path_fails(self) -> None:
+        self.edit("terraform/main.tf", "/worker/bootstrap.zip", "/other/bootstrap.zip")
+        self.assert_fails_with("expected <dist dir>/worker/bootstrap.zip")
+
+    def test_policy_attached_to_lambda_role_from_outside_fails(self) -> None:
+        self.edit("terraform/modules/lambda/main.tf", 'output "function_name" {', 'output "role_name" {\n  description = "d"\n  value       = aws_iam_role.this.name\n}\n\noutput "function_name" {')
+        self.files["terraform/extra.tf"] = (
+            'resource "aws_iam_role_policy" "sneaky" {\n'
+            "  role   = module.worker.role_name\n"
+            "  policy = data.aws_iam_policy_document.worker.json\n}\n"
+        )
+        self.assert_fails_with("grants to the role of Lambda module worker from outside")
+
+    # --- providers --------------------------------------------------------------------
+
+    def test_module_needing_provider_alias_not_passed_fails(self) -> None:
+        self.files["terraform/modules/lambda/versions.tf"] = (
+            "terraform {\n  required_providers {\n    aws = {\n"
+            '      source                = "hashicorp/aws"\n'
+            "      configuration_aliases = [aws.us_east_1]\n    }\n  }\n}\n"
+        )
+        self.assert_fails_with("does not pass provider aws.us_east_1")
+
+    def test_resource_using_undeclared_provider_alias_fails(self) -> None:
+        self.edit("terraform/main.tf", 'name     = "${local.prefix}-t"', 'provider = aws.eu\n  name     = "${local.prefix}-t"')
+        self.assert_fails_with("provider aws.eu is neither configured")
+
+    # --- Lambda operability -----------------------------------------------------------
+
+    def test_lambda_without_log_group_fails(self) -> None:
+        self.edit("terraform/modules/lambda/main.tf", "    log_group  = aws_cloudwatch_log_group.this.name\n", "")
+        self.edit("terraform/modules/lambda/main.tf", '"/aws/lambda/${var.function_key}"', '"/custom/${var.function_key}"')
+        self.assert_fails_with("has no log group")
+
+    def test_lambda_without_alarm_fails(self) -> None:
+        self.edit("terraform/modules/lambda/main.tf", "FunctionName = aws_lambda_function.this.function_name", 'FunctionName = "someone-else"')
+        self.assert_fails_with("has no CloudWatch alarm")
+
+    def test_lambda_without_dlq_fails(self) -> None:
+        self.edit("terraform/modules/lambda/main.tf", "  dead_letter_config {\n    target_arn = aws_sqs_queue.dlq.arn\n  }\n", "")
+        self.assert_fails_with("has neither dead_letter_config.target_arn nor an on_failure destination")
+
+    def test_runtime_actions_can_be_listed_in_lambdas_json(self) -> None:
+        self.lambdas["runtime_iam"] = ["logs:CreateLogStream"]
+        self.assert_fails_with("runtime policy grants logs:PutLogEvents")
+
+    # --- expression parsing -----------------------------------------------------------
+
+    def test_template_text_and_quoted_literals_are_not_code(self) -> None:
+        self.assertEqual(template_code("The ${var.k} Lambda was throttled (x)."), ["var.k"])
+        self.assertEqual(template_code("s3://${aws_s3_bucket.a.id}/dt=$${dt}/"), ["aws_s3_bucket.a.id"])
+        self.assertEqual(
+            template_code('${jsonencode({ A = ["s3:Get("], R = "${aws_s3_bucket.b.arn}/*" })}'),
+            ['jsonencode({ A = [""], R = "" })', "aws_s3_bucket.b.arn"],
+        )
+
+    # --- the real tree ----------------------------------------------------------------
+
+    def test_repository_terraform_passes(self) -> None:
+        contract = os.path.join(REPO, "backend", "lambdas.json")
+        rc, out, err = self.run_checker(os.path.join(REPO, "terraform"), contract)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("check_terraform: OK", out)
+        with open(contract, encoding="utf-8") as f:
+            expected = len(json.load(f)["lambdas"])
+        self.assertIn(f"lambda instances checked: {expected}\n", out)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,149 @@
+# cspm-monitor on AWS. One module per concern; see docs/deploy.md for the steps.
+#
+#   kms          customer managed key for everything stored
+#   data         DynamoDB findings table, S3 archive + access-log buckets, Athena, Backup
+#   compute      the Lambdas (modules/lambda once per function in backend/lambdas.json)
+#   events       Security Hub rule + DLQ redrive, sync and archive schedules
+#   edge         dashboard bucket, CloudFront (+ /api/* -> HTTP API), WAF
+#   auth         Cognito user pool and app client behind the API's JWT authorizer
+#   alerting     SNS topics, alarms, CloudWatch dashboard, SSM parameters
+#   security_hub optional Security Hub enablement with FSBP + CIS
+
+locals {
+  name_prefix = "${var.project}-${var.environment}"
+  ssm_prefix  = "/${var.project}/${var.environment}/"
+
+  # config.json: the dashboard calls the API on its own origin under /api and logs
+  # in against this user pool.
+  dashboard_config = {
+    api_base_url         = "/api"
+    region               = var.aws_region
+    cognito_user_pool_id = module.auth.user_pool_id
+    cognito_client_id    = module.auth.client_id
+    cognito_issuer       = module.auth.issuer_url
+  }
+
+  tags = merge(var.tags, {
+    Project     = var.project
+    Environment = var.environment
+    ManagedBy   = "terraform"
+  })
+}
+
+module "kms" {
+  source = "./modules/kms"
+
+  name_prefix = local.name_prefix
+}
+
+module "data" {
+  source = "./modules/data"
+
+  name_prefix             = local.name_prefix
+  kms_key_arn             = module.kms.key_arn
+  deletion_protection     = var.table_deletion_protection
+  archive_expiration_days = var.archive_expiration_days
+  enable_backup           = var.enable_backup
+  backup_retention_days   = var.backup_retention_days
+}
+
+module "compute" {
+  source = "./modules/compute"
+
+  name_prefix                  = local.name_prefix
+  lambda_dist_dir              = var.lambda_dist_dir
+  kms_key_arn                  = module.kms.key_arn
+  table_name                   = module.data.table_name
+  table_arn                    = module.data.table_arn
+  archive_bucket               = module.data.archive_bucket
+  archive_bucket_arn           = module.data.archive_bucket_arn
+  archive_prefix               = module.data.archive_prefix
+  archive_key_prefixes         = module.data.archive_key_prefixes
+  sns_standard_topic_arn       = module.alerting.standard_topic_arn
+  sns_critical_topic_arn       = module.alerting.critical_topic_arn
+  alarm_topic_arn              = module.alerting.critical_topic_arn
+  ssm_prefix                   = local.ssm_prefix
+  sync_state_parameter_arn     = module.alerting.sync_state_parameter_arn
+  events_dlq_arn               = module.events.events_dlq_arn
+  dashboard_url                = module.edge.dashboard_url
+  alert_min_severity           = var.alert_min_severity
+  retention_days               = var.retention_days
+  log_level                    = var.lambda_log_level
+  log_retention_days           = var.log_retention_days
+  scanner_reserved_concurrency = var.scanner_reserved_concurrency
+  api_reserved_concurrency     = var.api_reserved_concurrency
+}
+
+module "events" {
+  source = "./modules/events"
+
+  name_prefix            = local.name_prefix
+  severity_filter        = var.securityhub_severity_filter
+  sync_schedule          = var.sync_schedule
+  archive_schedule       = var.archive_schedule
+  scanner_function_arn   = module.compute.scanner_function_arn
+  scanner_function_name  = module.compute.scanner_function_name
+  scanner_timeout        = module.compute.scanner_timeout
+  archiver_function_arn  = module.compute.archiver_function_arn
+  archiver_function_name = module.compute.archiver_function_name
+  alarm_topic_arn        = module.alerting.critical_topic_arn
+}
+
+module "auth" {
+  source = "./modules/auth"
+
+  name_prefix         = local.name_prefix
+  dashboard_url       = module.edge.dashboard_url
+  deletion_protection = var.user_pool_deletion_protection
+}
+
+module "edge" {
+  source = "./modules/edge"
+
+  providers = {
+    aws           = aws
+    aws.us_east_1 = aws.us_east_1
+  }
+
+  name_prefix             = local.name_prefix
+  kms_key_arn             = module.kms.key_arn
+  logs_bucket             = module.data.logs_bucket
+  logs_bucket_domain_name = module.data.logs_bucket_domain_name
+  api_function_name       = module.compute.api_function_name
+  api_invoke_arn          = module.compute.api_invoke_arn
+  jwt_issuer              = module.auth.issuer_url
+  jwt_audience            = module.auth.client_id
+  waf_rate_limit          = var.waf_rate_limit
+  api_throttle_rate       = var.api_throttle_rate
+  api_throttle_burst      = var.api_throttle_burst
+  price_class             = var.cloudfront_price_class
+  log_retention_days      = var.log_retention_days
+  dashboard_dist_dir      = var.dashboard_dist_dir
+  upload_dashboard        = var.upload_dashboard
+  domain_name             = var.domain_name
+  acm_certificate_arn     = var.acm_certificate_arn
+
+  dashboard_config = local.dashboard_config
+}
+
+module "alerting" {
+  source = "./modules/alerting"
+
+  name_prefix            = local.name_prefix
+  aws_region             = var.aws_region
+  kms_key_arn            = module.kms.key_arn
+  ssm_prefix             = local.ssm_prefix
+  alert_emails_standard  = var.alert_emails_standard
+  alert_emails_critical  = var.alert_emails_critical
+  function_names         = { for key, fn in module.compute.functions : key => fn.function_name }
+  archiver_function_name = module.compute.archiver_function_name
+  queue_names            = concat([module.events.events_dlq_name, module.events.parked_queue_name], [for fn in module.compute.functions : fn.dlq_name])
+  table_name             = module.data.table_name
+  api_id                 = module.edge.api_id
+  web_acl_name           = module.edge.web_acl_name
+}
+
+module "security_hub" {
+  source = "./modules/security_hub"
+  count  = var.enable_security_hub ? 1 : 0
+}

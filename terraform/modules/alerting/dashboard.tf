@@ -1,0 +1,89 @@
+# One CloudWatch dashboard: the functions, the queues, the API, the table, the WAF.
+
+locals {
+  fn_names = values(var.function_names)
+
+  lambda_widgets = [
+    for title, metric in { "Lambda invocations" = "Invocations", "Lambda errors" = "Errors", "Lambda throttles" = "Throttles", "Lambda duration (p95)" = "Duration" } : {
+      type                                      = "metric"
+      width                                     = 12
+      height                                    = 6
+      properties = {
+        title   = title
+        region  = var.aws_region
+        view    = "timeSeries"
+        stat    = metric == "Duration" ? "p95" : "Sum"
+        period  = 300
+        metrics = [for fn in local.fn_names : ["AWS/Lambda", metric, "FunctionName", fn]]
+      }
+    }
+  ]
+
+  other_widgets = [
+    {
+      type   = "metric"
+      width  = 12
+      height = 6
+      properties = {
+        title   = "Queues: messages waiting"
+        region  = var.aws_region
+        stat    = "Maximum"
+        period  = 300
+        metrics = [for q in var.queue_names : ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", q]]
+      }
+    },
+    {
+      type   = "metric"
+      width  = 12
+      height = 6
+      properties = {
+        title  = "API requests and errors"
+        region = var.aws_region
+        stat   = "Sum"
+        period = 300
+        metrics = [
+          ["AWS/ApiGateway", "Count", "ApiId", var.api_id, "Stage", "$default"],
+          ["AWS/ApiGateway", "4xx", "ApiId", var.api_id, "Stage", "$default"],
+          ["AWS/ApiGateway", "5xx", "ApiId", var.api_id, "Stage", "$default"],
+        ]
+      }
+    },
+    {
+      type   = "metric"
+      width  = 12
+      height = 6
+      properties = {
+        title  = "Findings table: capacity and throttles"
+        region = var.aws_region
+        stat   = "Sum"
+        period = 300
+        metrics = [
+          ["AWS/DynamoDB", "ConsumedReadCapacityUnits", "TableName", var.table_name],
+          ["AWS/DynamoDB", "ConsumedWriteCapacityUnits", "TableName", var.table_name],
+          ["AWS/DynamoDB", "ReadThrottleEvents", "TableName", var.table_name],
+          ["AWS/DynamoDB", "WriteThrottleEvents", "TableName", var.table_name],
+        ]
+      }
+    },
+    {
+      type   = "metric"
+      width  = 12
+      height = 6
+      properties = {
+        title  = "WAF: allowed and blocked requests"
+        region = "us-east-1"
+        stat   = "Sum"
+        period = 300
+        metrics = [
+          ["AWS/WAFV2", "AllowedRequests", "WebACL", var.web_acl_name, "Rule", "ALL"],
+          ["AWS/WAFV2", "BlockedRequests", "WebACL", var.web_acl_name, "Rule", "ALL"],
+        ]
+      }
+    },
+  ]
+}
+
+resource "aws_cloudwatch_dashboard" "main" {
+  dashboard_name = var.name_prefix
+  dashboard_body = jsonencode({ widgets = concat(local.lambda_widgets, local.other_widgets) })
+}

@@ -1,0 +1,64 @@
+variable "name_prefix" {
+  description = "Prefix of every resource name, e.g. cspm-prod."
+  type        = string
+}
+
+variable "aws_region" {
+  description = "Region of the monitored resources (dashboard widgets)."
+  type        = string
+}
+
+variable "kms_key_arn" {
+  description = "Customer managed key for the topics and SecureString parameters."
+  type        = string
+}
+
+variable "ssm_prefix" {
+  description = "SSM prefix of the parameters the code reads, e.g. /cspm/prod/."
+  type        = string
+
+  validation {
+    condition     = startswith(var.ssm_prefix, "/") && endswith(var.ssm_prefix, "/")
+    error_message = "ssm_prefix must start and end with a slash."
+  }
+}
+
+variable "alert_emails_standard" {
+  description = "E-mail subscribers of the standard topic."
+  type        = list(string)
+}
+
+variable "alert_emails_critical" {
+  description = "E-mail subscribers of the critical topic."
+  type        = list(string)
+}
+
+variable "function_names" {
+  description = "Lambda function names by function key."
+  type        = map(string)
+}
+
+variable "archiver_function_name" {
+  description = "Name of the archiver function (26-hour success alarm)."
+  type        = string
+}
+
+variable "queue_names" {
+  description = "SQS queues shown on the dashboard."
+  type        = list(string)
+}
+
+variable "table_name" {
+  description = "Findings table name."
+  type        = string
+}
+
+variable "api_id" {
+  description = "Id of the HTTP API."
+  type        = string
+}
+
+variable "web_acl_name" {
+  description = "Name of the WAF web ACL."
+  type        = string
+}

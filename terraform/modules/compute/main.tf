@@ -1,0 +1,197 @@
+# The three Lambdas. Each gets exactly the environment variables and IAM actions
+# listed for it in backend/lambdas.json (checked by scripts/check_terraform.py),
+# with every action scoped to the resources that function touches.
+
+data "aws_caller_identity" "current" {}
+data "aws_region" "current" {}
+data "aws_partition" "current" {}
+
+locals {
+  account_id = data.aws_caller_identity.current.account_id
+  region     = data.aws_region.current.name
+  partition  = data.aws_partition.current.partition
+
+  table_resources = [var.table_arn, "${var.table_arn}/index/*"]
+  ssm_path_arn    = "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${trimsuffix(var.ssm_prefix, "/")}"
+  ssm_param_arns  = [local.ssm_path_arn, "${local.ssm_path_arn}/*"]
+}
+
+# --- scanner: Security Hub events, redrive queue and scheduled sync -> table, alerts ---
+
+data "aws_iam_policy_document" "scanner" {
+  statement {
+    sid       = "UpsertFindings"
+    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]
+    resources = local.table_resources
+  }
+
+  statement {
+    sid       = "PublishAlerts"
+    actions   = ["sns:Publish"]
+    resources = [var.sns_standard_topic_arn, var.sns_critical_topic_arn]
+  }
+
+  statement {
+    sid       = "ReadSettings"
+    actions   = ["ssm:GetParametersByPath", "ssm:GetParameter"]
+    resources = local.ssm_param_arns
+  }
+
+  statement {
+    sid       = "SaveSyncState"
+    actions   = ["ssm:PutParameter"]
+    resources = [var.sync_state_parameter_arn]
+  }
+
+  statement {
+    sid       = "SyncSecurityHub"
+    actions   = ["securityhub:GetFindings"]
+    resources = ["arn:${local.partition}:securityhub:${local.region}:${local.account_id}:hub/default"]
+  }
+
+  statement {
+    sid       = "RedriveDeadLetters"
+    actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
+    resources = [var.events_dlq_arn]
+  }
+
+  statement {
+    sid       = "UseDataKey"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [var.kms_key_arn]
+  }
+}
+
+module "scanner" {
+  source = "../lambda"
+
+  name_prefix          = var.name_prefix
+  function_key         = "scanner"
+  description          = "Normalizes Security Hub findings (events, redrive queue, scheduled sync), stores them and alerts."
+  zip_path             = "${var.lambda_dist_dir}/scanner/bootstrap.zip"
+  memory_size          = 512
+  timeout              = 300
+  reserved_concurrency = var.scanner_reserved_concurrency
+  kms_key_arn          = var.kms_key_arn
+  log_retention_days   = var.log_retention_days
+  alarm_topic_arn      = var.alarm_topic_arn
+  policy_json          = data.aws_iam_policy_document.scanner.json
+
+  environment = {
+    CSPM_TABLE_NAME             = var.table_name
+    CSPM_SNS_STANDARD_TOPIC_ARN = var.sns_standard_topic_arn
+    CSPM_SNS_CRITICAL_TOPIC_ARN = var.sns_critical_topic_arn
+    CSPM_ALERT_MIN_SEVERITY     = var.alert_min_severity
+    CSPM_DASHBOARD_URL          = var.dashboard_url
+    CSPM_SSM_PREFIX             = var.ssm_prefix
+    RUST_LOG                    = var.log_level
+  }
+}
+
+# --- api: the HTTP API behind CloudFront /api/* -------------------------------------
+
+data "aws_iam_policy_document" "api" {
+  statement {
+    sid       = "ReadAndTriageFindings"
+    actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:Query"]
+    resources = local.table_resources
+  }
+
+  statement {
+    sid       = "ReadSettings"
+    actions   = ["ssm:GetParametersByPath"]
+    resources = local.ssm_param_arns
+  }
+
+  statement {
+    sid       = "DecryptTableAndParameters"
+    actions   = ["kms:Decrypt"]
+    resources = [var.kms_key_arn]
+  }
+}
+
+module "api" {
+  source = "../lambda"
+
+  name_prefix          = var.name_prefix
+  function_key         = "api"
+  description          = "HTTP API for the dashboard and tools (findings, summary, health)."
+  zip_path             = "${var.lambda_dist_dir}/api/bootstrap.zip"
+  memory_size          = 256
+  timeout              = 15
+  reserved_concurrency = var.api_reserved_concurrency
+  kms_key_arn          = var.kms_key_arn
+  log_retention_days   = var.log_retention_days
+  alarm_topic_arn      = var.alarm_topic_arn
+  policy_json          = data.aws_iam_policy_document.api.json
+
+  environment = {
+    CSPM_TABLE_NAME    = var.table_name
+    CSPM_DASHBOARD_URL = var.dashboard_url
+    CSPM_SSM_PREFIX    = var.ssm_prefix
+    # Same origin behind CloudFront, so the browser sends no CORS request; listed
+    # anyway so a tool served elsewhere from the dashboard URL keeps working.
+    CSPM_CORS_ORIGINS = var.dashboard_url
+    RUST_LOG          = var.log_level
+  }
+}
+
+# --- archiver: daily move of old findings to S3 -------------------------------------
+
+data "aws_iam_policy_document" "archiver" {
+  statement {
+    sid       = "FindAndRemoveArchivedFindings"
+    actions   = ["dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:UpdateItem"]
+    resources = local.table_resources
+  }
+
+  statement {
+    sid       = "WriteAndVerifyArchive"
+    actions   = ["s3:PutObject", "s3:GetObject"]
+    resources = [for p in var.archive_key_prefixes : "${var.archive_bucket_arn}/${p}*"]
+  }
+
+  statement {
+    sid       = "ListArchive"
+    actions   = ["s3:ListBucket"]
+    resources = [var.archive_bucket_arn]
+
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = [for p in var.archive_key_prefixes : "${p}*"]
+    }
+  }
+
+  statement {
+    sid       = "UseArchiveKey"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [var.kms_key_arn]
+  }
+}
+
+module "archiver" {
+  source = "../lambda"
+
+  name_prefix  = var.name_prefix
+  function_key = "archiver"
+  description  = "Moves findings older than the retention window to the S3 archive, daily."
+  zip_path     = "${var.lambda_dist_dir}/archiver/bootstrap.zip"
+  memory_size  = 1024
+  timeout      = 900
+  # One run at a time: two concurrent runs would race on the same findings.
+  reserved_concurrency = 1
+  kms_key_arn          = var.kms_key_arn
+  log_retention_days   = var.log_retention_days
+  alarm_topic_arn      = var.alarm_topic_arn
+  policy_json          = data.aws_iam_policy_document.archiver.json
+
+  environment = {
+    CSPM_TABLE_NAME          = var.table_name
+    CSPM_ARCHIVE_BUCKET      = var.archive_bucket
+    CSPM_ARCHIVE_PREFIX      = var.archive_prefix
+    CSPM_ARCHIVE_KMS_KEY_ARN = var.kms_key_arn
+    CSPM_RETENTION_DAYS      = tostring(var.retention_days)
+    RUST_LOG                 = var.log_level
+  }
+}

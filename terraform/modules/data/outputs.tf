@@ -1,0 +1,49 @@
+output "table_name" {
+  description = "Name of the findings table."
+  value       = aws_dynamodb_table.findings.name
+}
+
+output "table_arn" {
+  description = "ARN of the findings table."
+  value       = aws_dynamodb_table.findings.arn
+}
+
+output "archive_bucket" {
+  description = "Name of the archive bucket."
+  value       = aws_s3_bucket.archive.id
+}
+
+output "archive_bucket_arn" {
+  description = "ARN of the archive bucket."
+  value       = aws_s3_bucket.archive.arn
+}
+
+output "archive_prefix" {
+  description = "CSPM_ARCHIVE_PREFIX: the archiver's root in the bucket (\"\" = bucket root, so parts land in findings/dt=YYYY-MM-DD/)."
+  value       = local.archive_prefix
+}
+
+output "archive_key_prefixes" {
+  description = "Full key prefixes the archiver writes: parts (the Athena table location) and run manifests."
+  value       = [for p in local.archive_folders : "${local.archive_root}${p}"]
+}
+
+output "logs_bucket" {
+  description = "Name of the access-log bucket."
+  value       = aws_s3_bucket.logs.id
+}
+
+output "logs_bucket_domain_name" {
+  description = "Regional domain name of the access-log bucket (for CloudFront logging)."
+  value       = aws_s3_bucket.logs.bucket_domain_name
+}
+
+output "athena_database" {
+  description = "Glue database holding the archive table."
+  value       = aws_glue_catalog_database.archive.name
+}
+
+output "athena_workgroup" {
+  description = "Athena workgroup to query the archive with."
+  value       = aws_athena_workgroup.archive.name
+}

@@ -1,0 +1,94 @@
+output "dashboard_url" {
+  description = "Open this in a browser."
+  value       = module.edge.dashboard_url
+}
+
+output "api_url" {
+  description = "Base URL of the API (same origin as the dashboard)."
+  value       = module.edge.api_url
+}
+
+output "api_gateway_endpoint" {
+  description = "Direct API Gateway endpoint (bypasses CloudFront and WAF; still needs a JWT)."
+  value       = module.edge.api_gateway_endpoint
+}
+
+output "findings_table" {
+  description = "DynamoDB findings table."
+  value       = module.data.table_name
+}
+
+output "archive_bucket" {
+  description = "S3 archive bucket (findings/dt=YYYY-MM-DD/*.jsonl.gz)."
+  value       = module.data.archive_bucket
+}
+
+output "dashboard_bucket" {
+  description = "S3 bucket holding the dashboard files."
+  value       = module.edge.dashboard_bucket
+}
+
+output "logs_bucket" {
+  description = "S3 bucket holding S3 and CloudFront access logs."
+  value       = module.data.logs_bucket
+}
+
+output "cloudfront_distribution_id" {
+  description = "CloudFront distribution id (for cache invalidations after a dashboard upload)."
+  value       = module.edge.distribution_id
+}
+
+output "athena_database" {
+  description = "Glue database of the archive table `findings`."
+  value       = module.data.athena_database
+}
+
+output "athena_workgroup" {
+  description = "Athena workgroup for archive queries."
+  value       = module.data.athena_workgroup
+}
+
+output "sns_standard_topic_arn" {
+  description = "Standard alert topic."
+  value       = module.alerting.standard_topic_arn
+}
+
+output "sns_critical_topic_arn" {
+  description = "Critical alert topic (also receives operational alarms)."
+  value       = module.alerting.critical_topic_arn
+}
+
+output "cognito_user_pool_id" {
+  description = "Cognito user pool of API users."
+  value       = module.auth.user_pool_id
+}
+
+output "cognito_client_id" {
+  description = "Cognito app client id (public) for the dashboard and the CLI."
+  value       = module.auth.client_id
+}
+
+output "ssm_prefix" {
+  description = "Prefix of the SSM parameters the code reads."
+  value       = local.ssm_prefix
+}
+
+output "slack_webhook_parameter" {
+  description = "SecureString to put the Slack webhook URL in."
+  value       = module.alerting.slack_webhook_parameter_name
+}
+
+output "lambda_functions" {
+  description = "Lambda function names by function key."
+  value       = { for key, fn in module.compute.functions : key => fn.function_name }
+}
+
+output "cloudwatch_dashboard" {
+  description = "Name of the CloudWatch dashboard."
+  value       = module.alerting.dashboard_name
+}
+
+output "dashboard_config_json" {
+  description = "The config.json uploaded next to the dashboard (for a manual upload)."
+  value       = jsonencode(local.dashboard_config)
+}

@@ -1,0 +1,283 @@
+variable "project" {
+  description = "Short project name; prefixes every resource name."
+  type        = string
+  default     = "cspm"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,15}$", var.project))
+    error_message = "project must be 2-16 lowercase letters, digits or dashes, starting with a letter."
+  }
+}
+
+variable "environment" {
+  description = "Deployment environment (dev, staging, prod...); part of names and of the SSM prefix /<project>/<environment>/."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9]{1,11}$", var.environment))
+    error_message = "environment must be 2-12 lowercase letters or digits, starting with a letter."
+  }
+}
+
+variable "aws_region" {
+  description = "AWS region for everything except the CloudFront WAF (always us-east-1)."
+  type        = string
+  default     = "eu-west-1"
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.aws_region))
+    error_message = "aws_region must look like eu-west-1."
+  }
+}
+
+variable "tags" {
+  description = "Extra tags added to every resource."
+  type        = map(string)
+  default     = {}
+}
+
+variable "lambda_dist_dir" {
+  description = "Folder holding <binary>/bootstrap.zip for every Lambda, as written by `cargo lambda build --release --arm64 --output-format zip --lambda-dir dist/lambda-arm64` (relative to the terraform/ folder)."
+  type        = string
+  default     = "../dist/lambda-arm64"
+}
+
+variable "dashboard_dist_dir" {
+  description = "Folder holding the built dashboard (index.html, .js, .wasm, ...), relative to the terraform/ folder."
+  type        = string
+  default     = "../frontend/dist"
+}
+
+variable "upload_dashboard" {
+  description = "Upload the dashboard files and a generated config.json to the dashboard bucket on apply."
+  type        = bool
+  default     = true
+}
+
+variable "table_deletion_protection" {
+  description = "Protect the DynamoDB findings table against deletion."
+  type        = bool
+  default     = true
+}
+
+variable "user_pool_deletion_protection" {
+  description = "Protect the Cognito user pool (the API's users) against deletion."
+  type        = bool
+  default     = true
+}
+
+variable "archive_expiration_days" {
+  description = "Days after which archived findings are deleted from S3 (0 keeps them forever). Must exceed 365 so objects reach Deep Archive first."
+  type        = number
+  default     = 2555
+
+  validation {
+    condition     = var.archive_expiration_days == 0 || var.archive_expiration_days > 365
+    error_message = "archive_expiration_days must be 0 (never) or more than 365."
+  }
+}
+
+variable "retention_days" {
+  description = "Days a finding stays in the hot store (DynamoDB) before the daily archiver moves it to S3."
+  type        = number
+  default     = 90
+
+  validation {
+    condition     = var.retention_days >= 1 && var.retention_days <= 3650
+    error_message = "retention_days must be between 1 and 3650."
+  }
+}
+
+variable "enable_backup" {
+  description = "Create an AWS Backup vault and a daily plan for the findings table."
+  type        = bool
+  default     = false
+}
+
+variable "backup_retention_days" {
+  description = "Days AWS Backup keeps each recovery point (when enable_backup)."
+  type        = number
+  default     = 35
+
+  validation {
+    condition     = var.backup_retention_days >= 1
+    error_message = "backup_retention_days must be at least 1."
+  }
+}
+
+variable "log_retention_days" {
+  description = "CloudWatch Logs retention for Lambda, API and WAF logs."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a value CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, ..., 365, ..., 3653)."
+  }
+}
+
+variable "lambda_log_level" {
+  description = "RUST_LOG filter for every Lambda."
+  type        = string
+  default     = "info"
+
+  validation {
+    condition     = can(regex("^[a-z_:=,0-9]+$", var.lambda_log_level))
+    error_message = "lambda_log_level must be a RUST_LOG filter such as info or backend=debug,info."
+  }
+}
+
+variable "scanner_reserved_concurrency" {
+  description = "Reserved concurrency of the scanner; caps DynamoDB write load and SNS fan-out during a Security Hub burst."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.scanner_reserved_concurrency >= 1
+    error_message = "scanner_reserved_concurrency must be at least 1."
+  }
+}
+
+variable "api_reserved_concurrency" {
+  description = "Reserved concurrency of the api Lambda; protects the table from a flood that gets past the rate limits."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.api_reserved_concurrency >= 1
+    error_message = "api_reserved_concurrency must be at least 1."
+  }
+}
+
+variable "securityhub_severity_filter" {
+  description = "Security Hub severity labels forwarded in real time by the EventBridge rule."
+  type        = list(string)
+  default     = ["CRITICAL", "HIGH", "MEDIUM"]
+
+  validation {
+    condition     = length(var.securityhub_severity_filter) > 0 && alltrue([for s in var.securityhub_severity_filter : contains(["INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL"], s)])
+    error_message = "securityhub_severity_filter must list INFORMATIONAL, LOW, MEDIUM, HIGH and/or CRITICAL."
+  }
+}
+
+variable "alert_min_severity" {
+  description = "Lowest severity the scanner alerts on (SNS, Slack)."
+  type        = string
+  default     = "HIGH"
+
+  validation {
+    condition     = contains(["INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL"], var.alert_min_severity)
+    error_message = "alert_min_severity must be INFORMATIONAL, LOW, MEDIUM, HIGH or CRITICAL."
+  }
+}
+
+variable "sync_schedule" {
+  description = "EventBridge schedule expression for the full Security Hub sync (scanner)."
+  type        = string
+  default     = "rate(6 hours)"
+
+  validation {
+    condition     = can(regex("^(rate|cron)\\(.+\\)$", var.sync_schedule))
+    error_message = "sync_schedule must be a rate(...) or cron(...) expression."
+  }
+}
+
+variable "archive_schedule" {
+  description = "EventBridge schedule expression for the archiver (daily)."
+  type        = string
+  default     = "cron(15 2 * * ? *)"
+
+  validation {
+    condition     = can(regex("^(rate|cron)\\(.+\\)$", var.archive_schedule))
+    error_message = "archive_schedule must be a rate(...) or cron(...) expression."
+  }
+}
+
+variable "alert_emails_standard" {
+  description = "E-mail addresses subscribed to the standard alert topic (each must confirm)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for e in var.alert_emails_standard : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", e))])
+    error_message = "alert_emails_standard must hold e-mail addresses."
+  }
+}
+
+variable "alert_emails_critical" {
+  description = "E-mail addresses subscribed to the critical alert topic (each must confirm); operational alarms also go here."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for e in var.alert_emails_critical : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", e))])
+    error_message = "alert_emails_critical must hold e-mail addresses."
+  }
+}
+
+variable "waf_rate_limit" {
+  description = "Requests per 5 minutes one IP may send through CloudFront before WAF blocks it."
+  type        = number
+  default     = 2000
+
+  validation {
+    condition     = var.waf_rate_limit >= 100 && var.waf_rate_limit <= 2000000000
+    error_message = "waf_rate_limit must be between 100 and 2000000000 (WAF limits)."
+  }
+}
+
+variable "api_throttle_rate" {
+  description = "API Gateway steady-state request rate (requests per second) for the whole stage."
+  type        = number
+  default     = 50
+
+  validation {
+    condition     = var.api_throttle_rate > 0
+    error_message = "api_throttle_rate must be positive."
+  }
+}
+
+variable "api_throttle_burst" {
+  description = "API Gateway burst limit for the whole stage."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.api_throttle_burst > 0
+    error_message = "api_throttle_burst must be positive."
+  }
+}
+
+variable "cloudfront_price_class" {
+  description = "CloudFront price class."
+  type        = string
+  default     = "PriceClass_100"
+
+  validation {
+    condition     = contains(["PriceClass_100", "PriceClass_200", "PriceClass_All"], var.cloudfront_price_class)
+    error_message = "cloudfront_price_class must be PriceClass_100, PriceClass_200 or PriceClass_All."
+  }
+}
+
+variable "enable_security_hub" {
+  description = "Enable Security Hub in this account and region with the AWS FSBP and CIS standards (leave false when the organization already manages it)."
+  type        = bool
+  default     = false
+}
+
+variable "domain_name" {
+  description = "Optional custom domain for the dashboard and API (needs acm_certificate_arn); null uses the *.cloudfront.net name."
+  type        = string
+  default     = null
+}
+
+variable "acm_certificate_arn" {
+  description = "ACM certificate in us-east-1 covering domain_name; null uses the default CloudFront certificate."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.acm_certificate_arn == null || can(regex("^arn:aws[a-z-]*:acm:us-east-1:[0-9]{12}:certificate/", var.acm_certificate_arn))
+    error_message = "acm_certificate_arn must be an ACM certificate ARN in us-east-1."
+  }
+}
