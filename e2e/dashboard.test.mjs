@@ -106,7 +106,12 @@ await step("a 1,000-row findings page renders from a cold navigation", async () 
   assert.ok(bigPageRows > 0);
   await page.goto(BASE + "/ui/findings?limit=1000");
   const t = await frameWhen(page, (n) => document.querySelectorAll("table.findings tbody tr").length >= n, bigPageRows);
-  figures[`navigation to table with ${bigPageRows} rows`] = `${t.toFixed(0)} ms (goal <= 300 ms for 1,000)`;
+  const apiEnd = await page.evaluate(() => {
+    const e = performance.getEntriesByType("resource").filter((r) => r.name.includes("/findings?limit=1000"));
+    return e.length ? e[e.length - 1].responseEnd : NaN;
+  });
+  figures[`navigation to table with ${bigPageRows} rows`] =
+    `${t.toFixed(0)} ms, of which ${(t - apiEnd).toFixed(0)} ms after the API answered (goal <= 300 ms for 1,000)`;
   assert.equal(await page.locator("table.findings tbody tr").count(), bigPageRows);
 });
 

@@ -53,11 +53,13 @@ impl<T: Send + Sync + 'static> Loader<T> {
         self.busy.set(true);
         spawn_local(async move {
             let result = request.await;
-            if self.latest.get_value() != ticket {
+            // The page may have been left while the request ran: its signals are then
+            // disposed, and the answer has nowhere to go.
+            if self.latest.try_get_value() != Some(ticket) {
                 return;
             }
-            self.busy.set(false);
-            self.state.set(match result {
+            self.busy.try_set(false);
+            self.state.try_set(match result {
                 Ok(v) => Load::Ready(v),
                 Err(e) => Load::Failed(e),
             });

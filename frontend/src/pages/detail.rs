@@ -200,8 +200,8 @@ fn WorkflowForm(
                     loader.state.set(Load::Ready(d));
                 }
                 Err(e) => {
-                    saving.set(false);
-                    message.set(Some(Err(e.to_string())));
+                    saving.try_set(false);
+                    message.try_set(Some(Err(e.to_string())));
                 }
             }
         });
