@@ -20,38 +20,50 @@ pub fn FilterBar(
         on_change.run(q);
     };
 
-    let severity_chips = Severity::ALL_DESC
-        .into_iter()
-        .map(|s| {
-            let pressed = move || query.with(|q| q.filter.severities.contains(&s));
-            view! {
-                <button
-                    type="button"
-                    class=format!("chip chip-{}", severity_class(s))
-                    aria-pressed=move || pressed().to_string()
-                    on:click=move |_| edit(&|f| f.severities = toggle(&f.severities, s, &Severity::ALL_DESC))
-                >
-                    {s.as_str()}
-                </button>
-            }
-        })
-        .collect_view();
-    let status_chips = WorkflowStatus::ALL
-        .into_iter()
-        .map(|s| {
-            let pressed = move || query.with(|q| q.filter.statuses.contains(&s));
-            view! {
-                <button
-                    type="button"
-                    class=format!("chip chip-st-{}", status_class(s))
-                    aria-pressed=move || pressed().to_string()
-                    on:click=move |_| edit(&|f| f.statuses = toggle(&f.statuses, s, &WorkflowStatus::ALL))
-                >
-                    {s.as_str()}
-                </button>
-            }
-        })
-        .collect_view();
+    // One toggle button per label; several can be on at once.
+    fn chips<T: Copy + PartialEq + Send + Sync + 'static>(
+        all: &'static [T],
+        text: fn(T) -> &'static str,
+        class: fn(T) -> String,
+        get: fn(&FindingFilter) -> &[T],
+        set: fn(&mut FindingFilter, Vec<T>),
+        query: Memo<ListQuery>,
+        edit: impl Fn(&dyn Fn(&mut FindingFilter)) + Copy + Send + Sync + 'static,
+    ) -> impl IntoView {
+        all.iter()
+            .map(|&s| {
+                let pressed = move || query.with(|q| get(&q.filter).contains(&s));
+                view! {
+                    <button
+                        type="button"
+                        class=class(s)
+                        aria-pressed=move || pressed().to_string()
+                        on:click=move |_| edit(&|f| set(f, toggle(get(f), s, all)))
+                    >
+                        {text(s)}
+                    </button>
+                }
+            })
+            .collect_view()
+    }
+    let severity_chips = chips(
+        &Severity::ALL_DESC,
+        Severity::as_str,
+        |s| format!("chip chip-{}", severity_class(s)),
+        |f| &f.severities,
+        |f, v| f.severities = v,
+        query,
+        edit,
+    );
+    let status_chips = chips(
+        &WorkflowStatus::ALL,
+        WorkflowStatus::as_str,
+        |s| format!("chip chip-st-{}", status_class(s)),
+        |f| &f.statuses,
+        |f, v| f.statuses = v,
+        query,
+        edit,
+    );
 
     // One text box per exact-match key; applied on Enter or when focus leaves the box.
     let text_field = move |label: &'static str,

@@ -86,7 +86,17 @@ fn Fields(f: Finding) -> impl IntoView {
         ("Region", f.region),
         ("Product", f.product_name),
         ("Company", f.company_name.unwrap_or_else(|| "—".into())),
-        ("Source", title_case(&format!("{:?}", f.source))),
+        (
+            "Source",
+            // The wire name (`security_hub`), which reads better than the Rust variant.
+            title_case(
+                serde_json::to_value(f.source)
+                    .ok()
+                    .as_ref()
+                    .and_then(|v| v.as_str())
+                    .unwrap_or(""),
+            ),
+        ),
         ("Generator", f.generator_id),
         ("Record state", title_case(&format!("{:?}", f.record_state))),
         (
