@@ -1,1 +1,47 @@
-pub mod placeholder {}
+//! The cspm-monitor dashboard: a Leptos CSR app compiled to WebAssembly.
+//!
+//! The pure logic (URL ↔ filter, sorting, formatting, chart geometry, the findings
+//! store) builds and is tested natively; everything that needs a browser is compiled
+//! only for `wasm32`.
+
+/// Geometry of the SVG charts.
+pub mod chart;
+/// API failures, phrased for the page.
+pub mod error;
+/// How values read on screen: times, counts, ids.
+pub mod format;
+/// Client-side ordering of the loaded page.
+pub mod sort;
+/// The findings store keyed by id and the current page.
+pub mod state;
+/// The findings list's URL ↔ query.
+pub mod url;
+
+#[cfg(test)]
+mod test_data;
+
+/// The only module that talks HTTP.
+#[cfg(target_arch = "wasm32")]
+pub mod api;
+/// Root component, routes and page chrome.
+#[cfg(target_arch = "wasm32")]
+mod app;
+/// Reusable view pieces: badges, charts, filters, states.
+#[cfg(target_arch = "wasm32")]
+mod components;
+/// One module per page.
+#[cfg(target_arch = "wasm32")]
+mod pages;
+
+/// Entry point called by the wasm-bindgen glue once the module is instantiated.
+#[cfg(target_arch = "wasm32")]
+#[wasm_bindgen::prelude::wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+    // Plain wasm-bindgen spawn: Leptos' executor is only set up by `mount_to_body`.
+    wasm_bindgen_futures::spawn_local(async {
+        // The API base URL is read before the first request so one build serves any origin.
+        api::load_config().await;
+        leptos::mount::mount_to_body(app::App);
+    });
+}

@@ -1,0 +1,215 @@
+// End-to-end test of the dashboard against a running `cspm serve --demo`, in real
+// headless Chromium. Started by scripts/test_e2e.sh, which passes:
+//   BASE_URL        http://127.0.0.1:PORT of the server
+//   SERVER_PID      its pid; the last step stops it to check the "API down" state
+//   SCREENSHOT_DIR  where the PNGs go
+// Prints the measured figures, then "e2e: N passed, M failed".
+import { chromium } from "playwright-core";
+import assert from "node:assert/strict";
+import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+
+const BASE = process.env.BASE_URL;
+const SHOTS = process.env.SCREENSHOT_DIR;
+const SERVER_PID = Number(process.env.SERVER_PID || 0);
+assert.ok(BASE && SHOTS, "BASE_URL and SCREENSHOT_DIR are required");
+mkdirSync(SHOTS, { recursive: true });
+
+const figures = {};
+let passed = 0;
+let failed = 0;
+
+async function step(name, fn) {
+  const t0 = Date.now();
+  try {
+    await fn();
+    passed++;
+    console.log(`  ok   ${name} (${Date.now() - t0} ms)`);
+  } catch (e) {
+    failed++;
+    console.log(`  FAIL ${name}\n${String(e && e.stack ? e.stack : e).replace(/^/gm, "       ")}`);
+  }
+}
+
+const api = async (path) => {
+  const r = await fetch(BASE + path);
+  assert.equal(r.status, 200, `GET ${path}`);
+  return r.json();
+};
+const num = (s) => Number(String(s).replace(/[^0-9]/g, ""));
+
+// Resolves with performance.now() of the first animation frame where `check()` holds
+// in the page, i.e. when the result is on screen rather than merely in the DOM.
+const frameWhen = (page, check, arg) =>
+  page.evaluate(
+    ([src, a]) =>
+      new Promise((resolve) => {
+        const f = new Function("a", `return (${src})(a)`);
+        const tick = () => (f(a) ? resolve(performance.now()) : requestAnimationFrame(tick));
+        tick();
+      }),
+    [check.toString(), arg],
+  );
+
+const profile = mkdtempSync(join(tmpdir(), "cspm-e2e-chromium-"));
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  headless: true,
+  viewport: { width: 1280, height: 900 },
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+const page = context.pages()[0] ?? (await context.newPage());
+const consoleErrors = [];
+page.on("console", (m) => m.type() === "error" && consoleErrors.push(m.text()));
+page.on("pageerror", (e) => consoleErrors.push(String(e)));
+
+// Bodies of the JS and wasm the page loads, to measure what a browser downloads.
+const assets = new Map();
+page.on("response", async (r) => {
+  if (/\.(wasm|js)$/.test(new URL(r.url()).pathname)) {
+    try { assets.set(r.url(), await r.body()); } catch { /* navigation raced */ }
+  }
+});
+
+let summary;
+await step("overview counts equal GET /summary", async () => {
+  summary = await api("/summary");
+  await page.goto(BASE + "/");
+  await page.waitForSelector("[data-testid=total-count]");
+  assert.equal(num(await page.textContent("[data-testid=total-count]")), summary.total);
+  for (const [sev, n] of Object.entries(summary.by_severity)) {
+    const shown = await page.textContent(`a[data-severity=${sev}] [data-testid=severity-count]`);
+    assert.equal(num(shown), n, `severity ${sev}`);
+  }
+  for (const [st, n] of Object.entries(summary.by_status)) {
+    const shown = await page.textContent(`a[data-status=${st}] [data-testid=status-count]`);
+    assert.equal(num(shown), n, `status ${st}`);
+  }
+  assert.equal(await page.locator("svg.trend rect.col").count(), summary.trend.length);
+  assert.ok(summary.total > 0, "the demo data should not be empty");
+  await page.screenshot({ path: join(SHOTS, "overview.png"), fullPage: true });
+});
+
+await step("wasm + JS size, gzip", async () => {
+  const bytes = [...assets.values()].reduce((n, b) => n + gzipSync(b, { level: 9 }).length, 0);
+  assert.ok(assets.size >= 2, `saw ${[...assets.keys()].join(", ")}`);
+  figures["wasm+JS gzip"] = `${(bytes / 1024).toFixed(1)} KB (goal <= 400 KB)`;
+});
+
+let bigPageRows = 0;
+await step("a 1,000-row findings page renders from a cold navigation", async () => {
+  const first = await api("/findings?limit=1000");
+  bigPageRows = first.items.length;
+  assert.ok(bigPageRows > 0);
+  await page.goto(BASE + "/ui/findings?limit=1000");
+  const t = await frameWhen(page, (n) => document.querySelectorAll("table.findings tbody tr").length >= n, bigPageRows);
+  const apiEnd = await page.evaluate(() => {
+    const e = performance.getEntriesByType("resource").filter((r) => r.name.includes("/findings?limit=1000"));
+    return e.length ? e[e.length - 1].responseEnd : NaN;
+  });
+  figures[`navigation to table with ${bigPageRows} rows`] =
+    `${t.toFixed(0)} ms, of which ${(t - apiEnd).toFixed(0)} ms after the API answered (goal <= 300 ms for 1,000)`;
+  assert.equal(await page.locator("table.findings tbody tr").count(), bigPageRows);
+});
+
+await step("filtering to CRITICAL shows only CRITICAL rows and puts it in the URL", async () => {
+  const want = await api("/findings?severity=CRITICAL&limit=1000");
+  assert.ok(want.items.length > 0, "demo data has CRITICAL findings");
+  const shown = frameWhen(page, () => {
+    const t = document.querySelector("table.findings");
+    return t && t.dataset.query === "severity=CRITICAL&limit=1000";
+  });
+  await page.click("button.chip-critical");
+  const rendered = await shown;
+  const answered = await page.evaluate(() => {
+    const e = performance.getEntriesByType("resource").filter((r) => r.name.includes("/findings?severity=CRITICAL"));
+    return e.length ? e[e.length - 1].responseEnd : null;
+  });
+  assert.ok(answered !== null, "the API request was seen");
+  figures["filter applied after the API answered"] = `${(rendered - answered).toFixed(0)} ms for ${want.items.length} rows (goal <= 100 ms)`;
+  assert.match(page.url(), /[?&]severity=CRITICAL(&|$)/);
+  const sevs = await page.$$eval("table.findings tbody tr", (rows) => rows.map((r) => r.dataset.severity));
+  assert.equal(sevs.length, want.items.length);
+  assert.ok(sevs.every((s) => s === "CRITICAL"), `non-critical rows: ${sevs.filter((s) => s !== "CRITICAL")}`);
+  await page.screenshot({ path: join(SHOTS, "findings-critical.png") });
+});
+
+await step("reloading the filtered URL restores the filter", async () => {
+  const url = page.url();
+  await page.reload();
+  await page.waitForSelector("table.findings tbody tr");
+  assert.equal(page.url(), url);
+  assert.equal(await page.getAttribute("button.chip-critical", "aria-pressed"), "true");
+  const sevs = await page.$$eval("table.findings tbody tr", (rows) => rows.map((r) => r.dataset.severity));
+  assert.ok(sevs.length > 0 && sevs.every((s) => s === "CRITICAL"));
+  // Back returns to the unfiltered list (history holds each view).
+  await page.goBack();
+  await page.waitForFunction(() => document.querySelector("table.findings")?.dataset.query === "limit=1000");
+  await page.goForward();
+  await page.waitForFunction(() => document.querySelector("table.findings")?.dataset.query === "severity=CRITICAL&limit=1000");
+});
+
+let target;
+await step("opening a finding shows its title and raw JSON", async () => {
+  const list = await api("/findings?severity=CRITICAL&limit=1000");
+  target = list.items.find((f) => f.workflow_status !== "RESOLVED");
+  assert.ok(target, "an unresolved CRITICAL finding exists");
+  await page.click(`table.findings a[href="/ui/findings/${target.id}"]`);
+  await page.waitForSelector("h1.detail-title");
+  assert.equal(page.url(), `${BASE}/ui/findings/${target.id}`);
+  const detail = await api(`/findings/${encodeURIComponent(target.id)}`);
+  assert.equal((await page.textContent("h1.detail-title")).trim(), detail.title);
+  const raw = JSON.parse(await page.textContent("pre.raw"));
+  assert.deepEqual(raw, detail.raw);
+  await page.screenshot({ path: join(SHOTS, "detail.png"), fullPage: true });
+});
+
+await step("resolving a finding with a note persists (page reload and API)", async () => {
+  const note = `e2e: bucket policy fixed ${Date.now()}`;
+  await page.selectOption("select[name=workflow_status]", "RESOLVED");
+  await page.fill("textarea[name=note]", note);
+  await page.click("form.workflow button[type=submit]");
+  await page.waitForSelector(`.audit-note:text("${note}")`);
+  await page.reload();
+  await page.waitForSelector("h1.detail-title");
+  assert.equal((await page.textContent(".detail-badges .status")).trim(), "RESOLVED");
+  assert.ok(await page.isVisible(`.audit-note:text("${note}")`));
+  const after = await api(`/findings/${encodeURIComponent(target.id)}`);
+  assert.equal(after.workflow_status, "RESOLVED");
+  const last = after.audit[after.audit.length - 1];
+  assert.equal(last.to_status, "RESOLVED");
+  assert.equal(last.note, note);
+  await page.screenshot({ path: join(SHOTS, "detail-resolved.png"), fullPage: true });
+});
+
+await step("with the API stopped the page says so and offers a retry", async () => {
+  assert.ok(SERVER_PID > 0, "SERVER_PID is required for this step");
+  await page.click("nav.mainnav a[href='/']");
+  await page.waitForSelector("[data-testid=total-count]");
+  process.kill(SERVER_PID, "SIGTERM");
+  for (let i = 0; i < 50; i++) {
+    try { await fetch(BASE + "/health"); await new Promise((r) => setTimeout(r, 100)); } catch { break; }
+  }
+  await page.click("nav.mainnav a[href='/ui/findings']");
+  await page.waitForSelector(".state.error", { timeout: 10000 });
+  assert.match(await page.textContent(".state.error"), /cannot be reached/);
+  await page.click(".state.error button:text('Retry')");
+  await page.waitForSelector(".state.error button:text('Retry')");
+  await page.screenshot({ path: join(SHOTS, "api-down.png") });
+});
+
+await step("no uncaught errors in the page (besides failed requests while the API was down)", async () => {
+  const real = consoleErrors.filter((m) => !/Failed to load resource|net::ERR_/.test(m));
+  assert.deepEqual(real, []);
+});
+
+await context.close();
+rmSync(profile, { recursive: true, force: true });
+console.log("\nFigures (headless Chromium, this machine):");
+for (const [k, v] of Object.entries(figures)) console.log(`  ${k}: ${v}`);
+console.log(`\nScreenshots: ${SHOTS}`);
+console.log(`e2e: ${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

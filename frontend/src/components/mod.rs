@@ -1,0 +1,15 @@
+//! Reusable view pieces shared by the pages.
+
+/// Severity and workflow-status badges.
+pub mod badges;
+/// SVG charts drawn by our own code (no chart library, nothing from another host).
+pub mod charts;
+/// The findings list's filter bar.
+pub mod filters;
+/// Loading, empty and error states, and the loader that drives them.
+pub mod states;
+
+/// The browser's clock (chrono's own clock is unavailable on wasm32-unknown-unknown).
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or_default()
+}

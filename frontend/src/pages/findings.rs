@@ -1,0 +1,229 @@
+use crate::api;
+use crate::components::badges::{SeverityBadge, StatusBadge};
+use crate::components::filters::FilterBar;
+use crate::components::now;
+use crate::components::states::{Empty, ErrorPanel, Load, Loader, Loading};
+use crate::format::{date_time, relative_time, short_resource, thousands};
+use crate::sort::{Sort, SortKey};
+use crate::state::{FindingStore, PageState};
+use crate::url::{detail_href, list_href, ListQuery, LIST_PATH};
+use leptos::prelude::*;
+use leptos_router::hooks::{use_location, use_navigate};
+use leptos_router::NavigateOptions;
+use shared_types::FindingListItem;
+
+/// The findings table. The URL is the single source of the view: filters, sort, page
+/// size and cursor are read from it, and every control changes it.
+#[component]
+pub fn FindingsPage() -> impl IntoView {
+    let location = use_location();
+    let navigate = use_navigate();
+    let store = expect_context::<RwSignal<FindingStore>>();
+    let parsed = Memo::new(move |_| ListQuery::from_query_string(&location.search.get()));
+    let query = Memo::new(move |_| parsed.get().unwrap_or_default());
+    // Only what the API sees triggers a request; re-sorting is local.
+    let api_query = Memo::new(move |_| parsed.get().ok().map(|q| q.api_query_string()));
+    // Cursors of the pages before this one, for "Newer"; reset when the filter changes.
+    let back_cursors = RwSignal::new(Vec::<Option<String>>::new());
+    let loader = Loader::<PageState>::new();
+
+    let load = move || {
+        let Ok(q) = parsed.get_untracked() else {
+            return;
+        };
+        loader.run(async move {
+            let query = q.api_query_string();
+            let page = api::list_findings(&q).await?;
+            let ids = page.items.iter().map(|f| f.id.clone()).collect();
+            store.update(|s| {
+                for item in page.items {
+                    s.upsert(item);
+                }
+            });
+            Ok(PageState {
+                query,
+                ids,
+                next_cursor: page.next_cursor,
+            })
+        });
+    };
+    Effect::new(move |_| {
+        if api_query.get().is_some() {
+            load();
+        }
+    });
+
+    let go = move |q: ListQuery, keep_back: bool| {
+        if !keep_back {
+            back_cursors.set(Vec::new());
+        }
+        navigate(&list_href(&q), NavigateOptions::default());
+    };
+    let go = StoredValue::new(go);
+    let on_filter = Callback::new(move |q: ListQuery| go.with_value(|go| go(q, false)));
+
+    let rows = Memo::new(move |_| match loader.state.get() {
+        Load::Ready(page) => {
+            let q = query.get();
+            store.with(|s| page.rows(s, &q.filter, q.sort))
+        }
+        _ => Vec::new(),
+    });
+
+    // Narrow memos so the page only re-renders the table when its shape changes, not on
+    // every re-sort (the keyed <For> reorders rows itself).
+    let parse_error = Memo::new(move |_| parsed.get().err());
+    let no_rows = Memo::new(move |_| rows.with(|r| r.is_empty()));
+
+    let older = move |_| {
+        let Load::Ready(page) = loader.state.get_untracked() else {
+            return;
+        };
+        let q = query.get_untracked();
+        back_cursors.update(|b| b.push(q.cursor.clone()));
+        go.with_value(|go| {
+            go(
+                ListQuery {
+                    cursor: page.next_cursor,
+                    ..q
+                },
+                true,
+            )
+        });
+    };
+    let newer = move |_| {
+        let mut q = query.get_untracked();
+        let prev = back_cursors.try_update(|b| b.pop()).flatten().flatten();
+        q.cursor = prev;
+        go.with_value(|go| go(q, true));
+    };
+    let sort_by = move |key: SortKey| {
+        let mut q = query.get_untracked();
+        q.sort = q.sort.toggled(key);
+        go.with_value(|go| go(q, true));
+    };
+
+    view! {
+        <div class="page-head">
+            <h1>"Findings"</h1>
+            <span class="muted" aria-live="polite">
+                {move || match loader.state.get() {
+                    Load::Ready(_) => format!("{} shown", thousands(rows.with(|r| r.len() as u64))),
+                    _ => String::new(),
+                }}
+            </span>
+        </div>
+        <FilterBar query=query on_change=on_filter/>
+        {move || match (parse_error.get(), loader.state.get()) {
+            (Some(e), _) => view! {
+                <div class="state error" role="alert">
+                    <p class="error-title">"This link has a filter the dashboard cannot use"</p>
+                    <p>{e.to_string()}</p>
+                    <a class="btn primary" href=LIST_PATH>"Show all findings"</a>
+                </div>
+            }.into_any(),
+            (_, Load::Loading) => view! { <Loading label="Loading findings…"/> }.into_any(),
+            (_, Load::Failed(e)) => view! { <ErrorPanel error=e on_retry=move || load()/> }.into_any(),
+            (_, Load::Ready(page)) => {
+                if no_rows.get() {
+                    view! {
+                        <Empty message="No findings match these filters.">
+                            <a class="btn" href=LIST_PATH>"Clear filters"</a>
+                        </Empty>
+                    }.into_any()
+                } else {
+                    let has_next = page.next_cursor.is_some();
+                    view! {
+                        <FindingsTable rows=rows sort=Signal::derive(move || query.get().sort) on_sort=sort_by busy=loader.busy page_query=page.query.clone()/>
+                        <nav class="pager" aria-label="Pages">
+                            <button class="btn" on:click=newer disabled=move || query.with(|q| q.cursor.is_none())>"← Newer"</button>
+                            <button class="btn" on:click=older disabled=!has_next>"Older →"</button>
+                        </nav>
+                    }.into_any()
+                }
+            }
+        }}
+    }
+}
+
+#[component]
+fn FindingsTable(
+    rows: Memo<Vec<FindingListItem>>,
+    sort: Signal<Sort>,
+    #[prop(into)] on_sort: Callback<SortKey>,
+    busy: RwSignal<bool>,
+    page_query: String,
+) -> impl IntoView {
+    let heads = SortKey::ALL
+        .into_iter()
+        .map(|key| {
+            let aria = move || {
+                let s = sort.get();
+                if s.key != key {
+                    "none"
+                } else if s.desc {
+                    "descending"
+                } else {
+                    "ascending"
+                }
+            };
+            let arrow = move || {
+                let s = sort.get();
+                if s.key != key {
+                    ""
+                } else if s.desc {
+                    " ▼"
+                } else {
+                    " ▲"
+                }
+            };
+            view! {
+                <th scope="col" aria-sort=aria class=format!("col-{}", key.as_str())>
+                    <button type="button" class="sort" on:click=move |_| on_sort.run(key)>
+                        {key.label()}<span aria-hidden="true">{arrow}</span>
+                    </button>
+                </th>
+            }
+        })
+        .collect_view();
+    let now = now();
+    view! {
+        <div class="table-wrap" class:stale=move || busy.get()>
+            <table class="findings" data-query=page_query>
+                <thead><tr>{heads}</tr></thead>
+                <tbody>
+                    <For
+                        each=move || rows.get()
+                        key=|f| (f.id.clone(), f.updated_at, f.workflow_status)
+                        children=move |f| view! { <Row f=f now=now/> }
+                    />
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+fn Row(f: FindingListItem, now: chrono::DateTime<chrono::Utc>) -> impl IntoView {
+    let href = detail_href(&f.id);
+    let short = short_resource(&f.resource_id).to_string();
+    let sub = f.control_id.clone().unwrap_or_default();
+    view! {
+        <tr data-severity=f.severity.as_str()>
+            <td><SeverityBadge severity=f.severity/></td>
+            <td class="col-title">
+                <a href=href>{f.title}</a>
+                {(!sub.is_empty()).then(|| view! { <span class="sub">{sub}</span> })}
+            </td>
+            <td class="col-resource" title=f.resource_id>
+                <span class="mono">{short}</span>
+                <span class="sub">{f.resource_type}</span>
+            </td>
+            <td class="mono">{f.account_id}</td>
+            <td>{f.region}</td>
+            <td>{f.product_name}</td>
+            <td><StatusBadge status=f.workflow_status/></td>
+            <td title=date_time(f.updated_at)>{relative_time(f.updated_at, now)}</td>
+        </tr>
+    }
+}
