@@ -12,3 +12,6 @@ scripts/test_rust.sh
 
 step "Infrastructure: terraform fmt, checkov, consistency checks"
 scripts/check_infra.sh
+
+step "Dashboard: end-to-end in headless Chromium against cspm serve --demo"
+scripts/test_e2e.sh
