@@ -1,5 +1,7 @@
 //! cspm-monitor backend library. Binaries in `src/bin/` are thin entry points over it.
 
+/// AWS SDK clients and the Lambdas' configuration (environment + SSM).
+pub mod aws;
 /// The `cspm` command line (one file per subcommand).
 pub mod cli;
 /// Runtime configuration from environment variables and CLI flags.
@@ -12,6 +14,10 @@ pub mod http;
 pub mod ids;
 /// Reading finding documents from files, folders and stdin, and storing them.
 pub mod ingest;
+/// Lambda handlers (library side of the thin `src/bin/` Lambda binaries).
+pub mod lambda;
+/// Where alerts go (the `Notifier` port) and when a finding alerts.
+pub mod notify;
 /// One module per event source, each normalizing to the shared `Finding`.
 pub mod sources;
 /// The `Store` port and its implementations.

@@ -3,6 +3,8 @@
 
 /// Opaque, validated paging cursors.
 pub mod cursor;
+/// DynamoDB implementation (the AWS deployment).
+pub mod dynamo;
 /// SQLite implementation (the local default).
 pub mod sqlite;
 
@@ -13,6 +15,7 @@ use shared_types::{
     WorkflowUpdate,
 };
 
+pub use dynamo::DynamoStore;
 pub use sqlite::SqliteStore;
 
 /// What happened to one finding in an upsert.

@@ -156,7 +156,7 @@ async fn no_bad_input_causes_a_server_error() {
         "/findings/%00",
         "/findings/AAAAAAAAAAAAAAAAAAAAAA",
         &format!("/findings?q={}", "a".repeat(5000)),
-        "/summary?x=1",
+        
         "/findings/a/b",
     ];
     for uri in nasty {

@@ -1,10 +1,16 @@
 //! Integration tests: one binary, one module per feature.
 
 mod api;
+mod api_lambda;
+mod aws_env;
+mod corpus;
 /// Every Security Hub document of the shared corpus, parsed and normalized.
 mod corpus_asff;
+mod dynamo;
+mod fault_proxy;
 mod helpers;
 mod ingest;
 mod serve_e2e;
 mod store_contract;
+mod store_dynamo;
 mod store_sqlite;

@@ -1,0 +1,235 @@
+//! Configuration of the Lambdas. Terraform sets the environment variables named
+//! here (and `backend/lambdas.json` lists them per function); shared settings and
+//! secrets come from SSM Parameter Store, read once per cold start.
+
+use shared_types::Severity;
+use std::collections::HashMap;
+
+/// DynamoDB table holding the findings.
+pub const ENV_TABLE_NAME: &str = "CSPM_TABLE_NAME";
+/// SNS topic for alerts at or above the threshold but below CRITICAL.
+pub const ENV_STANDARD_TOPIC: &str = "CSPM_SNS_STANDARD_TOPIC_ARN";
+/// SNS topic for CRITICAL alerts.
+pub const ENV_CRITICAL_TOPIC: &str = "CSPM_SNS_CRITICAL_TOPIC_ARN";
+/// Lowest severity that alerts (default `HIGH`).
+pub const ENV_ALERT_MIN_SEVERITY: &str = "CSPM_ALERT_MIN_SEVERITY";
+/// Base URL of the dashboard, used for links in alerts.
+pub const ENV_DASHBOARD_URL: &str = "CSPM_DASHBOARD_URL";
+/// SSM path prefix of shared settings and secrets, e.g. `/cspm/prod/`.
+pub const ENV_SSM_PREFIX: &str = "CSPM_SSM_PREFIX";
+/// Comma-separated origins allowed by CORS.
+pub const ENV_CORS_ORIGINS: &str = "CSPM_CORS_ORIGINS";
+/// Days a finding stays hot before it is archived (TTL is set well after it).
+pub const ENV_RETENTION_DAYS: &str = "CSPM_RETENTION_DAYS";
+
+/// Retention when `CSPM_RETENTION_DAYS` is not set.
+pub const DEFAULT_RETENTION_DAYS: u32 = 90;
+
+/// SSM parameter (under the prefix) that can set the alert threshold.
+pub const SSM_ALERT_MIN_SEVERITY: &str = "alert_min_severity";
+/// SSM parameter (under the prefix) that can set the dashboard URL.
+pub const SSM_DASHBOARD_URL: &str = "dashboard_url";
+/// SSM parameter (under the prefix) where the Security Hub sync keeps its progress.
+pub const SSM_SYNC_STATE: &str = "sync_state";
+
+/// A configuration value that is missing or unusable.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    /// A required variable is not set.
+    #[error("environment variable {0} is required")]
+    Missing(&'static str),
+    /// A variable is set to something unusable.
+    #[error("{name}: {message}")]
+    Invalid {
+        /// Variable (or SSM parameter) name.
+        name: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Everything the Lambdas read from their environment (plus SSM overlays).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LambdaConfig {
+    /// DynamoDB table name.
+    pub table_name: String,
+    /// Standard alert topic, when alerts are enabled.
+    pub standard_topic_arn: Option<String>,
+    /// Critical alert topic (falls back to the standard one when unset).
+    pub critical_topic_arn: Option<String>,
+    /// Lowest severity that alerts.
+    pub alert_min_severity: Severity,
+    /// Dashboard base URL for links in alerts.
+    pub dashboard_url: Option<String>,
+    /// SSM prefix, normalised to end with `/`.
+    pub ssm_prefix: Option<String>,
+    /// CORS origins for the api.
+    pub cors_origins: Vec<String>,
+    /// Hot retention in days.
+    pub retention_days: u32,
+}
+
+impl LambdaConfig {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<LambdaConfig, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads configuration through `get` (the environment, or a map in tests).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<LambdaConfig, ConfigError> {
+        let val = |k: &str| {
+            get(k)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let table_name = val(ENV_TABLE_NAME).ok_or(ConfigError::Missing(ENV_TABLE_NAME))?;
+        let alert_min_severity = match val(ENV_ALERT_MIN_SEVERITY) {
+            Some(v) => parse_severity(ENV_ALERT_MIN_SEVERITY, &v)?,
+            None => Severity::High,
+        };
+        let retention_days = match val(ENV_RETENTION_DAYS) {
+            Some(v) => v
+                .parse::<u32>()
+                .ok()
+                .filter(|d| *d > 0)
+                .ok_or(ConfigError::Invalid {
+                    name: ENV_RETENTION_DAYS,
+                    message: format!("expected a positive number of days, got {v:?}"),
+                })?,
+            None => DEFAULT_RETENTION_DAYS,
+        };
+        Ok(LambdaConfig {
+            table_name,
+            standard_topic_arn: val(ENV_STANDARD_TOPIC),
+            critical_topic_arn: val(ENV_CRITICAL_TOPIC),
+            alert_min_severity,
+            dashboard_url: val(ENV_DASHBOARD_URL),
+            ssm_prefix: val(ENV_SSM_PREFIX).map(
+                |p| {
+                    if p.ends_with('/') {
+                        p
+                    } else {
+                        format!("{p}/")
+                    }
+                },
+            ),
+            cors_origins: val(ENV_CORS_ORIGINS)
+                .map(|v| {
+                    v.split(',')
+                        .map(str::trim)
+                        .filter(|o| !o.is_empty())
+                        .map(String::from)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            retention_days,
+        })
+    }
+
+    /// Fills settings the environment left unset from SSM parameters (names relative
+    /// to the prefix). The environment wins: Terraform is the source of truth per function.
+    pub fn overlay_ssm(&mut self, params: &HashMap<String, String>) -> Result<(), ConfigError> {
+        if std::env::var(ENV_ALERT_MIN_SEVERITY).is_err() {
+            if let Some(v) = params.get(SSM_ALERT_MIN_SEVERITY) {
+                self.alert_min_severity = parse_severity(ENV_ALERT_MIN_SEVERITY, v)?;
+            }
+        }
+        if self.dashboard_url.is_none() {
+            self.dashboard_url = params.get(SSM_DASHBOARD_URL).cloned();
+        }
+        Ok(())
+    }
+}
+
+fn parse_severity(name: &'static str, v: &str) -> Result<Severity, ConfigError> {
+    v.parse()
+        .map_err(|e: shared_types::UnknownSeverity| ConfigError::Invalid {
+            name,
+            message: e.to_string(),
+        })
+}
+
+/// Reads every parameter under `prefix` (decrypted), keyed by the name relative to
+/// the prefix. Called once per cold start, never per finding.
+pub async fn read_ssm_parameters(
+    ssm: &aws_sdk_ssm::Client,
+    prefix: &str,
+) -> Result<HashMap<String, String>, aws_sdk_ssm::Error> {
+    let mut out = HashMap::new();
+    let mut pages = ssm
+        .get_parameters_by_path()
+        .path(prefix)
+        .recursive(true)
+        .with_decryption(true)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        for p in page?.parameters() {
+            if let (Some(name), Some(value)) = (p.name(), p.value()) {
+                let rel = name.strip_prefix(prefix).unwrap_or(name);
+                out.insert(rel.to_string(), value.to_string());
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn table_name_is_required_and_defaults_apply() {
+        assert_eq!(
+            LambdaConfig::from_lookup(lookup(&[])),
+            Err(ConfigError::Missing(ENV_TABLE_NAME))
+        );
+        let c = LambdaConfig::from_lookup(lookup(&[
+            (ENV_TABLE_NAME, "t"),
+            (ENV_SSM_PREFIX, "/cspm/prod"),
+            (ENV_CORS_ORIGINS, "https://a.example, ,https://b.example"),
+        ]))
+        .unwrap();
+        assert_eq!(c.alert_min_severity, Severity::High);
+        assert_eq!(c.retention_days, DEFAULT_RETENTION_DAYS);
+        assert_eq!(c.ssm_prefix.as_deref(), Some("/cspm/prod/"));
+        assert_eq!(
+            c.cors_origins,
+            vec!["https://a.example", "https://b.example"]
+        );
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let e = LambdaConfig::from_lookup(lookup(&[
+            (ENV_TABLE_NAME, "t"),
+            (ENV_ALERT_MIN_SEVERITY, "SEVERE"),
+        ]))
+        .unwrap_err();
+        assert!(matches!(
+            e,
+            ConfigError::Invalid {
+                name: ENV_ALERT_MIN_SEVERITY,
+                ..
+            }
+        ));
+        let e =
+            LambdaConfig::from_lookup(lookup(&[(ENV_TABLE_NAME, "t"), (ENV_RETENTION_DAYS, "0")]))
+                .unwrap_err();
+        assert!(matches!(
+            e,
+            ConfigError::Invalid {
+                name: ENV_RETENTION_DAYS,
+                ..
+            }
+        ));
+    }
+}

@@ -1,0 +1,86 @@
+//! Cold-start wiring: configuration from the environment, SSM parameters read once,
+//! SDK clients built once and reused by every invocation.
+
+use super::scanner::{Alerting, Scanner};
+use super::sync::Syncer;
+use crate::aws::config::{read_ssm_parameters, ConfigError, LambdaConfig, SSM_SYNC_STATE};
+use crate::aws::{dynamodb_client, sdk_config, AwsTarget};
+use crate::notify::sns::SnsNotifier;
+use crate::sources::Normalizer;
+use crate::store::dynamo::{DynamoSettings, DynamoStore};
+use aws_config::SdkConfig;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Why a Lambda could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum BootError {
+    /// Bad or missing configuration.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// SSM parameters could not be read.
+    #[error("reading SSM parameters: {0}")]
+    Ssm(String),
+}
+
+/// JSON logs to stdout (CloudWatch), filtered by `RUST_LOG` (default `info`).
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_current_span(false)
+        .without_time() // CloudWatch stamps every line already.
+        .init();
+}
+
+/// Configuration (environment + SSM overlay), the SDK config and the SSM parameters
+/// (secrets such as the API token), once per cold start.
+pub async fn load() -> Result<(LambdaConfig, SdkConfig, HashMap<String, String>), BootError> {
+    let mut config = LambdaConfig::from_env()?;
+    let sdk = sdk_config(&AwsTarget::default()).await;
+    let mut params = HashMap::new();
+    if let Some(prefix) = &config.ssm_prefix {
+        params = read_ssm_parameters(&aws_sdk_ssm::Client::new(&sdk), prefix)
+            .await
+            .map_err(|e| {
+                BootError::Ssm(format!("{}", aws_sdk_ssm::error::DisplayErrorContext(e)))
+            })?;
+        config.overlay_ssm(&params)?;
+    }
+    Ok((config, sdk, params))
+}
+
+/// The DynamoDB store the configuration names.
+pub fn store(config: &LambdaConfig, sdk: &SdkConfig) -> DynamoStore {
+    let mut settings = DynamoSettings::new(config.table_name.clone());
+    settings.retention_days = config.retention_days;
+    DynamoStore::new(dynamodb_client(sdk), settings)
+}
+
+/// The scanner with everything the configuration enables.
+pub fn scanner(config: &LambdaConfig, sdk: &SdkConfig) -> Scanner {
+    let alerting = config.standard_topic_arn.clone().map(|standard| Alerting {
+        notifier: Arc::new(SnsNotifier::new(
+            sdk,
+            standard,
+            config.critical_topic_arn.clone(),
+        )),
+        min_severity: config.alert_min_severity,
+        dashboard_url: config.dashboard_url.clone(),
+    });
+    let syncer = config.ssm_prefix.as_ref().map(|prefix| {
+        Syncer::new(
+            aws_sdk_securityhub::Client::new(sdk),
+            aws_sdk_ssm::Client::new(sdk),
+            format!("{prefix}{SSM_SYNC_STATE}"),
+        )
+    });
+    Scanner {
+        normalizer: Normalizer::default(),
+        store: Arc::new(store(config, sdk)),
+        alerting,
+        syncer,
+    }
+}

@@ -1,0 +1,14 @@
+//! Lambda handlers as plain library functions: the binaries in `src/bin/` only set
+//! up logging and configuration and hand these to the runtime, so tests call them
+//! directly with recorded events.
+
+/// The `api` Lambda: the shared axum router behind API Gateway.
+pub mod api;
+/// Cold-start wiring shared by the binaries.
+pub mod boot;
+/// The `scanner` Lambda: EventBridge events, their SQS redrive, and the scheduled sync.
+pub mod scanner;
+/// Scheduled Security Hub sync: pages `GetFindings`, resumable.
+pub mod sync;
+/// AWS Security Hub SDK findings to ASFF JSON.
+mod sync_asff;

@@ -1,0 +1,257 @@
+//! Scheduled Security Hub sync: pages `GetFindings` for findings updated since the
+//! last completed run, at most 3 requests a second (the API's quota), storing each
+//! page through the scanner before asking for the next.
+//!
+//! Resumable: progress (the window being synced and the `NextToken`) is kept in an
+//! SSM parameter. Before each page the sync checks the invocation's deadline and,
+//! when too close, saves and stops; the next scheduled run resumes from that page.
+//! A run killed without saving re-reads at most [`SAVE_EVERY`] pages, which is
+//! harmless because upserts are idempotent.
+
+use super::scanner::Scanner;
+use super::sync_asff::to_asff;
+use aws_sdk_securityhub::types::{AwsSecurityFindingFilters, DateFilter};
+use aws_sdk_ssm::types::ParameterType;
+use chrono::{DateTime, Duration as ChronoDuration, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+use std::time::{Duration, Instant, SystemTime};
+
+/// Pages between two progress saves.
+pub const SAVE_EVERY: u32 = 10;
+
+/// Sync progress, stored as JSON in SSM.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncState {
+    /// End of the last completed window: findings updated before it are stored.
+    pub synced_until: Option<DateTime<Utc>>,
+    /// A window in progress.
+    pub running: Option<Window>,
+}
+
+/// One window of `UpdatedAt` being synced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Window {
+    /// Lower bound (`None` = everything).
+    pub since: Option<DateTime<Utc>>,
+    /// Upper bound (when the window started).
+    pub until: DateTime<Utc>,
+    /// Where to continue.
+    pub next_token: Option<String>,
+    /// Pages done so far.
+    pub pages: u64,
+}
+
+/// What a sync run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SyncOutcome {
+    /// True when the window finished; false when it stopped to resume later.
+    pub complete: bool,
+    /// `GetFindings` pages read this run.
+    pub pages: u64,
+    /// Findings received.
+    pub received: usize,
+    /// Findings skipped because they were not updated since the last run.
+    pub skipped_old: usize,
+    /// Findings newly stored or updated.
+    pub stored: usize,
+}
+
+/// A sync failure (the saved progress stays at the last good page).
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// Security Hub failed.
+    #[error("GetFindings: {0}")]
+    SecurityHub(String),
+    /// The state parameter could not be read or written.
+    #[error("sync state: {0}")]
+    State(String),
+    /// A page could not be stored.
+    #[error("storing a page: {0}")]
+    Store(String),
+}
+
+/// The sync, with its clients and pacing.
+pub struct Syncer {
+    /// Security Hub client.
+    pub securityhub: aws_sdk_securityhub::Client,
+    /// SSM client (state parameter).
+    pub ssm: aws_sdk_ssm::Client,
+    /// Full name of the state parameter.
+    pub state_parameter: String,
+    /// Least time between two `GetFindings` calls (334 ms = 3 requests/s).
+    pub min_interval: Duration,
+    /// Findings per page (Security Hub allows up to 100).
+    pub page_size: i32,
+    /// Re-read this much before the last window's end: findings can become
+    /// visible to `GetFindings` a little after their `UpdatedAt`.
+    pub overlap: ChronoDuration,
+    /// Stop this long before the deadline to save progress.
+    pub safety_margin: Duration,
+}
+
+impl Syncer {
+    /// A syncer with the documented pacing.
+    pub fn new(
+        securityhub: aws_sdk_securityhub::Client,
+        ssm: aws_sdk_ssm::Client,
+        state_parameter: String,
+    ) -> Syncer {
+        Syncer {
+            securityhub,
+            ssm,
+            state_parameter,
+            min_interval: Duration::from_millis(334),
+            page_size: 100,
+            overlap: ChronoDuration::minutes(5),
+            safety_margin: Duration::from_secs(15),
+        }
+    }
+
+    /// Reads the saved progress (none yet = a first, full sync).
+    pub async fn load_state(&self) -> Result<SyncState, SyncError> {
+        match self
+            .ssm
+            .get_parameter()
+            .name(&self.state_parameter)
+            .send()
+            .await
+        {
+            Ok(out) => {
+                let text = out.parameter().and_then(|p| p.value()).unwrap_or("{}");
+                serde_json::from_str(text).map_err(|e| SyncError::State(format!("unreadable: {e}")))
+            }
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_parameter_not_found()) =>
+            {
+                Ok(SyncState::default())
+            }
+            Err(e) => Err(SyncError::State(format!(
+                "{}",
+                aws_sdk_ssm::error::DisplayErrorContext(e)
+            ))),
+        }
+    }
+
+    async fn save_state(&self, state: &SyncState) -> Result<(), SyncError> {
+        let text = serde_json::to_string(state).map_err(|e| SyncError::State(e.to_string()))?;
+        self.ssm
+            .put_parameter()
+            .name(&self.state_parameter)
+            .value(text)
+            .r#type(ParameterType::String)
+            .overwrite(true)
+            .send()
+            .await
+            .map_err(|e| {
+                SyncError::State(format!("{}", aws_sdk_ssm::error::DisplayErrorContext(e)))
+            })?;
+        Ok(())
+    }
+
+    /// Runs (or resumes) a sync until done or until `deadline` is near.
+    pub async fn run(
+        &self,
+        scanner: &Scanner,
+        deadline: Option<SystemTime>,
+    ) -> Result<SyncOutcome, SyncError> {
+        let mut state = self.load_state().await?;
+        let mut window = state.running.clone().unwrap_or_else(|| Window {
+            since: state.synced_until.map(|t| t - self.overlap),
+            until: Utc::now(),
+            next_token: None,
+            pages: 0,
+        });
+        let mut out = SyncOutcome::default();
+        let mut last_call: Option<Instant> = None;
+        let mut unsaved = 0u32;
+        loop {
+            if let Some(d) = deadline {
+                let left = d.duration_since(SystemTime::now()).unwrap_or_default();
+                if left < self.safety_margin {
+                    state.running = Some(window);
+                    self.save_state(&state).await?;
+                    tracing::info!(
+                        ?out,
+                        "sync paused before the deadline; the next run resumes"
+                    );
+                    return Ok(out);
+                }
+            }
+            if let Some(t) = last_call {
+                let wait = self.min_interval.saturating_sub(t.elapsed());
+                tokio::time::sleep(wait).await;
+            }
+            last_call = Some(Instant::now());
+            let fmt = |t: DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Millis, true);
+            let mut date = DateFilter::builder().end(fmt(window.until));
+            if let Some(s) = window.since {
+                date = date.start(fmt(s));
+            }
+            let page = self
+                .securityhub
+                .get_findings()
+                .filters(
+                    AwsSecurityFindingFilters::builder()
+                        .updated_at(date.build())
+                        .build(),
+                )
+                .max_results(self.page_size)
+                .set_next_token(window.next_token.clone())
+                .send()
+                .await
+                .map_err(|e| {
+                    SyncError::SecurityHub(format!(
+                        "{}",
+                        aws_sdk_securityhub::error::DisplayErrorContext(e)
+                    ))
+                })?;
+            let mut findings = Vec::new();
+            for f in page.findings() {
+                out.received += 1;
+                let parsed = scanner.normalizer.parse_document(&to_asff(f));
+                for r in &parsed.rejected {
+                    tracing::warn!(finding = r.finding_id.as_deref().unwrap_or("-"), reason = %r.reason, "rejected");
+                }
+                for finding in parsed.findings {
+                    // Checked here too: the window filter is the API's, and an
+                    // emulator (or a changed API) may not apply it.
+                    let in_window = window.since.is_none_or(|s| finding.updated_at >= s)
+                        && finding.updated_at <= window.until;
+                    if in_window {
+                        findings.push(finding);
+                    } else {
+                        out.skipped_old += 1;
+                    }
+                }
+            }
+            let summary = scanner
+                .store_findings(&findings)
+                .await
+                .map_err(|e| SyncError::Store(e.to_string()))?;
+            out.stored += summary.inserted + summary.updated;
+            out.pages += 1;
+            window.pages += 1;
+            window.next_token = page
+                .next_token()
+                .filter(|t| !t.is_empty())
+                .map(String::from);
+            if window.next_token.is_none() {
+                state = SyncState {
+                    synced_until: Some(window.until),
+                    running: None,
+                };
+                self.save_state(&state).await?;
+                out.complete = true;
+                tracing::info!(?out, "sync complete");
+                return Ok(out);
+            }
+            unsaved += 1;
+            if unsaved >= SAVE_EVERY {
+                state.running = Some(window.clone());
+                self.save_state(&state).await?;
+                unsaved = 0;
+            }
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! Exact summary counters kept on write.
+//!
+//! Every write that adds, removes or changes a finding adjusts counter items in the
+//! same DynamoDB transaction, so the counts can never drift from the findings
+//! (TTL deletions aside: TTL is only a safety net after archival). `/summary` then
+//! reads a fixed number of counter items whatever the number of findings.
+//!
+//! The counters are spread over [`SHARDS`] items (chosen by finding id) so parallel
+//! writers rarely touch the same item: transactions on one hot item would conflict.
+
+use super::item::Facets;
+use chrono::{Duration, NaiveDate};
+use sha2::{Digest, Sha256};
+use shared_types::{KeyCount, Severity, Summary, TrendPoint, WorkflowStatus};
+use std::collections::{BTreeMap, HashMap};
+
+/// Number of counter items.
+pub const SHARDS: u8 = 16;
+/// Counter item ids start with this; finding ids (base64url) never contain `#`.
+pub const COUNTER_PREFIX: &str = "#counts#";
+
+const TOTAL: &str = "t";
+const SEVERITY: &str = "s#";
+const STATUS: &str = "w#";
+const ACCOUNT: &str = "a#";
+const RESOURCE_TYPE: &str = "r#";
+const DAY: &str = "d#";
+
+/// Counter item id for the shard `finding_id` belongs to.
+pub fn shard_id(finding_id: &str) -> String {
+    let h = Sha256::digest(finding_id.as_bytes());
+    format!("{COUNTER_PREFIX}{:02}", h[0] % SHARDS)
+}
+
+/// Every counter item id.
+pub fn all_shard_ids() -> Vec<String> {
+    (0..SHARDS)
+        .map(|i| format!("{COUNTER_PREFIX}{i:02}"))
+        .collect()
+}
+
+/// Counter attribute → change. Zero changes are dropped.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Delta(pub BTreeMap<String, i64>);
+
+impl Delta {
+    /// The change from `old` to `new` (`None` = absent).
+    pub fn between(old: Option<&Facets>, new: Option<&Facets>) -> Delta {
+        let mut d = Delta::default();
+        if let Some(o) = old {
+            d.apply(o, -1);
+        }
+        if let Some(n) = new {
+            d.apply(n, 1);
+        }
+        d.0.retain(|_, v| *v != 0);
+        d
+    }
+
+    fn apply(&mut self, f: &Facets, by: i64) {
+        for key in [
+            TOTAL.to_string(),
+            format!("{SEVERITY}{}", f.severity.as_str()),
+            format!("{STATUS}{}", f.status.as_str()),
+            format!("{ACCOUNT}{}", f.account),
+            format!("{RESOURCE_TYPE}{}", f.resource_type),
+            format!("{DAY}{}", f.created_day.format("%Y-%m-%d")),
+        ] {
+            *self.0.entry(key).or_default() += by;
+        }
+    }
+
+    /// True when nothing changes.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Builds the summary from the counter items' attributes (summed over shards).
+pub fn summarize(shards: &[HashMap<String, i64>], today: NaiveDate) -> Summary {
+    let mut sums: HashMap<&str, i64> = HashMap::new();
+    for shard in shards {
+        for (k, v) in shard {
+            *sums.entry(k.as_str()).or_default() += v;
+        }
+    }
+    let count = |k: &str| sums.get(k).copied().unwrap_or(0).max(0) as u64;
+    let by_severity = Severity::ALL_DESC
+        .iter()
+        .map(|s| (*s, count(&format!("{SEVERITY}{}", s.as_str()))))
+        .collect();
+    let by_status = WorkflowStatus::ALL
+        .iter()
+        .map(|s| (*s, count(&format!("{STATUS}{}", s.as_str()))))
+        .collect();
+    let trend = (0..30)
+        .rev()
+        .map(|back| {
+            let date = today - Duration::days(back);
+            TrendPoint {
+                date,
+                count: count(&format!("{DAY}{}", date.format("%Y-%m-%d"))),
+            }
+        })
+        .collect();
+    Summary {
+        total: count(TOTAL),
+        by_severity,
+        by_status,
+        trend,
+        top_accounts: top(&sums, ACCOUNT),
+        top_resource_types: top(&sums, RESOURCE_TYPE),
+    }
+}
+
+/// The ten keys with the most findings under `prefix`, most first, ties by key.
+fn top(sums: &HashMap<&str, i64>, prefix: &str) -> Vec<KeyCount> {
+    let mut v: Vec<KeyCount> = sums
+        .iter()
+        .filter_map(|(k, n)| {
+            let key = k.strip_prefix(prefix)?;
+            (*n > 0).then(|| KeyCount {
+                key: key.to_string(),
+                count: *n as u64,
+            })
+        })
+        .collect();
+    v.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
+    v.truncate(10);
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facets(sev: Severity, status: WorkflowStatus) -> Facets {
+        Facets {
+            severity: sev,
+            status,
+            account: "111".into(),
+            resource_type: "AwsS3Bucket".into(),
+            created_day: NaiveDate::from_ymd_opt(2024, 5, 1).unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_severity_change_moves_one_count_and_keeps_the_total() {
+        let old = facets(Severity::High, WorkflowStatus::New);
+        let new = facets(Severity::Critical, WorkflowStatus::New);
+        let d = Delta::between(Some(&old), Some(&new));
+        assert_eq!(d.0.get("s#HIGH"), Some(&-1));
+        assert_eq!(d.0.get("s#CRITICAL"), Some(&1));
+        assert_eq!(d.0.len(), 2, "{d:?}");
+        assert!(Delta::between(Some(&old), Some(&old)).is_empty());
+        assert_eq!(Delta::between(None, Some(&new)).0.get("t"), Some(&1));
+    }
+}

@@ -1,0 +1,330 @@
+//! How a finding is laid out as a DynamoDB item (mapped with `serde_dynamo`).
+//!
+//! The whole `Finding` is kept as one JSON string (`doc`) so it round-trips exactly
+//! (nanosecond timestamps, arbitrary raw documents that DynamoDB maps could not hold:
+//! nesting deeper than 32, huge numbers). The fields lists and filters need are
+//! copied to top-level attributes so the GSI can project them without the document.
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+use shared_types::{
+    AuditEntry, Finding, FindingDetail, FindingListItem, FindingSource, Severity, WorkflowStatus,
+};
+
+/// Attributes the `SeverityTimestampIndex` projects (besides its keys and `id`):
+/// exactly what a list item and the list filters need. Terraform must use this list.
+pub const LIST_PROJECTION: [&str; 15] = [
+    "updated_exact",
+    "created_at",
+    "workflow_status",
+    "asff_id",
+    "title",
+    "account_id",
+    "region",
+    "resource_type",
+    "resource_id",
+    "product_name",
+    "source",
+    "compliance_status",
+    "control_id",
+    "search",
+    "rev",
+];
+
+/// Fixed-width (microsecond) RFC 3339 UTC, so strings sort like instants.
+pub fn sort_key(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// True when `s` is exactly what [`sort_key`] produces (used to validate cursors).
+pub fn is_sort_key(s: &str) -> bool {
+    s.len() == 27
+        && DateTime::parse_from_rfc3339(s)
+            .map(|t| sort_key(t.with_timezone(&Utc)) == s)
+            .unwrap_or(false)
+}
+
+/// One finding item in the table.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FindingItem {
+    /// Partition key: the short id.
+    pub id: String,
+    /// GSI hash key: the severity label.
+    pub severity: Severity,
+    /// GSI range key: [`sort_key`] of the finding's `updated_at`.
+    pub updated_at: String,
+    /// The exact `updated_at` (nanoseconds kept) for newer-wins and list items.
+    pub updated_exact: DateTime<Utc>,
+    /// Epoch seconds after which DynamoDB TTL may drop the item (safety net only).
+    pub expires_at: i64,
+    /// Bumped on every write; conditional writes check it (optimistic concurrency).
+    pub rev: u64,
+    /// Current workflow status (authoritative over the one inside `doc`).
+    pub workflow_status: WorkflowStatus,
+    /// True when an analyst set the status; a provider's `NEW` does not reset it.
+    #[serde(default)]
+    pub status_by_analyst: bool,
+    /// Provider creation time.
+    pub created_at: DateTime<Utc>,
+    /// Original ASFF id.
+    pub asff_id: String,
+    /// Title.
+    pub title: String,
+    /// Account id.
+    pub account_id: String,
+    /// Region.
+    pub region: String,
+    /// Primary resource type.
+    pub resource_type: String,
+    /// Primary resource id.
+    pub resource_id: String,
+    /// Product name.
+    pub product_name: String,
+    /// Source.
+    pub source: FindingSource,
+    /// Compliance status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compliance_status: Option<String>,
+    /// Control id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control_id: Option<String>,
+    /// Lower-cased title, description, resource id and ASFF id, for `q=` filters
+    /// (DynamoDB's `contains` is case-sensitive).
+    pub search: String,
+    /// The whole finding as JSON.
+    pub doc: String,
+    /// Workflow changes, oldest first.
+    #[serde(default)]
+    pub audit: Vec<AuditEntry>,
+}
+
+/// The attributes an upsert reads before writing (everything but the document).
+pub const HEAD_PROJECTION: [&str; 10] = [
+    "id",
+    "rev",
+    "updated_exact",
+    "severity",
+    "workflow_status",
+    "status_by_analyst",
+    "account_id",
+    "resource_type",
+    "created_at",
+    "audit",
+];
+
+/// A projection expression over `attrs` with `#pN` placeholders (so no attribute
+/// name can collide with a DynamoDB reserved word), and the placeholder map.
+pub fn projection(attrs: &[&str]) -> (String, std::collections::HashMap<String, String>) {
+    let names: std::collections::HashMap<String, String> = attrs
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (format!("#p{i}"), a.to_string()))
+        .collect();
+    let expr = (0..attrs.len())
+        .map(|i| format!("#p{i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    (expr, names)
+}
+
+/// What an upsert needs to know about the stored version.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Head {
+    /// Revision to condition the write on.
+    pub rev: u64,
+    /// Exact stored `updated_at`.
+    pub updated_exact: DateTime<Utc>,
+    /// Stored severity.
+    pub severity: Severity,
+    /// Stored status.
+    pub workflow_status: WorkflowStatus,
+    /// Whether an analyst set it.
+    #[serde(default)]
+    pub status_by_analyst: bool,
+    /// Counted under this account.
+    pub account_id: String,
+    /// Counted under this resource type.
+    pub resource_type: String,
+    /// Counted on this day.
+    pub created_at: DateTime<Utc>,
+    /// Audit trail to carry over.
+    #[serde(default)]
+    pub audit: Vec<AuditEntry>,
+}
+
+/// A row read from the GSI (its projection).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ListRow {
+    /// Short id.
+    pub id: String,
+    /// Severity.
+    pub severity: Severity,
+    /// Sort key.
+    pub updated_at: String,
+    /// Exact update time.
+    pub updated_exact: DateTime<Utc>,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Status.
+    pub workflow_status: WorkflowStatus,
+    /// ASFF id.
+    pub asff_id: String,
+    /// Title.
+    pub title: String,
+    /// Account.
+    pub account_id: String,
+    /// Region.
+    pub region: String,
+    /// Resource type.
+    pub resource_type: String,
+    /// Resource id.
+    pub resource_id: String,
+    /// Product.
+    pub product_name: String,
+    /// Source.
+    pub source: FindingSource,
+    /// Compliance status.
+    #[serde(default)]
+    pub compliance_status: Option<String>,
+    /// Control id.
+    #[serde(default)]
+    pub control_id: Option<String>,
+}
+
+impl From<ListRow> for FindingListItem {
+    fn from(r: ListRow) -> Self {
+        FindingListItem {
+            id: r.id,
+            asff_id: r.asff_id,
+            severity: r.severity,
+            title: r.title,
+            workflow_status: r.workflow_status,
+            account_id: r.account_id,
+            region: r.region,
+            resource_type: r.resource_type,
+            resource_id: r.resource_id,
+            product_name: r.product_name,
+            source: r.source,
+            compliance_status: r.compliance_status,
+            control_id: r.control_id,
+            created_at: r.created_at,
+            updated_at: r.updated_exact,
+        }
+    }
+}
+
+/// The dimensions the summary counters are kept on, for one finding version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Facets {
+    /// Severity.
+    pub severity: Severity,
+    /// Status.
+    pub status: WorkflowStatus,
+    /// Account.
+    pub account: String,
+    /// Resource type.
+    pub resource_type: String,
+    /// Creation day (trend).
+    pub created_day: NaiveDate,
+}
+
+impl Head {
+    /// The counted dimensions of the stored version.
+    pub fn facets(&self) -> Facets {
+        Facets {
+            severity: self.severity,
+            status: self.workflow_status,
+            account: self.account_id.clone(),
+            resource_type: self.resource_type.clone(),
+            created_day: self.created_at.date_naive(),
+        }
+    }
+}
+
+impl FindingItem {
+    /// Builds the item for `finding` with the given status bookkeeping.
+    pub fn new(
+        finding: &Finding,
+        status: WorkflowStatus,
+        status_by_analyst: bool,
+        rev: u64,
+        expires_at: i64,
+        audit: Vec<AuditEntry>,
+    ) -> Result<FindingItem, serde_json::Error> {
+        let mut f = finding.clone();
+        f.workflow_status = status;
+        let search = [&f.title, &f.description, &f.resource_id, &f.asff_id]
+            .iter()
+            .map(|s| s.to_lowercase())
+            .collect::<Vec<_>>()
+            .join("\n");
+        Ok(FindingItem {
+            id: f.id.clone(),
+            severity: f.severity,
+            updated_at: sort_key(f.updated_at),
+            updated_exact: f.updated_at,
+            expires_at,
+            rev,
+            workflow_status: status,
+            status_by_analyst,
+            created_at: f.created_at,
+            asff_id: f.asff_id.clone(),
+            title: f.title.clone(),
+            account_id: f.account_id.clone(),
+            region: f.region.clone(),
+            resource_type: f.resource_type.clone(),
+            resource_id: f.resource_id.clone(),
+            product_name: f.product_name.clone(),
+            source: f.source,
+            compliance_status: f.compliance_status.clone(),
+            control_id: f.control_id.clone(),
+            search,
+            doc: serde_json::to_string(&f)?,
+            audit,
+        })
+    }
+
+    /// The counted dimensions of this version.
+    pub fn facets(&self) -> Facets {
+        Facets {
+            severity: self.severity,
+            status: self.workflow_status,
+            account: self.account_id.clone(),
+            resource_type: self.resource_type.clone(),
+            created_day: self.created_at.date_naive(),
+        }
+    }
+
+    /// The stored finding with its current status.
+    pub fn finding(&self) -> Result<Finding, serde_json::Error> {
+        let mut f: Finding = serde_json::from_str(&self.doc)?;
+        f.workflow_status = self.workflow_status;
+        Ok(f)
+    }
+
+    /// The API's detail view.
+    pub fn detail(&self) -> Result<FindingDetail, serde_json::Error> {
+        Ok(FindingDetail {
+            finding: self.finding()?,
+            audit: self.audit.clone(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sort_keys_are_fixed_width_and_order_like_instants() {
+        let a: DateTime<Utc> = "2024-05-01T12:00:00Z".parse().unwrap();
+        let b: DateTime<Utc> = "2024-05-01T12:00:00.000001Z".parse().unwrap();
+        let c: DateTime<Utc> = "2024-05-01T12:00:00.1Z".parse().unwrap();
+        let (ka, kb, kc) = (sort_key(a), sort_key(b), sort_key(c));
+        assert_eq!(ka, "2024-05-01T12:00:00.000000Z");
+        assert!(ka < kb && kb < kc);
+        assert!(is_sort_key(&ka));
+        assert!(!is_sort_key("2024-05-01T12:00:00Z"));
+        assert!(!is_sort_key("2024-13-01T12:00:00.000000Z"));
+    }
+}

@@ -1,0 +1,506 @@
+//! DynamoDB implementation of the [`Store`] port (the AWS deployment).
+//!
+//! Layout (see `docs/dynamodb.md`): partition key `id`; GSI `SeverityTimestampIndex`
+//! (hash `severity`, range `updated_at`, INCLUDE projection [`item::LIST_PROJECTION`]);
+//! TTL attribute `expires_at`; summary counter items `#counts#NN` in the same table
+//! (they have no `severity`, so the sparse GSI never sees them).
+//!
+//! Writes are read-then-conditional-write: the stored version is read, the
+//! newer-wins decision is made, and the write is conditioned on the revision read
+//! (and on `updated_at` still being older), so DynamoDB itself rejects a write that
+//! lost a race; the loser re-reads and decides again.
+
+/// Summary counters kept on write.
+pub mod counters;
+/// Paging cursors over the severity partitions.
+pub mod cursor;
+/// Item layout.
+pub mod item;
+/// Merged, budgeted reads of the severity/time index.
+pub mod query;
+/// Backoff and error classification.
+pub mod retry;
+/// Table creation (tests, local use against an emulator).
+pub mod schema;
+/// The write paths: upsert, workflow changes, conditional deletes.
+mod write;
+
+use crate::store::{
+    ArchivePage, DeleteReport, FindingVersion, Store, StoreError, StoreResult, UpsertReport,
+};
+use async_trait::async_trait;
+use aws_sdk_dynamodb::config::http::HttpResponse;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use cursor::Pos;
+use item::{sort_key, FindingItem, ListRow};
+use query::{Filter, IndexQuery, Keyed, ReadBudget};
+use retry::{classify, Backoff, ErrorKind};
+use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_attribute_value, to_item};
+use shared_types::{
+    Finding, FindingDetail, FindingFilter, FindingPage, Severity, Summary, WorkflowUpdate,
+};
+use std::collections::{BTreeMap, HashMap};
+
+/// Name of the severity/time GSI.
+pub const INDEX_NAME: &str = "SeverityTimestampIndex";
+/// How many findings of one batch are written at the same time.
+pub const WRITE_CONCURRENCY: usize = 16;
+/// Days TTL waits after the archive cutoff before it may drop an item.
+pub const TTL_MARGIN_DAYS: i64 = 30;
+
+/// Settings of a [`DynamoStore`].
+#[derive(Debug, Clone)]
+pub struct DynamoSettings {
+    /// Table name.
+    pub table: String,
+    /// Hot retention (archive cutoff); TTL is set [`TTL_MARGIN_DAYS`] after it.
+    pub retention_days: u32,
+    /// Retry policy for throttling and transient errors.
+    pub backoff: Backoff,
+    /// Findings written concurrently per batch.
+    pub concurrency: usize,
+    /// Index entries one list request may read (`None`: [`ReadBudget::for_limit`]).
+    pub read_budget: Option<u32>,
+}
+
+impl DynamoSettings {
+    /// Defaults for `table`.
+    pub fn new(table: impl Into<String>) -> DynamoSettings {
+        DynamoSettings {
+            table: table.into(),
+            retention_days: crate::aws::config::DEFAULT_RETENTION_DAYS,
+            backoff: Backoff::default(),
+            concurrency: WRITE_CONCURRENCY,
+            read_budget: None,
+        }
+    }
+}
+
+/// The DynamoDB store.
+#[derive(Debug, Clone)]
+pub struct DynamoStore {
+    client: aws_sdk_dynamodb::Client,
+    settings: DynamoSettings,
+}
+
+/// Maps an SDK error that was not retried (or ran out of retries) to a store error.
+pub(crate) fn map_err<E>(e: SdkError<E, HttpResponse>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match classify(&e, &[]) {
+        ErrorKind::Retryable(text) => StoreError::Unavailable(text),
+        _ => StoreError::Backend(Box::new(e)),
+    }
+}
+
+fn corrupt(id: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt {
+        id: id.to_string(),
+        reason: e.to_string(),
+    }
+}
+
+impl Keyed for ListRow {
+    fn key(&self) -> cursor::Key {
+        cursor::Key {
+            u: self.updated_at.clone(),
+            id: self.id.clone(),
+        }
+    }
+}
+
+/// Just the keys of an index entry (archive candidates are then read in full).
+#[derive(serde::Deserialize)]
+struct KeyRow {
+    id: String,
+    updated_at: String,
+}
+
+impl Keyed for KeyRow {
+    fn key(&self) -> cursor::Key {
+        cursor::Key {
+            u: self.updated_at.clone(),
+            id: self.id.clone(),
+        }
+    }
+}
+
+#[derive(serde::Serialize)]
+struct IdKey<'a> {
+    id: &'a str,
+}
+
+impl DynamoStore {
+    /// A store over an existing table.
+    pub fn new(client: aws_sdk_dynamodb::Client, settings: DynamoSettings) -> DynamoStore {
+        DynamoStore { client, settings }
+    }
+
+    /// The SDK client (tests use it to inspect the table).
+    pub fn client(&self) -> &aws_sdk_dynamodb::Client {
+        &self.client
+    }
+
+    /// Table name.
+    pub fn table(&self) -> &str {
+        &self.settings.table
+    }
+
+    /// `expires_at` for a version written now: after the archive cutoff plus a margin,
+    /// counted from whichever is later of now and the finding's own update time.
+    fn expires_at(&self, updated_at: DateTime<Utc>) -> i64 {
+        let from = updated_at.max(Utc::now());
+        (from + Duration::days(self.settings.retention_days as i64 + TTL_MARGIN_DAYS)).timestamp()
+    }
+
+    fn id_key(id: &str) -> StoreResult<HashMap<String, AttributeValue>> {
+        to_item(IdKey { id }).map_err(|e| StoreError::Backend(Box::new(e)))
+    }
+
+    /// Reads one whole item, strongly consistent.
+    async fn get_item(&self, id: &str) -> StoreResult<Option<FindingItem>> {
+        let mut attempt = 0;
+        loop {
+            let resp = self
+                .client
+                .get_item()
+                .table_name(&self.settings.table)
+                .set_key(Some(Self::id_key(id)?))
+                .consistent_read(true)
+                .send()
+                .await;
+            match resp {
+                Ok(out) => {
+                    return match out.item {
+                        Some(item) => from_item(item).map(Some).map_err(|e| corrupt(id, e)),
+                        None => Ok(None),
+                    }
+                }
+                Err(e) => match classify(&e, &[]) {
+                    ErrorKind::Retryable(_) if attempt + 1 < self.settings.backoff.max_attempts => {
+                        attempt += 1;
+                        self.settings.backoff.wait(attempt).await;
+                    }
+                    _ => return Err(map_err(e)),
+                },
+            }
+        }
+    }
+
+    /// Reads many whole items (BatchGetItem, unprocessed keys retried), in any order.
+    async fn batch_get(&self, ids: &[String]) -> StoreResult<Vec<FindingItem>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(100) {
+            let keys = chunk
+                .iter()
+                .map(|id| Self::id_key(id))
+                .collect::<StoreResult<Vec<_>>>()?;
+            let mut pending = Some(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(keys))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|e| StoreError::Backend(Box::new(e)))?,
+            );
+            let mut attempt = 0;
+            while let Some(req) = pending.take() {
+                let resp = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.settings.table, req.clone())
+                    .send()
+                    .await;
+                match resp {
+                    Ok(r) => {
+                        for item in r
+                            .responses()
+                            .and_then(|m| m.get(&self.settings.table))
+                            .into_iter()
+                            .flatten()
+                        {
+                            let id = item
+                                .get("id")
+                                .and_then(|v| v.as_s().ok())
+                                .cloned()
+                                .unwrap_or_default();
+                            out.push(from_item(item.clone()).map_err(|e| corrupt(&id, e))?);
+                        }
+                        pending = r
+                            .unprocessed_keys()
+                            .and_then(|m| m.get(&self.settings.table))
+                            .filter(|k| !k.keys().is_empty())
+                            .cloned();
+                        if pending.is_some() {
+                            attempt += 1;
+                            if attempt >= self.settings.backoff.max_attempts {
+                                return Err(StoreError::Unavailable(
+                                    "unprocessed keys after retries".into(),
+                                ));
+                            }
+                            self.settings.backoff.wait(attempt).await;
+                        }
+                    }
+                    Err(e) => match classify(&e, &[]) {
+                        ErrorKind::Retryable(_)
+                            if attempt + 1 < self.settings.backoff.max_attempts =>
+                        {
+                            attempt += 1;
+                            self.settings.backoff.wait(attempt).await;
+                            pending = Some(req);
+                        }
+                        _ => return Err(map_err(e)),
+                    },
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn list_filter(filter: &FindingFilter) -> StoreResult<Filter> {
+        let mut f = Filter::default();
+        let mut parts = Vec::new();
+        let av = |v: &str| -> StoreResult<AttributeValue> {
+            to_attribute_value(v).map_err(|e| StoreError::Backend(Box::new(e)))
+        };
+        if !filter.statuses.is_empty() {
+            f.names.insert("#st".into(), "workflow_status".into());
+            let mut ph = Vec::new();
+            for (i, s) in filter.statuses.iter().enumerate() {
+                let p = format!(":st{i}");
+                f.values.insert(p.clone(), av(s.as_str())?);
+                ph.push(p);
+            }
+            parts.push(format!("#st IN ({})", ph.join(", ")));
+        }
+        let exact = [
+            ("account_id", &filter.account),
+            ("region", &filter.region),
+            ("resource_type", &filter.resource_type),
+            ("product_name", &filter.product),
+        ];
+        for (i, (attr, value)) in exact.into_iter().enumerate() {
+            if let Some(v) = value {
+                f.names.insert(format!("#f{i}"), attr.to_string());
+                f.values.insert(format!(":f{i}"), av(v)?);
+                parts.push(format!("#f{i} = :f{i}"));
+            }
+        }
+        if let Some(q) = &filter.q {
+            f.names.insert("#q".into(), "search".into());
+            f.values.insert(":q".into(), av(&q.to_lowercase())?);
+            parts.push("contains(#q, :q)".into());
+        }
+        f.expr = (!parts.is_empty()).then(|| parts.join(" AND "));
+        Ok(f)
+    }
+
+    fn budget(&self, limit: u32) -> ReadBudget {
+        match self.settings.read_budget {
+            Some(items) => ReadBudget { items },
+            None => ReadBudget::for_limit(limit),
+        }
+    }
+
+    fn partitions(filter: &FindingFilter) -> Vec<Severity> {
+        if filter.severities.is_empty() {
+            Severity::ALL_DESC.to_vec()
+        } else {
+            filter.severities.clone()
+        }
+    }
+
+    fn start_positions(
+        cursor: Option<&str>,
+        query_id: &str,
+        parts: &[Severity],
+    ) -> StoreResult<BTreeMap<Severity, Pos>> {
+        match cursor {
+            Some(c) => cursor::decode(c, query_id, parts),
+            None => Ok(parts.iter().map(|s| (*s, Pos::Start)).collect()),
+        }
+    }
+}
+
+#[async_trait]
+impl Store for DynamoStore {
+    async fn upsert(&self, findings: &[Finding]) -> StoreResult<UpsertReport> {
+        write::upsert_all(self, findings).await
+    }
+
+    async fn get(&self, id: &str) -> StoreResult<Option<FindingDetail>> {
+        if id.is_empty() || id.starts_with('#') {
+            return Ok(None);
+        }
+        match self.get_item(id).await? {
+            Some(item) => item.detail().map(Some).map_err(|e| corrupt(id, e)),
+            None => Ok(None),
+        }
+    }
+
+    async fn list(
+        &self,
+        filter: &FindingFilter,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> StoreResult<FindingPage> {
+        let limit = limit.clamp(1, shared_types::MAX_LIMIT);
+        let parts = Self::partitions(filter);
+        let query_id = cursor::fingerprint("list", filter);
+        let start = Self::start_positions(cursor, &query_id, &parts)?;
+        let q = IndexQuery {
+            client: &self.client,
+            table: &self.settings.table,
+            descending: true,
+            lower: filter.since.map(sort_key),
+            // `until` is exclusive; keys have microsecond resolution.
+            upper: filter
+                .until
+                .map(|u| sort_key(u - Duration::microseconds(1))),
+            filter: Self::list_filter(filter)?,
+            projection: None,
+            backoff: self.settings.backoff,
+        };
+        let merged = q
+            .page::<ListRow>(start, limit as usize, self.budget(limit))
+            .await?;
+        Ok(FindingPage {
+            items: merged.rows.into_iter().map(Into::into).collect(),
+            next_cursor: merged.next.map(|p| cursor::encode(&query_id, &p)),
+        })
+    }
+
+    async fn summary(&self, today: NaiveDate) -> StoreResult<Summary> {
+        let ids = counters::all_shard_ids();
+        let mut shards = Vec::new();
+        for chunk in ids.chunks(100) {
+            let keys = chunk
+                .iter()
+                .map(|id| Self::id_key(id))
+                .collect::<StoreResult<Vec<_>>>()?;
+            let req = KeysAndAttributes::builder()
+                .set_keys(Some(keys))
+                .consistent_read(true)
+                .build()
+                .map_err(|e| StoreError::Backend(Box::new(e)))?;
+            let mut pending = Some(req);
+            let mut attempt = 0;
+            while let Some(req) = pending.take() {
+                let r = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.settings.table, req)
+                    .send()
+                    .await
+                    .map_err(map_err)?;
+                for item in r
+                    .responses()
+                    .and_then(|m| m.get(&self.settings.table))
+                    .into_iter()
+                    .flatten()
+                {
+                    let mut item = item.clone();
+                    item.remove("id");
+                    let counts: HashMap<String, i64> =
+                        from_item(item).map_err(|e| corrupt("#counts", e))?;
+                    shards.push(counts);
+                }
+                pending = r
+                    .unprocessed_keys()
+                    .and_then(|m| m.get(&self.settings.table))
+                    .filter(|k| !k.keys().is_empty())
+                    .cloned();
+                if pending.is_some() {
+                    attempt += 1;
+                    if attempt >= self.settings.backoff.max_attempts {
+                        return Err(StoreError::Unavailable(
+                            "summary counters unreadable".into(),
+                        ));
+                    }
+                    self.settings.backoff.wait(attempt).await;
+                }
+            }
+        }
+        Ok(counters::summarize(&shards, today))
+    }
+
+    async fn set_workflow(
+        &self,
+        id: &str,
+        update: &WorkflowUpdate,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<FindingDetail>> {
+        if id.is_empty() || id.starts_with('#') {
+            return Ok(None);
+        }
+        write::set_workflow(self, id, update, actor, at).await
+    }
+
+    async fn archive_candidates(
+        &self,
+        cutoff: DateTime<Utc>,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> StoreResult<ArchivePage> {
+        let limit = limit.clamp(1, shared_types::MAX_LIMIT);
+        let parts = Severity::ALL_DESC.to_vec();
+        let query_id = cursor::fingerprint("archive", &cutoff);
+        let start = Self::start_positions(cursor, &query_id, &parts)?;
+        let q = IndexQuery {
+            client: &self.client,
+            table: &self.settings.table,
+            descending: false,
+            lower: None,
+            upper: Some(sort_key(cutoff - Duration::microseconds(1))),
+            filter: Filter::default(),
+            projection: Some(&["id", "updated_at"]),
+            backoff: self.settings.backoff,
+        };
+        let merged = q
+            .page::<KeyRow>(start, limit as usize, self.budget(limit))
+            .await?;
+        let ids: Vec<String> = merged.rows.iter().map(|r| r.id.clone()).collect();
+        let mut by_id: HashMap<String, FindingItem> = self
+            .batch_get(&ids)
+            .await?
+            .into_iter()
+            .map(|i| (i.id.clone(), i))
+            .collect();
+        let mut findings = Vec::with_capacity(ids.len());
+        for id in &ids {
+            // An item deleted or updated between the index read and the batch read is
+            // left out: a newer version is no longer a candidate, a deleted one is gone.
+            if let Some(item) = by_id.remove(id) {
+                if item.updated_exact < cutoff {
+                    findings.push(item.finding().map_err(|e| corrupt(id, e))?);
+                }
+            }
+        }
+        Ok(ArchivePage {
+            findings,
+            next_cursor: merged.next.map(|p| cursor::encode(&query_id, &p)),
+        })
+    }
+
+    async fn delete_versions(&self, versions: &[FindingVersion]) -> StoreResult<DeleteReport> {
+        write::delete_all(self, versions).await
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        // A GetItem of one counter item: allowed by the Lambdas' IAM policy (unlike
+        // DescribeTable) and it proves the table answers reads.
+        self.client
+            .get_item()
+            .table_name(&self.settings.table)
+            .set_key(Some(Self::id_key(&counters::all_shard_ids()[0])?))
+            .projection_expression("#id")
+            .expression_attribute_names("#id", "id")
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(map_err)
+    }
+}

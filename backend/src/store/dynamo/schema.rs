@@ -1,0 +1,78 @@
+//! Creates the findings table the way Terraform does (tests create one table each;
+//! `cspm` can create one in an emulator). Keep in step with `terraform/` and
+//! `docs/dynamodb.md`.
+
+use super::item::LIST_PROJECTION;
+use super::INDEX_NAME;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+};
+
+/// TTL attribute (epoch seconds).
+pub const TTL_ATTRIBUTE: &str = "expires_at";
+
+/// Creates the table (on-demand billing) with its GSI and TTL, if it does not exist.
+pub async fn create_table(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+) -> Result<(), aws_sdk_dynamodb::Error> {
+    let attr = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+    };
+    let key = |name: &str, kind: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kind)
+            .build()
+    };
+    let gsi = GlobalSecondaryIndex::builder()
+        .index_name(INDEX_NAME)
+        .key_schema(key("severity", KeyType::Hash)?)
+        .key_schema(key("updated_at", KeyType::Range)?)
+        .projection(
+            Projection::builder()
+                .projection_type(ProjectionType::Include)
+                .set_non_key_attributes(Some(
+                    LIST_PROJECTION.iter().map(|s| s.to_string()).collect(),
+                ))
+                .build(),
+        )
+        .build()?;
+    let created = client
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attr("id")?)
+        .attribute_definitions(attr("severity")?)
+        .attribute_definitions(attr("updated_at")?)
+        .key_schema(key("id", KeyType::Hash)?)
+        .global_secondary_indexes(gsi)
+        .send()
+        .await;
+    match created {
+        Ok(_) => {}
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_in_use_exception()) =>
+        {
+            return Ok(())
+        }
+        Err(e) => return Err(e.into()),
+    }
+    client
+        .update_time_to_live()
+        .table_name(table)
+        .time_to_live_specification(
+            TimeToLiveSpecification::builder()
+                .attribute_name(TTL_ATTRIBUTE)
+                .enabled(true)
+                .build()?,
+        )
+        .send()
+        .await?;
+    Ok(())
+}

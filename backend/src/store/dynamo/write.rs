@@ -1,0 +1,437 @@
+//! The write paths. Each one reads the stored version, decides, then writes with a
+//! condition on the revision it read; counters change in the same transaction.
+//! A lost race (condition failed) re-reads; throttling backs off; whatever still
+//! fails is reported per finding, never dropped.
+
+use super::counters::{shard_id, Delta};
+use super::item::{projection, sort_key, FindingItem, Head, HEAD_PROJECTION};
+use super::retry::{classify, ErrorKind};
+use super::{corrupt, DynamoStore};
+use crate::store::{
+    DeleteReport, FailedWrite, FindingVersion, StoreError, StoreResult, UpsertOutcome, UpsertReport,
+};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
+use chrono::{DateTime, Utc};
+use futures::{stream, StreamExt};
+use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_attribute_value, to_item};
+use shared_types::{AuditEntry, Finding, FindingDetail, WorkflowStatus, WorkflowUpdate};
+use std::collections::HashMap;
+
+/// Lost races tolerated for one finding before it is reported as failed (retryable).
+const MAX_CONFLICTS: u32 = 20;
+
+/// What a conditional write expects to find.
+enum Expect {
+    /// No item with this id.
+    Absent,
+    /// The item at this revision (and, for upserts, not newer than the incoming key).
+    Rev {
+        rev: u64,
+        not_newer_than: Option<String>,
+    },
+}
+
+/// Why a write finally failed, and whether retrying later may help.
+type Failure = (String, bool);
+type Names = HashMap<String, String>;
+type Values = HashMap<String, AttributeValue>;
+
+fn backend(e: impl std::error::Error + Send + Sync + 'static) -> ErrorKind {
+    ErrorKind::Fatal(e.to_string())
+}
+
+fn condition(expect: &Expect) -> Result<(String, Names, Values), ErrorKind> {
+    let mut names = Names::new();
+    let mut values = Values::new();
+    // DynamoDB rejects placeholders an expression does not use: add each with its use.
+    let expr = match expect {
+        Expect::Absent => {
+            names.insert("#id".into(), "id".into());
+            "attribute_not_exists(#id)".to_string()
+        }
+        Expect::Rev {
+            rev,
+            not_newer_than,
+        } => {
+            names.insert("#rev".into(), "rev".into());
+            values.insert(":rev".into(), to_attribute_value(rev).map_err(backend)?);
+            match not_newer_than {
+                Some(u) => {
+                    names.insert("#upd".into(), "updated_at".into());
+                    values.insert(":upd".into(), to_attribute_value(u).map_err(backend)?);
+                    "#rev = :rev AND #upd <= :upd".to_string()
+                }
+                None => "#rev = :rev".to_string(),
+            }
+        }
+    };
+    Ok((expr, names, values))
+}
+
+fn counter_update(
+    store: &DynamoStore,
+    finding_id: &str,
+    delta: &Delta,
+) -> Result<Update, ErrorKind> {
+    let mut names = Names::new();
+    let mut values = Values::new();
+    let mut adds = Vec::new();
+    for (i, (attr, by)) in delta.0.iter().enumerate() {
+        names.insert(format!("#c{i}"), attr.clone());
+        values.insert(format!(":c{i}"), to_attribute_value(by).map_err(backend)?);
+        adds.push(format!("#c{i} :c{i}"));
+    }
+    Update::builder()
+        .table_name(store.table())
+        .set_key(Some(
+            DynamoStore::id_key(&shard_id(finding_id))
+                .map_err(|e| ErrorKind::Fatal(e.to_string()))?,
+        ))
+        .update_expression(format!("ADD {}", adds.join(", ")))
+        .set_expression_attribute_names(Some(names))
+        .set_expression_attribute_values(Some(values))
+        .build()
+        .map_err(backend)
+}
+
+fn reasons(
+    e: &aws_sdk_dynamodb::error::SdkError<
+        TransactWriteItemsError,
+        aws_sdk_dynamodb::config::http::HttpResponse,
+    >,
+) -> Vec<String> {
+    match e.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(t)) => t
+            .cancellation_reasons()
+            .iter()
+            .map(|r| r.code().unwrap_or("None").to_string())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Writes `item` if the stored state matches `expect`, adjusting counters atomically.
+async fn put(
+    store: &DynamoStore,
+    item: &FindingItem,
+    expect: &Expect,
+    delta: &Delta,
+) -> Result<(), ErrorKind> {
+    let (cond, names, values) = condition(expect)?;
+    let attrs = to_item(item).map_err(backend)?;
+    let values = (!values.is_empty()).then_some(values);
+    if delta.is_empty() {
+        let r = store
+            .client
+            .put_item()
+            .table_name(store.table())
+            .set_item(Some(attrs))
+            .condition_expression(cond)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(values)
+            .send()
+            .await;
+        return r.map(|_| ()).map_err(|e| classify(&e, &[]));
+    }
+    let put = Put::builder()
+        .table_name(store.table())
+        .set_item(Some(attrs))
+        .condition_expression(cond)
+        .set_expression_attribute_names(Some(names))
+        .set_expression_attribute_values(values)
+        .build()
+        .map_err(backend)?;
+    transact(
+        store,
+        vec![
+            TransactWriteItem::builder().put(put).build(),
+            TransactWriteItem::builder()
+                .update(counter_update(store, &item.id, delta)?)
+                .build(),
+        ],
+    )
+    .await
+}
+
+async fn transact(store: &DynamoStore, items: Vec<TransactWriteItem>) -> Result<(), ErrorKind> {
+    let r = store
+        .client
+        .transact_write_items()
+        .set_transact_items(Some(items))
+        .send()
+        .await;
+    r.map(|_| ()).map_err(|e| classify(&e, &reasons(&e)))
+}
+
+/// Reads what an upsert or delete needs (consistent; the document is not read).
+async fn read_head(store: &DynamoStore, id: &str) -> Result<Option<Head>, ErrorKind> {
+    let key = DynamoStore::id_key(id).map_err(|e| ErrorKind::Fatal(e.to_string()))?;
+    let (expr, names) = projection(&HEAD_PROJECTION);
+    let r = store
+        .client
+        .get_item()
+        .table_name(store.table())
+        .set_key(Some(key))
+        .consistent_read(true)
+        .projection_expression(expr)
+        .set_expression_attribute_names(Some(names))
+        .send()
+        .await
+        .map_err(|e| classify(&e, &[]))?;
+    match r.item {
+        Some(item) => from_item(item)
+            .map(Some)
+            .map_err(|e| ErrorKind::Fatal(format!("corrupt stored record {id}: {e}"))),
+        None => Ok(None),
+    }
+}
+
+/// Runs `op` until it succeeds, re-running it after lost races and backing off
+/// after transient errors. `Err` carries the reason and whether a retry may help.
+async fn with_retries<T, F, Fut>(store: &DynamoStore, mut op: F) -> Result<T, Failure>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, ErrorKind>>,
+{
+    let backoff = store.settings.backoff;
+    let (mut attempts, mut conflicts) = (0u32, 0u32);
+    loop {
+        match op().await {
+            Ok(v) => return Ok(v),
+            Err(ErrorKind::ConditionFailed) => {
+                conflicts += 1;
+                if conflicts >= MAX_CONFLICTS {
+                    return Err(("too many concurrent writes to this finding".into(), true));
+                }
+            }
+            Err(ErrorKind::Retryable(reason)) => {
+                attempts += 1;
+                if attempts >= backoff.max_attempts {
+                    return Err((format!("gave up after {attempts} attempts: {reason}"), true));
+                }
+                tracing::debug!(attempt = attempts, %reason, "dynamodb call throttled or failed; backing off");
+                backoff.wait(attempts).await;
+            }
+            Err(ErrorKind::Fatal(reason)) => return Err((reason, false)),
+        }
+    }
+}
+
+/// One attempt at upserting one finding.
+async fn upsert_once(store: &DynamoStore, f: &Finding) -> Result<UpsertOutcome, ErrorKind> {
+    let expires = store.expires_at(f.updated_at);
+    let Some(head) = read_head(store, &f.id).await? else {
+        let item = FindingItem::new(f, f.workflow_status, false, 1, expires, Vec::new())
+            .map_err(backend)?;
+        let delta = Delta::between(None, Some(&item.facets()));
+        put(store, &item, &Expect::Absent, &delta).await?;
+        return Ok(UpsertOutcome::Inserted);
+    };
+    if f.updated_at < head.updated_exact {
+        return Ok(UpsertOutcome::SkippedOlder);
+    }
+    if f.updated_at == head.updated_exact {
+        return Ok(UpsertOutcome::Unchanged);
+    }
+    // The provider knows nothing of triage done here: its `NEW` must not undo an
+    // analyst's decision, but any other status it sends is news and wins.
+    let keep = head.status_by_analyst && f.workflow_status == WorkflowStatus::New;
+    let (status, by_analyst) = if keep {
+        (head.workflow_status, true)
+    } else {
+        (f.workflow_status, false)
+    };
+    let item = FindingItem::new(
+        f,
+        status,
+        by_analyst,
+        head.rev + 1,
+        expires,
+        head.audit.clone(),
+    )
+    .map_err(backend)?;
+    let delta = Delta::between(Some(&head.facets()), Some(&item.facets()));
+    let expect = Expect::Rev {
+        rev: head.rev,
+        not_newer_than: Some(sort_key(f.updated_at)),
+    };
+    put(store, &item, &expect, &delta).await?;
+    Ok(UpsertOutcome::Updated {
+        previous_severity: head.severity,
+        previous_status: head.workflow_status,
+    })
+}
+
+/// Upserts a batch with bounded concurrency; outcomes come back in input order.
+pub(super) async fn upsert_all(
+    store: &DynamoStore,
+    findings: &[Finding],
+) -> StoreResult<UpsertReport> {
+    // Indices rather than references: a closure over `&Finding` items makes the
+    // future's lifetime higher-ranked, which `async_trait`'s `Send` bound rejects.
+    let results: Vec<(String, Result<UpsertOutcome, Failure>)> = stream::iter(0..findings.len())
+        .map(|i| async move {
+            let f = &findings[i];
+            if f.id.is_empty() || f.id.starts_with('#') {
+                return (f.id.clone(), Err(("invalid finding id".to_string(), false)));
+            }
+            (
+                f.id.clone(),
+                with_retries(store, || upsert_once(store, f)).await,
+            )
+        })
+        .buffered(store.settings.concurrency.max(1))
+        .collect()
+        .await;
+    let mut report = UpsertReport::default();
+    for (id, r) in results {
+        match r {
+            Ok(outcome) => report.outcomes.push((id, outcome)),
+            Err((reason, retryable)) => {
+                tracing::warn!(finding = %id, %reason, retryable, "finding not written");
+                report.failed.push(FailedWrite {
+                    id,
+                    reason,
+                    retryable,
+                });
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Changes a finding's status and appends to its audit trail.
+pub(super) async fn set_workflow(
+    store: &DynamoStore,
+    id: &str,
+    update: &WorkflowUpdate,
+    actor: &str,
+    at: DateTime<Utc>,
+) -> StoreResult<Option<FindingDetail>> {
+    let once = || async {
+        let Some(old) = store
+            .get_item(id)
+            .await
+            .map_err(|e| ErrorKind::Fatal(e.to_string()))?
+        else {
+            return Ok(None);
+        };
+        let mut finding = old.finding().map_err(backend)?;
+        // A workflow change is an update of the finding: it moves `updated_at` (never
+        // backwards), so lists show it as recent and an archiver holding the older
+        // version will not delete it.
+        finding.updated_at = finding.updated_at.max(at);
+        let mut audit = old.audit.clone();
+        audit.push(AuditEntry {
+            at,
+            actor: actor.to_string(),
+            from_status: old.workflow_status,
+            to_status: update.workflow_status,
+            note: update.note.clone(),
+        });
+        let expires = store.expires_at(finding.updated_at).max(old.expires_at);
+        let new = FindingItem::new(
+            &finding,
+            update.workflow_status,
+            true,
+            old.rev + 1,
+            expires,
+            audit,
+        )
+        .map_err(backend)?;
+        let delta = Delta::between(Some(&old.facets()), Some(&new.facets()));
+        put(
+            store,
+            &new,
+            &Expect::Rev {
+                rev: old.rev,
+                not_newer_than: None,
+            },
+            &delta,
+        )
+        .await?;
+        Ok(Some(new))
+    };
+    match with_retries(store, once).await {
+        Ok(Some(item)) => item.detail().map(Some).map_err(|e| corrupt(id, e)),
+        Ok(None) => Ok(None),
+        Err((reason, true)) => Err(StoreError::Unavailable(reason)),
+        Err((reason, false)) => Err(StoreError::Backend(reason.into())),
+    }
+}
+
+/// Outcome of one conditional delete.
+enum Deleted {
+    Yes,
+    Kept,
+}
+
+async fn delete_once(store: &DynamoStore, v: &FindingVersion) -> Result<Deleted, ErrorKind> {
+    let Some(head) = read_head(store, &v.id).await? else {
+        return Ok(Deleted::Kept);
+    };
+    if head.updated_exact != v.updated_at {
+        return Ok(Deleted::Kept);
+    }
+    let (cond, names, values) = condition(&Expect::Rev {
+        rev: head.rev,
+        not_newer_than: None,
+    })?;
+    let del = Delete::builder()
+        .table_name(store.table())
+        .set_key(Some(
+            DynamoStore::id_key(&v.id).map_err(|e| ErrorKind::Fatal(e.to_string()))?,
+        ))
+        .condition_expression(cond)
+        .set_expression_attribute_names(Some(names))
+        .set_expression_attribute_values(Some(values))
+        .build()
+        .map_err(backend)?;
+    let delta = Delta::between(Some(&head.facets()), None);
+    transact(
+        store,
+        vec![
+            TransactWriteItem::builder().delete(del).build(),
+            TransactWriteItem::builder()
+                .update(counter_update(store, &v.id, &delta)?)
+                .build(),
+        ],
+    )
+    .await?;
+    Ok(Deleted::Yes)
+}
+
+/// Deletes each version only if it is still the stored one.
+pub(super) async fn delete_all(
+    store: &DynamoStore,
+    versions: &[FindingVersion],
+) -> StoreResult<DeleteReport> {
+    let results: Vec<_> = stream::iter(0..versions.len())
+        .map(|i| async move {
+            let v = &versions[i];
+            if v.id.is_empty() || v.id.starts_with('#') {
+                return (v.id.clone(), Ok(Deleted::Kept));
+            }
+            (
+                v.id.clone(),
+                with_retries(store, || delete_once(store, v)).await,
+            )
+        })
+        .buffered(store.settings.concurrency.max(1))
+        .collect()
+        .await;
+    let mut report = DeleteReport::default();
+    for (id, r) in results {
+        match r {
+            Ok(Deleted::Yes) => report.deleted.push(id),
+            Ok(Deleted::Kept) => report.kept.push(id),
+            Err((reason, retryable)) => report.failed.push(FailedWrite {
+                id,
+                reason,
+                retryable,
+            }),
+        }
+    }
+    Ok(report)
+}

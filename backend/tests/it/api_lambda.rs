@@ -1,0 +1,124 @@
+//! The `api` Lambda handler fed API Gateway HTTP API (payload v2) events built on
+//! the recorded samples shipped with `aws_lambda_events`, answered by the shared
+//! router over the DynamoDB store, through the same `lambda_http` adapter the
+//! runtime uses.
+
+use crate::aws_env::{self, dynamo_store_at};
+use crate::corpus::lambda_fixture;
+use cspm::aws::config::LambdaConfig;
+use cspm::lambda::api;
+use cspm::store::Store;
+use lambda_http::request::LambdaRequest;
+use lambda_http::{Adapter, Context, LambdaEvent, Service};
+use serde_json::Value;
+use shared_types::{FindingDetail, FindingPage, Severity, Summary};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// The recorded HTTP API v2 request, re-aimed at `method path?query` with `body`.
+fn v2_event(method: &str, path: &str, query: &str, body: Option<&str>) -> Value {
+    let mut e = lambda_fixture("example-apigw-v2-request-no-authorizer.json");
+    e["rawPath"] = Value::String(path.into());
+    e["rawQueryString"] = Value::String(query.into());
+    e["requestContext"]["http"]["method"] = Value::String(method.into());
+    e["requestContext"]["http"]["path"] = Value::String(path.into());
+    e["routeKey"] = Value::String("$default".into());
+    e["queryStringParameters"] = serde_json::to_value(
+        url_pairs(query)
+            .into_iter()
+            .collect::<HashMap<String, String>>(),
+    )
+    .unwrap();
+    e["pathParameters"] = Value::Null;
+    e["cookies"] = Value::Null;
+    if let Some(h) = e["headers"].as_object_mut() {
+        h.remove("authorization");
+        h.insert(
+            "content-type".into(),
+            Value::String("application/json".into()),
+        );
+    }
+    e["body"] = body.map(|b| Value::String(b.into())).unwrap_or(Value::Null);
+    e["isBase64Encoded"] = Value::Bool(false);
+    e
+}
+
+fn url_pairs(q: &str) -> Vec<(String, String)> {
+    q.split('&')
+        .filter(|p| !p.is_empty())
+        .filter_map(|p| p.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.replace("%2C", ",")))
+        .collect()
+}
+
+/// Runs one event through the Lambda adapter; returns `(status, body JSON)`.
+async fn invoke(app: &axum::Router, event: Value) -> (u16, Value) {
+    let req: LambdaRequest = serde_json::from_value(event).expect("a valid HTTP API v2 event");
+    let mut adapter = Adapter::from(app.clone());
+    let resp = adapter
+        .call(LambdaEvent::new(req, Context::default()))
+        .await
+        .expect("adapter answer");
+    let v = serde_json::to_value(resp).unwrap();
+    let status = v["statusCode"].as_u64().unwrap() as u16;
+    let body = v["body"].as_str().unwrap_or("null");
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn api_lambda_serves_the_router_for_http_api_v2_events() {
+    let Some(ep) = aws_env::endpoint("api_lambda_v2_events") else {
+        return;
+    };
+    let store = Arc::new(dynamo_store_at(&ep).await);
+    let anchor = "2026-06-01T12:00:00Z".parse().unwrap();
+    let fs: Vec<_> = cspm::demo::generate(40, anchor, 11).collect();
+    assert!(store.upsert(&fs).await.unwrap().failed.is_empty());
+    let config =
+        LambdaConfig::from_lookup(|k| (k == "CSPM_TABLE_NAME").then(|| store.table().to_string()))
+            .unwrap();
+    let app = api::app(&config, &HashMap::new(), store.clone());
+
+    let (status, body) = invoke(&app, v2_event("GET", "/health", "", None)).await;
+    assert_eq!(status, 200, "{body}");
+
+    let (status, body) = invoke(
+        &app,
+        v2_event("GET", "/findings", "severity=CRITICAL&limit=5", None),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let page: FindingPage = serde_json::from_value(body).unwrap();
+    let want = fs
+        .iter()
+        .filter(|f| f.severity == Severity::Critical)
+        .count();
+    assert_eq!(page.items.len(), want.min(5));
+    assert!(page.items.iter().all(|i| i.severity == Severity::Critical));
+
+    let (status, body) = invoke(&app, v2_event("GET", "/summary", "", None)).await;
+    assert_eq!(status, 200, "{body}");
+    let summary: Summary = serde_json::from_value(body).unwrap();
+    assert_eq!(summary.total, 40);
+
+    let id = &fs[0].id;
+    let patch = r#"{"workflow_status":"SUPPRESSED","note":"accepted"}"#;
+    let (status, body) = invoke(
+        &app,
+        v2_event("PATCH", &format!("/findings/{id}"), "", Some(patch)),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let d: FindingDetail = serde_json::from_value(body).unwrap();
+    assert_eq!(d.audit.len(), 1);
+
+    let (status, _) = invoke(
+        &app,
+        v2_event("GET", "/findings/AAAAAAAAAAAAAAAAAAAAAA", "", None),
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, body) = invoke(&app, v2_event("GET", "/findings", "severity=SEVERE", None)).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["field"], "severity");
+}
