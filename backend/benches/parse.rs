@@ -8,7 +8,6 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use cspm::sources::security_hub::parse_document;
 use serde_json::Value;
 use std::hint::black_box;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 const ASFF_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus/asff");

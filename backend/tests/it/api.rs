@@ -156,7 +156,6 @@ async fn no_bad_input_causes_a_server_error() {
         "/findings/%00",
         "/findings/AAAAAAAAAAAAAAAAAAAAAA",
         &format!("/findings?q={}", "a".repeat(5000)),
-        
         "/findings/a/b",
     ];
     for uri in nasty {

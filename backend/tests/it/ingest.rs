@@ -31,8 +31,15 @@ async fn ingesting_the_corpus_twice_stores_once_and_reports_rejections_with_reas
         assert!(known, "unexpected rejection {r:?}");
         assert!(!r.reason.is_empty());
     }
-    assert!(first.rejected.iter().any(|r| r.file.ends_with("sharr__CIS-bad.json")));
-    assert_eq!(first.notes.len(), 1, "the Insight Results event holds no findings");
+    assert!(first
+        .rejected
+        .iter()
+        .any(|r| r.file.ends_with("sharr__CIS-bad.json")));
+    assert_eq!(
+        first.notes.len(),
+        1,
+        "the Insight Results event holds no findings"
+    );
     let today = chrono::Utc::now().date_naive();
     let total = store.summary(today).await.unwrap().total as usize;
     assert_eq!(total, first.stored);
@@ -80,7 +87,7 @@ async fn gzip_and_json_lines_inputs_give_the_same_findings_as_plain_files() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open_dir(dir.path()).unwrap();
         reports.push(
-            ingest_paths(&store, norm.clone(), &[input.clone()], false)
+            ingest_paths(&store, norm.clone(), std::slice::from_ref(input), false)
                 .await
                 .unwrap(),
         );

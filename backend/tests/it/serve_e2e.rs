@@ -60,7 +60,14 @@ async fn serve_with_demo_data_answers_findings_over_tcp() {
     assert_eq!(health.status(), 200);
     let get_json = |path: &str| {
         let req = client.get(format!("{}{path}", server.base));
-        async move { req.send().await.unwrap().json::<serde_json::Value>().await.unwrap() }
+        async move {
+            req.send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
     };
     let page = get_json("/findings?severity=CRITICAL").await;
     let items = page["items"].as_array().unwrap();
