@@ -24,8 +24,7 @@ pub fn short_id(product_arn: &str, asff_id: &str) -> String {
 /// True when `s` has the shape of a short id (checked before any store look-up).
 pub fn is_short_id(s: &str) -> bool {
     s.len() == SHORT_ID_LEN
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
@@ -35,8 +34,17 @@ mod tests {
 
     #[test]
     fn short_id_is_stable_url_safe_and_separates_fields() {
-        let a = short_id("arn:aws:securityhub:us-east-1::product/aws/securityhub", "arn:x/y:z");
-        assert_eq!(a, short_id("arn:aws:securityhub:us-east-1::product/aws/securityhub", "arn:x/y:z"));
+        let a = short_id(
+            "arn:aws:securityhub:us-east-1::product/aws/securityhub",
+            "arn:x/y:z",
+        );
+        assert_eq!(
+            a,
+            short_id(
+                "arn:aws:securityhub:us-east-1::product/aws/securityhub",
+                "arn:x/y:z"
+            )
+        );
         assert!(is_short_id(&a), "{a}");
         assert_ne!(short_id("a", "bc"), short_id("ab", "c"));
         assert!(!is_short_id("../etc/passwd"));

@@ -118,10 +118,16 @@ impl FindingFilter {
             }
         }
         if let Some(t) = self.since {
-            out.push(("since", t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)));
+            out.push((
+                "since",
+                t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+            ));
         }
         if let Some(t) = self.until {
-            out.push(("until", t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)));
+            out.push((
+                "until",
+                t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+            ));
         }
         out
     }
@@ -199,8 +205,7 @@ mod tests {
             ..Default::default()
         };
         let pairs = f.to_pairs();
-        let back =
-            FindingFilter::from_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str()))).unwrap();
+        let back = FindingFilter::from_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str()))).unwrap();
         assert_eq!(back, f);
     }
 
@@ -215,7 +220,9 @@ mod tests {
         assert_eq!(e.field, "since");
         let long = "x".repeat(MAX_FILTER_LEN + 1);
         assert_eq!(
-            FindingFilter::from_pairs([("q", long.as_str())]).unwrap_err().field,
+            FindingFilter::from_pairs([("q", long.as_str())])
+                .unwrap_err()
+                .field,
             "q"
         );
     }
