@@ -261,4 +261,36 @@ mod tests {
             Err(RuleError::Yaml { .. })
         ));
     }
+
+    /// Real published events (../shared/corpus): each must fire exactly the listed rules.
+    #[test]
+    fn builtin_rules_fire_exactly_as_expected_on_real_corpus_events() {
+        let corpus = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus");
+        let cases: &[(&str, &[&str])] = &[
+            ("cloudtrail/stratus__aws.defense-evasion.cloudtrail-stop_StopLogging.json", &["aws.cloudtrail.stopped-or-deleted"]),
+            ("cloudtrail/stratus__aws.defense-evasion.cloudtrail-delete_DeleteTrail.json", &["aws.cloudtrail.stopped-or-deleted"]),
+            ("cloudtrail/awsdocs__cloudtrail_cloudtrail-event-reference_StartLogging.json", &[]),
+            ("cloudtrail/stratus__aws.initial-access.console-login-without-mfa_ConsoleLogin.json", &["aws.signin.console-login-without-mfa"]),
+            ("cloudtrail/reflex__AuthorizeSecurityGroupIngress_open_world_eventbridge.json", &["aws.ec2.security-group-open-to-world"]),
+            ("cloudtrail/reflex__CreateSecurityGroup_eventbridge.json", &[]),
+            ("rule-case/panther__AWS.KMS.CustomerManagedKeyLoss_F_KMS-Disable-Key-Error.json", &[]),
+            ("rule-case/panther__AWS.KMS.CustomerManagedKeyLoss_T_KMS-Key-Scheduled-For-Deletion.json", &["aws.kms.key-scheduled-for-deletion"]),
+            ("rule-case/panther__AWS.CloudTrail.RootAccessKeyCreated_T_Root-Access-Key-Created.json", &["aws.iam.access-key-created"]),
+            ("rule-case/panther__AWS.IAM.Backdoor.User.Keys_F_CreateKey-returns-error-code.json", &[]),
+        ];
+        let rules = builtin_rules().expect("built-in rules compile");
+        for (file, want) in cases {
+            let text =
+                std::fs::read_to_string(format!("{corpus}/{file}")).expect("corpus file readable");
+            let doc: Value = serde_json::from_str(&text).expect("corpus file is JSON");
+            // rule-case files wrap the event; the others are the event.
+            let event = doc.get("event").unwrap_or(&doc);
+            let got: Vec<&str> = rules
+                .iter()
+                .filter(|r| r.matches(cloudtrail_record(event)))
+                .map(|r| r.spec.id.as_str())
+                .collect();
+            assert_eq!(&got, want, "{file}");
+        }
+    }
 }
