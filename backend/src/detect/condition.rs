@@ -289,7 +289,7 @@ fn op_holds(op: &Op, v: &Value) -> bool {
         return items.iter().any(|i| op_holds(op, i));
     }
     match op {
-        Op::Exists(want) => !v.is_null() == *want,
+        Op::Exists(want) => v.is_null() != *want,
         Op::Equals(want) => scalar_eq(v, want),
         Op::In(wants) => wants.iter().any(|w| scalar_eq(v, w)),
         Op::Prefix(p) => scalar_text(v).is_some_and(|s| s.starts_with(p.as_str())),
