@@ -8,6 +8,8 @@ pub mod cli;
 pub mod config;
 /// Deterministic synthetic findings for `cspm demo`, `serve --demo` and benchmarks.
 pub mod demo;
+/// Detection rules as data: paths, templates and the rule engine.
+pub mod detect;
 /// The axum router shared by the local server, the `api` Lambda and the tests.
 pub mod http;
 /// Stable short finding ids.

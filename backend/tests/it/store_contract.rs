@@ -126,7 +126,7 @@ async fn out_of_order_versions_converge_to_the_newest(store: Arc<dyn Store>) {
 }
 
 /// The independent oracle for a filter case.
-type Predicate = Box<dyn Fn(&Finding) -> bool>;
+type Predicate<'a> = Box<dyn Fn(&Finding) -> bool + 'a>;
 
 async fn every_filter_returns_exactly_the_matching_findings(store: Arc<dyn Store>) {
     let fs = findings(400, 4);
@@ -134,7 +134,7 @@ async fn every_filter_returns_exactly_the_matching_findings(store: Arc<dyn Store
     let sample = &fs[7];
     let mid = anchor() - Duration::days(40);
     let word = "imdsv2";
-    let cases: Vec<(FindingFilter, Predicate)> = vec![
+    let cases: Vec<(FindingFilter, Predicate<'_>)> = vec![
         (FindingFilter::default(), Box::new(|_| true)),
         (
             FindingFilter {

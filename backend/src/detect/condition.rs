@@ -1,0 +1,361 @@
+//! Match conditions, written as data:
+//! `{path: P, equals|in|prefix|suffix|contains|regex|exists|gt|gte|lt|lte|cidr_contains|in_cidr: X}`,
+//! `{all: [..]}`, `{any: [..]}`, `{not: C}`, `{for_any: P, where: C}` (C holds for some
+//! element, paths in C relative to it). A path condition holds when any value the
+//! path reaches satisfies every operator given.
+
+use super::path::{Path, PathError};
+use ipnet::IpNet;
+use regex::Regex;
+use serde_json::Value;
+use serde_yaml::Value as Yaml;
+use std::net::IpAddr;
+
+/// A condition could not be compiled.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConditionError {
+    /// A path inside the condition is malformed.
+    #[error(transparent)]
+    Path(#[from] PathError),
+    /// A regex does not compile.
+    #[error("bad regex {pattern:?}: {reason}")]
+    Regex {
+        /// The pattern as written.
+        pattern: String,
+        /// The regex crate's message.
+        reason: String,
+    },
+    /// Unknown key, wrong type or missing operand.
+    #[error("bad condition: {0}")]
+    Shape(String),
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Equals(Value),
+    In(Vec<Value>),
+    Prefix(String),
+    Suffix(String),
+    Contains(String),
+    Regex(Regex),
+    Exists(bool),
+    Cmp(CmpKind, f64),
+    CidrContains(IpNet),
+    InCidr(Vec<IpNet>),
+}
+
+#[derive(Debug, Clone, Copy)]
+enum CmpKind {
+    Gt,
+    Gte,
+    Lt,
+    Lte,
+}
+
+/// A compiled condition.
+#[derive(Debug, Clone)]
+pub enum Condition {
+    /// Every condition holds.
+    All(Vec<Condition>),
+    /// At least one condition holds.
+    Any(Vec<Condition>),
+    /// The condition does not hold.
+    Not(Box<Condition>),
+    /// Some element reached by the path satisfies the inner condition.
+    ForAny(Path, Box<Condition>),
+    /// A value at a path satisfies operators.
+    Field(FieldCond),
+}
+
+/// `{path, op...}`: the operators are all checked against each reached value.
+#[derive(Debug, Clone)]
+pub struct FieldCond {
+    path: Path,
+    ops: Vec<Op>,
+}
+
+fn shape(msg: impl Into<String>) -> ConditionError {
+    ConditionError::Shape(msg.into())
+}
+
+fn yaml_to_json(y: &Yaml) -> Result<Value, ConditionError> {
+    serde_json::to_value(y).map_err(|e| shape(format!("operand is not plain data: {e}")))
+}
+
+fn yaml_str(y: &Yaml, what: &str) -> Result<String, ConditionError> {
+    match y {
+        Yaml::String(s) => Ok(s.clone()),
+        Yaml::Number(n) => Ok(n.to_string()),
+        Yaml::Bool(b) => Ok(b.to_string()),
+        _ => Err(shape(format!("{what} needs a text operand"))),
+    }
+}
+
+fn parse_net(s: &str) -> Result<IpNet, ConditionError> {
+    s.parse::<IpNet>()
+        .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
+        .map_err(|_| shape(format!("{s:?} is not an IP address or CIDR")))
+}
+
+impl Condition {
+    /// Compiles a condition from its YAML form.
+    pub fn compile(y: &Yaml) -> Result<Condition, ConditionError> {
+        let Yaml::Mapping(m) = y else {
+            return Err(shape("a condition must be a mapping"));
+        };
+        let get = |k: &str| m.get(Yaml::String(k.to_string()));
+        let list = |k: &str| -> Result<Vec<Condition>, ConditionError> {
+            match get(k) {
+                Some(Yaml::Sequence(items)) if !items.is_empty() => {
+                    items.iter().map(Condition::compile).collect()
+                }
+                _ => Err(shape(format!("`{k}` needs a non-empty list of conditions"))),
+            }
+        };
+        let only = |k: &str| -> Result<(), ConditionError> {
+            if m.len() == 1 {
+                Ok(())
+            } else {
+                Err(shape(format!("`{k}` must be alone in its mapping")))
+            }
+        };
+        if get("all").is_some() {
+            only("all")?;
+            return Ok(Condition::All(list("all")?));
+        }
+        if get("any").is_some() {
+            only("any")?;
+            return Ok(Condition::Any(list("any")?));
+        }
+        if let Some(inner) = get("not") {
+            only("not")?;
+            return Ok(Condition::Not(Box::new(Condition::compile(inner)?)));
+        }
+        if let Some(p) = get("for_any") {
+            for k in m.keys() {
+                let k = k.as_str().unwrap_or("");
+                if k != "for_any" && k != "where" {
+                    return Err(shape(format!("unknown key {k:?} beside `for_any`")));
+                }
+            }
+            let path = Path::parse(&yaml_str(p, "for_any")?)?;
+            let inner = get("where").ok_or_else(|| shape("`for_any` needs `where`"))?;
+            return Ok(Condition::ForAny(
+                path,
+                Box::new(Condition::compile(inner)?),
+            ));
+        }
+        let path = match get("path") {
+            Some(p) => Path::parse(&yaml_str(p, "path")?)?,
+            None => return Err(shape("expected one of all/any/not/for_any/path")),
+        };
+        let mut ops = Vec::new();
+        for (k, v) in m {
+            let key = k.as_str().unwrap_or("");
+            let op = match key {
+                "path" => continue,
+                "equals" => Op::Equals(yaml_to_json(v)?),
+                "in" => match v {
+                    Yaml::Sequence(items) => {
+                        Op::In(items.iter().map(yaml_to_json).collect::<Result<_, _>>()?)
+                    }
+                    _ => return Err(shape("`in` needs a list")),
+                },
+                "prefix" => Op::Prefix(yaml_str(v, key)?),
+                "suffix" => Op::Suffix(yaml_str(v, key)?),
+                "contains" => Op::Contains(yaml_str(v, key)?),
+                "regex" => {
+                    let pattern = yaml_str(v, key)?;
+                    Op::Regex(Regex::new(&pattern).map_err(|e| ConditionError::Regex {
+                        pattern: pattern.clone(),
+                        reason: e.to_string(),
+                    })?)
+                }
+                "exists" => match v {
+                    Yaml::Bool(b) => Op::Exists(*b),
+                    _ => return Err(shape("`exists` needs true or false")),
+                },
+                "gt" | "gte" | "lt" | "lte" => {
+                    let n = v
+                        .as_f64()
+                        .ok_or_else(|| shape(format!("`{key}` needs a number")))?;
+                    let kind = match key {
+                        "gt" => CmpKind::Gt,
+                        "gte" => CmpKind::Gte,
+                        "lt" => CmpKind::Lt,
+                        _ => CmpKind::Lte,
+                    };
+                    Op::Cmp(kind, n)
+                }
+                "cidr_contains" => Op::CidrContains(parse_net(&yaml_str(v, key)?)?),
+                "in_cidr" => match v {
+                    Yaml::Sequence(items) => Op::InCidr(
+                        items
+                            .iter()
+                            .map(|i| yaml_str(i, key).and_then(|s| parse_net(&s)))
+                            .collect::<Result<_, _>>()?,
+                    ),
+                    _ => return Err(shape("`in_cidr` needs a list")),
+                },
+                other => return Err(shape(format!("unknown operator {other:?}"))),
+            };
+            ops.push(op);
+        }
+        if ops.is_empty() {
+            return Err(shape(format!("path {path} has no operator")));
+        }
+        Ok(Condition::Field(FieldCond { path, ops }))
+    }
+
+    /// Every path the condition reads (for lint).
+    pub fn paths(&self) -> Vec<&Path> {
+        match self {
+            Condition::All(cs) | Condition::Any(cs) => cs.iter().flat_map(|c| c.paths()).collect(),
+            Condition::Not(c) => c.paths(),
+            // Paths under for_any are relative to the element; only the scope path is rooted.
+            Condition::ForAny(p, _) => vec![p],
+            Condition::Field(f) => vec![&f.path],
+        }
+    }
+
+    /// Evaluates against `here`, with `root` the whole event (for `$.` paths).
+    pub fn eval(&self, root: &Value, here: &Value) -> bool {
+        match self {
+            Condition::All(cs) => cs.iter().all(|c| c.eval(root, here)),
+            Condition::Any(cs) => cs.iter().any(|c| c.eval(root, here)),
+            Condition::Not(c) => !c.eval(root, here),
+            Condition::ForAny(p, c) => p.visit(root, here, &mut |el| match el {
+                Value::Array(items) => items.iter().any(|i| c.eval(root, i)),
+                other => c.eval(root, other),
+            }),
+            Condition::Field(f) => f.eval(root, here),
+        }
+    }
+}
+
+impl FieldCond {
+    fn eval(&self, root: &Value, here: &Value) -> bool {
+        // exists:false holds only when nothing non-null is reached.
+        let mut found_any = false;
+        let hit = self.path.visit(root, here, &mut |v| {
+            if !v.is_null() {
+                found_any = true;
+            }
+            self.ops.iter().all(|op| op_holds(op, v))
+        });
+        let wants_absent = self.ops.iter().any(|o| matches!(o, Op::Exists(false)));
+        if wants_absent {
+            return !found_any && self.ops.iter().all(|o| matches!(o, Op::Exists(false)));
+        }
+        hit
+    }
+}
+
+fn scalar_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn as_number(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// Scalars compare numerically when both are numbers, textually otherwise, so
+/// `"true"` (as CloudTrail logs `mfaAuthenticated`) equals `true`.
+fn scalar_eq(v: &Value, want: &Value) -> bool {
+    if let (Some(a), Some(b), true) = (as_number(v), as_number(want), want.is_number()) {
+        return a == b;
+    }
+    if want.is_null() {
+        return v.is_null();
+    }
+    match (scalar_text(v), scalar_text(want)) {
+        (Some(a), Some(b)) => a == b,
+        _ => v == want,
+    }
+}
+
+fn op_holds(op: &Op, v: &Value) -> bool {
+    // Lists where a scalar is expected: the operator holds if it holds for an element.
+    if let (Value::Array(items), false) = (v, matches!(op, Op::Exists(_))) {
+        return items.iter().any(|i| op_holds(op, i));
+    }
+    match op {
+        Op::Exists(want) => v.is_null() != *want,
+        Op::Equals(want) => scalar_eq(v, want),
+        Op::In(wants) => wants.iter().any(|w| scalar_eq(v, w)),
+        Op::Prefix(p) => scalar_text(v).is_some_and(|s| s.starts_with(p.as_str())),
+        Op::Suffix(p) => scalar_text(v).is_some_and(|s| s.ends_with(p.as_str())),
+        Op::Contains(p) => scalar_text(v).is_some_and(|s| s.contains(p.as_str())),
+        Op::Regex(r) => scalar_text(v).is_some_and(|s| r.is_match(&s)),
+        Op::Cmp(kind, n) => as_number(v).is_some_and(|x| match kind {
+            CmpKind::Gt => x > *n,
+            CmpKind::Gte => x >= *n,
+            CmpKind::Lt => x < *n,
+            CmpKind::Lte => x <= *n,
+        }),
+        Op::CidrContains(target) => scalar_text(v)
+            .and_then(|s| parse_net(s.trim()).ok())
+            .is_some_and(|net| net.contains(target)),
+        Op::InCidr(nets) => scalar_text(v)
+            .and_then(|s| parse_net(s.trim()).ok())
+            .is_some_and(|x| nets.iter().any(|n| n.contains(&x))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn cond(y: &str) -> Condition {
+        Condition::compile(&serde_yaml::from_str(y).expect("yaml")).expect("compiles")
+    }
+
+    #[test]
+    fn operators_match_scalars_lists_and_coerced_text() {
+        let ev = json!({"a": "true", "n": "22", "ips": ["10.0.0.0/8", "0.0.0.0/0"], "s": "arn:aws:iam::1:user/bob"});
+        assert!(cond("{path: a, equals: true}").eval(&ev, &ev));
+        assert!(cond("{path: n, gte: 20, lte: 25}").eval(&ev, &ev));
+        assert!(!cond("{path: n, gt: 22}").eval(&ev, &ev));
+        assert!(cond("{path: ips, cidr_contains: 8.8.8.8}").eval(&ev, &ev));
+        assert!(!cond("{path: ips, in_cidr: [192.168.0.0/16]}").eval(&ev, &ev));
+        assert!(cond("{path: s, regex: 'user/[a-z]+$', prefix: 'arn:'}").eval(&ev, &ev));
+        assert!(cond("{path: missing, exists: false}").eval(&ev, &ev));
+        assert!(!cond("{path: a, exists: false}").eval(&ev, &ev));
+        assert!(cond("{not: {path: s, suffix: alice}}").eval(&ev, &ev));
+    }
+
+    #[test]
+    fn for_any_correlates_fields_of_the_same_element() {
+        let ev = json!({"items": [{"cidr": "10.0.0.0/8", "port": 22}, {"cidr": "0.0.0.0/0", "port": 443}]});
+        let open_ssh = cond("{for_any: items, where: {all: [{path: cidr, equals: 0.0.0.0/0}, {path: port, equals: 22}]}}");
+        assert!(!open_ssh.eval(&ev, &ev));
+        let open_https = cond("{for_any: 'items[*]', where: {all: [{path: cidr, equals: 0.0.0.0/0}, {path: port, equals: 443}]}}");
+        assert!(open_https.eval(&ev, &ev));
+    }
+
+    #[test]
+    fn unknown_operators_bad_regexes_and_bad_cidrs_are_compile_errors() {
+        for bad in [
+            "{path: a, equal: 1}",
+            "{path: a, regex: '('}",
+            "{path: a, cidr_contains: nope}",
+            "{path: a}",
+            "{all: []}",
+            "{foo: 1}",
+            "[1]",
+        ] {
+            let y: Yaml = serde_yaml::from_str(bad).expect("yaml");
+            assert!(Condition::compile(&y).is_err(), "{bad} should not compile");
+        }
+    }
+}

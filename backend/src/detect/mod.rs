@@ -1,0 +1,13 @@
+//! Real-time detection engine: rules are data (YAML), evaluated against CloudTrail
+//! events. Split by concern: paths into events, templates for titles/keys.
+
+/// Match conditions (equals/in/prefix/regex/exists/numeric/CIDR, all/any/not/for_any).
+pub mod condition;
+/// Paths into JSON events, including `@json` decoding of embedded policy documents.
+pub mod path;
+/// IAM policy analysis (admin grants, wildcards, NotAction, PassRole, public principals).
+pub mod policy;
+/// The rule model, the embedded built-in pack and its test runner.
+pub mod rule;
+/// `{{path || "fallback"}}` templates for titles, descriptions and keys.
+pub mod template;

@@ -1,0 +1,296 @@
+//! The rule model: one YAML file per rule, shipped inside the binary
+//! (`backend/rules/*.yaml`), each with its own embedded test events.
+
+use super::condition::{Condition, ConditionError};
+use super::template::{Template, TemplateError};
+use serde::Deserialize;
+use serde_json::Value;
+use shared_types::Severity;
+
+/// The built-in rule pack, embedded at compile time (file name, text).
+pub const BUILTIN: &[(&str, &str)] = &[
+    (
+        "access-key-created.yaml",
+        include_str!("../../rules/access-key-created.yaml"),
+    ),
+    (
+        "cloudtrail-stopped-or-deleted.yaml",
+        include_str!("../../rules/cloudtrail-stopped-or-deleted.yaml"),
+    ),
+    (
+        "console-login-without-mfa.yaml",
+        include_str!("../../rules/console-login-without-mfa.yaml"),
+    ),
+    (
+        "kms-key-scheduled-for-deletion.yaml",
+        include_str!("../../rules/kms-key-scheduled-for-deletion.yaml"),
+    ),
+    (
+        "security-group-open-to-world.yaml",
+        include_str!("../../rules/security-group-open-to-world.yaml"),
+    ),
+];
+
+/// A rule file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum RuleError {
+    /// YAML syntax, unknown field or wrong type.
+    #[error("{file}: {source}")]
+    Yaml {
+        /// File the rule came from.
+        file: String,
+        /// serde_yaml's message (names unknown fields).
+        source: serde_yaml::Error,
+    },
+    /// The `match.where` condition does not compile.
+    #[error("{file}: rule {id}: {source}")]
+    Condition {
+        /// File the rule came from.
+        file: String,
+        /// Rule id.
+        id: String,
+        /// What is wrong.
+        source: ConditionError,
+    },
+    /// A template does not parse.
+    #[error("{file}: rule {id}: {source}")]
+    Template {
+        /// File the rule came from.
+        file: String,
+        /// Rule id.
+        id: String,
+        /// What is wrong.
+        source: TemplateError,
+    },
+}
+
+/// How to fix, in words and as a link.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Remediation {
+    /// What to do.
+    pub text: String,
+    /// Documentation link.
+    pub url: Option<String>,
+}
+
+/// Which events a rule looks at.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatchSpec {
+    /// `eventSource` values (any of).
+    #[serde(default)]
+    pub source: Vec<String>,
+    /// `eventName` values (any of).
+    pub name: Vec<String>,
+    /// Also match calls that failed (`errorCode` set); off by default because a
+    /// denied call changed nothing.
+    #[serde(default)]
+    pub include_failed: bool,
+    /// Further conditions.
+    #[serde(default, rename = "where")]
+    pub condition: Option<serde_yaml::Value>,
+}
+
+/// One embedded test event and its expected outcome.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleTest {
+    /// What the case shows.
+    pub name: String,
+    /// Whether the rule must fire.
+    pub expect: bool,
+    /// The event (raw CloudTrail record or EventBridge envelope).
+    pub event: Value,
+}
+
+/// A rule file as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleFile {
+    /// Stable id (becomes the finding's generator id).
+    pub id: String,
+    /// Title template.
+    pub title: String,
+    /// Severity label.
+    pub severity: Severity,
+    /// Description template.
+    pub description: String,
+    /// How to fix.
+    pub remediation: Remediation,
+    /// MITRE ATT&CK technique ids.
+    #[serde(default)]
+    pub mitre: Vec<String>,
+    /// Event selection.
+    #[serde(rename = "match")]
+    pub matcher: MatchSpec,
+    /// Embedded test cases.
+    #[serde(default)]
+    pub tests: Vec<RuleTest>,
+}
+
+/// A rule ready to evaluate.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// The rule as written.
+    pub spec: RuleFile,
+    /// Compiled `where`.
+    pub condition: Option<Condition>,
+    /// Compiled title.
+    pub title: Template,
+    /// Compiled description.
+    pub description: Template,
+}
+
+impl Rule {
+    /// Parses and compiles one rule file.
+    pub fn from_yaml(file: &str, text: &str) -> Result<Rule, RuleError> {
+        let spec: RuleFile = serde_yaml::from_str(text).map_err(|source| RuleError::Yaml {
+            file: file.to_string(),
+            source,
+        })?;
+        let id = spec.id.clone();
+        let condition = match &spec.matcher.condition {
+            Some(y) => Some(
+                Condition::compile(y).map_err(|source| RuleError::Condition {
+                    file: file.into(),
+                    id: id.clone(),
+                    source,
+                })?,
+            ),
+            None => None,
+        };
+        let tpl = |t: &str| {
+            Template::parse(t).map_err(|source| RuleError::Template {
+                file: file.into(),
+                id: id.clone(),
+                source,
+            })
+        };
+        let title = tpl(&spec.title)?;
+        let description = tpl(&spec.description)?;
+        Ok(Rule {
+            condition,
+            title,
+            description,
+            spec,
+        })
+    }
+
+    /// Whether the rule fires on a CloudTrail record.
+    pub fn matches(&self, record: &Value) -> bool {
+        let m = &self.spec.matcher;
+        let field = |k: &str| record.get(k).and_then(Value::as_str).unwrap_or("");
+        if !m.name.iter().any(|n| n == field("eventName")) {
+            return false;
+        }
+        if !m.source.is_empty() && !m.source.iter().any(|s| s == field("eventSource")) {
+            return false;
+        }
+        let failed = record
+            .get("errorCode")
+            .is_some_and(|e| !e.is_null() && e.as_str() != Some(""));
+        if failed && !m.include_failed {
+            return false;
+        }
+        self.condition
+            .as_ref()
+            .is_none_or(|c| c.eval(record, record))
+    }
+}
+
+/// The CloudTrail record inside an event: the `detail` of an EventBridge envelope,
+/// or the event itself.
+pub fn cloudtrail_record(event: &Value) -> &Value {
+    match event.get("detail") {
+        Some(d) if event.get("detail-type").is_some() => d,
+        _ => event,
+    }
+}
+
+/// Loads the built-in pack.
+pub fn builtin_rules() -> Result<Vec<Rule>, RuleError> {
+    BUILTIN.iter().map(|(f, t)| Rule::from_yaml(f, t)).collect()
+}
+
+/// Runs every embedded test of a rule; returns the failing case names.
+pub fn failing_tests(rule: &Rule) -> Vec<String> {
+    rule.spec
+        .tests
+        .iter()
+        .filter(|t| rule.matches(cloudtrail_record(&t.event)) != t.expect)
+        .map(|t| t.name.clone())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_builtin_rule_compiles_and_passes_its_embedded_tests() {
+        let rules = builtin_rules().expect("built-in rules compile");
+        assert_eq!(rules.len(), BUILTIN.len());
+        for rule in &rules {
+            assert!(
+                rule.spec.tests.iter().any(|t| t.expect),
+                "{} has no positive test",
+                rule.spec.id
+            );
+            assert!(
+                rule.spec.tests.iter().any(|t| !t.expect),
+                "{} has no negative test",
+                rule.spec.id
+            );
+            assert_eq!(
+                failing_tests(rule),
+                Vec::<String>::new(),
+                "rule {}",
+                rule.spec.id
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_fields_in_a_rule_file_are_rejected() {
+        let text = BUILTIN[0]
+            .1
+            .replacen("severity:", "severty: HIGH\nseverity:", 1);
+        assert!(matches!(
+            Rule::from_yaml("x.yaml", &text),
+            Err(RuleError::Yaml { .. })
+        ));
+    }
+
+    /// Real published events (../shared/corpus): each must fire exactly the listed rules.
+    #[test]
+    fn builtin_rules_fire_exactly_as_expected_on_real_corpus_events() {
+        let corpus = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus");
+        let cases: &[(&str, &[&str])] = &[
+            ("cloudtrail/stratus__aws.defense-evasion.cloudtrail-stop_StopLogging.json", &["aws.cloudtrail.stopped-or-deleted"]),
+            ("cloudtrail/stratus__aws.defense-evasion.cloudtrail-delete_DeleteTrail.json", &["aws.cloudtrail.stopped-or-deleted"]),
+            ("cloudtrail/awsdocs__cloudtrail_cloudtrail-event-reference_StartLogging.json", &[]),
+            ("cloudtrail/stratus__aws.initial-access.console-login-without-mfa_ConsoleLogin.json", &["aws.signin.console-login-without-mfa"]),
+            ("cloudtrail/reflex__AuthorizeSecurityGroupIngress_open_world_eventbridge.json", &["aws.ec2.security-group-open-to-world"]),
+            ("cloudtrail/reflex__CreateSecurityGroup_eventbridge.json", &[]),
+            ("rule-case/panther__AWS.KMS.CustomerManagedKeyLoss_F_KMS-Disable-Key-Error.json", &[]),
+            ("rule-case/panther__AWS.KMS.CustomerManagedKeyLoss_T_KMS-Key-Scheduled-For-Deletion.json", &["aws.kms.key-scheduled-for-deletion"]),
+            ("rule-case/panther__AWS.CloudTrail.RootAccessKeyCreated_T_Root-Access-Key-Created.json", &["aws.iam.access-key-created"]),
+            ("rule-case/panther__AWS.IAM.Backdoor.User.Keys_F_CreateKey-returns-error-code.json", &[]),
+        ];
+        let rules = builtin_rules().expect("built-in rules compile");
+        for (file, want) in cases {
+            let text =
+                std::fs::read_to_string(format!("{corpus}/{file}")).expect("corpus file readable");
+            let doc: Value = serde_json::from_str(&text).expect("corpus file is JSON");
+            // rule-case files wrap the event; the others are the event.
+            let event = doc.get("event").unwrap_or(&doc);
+            let got: Vec<&str> = rules
+                .iter()
+                .filter(|r| r.matches(cloudtrail_record(event)))
+                .map(|r| r.spec.id.as_str())
+                .collect();
+            assert_eq!(&got, want, "{file}");
+        }
+    }
+}
