@@ -21,7 +21,7 @@ locals {
 data "aws_iam_policy_document" "scanner" {
   statement {
     sid       = "UpsertFindings"
-    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]
+    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
     resources = local.table_resources
   }
 
@@ -79,6 +79,7 @@ module "scanner" {
 
   environment = {
     CSPM_TABLE_NAME             = var.table_name
+    CSPM_RETENTION_DAYS         = tostring(var.retention_days)
     CSPM_SNS_STANDARD_TOPIC_ARN = var.sns_standard_topic_arn
     CSPM_SNS_CRITICAL_TOPIC_ARN = var.sns_critical_topic_arn
     CSPM_ALERT_MIN_SEVERITY     = var.alert_min_severity
@@ -93,7 +94,7 @@ module "scanner" {
 data "aws_iam_policy_document" "api" {
   statement {
     sid       = "ReadAndTriageFindings"
-    actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:Query"]
+    actions   = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:Query"]
     resources = local.table_resources
   }
 
@@ -126,9 +127,10 @@ module "api" {
   policy_json          = data.aws_iam_policy_document.api.json
 
   environment = {
-    CSPM_TABLE_NAME    = var.table_name
-    CSPM_DASHBOARD_URL = var.dashboard_url
-    CSPM_SSM_PREFIX    = var.ssm_prefix
+    CSPM_TABLE_NAME     = var.table_name
+    CSPM_RETENTION_DAYS = tostring(var.retention_days)
+    CSPM_DASHBOARD_URL  = var.dashboard_url
+    CSPM_SSM_PREFIX     = var.ssm_prefix
     # Same origin behind CloudFront, so the browser sends no CORS request; listed
     # anyway so a tool served elsewhere from the dashboard URL keeps working.
     CSPM_CORS_ORIGINS = var.dashboard_url
