@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # Rust checks and tests: format, lints, shared-types on wasm32, then every unit and
 # integration test with the AWS emulator running (scripts/with_moto.sh).
+#
+# Backend and frontend are checked in separate cargo invocations on purpose: one
+# `--workspace` run would unify features across the native backend and the WASM
+# dashboard and rebuild every dependency with a third feature set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cspm-target}"
 
 cargo fmt --all -- --check
-cargo clippy --workspace --all-targets -- -D warnings
+cargo clippy -p backend -p shared-types --all-targets -- -D warnings
+cargo clippy -p frontend --all-targets -- -D warnings
 rustup target list --installed | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 cargo build -p shared-types --target wasm32-unknown-unknown
-scripts/with_moto.sh cargo test --workspace --no-fail-fast
+scripts/with_moto.sh cargo test -p backend -p shared-types --no-fail-fast
+cargo test -p frontend
