@@ -24,7 +24,9 @@ fi
 
 if [ "${E2E_SKIP_BUILD:-0}" != 1 ]; then
   scripts/build_dashboard.sh
-  cargo build -p backend --bin cspm
+  # Same packages and targets as scripts/test_rust.sh, so the feature set (dev-deps
+  # included) matches and the already-built binary is reused, not rebuilt.
+  cargo build -p backend -p shared-types --tests
 fi
 cspm="$CARGO_TARGET_DIR/debug/cspm"
 [ -f frontend/dist/index.html ] || { echo "frontend/dist is missing: run ./build.sh dashboard" >&2; exit 1; }
