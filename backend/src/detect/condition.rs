@@ -1,10 +1,11 @@
 //! Match conditions, written as data:
-//! `{path: P, equals|in|prefix|suffix|contains|regex|exists|gt|gte|lt|lte|cidr_contains|in_cidr: X}`,
+//! `{path: P, equals|in|prefix|suffix|contains|regex|exists|gt|gte|lt|lte|cidr_contains|in_cidr|dangerous_policy: X}`,
 //! `{all: [..]}`, `{any: [..]}`, `{not: C}`, `{for_any: P, where: C}` (C holds for some
 //! element, paths in C relative to it). A path condition holds when any value the
 //! path reaches satisfies every operator given.
 
-use super::path::{Path, PathError};
+use super::path::{decode_json_text, Path, PathError};
+use super::policy;
 use ipnet::IpNet;
 use regex::Regex;
 use serde_json::Value;
@@ -42,6 +43,8 @@ enum Op {
     Cmp(CmpKind, f64),
     CidrContains(IpNet),
     InCidr(Vec<IpNet>),
+    /// Whether the value (a policy document, or JSON text of one) is dangerous.
+    DangerousPolicy(bool),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -187,6 +190,10 @@ impl Condition {
                     };
                     Op::Cmp(kind, n)
                 }
+                "dangerous_policy" => match v {
+                    Yaml::Bool(b) => Op::DangerousPolicy(*b),
+                    _ => return Err(shape("`dangerous_policy` needs true or false")),
+                },
                 "cidr_contains" => Op::CidrContains(parse_net(&yaml_str(v, key)?)?),
                 "in_cidr" => match v {
                     Yaml::Sequence(items) => Op::InCidr(
@@ -285,7 +292,8 @@ fn scalar_eq(v: &Value, want: &Value) -> bool {
 
 fn op_holds(op: &Op, v: &Value) -> bool {
     // Lists where a scalar is expected: the operator holds if it holds for an element.
-    if let (Value::Array(items), false) = (v, matches!(op, Op::Exists(_))) {
+    if let (Value::Array(items), false) = (v, matches!(op, Op::Exists(_) | Op::DangerousPolicy(_)))
+    {
         return items.iter().any(|i| op_holds(op, i));
     }
     match op {
@@ -308,6 +316,15 @@ fn op_holds(op: &Op, v: &Value) -> bool {
         Op::InCidr(nets) => scalar_text(v)
             .and_then(|s| parse_net(s.trim()).ok())
             .is_some_and(|x| nets.iter().any(|n| n.contains(&x))),
+        Op::DangerousPolicy(want) => {
+            let dangerous = match v {
+                Value::String(s) => {
+                    decode_json_text(s).is_some_and(|d| !policy::analyze(&d).is_empty())
+                }
+                other => !policy::analyze(other).is_empty(),
+            };
+            dangerous == *want
+        }
     }
 }
 
@@ -332,6 +349,10 @@ mod tests {
         assert!(cond("{path: missing, exists: false}").eval(&ev, &ev));
         assert!(!cond("{path: a, exists: false}").eval(&ev, &ev));
         assert!(cond("{not: {path: s, suffix: alice}}").eval(&ev, &ev));
+        let pol = json!({"doc": "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*\"}}", "narrow": {"Statement": {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}}});
+        assert!(cond("{path: doc, dangerous_policy: true}").eval(&pol, &pol));
+        assert!(cond("{path: narrow, dangerous_policy: false}").eval(&pol, &pol));
+        assert!(!cond("{path: narrow, dangerous_policy: true}").eval(&pol, &pol));
     }
 
     #[test]

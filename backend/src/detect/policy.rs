@@ -66,9 +66,42 @@ fn is_public_principal(p: &Value) -> bool {
     }
 }
 
-/// Whether a condition block restricts who can use the grant (an empty block does not).
+/// Condition keys that pin who (or from where) can use a public grant. Others, such
+/// as `sts:ExternalId` or `aws:SecureTransport`, leave the grant open to anyone who
+/// meets them, so they do not make `Principal: "*"` safe.
+const RESTRICTING_KEYS: &[&str] = &[
+    "aws:principalorgid",
+    "aws:principalorgpaths",
+    "aws:principalaccount",
+    "aws:principalarn",
+    "aws:sourceaccount",
+    "aws:sourceowner",
+    "aws:sourcearn",
+    "aws:sourcevpc",
+    "aws:sourcevpce",
+    "aws:sourceip",
+    "aws:userid",
+    "aws:username",
+    "aws:calledvia",
+    "kms:calleraccount",
+    "kms:viaservice",
+    "lambda:functionarn",
+    "s3:dataaccesspointaccount",
+    "elasticfilesystem:accesspointarn",
+];
+
+/// Whether a condition block restricts who can use the grant: some operator tests
+/// one of [`RESTRICTING_KEYS`] (an empty block, or only other keys, does not).
 fn has_restricting_condition(c: Option<&Value>) -> bool {
-    matches!(c, Some(Value::Object(m)) if !m.is_empty())
+    let Some(Value::Object(ops)) = c else {
+        return false;
+    };
+    ops.values().any(|block| match block {
+        Value::Object(keys) => keys
+            .keys()
+            .any(|k| RESTRICTING_KEYS.contains(&k.trim().to_ascii_lowercase().as_str())),
+        _ => false,
+    })
 }
 
 /// Finds the issues in a policy document (object, or statement list, or one statement).
@@ -142,6 +175,8 @@ mod tests {
         assert_eq!(analyze(&public), vec![PolicyIssue::PublicPrincipal]);
         let conditioned = json!({"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "x", "Condition": {"StringEquals": {"aws:SourceVpce": "v"}}}]});
         assert!(analyze(&conditioned).is_empty());
+        let external_id = json!({"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"sts:ExternalId": "1"}}}]});
+        assert_eq!(analyze(&external_id), vec![PolicyIssue::PublicPrincipal]);
         let pass = json!({"Statement": [{"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}, {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}]});
         assert_eq!(
             analyze(&pass),
