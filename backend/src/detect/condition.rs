@@ -1,5 +1,5 @@
 //! Match conditions, written as data:
-//! `{path: P, equals|in|prefix|suffix|contains|regex|exists|gt|gte|lt|lte|cidr_contains|in_cidr|dangerous_policy: X}`,
+//! `{path: P, equals|in|prefix|suffix|contains|regex|exists|gt|gte|lt|lte|cidr_contains|in_cidr|dangerous_policy|policy_issues: X}`,
 //! `{all: [..]}`, `{any: [..]}`, `{not: C}`, `{for_any: P, where: C}` (C holds for some
 //! element, paths in C relative to it). A path condition holds when any value the
 //! path reaches satisfies every operator given.
@@ -45,6 +45,8 @@ enum Op {
     InCidr(Vec<IpNet>),
     /// Whether the value (a policy document, or JSON text of one) is dangerous.
     DangerousPolicy(bool),
+    /// Whether the policy has one of these issues.
+    PolicyIssues(Vec<policy::PolicyIssue>),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -194,6 +196,11 @@ impl Condition {
                     Yaml::Bool(b) => Op::DangerousPolicy(*b),
                     _ => return Err(shape("`dangerous_policy` needs true or false")),
                 },
+                "policy_issues" => {
+                    Op::PolicyIssues(serde_yaml::from_value(v.clone()).map_err(|e| {
+                        shape(format!("`policy_issues` needs a list of issue names: {e}"))
+                    })?)
+                }
                 "cidr_contains" => Op::CidrContains(parse_net(&yaml_str(v, key)?)?),
                 "in_cidr" => match v {
                     Yaml::Sequence(items) => Op::InCidr(
@@ -290,6 +297,15 @@ fn scalar_eq(v: &Value, want: &Value) -> bool {
     }
 }
 
+/// The issues of a policy given as a document or as (URL-encoded) JSON text.
+fn policy_issues_of(v: &Value) -> Option<Vec<policy::PolicyIssue>> {
+    match v {
+        Value::String(s) => decode_json_text(s).map(|d| policy::analyze(&d)),
+        Value::Object(_) | Value::Array(_) => Some(policy::analyze(v)),
+        _ => None,
+    }
+}
+
 fn op_holds(op: &Op, v: &Value) -> bool {
     // Lists where a scalar is expected: the operator holds if it holds for an element.
     if let (Value::Array(items), false) = (v, matches!(op, Op::Exists(_) | Op::DangerousPolicy(_)))
@@ -316,14 +332,9 @@ fn op_holds(op: &Op, v: &Value) -> bool {
         Op::InCidr(nets) => scalar_text(v)
             .and_then(|s| parse_net(s.trim()).ok())
             .is_some_and(|x| nets.iter().any(|n| n.contains(&x))),
-        Op::DangerousPolicy(want) => {
-            let dangerous = match v {
-                Value::String(s) => {
-                    decode_json_text(s).is_some_and(|d| !policy::analyze(&d).is_empty())
-                }
-                other => !policy::analyze(other).is_empty(),
-            };
-            dangerous == *want
+        Op::DangerousPolicy(want) => policy_issues_of(v).is_some_and(|i| !i.is_empty()) == *want,
+        Op::PolicyIssues(wanted) => {
+            policy_issues_of(v).is_some_and(|found| found.iter().any(|i| wanted.contains(i)))
         }
     }
 }
@@ -353,6 +364,8 @@ mod tests {
         assert!(cond("{path: doc, dangerous_policy: true}").eval(&pol, &pol));
         assert!(cond("{path: narrow, dangerous_policy: false}").eval(&pol, &pol));
         assert!(!cond("{path: narrow, dangerous_policy: true}").eval(&pol, &pol));
+        assert!(cond("{path: doc, policy_issues: [full_admin]}").eval(&pol, &pol));
+        assert!(!cond("{path: doc, policy_issues: [public_principal]}").eval(&pol, &pol));
     }
 
     #[test]
@@ -370,6 +383,7 @@ mod tests {
             "{path: a, equal: 1}",
             "{path: a, regex: '('}",
             "{path: a, cidr_contains: nope}",
+            "{path: a, policy_issues: [not_an_issue]}",
             "{path: a}",
             "{all: []}",
             "{foo: 1}",
