@@ -16,14 +16,19 @@ pub const EVENT_TYPES: [&str; 4] = [
     "AWS Service Event via CloudTrail",
 ];
 
-/// Whether an object has the fields every CloudTrail record has.
+/// Whether an object is a CloudTrail record: an API call (`eventName` and an
+/// `eventSource` like `iam.amazonaws.com`) or an Insights event.
 pub fn is_record(v: &Value) -> bool {
     let s = |k: &str| v.get(k).and_then(Value::as_str).is_some();
     // S3 event notifications also have eventSource/eventName, but `aws:s3`-style.
-    s("eventName")
+    let api_call = s("eventName")
         && v.get("eventSource")
             .and_then(Value::as_str)
-            .is_some_and(|src| src.ends_with(".amazonaws.com"))
+            .is_some_and(|src| src.ends_with(".amazonaws.com"));
+    // Insights events keep source and name inside `insightDetails`.
+    let insight = v.get("eventCategory").and_then(Value::as_str) == Some("Insight")
+        && v.get("insightDetails").is_some_and(Value::is_object);
+    api_call || insight
 }
 
 /// Why a `Records` element is not a CloudTrail record (SNS/SQS/S3 notifications

@@ -6,11 +6,15 @@ mod aws_env;
 mod corpus;
 /// Every Security Hub document of the shared corpus, parsed and normalized.
 mod corpus_asff;
+/// The rule pack on real CloudTrail events and built gap events.
+mod detect_corpus;
 mod dynamo;
 mod fault_proxy;
 mod helpers;
 mod ingest;
 mod serve_e2e;
+/// Alarm, GuardDuty and CloudTrail log sources on the real corpus.
+mod sources_corpus;
 mod store_contract;
 mod store_dynamo;
 mod store_sqlite;
