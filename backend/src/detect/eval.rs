@@ -182,7 +182,7 @@ pub struct PolicyVerdict {
 impl PolicyVerdict {
     /// Whether label and analyzer agree.
     pub fn agrees(&self) -> bool {
-        self.labelled_dangerous == !self.issues.is_empty()
+        self.labelled_dangerous != self.issues.is_empty()
     }
 }
 

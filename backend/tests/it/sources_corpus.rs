@@ -103,7 +103,7 @@ async fn an_ok_event_resolves_the_open_alarm_finding_in_the_store() {
 
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open_dir(dir.path()).unwrap();
-    store.upsert(&[opened.clone()]).await.unwrap();
+    store.upsert(std::slice::from_ref(&opened)).await.unwrap();
     store.upsert(&[resolved]).await.unwrap();
     let stored = store.get(&opened.id).await.unwrap().expect("stored");
     assert_eq!(stored.finding.workflow_status, WorkflowStatus::Resolved);
