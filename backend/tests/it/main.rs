@@ -12,6 +12,8 @@ mod dynamo;
 mod fault_proxy;
 mod helpers;
 mod ingest;
+/// `cspm rules` and ingest's detection flags through the real binary.
+mod rules_cli;
 mod serve_e2e;
 /// Alarm, GuardDuty and CloudTrail log sources on the real corpus.
 mod sources_corpus;
