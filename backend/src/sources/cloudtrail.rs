@@ -112,3 +112,36 @@ pub fn parse_records(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn rules() -> RuleSet {
+        RuleSet::builtin().expect("built-in rules")
+    }
+
+    #[test]
+    fn a_matching_record_without_a_usable_event_time_is_rejected_not_timestamped_now() {
+        let rec = json!({"eventSource": "cloudtrail.amazonaws.com", "eventName": "StopLogging", "eventID": "e1", "eventTime": "Jan 01, 2019 0:00:00 PM"});
+        let out = parse_records(&rules(), &FindingSettings::default(), &[rec]);
+        assert!(out.findings.is_empty());
+        assert_eq!(out.rejected[0].finding_id.as_deref(), Some("e1"));
+        assert!(
+            out.rejected[0].reason.contains("eventTime"),
+            "{:?}",
+            out.rejected
+        );
+    }
+
+    #[test]
+    fn sns_and_s3_notification_records_are_named_in_the_rejection() {
+        let sns = json!({"EventSource": "aws:sns", "Sns": {"Message": "{}"}});
+        let s3 = json!({"eventSource": "aws:s3", "eventName": "ObjectCreated:Put", "eventTime": "2024-01-01T00:00:00Z"});
+        let out = parse_records(&rules(), &FindingSettings::default(), &[sns, s3]);
+        assert!(out.rejected[0].reason.contains("SNS notification"));
+        assert!(out.rejected[1].reason.contains("aws:s3"));
+        assert!(out.findings.is_empty());
+    }
+}
