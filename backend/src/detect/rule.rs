@@ -30,6 +30,7 @@ pub const BUILTIN: &[(&str, &str)] = rule_files![
     "kms-key-scheduled-for-deletion.yaml",
     "lambda-made-public.yaml",
     "rds-made-public.yaml",
+    "resource-policy-public.yaml",
     "root-account-used.yaml",
     "s3-bucket-acl-public.yaml",
     "s3-bucket-policy-public.yaml",
