@@ -3,6 +3,8 @@
 mod api;
 mod api_lambda;
 mod aws_env;
+/// `cspm` itself on DynamoDB in the emulator.
+mod cli_dynamo;
 mod corpus;
 /// Every Security Hub document of the shared corpus, parsed and normalized.
 mod corpus_asff;
@@ -14,9 +16,13 @@ mod helpers;
 mod ingest;
 /// `cspm rules` and ingest's detection flags through the real binary.
 mod rules_cli;
+/// The scanner Lambda handler: corpus envelopes, SQS partial failures, SNS alerts.
+mod scanner;
 mod serve_e2e;
 /// Alarm, GuardDuty and CloudTrail log sources on the real corpus.
 mod sources_corpus;
 mod store_contract;
 mod store_dynamo;
 mod store_sqlite;
+/// The scheduled Security Hub sync against the emulator.
+mod sync;
