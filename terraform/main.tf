@@ -67,6 +67,7 @@ module "compute" {
   events_dlq_arn               = module.events.events_dlq_arn
   dashboard_url                = module.edge.dashboard_url
   alert_min_severity           = var.alert_min_severity
+  account_id_override          = var.account_id_override
   retention_days               = var.retention_days
   log_level                    = var.lambda_log_level
   log_retention_days           = var.log_retention_days

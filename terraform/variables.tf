@@ -171,6 +171,17 @@ variable "alert_min_severity" {
   }
 }
 
+variable "account_id_override" {
+  description = "Account id the scanner writes on every finding instead of the event's own (multi-account display and testing); empty = off."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.account_id_override == "" || can(regex("^[0-9]{12}$", var.account_id_override))
+    error_message = "account_id_override must be empty or a 12-digit account id."
+  }
+}
+
 variable "sync_schedule" {
   description = "EventBridge schedule expression for the full Security Hub sync (scanner)."
   type        = string

@@ -2,6 +2,7 @@
 //! here (and `backend/lambdas.json` lists them per function); shared settings and
 //! secrets come from SSM Parameter Store, read once per cold start.
 
+use crate::config::ENV_ACCOUNT_ID_OVERRIDE;
 use shared_types::Severity;
 use std::collections::HashMap;
 
@@ -67,6 +68,9 @@ pub struct LambdaConfig {
     pub cors_origins: Vec<String>,
     /// Hot retention in days.
     pub retention_days: u32,
+    /// Account id written on every finding the scanner stores
+    /// ([`crate::config::ENV_ACCOUNT_ID_OVERRIDE`]; multi-account display and testing).
+    pub account_override: Option<String>,
 }
 
 impl LambdaConfig {
@@ -123,6 +127,15 @@ impl LambdaConfig {
                 })
                 .unwrap_or_default(),
             retention_days,
+            account_override: match val(ENV_ACCOUNT_ID_OVERRIDE) {
+                Some(a) if a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()) => {
+                    return Err(ConfigError::Invalid {
+                        name: ENV_ACCOUNT_ID_OVERRIDE,
+                        message: format!("expected a 12-digit account id, got {a:?}"),
+                    })
+                }
+                other => other,
+            },
         })
     }
 

@@ -1,6 +1,5 @@
-use super::{CliError, StoreArgs};
+use super::{CliError, DetectArgs, StoreArgs};
 use crate::ingest::{ingest_paths, IngestReport};
-use crate::sources::Normalizer;
 use clap::Args;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -19,6 +18,9 @@ pub struct IngestArgs {
     /// Store options.
     #[command(flatten)]
     pub store: StoreArgs,
+    /// Detection options.
+    #[command(flatten)]
+    pub detect: DetectArgs,
 }
 
 /// Prints the report: counts first, then every rejection with file, id and reason.
@@ -61,8 +63,9 @@ pub fn print_report(r: &IngestReport, out: &mut impl std::io::Write) -> std::io:
 
 /// Runs `cspm ingest`.
 pub async fn run(args: IngestArgs) -> Result<ExitCode, CliError> {
+    // Bad rules or suppressions stop the run before anything is stored.
+    let normalizer = Arc::new(args.detect.detection_config().normalizer()?);
     let store = args.store.store_config().build().await?;
-    let normalizer = Arc::new(Normalizer::default());
     let report = ingest_paths(
         store.as_ref(),
         normalizer,

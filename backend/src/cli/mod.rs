@@ -4,6 +4,8 @@
 pub mod demo;
 /// `cspm ingest`.
 pub mod ingest;
+/// `cspm rules list|lint|test|eval|eval-policies`.
+pub mod rules;
 /// `cspm serve`.
 pub mod serve;
 
@@ -77,6 +79,31 @@ impl StoreArgs {
     }
 }
 
+/// Detection options shared by commands that normalize documents.
+#[derive(Debug, Clone, Args)]
+pub struct DetectArgs {
+    /// Folder of user rule files added to (or overriding) the built-in pack.
+    #[arg(long, env = crate::config::ENV_RULES_DIR)]
+    pub rules_dir: Option<PathBuf>,
+    /// Suppressions file (YAML).
+    #[arg(long, env = crate::config::ENV_SUPPRESSIONS)]
+    pub suppressions: Option<PathBuf>,
+    /// Account id to write on every finding (multi-account display and testing).
+    #[arg(long, env = crate::config::ENV_ACCOUNT_ID_OVERRIDE)]
+    pub account_id_override: Option<String>,
+}
+
+impl DetectArgs {
+    /// The detection configuration these options select.
+    pub fn detection_config(&self) -> crate::config::DetectionConfig {
+        crate::config::DetectionConfig {
+            rules_dir: self.rules_dir.clone(),
+            suppressions: self.suppressions.clone(),
+            account_override: self.account_id_override.clone(),
+        }
+    }
+}
+
 /// An endpoint must be an absolute http(s) URL.
 fn parse_endpoint(s: &str) -> Result<String, String> {
     match s.split_once("://") {
@@ -94,6 +121,8 @@ pub enum Command {
     Ingest(ingest::IngestArgs),
     /// Generate deterministic synthetic findings into the store.
     Demo(demo::DemoArgs),
+    /// Detection rules: list, lint, test, evaluate.
+    Rules(rules::RulesArgs),
 }
 
 /// Runs the parsed command line; returns the process exit code.
@@ -102,6 +131,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Serve(a) => serve::run(a).await,
         Command::Ingest(a) => ingest::run(a).await,
         Command::Demo(a) => demo::run(a).await,
+        Command::Rules(a) => rules::run(a),
     };
     match result {
         Ok(code) => code,

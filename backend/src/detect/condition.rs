@@ -1,10 +1,11 @@
 //! Match conditions, written as data:
-//! `{path: P, equals|in|prefix|suffix|contains|regex|exists|gt|gte|lt|lte|cidr_contains|in_cidr: X}`,
+//! `{path: P, equals|in|prefix|suffix|contains|regex|exists|gt|gte|lt|lte|cidr_contains|in_cidr|dangerous_policy|policy_issues: X}`,
 //! `{all: [..]}`, `{any: [..]}`, `{not: C}`, `{for_any: P, where: C}` (C holds for some
 //! element, paths in C relative to it). A path condition holds when any value the
 //! path reaches satisfies every operator given.
 
-use super::path::{Path, PathError};
+use super::path::{decode_json_text, Path, PathError};
+use super::policy;
 use ipnet::IpNet;
 use regex::Regex;
 use serde_json::Value;
@@ -42,6 +43,10 @@ enum Op {
     Cmp(CmpKind, f64),
     CidrContains(IpNet),
     InCidr(Vec<IpNet>),
+    /// Whether the value (a policy document, or JSON text of one) is dangerous.
+    DangerousPolicy(bool),
+    /// Whether the policy has one of these issues.
+    PolicyIssues(Vec<policy::PolicyIssue>),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -187,6 +192,15 @@ impl Condition {
                     };
                     Op::Cmp(kind, n)
                 }
+                "dangerous_policy" => match v {
+                    Yaml::Bool(b) => Op::DangerousPolicy(*b),
+                    _ => return Err(shape("`dangerous_policy` needs true or false")),
+                },
+                "policy_issues" => {
+                    Op::PolicyIssues(serde_yaml::from_value(v.clone()).map_err(|e| {
+                        shape(format!("`policy_issues` needs a list of issue names: {e}"))
+                    })?)
+                }
                 "cidr_contains" => Op::CidrContains(parse_net(&yaml_str(v, key)?)?),
                 "in_cidr" => match v {
                     Yaml::Sequence(items) => Op::InCidr(
@@ -283,9 +297,19 @@ fn scalar_eq(v: &Value, want: &Value) -> bool {
     }
 }
 
+/// The issues of a policy given as a document or as (URL-encoded) JSON text.
+fn policy_issues_of(v: &Value) -> Option<Vec<policy::PolicyIssue>> {
+    match v {
+        Value::String(s) => decode_json_text(s).map(|d| policy::analyze(&d)),
+        Value::Object(_) | Value::Array(_) => Some(policy::analyze(v)),
+        _ => None,
+    }
+}
+
 fn op_holds(op: &Op, v: &Value) -> bool {
     // Lists where a scalar is expected: the operator holds if it holds for an element.
-    if let (Value::Array(items), false) = (v, matches!(op, Op::Exists(_))) {
+    if let (Value::Array(items), false) = (v, matches!(op, Op::Exists(_) | Op::DangerousPolicy(_)))
+    {
         return items.iter().any(|i| op_holds(op, i));
     }
     match op {
@@ -308,6 +332,10 @@ fn op_holds(op: &Op, v: &Value) -> bool {
         Op::InCidr(nets) => scalar_text(v)
             .and_then(|s| parse_net(s.trim()).ok())
             .is_some_and(|x| nets.iter().any(|n| n.contains(&x))),
+        Op::DangerousPolicy(want) => policy_issues_of(v).is_some_and(|i| !i.is_empty()) == *want,
+        Op::PolicyIssues(wanted) => {
+            policy_issues_of(v).is_some_and(|found| found.iter().any(|i| wanted.contains(i)))
+        }
     }
 }
 
@@ -332,6 +360,12 @@ mod tests {
         assert!(cond("{path: missing, exists: false}").eval(&ev, &ev));
         assert!(!cond("{path: a, exists: false}").eval(&ev, &ev));
         assert!(cond("{not: {path: s, suffix: alice}}").eval(&ev, &ev));
+        let pol = json!({"doc": "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*\"}}", "narrow": {"Statement": {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}}});
+        assert!(cond("{path: doc, dangerous_policy: true}").eval(&pol, &pol));
+        assert!(cond("{path: narrow, dangerous_policy: false}").eval(&pol, &pol));
+        assert!(!cond("{path: narrow, dangerous_policy: true}").eval(&pol, &pol));
+        assert!(cond("{path: doc, policy_issues: [full_admin]}").eval(&pol, &pol));
+        assert!(!cond("{path: doc, policy_issues: [public_principal]}").eval(&pol, &pol));
     }
 
     #[test]
@@ -349,6 +383,7 @@ mod tests {
             "{path: a, equal: 1}",
             "{path: a, regex: '('}",
             "{path: a, cidr_contains: nope}",
+            "{path: a, policy_issues: [not_an_issue]}",
             "{path: a}",
             "{all: []}",
             "{foo: 1}",

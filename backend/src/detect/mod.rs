@@ -3,11 +3,21 @@
 
 /// Match conditions (equals/in/prefix/regex/exists/numeric/CIDR, all/any/not/for_any).
 pub mod condition;
+/// Precision/recall on labelled rule cases; policy analyzer agreement.
+pub mod eval;
+/// Rule matches → findings (ids, ProductArn, resources, timestamps).
+pub mod finding;
+/// `cspm rules lint`: every problem in every rule file.
+pub mod lint;
 /// Paths into JSON events, including `@json` decoding of embedded policy documents.
 pub mod path;
 /// IAM policy analysis (admin grants, wildcards, NotAction, PassRole, public principals).
 pub mod policy;
 /// The rule model, the embedded built-in pack and its test runner.
 pub mod rule;
+/// The loaded pack (built-in + user folder), indexed by event name.
+pub mod ruleset;
+/// Suppressions as data (conditions, reason, owner, expiry).
+pub mod suppress;
 /// `{{path || "fallback"}}` templates for titles, descriptions and keys.
 pub mod template;

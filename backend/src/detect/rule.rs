@@ -7,28 +7,37 @@ use serde::Deserialize;
 use serde_json::Value;
 use shared_types::Severity;
 
-/// The built-in rule pack, embedded at compile time (file name, text).
-pub const BUILTIN: &[(&str, &str)] = &[
-    (
-        "access-key-created.yaml",
-        include_str!("../../rules/access-key-created.yaml"),
-    ),
-    (
-        "cloudtrail-stopped-or-deleted.yaml",
-        include_str!("../../rules/cloudtrail-stopped-or-deleted.yaml"),
-    ),
-    (
-        "console-login-without-mfa.yaml",
-        include_str!("../../rules/console-login-without-mfa.yaml"),
-    ),
-    (
-        "kms-key-scheduled-for-deletion.yaml",
-        include_str!("../../rules/kms-key-scheduled-for-deletion.yaml"),
-    ),
-    (
-        "security-group-open-to-world.yaml",
-        include_str!("../../rules/security-group-open-to-world.yaml"),
-    ),
+/// Embeds rule files as `(file name, text)` pairs.
+macro_rules! rule_files {
+    ($($f:literal),* $(,)?) => {
+        &[$(($f, include_str!(concat!("../../rules/", $f)))),*]
+    };
+}
+
+/// The built-in rule pack, embedded at compile time (file name, text). A test checks
+/// that every file in `backend/rules/` is listed here.
+pub const BUILTIN: &[(&str, &str)] = rule_files![
+    "access-key-created.yaml",
+    "cloudtrail-stopped-or-deleted.yaml",
+    "cloudtrail-weakened.yaml",
+    "console-login-failed.yaml",
+    "console-login-without-mfa.yaml",
+    "ec2-snapshot-or-ami-public.yaml",
+    "elb-internet-facing.yaml",
+    "iam-admin-policy-attached.yaml",
+    "iam-dangerous-policy.yaml",
+    "iam-user-created.yaml",
+    "kms-key-scheduled-for-deletion.yaml",
+    "lambda-made-public.yaml",
+    "rds-made-public.yaml",
+    "resource-policy-public.yaml",
+    "root-account-used.yaml",
+    "s3-bucket-acl-public.yaml",
+    "s3-bucket-policy-public.yaml",
+    "s3-public-access-block-removed.yaml",
+    "security-group-open-to-world.yaml",
+    "security-service-disabled.yaml",
+    "vpc-exposure.yaml",
 ];
 
 /// A rule file could not be used.
@@ -51,6 +60,16 @@ pub enum RuleError {
         id: String,
         /// What is wrong.
         source: ConditionError,
+    },
+    /// A dedup window is not a duration.
+    #[error("{file}: rule {id}: bad dedup window {window:?} (use e.g. 90s, 15m, 1h, 1d)")]
+    Window {
+        /// File the rule came from.
+        file: String,
+        /// Rule id.
+        id: String,
+        /// The window as written.
+        window: String,
     },
     /// A template does not parse.
     #[error("{file}: rule {id}: {source}")]
@@ -81,7 +100,8 @@ pub struct MatchSpec {
     /// `eventSource` values (any of).
     #[serde(default)]
     pub source: Vec<String>,
-    /// `eventName` values (any of).
+    /// `eventName` values (any of). A trailing `*` matches a prefix (Lambda's
+    /// `AddPermission20150331v2`); `*` alone matches every event.
     pub name: Vec<String>,
     /// Also match calls that failed (`errorCode` set); off by default because a
     /// denied call changed nothing.
@@ -124,9 +144,37 @@ pub struct RuleFile {
     /// Event selection.
     #[serde(rename = "match")]
     pub matcher: MatchSpec,
+    /// Resources the finding is about (templates); default: the event's own
+    /// `resources`, else the account.
+    #[serde(default)]
+    pub resources: Vec<ResourceSpec>,
+    /// Folds repeats into one finding per key and time window.
+    #[serde(default)]
+    pub dedup: Option<DedupSpec>,
     /// Embedded test cases.
     #[serde(default)]
     pub tests: Vec<RuleTest>,
+}
+
+/// One resource of a rule's findings, as templates over the event.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceSpec {
+    /// ASFF resource type, e.g. `AwsIamUser`.
+    #[serde(rename = "type")]
+    pub resource_type: String,
+    /// Id template, e.g. `{{responseElements.user.arn}}`.
+    pub id: String,
+}
+
+/// Repeats of the same key within one window update a single finding.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DedupSpec {
+    /// Key template, e.g. `{{userIdentity.arn}}`.
+    pub key: String,
+    /// Window length: `90s`, `15m`, `1h`, `1d`.
+    pub window: String,
 }
 
 /// A rule ready to evaluate.
@@ -140,6 +188,25 @@ pub struct Rule {
     pub title: Template,
     /// Compiled description.
     pub description: Template,
+    /// Compiled resource templates (type, id).
+    pub resources: Vec<(String, Template)>,
+    /// Compiled dedup key and window in seconds.
+    pub dedup: Option<(Template, i64)>,
+}
+
+/// Parses `90s`, `15m`, `1h`, `1d` into seconds (positive only).
+pub fn parse_window(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let (num, unit) = s.split_at(s.len().checked_sub(1)?);
+    let n: i64 = num.parse().ok().filter(|n| *n > 0)?;
+    let mult = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return None,
+    };
+    n.checked_mul(mult)
 }
 
 impl Rule {
@@ -169,10 +236,28 @@ impl Rule {
         };
         let title = tpl(&spec.title)?;
         let description = tpl(&spec.description)?;
+        let resources = spec
+            .resources
+            .iter()
+            .map(|r| Ok((r.resource_type.clone(), tpl(&r.id)?)))
+            .collect::<Result<Vec<_>, RuleError>>()?;
+        let dedup = match &spec.dedup {
+            Some(d) => {
+                let secs = parse_window(&d.window).ok_or_else(|| RuleError::Window {
+                    file: file.into(),
+                    id: id.clone(),
+                    window: d.window.clone(),
+                })?;
+                Some((tpl(&d.key)?, secs))
+            }
+            None => None,
+        };
         Ok(Rule {
             condition,
             title,
             description,
+            resources,
+            dedup,
             spec,
         })
     }
@@ -181,7 +266,8 @@ impl Rule {
     pub fn matches(&self, record: &Value) -> bool {
         let m = &self.spec.matcher;
         let field = |k: &str| record.get(k).and_then(Value::as_str).unwrap_or("");
-        if !m.name.iter().any(|n| n == field("eventName")) {
+        let name = field("eventName");
+        if !m.name.iter().any(|n| name_matches(n, name)) {
             return false;
         }
         if !m.source.is_empty() && !m.source.iter().any(|s| s == field("eventSource")) {
@@ -196,6 +282,14 @@ impl Rule {
         self.condition
             .as_ref()
             .is_none_or(|c| c.eval(record, record))
+    }
+}
+
+/// Whether an `eventName` pattern (exact, `Prefix*` or `*`) matches a name.
+pub fn name_matches(pattern: &str, name: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => name.starts_with(prefix),
+        None => pattern == name,
     }
 }
 
@@ -249,6 +343,21 @@ mod tests {
                 rule.spec.id
             );
         }
+    }
+
+    #[test]
+    fn every_rule_file_in_the_rules_folder_is_embedded() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/rules");
+        let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+            .expect("rules folder")
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".yaml") && n != "alarm-severity.yaml")
+            .collect();
+        on_disk.sort();
+        let mut embedded: Vec<String> = BUILTIN.iter().map(|(f, _)| f.to_string()).collect();
+        embedded.sort();
+        assert_eq!(on_disk, embedded);
     }
 
     #[test]

@@ -4,6 +4,8 @@
 
 /// Files, folders, stdin, gzip, JSON and JSON Lines.
 pub mod reader;
+/// Streaming of `Records` arrays and top-level arrays, element by element.
+pub mod stream;
 
 use crate::sources::Normalizer;
 use crate::store::{Store, StoreError, UpsertOutcome, UpsertReport};
@@ -170,6 +172,22 @@ fn produce(
                 reason,
             }))
         };
+        // Rejections of array elements say which element they were.
+        let forward = |out: crate::sources::DocumentOutcome, index: Option<usize>| {
+            for r in out.rejected {
+                let reason = match index {
+                    Some(i) if !r.reason.starts_with('[') => format!("[{i}] {}", r.reason),
+                    _ => r.reason,
+                };
+                reject(r.finding_id, reason);
+            }
+            if let Some(note) = out.note {
+                send(Event::Note(label.clone(), note));
+            }
+            if !out.findings.is_empty() {
+                send(Event::Findings(out.findings));
+            }
+        };
         let reader = match reader::open(input) {
             Ok(r) => r,
             Err(e) => {
@@ -181,16 +199,15 @@ fn produce(
             Item::Unreadable(reason) => reject(None, reason),
             Item::Document(doc) => {
                 send(Event::Document);
-                let out = normalizer.parse_document(&doc);
-                for r in out.rejected {
-                    reject(r.finding_id, r.reason);
-                }
-                if let Some(note) = out.note {
-                    send(Event::Note(label.clone(), note));
-                }
-                if !out.findings.is_empty() {
-                    send(Event::Findings(out.findings));
-                }
+                forward(normalizer.parse_document(&doc), None)
+            }
+            Item::Element { index, value } => {
+                send(Event::Document);
+                forward(normalizer.parse_document(&value), Some(index))
+            }
+            Item::Record { index, value } => {
+                send(Event::Document);
+                forward(normalizer.parse_log_record(&value, index), None)
             }
         });
         if let Err(e) = result {

@@ -31,6 +31,20 @@ impl Input {
 pub enum Item {
     /// A JSON document.
     Document(serde_json::Value),
+    /// One element of a `{"Records":[...]}` file (streamed, so never held whole).
+    Record {
+        /// Position in `Records`.
+        index: usize,
+        /// The element.
+        value: serde_json::Value,
+    },
+    /// One element of a top-level JSON array (streamed).
+    Element {
+        /// Position in the array.
+        index: usize,
+        /// The element.
+        value: serde_json::Value,
+    },
     /// A part of the input that is not JSON (with the line when known).
     Unreadable(String),
 }
@@ -114,7 +128,7 @@ pub fn open(input: &Input) -> std::io::Result<Box<dyn BufRead + Send>> {
 }
 
 /// Reads every document of an input and hands each to `sink`, streaming: memory
-/// holds one document at a time. `.jsonl` is read line by line so one bad line
+/// holds one document (or one element of a large array / `Records` list) at a time. `.jsonl` is read line by line so one bad line
 /// costs only that line; anything else as a stream of concatenated JSON values.
 pub fn read_documents(
     input: &Input,
@@ -134,19 +148,7 @@ pub fn read_documents(
         }
         return Ok(());
     }
-    let mut stream = serde_json::Deserializer::from_reader(reader).into_iter::<serde_json::Value>();
-    loop {
-        match stream.next() {
-            None => return Ok(()),
-            Some(Ok(v)) => sink(Item::Document(v)),
-            Some(Err(e)) if e.is_io() => return Err(std::io::Error::other(e)),
-            Some(Err(e)) => {
-                // After a syntax error the stream's position is unknown: report and stop.
-                sink(Item::Unreadable(format!("not JSON: {e}")));
-                return Ok(());
-            }
-        }
-    }
+    super::stream::stream_documents(reader, &mut sink)
 }
 
 #[cfg(test)]
@@ -191,6 +193,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("x.json");
         std::fs::write(&p, b"{\"a\":1} {\"a\":2}\n[1]").unwrap();
-        assert_eq!(collect(&Input::File(p)).len(), 3);
+        let items = collect(&Input::File(p));
+        assert_eq!(items.len(), 3);
+        assert!(matches!(&items[2], Item::Element { index: 0, .. }));
     }
 }

@@ -5,6 +5,7 @@ use super::scanner::{Alerting, Scanner};
 use super::sync::Syncer;
 use crate::aws::config::{read_ssm_parameters, ConfigError, LambdaConfig, SSM_SYNC_STATE};
 use crate::aws::{dynamodb_client, sdk_config, AwsTarget};
+use crate::detect::finding::FindingSettings;
 use crate::notify::sns::SnsNotifier;
 use crate::sources::Normalizer;
 use crate::store::dynamo::{DynamoSettings, DynamoStore};
@@ -77,8 +78,15 @@ pub fn scanner(config: &LambdaConfig, sdk: &SdkConfig) -> Scanner {
             format!("{prefix}{SSM_SYNC_STATE}"),
         )
     });
+    // The built-in pack; rules folders and suppressions are local-CLI features.
+    let normalizer = Normalizer {
+        settings: FindingSettings {
+            account_override: config.account_override.clone(),
+        },
+        ..Normalizer::default()
+    };
     Scanner {
-        normalizer: Normalizer::default(),
+        normalizer,
         store: Arc::new(store(config, sdk)),
         alerting,
         syncer,

@@ -3,9 +3,21 @@
 
 /// AWS Security Finding Format serde types (our own: the SDK's don't derive serde).
 pub mod asff;
+/// CloudTrail events, records and log files, through the detection rules.
+pub mod cloudtrail;
+/// CloudWatch alarm state changes (EventBridge and Lambda alarm actions).
+pub mod cloudwatch_alarm;
+/// GuardDuty finding events and bare findings.
+pub mod guardduty;
 /// Security Hub findings: bare, arrays, `{"Findings":[...]}` and EventBridge envelopes.
 pub mod security_hub;
 
+use crate::detect::finding::FindingSettings;
+use crate::detect::ruleset::RuleSet;
+use crate::detect::suppress::Suppressions;
+use chrono::Utc;
+use cloudwatch_alarm::AlarmSeverityMap;
+use serde_json::Value;
 use shared_types::Finding;
 
 /// One finding (or document) that could not be used, and why.
@@ -32,12 +44,129 @@ pub struct DocumentOutcome {
 /// Turns documents of any supported kind into findings. Holds what normalization
 /// needs beyond the document itself (detection rules, suppressions, settings), built
 /// once at start-up and shared by `cspm ingest`, the server and the Lambdas.
-#[derive(Debug, Default)]
-pub struct Normalizer {}
+#[derive(Debug, Clone)]
+pub struct Normalizer {
+    /// Detection rules for CloudTrail.
+    pub rules: RuleSet,
+    /// Suppressions applied to every finding.
+    pub suppressions: Suppressions,
+    /// Severity mapping for alarms.
+    pub alarm_severity: AlarmSeverityMap,
+    /// Account override and other finding settings.
+    pub settings: FindingSettings,
+}
+
+impl Default for Normalizer {
+    /// The built-in rule pack and alarm mapping, no suppressions, no override.
+    fn default() -> Self {
+        Normalizer {
+            // Both are compiled and tested by unit tests; failing here is a build defect.
+            rules: RuleSet::builtin().expect("built-in rules compile (tested)"),
+            suppressions: Suppressions::default(),
+            alarm_severity: AlarmSeverityMap::builtin().expect("built-in alarm mapping (tested)"),
+            settings: FindingSettings::default(),
+        }
+    }
+}
+
+/// What kind of document something is, decided from its shape alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocumentKind {
+    /// EventBridge CloudTrail event.
+    CloudTrailEvent,
+    /// One raw CloudTrail record.
+    CloudTrailRecord,
+    /// `{"Records":[...]}` (CloudTrail log file, or a near miss such as SNS).
+    RecordsFile,
+    /// A bare array of CloudTrail records.
+    CloudTrailArray,
+    /// CloudWatch alarm event or alarm-action payload.
+    Alarm,
+    /// GuardDuty finding event or bare finding.
+    GuardDuty,
+    /// Anything else: Security Hub decides (and rejects what it does not know).
+    SecurityHub,
+}
+
+/// Detects a document's kind.
+pub fn document_kind(doc: &Value) -> DocumentKind {
+    if let Some(dt) = doc.get("detail-type").and_then(Value::as_str) {
+        return match dt {
+            _ if cloudtrail::EVENT_TYPES.contains(&dt) => DocumentKind::CloudTrailEvent,
+            cloudwatch_alarm::STATE_CHANGE | cloudwatch_alarm::CONFIG_CHANGE => DocumentKind::Alarm,
+            guardduty::EVENT_TYPE => DocumentKind::GuardDuty,
+            _ => DocumentKind::SecurityHub,
+        };
+    }
+    match doc {
+        Value::Object(m) if m.get("Records").is_some_and(Value::is_array) => {
+            DocumentKind::RecordsFile
+        }
+        Value::Array(items) if items.first().is_some_and(cloudtrail::is_record) => {
+            DocumentKind::CloudTrailArray
+        }
+        _ if cloudtrail::is_record(doc) => DocumentKind::CloudTrailRecord,
+        _ if cloudwatch_alarm::is_alarm_action(doc) => DocumentKind::Alarm,
+        _ if guardduty::is_finding(doc) || doc.get("detail").is_some_and(guardduty::is_finding) => {
+            DocumentKind::GuardDuty
+        }
+        _ => DocumentKind::SecurityHub,
+    }
+}
 
 impl Normalizer {
     /// Normalizes one parsed JSON document, detecting its kind.
-    pub fn parse_document(&self, doc: &serde_json::Value) -> DocumentOutcome {
-        security_hub::parse_document(doc)
+    pub fn parse_document(&self, doc: &Value) -> DocumentOutcome {
+        let over = self.settings.account_override.as_deref();
+        let mut out = match document_kind(doc) {
+            DocumentKind::CloudTrailEvent => {
+                cloudtrail::parse_event(&self.rules, &self.settings, doc)
+            }
+            DocumentKind::CloudTrailRecord => {
+                let mut out = DocumentOutcome::default();
+                cloudtrail::evaluate_record(&self.rules, &self.settings, doc, doc, &mut out);
+                out
+            }
+            DocumentKind::RecordsFile => {
+                let records = doc["Records"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+                cloudtrail::parse_records(&self.rules, &self.settings, records)
+            }
+            DocumentKind::CloudTrailArray => {
+                let records = doc.as_array().map(Vec::as_slice).unwrap_or(&[]);
+                cloudtrail::parse_records(&self.rules, &self.settings, records)
+            }
+            DocumentKind::Alarm => cloudwatch_alarm::parse(doc, &self.alarm_severity, over),
+            DocumentKind::GuardDuty => guardduty::parse(doc, over),
+            DocumentKind::SecurityHub => security_hub::parse_document(doc),
+        };
+        self.finish(&mut out.findings);
+        out
+    }
+
+    /// One element of a streamed `Records` array (see the ingest reader): a
+    /// CloudTrail record is evaluated, anything else rejected saying what it is.
+    pub fn parse_log_record(&self, record: &Value, index: usize) -> DocumentOutcome {
+        let mut out = DocumentOutcome::default();
+        if cloudtrail::is_record(record) {
+            cloudtrail::evaluate_record(&self.rules, &self.settings, record, record, &mut out);
+        } else {
+            out.rejected.push(Rejection {
+                finding_id: None,
+                reason: cloudtrail::not_a_record_reason(record, index),
+            });
+        }
+        self.finish(&mut out.findings);
+        out
+    }
+
+    /// Applies settings and suppressions shared by every source.
+    fn finish(&self, findings: &mut [Finding]) {
+        let now = Utc::now();
+        for f in findings {
+            if let Some(acct) = &self.settings.account_override {
+                f.account_id.clone_from(acct);
+            }
+            self.suppressions.apply(f, now);
+        }
     }
 }

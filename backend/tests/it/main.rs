@@ -8,13 +8,19 @@ mod cli_dynamo;
 mod corpus;
 /// Every Security Hub document of the shared corpus, parsed and normalized.
 mod corpus_asff;
+/// The rule pack on real CloudTrail events and built gap events.
+mod detect_corpus;
 mod dynamo;
 mod fault_proxy;
 mod helpers;
 mod ingest;
+/// `cspm rules` and ingest's detection flags through the real binary.
+mod rules_cli;
 /// The scanner Lambda handler: corpus envelopes, SQS partial failures, SNS alerts.
 mod scanner;
 mod serve_e2e;
+/// Alarm, GuardDuty and CloudTrail log sources on the real corpus.
+mod sources_corpus;
 mod store_contract;
 mod store_dynamo;
 mod store_sqlite;

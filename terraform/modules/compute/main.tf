@@ -85,6 +85,7 @@ module "scanner" {
     CSPM_ALERT_MIN_SEVERITY     = var.alert_min_severity
     CSPM_DASHBOARD_URL          = var.dashboard_url
     CSPM_SSM_PREFIX             = var.ssm_prefix
+    CSPM_ACCOUNT_ID_OVERRIDE    = var.account_id_override
     RUST_LOG                    = var.log_level
   }
 }

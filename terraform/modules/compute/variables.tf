@@ -98,6 +98,12 @@ variable "alert_min_severity" {
   type        = string
 }
 
+variable "account_id_override" {
+  description = "Account id the scanner writes on every finding instead of the event's own (multi-account display and testing); empty = off."
+  type        = string
+  default     = ""
+}
+
 variable "retention_days" {
   description = "Days a finding stays in the table before the archiver moves it."
   type        = number

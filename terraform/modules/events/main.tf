@@ -47,7 +47,7 @@ data "aws_iam_policy_document" "events_dlq" {
     condition {
       test     = "ArnEquals"
       variable = "aws:SourceArn"
-      values   = [aws_cloudwatch_event_rule.securityhub.arn, aws_cloudwatch_event_rule.sync.arn]
+      values   = [aws_cloudwatch_event_rule.securityhub.arn, aws_cloudwatch_event_rule.detections.arn, aws_cloudwatch_event_rule.sync.arn]
     }
   }
 
@@ -115,6 +115,47 @@ resource "aws_lambda_permission" "securityhub" {
   function_name = var.scanner_function_name
   principal     = "events.amazonaws.com"
   source_arn    = aws_cloudwatch_event_rule.securityhub.arn
+}
+
+# --- CloudTrail API calls, alarm state changes and GuardDuty findings -----------------
+# The scanner runs the detection rules on CloudTrail events and normalizes alarms
+# and GuardDuty findings (dispatch by detail-type in the library's Normalizer).
+
+resource "aws_cloudwatch_event_rule" "detections" {
+  name        = "${var.name_prefix}-detections"
+  description = "CloudTrail API calls and console sign-ins, CloudWatch alarm state changes and GuardDuty findings for the scanner."
+
+  event_pattern = jsonencode({
+    detail-type = [
+      "AWS API Call via CloudTrail",
+      "AWS Console Sign In via CloudTrail",
+      "CloudWatch Alarm State Change",
+      "GuardDuty Finding",
+    ]
+  })
+}
+
+resource "aws_cloudwatch_event_target" "detections" {
+  rule      = aws_cloudwatch_event_rule.detections.name
+  target_id = "scanner"
+  arn       = var.scanner_function_arn
+
+  retry_policy {
+    maximum_event_age_in_seconds = 3600
+    maximum_retry_attempts       = 8
+  }
+
+  dead_letter_config {
+    arn = aws_sqs_queue.events_dlq.arn
+  }
+}
+
+resource "aws_lambda_permission" "detections" {
+  statement_id  = "AllowDetectionsRule"
+  action        = "lambda:InvokeFunction"
+  function_name = var.scanner_function_name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.detections.arn
 }
 
 resource "aws_lambda_event_source_mapping" "redrive" {

@@ -1,0 +1,198 @@
+//! Streaming of large JSON documents: a CloudTrail log file's `Records` array and
+//! top-level arrays are handed out one element at a time (a serde `DeserializeSeed`
+//! over the array), so a 100 MB log file is never held in memory whole. Any other
+//! document is read whole, as before.
+
+use super::reader::Item;
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
+use std::fmt;
+
+/// Reads every top-level JSON value from `reader`, streaming arrays and `Records`.
+/// Returns `Err` only for I/O errors; bad JSON is reported as an item and ends the
+/// input (the stream's position is unknown after a syntax error).
+pub fn stream_documents(
+    reader: impl std::io::Read,
+    sink: &mut dyn FnMut(Item),
+) -> std::io::Result<()> {
+    let mut de = serde_json::Deserializer::from_reader(reader);
+    loop {
+        let mut started = false;
+        let seed = TopLevel {
+            sink: &mut *sink,
+            started: &mut started,
+        };
+        match seed.deserialize(&mut de) {
+            Ok(()) => {}
+            Err(e) if e.is_io() => return Err(std::io::Error::other(e)),
+            // End of input between documents: done.
+            Err(e) if e.is_eof() && !started => return Ok(()),
+            Err(e) => {
+                sink(Item::Unreadable(format!("not JSON: {e}")));
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// One top-level value.
+struct TopLevel<'a> {
+    sink: &'a mut dyn FnMut(Item),
+    started: &'a mut bool,
+}
+
+impl<'de> DeserializeSeed<'de> for TopLevel<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TopLevel<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON document")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        *self.started = true;
+        let mut index = 0;
+        while let Some(value) = seq.next_element::<Value>()? {
+            (self.sink)(Item::Element { index, value });
+            index += 1;
+        }
+        if index == 0 {
+            (self.sink)(Item::Document(Value::Array(vec![])));
+        }
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        *self.started = true;
+        let mut rest = Map::new();
+        let mut records_seen = false;
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "Records" && !records_seen {
+                records_seen = true;
+                map.next_value_seed(Records {
+                    sink: &mut *self.sink,
+                })?;
+            } else {
+                let v: Value = map.next_value()?;
+                rest.insert(key, v);
+            }
+        }
+        if !records_seen {
+            (self.sink)(Item::Document(Value::Object(rest)));
+        } else if !rest.is_empty() {
+            let keys: Vec<&str> = rest.keys().map(String::as_str).collect();
+            (self.sink)(Item::Unreadable(format!(
+                "keys beside Records are not part of a CloudTrail log file, ignored: {}",
+                keys.join(", ")
+            )));
+        }
+        Ok(())
+    }
+
+    // Scalars are documents too (sources reject them with a reason).
+    fn visit_bool<E>(self, v: bool) -> Result<(), E> {
+        self.scalar(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<(), E> {
+        self.scalar(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<(), E> {
+        self.scalar(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<(), E> {
+        self.scalar(Value::from(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<(), E> {
+        self.scalar(Value::from(v))
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        self.scalar(Value::Null)
+    }
+}
+
+impl TopLevel<'_> {
+    fn scalar<E>(self, v: Value) -> Result<(), E> {
+        *self.started = true;
+        (self.sink)(Item::Document(v));
+        Ok(())
+    }
+}
+
+/// The value of `Records`: each element is handed out and dropped.
+struct Records<'a> {
+    sink: &'a mut dyn FnMut(Item),
+}
+
+impl<'de> DeserializeSeed<'de> for Records<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Records<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("Records to be a list of CloudTrail records")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut index = 0;
+        while let Some(value) = seq.next_element::<Value>()? {
+            (self.sink)(Item::Record { index, value });
+            index += 1;
+        }
+        if index == 0 {
+            (self.sink)(Item::Unreadable(
+                "CloudTrail log file with an empty Records list: no events".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn items(text: &str) -> Vec<Item> {
+        let mut out = Vec::new();
+        stream_documents(text.as_bytes(), &mut |i| out.push(i)).expect("no io error");
+        out
+    }
+
+    #[test]
+    fn records_and_top_level_arrays_are_handed_out_element_by_element() {
+        let got = items(r#"{"Records":[{"eventName":"A"},{"eventName":"B"}]} [1,2] {"x":1} 3"#);
+        assert!(matches!(&got[0], Item::Record { index: 0, value } if value["eventName"] == "A"));
+        assert!(matches!(&got[1], Item::Record { index: 1, .. }));
+        assert!(matches!(&got[2], Item::Element { index: 0, .. }));
+        assert!(matches!(&got[3], Item::Element { index: 1, .. }));
+        assert!(matches!(&got[4], Item::Document(v) if v["x"] == 1));
+        assert!(matches!(&got[5], Item::Document(v) if *v == 3));
+        assert_eq!(got.len(), 6);
+    }
+
+    #[test]
+    fn truncated_or_malformed_input_is_reported_after_the_records_read_so_far() {
+        let got = items(r#"{"Records":[{"eventName":"A"},{"eventName":"#);
+        assert!(matches!(&got[0], Item::Record { index: 0, .. }));
+        assert!(matches!(&got[1], Item::Unreadable(m) if m.starts_with("not JSON")));
+        let got = items(r#"{"Records": "nope"}"#);
+        assert!(matches!(&got[0], Item::Unreadable(m) if m.contains("list of CloudTrail records")));
+        assert!(items("  \n ").is_empty());
+    }
+
+    #[test]
+    fn extra_keys_beside_records_are_reported() {
+        let got = items(r#"{"Records":[{"eventName":"A"}],"other":1}"#);
+        assert!(matches!(&got[1], Item::Unreadable(m) if m.contains("other")));
+    }
+}
