@@ -1,5 +1,7 @@
 //! The `cspm` command line: one file per subcommand, registered in [`Command`].
 
+/// `cspm archive` (and `archive restore`, `archive ls`).
+pub mod archive;
 /// `cspm demo`.
 pub mod demo;
 /// `cspm ingest`.
@@ -46,6 +48,8 @@ pub enum Command {
     Ingest(ingest::IngestArgs),
     /// Generate deterministic synthetic findings into the store.
     Demo(demo::DemoArgs),
+    /// Move old findings to the archive; `archive restore` / `archive ls`.
+    Archive(archive::ArchiveArgs),
 }
 
 /// Runs the parsed command line; returns the process exit code.
@@ -54,6 +58,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Serve(a) => serve::run(a).await,
         Command::Ingest(a) => ingest::run(a).await,
         Command::Demo(a) => demo::run(a).await,
+        Command::Archive(a) => archive::run(a).await,
     };
     match result {
         Ok(code) => code,

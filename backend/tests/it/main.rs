@@ -2,6 +2,8 @@
 
 mod api;
 mod api_lambda;
+/// Archiver: sinks, faults, crash recovery, round trip.
+mod archive;
 mod aws_env;
 mod corpus;
 /// Every Security Hub document of the shared corpus, parsed and normalized.
