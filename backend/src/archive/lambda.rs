@@ -139,4 +139,26 @@ mod tests {
         let bad = ArchiverConfig::from_lookup(|k| (k == ENV_BUCKET).then(|| "Bad_Bucket".into()));
         assert!(bad.is_err());
     }
+
+    #[test]
+    fn lambdas_json_gives_the_archiver_every_variable_it_reads() {
+        let spec: serde_json::Value =
+            serde_json::from_str(include_str!("../../lambdas.json")).unwrap();
+        let env: Vec<&str> = spec["lambdas"]["archiver"]["env"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|v| v.as_str())
+            .collect();
+        use crate::aws::config::{ENV_RETENTION_DAYS, ENV_TABLE_NAME};
+        for name in [
+            ENV_BUCKET,
+            ENV_PREFIX,
+            ENV_KMS_KEY,
+            ENV_TABLE_NAME,
+            ENV_RETENTION_DAYS,
+        ] {
+            assert!(env.contains(&name), "{name} missing from lambdas.json");
+        }
+    }
 }
