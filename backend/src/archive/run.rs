@@ -16,6 +16,7 @@ use super::{ArchiveSink, ObjectKind, SinkError};
 use crate::store::{FindingVersion, Store, StoreError};
 use chrono::{DateTime, Utc};
 use flate2::Compression;
+use shared_types::Finding;
 use std::time::{Duration, Instant};
 
 /// How often and how patiently store calls are retried.
@@ -188,6 +189,9 @@ pub async fn run_archive(
         manifest: None,
         index: ArchivedIndex::default(),
         started_at: now,
+        writer: None,
+        redundant: Vec::new(),
+        seen: 0,
     };
 
     let mut manifests = manifest::load_all(sink).await?;
@@ -202,66 +206,44 @@ pub async fn run_archive(
     run.index = ArchivedIndex::new(&manifests);
     drop(manifests);
 
-    let mut writer: Option<PartWriter> = None;
-    let mut redundant: Vec<FindingVersion> = Vec::new();
-    let mut cursor: Option<String> = None;
-    let mut seen = 0u64;
-    'pages: loop {
-        let page = store
-            .archive_candidates(opts.cutoff, opts.page_size, cursor.as_deref())
-            .await?;
-        for f in &page.findings {
-            // The store already filters; this guards the invariant if one ever does not.
-            if f.updated_at >= opts.cutoff {
-                continue;
+    let mut page = store
+        .archive_candidates(opts.cutoff, opts.page_size, None)
+        .await?;
+    loop {
+        let next_cursor = page.next_cursor.take();
+        // The next page is read while this one is compressed, written, verified and
+        // deleted: the store works on its own threads (SQLite's blocking pool,
+        // DynamoDB's network), so reading overlaps with gzip instead of adding to it.
+        let prefetch = async {
+            match next_cursor.as_deref() {
+                Some(c) => store
+                    .archive_candidates(opts.cutoff, opts.page_size, Some(c))
+                    .await
+                    .map(Some),
+                None => Ok(None),
             }
-            seen += 1;
-            let v = FindingVersion {
-                id: f.id.clone(),
-                updated_at: f.updated_at,
-            };
-            if run.index.contains(sink, &v).await? {
-                redundant.push(v);
-                if redundant.len() >= opts.delete_batch {
-                    run.delete_redundant(&mut redundant).await?;
-                }
-                continue;
-            }
-            let dt = dt_of(f.updated_at);
-            if writer.as_ref().is_some_and(|w| w.dt() != dt) {
-                if let Some(w) = writer.take() {
-                    run.flush(w).await?;
-                }
-                if opts.time_budget.is_some_and(|b| started.elapsed() >= b) {
-                    run.report.stopped_early = true;
-                    break 'pages;
-                }
-            }
-            let w = writer.get_or_insert_with(|| {
-                PartWriter::new(dt, Compression::new(opts.compression_level))
-            });
-            w.push(f)?;
-            if w.is_full(&opts.caps) {
-                if let Some(w) = writer.take() {
-                    run.flush(w).await?;
-                }
-                if opts.time_budget.is_some_and(|b| started.elapsed() >= b) {
-                    run.report.stopped_early = true;
-                    break 'pages;
-                }
-            }
+        };
+        let (next, flow) = tokio::join!(
+            biased;
+            prefetch,
+            run.take_page(&page.findings, started)
+        );
+        if flow? == Flow::Stop {
+            run.report.stopped_early = true;
+            break;
         }
         if let Some(p) = progress {
-            p(seen);
+            p(run.seen);
         }
-        match page.next_cursor {
-            Some(c) => cursor = Some(c),
+        match next? {
+            Some(p) => page = p,
             None => break,
         }
     }
-    if let Some(w) = writer.take() {
+    if let Some(w) = run.writer.take() {
         run.flush(w).await?;
     }
+    let mut redundant = std::mem::take(&mut run.redundant);
     run.delete_redundant(&mut redundant).await?;
     if let Some(mut m) = run.manifest.take() {
         m.status = RunStatus::Complete;
@@ -281,6 +263,20 @@ struct Run<'a> {
     manifest: Option<RunManifest>,
     index: ArchivedIndex,
     started_at: DateTime<Utc>,
+    /// The part being filled.
+    writer: Option<PartWriter>,
+    /// Candidates already archived, waiting for a delete batch.
+    redundant: Vec<FindingVersion>,
+    /// Candidates handled so far (for progress).
+    seen: u64,
+}
+
+/// Whether to go on reading candidates after a page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flow {
+    Continue,
+    /// The time budget ran out at a part boundary.
+    Stop,
 }
 
 impl Run<'_> {
@@ -292,6 +288,58 @@ impl Run<'_> {
         );
         self.manifest
             .get_or_insert_with(|| RunManifest::new(id, started, cutoff))
+    }
+
+    /// Routes one page of candidates into parts (flushing full ones) or, when
+    /// already archived, into the redundant delete batch.
+    async fn take_page(
+        &mut self,
+        findings: &[Finding],
+        started: Instant,
+    ) -> Result<Flow, ArchiveError> {
+        let opts = self.opts;
+        let out_of_time = || opts.time_budget.is_some_and(|b| started.elapsed() >= b);
+        for f in findings {
+            // The store already filters; this guards the invariant if one ever does not.
+            if f.updated_at >= opts.cutoff {
+                continue;
+            }
+            self.seen += 1;
+            let v = FindingVersion {
+                id: f.id.clone(),
+                updated_at: f.updated_at,
+            };
+            if self.index.contains(self.sink, &v).await? {
+                self.redundant.push(v);
+                if self.redundant.len() >= opts.delete_batch {
+                    let mut batch = std::mem::take(&mut self.redundant);
+                    self.delete_redundant(&mut batch).await?;
+                }
+                continue;
+            }
+            let dt = dt_of(f.updated_at);
+            if self.writer.as_ref().is_some_and(|w| w.dt() != dt) {
+                if let Some(w) = self.writer.take() {
+                    self.flush(w).await?;
+                }
+                if out_of_time() {
+                    return Ok(Flow::Stop);
+                }
+            }
+            let w = self.writer.get_or_insert_with(|| {
+                PartWriter::new(dt, Compression::new(opts.compression_level))
+            });
+            w.push(f)?;
+            if w.is_full(&opts.caps) {
+                if let Some(w) = self.writer.take() {
+                    self.flush(w).await?;
+                }
+                if out_of_time() {
+                    return Ok(Flow::Stop);
+                }
+            }
+        }
+        Ok(Flow::Continue)
     }
 
     /// Intent → put → read back + SHA-256 → verified → delete → deleted.
