@@ -123,7 +123,7 @@ const NAMES: &[&str] = &[
 pub fn generate(count: usize, anchor: DateTime<Utc>, seed: u64) -> impl Iterator<Item = Finding> {
     let total_weight: u64 = TEMPLATES.iter().map(|t| t.weight).sum();
     let mut rng = Rng(seed);
-    (0..count).map(move |n| one(&mut rng, n, anchor, total_weight))
+    (0..count).map(move |n| one(&mut rng, n, count, anchor, total_weight))
 }
 
 /// A stable anchor for "today's" demo data: the start of the current UTC hour, so
@@ -188,16 +188,18 @@ fn product_arn(product: &str, region: &str) -> String {
     format!("arn:aws:securityhub:{region}::product/{p}")
 }
 
-fn one(rng: &mut Rng, n: usize, anchor: DateTime<Utc>, total_weight: u64) -> Finding {
+fn one(rng: &mut Rng, n: usize, count: usize, anchor: DateTime<Utc>, total_weight: u64) -> Finding {
     let t = pick_template(rng, total_weight);
     let account = *rng.pick(ACCOUNTS);
     let region = *rng.pick(REGIONS);
     let resource_id = resource_id(t, rng, account, region);
     let spread = SPREAD_DAYS * 86_400;
-    let age = rng.below(spread as u64) as i64;
-    let created_at = anchor - Duration::seconds(age);
-    // Most findings are re-evaluated a while after creation, never after the anchor.
-    let updated_at = created_at + Duration::seconds(rng.below((age / 2).max(1) as u64) as i64);
+    // Oldest first, as a real history arrives: the store's time indexes then grow at
+    // their newest end. (Random order would make every insert a random page write.)
+    let age = (spread - 1) - (n as i64 * spread) / count.max(1) as i64;
+    let updated_at = anchor - Duration::seconds(age);
+    // Created a while before its last evaluation, never before the spread starts.
+    let created_at = updated_at - Duration::seconds(rng.below((spread - age).max(1) as u64) as i64);
     let workflow_status = match rng.below(100) {
         0..=59 => WorkflowStatus::New,
         60..=74 => WorkflowStatus::Notified,
@@ -325,6 +327,11 @@ mod tests {
             assert!(f.created_at <= f.updated_at && f.updated_at <= anchor);
             assert!(anchor - f.created_at <= Duration::days(SPREAD_DAYS));
         }
+        assert!(
+            all.windows(2).all(|w| w[0].updated_at <= w[1].updated_at),
+            "oldest first"
+        );
+        assert!(anchor - all[0].updated_at > Duration::days(SPREAD_DAYS - 1));
         let accounts: HashSet<_> = all.iter().map(|f| &f.account_id).collect();
         assert!(accounts.len() >= 4);
     }

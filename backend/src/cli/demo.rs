@@ -1,6 +1,7 @@
 use super::{CliError, StoreArgs};
 use crate::store::Store;
 use clap::Args;
+use shared_types::Finding;
 use std::process::ExitCode;
 
 /// `cspm demo` options.
@@ -18,6 +19,8 @@ pub struct DemoArgs {
 }
 
 /// Writes `count` demo findings in batches, with a progress bar on a terminal.
+/// Generation runs on a blocking thread while the store writes the previous batch,
+/// so both cores are busy (as in `cspm ingest`).
 pub async fn load(
     store: &dyn Store,
     count: usize,
@@ -25,19 +28,29 @@ pub async fn load(
     progress: bool,
 ) -> Result<usize, CliError> {
     let bar = crate::ingest::progress_bar(count as u64, progress);
-    let mut batch = Vec::with_capacity(crate::ingest::BATCH_SIZE);
-    let mut written = 0;
-    for f in crate::demo::generate(count, crate::demo::default_anchor(), seed) {
-        batch.push(f);
-        if batch.len() == crate::ingest::BATCH_SIZE {
-            written += store.upsert(&batch).await?.outcomes.len();
-            bar.inc(batch.len() as u64);
-            batch.clear();
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Finding>>(2);
+    let generator = tokio::task::spawn_blocking(move || {
+        let mut batch = Vec::with_capacity(crate::ingest::BATCH_SIZE);
+        for f in crate::demo::generate(count, crate::demo::default_anchor(), seed) {
+            batch.push(f);
+            if batch.len() == crate::ingest::BATCH_SIZE {
+                let full =
+                    std::mem::replace(&mut batch, Vec::with_capacity(crate::ingest::BATCH_SIZE));
+                if tx.blocking_send(full).is_err() {
+                    return; // the writer stopped on an error, reported below
+                }
+            }
         }
-    }
-    if !batch.is_empty() {
+        if !batch.is_empty() {
+            let _ = tx.blocking_send(batch);
+        }
+    });
+    let mut written = 0;
+    while let Some(batch) = rx.recv().await {
         written += store.upsert(&batch).await?.outcomes.len();
+        bar.inc(batch.len() as u64);
     }
+    generator.await?;
     bar.finish_and_clear();
     Ok(written)
 }
@@ -55,7 +68,7 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, CliError> {
     .await?;
     println!(
         "wrote {n} demo findings to {} in {:.1}s",
-        args.store.data_dir.display(),
+        args.store.store_config().describe(),
         started.elapsed().as_secs_f64()
     );
     Ok(ExitCode::SUCCESS)

@@ -28,14 +28,62 @@ pub struct StoreArgs {
     /// Folder holding the SQLite database.
     #[arg(long, env = crate::config::ENV_DATA_DIR, default_value = "./data")]
     pub data_dir: PathBuf,
+    /// Store: `sqlite` (local file in --data-dir) or `dynamodb` (--table).
+    #[arg(long, env = crate::config::ENV_STORE, value_enum, default_value_t = StoreKind::Sqlite)]
+    pub store: StoreKind,
+    /// DynamoDB table (with --store dynamodb), as Terraform names it.
+    #[arg(long, env = crate::aws::config::ENV_TABLE_NAME, required_if_eq("store", "dynamodb"))]
+    pub table: Option<String>,
+    /// Endpoint for AWS calls, e.g. a local emulator `http://127.0.0.1:5000`.
+    #[arg(long, env = crate::config::ENV_AWS_ENDPOINT, value_parser = parse_endpoint)]
+    pub aws_endpoint: Option<String>,
+    /// AWS region (default: the SDK's chain, e.g. AWS_REGION).
+    #[arg(long)]
+    pub aws_region: Option<String>,
+    /// Create the DynamoDB table if missing (for an emulator; Terraform owns it on AWS).
+    #[arg(long)]
+    pub create_table: bool,
+    /// DynamoDB writes in flight per batch. Use 1 with an emulator that does not
+    /// serialize conditional writes (moto).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub dynamo_concurrency: Option<u16>,
+}
+
+/// The store kinds `cspm` can use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StoreKind {
+    /// SQLite file in the data dir (default; no AWS account needed).
+    Sqlite,
+    /// A DynamoDB table.
+    Dynamodb,
 }
 
 impl StoreArgs {
     /// The store configuration these options select.
     pub fn store_config(&self) -> crate::config::StoreConfig {
-        crate::config::StoreConfig::Sqlite {
-            data_dir: self.data_dir.clone(),
+        match self.store {
+            StoreKind::Sqlite => crate::config::StoreConfig::Sqlite {
+                data_dir: self.data_dir.clone(),
+            },
+            StoreKind::Dynamodb => crate::config::StoreConfig::Dynamo {
+                // clap requires --table with --store dynamodb.
+                table: self.table.clone().unwrap_or_default(),
+                target: crate::aws::AwsTarget {
+                    endpoint: self.aws_endpoint.clone(),
+                    region: self.aws_region.clone(),
+                },
+                create: self.create_table,
+                concurrency: self.dynamo_concurrency.map(usize::from),
+            },
         }
+    }
+}
+
+/// An endpoint must be an absolute http(s) URL.
+fn parse_endpoint(s: &str) -> Result<String, String> {
+    match s.split_once("://") {
+        Some(("http" | "https", rest)) if !rest.is_empty() => Ok(s.trim_end_matches('/').into()),
+        _ => Err(format!("{s:?} is not an http(s) URL")),
     }
 }
 

@@ -166,6 +166,11 @@ impl Syncer {
         let mut last_call: Option<Instant> = None;
         let mut unsaved = 0u32;
         loop {
+            // Pace first, then look at the clock: the wait itself uses up time.
+            if let Some(t) = last_call {
+                let wait = self.min_interval.saturating_sub(t.elapsed());
+                tokio::time::sleep(wait).await;
+            }
             if let Some(d) = deadline {
                 let left = d.duration_since(SystemTime::now()).unwrap_or_default();
                 if left < self.safety_margin {
@@ -177,10 +182,6 @@ impl Syncer {
                     );
                     return Ok(out);
                 }
-            }
-            if let Some(t) = last_call {
-                let wait = self.min_interval.saturating_sub(t.elapsed());
-                tokio::time::sleep(wait).await;
             }
             last_call = Some(Instant::now());
             let fmt = |t: DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Millis, true);

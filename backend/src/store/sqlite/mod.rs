@@ -103,8 +103,11 @@ impl SqliteStore {
 #[async_trait]
 impl Store for SqliteStore {
     async fn upsert(&self, findings: &[shared_types::Finding]) -> StoreResult<UpsertReport> {
-        let findings = findings.to_vec();
-        self.write(move |c| write::upsert(c, &findings)).await
+        let rows = findings
+            .iter()
+            .map(write::Row::new)
+            .collect::<StoreResult<Vec<_>>>()?;
+        self.write(move |c| write::upsert(c, &rows)).await
     }
 
     async fn get(&self, id: &str) -> StoreResult<Option<FindingDetail>> {

@@ -33,7 +33,9 @@ CREATE INDEX IF NOT EXISTS findings_by_account ON findings (account_id, updated_
 CREATE INDEX IF NOT EXISTS findings_by_region ON findings (region, updated_at, id);
 CREATE INDEX IF NOT EXISTS findings_by_resource_type ON findings (resource_type, updated_at, id);
 CREATE INDEX IF NOT EXISTS findings_by_product ON findings (product_name, updated_at, id);
-CREATE INDEX IF NOT EXISTS findings_by_asff_id ON findings (asff_id);
+-- No index on asff_id: `q` matches it by substring (a scan), and a random-order
+-- index would cost a random page write per insert.
+DROP INDEX IF EXISTS findings_by_asff_id;
 
 -- Exact counts kept on write by triggers, so /summary costs O(keys), not O(findings).
 CREATE TABLE IF NOT EXISTS counters (

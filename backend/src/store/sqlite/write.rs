@@ -26,77 +26,129 @@ struct Stored {
     locked: bool,
 }
 
-fn write_row(c: &Connection, sql: &str, f: &Finding) -> StoreResult<()> {
-    let doc = serde_json::to_string(f).map_err(|e| corrupt(&f.id, e.to_string()))?;
+/// A finding turned into its row: columns plus the serialized document. Built on
+/// the caller's thread, so the writer thread only writes, and nothing needs a deep
+/// copy of the finding (its raw document is the bulk of it) to cross threads.
+pub(super) struct Row {
+    id: String,
+    asff_id: String,
+    severity: u8,
+    workflow_status: WorkflowStatus,
+    account_id: String,
+    region: String,
+    resource_type: String,
+    resource_id: String,
+    product_name: String,
+    source: String,
+    compliance_status: Option<String>,
+    control_id: Option<String>,
+    title: String,
+    description: String,
+    created_at: i64,
+    updated_at: i64,
+    doc: String,
+}
+
+impl Row {
+    /// The row for `f`.
+    pub(super) fn new(f: &Finding) -> StoreResult<Row> {
+        Ok(Row {
+            id: f.id.clone(),
+            asff_id: f.asff_id.clone(),
+            severity: f.severity.rank(),
+            workflow_status: f.workflow_status,
+            account_id: f.account_id.clone(),
+            region: f.region.clone(),
+            resource_type: f.resource_type.clone(),
+            resource_id: f.resource_id.clone(),
+            product_name: f.product_name.clone(),
+            source: source_name(f.source),
+            compliance_status: f.compliance_status.clone(),
+            control_id: f.control_id.clone(),
+            title: f.title.clone(),
+            description: f.description.clone(),
+            created_at: micros(f.created_at),
+            updated_at: micros(f.updated_at),
+            doc: serde_json::to_string(f).map_err(|e| corrupt(&f.id, e.to_string()))?,
+        })
+    }
+
+    /// The same row with another workflow status (document included).
+    fn with_status(&self, status: WorkflowStatus) -> StoreResult<Row> {
+        let mut f = finding_from_doc(&self.id, &self.doc)?;
+        f.workflow_status = status;
+        Row::new(&f)
+    }
+}
+
+fn write_row(c: &Connection, sql: &str, r: &Row) -> StoreResult<()> {
     c.prepare_cached(sql)?.execute(params![
-        f.id,
-        f.asff_id,
-        f.severity.rank(),
-        f.workflow_status.as_str(),
-        f.account_id,
-        f.region,
-        f.resource_type,
-        f.resource_id,
-        f.product_name,
-        source_name(f.source),
-        f.compliance_status,
-        f.control_id,
-        f.title,
-        f.description,
-        micros(f.created_at),
-        micros(f.updated_at),
-        doc,
+        r.id,
+        r.asff_id,
+        r.severity,
+        r.workflow_status.as_str(),
+        r.account_id,
+        r.region,
+        r.resource_type,
+        r.resource_id,
+        r.product_name,
+        r.source,
+        r.compliance_status,
+        r.control_id,
+        r.title,
+        r.description,
+        r.created_at,
+        r.updated_at,
+        r.doc,
     ])?;
     Ok(())
 }
 
 /// Newer-wins upsert of a batch in one transaction.
-pub(super) fn upsert(c: &mut Connection, findings: &[Finding]) -> StoreResult<UpsertReport> {
+pub(super) fn upsert(c: &mut Connection, rows: &[Row]) -> StoreResult<UpsertReport> {
     let tx = c.transaction()?;
     let mut report = UpsertReport::default();
-    for f in findings {
+    for r in rows {
         let stored = tx
             .prepare_cached(
                 "SELECT updated_at, severity, workflow_status, workflow_locked FROM findings WHERE id = ?1",
             )?
-            .query_row([&f.id], |r| {
+            .query_row([&r.id], |q| {
                 Ok(Stored {
-                    updated_at: r.get(0)?,
-                    severity: r.get(1)?,
-                    status: r.get(2)?,
-                    locked: r.get(3)?,
+                    updated_at: q.get(0)?,
+                    severity: q.get(1)?,
+                    status: q.get(2)?,
+                    locked: q.get(3)?,
                 })
             })
             .optional()?;
         let outcome = match stored {
             None => {
-                write_row(&tx, INSERT, f)?;
+                write_row(&tx, INSERT, r)?;
                 UpsertOutcome::Inserted
             }
-            Some(s) if micros(f.updated_at) > s.updated_at => {
+            Some(s) if r.updated_at > s.updated_at => {
                 let previous_status: WorkflowStatus = s
                     .status
                     .parse()
-                    .map_err(|_| corrupt(&f.id, "bad stored workflow status"))?;
+                    .map_err(|_| corrupt(&r.id, "bad stored workflow status"))?;
                 let previous_severity = Severity::from_rank(s.severity)
-                    .ok_or_else(|| corrupt(&f.id, "bad stored severity"))?;
+                    .ok_or_else(|| corrupt(&r.id, "bad stored severity"))?;
                 // A provider that says NEW has no opinion on triage: keep the analyst's.
-                if s.locked && f.workflow_status == WorkflowStatus::New {
-                    let mut kept = f.clone();
-                    kept.workflow_status = previous_status;
-                    write_row(&tx, UPDATE, &kept)?;
+                if s.locked && r.workflow_status == WorkflowStatus::New {
+                    write_row(&tx, UPDATE, &r.with_status(previous_status)?)?;
                 } else {
-                    write_row(&tx, UPDATE, f)?;
+                    write_row(&tx, UPDATE, r)?;
                 }
                 UpsertOutcome::Updated {
                     previous_severity,
                     previous_status,
                 }
             }
-            Some(s) if micros(f.updated_at) == s.updated_at => UpsertOutcome::Unchanged,
+            Some(s) if r.updated_at == s.updated_at => UpsertOutcome::Unchanged,
             Some(_) => UpsertOutcome::SkippedOlder,
         };
-        report.outcomes.push((f.id.clone(), outcome));
+        report.outcomes.push((r.id.clone(), outcome));
     }
     tx.commit()?;
     Ok(report)

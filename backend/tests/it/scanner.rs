@@ -16,7 +16,12 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 fn scanner(store: Arc<dyn Store>, alerting: Option<Alerting>) -> Scanner {
-    Scanner { normalizer: Normalizer::default(), store, alerting, syncer: None }
+    Scanner {
+        normalizer: Normalizer::default(),
+        store,
+        alerting,
+        syncer: None,
+    }
 }
 
 /// Ids of every finding the normalizer takes from the corpus envelopes.
@@ -31,14 +36,22 @@ fn expected_ids() -> BTreeSet<String> {
 
 #[tokio::test]
 async fn scanner_stores_every_corpus_envelope_once_and_redelivery_changes_nothing() {
-    let Some(ep) = aws_env::endpoint("scanner_corpus_envelopes") else { return };
+    let Some(ep) = aws_env::endpoint("scanner_corpus_envelopes") else {
+        return;
+    };
     let store = Arc::new(dynamo_store_at(&ep).await);
     let s = scanner(store.clone(), None);
     let want = expected_ids();
-    assert!(!want.is_empty(), "the normalizer found no finding in the corpus envelopes");
+    assert!(
+        !want.is_empty(),
+        "the normalizer found no finding in the corpus envelopes"
+    );
     let mut inserted = 0;
     for (name, doc) in corpus("asff-envelope") {
-        let out = s.handle(doc.clone(), None).await.unwrap_or_else(|e| panic!("{name}: {e}"));
+        let out = s
+            .handle(doc.clone(), None)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         inserted += out["inserted"].as_u64().unwrap_or(0);
     }
     assert_eq!(inserted as usize, want.len());
@@ -48,7 +61,10 @@ async fn scanner_stores_every_corpus_envelope_once_and_redelivery_changes_nothin
         assert_eq!(out["inserted"], 0, "{name}");
         assert_eq!(out["updated"], 0, "{name}");
     }
-    let summary = store.summary(chrono::Utc::now().date_naive()).await.unwrap();
+    let summary = store
+        .summary(chrono::Utc::now().date_naive())
+        .await
+        .unwrap();
     assert_eq!(summary.total as usize, want.len());
     for id in &want {
         assert!(store.get(id).await.unwrap().is_some(), "{id} stored");
@@ -57,11 +73,16 @@ async fn scanner_stores_every_corpus_envelope_once_and_redelivery_changes_nothin
 
 #[tokio::test]
 async fn scanner_sqs_batches_report_exactly_the_failed_messages() {
-    let Some(ep) = aws_env::endpoint("scanner_sqs_partial_failures") else { return };
+    let Some(ep) = aws_env::endpoint("scanner_sqs_partial_failures") else {
+        return;
+    };
     let direct = dynamo_store_at(&ep).await;
     let proxy = fault_proxy::start(&ep).await;
     let settings = aws_env::emulator_settings(direct.table());
-    let store = Arc::new(DynamoStore::new(cspm::aws::dynamodb_client(&sdk_config(&proxy.endpoint).await), settings));
+    let store = Arc::new(DynamoStore::new(
+        cspm::aws::dynamodb_client(&sdk_config(&proxy.endpoint).await),
+        settings,
+    ));
     let s = scanner(store.clone(), None);
     let n = Normalizer::default();
     let envelopes = corpus("asff-envelope");
@@ -94,12 +115,23 @@ async fn scanner_sqs_batches_report_exactly_the_failed_messages() {
     // The table recovers; SQS redelivers only the failed messages.
     proxy.throttle("TransactWriteItems", 0);
     proxy.throttle("PutItem", 0);
-    let retry: Vec<(String, String)> = bodies.iter().filter(|(id, _)| failed.contains(id)).cloned().collect();
+    let retry: Vec<(String, String)> = bodies
+        .iter()
+        .filter(|(id, _)| failed.contains(id))
+        .cloned()
+        .collect();
     let resp = s.handle(sqs_batch(&retry), None).await.unwrap();
     let still: Vec<Value> = resp["batchItemFailures"].as_array().unwrap().clone();
-    assert_eq!(still.len(), 1, "only the broken body fails again: {still:?}");
+    assert_eq!(
+        still.len(),
+        1,
+        "only the broken body fails again: {still:?}"
+    );
     assert_eq!(still[0]["itemIdentifier"], "msg-not-json");
-    let summary = store.summary(chrono::Utc::now().date_naive()).await.unwrap();
+    let summary = store
+        .summary(chrono::Utc::now().date_naive())
+        .await
+        .unwrap();
     assert_eq!(summary.total as usize, expected_ids().len(), "nothing lost");
 }
 
@@ -115,7 +147,14 @@ async fn topics(ep: &str) -> Topics {
     let sdk = sdk_config(ep).await;
     let sns = aws_sdk_sns::Client::new(&sdk);
     let sqs = aws_sdk_sqs::Client::new(&sdk);
-    let queue_url = sqs.create_queue().queue_name(unique("alerts")).send().await.unwrap().queue_url.unwrap();
+    let queue_url = sqs
+        .create_queue()
+        .queue_name(unique("alerts"))
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
     let attrs = sqs
         .get_queue_attributes()
         .queue_url(&queue_url)
@@ -123,21 +162,47 @@ async fn topics(ep: &str) -> Topics {
         .send()
         .await
         .unwrap();
-    let queue_arn = attrs.attributes().unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn].clone();
+    let queue_arn =
+        attrs.attributes().unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn].clone();
     let mut arns = Vec::new();
     for name in ["standard", "critical"] {
-        let arn = sns.create_topic().name(unique(name)).send().await.unwrap().topic_arn.unwrap();
-        sns.subscribe().topic_arn(&arn).protocol("sqs").endpoint(&queue_arn).send().await.unwrap();
+        let arn = sns
+            .create_topic()
+            .name(unique(name))
+            .send()
+            .await
+            .unwrap()
+            .topic_arn
+            .unwrap();
+        sns.subscribe()
+            .topic_arn(&arn)
+            .protocol("sqs")
+            .endpoint(&queue_arn)
+            .send()
+            .await
+            .unwrap();
         arns.push(arn);
     }
-    Topics { sqs, queue_url, critical: arns.pop().unwrap(), standard: arns.pop().unwrap() }
+    Topics {
+        sqs,
+        queue_url,
+        critical: arns.pop().unwrap(),
+        standard: arns.pop().unwrap(),
+    }
 }
 
 /// Every SNS notification waiting in the queue: `(topic arn, subject, message)`.
 async fn drain(t: &Topics) -> Vec<(String, String, String)> {
     let mut out = Vec::new();
     loop {
-        let r = t.sqs.receive_message().queue_url(&t.queue_url).max_number_of_messages(10).send().await.unwrap();
+        let r = t
+            .sqs
+            .receive_message()
+            .queue_url(&t.queue_url)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .unwrap();
         let msgs = r.messages();
         if msgs.is_empty() {
             return out;
@@ -149,19 +214,31 @@ async fn drain(t: &Topics) -> Vec<(String, String, String)> {
                 n["Subject"].as_str().unwrap_or_default().to_string(),
                 n["Message"].as_str().unwrap_or_default().to_string(),
             ));
-            t.sqs.delete_message().queue_url(&t.queue_url).receipt_handle(m.receipt_handle().unwrap()).send().await.unwrap();
+            t.sqs
+                .delete_message()
+                .queue_url(&t.queue_url)
+                .receipt_handle(m.receipt_handle().unwrap())
+                .send()
+                .await
+                .unwrap();
         }
     }
 }
 
 #[tokio::test]
 async fn alerts_fire_once_per_finding_and_again_only_when_severity_rises() {
-    let Some(ep) = aws_env::endpoint("scanner_alerts_once") else { return };
+    let Some(ep) = aws_env::endpoint("scanner_alerts_once") else {
+        return;
+    };
     let store = Arc::new(dynamo_store_at(&ep).await);
     let t = topics(&ep).await;
     let sdk = sdk_config(&ep).await;
     let alerting = Alerting {
-        notifier: Arc::new(SnsNotifier::new(&sdk, t.standard.clone(), Some(t.critical.clone()))),
+        notifier: Arc::new(SnsNotifier::new(
+            &sdk,
+            t.standard.clone(),
+            Some(t.critical.clone()),
+        )),
         min_severity: Severity::High,
         dashboard_url: Some("https://cspm.example.com".into()),
     };
@@ -181,8 +258,15 @@ async fn alerts_fire_once_per_finding_and_again_only_when_severity_rises() {
     for (topic, subject, message) in &first {
         let critical = subject.starts_with("[CRITICAL]");
         assert_eq!(topic == &t.critical, critical, "{subject} went to {topic}");
-        assert!(message.contains("Account:") && message.contains("Region:") && message.contains("Resource:"));
-        assert!(message.contains("https://cspm.example.com/findings/"), "{message}");
+        assert!(
+            message.contains("Account:")
+                && message.contains("Region:")
+                && message.contains("Resource:")
+        );
+        assert!(
+            message.contains("https://cspm.example.com/findings/"),
+            "{message}"
+        );
     }
     // Redelivery and plain updates do not alert again.
     for (_, doc) in corpus("asff-envelope") {
@@ -193,7 +277,10 @@ async fn alerts_fire_once_per_finding_and_again_only_when_severity_rises() {
     // A newer version of one imported finding, raised to CRITICAL, alerts once more.
     let (_, mut doc) = corpus("asff-envelope")
         .into_iter()
-        .find(|(_, d)| d["detail-type"] == "Security Hub Findings - Imported" && !n.parse_document(d).findings.is_empty())
+        .find(|(_, d)| {
+            d["detail-type"] == "Security Hub Findings - Imported"
+                && !n.parse_document(d).findings.is_empty()
+        })
         .expect("an imported finding in the corpus");
     let f0 = &mut doc["detail"]["findings"][0];
     f0["UpdatedAt"] = Value::String("2099-01-01T00:00:00.000Z".into());
@@ -206,7 +293,9 @@ async fn alerts_fire_once_per_finding_and_again_only_when_severity_rises() {
 
 #[tokio::test]
 async fn a_failing_alert_channel_never_blocks_storing() {
-    let Some(ep) = aws_env::endpoint("scanner_alert_failure") else { return };
+    let Some(ep) = aws_env::endpoint("scanner_alert_failure") else {
+        return;
+    };
     let store = Arc::new(dynamo_store_at(&ep).await);
     let sdk = sdk_config(&ep).await;
     let missing = "arn:aws:sns:us-east-1:123456789012:no-such-topic".to_string();
@@ -218,10 +307,16 @@ async fn a_failing_alert_channel_never_blocks_storing() {
     let s = scanner(store.clone(), Some(alerting));
     let mut failed = 0;
     for (_, doc) in corpus("asff-envelope") {
-        let out = s.handle(doc, None).await.expect("stored despite the alert failure");
+        let out = s
+            .handle(doc, None)
+            .await
+            .expect("stored despite the alert failure");
         failed += out["alerts_failed"].as_u64().unwrap();
     }
     assert_eq!(failed as usize, expected_ids().len());
-    let summary = store.summary(chrono::Utc::now().date_naive()).await.unwrap();
+    let summary = store
+        .summary(chrono::Utc::now().date_naive())
+        .await
+        .unwrap();
     assert_eq!(summary.total as usize, expected_ids().len());
 }
