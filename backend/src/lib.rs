@@ -1,5 +1,7 @@
 //! cspm-monitor backend library. Binaries in `src/bin/` are thin entry points over it.
 
+/// Daily archival of old findings to gzip JSON Lines parts (local folder or S3), verified before delete.
+pub mod archive;
 /// AWS SDK clients and the Lambdas' configuration (environment + SSM).
 pub mod aws;
 /// The `cspm` command line (one file per subcommand).

@@ -1,5 +1,7 @@
 //! The `cspm` command line: one file per subcommand, registered in [`Command`].
 
+/// `cspm archive` (and `archive restore`, `archive ls`).
+pub mod archive;
 /// `cspm demo`.
 pub mod demo;
 /// `cspm ingest`.
@@ -123,6 +125,8 @@ pub enum Command {
     Demo(demo::DemoArgs),
     /// Detection rules: list, lint, test, evaluate.
     Rules(rules::RulesArgs),
+    /// Move old findings to the archive; `archive restore` / `archive ls`.
+    Archive(archive::ArchiveArgs),
 }
 
 /// Runs the parsed command line; returns the process exit code.
@@ -132,6 +136,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Ingest(a) => ingest::run(a).await,
         Command::Demo(a) => demo::run(a).await,
         Command::Rules(a) => rules::run(a),
+        Command::Archive(a) => archive::run(a).await,
     };
     match result {
         Ok(code) => code,

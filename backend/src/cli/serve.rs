@@ -29,6 +29,9 @@ pub struct ServeArgs {
     /// Store options.
     #[command(flatten)]
     pub store: StoreArgs,
+    /// Daily archive options.
+    #[command(flatten)]
+    pub archive: super::archive::DailyArchiveArgs,
 }
 
 /// Why the server refuses to start.
@@ -75,6 +78,10 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         cors_origins: args.cors_origin,
         dashboard_dir: dashboard_dir(args.dashboard_dir),
     };
+    let daily_archive = args
+        .archive
+        .spawn(store.clone(), &args.store.data_dir)
+        .await?;
     let app = router(AppState::new(store, config));
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     let local = listener.local_addr()?;
@@ -83,6 +90,9 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    if let Some(d) = daily_archive {
+        d.stop();
+    }
     Ok(ExitCode::SUCCESS)
 }
 

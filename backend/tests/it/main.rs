@@ -2,6 +2,8 @@
 
 mod api;
 mod api_lambda;
+/// Archiver: sinks, faults, crash recovery, round trip.
+mod archive;
 mod aws_env;
 /// `cspm` itself on DynamoDB in the emulator.
 mod cli_dynamo;

@@ -142,9 +142,12 @@ module "api" {
 # --- archiver: daily move of old findings to S3 -------------------------------------
 
 data "aws_iam_policy_document" "archiver" {
+  # Query: candidates from the SeverityTimestampIndex; BatchGetItem: their full
+  # documents; GetItem + a TransactWriteItems of a conditional Delete and the
+  # counter Update (authorized as DeleteItem/UpdateItem): the verified deletes.
   statement {
     sid       = "FindAndRemoveArchivedFindings"
-    actions   = ["dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:UpdateItem"]
+    actions   = ["dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"]
     resources = local.table_resources
   }
 

@@ -11,20 +11,20 @@ resource "aws_glue_catalog_database" "archive" {
 resource "aws_glue_catalog_table" "findings" {
   name          = "findings"
   database_name = aws_glue_catalog_database.archive.name
-  description   = "One row per archived finding; partition dt is the archive day (YYYY-MM-DD)."
+  description   = "One row per archived finding version; partition dt is the day (UTC) of its updated_at (YYYY-MM-DD)."
   table_type    = "EXTERNAL_TABLE"
 
   parameters = {
-    "EXTERNAL"                  = "TRUE"
-    "classification"            = "json"
-    "compressionType"           = "gzip"
-    "projection.enabled"        = "true"
-    "projection.dt.type"        = "date"
-    "projection.dt.format"      = "yyyy-MM-dd"
-    "projection.dt.range"       = "${var.archive_projection_start},NOW"
-    "projection.dt.interval"    = "1"
-    "projection.dt.unit"        = "DAYS"
-    "storage.location.template" = "${local.findings_root}dt=$${dt}/"
+    "EXTERNAL"                    = "TRUE"
+    "classification"              = "json"
+    "compressionType"             = "gzip"
+    "projection.enabled"          = "true"
+    "projection.dt.type"          = "date"
+    "projection.dt.format"        = "yyyy-MM-dd"
+    "projection.dt.range"         = "${var.archive_projection_start},NOW"
+    "projection.dt.interval"      = "1"
+    "projection.dt.interval.unit" = "DAYS"
+    "storage.location.template"   = "${local.findings_root}dt=$${dt}/"
   }
 
   partition_keys {
@@ -74,6 +74,7 @@ locals {
     ["asff_id", "string"],
     ["product_arn", "string"],
     ["product_name", "string"],
+    ["company_name", "string"],
     ["generator_id", "string"],
     ["source", "string"],
     ["account_id", "string"],
@@ -91,6 +92,8 @@ locals {
     ["control_id", "string"],
     ["remediation_text", "string"],
     ["remediation_url", "string"],
+    ["source_url", "string"],
+    ["mitre", "array<string>"],
     ["created_at", "string"],
     ["updated_at", "string"],
     ["first_observed_at", "string"],

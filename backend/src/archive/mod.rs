@@ -1,0 +1,167 @@
+//! The archive: findings older than the retention window leave the hot store for
+//! gzip JSON Lines parts (`findings/dt=YYYY-MM-DD/part-<run-id>-<n>.jsonl.gz`) in a
+//! local folder or an S3 bucket, with one manifest per run (`manifests/run-<run-id>.json`).
+//!
+//! The [`ArchiveSink`] port only stores and returns bytes; what makes archival safe
+//! (write, read back, verify, then delete conditionally; recover crashed runs;
+//! never archive a finding version twice) lives in [`run`], over any sink and any
+//! [`crate::store::Store`].
+
+/// Parsing `--older-than` ages.
+pub mod age;
+/// Conditional deletes in batches with retries.
+pub mod delete;
+/// Which finding versions are already in a verified part (no second archived copy).
+pub mod index;
+/// The `archiver` Lambda's handler and its environment.
+pub mod lambda;
+/// Part and manifest object keys (the layout Athena's partition projection expects).
+pub mod layout;
+/// The local-folder sink (same layout as S3).
+pub mod local_dir;
+/// Listing runs and parts for `cspm archive ls`.
+pub mod ls;
+/// Run manifests: which parts a run wrote, their counts and SHA-256, and how far it got.
+pub mod manifest;
+/// Finishing runs that crashed.
+pub mod recover;
+/// Loading archived findings back into the store (`cspm archive restore`).
+pub mod restore;
+/// The verify-then-delete archive run, with crash recovery and de-duplication.
+pub mod run;
+/// The S3 sink (SSE-S3 or SSE-KMS, content type set).
+pub mod s3;
+/// The daily schedule `cspm serve` spawns.
+pub mod schedule;
+/// Building one gzip JSON Lines part in memory, within caps.
+pub mod writer;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+
+pub use local_dir::LocalDirSink;
+pub use run::{run_archive, ArchiveError, ArchiveOptions, RunReport};
+pub use s3::S3Sink;
+
+/// What an object is; decides its content type (and nothing else).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectKind {
+    /// A gzip JSON Lines part.
+    Part,
+    /// A run manifest (JSON).
+    Manifest,
+}
+
+impl ObjectKind {
+    /// The `Content-Type` the object is stored with.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            // Not `Content-Encoding: gzip`: clients would then transparently
+            // decompress and the SHA-256 in the manifest would no longer match.
+            ObjectKind::Part => "application/gzip",
+            ObjectKind::Manifest => "application/json",
+        }
+    }
+}
+
+/// Errors of an archive sink.
+#[derive(Debug, thiserror::Error)]
+pub enum SinkError {
+    /// The key is not one the archive layout produces (guards against `..` and absolute paths).
+    #[error("invalid archive key {0:?}")]
+    InvalidKey(String),
+    /// The archive location itself is malformed (e.g. a bad `s3://` URL).
+    #[error("invalid archive location {location:?}: {reason}")]
+    InvalidLocation {
+        /// What was given.
+        location: String,
+        /// Why it is not usable.
+        reason: &'static str,
+    },
+    /// A local file operation failed.
+    #[error("archive file error on {key}: {source}")]
+    Io {
+        /// Object key.
+        key: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// An S3 call failed.
+    #[error("S3 {operation} failed on {key}: {source}")]
+    S3 {
+        /// `PutObject`, `GetObject`, `ListObjectsV2`.
+        operation: &'static str,
+        /// Object key (or prefix for a listing).
+        key: String,
+        /// The SDK error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// Used by test wrappers that inject failures.
+    #[error("injected failure: {0}")]
+    Injected(String),
+}
+
+/// Shorthand for sink results.
+pub type SinkResult<T> = Result<T, SinkError>;
+
+/// Where archive objects are kept. Keys are relative (`findings/dt=…/part-….jsonl.gz`,
+/// `manifests/run-….json`); every implementation passes the contract test in
+/// `backend/tests/it/archive/sink_contract.rs`.
+///
+/// A put must be atomic: a reader sees either no object or the whole of it, never
+/// a prefix — the crash recovery in [`run`] relies on that.
+#[async_trait]
+pub trait ArchiveSink: Send + Sync {
+    /// Where this sink writes, for messages (`/var/archive`, `s3://bucket/prefix`).
+    fn location(&self) -> String;
+
+    /// Stores `body` under `key`, replacing any previous object.
+    async fn put(&self, key: &str, body: Bytes, kind: ObjectKind) -> SinkResult<()>;
+
+    /// The object under `key`, or `None` when there is none.
+    async fn get(&self, key: &str) -> SinkResult<Option<Bytes>>;
+
+    /// Every key starting with `prefix`, sorted.
+    async fn list(&self, prefix: &str) -> SinkResult<Vec<String>>;
+}
+
+/// Rejects keys that could escape the archive root or that the layout never makes.
+pub(crate) fn check_key(key: &str) -> SinkResult<()> {
+    let ok = !key.is_empty()
+        && !key.starts_with('/')
+        && key
+            .split('/')
+            .all(|seg| !seg.is_empty() && seg != "." && seg != "..")
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'=' | b'.' | b'_' | b'-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(SinkError::InvalidKey(key.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_that_escape_the_root_are_rejected() {
+        assert!(check_key("findings/dt=2026-01-01/part-a-1.jsonl.gz").is_ok());
+        for bad in [
+            "",
+            "/etc/passwd",
+            "a/../b",
+            "a//b",
+            "./a",
+            "a b",
+            "a\\b",
+            "findings/",
+        ] {
+            assert!(check_key(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+}

@@ -1,0 +1,457 @@
+//! One archive run: finish any crashed run first, then stream candidates oldest
+//! first into day parts; for each part: record the intent in the manifest, put it,
+//! read it back and compare its SHA-256, record it as verified, and only then
+//! delete its findings from the store (conditionally, in batches, with retries).
+//!
+//! Invariant, whatever fails and whenever: every finding version is in the store or
+//! in a verified part (or both, until the deletes finish), and never in two parts.
+
+use super::delete::{delete_verified, DeleteCounts};
+use super::index::ArchivedIndex;
+use super::layout::{self, dt_of};
+use super::manifest::{self, ManifestError, PartEntry, PartState, RunManifest, RunStatus};
+use super::recover::recover_pending;
+use super::writer::{sha256_hex, BuiltPart, PartCaps, PartError, PartWriter};
+use super::{ArchiveSink, ObjectKind, SinkError};
+use crate::store::{FindingVersion, Store, StoreError};
+use chrono::{DateTime, Utc};
+use flate2::Compression;
+use shared_types::Finding;
+use std::time::{Duration, Instant};
+
+/// How often and how patiently store calls are retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Total attempts (1 = no retry).
+    pub attempts: u32,
+    /// Delay before the second attempt; doubled each time after.
+    pub base_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            attempts: 5,
+            base_delay: Duration::from_millis(200),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Delay after failed attempt number `attempt` (1-based).
+    pub fn delay(&self, attempt: u32) -> Duration {
+        self.base_delay
+            .saturating_mul(1 << attempt.saturating_sub(1).min(10))
+    }
+}
+
+/// What to archive and how.
+#[derive(Debug, Clone)]
+pub struct ArchiveOptions {
+    /// Findings with `updated_at` strictly before this are archived.
+    pub cutoff: DateTime<Utc>,
+    /// Candidates read per store call.
+    pub page_size: u32,
+    /// When a part is closed.
+    pub caps: PartCaps,
+    /// gzip level, 0–9.
+    pub compression_level: u32,
+    /// Versions per `delete_versions` call.
+    pub delete_batch: usize,
+    /// Retries of store deletes.
+    pub retry: RetryPolicy,
+    /// Stop starting new parts after this long (the Lambda has 15 minutes); the next
+    /// run continues where this one stopped.
+    pub time_budget: Option<Duration>,
+}
+
+impl ArchiveOptions {
+    /// Defaults for archiving findings not updated for `retention` before `now`.
+    pub fn older_than(now: DateTime<Utc>, retention: chrono::Duration) -> Self {
+        ArchiveOptions {
+            cutoff: now - retention,
+            page_size: 1000,
+            caps: PartCaps::default(),
+            compression_level: 6,
+            delete_batch: 500,
+            retry: RetryPolicy::default(),
+            time_budget: None,
+        }
+    }
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct RunReport {
+    /// This run's id.
+    pub run_id: String,
+    /// Earlier runs this one finished after they crashed.
+    pub recovered_runs: Vec<String>,
+    /// Parts written and verified.
+    pub parts: u32,
+    /// Findings written to those parts.
+    pub archived: u64,
+    /// Findings deleted from the store (recovery included).
+    pub deleted: u64,
+    /// Findings kept in the store because they changed since read (or were already gone).
+    pub kept: u64,
+    /// Candidates already in a verified part: not written again, only deleted.
+    pub already_archived: u64,
+    /// Bytes of gzip written.
+    pub compressed_bytes: u64,
+    /// Bytes of JSON Lines before compression.
+    pub uncompressed_bytes: u64,
+    /// True when the time budget stopped the run before all candidates were done.
+    pub stopped_early: bool,
+}
+
+impl RunReport {
+    fn add_deletes(&mut self, c: DeleteCounts) {
+        self.deleted += c.deleted;
+        self.kept += c.kept;
+    }
+}
+
+/// Why a run stopped. Whatever the error, nothing is lost; running again finishes the job.
+#[derive(Debug, thiserror::Error)]
+pub enum ArchiveError {
+    /// The archive sink failed.
+    #[error(transparent)]
+    Sink(#[from] SinkError),
+    /// A manifest could not be read or written.
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A part could not be built or decoded.
+    #[error("part: {0}")]
+    Part(#[from] PartError),
+    /// A part read back does not match what was written (or is missing).
+    #[error("part {key} failed verification: {reason}")]
+    VerifyFailed {
+        /// Object key.
+        key: String,
+        /// What did not match.
+        reason: String,
+    },
+    /// Deletes still failed after every retry; the findings stay in the store and
+    /// the manifest stays pending, so the next run deletes them.
+    #[error("{remaining} deletes for part {key} still failing after retries: {last_error}")]
+    DeleteFailed {
+        /// The part whose findings were being deleted.
+        key: String,
+        /// Findings not deleted.
+        remaining: usize,
+        /// The last failure.
+        last_error: String,
+    },
+}
+
+impl ArchiveError {
+    /// True when running again later may succeed without anyone fixing anything
+    /// (for the Lambda: let the invocation fail and be retried).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            ArchiveError::Sink(SinkError::InvalidKey(_) | SinkError::InvalidLocation { .. }) => {
+                false
+            }
+            ArchiveError::Sink(_) | ArchiveError::DeleteFailed { .. } => true,
+            ArchiveError::Store(e) => matches!(e, StoreError::Unavailable(_)),
+            ArchiveError::Manifest(ManifestError::Sink(_)) => true,
+            ArchiveError::Manifest(_)
+            | ArchiveError::Part(_)
+            | ArchiveError::VerifyFailed { .. } => false,
+        }
+    }
+}
+
+/// Progress callback: called with the number of candidates handled so far.
+pub type Progress<'a> = &'a (dyn Fn(u64) + Send + Sync);
+
+/// Runs the archiver once. See the module documentation for the protocol.
+pub async fn run_archive(
+    store: &dyn Store,
+    sink: &dyn ArchiveSink,
+    opts: &ArchiveOptions,
+    progress: Option<Progress<'_>>,
+) -> Result<RunReport, ArchiveError> {
+    let started = Instant::now();
+    let now = Utc::now();
+    let mut run = Run {
+        store,
+        sink,
+        opts,
+        report: RunReport {
+            run_id: layout::new_run_id(now),
+            ..Default::default()
+        },
+        manifest: None,
+        index: ArchivedIndex::default(),
+        started_at: now,
+        writer: None,
+        redundant: Vec::new(),
+        seen: 0,
+    };
+
+    let mut manifests = manifest::load_all(sink).await?;
+    for m in manifests
+        .iter_mut()
+        .filter(|m| m.status == RunStatus::Pending)
+    {
+        let counts = recover_pending(store, sink, m, &run.report.run_id, opts).await?;
+        run.report.add_deletes(counts);
+        run.report.recovered_runs.push(m.run_id.clone());
+    }
+    run.index = ArchivedIndex::new(&manifests);
+    drop(manifests);
+
+    let mut page = store
+        .archive_candidates(opts.cutoff, opts.page_size, None)
+        .await?;
+    loop {
+        let next_cursor = page.next_cursor.take();
+        // The next page is read while this one is compressed, written, verified and
+        // deleted: the store works on its own threads (SQLite's blocking pool,
+        // DynamoDB's network), so reading overlaps with gzip instead of adding to it.
+        let prefetch = async {
+            match next_cursor.as_deref() {
+                Some(c) => store
+                    .archive_candidates(opts.cutoff, opts.page_size, Some(c))
+                    .await
+                    .map(Some),
+                None => Ok(None),
+            }
+        };
+        let (next, flow) = tokio::join!(
+            biased;
+            prefetch,
+            run.take_page(&page.findings, started)
+        );
+        if flow? == Flow::Stop {
+            run.report.stopped_early = true;
+            break;
+        }
+        if let Some(p) = progress {
+            p(run.seen);
+        }
+        match next? {
+            Some(p) => page = p,
+            None => break,
+        }
+    }
+    if let Some(w) = run.writer.take() {
+        run.flush(w).await?;
+    }
+    let mut redundant = std::mem::take(&mut run.redundant);
+    run.delete_redundant(&mut redundant).await?;
+    if let Some(mut m) = run.manifest.take() {
+        m.status = RunStatus::Complete;
+        m.completed_at = Some(Utc::now());
+        manifest::save(sink, &m).await?;
+    }
+    Ok(run.report)
+}
+
+/// State of one run while it streams.
+struct Run<'a> {
+    store: &'a dyn Store,
+    sink: &'a dyn ArchiveSink,
+    opts: &'a ArchiveOptions,
+    report: RunReport,
+    /// Written on the first part (a run with nothing to do leaves no manifest).
+    manifest: Option<RunManifest>,
+    index: ArchivedIndex,
+    started_at: DateTime<Utc>,
+    /// The part being filled.
+    writer: Option<PartWriter>,
+    /// Candidates already archived, waiting for a delete batch.
+    redundant: Vec<FindingVersion>,
+    /// Candidates handled so far (for progress).
+    seen: u64,
+}
+
+/// Whether to go on reading candidates after a page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flow {
+    Continue,
+    /// The time budget ran out at a part boundary.
+    Stop,
+}
+
+impl Run<'_> {
+    fn manifest(&mut self) -> &mut RunManifest {
+        let (id, started, cutoff) = (
+            self.report.run_id.clone(),
+            self.started_at,
+            self.opts.cutoff,
+        );
+        self.manifest
+            .get_or_insert_with(|| RunManifest::new(id, started, cutoff))
+    }
+
+    /// Routes one page of candidates into parts (flushing full ones) or, when
+    /// already archived, into the redundant delete batch.
+    async fn take_page(
+        &mut self,
+        findings: &[Finding],
+        started: Instant,
+    ) -> Result<Flow, ArchiveError> {
+        let opts = self.opts;
+        let out_of_time = || opts.time_budget.is_some_and(|b| started.elapsed() >= b);
+        for f in findings {
+            // The store already filters; this guards the invariant if one ever does not.
+            if f.updated_at >= opts.cutoff {
+                continue;
+            }
+            self.seen += 1;
+            let v = FindingVersion {
+                id: f.id.clone(),
+                updated_at: f.updated_at,
+            };
+            if self.index.contains(self.sink, &v).await? {
+                self.redundant.push(v);
+                if self.redundant.len() >= opts.delete_batch {
+                    let mut batch = std::mem::take(&mut self.redundant);
+                    self.delete_redundant(&mut batch).await?;
+                }
+                continue;
+            }
+            let dt = dt_of(f.updated_at);
+            if self.writer.as_ref().is_some_and(|w| w.dt() != dt) {
+                if let Some(w) = self.writer.take() {
+                    self.flush(w).await?;
+                }
+                if out_of_time() {
+                    return Ok(Flow::Stop);
+                }
+            }
+            let w = self.writer.get_or_insert_with(|| {
+                PartWriter::new(dt, Compression::new(opts.compression_level))
+            });
+            w.push(f)?;
+            if w.is_full(&opts.caps) {
+                if let Some(w) = self.writer.take() {
+                    self.flush(w).await?;
+                }
+                if out_of_time() {
+                    return Ok(Flow::Stop);
+                }
+            }
+        }
+        Ok(Flow::Continue)
+    }
+
+    /// Intent → put → read back + SHA-256 → verified → delete → deleted.
+    async fn flush(&mut self, w: PartWriter) -> Result<(), ArchiveError> {
+        let BuiltPart {
+            dt,
+            body,
+            sha256,
+            uncompressed_bytes,
+            versions,
+            min_updated_at,
+            max_updated_at,
+        } = w.finish()?;
+        let n = self.manifest().parts.len() as u32 + 1;
+        let key = layout::part_key(dt, &self.report.run_id, n);
+        let bytes = body.len() as u64;
+        self.manifest().parts.push(PartEntry {
+            n,
+            key: key.clone(),
+            dt,
+            state: PartState::Writing,
+            count: versions.len() as u64,
+            bytes,
+            uncompressed_bytes,
+            sha256: sha256.clone(),
+            min_updated_at,
+            max_updated_at,
+            deleted: 0,
+            kept: 0,
+        });
+        // The intent (with the SHA-256) is durable before the object exists, so a
+        // crash after the put leaves a part the next run can verify and adopt.
+        self.save().await?;
+        self.sink.put(&key, body, ObjectKind::Part).await?;
+
+        let back = self
+            .sink
+            .get(&key)
+            .await?
+            .ok_or_else(|| ArchiveError::VerifyFailed {
+                key: key.clone(),
+                reason: "not found right after it was written".into(),
+            })?;
+        let got = sha256_hex(&back);
+        drop(back);
+        if got != sha256 {
+            return Err(ArchiveError::VerifyFailed {
+                key,
+                reason: format!("read back SHA-256 {got}, wrote {sha256}"),
+            });
+        }
+        self.set_state(n, PartState::Verified, DeleteCounts::default());
+        self.save().await?;
+        if let Some(entry) = self.manifest().parts.last().cloned() {
+            self.index.add(&entry, &versions);
+        }
+
+        let counts = delete_verified(
+            self.store,
+            &versions,
+            self.opts.delete_batch,
+            &self.opts.retry,
+            &key,
+        )
+        .await?;
+        self.set_state(n, PartState::Deleted, counts);
+        self.save().await?;
+
+        self.report.parts += 1;
+        self.report.archived += versions.len() as u64;
+        self.report.compressed_bytes += bytes;
+        self.report.uncompressed_bytes += uncompressed_bytes;
+        self.report.add_deletes(counts);
+        tracing::info!(part = %key, findings = versions.len(), bytes, deleted = counts.deleted, kept = counts.kept, "part archived");
+        Ok(())
+    }
+
+    /// Deletes candidates already in a verified part of an earlier run. No manifest
+    /// entry is needed first: the parts that hold them are verified already.
+    async fn delete_redundant(
+        &mut self,
+        redundant: &mut Vec<FindingVersion>,
+    ) -> Result<(), ArchiveError> {
+        if redundant.is_empty() {
+            return Ok(());
+        }
+        let counts = delete_verified(
+            self.store,
+            redundant,
+            self.opts.delete_batch,
+            &self.opts.retry,
+            "(already archived)",
+        )
+        .await?;
+        self.report.already_archived += redundant.len() as u64;
+        self.manifest().already_archived += redundant.len() as u64;
+        self.report.add_deletes(counts);
+        redundant.clear();
+        Ok(())
+    }
+
+    fn set_state(&mut self, n: u32, state: PartState, counts: DeleteCounts) {
+        if let Some(p) = self.manifest().parts.iter_mut().find(|p| p.n == n) {
+            p.state = state;
+            p.deleted += counts.deleted;
+            p.kept += counts.kept;
+        }
+    }
+
+    async fn save(&mut self) -> Result<(), ArchiveError> {
+        let m = self.manifest().clone();
+        manifest::save(self.sink, &m).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,209 @@
+//! The S3 sink. Every object is encrypted at rest (SSE-KMS with the configured key,
+//! SSE-S3 otherwise) and carries its content type.
+
+use super::{check_key, ArchiveSink, ObjectKind, SinkError, SinkResult};
+use async_trait::async_trait;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::ServerSideEncryption;
+use aws_sdk_s3::Client;
+use bytes::Bytes;
+
+/// `s3://bucket/prefix`, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Location {
+    /// Bucket name.
+    pub bucket: String,
+    /// Key prefix without leading or trailing `/` (may be empty).
+    pub prefix: String,
+}
+
+impl std::str::FromStr for S3Location {
+    type Err = SinkError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = |reason| SinkError::InvalidLocation {
+            location: s.to_owned(),
+            reason,
+        };
+        let rest = s
+            .strip_prefix("s3://")
+            .ok_or_else(|| bad("must start with s3://"))?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        // S3 bucket naming rules, enough to refuse typos and injection.
+        let bucket_ok = (3..=63).contains(&bucket.len())
+            && bucket
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
+        if !bucket_ok {
+            return Err(bad(
+                "bucket name must be 3-63 characters of a-z, 0-9, '-' and '.'",
+            ));
+        }
+        let prefix = prefix.trim_matches('/').to_owned();
+        if !prefix.is_empty() && check_key(&prefix).is_err() {
+            return Err(bad("prefix may only hold A-Z a-z 0-9 / = . _ -"));
+        }
+        Ok(S3Location {
+            bucket: bucket.to_owned(),
+            prefix,
+        })
+    }
+}
+
+/// Archive objects in an S3 bucket under a prefix.
+#[derive(Debug, Clone)]
+pub struct S3Sink {
+    client: Client,
+    location: S3Location,
+    kms_key: Option<String>,
+}
+
+impl S3Sink {
+    /// A sink over an existing client. `kms_key` (id or ARN) turns on SSE-KMS.
+    pub fn new(client: Client, location: S3Location, kms_key: Option<String>) -> Self {
+        S3Sink {
+            client,
+            location,
+            kms_key: kms_key.filter(|k| !k.is_empty()),
+        }
+    }
+
+    /// An S3 client over a shared SDK configuration. When the configuration
+    /// overrides the endpoint (the AWS emulator in tests, MinIO by hand) it uses
+    /// path-style addressing: virtual-host buckets do not resolve on 127.0.0.1.
+    pub fn client(sdk: &aws_config::SdkConfig) -> Client {
+        let mut conf = aws_sdk_s3::config::Builder::from(sdk);
+        if sdk.endpoint_url().is_some() {
+            conf = conf.force_path_style(true);
+        }
+        Client::from_conf(conf.build())
+    }
+
+    fn full_key(&self, key: &str) -> String {
+        if self.location.prefix.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{}/{key}", self.location.prefix)
+        }
+    }
+
+    fn s3_err<E>(operation: &'static str, key: &str, e: E) -> SinkError
+    where
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        SinkError::S3 {
+            operation,
+            key: key.to_owned(),
+            source: Box::new(e),
+        }
+    }
+}
+
+#[async_trait]
+impl ArchiveSink for S3Sink {
+    fn location(&self) -> String {
+        if self.location.prefix.is_empty() {
+            format!("s3://{}", self.location.bucket)
+        } else {
+            format!("s3://{}/{}", self.location.bucket, self.location.prefix)
+        }
+    }
+
+    async fn put(&self, key: &str, body: Bytes, kind: ObjectKind) -> SinkResult<()> {
+        check_key(key)?;
+        let mut req = self
+            .client
+            .put_object()
+            .bucket(&self.location.bucket)
+            .key(self.full_key(key))
+            .content_type(kind.content_type())
+            .body(ByteStream::from(body));
+        req = match &self.kms_key {
+            Some(k) => req
+                .server_side_encryption(ServerSideEncryption::AwsKms)
+                .ssekms_key_id(k),
+            None => req.server_side_encryption(ServerSideEncryption::Aes256),
+        };
+        req.send()
+            .await
+            .map_err(|e| Self::s3_err("PutObject", key, aws_sdk_s3::Error::from(e)))?;
+        Ok(())
+    }
+
+    async fn get(&self, key: &str) -> SinkResult<Option<Bytes>> {
+        check_key(key)?;
+        let out = self
+            .client
+            .get_object()
+            .bucket(&self.location.bucket)
+            .key(self.full_key(key))
+            .send()
+            .await;
+        let out = match out {
+            Ok(o) => o,
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
+            Err(e) => return Err(Self::s3_err("GetObject", key, aws_sdk_s3::Error::from(e))),
+        };
+        let body = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| Self::s3_err("GetObject", key, e))?;
+        Ok(Some(body.into_bytes()))
+    }
+
+    async fn list(&self, prefix: &str) -> SinkResult<Vec<String>> {
+        let trimmed = prefix.trim_end_matches('/');
+        if !trimmed.is_empty() {
+            check_key(trimmed)?;
+        }
+        let full_prefix = self.full_key(prefix);
+        let strip = if self.location.prefix.is_empty() {
+            0
+        } else {
+            self.location.prefix.len() + 1
+        };
+        let mut keys = Vec::new();
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.location.bucket)
+            .prefix(&full_prefix)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page
+                .map_err(|e| Self::s3_err("ListObjectsV2", prefix, aws_sdk_s3::Error::from(e)))?;
+            for obj in page.contents() {
+                if let Some(k) = obj.key().and_then(|k| k.get(strip..)) {
+                    keys.push(k.to_owned());
+                }
+            }
+        }
+        keys.sort();
+        Ok(keys)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn s3_urls_parse_into_bucket_and_prefix() {
+        let l: S3Location = "s3://my-bucket/cspm/archive/".parse().unwrap();
+        assert_eq!(l.bucket, "my-bucket");
+        assert_eq!(l.prefix, "cspm/archive");
+        let l: S3Location = "s3://my-bucket".parse().unwrap();
+        assert_eq!(l.prefix, "");
+        for bad in [
+            "my-bucket/x",
+            "s3://",
+            "s3://UPPER/x",
+            "s3://b/../x",
+            "s3://ab",
+        ] {
+            assert!(bad.parse::<S3Location>().is_err(), "{bad} accepted");
+        }
+    }
+}
