@@ -66,10 +66,9 @@ impl SqliteStore {
     /// Opens (creating if needed) the database file at `path` and applies the schema.
     pub fn open(path: &Path) -> StoreResult<Self> {
         let conn = pool::connect(path)?;
-        // The writer touches index pages all over the file (ids are hashes): a larger
-        // cache keeps them in memory, and a larger WAL between checkpoints lets a page
-        // rewritten by many batches be copied back once instead of each time.
-        conn.pragma_update(None, "cache_size", -64_000)?;
+        // A larger WAL between checkpoints lets an index page rewritten by many
+        // batches be copied back once instead of each time. (A larger writer cache
+        // helped ingest a little but pushed archival past its 200 MB memory budget.)
         conn.pragma_update(None, "wal_autocheckpoint", 8_192)?;
         conn.execute_batch(SCHEMA)?;
         Ok(SqliteStore {
