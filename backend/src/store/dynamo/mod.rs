@@ -192,6 +192,26 @@ impl DynamoStore {
 
     /// Reads many whole items (BatchGetItem, unprocessed keys retried), in any order.
     async fn batch_get(&self, ids: &[String]) -> StoreResult<Vec<FindingItem>> {
+        self.batch_get_items(ids)
+            .await?
+            .into_iter()
+            .map(|item| {
+                let id = item
+                    .get("id")
+                    .and_then(|v| v.as_s().ok())
+                    .cloned()
+                    .unwrap_or_default();
+                from_item(item).map_err(|e| corrupt(&id, e))
+            })
+            .collect()
+    }
+
+    /// Raw items for `ids` by consistent BatchGetItem, 100 keys a call; unprocessed
+    /// keys and retryable errors are retried with backoff, in any order.
+    async fn batch_get_items(
+        &self,
+        ids: &[String],
+    ) -> StoreResult<Vec<HashMap<String, AttributeValue>>> {
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(100) {
             let keys = chunk
@@ -215,19 +235,13 @@ impl DynamoStore {
                     .await;
                 match resp {
                     Ok(r) => {
-                        for item in r
-                            .responses()
-                            .and_then(|m| m.get(&self.settings.table))
-                            .into_iter()
-                            .flatten()
-                        {
-                            let id = item
-                                .get("id")
-                                .and_then(|v| v.as_s().ok())
-                                .cloned()
-                                .unwrap_or_default();
-                            out.push(from_item(item.clone()).map_err(|e| corrupt(&id, e))?);
-                        }
+                        out.extend(
+                            r.responses()
+                                .and_then(|m| m.get(&self.settings.table))
+                                .into_iter()
+                                .flatten()
+                                .cloned(),
+                        );
                         pending = r
                             .unprocessed_keys()
                             .and_then(|m| m.get(&self.settings.table))
@@ -373,56 +387,15 @@ impl Store for DynamoStore {
     }
 
     async fn summary(&self, today: NaiveDate) -> StoreResult<Summary> {
-        let ids = counters::all_shard_ids();
-        let mut shards = Vec::new();
-        for chunk in ids.chunks(100) {
-            let keys = chunk
-                .iter()
-                .map(|id| Self::id_key(id))
-                .collect::<StoreResult<Vec<_>>>()?;
-            let req = KeysAndAttributes::builder()
-                .set_keys(Some(keys))
-                .consistent_read(true)
-                .build()
-                .map_err(|e| StoreError::Backend(Box::new(e)))?;
-            let mut pending = Some(req);
-            let mut attempt = 0;
-            while let Some(req) = pending.take() {
-                let r = self
-                    .client
-                    .batch_get_item()
-                    .request_items(&self.settings.table, req)
-                    .send()
-                    .await
-                    .map_err(map_err)?;
-                for item in r
-                    .responses()
-                    .and_then(|m| m.get(&self.settings.table))
-                    .into_iter()
-                    .flatten()
-                {
-                    let mut item = item.clone();
-                    item.remove("id");
-                    let counts: HashMap<String, i64> =
-                        from_item(item).map_err(|e| corrupt("#counts", e))?;
-                    shards.push(counts);
-                }
-                pending = r
-                    .unprocessed_keys()
-                    .and_then(|m| m.get(&self.settings.table))
-                    .filter(|k| !k.keys().is_empty())
-                    .cloned();
-                if pending.is_some() {
-                    attempt += 1;
-                    if attempt >= self.settings.backoff.max_attempts {
-                        return Err(StoreError::Unavailable(
-                            "summary counters unreadable".into(),
-                        ));
-                    }
-                    self.settings.backoff.wait(attempt).await;
-                }
-            }
-        }
+        let shards = self
+            .batch_get_items(&counters::all_shard_ids())
+            .await?
+            .into_iter()
+            .map(|mut item| {
+                item.remove("id");
+                from_item::<HashMap<String, i64>>(item).map_err(|e| corrupt("#counts", e))
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
         Ok(counters::summarize(&shards, today))
     }
 
