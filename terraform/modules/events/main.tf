@@ -94,29 +94,6 @@ resource "aws_cloudwatch_event_rule" "securityhub" {
   })
 }
 
-resource "aws_cloudwatch_event_target" "securityhub" {
-  rule      = aws_cloudwatch_event_rule.securityhub.name
-  target_id = "scanner"
-  arn       = var.scanner_function_arn
-
-  retry_policy {
-    maximum_event_age_in_seconds = 3600
-    maximum_retry_attempts       = 8
-  }
-
-  dead_letter_config {
-    arn = aws_sqs_queue.events_dlq.arn
-  }
-}
-
-resource "aws_lambda_permission" "securityhub" {
-  statement_id  = "AllowSecurityHubRule"
-  action        = "lambda:InvokeFunction"
-  function_name = var.scanner_function_name
-  principal     = "events.amazonaws.com"
-  source_arn    = aws_cloudwatch_event_rule.securityhub.arn
-}
-
 # --- CloudTrail API calls, alarm state changes and GuardDuty findings -----------------
 # The scanner runs the detection rules on CloudTrail events and normalizes alarms
 # and GuardDuty findings (dispatch by detail-type in the library's Normalizer).
@@ -133,29 +110,6 @@ resource "aws_cloudwatch_event_rule" "detections" {
       "GuardDuty Finding",
     ]
   })
-}
-
-resource "aws_cloudwatch_event_target" "detections" {
-  rule      = aws_cloudwatch_event_rule.detections.name
-  target_id = "scanner"
-  arn       = var.scanner_function_arn
-
-  retry_policy {
-    maximum_event_age_in_seconds = 3600
-    maximum_retry_attempts       = 8
-  }
-
-  dead_letter_config {
-    arn = aws_sqs_queue.events_dlq.arn
-  }
-}
-
-resource "aws_lambda_permission" "detections" {
-  statement_id  = "AllowDetectionsRule"
-  action        = "lambda:InvokeFunction"
-  function_name = var.scanner_function_name
-  principal     = "events.amazonaws.com"
-  source_arn    = aws_cloudwatch_event_rule.detections.arn
 }
 
 resource "aws_lambda_event_source_mapping" "redrive" {
@@ -271,4 +225,38 @@ resource "aws_cloudwatch_metric_alarm" "failed_invocations" {
   dimensions = {
     RuleName = aws_cloudwatch_event_rule.securityhub.name
   }
+}
+
+# --- Both rules deliver to the scanner the same way ------------------------------------
+
+locals {
+  scanner_rules = {
+    securityhub = { name = aws_cloudwatch_event_rule.securityhub.name, arn = aws_cloudwatch_event_rule.securityhub.arn, sid = "AllowSecurityHubRule" }
+    detections  = { name = aws_cloudwatch_event_rule.detections.name, arn = aws_cloudwatch_event_rule.detections.arn, sid = "AllowDetectionsRule" }
+  }
+}
+
+resource "aws_cloudwatch_event_target" "scanner" {
+  for_each  = local.scanner_rules
+  rule      = each.value.name
+  target_id = "scanner"
+  arn       = var.scanner_function_arn
+
+  retry_policy {
+    maximum_event_age_in_seconds = 3600
+    maximum_retry_attempts       = 8
+  }
+
+  dead_letter_config {
+    arn = aws_sqs_queue.events_dlq.arn
+  }
+}
+
+resource "aws_lambda_permission" "scanner" {
+  for_each      = local.scanner_rules
+  statement_id  = each.value.sid
+  action        = "lambda:InvokeFunction"
+  function_name = var.scanner_function_name
+  principal     = "events.amazonaws.com"
+  source_arn    = each.value.arn
 }
