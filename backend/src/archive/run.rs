@@ -5,6 +5,10 @@
 //!
 //! Invariant, whatever fails and whenever: every finding version is in the store or
 //! in a verified part (or both, until the deletes finish), and never in two parts.
+//!
+//! The deletes of a verified part run beside the compression of the next one (a
+//! delete worker fed through a one-slot queue): the store deletes on its own
+//! thread while this task gzips, so a run uses both cores instead of taking turns.
 
 use super::delete::{delete_verified, DeleteCounts};
 use super::index::ArchivedIndex;
@@ -166,6 +170,9 @@ impl ArchiveError {
     }
 }
 
+/// Candidates compressed between two chances for the delete worker to run.
+const YIELD_EVERY: usize = 50;
+
 /// Progress callback: called with the number of candidates handled so far.
 pub type Progress<'a> = &'a (dyn Fn(u64) + Send + Sync);
 
@@ -192,6 +199,8 @@ pub async fn run_archive(
         writer: None,
         redundant: Vec::new(),
         seen: 0,
+        jobs: None,
+        done: None,
     };
 
     let mut manifests = manifest::load_all(sink).await?;
@@ -206,43 +215,24 @@ pub async fn run_archive(
     run.index = ArchivedIndex::new(&manifests);
     drop(manifests);
 
-    let mut page = store
-        .archive_candidates(opts.cutoff, opts.page_size, None)
-        .await?;
-    loop {
-        let next_cursor = page.next_cursor.take();
-        // The next page is read while this one is compressed, written, verified and
-        // deleted: the store works on its own threads (SQLite's blocking pool,
-        // DynamoDB's network), so reading overlaps with gzip instead of adding to it.
-        let prefetch = async {
-            match next_cursor.as_deref() {
-                Some(c) => store
-                    .archive_candidates(opts.cutoff, opts.page_size, Some(c))
-                    .await
-                    .map(Some),
-                None => Ok(None),
-            }
-        };
-        let (next, flow) = tokio::join!(
-            biased;
-            prefetch,
-            run.take_page(&page.findings, started)
-        );
-        if flow? == Flow::Stop {
-            run.report.stopped_early = true;
-            break;
-        }
-        if let Some(p) = progress {
-            p(run.seen);
-        }
-        match next? {
-            Some(p) => page = p,
-            None => break,
-        }
-    }
-    if let Some(w) = run.writer.take() {
-        run.flush(w).await?;
-    }
+    let (jobs, job_queue) = tokio::sync::mpsc::channel::<DeleteJob>(1);
+    let (done_tx, done) = tokio::sync::mpsc::unbounded_channel::<DeleteDone>();
+    run.jobs = Some(jobs);
+    run.done = Some(done);
+    let streaming = async move {
+        let result = run.stream(started, progress).await;
+        // Closing the queue lets the delete worker finish once its jobs are done.
+        run.jobs = None;
+        (run, result)
+    };
+    let ((mut run, streamed), deleted) =
+        tokio::join!(streaming, delete_worker(store, opts, job_queue, done_tx));
+    // Record every delete that finished, even when something failed: the manifest
+    // then says how far this run got.
+    let recorded = run.record_deletes().await;
+    deleted?;
+    streamed?;
+    recorded?;
     let mut redundant = std::mem::take(&mut run.redundant);
     run.delete_redundant(&mut redundant).await?;
     if let Some(mut m) = run.manifest.take() {
@@ -251,6 +241,44 @@ pub async fn run_archive(
         manifest::save(sink, &m).await?;
     }
     Ok(run.report)
+}
+
+/// The deletes of one verified part, queued for the delete worker.
+struct DeleteJob {
+    n: u32,
+    key: String,
+    versions: Vec<FindingVersion>,
+}
+
+/// A finished [`DeleteJob`].
+struct DeleteDone {
+    n: u32,
+    counts: DeleteCounts,
+}
+
+/// Deletes queued parts' findings one part at a time, reporting each when done.
+/// Stops at the first part whose deletes still fail after retries (its findings
+/// stay in the store and its manifest entry stays verified: the next run deletes).
+async fn delete_worker(
+    store: &dyn Store,
+    opts: &ArchiveOptions,
+    mut jobs: tokio::sync::mpsc::Receiver<DeleteJob>,
+    done: tokio::sync::mpsc::UnboundedSender<DeleteDone>,
+) -> Result<(), ArchiveError> {
+    while let Some(job) = jobs.recv().await {
+        let counts = delete_verified(
+            store,
+            &job.versions,
+            opts.delete_batch,
+            &opts.retry,
+            &job.key,
+        )
+        .await?;
+        tracing::info!(part = %job.key, deleted = counts.deleted, kept = counts.kept, "part's findings deleted from the store");
+        // The receiver lives as long as the run; a send error means it already stopped.
+        let _ = done.send(DeleteDone { n: job.n, counts });
+    }
+    Ok(())
 }
 
 /// State of one run while it streams.
@@ -269,6 +297,10 @@ struct Run<'a> {
     redundant: Vec<FindingVersion>,
     /// Candidates handled so far (for progress).
     seen: u64,
+    /// Queue to the delete worker (closed when streaming ends).
+    jobs: Option<tokio::sync::mpsc::Sender<DeleteJob>>,
+    /// Deletes the worker finished.
+    done: Option<tokio::sync::mpsc::UnboundedReceiver<DeleteDone>>,
 }
 
 /// Whether to go on reading candidates after a page.
@@ -290,6 +322,78 @@ impl Run<'_> {
             .get_or_insert_with(|| RunManifest::new(id, started, cutoff))
     }
 
+    /// Streams every candidate page into parts (reading the next page while this one
+    /// is handled), then flushes the last part.
+    async fn stream(
+        &mut self,
+        started: Instant,
+        progress: Option<Progress<'_>>,
+    ) -> Result<(), ArchiveError> {
+        let (store, opts) = (self.store, self.opts);
+        let mut page = store
+            .archive_candidates(opts.cutoff, opts.page_size, None)
+            .await?;
+        loop {
+            let next_cursor = page.next_cursor.take();
+            // The next page is read while this one is compressed, written, verified and
+            // deleted: the store works on its own threads (SQLite's blocking pool,
+            // DynamoDB's network), so reading overlaps with gzip instead of adding to it.
+            let prefetch = async {
+                match next_cursor.as_deref() {
+                    Some(c) => store
+                        .archive_candidates(opts.cutoff, opts.page_size, Some(c))
+                        .await
+                        .map(Some),
+                    None => Ok(None),
+                }
+            };
+            let (next, flow) = tokio::join!(
+                biased;
+                prefetch,
+                self.take_page(&page.findings, started)
+            );
+            if flow? == Flow::Stop {
+                self.report.stopped_early = true;
+                break;
+            }
+            if let Some(p) = progress {
+                p(self.seen);
+            }
+            match next? {
+                Some(p) => page = p,
+                None => break,
+            }
+        }
+        if let Some(w) = self.writer.take() {
+            self.flush(w).await?;
+        }
+        Ok(())
+    }
+
+    /// Marks the parts whose deletes finished as deleted (in the manifest, not yet
+    /// saved, and in the report); true when there were any.
+    fn take_finished_deletes(&mut self) -> bool {
+        let mut finished = Vec::new();
+        if let Some(done) = self.done.as_mut() {
+            while let Ok(d) = done.try_recv() {
+                finished.push(d);
+            }
+        }
+        for d in &finished {
+            self.set_state(d.n, PartState::Deleted, d.counts);
+            self.report.add_deletes(d.counts);
+        }
+        !finished.is_empty()
+    }
+
+    /// [`Self::take_finished_deletes`], then saves the manifest if anything changed.
+    async fn record_deletes(&mut self) -> Result<(), ArchiveError> {
+        if self.take_finished_deletes() {
+            self.save().await?;
+        }
+        Ok(())
+    }
+
     /// Routes one page of candidates into parts (flushing full ones) or, when
     /// already archived, into the redundant delete batch.
     async fn take_page(
@@ -299,12 +403,17 @@ impl Run<'_> {
     ) -> Result<Flow, ArchiveError> {
         let opts = self.opts;
         let out_of_time = || opts.time_budget.is_some_and(|b| started.elapsed() >= b);
-        for f in findings {
+        for (i, f) in findings.iter().enumerate() {
             // The store already filters; this guards the invariant if one ever does not.
             if f.updated_at >= opts.cutoff {
                 continue;
             }
             self.seen += 1;
+            if i % YIELD_EVERY == YIELD_EVERY - 1 {
+                // Compression never awaits: let the delete worker (same task) queue
+                // its next batch so the store keeps deleting meanwhile.
+                tokio::task::yield_now().await;
+            }
             let v = FindingVersion {
                 id: f.id.clone(),
                 updated_at: f.updated_at,
@@ -392,28 +501,30 @@ impl Run<'_> {
             });
         }
         self.set_state(n, PartState::Verified, DeleteCounts::default());
+        self.take_finished_deletes();
         self.save().await?;
         if let Some(entry) = self.manifest().parts.last().cloned() {
             self.index.add(&entry, &versions);
         }
 
-        let counts = delete_verified(
-            self.store,
-            &versions,
-            self.opts.delete_batch,
-            &self.opts.retry,
-            &key,
-        )
-        .await?;
-        self.set_state(n, PartState::Deleted, counts);
-        self.save().await?;
-
         self.report.parts += 1;
         self.report.archived += versions.len() as u64;
         self.report.compressed_bytes += bytes;
         self.report.uncompressed_bytes += uncompressed_bytes;
-        self.report.add_deletes(counts);
-        tracing::info!(part = %key, findings = versions.len(), bytes, deleted = counts.deleted, kept = counts.kept, "part archived");
+        tracing::info!(part = %key, findings = versions.len(), bytes, "part archived and verified");
+        let job = DeleteJob { n, key, versions };
+        let queued = match &self.jobs {
+            Some(jobs) => jobs.send(job).await.is_ok(),
+            None => false,
+        };
+        if !queued {
+            // The worker stopped on a failed delete; run_archive reports its error.
+            return Err(ArchiveError::DeleteFailed {
+                key: "(queue)".into(),
+                remaining: 0,
+                last_error: "the delete worker stopped".into(),
+            });
+        }
         Ok(())
     }
 

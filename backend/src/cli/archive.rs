@@ -2,7 +2,7 @@
 //! (a local folder or S3), `cspm archive restore` to load them back, and
 //! `cspm archive ls` to list runs and parts.
 
-use super::{CliError, StoreArgs};
+use super::{AwsArgs, CliError, StoreArgs};
 use crate::archive::age::parse_older_than;
 use crate::archive::ls::{list_runs, render};
 use crate::archive::restore::{restore, RestoreRange};
@@ -77,22 +77,19 @@ pub enum ArchiveAction {
         /// Show every part with its count and SHA-256.
         #[arg(long)]
         parts: bool,
+        /// Where AWS calls go (for `s3://`).
+        #[command(flatten)]
+        aws: AwsArgs,
     },
 }
 
-/// Opens an archive location: `s3://…` is S3 (with SSE-KMS when
-/// `CSPM_ARCHIVE_KMS_KEY_ARN` is set; `AWS_ENDPOINT_URL` points it at an emulator),
+/// Opens an archive location: `s3://…` is S3 through `aws` (`--aws-endpoint`
+/// points it at an emulator; SSE-KMS when `CSPM_ARCHIVE_KMS_KEY_ARN` is set),
 /// anything else a local folder.
-pub async fn open_sink(location: &str) -> Result<Arc<dyn ArchiveSink>, SinkError> {
+pub async fn open_sink(location: &str, aws: &AwsTarget) -> Result<Arc<dyn ArchiveSink>, SinkError> {
     if location.starts_with("s3://") {
         let loc: S3Location = location.parse()?;
-        let target = AwsTarget {
-            endpoint: std::env::var("AWS_ENDPOINT_URL")
-                .ok()
-                .filter(|e| !e.is_empty()),
-            region: None,
-        };
-        let client = S3Sink::client(&sdk_config(&target).await);
+        let client = S3Sink::client(&sdk_config(aws).await);
         let kms = std::env::var(crate::archive::lambda::ENV_KMS_KEY).ok();
         Ok(Arc::new(S3Sink::new(client, loc, kms)))
     } else {
@@ -117,10 +114,10 @@ fn local_dir(dir: &Path) -> Result<LocalDirSink, SinkError> {
 
 impl ArchiveTarget {
     /// The sink these flags name, or `None` when neither is given.
-    pub async fn open(&self) -> Result<Option<Arc<dyn ArchiveSink>>, SinkError> {
+    pub async fn open(&self, aws: &AwsTarget) -> Result<Option<Arc<dyn ArchiveSink>>, SinkError> {
         match (&self.archive_dir, &self.archive_s3) {
             (Some(dir), _) => Ok(Some(Arc::new(local_dir(dir)?))),
-            (None, Some(s3)) if s3.starts_with("s3://") => open_sink(s3).await.map(Some),
+            (None, Some(s3)) if s3.starts_with("s3://") => open_sink(s3, aws).await.map(Some),
             (None, Some(s3)) => Err(SinkError::InvalidLocation {
                 location: s3.clone(),
                 reason: "must start with s3://",
@@ -150,8 +147,8 @@ pub async fn run(args: ArchiveArgs) -> Result<ExitCode, CliError> {
 
 async fn execute(args: ArchiveArgs) -> Result<(), CliError> {
     match args.action {
-        Some(ArchiveAction::Ls { from, parts }) => {
-            let sink = open_sink(&from).await?;
+        Some(ArchiveAction::Ls { from, parts, aws }) => {
+            let sink = open_sink(&from, &aws.target()).await?;
             let runs = list_runs(sink.as_ref()).await?;
             print!("{}", render(&runs, parts));
             Ok(())
@@ -165,7 +162,7 @@ async fn execute(args: ArchiveArgs) -> Result<(), CliError> {
         None => {
             let sink = args
                 .target
-                .open()
+                .open(&args.store.aws.target())
                 .await?
                 .ok_or("give --archive-dir DIR or --archive-s3 s3://bucket/prefix")?;
             let mut opts = ArchiveOptions::older_than(Utc::now(), args.older_than);
@@ -181,7 +178,7 @@ async fn restore_from(from: &str, range: RestoreRange, store: &StoreArgs) -> Res
             return Err(format!("--since {s} is after --until {u}").into());
         }
     }
-    let sink = open_sink(from).await?;
+    let sink = open_sink(from, &store.aws.target()).await?;
     let store = store.store_config().build().await?;
     let pb = spinner("restored");
     let cb = |n: u64| pb.set_position(n);
@@ -275,15 +272,15 @@ impl DailyArchiveArgs {
     pub async fn spawn(
         &self,
         store: Arc<dyn Store>,
-        data_dir: &Path,
+        store_args: &StoreArgs,
     ) -> Result<Option<DailyArchive>, CliError> {
         if self.no_archive {
             tracing::info!("daily archive off (--no-archive)");
             return Ok(None);
         }
-        let sink = match self.target.open().await? {
+        let sink = match self.target.open(&store_args.aws.target()).await? {
             Some(s) => s,
-            None => Arc::new(local_dir(&data_dir.join("archive"))?),
+            None => Arc::new(local_dir(&store_args.data_dir.join("archive"))?),
         };
         tracing::info!(archive = %sink.location(), at = %self.archive_at, "daily archive on");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -322,18 +319,19 @@ mod tests {
     #[tokio::test]
     async fn archive_locations_are_validated() {
         let dir = tempfile_dir();
+        let aws = AwsTarget::default();
         let file = dir.join("not-a-folder");
         std::fs::write(&file, b"x").unwrap();
-        assert!(open_sink(file.to_str().unwrap()).await.is_err());
-        assert!(open_sink("").await.is_err());
-        assert!(open_sink("s3://Bad_Bucket/x").await.is_err());
-        assert!(open_sink("s3://bucket/../x").await.is_err());
+        assert!(open_sink(file.to_str().unwrap(), &aws).await.is_err());
+        assert!(open_sink("", &aws).await.is_err());
+        assert!(open_sink("s3://Bad_Bucket/x", &aws).await.is_err());
+        assert!(open_sink("s3://bucket/../x", &aws).await.is_err());
         let t = ArchiveTarget {
             archive_dir: None,
             archive_s3: Some("bucket/prefix".into()),
         };
-        assert!(t.open().await.is_err());
-        assert!(open_sink(dir.join("archive").to_str().unwrap())
+        assert!(t.open(&aws).await.is_err());
+        assert!(open_sink(dir.join("archive").to_str().unwrap(), &aws)
             .await
             .is_ok());
         std::fs::remove_dir_all(&dir).unwrap();

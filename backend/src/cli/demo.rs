@@ -1,4 +1,5 @@
 use super::{CliError, StoreArgs};
+use crate::store::pipeline::UpsertPipeline;
 use crate::store::Store;
 use clap::Args;
 use shared_types::Finding;
@@ -19,7 +20,7 @@ pub struct DemoArgs {
 }
 
 /// Writes `count` demo findings in batches, with a progress bar on a terminal.
-/// Generation runs on a blocking thread while the store writes the previous batch,
+/// Generation runs on a blocking thread and batches are pipelined into the store,
 /// so both cores are busy (as in `cspm ingest`).
 pub async fn load(
     store: &dyn Store,
@@ -46,10 +47,17 @@ pub async fn load(
         }
     });
     let mut written = 0;
+    let mut count_done = |(n, report): (usize, crate::store::UpsertReport)| {
+        written += report.outcomes.len();
+        bar.inc(n as u64);
+    };
+    let mut pipeline = UpsertPipeline::new(store);
     while let Some(batch) = rx.recv().await {
-        written += store.upsert(&batch).await?.outcomes.len();
-        bar.inc(batch.len() as u64);
+        if let Some(done) = pipeline.push(batch).await? {
+            count_done(done);
+        }
     }
+    pipeline.finish().await?.into_iter().for_each(count_done);
     generator.await?;
     bar.finish_and_clear();
     Ok(written)

@@ -36,12 +36,9 @@ pub struct StoreArgs {
     /// DynamoDB table (with --store dynamodb), as Terraform names it.
     #[arg(long, env = crate::aws::config::ENV_TABLE_NAME, required_if_eq("store", "dynamodb"))]
     pub table: Option<String>,
-    /// Endpoint for AWS calls, e.g. a local emulator `http://127.0.0.1:5000`.
-    #[arg(long, env = crate::config::ENV_AWS_ENDPOINT, value_parser = parse_endpoint)]
-    pub aws_endpoint: Option<String>,
-    /// AWS region (default: the SDK's chain, e.g. AWS_REGION).
-    #[arg(long)]
-    pub aws_region: Option<String>,
+    /// Where AWS calls go.
+    #[command(flatten)]
+    pub aws: AwsArgs,
     /// Create the DynamoDB table if missing (for an emulator; Terraform owns it on AWS).
     #[arg(long)]
     pub create_table: bool,
@@ -49,6 +46,27 @@ pub struct StoreArgs {
     /// serialize conditional writes (moto).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub dynamo_concurrency: Option<u16>,
+}
+
+/// Where AWS calls go (the DynamoDB store, an S3 archive).
+#[derive(Debug, Clone, Default, Args)]
+pub struct AwsArgs {
+    /// Endpoint for AWS calls, e.g. a local emulator `http://127.0.0.1:5000`.
+    #[arg(long, env = crate::config::ENV_AWS_ENDPOINT, value_parser = parse_endpoint)]
+    pub aws_endpoint: Option<String>,
+    /// AWS region (default: the SDK's chain, e.g. AWS_REGION).
+    #[arg(long)]
+    pub aws_region: Option<String>,
+}
+
+impl AwsArgs {
+    /// The AWS target these options select.
+    pub fn target(&self) -> crate::aws::AwsTarget {
+        crate::aws::AwsTarget {
+            endpoint: self.aws_endpoint.clone(),
+            region: self.aws_region.clone(),
+        }
+    }
 }
 
 /// The store kinds `cspm` can use.
@@ -70,10 +88,7 @@ impl StoreArgs {
             StoreKind::Dynamodb => crate::config::StoreConfig::Dynamo {
                 // clap requires --table with --store dynamodb.
                 table: self.table.clone().unwrap_or_default(),
-                target: crate::aws::AwsTarget {
-                    endpoint: self.aws_endpoint.clone(),
-                    region: self.aws_region.clone(),
-                },
+                target: self.aws.target(),
                 create: self.create_table,
                 concurrency: self.dynamo_concurrency.map(usize::from),
             },

@@ -78,10 +78,7 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         cors_origins: args.cors_origin,
         dashboard_dir: dashboard_dir(args.dashboard_dir),
     };
-    let daily_archive = args
-        .archive
-        .spawn(store.clone(), &args.store.data_dir)
-        .await?;
+    let daily_archive = args.archive.spawn(store.clone(), &args.store).await?;
     let app = router(AppState::new(store, config));
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     let local = listener.local_addr()?;

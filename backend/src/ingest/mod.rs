@@ -8,6 +8,7 @@ pub mod reader;
 pub mod stream;
 
 use crate::sources::Normalizer;
+use crate::store::pipeline::UpsertPipeline;
 use crate::store::{Store, StoreError, UpsertOutcome, UpsertReport};
 use indicatif::{ProgressBar, ProgressStyle};
 use reader::{Input, Item};
@@ -128,13 +129,16 @@ pub async fn ingest_paths(
     let producer = tokio::task::spawn_blocking(move || produce(&inputs, &normalizer, &tx));
 
     let mut batch: Vec<Finding> = Vec::with_capacity(BATCH_SIZE);
+    let mut pipeline = UpsertPipeline::new(store);
     while let Some(ev) = rx.recv().await {
         match ev {
             Event::Findings(fs) => {
                 batch.extend(fs);
                 if batch.len() >= BATCH_SIZE {
-                    report.add(store.upsert(&batch).await?);
-                    batch.clear();
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_SIZE));
+                    if let Some((_, r)) = pipeline.push(full).await? {
+                        report.add(r);
+                    }
                 }
             }
             Event::Rejected(r) => report.rejected.push(r),
@@ -144,7 +148,14 @@ pub async fn ingest_paths(
         }
     }
     if !batch.is_empty() {
-        report.add(store.upsert(&batch).await?);
+        pipeline
+            .push(batch)
+            .await?
+            .into_iter()
+            .for_each(|(_, r)| report.add(r));
+    }
+    for (_, r) in pipeline.finish().await? {
+        report.add(r);
     }
     bar.finish_and_clear();
     producer

@@ -5,6 +5,10 @@
 pub mod cursor;
 /// DynamoDB implementation (the AWS deployment).
 pub mod dynamo;
+/// The dimensions the summary counters are kept on.
+pub mod facets;
+/// Bulk writes with two upsert batches in flight.
+pub mod pipeline;
 /// SQLite implementation (the local default).
 pub mod sqlite;
 

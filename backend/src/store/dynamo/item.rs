@@ -5,7 +5,8 @@
 //! nesting deeper than 32, huge numbers). The fields lists and filters need are
 //! copied to top-level attributes so the GSI can project them without the document.
 
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+pub use crate::store::facets::Facets;
+use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use shared_types::{
     AuditEntry, Finding, FindingDetail, FindingListItem, FindingSource, Severity, WorkflowStatus,
@@ -211,21 +212,6 @@ impl From<ListRow> for FindingListItem {
             updated_at: r.updated_exact,
         }
     }
-}
-
-/// The dimensions the summary counters are kept on, for one finding version.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Facets {
-    /// Severity.
-    pub severity: Severity,
-    /// Status.
-    pub status: WorkflowStatus,
-    /// Account.
-    pub account: String,
-    /// Resource type.
-    pub resource_type: String,
-    /// Creation day (trend).
-    pub created_day: NaiveDate,
 }
 
 impl Head {

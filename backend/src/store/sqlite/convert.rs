@@ -1,10 +1,11 @@
 //! Conversions between rows and the shared types.
 
+use super::doc::StoredDoc;
 use super::{StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row};
 use shared_types::{
-    AuditEntry, Finding, FindingDetail, FindingListItem, FindingSource, Severity, WorkflowStatus,
+    AuditEntry, FindingDetail, FindingListItem, FindingSource, Severity, WorkflowStatus,
 };
 
 /// Microseconds since the epoch: the stored form of every timestamp.
@@ -59,11 +60,6 @@ pub(super) fn list_item(row: &Row<'_>) -> StoreResult<FindingListItem> {
     })
 }
 
-/// Decodes the stored JSON document of a finding.
-pub(super) fn finding_from_doc(id: &str, doc: &str) -> StoreResult<Finding> {
-    serde_json::from_str(doc).map_err(|e| corrupt(id, format!("bad document: {e}")))
-}
-
 /// The enum's serde name (`security_hub`…), as stored in the `source` column.
 pub(super) fn source_name(s: FindingSource) -> String {
     match serde_json::to_value(s) {
@@ -74,12 +70,12 @@ pub(super) fn source_name(s: FindingSource) -> String {
 
 /// One finding plus its audit trail.
 pub(super) fn get_detail(c: &Connection, id: &str) -> StoreResult<Option<FindingDetail>> {
-    let doc: Option<String> = c
+    let doc: Option<StoredDoc> = c
         .prepare_cached("SELECT doc FROM findings WHERE id = ?1")?
         .query_row([id], |r| r.get(0))
         .optional()?;
     let Some(doc) = doc else { return Ok(None) };
-    let finding = finding_from_doc(id, &doc)?;
+    let finding = doc.decode(id)?;
     let mut stmt = c.prepare_cached(
         "SELECT at, actor, from_status, to_status, note FROM audit WHERE finding_id = ?1 ORDER BY seq",
     )?;

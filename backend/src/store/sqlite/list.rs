@@ -3,7 +3,8 @@
 //! row because of rows inserted elsewhere in the order, and costs the same on
 //! page 1,000 as on page 1.
 
-use super::convert::{finding_from_doc, list_item, micros, LIST_COLUMNS};
+use super::convert::{list_item, micros, LIST_COLUMNS};
+use super::doc::StoredDoc;
 use super::StoreResult;
 use crate::store::{cursor, ArchivePage, StoreError};
 use chrono::{DateTime, Utc};
@@ -173,9 +174,9 @@ pub(super) fn archive_candidates(
     let mut last = None;
     while let Some(row) = rows.next()? {
         let id: String = row.get(0)?;
-        let doc: String = row.get(1)?;
+        let doc: StoredDoc = row.get(1)?;
         let u: i64 = row.get(2)?;
-        findings.push(finding_from_doc(&id, &doc)?);
+        findings.push(doc.decode(&id)?);
         last = Some((u, id));
     }
     let next_cursor = match last {

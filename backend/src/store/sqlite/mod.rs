@@ -4,7 +4,10 @@
 //! Calls run on tokio's blocking pool: SQLite is synchronous and must not stall
 //! the async workers.
 
+mod checkpoint;
 mod convert;
+mod counters;
+mod doc;
 mod list;
 mod pool;
 mod summary;
@@ -66,13 +69,13 @@ impl SqliteStore {
     /// Opens (creating if needed) the database file at `path` and applies the schema.
     pub fn open(path: &Path) -> StoreResult<Self> {
         let conn = pool::connect(path)?;
-        // A larger WAL between checkpoints lets an index page rewritten by many
-        // batches be copied back once instead of each time. (A larger writer cache
-        // helped ingest a little but pushed archival past its 200 MB memory budget.)
-        conn.pragma_update(None, "wal_autocheckpoint", 8_192)?;
+        // The writer's own checkpoint bounds the WAL (32 MB); the checkpoint thread
+        // (checkpoint.rs) does most of the copying before it fires. (A larger writer
+        // cache helped ingest a little but pushed archival past its 200 MB budget.)
+        conn.pragma_update(None, "wal_autocheckpoint", 32_768)?;
         conn.execute_batch(SCHEMA)?;
         Ok(SqliteStore {
-            pool: Arc::new(Pool::new(PathBuf::from(path), conn)),
+            pool: Arc::new(Pool::new(PathBuf::from(path), conn)?),
         })
     }
 

@@ -1,6 +1,7 @@
 //! Connections: one writer (SQLite allows one at a time anyway) and a handful of
 //! readers that WAL lets run beside it.
 
+use super::checkpoint::Checkpointer;
 use super::StoreResult;
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
@@ -14,6 +15,7 @@ pub(super) struct Pool {
     pub(super) path: PathBuf,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
+    checkpointer: Checkpointer,
 }
 
 /// Opens a connection with the settings every connection needs.
@@ -36,12 +38,13 @@ pub(super) fn connect(path: &Path) -> StoreResult<Connection> {
 }
 
 impl Pool {
-    pub(super) fn new(path: PathBuf, writer: Connection) -> Self {
-        Pool {
+    pub(super) fn new(path: PathBuf, writer: Connection) -> StoreResult<Self> {
+        Ok(Pool {
+            checkpointer: Checkpointer::start(&path)?,
             path,
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
-        }
+        })
     }
 
     pub(super) fn with_writer<T>(
@@ -51,7 +54,9 @@ impl Pool {
         // A panic while holding the lock cannot leave SQLite inconsistent (the
         // transaction rolls back on drop), so a poisoned lock is safe to reuse.
         let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        f(&mut conn)
+        let out = f(&mut conn);
+        self.checkpointer.nudge();
+        out
     }
 
     pub(super) fn with_reader<T>(

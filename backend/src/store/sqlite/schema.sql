@@ -20,8 +20,9 @@ CREATE TABLE IF NOT EXISTS findings (
     description TEXT NOT NULL,
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL,
-    -- The whole Finding as JSON, raw document included.
-    doc TEXT NOT NULL
+    -- The whole Finding as zstd-compressed JSON, raw document included (doc.rs;
+    -- databases from before compression hold JSON text, still read).
+    doc BLOB NOT NULL
 );
 
 -- Every list filter is an equality on one column plus the newest-first order, so
@@ -37,45 +38,18 @@ CREATE INDEX IF NOT EXISTS findings_by_product ON findings (product_name, update
 -- index would cost a random page write per insert.
 DROP INDEX IF EXISTS findings_by_asff_id;
 
--- Exact counts kept on write by triggers, so /summary costs O(keys), not O(findings).
+-- Exact counts kept on write (see counters.rs: each transaction applies its net
+-- change per key), so /summary costs O(keys), not O(findings).
 CREATE TABLE IF NOT EXISTS counters (
     dim TEXT NOT NULL,
     key TEXT NOT NULL,
     n INTEGER NOT NULL,
     PRIMARY KEY (dim, key)
 ) WITHOUT ROWID;
-
-CREATE TRIGGER IF NOT EXISTS findings_count_insert AFTER INSERT ON findings BEGIN
-    INSERT INTO counters VALUES ('total', '', 1) ON CONFLICT (dim, key) DO UPDATE SET n = n + 1;
-    INSERT INTO counters VALUES ('severity', NEW.severity, 1) ON CONFLICT (dim, key) DO UPDATE SET n = n + 1;
-    INSERT INTO counters VALUES ('status', NEW.workflow_status, 1) ON CONFLICT (dim, key) DO UPDATE SET n = n + 1;
-    INSERT INTO counters VALUES ('account', NEW.account_id, 1) ON CONFLICT (dim, key) DO UPDATE SET n = n + 1;
-    INSERT INTO counters VALUES ('resource_type', NEW.resource_type, 1) ON CONFLICT (dim, key) DO UPDATE SET n = n + 1;
-    INSERT INTO counters VALUES ('created_day', NEW.created_at / 86400000000, 1) ON CONFLICT (dim, key) DO UPDATE SET n = n + 1;
-END;
-
-CREATE TRIGGER IF NOT EXISTS findings_count_delete AFTER DELETE ON findings BEGIN
-    UPDATE counters SET n = n - 1 WHERE dim = 'total' AND key = '';
-    UPDATE counters SET n = n - 1 WHERE dim = 'severity' AND key = OLD.severity;
-    UPDATE counters SET n = n - 1 WHERE dim = 'status' AND key = OLD.workflow_status;
-    UPDATE counters SET n = n - 1 WHERE dim = 'account' AND key = OLD.account_id;
-    UPDATE counters SET n = n - 1 WHERE dim = 'resource_type' AND key = OLD.resource_type;
-    UPDATE counters SET n = n - 1 WHERE dim = 'created_day' AND key = OLD.created_at / 86400000000;
-END;
-
-CREATE TRIGGER IF NOT EXISTS findings_count_update
-AFTER UPDATE OF severity, workflow_status, account_id, resource_type, created_at ON findings BEGIN
-    UPDATE counters SET n = n - 1 WHERE dim = 'severity' AND key = OLD.severity;
-    INSERT INTO counters VALUES ('severity', NEW.severity, 1) ON CONFLICT (dim, key) DO UPDATE SET n = n + 1;
-    UPDATE counters SET n = n - 1 WHERE dim = 'status' AND key = OLD.workflow_status;
-    INSERT INTO counters VALUES ('status', NEW.workflow_status, 1) ON CONFLICT (dim, key) DO UPDATE SET n = n + 1;
-    UPDATE counters SET n = n - 1 WHERE dim = 'account' AND key = OLD.account_id;
-    INSERT INTO counters VALUES ('account', NEW.account_id, 1) ON CONFLICT (dim, key) DO UPDATE SET n = n + 1;
-    UPDATE counters SET n = n - 1 WHERE dim = 'resource_type' AND key = OLD.resource_type;
-    INSERT INTO counters VALUES ('resource_type', NEW.resource_type, 1) ON CONFLICT (dim, key) DO UPDATE SET n = n + 1;
-    UPDATE counters SET n = n - 1 WHERE dim = 'created_day' AND key = OLD.created_at / 86400000000;
-    INSERT INTO counters VALUES ('created_day', NEW.created_at / 86400000000, 1) ON CONFLICT (dim, key) DO UPDATE SET n = n + 1;
-END;
+-- Earlier versions kept the counters with per-row triggers; the writes now do.
+DROP TRIGGER IF EXISTS findings_count_insert;
+DROP TRIGGER IF EXISTS findings_count_delete;
+DROP TRIGGER IF EXISTS findings_count_update;
 
 -- Who changed which finding's workflow status, when, and why.
 CREATE TABLE IF NOT EXISTS audit (

@@ -1,6 +1,7 @@
-//! `/summary` from the trigger-maintained counters: cost grows with the number of
+//! `/summary` from the counters kept on write: cost grows with the number of
 //! distinct keys (severities, statuses, accounts, days), never with findings.
 
+use super::counters::day_number;
 use super::StoreResult;
 use chrono::{Duration, NaiveDate};
 use rusqlite::{Connection, OptionalExtension};
@@ -52,13 +53,12 @@ pub(super) fn summary(c: &Connection, today: NaiveDate) -> StoreResult<Summary> 
             by_status.insert(s, n);
         }
     }
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
     let mut stmt =
         c.prepare_cached("SELECT n FROM counters WHERE dim = 'created_day' AND key = ?1")?;
     let mut trend = Vec::with_capacity(TREND_DAYS as usize);
     for back in (0..TREND_DAYS).rev() {
         let date = today - Duration::days(back);
-        let day = (date - epoch).num_days();
+        let day = day_number(date);
         let n: i64 = stmt
             .query_row([day.to_string()], |r| r.get(0))
             .optional()?

@@ -1,12 +1,15 @@
 //! Writes: newer-wins upserts, analyst workflow changes, conditional deletes.
 //! Each call is one transaction, so a batch is all-or-nothing and fast.
 
-use super::convert::{corrupt, finding_from_doc, get_detail, micros, source_name};
+use super::convert::{get_detail, micros, source_name};
+use super::counters::{facets_of, CounterDeltas};
+use super::doc::{self, StoredDoc};
 use super::StoreResult;
+use crate::store::facets::Facets;
 use crate::store::{DeleteReport, FindingVersion, UpsertOutcome, UpsertReport};
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
-use shared_types::{Finding, FindingDetail, Severity, WorkflowStatus, WorkflowUpdate};
+use shared_types::{Finding, FindingDetail, WorkflowStatus, WorkflowUpdate};
 
 const INSERT: &str =
     "INSERT INTO findings (id, asff_id, severity, workflow_status, workflow_locked, \
@@ -19,11 +22,42 @@ const UPDATE: &str = "UPDATE findings SET asff_id = ?2, severity = ?3, workflow_
      source = ?10, compliance_status = ?11, control_id = ?12, title = ?13, description = ?14, \
      created_at = ?15, updated_at = ?16, doc = ?17 WHERE id = ?1";
 
+/// What an upsert needs of the stored version.
 struct Stored {
     updated_at: i64,
-    severity: u8,
-    status: String,
     locked: bool,
+    facets: Facets,
+}
+
+/// The stored version of `id`, if any.
+fn stored(c: &Connection, id: &str) -> StoreResult<Option<Stored>> {
+    let row = c
+        .prepare_cached(
+            "SELECT updated_at, workflow_locked, severity, workflow_status, account_id, \
+             resource_type, created_at FROM findings WHERE id = ?1",
+        )?
+        .query_row([id], |q| {
+            Ok((
+                q.get::<_, i64>(0)?,
+                q.get::<_, bool>(1)?,
+                q.get::<_, u8>(2)?,
+                q.get::<_, String>(3)?,
+                q.get::<_, String>(4)?,
+                q.get::<_, String>(5)?,
+                q.get::<_, i64>(6)?,
+            ))
+        })
+        .optional()?;
+    row.map(
+        |(updated_at, locked, severity, status, account, rt, created)| {
+            Ok(Stored {
+                updated_at,
+                locked,
+                facets: facets_of(id, severity, &status, account, rt, created)?,
+            })
+        },
+    )
+    .transpose()
 }
 
 /// A finding turned into its row: columns plus the serialized document. Built on
@@ -46,7 +80,8 @@ pub(super) struct Row {
     description: String,
     created_at: i64,
     updated_at: i64,
-    doc: String,
+    /// The compressed document (see doc.rs).
+    doc: Vec<u8>,
 }
 
 impl Row {
@@ -69,13 +104,25 @@ impl Row {
             description: f.description.clone(),
             created_at: micros(f.created_at),
             updated_at: micros(f.updated_at),
-            doc: serde_json::to_string(f).map_err(|e| corrupt(&f.id, e.to_string()))?,
+            doc: doc::encode(f)?,
         })
+    }
+
+    /// The counted dimensions of this row.
+    fn facets(&self) -> StoreResult<Facets> {
+        facets_of(
+            &self.id,
+            self.severity,
+            self.workflow_status.as_str(),
+            self.account_id.clone(),
+            self.resource_type.clone(),
+            self.created_at,
+        )
     }
 
     /// The same row with another workflow status (document included).
     fn with_status(&self, status: WorkflowStatus) -> StoreResult<Row> {
-        let mut f = finding_from_doc(&self.id, &self.doc)?;
+        let mut f = doc::decode(&self.id, &self.doc)?;
         f.workflow_status = status;
         Row::new(&f)
     }
@@ -108,40 +155,29 @@ fn write_row(c: &Connection, sql: &str, r: &Row) -> StoreResult<()> {
 pub(super) fn upsert(c: &mut Connection, rows: &[Row]) -> StoreResult<UpsertReport> {
     let tx = c.transaction()?;
     let mut report = UpsertReport::default();
+    let mut counts = CounterDeltas::default();
     for r in rows {
-        let stored = tx
-            .prepare_cached(
-                "SELECT updated_at, severity, workflow_status, workflow_locked FROM findings WHERE id = ?1",
-            )?
-            .query_row([&r.id], |q| {
-                Ok(Stored {
-                    updated_at: q.get(0)?,
-                    severity: q.get(1)?,
-                    status: q.get(2)?,
-                    locked: q.get(3)?,
-                })
-            })
-            .optional()?;
-        let outcome = match stored {
+        let outcome = match stored(&tx, &r.id)? {
             None => {
                 write_row(&tx, INSERT, r)?;
+                counts.shift(&r.facets()?, 1);
                 UpsertOutcome::Inserted
             }
             Some(s) if r.updated_at > s.updated_at => {
-                let previous_status: WorkflowStatus = s
-                    .status
-                    .parse()
-                    .map_err(|_| corrupt(&r.id, "bad stored workflow status"))?;
-                let previous_severity = Severity::from_rank(s.severity)
-                    .ok_or_else(|| corrupt(&r.id, "bad stored severity"))?;
+                let previous_status = s.facets.status;
                 // A provider that says NEW has no opinion on triage: keep the analyst's.
-                if s.locked && r.workflow_status == WorkflowStatus::New {
-                    write_row(&tx, UPDATE, &r.with_status(previous_status)?)?;
+                let kept_status;
+                let written = if s.locked && r.workflow_status == WorkflowStatus::New {
+                    kept_status = r.with_status(previous_status)?;
+                    &kept_status
                 } else {
-                    write_row(&tx, UPDATE, r)?;
-                }
+                    r
+                };
+                write_row(&tx, UPDATE, written)?;
+                counts.shift(&s.facets, -1);
+                counts.shift(&written.facets()?, 1);
                 UpsertOutcome::Updated {
-                    previous_severity,
+                    previous_severity: s.facets.severity,
                     previous_status,
                 }
             }
@@ -150,6 +186,7 @@ pub(super) fn upsert(c: &mut Connection, rows: &[Row]) -> StoreResult<UpsertRepo
         };
         report.outcomes.push((r.id.clone(), outcome));
     }
+    counts.apply(&tx)?;
     tx.commit()?;
     Ok(report)
 }
@@ -167,20 +204,33 @@ pub(super) fn set_workflow(
     at: DateTime<Utc>,
 ) -> StoreResult<Option<FindingDetail>> {
     let tx = c.transaction()?;
-    let doc: Option<String> = tx
+    let doc: Option<StoredDoc> = tx
         .prepare_cached("SELECT doc FROM findings WHERE id = ?1")?
         .query_row([id], |r| r.get(0))
         .optional()?;
     let Some(doc) = doc else { return Ok(None) };
-    let mut f = finding_from_doc(id, &doc)?;
+    let mut f = doc.decode(id)?;
     let from = f.workflow_status;
     f.workflow_status = update.workflow_status;
     f.updated_at = at.max(f.updated_at + Duration::microseconds(1));
-    let doc = serde_json::to_string(&f).map_err(|e| corrupt(id, e.to_string()))?;
+    let doc = doc::encode(&f)?;
     tx.prepare_cached(
         "UPDATE findings SET workflow_status = ?2, workflow_locked = 1, updated_at = ?3, doc = ?4 WHERE id = ?1",
     )?
     .execute(params![id, f.workflow_status.as_str(), micros(f.updated_at), doc])?;
+    if from != f.workflow_status {
+        let after = Facets::of(&f);
+        let mut counts = CounterDeltas::default();
+        counts.shift(
+            &Facets {
+                status: from,
+                ..after.clone()
+            },
+            -1,
+        );
+        counts.shift(&after, 1);
+        counts.apply(&tx)?;
+    }
     tx.prepare_cached(
         "INSERT INTO audit (finding_id, at, actor, from_status, to_status, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
@@ -204,16 +254,35 @@ pub(super) fn delete_versions(
 ) -> StoreResult<DeleteReport> {
     let tx = c.transaction()?;
     let mut report = DeleteReport::default();
+    let mut counts = CounterDeltas::default();
     for v in versions {
-        let n = tx
-            .prepare_cached("DELETE FROM findings WHERE id = ?1 AND updated_at = ?2")?
-            .execute(params![v.id, micros(v.updated_at)])?;
-        if n == 1 {
-            report.deleted.push(v.id.clone());
-        } else {
-            report.kept.push(v.id.clone());
+        let gone = tx
+            .prepare_cached(
+                "DELETE FROM findings WHERE id = ?1 AND updated_at = ?2 \
+                 RETURNING severity, workflow_status, account_id, resource_type, created_at",
+            )?
+            .query_row(params![v.id, micros(v.updated_at)], |q| {
+                Ok((
+                    q.get::<_, u8>(0)?,
+                    q.get::<_, String>(1)?,
+                    q.get::<_, String>(2)?,
+                    q.get::<_, String>(3)?,
+                    q.get::<_, i64>(4)?,
+                ))
+            })
+            .optional()?;
+        match gone {
+            Some((severity, status, account, rt, created)) => {
+                counts.shift(
+                    &facets_of(&v.id, severity, &status, account, rt, created)?,
+                    -1,
+                );
+                report.deleted.push(v.id.clone());
+            }
+            None => report.kept.push(v.id.clone()),
         }
     }
+    counts.apply(&tx)?;
     tx.commit()?;
     Ok(report)
 }

@@ -124,3 +124,55 @@ fn cspm_archive_refuses_malformed_arguments() {
         assert!(!out.stderr.is_empty(), "{args:?} failed without saying why");
     }
 }
+
+/// `cspm` with AWS flags: the emulator is reached only through `--aws-endpoint`
+/// (no `AWS_ENDPOINT_URL`), for the archive run, `ls` and `restore` alike.
+fn cspm_aws(args: &[&str], data_dir: &Path, endpoint: &str) -> Output {
+    Command::new(CSPM)
+        .args(args)
+        .args(["--aws-endpoint", endpoint, "--aws-region", "us-east-1"])
+        .env("CSPM_DATA_DIR", data_dir)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("CSPM_AWS_ENDPOINT")
+        .env_remove("AWS_PROFILE")
+        .env_remove("CSPM_ARCHIVE_DIR")
+        .env_remove("CSPM_ARCHIVE_S3")
+        .output()
+        .expect("run cspm")
+}
+
+#[tokio::test]
+async fn cspm_archive_to_s3_goes_where_aws_endpoint_points() {
+    let Some(ep) = super::support::s3_endpoint("cli_archive_s3") else {
+        return;
+    };
+    let sink = super::support::s3_sink(&ep, "cli").await;
+    let loc = sink.location();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    ok(&cspm(&["demo", "--count", "300"], &data));
+
+    let line = ok(&cspm_aws(
+        &["archive", "--older-than", "30d", "--archive-s3", &loc],
+        &data,
+        &ep,
+    ));
+    let archived = field(&line, "archived");
+    assert!(archived > 100, "{line}");
+    let parts = sink.list("findings/").await.unwrap();
+    assert_eq!(parts.len() as u64, field(&line, "parts"), "{parts:?}");
+
+    let ls = ok(&cspm_aws(&["archive", "ls", "--from", &loc], &data, &ep));
+    assert!(ls.contains("complete"), "{ls}");
+    let restored = ok(&cspm_aws(
+        &["archive", "restore", "--from", &loc],
+        &data,
+        &ep,
+    ));
+    assert!(
+        restored.contains(&format!("{archived} findings read: {archived} inserted")),
+        "{restored}"
+    );
+}

@@ -1,0 +1,114 @@
+//! The summary counters, kept exact on write. A write transaction collects the
+//! facets it adds and removes and applies the net change once, before it commits:
+//! one upsert per distinct key per batch, where per-row triggers cost six upserts
+//! (and a statement journal) per row.
+
+use super::convert::corrupt;
+use super::StoreResult;
+use crate::store::facets::Facets;
+use chrono::{DateTime, NaiveDate};
+use rusqlite::{params, Connection};
+use shared_types::{Severity, WorkflowStatus};
+use std::collections::HashMap;
+
+/// Day number (days since 1970-01-01) of a date: the `created_day` counter key.
+pub(super) fn day_number(d: NaiveDate) -> i64 {
+    (d - NaiveDate::default()).num_days()
+}
+
+/// Net counter changes of one transaction.
+#[derive(Debug, Default)]
+pub(super) struct CounterDeltas {
+    total: i64,
+    severity: [i64; 5],
+    status: HashMap<WorkflowStatus, i64>,
+    account: HashMap<String, i64>,
+    resource_type: HashMap<String, i64>,
+    created_day: HashMap<i64, i64>,
+}
+
+/// Adds `by` to `key`'s entry without allocating when the key is already there.
+fn bump(map: &mut HashMap<String, i64>, key: &str, by: i64) {
+    match map.get_mut(key) {
+        Some(n) => *n += by,
+        None => {
+            map.insert(key.to_owned(), by);
+        }
+    }
+}
+
+impl CounterDeltas {
+    /// Counts a finding version in (`by` = 1) or out (`by` = -1).
+    pub(super) fn shift(&mut self, f: &Facets, by: i64) {
+        self.total += by;
+        self.severity[usize::from(f.severity.rank())] += by;
+        *self.status.entry(f.status).or_default() += by;
+        bump(&mut self.account, &f.account, by);
+        bump(&mut self.resource_type, &f.resource_type, by);
+        *self
+            .created_day
+            .entry(day_number(f.created_day))
+            .or_default() += by;
+    }
+
+    /// Writes the net changes (zero changes are skipped).
+    pub(super) fn apply(self, c: &Connection) -> StoreResult<()> {
+        let mut stmt = c.prepare_cached(
+            "INSERT INTO counters (dim, key, n) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (dim, key) DO UPDATE SET n = n + excluded.n",
+        )?;
+        let severity = self
+            .severity
+            .iter()
+            .enumerate()
+            .map(|(rank, n)| (rank.to_string(), *n));
+        let rows = std::iter::once(("total", String::new(), self.total))
+            .chain(severity.map(|(k, n)| ("severity", k, n)))
+            .chain(
+                self.status
+                    .into_iter()
+                    .map(|(s, n)| ("status", s.as_str().to_owned(), n)),
+            )
+            .chain(self.account.into_iter().map(|(k, n)| ("account", k, n)))
+            .chain(
+                self.resource_type
+                    .into_iter()
+                    .map(|(k, n)| ("resource_type", k, n)),
+            )
+            .chain(
+                self.created_day
+                    .into_iter()
+                    .map(|(d, n)| ("created_day", d.to_string(), n)),
+            );
+        for (dim, key, n) in rows {
+            if n != 0 {
+                stmt.execute(params![dim, key, n])?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Facets of a stored row from its columns (`severity` rank, status text, …,
+/// `created_at` in microseconds).
+pub(super) fn facets_of(
+    id: &str,
+    severity: u8,
+    status: &str,
+    account: String,
+    resource_type: String,
+    created_at: i64,
+) -> StoreResult<Facets> {
+    Ok(Facets {
+        severity: Severity::from_rank(severity)
+            .ok_or_else(|| corrupt(id, "bad stored severity"))?,
+        status: status
+            .parse()
+            .map_err(|_| corrupt(id, "bad stored workflow status"))?,
+        account,
+        resource_type,
+        created_day: DateTime::from_timestamp_micros(created_at)
+            .ok_or_else(|| corrupt(id, "timestamp out of range"))?
+            .date_naive(),
+    })
+}
