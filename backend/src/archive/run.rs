@@ -17,10 +17,9 @@ use super::manifest::{self, ManifestError, PartEntry, PartState, RunManifest, Ru
 use super::recover::recover_pending;
 use super::writer::{sha256_hex, BuiltPart, PartCaps, PartError, PartWriter};
 use super::{ArchiveSink, ObjectKind, SinkError};
-use crate::store::{FindingVersion, Store, StoreError};
+use crate::store::{ArchiveCandidate, FindingVersion, Store, StoreError};
 use chrono::{DateTime, Utc};
 use flate2::Compression;
-use shared_types::Finding;
 use std::time::{Duration, Instant};
 
 /// How often and how patiently store calls are retried.
@@ -350,7 +349,7 @@ impl Run<'_> {
             let (next, flow) = tokio::join!(
                 biased;
                 prefetch,
-                self.take_page(&page.findings, started)
+                self.take_page(&page.candidates, started)
             );
             if flow? == Flow::Stop {
                 self.report.stopped_early = true;
@@ -398,12 +397,12 @@ impl Run<'_> {
     /// already archived, into the redundant delete batch.
     async fn take_page(
         &mut self,
-        findings: &[Finding],
+        candidates: &[ArchiveCandidate],
         started: Instant,
     ) -> Result<Flow, ArchiveError> {
         let opts = self.opts;
         let out_of_time = || opts.time_budget.is_some_and(|b| started.elapsed() >= b);
-        for (i, f) in findings.iter().enumerate() {
+        for (i, f) in candidates.iter().enumerate() {
             // The store already filters; this guards the invariant if one ever does not.
             if f.updated_at >= opts.cutoff {
                 continue;
@@ -414,10 +413,7 @@ impl Run<'_> {
                 // its next batch so the store keeps deleting meanwhile.
                 tokio::task::yield_now().await;
             }
-            let v = FindingVersion {
-                id: f.id.clone(),
-                updated_at: f.updated_at,
-            };
+            let v = f.version();
             if self.index.contains(self.sink, &v).await? {
                 self.redundant.push(v);
                 if self.redundant.len() >= opts.delete_batch {

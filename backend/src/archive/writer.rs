@@ -3,7 +3,7 @@
 //! compressed bytes and the `(id, updated_at)` of each line are kept, so a part of
 //! 50,000 findings costs a few MB, not the size of its JSON.
 
-use crate::store::FindingVersion;
+use crate::store::{ArchiveCandidate, FindingVersion};
 use bytes::Bytes;
 use chrono::{DateTime, NaiveDate, Utc};
 use flate2::write::GzEncoder;
@@ -34,15 +34,6 @@ impl Default for PartCaps {
 /// Errors while building or decoding a part.
 #[derive(Debug, thiserror::Error)]
 pub enum PartError {
-    /// A finding could not be serialized (should not happen for a valid `Finding`).
-    #[error("cannot serialize finding {id}: {source}")]
-    Serialize {
-        /// Short id.
-        id: String,
-        /// Cause.
-        #[source]
-        source: serde_json::Error,
-    },
     /// Compression failed (out of memory).
     #[error("gzip: {0}")]
     Gzip(#[from] std::io::Error),
@@ -63,7 +54,6 @@ pub struct PartWriter {
     encoder: GzEncoder<Vec<u8>>,
     versions: Vec<FindingVersion>,
     uncompressed: u64,
-    line: Vec<u8>,
 }
 
 impl PartWriter {
@@ -74,7 +64,6 @@ impl PartWriter {
             encoder: GzEncoder::new(Vec::with_capacity(1 << 20), level),
             versions: Vec::new(),
             uncompressed: 0,
-            line: Vec::with_capacity(8192),
         }
     }
 
@@ -94,19 +83,11 @@ impl PartWriter {
     }
 
     /// Appends one finding as one JSON line.
-    pub fn push(&mut self, f: &Finding) -> Result<(), PartError> {
-        self.line.clear();
-        serde_json::to_writer(&mut self.line, f).map_err(|source| PartError::Serialize {
-            id: f.id.clone(),
-            source,
-        })?;
-        self.line.push(b'\n');
-        self.encoder.write_all(&self.line)?;
-        self.uncompressed += self.line.len() as u64;
-        self.versions.push(FindingVersion {
-            id: f.id.clone(),
-            updated_at: f.updated_at,
-        });
+    pub fn push(&mut self, c: &ArchiveCandidate) -> Result<(), PartError> {
+        self.encoder.write_all(c.json.as_bytes())?;
+        self.encoder.write_all(b"\n")?;
+        self.uncompressed += c.json.len() as u64 + 1;
+        self.versions.push(c.version());
         Ok(())
     }
 

@@ -94,11 +94,48 @@ pub struct DeleteReport {
     pub failed: Vec<FailedWrite>,
 }
 
-/// A page of full findings (raw documents included) for the archiver.
+/// One archive candidate: its version and the whole finding (raw document
+/// included) as one line of JSON, byte for byte what an archive part holds. Stores
+/// that keep the JSON hand it over as is: no parse and re-serialize per finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchiveCandidate {
+    /// Short id.
+    pub id: String,
+    /// `updated_at` of this version.
+    pub updated_at: DateTime<Utc>,
+    /// The finding as JSON (one line, no newline).
+    pub json: String,
+}
+
+impl ArchiveCandidate {
+    /// The candidate for `f`.
+    pub fn of(f: &Finding) -> Result<Self, serde_json::Error> {
+        Ok(ArchiveCandidate {
+            id: f.id.clone(),
+            updated_at: f.updated_at,
+            json: serde_json::to_string(f)?,
+        })
+    }
+
+    /// The finding it holds.
+    pub fn finding(&self) -> Result<Finding, serde_json::Error> {
+        serde_json::from_str(&self.json)
+    }
+
+    /// Its version, for the conditional delete.
+    pub fn version(&self) -> FindingVersion {
+        FindingVersion {
+            id: self.id.clone(),
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+/// A page of archive candidates.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ArchivePage {
-    /// Findings, oldest `updated_at` first.
-    pub findings: Vec<Finding>,
+    /// Candidates, oldest `updated_at` first.
+    pub candidates: Vec<ArchiveCandidate>,
     /// Where to continue; `None` when done.
     pub next_cursor: Option<String>,
 }

@@ -431,7 +431,7 @@ async fn archive_candidates_page_oldest_first_below_the_cutoff(store: Arc<dyn St
             .archive_candidates(cutoff, 16, cursor.as_deref())
             .await
             .unwrap();
-        got.extend(page.findings);
+        got.extend(page.candidates);
         match page.next_cursor {
             Some(c) => cursor = Some(c),
             None => break,
@@ -443,10 +443,14 @@ async fn archive_candidates_page_oldest_first_below_the_cutoff(store: Arc<dyn St
     let got_ids: Vec<&str> = got.iter().map(|f| f.id.as_str()).collect();
     let want_ids: Vec<&str> = expected.iter().map(|f| f.id.as_str()).collect();
     assert_eq!(got_ids, want_ids);
-    assert_eq!(
-        &got[0], expected[0],
-        "candidates carry the full finding with raw"
-    );
+    for (c, want) in got.iter().zip(&expected) {
+        assert_eq!(
+            &c.finding().unwrap(),
+            *want,
+            "candidates carry the full finding with raw"
+        );
+        assert_eq!(c.updated_at, want.updated_at);
+    }
 }
 
 async fn deletes_only_remove_the_version_that_was_read(store: Arc<dyn Store>) {

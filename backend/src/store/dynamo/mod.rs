@@ -26,7 +26,8 @@ pub mod schema;
 mod write;
 
 use crate::store::{
-    ArchivePage, DeleteReport, FindingVersion, Store, StoreError, StoreResult, UpsertReport,
+    ArchiveCandidate, ArchivePage, DeleteReport, FindingVersion, Store, StoreError, StoreResult,
+    UpsertReport,
 };
 use async_trait::async_trait;
 use aws_sdk_dynamodb::config::http::HttpResponse;
@@ -442,18 +443,20 @@ impl Store for DynamoStore {
             .into_iter()
             .map(|i| (i.id.clone(), i))
             .collect();
-        let mut findings = Vec::with_capacity(ids.len());
+        let mut candidates = Vec::with_capacity(ids.len());
         for id in &ids {
             // An item deleted or updated between the index read and the batch read is
             // left out: a newer version is no longer a candidate, a deleted one is gone.
             if let Some(item) = by_id.remove(id) {
                 if item.updated_exact < cutoff {
-                    findings.push(item.finding().map_err(|e| corrupt(id, e))?);
+                    let f = item.finding().map_err(|e| corrupt(id, e))?;
+                    candidates
+                        .push(ArchiveCandidate::of(&f).map_err(|e| corrupt(id, e.to_string()))?);
                 }
             }
         }
         Ok(ArchivePage {
-            findings,
+            candidates,
             next_cursor: merged.next.map(|p| cursor::encode(&query_id, &p)),
         })
     }

@@ -59,6 +59,20 @@ impl FromSql for StoredDoc {
 }
 
 impl StoredDoc {
+    /// The document as JSON text, checked to be well-formed JSON (a syntax pass,
+    /// far cheaper than building the finding) so an archive line always parses.
+    pub(super) fn into_json(self, id: &str) -> StoreResult<String> {
+        let bad = |e: String| corrupt(id, format!("bad document: {e}"));
+        let json = match self {
+            StoredDoc::Compressed(b) => {
+                String::from_utf8(decompress(id, &b)?).map_err(|e| bad(e.to_string()))?
+            }
+            StoredDoc::Json(s) => s,
+        };
+        serde_json::from_str::<serde::de::IgnoredAny>(&json).map_err(|e| bad(e.to_string()))?;
+        Ok(json)
+    }
+
     /// The finding this document holds.
     pub(super) fn decode(&self, id: &str) -> StoreResult<Finding> {
         match self {
@@ -70,12 +84,18 @@ impl StoredDoc {
     }
 }
 
-/// Decodes bytes [`encode`] produced (its frames record their decompressed size).
+/// Decodes bytes [`encode`] produced.
 pub(super) fn decode(id: &str, bytes: &[u8]) -> StoreResult<Finding> {
+    serde_json::from_slice(&decompress(id, bytes)?)
+        .map_err(|e| corrupt(id, format!("bad document: {e}")))
+}
+
+/// The JSON inside bytes [`encode`] produced (its frames record their size).
+fn decompress(id: &str, bytes: &[u8]) -> StoreResult<Vec<u8>> {
     let bad = |e: String| corrupt(id, format!("bad document: {e}"));
     let size = zstd::bulk::Decompressor::upper_bound(bytes)
         .ok_or_else(|| bad("no zstd frame with a known size".into()))?;
-    let json = DECOMPRESSOR.with(|cell| {
+    DECOMPRESSOR.with(|cell| {
         let mut slot = cell.borrow_mut();
         let decompressor = match slot.as_mut() {
             Some(d) => d,
@@ -84,8 +104,7 @@ pub(super) fn decode(id: &str, bytes: &[u8]) -> StoreResult<Finding> {
         decompressor
             .decompress(bytes, size)
             .map_err(|e| bad(e.to_string()))
-    })?;
-    serde_json::from_slice(&json).map_err(|e| bad(e.to_string()))
+    })
 }
 
 #[cfg(test)]
@@ -107,7 +126,18 @@ mod tests {
         );
         assert_eq!(decode(&f.id, &bytes).unwrap(), f);
         assert_eq!(StoredDoc::Compressed(bytes).decode(&f.id).unwrap(), f);
-        assert_eq!(StoredDoc::Json(json).decode(&f.id).unwrap(), f);
+        assert_eq!(StoredDoc::Json(json.clone()).decode(&f.id).unwrap(), f);
+        assert_eq!(
+            StoredDoc::Compressed(encode(&f).unwrap())
+                .into_json(&f.id)
+                .unwrap(),
+            json
+        );
+        assert_eq!(
+            StoredDoc::Json(json.clone()).into_json(&f.id).unwrap(),
+            json
+        );
+        assert!(StoredDoc::Json("{\"cut".into()).into_json("x").is_err());
         assert!(StoredDoc::Compressed(b"not zstd".to_vec())
             .decode("x")
             .is_err());

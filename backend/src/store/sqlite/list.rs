@@ -3,10 +3,10 @@
 //! row because of rows inserted elsewhere in the order, and costs the same on
 //! page 1,000 as on page 1.
 
-use super::convert::{list_item, micros, LIST_COLUMNS};
+use super::convert::{from_micros, list_item, micros, LIST_COLUMNS};
 use super::doc::StoredDoc;
 use super::StoreResult;
-use crate::store::{cursor, ArchivePage, StoreError};
+use crate::store::{cursor, ArchiveCandidate, ArchivePage, StoreError};
 use chrono::{DateTime, Utc};
 use rusqlite::types::Value;
 use rusqlite::Connection;
@@ -148,7 +148,7 @@ pub(super) fn list(
     Ok(FindingPage { items, next_cursor })
 }
 
-/// Full findings with `updated_at < cutoff`, oldest first.
+/// Candidates (documents as JSON) with `updated_at < cutoff`, oldest first.
 pub(super) fn archive_candidates(
     c: &Connection,
     cutoff: DateTime<Utc>,
@@ -170,23 +170,27 @@ pub(super) fn archive_candidates(
         after_i,
         i64::from(limit)
     ])?;
-    let mut findings = Vec::new();
+    let mut candidates = Vec::new();
     let mut last = None;
     while let Some(row) = rows.next()? {
         let id: String = row.get(0)?;
         let doc: StoredDoc = row.get(1)?;
         let u: i64 = row.get(2)?;
-        findings.push(doc.decode(&id)?);
+        candidates.push(ArchiveCandidate {
+            json: doc.into_json(&id)?,
+            updated_at: from_micros(u, &id)?,
+            id: id.clone(),
+        });
         last = Some((u, id));
     }
     let next_cursor = match last {
-        Some((u, i)) if findings.len() == limit as usize => {
+        Some((u, i)) if candidates.len() == limit as usize => {
             Some(cursor::encode(&scope, json!({"u": u, "i": i})))
         }
         _ => None,
     };
     Ok(ArchivePage {
-        findings,
+        candidates,
         next_cursor,
     })
 }

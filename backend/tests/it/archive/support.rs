@@ -94,7 +94,7 @@ pub async fn store_versions(store: &dyn Store) -> BTreeSet<Version> {
             .archive_candidates(far, 997, cursor.as_deref())
             .await
             .expect("candidates");
-        out.extend(page.findings.iter().map(|f| (f.id.clone(), f.updated_at)));
+        out.extend(page.candidates.iter().map(|c| (c.id.clone(), c.updated_at)));
         match page.next_cursor {
             Some(c) => cursor = Some(c),
             None => return out,
