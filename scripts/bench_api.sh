@@ -25,13 +25,18 @@ python3 -c "n=$N; s=$t1-$t0; print(f'demo ingest: {n} findings in {s:.1f}s = {n/
 M=$(( N < 200000 ? N : 200000 ))
 echo "== ingest: cspm ingest of $M ASFF findings as JSON Lines (parse + normalize + store)"
 "$CSPM" demo --count "$M" --seed 7 --data-dir "$work/src" >/dev/null
-python3 - "$work/src/cspm.db" "$work/findings.jsonl" <<'PY'
-import sqlite3, sys, json
-con = sqlite3.connect(sys.argv[1])
+# The raw ASFF documents, taken out through the product's own archive (the store
+# keeps them compressed): every finding's `raw`, one per line.
+"$CSPM" archive --older-than 0d --archive-dir "$work/src-archive" --data-dir "$work/src" >/dev/null
+python3 - "$work/src-archive" "$work/findings.jsonl" <<'PY'
+import gzip, json, pathlib, sys
 with open(sys.argv[2], "w") as out:
-    for (doc,) in con.execute("SELECT doc FROM findings"):
-        out.write(json.dumps(json.loads(doc)["raw"]) + "\n")
+    for part in sorted(pathlib.Path(sys.argv[1]).glob("findings/dt=*/*.jsonl.gz")):
+        with gzip.open(part, "rt") as f:
+            for line in f:
+                out.write(json.dumps(json.loads(line)["raw"]) + "\n")
 PY
+[ "$(wc -l < "$work/findings.jsonl")" = "$M" ] || { echo "expected $M documents" >&2; exit 1; }
 t0=$(date +%s.%N)
 "$CSPM" ingest --data-dir "$work/ingest" "$work/findings.jsonl" | head -1
 t1=$(date +%s.%N)

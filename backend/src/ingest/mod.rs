@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 /// Findings written per store transaction.
-pub const BATCH_SIZE: usize = 1000;
+pub const BATCH_SIZE: usize = 2500;
 
 /// One rejected finding or document, with where it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
