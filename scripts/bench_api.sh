@@ -27,7 +27,7 @@ echo "== ingest: cspm ingest of $M ASFF findings as JSON Lines (parse + normaliz
 "$CSPM" demo --count "$M" --seed 7 --data-dir "$work/src" >/dev/null
 # The raw ASFF documents, taken out through the product's own archive (the store
 # keeps them compressed): every finding's `raw`, one per line.
-"$CSPM" archive --older-than 0d --archive-dir "$work/src-archive" --data-dir "$work/src" >/dev/null
+"$CSPM" archive --older-than 0d --archive-dir "$work/src-archive" --data-dir "$work/src" >/dev/null 2>&1
 python3 - "$work/src-archive" "$work/findings.jsonl" <<'PY'
 import gzip, json, pathlib, sys
 with open(sys.argv[2], "w") as out:

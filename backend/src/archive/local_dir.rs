@@ -1,7 +1,7 @@
 //! The local-folder sink: the same layout as S3 under a directory, so the `cspm`
 //! CLI, restore and tests treat both alike.
 
-use super::{check_key, ArchiveSink, ObjectKind, SinkError, SinkResult};
+use super::{check_key, ArchiveSink, ObjectKind, RunLock, SinkError, SinkResult};
 use async_trait::async_trait;
 use bytes::Bytes;
 use std::io::ErrorKind;
@@ -32,10 +32,36 @@ impl LocalDirSink {
     }
 }
 
+/// The lock file in the archive root (not an object: outside the layout's keys).
+const LOCK_FILE: &str = ".run.lock";
+
 #[async_trait]
 impl ArchiveSink for LocalDirSink {
     fn location(&self) -> String {
         self.root.display().to_string()
+    }
+
+    async fn lock_runs(&self) -> SinkResult<RunLock> {
+        let root = self.root.clone();
+        tokio::task::spawn_blocking(move || {
+            let io = Self::io(LOCK_FILE);
+            std::fs::create_dir_all(&root).map_err(Self::io(LOCK_FILE))?;
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(root.join(LOCK_FILE))
+                .map_err(Self::io(LOCK_FILE))?;
+            match file.try_lock() {
+                Ok(()) => Ok(RunLock::file(file)),
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    Err(SinkError::Busy(root.display().to_string()))
+                }
+                Err(std::fs::TryLockError::Error(e)) => Err(io(e)),
+            }
+        })
+        .await
+        .map_err(|e| Self::io(LOCK_FILE)(std::io::Error::other(e)))?
     }
 
     async fn put(&self, key: &str, body: Bytes, _kind: ObjectKind) -> SinkResult<()> {

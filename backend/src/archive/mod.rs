@@ -98,9 +98,31 @@ pub enum SinkError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// Another archive run holds this archive's run lock.
+    #[error("another archive run is working on {0}; try again when it has finished")]
+    Busy(String),
     /// Used by test wrappers that inject failures.
     #[error("injected failure: {0}")]
     Injected(String),
+}
+
+/// Held while a run works on an archive; released when dropped (and by the OS if
+/// the process dies, so a crash never leaves a stale lock behind).
+#[derive(Debug, Default)]
+pub struct RunLock {
+    _file: Option<std::fs::File>,
+}
+
+impl RunLock {
+    /// A lock on nothing, for sinks whose runs are kept apart another way.
+    pub fn none() -> Self {
+        RunLock::default()
+    }
+
+    /// A lock held through `file`'s OS lock.
+    pub fn file(file: std::fs::File) -> Self {
+        RunLock { _file: Some(file) }
+    }
 }
 
 /// Shorthand for sink results.
@@ -125,6 +147,13 @@ pub trait ArchiveSink: Send + Sync {
 
     /// Every key starting with `prefix`, sorted.
     async fn list(&self, prefix: &str) -> SinkResult<Vec<String>>;
+
+    /// Takes the archive's run lock, or fails with [`SinkError::Busy`]: two runs at
+    /// once could archive the same finding version twice. The default takes none:
+    /// on AWS the archiver Lambda's reserved concurrency of 1 keeps runs apart.
+    async fn lock_runs(&self) -> SinkResult<RunLock> {
+        Ok(RunLock::none())
+    }
 }
 
 /// Rejects keys that could escape the archive root or that the layout never makes.

@@ -202,6 +202,8 @@ pub async fn run_archive(
         done: None,
     };
 
+    // One run at a time per archive, held until this function returns.
+    let _lock = sink.lock_runs().await?;
     let mut manifests = manifest::load_all(sink).await?;
     for m in manifests
         .iter_mut()
@@ -226,12 +228,11 @@ pub async fn run_archive(
     };
     let ((mut run, streamed), deleted) =
         tokio::join!(streaming, delete_worker(store, opts, job_queue, done_tx));
-    // Record every delete that finished, even when something failed: the manifest
-    // then says how far this run got.
-    let recorded = run.record_deletes().await;
+    // On a failure the manifest stays as the failure left it, as after a crash; the
+    // next run verifies and (re)does whatever deletes it does not show as done.
     deleted?;
     streamed?;
-    recorded?;
+    run.record_deletes().await?;
     let mut redundant = std::mem::take(&mut run.redundant);
     run.delete_redundant(&mut redundant).await?;
     if let Some(mut m) = run.manifest.take() {

@@ -277,3 +277,26 @@ on_both_sinks!(
     delete_batch_failing_half_way_every_retry_is_finished_by_the_next_run,
     finding_updated_between_read_and_delete,
 );
+
+#[tokio::test]
+async fn a_second_local_run_while_one_works_is_refused_then_runs_after_it() {
+    let (_dir, sink) = local().await;
+    let sc = Scenario::new(sink.clone()).await;
+    // Another process's run (here: the lock taken directly) holds the archive.
+    let held = sink.lock_runs().await.expect("first lock");
+    let err = run_archive(sc.store(), sink.as_ref(), &options(), None)
+        .await
+        .expect_err("second run refused");
+    assert!(
+        matches!(err, ArchiveError::Sink(cspm::archive::SinkError::Busy(_))),
+        "{err}"
+    );
+    assert!(err.is_retryable(), "{err}");
+    assert_eq!(sc.in_store().await, sc.findings.len(), "nothing touched");
+    drop(held);
+    let report = run_archive(sc.store(), sink.as_ref(), &options(), None)
+        .await
+        .expect("runs once the lock is free");
+    assert_eq!(report.archived as usize, sc.findings.len());
+    assert_eq!(sc.check(&BTreeSet::new()).await, (0, sc.findings.len()));
+}

@@ -266,6 +266,9 @@ impl ArchiveSink for FaultySink {
         self.maybe_hang().await;
         self.inner.list(prefix).await
     }
+    async fn lock_runs(&self) -> SinkResult<cspm::archive::RunLock> {
+        self.inner.lock_runs().await
+    }
 }
 
 /// Title of the version [`DeleteFault::UpdateFirstBefore`] writes.
