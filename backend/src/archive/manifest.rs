@@ -171,28 +171,47 @@ pub async fn save(sink: &dyn ArchiveSink, m: &RunManifest) -> Result<(), Manifes
 
 /// Every manifest in the archive, oldest run first.
 pub async fn load_all(sink: &dyn ArchiveSink) -> Result<Vec<RunManifest>, ManifestError> {
-    let mut out = Vec::new();
-    for key in sink.list(MANIFESTS_PREFIX).await? {
-        if !key.ends_with(".json") {
-            continue;
-        }
-        // Listed a moment ago; gone now means someone removed it by hand.
-        let Some(body) = sink.get(&key).await? else {
-            continue;
-        };
-        let m: RunManifest =
-            serde_json::from_slice(&body).map_err(|source| ManifestError::Corrupt {
-                key: key.clone(),
-                source,
-            })?;
-        if m.format_version > FORMAT_VERSION {
-            return Err(ManifestError::TooNew {
-                key,
-                found: m.format_version,
-            });
-        }
-        out.push(m);
-    }
+    use futures::stream::{self, StreamExt, TryStreamExt};
+    let keys: Vec<String> = sink
+        .list(MANIFESTS_PREFIX)
+        .await?
+        .into_iter()
+        .filter(|k| k.ends_with(".json"))
+        .collect();
+    // A year of daily runs is hundreds of small objects: on S3 each read is a round
+    // trip, so several are in flight at once (in listing order).
+    let loaded: Vec<Option<RunManifest>> = stream::iter(keys)
+        .map(|key| load_one(sink, key))
+        .buffered(LOAD_CONCURRENCY)
+        .try_collect()
+        .await?;
+    let mut out: Vec<RunManifest> = loaded.into_iter().flatten().collect();
     out.sort_by(|a, b| a.run_id.cmp(&b.run_id));
     Ok(out)
+}
+
+/// Manifest reads in flight at once.
+const LOAD_CONCURRENCY: usize = 16;
+
+/// The manifest under `key`; `None` when it vanished since it was listed.
+async fn load_one(
+    sink: &dyn ArchiveSink,
+    key: String,
+) -> Result<Option<RunManifest>, ManifestError> {
+    // Listed a moment ago; gone now means someone removed it by hand.
+    let Some(body) = sink.get(&key).await? else {
+        return Ok(None);
+    };
+    let m: RunManifest =
+        serde_json::from_slice(&body).map_err(|source| ManifestError::Corrupt {
+            key: key.clone(),
+            source,
+        })?;
+    if m.format_version > FORMAT_VERSION {
+        return Err(ManifestError::TooNew {
+            key,
+            found: m.format_version,
+        });
+    }
+    Ok(Some(m))
 }
