@@ -131,7 +131,7 @@ impl ArchiveSink for LocalDirSink {
     }
 }
 
-/// Collects the keys of regular files under `dir`, skipping temporary files.
+/// Collects the keys of regular files under `dir`, skipping temporary files and the lock.
 fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
@@ -146,7 +146,9 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
             walk(root, &path, out)?;
         } else if ft.is_file() {
             let name = entry.file_name();
-            if name.to_string_lossy().starts_with(TMP_PREFIX) {
+            let name = name.to_string_lossy();
+            // Temporary files and the run lock are not archive objects.
+            if name.starts_with(TMP_PREFIX) || name == LOCK_FILE {
                 continue;
             }
             if let Ok(rel) = path.strip_prefix(root) {

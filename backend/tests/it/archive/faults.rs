@@ -299,4 +299,10 @@ async fn a_second_local_run_while_one_works_is_refused_then_runs_after_it() {
         .expect("runs once the lock is free");
     assert_eq!(report.archived as usize, sc.findings.len());
     assert_eq!(sc.check(&BTreeSet::new()).await, (0, sc.findings.len()));
+    let keys = sink.list("").await.unwrap();
+    assert!(
+        keys.iter()
+            .all(|k| k.starts_with("findings/") || k.starts_with("manifests/")),
+        "the lock file is not an archive object: {keys:?}"
+    );
 }
