@@ -82,6 +82,8 @@ pub(super) struct Row {
     updated_at: i64,
     /// The compressed document (see doc.rs).
     doc: Vec<u8>,
+    /// What the summary counters count of it.
+    facets: Facets,
 }
 
 impl Row {
@@ -105,19 +107,8 @@ impl Row {
             created_at: micros(f.created_at),
             updated_at: micros(f.updated_at),
             doc: doc::encode(f)?,
+            facets: Facets::of(f),
         })
-    }
-
-    /// The counted dimensions of this row.
-    fn facets(&self) -> StoreResult<Facets> {
-        facets_of(
-            &self.id,
-            self.severity,
-            self.workflow_status.as_str(),
-            self.account_id.clone(),
-            self.resource_type.clone(),
-            self.created_at,
-        )
     }
 
     /// The same row with another workflow status (document included).
@@ -160,7 +151,7 @@ pub(super) fn upsert(c: &mut Connection, rows: &[Row]) -> StoreResult<UpsertRepo
         let outcome = match stored(&tx, &r.id)? {
             None => {
                 write_row(&tx, INSERT, r)?;
-                counts.shift(&r.facets()?, 1);
+                counts.shift(&r.facets, 1);
                 UpsertOutcome::Inserted
             }
             Some(s) if r.updated_at > s.updated_at => {
@@ -175,7 +166,7 @@ pub(super) fn upsert(c: &mut Connection, rows: &[Row]) -> StoreResult<UpsertRepo
                 };
                 write_row(&tx, UPDATE, written)?;
                 counts.shift(&s.facets, -1);
-                counts.shift(&written.facets()?, 1);
+                counts.shift(&written.facets, 1);
                 UpsertOutcome::Updated {
                     previous_severity: s.facets.severity,
                     previous_status,
