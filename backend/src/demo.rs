@@ -295,6 +295,8 @@ fn one(rng: &mut Rng, n: usize, count: usize, anchor: DateTime<Utc>, total_weigh
         first_observed_at: Some(created_at),
         last_observed_at: Some(updated_at),
         raw,
+        revision: 0,
+        workflow_by_person: false,
     }
 }
 

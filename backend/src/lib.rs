@@ -2,26 +2,31 @@
 
 /// Daily archival of old findings to gzip JSON Lines parts (local folder or S3), verified before delete.
 pub mod archive;
-/// AWS SDK clients and the Lambdas' configuration (environment + SSM).
+/// AWS SDK clients, credential checks and what an SDK error means.
 pub mod aws;
 /// The `cspm` command line (one file per subcommand).
 pub mod cli;
-/// Runtime configuration from environment variables and CLI flags.
+/// One configuration: every environment variable, the store, detection, HTTP and
+/// Lambda settings.
 pub mod config;
 /// Deterministic synthetic findings for `cspm demo`, `serve --demo` and benchmarks.
 pub mod demo;
 /// Detection rules as data: paths, templates and the rule engine.
 pub mod detect;
+/// Reading documents (JSON, JSON Lines, gzip, streamed log files) from files and bodies.
+pub mod documents;
 /// The axum router shared by the local server, the `api` Lambda and the tests.
 pub mod http;
 /// Stable short finding ids.
 pub mod ids;
-/// Reading finding documents from files, folders and stdin, and storing them.
+/// `cspm ingest`: files, folders and stdin through the pipeline.
 pub mod ingest;
 /// Lambda handlers (library side of the thin `src/bin/` Lambda binaries).
 pub mod lambda;
 /// Where alerts go (the `Notifier` port) and when a finding alerts.
 pub mod notify;
+/// The one path every finding takes: normalize → detect/suppress → decide → store.
+pub mod pipeline;
 /// One module per event source, each normalizing to the shared `Finding`.
 pub mod sources;
 /// The `Store` port and its implementations.

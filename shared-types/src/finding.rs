@@ -119,6 +119,22 @@ pub struct Finding {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub raw: serde_json::Value,
+    /// The stored record's revision: 1 when first stored, one more on every change
+    /// to it (a newer provider version, a workflow change, a delete). Kept apart from
+    /// `updated_at`, which is only ever the provider's own time, so an analyst's
+    /// change never makes a later-arriving provider version look older. Set by the
+    /// store; 0 on a finding that was never stored.
+    #[serde(default)]
+    pub revision: u64,
+    /// True when a person set `workflow_status` (through the API); false when the
+    /// provider or an automatic rule did. A provider's plain `NEW` never undoes a
+    /// person's triage.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub workflow_by_person: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// The fields of a finding shown in lists: everything but the raw document and

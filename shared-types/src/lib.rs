@@ -5,6 +5,8 @@
 
 /// The API's request and response bodies (pages, summary, errors, workflow updates).
 pub mod api;
+/// What a change did to a stored finding (inserted, updated, reopened…).
+pub mod change;
 /// The normalized Finding model.
 pub mod finding;
 /// Query filters for `GET /findings`, with their URL query-string form.
@@ -15,6 +17,7 @@ pub mod severity;
 pub mod status;
 
 pub use api::*;
+pub use change::*;
 pub use finding::*;
 pub use query::*;
 pub use severity::*;

@@ -84,3 +84,22 @@ pub enum RecordState {
     /// The provider no longer reports it (e.g. the resource was deleted).
     Archived,
 }
+
+impl RecordState {
+    /// The ASFF text, e.g. `"ACTIVE"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordState::Active => "ACTIVE",
+            RecordState::Archived => "ARCHIVED",
+        }
+    }
+
+    /// Parses the ASFF text (case-insensitive); `None` when it is neither.
+    pub fn parse(s: &str) -> Option<RecordState> {
+        match s.trim().to_ascii_uppercase().as_str() {
+            "ACTIVE" => Some(RecordState::Active),
+            "ARCHIVED" => Some(RecordState::Archived),
+            _ => None,
+        }
+    }
+}

@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, HashSet};
 pub struct ArchivedIndex {
     by_day: BTreeMap<NaiveDate, Vec<PartEntry>>,
     loaded_day: Option<NaiveDate>,
-    loaded: BTreeMap<String, HashSet<(String, i64)>>,
+    loaded: BTreeMap<String, HashSet<Key>>,
 }
 
 impl ArchivedIndex {
@@ -69,7 +69,14 @@ impl ArchivedIndex {
                 let set = load_verified(sink, p).await?.iter().map(key_of).collect();
                 self.loaded.insert(p.key.clone(), set);
             }
-            if self.loaded.get(&p.key).is_some_and(|s| s.contains(&k)) {
+            // Parts written before revisions existed hold revision 0: any revision
+            // of that `updated_at` is then taken as archived (as it was before).
+            let legacy = (k.0.clone(), k.1, 0);
+            if self
+                .loaded
+                .get(&p.key)
+                .is_some_and(|s| s.contains(&k) || s.contains(&legacy))
+            {
                 return Ok(true);
             }
         }
@@ -77,13 +84,16 @@ impl ArchivedIndex {
     }
 }
 
-fn key_of(v: &FindingVersion) -> (String, i64) {
+/// A version's identity in a part: id, provider time, record revision.
+type Key = (String, i64, u64);
+
+fn key_of(v: &FindingVersion) -> Key {
     // Nanosecond precision: two versions a microsecond apart are different versions.
     let t = v
         .updated_at
         .timestamp_nanos_opt()
         .unwrap_or_else(|| v.updated_at.timestamp_micros());
-    (v.id.clone(), t)
+    (v.id.clone(), t, v.revision)
 }
 
 fn covers(p: &PartEntry, t: DateTime<Utc>) -> bool {

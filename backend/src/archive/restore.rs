@@ -1,13 +1,14 @@
-//! Loading archived findings back into the store. Only parts a manifest lists as
-//! verified are read, each checked against its SHA-256; findings are upserted
-//! newer-wins, so restoring never overwrites a newer version in the store.
+//! Loading archived findings back into the store, through the pipeline like every
+//! other writer. Only parts a manifest lists as verified are read, each checked
+//! against its SHA-256; the store's one decision applies, so restoring never
+//! overwrites a newer version in the store.
 
 use super::index::{check_count, get_verified};
 use super::manifest;
 use super::run::ArchiveError;
 use super::writer::findings;
 use super::ArchiveSink;
-use crate::store::{Store, UpsertOutcome, UpsertReport};
+use crate::pipeline::{Outcome, Pipeline};
 use chrono::NaiveDate;
 use shared_types::Finding;
 
@@ -47,13 +48,13 @@ pub struct RestoreReport {
 }
 
 impl RestoreReport {
-    fn add(&mut self, r: &UpsertReport) {
-        self.inserted += r.count(|o| matches!(o, UpsertOutcome::Inserted)) as u64;
-        self.updated += r.count(|o| matches!(o, UpsertOutcome::Updated { .. })) as u64;
-        self.unchanged += r.count(|o| matches!(o, UpsertOutcome::Unchanged)) as u64;
-        self.skipped_older += r.count(|o| matches!(o, UpsertOutcome::SkippedOlder)) as u64;
-        self.failed += r.failed.len() as u64;
-        for f in &r.failed {
+    fn add(&mut self, o: &Outcome) {
+        self.inserted += o.stored as u64;
+        self.updated += o.updated as u64;
+        self.unchanged += o.unchanged as u64;
+        self.skipped_older += o.skipped_older as u64;
+        self.failed += o.failed.len() as u64;
+        for f in &o.failed {
             tracing::warn!(id = %f.id, reason = %f.reason, "restore: finding not written");
         }
     }
@@ -64,7 +65,7 @@ const BATCH: usize = 500;
 
 /// Restores every verified part whose day is in `range`.
 pub async fn restore(
-    store: &dyn Store,
+    pipeline: &Pipeline,
     sink: &dyn ArchiveSink,
     range: RestoreRange,
     progress: Option<super::run::Progress<'_>>,
@@ -87,8 +88,8 @@ pub async fn restore(
             }
             n += chunk.len();
             report.read += chunk.len() as u64;
-            let r = store.upsert(&chunk).await?;
-            report.add(&r);
+            let (outcome, _) = pipeline.store_findings(&chunk).await?;
+            report.add(&outcome);
             if let Some(cb) = progress {
                 cb(report.read);
             }

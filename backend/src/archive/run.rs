@@ -127,6 +127,9 @@ pub enum ArchiveError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Restored findings could not be written.
+    #[error(transparent)]
+    Pipeline(#[from] crate::pipeline::PipelineError),
     /// A part could not be built or decoded.
     #[error("part: {0}")]
     Part(#[from] PartError),
@@ -160,7 +163,8 @@ impl ArchiveError {
                 false
             }
             ArchiveError::Sink(_) | ArchiveError::DeleteFailed { .. } => true,
-            ArchiveError::Store(e) => matches!(e, StoreError::Unavailable(_)),
+            ArchiveError::Store(e) => e.is_retryable(),
+            ArchiveError::Pipeline(e) => e.is_retryable(),
             ArchiveError::Manifest(ManifestError::Sink(_)) => true,
             ArchiveError::Manifest(_)
             | ArchiveError::Part(_)

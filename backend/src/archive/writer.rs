@@ -162,12 +162,15 @@ pub fn findings(gz: &[u8]) -> impl Iterator<Item = Result<Finding, PartError>> +
         })
 }
 
-/// The `(id, updated_at)` of every finding in a part, in line order.
+/// The `(id, updated_at, revision)` of every finding in a part, in line order.
 pub fn versions_of(gz: &[u8]) -> Result<Vec<FindingVersion>, PartError> {
     #[derive(serde::Deserialize)]
     struct Version {
         id: String,
         updated_at: DateTime<Utc>,
+        // Absent in parts written before revisions existed.
+        #[serde(default)]
+        revision: u64,
     }
     use std::io::BufRead;
     let reader = std::io::BufReader::new(flate2::read::MultiGzDecoder::new(gz));
@@ -177,7 +180,7 @@ pub fn versions_of(gz: &[u8]) -> Result<Vec<FindingVersion>, PartError> {
         if line.is_empty() {
             continue;
         }
-        // Reads two fields and skips the rest: much cheaper than a full Finding.
+        // Reads three fields and skips the rest: much cheaper than a full Finding.
         let v: Version = serde_json::from_slice(&line).map_err(|source| PartError::BadLine {
             line: i + 1,
             source,
@@ -185,6 +188,7 @@ pub fn versions_of(gz: &[u8]) -> Result<Vec<FindingVersion>, PartError> {
         out.push(FindingVersion {
             id: v.id,
             updated_at: v.updated_at,
+            revision: v.revision,
         });
     }
     Ok(out)

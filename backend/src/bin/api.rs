@@ -2,12 +2,10 @@
 //! Build with `scripts/build_lambdas.sh`; configuration in `backend/lambdas.json`.
 
 use cspm::lambda::{api, boot};
-use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     boot::init_tracing();
     let (config, sdk, ssm) = boot::load().await?;
-    let store = Arc::new(boot::store(&config, &sdk));
-    lambda_http::run(api::app(&config, &ssm, store)).await
+    lambda_http::run(api::app(&config, &ssm, boot::pipeline(&config, &sdk))).await
 }

@@ -2,7 +2,8 @@
 //! updated for `CSPM_RETENTION_DAYS` from DynamoDB to the S3 archive (verify, then
 //! delete). Build with `scripts/build_lambdas.sh`; configuration in `backend/lambdas.json`.
 
-use cspm::archive::lambda::{handle, ArchiverConfig, ArchiverState};
+use cspm::archive::lambda::{handle, ArchiverState};
+use cspm::config::archiver::ArchiverConfig;
 use cspm::lambda::boot;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde_json::Value;

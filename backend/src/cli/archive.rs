@@ -10,6 +10,8 @@ use crate::archive::s3::S3Location;
 use crate::archive::schedule::{run_daily, DailySchedule};
 use crate::archive::{run_archive, ArchiveOptions, ArchiveSink, LocalDirSink, S3Sink, SinkError};
 use crate::aws::{sdk_config, AwsTarget};
+use crate::pipeline::Pipeline;
+use crate::sources::Normalizer;
 use crate::store::Store;
 use chrono::{Duration, NaiveDate, NaiveTime, Utc};
 use clap::{Args, Subcommand};
@@ -25,9 +27,10 @@ pub struct ArchiveArgs {
     /// `restore` or `ls`; without one, runs the archiver.
     #[command(subcommand)]
     pub action: Option<ArchiveAction>,
-    /// Archive findings not updated for this long (`90d`, `36h`, or days: `90`).
-    #[arg(long, default_value = "90d", value_parser = parse_older_than)]
-    pub older_than: Duration,
+    /// Archive findings not updated for this long (`90d`, `36h`, or days: `90`;
+    /// default: the store's --retention-days).
+    #[arg(long, value_parser = parse_older_than)]
+    pub older_than: Option<Duration>,
     /// Where the archive goes.
     #[command(flatten)]
     pub target: ArchiveTarget,
@@ -44,10 +47,10 @@ pub struct ArchiveArgs {
 #[group(multiple = false)]
 pub struct ArchiveTarget {
     /// A local folder (same layout as S3).
-    #[arg(long, env = "CSPM_ARCHIVE_DIR")]
+    #[arg(long, env = crate::config::ENV_ARCHIVE_DIR)]
     pub archive_dir: Option<PathBuf>,
     /// An S3 location, `s3://bucket/prefix`.
-    #[arg(long, env = "CSPM_ARCHIVE_S3")]
+    #[arg(long, env = crate::config::ENV_ARCHIVE_S3)]
     pub archive_s3: Option<String>,
 }
 
@@ -90,7 +93,7 @@ pub async fn open_sink(location: &str, aws: &AwsTarget) -> Result<Arc<dyn Archiv
     if location.starts_with("s3://") {
         let loc: S3Location = location.parse()?;
         let client = S3Sink::client(&sdk_config(aws).await);
-        let kms = std::env::var(crate::archive::lambda::ENV_KMS_KEY).ok();
+        let kms = std::env::var(crate::config::ENV_ARCHIVE_KMS_KEY).ok();
         Ok(Arc::new(S3Sink::new(client, loc, kms)))
     } else {
         Ok(Arc::new(local_dir(Path::new(location))?))
@@ -165,7 +168,8 @@ async fn execute(args: ArchiveArgs) -> Result<(), CliError> {
                 .open(&args.store.aws.target())
                 .await?
                 .ok_or("give --archive-dir DIR or --archive-s3 s3://bucket/prefix")?;
-            let mut opts = ArchiveOptions::older_than(Utc::now(), args.older_than);
+            let age = archive_age(args.older_than, &args.store)?;
+            let mut opts = ArchiveOptions::older_than(Utc::now(), age);
             opts.caps.max_findings = args.max_part_findings as usize;
             archive_to(sink.as_ref(), &opts, &args.store).await
         }
@@ -182,7 +186,9 @@ async fn restore_from(from: &str, range: RestoreRange, store: &StoreArgs) -> Res
     let store = store.store_config().build().await?;
     let pb = spinner("restored");
     let cb = |n: u64| pb.set_position(n);
-    let r = restore(store.as_ref(), sink.as_ref(), range, Some(&cb)).await?;
+    // Restored findings are stored records: nothing to normalize.
+    let pipeline = Pipeline::new(Arc::new(Normalizer::default()), store);
+    let r = restore(&pipeline, sink.as_ref(), range, Some(&cb)).await?;
     pb.finish_and_clear();
     println!(
         "restored from {}: {} parts, {} findings read: {} inserted, {} updated, {} unchanged, {} kept (store newer), {} failed",
@@ -245,9 +251,10 @@ pub struct DailyArchiveArgs {
     /// Time of day (UTC, HH:MM) of the daily archive run.
     #[arg(long, default_value = "03:00", value_parser = parse_time_of_day)]
     pub archive_at: NaiveTime,
-    /// Archive findings not updated for this long (`90d`, `36h`, or days).
-    #[arg(long, default_value = "90d", value_parser = parse_older_than)]
-    pub archive_older_than: Duration,
+    /// Archive findings not updated for this long (`90d`, `36h`, or days; default:
+    /// the store's --retention-days).
+    #[arg(long, value_parser = parse_older_than)]
+    pub archive_older_than: Option<Duration>,
     /// Where the daily run archives (default: `archive/` in the data dir).
     #[command(flatten)]
     pub target: ArchiveTarget,
@@ -282,17 +289,40 @@ impl DailyArchiveArgs {
             Some(s) => s,
             None => Arc::new(local_dir(&store_args.data_dir.join("archive"))?),
         };
+        let retention = archive_age(self.archive_older_than, store_args)?;
         tracing::info!(archive = %sink.location(), at = %self.archive_at, "daily archive on");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let schedule = DailySchedule {
             at: self.archive_at,
-            retention: self.archive_older_than,
+            retention,
         };
         tokio::spawn(run_daily(store, sink, schedule, async move {
             let _ = rx.await;
         }));
         Ok(Some(DailyArchive { stop: Some(tx) }))
     }
+}
+
+/// How old a finding must be to be archived: `given`, else the store's retention.
+/// Refused when it is longer than a DynamoDB store's retention: the TTL safety net
+/// is set after that retention, so DynamoDB could drop findings before the
+/// archiver reaches them.
+pub fn archive_age(given: Option<Duration>, store: &StoreArgs) -> Result<Duration, CliError> {
+    let retention = Duration::days(i64::from(store.retention_days));
+    let age = given.unwrap_or(retention);
+    if store.store_config().retention_days().is_some() && age > retention {
+        return Err(format!(
+            "archiving findings older than {} days is later than the store's retention of {} \
+             days: DynamoDB's TTL could remove findings before they are archived; raise \
+             --retention-days ({}) to at least {} days",
+            age.num_days(),
+            store.retention_days,
+            crate::config::ENV_RETENTION_DAYS,
+            age.num_days()
+        )
+        .into());
+    }
+    Ok(age)
 }
 
 /// `HH:MM` (24-hour, UTC).

@@ -1,9 +1,10 @@
 use super::{CliError, StoreArgs};
-use crate::store::pipeline::UpsertPipeline;
+use crate::pipeline::{Pipeline, Producer, BATCH_SIZE};
+use crate::sources::Normalizer;
 use crate::store::Store;
 use clap::Args;
-use shared_types::Finding;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 /// `cspm demo` options.
 #[derive(Debug, Args)]
@@ -19,48 +20,41 @@ pub struct DemoArgs {
     pub store: StoreArgs,
 }
 
-/// Writes `count` demo findings in batches, with a progress bar on a terminal.
-/// Generation runs on a blocking thread and batches are pipelined into the store,
-/// so both cores are busy (as in `cspm ingest`).
+/// Writes `count` demo findings through the pipeline, with a progress bar on a
+/// terminal. Generation runs on the pipeline's reading thread and batches are
+/// pipelined into the store, so both cores are busy (as in `cspm ingest`).
 pub async fn load(
-    store: &dyn Store,
+    store: Arc<dyn Store>,
     count: usize,
     seed: u64,
     progress: bool,
 ) -> Result<usize, CliError> {
-    let bar = crate::ingest::progress_bar(count as u64, progress);
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Finding>>(2);
-    let generator = tokio::task::spawn_blocking(move || {
-        let mut batch = Vec::with_capacity(crate::ingest::BATCH_SIZE);
+    let bar = super::progress::bar(count as u64, false, progress);
+    let producer: Producer = Box::new(move |feed| {
+        let mut batch = Vec::with_capacity(BATCH_SIZE);
         for f in crate::demo::generate(count, crate::demo::default_anchor(), seed) {
             batch.push(f);
-            if batch.len() == crate::ingest::BATCH_SIZE {
-                let full =
-                    std::mem::replace(&mut batch, Vec::with_capacity(crate::ingest::BATCH_SIZE));
-                if tx.blocking_send(full).is_err() {
-                    return; // the writer stopped on an error, reported below
-                }
+            if batch.len() == BATCH_SIZE {
+                feed.findings(std::mem::replace(
+                    &mut batch,
+                    Vec::with_capacity(BATCH_SIZE),
+                ));
+                feed.progress(BATCH_SIZE as u64);
             }
         }
-        if !batch.is_empty() {
-            let _ = tx.blocking_send(batch);
-        }
+        let rest = batch.len() as u64;
+        feed.findings(batch);
+        feed.progress(rest);
+        Ok(())
     });
-    let mut written = 0;
-    let mut count_done = |(n, report): (usize, crate::store::UpsertReport)| {
-        written += report.outcomes.len();
-        bar.inc(n as u64);
-    };
-    let mut pipeline = UpsertPipeline::new(store);
-    while let Some(batch) = rx.recv().await {
-        if let Some(done) = pipeline.push(batch).await? {
-            count_done(done);
-        }
-    }
-    pipeline.finish().await?.into_iter().for_each(count_done);
-    generator.await?;
+    // Demo findings are built, not read: the normalizer is never used.
+    let pipeline = Pipeline::new(Arc::new(Normalizer::default()), store);
+    let outcome = pipeline.run(producer, &|n| bar.inc(n)).await?;
     bar.finish_and_clear();
-    Ok(written)
+    if !outcome.failed.is_empty() {
+        return Err(format!("{} demo finding(s) not written", outcome.failed.len()).into());
+    }
+    Ok(outcome.stored + outcome.updated + outcome.unchanged + outcome.skipped_older)
 }
 
 /// Runs `cspm demo`.
@@ -68,7 +62,7 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, CliError> {
     let store = args.store.store_config().build().await?;
     let started = std::time::Instant::now();
     let n = load(
-        store.as_ref(),
+        store,
         args.count,
         args.seed,
         std::io::IsTerminal::is_terminal(&std::io::stderr()),

@@ -1,5 +1,6 @@
 use super::{CliError, DetectArgs, StoreArgs};
 use crate::ingest::{ingest_paths, IngestReport};
+use crate::pipeline::Pipeline;
 use clap::Args;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -23,33 +24,39 @@ pub struct IngestArgs {
     pub detect: DetectArgs,
 }
 
-/// Prints the report: counts first, then every rejection with file, id and reason.
+/// Prints the report: counts first, then every rejection with input, document
+/// position, id and reason.
 pub fn print_report(r: &IngestReport, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    let o = &r.outcome;
     writeln!(
         out,
         "read {} file(s), {} document(s): {} stored, {} updated, {} unchanged, {} skipped as older, {} rejected",
         r.files,
-        r.documents,
-        r.stored,
-        r.updated,
-        r.unchanged,
-        r.skipped_older,
-        r.rejected.len()
+        o.documents,
+        o.stored,
+        o.updated,
+        o.unchanged,
+        o.skipped_older,
+        o.rejected.len()
     )?;
-    for x in &r.rejected {
+    let at = |input: &str, index: Option<usize>| match index {
+        Some(i) => format!("{input}[{i}]"),
+        None => input.to_string(),
+    };
+    for x in &o.rejected {
         writeln!(
             out,
             "  rejected  {}  id={}  {}",
-            x.file,
+            at(&x.input, x.index),
             x.finding_id.as_deref().unwrap_or("-"),
             x.reason
         )?;
     }
-    for (file, note) in &r.notes {
-        writeln!(out, "  note      {file}  {note}")?;
+    for n in &o.noted {
+        writeln!(out, "  note      {}  {}", at(&n.input, n.index), n.note)?;
     }
-    for (id, reason) in &r.failed {
-        writeln!(out, "  not written  id={id}  {reason}")?;
+    for f in &o.failed {
+        writeln!(out, "  not written  id={}  {}", f.id, f.reason)?;
     }
     if !r.skipped_files.is_empty() {
         writeln!(
@@ -66,17 +73,13 @@ pub async fn run(args: IngestArgs) -> Result<ExitCode, CliError> {
     // Bad rules or suppressions stop the run before anything is stored.
     let normalizer = Arc::new(args.detect.detection_config().normalizer()?);
     let store = args.store.store_config().build().await?;
-    let report = ingest_paths(
-        store.as_ref(),
-        normalizer,
-        &args.paths,
-        std::io::stderr().is_terminal(),
-    )
-    .await?;
+    let pipeline = Pipeline::new(normalizer, store);
+    let bar = super::progress::bar(0, true, std::io::stderr().is_terminal());
+    let report = ingest_paths(&pipeline, &args.paths, &bar).await?;
     print_report(&report, &mut std::io::stdout().lock())?;
-    Ok(if !report.failed.is_empty() {
+    Ok(if !report.outcome.failed.is_empty() {
         ExitCode::FAILURE
-    } else if args.fail_on_reject && !report.rejected.is_empty() {
+    } else if args.fail_on_reject && !report.outcome.rejected.is_empty() {
         ExitCode::from(2)
     } else {
         ExitCode::SUCCESS

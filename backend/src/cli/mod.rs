@@ -6,6 +6,8 @@ pub mod archive;
 pub mod demo;
 /// `cspm ingest`.
 pub mod ingest;
+/// Progress bars for long commands.
+pub mod progress;
 /// `cspm rules list|lint|test|eval|eval-policies`.
 pub mod rules;
 /// `cspm serve`.
@@ -34,8 +36,13 @@ pub struct StoreArgs {
     #[arg(long, env = crate::config::ENV_STORE, value_enum, default_value_t = StoreKind::Sqlite)]
     pub store: StoreKind,
     /// DynamoDB table (with --store dynamodb), as Terraform names it.
-    #[arg(long, env = crate::aws::config::ENV_TABLE_NAME, required_if_eq("store", "dynamodb"))]
+    #[arg(long, env = crate::config::ENV_TABLE_NAME, required_if_eq("store", "dynamodb"))]
     pub table: Option<String>,
+    /// Days findings stay hot before they are archived: the default archive cutoff,
+    /// and DynamoDB's TTL safety net is set after it.
+    #[arg(long, env = crate::config::ENV_RETENTION_DAYS, default_value_t = crate::config::DEFAULT_RETENTION_DAYS,
+          value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub retention_days: u32,
     /// Where AWS calls go.
     #[command(flatten)]
     pub aws: AwsArgs,
@@ -85,13 +92,16 @@ impl StoreArgs {
             StoreKind::Sqlite => crate::config::StoreConfig::Sqlite {
                 data_dir: self.data_dir.clone(),
             },
-            StoreKind::Dynamodb => crate::config::StoreConfig::Dynamo {
-                // clap requires --table with --store dynamodb.
-                table: self.table.clone().unwrap_or_default(),
-                target: self.aws.target(),
-                create: self.create_table,
-                concurrency: self.dynamo_concurrency.map(usize::from),
-            },
+            StoreKind::Dynamodb => {
+                crate::config::StoreConfig::Dynamo(crate::config::DynamoConfig {
+                    // clap requires --table with --store dynamodb.
+                    table: self.table.clone().unwrap_or_default(),
+                    target: self.aws.target(),
+                    retention_days: self.retention_days,
+                    create: self.create_table,
+                    concurrency: self.dynamo_concurrency.map(usize::from),
+                })
+            }
         }
     }
 }

@@ -1,9 +1,11 @@
-use super::{CliError, StoreArgs};
+use super::{CliError, DetectArgs, StoreArgs};
 use crate::http::{router, AppState, HttpConfig};
+use crate::pipeline::Pipeline;
 use clap::Args;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 /// `cspm serve` options.
 #[derive(Debug, Args)]
@@ -29,6 +31,9 @@ pub struct ServeArgs {
     /// Store options.
     #[command(flatten)]
     pub store: StoreArgs,
+    /// Detection options for documents posted to `/events`.
+    #[command(flatten)]
+    pub detect: DetectArgs,
     /// Daily archive options.
     #[command(flatten)]
     pub archive: super::archive::DailyArchiveArgs,
@@ -68,9 +73,11 @@ fn dashboard_dir(arg: Option<PathBuf>) -> Option<PathBuf> {
 pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
     let token = args.api_token.filter(|t| !t.is_empty());
     check_exposure(args.addr, token.as_deref())?;
+    // Bad rules or suppressions stop the server before it listens.
+    let normalizer = Arc::new(args.detect.detection_config().normalizer()?);
     let store = args.store.store_config().build().await?;
     if args.demo && store.summary(chrono::Utc::now().date_naive()).await?.total == 0 {
-        let n = super::demo::load(store.as_ref(), args.demo_count, 42, false).await?;
+        let n = super::demo::load(store.clone(), args.demo_count, 42, false).await?;
         tracing::info!(count = n, "loaded demo findings into the empty store");
     }
     let config = HttpConfig {
@@ -79,7 +86,7 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         dashboard_dir: dashboard_dir(args.dashboard_dir),
     };
     let daily_archive = args.archive.spawn(store.clone(), &args.store).await?;
-    let app = router(AppState::new(store, config));
+    let app = router(AppState::new(Pipeline::new(normalizer, store), config));
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     let local = listener.local_addr()?;
     // Tests and scripts read this line to learn the port when binding to :0.

@@ -131,6 +131,8 @@ pub fn rule_finding(
         first_observed_at: Some(when),
         last_observed_at: Some(when),
         raw: raw.clone(),
+        revision: 0,
+        workflow_by_person: false,
     })
 }
 

@@ -228,6 +228,8 @@ mod tests {
             first_observed_at: None,
             last_observed_at: None,
             raw,
+            revision: 0,
+            workflow_by_person: false,
         }
     }
 

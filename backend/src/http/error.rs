@@ -98,6 +98,15 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<crate::pipeline::PipelineError> for ApiError {
+    fn from(e: crate::pipeline::PipelineError) -> Self {
+        match e {
+            crate::pipeline::PipelineError::Store(s) => s.into(),
+            other => ApiError::Internal(Box::new(other)),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if let ApiError::Internal(source) = &self {

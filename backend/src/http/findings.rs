@@ -111,7 +111,7 @@ pub async fn list(
 ) -> Result<axum::Json<FindingPage>, ApiError> {
     let (filter, page) = parse_query(&pairs)?;
     let out = state
-        .store
+        .store()
         .list(&filter, page.limit, page.cursor.as_deref())
         .await?;
     Ok(axum::Json(out))
@@ -141,7 +141,7 @@ pub async fn get_one(
     Path(id): Path<String>,
 ) -> Result<axum::Json<FindingDetail>, ApiError> {
     check_id(&id)?;
-    match state.store.get(&id).await? {
+    match state.store().get(&id).await? {
         Some(d) => Ok(axum::Json(d)),
         None => Err(ApiError::NotFound(format!("no finding with id {id:?}"))),
     }
@@ -172,7 +172,12 @@ pub async fn patch_one(
         update.note = (!trimmed.is_empty()).then(|| trimmed.to_string());
     }
     let at = chrono::Utc::now();
-    match state.store.set_workflow(&id, &update, &actor.0, at).await? {
+    let changed = state
+        .pipeline
+        .set_workflow(&id, &update, &actor.0, at)
+        .await
+        .map_err(ApiError::from)?;
+    match changed {
         Some(d) => {
             tracing::info!(finding = %id, actor = %actor.0, status = %update.workflow_status, "workflow status changed");
             Ok(axum::Json(d))

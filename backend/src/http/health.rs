@@ -7,7 +7,7 @@ use shared_types::Health;
 #[utoipa::path(get, path = "/health", tag = "operations",
     responses((status = 200, body = Health), (status = 503, body = shared_types::ErrorBody)))]
 pub async fn get_health(State(state): State<AppState>) -> Result<axum::Json<Health>, ApiError> {
-    state.store.ping().await.map_err(|e| {
+    state.store().ping().await.map_err(|e| {
         tracing::warn!(error = %e, "health check: store did not answer");
         ApiError::Unavailable
     })?;

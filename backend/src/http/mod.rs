@@ -5,6 +5,8 @@
 pub mod dashboard;
 /// The API error type and its JSON body.
 pub mod error;
+/// `POST /events`: documents of any supported kind into the pipeline.
+pub mod events;
 /// Extractors that map bad input to the API error body.
 pub mod extract;
 /// `/findings` handlers.
@@ -18,45 +20,42 @@ pub mod security;
 /// `/summary`.
 pub mod summary;
 
+use crate::pipeline::Pipeline;
 use crate::store::Store;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use error::ApiError;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 /// Largest request body accepted (a workflow update is well under 1 KiB).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Largest `POST /events` body (a CloudTrail log file delivery or a batch of events).
+pub const MAX_EVENTS_BODY_BYTES: usize = 5 * 1024 * 1024;
 
-/// How the HTTP layer behaves; built from flags or environment by the binaries.
-#[derive(Debug, Clone, Default)]
-pub struct HttpConfig {
-    /// When set, every route but `/health` and the dashboard's static files requires
-    /// `Authorization: Bearer <token>`.
-    pub api_token: Option<String>,
-    /// Origins allowed to call the API from a browser (exact match). Empty: no CORS.
-    pub cors_origins: Vec<String>,
-    /// Folder with the built dashboard (`index.html`…); `None` serves only the API.
-    pub dashboard_dir: Option<PathBuf>,
-}
+pub use crate::config::http::HttpConfig;
 
 /// Everything a handler needs.
 #[derive(Clone)]
 pub struct AppState {
-    /// Where findings live.
-    pub store: Arc<dyn Store>,
+    /// The one write path (and, through it, the store readers use).
+    pub pipeline: Pipeline,
     /// HTTP settings.
     pub config: Arc<HttpConfig>,
 }
 
 impl AppState {
-    /// State over a store with the given settings.
-    pub fn new(store: Arc<dyn Store>, config: HttpConfig) -> Self {
+    /// State over a pipeline with the given settings.
+    pub fn new(pipeline: Pipeline, config: HttpConfig) -> Self {
         AppState {
-            store,
+            pipeline,
             config: Arc::new(config),
         }
+    }
+
+    /// Where findings live (for reads).
+    pub fn store(&self) -> &Arc<dyn Store> {
+        self.pipeline.store()
     }
 }
 
@@ -88,6 +87,10 @@ fn api_routes(state: &AppState) -> Router<AppState> {
             get(findings::get_one).patch(findings::patch_one),
         )
         .route("/summary", get(summary::get_summary))
+        .route(
+            "/events",
+            post(events::post_events).layer(DefaultBodyLimit::max(MAX_EVENTS_BODY_BYTES)),
+        )
         .route("/openapi.json", get(openapi::get_openapi))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -11,6 +11,7 @@ use utoipa::{Modify, OpenApi};
         super::findings::get_one,
         super::findings::patch_one,
         super::summary::get_summary,
+        super::events::post_events,
         super::health::get_health
     ),
     components(schemas(
@@ -19,7 +20,9 @@ use utoipa::{Modify, OpenApi};
         shared_types::Summary, shared_types::TrendPoint, shared_types::KeyCount,
         shared_types::Health, shared_types::ErrorBody, shared_types::ErrorDetail,
         shared_types::Severity, shared_types::WorkflowStatus, shared_types::RecordState,
-        shared_types::FindingSource, shared_types::Resource
+        shared_types::FindingSource, shared_types::Resource,
+        crate::pipeline::outcome::OutcomeBody, crate::pipeline::outcome::NotedBody,
+        crate::pipeline::outcome::RejectedBody
     )),
     modifiers(&BearerAuth),
     security(("bearer" = []))

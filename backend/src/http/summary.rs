@@ -9,5 +9,5 @@ use shared_types::Summary;
     responses((status = 200, body = Summary), (status = 401, body = shared_types::ErrorBody)))]
 pub async fn get_summary(State(state): State<AppState>) -> Result<axum::Json<Summary>, ApiError> {
     let today = chrono::Utc::now().date_naive();
-    Ok(axum::Json(state.store.summary(today).await?))
+    Ok(axum::Json(state.store().summary(today).await?))
 }

@@ -1,24 +1,20 @@
 //! The `api` Lambda: the same axum router as `cspm serve`, behind API Gateway HTTP
 //! API (payload v2) through `lambda_http`. Only the wiring lives here.
 
-use crate::aws::config::LambdaConfig;
+use crate::config::lambda::{LambdaConfig, SSM_API_TOKEN};
 use crate::http::{router, AppState, HttpConfig};
-use crate::store::Store;
+use crate::pipeline::Pipeline;
 use axum::Router;
 use std::collections::HashMap;
-use std::sync::Arc;
 
-/// SSM parameter (under the prefix, SecureString) holding the API bearer token.
-pub const SSM_API_TOKEN: &str = "api_token";
-
-/// The router for the Lambda: the store, CORS origins from the environment, the
+/// The router for the Lambda: the pipeline, CORS origins from the environment, the
 /// bearer token from SSM (read once per cold start), no dashboard files (those are
 /// served by CloudFront from S3).
-pub fn app(config: &LambdaConfig, ssm: &HashMap<String, String>, store: Arc<dyn Store>) -> Router {
+pub fn app(config: &LambdaConfig, ssm: &HashMap<String, String>, pipeline: Pipeline) -> Router {
     let http = HttpConfig {
         api_token: ssm.get(SSM_API_TOKEN).filter(|t| !t.is_empty()).cloned(),
         cors_origins: config.cors_origins.clone(),
         dashboard_dir: None,
     };
-    router(AppState::new(store, http))
+    router(AppState::new(pipeline, http))
 }

@@ -2,13 +2,15 @@
 //! SDK clients built once and reused by every invocation.
 
 use super::scanner::{Alerting, Scanner};
-use super::sync::Syncer;
-use crate::aws::config::{read_ssm_parameters, ConfigError, LambdaConfig, SSM_SYNC_STATE};
 use crate::aws::{dynamodb_client, sdk_config, AwsTarget};
+use crate::config::lambda::{read_ssm_parameters, LambdaConfig, SSM_SYNC_STATE};
+use crate::config::ConfigError;
 use crate::detect::finding::FindingSettings;
 use crate::notify::sns::SnsNotifier;
+use crate::pipeline::Pipeline;
+use crate::sources::security_hub::sync::Syncer;
 use crate::sources::Normalizer;
-use crate::store::dynamo::{DynamoSettings, DynamoStore};
+use crate::store::dynamo::DynamoStore;
 use aws_config::SdkConfig;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -20,8 +22,13 @@ pub enum BootError {
     #[error(transparent)]
     Config(#[from] ConfigError),
     /// SSM parameters could not be read.
-    #[error("reading SSM parameters: {0}")]
-    Ssm(String),
+    #[error("SSM GetParametersByPath {prefix}: {message}")]
+    Ssm {
+        /// The parameter path.
+        prefix: String,
+        /// The SDK's error, with its context.
+        message: String,
+    },
 }
 
 /// JSON logs to stdout (CloudWatch), filtered by `RUST_LOG` (default `info`).
@@ -45,19 +52,31 @@ pub async fn load() -> Result<(LambdaConfig, SdkConfig, HashMap<String, String>)
     if let Some(prefix) = &config.ssm_prefix {
         params = read_ssm_parameters(&aws_sdk_ssm::Client::new(&sdk), prefix)
             .await
-            .map_err(|e| {
-                BootError::Ssm(format!("{}", aws_sdk_ssm::error::DisplayErrorContext(e)))
+            .map_err(|e| BootError::Ssm {
+                prefix: prefix.clone(),
+                message: format!("{}", aws_sdk_ssm::error::DisplayErrorContext(e)),
             })?;
         config.overlay_ssm(&params)?;
     }
     Ok((config, sdk, params))
 }
 
-/// The DynamoDB store the configuration names.
+/// The DynamoDB store the configuration names (built where the CLI builds it, so
+/// its TTL follows the configured retention).
 pub fn store(config: &LambdaConfig, sdk: &SdkConfig) -> DynamoStore {
-    let mut settings = DynamoSettings::new(config.table_name.clone());
-    settings.retention_days = config.retention_days;
-    DynamoStore::new(dynamodb_client(sdk), settings)
+    config.dynamo().store(dynamodb_client(sdk))
+}
+
+/// The pipeline over the configured store with the built-in rule pack (rules
+/// folders and suppressions are local-CLI features) and the account override.
+pub fn pipeline(config: &LambdaConfig, sdk: &SdkConfig) -> Pipeline {
+    let normalizer = Normalizer {
+        settings: FindingSettings {
+            account_override: config.account_override.clone(),
+        },
+        ..Normalizer::default()
+    };
+    Pipeline::new(Arc::new(normalizer), Arc::new(store(config, sdk)))
 }
 
 /// The scanner with everything the configuration enables.
@@ -78,16 +97,8 @@ pub fn scanner(config: &LambdaConfig, sdk: &SdkConfig) -> Scanner {
             format!("{prefix}{SSM_SYNC_STATE}"),
         )
     });
-    // The built-in pack; rules folders and suppressions are local-CLI features.
-    let normalizer = Normalizer {
-        settings: FindingSettings {
-            account_override: config.account_override.clone(),
-        },
-        ..Normalizer::default()
-    };
     Scanner {
-        normalizer,
-        store: Arc::new(store(config, sdk)),
+        pipeline: pipeline(config, sdk),
         alerting,
         syncer,
     }

@@ -8,7 +8,3 @@ pub mod api;
 pub mod boot;
 /// The `scanner` Lambda: EventBridge events, their SQS redrive, and the scheduled sync.
 pub mod scanner;
-/// Scheduled Security Hub sync: pages `GetFindings`, resumable.
-pub mod sync;
-/// AWS Security Hub SDK findings to ASFF JSON.
-mod sync_asff;

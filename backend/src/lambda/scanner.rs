@@ -1,18 +1,22 @@
-//! The `scanner` Lambda. One function receives three kinds of payload:
-//! - an EventBridge event (`Security Hub Findings - Imported`, delivered directly);
-//! - an SQS batch of such events (the rule's dead-letter queue redriven), answered
+//! The `scanner` Lambda: a thin adapter over the pipeline. One function receives
+//! three kinds of payload:
+//! - an EventBridge event (`Security Hub Findings - Imported`, CloudTrail API calls,
+//!   alarm state changes, GuardDuty findings), delivered directly;
+//! - an SQS batch of such events (the rules' dead-letter queue redriven), answered
 //!   with partial batch failures so only the failed messages come back;
-//! - a scheduled event, which runs the Security Hub sync.
+//! - the scheduled event, which runs the Security Hub sync.
 //!
 //! Findings are stored first; alerts are sent after, and a failed alert never
 //! fails (or delays the result of) the store write.
 
-use super::sync::{SyncOutcome, Syncer};
 use crate::notify::{alert_for, Notifier};
-use crate::sources::Normalizer;
-use crate::store::{Store, StoreError, UpsertReport};
+use crate::pipeline::{OutcomeBody, Pipeline, PipelineError};
+use crate::sources::security_hub::sync::{SyncError, SyncOutcome, Syncer};
+use crate::store::UpsertReport;
+use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use futures::{stream, StreamExt};
+use serde::Serialize;
 use serde_json::Value;
 use shared_types::{Finding, Severity};
 use std::collections::HashMap;
@@ -21,12 +25,14 @@ use std::sync::Arc;
 /// Alerts sent at the same time.
 const ALERT_CONCURRENCY: usize = 8;
 
-/// Why an event could not be fully handled. All variants are worth retrying: the
-/// store answers are idempotent, so a redelivered event changes nothing twice.
+/// `detail-type` of the schedule that runs the sync.
+const SCHEDULED: &str = "Scheduled Event";
+
+/// Why a payload could not be fully handled.
 #[derive(Debug, thiserror::Error)]
 pub enum ScanError {
-    /// Some findings could not be written (their ids are listed); retry the event.
-    #[error("{} finding(s) not stored (retryable: {retryable}): {ids}", .count)]
+    /// Some findings could not be written (their ids are listed).
+    #[error("{count} finding(s) not stored (retryable: {retryable}): {ids}")]
     NotStored {
         /// How many.
         count: usize,
@@ -35,15 +41,27 @@ pub enum ScanError {
         /// Their ids, comma-separated.
         ids: String,
     },
-    /// The store failed as a whole.
-    #[error("store: {0}")]
-    Store(#[from] StoreError),
-    /// The payload is none of the kinds this function handles.
+    /// The pipeline failed as a whole (the store is unavailable…).
+    #[error(transparent)]
+    Pipeline(#[from] PipelineError),
+    /// The payload is none of the kinds this function handles; retrying cannot help.
     #[error("unsupported payload: {0}")]
-    Unsupported(String),
+    Unsupported(&'static str),
     /// The sync failed.
     #[error("sync: {0}")]
-    Sync(String),
+    Sync(#[from] SyncError),
+}
+
+impl ScanError {
+    /// True when the same payload may succeed later (Lambda's retry, SQS redelivery).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            ScanError::NotStored { retryable, .. } => *retryable,
+            ScanError::Pipeline(e) => e.is_retryable(),
+            ScanError::Unsupported(_) => false,
+            ScanError::Sync(e) => e.is_retryable(),
+        }
+    }
 }
 
 /// Where alerts go and from which severity.
@@ -56,31 +74,58 @@ pub struct Alerting {
     pub dashboard_url: Option<String>,
 }
 
-/// What one event produced.
-#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
+/// What one event produced: the pipeline's outcome plus the alerts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ScanSummary {
-    /// Findings normalized from the event(s).
-    pub findings: usize,
-    /// Newly stored.
-    pub inserted: usize,
-    /// Replaced by a newer version.
-    pub updated: usize,
-    /// Already stored or older.
-    pub unchanged: usize,
-    /// Parts of documents rejected (bad data; logged, not retried).
-    pub rejected: usize,
+    /// What the pipeline did.
+    #[serde(flatten)]
+    pub outcome: OutcomeBody,
     /// Alerts published.
     pub alerts_sent: usize,
     /// Alerts that could not be published (logged).
     pub alerts_failed: usize,
 }
 
-/// The scanner: normalizer, store, alerting, and the optional sync.
+/// The function's answer, by payload kind.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum ScanResponse {
+    /// An SQS batch: the messages to redeliver.
+    Batch(SqsBatchResponse),
+    /// The scheduled sync.
+    Sync(SyncOutcome),
+    /// One EventBridge event.
+    Event(ScanSummary),
+}
+
+/// The payloads the function is invoked with.
+enum Payload {
+    Sqs(SqsEvent),
+    Scheduled,
+    Event(Value),
+}
+
+impl Payload {
+    fn of(payload: Value) -> Result<Payload, ScanError> {
+        if payload.get("Records").is_some() {
+            return serde_json::from_value(payload)
+                .map(Payload::Sqs)
+                .map_err(|_| ScanError::Unsupported("a Records list that is not an SQS batch"));
+        }
+        match serde_json::from_value::<EventBridgeEvent<Value>>(payload.clone()) {
+            Ok(e) if e.detail_type == SCHEDULED => Ok(Payload::Scheduled),
+            Ok(_) => Ok(Payload::Event(payload)),
+            Err(_) => Err(ScanError::Unsupported(
+                "neither an EventBridge event nor an SQS batch",
+            )),
+        }
+    }
+}
+
+/// The scanner: the pipeline, alerting, and the optional sync.
 pub struct Scanner {
-    /// Document → findings.
-    pub normalizer: Normalizer,
-    /// Where findings are kept.
-    pub store: Arc<dyn Store>,
+    /// The one write path.
+    pub pipeline: Pipeline,
     /// Alerts, when configured.
     pub alerting: Option<Alerting>,
     /// The Security Hub sync, when configured.
@@ -94,63 +139,38 @@ impl Scanner {
         &self,
         payload: Value,
         deadline: Option<std::time::SystemTime>,
-    ) -> Result<Value, ScanError> {
-        if payload.get("Records").is_some() {
-            let event: SqsEvent = serde_json::from_value(payload)
-                .map_err(|e| ScanError::Unsupported(format!("SQS batch: {e}")))?;
-            let resp = self.handle_sqs(event).await;
-            return serde_json::to_value(resp).map_err(|e| ScanError::Unsupported(e.to_string()));
+    ) -> Result<ScanResponse, ScanError> {
+        match Payload::of(payload)? {
+            Payload::Sqs(event) => Ok(ScanResponse::Batch(self.handle_sqs(event).await)),
+            Payload::Scheduled => {
+                let syncer = self.syncer.as_ref().ok_or(ScanError::Unsupported(
+                    "a scheduled event, but no sync is configured",
+                ))?;
+                Ok(ScanResponse::Sync(
+                    syncer.run(&self.pipeline, deadline).await?,
+                ))
+            }
+            Payload::Event(doc) => Ok(ScanResponse::Event(self.handle_event(&doc).await?)),
         }
-        let detail_type = payload
-            .get("detail-type")
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        if detail_type == "Scheduled Event" {
-            let syncer = self.syncer.as_ref().ok_or_else(|| {
-                ScanError::Unsupported("scheduled event but the sync is not configured".into())
-            })?;
-            let out: SyncOutcome = syncer
-                .run(self, deadline)
-                .await
-                .map_err(|e| ScanError::Sync(e.to_string()))?;
-            return serde_json::to_value(out).map_err(|e| ScanError::Unsupported(e.to_string()));
-        }
-        if !detail_type.is_empty() {
-            let s = self.handle_event(&payload).await?;
-            return serde_json::to_value(s).map_err(|e| ScanError::Unsupported(e.to_string()));
-        }
-        Err(ScanError::Unsupported(
-            "neither an EventBridge event nor an SQS batch".into(),
-        ))
     }
 
-    /// One EventBridge event: normalize, store, alert. `Err` when some finding
-    /// was not stored, so Lambda's retry (then the DLQ) gets the event again.
+    /// One EventBridge event through the pipeline, then its alerts. `Err` when some
+    /// finding was not stored, so Lambda's retry (then the DLQ) gets the event again.
     pub async fn handle_event(&self, event: &Value) -> Result<ScanSummary, ScanError> {
-        let outcome = self.normalizer.parse_document(event);
+        let parsed = self.pipeline.normalize(event);
+        let (outcome, report) = self.pipeline.store_normalized("event", &parsed).await?;
         for r in &outcome.rejected {
             tracing::warn!(finding = r.finding_id.as_deref().unwrap_or("-"), reason = %r.reason, "rejected");
         }
-        if let Some(note) = &outcome.note {
-            tracing::info!(%note, "event holds no findings");
+        for n in &outcome.noted {
+            tracing::info!(note = %n.note, "event holds no findings");
         }
-        let mut summary = self.store_findings(&outcome.findings).await?;
-        summary.rejected = outcome.rejected.len();
-        Ok(summary)
-    }
-
-    /// Stores findings and sends their alerts; `Err` lists what was not stored.
-    pub async fn store_findings(&self, findings: &[Finding]) -> Result<ScanSummary, ScanError> {
-        let report = self.store.upsert(findings).await?;
-        let mut summary = summarize(findings.len(), &report);
-        let (sent, failed) = self.send_alerts(findings, &report).await;
-        summary.alerts_sent = sent;
-        summary.alerts_failed = failed;
-        if !report.failed.is_empty() {
+        let (alerts_sent, alerts_failed) = self.send_alerts(&parsed.findings, &report).await;
+        if !outcome.failed.is_empty() {
             return Err(ScanError::NotStored {
-                count: report.failed.len(),
-                retryable: report.failed.iter().any(|f| f.retryable),
-                ids: report
+                count: outcome.failed.len(),
+                retryable: outcome.retryable_failures(),
+                ids: outcome
                     .failed
                     .iter()
                     .map(|f| f.id.as_str())
@@ -158,26 +178,31 @@ impl Scanner {
                     .join(","),
             });
         }
+        let summary = ScanSummary {
+            outcome: OutcomeBody::from(&outcome),
+            alerts_sent,
+            alerts_failed,
+        };
         tracing::info!(?summary, "stored");
         Ok(summary)
     }
 
-    /// An SQS batch: every message is one EventBridge event; the ones that fail
-    /// are reported so SQS redelivers only them (and, after `maxReceiveCount`,
-    /// moves them on to the dead-letter queue: nothing is dropped).
+    /// An SQS batch: every message is one EventBridge event. Failed messages are
+    /// reported, so SQS redelivers only them and, after `maxReceiveCount`, moves
+    /// them on to the dead-letter queue where an operator sees them: nothing is
+    /// dropped, even a message that can never succeed (the log says which kind).
     pub async fn handle_sqs(&self, event: SqsEvent) -> SqsBatchResponse {
         let mut resp = SqsBatchResponse::default();
         for record in event.records {
             let id = record.message_id.clone().unwrap_or_default();
             let result = match record.body.as_deref().map(serde_json::from_str::<Value>) {
                 Some(Ok(doc)) => self.handle_event(&doc).await.map(|_| ()),
-                Some(Err(e)) => Err(ScanError::Unsupported(format!(
-                    "message body is not JSON: {e}"
-                ))),
-                None => Err(ScanError::Unsupported("message has no body".into())),
+                Some(Err(_)) => Err(ScanError::Unsupported("a message body that is not JSON")),
+                None => Err(ScanError::Unsupported("a message without a body")),
             };
             if let Err(e) = result {
-                tracing::error!(message_id = %id, error = %e, "message failed; SQS will redeliver it");
+                tracing::error!(message_id = %id, error = %e, retryable = e.is_retryable(),
+                    "message failed; SQS will redeliver it (then the dead-letter queue)");
                 resp.add_failure(id);
             }
         }
@@ -217,16 +242,5 @@ impl Scanner {
             .await;
         let sent = results.iter().filter(|ok| **ok).count();
         (sent, results.len() - sent)
-    }
-}
-
-fn summarize(findings: usize, r: &UpsertReport) -> ScanSummary {
-    use crate::store::UpsertOutcome as O;
-    ScanSummary {
-        findings,
-        inserted: r.count(|o| *o == O::Inserted),
-        updated: r.count(|o| matches!(o, O::Updated { .. })),
-        unchanged: r.count(|o| matches!(o, O::Unchanged | O::SkippedOlder)),
-        ..Default::default()
     }
 }

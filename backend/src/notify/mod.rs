@@ -147,6 +147,7 @@ mod tests {
         UpsertOutcome::Updated {
             previous_severity: from,
             previous_status: WorkflowStatus::New,
+            kind: shared_types::ChangeKind::Updated,
         }
     }
 

@@ -167,6 +167,8 @@ pub fn parse(
         first_observed_at: Some(started),
         last_observed_at: Some(changed),
         raw: doc.clone(),
+        revision: 0,
+        workflow_by_person: false,
     };
     DocumentOutcome {
         findings: vec![finding],

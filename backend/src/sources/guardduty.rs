@@ -143,6 +143,8 @@ fn normalize(
         first_observed_at: observed("eventFirstSeen"),
         last_observed_at: observed("eventLastSeen"),
         raw: raw.clone(),
+        revision: 0,
+        workflow_by_person: false,
     })
 }
 

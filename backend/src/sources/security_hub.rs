@@ -3,6 +3,10 @@
 //! the EventBridge events Security Hub emits.
 
 mod fields;
+/// Scheduled Security Hub sync: pages `GetFindings` through the pipeline, resumable.
+pub mod sync;
+/// AWS Security Hub SDK findings to ASFF JSON.
+mod sync_asff;
 
 use super::asff::AsffFinding;
 use super::{DocumentOutcome, Rejection};
@@ -198,6 +202,8 @@ fn build(a: &AsffFinding, raw: Value) -> Result<Finding, String> {
         created_at,
         updated_at,
         raw,
+        revision: 0,
+        workflow_by_person: false,
     })
 }
 

@@ -3,20 +3,20 @@
 
 /// Opaque, validated paging cursors.
 pub mod cursor;
+/// The one decision on an incoming provider version (newer-wins + workflow rules).
+pub mod decide;
 /// DynamoDB implementation (the AWS deployment).
 pub mod dynamo;
 /// The dimensions the summary counters are kept on.
 pub mod facets;
-/// Bulk writes with two upsert batches in flight.
-pub mod pipeline;
 /// SQLite implementation (the local default).
 pub mod sqlite;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use shared_types::{
-    Finding, FindingDetail, FindingFilter, FindingPage, Severity, Summary, WorkflowStatus,
-    WorkflowUpdate,
+    ChangeKind, Finding, FindingDetail, FindingFilter, FindingPage, Severity, Summary,
+    WorkflowStatus, WorkflowUpdate,
 };
 
 pub use dynamo::DynamoStore;
@@ -33,8 +33,10 @@ pub enum UpsertOutcome {
         previous_severity: Severity,
         /// Workflow status of the version replaced.
         previous_status: WorkflowStatus,
+        /// `Updated`, `Reopened` or `Resolved` (see [`decide::decide`]).
+        kind: ChangeKind,
     },
-    /// The same version (same `updated_at`) was already stored: nothing changed.
+    /// The same version (same provider `updated_at`) was already stored: nothing changed.
     Unchanged,
     /// The stored version is newer: the incoming one was ignored.
     SkippedOlder,
@@ -74,13 +76,25 @@ impl UpsertReport {
     }
 }
 
-/// Identifies one version of a finding: archival deletes only the version it archived.
+/// Identifies one version of a record: archival deletes only the version it archived.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct FindingVersion {
     /// Short id.
     pub id: String,
-    /// `updated_at` of the version.
+    /// The provider's `updated_at` of the version.
     pub updated_at: DateTime<Utc>,
+    /// The record's revision (a workflow change moves it without moving
+    /// `updated_at`). 0 means unknown — archive parts written before revisions
+    /// existed — and then only `updated_at` is compared.
+    pub revision: u64,
+}
+
+impl FindingVersion {
+    /// True when a stored record at `(updated_at, revision)` is this version.
+    pub fn matches(&self, updated_at: DateTime<Utc>, revision: u64) -> bool {
+        self.updated_at.timestamp_micros() == updated_at.timestamp_micros()
+            && (self.revision == 0 || self.revision == revision)
+    }
 }
 
 /// Result of a conditional delete.
@@ -103,6 +117,8 @@ pub struct ArchiveCandidate {
     pub id: String,
     /// `updated_at` of this version.
     pub updated_at: DateTime<Utc>,
+    /// The record's revision.
+    pub revision: u64,
     /// The finding as JSON (one line, no newline).
     pub json: String,
 }
@@ -113,6 +129,7 @@ impl ArchiveCandidate {
         Ok(ArchiveCandidate {
             id: f.id.clone(),
             updated_at: f.updated_at,
+            revision: f.revision,
             json: serde_json::to_string(f)?,
         })
     }
@@ -127,6 +144,7 @@ impl ArchiveCandidate {
         FindingVersion {
             id: self.id.clone(),
             updated_at: self.updated_at,
+            revision: self.revision,
         }
     }
 }
@@ -163,6 +181,14 @@ pub enum StoreError {
     Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
+impl StoreError {
+    /// True when the same call may succeed later (throttling, an unreachable
+    /// backend); false for bad input and broken data.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_))
+    }
+}
+
 /// Shorthand for store results.
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -170,10 +196,10 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// contract suite in `backend/tests/store_contract.rs`.
 #[async_trait]
 pub trait Store: Send + Sync {
-    /// Writes findings newer-wins: an unknown finding is inserted, a newer
-    /// `updated_at` replaces the stored version, an equal one changes nothing and
-    /// an older one is skipped. A workflow status set by an analyst (see
-    /// [`Store::set_workflow`]) is kept when the provider sends a newer version.
+    /// Writes provider versions as [`decide::decide`] says: an unknown finding is
+    /// inserted, a newer provider `updated_at` replaces the stored version (with the
+    /// workflow status the decision gives and the next revision), an equal one
+    /// changes nothing and an older one is skipped.
     async fn upsert(&self, findings: &[Finding]) -> StoreResult<UpsertReport>;
 
     /// One finding with its raw document and audit trail.
@@ -190,8 +216,11 @@ pub trait Store: Send + Sync {
     /// Exact counts over the whole store; the trend covers the 30 days ending `today`.
     async fn summary(&self, today: NaiveDate) -> StoreResult<Summary>;
 
-    /// Changes a finding's workflow status and records who/when/what in its audit
-    /// trail. Returns the updated finding, or `None` when the id is unknown.
+    /// Changes a finding's workflow status (a person's, see
+    /// [`decide::decide_workflow`]) and records who/when/what in its audit trail,
+    /// in one write: the record gets its next revision; the provider's
+    /// `updated_at` stays. Returns the updated finding, or `None` when the id is
+    /// unknown.
     async fn set_workflow(
         &self,
         id: &str,
@@ -209,8 +238,8 @@ pub trait Store: Send + Sync {
         cursor: Option<&str>,
     ) -> StoreResult<ArchivePage>;
 
-    /// Deletes each finding only if its stored `updated_at` still equals the given
-    /// one (a finding updated since it was read is kept).
+    /// Deletes each finding only if it is still the given version (same
+    /// `updated_at` and revision): one updated or triaged since it was read is kept.
     async fn delete_versions(&self, versions: &[FindingVersion]) -> StoreResult<DeleteReport>;
 
     /// Cheap liveness check for `/health`.

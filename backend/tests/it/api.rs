@@ -6,6 +6,8 @@ use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
 use cspm::http::{router, AppState, HttpConfig};
+use cspm::pipeline::Pipeline;
+use cspm::sources::Normalizer;
 use cspm::store::{SqliteStore, Store};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
@@ -24,7 +26,11 @@ async fn app_with(config: HttpConfig) -> TestApp {
     let store = SqliteStore::open_dir(dir.path()).unwrap();
     let fixtures = findings(300, 11);
     store.upsert(&fixtures).await.unwrap();
-    let app = router(AppState::new(Arc::new(store) as Arc<dyn Store>, config));
+    let pipeline = Pipeline::new(
+        Arc::new(Normalizer::default()),
+        Arc::new(store) as Arc<dyn Store>,
+    );
+    let app = router(AppState::new(pipeline, config));
     TestApp {
         app,
         fixtures,

@@ -5,8 +5,10 @@
 
 use crate::aws_env::{self, dynamo_store_at};
 use crate::corpus::lambda_fixture;
-use cspm::aws::config::LambdaConfig;
+use cspm::config::lambda::LambdaConfig;
 use cspm::lambda::api;
+use cspm::pipeline::Pipeline;
+use cspm::sources::Normalizer;
 use cspm::store::Store;
 use lambda_http::request::LambdaRequest;
 use lambda_http::{Adapter, Context, LambdaEvent, Service};
@@ -77,7 +79,8 @@ async fn api_lambda_serves_the_router_for_http_api_v2_events() {
     let config =
         LambdaConfig::from_lookup(|k| (k == "CSPM_TABLE_NAME").then(|| store.table().to_string()))
             .unwrap();
-    let app = api::app(&config, &HashMap::new(), store.clone());
+    let pipeline = Pipeline::new(Arc::new(Normalizer::default()), store.clone());
+    let app = api::app(&config, &HashMap::new(), pipeline);
 
     let (status, body) = invoke(&app, v2_event("GET", "/health", "", None)).await;
     assert_eq!(status, 200, "{body}");

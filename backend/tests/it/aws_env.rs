@@ -70,7 +70,7 @@ pub async fn dynamo_store_at(endpoint: &str) -> DynamoStore {
 /// which DynamoDB itself never allows. Lost races are still exercised: a batch that
 /// holds several versions of one finding takes the condition-failed path.
 pub fn emulator_settings(table: &str) -> DynamoSettings {
-    let mut settings = DynamoSettings::new(table);
+    let mut settings = DynamoSettings::new(table, cspm::config::DEFAULT_RETENTION_DAYS);
     settings.backoff = test_backoff();
     settings.concurrency = 1;
     settings

@@ -49,6 +49,8 @@ pub fn finding(n: usize, severity: Severity, updated_at: DateTime<Utc>) -> Findi
         first_observed_at: None,
         last_observed_at: None,
         raw: serde_json::json!({"Id": n, "deep": {"a": [1, 2.5, null, {"b": ""}]}}),
+        revision: 0,
+        workflow_by_person: false,
     }
 }
 
@@ -187,10 +189,12 @@ async fn dynamo_counters_stay_exact_when_updates_change_severity_status_and_dele
             FindingVersion {
                 id: v1[0].id.clone(),
                 updated_at: t0(),
+                revision: 0,
             },
             FindingVersion {
                 id: v1[10].id.clone(),
                 updated_at: t0(),
+                revision: 1,
             },
         ])
         .await

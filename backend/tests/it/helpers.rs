@@ -25,3 +25,11 @@ pub fn version(f: &Finding, secs: i64) -> Finding {
     v.updated_at = f.updated_at + Duration::seconds(secs);
     v
 }
+
+/// A pipeline over `store` with the built-in detection (what `cspm serve` builds).
+pub fn pipeline(store: std::sync::Arc<dyn cspm::store::Store>) -> cspm::pipeline::Pipeline {
+    cspm::pipeline::Pipeline::new(
+        std::sync::Arc::new(cspm::sources::Normalizer::default()),
+        store,
+    )
+}

@@ -2,41 +2,44 @@
 
 use super::helpers::corpus_dir;
 use cspm::ingest::ingest_paths;
+use cspm::pipeline::Pipeline;
 use cspm::sources::Normalizer;
 use cspm::store::{SqliteStore, Store};
+use indicatif::ProgressBar;
 use std::io::Write;
 use std::sync::Arc;
 
 #[tokio::test]
 async fn ingesting_the_corpus_twice_stores_once_and_reports_rejections_with_reasons() {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open_dir(dir.path()).unwrap();
-    let norm = Arc::new(Normalizer::default());
+    let store = Arc::new(SqliteStore::open_dir(dir.path()).unwrap());
+    let pipeline = Pipeline::new(Arc::new(Normalizer::default()), store.clone());
     let paths = [
         corpus_dir().join("asff"),
         corpus_dir().join("asff-envelope"),
     ];
-    let first = ingest_paths(&store, norm.clone(), &paths, false)
+    let report = ingest_paths(&pipeline, &paths, &ProgressBar::hidden())
         .await
         .unwrap();
-    assert!(first.files >= 60, "{first:?}");
+    assert!(report.files >= 60, "{report:?}");
+    let first = report.outcome;
     assert!(first.stored > 40, "{first:?}");
     assert!(first.failed.is_empty());
     // The folders' MANIFEST.jsonl lines describe files, not findings: each is
     // rejected with a reason. The one invalid finding in the corpus is the SHARR
     // sample without a GeneratorId.
     for r in &first.rejected {
-        let known = r.file.ends_with("MANIFEST.jsonl")
-            || (r.file.ends_with("sharr__CIS-bad.json") && r.reason.contains("GeneratorId"));
+        let known = r.input.ends_with("MANIFEST.jsonl")
+            || (r.input.ends_with("sharr__CIS-bad.json") && r.reason.contains("GeneratorId"));
         assert!(known, "unexpected rejection {r:?}");
         assert!(!r.reason.is_empty());
     }
     assert!(first
         .rejected
         .iter()
-        .any(|r| r.file.ends_with("sharr__CIS-bad.json")));
+        .any(|r| r.input.ends_with("sharr__CIS-bad.json")));
     assert_eq!(
-        first.notes.len(),
+        first.noted.len(),
         1,
         "the Insight Results event holds no findings"
     );
@@ -44,7 +47,10 @@ async fn ingesting_the_corpus_twice_stores_once_and_reports_rejections_with_reas
     let total = store.summary(today).await.unwrap().total as usize;
     assert_eq!(total, first.stored);
 
-    let second = ingest_paths(&store, norm, &paths, false).await.unwrap();
+    let second = ingest_paths(&pipeline, &paths, &ProgressBar::hidden())
+        .await
+        .unwrap()
+        .outcome;
     assert_eq!(second.stored, 0);
     assert_eq!(second.updated, 0);
     assert_eq!(
@@ -85,11 +91,17 @@ async fn gzip_and_json_lines_inputs_give_the_same_findings_as_plain_files() {
     let mut reports = Vec::new();
     for input in [&gz, &jsonl] {
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open_dir(dir.path()).unwrap();
+        let store = Arc::new(SqliteStore::open_dir(dir.path()).unwrap());
+        let pipeline = Pipeline::new(norm.clone(), store);
         reports.push(
-            ingest_paths(&store, norm.clone(), std::slice::from_ref(input), false)
-                .await
-                .unwrap(),
+            ingest_paths(
+                &pipeline,
+                std::slice::from_ref(input),
+                &ProgressBar::hidden(),
+            )
+            .await
+            .unwrap()
+            .outcome,
         );
     }
     assert!(reports[0].stored > 0);

@@ -13,6 +13,8 @@ mod corpus_asff;
 /// The rule pack on real CloudTrail events and built gap events.
 mod detect_corpus;
 mod dynamo;
+/// `POST /events`: every corpus folder, bad bodies, and the same outcome as ingest.
+mod events;
 mod fault_proxy;
 mod helpers;
 mod ingest;
@@ -26,5 +28,7 @@ mod sources_corpus;
 mod store_contract;
 mod store_dynamo;
 mod store_sqlite;
+/// The workflow decision, row by row, through each store (part of the contract).
+mod store_workflow;
 /// The scheduled Security Hub sync against the emulator.
 mod sync;

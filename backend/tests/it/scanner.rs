@@ -5,7 +5,7 @@
 use crate::aws_env::{self, dynamo_store_at, sdk_config, unique};
 use crate::corpus::{corpus, sqs_batch};
 use crate::fault_proxy;
-use cspm::lambda::scanner::{Alerting, Scanner};
+use cspm::lambda::scanner::{Alerting, ScanResponse, Scanner};
 use cspm::notify::sns::SnsNotifier;
 use cspm::sources::Normalizer;
 use cspm::store::dynamo::DynamoStore;
@@ -17,11 +17,15 @@ use std::sync::Arc;
 
 fn scanner(store: Arc<dyn Store>, alerting: Option<Alerting>) -> Scanner {
     Scanner {
-        normalizer: Normalizer::default(),
-        store,
+        pipeline: crate::helpers::pipeline(store),
         alerting,
         syncer: None,
     }
+}
+
+/// The function's answer as the runtime serializes it.
+fn json(resp: ScanResponse) -> Value {
+    serde_json::to_value(resp).expect("answers serialize")
 }
 
 /// Ids of every finding the normalizer takes from the corpus envelopes.
@@ -48,17 +52,18 @@ async fn scanner_stores_every_corpus_envelope_once_and_redelivery_changes_nothin
     );
     let mut inserted = 0;
     for (name, doc) in corpus("asff-envelope") {
-        let out = s
-            .handle(doc.clone(), None)
-            .await
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
-        inserted += out["inserted"].as_u64().unwrap_or(0);
+        let out = json(
+            s.handle(doc.clone(), None)
+                .await
+                .unwrap_or_else(|e| panic!("{name}: {e}")),
+        );
+        inserted += out["stored"].as_u64().unwrap_or(0);
     }
     assert_eq!(inserted as usize, want.len());
     // Redelivery (Lambda retry, DLQ redrive) must not change anything.
     for (name, doc) in corpus("asff-envelope") {
-        let out = s.handle(doc, None).await.unwrap();
-        assert_eq!(out["inserted"], 0, "{name}");
+        let out = json(s.handle(doc, None).await.unwrap());
+        assert_eq!(out["stored"], 0, "{name}");
         assert_eq!(out["updated"], 0, "{name}");
     }
     let summary = store
@@ -97,7 +102,7 @@ async fn scanner_sqs_batches_report_exactly_the_failed_messages() {
     // rest (insight results, the broken body) behave as they always do.
     proxy.throttle("TransactWriteItems", u32::MAX);
     proxy.throttle("PutItem", u32::MAX);
-    let resp = s.handle(batch.clone(), None).await.unwrap();
+    let resp = json(s.handle(batch.clone(), None).await.unwrap());
     let failed: BTreeSet<String> = resp["batchItemFailures"]
         .as_array()
         .unwrap()
@@ -120,7 +125,7 @@ async fn scanner_sqs_batches_report_exactly_the_failed_messages() {
         .filter(|(id, _)| failed.contains(id))
         .cloned()
         .collect();
-    let resp = s.handle(sqs_batch(&retry), None).await.unwrap();
+    let resp = json(s.handle(sqs_batch(&retry), None).await.unwrap());
     let still: Vec<Value> = resp["batchItemFailures"].as_array().unwrap().clone();
     assert_eq!(
         still.len(),
@@ -307,10 +312,11 @@ async fn a_failing_alert_channel_never_blocks_storing() {
     let s = scanner(store.clone(), Some(alerting));
     let mut failed = 0;
     for (_, doc) in corpus("asff-envelope") {
-        let out = s
-            .handle(doc, None)
-            .await
-            .expect("stored despite the alert failure");
+        let out = json(
+            s.handle(doc, None)
+                .await
+                .expect("stored despite the alert failure"),
+        );
         failed += out["alerts_failed"].as_u64().unwrap();
     }
     assert_eq!(failed as usize, expected_ids().len());

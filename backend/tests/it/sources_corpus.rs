@@ -5,6 +5,7 @@
 use super::helpers::corpus_dir;
 use cspm::ingest::ingest_paths;
 use cspm::lambda::scanner::Scanner;
+use cspm::pipeline::Pipeline;
 use cspm::sources::Normalizer;
 use cspm::store::{SqliteStore, Store};
 use serde_json::{json, Value};
@@ -189,13 +190,16 @@ async fn cloudtrail_log_files_stream_from_gzip_and_give_the_same_findings_as_pla
     for input in [&plain, &gz] {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open_dir(dir.path()).unwrap();
-        let r = ingest_paths(&store, norm.clone(), std::slice::from_ref(input), false)
+        let pipeline = Pipeline::new(norm.clone(), Arc::new(store));
+        let r = ingest_paths(&pipeline, std::slice::from_ref(input), &hidden())
             .await
-            .unwrap();
+            .unwrap()
+            .outcome;
         // Re-ingesting is idempotent.
-        let again = ingest_paths(&store, norm.clone(), std::slice::from_ref(input), false)
+        let again = ingest_paths(&pipeline, std::slice::from_ref(input), &hidden())
             .await
-            .unwrap();
+            .unwrap()
+            .outcome;
         assert_eq!(again.stored, 0);
         reports.push(r);
     }
@@ -214,22 +218,25 @@ async fn the_corpus_log_files_and_the_sns_near_miss_ingest_with_reasons() {
         corpus_dir().join("cloudtrail-records"),
         corpus_dir().join("alarm/lambdaevents__cloudwatch-alarm-sns-payload-single-metric.json"),
     ];
-    let r = ingest_paths(&store, norm, &paths, false).await.unwrap();
+    let pipeline = Pipeline::new(norm, Arc::new(store));
+    let r = ingest_paths(&pipeline, &paths, &hidden())
+        .await
+        .unwrap()
+        .outcome;
     assert!(r.stored >= 1, "{r:?}");
     for x in &r.rejected {
-        let known = x.file.ends_with("MANIFEST.jsonl")
-            || (x.file.contains("sns-payload") && x.reason.contains("SNS notification"));
+        let known = x.input.ends_with("MANIFEST.jsonl")
+            || (x.input.contains("sns-payload") && x.reason.contains("SNS notification"));
         assert!(known, "unexpected rejection {x:?}");
     }
-    assert!(r.rejected.iter().any(|x| x.file.contains("sns-payload")));
+    assert!(r.rejected.iter().any(|x| x.input.contains("sns-payload")));
 }
 
 #[tokio::test]
 async fn the_scanner_dispatches_cloudtrail_alarm_and_guardduty_events_by_detail_type() {
     let dir = tempfile::tempdir().unwrap();
     let scanner = Scanner {
-        normalizer: Normalizer::default(),
-        store: Arc::new(SqliteStore::open_dir(dir.path()).unwrap()),
+        pipeline: crate::helpers::pipeline(Arc::new(SqliteStore::open_dir(dir.path()).unwrap())),
         alerting: None,
         syncer: None,
     };
@@ -238,7 +245,12 @@ async fn the_scanner_dispatches_cloudtrail_alarm_and_guardduty_events_by_detail_
         CPU_ALARM,
         "guardduty/custodian__iam-duty-event.json",
     ] {
-        let out = scanner.handle(load(rel), None).await.expect(rel);
-        assert_eq!(out["inserted"], 1, "{rel}: {out}");
+        let out = serde_json::to_value(scanner.handle(load(rel), None).await.expect(rel)).unwrap();
+        assert_eq!(out["stored"], 1, "{rel}: {out}");
     }
+}
+
+/// No progress bar.
+fn hidden() -> indicatif::ProgressBar {
+    indicatif::ProgressBar::hidden()
 }

@@ -7,7 +7,7 @@
 use super::helpers::{anchor, findings, version};
 use chrono::{Duration, NaiveDate};
 use cspm::store::{FindingVersion, Store, StoreError, UpsertOutcome};
-use shared_types::{Finding, FindingFilter, Severity, WorkflowStatus, WorkflowUpdate};
+use shared_types::{ChangeKind, Finding, FindingFilter, Severity, WorkflowStatus, WorkflowUpdate};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
@@ -30,6 +30,10 @@ pub async fn run_contract(make: &StoreFactory) {
     archive_candidates_page_oldest_first_below_the_cutoff(make().await).await;
     deletes_only_remove_the_version_that_was_read(make().await).await;
     unknown_ids_are_none(make().await).await;
+    revisions_count_every_change(make().await).await;
+    super::store_workflow::the_workflow_table_holds_row_by_row(make().await).await;
+    super::store_workflow::a_late_provider_version_is_not_older_than_a_persons_change(make().await)
+        .await;
 }
 
 async fn list_all(store: &dyn Store, filter: &FindingFilter, limit: u32) -> Vec<String> {
@@ -67,7 +71,15 @@ async fn upsert_is_idempotent(store: Arc<dyn Store>) {
     let today = anchor().date_naive();
     assert_eq!(store.summary(today).await.unwrap().total, 30);
     let got = store.get(&fs[0].id).await.unwrap().unwrap();
-    assert_eq!(got.finding, fs[0]);
+    assert_eq!(got.finding, stored_as(&fs[0], 1));
+}
+
+/// `f` as a store holds it at `revision` (the demo fixtures' statuses already
+/// agree with their compliance, so the first write keeps them).
+fn stored_as(f: &Finding, revision: u64) -> Finding {
+    let mut f = f.clone();
+    f.revision = revision;
+    f
 }
 
 async fn newer_wins_and_older_is_skipped(store: Arc<dyn Store>) {
@@ -94,7 +106,8 @@ async fn newer_wins_and_older_is_skipped(store: Arc<dyn Store>) {
         r.outcomes[0].1,
         UpsertOutcome::Updated {
             previous_severity: Severity::Low,
-            previous_status: v2.workflow_status
+            previous_status: v2.workflow_status,
+            kind: ChangeKind::Updated,
         }
     );
     let got = store.get(&base.id).await.unwrap().unwrap().finding;
@@ -346,6 +359,12 @@ async fn summary_is_exact_through_updates_and_deletes(store: Arc<dyn Store>) {
         v.workflow_status = WorkflowStatus::ALL[n % 4];
         changed.push(v.clone());
         changed.push(version(f, -30));
+        // A suppressed finding stays suppressed whatever the provider says (row 1);
+        // otherwise the provider's own status is stored (the fixtures fail their
+        // controls and are active, so nothing resolves or reopens them).
+        if f.workflow_status == WorkflowStatus::Suppressed {
+            v.workflow_status = WorkflowStatus::Suppressed;
+        }
         model.insert(v.id.clone(), v);
     }
     store.upsert(&changed).await.unwrap();
@@ -356,6 +375,7 @@ async fn summary_is_exact_through_updates_and_deletes(store: Arc<dyn Store>) {
         .map(|f| FindingVersion {
             id: f.id.clone(),
             updated_at: f.updated_at,
+            revision: 1,
         })
         .collect();
     let r = store.delete_versions(&gone).await.unwrap();
@@ -380,10 +400,12 @@ async fn workflow_changes_are_audited_and_survive_provider_updates(store: Arc<dy
         .unwrap()
         .unwrap();
     assert_eq!(d.finding.workflow_status, WorkflowStatus::Notified);
-    assert!(
-        d.finding.updated_at > f.updated_at,
-        "a workflow change is an update"
+    assert_eq!(
+        d.finding.updated_at, f.updated_at,
+        "the provider's time stays; the revision moves"
     );
+    assert_eq!(d.finding.revision, 2);
+    assert!(d.finding.workflow_by_person);
     assert_eq!(d.audit.len(), 1);
     assert_eq!(d.audit[0].actor, "alice");
     assert_eq!(d.audit[0].from_status, f.workflow_status);
@@ -445,8 +467,8 @@ async fn archive_candidates_page_oldest_first_below_the_cutoff(store: Arc<dyn St
     assert_eq!(got_ids, want_ids);
     for (c, want) in got.iter().zip(&expected) {
         assert_eq!(
-            &c.finding().unwrap(),
-            *want,
+            c.finding().unwrap(),
+            stored_as(want, 1),
             "candidates carry the full finding with raw"
         );
         assert_eq!(c.updated_at, want.updated_at);
@@ -456,26 +478,91 @@ async fn archive_candidates_page_oldest_first_below_the_cutoff(store: Arc<dyn St
 async fn deletes_only_remove_the_version_that_was_read(store: Arc<dyn Store>) {
     let fs = findings(10, 10);
     store.upsert(&fs).await.unwrap();
-    // f[0] is updated after it was read: its old version must not be deleted.
+    // f[0] is updated by its provider after it was read, f[1] triaged by a person
+    // (same provider time, next revision): neither old version may be deleted.
     store.upsert(&[version(&fs[0], 10)]).await.unwrap();
+    let triage = WorkflowUpdate {
+        workflow_status: WorkflowStatus::Notified,
+        note: None,
+    };
+    store
+        .set_workflow(&fs[1].id, &triage, "alice", anchor())
+        .await
+        .unwrap()
+        .unwrap();
     let versions: Vec<FindingVersion> = fs
         .iter()
         .map(|f| FindingVersion {
             id: f.id.clone(),
             updated_at: f.updated_at,
+            revision: 1,
         })
         .chain(std::iter::once(FindingVersion {
             id: "AAAAAAAAAAAAAAAAAAAAAA".into(),
             updated_at: anchor(),
+            revision: 1,
         }))
         .collect();
     let r = store.delete_versions(&versions).await.unwrap();
     let deleted: HashSet<&str> = r.deleted.iter().map(String::as_str).collect();
-    assert_eq!(deleted.len(), 9);
-    assert!(!deleted.contains(fs[0].id.as_str()));
-    assert!(r.kept.contains(&fs[0].id));
-    assert!(store.get(&fs[0].id).await.unwrap().is_some());
-    assert!(store.get(&fs[1].id).await.unwrap().is_none());
+    assert_eq!(deleted.len(), 8);
+    for kept in [&fs[0].id, &fs[1].id] {
+        assert!(!deleted.contains(kept.as_str()));
+        assert!(r.kept.contains(kept));
+        assert!(store.get(kept).await.unwrap().is_some());
+    }
+    assert!(store.get(&fs[2].id).await.unwrap().is_none());
+    // The triaged one goes when its own revision is named.
+    let r = store
+        .delete_versions(&[FindingVersion {
+            id: fs[1].id.clone(),
+            updated_at: fs[1].updated_at,
+            revision: 2,
+        }])
+        .await
+        .unwrap();
+    assert_eq!(r.deleted, vec![fs[1].id.clone()]);
+}
+
+/// Every change moves the revision by one; unchanged and older versions do not.
+async fn revisions_count_every_change(store: Arc<dyn Store>) {
+    let f = findings(1, 23).remove(0);
+    let rev = |store: Arc<dyn Store>, id: String| async move {
+        store.get(&id).await.unwrap().unwrap().finding.revision
+    };
+    store.upsert(std::slice::from_ref(&f)).await.unwrap();
+    assert_eq!(rev(store.clone(), f.id.clone()).await, 1);
+    store.upsert(std::slice::from_ref(&f)).await.unwrap();
+    assert_eq!(rev(store.clone(), f.id.clone()).await, 1, "unchanged");
+    store.upsert(&[version(&f, 60)]).await.unwrap();
+    assert_eq!(rev(store.clone(), f.id.clone()).await, 2, "newer");
+    store.upsert(&[version(&f, 30)]).await.unwrap();
+    assert_eq!(rev(store.clone(), f.id.clone()).await, 2, "older");
+    let u = WorkflowUpdate {
+        workflow_status: WorkflowStatus::Resolved,
+        note: Some("fixed".into()),
+    };
+    let d = store
+        .set_workflow(&f.id, &u, "bob", anchor())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(d.finding.revision, 3, "a person's change");
+    let candidates = store
+        .archive_candidates(anchor() + Duration::days(1), 10, None)
+        .await
+        .unwrap();
+    let c = candidates
+        .candidates
+        .iter()
+        .find(|c| c.id == f.id)
+        .expect("candidate");
+    assert_eq!(c.revision, 3);
+    assert_eq!(
+        c.finding().unwrap().revision,
+        3,
+        "the archived line carries it"
+    );
 }
 
 async fn unknown_ids_are_none(store: Arc<dyn Store>) {

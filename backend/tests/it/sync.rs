@@ -5,8 +5,7 @@
 
 use crate::aws_env::{self, dynamo_store_at, sdk_config, unique};
 use crate::corpus::corpus;
-use cspm::lambda::scanner::Scanner;
-use cspm::lambda::sync::Syncer;
+use cspm::sources::security_hub::sync::Syncer;
 use cspm::sources::Normalizer;
 use cspm::store::Store;
 use serde_json::Value;
@@ -58,12 +57,7 @@ async fn security_hub_sync_pages_paced_resumes_after_a_timeout_and_then_reads_on
     // Slow pacing makes the pause point independent of how fast the machine is:
     // the first page starts well before the margin, the second would start after it.
     syncer.min_interval = Duration::from_secs(3);
-    let scanner = Scanner {
-        normalizer: Normalizer::default(),
-        store: store.clone(),
-        alerting: None,
-        syncer: None,
-    };
+    let pipeline = crate::helpers::pipeline(store.clone());
     // Other tests may import into the same emulator account: count what is there.
     let hub_total = {
         let mut n = 0;
@@ -93,7 +87,7 @@ async fn security_hub_sync_pages_paced_resumes_after_a_timeout_and_then_reads_on
     // First invocation: the deadline falls between the first and the second page,
     // so it pauses and saves.
     let deadline = SystemTime::now() + syncer.safety_margin + Duration::from_millis(2_500);
-    let first = syncer.run(&scanner, Some(deadline)).await.unwrap();
+    let first = syncer.run(&pipeline, Some(deadline)).await.unwrap();
     assert!(!first.complete, "{first:?}");
     assert_eq!(first.pages, 1, "{first:?}");
     let saved = syncer.load_state().await.unwrap();
@@ -107,7 +101,7 @@ async fn security_hub_sync_pages_paced_resumes_after_a_timeout_and_then_reads_on
 
     // Next invocation resumes from the saved page and finishes, 3 calls a second at most.
     let started = Instant::now();
-    let second = syncer.run(&scanner, None).await.unwrap();
+    let second = syncer.run(&pipeline, None).await.unwrap();
     assert!(second.complete);
     assert_eq!(
         first.received + second.received,
@@ -133,7 +127,7 @@ async fn security_hub_sync_pages_paced_resumes_after_a_timeout_and_then_reads_on
     assert!(syncer.load_state().await.unwrap().synced_until.is_some());
 
     // A later run only takes findings updated since the last one: none here.
-    let third = syncer.run(&scanner, None).await.unwrap();
+    let third = syncer.run(&pipeline, None).await.unwrap();
     assert!(third.complete);
     assert_eq!(third.stored, 0);
     assert_eq!(third.skipped_old, third.received, "{third:?}");

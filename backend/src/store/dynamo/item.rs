@@ -5,11 +5,13 @@
 //! nesting deeper than 32, huge numbers). The fields lists and filters need are
 //! copied to top-level attributes so the GSI can project them without the document.
 
+use crate::store::decide::StoredHead;
 pub use crate::store::facets::Facets;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use shared_types::{
-    AuditEntry, Finding, FindingDetail, FindingListItem, FindingSource, Severity, WorkflowStatus,
+    AuditEntry, Finding, FindingDetail, FindingListItem, FindingSource, RecordState, Severity,
+    WorkflowStatus,
 };
 
 /// Attributes the `SeverityTimestampIndex` projects (besides its keys and `id`):
@@ -58,13 +60,18 @@ pub struct FindingItem {
     pub updated_exact: DateTime<Utc>,
     /// Epoch seconds after which DynamoDB TTL may drop the item (safety net only).
     pub expires_at: i64,
-    /// Bumped on every write; conditional writes check it (optimistic concurrency).
+    /// The record's revision ([`Finding::revision`]): bumped on every write, and
+    /// conditional writes check it (optimistic concurrency).
     pub rev: u64,
     /// Current workflow status (authoritative over the one inside `doc`).
     pub workflow_status: WorkflowStatus,
-    /// True when an analyst set the status; a provider's `NEW` does not reset it.
+    /// True when a person set the status ([`Finding::workflow_by_person`]; the
+    /// attribute keeps its first name so existing tables read the same).
     #[serde(default)]
     pub status_by_analyst: bool,
+    /// The provider's record state (ARCHIVED → ACTIVE reopens).
+    #[serde(default)]
+    pub record_state: RecordState,
     /// Provider creation time.
     pub created_at: DateTime<Utc>,
     /// Original ASFF id.
@@ -100,13 +107,15 @@ pub struct FindingItem {
 }
 
 /// The attributes an upsert reads before writing (everything but the document).
-pub const HEAD_PROJECTION: [&str; 10] = [
+pub const HEAD_PROJECTION: [&str; 12] = [
     "id",
     "rev",
     "updated_exact",
     "severity",
     "workflow_status",
     "status_by_analyst",
+    "compliance_status",
+    "record_state",
     "account_id",
     "resource_type",
     "created_at",
@@ -139,9 +148,15 @@ pub struct Head {
     pub severity: Severity,
     /// Stored status.
     pub workflow_status: WorkflowStatus,
-    /// Whether an analyst set it.
+    /// Whether a person set it.
     #[serde(default)]
     pub status_by_analyst: bool,
+    /// Stored compliance status.
+    #[serde(default)]
+    pub compliance_status: Option<String>,
+    /// Stored record state.
+    #[serde(default)]
+    pub record_state: RecordState,
     /// Counted under this account.
     pub account_id: String,
     /// Counted under this resource type.
@@ -215,6 +230,19 @@ impl From<ListRow> for FindingListItem {
 }
 
 impl Head {
+    /// What the one decision reads of the stored version.
+    pub fn decision_view(&self) -> StoredHead {
+        StoredHead {
+            updated_at: self.updated_exact,
+            revision: self.rev,
+            workflow_status: self.workflow_status,
+            workflow_by_person: self.status_by_analyst,
+            compliance_status: self.compliance_status.clone(),
+            record_state: self.record_state,
+            severity: self.severity,
+        }
+    }
+
     /// The counted dimensions of the stored version.
     pub fn facets(&self) -> Facets {
         Facets {
@@ -228,7 +256,8 @@ impl Head {
 }
 
 impl FindingItem {
-    /// Builds the item for `finding` with the given status bookkeeping.
+    /// Builds the item for `finding` with the given status bookkeeping (the
+    /// document carries them too, so an archived line is the record as it was).
     pub fn new(
         finding: &Finding,
         status: WorkflowStatus,
@@ -239,6 +268,8 @@ impl FindingItem {
     ) -> Result<FindingItem, serde_json::Error> {
         let mut f = finding.clone();
         f.workflow_status = status;
+        f.workflow_by_person = status_by_analyst;
+        f.revision = rev;
         let search = [&f.title, &f.description, &f.resource_id, &f.asff_id]
             .iter()
             .map(|s| s.to_lowercase())
@@ -253,6 +284,7 @@ impl FindingItem {
             rev,
             workflow_status: status,
             status_by_analyst,
+            record_state: f.record_state,
             created_at: f.created_at,
             asff_id: f.asff_id.clone(),
             title: f.title.clone(),
@@ -281,10 +313,12 @@ impl FindingItem {
         }
     }
 
-    /// The stored finding with its current status.
+    /// The stored finding with its current status and revision.
     pub fn finding(&self) -> Result<Finding, serde_json::Error> {
         let mut f: Finding = serde_json::from_str(&self.doc)?;
         f.workflow_status = self.workflow_status;
+        f.workflow_by_person = self.status_by_analyst;
+        f.revision = self.rev;
         Ok(f)
     }
 

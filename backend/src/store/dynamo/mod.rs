@@ -67,11 +67,11 @@ pub struct DynamoSettings {
 }
 
 impl DynamoSettings {
-    /// Defaults for `table`.
-    pub fn new(table: impl Into<String>) -> DynamoSettings {
+    /// Defaults for `table` whose findings are archived after `retention_days`.
+    pub fn new(table: impl Into<String>, retention_days: u32) -> DynamoSettings {
         DynamoSettings {
             table: table.into(),
-            retention_days: crate::aws::config::DEFAULT_RETENTION_DAYS,
+            retention_days,
             backoff: Backoff::default(),
             concurrency: WRITE_CONCURRENCY,
             read_budget: None,

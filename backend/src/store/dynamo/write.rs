@@ -7,6 +7,7 @@ use super::counters::{shard_id, Delta};
 use super::item::{projection, sort_key, FindingItem, Head, HEAD_PROJECTION};
 use super::retry::{classify, ErrorKind};
 use super::{corrupt, DynamoStore};
+use crate::store::decide::{decide, decide_workflow, Decision, Incoming};
 use crate::store::{
     DeleteReport, FailedWrite, FindingVersion, StoreError, StoreResult, UpsertOutcome, UpsertReport,
 };
@@ -15,7 +16,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Up
 use chrono::{DateTime, Utc};
 use futures::{stream, StreamExt};
 use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_attribute_value, to_item};
-use shared_types::{AuditEntry, Finding, FindingDetail, WorkflowStatus, WorkflowUpdate};
+use shared_types::{AuditEntry, Finding, FindingDetail, WorkflowUpdate};
 use std::collections::HashMap;
 
 /// Lost races tolerated for one finding before it is reported as failed (retryable).
@@ -218,49 +219,52 @@ where
     }
 }
 
-/// One attempt at upserting one finding.
+/// One attempt at upserting one finding, as the one decision says.
 async fn upsert_once(store: &DynamoStore, f: &Finding) -> Result<UpsertOutcome, ErrorKind> {
     let expires = store.expires_at(f.updated_at);
-    let Some(head) = read_head(store, &f.id).await? else {
-        let item = FindingItem::new(f, f.workflow_status, false, 1, expires, Vec::new())
+    let head = read_head(store, &f.id).await?;
+    let view = head.as_ref().map(Head::decision_view);
+    match decide(view.as_ref(), &Incoming::from(f)) {
+        Decision::Insert(w) => {
+            let item = FindingItem::new(
+                f,
+                w.workflow_status,
+                w.workflow_by_person,
+                w.revision,
+                expires,
+                Vec::new(),
+            )
             .map_err(backend)?;
-        let delta = Delta::between(None, Some(&item.facets()));
-        put(store, &item, &Expect::Absent, &delta).await?;
-        return Ok(UpsertOutcome::Inserted);
-    };
-    if f.updated_at < head.updated_exact {
-        return Ok(UpsertOutcome::SkippedOlder);
+            let delta = Delta::between(None, Some(&item.facets()));
+            put(store, &item, &Expect::Absent, &delta).await?;
+            Ok(UpsertOutcome::Inserted)
+        }
+        Decision::Replace(w) => {
+            let head = head.ok_or_else(|| ErrorKind::Fatal("replacing a missing item".into()))?;
+            let item = FindingItem::new(
+                f,
+                w.workflow_status,
+                w.workflow_by_person,
+                w.revision,
+                expires,
+                head.audit.clone(),
+            )
+            .map_err(backend)?;
+            let delta = Delta::between(Some(&head.facets()), Some(&item.facets()));
+            let expect = Expect::Rev {
+                rev: head.rev,
+                not_newer_than: Some(sort_key(f.updated_at)),
+            };
+            put(store, &item, &expect, &delta).await?;
+            Ok(UpsertOutcome::Updated {
+                previous_severity: head.severity,
+                previous_status: head.workflow_status,
+                kind: w.kind,
+            })
+        }
+        Decision::Unchanged => Ok(UpsertOutcome::Unchanged),
+        Decision::SkippedOlder => Ok(UpsertOutcome::SkippedOlder),
     }
-    if f.updated_at == head.updated_exact {
-        return Ok(UpsertOutcome::Unchanged);
-    }
-    // The provider knows nothing of triage done here: its `NEW` must not undo an
-    // analyst's decision, but any other status it sends is news and wins.
-    let keep = head.status_by_analyst && f.workflow_status == WorkflowStatus::New;
-    let (status, by_analyst) = if keep {
-        (head.workflow_status, true)
-    } else {
-        (f.workflow_status, false)
-    };
-    let item = FindingItem::new(
-        f,
-        status,
-        by_analyst,
-        head.rev + 1,
-        expires,
-        head.audit.clone(),
-    )
-    .map_err(backend)?;
-    let delta = Delta::between(Some(&head.facets()), Some(&item.facets()));
-    let expect = Expect::Rev {
-        rev: head.rev,
-        not_newer_than: Some(sort_key(f.updated_at)),
-    };
-    put(store, &item, &expect, &delta).await?;
-    Ok(UpsertOutcome::Updated {
-        previous_severity: head.severity,
-        previous_status: head.workflow_status,
-    })
 }
 
 /// Upserts a batch with bounded concurrency; outcomes come back in input order.
@@ -301,7 +305,9 @@ pub(super) async fn upsert_all(
     Ok(report)
 }
 
-/// Changes a finding's status and appends to its audit trail.
+/// Sets a person's workflow status and appends to the audit trail, in one
+/// conditional write. The record gets its next revision; the provider's
+/// `updated_at` (and so the GSI sort key) stays.
 pub(super) async fn set_workflow(
     store: &DynamoStore,
     id: &str,
@@ -317,11 +323,8 @@ pub(super) async fn set_workflow(
         else {
             return Ok(None);
         };
-        let mut finding = old.finding().map_err(backend)?;
-        // A workflow change is an update of the finding: it moves `updated_at` (never
-        // backwards), so lists show it as recent and an archiver holding the older
-        // version will not delete it.
-        finding.updated_at = finding.updated_at.max(at);
+        let finding = old.finding().map_err(backend)?;
+        let w = decide_workflow(old.rev, update.workflow_status);
         let mut audit = old.audit.clone();
         audit.push(AuditEntry {
             at,
@@ -333,9 +336,9 @@ pub(super) async fn set_workflow(
         let expires = store.expires_at(finding.updated_at).max(old.expires_at);
         let new = FindingItem::new(
             &finding,
-            update.workflow_status,
-            true,
-            old.rev + 1,
+            w.workflow_status,
+            w.workflow_by_person,
+            w.revision,
             expires,
             audit,
         )
@@ -371,7 +374,7 @@ async fn delete_once(store: &DynamoStore, v: &FindingVersion) -> Result<Deleted,
     let Some(head) = read_head(store, &v.id).await? else {
         return Ok(Deleted::Kept);
     };
-    if head.updated_exact != v.updated_at {
+    if !v.matches(head.updated_exact, head.rev) {
         return Ok(Deleted::Kept);
     }
     let (cond, names, values) = condition(&Expect::Rev {

@@ -70,12 +70,16 @@ pub(super) fn source_name(s: FindingSource) -> String {
 
 /// One finding plus its audit trail.
 pub(super) fn get_detail(c: &Connection, id: &str) -> StoreResult<Option<FindingDetail>> {
-    let doc: Option<StoredDoc> = c
-        .prepare_cached("SELECT doc FROM findings WHERE id = ?1")?
-        .query_row([id], |r| r.get(0))
+    let doc: Option<(StoredDoc, i64)> = c
+        .prepare_cached("SELECT doc, revision FROM findings WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
-    let Some(doc) = doc else { return Ok(None) };
-    let finding = doc.decode(id)?;
+    let Some((doc, revision)) = doc else {
+        return Ok(None);
+    };
+    let mut finding = doc.decode(id)?;
+    // The column is authoritative: documents written before revisions existed say 0.
+    finding.revision = u64::try_from(revision).map_err(|_| corrupt(id, "negative revision"))?;
     let mut stmt = c.prepare_cached(
         "SELECT at, actor, from_status, to_status, note FROM audit WHERE finding_id = ?1 ORDER BY seq",
     )?;

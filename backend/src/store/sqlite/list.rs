@@ -3,7 +3,7 @@
 //! row because of rows inserted elsewhere in the order, and costs the same on
 //! page 1,000 as on page 1.
 
-use super::convert::{from_micros, list_item, micros, LIST_COLUMNS};
+use super::convert::{corrupt, from_micros, list_item, micros, LIST_COLUMNS};
 use super::doc::StoredDoc;
 use super::StoreResult;
 use crate::store::{cursor, ArchiveCandidate, ArchivePage, StoreError};
@@ -161,8 +161,8 @@ pub(super) fn archive_candidates(
         None => (i64::MIN, String::new()),
     };
     let mut stmt = c.prepare_cached(
-        "SELECT id, doc, updated_at FROM findings WHERE updated_at < ?1 AND (updated_at, id) > (?2, ?3) \
-         ORDER BY updated_at, id LIMIT ?4",
+        "SELECT id, doc, updated_at, revision FROM findings WHERE updated_at < ?1 \
+         AND (updated_at, id) > (?2, ?3) ORDER BY updated_at, id LIMIT ?4",
     )?;
     let mut rows = stmt.query(rusqlite::params![
         micros(cutoff),
@@ -176,9 +176,11 @@ pub(super) fn archive_candidates(
         let id: String = row.get(0)?;
         let doc: StoredDoc = row.get(1)?;
         let u: i64 = row.get(2)?;
+        let revision: i64 = row.get(3)?;
         candidates.push(ArchiveCandidate {
             json: doc.into_json(&id)?,
             updated_at: from_micros(u, &id)?,
+            revision: u64::try_from(revision).map_err(|_| corrupt(&id, "negative revision"))?,
             id: id.clone(),
         });
         last = Some((u, id));

@@ -9,6 +9,7 @@ mod convert;
 mod counters;
 mod doc;
 mod list;
+mod migrate;
 mod pool;
 mod summary;
 mod write;
@@ -68,12 +69,13 @@ impl SqliteStore {
 
     /// Opens (creating if needed) the database file at `path` and applies the schema.
     pub fn open(path: &Path) -> StoreResult<Self> {
-        let conn = pool::connect(path)?;
+        let mut conn = pool::connect(path)?;
         // The writer's own checkpoint bounds the WAL (32 MB); the checkpoint thread
         // (checkpoint.rs) does most of the copying before it fires. (A larger writer
         // cache helped ingest a little but pushed archival past its 200 MB budget.)
         conn.pragma_update(None, "wal_autocheckpoint", 32_768)?;
         conn.execute_batch(SCHEMA)?;
+        migrate::migrate(&mut conn)?;
         Ok(SqliteStore {
             pool: Arc::new(Pool::new(PathBuf::from(path), conn)?),
         })

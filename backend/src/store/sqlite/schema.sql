@@ -6,8 +6,13 @@ CREATE TABLE IF NOT EXISTS findings (
     asff_id TEXT NOT NULL,
     severity INTEGER NOT NULL,
     workflow_status TEXT NOT NULL,
-    -- 1 once an analyst set the status: a provider's NEW must not undo triage.
+    -- 1 once a person set the status: a provider's NEW must not undo triage.
     workflow_locked INTEGER NOT NULL DEFAULT 0,
+    -- The record's revision: +1 on every change (store/decide.rs). Columns added
+    -- after the first release are added to older files by migrate.rs.
+    revision INTEGER NOT NULL DEFAULT 1,
+    -- The provider's RecordState (ACTIVE/ARCHIVED): ARCHIVED -> ACTIVE reopens.
+    record_state TEXT NOT NULL DEFAULT 'ACTIVE',
     account_id TEXT NOT NULL,
     region TEXT NOT NULL,
     resource_type TEXT NOT NULL,

@@ -1,31 +1,35 @@
-//! Writes: newer-wins upserts, analyst workflow changes, conditional deletes.
-//! Each call is one transaction, so a batch is all-or-nothing and fast.
+//! Writes: upserts as the one decision (`store/decide.rs`) says, a person's
+//! workflow changes, conditional deletes. Each call is one transaction, so a batch
+//! is all-or-nothing and fast.
 
-use super::convert::{get_detail, micros, source_name};
+use super::convert::{corrupt, from_micros, get_detail, micros, source_name};
 use super::counters::{facets_of, CounterDeltas};
 use super::doc::{self, StoredDoc};
 use super::StoreResult;
+use crate::store::decide::{decide, decide_workflow, Decision, Incoming, StoredHead, Write};
 use crate::store::facets::Facets;
 use crate::store::{DeleteReport, FindingVersion, UpsertOutcome, UpsertReport};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
-use shared_types::{Finding, FindingDetail, WorkflowStatus, WorkflowUpdate};
+use shared_types::{Finding, FindingDetail, RecordState, WorkflowUpdate};
+use std::borrow::Cow;
 
 const INSERT: &str =
     "INSERT INTO findings (id, asff_id, severity, workflow_status, workflow_locked, \
      account_id, region, resource_type, resource_id, product_name, source, compliance_status, \
-     control_id, title, description, created_at, updated_at, doc) \
-     VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)";
+     control_id, title, description, created_at, updated_at, doc, revision, record_state) \
+     VALUES (?1, ?2, ?3, ?4, ?18, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?19, ?20)";
 
 const UPDATE: &str = "UPDATE findings SET asff_id = ?2, severity = ?3, workflow_status = ?4, \
      account_id = ?5, region = ?6, resource_type = ?7, resource_id = ?8, product_name = ?9, \
      source = ?10, compliance_status = ?11, control_id = ?12, title = ?13, description = ?14, \
-     created_at = ?15, updated_at = ?16, doc = ?17 WHERE id = ?1";
+     created_at = ?15, updated_at = ?16, doc = ?17, workflow_locked = ?18, revision = ?19, \
+     record_state = ?20 WHERE id = ?1";
 
-/// What an upsert needs of the stored version.
+/// What an upsert needs of the stored version: the decision's view and the facets
+/// the counters move.
 struct Stored {
-    updated_at: i64,
-    locked: bool,
+    head: StoredHead,
     facets: Facets,
 }
 
@@ -34,89 +38,173 @@ fn stored(c: &Connection, id: &str) -> StoreResult<Option<Stored>> {
     let row = c
         .prepare_cached(
             "SELECT updated_at, workflow_locked, severity, workflow_status, account_id, \
-             resource_type, created_at FROM findings WHERE id = ?1",
+             resource_type, created_at, revision, compliance_status, record_state \
+             FROM findings WHERE id = ?1",
         )?
         .query_row([id], |q| {
             Ok((
-                q.get::<_, i64>(0)?,
-                q.get::<_, bool>(1)?,
-                q.get::<_, u8>(2)?,
-                q.get::<_, String>(3)?,
-                q.get::<_, String>(4)?,
-                q.get::<_, String>(5)?,
-                q.get::<_, i64>(6)?,
+                (
+                    q.get::<_, i64>(0)?,
+                    q.get::<_, bool>(1)?,
+                    q.get::<_, u8>(2)?,
+                ),
+                (q.get::<_, String>(3)?, q.get::<_, String>(4)?),
+                (q.get::<_, String>(5)?, q.get::<_, i64>(6)?),
+                (
+                    q.get::<_, i64>(7)?,
+                    q.get::<_, Option<String>>(8)?,
+                    q.get::<_, String>(9)?,
+                ),
             ))
         })
         .optional()?;
-    row.map(
-        |(updated_at, locked, severity, status, account, rt, created)| {
-            Ok(Stored {
-                updated_at,
-                locked,
-                facets: facets_of(id, severity, &status, account, rt, created)?,
-            })
+    let Some(((updated_at, locked, severity), (status, account), (rt, created), rest)) = row else {
+        return Ok(None);
+    };
+    let (revision, compliance_status, record_state) = rest;
+    let facets = facets_of(id, severity, &status, account, rt, created)?;
+    Ok(Some(Stored {
+        head: StoredHead {
+            updated_at: from_micros(updated_at, id)?,
+            revision: u64::try_from(revision).map_err(|_| corrupt(id, "negative revision"))?,
+            workflow_status: facets.status,
+            workflow_by_person: locked,
+            compliance_status,
+            record_state: RecordState::parse(&record_state)
+                .ok_or_else(|| corrupt(id, format!("bad record state {record_state:?}")))?,
+            severity: facets.severity,
         },
-    )
-    .transpose()
+        facets,
+    }))
 }
 
 /// A finding turned into its row: columns plus the serialized document. Built on
 /// the caller's thread, so the writer thread only writes, and nothing needs a deep
 /// copy of the finding (its raw document is the bulk of it) to cross threads.
+///
+/// The document is encoded as a first version would be stored (revision 1, the
+/// status [`decide`] gives a first version); the writer re-encodes it only when the
+/// decision says otherwise (an update of a stored record).
 pub(super) struct Row {
     id: String,
     asff_id: String,
     severity: u8,
-    workflow_status: WorkflowStatus,
     account_id: String,
     region: String,
     resource_type: String,
     resource_id: String,
     product_name: String,
     source: String,
-    compliance_status: Option<String>,
     control_id: Option<String>,
     title: String,
     description: String,
     created_at: i64,
     updated_at: i64,
+    /// What the decision reads of the incoming version.
+    incoming: Incoming,
+    /// How the document below was encoded.
+    written: Write,
     /// The compressed document (see doc.rs).
     doc: Vec<u8>,
-    /// What the summary counters count of it.
+    /// What the summary counters count of it (with `written`'s status).
     facets: Facets,
 }
 
 impl Row {
-    /// The row for `f`.
+    /// The row for `f`, prepared as a first version.
     pub(super) fn new(f: &Finding) -> StoreResult<Row> {
+        let incoming = Incoming::from(f);
+        let Decision::Insert(written) = decide(None, &incoming) else {
+            return Err(corrupt(&f.id, "a first version must be an insert"));
+        };
+        let mut facets = Facets::of(f);
+        facets.status = written.workflow_status;
         Ok(Row {
             id: f.id.clone(),
             asff_id: f.asff_id.clone(),
             severity: f.severity.rank(),
-            workflow_status: f.workflow_status,
             account_id: f.account_id.clone(),
             region: f.region.clone(),
             resource_type: f.resource_type.clone(),
             resource_id: f.resource_id.clone(),
             product_name: f.product_name.clone(),
             source: source_name(f.source),
-            compliance_status: f.compliance_status.clone(),
             control_id: f.control_id.clone(),
             title: f.title.clone(),
             description: f.description.clone(),
             created_at: micros(f.created_at),
             updated_at: micros(f.updated_at),
-            doc: doc::encode(f)?,
-            facets: Facets::of(f),
+            doc: encode_with(f, &written)?,
+            written,
+            incoming,
+            facets,
         })
     }
 
-    /// The same row with another workflow status (document included).
-    fn with_status(&self, status: WorkflowStatus) -> StoreResult<Row> {
-        let mut f = doc::decode(&self.id, &self.doc)?;
-        f.workflow_status = status;
-        Row::new(&f)
+    /// The row as the decision `w` writes it: itself when it was prepared that
+    /// way, otherwise a copy with the document re-encoded.
+    fn as_written(&self, w: &Write) -> StoreResult<Cow<'_, Row>> {
+        if *w == self.written {
+            return Ok(Cow::Borrowed(self));
+        }
+        let f = doc::decode(&self.id, &self.doc)?;
+        let mut facets = self.facets.clone();
+        facets.status = w.workflow_status;
+        Ok(Cow::Owned(Row {
+            doc: encode_with(&f, w)?,
+            written: *w,
+            facets,
+            incoming: self.incoming.clone(),
+            ..self.clone_columns()
+        }))
     }
+
+    fn clone_columns(&self) -> Row {
+        Row {
+            id: self.id.clone(),
+            asff_id: self.asff_id.clone(),
+            severity: self.severity,
+            account_id: self.account_id.clone(),
+            region: self.region.clone(),
+            resource_type: self.resource_type.clone(),
+            resource_id: self.resource_id.clone(),
+            product_name: self.product_name.clone(),
+            source: self.source.clone(),
+            control_id: self.control_id.clone(),
+            title: self.title.clone(),
+            description: self.description.clone(),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            incoming: self.incoming.clone(),
+            written: self.written,
+            doc: Vec::new(),
+            facets: self.facets.clone(),
+        }
+    }
+}
+
+impl Clone for Row {
+    fn clone(&self) -> Row {
+        Row {
+            doc: self.doc.clone(),
+            ..self.clone_columns()
+        }
+    }
+}
+
+/// The stored document of `f` as written by `w` (status, revision, who set it).
+fn encode_with(f: &Finding, w: &Write) -> StoreResult<Vec<u8>> {
+    if f.workflow_status == w.workflow_status
+        && f.revision == w.revision
+        && f.workflow_by_person == w.workflow_by_person
+    {
+        return doc::encode(f);
+    }
+    let mut f = f.clone();
+    f.workflow_status = w.workflow_status;
+    f.revision = w.revision;
+    f.workflow_by_person = w.workflow_by_person;
+    doc::encode(&f)
 }
 
 fn write_row(c: &Connection, sql: &str, r: &Row) -> StoreResult<()> {
@@ -124,56 +212,55 @@ fn write_row(c: &Connection, sql: &str, r: &Row) -> StoreResult<()> {
         r.id,
         r.asff_id,
         r.severity,
-        r.workflow_status.as_str(),
+        r.written.workflow_status.as_str(),
         r.account_id,
         r.region,
         r.resource_type,
         r.resource_id,
         r.product_name,
         r.source,
-        r.compliance_status,
+        r.incoming.compliance_status,
         r.control_id,
         r.title,
         r.description,
         r.created_at,
         r.updated_at,
         r.doc,
+        r.written.workflow_by_person,
+        r.written.revision as i64,
+        r.incoming.record_state.as_str(),
     ])?;
     Ok(())
 }
 
-/// Newer-wins upsert of a batch in one transaction.
+/// Upserts a batch in one transaction, each finding as [`decide`] says.
 pub(super) fn upsert(c: &mut Connection, rows: &[Row]) -> StoreResult<UpsertReport> {
     let tx = c.transaction()?;
     let mut report = UpsertReport::default();
     let mut counts = CounterDeltas::default();
     for r in rows {
-        let outcome = match stored(&tx, &r.id)? {
-            None => {
-                write_row(&tx, INSERT, r)?;
-                counts.shift(&r.facets, 1);
+        let stored = stored(&tx, &r.id)?;
+        let outcome = match decide(stored.as_ref().map(|s| &s.head), &r.incoming) {
+            Decision::Insert(w) => {
+                let row = r.as_written(&w)?;
+                write_row(&tx, INSERT, &row)?;
+                counts.shift(&row.facets, 1);
                 UpsertOutcome::Inserted
             }
-            Some(s) if r.updated_at > s.updated_at => {
-                let previous_status = s.facets.status;
-                // A provider that says NEW has no opinion on triage: keep the analyst's.
-                let kept_status;
-                let written = if s.locked && r.workflow_status == WorkflowStatus::New {
-                    kept_status = r.with_status(previous_status)?;
-                    &kept_status
-                } else {
-                    r
-                };
-                write_row(&tx, UPDATE, written)?;
+            Decision::Replace(w) => {
+                let s = stored.ok_or_else(|| corrupt(&r.id, "replacing a missing record"))?;
+                let row = r.as_written(&w)?;
+                write_row(&tx, UPDATE, &row)?;
                 counts.shift(&s.facets, -1);
-                counts.shift(&written.facets, 1);
+                counts.shift(&row.facets, 1);
                 UpsertOutcome::Updated {
-                    previous_severity: s.facets.severity,
-                    previous_status,
+                    previous_severity: s.head.severity,
+                    previous_status: s.head.workflow_status,
+                    kind: w.kind,
                 }
             }
-            Some(s) if r.updated_at == s.updated_at => UpsertOutcome::Unchanged,
-            Some(_) => UpsertOutcome::SkippedOlder,
+            Decision::Unchanged => UpsertOutcome::Unchanged,
+            Decision::SkippedOlder => UpsertOutcome::SkippedOlder,
         };
         report.outcomes.push((r.id.clone(), outcome));
     }
@@ -182,11 +269,10 @@ pub(super) fn upsert(c: &mut Connection, rows: &[Row]) -> StoreResult<UpsertRepo
     Ok(report)
 }
 
-/// Sets the workflow status and appends the audit record, atomically.
-///
-/// Like Security Hub's `BatchUpdateFindings`, an analyst's change is an update of
-/// the finding: `updated_at` moves to the change time (at least 1 µs later), so a
-/// concurrent archival run — which deletes only the version it read — keeps it.
+/// Sets a person's workflow status and appends the audit record, atomically. The
+/// record gets its next revision; the provider's `updated_at` stays as it is, so a
+/// provider version evaluated before this change but delivered after it still
+/// counts as newer than the stored one.
 pub(super) fn set_workflow(
     c: &mut Connection,
     id: &str,
@@ -195,20 +281,27 @@ pub(super) fn set_workflow(
     at: DateTime<Utc>,
 ) -> StoreResult<Option<FindingDetail>> {
     let tx = c.transaction()?;
-    let doc: Option<StoredDoc> = tx
-        .prepare_cached("SELECT doc FROM findings WHERE id = ?1")?
-        .query_row([id], |r| r.get(0))
+    let doc: Option<(StoredDoc, i64)> = tx
+        .prepare_cached("SELECT doc, revision FROM findings WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
-    let Some(doc) = doc else { return Ok(None) };
+    let Some((doc, revision)) = doc else {
+        return Ok(None);
+    };
     let mut f = doc.decode(id)?;
     let from = f.workflow_status;
-    f.workflow_status = update.workflow_status;
-    f.updated_at = at.max(f.updated_at + Duration::microseconds(1));
+    let w = decide_workflow(
+        u64::try_from(revision).map_err(|_| corrupt(id, "negative revision"))?,
+        update.workflow_status,
+    );
+    f.workflow_status = w.workflow_status;
+    f.workflow_by_person = w.workflow_by_person;
+    f.revision = w.revision;
     let doc = doc::encode(&f)?;
     tx.prepare_cached(
-        "UPDATE findings SET workflow_status = ?2, workflow_locked = 1, updated_at = ?3, doc = ?4 WHERE id = ?1",
+        "UPDATE findings SET workflow_status = ?2, workflow_locked = 1, revision = ?3, doc = ?4 WHERE id = ?1",
     )?
-    .execute(params![id, f.workflow_status.as_str(), micros(f.updated_at), doc])?;
+    .execute(params![id, f.workflow_status.as_str(), w.revision as i64, doc])?;
     if from != f.workflow_status {
         let after = Facets::of(&f);
         let mut counts = CounterDeltas::default();
@@ -250,17 +343,21 @@ pub(super) fn delete_versions(
         let gone = tx
             .prepare_cached(
                 "DELETE FROM findings WHERE id = ?1 AND updated_at = ?2 \
+                 AND (?3 = 0 OR revision = ?3) \
                  RETURNING severity, workflow_status, account_id, resource_type, created_at",
             )?
-            .query_row(params![v.id, micros(v.updated_at)], |q| {
-                Ok((
-                    q.get::<_, u8>(0)?,
-                    q.get::<_, String>(1)?,
-                    q.get::<_, String>(2)?,
-                    q.get::<_, String>(3)?,
-                    q.get::<_, i64>(4)?,
-                ))
-            })
+            .query_row(
+                params![v.id, micros(v.updated_at), v.revision as i64],
+                |q| {
+                    Ok((
+                        q.get::<_, u8>(0)?,
+                        q.get::<_, String>(1)?,
+                        q.get::<_, String>(2)?,
+                        q.get::<_, String>(3)?,
+                        q.get::<_, i64>(4)?,
+                    ))
+                },
+            )
             .optional()?;
         match gone {
             Some((severity, status, account, rt, created)) => {

@@ -62,7 +62,8 @@ async fn dynamodb_findings_are_archived_to_s3_keeping_one_updated_meanwhile() {
     assert_eq!((in_store, in_archive), (2, 120));
 
     // Restore: the 119 come back; the updated one keeps its newer stored version.
-    let r = restore(store.as_ref(), sink.as_ref(), RestoreRange::default(), None)
+    let pipeline = crate::helpers::pipeline(store.clone());
+    let r = restore(&pipeline, sink.as_ref(), RestoreRange::default(), None)
         .await
         .unwrap();
     assert_eq!(

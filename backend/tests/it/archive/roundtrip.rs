@@ -11,6 +11,7 @@ use std::sync::Arc;
 async fn roundtrip(sink: Arc<dyn ArchiveSink>) {
     let ts = new_store();
     let store = ts.store.as_ref();
+    let pipeline = crate::helpers::pipeline(ts.store.clone());
     let mut findings = old_findings(600, 9);
     // One recent finding must stay in the store.
     let mut recent = findings[0].clone();
@@ -18,6 +19,11 @@ async fn roundtrip(sink: Arc<dyn ArchiveSink>) {
     recent.updated_at = Utc::now() - Duration::days(1);
     findings.push(recent.clone());
     store.upsert(&findings).await.unwrap();
+    // What the store holds (revision, workflow decision) is what must come back.
+    let mut stored = Vec::new();
+    for f in &findings {
+        stored.push(store.get(&f.id).await.unwrap().unwrap().finding);
+    }
 
     let mut opts = ArchiveOptions::older_than(Utc::now(), Duration::days(90));
     opts.caps.max_findings = 40; // several parts per day
@@ -43,7 +49,7 @@ async fn roundtrip(sink: Arc<dyn ArchiveSink>) {
     // Restore a date range: only those days come back.
     let day = findings[5].updated_at.date_naive();
     let r = restore(
-        store,
+        &pipeline,
         sink.as_ref(),
         RestoreRange {
             since: Some(day),
@@ -60,12 +66,12 @@ async fn roundtrip(sink: Arc<dyn ArchiveSink>) {
     assert_eq!((r.read, r.inserted), (that_day, that_day));
 
     // Restore everything: every finding is back, identical, field by field.
-    let r = restore(store, sink.as_ref(), RestoreRange::default(), None)
+    let r = restore(&pipeline, sink.as_ref(), RestoreRange::default(), None)
         .await
         .unwrap();
     assert_eq!(r.read, 600);
     assert_eq!(r.inserted + r.unchanged, 600);
-    for f in &findings {
+    for f in stored.iter().filter(|f| f.id != recent.id) {
         let back = store.get(&f.id).await.unwrap().expect("restored");
         assert_eq!(&back.finding, f);
     }

@@ -1,9 +1,9 @@
 //! Streaming of large JSON documents: a CloudTrail log file's `Records` array and
 //! top-level arrays are handed out one element at a time (a serde `DeserializeSeed`
 //! over the array), so a 100 MB log file is never held in memory whole. Any other
-//! document is read whole, as before.
+//! document is read whole.
 
-use super::reader::Item;
+use super::Item;
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 use std::fmt;
@@ -16,11 +16,13 @@ pub fn stream_documents(
     sink: &mut dyn FnMut(Item),
 ) -> std::io::Result<()> {
     let mut de = serde_json::Deserializer::from_reader(reader);
+    let mut next = 0usize;
     loop {
         let mut started = false;
         let seed = TopLevel {
             sink: &mut *sink,
             started: &mut started,
+            next: &mut next,
         };
         match seed.deserialize(&mut de) {
             Ok(()) => {}
@@ -28,7 +30,10 @@ pub fn stream_documents(
             // End of input between documents: done.
             Err(e) if e.is_eof() && !started => return Ok(()),
             Err(e) => {
-                sink(Item::Unreadable(format!("not JSON: {e}")));
+                sink(Item::Unreadable {
+                    index: Some(next),
+                    reason: format!("not JSON: {e}"),
+                });
                 return Ok(());
             }
         }
@@ -39,6 +44,16 @@ pub fn stream_documents(
 struct TopLevel<'a> {
     sink: &'a mut dyn FnMut(Item),
     started: &'a mut bool,
+    /// Index the next document gets.
+    next: &'a mut usize,
+}
+
+impl TopLevel<'_> {
+    fn take_index(&mut self) -> usize {
+        let i = *self.next;
+        *self.next += 1;
+        i
+    }
 }
 
 impl<'de> DeserializeSeed<'de> for TopLevel<'_> {
@@ -55,21 +70,27 @@ impl<'de> Visitor<'de> for TopLevel<'_> {
         f.write_str("a JSON document")
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
         *self.started = true;
-        let mut index = 0;
+        let mut any = false;
         while let Some(value) = seq.next_element::<Value>()? {
-            (self.sink)(Item::Element { index, value });
-            index += 1;
+            any = true;
+            let index = self.take_index();
+            (self.sink)(Item::Document { index, value });
         }
-        if index == 0 {
-            (self.sink)(Item::Document(Value::Array(vec![])));
+        if !any {
+            let index = self.take_index();
+            (self.sink)(Item::Document {
+                index,
+                value: Value::Array(vec![]),
+            });
         }
         Ok(())
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
         *self.started = true;
+        let index = self.take_index();
         let mut rest = Map::new();
         let mut records_seen = false;
         while let Some(key) = map.next_key::<String>()? {
@@ -77,6 +98,7 @@ impl<'de> Visitor<'de> for TopLevel<'_> {
                 records_seen = true;
                 map.next_value_seed(Records {
                     sink: &mut *self.sink,
+                    index,
                 })?;
             } else {
                 let v: Value = map.next_value()?;
@@ -84,13 +106,19 @@ impl<'de> Visitor<'de> for TopLevel<'_> {
             }
         }
         if !records_seen {
-            (self.sink)(Item::Document(Value::Object(rest)));
+            (self.sink)(Item::Document {
+                index,
+                value: Value::Object(rest),
+            });
         } else if !rest.is_empty() {
             let keys: Vec<&str> = rest.keys().map(String::as_str).collect();
-            (self.sink)(Item::Unreadable(format!(
-                "keys beside Records are not part of a CloudTrail log file, ignored: {}",
-                keys.join(", ")
-            )));
+            (self.sink)(Item::Unreadable {
+                index: Some(index),
+                reason: format!(
+                    "keys beside Records are not part of a CloudTrail log file, ignored: {}",
+                    keys.join(", ")
+                ),
+            });
         }
         Ok(())
     }
@@ -117,9 +145,10 @@ impl<'de> Visitor<'de> for TopLevel<'_> {
 }
 
 impl TopLevel<'_> {
-    fn scalar<E>(self, v: Value) -> Result<(), E> {
+    fn scalar<E>(mut self, value: Value) -> Result<(), E> {
         *self.started = true;
-        (self.sink)(Item::Document(v));
+        let index = self.take_index();
+        (self.sink)(Item::Document { index, value });
         Ok(())
     }
 }
@@ -127,6 +156,8 @@ impl TopLevel<'_> {
 /// The value of `Records`: each element is handed out and dropped.
 struct Records<'a> {
     sink: &'a mut dyn FnMut(Item),
+    /// The document the records belong to.
+    index: usize,
 }
 
 impl<'de> DeserializeSeed<'de> for Records<'_> {
@@ -144,15 +175,20 @@ impl<'de> Visitor<'de> for Records<'_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let mut index = 0;
+        let mut record = 0;
         while let Some(value) = seq.next_element::<Value>()? {
-            (self.sink)(Item::Record { index, value });
-            index += 1;
+            (self.sink)(Item::Record {
+                index: self.index,
+                record,
+                value,
+            });
+            record += 1;
         }
-        if index == 0 {
-            (self.sink)(Item::Unreadable(
-                "CloudTrail log file with an empty Records list: no events".into(),
-            ));
+        if record == 0 {
+            (self.sink)(Item::Unreadable {
+                index: Some(self.index),
+                reason: "CloudTrail log file with an empty Records list: no events".into(),
+            });
         }
         Ok(())
     }
@@ -171,28 +207,41 @@ mod tests {
     #[test]
     fn records_and_top_level_arrays_are_handed_out_element_by_element() {
         let got = items(r#"{"Records":[{"eventName":"A"},{"eventName":"B"}]} [1,2] {"x":1} 3"#);
-        assert!(matches!(&got[0], Item::Record { index: 0, value } if value["eventName"] == "A"));
-        assert!(matches!(&got[1], Item::Record { index: 1, .. }));
-        assert!(matches!(&got[2], Item::Element { index: 0, .. }));
-        assert!(matches!(&got[3], Item::Element { index: 1, .. }));
-        assert!(matches!(&got[4], Item::Document(v) if v["x"] == 1));
-        assert!(matches!(&got[5], Item::Document(v) if *v == 3));
+        assert!(
+            matches!(&got[0], Item::Record { index: 0, record: 0, value } if value["eventName"] == "A")
+        );
+        assert!(matches!(
+            &got[1],
+            Item::Record {
+                index: 0,
+                record: 1,
+                ..
+            }
+        ));
+        assert!(matches!(&got[2], Item::Document { index: 1, .. }));
+        assert!(matches!(&got[3], Item::Document { index: 2, .. }));
+        assert!(matches!(&got[4], Item::Document { index: 3, value } if value["x"] == 1));
+        assert!(matches!(&got[5], Item::Document { index: 4, value } if *value == 3));
         assert_eq!(got.len(), 6);
     }
 
     #[test]
     fn truncated_or_malformed_input_is_reported_after_the_records_read_so_far() {
         let got = items(r#"{"Records":[{"eventName":"A"},{"eventName":"#);
-        assert!(matches!(&got[0], Item::Record { index: 0, .. }));
-        assert!(matches!(&got[1], Item::Unreadable(m) if m.starts_with("not JSON")));
+        assert!(matches!(&got[0], Item::Record { record: 0, .. }));
+        assert!(
+            matches!(&got[1], Item::Unreadable { reason, .. } if reason.starts_with("not JSON"))
+        );
         let got = items(r#"{"Records": "nope"}"#);
-        assert!(matches!(&got[0], Item::Unreadable(m) if m.contains("list of CloudTrail records")));
+        assert!(
+            matches!(&got[0], Item::Unreadable { reason, .. } if reason.contains("list of CloudTrail records"))
+        );
         assert!(items("  \n ").is_empty());
     }
 
     #[test]
     fn extra_keys_beside_records_are_reported() {
         let got = items(r#"{"Records":[{"eventName":"A"}],"other":1}"#);
-        assert!(matches!(&got[1], Item::Unreadable(m) if m.contains("other")));
+        assert!(matches!(&got[1], Item::Unreadable { reason, .. } if reason.contains("other")));
     }
 }

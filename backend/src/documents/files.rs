@@ -1,7 +1,8 @@
-//! Finding documents from files, folders and stdin: `.json` (one or several
-//! concatenated documents), `.jsonl` (one per line, a bad line rejects only itself),
-//! and either of them gzip-compressed (`.gz`).
+//! Documents from files, folders and stdin: `.json` (one or several concatenated
+//! documents), `.jsonl` (one per line, a bad line rejects only itself), and either
+//! of them gzip-compressed (`.gz`).
 
+use super::Item;
 use flate2::read::MultiGzDecoder;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
@@ -24,29 +25,6 @@ impl Input {
             Input::Stdin => "-".into(),
         }
     }
-}
-
-/// One item read from an input: a parsed document, or why a part could not be read.
-#[derive(Debug)]
-pub enum Item {
-    /// A JSON document.
-    Document(serde_json::Value),
-    /// One element of a `{"Records":[...]}` file (streamed, so never held whole).
-    Record {
-        /// Position in `Records`.
-        index: usize,
-        /// The element.
-        value: serde_json::Value,
-    },
-    /// One element of a top-level JSON array (streamed).
-    Element {
-        /// Position in the array.
-        index: usize,
-        /// The element.
-        value: serde_json::Value,
-    },
-    /// A part of the input that is not JSON (with the line when known).
-    Unreadable(String),
 }
 
 /// Expands command-line paths: files as given, folders recursively (sorted, so
@@ -102,7 +80,8 @@ pub fn is_supported(p: &Path) -> bool {
         .any(|ext| name.ends_with(ext))
 }
 
-fn is_lines(label: &str) -> bool {
+/// True when the input is JSON Lines by its name (`.jsonl`/`.ndjson`, optionally `.gz`).
+pub fn is_lines(label: &str) -> bool {
     let l = label.to_ascii_lowercase();
     let l = l.strip_suffix(".gz").unwrap_or(&l);
     l.ends_with(".jsonl") || l.ends_with(".ndjson")
@@ -127,28 +106,11 @@ pub fn open(input: &Input) -> std::io::Result<Box<dyn BufRead + Send>> {
     }
 }
 
-/// Reads every document of an input and hands each to `sink`, streaming: memory
-/// holds one document (or one element of a large array / `Records` list) at a time. `.jsonl` is read line by line so one bad line
-/// costs only that line; anything else as a stream of concatenated JSON values.
-pub fn read_documents(
-    input: &Input,
-    reader: Box<dyn BufRead + Send>,
-    mut sink: impl FnMut(Item),
-) -> std::io::Result<()> {
-    if is_lines(&input.label()) {
-        for (n, line) in reader.lines().enumerate() {
-            let line = line?;
-            if line.trim().is_empty() {
-                continue;
-            }
-            match serde_json::from_str(&line) {
-                Ok(v) => sink(Item::Document(v)),
-                Err(e) => sink(Item::Unreadable(format!("line {}: not JSON: {e}", n + 1))),
-            }
-        }
-        return Ok(());
-    }
-    super::stream::stream_documents(reader, &mut sink)
+/// Reads every document of a file (or stdin) and hands each to `sink` (see
+/// [`super::read_documents`]); JSON Lines by the file's name.
+pub fn read_input(input: &Input, sink: &mut dyn FnMut(Item)) -> std::io::Result<()> {
+    let reader = open(input)?;
+    super::read_documents(reader, is_lines(&input.label()), sink)
 }
 
 #[cfg(test)]
@@ -158,7 +120,7 @@ mod tests {
 
     fn collect(input: &Input) -> Vec<Item> {
         let mut out = Vec::new();
-        read_documents(input, open(input).unwrap(), |i| out.push(i)).unwrap();
+        read_input(input, &mut |i| out.push(i)).unwrap();
         out
     }
 
@@ -171,8 +133,10 @@ mod tests {
         gz.finish().unwrap();
         let items = collect(&Input::File(p));
         assert_eq!(items.len(), 3);
-        assert!(matches!(&items[1], Item::Unreadable(m) if m.starts_with("line 2")));
-        assert!(matches!(&items[2], Item::Document(v) if v["a"] == 2));
+        assert!(
+            matches!(&items[1], Item::Unreadable { index: Some(1), reason } if reason.starts_with("line 2"))
+        );
+        assert!(matches!(&items[2], Item::Document { index: 3, value } if value["a"] == 2));
     }
 
     #[test]
@@ -195,6 +159,7 @@ mod tests {
         std::fs::write(&p, b"{\"a\":1} {\"a\":2}\n[1]").unwrap();
         let items = collect(&Input::File(p));
         assert_eq!(items.len(), 3);
-        assert!(matches!(&items[2], Item::Element { index: 0, .. }));
+        assert!(matches!(&items[1], Item::Document { index: 1, .. }));
+        assert!(matches!(&items[2], Item::Document { index: 2, .. }));
     }
 }

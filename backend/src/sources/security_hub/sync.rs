@@ -1,6 +1,6 @@
 //! Scheduled Security Hub sync: pages `GetFindings` for findings updated since the
 //! last completed run, at most 3 requests a second (the API's quota), storing each
-//! page through the scanner before asking for the next.
+//! page through the pipeline before asking for the next.
 //!
 //! Resumable: progress (the window being synced and the `NextToken`) is kept in an
 //! SSM parameter. Before each page the sync checks the invocation's deadline and,
@@ -8,8 +8,8 @@
 //! A run killed without saving re-reads at most [`SAVE_EVERY`] pages, which is
 //! harmless because upserts are idempotent.
 
-use super::scanner::Scanner;
 use super::sync_asff::to_asff;
+use crate::pipeline::{Pipeline, PipelineError};
 use aws_sdk_securityhub::types::{AwsSecurityFindingFilters, DateFilter};
 use aws_sdk_ssm::types::ParameterType;
 use chrono::{DateTime, Duration as ChronoDuration, SecondsFormat, Utc};
@@ -54,20 +54,62 @@ pub struct SyncOutcome {
     pub skipped_old: usize,
     /// Findings newly stored or updated.
     pub stored: usize,
+    /// Findings rejected by the normalizer (logged with their reasons).
+    pub rejected: usize,
 }
 
 /// A sync failure (the saved progress stays at the last good page).
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
-    /// Security Hub failed.
-    #[error("GetFindings: {0}")]
-    SecurityHub(String),
+    /// Security Hub `GetFindings` failed.
+    #[error("Security Hub GetFindings: {message}")]
+    SecurityHub {
+        /// The SDK's error, with its context.
+        message: String,
+        /// True for throttling, timeouts and 5xx.
+        retryable: bool,
+    },
+    /// The state parameter holds something that is not sync state.
+    #[error("sync state parameter {parameter}: unreadable: {source}")]
+    StateUnreadable {
+        /// Parameter name.
+        parameter: String,
+        /// Why.
+        #[source]
+        source: serde_json::Error,
+    },
     /// The state parameter could not be read or written.
-    #[error("sync state: {0}")]
-    State(String),
+    #[error("SSM {operation} {parameter}: {message}")]
+    State {
+        /// `GetParameter` or `PutParameter`.
+        operation: &'static str,
+        /// Parameter name.
+        parameter: String,
+        /// The SDK's error, with its context.
+        message: String,
+        /// True for throttling, timeouts and 5xx.
+        retryable: bool,
+    },
     /// A page could not be stored.
     #[error("storing a page: {0}")]
-    Store(String),
+    Store(#[from] PipelineError),
+    /// Some findings of a page could not be written; the page is read again next run.
+    #[error("{0} finding(s) of a page not written")]
+    NotWritten(usize),
+}
+
+impl SyncError {
+    /// True when running again later may succeed without anyone fixing anything.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            SyncError::SecurityHub { retryable, .. } | SyncError::State { retryable, .. } => {
+                *retryable
+            }
+            SyncError::StateUnreadable { .. } => false,
+            SyncError::Store(e) => e.is_retryable(),
+            SyncError::NotWritten(_) => true,
+        }
+    }
 }
 
 /// The sync, with its clients and pacing.
@@ -118,7 +160,10 @@ impl Syncer {
         {
             Ok(out) => {
                 let text = out.parameter().and_then(|p| p.value()).unwrap_or("{}");
-                serde_json::from_str(text).map_err(|e| SyncError::State(format!("unreadable: {e}")))
+                serde_json::from_str(text).map_err(|source| SyncError::StateUnreadable {
+                    parameter: self.state_parameter.clone(),
+                    source,
+                })
             }
             Err(e)
                 if e.as_service_error()
@@ -126,15 +171,18 @@ impl Syncer {
             {
                 Ok(SyncState::default())
             }
-            Err(e) => Err(SyncError::State(format!(
-                "{}",
-                aws_sdk_ssm::error::DisplayErrorContext(e)
-            ))),
+            Err(e) => Err(SyncError::State {
+                operation: "GetParameter",
+                parameter: self.state_parameter.clone(),
+                retryable: crate::aws::is_retryable(&e),
+                message: format!("{}", aws_sdk_ssm::error::DisplayErrorContext(e)),
+            }),
         }
     }
 
     async fn save_state(&self, state: &SyncState) -> Result<(), SyncError> {
-        let text = serde_json::to_string(state).map_err(|e| SyncError::State(e.to_string()))?;
+        // Serializing plain data cannot fail; a failure here would be a bug.
+        let text = serde_json::to_string(state).unwrap_or_else(|_| "{}".into());
         self.ssm
             .put_parameter()
             .name(&self.state_parameter)
@@ -143,8 +191,11 @@ impl Syncer {
             .overwrite(true)
             .send()
             .await
-            .map_err(|e| {
-                SyncError::State(format!("{}", aws_sdk_ssm::error::DisplayErrorContext(e)))
+            .map_err(|e| SyncError::State {
+                operation: "PutParameter",
+                parameter: self.state_parameter.clone(),
+                retryable: crate::aws::is_retryable(&e),
+                message: format!("{}", aws_sdk_ssm::error::DisplayErrorContext(e)),
             })?;
         Ok(())
     }
@@ -152,7 +203,7 @@ impl Syncer {
     /// Runs (or resumes) a sync until done or until `deadline` is near.
     pub async fn run(
         &self,
-        scanner: &Scanner,
+        pipeline: &Pipeline,
         deadline: Option<SystemTime>,
     ) -> Result<SyncOutcome, SyncError> {
         let mut state = self.load_state().await?;
@@ -201,19 +252,18 @@ impl Syncer {
                 .set_next_token(window.next_token.clone())
                 .send()
                 .await
-                .map_err(|e| {
-                    SyncError::SecurityHub(format!(
-                        "{}",
-                        aws_sdk_securityhub::error::DisplayErrorContext(e)
-                    ))
+                .map_err(|e| SyncError::SecurityHub {
+                    retryable: crate::aws::is_retryable(&e),
+                    message: format!("{}", aws_sdk_securityhub::error::DisplayErrorContext(e)),
                 })?;
             let mut findings = Vec::new();
             for f in page.findings() {
                 out.received += 1;
-                let parsed = scanner.normalizer.parse_document(&to_asff(f));
+                let parsed = pipeline.normalize(&to_asff(f));
                 for r in &parsed.rejected {
                     tracing::warn!(finding = r.finding_id.as_deref().unwrap_or("-"), reason = %r.reason, "rejected");
                 }
+                out.rejected += parsed.rejected.len();
                 for finding in parsed.findings {
                     // Checked here too: the window filter is the API's, and an
                     // emulator (or a changed API) may not apply it.
@@ -226,11 +276,12 @@ impl Syncer {
                     }
                 }
             }
-            let summary = scanner
-                .store_findings(&findings)
-                .await
-                .map_err(|e| SyncError::Store(e.to_string()))?;
-            out.stored += summary.inserted + summary.updated;
+            let (stored, _) = pipeline.store_findings(&findings).await?;
+            if !stored.failed.is_empty() {
+                // Progress stays at the previous page: this page is read again.
+                return Err(SyncError::NotWritten(stored.failed.len()));
+            }
+            out.stored += stored.written();
             out.pages += 1;
             window.pages += 1;
             window.next_token = page

@@ -4,7 +4,7 @@
 //! taking turns. Newer-wins upserts reach the same state in any order, so batches
 //! need not land in the order they were queued.
 
-use super::{Store, StoreResult, UpsertReport};
+use crate::store::{Store, StoreResult, UpsertReport};
 use futures::future::BoxFuture;
 use futures::stream::{FuturesOrdered, StreamExt};
 use shared_types::Finding;

@@ -1,30 +1,14 @@
-//! Configuration of the Lambdas. Terraform sets the environment variables named
-//! here (and `backend/lambdas.json` lists them per function); shared settings and
-//! secrets come from SSM Parameter Store, read once per cold start.
+//! Configuration of the Lambdas. Terraform sets the environment variables named in
+//! [`super`] (and `backend/lambdas.json` lists them per function); shared settings
+//! and secrets come from SSM Parameter Store, read once per cold start.
 
-use crate::config::ENV_ACCOUNT_ID_OVERRIDE;
+use super::{
+    split_list, ConfigError, DEFAULT_RETENTION_DAYS, ENV_ACCOUNT_ID_OVERRIDE,
+    ENV_ALERT_MIN_SEVERITY, ENV_CORS_ORIGINS, ENV_CRITICAL_TOPIC, ENV_DASHBOARD_URL,
+    ENV_RETENTION_DAYS, ENV_SSM_PREFIX, ENV_STANDARD_TOPIC, ENV_TABLE_NAME,
+};
 use shared_types::Severity;
 use std::collections::HashMap;
-
-/// DynamoDB table holding the findings.
-pub const ENV_TABLE_NAME: &str = "CSPM_TABLE_NAME";
-/// SNS topic for alerts at or above the threshold but below CRITICAL.
-pub const ENV_STANDARD_TOPIC: &str = "CSPM_SNS_STANDARD_TOPIC_ARN";
-/// SNS topic for CRITICAL alerts.
-pub const ENV_CRITICAL_TOPIC: &str = "CSPM_SNS_CRITICAL_TOPIC_ARN";
-/// Lowest severity that alerts (default `HIGH`).
-pub const ENV_ALERT_MIN_SEVERITY: &str = "CSPM_ALERT_MIN_SEVERITY";
-/// Base URL of the dashboard, used for links in alerts.
-pub const ENV_DASHBOARD_URL: &str = "CSPM_DASHBOARD_URL";
-/// SSM path prefix of shared settings and secrets, e.g. `/cspm/prod/`.
-pub const ENV_SSM_PREFIX: &str = "CSPM_SSM_PREFIX";
-/// Comma-separated origins allowed by CORS.
-pub const ENV_CORS_ORIGINS: &str = "CSPM_CORS_ORIGINS";
-/// Days a finding stays hot before it is archived (TTL is set well after it).
-pub const ENV_RETENTION_DAYS: &str = "CSPM_RETENTION_DAYS";
-
-/// Retention when `CSPM_RETENTION_DAYS` is not set.
-pub const DEFAULT_RETENTION_DAYS: u32 = 90;
 
 /// SSM parameter (under the prefix) that can set the alert threshold.
 pub const SSM_ALERT_MIN_SEVERITY: &str = "alert_min_severity";
@@ -32,22 +16,8 @@ pub const SSM_ALERT_MIN_SEVERITY: &str = "alert_min_severity";
 pub const SSM_DASHBOARD_URL: &str = "dashboard_url";
 /// SSM parameter (under the prefix) where the Security Hub sync keeps its progress.
 pub const SSM_SYNC_STATE: &str = "sync_state";
-
-/// A configuration value that is missing or unusable.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum ConfigError {
-    /// A required variable is not set.
-    #[error("environment variable {0} is required")]
-    Missing(&'static str),
-    /// A variable is set to something unusable.
-    #[error("{name}: {message}")]
-    Invalid {
-        /// Variable (or SSM parameter) name.
-        name: &'static str,
-        /// What is wrong.
-        message: String,
-    },
-}
+/// SSM parameter (under the prefix, SecureString) holding the API bearer token.
+pub const SSM_API_TOKEN: &str = "api_token";
 
 /// Everything the Lambdas read from their environment (plus SSM overlays).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,6 +44,17 @@ pub struct LambdaConfig {
 }
 
 impl LambdaConfig {
+    /// The DynamoDB store this configuration names (TTL after its retention).
+    pub fn dynamo(&self) -> super::store::DynamoConfig {
+        super::store::DynamoConfig {
+            table: self.table_name.clone(),
+            target: crate::aws::AwsTarget::default(),
+            retention_days: self.retention_days,
+            create: false,
+            concurrency: None,
+        }
+    }
+
     /// Reads the process environment.
     pub fn from_env() -> Result<LambdaConfig, ConfigError> {
         Self::from_lookup(|k| std::env::var(k).ok())
@@ -118,13 +99,7 @@ impl LambdaConfig {
                 },
             ),
             cors_origins: val(ENV_CORS_ORIGINS)
-                .map(|v| {
-                    v.split(',')
-                        .map(str::trim)
-                        .filter(|o| !o.is_empty())
-                        .map(String::from)
-                        .collect()
-                })
+                .map(|v| split_list(&v))
                 .unwrap_or_default(),
             retention_days,
             account_override: match val(ENV_ACCOUNT_ID_OVERRIDE) {

@@ -1,0 +1,95 @@
+//! One configuration. Every environment variable the code reads is named here
+//! (Terraform sets exactly these for the Lambdas, `backend/lambdas.json` lists them
+//! per function and `validate.sh` checks both); each part of the configuration is
+//! one file below, and the binaries only choose where values come from (flags,
+//! environment, SSM).
+
+/// The `archiver` Lambda: where the archive lives.
+pub mod archiver;
+/// Detection: rules folder, suppressions, account override → the normalizer.
+pub mod detection;
+/// The HTTP layer: token, CORS, dashboard files.
+pub mod http;
+/// The Lambdas: environment plus SSM overlay.
+pub mod lambda;
+/// Which store, and opening it (the one place the DynamoDB store is built).
+pub mod store;
+
+pub use detection::{DetectionConfig, DetectionConfigError};
+pub use store::{DynamoConfig, OpenError, StoreConfig};
+
+/// Bearer token required on every API route but `/health` (local server).
+pub const ENV_API_TOKEN: &str = "CSPM_API_TOKEN";
+/// Comma-separated browser origins allowed by CORS.
+pub const ENV_CORS_ORIGINS: &str = "CSPM_CORS_ORIGINS";
+/// Folder holding the local SQLite database (and the local archive by default).
+pub const ENV_DATA_DIR: &str = "CSPM_DATA_DIR";
+
+/// Which store `cspm` uses: `sqlite` (default) or `dynamodb`.
+pub const ENV_STORE: &str = "CSPM_STORE";
+/// Endpoint override for every AWS service `cspm` calls (the emulator, DynamoDB Local).
+pub const ENV_AWS_ENDPOINT: &str = "CSPM_AWS_ENDPOINT";
+/// DynamoDB table holding the findings.
+pub const ENV_TABLE_NAME: &str = "CSPM_TABLE_NAME";
+/// Days a finding stays hot before it is archived; DynamoDB's TTL is set well
+/// after it, and the archive cutoff defaults to it.
+pub const ENV_RETENTION_DAYS: &str = "CSPM_RETENTION_DAYS";
+
+/// Folder of user rule files (`*.yaml`), added to (or overriding) the built-in pack;
+/// an `alarm-severity.yaml` there replaces the built-in alarm severity mapping.
+pub const ENV_RULES_DIR: &str = "CSPM_RULES_DIR";
+/// Suppressions file (YAML).
+pub const ENV_SUPPRESSIONS: &str = "CSPM_SUPPRESSIONS";
+/// Account id written on every finding instead of the document's own
+/// (multi-account display and testing). Also read by the scanner Lambda.
+pub const ENV_ACCOUNT_ID_OVERRIDE: &str = "CSPM_ACCOUNT_ID_OVERRIDE";
+
+/// SNS topic for alerts at or above the threshold but below CRITICAL.
+pub const ENV_STANDARD_TOPIC: &str = "CSPM_SNS_STANDARD_TOPIC_ARN";
+/// SNS topic for CRITICAL alerts.
+pub const ENV_CRITICAL_TOPIC: &str = "CSPM_SNS_CRITICAL_TOPIC_ARN";
+/// Lowest severity that alerts (default `HIGH`).
+pub const ENV_ALERT_MIN_SEVERITY: &str = "CSPM_ALERT_MIN_SEVERITY";
+/// Base URL of the dashboard, used for links in alerts.
+pub const ENV_DASHBOARD_URL: &str = "CSPM_DASHBOARD_URL";
+/// SSM path prefix of shared settings and secrets, e.g. `/cspm/prod/`.
+pub const ENV_SSM_PREFIX: &str = "CSPM_SSM_PREFIX";
+
+/// Local archive folder (`cspm archive`, `cspm serve`).
+pub const ENV_ARCHIVE_DIR: &str = "CSPM_ARCHIVE_DIR";
+/// S3 archive location `s3://bucket/prefix` (`cspm archive`, `cspm serve`).
+pub const ENV_ARCHIVE_S3: &str = "CSPM_ARCHIVE_S3";
+/// Bucket the archiver Lambda writes parts and manifests to.
+pub const ENV_ARCHIVE_BUCKET: &str = "CSPM_ARCHIVE_BUCKET";
+/// Key prefix inside the archive bucket (optional).
+pub const ENV_ARCHIVE_PREFIX: &str = "CSPM_ARCHIVE_PREFIX";
+/// KMS key for SSE-KMS of archive objects (optional; SSE-S3 without it).
+pub const ENV_ARCHIVE_KMS_KEY: &str = "CSPM_ARCHIVE_KMS_KEY_ARN";
+
+/// Retention when `CSPM_RETENTION_DAYS` is not set.
+pub const DEFAULT_RETENTION_DAYS: u32 = 90;
+
+/// A configuration value that is missing or unusable.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    /// A required variable is not set.
+    #[error("environment variable {0} is required")]
+    Missing(&'static str),
+    /// A variable is set to something unusable.
+    #[error("{name}: {message}")]
+    Invalid {
+        /// Variable (or SSM parameter) name.
+        name: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Splits a comma-separated list, trimming and dropping empty items.
+pub fn split_list(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}

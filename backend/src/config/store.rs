@@ -1,0 +1,129 @@
+//! Which store to open, and opening it: the SQLite file locally, the DynamoDB
+//! table (the Lambdas' own, or one in an emulator). The CLI and the Lambdas build
+//! the DynamoDB store here and nowhere else, so its TTL always follows the
+//! configured retention.
+
+use crate::aws::{credentials_missing, AwsTarget};
+use crate::store::dynamo::{schema, DynamoSettings, DynamoStore};
+use crate::store::{SqliteStore, Store, StoreError};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Which store to use; built into a trait object by [`StoreConfig::build`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreConfig {
+    /// A SQLite file in this data dir.
+    Sqlite {
+        /// The data dir.
+        data_dir: PathBuf,
+    },
+    /// A DynamoDB table, the same one the Lambdas use (or one in an emulator).
+    Dynamo(DynamoConfig),
+}
+
+/// Everything the DynamoDB store needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DynamoConfig {
+    /// Table name.
+    pub table: String,
+    /// Endpoint and region overrides.
+    pub target: AwsTarget,
+    /// Days findings stay hot before the archiver moves them (the archive cutoff);
+    /// every write sets the TTL safety net a margin after it.
+    pub retention_days: u32,
+    /// Create the table (with its GSI and TTL) when it does not exist: for an
+    /// emulator by hand; on AWS, Terraform owns the table.
+    pub create: bool,
+    /// Writes in flight per batch (`None`: the store's default).
+    pub concurrency: Option<usize>,
+}
+
+/// Why a store could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// SQLite could not open the data dir.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// No AWS credentials could be found for the DynamoDB store.
+    #[error(
+        "no AWS credentials found for DynamoDB table {table}: set AWS_ACCESS_KEY_ID and \
+         AWS_SECRET_ACCESS_KEY, or AWS_PROFILE (after `aws configure` or `aws sso login`); \
+         an emulator given with --aws-endpoint accepts any values ({detail})"
+    )]
+    NoCredentials {
+        /// Table name.
+        table: String,
+        /// What the SDK's credential chain said.
+        detail: String,
+    },
+    /// The DynamoDB table could not be created.
+    #[error("DynamoDB CreateTable {table}: {message}")]
+    CreateTable {
+        /// Table name.
+        table: String,
+        /// The SDK's error, with its context.
+        message: String,
+    },
+}
+
+impl StoreConfig {
+    /// Opens the configured store.
+    pub async fn build(&self) -> Result<Arc<dyn Store>, OpenError> {
+        match self {
+            StoreConfig::Sqlite { data_dir } => Ok(Arc::new(SqliteStore::open_dir(data_dir)?)),
+            StoreConfig::Dynamo(d) => Ok(Arc::new(d.build().await?)),
+        }
+    }
+
+    /// Where the findings live, for messages (`./data`, `dynamodb:findings`).
+    pub fn describe(&self) -> String {
+        match self {
+            StoreConfig::Sqlite { data_dir } => data_dir.display().to_string(),
+            StoreConfig::Dynamo(d) => match &d.target.endpoint {
+                Some(e) => format!("dynamodb:{} at {e}", d.table),
+                None => format!("dynamodb:{}", d.table),
+            },
+        }
+    }
+
+    /// The retention the store's TTL follows (`None` for SQLite, which has no TTL).
+    pub fn retention_days(&self) -> Option<u32> {
+        match self {
+            StoreConfig::Sqlite { .. } => None,
+            StoreConfig::Dynamo(d) => Some(d.retention_days),
+        }
+    }
+}
+
+impl DynamoConfig {
+    /// Opens the table over a fresh SDK configuration for [`DynamoConfig::target`],
+    /// checking first that credentials exist (so a missing one is named as such).
+    pub async fn build(&self) -> Result<DynamoStore, OpenError> {
+        let sdk = crate::aws::sdk_config(&self.target).await;
+        if let Some(detail) = credentials_missing(&sdk).await {
+            return Err(OpenError::NoCredentials {
+                table: self.table.clone(),
+                detail,
+            });
+        }
+        let client = crate::aws::dynamodb_client(&sdk);
+        if self.create {
+            schema::create_table(&client, &self.table)
+                .await
+                .map_err(|e| OpenError::CreateTable {
+                    table: self.table.clone(),
+                    message: format!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(e)),
+                })?;
+        }
+        Ok(self.store(client))
+    }
+
+    /// The store over an existing client (the Lambdas build theirs once per cold start).
+    pub fn store(&self, client: aws_sdk_dynamodb::Client) -> DynamoStore {
+        let mut settings = DynamoSettings::new(self.table.clone(), self.retention_days);
+        if let Some(n) = self.concurrency {
+            settings.concurrency = n;
+        }
+        DynamoStore::new(client, settings)
+    }
+}

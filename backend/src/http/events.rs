@@ -1,0 +1,153 @@
+//! `POST /events`: hand the server documents of any kind `cspm ingest` reads — a
+//! Security Hub event or findings, a CloudTrail event or log file, an alarm, a
+//! GuardDuty finding, an EventBridge API-destination delivery — and get back what
+//! the pipeline did with each. This is how a local deployment receives events in
+//! real time.
+
+use super::error::ApiError;
+use super::AppState;
+use crate::documents::read_documents;
+use crate::pipeline::{OutcomeBody, Producer};
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, HeaderMap};
+
+/// How the body is split into documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BodyKind {
+    /// One JSON document, or an array of documents.
+    Json,
+    /// One document per line.
+    Lines,
+}
+
+/// The body kind from `Content-Type` (parameters such as `charset` ignored).
+fn body_kind(headers: &HeaderMap) -> Result<BodyKind, ApiError> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    match essence.as_str() {
+        "application/json" => Ok(BodyKind::Json),
+        "application/x-ndjson" | "application/jsonl" | "application/x-jsonlines" => {
+            Ok(BodyKind::Lines)
+        }
+        _ => Err(ApiError::UnsupportedMediaType),
+    }
+}
+
+/// `POST /events`: runs the body's documents through the pipeline.
+///
+/// `application/json`: one document or an array of documents (each element's index
+/// is its position). `application/x-ndjson` / `application/jsonl`: one document per
+/// line (its index is its 0-based line; a bad line rejects only itself).
+#[utoipa::path(post, path = "/events", tag = "events",
+    request_body(content = Object, description = "One document or an array of documents (application/json), or one document per line (application/x-ndjson, application/jsonl); at most 5 MiB",
+        content_type = "application/json"),
+    responses(
+        (status = 200, body = OutcomeBody, description = "What the pipeline did with every document"),
+        (status = 400, body = shared_types::ErrorBody, description = "The JSON body is not valid JSON"),
+        (status = 401, body = shared_types::ErrorBody),
+        (status = 413, body = shared_types::ErrorBody, description = "Body over 5 MiB"),
+        (status = 415, body = shared_types::ErrorBody, description = "Not JSON or JSON Lines"),
+        (status = 503, body = shared_types::ErrorBody, description = "The store failed; nothing is reported as done"),
+    ))]
+pub async fn post_events(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<axum::Json<OutcomeBody>, ApiError> {
+    let kind = body_kind(&headers)?;
+    let body = body.map_err(|r| match r.status() {
+        axum::http::StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+        _ => ApiError::BadRequest {
+            code: "invalid_body",
+            message: "request body could not be read".into(),
+            field: None,
+        },
+    })?;
+    if kind == BodyKind::Json {
+        // One syntax pass before anything is stored: a malformed body is a 400 and
+        // nothing of it is half-stored.
+        serde_json::from_slice::<serde::de::IgnoredAny>(&body).map_err(|e| {
+            ApiError::BadRequest {
+                code: "invalid_body",
+                message: format!(
+                    "request body is not one JSON document (line {}, column {}): {}",
+                    e.line(),
+                    e.column(),
+                    describe(&e)
+                ),
+                field: None,
+            }
+        })?;
+    }
+    let lines = kind == BodyKind::Lines;
+    let producer: Producer =
+        Box::new(move |feed| read_documents(&body[..], lines, &mut |item| feed.item("body", item)));
+    let outcome = state.pipeline.run(producer, &|_| {}).await.map_err(|e| {
+        tracing::error!(error = %e, "POST /events: store failed");
+        ApiError::Unavailable
+    })?;
+    tracing::info!(
+        documents = outcome.documents,
+        stored = outcome.stored,
+        updated = outcome.updated,
+        rejected = outcome.rejected.len(),
+        failed = outcome.failed.len(),
+        "events received"
+    );
+    Ok(axum::Json(OutcomeBody::from(&outcome)))
+}
+
+/// serde's category of a syntax error, in words (its message may quote input).
+fn describe(e: &serde_json::Error) -> &'static str {
+    match e.classify() {
+        serde_json::error::Category::Eof => "it ends early",
+        serde_json::error::Category::Syntax => "syntax error",
+        serde_json::error::Category::Data | serde_json::error::Category::Io => "unreadable",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(ct: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::CONTENT_TYPE, ct.parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn content_types_choose_the_split_and_anything_else_is_415() {
+        assert_eq!(
+            body_kind(&headers("application/json; charset=utf-8")).unwrap(),
+            BodyKind::Json
+        );
+        assert_eq!(
+            body_kind(&headers("Application/X-NDJSON")).unwrap(),
+            BodyKind::Lines
+        );
+        assert_eq!(
+            body_kind(&headers("application/jsonl")).unwrap(),
+            BodyKind::Lines
+        );
+        for bad in ["text/plain", "application/xml", ""] {
+            assert!(matches!(
+                body_kind(&headers(bad)),
+                Err(ApiError::UnsupportedMediaType)
+            ));
+        }
+        assert!(matches!(
+            body_kind(&HeaderMap::new()),
+            Err(ApiError::UnsupportedMediaType)
+        ));
+    }
+}

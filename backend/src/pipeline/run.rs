@@ -1,0 +1,152 @@
+//! Documents in, findings stored. A producer reads documents on a blocking thread
+//! and normalizes them there (parsing, detection rules, suppressions are CPU work);
+//! the async side batches the findings into store transactions with two batches in
+//! flight, so reading, normalizing and writing overlap on both cores.
+
+use super::batches::UpsertPipeline;
+use super::outcome::{Noted, Outcome, Rejected};
+use super::PipelineError;
+use crate::documents::Item;
+use crate::sources::{DocumentOutcome, Normalizer};
+use crate::store::Store;
+use shared_types::Finding;
+use tokio::sync::mpsc;
+
+/// Findings written per store transaction. Large: each commit writes every index
+/// page it touched, and the id index is touched at random, so fewer, larger commits
+/// write fewer pages per finding (about four batches are in memory at once).
+pub const BATCH_SIZE: usize = 2500;
+
+/// What the reading side sends to the writing side.
+enum Event {
+    Findings(Vec<Finding>),
+    Rejected(Rejected),
+    Noted(Noted),
+    Document,
+    Progress(u64),
+}
+
+/// Where a producer hands its documents: each is normalized on the spot and its
+/// findings, rejections and notes are sent on to the writer.
+pub struct Feed<'a> {
+    normalizer: &'a Normalizer,
+    tx: mpsc::Sender<Event>,
+}
+
+impl Feed<'_> {
+    fn send(&self, ev: Event) {
+        // The writer only stops early on a store error, which it reports itself.
+        let _ = self.tx.blocking_send(ev);
+    }
+
+    /// One item read from `input` (a file name, `-`, `body`).
+    pub fn item(&self, input: &str, item: Item) {
+        match item {
+            Item::Document { index, value } => {
+                self.send(Event::Document);
+                self.forward(input, Some(index), self.normalizer.parse_document(&value));
+            }
+            Item::Record {
+                index,
+                record,
+                value,
+            } => {
+                self.send(Event::Document);
+                let out = self.normalizer.parse_log_record(&value, record);
+                self.forward(input, Some(index), out);
+            }
+            Item::Unreadable { index, reason } => self.reject(input, index, reason),
+        }
+    }
+
+    /// Findings that need no normalizing (demo data, an archive being restored).
+    pub fn findings(&self, findings: Vec<Finding>) {
+        if !findings.is_empty() {
+            self.send(Event::Findings(findings));
+        }
+    }
+
+    /// Something in `input` that could not be read at all.
+    pub fn reject(&self, input: &str, index: Option<usize>, reason: String) {
+        self.send(Event::Rejected(Rejected {
+            input: input.to_string(),
+            index,
+            finding_id: None,
+            reason,
+        }));
+    }
+
+    /// `bytes` more of the input were read (for a progress bar).
+    pub fn progress(&self, bytes: u64) {
+        self.send(Event::Progress(bytes));
+    }
+
+    fn forward(&self, input: &str, index: Option<usize>, out: DocumentOutcome) {
+        for r in out.rejected {
+            self.send(Event::Rejected(Rejected::of(input, index, r)));
+        }
+        if let Some(note) = out.note {
+            self.send(Event::Noted(Noted {
+                input: input.to_string(),
+                index,
+                note,
+            }));
+        }
+        if !out.findings.is_empty() {
+            self.send(Event::Findings(out.findings));
+        }
+    }
+}
+
+/// Reads documents into a [`Feed`]; runs on a blocking thread.
+pub type Producer = Box<dyn FnOnce(&Feed<'_>) -> std::io::Result<()> + Send>;
+
+/// Runs `producer`'s documents through normalize → store. `progress` is told how
+/// many bytes were read as reading goes on.
+pub(super) async fn run(
+    store: &dyn Store,
+    normalizer: std::sync::Arc<Normalizer>,
+    producer: Producer,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Outcome, PipelineError> {
+    let (tx, mut rx) = mpsc::channel::<Event>(64);
+    let reading = tokio::task::spawn_blocking(move || {
+        let feed = Feed {
+            normalizer: &normalizer,
+            tx,
+        };
+        producer(&feed)
+    });
+    let mut outcome = Outcome::default();
+    let mut batch: Vec<Finding> = Vec::with_capacity(BATCH_SIZE);
+    let mut writes = UpsertPipeline::new(store);
+    while let Some(ev) = rx.recv().await {
+        match ev {
+            Event::Findings(fs) => {
+                batch.extend(fs);
+                if batch.len() >= BATCH_SIZE {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_SIZE));
+                    if let Some((_, r)) = writes.push(full).await? {
+                        outcome.add_report(&r);
+                    }
+                }
+            }
+            Event::Rejected(r) => outcome.rejected.push(r),
+            Event::Noted(n) => outcome.noted.push(n),
+            Event::Document => outcome.documents += 1,
+            Event::Progress(bytes) => progress(bytes),
+        }
+    }
+    if !batch.is_empty() {
+        if let Some((_, r)) = writes.push(batch).await? {
+            outcome.add_report(&r);
+        }
+    }
+    for (_, r) in writes.finish().await? {
+        outcome.add_report(&r);
+    }
+    reading
+        .await
+        .map_err(|e| PipelineError::Reader(e.to_string()))??;
+    Ok(outcome)
+}
