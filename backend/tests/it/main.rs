@@ -13,6 +13,8 @@ mod corpus_asff;
 /// The rule pack on real CloudTrail events and built gap events.
 mod detect_corpus;
 mod dynamo;
+/// DynamoDB's TTL after the archive cutoff on every write path.
+mod dynamo_ttl;
 /// `POST /events`: every corpus folder, bad bodies, and the same outcome as ingest.
 mod events;
 mod fault_proxy;
