@@ -9,6 +9,7 @@ use super::run::ArchiveError;
 use super::writer::findings;
 use super::ArchiveSink;
 use crate::pipeline::{Outcome, Pipeline};
+use crate::store::Origin;
 use chrono::NaiveDate;
 use shared_types::Finding;
 
@@ -88,7 +89,7 @@ pub async fn restore(
             }
             n += chunk.len();
             report.read += chunk.len() as u64;
-            let (outcome, _) = pipeline.store_findings(&chunk).await?;
+            let (outcome, _) = pipeline.store_findings(&chunk, Origin::Restore).await?;
             report.add(&outcome);
             if let Some(cb) = progress {
                 cb(report.read);

@@ -37,6 +37,13 @@ pub struct ServeArgs {
     /// Daily archive options.
     #[command(flatten)]
     pub archive: super::archive::DailyArchiveArgs,
+    /// Where changes go.
+    #[command(flatten)]
+    pub sinks: super::sinks::SinksArgs,
+    /// Sinks without a cursor yet start at this change `seq` instead of the head
+    /// (a deliberate backfill).
+    #[arg(long)]
+    pub replay_from: Option<u64>,
 }
 
 /// Why the server refuses to start.
@@ -71,21 +78,33 @@ fn dashboard_dir(arg: Option<PathBuf>) -> Option<PathBuf> {
 
 /// Runs `cspm serve` until Ctrl-C or SIGTERM.
 pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
-    let token = args.api_token.filter(|t| !t.is_empty());
+    let token = args.api_token.clone().filter(|t| !t.is_empty());
     check_exposure(args.addr, token.as_deref())?;
     // Bad rules or suppressions stop the server before it listens.
     let normalizer = Arc::new(args.detect.detection_config().normalizer()?);
-    let store = args.store.store_config().build().await?;
+    // A bad sinks file stops the server before it listens, too.
+    let sinks_file = args
+        .sinks
+        .sinks
+        .as_deref()
+        .map(super::sinks::read_file)
+        .transpose()?;
+    let opened = args.store.store_config().open().await?;
+    let store = opened.store.clone();
     if args.demo && store.summary(chrono::Utc::now().date_naive()).await?.total == 0 {
         let n = super::demo::load(store.clone(), args.demo_count, 42, false).await?;
         tracing::info!(count = n, "loaded demo findings into the empty store");
     }
     let config = HttpConfig {
         api_token: token,
-        cors_origins: args.cors_origin,
-        dashboard_dir: dashboard_dir(args.dashboard_dir),
+        cors_origins: args.cors_origin.clone(),
+        dashboard_dir: dashboard_dir(args.dashboard_dir.clone()),
     };
     let daily_archive = args.archive.spawn(store.clone(), &args.store).await?;
+    let dispatcher = match sinks_file {
+        Some(file) => Some(start_dispatcher(&opened, &file, &args).await?),
+        None => None,
+    };
     let app = router(AppState::new(Pipeline::new(normalizer, store), config));
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     let local = listener.local_addr()?;
@@ -97,7 +116,37 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
     if let Some(d) = daily_archive {
         d.stop();
     }
+    if let Some(d) = dispatcher {
+        d.stop().await;
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Builds the sinks and starts the dispatcher over the store's feed.
+async fn start_dispatcher(
+    opened: &crate::config::store::Opened,
+    file: &crate::sinks::config::SinksFile,
+    args: &ServeArgs,
+) -> Result<crate::feed::Running, CliError> {
+    let (Some(feed), Some(db)) = (opened.feed.clone(), opened.db_path.as_deref()) else {
+        return Err(
+            "--sinks needs the SQLite store here; on AWS the fanout Lambda reads DynamoDB Streams"
+                .into(),
+        );
+    };
+    let state = crate::feed::SinkState::open(db)?;
+    let sinks =
+        super::sinks::build_all(file, &state, &args.store.aws, args.sinks.public_url.clone())
+            .await?;
+    let names: Vec<&str> = sinks.iter().map(|s| s.name()).collect();
+    tracing::info!(sinks = ?names, "dispatching the change feed");
+    let settings = crate::feed::DispatchSettings {
+        replay_from: args.replay_from,
+        ..Default::default()
+    };
+    Ok(crate::feed::Dispatcher::new(feed, state, sinks, settings)
+        .start()
+        .await?)
 }
 
 async fn shutdown_signal() {

@@ -55,6 +55,15 @@ pub const ENV_DASHBOARD_URL: &str = "CSPM_DASHBOARD_URL";
 /// SSM path prefix of shared settings and secrets, e.g. `/cspm/prod/`.
 pub const ENV_SSM_PREFIX: &str = "CSPM_SSM_PREFIX";
 
+/// The sinks file (YAML) `cspm serve` fans the change feed out to.
+pub const ENV_SINKS: &str = "CSPM_SINKS";
+/// DynamoDB table of fan-out state: alert keys already sent (the `fanout` Lambda).
+pub const ENV_STATE_TABLE: &str = "CSPM_STATE_TABLE";
+/// SSM parameter holding the sinks YAML (the `fanout` Lambda).
+pub const ENV_SINKS_PARAMETER: &str = "CSPM_SINKS_PARAMETER";
+/// Base URL of the dashboard, for links in alerts (`--public-url`).
+pub const ENV_PUBLIC_URL: &str = "CSPM_PUBLIC_URL";
+
 /// Local archive folder (`cspm archive`, `cspm serve`).
 pub const ENV_ARCHIVE_DIR: &str = "CSPM_ARCHIVE_DIR";
 /// S3 archive location `s3://bucket/prefix` (`cspm archive`, `cspm serve`).

@@ -6,5 +6,7 @@
 pub mod api;
 /// Cold-start wiring shared by the binaries.
 pub mod boot;
+/// The `fanout` Lambda: its sinks from SSM (or the alert topics), over the stream.
+pub mod fanout;
 /// The `scanner` Lambda: EventBridge events, their SQS redrive, and the scheduled sync.
 pub mod scanner;

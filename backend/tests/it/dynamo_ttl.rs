@@ -88,7 +88,10 @@ async fn every_write_path_sets_the_ttl_after_the_archive_cutoff() {
     let mut old = findings(3, 32).remove(2);
     old.updated_at = Utc::now() - Duration::days(1000);
     let p = pipeline(store.clone());
-    let (outcome, _) = p.store_findings(std::slice::from_ref(&old)).await.unwrap();
+    let (outcome, _) = p
+        .store_findings(std::slice::from_ref(&old), cspm::store::Origin::Restore)
+        .await
+        .unwrap();
     assert_eq!(outcome.stored, 1);
     assert_after_cutoff("restore", ttl_of(&store, &old.id).await, retention);
 }

@@ -10,6 +10,7 @@
 
 use super::sync_asff::to_asff;
 use crate::pipeline::{Pipeline, PipelineError};
+use crate::store::Origin;
 use aws_sdk_securityhub::types::{AwsSecurityFindingFilters, DateFilter};
 use aws_sdk_ssm::types::ParameterType;
 use chrono::{DateTime, Duration as ChronoDuration, SecondsFormat, Utc};
@@ -276,7 +277,7 @@ impl Syncer {
                     }
                 }
             }
-            let (stored, _) = pipeline.store_findings(&findings).await?;
+            let (stored, _) = pipeline.store_findings(&findings, Origin::Events).await?;
             if !stored.failed.is_empty() {
                 // Progress stays at the previous page: this page is read again.
                 return Err(SyncError::NotWritten(stored.failed.len()));

@@ -10,8 +10,8 @@ pub use crate::store::facets::Facets;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use shared_types::{
-    AuditEntry, Finding, FindingDetail, FindingListItem, FindingSource, RecordState, Severity,
-    WorkflowStatus,
+    AuditEntry, ChangeKind, Finding, FindingDetail, FindingListItem, FindingSource, RecordState,
+    Severity, WorkflowStatus,
 };
 
 /// Attributes the `SeverityTimestampIndex` projects (besides its keys and `id`):
@@ -104,6 +104,28 @@ pub struct FindingItem {
     /// Workflow changes, oldest first.
     #[serde(default)]
     pub audit: Vec<AuditEntry>,
+    /// What the write of this version did. The DynamoDB Streams record of the write
+    /// carries it, so the `fanout` Lambda decodes the same change SQLite records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_change: Option<LastChange>,
+}
+
+/// The change one item write made (see [`FindingItem::last_change`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LastChange {
+    /// What it did.
+    pub kind: ChangeKind,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who, for a person's change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+    /// A person's note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Demo data: recorded, never alerted on.
+    #[serde(default)]
+    pub quiet: bool,
 }
 
 /// The attributes an upsert reads before writing (everything but the document).
@@ -265,6 +287,7 @@ impl FindingItem {
         rev: u64,
         expires_at: i64,
         audit: Vec<AuditEntry>,
+        change: LastChange,
     ) -> Result<FindingItem, serde_json::Error> {
         let mut f = finding.clone();
         f.workflow_status = status;
@@ -299,6 +322,7 @@ impl FindingItem {
             search,
             doc: serde_json::to_string(&f)?,
             audit,
+            last_change: Some(change),
         })
     }
 

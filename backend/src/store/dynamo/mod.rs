@@ -26,8 +26,8 @@ pub mod schema;
 mod write;
 
 use crate::store::{
-    ArchiveCandidate, ArchivePage, DeleteReport, FindingVersion, Store, StoreError, StoreResult,
-    UpsertReport,
+    ArchiveCandidate, ArchivePage, DeleteReport, FindingVersion, Origin, Store, StoreError,
+    StoreResult, UpsertReport,
 };
 use async_trait::async_trait;
 use aws_sdk_dynamodb::config::http::HttpResponse;
@@ -341,8 +341,8 @@ impl DynamoStore {
 
 #[async_trait]
 impl Store for DynamoStore {
-    async fn upsert(&self, findings: &[Finding]) -> StoreResult<UpsertReport> {
-        write::upsert_all(self, findings).await
+    async fn upsert_from(&self, findings: &[Finding], origin: Origin) -> StoreResult<UpsertReport> {
+        write::upsert_all(self, findings, origin).await
     }
 
     async fn get(&self, id: &str) -> StoreResult<Option<FindingDetail>> {

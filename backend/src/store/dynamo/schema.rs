@@ -6,7 +6,8 @@ use super::item::LIST_PROJECTION;
 use super::INDEX_NAME;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
+    TimeToLiveSpecification,
 };
 
 /// TTL attribute (epoch seconds).
@@ -51,6 +52,13 @@ pub async fn create_table(
         .attribute_definitions(attr("updated_at")?)
         .key_schema(key("id", KeyType::Hash)?)
         .global_secondary_indexes(gsi)
+        // The change feed on AWS: the `fanout` Lambda reads every change from it.
+        .stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::NewAndOldImages)
+                .build()?,
+        )
         .send()
         .await;
     match created {

@@ -4,9 +4,10 @@
 //! fails is reported per finding, never dropped.
 
 use super::counters::{shard_id, Delta};
-use super::item::{projection, sort_key, FindingItem, Head, HEAD_PROJECTION};
+use super::item::{projection, sort_key, FindingItem, Head, LastChange, HEAD_PROJECTION};
 use super::retry::{classify, ErrorKind};
 use super::{corrupt, DynamoStore};
+use crate::store::change::Origin;
 use crate::store::decide::{decide, decide_workflow, Decision, Incoming};
 use crate::store::{
     DeleteReport, FailedWrite, FindingVersion, StoreError, StoreResult, UpsertOutcome, UpsertReport,
@@ -220,8 +221,19 @@ where
 }
 
 /// One attempt at upserting one finding, as the one decision says.
-async fn upsert_once(store: &DynamoStore, f: &Finding) -> Result<UpsertOutcome, ErrorKind> {
+async fn upsert_once(
+    store: &DynamoStore,
+    f: &Finding,
+    origin: Origin,
+) -> Result<UpsertOutcome, ErrorKind> {
     let expires = store.expires_at(f.updated_at);
+    let change = |kind| LastChange {
+        kind,
+        at: Utc::now(),
+        actor: None,
+        note: None,
+        quiet: origin.is_quiet(),
+    };
     let head = read_head(store, &f.id).await?;
     let view = head.as_ref().map(Head::decision_view);
     match decide(view.as_ref(), &Incoming::from(f)) {
@@ -233,6 +245,7 @@ async fn upsert_once(store: &DynamoStore, f: &Finding) -> Result<UpsertOutcome, 
                 w.revision,
                 expires,
                 Vec::new(),
+                change(w.kind),
             )
             .map_err(backend)?;
             let delta = Delta::between(None, Some(&item.facets()));
@@ -248,6 +261,7 @@ async fn upsert_once(store: &DynamoStore, f: &Finding) -> Result<UpsertOutcome, 
                 w.revision,
                 expires,
                 head.audit.clone(),
+                change(w.kind),
             )
             .map_err(backend)?;
             let delta = Delta::between(Some(&head.facets()), Some(&item.facets()));
@@ -271,6 +285,7 @@ async fn upsert_once(store: &DynamoStore, f: &Finding) -> Result<UpsertOutcome, 
 pub(super) async fn upsert_all(
     store: &DynamoStore,
     findings: &[Finding],
+    origin: Origin,
 ) -> StoreResult<UpsertReport> {
     // Indices rather than references: a closure over `&Finding` items makes the
     // future's lifetime higher-ranked, which `async_trait`'s `Send` bound rejects.
@@ -282,7 +297,7 @@ pub(super) async fn upsert_all(
             }
             (
                 f.id.clone(),
-                with_retries(store, || upsert_once(store, f)).await,
+                with_retries(store, || upsert_once(store, f, origin)).await,
             )
         })
         .buffered(store.settings.concurrency.max(1))
@@ -341,6 +356,13 @@ pub(super) async fn set_workflow(
             w.revision,
             expires,
             audit,
+            LastChange {
+                kind: w.kind,
+                at,
+                actor: Some(actor.to_string()),
+                note: update.note.clone(),
+                quiet: false,
+            },
         )
         .map_err(backend)?;
         let delta = Delta::between(Some(&old.facets()), Some(&new.facets()));

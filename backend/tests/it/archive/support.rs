@@ -311,8 +311,12 @@ fn injected(msg: &str) -> cspm::store::StoreError {
 
 #[async_trait]
 impl Store for FaultyStore {
-    async fn upsert(&self, findings: &[Finding]) -> StoreResult<UpsertReport> {
-        self.inner.upsert(findings).await
+    async fn upsert_from(
+        &self,
+        findings: &[Finding],
+        origin: cspm::store::Origin,
+    ) -> StoreResult<UpsertReport> {
+        self.inner.upsert_from(findings, origin).await
     }
     async fn get(&self, id: &str) -> StoreResult<Option<FindingDetail>> {
         self.inner.get(id).await
