@@ -2,7 +2,8 @@
 //! safe: a delete is conditional on `updated_at`, so a finding deleted by an earlier
 //! attempt is simply reported as kept (already gone) the second time.
 
-use super::run::{ArchiveError, RetryPolicy};
+use super::error::ArchiveError;
+use super::options::RetryPolicy;
 use crate::store::{FindingVersion, Store};
 use std::collections::HashSet;
 

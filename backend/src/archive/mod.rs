@@ -11,6 +11,8 @@
 pub mod age;
 /// Conditional deletes in batches with retries.
 pub mod delete;
+/// Why a run stopped, and whether running again may succeed.
+pub mod error;
 /// Which finding versions are already in a verified part (no second archived copy).
 pub mod index;
 /// The `archiver` Lambda's handler and its environment.
@@ -23,6 +25,8 @@ pub mod local_dir;
 pub mod ls;
 /// Run manifests: which parts a run wrote, their counts and SHA-256, and how far it got.
 pub mod manifest;
+/// What a run archives and how (cutoff, sizes, retries).
+pub mod options;
 /// Finishing runs that crashed.
 pub mod recover;
 /// Loading archived findings back into the store (`cspm archive restore`).
@@ -39,8 +43,10 @@ pub mod writer;
 use async_trait::async_trait;
 use bytes::Bytes;
 
+pub use error::ArchiveError;
 pub use local_dir::LocalDirSink;
-pub use run::{run_archive, ArchiveError, ArchiveOptions, RunReport};
+pub use options::ArchiveOptions;
+pub use run::{run_archive, RunReport};
 pub use s3::S3Sink;
 
 /// What an object is; decides its content type (and nothing else).

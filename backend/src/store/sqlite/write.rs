@@ -2,9 +2,10 @@
 //! workflow changes, conditional deletes. Each call is one transaction, so a batch
 //! is all-or-nothing and fast.
 
-use super::convert::{corrupt, from_micros, get_detail, micros, source_name};
+use super::convert::{from_micros, get_detail, micros, source_name};
 use super::counters::{facets_of, CounterDeltas};
 use super::doc::{self, StoredDoc};
+use super::error::corrupt;
 use super::StoreResult;
 use crate::store::decide::{decide, decide_workflow, Decision, Incoming, StoredHead, Write};
 use crate::store::facets::Facets;
