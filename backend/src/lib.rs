@@ -27,6 +27,9 @@ pub mod lambda;
 pub mod notify;
 /// The one path every finding takes: normalize → detect/suppress → decide → store.
 pub mod pipeline;
+/// The one retry policy: bounded exponential backoff with full jitter, and a helper
+/// that re-runs an operation while its error is retryable.
+pub mod retry;
 /// One module per event source, each normalizing to the shared `Finding`.
 pub mod sources;
 /// The `Store` port and its implementations.

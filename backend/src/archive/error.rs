@@ -32,17 +32,49 @@ pub enum ArchiveError {
         /// What did not match.
         reason: String,
     },
-    /// Deletes still failed after every retry; the findings stay in the store and
-    /// the manifest stays pending, so the next run deletes them.
-    #[error("{remaining} deletes for part {key} still failing after retries: {last_error}")]
+    /// Deletes still failed after every retry, or the store refused some for good;
+    /// the findings stay in the store and the manifest stays pending, so the next
+    /// run deletes them (when the failure was transient).
+    #[error("{remaining} deletes for part {key} failed: {last_error}")]
     DeleteFailed {
         /// The part whose findings were being deleted.
         key: String,
         /// Findings not deleted.
         remaining: usize,
-        /// The last failure.
-        last_error: String,
+        /// The last failure; it decides whether running again may help.
+        #[source]
+        last_error: DeleteFailure,
     },
+}
+
+/// Why a batch of deletes failed, last time it was tried.
+#[derive(Debug, thiserror::Error)]
+pub enum DeleteFailure {
+    /// The store call failed as a whole.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The store answered but could not delete some findings.
+    #[error("{reason}")]
+    Findings {
+        /// The store's reason (for the first of them).
+        reason: String,
+        /// False when the store says trying again cannot help.
+        retryable: bool,
+    },
+    /// The delete worker had already stopped on an earlier failure (which the run reports).
+    #[error("the delete worker stopped")]
+    WorkerStopped,
+}
+
+impl DeleteFailure {
+    /// True when trying the same deletes again later may succeed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            DeleteFailure::Store(e) => e.is_retryable(),
+            DeleteFailure::Findings { retryable, .. } => *retryable,
+            DeleteFailure::WorkerStopped => true,
+        }
+    }
 }
 
 impl ArchiveError {
@@ -53,7 +85,8 @@ impl ArchiveError {
             ArchiveError::Sink(SinkError::InvalidKey(_) | SinkError::InvalidLocation { .. }) => {
                 false
             }
-            ArchiveError::Sink(_) | ArchiveError::DeleteFailed { .. } => true,
+            ArchiveError::Sink(_) => true,
+            ArchiveError::DeleteFailed { last_error, .. } => last_error.is_retryable(),
             ArchiveError::Store(e) => e.is_retryable(),
             ArchiveError::Pipeline(e) => e.is_retryable(),
             ArchiveError::Manifest(ManifestError::Sink(_)) => true,

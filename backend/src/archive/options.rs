@@ -3,34 +3,17 @@
 //! the crash recovery it starts both read it.
 
 use super::writer::PartCaps;
+use crate::retry::Backoff;
 use chrono::{DateTime, Utc};
 use std::time::Duration;
 
-/// How often and how patiently store calls are retried.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Total attempts (1 = no retry).
-    pub attempts: u32,
-    /// Delay before the second attempt; doubled each time after.
-    pub base_delay: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            attempts: 5,
-            base_delay: Duration::from_millis(200),
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// Delay after failed attempt number `attempt` (1-based).
-    pub fn delay(&self, attempt: u32) -> Duration {
-        self.base_delay
-            .saturating_mul(1 << attempt.saturating_sub(1).min(10))
-    }
-}
+/// Store deletes are retried patiently: a run has minutes, and a part whose
+/// deletes give up stays in the store until the next day's run.
+pub const DELETE_RETRY: Backoff = Backoff {
+    max_attempts: 5,
+    base: Duration::from_millis(200),
+    cap: Duration::from_secs(2),
+};
 
 /// What to archive and how.
 #[derive(Debug, Clone)]
@@ -46,7 +29,7 @@ pub struct ArchiveOptions {
     /// Versions per `delete_versions` call.
     pub delete_batch: usize,
     /// Retries of store deletes.
-    pub retry: RetryPolicy,
+    pub retry: Backoff,
     /// Stop starting new parts after this long (the Lambda has 15 minutes); the next
     /// run continues where this one stopped.
     pub time_budget: Option<Duration>,
@@ -61,7 +44,7 @@ impl ArchiveOptions {
             caps: PartCaps::default(),
             compression_level: 6,
             delete_batch: 500,
-            retry: RetryPolicy::default(),
+            retry: DELETE_RETRY,
             time_budget: None,
         }
     }

@@ -11,7 +11,7 @@
 //! thread while this task gzips, so a run uses both cores instead of taking turns.
 
 use super::delete::{delete_verified, DeleteCounts};
-use super::error::ArchiveError;
+use super::error::{ArchiveError, DeleteFailure};
 use super::index::ArchivedIndex;
 use super::layout::{self, dt_of};
 use super::manifest::{self, PartEntry, PartState, RunManifest, RunStatus};
@@ -406,7 +406,7 @@ impl Run<'_> {
             return Err(ArchiveError::DeleteFailed {
                 key: "(queue)".into(),
                 remaining: 0,
-                last_error: "the delete worker stopped".into(),
+                last_error: DeleteFailure::WorkerStopped,
             });
         }
         Ok(())

@@ -1,10 +1,8 @@
-//! Retries with exponential backoff and full jitter, and the classification of
-//! DynamoDB errors into "try again", "condition failed" and "give up".
+//! The classification of DynamoDB errors into "try again", "condition failed" and
+//! "give up" (the backoff between tries is [`crate::retry`]'s).
 
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
-use rand::Rng;
-use std::time::Duration;
 
 /// How an SDK error should be handled.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,36 +71,10 @@ where
     }
 }
 
-/// Bounded exponential backoff with full jitter (sleep a random time up to the
-/// exponential bound, so many throttled writers do not retry in lock-step).
-#[derive(Debug, Clone, Copy)]
-pub struct Backoff {
-    /// Attempts in all (the first try included) before a write is reported failed.
-    pub max_attempts: u32,
-    /// Bound of the first sleep.
-    pub base: Duration,
-    /// Largest bound.
-    pub cap: Duration,
-}
-
-impl Default for Backoff {
-    fn default() -> Self {
-        Backoff {
-            max_attempts: 8,
-            base: Duration::from_millis(25),
-            cap: Duration::from_secs(2),
-        }
-    }
-}
-
-impl Backoff {
-    /// Sleeps before retry number `attempt` (1 = first retry).
-    pub async fn wait(&self, attempt: u32) {
-        let bound = self
-            .base
-            .saturating_mul(1u32 << attempt.min(16))
-            .min(self.cap);
-        let ms = rand::rng().random_range(0..=bound.as_millis() as u64);
-        tokio::time::sleep(Duration::from_millis(ms)).await;
-    }
+/// True when a DynamoDB call failed in a way worth retrying after a backoff.
+pub fn is_transient<E>(err: &SdkError<E, HttpResponse>) -> bool
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    matches!(classify(err, &[]), ErrorKind::Retryable(_))
 }
