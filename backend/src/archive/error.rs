@@ -82,14 +82,11 @@ impl ArchiveError {
     /// (for the Lambda: let the invocation fail and be retried).
     pub fn is_retryable(&self) -> bool {
         match self {
-            ArchiveError::Sink(SinkError::InvalidKey(_) | SinkError::InvalidLocation { .. }) => {
-                false
-            }
-            ArchiveError::Sink(_) => true,
+            ArchiveError::Sink(e) => e.is_retryable(),
             ArchiveError::DeleteFailed { last_error, .. } => last_error.is_retryable(),
             ArchiveError::Store(e) => e.is_retryable(),
             ArchiveError::Pipeline(e) => e.is_retryable(),
-            ArchiveError::Manifest(ManifestError::Sink(_)) => true,
+            ArchiveError::Manifest(ManifestError::Sink(e)) => e.is_retryable(),
             ArchiveError::Manifest(_)
             | ArchiveError::Part(_)
             | ArchiveError::VerifyFailed { .. } => false,

@@ -14,12 +14,12 @@
 pub mod counters;
 /// Paging cursors over the severity partitions.
 pub mod cursor;
+/// What a DynamoDB error means (retry, condition failed, give up) and how it reads.
+pub mod error;
 /// Item layout.
 pub mod item;
 /// Merged, budgeted reads of the severity/time index.
 pub mod query;
-/// What a DynamoDB error means: retry, condition failed, or give up.
-pub mod retry;
 /// Table creation (tests, local use against an emulator).
 pub mod schema;
 /// The write paths: upsert, workflow changes, conditional deletes.
@@ -32,14 +32,14 @@ use crate::store::{
 };
 use async_trait::async_trait;
 use aws_sdk_dynamodb::config::http::HttpResponse;
-use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::batch_get_item::BatchGetItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use cursor::Pos;
+use error::{is_transient, Call};
 use item::{sort_key, FindingItem, ListRow};
 use query::{Filter, IndexQuery, Keyed, ReadBudget};
-use retry::{classify, is_transient, ErrorKind};
 use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_attribute_value, to_item};
 use shared_types::{
     Finding, FindingDetail, FindingFilter, FindingPage, Severity, Summary, WorkflowUpdate,
@@ -87,17 +87,6 @@ impl DynamoSettings {
 pub struct DynamoStore {
     client: aws_sdk_dynamodb::Client,
     settings: DynamoSettings,
-}
-
-/// Maps an SDK error that was not retried (or ran out of retries) to a store error.
-pub(crate) fn map_err<E>(e: SdkError<E, HttpResponse>) -> StoreError
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-{
-    match classify(&e, &[]) {
-        ErrorKind::Retryable(text) => StoreError::Unavailable(text),
-        _ => StoreError::Backend(Box::new(e)),
-    }
 }
 
 fn corrupt(id: &str, e: impl std::fmt::Display) -> StoreError {
@@ -184,6 +173,7 @@ impl DynamoStore {
     /// Reads one whole item, strongly consistent.
     async fn get_item(&self, id: &str) -> StoreResult<Option<FindingItem>> {
         let key = Self::id_key(id)?;
+        let call = Call::new("GetItem", &self.settings.table);
         let out = retry(&self.settings.backoff, is_transient, || {
             self.client
                 .get_item()
@@ -193,7 +183,7 @@ impl DynamoStore {
                 .send()
         })
         .await
-        .map_err(map_err)?;
+        .map_err(|e| call.store_error(e))?;
         match out.item {
             Some(item) => from_item(item).map(Some).map_err(|e| corrupt(id, e)),
             None => Ok(None),
@@ -223,6 +213,7 @@ impl DynamoStore {
         ids: &[String],
     ) -> StoreResult<Vec<HashMap<String, AttributeValue>>> {
         let table = &self.settings.table;
+        let call = Call::new("BatchGetItem", table);
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(100) {
             let keys = chunk
@@ -273,10 +264,11 @@ impl DynamoStore {
             )
             .await
             .map_err(|e| match e {
-                BatchGetFailure::Sdk(e) => map_err(*e),
-                BatchGetFailure::Unprocessed => {
-                    StoreError::Unavailable("unprocessed keys after retries".into())
-                }
+                BatchGetFailure::Sdk(e) => call.store_error(*e),
+                BatchGetFailure::Unprocessed => StoreError::Unavailable(
+                    call.failed("keys still unprocessed after retries")
+                        .to_string(),
+                ),
             })?;
             out.append(&mut lock().1);
         }
@@ -486,6 +478,6 @@ impl Store for DynamoStore {
             .send()
             .await
             .map(|_| ())
-            .map_err(map_err)
+            .map_err(|e| Call::new("GetItem", &self.settings.table).store_error(e))
     }
 }

@@ -7,9 +7,9 @@
 //! reads stopped. So no request turns into an unbounded scan.
 
 use super::cursor::{Key, Pos};
+use super::error::{is_transient, Call};
 use super::item::projection;
-use super::retry::is_transient;
-use super::{map_err, INDEX_NAME};
+use super::INDEX_NAME;
 use crate::retry::{retry, Backoff};
 use crate::store::{StoreError, StoreResult};
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -259,7 +259,7 @@ impl IndexQuery<'_> {
                 .send()
         })
         .await
-        .map_err(map_err)?;
+        .map_err(|e| Call::new("Query", self.table).store_error(e))?;
         let rows: Vec<T> =
             from_items(out.items().to_vec()).map_err(|e| StoreError::Backend(Box::new(e)))?;
         let next = match out.last_evaluated_key() {

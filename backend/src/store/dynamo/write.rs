@@ -4,8 +4,8 @@
 //! fails is reported per finding, never dropped.
 
 use super::counters::{shard_id, Delta};
+use super::error::{Call, ErrorKind};
 use super::item::{projection, sort_key, FindingItem, Head, HEAD_PROJECTION};
-use super::retry::{classify, ErrorKind};
 use super::{corrupt, DynamoStore};
 use crate::retry::retry;
 use crate::store::decide::{decide, decide_workflow, Decision, Incoming};
@@ -135,7 +135,9 @@ async fn put(
             .set_expression_attribute_values(values)
             .send()
             .await;
-        return r.map(|_| ()).map_err(|e| classify(&e, &[]));
+        return r
+            .map(|_| ())
+            .map_err(|e| Call::new("PutItem", store.table()).classify(&e, &[]));
     }
     let put = Put::builder()
         .table_name(store.table())
@@ -164,7 +166,8 @@ async fn transact(store: &DynamoStore, items: Vec<TransactWriteItem>) -> Result<
         .set_transact_items(Some(items))
         .send()
         .await;
-    r.map(|_| ()).map_err(|e| classify(&e, &reasons(&e)))
+    r.map(|_| ())
+        .map_err(|e| Call::new("TransactWriteItems", store.table()).classify(&e, &reasons(&e)))
 }
 
 /// Reads what an upsert or delete needs (consistent; the document is not read).
@@ -181,7 +184,7 @@ async fn read_head(store: &DynamoStore, id: &str) -> Result<Option<Head>, ErrorK
         .set_expression_attribute_names(Some(names))
         .send()
         .await
-        .map_err(|e| classify(&e, &[]))?;
+        .map_err(|e| Call::new("GetItem", store.table()).classify(&e, &[]))?;
     match r.item {
         Some(item) => from_item(item)
             .map(Some)
