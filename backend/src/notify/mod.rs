@@ -7,6 +7,7 @@ pub mod sns;
 use crate::store::UpsertOutcome;
 use async_trait::async_trait;
 use shared_types::{Finding, RecordState, Severity};
+use std::time::Duration;
 
 /// Why a finding alerts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,14 +111,53 @@ pub fn alert_for(
     })
 }
 
-/// A notification could not be delivered.
+/// Why an alert was not delivered, and whether sending it again later may work
+/// (alerts are delivered at least once: a caller retries what is retryable).
 #[derive(Debug, thiserror::Error)]
-#[error("{channel}: {message}")]
-pub struct NotifyError {
-    /// Channel name.
-    pub channel: &'static str,
-    /// What failed.
-    pub message: String,
+pub enum NotifyError {
+    /// The channel did not answer in time. Retryable.
+    #[error("{channel}: no answer within {after:?}")]
+    TimedOut {
+        /// Channel name (`SNS`).
+        channel: &'static str,
+        /// How long it was given.
+        after: Duration,
+    },
+    /// The channel's service failed or refused the call: retryable when it was
+    /// throttling, a 5xx or the network; not when the destination does not exist
+    /// or the caller lacks permission.
+    #[error("{channel} {operation} {target}: {detail}")]
+    Service {
+        /// Channel name (`SNS`).
+        channel: &'static str,
+        /// The API operation (`Publish`).
+        operation: &'static str,
+        /// Where the alert was going (a topic ARN).
+        target: String,
+        /// What went wrong: the service's error with its causes.
+        detail: String,
+        /// True when the same call may succeed later.
+        retryable: bool,
+    },
+    /// The alert could not be made into a message for this channel. Not retryable.
+    #[error("{channel}: alert not sendable: {detail}")]
+    Invalid {
+        /// Channel name (`SNS`).
+        channel: &'static str,
+        /// What was wrong with it.
+        detail: String,
+    },
+}
+
+impl NotifyError {
+    /// True when sending the same alert again later may succeed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            NotifyError::TimedOut { .. } => true,
+            NotifyError::Service { retryable, .. } => *retryable,
+            NotifyError::Invalid { .. } => false,
+        }
+    }
 }
 
 /// Somewhere alerts are sent.

@@ -9,6 +9,9 @@ use aws_sdk_sns::types::MessageAttributeValue;
 use shared_types::Severity;
 use std::time::Duration;
 
+/// How errors name this channel.
+const CHANNEL: &str = "SNS";
+
 /// Publishes alerts to two SNS topics.
 #[derive(Debug, Clone)]
 pub struct SnsNotifier {
@@ -54,15 +57,16 @@ impl Notifier for SnsNotifier {
                 .data_type("String")
                 .string_value(v)
                 .build()
-                .map_err(|e| NotifyError {
-                    channel: "sns",
-                    message: e.to_string(),
+                .map_err(|e| NotifyError::Invalid {
+                    channel: CHANNEL,
+                    detail: e.to_string(),
                 })
         };
+        let topic = self.topic_for(alert.severity);
         let publish = self
             .client
             .publish()
-            .topic_arn(self.topic_for(alert.severity))
+            .topic_arn(topic)
             .subject(alert.subject())
             .message(alert.body())
             // Subscriptions can filter on these (e.g. one account's team).
@@ -72,13 +76,16 @@ impl Notifier for SnsNotifier {
             .send();
         match tokio::time::timeout(self.timeout, publish).await {
             Ok(Ok(_)) => Ok(()),
-            Ok(Err(e)) => Err(NotifyError {
-                channel: "sns",
-                message: format!("{}", aws_sdk_sns::error::DisplayErrorContext(e)),
+            Ok(Err(e)) => Err(NotifyError::Service {
+                channel: CHANNEL,
+                operation: "Publish",
+                target: topic.to_owned(),
+                detail: crate::aws::error_text(&e),
+                retryable: crate::aws::is_retryable(&e),
             }),
-            Err(_) => Err(NotifyError {
-                channel: "sns",
-                message: "publish timed out".into(),
+            Err(_) => Err(NotifyError::TimedOut {
+                channel: CHANNEL,
+                after: self.timeout,
             }),
         }
     }

@@ -7,6 +7,7 @@ use crate::corpus::{corpus, sqs_batch};
 use crate::fault_proxy;
 use cspm::lambda::scanner::{Alerting, ScanResponse, Scanner};
 use cspm::notify::sns::SnsNotifier;
+use cspm::notify::{Alert, AlertReason, Notifier};
 use cspm::sources::Normalizer;
 use cspm::store::dynamo::DynamoStore;
 use cspm::store::Store;
@@ -325,4 +326,33 @@ async fn a_failing_alert_channel_never_blocks_storing() {
         .await
         .unwrap();
     assert_eq!(summary.total as usize, expected_ids().len());
+}
+
+#[tokio::test]
+async fn an_alert_to_a_topic_that_does_not_exist_fails_for_good_naming_the_topic() {
+    let Some(ep) = aws_env::endpoint("sns_missing_topic") else {
+        return;
+    };
+    let missing = "arn:aws:sns:us-east-1:123456789012:no-such-topic".to_string();
+    let sns = SnsNotifier::new(&sdk_config(&ep).await, missing.clone(), None);
+    let alert = Alert {
+        reason: AlertReason::Reached,
+        id: "abc".into(),
+        title: "Bucket is public".into(),
+        severity: Severity::High,
+        account_id: "111122223333".into(),
+        region: "us-east-1".into(),
+        resource: "AwsS3Bucket arn:aws:s3:::b".into(),
+        link: None,
+    };
+    let err = sns.notify(&alert).await.unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.starts_with(&format!("SNS Publish {missing}: ")),
+        "{text}"
+    );
+    assert!(
+        !err.is_retryable(),
+        "a missing topic does not appear by itself: {text}"
+    );
 }
