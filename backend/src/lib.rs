@@ -27,6 +27,9 @@ pub mod ingest;
 pub mod lambda;
 /// The one path every finding takes: normalize → detect/suppress → decide → store.
 pub mod pipeline;
+/// The one retry policy: bounded exponential backoff with full jitter, and a helper
+/// that re-runs an operation while its error is retryable.
+pub mod retry;
 /// Everything that reacts to findings: the `Sink` port and one file per channel.
 pub mod sinks;
 /// One module per event source, each normalizing to the shared `Finding`.

@@ -3,9 +3,9 @@
 //! against its SHA-256; the store's one decision applies, so restoring never
 //! overwrites a newer version in the store.
 
+use super::error::ArchiveError;
 use super::index::{check_count, get_verified};
 use super::manifest;
-use super::run::ArchiveError;
 use super::writer::findings;
 use super::ArchiveSink;
 use crate::pipeline::{Outcome, Pipeline};

@@ -4,6 +4,7 @@
 //! configured retention.
 
 use crate::aws::{credentials_missing, AwsTarget};
+use crate::store::dynamo::error::DynamoError;
 use crate::store::dynamo::{schema, DynamoSettings, DynamoStore};
 use crate::store::{ChangeFeed, SqliteStore, Store, StoreError};
 use std::path::PathBuf;
@@ -57,13 +58,8 @@ pub enum OpenError {
         detail: String,
     },
     /// The DynamoDB table could not be created.
-    #[error("DynamoDB CreateTable {table}: {message}")]
-    CreateTable {
-        /// Table name.
-        table: String,
-        /// The SDK's error, with its context.
-        message: String,
-    },
+    #[error(transparent)]
+    CreateTable(#[from] DynamoError),
 }
 
 /// An opened store, and its change feed when the store keeps one readable here.
@@ -135,12 +131,7 @@ impl DynamoConfig {
         }
         let client = crate::aws::dynamodb_client(&sdk);
         if self.create {
-            schema::create_table(&client, &self.table)
-                .await
-                .map_err(|e| OpenError::CreateTable {
-                    table: self.table.clone(),
-                    message: format!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(e)),
-                })?;
+            schema::create_table(&client, &self.table).await?;
         }
         Ok(self.store(client))
     }

@@ -8,6 +8,7 @@
 //! blocking the shard.
 
 use super::stream::decode;
+use crate::retry::Backoff;
 use crate::sinks::{Sink, SinkError};
 use crate::store::Change;
 use aws_lambda_events::event::dynamodb::Event;
@@ -21,11 +22,10 @@ use std::time::Duration;
 pub struct Fanout {
     /// Where changes go.
     pub sinks: Vec<Arc<dyn Sink>>,
-    /// Quick tries of a retryable failure inside one invocation.
-    pub tries: u32,
-    /// Wait between them (doubling; a receiver's `Retry-After` up to `max_wait`).
-    pub wait: Duration,
-    /// Longest wait inside an invocation (longer waits are Lambda's retry).
+    /// Quick tries of a retryable failure inside one invocation (longer outages
+    /// are Lambda's retry of the records).
+    pub backoff: Backoff,
+    /// Longest `Retry-After` waited for inside an invocation.
     pub max_wait: Duration,
 }
 
@@ -34,8 +34,11 @@ impl Fanout {
     pub fn new(sinks: Vec<Arc<dyn Sink>>) -> Fanout {
         Fanout {
             sinks,
-            tries: 3,
-            wait: Duration::from_millis(200),
+            backoff: Backoff {
+                max_attempts: 3,
+                base: Duration::from_millis(200),
+                cap: Duration::from_secs(2),
+            },
             max_wait: Duration::from_secs(5),
         }
     }
@@ -97,25 +100,20 @@ impl Fanout {
     }
 
     async fn send_with_tries(&self, sink: &dyn Sink, batch: &[Change]) -> Result<(), SinkError> {
-        let mut wait = self.wait;
-        let mut tries = 0;
+        let mut tries = 1;
         loop {
             match sink.send(batch).await {
                 Ok(()) => return Ok(()),
                 Err(SinkError::Retryable {
                     reason,
                     retry_after,
-                }) if tries + 1 < self.tries => {
+                }) if tries < self.backoff.max_attempts
+                    && retry_after.is_none_or(|a| a <= self.max_wait) =>
+                {
+                    let wait = self.backoff.delay(tries);
+                    tokio::time::sleep(retry_after.map_or(wait, |a| a.max(wait))).await;
+                    tracing::debug!(sink = sink.name(), tries, %reason, "retrying inside the invocation");
                     tries += 1;
-                    let asked = retry_after.unwrap_or(wait).max(wait);
-                    if asked > self.max_wait {
-                        return Err(SinkError::Retryable {
-                            reason,
-                            retry_after,
-                        });
-                    }
-                    tokio::time::sleep(asked).await;
-                    wait *= 2;
                 }
                 Err(e) => return Err(e),
             }

@@ -53,7 +53,7 @@ pub async fn load() -> Result<(LambdaConfig, SdkConfig, HashMap<String, String>)
             .await
             .map_err(|e| BootError::Ssm {
                 prefix: prefix.clone(),
-                message: format!("{}", aws_sdk_ssm::error::DisplayErrorContext(e)),
+                message: crate::aws::error_text(&e),
             })?;
         config.overlay_ssm(&params)?;
     }

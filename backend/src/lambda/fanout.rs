@@ -66,7 +66,7 @@ async fn sinks_file(
         Err(e) => {
             return Err(FanoutSetupError::Parameter {
                 name: name.clone(),
-                message: format!("{}", aws_sdk_ssm::error::DisplayErrorContext(e)),
+                message: crate::aws::error_text(&e),
             })
         }
     };

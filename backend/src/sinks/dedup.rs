@@ -80,7 +80,7 @@ impl DynamoDedup {
         let reason = format!(
             "DynamoDB {op} on table {}: {}",
             self.table,
-            aws_sdk_dynamodb::error::DisplayErrorContext(&e)
+            crate::aws::error_text(&e)
         );
         if crate::aws::is_retryable(&e) {
             SinkError::retryable(reason)

@@ -89,7 +89,7 @@ impl SecretRef {
                     .await
                     .map_err(|e| SecretError::Ssm {
                         name: name.clone(),
-                        message: format!("{}", aws_sdk_ssm::error::DisplayErrorContext(e)),
+                        message: crate::aws::error_text(&e),
                     })?;
                 Ok(Secret(
                     out.parameter()

@@ -103,10 +103,7 @@ impl SnsSink {
         match tokio::time::timeout(self.timeout, publish).await {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(e)) => {
-                let reason = format!(
-                    "SNS Publish {topic}: {}",
-                    aws_sdk_sns::error::DisplayErrorContext(&e)
-                );
+                let reason = format!("SNS Publish {topic}: {}", crate::aws::error_text(&e));
                 Err(if crate::aws::is_retryable(&e) {
                     SinkError::retryable(reason)
                 } else {

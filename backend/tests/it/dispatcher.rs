@@ -5,6 +5,7 @@
 
 use crate::helpers::{findings, version};
 use cspm::feed::{DispatchSettings, Dispatcher, RetryPolicy, Running, SinkState};
+use cspm::retry::Backoff;
 use cspm::sinks::recording::RecordingSink;
 use cspm::sinks::{Filter, Sink, SinkError};
 use cspm::store::{Change, ChangeFeed, SqliteStore, Store};
@@ -34,10 +35,12 @@ fn rig() -> Rig {
 fn fast() -> DispatchSettings {
     DispatchSettings {
         retry: RetryPolicy {
-            max_tries: 4,
+            backoff: Backoff {
+                max_attempts: 4,
+                base: Duration::from_millis(20),
+                cap: Duration::from_millis(100),
+            },
             max_age: Duration::from_secs(60),
-            base: Duration::from_millis(20),
-            cap: Duration::from_millis(100),
         },
         poll: Duration::from_millis(50),
         ..Default::default()

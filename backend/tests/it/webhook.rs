@@ -9,6 +9,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use cspm::feed::{DispatchSettings, Dispatcher, RetryPolicy, SinkState};
+use cspm::retry::Backoff;
 use cspm::sinks::config::lint;
 use cspm::sinks::secrets::Secret;
 use cspm::sinks::ssrf::{StaticResolver, SystemResolver, Target};
@@ -140,10 +141,12 @@ async fn a_429_with_retry_after_is_waited_for_and_resent_and_a_404_parks() {
     let state = SinkState::open(store.path()).unwrap();
     let settings = DispatchSettings {
         retry: RetryPolicy {
-            max_tries: 5,
+            backoff: Backoff {
+                max_attempts: 5,
+                base: Duration::from_millis(50),
+                cap: Duration::from_millis(200),
+            },
             max_age: Duration::from_secs(60),
-            base: Duration::from_millis(50),
-            cap: Duration::from_millis(200),
         },
         poll: Duration::from_millis(50),
         ..Default::default()

@@ -176,7 +176,7 @@ impl Syncer {
                 operation: "GetParameter",
                 parameter: self.state_parameter.clone(),
                 retryable: crate::aws::is_retryable(&e),
-                message: format!("{}", aws_sdk_ssm::error::DisplayErrorContext(e)),
+                message: crate::aws::error_text(&e),
             }),
         }
     }
@@ -196,7 +196,7 @@ impl Syncer {
                 operation: "PutParameter",
                 parameter: self.state_parameter.clone(),
                 retryable: crate::aws::is_retryable(&e),
-                message: format!("{}", aws_sdk_ssm::error::DisplayErrorContext(e)),
+                message: crate::aws::error_text(&e),
             })?;
         Ok(())
     }
@@ -255,7 +255,7 @@ impl Syncer {
                 .await
                 .map_err(|e| SyncError::SecurityHub {
                     retryable: crate::aws::is_retryable(&e),
-                    message: format!("{}", aws_sdk_securityhub::error::DisplayErrorContext(e)),
+                    message: crate::aws::error_text(&e),
                 })?;
             let mut findings = Vec::new();
             for f in page.findings() {

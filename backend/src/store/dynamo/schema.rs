@@ -2,6 +2,7 @@
 //! `cspm` can create one in an emulator). Keep in step with `terraform/` and
 //! `docs/dynamodb.md`.
 
+use super::error::{Call, DynamoError};
 use super::item::LIST_PROJECTION;
 use super::INDEX_NAME;
 use aws_sdk_dynamodb::types::{
@@ -17,7 +18,9 @@ pub const TTL_ATTRIBUTE: &str = "expires_at";
 pub async fn create_table(
     client: &aws_sdk_dynamodb::Client,
     table: &str,
-) -> Result<(), aws_sdk_dynamodb::Error> {
+) -> Result<(), DynamoError> {
+    let create = Call::new("CreateTable", table);
+    let ttl = Call::new("UpdateTimeToLive", table);
     let attr = |name: &str| {
         AttributeDefinition::builder()
             .attribute_name(name)
@@ -32,8 +35,8 @@ pub async fn create_table(
     };
     let gsi = GlobalSecondaryIndex::builder()
         .index_name(INDEX_NAME)
-        .key_schema(key("severity", KeyType::Hash)?)
-        .key_schema(key("updated_at", KeyType::Range)?)
+        .key_schema(key("severity", KeyType::Hash).map_err(|e| create.error(&e))?)
+        .key_schema(key("updated_at", KeyType::Range).map_err(|e| create.error(&e))?)
         .projection(
             Projection::builder()
                 .projection_type(ProjectionType::Include)
@@ -42,22 +45,24 @@ pub async fn create_table(
                 ))
                 .build(),
         )
-        .build()?;
+        .build()
+        .map_err(|e| create.error(&e))?;
     let created = client
         .create_table()
         .table_name(table)
         .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(attr("id")?)
-        .attribute_definitions(attr("severity")?)
-        .attribute_definitions(attr("updated_at")?)
-        .key_schema(key("id", KeyType::Hash)?)
+        .attribute_definitions(attr("id").map_err(|e| create.error(&e))?)
+        .attribute_definitions(attr("severity").map_err(|e| create.error(&e))?)
+        .attribute_definitions(attr("updated_at").map_err(|e| create.error(&e))?)
+        .key_schema(key("id", KeyType::Hash).map_err(|e| create.error(&e))?)
         .global_secondary_indexes(gsi)
         // The change feed on AWS: the `fanout` Lambda reads every change from it.
         .stream_specification(
             StreamSpecification::builder()
                 .stream_enabled(true)
                 .stream_view_type(StreamViewType::NewAndOldImages)
-                .build()?,
+                .build()
+                .map_err(|e| create.error(&e))?,
         )
         .send()
         .await;
@@ -69,7 +74,7 @@ pub async fn create_table(
         {
             return Ok(())
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => return Err(create.error(&e)),
     }
     client
         .update_time_to_live()
@@ -78,9 +83,11 @@ pub async fn create_table(
             TimeToLiveSpecification::builder()
                 .attribute_name(TTL_ATTRIBUTE)
                 .enabled(true)
-                .build()?,
+                .build()
+                .map_err(|e| ttl.error(&e))?,
         )
         .send()
-        .await?;
+        .await
+        .map_err(|e| ttl.error(&e))?;
     Ok(())
 }

@@ -1,7 +1,8 @@
 //! The `changes` table (schema.sql): every write adds its change rows in its own
 //! transaction, and the feed reads them back in `seq` order.
 
-use super::convert::{corrupt, from_micros, list_item, micros, LIST_COLUMNS};
+use super::convert::{from_micros, list_item, micros, LIST_COLUMNS};
+use super::error::corrupt;
 use super::StoreResult;
 use crate::store::change::{Change, ChangeFinding};
 use chrono::{DateTime, Utc};

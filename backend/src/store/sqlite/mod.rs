@@ -6,9 +6,11 @@
 
 mod changes;
 mod checkpoint;
+mod connect;
 mod convert;
 mod counters;
 mod doc;
+mod error;
 mod list;
 mod migrate;
 mod pool;
@@ -48,22 +50,6 @@ impl std::fmt::Debug for SqliteStore {
     }
 }
 
-impl From<rusqlite::Error> for StoreError {
-    fn from(e: rusqlite::Error) -> Self {
-        match e {
-            rusqlite::Error::SqliteFailure(ref f, _)
-                if matches!(
-                    f.code,
-                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
-                ) =>
-            {
-                StoreError::Unavailable(e.to_string())
-            }
-            other => StoreError::Backend(Box::new(other)),
-        }
-    }
-}
-
 impl SqliteStore {
     /// Opens (creating if needed) `cspm.db` in `data_dir`.
     pub fn open_dir(data_dir: &Path) -> StoreResult<Self> {
@@ -73,7 +59,7 @@ impl SqliteStore {
 
     /// Opens (creating if needed) the database file at `path` and applies the schema.
     pub fn open(path: &Path) -> StoreResult<Self> {
-        let mut conn = pool::connect(path)?;
+        let mut conn = connect::connect(path)?;
         // The writer's own checkpoint bounds the WAL (32 MB); the checkpoint thread
         // (checkpoint.rs) does most of the copying before it fires. (A larger writer
         // cache helped ingest a little but pushed archival past its 200 MB budget.)

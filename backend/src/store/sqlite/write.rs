@@ -6,9 +6,10 @@
 //! in between, and SQLite fails that at once instead of waiting.
 
 use super::changes::{self, NewChange};
-use super::convert::{corrupt, from_micros, get_detail, micros, source_name};
+use super::convert::{from_micros, get_detail, micros, source_name};
 use super::counters::{facets_of, CounterDeltas};
 use super::doc::{self, StoredDoc};
+use super::error::corrupt;
 use super::StoreResult;
 use crate::store::change::Origin;
 use crate::store::decide::{
