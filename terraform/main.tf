@@ -1,7 +1,8 @@
 # cspm-monitor on AWS. One module per concern; see docs/deploy.md for the steps.
 #
 #   kms          customer managed key for everything stored
-#   data         DynamoDB findings table, S3 archive + access-log buckets, Athena, Backup
+#   data         DynamoDB findings table (+ its stream, the change feed) and fan-out
+#                state table, S3 archive + access-log buckets, Athena, Backup
 #   compute      the Lambdas (modules/lambda once per function in backend/lambdas.json)
 #   events       Security Hub rule + DLQ redrive, sync and archive schedules
 #   edge         dashboard bucket, CloudFront (+ /api/* -> HTTP API), WAF
