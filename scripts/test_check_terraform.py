@@ -27,7 +27,15 @@ LAMBDAS = {
         "worker": {
             "binary": "worker",
             "env": ["TABLE", "RUST_LOG"],
-            "iam": ["dynamodb:GetItem", "dynamodb:PutItem"],
+            "iam": [
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:DescribeStream",
+                "dynamodb:GetRecords",
+                "dynamodb:GetShardIterator",
+                "dynamodb:ListStreams",
+                "sqs:SendMessage",
+            ],
         }
     }
 }
@@ -46,12 +54,65 @@ locals {
 resource "aws_dynamodb_table" "t" {
   name     = "${local.prefix}-t"
   hash_key = "id"
+  deletion_protection_enabled = true
+  stream_enabled              = true
+  stream_view_type            = "NEW_AND_OLD_IMAGES"
+
+  attribute {
+    name = "id"
+    type = "S"
+  }
+
+  ttl {
+    attribute_name = "expires_at"
+    enabled        = true
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = "arn:aws:kms:eu-west-1:111122223333:key/demo"
+  }
+}
+
+resource "aws_sqs_queue" "failures" {
+  name              = "${local.prefix}-failures"
+  kms_master_key_id = "arn:aws:kms:eu-west-1:111122223333:key/demo"
 }
 
 data "aws_iam_policy_document" "worker" {
   statement {
     actions   = ["dynamodb:GetItem", "dynamodb:PutItem"]
     resources = [aws_dynamodb_table.t.arn]
+  }
+
+  statement {
+    actions   = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"]
+    resources = [aws_dynamodb_table.t.stream_arn]
+  }
+
+  statement {
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.failures.arn]
+  }
+}
+
+resource "aws_lambda_event_source_mapping" "feed" {
+  event_source_arn               = aws_dynamodb_table.t.stream_arn
+  function_name                  = module.worker.function_name
+  starting_position              = "LATEST"
+  function_response_types        = ["ReportBatchItemFailures"]
+  bisect_batch_on_function_error = true
+  maximum_retry_attempts         = 10
+  maximum_record_age_in_seconds  = 3600
+
+  destination_config {
+    on_failure {
+      destination_arn = aws_sqs_queue.failures.arn
+    }
   }
 }
 
@@ -209,8 +270,12 @@ class CheckTerraformTest(unittest.TestCase):
         rc, out, err = self.run_checker()
         self.assertEqual(rc, 0, err)
         self.assertIn("lambda instances checked: 1", out)
-        self.assertIn("IAM actions verified: 2", out)
+        self.assertIn("IAM actions verified: 7", out)
         self.assertIn("environment variables verified: 2", out)
+        self.assertIn("table environment variables traced: 1", out)
+        self.assertIn("dynamodb tables checked: 1", out)
+        self.assertIn("event source mappings checked: 1", out)
+        self.assertIn("event source mapping IAM actions verified: 5", out)
         self.assertIn("check_terraform: OK", out)
 
     # --- references -------------------------------------------------------------------
@@ -372,6 +437,124 @@ class CheckTerraformTest(unittest.TestCase):
     def test_runtime_actions_can_be_listed_in_lambdas_json(self) -> None:
         self.lambdas["runtime_iam"] = ["logs:CreateLogStream"]
         self.assert_fails_with("runtime policy grants logs:PutLogEvents")
+
+    # --- DynamoDB tables ----------------------------------------------------------------
+
+    def test_key_without_attribute_fails(self) -> None:
+        self.edit("terraform/main.tf", 'hash_key = "id"', 'hash_key = "pk"')
+        self.assert_fails_with("hash_key pk has no attribute block", "attribute id is declared but is no table or index key")
+
+    def test_attribute_that_is_no_key_fails(self) -> None:
+        self.edit("terraform/main.tf", '  attribute {\n    name = "id"', '  attribute {\n    name = "expires_at"\n    type = "N"\n  }\n\n  attribute {\n    name = "id"')
+        self.assert_fails_with("attribute expires_at is declared but is no table or index key")
+
+    def test_table_without_point_in_time_recovery_fails(self) -> None:
+        self.edit("terraform/main.tf", "  point_in_time_recovery {\n    enabled = true\n  }\n", "")
+        self.assert_fails_with("has no point_in_time_recovery")
+
+    def test_table_without_customer_key_fails(self) -> None:
+        self.edit("terraform/main.tf", '    kms_key_arn = "arn:aws:kms:eu-west-1:111122223333:key/demo"\n  }\n}', "  }\n}")
+        self.assert_fails_with("aws_dynamodb_table.t: is not encrypted with a customer key")
+
+    def test_table_without_deletion_protection_fails(self) -> None:
+        self.edit("terraform/main.tf", "deletion_protection_enabled = true", "deletion_protection_enabled = false")
+        self.assert_fails_with("does not set deletion_protection_enabled")
+
+    def test_disabled_ttl_fails(self) -> None:
+        self.edit("terraform/main.tf", "    enabled        = true", "    enabled        = false")
+        self.assert_fails_with("has a ttl block that is not enabled")
+
+    def test_stream_arn_of_table_without_stream_fails(self) -> None:
+        self.edit("terraform/main.tf", "  stream_enabled              = true\n  stream_view_type            = \"NEW_AND_OLD_IMAGES\"\n", "")
+        self.assert_fails_with("uses aws_dynamodb_table.t.stream_arn, but that table has no stream")
+
+    def test_table_environment_variable_not_leading_to_a_table_fails(self) -> None:
+        self.edit("terraform/main.tf", "TABLE    = aws_dynamodb_table.t.name", 'TABLE    = "${local.prefix}-t"')
+        self.assert_fails_with("environment variable TABLE of worker names a table but does not lead to an aws_dynamodb_table's name")
+
+    # --- event source mappings ----------------------------------------------------------
+
+    def test_mapping_without_batch_item_failures_fails(self) -> None:
+        self.edit("terraform/main.tf", '  function_response_types        = ["ReportBatchItemFailures"]\n', "")
+        self.assert_fails_with('does not set function_response_types = ["ReportBatchItemFailures"]')
+
+    def test_stream_without_both_images_fails(self) -> None:
+        self.edit("terraform/main.tf", '"NEW_AND_OLD_IMAGES"', '"NEW_IMAGE"')
+        self.assert_fails_with("whose stream_view_type is 'NEW_IMAGE'; the change feed needs NEW_AND_OLD_IMAGES")
+
+    def test_stream_mapping_without_on_failure_destination_fails(self) -> None:
+        self.edit("terraform/main.tf", "  destination_config {\n    on_failure {\n      destination_arn = aws_sqs_queue.failures.arn\n    }\n  }\n", "")
+        self.assert_fails_with("has no destination_config.on_failure")
+
+    def test_unencrypted_on_failure_queue_fails(self) -> None:
+        self.edit("terraform/main.tf", '  kms_master_key_id = "arn:aws:kms:eu-west-1:111122223333:key/demo"\n', "")
+        self.assert_fails_with("aws_sqs_queue.failures: is the on-failure destination", "not encrypted with a customer key")
+
+    def test_stream_mapping_with_unbounded_retries_fails(self) -> None:
+        self.edit("terraform/main.tf", "maximum_retry_attempts         = 10", "maximum_retry_attempts         = -1")
+        self.edit("terraform/main.tf", "  maximum_record_age_in_seconds  = 3600\n", "")
+        self.assert_fails_with("maximum_retry_attempts is -1: unbounded retries", "maximum_record_age_in_seconds is None: unbounded record age")
+
+    def test_stream_mapping_without_bisect_fails(self) -> None:
+        self.edit("terraform/main.tf", "bisect_batch_on_function_error = true", "bisect_batch_on_function_error = false")
+        self.assert_fails_with("does not set bisect_batch_on_function_error = true")
+
+    def test_stream_consumer_without_poller_actions_fails(self) -> None:
+        self.edit("terraform/main.tf", '["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"]', '["dynamodb:DescribeStream", "dynamodb:GetShardIterator", "dynamodb:ListStreams"]')
+        self.lambdas["lambdas"]["worker"]["iam"].remove("dynamodb:GetRecords")
+        self.assert_fails_with("invokes worker, whose actions in", "lack dynamodb:GetRecords")
+
+    def test_stream_consumer_that_cannot_send_to_destination_fails(self) -> None:
+        self.edit("terraform/main.tf", '  statement {\n    actions   = ["sqs:SendMessage"]\n    resources = [aws_sqs_queue.failures.arn]\n  }\n', "")
+        self.lambdas["lambdas"]["worker"]["iam"].remove("sqs:SendMessage")
+        self.assert_fails_with("lack sqs:SendMessage")
+
+    def test_mapping_to_something_that_is_not_a_listed_lambda_fails(self) -> None:
+        self.edit("terraform/main.tf", "function_name                  = module.worker.function_name", 'function_name                  = "someone-else"')
+        self.assert_fails_with("function_name 'someone-else' does not lead to a Lambda module instance")
+
+    def test_mapping_source_that_cannot_be_traced_fails(self) -> None:
+        self.edit("terraform/main.tf", "event_source_arn               = aws_dynamodb_table.t.stream_arn", 'event_source_arn               = "arn:aws:dynamodb:eu-west-1:111122223333:table/x/stream/y"')
+        self.assert_fails_with("does not lead to an aws_dynamodb_table's stream_arn or an aws_sqs_queue's arn")
+
+    def test_mapping_traced_through_module_outputs_and_variables_passes(self) -> None:
+        # The real tree's shape: the table in one module, the mapping in another that
+        # gets the stream ARN as a variable from the root, which reads an output.
+        table = self.files["terraform/main.tf"].split('resource "aws_dynamodb_table" "t" {')[1].split("\n}\n")[0]
+        self.edit("terraform/main.tf", 'resource "aws_dynamodb_table" "t" {' + table + "\n}\n", "")
+        self.files["terraform/modules/data/main.tf"] = (
+            'resource "aws_dynamodb_table" "t" {' + table.replace("${local.prefix}", "demo") + "\n}\n\n"
+            'output "stream_arn" {\n  description = "d"\n  value       = aws_dynamodb_table.t.stream_arn\n}\n\n'
+            'output "arn" {\n  description = "d"\n  value       = aws_dynamodb_table.t.arn\n}\n\n'
+            'output "name" {\n  description = "d"\n  value       = aws_dynamodb_table.t.name\n}\n'
+        )
+        text = self.files["terraform/main.tf"]
+        text = text.replace("aws_dynamodb_table.t.stream_arn", "module.data.stream_arn").replace("aws_dynamodb_table.t.arn", "module.data.arn")
+        text = text.replace("aws_dynamodb_table.t.name", "module.data.name")
+        self.files["terraform/main.tf"] = text + '\nmodule "data" {\n  source = "./modules/data"\n}\n'
+        rc, out, err = self.run_checker()
+        self.assertEqual(rc, 0, err)
+        self.assertIn("event source mapping IAM actions verified: 5", out)
+        self.assertIn("table environment variables traced: 1", out)
+        # ...and the stream view type is still checked at the end of the trace.
+        self.files["terraform/modules/data/main.tf"] = self.files["terraform/modules/data/main.tf"].replace('"NEW_AND_OLD_IMAGES"', '"KEYS_ONLY"')
+        self.assert_fails_with("whose stream_view_type is 'KEYS_ONLY'")
+
+    def test_sqs_mapping_checks(self) -> None:
+        self.files["terraform/sqs.tf"] = (
+            'resource "aws_sqs_queue" "in" {\n  name = "in"\n}\n\n'
+            'resource "aws_lambda_event_source_mapping" "queue" {\n'
+            "  event_source_arn        = aws_sqs_queue.in.arn\n"
+            "  function_name           = module.worker.function_name\n"
+            '  function_response_types = ["ReportBatchItemFailures"]\n\n'
+            "  destination_config {\n    on_failure {\n      destination_arn = aws_sqs_queue.failures.arn\n    }\n  }\n}\n"
+        )
+        self.assert_fails_with(
+            "sets destination_config, which only stream sources support",
+            "aws_sqs_queue.in: feeds resource aws_lambda_event_source_mapping.queue but has no redrive_policy",
+            "invokes worker, whose actions in",
+            "lack sqs:ReceiveMessage",
+        )
 
     # --- expression parsing -----------------------------------------------------------
 

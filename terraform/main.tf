@@ -1,12 +1,14 @@
 # cspm-monitor on AWS. One module per concern; see docs/deploy.md for the steps.
 #
 #   kms          customer managed key for everything stored
-#   data         DynamoDB findings table, S3 archive + access-log buckets, Athena, Backup
-#   compute      the Lambdas (modules/lambda once per function in backend/lambdas.json)
+#   data         DynamoDB findings table (+ its stream, the change feed) and fan-out
+#                state table, S3 archive + access-log buckets, Athena, Backup
+#   compute      the Lambdas (modules/lambda once per function in backend/lambdas.json);
+#                the findings stream -> fanout mapping and its on-failure queue
 #   events       Security Hub rule + DLQ redrive, sync and archive schedules
 #   edge         dashboard bucket, CloudFront (+ /api/* -> HTTP API), WAF
 #   auth         Cognito user pool and app client behind the API's JWT authorizer
-#   alerting     SNS topics, alarms, CloudWatch dashboard, SSM parameters
+#   alerting     SNS topics, alarms, CloudWatch dashboard, SSM parameters (the sinks YAML)
 #   security_hub optional Security Hub enablement with FSBP + CIS
 
 locals {
@@ -55,6 +57,10 @@ module "compute" {
   kms_key_arn                  = module.kms.key_arn
   table_name                   = module.data.table_name
   table_arn                    = module.data.table_arn
+  table_stream_arn             = module.data.table_stream_arn
+  state_table_name             = module.data.state_table_name
+  state_table_arn              = module.data.state_table_arn
+  sinks_parameter_name         = module.alerting.sinks_parameter_name
   archive_bucket               = module.data.archive_bucket
   archive_bucket_arn           = module.data.archive_bucket_arn
   archive_prefix               = module.data.archive_prefix
@@ -73,6 +79,7 @@ module "compute" {
   log_retention_days           = var.log_retention_days
   scanner_reserved_concurrency = var.scanner_reserved_concurrency
   api_reserved_concurrency     = var.api_reserved_concurrency
+  fanout_reserved_concurrency  = var.fanout_reserved_concurrency
 }
 
 module "events" {
@@ -138,10 +145,17 @@ module "alerting" {
   alert_emails_critical  = var.alert_emails_critical
   function_names         = { for key, fn in module.compute.functions : key => fn.function_name }
   archiver_function_name = module.compute.archiver_function_name
-  queue_names            = concat([module.events.events_dlq_name, module.events.parked_queue_name], [for fn in module.compute.functions : fn.dlq_name])
+  queue_names            = concat([module.events.events_dlq_name, module.events.parked_queue_name, module.compute.fanout_failure_queue_name], [for fn in module.compute.functions : fn.dlq_name])
   table_name             = module.data.table_name
   api_id                 = module.edge.api_id
   web_acl_name           = module.edge.web_acl_name
+  sinks_yaml             = var.sinks_yaml
+
+  fanout = {
+    function_name      = module.compute.fanout_function_name
+    errors_alarm_arn   = module.compute.fanout_errors_alarm_arn
+    failure_queue_name = module.compute.fanout_failure_queue_name
+  }
 }
 
 module "security_hub" {

@@ -78,6 +78,21 @@ output "slack_webhook_parameter" {
   value       = module.alerting.slack_webhook_parameter_name
 }
 
+output "sinks_parameter" {
+  description = "SSM parameter the fanout Lambda reads its sinks YAML from (created only when sinks_yaml is set)."
+  value       = module.alerting.sinks_parameter_name
+}
+
+output "fanout_state_table" {
+  description = "DynamoDB table of the fan-out state (alert keys already sent)."
+  value       = module.data.state_table_name
+}
+
+output "fanout_failure_queue" {
+  description = "SQS queue holding the stream positions of changes the fanout Lambda could not deliver in 10 retries or 1 hour."
+  value       = module.compute.fanout_failure_queue_name
+}
+
 output "lambda_functions" {
   description = "Lambda function names by function key."
   value       = { for key, fn in module.compute.functions : key => fn.function_name }

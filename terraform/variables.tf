@@ -55,7 +55,7 @@ variable "upload_dashboard" {
 }
 
 variable "table_deletion_protection" {
-  description = "Protect the DynamoDB findings table against deletion."
+  description = "Protect the DynamoDB findings and fan-out state tables against deletion."
   type        = bool
   default     = true
 }
@@ -128,7 +128,7 @@ variable "lambda_log_level" {
 }
 
 variable "scanner_reserved_concurrency" {
-  description = "Reserved concurrency of the scanner; caps DynamoDB write load and SNS fan-out during a Security Hub burst."
+  description = "Reserved concurrency of the scanner; caps DynamoDB write load during a Security Hub burst."
   type        = number
   default     = 10
 
@@ -149,6 +149,17 @@ variable "api_reserved_concurrency" {
   }
 }
 
+variable "fanout_reserved_concurrency" {
+  description = "Reserved concurrency of the fanout Lambda (one invocation per findings-stream shard at a time): keeps the change feed from being starved by other functions and caps the senders the sinks' endpoints see. Keep it at or above the stream's open shard count (about the table's partitions), or shards wait and the iterator-age alarm fires."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.fanout_reserved_concurrency >= 1
+    error_message = "fanout_reserved_concurrency must be at least 1."
+  }
+}
+
 variable "securityhub_severity_filter" {
   description = "Security Hub severity labels forwarded in real time by the EventBridge rule."
   type        = list(string)
@@ -161,7 +172,7 @@ variable "securityhub_severity_filter" {
 }
 
 variable "alert_min_severity" {
-  description = "Lowest severity the scanner alerts on (SNS, Slack)."
+  description = "Lowest severity the default SNS sink alerts on: the fanout Lambda's one sink when sinks_yaml is empty (with a sinks YAML, each sink has its own min_severity)."
   type        = string
   default     = "HIGH"
 
@@ -201,6 +212,30 @@ variable "archive_schedule" {
   validation {
     condition     = can(regex("^(rate|cron)\\(.+\\)$", var.archive_schedule))
     error_message = "archive_schedule must be a rate(...) or cron(...) expression."
+  }
+}
+
+variable "sinks_yaml" {
+  description = <<-EOT
+    The sinks file (YAML) the fanout Lambda hands every finding change to, stored as
+    the SecureString <ssm_prefix>sinks (Standard tier: at most 4096 characters).
+    Empty (default) = no parameter: one SNS sink built from the two alert topics and
+    alert_min_severity. Secrets are referenced, never inline: `secret_ssm: <path>`
+    names a SecureString under the SSM prefix, encrypted with this deployment's key.
+    See docs/deploy.md ("Alert sinks").
+  EOT
+  type        = string
+  default     = ""
+  sensitive   = true
+
+  validation {
+    condition     = length(var.sinks_yaml) <= 4096
+    error_message = "sinks_yaml must be at most 4096 characters (a Standard SSM parameter)."
+  }
+
+  validation {
+    condition     = trimspace(var.sinks_yaml) == "" || can(yamldecode(var.sinks_yaml).sinks)
+    error_message = "sinks_yaml must be empty or a YAML document with a top-level sinks: list."
   }
 }
 

@@ -23,6 +23,31 @@ variable "table_arn" {
   type        = string
 }
 
+variable "table_stream_arn" {
+  description = "ARN of the findings table's stream (NEW_AND_OLD_IMAGES), the fanout Lambda's event source."
+  type        = string
+}
+
+variable "state_table_name" {
+  description = "Name of the fan-out state table (CSPM_STATE_TABLE)."
+  type        = string
+}
+
+variable "state_table_arn" {
+  description = "ARN of the fan-out state table."
+  type        = string
+}
+
+variable "sinks_parameter_name" {
+  description = "CSPM_SINKS_PARAMETER: name of the SSM parameter holding the sinks YAML (it may not exist: the fanout Lambda then alerts through the two SNS topics)."
+  type        = string
+
+  validation {
+    condition     = startswith(var.sinks_parameter_name, "/")
+    error_message = "sinks_parameter_name must be a full SSM parameter name starting with a slash."
+  }
+}
+
 variable "archive_bucket" {
   description = "Archive bucket name."
   type        = string
@@ -54,12 +79,12 @@ variable "archive_key_prefixes" {
 }
 
 variable "sns_standard_topic_arn" {
-  description = "Topic for standard alerts."
+  description = "Topic for standard alerts (fanout's default SNS sink)."
   type        = string
 }
 
 variable "sns_critical_topic_arn" {
-  description = "Topic for critical alerts."
+  description = "Topic for critical alerts (fanout's default SNS sink)."
   type        = string
 }
 
@@ -94,7 +119,7 @@ variable "dashboard_url" {
 }
 
 variable "alert_min_severity" {
-  description = "Lowest severity the scanner alerts on."
+  description = "Lowest severity fanout's default SNS sink alerts on (when no sinks YAML is set)."
   type        = string
 }
 
@@ -121,6 +146,11 @@ variable "log_retention_days" {
 
 variable "scanner_reserved_concurrency" {
   description = "Reserved concurrency of the scanner."
+  type        = number
+}
+
+variable "fanout_reserved_concurrency" {
+  description = "Reserved concurrency of the fanout function (at least the stream's open shard count)."
   type        = number
 }
 
