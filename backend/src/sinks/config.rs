@@ -322,7 +322,7 @@ fn line_of_name(text: &str, name: &str) -> Option<usize> {
     text.lines()
         .position(|l| {
             let l = l.replace(['"', '\''], "");
-            l.split(|c: char| c == '{' || c == ',' || c == '-')
+            l.split(['{', ',', '-'])
                 .any(|part| part.trim() == format!("name: {name}"))
         })
         .map(|i| i + 1)

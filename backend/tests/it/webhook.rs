@@ -23,13 +23,16 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// A scripted answer: status and one extra header.
+pub type Answer = (u16, Option<(&'static str, String)>);
+
 /// What the receiver saw and will answer.
 #[derive(Default)]
 pub struct Receiver {
     /// Requests in order: headers, body, when.
     pub requests: Mutex<Vec<(HeaderMap, Bytes, Instant)>>,
     /// Scripted answers (status, extra header); 200 when empty.
-    pub script: Mutex<VecDeque<(u16, Option<(&'static str, String)>)>>,
+    pub script: Mutex<VecDeque<Answer>>,
 }
 
 async fn receive(State(r): State<Arc<Receiver>>, headers: HeaderMap, body: Bytes) -> Response {
