@@ -22,6 +22,8 @@ mod events;
 mod fault_proxy;
 /// Change records on both stores (SQLite's feed, DynamoDB's stream).
 mod feed_changes;
+/// The dashboard's filter function agrees with the store's query.
+mod filter_matches;
 mod helpers;
 mod ingest;
 /// The live WebSocket: 1,000 clients, slow clients, resume, tickets.
