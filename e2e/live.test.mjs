@@ -9,6 +9,7 @@
 //   LIVE_EVENTS     how many events the latency figure posts (default 200)
 // Prints the measured figures, then "live e2e: N passed, M failed".
 import { chromium } from "playwright-core";
+import { figures, report, step, tally } from "./steps.mjs";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, openSync } from "node:fs";
@@ -21,20 +22,6 @@ assert.ok(CSPM_BIN && DASHBOARD_DIR && CORPUS_DIR && SHOTS, "CSPM_BIN, DASHBOARD
 const LIVE_EVENTS = Number(process.env.LIVE_EVENTS || 200);
 mkdirSync(SHOTS, { recursive: true });
 
-const figures = {};
-let passed = 0;
-let failed = 0;
-async function step(name, fn) {
-  const t0 = Date.now();
-  try {
-    await fn();
-    passed++;
-    console.log(`  ok   ${name} (${Date.now() - t0} ms)`);
-  } catch (e) {
-    failed++;
-    console.log(`  FAIL ${name}\n${String(e && e.stack ? e.stack : e).replace(/^/gm, "       ")}`);
-  }
-}
 
 // --- the server, restartable on the same port and data directory ---
 const work = mkdtempSync(join(tmpdir(), "cspm-live-e2e-"));
@@ -279,10 +266,7 @@ await step("no uncaught errors in the page (besides failed requests while the se
 
 await context.close();
 await stopServer();
-if (failed) console.log(readFileSync(join(work, "server.log"), "utf8").split("\n").slice(-40).join("\n"));
+if (tally.failed) console.log(readFileSync(join(work, "server.log"), "utf8").split("\n").slice(-40).join("\n"));
 rmSync(profile, { recursive: true, force: true });
 rmSync(work, { recursive: true, force: true });
-console.log("\nFigures (headless Chromium, this machine):");
-for (const [k, v] of Object.entries(figures)) console.log(`  ${k}: ${v}`);
-console.log(`live e2e: ${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+process.exit(report("live e2e"));
