@@ -1,6 +1,7 @@
 use super::{CliError, DetectArgs, StoreArgs};
-use crate::http::live::{LiveState, TicketBook};
+use crate::http::live::LiveState;
 use crate::http::{router, AppState, HttpConfig};
+use crate::live::tickets::MemoryTickets;
 use crate::pipeline::Pipeline;
 use crate::sinks::live::{LiveHub, LiveSink};
 use clap::Args;
@@ -107,7 +108,7 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
     let fanout = start_fanout(&opened, sinks_file.as_ref(), &args).await?;
     let mut state = AppState::new(Pipeline::new(normalizer, store), config);
     if let Some((_, live)) = &fanout {
-        state = state.with_live(live.clone());
+        state = state.with_live(live.clone(), Arc::new(MemoryTickets::default()));
     }
     let app = router(state);
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
@@ -166,11 +167,7 @@ async fn start_fanout(
     let running = crate::feed::Dispatcher::new(feed.clone(), state, sinks, settings)
         .start()
         .await?;
-    let live = LiveState {
-        hub,
-        feed,
-        tickets: Arc::new(TicketBook::default()),
-    };
+    let live = LiveState { hub, feed };
     Ok(Some((running, live)))
 }
 

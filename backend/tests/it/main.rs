@@ -28,6 +28,8 @@ mod helpers;
 mod ingest;
 /// The live WebSocket: 1,000 clients, slow clients, resume, tickets.
 mod live;
+/// The live dashboard on AWS: ticket authorizer, the live sink through API Gateway, resume.
+mod live_aws;
 /// `cspm rules` and ingest's detection flags through the real binary.
 mod rules_cli;
 /// The scanner Lambda handler: corpus envelopes, SQS partial failures.
