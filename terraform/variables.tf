@@ -55,7 +55,7 @@ variable "upload_dashboard" {
 }
 
 variable "table_deletion_protection" {
-  description = "Protect the DynamoDB findings and fan-out state tables against deletion."
+  description = "Protect the DynamoDB findings, fan-out state and live connections tables against deletion."
   type        = bool
   default     = true
 }
