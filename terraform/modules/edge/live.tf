@@ -157,10 +157,11 @@ resource "aws_iam_role" "apigateway_logs" {
 }
 
 data "aws_iam_policy_document" "apigateway_logs" {
+  # Group ARNs appear with and without the ":*" suffix depending on the action; both.
   statement {
     sid       = "WriteLiveLogs"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
-    resources = [for g in [aws_cloudwatch_log_group.live_access, aws_cloudwatch_log_group.live_execution] : "${g.arn}:*"]
+    resources = flatten([for g in [aws_cloudwatch_log_group.live_access, aws_cloudwatch_log_group.live_execution] : [g.arn, "${g.arn}:*"]])
   }
 
   # API Gateway looks the groups up before writing; DescribeLogGroups has no
@@ -175,7 +176,7 @@ data "aws_iam_policy_document" "apigateway_logs" {
   statement {
     sid       = "CreateExecutionLogGroup"
     actions   = ["logs:CreateLogGroup"]
-    resources = ["${aws_cloudwatch_log_group.live_execution.arn}:*"]
+    resources = [aws_cloudwatch_log_group.live_execution.arn, "${aws_cloudwatch_log_group.live_execution.arn}:*"]
   }
 }
 
