@@ -1,7 +1,8 @@
 # fanout: the change feed on AWS. Every write that changes the findings table shows
 # up in its stream; Lambda reads the stream and hands the changes to this function,
 # which gives each one to every configured sink (SNS alert topics, webhooks, a log
-# sink; the sinks YAML is in the SSM parameter var.sinks_parameter_name).
+# sink; the sinks YAML is in the SSM parameter var.sinks_parameter_name) and to the
+# live sink, which posts it to every open dashboard connection (live.tf).
 #
 #   findings table stream (NEW_AND_OLD_IMAGES)
 #        | event source mapping: batches of <= 100 within 1 s, counter items filtered out
@@ -55,6 +56,20 @@ data "aws_iam_policy_document" "fanout" {
     resources = [var.state_table_arn]
   }
 
+  # The live sink: every open dashboard connection gets each batch; a connection
+  # that answers 410 Gone is deleted (its $disconnect was lost).
+  statement {
+    sid       = "ListAndForgetConnections"
+    actions   = ["dynamodb:Scan", "dynamodb:DeleteItem"]
+    resources = [var.connections_table_arn]
+  }
+
+  statement {
+    sid       = "PushToDashboards"
+    actions   = ["execute-api:ManageConnections"]
+    resources = local.live_connection_arns
+  }
+
   statement {
     sid       = "PublishAlerts"
     actions   = ["sns:Publish"]
@@ -89,7 +104,7 @@ module "fanout" {
 
   name_prefix  = var.name_prefix
   function_key = "fanout"
-  description  = "Hands every change of the findings table (its stream) to the configured sinks: SNS alerts, webhooks, log."
+  description  = "Hands every change of the findings table (its stream) to the configured sinks (SNS alerts, webhooks, log) and the live dashboards."
   zip_path     = "${var.lambda_dist_dir}/fanout/bootstrap.zip"
   memory_size  = 256
   # A batch is up to 100 changes for every sink; a webhook may take its 5 s timeout
@@ -116,6 +131,8 @@ module "fanout" {
     CSPM_DASHBOARD_URL          = var.dashboard_url
     CSPM_SSM_PREFIX             = var.ssm_prefix
     CSPM_RETENTION_DAYS         = tostring(var.retention_days)
+    CSPM_CONNECTIONS_TABLE      = var.connections_table_name
+    CSPM_LIVE_ENDPOINT          = var.live_management_endpoint
     RUST_LOG                    = var.log_level
   }
 }
