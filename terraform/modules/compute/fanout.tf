@@ -44,9 +44,11 @@ data "aws_iam_policy_document" "fanout" {
 
   # A sink that needs the whole finding reads it by id (the stream image is enough
   # for most; the counter items are never read).
+  # GetItem: the whole finding a sink needs; BatchGetItem: the summary counter
+  # items the live sink sends after each batch (the overview's counters).
   statement {
     sid       = "ReadWholeFinding"
-    actions   = ["dynamodb:GetItem"]
+    actions   = ["dynamodb:GetItem", "dynamodb:BatchGetItem"]
     resources = [var.table_arn]
   }
 

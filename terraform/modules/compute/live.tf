@@ -19,9 +19,10 @@ locals {
 # --- live: $connect, $disconnect and $default ----------------------------------------
 
 data "aws_iam_policy_document" "live" {
+  # Scan: the keep-alive pings every stored connection once a minute.
   statement {
     sid       = "TrackConnections"
-    actions   = ["dynamodb:PutItem", "dynamodb:DeleteItem"]
+    actions   = ["dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Scan"]
     resources = [var.connections_table_arn]
   }
 
@@ -68,6 +69,36 @@ module "live" {
     CSPM_LIVE_ENDPOINT     = var.live_management_endpoint
     RUST_LOG               = var.log_level
   }
+}
+
+# Keep-alive: API Gateway closes a WebSocket connection idle for 10 minutes, and a
+# browser may not notice a dead one for long. Once a minute the live function pings
+# every connection (the page answers pong and its watchdog sees traffic); a
+# connection that answers 410 Gone is deleted.
+resource "aws_cloudwatch_event_rule" "live_keepalive" {
+  name                = "${var.name_prefix}-live-keepalive"
+  description         = "Pings every live dashboard connection."
+  schedule_expression = "rate(1 minute)"
+}
+
+# No retries or DLQ: a missed ping is replaced by the next one a minute later.
+resource "aws_cloudwatch_event_target" "live_keepalive" {
+  rule      = aws_cloudwatch_event_rule.live_keepalive.name
+  target_id = "live"
+  arn       = module.live.function_arn
+
+  retry_policy {
+    maximum_event_age_in_seconds = 60
+    maximum_retry_attempts       = 0
+  }
+}
+
+resource "aws_lambda_permission" "live_keepalive" {
+  statement_id  = "AllowKeepAliveSchedule"
+  action        = "lambda:InvokeFunction"
+  function_name = module.live.function_name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.live_keepalive.arn
 }
 
 # --- live_authorizer: the REQUEST authorizer of $connect -----------------------------
