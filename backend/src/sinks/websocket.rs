@@ -132,31 +132,43 @@ impl WebSocketSink {
     }
 
     async fn to_connection(&self, id: &str, frames: &[String]) -> Outcome {
-        let each: Vec<_> = frames
-            .iter()
-            .map(|frame| {
-                crate::retry::retry(&self.backoff, PostError::is_busy, move || {
-                    self.gateway.post(id, frame.as_bytes())
-                })
-            })
-            .collect();
+        // The first frame alone: a closed connection costs one call, not one per
+        // frame in flight. The rest go [`PER_CONNECTION`] at a time.
+        let (first, rest) = match frames.split_first() {
+            Some(split) => split,
+            None => return Outcome::Delivered,
+        };
+        if let Err(e) = self.post(id, first).await {
+            return self.failed(id, e).await;
+        }
+        let each: Vec<_> = rest.iter().map(|frame| self.post(id, frame)).collect();
         let mut posts = futures::stream::iter(each).buffered(PER_CONNECTION);
         while let Some(posted) = posts.next().await {
-            match posted {
-                Ok(()) => {}
-                Err(PostError::Gone) => {
-                    if let Err(e) = self.connections.remove(id).await {
-                        tracing::warn!(connection = id, error = %e, "gone connection not deleted");
-                    }
-                    return Outcome::Gone;
-                }
-                Err(e) => {
-                    tracing::warn!(connection = id, error = %e, "live frames not posted");
-                    return Outcome::Failed;
-                }
+            if let Err(e) = posted {
+                return self.failed(id, e).await;
             }
         }
         Outcome::Delivered
+    }
+
+    /// One frame to one connection, retried while it is throttled.
+    async fn post(&self, id: &str, frame: &str) -> Result<(), PostError> {
+        crate::retry::retry(&self.backoff, PostError::is_busy, || {
+            self.gateway.post(id, frame.as_bytes())
+        })
+        .await
+    }
+
+    /// A connection that gave up: deleted when it is gone, skipped otherwise.
+    async fn failed(&self, id: &str, e: PostError) -> Outcome {
+        if e == PostError::Gone {
+            if let Err(e) = self.connections.remove(id).await {
+                tracing::warn!(connection = id, error = %e, "gone connection not deleted");
+            }
+            return Outcome::Gone;
+        }
+        tracing::warn!(connection = id, error = %e, "live frames not posted");
+        Outcome::Failed
     }
 
     async fn summary(&self) -> Option<String> {
