@@ -209,6 +209,41 @@ await step("an INFORMATIONAL finding stays out of the view but moves the overvie
   await watchRows();
 });
 
+await step("a new CRITICAL finding raises a dismissible notice that links to it", async () => {
+  const doc = structuredClone(corpus("asff/awsdocs__securityhub_sample-control-findings_CloudTrail.2-CloudTrail-should-have-encryption-at-2.json"));
+  const f = doc.Findings ? doc.Findings[0] : doc;
+  f.Id = `${f.Id}/e2e-critical-${Date.now()}`;
+  f.Severity = { Label: "CRITICAL", Normalized: 90 };
+  f.UpdatedAt = new Date().toISOString();
+  f.Workflow = { Status: "NEW" };
+  f.RecordState = "ACTIVE";
+  f.Compliance = { Status: "FAILED" };
+  await postEvents([f]);
+  await waitRows(1);
+  const [id] = await newestIds(1);
+  const notice = `.notice[data-id="${id}"]`;
+  await page.waitForSelector(notice, { timeout: 5000 });
+  assert.equal(await page.getAttribute(`${notice} a`, "href"), `/ui/findings/${id}`);
+  await page.screenshot({ path: join(SHOTS, "live-5a-critical-notice.png") });
+  await page.click(`${notice} button[aria-label=Dismiss]`);
+  await page.waitForSelector(notice, { state: "detached", timeout: 2000 });
+});
+
+await step("paused, new rows wait behind an 'N new — show' bar", async () => {
+  await page.check("label.pause input");
+  const before = await rowIds();
+  await postEvents([accessKey("paused-1"), accessKey("paused-2")]);
+  await page.waitForSelector("button.new-bar", { timeout: 5000 });
+  await page.waitForFunction(() => /^2 new/.test(document.querySelector("button.new-bar")?.textContent || ""), null, { timeout: 5000 });
+  assert.deepEqual(await rowIds(), before, "nothing moved while paused");
+  await page.screenshot({ path: join(SHOTS, "live-5b-paused.png") });
+  await page.click("button.new-bar");
+  await page.waitForFunction((n) => document.querySelectorAll("table.findings tbody tr").length === n, before.length + 2);
+  assert.equal(await page.locator("button.new-bar").count(), 0);
+  await page.uncheck("label.pause input");
+  await watchRows();
+});
+
 await step("a PATCH from another client changes the row in place", async () => {
   const before = await rowIds();
   await api("PATCH", `/findings/${keyId}`, { workflow_status: "NOTIFIED", note: "e2e: paged the owner" });
