@@ -35,27 +35,16 @@ pub const LIST_PROJECTION: [&str; 15] = [
 ];
 
 /// Attributes the `SeverityChangeIndex` projects (besides its keys and `id`):
-/// a list item, its revision and what the last write did — what a live
-/// `resume` on AWS sends. Terraform must use this list.
-pub const CHANGE_PROJECTION: [&str; 17] = [
-    "updated_at",
-    "updated_exact",
-    "created_at",
-    "workflow_status",
-    "asff_id",
-    "title",
-    "account_id",
-    "region",
-    "resource_type",
-    "resource_id",
-    "product_name",
-    "source",
-    "compliance_status",
-    "control_id",
-    "search",
-    "rev",
-    "last_change",
-];
+/// a list item ([`LIST_PROJECTION`], revision included), its time sort key and
+/// what the last write did — what a live `resume` on AWS sends. Terraform must
+/// use this list.
+pub fn change_projection() -> Vec<&'static str> {
+    LIST_PROJECTION
+        .iter()
+        .copied()
+        .chain(["updated_at", "last_change"])
+        .collect()
+}
 
 /// Fixed-width (microsecond) RFC 3339 UTC, so strings sort like instants.
 pub fn sort_key(t: DateTime<Utc>) -> String {

@@ -3,7 +3,7 @@
 //! `docs/dynamodb.md`.
 
 use super::error::{Call, DynamoError};
-use super::item::{CHANGE_PROJECTION, LIST_PROJECTION};
+use super::item::{change_projection, LIST_PROJECTION};
 use super::{CHANGE_INDEX_NAME, INDEX_NAME};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
@@ -48,7 +48,7 @@ pub async fn create_table(
             .map_err(|e| create.error(&e))
     };
     let by_time = index(INDEX_NAME, "updated_at", &LIST_PROJECTION)?;
-    let by_change = index(CHANGE_INDEX_NAME, "changed_at", &CHANGE_PROJECTION)?;
+    let by_change = index(CHANGE_INDEX_NAME, "changed_at", &change_projection())?;
     let created = client
         .create_table()
         .table_name(table)
