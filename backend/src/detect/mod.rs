@@ -11,12 +11,15 @@ pub mod finding;
 pub mod lint;
 /// Paths into JSON events, including `@json` decoding of embedded policy documents.
 pub mod path;
-/// IAM policy analysis (admin grants, wildcards, NotAction, PassRole, public principals).
+/// IAM policy analysis grounded in the IAM documentation: broad grants, escalation,
+/// credential exposure, public and trust principals, Deny neutralisation, grammar.
 pub mod policy;
 /// The rule model, the embedded built-in pack and its test runner.
 pub mod rule;
 /// The loaded pack (built-in + user folder), indexed by event name.
 pub mod ruleset;
+/// The organisation's lists (`detection-settings.yaml`): decoys, automation, instance types, trusted accounts.
+pub mod settings;
 /// Suppressions as data (conditions, reason, owner, expiry).
 pub mod suppress;
 /// `{{path || "fallback"}}` templates for titles, descriptions and keys.

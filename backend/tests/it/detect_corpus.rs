@@ -35,14 +35,17 @@ fn expected() -> BTreeMap<&'static str, Vec<&'static str>> {
         ("cloudtrail/stratus__aws.defense-evasion.cloudtrail-delete_DeleteTrail.json", vec!["aws.cloudtrail.stopped-or-deleted"]),
         ("cloudtrail/stratus__aws.defense-evasion.cloudtrail-stop_StopLogging.json", vec!["aws.cloudtrail.stopped-or-deleted"]),
         ("cloudtrail/stratus__aws.initial-access.console-login-without-mfa_ConsoleLogin.json", vec!["aws.signin.console-login-without-mfa"]),
+        // The backdoored trust names another account without sts:ExternalId.
+        ("cloudtrail/stratus__aws.persistence.iam-backdoor-role_UpdateAssumeRolePolicy.json", vec!["aws.iam.dangerous-policy-written"]),
         // Stratus grants lambda:InvokeFunction to principal "*".
         ("cloudtrail/stratus__aws.persistence.lambda-backdoor-function_AddPermission20150331v2.json", vec!["aws.lambda.made-public"]),
         ("cloudtrail-records/awsdocs__cloudtrail_cloudtrail-event-reference-aws-console-sign-in-events_ConsoleLogin.json", vec!["aws.signin.console-login-without-mfa"]),
         ("cloudtrail-records/awsdocs__cloudtrail_cloudtrail-log-file-examples_CreateUser.json", vec!["aws.iam.user-created"]),
         // Two root calls in the same hour from one IP: two matches, one dedup id.
         ("cloudtrail-records/awsdocs__lambda_with-cloudtrail_CreateTopic-GetTopicAttributes.json", vec!["aws.iam.root-account-used", "aws.iam.root-account-used"]),
-        // Stratus attaches AdministratorAccess to the backdoor role.
-        ("cloudtrail-records/stratus__aws.persistence.iam-create-backdoor-role.json", vec!["aws.iam.admin-policy-attached"]),
+        // Stratus attaches AdministratorAccess to a role it creates trusting an
+        // outside account.
+        ("cloudtrail-records/stratus__aws.persistence.iam-create-backdoor-role.json", vec!["aws.iam.admin-policy-attached", "aws.iam.dangerous-policy-written"]),
     ])
 }
 
