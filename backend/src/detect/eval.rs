@@ -6,8 +6,10 @@
 use super::policy::{self, PolicyContext, PolicyFinding};
 use super::rule::cloudtrail_record;
 use super::ruleset::RuleSet;
+use crate::sources::guardduty;
 use serde::Deserialize;
 use serde_json::Value;
+use shared_types::{Severity, WorkflowStatus};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -70,7 +72,10 @@ fn ratio(a: usize, b: usize) -> f64 {
     }
 }
 
-/// One of our rule ids, or several whose union means what the other rule means.
+/// One of our rule ids, or several whose union means what the other rule means. A
+/// target `guardduty:SEVERITY` stands for the GuardDuty source instead of a rule:
+/// the case "fires" when that source imports the event as an unsuppressed finding
+/// of that severity (GuardDuty findings are imported, not detected by rules).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 pub enum Target {
@@ -142,7 +147,10 @@ pub fn load_map(path: &Path, rules: &RuleSet) -> Result<RuleMap, EvalError> {
     let map: RuleMap = serde_yaml::from_str(&text).map_err(|e| read_err(path, e))?;
     for target in map.map.values() {
         for ours in target.ids() {
-            if !rules.rules().iter().any(|r| r.spec.id == ours) {
+            let source_band = ours
+                .strip_prefix(GUARDDUTY_TARGET)
+                .is_some_and(|s| s.parse::<Severity>().is_ok());
+            if !source_band && !rules.rules().iter().any(|r| r.spec.id == ours) {
                 return Err(EvalError::UnknownRule(ours.to_string()));
             }
         }
@@ -192,10 +200,7 @@ pub fn eval_rule_cases(dir: &Path, map: &RuleMap, rules: &RuleSet) -> Result<Rul
             continue;
         };
         let ours = target.ids();
-        let record = cloudtrail_record(event);
-        let fired = rules
-            .matching(record)
-            .any(|r| ours.contains(&r.spec.id.as_str()));
+        let fired = fires(rules, &ours, event);
         let (_, c) = out
             .per_rule
             .entry(theirs.to_string())
@@ -208,6 +213,24 @@ pub fn eval_rule_cases(dir: &Path, map: &RuleMap, rules: &RuleSet) -> Result<Rul
         }
     }
     Ok(out)
+}
+
+const GUARDDUTY_TARGET: &str = "guardduty:";
+
+/// Whether any of `ours` (rule ids or `guardduty:SEVERITY`) reports `event`.
+fn fires(rules: &RuleSet, ours: &[&str], event: &Value) -> bool {
+    let imported_at = |band: &str| {
+        guardduty::parse(event, None).findings.iter().any(|f| {
+            f.severity.as_str().eq_ignore_ascii_case(band)
+                && f.workflow_status != WorkflowStatus::Suppressed
+        })
+    };
+    ours.iter()
+        .filter_map(|t| t.strip_prefix(GUARDDUTY_TARGET))
+        .any(imported_at)
+        || rules
+            .matching(cloudtrail_record(event))
+            .any(|r| ours.contains(&r.spec.id.as_str()))
 }
 
 /// A policy's label.

@@ -8,7 +8,10 @@
 //! (sometimes URL-encoded) JSON strings — so rules can look inside them. `@name`
 //! turns an ARN or path into its last segment (`arn:aws:iam::1:user/ops/alice` →
 //! `alice`, `arn:aws:sts::1:assumed-role/Admin/alice` → `alice`), which is how a
-//! caller is compared with the user an IAM call targets.
+//! caller is compared with the user an IAM call targets. `@account` is the account
+//! field of an ARN (`arn:aws:kms:us-east-1:999999999999:key/1` → `999999999999`;
+//! nothing for text that is not an ARN with an account), which is how a key or
+//! resource is told to belong to another account.
 
 use serde_json::Value;
 use std::borrow::Cow;
@@ -31,6 +34,7 @@ enum Seg {
     Wildcard,
     Json,
     Name,
+    Account,
 }
 
 /// A parsed path. `$.` at the start anchors it at the event root when used inside
@@ -96,9 +100,10 @@ impl Path {
                 "*" => segs.push(Seg::Wildcard),
                 "@json" => segs.push(Seg::Json),
                 "@name" => segs.push(Seg::Name),
+                "@account" => segs.push(Seg::Account),
                 k if k.starts_with('@') => {
                     return Err(err(&format!(
-                        "unknown transform {k:?} (only @json and @name)"
+                        "unknown transform {k:?} (only @json, @name and @account)"
                     )))
                 }
                 k => segs.push(Seg::Key(k.to_string())),
@@ -190,8 +195,23 @@ fn visit_from(v: &Value, segs: &[Seg], f: &mut dyn FnMut(&Value) -> bool) -> boo
             visit_from(&Value::String(last_segment(s).to_string()), rest, f)
         }
         (Seg::Name, Value::Array(items)) => items.iter().any(|c| visit_from(c, segs, f)),
+        (Seg::Account, Value::String(s)) => match arn_account(s) {
+            Some(account) => visit_from(&Value::String(account.to_string()), rest, f),
+            None => false,
+        },
+        (Seg::Account, Value::Array(items)) => items.iter().any(|c| visit_from(c, segs, f)),
         _ => false,
     }
+}
+
+/// The account field of an ARN (`arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`),
+/// when it is there and not empty.
+pub fn arn_account(s: &str) -> Option<&str> {
+    let mut parts = s.trim().splitn(6, ':');
+    (parts.next() == Some("arn") && parts.clone().count() == 5)
+        .then(|| parts.nth(3))
+        .flatten()
+        .filter(|a| !a.is_empty())
 }
 
 /// The last `/`-separated segment of an ARN or path, else the part after the last
@@ -274,6 +294,15 @@ mod tests {
             vec![json!("alice"), json!("bob"), json!("root")]
         );
         assert!(all("n.@name", &json!({"n": 5})).is_empty());
+    }
+
+    #[test]
+    fn account_is_the_fifth_field_of_an_arn() {
+        let v = json!({"k": ["arn:aws:kms:us-east-1:999999999999:key/1", "arn:aws:s3:::bucket", "alias/mine", "arn:aws:iam::111122223333:role/a:b"]});
+        assert_eq!(
+            all("k.@account", &v),
+            vec![json!("999999999999"), json!("111122223333")]
+        );
     }
 
     #[test]

@@ -1,75 +1,14 @@
 //! The rule model: one YAML file per rule, shipped inside the binary
-//! (`backend/rules/*.yaml`), each with its own embedded test events.
+//! (`backend/rules/*.yaml`, listed in `pack.rs`), each with its own embedded test
+//! events.
 
 use super::condition::{Condition, ConditionError};
+pub use super::pack::BUILTIN;
 use super::settings::{DetectionSettings, SettingList};
 use super::template::{Template, TemplateError};
 use serde::Deserialize;
 use serde_json::Value;
 use shared_types::Severity;
-
-/// Embeds rule files as `(file name, text)` pairs.
-macro_rules! rule_files {
-    ($($f:literal),* $(,)?) => {
-        &[$(($f, include_str!(concat!("../../rules/", $f)))),*]
-    };
-}
-
-/// The built-in rule pack, embedded at compile time (file name, text). A test checks
-/// that every file in `backend/rules/` is listed here.
-pub const BUILTIN: &[(&str, &str)] = rule_files![
-    "access-key-created.yaml",
-    "cloudtrail-stopped-or-deleted.yaml",
-    "cloudtrail-trail-changed.yaml",
-    "cloudtrail-weakened.yaml",
-    "console-login-failed.yaml",
-    "console-login-without-mfa.yaml",
-    "ec2-ebs-default-encryption-disabled.yaml",
-    "ec2-instance-user-data-modified.yaml",
-    "ec2-network-acl-changed.yaml",
-    "ec2-network-acl-open-to-world.yaml",
-    "ec2-network-gateway-changed.yaml",
-    "ec2-route-table-changed.yaml",
-    "ec2-security-group-changed-manually.yaml",
-    "ec2-snapshot-or-ami-public.yaml",
-    "ec2-snapshot-or-ami-shared-externally.yaml",
-    "ec2-unusual-instance-type.yaml",
-    "ec2-vpc-changed.yaml",
-    "elb-internet-facing.yaml",
-    "honeytoken-accessed.yaml",
-    "iam-access-key-created-for-another-user.yaml",
-    "iam-admin-policy-attached.yaml",
-    "iam-changed.yaml",
-    "iam-compromised-key-quarantined.yaml",
-    "iam-dangerous-policy.yaml",
-    "iam-entity-created-outside-iac.yaml",
-    "iam-login-profile-for-another-user.yaml",
-    "iam-root-access-key-created.yaml",
-    "iam-user-created.yaml",
-    "kms-key-scheduled-for-deletion.yaml",
-    "lambda-code-updated-by-human.yaml",
-    "lambda-made-public.yaml",
-    "rds-database-deleted.yaml",
-    "rds-deletion-protection-disabled.yaml",
-    "rds-made-public.yaml",
-    "rds-master-password-changed.yaml",
-    "rds-snapshot-shared-externally.yaml",
-    "resource-policy-public.yaml",
-    "root-account-used.yaml",
-    "s3-access-logging-disabled.yaml",
-    "s3-bucket-access-changed.yaml",
-    "s3-bucket-acl-public.yaml",
-    "s3-bucket-policy-public.yaml",
-    "s3-encryption-removed.yaml",
-    "s3-lifecycle-expires-objects.yaml",
-    "s3-mfa-delete-disabled.yaml",
-    "s3-public-access-block-removed.yaml",
-    "s3-versioning-suspended.yaml",
-    "security-group-open-to-world.yaml",
-    "security-service-disabled.yaml",
-    "signin-console-token-minted.yaml",
-    "vpc-exposure.yaml",
-];
 
 /// A rule file could not be used.
 #[derive(Debug, thiserror::Error)]

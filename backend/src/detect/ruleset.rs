@@ -195,11 +195,15 @@ mod tests {
             .1
             .replacen(&first.title, "Replaced title", 1);
         std::fs::write(dir.path().join("a.yaml"), replaced).expect("write");
-        let extra = super::super::rule::BUILTIN[1].1.replacen(
-            "id: aws.cloudtrail",
-            "id: custom.cloudtrail",
-            1,
-        );
+        // Any second built-in rule under a new id.
+        let extra: String = super::super::rule::BUILTIN[1]
+            .1
+            .lines()
+            .map(|l| match l.starts_with("id: ") {
+                true => "id: custom.extra\n".to_string(),
+                false => format!("{l}\n"),
+            })
+            .collect();
         std::fs::write(dir.path().join("b.yml"), extra).expect("write");
         std::fs::write(dir.path().join("notes.txt"), "ignored").expect("write");
         let set = RuleSet::with_user_dir(Some(dir.path())).expect("loads");

@@ -6,6 +6,7 @@
 //! Rules name the lists they cannot work without in `match.requires`, and a rule
 //! whose required list is empty never fires: no list, no guesses, no noise.
 
+use super::yaml_file::{self, YamlFileError};
 use serde::Deserialize;
 use std::path::Path;
 
@@ -15,26 +16,8 @@ pub const FILE_NAME: &str = "detection-settings.yaml";
 /// The built-in (empty) settings file, embedded.
 pub const BUILTIN: &str = include_str!("../../rules/detection-settings.yaml");
 
-/// The settings file could not be used.
-#[derive(Debug, thiserror::Error)]
-pub enum SettingsError {
-    /// The file could not be read.
-    #[error("{path}: {source}")]
-    Io {
-        /// The file.
-        path: String,
-        /// The OS error.
-        source: std::io::Error,
-    },
-    /// YAML syntax, unknown key or wrong type.
-    #[error("{path}: {source}")]
-    Yaml {
-        /// The file.
-        path: String,
-        /// serde_yaml's message (names unknown keys).
-        source: serde_yaml::Error,
-    },
-}
+/// The settings file could not be read or parsed.
+pub type SettingsError = YamlFileError;
 
 /// One named list a rule can use (`in_setting: automation_principals`,
 /// `requires: [usual_instance_types]`).
@@ -79,10 +62,7 @@ impl DetectionSettings {
         }) {
             return Ok(DetectionSettings::default());
         }
-        serde_yaml::from_str(text).map_err(|source| SettingsError::Yaml {
-            path: origin.to_string(),
-            source,
-        })
+        yaml_file::parse(origin, text)
     }
 
     /// The built-in settings (every list empty).
@@ -95,12 +75,8 @@ impl DetectionSettings {
         let Some(path) = dir.map(|d| d.join(FILE_NAME)).filter(|p| p.is_file()) else {
             return Ok(DetectionSettings::builtin());
         };
-        let shown = path.display().to_string();
-        let text = std::fs::read_to_string(&path).map_err(|source| SettingsError::Io {
-            path: shown.clone(),
-            source,
-        })?;
-        DetectionSettings::from_yaml(&shown, &text)
+        let text = yaml_file::read_text(&path)?;
+        DetectionSettings::from_yaml(&path.display().to_string(), &text)
     }
 
     /// The entries of one list.
