@@ -28,7 +28,9 @@ fn expected() -> BTreeMap<&'static str, Vec<&'static str>> {
         // Root enabling MFA or changing its password is still root activity (and
         // enabling MFA is an IAM change).
         ("cloudtrail/awsdocs__cloudtrail_cloudtrail-event-reference-aws-console-sign-in-events_EnableMFADevice.json", vec!["aws.iam.changed", "aws.iam.root-account-used"]),
-        ("cloudtrail/awsdocs__cloudtrail_cloudtrail-event-reference-aws-console-sign-in-events_PasswordUpdated.json", vec!["aws.iam.root-account-used"]),
+        ("cloudtrail/awsdocs__cloudtrail_cloudtrail-event-reference-aws-console-sign-in-events_PasswordUpdated.json", vec!["aws.iam.root-password-changed", "aws.iam.root-account-used"]),
+        // A bucket deleted (its name can now be claimed by anyone).
+        ("cloudtrail/awsdocs__iam_cloudtrail-integration_DeleteBucket.json", vec!["aws.s3.bucket-deleted"]),
         ("cloudtrail/awsdocs__iam_cloudtrail-integration_ConsoleLogin-2.json", vec!["aws.signin.console-login-failed"]),
         ("cloudtrail/awsdocs__config_cloudtrail-log-files-for-aws-config_DeleteDeliveryChannel.json", vec!["aws.security-service.disabled"]),
         ("cloudtrail/awsdocs__config_cloudtrail-log-files-for-aws-config_StopConfigurationRecorder.json", vec!["aws.security-service.disabled"]),
@@ -47,8 +49,8 @@ fn expected() -> BTreeMap<&'static str, Vec<&'static str>> {
         ("cloudtrail/stratus__aws.persistence.lambda-overwrite-code_UpdateFunctionCode20150331v2.json", vec!["aws.lambda.code-updated-by-human"]),
         ("cloudtrail/stratus__aws.privilege-escalation.iam-update-user-login-profile_UpdateLoginProfile.json", vec!["aws.iam.login-profile-set-for-another-user", "aws.iam.changed"]),
         ("cloudtrail/stratus__aws.initial-access.console-login-without-mfa_ConsoleLogin.json", vec!["aws.signin.console-login-without-mfa"]),
-        // Stratus grants lambda:InvokeFunction to principal "*".
-        ("cloudtrail/stratus__aws.persistence.lambda-backdoor-function_AddPermission20150331v2.json", vec!["aws.lambda.made-public"]),
+        // Stratus grants lambda:InvokeFunction to principal "*": public, and a grant.
+        ("cloudtrail/stratus__aws.persistence.lambda-backdoor-function_AddPermission20150331v2.json", vec!["aws.lambda.made-public", "aws.lambda.permission-added"]),
         ("cloudtrail-records/awsdocs__cloudtrail_cloudtrail-event-reference-aws-console-sign-in-events_ConsoleLogin.json", vec!["aws.signin.console-login-without-mfa"]),
         // Created from the console: also outside IaC, and an IAM change.
         ("cloudtrail-records/awsdocs__cloudtrail_cloudtrail-log-file-examples_CreateUser.json", vec!["aws.iam.entity-created-outside-iac", "aws.iam.user-created", "aws.iam.changed"]),
