@@ -25,6 +25,31 @@ What is checked, per module (every folder reached from the root through local
               the code policy are exactly the listed ones; the role's other (runtime)
               policies grant only the runtime actions every Lambda needs; nothing else
               (managed policies, policies attached from outside) touches the role.
+              An environment variable named *TABLE or *TABLE_NAME must lead (through
+              variables, module arguments and outputs) to an aws_dynamodb_table's name.
+  tables      every aws_dynamodb_table: each key (table, GSI, LSI) has an attribute
+              block and each attribute block is a key (AWS rejects both mistakes at
+              apply); point-in-time recovery on; encrypted with a customer key;
+              deletion_protection_enabled set; a ttl block names its attribute and is
+              enabled; a stream has a view type, and a stream_arn is only used when
+              the stream is enabled
+  event       every aws_lambda_event_source_mapping: its source and function are
+  sources     traced through variables, module arguments and outputs to a resource
+              (a DynamoDB table's stream_arn or an SQS queue; a Lambda module
+              instance); it reports batch item failures (ReportBatchItemFailures).
+              Stream sources: NEW_AND_OLD_IMAGES (the change feed needs the item before
+              and after), a starting position, bisect on error, bounded retries and
+              record age, and an on-failure destination encrypted with a customer key
+              (a failing record must neither block its shard forever nor vanish).
+              SQS sources: no destination_config (streams only), a redrive policy on
+              the queue. The function's actions in backend/lambdas.json include what
+              the poller needs (stream or queue reads, sending to the destination).
+  list        a GSI named in LIST_INDEXES (its rows are served as list items, e.g. a
+  indexes     live resume) projects every field of LIST_PROJECTION in
+              backend/src/store/dynamo/item.rs (a field left out is silently missing)
+  websocket   WebSocket APIs: routes, integrations, the $connect authorizer, invoke
+              permissions, the stage and the CloudFront behavior that reaches it
+              (scripts/terraform_websocket.py)
 Prints what it verified (counts); exits 1 with one line per problem otherwise.
 """
 
@@ -38,6 +63,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
+from terraform_websocket import check_websocket_apis
 from terraform_model import (
     BUILTIN_FUNCTIONS,
     RE_CALL,
@@ -71,6 +97,28 @@ DEFAULT_RUNTIME_IAM = [
 ]
 
 
+# What the event source mapping's poller does with the function's role, by source
+# kind, and what it needs to send to an on-failure destination, by destination type.
+POLLER_IAM = {
+    "dynamodb_stream": ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"],
+    "sqs": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+}
+DESTINATION_IAM = {"aws_sqs_queue": "sqs:SendMessage", "aws_sns_topic": "sns:Publish"}
+
+# Indexes whose rows are served as list items (the live `resume` on AWS): they must
+# project every field the code reads for one, LIST_PROJECTION in this file.
+LIST_INDEXES = {"SeverityChangeIndex"}
+LIST_PROJECTION_FILE = os.path.join("backend", "src", "store", "dynamo", "item.rs")
+RE_LIST_PROJECTION = re.compile(r"\bLIST_PROJECTION\s*:\s*\[&str;\s*\d+\]\s*=\s*\[(.*?)\];", re.S)
+
+# Environment variables that name a DynamoDB table.
+RE_TABLE_ENV = re.compile(r"(^|_)TABLE(_NAME)?$")
+
+RE_EXACT_VAR = re.compile(r"\$\{var\.(" + IDENT + r")\}")
+RE_EXACT_MODULE_OUTPUT = re.compile(r"\$\{module\.(" + IDENT + r")\.(" + IDENT + r")\}")
+RE_EXACT_ATTRIBUTE = re.compile(r"\$\{(" + IDENT + r")\.(" + IDENT + r")\.(" + IDENT + r")\}")
+
+
 @dataclass
 class Instance:
     """One instantiation of a module, reached from the root through calls."""
@@ -82,12 +130,16 @@ class Instance:
 
 
 class Checker:
-    def __init__(self, terraform_dir: str, lambdas_file: str) -> None:
+    def __init__(self, terraform_dir: str, lambdas_file: str, list_projection_file: str = LIST_PROJECTION_FILE) -> None:
         self.root_dir = os.path.normpath(terraform_dir)
         self.lambdas_file = lambdas_file
+        self.list_projection_file = list_projection_file
+        self._list_projection: list[str] | None = None
         self.errors: list[str] = []
         self.counts: dict[str, int] = {}
         self.modules: dict[str, Module] = {}
+        self.lambda_keys: dict[str, str] = {}  # Lambda module instance address -> function key
+        self.by_address: dict[str, Instance] = {}
 
     # --- loading -------------------------------------------------------------------
 
@@ -132,6 +184,30 @@ class Checker:
 
     def count(self, key: str, n: int = 1) -> None:
         self.counts[key] = self.counts.get(key, 0) + n
+
+    def trace(self, inst: Instance, value: Any, depth: int = 0) -> tuple[Instance, str, str, str] | None:
+        """(instance, TYPE, NAME, ATTR) of the resource attribute value finally is:
+        follows a bare var.X to the caller's argument and a bare module.M.OUT to the
+        callee's output value. None when it ends anywhere else (a literal, a function
+        call, a root variable...)."""
+        if depth > 32 or not isinstance(value, str):
+            return None
+        v = value.strip()
+        m = RE_EXACT_VAR.fullmatch(v)
+        if m:
+            if inst.caller is None or m.group(1) not in inst.args:
+                return None
+            return self.trace(inst.caller, inst.args[m.group(1)], depth + 1)
+        m = RE_EXACT_MODULE_OUTPUT.fullmatch(v)
+        if m:
+            child = self.by_address.get(f"{inst.address}.module.{m.group(1)}".lstrip("."))
+            if child is None or m.group(2) not in child.module.outputs:
+                return None
+            return self.trace(child, child.module.outputs[m.group(2)].get("value"), depth + 1)
+        m = RE_EXACT_ATTRIBUTE.fullmatch(v)
+        if m and (m.group(1), m.group(2)) in inst.module.resources:
+            return inst, m.group(1), m.group(2), m.group(3)
+        return None
 
     # --- references ------------------------------------------------------------------
 
@@ -354,6 +430,7 @@ class Checker:
             if key in deployed:
                 self.err(caller_mod, call_label, f"function {key!r} is already deployed by {deployed[key]}")
             deployed[key] = inst.address
+            self.lambda_keys[inst.address] = key
             spec = lambdas[key]
             fn_body = mod.resources[("aws_lambda_function", fns[0])]
             self.count("lambda instances checked")
@@ -385,6 +462,13 @@ class Checker:
                 for v in sorted(want - have):
                     self.err(env_mod, env_label, f"environment variable {v} listed for {key} in {self.lambdas_file} is not set")
                 self.count("environment variables verified", len(have & want))
+                env_inst = inst.caller if m else inst
+                for v in sorted(n for n in have if RE_TABLE_ENV.search(n)):
+                    target = self.trace(env_inst, env[v])
+                    if target is None or target[1] != "aws_dynamodb_table" or target[3] not in ("name", "id"):
+                        self.err(env_mod, env_label, f"environment variable {v} of {key} names a table but does not lead to an aws_dynamodb_table's name (got {env[v]!r})")
+                    else:
+                        self.count("table environment variables traced")
 
             # IAM
             role = self.ref_target(fn_body.get("role"), "aws_iam_role", mod)
@@ -439,6 +523,142 @@ class Checker:
                         if f"{inst.address}.module.{m.group(1)}".lstrip(".") in lambda_instances:
                             self.err(inst.module, f"resource {t}.{n}", f"grants to the role of Lambda module {m.group(1)} from outside; grants must go through its checked code policy")
 
+    # --- DynamoDB tables ---------------------------------------------------------------
+
+    def list_projection(self) -> list[str]:
+        """The field names of LIST_PROJECTION (read once; [] with an error if unreadable)."""
+        if self._list_projection is None:
+            try:
+                with open(self.list_projection_file, encoding="utf-8") as f:
+                    m = RE_LIST_PROJECTION.search(f.read())
+            except OSError as e:
+                m = None
+                self.errors.append(f"{self.list_projection_file}: cannot read LIST_PROJECTION: {e}")
+            else:
+                if m is None:
+                    self.errors.append(f"{self.list_projection_file}: no `LIST_PROJECTION: [&str; N] = [...]` found")
+            self._list_projection = re.findall(r'"([^"]+)"', m.group(1)) if m else []
+        return self._list_projection
+
+    def check_list_index(self, mod: Module, label: str, table: dict, idx: dict) -> None:
+        keys = {table.get("hash_key"), table.get("range_key"), idx.get("hash_key"), idx.get("range_key")}
+        kind = idx.get("projection_type")
+        if kind == "ALL":
+            return
+        projected = set(idx.get("non_key_attributes") or []) if kind == "INCLUDE" else set()
+        missing = [f for f in self.list_projection() if f not in projected and f not in keys]
+        if missing:
+            self.err(mod, label, f"index {idx.get('name')} serves list items but does not project {', '.join(missing)} (LIST_PROJECTION in {self.list_projection_file})")
+        self.count("list index fields verified", len(self.list_projection()) - len(missing))
+
+    def check_dynamodb_tables(self, mod: Module) -> None:
+        for (t, n), body in mod.resources.items():
+            if t != "aws_dynamodb_table":
+                continue
+            label = f"resource {t}.{n}"
+            self.count("dynamodb tables checked")
+            declared = [a.get("name") for a in body.get("attribute", []) or [] if isinstance(a, dict)]
+            keys: list[tuple[str, Any]] = [("hash_key", body.get("hash_key")), ("range_key", body.get("range_key"))]
+            for kind in ("global_secondary_index", "local_secondary_index"):
+                for idx in body.get(kind, []) or []:
+                    keys += [(f"{kind} {idx.get('name')} hash_key", idx.get("hash_key")), (f"{kind} {idx.get('name')} range_key", idx.get("range_key"))]
+            used = {k for _, k in keys if k is not None}
+            for idx in body.get("global_secondary_index", []) or []:
+                if idx.get("name") in LIST_INDEXES:
+                    self.check_list_index(mod, label, body, idx)
+            if body.get("hash_key") is None:
+                self.err(mod, label, "has no hash_key")
+            for where, k in keys:
+                if k is not None and k not in declared:
+                    self.err(mod, label, f"{where} {k} has no attribute block")
+            for a in declared:
+                if a not in used:
+                    self.err(mod, label, f"attribute {a} is declared but is no table or index key (DynamoDB rejects that at apply)")
+            pitr = first_block(body, "point_in_time_recovery") or {}
+            if pitr.get("enabled") is not True:
+                self.err(mod, label, "has no point_in_time_recovery { enabled = true }")
+            sse = first_block(body, "server_side_encryption") or {}
+            if sse.get("enabled") is not True or not sse.get("kms_key_arn"):
+                self.err(mod, label, "is not encrypted with a customer key (server_side_encryption { enabled = true, kms_key_arn = ... })")
+            if body.get("deletion_protection_enabled") in (None, False):
+                self.err(mod, label, "does not set deletion_protection_enabled")
+            for ttl in body.get("ttl", []) or []:
+                if ttl.get("enabled") is not True or not ttl.get("attribute_name"):
+                    self.err(mod, label, "has a ttl block that is not enabled with an attribute_name")
+            if body.get("stream_enabled") is True and not body.get("stream_view_type"):
+                self.err(mod, label, "enables its stream without a stream_view_type")
+            if body.get("stream_view_type") and body.get("stream_enabled") is not True:
+                self.err(mod, label, "sets stream_view_type but not stream_enabled = true")
+            if body.get("stream_enabled") is not True:
+                ref = re.compile(NOT_AFTER + r"aws_dynamodb_table\." + re.escape(n) + r"\.stream_arn\b")
+                for other, b in mod.all_bodies():
+                    if any(ref.search(e) for e in expressions(b)):
+                        self.err(mod, other, f"uses aws_dynamodb_table.{n}.stream_arn, but that table has no stream (stream_enabled = true)")
+
+    # --- event source mappings ---------------------------------------------------------
+
+    def check_event_source_mappings(self, insts: list[Instance], lambdas: dict) -> None:
+        for inst in insts:
+            mod = inst.module
+            for (t, n), body in mod.resources.items():
+                if t != "aws_lambda_event_source_mapping":
+                    continue
+                label = f"resource {t}.{n}"
+                self.count("event source mappings checked")
+                if "ReportBatchItemFailures" not in (body.get("function_response_types") or []):
+                    self.err(mod, label, 'does not set function_response_types = ["ReportBatchItemFailures"]: one bad record would fail and retry its whole batch')
+
+                src = self.trace(inst, body.get("event_source_arn"))
+                kind = None
+                if src and src[1] == "aws_dynamodb_table" and src[3] == "stream_arn":
+                    kind = "dynamodb_stream"
+                elif src and src[1] == "aws_sqs_queue" and src[3] == "arn":
+                    kind = "sqs"
+                if kind is None:
+                    self.err(mod, label, f"event_source_arn {body.get('event_source_arn')!r} does not lead to an aws_dynamodb_table's stream_arn or an aws_sqs_queue's arn")
+
+                dest_value = (first_block(first_block(body, "destination_config") or {}, "on_failure") or {}).get("destination_arn")
+                dest = self.trace(inst, dest_value) if dest_value else None
+                if kind == "dynamodb_stream":
+                    sinst, _, table, _ = src
+                    tbody = sinst.module.resources[("aws_dynamodb_table", table)]
+                    if tbody.get("stream_view_type") != "NEW_AND_OLD_IMAGES":
+                        self.err(mod, label, f"reads the stream of aws_dynamodb_table.{table}, whose stream_view_type is {tbody.get('stream_view_type')!r}; the change feed needs NEW_AND_OLD_IMAGES (the item before and after)")
+                    if not body.get("starting_position"):
+                        self.err(mod, label, "has no starting_position (required for a stream source)")
+                    if body.get("bisect_batch_on_function_error") is not True:
+                        self.err(mod, label, "does not set bisect_batch_on_function_error = true: a record that breaks the function keeps failing its whole batch")
+                    for arg, what in (("maximum_retry_attempts", "retries"), ("maximum_record_age_in_seconds", "record age")):
+                        v = body.get(arg)
+                        if not isinstance(v, int) or v < 0:
+                            self.err(mod, label, f"{arg} is {v!r}: unbounded {what} let one failing record block its shard until it leaves the stream")
+                    if not dest_value:
+                        self.err(mod, label, "has no destination_config.on_failure: records that exhaust their retries would be dropped without a trace")
+                    elif dest is None or dest[1] not in DESTINATION_IAM:
+                        self.err(mod, label, f"on-failure destination {dest_value!r} does not lead to an aws_sqs_queue or aws_sns_topic")
+                    elif not dest[0].module.resources[(dest[1], dest[2])].get("kms_master_key_id"):
+                        self.err(dest[0].module, f"resource {dest[1]}.{dest[2]}", f"is the on-failure destination of {inst.address or 'root'} {label} but is not encrypted with a customer key (kms_master_key_id)")
+                elif kind == "sqs":
+                    if dest_value or body.get("destination_config"):
+                        self.err(mod, label, "sets destination_config, which only stream sources support; an SQS source parks failed messages with the queue's redrive_policy")
+                    qinst, _, queue, _ = src
+                    if not qinst.module.resources[("aws_sqs_queue", queue)].get("redrive_policy"):
+                        self.err(qinst.module, f"resource aws_sqs_queue.{queue}", f"feeds {label} but has no redrive_policy: a message that keeps failing would be retried until it expires")
+
+                fn = self.trace(inst, body.get("function_name"))
+                key = self.lambda_keys.get(fn[0].address) if fn and fn[1] == "aws_lambda_function" else None
+                if key is None:
+                    self.err(mod, label, f"function_name {body.get('function_name')!r} does not lead to a Lambda module instance listed in {self.lambdas_file}")
+                    continue
+                need = list(POLLER_IAM.get(kind, []))
+                if dest is not None and dest[1] in DESTINATION_IAM and kind == "dynamodb_stream":
+                    need.append(DESTINATION_IAM[dest[1]])
+                listed = {a.lower() for a in lambdas[key].get("iam", [])}
+                for a in need:
+                    if a.lower() not in listed:
+                        self.err(mod, label, f"invokes {key}, whose actions in {self.lambdas_file} lack {a} (the mapping uses the function's role for it)")
+                self.count("event source mapping IAM actions verified", sum(a.lower() in listed for a in need))
+
     def check_tfvars_example(self, root: Module) -> None:
         """terraform.tfvars.example sets only root variables, and every required one."""
         path = os.path.join(root.path, "terraform.tfvars.example")
@@ -470,6 +690,7 @@ class Checker:
             return False
 
         insts = self.instances()
+        self.by_address = {inst.address: inst for inst in insts}
         root = self.module_at(self.root_dir)
         prefixes = set(root.providers) | {"aws"}
         for mod in self.modules.values():
@@ -480,6 +701,7 @@ class Checker:
             for name, body in mod.calls.items():
                 self.check_call(mod, name, body)
             self.check_lambda_operability(mod)
+            self.check_dynamodb_tables(mod)
             for key, table in (("variables", mod.variables), ("outputs", mod.outputs), ("locals", mod.locals), ("data sources", mod.data)):
                 self.count(key, len(table))
             self.count("resource blocks", len(mod.resources))
@@ -489,6 +711,8 @@ class Checker:
             self.count("resource blocks x module instances", len(inst.module.resources))
         self.count("module instances", len(insts))
         self.check_lambda_contract(insts, lambdas, runtime_iam)
+        self.check_event_source_mappings(insts, lambdas)
+        check_websocket_apis(self, insts, lambdas)
         return not self.errors
 
 
@@ -498,8 +722,9 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--terraform", default=os.path.join(repo, "terraform"), help="root module folder")
     p.add_argument("--lambdas", default=os.path.join(repo, "backend", "lambdas.json"), help="the Lambda contract file")
+    p.add_argument("--list-projection", default=os.path.join(repo, LIST_PROJECTION_FILE), help="Rust file defining LIST_PROJECTION")
     args = p.parse_args(argv)
-    checker = Checker(args.terraform, args.lambdas)
+    checker = Checker(args.terraform, args.lambdas, args.list_projection)
     ok = checker.run()
     checker.errors = list(dict.fromkeys(checker.errors))  # one line per problem
     for k in sorted(checker.counts):

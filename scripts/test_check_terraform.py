@@ -27,7 +27,15 @@ LAMBDAS = {
         "worker": {
             "binary": "worker",
             "env": ["TABLE", "RUST_LOG"],
-            "iam": ["dynamodb:GetItem", "dynamodb:PutItem"],
+            "iam": [
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:DescribeStream",
+                "dynamodb:GetRecords",
+                "dynamodb:GetShardIterator",
+                "dynamodb:ListStreams",
+                "sqs:SendMessage",
+            ],
         }
     }
 }
@@ -46,12 +54,65 @@ locals {
 resource "aws_dynamodb_table" "t" {
   name     = "${local.prefix}-t"
   hash_key = "id"
+  deletion_protection_enabled = true
+  stream_enabled              = true
+  stream_view_type            = "NEW_AND_OLD_IMAGES"
+
+  attribute {
+    name = "id"
+    type = "S"
+  }
+
+  ttl {
+    attribute_name = "expires_at"
+    enabled        = true
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = "arn:aws:kms:eu-west-1:111122223333:key/demo"
+  }
+}
+
+resource "aws_sqs_queue" "failures" {
+  name              = "${local.prefix}-failures"
+  kms_master_key_id = "arn:aws:kms:eu-west-1:111122223333:key/demo"
 }
 
 data "aws_iam_policy_document" "worker" {
   statement {
     actions   = ["dynamodb:GetItem", "dynamodb:PutItem"]
     resources = [aws_dynamodb_table.t.arn]
+  }
+
+  statement {
+    actions   = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"]
+    resources = [aws_dynamodb_table.t.stream_arn]
+  }
+
+  statement {
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.failures.arn]
+  }
+}
+
+resource "aws_lambda_event_source_mapping" "feed" {
+  event_source_arn               = aws_dynamodb_table.t.stream_arn
+  function_name                  = module.worker.function_name
+  starting_position              = "LATEST"
+  function_response_types        = ["ReportBatchItemFailures"]
+  bisect_batch_on_function_error = true
+  maximum_retry_attempts         = 10
+  maximum_record_age_in_seconds  = 3600
+
+  destination_config {
+    on_failure {
+      destination_arn = aws_sqs_queue.failures.arn
+    }
   }
 }
 
@@ -161,6 +222,99 @@ output "function_name" {
 """
 
 
+# A WebSocket API as modules/edge/live.tf builds it, on the fixture's one Lambda
+# (integration and authorizer alike), behind a distribution with the /live behavior.
+WEBSOCKET = """
+locals {
+  stage     = "live"
+  ws_origin = "ws"
+}
+
+resource "aws_apigatewayv2_api" "ws" {
+  name                       = "ws"
+  protocol_type              = "WEBSOCKET"
+  route_selection_expression = "$request.body.type"
+}
+
+resource "aws_apigatewayv2_authorizer" "ws" {
+  api_id           = aws_apigatewayv2_api.ws.id
+  name             = "ticket"
+  authorizer_type  = "REQUEST"
+  authorizer_uri   = module.worker.invoke_arn
+  identity_sources = ["route.request.querystring.ticket"]
+}
+
+resource "aws_apigatewayv2_integration" "ws" {
+  api_id           = aws_apigatewayv2_api.ws.id
+  integration_type = "AWS_PROXY"
+  integration_uri  = module.worker.invoke_arn
+}
+
+resource "aws_apigatewayv2_route" "connect" {
+  api_id             = aws_apigatewayv2_api.ws.id
+  route_key          = "$connect"
+  target             = "integrations/${aws_apigatewayv2_integration.ws.id}"
+  authorization_type = "CUSTOM"
+  authorizer_id      = aws_apigatewayv2_authorizer.ws.id
+}
+
+resource "aws_apigatewayv2_route" "disconnect" {
+  api_id    = aws_apigatewayv2_api.ws.id
+  route_key = "$disconnect"
+  target    = "integrations/${aws_apigatewayv2_integration.ws.id}"
+}
+
+resource "aws_apigatewayv2_route" "default" {
+  api_id    = aws_apigatewayv2_api.ws.id
+  route_key = "$default"
+  target    = "integrations/${aws_apigatewayv2_integration.ws.id}"
+}
+
+resource "aws_apigatewayv2_stage" "ws" {
+  api_id = aws_apigatewayv2_api.ws.id
+  name   = local.stage
+
+  access_log_settings {
+    destination_arn = "arn:aws:logs:eu-west-1:111122223333:log-group:ws"
+    format          = "$context.requestId"
+  }
+}
+
+resource "aws_lambda_permission" "ws" {
+  action        = "lambda:InvokeFunction"
+  function_name = module.worker.function_name
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "${aws_apigatewayv2_api.ws.execution_arn}/*"
+}
+
+resource "aws_cloudfront_distribution" "cdn" {
+  enabled = true
+
+  origin {
+    origin_id   = local.ws_origin
+    domain_name = replace(aws_apigatewayv2_api.ws.api_endpoint, "wss://", "")
+  }
+
+  ordered_cache_behavior {
+    path_pattern             = "/live"
+    target_origin_id         = local.ws_origin
+    cache_policy_id          = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+    origin_request_policy_id = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+  }
+}
+"""
+
+INVOKE_ARN_OUTPUT = """
+output "invoke_arn" {
+  description = "d"
+  value       = aws_lambda_function.this.invoke_arn
+}
+"""
+
+# What backend/src/store/dynamo/item.rs looks like, with three fields.
+LIST_PROJECTION_RS = 'pub const LIST_PROJECTION: [&str; 3] = [\n    "title",\n    "created_at",\n    "rev",\n];\n'
+
+
 class CheckTerraformTest(unittest.TestCase):
     def setUp(self) -> None:
         self.tmp = tempfile.TemporaryDirectory()
@@ -181,6 +335,7 @@ class CheckTerraformTest(unittest.TestCase):
         self.files[path] = text.replace(old, new, 1)
 
     def run_checker(self, terraform: str | None = None, lambdas: str | None = None) -> tuple[int, str, str]:
+        extra: list[str] = []
         if terraform is None:
             for rel, text in self.files.items():
                 path = os.path.join(self.dir, rel)
@@ -190,10 +345,14 @@ class CheckTerraformTest(unittest.TestCase):
             lambdas = os.path.join(self.dir, "lambdas.json")
             with open(lambdas, "w", encoding="utf-8") as f:
                 json.dump(self.lambdas, f)
+            projection = os.path.join(self.dir, "item.rs")
+            with open(projection, "w", encoding="utf-8") as f:
+                f.write(LIST_PROJECTION_RS)
+            extra = ["--list-projection", projection]
             terraform = os.path.join(self.dir, "terraform")
         out, err = io.StringIO(), io.StringIO()
         with redirect_stdout(out), redirect_stderr(err):
-            rc = check_terraform.main(["--terraform", terraform, "--lambdas", lambdas])
+            rc = check_terraform.main(["--terraform", terraform, "--lambdas", lambdas, *extra])
         return rc, out.getvalue(), err.getvalue()
 
     def assert_fails_with(self, *fragments: str) -> str:
@@ -209,8 +368,12 @@ class CheckTerraformTest(unittest.TestCase):
         rc, out, err = self.run_checker()
         self.assertEqual(rc, 0, err)
         self.assertIn("lambda instances checked: 1", out)
-        self.assertIn("IAM actions verified: 2", out)
+        self.assertIn("IAM actions verified: 7", out)
         self.assertIn("environment variables verified: 2", out)
+        self.assertIn("table environment variables traced: 1", out)
+        self.assertIn("dynamodb tables checked: 1", out)
+        self.assertIn("event source mappings checked: 1", out)
+        self.assertIn("event source mapping IAM actions verified: 5", out)
         self.assertIn("check_terraform: OK", out)
 
     # --- references -------------------------------------------------------------------
@@ -372,6 +535,210 @@ class CheckTerraformTest(unittest.TestCase):
     def test_runtime_actions_can_be_listed_in_lambdas_json(self) -> None:
         self.lambdas["runtime_iam"] = ["logs:CreateLogStream"]
         self.assert_fails_with("runtime policy grants logs:PutLogEvents")
+
+    # --- DynamoDB tables ----------------------------------------------------------------
+
+    def test_key_without_attribute_fails(self) -> None:
+        self.edit("terraform/main.tf", 'hash_key = "id"', 'hash_key = "pk"')
+        self.assert_fails_with("hash_key pk has no attribute block", "attribute id is declared but is no table or index key")
+
+    def test_attribute_that_is_no_key_fails(self) -> None:
+        self.edit("terraform/main.tf", '  attribute {\n    name = "id"', '  attribute {\n    name = "expires_at"\n    type = "N"\n  }\n\n  attribute {\n    name = "id"')
+        self.assert_fails_with("attribute expires_at is declared but is no table or index key")
+
+    def test_table_without_point_in_time_recovery_fails(self) -> None:
+        self.edit("terraform/main.tf", "  point_in_time_recovery {\n    enabled = true\n  }\n", "")
+        self.assert_fails_with("has no point_in_time_recovery")
+
+    def test_table_without_customer_key_fails(self) -> None:
+        self.edit("terraform/main.tf", '    kms_key_arn = "arn:aws:kms:eu-west-1:111122223333:key/demo"\n  }\n}', "  }\n}")
+        self.assert_fails_with("aws_dynamodb_table.t: is not encrypted with a customer key")
+
+    def test_table_without_deletion_protection_fails(self) -> None:
+        self.edit("terraform/main.tf", "deletion_protection_enabled = true", "deletion_protection_enabled = false")
+        self.assert_fails_with("does not set deletion_protection_enabled")
+
+    def test_disabled_ttl_fails(self) -> None:
+        self.edit("terraform/main.tf", "    enabled        = true", "    enabled        = false")
+        self.assert_fails_with("has a ttl block that is not enabled")
+
+    def test_stream_arn_of_table_without_stream_fails(self) -> None:
+        self.edit("terraform/main.tf", "  stream_enabled              = true\n  stream_view_type            = \"NEW_AND_OLD_IMAGES\"\n", "")
+        self.assert_fails_with("uses aws_dynamodb_table.t.stream_arn, but that table has no stream")
+
+    def test_table_environment_variable_not_leading_to_a_table_fails(self) -> None:
+        self.edit("terraform/main.tf", "TABLE    = aws_dynamodb_table.t.name", 'TABLE    = "${local.prefix}-t"')
+        self.assert_fails_with("environment variable TABLE of worker names a table but does not lead to an aws_dynamodb_table's name")
+
+    # --- list indexes -----------------------------------------------------------------
+
+    def add_list_index(self, projected: str) -> None:
+        self.edit(
+            "terraform/main.tf",
+            '  ttl {\n    attribute_name = "expires_at"',
+            '  attribute {\n    name = "changed_at"\n    type = "S"\n  }\n\n'
+            '  global_secondary_index {\n    name               = "SeverityChangeIndex"\n    hash_key           = "id"\n'
+            f'    range_key          = "changed_at"\n    projection_type    = "INCLUDE"\n    non_key_attributes = [{projected}]\n  }}\n\n'
+            '  ttl {\n    attribute_name = "expires_at"',
+        )
+
+    def test_list_index_projecting_every_list_field_passes(self) -> None:
+        self.add_list_index('"title", "created_at", "rev", "updated_at"')
+        rc, out, err = self.run_checker()
+        self.assertEqual(rc, 0, err)
+        self.assertIn("list index fields verified: 3", out)
+
+    def test_list_index_missing_a_list_field_fails(self) -> None:
+        self.add_list_index('"title", "updated_at"')
+        self.assert_fails_with("index SeverityChangeIndex serves list items but does not project created_at, rev (LIST_PROJECTION in")
+
+    # --- WebSocket APIs -----------------------------------------------------------------
+
+    def add_websocket(self) -> None:
+        self.files["terraform/live.tf"] = WEBSOCKET
+        self.files["terraform/modules/lambda/main.tf"] += INVOKE_ARN_OUTPUT
+
+    def test_websocket_api_fully_wired_passes(self) -> None:
+        self.add_websocket()
+        rc, out, err = self.run_checker()
+        self.assertEqual(rc, 0, err)
+        self.assertIn("websocket apis checked: 1", out)
+        self.assertIn("websocket routes verified: 3", out)
+        self.assertIn("websocket lambda permissions verified: 1", out)
+        self.assertIn("websocket cloudfront behaviors verified: 1", out)
+
+    def test_websocket_route_without_integration_fails(self) -> None:
+        self.add_websocket()
+        self.edit("terraform/live.tf", '  route_key = "$default"\n  target    = "integrations/${aws_apigatewayv2_integration.ws.id}"\n', '  route_key = "$default"\n')
+        self.assert_fails_with("aws_apigatewayv2_route.default: route $default has no target integration of this API")
+
+    def test_websocket_route_to_another_apis_integration_fails(self) -> None:
+        self.add_websocket()
+        self.edit("terraform/live.tf", '  integration_type = "AWS_PROXY"', '  integration_type = "AWS_PROXY"\n}\n\nresource "aws_apigatewayv2_integration" "other" {\n  api_id           = "elsewhere"\n  integration_type = "AWS_PROXY"')
+        self.edit("terraform/live.tf", 'route_key = "$disconnect"\n  target    = "integrations/${aws_apigatewayv2_integration.ws.id}"', 'route_key = "$disconnect"\n  target    = "integrations/${aws_apigatewayv2_integration.other.id}"')
+        self.assert_fails_with("route $disconnect has no target integration of this API")
+
+    def test_websocket_missing_route_fails(self) -> None:
+        self.add_websocket()
+        self.edit("terraform/live.tf", 'route_key = "$disconnect"', 'route_key = "$close"')
+        self.assert_fails_with("aws_apigatewayv2_api.ws: has no $disconnect route")
+
+    def test_websocket_connect_without_authorizer_fails(self) -> None:
+        self.add_websocket()
+        self.edit("terraform/live.tf", 'authorization_type = "CUSTOM"', 'authorization_type = "NONE"')
+        self.assert_fails_with("$connect must be authorized")
+
+    def test_websocket_function_without_invoke_permission_fails(self) -> None:
+        self.add_websocket()
+        self.edit("terraform/live.tf", "${aws_apigatewayv2_api.ws.execution_arn}/*", "arn:aws:execute-api:eu-west-1:111122223333:other/*")
+        self.assert_fails_with("invokes worker, but no aws_lambda_permission lets apigateway.amazonaws.com do so")
+
+    def test_websocket_without_exact_cloudfront_behavior_fails(self) -> None:
+        self.add_websocket()
+        # /live/* does not match /live itself: the upgrade would go to the default (S3) behavior.
+        self.edit("terraform/live.tf", 'path_pattern             = "/live"', 'path_pattern             = "/live/*"')
+        self.assert_fails_with("has no ordered_cache_behavior with path_pattern exactly '/live' to the WebSocket origin (the stage is 'live'; behaviors to that origin: '/live/*')")
+
+    def test_websocket_behavior_missing_fails(self) -> None:
+        self.add_websocket()
+        start = WEBSOCKET.index("  ordered_cache_behavior {")
+        behavior = WEBSOCKET[start : WEBSOCKET.index("  }\n", start) + 4]
+        self.edit("terraform/live.tf", behavior, "")
+        self.assert_fails_with("has no ordered_cache_behavior with path_pattern exactly '/live' to the WebSocket origin (the stage is 'live'; behaviors to that origin: none)")
+
+    def test_websocket_stage_renamed_without_its_behavior_fails(self) -> None:
+        self.add_websocket()
+        self.edit("terraform/live.tf", 'stage     = "live"', 'stage     = "ws"')
+        self.assert_fails_with("path_pattern exactly '/ws'")
+
+    def test_websocket_behavior_that_caches_fails(self) -> None:
+        self.add_websocket()
+        self.edit("terraform/live.tf", '"4135ea2d-6df8-44a3-9df3-4b5a84be39ad"', '"658327ea-f89d-4fab-a63d-7e88639e58f6"')
+        self.assert_fails_with("behavior /live: cache_policy_id must be the managed CachingDisabled policy")
+
+    # --- event source mappings ----------------------------------------------------------
+
+    def test_mapping_without_batch_item_failures_fails(self) -> None:
+        self.edit("terraform/main.tf", '  function_response_types        = ["ReportBatchItemFailures"]\n', "")
+        self.assert_fails_with('does not set function_response_types = ["ReportBatchItemFailures"]')
+
+    def test_stream_without_both_images_fails(self) -> None:
+        self.edit("terraform/main.tf", '"NEW_AND_OLD_IMAGES"', '"NEW_IMAGE"')
+        self.assert_fails_with("whose stream_view_type is 'NEW_IMAGE'; the change feed needs NEW_AND_OLD_IMAGES")
+
+    def test_stream_mapping_without_on_failure_destination_fails(self) -> None:
+        self.edit("terraform/main.tf", "  destination_config {\n    on_failure {\n      destination_arn = aws_sqs_queue.failures.arn\n    }\n  }\n", "")
+        self.assert_fails_with("has no destination_config.on_failure")
+
+    def test_unencrypted_on_failure_queue_fails(self) -> None:
+        self.edit("terraform/main.tf", '  kms_master_key_id = "arn:aws:kms:eu-west-1:111122223333:key/demo"\n', "")
+        self.assert_fails_with("aws_sqs_queue.failures: is the on-failure destination", "not encrypted with a customer key")
+
+    def test_stream_mapping_with_unbounded_retries_fails(self) -> None:
+        self.edit("terraform/main.tf", "maximum_retry_attempts         = 10", "maximum_retry_attempts         = -1")
+        self.edit("terraform/main.tf", "  maximum_record_age_in_seconds  = 3600\n", "")
+        self.assert_fails_with("maximum_retry_attempts is -1: unbounded retries", "maximum_record_age_in_seconds is None: unbounded record age")
+
+    def test_stream_mapping_without_bisect_fails(self) -> None:
+        self.edit("terraform/main.tf", "bisect_batch_on_function_error = true", "bisect_batch_on_function_error = false")
+        self.assert_fails_with("does not set bisect_batch_on_function_error = true")
+
+    def test_stream_consumer_without_poller_actions_fails(self) -> None:
+        self.edit("terraform/main.tf", '["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"]', '["dynamodb:DescribeStream", "dynamodb:GetShardIterator", "dynamodb:ListStreams"]')
+        self.lambdas["lambdas"]["worker"]["iam"].remove("dynamodb:GetRecords")
+        self.assert_fails_with("invokes worker, whose actions in", "lack dynamodb:GetRecords")
+
+    def test_stream_consumer_that_cannot_send_to_destination_fails(self) -> None:
+        self.edit("terraform/main.tf", '  statement {\n    actions   = ["sqs:SendMessage"]\n    resources = [aws_sqs_queue.failures.arn]\n  }\n', "")
+        self.lambdas["lambdas"]["worker"]["iam"].remove("sqs:SendMessage")
+        self.assert_fails_with("lack sqs:SendMessage")
+
+    def test_mapping_to_something_that_is_not_a_listed_lambda_fails(self) -> None:
+        self.edit("terraform/main.tf", "function_name                  = module.worker.function_name", 'function_name                  = "someone-else"')
+        self.assert_fails_with("function_name 'someone-else' does not lead to a Lambda module instance")
+
+    def test_mapping_source_that_cannot_be_traced_fails(self) -> None:
+        self.edit("terraform/main.tf", "event_source_arn               = aws_dynamodb_table.t.stream_arn", 'event_source_arn               = "arn:aws:dynamodb:eu-west-1:111122223333:table/x/stream/y"')
+        self.assert_fails_with("does not lead to an aws_dynamodb_table's stream_arn or an aws_sqs_queue's arn")
+
+    def test_mapping_traced_through_module_outputs_and_variables_passes(self) -> None:
+        # The real tree's shape: the table in one module, the mapping in another that
+        # gets the stream ARN as a variable from the root, which reads an output.
+        table = self.files["terraform/main.tf"].split('resource "aws_dynamodb_table" "t" {')[1].split("\n}\n")[0]
+        self.edit("terraform/main.tf", 'resource "aws_dynamodb_table" "t" {' + table + "\n}\n", "")
+        self.files["terraform/modules/data/main.tf"] = (
+            'resource "aws_dynamodb_table" "t" {' + table.replace("${local.prefix}", "demo") + "\n}\n\n"
+            'output "stream_arn" {\n  description = "d"\n  value       = aws_dynamodb_table.t.stream_arn\n}\n\n'
+            'output "arn" {\n  description = "d"\n  value       = aws_dynamodb_table.t.arn\n}\n\n'
+            'output "name" {\n  description = "d"\n  value       = aws_dynamodb_table.t.name\n}\n'
+        )
+        text = self.files["terraform/main.tf"]
+        text = text.replace("aws_dynamodb_table.t.stream_arn", "module.data.stream_arn").replace("aws_dynamodb_table.t.arn", "module.data.arn")
+        text = text.replace("aws_dynamodb_table.t.name", "module.data.name")
+        self.files["terraform/main.tf"] = text + '\nmodule "data" {\n  source = "./modules/data"\n}\n'
+        rc, out, err = self.run_checker()
+        self.assertEqual(rc, 0, err)
+        self.assertIn("event source mapping IAM actions verified: 5", out)
+        self.assertIn("table environment variables traced: 1", out)
+        # ...and the stream view type is still checked at the end of the trace.
+        self.files["terraform/modules/data/main.tf"] = self.files["terraform/modules/data/main.tf"].replace('"NEW_AND_OLD_IMAGES"', '"KEYS_ONLY"')
+        self.assert_fails_with("whose stream_view_type is 'KEYS_ONLY'")
+
+    def test_sqs_mapping_checks(self) -> None:
+        self.files["terraform/sqs.tf"] = (
+            'resource "aws_sqs_queue" "in" {\n  name = "in"\n}\n\n'
+            'resource "aws_lambda_event_source_mapping" "queue" {\n'
+            "  event_source_arn        = aws_sqs_queue.in.arn\n"
+            "  function_name           = module.worker.function_name\n"
+            '  function_response_types = ["ReportBatchItemFailures"]\n\n'
+            "  destination_config {\n    on_failure {\n      destination_arn = aws_sqs_queue.failures.arn\n    }\n  }\n}\n"
+        )
+        self.assert_fails_with(
+            "sets destination_config, which only stream sources support",
+            "aws_sqs_queue.in: feeds resource aws_lambda_event_source_mapping.queue but has no redrive_policy",
+            "invokes worker, whose actions in",
+            "lack sqs:ReceiveMessage",
+        )
 
     # --- expression parsing -----------------------------------------------------------
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Rust checks and tests: format, lints, shared-types on wasm32, then every unit and
-# integration test with the AWS emulator running (scripts/with_moto.sh).
+# Rust checks and tests: no import circles, format, lints, shared-types on wasm32,
+# then every unit and integration test with the AWS emulator running
+# (scripts/with_moto.sh).
 #
 # Backend and frontend are checked in separate cargo invocations on purpose: one
 # `--workspace` run would unify features across the native backend and the WASM
@@ -9,6 +10,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cspm-target}"
 
+# No module of the backend library imports one that imports it back (and the
+# checker itself still finds the circles it should).
+python3 scripts/check_module_cycles.py
+python3 -m unittest scripts/test_check_module_cycles.py
 cargo fmt --all -- --check
 cargo clippy -p backend -p shared-types --all-targets -- -D warnings
 cargo clippy -p frontend --all-targets -- -D warnings

@@ -13,6 +13,21 @@ output "api_gateway_endpoint" {
   value       = module.edge.api_gateway_endpoint
 }
 
+output "live_websocket_url" {
+  description = "Direct wss endpoint of the live WebSocket API's stage (bypasses CloudFront and WAF; still needs a ticket). The dashboard connects to <dashboard_url>/live."
+  value       = module.edge.live_websocket_url
+}
+
+output "live_management_endpoint" {
+  description = "API Gateway Management API endpoint of the live stage (CSPM_LIVE_ENDPOINT of the live and fanout Lambdas)."
+  value       = module.edge.live_management_endpoint
+}
+
+output "live_connections_table" {
+  description = "DynamoDB table of the open live-dashboard connections."
+  value       = module.data.connections_table_name
+}
+
 output "findings_table" {
   description = "DynamoDB findings table."
   value       = module.data.table_name
@@ -76,6 +91,21 @@ output "ssm_prefix" {
 output "slack_webhook_parameter" {
   description = "SecureString to put the Slack webhook URL in."
   value       = module.alerting.slack_webhook_parameter_name
+}
+
+output "sinks_parameter" {
+  description = "SSM parameter the fanout Lambda reads its sinks YAML from (created only when sinks_yaml is set)."
+  value       = module.alerting.sinks_parameter_name
+}
+
+output "fanout_state_table" {
+  description = "DynamoDB table of the fan-out state (alert keys already sent)."
+  value       = module.data.state_table_name
+}
+
+output "fanout_failure_queue" {
+  description = "SQS queue holding the stream positions of changes the fanout Lambda could not deliver in 10 retries or 1 hour."
+  value       = module.compute.fanout_failure_queue_name
 }
 
 output "lambda_functions" {

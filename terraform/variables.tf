@@ -55,7 +55,7 @@ variable "upload_dashboard" {
 }
 
 variable "table_deletion_protection" {
-  description = "Protect the DynamoDB findings table against deletion."
+  description = "Protect the DynamoDB findings, fan-out state and live connections tables against deletion."
   type        = bool
   default     = true
 }
@@ -128,7 +128,7 @@ variable "lambda_log_level" {
 }
 
 variable "scanner_reserved_concurrency" {
-  description = "Reserved concurrency of the scanner; caps DynamoDB write load and SNS fan-out during a Security Hub burst."
+  description = "Reserved concurrency of the scanner; caps DynamoDB write load during a Security Hub burst."
   type        = number
   default     = 10
 
@@ -149,6 +149,39 @@ variable "api_reserved_concurrency" {
   }
 }
 
+variable "fanout_reserved_concurrency" {
+  description = "Reserved concurrency of the fanout Lambda (one invocation per findings-stream shard at a time): keeps the change feed from being starved by other functions and caps the senders the sinks' endpoints see. Keep it at or above the stream's open shard count (about the table's partitions), or shards wait and the iterator-age alarm fires."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.fanout_reserved_concurrency >= 1
+    error_message = "fanout_reserved_concurrency must be at least 1."
+  }
+}
+
+variable "live_reserved_concurrency" {
+  description = "Reserved concurrency of the live Lambda (the WebSocket API's $connect, $disconnect and resume frames); caps what a reconnect storm can do to the findings table."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.live_reserved_concurrency >= 1
+    error_message = "live_reserved_concurrency must be at least 1."
+  }
+}
+
+variable "live_authorizer_reserved_concurrency" {
+  description = "Reserved concurrency of the live_authorizer Lambda (one short call per WebSocket connect)."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.live_authorizer_reserved_concurrency >= 1
+    error_message = "live_authorizer_reserved_concurrency must be at least 1."
+  }
+}
+
 variable "securityhub_severity_filter" {
   description = "Security Hub severity labels forwarded in real time by the EventBridge rule."
   type        = list(string)
@@ -161,7 +194,7 @@ variable "securityhub_severity_filter" {
 }
 
 variable "alert_min_severity" {
-  description = "Lowest severity the scanner alerts on (SNS, Slack)."
+  description = "Lowest severity the default SNS sink alerts on: the fanout Lambda's one sink when sinks_yaml is empty (with a sinks YAML, each sink has its own min_severity)."
   type        = string
   default     = "HIGH"
 
@@ -201,6 +234,30 @@ variable "archive_schedule" {
   validation {
     condition     = can(regex("^(rate|cron)\\(.+\\)$", var.archive_schedule))
     error_message = "archive_schedule must be a rate(...) or cron(...) expression."
+  }
+}
+
+variable "sinks_yaml" {
+  description = <<-EOT
+    The sinks file (YAML) the fanout Lambda hands every finding change to, stored as
+    the SecureString <ssm_prefix>sinks (Standard tier: at most 4096 characters).
+    Empty (default) = no parameter: one SNS sink built from the two alert topics and
+    alert_min_severity. Secrets are referenced, never inline: `secret_ssm: <path>`
+    names a SecureString under the SSM prefix, encrypted with this deployment's key.
+    See docs/deploy.md ("Alert sinks").
+  EOT
+  type        = string
+  default     = ""
+  sensitive   = true
+
+  validation {
+    condition     = length(var.sinks_yaml) <= 4096
+    error_message = "sinks_yaml must be at most 4096 characters (a Standard SSM parameter)."
+  }
+
+  validation {
+    condition     = trimspace(var.sinks_yaml) == "" || can(yamldecode(var.sinks_yaml).sinks)
+    error_message = "sinks_yaml must be empty or a YAML document with a top-level sinks: list."
   }
 }
 
@@ -257,6 +314,34 @@ variable "api_throttle_burst" {
     condition     = var.api_throttle_burst > 0
     error_message = "api_throttle_burst must be positive."
   }
+}
+
+variable "live_throttle_rate" {
+  description = "Live WebSocket API: steady-state rate (per second, whole stage) of connects and client frames (resume, pong); frames the server pushes are not counted."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.live_throttle_rate > 0
+    error_message = "live_throttle_rate must be positive."
+  }
+}
+
+variable "live_throttle_burst" {
+  description = "Live WebSocket API: burst limit of connects and client frames (every dashboard reconnects at once after a deploy or API Gateway's 2-hour cut)."
+  type        = number
+  default     = 50
+
+  validation {
+    condition     = var.live_throttle_burst > 0
+    error_message = "live_throttle_burst must be positive."
+  }
+}
+
+variable "manage_api_gateway_account" {
+  description = "Set this account and region's API Gateway CloudWatch Logs role (one per account and region; WebSocket stages cannot log without it) to a role this deployment creates, which may write only the live API's log groups. Set false when the account already has one that other REST or WebSocket APIs use: it must then be able to write /aws/apigateway/<prefix>-live and API-Gateway-Execution-Logs_<live api id>/live."
+  type        = bool
+  default     = true
 }
 
 variable "cloudfront_price_class" {

@@ -32,21 +32,42 @@ pub fn is_short_id(s: &str) -> bool {
 mod tests {
     use super::*;
 
+    /// `(ProductArn, Id, short id)` of real findings in `../shared/corpus/asff/`
+    /// (Access Analyzer, Prowler, AWS Health). The ids were computed apart from this
+    /// code, with Python: `base64.urlsafe_b64encode(hashlib.sha256(arn.encode() +
+    /// b"\x00" + id.encode()).digest()[:16]).rstrip(b"=")`. Stored findings are keyed
+    /// on these: if this test fails, every existing id would change.
+    const KNOWN: [(&str, &str, &str); 3] = [
+        (
+            "arn:aws:securityhub:us-west-2::product/aws/access-analyzer",
+            "arn:aws:access-analyzer:us-west-2:111122223333:analyzer/my-analyzer/arn:aws:s3:::my-bucket",
+            "vybP2kGwg7qNZ03quLGd2w",
+        ),
+        (
+            "arn:aws:securityhub:eu-west-1::product/prowler/prowler",
+            "prowler-rds_instance_minor_version_upgrade_enabled-ACCOUNT_ID-eu-west-1-b1ade474a",
+            "DvB9qLQLre_xxpflfSKxsA",
+        ),
+        (
+            "arn:aws:securityhub:us-east-1::product/aws/health",
+            "arn:aws:health:us-east-1:123456789012:event/SES/AWS_SES_CMF_PENDING_TO_SUCCESS/AWS_SES_CMF_PENDING_TO_SUCCESS_303388638044_33fe2115-8dad-40ce-b533-78e29f49de96/101F7FBAEFC663977DA09CFF56A29236602834D2D361E6A8CA5140BFB3A69B30",
+            "-3gtbqGa-MXAMnZsE6wHRw",
+        ),
+    ];
+
     #[test]
-    fn short_id_is_stable_url_safe_and_separates_fields() {
-        let a = short_id(
-            "arn:aws:securityhub:us-east-1::product/aws/securityhub",
-            "arn:x/y:z",
-        );
-        assert_eq!(
-            a,
-            short_id(
-                "arn:aws:securityhub:us-east-1::product/aws/securityhub",
-                "arn:x/y:z"
-            )
-        );
-        assert!(is_short_id(&a), "{a}");
+    fn short_ids_of_real_findings_match_independently_computed_vectors() {
+        for (product_arn, asff_id, expected) in KNOWN {
+            assert_eq!(short_id(product_arn, asff_id), expected, "{asff_id}");
+            assert!(is_short_id(expected), "{expected}");
+        }
+    }
+
+    #[test]
+    fn short_id_separates_fields_and_rejects_other_shapes() {
         assert_ne!(short_id("a", "bc"), short_id("ab", "c"));
         assert!(!is_short_id("../etc/passwd"));
+        assert!(!is_short_id("vybP2kGwg7qNZ03quLGd2")); // one short
+        assert!(!is_short_id("vybP2kGwg7qNZ03quLGd2w="));
     }
 }

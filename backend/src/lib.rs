@@ -15,6 +15,8 @@ pub mod demo;
 pub mod detect;
 /// Reading documents (JSON, JSON Lines, gzip, streamed log files) from files and bodies.
 pub mod documents;
+/// The fan-out: a dispatcher handing the change feed to the sinks (locally and on AWS).
+pub mod feed;
 /// The axum router shared by the local server, the `api` Lambda and the tests.
 pub mod http;
 /// Stable short finding ids.
@@ -23,10 +25,15 @@ pub mod ids;
 pub mod ingest;
 /// Lambda handlers (library side of the thin `src/bin/` Lambda binaries).
 pub mod lambda;
-/// Where alerts go (the `Notifier` port) and when a finding alerts.
-pub mod notify;
+/// Live push plumbing: tickets, and on AWS the WebSocket connections, posting and resume.
+pub mod live;
 /// The one path every finding takes: normalize → detect/suppress → decide → store.
 pub mod pipeline;
+/// The one retry policy: bounded exponential backoff with full jitter, and a helper
+/// that re-runs an operation while its error is retryable.
+pub mod retry;
+/// Everything that reacts to findings: the `Sink` port and one file per channel.
+pub mod sinks;
 /// One module per event source, each normalizing to the shared `Finding`.
 pub mod sources;
 /// The `Store` port and its implementations.

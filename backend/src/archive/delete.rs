@@ -1,10 +1,14 @@
-//! Conditional deletes in batches, retried with backoff. Retrying a whole batch is
-//! safe: a delete is conditional on `updated_at`, so a finding deleted by an earlier
-//! attempt is simply reported as kept (already gone) the second time.
+//! Conditional deletes in batches, retried with [`crate::retry`]'s backoff. Retrying
+//! is safe: a delete is conditional on `updated_at`, so a finding deleted by an
+//! earlier attempt is simply reported as kept (already gone) the second time. Only
+//! what may succeed later is retried: a finding the store refuses for good
+//! (`retryable: false`) is set aside at once and reported.
 
-use super::run::{ArchiveError, RetryPolicy};
-use crate::store::{FindingVersion, Store};
+use super::error::{ArchiveError, DeleteFailure};
+use crate::retry::{retry, Backoff};
+use crate::store::{FailedWrite, FindingVersion, Store};
 use std::collections::HashSet;
+use std::sync::{Mutex, PoisonError};
 
 /// Counts of one delete pass.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -15,46 +19,77 @@ pub struct DeleteCounts {
     pub kept: u64,
 }
 
+/// One batch between tries: what is still to delete, what was done, and what the
+/// store refused for good.
+#[derive(Default)]
+struct Batch {
+    pending: Vec<FindingVersion>,
+    counts: DeleteCounts,
+    refused: Vec<FailedWrite>,
+}
+
 /// Deletes `versions` from the store in batches of `batch`, retrying failures.
 /// `key` names the part the versions belong to (for the error).
 pub async fn delete_verified(
     store: &dyn Store,
     versions: &[FindingVersion],
     batch: usize,
-    retry: &RetryPolicy,
+    backoff: &Backoff,
     key: &str,
 ) -> Result<DeleteCounts, ArchiveError> {
     let mut counts = DeleteCounts::default();
     for chunk in versions.chunks(batch.max(1)) {
-        let mut pending = chunk.to_vec();
-        let mut attempt = 1;
-        loop {
-            let last_error = match store.delete_versions(&pending).await {
+        let state = Mutex::new(Batch {
+            pending: chunk.to_vec(),
+            ..Batch::default()
+        });
+        let lock = || state.lock().unwrap_or_else(PoisonError::into_inner);
+        let tried = retry(backoff, DeleteFailure::is_retryable, || async {
+            let pending = lock().pending.clone();
+            let failure = match store.delete_versions(&pending).await {
                 Ok(report) => {
-                    counts.deleted += report.deleted.len() as u64;
-                    counts.kept += report.kept.len() as u64;
-                    if report.failed.is_empty() {
-                        break;
+                    let mut b = lock();
+                    b.counts.deleted += report.deleted.len() as u64;
+                    b.counts.kept += report.kept.len() as u64;
+                    let (again, refused): (Vec<_>, Vec<_>) =
+                        report.failed.into_iter().partition(|f| f.retryable);
+                    b.refused.extend(refused);
+                    let again_ids: HashSet<&str> = again.iter().map(|f| f.id.as_str()).collect();
+                    b.pending.retain(|v| again_ids.contains(v.id.as_str()));
+                    match again.into_iter().next() {
+                        None => return Ok(()),
+                        Some(f) => DeleteFailure::Findings {
+                            reason: f.reason,
+                            retryable: true,
+                        },
                     }
-                    let failed: HashSet<&str> =
-                        report.failed.iter().map(|f| f.id.as_str()).collect();
-                    let reason = report.failed[0].reason.clone();
-                    pending.retain(|v| failed.contains(v.id.as_str()));
-                    reason
                 }
-                Err(e) => e.to_string(),
+                Err(e) => DeleteFailure::Store(e),
             };
-            if attempt >= retry.attempts {
-                return Err(ArchiveError::DeleteFailed {
-                    key: key.to_owned(),
-                    remaining: pending.len(),
-                    last_error,
-                });
+            if failure.is_retryable() {
+                tracing::warn!(part = key, remaining = pending.len(), error = %failure, "delete batch failed");
             }
-            tracing::warn!(part = key, attempt, remaining = pending.len(), error = %last_error, "delete batch failed, retrying");
-            tokio::time::sleep(retry.delay(attempt)).await;
-            attempt += 1;
-        }
+            Err(failure)
+        })
+        .await;
+        let b = state.into_inner().unwrap_or_else(PoisonError::into_inner);
+        counts.deleted += b.counts.deleted;
+        counts.kept += b.counts.kept;
+        // A refusal outranks a transient failure: running again cannot fix it.
+        let failure = match (b.refused.first(), tried) {
+            (Some(f), _) => DeleteFailure::Findings {
+                reason: f.reason.clone(),
+                retryable: false,
+            },
+            (None, Err(e)) => e,
+            (None, Ok(())) => continue,
+        };
+        // Refused findings already left `pending`, so the two never overlap.
+        return Err(ArchiveError::DeleteFailed {
+            key: key.to_owned(),
+            remaining: b.pending.len() + b.refused.len(),
+            last_error: failure,
+        });
     }
     Ok(counts)
 }

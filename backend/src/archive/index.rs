@@ -7,8 +7,8 @@
 //! read, and only for the day being processed: candidates come oldest first, so a
 //! day's sets are dropped when the next day starts and memory stays bounded.
 
+use super::error::ArchiveError;
 use super::manifest::{PartEntry, RunManifest};
-use super::run::ArchiveError;
 use super::writer::{sha256_hex, versions_of};
 use super::ArchiveSink;
 use crate::store::FindingVersion;

@@ -3,7 +3,9 @@
 //! ignored. Every environment variable it reads is named here and listed in
 //! `backend/lambdas.json`.
 
-use super::run::{run_archive, ArchiveError, ArchiveOptions, RunReport};
+use super::error::ArchiveError;
+use super::options::ArchiveOptions;
+use super::run::{run_archive, RunReport};
 use super::{ArchiveSink, S3Sink};
 use crate::config::archiver::ArchiverConfig;
 use crate::store::Store;

@@ -1,7 +1,7 @@
 //! Listing what the archive holds, from the manifests.
 
+use super::error::ArchiveError;
 use super::manifest::{self, RunManifest};
-use super::run::ArchiveError;
 use super::ArchiveSink;
 
 /// Every run, oldest first, with its parts.

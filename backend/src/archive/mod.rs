@@ -11,6 +11,8 @@
 pub mod age;
 /// Conditional deletes in batches with retries.
 pub mod delete;
+/// Why a run stopped, and whether running again may succeed.
+pub mod error;
 /// Which finding versions are already in a verified part (no second archived copy).
 pub mod index;
 /// The `archiver` Lambda's handler and its environment.
@@ -23,6 +25,8 @@ pub mod local_dir;
 pub mod ls;
 /// Run manifests: which parts a run wrote, their counts and SHA-256, and how far it got.
 pub mod manifest;
+/// What a run archives and how (cutoff, sizes, retries).
+pub mod options;
 /// Finishing runs that crashed.
 pub mod recover;
 /// Loading archived findings back into the store (`cspm archive restore`).
@@ -39,8 +43,10 @@ pub mod writer;
 use async_trait::async_trait;
 use bytes::Bytes;
 
+pub use error::ArchiveError;
 pub use local_dir::LocalDirSink;
-pub use run::{run_archive, ArchiveError, ArchiveOptions, RunReport};
+pub use options::ArchiveOptions;
+pub use run::{run_archive, RunReport};
 pub use s3::S3Sink;
 
 /// What an object is; decides its content type (and nothing else).
@@ -87,16 +93,18 @@ pub enum SinkError {
         #[source]
         source: std::io::Error,
     },
-    /// An S3 call failed.
-    #[error("S3 {operation} failed on {key}: {source}")]
+    /// An S3 call failed: `S3 PutObject s3://bucket/key: <the SDK's error with its context>`.
+    #[error("S3 {operation} {url}: {detail}")]
     S3 {
         /// `PutObject`, `GetObject`, `ListObjectsV2`.
         operation: &'static str,
-        /// Object key (or prefix for a listing).
-        key: String,
-        /// The SDK error.
-        #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
+        /// `s3://bucket/key` of the object (or of the prefix for a listing).
+        url: String,
+        /// What went wrong: the SDK's error with its causes ([`crate::aws::error_text`]).
+        detail: String,
+        /// True for throttling, timeouts, dropped connections and 5xx; false for a
+        /// missing bucket or a denied permission, which someone has to fix.
+        retryable: bool,
     },
     /// Another archive run holds this archive's run lock.
     #[error("another archive run is working on {0}; try again when it has finished")]
@@ -104,6 +112,17 @@ pub enum SinkError {
     /// Used by test wrappers that inject failures.
     #[error("injected failure: {0}")]
     Injected(String),
+}
+
+impl SinkError {
+    /// True when the same call may succeed later without anyone fixing anything.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            SinkError::InvalidKey(_) | SinkError::InvalidLocation { .. } => false,
+            SinkError::S3 { retryable, .. } => *retryable,
+            SinkError::Io { .. } | SinkError::Busy(_) | SinkError::Injected(_) => true,
+        }
+    }
 }
 
 /// Held while a run works on an archive; released when dropped (and by the OS if

@@ -4,9 +4,10 @@
 //! is completed. Redoing deletes is safe because they are conditional.
 
 use super::delete::{delete_verified, DeleteCounts};
+use super::error::ArchiveError;
 use super::index::load_verified;
 use super::manifest::{self, PartState, RunManifest, RunStatus};
-use super::run::{ArchiveError, ArchiveOptions};
+use super::options::ArchiveOptions;
 use super::writer::sha256_hex;
 use super::ArchiveSink;
 use crate::store::Store;

@@ -3,12 +3,13 @@
 //! against its SHA-256; the store's one decision applies, so restoring never
 //! overwrites a newer version in the store.
 
+use super::error::ArchiveError;
 use super::index::{check_count, get_verified};
 use super::manifest;
-use super::run::ArchiveError;
 use super::writer::findings;
 use super::ArchiveSink;
 use crate::pipeline::{Outcome, Pipeline};
+use crate::store::Origin;
 use chrono::NaiveDate;
 use shared_types::Finding;
 
@@ -88,7 +89,7 @@ pub async fn restore(
             }
             n += chunk.len();
             report.read += chunk.len() as u64;
-            let (outcome, _) = pipeline.store_findings(&chunk).await?;
+            let (outcome, _) = pipeline.store_findings(&chunk, Origin::Restore).await?;
             report.add(&outcome);
             if let Some(cb) = progress {
                 cb(report.read);

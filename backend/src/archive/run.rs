@@ -11,77 +11,18 @@
 //! thread while this task gzips, so a run uses both cores instead of taking turns.
 
 use super::delete::{delete_verified, DeleteCounts};
+use super::error::{ArchiveError, DeleteFailure};
 use super::index::ArchivedIndex;
 use super::layout::{self, dt_of};
-use super::manifest::{self, ManifestError, PartEntry, PartState, RunManifest, RunStatus};
+use super::manifest::{self, PartEntry, PartState, RunManifest, RunStatus};
+use super::options::ArchiveOptions;
 use super::recover::recover_pending;
-use super::writer::{sha256_hex, BuiltPart, PartCaps, PartError, PartWriter};
-use super::{ArchiveSink, ObjectKind, SinkError};
-use crate::store::{ArchiveCandidate, FindingVersion, Store, StoreError};
+use super::writer::{sha256_hex, BuiltPart, PartWriter};
+use super::{ArchiveSink, ObjectKind};
+use crate::store::{ArchiveCandidate, FindingVersion, Store};
 use chrono::{DateTime, Utc};
 use flate2::Compression;
-use std::time::{Duration, Instant};
-
-/// How often and how patiently store calls are retried.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Total attempts (1 = no retry).
-    pub attempts: u32,
-    /// Delay before the second attempt; doubled each time after.
-    pub base_delay: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            attempts: 5,
-            base_delay: Duration::from_millis(200),
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// Delay after failed attempt number `attempt` (1-based).
-    pub fn delay(&self, attempt: u32) -> Duration {
-        self.base_delay
-            .saturating_mul(1 << attempt.saturating_sub(1).min(10))
-    }
-}
-
-/// What to archive and how.
-#[derive(Debug, Clone)]
-pub struct ArchiveOptions {
-    /// Findings with `updated_at` strictly before this are archived.
-    pub cutoff: DateTime<Utc>,
-    /// Candidates read per store call.
-    pub page_size: u32,
-    /// When a part is closed.
-    pub caps: PartCaps,
-    /// gzip level, 0–9.
-    pub compression_level: u32,
-    /// Versions per `delete_versions` call.
-    pub delete_batch: usize,
-    /// Retries of store deletes.
-    pub retry: RetryPolicy,
-    /// Stop starting new parts after this long (the Lambda has 15 minutes); the next
-    /// run continues where this one stopped.
-    pub time_budget: Option<Duration>,
-}
-
-impl ArchiveOptions {
-    /// Defaults for archiving findings not updated for `retention` before `now`.
-    pub fn older_than(now: DateTime<Utc>, retention: chrono::Duration) -> Self {
-        ArchiveOptions {
-            cutoff: now - retention,
-            page_size: 1000,
-            caps: PartCaps::default(),
-            compression_level: 6,
-            delete_batch: 500,
-            retry: RetryPolicy::default(),
-            time_budget: None,
-        }
-    }
-}
+use std::time::Instant;
 
 /// What a run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -112,64 +53,6 @@ impl RunReport {
     fn add_deletes(&mut self, c: DeleteCounts) {
         self.deleted += c.deleted;
         self.kept += c.kept;
-    }
-}
-
-/// Why a run stopped. Whatever the error, nothing is lost; running again finishes the job.
-#[derive(Debug, thiserror::Error)]
-pub enum ArchiveError {
-    /// The archive sink failed.
-    #[error(transparent)]
-    Sink(#[from] SinkError),
-    /// A manifest could not be read or written.
-    #[error(transparent)]
-    Manifest(#[from] ManifestError),
-    /// The store failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// Restored findings could not be written.
-    #[error(transparent)]
-    Pipeline(#[from] crate::pipeline::PipelineError),
-    /// A part could not be built or decoded.
-    #[error("part: {0}")]
-    Part(#[from] PartError),
-    /// A part read back does not match what was written (or is missing).
-    #[error("part {key} failed verification: {reason}")]
-    VerifyFailed {
-        /// Object key.
-        key: String,
-        /// What did not match.
-        reason: String,
-    },
-    /// Deletes still failed after every retry; the findings stay in the store and
-    /// the manifest stays pending, so the next run deletes them.
-    #[error("{remaining} deletes for part {key} still failing after retries: {last_error}")]
-    DeleteFailed {
-        /// The part whose findings were being deleted.
-        key: String,
-        /// Findings not deleted.
-        remaining: usize,
-        /// The last failure.
-        last_error: String,
-    },
-}
-
-impl ArchiveError {
-    /// True when running again later may succeed without anyone fixing anything
-    /// (for the Lambda: let the invocation fail and be retried).
-    pub fn is_retryable(&self) -> bool {
-        match self {
-            ArchiveError::Sink(SinkError::InvalidKey(_) | SinkError::InvalidLocation { .. }) => {
-                false
-            }
-            ArchiveError::Sink(_) | ArchiveError::DeleteFailed { .. } => true,
-            ArchiveError::Store(e) => e.is_retryable(),
-            ArchiveError::Pipeline(e) => e.is_retryable(),
-            ArchiveError::Manifest(ManifestError::Sink(_)) => true,
-            ArchiveError::Manifest(_)
-            | ArchiveError::Part(_)
-            | ArchiveError::VerifyFailed { .. } => false,
-        }
     }
 }
 
@@ -523,7 +406,7 @@ impl Run<'_> {
             return Err(ArchiveError::DeleteFailed {
                 key: "(queue)".into(),
                 remaining: 0,
-                last_error: "the delete worker stopped".into(),
+                last_error: DeleteFailure::WorkerStopped,
             });
         }
         Ok(())

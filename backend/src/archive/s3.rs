@@ -3,6 +3,8 @@
 
 use super::{check_key, ArchiveSink, ObjectKind, SinkError, SinkResult};
 use async_trait::async_trait;
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ServerSideEncryption;
 use aws_sdk_s3::Client;
@@ -87,14 +89,32 @@ impl S3Sink {
         }
     }
 
-    fn s3_err<E>(operation: &'static str, key: &str, e: E) -> SinkError
+    /// An SDK error of `operation` on `key`, named with the object's `s3://` URL.
+    fn s3_err<E>(
+        &self,
+        operation: &'static str,
+        key: &str,
+        e: &SdkError<E, HttpResponse>,
+    ) -> SinkError
     where
-        E: std::error::Error + Send + Sync + 'static,
+        E: ProvideErrorMetadata + std::error::Error + 'static,
     {
+        self.failed(operation, key, e, crate::aws::is_retryable(e))
+    }
+
+    /// `err` of `operation` on `key`, with whether it may pass.
+    fn failed(
+        &self,
+        operation: &'static str,
+        key: &str,
+        err: &(dyn std::error::Error + 'static),
+        retryable: bool,
+    ) -> SinkError {
         SinkError::S3 {
             operation,
-            key: key.to_owned(),
-            source: Box::new(e),
+            url: format!("s3://{}/{}", self.location.bucket, self.full_key(key)),
+            detail: crate::aws::error_text(err),
+            retryable,
         }
     }
 }
@@ -126,7 +146,7 @@ impl ArchiveSink for S3Sink {
         };
         req.send()
             .await
-            .map_err(|e| Self::s3_err("PutObject", key, aws_sdk_s3::Error::from(e)))?;
+            .map_err(|e| self.s3_err("PutObject", key, &e))?;
         Ok(())
     }
 
@@ -142,13 +162,14 @@ impl ArchiveSink for S3Sink {
         let out = match out {
             Ok(o) => o,
             Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
-            Err(e) => return Err(Self::s3_err("GetObject", key, aws_sdk_s3::Error::from(e))),
+            Err(e) => return Err(self.s3_err("GetObject", key, &e)),
         };
         let body = out
             .body
             .collect()
             .await
-            .map_err(|e| Self::s3_err("GetObject", key, e))?;
+            // The body broke off mid-way: a network failure, worth another try.
+            .map_err(|e| self.failed("GetObject", key, &e, true))?;
         Ok(Some(body.into_bytes()))
     }
 
@@ -172,8 +193,7 @@ impl ArchiveSink for S3Sink {
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
-            let page = page
-                .map_err(|e| Self::s3_err("ListObjectsV2", prefix, aws_sdk_s3::Error::from(e)))?;
+            let page = page.map_err(|e| self.s3_err("ListObjectsV2", prefix, &e))?;
             for obj in page.contents() {
                 if let Some(k) = obj.key().and_then(|k| k.get(strip..)) {
                     keys.push(k.to_owned());

@@ -2,7 +2,8 @@
 //! repeat. A failed run is logged and retried the next day (nothing is lost by
 //! failing: see [`super::run`]).
 
-use super::run::{run_archive, ArchiveOptions};
+use super::options::ArchiveOptions;
+use super::run::run_archive;
 use super::ArchiveSink;
 use crate::store::Store;
 use chrono::{DateTime, Duration, NaiveTime, Utc};

@@ -77,6 +77,24 @@ where
     }
 }
 
+/// An SDK error as one line a user can read: its message and its causes', joined
+/// by `: `, without repeats (`service error: ResourceNotFoundException: Requested
+/// resource not found`). The SDK's `DisplayErrorContext` says the same and then
+/// appends the error's whole `Debug` form, raw HTTP response included.
+pub fn error_text(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(err);
+    while let Some(e) = next {
+        let text = e.to_string();
+        // Service errors print the same message at two levels of the chain.
+        if !text.is_empty() && parts.last() != Some(&text) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
+}
+
 /// `Some(reason)` when the SDK configuration's credential chain finds no
 /// credentials (checked before the first call, so the user is told that, and how
 /// to provide them, instead of an opaque dispatch failure).

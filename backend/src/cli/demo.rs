@@ -1,7 +1,7 @@
 use super::{CliError, StoreArgs};
 use crate::pipeline::{Pipeline, Producer, BATCH_SIZE};
 use crate::sources::Normalizer;
-use crate::store::Store;
+use crate::store::{Origin, Store};
 use clap::Args;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -49,7 +49,9 @@ pub async fn load(
     });
     // Demo findings are built, not read: the normalizer is never used.
     let pipeline = Pipeline::new(Arc::new(Normalizer::default()), store);
-    let outcome = pipeline.run(producer, &|n| bar.inc(n)).await?;
+    let outcome = pipeline
+        .run(producer, Origin::Demo, &|n| bar.inc(n))
+        .await?;
     bar.finish_and_clear();
     if !outcome.failed.is_empty() {
         return Err(format!("{} demo finding(s) not written", outcome.failed.len()).into());

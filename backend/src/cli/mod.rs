@@ -12,6 +12,8 @@ pub mod progress;
 pub mod rules;
 /// `cspm serve`.
 pub mod serve;
+/// `cspm sinks lint|status|retry|test`.
+pub mod sinks;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -152,6 +154,8 @@ pub enum Command {
     Rules(rules::RulesArgs),
     /// Move old findings to the archive; `archive restore` / `archive ls`.
     Archive(archive::ArchiveArgs),
+    /// Where changes go: lint the sinks file, status, retry parked batches, test.
+    Sinks(sinks::SinksCommand),
 }
 
 /// Runs the parsed command line; returns the process exit code.
@@ -162,6 +166,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Demo(a) => demo::run(a).await,
         Command::Rules(a) => rules::run(a),
         Command::Archive(a) => archive::run(a).await,
+        Command::Sinks(a) => sinks::run(a).await,
     };
     match result {
         Ok(code) => code,

@@ -1,11 +1,15 @@
 use super::{CliError, DetectArgs, StoreArgs};
+use crate::http::live::LiveState;
 use crate::http::{router, AppState, HttpConfig};
+use crate::live::tickets::MemoryTickets;
 use crate::pipeline::Pipeline;
+use crate::sinks::live::{LiveHub, LiveSink};
 use clap::Args;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// `cspm serve` options.
 #[derive(Debug, Args)]
@@ -37,6 +41,13 @@ pub struct ServeArgs {
     /// Daily archive options.
     #[command(flatten)]
     pub archive: super::archive::DailyArchiveArgs,
+    /// Where changes go.
+    #[command(flatten)]
+    pub sinks: super::sinks::SinksArgs,
+    /// Sinks without a cursor yet start at this change `seq` instead of the head
+    /// (a deliberate backfill).
+    #[arg(long)]
+    pub replay_from: Option<u64>,
 }
 
 /// Why the server refuses to start.
@@ -71,22 +82,35 @@ fn dashboard_dir(arg: Option<PathBuf>) -> Option<PathBuf> {
 
 /// Runs `cspm serve` until Ctrl-C or SIGTERM.
 pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
-    let token = args.api_token.filter(|t| !t.is_empty());
+    let token = args.api_token.clone().filter(|t| !t.is_empty());
     check_exposure(args.addr, token.as_deref())?;
     // Bad rules or suppressions stop the server before it listens.
     let normalizer = Arc::new(args.detect.detection_config().normalizer()?);
-    let store = args.store.store_config().build().await?;
+    // A bad sinks file stops the server before it listens, too.
+    let sinks_file = args
+        .sinks
+        .sinks
+        .as_deref()
+        .map(super::sinks::read_file)
+        .transpose()?;
+    let opened = args.store.store_config().open().await?;
+    let store = opened.store.clone();
     if args.demo && store.summary(chrono::Utc::now().date_naive()).await?.total == 0 {
         let n = super::demo::load(store.clone(), args.demo_count, 42, false).await?;
         tracing::info!(count = n, "loaded demo findings into the empty store");
     }
     let config = HttpConfig {
         api_token: token,
-        cors_origins: args.cors_origin,
-        dashboard_dir: dashboard_dir(args.dashboard_dir),
+        cors_origins: args.cors_origin.clone(),
+        dashboard_dir: dashboard_dir(args.dashboard_dir.clone()),
     };
     let daily_archive = args.archive.spawn(store.clone(), &args.store).await?;
-    let app = router(AppState::new(Pipeline::new(normalizer, store), config));
+    let fanout = start_fanout(&opened, sinks_file.as_ref(), &args).await?;
+    let mut state = AppState::new(Pipeline::new(normalizer, store), config);
+    if let Some((_, live)) = &fanout {
+        state = state.with_live(live.clone(), Arc::new(MemoryTickets::default()));
+    }
+    let app = router(state);
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     let local = listener.local_addr()?;
     // Tests and scripts read this line to learn the port when binding to :0.
@@ -97,7 +121,54 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
     if let Some(d) = daily_archive {
         d.stop();
     }
+    if let Some((d, _)) = fanout {
+        d.stop().await;
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Starts the dispatcher over the store's feed: the live sink (always) and the
+/// sinks of the file (when given). `None` for a store without a readable feed
+/// (DynamoDB: on AWS the fanout Lambda reads its stream).
+async fn start_fanout(
+    opened: &crate::config::store::Opened,
+    file: Option<&crate::sinks::config::SinksFile>,
+    args: &ServeArgs,
+) -> Result<Option<(crate::feed::Running, LiveState)>, CliError> {
+    let (Some(feed), Some(db)) = (opened.feed.clone(), opened.db_path.as_deref()) else {
+        if file.is_some() {
+            return Err(
+                "--sinks needs the SQLite store here; on AWS the fanout Lambda reads DynamoDB Streams"
+                    .into(),
+            );
+        }
+        tracing::info!("no live updates or sinks on this store");
+        return Ok(None);
+    };
+    let state = crate::feed::SinkState::open(db)?;
+    let hub = LiveHub::new(feed.head().await?);
+    tokio::spawn(
+        hub.clone()
+            .summaries(opened.store.clone(), Duration::from_secs(1)),
+    );
+    let mut sinks: Vec<Arc<dyn crate::sinks::Sink>> = vec![Arc::new(LiveSink::new(hub.clone()))];
+    if let Some(file) = file {
+        sinks.extend(
+            super::sinks::build_all(file, &state, &args.store.aws, args.sinks.public_url.clone())
+                .await?,
+        );
+    }
+    let names: Vec<&str> = sinks.iter().map(|s| s.name()).collect();
+    tracing::info!(sinks = ?names, "dispatching the change feed");
+    let settings = crate::feed::DispatchSettings {
+        replay_from: args.replay_from,
+        ..Default::default()
+    };
+    let running = crate::feed::Dispatcher::new(feed.clone(), state, sinks, settings)
+        .start()
+        .await?;
+    let live = LiveState { hub, feed };
+    Ok(Some((running, live)))
 }
 
 async fn shutdown_signal() {

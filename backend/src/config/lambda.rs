@@ -5,7 +5,8 @@
 use super::{
     split_list, ConfigError, DEFAULT_RETENTION_DAYS, ENV_ACCOUNT_ID_OVERRIDE,
     ENV_ALERT_MIN_SEVERITY, ENV_CORS_ORIGINS, ENV_CRITICAL_TOPIC, ENV_DASHBOARD_URL,
-    ENV_RETENTION_DAYS, ENV_SSM_PREFIX, ENV_STANDARD_TOPIC, ENV_TABLE_NAME,
+    ENV_RETENTION_DAYS, ENV_SINKS_PARAMETER, ENV_SSM_PREFIX, ENV_STANDARD_TOPIC, ENV_STATE_TABLE,
+    ENV_TABLE_NAME,
 };
 use shared_types::Severity;
 use std::collections::HashMap;
@@ -41,6 +42,10 @@ pub struct LambdaConfig {
     /// Account id written on every finding the scanner stores
     /// ([`crate::config::ENV_ACCOUNT_ID_OVERRIDE`]; multi-account display and testing).
     pub account_override: Option<String>,
+    /// The fan-out state table (sent alert keys), for the `fanout` Lambda.
+    pub state_table: Option<String>,
+    /// The SSM parameter holding the sinks YAML, for the `fanout` Lambda.
+    pub sinks_parameter: Option<String>,
 }
 
 impl LambdaConfig {
@@ -111,6 +116,8 @@ impl LambdaConfig {
                 }
                 other => other,
             },
+            state_table: val(ENV_STATE_TABLE),
+            sinks_parameter: val(ENV_SINKS_PARAMETER),
         })
     }
 

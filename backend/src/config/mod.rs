@@ -12,6 +12,8 @@ pub mod detection;
 pub mod http;
 /// The Lambdas: environment plus SSM overlay.
 pub mod lambda;
+/// The live dashboard's Lambdas (`live`, `live_authorizer`) and the live sink.
+pub mod live;
 /// Which store, and opening it (the one place the DynamoDB store is built).
 pub mod store;
 
@@ -54,6 +56,21 @@ pub const ENV_ALERT_MIN_SEVERITY: &str = "CSPM_ALERT_MIN_SEVERITY";
 pub const ENV_DASHBOARD_URL: &str = "CSPM_DASHBOARD_URL";
 /// SSM path prefix of shared settings and secrets, e.g. `/cspm/prod/`.
 pub const ENV_SSM_PREFIX: &str = "CSPM_SSM_PREFIX";
+
+/// The sinks file (YAML) `cspm serve` fans the change feed out to.
+pub const ENV_SINKS: &str = "CSPM_SINKS";
+/// DynamoDB table of fan-out state: alert keys already sent (the `fanout` Lambda).
+pub const ENV_STATE_TABLE: &str = "CSPM_STATE_TABLE";
+/// The WebSocket connections table of the live dashboard on AWS (`live` and
+/// `fanout` Lambdas).
+pub const ENV_CONNECTIONS_TABLE: &str = "CSPM_CONNECTIONS_TABLE";
+/// The API Gateway Management API endpoint of the live WebSocket stage
+/// (`https://{api-id}.execute-api.{region}.amazonaws.com/live`).
+pub const ENV_LIVE_ENDPOINT: &str = "CSPM_LIVE_ENDPOINT";
+/// SSM parameter holding the sinks YAML (the `fanout` Lambda).
+pub const ENV_SINKS_PARAMETER: &str = "CSPM_SINKS_PARAMETER";
+/// Base URL of the dashboard, for links in alerts (`--public-url`).
+pub const ENV_PUBLIC_URL: &str = "CSPM_PUBLIC_URL";
 
 /// Local archive folder (`cspm archive`, `cspm serve`).
 pub const ENV_ARCHIVE_DIR: &str = "CSPM_ARCHIVE_DIR";

@@ -4,8 +4,9 @@
 //! configured retention.
 
 use crate::aws::{credentials_missing, AwsTarget};
+use crate::store::dynamo::error::DynamoError;
 use crate::store::dynamo::{schema, DynamoSettings, DynamoStore};
-use crate::store::{SqliteStore, Store, StoreError};
+use crate::store::{ChangeFeed, SqliteStore, Store, StoreError};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -57,21 +58,43 @@ pub enum OpenError {
         detail: String,
     },
     /// The DynamoDB table could not be created.
-    #[error("DynamoDB CreateTable {table}: {message}")]
-    CreateTable {
-        /// Table name.
-        table: String,
-        /// The SDK's error, with its context.
-        message: String,
-    },
+    #[error(transparent)]
+    CreateTable(#[from] DynamoError),
+}
+
+/// An opened store, and its change feed when the store keeps one readable here.
+pub struct Opened {
+    /// The store.
+    pub store: Arc<dyn Store>,
+    /// Its feed: SQLite's `changes` table (DynamoDB's feed is its stream, read by
+    /// the `fanout` Lambda).
+    pub feed: Option<Arc<dyn ChangeFeed>>,
+    /// The SQLite file, for the dispatcher's own state.
+    pub db_path: Option<PathBuf>,
 }
 
 impl StoreConfig {
     /// Opens the configured store.
     pub async fn build(&self) -> Result<Arc<dyn Store>, OpenError> {
+        Ok(self.open().await?.store)
+    }
+
+    /// Opens the configured store with its feed.
+    pub async fn open(&self) -> Result<Opened, OpenError> {
         match self {
-            StoreConfig::Sqlite { data_dir } => Ok(Arc::new(SqliteStore::open_dir(data_dir)?)),
-            StoreConfig::Dynamo(d) => Ok(Arc::new(d.build().await?)),
+            StoreConfig::Sqlite { data_dir } => {
+                let s = SqliteStore::open_dir(data_dir)?;
+                Ok(Opened {
+                    db_path: Some(s.path().to_path_buf()),
+                    feed: Some(Arc::new(s.clone())),
+                    store: Arc::new(s),
+                })
+            }
+            StoreConfig::Dynamo(d) => Ok(Opened {
+                store: Arc::new(d.build().await?),
+                feed: None,
+                db_path: None,
+            }),
         }
     }
 
@@ -108,12 +131,7 @@ impl DynamoConfig {
         }
         let client = crate::aws::dynamodb_client(&sdk);
         if self.create {
-            schema::create_table(&client, &self.table)
-                .await
-                .map_err(|e| OpenError::CreateTable {
-                    table: self.table.clone(),
-                    message: format!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(e)),
-                })?;
+            schema::create_table(&client, &self.table).await?;
         }
         Ok(self.store(client))
     }

@@ -8,6 +8,7 @@ use super::error::ApiError;
 use super::AppState;
 use crate::documents::read_documents;
 use crate::pipeline::{OutcomeBody, Producer};
+use crate::store::Origin;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap};
@@ -91,10 +92,14 @@ pub async fn post_events(
     let lines = kind == BodyKind::Lines;
     let producer: Producer =
         Box::new(move |feed| read_documents(&body[..], lines, &mut |item| feed.item("body", item)));
-    let outcome = state.pipeline.run(producer, &|_| {}).await.map_err(|e| {
-        tracing::error!(error = %e, "POST /events: store failed");
-        ApiError::Unavailable
-    })?;
+    let outcome = state
+        .pipeline
+        .run(producer, Origin::Events, &|_| {})
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "POST /events: store failed");
+            ApiError::Unavailable
+        })?;
     tracing::info!(
         documents = outcome.documents,
         stored = outcome.stored,

@@ -4,6 +4,7 @@
 
 use crate::documents::files::{self, Input};
 use crate::pipeline::{Outcome, Pipeline, PipelineError, Producer};
+use crate::store::Origin;
 use indicatif::ProgressBar;
 use std::path::PathBuf;
 
@@ -39,7 +40,9 @@ pub async fn ingest_paths(
         }
         Ok(())
     });
-    let outcome = pipeline.run(producer, &|bytes| bar.inc(bytes)).await?;
+    let outcome = pipeline
+        .run(producer, Origin::Events, &|bytes| bar.inc(bytes))
+        .await?;
     bar.finish_and_clear();
     Ok(IngestReport {
         files,

@@ -1,12 +1,11 @@
 //! Cold-start wiring: configuration from the environment, SSM parameters read once,
 //! SDK clients built once and reused by every invocation.
 
-use super::scanner::{Alerting, Scanner};
+use super::scanner::Scanner;
 use crate::aws::{dynamodb_client, sdk_config, AwsTarget};
 use crate::config::lambda::{read_ssm_parameters, LambdaConfig, SSM_SYNC_STATE};
 use crate::config::ConfigError;
 use crate::detect::finding::FindingSettings;
-use crate::notify::sns::SnsNotifier;
 use crate::pipeline::Pipeline;
 use crate::sources::security_hub::sync::Syncer;
 use crate::sources::Normalizer;
@@ -54,7 +53,7 @@ pub async fn load() -> Result<(LambdaConfig, SdkConfig, HashMap<String, String>)
             .await
             .map_err(|e| BootError::Ssm {
                 prefix: prefix.clone(),
-                message: format!("{}", aws_sdk_ssm::error::DisplayErrorContext(e)),
+                message: crate::aws::error_text(&e),
             })?;
         config.overlay_ssm(&params)?;
     }
@@ -81,15 +80,6 @@ pub fn pipeline(config: &LambdaConfig, sdk: &SdkConfig) -> Pipeline {
 
 /// The scanner with everything the configuration enables.
 pub fn scanner(config: &LambdaConfig, sdk: &SdkConfig) -> Scanner {
-    let alerting = config.standard_topic_arn.clone().map(|standard| Alerting {
-        notifier: Arc::new(SnsNotifier::new(
-            sdk,
-            standard,
-            config.critical_topic_arn.clone(),
-        )),
-        min_severity: config.alert_min_severity,
-        dashboard_url: config.dashboard_url.clone(),
-    });
     let syncer = config.ssm_prefix.as_ref().map(|prefix| {
         Syncer::new(
             aws_sdk_securityhub::Client::new(sdk),
@@ -99,7 +89,16 @@ pub fn scanner(config: &LambdaConfig, sdk: &SdkConfig) -> Scanner {
     });
     Scanner {
         pipeline: pipeline(config, sdk),
-        alerting,
         syncer,
     }
+}
+
+/// Where the `api` Lambda issues live tickets: the state table, when the
+/// deployment has one (`CSPM_STATE_TABLE`).
+pub fn live_tickets(sdk: &SdkConfig) -> Option<Arc<dyn crate::live::tickets::Tickets>> {
+    let table = crate::config::live::LiveConfig::from_env().state_table?;
+    Some(Arc::new(crate::live::tickets::DynamoTickets::new(
+        aws_sdk_dynamodb::Client::new(sdk),
+        table,
+    )))
 }

@@ -6,24 +6,16 @@
 //!   with partial batch failures so only the failed messages come back;
 //! - the scheduled event, which runs the Security Hub sync.
 //!
-//! Findings are stored first; alerts are sent after, and a failed alert never
-//! fails (or delays the result of) the store write.
+//! The scanner only writes: alerts and every other reaction come from the change
+//! feed (DynamoDB Streams → the `fanout` Lambda), so a redelivered event that changes
+//! nothing alerts nobody, and a failed alert is retried there, never lost here.
 
-use crate::notify::{alert_for, Notifier};
 use crate::pipeline::{OutcomeBody, Pipeline, PipelineError};
 use crate::sources::security_hub::sync::{SyncError, SyncOutcome, Syncer};
-use crate::store::UpsertReport;
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use futures::{stream, StreamExt};
 use serde::Serialize;
 use serde_json::Value;
-use shared_types::{Finding, Severity};
-use std::collections::HashMap;
-use std::sync::Arc;
-
-/// Alerts sent at the same time.
-const ALERT_CONCURRENCY: usize = 8;
 
 /// `detail-type` of the schedule that runs the sync.
 const SCHEDULED: &str = "Scheduled Event";
@@ -64,28 +56,6 @@ impl ScanError {
     }
 }
 
-/// Where alerts go and from which severity.
-pub struct Alerting {
-    /// The channel.
-    pub notifier: Arc<dyn Notifier>,
-    /// Lowest alerting severity.
-    pub min_severity: Severity,
-    /// Dashboard base URL for links.
-    pub dashboard_url: Option<String>,
-}
-
-/// What one event produced: the pipeline's outcome plus the alerts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ScanSummary {
-    /// What the pipeline did.
-    #[serde(flatten)]
-    pub outcome: OutcomeBody,
-    /// Alerts published.
-    pub alerts_sent: usize,
-    /// Alerts that could not be published (logged).
-    pub alerts_failed: usize,
-}
-
 /// The function's answer, by payload kind.
 #[derive(Debug, Clone, Serialize)]
 #[serde(untagged)]
@@ -95,7 +65,7 @@ pub enum ScanResponse {
     /// The scheduled sync.
     Sync(SyncOutcome),
     /// One EventBridge event.
-    Event(ScanSummary),
+    Event(OutcomeBody),
 }
 
 /// The payloads the function is invoked with.
@@ -122,12 +92,10 @@ impl Payload {
     }
 }
 
-/// The scanner: the pipeline, alerting, and the optional sync.
+/// The scanner: the pipeline and the optional sync.
 pub struct Scanner {
     /// The one write path.
     pub pipeline: Pipeline,
-    /// Alerts, when configured.
-    pub alerting: Option<Alerting>,
     /// The Security Hub sync, when configured.
     pub syncer: Option<Syncer>,
 }
@@ -154,18 +122,16 @@ impl Scanner {
         }
     }
 
-    /// One EventBridge event through the pipeline, then its alerts. `Err` when some
-    /// finding was not stored, so Lambda's retry (then the DLQ) gets the event again.
-    pub async fn handle_event(&self, event: &Value) -> Result<ScanSummary, ScanError> {
-        let parsed = self.pipeline.normalize(event);
-        let (outcome, report) = self.pipeline.store_normalized("event", &parsed).await?;
+    /// One EventBridge event through the pipeline. `Err` when some finding was not
+    /// stored, so Lambda's retry (then the DLQ) gets the event again.
+    pub async fn handle_event(&self, event: &Value) -> Result<OutcomeBody, ScanError> {
+        let outcome = self.pipeline.run_document("event", event).await?;
         for r in &outcome.rejected {
             tracing::warn!(finding = r.finding_id.as_deref().unwrap_or("-"), reason = %r.reason, "rejected");
         }
         for n in &outcome.noted {
             tracing::info!(note = %n.note, "event holds no findings");
         }
-        let (alerts_sent, alerts_failed) = self.send_alerts(&parsed.findings, &report).await;
         if !outcome.failed.is_empty() {
             return Err(ScanError::NotStored {
                 count: outcome.failed.len(),
@@ -178,11 +144,7 @@ impl Scanner {
                     .join(","),
             });
         }
-        let summary = ScanSummary {
-            outcome: OutcomeBody::from(&outcome),
-            alerts_sent,
-            alerts_failed,
-        };
+        let summary = OutcomeBody::from(&outcome);
         tracing::info!(?summary, "stored");
         Ok(summary)
     }
@@ -207,40 +169,5 @@ impl Scanner {
             }
         }
         resp
-    }
-
-    async fn send_alerts(&self, findings: &[Finding], report: &UpsertReport) -> (usize, usize) {
-        let Some(alerting) = &self.alerting else {
-            return (0, 0);
-        };
-        let by_id: HashMap<&str, &Finding> = findings.iter().map(|f| (f.id.as_str(), f)).collect();
-        let alerts: Vec<_> = report
-            .outcomes
-            .iter()
-            .filter_map(|(id, outcome)| {
-                let f = by_id.get(id.as_str())?;
-                alert_for(
-                    f,
-                    outcome,
-                    alerting.min_severity,
-                    alerting.dashboard_url.as_deref(),
-                )
-            })
-            .collect();
-        let results: Vec<bool> = stream::iter(alerts)
-            .map(|a| async move {
-                match alerting.notifier.notify(&a).await {
-                    Ok(()) => true,
-                    Err(e) => {
-                        tracing::error!(finding = %a.id, error = %e, "alert not delivered");
-                        false
-                    }
-                }
-            })
-            .buffer_unordered(ALERT_CONCURRENCY)
-            .collect()
-            .await;
-        let sent = results.iter().filter(|ok| **ok).count();
-        (sent, results.len() - sent)
     }
 }

@@ -4,7 +4,7 @@
 //! taking turns. Newer-wins upserts reach the same state in any order, so batches
 //! need not land in the order they were queued.
 
-use crate::store::{Store, StoreResult, UpsertReport};
+use crate::store::{Origin, Store, StoreResult, UpsertReport};
 use futures::future::BoxFuture;
 use futures::stream::{FuturesOrdered, StreamExt};
 use shared_types::Finding;
@@ -15,14 +15,16 @@ const DEPTH: usize = 2;
 /// Queues upsert batches on a store, at most [`DEPTH`] at a time.
 pub struct UpsertPipeline<'a> {
     store: &'a dyn Store,
+    origin: Origin,
     in_flight: FuturesOrdered<BoxFuture<'a, StoreResult<(usize, UpsertReport)>>>,
 }
 
 impl<'a> UpsertPipeline<'a> {
-    /// An empty pipeline on `store`.
-    pub fn new(store: &'a dyn Store) -> Self {
+    /// An empty pipeline on `store`, writing findings from `origin`.
+    pub fn new(store: &'a dyn Store, origin: Origin) -> Self {
         UpsertPipeline {
             store,
+            origin,
             in_flight: FuturesOrdered::new(),
         }
     }
@@ -33,9 +35,9 @@ impl<'a> UpsertPipeline<'a> {
         &mut self,
         batch: Vec<Finding>,
     ) -> StoreResult<Option<(usize, UpsertReport)>> {
-        let store = self.store;
+        let (store, origin) = (self.store, self.origin);
         self.in_flight.push_back(Box::pin(async move {
-            let report = store.upsert(&batch).await?;
+            let report = store.upsert_from(&batch, origin).await?;
             Ok((batch.len(), report))
         }));
         if self.in_flight.len() < DEPTH {

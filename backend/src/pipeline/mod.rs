@@ -19,7 +19,7 @@ pub use outcome::{Noted, Outcome, OutcomeBody, Rejected};
 pub use run::{Feed, Producer, BATCH_SIZE};
 
 use crate::sources::{DocumentOutcome, Normalizer};
-use crate::store::{Store, StoreError, UpsertReport};
+use crate::store::{Origin, Store, StoreError, UpsertReport};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use shared_types::{Finding, FindingDetail, WorkflowUpdate};
@@ -86,16 +86,19 @@ impl Pipeline {
     }
 
     /// Runs the documents `producer` reads through normalize → store; `progress` is
-    /// told how many input bytes were read as reading goes on.
+    /// told how many input bytes were read as reading goes on. `origin` says whether
+    /// the changes are quiet (demo data, restores).
     pub async fn run(
         &self,
         producer: Producer,
+        origin: Origin,
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<Outcome, PipelineError> {
         run::run(
             self.store.as_ref(),
             self.normalizer.clone(),
             producer,
+            origin,
             progress,
         )
         .await
@@ -105,31 +108,22 @@ impl Pipeline {
     /// of `input`: normalized, then stored.
     pub async fn run_document(&self, input: &str, doc: &Value) -> Result<Outcome, PipelineError> {
         let parsed = self.normalize(doc);
-        Ok(self.store_normalized(input, &parsed).await?.0)
-    }
-
-    /// Stores what [`Pipeline::normalize`] made of document 0 of `input`. Returns
-    /// the outcome and the store's per-finding report.
-    pub async fn store_normalized(
-        &self,
-        input: &str,
-        parsed: &DocumentOutcome,
-    ) -> Result<(Outcome, UpsertReport), PipelineError> {
-        let (mut outcome, report) = self.store_findings(&parsed.findings).await?;
+        let (mut outcome, _) = self
+            .store_findings(&parsed.findings, Origin::Events)
+            .await?;
         outcome.documents = 1;
         outcome.rejected.extend(
             parsed
                 .rejected
-                .iter()
-                .cloned()
+                .into_iter()
                 .map(|r| Rejected::of(input, Some(0), r)),
         );
-        outcome.noted.extend(parsed.note.clone().map(|note| Noted {
+        outcome.noted.extend(parsed.note.map(|note| Noted {
             input: input.to_string(),
             index: Some(0),
             note,
         }));
-        Ok((outcome, report))
+        Ok(outcome)
     }
 
     /// Stores findings that are already normalized (a sync page, demo data, an
@@ -137,8 +131,9 @@ impl Pipeline {
     pub async fn store_findings(
         &self,
         findings: &[Finding],
+        origin: Origin,
     ) -> Result<(Outcome, UpsertReport), PipelineError> {
-        let report = self.store.upsert(findings).await?;
+        let report = self.store.upsert_from(findings, origin).await?;
         let mut outcome = Outcome::default();
         outcome.add_report(&report);
         Ok((outcome, report))

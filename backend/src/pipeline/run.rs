@@ -8,7 +8,7 @@ use super::outcome::{Noted, Outcome, Rejected};
 use super::PipelineError;
 use crate::documents::Item;
 use crate::sources::{DocumentOutcome, Normalizer};
-use crate::store::Store;
+use crate::store::{Origin, Store};
 use shared_types::Finding;
 use tokio::sync::mpsc;
 
@@ -107,6 +107,7 @@ pub(super) async fn run(
     store: &dyn Store,
     normalizer: std::sync::Arc<Normalizer>,
     producer: Producer,
+    origin: Origin,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Outcome, PipelineError> {
     let (tx, mut rx) = mpsc::channel::<Event>(64);
@@ -119,7 +120,7 @@ pub(super) async fn run(
     });
     let mut outcome = Outcome::default();
     let mut batch: Vec<Finding> = Vec::with_capacity(BATCH_SIZE);
-    let mut writes = UpsertPipeline::new(store);
+    let mut writes = UpsertPipeline::new(store, origin);
     while let Some(ev) = rx.recv().await {
         match ev {
             Event::Findings(fs) => {

@@ -4,7 +4,7 @@
 //! Severity follows GuardDuty's own bands: 1.0–3.9 LOW, 4.0–6.9 MEDIUM, 7.0–8.9
 //! HIGH, 9.0–10.0 CRITICAL (values under 1.0 are LOW: GuardDuty's scale starts at 0.1).
 
-use super::{DocumentOutcome, Rejection};
+use super::{DocumentOutcome, Rejection, SourceError};
 use crate::ids::short_id;
 use crate::time::parse_timestamp;
 use serde_json::Value;
@@ -55,9 +55,9 @@ pub fn parse(doc: &Value, account_override: Option<&str>) -> DocumentOutcome {
     let mut out = DocumentOutcome::default();
     match normalize(finding, envelope, doc, account_override) {
         Ok(f) => out.findings.push(f),
-        Err(reason) => out.rejected.push(Rejection {
+        Err(e) => out.rejected.push(Rejection {
             finding_id: text(finding, "id").map(str::to_string),
-            reason,
+            reason: e.to_string(),
         }),
     }
     out
@@ -68,15 +68,21 @@ fn normalize(
     envelope: Option<&Value>,
     raw: &Value,
     account_override: Option<&str>,
-) -> Result<Finding, String> {
+) -> Result<Finding, SourceError> {
     if !is_finding(gd) {
-        return Err("not a GuardDuty finding: needs id, type, severity and service".into());
+        return Err(SourceError::NotA {
+            kind: "GuardDuty finding",
+            reason: "needs id, type, severity and service",
+        });
     }
     let from_env = |k: &str| envelope.and_then(|e| text(e, k));
     let account = account_override
         .or_else(|| text(gd, "accountId"))
         .or_else(|| from_env("account"))
-        .ok_or("GuardDuty finding without accountId")?;
+        .ok_or(SourceError::Lacks {
+            kind: "GuardDuty finding",
+            field: "accountId",
+        })?;
     let region = text(gd, "region")
         .or_else(|| from_env("region"))
         .unwrap_or("unknown");
@@ -85,12 +91,17 @@ fn normalize(
         .get("severity")
         .and_then(Value::as_f64)
         .unwrap_or(f64::NAN);
-    let severity =
-        severity_label(score).ok_or_else(|| format!("severity {score} is outside 0-10"))?;
-    let time = |k: &str| {
-        gd.get(k)
-            .ok_or_else(|| format!("{k}: missing"))
-            .and_then(|v| parse_timestamp(v).map_err(|e| format!("{k}: {e}")))
+    let severity = severity_label(score).ok_or_else(|| SourceError::OutOfRange {
+        field: "severity",
+        value: score.to_string(),
+        range: "0-10",
+    })?;
+    let time = |field: &'static str| {
+        let v = gd.get(field).ok_or_else(|| SourceError::Invalid {
+            field,
+            reason: "missing".into(),
+        })?;
+        parse_timestamp(v).map_err(|source| SourceError::Time { field, source })
     };
     let created_at = time("createdAt")?;
     let updated_at = time("updatedAt")?;

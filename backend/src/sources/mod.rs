@@ -7,6 +7,8 @@ pub mod asff;
 pub mod cloudtrail;
 /// CloudWatch alarm state changes (EventBridge and Lambda alarm actions).
 pub mod cloudwatch_alarm;
+/// Why a document was rejected (always for good: the fault is in the document).
+pub mod error;
 /// GuardDuty finding events and bare findings.
 pub mod guardduty;
 /// Security Hub findings: bare, arrays, `{"Findings":[...]}` and EventBridge envelopes.
@@ -19,6 +21,8 @@ use chrono::Utc;
 use cloudwatch_alarm::AlarmSeverityMap;
 use serde_json::Value;
 use shared_types::Finding;
+
+pub use error::SourceError;
 
 /// One finding (or document) that could not be used, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,7 +9,7 @@ pub mod sync;
 mod sync_asff;
 
 use super::asff::AsffFinding;
-use super::{DocumentOutcome, Rejection};
+use super::{DocumentOutcome, Rejection, SourceError};
 use crate::ids::short_id;
 use crate::time::parse_timestamp;
 use chrono::{DateTime, Utc};
@@ -140,16 +140,16 @@ fn normalize_object(map: &Map<String, Value>, index: Option<usize>) -> Result<Fi
         reason: format!("unreadable finding: {e}"),
     })?;
     let finding_id = fields::non_blank(asff.id.clone());
-    build(&asff, raw).map_err(|reason| Rejection {
+    build(&asff, raw).map_err(|e| Rejection {
         reason: match (&finding_id, index) {
-            (None, Some(i)) => format!("finding at index {i}: {reason}"),
-            _ => reason,
+            (None, Some(i)) => format!("finding at index {i}: {e}"),
+            _ => e.to_string(),
         },
         finding_id,
     })
 }
 
-fn build(a: &AsffFinding, raw: Value) -> Result<Finding, String> {
+fn build(a: &AsffFinding, raw: Value) -> Result<Finding, SourceError> {
     let asff_id = fields::required("Id", &a.id)?;
     let product_arn = fields::required("ProductArn", &a.product_arn)?;
     let generator_id = fields::required("GeneratorId", &a.generator_id)?;
@@ -161,7 +161,12 @@ fn build(a: &AsffFinding, raw: Value) -> Result<Finding, String> {
     let resources = fields::resources(a)?;
     let (resource_type, resource_id) = match resources.first() {
         Some(r) => (r.resource_type.clone(), r.id.clone()),
-        None => return Err("Resources: no resource (ASFF requires at least one)".into()),
+        None => {
+            return Err(SourceError::Invalid {
+                field: "Resources",
+                reason: "no resource (ASFF requires at least one)".into(),
+            })
+        }
     };
     let region = fields::region(a, &resources, &product_arn)?;
     let (product_name, company_name) = fields::product(a, &product_arn);
@@ -207,10 +212,10 @@ fn build(a: &AsffFinding, raw: Value) -> Result<Finding, String> {
     })
 }
 
-fn required_time(field: &str, v: &Option<Value>) -> Result<DateTime<Utc>, String> {
+fn required_time(field: &'static str, v: &Option<Value>) -> Result<DateTime<Utc>, SourceError> {
     match v {
-        None | Some(Value::Null) => Err(format!("missing required {field}")),
-        Some(v) => parse_timestamp(v).map_err(|e| format!("{field}: {e}")),
+        None | Some(Value::Null) => Err(SourceError::Missing(field)),
+        Some(v) => parse_timestamp(v).map_err(|source| SourceError::Time { field, source }),
     }
 }
 

@@ -1,6 +1,8 @@
 //! The `Store` port: where findings live while they are hot. SQLite locally,
 //! DynamoDB on AWS; both pass the one contract suite in `tests/store_contract.rs`.
 
+/// The change record every write leaves behind.
+pub mod change;
 /// Opaque, validated paging cursors.
 pub mod cursor;
 /// The one decision on an incoming provider version (newer-wins + workflow rules).
@@ -9,6 +11,8 @@ pub mod decide;
 pub mod dynamo;
 /// The dimensions the summary counters are kept on.
 pub mod facets;
+/// Reading the changes back (the change feed port).
+pub mod feed;
 /// SQLite implementation (the local default).
 pub mod sqlite;
 
@@ -19,7 +23,9 @@ use shared_types::{
     WorkflowStatus, WorkflowUpdate,
 };
 
+pub use change::{Change, Origin};
 pub use dynamo::DynamoStore;
+pub use feed::ChangeFeed;
 pub use sqlite::SqliteStore;
 
 /// What happened to one finding in an upsert.
@@ -199,8 +205,14 @@ pub trait Store: Send + Sync {
     /// Writes provider versions as [`decide::decide`] says: an unknown finding is
     /// inserted, a newer provider `updated_at` replaces the stored version (with the
     /// workflow status the decision gives and the next revision), an equal one
-    /// changes nothing and an older one is skipped.
-    async fn upsert(&self, findings: &[Finding]) -> StoreResult<UpsertReport>;
+    /// changes nothing and an older one is skipped. Every finding written records a
+    /// change with it, atomically; `origin` says whether those changes are quiet.
+    async fn upsert_from(&self, findings: &[Finding], origin: Origin) -> StoreResult<UpsertReport>;
+
+    /// [`Store::upsert_from`] for real events.
+    async fn upsert(&self, findings: &[Finding]) -> StoreResult<UpsertReport> {
+        self.upsert_from(findings, Origin::Events).await
+    }
 
     /// One finding with its raw document and audit trail.
     async fn get(&self, id: &str) -> StoreResult<Option<FindingDetail>>;
@@ -240,6 +252,7 @@ pub trait Store: Send + Sync {
 
     /// Deletes each finding only if it is still the given version (same
     /// `updated_at` and revision): one updated or triaged since it was read is kept.
+    /// Deletes are archival: each records a quiet `deleted` change.
     async fn delete_versions(&self, versions: &[FindingVersion]) -> StoreResult<DeleteReport>;
 
     /// Cheap liveness check for `/health`.

@@ -4,7 +4,7 @@
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_dynamodb::config::Credentials;
-use cspm::store::dynamo::retry::Backoff;
+use cspm::retry::Backoff;
 use cspm::store::dynamo::{schema, DynamoSettings, DynamoStore};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;

@@ -414,3 +414,49 @@ async fn dynamo_cursors_from_another_query_or_tampered_are_rejected() {
         Err(StoreError::InvalidCursor(_))
     ));
 }
+
+#[tokio::test]
+async fn dynamo_errors_name_the_operation_and_the_table() {
+    let Some(ep) = aws_env::endpoint("dynamo_errors_name_the_operation_and_the_table") else {
+        return;
+    };
+    // A write DynamoDB refuses (an item over its 400 KB limit): reported for that
+    // finding as permanent, naming the transaction and the table.
+    let store = dynamo_store_at(&ep).await;
+    let mut big = finding(1, Severity::High, t0());
+    big.title = "x".repeat(450_000);
+    let r = store.upsert(&[big]).await.unwrap();
+    assert_eq!(r.failed.len(), 1, "{r:?}");
+    let failed = &r.failed[0];
+    let named = format!("DynamoDB TransactWriteItems on table {}: ", store.table());
+    assert!(failed.reason.starts_with(&named), "{}", failed.reason);
+    assert!(!failed.retryable, "{failed:?}");
+
+    // Calls on a table that does not exist: each names its own operation.
+    let missing = aws_env::unique("missing");
+    let client = cspm::aws::dynamodb_client(&aws_env::sdk_config(&ep).await);
+    let store = DynamoStore::new(client, aws_env::emulator_settings(&missing));
+    let err = store.get("abc").await.unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains(&format!("DynamoDB GetItem on table {missing}: "))
+            && text.contains("ResourceNotFoundException"),
+        "{text}"
+    );
+    assert!(!err.is_retryable(), "{text}");
+    let err = store
+        .list(&FindingFilter::default(), 10, None)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains(&format!("DynamoDB Query on table {missing}: ")),
+        "{err}"
+    );
+    let err = store.summary(t0().date_naive()).await.unwrap_err();
+    assert!(
+        err.to_string()
+            .contains(&format!("DynamoDB BatchGetItem on table {missing}: ")),
+        "{err}"
+    );
+}

@@ -15,7 +15,7 @@ use cspm::ingest::ingest_paths;
 use cspm::lambda::scanner::Scanner;
 use cspm::pipeline::OutcomeBody;
 use cspm::store::{
-    ArchivePage, DeleteReport, FindingVersion, SqliteStore, Store, StoreError, StoreResult,
+    ArchivePage, DeleteReport, FindingVersion, Origin, SqliteStore, Store, StoreError, StoreResult,
     UpsertReport,
 };
 use http_body_util::BodyExt;
@@ -187,7 +187,6 @@ async fn the_scanner_handler_stores_what_post_events_stores() {
     let scanned = app();
     let scanner = Scanner {
         pipeline: pipeline(scanned.store.clone()),
-        alerting: None,
         syncer: None,
     };
     let (mut stored_n, mut rejected, mut noted) = (0, 0, 0);
@@ -342,7 +341,7 @@ struct DownStore;
 
 #[async_trait]
 impl Store for DownStore {
-    async fn upsert(&self, _: &[Finding]) -> StoreResult<UpsertReport> {
+    async fn upsert_from(&self, _: &[Finding], _: Origin) -> StoreResult<UpsertReport> {
         Err(StoreError::Unavailable(
             "injected: the database is down".into(),
         ))

@@ -12,17 +12,35 @@ mod corpus;
 mod corpus_asff;
 /// The rule pack on real CloudTrail events and built gap events.
 mod detect_corpus;
+/// The local dispatcher with recording sinks: retries, parking, restarts.
+mod dispatcher;
 mod dynamo;
+/// DynamoDB's TTL after the archive cutoff on every write path.
+mod dynamo_ttl;
 /// `POST /events`: every corpus folder, bad bodies, and the same outcome as ingest.
 mod events;
 mod fault_proxy;
+/// Change records on both stores (SQLite's feed, DynamoDB's stream).
+mod feed_changes;
+/// The dashboard's filter function agrees with the store's query.
+mod filter_matches;
 mod helpers;
 mod ingest;
+/// The live WebSocket: 1,000 clients, slow clients, resume, tickets.
+mod live;
+/// The live dashboard on AWS: ticket authorizer, the live sink through API Gateway, resume.
+mod live_aws;
 /// `cspm rules` and ingest's detection flags through the real binary.
 mod rules_cli;
-/// The scanner Lambda handler: corpus envelopes, SQS partial failures, SNS alerts.
+/// The scanner Lambda handler: corpus envelopes, SQS partial failures.
 mod scanner;
 mod serve_e2e;
+/// `cspm serve --sinks` killed mid-burst; `cspm sinks` through the binary.
+mod serve_feed;
+/// SNS alerts on the change feed: locally and through the fanout handler.
+mod sink_sns;
+/// Two SNS topics read through an SQS queue in the emulator.
+mod sns_topics;
 /// Alarm, GuardDuty and CloudTrail log sources on the real corpus.
 mod sources_corpus;
 mod store_contract;
@@ -30,5 +48,9 @@ mod store_dynamo;
 mod store_sqlite;
 /// The workflow decision, row by row, through each store (part of the contract).
 mod store_workflow;
+/// DynamoDB Streams records from the emulator in the recorded Lambda event.
+mod stream_records;
 /// The scheduled Security Hub sync against the emulator.
 mod sync;
+/// The webhook sink against a local receiver; the SSRF policy.
+mod webhook;

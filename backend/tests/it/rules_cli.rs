@@ -55,6 +55,25 @@ fn lint_and_test_pass_on_the_pack_and_lint_fails_on_a_broken_user_rule() {
 }
 
 #[test]
+fn lint_names_the_line_and_column_of_a_yaml_syntax_error() {
+    let dir = tempfile::tempdir().unwrap();
+    // The flow mapping opened on line 5 is never closed; the parser notices on line 6.
+    std::fs::write(
+        dir.path().join("unclosed.yaml"),
+        "id: x\ntitle: t\nseverity: LOW\ndescription: d\nmatch: {name: [A]\ntests: []\n",
+    )
+    .unwrap();
+    let (ok, text) = run(&["rules", "--rules-dir", dir.path().to_str().unwrap(), "lint"]);
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("unclosed.yaml")
+            && text.contains("at line 6 column 1")
+            && text.contains("at line 5 column 8"),
+        "{text}"
+    );
+}
+
+#[test]
 fn eval_prints_precision_and_recall_for_the_mapped_rules() {
     let map = concat!(env!("CARGO_MANIFEST_DIR"), "/rules/eval/panther-map.yaml");
     let cases = corpus_dir().join("rule-case");

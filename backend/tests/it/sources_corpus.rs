@@ -237,7 +237,6 @@ async fn the_scanner_dispatches_cloudtrail_alarm_and_guardduty_events_by_detail_
     let dir = tempfile::tempdir().unwrap();
     let scanner = Scanner {
         pipeline: crate::helpers::pipeline(Arc::new(SqliteStore::open_dir(dir.path()).unwrap())),
-        alerting: None,
         syncer: None,
     };
     for rel in [

@@ -112,3 +112,52 @@ resource "aws_cloudwatch_metric_alarm" "archiver_stale" {
     }
   }
 }
+
+# --- The change feed (findings stream -> fanout -> sinks) ----------------------------
+# The fanout function's Errors, Throttles and async dead letters are alarmed by
+# modules/lambda like every function's.
+
+# The feed is behind: the newest record Lambda handed to fanout was already over
+# 5 minutes old, for 3 of the last 5 minutes. Sinks are retrying (a shard waits
+# while its failed changes are retried), throttled, or the function cannot keep up.
+# No data = no records arriving = not behind.
+resource "aws_cloudwatch_metric_alarm" "fanout_iterator_age" {
+  alarm_name          = "${var.fanout.function_name}-iterator-age"
+  alarm_description   = "The change feed is behind: fanout is handling findings-stream records more than ${var.iterator_age_threshold_ms / 1000} s old (sinks failing, throttles, or too slow). Alerts and webhooks are late; after 1 hour the changes are parked in ${var.fanout.failure_queue_name}."
+  namespace           = "AWS/Lambda"
+  metric_name         = "IteratorAge"
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 3
+  threshold           = var.iterator_age_threshold_ms
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alerts["critical"].arn]
+  ok_actions          = [aws_sns_topic.alerts["critical"].arn]
+
+  dimensions = {
+    FunctionName = var.fanout.function_name
+  }
+}
+
+# Any message here is a batch of changes some sink never received (10 retries or
+# 1 hour): they will not be retried by themselves.
+resource "aws_cloudwatch_metric_alarm" "fanout_failures" {
+  alarm_name          = "${var.fanout.failure_queue_name}-depth"
+  alarm_description   = "Changes of the findings table could not be delivered to a sink after 10 retries or 1 hour; their stream positions wait in ${var.fanout.failure_queue_name} (docs/deploy.md: the change feed)."
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateNumberOfMessagesVisible"
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alerts["critical"].arn]
+  ok_actions          = [aws_sns_topic.alerts["critical"].arn]
+
+  dimensions = {
+    QueueName = var.fanout.failure_queue_name
+  }
+}

@@ -1,4 +1,5 @@
-# One CloudWatch dashboard: the functions, the queues, the API, the table, the WAF.
+# One CloudWatch dashboard: the functions, the queues, the change feed, the API, the
+# table, the WAF.
 
 locals {
   fn_names = values(var.function_names)
@@ -20,6 +21,33 @@ locals {
   ]
 
   other_widgets = [
+    {
+      type   = "metric"
+      width  = 12
+      height = 6
+      properties = {
+        title  = "Change feed: fanout iterator age (max) and parked batches"
+        region = var.aws_region
+        view   = "timeSeries"
+        period = 60
+        metrics = [
+          ["AWS/Lambda", "IteratorAge", "FunctionName", var.fanout.function_name, { stat = "Maximum", label = "iterator age (ms)" }],
+          ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", var.fanout.failure_queue_name, { stat = "Maximum", period = 300, yAxis = "right", label = "on-failure queue" }],
+        ]
+        annotations = {
+          horizontal = [{ label = "iterator age alarm", value = var.iterator_age_threshold_ms }]
+        }
+      }
+    },
+    {
+      type   = "alarm"
+      width  = 12
+      height = 6
+      properties = {
+        title  = "Change feed alarms"
+        alarms = [aws_cloudwatch_metric_alarm.fanout_iterator_age.arn, var.fanout.errors_alarm_arn, aws_cloudwatch_metric_alarm.fanout_failures.arn]
+      }
+    },
     {
       type   = "metric"
       width  = 12

@@ -22,3 +22,8 @@ output "dashboard_name" {
   description = "Name of the CloudWatch dashboard."
   value       = aws_cloudwatch_dashboard.main.dashboard_name
 }
+
+output "sinks_parameter_name" {
+  description = "Name of the SSM parameter holding the sinks YAML (CSPM_SINKS_PARAMETER); it exists only when sinks_yaml is set."
+  value       = local.sinks_parameter_name
+}

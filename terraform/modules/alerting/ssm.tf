@@ -25,3 +25,23 @@ resource "aws_ssm_parameter" "sync_state" {
     ignore_changes = [value]
   }
 }
+
+# The sinks YAML of the fanout Lambda (CSPM_SINKS_PARAMETER names it whether or not
+# it exists). Managed from var.sinks_yaml: when that is empty no parameter is
+# created, and the Lambda falls back to one SNS sink built from the two topics (the
+# alerting the scanner used to do). A SecureString although the file holds no
+# secrets itself (those are `secret_ssm:` references): webhook URLs often carry a
+# token. Put it either here or by hand (aws ssm put-parameter), not both.
+locals {
+  sinks_parameter_name = "${var.ssm_prefix}sinks"
+}
+
+resource "aws_ssm_parameter" "sinks" {
+  count       = nonsensitive(trimspace(var.sinks_yaml) == "") ? 0 : 1
+  name        = local.sinks_parameter_name
+  description = "Sinks YAML of the fanout Lambda (terraform variable sinks_yaml; docs/deploy.md)."
+  type        = "SecureString"
+  tier        = "Standard"
+  key_id      = var.kms_key_arn
+  value       = var.sinks_yaml
+}

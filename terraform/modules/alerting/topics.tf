@@ -1,7 +1,7 @@
-# Two alert topics. The scanner publishes findings at or above the alert severity:
-# CRITICAL ones to `critical`, the rest to `standard`. Operational alarms (this
-# deployment is broken or behind) go to `critical` too: they mean findings may be
-# missed.
+# Two alert topics. The fanout Lambda's SNS sink publishes findings at or above its
+# alert severity: CRITICAL ones to `critical`, the rest to `standard`. Operational
+# alarms (this deployment is broken or behind) go to `critical` too: they mean
+# findings may be missed.
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}

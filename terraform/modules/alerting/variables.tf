@@ -62,3 +62,29 @@ variable "web_acl_name" {
   description = "Name of the WAF web ACL."
   type        = string
 }
+
+variable "sinks_yaml" {
+  description = "The fanout Lambda's sinks YAML; empty = create no parameter (the Lambda then alerts through the two topics)."
+  type        = string
+  sensitive   = true
+}
+
+variable "fanout" {
+  description = "The fanout Lambda's operational handles: function name, its Errors alarm ARN and the on-failure queue name (alarms and dashboard)."
+  type = object({
+    function_name      = string
+    errors_alarm_arn   = string
+    failure_queue_name = string
+  })
+}
+
+variable "iterator_age_threshold_ms" {
+  description = "IteratorAge (ms) of the fanout function above which the change feed counts as behind (3 of 5 one-minute periods)."
+  type        = number
+  default     = 300000
+
+  validation {
+    condition     = var.iterator_age_threshold_ms >= 1000
+    error_message = "iterator_age_threshold_ms must be at least 1000."
+  }
+}

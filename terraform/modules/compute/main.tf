@@ -1,6 +1,7 @@
-# The three Lambdas. Each gets exactly the environment variables and IAM actions
-# listed for it in backend/lambdas.json (checked by scripts/check_terraform.py),
-# with every action scoped to the resources that function touches.
+# The Lambdas: scanner, api and archiver here, fanout (with its change-feed wiring)
+# in fanout.tf, the live dashboard's live and live_authorizer in live.tf. Each gets exactly the environment variables and IAM actions listed
+# for it in backend/lambdas.json (checked by scripts/check_terraform.py), with every
+# action scoped to the resources that function touches.
 
 data "aws_caller_identity" "current" {}
 data "aws_region" "current" {}
@@ -16,19 +17,15 @@ locals {
   ssm_param_arns  = [local.ssm_path_arn, "${local.ssm_path_arn}/*"]
 }
 
-# --- scanner: Security Hub events, redrive queue and scheduled sync -> table, alerts ---
+# --- scanner: Security Hub events, redrive queue and scheduled sync -> table ---------
+# It no longer alerts: every change it stores reaches the sinks (SNS alerts among
+# them) through the table's stream and the fanout Lambda.
 
 data "aws_iam_policy_document" "scanner" {
   statement {
     sid       = "UpsertFindings"
     actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
     resources = local.table_resources
-  }
-
-  statement {
-    sid       = "PublishAlerts"
-    actions   = ["sns:Publish"]
-    resources = [var.sns_standard_topic_arn, var.sns_critical_topic_arn]
   }
 
   statement {
@@ -67,7 +64,7 @@ module "scanner" {
 
   name_prefix          = var.name_prefix
   function_key         = "scanner"
-  description          = "Normalizes Security Hub findings (events, redrive queue, scheduled sync), stores them and alerts."
+  description          = "Normalizes Security Hub findings (events, redrive queue, scheduled sync) and stores them."
   zip_path             = "${var.lambda_dist_dir}/scanner/bootstrap.zip"
   memory_size          = 512
   timeout              = 300
@@ -78,15 +75,11 @@ module "scanner" {
   policy_json          = data.aws_iam_policy_document.scanner.json
 
   environment = {
-    CSPM_TABLE_NAME             = var.table_name
-    CSPM_RETENTION_DAYS         = tostring(var.retention_days)
-    CSPM_SNS_STANDARD_TOPIC_ARN = var.sns_standard_topic_arn
-    CSPM_SNS_CRITICAL_TOPIC_ARN = var.sns_critical_topic_arn
-    CSPM_ALERT_MIN_SEVERITY     = var.alert_min_severity
-    CSPM_DASHBOARD_URL          = var.dashboard_url
-    CSPM_SSM_PREFIX             = var.ssm_prefix
-    CSPM_ACCOUNT_ID_OVERRIDE    = var.account_id_override
-    RUST_LOG                    = var.log_level
+    CSPM_TABLE_NAME          = var.table_name
+    CSPM_RETENTION_DAYS      = tostring(var.retention_days)
+    CSPM_SSM_PREFIX          = var.ssm_prefix
+    CSPM_ACCOUNT_ID_OVERRIDE = var.account_id_override
+    RUST_LOG                 = var.log_level
   }
 }
 
@@ -105,6 +98,14 @@ data "aws_iam_policy_document" "api" {
     resources = local.ssm_param_arns
   }
 
+  # POST /live/ticket: a single-use ticket (its sha256) for a live dashboard
+  # connection, consumed by the live_authorizer.
+  statement {
+    sid       = "IssueLiveTickets"
+    actions   = ["dynamodb:PutItem"]
+    resources = [var.state_table_arn]
+  }
+
   statement {
     sid       = "DecryptTableAndParameters"
     actions   = ["kms:Decrypt"]
@@ -117,7 +118,7 @@ module "api" {
 
   name_prefix          = var.name_prefix
   function_key         = "api"
-  description          = "HTTP API for the dashboard and tools (findings, summary, health)."
+  description          = "HTTP API for the dashboard and tools (findings, summary, health, live tickets)."
   zip_path             = "${var.lambda_dist_dir}/api/bootstrap.zip"
   memory_size          = 256
   timeout              = 15
@@ -135,6 +136,7 @@ module "api" {
     # Same origin behind CloudFront, so the browser sends no CORS request; listed
     # anyway so a tool served elsewhere from the dashboard URL keeps working.
     CSPM_CORS_ORIGINS = var.dashboard_url
+    CSPM_STATE_TABLE  = var.state_table_name
     RUST_LOG          = var.log_level
   }
 }

@@ -1,7 +1,7 @@
 output "functions" {
   description = "Per function key: name, ARN, invoke ARN, log group and dead-letter queue."
   value = {
-    for key, fn in { scanner = module.scanner, api = module.api, archiver = module.archiver } : key => {
+    for key, fn in { scanner = module.scanner, api = module.api, archiver = module.archiver, fanout = module.fanout, live = module.live, live_authorizer = module.live_authorizer } : key => {
       function_name          = fn.function_name
       function_arn           = fn.function_arn
       invoke_arn             = fn.invoke_arn
@@ -31,6 +31,26 @@ output "api_invoke_arn" {
   value       = module.api.invoke_arn
 }
 
+output "live_function_name" {
+  description = "Name of the live function (the WebSocket API's routes)."
+  value       = module.live.function_name
+}
+
+output "live_invoke_arn" {
+  description = "Invoke ARN of the live function."
+  value       = module.live.invoke_arn
+}
+
+output "live_authorizer_function_name" {
+  description = "Name of the live_authorizer function ($connect's REQUEST authorizer)."
+  value       = module.live_authorizer.function_name
+}
+
+output "live_authorizer_invoke_arn" {
+  description = "Invoke ARN of the live_authorizer function."
+  value       = module.live_authorizer.invoke_arn
+}
+
 output "archiver_function_arn" {
   description = "ARN of the archiver function."
   value       = module.archiver.function_arn
@@ -44,4 +64,29 @@ output "archiver_function_name" {
 output "scanner_timeout" {
   description = "Timeout of the scanner in seconds (the redrive queue's visibility timeout derives from it)."
   value       = module.scanner.timeout
+}
+
+output "fanout_function_name" {
+  description = "Name of the fanout function (the change feed's consumer)."
+  value       = module.fanout.function_name
+}
+
+output "fanout_errors_alarm_arn" {
+  description = "ARN of the fanout function's Errors alarm (for the dashboard's alarm widget)."
+  value       = module.fanout.errors_alarm_arn
+}
+
+output "fanout_failure_queue_name" {
+  description = "Name of the queue holding the stream positions of changes no retry could deliver."
+  value       = aws_sqs_queue.fanout_failures.name
+}
+
+output "fanout_failure_queue_arn" {
+  description = "ARN of the fanout on-failure queue."
+  value       = aws_sqs_queue.fanout_failures.arn
+}
+
+output "fanout_event_source_mapping_uuid" {
+  description = "UUID of the stream -> fanout event source mapping (aws lambda get-event-source-mapping --uuid ...)."
+  value       = aws_lambda_event_source_mapping.fanout.uuid
 }

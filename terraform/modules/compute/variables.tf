@@ -23,6 +23,56 @@ variable "table_arn" {
   type        = string
 }
 
+variable "table_stream_arn" {
+  description = "ARN of the findings table's stream (NEW_AND_OLD_IMAGES), the fanout Lambda's event source."
+  type        = string
+}
+
+variable "state_table_name" {
+  description = "Name of the fan-out state table (CSPM_STATE_TABLE)."
+  type        = string
+}
+
+variable "state_table_arn" {
+  description = "ARN of the fan-out state table."
+  type        = string
+}
+
+variable "connections_table_name" {
+  description = "Name of the live-dashboard connections table (CSPM_CONNECTIONS_TABLE)."
+  type        = string
+}
+
+variable "connections_table_arn" {
+  description = "ARN of the live-dashboard connections table."
+  type        = string
+}
+
+variable "live_management_endpoint" {
+  description = "CSPM_LIVE_ENDPOINT: https URL of the WebSocket API's stage for the API Gateway Management API (https://<api id>.execute-api.<region>.amazonaws.com/live)."
+  type        = string
+
+  validation {
+    condition     = startswith(var.live_management_endpoint, "https://")
+    error_message = "live_management_endpoint must be an https URL (the Management API endpoint, not the wss one)."
+  }
+}
+
+variable "live_stage_execution_arn" {
+  description = "Execution ARN of the WebSocket API's stage (arn:aws:execute-api:<region>:<account>:<api id>/live); ManageConnections is granted under it."
+  type        = string
+}
+
+variable "sinks_parameter_name" {
+  description = "CSPM_SINKS_PARAMETER: name of the SSM parameter holding the sinks YAML (it may not exist: the fanout Lambda then alerts through the two SNS topics)."
+  type        = string
+
+  validation {
+    condition     = startswith(var.sinks_parameter_name, "/")
+    error_message = "sinks_parameter_name must be a full SSM parameter name starting with a slash."
+  }
+}
+
 variable "archive_bucket" {
   description = "Archive bucket name."
   type        = string
@@ -54,12 +104,12 @@ variable "archive_key_prefixes" {
 }
 
 variable "sns_standard_topic_arn" {
-  description = "Topic for standard alerts."
+  description = "Topic for standard alerts (fanout's default SNS sink)."
   type        = string
 }
 
 variable "sns_critical_topic_arn" {
-  description = "Topic for critical alerts."
+  description = "Topic for critical alerts (fanout's default SNS sink)."
   type        = string
 }
 
@@ -94,7 +144,7 @@ variable "dashboard_url" {
 }
 
 variable "alert_min_severity" {
-  description = "Lowest severity the scanner alerts on."
+  description = "Lowest severity fanout's default SNS sink alerts on (when no sinks YAML is set)."
   type        = string
 }
 
@@ -124,7 +174,22 @@ variable "scanner_reserved_concurrency" {
   type        = number
 }
 
+variable "fanout_reserved_concurrency" {
+  description = "Reserved concurrency of the fanout function (at least the stream's open shard count)."
+  type        = number
+}
+
 variable "api_reserved_concurrency" {
   description = "Reserved concurrency of the api function."
+  type        = number
+}
+
+variable "live_reserved_concurrency" {
+  description = "Reserved concurrency of the live function (WebSocket connects, disconnects, resumes)."
+  type        = number
+}
+
+variable "live_authorizer_reserved_concurrency" {
+  description = "Reserved concurrency of the live_authorizer function."
   type        = number
 }

@@ -1,5 +1,6 @@
-# Optional AWS Backup on top of point-in-time recovery: daily recovery points kept
-# for backup_retention_days in a vault encrypted with our key.
+# Optional AWS Backup on top of point-in-time recovery: daily recovery points of the
+# findings and fan-out state tables kept for backup_retention_days in a vault
+# encrypted with our key.
 
 resource "aws_backup_vault" "main" {
   count       = var.enable_backup ? 1 : 0
@@ -50,5 +51,5 @@ resource "aws_backup_selection" "findings" {
   name         = "${var.name_prefix}-findings"
   plan_id      = aws_backup_plan.main[0].id
   iam_role_arn = aws_iam_role.backup[0].arn
-  resources    = [aws_dynamodb_table.findings.arn]
+  resources    = [aws_dynamodb_table.findings.arn, aws_dynamodb_table.fanout_state.arn]
 }

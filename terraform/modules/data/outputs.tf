@@ -8,6 +8,31 @@ output "table_arn" {
   value       = aws_dynamodb_table.findings.arn
 }
 
+output "table_stream_arn" {
+  description = "ARN of the findings table's stream (NEW_AND_OLD_IMAGES): the change feed the fanout Lambda reads."
+  value       = aws_dynamodb_table.findings.stream_arn
+}
+
+output "state_table_name" {
+  description = "Name of the fan-out state table (hash key pk, TTL expires_at)."
+  value       = aws_dynamodb_table.fanout_state.name
+}
+
+output "state_table_arn" {
+  description = "ARN of the fan-out state table."
+  value       = aws_dynamodb_table.fanout_state.arn
+}
+
+output "connections_table_name" {
+  description = "Name of the live-dashboard connections table (hash key connection_id, TTL expires_at)."
+  value       = aws_dynamodb_table.live_connections.name
+}
+
+output "connections_table_arn" {
+  description = "ARN of the live-dashboard connections table."
+  value       = aws_dynamodb_table.live_connections.arn
+}
+
 output "archive_bucket" {
   description = "Name of the archive bucket."
   value       = aws_s3_bucket.archive.id

@@ -79,7 +79,7 @@ resource "aws_iam_role_policy" "code" {
 }
 
 resource "aws_lambda_function" "this" {
-  # checkov:skip=CKV_AWS_117:The functions only call AWS public APIs (DynamoDB, S3, SNS, SSM, Security Hub); a VPC would add NAT or endpoint cost without protecting any private network path.
+  # checkov:skip=CKV_AWS_117:The functions call AWS public APIs (DynamoDB, S3, SNS, SSM, Security Hub) and, for fanout, public https webhooks (private and link-local addresses are refused by the code); a VPC would add NAT or endpoint cost without protecting any private network path.
   # checkov:skip=CKV_AWS_272:Zips are built and deployed by the same pipeline from a local file; AWS Signer code signing needs an S3 signing job and is planned, not yet in place.
   function_name                  = local.function_name
   description                    = var.description

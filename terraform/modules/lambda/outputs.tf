@@ -37,3 +37,8 @@ output "timeout" {
   description = "Timeout of the function in seconds."
   value       = aws_lambda_function.this.timeout
 }
+
+output "errors_alarm_arn" {
+  description = "ARN of the function's Errors alarm."
+  value       = aws_cloudwatch_metric_alarm.errors.arn
+}

@@ -1,7 +1,8 @@
 //! Field-by-field rules turning ASFF values into `Finding` fields. Each function
-//! either returns the value or a reason naming the ASFF field at fault.
+//! either returns the value or a [`SourceError`] naming the ASFF field at fault.
 
 use crate::sources::asff::{AsffFinding, AsffResource};
+use crate::sources::SourceError;
 use serde_json::Value;
 use shared_types::{RecordState, Resource, Severity, WorkflowStatus};
 
@@ -23,8 +24,8 @@ pub(super) fn non_blank(v: Option<String>) -> Option<String> {
 }
 
 /// A required text field, or `missing required <field>`.
-pub(super) fn required(field: &str, v: &Option<String>) -> Result<String, String> {
-    non_blank(v.clone()).ok_or_else(|| format!("missing required {field}"))
+pub(super) fn required(field: &'static str, v: &Option<String>) -> Result<String, SourceError> {
+    non_blank(v.clone()).ok_or(SourceError::Missing(field))
 }
 
 /// `AwsAccountId`, kept as given when it is any non-blank text.
@@ -35,7 +36,7 @@ pub(super) fn required(field: &str, v: &Option<String>) -> Result<String, String
 /// while an odd label is visible and filterable; so we keep it and log a warning.
 /// The one repair: an id written as a JSON number lost its leading zeros, which are
 /// restored (`12345678901` → `"012345678901"`).
-pub(super) fn account_id(a: &AsffFinding, raw: Option<&Value>) -> Result<String, String> {
+pub(super) fn account_id(a: &AsffFinding, raw: Option<&Value>) -> Result<String, SourceError> {
     let id = required("AwsAccountId", &a.aws_account_id)?;
     let numeric = raw.is_some_and(Value::is_number);
     let id = if numeric && id.len() < ACCOUNT_ID_LEN && id.bytes().all(|b| b.is_ascii_digit()) {
@@ -56,7 +57,7 @@ pub(super) fn account_id(a: &AsffFinding, raw: Option<&Value>) -> Result<String,
 /// `Severity.Product` and `Severity.Original` alone are never mapped: they are on the
 /// producing product's own scale (GuardDuty 5 is MEDIUM, an Inspector `"6.0"` is a
 /// CVSS score), so any mapping would be a guess presented as fact.
-pub(super) fn severity(a: &AsffFinding) -> Result<Severity, String> {
+pub(super) fn severity(a: &AsffFinding) -> Result<Severity, SourceError> {
     let sev = a.severity.clone().unwrap_or_default();
     let mut problems = Vec::new();
     if let Some(label) = non_blank(sev.label) {
@@ -68,7 +69,14 @@ pub(super) fn severity(a: &AsffFinding) -> Result<Severity, String> {
     if let Some(score) = sev.normalized {
         match Severity::from_normalized(score) {
             Some(s) => return Ok(s),
-            None => problems.push(format!("Severity.Normalized {score} is outside 0-100")),
+            None => problems.push(
+                SourceError::OutOfRange {
+                    field: "Severity.Normalized",
+                    value: score.to_string(),
+                    range: "0-100",
+                }
+                .to_string(),
+            ),
         }
     }
     if let Some(label) = a.product_field(PF_SEVERITY_LABEL) {
@@ -83,19 +91,25 @@ pub(super) fn severity(a: &AsffFinding) -> Result<Severity, String> {
         } else {
             ""
         };
-        Err(format!(
-            "no severity: Severity.Label, Severity.Normalized and \
-             ProductFields[{PF_SEVERITY_LABEL:?}] are all missing{scales}"
-        ))
+        Err(SourceError::NoValue {
+            what: "severity",
+            reason: format!(
+                "Severity.Label, Severity.Normalized and \
+                 ProductFields[{PF_SEVERITY_LABEL:?}] are all missing{scales}"
+            ),
+        })
     } else {
-        Err(format!("no usable severity: {}", problems.join("; ")))
+        Err(SourceError::NoValue {
+            what: "usable severity",
+            reason: problems.join("; "),
+        })
     }
 }
 
 /// Every resource with a type and an id, in order; the first is the primary one.
 /// Entries lacking either are dropped (and logged); none left is a rejection, as
 /// ASFF requires at least one resource and lists and alerts are keyed on it.
-pub(super) fn resources(a: &AsffFinding) -> Result<Vec<Resource>, String> {
+pub(super) fn resources(a: &AsffFinding) -> Result<Vec<Resource>, SourceError> {
     let total = a.resources.len();
     let kept: Vec<Resource> = a.resources.iter().filter_map(resource).collect();
     if kept.len() < total {
@@ -106,10 +120,13 @@ pub(super) fn resources(a: &AsffFinding) -> Result<Vec<Resource>, String> {
         );
     }
     if kept.is_empty() {
-        return Err(if total == 0 {
-            "Resources: missing or empty (ASFF requires at least one resource)".into()
-        } else {
-            format!("Resources: none of the {total} entries has both Type and Id")
+        return Err(SourceError::Invalid {
+            field: "Resources",
+            reason: if total == 0 {
+                "missing or empty (ASFF requires at least one resource)".into()
+            } else {
+                format!("none of the {total} entries has both Type and Id")
+            },
         });
     }
     Ok(kept)
@@ -129,12 +146,15 @@ pub(super) fn region(
     a: &AsffFinding,
     resources: &[Resource],
     product_arn: &str,
-) -> Result<String, String> {
+) -> Result<String, SourceError> {
     non_blank(a.region.clone())
         .or_else(|| resources.first().and_then(|r| r.region.clone()))
         .or_else(|| arn_part(product_arn, 3).map(str::to_string))
-        .ok_or_else(|| {
-            format!("no region: no Region, no Resources[0].Region and none in ProductArn {product_arn:?}")
+        .ok_or_else(|| SourceError::NoValue {
+            what: "region",
+            reason: format!(
+                "no Region, no Resources[0].Region and none in ProductArn {product_arn:?}"
+            ),
         })
 }
 

@@ -10,6 +10,7 @@
 
 use super::sync_asff::to_asff;
 use crate::pipeline::{Pipeline, PipelineError};
+use crate::store::Origin;
 use aws_sdk_securityhub::types::{AwsSecurityFindingFilters, DateFilter};
 use aws_sdk_ssm::types::ParameterType;
 use chrono::{DateTime, Duration as ChronoDuration, SecondsFormat, Utc};
@@ -175,7 +176,7 @@ impl Syncer {
                 operation: "GetParameter",
                 parameter: self.state_parameter.clone(),
                 retryable: crate::aws::is_retryable(&e),
-                message: format!("{}", aws_sdk_ssm::error::DisplayErrorContext(e)),
+                message: crate::aws::error_text(&e),
             }),
         }
     }
@@ -195,7 +196,7 @@ impl Syncer {
                 operation: "PutParameter",
                 parameter: self.state_parameter.clone(),
                 retryable: crate::aws::is_retryable(&e),
-                message: format!("{}", aws_sdk_ssm::error::DisplayErrorContext(e)),
+                message: crate::aws::error_text(&e),
             })?;
         Ok(())
     }
@@ -254,7 +255,7 @@ impl Syncer {
                 .await
                 .map_err(|e| SyncError::SecurityHub {
                     retryable: crate::aws::is_retryable(&e),
-                    message: format!("{}", aws_sdk_securityhub::error::DisplayErrorContext(e)),
+                    message: crate::aws::error_text(&e),
                 })?;
             let mut findings = Vec::new();
             for f in page.findings() {
@@ -276,7 +277,7 @@ impl Syncer {
                     }
                 }
             }
-            let (stored, _) = pipeline.store_findings(&findings).await?;
+            let (stored, _) = pipeline.store_findings(&findings, Origin::Events).await?;
             if !stored.failed.is_empty() {
                 // Progress stays at the previous page: this page is read again.
                 return Err(SyncError::NotWritten(stored.failed.len()));

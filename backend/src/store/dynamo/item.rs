@@ -10,8 +10,8 @@ pub use crate::store::facets::Facets;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use shared_types::{
-    AuditEntry, Finding, FindingDetail, FindingListItem, FindingSource, RecordState, Severity,
-    WorkflowStatus,
+    AuditEntry, ChangeKind, Finding, FindingDetail, FindingListItem, FindingSource, RecordState,
+    Severity, WorkflowStatus,
 };
 
 /// Attributes the `SeverityTimestampIndex` projects (besides its keys and `id`):
@@ -32,6 +32,29 @@ pub const LIST_PROJECTION: [&str; 15] = [
     "control_id",
     "search",
     "rev",
+];
+
+/// Attributes the `SeverityChangeIndex` projects (besides its keys and `id`):
+/// a list item, its revision and what the last write did — what a live
+/// `resume` on AWS sends. Terraform must use this list.
+pub const CHANGE_PROJECTION: [&str; 17] = [
+    "updated_at",
+    "updated_exact",
+    "created_at",
+    "workflow_status",
+    "asff_id",
+    "title",
+    "account_id",
+    "region",
+    "resource_type",
+    "resource_id",
+    "product_name",
+    "source",
+    "compliance_status",
+    "control_id",
+    "search",
+    "rev",
+    "last_change",
 ];
 
 /// Fixed-width (microsecond) RFC 3339 UTC, so strings sort like instants.
@@ -104,6 +127,32 @@ pub struct FindingItem {
     /// Workflow changes, oldest first.
     #[serde(default)]
     pub audit: Vec<AuditEntry>,
+    /// What the write of this version did. The DynamoDB Streams record of the write
+    /// carries it, so the `fanout` Lambda decodes the same change SQLite records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_change: Option<LastChange>,
+    /// `SeverityChangeIndex` range key: [`sort_key`] of the last change's time,
+    /// so a live `resume` on AWS finds what changed after a position.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed_at: Option<String>,
+}
+
+/// The change one item write made (see [`FindingItem::last_change`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LastChange {
+    /// What it did.
+    pub kind: ChangeKind,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who, for a person's change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+    /// A person's note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Demo data: recorded, never alerted on.
+    #[serde(default)]
+    pub quiet: bool,
 }
 
 /// The attributes an upsert reads before writing (everything but the document).
@@ -265,6 +314,7 @@ impl FindingItem {
         rev: u64,
         expires_at: i64,
         audit: Vec<AuditEntry>,
+        change: LastChange,
     ) -> Result<FindingItem, serde_json::Error> {
         let mut f = finding.clone();
         f.workflow_status = status;
@@ -299,6 +349,8 @@ impl FindingItem {
             search,
             doc: serde_json::to_string(&f)?,
             audit,
+            changed_at: Some(sort_key(change.at)),
+            last_change: Some(change),
         })
     }
 

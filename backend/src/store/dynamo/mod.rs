@@ -14,38 +14,43 @@
 pub mod counters;
 /// Paging cursors over the severity partitions.
 pub mod cursor;
+/// What a DynamoDB error means (retry, condition failed, give up) and how it reads.
+pub mod error;
 /// Item layout.
 pub mod item;
 /// Merged, budgeted reads of the severity/time index.
 pub mod query;
-/// Backoff and error classification.
-pub mod retry;
 /// Table creation (tests, local use against an emulator).
 pub mod schema;
 /// The write paths: upsert, workflow changes, conditional deletes.
 mod write;
 
+use crate::retry::{retry, Backoff};
 use crate::store::{
-    ArchiveCandidate, ArchivePage, DeleteReport, FindingVersion, Store, StoreError, StoreResult,
-    UpsertReport,
+    ArchiveCandidate, ArchivePage, DeleteReport, FindingVersion, Origin, Store, StoreError,
+    StoreResult, UpsertReport,
 };
 use async_trait::async_trait;
 use aws_sdk_dynamodb::config::http::HttpResponse;
-use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::batch_get_item::BatchGetItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use cursor::Pos;
+use error::{is_transient, Call};
 use item::{sort_key, FindingItem, ListRow};
 use query::{Filter, IndexQuery, Keyed, ReadBudget};
-use retry::{classify, Backoff, ErrorKind};
 use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_attribute_value, to_item};
 use shared_types::{
     Finding, FindingDetail, FindingFilter, FindingPage, Severity, Summary, WorkflowUpdate,
 };
 use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, PoisonError};
 
 /// Name of the severity/time GSI.
 pub const INDEX_NAME: &str = "SeverityTimestampIndex";
+/// Name of the severity/change-time GSI (a live `resume` on AWS).
+pub const CHANGE_INDEX_NAME: &str = "SeverityChangeIndex";
 /// How many findings of one batch are written at the same time.
 pub const WRITE_CONCURRENCY: usize = 16;
 /// Days TTL waits after the archive cutoff before it may drop an item.
@@ -86,17 +91,6 @@ pub struct DynamoStore {
     settings: DynamoSettings,
 }
 
-/// Maps an SDK error that was not retried (or ran out of retries) to a store error.
-pub(crate) fn map_err<E>(e: SdkError<E, HttpResponse>) -> StoreError
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-{
-    match classify(&e, &[]) {
-        ErrorKind::Retryable(text) => StoreError::Unavailable(text),
-        _ => StoreError::Backend(Box::new(e)),
-    }
-}
-
 fn corrupt(id: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt {
         id: id.to_string(),
@@ -125,6 +119,23 @@ impl Keyed for KeyRow {
         cursor::Key {
             u: self.updated_at.clone(),
             id: self.id.clone(),
+        }
+    }
+}
+
+/// Why a BatchGetItem try did not read every key.
+enum BatchGetFailure {
+    /// The call failed.
+    Sdk(Box<SdkError<BatchGetItemError, HttpResponse>>),
+    /// DynamoDB left keys unprocessed (throttling or the 16 MB response limit).
+    Unprocessed,
+}
+
+impl BatchGetFailure {
+    fn is_retryable(&self) -> bool {
+        match self {
+            BatchGetFailure::Sdk(e) => is_transient(e),
+            BatchGetFailure::Unprocessed => true,
         }
     }
 }
@@ -163,31 +174,21 @@ impl DynamoStore {
 
     /// Reads one whole item, strongly consistent.
     async fn get_item(&self, id: &str) -> StoreResult<Option<FindingItem>> {
-        let mut attempt = 0;
-        loop {
-            let resp = self
-                .client
+        let key = Self::id_key(id)?;
+        let call = Call::new("GetItem", &self.settings.table);
+        let out = retry(&self.settings.backoff, is_transient, || {
+            self.client
                 .get_item()
                 .table_name(&self.settings.table)
-                .set_key(Some(Self::id_key(id)?))
+                .set_key(Some(key.clone()))
                 .consistent_read(true)
                 .send()
-                .await;
-            match resp {
-                Ok(out) => {
-                    return match out.item {
-                        Some(item) => from_item(item).map(Some).map_err(|e| corrupt(id, e)),
-                        None => Ok(None),
-                    }
-                }
-                Err(e) => match classify(&e, &[]) {
-                    ErrorKind::Retryable(_) if attempt + 1 < self.settings.backoff.max_attempts => {
-                        attempt += 1;
-                        self.settings.backoff.wait(attempt).await;
-                    }
-                    _ => return Err(map_err(e)),
-                },
-            }
+        })
+        .await
+        .map_err(|e| call.store_error(e))?;
+        match out.item {
+            Some(item) => from_item(item).map(Some).map_err(|e| corrupt(id, e)),
+            None => Ok(None),
         }
     }
 
@@ -213,63 +214,65 @@ impl DynamoStore {
         &self,
         ids: &[String],
     ) -> StoreResult<Vec<HashMap<String, AttributeValue>>> {
+        let table = &self.settings.table;
+        let call = Call::new("BatchGetItem", table);
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(100) {
             let keys = chunk
                 .iter()
                 .map(|id| Self::id_key(id))
                 .collect::<StoreResult<Vec<_>>>()?;
-            let mut pending = Some(
-                KeysAndAttributes::builder()
-                    .set_keys(Some(keys))
-                    .consistent_read(true)
-                    .build()
-                    .map_err(|e| StoreError::Backend(Box::new(e)))?,
-            );
-            let mut attempt = 0;
-            while let Some(req) = pending.take() {
-                let resp = self
-                    .client
-                    .batch_get_item()
-                    .request_items(&self.settings.table, req.clone())
-                    .send()
-                    .await;
-                match resp {
-                    Ok(r) => {
-                        out.extend(
-                            r.responses()
-                                .and_then(|m| m.get(&self.settings.table))
-                                .into_iter()
-                                .flatten()
-                                .cloned(),
-                        );
-                        pending = r
-                            .unprocessed_keys()
-                            .and_then(|m| m.get(&self.settings.table))
-                            .filter(|k| !k.keys().is_empty())
-                            .cloned();
-                        if pending.is_some() {
-                            attempt += 1;
-                            if attempt >= self.settings.backoff.max_attempts {
-                                return Err(StoreError::Unavailable(
-                                    "unprocessed keys after retries".into(),
-                                ));
-                            }
-                            self.settings.backoff.wait(attempt).await;
+            let req = KeysAndAttributes::builder()
+                .set_keys(Some(keys))
+                .consistent_read(true)
+                .build()
+                .map_err(|e| StoreError::Backend(Box::new(e)))?;
+            // The keys still to read and the items read so far, kept between tries:
+            // each try asks only for what the one before left unprocessed.
+            let state = Mutex::new((req, Vec::new()));
+            let lock = || state.lock().unwrap_or_else(PoisonError::into_inner);
+            retry(
+                &self.settings.backoff,
+                BatchGetFailure::is_retryable,
+                || async {
+                    let req = lock().0.clone();
+                    let r = self
+                        .client
+                        .batch_get_item()
+                        .request_items(table, req)
+                        .send()
+                        .await
+                        .map_err(|e| BatchGetFailure::Sdk(Box::new(e)))?;
+                    let mut s = lock();
+                    s.1.extend(
+                        r.responses()
+                            .and_then(|m| m.get(table))
+                            .into_iter()
+                            .flatten()
+                            .cloned(),
+                    );
+                    match r
+                        .unprocessed_keys()
+                        .and_then(|m| m.get(table))
+                        .filter(|k| !k.keys().is_empty())
+                    {
+                        Some(rest) => {
+                            s.0 = rest.clone();
+                            Err(BatchGetFailure::Unprocessed)
                         }
+                        None => Ok(()),
                     }
-                    Err(e) => match classify(&e, &[]) {
-                        ErrorKind::Retryable(_)
-                            if attempt + 1 < self.settings.backoff.max_attempts =>
-                        {
-                            attempt += 1;
-                            self.settings.backoff.wait(attempt).await;
-                            pending = Some(req);
-                        }
-                        _ => return Err(map_err(e)),
-                    },
-                }
-            }
+                },
+            )
+            .await
+            .map_err(|e| match e {
+                BatchGetFailure::Sdk(e) => call.store_error(*e),
+                BatchGetFailure::Unprocessed => StoreError::Unavailable(
+                    call.failed("keys still unprocessed after retries")
+                        .to_string(),
+                ),
+            })?;
+            out.append(&mut lock().1);
         }
         Ok(out)
     }
@@ -341,8 +344,8 @@ impl DynamoStore {
 
 #[async_trait]
 impl Store for DynamoStore {
-    async fn upsert(&self, findings: &[Finding]) -> StoreResult<UpsertReport> {
-        write::upsert_all(self, findings).await
+    async fn upsert_from(&self, findings: &[Finding], origin: Origin) -> StoreResult<UpsertReport> {
+        write::upsert_all(self, findings, origin).await
     }
 
     async fn get(&self, id: &str) -> StoreResult<Option<FindingDetail>> {
@@ -477,6 +480,6 @@ impl Store for DynamoStore {
             .send()
             .await
             .map(|_| ())
-            .map_err(map_err)
+            .map_err(|e| Call::new("GetItem", &self.settings.table).store_error(e))
     }
 }

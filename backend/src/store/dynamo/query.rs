@@ -7,9 +7,10 @@
 //! reads stopped. So no request turns into an unbounded scan.
 
 use super::cursor::{Key, Pos};
+use super::error::{is_transient, Call};
 use super::item::projection;
-use super::retry::{classify, Backoff, ErrorKind};
-use super::{map_err, INDEX_NAME};
+use super::INDEX_NAME;
+use crate::retry::{retry, Backoff};
 use crate::store::{StoreError, StoreResult};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::de::DeserializeOwned;
@@ -242,10 +243,8 @@ impl IndexQuery<'_> {
         if !range.is_empty() {
             names.insert("#upd".into(), "updated_at".into());
         }
-        let mut attempt = 0;
-        loop {
-            let resp = self
-                .client
+        let out = retry(&self.backoff, is_transient, || {
+            self.client
                 .query()
                 .table_name(self.table)
                 .index_name(INDEX_NAME)
@@ -258,32 +257,22 @@ impl IndexQuery<'_> {
                 .limit(limit as i32)
                 .set_exclusive_start_key(start.clone())
                 .send()
-                .await;
-            match resp {
-                Ok(out) => {
-                    let rows: Vec<T> = from_items(out.items().to_vec())
-                        .map_err(|e| StoreError::Backend(Box::new(e)))?;
-                    let next = match out.last_evaluated_key() {
-                        Some(k) => {
-                            let k: LastKey = from_item(k.clone())
-                                .map_err(|e| StoreError::Backend(Box::new(e)))?;
-                            Pos::After(Key {
-                                u: k.updated_at,
-                                id: k.id,
-                            })
-                        }
-                        None => Pos::Done,
-                    };
-                    return Ok((rows, next));
-                }
-                Err(e) => match classify(&e, &[]) {
-                    ErrorKind::Retryable(_) if attempt + 1 < self.backoff.max_attempts => {
-                        attempt += 1;
-                        self.backoff.wait(attempt).await;
-                    }
-                    _ => return Err(map_err(e)),
-                },
+        })
+        .await
+        .map_err(|e| Call::new("Query", self.table).store_error(e))?;
+        let rows: Vec<T> =
+            from_items(out.items().to_vec()).map_err(|e| StoreError::Backend(Box::new(e)))?;
+        let next = match out.last_evaluated_key() {
+            Some(k) => {
+                let k: LastKey =
+                    from_item(k.clone()).map_err(|e| StoreError::Backend(Box::new(e)))?;
+                Pos::After(Key {
+                    u: k.updated_at,
+                    id: k.id,
+                })
             }
-        }
+            None => Pos::Done,
+        };
+        Ok((rows, next))
     }
 }

@@ -2,11 +2,13 @@
 //! `cspm` can create one in an emulator). Keep in step with `terraform/` and
 //! `docs/dynamodb.md`.
 
-use super::item::LIST_PROJECTION;
-use super::INDEX_NAME;
+use super::error::{Call, DynamoError};
+use super::item::{CHANGE_PROJECTION, LIST_PROJECTION};
+use super::{CHANGE_INDEX_NAME, INDEX_NAME};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
+    TimeToLiveSpecification,
 };
 
 /// TTL attribute (epoch seconds).
@@ -16,7 +18,9 @@ pub const TTL_ATTRIBUTE: &str = "expires_at";
 pub async fn create_table(
     client: &aws_sdk_dynamodb::Client,
     table: &str,
-) -> Result<(), aws_sdk_dynamodb::Error> {
+) -> Result<(), DynamoError> {
+    let create = Call::new("CreateTable", table);
+    let ttl = Call::new("UpdateTimeToLive", table);
     let attr = |name: &str| {
         AttributeDefinition::builder()
             .attribute_name(name)
@@ -29,28 +33,41 @@ pub async fn create_table(
             .key_type(kind)
             .build()
     };
-    let gsi = GlobalSecondaryIndex::builder()
-        .index_name(INDEX_NAME)
-        .key_schema(key("severity", KeyType::Hash)?)
-        .key_schema(key("updated_at", KeyType::Range)?)
-        .projection(
-            Projection::builder()
-                .projection_type(ProjectionType::Include)
-                .set_non_key_attributes(Some(
-                    LIST_PROJECTION.iter().map(|s| s.to_string()).collect(),
-                ))
-                .build(),
-        )
-        .build()?;
+    let index = |name: &str, range: &str, projected: &[&str]| {
+        GlobalSecondaryIndex::builder()
+            .index_name(name)
+            .key_schema(key("severity", KeyType::Hash).map_err(|e| create.error(&e))?)
+            .key_schema(key(range, KeyType::Range).map_err(|e| create.error(&e))?)
+            .projection(
+                Projection::builder()
+                    .projection_type(ProjectionType::Include)
+                    .set_non_key_attributes(Some(projected.iter().map(|s| s.to_string()).collect()))
+                    .build(),
+            )
+            .build()
+            .map_err(|e| create.error(&e))
+    };
+    let by_time = index(INDEX_NAME, "updated_at", &LIST_PROJECTION)?;
+    let by_change = index(CHANGE_INDEX_NAME, "changed_at", &CHANGE_PROJECTION)?;
     let created = client
         .create_table()
         .table_name(table)
         .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(attr("id")?)
-        .attribute_definitions(attr("severity")?)
-        .attribute_definitions(attr("updated_at")?)
-        .key_schema(key("id", KeyType::Hash)?)
-        .global_secondary_indexes(gsi)
+        .attribute_definitions(attr("id").map_err(|e| create.error(&e))?)
+        .attribute_definitions(attr("severity").map_err(|e| create.error(&e))?)
+        .attribute_definitions(attr("updated_at").map_err(|e| create.error(&e))?)
+        .attribute_definitions(attr("changed_at").map_err(|e| create.error(&e))?)
+        .key_schema(key("id", KeyType::Hash).map_err(|e| create.error(&e))?)
+        .global_secondary_indexes(by_time)
+        .global_secondary_indexes(by_change)
+        // The change feed on AWS: the `fanout` Lambda reads every change from it.
+        .stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::NewAndOldImages)
+                .build()
+                .map_err(|e| create.error(&e))?,
+        )
         .send()
         .await;
     match created {
@@ -61,7 +78,7 @@ pub async fn create_table(
         {
             return Ok(())
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => return Err(create.error(&e)),
     }
     client
         .update_time_to_live()
@@ -70,9 +87,11 @@ pub async fn create_table(
             TimeToLiveSpecification::builder()
                 .attribute_name(TTL_ATTRIBUTE)
                 .enabled(true)
-                .build()?,
+                .build()
+                .map_err(|e| ttl.error(&e))?,
         )
         .send()
-        .await?;
+        .await
+        .map_err(|e| ttl.error(&e))?;
     Ok(())
 }

@@ -4,9 +4,11 @@
 //! fails is reported per finding, never dropped.
 
 use super::counters::{shard_id, Delta};
-use super::item::{projection, sort_key, FindingItem, Head, HEAD_PROJECTION};
-use super::retry::{classify, ErrorKind};
+use super::error::{Call, ErrorKind};
+use super::item::{projection, sort_key, FindingItem, Head, LastChange, HEAD_PROJECTION};
 use super::{corrupt, DynamoStore};
+use crate::retry::retry;
+use crate::store::change::Origin;
 use crate::store::decide::{decide, decide_workflow, Decision, Incoming};
 use crate::store::{
     DeleteReport, FailedWrite, FindingVersion, StoreError, StoreResult, UpsertOutcome, UpsertReport,
@@ -18,6 +20,7 @@ use futures::{stream, StreamExt};
 use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_attribute_value, to_item};
 use shared_types::{AuditEntry, Finding, FindingDetail, WorkflowUpdate};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 /// Lost races tolerated for one finding before it is reported as failed (retryable).
 const MAX_CONFLICTS: u32 = 20;
@@ -133,7 +136,9 @@ async fn put(
             .set_expression_attribute_values(values)
             .send()
             .await;
-        return r.map(|_| ()).map_err(|e| classify(&e, &[]));
+        return r
+            .map(|_| ())
+            .map_err(|e| Call::new("PutItem", store.table()).classify(&e, &[]));
     }
     let put = Put::builder()
         .table_name(store.table())
@@ -162,7 +167,8 @@ async fn transact(store: &DynamoStore, items: Vec<TransactWriteItem>) -> Result<
         .set_transact_items(Some(items))
         .send()
         .await;
-    r.map(|_| ()).map_err(|e| classify(&e, &reasons(&e)))
+    r.map(|_| ())
+        .map_err(|e| Call::new("TransactWriteItems", store.table()).classify(&e, &reasons(&e)))
 }
 
 /// Reads what an upsert or delete needs (consistent; the document is not read).
@@ -179,7 +185,7 @@ async fn read_head(store: &DynamoStore, id: &str) -> Result<Option<Head>, ErrorK
         .set_expression_attribute_names(Some(names))
         .send()
         .await
-        .map_err(|e| classify(&e, &[]))?;
+        .map_err(|e| Call::new("GetItem", store.table()).classify(&e, &[]))?;
     match r.item {
         Some(item) => from_item(item)
             .map(Some)
@@ -188,40 +194,63 @@ async fn read_head(store: &DynamoStore, id: &str) -> Result<Option<Head>, ErrorK
     }
 }
 
-/// Runs `op` until it succeeds, re-running it after lost races and backing off
-/// after transient errors. `Err` carries the reason and whether a retry may help.
-async fn with_retries<T, F, Fut>(store: &DynamoStore, mut op: F) -> Result<T, Failure>
+/// Runs `op` until it succeeds: after transient errors with [`crate::retry`]'s
+/// backoff, after lost races at once (nothing is wrong with the table; the op reads
+/// again and decides again), at most [`MAX_CONFLICTS`] races in all. `Err` carries
+/// the reason and whether a retry may help.
+async fn with_retries<T, F, Fut>(store: &DynamoStore, op: F) -> Result<T, Failure>
 where
-    F: FnMut() -> Fut,
+    F: Fn() -> Fut,
     Fut: std::future::Future<Output = Result<T, ErrorKind>>,
 {
     let backoff = store.settings.backoff;
-    let (mut attempts, mut conflicts) = (0u32, 0u32);
-    loop {
-        match op().await {
-            Ok(v) => return Ok(v),
-            Err(ErrorKind::ConditionFailed) => {
-                conflicts += 1;
-                if conflicts >= MAX_CONFLICTS {
-                    return Err(("too many concurrent writes to this finding".into(), true));
+    let conflicts = AtomicU32::new(0);
+    let (op, conflicts) = (&op, &conflicts);
+    let transient = |e: &ErrorKind| matches!(e, ErrorKind::Retryable(_));
+    let r = retry(&backoff, transient, move || async move {
+        loop {
+            match op().await {
+                Err(ErrorKind::ConditionFailed)
+                    if conflicts.fetch_add(1, Ordering::Relaxed) + 1 < MAX_CONFLICTS =>
+                {
+                    continue
                 }
-            }
-            Err(ErrorKind::Retryable(reason)) => {
-                attempts += 1;
-                if attempts >= backoff.max_attempts {
-                    return Err((format!("gave up after {attempts} attempts: {reason}"), true));
+                Err(ErrorKind::Retryable(reason)) => {
+                    tracing::debug!(%reason, "dynamodb call throttled or failed");
+                    return Err(ErrorKind::Retryable(reason));
                 }
-                tracing::debug!(attempt = attempts, %reason, "dynamodb call throttled or failed; backing off");
-                backoff.wait(attempts).await;
+                other => return other,
             }
-            Err(ErrorKind::Fatal(reason)) => return Err((reason, false)),
         }
+    })
+    .await;
+    match r {
+        Ok(v) => Ok(v),
+        Err(ErrorKind::ConditionFailed) => {
+            Err(("too many concurrent writes to this finding".into(), true))
+        }
+        Err(ErrorKind::Retryable(reason)) => Err((
+            format!("gave up after {} attempts: {reason}", backoff.max_attempts),
+            true,
+        )),
+        Err(ErrorKind::Fatal(reason)) => Err((reason, false)),
     }
 }
 
 /// One attempt at upserting one finding, as the one decision says.
-async fn upsert_once(store: &DynamoStore, f: &Finding) -> Result<UpsertOutcome, ErrorKind> {
+async fn upsert_once(
+    store: &DynamoStore,
+    f: &Finding,
+    origin: Origin,
+) -> Result<UpsertOutcome, ErrorKind> {
     let expires = store.expires_at(f.updated_at);
+    let change = |kind| LastChange {
+        kind,
+        at: Utc::now(),
+        actor: None,
+        note: None,
+        quiet: origin.is_quiet(),
+    };
     let head = read_head(store, &f.id).await?;
     let view = head.as_ref().map(Head::decision_view);
     match decide(view.as_ref(), &Incoming::from(f)) {
@@ -233,6 +262,7 @@ async fn upsert_once(store: &DynamoStore, f: &Finding) -> Result<UpsertOutcome, 
                 w.revision,
                 expires,
                 Vec::new(),
+                change(w.kind),
             )
             .map_err(backend)?;
             let delta = Delta::between(None, Some(&item.facets()));
@@ -248,6 +278,7 @@ async fn upsert_once(store: &DynamoStore, f: &Finding) -> Result<UpsertOutcome, 
                 w.revision,
                 expires,
                 head.audit.clone(),
+                change(w.kind),
             )
             .map_err(backend)?;
             let delta = Delta::between(Some(&head.facets()), Some(&item.facets()));
@@ -271,6 +302,7 @@ async fn upsert_once(store: &DynamoStore, f: &Finding) -> Result<UpsertOutcome, 
 pub(super) async fn upsert_all(
     store: &DynamoStore,
     findings: &[Finding],
+    origin: Origin,
 ) -> StoreResult<UpsertReport> {
     // Indices rather than references: a closure over `&Finding` items makes the
     // future's lifetime higher-ranked, which `async_trait`'s `Send` bound rejects.
@@ -282,7 +314,7 @@ pub(super) async fn upsert_all(
             }
             (
                 f.id.clone(),
-                with_retries(store, || upsert_once(store, f)).await,
+                with_retries(store, || upsert_once(store, f, origin)).await,
             )
         })
         .buffered(store.settings.concurrency.max(1))
@@ -341,6 +373,13 @@ pub(super) async fn set_workflow(
             w.revision,
             expires,
             audit,
+            LastChange {
+                kind: w.kind,
+                at,
+                actor: Some(actor.to_string()),
+                note: update.note.clone(),
+                quiet: false,
+            },
         )
         .map_err(backend)?;
         let delta = Delta::between(Some(&old.facets()), Some(&new.facets()));

@@ -5,7 +5,7 @@
 //! bound on the WAL's size: by the time it fires, most frames are already copied,
 //! so it only finishes the job and lets the WAL start over.
 
-use super::pool::connect;
+use super::connect::connect;
 use super::StoreResult;
 use std::path::Path;
 use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};

@@ -1,7 +1,8 @@
 //! Conversions between rows and the shared types.
 
 use super::doc::StoredDoc;
-use super::{StoreError, StoreResult};
+use super::error::corrupt;
+use super::StoreResult;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row};
 use shared_types::{
@@ -15,13 +16,6 @@ pub(super) fn micros(t: DateTime<Utc>) -> i64 {
 
 pub(super) fn from_micros(us: i64, id: &str) -> StoreResult<DateTime<Utc>> {
     DateTime::from_timestamp_micros(us).ok_or_else(|| corrupt(id, "timestamp out of range"))
-}
-
-pub(super) fn corrupt(id: &str, reason: impl Into<String>) -> StoreError {
-    StoreError::Corrupt {
-        id: id.to_string(),
-        reason: reason.into(),
-    }
 }
 
 /// The column list that [`list_item`] reads, in order.

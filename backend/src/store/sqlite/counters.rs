@@ -3,7 +3,7 @@
 //! one upsert per distinct key per batch, where per-row triggers cost six upserts
 //! (and a statement journal) per row.
 
-use super::convert::corrupt;
+use super::error::corrupt;
 use super::StoreResult;
 use crate::store::facets::Facets;
 use chrono::{DateTime, NaiveDate};

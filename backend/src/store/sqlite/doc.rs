@@ -4,7 +4,7 @@
 //! writes (WAL and checkpoint), the limit on this kind of machine. Databases
 //! written before compression hold JSON text; both forms are read.
 
-use super::convert::corrupt;
+use super::error::corrupt;
 use super::StoreResult;
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ValueRef};
 use shared_types::Finding;

@@ -3,8 +3,9 @@
 //! row because of rows inserted elsewhere in the order, and costs the same on
 //! page 1,000 as on page 1.
 
-use super::convert::{corrupt, from_micros, list_item, micros, LIST_COLUMNS};
+use super::convert::{from_micros, list_item, micros, LIST_COLUMNS};
 use super::doc::StoredDoc;
+use super::error::corrupt;
 use super::StoreResult;
 use crate::store::{cursor, ArchiveCandidate, ArchivePage, StoreError};
 use chrono::{DateTime, Utc};

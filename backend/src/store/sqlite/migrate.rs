@@ -4,11 +4,11 @@
 
 use super::doc::StoredDoc;
 use super::StoreResult;
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, TransactionBehavior};
 use shared_types::RecordState;
 
 /// Schema version this code writes (`PRAGMA user_version`).
-const VERSION: i64 = 2;
+const VERSION: i64 = 3;
 
 /// Adds what an older file lacks. Cheap when the file is current (one pragma read).
 pub(super) fn migrate(c: &mut Connection) -> StoreResult<()> {
@@ -16,7 +16,7 @@ pub(super) fn migrate(c: &mut Connection) -> StoreResult<()> {
     if version >= VERSION {
         return Ok(());
     }
-    let tx = c.transaction()?;
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let columns: Vec<String> = tx
         .prepare("SELECT name FROM pragma_table_info('findings')")?
         .query_map([], |r| r.get(0))?
@@ -26,38 +26,56 @@ pub(super) fn migrate(c: &mut Connection) -> StoreResult<()> {
         // Every existing record is at its first known revision.
         tx.execute_batch("ALTER TABLE findings ADD COLUMN revision INTEGER NOT NULL DEFAULT 1")?;
     }
+    let mut backfill = Vec::new();
     if !has("record_state") {
         tx.execute_batch(
             "ALTER TABLE findings ADD COLUMN record_state TEXT NOT NULL DEFAULT 'ACTIVE'",
         )?;
-        backfill_record_state(&tx)?;
+        backfill.push(Backfill::RecordState);
+    }
+    if !has("generator_id") {
+        tx.execute_batch("ALTER TABLE findings ADD COLUMN generator_id TEXT NOT NULL DEFAULT ''")?;
+        backfill.push(Backfill::GeneratorId);
+    }
+    if !backfill.is_empty() {
+        fill_from_documents(&tx, &backfill)?;
     }
     tx.pragma_update(None, "user_version", VERSION)?;
     tx.commit()?;
     Ok(())
 }
 
-/// Sets `record_state` from each document (only ARCHIVED needs writing). A one-off
-/// pass over the table when an older file is first opened.
-fn backfill_record_state(tx: &Connection) -> StoreResult<()> {
-    let mut archived = Vec::new();
+/// A column added after the first release, filled from each row's document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Backfill {
+    RecordState,
+    GeneratorId,
+}
+
+/// Fills new columns from each document: a one-off pass over the table when an
+/// older file is first opened.
+fn fill_from_documents(tx: &Connection, what: &[Backfill]) -> StoreResult<()> {
+    let mut rows = Vec::new();
     {
         let mut stmt = tx.prepare("SELECT id, doc FROM findings")?;
-        let mut rows = stmt.query([])?;
-        while let Some(row) = rows.next()? {
+        let mut q = stmt.query([])?;
+        while let Some(row) = q.next()? {
             let id: String = row.get(0)?;
             let doc: StoredDoc = row.get(1)?;
-            if doc.decode(&id)?.record_state == RecordState::Archived {
-                archived.push(id);
-            }
+            let f = doc.decode(&id)?;
+            rows.push((id, f.record_state, f.generator_id));
         }
     }
-    let mut update = tx.prepare("UPDATE findings SET record_state = 'ARCHIVED' WHERE id = ?1")?;
-    for id in &archived {
-        update.execute(params![id])?;
+    let mut state = tx.prepare("UPDATE findings SET record_state = ?2 WHERE id = ?1")?;
+    let mut generator = tx.prepare("UPDATE findings SET generator_id = ?2 WHERE id = ?1")?;
+    for (id, record_state, generator_id) in &rows {
+        if what.contains(&Backfill::RecordState) && *record_state == RecordState::Archived {
+            state.execute(params![id, record_state.as_str()])?;
+        }
+        if what.contains(&Backfill::GeneratorId) {
+            generator.execute(params![id, generator_id])?;
+        }
     }
-    if !archived.is_empty() {
-        tracing::info!(count = archived.len(), "migrated record states");
-    }
+    tracing::info!(rows = rows.len(), ?what, "migrated the findings table");
     Ok(())
 }

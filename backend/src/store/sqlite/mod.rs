@@ -4,10 +4,13 @@
 //! Calls run on tokio's blocking pool: SQLite is synchronous and must not stall
 //! the async workers.
 
+mod changes;
 mod checkpoint;
+mod connect;
 mod convert;
 mod counters;
 mod doc;
+mod error;
 mod list;
 mod migrate;
 mod pool;
@@ -15,7 +18,8 @@ mod summary;
 mod write;
 
 use super::{
-    ArchivePage, DeleteReport, FindingVersion, Store, StoreError, StoreResult, UpsertReport,
+    ArchivePage, Change, ChangeFeed, DeleteReport, FindingVersion, Origin, Store, StoreError,
+    StoreResult, UpsertReport,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -34,6 +38,8 @@ const SCHEMA: &str = include_str!("schema.sql");
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: Arc<Pool>,
+    /// Bumped after every commit that may have recorded changes (feed wake-ups).
+    written: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -41,22 +47,6 @@ impl std::fmt::Debug for SqliteStore {
         f.debug_struct("SqliteStore")
             .field("path", &self.pool.path)
             .finish()
-    }
-}
-
-impl From<rusqlite::Error> for StoreError {
-    fn from(e: rusqlite::Error) -> Self {
-        match e {
-            rusqlite::Error::SqliteFailure(ref f, _)
-                if matches!(
-                    f.code,
-                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
-                ) =>
-            {
-                StoreError::Unavailable(e.to_string())
-            }
-            other => StoreError::Backend(Box::new(other)),
-        }
     }
 }
 
@@ -69,7 +59,7 @@ impl SqliteStore {
 
     /// Opens (creating if needed) the database file at `path` and applies the schema.
     pub fn open(path: &Path) -> StoreResult<Self> {
-        let mut conn = pool::connect(path)?;
+        let mut conn = connect::connect(path)?;
         // The writer's own checkpoint bounds the WAL (32 MB); the checkpoint thread
         // (checkpoint.rs) does most of the copying before it fires. (A larger writer
         // cache helped ingest a little but pushed archival past its 200 MB budget.)
@@ -78,6 +68,7 @@ impl SqliteStore {
         migrate::migrate(&mut conn)?;
         Ok(SqliteStore {
             pool: Arc::new(Pool::new(PathBuf::from(path), conn)?),
+            written: Arc::new(tokio::sync::watch::channel(0).0),
         })
     }
 
@@ -103,20 +94,26 @@ impl SqliteStore {
         F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
     {
         let pool = self.pool.clone();
-        tokio::task::spawn_blocking(move || pool.with_writer(f))
+        let out = tokio::task::spawn_blocking(move || pool.with_writer(f))
             .await
-            .map_err(|e| StoreError::Backend(Box::new(e)))?
+            .map_err(|e| StoreError::Backend(Box::new(e)))?;
+        self.written.send_modify(|n| *n = n.wrapping_add(1));
+        out
     }
 }
 
 #[async_trait]
 impl Store for SqliteStore {
-    async fn upsert(&self, findings: &[shared_types::Finding]) -> StoreResult<UpsertReport> {
+    async fn upsert_from(
+        &self,
+        findings: &[shared_types::Finding],
+        origin: Origin,
+    ) -> StoreResult<UpsertReport> {
         let rows = findings
             .iter()
             .map(write::Row::new)
             .collect::<StoreResult<Vec<_>>>()?;
-        self.write(move |c| write::upsert(c, &rows)).await
+        self.write(move |c| write::upsert(c, &rows, origin)).await
     }
 
     async fn get(&self, id: &str) -> StoreResult<Option<FindingDetail>> {
@@ -175,5 +172,25 @@ impl Store for SqliteStore {
             Ok(())
         })
         .await
+    }
+}
+
+#[async_trait]
+impl ChangeFeed for SqliteStore {
+    async fn changes_after(&self, after: u64, limit: u32) -> StoreResult<Vec<Change>> {
+        self.read(move |c| changes::read_after(c, after, limit))
+            .await
+    }
+
+    async fn head(&self) -> StoreResult<u64> {
+        self.read(changes::head).await
+    }
+
+    fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.written.subscribe()
+    }
+
+    async fn trim(&self, upto: u64, before: DateTime<Utc>) -> StoreResult<u64> {
+        self.write(move |c| changes::trim(c, upto, before)).await
     }
 }

@@ -2,11 +2,11 @@
 //! readers that WAL lets run beside it.
 
 use super::checkpoint::Checkpointer;
+use super::connect::connect;
 use super::StoreResult;
-use rusqlite::{Connection, OpenFlags};
-use std::path::{Path, PathBuf};
+use rusqlite::Connection;
+use std::path::PathBuf;
 use std::sync::Mutex;
-use std::time::Duration;
 
 /// Idle reader connections kept open.
 const MAX_IDLE_READERS: usize = 8;
@@ -16,25 +16,6 @@ pub(super) struct Pool {
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
     checkpointer: Checkpointer,
-}
-
-/// Opens a connection with the settings every connection needs.
-pub(super) fn connect(path: &Path) -> StoreResult<Connection> {
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    // WAL: readers never block the writer; NORMAL sync is durable across process
-    // crashes (only an OS crash can lose the last transactions).
-    conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
-    conn.pragma_update(None, "foreign_keys", "ON")?;
-    conn.pragma_update(None, "temp_store", "MEMORY")?;
-    conn.pragma_update(None, "cache_size", -32_000)?; // 32 MB page cache
-    conn.busy_timeout(Duration::from_secs(5))?;
-    Ok(conn)
 }
 
 impl Pool {

@@ -13,6 +13,8 @@ CREATE TABLE IF NOT EXISTS findings (
     revision INTEGER NOT NULL DEFAULT 1,
     -- The provider's RecordState (ACTIVE/ARCHIVED): ARCHIVED -> ACTIVE reopens.
     record_state TEXT NOT NULL DEFAULT 'ACTIVE',
+    -- The control, rule or detector (change records carry it, grouping uses it).
+    generator_id TEXT NOT NULL DEFAULT '',
     account_id TEXT NOT NULL,
     region TEXT NOT NULL,
     resource_type TEXT NOT NULL,
@@ -67,3 +69,23 @@ CREATE TABLE IF NOT EXISTS audit (
     note TEXT
 );
 CREATE INDEX IF NOT EXISTS audit_by_finding ON audit (finding_id, seq);
+
+-- The change feed (an outbox): every write that changes a finding adds a row here
+-- in its own transaction, so a change is recorded exactly when it is committed.
+-- `seq` is never reused (AUTOINCREMENT) and, SQLite having one writer at a time,
+-- follows the commit order: a reader that has seen seq N has seen everything before
+-- it. `finding` is the change's finding summary as JSON (store/change.rs); the
+-- columns beside it are what the write decided.
+CREATE TABLE IF NOT EXISTS changes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    finding_id TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    actor TEXT,
+    quiet INTEGER NOT NULL DEFAULT 0,
+    severity_before INTEGER,
+    status_before TEXT,
+    note TEXT,
+    finding TEXT NOT NULL
+);

@@ -1,30 +1,40 @@
 //! Writes: upserts as the one decision (`store/decide.rs`) says, a person's
 //! workflow changes, conditional deletes. Each call is one transaction, so a batch
-//! is all-or-nothing and fast.
+//! is all-or-nothing and fast. Transactions take the write lock when they begin
+//! (IMMEDIATE): a deferred one that read first could not upgrade to writing once
+//! another connection (the dispatcher's state, a second `cspm ingest`) committed
+//! in between, and SQLite fails that at once instead of waiting.
 
-use super::convert::{corrupt, from_micros, get_detail, micros, source_name};
+use super::changes::{self, NewChange};
+use super::convert::{from_micros, get_detail, micros, source_name};
 use super::counters::{facets_of, CounterDeltas};
 use super::doc::{self, StoredDoc};
+use super::error::corrupt;
 use super::StoreResult;
-use crate::store::decide::{decide, decide_workflow, Decision, Incoming, StoredHead, Write};
+use crate::store::change::Origin;
+use crate::store::decide::{
+    decide, decide_workflow, delete_revision, Decision, Incoming, StoredHead, Write,
+};
 use crate::store::facets::Facets;
 use crate::store::{DeleteReport, FindingVersion, UpsertOutcome, UpsertReport};
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, OptionalExtension};
-use shared_types::{Finding, FindingDetail, RecordState, WorkflowUpdate};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use shared_types::{ChangeKind, Finding, FindingDetail, RecordState, WorkflowUpdate};
 use std::borrow::Cow;
 
 const INSERT: &str =
     "INSERT INTO findings (id, asff_id, severity, workflow_status, workflow_locked, \
      account_id, region, resource_type, resource_id, product_name, source, compliance_status, \
-     control_id, title, description, created_at, updated_at, doc, revision, record_state) \
-     VALUES (?1, ?2, ?3, ?4, ?18, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?19, ?20)";
+     control_id, title, description, created_at, updated_at, doc, revision, record_state, \
+     generator_id) \
+     VALUES (?1, ?2, ?3, ?4, ?18, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, \
+     ?19, ?20, ?21)";
 
 const UPDATE: &str = "UPDATE findings SET asff_id = ?2, severity = ?3, workflow_status = ?4, \
      account_id = ?5, region = ?6, resource_type = ?7, resource_id = ?8, product_name = ?9, \
      source = ?10, compliance_status = ?11, control_id = ?12, title = ?13, description = ?14, \
      created_at = ?15, updated_at = ?16, doc = ?17, workflow_locked = ?18, revision = ?19, \
-     record_state = ?20 WHERE id = ?1";
+     record_state = ?20, generator_id = ?21 WHERE id = ?1";
 
 /// What an upsert needs of the stored version: the decision's view and the facets
 /// the counters move.
@@ -100,12 +110,15 @@ pub(super) struct Row {
     description: String,
     created_at: i64,
     updated_at: i64,
+    generator_id: String,
     /// What the decision reads of the incoming version.
     incoming: Incoming,
     /// How the document below was encoded.
     written: Write,
     /// The compressed document (see doc.rs).
     doc: Vec<u8>,
+    /// The change summary (changes.rs) with `written`'s status.
+    change: String,
     /// What the summary counters count of it (with `written`'s status).
     facets: Facets,
 }
@@ -134,7 +147,9 @@ impl Row {
             description: f.description.clone(),
             created_at: micros(f.created_at),
             updated_at: micros(f.updated_at),
+            generator_id: f.generator_id.clone(),
             doc: encode_with(f, &written)?,
+            change: changes::summary_json(f, written.workflow_status)?,
             written,
             incoming,
             facets,
@@ -152,6 +167,7 @@ impl Row {
         facets.status = w.workflow_status;
         Ok(Cow::Owned(Row {
             doc: encode_with(&f, w)?,
+            change: changes::summary_json(&f, w.workflow_status)?,
             written: *w,
             facets,
             incoming: self.incoming.clone(),
@@ -175,9 +191,11 @@ impl Row {
             description: self.description.clone(),
             created_at: self.created_at,
             updated_at: self.updated_at,
+            generator_id: self.generator_id.clone(),
             incoming: self.incoming.clone(),
             written: self.written,
             doc: Vec::new(),
+            change: String::new(),
             facets: self.facets.clone(),
         }
     }
@@ -187,6 +205,7 @@ impl Clone for Row {
     fn clone(&self) -> Row {
         Row {
             doc: self.doc.clone(),
+            change: self.change.clone(),
             ..self.clone_columns()
         }
     }
@@ -229,15 +248,22 @@ fn write_row(c: &Connection, sql: &str, r: &Row) -> StoreResult<()> {
         r.written.workflow_by_person,
         r.written.revision as i64,
         r.incoming.record_state.as_str(),
+        r.generator_id,
     ])?;
     Ok(())
 }
 
-/// Upserts a batch in one transaction, each finding as [`decide`] says.
-pub(super) fn upsert(c: &mut Connection, rows: &[Row]) -> StoreResult<UpsertReport> {
-    let tx = c.transaction()?;
+/// Upserts a batch in one transaction, each finding as [`decide`] says, recording
+/// a change for every finding written (none for unchanged or older ones).
+pub(super) fn upsert(
+    c: &mut Connection,
+    rows: &[Row],
+    origin: Origin,
+) -> StoreResult<UpsertReport> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut report = UpsertReport::default();
     let mut counts = CounterDeltas::default();
+    let at = Utc::now();
     for r in rows {
         let stored = stored(&tx, &r.id)?;
         let outcome = match decide(stored.as_ref().map(|s| &s.head), &r.incoming) {
@@ -245,6 +271,7 @@ pub(super) fn upsert(c: &mut Connection, rows: &[Row]) -> StoreResult<UpsertRepo
                 let row = r.as_written(&w)?;
                 write_row(&tx, INSERT, &row)?;
                 counts.shift(&row.facets, 1);
+                changes::record(&tx, &row.change_of(&w, at, origin, None))?;
                 UpsertOutcome::Inserted
             }
             Decision::Replace(w) => {
@@ -253,6 +280,7 @@ pub(super) fn upsert(c: &mut Connection, rows: &[Row]) -> StoreResult<UpsertRepo
                 write_row(&tx, UPDATE, &row)?;
                 counts.shift(&s.facets, -1);
                 counts.shift(&row.facets, 1);
+                changes::record(&tx, &row.change_of(&w, at, origin, Some(&s.head)))?;
                 UpsertOutcome::Updated {
                     previous_severity: s.head.severity,
                     previous_status: s.head.workflow_status,
@@ -269,6 +297,30 @@ pub(super) fn upsert(c: &mut Connection, rows: &[Row]) -> StoreResult<UpsertRepo
     Ok(report)
 }
 
+impl Row {
+    /// The change this row records when written as `w` over `before`.
+    fn change_of<'a>(
+        &'a self,
+        w: &Write,
+        at: DateTime<Utc>,
+        origin: Origin,
+        before: Option<&StoredHead>,
+    ) -> NewChange<'a> {
+        NewChange {
+            finding_id: &self.id,
+            revision: w.revision,
+            kind: w.kind,
+            at,
+            actor: None,
+            quiet: origin.is_quiet(),
+            severity_before: before.map(|b| b.severity),
+            status_before: before.map(|b| b.workflow_status),
+            note: None,
+            finding_json: &self.change,
+        }
+    }
+}
+
 /// Sets a person's workflow status and appends the audit record, atomically. The
 /// record gets its next revision; the provider's `updated_at` stays as it is, so a
 /// provider version evaluated before this change but delivered after it still
@@ -280,7 +332,7 @@ pub(super) fn set_workflow(
     actor: &str,
     at: DateTime<Utc>,
 ) -> StoreResult<Option<FindingDetail>> {
-    let tx = c.transaction()?;
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let doc: Option<(StoredDoc, i64)> = tx
         .prepare_cached("SELECT doc, revision FROM findings WHERE id = ?1")?
         .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -302,6 +354,22 @@ pub(super) fn set_workflow(
         "UPDATE findings SET workflow_status = ?2, workflow_locked = 1, revision = ?3, doc = ?4 WHERE id = ?1",
     )?
     .execute(params![id, f.workflow_status.as_str(), w.revision as i64, doc])?;
+    let summary = changes::summary_json(&f, f.workflow_status)?;
+    changes::record(
+        &tx,
+        &NewChange {
+            finding_id: id,
+            revision: w.revision,
+            kind: w.kind,
+            at,
+            actor: Some(actor),
+            quiet: false,
+            severity_before: Some(f.severity),
+            status_before: Some(from),
+            note: update.note.as_deref(),
+            finding_json: &summary,
+        },
+    )?;
     if from != f.workflow_status {
         let after = Facets::of(&f);
         let mut counts = CounterDeltas::default();
@@ -331,40 +399,45 @@ pub(super) fn set_workflow(
     Ok(detail)
 }
 
-/// Deletes each finding only if its stored version is the given one.
+/// Deletes each finding only if its stored version is the given one, recording a
+/// quiet `deleted` change (deletes are archival: the finding left the hot store).
 pub(super) fn delete_versions(
     c: &mut Connection,
     versions: &[FindingVersion],
 ) -> StoreResult<DeleteReport> {
-    let tx = c.transaction()?;
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut report = DeleteReport::default();
     let mut counts = CounterDeltas::default();
+    let at = Utc::now();
     for v in versions {
-        let gone = tx
-            .prepare_cached(
-                "DELETE FROM findings WHERE id = ?1 AND updated_at = ?2 \
-                 AND (?3 = 0 OR revision = ?3) \
-                 RETURNING severity, workflow_status, account_id, resource_type, created_at",
-            )?
-            .query_row(
-                params![v.id, micros(v.updated_at), v.revision as i64],
-                |q| {
-                    Ok((
-                        q.get::<_, u8>(0)?,
-                        q.get::<_, String>(1)?,
-                        q.get::<_, String>(2)?,
-                        q.get::<_, String>(3)?,
-                        q.get::<_, i64>(4)?,
-                    ))
-                },
-            )
-            .optional()?;
-        match gone {
-            Some((severity, status, account, rt, created)) => {
+        match changes::delete_returning(&tx, &v.id, micros(v.updated_at), v.revision)? {
+            Some(gone) => {
+                let i = &gone.item;
                 counts.shift(
-                    &facets_of(&v.id, severity, &status, account, rt, created)?,
+                    &Facets {
+                        severity: i.severity,
+                        status: i.workflow_status,
+                        account: i.account_id.clone(),
+                        resource_type: i.resource_type.clone(),
+                        created_day: i.created_at.date_naive(),
+                    },
                     -1,
                 );
+                changes::record(
+                    &tx,
+                    &NewChange {
+                        finding_id: &v.id,
+                        revision: delete_revision(gone.revision),
+                        kind: ChangeKind::Deleted,
+                        at,
+                        actor: None,
+                        quiet: true,
+                        severity_before: Some(i.severity),
+                        status_before: Some(i.workflow_status),
+                        note: None,
+                        finding_json: &gone.summary,
+                    },
+                )?;
                 report.deleted.push(v.id.clone());
             }
             None => report.kept.push(v.id.clone()),

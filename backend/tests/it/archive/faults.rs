@@ -21,7 +21,7 @@ fn options() -> ArchiveOptions {
     o.caps.max_findings = 50;
     o.delete_batch = 20;
     o.page_size = 64;
-    o.retry.base_delay = StdDuration::from_millis(1);
+    o.retry.base = StdDuration::from_millis(1);
     o
 }
 
@@ -119,7 +119,7 @@ async fn crash_after_part_verified_before_delete(sink: Arc<dyn ArchiveSink>) {
     // Delete call 4 = the first batch of part 2 (50 findings / 20 per batch = 3 calls per part).
     let store = sc.faulty_store(DeleteFault::FailAll, vec![4]);
     let mut opts = options();
-    opts.retry.attempts = 1;
+    opts.retry.max_attempts = 1;
     run_archive(&store, sc.sink.as_ref(), &opts, None)
         .await
         .unwrap_err();
@@ -146,7 +146,7 @@ async fn delete_batch_failing_half_way_every_retry_is_finished_by_the_next_run(
     let sc = Scenario::new(sink).await;
     let store = sc.faulty_store(DeleteFault::HalfThenFail, vec![5, 6, 7]);
     let mut opts = options();
-    opts.retry.attempts = 3;
+    opts.retry.max_attempts = 3;
     let err = run_archive(&store, sc.sink.as_ref(), &opts, None)
         .await
         .unwrap_err();
@@ -187,6 +187,41 @@ async fn finding_updated_between_read_and_delete(sink: Arc<dyn ArchiveSink>) {
         .unwrap();
     assert_eq!((again.archived, again.deleted), (0, 0));
     assert_eq!(sc.in_store().await, 1);
+}
+
+#[tokio::test]
+async fn a_delete_the_store_refuses_for_good_is_not_retried_and_says_so() {
+    let (_dir, sink) = local().await;
+    let sc = Scenario::new(sink).await;
+    let store = sc.faulty_store(DeleteFault::RefuseFirst { retryable: false }, vec![1]);
+    let err = run_archive(&store, sc.sink.as_ref(), &options(), None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ArchiveError::DeleteFailed { remaining: 1, .. }),
+        "{err}"
+    );
+    assert!(!err.is_retryable(), "{err}");
+    assert!(err.to_string().contains("injected refusal"), "{err}");
+    assert_eq!(store.delete_calls(), 1, "the refused delete was retried");
+    sc.rerun_and_check().await;
+}
+
+#[tokio::test]
+async fn a_delete_the_store_refuses_for_now_is_retried() {
+    let (_dir, sink) = local().await;
+    let sc = Scenario::new(sink).await;
+    let store = sc.faulty_store(DeleteFault::RefuseFirst { retryable: true }, vec![1]);
+    let report = run_archive(&store, sc.sink.as_ref(), &options(), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        (report.archived, report.deleted, report.kept),
+        (400, 400, 0)
+    );
+    // 8 parts of 50 findings, 3 batches each (20, 20, 10), and the one retry.
+    assert_eq!(store.delete_calls(), 8 * 3 + 1);
+    assert_eq!(sc.check(&BTreeSet::new()).await, (0, 400));
 }
 
 /// A process killed at any point: the run is dropped while waiting on sink call

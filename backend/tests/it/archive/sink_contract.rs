@@ -1,10 +1,11 @@
 //! The one behaviour every `ArchiveSink` must have, run on a local folder and on S3.
 
-use super::support::{s3_endpoint, s3_sink, s3_sink_with};
+use super::support::{s3_client, s3_endpoint, s3_sink, s3_sink_with};
 use aws_sdk_s3::operation::head_object::HeadObjectOutput;
 use aws_sdk_s3::types::ServerSideEncryption;
 use bytes::Bytes;
-use cspm::archive::{ArchiveSink, LocalDirSink, ObjectKind};
+use cspm::archive::s3::S3Location;
+use cspm::archive::{ArchiveSink, LocalDirSink, ObjectKind, S3Sink};
 
 async fn sink_contract(sink: &dyn ArchiveSink) {
     let part = "findings/dt=2026-08-01/part-20261121T030000Z-0000abcd-1.jsonl.gz";
@@ -114,6 +115,37 @@ async fn s3_sink_meets_the_contract_and_encrypts_with_a_content_type() {
     )
     .await;
     assert_eq!(manifest.content_type(), Some("application/json"));
+}
+
+#[tokio::test]
+async fn s3_errors_name_the_operation_and_the_object() {
+    let Some(endpoint) = s3_endpoint("s3_errors_name_the_operation_and_the_object") else {
+        return;
+    };
+    let location: S3Location = "s3://no-such-bucket-for-cspm/archive".parse().unwrap();
+    let sink = S3Sink::new(s3_client(&endpoint).await, location, None);
+    let key = "manifests/run-20261121T030000Z-0000abcd.json";
+    let err = sink
+        .put(key, Bytes::from_static(b"{}"), ObjectKind::Manifest)
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.starts_with(&format!(
+            "S3 PutObject s3://no-such-bucket-for-cspm/archive/{key}: "
+        )) && text.contains("NoSuchBucket"),
+        "{text}"
+    );
+    assert!(
+        !err.is_retryable(),
+        "a missing bucket is no passing trouble: {text}"
+    );
+    let err = sink.list("manifests/").await.unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("S3 ListObjectsV2 s3://no-such-bucket-for-cspm/archive/manifests/: "),
+        "{err}"
+    );
 }
 
 /// S3's own metadata of `key` under the sink's location.

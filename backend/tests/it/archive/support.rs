@@ -284,6 +284,9 @@ pub enum DeleteFault {
     /// Stores a newer version of the first finding of the batch (title
     /// [`UPDATED_TITLE`], updated an hour ago), then deletes normally.
     UpdateFirstBefore,
+    /// Reports the first finding of the batch as failed (with this `retryable`)
+    /// and deletes the others.
+    RefuseFirst { retryable: bool },
 }
 
 /// Wraps a store and injects `fault` on the delete calls numbered in `on_calls`.
@@ -303,6 +306,11 @@ impl FaultyStore {
             calls: AtomicUsize::new(0),
         }
     }
+
+    /// `delete_versions` calls so far.
+    pub fn delete_calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
 }
 
 fn injected(msg: &str) -> cspm::store::StoreError {
@@ -311,8 +319,12 @@ fn injected(msg: &str) -> cspm::store::StoreError {
 
 #[async_trait]
 impl Store for FaultyStore {
-    async fn upsert(&self, findings: &[Finding]) -> StoreResult<UpsertReport> {
-        self.inner.upsert(findings).await
+    async fn upsert_from(
+        &self,
+        findings: &[Finding],
+        origin: cspm::store::Origin,
+    ) -> StoreResult<UpsertReport> {
+        self.inner.upsert_from(findings, origin).await
     }
     async fn get(&self, id: &str) -> StoreResult<Option<FindingDetail>> {
         self.inner.get(id).await
@@ -371,6 +383,18 @@ impl Store for FaultyStore {
                     assert!(r.failed.is_empty(), "{r:?}");
                 }
                 self.inner.delete_versions(versions).await
+            }
+            DeleteFault::RefuseFirst { retryable } => {
+                let Some((first, rest)) = versions.split_first() else {
+                    return self.inner.delete_versions(versions).await;
+                };
+                let mut report = self.inner.delete_versions(rest).await?;
+                report.failed.push(cspm::store::FailedWrite {
+                    id: first.id.clone(),
+                    reason: "injected refusal".into(),
+                    retryable: *retryable,
+                });
+                Ok(report)
             }
         }
     }

@@ -1,0 +1,259 @@
+//! `GET /live`: the live protocol over a WebSocket, and `POST /live/ticket`.
+//!
+//! Each connection gets `hello` with the current position, then every frame the
+//! live sink broadcasts. A client that reconnects sends `resume` with the last
+//! position it saw: what it missed is replayed from the change feed itself (so a
+//! server restart loses nothing), or, when that is more than [`MAX_REPLAY`] changes
+//! ago, it is told to `resync`. Frames it already got are never sent twice.
+//!
+//! Browsers cannot put a bearer token on a WebSocket request, and tokens must never
+//! go into a URL: when the API needs credentials, the page first asks `POST
+//! /live/ticket` (with its credentials) for a single-use ticket valid 30 seconds and
+//! connects to `/live?ticket=…`. The `Origin` must be this server's own or an
+//! allowed CORS origin.
+
+use super::error::ApiError;
+use super::{Actor, AppState};
+use crate::live::origin_allowed;
+use crate::live::tickets::TICKET_VALID;
+use crate::sinks::live::{frame_json, frame_of, Frame, LiveHub};
+use crate::store::ChangeFeed;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap};
+use axum::response::Response;
+use futures::{SinkExt, StreamExt};
+use shared_types::{
+    ClientFrame, ClientMessage, LiveTicket, ServerFrame, ServerMessage, LIVE_VERSION,
+};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::broadcast::error::RecvError;
+
+/// Most changes a `resume` replays; further behind, the client resyncs.
+pub const MAX_REPLAY: u64 = 10_000;
+/// How often a connection is pinged.
+const PING_EVERY: Duration = Duration::from_secs(30);
+/// A send that takes longer than this drops the connection.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What the live routes need.
+#[derive(Clone)]
+pub struct LiveState {
+    /// The broadcast point.
+    pub hub: Arc<LiveHub>,
+    /// The change feed, for replays.
+    pub feed: Arc<dyn ChangeFeed>,
+}
+
+/// `POST /live/ticket`: a ticket to open `/live` with.
+#[utoipa::path(post, path = "/live/ticket", tag = "live",
+    responses((status = 200, body = LiveTicket), (status = 401, body = shared_types::ErrorBody),
+        (status = 404, body = shared_types::ErrorBody, description = "No live updates on this store")))]
+pub async fn post_ticket(
+    State(state): State<AppState>,
+    actor: Actor,
+) -> Result<axum::Json<LiveTicket>, ApiError> {
+    let tickets = state.tickets.as_ref().ok_or_else(not_available)?;
+    let ticket = tickets.issue(&actor.0).await.map_err(|e| {
+        tracing::warn!(error = %e, "live ticket not issued");
+        ApiError::Unavailable
+    })?;
+    Ok(axum::Json(LiveTicket {
+        ticket,
+        expires_in: TICKET_VALID.as_secs() as u32,
+    }))
+}
+
+fn not_available() -> ApiError {
+    ApiError::NotFound(
+        "live updates need the local SQLite store (on AWS: the WebSocket API)".into(),
+    )
+}
+
+/// True when the request's `Origin` may open the socket (see
+/// [`crate::live::origin_allowed`]).
+fn origin_ok(headers: &HeaderMap, cors: &[String]) -> bool {
+    let get = |h| headers.get(h).and_then(|v| v.to_str().ok());
+    origin_allowed(get(header::ORIGIN), get(header::HOST).unwrap_or(""), cors)
+}
+
+/// `GET /live`: upgrades to the live WebSocket.
+pub async fn get_live(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+    ws: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    let live = state.live.clone().ok_or_else(not_available)?;
+    if !origin_ok(&headers, &state.config.cors_origins) {
+        return Err(ApiError::Forbidden(
+            "this origin may not open live updates".into(),
+        ));
+    }
+    let user = match (&state.config.api_token, &state.tickets, q.get("ticket")) {
+        (None, _, _) => "local".to_string(),
+        (Some(_), Some(tickets), Some(t)) => tickets
+            .take(t)
+            .await
+            .map_err(|_| ApiError::Unavailable)?
+            .ok_or(ApiError::Unauthorized)?,
+        _ => return Err(ApiError::Unauthorized),
+    };
+    tracing::debug!(%user, "live connection");
+    Ok(ws
+        .max_message_size(16 * 1024)
+        .on_upgrade(move |socket| connection(socket, live)))
+}
+
+async fn send(
+    tx: &mut futures::stream::SplitSink<WebSocket, Message>,
+    json: &str,
+) -> Result<(), ()> {
+    match tokio::time::timeout(SEND_TIMEOUT, tx.send(Message::Text(json.into()))).await {
+        Ok(Ok(())) => Ok(()),
+        _ => Err(()),
+    }
+}
+
+fn resync(reason: &str) -> String {
+    serde_json::to_string(&ServerFrame::new(ServerMessage::Resync {
+        reason: reason.into(),
+    }))
+    .unwrap_or_default()
+}
+
+/// Replays the changes after `after` up to `upto` (from the feed), or says resync.
+async fn replay(
+    tx: &mut futures::stream::SplitSink<WebSocket, Message>,
+    feed: &dyn ChangeFeed,
+    after: &str,
+    upto: u64,
+) -> Result<u64, ()> {
+    let Ok(after) = after.parse::<u64>() else {
+        let _ = send(tx, &resync("unknown position")).await;
+        return Err(());
+    };
+    if after >= upto {
+        return Ok(upto);
+    }
+    if upto - after > MAX_REPLAY {
+        let _ = send(tx, &resync("more than 10,000 changes were missed")).await;
+        return Err(());
+    }
+    let mut cursor = after;
+    while cursor < upto {
+        let page = feed.changes_after(cursor, 1000).await.map_err(|_| ())?;
+        if page.is_empty() {
+            break;
+        }
+        // Trimmed history: what the client missed is gone.
+        if page[0].seq > cursor + 1 && cursor == after {
+            let _ = send(tx, &resync("the missed changes are no longer kept")).await;
+            return Err(());
+        }
+        for c in page.iter().filter(|c| c.seq <= upto) {
+            cursor = c.seq;
+            if c.quiet {
+                continue;
+            }
+            if let Ok(json) = frame_json(&frame_of(c)) {
+                send(tx, &json).await?;
+            }
+        }
+        if page.last().is_some_and(|c| c.seq > upto) || page.len() < 1000 {
+            break;
+        }
+    }
+    Ok(upto)
+}
+
+/// One connection's life: hello, then broadcast frames, resume and pings.
+async fn connection(socket: WebSocket, live: LiveState) {
+    let (mut tx, mut rx) = socket.split();
+    // Subscribe before reading the position: nothing falls between the two.
+    let mut frames = live.hub.subscribe();
+    let start = live.hub.position();
+    let hello = ServerFrame::new(ServerMessage::Hello {
+        server_version: env!("CARGO_PKG_VERSION").into(),
+        position: start.to_string(),
+    });
+    let Ok(hello) = serde_json::to_string(&hello) else {
+        return;
+    };
+    if send(&mut tx, &hello).await.is_err() {
+        return;
+    }
+    let mut sent_upto = start;
+    let mut ping = tokio::time::interval(PING_EVERY);
+    ping.tick().await;
+    loop {
+        tokio::select! {
+            msg = rx.next() => {
+                let Some(Ok(msg)) = msg else { return };
+                let text = match msg {
+                    Message::Text(t) => t,
+                    Message::Close(_) => return,
+                    _ => continue,
+                };
+                match serde_json::from_str::<ClientFrame>(&text) {
+                    Ok(f) if f.v != LIVE_VERSION => {
+                        let _ = send(&mut tx, &resync("protocol version differs")).await;
+                        return;
+                    }
+                    Ok(ClientFrame { msg: ClientMessage::Resume { after }, .. }) => {
+                        match replay(&mut tx, live.feed.as_ref(), &after, start).await {
+                            Ok(_) => {}
+                            Err(()) => return,
+                        }
+                    }
+                    Ok(ClientFrame { msg: ClientMessage::Pong, .. }) => {}
+                    Err(_) => {
+                        let _ = send(&mut tx, &resync("unreadable frame")).await;
+                        return;
+                    }
+                }
+            }
+            frame = frames.recv() => match frame {
+                Ok(Frame { seq: Some(seq), .. }) if seq <= sent_upto => {}
+                Ok(Frame { seq, json }) => {
+                    if send(&mut tx, &json).await.is_err() {
+                        return;
+                    }
+                    if let Some(seq) = seq {
+                        sent_upto = seq;
+                    }
+                }
+                Err(RecvError::Lagged(_)) => {
+                    let _ = send(&mut tx, &resync("this connection fell behind")).await;
+                    return;
+                }
+                Err(RecvError::Closed) => return,
+            },
+            _ = ping.tick() => {
+                let ping = serde_json::to_string(&ServerFrame::new(ServerMessage::Ping)).unwrap_or_default();
+                if send(&mut tx, &ping).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_servers_own_or_allowed_origins_open_sockets() {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, "127.0.0.1:8080".parse().unwrap());
+        assert!(origin_ok(&h, &[]), "no Origin: not a browser");
+        h.insert(header::ORIGIN, "http://127.0.0.1:8080".parse().unwrap());
+        assert!(origin_ok(&h, &[]));
+        h.insert(header::ORIGIN, "https://evil.example".parse().unwrap());
+        assert!(!origin_ok(&h, &[]));
+        assert!(origin_ok(&h, &["https://evil.example".to_string()]));
+    }
+}
