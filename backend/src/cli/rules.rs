@@ -6,9 +6,11 @@ use crate::detect::eval::{
     eval_policies, eval_rule_cases, load_map, Counts, PolicyLabel, PolicyVerdict, RuleEval, RuleMap,
 };
 use crate::detect::lint::lint_all;
+use crate::detect::policy::PolicyIssue;
 use crate::detect::rule::failing_tests;
 use crate::detect::ruleset::RuleSet;
 use clap::{Args, Subcommand};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -178,6 +180,7 @@ fn print_policy_eval(verdicts: &[PolicyVerdict], skipped: &[String]) {
             of.iter().filter(|v| v.agrees()).count(),
         );
     }
+    print_policy_checks(verdicts);
     for v in verdicts.iter().filter(|v| !v.agrees()) {
         println!(
             "disagree  {}  label {} ({})",
@@ -201,6 +204,31 @@ fn print_policy_eval(verdicts: &[PolicyVerdict], skipped: &[String]) {
         verdicts.len(),
         100.0 * agree as f64 / verdicts.len().max(1) as f64
     );
+}
+
+/// Per check (issue kind): on how many policies of each label it fired. On a risk
+/// check, hits on `dangerous` are true positives and hits on `benign` false ones.
+fn print_policy_checks(verdicts: &[PolicyVerdict]) {
+    let labels = [
+        PolicyLabel::Dangerous,
+        PolicyLabel::Benign,
+        PolicyLabel::Malformed,
+    ];
+    let mut per_check: BTreeMap<PolicyIssue, [usize; 3]> = BTreeMap::new();
+    for v in verdicts {
+        let kinds: BTreeSet<PolicyIssue> = v.findings.iter().map(|f| f.issue).collect();
+        let col = labels.iter().position(|l| *l == v.label).unwrap_or(0);
+        for k in kinds {
+            per_check.entry(k).or_default()[col] += 1;
+        }
+    }
+    println!(
+        "{:<26} {:>9} {:>6} {:>9}",
+        "check", "dangerous", "benign", "malformed"
+    );
+    for (k, [d, b, m]) in per_check {
+        println!("{:<26} {d:>9} {b:>6} {m:>9}", format!("{k:?}"));
+    }
 }
 
 fn print_counts(id: &str, c: &Counts) {
