@@ -25,6 +25,8 @@ pub mod ids;
 pub mod ingest;
 /// Lambda handlers (library side of the thin `src/bin/` Lambda binaries).
 pub mod lambda;
+/// Counters and gauges: EMF lines on Lambda, `GET /metrics` locally.
+pub mod metrics;
 /// The one path every finding takes: normalize → detect/suppress → decide → store.
 pub mod pipeline;
 /// The one retry policy: bounded exponential backoff with full jitter, and a helper
