@@ -5,7 +5,7 @@ use crate::url::{percent_encode, ListQuery};
 use gloo_net::http::{Request, Response};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
-use shared_types::{FindingDetail, FindingPage, Summary, WorkflowUpdate};
+use shared_types::{FindingDetail, FindingPage, LiveTicket, Summary, WorkflowUpdate};
 use std::cell::RefCell;
 
 /// `config.json`, written next to `index.html` at deploy time so one build works on any
@@ -15,10 +15,14 @@ struct Config {
     /// API origin and path prefix without a trailing slash; empty means same origin.
     #[serde(default)]
     api_base_url: String,
+    /// The live WebSocket URL (`wss://…/live`); empty means `/live` on this origin.
+    #[serde(default)]
+    live_url: String,
 }
 
 thread_local! {
     static BASE_URL: RefCell<String> = const { RefCell::new(String::new()) };
+    static LIVE_URL: RefCell<String> = const { RefCell::new(String::new()) };
 }
 
 /// Reads `/config.json`. When it is missing or unreadable the dashboard falls back to
@@ -31,7 +35,8 @@ pub async fn load_config() {
     };
     match config {
         Some(c) => {
-            BASE_URL.with(|b| *b.borrow_mut() = c.api_base_url.trim_end_matches('/').to_string())
+            BASE_URL.with(|b| *b.borrow_mut() = c.api_base_url.trim_end_matches('/').to_string());
+            LIVE_URL.with(|l| *l.borrow_mut() = c.live_url.trim_end_matches('/').to_string());
         }
         None => {
             leptos::logging::warn!("config.json missing or invalid; using this origin for the API")
@@ -88,4 +93,33 @@ pub async fn update_workflow(id: &str, update: &WorkflowUpdate) -> Result<Findin
 /// `GET /summary`.
 pub async fn summary() -> Result<Summary, ApiError> {
     decode(Request::get(&url("/summary")).send().await).await
+}
+
+/// `POST /live/ticket`: a single-use ticket to open the live WebSocket with.
+pub async fn live_ticket() -> Result<LiveTicket, ApiError> {
+    decode(Request::post(&url("/live/ticket")).send().await).await
+}
+
+/// The live WebSocket's URL with `ticket`: the configured one, or `/live` on the
+/// API's origin (`ws:` or `wss:` like the page).
+pub fn live_url(ticket: &str) -> String {
+    let configured = LIVE_URL.with(|l| l.borrow().clone());
+    let base = if !configured.is_empty() {
+        configured
+    } else {
+        let api = url("/live");
+        if let Some(rest) = api.strip_prefix("https://") {
+            format!("wss://{rest}")
+        } else if let Some(rest) = api.strip_prefix("http://") {
+            format!("ws://{rest}")
+        } else {
+            let loc = web_sys::window().map(|w| w.location());
+            let host = loc.as_ref().and_then(|l| l.host().ok()).unwrap_or_default();
+            let secure = loc
+                .and_then(|l| l.protocol().ok())
+                .is_some_and(|p| p == "https:");
+            format!("{}://{host}{api}", if secure { "wss" } else { "ws" })
+        }
+    };
+    format!("{base}?ticket={}", percent_encode(ticket))
 }

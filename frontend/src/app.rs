@@ -1,4 +1,5 @@
 use crate::components::states::Empty;
+use crate::live::{self, Live};
 use crate::pages::{detail::DetailPage, findings::FindingsPage, overview::OverviewPage};
 use crate::state::FindingStore;
 use crate::url::LIST_PATH;
@@ -7,10 +8,13 @@ use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::path;
 
 /// Root component: page chrome and routes. The findings store lives here so it outlives
-/// page changes and a future live-update channel has one place to upsert into.
+/// page changes, and the live connection upserts into it.
 #[component]
 pub fn App() -> impl IntoView {
-    provide_context(RwSignal::new(FindingStore::default()));
+    let store = RwSignal::new(FindingStore::default());
+    provide_context(store);
+    let live = live::start(store);
+    provide_context(live);
     view! {
         <Router>
             <a class="skip" href="#main">"Skip to content"</a>
@@ -25,7 +29,9 @@ pub fn App() -> impl IntoView {
                     <A href="/" exact=true>"Overview"</A>
                     <A href=LIST_PATH>"Findings"</A>
                 </nav>
+                <LiveIndicator live=live/>
             </header>
+            <Notices live=live/>
             <main id="main" tabindex="-1">
                 <Routes fallback=|| view! {
                     <Empty message="There is no page at this address.">
@@ -38,5 +44,42 @@ pub fn App() -> impl IntoView {
                 </Routes>
             </main>
         </Router>
+    }
+}
+
+/// Live / reconnecting / offline, always in the top bar.
+#[component]
+fn LiveIndicator(live: Live) -> impl IntoView {
+    let label = move || live.status.get().label();
+    view! {
+        <span class="live-status" data-status=label role="status" aria-live="polite"
+            title="Live updates: new and changed findings appear as they happen">
+            <span class="live-dot" aria-hidden="true"></span>
+            {label}
+        </span>
+    }
+}
+
+/// CRITICAL findings that just arrived, each dismissible, with a link.
+#[component]
+fn Notices(live: Live) -> impl IntoView {
+    view! {
+        <div class="notices" aria-live="assertive">
+            <For
+                each=move || live.notices.get()
+                key=|n| n.id.clone()
+                children=move |n| {
+                    let id = n.id.clone();
+                    view! {
+                        <div class="notice" role="alert" data-id=n.id.clone()>
+                            <span class="badge sev-critical">"CRITICAL"</span>
+                            <a href=crate::url::detail_href(&n.id)>{n.title}</a>
+                            <button class="btn small" aria-label="Dismiss"
+                                on:click=move |_| live.notices.update(|v| v.retain(|x| x.id != id))>"×"</button>
+                        </div>
+                    }
+                }
+            />
+        </div>
     }
 }

@@ -10,6 +10,8 @@ pub mod chart;
 pub mod error;
 /// How values read on screen: times, counts, ids.
 pub mod format;
+/// The live connection's logic: status, reconnect backoff, position tracking.
+pub mod live_state;
 /// Client-side ordering of the loaded page.
 pub mod sort;
 /// The findings store keyed by id and the current page.
@@ -29,6 +31,9 @@ mod app;
 /// Reusable view pieces: badges, charts, filters, states.
 #[cfg(target_arch = "wasm32")]
 mod components;
+/// The one module that owns the live WebSocket.
+#[cfg(target_arch = "wasm32")]
+pub mod live;
 /// One module per page.
 #[cfg(target_arch = "wasm32")]
 mod pages;

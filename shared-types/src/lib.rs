@@ -9,6 +9,8 @@ pub mod api;
 pub mod change;
 /// The normalized Finding model.
 pub mod finding;
+/// The live protocol (WebSocket frames) between the server and the dashboard.
+pub mod live;
 /// Query filters for `GET /findings`, with their URL query-string form.
 pub mod query;
 /// Severity labels and the ASFF normalized-score mapping.
@@ -19,6 +21,7 @@ pub mod status;
 pub use api::*;
 pub use change::*;
 pub use finding::*;
+pub use live::*;
 pub use query::*;
 pub use severity::*;
 pub use status::*;

@@ -1,11 +1,14 @@
 use super::{CliError, DetectArgs, StoreArgs};
+use crate::http::live::{LiveState, TicketBook};
 use crate::http::{router, AppState, HttpConfig};
 use crate::pipeline::Pipeline;
+use crate::sinks::live::{LiveHub, LiveSink};
 use clap::Args;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// `cspm serve` options.
 #[derive(Debug, Args)]
@@ -101,11 +104,12 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         dashboard_dir: dashboard_dir(args.dashboard_dir.clone()),
     };
     let daily_archive = args.archive.spawn(store.clone(), &args.store).await?;
-    let dispatcher = match sinks_file {
-        Some(file) => Some(start_dispatcher(&opened, &file, &args).await?),
-        None => None,
-    };
-    let app = router(AppState::new(Pipeline::new(normalizer, store), config));
+    let fanout = start_fanout(&opened, sinks_file.as_ref(), &args).await?;
+    let mut state = AppState::new(Pipeline::new(normalizer, store), config);
+    if let Some((_, live)) = &fanout {
+        state = state.with_live(live.clone());
+    }
+    let app = router(state);
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     let local = listener.local_addr()?;
     // Tests and scripts read this line to learn the port when binding to :0.
@@ -116,37 +120,58 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
     if let Some(d) = daily_archive {
         d.stop();
     }
-    if let Some(d) = dispatcher {
+    if let Some((d, _)) = fanout {
         d.stop().await;
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Builds the sinks and starts the dispatcher over the store's feed.
-async fn start_dispatcher(
+/// Starts the dispatcher over the store's feed: the live sink (always) and the
+/// sinks of the file (when given). `None` for a store without a readable feed
+/// (DynamoDB: on AWS the fanout Lambda reads its stream).
+async fn start_fanout(
     opened: &crate::config::store::Opened,
-    file: &crate::sinks::config::SinksFile,
+    file: Option<&crate::sinks::config::SinksFile>,
     args: &ServeArgs,
-) -> Result<crate::feed::Running, CliError> {
+) -> Result<Option<(crate::feed::Running, LiveState)>, CliError> {
     let (Some(feed), Some(db)) = (opened.feed.clone(), opened.db_path.as_deref()) else {
-        return Err(
-            "--sinks needs the SQLite store here; on AWS the fanout Lambda reads DynamoDB Streams"
-                .into(),
-        );
+        if file.is_some() {
+            return Err(
+                "--sinks needs the SQLite store here; on AWS the fanout Lambda reads DynamoDB Streams"
+                    .into(),
+            );
+        }
+        tracing::info!("no live updates or sinks on this store");
+        return Ok(None);
     };
     let state = crate::feed::SinkState::open(db)?;
-    let sinks =
-        super::sinks::build_all(file, &state, &args.store.aws, args.sinks.public_url.clone())
-            .await?;
+    let hub = LiveHub::new(feed.head().await?);
+    tokio::spawn(
+        hub.clone()
+            .summaries(opened.store.clone(), Duration::from_secs(1)),
+    );
+    let mut sinks: Vec<Arc<dyn crate::sinks::Sink>> = vec![Arc::new(LiveSink::new(hub.clone()))];
+    if let Some(file) = file {
+        sinks.extend(
+            super::sinks::build_all(file, &state, &args.store.aws, args.sinks.public_url.clone())
+                .await?,
+        );
+    }
     let names: Vec<&str> = sinks.iter().map(|s| s.name()).collect();
     tracing::info!(sinks = ?names, "dispatching the change feed");
     let settings = crate::feed::DispatchSettings {
         replay_from: args.replay_from,
         ..Default::default()
     };
-    Ok(crate::feed::Dispatcher::new(feed, state, sinks, settings)
+    let running = crate::feed::Dispatcher::new(feed.clone(), state, sinks, settings)
         .start()
-        .await?)
+        .await?;
+    let live = LiveState {
+        hub,
+        feed,
+        tickets: Arc::new(TicketBook::default()),
+    };
+    Ok(Some((running, live)))
 }
 
 async fn shutdown_signal() {

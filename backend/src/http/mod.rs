@@ -13,6 +13,8 @@ pub mod extract;
 pub mod findings;
 /// `/health`.
 pub mod health;
+/// `GET /live` (the live WebSocket) and `POST /live/ticket`.
+pub mod live;
 /// `/openapi.json`, generated from the handlers' annotations.
 pub mod openapi;
 /// Authentication, security headers and CORS.
@@ -42,6 +44,8 @@ pub struct AppState {
     pub pipeline: Pipeline,
     /// HTTP settings.
     pub config: Arc<HttpConfig>,
+    /// Live updates, when this server pushes them (the local SQLite store).
+    pub live: Option<live::LiveState>,
 }
 
 impl AppState {
@@ -50,7 +54,14 @@ impl AppState {
         AppState {
             pipeline,
             config: Arc::new(config),
+            live: None,
         }
+    }
+
+    /// The same state pushing live updates through `live`.
+    pub fn with_live(mut self, live: live::LiveState) -> Self {
+        self.live = Some(live);
+        self
     }
 
     /// Where findings live (for reads).
@@ -92,11 +103,14 @@ fn api_routes(state: &AppState) -> Router<AppState> {
             post(events::post_events).layer(DefaultBodyLimit::max(MAX_EVENTS_BODY_BYTES)),
         )
         .route("/openapi.json", get(openapi::get_openapi))
+        .route("/live/ticket", post(live::post_ticket))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             security::require_auth,
         ))
         .route("/health", get(health::get_health))
+        // Browsers cannot send a bearer token here: it checks its own ticket.
+        .route("/live", get(live::get_live))
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
 }
 

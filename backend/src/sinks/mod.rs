@@ -11,6 +11,8 @@ pub mod audit;
 pub mod config;
 /// Remembering which alerts were sent, so redelivered changes do not alert twice.
 pub mod dedup;
+/// Live push to open dashboards: the broadcast hub and its sink.
+pub mod live;
 /// Writes each change as one structured log line.
 pub mod log;
 /// Keeps what it receives (tests, `cspm sinks test`).

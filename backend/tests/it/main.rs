@@ -24,6 +24,8 @@ mod fault_proxy;
 mod feed_changes;
 mod helpers;
 mod ingest;
+/// The live WebSocket: 1,000 clients, slow clients, resume, tickets.
+mod live;
 /// `cspm rules` and ingest's detection flags through the real binary.
 mod rules_cli;
 /// The scanner Lambda handler: corpus envelopes, SQS partial failures.

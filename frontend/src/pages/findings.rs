@@ -4,13 +4,19 @@ use crate::components::filters::FilterBar;
 use crate::components::now;
 use crate::components::states::{Empty, ErrorPanel, Load, Loader, Loading};
 use crate::format::{date_time, relative_time, short_resource, thousands};
+use crate::live::Live;
 use crate::sort::{Sort, SortKey};
-use crate::state::{FindingStore, PageState};
+use crate::state::{matches, FindingStore, PageState};
 use crate::url::{detail_href, list_href, ListQuery, LIST_PATH};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::NavigateOptions;
-use shared_types::FindingListItem;
+use shared_types::{ChangeKind, FindingListItem};
+use std::collections::HashSet;
+use std::time::Duration;
+
+/// How long a row that just arrived stays highlighted.
+const FRESH_FOR: Duration = Duration::from_secs(4);
 
 /// The findings table. The URL is the single source of the view: filters, sort, page
 /// size and cursor are read from it, and every control changes it.
@@ -52,6 +58,92 @@ pub fn FindingsPage() -> impl IntoView {
             load();
         }
     });
+
+    // Live: new findings that belong to this view join it at the top, highlighted
+    // — or wait behind the "N new" bar while live updates are paused or the table
+    // is scrolled (so what the analyst is reading does not move). Changed ones
+    // update in place through the store. A resync reloads the view.
+    let live = expect_context::<Live>();
+    let handled = StoredValue::new(live.pushed.with_untracked(|p| p.last().map_or(0, |x| x.n)));
+    let pending = RwSignal::new(Vec::<String>::new());
+    let fresh = RwSignal::new(HashSet::<String>::new());
+    let highlight = move |id: String| {
+        fresh.update(|f| {
+            f.insert(id.clone());
+        });
+        set_timeout(
+            move || {
+                fresh.try_update(|f| f.remove(&id));
+            },
+            FRESH_FOR,
+        );
+    };
+    Effect::new(move |_| {
+        let new: Vec<FindingListItem> = live.pushed.with(|p| {
+            let from = handled.get_value();
+            p.iter()
+                .filter(|x| x.n > from && x.kind != Some(ChangeKind::Deleted))
+                .map(|x| x.item.clone())
+                .collect()
+        });
+        if let Some(n) = live.pushed.with_untracked(|p| p.last().map(|x| x.n)) {
+            handled.set_value(n);
+        }
+        let q = query.get_untracked();
+        if q.cursor.is_some() || new.is_empty() {
+            return;
+        }
+        let scrolled = web_sys::window()
+            .and_then(|w| w.scroll_y().ok())
+            .unwrap_or(0.0)
+            > 0.0;
+        let hold = live.paused.get_untracked() || scrolled;
+        for item in new {
+            let listed = loader
+                .state
+                .with_untracked(|s| matches!(s, Load::Ready(p) if p.ids.contains(&item.id)));
+            if listed || !matches(&q.filter, &item) {
+                continue;
+            }
+            if hold {
+                pending.update(|v| {
+                    if !v.contains(&item.id) {
+                        v.push(item.id.clone());
+                    }
+                });
+            } else {
+                let mut added = false;
+                loader.state.update(|s| {
+                    if let Load::Ready(page) = s {
+                        added = page.merge_pushed(&item, &q.filter);
+                    }
+                });
+                if added {
+                    highlight(item.id.clone());
+                }
+            }
+        }
+    });
+    let show_pending = move |_| {
+        let ids = pending.get_untracked();
+        pending.set(Vec::new());
+        let q = query.get_untracked();
+        for id in ids.into_iter().rev() {
+            let Some(item) = store.with_untracked(|s| s.get(&id).cloned()) else {
+                continue;
+            };
+            let mut added = false;
+            loader.state.update(|s| {
+                if let Load::Ready(page) = s {
+                    added = page.merge_pushed(&item, &q.filter);
+                }
+            });
+            if added {
+                highlight(id);
+            }
+        }
+    };
+    live.on_resync(load);
 
     let go = move |q: ListQuery, keep_back: bool| {
         if !keep_back {
@@ -112,8 +204,18 @@ pub fn FindingsPage() -> impl IntoView {
                     _ => String::new(),
                 }}
             </span>
+            <label class="pause">
+                <input type="checkbox" prop:checked=move || live.paused.get()
+                    on:change=move |ev| live.paused.set(event_target_checked(&ev))/>
+                " Pause live updates"
+            </label>
         </div>
         <FilterBar query=query on_change=on_filter/>
+        <Show when=move || !pending.with(|p| p.is_empty())>
+            <button class="new-bar" on:click=show_pending>
+                {move || format!("{} new — show", pending.with(|p| p.len()))}
+            </button>
+        </Show>
         {move || match (parse_error.get(), loader.state.get()) {
             (Some(e), _) => view! {
                 <div class="state error" role="alert">
@@ -134,7 +236,7 @@ pub fn FindingsPage() -> impl IntoView {
                 } else {
                     let has_next = page.next_cursor.is_some();
                     view! {
-                        <FindingsTable rows=rows sort=Signal::derive(move || query.get().sort) on_sort=sort_by busy=loader.busy page_query=page.query.clone()/>
+                        <FindingsTable rows=rows sort=Signal::derive(move || query.get().sort) on_sort=sort_by busy=loader.busy page_query=page.query.clone() fresh=fresh/>
                         <nav class="pager" aria-label="Pages">
                             <button class="btn" on:click=newer disabled=move || query.with(|q| q.cursor.is_none())>"← Newer"</button>
                             <button class="btn" on:click=older disabled=!has_next>"Older →"</button>
@@ -153,6 +255,7 @@ fn FindingsTable(
     #[prop(into)] on_sort: Callback<SortKey>,
     busy: RwSignal<bool>,
     page_query: String,
+    fresh: RwSignal<HashSet<String>>,
 ) -> impl IntoView {
     let heads = SortKey::ALL
         .into_iter()
@@ -195,7 +298,7 @@ fn FindingsTable(
                     <For
                         each=move || rows.get()
                         key=|f| (f.id.clone(), f.updated_at, f.workflow_status)
-                        children=move |f| view! { <Row f=f now=now/> }
+                        children=move |f| view! { <Row f=f now=now fresh=fresh/> }
                     />
                 </tbody>
             </table>
@@ -204,12 +307,18 @@ fn FindingsTable(
 }
 
 #[component]
-fn Row(f: FindingListItem, now: chrono::DateTime<chrono::Utc>) -> impl IntoView {
+fn Row(
+    f: FindingListItem,
+    now: chrono::DateTime<chrono::Utc>,
+    fresh: RwSignal<HashSet<String>>,
+) -> impl IntoView {
     let href = detail_href(&f.id);
+    let id = f.id.clone();
+    let is_fresh = move || fresh.with(|s| s.contains(&id));
     let short = short_resource(&f.resource_id).to_string();
     let sub = f.control_id.clone().unwrap_or_default();
     view! {
-        <tr data-severity=f.severity.as_str()>
+        <tr data-severity=f.severity.as_str() data-id=f.id.clone() class:fresh=is_fresh>
             <td><SeverityBadge severity=f.severity/></td>
             <td class="col-title">
                 <a href=href>{f.title}</a>

@@ -8,12 +8,27 @@ use crate::url::{findings_href, LIST_PATH};
 use leptos::prelude::*;
 use shared_types::{FindingFilter, KeyCount, Severity, Summary, WorkflowStatus};
 
-/// The landing page: how bad things are right now, and where.
+/// The landing page: how bad things are right now, and where. Pushed counters
+/// move the cards as findings arrive; a resync reloads.
 #[component]
 pub fn OverviewPage() -> impl IntoView {
     let loader = Loader::<Summary>::new();
     let load = move || loader.run(api::summary());
     load();
+    let live = expect_context::<crate::live::Live>();
+    Effect::new(move |_| {
+        let Some(pushed) = live.summary.get() else {
+            return;
+        };
+        loader.state.update(|s| {
+            if let Load::Ready(sum) = s {
+                sum.by_severity = pushed.by_severity.clone();
+                sum.by_status = pushed.by_status.clone();
+                sum.total = pushed.total;
+            }
+        });
+    });
+    live.on_resync(load);
     view! {
         <div class="page-head">
             <h1>"Overview"</h1>
