@@ -140,8 +140,18 @@ pub const AUDIT_LINES: Metric = Metric {
     dimensions: &[],
 };
 
+/// Dashboards connected to the live WebSocket (sampled when read).
+pub const LIVE_CONNECTIONS: Metric = Metric {
+    name: "LiveConnections",
+    prom: "cspm_live_connections",
+    help: "Dashboards connected to the live WebSocket.",
+    kind: Kind::Gauge,
+    unit: Unit::Count,
+    dimensions: &[],
+};
+
 /// Every metric, in the order `/metrics` lists them.
-pub const ALL: [&Metric; 7] = [
+pub const ALL: [&Metric; 8] = [
     &FINDINGS_STORED,
     &CHANGES_DISPATCHED,
     &SINK_FAILURES,
@@ -149,6 +159,7 @@ pub const ALL: [&Metric; 7] = [
     &ALERTS_SENT,
     &FANOUT_LAG,
     &AUDIT_LINES,
+    &LIVE_CONNECTIONS,
 ];
 
 /// One series' current value.

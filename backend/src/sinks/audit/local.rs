@@ -152,6 +152,7 @@ pub struct LocalWriter {
     conn: Connection,
     wake: Arc<Notify>,
     metrics: Option<Arc<Registry>>,
+    max_part: u64,
     _lock: File,
 }
 
@@ -177,13 +178,25 @@ impl LocalWriter {
             }
             Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
         }
-        Ok(LocalWriter {
+        let writer = LocalWriter {
             dir: dir.to_path_buf(),
             conn: open_db(db)?,
             wake: outbox.wake.clone(),
             metrics: None,
+            max_part: MAX_PART_BYTES,
             _lock: lock,
-        })
+        };
+        // After a crash the chain on disk holds again before anything new is written.
+        if let Some(c) = writer.committed()? {
+            writer.reopen(&c)?;
+        }
+        Ok(writer)
+    }
+
+    /// Starts a new part once one reaches `bytes` (tests use small parts).
+    pub fn with_part_limit(mut self, bytes: u64) -> LocalWriter {
+        self.max_part = bytes.max(1);
+        self
     }
 
     /// Counts written lines in `registry`.
@@ -216,6 +229,39 @@ impl LocalWriter {
         })
     }
 
+    /// The committed part opened at its committed end, cutting bytes written after
+    /// it and never committed (a crash between the append and the commit: their
+    /// records are still in the outbox). `None` when the part is gone or shorter.
+    fn reopen(&self, c: &Committed) -> Result<Option<File>, LocalAuditError> {
+        let path = self.dir.join(&c.part);
+        let io = |source| LocalAuditError::Io {
+            path: path.clone(),
+            source,
+        };
+        let mut f = match OpenOptions::new().write(true).open(&path) {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::error!(part = %c.part, error = %e,
+                    "the audit log's last part is gone; continuing in a new part — `cspm audit verify` will name the gap");
+                return Ok(None);
+            }
+        };
+        let actual = f.metadata().map_err(io)?.len();
+        if actual < c.len {
+            tracing::error!(part = %c.part, committed = c.len, actual,
+                "the audit log's last part is shorter than committed (altered?); continuing in a new part — `cspm audit verify` will name the damage");
+            return Ok(None);
+        }
+        if actual > c.len {
+            tracing::warn!(part = %c.part, committed = c.len, actual,
+                "cutting audit lines written but never committed (a crash); they are written again");
+            f.set_len(c.len).map_err(io)?;
+            f.sync_all().map_err(io)?;
+        }
+        f.seek(SeekFrom::Start(c.len)).map_err(io)?;
+        Ok(Some(f))
+    }
+
     /// Opens the file the next lines go to, positioned at its committed end.
     fn target(
         &self,
@@ -225,29 +271,9 @@ impl LocalWriter {
         let head = committed.map_or(Head::GENESIS, |c| c.head);
         if let Some(c) = committed {
             let same_day = c.part.starts_with(&format!("dt={today}/"));
-            if same_day && c.len < MAX_PART_BYTES {
-                let path = self.dir.join(&c.part);
-                let io = |source| LocalAuditError::Io {
-                    path: path.clone(),
-                    source,
-                };
-                match OpenOptions::new().write(true).open(&path) {
-                    Ok(mut f) => {
-                        let actual = f.metadata().map_err(io)?.len();
-                        if actual >= c.len {
-                            if actual > c.len {
-                                tracing::warn!(part = %c.part, committed = c.len, actual,
-                                    "cutting audit lines written but never committed (a crash); they are written again");
-                                f.set_len(c.len).map_err(io)?;
-                            }
-                            f.seek(SeekFrom::Start(c.len)).map_err(io)?;
-                            return Ok((c.part.clone(), f, c.len));
-                        }
-                        tracing::error!(part = %c.part, committed = c.len, actual,
-                            "the audit log's last part is shorter than committed (altered?); continuing in a new part — `cspm audit verify` will name the damage");
-                    }
-                    Err(e) => tracing::error!(part = %c.part, error = %e,
-                        "the audit log's last part is gone; continuing in a new part — `cspm audit verify` will name the gap"),
+            if same_day && c.len < self.max_part {
+                if let Some(f) = self.reopen(c)? {
+                    return Ok((c.part.clone(), f, c.len));
                 }
             }
         }

@@ -55,7 +55,9 @@ use crate::store::{Change, Store};
 use async_trait::async_trait;
 use chrono::Utc;
 use record::{AuditEvent, AuditRecord};
+use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// The audit sink's name (its cursor, its metrics); no configured sink may take it.
 pub const AUDIT_SINK: &str = "audit";
@@ -144,5 +146,42 @@ impl DeliveryObserver for AuditSink {
 
     async fn flush(&self) -> Result<(), SinkError> {
         self.journal.flush().await
+    }
+}
+
+/// The local audit log as `cspm serve` runs it: the sink (also the dispatcher's
+/// observer) and the one writer's task.
+pub struct LocalAudit {
+    /// Give it to the dispatcher as a sink and as an observer.
+    pub sink: Arc<AuditSink>,
+    writer: tokio::task::JoinHandle<()>,
+    stop: tokio::sync::watch::Sender<bool>,
+}
+
+impl LocalAudit {
+    /// Opens the outbox in the SQLite file `db`, takes the writer's lock on `dir`
+    /// and starts the writer (it counts its lines in `metrics`).
+    pub fn start(
+        dir: &Path,
+        db: &Path,
+        findings: Arc<dyn Store>,
+        metrics: Arc<crate::metrics::Registry>,
+    ) -> Result<LocalAudit, local::LocalAuditError> {
+        let outbox = local::Outbox::open(db)?;
+        let writer = local::LocalWriter::open(dir, db, &outbox)?.with_metrics(metrics);
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let writer = writer.spawn(Duration::from_millis(500), stopped);
+        Ok(LocalAudit {
+            sink: Arc::new(AuditSink::new(Arc::new(outbox), Some(findings))),
+            writer,
+            stop,
+        })
+    }
+
+    /// Stops the writer after it wrote what the outbox holds (stop the dispatcher
+    /// first, so its last records are in).
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.writer.await;
     }
 }
