@@ -28,6 +28,8 @@ mod helpers;
 mod ingest;
 /// The live WebSocket: 1,000 clients, slow clients, resume, tickets.
 mod live;
+/// EMF lines decoded; `GET /metrics` parsed, counters moving by known amounts.
+mod metrics;
 /// `cspm rules` and ingest's detection flags through the real binary.
 mod rules_cli;
 /// The scanner Lambda handler: corpus envelopes, SQS partial failures.
