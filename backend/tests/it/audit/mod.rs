@@ -4,6 +4,8 @@
 
 /// `cspm audit verify` and `tail` through the binary: exit codes and messages.
 mod cli;
+/// The `fanout` Lambda with `CSPM_AUDIT_BUCKET`: a line in the bucket, EMF lines.
+mod fanout;
 /// The dispatcher with alerting sinks and the audit sink on SQLite.
 mod local;
 /// The S3 journal against the emulator: Object Lock bucket, racing writers.
