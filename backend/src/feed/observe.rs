@@ -152,8 +152,11 @@ impl DeliveryObserver for FeedMetrics {
                 }
             }
             Outcome::Failed { .. } => reg.add(&SINK_FAILURES, &[r.sink], 1),
-            Outcome::Parked { .. } => reg.add(&BATCHES_PARKED, &[r.sink], 1),
-            Outcome::Returned { .. } => {}
+            // Both set a batch aside: locally for `cspm sinks retry`, on AWS back to
+            // the stream (then the on-failure queue).
+            Outcome::Parked { .. } | Outcome::Returned { .. } => {
+                reg.add(&BATCHES_PARKED, &[r.sink], 1)
+            }
         }
         Ok(())
     }

@@ -99,11 +99,12 @@ pub const SINK_FAILURES: Metric = Metric {
     dimensions: &["Sink"],
 };
 
-/// Batches given up on and parked for an operator, by sink.
+/// Batches a sink did not take and that were set aside, by sink: parked for an
+/// operator locally, handed back to the stream by the fanout Lambda.
 pub const BATCHES_PARKED: Metric = Metric {
     name: "BatchesParked",
     prom: "cspm_batches_parked_total",
-    help: "Batches parked after the retry limit or a permanent error, by sink.",
+    help: "Batches set aside after the retry limit or a permanent error, by sink.",
     kind: Kind::Counter,
     unit: Unit::Count,
     dimensions: &["Sink"],
@@ -312,6 +313,30 @@ mod tests {
         assert_eq!(drained[0].metric.name, "SinkFailures");
         assert_eq!(drained[2].metric.name, "FanoutLag");
         assert!(r.samples().is_empty());
+    }
+
+    /// Terraform's alarms and dashboard name these metrics by hand: every name they
+    /// use in namespace `cspm` must be one this registry emits.
+    #[test]
+    fn terraform_names_only_metrics_that_exist() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../terraform/modules/alerting");
+        let mut used = Vec::new();
+        for entry in std::fs::read_dir(dir).expect("terraform/modules/alerting") {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            // Dashboard rows: ["cspm", "Name", …]
+            for part in text.split("[\"cspm\", \"").skip(1) {
+                used.push(part.split('"').next().unwrap().to_string());
+            }
+            // Alarms: namespace = "cspm" then metric_name = "Name".
+            for part in text.split("namespace           = \"cspm\"").skip(1) {
+                let after = part.split("metric_name").nth(1).expect("metric_name after namespace");
+                used.push(after.split('"').nth(1).unwrap().to_string());
+            }
+        }
+        assert!(used.len() >= 8, "{used:?}");
+        for name in used {
+            assert!(ALL.iter().any(|m| m.name == name), "terraform names {name}, which nothing emits");
+        }
     }
 
     #[test]

@@ -1,7 +1,9 @@
 # fanout: the change feed on AWS. Every write that changes the findings table shows
 # up in its stream; Lambda reads the stream and hands the changes to this function,
 # which gives each one to every configured sink (SNS alert topics, webhooks, a log
-# sink; the sinks YAML is in the SSM parameter var.sinks_parameter_name).
+# sink; the sinks YAML is in the SSM parameter var.sinks_parameter_name) and to the
+# audit log (always; hash-chained lines in the Object Lock bucket), and prints its
+# metrics as EMF lines (namespace cspm).
 #
 #   findings table stream (NEW_AND_OLD_IMAGES)
 #        | event source mapping: batches of <= 100 within 1 s, counter items filtered out
@@ -49,10 +51,21 @@ data "aws_iam_policy_document" "fanout" {
     resources = [var.table_arn]
   }
 
+  # Sent alert keys, and the audit chain's head: one item moved only by a
+  # conditional UpdateItem, so concurrent invocations never fork the chain.
   statement {
-    sid       = "RememberSentAlerts"
-    actions   = ["dynamodb:GetItem", "dynamodb:PutItem"]
+    sid       = "RememberSentAlertsAndAuditHead"
+    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
     resources = [var.state_table_arn]
+  }
+
+  # Audit objects (the bucket holds nothing else): written once, Object Lock keeps
+  # every version; GetObject is what HeadObject needs, to see whether an object a
+  # writer claimed was already written. No s3:BypassGovernanceRetention.
+  statement {
+    sid       = "WriteAuditLog"
+    actions   = ["s3:PutObject", "s3:GetObject"]
+    resources = ["${var.audit_bucket_arn}/*"]
   }
 
   statement {
@@ -116,6 +129,7 @@ module "fanout" {
     CSPM_DASHBOARD_URL          = var.dashboard_url
     CSPM_SSM_PREFIX             = var.ssm_prefix
     CSPM_RETENTION_DAYS         = tostring(var.retention_days)
+    CSPM_AUDIT_BUCKET           = var.audit_location
     RUST_LOG                    = var.log_level
   }
 }
