@@ -329,13 +329,19 @@ mod tests {
             }
             // Alarms: namespace = "cspm" then metric_name = "Name".
             for part in text.split("namespace           = \"cspm\"").skip(1) {
-                let after = part.split("metric_name").nth(1).expect("metric_name after namespace");
+                let after = part
+                    .split("metric_name")
+                    .nth(1)
+                    .expect("metric_name after namespace");
                 used.push(after.split('"').nth(1).unwrap().to_string());
             }
         }
         assert!(used.len() >= 8, "{used:?}");
         for name in used {
-            assert!(ALL.iter().any(|m| m.name == name), "terraform names {name}, which nothing emits");
+            assert!(
+                ALL.iter().any(|m| m.name == name),
+                "terraform names {name}, which nothing emits"
+            );
         }
     }
 

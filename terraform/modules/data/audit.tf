@@ -92,81 +92,14 @@ resource "aws_s3_bucket_lifecycle_configuration" "audit" {
   }
 }
 
-data "aws_iam_policy_document" "audit" {
-  statement {
-    sid       = "DenyInsecureTransport"
-    effect    = "Deny"
-    actions   = ["s3:*"]
-    resources = [aws_s3_bucket.audit.arn, "${aws_s3_bucket.audit.arn}/*"]
-
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
-}
-
 resource "aws_s3_bucket_policy" "audit" {
   bucket = aws_s3_bucket.audit.id
-  policy = data.aws_iam_policy_document.audit.json
+  policy = data.aws_iam_policy_document.tls_only["audit"].json
 
   depends_on = [aws_s3_bucket_public_access_block.audit]
 }
 
-# Athena: one row per audit line, partitioned by day with partition projection.
-resource "aws_glue_catalog_table" "audit" {
-  name          = "audit"
-  database_name = aws_glue_catalog_database.archive.name
-  description   = "One row per audit line (hash-chained; check with `cspm audit verify`). Partition dt is the day (UTC) the line was written (YYYY-MM-DD)."
-  table_type    = "EXTERNAL_TABLE"
-
-  parameters = {
-    "EXTERNAL"                    = "TRUE"
-    "classification"              = "json"
-    "projection.enabled"          = "true"
-    "projection.dt.type"          = "date"
-    "projection.dt.format"        = "yyyy-MM-dd"
-    "projection.dt.range"         = "${var.archive_projection_start},NOW"
-    "projection.dt.interval"      = "1"
-    "projection.dt.interval.unit" = "DAYS"
-    "storage.location.template"   = "${local.audit_root}dt=$${dt}/"
-  }
-
-  partition_keys {
-    name = "dt"
-    type = "string"
-  }
-
-  storage_descriptor {
-    location      = local.audit_root
-    input_format  = "org.apache.hadoop.mapred.TextInputFormat"
-    output_format = "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"
-
-    ser_de_info {
-      name                  = "openx-json"
-      serialization_library = "org.openx.data.jsonserde.JsonSerDe"
-
-      parameters = {
-        "ignore.malformed.json" = "false"
-        "case.insensitive"      = "true"
-      }
-    }
-
-    dynamic "columns" {
-      for_each = local.audit_columns
-      content {
-        name = columns.value[0]
-        type = columns.value[1]
-      }
-    }
-  }
-}
+# Athena: table `audit` (athena.tf), one row per line, partition projection on dt.
 
 locals {
   # CSPM_AUDIT_BUCKET is "<bucket>/audit": lines land under audit/dt=YYYY-MM-DD/.
