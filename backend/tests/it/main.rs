@@ -5,7 +5,7 @@ mod api_lambda;
 /// Archiver: sinks, faults, crash recovery, round trip.
 mod archive;
 /// The hash-chained audit log: local, through the binary, in S3.
-mod audit;
+pub mod audit;
 mod aws_env;
 /// `cspm` itself on DynamoDB in the emulator.
 mod cli_dynamo;

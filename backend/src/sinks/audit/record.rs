@@ -209,3 +209,23 @@ pub fn of_delivery(report: &DeliveryReport<'_>, now: DateTime<Utc>) -> Vec<Audit
         })
         .collect()
 }
+
+/// The records of a parked batch an operator delivered (`cspm sinks retry`).
+pub fn redelivered(
+    sink: &str,
+    channel: Option<&str>,
+    changes: &[Change],
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Vec<AuditRecord> {
+    changes
+        .iter()
+        .map(|c| {
+            let mut r = AuditRecord::new(AuditEvent::Redelivered, now).about(c);
+            r.sink = Some(sink.to_string());
+            r.channel = channel.map(str::to_string);
+            r.actor = Some(actor.to_string());
+            r
+        })
+        .collect()
+}

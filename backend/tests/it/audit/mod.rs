@@ -11,4 +11,4 @@ mod local;
 /// The S3 journal against the emulator: Object Lock bucket, racing writers.
 mod s3;
 /// Shared helpers: reading lines, running the binary.
-mod support;
+pub mod support;
