@@ -5,6 +5,7 @@
 //   SCREENSHOT_DIR  where the PNGs go
 // Prints the measured figures, then "e2e: N passed, M failed".
 import { chromium } from "playwright-core";
+import { figures, report, step } from "./steps.mjs";
 import assert from "node:assert/strict";
 import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,21 +18,6 @@ const SERVER_PID = Number(process.env.SERVER_PID || 0);
 assert.ok(BASE && SHOTS, "BASE_URL and SCREENSHOT_DIR are required");
 mkdirSync(SHOTS, { recursive: true });
 
-const figures = {};
-let passed = 0;
-let failed = 0;
-
-async function step(name, fn) {
-  const t0 = Date.now();
-  try {
-    await fn();
-    passed++;
-    console.log(`  ok   ${name} (${Date.now() - t0} ms)`);
-  } catch (e) {
-    failed++;
-    console.log(`  FAIL ${name}\n${String(e && e.stack ? e.stack : e).replace(/^/gm, "       ")}`);
-  }
-}
 
 const api = async (path) => {
   const r = await fetch(BASE + path);
@@ -208,8 +194,5 @@ await step("no uncaught errors in the page (besides failed requests while the AP
 
 await context.close();
 rmSync(profile, { recursive: true, force: true });
-console.log("\nFigures (headless Chromium, this machine):");
-for (const [k, v] of Object.entries(figures)) console.log(`  ${k}: ${v}`);
 console.log(`\nScreenshots: ${SHOTS}`);
-console.log(`e2e: ${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+process.exit(report("e2e"));

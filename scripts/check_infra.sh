@@ -90,5 +90,5 @@ rm -f "$report.log"
 step "scripts/test_check_terraform.py (the checker can fail)"
 "$hcl2_bin/python" -m unittest -q scripts/test_check_terraform.py
 
-step "scripts/check_terraform.py (references, module calls, Lambdas vs backend/lambdas.json)"
+step "scripts/check_terraform.py (references, module calls, Lambdas vs backend/lambdas.json, tables, WebSocket API)"
 "$hcl2_bin/python" scripts/check_terraform.py

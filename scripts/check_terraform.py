@@ -44,6 +44,12 @@ What is checked, per module (every folder reached from the root through local
               SQS sources: no destination_config (streams only), a redrive policy on
               the queue. The function's actions in backend/lambdas.json include what
               the poller needs (stream or queue reads, sending to the destination).
+  list        a GSI named in LIST_INDEXES (its rows are served as list items, e.g. a
+  indexes     live resume) projects every field of LIST_PROJECTION in
+              backend/src/store/dynamo/item.rs (a field left out is silently missing)
+  websocket   WebSocket APIs: routes, integrations, the $connect authorizer, invoke
+              permissions, the stage and the CloudFront behavior that reaches it
+              (scripts/terraform_websocket.py)
 Prints what it verified (counts); exits 1 with one line per problem otherwise.
 """
 
@@ -57,6 +63,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
+from terraform_websocket import check_websocket_apis
 from terraform_model import (
     BUILTIN_FUNCTIONS,
     RE_CALL,
@@ -98,6 +105,12 @@ POLLER_IAM = {
 }
 DESTINATION_IAM = {"aws_sqs_queue": "sqs:SendMessage", "aws_sns_topic": "sns:Publish"}
 
+# Indexes whose rows are served as list items (the live `resume` on AWS): they must
+# project every field the code reads for one, LIST_PROJECTION in this file.
+LIST_INDEXES = {"SeverityChangeIndex"}
+LIST_PROJECTION_FILE = os.path.join("backend", "src", "store", "dynamo", "item.rs")
+RE_LIST_PROJECTION = re.compile(r"\bLIST_PROJECTION\s*:\s*\[&str;\s*\d+\]\s*=\s*\[(.*?)\];", re.S)
+
 # Environment variables that name a DynamoDB table.
 RE_TABLE_ENV = re.compile(r"(^|_)TABLE(_NAME)?$")
 
@@ -117,9 +130,11 @@ class Instance:
 
 
 class Checker:
-    def __init__(self, terraform_dir: str, lambdas_file: str) -> None:
+    def __init__(self, terraform_dir: str, lambdas_file: str, list_projection_file: str = LIST_PROJECTION_FILE) -> None:
         self.root_dir = os.path.normpath(terraform_dir)
         self.lambdas_file = lambdas_file
+        self.list_projection_file = list_projection_file
+        self._list_projection: list[str] | None = None
         self.errors: list[str] = []
         self.counts: dict[str, int] = {}
         self.modules: dict[str, Module] = {}
@@ -510,6 +525,32 @@ class Checker:
 
     # --- DynamoDB tables ---------------------------------------------------------------
 
+    def list_projection(self) -> list[str]:
+        """The field names of LIST_PROJECTION (read once; [] with an error if unreadable)."""
+        if self._list_projection is None:
+            try:
+                with open(self.list_projection_file, encoding="utf-8") as f:
+                    m = RE_LIST_PROJECTION.search(f.read())
+            except OSError as e:
+                m = None
+                self.errors.append(f"{self.list_projection_file}: cannot read LIST_PROJECTION: {e}")
+            else:
+                if m is None:
+                    self.errors.append(f"{self.list_projection_file}: no `LIST_PROJECTION: [&str; N] = [...]` found")
+            self._list_projection = re.findall(r'"([^"]+)"', m.group(1)) if m else []
+        return self._list_projection
+
+    def check_list_index(self, mod: Module, label: str, table: dict, idx: dict) -> None:
+        keys = {table.get("hash_key"), table.get("range_key"), idx.get("hash_key"), idx.get("range_key")}
+        kind = idx.get("projection_type")
+        if kind == "ALL":
+            return
+        projected = set(idx.get("non_key_attributes") or []) if kind == "INCLUDE" else set()
+        missing = [f for f in self.list_projection() if f not in projected and f not in keys]
+        if missing:
+            self.err(mod, label, f"index {idx.get('name')} serves list items but does not project {', '.join(missing)} (LIST_PROJECTION in {self.list_projection_file})")
+        self.count("list index fields verified", len(self.list_projection()) - len(missing))
+
     def check_dynamodb_tables(self, mod: Module) -> None:
         for (t, n), body in mod.resources.items():
             if t != "aws_dynamodb_table":
@@ -522,6 +563,9 @@ class Checker:
                 for idx in body.get(kind, []) or []:
                     keys += [(f"{kind} {idx.get('name')} hash_key", idx.get("hash_key")), (f"{kind} {idx.get('name')} range_key", idx.get("range_key"))]
             used = {k for _, k in keys if k is not None}
+            for idx in body.get("global_secondary_index", []) or []:
+                if idx.get("name") in LIST_INDEXES:
+                    self.check_list_index(mod, label, body, idx)
             if body.get("hash_key") is None:
                 self.err(mod, label, "has no hash_key")
             for where, k in keys:
@@ -668,6 +712,7 @@ class Checker:
         self.count("module instances", len(insts))
         self.check_lambda_contract(insts, lambdas, runtime_iam)
         self.check_event_source_mappings(insts, lambdas)
+        check_websocket_apis(self, insts, lambdas)
         return not self.errors
 
 
@@ -677,8 +722,9 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--terraform", default=os.path.join(repo, "terraform"), help="root module folder")
     p.add_argument("--lambdas", default=os.path.join(repo, "backend", "lambdas.json"), help="the Lambda contract file")
+    p.add_argument("--list-projection", default=os.path.join(repo, LIST_PROJECTION_FILE), help="Rust file defining LIST_PROJECTION")
     args = p.parse_args(argv)
-    checker = Checker(args.terraform, args.lambdas)
+    checker = Checker(args.terraform, args.lambdas, args.list_projection)
     ok = checker.run()
     checker.errors = list(dict.fromkeys(checker.errors))  # one line per problem
     for k in sorted(checker.counts):

@@ -222,6 +222,99 @@ output "function_name" {
 """
 
 
+# A WebSocket API as modules/edge/live.tf builds it, on the fixture's one Lambda
+# (integration and authorizer alike), behind a distribution with the /live behavior.
+WEBSOCKET = """
+locals {
+  stage     = "live"
+  ws_origin = "ws"
+}
+
+resource "aws_apigatewayv2_api" "ws" {
+  name                       = "ws"
+  protocol_type              = "WEBSOCKET"
+  route_selection_expression = "$request.body.type"
+}
+
+resource "aws_apigatewayv2_authorizer" "ws" {
+  api_id           = aws_apigatewayv2_api.ws.id
+  name             = "ticket"
+  authorizer_type  = "REQUEST"
+  authorizer_uri   = module.worker.invoke_arn
+  identity_sources = ["route.request.querystring.ticket"]
+}
+
+resource "aws_apigatewayv2_integration" "ws" {
+  api_id           = aws_apigatewayv2_api.ws.id
+  integration_type = "AWS_PROXY"
+  integration_uri  = module.worker.invoke_arn
+}
+
+resource "aws_apigatewayv2_route" "connect" {
+  api_id             = aws_apigatewayv2_api.ws.id
+  route_key          = "$connect"
+  target             = "integrations/${aws_apigatewayv2_integration.ws.id}"
+  authorization_type = "CUSTOM"
+  authorizer_id      = aws_apigatewayv2_authorizer.ws.id
+}
+
+resource "aws_apigatewayv2_route" "disconnect" {
+  api_id    = aws_apigatewayv2_api.ws.id
+  route_key = "$disconnect"
+  target    = "integrations/${aws_apigatewayv2_integration.ws.id}"
+}
+
+resource "aws_apigatewayv2_route" "default" {
+  api_id    = aws_apigatewayv2_api.ws.id
+  route_key = "$default"
+  target    = "integrations/${aws_apigatewayv2_integration.ws.id}"
+}
+
+resource "aws_apigatewayv2_stage" "ws" {
+  api_id = aws_apigatewayv2_api.ws.id
+  name   = local.stage
+
+  access_log_settings {
+    destination_arn = "arn:aws:logs:eu-west-1:111122223333:log-group:ws"
+    format          = "$context.requestId"
+  }
+}
+
+resource "aws_lambda_permission" "ws" {
+  action        = "lambda:InvokeFunction"
+  function_name = module.worker.function_name
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "${aws_apigatewayv2_api.ws.execution_arn}/*"
+}
+
+resource "aws_cloudfront_distribution" "cdn" {
+  enabled = true
+
+  origin {
+    origin_id   = local.ws_origin
+    domain_name = replace(aws_apigatewayv2_api.ws.api_endpoint, "wss://", "")
+  }
+
+  ordered_cache_behavior {
+    path_pattern             = "/live"
+    target_origin_id         = local.ws_origin
+    cache_policy_id          = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+    origin_request_policy_id = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+  }
+}
+"""
+
+INVOKE_ARN_OUTPUT = """
+output "invoke_arn" {
+  description = "d"
+  value       = aws_lambda_function.this.invoke_arn
+}
+"""
+
+# What backend/src/store/dynamo/item.rs looks like, with three fields.
+LIST_PROJECTION_RS = 'pub const LIST_PROJECTION: [&str; 3] = [\n    "title",\n    "created_at",\n    "rev",\n];\n'
+
+
 class CheckTerraformTest(unittest.TestCase):
     def setUp(self) -> None:
         self.tmp = tempfile.TemporaryDirectory()
@@ -242,6 +335,7 @@ class CheckTerraformTest(unittest.TestCase):
         self.files[path] = text.replace(old, new, 1)
 
     def run_checker(self, terraform: str | None = None, lambdas: str | None = None) -> tuple[int, str, str]:
+        extra: list[str] = []
         if terraform is None:
             for rel, text in self.files.items():
                 path = os.path.join(self.dir, rel)
@@ -251,10 +345,14 @@ class CheckTerraformTest(unittest.TestCase):
             lambdas = os.path.join(self.dir, "lambdas.json")
             with open(lambdas, "w", encoding="utf-8") as f:
                 json.dump(self.lambdas, f)
+            projection = os.path.join(self.dir, "item.rs")
+            with open(projection, "w", encoding="utf-8") as f:
+                f.write(LIST_PROJECTION_RS)
+            extra = ["--list-projection", projection]
             terraform = os.path.join(self.dir, "terraform")
         out, err = io.StringIO(), io.StringIO()
         with redirect_stdout(out), redirect_stderr(err):
-            rc = check_terraform.main(["--terraform", terraform, "--lambdas", lambdas])
+            rc = check_terraform.main(["--terraform", terraform, "--lambdas", lambdas, *extra])
         return rc, out.getvalue(), err.getvalue()
 
     def assert_fails_with(self, *fragments: str) -> str:
@@ -471,6 +569,92 @@ class CheckTerraformTest(unittest.TestCase):
     def test_table_environment_variable_not_leading_to_a_table_fails(self) -> None:
         self.edit("terraform/main.tf", "TABLE    = aws_dynamodb_table.t.name", 'TABLE    = "${local.prefix}-t"')
         self.assert_fails_with("environment variable TABLE of worker names a table but does not lead to an aws_dynamodb_table's name")
+
+    # --- list indexes -----------------------------------------------------------------
+
+    def add_list_index(self, projected: str) -> None:
+        self.edit(
+            "terraform/main.tf",
+            '  ttl {\n    attribute_name = "expires_at"',
+            '  attribute {\n    name = "changed_at"\n    type = "S"\n  }\n\n'
+            '  global_secondary_index {\n    name               = "SeverityChangeIndex"\n    hash_key           = "id"\n'
+            f'    range_key          = "changed_at"\n    projection_type    = "INCLUDE"\n    non_key_attributes = [{projected}]\n  }}\n\n'
+            '  ttl {\n    attribute_name = "expires_at"',
+        )
+
+    def test_list_index_projecting_every_list_field_passes(self) -> None:
+        self.add_list_index('"title", "created_at", "rev", "updated_at"')
+        rc, out, err = self.run_checker()
+        self.assertEqual(rc, 0, err)
+        self.assertIn("list index fields verified: 3", out)
+
+    def test_list_index_missing_a_list_field_fails(self) -> None:
+        self.add_list_index('"title", "updated_at"')
+        self.assert_fails_with("index SeverityChangeIndex serves list items but does not project created_at, rev (LIST_PROJECTION in")
+
+    # --- WebSocket APIs -----------------------------------------------------------------
+
+    def add_websocket(self) -> None:
+        self.files["terraform/live.tf"] = WEBSOCKET
+        self.files["terraform/modules/lambda/main.tf"] += INVOKE_ARN_OUTPUT
+
+    def test_websocket_api_fully_wired_passes(self) -> None:
+        self.add_websocket()
+        rc, out, err = self.run_checker()
+        self.assertEqual(rc, 0, err)
+        self.assertIn("websocket apis checked: 1", out)
+        self.assertIn("websocket routes verified: 3", out)
+        self.assertIn("websocket lambda permissions verified: 1", out)
+        self.assertIn("websocket cloudfront behaviors verified: 1", out)
+
+    def test_websocket_route_without_integration_fails(self) -> None:
+        self.add_websocket()
+        self.edit("terraform/live.tf", '  route_key = "$default"\n  target    = "integrations/${aws_apigatewayv2_integration.ws.id}"\n', '  route_key = "$default"\n')
+        self.assert_fails_with("aws_apigatewayv2_route.default: route $default has no target integration of this API")
+
+    def test_websocket_route_to_another_apis_integration_fails(self) -> None:
+        self.add_websocket()
+        self.edit("terraform/live.tf", '  integration_type = "AWS_PROXY"', '  integration_type = "AWS_PROXY"\n}\n\nresource "aws_apigatewayv2_integration" "other" {\n  api_id           = "elsewhere"\n  integration_type = "AWS_PROXY"')
+        self.edit("terraform/live.tf", 'route_key = "$disconnect"\n  target    = "integrations/${aws_apigatewayv2_integration.ws.id}"', 'route_key = "$disconnect"\n  target    = "integrations/${aws_apigatewayv2_integration.other.id}"')
+        self.assert_fails_with("route $disconnect has no target integration of this API")
+
+    def test_websocket_missing_route_fails(self) -> None:
+        self.add_websocket()
+        self.edit("terraform/live.tf", 'route_key = "$disconnect"', 'route_key = "$close"')
+        self.assert_fails_with("aws_apigatewayv2_api.ws: has no $disconnect route")
+
+    def test_websocket_connect_without_authorizer_fails(self) -> None:
+        self.add_websocket()
+        self.edit("terraform/live.tf", 'authorization_type = "CUSTOM"', 'authorization_type = "NONE"')
+        self.assert_fails_with("$connect must be authorized")
+
+    def test_websocket_function_without_invoke_permission_fails(self) -> None:
+        self.add_websocket()
+        self.edit("terraform/live.tf", "${aws_apigatewayv2_api.ws.execution_arn}/*", "arn:aws:execute-api:eu-west-1:111122223333:other/*")
+        self.assert_fails_with("invokes worker, but no aws_lambda_permission lets apigateway.amazonaws.com do so")
+
+    def test_websocket_without_exact_cloudfront_behavior_fails(self) -> None:
+        self.add_websocket()
+        # /live/* does not match /live itself: the upgrade would go to the default (S3) behavior.
+        self.edit("terraform/live.tf", 'path_pattern             = "/live"', 'path_pattern             = "/live/*"')
+        self.assert_fails_with("has no ordered_cache_behavior with path_pattern exactly '/live' to the WebSocket origin (the stage is 'live'; behaviors to that origin: '/live/*')")
+
+    def test_websocket_behavior_missing_fails(self) -> None:
+        self.add_websocket()
+        start = WEBSOCKET.index("  ordered_cache_behavior {")
+        behavior = WEBSOCKET[start : WEBSOCKET.index("  }\n", start) + 4]
+        self.edit("terraform/live.tf", behavior, "")
+        self.assert_fails_with("has no ordered_cache_behavior with path_pattern exactly '/live' to the WebSocket origin (the stage is 'live'; behaviors to that origin: none)")
+
+    def test_websocket_stage_renamed_without_its_behavior_fails(self) -> None:
+        self.add_websocket()
+        self.edit("terraform/live.tf", 'stage     = "live"', 'stage     = "ws"')
+        self.assert_fails_with("path_pattern exactly '/ws'")
+
+    def test_websocket_behavior_that_caches_fails(self) -> None:
+        self.add_websocket()
+        self.edit("terraform/live.tf", '"4135ea2d-6df8-44a3-9df3-4b5a84be39ad"', '"658327ea-f89d-4fab-a63d-7e88639e58f6"')
+        self.assert_fails_with("behavior /live: cache_policy_id must be the managed CachingDisabled policy")
 
     # --- event source mappings ----------------------------------------------------------
 

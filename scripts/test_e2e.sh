@@ -2,7 +2,9 @@
 # End-to-end test of the dashboard in real headless Chromium against `cspm serve --demo`.
 # Installs what it needs once (Debian chromium, npm playwright-core from e2e/package-lock.json),
 # builds the dashboard and `cspm`, starts the server on a free port with a temp data dir,
-# runs e2e/dashboard.test.mjs, stops the server, and prints where the screenshots are.
+# runs e2e/dashboard.test.mjs, stops the server, then runs the live journey
+# (e2e/live.test.mjs, which starts and restarts its own server), and prints where
+# the screenshots are.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/tools.sh
@@ -59,5 +61,10 @@ if [ "$status" != 0 ]; then
   echo "--- server log ---" >&2
   tail -n 50 "$log" >&2
 fi
+
+# The live journey owns its server (it restarts it), so it runs on its own.
+echo "live dashboard e2e (screenshots: $shots)"
+CSPM_BIN="$cspm" DASHBOARD_DIR="$PWD/frontend/dist" CORPUS_DIR="$(cd .. && pwd)/shared/corpus" \
+  SCREENSHOT_DIR="$shots" node e2e/live.test.mjs || status=$?
 echo "Screenshots saved in: $shots"
 exit "$status"

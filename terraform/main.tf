@@ -1,13 +1,14 @@
 # cspm-monitor on AWS. One module per concern; see docs/deploy.md for the steps.
 #
 #   kms          customer managed key for everything stored
-#   data         DynamoDB findings table (+ its stream, the change feed) and fan-out
-#                state table, S3 archive + audit (Object Lock) + access-log buckets,
-#                Athena, Backup
+#   data         DynamoDB findings table (+ its stream, the change feed), fan-out
+#                state table, live connections table, S3 archive + audit (Object
+#                Lock) + access-log buckets, Athena, Backup
 #   compute      the Lambdas (modules/lambda once per function in backend/lambdas.json);
 #                the findings stream -> fanout mapping and its on-failure queue
 #   events       Security Hub rule + DLQ redrive, sync and archive schedules
-#   edge         dashboard bucket, CloudFront (+ /api/* -> HTTP API), WAF
+#   edge         dashboard bucket, CloudFront (+ /api/* -> HTTP API, /live -> WebSocket
+#                API), WAF
 #   auth         Cognito user pool and app client behind the API's JWT authorizer
 #   alerting     SNS topics, alarms, CloudWatch dashboard, SSM parameters (the sinks YAML)
 #   security_hub optional Security Hub enablement with FSBP + CIS
@@ -16,10 +17,12 @@ locals {
   name_prefix = "${var.project}-${var.environment}"
   ssm_prefix  = "/${var.project}/${var.environment}/"
 
-  # config.json: the dashboard calls the API on its own origin under /api and logs
+  # config.json: the dashboard calls the API on its own origin under /api, opens the
+  # live WebSocket on its own origin at /live (a path means same-origin wss) and logs
   # in against this user pool.
   dashboard_config = {
     api_base_url         = "/api"
+    live_url             = "/live"
     region               = var.aws_region
     cognito_user_pool_id = module.auth.user_pool_id
     cognito_client_id    = module.auth.client_id
@@ -62,6 +65,10 @@ module "compute" {
   table_stream_arn             = module.data.table_stream_arn
   state_table_name             = module.data.state_table_name
   state_table_arn              = module.data.state_table_arn
+  connections_table_name       = module.data.connections_table_name
+  connections_table_arn        = module.data.connections_table_arn
+  live_management_endpoint     = module.edge.live_management_endpoint
+  live_stage_execution_arn     = module.edge.live_stage_execution_arn
   sinks_parameter_name         = module.alerting.sinks_parameter_name
   archive_bucket               = module.data.archive_bucket
   archive_bucket_arn           = module.data.archive_bucket_arn
@@ -84,6 +91,9 @@ module "compute" {
   scanner_reserved_concurrency = var.scanner_reserved_concurrency
   api_reserved_concurrency     = var.api_reserved_concurrency
   fanout_reserved_concurrency  = var.fanout_reserved_concurrency
+
+  live_reserved_concurrency            = var.live_reserved_concurrency
+  live_authorizer_reserved_concurrency = var.live_authorizer_reserved_concurrency
 }
 
 module "events" {
@@ -123,17 +133,25 @@ module "edge" {
   logs_bucket_domain_name = module.data.logs_bucket_domain_name
   api_function_name       = module.compute.api_function_name
   api_invoke_arn          = module.compute.api_invoke_arn
-  jwt_issuer              = module.auth.issuer_url
-  jwt_audience            = module.auth.client_id
-  waf_rate_limit          = var.waf_rate_limit
-  api_throttle_rate       = var.api_throttle_rate
-  api_throttle_burst      = var.api_throttle_burst
-  price_class             = var.cloudfront_price_class
-  log_retention_days      = var.log_retention_days
-  dashboard_dist_dir      = var.dashboard_dist_dir
-  upload_dashboard        = var.upload_dashboard
-  domain_name             = var.domain_name
-  acm_certificate_arn     = var.acm_certificate_arn
+  live_function_name      = module.compute.live_function_name
+  live_invoke_arn         = module.compute.live_invoke_arn
+  live_throttle_rate      = var.live_throttle_rate
+  live_throttle_burst     = var.live_throttle_burst
+
+  live_authorizer_function_name = module.compute.live_authorizer_function_name
+  live_authorizer_invoke_arn    = module.compute.live_authorizer_invoke_arn
+  manage_api_gateway_account    = var.manage_api_gateway_account
+  jwt_issuer                    = module.auth.issuer_url
+  jwt_audience                  = module.auth.client_id
+  waf_rate_limit                = var.waf_rate_limit
+  api_throttle_rate             = var.api_throttle_rate
+  api_throttle_burst            = var.api_throttle_burst
+  price_class                   = var.cloudfront_price_class
+  log_retention_days            = var.log_retention_days
+  dashboard_dist_dir            = var.dashboard_dist_dir
+  upload_dashboard              = var.upload_dashboard
+  domain_name                   = var.domain_name
+  acm_certificate_arn           = var.acm_certificate_arn
 
   dashboard_config = local.dashboard_config
 }

@@ -13,6 +13,21 @@ output "api_gateway_endpoint" {
   value       = module.edge.api_gateway_endpoint
 }
 
+output "live_websocket_url" {
+  description = "Direct wss endpoint of the live WebSocket API's stage (bypasses CloudFront and WAF; still needs a ticket). The dashboard connects to <dashboard_url>/live."
+  value       = module.edge.live_websocket_url
+}
+
+output "live_management_endpoint" {
+  description = "API Gateway Management API endpoint of the live stage (CSPM_LIVE_ENDPOINT of the live and fanout Lambdas)."
+  value       = module.edge.live_management_endpoint
+}
+
+output "live_connections_table" {
+  description = "DynamoDB table of the open live-dashboard connections."
+  value       = module.data.connections_table_name
+}
+
 output "findings_table" {
   description = "DynamoDB findings table."
   value       = module.data.table_name

@@ -55,7 +55,7 @@ variable "upload_dashboard" {
 }
 
 variable "table_deletion_protection" {
-  description = "Protect the DynamoDB findings and fan-out state tables against deletion."
+  description = "Protect the DynamoDB findings, fan-out state and live connections tables against deletion."
   type        = bool
   default     = true
 }
@@ -168,6 +168,28 @@ variable "fanout_reserved_concurrency" {
   validation {
     condition     = var.fanout_reserved_concurrency >= 1
     error_message = "fanout_reserved_concurrency must be at least 1."
+  }
+}
+
+variable "live_reserved_concurrency" {
+  description = "Reserved concurrency of the live Lambda (the WebSocket API's $connect, $disconnect and resume frames); caps what a reconnect storm can do to the findings table."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.live_reserved_concurrency >= 1
+    error_message = "live_reserved_concurrency must be at least 1."
+  }
+}
+
+variable "live_authorizer_reserved_concurrency" {
+  description = "Reserved concurrency of the live_authorizer Lambda (one short call per WebSocket connect)."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.live_authorizer_reserved_concurrency >= 1
+    error_message = "live_authorizer_reserved_concurrency must be at least 1."
   }
 }
 
@@ -303,6 +325,34 @@ variable "api_throttle_burst" {
     condition     = var.api_throttle_burst > 0
     error_message = "api_throttle_burst must be positive."
   }
+}
+
+variable "live_throttle_rate" {
+  description = "Live WebSocket API: steady-state rate (per second, whole stage) of connects and client frames (resume, pong); frames the server pushes are not counted."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.live_throttle_rate > 0
+    error_message = "live_throttle_rate must be positive."
+  }
+}
+
+variable "live_throttle_burst" {
+  description = "Live WebSocket API: burst limit of connects and client frames (every dashboard reconnects at once after a deploy or API Gateway's 2-hour cut)."
+  type        = number
+  default     = 50
+
+  validation {
+    condition     = var.live_throttle_burst > 0
+    error_message = "live_throttle_burst must be positive."
+  }
+}
+
+variable "manage_api_gateway_account" {
+  description = "Set this account and region's API Gateway CloudWatch Logs role (one per account and region; WebSocket stages cannot log without it) to a role this deployment creates, which may write only the live API's log groups. Set false when the account already has one that other REST or WebSocket APIs use: it must then be able to write /aws/apigateway/<prefix>-live and API-Gateway-Execution-Logs_<live api id>/live."
+  type        = bool
+  default     = true
 }
 
 variable "cloudfront_price_class" {

@@ -25,6 +25,8 @@ pub mod ids;
 pub mod ingest;
 /// Lambda handlers (library side of the thin `src/bin/` Lambda binaries).
 pub mod lambda;
+/// Live push plumbing: tickets, and on AWS the WebSocket connections, posting and resume.
+pub mod live;
 /// Counters and gauges: EMF lines on Lambda, `GET /metrics` locally.
 pub mod metrics;
 /// The one path every finding takes: normalize → detect/suppress → decide → store.

@@ -100,11 +100,22 @@ pub async fn live_ticket() -> Result<LiveTicket, ApiError> {
     decode(Request::post(&url("/live/ticket")).send().await).await
 }
 
-/// The live WebSocket's URL with `ticket`: the configured one, or `/live` on the
+/// The live WebSocket's URL with `ticket`: the configured one (a path such as
+/// `/live` means this page's origin, as behind CloudFront), or `/live` on the
 /// API's origin (`ws:` or `wss:` like the page).
 pub fn live_url(ticket: &str) -> String {
     let configured = LIVE_URL.with(|l| l.borrow().clone());
-    let base = if !configured.is_empty() {
+    let same_origin = |path: &str| {
+        let loc = web_sys::window().map(|w| w.location());
+        let host = loc.as_ref().and_then(|l| l.host().ok()).unwrap_or_default();
+        let secure = loc
+            .and_then(|l| l.protocol().ok())
+            .is_some_and(|p| p == "https:");
+        format!("{}://{host}{path}", if secure { "wss" } else { "ws" })
+    };
+    let base = if configured.starts_with('/') {
+        same_origin(&configured)
+    } else if !configured.is_empty() {
         configured
     } else {
         let api = url("/live");
@@ -113,12 +124,7 @@ pub fn live_url(ticket: &str) -> String {
         } else if let Some(rest) = api.strip_prefix("http://") {
             format!("ws://{rest}")
         } else {
-            let loc = web_sys::window().map(|w| w.location());
-            let host = loc.as_ref().and_then(|l| l.host().ok()).unwrap_or_default();
-            let secure = loc
-                .and_then(|l| l.protocol().ok())
-                .is_some_and(|p| p == "https:");
-            format!("{}://{host}{api}", if secure { "wss" } else { "ws" })
+            same_origin(&api)
         }
     };
     format!("{base}?ticket={}", percent_encode(ticket))

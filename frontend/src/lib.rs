@@ -10,6 +10,8 @@ pub mod chart;
 pub mod error;
 /// How values read on screen: times, counts, ids.
 pub mod format;
+/// The incident facts (who, which key, from where; alarm state) of a finding's event.
+pub mod incident;
 /// The live connection's logic: status, reconnect backoff, position tracking.
 pub mod live_state;
 /// Client-side ordering of the loaded page.

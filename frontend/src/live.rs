@@ -24,7 +24,7 @@ use web_sys::{CloseEvent, MessageEvent, WebSocket};
 /// Pushed changes kept for pages that look at them late.
 const KEEP_PUSHED: usize = 500;
 /// A connection silent this long (the server pings every 30 s) is taken for dead.
-const SILENCE_MS: f64 = 75_000.0;
+const SILENCE_MS: f64 = 150_000.0;
 
 /// A change pushed by the server, numbered in arrival order.
 #[derive(Debug, Clone, PartialEq)]
@@ -196,9 +196,24 @@ fn open(conn: Rc<Conn>, ticket: &str) {
             reconnect_later(conn.clone());
         })
     };
+    // Open means admitted (the ticket was taken): resume at once. The AWS
+    // WebSocket API cannot send `hello` from `$connect`, so nothing waits for it.
+    let on_open = {
+        let conn = conn.clone();
+        Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| {
+            conn.attempt.set(0);
+            conn.last_frame.set(js_sys::Date::now());
+            conn.live.status.set(LiveStatus::Live);
+            let after = conn.tracker.borrow().resume_after();
+            if let Some(after) = after {
+                send(&conn, ClientMessage::Resume { after });
+            }
+        })
+    };
+    ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
     ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
-    *conn.handlers.borrow_mut() = vec![on_message, on_close];
+    *conn.handlers.borrow_mut() = vec![on_open, on_message, on_close];
     *conn.socket.borrow_mut() = Some(ws);
 }
 
@@ -206,12 +221,9 @@ fn on_frame(conn: &Conn, frame: ServerFrame) {
     let action = conn.tracker.borrow_mut().on_frame(frame);
     let live = conn.live;
     match action {
-        Action::Hello { resume_after } => {
+        Action::Hello => {
             conn.attempt.set(0);
             live.status.set(LiveStatus::Live);
-            if let Some(after) = resume_after {
-                send(conn, ClientMessage::Resume { after });
-            }
         }
         Action::Pong => send(conn, ClientMessage::Pong),
         Action::Skip => {}

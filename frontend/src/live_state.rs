@@ -2,7 +2,8 @@
 //! natively: the connection status the page shows, the reconnect backoff, and the
 //! position tracking that makes sure no pushed change is applied twice.
 
-use shared_types::{ServerFrame, ServerMessage};
+use shared_types::{position_key, ServerFrame, ServerMessage};
+use std::collections::{HashSet, VecDeque};
 
 /// What the connection indicator shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,54 +49,84 @@ pub enum Action {
     Skip,
     /// Answer the keep-alive.
     Pong,
-    /// The first frame of a connection: send `resume` when we have a position.
-    Hello {
-        /// Resume after this position (the last one applied), if any.
-        resume_after: Option<String>,
-    },
+    /// The server's greeting (the local server sends one; AWS cannot).
+    Hello,
     /// The server cannot catch this page up: reload what is on screen.
     Reload,
 }
 
-/// The last feed position applied, across reconnects.
+/// Positions remembered to recognise a frame already applied (more than a
+/// server ever replays).
+const REMEMBERED: usize = 20_000;
+
+/// The feed positions applied, across reconnects: the highest (to resume after)
+/// and the recent ones (so a frame that arrives twice — a replay overlapping what
+/// came before the drop, or a frame pushed while a resume is being answered — is
+/// applied once). On AWS frames from parallel stream shards may arrive out of
+/// order, so a lower position is not a duplicate: only one already seen is.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Tracker {
-    last: Option<u64>,
+    last: Option<String>,
+    seen: HashSet<String>,
+    order: VecDeque<String>,
 }
 
 impl Tracker {
     /// Decides what a frame means for the page.
     pub fn on_frame(&mut self, frame: ServerFrame) -> Action {
-        let position = frame.position().and_then(|p| p.parse::<u64>().ok());
+        let position = frame.position().map(str::to_string);
         match frame.msg {
             ServerMessage::Hello { .. } => {
-                let resume_after = self.last.map(|l| l.to_string());
+                // A first connection starts from the server's position.
                 if self.last.is_none() {
                     self.last = position;
                 }
-                Action::Hello { resume_after }
+                Action::Hello
             }
             ServerMessage::Ping => Action::Pong,
             ServerMessage::Resync { .. } => {
-                self.last = None;
+                *self = Tracker::default();
                 Action::Reload
             }
             msg @ ServerMessage::Summary { .. } => Action::Apply(Box::new(msg)),
-            msg => match (position, self.last) {
-                (Some(p), Some(l)) if p <= l => Action::Skip,
-                (p, _) => {
-                    if p.is_some() {
-                        self.last = p;
-                    }
+            msg => match position {
+                Some(p) if self.seen.contains(&p) => Action::Skip,
+                Some(p) => {
+                    self.remember(p);
                     Action::Apply(Box::new(msg))
                 }
+                None => Action::Apply(Box::new(msg)),
             },
         }
     }
 
-    /// The last position applied.
-    pub fn last(&self) -> Option<u64> {
-        self.last
+    fn remember(&mut self, p: String) {
+        let higher = match (&self.last, position_key(&p)) {
+            (_, None) => false,
+            (None, Some(_)) => true,
+            (Some(l), Some(k)) => position_key(l).is_none_or(|lk| k > lk),
+        };
+        if higher {
+            self.last = Some(p.clone());
+        }
+        self.seen.insert(p.clone());
+        self.order.push_back(p);
+        if self.order.len() > REMEMBERED {
+            if let Some(old) = self.order.pop_front() {
+                self.seen.remove(&old);
+            }
+        }
+    }
+
+    /// Where a new connection resumes: after the highest position applied (or
+    /// greeted with); nothing on a first connection.
+    pub fn resume_after(&self) -> Option<String> {
+        self.last.clone()
+    }
+
+    /// The highest position applied.
+    pub fn last(&self) -> Option<&str> {
+        self.last.as_deref()
     }
 }
 
@@ -123,20 +154,22 @@ mod tests {
     #[test]
     fn a_reconnect_resumes_after_the_last_applied_change_and_never_applies_one_twice() {
         let mut t = Tracker::default();
-        assert_eq!(t.on_frame(hello(10)), Action::Hello { resume_after: None });
+        assert_eq!(t.resume_after(), None, "a first connection does not resume");
+        assert_eq!(t.on_frame(hello(10)), Action::Hello);
         assert!(matches!(t.on_frame(finding(11)), Action::Apply(_)));
         assert!(matches!(t.on_frame(finding(12)), Action::Apply(_)));
-        // The connection drops; the new one says hello at a later position.
+        // The connection drops; the new one resumes after the last applied.
+        assert_eq!(t.resume_after().as_deref(), Some("12"));
+        assert_eq!(t.on_frame(hello(20)), Action::Hello);
         assert_eq!(
-            t.on_frame(hello(20)),
-            Action::Hello {
-                resume_after: Some("12".into())
-            }
+            t.resume_after().as_deref(),
+            Some("12"),
+            "hello does not move it"
         );
         // The replay overlaps what was already applied: skipped.
         assert_eq!(t.on_frame(finding(12)), Action::Skip);
         assert!(matches!(t.on_frame(finding(13)), Action::Apply(_)));
-        assert_eq!(t.last(), Some(13));
+        assert_eq!(t.last(), Some("13"));
         assert_eq!(
             t.on_frame(ServerFrame::new(ServerMessage::Ping)),
             Action::Pong
@@ -144,6 +177,33 @@ mod tests {
         let resync = ServerFrame::new(ServerMessage::Resync { reason: "x".into() });
         assert_eq!(t.on_frame(resync), Action::Reload);
         assert_eq!(t.last(), None);
+    }
+
+    #[test]
+    fn frames_out_of_order_are_applied_once_each_and_resume_uses_the_highest() {
+        let aws = |p: &str| {
+            ServerFrame::new(ServerMessage::Finding {
+                position: p.into(),
+                change_kind: ChangeKind::Updated,
+                item: item(p, Severity::Low, 0),
+            })
+        };
+        // No hello on AWS: the first frame is a change.
+        let mut t = Tracker::default();
+        assert!(matches!(
+            t.on_frame(aws("1700000000000200:b:2")),
+            Action::Apply(_)
+        ));
+        // An earlier change from another stream shard, arriving later: applied.
+        assert!(matches!(
+            t.on_frame(aws("1700000000000100:a:7")),
+            Action::Apply(_)
+        ));
+        assert_eq!(t.last(), Some("1700000000000200:b:2"));
+        // The resume after a reconnect replays both: neither is applied again.
+        assert_eq!(t.resume_after().as_deref(), Some("1700000000000200:b:2"));
+        assert_eq!(t.on_frame(aws("1700000000000100:a:7")), Action::Skip);
+        assert_eq!(t.on_frame(aws("1700000000000200:b:2")), Action::Skip);
     }
 
     #[test]

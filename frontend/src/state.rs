@@ -86,26 +86,10 @@ impl PageState {
     }
 }
 
-/// Whether a list item satisfies a filter, as the API would decide. Free text is matched
-/// against what a list item carries (title, resource id, ASFF id); the API also searches
-/// the description, so a pushed finding matched only by its description waits for the
-/// next reload.
+/// Whether a list item satisfies a filter, as the API would decide (one
+/// definition, in shared-types, checked against the store by a backend test).
 pub fn matches(f: &FindingFilter, item: &FindingListItem) -> bool {
-    let eq = |want: &Option<String>, have: &str| want.as_deref().is_none_or(|w| w == have);
-    (f.severities.is_empty() || f.severities.contains(&item.severity))
-        && (f.statuses.is_empty() || f.statuses.contains(&item.workflow_status))
-        && eq(&f.account, &item.account_id)
-        && eq(&f.region, &item.region)
-        && eq(&f.resource_type, &item.resource_type)
-        && eq(&f.product, &item.product_name)
-        && f.since.is_none_or(|t| item.updated_at >= t)
-        && f.until.is_none_or(|t| item.updated_at < t)
-        && f.q.as_deref().is_none_or(|q| {
-            let q = q.to_lowercase();
-            [&item.title, &item.resource_id, &item.asff_id]
-                .iter()
-                .any(|s| s.to_lowercase().contains(&q))
-        })
+    f.matches(item)
 }
 
 #[cfg(test)]

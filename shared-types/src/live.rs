@@ -139,6 +139,15 @@ impl ServerFrame {
     }
 }
 
+/// The order of feed positions: a position is `N` (the local change feed's
+/// `seq`) or `N:rest` (on AWS, the change time in microseconds, then the
+/// finding id and revision, which make it unique). Positions compare by `N`,
+/// then by `rest`; a position that does not start with a number is `None`.
+pub fn position_key(position: &str) -> Option<(u64, &str)> {
+    let (n, rest) = position.split_once(':').unwrap_or((position, ""));
+    n.parse().ok().map(|n| (n, rest))
+}
+
 impl ClientFrame {
     /// A frame of the current version.
     pub fn new(msg: ClientMessage) -> ClientFrame {
@@ -171,5 +180,18 @@ mod tests {
         let pong: ClientFrame = serde_json::from_str(r#"{"v":1,"type":"pong"}"#).unwrap();
         assert_eq!(pong.msg, ClientMessage::Pong);
         assert!(serde_json::from_str::<ClientFrame>(r#"{"v":1,"type":"hack"}"#).is_err());
+    }
+
+    #[test]
+    fn positions_order_by_their_number_then_the_rest() {
+        assert_eq!(position_key("42"), Some((42, "")));
+        assert_eq!(
+            position_key("1700000000000000:abc:3"),
+            Some((1700000000000000, "abc:3"))
+        );
+        assert!(position_key("9") < position_key("10"));
+        assert!(position_key("10:a:1") < position_key("10:b:1"));
+        assert_eq!(position_key("x:1"), None);
+        assert_eq!(position_key(""), None);
     }
 }

@@ -1,4 +1,4 @@
-use crate::{Severity, WorkflowStatus};
+use crate::{FindingListItem, Severity, WorkflowStatus};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -55,6 +55,30 @@ impl fmt::Display for FilterError {
 impl std::error::Error for FilterError {}
 
 impl FindingFilter {
+    /// Whether a list item satisfies the filter, as the stores decide: the live
+    /// dashboard uses it to place pushed rows, and a backend test checks it
+    /// against the SQLite store on the same data. Free text is matched against
+    /// what a list item carries (title, resource id, ASFF id); the stores also
+    /// search the description, so an item matched only by its description is
+    /// not placed until the view reloads.
+    pub fn matches(&self, item: &FindingListItem) -> bool {
+        let eq = |want: &Option<String>, have: &str| want.as_deref().is_none_or(|w| w == have);
+        (self.severities.is_empty() || self.severities.contains(&item.severity))
+            && (self.statuses.is_empty() || self.statuses.contains(&item.workflow_status))
+            && eq(&self.account, &item.account_id)
+            && eq(&self.region, &item.region)
+            && eq(&self.resource_type, &item.resource_type)
+            && eq(&self.product, &item.product_name)
+            && self.since.is_none_or(|t| item.updated_at >= t)
+            && self.until.is_none_or(|t| item.updated_at < t)
+            && self.q.as_deref().is_none_or(|q| {
+                let q = q.to_lowercase();
+                [&item.title, &item.resource_id, &item.asff_id]
+                    .iter()
+                    .any(|s| s.to_lowercase().contains(&q))
+            })
+    }
+
     /// True when nothing is filtered.
     pub fn is_empty(&self) -> bool {
         self == &FindingFilter::default()

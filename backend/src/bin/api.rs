@@ -7,5 +7,11 @@ use cspm::lambda::{api, boot};
 async fn main() -> Result<(), lambda_http::Error> {
     boot::init_tracing();
     let (config, sdk, ssm) = boot::load().await?;
-    lambda_http::run(api::app(&config, &ssm, boot::pipeline(&config, &sdk))).await
+    lambda_http::run(api::app(
+        &config,
+        &ssm,
+        boot::pipeline(&config, &sdk),
+        boot::live_tickets(&sdk),
+    ))
+    .await
 }

@@ -1,7 +1,8 @@
 use super::{CliError, DetectArgs, StoreArgs};
 use crate::feed::FeedMetrics;
-use crate::http::live::{LiveState, TicketBook};
+use crate::http::live::LiveState;
 use crate::http::{router, AppState, HttpConfig};
+use crate::live::tickets::MemoryTickets;
 use crate::metrics::Registry;
 use crate::pipeline::Pipeline;
 use crate::sinks::audit::{LocalAudit, AUDIT_SINK};
@@ -116,7 +117,7 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
     let pipeline = Pipeline::new(normalizer, store).with_metrics(metrics, "api");
     let mut state = AppState::new(pipeline, config);
     if let Some(f) = &fanout {
-        state = state.with_live(f.live.clone());
+        state = state.with_live(f.live.clone(), Arc::new(MemoryTickets::default()));
     }
     // Peer addresses let `/metrics` answer loopback clients only.
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
@@ -195,11 +196,7 @@ async fn start_fanout(
         .observe(audit.sink.clone())
         .start()
         .await?;
-    let live = LiveState {
-        hub,
-        feed,
-        tickets: Arc::new(TicketBook::default()),
-    };
+    let live = LiveState { hub, feed };
     Ok(Some(Fanout {
         running,
         live,

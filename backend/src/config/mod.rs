@@ -12,6 +12,8 @@ pub mod detection;
 pub mod http;
 /// The Lambdas: environment plus SSM overlay.
 pub mod lambda;
+/// The live dashboard's Lambdas (`live`, `live_authorizer`) and the live sink.
+pub mod live;
 /// Which store, and opening it (the one place the DynamoDB store is built).
 pub mod store;
 
@@ -59,6 +61,12 @@ pub const ENV_SSM_PREFIX: &str = "CSPM_SSM_PREFIX";
 pub const ENV_SINKS: &str = "CSPM_SINKS";
 /// DynamoDB table of fan-out state: alert keys already sent (the `fanout` Lambda).
 pub const ENV_STATE_TABLE: &str = "CSPM_STATE_TABLE";
+/// The WebSocket connections table of the live dashboard on AWS (`live` and
+/// `fanout` Lambdas).
+pub const ENV_CONNECTIONS_TABLE: &str = "CSPM_CONNECTIONS_TABLE";
+/// The API Gateway Management API endpoint of the live WebSocket stage
+/// (`https://{api-id}.execute-api.{region}.amazonaws.com/live`).
+pub const ENV_LIVE_ENDPOINT: &str = "CSPM_LIVE_ENDPOINT";
 /// SSM parameter holding the sinks YAML (the `fanout` Lambda).
 pub const ENV_SINKS_PARAMETER: &str = "CSPM_SINKS_PARAMETER";
 /// Base URL of the dashboard, for links in alerts (`--public-url`).

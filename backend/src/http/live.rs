@@ -14,6 +14,8 @@
 
 use super::error::ApiError;
 use super::{Actor, AppState};
+use crate::live::origin_allowed;
+use crate::live::tickets::TICKET_VALID;
 use crate::sinks::live::{frame_json, frame_of, Frame, LiveHub};
 use crate::store::ChangeFeed;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -21,19 +23,16 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap};
 use axum::response::Response;
 use futures::{SinkExt, StreamExt};
-use rand::RngCore;
 use shared_types::{
     ClientFrame, ClientMessage, LiveTicket, ServerFrame, ServerMessage, LIVE_VERSION,
 };
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 
 /// Most changes a `resume` replays; further behind, the client resyncs.
 pub const MAX_REPLAY: u64 = 10_000;
-/// How long a ticket is valid.
-pub const TICKET_TTL: Duration = Duration::from_secs(30);
 /// How often a connection is pinged.
 const PING_EVERY: Duration = Duration::from_secs(30);
 /// A send that takes longer than this drops the connection.
@@ -46,50 +45,6 @@ pub struct LiveState {
     pub hub: Arc<LiveHub>,
     /// The change feed, for replays.
     pub feed: Arc<dyn ChangeFeed>,
-    /// Tickets issued and not yet used.
-    pub tickets: Arc<TicketBook>,
-}
-
-/// Single-use tickets, each bound to the user it was issued to.
-#[derive(Debug)]
-pub struct TicketBook {
-    open: Mutex<HashMap<String, (String, Instant)>>,
-    ttl: Duration,
-}
-
-impl Default for TicketBook {
-    fn default() -> Self {
-        TicketBook::with_ttl(TICKET_TTL)
-    }
-}
-
-impl TicketBook {
-    /// A book whose tickets expire after `ttl`.
-    pub fn with_ttl(ttl: Duration) -> TicketBook {
-        TicketBook {
-            open: Mutex::default(),
-            ttl,
-        }
-    }
-
-    /// A new ticket for `actor`, valid for the book's time to live.
-    pub fn issue(&self, actor: &str) -> String {
-        let mut bytes = [0u8; 32];
-        rand::rng().fill_bytes(&mut bytes);
-        let ticket = hex::encode(bytes);
-        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
-        let now = Instant::now();
-        open.retain(|_, (_, expires)| *expires > now);
-        open.insert(ticket.clone(), (actor.to_string(), now + self.ttl));
-        ticket
-    }
-
-    /// The user a ticket was issued to, once: a used or expired ticket is `None`.
-    pub fn take(&self, ticket: &str) -> Option<String> {
-        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
-        let (actor, expires) = open.remove(ticket)?;
-        (expires > Instant::now()).then_some(actor)
-    }
 }
 
 /// `POST /live/ticket`: a ticket to open `/live` with.
@@ -100,10 +55,14 @@ pub async fn post_ticket(
     State(state): State<AppState>,
     actor: Actor,
 ) -> Result<axum::Json<LiveTicket>, ApiError> {
-    let live = state.live.as_ref().ok_or_else(not_available)?;
+    let tickets = state.tickets.as_ref().ok_or_else(not_available)?;
+    let ticket = tickets.issue(&actor.0).await.map_err(|e| {
+        tracing::warn!(error = %e, "live ticket not issued");
+        ApiError::Unavailable
+    })?;
     Ok(axum::Json(LiveTicket {
-        ticket: live.tickets.issue(&actor.0),
-        expires_in: TICKET_TTL.as_secs() as u32,
+        ticket,
+        expires_in: TICKET_VALID.as_secs() as u32,
     }))
 }
 
@@ -113,20 +72,11 @@ fn not_available() -> ApiError {
     )
 }
 
-/// True when a browser's `Origin` may open the socket: the server's own origin, or
-/// a configured CORS origin. Non-browser clients send none.
-fn origin_allowed(headers: &HeaderMap, cors: &[String]) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
-        return true;
-    };
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let own = origin
-        .split_once("://")
-        .is_some_and(|(_, rest)| rest.eq_ignore_ascii_case(host));
-    own || cors.iter().any(|c| c == origin)
+/// True when the request's `Origin` may open the socket (see
+/// [`crate::live::origin_allowed`]).
+fn origin_ok(headers: &HeaderMap, cors: &[String]) -> bool {
+    let get = |h| headers.get(h).and_then(|v| v.to_str().ok());
+    origin_allowed(get(header::ORIGIN), get(header::HOST).unwrap_or(""), cors)
 }
 
 /// `GET /live`: upgrades to the live WebSocket.
@@ -137,17 +87,19 @@ pub async fn get_live(
     ws: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     let live = state.live.clone().ok_or_else(not_available)?;
-    if !origin_allowed(&headers, &state.config.cors_origins) {
+    if !origin_ok(&headers, &state.config.cors_origins) {
         return Err(ApiError::Forbidden(
             "this origin may not open live updates".into(),
         ));
     }
-    let user = match &state.config.api_token {
-        None => "local".to_string(),
-        Some(_) => q
-            .get("ticket")
-            .and_then(|t| live.tickets.take(t))
+    let user = match (&state.config.api_token, &state.tickets, q.get("ticket")) {
+        (None, _, _) => "local".to_string(),
+        (Some(_), Some(tickets), Some(t)) => tickets
+            .take(t)
+            .await
+            .map_err(|_| ApiError::Unavailable)?
             .ok_or(ApiError::Unauthorized)?,
+        _ => return Err(ApiError::Unauthorized),
     };
     tracing::debug!(%user, "live connection");
     Ok(ws
@@ -294,28 +246,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tickets_are_single_use_and_bound_to_their_user() {
-        let book = TicketBook::default();
-        let t = book.issue("alice");
-        assert_eq!(t.len(), 64);
-        assert_eq!(book.take(&t).as_deref(), Some("alice"));
-        assert_eq!(book.take(&t), None, "used once");
-        assert_eq!(book.take("forged"), None);
-        let short = TicketBook::with_ttl(Duration::from_millis(10));
-        let t = short.issue("bob");
-        std::thread::sleep(Duration::from_millis(30));
-        assert_eq!(short.take(&t), None, "expired");
-    }
-
-    #[test]
     fn only_the_servers_own_or_allowed_origins_open_sockets() {
         let mut h = HeaderMap::new();
         h.insert(header::HOST, "127.0.0.1:8080".parse().unwrap());
-        assert!(origin_allowed(&h, &[]), "no Origin: not a browser");
+        assert!(origin_ok(&h, &[]), "no Origin: not a browser");
         h.insert(header::ORIGIN, "http://127.0.0.1:8080".parse().unwrap());
-        assert!(origin_allowed(&h, &[]));
+        assert!(origin_ok(&h, &[]));
         h.insert(header::ORIGIN, "https://evil.example".parse().unwrap());
-        assert!(!origin_allowed(&h, &[]));
-        assert!(origin_allowed(&h, &["https://evil.example".to_string()]));
+        assert!(!origin_ok(&h, &[]));
+        assert!(origin_ok(&h, &["https://evil.example".to_string()]));
     }
 }

@@ -48,6 +48,9 @@ pub struct AppState {
     pub config: Arc<HttpConfig>,
     /// Live updates, when this server pushes them (the local SQLite store).
     pub live: Option<live::LiveState>,
+    /// Where `POST /live/ticket` issues tickets (in memory locally; DynamoDB
+    /// for the `api` Lambda, whose tickets the WebSocket API's authorizer takes).
+    pub tickets: Option<Arc<dyn crate::live::tickets::Tickets>>,
 }
 
 impl AppState {
@@ -57,12 +60,26 @@ impl AppState {
             pipeline,
             config: Arc::new(config),
             live: None,
+            tickets: None,
         }
     }
 
-    /// The same state pushing live updates through `live`.
-    pub fn with_live(mut self, live: live::LiveState) -> Self {
+    /// The same state pushing live updates through `live`, its sockets opened
+    /// with tickets from `tickets`.
+    pub fn with_live(
+        mut self,
+        live: live::LiveState,
+        tickets: Arc<dyn crate::live::tickets::Tickets>,
+    ) -> Self {
         self.live = Some(live);
+        self.tickets = Some(tickets);
+        self
+    }
+
+    /// The same state issuing live tickets into `tickets` (the sockets are
+    /// served elsewhere: the WebSocket API on AWS).
+    pub fn with_tickets(mut self, tickets: Arc<dyn crate::live::tickets::Tickets>) -> Self {
+        self.tickets = Some(tickets);
         self
     }
 

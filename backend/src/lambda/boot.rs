@@ -92,3 +92,13 @@ pub fn scanner(config: &LambdaConfig, sdk: &SdkConfig) -> Scanner {
         syncer,
     }
 }
+
+/// Where the `api` Lambda issues live tickets: the state table, when the
+/// deployment has one (`CSPM_STATE_TABLE`).
+pub fn live_tickets(sdk: &SdkConfig) -> Option<Arc<dyn crate::live::tickets::Tickets>> {
+    let table = crate::config::live::LiveConfig::from_env().state_table?;
+    Some(Arc::new(crate::live::tickets::DynamoTickets::new(
+        aws_sdk_dynamodb::Client::new(sdk),
+        table,
+    )))
+}

@@ -198,6 +198,9 @@ pub async fn fanout(
     };
     let metrics = Registry::new();
     let mut sinks = sinks;
+    if let Some(live) = live_sink(config, sdk) {
+        sinks.push(live);
+    }
     if sinks.iter().any(|s| s.name() == AUDIT_SINK) {
         return Err(FanoutSetupError::Audit(format!(
             "the sink name {AUDIT_SINK:?} is reserved for the audit log"
@@ -222,4 +225,21 @@ pub async fn fanout(
         fanout = fanout.observe(a);
     }
     Ok(FanoutLambda { fanout, metrics })
+}
+
+/// The live sink, when the deployment has the WebSocket API (its connections
+/// table and management endpoint are configured): every change to every open
+/// dashboard, then the overview counters.
+fn live_sink(config: &LambdaConfig, sdk: &SdkConfig) -> Option<Arc<dyn Sink>> {
+    let live = crate::config::live::LiveConfig::from_env();
+    let (table, endpoint) = (live.connections_table?, live.live_endpoint?);
+    let connections =
+        crate::live::connections::Connections::new(aws_sdk_dynamodb::Client::new(sdk), table);
+    let gateway = Arc::new(crate::live::gateway::ApiGateway::new(sdk, &endpoint));
+    let store: Arc<dyn crate::store::Store> = Arc::new(super::boot::store(config, sdk));
+    Some(Arc::new(crate::sinks::websocket::WebSocketSink::new(
+        connections,
+        gateway,
+        Some(store),
+    )))
 }

@@ -8,5 +8,7 @@ pub mod api;
 pub mod boot;
 /// The `fanout` Lambda: its sinks from SSM (or the alert topics), over the stream.
 pub mod fanout;
+/// The live dashboard's `live` and `live_authorizer` Lambdas (WebSocket API).
+pub mod live;
 /// The `scanner` Lambda: EventBridge events, their SQS redrive, and the scheduled sync.
 pub mod scanner;

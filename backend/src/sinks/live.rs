@@ -120,7 +120,7 @@ fn clip(s: &mut String) {
 }
 
 /// The list item a frame carries, its free texts clipped so the frame fits.
-fn clipped(item: &FindingListItem) -> FindingListItem {
+pub(crate) fn clipped(item: &FindingListItem) -> FindingListItem {
     let mut i = item.clone();
     for s in [
         &mut i.title,
@@ -138,8 +138,12 @@ fn clipped(item: &FindingListItem) -> FindingListItem {
 
 /// The frame a change becomes (positions are the change's `seq`).
 pub fn frame_of(change: &Change) -> ServerFrame {
+    frame_at(change, change.seq.to_string())
+}
+
+/// The frame a change becomes at `position` (on AWS, see `live::resume`).
+pub fn frame_at(change: &Change, position: String) -> ServerFrame {
     let item = clipped(&change.finding.item);
-    let position = change.seq.to_string();
     let msg = match change.kind {
         ChangeKind::WorkflowChanged => ServerMessage::Workflow {
             position,

@@ -25,6 +25,8 @@ pub mod sns;
 pub mod ssrf;
 /// HTTP POST of signed change batches, refusing server-side request forgery.
 pub mod webhook;
+/// The live sink on AWS: frames to every WebSocket API connection.
+pub mod websocket;
 
 use crate::store::Change;
 use async_trait::async_trait;

@@ -80,7 +80,7 @@ async fn api_lambda_serves_the_router_for_http_api_v2_events() {
         LambdaConfig::from_lookup(|k| (k == "CSPM_TABLE_NAME").then(|| store.table().to_string()))
             .unwrap();
     let pipeline = Pipeline::new(Arc::new(Normalizer::default()), store.clone());
-    let app = api::app(&config, &HashMap::new(), pipeline);
+    let app = api::app(&config, &HashMap::new(), pipeline, None);
 
     let (status, body) = invoke(&app, v2_event("GET", "/health", "", None)).await;
     assert_eq!(status, 200, "{body}");

@@ -5,8 +5,9 @@
 //! `Origin` check guard the socket.
 
 use cspm::feed::{DispatchSettings, Dispatcher, Running, SinkState};
-use cspm::http::live::{LiveState, TicketBook};
+use cspm::http::live::LiveState;
 use cspm::http::{router, AppState, HttpConfig};
+use cspm::live::tickets::MemoryTickets;
 use cspm::sinks::live::{LiveHub, LiveSink};
 use cspm::sinks::Sink;
 use cspm::store::{ChangeFeed, SqliteStore, Store};
@@ -63,13 +64,8 @@ async fn start(dir: &Path, token: Option<&str>) -> LiveServer {
         ..Default::default()
     };
     let app = router(
-        AppState::new(crate::helpers::pipeline(Arc::new(store.clone())), config).with_live(
-            LiveState {
-                hub,
-                feed,
-                tickets: Arc::new(TicketBook::default()),
-            },
-        ),
+        AppState::new(crate::helpers::pipeline(Arc::new(store.clone())), config)
+            .with_live(LiveState { hub, feed }, Arc::new(MemoryTickets::default())),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("127.0.0.1:{}", listener.local_addr().unwrap().port());

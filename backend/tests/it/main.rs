@@ -24,10 +24,14 @@ mod events;
 mod fault_proxy;
 /// Change records on both stores (SQLite's feed, DynamoDB's stream).
 mod feed_changes;
+/// The dashboard's filter function agrees with the store's query.
+mod filter_matches;
 mod helpers;
 mod ingest;
 /// The live WebSocket: 1,000 clients, slow clients, resume, tickets.
 mod live;
+/// The live dashboard on AWS: ticket authorizer, the live sink through API Gateway, resume.
+mod live_aws;
 /// EMF lines decoded; `GET /metrics` parsed, counters moving by known amounts.
 mod metrics;
 /// `cspm rules` and ingest's detection flags through the real binary.

@@ -58,6 +58,7 @@ fn DetailView(detail: FindingDetail, loader: Loader<FindingDetail>) -> impl Into
         </header>
         <div class="detail-grid">
             <div class="detail-main">
+                <Incident raw=f.raw.clone()/>
                 <Remediation f=f.clone()/>
                 <Resources f=f.clone()/>
                 <section class="panel">
@@ -132,6 +133,23 @@ fn Fields(f: Finding) -> impl IntoView {
             {f.source_url.map(|u| view! { <p><a href=u target="_blank" rel="noopener noreferrer">"Open in the provider's console ↗"</a></p> })}
         </section>
     }
+}
+
+/// The event's key facts (user ARN, access key id, source IP, region, user
+/// agent; or the alarm's state change), when the finding came from one.
+#[component]
+fn Incident(raw: serde_json::Value) -> impl IntoView {
+    let fields = crate::incident::incident_fields(&raw);
+    (!fields.is_empty()).then(|| {
+        view! {
+            <section class="panel incident" data-testid="incident">
+                <h2>"Event"</h2>
+                <dl class="fields">
+                    {fields.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd data-field=k>{v}</dd> }).collect_view()}
+                </dl>
+            </section>
+        }
+    })
 }
 
 #[component]

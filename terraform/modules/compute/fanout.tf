@@ -2,7 +2,8 @@
 # up in its stream; Lambda reads the stream and hands the changes to this function,
 # which gives each one to every configured sink (SNS alert topics, webhooks, a log
 # sink; the sinks YAML is in the SSM parameter var.sinks_parameter_name) and to the
-# audit log (always; hash-chained lines in the Object Lock bucket), and prints its
+# live sink, which posts it to every open dashboard connection (live.tf), and to the
+# audit log (always; hash-chained lines in the Object Lock bucket); it prints its
 # metrics as EMF lines (namespace cspm).
 #
 #   findings table stream (NEW_AND_OLD_IMAGES)
@@ -45,9 +46,11 @@ data "aws_iam_policy_document" "fanout" {
 
   # A sink that needs the whole finding reads it by id (the stream image is enough
   # for most; the counter items are never read).
+  # GetItem: the whole finding a sink needs; BatchGetItem: the summary counter
+  # items the live sink sends after each batch (the overview's counters).
   statement {
     sid       = "ReadWholeFinding"
-    actions   = ["dynamodb:GetItem"]
+    actions   = ["dynamodb:GetItem", "dynamodb:BatchGetItem"]
     resources = [var.table_arn]
   }
 
@@ -66,6 +69,20 @@ data "aws_iam_policy_document" "fanout" {
     sid       = "WriteAuditLog"
     actions   = ["s3:PutObject", "s3:GetObject"]
     resources = ["${var.audit_bucket_arn}/*"]
+  }
+
+  # The live sink: every open dashboard connection gets each batch; a connection
+  # that answers 410 Gone is deleted (its $disconnect was lost).
+  statement {
+    sid       = "ListAndForgetConnections"
+    actions   = ["dynamodb:Scan", "dynamodb:DeleteItem"]
+    resources = [var.connections_table_arn]
+  }
+
+  statement {
+    sid       = "PushToDashboards"
+    actions   = ["execute-api:ManageConnections"]
+    resources = local.live_connection_arns
   }
 
   statement {
@@ -102,7 +119,7 @@ module "fanout" {
 
   name_prefix  = var.name_prefix
   function_key = "fanout"
-  description  = "Hands every change of the findings table (its stream) to the configured sinks: SNS alerts, webhooks, log."
+  description  = "Hands every change of the findings table (its stream) to the configured sinks (SNS alerts, webhooks, log) and the live dashboards."
   zip_path     = "${var.lambda_dist_dir}/fanout/bootstrap.zip"
   memory_size  = 256
   # A batch is up to 100 changes for every sink; a webhook may take its 5 s timeout
@@ -129,6 +146,8 @@ module "fanout" {
     CSPM_DASHBOARD_URL          = var.dashboard_url
     CSPM_SSM_PREFIX             = var.ssm_prefix
     CSPM_RETENTION_DAYS         = tostring(var.retention_days)
+    CSPM_CONNECTIONS_TABLE      = var.connections_table_name
+    CSPM_LIVE_ENDPOINT          = var.live_management_endpoint
     CSPM_AUDIT_BUCKET           = var.audit_location
     RUST_LOG                    = var.log_level
   }

@@ -1,5 +1,5 @@
 # The Lambdas: scanner, api and archiver here, fanout (with its change-feed wiring)
-# in fanout.tf. Each gets exactly the environment variables and IAM actions listed
+# in fanout.tf, the live dashboard's live and live_authorizer in live.tf. Each gets exactly the environment variables and IAM actions listed
 # for it in backend/lambdas.json (checked by scripts/check_terraform.py), with every
 # action scoped to the resources that function touches.
 
@@ -98,6 +98,14 @@ data "aws_iam_policy_document" "api" {
     resources = local.ssm_param_arns
   }
 
+  # POST /live/ticket: a single-use ticket (its sha256) for a live dashboard
+  # connection, consumed by the live_authorizer.
+  statement {
+    sid       = "IssueLiveTickets"
+    actions   = ["dynamodb:PutItem"]
+    resources = [var.state_table_arn]
+  }
+
   statement {
     sid       = "DecryptTableAndParameters"
     actions   = ["kms:Decrypt"]
@@ -110,7 +118,7 @@ module "api" {
 
   name_prefix          = var.name_prefix
   function_key         = "api"
-  description          = "HTTP API for the dashboard and tools (findings, summary, health)."
+  description          = "HTTP API for the dashboard and tools (findings, summary, health, live tickets)."
   zip_path             = "${var.lambda_dist_dir}/api/bootstrap.zip"
   memory_size          = 256
   timeout              = 15
@@ -128,6 +136,7 @@ module "api" {
     # Same origin behind CloudFront, so the browser sends no CORS request; listed
     # anyway so a tool served elsewhere from the dashboard URL keeps working.
     CSPM_CORS_ORIGINS = var.dashboard_url
+    CSPM_STATE_TABLE  = var.state_table_name
     RUST_LOG          = var.log_level
   }
 }

@@ -1,7 +1,7 @@
 output "functions" {
   description = "Per function key: name, ARN, invoke ARN, log group and dead-letter queue."
   value = {
-    for key, fn in { scanner = module.scanner, api = module.api, archiver = module.archiver, fanout = module.fanout } : key => {
+    for key, fn in { scanner = module.scanner, api = module.api, archiver = module.archiver, fanout = module.fanout, live = module.live, live_authorizer = module.live_authorizer } : key => {
       function_name          = fn.function_name
       function_arn           = fn.function_arn
       invoke_arn             = fn.invoke_arn
@@ -29,6 +29,26 @@ output "api_function_name" {
 output "api_invoke_arn" {
   description = "Invoke ARN of the api function."
   value       = module.api.invoke_arn
+}
+
+output "live_function_name" {
+  description = "Name of the live function (the WebSocket API's routes)."
+  value       = module.live.function_name
+}
+
+output "live_invoke_arn" {
+  description = "Invoke ARN of the live function."
+  value       = module.live.invoke_arn
+}
+
+output "live_authorizer_function_name" {
+  description = "Name of the live_authorizer function ($connect's REQUEST authorizer)."
+  value       = module.live_authorizer.function_name
+}
+
+output "live_authorizer_invoke_arn" {
+  description = "Invoke ARN of the live_authorizer function."
+  value       = module.live_authorizer.invoke_arn
 }
 
 output "archiver_function_arn" {

@@ -38,6 +38,31 @@ variable "state_table_arn" {
   type        = string
 }
 
+variable "connections_table_name" {
+  description = "Name of the live-dashboard connections table (CSPM_CONNECTIONS_TABLE)."
+  type        = string
+}
+
+variable "connections_table_arn" {
+  description = "ARN of the live-dashboard connections table."
+  type        = string
+}
+
+variable "live_management_endpoint" {
+  description = "CSPM_LIVE_ENDPOINT: https URL of the WebSocket API's stage for the API Gateway Management API (https://<api id>.execute-api.<region>.amazonaws.com/live)."
+  type        = string
+
+  validation {
+    condition     = startswith(var.live_management_endpoint, "https://")
+    error_message = "live_management_endpoint must be an https URL (the Management API endpoint, not the wss one)."
+  }
+}
+
+variable "live_stage_execution_arn" {
+  description = "Execution ARN of the WebSocket API's stage (arn:aws:execute-api:<region>:<account>:<api id>/live); ManageConnections is granted under it."
+  type        = string
+}
+
 variable "sinks_parameter_name" {
   description = "CSPM_SINKS_PARAMETER: name of the SSM parameter holding the sinks YAML (it may not exist: the fanout Lambda then alerts through the two SNS topics)."
   type        = string
@@ -166,5 +191,15 @@ variable "fanout_reserved_concurrency" {
 
 variable "api_reserved_concurrency" {
   description = "Reserved concurrency of the api function."
+  type        = number
+}
+
+variable "live_reserved_concurrency" {
+  description = "Reserved concurrency of the live function (WebSocket connects, disconnects, resumes)."
+  type        = number
+}
+
+variable "live_authorizer_reserved_concurrency" {
+  description = "Reserved concurrency of the live_authorizer function."
   type        = number
 }

@@ -1,5 +1,6 @@
-# The hot store. Items are keyed by the short finding id; the GSI serves
-# `?severity=` newest-first and lets the archiver find old findings without a scan.
+# The hot store. Items are keyed by the short finding id; SeverityTimestampIndex
+# serves `?severity=` newest-first and lets the archiver find old findings without a
+# scan; SeverityChangeIndex serves the live dashboard's `resume` on AWS.
 # Its stream is the change feed on AWS: every write that changes an item appears
 # there with the item before and after (NEW_AND_OLD_IMAGES), and the fanout Lambda
 # hands each change to the sinks (modules/compute/fanout.tf). The summary-counter
@@ -29,11 +30,51 @@ resource "aws_dynamodb_table" "findings" {
     type = "S"
   }
 
+  # When the finding last changed (a UTC timestamp string that sorts in time order,
+  # like updated_at); the code writes it with every change the dashboard shows.
+  attribute {
+    name = "changed_at"
+    type = "S"
+  }
+
   global_secondary_index {
     name            = "SeverityTimestampIndex"
     hash_key        = "severity"
     range_key       = "updated_at"
     projection_type = "ALL"
+  }
+
+  # A live `resume` on AWS: per severity, the changes after the client's position,
+  # newest first (the `live` Lambda queries it after a reconnect, e.g. after API
+  # Gateway's 2-hour cut). It projects only what a list item and the position need,
+  # so a resume reads a fraction of the documents: LIST_PROJECTION of
+  # backend/src/store/dynamo/item.rs plus the position (`rev`, `updated_at`) and the
+  # change kind (`last_change`). Keep the list in step with LIST_PROJECTION: a field
+  # missing here is missing from every resumed row.
+  global_secondary_index {
+    name            = "SeverityChangeIndex"
+    hash_key        = "severity"
+    range_key       = "changed_at"
+    projection_type = "INCLUDE"
+    non_key_attributes = [
+      "updated_exact",
+      "created_at",
+      "workflow_status",
+      "asff_id",
+      "title",
+      "account_id",
+      "region",
+      "resource_type",
+      "resource_id",
+      "product_name",
+      "source",
+      "compliance_status",
+      "control_id",
+      "search",
+      "rev",
+      "last_change",
+      "updated_at",
+    ]
   }
 
   # Safety net only: the code sets expires_at later than the archive cutoff.
@@ -52,11 +93,15 @@ resource "aws_dynamodb_table" "findings" {
   }
 }
 
-# Fan-out state, small and private to the fanout Lambda: which alert keys a sink has
-# already sent (`pk` = "sent#<sink>#<key>", kept a week), later digests, pacing and
-# the head of the audit hash chain. Items carry their own expiry (`expires_at`,
-# epoch seconds) so the table trims itself. Protected like the findings table: a
-# lost audit chain head cannot be rebuilt.
+# Fan-out state, small: which alert keys a sink has already sent (`pk` =
+# "sent#<sink>#<key>", kept a week), later digests, pacing and the head of the audit
+# hash chain (the fanout Lambda); and the live dashboard's tickets (`pk` =
+# "ticket#<sha256 of the ticket>", `expires_at` 60 s): the api Lambda writes one on
+# POST /live/ticket, the live_authorizer deletes it on $connect (a conditional
+# delete, so a ticket works once; only its hash is stored). Items carry their own
+# expiry (`expires_at`, epoch seconds) so the table trims itself; TTL deletes can lag
+# by a day or more, so the authorizer must compare `expires_at` with the clock too. Protected like the findings
+# table: a lost audit chain head cannot be rebuilt.
 resource "aws_dynamodb_table" "fanout_state" {
   name                        = "${var.name_prefix}-fanout-state"
   billing_mode                = "PAY_PER_REQUEST"
@@ -65,6 +110,39 @@ resource "aws_dynamodb_table" "fanout_state" {
 
   attribute {
     name = "pk"
+    type = "S"
+  }
+
+  ttl {
+    attribute_name = "expires_at"
+    enabled        = true
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = var.kms_key_arn
+  }
+}
+
+# Open live-dashboard WebSocket connections (API Gateway connection ids): the `live`
+# Lambda puts one on $connect (user, connected_at, expires_at = connected_at + 2 h
+# 10 min) and deletes it on $disconnect; the fanout Lambda's live sink scans it to
+# post each batch and deletes the connections that answer 410 Gone. API Gateway cuts
+# every connection after 2 hours, so the TTL only removes entries whose $disconnect
+# was lost. Small and short-lived, but kept like the other tables (customer key,
+# PITR, deletion protection): it names who is watching the dashboard.
+resource "aws_dynamodb_table" "live_connections" {
+  name                        = "${var.name_prefix}-live-connections"
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "connection_id"
+  deletion_protection_enabled = var.deletion_protection
+
+  attribute {
+    name = "connection_id"
     type = "S"
   }
 

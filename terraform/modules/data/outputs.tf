@@ -23,6 +23,16 @@ output "state_table_arn" {
   value       = aws_dynamodb_table.fanout_state.arn
 }
 
+output "connections_table_name" {
+  description = "Name of the live-dashboard connections table (hash key connection_id, TTL expires_at)."
+  value       = aws_dynamodb_table.live_connections.name
+}
+
+output "connections_table_arn" {
+  description = "ARN of the live-dashboard connections table."
+  value       = aws_dynamodb_table.live_connections.arn
+}
+
 output "archive_bucket" {
   description = "Name of the archive bucket."
   value       = aws_s3_bucket.archive.id

@@ -9,7 +9,7 @@ variable "kms_key_arn" {
 }
 
 variable "deletion_protection" {
-  description = "Protect the findings and fan-out state tables against deletion."
+  description = "Protect the findings, fan-out state and live connections tables against deletion."
   type        = bool
 }
 

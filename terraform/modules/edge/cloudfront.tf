@@ -1,14 +1,18 @@
-# One distribution, two origins: the dashboard bucket (default) and the HTTP API
-# (/api/*). One WAF and one set of security headers cover both.
+# One distribution, three origins: the dashboard bucket (default), the HTTP API
+# (/api/*) and the live WebSocket API (/live). One WAF and one set of security
+# headers cover them all.
 
 locals {
-  s3_origin_id  = "dashboard"
-  api_origin_id = "api"
-  api_domain    = replace(aws_apigatewayv2_api.main.api_endpoint, "https://", "")
+  s3_origin_id   = "dashboard"
+  api_origin_id  = "api"
+  api_domain     = replace(aws_apigatewayv2_api.main.api_endpoint, "https://", "")
+  live_origin_id = "live"
+  live_domain    = replace(aws_apigatewayv2_api.live.api_endpoint, "wss://", "")
 
   # AWS managed policies (ids are global constants).
   managed_cache_optimized           = "658327ea-f89d-4fab-a63d-7e88639e58f6"
   managed_all_viewer_except_host_hd = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+  managed_caching_disabled          = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 
   dashboard_domain = var.domain_name == null ? aws_cloudfront_distribution.main.domain_name : var.domain_name
 }
@@ -125,7 +129,7 @@ resource "aws_cloudfront_distribution" "main" {
   # checkov:skip=CKV2_AWS_42:A custom certificate is optional (var.acm_certificate_arn); the default *.cloudfront.net certificate is used when no domain is given.
   enabled             = true
   is_ipv6_enabled     = true
-  comment             = "${var.name_prefix}: dashboard + /api/*"
+  comment             = "${var.name_prefix}: dashboard + /api/* + /live"
   default_root_object = "index.html"
   price_class         = var.price_class
   web_acl_id          = aws_wafv2_web_acl.main.arn
@@ -141,6 +145,18 @@ resource "aws_cloudfront_distribution" "main" {
   origin {
     origin_id   = local.api_origin_id
     domain_name = local.api_domain
+
+    custom_origin_config {
+      http_port              = 80
+      https_port             = 443
+      origin_protocol_policy = "https-only"
+      origin_ssl_protocols   = ["TLSv1.2"]
+    }
+  }
+
+  origin {
+    origin_id   = local.live_origin_id
+    domain_name = local.live_domain
 
     custom_origin_config {
       http_port              = 80
@@ -180,6 +196,23 @@ resource "aws_cloudfront_distribution" "main" {
       event_type   = "viewer-request"
       function_arn = aws_cloudfront_function.strip_api_prefix.arn
     }
+  }
+
+  # The live dashboard's WebSocket: exactly /live (not /live/*: /api/live/ticket is the
+  # HTTP API's) to the WebSocket API, whose stage is named live, so the origin path
+  # needs no rewriting. CloudFront passes the upgrade through; AllViewerExceptHostHeader
+  # forwards the ?ticket= query string and the Sec-WebSocket-* and Origin headers (the
+  # origin needs its own Host). Nothing is cached.
+  ordered_cache_behavior {
+    path_pattern               = "/live"
+    target_origin_id           = local.live_origin_id
+    viewer_protocol_policy     = "redirect-to-https"
+    allowed_methods            = ["GET", "HEAD"]
+    cached_methods             = ["GET", "HEAD"]
+    compress                   = false
+    cache_policy_id            = local.managed_caching_disabled
+    origin_request_policy_id   = local.managed_all_viewer_except_host_hd
+    response_headers_policy_id = aws_cloudfront_response_headers_policy.security.id
   }
 
   logging_config {

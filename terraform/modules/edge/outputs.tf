@@ -18,6 +18,26 @@ output "api_id" {
   value       = aws_apigatewayv2_api.main.id
 }
 
+output "live_api_id" {
+  description = "Id of the live WebSocket API."
+  value       = aws_apigatewayv2_api.live.id
+}
+
+output "live_websocket_url" {
+  description = "Direct wss URL of the live WebSocket API's stage (bypasses CloudFront and WAF; still needs a ticket). The dashboard uses /live on its own origin."
+  value       = aws_apigatewayv2_stage.live.invoke_url
+}
+
+output "live_management_endpoint" {
+  description = "https endpoint of the API Gateway Management API for the live stage (CSPM_LIVE_ENDPOINT: posting to and closing connections)."
+  value       = replace(aws_apigatewayv2_stage.live.invoke_url, "wss://", "https://")
+}
+
+output "live_stage_execution_arn" {
+  description = "Execution ARN of the live stage (arn:aws:execute-api:<region>:<account>:<api id>/live), the prefix of the @connections ARNs."
+  value       = aws_apigatewayv2_stage.live.execution_arn
+}
+
 output "dashboard_bucket" {
   description = "Name of the dashboard bucket."
   value       = aws_s3_bucket.dashboard.id

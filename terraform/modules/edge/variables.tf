@@ -28,6 +28,41 @@ variable "api_invoke_arn" {
   type        = string
 }
 
+variable "live_function_name" {
+  description = "Name of the live Lambda (the WebSocket API's routes)."
+  type        = string
+}
+
+variable "live_invoke_arn" {
+  description = "Invoke ARN of the live Lambda."
+  type        = string
+}
+
+variable "live_authorizer_function_name" {
+  description = "Name of the live_authorizer Lambda ($connect's REQUEST authorizer)."
+  type        = string
+}
+
+variable "live_authorizer_invoke_arn" {
+  description = "Invoke ARN of the live_authorizer Lambda."
+  type        = string
+}
+
+variable "live_throttle_rate" {
+  description = "WebSocket API steady-state rate limit of client messages and connects (per second, whole stage)."
+  type        = number
+}
+
+variable "live_throttle_burst" {
+  description = "WebSocket API burst limit of client messages and connects."
+  type        = number
+}
+
+variable "manage_api_gateway_account" {
+  description = "Set this account and region's API Gateway CloudWatch Logs role to one this deployment creates (WebSocket stages cannot log without one)."
+  type        = bool
+}
+
 variable "jwt_issuer" {
   description = "Issuer URL of the Cognito user pool."
   type        = string
@@ -59,7 +94,7 @@ variable "price_class" {
 }
 
 variable "log_retention_days" {
-  description = "Retention of the API access and WAF log groups."
+  description = "Retention of the API access and execution and WAF log groups."
   type        = number
 }
 

@@ -34,6 +34,29 @@ pub const LIST_PROJECTION: [&str; 15] = [
     "rev",
 ];
 
+/// Attributes the `SeverityChangeIndex` projects (besides its keys and `id`):
+/// a list item, its revision and what the last write did — what a live
+/// `resume` on AWS sends. Terraform must use this list.
+pub const CHANGE_PROJECTION: [&str; 17] = [
+    "updated_at",
+    "updated_exact",
+    "created_at",
+    "workflow_status",
+    "asff_id",
+    "title",
+    "account_id",
+    "region",
+    "resource_type",
+    "resource_id",
+    "product_name",
+    "source",
+    "compliance_status",
+    "control_id",
+    "search",
+    "rev",
+    "last_change",
+];
+
 /// Fixed-width (microsecond) RFC 3339 UTC, so strings sort like instants.
 pub fn sort_key(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
@@ -108,6 +131,10 @@ pub struct FindingItem {
     /// carries it, so the `fanout` Lambda decodes the same change SQLite records.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_change: Option<LastChange>,
+    /// `SeverityChangeIndex` range key: [`sort_key`] of the last change's time,
+    /// so a live `resume` on AWS finds what changed after a position.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed_at: Option<String>,
 }
 
 /// The change one item write made (see [`FindingItem::last_change`]).
@@ -322,6 +349,7 @@ impl FindingItem {
             search,
             doc: serde_json::to_string(&f)?,
             audit,
+            changed_at: Some(sort_key(change.at)),
             last_change: Some(change),
         })
     }

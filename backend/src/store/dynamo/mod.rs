@@ -49,6 +49,8 @@ use std::sync::{Mutex, PoisonError};
 
 /// Name of the severity/time GSI.
 pub const INDEX_NAME: &str = "SeverityTimestampIndex";
+/// Name of the severity/change-time GSI (a live `resume` on AWS).
+pub const CHANGE_INDEX_NAME: &str = "SeverityChangeIndex";
 /// How many findings of one batch are written at the same time.
 pub const WRITE_CONCURRENCY: usize = 16;
 /// Days TTL waits after the archive cutoff before it may drop an item.

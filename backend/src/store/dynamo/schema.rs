@@ -3,8 +3,8 @@
 //! `docs/dynamodb.md`.
 
 use super::error::{Call, DynamoError};
-use super::item::LIST_PROJECTION;
-use super::INDEX_NAME;
+use super::item::{CHANGE_PROJECTION, LIST_PROJECTION};
+use super::{CHANGE_INDEX_NAME, INDEX_NAME};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
     ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
@@ -33,20 +33,22 @@ pub async fn create_table(
             .key_type(kind)
             .build()
     };
-    let gsi = GlobalSecondaryIndex::builder()
-        .index_name(INDEX_NAME)
-        .key_schema(key("severity", KeyType::Hash).map_err(|e| create.error(&e))?)
-        .key_schema(key("updated_at", KeyType::Range).map_err(|e| create.error(&e))?)
-        .projection(
-            Projection::builder()
-                .projection_type(ProjectionType::Include)
-                .set_non_key_attributes(Some(
-                    LIST_PROJECTION.iter().map(|s| s.to_string()).collect(),
-                ))
-                .build(),
-        )
-        .build()
-        .map_err(|e| create.error(&e))?;
+    let index = |name: &str, range: &str, projected: &[&str]| {
+        GlobalSecondaryIndex::builder()
+            .index_name(name)
+            .key_schema(key("severity", KeyType::Hash).map_err(|e| create.error(&e))?)
+            .key_schema(key(range, KeyType::Range).map_err(|e| create.error(&e))?)
+            .projection(
+                Projection::builder()
+                    .projection_type(ProjectionType::Include)
+                    .set_non_key_attributes(Some(projected.iter().map(|s| s.to_string()).collect()))
+                    .build(),
+            )
+            .build()
+            .map_err(|e| create.error(&e))
+    };
+    let by_time = index(INDEX_NAME, "updated_at", &LIST_PROJECTION)?;
+    let by_change = index(CHANGE_INDEX_NAME, "changed_at", &CHANGE_PROJECTION)?;
     let created = client
         .create_table()
         .table_name(table)
@@ -54,8 +56,10 @@ pub async fn create_table(
         .attribute_definitions(attr("id").map_err(|e| create.error(&e))?)
         .attribute_definitions(attr("severity").map_err(|e| create.error(&e))?)
         .attribute_definitions(attr("updated_at").map_err(|e| create.error(&e))?)
+        .attribute_definitions(attr("changed_at").map_err(|e| create.error(&e))?)
         .key_schema(key("id", KeyType::Hash).map_err(|e| create.error(&e))?)
-        .global_secondary_indexes(gsi)
+        .global_secondary_indexes(by_time)
+        .global_secondary_indexes(by_change)
         // The change feed on AWS: the `fanout` Lambda reads every change from it.
         .stream_specification(
             StreamSpecification::builder()

@@ -1,0 +1,307 @@
+// The live dashboard in real headless Chromium: findings posted to a running
+// `cspm serve` appear without a reload, change in place, resolve, and survive a
+// server restart. This script owns its server (it restarts it). Started by
+// scripts/test_e2e.sh, which passes:
+//   CSPM_BIN        the `cspm` binary
+//   DASHBOARD_DIR   the built dashboard (frontend/dist)
+//   CORPUS_DIR      ../shared/corpus
+//   SCREENSHOT_DIR  where the PNGs go
+//   LIVE_EVENTS     how many events the latency figure posts (default 200)
+// Prints the measured figures, then "live e2e: N passed, M failed".
+import { chromium } from "playwright-core";
+import { figures, report, step, tally } from "./steps.mjs";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, openSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const { CSPM_BIN, DASHBOARD_DIR, CORPUS_DIR, SCREENSHOT_DIR: SHOTS } = process.env;
+assert.ok(CSPM_BIN && DASHBOARD_DIR && CORPUS_DIR && SHOTS, "CSPM_BIN, DASHBOARD_DIR, CORPUS_DIR and SCREENSHOT_DIR are required");
+const LIVE_EVENTS = Number(process.env.LIVE_EVENTS || 200);
+mkdirSync(SHOTS, { recursive: true });
+
+
+// --- the server, restartable on the same port and data directory ---
+const work = mkdtempSync(join(tmpdir(), "cspm-live-e2e-"));
+const port = await new Promise((resolve) => {
+  const s = createServer().listen(0, "127.0.0.1", () => {
+    const p = s.address().port;
+    s.close(() => resolve(p));
+  });
+});
+const BASE = `http://127.0.0.1:${port}`;
+let server = null;
+async function startServer() {
+  const log = openSync(join(work, "server.log"), "a");
+  server = spawn(CSPM_BIN, ["serve", "--demo", "--demo-count", "2000", "--addr", `127.0.0.1:${port}`,
+    "--data-dir", join(work, "data"), "--dashboard-dir", DASHBOARD_DIR], { stdio: ["ignore", log, log] });
+  for (let i = 0; i < 300; i++) {
+    try { if ((await fetch(BASE + "/health")).ok) return; } catch { /* not up yet */ }
+    assert.equal(server.exitCode, null, "cspm serve exited; see server.log");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error("cspm serve did not answer /health within 30 s");
+}
+async function stopServer() {
+  if (!server || server.exitCode !== null) return;
+  const exited = new Promise((r) => server.once("exit", r));
+  server.kill("SIGTERM");
+  await exited;
+}
+
+const api = async (method, path, body, type = "application/json") => {
+  const r = await fetch(BASE + path, {
+    method,
+    headers: body === undefined ? {} : { "content-type": type },
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await r.text();
+  assert.ok(r.ok, `${method} ${path}: ${r.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+};
+const postEvents = (docs) => api("POST", "/events", docs.map((d) => JSON.stringify(d)).join("\n"), "application/x-ndjson");
+
+// --- real events from the corpus, made current ---
+const corpus = (p) => JSON.parse(readFileSync(join(CORPUS_DIR, p), "utf8"));
+const accessKeyCase = corpus("rule-case/panther__AWS.IAM.Backdoor.User.Keys_T_user1-create-keys-for-user2.json").event;
+const alarmEvent = corpus("alarm/awsdocs__cloudwatch_cloudwatch-and-eventbridge_ServerCpuTooHigh_ALARM.json");
+let serial = 0;
+// A live event happens now: the corpus record with a fresh time and event id.
+function accessKey(user = "user2") {
+  serial++;
+  const e = structuredClone(accessKeyCase);
+  e.eventTime = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+  e.eventID = `e2e-${Date.now()}-${serial}`;
+  e.requestParameters = { userName: user };
+  e.responseElements.accessKey.userName = user;
+  e.responseElements.accessKey.accessKeyId = `AKIAE2E${String(serial).padStart(9, "0")}`;
+  e.sourceIPAddress = "198.51.100.23";
+  e.userAgent = "aws-cli/2.15.30 Python/3.11.8 Linux/6.1 exe/x86_64";
+  return e;
+}
+const alarmAt = new Date(Date.now() - 60_000).toISOString();
+function alarm(state) {
+  const e = structuredClone(alarmEvent);
+  e.id = `e2e-alarm-${state}-${Date.now()}`;
+  if (state === "ALARM") {
+    e.time = alarmAt.replace(/\.\d+Z$/, "Z");
+    e.detail.state = { ...e.detail.state, value: "ALARM", timestamp: alarmAt.replace("Z", "+0000") };
+  } else {
+    // The recovery: what CloudWatch sends when the same alarm returns to OK.
+    const now = new Date().toISOString();
+    e.time = now.replace(/\.\d+Z$/, "Z");
+    e.detail.previousState = { ...e.detail.state, value: "ALARM", timestamp: alarmAt.replace("Z", "+0000") };
+    e.detail.state = { value: "OK", reason: "Threshold Crossed: back below the threshold", timestamp: now.replace("Z", "+0000") };
+  }
+  return e;
+}
+
+// --- the browser ---
+await startServer();
+const profile = mkdtempSync(join(tmpdir(), "cspm-live-chromium-"));
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  headless: true,
+  viewport: { width: 1280, height: 900 },
+  args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync"],
+});
+const page = context.pages()[0] ?? (await context.newPage());
+const consoleErrors = [];
+page.on("console", (m) => m.type() === "error" && consoleErrors.push(m.text()));
+page.on("pageerror", (e) => consoleErrors.push(String(e)));
+
+const liveStatus = () => page.getAttribute(".live-status", "data-status");
+const waitLive = (timeout = 15000) =>
+  page.waitForSelector(".live-status[data-status=live]", { timeout });
+const rowIds = () => page.$$eval("table.findings tbody tr", (rows) => rows.map((r) => r.dataset.id));
+// Records, in the page, when each row first appears (epoch ms on this machine).
+// One observer per document; calling it again starts a new record from the rows
+// on screen now.
+const watchRows = () => page.evaluate(() => {
+  window.__rowsSeen = [];
+  window.__rowsKnown = new Set([...document.querySelectorAll("table.findings tbody tr")].map((r) => r.dataset.id));
+  if (window.__rowObserver) return;
+  window.__rowObserver = new MutationObserver(() => {
+    const at = performance.timeOrigin + performance.now();
+    for (const r of document.querySelectorAll("table.findings tbody tr")) {
+      if (!window.__rowsKnown.has(r.dataset.id)) {
+        window.__rowsKnown.add(r.dataset.id);
+        window.__rowsSeen.push({ id: r.dataset.id, at });
+      }
+    }
+  });
+  window.__rowObserver.observe(document.body, { childList: true, subtree: true });
+});
+const rowsSeen = () => page.evaluate(() => window.__rowsSeen.slice());
+const waitRows = (n, timeout = 5000) =>
+  page.waitForFunction((k) => window.__rowsSeen.length >= k, n, { timeout });
+const newestIds = async (n) => (await rowsSeen()).slice(-n).map((r) => r.id);
+
+const VIEW = "/ui/findings?severity=MEDIUM,HIGH,CRITICAL";
+let keyId;
+let alarmId;
+
+await step("the filtered list connects live", async () => {
+  await page.goto(BASE + VIEW);
+  await page.waitForSelector("table.findings tbody tr");
+  await waitLive();
+  await watchRows();
+  await page.screenshot({ path: join(SHOTS, "live-1-connected.png") });
+});
+
+await step("a new access key and an alarm appear without a reload, with the incident fields", async () => {
+  const before = await rowIds();
+  await postEvents([accessKey()]);
+  await waitRows(1);
+  [keyId] = await newestIds(1);
+  await postEvents([alarm("ALARM")]);
+  await waitRows(2);
+  [alarmId] = await newestIds(1);
+  const ids = await rowIds();
+  assert.deepEqual(ids.slice(0, 2).sort(), [keyId, alarmId].sort(), "both new rows are at the top");
+  assert.equal(ids.length, before.length + 2, "nothing else moved in or out");
+  assert.ok(await page.isVisible(`tr[data-id="${keyId}"].fresh`), "the new row is highlighted");
+  await page.screenshot({ path: join(SHOTS, "live-2-new-rows.png") });
+  // The detail of the key shows who made it, which key, from where.
+  const detail = await api("GET", `/findings/${keyId}`);
+  assert.equal(detail.source, "cloudtrail");
+  await page.click(`tr[data-id="${keyId}"] a`);
+  await page.waitForSelector("[data-testid=incident]");
+  const field = (k) => page.textContent(`[data-testid=incident] dd[data-field="${k}"]`);
+  assert.equal(await field("User ARN"), accessKeyCase.userIdentity.arn);
+  assert.match(await field("Access key id"), /^AKIAE2E\d{9}$/);
+  assert.equal(await field("Source IP"), "198.51.100.23");
+  assert.equal(await field("Region"), accessKeyCase.awsRegion);
+  assert.match(await field("User agent"), /^aws-cli\//);
+  await page.screenshot({ path: join(SHOTS, "live-3-access-key-detail.png"), fullPage: true });
+  await page.goBack();
+  await page.waitForSelector(`tr[data-id="${keyId}"]`);
+  await waitLive();
+  await watchRows();
+});
+
+await step("an INFORMATIONAL finding stays out of the view but moves the overview counters", async () => {
+  const info = structuredClone(corpus("asff/awsdocs__securityhub_sample-control-findings_CloudTrail.2-CloudTrail-should-have-encryption-at-2.json"));
+  const doc = info.Findings ? info.Findings[0] : info;
+  doc.Id = `${doc.Id}/e2e-${Date.now()}`;
+  doc.Severity = { Label: "INFORMATIONAL", Normalized: 0 };
+  doc.UpdatedAt = new Date().toISOString();
+  doc.Workflow = { Status: "NEW" };
+  doc.RecordState = "ACTIVE";
+  const total = (await api("GET", "/summary")).total;
+  await postEvents([doc]);
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal((await rowsSeen()).length, 0, "an INFORMATIONAL row entered a MEDIUM+ view");
+  await page.click("nav.mainnav a[href='/']");
+  await page.waitForSelector("[data-testid=total-count]");
+  assert.equal((await api("GET", "/summary")).total, total + 1);
+  await page.waitForFunction((n) => Number(document.querySelector("[data-testid=total-count]").textContent.replace(/\D/g, "")) === n, total + 1);
+  // Pushed while the overview is open: the counter moves without a reload.
+  await postEvents([accessKey("overview-user")]);
+  await page.waitForFunction((n) => Number(document.querySelector("[data-testid=total-count]").textContent.replace(/\D/g, "")) === n, total + 2, { timeout: 5000 });
+  await page.screenshot({ path: join(SHOTS, "live-4-overview.png"), fullPage: true });
+  await page.goto(BASE + VIEW);
+  await page.waitForSelector(`tr[data-id="${keyId}"]`);
+  await waitLive();
+  await watchRows();
+});
+
+await step("a new CRITICAL finding raises a dismissible notice that links to it", async () => {
+  const doc = structuredClone(corpus("asff/awsdocs__securityhub_sample-control-findings_CloudTrail.2-CloudTrail-should-have-encryption-at-2.json"));
+  const f = doc.Findings ? doc.Findings[0] : doc;
+  f.Id = `${f.Id}/e2e-critical-${Date.now()}`;
+  f.Severity = { Label: "CRITICAL", Normalized: 90 };
+  f.UpdatedAt = new Date().toISOString();
+  f.Workflow = { Status: "NEW" };
+  f.RecordState = "ACTIVE";
+  f.Compliance = { Status: "FAILED" };
+  await postEvents([f]);
+  await waitRows(1);
+  const [id] = await newestIds(1);
+  const notice = `.notice[data-id="${id}"]`;
+  await page.waitForSelector(notice, { timeout: 5000 });
+  assert.equal(await page.getAttribute(`${notice} a`, "href"), `/ui/findings/${id}`);
+  await page.screenshot({ path: join(SHOTS, "live-5a-critical-notice.png") });
+  await page.click(`${notice} button[aria-label=Dismiss]`);
+  await page.waitForSelector(notice, { state: "detached", timeout: 2000 });
+});
+
+await step("paused, new rows wait behind an 'N new — show' bar", async () => {
+  await page.check("label.pause input");
+  const before = await rowIds();
+  await postEvents([accessKey("paused-1"), accessKey("paused-2")]);
+  await page.waitForSelector("button.new-bar", { timeout: 5000 });
+  await page.waitForFunction(() => /^2 new/.test(document.querySelector("button.new-bar")?.textContent || ""), null, { timeout: 5000 });
+  assert.deepEqual(await rowIds(), before, "nothing moved while paused");
+  await page.screenshot({ path: join(SHOTS, "live-5b-paused.png") });
+  await page.click("button.new-bar");
+  await page.waitForFunction((n) => document.querySelectorAll("table.findings tbody tr").length === n, before.length + 2);
+  assert.equal(await page.locator("button.new-bar").count(), 0);
+  await page.uncheck("label.pause input");
+  await watchRows();
+});
+
+await step("a PATCH from another client changes the row in place", async () => {
+  const before = await rowIds();
+  await api("PATCH", `/findings/${keyId}`, { workflow_status: "NOTIFIED", note: "e2e: paged the owner" });
+  await page.waitForFunction((id) => /notified/i.test(document.querySelector(`tr[data-id="${id}"]`)?.textContent || ""), keyId, { timeout: 5000 });
+  assert.deepEqual(await rowIds(), before, "the row changed in place, nothing moved");
+  await page.screenshot({ path: join(SHOTS, "live-5-patched.png") });
+});
+
+await step("the alarm's OK resolves it live", async () => {
+  await postEvents([alarm("OK")]);
+  await page.waitForFunction((id) => {
+    const r = document.querySelector(`tr[data-id="${id}"]`);
+    return !r || /resolved/i.test(r.textContent);
+  }, alarmId, { timeout: 5000 });
+  assert.equal((await api("GET", `/findings/${alarmId}`)).workflow_status, "RESOLVED");
+  await page.screenshot({ path: join(SHOTS, "live-6-alarm-resolved.png") });
+});
+
+await step("after a server restart the page is live again and lists new findings exactly once", async () => {
+  await stopServer();
+  await page.waitForFunction(() => document.querySelector(".live-status")?.dataset.status !== "live", null, { timeout: 10000 });
+  await page.screenshot({ path: join(SHOTS, "live-7-reconnecting.png") });
+  await startServer();
+  await postEvents([accessKey("after-restart-1"), accessKey("after-restart-2")]);
+  await waitLive(30000);
+  await waitRows(2, 10000);
+  await new Promise((r) => setTimeout(r, 1000));
+  const ids = await rowIds();
+  const fresh = await newestIds(2);
+  for (const id of fresh) assert.equal(ids.filter((x) => x === id).length, 1, `${id} listed once`);
+  assert.equal(new Set(ids).size, ids.length, "no row is listed twice");
+  assert.equal(await liveStatus(), "live");
+  await page.screenshot({ path: join(SHOTS, "live-8-after-restart.png") });
+});
+
+await step(`POST /events -> rendered row, over ${LIVE_EVENTS} events`, async () => {
+  await watchRows();
+  const lat = [];
+  for (let i = 0; i < LIVE_EVENTS; i++) {
+    const t0 = Date.now();
+    await postEvents([accessKey(`bench-${i}`)]);
+    await waitRows(i + 1, 5000);
+    const seen = await rowsSeen();
+    lat.push(seen[i].at - t0);
+  }
+  lat.sort((a, b) => a - b);
+  const q = (p) => lat[Math.min(lat.length - 1, Math.ceil(p * lat.length) - 1)].toFixed(0);
+  figures["POST /events -> row on screen"] = `p50 ${q(0.5)} ms, p99 ${q(0.99)} ms over ${lat.length} events (goal p99 <= 250 ms)`;
+});
+
+await step("no uncaught errors in the page (besides failed requests while the server was down)", async () => {
+  const real = consoleErrors.filter((m) => !/Failed to load resource|net::ERR_|WebSocket/.test(m));
+  assert.deepEqual(real, []);
+});
+
+await context.close();
+await stopServer();
+if (tally.failed) console.log(readFileSync(join(work, "server.log"), "utf8").split("\n").slice(-40).join("\n"));
+rmSync(profile, { recursive: true, force: true });
+rmSync(work, { recursive: true, force: true });
+process.exit(report("live e2e"));
