@@ -101,7 +101,9 @@ async fn verify_million() {
     }
     let sink: Arc<dyn cspm::archive::ArchiveSink> = Arc::new(LocalDirSink::new(tmp.path()));
     let t = Instant::now();
-    let v = read::verify(sink.as_ref(), None, None).await.expect("verify");
+    let v = read::verify(sink.as_ref(), None, None)
+        .await
+        .expect("verify");
     let took = t.elapsed();
     assert!(v.broken.is_none() && v.lines == N as u64, "{v:?}");
     println!(

@@ -270,7 +270,12 @@ async fn sinks_lint_status_retry_and_test_through_the_binary() {
         w.drain().unwrap();
         let events: Vec<(String, String)> = crate::audit::support::lines(&audit)
             .iter()
-            .map(|v| (v["event"].as_str().unwrap().into(), v["sink"].as_str().unwrap_or("-").into()))
+            .map(|v| {
+                (
+                    v["event"].as_str().unwrap().into(),
+                    v["sink"].as_str().unwrap_or("-").into(),
+                )
+            })
             .collect();
         let parked = ("parked".to_string(), "hook".to_string());
         let redelivered = ("redelivered".to_string(), "hook".to_string());
