@@ -78,6 +78,9 @@ fn open_db(db: &Path) -> Result<Connection, rusqlite::Error> {
     let conn = Connection::open(db)?;
     conn.busy_timeout(Duration::from_secs(10))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
+    // As the store does: in WAL mode a commit survives the process dying (the
+    // crash this log guards against); only a power loss may drop the newest ones.
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.execute_batch(SCHEMA)?;
     Ok(conn)
 }
