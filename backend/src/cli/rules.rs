@@ -2,11 +2,15 @@
 //! measure them on labelled cases.
 
 use super::CliError;
-use crate::detect::eval::{eval_policies, eval_rule_cases, load_map, Counts};
+use crate::detect::eval::{
+    eval_policies, eval_rule_cases, load_map, Counts, PolicyLabel, PolicyVerdict, RuleEval, RuleMap,
+};
 use crate::detect::lint::lint_all;
+use crate::detect::policy::PolicyIssue;
 use crate::detect::rule::failing_tests;
 use crate::detect::ruleset::RuleSet;
 use clap::{Args, Subcommand};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -93,47 +97,12 @@ pub fn run(args: RulesArgs) -> Result<ExitCode, CliError> {
             let set = RuleSet::with_user_dir(dir)?;
             let map = load_map(&map, &set)?;
             let ev = eval_rule_cases(&cases, &map, &set)?;
-            println!(
-                "{:<45} {:>5} {:>3} {:>3} {:>3} {:>3} {:>9} {:>7}",
-                "rule", "cases", "TP", "FP", "FN", "TN", "precision", "recall"
-            );
-            for (id, c) in &ev.per_rule {
-                print_counts(id, c);
-            }
-            let total = ev.total();
-            print_counts("ALL (micro)", &total);
-            for f in &total.fp {
-                println!("  false positive: {f}");
-            }
-            for f in &total.fn_ {
-                println!("  false negative: {f}");
-            }
-            println!("{} case(s) for unmapped rules skipped", ev.unmapped);
-            for (f, why) in &ev.unreadable {
-                println!("  unreadable: {f}: {why}");
-            }
+            print_rule_eval(&ev, &map);
             true
         }
         RulesAction::EvalPolicies { dir: policies } => {
-            let verdicts = eval_policies(&policies)?;
-            let agree = verdicts.iter().filter(|v| v.agrees()).count();
-            for v in verdicts.iter().filter(|v| !v.agrees()) {
-                println!(
-                    "disagree  {}  label={}  analyzer={:?}",
-                    v.file,
-                    if v.labelled_dangerous {
-                        "dangerous"
-                    } else {
-                        "benign"
-                    },
-                    v.issues
-                );
-            }
-            println!(
-                "agreement {agree}/{} = {:.1}%",
-                verdicts.len(),
-                100.0 * agree as f64 / verdicts.len().max(1) as f64
-            );
+            let (verdicts, skipped) = eval_policies(&policies)?;
+            print_policy_eval(&verdicts, &skipped);
             true
         }
     };
@@ -142,6 +111,124 @@ pub fn run(args: RulesArgs) -> Result<ExitCode, CliError> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// Per mapped rule: TP/FP/FN/TN, precision, recall; the total; the share of cases
+/// mapped; every disagreement with its reason; the unmapped rules and why.
+fn print_rule_eval(ev: &RuleEval, map: &RuleMap) {
+    println!(
+        "{:<52} {:<45} {:>5} {:>3} {:>3} {:>3} {:>3} {:>9} {:>7}",
+        "their rule", "our rule(s)", "cases", "TP", "FP", "FN", "TN", "precision", "recall"
+    );
+    for (theirs, (ours, c)) in &ev.per_rule {
+        print!("{theirs:<52} ");
+        print_counts(ours, c);
+    }
+    let total = ev.total();
+    // The total line starts with its name (scripts and tests look for it).
+    print!("{:<52} ", "ALL (micro)");
+    print_counts("", &total);
+    let (mapped, all) = ev.mapped_share();
+    println!(
+        "mapped: {mapped} of {all} case(s) ({:.1}%)",
+        100.0 * mapped as f64 / all.max(1) as f64
+    );
+    let reason = |f: &str| {
+        map.known_disagreements
+            .get(f)
+            .map(String::as_str)
+            .unwrap_or("unexplained")
+    };
+    for f in &total.fp {
+        println!("  false positive: {f}: {}", reason(f));
+    }
+    for f in &total.fn_ {
+        println!("  false negative: {f}: {}", reason(f));
+    }
+    for (theirs, n) in &ev.unmapped {
+        let why = map
+            .unmapped
+            .get(theirs)
+            .map(String::as_str)
+            .unwrap_or("not in the map");
+        println!("  unmapped {theirs} ({n} case(s)): {why}");
+    }
+    for (f, why) in &ev.unreadable {
+        println!("  unreadable: {f}: {why}");
+    }
+}
+
+/// Label × verdict table, every disagreement with the analyzer's reasons and the
+/// label's source, then the agreement (the last line).
+fn print_policy_eval(verdicts: &[PolicyVerdict], skipped: &[String]) {
+    println!(
+        "{:<10} {:>6} {:>6} {:>10} {:>6}",
+        "label", "risky", "clean", "malformed", "agree"
+    );
+    for label in [
+        PolicyLabel::Dangerous,
+        PolicyLabel::Benign,
+        PolicyLabel::Malformed,
+    ] {
+        let of: Vec<&PolicyVerdict> = verdicts.iter().filter(|v| v.label == label).collect();
+        println!(
+            "{:<10} {:>6} {:>6} {:>10} {:>6}",
+            label.as_str(),
+            of.iter().filter(|v| v.risky()).count(),
+            of.iter().filter(|v| !v.risky()).count(),
+            of.iter().filter(|v| v.malformed()).count(),
+            of.iter().filter(|v| v.agrees()).count(),
+        );
+    }
+    print_policy_checks(verdicts);
+    for v in verdicts.iter().filter(|v| !v.agrees()) {
+        println!(
+            "disagree  {}  label {} ({})",
+            v.file,
+            v.label.as_str(),
+            v.label_source
+        );
+        if v.findings.is_empty() {
+            println!("    analyzer: nothing found");
+        }
+        for f in &v.findings {
+            println!("    analyzer: {:?}: {}", f.issue, f.detail);
+        }
+    }
+    for f in skipped {
+        println!("skipped (no usable label): {f}");
+    }
+    let agree = verdicts.iter().filter(|v| v.agrees()).count();
+    println!(
+        "agreement {agree}/{} = {:.1}%",
+        verdicts.len(),
+        100.0 * agree as f64 / verdicts.len().max(1) as f64
+    );
+}
+
+/// Per check (issue kind): on how many policies of each label it fired. On a risk
+/// check, hits on `dangerous` are true positives and hits on `benign` false ones.
+fn print_policy_checks(verdicts: &[PolicyVerdict]) {
+    let labels = [
+        PolicyLabel::Dangerous,
+        PolicyLabel::Benign,
+        PolicyLabel::Malformed,
+    ];
+    let mut per_check: BTreeMap<PolicyIssue, [usize; 3]> = BTreeMap::new();
+    for v in verdicts {
+        let kinds: BTreeSet<PolicyIssue> = v.findings.iter().map(|f| f.issue).collect();
+        let col = labels.iter().position(|l| *l == v.label).unwrap_or(0);
+        for k in kinds {
+            per_check.entry(k).or_default()[col] += 1;
+        }
+    }
+    println!(
+        "{:<26} {:>9} {:>6} {:>9}",
+        "check", "dangerous", "benign", "malformed"
+    );
+    for (k, [d, b, m]) in per_check {
+        println!("{:<26} {d:>9} {b:>6} {m:>9}", format!("{k:?}"));
+    }
 }
 
 fn print_counts(id: &str, c: &Counts) {

@@ -1,11 +1,16 @@
 //! Match conditions, written as data:
-//! `{path: P, equals|in|prefix|suffix|contains|regex|exists|gt|gte|lt|lte|cidr_contains|in_cidr|dangerous_policy|policy_issues: X}`,
+//! `{path: P, equals|in|prefix|suffix|contains|regex|exists|gt|gte|lt|lte|cidr_contains|in_cidr|in_setting|equals_path|dangerous_policy|policy_issues: X}`,
 //! `{all: [..]}`, `{any: [..]}`, `{not: C}`, `{for_any: P, where: C}` (C holds for some
 //! element, paths in C relative to it). A path condition holds when any value the
 //! path reaches satisfies every operator given.
+//!
+//! `in_setting` names a list of the organisation's settings
+//! (`detection-settings.yaml`); it is resolved when the rule is compiled, so a
+//! settings change means reloading the pack, and evaluation stays a plain match.
 
 use super::path::{decode_json_text, Path, PathError};
-use super::policy;
+use super::policy::{self, PolicyContext};
+use super::settings::{glob_matches, DetectionSettings, SettingList};
 use ipnet::IpNet;
 use regex::Regex;
 use serde_json::Value;
@@ -43,6 +48,10 @@ enum Op {
     Cmp(CmpKind, f64),
     CidrContains(IpNet),
     InCidr(Vec<IpNet>),
+    /// The value matches one of the patterns of a settings list (resolved at compile time).
+    InSetting(Vec<String>),
+    /// The value equals one of the values another path reaches (from the record root).
+    EqualsPath(Path),
     /// Whether the value (a policy document, or JSON text of one) is dangerous.
     DangerousPolicy(bool),
     /// Whether the policy has one of these issues.
@@ -77,6 +86,8 @@ pub enum Condition {
 pub struct FieldCond {
     path: Path,
     ops: Vec<Op>,
+    /// Accounts trusted besides the record's own (for the policy operators).
+    trusted_accounts: Vec<String>,
 }
 
 fn shape(msg: impl Into<String>) -> ConditionError {
@@ -103,17 +114,26 @@ fn parse_net(s: &str) -> Result<IpNet, ConditionError> {
 }
 
 impl Condition {
-    /// Compiles a condition from its YAML form.
+    /// Compiles a condition from its YAML form, with empty settings lists.
     pub fn compile(y: &Yaml) -> Result<Condition, ConditionError> {
+        Condition::compile_with(y, &DetectionSettings::default())
+    }
+
+    /// Compiles a condition, resolving `in_setting` lists from `settings`.
+    pub fn compile_with(
+        y: &Yaml,
+        settings: &DetectionSettings,
+    ) -> Result<Condition, ConditionError> {
         let Yaml::Mapping(m) = y else {
             return Err(shape("a condition must be a mapping"));
         };
         let get = |k: &str| m.get(Yaml::String(k.to_string()));
         let list = |k: &str| -> Result<Vec<Condition>, ConditionError> {
             match get(k) {
-                Some(Yaml::Sequence(items)) if !items.is_empty() => {
-                    items.iter().map(Condition::compile).collect()
-                }
+                Some(Yaml::Sequence(items)) if !items.is_empty() => items
+                    .iter()
+                    .map(|i| Condition::compile_with(i, settings))
+                    .collect(),
                 _ => Err(shape(format!("`{k}` needs a non-empty list of conditions"))),
             }
         };
@@ -134,7 +154,9 @@ impl Condition {
         }
         if let Some(inner) = get("not") {
             only("not")?;
-            return Ok(Condition::Not(Box::new(Condition::compile(inner)?)));
+            return Ok(Condition::Not(Box::new(Condition::compile_with(
+                inner, settings,
+            )?)));
         }
         if let Some(p) = get("for_any") {
             for k in m.keys() {
@@ -147,7 +169,7 @@ impl Condition {
             let inner = get("where").ok_or_else(|| shape("`for_any` needs `where`"))?;
             return Ok(Condition::ForAny(
                 path,
-                Box::new(Condition::compile(inner)?),
+                Box::new(Condition::compile_with(inner, settings)?),
             ));
         }
         let path = match get("path") {
@@ -192,6 +214,13 @@ impl Condition {
                     };
                     Op::Cmp(kind, n)
                 }
+                "in_setting" => {
+                    let which: SettingList = serde_yaml::from_value(v.clone()).map_err(|e| {
+                        shape(format!("`in_setting` needs a settings list name: {e}"))
+                    })?;
+                    Op::InSetting(settings.list(which).to_vec())
+                }
+                "equals_path" => Op::EqualsPath(Path::parse(&yaml_str(v, key)?)?),
                 "dangerous_policy" => match v {
                     Yaml::Bool(b) => Op::DangerousPolicy(*b),
                     _ => return Err(shape("`dangerous_policy` needs true or false")),
@@ -218,7 +247,11 @@ impl Condition {
         if ops.is_empty() {
             return Err(shape(format!("path {path} has no operator")));
         }
-        Ok(Condition::Field(FieldCond { path, ops }))
+        Ok(Condition::Field(FieldCond {
+            path,
+            ops,
+            trusted_accounts: settings.trusted_accounts.clone(),
+        }))
     }
 
     /// Every path the condition reads (for lint).
@@ -228,7 +261,14 @@ impl Condition {
             Condition::Not(c) => c.paths(),
             // Paths under for_any are relative to the element; only the scope path is rooted.
             Condition::ForAny(p, _) => vec![p],
-            Condition::Field(f) => vec![&f.path],
+            Condition::Field(f) => {
+                let mut out = vec![&f.path];
+                out.extend(f.ops.iter().filter_map(|o| match o {
+                    Op::EqualsPath(p) => Some(p),
+                    _ => None,
+                }));
+                out
+            }
         }
     }
 
@@ -251,11 +291,15 @@ impl FieldCond {
     fn eval(&self, root: &Value, here: &Value) -> bool {
         // exists:false holds only when nothing non-null is reached.
         let mut found_any = false;
+        let ctx = EvalCtx {
+            root,
+            trusted_accounts: &self.trusted_accounts,
+        };
         let hit = self.path.visit(root, here, &mut |v| {
             if !v.is_null() {
                 found_any = true;
             }
-            self.ops.iter().all(|op| op_holds(op, v))
+            self.ops.iter().all(|op| op_holds(op, v, &ctx))
         });
         let wants_absent = self.ops.iter().any(|o| matches!(o, Op::Exists(false)));
         if wants_absent {
@@ -297,20 +341,49 @@ fn scalar_eq(v: &Value, want: &Value) -> bool {
     }
 }
 
+/// What an operator may look at besides the value: the whole record and the
+/// organisation's trusted accounts.
+struct EvalCtx<'a> {
+    root: &'a Value,
+    trusted_accounts: &'a [String],
+}
+
+impl<'a> EvalCtx<'a> {
+    /// The account the record happens in: a policy written there trusts it.
+    fn own_account(&self) -> Option<&str> {
+        let text = |v: Option<&'a Value>| v.and_then(Value::as_str).filter(|a| !a.is_empty());
+        text(self.root.get("recipientAccountId"))
+            .or_else(|| text(self.root.pointer("/userIdentity/accountId")))
+    }
+
+    fn policy_context(&self) -> PolicyContext<'_> {
+        PolicyContext {
+            own_account: self.own_account(),
+            trusted_accounts: self.trusted_accounts,
+        }
+    }
+}
+
 /// The issues of a policy given as a document or as (URL-encoded) JSON text.
-fn policy_issues_of(v: &Value) -> Option<Vec<policy::PolicyIssue>> {
+fn policy_issues_of(v: &Value, ctx: &EvalCtx<'_>) -> Option<Vec<policy::PolicyIssue>> {
+    let pctx = ctx.policy_context();
     match v {
-        Value::String(s) => decode_json_text(s).map(|d| policy::analyze(&d)),
-        Value::Object(_) | Value::Array(_) => Some(policy::analyze(v)),
+        Value::String(s) => decode_json_text(s).map(|d| policy::analyze_with(&d, &pctx)),
+        Value::Object(_) | Value::Array(_) => Some(policy::analyze_with(v, &pctx)),
         _ => None,
     }
 }
 
-fn op_holds(op: &Op, v: &Value) -> bool {
+fn op_holds(op: &Op, v: &Value, ctx: &EvalCtx<'_>) -> bool {
     // Lists where a scalar is expected: the operator holds if it holds for an element.
-    if let (Value::Array(items), false) = (v, matches!(op, Op::Exists(_) | Op::DangerousPolicy(_)))
-    {
-        return items.iter().any(|i| op_holds(op, i));
+    if let (Value::Array(items), false) = (
+        v,
+        matches!(
+            op,
+            Op::Exists(_) | Op::DangerousPolicy(_) | Op::PolicyIssues(_)
+        ),
+    ) {
+        return items.iter().any(|i| op_holds(op, i, ctx));
     }
     match op {
         Op::Exists(want) => v.is_null() != *want,
@@ -332,9 +405,20 @@ fn op_holds(op: &Op, v: &Value) -> bool {
         Op::InCidr(nets) => scalar_text(v)
             .and_then(|s| parse_net(s.trim()).ok())
             .is_some_and(|x| nets.iter().any(|n| n.contains(&x))),
-        Op::DangerousPolicy(want) => policy_issues_of(v).is_some_and(|i| !i.is_empty()) == *want,
+        Op::InSetting(patterns) => {
+            scalar_text(v).is_some_and(|s| patterns.iter().any(|p| glob_matches(p, &s)))
+        }
+        Op::EqualsPath(other) => {
+            !v.is_null()
+                && other.visit(ctx.root, ctx.root, &mut |w| {
+                    !w.is_null() && !w.is_array() && !w.is_object() && scalar_eq(v, w)
+                })
+        }
+        Op::DangerousPolicy(want) => {
+            policy_issues_of(v, ctx).is_some_and(|i| i.iter().any(|x| x.is_risk())) == *want
+        }
         Op::PolicyIssues(wanted) => {
-            policy_issues_of(v).is_some_and(|found| found.iter().any(|i| wanted.contains(i)))
+            policy_issues_of(v, ctx).is_some_and(|found| found.iter().any(|i| wanted.contains(i)))
         }
     }
 }

@@ -175,10 +175,7 @@ mod tests {
                     .replacen("{{sourceIPAddress", "{{source..ip", 1),
                 "path",
             ),
-            (
-                base.replacen("expect: true", "expect: false", 1),
-                "positive",
-            ),
+            (base.replace("expect: true", "expect: false"), "positive"),
         ];
         for (text, needle) in cases {
             let issues = lint_text("x.yaml", &text);

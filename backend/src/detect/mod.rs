@@ -9,15 +9,22 @@ pub mod eval;
 pub mod finding;
 /// `cspm rules lint`: every problem in every rule file.
 pub mod lint;
+/// The built-in rule pack: the rule files embedded at compile time.
+pub mod pack;
 /// Paths into JSON events, including `@json` decoding of embedded policy documents.
 pub mod path;
-/// IAM policy analysis (admin grants, wildcards, NotAction, PassRole, public principals).
+/// IAM policy analysis grounded in the IAM documentation: broad grants, escalation,
+/// credential exposure, public and trust principals, Deny neutralisation, grammar.
 pub mod policy;
-/// The rule model, the embedded built-in pack and its test runner.
+/// The rule model and its test runner.
 pub mod rule;
 /// The loaded pack (built-in + user folder), indexed by event name.
 pub mod ruleset;
+/// The organisation's lists (`detection-settings.yaml`): decoys, automation, instance types, trusted accounts.
+pub mod settings;
 /// Suppressions as data (conditions, reason, owner, expiry).
 pub mod suppress;
 /// `{{path || "fallback"}}` templates for titles, descriptions and keys.
 pub mod template;
+/// Reading and parsing the YAML files of the rules folder (settings, suppressions).
+pub mod yaml_file;

@@ -5,7 +5,13 @@
 //! A path can yield many values (wildcards, and keys applied to arrays map over the
 //! elements, because real events put lists where strings are expected). `@json`
 //! decodes a string that holds a JSON document — IAM events carry policies as
-//! (sometimes URL-encoded) JSON strings — so rules can look inside them.
+//! (sometimes URL-encoded) JSON strings — so rules can look inside them. `@name`
+//! turns an ARN or path into its last segment (`arn:aws:iam::1:user/ops/alice` →
+//! `alice`, `arn:aws:sts::1:assumed-role/Admin/alice` → `alice`), which is how a
+//! caller is compared with the user an IAM call targets. `@account` is the account
+//! field of an ARN (`arn:aws:kms:us-east-1:999999999999:key/1` → `999999999999`;
+//! nothing for text that is not an ARN with an account), which is how a key or
+//! resource is told to belong to another account.
 
 use serde_json::Value;
 use std::borrow::Cow;
@@ -27,10 +33,13 @@ enum Seg {
     Index(usize),
     Wildcard,
     Json,
+    Name,
+    Account,
 }
 
 /// A parsed path. `$.` at the start anchors it at the event root when used inside
-/// a `for_any`/`for_all` scope (where plain paths are relative to the element).
+/// a `for_any` scope (where plain paths are relative to the element); `@` alone is
+/// the element itself (for lists of plain values).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Path {
     text: String,
@@ -59,10 +68,11 @@ impl Path {
         };
         let mut rest = text.trim();
         let mut root = false;
-        if rest == "$" {
+        if rest == "$" || rest == "@" {
+            // `$` is the record itself, `@` the value in scope (a `for_any` element).
             return Ok(Path {
                 text: text.to_string(),
-                root: true,
+                root: rest == "$",
                 segs: vec![],
             });
         }
@@ -89,8 +99,12 @@ impl Path {
                 "" => {}
                 "*" => segs.push(Seg::Wildcard),
                 "@json" => segs.push(Seg::Json),
+                "@name" => segs.push(Seg::Name),
+                "@account" => segs.push(Seg::Account),
                 k if k.starts_with('@') => {
-                    return Err(err(&format!("unknown transform {k:?} (only @json)")))
+                    return Err(err(&format!(
+                        "unknown transform {k:?} (only @json, @name and @account)"
+                    )))
                 }
                 k => segs.push(Seg::Key(k.to_string())),
             }
@@ -177,7 +191,36 @@ fn visit_from(v: &Value, segs: &[Seg], f: &mut dyn FnMut(&Value) -> bool) -> boo
         },
         // Already-decoded documents (some producers log the policy as an object).
         (Seg::Json, Value::Object(_) | Value::Array(_)) => visit_from(v, rest, f),
+        (Seg::Name, Value::String(s)) => {
+            visit_from(&Value::String(last_segment(s).to_string()), rest, f)
+        }
+        (Seg::Name, Value::Array(items)) => items.iter().any(|c| visit_from(c, segs, f)),
+        (Seg::Account, Value::String(s)) => match arn_account(s) {
+            Some(account) => visit_from(&Value::String(account.to_string()), rest, f),
+            None => false,
+        },
+        (Seg::Account, Value::Array(items)) => items.iter().any(|c| visit_from(c, segs, f)),
         _ => false,
+    }
+}
+
+/// The account field of an ARN (`arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`),
+/// when it is there and not empty.
+pub fn arn_account(s: &str) -> Option<&str> {
+    let mut parts = s.trim().splitn(6, ':');
+    (parts.next() == Some("arn") && parts.clone().count() == 5)
+        .then(|| parts.nth(3))
+        .flatten()
+        .filter(|a| !a.is_empty())
+}
+
+/// The last `/`-separated segment of an ARN or path, else the part after the last
+/// `:` (`arn:aws:iam::123456789012:root` → `root`).
+pub fn last_segment(s: &str) -> &str {
+    let s = s.trim();
+    match s.rfind('/') {
+        Some(i) => &s[i + 1..],
+        None => s.rsplit(':').next().unwrap_or(s),
     }
 }
 
@@ -241,6 +284,25 @@ mod tests {
             vec![json!("Allow")]
         );
         assert!(all("doc.@json.x", &json!({"doc": "not json"})).is_empty());
+    }
+
+    #[test]
+    fn name_segment_is_the_last_part_of_an_arn() {
+        let v = json!({"a": ["arn:aws:iam::1:user/ops/alice", "arn:aws:sts::1:assumed-role/Admin/bob", "arn:aws:iam::1:root"]});
+        assert_eq!(
+            all("a.@name", &v),
+            vec![json!("alice"), json!("bob"), json!("root")]
+        );
+        assert!(all("n.@name", &json!({"n": 5})).is_empty());
+    }
+
+    #[test]
+    fn account_is_the_fifth_field_of_an_arn() {
+        let v = json!({"k": ["arn:aws:kms:us-east-1:999999999999:key/1", "arn:aws:s3:::bucket", "alias/mine", "arn:aws:iam::111122223333:role/a:b"]});
+        assert_eq!(
+            all("k.@account", &v),
+            vec![json!("999999999999"), json!("111122223333")]
+        );
     }
 
     #[test]

@@ -1,44 +1,14 @@
 //! The rule model: one YAML file per rule, shipped inside the binary
-//! (`backend/rules/*.yaml`), each with its own embedded test events.
+//! (`backend/rules/*.yaml`, listed in `pack.rs`), each with its own embedded test
+//! events.
 
 use super::condition::{Condition, ConditionError};
+pub use super::pack::BUILTIN;
+use super::settings::{DetectionSettings, SettingList};
 use super::template::{Template, TemplateError};
 use serde::Deserialize;
 use serde_json::Value;
 use shared_types::Severity;
-
-/// Embeds rule files as `(file name, text)` pairs.
-macro_rules! rule_files {
-    ($($f:literal),* $(,)?) => {
-        &[$(($f, include_str!(concat!("../../rules/", $f)))),*]
-    };
-}
-
-/// The built-in rule pack, embedded at compile time (file name, text). A test checks
-/// that every file in `backend/rules/` is listed here.
-pub const BUILTIN: &[(&str, &str)] = rule_files![
-    "access-key-created.yaml",
-    "cloudtrail-stopped-or-deleted.yaml",
-    "cloudtrail-weakened.yaml",
-    "console-login-failed.yaml",
-    "console-login-without-mfa.yaml",
-    "ec2-snapshot-or-ami-public.yaml",
-    "elb-internet-facing.yaml",
-    "iam-admin-policy-attached.yaml",
-    "iam-dangerous-policy.yaml",
-    "iam-user-created.yaml",
-    "kms-key-scheduled-for-deletion.yaml",
-    "lambda-made-public.yaml",
-    "rds-made-public.yaml",
-    "resource-policy-public.yaml",
-    "root-account-used.yaml",
-    "s3-bucket-acl-public.yaml",
-    "s3-bucket-policy-public.yaml",
-    "s3-public-access-block-removed.yaml",
-    "security-group-open-to-world.yaml",
-    "security-service-disabled.yaml",
-    "vpc-exposure.yaml",
-];
 
 /// A rule file could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -103,10 +73,14 @@ pub struct MatchSpec {
     /// `eventName` values (any of). A trailing `*` matches a prefix (Lambda's
     /// `AddPermission20150331v2`); `*` alone matches every event.
     pub name: Vec<String>,
-    /// Also match calls that failed (`errorCode` set); off by default because a
-    /// denied call changed nothing.
+    /// Also match calls that failed (`errorCode` or `errorMessage` set); off by
+    /// default because a denied call changed nothing.
     #[serde(default)]
     pub include_failed: bool,
+    /// Settings lists the rule cannot work without; while one is empty
+    /// (`detection-settings.yaml` ships them empty) the rule never fires.
+    #[serde(default)]
+    pub requires: Vec<SettingList>,
     /// Further conditions.
     #[serde(default, rename = "where")]
     pub condition: Option<serde_yaml::Value>,
@@ -120,6 +94,10 @@ pub struct RuleTest {
     pub name: String,
     /// Whether the rule must fire.
     pub expect: bool,
+    /// Settings the case runs with (for rules that read the organisation's lists);
+    /// absent: the shipped, empty settings.
+    #[serde(default)]
+    pub settings: Option<DetectionSettings>,
     /// The event (raw CloudTrail record or EventBridge envelope).
     pub event: Value,
 }
@@ -192,6 +170,8 @@ pub struct Rule {
     pub resources: Vec<(String, Template)>,
     /// Compiled dedup key and window in seconds.
     pub dedup: Option<(Template, i64)>,
+    /// A list named in `match.requires` is empty: the rule never fires.
+    pub inert: bool,
 }
 
 /// Parses `90s`, `15m`, `1h`, `1d` into seconds (positive only).
@@ -210,21 +190,39 @@ pub fn parse_window(s: &str) -> Option<i64> {
 }
 
 impl Rule {
-    /// Parses and compiles one rule file.
+    /// Parses and compiles one rule file with the shipped (empty) settings.
     pub fn from_yaml(file: &str, text: &str) -> Result<Rule, RuleError> {
+        Rule::from_yaml_with(file, text, &DetectionSettings::default())
+    }
+
+    /// Parses and compiles one rule file with the organisation's settings.
+    pub fn from_yaml_with(
+        file: &str,
+        text: &str,
+        settings: &DetectionSettings,
+    ) -> Result<Rule, RuleError> {
         let spec: RuleFile = serde_yaml::from_str(text).map_err(|source| RuleError::Yaml {
             file: file.to_string(),
             source,
         })?;
+        Rule::compile(file, spec, settings)
+    }
+
+    /// Compiles a parsed rule file.
+    pub fn compile(
+        file: &str,
+        spec: RuleFile,
+        settings: &DetectionSettings,
+    ) -> Result<Rule, RuleError> {
         let id = spec.id.clone();
         let condition = match &spec.matcher.condition {
-            Some(y) => Some(
-                Condition::compile(y).map_err(|source| RuleError::Condition {
+            Some(y) => Some(Condition::compile_with(y, settings).map_err(|source| {
+                RuleError::Condition {
                     file: file.into(),
                     id: id.clone(),
                     source,
-                })?,
-            ),
+                }
+            })?),
             None => None,
         };
         let tpl = |t: &str| {
@@ -252,18 +250,27 @@ impl Rule {
             }
             None => None,
         };
+        let inert = spec
+            .matcher
+            .requires
+            .iter()
+            .any(|l| settings.list(*l).is_empty());
         Ok(Rule {
             condition,
             title,
             description,
             resources,
             dedup,
+            inert,
             spec,
         })
     }
 
     /// Whether the rule fires on a CloudTrail record.
     pub fn matches(&self, record: &Value) -> bool {
+        if self.inert {
+            return false;
+        }
         let m = &self.spec.matcher;
         let field = |k: &str| record.get(k).and_then(Value::as_str).unwrap_or("");
         let name = field("eventName");
@@ -273,9 +280,13 @@ impl Rule {
         if !m.source.is_empty() && !m.source.iter().any(|s| s == field("eventSource")) {
             return false;
         }
-        let failed = record
-            .get("errorCode")
-            .is_some_and(|e| !e.is_null() && e.as_str() != Some(""));
+        // CloudTrail marks a failed call with errorCode, and some sign-in and
+        // console events with errorMessage alone.
+        let failed = ["errorCode", "errorMessage"].iter().any(|k| {
+            record
+                .get(*k)
+                .is_some_and(|e| !e.is_null() && e.as_str() != Some(""))
+        });
         if failed && !m.include_failed {
             return false;
         }
@@ -302,17 +313,35 @@ pub fn cloudtrail_record(event: &Value) -> &Value {
     }
 }
 
-/// Loads the built-in pack.
+/// Loads the built-in pack with the shipped (empty) settings.
 pub fn builtin_rules() -> Result<Vec<Rule>, RuleError> {
-    BUILTIN.iter().map(|(f, t)| Rule::from_yaml(f, t)).collect()
+    builtin_rules_with(&DetectionSettings::builtin())
 }
 
-/// Runs every embedded test of a rule; returns the failing case names.
+/// Loads the built-in pack with the organisation's settings.
+pub fn builtin_rules_with(settings: &DetectionSettings) -> Result<Vec<Rule>, RuleError> {
+    BUILTIN
+        .iter()
+        .map(|(f, t)| Rule::from_yaml_with(f, t, settings))
+        .collect()
+}
+
+/// Runs every embedded test of a rule; returns the failing case names. A case
+/// with its own `settings` runs against the rule compiled with them.
 pub fn failing_tests(rule: &Rule) -> Vec<String> {
     rule.spec
         .tests
         .iter()
-        .filter(|t| rule.matches(cloudtrail_record(&t.event)) != t.expect)
+        .filter(|t| {
+            let fired = match &t.settings {
+                None => rule.matches(cloudtrail_record(&t.event)),
+                Some(s) => match Rule::compile("test", rule.spec.clone(), s) {
+                    Ok(r) => r.matches(cloudtrail_record(&t.event)),
+                    Err(_) => !t.expect,
+                },
+            };
+            fired != t.expect
+        })
         .map(|t| t.name.clone())
         .collect()
 }
@@ -352,7 +381,11 @@ mod tests {
             .expect("rules folder")
             .filter_map(|e| e.ok())
             .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| n.ends_with(".yaml") && n != "alarm-severity.yaml")
+            .filter(|n| {
+                n.ends_with(".yaml")
+                    && n != "alarm-severity.yaml"
+                    && n != super::super::settings::FILE_NAME
+            })
             .collect();
         on_disk.sort();
         let mut embedded: Vec<String> = BUILTIN.iter().map(|(f, _)| f.to_string()).collect();
@@ -378,13 +411,15 @@ mod tests {
         let cases: &[(&str, &[&str])] = &[
             ("cloudtrail/stratus__aws.defense-evasion.cloudtrail-stop_StopLogging.json", &["aws.cloudtrail.stopped-or-deleted"]),
             ("cloudtrail/stratus__aws.defense-evasion.cloudtrail-delete_DeleteTrail.json", &["aws.cloudtrail.stopped-or-deleted"]),
-            ("cloudtrail/awsdocs__cloudtrail_cloudtrail-event-reference_StartLogging.json", &[]),
+            // Restarting a trail is a CloudTrail configuration change (informational).
+            ("cloudtrail/awsdocs__cloudtrail_cloudtrail-event-reference_StartLogging.json", &["aws.cloudtrail.trail-changed"]),
             ("cloudtrail/stratus__aws.initial-access.console-login-without-mfa_ConsoleLogin.json", &["aws.signin.console-login-without-mfa"]),
             ("cloudtrail/reflex__AuthorizeSecurityGroupIngress_open_world_eventbridge.json", &["aws.ec2.security-group-open-to-world"]),
             ("cloudtrail/reflex__CreateSecurityGroup_eventbridge.json", &[]),
             ("rule-case/panther__AWS.KMS.CustomerManagedKeyLoss_F_KMS-Disable-Key-Error.json", &[]),
             ("rule-case/panther__AWS.KMS.CustomerManagedKeyLoss_T_KMS-Key-Scheduled-For-Deletion.json", &["aws.kms.key-scheduled-for-deletion"]),
-            ("rule-case/panther__AWS.CloudTrail.RootAccessKeyCreated_T_Root-Access-Key-Created.json", &["aws.iam.access-key-created"]),
+            // Root creating its own key: any key, an IAM change, and a root key.
+            ("rule-case/panther__AWS.CloudTrail.RootAccessKeyCreated_T_Root-Access-Key-Created.json", &["aws.iam.access-key-created", "aws.iam.changed", "aws.iam.root-access-key-created"]),
             ("rule-case/panther__AWS.IAM.Backdoor.User.Keys_F_CreateKey-returns-error-code.json", &[]),
         ];
         let rules = builtin_rules().expect("built-in rules compile");

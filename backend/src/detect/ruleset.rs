@@ -1,7 +1,8 @@
 //! The loaded rule pack: built-in rules plus a user folder, indexed by event name
 //! so each CloudTrail record is only checked against the rules that can match it.
 
-use super::rule::{builtin_rules, Rule, RuleError};
+use super::rule::{builtin_rules_with, Rule, RuleError};
+use super::settings::{self, DetectionSettings, SettingsError};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -23,6 +24,9 @@ pub enum LoadError {
     /// Two files define the same id inside one origin (built-in or user folder).
     #[error("rule id {0} is defined twice")]
     Duplicate(String),
+    /// The folder's `detection-settings.yaml` is invalid.
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
 }
 
 /// The rules in effect, indexed by `eventName`.
@@ -30,8 +34,12 @@ pub enum LoadError {
 pub struct RuleSet {
     rules: Vec<Rule>,
     by_name: HashMap<String, Vec<usize>>,
-    /// Rules with a `*` pattern, checked against every record.
+    /// Rules with a `*` pattern that name their event sources, by source.
+    patterned_by_source: HashMap<String, Vec<usize>>,
+    /// Rules with a `*` pattern and no source, checked against every record.
     patterned: Vec<usize>,
+    /// The organisation's lists the rules were compiled with.
+    settings: DetectionSettings,
 }
 
 impl RuleSet {
@@ -46,10 +54,21 @@ impl RuleSet {
             }
         }
         let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut patterned_by_source: HashMap<String, Vec<usize>> = HashMap::new();
         let mut patterned = Vec::new();
         for (i, r) in kept.iter().enumerate() {
+            // Inert rules (a required settings list is empty) cost nothing per record.
+            if r.inert {
+                continue;
+            }
             if r.spec.matcher.name.iter().any(|n| n.ends_with('*')) {
-                patterned.push(i);
+                if r.spec.matcher.source.is_empty() {
+                    patterned.push(i);
+                } else {
+                    for src in &r.spec.matcher.source {
+                        patterned_by_source.entry(src.clone()).or_default().push(i);
+                    }
+                }
                 continue;
             }
             for n in &r.spec.matcher.name {
@@ -59,21 +78,32 @@ impl RuleSet {
         RuleSet {
             rules: kept,
             by_name,
+            patterned_by_source,
             patterned,
+            settings: DetectionSettings::default(),
         }
     }
 
-    /// The built-in pack alone.
+    /// The built-in pack alone, with the shipped (empty) settings.
     pub fn builtin() -> Result<RuleSet, LoadError> {
-        Ok(RuleSet::new(builtin_rules()?))
+        RuleSet::with_settings(None, DetectionSettings::builtin())
     }
 
     /// The built-in pack, then every `*.yaml`/`*.yml` rule in `dir` (overriding
-    /// built-in rules of the same id).
+    /// built-in rules of the same id), all compiled with `dir`'s
+    /// `detection-settings.yaml` when it has one.
     pub fn with_user_dir(dir: Option<&Path>) -> Result<RuleSet, LoadError> {
-        let mut rules = builtin_rules()?;
+        RuleSet::with_settings(dir, DetectionSettings::for_dir(dir)?)
+    }
+
+    /// Like [`RuleSet::with_user_dir`], with the settings given.
+    pub fn with_settings(
+        dir: Option<&Path>,
+        settings: DetectionSettings,
+    ) -> Result<RuleSet, LoadError> {
+        let mut rules = builtin_rules_with(&settings)?;
         if let Some(dir) = dir {
-            let user = load_dir(dir)?;
+            let user = load_dir(dir, &settings)?;
             let mut seen = std::collections::HashSet::new();
             for r in &user {
                 if !seen.insert(r.spec.id.clone()) {
@@ -82,7 +112,14 @@ impl RuleSet {
             }
             rules.extend(user);
         }
-        Ok(RuleSet::new(rules))
+        let mut set = RuleSet::new(rules);
+        set.settings = settings;
+        Ok(set)
+    }
+
+    /// The organisation's lists the rules were compiled with.
+    pub fn settings(&self) -> &DetectionSettings {
+        &self.settings
     }
 
     /// Every rule, in load order.
@@ -92,14 +129,13 @@ impl RuleSet {
 
     /// The rules that fire on a CloudTrail record.
     pub fn matching<'a>(&'a self, record: &'a Value) -> impl Iterator<Item = &'a Rule> + 'a {
-        let name = record
-            .get("eventName")
-            .and_then(Value::as_str)
-            .unwrap_or("");
+        let field = |k: &str| record.get(k).and_then(Value::as_str).unwrap_or("");
+        let (name, source) = (field("eventName"), field("eventSource"));
         self.by_name
             .get(name)
             .into_iter()
             .flatten()
+            .chain(self.patterned_by_source.get(source).into_iter().flatten())
             .chain(self.patterned.iter())
             .map(|i| &self.rules[*i])
             .filter(move |r| r.matches(record))
@@ -107,17 +143,19 @@ impl RuleSet {
 }
 
 /// Whether a file in the rules folder is a rule file (alarm severity mappings and
-/// suppressions have their own names and are loaded by their own loaders).
+/// the detection settings have their own names and are loaded by their own loaders).
 pub fn is_rule_file(p: &Path) -> bool {
     let name = p
         .file_name()
         .map(|n| n.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
-    (name.ends_with(".yaml") || name.ends_with(".yml")) && !name.starts_with("alarm-severity.")
+    (name.ends_with(".yaml") || name.ends_with(".yml"))
+        && !name.starts_with("alarm-severity.")
+        && name != settings::FILE_NAME
 }
 
 /// Loads every rule file directly inside `dir` (sorted, so errors are repeatable).
-pub fn load_dir(dir: &Path) -> Result<Vec<Rule>, LoadError> {
+pub fn load_dir(dir: &Path, settings: &DetectionSettings) -> Result<Vec<Rule>, LoadError> {
     let io = |source| LoadError::Io {
         path: dir.to_path_buf(),
         source,
@@ -135,7 +173,11 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Rule>, LoadError> {
                 path: p.clone(),
                 source,
             })?;
-            Ok(Rule::from_yaml(&p.display().to_string(), &text)?)
+            Ok(Rule::from_yaml_with(
+                &p.display().to_string(),
+                &text,
+                settings,
+            )?)
         })
         .collect()
 }
@@ -153,11 +195,15 @@ mod tests {
             .1
             .replacen(&first.title, "Replaced title", 1);
         std::fs::write(dir.path().join("a.yaml"), replaced).expect("write");
-        let extra = super::super::rule::BUILTIN[1].1.replacen(
-            "id: aws.cloudtrail",
-            "id: custom.cloudtrail",
-            1,
-        );
+        // Any second built-in rule under a new id.
+        let extra: String = super::super::rule::BUILTIN[1]
+            .1
+            .lines()
+            .map(|l| match l.starts_with("id: ") {
+                true => "id: custom.extra\n".to_string(),
+                false => format!("{l}\n"),
+            })
+            .collect();
         std::fs::write(dir.path().join("b.yml"), extra).expect("write");
         std::fs::write(dir.path().join("notes.txt"), "ignored").expect("write");
         let set = RuleSet::with_user_dir(Some(dir.path())).expect("loads");
@@ -168,6 +214,51 @@ mod tests {
             .find(|r| r.spec.id == first.id)
             .expect("still there");
         assert_eq!(r.spec.title, "Replaced title");
+    }
+
+    #[test]
+    fn the_folder_settings_wake_rules_that_require_a_list() {
+        let rule = r#"
+id: test.unusual-type
+title: t
+severity: LOW
+description: d
+remediation: {text: r}
+match:
+  name: [RunInstances]
+  requires: [usual_instance_types]
+  where:
+    for_any: responseElements.instancesSet.items
+    where: {not: {path: instanceType, in_setting: usual_instance_types}}
+tests:
+  - {name: unusual, expect: true, settings: {usual_instance_types: [t3.*]}, event: {eventName: RunInstances, responseElements: {instancesSet: {items: [{instanceType: p3.2xlarge}]}}}}
+  - {name: usual, expect: false, settings: {usual_instance_types: [t3.*]}, event: {eventName: RunInstances, responseElements: {instancesSet: {items: [{instanceType: t3.micro}]}}}}
+"#;
+        let launch = serde_json::json!({"eventSource": "ec2.amazonaws.com", "eventName": "RunInstances", "responseElements": {"instancesSet": {"items": [{"instanceId": "i-1", "instanceType": "p3.16xlarge"}]}}});
+        let fired = |set: &RuleSet| {
+            set.matching(&launch)
+                .any(|r| r.spec.id == "test.unusual-type")
+        };
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("unusual.yaml"), rule).expect("write");
+        let inert = RuleSet::with_user_dir(Some(dir.path())).expect("loads");
+        assert!(!fired(&inert), "inert without the list");
+        assert_eq!(
+            crate::detect::rule::failing_tests(&inert.rules()[inert.rules().len() - 1]),
+            Vec::<String>::new(),
+            "test cases run with their own settings"
+        );
+        std::fs::write(
+            dir.path().join(settings::FILE_NAME),
+            "usual_instance_types: [t3.*]\n",
+        )
+        .expect("write");
+        let set = RuleSet::with_user_dir(Some(dir.path())).expect("loads");
+        assert!(fired(&set));
+        assert_eq!(set.settings().usual_instance_types, ["t3.*"]);
+        std::fs::write(dir.path().join(settings::FILE_NAME), "usual_types: []\n").expect("write");
+        let err = RuleSet::with_user_dir(Some(dir.path())).expect_err("unknown key");
+        assert!(err.to_string().contains("usual_types"), "{err}");
     }
 
     #[test]

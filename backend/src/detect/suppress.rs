@@ -18,6 +18,7 @@
 //! suppression that says `include_critical: true`.
 
 use super::condition::{Condition, ConditionError};
+use super::yaml_file::{self, YamlFileError};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use shared_types::{Finding, Severity, WorkflowStatus};
@@ -26,22 +27,10 @@ use std::path::Path;
 /// A suppressions file could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum SuppressionError {
-    /// The file could not be read.
-    #[error("{path}: {source}")]
-    Io {
-        /// The file.
-        path: String,
-        /// The OS error.
-        source: std::io::Error,
-    },
-    /// YAML syntax, unknown field, wrong type or bad expiry.
-    #[error("{path}: {source}")]
-    Yaml {
-        /// The file.
-        path: String,
-        /// serde_yaml's message.
-        source: serde_yaml::Error,
-    },
+    /// The file could not be read, or its YAML is wrong (syntax, unknown field,
+    /// wrong type, bad expiry).
+    #[error(transparent)]
+    File(#[from] YamlFileError),
     /// A match condition does not compile.
     #[error("{path}: suppression {id}: {source}")]
     Condition {
@@ -107,11 +96,7 @@ pub struct Suppressions {
 impl Suppressions {
     /// Parses a suppressions file's text (`path` names it in errors).
     pub fn from_yaml(path: &str, text: &str) -> Result<Suppressions, SuppressionError> {
-        let file: SuppressionFile =
-            serde_yaml::from_str(text).map_err(|source| SuppressionError::Yaml {
-                path: path.into(),
-                source,
-            })?;
+        let file: SuppressionFile = yaml_file::parse(path, text)?;
         let mut items = Vec::new();
         for spec in file.suppressions {
             for (field, value) in [("reason", &spec.reason), ("owner", &spec.owner)] {
@@ -137,12 +122,8 @@ impl Suppressions {
 
     /// Reads a suppressions file.
     pub fn load(path: &Path) -> Result<Suppressions, SuppressionError> {
-        let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| SuppressionError::Io {
-            path: name.clone(),
-            source,
-        })?;
-        Suppressions::from_yaml(&name, &text)
+        let text = yaml_file::read_text(path)?;
+        Suppressions::from_yaml(&path.display().to_string(), &text)
     }
 
     /// How many suppressions are defined (expired ones included).

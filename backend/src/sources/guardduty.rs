@@ -32,6 +32,16 @@ pub fn severity_label(score: f64) -> Option<Severity> {
     }
 }
 
+/// Whether GuardDuty generated the finding as a sample
+/// (`service.additionalInfo.sample`, a boolean or its text).
+pub fn is_sample(gd: &Value) -> bool {
+    match gd.pointer("/service/additionalInfo/sample") {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
+        _ => false,
+    }
+}
+
 fn text<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
     v.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
 }
@@ -107,6 +117,10 @@ fn normalize(
         .unwrap_or("Other");
     let resource_id = resource_id(gd, resource_type);
     let archived = gd.pointer("/service/archived").and_then(Value::as_bool) == Some(true);
+    // Sample findings (CreateSampleFindings, or the console's "Generate sample
+    // findings") describe no real activity: kept, at their band, but suppressed so
+    // nobody is alerted. https://docs.aws.amazon.com/guardduty/latest/ug/sample_findings.html
+    let sample = is_sample(gd);
     let observed = |k: &str| {
         gd.pointer(&format!("/service/{k}"))
             .and_then(|v| parse_timestamp(v).ok())
@@ -124,7 +138,11 @@ fn normalize(
         title: text(gd, "title").unwrap_or("GuardDuty finding").to_string(),
         description: text(gd, "description").unwrap_or_default().to_string(),
         severity,
-        workflow_status: WorkflowStatus::New,
+        workflow_status: if sample {
+            WorkflowStatus::Suppressed
+        } else {
+            WorkflowStatus::New
+        },
         record_state: if archived {
             RecordState::Archived
         } else {
@@ -205,5 +223,25 @@ mod tests {
         for (score, want) in cases {
             assert_eq!(severity_label(score), want, "{score}");
         }
+    }
+
+    #[test]
+    fn sample_findings_keep_their_band_but_are_suppressed() {
+        let finding = |additional: Value| {
+            serde_json::json!({
+                "id": "f1", "type": "Recon:EC2/PortProbeUnprotectedPort", "severity": 8.0,
+                "accountId": "111122223333", "region": "us-east-1",
+                "createdAt": "2024-01-01T00:00:00Z", "updatedAt": "2024-01-01T00:00:00Z",
+                "service": {"additionalInfo": additional}
+            })
+        };
+        let one = |doc: Value| parse(&doc, None).findings.remove(0);
+        let sample = one(finding(serde_json::json!({"sample": true})));
+        assert_eq!(sample.severity, Severity::High);
+        assert_eq!(sample.workflow_status, WorkflowStatus::Suppressed);
+        let text = one(finding(serde_json::json!({"sample": "true"})));
+        assert_eq!(text.workflow_status, WorkflowStatus::Suppressed);
+        let real = one(finding(serde_json::json!({})));
+        assert_eq!(real.workflow_status, WorkflowStatus::New);
     }
 }

@@ -93,6 +93,14 @@ fn eval_prints_precision_and_recall_for_the_mapped_rules() {
         pct[0] >= 95.0 && pct[1] >= 95.0,
         "precision/recall goal: {total}"
     );
+    let mapped: f64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("mapped: "))
+        .and_then(|l| l.rsplit('(').next())
+        .and_then(|p| p.trim_end_matches("%)").parse().ok())
+        .expect("a mapped line");
+    assert!(mapped >= 60.0, "share of cases mapped: {text}");
+    assert!(!text.contains("unexplained"), "{text}");
     let (ok, text) = run(&[
         "rules",
         "eval-policies",
