@@ -2,8 +2,8 @@
 #
 #   kms          customer managed key for everything stored
 #   data         DynamoDB findings table (+ its stream, the change feed), fan-out
-#                state table, live connections table, S3 archive + access-log
-#                buckets, Athena, Backup
+#                state table, live connections table, S3 archive + audit (Object
+#                Lock) + access-log buckets, Athena, Backup
 #   compute      the Lambdas (modules/lambda once per function in backend/lambdas.json);
 #                the findings stream -> fanout mapping and its on-failure queue
 #   events       Security Hub rule + DLQ redrive, sync and archive schedules
@@ -51,6 +51,7 @@ module "data" {
   archive_expiration_days = var.archive_expiration_days
   enable_backup           = var.enable_backup
   backup_retention_days   = var.backup_retention_days
+  audit_retention_days    = var.audit_retention_days
 }
 
 module "compute" {
@@ -73,6 +74,8 @@ module "compute" {
   archive_bucket_arn           = module.data.archive_bucket_arn
   archive_prefix               = module.data.archive_prefix
   archive_key_prefixes         = module.data.archive_key_prefixes
+  audit_location               = module.data.audit_location
+  audit_bucket_arn             = module.data.audit_bucket_arn
   sns_standard_topic_arn       = module.alerting.standard_topic_arn
   sns_critical_topic_arn       = module.alerting.critical_topic_arn
   alarm_topic_arn              = module.alerting.critical_topic_arn

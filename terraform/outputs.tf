@@ -33,6 +33,11 @@ output "findings_table" {
   value       = module.data.table_name
 }
 
+output "audit_location" {
+  description = "The audit log (Object Lock): check it with `cspm audit verify --from s3://<this>`."
+  value       = module.data.audit_location
+}
+
 output "archive_bucket" {
   description = "S3 archive bucket (findings/dt=YYYY-MM-DD/*.jsonl.gz)."
   value       = module.data.archive_bucket

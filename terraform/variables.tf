@@ -77,6 +77,17 @@ variable "archive_expiration_days" {
   }
 }
 
+variable "audit_retention_days" {
+  description = "Days every audit log object version is locked (S3 Object Lock, GOVERNANCE mode)."
+  type        = number
+  default     = 400
+
+  validation {
+    condition     = var.audit_retention_days >= 1
+    error_message = "audit_retention_days must be at least 1."
+  }
+}
+
 variable "retention_days" {
   description = "Days a finding stays in the hot store (DynamoDB) before the daily archiver moves it to S3."
   type        = number

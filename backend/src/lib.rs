@@ -27,6 +27,8 @@ pub mod ingest;
 pub mod lambda;
 /// Live push plumbing: tickets, and on AWS the WebSocket connections, posting and resume.
 pub mod live;
+/// Counters and gauges: EMF lines on Lambda, `GET /metrics` locally.
+pub mod metrics;
 /// The one path every finding takes: normalize → detect/suppress → decide → store.
 pub mod pipeline;
 /// The one retry policy: bounded exponential backoff with full jitter, and a helper

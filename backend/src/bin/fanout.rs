@@ -1,5 +1,6 @@
 //! `fanout` Lambda: the findings table's DynamoDB Stream → every configured sink
-//! (SNS alerts, webhooks, the log), reporting partial batch failures.
+//! (SNS alerts, webhooks, the log) and the audit log, reporting partial batch
+//! failures and printing its metrics as EMF lines.
 //! Build with `scripts/build_lambdas.sh`; configuration in `backend/lambdas.json`.
 
 use aws_lambda_events::event::dynamodb::Event;
@@ -14,7 +15,11 @@ async fn main() -> Result<(), Error> {
     let fanout = Arc::new(fanout::fanout(&config, &sdk).await?);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Event>| {
         let fanout = fanout.clone();
-        async move { Ok::<_, Error>(fanout.handle(event.payload).await) }
+        async move {
+            let response = fanout.handle(event.payload).await;
+            fanout.emit_metrics(&mut std::io::stdout().lock());
+            Ok::<_, Error>(response)
+        }
     }))
     .await
 }

@@ -1,5 +1,6 @@
 //! `scanner` Lambda: Security Hub findings from EventBridge, their SQS redrive
-//! (partial batch failures) and the scheduled Security Hub sync.
+//! (partial batch failures) and the scheduled Security Hub sync; prints what each
+//! invocation stored as EMF lines.
 //! Build with `scripts/build_lambdas.sh`; configuration in `backend/lambdas.json`.
 
 use cspm::lambda::boot;
@@ -16,10 +17,9 @@ async fn main() -> Result<(), Error> {
         let scanner = scanner.clone();
         async move {
             let deadline = event.context.deadline();
-            scanner
-                .handle(event.payload, Some(deadline))
-                .await
-                .map_err(Error::from)
+            let result = scanner.handle(event.payload, Some(deadline)).await;
+            scanner.emit_metrics(&mut std::io::stdout().lock());
+            result.map_err(Error::from)
         }
     }))
     .await

@@ -2,6 +2,8 @@
 
 /// `cspm archive` (and `archive restore`, `archive ls`).
 pub mod archive;
+/// `cspm audit verify|tail`.
+pub mod audit;
 /// `cspm demo`.
 pub mod demo;
 /// `cspm ingest`.
@@ -156,6 +158,8 @@ pub enum Command {
     Archive(archive::ArchiveArgs),
     /// Where changes go: lint the sinks file, status, retry parked batches, test.
     Sinks(sinks::SinksCommand),
+    /// The audit log: verify its hash chain, print its newest lines.
+    Audit(audit::AuditCommand),
 }
 
 /// Runs the parsed command line; returns the process exit code.
@@ -167,6 +171,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Rules(a) => rules::run(a),
         Command::Archive(a) => archive::run(a).await,
         Command::Sinks(a) => sinks::run(a).await,
+        Command::Audit(a) => audit::run(a).await,
     };
     match result {
         Ok(code) => code,

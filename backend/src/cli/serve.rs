@@ -1,8 +1,11 @@
 use super::{CliError, DetectArgs, StoreArgs};
+use crate::feed::FeedMetrics;
 use crate::http::live::LiveState;
 use crate::http::{router, AppState, HttpConfig};
 use crate::live::tickets::MemoryTickets;
+use crate::metrics::Registry;
 use crate::pipeline::Pipeline;
+use crate::sinks::audit::{LocalAudit, AUDIT_SINK};
 use crate::sinks::live::{LiveHub, LiveSink};
 use clap::Args;
 use std::net::SocketAddr;
@@ -44,6 +47,10 @@ pub struct ServeArgs {
     /// Where changes go.
     #[command(flatten)]
     pub sinks: super::sinks::SinksArgs,
+    /// The audit log's folder (default: DATA_DIR/audit). The audit log is always
+    /// on with the SQLite store.
+    #[arg(long, env = crate::config::ENV_AUDIT_DIR)]
+    pub audit_dir: Option<PathBuf>,
     /// Sinks without a cursor yet start at this change `seq` instead of the head
     /// (a deliberate backfill).
     #[arg(long)]
@@ -105,12 +112,15 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         dashboard_dir: dashboard_dir(args.dashboard_dir.clone()),
     };
     let daily_archive = args.archive.spawn(store.clone(), &args.store).await?;
-    let fanout = start_fanout(&opened, sinks_file.as_ref(), &args).await?;
-    let mut state = AppState::new(Pipeline::new(normalizer, store), config);
-    if let Some((_, live)) = &fanout {
-        state = state.with_live(live.clone(), Arc::new(MemoryTickets::default()));
+    let metrics = Registry::new();
+    let fanout = start_fanout(&opened, sinks_file.as_ref(), &args, &metrics).await?;
+    let pipeline = Pipeline::new(normalizer, store).with_metrics(metrics, "api");
+    let mut state = AppState::new(pipeline, config);
+    if let Some(f) = &fanout {
+        state = state.with_live(f.live.clone(), Arc::new(MemoryTickets::default()));
     }
-    let app = router(state);
+    // Peer addresses let `/metrics` answer loopback clients only.
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     let local = listener.local_addr()?;
     // Tests and scripts read this line to learn the port when binding to :0.
@@ -121,20 +131,30 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
     if let Some(d) = daily_archive {
         d.stop();
     }
-    if let Some((d, _)) = fanout {
-        d.stop().await;
+    if let Some(f) = fanout {
+        f.running.stop().await;
+        f.audit.stop().await;
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Starts the dispatcher over the store's feed: the live sink (always) and the
-/// sinks of the file (when given). `None` for a store without a readable feed
-/// (DynamoDB: on AWS the fanout Lambda reads its stream).
+/// What reads the change feed in `cspm serve`.
+struct Fanout {
+    running: crate::feed::Running,
+    live: LiveState,
+    audit: LocalAudit,
+}
+
+/// Starts the dispatcher over the store's feed: the live sink and the audit log
+/// (always) and the sinks of the file (when given), every delivery counted in
+/// `metrics`. `None` for a store without a readable feed (DynamoDB: on AWS the
+/// fanout Lambda reads its stream).
 async fn start_fanout(
     opened: &crate::config::store::Opened,
     file: Option<&crate::sinks::config::SinksFile>,
     args: &ServeArgs,
-) -> Result<Option<(crate::feed::Running, LiveState)>, CliError> {
+    metrics: &Arc<Registry>,
+) -> Result<Option<Fanout>, CliError> {
     let (Some(feed), Some(db)) = (opened.feed.clone(), opened.db_path.as_deref()) else {
         if file.is_some() {
             return Err(
@@ -142,7 +162,7 @@ async fn start_fanout(
                     .into(),
             );
         }
-        tracing::info!("no live updates or sinks on this store");
+        tracing::warn!("no live updates, sinks or audit log on this store");
         return Ok(None);
     };
     let state = crate::feed::SinkState::open(db)?;
@@ -158,6 +178,13 @@ async fn start_fanout(
                 .await?,
         );
     }
+    if sinks.iter().any(|s| s.name() == AUDIT_SINK) {
+        return Err(format!("the sink name {AUDIT_SINK:?} is reserved for the audit log").into());
+    }
+    let dir = super::audit::audit_dir(&args.store.data_dir, args.audit_dir.as_deref());
+    let audit = LocalAudit::start(&dir, db, opened.store.clone(), metrics.clone())?;
+    tracing::info!(dir = %dir.display(), "audit log");
+    sinks.push(audit.sink.clone());
     let names: Vec<&str> = sinks.iter().map(|s| s.name()).collect();
     tracing::info!(sinks = ?names, "dispatching the change feed");
     let settings = crate::feed::DispatchSettings {
@@ -165,10 +192,16 @@ async fn start_fanout(
         ..Default::default()
     };
     let running = crate::feed::Dispatcher::new(feed.clone(), state, sinks, settings)
+        .observe(Arc::new(FeedMetrics::new(metrics.clone())))
+        .observe(audit.sink.clone())
         .start()
         .await?;
     let live = LiveState { hub, feed };
-    Ok(Some((running, live)))
+    Ok(Some(Fanout {
+        running,
+        live,
+        audit,
+    }))
 }
 
 async fn shutdown_signal() {

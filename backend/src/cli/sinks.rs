@@ -3,6 +3,8 @@
 
 use super::{AwsArgs, CliError, StoreArgs};
 use crate::feed::SinkState;
+use crate::sinks::audit::local::Outbox;
+use crate::sinks::audit::{record, Journal};
 use crate::sinks::config::{self, BuildContext, SinksFile};
 use crate::sinks::ssrf::SystemResolver;
 use crate::sinks::Sink;
@@ -237,12 +239,18 @@ async fn retry(name: &str, sinks: &SinksArgs, store: &StoreArgs) -> Result<ExitC
         println!("{name}: nothing parked");
         return Ok(ExitCode::SUCCESS);
     }
+    // The serve process's audit writer chains these (the outbox is in the SQLite file).
+    let audit = Outbox::open(&store.data_dir.join(crate::store::sqlite::DB_FILE))?;
+    let actor = std::env::var("USER").unwrap_or_else(|_| "cli".into());
     let mut failed = 0;
     for p in parked {
         match sink.send(&p.changes).await {
             Ok(()) => {
                 state.unpark(p.id).await?;
                 state.record_success(name, p.changes.len()).await?;
+                let records =
+                    record::redelivered(name, sink.channel(), &p.changes, &actor, Utc::now());
+                audit.record(&records).await?;
                 println!(
                     "{name}: parked #{} delivered ({} changes)",
                     p.id,

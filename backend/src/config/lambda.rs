@@ -4,9 +4,9 @@
 
 use super::{
     split_list, ConfigError, DEFAULT_RETENTION_DAYS, ENV_ACCOUNT_ID_OVERRIDE,
-    ENV_ALERT_MIN_SEVERITY, ENV_CORS_ORIGINS, ENV_CRITICAL_TOPIC, ENV_DASHBOARD_URL,
-    ENV_RETENTION_DAYS, ENV_SINKS_PARAMETER, ENV_SSM_PREFIX, ENV_STANDARD_TOPIC, ENV_STATE_TABLE,
-    ENV_TABLE_NAME,
+    ENV_ALERT_MIN_SEVERITY, ENV_AUDIT_BUCKET, ENV_CORS_ORIGINS, ENV_CRITICAL_TOPIC,
+    ENV_DASHBOARD_URL, ENV_RETENTION_DAYS, ENV_SINKS_PARAMETER, ENV_SSM_PREFIX, ENV_STANDARD_TOPIC,
+    ENV_STATE_TABLE, ENV_TABLE_NAME,
 };
 use shared_types::Severity;
 use std::collections::HashMap;
@@ -46,6 +46,8 @@ pub struct LambdaConfig {
     pub state_table: Option<String>,
     /// The SSM parameter holding the sinks YAML, for the `fanout` Lambda.
     pub sinks_parameter: Option<String>,
+    /// The audit bucket, for the `fanout` Lambda (`s3://` location without the scheme).
+    pub audit_bucket: Option<String>,
 }
 
 impl LambdaConfig {
@@ -118,6 +120,7 @@ impl LambdaConfig {
             },
             state_table: val(ENV_STATE_TABLE),
             sinks_parameter: val(ENV_SINKS_PARAMETER),
+            audit_bucket: val(ENV_AUDIT_BUCKET),
         })
     }
 

@@ -72,6 +72,12 @@ pub const ENV_SINKS_PARAMETER: &str = "CSPM_SINKS_PARAMETER";
 /// Base URL of the dashboard, for links in alerts (`--public-url`).
 pub const ENV_PUBLIC_URL: &str = "CSPM_PUBLIC_URL";
 
+/// The local audit log's folder (default `DATA_DIR/audit`; `cspm serve`, `cspm audit`).
+pub const ENV_AUDIT_DIR: &str = "CSPM_AUDIT_DIR";
+/// The audit bucket (Object Lock) the `fanout` Lambda chains audit lines into;
+/// unset = no audit log on AWS.
+pub const ENV_AUDIT_BUCKET: &str = "CSPM_AUDIT_BUCKET";
+
 /// Local archive folder (`cspm archive`, `cspm serve`).
 pub const ENV_ARCHIVE_DIR: &str = "CSPM_ARCHIVE_DIR";
 /// S3 archive location `s3://bucket/prefix` (`cspm archive`, `cspm serve`).

@@ -155,13 +155,13 @@ impl Suppressions {
         let Some(s) = self.find(f, now) else {
             return false;
         };
-        let note = format!(
-            "Suppressed by {} (owner {}, until {}): {}",
-            s.spec.id,
-            s.spec.owner,
-            s.spec.expires.format("%Y-%m-%dT%H:%M:%SZ"),
-            s.spec.reason
-        );
+        let note = SuppressionNote {
+            id: s.spec.id.clone(),
+            owner: s.spec.owner.clone(),
+            until: s.spec.expires.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            reason: s.spec.reason.clone(),
+        }
+        .text();
         f.workflow_status = WorkflowStatus::Suppressed;
         f.description = if f.description.is_empty() {
             note
@@ -169,6 +169,48 @@ impl Suppressions {
             format!("{}\n\n{note}", f.description)
         };
         true
+    }
+}
+
+/// The note a suppression leaves in a finding's description: which suppression,
+/// its owner, its expiry and its reason. Written by [`Suppressions::apply`] and
+/// read back by the audit log ([`SuppressionNote::find`]), so the format lives here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SuppressionNote {
+    /// The suppression's id.
+    pub id: String,
+    /// Who owns it.
+    pub owner: String,
+    /// Its expiry (RFC 3339, seconds).
+    pub until: String,
+    /// Why it exists.
+    pub reason: String,
+}
+
+const NOTE_PREFIX: &str = "Suppressed by ";
+
+impl SuppressionNote {
+    /// The note as written into the description.
+    pub fn text(&self) -> String {
+        format!(
+            "{NOTE_PREFIX}{} (owner {}, until {}): {}",
+            self.id, self.owner, self.until, self.reason
+        )
+    }
+
+    /// The last suppression note in `description`, if any.
+    pub fn find(description: &str) -> Option<SuppressionNote> {
+        let at = description.rfind(NOTE_PREFIX)?;
+        let rest = &description[at + NOTE_PREFIX.len()..];
+        let (id, rest) = rest.split_once(" (owner ")?;
+        let (owner, rest) = rest.split_once(", until ")?;
+        let (until, reason) = rest.split_once("): ")?;
+        Some(SuppressionNote {
+            id: id.to_string(),
+            owner: owner.to_string(),
+            until: until.to_string(),
+            reason: reason.to_string(),
+        })
     }
 }
 
@@ -234,6 +276,17 @@ suppressions:
         assert!(s.apply(&mut f, at(2026)));
         assert_eq!(f.workflow_status, WorkflowStatus::Suppressed);
         assert!(f.description.contains("ci-keys") && f.description.contains("platform@"));
+        let note = SuppressionNote::find(&f.description).expect("note read back");
+        assert_eq!(
+            note,
+            SuppressionNote {
+                id: "ci-keys".into(),
+                owner: "platform@example.com".into(),
+                until: "2030-01-01T00:00:00Z".into(),
+                reason: "CI rotates keys nightly".into(),
+            }
+        );
+        assert_eq!(SuppressionNote::find("d"), None);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! policy's limit, parks the batch where an operator sees it (`cspm sinks status`)
 //! and can redeliver it (`cspm sinks retry`).
 
+use super::observe::{DeliveryObserver, DeliveryReport, Outcome};
 use super::state::SinkState;
 use crate::retry::Backoff;
 use crate::sinks::{Sink, SinkError};
@@ -55,12 +56,19 @@ pub enum Delivery {
     Stopped,
 }
 
-/// Delivers `batch` to `sink` under `policy`, recording health and parking in `state`.
+/// An observer's failure, as the dispatcher's error (the cursor stays put).
+fn observer_error(e: SinkError) -> StoreError {
+    StoreError::Backend(Box::new(e))
+}
+
+/// Delivers `batch` to `sink` under `policy`, recording health and parking in
+/// `state` and telling `observer` how each try went.
 pub async fn deliver(
     sink: &dyn Sink,
     batch: &[Change],
     policy: &RetryPolicy,
     state: &SinkState,
+    observer: &dyn DeliveryObserver,
     stop: &mut watch::Receiver<bool>,
 ) -> Result<Delivery, StoreError> {
     let name = sink.name();
@@ -73,6 +81,10 @@ pub async fn deliver(
         let (reason, asked, permanent) = match sink.send(batch).await {
             Ok(()) => {
                 state.record_success(name, batch.len()).await?;
+                observer
+                    .observe(&DeliveryReport::of(sink, batch, Outcome::Delivered))
+                    .await
+                    .map_err(observer_error)?;
                 return Ok(Delivery::Delivered);
             }
             Err(SinkError::Permanent { reason }) => (reason, None, true),
@@ -84,10 +96,26 @@ pub async fn deliver(
         tries += 1;
         let since = *first_failure.get_or_insert_with(Instant::now);
         state.record_failure(name, tries, &reason).await?;
+        let failed = Outcome::Failed {
+            error: &reason,
+            retryable: !permanent,
+        };
+        observer
+            .observe(&DeliveryReport::of(sink, batch, failed))
+            .await
+            .map_err(observer_error)?;
         if permanent || tries >= policy.backoff.max_attempts || since.elapsed() >= policy.max_age {
             tracing::error!(sink = name, tries, error = %reason, changes = batch.len(),
                 "parking a batch the sink does not take (cspm sinks status / retry)");
             state.park(name, batch, tries, &reason).await?;
+            let parked = Outcome::Parked {
+                tries,
+                error: &reason,
+            };
+            observer
+                .observe(&DeliveryReport::of(sink, batch, parked))
+                .await
+                .map_err(observer_error)?;
             return Ok(Delivery::Parked);
         }
         let wait = policy.wait(tries, asked);

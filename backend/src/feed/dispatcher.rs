@@ -6,6 +6,7 @@
 //! by polling the feed's head a few times a second.
 
 use super::deliver::{deliver, Delivery, RetryPolicy};
+use super::observe::{DeliveryObserver, Observers};
 use super::state::SinkState;
 use crate::sinks::Sink;
 use crate::store::{ChangeFeed, StoreError};
@@ -52,6 +53,7 @@ pub struct Dispatcher {
     state: SinkState,
     sinks: Vec<Arc<dyn Sink>>,
     settings: DispatchSettings,
+    observers: Observers,
 }
 
 /// A running dispatcher; [`Running::stop`] ends its tasks.
@@ -84,7 +86,14 @@ impl Dispatcher {
             state,
             sinks,
             settings,
+            observers: Observers::default(),
         }
+    }
+
+    /// Also tells `observer` how every delivery went (the audit log, metrics).
+    pub fn observe(mut self, observer: Arc<dyn DeliveryObserver>) -> Dispatcher {
+        self.observers.0.push(observer);
+        self
     }
 
     /// Gives every sink without a cursor its starting point, then starts one task
@@ -107,6 +116,7 @@ impl Dispatcher {
                 self.state.clone(),
                 sink.clone(),
                 self.settings.clone(),
+                self.observers.clone(),
                 stopped.clone(),
             )));
         }
@@ -128,6 +138,7 @@ async fn run_sink(
     state: SinkState,
     sink: Arc<dyn Sink>,
     settings: DispatchSettings,
+    observers: Observers,
     mut stop: watch::Receiver<bool>,
 ) {
     let name = sink.name().to_string();
@@ -136,7 +147,8 @@ async fn run_sink(
         if *stop.borrow() {
             return;
         }
-        match pass(feed.as_ref(), &state, sink.as_ref(), &settings, &mut stop).await {
+        let at = (feed.as_ref(), &state, sink.as_ref(), &observers);
+        match pass(at, &settings, &mut stop).await {
             Ok(Pass::More) => continue,
             Ok(Pass::Idle) => {}
             Ok(Pass::Stopped) => return,
@@ -162,10 +174,16 @@ enum Pass {
     Stopped,
 }
 
+/// Where one pass reads, records and reports.
+type PassCtx<'a> = (
+    &'a dyn ChangeFeed,
+    &'a SinkState,
+    &'a dyn Sink,
+    &'a Observers,
+);
+
 async fn pass(
-    feed: &dyn ChangeFeed,
-    state: &SinkState,
-    sink: &dyn Sink,
+    (feed, state, sink, observers): PassCtx<'_>,
     settings: &DispatchSettings,
     stop: &mut watch::Receiver<bool>,
 ) -> Result<Pass, StoreError> {
@@ -178,7 +196,7 @@ async fn pass(
     let full = page.len() == settings.page as usize;
     let wanted: Vec<_> = page.into_iter().filter(|c| sink.wants(c)).collect();
     for batch in wanted.chunks(sink.max_batch().max(1)) {
-        match deliver(sink, batch, &settings.retry, state, stop).await? {
+        match deliver(sink, batch, &settings.retry, state, observers, stop).await? {
             Delivery::Delivered | Delivery::Parked => {
                 if let Some(c) = batch.last() {
                     state.set_cursor(name, c.seq).await?;

@@ -7,6 +7,7 @@
 //! mapping's retry limit the batch goes to the on-failure queue instead of
 //! blocking the shard.
 
+use super::observe::{DeliveryObserver, DeliveryReport, Observers, Outcome};
 use super::stream::decode;
 use crate::retry::Backoff;
 use crate::sinks::{Sink, SinkError};
@@ -27,6 +28,8 @@ pub struct Fanout {
     pub backoff: Backoff,
     /// Longest `Retry-After` waited for inside an invocation.
     pub max_wait: Duration,
+    /// Told how every delivery went (the audit log, metrics), flushed once per batch.
+    pub observers: Observers,
 }
 
 impl Fanout {
@@ -40,7 +43,14 @@ impl Fanout {
                 cap: Duration::from_secs(2),
             },
             max_wait: Duration::from_secs(5),
+            observers: Observers::default(),
         }
+    }
+
+    /// Also tells `observer` how every delivery went.
+    pub fn observe(mut self, observer: Arc<dyn DeliveryObserver>) -> Fanout {
+        self.observers.0.push(observer);
+        self
     }
 
     /// Handles one stream batch; answers the records to retry.
@@ -74,6 +84,12 @@ impl Fanout {
             }
             failed.extend(seqs);
         }
+        // What the observers buffered (the audit lines of this batch) must be
+        // written before the batch counts as handled; if not, all of it comes again.
+        if let Err(e) = self.observers.flush().await {
+            tracing::error!(error = %e, "observers could not record this batch; reporting all of it for retry");
+            failed.extend(changes.iter().map(|(s, _)| s.clone()));
+        }
         let mut resp = DynamoDbEventResponse::default();
         for seq in failed {
             let mut f = DynamoDbBatchItemFailure::default();
@@ -90,19 +106,61 @@ impl Fanout {
             changes.iter().filter(|(_, c)| sink.wants(c)).collect();
         for (i, batch) in wanted.chunks(sink.max_batch().max(1)).enumerate() {
             let owned: Vec<Change> = batch.iter().map(|(_, c)| c.clone()).collect();
-            if let Err(e) = self.send_with_tries(sink, &owned).await {
-                tracing::error!(sink = sink.name(), error = %e, retryable = e.is_retryable(), "sink failed");
-                let start = i * sink.max_batch().max(1);
-                return wanted[start..].iter().map(|(s, _)| s.clone()).collect();
+            let start = i * sink.max_batch().max(1);
+            let back = || wanted[start..].iter().map(|(s, _)| s.clone()).collect();
+            match self.send_with_tries(sink, &owned).await {
+                Ok(()) => {
+                    let report = DeliveryReport::of(sink, &owned, Outcome::Delivered);
+                    if let Err(e) = self.observers.observe(&report).await {
+                        tracing::error!(sink = sink.name(), error = %e, "delivery not recorded; retrying it");
+                        return back();
+                    }
+                }
+                Err((e, tries)) => {
+                    tracing::error!(sink = sink.name(), error = %e, retryable = e.is_retryable(), "sink failed");
+                    // Every change from here on goes back to the stream.
+                    let returned: Vec<Change> =
+                        wanted[start..].iter().map(|(_, c)| c.clone()).collect();
+                    let reason = e.to_string();
+                    let outcome = Outcome::Returned {
+                        tries,
+                        error: &reason,
+                    };
+                    let report = DeliveryReport::of(sink, &returned, outcome);
+                    if let Err(e) = self.observers.observe(&report).await {
+                        tracing::error!(sink = sink.name(), error = %e, "failure not recorded");
+                    }
+                    return back();
+                }
             }
         }
         Vec::new()
     }
 
-    async fn send_with_tries(&self, sink: &dyn Sink, batch: &[Change]) -> Result<(), SinkError> {
+    /// Sends with quick retries; on failure, the last error and the tries made.
+    async fn send_with_tries(
+        &self,
+        sink: &dyn Sink,
+        batch: &[Change],
+    ) -> Result<(), (SinkError, u32)> {
         let mut tries = 1;
         loop {
-            match sink.send(batch).await {
+            let result = sink.send(batch).await;
+            if let Err(e) = &result {
+                let reason = e.to_string();
+                let failed = Outcome::Failed {
+                    error: &reason,
+                    retryable: e.is_retryable(),
+                };
+                if let Err(oe) = self
+                    .observers
+                    .observe(&DeliveryReport::of(sink, batch, failed))
+                    .await
+                {
+                    tracing::warn!(sink = sink.name(), error = %oe, "failed try not recorded");
+                }
+            }
+            match result {
                 Ok(()) => return Ok(()),
                 Err(SinkError::Retryable {
                     reason,
@@ -115,7 +173,7 @@ impl Fanout {
                     tracing::debug!(sink = sink.name(), tries, %reason, "retrying inside the invocation");
                     tries += 1;
                 }
-                Err(e) => return Err(e),
+                Err(e) => return Err((e, tries)),
             }
         }
     }

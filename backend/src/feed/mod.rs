@@ -9,6 +9,8 @@ pub mod deliver;
 pub mod dispatcher;
 /// The `fanout` Lambda's handler over DynamoDB Streams batches.
 pub mod fanout;
+/// What the dispatcher and the fanout report about deliveries (audit log, metrics).
+pub mod observe;
 /// The local dispatcher's durable state (cursors, health, parked batches, sent keys).
 pub mod state;
 /// DynamoDB Streams records decoded into changes.
@@ -16,4 +18,5 @@ pub mod stream;
 
 pub use deliver::{Delivery, RetryPolicy};
 pub use dispatcher::{DispatchSettings, Dispatcher, Running};
+pub use observe::{DeliveryObserver, DeliveryReport, FeedMetrics, Observers};
 pub use state::SinkState;

@@ -15,6 +15,8 @@ pub mod findings;
 pub mod health;
 /// `GET /live` (the live WebSocket) and `POST /live/ticket`.
 pub mod live;
+/// `GET /metrics` (Prometheus text, loopback only).
+pub mod metrics;
 /// `/openapi.json`, generated from the handlers' annotations.
 pub mod openapi;
 /// Authentication, security headers and CORS.
@@ -126,6 +128,7 @@ fn api_routes(state: &AppState) -> Router<AppState> {
             security::require_auth,
         ))
         .route("/health", get(health::get_health))
+        .route("/metrics", get(metrics::get_metrics))
         // Browsers cannot send a bearer token here: it checks its own ticket.
         .route("/live", get(live::get_live))
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })

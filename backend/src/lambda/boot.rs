@@ -88,7 +88,7 @@ pub fn scanner(config: &LambdaConfig, sdk: &SdkConfig) -> Scanner {
         )
     });
     Scanner {
-        pipeline: pipeline(config, sdk),
+        pipeline: pipeline(config, sdk).with_metrics(crate::metrics::Registry::new(), "scanner"),
         syncer,
     }
 }

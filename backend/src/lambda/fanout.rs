@@ -1,10 +1,18 @@
 //! The `fanout` Lambda's wiring: its sinks come from the YAML in the SSM parameter
 //! `CSPM_SINKS_PARAMETER` names (secrets as `secret_ssm` references); without one,
 //! from the alert topics in its environment — one SNS sink, the alerting the
-//! scanner used to do. Alert keys already sent live in the state table.
+//! scanner used to do. Alert keys already sent live in the state table. With
+//! `CSPM_AUDIT_BUCKET` set, the audit log is always added (its chain head lives in
+//! the state table too), and every invocation prints its metrics as EMF lines.
 
+use crate::archive::s3::S3Location;
+use crate::archive::S3Sink;
 use crate::config::lambda::LambdaConfig;
 use crate::feed::fanout::Fanout;
+use crate::feed::FeedMetrics;
+use crate::metrics::{emf, Registry};
+use crate::sinks::audit::s3::S3Journal;
+use crate::sinks::audit::{AuditSink, AUDIT_SINK};
 use crate::sinks::config::{self, BuildContext, SinksFile};
 use crate::sinks::dedup::{Dedup, DynamoDedup, MemoryDedup};
 use crate::sinks::sns::{SnsSettings, SnsSink};
@@ -35,6 +43,62 @@ pub enum FanoutSetupError {
     /// A sink could not be built.
     #[error(transparent)]
     Build(#[from] config::BuildError),
+    /// The audit log is misconfigured.
+    #[error("audit log: {0}")]
+    Audit(String),
+}
+
+/// The `fanout` Lambda: the fan-out and the metrics it counts.
+pub struct FanoutLambda {
+    /// Sinks and observers.
+    pub fanout: Fanout,
+    /// What this invocation counted (printed as EMF, then forgotten).
+    pub metrics: Arc<Registry>,
+}
+
+impl FanoutLambda {
+    /// Handles one stream batch.
+    pub async fn handle(
+        &self,
+        event: aws_lambda_events::event::dynamodb::Event,
+    ) -> aws_lambda_events::event::streams::DynamoDbEventResponse {
+        self.fanout.handle(event).await
+    }
+
+    /// Prints what the invocation counted as EMF lines (stdout on Lambda).
+    pub fn emit_metrics(&self, out: &mut dyn std::io::Write) {
+        emf::flush(&self.metrics, out);
+    }
+}
+
+/// The audit sink over the bucket `CSPM_AUDIT_BUCKET` names, its head in the state
+/// table, reading suppressed findings from the findings table.
+fn audit_sink(
+    config: &LambdaConfig,
+    sdk: &SdkConfig,
+    bucket: &str,
+    metrics: &Arc<Registry>,
+) -> Result<Arc<AuditSink>, FanoutSetupError> {
+    let table = config.state_table.clone().ok_or_else(|| {
+        FanoutSetupError::Audit(format!(
+            "{} needs {} (the chain head lives there)",
+            crate::config::ENV_AUDIT_BUCKET,
+            crate::config::ENV_STATE_TABLE
+        ))
+    })?;
+    let location: S3Location = format!("s3://{bucket}")
+        .parse()
+        .map_err(|e: crate::archive::SinkError| FanoutSetupError::Audit(e.to_string()))?;
+    let journal = S3Journal::new(
+        S3Sink::client(sdk),
+        location,
+        None,
+        crate::aws::dynamodb_client(sdk),
+        table,
+    )
+    .with_metrics(metrics.clone());
+    let findings: Arc<dyn crate::store::Store> = Arc::new(super::boot::store(config, sdk));
+    Ok(Arc::new(AuditSink::new(Arc::new(journal), Some(findings))))
 }
 
 /// The sinks YAML from SSM, if the configuration names a parameter that holds any.
@@ -86,7 +150,10 @@ async fn sinks_file(
 }
 
 /// The fan-out the configuration describes.
-pub async fn fanout(config: &LambdaConfig, sdk: &SdkConfig) -> Result<Fanout, FanoutSetupError> {
+pub async fn fanout(
+    config: &LambdaConfig,
+    sdk: &SdkConfig,
+) -> Result<FanoutLambda, FanoutSetupError> {
     let dedup: Arc<dyn Dedup> = match &config.state_table {
         Some(t) => Arc::new(DynamoDedup::new(
             crate::aws::dynamodb_client(sdk),
@@ -129,13 +196,35 @@ pub async fn fanout(config: &LambdaConfig, sdk: &SdkConfig) -> Result<Fanout, Fa
             None => Vec::new(),
         },
     };
+    let metrics = Registry::new();
     let mut sinks = sinks;
     if let Some(live) = live_sink(config, sdk) {
         sinks.push(live);
     }
+    if sinks.iter().any(|s| s.name() == AUDIT_SINK) {
+        return Err(FanoutSetupError::Audit(format!(
+            "the sink name {AUDIT_SINK:?} is reserved for the audit log"
+        )));
+    }
+    let audit = match &config.audit_bucket {
+        Some(bucket) => {
+            let a = audit_sink(config, sdk, bucket, &metrics)?;
+            sinks.push(a.clone());
+            Some(a)
+        }
+        None => {
+            tracing::warn!("no CSPM_AUDIT_BUCKET: no audit log");
+            None
+        }
+    };
     let names: Vec<&str> = sinks.iter().map(|s| s.name()).collect();
     tracing::info!(sinks = ?names, "fan-out ready");
-    Ok(Fanout::new(sinks))
+    let mut fanout =
+        Fanout::new(sinks).observe(Arc::new(FeedMetrics::per_invocation(metrics.clone())));
+    if let Some(a) = audit {
+        fanout = fanout.observe(a);
+    }
+    Ok(FanoutLambda { fanout, metrics })
 }
 
 /// The live sink, when the deployment has the WebSocket API (its connections

@@ -101,6 +101,14 @@ pub struct Scanner {
 }
 
 impl Scanner {
+    /// Prints what the invocation counted as EMF lines (stdout on Lambda), then
+    /// forgets it.
+    pub fn emit_metrics(&self, out: &mut dyn std::io::Write) {
+        if let Some(m) = self.pipeline.metrics() {
+            crate::metrics::emf::flush(m, out);
+        }
+    }
+
     /// Entry point for any payload the function receives. `deadline` is when the
     /// invocation times out (the sync stops early enough to save its progress).
     pub async fn handle(

@@ -16,15 +16,22 @@ const DEPTH: usize = 2;
 pub struct UpsertPipeline<'a> {
     store: &'a dyn Store,
     origin: Origin,
+    meter: Option<&'a super::meter::Meter>,
     in_flight: FuturesOrdered<BoxFuture<'a, StoreResult<(usize, UpsertReport)>>>,
 }
 
 impl<'a> UpsertPipeline<'a> {
-    /// An empty pipeline on `store`, writing findings from `origin`.
-    pub fn new(store: &'a dyn Store, origin: Origin) -> Self {
+    /// An empty pipeline on `store`, writing findings from `origin` (and counting
+    /// what it stored with `meter`).
+    pub fn new(
+        store: &'a dyn Store,
+        origin: Origin,
+        meter: Option<&'a super::meter::Meter>,
+    ) -> Self {
         UpsertPipeline {
             store,
             origin,
+            meter,
             in_flight: FuturesOrdered::new(),
         }
     }
@@ -35,9 +42,12 @@ impl<'a> UpsertPipeline<'a> {
         &mut self,
         batch: Vec<Finding>,
     ) -> StoreResult<Option<(usize, UpsertReport)>> {
-        let (store, origin) = (self.store, self.origin);
+        let (store, origin, meter) = (self.store, self.origin, self.meter);
         self.in_flight.push_back(Box::pin(async move {
             let report = store.upsert_from(&batch, origin).await?;
+            if let Some(m) = meter {
+                m.count(&batch, &report);
+            }
             Ok((batch.len(), report))
         }));
         if self.in_flight.len() < DEPTH {

@@ -10,6 +10,8 @@
 
 /// Bulk writes with two batches in flight.
 pub mod batches;
+/// Counting what writers store (metrics).
+pub mod meter;
 /// The outcome every writer reports.
 pub mod outcome;
 /// Documents in, findings stored (streamed).
@@ -56,6 +58,7 @@ impl PipelineError {
 pub struct Pipeline {
     normalizer: Arc<Normalizer>,
     store: Arc<dyn Store>,
+    meter: Option<meter::Meter>,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -67,7 +70,27 @@ impl std::fmt::Debug for Pipeline {
 impl Pipeline {
     /// A pipeline writing to `store`.
     pub fn new(normalizer: Arc<Normalizer>, store: Arc<dyn Store>) -> Pipeline {
-        Pipeline { normalizer, store }
+        Pipeline {
+            normalizer,
+            store,
+            meter: None,
+        }
+    }
+
+    /// Counts the findings this pipeline stores in `registry`, as written by
+    /// `source` (`scanner`, `api`).
+    pub fn with_metrics(
+        mut self,
+        registry: Arc<crate::metrics::Registry>,
+        source: &'static str,
+    ) -> Pipeline {
+        self.meter = Some(meter::Meter { registry, source });
+        self
+    }
+
+    /// Where this pipeline counts, if it does.
+    pub fn metrics(&self) -> Option<&Arc<crate::metrics::Registry>> {
+        self.meter.as_ref().map(|m| &m.registry)
     }
 
     /// The store (readers — lists, summaries, archival — use it directly).
@@ -96,6 +119,7 @@ impl Pipeline {
     ) -> Result<Outcome, PipelineError> {
         run::run(
             self.store.as_ref(),
+            self.meter.as_ref(),
             self.normalizer.clone(),
             producer,
             origin,
@@ -134,6 +158,9 @@ impl Pipeline {
         origin: Origin,
     ) -> Result<(Outcome, UpsertReport), PipelineError> {
         let report = self.store.upsert_from(findings, origin).await?;
+        if let Some(m) = &self.meter {
+            m.count(findings, &report);
+        }
         let mut outcome = Outcome::default();
         outcome.add_report(&report);
         Ok((outcome, report))

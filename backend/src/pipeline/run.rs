@@ -105,6 +105,7 @@ pub type Producer = Box<dyn FnOnce(&Feed<'_>) -> std::io::Result<()> + Send>;
 /// many bytes were read as reading goes on.
 pub(super) async fn run(
     store: &dyn Store,
+    meter: Option<&super::meter::Meter>,
     normalizer: std::sync::Arc<Normalizer>,
     producer: Producer,
     origin: Origin,
@@ -120,7 +121,7 @@ pub(super) async fn run(
     });
     let mut outcome = Outcome::default();
     let mut batch: Vec<Finding> = Vec::with_capacity(BATCH_SIZE);
-    let mut writes = UpsertPipeline::new(store, origin);
+    let mut writes = UpsertPipeline::new(store, origin, meter);
     while let Some(ev) = rx.recv().await {
         match ev {
             Event::Findings(fs) => {

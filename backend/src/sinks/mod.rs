@@ -5,6 +5,8 @@
 
 /// When a change alerts and what the alert says (every alerting channel).
 pub mod alert;
+/// The hash-chained audit log: workflow changes, suppressions, alerts sent or parked.
+pub mod audit;
 /// Which sinks exist: the YAML file, its lint, building each sink.
 pub mod config;
 /// Remembering which alerts were sent, so redelivered changes do not alert twice.
@@ -92,6 +94,13 @@ pub trait Sink: Send + Sync {
     /// Most changes handed to one `send`.
     fn max_batch(&self) -> usize {
         100
+    }
+
+    /// The alerting channel this sink sends on (`webhook`, `sns`, `slack`,
+    /// `email`), or `None` for sinks that do not alert (log, audit, live, tests).
+    /// Deliveries on a channel are audited as alerts sent and counted per channel.
+    fn channel(&self) -> Option<&'static str> {
+        None
     }
 }
 

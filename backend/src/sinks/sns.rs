@@ -146,4 +146,8 @@ impl Sink for SnsSink {
     fn max_batch(&self) -> usize {
         50
     }
+
+    fn channel(&self) -> Option<&'static str> {
+        Some("sns")
+    }
 }

@@ -222,6 +222,10 @@ impl Sink for WebhookSink {
     fn max_batch(&self) -> usize {
         MAX_CHANGES
     }
+
+    fn channel(&self) -> Option<&'static str> {
+        Some("webhook")
+    }
 }
 
 #[cfg(test)]

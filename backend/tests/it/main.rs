@@ -4,6 +4,8 @@ mod api;
 mod api_lambda;
 /// Archiver: sinks, faults, crash recovery, round trip.
 mod archive;
+/// The hash-chained audit log: local, through the binary, in S3.
+pub mod audit;
 mod aws_env;
 /// `cspm` itself on DynamoDB in the emulator.
 mod cli_dynamo;
@@ -30,6 +32,8 @@ mod ingest;
 mod live;
 /// The live dashboard on AWS: ticket authorizer, the live sink through API Gateway, resume.
 mod live_aws;
+/// EMF lines decoded; `GET /metrics` parsed, counters moving by known amounts.
+mod metrics;
 /// `cspm rules` and ingest's detection flags through the real binary.
 mod rules_cli;
 /// The scanner Lambda handler: corpus envelopes, SQS partial failures.

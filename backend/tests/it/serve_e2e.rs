@@ -7,9 +7,10 @@ use std::process::{Child, Command, Stdio};
 const CSPM: &str = env!("CARGO_BIN_EXE_cspm");
 
 /// A running `cspm serve`, killed on drop.
-struct Server {
+pub struct Server {
     child: Child,
-    base: String,
+    /// `http://127.0.0.1:PORT`
+    pub base: String,
 }
 
 impl Drop for Server {
@@ -19,7 +20,8 @@ impl Drop for Server {
     }
 }
 
-fn serve(data_dir: &std::path::Path, extra: &[&str]) -> Server {
+/// Starts `cspm serve` on port 0 over `data_dir` with `extra` flags.
+pub fn serve(data_dir: &std::path::Path, extra: &[&str]) -> Server {
     let mut child = Command::new(CSPM)
         .args([
             "serve",

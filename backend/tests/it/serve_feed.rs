@@ -260,6 +260,27 @@ async fn sinks_lint_status_retry_and_test_through_the_binary() {
     );
     let last = receiver.requests.lock().unwrap().last().cloned().unwrap();
     assert!(last.0.contains_key("x-cspm-signature"));
+    // The audit log has the parking and the redelivery (its outbox waits for the
+    // next `cspm serve`; chain it here as that writer would).
+    {
+        let db = data.join(cspm::store::sqlite::DB_FILE);
+        let outbox = cspm::sinks::audit::local::Outbox::open(&db).unwrap();
+        let audit = data.join("audit");
+        let mut w = cspm::sinks::audit::local::LocalWriter::open(&audit, &db, &outbox).unwrap();
+        w.drain().unwrap();
+        let events: Vec<(String, String)> = crate::audit::support::lines(&audit)
+            .iter()
+            .map(|v| {
+                (
+                    v["event"].as_str().unwrap().into(),
+                    v["sink"].as_str().unwrap_or("-").into(),
+                )
+            })
+            .collect();
+        let parked = ("parked".to_string(), "hook".to_string());
+        let redelivered = ("redelivered".to_string(), "hook".to_string());
+        assert_eq!(events, [parked, redelivered]);
+    }
     let out = Command::new(CSPM)
         .args(["sinks", "status", "--data-dir"])
         .arg(&data)

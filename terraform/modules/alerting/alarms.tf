@@ -161,3 +161,40 @@ resource "aws_cloudwatch_metric_alarm" "fanout_failures" {
     QueueName = var.fanout.failure_queue_name
   }
 }
+
+# Metrics the Lambdas print as EMF lines (namespace cspm, backend/src/metrics/mod.rs):
+# each series is also published without dimensions, the total an alarm can watch.
+# A sink failing on most tries for 10 minutes: webhooks down, a topic gone, the
+# audit log unwritable. Single failed tries are normal (retries absorb them).
+resource "aws_cloudwatch_metric_alarm" "sink_failures" {
+  alarm_name          = "${var.name_prefix}-sink-failures"
+  alarm_description   = "Sinks of the change feed keep failing (cspm SinkFailures, all sinks): see the fanout logs for which sink and why; the changes are retried, then parked in ${var.fanout.failure_queue_name}."
+  namespace           = "cspm"
+  metric_name         = "SinkFailures"
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 2
+  datapoints_to_alarm = 2
+  threshold           = var.sink_failures_threshold
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alerts["critical"].arn]
+  ok_actions          = [aws_sns_topic.alerts["critical"].arn]
+}
+
+# Changes a fanout invocation gave up on (handed back to the stream; after Lambda's
+# retries they are parked in the on-failure queue, which has its own alarm).
+resource "aws_cloudwatch_metric_alarm" "batches_parked" {
+  alarm_name          = "${var.name_prefix}-batches-parked"
+  alarm_description   = "A sink did not take a batch within an invocation (cspm BatchesParked): it goes back to the stream and, after 10 retries or 1 hour, to ${var.fanout.failure_queue_name}."
+  namespace           = "cspm"
+  metric_name         = "BatchesParked"
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alerts["critical"].arn]
+  ok_actions          = [aws_sns_topic.alerts["critical"].arn]
+}

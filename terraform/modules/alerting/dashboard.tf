@@ -20,6 +20,51 @@ locals {
     }
   ]
 
+  # The EMF metrics (namespace cspm); names as in backend/src/metrics/mod.rs.
+  cspm_widgets = [
+    {
+      type   = "metric"
+      width  = 12
+      height = 6
+      properties = {
+        title  = "Findings stored, changes dispatched, alerts sent, audit lines"
+        region = var.aws_region
+        stat   = "Sum"
+        period = 300
+        metrics = [
+          ["cspm", "FindingsStored", { label = "findings stored" }],
+          ["cspm", "ChangesDispatched", { label = "changes dispatched" }],
+          ["cspm", "AlertsSent", { label = "alerts sent" }],
+          ["cspm", "AuditLinesWritten", { label = "audit lines" }],
+        ]
+      }
+    },
+    {
+      type   = "metric"
+      width  = 12
+      height = 6
+      properties = {
+        title  = "Sinks: failures, parked batches, fan-out lag (max)"
+        region = var.aws_region
+        period = 300
+        metrics = [
+          ["cspm", "SinkFailures", { stat = "Sum", label = "sink failures" }],
+          ["cspm", "BatchesParked", { stat = "Sum", label = "batches parked" }],
+          ["cspm", "FanoutLag", { stat = "Maximum", yAxis = "right", label = "fan-out lag (ms)" }],
+        ]
+      }
+    },
+    {
+      type   = "alarm"
+      width  = 12
+      height = 6
+      properties = {
+        title  = "Sink and archive alarms"
+        alarms = [aws_cloudwatch_metric_alarm.sink_failures.arn, aws_cloudwatch_metric_alarm.batches_parked.arn, aws_cloudwatch_metric_alarm.archiver_stale.arn]
+      }
+    },
+  ]
+
   other_widgets = [
     {
       type   = "metric"
@@ -113,5 +158,5 @@ locals {
 
 resource "aws_cloudwatch_dashboard" "main" {
   dashboard_name = var.name_prefix
-  dashboard_body = jsonencode({ widgets = concat(local.lambda_widgets, local.other_widgets) })
+  dashboard_body = jsonencode({ widgets = concat(local.lambda_widgets, local.cspm_widgets, local.other_widgets) })
 }

@@ -88,3 +88,9 @@ variable "iterator_age_threshold_ms" {
     error_message = "iterator_age_threshold_ms must be at least 1000."
   }
 }
+
+variable "sink_failures_threshold" {
+  description = "Failed sink tries per 5 minutes, two periods running, that alarm."
+  type        = number
+  default     = 10
+}

@@ -2,7 +2,9 @@
 # up in its stream; Lambda reads the stream and hands the changes to this function,
 # which gives each one to every configured sink (SNS alert topics, webhooks, a log
 # sink; the sinks YAML is in the SSM parameter var.sinks_parameter_name) and to the
-# live sink, which posts it to every open dashboard connection (live.tf).
+# live sink, which posts it to every open dashboard connection (live.tf), and to the
+# audit log (always; hash-chained lines in the Object Lock bucket); it prints its
+# metrics as EMF lines (namespace cspm).
 #
 #   findings table stream (NEW_AND_OLD_IMAGES)
 #        | event source mapping: batches of <= 100 within 1 s, counter items filtered out
@@ -52,10 +54,21 @@ data "aws_iam_policy_document" "fanout" {
     resources = [var.table_arn]
   }
 
+  # Sent alert keys, and the audit chain's head: one item moved only by a
+  # conditional UpdateItem, so concurrent invocations never fork the chain.
   statement {
-    sid       = "RememberSentAlerts"
-    actions   = ["dynamodb:GetItem", "dynamodb:PutItem"]
+    sid       = "RememberSentAlertsAndAuditHead"
+    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
     resources = [var.state_table_arn]
+  }
+
+  # Audit objects (the bucket holds nothing else): written once, Object Lock keeps
+  # every version; GetObject is what HeadObject needs, to see whether an object a
+  # writer claimed was already written. No s3:BypassGovernanceRetention.
+  statement {
+    sid       = "WriteAuditLog"
+    actions   = ["s3:PutObject", "s3:GetObject"]
+    resources = ["${var.audit_bucket_arn}/*"]
   }
 
   # The live sink: every open dashboard connection gets each batch; a connection
@@ -135,6 +148,7 @@ module "fanout" {
     CSPM_RETENTION_DAYS         = tostring(var.retention_days)
     CSPM_CONNECTIONS_TABLE      = var.connections_table_name
     CSPM_LIVE_ENDPOINT          = var.live_management_endpoint
+    CSPM_AUDIT_BUCKET           = var.audit_location
     RUST_LOG                    = var.log_level
   }
 }

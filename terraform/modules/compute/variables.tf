@@ -78,6 +78,16 @@ variable "archive_bucket" {
   type        = string
 }
 
+variable "audit_location" {
+  description = "CSPM_AUDIT_BUCKET: audit bucket and prefix (\"bucket/audit\") the fanout Lambda chains audit lines under."
+  type        = string
+}
+
+variable "audit_bucket_arn" {
+  description = "Audit bucket ARN (Object Lock)."
+  type        = string
+}
+
 variable "archive_bucket_arn" {
   description = "Archive bucket ARN."
   type        = string

@@ -1,4 +1,4 @@
-# Athena over the archive: one table, partitioned by day with partition projection,
+# Athena over the archive (and the audit log): partitioned by day with partition projection,
 # so new dt=YYYY-MM-DD folders are queryable at once without crawlers or
 # MSCK REPAIR. This is how analysts query findings older than the hot-store
 # retention (the `cspm` CLI reads the same layout).
@@ -8,24 +8,26 @@ resource "aws_glue_catalog_database" "archive" {
   description = "Archived cspm-monitor findings (gzip JSON Lines on S3)."
 }
 
-resource "aws_glue_catalog_table" "findings" {
-  name          = "findings"
+# One table per JSON Lines layout, each partitioned by day with projection.
+resource "aws_glue_catalog_table" "json_lines" {
+  for_each = local.athena_tables
+
+  name          = each.key
   database_name = aws_glue_catalog_database.archive.name
-  description   = "One row per archived finding version; partition dt is the day (UTC) of its updated_at (YYYY-MM-DD)."
+  description   = each.value.description
   table_type    = "EXTERNAL_TABLE"
 
-  parameters = {
+  parameters = merge({
     "EXTERNAL"                    = "TRUE"
     "classification"              = "json"
-    "compressionType"             = "gzip"
     "projection.enabled"          = "true"
     "projection.dt.type"          = "date"
     "projection.dt.format"        = "yyyy-MM-dd"
     "projection.dt.range"         = "${var.archive_projection_start},NOW"
     "projection.dt.interval"      = "1"
     "projection.dt.interval.unit" = "DAYS"
-    "storage.location.template"   = "${local.findings_root}dt=$${dt}/"
-  }
+    "storage.location.template"   = "${each.value.root}dt=$${dt}/"
+  }, each.value.parameters)
 
   partition_keys {
     name = "dt"
@@ -33,7 +35,7 @@ resource "aws_glue_catalog_table" "findings" {
   }
 
   storage_descriptor {
-    location      = local.findings_root
+    location      = each.value.root
     input_format  = "org.apache.hadoop.mapred.TextInputFormat"
     output_format = "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"
 
@@ -48,11 +50,33 @@ resource "aws_glue_catalog_table" "findings" {
     }
 
     dynamic "columns" {
-      for_each = local.archive_columns
+      for_each = each.value.columns
       content {
         name = columns.value[0]
         type = columns.value[1]
       }
+    }
+  }
+}
+
+moved {
+  from = aws_glue_catalog_table.findings
+  to   = aws_glue_catalog_table.json_lines["findings"]
+}
+
+locals {
+  athena_tables = {
+    findings = {
+      description = "One row per archived finding version; partition dt is the day (UTC) of its updated_at (YYYY-MM-DD)."
+      root        = local.findings_root
+      columns     = local.archive_columns
+      parameters  = { "compressionType" = "gzip" }
+    }
+    audit = {
+      description = "One row per audit line (hash-chained; check with `cspm audit verify`). Partition dt is the day (UTC) the line was written (YYYY-MM-DD)."
+      root        = local.audit_root
+      columns     = local.audit_columns
+      parameters  = {}
     }
   }
 }

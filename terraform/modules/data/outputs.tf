@@ -72,3 +72,18 @@ output "athena_workgroup" {
   description = "Athena workgroup to query the archive with."
   value       = aws_athena_workgroup.archive.name
 }
+
+output "audit_bucket" {
+  description = "Name of the audit bucket (Object Lock)."
+  value       = aws_s3_bucket.audit.id
+}
+
+output "audit_bucket_arn" {
+  description = "ARN of the audit bucket."
+  value       = aws_s3_bucket.audit.arn
+}
+
+output "audit_location" {
+  description = "CSPM_AUDIT_BUCKET: the bucket and the prefix the fanout Lambda chains audit lines under."
+  value       = "${aws_s3_bucket.audit.id}/${local.audit_prefix}"
+}

@@ -118,12 +118,18 @@ resource "aws_s3_bucket_lifecycle_configuration" "archive" {
   }
 }
 
-data "aws_iam_policy_document" "archive" {
+# The buckets only this deployment's roles use (archive, audit) refuse plain HTTP.
+data "aws_iam_policy_document" "tls_only" {
+  for_each = {
+    archive = aws_s3_bucket.archive.arn
+    audit   = aws_s3_bucket.audit.arn
+  }
+
   statement {
     sid       = "DenyInsecureTransport"
     effect    = "Deny"
     actions   = ["s3:*"]
-    resources = [aws_s3_bucket.archive.arn, "${aws_s3_bucket.archive.arn}/*"]
+    resources = [each.value, "${each.value}/*"]
 
     principals {
       type        = "*"
@@ -140,7 +146,7 @@ data "aws_iam_policy_document" "archive" {
 
 resource "aws_s3_bucket_policy" "archive" {
   bucket = aws_s3_bucket.archive.id
-  policy = data.aws_iam_policy_document.archive.json
+  policy = data.aws_iam_policy_document.tls_only["archive"].json
 
   depends_on = [aws_s3_bucket_public_access_block.archive]
 }

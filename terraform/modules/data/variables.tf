@@ -49,3 +49,14 @@ variable "backup_retention_days" {
   description = "Days each recovery point is kept."
   type        = number
 }
+
+variable "audit_retention_days" {
+  description = "Days every audit object version is locked (Object Lock, GOVERNANCE mode)."
+  type        = number
+  default     = 400
+
+  validation {
+    condition     = var.audit_retention_days >= 1
+    error_message = "audit_retention_days must be at least 1."
+  }
+}
