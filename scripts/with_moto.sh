@@ -11,7 +11,8 @@ MOTO_VERSION=5.2.5
 bin=$(venv_tool "moto-$MOTO_VERSION" "moto[server]==$MOTO_VERSION")
 port=$(free_port)
 log="${TMPDIR:-/tmp}/moto-$port.log"
-"$bin/moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+# moto_server with DynamoDB's conditional writes made atomic (see the script).
+"$bin/python" "$(dirname "$0")/moto_server.py" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
 moto_pid=$!
 trap 'kill "$moto_pid" 2>/dev/null || true; wait "$moto_pid" 2>/dev/null || true' EXIT
 

@@ -107,11 +107,16 @@ async fn killing_serve_mid_burst_loses_and_skips_nothing() {
     assert!(out.status.success());
 
     let mut server = serve(&data, &sinks);
-    let t = Instant::now();
+    // Until everything arrived, or nothing more arrives for 30 s (a loss, or a
+    // stuck dispatcher): a busy machine delivers slower, but keeps delivering.
+    let (mut last, mut moved) = (0, Instant::now());
     loop {
-        let got: HashSet<String> = received_keys(&receiver).into_iter().collect();
-        if got.len() >= 50_000 || t.elapsed() > Duration::from_secs(120) {
+        let got = received_keys(&receiver).into_iter().collect::<HashSet<String>>().len();
+        if got >= 50_000 || moved.elapsed() > Duration::from_secs(30) {
             break;
+        }
+        if got > last {
+            (last, moved) = (got, Instant::now());
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
