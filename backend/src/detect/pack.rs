@@ -85,6 +85,7 @@ pub const BUILTIN: &[(&str, &str)] = rule_files![
     "s3-object-copied-across-accounts.yaml",
     "s3-object-encrypted-with-customer-key.yaml",
     "s3-object-encrypted-with-external-key.yaml",
+    "s3-object-lock-weakened.yaml",
     "s3-public-access-block-removed.yaml",
     "s3-replication-removed.yaml",
     "s3-versioning-suspended.yaml",
