@@ -28,17 +28,7 @@ pub struct IngestArgs {
 /// position, id and reason.
 pub fn print_report(r: &IngestReport, out: &mut impl std::io::Write) -> std::io::Result<()> {
     let o = &r.outcome;
-    writeln!(
-        out,
-        "read {} file(s), {} document(s): {} stored, {} updated, {} unchanged, {} skipped as older, {} rejected",
-        r.files,
-        o.documents,
-        o.stored,
-        o.updated,
-        o.unchanged,
-        o.skipped_older,
-        o.rejected.len()
-    )?;
+    writeln!(out, "read {} file(s), {o}", r.files)?;
     let at = |input: &str, index: Option<usize>| match index {
         Some(i) => format!("{input}[{i}]"),
         None => input.to_string(),

@@ -4,7 +4,7 @@
 
 use super::rule::Rule;
 use crate::ids::short_id;
-use crate::time::parse_timestamp;
+use crate::time::{parse_timestamp, TimeError};
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -49,6 +49,26 @@ fn content_hash(record: &Value) -> String {
     hex::encode(&digest[..12])
 }
 
+/// Why a rule match could not become a finding. Templates always render (a
+/// placeholder with no value renders empty), so only the event's time can be
+/// lacking: a finding is timed by its event, never by when it happened to be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RuleFindingError {
+    /// The record has no `eventTime`.
+    #[error("eventTime: missing")]
+    MissingEventTime,
+    /// The record's `eventTime` is not a usable time.
+    #[error("eventTime: {0}")]
+    EventTime(#[source] TimeError),
+}
+
+impl RuleFindingError {
+    /// Always false: the fault is in the record, which reads the same next time.
+    pub fn is_retryable(&self) -> bool {
+        false
+    }
+}
+
 /// Builds the finding for `rule` firing on `record` (`raw` is the document as
 /// received: the EventBridge envelope or the record). Fails only when the record
 /// has no usable `eventTime`.
@@ -57,11 +77,11 @@ pub fn rule_finding(
     record: &Value,
     raw: &Value,
     settings: &FindingSettings,
-) -> Result<Finding, String> {
+) -> Result<Finding, RuleFindingError> {
     let when = record
         .get("eventTime")
-        .ok_or_else(|| "eventTime: missing".to_string())
-        .and_then(|v| parse_timestamp(v).map_err(|e| format!("eventTime: {e}")))?;
+        .ok_or(RuleFindingError::MissingEventTime)
+        .and_then(|v| parse_timestamp(v).map_err(RuleFindingError::EventTime))?;
     let account = settings
         .account_override
         .clone()

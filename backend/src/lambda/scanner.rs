@@ -11,7 +11,8 @@
 //! nothing alerts nobody, and a failed alert is retried there, never lost here.
 
 use crate::pipeline::{OutcomeBody, Pipeline, PipelineError};
-use crate::sources::security_hub::sync::{SyncError, SyncOutcome, Syncer};
+use crate::sources::security_hub::sync::{SyncError, Syncer};
+use crate::sources::security_hub::sync_report::SyncBody;
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use serde::Serialize;
@@ -62,8 +63,8 @@ impl ScanError {
 pub enum ScanResponse {
     /// An SQS batch: the messages to redeliver.
     Batch(SqsBatchResponse),
-    /// The scheduled sync.
-    Sync(SyncOutcome),
+    /// The scheduled sync: its outcome and paging.
+    Sync(SyncBody),
     /// One EventBridge event.
     Event(OutcomeBody),
 }
@@ -122,9 +123,8 @@ impl Scanner {
                 let syncer = self.syncer.as_ref().ok_or(ScanError::Unsupported(
                     "a scheduled event, but no sync is configured",
                 ))?;
-                Ok(ScanResponse::Sync(
-                    syncer.run(&self.pipeline, deadline).await?,
-                ))
+                let report = syncer.run(&self.pipeline, deadline).await?;
+                Ok(ScanResponse::Sync(SyncBody::from(&report)))
             }
             Payload::Event(doc) => Ok(ScanResponse::Event(self.handle_event(&doc).await?)),
         }
@@ -152,9 +152,8 @@ impl Scanner {
                     .join(","),
             });
         }
-        let summary = OutcomeBody::from(&outcome);
-        tracing::info!(?summary, "stored");
-        Ok(summary)
+        tracing::info!("event: {outcome}");
+        Ok(OutcomeBody::from(&outcome))
     }
 
     /// An SQS batch: every message is one EventBridge event. Failed messages are

@@ -131,22 +131,10 @@ impl Pipeline {
     /// One document (an event delivered to the scanner Lambda), read as document 0
     /// of `input`: normalized, then stored.
     pub async fn run_document(&self, input: &str, doc: &Value) -> Result<Outcome, PipelineError> {
-        let parsed = self.normalize(doc);
-        let (mut outcome, _) = self
-            .store_findings(&parsed.findings, Origin::Events)
-            .await?;
-        outcome.documents = 1;
-        outcome.rejected.extend(
-            parsed
-                .rejected
-                .into_iter()
-                .map(|r| Rejected::of(input, Some(0), r)),
-        );
-        outcome.noted.extend(parsed.note.map(|note| Noted {
-            input: input.to_string(),
-            index: Some(0),
-            note,
-        }));
+        let mut outcome = Outcome::default();
+        let findings = outcome.add_document(input, Some(0), self.normalize(doc));
+        let (stored, _) = self.store_findings(&findings, Origin::Events).await?;
+        outcome.merge(stored);
         Ok(outcome)
     }
 

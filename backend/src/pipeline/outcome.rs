@@ -4,6 +4,7 @@
 
 use crate::store::{FailedWrite, UpsertOutcome, UpsertReport};
 use serde::{Deserialize, Serialize};
+use shared_types::Finding;
 
 /// A document (or a finding in it) that was not used, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,6 +80,28 @@ impl Outcome {
         self.failed.extend(r.failed.iter().cloned());
     }
 
+    /// Counts one normalized document in (at `index` of `input`): its rejections and
+    /// its note are kept here; its findings are handed back to be stored.
+    pub fn add_document(
+        &mut self,
+        input: &str,
+        index: Option<usize>,
+        doc: crate::sources::DocumentOutcome,
+    ) -> Vec<Finding> {
+        self.documents += 1;
+        self.rejected.extend(
+            doc.rejected
+                .into_iter()
+                .map(|r| Rejected::of(input, index, r)),
+        );
+        self.noted.extend(doc.note.map(|note| Noted {
+            input: input.to_string(),
+            index,
+            note,
+        }));
+        doc.findings
+    }
+
     /// Adds another outcome (e.g. one page of a sync) to this one.
     pub fn merge(&mut self, other: Outcome) {
         self.documents += other.documents;
@@ -99,6 +122,28 @@ impl Outcome {
     /// True when some finding could not be written and trying again may help.
     pub fn retryable_failures(&self) -> bool {
         self.failed.iter().any(|f| f.retryable)
+    }
+}
+
+/// The counts on one line, the way every writer prints or logs them:
+/// `5 document(s): 3 stored, 1 updated, 0 unchanged, 0 skipped as older, 1 rejected`.
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} document(s): {} stored, {} updated, {} unchanged, {} skipped as older, {} rejected",
+            self.documents,
+            self.stored,
+            self.updated,
+            self.unchanged,
+            self.skipped_older,
+            self.rejected.len()
+        )?;
+        // Only when it happened: a run normally writes everything it was given.
+        if !self.failed.is_empty() {
+            write!(f, ", {} not written", self.failed.len())?;
+        }
+        Ok(())
     }
 }
 
@@ -170,5 +215,62 @@ impl From<&Outcome> for OutcomeBody {
                 .collect(),
             failed: o.failed.len(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sources::{DocumentOutcome, Rejection};
+
+    #[test]
+    fn a_document_counts_once_and_keeps_its_rejections_and_note_at_its_index() {
+        let mut o = Outcome::default();
+        let doc = DocumentOutcome {
+            findings: vec![],
+            rejected: vec![Rejection {
+                finding_id: Some("f-1".into()),
+                reason: "missing required Title".into(),
+            }],
+            note: Some("insight results".into()),
+        };
+        assert!(o.add_document("page 2", Some(7), doc).is_empty());
+        assert_eq!(o.documents, 1);
+        assert_eq!(
+            o.rejected,
+            vec![Rejected {
+                input: "page 2".into(),
+                index: Some(7),
+                finding_id: Some("f-1".into()),
+                reason: "missing required Title".into(),
+            }]
+        );
+        assert_eq!(
+            o.noted,
+            vec![Noted {
+                input: "page 2".into(),
+                index: Some(7),
+                note: "insight results".into(),
+            }]
+        );
+    }
+
+    #[test]
+    fn the_summary_line_names_unwritten_findings_only_when_there_are_some() {
+        let mut o = Outcome {
+            documents: 4,
+            stored: 3,
+            ..Outcome::default()
+        };
+        assert_eq!(
+            o.to_string(),
+            "4 document(s): 3 stored, 0 updated, 0 unchanged, 0 skipped as older, 0 rejected"
+        );
+        o.failed.push(FailedWrite {
+            id: "abc".into(),
+            reason: "throttled".into(),
+            retryable: true,
+        });
+        assert!(o.to_string().ends_with("0 rejected, 1 not written"), "{o}");
     }
 }

@@ -64,12 +64,12 @@ pub fn evaluate_record(
     for rule in rules.matching(record) {
         match rule_finding(rule, record, raw, settings) {
             Ok(f) => out.findings.push(f),
-            Err(reason) => out.rejected.push(Rejection {
+            Err(e) => out.rejected.push(Rejection {
                 finding_id: record
                     .get("eventID")
                     .and_then(Value::as_str)
                     .map(str::to_string),
-                reason: format!("rule {}: {reason}", rule.spec.id),
+                reason: format!("rule {}: {e}", rule.spec.id),
             }),
         }
     }

@@ -7,6 +7,8 @@ mod fields;
 pub mod sync;
 /// AWS Security Hub SDK findings to ASFF JSON.
 mod sync_asff;
+/// What a sync run did: the pipeline's outcome plus the paging.
+pub mod sync_report;
 
 use super::asff::AsffFinding;
 use super::{DocumentOutcome, Rejection, SourceError};

@@ -358,6 +358,32 @@ async fn a_configured_token_guards_every_route_but_health() {
             .unwrap();
         assert_eq!(send(&t.app, right).await.0, StatusCode::OK, "{uri}");
     }
+    // Writing takes the token too, at both mounts (CloudFront forwards `/api`). Each
+    // mount gets its own finding: it must come out new, so the refused attempts
+    // before it stored nothing.
+    for uri in ["/events", "/api/events"] {
+        let mut doc = crate::events::compact_finding();
+        doc["Id"] = json!(format!("token-guard{uri}"));
+        let post = |auth: Option<String>| {
+            let mut req = Request::post(uri).header(header::CONTENT_TYPE, "application/json");
+            if let Some(a) = auth {
+                req = req.header(header::AUTHORIZATION, a);
+            }
+            req.body(Body::from(doc.to_string())).unwrap()
+        };
+        let (status, _, body) = send(&t.app, post(None)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{uri}");
+        assert_error(&body, "unauthorized", None);
+        let wrong = post(Some("Bearer nope".into()));
+        assert_eq!(
+            send(&t.app, wrong).await.0,
+            StatusCode::UNAUTHORIZED,
+            "{uri}"
+        );
+        let (status, _, body) = send(&t.app, post(Some(format!("Bearer {token}")))).await;
+        assert_eq!(status, StatusCode::OK, "{uri}: {body}");
+        assert_eq!(body["stored"], 1, "{uri}: {body}");
+    }
     assert_eq!(get(&t.app, "/health").await.0, StatusCode::OK);
 }
 

@@ -21,6 +21,8 @@ mod dynamo;
 mod dynamo_ttl;
 /// `POST /events`: every corpus folder, bad bodies, and the same outcome as ingest.
 mod events;
+/// The scanner handler (direct and SQS-wrapped) gives what `POST /events` gives.
+mod events_scanner;
 mod fault_proxy;
 /// Change records on both stores (SQLite's feed, DynamoDB's stream).
 mod feed_changes;

@@ -103,8 +103,9 @@ async fn security_hub_sync_pages_paced_resumes_after_a_timeout_and_then_reads_on
     let started = Instant::now();
     let second = syncer.run(&pipeline, None).await.unwrap();
     assert!(second.complete);
+    // Each finding GetFindings returns is one document of the outcome.
     assert_eq!(
-        first.received + second.received,
+        first.outcome.documents + second.outcome.documents,
         hub_total,
         "every page read exactly once"
     );
@@ -129,6 +130,6 @@ async fn security_hub_sync_pages_paced_resumes_after_a_timeout_and_then_reads_on
     // A later run only takes findings updated since the last one: none here.
     let third = syncer.run(&pipeline, None).await.unwrap();
     assert!(third.complete);
-    assert_eq!(third.stored, 0);
-    assert_eq!(third.skipped_old, third.received, "{third:?}");
+    assert_eq!(third.outcome.written(), 0, "{third}");
+    assert_eq!(third.outside_window, third.outcome.documents, "{third:?}");
 }

@@ -9,7 +9,8 @@
 //! harmless because upserts are idempotent.
 
 use super::sync_asff::to_asff;
-use crate::pipeline::{Pipeline, PipelineError};
+use super::sync_report::SyncReport;
+use crate::pipeline::{Outcome, Pipeline, PipelineError};
 use crate::store::Origin;
 use aws_sdk_securityhub::types::{AwsSecurityFindingFilters, DateFilter};
 use aws_sdk_ssm::types::ParameterType;
@@ -40,23 +41,6 @@ pub struct Window {
     pub next_token: Option<String>,
     /// Pages done so far.
     pub pages: u64,
-}
-
-/// What a sync run did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct SyncOutcome {
-    /// True when the window finished; false when it stopped to resume later.
-    pub complete: bool,
-    /// `GetFindings` pages read this run.
-    pub pages: u64,
-    /// Findings received.
-    pub received: usize,
-    /// Findings skipped because they were not updated since the last run.
-    pub skipped_old: usize,
-    /// Findings newly stored or updated.
-    pub stored: usize,
-    /// Findings rejected by the normalizer (logged with their reasons).
-    pub rejected: usize,
 }
 
 /// A sync failure (the saved progress stays at the last good page).
@@ -206,7 +190,7 @@ impl Syncer {
         &self,
         pipeline: &Pipeline,
         deadline: Option<SystemTime>,
-    ) -> Result<SyncOutcome, SyncError> {
+    ) -> Result<SyncReport, SyncError> {
         let mut state = self.load_state().await?;
         let mut window = state.running.clone().unwrap_or_else(|| Window {
             since: state.synced_until.map(|t| t - self.overlap),
@@ -214,7 +198,7 @@ impl Syncer {
             next_token: None,
             pages: 0,
         });
-        let mut out = SyncOutcome::default();
+        let mut out = SyncReport::default();
         let mut last_call: Option<Instant> = None;
         let mut unsaved = 0u32;
         loop {
@@ -228,10 +212,7 @@ impl Syncer {
                 if left < self.safety_margin {
                     state.running = Some(window);
                     self.save_state(&state).await?;
-                    tracing::info!(
-                        ?out,
-                        "sync paused before the deadline; the next run resumes"
-                    );
+                    tracing::info!("sync paused before the deadline, the next run resumes: {out}");
                     return Ok(out);
                 }
             }
@@ -257,15 +238,14 @@ impl Syncer {
                     retryable: crate::aws::is_retryable(&e),
                     message: crate::aws::error_text(&e),
                 })?;
+            // Rejections name the page and the position in it, as ingest names
+            // the file and the line.
+            let input = format!("GetFindings page {}", window.pages + 1);
+            let mut page_out = Outcome::default();
             let mut findings = Vec::new();
-            for f in page.findings() {
-                out.received += 1;
+            for (index, f) in page.findings().iter().enumerate() {
                 let parsed = pipeline.normalize(&to_asff(f));
-                for r in &parsed.rejected {
-                    tracing::warn!(finding = r.finding_id.as_deref().unwrap_or("-"), reason = %r.reason, "rejected");
-                }
-                out.rejected += parsed.rejected.len();
-                for finding in parsed.findings {
+                for finding in page_out.add_document(&input, Some(index), parsed) {
                     // Checked here too: the window filter is the API's, and an
                     // emulator (or a changed API) may not apply it.
                     let in_window = window.since.is_none_or(|s| finding.updated_at >= s)
@@ -273,7 +253,7 @@ impl Syncer {
                     if in_window {
                         findings.push(finding);
                     } else {
-                        out.skipped_old += 1;
+                        out.outside_window += 1;
                     }
                 }
             }
@@ -282,7 +262,17 @@ impl Syncer {
                 // Progress stays at the previous page: this page is read again.
                 return Err(SyncError::NotWritten(stored.failed.len()));
             }
-            out.stored += stored.written();
+            page_out.merge(stored);
+            for r in &page_out.rejected {
+                tracing::warn!(
+                    at = %r.input,
+                    index = ?r.index,
+                    finding = r.finding_id.as_deref().unwrap_or("-"),
+                    reason = %r.reason,
+                    "rejected"
+                );
+            }
+            out.outcome.merge(page_out);
             out.pages += 1;
             window.pages += 1;
             window.next_token = page
@@ -296,7 +286,7 @@ impl Syncer {
                 };
                 self.save_state(&state).await?;
                 out.complete = true;
-                tracing::info!(?out, "sync complete");
+                tracing::info!("sync complete: {out}");
                 return Ok(out);
             }
             unsaved += 1;
