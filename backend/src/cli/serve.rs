@@ -55,6 +55,18 @@ pub struct ServeArgs {
     /// (a deliberate backfill).
     #[arg(long)]
     pub replay_from: Option<u64>,
+    /// How long the change feed keeps changes (`7d`, `36h`, or days): a change is
+    /// trimmed once it is this old and every sink has read it.
+    #[arg(long, env = crate::config::ENV_FEED_RETENTION, default_value = "7d", value_parser = parse_feed_retention)]
+    pub feed_retention: Duration,
+}
+
+/// `--feed-retention`: the ages `cspm archive --older-than` takes, so both windows
+/// read the same way.
+fn parse_feed_retention(s: &str) -> Result<Duration, String> {
+    crate::archive::age::parse_older_than(s)?
+        .to_std()
+        .map_err(|_| format!("{s:?} is not a retention such as 7d or 36h"))
 }
 
 /// Why the server refuses to start.
@@ -189,6 +201,7 @@ async fn start_fanout(
     tracing::info!(sinks = ?names, "dispatching the change feed");
     let settings = crate::feed::DispatchSettings {
         replay_from: args.replay_from,
+        keep: args.feed_retention,
         ..Default::default()
     };
     let running = crate::feed::Dispatcher::new(feed.clone(), state, sinks, settings)
@@ -235,5 +248,40 @@ mod tests {
         assert!(check_exposure(public, None).is_err());
         assert!(check_exposure(public, Some("short")).is_err());
         assert!(check_exposure(public, Some("0123456789abcdef")).is_ok());
+    }
+
+    /// `cspm serve` parsed from `args` (after the subcommand).
+    fn serve(args: &[&str]) -> Result<ServeArgs, clap::Error> {
+        use clap::Parser;
+        let mut argv = vec!["cspm".to_string(), "serve".to_string()];
+        argv.extend(args.iter().map(|a| a.to_string()));
+        match crate::cli::Cli::try_parse_from(argv)?.command {
+            crate::cli::Command::Serve(a) => Ok(a),
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_feed_retention_reads_days_and_hours_and_refuses_anything_else() {
+        let day = Duration::from_secs(24 * 3600);
+        assert_eq!(
+            serve(&["--feed-retention", "30d"]).unwrap().feed_retention,
+            30 * day
+        );
+        assert_eq!(
+            serve(&["--feed-retention", "36h"]).unwrap().feed_retention,
+            Duration::from_secs(36 * 3600)
+        );
+        assert_eq!(
+            serve(&["--feed-retention", "2"]).unwrap().feed_retention,
+            2 * day
+        );
+        for bad in ["1y", "-1d", "soon"] {
+            assert!(serve(&["--feed-retention", bad]).is_err(), "{bad} accepted");
+        }
+        // The default is the week (unless the environment sets another).
+        if std::env::var(crate::config::ENV_FEED_RETENTION).is_err() {
+            assert_eq!(serve(&[]).unwrap().feed_retention, 7 * day);
+        }
     }
 }

@@ -59,6 +59,9 @@ pub const ENV_SSM_PREFIX: &str = "CSPM_SSM_PREFIX";
 
 /// The sinks file (YAML) `cspm serve` fans the change feed out to.
 pub const ENV_SINKS: &str = "CSPM_SINKS";
+/// How long `cspm serve` keeps changes in the local feed (`7d`, `36h`); a change
+/// is trimmed only once it is that old and every sink has read it.
+pub const ENV_FEED_RETENTION: &str = "CSPM_FEED_RETENTION";
 /// DynamoDB table of fan-out state: alert keys already sent (the `fanout` Lambda).
 pub const ENV_STATE_TABLE: &str = "CSPM_STATE_TABLE";
 /// The WebSocket connections table of the live dashboard on AWS (`live` and

@@ -28,7 +28,8 @@ pub struct DispatchSettings {
     /// Where a sink without a cursor starts: `None` at the head (no flood of
     /// history), `Some(seq)` at `seq` (a deliberate backfill, `--replay-from`).
     pub replay_from: Option<u64>,
-    /// How long changes are kept (trimmed only behind every sink's cursor).
+    /// How long changes are kept (trimmed only behind every sink's cursor);
+    /// `cspm serve --feed-retention`, 7 days by default.
     pub keep: Duration,
     /// How often trimming runs.
     pub trim_every: Duration,

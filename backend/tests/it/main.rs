@@ -23,9 +23,13 @@ mod dynamo_ttl;
 mod events;
 /// The scanner handler (direct and SQS-wrapped) gives what `POST /events` gives.
 mod events_scanner;
+/// The `fanout` Lambda's sinks file and `secret_ssm` secrets in SSM.
+mod fanout_ssm;
 mod fault_proxy;
 /// Change records on both stores (SQLite's feed, DynamoDB's stream).
 mod feed_changes;
+/// The feed's retention window: trimmed past it and behind every sink's cursor.
+mod feed_retention;
 /// The dashboard's filter function agrees with the store's query.
 mod filter_matches;
 mod helpers;
@@ -43,6 +47,8 @@ mod scanner;
 mod serve_e2e;
 /// `cspm serve --sinks` killed mid-burst; `cspm sinks` through the binary.
 mod serve_feed;
+/// One contract every `Sink` kind meets, run against each with its real target.
+mod sink_contract;
 /// SNS alerts on the change feed: locally and through the fanout handler.
 mod sink_sns;
 /// Two SNS topics read through an SQS queue in the emulator.
