@@ -1,17 +1,16 @@
-//! `api` Lambda: the HTTP API behind API Gateway (HTTP API, payload v2).
+//! `api` Lambda: the HTTP API behind API Gateway (HTTP API, payload v2); prints the
+//! findings each invocation stored (`POST /events`) as EMF lines.
 //! Build with `scripts/build_lambdas.sh`; configuration in `backend/lambdas.json`.
 
 use cspm::lambda::{api, boot};
+use cspm::metrics::Registry;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     boot::init_tracing();
     let (config, sdk, ssm) = boot::load().await?;
-    lambda_http::run(api::app(
-        &config,
-        &ssm,
-        boot::pipeline(&config, &sdk),
-        boot::live_tickets(&sdk),
-    ))
-    .await
+    let metrics = Registry::new();
+    let pipeline = boot::pipeline(&config, &sdk).with_metrics(metrics.clone(), api::SOURCE);
+    let app = api::app(&config, &ssm, pipeline, boot::live_tickets(&sdk));
+    lambda_http::run(api::print_metrics(app, metrics, api::stdout())).await
 }

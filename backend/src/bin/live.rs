@@ -1,5 +1,6 @@
 //! `live` Lambda: the live dashboard's WebSocket API routes (`$connect`,
-//! `$disconnect`, `$default`) and the keep-alive schedule.
+//! `$disconnect`, `$default`) and the keep-alive schedule, which prints the number
+//! of open connections as an EMF line (`LiveConnections`).
 //! Build with `scripts/build_lambdas.sh`; configuration in `backend/lambdas.json`.
 
 use cspm::aws::{sdk_config, AwsTarget};
@@ -16,7 +17,11 @@ async fn main() -> Result<(), Error> {
     let routes = Arc::new(live::routes(&LiveConfig::from_env(), &sdk)?);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let routes = routes.clone();
-        async move { routes.handle(&event.payload).await.map_err(Error::from) }
+        async move {
+            let result = routes.handle(&event.payload).await;
+            routes.emit_metrics(&mut std::io::stdout().lock());
+            result.map_err(Error::from)
+        }
     }))
     .await
 }

@@ -1,13 +1,25 @@
 //! The `api` Lambda: the same axum router as `cspm serve`, behind API Gateway HTTP
-//! API (payload v2) through `lambda_http`. Only the wiring lives here.
+//! API (payload v2) through `lambda_http`. Only the wiring lives here, and the one
+//! thing a long-running server does differently: `cspm serve` keeps its counters
+//! for `GET /metrics`, while each invocation of this function prints what it
+//! counted (the findings `POST /events` stored) as EMF lines and forgets them.
 
 use crate::config::lambda::{LambdaConfig, SSM_API_TOKEN};
 use crate::http::{router, AppState, HttpConfig};
 use crate::live::tickets::Tickets;
+use crate::metrics::{emf, Registry};
 use crate::pipeline::Pipeline;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
 use axum::Router;
 use std::collections::HashMap;
+use std::io::Write;
 use std::sync::Arc;
+
+/// The writer name the `api` Lambda's stored findings are counted under
+/// (`FindingsStored`, dimension `Source`), as `cspm serve` counts its own.
+pub const SOURCE: &str = "api";
 
 /// The router for the Lambda: the pipeline, CORS origins from the environment, the
 /// bearer token from SSM (read once per cold start), no dashboard files (those are
@@ -30,4 +42,40 @@ pub fn app(
         Some(t) => state.with_tickets(t),
         None => state,
     })
+}
+
+/// Where EMF lines go: a fresh writer for each invocation's lines (stdout on
+/// Lambda, a buffer in tests).
+pub type EmfOut = Arc<dyn Fn() -> Box<dyn Write + Send> + Send + Sync>;
+
+/// Standard output, one whole line per write: CloudWatch Logs takes stdout line
+/// by line, and the log lines `tracing` writes there must not land inside one.
+pub fn stdout() -> EmfOut {
+    Arc::new(|| Box::new(std::io::LineWriter::new(std::io::stdout())) as Box<dyn Write + Send>)
+}
+
+/// `app` printing, after every request, what `registry` counted during it (give
+/// the pipeline the same registry with [`Pipeline::with_metrics`]). One request is
+/// one invocation; a request that stored nothing prints nothing.
+pub fn print_metrics(app: Router, registry: Arc<Registry>, out: EmfOut) -> Router {
+    app.layer(axum::middleware::from_fn_with_state(
+        Printer { registry, out },
+        print_after,
+    ))
+}
+
+/// What the middleware needs: the counts and where to print them.
+#[derive(Clone)]
+struct Printer {
+    registry: Arc<Registry>,
+    out: EmfOut,
+}
+
+/// Answers the request, then prints and forgets its counts. The response is
+/// complete by then (handlers build whole bodies), so nothing it stores is missed.
+async fn print_after(State(p): State<Printer>, request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let mut out = (p.out)();
+    emf::flush(&p.registry, &mut out);
+    response
 }

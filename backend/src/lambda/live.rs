@@ -3,7 +3,9 @@
 //!   has admitted it), `$disconnect` forgets it, `$default` answers the client's
 //!   frames (`resume` is served from the findings table, `pong` needs nothing);
 //!   a scheduled event pings every connection each minute, which keeps them
-//!   under API Gateway's 10-minute idle cut and clears the gone ones.
+//!   under API Gateway's 10-minute idle cut and clears the gone ones. That scan
+//!   is the one place on AWS that sees every connection, so the keep-alive also
+//!   samples `LiveConnections` (printed as an EMF line by the binary).
 //! - `live_authorizer` admits a `$connect` that carries a fresh ticket (taken
 //!   once) from an allowed origin.
 //!
@@ -15,9 +17,11 @@ use crate::live::origin_allowed;
 use crate::live::resume::{Resume, Resumed};
 use crate::live::tickets::Tickets;
 use crate::live::LiveError;
+use crate::metrics::{emf, Registry, LIVE_CONNECTIONS};
 use crate::sinks::websocket::WebSocketSink;
 use serde_json::{json, Value};
 use shared_types::{ClientFrame, ClientMessage, ServerFrame, ServerMessage, LIVE_VERSION};
+use std::sync::Arc;
 
 /// Most changes a `resume` replays; further behind, the page reloads.
 pub const MAX_REPLAY: usize = 10_000;
@@ -30,6 +34,9 @@ pub struct LiveRoutes {
     pub push: WebSocketSink,
     /// Reads what changed after a position.
     pub resume: Resume,
+    /// What this invocation counted (the keep-alive's `LiveConnections`),
+    /// printed as EMF by [`LiveRoutes::emit_metrics`], then forgotten.
+    pub metrics: Arc<Registry>,
 }
 
 fn text<'a>(v: &'a Value, path: &str) -> Option<&'a str> {
@@ -47,6 +54,12 @@ fn resync(reason: &str) -> String {
 }
 
 impl LiveRoutes {
+    /// Prints what the invocation counted as EMF lines (stdout on Lambda): one
+    /// `LiveConnections` line after a keep-alive, nothing after a route event.
+    pub fn emit_metrics(&self, out: &mut dyn std::io::Write) {
+        emf::flush(&self.metrics, out);
+    }
+
     /// Handles one invocation; the answer is what API Gateway expects of a
     /// WebSocket route integration.
     pub async fn handle(&self, event: &Value) -> Result<Value, LiveError> {
@@ -105,7 +118,12 @@ impl LiveRoutes {
             .push
             .broadcast(ids, &[frame(ServerMessage::Ping)])
             .await;
-        tracing::info!(connections = n, gone = pushed.gone, "live keep-alive");
+        // The ones that answered 410 were just deleted: what is left is open. A
+        // gauge sampled once a minute, as the schedule runs, so the dashboard's
+        // line has a point even when nobody is connected.
+        let open = n.saturating_sub(pushed.gone);
+        self.metrics.set(&LIVE_CONNECTIONS, &[], open as f64);
+        tracing::info!(connections = n, gone = pushed.gone, open, "live keep-alive");
         Ok(())
     }
 }
@@ -215,6 +233,7 @@ pub fn routes(
             dynamodb,
             LiveConfig::required(&config.table_name, ENV_TABLE_NAME)?,
         ),
+        metrics: Registry::new(),
     })
 }
 

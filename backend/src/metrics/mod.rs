@@ -141,7 +141,8 @@ pub const AUDIT_LINES: Metric = Metric {
     dimensions: &[],
 };
 
-/// Dashboards connected to the live WebSocket (sampled when read).
+/// Dashboards connected to the live WebSocket: sampled when `GET /metrics` is read
+/// locally, by the `live` Lambda's keep-alive each minute on AWS.
 pub const LIVE_CONNECTIONS: Metric = Metric {
     name: "LiveConnections",
     prom: "cspm_live_connections",

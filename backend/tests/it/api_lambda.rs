@@ -1,7 +1,7 @@
 //! The `api` Lambda handler fed API Gateway HTTP API (payload v2) events built on
 //! the recorded samples shipped with `aws_lambda_events`, answered by the shared
 //! router over the DynamoDB store, through the same `lambda_http` adapter the
-//! runtime uses.
+//! runtime uses; the findings a `POST /events` stored printed as EMF lines.
 
 use crate::aws_env::{self, dynamo_store_at};
 use crate::corpus::lambda_fixture;
@@ -124,4 +124,95 @@ async fn api_lambda_serves_the_router_for_http_api_v2_events() {
     let (status, body) = invoke(&app, v2_event("GET", "/findings", "severity=SEVERE", None)).await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["error"]["field"], "severity");
+}
+
+/// What the Lambda printed, captured: a writer into a shared buffer.
+#[derive(Clone, Default)]
+struct Printed(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Printed {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Printed {
+    /// The lines printed since the last call.
+    fn take(&self) -> Vec<String> {
+        let bytes = std::mem::take(&mut *self.0.lock().unwrap());
+        String::from_utf8(bytes)
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+/// The metering is the pipeline's and the same over every store, so this runs on
+/// SQLite (no emulator needed); the adapter and the router are the Lambda's.
+#[tokio::test]
+async fn each_api_invocation_prints_the_findings_it_stored_as_emf_and_nothing_else() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Arc::new(cspm::store::SqliteStore::open_dir(tmp.path()).unwrap());
+    let config =
+        LambdaConfig::from_lookup(|k| (k == "CSPM_TABLE_NAME").then(|| "unused".to_string()))
+            .unwrap();
+    let metrics = cspm::metrics::Registry::new();
+    let pipeline = crate::helpers::pipeline(store).with_metrics(metrics.clone(), api::SOURCE);
+    let printed = Printed::default();
+    let out: api::EmfOut = {
+        let p = printed.clone();
+        Arc::new(move || Box::new(p.clone()) as Box<dyn std::io::Write + Send>)
+    };
+    let app = api::print_metrics(
+        api::app(&config, &HashMap::new(), pipeline, None),
+        metrics,
+        out,
+    );
+    // Three distinct findings, two HIGH and one CRITICAL.
+    let docs: Vec<Value> = [("HIGH", 0), ("HIGH", 1), ("CRITICAL", 2)]
+        .iter()
+        .map(|(label, i)| {
+            let mut d = crate::events::compact_finding();
+            d["Id"] = serde_json::json!(format!("api-emf-{i}"));
+            d["Severity"] = serde_json::json!({ "Label": label });
+            d
+        })
+        .collect();
+    let body = Value::Array(docs).to_string();
+    let (status, answer) = invoke(&app, v2_event("POST", "/events", "", Some(&body))).await;
+    assert_eq!(status, 200, "{answer}");
+    let mut got: Vec<(String, String, f64)> = Vec::new();
+    for line in printed.take() {
+        let e = crate::metrics::decode_emf(&line);
+        assert_eq!(
+            (e.namespace.as_str(), e.name.as_str(), e.unit.as_str()),
+            ("cspm", "FindingsStored", "Count"),
+            "{line}"
+        );
+        assert_eq!(
+            e.sets,
+            vec![vec!["Severity".to_string(), "Source".into()], vec![]]
+        );
+        got.push((e.dims["Severity"].clone(), e.dims["Source"].clone(), e.value));
+    }
+    got.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        got,
+        vec![
+            ("CRITICAL".to_string(), "api".to_string(), 1.0),
+            ("HIGH".to_string(), "api".to_string(), 2.0),
+        ]
+    );
+    // The same documents again store nothing new; a read stores nothing: no lines.
+    let (status, answer) = invoke(&app, v2_event("POST", "/events", "", Some(&body))).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(printed.take(), Vec::<String>::new());
+    let (status, _) = invoke(&app, v2_event("GET", "/summary", "", None)).await;
+    assert_eq!(status, 200);
+    assert_eq!(printed.take(), Vec::<String>::new());
 }

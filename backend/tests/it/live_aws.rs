@@ -331,6 +331,7 @@ async fn a_resume_after_500_changes_returns_them_all_and_a_longer_absence_resync
         push: WebSocketSink::new(s.connections.clone(), s.gateway.clone(), None),
         connections: s.connections.clone(),
         resume,
+        metrics: cspm::metrics::Registry::new(),
     };
     let connect = json!({"requestContext": {"eventType": "CONNECT", "connectionId": "page1=",
         "authorizer": {"principalId": "alice", "user": "alice"}}});
@@ -355,4 +356,64 @@ async fn a_resume_after_500_changes_returns_them_all_and_a_longer_absence_resync
         .await
         .unwrap()
         .is_empty());
+}
+
+#[tokio::test]
+async fn the_keep_alive_prints_the_open_connections_as_one_emf_line() {
+    let Some(ep) = endpoint("live keep-alive metrics") else {
+        return;
+    };
+    let s = setup(&ep).await;
+    let now = chrono::Utc::now();
+    let ids: Vec<String> = (0..5).map(|i| format!("keep{i}=")).collect();
+    for id in &ids {
+        s.connections.add(id, "alice", now).await.unwrap();
+    }
+    // One page closed without saying goodbye: its ping answers 410 and it is
+    // deleted, so it is not counted as open.
+    s.plan.lock().unwrap().gone = HashSet::from(["keep3=".to_string()]);
+    let routes = LiveRoutes {
+        push: WebSocketSink::new(s.connections.clone(), s.gateway.clone(), None),
+        connections: s.connections.clone(),
+        // The keep-alive reads no findings.
+        resume: Resume::new(s.client.clone(), "unused"),
+        metrics: cspm::metrics::Registry::new(),
+    };
+    // A route event counts nothing, so it prints nothing.
+    let connect = json!({"requestContext": {"eventType": "CONNECT", "connectionId": "keep5=",
+        "authorizer": {"principalId": "bob", "user": "bob"}}});
+    assert_eq!(routes.handle(&connect).await.unwrap()["statusCode"], 200);
+    let mut quiet = Vec::new();
+    routes.emit_metrics(&mut quiet);
+    assert!(quiet.is_empty(), "{}", String::from_utf8_lossy(&quiet));
+
+    let schedule = crate::corpus::lambda_fixture("example-eventbridge-schedule.json");
+    assert_eq!(routes.handle(&schedule).await.unwrap(), json!({}));
+    let open = s.connections.list(chrono::Utc::now()).await.unwrap();
+    assert_eq!(open.len(), 5, "six connected, one gone: {open:?}");
+    {
+        let p = s.plan.lock().unwrap();
+        assert_eq!(p.answered_410, ["keep3="]);
+        for id in &open {
+            assert!(p.posted[id][0].contains("ping"), "{id}: {:?}", p.posted[id]);
+        }
+    }
+    let mut out = Vec::new();
+    routes.emit_metrics(&mut out);
+    let text = String::from_utf8(out).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1, "{text}");
+    let e = crate::metrics::decode_emf(lines[0]);
+    assert_eq!(
+        (e.namespace.as_str(), e.name.as_str(), e.unit.as_str()),
+        ("cspm", "LiveConnections", "Count")
+    );
+    assert_eq!(e.sets, vec![Vec::<String>::new()], "published as the total");
+    assert!(e.dims.is_empty());
+    assert_eq!(e.value, 5.0);
+    assert_eq!(e.value, open.len() as f64);
+    // Printed once per invocation.
+    let mut again = Vec::new();
+    routes.emit_metrics(&mut again);
+    assert!(again.is_empty());
 }

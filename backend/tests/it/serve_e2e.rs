@@ -22,6 +22,15 @@ impl Drop for Server {
 
 /// Starts `cspm serve` on port 0 over `data_dir` with `extra` flags.
 pub fn serve(data_dir: &std::path::Path, extra: &[&str]) -> Server {
+    serve_with_env(data_dir, extra, &[])
+}
+
+/// [`serve`] with `env` added to its environment (settings read from variables).
+pub fn serve_with_env(
+    data_dir: &std::path::Path,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> Server {
     let mut child = Command::new(CSPM)
         .args([
             "serve",
@@ -34,6 +43,9 @@ pub fn serve(data_dir: &std::path::Path, extra: &[&str]) -> Server {
         .arg(data_dir)
         .args(extra)
         .env_remove("CSPM_API_TOKEN")
+        // A variable from the runner's shell must not move a test's audit log.
+        .env_remove("CSPM_AUDIT_DIR")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

@@ -1,6 +1,7 @@
 //! `cspm audit verify` and `tail` on a folder: one edited byte is named by object
 //! and line, a deleted middle object by the gap it leaves, `--since` links to the
-//! day before, and `tail` prints the newest lines.
+//! day before, `--until` stops at the end of a day, and `tail` prints the newest
+//! lines.
 
 use super::support::{cspm_audit, objects};
 use crate::helpers::anchor;
@@ -105,6 +106,39 @@ fn the_first_line_of_a_day_carries_the_last_hash_of_the_day_before() {
     let (code, out) = cspm_audit(&["verify", "--from", d, "--since", &today]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("line 1"), "{out}");
+}
+
+#[test]
+fn until_checks_no_object_of_a_later_day() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("audit");
+    log(&dir, 12);
+    // The first object belongs to a past day, the others to today.
+    let parts = objects(&dir);
+    assert!(parts.len() >= 2, "{parts:?}");
+    let past = dir.join("dt=2020-01-01");
+    std::fs::create_dir_all(&past).unwrap();
+    let moved = past.join(parts[0].file_name().unwrap());
+    std::fs::rename(&parts[0], &moved).unwrap();
+    let n = std::fs::read_to_string(&moved).unwrap().lines().count();
+    // Today's first line edited: the whole log, and a range ending today, fail.
+    let victim = &parts[1];
+    let text = std::fs::read_to_string(victim).unwrap();
+    let at = text.find("\"finding_id\":\"f").unwrap() + 15;
+    let mut bytes = text.into_bytes();
+    bytes[at] = if bytes[at] == b'9' { b'8' } else { b'9' };
+    std::fs::write(victim, bytes).unwrap();
+    let d = dir.to_str().unwrap();
+    let today = chrono::Utc::now().date_naive().to_string();
+    assert_eq!(cspm_audit(&["verify", "--from", d]).0, 1);
+    let (code, out) = cspm_audit(&["verify", "--from", d, "--until", &today]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(&format!("{} line 1:", rel(&dir, victim))), "{out}");
+    // A range ending on the past day reads only its object, which holds.
+    let (code, out) = cspm_audit(&["verify", "--from", d, "--until", "2020-01-01"]);
+    assert_eq!(code, 0, "{out}");
+    let want = format!("{n} lines in 1 objects, seq 1-{n}: the chain holds");
+    assert!(out.contains(&want), "wanted {want:?} in {out}");
 }
 
 #[test]

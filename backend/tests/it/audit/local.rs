@@ -3,7 +3,7 @@
 //! and a person's workflow change come out as the expected lines, phase by phase;
 //! the chain verifies; a crash between the append and its commit is recovered.
 
-use super::support::{cspm_audit, lines, objects};
+use super::support::{cspm_audit, gist, lines, objects, set};
 use crate::helpers::{anchor, findings};
 use async_trait::async_trait;
 use cspm::detect::suppress::Suppressions;
@@ -18,7 +18,6 @@ use cspm::sinks::{Filter, Sink, SinkError};
 use cspm::store::{Change, SqliteStore, Store};
 use serde_json::Value;
 use shared_types::{WorkflowStatus, WorkflowUpdate};
-use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -78,25 +77,6 @@ async fn wait_lines(dir: &Path, n: usize) -> Vec<Value> {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-}
-
-/// What a line says, without times and hashes: event, finding, sink, actor, from, to, rule.
-fn gist(v: &Value) -> String {
-    let f = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("-").to_string();
-    format!(
-        "{} {} sink={} actor={} {}->{} rule={}",
-        f("event"),
-        f("finding_id"),
-        f("sink"),
-        f("actor"),
-        f("from"),
-        f("to"),
-        f("rule")
-    )
-}
-
-fn set(items: &[String]) -> BTreeSet<String> {
-    items.iter().cloned().collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]

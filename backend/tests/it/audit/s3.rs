@@ -132,6 +132,18 @@ impl Rig {
             .unwrap();
     }
 
+    /// Every line of the log, parsed, in key order: the chain's order, since a
+    /// key is the day then the first `seq` zero-padded, and both grow along it.
+    pub async fn lines(&self) -> Vec<serde_json::Value> {
+        let mut out = Vec::new();
+        for key in self.keys().await {
+            for line in self.get(&key).await.lines() {
+                out.push(serde_json::from_str(line).unwrap());
+            }
+        }
+        out
+    }
+
     async fn keys(&self) -> Vec<String> {
         let out = self
             .s3

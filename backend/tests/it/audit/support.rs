@@ -1,6 +1,7 @@
-//! Reading an audit folder back and running `cspm audit`.
+//! Reading an audit folder back, saying what its lines say, and running `cspm audit`.
 
 use serde_json::Value;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -51,4 +52,24 @@ pub fn cspm_audit(args: &[&str]) -> (i32, String) {
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
     )
+}
+
+/// What a line says, without times and hashes: event, finding, sink, actor, from, to, rule.
+pub fn gist(v: &Value) -> String {
+    let f = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("-").to_string();
+    format!(
+        "{} {} sink={} actor={} {}->{} rule={}",
+        f("event"),
+        f("finding_id"),
+        f("sink"),
+        f("actor"),
+        f("from"),
+        f("to"),
+        f("rule")
+    )
+}
+
+/// The gists of one phase, whose order inside it is the sinks' race.
+pub fn set(items: &[String]) -> BTreeSet<String> {
+    items.iter().cloned().collect()
 }
