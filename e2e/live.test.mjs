@@ -1,6 +1,8 @@
 // The live dashboard in real headless Chromium: findings posted to a running
-// `cspm serve` appear without a reload, change in place, resolve, and survive a
-// server restart. This script owns its server (it restarts it). Started by
+// `cspm serve` appear without a reload, change in place, resolve, move the
+// overview's counters and chart, leave a scrolled list and an open detail where
+// they were, and survive a server restart. This script owns its server (it
+// restarts it). Started by
 // scripts/test_e2e.sh, which passes:
 //   CSPM_BIN        the `cspm` binary
 //   DASHBOARD_DIR   the built dashboard (frontend/dist)
@@ -119,6 +121,19 @@ function alarm(state) {
   }
   return e;
 }
+// The corpus's Security Hub control finding as a new, failing finding of `label`
+// severity (one finding per post: no detection rule applies to it).
+function controlFinding(label, normalized, tag) {
+  const doc = structuredClone(corpus("asff/awsdocs__securityhub_sample-control-findings_CloudTrail.2-CloudTrail-should-have-encryption-at-2.json"));
+  const f = doc.Findings ? doc.Findings[0] : doc;
+  f.Id = `${f.Id}/e2e-${tag}-${Date.now()}`;
+  f.Severity = { Label: label, Normalized: normalized };
+  f.UpdatedAt = new Date().toISOString();
+  f.Workflow = { Status: "NEW" };
+  f.RecordState = "ACTIVE";
+  f.Compliance = { Status: "FAILED" };
+  return f;
+}
 
 // --- the browser ---
 await startServer();
@@ -161,8 +176,35 @@ const rowsSeen = () => page.evaluate(() => window.__rowsSeen.slice());
 const waitRows = (n, timeout = 5000) =>
   page.waitForFunction((k) => window.__rowsSeen.length >= k, n, { timeout });
 const newestIds = async (n) => (await rowsSeen()).slice(-n).map((r) => r.id);
+// The first row wholly below the sticky top bar, and where it is on screen.
+const topRow = () => page.evaluate(() => {
+  const below = document.querySelector(".topbar").getBoundingClientRect().bottom;
+  for (const r of document.querySelectorAll("table.findings tbody tr")) {
+    const y = r.getBoundingClientRect().top;
+    if (y >= below) return { id: r.dataset.id, y };
+  }
+  return null;
+});
+const rowTop = (id) => page.evaluate((i) => document.querySelector(`tr[data-id="${i}"]`)?.getBoundingClientRect().top ?? null, id);
+// Two animation frames: whatever a change did to the layout has been painted.
+const painted = () => page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+// The severity chart as drawn: per severity, the count it carries and shows and
+// the length of its bar (0..100).
+const severityChart = () => page.$$eval("[data-testid=severity-chart] a[data-severity]", (bars) =>
+  Object.fromEntries(bars.map((b) => [b.dataset.severity, {
+    value: Number(b.dataset.value),
+    shown: Number(b.querySelector(".hbar-value").textContent.replace(/\D/g, "")),
+    width: Number(b.querySelector("rect:not(.track)").getAttribute("width")),
+  }])));
 
 const VIEW = `/ui/findings?severity=${VIEW_SEVERITIES}`;
+// A fresh load of the filtered list, at the top, live, recording rows from now on.
+async function backToView() {
+  await page.goto(BASE + VIEW);
+  await page.waitForSelector("table.findings tbody tr");
+  await waitLive();
+  await watchRows();
+}
 let keyId;
 let alarmId;
 
@@ -241,15 +283,7 @@ await step("an INFORMATIONAL finding stays out of the view but moves the overvie
 });
 
 await step("a new CRITICAL finding raises a dismissible notice that links to it", async () => {
-  const doc = structuredClone(corpus("asff/awsdocs__securityhub_sample-control-findings_CloudTrail.2-CloudTrail-should-have-encryption-at-2.json"));
-  const f = doc.Findings ? doc.Findings[0] : doc;
-  f.Id = `${f.Id}/e2e-critical-${Date.now()}`;
-  f.Severity = { Label: "CRITICAL", Normalized: 90 };
-  f.UpdatedAt = new Date().toISOString();
-  f.Workflow = { Status: "NEW" };
-  f.RecordState = "ACTIVE";
-  f.Compliance = { Status: "FAILED" };
-  const { added } = await postNew([f]);
+  const { added } = await postNew([controlFinding("CRITICAL", 90, "critical")]);
   assert.equal(added.length, 1, "one CRITICAL finding");
   const [id] = added;
   await waitRows(1);
@@ -293,6 +327,103 @@ await step("the alarm's OK resolves it live", async () => {
   }, alarmId, { timeout: 5000 });
   assert.equal((await api("GET", `/findings/${alarmId}`)).workflow_status, "RESOLVED");
   await page.screenshot({ path: join(SHOTS, "live-6-alarm-resolved.png") });
+});
+
+await step("scrolled down the list, the rows on screen stay put while new findings arrive", async () => {
+  await backToView();
+  const before = await rowIds();
+  await page.evaluate(() => window.scrollTo(0, 600));
+  assert.equal(await page.evaluate(() => window.scrollY), 600, "the list is long enough to scroll");
+  const top = await topRow();
+  assert.ok(top, "a row is on screen");
+  const { added } = await postNew([accessKey("scrolled-1"), accessKey("scrolled-2")]);
+  assert.ok(added.length >= 2);
+  // Scrolled, new rows wait behind the bar (which opens above what is read: the
+  // browser's scroll anchoring keeps the rows on screen where they were).
+  await page.waitForFunction((n) => new RegExp(`^${n} new`).test(document.querySelector("button.new-bar")?.textContent || ""), added.length, { timeout: 5000 });
+  await painted();
+  const y = await rowTop(top.id);
+  assert.ok(y !== null && Math.abs(y - top.y) <= 3, `the row at the top of the screen moved from ${top.y} px to ${y} px`);
+  assert.equal((await topRow()).id, top.id, "another row is at the top of the screen");
+  assert.deepEqual(await rowIds(), before, "no row came in or moved while scrolled");
+  await page.screenshot({ path: join(SHOTS, "live-6a-scrolled.png") });
+  // Back at the top, the held rows come in on demand.
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.click("button.new-bar");
+  await page.waitForFunction((n) => document.querySelectorAll("table.findings tbody tr").length === n, before.length + added.length, { timeout: 5000 });
+  assert.deepEqual((await rowIds()).slice(0, added.length).sort(), [...added].sort(), "the held rows are at the top");
+});
+
+await step("an open detail stays put while other findings change live", async () => {
+  await page.goto(`${BASE}/ui/findings/${keyId}`);
+  await page.waitForSelector("[data-testid=incident]");
+  await waitLive();
+  // The analyst is half-way through a note, reading further down.
+  const note = "e2e: asking the owner whether this key is expected";
+  await page.fill("textarea[name=note]", note);
+  await page.evaluate(() => window.scrollTo(0, 300));
+  const held = await page.evaluate(() => {
+    window.__detailTitle = document.querySelector(".detail-title");
+    return { scrollY: window.scrollY, title: window.__detailTitle.textContent };
+  });
+  assert.ok(held.scrollY > 0, "the detail is long enough to scroll");
+  // Elsewhere, a person triages another finding and a new CRITICAL one arrives.
+  const other = (await api("GET", `/findings?severity=${VIEW_SEVERITIES}&status=NEW&limit=10`)).items.find((i) => i.id !== keyId);
+  assert.ok(other, "another NEW finding to triage");
+  await api("PATCH", `/findings/${other.id}`, { workflow_status: "NOTIFIED", note: "e2e: triaged elsewhere" });
+  const { added } = await postNew([controlFinding("CRITICAL", 90, "beside-detail")]);
+  assert.equal(added.length, 1, "one CRITICAL finding");
+  // Its notice shows the page took both changes in (frames arrive in feed order).
+  const notice = `.notice[data-id="${added[0]}"]`;
+  await page.waitForSelector(notice, { timeout: 5000 });
+  await painted();
+  assert.equal(new URL(page.url()).pathname, `/ui/findings/${keyId}`, "the page navigated away");
+  const now = await page.evaluate(() => ({
+    scrollY: window.scrollY,
+    same: window.__detailTitle.isConnected && document.querySelector(".detail-title") === window.__detailTitle,
+    title: document.querySelector(".detail-title")?.textContent,
+    note: document.querySelector("textarea[name=note]")?.value,
+  }));
+  assert.ok(now.same, "the detail was rendered again");
+  assert.equal(now.title, held.title);
+  assert.equal(now.note, note, "the half-written note was lost");
+  assert.ok(Math.abs(now.scrollY - held.scrollY) <= 2, `the detail scrolled from ${held.scrollY} px to ${now.scrollY} px`);
+  assert.ok(await page.isVisible("[data-testid=incident]"), "the incident fields are still shown");
+  await page.screenshot({ path: join(SHOTS, "live-6b-detail-kept.png") });
+  await page.click(`${notice} button[aria-label=Dismiss]`);
+  await page.waitForSelector(notice, { state: "detached", timeout: 2000 });
+});
+
+await step("on the overview, the severity chart moves with the pushed counters", async () => {
+  try {
+    await page.goto(BASE + "/");
+    await page.waitForSelector("[data-testid=severity-chart] a[data-severity=CRITICAL]");
+    await waitLive();
+    const critical = async () => (await api("GET", "/summary")).by_severity.CRITICAL ?? 0;
+    const was = await critical();
+    assert.equal((await severityChart()).CRITICAL.value, was, "the chart starts at the API's count");
+    const { added } = await postNew([controlFinding("CRITICAL", 90, "chart")]);
+    assert.equal(added.length, 1, "one CRITICAL finding");
+    const want = await critical();
+    assert.equal(want, was + 1);
+    await page.waitForFunction((n) => Number(document.querySelector("[data-testid=severity-chart] a[data-severity=CRITICAL]")?.dataset.value) === n, want, { timeout: 5000 });
+    // What is drawn follows: the number shown, and every bar's length against
+    // the longest (as chart.rs's bar_length: at least 2 when not zero).
+    const chart = await severityChart();
+    assert.equal(chart.CRITICAL.shown, want);
+    const max = Math.max(...Object.values(chart).map((b) => b.value));
+    for (const [sev, b] of Object.entries(chart)) {
+      const len = b.value === 0 ? 0 : Math.max((b.value / max) * 100, 2);
+      assert.ok(Math.abs(b.width - len) < 0.01, `${sev}: bar ${b.width} for ${b.value} of ${max}`);
+    }
+    await page.screenshot({ path: join(SHOTS, "live-6c-overview-chart.png"), fullPage: true });
+    const notice = `.notice[data-id="${added[0]}"]`;
+    await page.waitForSelector(notice, { timeout: 5000 });
+    await page.click(`${notice} button[aria-label=Dismiss]`);
+  } finally {
+    // The steps after this one start from the filtered list.
+    await backToView();
+  }
 });
 
 await step("after a server restart the page is live again and lists new findings exactly once", async () => {

@@ -1,8 +1,8 @@
 //! The live WebSocket on a real local server (SQLite store, dispatcher, live sink,
-//! the router over TCP): 1,000 clients get a burst in order; a client that stops
-//! reading is told to resync and dropped while the others keep up; `resume`
-//! replays exactly what was missed, across a server restart too; tickets and the
-//! `Origin` check guard the socket.
+//! the router over TCP): 1,000 clients get a burst in order; a client too slow
+//! for a burst is told to resync and dropped, one that stops reading is dropped,
+//! and the others keep up; `resume` replays exactly what was missed, across a
+//! server restart too; tickets and the `Origin` check guard the socket.
 
 use cspm::feed::{DispatchSettings, Dispatcher, Running, SinkState};
 use cspm::http::live::LiveState;
@@ -24,6 +24,8 @@ type Ws =
 
 struct LiveServer {
     base: String,
+    /// The broadcast point: its position and connection count.
+    hub: Arc<LiveHub>,
     store: SqliteStore,
     running: Option<Running>,
     server: tokio::task::JoinHandle<()>,
@@ -64,8 +66,13 @@ async fn start(dir: &Path, token: Option<&str>) -> LiveServer {
         ..Default::default()
     };
     let app = router(
-        AppState::new(crate::helpers::pipeline(Arc::new(store.clone())), config)
-            .with_live(LiveState { hub, feed }, Arc::new(MemoryTickets::default())),
+        AppState::new(crate::helpers::pipeline(Arc::new(store.clone())), config).with_live(
+            LiveState {
+                hub: hub.clone(),
+                feed,
+            },
+            Arc::new(MemoryTickets::default()),
+        ),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("127.0.0.1:{}", listener.local_addr().unwrap().port());
@@ -74,6 +81,7 @@ async fn start(dir: &Path, token: Option<&str>) -> LiveServer {
     });
     LiveServer {
         base,
+        hub,
         store,
         running: Some(running),
         server,
@@ -104,9 +112,18 @@ async fn next_frame(ws: &mut Ws, within: Duration) -> Option<ServerFrame> {
     }
 }
 
+/// The position of a finding frame, read without building the whole frame: a
+/// thousand clients share two cores with the server in these tests.
+fn position_of(text: &str) -> u64 {
+    text.split("\"position\":\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .and_then(|p| p.parse().ok())
+        .expect("a finding frame has a position")
+}
+
 /// Reads frames until `n` finding frames arrived (or `within` passed); returns
-/// their positions. Reads the two fields it needs without building whole frames:
-/// a thousand clients share two cores with the server in this test.
+/// their positions.
 async fn finding_positions(ws: &mut Ws, n: usize, within: Duration) -> Vec<u64> {
     let deadline = Instant::now() + within;
     let mut out = Vec::new();
@@ -116,18 +133,68 @@ async fn finding_positions(ws: &mut Ws, n: usize, within: Duration) -> Vec<u64> 
             break;
         };
         let Message::Text(t) = msg else { continue };
-        if !t.contains("\"type\":\"finding\"") {
-            continue;
+        if t.contains("\"type\":\"finding\"") {
+            out.push(position_of(&t));
         }
-        let pos = t
-            .split("\"position\":\"")
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-            .and_then(|p| p.parse().ok())
-            .expect("a finding frame has a position");
-        out.push(pos);
     }
     out
+}
+
+/// A text frame, read only as far as these tests look.
+#[derive(Debug, PartialEq)]
+enum Got {
+    Finding(u64),
+    Resync,
+    /// Summaries, pings.
+    Other,
+}
+
+/// Reads `ws` until the server closes it, sleeping 10 ms after each frame while
+/// `slow()` holds. Returns the text frames and whether the stream ended (false:
+/// 30 seconds passed without a frame).
+async fn read_until_closed(ws: &mut Ws, mut slow: impl FnMut() -> bool) -> (Vec<Got>, bool) {
+    let mut got = Vec::new();
+    loop {
+        match tokio::time::timeout(Duration::from_secs(30), ws.next()).await {
+            Ok(Some(Ok(Message::Text(t)))) => got.push(if t.contains("\"type\":\"finding\"") {
+                Got::Finding(position_of(&t))
+            } else if t.contains("\"type\":\"resync\"") {
+                Got::Resync
+            } else {
+                Got::Other
+            }),
+            // The server drops the socket without a close frame; a frame cut
+            // short by the drop reads as an error.
+            Ok(Some(Ok(Message::Close(_)))) | Ok(Some(Err(_))) | Ok(None) => return (got, true),
+            Ok(Some(Ok(_))) => {}
+            Err(_) => return (got, false),
+        }
+        if slow() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+/// How many changes `got` holds, after checking they are exactly the first ones
+/// after `first`, in order, each once.
+fn in_order_prefix(got: &[Got], first: u64, who: &str) -> u64 {
+    let positions: Vec<u64> = got
+        .iter()
+        .filter_map(|g| match g {
+            Got::Finding(p) => Some(*p),
+            _ => None,
+        })
+        .collect();
+    let k = positions.len() as u64;
+    let bad = positions
+        .iter()
+        .zip(first + 1..)
+        .position(|(p, want)| *p != want);
+    assert!(
+        bad.is_none(),
+        "{who}: changes out of order or missing at frame {bad:?}"
+    );
+    k
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -172,42 +239,113 @@ async fn a_thousand_clients_get_a_burst_of_a_thousand_changes_in_order() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_stops_reading_is_dropped_and_the_others_keep_up() {
+    // 20,000 frames of ~700 bytes: far more than a socket buffers (a few MB on
+    // loopback) plus the channel bound (`CHANNEL_BOUND` frames).
+    const BURST: u64 = 20_000;
+    const READERS: usize = 3;
     let dir = tempfile::tempdir().unwrap();
     let server = start(dir.path(), None).await;
-    let mut stuck = greeted(&server.base).await;
-    let mut reader = greeted(&server.base).await;
-    let reading = tokio::spawn(async move {
-        finding_positions(&mut reader, 20_000, Duration::from_secs(120)).await
-    });
-    // 20,000 changes: far more than the socket buffers and the channel bound hold.
-    let fs = crate::helpers::findings(20_000, 72);
+    let mut stopped = greeted(&server.base).await;
+    let mut slow = greeted(&server.base).await;
+    let mut readers = Vec::new();
+    for _ in 0..READERS {
+        readers.push(greeted(&server.base).await);
+    }
+    // Nothing changed since the hellos: every client starts here.
+    let first = server.hub.position();
+    let end = first + BURST;
+    let readers: Vec<_> = readers
+        .into_iter()
+        .map(|mut ws| {
+            tokio::spawn(async move {
+                let got =
+                    finding_positions(&mut ws, BURST as usize, Duration::from_secs(120)).await;
+                // The socket comes back so it stays open: the connection count
+                // below must only fall for the clients the server drops.
+                (got, Instant::now(), ws)
+            })
+        })
+        .collect();
+    // The slow client takes a frame every 10 ms while the burst is published:
+    // far slower than the burst is published, but never still for long, so the
+    // server's sends to it always complete and it sees the channel overtake it.
+    let hub = server.hub.clone();
+    let slow =
+        tokio::spawn(async move { read_until_closed(&mut slow, || hub.position() < end).await });
+    let fs = crate::helpers::findings(BURST as usize, 72);
+    let burst_at = Instant::now();
     for chunk in fs.chunks(2_500) {
         server.store.upsert(chunk).await.unwrap();
     }
-    let got = reading.await.unwrap();
-    assert_eq!(got.len(), 20_000, "the reading client kept up");
-    // The stuck client, reading now, finds its stream ending: in a resync frame
-    // (told it fell behind) or closed by the server.
-    let t = Instant::now();
-    let mut ended = false;
-    let mut told = false;
-    while t.elapsed() < Duration::from_secs(60) {
-        match tokio::time::timeout(Duration::from_secs(30), stuck.next()).await {
-            Ok(Some(Ok(Message::Text(text)))) => {
-                if text.contains("\"type\":\"resync\"") {
-                    told = true;
-                }
-            }
-            Ok(Some(Ok(_))) => {}
-            Ok(Some(Err(_))) | Ok(None) => {
-                ended = true;
-                break;
-            }
-            Err(_) => break,
-        }
+
+    // Every reading client gets every change, once, in order, while the stopped
+    // client has not read a byte and the slow one crawls.
+    let want: Vec<u64> = (first + 1..=end).collect();
+    let mut open = Vec::new();
+    for r in readers {
+        let (got, at, ws) = r.await.unwrap();
+        assert!(
+            got == want,
+            "a reading client got {} of {BURST} changes, or out of order (first difference at {:?})",
+            got.len(),
+            got.iter().zip(&want).position(|(g, w)| g != w)
+        );
+        eprintln!(
+            "a reading client had the whole burst after {:?}",
+            at - burst_at
+        );
+        open.push(ws);
     }
-    assert!(ended, "the stuck connection was not dropped");
-    eprintln!("stuck client told to resync before the drop: {told}");
+
+    // The slow client got the changes in order until it fell a whole channel
+    // behind, then `resync` as the very last frame, and the server closed it.
+    let (got, closed) = slow.await.unwrap();
+    assert!(closed, "the slow client was not dropped");
+    assert_eq!(
+        got.last(),
+        Some(&Got::Resync),
+        "the slow client's last frame"
+    );
+    assert_eq!(got.iter().filter(|g| **g == Got::Resync).count(), 1);
+    let k = in_order_prefix(&got, first, "the slow client");
+    assert!(
+        k < BURST,
+        "the slow client got the whole burst yet was told to resync"
+    );
+
+    // The stopped client cannot be told anything: its socket is full, so the
+    // send in progress never completes and the server gives it up after
+    // SEND_TIMEOUT (10 s, http/live.rs) and drops the connection without a
+    // `resync` (which could not be written either). The server lets go of it
+    // while it still reads nothing: the hub's connection count falls to the
+    // reading clients alone (the slow one is gone already).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while server.hub.connections() > READERS {
+        assert!(
+            Instant::now() < deadline,
+            "the stopped client is still held {:?} after the burst ({} connections)",
+            burst_at.elapsed(),
+            server.hub.connections()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Read now, it holds what the kernel had buffered: changes in order, no
+    // resync (a resync here would mean its connection fell a whole channel
+    // behind before its socket filled, i.e. was starved like no reader was),
+    // then the end of the stream.
+    let (got, closed) = read_until_closed(&mut stopped, || false).await;
+    assert!(closed, "the stopped client's stream did not end");
+    assert!(
+        !got.contains(&Got::Resync),
+        "a resync reached a client whose socket was full"
+    );
+    let k = in_order_prefix(&got, first, "the stopped client");
+    assert!(
+        k < BURST,
+        "the whole burst fit in the stopped client's socket: make it bigger"
+    );
+    eprintln!("stopped client: {k} changes buffered before the server let it go");
+    drop(open);
     server.stop().await;
 }
 

@@ -22,7 +22,8 @@ pub fn SeverityChart(by_severity: BTreeMap<Severity, u64>) -> impl IntoView {
             let len = bar_length(n, max, 100.0);
             view! {
                 <li>
-                    <a class="hbar" href=href aria-label=format!("{} {} findings", thousands(n), s.as_str())>
+                    <a class="hbar" href=href aria-label=format!("{} {} findings", thousands(n), s.as_str())
+                        data-severity=s.as_str() data-value=n.to_string()>
                         <span class="hbar-label">{s.as_str()}</span>
                         <svg class="hbar-track" viewBox="0 0 100 10" preserveAspectRatio="none" aria-hidden="true">
                             <rect class="track" x="0" y="0" width="100" height="10" rx="1"></rect>
@@ -34,7 +35,7 @@ pub fn SeverityChart(by_severity: BTreeMap<Severity, u64>) -> impl IntoView {
             }
         })
         .collect_view();
-    view! { <ul class="hbars">{rows}</ul> }
+    view! { <ul class="hbars" data-testid="severity-chart">{rows}</ul> }
 }
 
 /// New findings per day as columns with a round-numbered axis; the first, middle and
