@@ -198,7 +198,11 @@ async fn each_api_invocation_prints_the_findings_it_stored_as_emf_and_nothing_el
             e.sets,
             vec![vec!["Severity".to_string(), "Source".into()], vec![]]
         );
-        got.push((e.dims["Severity"].clone(), e.dims["Source"].clone(), e.value));
+        got.push((
+            e.dims["Severity"].clone(),
+            e.dims["Source"].clone(),
+            e.value,
+        ));
     }
     got.sort_by(|a, b| a.0.cmp(&b.0));
     assert_eq!(

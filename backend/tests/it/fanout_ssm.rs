@@ -11,7 +11,6 @@ use cspm::config::lambda::LambdaConfig;
 use cspm::lambda::fanout::{fanout, FanoutLambda, FanoutSetupError};
 use cspm::sinks::config::BuildError;
 use cspm::sinks::secrets::SecretError;
-use cspm::sinks::Sink;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 

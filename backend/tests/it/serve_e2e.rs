@@ -26,11 +26,7 @@ pub fn serve(data_dir: &std::path::Path, extra: &[&str]) -> Server {
 }
 
 /// [`serve`] with `env` added to its environment (settings read from variables).
-pub fn serve_with_env(
-    data_dir: &std::path::Path,
-    extra: &[&str],
-    env: &[(&str, &str)],
-) -> Server {
+pub fn serve_with_env(data_dir: &std::path::Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
     let mut child = Command::new(CSPM)
         .args([
             "serve",

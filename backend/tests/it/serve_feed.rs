@@ -111,7 +111,10 @@ async fn killing_serve_mid_burst_loses_and_skips_nothing() {
     // stuck dispatcher): a busy machine delivers slower, but keeps delivering.
     let (mut last, mut moved) = (0, Instant::now());
     loop {
-        let got = received_keys(&receiver).into_iter().collect::<HashSet<String>>().len();
+        let got = received_keys(&receiver)
+            .into_iter()
+            .collect::<HashSet<String>>()
+            .len();
         if got >= 50_000 || moved.elapsed() > Duration::from_secs(30) {
             break;
         }

@@ -133,7 +133,10 @@ fn until_checks_no_object_of_a_later_day() {
     assert_eq!(cspm_audit(&["verify", "--from", d]).0, 1);
     let (code, out) = cspm_audit(&["verify", "--from", d, "--until", &today]);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains(&format!("{} line 1:", rel(&dir, victim))), "{out}");
+    assert!(
+        out.contains(&format!("{} line 1:", rel(&dir, victim))),
+        "{out}"
+    );
     // A range ending on the past day reads only its object, which holds.
     let (code, out) = cspm_audit(&["verify", "--from", d, "--until", "2020-01-01"]);
     assert_eq!(code, 0, "{out}");

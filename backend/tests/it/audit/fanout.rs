@@ -171,8 +171,14 @@ async fn a_fanout_run_with_alerts_a_refusal_and_a_workflow_change_chains_them_in
     // Inside one invocation the sinks run side by side: the phase is a set.
     assert_eq!(gists.len(), phase1.len(), "{gists:#?}");
     assert_eq!(set(&gists), set(&phase1), "{gists:#?}");
-    let refused = got.iter().find(|v| v["event"] == "delivery_failed").unwrap();
-    assert!(refused["error"].as_str().unwrap().contains("410"), "{refused}");
+    let refused = got
+        .iter()
+        .find(|v| v["event"] == "delivery_failed")
+        .unwrap();
+    assert!(
+        refused["error"].as_str().unwrap().contains("410"),
+        "{refused}"
+    );
     assert_eq!(refused["tries"], 1, "a permanent error is not retried");
     let alert = got.iter().find(|v| v["event"] == "alert_sent").unwrap();
     assert_eq!(alert["channel"], "webhook");
