@@ -85,9 +85,13 @@ impl Payload {
         }
         match serde_json::from_value::<EventBridgeEvent<Value>>(payload.clone()) {
             Ok(e) if e.detail_type == SCHEDULED => Ok(Payload::Scheduled),
-            Ok(_) => Ok(Payload::Event(payload)),
-            Err(_) => Err(ScanError::Unsupported(
-                "neither an EventBridge event nor an SQS batch",
+            // Any other document goes to the pipeline, which stores, notes or
+            // rejects it exactly as `POST /events` would: besides EventBridge
+            // events this is how a CloudWatch alarm's Lambda action (an
+            // `alarmData` payload without `detail`) arrives.
+            _ if payload.is_object() => Ok(Payload::Event(payload)),
+            _ => Err(ScanError::Unsupported(
+                "neither a JSON object nor an SQS batch",
             )),
         }
     }
