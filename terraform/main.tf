@@ -159,19 +159,20 @@ module "edge" {
 module "alerting" {
   source = "./modules/alerting"
 
-  name_prefix            = local.name_prefix
-  aws_region             = var.aws_region
-  kms_key_arn            = module.kms.key_arn
-  ssm_prefix             = local.ssm_prefix
-  alert_emails_standard  = var.alert_emails_standard
-  alert_emails_critical  = var.alert_emails_critical
-  function_names         = { for key, fn in module.compute.functions : key => fn.function_name }
-  archiver_function_name = module.compute.archiver_function_name
-  queue_names            = concat([module.events.events_dlq_name, module.events.parked_queue_name, module.compute.fanout_failure_queue_name], [for fn in module.compute.functions : fn.dlq_name])
-  table_name             = module.data.table_name
-  api_id                 = module.edge.api_id
-  web_acl_name           = module.edge.web_acl_name
-  sinks_yaml             = var.sinks_yaml
+  name_prefix             = local.name_prefix
+  aws_region              = var.aws_region
+  kms_key_arn             = module.kms.key_arn
+  ssm_prefix              = local.ssm_prefix
+  alert_emails_standard   = var.alert_emails_standard
+  alert_emails_critical   = var.alert_emails_critical
+  function_names          = { for key, fn in module.compute.functions : key => fn.function_name }
+  archiver_function_name  = module.compute.archiver_function_name
+  queue_names             = concat([module.events.events_dlq_name, module.events.parked_queue_name, module.compute.fanout_failure_queue_name], [for fn in module.compute.functions : fn.dlq_name])
+  table_name              = module.data.table_name
+  api_id                  = module.edge.api_id
+  web_acl_name            = module.edge.web_acl_name
+  sinks_yaml              = var.sinks_yaml
+  detection_settings_yaml = var.detection_settings_yaml
 
   fanout = {
     function_name      = module.compute.fanout_function_name

@@ -272,6 +272,31 @@ variable "sinks_yaml" {
   }
 }
 
+variable "detection_settings_yaml" {
+  description = <<-EOT
+    The organisation's lists the detection rules read (honeytoken_resources,
+    automation_principals, usual_instance_types, trusted_accounts), in the format of
+    backend/rules/detection-settings.yaml, stored as the String parameter
+    <ssm_prefix>detection_settings (Standard tier: at most 4096 characters) that the
+    scanner and api Lambdas read at cold start. Empty (default) = no parameter: every
+    list empty, so the rules that need one stay inert. An unknown key makes the cold
+    starts of scanner, api and fanout fail (each reads every parameter under the
+    prefix). See docs/detections.md and docs/deploy.md ("Detection settings").
+  EOT
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = length(var.detection_settings_yaml) <= 4096
+    error_message = "detection_settings_yaml must be at most 4096 characters (a Standard SSM parameter)."
+  }
+
+  validation {
+    condition     = trimspace(var.detection_settings_yaml) == "" || can(keys(yamldecode(var.detection_settings_yaml)))
+    error_message = "detection_settings_yaml must be empty or a YAML map of lists (honeytoken_resources: [...] and so on)."
+  }
+}
+
 variable "alert_emails_standard" {
   description = "E-mail addresses subscribed to the standard alert topic (each must confirm)."
   type        = list(string)

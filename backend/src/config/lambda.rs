@@ -8,6 +8,8 @@ use super::{
     ENV_DASHBOARD_URL, ENV_RETENTION_DAYS, ENV_SINKS_PARAMETER, ENV_SSM_PREFIX, ENV_STANDARD_TOPIC,
     ENV_STATE_TABLE, ENV_TABLE_NAME,
 };
+use crate::detect::ruleset::RuleSet;
+use crate::detect::settings::DetectionSettings;
 use shared_types::Severity;
 use std::collections::HashMap;
 
@@ -19,6 +21,9 @@ pub const SSM_DASHBOARD_URL: &str = "dashboard_url";
 pub const SSM_SYNC_STATE: &str = "sync_state";
 /// SSM parameter (under the prefix, SecureString) holding the API bearer token.
 pub const SSM_API_TOKEN: &str = "api_token";
+/// SSM parameter (under the prefix) holding the organisation's lists, in the format
+/// of `detection-settings.yaml`: the Lambdas have no rules folder to read it from.
+pub const SSM_DETECTION_SETTINGS: &str = "detection_settings";
 
 /// Everything the Lambdas read from their environment (plus SSM overlays).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +53,9 @@ pub struct LambdaConfig {
     pub sinks_parameter: Option<String>,
     /// The audit bucket, for the `fanout` Lambda (`s3://` location without the scheme).
     pub audit_bucket: Option<String>,
+    /// The organisation's lists the rules are compiled with: the built-in (empty)
+    /// ones unless the [`SSM_DETECTION_SETTINGS`] parameter sets them.
+    pub detection_settings: DetectionSettings,
 }
 
 impl LambdaConfig {
@@ -121,6 +129,7 @@ impl LambdaConfig {
             state_table: val(ENV_STATE_TABLE),
             sinks_parameter: val(ENV_SINKS_PARAMETER),
             audit_bucket: val(ENV_AUDIT_BUCKET),
+            detection_settings: DetectionSettings::builtin(),
         })
     }
 
@@ -135,7 +144,29 @@ impl LambdaConfig {
         if self.dashboard_url.is_none() {
             self.dashboard_url = params.get(SSM_DASHBOARD_URL).cloned();
         }
+        if let Some(text) = params.get(SSM_DETECTION_SETTINGS) {
+            self.detection_settings = self.detection_settings_from(text)?;
+        }
         Ok(())
+    }
+
+    /// Parses the [`SSM_DETECTION_SETTINGS`] parameter and compiles the rule pack
+    /// with it once, so a list the rules cannot use stops the cold start here,
+    /// naming the parameter, rather than failing later where the pipeline is built.
+    fn detection_settings_from(&self, text: &str) -> Result<DetectionSettings, ConfigError> {
+        let origin = format!(
+            "{}{SSM_DETECTION_SETTINGS}",
+            self.ssm_prefix.as_deref().unwrap_or("")
+        );
+        let invalid = |message: String| ConfigError::Invalid {
+            name: SSM_DETECTION_SETTINGS,
+            message,
+        };
+        let settings =
+            DetectionSettings::from_yaml(&origin, text).map_err(|e| invalid(e.to_string()))?;
+        RuleSet::with_settings(None, settings.clone())
+            .map_err(|e| invalid(format!("{origin}: the rules do not compile with it: {e}")))?;
+        Ok(settings)
     }
 }
 
@@ -229,5 +260,77 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    /// A Lambda's configuration under the prefix `/cspm/prod/`.
+    fn under_prefix() -> LambdaConfig {
+        LambdaConfig::from_lookup(lookup(&[
+            (ENV_TABLE_NAME, "t"),
+            (ENV_SSM_PREFIX, "/cspm/prod"),
+        ]))
+        .unwrap()
+    }
+
+    /// Parameters as `read_ssm_parameters` returns them (names relative to the prefix).
+    fn params(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn the_detection_settings_parameter_sets_the_organisations_lists() {
+        let mut c = under_prefix();
+        let yaml = "# as in backend/rules/detection-settings.yaml\n\
+                    honeytoken_resources: [decoy-bucket, \"arn:aws:iam::*:role/decoy-*\"]\n\
+                    usual_instance_types: [t3.*]\n\
+                    trusted_accounts: ['111122223333']\n";
+        c.overlay_ssm(&params(&[(SSM_DETECTION_SETTINGS, yaml)]))
+            .unwrap();
+        let s = &c.detection_settings;
+        assert_eq!(
+            s.honeytoken_resources,
+            ["decoy-bucket", "arn:aws:iam::*:role/decoy-*"]
+        );
+        assert_eq!(s.usual_instance_types, ["t3.*"]);
+        assert_eq!(s.trusted_accounts, ["111122223333"]);
+        assert!(s.automation_principals.is_empty());
+    }
+
+    #[test]
+    fn a_bad_detection_settings_parameter_is_an_error_naming_it() {
+        let mut c = under_prefix();
+        // `honeytoken_resource` (singular) is a typo the file format refuses.
+        let e = c
+            .overlay_ssm(&params(&[(
+                SSM_DETECTION_SETTINGS,
+                "honeytoken_resource: [decoy-bucket]\n",
+            )]))
+            .unwrap_err();
+        let text = e.to_string();
+        match e {
+            ConfigError::Invalid { name, message } => {
+                assert_eq!(name, SSM_DETECTION_SETTINGS);
+                assert!(
+                    message.contains("/cspm/prod/detection_settings")
+                        && message.contains("unknown field `honeytoken_resource`"),
+                    "{message}"
+                );
+            }
+            other => panic!("expected an invalid parameter, got {other:?}"),
+        }
+        assert!(text.starts_with("detection_settings: "), "{text}");
+    }
+
+    #[test]
+    fn without_the_detection_settings_parameter_the_builtin_empty_lists_stay() {
+        let mut c = under_prefix();
+        assert_eq!(c.detection_settings, DetectionSettings::builtin());
+        c.overlay_ssm(&params(&[(SSM_DASHBOARD_URL, "https://cspm.example.com")]))
+            .unwrap();
+        assert_eq!(c.detection_settings, DetectionSettings::builtin());
+        assert!(c.detection_settings.honeytoken_resources.is_empty());
+        assert_eq!(c.dashboard_url.as_deref(), Some("https://cspm.example.com"));
     }
 }

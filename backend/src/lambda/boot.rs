@@ -6,7 +6,10 @@ use crate::aws::{dynamodb_client, sdk_config, AwsTarget};
 use crate::config::lambda::{read_ssm_parameters, LambdaConfig, SSM_SYNC_STATE};
 use crate::config::ConfigError;
 use crate::detect::finding::FindingSettings;
+use crate::detect::ruleset::RuleSet;
+use crate::detect::suppress::Suppressions;
 use crate::pipeline::Pipeline;
+use crate::sources::cloudwatch_alarm::AlarmSeverityMap;
 use crate::sources::security_hub::sync::Syncer;
 use crate::sources::Normalizer;
 use crate::store::dynamo::DynamoStore;
@@ -66,16 +69,27 @@ pub fn store(config: &LambdaConfig, sdk: &SdkConfig) -> DynamoStore {
     config.dynamo().store(dynamodb_client(sdk))
 }
 
-/// The pipeline over the configured store with the built-in rule pack (rules
+/// The normalizer of the Lambdas: the built-in rule pack compiled with the
+/// organisation's lists from SSM ([`LambdaConfig::detection_settings`]; rules
 /// folders and suppressions are local-CLI features) and the account override.
-pub fn pipeline(config: &LambdaConfig, sdk: &SdkConfig) -> Pipeline {
-    let normalizer = Normalizer {
+pub fn normalizer(config: &LambdaConfig) -> Normalizer {
+    // Every field is given (no `..Normalizer::default()`), so the cold start does
+    // not compile the rule pack once more with the empty lists only to drop it.
+    Normalizer {
+        rules: RuleSet::with_settings(None, config.detection_settings.clone()).expect(
+            "compiled with these lists in LambdaConfig::overlay_ssm (the built-in ones are tested)",
+        ),
+        suppressions: Suppressions::default(),
+        alarm_severity: AlarmSeverityMap::builtin().expect("built-in alarm mapping (tested)"),
         settings: FindingSettings {
             account_override: config.account_override.clone(),
         },
-        ..Normalizer::default()
-    };
-    Pipeline::new(Arc::new(normalizer), Arc::new(store(config, sdk)))
+    }
+}
+
+/// The pipeline over the configured store with [`normalizer`].
+pub fn pipeline(config: &LambdaConfig, sdk: &SdkConfig) -> Pipeline {
+    Pipeline::new(Arc::new(normalizer(config)), Arc::new(store(config, sdk)))
 }
 
 /// The scanner with everything the configuration enables.

@@ -14,6 +14,9 @@ mod corpus;
 mod corpus_asff;
 /// The rule pack on real CloudTrail events and built gap events.
 mod detect_corpus;
+/// The organisation's lists from the `detection_settings` SSM parameter, in the
+/// Lambdas' rules.
+mod detection_settings_ssm;
 /// The local dispatcher with recording sinks: retries, parking, restarts.
 mod dispatcher;
 mod dynamo;

@@ -45,3 +45,18 @@ resource "aws_ssm_parameter" "sinks" {
   key_id      = var.kms_key_arn
   value       = var.sinks_yaml
 }
+
+# The organisation's lists the detection rules read (the format of
+# backend/rules/detection-settings.yaml), from var.detection_settings_yaml: when that
+# is empty no parameter is created and every list is empty (the rules that need one
+# stay inert). The scanner and api read it with the other parameters under the
+# prefix at cold start. Put it either here or by hand, not both.
+resource "aws_ssm_parameter" "detection_settings" {
+  # checkov:skip=CKV2_AWS_34:Lists of resource names, ARN patterns, instance types and account ids, no credentials; kept a plain String so plans show what changes in them.
+  count       = trimspace(var.detection_settings_yaml) == "" ? 0 : 1
+  name        = "${var.ssm_prefix}detection_settings"
+  description = "Detection settings (honeytokens, automation principals, usual instance types, trusted accounts) read by the scanner and api (terraform variable detection_settings_yaml; docs/detections.md)."
+  type        = "String"
+  tier        = "Standard"
+  value       = var.detection_settings_yaml
+}

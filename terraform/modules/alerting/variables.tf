@@ -69,6 +69,11 @@ variable "sinks_yaml" {
   sensitive   = true
 }
 
+variable "detection_settings_yaml" {
+  description = "The organisation's lists for the detection rules (detection-settings.yaml format); empty = create no parameter (every list empty)."
+  type        = string
+}
+
 variable "fanout" {
   description = "The fanout Lambda's operational handles: function name, its Errors alarm ARN and the on-failure queue name (alarms and dashboard)."
   type = object({
