@@ -35,7 +35,10 @@ with open(sys.argv[2], "w") as out:
             for line in f:
                 out.write(json.dumps(json.loads(line)["raw"]) + "\n")
 PY
+# 10,000 findings are about 14 MB of ASFF: posted as NDJSON bodies under the
+# 5 MiB request limit, one after another.
 head -n 10000 "$work/asff.jsonl" > "$work/events.ndjson"
+(cd "$work" && split -C 5000000 events.ndjson body.)
 
 best() { sort -g | head -1; }
 for bin in "${bins[@]}"; do
@@ -52,8 +55,12 @@ for bin in "${bins[@]}"; do
     server=$!
     for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
     t0=$(date +%s.%N)
-    code=$(curl -s -o "$work/answer.json" -w '%{http_code}' -H 'Content-Type: application/x-ndjson' \
-      --data-binary @"$work/events.ndjson" "http://127.0.0.1:$port/events")
+    code=200
+    for body in "$work"/body.*; do
+      c=$(curl -s -o "$work/answer.json" -w '%{http_code}' -H 'Content-Type: application/x-ndjson' \
+        --data-binary @"$body" "http://127.0.0.1:$port/events")
+      [ "$c" = 200 ] || code=$c
+    done
     t1=$(date +%s.%N)
     kill $server; wait $server 2>/dev/null || true; server=""
     [ "$code" = 200 ] && post+=("$(secs "$t0" "$t1")")
@@ -64,7 +71,7 @@ for bin in "${bins[@]}"; do
   python3 -c "print(f'  ingest 200,000 ASFF lines: {float($i):.1f} s = {200000/float($i):,.0f} findings/s')"
   if [ ${#post[@]} -gt 0 ]; then
     p=$(printf '%s\n' "${post[@]}" | best)
-    python3 -c "print(f'  POST /events 10,000 NDJSON findings: {float($p)*1000:.0f} ms = {10000/float($p):,.0f} findings/s')"
+    python3 -c "print(f'  POST /events 10,000 findings (NDJSON bodies <= 5 MiB): {float($p)*1000:.0f} ms = {10000/float($p):,.0f} findings/s')"
   else
     echo "  POST /events: not available in this build"
   fi
