@@ -190,30 +190,7 @@ async fn metrics_counters_move_by_what_a_known_ingest_and_a_workflow_change_did(
             d
         })
         .collect();
-    let client = reqwest::Client::new();
-    let r = client
-        .post(format!("{}/events", server.base))
-        .json(&docs)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-    let list: Value = client
-        .get(format!("{}/findings", server.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = list["items"][0]["id"].as_str().unwrap().to_string();
-    let r = client
-        .patch(format!("{}/findings/{id}", server.base))
-        .json(&json!({"workflow_status": "RESOLVED", "note": "done"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    crate::serve_e2e::post_then_resolve_newest(&server, &docs, "done").await;
     // 3 stored; the live sink took 3 inserts + 1 workflow change; the audit sink
     // took the workflow change and wrote one line.
     let want = [

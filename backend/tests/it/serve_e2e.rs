@@ -57,6 +57,35 @@ pub fn serve_with_env(data_dir: &std::path::Path, extra: &[&str], env: &[(&str, 
     Server { child, base }
 }
 
+/// Posts `docs` to `POST /events`, then resolves the newest finding listed with
+/// `note` through `PATCH` (a known ingest and one workflow change).
+pub async fn post_then_resolve_newest(server: &Server, docs: &[serde_json::Value], note: &str) {
+    let client = reqwest::Client::new();
+    let r = client
+        .post(format!("{}/events", server.base))
+        .json(docs)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let list: serde_json::Value = client
+        .get(format!("{}/findings", server.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = list["items"][0]["id"].as_str().unwrap().to_string();
+    let r = client
+        .patch(format!("{}/findings/{id}", server.base))
+        .json(&serde_json::json!({"workflow_status": "RESOLVED", "note": note}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
 #[tokio::test]
 async fn serve_with_demo_data_answers_findings_over_tcp() {
     let dir = tempfile::tempdir().unwrap();

@@ -4,7 +4,7 @@
 
 use super::support::{cspm_audit, lines, CSPM};
 use crate::events::compact_finding;
-use crate::serve_e2e::{serve, serve_with_env, Server};
+use crate::serve_e2e::{post_then_resolve_newest, serve, serve_with_env, Server};
 use serde_json::{json, Value};
 use std::path::Path;
 use std::process::Command;
@@ -13,32 +13,9 @@ use std::time::{Duration, Instant};
 /// Stores one finding through `POST /events`, then resolves it: one audited
 /// workflow change.
 async fn resolve_one(server: &Server) {
-    let client = reqwest::Client::new();
     let mut doc = compact_finding();
     doc["Id"] = json!("audit-dir-moved");
-    let r = client
-        .post(format!("{}/events", server.base))
-        .json(&vec![doc])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-    let list: Value = client
-        .get(format!("{}/findings", server.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = list["items"][0]["id"].as_str().unwrap().to_string();
-    let r = client
-        .patch(format!("{}/findings/{id}", server.base))
-        .json(&json!({"workflow_status": "RESOLVED", "note": "moved log"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    post_then_resolve_newest(server, &[doc], "moved log").await;
 }
 
 /// The log under `dir` once it holds a line (the writer drains every 500 ms),
