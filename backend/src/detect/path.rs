@@ -156,19 +156,6 @@ impl Path {
         let start = if self.root { root } else { here };
         visit_from(start, &self.segs, f)
     }
-
-    /// The first value the path reaches, owned (decoded `@json` values cannot be borrowed).
-    pub fn first(&self, root: &Value, here: &Value) -> Option<Value> {
-        let mut out = None;
-        self.visit(root, here, &mut |v| {
-            if v.is_null() {
-                return false;
-            }
-            out = Some(v.clone());
-            true
-        });
-        out
-    }
 }
 
 fn visit_from(v: &Value, segs: &[Seg], f: &mut dyn FnMut(&Value) -> bool) -> bool {

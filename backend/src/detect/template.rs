@@ -103,15 +103,22 @@ impl Template {
                 Part::Text(t) => out.push_str(t),
                 Part::Field(alts) => {
                     for alt in alts {
-                        let text = match alt {
-                            Alt::Literal(l) => l.clone(),
-                            Alt::Path(p) => p
-                                .first(event, event)
-                                .map(|v| value_text(&v))
-                                .unwrap_or_default(),
-                        };
-                        if !text.is_empty() {
-                            out.push_str(&text);
+                        let before = out.len();
+                        match alt {
+                            Alt::Literal(l) => out.push_str(l),
+                            // Written straight from the event: the first non-null
+                            // value, never cloned (it may be a whole policy document).
+                            Alt::Path(p) => {
+                                p.visit(event, event, &mut |v| {
+                                    if v.is_null() {
+                                        return false;
+                                    }
+                                    push_value_text(&mut out, v);
+                                    true
+                                });
+                            }
+                        }
+                        if out.len() > before {
                             break;
                         }
                     }
@@ -119,6 +126,16 @@ impl Template {
             }
         }
         out
+    }
+}
+
+/// Appends [`value_text`] of `v` to `out`, without an intermediate string for scalars.
+fn push_value_text(out: &mut String, v: &Value) {
+    match v {
+        Value::Null => {}
+        Value::String(s) => out.push_str(s),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        other => out.push_str(&value_text(other)),
     }
 }
 

@@ -52,7 +52,7 @@ impl Feed<'_> {
                 value,
             } => {
                 self.send(Event::Document);
-                let out = self.normalizer.parse_log_record(&value, record);
+                let out = self.normalizer.parse_log_value(value, record);
                 self.forward(input, Some(index), out);
             }
             Item::Unreadable { index, reason } => self.reject(input, index, reason),

@@ -4,7 +4,7 @@
 //! ingest reader streams large files record by record into [`evaluate_record`]).
 
 use super::{DocumentOutcome, Rejection};
-use crate::detect::finding::{rule_finding, FindingSettings};
+use crate::detect::finding::{rule_finding_without_raw, FindingSettings};
 use crate::detect::ruleset::RuleSet;
 use serde_json::Value;
 
@@ -61,8 +61,41 @@ pub fn evaluate_record(
     raw: &Value,
     out: &mut DocumentOutcome,
 ) {
+    let first = out.findings.len();
+    evaluate_without_raw(rules, settings, record, out);
+    for f in &mut out.findings[first..] {
+        f.raw = raw.clone();
+    }
+}
+
+/// [`evaluate_record`] for a record the caller owns and keeps as the raw document
+/// (a streamed log record): it is moved into the last finding and copied only into
+/// the others, so the usual record (no match or one) is never copied.
+pub fn evaluate_owned_record(
+    rules: &RuleSet,
+    settings: &FindingSettings,
+    record: Value,
+    out: &mut DocumentOutcome,
+) {
+    let first = out.findings.len();
+    evaluate_without_raw(rules, settings, &record, out);
+    if let Some((last, others)) = out.findings[first..].split_last_mut() {
+        for f in others {
+            f.raw = record.clone();
+        }
+        last.raw = record;
+    }
+}
+
+/// The findings of every rule matching `record`, their `raw` left for the caller.
+fn evaluate_without_raw(
+    rules: &RuleSet,
+    settings: &FindingSettings,
+    record: &Value,
+    out: &mut DocumentOutcome,
+) {
     for rule in rules.matching(record) {
-        match rule_finding(rule, record, raw, settings) {
+        match rule_finding_without_raw(rule, record, settings) {
             Ok(f) => out.findings.push(f),
             Err(e) => out.rejected.push(Rejection {
                 finding_id: record

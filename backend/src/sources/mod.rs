@@ -163,6 +163,18 @@ impl Normalizer {
         out
     }
 
+    /// [`Normalizer::parse_log_record`] for a record the caller hands over: it
+    /// becomes the findings' raw document without being copied for the first one.
+    pub fn parse_log_value(&self, record: Value, index: usize) -> DocumentOutcome {
+        if !cloudtrail::is_record(&record) {
+            return self.parse_log_record(&record, index);
+        }
+        let mut out = DocumentOutcome::default();
+        cloudtrail::evaluate_owned_record(&self.rules, &self.settings, record, &mut out);
+        self.finish(&mut out.findings);
+        out
+    }
+
     /// Applies settings and suppressions shared by every source.
     fn finish(&self, findings: &mut [Finding]) {
         let now = Utc::now();

@@ -111,9 +111,15 @@ fn yaml_str(y: &Yaml, what: &str) -> Result<String, ConditionError> {
 }
 
 fn parse_net(s: &str) -> Result<IpNet, ConditionError> {
+    ip_net(s).ok_or_else(|| shape(format!("{s:?} is not an IP address or CIDR")))
+}
+
+/// A CIDR or a bare address (as a /32 or /128); `None` costs nothing, which matters
+/// when evaluating records whose address field holds a service name.
+fn ip_net(s: &str) -> Option<IpNet> {
     s.parse::<IpNet>()
         .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
-        .map_err(|_| shape(format!("{s:?} is not an IP address or CIDR")))
+        .ok()
 }
 
 impl Condition {

@@ -3,12 +3,15 @@
 //! `dangerous_policy`/`policy_issues`.
 
 use super::*;
+use std::borrow::Cow;
 
-pub(super) fn scalar_text(v: &Value) -> Option<String> {
+/// A scalar as text. Borrowed for strings (almost every value a rule looks at), so
+/// evaluating a condition allocates nothing on the common path.
+pub(super) fn scalar_text(v: &Value) -> Option<Cow<'_, str>> {
     match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Bool(b) => Some(b.to_string()),
-        Value::Number(n) => Some(n.to_string()),
+        Value::String(s) => Some(Cow::Borrowed(s)),
+        Value::Bool(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
+        Value::Number(n) => Some(Cow::Owned(n.to_string())),
         _ => None,
     }
 }
@@ -29,6 +32,10 @@ pub(super) fn scalar_eq(v: &Value, want: &Value) -> bool {
     }
     if want.is_null() {
         return v.is_null();
+    }
+    // Two strings: the common case, compared without building any text.
+    if let (Value::String(a), Value::String(b)) = (v, want) {
+        return a == b;
     }
     match (scalar_text(v), scalar_text(want)) {
         (Some(a), Some(b)) => a == b,
@@ -95,10 +102,10 @@ pub(super) fn op_holds(op: &Op, v: &Value, ctx: &EvalCtx<'_>) -> bool {
             CmpKind::Lte => x <= *n,
         }),
         Op::CidrContains(target) => scalar_text(v)
-            .and_then(|s| parse_net(s.trim()).ok())
+            .and_then(|s| ip_net(s.trim()))
             .is_some_and(|net| net.contains(target)),
         Op::InCidr(nets) => scalar_text(v)
-            .and_then(|s| parse_net(s.trim()).ok())
+            .and_then(|s| ip_net(s.trim()))
             .is_some_and(|x| nets.iter().any(|n| n.contains(&x))),
         Op::InSetting(patterns) => {
             scalar_text(v).is_some_and(|s| patterns.iter().any(|p| glob_matches(p, &s)))
