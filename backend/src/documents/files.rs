@@ -2,6 +2,7 @@
 //! documents), `.jsonl` (one per line, a bad line rejects only itself), and either
 //! of them gzip-compressed (`.gz`).
 
+use super::limits::{ByteCount, Capped, Counted, LimitExceeded, MAX_DECOMPRESSED_BYTES};
 use super::Item;
 use flate2::read::MultiGzDecoder;
 use std::fs::File;
@@ -94,12 +95,21 @@ pub fn open(input: &Input) -> std::io::Result<Box<dyn BufRead + Send>> {
         Input::File(p) => Box::new(File::open(p)?),
         Input::Stdin => Box::new(std::io::stdin()),
     };
+    decoded(raw)
+}
+
+/// A raw byte stream as documents are read from it: gunzipped when it starts
+/// with gzip's magic bytes, within the expansion bounds of [`super::limits`].
+pub fn decoded(raw: Box<dyn Read + Send>) -> std::io::Result<Box<dyn BufRead + Send>> {
     let mut buf = BufReader::with_capacity(256 * 1024, raw);
     let magic = buf.fill_buf()?;
     if magic.starts_with(&[0x1f, 0x8b]) {
+        // A gzip bomb ends at the bound with a reason (see `limits`).
+        let compressed = ByteCount::default();
+        let decoder = MultiGzDecoder::new(Counted::new(buf, compressed.clone()));
         Ok(Box::new(BufReader::with_capacity(
             256 * 1024,
-            MultiGzDecoder::new(buf),
+            Capped::new(decoder, MAX_DECOMPRESSED_BYTES).with_ratio(compressed),
         )))
     } else {
         Ok(Box::new(buf))
@@ -107,10 +117,24 @@ pub fn open(input: &Input) -> std::io::Result<Box<dyn BufRead + Send>> {
 }
 
 /// Reads every document of a file (or stdin) and hands each to `sink` (see
-/// [`super::read_documents`]); JSON Lines by the file's name.
+/// [`super::read_documents`]); JSON Lines by the file's name. A gzip input that
+/// expands past its bound ends with an `Unreadable` item saying so, after the
+/// documents read until then.
 pub fn read_input(input: &Input, sink: &mut dyn FnMut(Item)) -> std::io::Result<()> {
     let reader = open(input)?;
-    super::read_documents(reader, is_lines(&input.label()), sink)
+    match super::read_documents(reader, is_lines(&input.label()), sink) {
+        Err(e) => match LimitExceeded::from_io(&e) {
+            Some(limit) => {
+                sink(Item::Unreadable {
+                    index: None,
+                    reason: limit.to_string(),
+                });
+                Ok(())
+            }
+            None => Err(e),
+        },
+        ok => ok,
+    }
 }
 
 #[cfg(test)]

@@ -6,9 +6,12 @@
 
 /// Files, folders and stdin.
 pub mod files;
+/// Bounds on nesting, document size and gzip expansion, and the readers that hold them.
+pub mod limits;
 /// Streaming of `Records` arrays and top-level arrays, element by element.
 pub mod stream;
 
+use limits::LimitExceeded;
 use serde_json::Value;
 use std::io::BufRead;
 
@@ -54,16 +57,37 @@ pub fn read_documents(
     if !lines {
         return stream::stream_documents(reader, sink);
     }
-    for (n, line) in reader.lines().enumerate() {
-        let line = line?;
-        if line.trim().is_empty() {
+    let mut reader = reader;
+    let mut line = Vec::new();
+    let mut n = 0usize;
+    while let Some(fits) = limits::read_line(&mut reader, &mut line, limits::MAX_DOCUMENT_BYTES)? {
+        let index = n;
+        n += 1;
+        if !fits {
+            sink(Item::Unreadable {
+                index: Some(index),
+                reason: format!(
+                    "line {}: {}",
+                    index + 1,
+                    LimitExceeded::DocumentTooLarge {
+                        limit: limits::MAX_DOCUMENT_BYTES
+                    }
+                ),
+            });
             continue;
         }
-        match serde_json::from_str(&line) {
-            Ok(value) => sink(Item::Document { index: n, value }),
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        match serde_json::from_slice(&line) {
+            Ok(value) => sink(Item::Document { index, value }),
+            Err(e) if LimitExceeded::is_too_deep(&e) => sink(Item::Unreadable {
+                index: Some(index),
+                reason: format!("line {}: {}", index + 1, LimitExceeded::TooDeep),
+            }),
             Err(e) => sink(Item::Unreadable {
-                index: Some(n),
-                reason: format!("line {}: not JSON: {e}", n + 1),
+                index: Some(index),
+                reason: format!("line {}: not JSON: {e}", index + 1),
             }),
         }
     }

@@ -3,36 +3,65 @@
 //! over the array), so a 100 MB log file is never held in memory whole. Any other
 //! document is read whole.
 
+use super::limits::{self, DocumentMeter, LimitExceeded, Metered};
 use super::Item;
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 use std::fmt;
 
 /// Reads every top-level JSON value from `reader`, streaming arrays and `Records`.
-/// Returns `Err` only for I/O errors; bad JSON is reported as an item and ends the
-/// input (the stream's position is unknown after a syntax error).
+/// Returns `Err` only for I/O errors; bad JSON, and a document over one of the
+/// [`limits`], is reported as an item and ends the input (the stream's position
+/// is unknown after it).
 pub fn stream_documents(
     reader: impl std::io::Read,
     sink: &mut dyn FnMut(Item),
 ) -> std::io::Result<()> {
-    let mut de = serde_json::Deserializer::from_reader(reader);
+    let meter = DocumentMeter::default();
+    let metered = Metered::new(reader, meter.clone(), limits::MAX_DOCUMENT_BYTES);
+    let mut de = serde_json::Deserializer::from_reader(std::io::BufReader::with_capacity(
+        limits::READ_BUFFER_BYTES,
+        metered,
+    ));
+    // Each document handed out starts the count of the next one.
+    let sink = &mut |item: Item| {
+        meter.reset();
+        sink(item)
+    };
     let mut next = 0usize;
     loop {
         let mut started = false;
+        let mut current = next;
         let seed = TopLevel {
             sink: &mut *sink,
             started: &mut started,
             next: &mut next,
+            current: &mut current,
         };
         match seed.deserialize(&mut de) {
             Ok(()) => {}
-            Err(e) if e.is_io() => return Err(std::io::Error::other(e)),
+            Err(e) if e.is_io() => {
+                let e = std::io::Error::from(e);
+                let Some(limit) = LimitExceeded::from_io(&e) else {
+                    return Err(e);
+                };
+                sink(Item::Unreadable {
+                    index: Some(current),
+                    reason: limit.to_string(),
+                });
+                return Ok(());
+            }
             // End of input between documents: done.
             Err(e) if e.is_eof() && !started => return Ok(()),
             Err(e) => {
+                let reason = if LimitExceeded::is_too_deep(&e) {
+                    LimitExceeded::TooDeep.to_string()
+                } else {
+                    format!("not JSON: {e}")
+                };
                 sink(Item::Unreadable {
-                    index: Some(next),
-                    reason: format!("not JSON: {e}"),
+                    index: Some(current),
+                    reason,
                 });
                 return Ok(());
             }
@@ -46,6 +75,8 @@ struct TopLevel<'a> {
     started: &'a mut bool,
     /// Index the next document gets.
     next: &'a mut usize,
+    /// Index of the document being read, reported if reading it fails.
+    current: &'a mut usize,
 }
 
 impl TopLevel<'_> {
@@ -73,7 +104,11 @@ impl<'de> Visitor<'de> for TopLevel<'_> {
     fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
         *self.started = true;
         let mut any = false;
-        while let Some(value) = seq.next_element::<Value>()? {
+        loop {
+            *self.current = *self.next;
+            let Some(value) = seq.next_element::<Value>()? else {
+                break;
+            };
             any = true;
             let index = self.take_index();
             (self.sink)(Item::Document { index, value });
@@ -91,6 +126,7 @@ impl<'de> Visitor<'de> for TopLevel<'_> {
     fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
         *self.started = true;
         let index = self.take_index();
+        *self.current = index;
         let mut rest = Map::new();
         let mut records_seen = false;
         while let Some(key) = map.next_key::<String>()? {
@@ -237,6 +273,35 @@ mod tests {
             matches!(&got[0], Item::Unreadable { reason, .. } if reason.contains("list of CloudTrail records"))
         );
         assert!(items("  \n ").is_empty());
+    }
+
+    #[test]
+    fn a_document_over_a_limit_is_reported_with_its_index_and_reason() {
+        let limit = limits::MAX_DOCUMENT_BYTES as usize;
+        let big = format!(
+            r#"{{"a":1}} {{"detail":"{}"}} {{"a":2}}"#,
+            "x".repeat(limit + 1)
+        );
+        let got = items(&big);
+        assert!(matches!(&got[0], Item::Document { index: 0, .. }));
+        assert!(
+            matches!(&got[1], Item::Unreadable { index: Some(1), reason } if reason.contains("larger than 16777216 bytes"))
+        );
+        assert_eq!(got.len(), 2, "reading ends at the oversized document");
+        // A record nested too deep: reported against its log file (document 0).
+        let deep = format!(
+            r#"{{"Records":[{{"eventName":"A"}},{}{}]}}"#,
+            "[".repeat(200),
+            "]".repeat(200)
+        );
+        let got = items(&deep);
+        assert!(matches!(&got[0], Item::Record { record: 0, .. }));
+        assert!(
+            matches!(&got[1], Item::Unreadable { index: Some(0), reason } if reason.contains("nested deeper than 128"))
+        );
+        // Many documents each under the limit but over it together are all read.
+        let doc = format!(r#"{{"detail":"{}"}}"#, "x".repeat(limit / 3));
+        assert_eq!(items(&[doc.as_str(); 6].join("\n")).len(), 6);
     }
 
     #[test]

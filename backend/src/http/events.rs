@@ -5,13 +5,15 @@
 //! real time.
 
 use super::error::ApiError;
-use super::AppState;
+use super::{AppState, MAX_EVENTS_DECODED_BYTES};
+use crate::documents::limits::{Capped, LimitExceeded};
 use crate::documents::read_documents;
 use crate::pipeline::{OutcomeBody, Producer};
 use crate::store::Origin;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap};
+use std::io::Read;
 
 /// How the body is split into documents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,7 +48,8 @@ fn body_kind(headers: &HeaderMap) -> Result<BodyKind, ApiError> {
 /// `POST /events`: runs the body's documents through the pipeline.
 ///
 /// `application/json`: one document or an array of documents (each element's index
-/// is its position). `application/x-ndjson` / `application/jsonl`: one document per
+/// is its position). Either kind may be gzip (`Content-Encoding: gzip` or by its
+/// magic bytes); nesting deeper than 128 levels is a 400. `application/x-ndjson` / `application/jsonl`: one document per
 /// line (its index is its 0-based line; a bad line rejects only itself).
 #[utoipa::path(post, path = "/events", tag = "events",
     request_body(content = Object, description = "One document or an array of documents (application/json), or one document per line (application/x-ndjson, application/jsonl); at most 5 MiB",
@@ -55,8 +58,8 @@ fn body_kind(headers: &HeaderMap) -> Result<BodyKind, ApiError> {
         (status = 200, body = OutcomeBody, description = "What the pipeline did with every document"),
         (status = 400, body = shared_types::ErrorBody, description = "The JSON body is not valid JSON"),
         (status = 401, body = shared_types::ErrorBody),
-        (status = 413, body = shared_types::ErrorBody, description = "Body over 5 MiB"),
-        (status = 415, body = shared_types::ErrorBody, description = "Not JSON or JSON Lines"),
+        (status = 413, body = shared_types::ErrorBody, description = "Body over 5 MiB, or a gzip body expanding past 64 MiB"),
+        (status = 415, body = shared_types::ErrorBody, description = "Not JSON or JSON Lines, or a content coding other than gzip"),
         (status = 503, body = shared_types::ErrorBody, description = "The store failed; nothing is reported as done"),
     ))]
 pub async fn post_events(
@@ -73,22 +76,12 @@ pub async fn post_events(
             field: None,
         },
     })?;
-    if kind == BodyKind::Json {
-        // One syntax pass before anything is stored: a malformed body is a 400 and
-        // nothing of it is half-stored.
-        serde_json::from_slice::<serde::de::IgnoredAny>(&body).map_err(|e| {
-            ApiError::BadRequest {
-                code: "invalid_body",
-                message: format!(
-                    "request body is not one JSON document (line {}, column {}): {}",
-                    e.line(),
-                    e.column(),
-                    describe(&e)
-                ),
-                field: None,
-            }
-        })?;
-    }
+    let gzip = is_gzip(&headers, &body)?;
+    // Expanding and the syntax pass are CPU work on up to tens of MiB: off the
+    // async workers, so other requests keep being answered meanwhile.
+    let body = tokio::task::spawn_blocking(move || prepare(body, gzip, kind))
+        .await
+        .map_err(|e| ApiError::Internal(Box::new(e)))??;
     let lines = kind == BodyKind::Lines;
     let producer: Producer =
         Box::new(move |feed| read_documents(&body[..], lines, &mut |item| feed.item("body", item)));
@@ -111,13 +104,73 @@ pub async fn post_events(
     Ok(axum::Json(OutcomeBody::from(&outcome)))
 }
 
+/// Whether the body is gzip: `Content-Encoding: gzip`, or gzip's magic bytes
+/// (as `cspm ingest` detects it, so a CloudTrail `.json.gz` can be posted as is).
+/// Any other content coding is refused.
+fn is_gzip(headers: &HeaderMap, body: &[u8]) -> Result<bool, ApiError> {
+    let coding = headers
+        .get(header::CONTENT_ENCODING)
+        .map(|v| v.to_str().unwrap_or("?").trim().to_ascii_lowercase());
+    match coding.as_deref() {
+        None | Some("identity") | Some("") => Ok(body.starts_with(&[0x1f, 0x8b])),
+        Some("gzip") | Some("x-gzip") => Ok(true),
+        Some(_) => Err(ApiError::UnsupportedMediaType),
+    }
+}
+
+/// The body ready for the reader: expanded when gzip (up to
+/// [`MAX_EVENTS_DECODED_BYTES`]), and for JSON checked in one syntax pass before
+/// anything is stored, so a malformed body is a 400 and nothing of it is
+/// half-stored.
+fn prepare(body: Bytes, gzip: bool, kind: BodyKind) -> Result<Bytes, ApiError> {
+    let body = if gzip { gunzip(&body)? } else { body };
+    if kind == BodyKind::Json {
+        serde_json::from_slice::<serde::de::IgnoredAny>(&body).map_err(|e| {
+            ApiError::BadRequest {
+                code: "invalid_body",
+                message: format!(
+                    "request body is not one JSON document (line {}, column {}): {}",
+                    e.line(),
+                    e.column(),
+                    describe(&e)
+                ),
+                field: None,
+            }
+        })?;
+    }
+    Ok(body)
+}
+
+/// Expands a gzip body, refusing it past [`MAX_EVENTS_DECODED_BYTES`].
+fn gunzip(body: &[u8]) -> Result<Bytes, ApiError> {
+    let mut out = Vec::new();
+    let decoder = flate2::read::MultiGzDecoder::new(body);
+    match Capped::new(decoder, MAX_EVENTS_DECODED_BYTES).read_to_end(&mut out) {
+        Ok(_) => Ok(Bytes::from(out)),
+        Err(e) => Err(match LimitExceeded::from_io(&e) {
+            Some(_) => ApiError::ExpandsTooFar(format!(
+                "the gzip body expands to more than {MAX_EVENTS_DECODED_BYTES} bytes (the limit)"
+            )),
+            None => ApiError::BadRequest {
+                code: "invalid_body",
+                message: "the body is not valid gzip".into(),
+                field: None,
+            },
+        }),
+    }
+}
+
 /// serde's category of a syntax error, in words (its message may quote input).
-fn describe(e: &serde_json::Error) -> &'static str {
-    match e.classify() {
+fn describe(e: &serde_json::Error) -> String {
+    if LimitExceeded::is_too_deep(e) {
+        return LimitExceeded::TooDeep.to_string();
+    }
+    let words = match e.classify() {
         serde_json::error::Category::Eof => "it ends early",
         serde_json::error::Category::Syntax => "syntax error",
         serde_json::error::Category::Data | serde_json::error::Category::Io => "unreadable",
-    }
+    };
+    words.to_string()
 }
 
 #[cfg(test)]

@@ -36,6 +36,10 @@ use std::sync::Arc;
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Largest `POST /events` body (a CloudTrail log file delivery or a batch of events).
 pub const MAX_EVENTS_BODY_BYTES: usize = 5 * 1024 * 1024;
+/// Largest `POST /events` body once a gzip body is expanded (held in memory while
+/// its documents are read): a 5 MiB CloudTrail log file expands about ten times,
+/// a gzip bomb is refused at this bound.
+pub const MAX_EVENTS_DECODED_BYTES: u64 = 64 * 1024 * 1024;
 
 pub use crate::config::http::HttpConfig;
 

@@ -35,14 +35,20 @@ mod feed_changes;
 mod feed_retention;
 /// The dashboard's filter function agrees with the store's query.
 mod filter_matches;
+/// Saved fuzz inputs replayed through their targets' entry points on stable.
+mod fuzz_replay;
 mod helpers;
 mod ingest;
+/// Hostile inputs against the documented resource limits, with peak memory measured.
+mod limits;
 /// The live WebSocket: 1,000 clients, slow clients, resume, tickets.
 mod live;
 /// The live dashboard on AWS: ticket authorizer, the live sink through API Gateway, resume.
 mod live_aws;
 /// EMF lines decoded; `GET /metrics` parsed, counters moving by known amounts.
 mod metrics;
+/// Property tests (proptest) of the parsers, cursors and the workflow decision.
+mod props;
 /// `cspm rules` and ingest's detection flags through the real binary.
 mod rules_cli;
 /// The scanner Lambda handler: corpus envelopes, SQS partial failures.

@@ -12,7 +12,7 @@ use super::path::{decode_json_text, Path, PathError};
 use super::policy::{self, PolicyContext};
 use super::settings::{glob_matches, DetectionSettings, SettingList};
 use ipnet::IpNet;
-use regex::Regex;
+use regex::{Regex, RegexBuilder};
 use serde_json::Value;
 use serde_yaml::Value as Yaml;
 use std::net::IpAddr;
@@ -110,6 +110,29 @@ fn yaml_str(y: &Yaml, what: &str) -> Result<String, ConditionError> {
     }
 }
 
+/// Compiled size allowed for one rule regex (the regex crate's default is 10 MiB
+/// per regex; a rule's pattern is a few dozen characters, so a pattern that
+/// compiles past this is a mistake or hostile, e.g. `(a{1000}){1000}`). Matching
+/// stays linear in the field's length whatever the pattern.
+pub const MAX_REGEX_COMPILED_BYTES: usize = 1024 * 1024;
+/// Longest regex pattern accepted in a rule.
+pub const MAX_REGEX_PATTERN_BYTES: usize = 4096;
+
+/// Compiles a rule's regex within [`MAX_REGEX_PATTERN_BYTES`] and [`MAX_REGEX_COMPILED_BYTES`].
+fn compile_regex(pattern: &str) -> Result<Regex, String> {
+    if pattern.len() > MAX_REGEX_PATTERN_BYTES {
+        return Err(format!(
+            "pattern of {} bytes, longer than {MAX_REGEX_PATTERN_BYTES}",
+            pattern.len()
+        ));
+    }
+    RegexBuilder::new(pattern)
+        .size_limit(MAX_REGEX_COMPILED_BYTES)
+        .dfa_size_limit(MAX_REGEX_COMPILED_BYTES)
+        .build()
+        .map_err(|e| e.to_string())
+}
+
 fn parse_net(s: &str) -> Result<IpNet, ConditionError> {
     ip_net(s).ok_or_else(|| shape(format!("{s:?} is not an IP address or CIDR")))
 }
@@ -202,9 +225,9 @@ impl Condition {
                 "contains" => Op::Contains(yaml_str(v, key)?),
                 "regex" => {
                     let pattern = yaml_str(v, key)?;
-                    Op::Regex(Regex::new(&pattern).map_err(|e| ConditionError::Regex {
+                    Op::Regex(compile_regex(&pattern).map_err(|e| ConditionError::Regex {
                         pattern: pattern.clone(),
-                        reason: e.to_string(),
+                        reason: e,
                     })?)
                 }
                 "exists" => match v {

@@ -16,6 +16,14 @@ use actions::{covers, denied, is_star, is_type_wide};
 use serde_json::Value;
 use statement::Statement;
 
+/// Most statements analyzed in one policy. The checks compare every `Allow`
+/// with every `Deny` (quadratic), and no policy AWS accepts comes near this: the
+/// largest, a 32 KiB KMS key policy, holds a few hundred statements at most.
+pub const MAX_POLICY_STATEMENTS: usize = 1_000;
+/// Most `Action`/`NotAction`/`Resource`/`NotResource` entries analyzed in one
+/// policy, over all its statements (bounding the same comparisons).
+pub const MAX_POLICY_ENTRIES: usize = 4_000;
+
 /// One kind of problem (named in snake case in rule files: `policy_issues: [public_principal]`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -110,6 +118,14 @@ pub fn analyze_detailed(doc: &Value, ctx: &PolicyContext<'_>) -> Vec<PolicyFindi
         });
         return out;
     };
+    if let Some(detail) = too_large(&statements) {
+        // Reported like a grammar break: the document is not analyzed, and says why.
+        out.push(PolicyFinding {
+            issue: PolicyIssue::Malformed,
+            detail,
+        });
+        return out;
+    }
     for problem in grammar::problems(doc, &statements) {
         out.push(PolicyFinding {
             issue: PolicyIssue::Malformed,
@@ -177,6 +193,24 @@ pub fn analyze_detailed(doc: &Value, ctx: &PolicyContext<'_>) -> Vec<PolicyFindi
         });
     }
     out
+}
+
+/// Why a policy is too large to analyze, if it is.
+fn too_large(statements: &[Statement]) -> Option<String> {
+    if statements.len() > MAX_POLICY_STATEMENTS {
+        return Some(format!(
+            "{} statements: more than {MAX_POLICY_STATEMENTS}, the most analyzed (no IAM policy holds that many)",
+            statements.len()
+        ));
+    }
+    let len = |v: &Option<Vec<String>>| v.as_ref().map_or(0, Vec::len);
+    let entries: usize = statements
+        .iter()
+        .map(|s| len(&s.actions) + len(&s.not_actions) + len(&s.resources) + len(&s.not_resources))
+        .sum();
+    (entries > MAX_POLICY_ENTRIES).then(|| {
+        format!("{entries} action and resource entries: more than {MAX_POLICY_ENTRIES}, the most analyzed (no IAM policy holds that many)")
+    })
 }
 
 /// A granted action on a resource, unless a `Deny` in the same policy takes it back.

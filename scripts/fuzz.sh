@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Runs every coverage-guided fuzz target in fuzz/ for SECONDS_PER_TARGET (default
+# 60) and prints, per target, executions, coverage and crashes.
+#
+#   scripts/fuzz.sh [SECONDS_PER_TARGET]
+#
+# Needs the nightly toolchain (`cargo +nightly`); installs cargo-fuzz (pinned)
+# under ~/.cache once. Each target's corpus is seeded from ../shared/corpus,
+# copied at run time into a temporary folder (nothing is added to the
+# repository). Inputs that crash are kept under $FUZZ_ARTIFACTS (default
+# ~/.cache/cspm-fuzz-artifacts/TARGET/); turn each into a regression test with the
+# minimized input under backend/tests/fuzz-regressions/TARGET/.
+# Exits 1 when any target crashed, timed out or ran out of memory.
+set -euo pipefail
+
+SECONDS_PER_TARGET="${1:-60}"
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+CORPUS="${CSPM_CORPUS:-$ROOT/../shared/corpus}"
+CARGO_FUZZ_VERSION=0.13.2
+TOOLS="$HOME/.cache/cspm-tools/cargo-fuzz-$CARGO_FUZZ_VERSION"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cspm-fuzz-target}"
+ARTIFACTS="${FUZZ_ARTIFACTS:-$HOME/.cache/cspm-fuzz-artifacts}"
+TARGETS=(normalizer cloudtrail_reader rules_load rule_eval policy query sinks_yaml)
+
+if ! cargo +nightly --version >/dev/null 2>&1; then
+  echo "fuzz.sh: the nightly toolchain is missing; the stable property tests (cargo test --test it props::) cover the same entry points" >&2
+  exit 2
+fi
+if [ ! -x "$TOOLS/bin/cargo-fuzz" ]; then
+  cargo install --locked --root "$TOOLS" cargo-fuzz --version "=$CARGO_FUZZ_VERSION" >&2
+fi
+export PATH="$TOOLS/bin:$PATH"
+
+# The fuzz crate has its own lockfile: start it from the workspace's, so the
+# targets build the dependency versions the tests ran with.
+[ -f "$ROOT/fuzz/Cargo.lock" ] || cp "$ROOT/Cargo.lock" "$ROOT/fuzz/Cargo.lock"
+
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+
+# seed TARGET FOLDER... : copies the corpus folders' files into the target's corpus.
+seed() {
+  local target="$1"; shift
+  mkdir -p "$WORK/$target"
+  for folder in "$@"; do
+    [ -d "$CORPUS/$folder" ] || continue
+    find "$CORPUS/$folder" -type f \( -name '*.json' -o -name '*.jsonl' -o -name '*.gz' \) \
+      -exec cp -t "$WORK/$target/" {} +
+  done
+}
+seed normalizer asff asff-envelope cloudtrail cloudtrail-records alarm guardduty
+seed cloudtrail_reader cloudtrail cloudtrail-records
+seed rule_eval cloudtrail cloudtrail-records rule-case
+seed policy iam-policy
+seed rules_load
+cp "$ROOT"/backend/rules/*.yaml "$WORK/rules_load/"
+seed sinks_yaml
+# The README's sinks example (its only YAML block that starts with `sinks:`).
+awk '/^```yaml/{f=1;next} /^```/{f=0} f' "$ROOT/README.md" | awk '/^sinks:/{p=1} p' > "$WORK/sinks_yaml/readme.yaml"
+seed query
+printf '%s' 'severity=HIGH,CRITICAL&status=NEW&q=s3&limit=50' > "$WORK/query/filters"
+printf '%s' 'since=2024-01-01T00:00:00Z&until=2024-02-01T00:00:00Z&account=123456789012' > "$WORK/query/times"
+
+cd "$ROOT/fuzz"
+cargo +nightly fuzz build -O --debug-assertions >&2
+
+failed=0
+printf '%-18s %12s %10s %8s %s\n' target executions coverage features result
+for t in "${TARGETS[@]}"; do
+  mkdir -p "$ARTIFACTS/$t"
+  log="$WORK/$t.log"
+  set +e
+  cargo +nightly fuzz run -O --debug-assertions "$t" "$WORK/$t" -- \
+    -max_total_time="$SECONDS_PER_TARGET" -rss_limit_mb=2048 -timeout=10 \
+    -max_len=1048576 -artifact_prefix="$ARTIFACTS/$t/" -print_final_stats=1 >"$log" 2>&1
+  rc=$?
+  set -e
+  execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
+  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*')
+  ft=$(grep -o 'ft: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*')
+  if [ "$rc" -eq 0 ]; then
+    result="ok (0 crashes)"
+  else
+    failed=1
+    kind=$(grep -oE 'ERROR: libFuzzer: [a-z-]+|panicked at [^ ]*' "$log" | head -1)
+    result="FAILED: ${kind:-exit $rc}; input in $ARTIFACTS/$t/ (log $log kept below)"
+    tail -40 "$log" >&2
+  fi
+  printf '%-18s %12s %10s %8s %s\n' "$t" "${execs:-?}" "${cov:-?}" "${ft:-?}" "$result"
+done
+exit "$failed"
