@@ -16,6 +16,8 @@ pub mod rules;
 pub mod serve;
 /// `cspm sinks lint|status|retry|test`.
 pub mod sinks;
+/// `cspm tokens create|list|revoke`.
+pub mod tokens;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -160,6 +162,8 @@ pub enum Command {
     Sinks(sinks::SinksCommand),
     /// The audit log: verify its hash chain, print its newest lines.
     Audit(audit::AuditCommand),
+    /// Named API tokens with a role: create (prints the token), list, revoke.
+    Tokens(tokens::TokensCommand),
 }
 
 /// Runs the parsed command line; returns the process exit code.
@@ -172,6 +176,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Archive(a) => archive::run(a).await,
         Command::Sinks(a) => sinks::run(a).await,
         Command::Audit(a) => audit::run(a).await,
+        Command::Tokens(a) => tokens::run(a).await,
     };
     match result {
         Ok(code) => code,

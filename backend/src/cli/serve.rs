@@ -1,4 +1,6 @@
 use super::{CliError, DetectArgs, StoreArgs};
+use crate::auth::tokens::{SqliteTokens, TokenStore};
+use crate::auth::Authenticator;
 use crate::feed::FeedMetrics;
 use crate::http::live::LiveState;
 use crate::http::{router, AppState, HttpConfig};
@@ -17,7 +19,8 @@ use std::time::Duration;
 /// `cspm serve` options.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Address to listen on. A non-loopback address needs --api-token.
+    /// Address to listen on. A non-loopback address needs --api-token or a named
+    /// token (`cspm tokens create`).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
     /// Load demo findings when the store is empty.
@@ -29,7 +32,8 @@ pub struct ServeArgs {
     /// Folder with the built dashboard (default: frontend/dist when it exists).
     #[arg(long)]
     pub dashboard_dir: Option<PathBuf>,
-    /// Bearer token required on every route but /health.
+    /// Admin bearer token; once set (or once a named token exists) every route
+    /// but /health and the dashboard files needs credentials.
     #[arg(long, env = crate::config::ENV_API_TOKEN, hide_env_values = true)]
     pub api_token: Option<String>,
     /// Browser origins allowed by CORS (comma-separated, exact match).
@@ -73,18 +77,26 @@ fn parse_feed_retention(s: &str) -> Result<Duration, String> {
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     /// Exposing findings beyond this machine without authentication.
-    #[error("refusing to listen on {0} without an API token: set {env} or pass --api-token (or listen on 127.0.0.1)", env = crate::config::ENV_API_TOKEN)]
+    #[error("refusing to listen on {0} without authentication: set {env}, pass --api-token or create a named token with `cspm tokens create` (or listen on 127.0.0.1)", env = crate::config::ENV_API_TOKEN)]
     NoTokenOnPublicAddress(SocketAddr),
     /// A token too short to resist guessing.
     #[error("the API token must be at least 16 characters")]
     WeakToken,
 }
 
-/// Checks the address/token combination before anything is opened.
-pub fn check_exposure(addr: SocketAddr, token: Option<&str>) -> Result<(), ServeError> {
+/// Checks the address/token combination before anything is opened:
+/// `named_tokens` tells whether any named token exists (they are never deleted,
+/// so authentication cannot switch off behind a public address).
+pub fn check_exposure(
+    addr: SocketAddr,
+    token: Option<&str>,
+    named_tokens: bool,
+) -> Result<(), ServeError> {
     match token {
         Some(t) if t.len() < 16 => Err(ServeError::WeakToken),
-        None if !addr.ip().is_loopback() => Err(ServeError::NoTokenOnPublicAddress(addr)),
+        None if !named_tokens && !addr.ip().is_loopback() => {
+            Err(ServeError::NoTokenOnPublicAddress(addr))
+        }
         _ => Ok(()),
     }
 }
@@ -102,7 +114,16 @@ fn dashboard_dir(arg: Option<PathBuf>) -> Option<PathBuf> {
 /// Runs `cspm serve` until Ctrl-C or SIGTERM.
 pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
     let token = args.api_token.clone().filter(|t| !t.is_empty());
-    check_exposure(args.addr, token.as_deref())?;
+    // Named tokens live in the SQLite file; a DynamoDB deployment has none here.
+    let tokens: Option<Arc<dyn TokenStore>> = match args.store.store {
+        super::StoreKind::Sqlite => Some(Arc::new(SqliteTokens::open_dir(&args.store.data_dir)?)),
+        super::StoreKind::Dynamodb => None,
+    };
+    let named = match &tokens {
+        Some(t) => t.any().await?,
+        None => false,
+    };
+    check_exposure(args.addr, token.as_deref(), named)?;
     // Bad rules or suppressions stop the server before it listens.
     let normalizer = Arc::new(args.detect.detection_config().normalizer()?);
     // A bad sinks file stops the server before it listens, too.
@@ -118,6 +139,10 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         let n = super::demo::load(store.clone(), args.demo_count, 42, false).await?;
         tracing::info!(count = n, "loaded demo findings into the empty store");
     }
+    let mut auth = Authenticator::new(token.as_deref());
+    if let Some(t) = tokens {
+        auth = auth.with_tokens(t);
+    }
     let config = HttpConfig {
         api_token: token,
         cors_origins: args.cors_origin.clone(),
@@ -127,7 +152,7 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
     let metrics = Registry::new();
     let fanout = start_fanout(&opened, sinks_file.as_ref(), &args, &metrics).await?;
     let pipeline = Pipeline::new(normalizer, store).with_metrics(metrics, "api");
-    let mut state = AppState::new(pipeline, config);
+    let mut state = AppState::new(pipeline, config).with_auth(auth);
     if let Some(f) = &fanout {
         state = state.with_live(f.live.clone(), Arc::new(MemoryTickets::default()));
     }
@@ -244,10 +269,11 @@ mod tests {
     fn public_address_needs_a_strong_token() {
         let public: SocketAddr = "0.0.0.0:8080".parse().unwrap();
         let local: SocketAddr = "127.0.0.1:8080".parse().unwrap();
-        assert!(check_exposure(local, None).is_ok());
-        assert!(check_exposure(public, None).is_err());
-        assert!(check_exposure(public, Some("short")).is_err());
-        assert!(check_exposure(public, Some("0123456789abcdef")).is_ok());
+        assert!(check_exposure(local, None, false).is_ok());
+        assert!(check_exposure(public, None, false).is_err());
+        assert!(check_exposure(public, None, true).is_ok());
+        assert!(check_exposure(public, Some("short"), false).is_err());
+        assert!(check_exposure(public, Some("0123456789abcdef"), false).is_ok());
     }
 
     /// `cspm serve` parsed from `args` (after the subcommand).

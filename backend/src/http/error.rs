@@ -20,7 +20,7 @@ pub enum ApiError {
         /// The parameter or body field at fault.
         field: Option<String>,
     },
-    /// 401: a bearer token is required and was missing or wrong.
+    /// 401: credentials are required and were missing or refused.
     #[error("authentication required")]
     Unauthorized,
     /// 403: authenticated, but not allowed to do this.
@@ -113,6 +113,24 @@ impl From<crate::pipeline::PipelineError> for ApiError {
         match e {
             crate::pipeline::PipelineError::Store(s) => s.into(),
             other => ApiError::Internal(Box::new(other)),
+        }
+    }
+}
+
+impl From<crate::auth::AuthError> for ApiError {
+    fn from(e: crate::auth::AuthError) -> Self {
+        use crate::auth::AuthError;
+        match e {
+            AuthError::Missing => ApiError::Unauthorized,
+            AuthError::Rejected(why) => {
+                // The reason is for the operator; the client learns only "401".
+                tracing::info!(reason = %why, "credentials refused");
+                ApiError::Unauthorized
+            }
+            AuthError::Unavailable(source) => {
+                tracing::warn!(error = %source, "credentials could not be checked");
+                ApiError::Unavailable
+            }
         }
     }
 }

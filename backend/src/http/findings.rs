@@ -2,7 +2,8 @@
 
 use super::error::ApiError;
 use super::extract::{Json, QueryPairs};
-use super::{Actor, AppState};
+use super::AppState;
+use crate::auth::Principal;
 use axum::extract::{Path, State};
 use shared_types::{
     FindingDetail, FindingFilter, FindingPage, WorkflowUpdate, DEFAULT_LIMIT, MAX_LIMIT,
@@ -152,10 +153,11 @@ pub async fn get_one(
     params(("id" = String, Path, description = "Short finding id")),
     request_body = WorkflowUpdate,
     responses((status = 200, body = FindingDetail), (status = 400, body = shared_types::ErrorBody),
+        (status = 401, body = shared_types::ErrorBody), (status = 403, body = shared_types::ErrorBody),
         (status = 404, body = shared_types::ErrorBody), (status = 413, body = shared_types::ErrorBody)))]
 pub async fn patch_one(
     State(state): State<AppState>,
-    actor: Actor,
+    actor: Principal,
     Path(id): Path<String>,
     Json(update): Json<WorkflowUpdate>,
 ) -> Result<axum::Json<FindingDetail>, ApiError> {
@@ -174,12 +176,12 @@ pub async fn patch_one(
     let at = chrono::Utc::now();
     let changed = state
         .pipeline
-        .set_workflow(&id, &update, &actor.0, at)
+        .set_workflow(&id, &update, &actor.actor, at)
         .await
         .map_err(ApiError::from)?;
     match changed {
         Some(d) => {
-            tracing::info!(finding = %id, actor = %actor.0, status = %update.workflow_status, "workflow status changed");
+            tracing::info!(finding = %id, actor = %actor.actor, status = %update.workflow_status, "workflow status changed");
             Ok(axum::Json(d))
         }
         None => Err(ApiError::NotFound(format!("no finding with id {id:?}"))),

@@ -10,10 +10,12 @@
 //! go into a URL: when the API needs credentials, the page first asks `POST
 //! /live/ticket` (with its credentials) for a single-use ticket valid 30 seconds and
 //! connects to `/live?ticket=…`. The `Origin` must be this server's own or an
-//! allowed CORS origin.
+//! allowed CORS origin. Only callers with the `viewer` role (or more) get a ticket,
+//! so the role is checked at connect.
 
 use super::error::ApiError;
-use super::{Actor, AppState};
+use super::AppState;
+use crate::auth::Principal;
 use crate::live::origin_allowed;
 use crate::live::tickets::TICKET_VALID;
 use crate::sinks::live::{frame_json, frame_of, Frame, LiveHub};
@@ -50,13 +52,14 @@ pub struct LiveState {
 /// `POST /live/ticket`: a ticket to open `/live` with.
 #[utoipa::path(post, path = "/live/ticket", tag = "live",
     responses((status = 200, body = LiveTicket), (status = 401, body = shared_types::ErrorBody),
+        (status = 403, body = shared_types::ErrorBody),
         (status = 404, body = shared_types::ErrorBody, description = "No live updates on this store")))]
 pub async fn post_ticket(
     State(state): State<AppState>,
-    actor: Actor,
+    actor: Principal,
 ) -> Result<axum::Json<LiveTicket>, ApiError> {
     let tickets = state.tickets.as_ref().ok_or_else(not_available)?;
-    let ticket = tickets.issue(&actor.0).await.map_err(|e| {
+    let ticket = tickets.issue(&actor.actor).await.map_err(|e| {
         tracing::warn!(error = %e, "live ticket not issued");
         ApiError::Unavailable
     })?;
@@ -80,6 +83,12 @@ fn origin_ok(headers: &HeaderMap, cors: &[String]) -> bool {
 }
 
 /// `GET /live`: upgrades to the live WebSocket.
+#[utoipa::path(get, path = "/live", tag = "live",
+    params(("ticket" = Option<String>, Query, description = "A ticket from POST /live/ticket (required when the API needs credentials)")),
+    security(()),
+    responses((status = 101, description = "Switching to the live WebSocket protocol"),
+        (status = 401, body = shared_types::ErrorBody, description = "No ticket, or one already used or expired"),
+        (status = 403, body = shared_types::ErrorBody, description = "Origin not allowed")))]
 pub async fn get_live(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -92,9 +101,15 @@ pub async fn get_live(
             "this origin may not open live updates".into(),
         ));
     }
-    let user = match (&state.config.api_token, &state.tickets, q.get("ticket")) {
-        (None, _, _) => "local".to_string(),
-        (Some(_), Some(tickets), Some(t)) => tickets
+    // With authentication on, a ticket is the credential: only principals the
+    // `/live/ticket` route let through (viewer and up) hold one.
+    let user = match (
+        state.auth.required().await?,
+        &state.tickets,
+        q.get("ticket"),
+    ) {
+        (false, _, _) => "local".to_string(),
+        (true, Some(tickets), Some(t)) => tickets
             .take(t)
             .await
             .map_err(|_| ApiError::Unavailable)?

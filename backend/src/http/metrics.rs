@@ -1,10 +1,10 @@
 //! `GET /metrics`: the running counters in Prometheus text format, for a local
-//! Prometheus/Grafana. Loopback-only until roles exist (it will then need the admin
-//! role): the counters name sinks and channels, which is more than an anonymous
-//! caller should learn, and the route sits outside the bearer-token check so a
-//! scraper on the same machine needs no secret. A request that did not come over a
-//! socket with a loopback peer (the `api` Lambda, a proxy on another host) gets 403;
-//! on AWS the same counters are EMF lines in CloudWatch instead.
+//! Prometheus/Grafana. It needs the admin role (the counters name sinks and
+//! channels, which is more than a viewer should learn) and answers loopback peers
+//! only: a request that did not come over a socket with a loopback peer (the `api`
+//! Lambda, a proxy on another host) gets 403; on AWS the same counters are EMF
+//! lines in CloudWatch instead. With no authentication configured a loopback
+//! scraper needs no secret, as every loopback caller then acts as admin.
 
 use super::error::ApiError;
 use super::AppState;
@@ -14,7 +14,11 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use std::net::SocketAddr;
 
-/// `GET /metrics` (loopback peers only).
+/// `GET /metrics` (admin, loopback peers only).
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, content_type = "text/plain", body = String, description = "Prometheus text format"),
+        (status = 401, body = shared_types::ErrorBody), (status = 403, body = shared_types::ErrorBody),
+        (status = 404, body = shared_types::ErrorBody, description = "This server counts no metrics")))]
 pub async fn get_metrics(
     State(state): State<AppState>,
     request: Request,

@@ -19,15 +19,17 @@ pub mod live;
 pub mod metrics;
 /// `/openapi.json`, generated from the handlers' annotations.
 pub mod openapi;
-/// Authentication, security headers and CORS.
+/// Every route with the role it requires (the one place roles are declared).
+pub mod routes;
+/// The role check, security headers and CORS.
 pub mod security;
 /// `/summary`.
 pub mod summary;
 
+use crate::auth::{Authenticator, Principal};
 use crate::pipeline::Pipeline;
 use crate::store::Store;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
 use axum::Router;
 use error::ApiError;
 use std::sync::Arc;
@@ -55,17 +57,29 @@ pub struct AppState {
     /// Where `POST /live/ticket` issues tickets (in memory locally; DynamoDB
     /// for the `api` Lambda, whose tickets the WebSocket API's authorizer takes).
     pub tickets: Option<Arc<dyn crate::live::tickets::Tickets>>,
+    /// Who a request comes from; every route but `/health` and `/live` asks it.
+    pub auth: Arc<Authenticator>,
 }
 
 impl AppState {
-    /// State over a pipeline with the given settings.
+    /// State over a pipeline with the given settings, accepting the config's
+    /// `api_token` (if any) as the only credential.
     pub fn new(pipeline: Pipeline, config: HttpConfig) -> Self {
+        let auth = Authenticator::new(config.api_token.as_deref());
         AppState {
             pipeline,
             config: Arc::new(config),
             live: None,
             tickets: None,
+            auth: Arc::new(auth),
         }
+    }
+
+    /// The same state authenticating with `auth` instead (build it from the same
+    /// API token, then add named tokens or verifiers).
+    pub fn with_auth(mut self, auth: Authenticator) -> Self {
+        self.auth = Arc::new(auth);
+        self
     }
 
     /// The same state pushing live updates through `live`, its sockets opened
@@ -93,49 +107,38 @@ impl AppState {
     }
 }
 
-/// Who is making the request, for the audit trail (set by the auth layer).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Actor(pub String);
-
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Actor {
-    type Rejection = std::convert::Infallible;
+/// The principal the role check authenticated (handlers of protected routes take
+/// it for the audit trail). Missing only on a route without a role check, where
+/// asking for it is a mistake: it answers 401 rather than guess.
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Principal {
+    type Rejection = ApiError;
 
     async fn from_request_parts(
         parts: &mut axum::http::request::Parts,
         _state: &S,
     ) -> Result<Self, Self::Rejection> {
-        Ok(parts
+        parts
             .extensions
-            .get::<Actor>()
+            .get::<Principal>()
             .cloned()
-            .unwrap_or_else(|| Actor("local".into())))
+            .ok_or(ApiError::Unauthorized)
     }
 }
 
-/// The API routes (without the dashboard), so they can be mounted at `/` and `/api`.
+/// The API routes (without the dashboard), so they can be mounted at `/` and
+/// `/api`: each declared route, behind the role check its [`routes::Access`] asks for.
 fn api_routes(state: &AppState) -> Router<AppState> {
-    Router::new()
-        .route("/findings", get(findings::list))
-        .route(
-            "/findings/{id}",
-            get(findings::get_one).patch(findings::patch_one),
-        )
-        .route("/summary", get(summary::get_summary))
-        .route(
-            "/events",
-            post(events::post_events).layer(DefaultBodyLimit::max(MAX_EVENTS_BODY_BYTES)),
-        )
-        .route("/openapi.json", get(openapi::get_openapi))
-        .route("/live/ticket", post(live::post_ticket))
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            security::require_auth,
-        ))
-        .route("/health", get(health::get_health))
-        .route("/metrics", get(metrics::get_metrics))
-        // Browsers cannot send a bearer token here: it checks its own ticket.
-        .route("/live", get(live::get_live))
-        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+    let mut router = Router::new();
+    for (route, handler) in routes::declared() {
+        let handler = match route.access {
+            routes::Access::Role(role) => handler.route_layer(
+                axum::middleware::from_fn_with_state((state.clone(), role), security::require_role),
+            ),
+            routes::Access::Public | routes::Access::Ticket(_) => handler,
+        };
+        router = router.route(route.path, handler);
+    }
+    router.method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
 }
 
 /// Builds the application: API at `/` and under `/api` (the path CloudFront forwards),

@@ -12,6 +12,10 @@ use utoipa::{Modify, OpenApi};
         super::findings::patch_one,
         super::summary::get_summary,
         super::events::post_events,
+        super::live::post_ticket,
+        super::live::get_live,
+        super::metrics::get_metrics,
+        get_openapi,
         super::health::get_health
     ),
     components(schemas(
@@ -20,11 +24,11 @@ use utoipa::{Modify, OpenApi};
         shared_types::Summary, shared_types::TrendPoint, shared_types::KeyCount,
         shared_types::Health, shared_types::ErrorBody, shared_types::ErrorDetail,
         shared_types::Severity, shared_types::WorkflowStatus, shared_types::RecordState,
-        shared_types::FindingSource, shared_types::Resource,
+        shared_types::FindingSource, shared_types::Resource, shared_types::LiveTicket,
         crate::pipeline::outcome::OutcomeBody, crate::pipeline::outcome::NotedBody,
         crate::pipeline::outcome::RejectedBody
     )),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &RequiredRoles),
     security(("bearer" = []))
 )]
 pub struct ApiDoc;
@@ -41,7 +45,64 @@ impl Modify for BearerAuth {
     }
 }
 
-/// `GET /openapi.json`.
+/// The extension naming the role an operation needs (`viewer`, `analyst`,
+/// `admin`, or `ingest`, which analyst and admin include).
+pub const REQUIRED_ROLE: &str = "x-required-role";
+
+/// Writes each operation's `x-required-role` from the route declarations (the
+/// same table the router enforces) and the 401/403 answers the role check gives.
+struct RequiredRoles;
+
+impl Modify for RequiredRoles {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        for route in super::routes::table() {
+            let Some(item) = openapi.paths.paths.get_mut(route.path) else {
+                continue;
+            };
+            let operation = match route.method.as_str() {
+                "GET" => item.get.as_mut(),
+                "POST" => item.post.as_mut(),
+                "PATCH" => item.patch.as_mut(),
+                "PUT" => item.put.as_mut(),
+                "DELETE" => item.delete.as_mut(),
+                _ => None,
+            };
+            let (Some(op), Some(role)) = (operation, route.access.role()) else {
+                continue;
+            };
+            op.extensions
+                .get_or_insert_with(Default::default)
+                .insert(REQUIRED_ROLE.into(), role.as_str().into());
+            if !matches!(route.access, super::routes::Access::Role(_)) {
+                continue;
+            }
+            for (status, what) in [
+                ("401", "Credentials missing or refused"),
+                ("403", "The caller's role does not include the required one"),
+            ] {
+                op.responses
+                    .responses
+                    .entry(status.into())
+                    .or_insert_with(|| {
+                        let body = ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("ErrorBody")))
+                            .build();
+                        RefOr::T(
+                            ResponseBuilder::new()
+                                .description(what)
+                                .content("application/json", body)
+                                .build(),
+                        )
+                    });
+            }
+        }
+    }
+}
+
+/// `GET /openapi.json`: this document.
+#[utoipa::path(get, path = "/openapi.json", tag = "operations",
+    responses((status = 200, content_type = "application/json", body = Object, description = "The OpenAPI 3.1 document")))]
 pub async fn get_openapi() -> axum::Json<utoipa::openapi::OpenApi> {
     axum::Json(ApiDoc::openapi())
 }

@@ -1,8 +1,9 @@
-//! Authentication, security headers on every response, and CORS for configured
-//! origins only.
+//! The role check of protected routes, security headers on every response, and
+//! CORS for configured origins only.
 
 use super::error::ApiError;
-use super::{Actor, AppState, HttpConfig};
+use super::{AppState, HttpConfig};
+use crate::auth::Role;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderName, HeaderValue, Method};
 use axum::middleware::Next;
@@ -17,40 +18,29 @@ pub const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval';
      style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; \
      base-uri 'none'; form-action 'self'";
 
-/// Compares in time independent of where the inputs first differ.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// Requires `Authorization: Bearer <token>` when a token is configured. CORS
-/// preflights pass (browsers never send credentials on them).
-pub async fn require_auth(
-    State(state): State<AppState>,
-    mut req: Request,
+/// Lets the request through when its principal's role includes `required`:
+/// 401 without valid credentials (where any are configured), 403 with too small
+/// a role. The principal goes into the request for the handler's audit trail.
+pub async fn require_role(
+    State((state, required)): State<(AppState, Role)>,
+    req: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    let Some(token) = &state.config.api_token else {
-        return Ok(next.run(req).await);
-    };
-    if req.method() == Method::OPTIONS {
-        return Ok(next.run(req).await);
+    // Split so only the (Sync) headers and extensions are borrowed while waiting.
+    let (mut parts, body) = req.into_parts();
+    let principal = state
+        .auth
+        .authenticate(&parts.headers, &parts.extensions, chrono::Utc::now())
+        .await?;
+    if !principal.role.includes(required) {
+        tracing::info!(actor = %principal.actor, role = %principal.role, %required,
+            method = %parts.method, path = %parts.uri.path(), "request refused: role too small");
+        return Err(ApiError::Forbidden(format!(
+            "this needs the {required} role"
+        )));
     }
-    let given = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
-    match given {
-        Some(g) if constant_time_eq(g.as_bytes(), token.as_bytes()) => {
-            req.extensions_mut().insert(Actor("api-token".into()));
-            Ok(next.run(req).await)
-        }
-        _ => Err(ApiError::Unauthorized),
-    }
+    parts.extensions.insert(principal);
+    Ok(next.run(Request::from_parts(parts, body)).await)
 }
 
 fn cors(origins: &[String]) -> Option<CorsLayer> {
@@ -97,16 +87,4 @@ pub fn layers<S: Clone + Send + Sync + 'static>(app: Router<S>, config: &HttpCon
         app = app.layer(cors);
     }
     app.layer(tower_http::trace::TraceLayer::new_for_http())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::constant_time_eq;
-
-    #[test]
-    fn token_comparison_needs_exact_match() {
-        assert!(constant_time_eq(b"secret", b"secret"));
-        assert!(!constant_time_eq(b"secret", b"secreT"));
-        assert!(!constant_time_eq(b"secret", b"secret2"));
-    }
 }

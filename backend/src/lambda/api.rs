@@ -4,6 +4,8 @@
 //! for `GET /metrics`, while each invocation of this function prints what it
 //! counted (the findings `POST /events` stored) as EMF lines and forgets them.
 
+use crate::auth::gateway::GatewayClaims;
+use crate::auth::Authenticator;
 use crate::config::lambda::{LambdaConfig, SSM_API_TOKEN};
 use crate::http::{router, AppState, HttpConfig};
 use crate::live::tickets::Tickets;
@@ -26,6 +28,12 @@ pub const SOURCE: &str = "api";
 /// served by CloudFront from S3), and `POST /live/ticket` issuing into `tickets`
 /// (the WebSocket API's authorizer takes them) when the deployment has live
 /// updates.
+///
+/// Authentication is always on here: API Gateway's JWT authorizer verifies the
+/// Cognito access token before the Lambda runs, and the role comes from the
+/// `cognito:groups` claim it passes ([`GatewayClaims`]); a request without
+/// verified claims (only `/health` is routed without the authorizer) needs the
+/// SSM bearer token.
 pub fn app(
     config: &LambdaConfig,
     ssm: &HashMap<String, String>,
@@ -37,7 +45,9 @@ pub fn app(
         cors_origins: config.cors_origins.clone(),
         dashboard_dir: None,
     };
-    let state = AppState::new(pipeline, http);
+    let auth = Authenticator::new(http.api_token.as_deref())
+        .with_request_verifier(Arc::new(GatewayClaims::default()));
+    let state = AppState::new(pipeline, http).with_auth(auth);
     router(match tickets {
         Some(t) => state.with_tickets(t),
         None => state,

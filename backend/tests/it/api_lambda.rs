@@ -17,8 +17,28 @@ use shared_types::{FindingDetail, FindingPage, Severity, Summary};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// The recorded HTTP API v2 request, re-aimed at `method path?query` with `body`.
+/// The recorded HTTP API v2 request, re-aimed at `method path?query` with `body`,
+/// from an analyst the JWT authorizer verified.
 fn v2_event(method: &str, path: &str, query: &str, body: Option<&str>) -> Value {
+    signed_in(v2_anonymous(method, path, query, body), Some("[analyst]"))
+}
+
+/// `event` with the claims API Gateway's JWT authorizer passes for a Cognito
+/// access token: `sub`, `username` and, when given, `cognito:groups` flattened
+/// as HTTP APIs flatten arrays.
+fn signed_in(mut event: Value, groups: Option<&str>) -> Value {
+    let mut claims =
+        serde_json::json!({"sub": "7d1e-user", "username": "ana", "token_use": "access"});
+    if let Some(g) = groups {
+        claims["cognito:groups"] = Value::String(g.into());
+    }
+    event["requestContext"]["authorizer"] =
+        serde_json::json!({"jwt": {"claims": claims, "scopes": null}});
+    event
+}
+
+/// The recorded request without an authorizer (only `/health` is routed so).
+fn v2_anonymous(method: &str, path: &str, query: &str, body: Option<&str>) -> Value {
     let mut e = lambda_fixture("example-apigw-v2-request-no-authorizer.json");
     e["rawPath"] = Value::String(path.into());
     e["rawQueryString"] = Value::String(query.into());
@@ -114,6 +134,7 @@ async fn api_lambda_serves_the_router_for_http_api_v2_events() {
     assert_eq!(status, 200, "{body}");
     let d: FindingDetail = serde_json::from_value(body).unwrap();
     assert_eq!(d.audit.len(), 1);
+    assert_eq!(d.audit[0].actor, "7d1e-user (ana)");
 
     let (status, _) = invoke(
         &app,
@@ -219,4 +240,48 @@ async fn each_api_invocation_prints_the_findings_it_stored_as_emf_and_nothing_el
     let (status, _) = invoke(&app, v2_event("GET", "/summary", "", None)).await;
     assert_eq!(status, 200);
     assert_eq!(printed.take(), Vec::<String>::new());
+}
+
+/// The role comes from `cognito:groups` in the authorizer's claims; the check is
+/// the router's and the same over every store, so this runs on SQLite.
+#[tokio::test]
+async fn api_lambda_takes_the_role_from_the_authorizers_cognito_groups() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Arc::new(cspm::store::SqliteStore::open_dir(tmp.path()).unwrap());
+    let fs = crate::helpers::findings(3, 5);
+    store.upsert(&fs).await.unwrap();
+    let config =
+        LambdaConfig::from_lookup(|k| (k == "CSPM_TABLE_NAME").then(|| "unused".to_string()))
+            .unwrap();
+    let app = api::app(
+        &config,
+        &HashMap::new(),
+        crate::helpers::pipeline(store),
+        None,
+    );
+    let patch = r#"{"workflow_status":"NOTIFIED"}"#;
+    let path = format!("/findings/{}", fs[0].id);
+    let as_groups = |groups: Option<&str>, method: &str, path: &str, body: Option<&str>| {
+        signed_in(v2_anonymous(method, path, "", body), groups)
+    };
+    for (groups, read, write) in [
+        (Some("[viewer]"), 200, 403),
+        (None, 200, 403),
+        (Some("[ops auditors]"), 200, 403),
+        (Some("[viewer analyst]"), 200, 200),
+        (Some("[admin]"), 200, 200),
+    ] {
+        let (status, _) = invoke(&app, as_groups(groups, "GET", "/findings", None)).await;
+        assert_eq!(status, read, "{groups:?} reading");
+        let (status, body) = invoke(&app, as_groups(groups, "PATCH", &path, Some(patch))).await;
+        assert_eq!(status, write, "{groups:?} writing: {body}");
+        if write == 403 {
+            assert_eq!(body["error"]["code"], "forbidden");
+        }
+    }
+    // Without verified claims (the gateway routes only /health so) nothing else answers.
+    let (status, _) = invoke(&app, v2_anonymous("GET", "/findings", "", None)).await;
+    assert_eq!(status, 401);
+    let (status, _) = invoke(&app, v2_anonymous("GET", "/health", "", None)).await;
+    assert_eq!(status, 200);
 }

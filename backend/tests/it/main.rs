@@ -49,6 +49,8 @@ mod live_aws;
 mod metrics;
 /// Property tests (proptest) of the parsers, cursors and the workflow decision.
 mod props;
+/// The role matrix: every route × every caller, checked against the OpenAPI document.
+mod roles;
 /// `cspm rules` and ingest's detection flags through the real binary.
 mod rules_cli;
 /// The scanner Lambda handler: corpus envelopes, SQS partial failures.
@@ -73,5 +75,7 @@ mod store_workflow;
 mod stream_records;
 /// The scheduled Security Hub sync against the emulator.
 mod sync;
+/// `cspm tokens create|list|revoke` through the binary and a running server.
+mod tokens_cli;
 /// The webhook sink against a local receiver; the SSRF policy.
 mod webhook;

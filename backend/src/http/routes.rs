@@ -1,0 +1,123 @@
+//! Every API route in one table — method, path, who may call it, handler — so the
+//! router, the role check, the OpenAPI document's `x-required-role` and the tests'
+//! role matrix all read the same declarations.
+
+use super::MAX_EVENTS_BODY_BYTES;
+use super::{events, findings, health, live, metrics, openapi, summary, AppState};
+use crate::auth::Role;
+use axum::extract::DefaultBodyLimit;
+use axum::http::Method;
+use axum::routing::{get, patch, post, MethodRouter};
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, without credentials (`/health`: load balancers and probes).
+    Public,
+    /// A principal whose role includes this one ([`Role::includes`]).
+    Role(Role),
+    /// The handler checks a single-use ticket, which `POST /live/ticket` gives to
+    /// principals with this role: browsers cannot put a bearer token on a
+    /// WebSocket request, and tokens must never go into a URL.
+    Ticket(Role),
+}
+
+impl Access {
+    /// The role a caller needs, directly or through a ticket (`None`: public).
+    pub fn role(self) -> Option<Role> {
+        match self {
+            Access::Public => None,
+            Access::Role(r) | Access::Ticket(r) => Some(r),
+        }
+    }
+}
+
+/// One API route's method, path (axum syntax, as in the OpenAPI document) and
+/// who may call it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    /// The HTTP method.
+    pub method: Method,
+    /// The path under `/` (and `/api`).
+    pub path: &'static str,
+    /// Who may call it.
+    pub access: Access,
+}
+
+fn route(
+    method: Method,
+    path: &'static str,
+    access: Access,
+    handler: MethodRouter<AppState>,
+) -> (Route, MethodRouter<AppState>) {
+    (
+        Route {
+            method,
+            path,
+            access,
+        },
+        handler,
+    )
+}
+
+/// The declarations with their handlers: the one place a route's role is set.
+pub(super) fn declared() -> Vec<(Route, MethodRouter<AppState>)> {
+    use Access::{Public, Ticket};
+    use Role::{Admin, Analyst, Ingest, Viewer};
+    let role = Access::Role;
+    vec![
+        route(Method::GET, "/findings", role(Viewer), get(findings::list)),
+        route(
+            Method::GET,
+            "/findings/{id}",
+            role(Viewer),
+            get(findings::get_one),
+        ),
+        route(
+            Method::PATCH,
+            "/findings/{id}",
+            role(Analyst),
+            patch(findings::patch_one),
+        ),
+        route(
+            Method::GET,
+            "/summary",
+            role(Viewer),
+            get(summary::get_summary),
+        ),
+        // Ingest: event shippers' tokens; analyst and admin include it.
+        route(
+            Method::POST,
+            "/events",
+            role(Ingest),
+            post(events::post_events).layer(DefaultBodyLimit::max(MAX_EVENTS_BODY_BYTES)),
+        ),
+        route(
+            Method::GET,
+            "/openapi.json",
+            role(Viewer),
+            get(openapi::get_openapi),
+        ),
+        route(
+            Method::POST,
+            "/live/ticket",
+            role(Viewer),
+            post(live::post_ticket),
+        ),
+        route(Method::GET, "/live", Ticket(Viewer), get(live::get_live)),
+        // Admin, and loopback peers only (checked by the handler): the counters
+        // name sinks and channels.
+        route(
+            Method::GET,
+            "/metrics",
+            role(Admin),
+            get(metrics::get_metrics),
+        ),
+        route(Method::GET, "/health", Public, get(health::get_health)),
+    ]
+}
+
+/// Every API route and who may call it.
+pub fn table() -> Vec<Route> {
+    declared().into_iter().map(|(r, _)| r).collect()
+}

@@ -1,0 +1,342 @@
+//! The role matrix: every declared route × every kind of caller (a named token of
+//! each role, the `--api-token`, no credentials, an unknown token, a revoked and
+//! an expired token) → the status the route's declared role gives, at both mounts;
+//! the declarations pinned to the product's policy and checked against the
+//! OpenAPI document's `x-required-role`. Also: the audit trail names the token.
+
+use crate::helpers::findings;
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use axum::Router;
+use cspm::auth::tokens::{NamedToken, SqliteTokens, TokenHash, TokenStore};
+use cspm::auth::{Authenticator, Role};
+use cspm::http::routes::{table, Access};
+use cspm::http::{router, AppState, HttpConfig};
+use cspm::live::tickets::MemoryTickets;
+use cspm::store::{SqliteStore, Store};
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use tower::ServiceExt;
+
+const API_TOKEN: &str = "matrix-api-token-0123456789";
+
+/// The policy of issue 18, written out by hand: the declarations must say this.
+fn policy() -> Vec<(Method, &'static str, Access)> {
+    use Access::{Public, Ticket};
+    use Role::*;
+    vec![
+        (Method::GET, "/findings", Access::Role(Viewer)),
+        (Method::GET, "/findings/{id}", Access::Role(Viewer)),
+        (Method::PATCH, "/findings/{id}", Access::Role(Analyst)),
+        (Method::GET, "/summary", Access::Role(Viewer)),
+        (Method::POST, "/events", Access::Role(Ingest)),
+        (Method::GET, "/openapi.json", Access::Role(Viewer)),
+        (Method::POST, "/live/ticket", Access::Role(Viewer)),
+        (Method::GET, "/live", Ticket(Viewer)),
+        (Method::GET, "/metrics", Access::Role(Admin)),
+        (Method::GET, "/health", Public),
+    ]
+}
+
+/// A kind of caller: what it sends, and the role it should be treated as (`None`:
+/// not authenticated).
+struct Caller {
+    label: &'static str,
+    bearer: Option<String>,
+    role: Option<Role>,
+}
+
+struct Matrix {
+    app: Router,
+    id: String,
+    callers: Vec<Caller>,
+    tokens: Arc<SqliteTokens>,
+    _dir: tempfile::TempDir,
+}
+
+fn token(name: &str, role: Role, expires: Option<&str>) -> NamedToken {
+    NamedToken {
+        name: name.into(),
+        role,
+        created: "2026-01-01T00:00:00Z".parse().unwrap(),
+        expires: expires.map(|e| e.parse().unwrap()),
+        last_used: None,
+        revoked: None,
+    }
+}
+
+async fn matrix() -> Matrix {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_dir(dir.path()).unwrap();
+    let fixtures = findings(20, 7);
+    store.upsert(&fixtures).await.unwrap();
+    let pipeline = crate::helpers::pipeline(Arc::new(store) as Arc<dyn Store>)
+        .with_metrics(cspm::metrics::Registry::new(), "api");
+    let tokens = Arc::new(SqliteTokens::open_dir(dir.path()).unwrap());
+    let mut callers = vec![
+        Caller {
+            label: "no credentials",
+            bearer: None,
+            role: None,
+        },
+        Caller {
+            label: "unknown token",
+            bearer: Some("cspm_not-a-token".into()),
+            role: None,
+        },
+        Caller {
+            label: "api token",
+            bearer: Some(API_TOKEN.into()),
+            role: Some(Role::Admin),
+        },
+    ];
+    for role in cspm::auth::ROLES {
+        let secret = format!("cspm_{role}-secret");
+        tokens
+            .create(
+                &token(&format!("{role}-bot"), role, None),
+                &TokenHash::of(&secret),
+            )
+            .await
+            .unwrap();
+        callers.push(Caller {
+            label: role.as_str(),
+            bearer: Some(secret),
+            role: Some(role),
+        });
+    }
+    tokens
+        .create(
+            &token("gone", Role::Admin, None),
+            &TokenHash::of("cspm_revoked"),
+        )
+        .await
+        .unwrap();
+    tokens.revoke("gone", chrono::Utc::now()).await.unwrap();
+    callers.push(Caller {
+        label: "revoked admin token",
+        bearer: Some("cspm_revoked".into()),
+        role: None,
+    });
+    tokens
+        .create(
+            &token("old", Role::Admin, Some("2026-01-02T00:00:00Z")),
+            &TokenHash::of("cspm_expired"),
+        )
+        .await
+        .unwrap();
+    callers.push(Caller {
+        label: "expired admin token",
+        bearer: Some("cspm_expired".into()),
+        role: None,
+    });
+    let config = HttpConfig {
+        api_token: Some(API_TOKEN.into()),
+        ..Default::default()
+    };
+    let auth = Authenticator::new(Some(API_TOKEN)).with_tokens(tokens.clone());
+    let state = AppState::new(pipeline, config)
+        .with_auth(auth)
+        .with_tickets(Arc::new(MemoryTickets::default()));
+    Matrix {
+        app: router(state),
+        id: fixtures[0].id.clone(),
+        callers,
+        tokens,
+        _dir: dir,
+    }
+}
+
+/// A request `route` answers with success for a caller it lets in.
+fn request(method: &Method, path: &str, id: &str, bearer: Option<&str>) -> Request<Body> {
+    let uri = path.replace("{id}", id);
+    let body = match (method.as_str(), path.trim_start_matches("/api")) {
+        ("PATCH", _) => json!({"workflow_status": "NOTIFIED", "note": "matrix"}).to_string(),
+        ("POST", "/events") => crate::events::compact_finding().to_string(),
+        _ => String::new(),
+    };
+    let mut req = Request::builder()
+        .method(method.clone())
+        .uri(uri)
+        .header(header::CONTENT_TYPE, "application/json");
+    if let Some(b) = bearer {
+        req = req.header(header::AUTHORIZATION, format!("Bearer {b}"));
+    }
+    let mut req = req.body(Body::from(body)).unwrap();
+    // `/metrics` also wants a loopback peer, as `cspm serve` records it.
+    let peer: std::net::SocketAddr = "127.0.0.1:40000".parse().unwrap();
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(peer));
+    req
+}
+
+async fn send(app: &Router, req: Request<Body>) -> (StatusCode, Value) {
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+#[test]
+fn the_declared_roles_are_the_products_policy() {
+    let declared: Vec<_> = table()
+        .into_iter()
+        .map(|r| (r.method, r.path, r.access))
+        .collect();
+    assert_eq!(declared, policy());
+}
+
+#[tokio::test]
+async fn every_route_answers_every_caller_as_its_declared_role_says() {
+    let m = matrix().await;
+    let mut checked = 0;
+    for route in table() {
+        // `/live` needs a WebSocket upgrade; its ticket is the `/live/ticket` row,
+        // and the live tests open sockets with tickets.
+        let Access::Role(required) = route.access else {
+            if route.access == Access::Public {
+                for c in &m.callers {
+                    let req = request(&route.method, route.path, &m.id, c.bearer.as_deref());
+                    assert_eq!(
+                        send(&m.app, req).await.0,
+                        StatusCode::OK,
+                        "{} {} as {}",
+                        route.method,
+                        route.path,
+                        c.label
+                    );
+                }
+            }
+            continue;
+        };
+        for mount in ["", "/api"] {
+            let path = format!("{mount}{}", route.path);
+            for c in &m.callers {
+                let req = request(&route.method, &path, &m.id, c.bearer.as_deref());
+                let (status, body) = send(&m.app, req).await;
+                let what = format!("{} {path} as {}: {body}", route.method, c.label);
+                match c.role {
+                    None => {
+                        assert_eq!(status, StatusCode::UNAUTHORIZED, "{what}");
+                        assert_eq!(body["error"]["code"], "unauthorized", "{what}");
+                    }
+                    Some(role) if role.includes(required) => {
+                        assert_eq!(status, StatusCode::OK, "{what}")
+                    }
+                    Some(_) => {
+                        assert_eq!(status, StatusCode::FORBIDDEN, "{what}");
+                        assert_eq!(body["error"]["code"], "forbidden", "{what}");
+                        assert!(body["error"]["message"]
+                            .as_str()
+                            .unwrap()
+                            .contains(required.as_str()));
+                    }
+                }
+                checked += 1;
+            }
+        }
+    }
+    // 8 protected routes × 2 mounts × 9 callers.
+    assert_eq!(checked, 8 * 2 * 9);
+}
+
+#[tokio::test]
+async fn the_openapi_document_carries_each_declared_role() {
+    let m = matrix().await;
+    let req = request(&Method::GET, "/openapi.json", "", Some(API_TOKEN));
+    let (status, doc) = send(&m.app, req).await;
+    assert_eq!(status, StatusCode::OK);
+    let mut documented = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let methods = ["get", "put", "post", "delete", "patch"];
+        for (method, op) in item
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(m, _)| methods.contains(&m.as_str()))
+        {
+            let route = table()
+                .into_iter()
+                .find(|r| r.path == path && r.method.as_str().eq_ignore_ascii_case(method))
+                .unwrap_or_else(|| panic!("{method} {path} is documented but not declared"));
+            let role = route.access.role().map(|r| Value::from(r.as_str()));
+            assert_eq!(op.get("x-required-role"), role.as_ref(), "{method} {path}");
+            if let Access::Role(_) = route.access {
+                assert!(
+                    op["responses"].get("403").is_some(),
+                    "{method} {path} lacks 403"
+                );
+            }
+            documented += 1;
+        }
+    }
+    assert_eq!(
+        documented,
+        table().len(),
+        "every declared route is documented"
+    );
+    assert_eq!(doc["paths"]["/health"]["get"]["security"], json!([{}]));
+}
+
+#[tokio::test]
+async fn the_audit_trail_names_the_token_that_changed_a_finding() {
+    let m = matrix().await;
+    let analyst = m.callers.iter().find(|c| c.label == "analyst").unwrap();
+    let req = request(
+        &Method::PATCH,
+        "/findings/{id}",
+        &m.id,
+        analyst.bearer.as_deref(),
+    );
+    let (status, detail) = send(&m.app, req).await;
+    assert_eq!(status, StatusCode::OK, "{detail}");
+    let last = detail["audit"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["actor"], "token:analyst-bot");
+    // The use is recorded on the token (never the token itself).
+    let listed = m.tokens.list().await.unwrap();
+    let used = listed.iter().find(|t| t.name == "analyst-bot").unwrap();
+    assert!(used.last_used.is_some());
+    let never = listed.iter().find(|t| t.name == "gone").unwrap();
+    assert!(
+        never.last_used.is_none(),
+        "a revoked token is never marked used"
+    );
+}
+
+#[tokio::test]
+async fn without_any_auth_configured_loopback_acts_as_local_admin() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_dir(dir.path()).unwrap();
+    let fixtures = findings(3, 9);
+    store.upsert(&fixtures).await.unwrap();
+    let tokens = Arc::new(SqliteTokens::open_dir(dir.path()).unwrap());
+    let pipeline = crate::helpers::pipeline(Arc::new(store) as Arc<dyn Store>);
+    let app = router(
+        AppState::new(pipeline, HttpConfig::default())
+            .with_auth(Authenticator::new(None).with_tokens(tokens.clone())),
+    );
+    let patch = || request(&Method::PATCH, "/findings/{id}", &fixtures[0].id, None);
+    let (status, detail) = send(&app, patch()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(detail["audit"][0]["actor"], "local");
+    // The first named token turns authentication on for the running router.
+    tokens
+        .create(
+            &token("first", Role::Viewer, None),
+            &TokenHash::of("cspm_first"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(send(&app, patch()).await.0, StatusCode::UNAUTHORIZED);
+    let viewer = request(
+        &Method::PATCH,
+        "/findings/{id}",
+        &fixtures[0].id,
+        Some("cspm_first"),
+    );
+    assert_eq!(send(&app, viewer).await.0, StatusCode::FORBIDDEN);
+}
