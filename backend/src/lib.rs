@@ -2,6 +2,8 @@
 
 /// Daily archival of old findings to gzip JSON Lines parts (local folder or S3), verified before delete.
 pub mod archive;
+/// Authentication: OpenID Connect token verification (roles, sessions and named tokens join here).
+pub mod auth;
 /// AWS SDK clients, credential checks and what an SDK error means.
 pub mod aws;
 /// The `cspm` command line (one file per subcommand).

@@ -43,6 +43,8 @@ mod live;
 mod live_aws;
 /// EMF lines decoded; `GET /metrics` parsed, counters moving by known amounts.
 mod metrics;
+/// OIDC token verification against the emulator's Cognito: groups, clients, token kinds.
+mod oidc_cognito;
 /// `cspm rules` and ingest's detection flags through the real binary.
 mod rules_cli;
 /// The scanner Lambda handler: corpus envelopes, SQS partial failures.
