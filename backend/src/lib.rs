@@ -2,7 +2,7 @@
 
 /// Daily archival of old findings to gzip JSON Lines parts (local folder or S3), verified before delete.
 pub mod archive;
-/// Roles, principals and credentials: API tokens, named tokens, verifier slots.
+/// Roles, principals and credentials: API tokens, named tokens, OIDC token verification.
 pub mod auth;
 /// AWS SDK clients, credential checks and what an SDK error means.
 pub mod aws;

@@ -1,6 +1,6 @@
 //! Who may do what: roles, the authenticated principal, the credential chain
 //! (`--api-token`, named tokens, plug-in verifiers for OIDC tokens, API Gateway's
-//! verified claims) and the named-token store.
+//! verified claims), OpenID Connect token verification and the named-token store.
 
 /// The credential chain a protected route runs.
 pub mod authenticator;
@@ -8,6 +8,8 @@ pub mod authenticator;
 pub mod error;
 /// API Gateway JWT authorizer claims as an identity (the `api` Lambda).
 pub mod gateway;
+/// OpenID Connect: discovery, the provider's keys, JWT verification, PKCE.
+pub mod oidc;
 /// The authenticated caller.
 pub mod principal;
 /// The roles and their order.

@@ -51,6 +51,8 @@ mod metrics;
 mod props;
 /// The role matrix: every route × every caller, checked against the OpenAPI document.
 mod roles;
+/// OIDC token verification against the emulator's Cognito: groups, clients, token kinds.
+mod oidc_cognito;
 /// `cspm rules` and ingest's detection flags through the real binary.
 mod rules_cli;
 /// The scanner Lambda handler: corpus envelopes, SQS partial failures.
