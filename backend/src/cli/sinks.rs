@@ -41,7 +41,8 @@ pub struct SinksCommand {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum SinksAction {
-    /// Check a sinks file: unknown fields and kinds, bad URLs (with their line).
+    /// Check a sinks file: unknown fields and kinds, bad URLs and severities, routes
+    /// naming unknown sinks, inline Slack URLs and tokens (with their line).
     Lint {
         /// The file.
         file: PathBuf,
@@ -95,10 +96,7 @@ pub async fn build_all(
     aws: &AwsArgs,
     public_url: Option<String>,
 ) -> Result<Vec<Arc<dyn Sink>>, CliError> {
-    let needs_aws = file.sinks.iter().any(|s| {
-        matches!(s, config::SinkConfig::Sns(_))
-            || matches!(s, config::SinkConfig::Webhook(w) if w.secret_ssm.is_some())
-    });
+    let needs_aws = file.sinks.iter().any(config::SinkConfig::needs_aws);
     let sdk = if needs_aws {
         Some(crate::aws::sdk_config(&aws.target()).await)
     } else {
@@ -110,11 +108,7 @@ pub async fn build_all(
         resolver: Arc::new(SystemResolver),
         dashboard_url: public_url,
     };
-    let mut out = Vec::new();
-    for s in &file.sinks {
-        out.push(s.build(&ctx).await?);
-    }
-    Ok(out)
+    Ok(file.build_all(&ctx).await?)
 }
 
 /// The dispatcher state next to a SQLite store.
@@ -150,8 +144,16 @@ async fn lint(file: &Path) -> Result<ExitCode, CliError> {
     if problems.iter().any(|p| p.error) {
         return Ok(ExitCode::FAILURE);
     }
-    let n = config::parse(&text).map(|f| f.sinks.len()).unwrap_or(0);
-    println!("{}: ok ({n} sinks)", file.display());
+    let (n, routes) = config::parse(&text)
+        .map(|f| {
+            let routes = match &f.routes {
+                Some(r) => format!("{} routes", r.len()),
+                None => "the default route".into(),
+            };
+            (f.sinks.len(), routes)
+        })
+        .unwrap_or((0, String::new()));
+    println!("{}: ok ({n} sinks, {routes})", file.display());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -305,6 +307,7 @@ pub fn test_change() -> Change {
             severity_before: None,
             status_before: None,
             note: Some("This is a test message. It is not about a real finding.".into()),
+            caller: None,
         },
     }
 }

@@ -60,6 +60,7 @@ fn summary(item: &FindingItem, event: &str) -> Result<ChangeFinding, DecodeError
     })?;
     Ok(ChangeFinding {
         item: FindingListItem::from(&f),
+        caller: crate::store::change::Caller::of(&f),
         generator_id: f.generator_id,
         record_state: f.record_state,
         severity_before: None,

@@ -174,11 +174,7 @@ pub async fn fanout(
                 resolver: Arc::new(SystemResolver),
                 dashboard_url: config.dashboard_url.clone(),
             };
-            let mut out = Vec::new();
-            for s in &file.sinks {
-                out.push(s.build(&ctx).await?);
-            }
-            out
+            file.build_all(&ctx).await?
         }
         None => match &config.standard_topic_arn {
             Some(standard) => vec![Arc::new(SnsSink::new(

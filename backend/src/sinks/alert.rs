@@ -3,8 +3,16 @@
 //! only when its severity rises or it is reopened — never on a plain update, never
 //! for quiet changes (demo data, archival) or findings the provider archived.
 
+use crate::store::change::Caller;
 use crate::store::Change;
+use chrono::{DateTime, Utc};
 use shared_types::{ChangeKind, RecordState, Severity};
+
+/// Where a finding is shown in the dashboard under its public base URL
+/// (`--public-url` / `CSPM_PUBLIC_URL`; the CloudFront URL on AWS).
+pub fn finding_link(base: &str, id: &str) -> String {
+    format!("{}/ui/findings/{id}", base.trim_end_matches('/'))
+}
 
 /// Why a finding alerts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +49,10 @@ pub struct Alert {
     pub resource: String,
     /// The rule or control.
     pub generator_id: String,
+    /// When the provider last saw it (the finding's `updated_at`).
+    pub when: DateTime<Utc>,
+    /// Who did it, for CloudTrail detections.
+    pub caller: Option<Caller>,
     /// Link to the finding in the dashboard, when its URL is configured.
     pub link: Option<String>,
 }
@@ -59,19 +71,53 @@ impl Alert {
             .collect()
     }
 
-    /// Plain-text body, one fact a line.
-    pub fn body(&self) -> String {
-        let sev = match self.reason {
+    /// The severity with why it alerts: `CRITICAL (was HIGH)`, `HIGH (reopened)`.
+    pub fn severity_text(&self) -> String {
+        match self.reason {
             AlertReason::Reached => self.severity.to_string(),
             AlertReason::Raised { from } => format!("{} (was {from})", self.severity),
             AlertReason::Reopened => format!("{} (reopened)", self.severity),
-        };
-        let mut s = format!(
-            "{}\n\nSeverity: {sev}\nAccount:  {}\nRegion:   {}\nResource: {}\nRule:     {}\n",
-            self.title, self.account_id, self.region, self.resource, self.generator_id
-        );
+        }
+    }
+
+    /// Every fact after the title as (label, value), in display order: what each
+    /// channel renders (and escapes) in its own format, so they all say the same.
+    pub fn facts(&self) -> Vec<(&'static str, String)> {
+        let mut out = vec![
+            ("Severity", self.severity_text()),
+            ("Account", self.account_id.clone()),
+            ("Region", self.region.clone()),
+            ("Resource", self.resource.clone()),
+            ("Rule", self.generator_id.clone()),
+            (
+                "When",
+                self.when.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            ),
+        ];
+        if let Some(c) = &self.caller {
+            let caller = [
+                ("User", &c.user_arn),
+                ("Source IP", &c.source_ip),
+                ("User agent", &c.user_agent),
+                ("Access key", &c.access_key_id),
+            ];
+            out.extend(
+                caller
+                    .into_iter()
+                    .filter_map(|(label, v)| v.clone().map(|v| (label, v))),
+            );
+        }
+        out
+    }
+
+    /// Plain-text body, one fact a line.
+    pub fn body(&self) -> String {
+        let mut s = format!("{}\n\n", self.title);
+        for (label, value) in self.facts() {
+            s.push_str(&format!("{:<10}{value}\n", format!("{label}:")));
+        }
         if let Some(link) = &self.link {
-            s.push_str(&format!("Finding:  {link}\n"));
+            s.push_str(&format!("{:<10}{link}\n", "Finding:"));
         }
         s
     }
@@ -106,8 +152,9 @@ pub fn alert_for(change: &Change, min: Severity, dashboard_url: Option<&str>) ->
             .trim()
             .to_string(),
         generator_id: f.generator_id.clone(),
-        link: dashboard_url
-            .map(|base| format!("{}/findings/{}", base.trim_end_matches('/'), item.id)),
+        when: item.updated_at,
+        caller: f.caller.clone(),
+        link: dashboard_url.map(|base| finding_link(base, &item.id)),
     })
 }
 
@@ -140,6 +187,7 @@ mod tests {
                 severity_before: before,
                 status_before: None,
                 note: None,
+                caller: None,
             },
         }
     }
@@ -160,7 +208,7 @@ mod tests {
             .link
             .as_deref()
             .unwrap()
-            .starts_with("https://d.example/findings/"));
+            .starts_with("https://d.example/ui/findings/"));
         assert!(alert_for(&change(Inserted, Medium, None), min, None).is_none());
         assert!(alert_for(&change(Updated, High, Some(High)), min, None).is_none());
         assert!(alert_for(&change(Updated, High, Some(Critical)), min, None).is_none());

@@ -7,16 +7,32 @@
 //!   - {name: hook, kind: webhook, url: "https://hooks.example.com/cspm", secret_env: HOOK_SECRET, min_severity: HIGH, timeout: 5s}
 //!   - {name: alerts, kind: sns, standard_topic_arn: "arn:aws:sns:us-east-1:111122223333:standard", critical_topic_arn: "arn:aws:sns:us-east-1:111122223333:critical", min_severity: HIGH}
 //!   - {name: trail, kind: log}
+//!   - {name: oncall, kind: slack, webhook_url_env: SLACK_ONCALL_URL}        # or token_env + channel
+//!   - {name: secmail, kind: ses, from: security@example.com, to: [secops@example.com]}
+//! routes:                                   # optional; see routes.rs and docs/alerts.md
+//!   - {name: critical-prod, match: {severity_at_least: CRITICAL, account: ["111122223333"]}, to: [oncall, secmail]}
+//!   - {name: iam, match: {rule: ["aws.iam.*"]}, to: [secmail], stop: true}
 //! ```
 //!
+//! With `routes:`, a sink no matching route names receives nothing. Without, Slack
+//! and e-mail sinks get the shipped default (HIGH and above) and the older kinds
+//! keep their own filters ([`SinksFile::routing`]).
+//!
 //! Parsing checks every field it can where it reads it (unknown fields and kinds,
-//! severities, URLs against the SSRF policy, topic ARNs, names), so each error
-//! carries its line; what needs the whole file (duplicate names, both secret
-//! sources) is checked after, and the line found by the sink's name.
+//! severities, URLs against the SSRF policy, topic ARNs, names, route keys), so
+//! each error carries its line; what needs the whole file (duplicate names, both
+//! secret sources, routes naming unknown sinks) is checked after, and the line
+//! found by the sink's or route's name. Inline Slack URLs and tokens are found in
+//! the text itself (inline_secrets.rs), wherever they are written.
 
 use super::dedup::Dedup;
+use super::inline_secrets;
 use super::log::LogSink;
+use super::routed::Routed;
+use super::routes::{self, Route};
 use super::secrets::{SecretError, SecretRef};
+use super::ses::{SesSettings, SesSink};
+use super::slack::{Destination, SlackSettings, SlackSink, POST_MESSAGE_URL};
 use super::sns::{SnsSettings, SnsSink};
 use super::ssrf::{Resolver, Target};
 use super::webhook::WebhookSink;
@@ -33,6 +49,50 @@ pub struct SinksFile {
     /// Every sink.
     #[serde(default)]
     pub sinks: Vec<SinkConfig>,
+    /// Which sinks each change goes to (routes.rs). Given, they govern every sink
+    /// of the file: a sink no matching route names receives nothing. Absent, the
+    /// shipped default ([`routes::default_routes`]: HIGH and above) governs the
+    /// kinds that only ever send as routed (Slack, e-mail), and the older kinds
+    /// (webhook, sns, log) keep their own filters, as before routes existed.
+    #[serde(default)]
+    pub routes: Option<Vec<Route>>,
+}
+
+impl SinksFile {
+    /// The routes in force and the names of the sinks they govern.
+    pub fn routing(&self) -> (Vec<Route>, Vec<String>) {
+        match &self.routes {
+            Some(r) => (
+                r.clone(),
+                self.sinks.iter().map(|s| s.name().to_string()).collect(),
+            ),
+            None => {
+                let routed: Vec<String> = self
+                    .sinks
+                    .iter()
+                    .filter(|s| s.routed_only())
+                    .map(|s| s.name().to_string())
+                    .collect();
+                (routes::default_routes(routed.clone()), routed)
+            }
+        }
+    }
+
+    /// Builds every sink, each governed sink under the routes in force.
+    pub async fn build_all(&self, ctx: &BuildContext) -> Result<Vec<Arc<dyn Sink>>, BuildError> {
+        let (routes, governed) = self.routing();
+        let routes: Arc<[Route]> = routes.into();
+        let mut out = Vec::new();
+        for s in &self.sinks {
+            let sink = s.build(ctx).await?;
+            if governed.iter().any(|n| n == s.name()) {
+                out.push(Arc::new(Routed::new(sink, routes.clone())) as Arc<dyn Sink>);
+            } else {
+                out.push(sink);
+            }
+        }
+        Ok(out)
+    }
 }
 
 /// One sink, by kind.
@@ -49,6 +109,10 @@ pub enum SinkConfig {
     Sns(SnsConfig),
     /// One log line per change.
     Log(LogConfig),
+    /// Slack messages.
+    Slack(SlackConfig),
+    /// E-mail through SES v2.
+    Ses(SesConfig),
 }
 
 impl<'de> Deserialize<'de> for SinkConfig {
@@ -63,7 +127,7 @@ impl<'de> serde::de::Visitor<'de> for SinkVisitor {
     type Value = SinkConfig;
 
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a sink: a map with a name and a kind (webhook, sns or log)")
+        f.write_str("a sink: a map with a name and a kind (webhook, sns, log, slack or ses)")
     }
 
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<SinkConfig, A::Error> {
@@ -78,8 +142,9 @@ impl<'de> serde::de::Visitor<'de> for SinkVisitor {
                 fields.insert(serde_yaml::Value::String(key), value);
             }
         }
-        let kind =
-            kind.ok_or_else(|| A::Error::custom("missing field `kind` (webhook, sns or log)"))?;
+        let kind = kind.ok_or_else(|| {
+            A::Error::custom("missing field `kind` (webhook, sns, log, slack or ses)")
+        })?;
         let body = serde_yaml::Value::Mapping(fields);
         // Errors inside carry no position of their own; returned from here, the
         // parser gives them this entry's line.
@@ -94,8 +159,14 @@ impl<'de> serde::de::Visitor<'de> for SinkVisitor {
             "log" => serde_yaml::from_value(body)
                 .map(SinkConfig::Log)
                 .map_err(typed),
+            "slack" => serde_yaml::from_value(body)
+                .map(SinkConfig::Slack)
+                .map_err(typed),
+            "ses" => serde_yaml::from_value(body)
+                .map(SinkConfig::Ses)
+                .map_err(typed),
             other => Err(A::Error::custom(format!(
-                "unknown sink kind `{other}` (expected webhook, sns or log)"
+                "unknown sink kind `{other}` (expected webhook, sns, log, slack or ses)"
             ))),
         }
     }
@@ -166,6 +237,153 @@ pub struct LogConfig {
     /// Also demo data, archival and restores (off by default).
     #[serde(default)]
     pub include_quiet: bool,
+}
+
+/// `kind: slack`: an incoming webhook (`webhook_url_env` / `webhook_url_ssm`) or
+/// `chat.postMessage` (`token_env` / `token_ssm` + `channel`). Exactly one secret.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlackConfig {
+    /// Sink name.
+    pub name: SinkName,
+    /// Environment variable holding the incoming-webhook URL.
+    #[serde(default)]
+    pub webhook_url_env: Option<EnvName>,
+    /// SSM SecureString holding the incoming-webhook URL (AWS).
+    #[serde(default)]
+    pub webhook_url_ssm: Option<String>,
+    /// Environment variable holding a bot token (`chat.postMessage`).
+    #[serde(default)]
+    pub token_env: Option<EnvName>,
+    /// SSM SecureString holding a bot token (AWS).
+    #[serde(default)]
+    pub token_ssm: Option<String>,
+    /// Channel id or name for `chat.postMessage`.
+    #[serde(default)]
+    pub channel: Option<String>,
+    /// Where `chat.postMessage` is (default Slack's; a relay or test server).
+    #[serde(default)]
+    pub api_url: Option<TargetUrl>,
+    /// At most one message per this interval (default 1s, Slack's per-channel
+    /// limit); `0s` turns pacing off.
+    #[serde(default)]
+    pub min_interval: Option<HumanDuration>,
+    /// Request timeout (default 10s).
+    #[serde(default)]
+    pub timeout: Option<HumanDuration>,
+    /// Only changes whose finding is at least this severe (routes usually decide).
+    #[serde(default)]
+    pub min_severity: Option<Severity>,
+    /// Only these kinds of change.
+    #[serde(default)]
+    pub changes: Vec<ChangeKind>,
+    /// Also demo data, archival and restores (off by default).
+    #[serde(default)]
+    pub include_quiet: bool,
+}
+
+impl SlackConfig {
+    /// What is wrong with the secret fields, if anything: exactly one of the four,
+    /// and `channel` with a token only.
+    fn check(&self) -> Option<String> {
+        let given = [
+            self.webhook_url_env.is_some(),
+            self.webhook_url_ssm.is_some(),
+            self.token_env.is_some(),
+            self.token_ssm.is_some(),
+        ];
+        let token = self.token_env.is_some() || self.token_ssm.is_some();
+        match given.iter().filter(|g| **g).count() {
+            0 => Some("give webhook_url_env, webhook_url_ssm, token_env or token_ssm".into()),
+            1 if token && self.channel.is_none() => {
+                Some("a token posts with chat.postMessage: give the channel too".into())
+            }
+            1 if !token && (self.channel.is_some() || self.api_url.is_some()) => Some(
+                "an incoming webhook posts to its own channel: channel and api_url go with a token"
+                    .into(),
+            ),
+            1 => None,
+            _ => Some("give one of webhook_url_env, webhook_url_ssm, token_env, token_ssm".into()),
+        }
+    }
+}
+
+/// `kind: ses`: alert e-mails through SES v2.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SesConfig {
+    /// Sink name.
+    pub name: SinkName,
+    /// The from-address (a verified SES identity).
+    pub from: EmailAddress,
+    /// Recipients (one address or a list).
+    #[serde(deserialize_with = "super::routes::one_or_many")]
+    pub to: Vec<EmailAddress>,
+    /// The account's send rate in recipients per second (default 1, the sandbox's).
+    #[serde(default)]
+    pub max_send_rate: Option<f64>,
+    /// Only changes whose finding is at least this severe (routes usually decide).
+    #[serde(default)]
+    pub min_severity: Option<Severity>,
+    /// Only these kinds of change.
+    #[serde(default)]
+    pub changes: Vec<ChangeKind>,
+    /// Also demo data, archival and restores (off by default).
+    #[serde(default)]
+    pub include_quiet: bool,
+}
+
+/// An e-mail address: one `@`, no spaces, quotes or angle brackets (a display
+/// name or a header written here is refused), a dotted domain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailAddress(pub String);
+
+impl<'de> Deserialize<'de> for EmailAddress {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let ok = s.len() <= 254
+            && s.chars()
+                .all(|c| c.is_ascii_graphic() && !"<>\"'(),;:[]\\".contains(c))
+            && match s.split_once('@') {
+                Some((local, domain)) => {
+                    !local.is_empty()
+                        && !domain.contains('@')
+                        && domain.contains('.')
+                        && !domain.starts_with('.')
+                        && !domain.ends_with('.')
+                }
+                None => false,
+            };
+        if ok {
+            Ok(EmailAddress(s))
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "{s:?} is not an e-mail address (name@example.com)"
+            )))
+        }
+    }
+}
+
+/// The name of an environment variable: `A-Z a-z 0-9 _`, not starting with a digit
+/// (a URL or token written here instead is refused, and never repeated).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvName(pub String);
+
+impl<'de> Deserialize<'de> for EnvName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let ok = !s.is_empty()
+            && s.len() <= 128
+            && !s.starts_with(|c: char| c.is_ascii_digit())
+            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if ok {
+            Ok(EnvName(s))
+        } else {
+            Err(serde::de::Error::custom(
+                "not an environment variable name (A-Z, 0-9, _): name the variable that holds the secret, not the secret",
+            ))
+        }
+    }
 }
 
 /// The filters every kind takes (each config struct carries the same three fields:
@@ -282,6 +500,24 @@ impl SinkConfig {
             SinkConfig::Webhook(c) => &c.name.0,
             SinkConfig::Sns(c) => &c.name.0,
             SinkConfig::Log(c) => &c.name.0,
+            SinkConfig::Slack(c) => &c.name.0,
+            SinkConfig::Ses(c) => &c.name.0,
+        }
+    }
+
+    /// True for kinds that send only as routed (under the default route when the
+    /// file has none): Slack and e-mail, which came with routes.
+    pub fn routed_only(&self) -> bool {
+        matches!(self, SinkConfig::Slack(_) | SinkConfig::Ses(_))
+    }
+
+    /// True when building the sink needs AWS (SNS, SES, a secret in SSM).
+    pub fn needs_aws(&self) -> bool {
+        match self {
+            SinkConfig::Sns(_) | SinkConfig::Ses(_) => true,
+            SinkConfig::Webhook(w) => w.secret_ssm.is_some(),
+            SinkConfig::Slack(c) => c.webhook_url_ssm.is_some() || c.token_ssm.is_some(),
+            SinkConfig::Log(_) => false,
         }
     }
 
@@ -291,6 +527,8 @@ impl SinkConfig {
             SinkConfig::Webhook(_) => "webhook",
             SinkConfig::Sns(_) => "sns",
             SinkConfig::Log(_) => "log",
+            SinkConfig::Slack(_) => "slack",
+            SinkConfig::Ses(_) => "ses",
         }
     }
 }
@@ -328,16 +566,59 @@ fn line_of_name(text: &str, name: &str) -> Option<usize> {
         .map(|i| i + 1)
 }
 
+/// The line of `name: <name>` in the `routes:` section.
+fn line_of_route(text: &str, name: &str) -> Option<usize> {
+    let start = text
+        .lines()
+        .position(|l| l.trim_start().starts_with("routes:"))?;
+    let rest: String = text.lines().skip(start).collect::<Vec<_>>().join("\n");
+    line_of_name(&rest, name).map(|l| l + start)
+}
+
 /// Parses a sinks file, returning it or every problem found.
 pub fn parse(text: &str) -> Result<SinksFile, Vec<Problem>> {
-    let file: SinksFile = serde_yaml::from_str(text).map_err(|e| {
-        vec![Problem {
-            line: e.location().map(|l| l.line()),
-            message: e.to_string(),
+    // Inline secrets first, from the text: they are refused wherever they are, and
+    // reported even when the file does not parse.
+    let mut problems: Vec<Problem> = inline_secrets::scan(text)
+        .into_iter()
+        .map(|s| Problem {
+            line: Some(s.line),
+            message: s.message,
             error: true,
-        }]
-    })?;
-    let mut problems = Vec::new();
+        })
+        .collect();
+    let file: SinksFile = match serde_yaml::from_str(text) {
+        Ok(f) => f,
+        Err(e) => {
+            problems.push(Problem {
+                line: e.location().map(|l| l.line()),
+                message: e.to_string(),
+                error: true,
+            });
+            return Err(problems);
+        }
+    };
+    let mut route_names = std::collections::HashSet::new();
+    for r in file.routes.iter().flatten() {
+        let name = &r.name.0;
+        let line = line_of_route(text, name);
+        if !route_names.insert(name.clone()) {
+            problems.push(Problem {
+                line,
+                message: format!("two routes are named {name:?}"),
+                error: true,
+            });
+        }
+        for to in &r.to {
+            if !file.sinks.iter().any(|s| s.name() == to) {
+                problems.push(Problem {
+                    line,
+                    message: format!("route {name:?}: no sink is named {to:?}"),
+                    error: true,
+                });
+            }
+        }
+    }
     let mut seen = std::collections::HashSet::new();
     for s in &file.sinks {
         if !seen.insert(s.name().to_string()) {
@@ -346,6 +627,27 @@ pub fn parse(text: &str) -> Result<SinksFile, Vec<Problem>> {
                 message: format!("two sinks are named {:?}", s.name()),
                 error: true,
             });
+        }
+        if let SinkConfig::Ses(c) = s {
+            if c.max_send_rate.is_some_and(|r| !(r > 0.0 && r.is_finite())) {
+                problems.push(Problem {
+                    line: line_of_name(text, s.name()),
+                    message: format!(
+                        "sink {:?}: max_send_rate is recipients per second, above 0",
+                        s.name()
+                    ),
+                    error: true,
+                });
+            }
+        }
+        if let SinkConfig::Slack(c) = s {
+            if let Some(m) = c.check() {
+                problems.push(Problem {
+                    line: line_of_name(text, s.name()),
+                    message: format!("sink {:?}: {m}", s.name()),
+                    error: true,
+                });
+            }
         }
         if let SinkConfig::Webhook(w) = s {
             if w.secret_env.is_some() && w.secret_ssm.is_some() {
@@ -376,6 +678,18 @@ pub async fn lint(text: &str, resolver: &dyn Resolver) -> Vec<Problem> {
         Err(problems) => return problems,
     };
     let mut problems = Vec::new();
+    if file.routes.as_ref().is_some_and(Vec::is_empty) {
+        problems.push(Problem {
+            line: text
+                .lines()
+                .position(|l| l.trim_start().starts_with("routes:"))
+                .map(|i| i + 1),
+            message: "routes: [] sends nothing anywhere; leave `routes` out for the default \
+                      (HIGH and above to every Slack and e-mail sink)"
+                .into(),
+            error: false,
+        });
+    }
     for s in &file.sinks {
         if let SinkConfig::Webhook(w) = s {
             if let Err(e) = w.url.0.resolve(resolver).await {
@@ -416,7 +730,7 @@ pub enum BuildError {
         source: SecretError,
     },
     /// The sink needs AWS and none is configured.
-    #[error("sink {0:?} (sns) needs AWS credentials and a region")]
+    #[error("sink {0:?} (sns, ses) needs AWS credentials and a region")]
     NeedsAws(String),
     /// Anything else the sink refused.
     #[error("sink {sink:?}: {source}")]
@@ -462,6 +776,23 @@ impl SinkConfig {
                 .map_err(|source| BuildError::Sink { sink: name, source })?;
                 Ok(Arc::new(sink))
             }
+            SinkConfig::Slack(c) => Ok(Arc::new(slack_sink(c, ctx).await?)),
+            SinkConfig::Ses(c) => {
+                let sdk = ctx
+                    .sdk
+                    .as_ref()
+                    .ok_or_else(|| BuildError::NeedsAws(name.clone()))?;
+                let settings = SesSettings {
+                    name,
+                    from: c.from.0.clone(),
+                    to: c.to.iter().map(|a| a.0.clone()).collect(),
+                    min_severity: c.min_severity.unwrap_or(Severity::Informational),
+                    filter: filter_of!(c),
+                    max_send_rate: c.max_send_rate.unwrap_or(1.0),
+                    public_url: ctx.dashboard_url.clone(),
+                };
+                Ok(Arc::new(SesSink::new(settings, sdk, ctx.dedup.clone())))
+            }
             SinkConfig::Sns(c) => {
                 let sdk = ctx
                     .sdk
@@ -479,6 +810,59 @@ impl SinkConfig {
             }
         }
     }
+}
+
+/// Reads a Slack sink's secret and builds it.
+async fn slack_sink(c: &SlackConfig, ctx: &BuildContext) -> Result<SlackSink, BuildError> {
+    let name = c.name.0.clone();
+    let secret_err = |source| BuildError::Secret {
+        sink: name.clone(),
+        source,
+    };
+    let read = |env: &Option<EnvName>, ssm: &Option<String>| {
+        SecretRef::from_fields(env.as_ref().map(|e| e.0.as_str()), ssm.as_deref())
+    };
+    let ssm = ctx.sdk.as_ref().map(aws_sdk_ssm::Client::new);
+    let (destination, described) = if let Some(r) = read(&c.webhook_url_env, &c.webhook_url_ssm) {
+        let url = r.resolve(ssm.as_ref()).await.map_err(secret_err)?;
+        (
+            Destination::Webhook { url },
+            format!("Slack webhook from {}", r.describe()),
+        )
+    } else if let Some(r) = read(&c.token_env, &c.token_ssm) {
+        let token = r.resolve(ssm.as_ref()).await.map_err(secret_err)?;
+        let channel = c.channel.clone().unwrap_or_default();
+        let described = format!("Slack chat.postMessage to {channel}");
+        let url = c
+            .api_url
+            .as_ref()
+            .map_or(POST_MESSAGE_URL.to_string(), |u| u.0.url.to_string());
+        (
+            Destination::Api {
+                url,
+                token,
+                channel,
+            },
+            described,
+        )
+    } else {
+        return Err(BuildError::Sink {
+            sink: name,
+            source: SinkError::permanent("no webhook URL or token configured"),
+        });
+    };
+    let settings = SlackSettings {
+        name: name.clone(),
+        destination,
+        described,
+        min_severity: c.min_severity.unwrap_or(Severity::Informational),
+        filter: filter_of!(c),
+        min_interval: c.min_interval.map_or(Duration::from_secs(1), |d| d.0),
+        timeout: c.timeout.map_or(Duration::from_secs(10), |d| d.0),
+        public_url: ctx.dashboard_url.clone(),
+    };
+    SlackSink::new(settings, ctx.dedup.clone(), ctx.resolver.clone())
+        .map_err(|source| BuildError::Sink { sink: name, source })
 }
 
 #[cfg(test)]
@@ -521,12 +905,50 @@ sinks:
                 2,
                 "not both",
             ),
+            (
+                "sinks:\n  - {name: a, kind: log}\nroutes:\n  - {name: r, to: [a]}\n  - {name: s, match: {severity: HIGH}, to: [a, pager]}\n",
+                5,
+                "no sink is named \"pager\"",
+            ),
+            (
+                "sinks:\n  - {name: a, kind: log}\nroutes:\n  - name: r\n    match: {severity_at_least: SEVERE}\n    to: [a]\n",
+                5,
+                "SEVERE",
+            ),
+            (
+                "sinks:\n  - {name: a, kind: log}\nroutes:\n  - name: r\n    match: {acount: \"1\"}\n    to: [a]\n",
+                5,
+                "acount",
+            ),
+            (
+                "sinks:\n  - {name: a, kind: log}\nroutes:\n  - {name: r, to: [a], dedupe: 1h}\n",
+                4,
+                "dedupe",
+            ),
+            (
+                "sinks:\n  - {name: a, kind: log}\nroutes:\n  - {name: r, to: [a]}\n  - {name: r, to: [a]}\n",
+                4,
+                "two routes",
+            ),
+            (
+                "sinks:\n  - {name: h, kind: webhook, url: \"https://hooks.slack.com/services/T0/B0/abcSECRET\"}\n",
+                2,
+                "inline Slack webhook URL",
+            ),
         ];
         for (text, line, needle) in cases {
             let problems = parse(text).unwrap_err();
             let p = &problems[0];
             assert_eq!(p.line, Some(line), "{text}: {p}");
             assert!(p.to_string().contains(needle), "{text}: {p}");
+        }
+    }
+
+    #[test]
+    fn no_problem_repeats_an_inline_secret() {
+        let text = "sinks:\n  - {name: h, kind: webhook, url: \"https://hooks.slack.com/services/T0/B0/abcSECRET\"}\n";
+        for p in parse(text).unwrap_err() {
+            assert!(!p.to_string().contains("abcSECRET"), "{p}");
         }
     }
 

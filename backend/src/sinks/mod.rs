@@ -11,14 +11,28 @@ pub mod audit;
 pub mod config;
 /// Remembering which alerts were sent, so redelivered changes do not alert twice.
 pub mod dedup;
+/// What an alert e-mail says: one template, plain text and escaped HTML.
+pub mod email;
+/// Slack URLs and tokens written inline in a sinks file, found for lint.
+pub mod inline_secrets;
 /// Live push to open dashboards: the broadcast hub and its sink.
 pub mod live;
 /// Writes each change as one structured log line.
 pub mod log;
+/// At most one message per interval to a channel.
+pub mod pace;
 /// Keeps what it receives (tests, `cspm sinks test`).
 pub mod recording;
+/// A sink under routes: it wants only what a route sends it.
+pub mod routed;
+/// Routes: which sinks a change goes to (match keys, `stop`, the default).
+pub mod routes;
 /// Secrets referenced from configuration (`secret_env`, `secret_ssm`), never inline.
 pub mod secrets;
+/// E-mail alerts through SES v2, paced to the account's send rate.
+pub mod ses;
+/// Slack alerts: incoming webhook or chat.postMessage, paced, rate limits resent.
+pub mod slack;
 /// SNS topics (standard and critical): the alert policy of the scanner, moved here.
 pub mod sns;
 /// The server-side request forgery policy for sink URLs.

@@ -71,6 +71,14 @@ impl SecretRef {
         }
     }
 
+    /// Where the secret is, for messages: `$NAME` or `ssm:/path` (never the value).
+    pub fn describe(&self) -> String {
+        match self {
+            SecretRef::Env(name) => format!("${name}"),
+            SecretRef::Ssm(name) => format!("ssm:{name}"),
+        }
+    }
+
     /// Reads the secret (once, when sinks are built).
     pub async fn resolve(&self, ssm: Option<&aws_sdk_ssm::Client>) -> Result<Secret, SecretError> {
         match self {

@@ -40,10 +40,12 @@ pub fn signature(secret: &[u8], timestamp: u64, body: &[u8]) -> String {
 }
 
 /// Resolves the target's host through the SSRF policy: the HTTP client connects
-/// only to addresses that passed it.
-struct PolicyResolver {
-    target: Target,
-    resolver: Arc<dyn Resolver>,
+/// only to addresses that passed it (the Slack sink's client too).
+pub(crate) struct PolicyResolver {
+    /// The one target the client may reach.
+    pub(crate) target: Target,
+    /// The host lookup.
+    pub(crate) resolver: Arc<dyn Resolver>,
 }
 
 impl reqwest::dns::Resolve for PolicyResolver {

@@ -78,6 +78,54 @@ pub struct ChangeFinding {
     /// The note a person gave with a workflow change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Who made the API call, for CloudTrail detections (alerts show it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller: Option<Caller>,
+}
+
+/// Who made a CloudTrail API call, from where and how: what an alert about a
+/// detection must show at a glance. Every field is the event's own text
+/// (attacker-controlled: a user agent is whatever the caller sent).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Caller {
+    /// `userIdentity.arn`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_arn: Option<String>,
+    /// `sourceIPAddress` (an address, or a service name such as `ec2.amazonaws.com`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_ip: Option<String>,
+    /// `userAgent`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    /// `userIdentity.accessKeyId`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_key_id: Option<String>,
+}
+
+impl Caller {
+    /// The caller of a CloudTrail detection, from its raw document (an EventBridge
+    /// envelope's `detail`, or the record itself); `None` for other sources and
+    /// for records that name none of the four.
+    pub fn of(f: &shared_types::Finding) -> Option<Caller> {
+        if f.source != shared_types::FindingSource::Cloudtrail {
+            return None;
+        }
+        let record = f.raw.get("detail").unwrap_or(&f.raw);
+        let text = |ptr: &str| {
+            record
+                .pointer(ptr)
+                .and_then(serde_json::Value::as_str)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        let c = Caller {
+            user_arn: text("/userIdentity/arn"),
+            source_ip: text("/sourceIPAddress"),
+            user_agent: text("/userAgent"),
+            access_key_id: text("/userIdentity/accessKeyId"),
+        };
+        (c != Caller::default()).then_some(c)
+    }
 }
 
 impl Change {

@@ -53,6 +53,8 @@ mod props;
 mod roles;
 /// OIDC token verification against the emulator's Cognito: groups, clients, token kinds.
 mod oidc_cognito;
+/// Routes in the sinks file: every match key on corpus changes, `stop`, defaults.
+mod routes;
 /// `cspm rules` and ingest's detection flags through the real binary.
 mod rules_cli;
 /// The scanner Lambda handler: corpus envelopes, SQS partial failures.
@@ -60,10 +62,16 @@ mod scanner;
 mod serve_e2e;
 /// `cspm serve --sinks` killed mid-burst; `cspm sinks` through the binary.
 mod serve_feed;
+/// The SES sink against the emulator (sent mail read from its data.json).
+mod ses;
 /// One contract every `Sink` kind meets, run against each with its real target.
 mod sink_contract;
 /// SNS alerts on the change feed: locally and through the fanout handler.
 mod sink_sns;
+/// The Slack sink through the dispatcher against a scripted Slack server.
+mod slack;
+/// A local server speaking Slack's webhook protocol.
+mod slack_server;
 /// Two SNS topics read through an SQS queue in the emulator.
 mod sns_topics;
 /// Alarm, GuardDuty and CloudTrail log sources on the real corpus.

@@ -1,7 +1,7 @@
 //! The behaviour every `Sink` must have, written once and run against each kind
 //! (the files under `sink_contract/`): the recording, log and local live sinks and
-//! the audit log without a network; the webhook against a local receiver; SNS and
-//! the live sink on AWS against the emulator.
+//! the audit log without a network; the webhook and Slack against local receivers;
+//! SNS, SES and the live sink on AWS against the emulator.
 //!
 //! The input is real: the corpus's Security Hub events through the pipeline, a
 //! person's workflow change and quiet demo data, read back from the feed. What a
@@ -13,6 +13,8 @@
 mod aws;
 /// The kinds without a network target.
 mod local;
+/// Slack against a local server speaking its webhook protocol.
+mod slack;
 /// The webhook against a local receiver.
 mod webhook;
 
@@ -76,6 +78,11 @@ pub fn ready(ids: Vec<String>) -> BoxFuture<'static, Vec<String>> {
 /// A sink as the trait object the dispatcher holds.
 pub fn arc(sink: impl Sink + 'static) -> Arc<dyn Sink> {
     Arc::new(sink)
+}
+
+/// A sink already held as a trait object.
+pub fn arc_dyn(sink: Arc<dyn Sink>) -> Arc<dyn Sink> {
+    sink
 }
 
 /// The finding id of a change key (`<finding id>:<revision>`).

@@ -4,7 +4,7 @@
 use super::convert::{from_micros, list_item, micros, LIST_COLUMNS};
 use super::error::corrupt;
 use super::StoreResult;
-use crate::store::change::{Change, ChangeFinding};
+use crate::store::change::{Caller, Change, ChangeFinding};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 use shared_types::{ChangeKind, Finding, FindingListItem, Severity, WorkflowStatus};
@@ -38,7 +38,13 @@ pub(super) struct NewChange<'a> {
 pub(super) fn summary_json(f: &Finding, status: WorkflowStatus) -> StoreResult<String> {
     let mut item = FindingListItem::from(f);
     item.workflow_status = status;
-    summary_of(item, f.generator_id.clone(), f.record_state, &f.id)
+    summary_of(
+        item,
+        f.generator_id.clone(),
+        f.record_state,
+        &f.id,
+        Caller::of(f),
+    )
 }
 
 fn summary_of(
@@ -46,6 +52,7 @@ fn summary_of(
     generator_id: String,
     record_state: shared_types::RecordState,
     id: &str,
+    caller: Option<Caller>,
 ) -> StoreResult<String> {
     serde_json::to_string(&ChangeFinding {
         item,
@@ -54,6 +61,7 @@ fn summary_of(
         severity_before: None,
         status_before: None,
         note: None,
+        caller,
     })
     .map_err(|e| corrupt(id, format!("change summary: {e}")))
 }
@@ -109,7 +117,8 @@ pub(super) fn delete_returning(
     let record_state = shared_types::RecordState::parse(&record_state)
         .ok_or_else(|| corrupt(id, "bad record state"))?;
     Ok(Some(Deleted {
-        summary: summary_of(item.clone(), generator_id, record_state, id)?,
+        // Deletes are archival: quiet, never alerted, so no caller is needed.
+        summary: summary_of(item.clone(), generator_id, record_state, id, None)?,
         item,
         revision: u64::try_from(revision).map_err(|_| corrupt(id, "negative revision"))?,
     }))

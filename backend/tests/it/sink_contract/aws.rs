@@ -1,5 +1,6 @@
 //! The sink contract on the kinds whose target is on AWS, against the emulator:
-//! SNS (alerts read back through a queue subscribed to both topics) and the live
+//! SNS (alerts read back through a queue subscribed to both topics), SES (mail
+//! read back from the emulator's data.json) and the live
 //! sink of the `fanout` Lambda (connections in a DynamoDB table; frames recorded by
 //! a gateway double — the real management API client, with 410s and throttling,
 //! is `live_aws.rs`'s subject, and moto only answers 200 to it).
@@ -43,7 +44,7 @@ fn sns(
     ))
 }
 
-/// The finding an alert is about, from its link (`Finding:  <dashboard>/findings/<id>`).
+/// The finding an alert is about, from its link (`Finding:  <dashboard>/ui/findings/<id>`).
 fn linked_id(message: &str) -> String {
     message
         .lines()
@@ -185,5 +186,39 @@ async fn the_aws_live_sink_meets_the_sink_contract() {
         Arc::new(Posts::default()),
         None,
     )));
+    run_contract(&s, &input).await;
+}
+
+#[tokio::test]
+async fn the_ses_sink_meets_the_sink_contract() {
+    let Some(ep) = endpoint("ses_sink_contract") else {
+        return;
+    };
+    let input = Input::build().await;
+    let sdk = sdk_config(&ep).await;
+    let from = crate::ses::verified_sender(&sdk).await;
+    let to = ["secops@example.com"];
+    let (probe_ep, probe_from) = (ep.clone(), from.clone());
+    let seen: Probe = Box::new(move || {
+        let (ep, from) = (probe_ep.clone(), probe_from.clone());
+        async move {
+            crate::ses::sent_from(&ep, &from)
+                .await
+                .iter()
+                .map(|m| linked_id(&m.text))
+                .collect()
+        }
+        .boxed()
+    });
+    let mut s = Subject::new("secmail", crate::ses::ses(&sdk, &from, &to), seen);
+    let (filter_sdk, filter_from) = (sdk.clone(), from.clone());
+    let with_filter: WithFilter =
+        Box::new(move |f: Filter| crate::ses::ses_filtered(&filter_sdk, &filter_from, &to, f));
+    s.with_filter = Some(with_filter);
+    let nowhere = sdk_config(&format!("http://127.0.0.1:{}", closed_port())).await;
+    s.unreachable = Some(crate::ses::ses(&nowhere, &from, &to));
+    // An address no identity covers: SES refuses it until someone verifies it.
+    s.refused = Some(crate::ses::ses(&sdk, "unverified@example.org", &to));
+    s.dedups = true;
     run_contract(&s, &input).await;
 }

@@ -1,0 +1,249 @@
+//! Alerts to Slack: an incoming webhook (`webhook_url_env` / `webhook_url_ssm`: the
+//! URL is the secret) or `chat.postMessage` with a bot token (`token_env` /
+//! `token_ssm` + `channel`). One Block Kit message per alert (message.rs), at most
+//! one per interval per channel (pace.rs, 1 s by default). A 429 is waited out
+//! (`Retry-After`) and the same message resent, never dropped; 5xx and timeouts
+//! are the dispatcher's to back off and retry; Slack's configuration errors park
+//! the batch with Slack's reason (answer.rs). Each alert is sent once per change
+//! key (asked of [`Dedup`] before, remembered after), so a redelivered batch
+//! resends only what was not sent. The URL and token never appear in a log line
+//! or an error: the sink names its target by where the secret comes from.
+
+/// What Slack's answers mean.
+pub mod answer;
+/// The Block Kit message and its escaping.
+pub mod message;
+
+use super::alert::{alert_for, Alert};
+use super::dedup::Dedup;
+use super::pace::Pacer;
+use super::secrets::Secret;
+use super::ssrf::{Resolver, Target, TargetError};
+use super::webhook::{retry_after, PolicyResolver};
+use super::{Filter, Sink, SinkError};
+use crate::store::Change;
+use answer::{classify, Answer};
+use async_trait::async_trait;
+use shared_types::Severity;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Slack's Web API method for posting with a token.
+pub const POST_MESSAGE_URL: &str = "https://slack.com/api/chat.postMessage";
+
+/// How many 429s in a row one message waits out before the batch is handed back
+/// to the dispatcher (still retryable, with Slack's `Retry-After`).
+const RATE_LIMIT_TRIES: u32 = 5;
+
+/// Where messages go.
+pub enum Destination {
+    /// An incoming webhook: the URL is the secret.
+    Webhook {
+        /// The URL (secret).
+        url: Secret,
+    },
+    /// `chat.postMessage` to a channel with a bot token.
+    Api {
+        /// The method's URL (Slack's, or a test server's).
+        url: String,
+        /// The bot token.
+        token: Secret,
+        /// The channel id or name.
+        channel: String,
+    },
+}
+
+/// How a Slack sink is set up.
+pub struct SlackSettings {
+    /// Sink name.
+    pub name: String,
+    /// Where messages go.
+    pub destination: Destination,
+    /// How errors and logs name the destination (never the URL or token), e.g.
+    /// `Slack webhook from $SLACK_ONCALL_URL`.
+    pub described: String,
+    /// Lowest alerting severity (routes usually decide; default INFORMATIONAL).
+    pub min_severity: Severity,
+    /// Further filters (change kinds, quiet).
+    pub filter: Filter,
+    /// At most one message per this interval (zero: no pacing).
+    pub min_interval: Duration,
+    /// Request timeout.
+    pub timeout: Duration,
+    /// Public base URL of the dashboard, for links.
+    pub public_url: Option<String>,
+}
+
+/// Posts alerts to one Slack channel.
+pub struct SlackSink {
+    name: String,
+    target: Target,
+    destination: Destination,
+    described: String,
+    min_severity: Severity,
+    filter: Filter,
+    public_url: Option<String>,
+    dedup: Arc<dyn Dedup>,
+    pacer: Pacer,
+    client: reqwest::Client,
+}
+
+impl SlackSink {
+    /// A Slack sink; the URL must pass the SSRF policy (https, or http to loopback).
+    pub fn new(
+        settings: SlackSettings,
+        dedup: Arc<dyn Dedup>,
+        resolver: Arc<dyn Resolver>,
+    ) -> Result<SlackSink, SinkError> {
+        let url = match &settings.destination {
+            Destination::Webhook { url } => url.expose(),
+            Destination::Api { url, .. } => url.as_str(),
+        };
+        let described = settings.described;
+        let target = Target::parse(url)
+            .map_err(|e| SinkError::permanent(format!("{described}: the URL {e}")))?;
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            // A proxy from the environment would connect past the address checks.
+            .no_proxy()
+            .timeout(settings.timeout)
+            .user_agent(concat!("cspm-monitor/", env!("CARGO_PKG_VERSION")))
+            .dns_resolver(Arc::new(PolicyResolver {
+                target: target.clone(),
+                resolver,
+            }))
+            .build()
+            .map_err(|_| SinkError::permanent(format!("{described}: no HTTP client")))?;
+        Ok(SlackSink {
+            name: settings.name,
+            target,
+            destination: settings.destination,
+            described,
+            min_severity: settings.min_severity,
+            filter: settings.filter,
+            public_url: settings.public_url,
+            dedup,
+            pacer: Pacer::new(settings.min_interval),
+            client,
+        })
+    }
+
+    /// One request, classified. reqwest's own errors are never formatted: their
+    /// text carries the URL.
+    async fn post(&self, body: &serde_json::Value) -> Answer {
+        let mut req = self.client.post(self.target.url.clone()).json(body);
+        let api = match &self.destination {
+            Destination::Webhook { .. } => false,
+            Destination::Api { token, .. } => {
+                req = req.bearer_auth(token.expose());
+                true
+            }
+        };
+        let resp = match req.send().await {
+            Ok(r) => r,
+            Err(e) => return Answer::Failed(self.transport_error(&e)),
+        };
+        let status = resp.status().as_u16();
+        let wait = retry_after(resp.headers());
+        // Slack's answers are a word or a small JSON object; a huge body is not
+        // Slack and is not worth reading whole.
+        let text = match resp.text().await {
+            Ok(t) => t.chars().take(4096).collect::<String>(),
+            Err(_) => String::new(),
+        };
+        classify(status, wait, &text, api, &self.described)
+    }
+
+    fn transport_error(&self, e: &reqwest::Error) -> SinkError {
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+        while let Some(s) = source {
+            if let Some(t) = s.downcast_ref::<TargetError>() {
+                return SinkError::permanent(format!("{}: {t}", self.described));
+            }
+            source = s.source();
+        }
+        let what = if e.is_timeout() {
+            "timed out"
+        } else if e.is_connect() {
+            "could not connect"
+        } else {
+            "request failed"
+        };
+        SinkError::retryable(format!("{}: {what}", self.described))
+    }
+
+    /// Sends one alert, waiting out rate limits (the same message is resent).
+    async fn deliver(&self, alert: &Alert) -> Result<(), SinkError> {
+        let channel = match &self.destination {
+            Destination::Api { channel, .. } => Some(channel.as_str()),
+            Destination::Webhook { .. } => None,
+        };
+        let body = message::message(alert, channel);
+        let mut asked = answer::DEFAULT_RETRY_AFTER;
+        for tries in 1..=RATE_LIMIT_TRIES {
+            let (answer, _) = self
+                .pacer
+                .run(async {
+                    let a = self.post(&body).await;
+                    let wait = match &a {
+                        Answer::RateLimited(d) => Some(*d),
+                        _ => None,
+                    };
+                    (a, wait)
+                })
+                .await;
+            match answer {
+                Answer::Delivered => return Ok(()),
+                Answer::Failed(e) => return Err(e),
+                Answer::RateLimited(d) => {
+                    // The pacer holds the next request back by `d`.
+                    asked = d;
+                    tracing::warn!(sink = %self.name, to = %self.described, tries,
+                        wait_ms = d.as_millis() as u64, "Slack rate limit; resending after Retry-After");
+                }
+            }
+        }
+        Err(SinkError::Retryable {
+            reason: format!(
+                "{}: still rate limited after {RATE_LIMIT_TRIES} tries",
+                self.described
+            ),
+            retry_after: Some(asked),
+        })
+    }
+}
+
+#[async_trait]
+impl Sink for SlackSink {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn wants(&self, change: &Change) -> bool {
+        self.filter.accepts(change)
+            && alert_for(change, self.min_severity, self.public_url.as_deref()).is_some()
+    }
+
+    async fn send(&self, changes: &[Change]) -> Result<(), SinkError> {
+        for c in changes {
+            let Some(alert) = alert_for(c, self.min_severity, self.public_url.as_deref()) else {
+                continue;
+            };
+            if self.dedup.seen(&self.name, &alert.key).await? {
+                continue;
+            }
+            self.deliver(&alert).await?;
+            self.dedup.remember(&self.name, &alert.key).await?;
+        }
+        Ok(())
+    }
+
+    fn max_batch(&self) -> usize {
+        // At one message a second, a bigger batch would hold the cursor for minutes.
+        20
+    }
+
+    fn channel(&self) -> Option<&'static str> {
+        Some("slack")
+    }
+}
