@@ -10,6 +10,8 @@ pub mod error;
 pub mod gateway;
 /// OpenID Connect: discovery, the provider's keys, JWT verification, PKCE.
 pub mod oidc;
+/// OIDC access tokens as bearer credentials, roles from the configured claim.
+pub mod oidc_bearer;
 /// The authenticated caller.
 pub mod principal;
 /// The roles and their order.

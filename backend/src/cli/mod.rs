@@ -8,6 +8,8 @@ pub mod audit;
 pub mod demo;
 /// `cspm ingest`.
 pub mod ingest;
+/// `cspm serve`'s OpenID Connect options.
+pub mod oidc;
 /// Progress bars for long commands.
 pub mod progress;
 /// `cspm rules list|lint|test|eval|eval-policies`.

@@ -39,6 +39,9 @@ pub struct ServeArgs {
     /// Browser origins allowed by CORS (comma-separated, exact match).
     #[arg(long, env = crate::config::ENV_CORS_ORIGINS, value_delimiter = ',')]
     pub cors_origin: Vec<String>,
+    /// OpenID Connect bearer tokens.
+    #[command(flatten)]
+    pub oidc: super::oidc::OidcArgs,
     /// Store options.
     #[command(flatten)]
     pub store: StoreArgs,
@@ -86,7 +89,8 @@ pub enum ServeError {
 
 /// Checks the address/token combination before anything is opened:
 /// `named_tokens` tells whether any named token exists (they are never deleted,
-/// so authentication cannot switch off behind a public address).
+/// so authentication cannot switch off behind a public address) or an OIDC
+/// provider is configured.
 pub fn check_exposure(
     addr: SocketAddr,
     token: Option<&str>,
@@ -123,7 +127,8 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         Some(t) => t.any().await?,
         None => false,
     };
-    check_exposure(args.addr, token.as_deref(), named)?;
+    let oidc = args.oidc.bearer().await?;
+    check_exposure(args.addr, token.as_deref(), named || oidc.is_some())?;
     // Bad rules or suppressions stop the server before it listens.
     let normalizer = Arc::new(args.detect.detection_config().normalizer()?);
     // A bad sinks file stops the server before it listens, too.
@@ -142,6 +147,9 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
     let mut auth = Authenticator::new(token.as_deref());
     if let Some(t) = tokens {
         auth = auth.with_tokens(t);
+    }
+    if let Some(o) = oidc {
+        auth = auth.with_bearer_verifier(Arc::new(o));
     }
     let config = HttpConfig {
         api_token: token,

@@ -53,6 +53,8 @@ mod props;
 mod roles;
 /// OIDC token verification against the emulator's Cognito: groups, clients, token kinds.
 mod oidc_cognito;
+/// The role matrix for Cognito users: each group gets exactly its role's routes.
+mod roles_cognito;
 /// Routes in the sinks file: every match key on corpus changes, `stop`, defaults.
 mod routes;
 /// `cspm rules` and ingest's detection flags through the real binary.

@@ -14,13 +14,13 @@ use std::sync::Arc;
 
 const PASSWORD: &str = "Correct-Horse-9-Battery";
 
-struct Pool {
+pub(crate) struct Pool {
     client: Client,
     pool_id: String,
-    app_client_id: String,
+    pub(crate) app_client_id: String,
 }
 
-async fn pool(endpoint: &str) -> Pool {
+pub(crate) async fn pool(endpoint: &str) -> Pool {
     let client = Client::new(&sdk_config(endpoint).await);
     let created = client
         .create_user_pool()
@@ -68,7 +68,7 @@ async fn app_client(client: &Client, pool_id: &str) -> String {
 
 impl Pool {
     /// A confirmed user with a permanent password, in `group` if given.
-    async fn user(&self, name: &str, group: Option<&str>) {
+    pub(crate) async fn user(&self, name: &str, group: Option<&str>) {
         let c = &self.client;
         c.admin_create_user()
             .user_pool_id(&self.pool_id)
@@ -96,7 +96,7 @@ impl Pool {
     }
 
     /// (access token, ID token) from a password sign-in at `app_client_id`.
-    async fn sign_in(&self, app_client_id: &str, name: &str) -> (String, String) {
+    pub(crate) async fn sign_in(&self, app_client_id: &str, name: &str) -> (String, String) {
         let out = self
             .client
             .initiate_auth()
@@ -116,7 +116,7 @@ impl Pool {
         )
     }
 
-    fn verifier(&self, endpoint: &str) -> TokenVerifier {
+    pub(crate) fn verifier(&self, endpoint: &str) -> TokenVerifier {
         let config = OidcConfig::cognito("us-east-1", &self.pool_id, &self.app_client_id)
             .unwrap()
             .with_jwks_uri(&format!(

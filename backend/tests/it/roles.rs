@@ -149,7 +149,7 @@ async fn matrix() -> Matrix {
 }
 
 /// A request `route` answers with success for a caller it lets in.
-fn request(method: &Method, path: &str, id: &str, bearer: Option<&str>) -> Request<Body> {
+pub(crate) fn request(method: &Method, path: &str, id: &str, bearer: Option<&str>) -> Request<Body> {
     let uri = path.replace("{id}", id);
     let body = match (method.as_str(), path.trim_start_matches("/api")) {
         ("PATCH", _) => json!({"workflow_status": "NOTIFIED", "note": "matrix"}).to_string(),
@@ -171,7 +171,7 @@ fn request(method: &Method, path: &str, id: &str, bearer: Option<&str>) -> Reque
     req
 }
 
-async fn send(app: &Router, req: Request<Body>) -> (StatusCode, Value) {
+pub(crate) async fn send(app: &Router, req: Request<Body>) -> (StatusCode, Value) {
     let resp = app.clone().oneshot(req).await.unwrap();
     let status = resp.status();
     let bytes = resp.into_body().collect().await.unwrap().to_bytes();

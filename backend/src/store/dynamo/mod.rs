@@ -18,34 +18,32 @@ pub mod cursor;
 pub mod error;
 /// Item layout.
 pub mod item;
+/// How a list request reads the index: filter, budget, partitions, start.
+mod listing;
 /// Merged, budgeted reads of the severity/time index.
 pub mod query;
+/// Consistent reads of whole items (GetItem, BatchGetItem).
+mod read;
 /// Table creation (tests, local use against an emulator).
 pub mod schema;
 /// The write paths: upsert, workflow changes, conditional deletes.
 mod write;
 
-use crate::retry::{retry, Backoff};
+use crate::retry::Backoff;
 use crate::store::{
     ArchiveCandidate, ArchivePage, DeleteReport, FindingVersion, Origin, Store, StoreError,
     StoreResult, UpsertReport,
 };
 use async_trait::async_trait;
-use aws_sdk_dynamodb::config::http::HttpResponse;
-use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::operation::batch_get_item::BatchGetItemError;
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use cursor::Pos;
-use error::{is_transient, Call};
+use error::Call;
 use item::{sort_key, FindingItem, ListRow};
-use query::{Filter, IndexQuery, Keyed, ReadBudget};
-use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_attribute_value, to_item};
+use query::{Filter, IndexQuery, Keyed};
+use serde_dynamo::aws_sdk_dynamodb_1::from_item;
 use shared_types::{
     Finding, FindingDetail, FindingFilter, FindingPage, Severity, Summary, WorkflowUpdate,
 };
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Mutex, PoisonError};
+use std::collections::HashMap;
 
 /// Name of the severity/time GSI.
 pub const INDEX_NAME: &str = "SeverityTimestampIndex";
@@ -123,28 +121,6 @@ impl Keyed for KeyRow {
     }
 }
 
-/// Why a BatchGetItem try did not read every key.
-enum BatchGetFailure {
-    /// The call failed.
-    Sdk(Box<SdkError<BatchGetItemError, HttpResponse>>),
-    /// DynamoDB left keys unprocessed (throttling or the 16 MB response limit).
-    Unprocessed,
-}
-
-impl BatchGetFailure {
-    fn is_retryable(&self) -> bool {
-        match self {
-            BatchGetFailure::Sdk(e) => is_transient(e),
-            BatchGetFailure::Unprocessed => true,
-        }
-    }
-}
-
-#[derive(serde::Serialize)]
-struct IdKey<'a> {
-    id: &'a str,
-}
-
 impl DynamoStore {
     /// A store over an existing table.
     pub fn new(client: aws_sdk_dynamodb::Client, settings: DynamoSettings) -> DynamoStore {
@@ -168,178 +144,6 @@ impl DynamoStore {
         (from + Duration::days(self.settings.retention_days as i64 + TTL_MARGIN_DAYS)).timestamp()
     }
 
-    fn id_key(id: &str) -> StoreResult<HashMap<String, AttributeValue>> {
-        to_item(IdKey { id }).map_err(|e| StoreError::Backend(Box::new(e)))
-    }
-
-    /// Reads one whole item, strongly consistent.
-    async fn get_item(&self, id: &str) -> StoreResult<Option<FindingItem>> {
-        let key = Self::id_key(id)?;
-        let call = Call::new("GetItem", &self.settings.table);
-        let out = retry(&self.settings.backoff, is_transient, || {
-            self.client
-                .get_item()
-                .table_name(&self.settings.table)
-                .set_key(Some(key.clone()))
-                .consistent_read(true)
-                .send()
-        })
-        .await
-        .map_err(|e| call.store_error(e))?;
-        match out.item {
-            Some(item) => from_item(item).map(Some).map_err(|e| corrupt(id, e)),
-            None => Ok(None),
-        }
-    }
-
-    /// Reads many whole items (BatchGetItem, unprocessed keys retried), in any order.
-    async fn batch_get(&self, ids: &[String]) -> StoreResult<Vec<FindingItem>> {
-        self.batch_get_items(ids)
-            .await?
-            .into_iter()
-            .map(|item| {
-                let id = item
-                    .get("id")
-                    .and_then(|v| v.as_s().ok())
-                    .cloned()
-                    .unwrap_or_default();
-                from_item(item).map_err(|e| corrupt(&id, e))
-            })
-            .collect()
-    }
-
-    /// Raw items for `ids` by consistent BatchGetItem, 100 keys a call; unprocessed
-    /// keys and retryable errors are retried with backoff, in any order.
-    async fn batch_get_items(
-        &self,
-        ids: &[String],
-    ) -> StoreResult<Vec<HashMap<String, AttributeValue>>> {
-        let table = &self.settings.table;
-        let call = Call::new("BatchGetItem", table);
-        let mut out = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(100) {
-            let keys = chunk
-                .iter()
-                .map(|id| Self::id_key(id))
-                .collect::<StoreResult<Vec<_>>>()?;
-            let req = KeysAndAttributes::builder()
-                .set_keys(Some(keys))
-                .consistent_read(true)
-                .build()
-                .map_err(|e| StoreError::Backend(Box::new(e)))?;
-            // The keys still to read and the items read so far, kept between tries:
-            // each try asks only for what the one before left unprocessed.
-            let state = Mutex::new((req, Vec::new()));
-            let lock = || state.lock().unwrap_or_else(PoisonError::into_inner);
-            retry(
-                &self.settings.backoff,
-                BatchGetFailure::is_retryable,
-                || async {
-                    let req = lock().0.clone();
-                    let r = self
-                        .client
-                        .batch_get_item()
-                        .request_items(table, req)
-                        .send()
-                        .await
-                        .map_err(|e| BatchGetFailure::Sdk(Box::new(e)))?;
-                    let mut s = lock();
-                    s.1.extend(
-                        r.responses()
-                            .and_then(|m| m.get(table))
-                            .into_iter()
-                            .flatten()
-                            .cloned(),
-                    );
-                    match r
-                        .unprocessed_keys()
-                        .and_then(|m| m.get(table))
-                        .filter(|k| !k.keys().is_empty())
-                    {
-                        Some(rest) => {
-                            s.0 = rest.clone();
-                            Err(BatchGetFailure::Unprocessed)
-                        }
-                        None => Ok(()),
-                    }
-                },
-            )
-            .await
-            .map_err(|e| match e {
-                BatchGetFailure::Sdk(e) => call.store_error(*e),
-                BatchGetFailure::Unprocessed => StoreError::Unavailable(
-                    call.failed("keys still unprocessed after retries")
-                        .to_string(),
-                ),
-            })?;
-            out.append(&mut lock().1);
-        }
-        Ok(out)
-    }
-
-    fn list_filter(filter: &FindingFilter) -> StoreResult<Filter> {
-        let mut f = Filter::default();
-        let mut parts = Vec::new();
-        let av = |v: &str| -> StoreResult<AttributeValue> {
-            to_attribute_value(v).map_err(|e| StoreError::Backend(Box::new(e)))
-        };
-        if !filter.statuses.is_empty() {
-            f.names.insert("#st".into(), "workflow_status".into());
-            let mut ph = Vec::new();
-            for (i, s) in filter.statuses.iter().enumerate() {
-                let p = format!(":st{i}");
-                f.values.insert(p.clone(), av(s.as_str())?);
-                ph.push(p);
-            }
-            parts.push(format!("#st IN ({})", ph.join(", ")));
-        }
-        let exact = [
-            ("account_id", &filter.account),
-            ("region", &filter.region),
-            ("resource_type", &filter.resource_type),
-            ("product_name", &filter.product),
-        ];
-        for (i, (attr, value)) in exact.into_iter().enumerate() {
-            if let Some(v) = value {
-                f.names.insert(format!("#f{i}"), attr.to_string());
-                f.values.insert(format!(":f{i}"), av(v)?);
-                parts.push(format!("#f{i} = :f{i}"));
-            }
-        }
-        if let Some(q) = &filter.q {
-            f.names.insert("#q".into(), "search".into());
-            f.values.insert(":q".into(), av(&q.to_lowercase())?);
-            parts.push("contains(#q, :q)".into());
-        }
-        f.expr = (!parts.is_empty()).then(|| parts.join(" AND "));
-        Ok(f)
-    }
-
-    fn budget(&self, limit: u32) -> ReadBudget {
-        match self.settings.read_budget {
-            Some(items) => ReadBudget { items },
-            None => ReadBudget::for_limit(limit),
-        }
-    }
-
-    fn partitions(filter: &FindingFilter) -> Vec<Severity> {
-        if filter.severities.is_empty() {
-            Severity::ALL_DESC.to_vec()
-        } else {
-            filter.severities.clone()
-        }
-    }
-
-    fn start_positions(
-        cursor: Option<&str>,
-        query_id: &str,
-        parts: &[Severity],
-    ) -> StoreResult<BTreeMap<Severity, Pos>> {
-        match cursor {
-            Some(c) => cursor::decode(c, query_id, parts),
-            None => Ok(parts.iter().map(|s| (*s, Pos::Start)).collect()),
-        }
-    }
 }
 
 #[async_trait]
