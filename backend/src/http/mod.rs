@@ -7,6 +7,8 @@ pub mod dashboard;
 pub mod error;
 /// `POST /events`: documents of any supported kind into the pipeline.
 pub mod events;
+/// `GET /findings/export`: the filtered set as CSV, JSON Lines or OCSF.
+pub mod export;
 /// Extractors that map bad input to the API error body.
 pub mod extract;
 /// `/findings` handlers.
@@ -31,6 +33,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use error::ApiError;
 use std::sync::Arc;
+use tower_http::compression::CompressionLayer;
 
 /// Largest request body accepted (a workflow update is well under 1 KiB).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -112,6 +115,12 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Actor {
 fn api_routes(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/findings", get(findings::list))
+        // A static segment wins over `{id}`. Streamed, so compressed on the fly
+        // (the rest of the API answers small JSON). Role: viewer.
+        .route(
+            "/findings/export",
+            get(export::get_export).layer(CompressionLayer::new()),
+        )
         .route(
             "/findings/{id}",
             get(findings::get_one).patch(findings::patch_one),
