@@ -3,12 +3,17 @@
 # stops the emulator afterwards, whatever happens:
 #   scripts/with_moto.sh cargo test -p backend
 # The command sees CSPM_TEST_AWS_ENDPOINT=http://127.0.0.1:PORT plus static test
-# credentials; tests that talk to AWS read that variable.
+# credentials (tests that talk to AWS read that variable) and CSPM_TEST_PYTHON, the
+# venv's Python with moto and py-ocsf-models (tests that validate OCSF output).
 set -euo pipefail
 source "$(dirname "$0")/tools.sh"
 
 MOTO_VERSION=5.2.5
-bin=$(venv_tool "moto-$MOTO_VERSION" "moto[server]==$MOTO_VERSION")
+# py-ocsf-models validates exported OCSF findings (scripts/check_ocsf.py); it shares
+# the emulator's venv so one cached install serves every test.
+OCSF_MODELS_VERSION=0.10.0
+bin=$(venv_tool "moto-$MOTO_VERSION-ocsf-$OCSF_MODELS_VERSION" \
+  "moto[server]==$MOTO_VERSION" "py-ocsf-models==$OCSF_MODELS_VERSION")
 port=$(free_port)
 log="${TMPDIR:-/tmp}/moto-$port.log"
 # moto_server with DynamoDB's conditional writes made atomic (see the script).
@@ -24,6 +29,8 @@ done
 echo "moto_server $MOTO_VERSION on http://127.0.0.1:$port (log $log)" >&2
 
 export CSPM_TEST_AWS_ENDPOINT="http://127.0.0.1:$port"
+# The venv's Python, for tests that validate output with its packages (OCSF).
+export CSPM_TEST_PYTHON="$bin/python"
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_SESSION_TOKEN=testing
 export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
 "$@"

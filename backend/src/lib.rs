@@ -17,6 +17,8 @@ pub mod demo;
 pub mod detect;
 /// Reading documents (JSON, JSON Lines, gzip, streamed log files) from files and bodies.
 pub mod documents;
+/// Exports of the filtered findings as CSV, JSON Lines or OCSF, streamed page by page.
+pub mod export;
 /// The fan-out: a dispatcher handing the change feed to the sinks (locally and on AWS).
 pub mod feed;
 /// The axum router shared by the local server, the `api` Lambda and the tests.

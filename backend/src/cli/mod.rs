@@ -6,6 +6,8 @@ pub mod archive;
 pub mod audit;
 /// `cspm demo`.
 pub mod demo;
+/// `cspm export`.
+pub mod export;
 /// `cspm ingest`.
 pub mod ingest;
 /// `cspm serve`'s OpenID Connect options.
@@ -156,6 +158,8 @@ pub enum Command {
     Ingest(ingest::IngestArgs),
     /// Generate deterministic synthetic findings into the store.
     Demo(demo::DemoArgs),
+    /// Write the findings a filter selects as CSV, JSON Lines or OCSF.
+    Export(export::ExportArgs),
     /// Detection rules: list, lint, test, evaluate.
     Rules(rules::RulesArgs),
     /// Move old findings to the archive; `archive restore` / `archive ls`.
@@ -174,6 +178,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Serve(a) => serve::run(a).await,
         Command::Ingest(a) => ingest::run(a).await,
         Command::Demo(a) => demo::run(a).await,
+        Command::Export(a) => export::run(a).await,
         Command::Rules(a) => rules::run(a),
         Command::Archive(a) => archive::run(a).await,
         Command::Sinks(a) => sinks::run(a).await,

@@ -19,3 +19,16 @@ pub fn bar(total: u64, bytes: bool, visible: bool) -> ProgressBar {
     }
     bar
 }
+
+/// A counter for work of unknown size (`n what` and the rate); hidden when not `visible`.
+pub fn counter(what: &str, visible: bool) -> ProgressBar {
+    if !visible {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::no_length();
+    let template = format!("{{spinner}} [{{elapsed_precise}}] {{human_pos}} {what} ({{per_sec}})");
+    if let Ok(style) = ProgressStyle::with_template(&template) {
+        bar.set_style(style);
+    }
+    bar
+}

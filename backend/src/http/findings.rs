@@ -34,20 +34,16 @@ const FILTER_KEYS: [&str; 9] = [
     "until",
 ];
 
-/// Splits query pairs into filter and paging, rejecting unknown keys (a typo like
-/// `severty=` must not silently return everything).
-fn parse_query(pairs: &[(String, String)]) -> Result<(FindingFilter, PageParams), ApiError> {
-    let mut limit = DEFAULT_LIMIT;
-    let mut cursor = None;
+/// Splits query pairs into the list's filter and the other pairs (paging, export
+/// options), which the caller checks. Every route that takes the list's filters
+/// parses them here, so they cannot drift apart.
+pub(super) fn split_filter(
+    pairs: &[(String, String)],
+) -> Result<(FindingFilter, Vec<(&str, &str)>), ApiError> {
+    let mut rest = Vec::new();
     let mut filter_pairs: Vec<(&str, String)> = Vec::new();
     for (k, v) in pairs {
         match k.as_str() {
-            "limit" => {
-                limit = v.trim().parse().map_err(|_| {
-                    ApiError::invalid("limit", format!("must be an integer from 1 to {MAX_LIMIT}"))
-                })?
-            }
-            "cursor" => cursor = Some(v.clone()),
             key if FILTER_KEYS.contains(&key) => {
                 // Repeated list keys (`severity=HIGH&severity=LOW`) add up.
                 let repeated = filter_pairs.iter_mut().find(|(fk, _)| *fk == key);
@@ -59,12 +55,34 @@ fn parse_query(pairs: &[(String, String)]) -> Result<(FindingFilter, PageParams)
                     _ => filter_pairs.push((key, v.clone())),
                 }
             }
-            other => {
-                return Err(ApiError::invalid(
-                    other,
-                    format!("unknown query parameter {other:?}"),
-                ))
+            other => rest.push((other, v.as_str())),
+        }
+    }
+    let filter = FindingFilter::from_pairs(filter_pairs.iter().map(|(k, v)| (*k, v.as_str())))
+        .map_err(|e| ApiError::invalid(e.field, e.message))?;
+    Ok((filter, rest))
+}
+
+/// A 400 naming a query parameter the route does not know (a typo like
+/// `severty=` must not silently return everything).
+pub(super) fn unknown_parameter(key: &str) -> ApiError {
+    ApiError::invalid(key, format!("unknown query parameter {key:?}"))
+}
+
+/// Splits query pairs into filter and paging, rejecting unknown keys.
+fn parse_query(pairs: &[(String, String)]) -> Result<(FindingFilter, PageParams), ApiError> {
+    let (filter, rest) = split_filter(pairs)?;
+    let mut limit = DEFAULT_LIMIT;
+    let mut cursor = None;
+    for (k, v) in rest {
+        match k {
+            "limit" => {
+                limit = v.trim().parse().map_err(|_| {
+                    ApiError::invalid("limit", format!("must be an integer from 1 to {MAX_LIMIT}"))
+                })?
             }
+            "cursor" => cursor = Some(v.to_string()),
+            other => return Err(unknown_parameter(other)),
         }
     }
     let page = PageParams { limit, cursor };
@@ -81,8 +99,6 @@ fn parse_query(pairs: &[(String, String)]) -> Result<(FindingFilter, PageParams)
         };
         ApiError::invalid(field, message)
     })?;
-    let filter = FindingFilter::from_pairs(filter_pairs.iter().map(|(k, v)| (*k, v.as_str())))
-        .map_err(|e| ApiError::invalid(e.field, e.message))?;
     Ok((filter, page))
 }
 

@@ -7,6 +7,8 @@ pub mod dashboard;
 pub mod error;
 /// `POST /events`: documents of any supported kind into the pipeline.
 pub mod events;
+/// `GET /findings/export`: the filtered set as CSV, JSON Lines or OCSF.
+pub mod export;
 /// Extractors that map bad input to the API error body.
 pub mod extract;
 /// `/findings` handlers.

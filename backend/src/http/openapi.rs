@@ -8,6 +8,7 @@ use utoipa::{Modify, OpenApi};
     info(title = "cspm-monitor API", description = "Cloud security posture findings for AWS."),
     paths(
         super::findings::list,
+        super::export::get_export,
         super::findings::get_one,
         super::findings::patch_one,
         super::summary::get_summary,

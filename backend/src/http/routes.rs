@@ -3,7 +3,7 @@
 //! role matrix all read the same declarations.
 
 use super::MAX_EVENTS_BODY_BYTES;
-use super::{events, findings, health, live, metrics, openapi, summary, AppState};
+use super::{events, export, findings, health, live, metrics, openapi, summary, AppState};
 use crate::auth::Role;
 use axum::extract::DefaultBodyLimit;
 use axum::http::Method;
@@ -67,6 +67,14 @@ pub(super) fn declared() -> Vec<(Route, MethodRouter<AppState>)> {
     let role = Access::Role;
     vec![
         route(Method::GET, "/findings", role(Viewer), get(findings::list)),
+        // A static segment wins over `{id}`. Streamed, so compressed on the fly
+        // (the rest of the API answers small JSON).
+        route(
+            Method::GET,
+            "/findings/export",
+            role(Viewer),
+            get(export::get_export).layer(tower_http::compression::CompressionLayer::new()),
+        ),
         route(
             Method::GET,
             "/findings/{id}",

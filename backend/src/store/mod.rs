@@ -164,6 +164,16 @@ pub struct ArchivePage {
     pub next_cursor: Option<String>,
 }
 
+/// A page of whole findings (raw document included), in the order and with the
+/// cursors of [`Store::list`]: what an export reads.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FullPage {
+    /// Findings, newest `updated_at` first (ties by id).
+    pub findings: Vec<Finding>,
+    /// Where to continue; `None` when done.
+    pub next_cursor: Option<String>,
+}
+
 /// Errors a store can report. HTTP maps `InvalidCursor` to 400 and everything
 /// else to 500/503 without showing the message.
 #[derive(Debug, thiserror::Error)]
@@ -224,6 +234,30 @@ pub trait Store: Send + Sync {
         limit: u32,
         cursor: Option<&str>,
     ) -> StoreResult<FindingPage>;
+
+    /// [`Store::list`] with whole findings instead of list items, so an export
+    /// can write every column without a read per finding. The default reads the
+    /// list page and then each finding (a store that cannot select documents by
+    /// the list's query); a finding archived between the two reads is left out,
+    /// as if it had left before the page was read.
+    async fn list_findings(
+        &self,
+        filter: &FindingFilter,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> StoreResult<FullPage> {
+        let page = self.list(filter, limit, cursor).await?;
+        let mut findings = Vec::with_capacity(page.items.len());
+        for item in &page.items {
+            if let Some(detail) = self.get(&item.id).await? {
+                findings.push(detail.finding);
+            }
+        }
+        Ok(FullPage {
+            findings,
+            next_cursor: page.next_cursor,
+        })
+    }
 
     /// Exact counts over the whole store; the trend covers the 30 days ending `today`.
     async fn summary(&self, today: NaiveDate) -> StoreResult<Summary>;

@@ -26,6 +26,8 @@ mod dynamo_ttl;
 mod events;
 /// The scanner handler (direct and SQS-wrapped) gives what `POST /events` gives.
 mod events_scanner;
+/// `GET /findings/export` and `cspm export`: CSV, JSON Lines, OCSF on the corpus.
+mod export;
 /// The `fanout` Lambda's sinks file and `secret_ssm` secrets in SSM.
 mod fanout_ssm;
 mod fault_proxy;

@@ -27,6 +27,7 @@ fn policy() -> Vec<(Method, &'static str, Access)> {
     use Role::*;
     vec![
         (Method::GET, "/findings", Access::Role(Viewer)),
+        (Method::GET, "/findings/export", Access::Role(Viewer)),
         (Method::GET, "/findings/{id}", Access::Role(Viewer)),
         (Method::PATCH, "/findings/{id}", Access::Role(Analyst)),
         (Method::GET, "/summary", Access::Role(Viewer)),
@@ -240,8 +241,8 @@ async fn every_route_answers_every_caller_as_its_declared_role_says() {
             }
         }
     }
-    // 8 protected routes × 2 mounts × 9 callers.
-    assert_eq!(checked, 8 * 2 * 9);
+    // 9 protected routes × 2 mounts × 9 callers.
+    assert_eq!(checked, 9 * 2 * 9);
 }
 
 #[tokio::test]

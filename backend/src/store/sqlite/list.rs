@@ -7,12 +7,12 @@ use super::convert::{from_micros, list_item, micros, LIST_COLUMNS};
 use super::doc::StoredDoc;
 use super::error::corrupt;
 use super::StoreResult;
-use crate::store::{cursor, ArchiveCandidate, ArchivePage, StoreError};
+use crate::store::{cursor, ArchiveCandidate, ArchivePage, FullPage, StoreError};
 use chrono::{DateTime, Utc};
 use rusqlite::types::Value;
 use rusqlite::Connection;
 use serde_json::json;
-use shared_types::{FindingFilter, FindingPage};
+use shared_types::{Finding, FindingFilter, FindingPage};
 
 /// A decoded `(updated_at, id)` position.
 fn position(v: serde_json::Value) -> Result<(i64, String), StoreError> {
@@ -108,13 +108,19 @@ fn where_clause(conds: &[String]) -> String {
     }
 }
 
-/// One page of list items, newest first.
-pub(super) fn list(
+/// One page of rows matching `filter`, newest first: `columns` selected, each row
+/// read by `read`, whose result gives back the row's `(updated_at, id)` position
+/// for the next cursor. List items and whole findings share the query and the
+/// cursors.
+fn page<T>(
     c: &Connection,
     filter: &FindingFilter,
     limit: u32,
     cursor_text: Option<&str>,
-) -> StoreResult<FindingPage> {
+    columns: &str,
+    read: impl Fn(&rusqlite::Row<'_>) -> StoreResult<T>,
+    position_of: impl Fn(&T) -> (i64, &str),
+) -> StoreResult<(Vec<T>, Option<String>)> {
     let scope = cursor::scope_of(filter);
     let (mut conds, mut params) = conditions(filter);
     if let Some(text) = cursor_text {
@@ -124,7 +130,7 @@ pub(super) fn list(
         params.push(Value::Text(i));
     }
     let sql = format!(
-        "SELECT {LIST_COLUMNS} FROM findings {} ORDER BY updated_at DESC, id DESC LIMIT {}",
+        "SELECT {columns} FROM findings {} ORDER BY updated_at DESC, id DESC LIMIT {}",
         where_clause(&conds),
         u64::from(limit) + 1
     );
@@ -137,16 +143,67 @@ pub(super) fn list(
             more = true;
             break;
         }
-        items.push(list_item(row)?);
+        items.push(read(row)?);
     }
     let next_cursor = match (more, items.last()) {
-        (true, Some(last)) => Some(cursor::encode(
-            &scope,
-            json!({"u": micros(last.updated_at), "i": last.id}),
-        )),
+        (true, Some(last)) => {
+            let (u, i) = position_of(last);
+            Some(cursor::encode(&scope, json!({"u": u, "i": i})))
+        }
         _ => None,
     };
+    Ok((items, next_cursor))
+}
+
+/// One page of list items, newest first.
+pub(super) fn list(
+    c: &Connection,
+    filter: &FindingFilter,
+    limit: u32,
+    cursor_text: Option<&str>,
+) -> StoreResult<FindingPage> {
+    let (items, next_cursor) = page(
+        c,
+        filter,
+        limit,
+        cursor_text,
+        LIST_COLUMNS,
+        list_item,
+        |i| (micros(i.updated_at), i.id.as_str()),
+    )?;
     Ok(FindingPage { items, next_cursor })
+}
+
+/// One page of whole findings, newest first: the documents the list's rows hold.
+pub(super) fn list_findings(
+    c: &Connection,
+    filter: &FindingFilter,
+    limit: u32,
+    cursor_text: Option<&str>,
+) -> StoreResult<FullPage> {
+    let read = |row: &rusqlite::Row<'_>| -> StoreResult<Finding> {
+        let id: String = row.get(0)?;
+        let doc: StoredDoc = row.get(1)?;
+        let revision: i64 = row.get(2)?;
+        let mut finding = doc.decode(&id)?;
+        // The column is authoritative, as for `get`.
+        finding.revision =
+            u64::try_from(revision).map_err(|_| corrupt(&id, "negative revision"))?;
+        Ok(finding)
+    };
+    let (findings, next_cursor) = page(
+        c,
+        filter,
+        limit,
+        cursor_text,
+        "id, doc, revision",
+        read,
+        |f| (micros(f.updated_at), f.id.as_str()),
+    )?;
+    Ok(FullPage {
+        findings,
+        next_cursor,
+    })
 }
 
 /// Candidates (documents as JSON) with `updated_at < cutoff`, oldest first.

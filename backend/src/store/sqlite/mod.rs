@@ -18,8 +18,8 @@ mod summary;
 mod write;
 
 use super::{
-    ArchivePage, Change, ChangeFeed, DeleteReport, FindingVersion, Origin, Store, StoreError,
-    StoreResult, UpsertReport,
+    ArchivePage, Change, ChangeFeed, DeleteReport, FindingVersion, FullPage, Origin, Store,
+    StoreError, StoreResult, UpsertReport,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -130,6 +130,18 @@ impl Store for SqliteStore {
         let filter = filter.clone();
         let cursor = cursor.map(str::to_string);
         self.read(move |c| list::list(c, &filter, limit, cursor.as_deref()))
+            .await
+    }
+
+    async fn list_findings(
+        &self,
+        filter: &FindingFilter,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> StoreResult<FullPage> {
+        let filter = filter.clone();
+        let cursor = cursor.map(str::to_string);
+        self.read(move |c| list::list_findings(c, &filter, limit, cursor.as_deref()))
             .await
     }
 
