@@ -49,7 +49,7 @@ fn body_kind(headers: &HeaderMap) -> Result<BodyKind, ApiError> {
 ///
 /// `application/json`: one document or an array of documents (each element's index
 /// is its position). Either kind may be gzip (`Content-Encoding: gzip` or by its
-/// magic bytes); nesting deeper than 128 levels is a 400. `application/x-ndjson` / `application/jsonl`: one document per
+/// magic bytes); nesting deeper than 127 levels is a 400. `application/x-ndjson` / `application/jsonl`: one document per
 /// line (its index is its 0-based line; a bad line rejects only itself).
 #[utoipa::path(post, path = "/events", tag = "events",
     request_body(content = Object, description = "One document or an array of documents (application/json), or one document per line (application/x-ndjson, application/jsonl); at most 5 MiB",
