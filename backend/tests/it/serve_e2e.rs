@@ -127,7 +127,7 @@ fn serve_refuses_a_public_address_without_a_token() {
         .output()
         .unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("without an API token"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("without authentication"));
 }
 
 #[test]

@@ -96,7 +96,7 @@ async fn the_sns_sink_alerts_once_per_finding_and_again_only_when_severity_rises
             assert!(message.contains(field), "{message}");
         }
         assert!(
-            message.contains("https://cspm.example.com/findings/"),
+            message.contains("https://cspm.example.com/ui/findings/"),
             "{message}"
         );
     }
