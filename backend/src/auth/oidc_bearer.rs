@@ -81,7 +81,10 @@ mod tests {
 
     #[test]
     fn the_roles_claim_decides_the_role_and_never_grants_more_than_viewer_by_default() {
-        assert_eq!(principal_of(&identity(&["analyst"], None)).role, Role::Analyst);
+        assert_eq!(
+            principal_of(&identity(&["analyst"], None)).role,
+            Role::Analyst
+        );
         assert_eq!(
             principal_of(&identity(&["viewer", "admin"], None)).role,
             Role::Admin

@@ -288,7 +288,9 @@ mod tests {
         assert!(
             matches!(&got[1], Item::Unreadable { index: Some(1), reason } if reason.contains("larger than 16777216 bytes")),
             "{:?}",
-            got.iter().map(|i| format!("{i:?}").chars().take(120).collect::<String>()).collect::<Vec<_>>()
+            got.iter()
+                .map(|i| format!("{i:?}").chars().take(120).collect::<String>())
+                .collect::<Vec<_>>()
         );
         assert_eq!(got.len(), 2, "reading ends at the oversized document");
         // A record nested too deep: reported against its log file (document 0).

@@ -49,12 +49,12 @@ mod live;
 mod live_aws;
 /// EMF lines decoded; `GET /metrics` parsed, counters moving by known amounts.
 mod metrics;
+/// OIDC token verification against the emulator's Cognito: groups, clients, token kinds.
+mod oidc_cognito;
 /// Property tests (proptest) of the parsers, cursors and the workflow decision.
 mod props;
 /// The role matrix: every route × every caller, checked against the OpenAPI document.
 mod roles;
-/// OIDC token verification against the emulator's Cognito: groups, clients, token kinds.
-mod oidc_cognito;
 /// The role matrix for Cognito users: each group gets exactly its role's routes.
 mod roles_cognito;
 /// Routes in the sinks file: every match key on corpus changes, `stop`, defaults.

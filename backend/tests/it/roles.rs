@@ -150,7 +150,12 @@ async fn matrix() -> Matrix {
 }
 
 /// A request `route` answers with success for a caller it lets in.
-pub(crate) fn request(method: &Method, path: &str, id: &str, bearer: Option<&str>) -> Request<Body> {
+pub(crate) fn request(
+    method: &Method,
+    path: &str,
+    id: &str,
+    bearer: Option<&str>,
+) -> Request<Body> {
     let uri = path.replace("{id}", id);
     let body = match (method.as_str(), path.trim_start_matches("/api")) {
         ("PATCH", _) => json!({"workflow_status": "NOTIFIED", "note": "matrix"}).to_string(),

@@ -15,7 +15,8 @@ use std::sync::Arc;
 
 #[tokio::test]
 async fn each_cognito_group_gets_exactly_its_roles_routes() {
-    let Some(endpoint) = crate::aws_env::endpoint("each_cognito_group_gets_exactly_its_roles_routes")
+    let Some(endpoint) =
+        crate::aws_env::endpoint("each_cognito_group_gets_exactly_its_roles_routes")
     else {
         return;
     };
@@ -62,6 +63,11 @@ async fn each_cognito_group_gets_exactly_its_roles_routes() {
         assert_eq!(send(&app, req).await.0, StatusCode::UNAUTHORIZED, "{name}");
     }
     // A token no one issued.
-    let req = request(&axum::http::Method::GET, "/summary", id, Some("aaa.bbb.ccc"));
+    let req = request(
+        &axum::http::Method::GET,
+        "/summary",
+        id,
+        Some("aaa.bbb.ccc"),
+    );
     assert_eq!(send(&app, req).await.0, StatusCode::UNAUTHORIZED);
 }

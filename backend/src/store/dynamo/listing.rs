@@ -73,4 +73,5 @@ impl DynamoStore {
             Some(c) => cursor::decode(c, query_id, parts),
             None => Ok(parts.iter().map(|s| (*s, Pos::Start)).collect()),
         }
-    }}
+    }
+}

@@ -143,7 +143,6 @@ impl DynamoStore {
         let from = updated_at.max(Utc::now());
         (from + Duration::days(self.settings.retention_days as i64 + TTL_MARGIN_DAYS)).timestamp()
     }
-
 }
 
 #[async_trait]
