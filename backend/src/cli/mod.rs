@@ -153,7 +153,7 @@ fn parse_endpoint(s: &str) -> Result<String, String> {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the API and dashboard (and load demo data with --demo).
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Load findings from files, folders or stdin (`-`).
     Ingest(ingest::IngestArgs),
     /// Generate deterministic synthetic findings into the store.
@@ -175,7 +175,7 @@ pub enum Command {
 /// Runs the parsed command line; returns the process exit code.
 pub async fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
-        Command::Serve(a) => serve::run(a).await,
+        Command::Serve(a) => serve::run(*a).await,
         Command::Ingest(a) => ingest::run(a).await,
         Command::Demo(a) => demo::run(a).await,
         Command::Export(a) => export::run(a).await,

@@ -290,7 +290,7 @@ mod tests {
         let mut argv = vec!["cspm".to_string(), "serve".to_string()];
         argv.extend(args.iter().map(|a| a.to_string()));
         match crate::cli::Cli::try_parse_from(argv)?.command {
-            crate::cli::Command::Serve(a) => Ok(a),
+            crate::cli::Command::Serve(a) => Ok(*a),
             other => panic!("parsed as {other:?}"),
         }
     }

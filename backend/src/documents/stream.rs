@@ -278,7 +278,7 @@ mod tests {
     #[test]
     fn a_document_over_a_limit_is_reported_with_its_index_and_reason() {
         // The limit is counted to within one read buffer: go past it by two.
-        let limit = limits::MAX_DOCUMENT_BYTES as usize + 2 * limits::READ_BUFFER_BYTES as usize;
+        let limit = limits::MAX_DOCUMENT_BYTES as usize + 2 * limits::READ_BUFFER_BYTES;
         let big = format!(
             r#"{{"a":1}} {{"detail":"{}"}} {{"a":2}}"#,
             "x".repeat(limit)

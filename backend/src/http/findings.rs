@@ -34,12 +34,15 @@ const FILTER_KEYS: [&str; 9] = [
     "until",
 ];
 
+/// The query pairs a route takes besides the list's filters.
+pub(super) type OtherPairs<'a> = Vec<(&'a str, &'a str)>;
+
 /// Splits query pairs into the list's filter and the other pairs (paging, export
 /// options), which the caller checks. Every route that takes the list's filters
 /// parses them here, so they cannot drift apart.
 pub(super) fn split_filter(
     pairs: &[(String, String)],
-) -> Result<(FindingFilter, Vec<(&str, &str)>), ApiError> {
+) -> Result<(FindingFilter, OtherPairs<'_>), ApiError> {
     let mut rest = Vec::new();
     let mut filter_pairs: Vec<(&str, String)> = Vec::new();
     for (k, v) in pairs {

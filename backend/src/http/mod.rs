@@ -1,6 +1,8 @@
 //! The HTTP API: one axum `Router` built by [`router`], served by `cspm serve`
 //! locally, by the `api` Lambda through `lambda_http`, and called directly by tests.
 
+/// Who may call a route, as data (the route table's rows).
+pub mod access;
 /// Static dashboard files with the single-page-app fallback.
 pub mod dashboard;
 /// The API error type and its JSON body.
@@ -140,7 +142,11 @@ fn api_routes(state: &AppState) -> Router<AppState> {
         };
         router = router.route(route.path, handler);
     }
-    router.method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+    router
+        .layer(axum::Extension(access::RouteTable(std::sync::Arc::new(
+            routes::table(),
+        ))))
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
 }
 
 /// Builds the application: API at `/` and under `/api` (the path CloudFront forwards),

@@ -1,3 +1,4 @@
+use super::access::{Access, Route, RouteTable};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -29,7 +30,7 @@ use utoipa::{Modify, OpenApi};
         crate::pipeline::outcome::OutcomeBody, crate::pipeline::outcome::NotedBody,
         crate::pipeline::outcome::RejectedBody
     )),
-    modifiers(&BearerAuth, &RequiredRoles),
+    modifiers(&BearerAuth),
     security(("bearer" = []))
 )]
 pub struct ApiDoc;
@@ -50,53 +51,55 @@ impl Modify for BearerAuth {
 /// `admin`, or `ingest`, which analyst and admin include).
 pub const REQUIRED_ROLE: &str = "x-required-role";
 
-/// Writes each operation's `x-required-role` from the route declarations (the
-/// same table the router enforces) and the 401/403 answers the role check gives.
-struct RequiredRoles;
+/// The document with each operation's `x-required-role` from `routes` (the same
+/// declarations the router enforces) and the 401/403 answers the role check gives.
+pub fn document(routes: &[Route]) -> utoipa::openapi::OpenApi {
+    let mut openapi = ApiDoc::openapi();
+    required_roles(&mut openapi, routes);
+    openapi
+}
 
-impl Modify for RequiredRoles {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
-        for route in super::routes::table() {
-            let Some(item) = openapi.paths.paths.get_mut(route.path) else {
-                continue;
-            };
-            let operation = match route.method.as_str() {
-                "GET" => item.get.as_mut(),
-                "POST" => item.post.as_mut(),
-                "PATCH" => item.patch.as_mut(),
-                "PUT" => item.put.as_mut(),
-                "DELETE" => item.delete.as_mut(),
-                _ => None,
-            };
-            let (Some(op), Some(role)) = (operation, route.access.role()) else {
-                continue;
-            };
-            op.extensions
-                .get_or_insert_with(Default::default)
-                .insert(REQUIRED_ROLE.into(), role.as_str().into());
-            if !matches!(route.access, super::routes::Access::Role(_)) {
-                continue;
-            }
-            for (status, what) in [
-                ("401", "Credentials missing or refused"),
-                ("403", "The caller's role does not include the required one"),
-            ] {
-                op.responses
-                    .responses
-                    .entry(status.into())
-                    .or_insert_with(|| {
-                        let body = ContentBuilder::new()
-                            .schema(Some(Ref::from_schema_name("ErrorBody")))
-                            .build();
-                        RefOr::T(
-                            ResponseBuilder::new()
-                                .description(what)
-                                .content("application/json", body)
-                                .build(),
-                        )
-                    });
-            }
+fn required_roles(openapi: &mut utoipa::openapi::OpenApi, routes: &[Route]) {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    for route in routes {
+        let Some(item) = openapi.paths.paths.get_mut(route.path) else {
+            continue;
+        };
+        let operation = match route.method.as_str() {
+            "GET" => item.get.as_mut(),
+            "POST" => item.post.as_mut(),
+            "PATCH" => item.patch.as_mut(),
+            "PUT" => item.put.as_mut(),
+            "DELETE" => item.delete.as_mut(),
+            _ => None,
+        };
+        let (Some(op), Some(role)) = (operation, route.access.role()) else {
+            continue;
+        };
+        op.extensions
+            .get_or_insert_with(Default::default)
+            .insert(REQUIRED_ROLE.into(), role.as_str().into());
+        if !matches!(route.access, Access::Role(_)) {
+            continue;
+        }
+        for (status, what) in [
+            ("401", "Credentials missing or refused"),
+            ("403", "The caller's role does not include the required one"),
+        ] {
+            op.responses
+                .responses
+                .entry(status.into())
+                .or_insert_with(|| {
+                    let body = ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .build();
+                    RefOr::T(
+                        ResponseBuilder::new()
+                            .description(what)
+                            .content("application/json", body)
+                            .build(),
+                    )
+                });
         }
     }
 }
@@ -104,6 +107,8 @@ impl Modify for RequiredRoles {
 /// `GET /openapi.json`: this document.
 #[utoipa::path(get, path = "/openapi.json", tag = "operations",
     responses((status = 200, content_type = "application/json", body = Object, description = "The OpenAPI 3.1 document")))]
-pub async fn get_openapi() -> axum::Json<utoipa::openapi::OpenApi> {
-    axum::Json(ApiDoc::openapi())
+pub async fn get_openapi(
+    axum::Extension(routes): axum::Extension<RouteTable>,
+) -> axum::Json<utoipa::openapi::OpenApi> {
+    axum::Json(document(&routes.0))
 }

@@ -9,40 +9,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::Method;
 use axum::routing::{get, patch, post, MethodRouter};
 
-/// Who may call a route.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    /// Anyone, without credentials (`/health`: load balancers and probes).
-    Public,
-    /// A principal whose role includes this one ([`Role::includes`]).
-    Role(Role),
-    /// The handler checks a single-use ticket, which `POST /live/ticket` gives to
-    /// principals with this role: browsers cannot put a bearer token on a
-    /// WebSocket request, and tokens must never go into a URL.
-    Ticket(Role),
-}
-
-impl Access {
-    /// The role a caller needs, directly or through a ticket (`None`: public).
-    pub fn role(self) -> Option<Role> {
-        match self {
-            Access::Public => None,
-            Access::Role(r) | Access::Ticket(r) => Some(r),
-        }
-    }
-}
-
-/// One API route's method, path (axum syntax, as in the OpenAPI document) and
-/// who may call it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Route {
-    /// The HTTP method.
-    pub method: Method,
-    /// The path under `/` (and `/api`).
-    pub path: &'static str,
-    /// Who may call it.
-    pub access: Access,
-}
+pub use super::access::{Access, Route};
 
 fn route(
     method: Method,

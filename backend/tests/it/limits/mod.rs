@@ -25,6 +25,8 @@ pub struct Run {
 
 /// Runs `cmd` to its end and reads its peak resident memory from `wait4`'s
 /// resource usage (the kernel's own figure, so nothing is sampled or missed).
+// The child is reaped by `wait4` below (for its rusage), which clippy cannot see.
+#[allow(clippy::zombie_processes)]
 pub fn run_measured(cmd: &mut Command) -> Run {
     let mut child = cmd
         .stdin(Stdio::null())
