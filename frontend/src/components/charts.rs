@@ -97,7 +97,8 @@ pub fn TrendChart(trend: Vec<TrendPoint>) -> impl IntoView {
         _ => "No trend data".to_string(),
     };
     view! {
-        <svg class="trend" viewBox="0 0 600 180" role="img" aria-label=label>
+        <svg class="trend" viewBox="0 0 600 180" role="img" aria-label=label
+            data-testid="trend-chart" data-total=total.to_string()>
             {grid}
             {bars}
             {labels}

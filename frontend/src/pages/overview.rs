@@ -25,6 +25,9 @@ pub fn OverviewPage() -> impl IntoView {
                 sum.by_severity = pushed.by_severity.clone();
                 sum.by_status = pushed.by_status.clone();
                 sum.total = pushed.total;
+                if !pushed.trend.is_empty() {
+                    sum.trend = pushed.trend.clone();
+                }
             }
         });
     });
