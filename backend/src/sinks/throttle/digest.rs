@@ -50,6 +50,9 @@ impl DigestLine {
     }
 }
 
+/// How held messages group: subject, severity (most severe first), account.
+type GroupKey<'a> = (Subject, std::cmp::Reverse<Severity>, &'a str);
+
 /// One digest: every group a window held, most severe first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Digest {
@@ -71,10 +74,7 @@ impl Digest {
         held: &[Held],
         public_url: Option<&str>,
     ) -> Option<Digest> {
-        let mut groups: BTreeMap<
-            (Subject, std::cmp::Reverse<Severity>, &str),
-            (usize, DateTime<Utc>),
-        > = BTreeMap::new();
+        let mut groups: BTreeMap<GroupKey<'_>, (usize, DateTime<Utc>)> = BTreeMap::new();
         for h in held {
             let g = groups
                 .entry((h.subject, std::cmp::Reverse(h.severity), h.account.as_str()))
