@@ -1,5 +1,7 @@
 //! Integration tests: one binary, one module per feature.
 
+/// Dedup windows, digests and quiet hours on a Slack channel, state in SQLite.
+mod alert_throttle;
 mod api;
 mod api_lambda;
 /// Archiver: sinks, faults, crash recovery, round trip.
