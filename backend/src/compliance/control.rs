@@ -73,7 +73,7 @@ pub fn memberships(f: &Finding) -> Vec<Membership> {
         .filter_map(|a| a.get("StandardsId").and_then(text));
     let product_fields = ["StandardsArn", "StandardsGuideArn"]
         .into_iter()
-        .filter_map(|k| pf(k));
+        .filter_map(pf);
     for id in associated.chain(product_fields) {
         if let Some((s, _)) = standard::parse(&id) {
             standards.push(s);
