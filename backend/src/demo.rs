@@ -214,7 +214,8 @@ fn one(rng: &mut Rng, n: usize, count: usize, anchor: DateTime<Utc>, total_weigh
     );
     let id = crate::ids::short_id(&product_arn, &asff_id);
     let is_control = t.product == "Security Hub";
-    let compliance_status = is_control.then(|| "FAILED".to_string());
+    let compliance_status =
+        is_control.then(|| demo_compliance(t.control, workflow_status).to_string());
     let control_id = is_control.then(|| t.control.to_string());
     let remediation_url = (!t.remediation.is_empty()).then(|| {
         format!(
@@ -255,7 +256,8 @@ fn one(rng: &mut Rng, n: usize, count: usize, anchor: DateTime<Utc>, total_weigh
         "Description": description,
         "Remediation": {"Recommendation": {"Text": remediation_text, "Url": remediation_url}},
         "Resources": [{"Type": t.resource_type, "Id": resource_id, "Partition": "aws", "Region": region}],
-        "Compliance": compliance_status.as_ref().map(|s| json!({"Status": s, "SecurityControlId": t.control})),
+        "Compliance": compliance_status.as_ref().map(|s| json!({"Status": s, "SecurityControlId": t.control,
+            "AssociatedStandards": demo_standards(t.control).iter().map(|id| json!({"StandardsId": id})).collect::<Vec<_>>()})),
         "Workflow": {"Status": workflow_status.as_str()},
         "RecordState": "ACTIVE",
         "ProductFields": {"cspm/demo": "true"}
@@ -300,6 +302,44 @@ fn one(rng: &mut Rng, n: usize, count: usize, anchor: DateTime<Utc>, total_weigh
     }
 }
 
+/// Controls whose demo findings all pass, so the demo's compliance scores are
+/// neither 0 % nor 100 %: low-severity ones, which a tidy account often passes.
+const PASSING_CONTROLS: &[&str] = &["EC2.10", "Config.1", "ELB.5", "CloudWatch.1", "S3.9"];
+
+/// A demo control finding's `Compliance.Status`: `PASSED` for the always-passing
+/// controls and for resolved findings (Security Hub resolves a control finding
+/// when its check passes again), `FAILED` otherwise.
+fn demo_compliance(control: &str, workflow: WorkflowStatus) -> &'static str {
+    if PASSING_CONTROLS.contains(&control) || workflow == WorkflowStatus::Resolved {
+        "PASSED"
+    } else {
+        "FAILED"
+    }
+}
+
+/// The `Compliance.AssociatedStandards` ids of a demo control finding (the
+/// consolidated shape): every control is in FSBP; the account-level IAM,
+/// CloudTrail, CloudWatch, Config and S3/EC2 basics are also in CIS 1.4.
+fn demo_standards(control: &str) -> Vec<&'static str> {
+    const CIS: &[&str] = &[
+        "IAM.1",
+        "IAM.3",
+        "IAM.6",
+        "CloudTrail.1",
+        "CloudWatch.1",
+        "Config.1",
+        "EC2.2",
+        "S3.5",
+        "S3.8",
+        "KMS.4",
+    ];
+    let mut ids = vec!["standards/aws-foundational-security-best-practices/v/1.0.0"];
+    if CIS.contains(&control) {
+        ids.push("standards/cis-aws-foundations-benchmark/v/1.4.0");
+    }
+    ids
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -313,6 +353,24 @@ mod tests {
         assert_eq!(a, b);
         let ids: HashSet<_> = a.iter().map(|f| f.id.clone()).collect();
         assert_eq!(ids.len(), 500);
+    }
+
+    /// 20 Security Hub controls, 5 of them always passing; CIS 1.4 holds 10 of
+    /// them, 2 passing. With 2,000 findings every failing control has an
+    /// unresolved finding, so the scores are 5/20 and 2/10.
+    #[test]
+    fn demo_data_scores_two_standards_between_zero_and_full() {
+        let anchor: DateTime<Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
+        let all: Vec<_> = generate(2000, anchor, 1).collect();
+        let scores = crate::compliance::report::Report::of(&all).scores();
+        let got: Vec<_> = scores
+            .iter()
+            .map(|s| (s.slug.as_str(), s.passed, s.failed, s.score))
+            .collect();
+        assert_eq!(
+            got,
+            vec![("aws-fsbp", 5, 15, Some(25)), ("cis-1.4", 2, 8, Some(20))]
+        );
     }
 
     #[test]

@@ -5,7 +5,10 @@ use crate::url::{percent_encode, ListQuery};
 use gloo_net::http::{Request, Response};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
-use shared_types::{FindingDetail, FindingPage, LiveTicket, Summary, WorkflowUpdate};
+use shared_types::{
+    ComplianceOverview, FindingDetail, FindingPage, LiveTicket, StandardDetail, Summary,
+    WorkflowUpdate,
+};
 use std::cell::RefCell;
 
 /// `config.json`, written next to `index.html` at deploy time so one build works on any
@@ -93,6 +96,21 @@ pub async fn update_workflow(id: &str, update: &WorkflowUpdate) -> Result<Findin
 /// `GET /summary`.
 pub async fn summary() -> Result<Summary, ApiError> {
     decode(Request::get(&url("/summary")).send().await).await
+}
+
+/// `GET /compliance`: one score card per standard.
+pub async fn compliance() -> Result<ComplianceOverview, ApiError> {
+    decode(Request::get(&url("/compliance")).send().await).await
+}
+
+/// `GET /compliance/{slug}`: a standard's card and its controls, failing first.
+pub async fn compliance_standard(slug: &str) -> Result<StandardDetail, ApiError> {
+    decode(
+        Request::get(&url(&format!("/compliance/{}", percent_encode(slug))))
+            .send()
+            .await,
+    )
+    .await
 }
 
 /// `POST /live/ticket`: a single-use ticket to open the live WebSocket with.

@@ -1,6 +1,8 @@
 use crate::components::states::Empty;
 use crate::live::{self, Live};
-use crate::pages::{detail::DetailPage, findings::FindingsPage, overview::OverviewPage};
+use crate::pages::{
+    compliance::CompliancePage, detail::DetailPage, findings::FindingsPage, overview::OverviewPage,
+};
 use crate::state::FindingStore;
 use crate::url::LIST_PATH;
 use leptos::prelude::*;
@@ -41,6 +43,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=OverviewPage/>
                     <Route path=path!("/ui/findings") view=FindingsPage/>
                     <Route path=path!("/ui/findings/:id") view=DetailPage/>
+                    <Route path=path!("/ui/compliance/:slug") view=CompliancePage/>
                 </Routes>
             </main>
         </Router>

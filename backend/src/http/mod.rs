@@ -3,6 +3,8 @@
 
 /// Who may call a route, as data (the route table's rows).
 pub mod access;
+/// `/compliance`: scores per security standard and their controls.
+pub mod compliance;
 /// Static dashboard files with the single-page-app fallback.
 pub mod dashboard;
 /// The API error type and its JSON body.

@@ -3,7 +3,9 @@
 //! role matrix all read the same declarations.
 
 use super::MAX_EVENTS_BODY_BYTES;
-use super::{events, export, findings, health, live, metrics, openapi, summary, AppState};
+use super::{
+    compliance, events, export, findings, health, live, metrics, openapi, summary, AppState,
+};
 use crate::auth::Role;
 use axum::extract::DefaultBodyLimit;
 use axum::http::Method;
@@ -59,6 +61,18 @@ pub(super) fn declared() -> Vec<(Route, MethodRouter<AppState>)> {
             "/summary",
             role(Viewer),
             get(summary::get_summary),
+        ),
+        route(
+            Method::GET,
+            "/compliance",
+            role(Viewer),
+            get(compliance::get_overview),
+        ),
+        route(
+            Method::GET,
+            "/compliance/{slug}",
+            role(Viewer),
+            get(compliance::get_standard),
         ),
         // Ingest: event shippers' tokens; analyst and admin include it.
         route(

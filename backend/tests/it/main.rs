@@ -11,6 +11,8 @@ pub mod audit;
 mod aws_env;
 /// `cspm` itself on DynamoDB in the emulator.
 mod cli_dynamo;
+/// Compliance scores per standard: corpus control findings, the documented example, snapshots.
+mod compliance;
 mod corpus;
 /// Every Security Hub document of the shared corpus, parsed and normalized.
 mod corpus_asff;
