@@ -200,4 +200,22 @@ mod tests {
             Some(format!("r{:04}", MAX_FAILING_RESOURCES - 1))
         );
     }
+
+    /// The demo data (`cspm demo`) scores: 20 Security Hub controls, 5 of them always passing; CIS 1.4 holds 10 of
+    /// them, 2 passing. With 2,000 findings every failing control has an
+    /// unresolved finding, so the scores are 5/20 and 2/10.
+    #[test]
+    fn demo_data_scores_two_standards_between_zero_and_full() {
+        let anchor: chrono::DateTime<chrono::Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
+        let all: Vec<_> = crate::demo::generate(2000, anchor, 1).collect();
+        let scores = Report::of(&all).scores();
+        let got: Vec<_> = scores
+            .iter()
+            .map(|s| (s.slug.as_str(), s.passed, s.failed, s.score))
+            .collect();
+        assert_eq!(
+            got,
+            vec![("aws-fsbp", 5, 15, Some(25)), ("cis-1.4", 2, 8, Some(20))]
+        );
+    }
 }
