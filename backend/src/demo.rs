@@ -214,8 +214,7 @@ fn one(rng: &mut Rng, n: usize, count: usize, anchor: DateTime<Utc>, total_weigh
     );
     let id = crate::ids::short_id(&product_arn, &asff_id);
     let is_control = t.product == "Security Hub";
-    let compliance_status =
-        is_control.then(|| demo_compliance(t.control, workflow_status).to_string());
+    let compliance_status = is_control.then(|| demo_compliance(workflow_status).to_string());
     let control_id = is_control.then(|| t.control.to_string());
     let remediation_url = (!t.remediation.is_empty()).then(|| {
         format!(
@@ -302,15 +301,12 @@ fn one(rng: &mut Rng, n: usize, count: usize, anchor: DateTime<Utc>, total_weigh
     }
 }
 
-/// Controls whose demo findings all pass, so the demo's compliance scores are
-/// neither 0 % nor 100 %: low-severity ones, which a tidy account often passes.
-const PASSING_CONTROLS: &[&str] = &["EC2.10", "Config.1", "ELB.5", "CloudWatch.1", "S3.9"];
-
-/// A demo control finding's `Compliance.Status`: `PASSED` for the always-passing
-/// controls and for resolved findings (Security Hub resolves a control finding
-/// when its check passes again), `FAILED` otherwise.
-fn demo_compliance(control: &str, workflow: WorkflowStatus) -> &'static str {
-    if PASSING_CONTROLS.contains(&control) || workflow == WorkflowStatus::Resolved {
+/// A demo control finding's `Compliance.Status`: `PASSED` for resolved findings
+/// (Security Hub resolves a control finding when its check passes again),
+/// `FAILED` otherwise. Never `PASSED` on an open finding: the workflow decision
+/// would resolve it on write, and the demo's statuses must be the stored ones.
+fn demo_compliance(workflow: WorkflowStatus) -> &'static str {
+    if workflow == WorkflowStatus::Resolved {
         "PASSED"
     } else {
         "FAILED"

