@@ -214,7 +214,7 @@ fn one(rng: &mut Rng, n: usize, count: usize, anchor: DateTime<Utc>, total_weigh
     );
     let id = crate::ids::short_id(&product_arn, &asff_id);
     let is_control = t.product == "Security Hub";
-    let compliance_status = is_control.then(|| demo_compliance(workflow_status).to_string());
+    let compliance_status = is_control.then(|| "FAILED".to_string());
     let control_id = is_control.then(|| t.control.to_string());
     let remediation_url = (!t.remediation.is_empty()).then(|| {
         format!(
@@ -298,18 +298,6 @@ fn one(rng: &mut Rng, n: usize, count: usize, anchor: DateTime<Utc>, total_weigh
         raw,
         revision: 0,
         workflow_by_person: false,
-    }
-}
-
-/// A demo control finding's `Compliance.Status`: `PASSED` for resolved findings
-/// (Security Hub resolves a control finding when its check passes again),
-/// `FAILED` otherwise. Never `PASSED` on an open finding: the workflow decision
-/// would resolve it on write, and the demo's statuses must be the stored ones.
-fn demo_compliance(workflow: WorkflowStatus) -> &'static str {
-    if workflow == WorkflowStatus::Resolved {
-        "PASSED"
-    } else {
-        "FAILED"
     }
 }
 

@@ -202,8 +202,9 @@ mod tests {
     }
 
     /// The demo data (`cspm demo`) names two standards: 20 Security Hub controls in
-    /// FSBP, 10 of them also in CIS 1.4. A demo finding passes only when it is
-    /// resolved, and with 2,000 findings every control has an open one.
+    /// FSBP, 10 of them also in CIS 1.4. Every demo control finding reports
+    /// `FAILED` (a demo finding never carries a status the workflow decision
+    /// would change on write), so every control fails.
     #[test]
     fn demo_data_names_two_standards_with_every_control_failing() {
         let anchor: chrono::DateTime<chrono::Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
