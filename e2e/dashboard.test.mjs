@@ -211,6 +211,25 @@ await step("resolving a finding with a note persists (page reload and API)", asy
   await page.screenshot({ path: join(SHOTS, "detail-resolved.png"), fullPage: true });
 });
 
+await step("the API's paths typed in the address bar open the matching pages", async () => {
+  // A browser navigation (Accept: text/html) to an API path gets the dashboard,
+  // which replaces the address with its own page for the same view.
+  await page.goto(`${BASE}/findings?severity=HIGH&status=NEW`);
+  await page.waitForFunction(() => document.querySelector("table.findings")?.dataset.query?.startsWith("severity=HIGH&status=NEW"));
+  assert.equal(page.url(), `${BASE}/ui/findings?severity=HIGH&status=NEW`);
+  const want = await api("/findings?severity=HIGH&status=NEW&limit=1000");
+  const ids = await page.$$eval("table.findings tbody tr", (r) => r.map((x) => x.dataset.id));
+  assert.deepEqual([...ids].sort(), want.items.map((f) => f.id).sort());
+  await page.goto(`${BASE}/findings/${encodeURIComponent(target.id)}`);
+  await page.waitForSelector("h1.detail-title");
+  assert.equal(page.url(), `${BASE}/ui/findings/${target.id}`);
+  // Replaced, not pushed: Back leaves the page instead of bouncing to the alias.
+  await page.goto(`${BASE}/findings`);
+  await page.waitForFunction(() => location.pathname === "/ui/findings");
+  await page.goBack();
+  await page.waitForFunction(() => location.pathname.startsWith("/ui/findings/"));
+});
+
 await step("with the API stopped the page says so and offers a retry", async () => {
   assert.ok(SERVER_PID > 0, "SERVER_PID is required for this step");
   await page.click("nav.mainnav a[href='/']");

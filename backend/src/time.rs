@@ -16,16 +16,20 @@
 //! (`Jan 01, 2019 0:00:00 PM`), impossible fields (hour `122`, embedded spaces as in
 //! `2023-08-04T12: 36: 15.490+0000`), numbers inside strings (`"1555599782"` could be
 //! seconds, milliseconds or a year; none appear in real data), and instants outside
-//! 1990–2099, which in AWS data are placeholders (epoch 0, Go's zero time) rather than
-//! dates. Nothing ever falls back to the current time.
+//! the years 0000–9999 that RFC 3339's four-digit year can write. Any instant inside
+//! them is kept, however old: a published finding created in 1977 is a finding, and
+//! a placeholder date (epoch 0) is the provider's statement, shown as given rather
+//! than silently dropped with the finding. Stores derive nothing that breaks on old
+//! dates (the DynamoDB TTL counts from the later of now and the update time).
+//! Nothing ever falls back to the current time.
 
 use chrono::{DateTime, Datelike, NaiveDateTime, TimeZone, Utc};
 use serde_json::Value;
 
-/// Earliest accepted year: older instants in cloud data are placeholders.
-pub const MIN_YEAR: i32 = 1990;
-/// Latest accepted year.
-pub const MAX_YEAR: i32 = 2099;
+/// Earliest accepted year: the smallest an RFC 3339 (four-digit) year can write.
+pub const MIN_YEAR: i32 = 0;
+/// Latest accepted year: the largest an RFC 3339 (four-digit) year can write.
+pub const MAX_YEAR: i32 = 9999;
 
 /// Epoch numbers at or above this magnitude are milliseconds, below it seconds.
 const MILLIS_THRESHOLD: f64 = 1e11;
@@ -287,14 +291,29 @@ mod tests {
     }
 
     #[test]
-    fn absurd_years_are_rejected_in_every_form() {
+    fn old_and_placeholder_dates_are_kept_as_given() {
+        for (v, want) in [
+            (json!("1977-05-25T10:00:00Z"), "1977-05-25T10:00:00Z"),
+            (
+                json!("1977-05-25T10:00:00.000-04:00"),
+                "1977-05-25T14:00:00Z",
+            ),
+            (json!("0001-01-01T00:00:00Z"), "0001-01-01T00:00:00Z"),
+            (json!("1970-01-01T00:00:00Z"), "1970-01-01T00:00:00Z"),
+            (json!("2150-01-01T00:00:00Z"), "2150-01-01T00:00:00Z"),
+            (json!(0), "1970-01-01T00:00:00Z"),
+            (json!(-1), "1969-12-31T23:59:59Z"),
+            (json!(233_409_600_000_i64), "1977-05-25T12:00:00Z"),
+        ] {
+            assert_eq!(parse_timestamp(&v), Ok(utc(want)), "{v}");
+        }
+    }
+
+    #[test]
+    fn instants_past_a_four_digit_year_are_rejected_in_every_form() {
         for v in [
-            json!("0001-01-01T00:00:00Z"),
-            json!("1970-01-01T00:00:00Z"),
-            json!("2150-01-01T00:00:00Z"),
-            json!(0),
-            json!(-1),
             json!(1e300),
+            json!(1_000_000_000_000_000_i64),
             json!(i64::MAX),
             json!(i64::MIN),
         ] {

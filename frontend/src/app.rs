@@ -1,7 +1,11 @@
 use crate::components::states::Empty;
 use crate::live::{self, Live};
 use crate::pages::{
-    compliance::CompliancePage, detail::DetailPage, findings::FindingsPage, overview::OverviewPage,
+    api_paths::{FindingAlias, FindingsAlias},
+    compliance::CompliancePage,
+    detail::DetailPage,
+    findings::FindingsPage,
+    overview::OverviewPage,
 };
 use crate::state::FindingStore;
 use crate::url::LIST_PATH;
@@ -44,6 +48,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/ui/findings") view=FindingsPage/>
                     <Route path=path!("/ui/findings/:id") view=DetailPage/>
                     <Route path=path!("/ui/compliance/:slug") view=CompliancePage/>
+                    <Route path=path!("/findings") view=FindingsAlias/>
+                    <Route path=path!("/findings/:id") view=FindingAlias/>
                 </Routes>
             </main>
         </Router>

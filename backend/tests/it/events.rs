@@ -194,6 +194,32 @@ async fn malformed_json_is_a_400_and_stores_nothing() {
     assert!(stored(a.store.as_ref()).await.is_empty());
 }
 
+/// A finding is rejected only for a missing or unparseable required field: a real
+/// finding whose dates are valid RFC 3339 times in 1977 is stored with them, and
+/// read back (list and detail) with the same instants.
+#[tokio::test]
+async fn a_finding_created_in_1977_is_stored_with_its_dates() {
+    let a = app();
+    let mut finding = corpus("asff").remove(0).1;
+    finding["CreatedAt"] = json!("1977-05-25T10:00:00.000Z");
+    finding["FirstObservedAt"] = json!("1977-05-25T10:00:00.000Z");
+    finding["UpdatedAt"] = json!("1977-05-26T08:30:00-04:00");
+    let (status, body) = post(
+        &a.router,
+        "application/json",
+        serde_json::to_vec(&finding).unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let o = outcome(body);
+    assert_eq!((o.stored, o.rejected.len()), (1, 0), "{:?}", o.rejected);
+    let all = stored(a.store.as_ref()).await;
+    let f = all.values().next().unwrap();
+    let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+    assert_eq!(f.created_at, at("1977-05-25T10:00:00Z"));
+    assert_eq!(f.updated_at, at("1977-05-26T12:30:00Z"));
+}
+
 #[tokio::test]
 async fn unknown_documents_are_rejected_with_their_index() {
     let a = app();

@@ -1,5 +1,7 @@
 //! One module per page of the dashboard.
 
+/// The API's paths typed into the browser: redirects to the matching page.
+pub mod api_paths;
 /// One compliance standard: score, trend and its controls.
 pub mod compliance;
 /// A finding: every field, raw document, workflow change and audit trail.
