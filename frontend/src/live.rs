@@ -200,6 +200,9 @@ fn open(conn: Rc<Conn>, ticket: &str) {
     };
     // Open means admitted (the ticket was taken): resume at once. The AWS
     // WebSocket API cannot send `hello` from `$connect`, so nothing waits for it.
+    // On a first connect a `pong` says "no resume coming": the local server holds
+    // newer frames until the client's first message, so a replay is never
+    // overtaken (backend/src/http/live.rs).
     let on_open = {
         let conn = conn.clone();
         Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| {
@@ -207,8 +210,9 @@ fn open(conn: Rc<Conn>, ticket: &str) {
             conn.last_frame.set(js_sys::Date::now());
             conn.live.status.set(LiveStatus::Live);
             let after = conn.tracker.borrow().resume_after();
-            if let Some(after) = after {
-                send(&conn, ClientMessage::Resume { after });
+            match after {
+                Some(after) => send(&conn, ClientMessage::Resume { after }),
+                None => send(&conn, ClientMessage::Pong),
             }
         })
     };

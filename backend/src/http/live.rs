@@ -39,6 +39,12 @@ pub const MAX_REPLAY: u64 = 10_000;
 const PING_EVERY: Duration = Duration::from_secs(30);
 /// A send that takes longer than this drops the connection.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long newer frames wait for the client's first message after `hello`. A
+/// reconnecting client's `resume` replays changes up to the `hello` position; a
+/// frame pushed before that request arrived would overtake the replay. The
+/// dashboard speaks at once on every connect (`resume`, or `pong` on a first
+/// connect), ending the wait; a client that says nothing waits this long once.
+const FIRST_MESSAGE_WAIT: Duration = Duration::from_millis(250);
 
 /// What the live routes need.
 #[derive(Clone)]
@@ -184,7 +190,9 @@ async fn replay(
     Ok(upto)
 }
 
-/// One connection's life: hello, then broadcast frames, resume and pings.
+/// One connection's life: hello, then (after the client's first message, so a
+/// replay is never overtaken) broadcast frames, resume and pings. Frames reach
+/// the client in position order.
 async fn connection(socket: WebSocket, live: LiveState) {
     let (mut tx, mut rx) = socket.split();
     // Subscribe before reading the position: nothing falls between the two.
@@ -203,9 +211,15 @@ async fn connection(socket: WebSocket, live: LiveState) {
     let mut sent_upto = start;
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
+    // Frames stay in the subscription (bounded: a flood while waiting is a lag,
+    // hence a resync) until the client's first message or the wait ends.
+    let first_message = tokio::time::sleep(FIRST_MESSAGE_WAIT);
+    tokio::pin!(first_message);
+    let mut holding = true;
     loop {
         tokio::select! {
             msg = rx.next() => {
+                holding = false;
                 let Some(Ok(msg)) = msg else { return };
                 let text = match msg {
                     Message::Text(t) => t,
@@ -230,7 +244,8 @@ async fn connection(socket: WebSocket, live: LiveState) {
                     }
                 }
             }
-            frame = frames.recv() => match frame {
+            _ = &mut first_message, if holding => holding = false,
+            frame = frames.recv(), if !holding => match frame {
                 Ok(Frame { seq: Some(seq), .. }) if seq <= sent_upto => {}
                 Ok(Frame { seq, json }) => {
                     if send(&mut tx, &json).await.is_err() {
