@@ -101,6 +101,8 @@ proptest! {
     ) {
         let findings = corpus_findings();
         prop_assume!(!findings.is_empty());
+        // A blank title is a missing required field: rejected, not a version.
+        prop_assume!(!title.trim().is_empty());
         let f = &findings[pick.index(findings.len())];
         // The raw document with another title, as a provider's next version may carry.
         let mut raw = f.raw.clone();
