@@ -95,11 +95,22 @@ async fn connect(base: &str) -> Ws {
     ws
 }
 
-/// A connection past its `hello` frame.
-async fn greeted(base: &str) -> Ws {
+/// A connection past its `hello` frame that has not spoken yet: the server holds
+/// newer frames until its first message (a `resume`, or anything).
+async fn hello_only(base: &str) -> Ws {
     let mut ws = connect(base).await;
     let hello = next_frame(&mut ws, Duration::from_secs(5)).await;
     assert!(hello.is_some(), "no hello frame");
+    ws
+}
+
+/// A first connect as the dashboard makes it: past `hello`, then a `pong` that
+/// says no `resume` is coming, so frames flow at once.
+async fn greeted(base: &str) -> Ws {
+    let mut ws = hello_only(base).await;
+    ws.send(Message::Text(r#"{"v":1,"type":"pong"}"#.into()))
+        .await
+        .unwrap();
     ws
 }
 

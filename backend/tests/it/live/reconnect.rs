@@ -30,7 +30,7 @@ async fn resume_replays_exactly_what_was_missed_even_across_a_restart() {
         .upsert(&crate::helpers::findings(5, 75))
         .await
         .unwrap();
-    let mut ws = greeted(&server.base).await;
+    let mut ws = hello_only(&server.base).await;
     let resume = serde_json::json!({"v": 1, "type": "resume", "after": last.to_string()});
     ws.send(Message::Text(resume.to_string().into()))
         .await
@@ -50,7 +50,7 @@ async fn resume_replays_exactly_what_was_missed_even_across_a_restart() {
     let next = finding_positions(&mut ws, 1, Duration::from_secs(10)).await;
     assert_eq!(next, vec![last + 26]);
     // A position older than the replay window asks for a resync.
-    let mut ws2 = greeted(&server.base).await;
+    let mut ws2 = hello_only(&server.base).await;
     ws2.send(Message::Text(
         r#"{"v":1,"type":"resume","after":"not-a-position"}"#.into(),
     ))
