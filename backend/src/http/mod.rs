@@ -3,6 +3,8 @@
 
 /// Who may call a route, as data (the route table's rows).
 pub mod access;
+/// Browser sign-in: `/auth/login`, `/auth/callback`, `/auth/session`, `/auth/logout`.
+pub mod auth_routes;
 /// Static dashboard files with the single-page-app fallback.
 pub mod dashboard;
 /// The API error type and its JSON body.
@@ -63,6 +65,9 @@ pub struct AppState {
     pub tickets: Option<Arc<dyn crate::live::tickets::Tickets>>,
     /// Who a request comes from; every route but `/health` and `/live` asks it.
     pub auth: Arc<Authenticator>,
+    /// Browser sign-in through this server, when configured (the `/auth/*` routes
+    /// answer 404 otherwise).
+    pub signin: Option<Arc<crate::auth::session::SignIn>>,
 }
 
 impl AppState {
@@ -76,6 +81,7 @@ impl AppState {
             live: None,
             tickets: None,
             auth: Arc::new(auth),
+            signin: None,
         }
     }
 
@@ -83,6 +89,16 @@ impl AppState {
     /// API token, then add named tokens or verifiers).
     pub fn with_auth(mut self, auth: Authenticator) -> Self {
         self.auth = Arc::new(auth);
+        self
+    }
+
+    /// The same state offering browser sign-in through `signin`; the session
+    /// cookie becomes a credential of `auth` (call after [`AppState::with_auth`]).
+    pub fn with_signin(mut self, signin: Arc<crate::auth::session::SignIn>) -> Self {
+        let sessions = Arc::new(crate::auth::session::SessionAuth::new(signin.clone()));
+        let auth = (*self.auth).clone().with_sessions(sessions);
+        self.auth = Arc::new(auth);
+        self.signin = Some(signin);
         self
     }
 
