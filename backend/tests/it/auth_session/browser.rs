@@ -166,7 +166,7 @@ impl Browser {
 
     /// `/auth/login?return_to=…`, then the provider's authorization endpoint:
     /// the callback path (with its query) the provider sends the browser to.
-    pub async fn to_provider_and_back(&mut self, return_to: Option<&str>) -> String {
+    pub async fn visit_provider(&mut self, return_to: Option<&str>) -> String {
         let uri = match return_to {
             Some(r) => format!(
                 "/auth/login?return_to={}",
@@ -188,7 +188,7 @@ impl Browser {
 
     /// Signs in all the way; the callback's answer.
     pub async fn sign_in(&mut self, return_to: Option<&str>) -> Answer {
-        let callback = self.to_provider_and_back(return_to).await;
+        let callback = self.visit_provider(return_to).await;
         self.get(&callback).await
     }
 

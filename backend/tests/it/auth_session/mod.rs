@@ -158,7 +158,7 @@ async fn the_session_cookie_is_httponly_strict_and_secure_unless_loopback_http()
             "{login}"
         );
         assert_eq!(login.contains("; Secure"), secure, "{login}");
-        let callback = b.to_provider_and_back(None).await;
+        let callback = b.visit_provider(None).await;
         b.get(&callback).await;
         let session = b
             .last_set_cookies
@@ -183,7 +183,7 @@ async fn a_tampered_or_replayed_state_is_refused() {
     let site = Site::start(LOCAL).await;
     site.provider.sign_in_as(analyst());
     let mut b = site.browser();
-    let callback = b.to_provider_and_back(None).await;
+    let callback = b.visit_provider(None).await;
     let state = b.jar["cspm_login"].clone();
     let flip = if state.ends_with('A') { "B" } else { "A" };
     let tampered = callback.replace(&state, &format!("{}{flip}", &state[..state.len() - 1]));
