@@ -89,7 +89,9 @@ const sessionOfPage = async () => JSON.parse((await fromPage("GET", "/auth/sessi
 // Signs in as `sub` from the sign-in screen and waits to be back.
 async function signInAs(sub) {
   await page.click("[data-testid=signin] a:text('Sign in')");
-  await page.waitForURL((u) => u.href.startsWith(ISSUER));
+  await page.waitForURL((u) => u.href.startsWith(ISSUER)).catch(async (e) => {
+    throw new Error(`not at the provider: ${page.url()}\n${(await page.content()).slice(0, 600)}\n${e}`);
+  });
   await page.click(`button[name=sub][value=${sub}]`);
   await page.waitForURL((u) => u.href.startsWith(BASE));
   await page.waitForSelector("[data-testid=user-menu]");
