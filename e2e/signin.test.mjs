@@ -34,9 +34,9 @@ const freePort = () => new Promise((resolve) => {
 });
 const work = mkdtempSync(join(tmpdir(), "cspm-signin-e2e-"));
 const children = [];
-function start(cmd, args, logName) {
+function start(cmd, args, logName, env = {}) {
   const log = openSync(join(work, logName), "a");
-  const child = spawn(cmd, args, { stdio: ["ignore", log, log] });
+  const child = spawn(cmd, args, { stdio: ["ignore", log, log], env: { ...process.env, ...env } });
   children.push(child);
   return child;
 }
@@ -62,7 +62,10 @@ const port = await freePort();
 const BASE = `http://127.0.0.1:${port}`;
 const server = start(CSPM_BIN, ["serve", "--demo", "--addr", `127.0.0.1:${port}`,
   "--data-dir", join(work, "data"), "--dashboard-dir", DASHBOARD_DIR,
-  "--oidc-issuer", ISSUER, "--oidc-client-id", "cspm-dashboard", "--oidc-roles-claim", "groups"], "server.log");
+  "--oidc-issuer", ISSUER, "--oidc-client-id", "cspm-dashboard", "--oidc-roles-claim", "groups"], "server.log",
+  // A confidential client (HTTP Basic at the token endpoint): the mock takes any
+  // secret for an unregistered client, but refuses a public client's code exchange.
+  { CSPM_OIDC_CLIENT_SECRET: "e2e-secret" });
 await waitFor(`${BASE}/health`, server, "cspm serve");
 
 const profile = mkdtempSync(join(tmpdir(), "cspm-signin-chromium-"));
@@ -94,7 +97,11 @@ async function signInAs(sub) {
   });
   await page.click(`button[name=sub][value=${sub}]`);
   await page.waitForURL((u) => u.href.startsWith(BASE));
-  await page.waitForSelector("[data-testid=user-menu]");
+  await page.waitForSelector("[data-testid=user-menu]", { timeout: 10000 }).catch(async (e) => {
+    const s = await fromPage("GET", "/auth/session");
+    throw new Error(`not signed in at ${page.url()}: /auth/session ${s.status} ${s.body}\n` +
+      `${(await page.innerText("body")).slice(0, 400)}\n${e}`);
+  });
 }
 
 const START = "/ui/findings?severity=CRITICAL";
@@ -195,7 +202,7 @@ await context.close();
 for (const c of children) c.kill("SIGTERM");
 const failed = report("sign-in e2e");
 if (failed) {
-  console.log(`--- server log (tail) ---\n${readFileSync(join(work, "server.log"), "utf8").split("\n").slice(-30).join("\n")}`);
+  console.log(`--- server log (tail) ---\n${readFileSync(join(work, "server.log"), "utf8").split("\n").filter((l) => /WARN|ERROR|refused|sign-in/.test(l)).slice(-20).join("\n")}`);
 }
 rmSync(profile, { recursive: true, force: true });
 rmSync(work, { recursive: true, force: true });
