@@ -85,6 +85,46 @@ await step("wasm + JS size, gzip", async () => {
   figures["wasm+JS gzip"] = `${(bytes / 1024).toFixed(1)} KB (goal <= 400 KB)`;
 });
 
+await step("compliance card score equals GET /compliance; its drill-down lists a FAILED control", async () => {
+  const { standards } = await api("/compliance");
+  const std = standards.find((s) => s.failed > 0);
+  assert.ok(std, `demo data should have a standard with a failing control: ${JSON.stringify(standards)}`);
+  await page.goto(BASE + "/");
+  const card = `a.std-card[data-slug="${std.slug}"]`;
+  await page.waitForSelector(card);
+  assert.equal(await page.locator("a.std-card").count(), standards.length);
+  const score = (await page.textContent(`${card} [data-testid=compliance-score]`)).trim();
+  assert.equal(score, std.score === null ? "n/a" : `${std.score}%`);
+  assert.equal(num(await page.textContent(`${card} [data-testid=failed]`)), std.failed);
+  assert.equal(num(await page.textContent(`${card} [data-testid=passed]`)), std.passed);
+  assert.equal(num(await page.textContent(`${card} [data-testid=unknown]`)), std.unknown);
+  await page.locator("section.compliance").screenshot({ path: join(SHOTS, "overview-compliance.png") });
+
+  await page.click(card);
+  await page.waitForSelector("table.controls tbody tr");
+  assert.equal(page.url(), `${BASE}/ui/compliance/${std.slug}`);
+  const detail = await api(`/compliance/${encodeURIComponent(std.slug)}`);
+  assert.equal((await page.textContent("h1.std-title")).trim(), detail.name);
+  const rows = await page.$$eval("table.controls tbody tr", (rs) => rs.map((r) => [r.dataset.control, r.dataset.status]));
+  assert.deepEqual(rows, detail.controls.map((c) => [c.control_id, c.status]));
+  assert.equal(rows[0][1], "FAILED", "failing controls come first");
+  const failing = detail.controls.find((c) => c.status === "FAILED");
+  const row = `table.controls tr[data-control="${failing.control_id}"]`;
+  assert.equal((await page.textContent(`${row} .ctl-status`)).trim(), "FAILED");
+  const shownResources = await page.$$eval(`${row} .ctl-resources li`, (li) => li.map((l) => l.textContent));
+  assert.deepEqual(shownResources, failing.failing_resources);
+  await page.screenshot({ path: join(SHOTS, "compliance-standard.png"), fullPage: true });
+
+  // The failing control opens the findings list narrowed to its findings.
+  const q = `/${failing.control_id}/finding/`;
+  const want = await api(`/findings?q=${encodeURIComponent(q)}`);
+  assert.ok(want.items.length > 0, `findings of ${failing.control_id}`);
+  await page.click(`${row} a.ctl-id`);
+  await page.waitForSelector("table.findings tbody tr");
+  assert.equal(new URL(page.url()).searchParams.get("q"), q);
+  assert.equal(await page.locator("table.findings tbody tr").count(), want.items.length);
+});
+
 let bigPageRows = 0;
 await step("a 1,000-row findings page renders from a cold navigation", async () => {
   const first = await api("/findings?limit=1000");

@@ -394,7 +394,7 @@ await step("an open detail stays put while other findings change live", async ()
   await page.waitForSelector(notice, { state: "detached", timeout: 2000 });
 });
 
-await step("on the overview, the severity chart moves with the pushed counters", async () => {
+await step("on the overview, the severity chart and the trend move with the pushed counters", async () => {
   try {
     await page.goto(BASE + "/");
     await page.waitForSelector("[data-testid=severity-chart] a[data-severity=CRITICAL]");
@@ -402,11 +402,19 @@ await step("on the overview, the severity chart moves with the pushed counters",
     const critical = async () => (await api("GET", "/summary")).by_severity.CRITICAL ?? 0;
     const was = await critical();
     assert.equal((await severityChart()).CRITICAL.value, was, "the chart starts at the API's count");
-    const { added } = await postNew([controlFinding("CRITICAL", 90, "chart")]);
+    // The trend counts findings by the day they were created: this one is new today.
+    const trendTotal = () => page.$eval("[data-testid=trend-chart]", (s) => Number(s.dataset.total));
+    const trendWas = await trendTotal();
+    const fresh = controlFinding("CRITICAL", 90, "chart");
+    fresh.CreatedAt = fresh.UpdatedAt;
+    const { added } = await postNew([fresh]);
     assert.equal(added.length, 1, "one CRITICAL finding");
     const want = await critical();
     assert.equal(want, was + 1);
     await page.waitForFunction((n) => Number(document.querySelector("[data-testid=severity-chart] a[data-severity=CRITICAL]")?.dataset.value) === n, want, { timeout: 5000 });
+    const trendWant = (await api("GET", "/summary")).trend.reduce((n, p) => n + p.count, 0);
+    assert.equal(trendWant, trendWas + 1, "the API's trend counts the new finding today");
+    await page.waitForFunction((n) => Number(document.querySelector("[data-testid=trend-chart]")?.dataset.total) === n, trendWant, { timeout: 5000 });
     // What is drawn follows: the number shown, and every bar's length against
     // the longest (as chart.rs's bar_length: at least 2 when not zero).
     const chart = await severityChart();

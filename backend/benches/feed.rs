@@ -3,7 +3,12 @@
 //!    a recording sink (changes/s);
 //! 2. `POST /events` → webhook latency: 1,000 single-event posts to a server on
 //!    127.0.0.1, each timed from the request until a local webhook receiver has the
-//!    change (p50/p99).
+//!    change (p50/p99);
+//! 3. change-record overhead on the demo path: `cspm demo`'s own loader writes the
+//!    same findings into a SQLite store twice, once as shipped and once with a
+//!    trigger that drops every change row (`RAISE(IGNORE)`), so the second run skips
+//!    the feed's database work; the change summaries' JSON is still built in the
+//!    second run, so its cost is timed separately and added.
 //!
 //! `cargo bench -p backend --bench feed` (release build).
 
@@ -31,6 +36,7 @@ fn main() {
     rt.block_on(async {
         throughput().await;
         latency().await;
+        change_overhead().await;
     });
 }
 
@@ -52,16 +58,24 @@ async fn throughput() {
     let started = Instant::now();
     let running = Dispatcher::new(
         Arc::new(store.clone()),
-        state,
+        state.clone(),
         vec![sink.clone() as Arc<dyn Sink>],
         settings,
     )
     .start()
     .await
     .expect("start");
-    while (sink.received().len() as u64) < head {
+    // Done when the sink's cursor reaches the head (it moves once a batch is
+    // delivered). Polling `received()` instead would clone every change so far
+    // each time and measure the bench more than the dispatcher.
+    while state.cursor("bench").await.expect("cursor").unwrap_or(0) < head {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
+    assert_eq!(
+        sink.received().len() as u64,
+        head,
+        "every change delivered once"
+    );
     let secs = started.elapsed().as_secs_f64();
     running.stop().await;
     println!(
@@ -170,5 +184,82 @@ async fn latency() {
         pct(0.50).as_secs_f64() * 1e3,
         pct(0.99).as_secs_f64() * 1e3,
         latencies.last().map_or(0.0, |d| d.as_secs_f64() * 1e3)
+    );
+}
+
+/// Findings the overhead figure writes (`BENCH_DEMO_COUNT`, default 200,000).
+fn demo_count() -> usize {
+    std::env::var("BENCH_DEMO_COUNT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200_000)
+}
+
+/// Seconds `cspm demo`'s loader takes for `n` findings into a fresh store; with
+/// `drop_changes`, a trigger makes SQLite skip every change row.
+async fn demo_secs(n: usize, drop_changes: bool) -> f64 {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open_dir(dir.path()).expect("store");
+    if drop_changes {
+        rusqlite::Connection::open(store.path())
+            .expect("open")
+            .execute_batch(
+                "CREATE TRIGGER bench_drop_changes BEFORE INSERT ON changes \
+                 BEGIN SELECT RAISE(IGNORE); END;",
+            )
+            .expect("trigger");
+    }
+    let started = Instant::now();
+    let written = cspm::cli::demo::load(Arc::new(store.clone()), n, 42, false)
+        .await
+        .expect("demo");
+    let secs = started.elapsed().as_secs_f64();
+    assert_eq!(written, n);
+    let head = store.head().await.expect("head");
+    assert_eq!(head == 0, drop_changes, "change rows as the run intends");
+    secs
+}
+
+/// Seconds to build the change summaries of `n` demo findings (the part of
+/// recording a change that happens off the database).
+fn summary_secs(n: usize) -> f64 {
+    let fs: Vec<_> = cspm::demo::generate(n, cspm::demo::default_anchor(), 42).collect();
+    let started = Instant::now();
+    let mut bytes = 0usize;
+    for f in &fs {
+        let summary = cspm::store::change::ChangeFinding {
+            item: shared_types::FindingListItem::from(f),
+            generator_id: f.generator_id.clone(),
+            record_state: f.record_state,
+            severity_before: None,
+            status_before: None,
+            note: None,
+            caller: cspm::store::change::Caller::of(f),
+        };
+        bytes += serde_json::to_string(&summary).expect("json").len();
+    }
+    let secs = started.elapsed().as_secs_f64();
+    assert!(bytes > 0);
+    secs
+}
+
+async fn change_overhead() {
+    let n = demo_count();
+    // Best of two each: the machine is shared.
+    let mut with = f64::MAX;
+    let mut without = f64::MAX;
+    for _ in 0..2 {
+        with = with.min(demo_secs(n, false).await);
+        without = without.min(demo_secs(n, true).await);
+    }
+    let json = summary_secs(n);
+    let base = without - json;
+    println!(
+        "demo {n} findings: with change records {:.0}/s, without {:.0}/s \
+         (summaries' JSON {:.2} s of the run) = {:.1} % slower with them",
+        n as f64 / with,
+        n as f64 / base,
+        json,
+        (with / base - 1.0) * 100.0
     );
 }

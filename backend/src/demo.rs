@@ -255,7 +255,8 @@ fn one(rng: &mut Rng, n: usize, count: usize, anchor: DateTime<Utc>, total_weigh
         "Description": description,
         "Remediation": {"Recommendation": {"Text": remediation_text, "Url": remediation_url}},
         "Resources": [{"Type": t.resource_type, "Id": resource_id, "Partition": "aws", "Region": region}],
-        "Compliance": compliance_status.as_ref().map(|s| json!({"Status": s, "SecurityControlId": t.control})),
+        "Compliance": compliance_status.as_ref().map(|s| json!({"Status": s, "SecurityControlId": t.control,
+            "AssociatedStandards": demo_standards(t.control).iter().map(|id| json!({"StandardsId": id})).collect::<Vec<_>>()})),
         "Workflow": {"Status": workflow_status.as_str()},
         "RecordState": "ACTIVE",
         "ProductFields": {"cspm/demo": "true"}
@@ -298,6 +299,29 @@ fn one(rng: &mut Rng, n: usize, count: usize, anchor: DateTime<Utc>, total_weigh
         revision: 0,
         workflow_by_person: false,
     }
+}
+
+/// The `Compliance.AssociatedStandards` ids of a demo control finding (the
+/// consolidated shape): every control is in FSBP; the account-level IAM,
+/// CloudTrail, CloudWatch, Config and S3/EC2 basics are also in CIS 1.4.
+fn demo_standards(control: &str) -> Vec<&'static str> {
+    const CIS: &[&str] = &[
+        "IAM.1",
+        "IAM.3",
+        "IAM.6",
+        "CloudTrail.1",
+        "CloudWatch.1",
+        "Config.1",
+        "EC2.2",
+        "S3.5",
+        "S3.8",
+        "KMS.4",
+    ];
+    let mut ids = vec!["standards/aws-foundational-security-best-practices/v/1.0.0"];
+    if CIS.contains(&control) {
+        ids.push("standards/cis-aws-foundations-benchmark/v/1.4.0");
+    }
+    ids
 }
 
 #[cfg(test)]

@@ -8,6 +8,9 @@ pub mod auth;
 pub mod aws;
 /// The `cspm` command line (one file per subcommand).
 pub mod cli;
+/// Compliance scores per security standard from the stored control findings,
+/// with a daily snapshot for the trend.
+pub mod compliance;
 /// One configuration: every environment variable, the store, detection, HTTP and
 /// Lambda settings.
 pub mod config;

@@ -11,7 +11,8 @@ use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use shared_types::{
-    FindingDetail, FindingPage, LiveTicket, LogoutInfo, SessionInfo, Summary, WorkflowUpdate,
+    ComplianceOverview, FindingDetail, FindingPage, LiveTicket, LogoutInfo, SessionInfo,
+    StandardDetail, Summary, WorkflowUpdate,
 };
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -140,6 +141,21 @@ pub async fn update_workflow(id: &str, update: &WorkflowUpdate) -> Result<Findin
 /// `GET /summary`.
 pub async fn summary() -> Result<Summary, ApiError> {
     decode(Request::get(&url("/summary")).send().await).await
+}
+
+/// `GET /compliance`: one score card per standard.
+pub async fn compliance() -> Result<ComplianceOverview, ApiError> {
+    decode(Request::get(&url("/compliance")).send().await).await
+}
+
+/// `GET /compliance/{slug}`: a standard's card and its controls, failing first.
+pub async fn compliance_standard(slug: &str) -> Result<StandardDetail, ApiError> {
+    decode(
+        Request::get(&url(&format!("/compliance/{}", percent_encode(slug))))
+            .send()
+            .await,
+    )
+    .await
 }
 
 /// `POST /live/ticket`: a single-use ticket to open the live WebSocket with.

@@ -2,7 +2,9 @@ use crate::auth::Auth;
 use crate::components::signin::{SignInScreen, UserMenu};
 use crate::components::states::{Empty, ErrorPanel, Load, Loading};
 use crate::live::{self, Live};
-use crate::pages::{detail::DetailPage, findings::FindingsPage, overview::OverviewPage};
+use crate::pages::{
+    compliance::CompliancePage, detail::DetailPage, findings::FindingsPage, overview::OverviewPage,
+};
 use crate::session::SignIn;
 use crate::state::FindingStore;
 use crate::url::LIST_PATH;
@@ -78,6 +80,7 @@ fn Dashboard() -> impl IntoView {
                     <Route path=path!("/") view=OverviewPage/>
                     <Route path=path!("/ui/findings") view=FindingsPage/>
                     <Route path=path!("/ui/findings/:id") view=DetailPage/>
+                    <Route path=path!("/ui/compliance/:slug") view=CompliancePage/>
                 </Routes>
             </main>
         </Router>

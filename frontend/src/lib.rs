@@ -6,6 +6,8 @@
 
 /// Geometry of the SVG charts.
 pub mod chart;
+/// Compliance views' logic: score labels, sparkline geometry, links.
+pub mod compliance;
 /// API failures, phrased for the page.
 pub mod error;
 /// How values read on screen: times, counts, ids.

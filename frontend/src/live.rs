@@ -46,6 +46,8 @@ pub struct LiveSummary {
     pub by_status: BTreeMap<WorkflowStatus, u64>,
     /// All findings.
     pub total: u64,
+    /// New findings per day (empty from a server that does not send it).
+    pub trend: Vec<shared_types::TrendPoint>,
 }
 
 /// A CRITICAL finding that just arrived, until dismissed.
@@ -248,12 +250,14 @@ fn apply(conn: &Conn, msg: ServerMessage) {
             by_severity,
             by_status,
             total,
+            trend,
             ..
         } => {
             live.summary.set(Some(LiveSummary {
                 by_severity,
                 by_status,
                 total,
+                trend,
             }));
             return;
         }

@@ -7,6 +7,8 @@
 pub mod api;
 /// What a change did to a stored finding (inserted, updated, reopened…).
 pub mod change;
+/// Compliance scores per security standard and their controls.
+pub mod compliance;
 /// The normalized Finding model.
 pub mod finding;
 /// The live protocol (WebSocket frames) between the server and the dashboard.
@@ -22,6 +24,7 @@ pub mod status;
 
 pub use api::*;
 pub use change::*;
+pub use compliance::*;
 pub use finding::*;
 pub use live::*;
 pub use query::*;

@@ -74,6 +74,10 @@ pub enum ServerMessage {
         by_status: BTreeMap<WorkflowStatus, u64>,
         /// All findings.
         total: u64,
+        /// New findings per day, the last 30 days (the overview's trend chart);
+        /// absent from servers older than the field.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        trend: Vec<crate::api::TrendPoint>,
     },
     /// The client is too far behind (or speaks another version): reload the view.
     Resync {

@@ -1,4 +1,5 @@
 //! The daily run inside `cspm serve`: sleep until the configured UTC time, archive,
+//! take the day's compliance snapshot,
 //! repeat. A failed run is logged and retried the next day (nothing is lost by
 //! failing: see [`super::run`]).
 
@@ -55,6 +56,15 @@ pub async fn run_daily(
             ),
             Err(e) => {
                 tracing::error!(error = %e, "archive run failed; the next run will finish it")
+            }
+        }
+        // The day's compliance snapshot rides on the daily job (the first
+        // `GET /compliance` of a day takes it when this job is off or later).
+        let today = Utc::now().date_naive();
+        match crate::compliance::daily::take_snapshot(store.as_ref(), today).await {
+            Ok(written) => tracing::info!(%today, written, "compliance snapshot"),
+            Err(e) => {
+                tracing::warn!(error = %e, "compliance snapshot failed; the first request of the day takes it")
             }
         }
     }

@@ -188,6 +188,9 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         d.stop();
     }
     if let Some(f) = fanout {
+        if let Some(d) = &f.digests {
+            d.abort();
+        }
         f.running.stop().await;
         f.audit.stop().await;
     }
@@ -199,6 +202,8 @@ struct Fanout {
     running: crate::feed::Running,
     live: LiveState,
     audit: LocalAudit,
+    /// The digest timer (absent without throttled channels).
+    digests: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// Starts the dispatcher over the store's feed: the live sink and the audit log
@@ -228,11 +233,20 @@ async fn start_fanout(
             .summaries(opened.store.clone(), Duration::from_secs(1)),
     );
     let mut sinks: Vec<Arc<dyn crate::sinks::Sink>> = vec![Arc::new(LiveSink::new(hub.clone()))];
+    let mut digests = None;
     if let Some(file) = file {
-        sinks.extend(
-            super::sinks::build_all(file, &state, &args.store.aws, args.sinks.public_url.clone())
-                .await?,
-        );
+        let built = super::sinks::build_all(
+            file,
+            &state,
+            Some(db),
+            &args.store.aws,
+            args.sinks.public_url.clone(),
+        )
+        .await?;
+        sinks.extend(built.sinks);
+        if !built.throttled.is_empty() {
+            digests = Some(tokio::spawn(flush_digests(built.throttled, DIGEST_TICK)));
+        }
     }
     if sinks.iter().any(|s| s.name() == AUDIT_SINK) {
         return Err(format!("the sink name {AUDIT_SINK:?} is reserved for the audit log").into());
@@ -258,7 +272,31 @@ async fn start_fanout(
         running,
         live,
         audit,
+        digests,
     }))
+}
+
+/// How often due digests are looked for: a digest goes out at most this long
+/// after its window ends (or quiet hours end).
+const DIGEST_TICK: Duration = Duration::from_secs(15);
+
+/// Flushes the due digests of every throttled channel, every `tick`. A failed
+/// flush is logged and tried again at the next tick (held messages stay held).
+async fn flush_digests(
+    channels: Vec<Arc<crate::sinks::throttle::sink::Throttled>>,
+    tick: Duration,
+) {
+    let mut every = tokio::time::interval(tick);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        for c in &channels {
+            if let Err(e) = c.flush(chrono::Utc::now()).await {
+                tracing::warn!(sink = %crate::sinks::Sink::name(c.as_ref()), error = %e,
+                    "digest flush failed; trying again at the next tick");
+            }
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -7,6 +7,7 @@ use crate::sinks::audit::local::Outbox;
 use crate::sinks::audit::{record, Journal};
 use crate::sinks::config::{self, BuildContext, SinksFile};
 use crate::sinks::ssrf::SystemResolver;
+use crate::sinks::throttle::sqlite::SqliteThrottle;
 use crate::sinks::Sink;
 use crate::store::change::ChangeFinding;
 use crate::store::Change;
@@ -89,13 +90,16 @@ pub fn read_file(path: &Path) -> Result<SinksFile, CliError> {
     })
 }
 
-/// Builds every sink of `file` (secrets read once, AWS only when a sink needs it).
+/// Builds every sink of `file` (secrets read once, AWS only when a sink needs it),
+/// Slack and e-mail throttled with their state in the SQLite file at `db` (none:
+/// they send as routed, as `cspm sinks test` wants).
 pub async fn build_all(
     file: &SinksFile,
     state: &SinkState,
+    db: Option<&Path>,
     aws: &AwsArgs,
     public_url: Option<String>,
-) -> Result<Vec<Arc<dyn Sink>>, CliError> {
+) -> Result<config::Built, CliError> {
     let needs_aws = file.sinks.iter().any(config::SinkConfig::needs_aws);
     let sdk = if needs_aws {
         Some(crate::aws::sdk_config(&aws.target()).await)
@@ -107,6 +111,10 @@ pub async fn build_all(
         dedup: Arc::new(state.clone()),
         resolver: Arc::new(SystemResolver),
         dashboard_url: public_url,
+        throttle: match db {
+            Some(db) => Some(Arc::new(SqliteThrottle::open(db)?)),
+            None => None,
+        },
     };
     Ok(file.build_all(&ctx).await?)
 }
@@ -213,12 +221,14 @@ async fn status(store: &StoreArgs) -> Result<ExitCode, CliError> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The one sink of the file named `name`, built.
+/// The one sink of the file named `name`, built; `throttled` as `cspm serve` runs
+/// it (a test message is not: it must go whatever was sent before).
 async fn the_sink(
     name: &str,
     sinks: &SinksArgs,
     store: &StoreArgs,
     state: &SinkState,
+    throttled: bool,
 ) -> Result<Arc<dyn Sink>, CliError> {
     let path = sinks
         .sinks
@@ -229,13 +239,15 @@ async fn the_sink(
     if file.sinks.is_empty() {
         return Err(format!("no sink named {name:?} in {}", path.display()).into());
     }
-    let built = build_all(&file, state, &store.aws, sinks.public_url.clone()).await?;
-    Ok(built.into_iter().next().ok_or("no sink")?)
+    let db = store.data_dir.join(crate::store::sqlite::DB_FILE);
+    let db = throttled.then_some(db.as_path());
+    let built = build_all(&file, state, db, &store.aws, sinks.public_url.clone()).await?;
+    Ok(built.sinks.into_iter().next().ok_or("no sink")?)
 }
 
 async fn retry(name: &str, sinks: &SinksArgs, store: &StoreArgs) -> Result<ExitCode, CliError> {
     let state = open_state(store)?;
-    let sink = the_sink(name, sinks, store, &state).await?;
+    let sink = the_sink(name, sinks, store, &state, true).await?;
     let parked = state.parked(Some(name)).await?;
     if parked.is_empty() {
         println!("{name}: nothing parked");
@@ -249,7 +261,8 @@ async fn retry(name: &str, sinks: &SinksArgs, store: &StoreArgs) -> Result<ExitC
         match sink.send(&p.changes).await {
             Ok(()) => {
                 state.unpark(p.id).await?;
-                state.record_success(name, p.changes.len()).await?;
+                // A parked batch is behind the cursor already: health only.
+                state.record_success(name, p.changes.len(), None).await?;
                 let records =
                     record::redelivered(name, sink.channel(), &p.changes, &actor, Utc::now());
                 audit.record(&records).await?;
@@ -314,7 +327,7 @@ pub fn test_change() -> Change {
 
 async fn test(name: &str, sinks: &SinksArgs, store: &StoreArgs) -> Result<ExitCode, CliError> {
     let state = open_state(store)?;
-    let sink = the_sink(name, sinks, store, &state).await?;
+    let sink = the_sink(name, sinks, store, &state, false).await?;
     match sink.send(&[test_change()]).await {
         Ok(()) => {
             println!("{name}: test message sent");

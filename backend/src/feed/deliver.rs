@@ -62,7 +62,9 @@ fn observer_error(e: SinkError) -> StoreError {
 }
 
 /// Delivers `batch` to `sink` under `policy`, recording health and parking in
-/// `state` and telling `observer` how each try went.
+/// `state` and telling `observer` how each try went. A delivered batch moves the
+/// sink's cursor past it in the same commit as its health; after a parked one the
+/// caller moves the cursor.
 pub async fn deliver(
     sink: &dyn Sink,
     batch: &[Change],
@@ -80,11 +82,14 @@ pub async fn deliver(
         }
         let (reason, asked, permanent) = match sink.send(batch).await {
             Ok(()) => {
-                state.record_success(name, batch.len()).await?;
+                // Observed before the cursor moves: an observer that fails (the
+                // audit log) gets the batch again rather than missing it.
                 observer
                     .observe(&DeliveryReport::of(sink, batch, Outcome::Delivered))
                     .await
                     .map_err(observer_error)?;
+                let past = batch.last().map(|c| c.seq);
+                state.record_success(name, batch.len(), past).await?;
                 return Ok(Delivery::Delivered);
             }
             Err(SinkError::Permanent { reason }) => (reason, None, true),

@@ -196,18 +196,20 @@ async fn pass(
     };
     let full = page.len() == settings.page as usize;
     let wanted: Vec<_> = page.into_iter().filter(|c| sink.wants(c)).collect();
+    let mut moved_to = cursor;
     for batch in wanted.chunks(sink.max_batch().max(1)) {
+        let past = batch.last().map_or(moved_to, |c| c.seq);
         match deliver(sink, batch, &settings.retry, state, observers, stop).await? {
-            Delivery::Delivered | Delivery::Parked => {
-                if let Some(c) = batch.last() {
-                    state.set_cursor(name, c.seq).await?;
-                }
-            }
+            Delivery::Delivered => {}
+            Delivery::Parked => state.set_cursor(name, past).await?,
             Delivery::Stopped => return Ok(Pass::Stopped),
         }
+        moved_to = past;
     }
-    // Changes the sink did not want are passed too.
-    state.set_cursor(name, last).await?;
+    // Changes the sink did not want after its last batch are passed too.
+    if moved_to != last {
+        state.set_cursor(name, last).await?;
+    }
     Ok(if full { Pass::More } else { Pass::Idle })
 }
 

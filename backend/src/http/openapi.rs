@@ -13,6 +13,8 @@ use utoipa::{Modify, OpenApi};
         super::findings::get_one,
         super::findings::patch_one,
         super::summary::get_summary,
+        super::compliance::get_overview,
+        super::compliance::get_standard,
         super::events::post_events,
         super::live::post_ticket,
         super::live::get_live,
@@ -33,7 +35,10 @@ use utoipa::{Modify, OpenApi};
         shared_types::FindingSource, shared_types::Resource, shared_types::LiveTicket,
         shared_types::SessionInfo, shared_types::SessionUser, shared_types::LogoutInfo,
         crate::pipeline::outcome::OutcomeBody, crate::pipeline::outcome::NotedBody,
-        crate::pipeline::outcome::RejectedBody
+        crate::pipeline::outcome::RejectedBody,
+        shared_types::ComplianceOverview, shared_types::StandardScore,
+        shared_types::StandardDetail, shared_types::ControlResult,
+        shared_types::ControlStatus, shared_types::ScorePoint
     )),
     modifiers(&BearerAuth),
     security(("bearer" = []))

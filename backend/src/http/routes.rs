@@ -4,7 +4,8 @@
 
 use super::MAX_EVENTS_BODY_BYTES;
 use super::{
-    auth_routes, events, export, findings, health, live, metrics, openapi, summary, AppState,
+    auth_routes, compliance, events, export, findings, health, live, metrics, openapi, summary,
+    AppState,
 };
 use crate::auth::Role;
 use axum::extract::DefaultBodyLimit;
@@ -61,6 +62,18 @@ pub(super) fn declared() -> Vec<(Route, MethodRouter<AppState>)> {
             "/summary",
             role(Viewer),
             get(summary::get_summary),
+        ),
+        route(
+            Method::GET,
+            "/compliance",
+            role(Viewer),
+            get(compliance::get_overview),
+        ),
+        route(
+            Method::GET,
+            "/compliance/{slug}",
+            role(Viewer),
+            get(compliance::get_standard),
         ),
         // Ingest: event shippers' tokens; analyst and admin include it.
         route(

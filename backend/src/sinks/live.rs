@@ -99,6 +99,7 @@ impl LiveHub {
                         by_severity: s.by_severity,
                         by_status: s.by_status,
                         total: s.total,
+                        trend: s.trend,
                     });
                     if let Ok(json) = serde_json::to_string(&frame) {
                         self.publish(Frame {

@@ -11,8 +11,12 @@ pub mod audit;
 pub mod config;
 /// Remembering which alerts were sent, so redelivered changes do not alert twice.
 pub mod dedup;
+/// Durations as written in the sinks file (`5s`, `15m`, `1h`).
+pub mod duration;
 /// What an alert e-mail says: one template, plain text and escaped HTML.
 pub mod email;
+/// Digests and resolved follow-ups as e-mail (text and escaped HTML).
+pub mod email_notice;
 /// Slack URLs and tokens written inline in a sinks file, found for lint.
 pub mod inline_secrets;
 /// Live push to open dashboards: the broadcast hub and its sink.
@@ -37,6 +41,8 @@ pub mod slack;
 pub mod sns;
 /// The server-side request forgery policy for sink URLs.
 pub mod ssrf;
+/// Never flooded: dedup windows, digests, quiet hours and resolved follow-ups.
+pub mod throttle;
 /// HTTP POST of signed change batches, refusing server-side request forgery.
 pub mod webhook;
 /// The live sink on AWS: frames to every WebSocket API connection.

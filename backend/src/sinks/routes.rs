@@ -14,6 +14,7 @@
 //! matching route names receives nothing. [`matching`] is the one function that
 //! decides this, over the change record alone.
 
+use super::duration::HumanDuration;
 use crate::store::Change;
 use serde::{Deserialize, Deserializer};
 use shared_types::{ChangeKind, FindingSource, Severity};
@@ -34,6 +35,21 @@ pub struct Route {
     /// No later route is considered for a change this one matched.
     #[serde(default)]
     pub stop: bool,
+    /// Within this long, the same rule on the same resource sends one message and
+    /// counts the rest (throttle/, which reads these four keys).
+    #[serde(default)]
+    pub dedup: Option<HumanDuration>,
+    /// More than this many messages to one sink within `digest_window`: the rest
+    /// are held for one digest at the end of the window.
+    #[serde(default)]
+    pub digest_after: Option<u32>,
+    /// The digest window (given together with `digest_after`).
+    #[serde(default)]
+    pub digest_window: Option<HumanDuration>,
+    /// A finding this route alerted on sends a "✓ resolved by …" follow-up when it
+    /// is resolved (off by default: most channels only want what needs action).
+    #[serde(default)]
+    pub resolved_followup: bool,
 }
 
 /// The match keys. Each list key takes one value or a list; an empty list is
@@ -217,6 +233,10 @@ pub fn default_routes(to: Vec<String>) -> Vec<Route> {
         },
         to,
         stop: false,
+        dedup: None,
+        digest_after: None,
+        digest_window: None,
+        resolved_followup: false,
     }]
 }
 

@@ -198,3 +198,11 @@ impl Sink for SesSink {
         Some("email")
     }
 }
+
+#[async_trait]
+impl super::throttle::notice::Notify for SesSink {
+    async fn notify(&self, notice: &super::throttle::notice::Notice) -> Result<(), SinkError> {
+        let email = super::email_notice::render_notice(notice);
+        self.send_one(&email, notice.key()).await
+    }
+}

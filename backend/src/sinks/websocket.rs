@@ -185,6 +185,7 @@ impl WebSocketSink {
             by_severity: s.by_severity,
             by_status: s.by_status,
             total: s.total,
+            trend: s.trend,
         });
         frame_json(&frame).ok()
     }

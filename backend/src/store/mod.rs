@@ -13,6 +13,8 @@ pub mod dynamo;
 pub mod facets;
 /// Reading the changes back (the change feed port).
 pub mod feed;
+/// Daily compliance score snapshots (the compliance trend).
+pub mod snapshot;
 /// SQLite implementation (the local default).
 pub mod sqlite;
 
@@ -26,6 +28,7 @@ use shared_types::{
 pub use change::{Change, Origin};
 pub use dynamo::DynamoStore;
 pub use feed::ChangeFeed;
+pub use snapshot::ScoreSnapshot;
 pub use sqlite::SqliteStore;
 
 /// What happened to one finding in an upsert.
@@ -288,6 +291,22 @@ pub trait Store: Send + Sync {
     /// `updated_at` and revision): one updated or triaged since it was read is kept.
     /// Deletes are archival: each records a quiet `deleted` change.
     async fn delete_versions(&self, versions: &[FindingVersion]) -> StoreResult<DeleteReport>;
+
+    /// Records `day`'s compliance scores (one per standard, all dated `day`)
+    /// unless that day already has a snapshot: the first snapshot of a day is
+    /// kept, so a day's point never moves once shown. Returns whether it wrote.
+    async fn put_compliance_snapshot(
+        &self,
+        day: NaiveDate,
+        scores: &[ScoreSnapshot],
+    ) -> StoreResult<bool>;
+
+    /// The snapshots of the days `from..=to`, oldest day first, then by slug.
+    async fn compliance_snapshots(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<Vec<ScoreSnapshot>>;
 
     /// Cheap liveness check for `/health`.
     async fn ping(&self) -> StoreResult<()>;

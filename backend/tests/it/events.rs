@@ -337,6 +337,20 @@ impl Store for DownStore {
     async fn delete_versions(&self, _: &[FindingVersion]) -> StoreResult<DeleteReport> {
         unimplemented!("not used")
     }
+    async fn put_compliance_snapshot(
+        &self,
+        _: NaiveDate,
+        _: &[cspm::store::ScoreSnapshot],
+    ) -> StoreResult<bool> {
+        Err(StoreError::Unavailable("injected".into()))
+    }
+    async fn compliance_snapshots(
+        &self,
+        _: NaiveDate,
+        _: NaiveDate,
+    ) -> StoreResult<Vec<cspm::store::ScoreSnapshot>> {
+        Err(StoreError::Unavailable("injected".into()))
+    }
     async fn ping(&self) -> StoreResult<()> {
         Ok(())
     }

@@ -33,3 +33,15 @@ pub fn pipeline(store: std::sync::Arc<dyn cspm::store::Store>) -> cspm::pipeline
         store,
     )
 }
+
+/// Slug of the standard [`control_finding`] belongs to (routes with `{slug}`).
+pub const CONTROL_SLUG: &str = "aws-fsbp";
+
+/// A real AWS FSBP control finding (S3.8, FAILED) from the corpus, normalized:
+/// stores that hold it answer `GET /compliance/aws-fsbp`.
+pub fn control_finding() -> Finding {
+    let path = corpus_dir().join("asff/sharr__afsbp-s3.8.json");
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("corpus file")).unwrap();
+    cspm::sources::security_hub::normalize_finding(&doc).expect("a valid ASFF finding")
+}

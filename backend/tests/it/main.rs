@@ -1,5 +1,7 @@
 //! Integration tests: one binary, one module per feature.
 
+/// Dedup windows, digests and quiet hours on a Slack channel, state in SQLite.
+mod alert_throttle;
 mod api;
 mod api_lambda;
 /// Archiver: sinks, faults, crash recovery, round trip.
@@ -11,6 +13,8 @@ mod auth_session;
 mod aws_env;
 /// `cspm` itself on DynamoDB in the emulator.
 mod cli_dynamo;
+/// Compliance scores per standard: corpus control findings, the documented example, snapshots.
+mod compliance;
 mod corpus;
 /// Every Security Hub document of the shared corpus, parsed and normalized.
 mod corpus_asff;

@@ -31,6 +31,8 @@ fn policy() -> Vec<(Method, &'static str, Access)> {
         (Method::GET, "/findings/{id}", Access::Role(Viewer)),
         (Method::PATCH, "/findings/{id}", Access::Role(Analyst)),
         (Method::GET, "/summary", Access::Role(Viewer)),
+        (Method::GET, "/compliance", Access::Role(Viewer)),
+        (Method::GET, "/compliance/{slug}", Access::Role(Viewer)),
         (Method::POST, "/events", Access::Role(Ingest)),
         (Method::GET, "/openapi.json", Access::Role(Viewer)),
         (Method::POST, "/live/ticket", Access::Role(Viewer)),
@@ -76,6 +78,10 @@ async fn matrix() -> Matrix {
     let store = SqliteStore::open_dir(dir.path()).unwrap();
     let fixtures = findings(20, 7);
     store.upsert(&fixtures).await.unwrap();
+    store
+        .upsert(&[crate::helpers::control_finding()])
+        .await
+        .unwrap();
     let pipeline = crate::helpers::pipeline(Arc::new(store) as Arc<dyn Store>)
         .with_metrics(cspm::metrics::Registry::new(), "api");
     let tokens = Arc::new(SqliteTokens::open_dir(dir.path()).unwrap());
@@ -160,7 +166,9 @@ pub(crate) fn request(
     id: &str,
     bearer: Option<&str>,
 ) -> Request<Body> {
-    let uri = path.replace("{id}", id);
+    let uri = path
+        .replace("{id}", id)
+        .replace("{slug}", crate::helpers::CONTROL_SLUG);
     let body = match (method.as_str(), path.trim_start_matches("/api")) {
         ("PATCH", _) => json!({"workflow_status": "NOTIFIED", "note": "matrix"}).to_string(),
         ("POST", "/events") => crate::events::compact_finding().to_string(),
@@ -252,8 +260,8 @@ async fn every_route_answers_every_caller_as_its_declared_role_says() {
             }
         }
     }
-    // 9 protected routes × 2 mounts × 9 callers.
-    assert_eq!(checked, 9 * 2 * 9);
+    // 11 protected routes × 2 mounts × 9 callers.
+    assert_eq!(checked, 11 * 2 * 9);
 }
 
 #[tokio::test]

@@ -34,6 +34,10 @@ async fn each_cognito_group_gets_exactly_its_roles_routes() {
     let store = SqliteStore::open_dir(dir.path()).unwrap();
     let fixtures = crate::helpers::findings(5, 3);
     store.upsert(&fixtures).await.unwrap();
+    store
+        .upsert(&[crate::helpers::control_finding()])
+        .await
+        .unwrap();
     let pipeline = crate::helpers::pipeline(Arc::new(store) as Arc<dyn Store>)
         .with_metrics(cspm::metrics::Registry::new(), "api");
     let bearer = OidcBearer::new(Arc::new(pool.verifier(&endpoint)));

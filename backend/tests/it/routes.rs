@@ -187,6 +187,7 @@ fn ctx() -> BuildContext {
         dedup: Arc::new(MemoryDedup::default()),
         resolver: Arc::new(SystemResolver),
         dashboard_url: None,
+        throttle: None,
     }
 }
 
@@ -199,7 +200,7 @@ async fn with_routes_a_sink_no_route_names_receives_nothing_and_without_them_fil
          routes:\n  - {name: trail, match: {source: cloudtrail}, to: x}\n",
     )
     .unwrap();
-    let sinks = routed.build_all(&ctx()).await.unwrap();
+    let sinks = routed.build_all(&ctx()).await.unwrap().sinks;
     let (x, y) = (&sinks[0], &sinks[1]);
     assert_eq!((x.name(), y.name()), ("x", "y"));
     assert!(loud.iter().all(|c| !y.wants(c)), "y is named by no route");
@@ -211,7 +212,7 @@ async fn with_routes_a_sink_no_route_names_receives_nothing_and_without_them_fil
     }
     // No routes: a log sink keeps its own filter (everything loud), as before.
     let plain = parse("sinks:\n  - {name: x, kind: log, min_severity: MEDIUM}\n").unwrap();
-    let sinks = plain.build_all(&ctx()).await.unwrap();
+    let sinks = plain.build_all(&ctx()).await.unwrap().sinks;
     for c in &loud {
         assert_eq!(
             sinks[0].wants(c),

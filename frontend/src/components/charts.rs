@@ -3,7 +3,7 @@ use crate::components::badges::severity_class;
 use crate::format::thousands;
 use crate::url::findings_href;
 use leptos::prelude::*;
-use shared_types::{FindingFilter, Severity, TrendPoint};
+use shared_types::{FindingFilter, ScorePoint, Severity, TrendPoint};
 use std::collections::BTreeMap;
 
 /// Horizontal bars, one per severity, most severe first; each row links to the list
@@ -97,10 +97,25 @@ pub fn TrendChart(trend: Vec<TrendPoint>) -> impl IntoView {
         _ => "No trend data".to_string(),
     };
     view! {
-        <svg class="trend" viewBox="0 0 600 180" role="img" aria-label=label>
+        <svg class="trend" viewBox="0 0 600 180" role="img" aria-label=label
+            data-testid="trend-chart" data-total=total.to_string()>
             {grid}
             {bars}
             {labels}
+        </svg>
+    }
+}
+
+/// A standard's score over the last 30 days as a line from 0 % (bottom) to
+/// 100 % (top), small enough for a card; the label reads the first and last score.
+#[component]
+pub fn Sparkline(trend: Vec<ScorePoint>) -> impl IntoView {
+    let points = crate::compliance::sparkline_points(&trend, 120.0, 28.0);
+    view! {
+        <svg class="sparkline" viewBox="-2 -2 124 32" preserveAspectRatio="none" role="img"
+            aria-label=crate::compliance::trend_label(&trend) data-points=trend.len().to_string()>
+            <line class="grid" x1="0" y1="28" x2="120" y2="28"></line>
+            <polyline class="spark" points=points></polyline>
         </svg>
     }
 }

@@ -4,6 +4,8 @@
 pub mod badges;
 /// SVG charts drawn by our own code (no chart library, nothing from another host).
 pub mod charts;
+/// The overview's compliance score cards.
+pub mod compliance;
 /// The findings list's filter bar.
 pub mod filters;
 /// The sign-in screen and the top bar's user menu.

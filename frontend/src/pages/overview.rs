@@ -2,18 +2,25 @@ use crate::api;
 use crate::components::badges::severity_class;
 use crate::components::badges::{status_class, StatusBadge};
 use crate::components::charts::{SeverityChart, TrendChart};
+use crate::components::compliance::ComplianceSection;
 use crate::components::states::{ErrorPanel, Load, Loader, Loading};
 use crate::format::{percent, thousands};
 use crate::url::{findings_href, LIST_PATH};
 use leptos::prelude::*;
-use shared_types::{FindingFilter, KeyCount, Severity, Summary, WorkflowStatus};
+use shared_types::{
+    ComplianceOverview, FindingFilter, KeyCount, Severity, Summary, WorkflowStatus,
+};
 
 /// The landing page: how bad things are right now, and where. Pushed counters
 /// move the cards as findings arrive; a resync reloads.
 #[component]
 pub fn OverviewPage() -> impl IntoView {
     let loader = Loader::<Summary>::new();
-    let load = move || loader.run(api::summary());
+    let compliance = Loader::<ComplianceOverview>::new();
+    let load = move || {
+        loader.run(api::summary());
+        compliance.run(api::compliance());
+    };
     load();
     let live = expect_context::<crate::live::Live>();
     Effect::new(move |_| {
@@ -25,6 +32,9 @@ pub fn OverviewPage() -> impl IntoView {
                 sum.by_severity = pushed.by_severity.clone();
                 sum.by_status = pushed.by_status.clone();
                 sum.total = pushed.total;
+                if !pushed.trend.is_empty() {
+                    sum.trend = pushed.trend.clone();
+                }
             }
         });
     });
@@ -39,6 +49,7 @@ pub fn OverviewPage() -> impl IntoView {
             Load::Failed(e) => view! { <ErrorPanel error=e on_retry=move || load()/> }.into_any(),
             Load::Ready(s) => view! { <SummaryView summary=s/> }.into_any(),
         }}
+        <ComplianceSection loader=compliance/>
     }
 }
 

@@ -39,10 +39,15 @@ use super::ses::{SesSettings, SesSink};
 use super::slack::{Destination, SlackSettings, SlackSink, POST_MESSAGE_URL};
 use super::sns::{SnsSettings, SnsSink};
 use super::ssrf::Resolver;
+use super::throttle::notice::Notify;
+use super::throttle::quiet::QuietHours;
+use super::throttle::sink::Throttled;
+use super::throttle::state::ThrottleState;
 use super::webhook::WebhookSink;
 use super::{Filter, Sink, SinkError};
 use serde::{Deserialize, Deserializer};
 use shared_types::{ChangeKind, Severity};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -60,6 +65,19 @@ pub struct SinksFile {
     /// (webhook, sns, log) keep their own filters, as before routes existed.
     #[serde(default)]
     pub routes: Option<Vec<Route>>,
+    /// Per sink (Slack, e-mail): a daily period during which immediate messages
+    /// wait for the next digest, flushed when it ends (throttle/quiet.rs).
+    #[serde(default)]
+    pub quiet_hours: BTreeMap<String, QuietHours>,
+}
+
+/// The sinks of a file, built, and the throttled ones among them (whose due
+/// digests a timer flushes: [`Throttled::flush`]).
+pub struct Built {
+    /// Every sink, for the dispatcher.
+    pub sinks: Vec<Arc<dyn Sink>>,
+    /// The throttled channels (also in `sinks`).
+    pub throttled: Vec<Arc<Throttled>>,
 }
 
 impl SinksFile {
@@ -82,17 +100,38 @@ impl SinksFile {
         }
     }
 
-    /// Builds every sink, each governed sink under the routes in force.
-    pub async fn build_all(&self, ctx: &BuildContext) -> Result<Vec<Arc<dyn Sink>>, BuildError> {
+    /// Builds every sink, each governed sink under the routes in force; Slack and
+    /// e-mail sinks also throttled (dedup, digests, quiet hours) when `ctx` has a
+    /// throttle state.
+    pub async fn build_all(&self, ctx: &BuildContext) -> Result<Built, BuildError> {
         let (routes, governed) = self.routing();
         let routes: Arc<[Route]> = routes.into();
-        let mut out = Vec::new();
+        let mut out = Built {
+            sinks: Vec::new(),
+            throttled: Vec::new(),
+        };
         for s in &self.sinks {
-            let sink = s.build(ctx).await?;
-            if governed.iter().any(|n| n == s.name()) {
-                out.push(Arc::new(Routed::new(sink, routes.clone())) as Arc<dyn Sink>);
-            } else {
-                out.push(sink);
+            let (sink, notify) = s.build_channel(ctx).await?;
+            if !governed.iter().any(|n| n == s.name()) {
+                out.sinks.push(sink);
+                continue;
+            }
+            match (notify, &ctx.throttle) {
+                (Some(notify), Some(state)) => {
+                    let t = Arc::new(Throttled::new(
+                        sink,
+                        notify,
+                        routes.clone(),
+                        self.quiet_hours.get(s.name()).copied(),
+                        state.clone(),
+                        ctx.dashboard_url.clone(),
+                    ));
+                    out.throttled.push(t.clone());
+                    out.sinks.push(t);
+                }
+                _ => out
+                    .sinks
+                    .push(Arc::new(Routed::new(sink, routes.clone())) as Arc<dyn Sink>),
             }
         }
         Ok(out)
@@ -431,6 +470,39 @@ fn line_of_route(text: &str, name: &str) -> Option<usize> {
     line_of_name(&rest, name).map(|l| l + start)
 }
 
+/// The line of `<name>:` in the `quiet_hours:` section.
+fn line_of_quiet(text: &str, name: &str) -> Option<usize> {
+    let start = text
+        .lines()
+        .position(|l| l.trim_start().starts_with("quiet_hours:"))?;
+    text.lines()
+        .enumerate()
+        .skip(start)
+        .find(|(_, l)| {
+            l.replace(['"', '\''], "")
+                .split(['{', ',', ' '])
+                .any(|part| part == format!("{name}:"))
+        })
+        .map(|(i, _)| i + 1)
+}
+
+/// What is wrong with a route's throttling options: the digest's two keys go
+/// together, and no window is empty.
+fn throttle_problem(r: &Route) -> Option<String> {
+    match (r.digest_after, r.digest_window) {
+        (Some(_), None) | (None, Some(_)) => {
+            return Some("digest_after and digest_window go together: give both".into())
+        }
+        (_, Some(w)) if w.0.is_zero() => {
+            return Some("digest_window: give a window above 0s".into())
+        }
+        _ => {}
+    }
+    r.dedup
+        .filter(|d| d.0.is_zero())
+        .map(|_| "dedup: give a window above 0s, or leave dedup out".into())
+}
+
 /// Parses a sinks file, returning it or every problem found.
 pub fn parse(text: &str) -> Result<SinksFile, Vec<Problem>> {
     // Inline secrets first, from the text: they are refused wherever they are, and
@@ -465,6 +537,13 @@ pub fn parse(text: &str) -> Result<SinksFile, Vec<Problem>> {
                 error: true,
             });
         }
+        if let Some(m) = throttle_problem(r) {
+            problems.push(Problem {
+                line,
+                message: format!("route {name:?}: {m}"),
+                error: true,
+            });
+        }
         for to in &r.to {
             if !file.sinks.iter().any(|s| s.name() == to) {
                 problems.push(Problem {
@@ -474,6 +553,21 @@ pub fn parse(text: &str) -> Result<SinksFile, Vec<Problem>> {
                 });
             }
         }
+    }
+    for name in file.quiet_hours.keys() {
+        let message = match file.sinks.iter().find(|s| s.name() == name) {
+            None => format!("quiet_hours: no sink is named {name:?}"),
+            Some(s) if !s.routed_only() => format!(
+                "quiet_hours: sink {name:?} is a {} sink; quiet hours apply to slack and ses sinks",
+                s.kind()
+            ),
+            Some(_) => continue,
+        };
+        problems.push(Problem {
+            line: line_of_quiet(text, name),
+            message,
+            error: true,
+        });
     }
     let mut seen = std::collections::HashSet::new();
     for s in &file.sinks {
@@ -572,6 +666,9 @@ pub struct BuildContext {
     pub resolver: Arc<dyn Resolver>,
     /// Dashboard base URL for links in alerts.
     pub dashboard_url: Option<String>,
+    /// Where throttled channels keep their state; `None`: Slack and e-mail send
+    /// every alert as routed (no dedup windows, digests or quiet hours).
+    pub throttle: Option<Arc<dyn ThrottleState>>,
 }
 
 /// A sink could not be built.
@@ -601,6 +698,47 @@ pub enum BuildError {
 impl SinkConfig {
     /// Builds the sink (reading its secret once).
     pub async fn build(&self, ctx: &BuildContext) -> Result<Arc<dyn Sink>, BuildError> {
+        Ok(self.build_channel(ctx).await?.0)
+    }
+
+    /// Builds the sink and, for channels that post notices (digests, follow-ups:
+    /// Slack and e-mail), the same sink as a [`Notify`].
+    pub async fn build_channel(
+        &self,
+        ctx: &BuildContext,
+    ) -> Result<(Arc<dyn Sink>, Option<Arc<dyn Notify>>), BuildError> {
+        let name = self.name().to_string();
+        let plain = |s: Arc<dyn Sink>| (s, None::<Arc<dyn Notify>>);
+        match self {
+            SinkConfig::Slack(c) => {
+                let s = Arc::new(slack_sink(c, ctx).await?);
+                let (sink, notify): (Arc<dyn Sink>, Arc<dyn Notify>) = (s.clone(), s);
+                Ok((sink, Some(notify)))
+            }
+            SinkConfig::Ses(c) => {
+                let sdk = ctx
+                    .sdk
+                    .as_ref()
+                    .ok_or_else(|| BuildError::NeedsAws(name.clone()))?;
+                let settings = SesSettings {
+                    name,
+                    from: c.from.0.clone(),
+                    to: c.to.iter().map(|a| a.0.clone()).collect(),
+                    min_severity: c.min_severity.unwrap_or(Severity::Informational),
+                    filter: filter_of!(c),
+                    max_send_rate: c.max_send_rate.unwrap_or(1.0),
+                    public_url: ctx.dashboard_url.clone(),
+                };
+                let s = Arc::new(SesSink::new(settings, sdk, ctx.dedup.clone()));
+                let (sink, notify): (Arc<dyn Sink>, Arc<dyn Notify>) = (s.clone(), s);
+                Ok((sink, Some(notify)))
+            }
+            _ => self.build_plain(ctx).await.map(plain),
+        }
+    }
+
+    /// Builds a sink that posts no notices.
+    async fn build_plain(&self, ctx: &BuildContext) -> Result<Arc<dyn Sink>, BuildError> {
         let name = self.name().to_string();
         match self {
             SinkConfig::Log(c) => Ok(Arc::new(LogSink::new(name, filter_of!(c)))),
@@ -632,23 +770,11 @@ impl SinkConfig {
                 .map_err(|source| BuildError::Sink { sink: name, source })?;
                 Ok(Arc::new(sink))
             }
-            SinkConfig::Slack(c) => Ok(Arc::new(slack_sink(c, ctx).await?)),
-            SinkConfig::Ses(c) => {
-                let sdk = ctx
-                    .sdk
-                    .as_ref()
-                    .ok_or_else(|| BuildError::NeedsAws(name.clone()))?;
-                let settings = SesSettings {
-                    name,
-                    from: c.from.0.clone(),
-                    to: c.to.iter().map(|a| a.0.clone()).collect(),
-                    min_severity: c.min_severity.unwrap_or(Severity::Informational),
-                    filter: filter_of!(c),
-                    max_send_rate: c.max_send_rate.unwrap_or(1.0),
-                    public_url: ctx.dashboard_url.clone(),
-                };
-                Ok(Arc::new(SesSink::new(settings, sdk, ctx.dedup.clone())))
-            }
+            // Built with their notices above.
+            SinkConfig::Slack(_) | SinkConfig::Ses(_) => Err(BuildError::Sink {
+                sink: name,
+                source: SinkError::permanent("a Slack or e-mail sink is built as a channel"),
+            }),
             SinkConfig::Sns(c) => {
                 let sdk = ctx
                     .sdk
@@ -790,6 +916,36 @@ sinks:
                 "sinks:\n  - {name: h, kind: webhook, url: \"https://hooks.slack.com/services/T0/B0/abcSECRET\"}\n",
                 2,
                 "inline Slack webhook URL",
+            ),
+            (
+                "sinks:\n  - {name: a, kind: slack, webhook_url_env: A}\nroutes:\n  - {name: r, to: [a], dedup: soon}\n",
+                4,
+                "soon",
+            ),
+            (
+                "sinks:\n  - {name: a, kind: slack, webhook_url_env: A}\nroutes:\n  - {name: r, to: [a]}\n  - {name: d, to: [a], digest_after: 20}\n",
+                5,
+                "go together",
+            ),
+            (
+                "sinks:\n  - {name: a, kind: slack, webhook_url_env: A}\nquiet_hours:\n  b: {from: \"22:00\", to: \"07:00\", tz: UTC}\n",
+                4,
+                "no sink is named \"b\"",
+            ),
+            (
+                "sinks:\n  - {name: a, kind: log}\nquiet_hours:\n  a: {from: \"22:00\", to: \"07:00\", tz: UTC}\n",
+                4,
+                "apply to slack and ses",
+            ),
+            (
+                "sinks:\n  - {name: a, kind: slack, webhook_url_env: A}\nquiet_hours:\n  a: {from: \"22:00\", to: \"07:00\", tz: Mars/Base}\n",
+                4,
+                "Mars/Base",
+            ),
+            (
+                "sinks:\n  - {name: a, kind: slack, webhook_url_env: A}\n\nquiet_hours:\n  a:\n    from: \"25:00\"\n    to: \"07:00\"\n    tz: UTC\n",
+                5,
+                "25:00",
             ),
         ];
         for (text, line, needle) in cases {

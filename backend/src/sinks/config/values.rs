@@ -2,9 +2,9 @@
 //! environment variable names, target URLs, topic ARNs and durations. Each one
 //! refuses a bad value where it is read, so the parser puts the line on the error.
 
+pub use super::super::duration::HumanDuration;
 use super::super::ssrf::Target;
 use serde::{Deserialize, Deserializer};
-use std::time::Duration;
 /// An e-mail address: one `@`, no spaces, quotes or angle brackets (a display
 /// name or a header written here is refused), a dotted domain.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,40 +115,5 @@ impl<'de> Deserialize<'de> for TopicArn {
                 "{s:?} is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)"
             )))
         }
-    }
-}
-
-/// `250ms`, `5s`, `2m`, `1h`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HumanDuration(pub Duration);
-
-impl HumanDuration {
-    /// Parses `<number><unit>` with unit `ms`, `s`, `m` or `h`.
-    pub fn parse(s: &str) -> Result<HumanDuration, String> {
-        let s = s.trim();
-        let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-        let (num, unit) = s.split_at(split);
-        let n: u64 = num
-            .parse()
-            .map_err(|_| format!("{s:?} is not a duration such as 5s, 250ms, 2m or 1h"))?;
-        let d = match unit {
-            "ms" => Duration::from_millis(n),
-            "s" => Duration::from_secs(n),
-            "m" => Duration::from_secs(n * 60),
-            "h" => Duration::from_secs(n * 3600),
-            _ => {
-                return Err(format!(
-                    "{s:?} is not a duration such as 5s, 250ms, 2m or 1h"
-                ))
-            }
-        };
-        Ok(HumanDuration(d))
-    }
-}
-
-impl<'de> Deserialize<'de> for HumanDuration {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        HumanDuration::parse(&s).map_err(serde::de::Error::custom)
     }
 }

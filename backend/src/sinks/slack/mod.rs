@@ -13,6 +13,8 @@
 pub mod answer;
 /// The Block Kit message and its escaping.
 pub mod message;
+/// Digests and resolved follow-ups as Block Kit.
+pub mod notice;
 
 use super::alert::{alert_for, Alert};
 use super::dedup::Dedup;
@@ -172,19 +174,28 @@ impl SlackSink {
         SinkError::retryable(format!("{}: {what}", self.described))
     }
 
-    /// Sends one alert, waiting out rate limits (the same message is resent).
-    async fn deliver(&self, alert: &Alert) -> Result<(), SinkError> {
-        let channel = match &self.destination {
+    /// The channel for chat.postMessage (a webhook posts to its own).
+    fn channel_field(&self) -> Option<&str> {
+        match &self.destination {
             Destination::Api { channel, .. } => Some(channel.as_str()),
             Destination::Webhook { .. } => None,
-        };
-        let body = message::message(alert, channel);
+        }
+    }
+
+    /// Sends one alert, waiting out rate limits (the same message is resent).
+    async fn deliver(&self, alert: &Alert) -> Result<(), SinkError> {
+        self.deliver_body(&message::message(alert, self.channel_field()))
+            .await
+    }
+
+    /// Sends one message body, waiting out rate limits.
+    async fn deliver_body(&self, body: &serde_json::Value) -> Result<(), SinkError> {
         let mut asked = answer::DEFAULT_RETRY_AFTER;
         for tries in 1..=RATE_LIMIT_TRIES {
             let (answer, _) = self
                 .pacer
                 .run(async {
-                    let a = self.post(&body).await;
+                    let a = self.post(body).await;
                     let wait = match &a {
                         Answer::RateLimited(d) => Some(*d),
                         _ => None,
@@ -245,5 +256,13 @@ impl Sink for SlackSink {
 
     fn channel(&self) -> Option<&'static str> {
         Some("slack")
+    }
+}
+
+#[async_trait]
+impl crate::sinks::throttle::notice::Notify for SlackSink {
+    async fn notify(&self, n: &crate::sinks::throttle::notice::Notice) -> Result<(), SinkError> {
+        self.deliver_body(&notice::message(n, self.channel_field()))
+            .await
     }
 }

@@ -26,13 +26,15 @@ pub mod query;
 mod read;
 /// Table creation (tests, local use against an emulator).
 pub mod schema;
+/// Daily compliance snapshot items (`#compliance#YYYY-MM-DD`).
+pub mod snapshot;
 /// The write paths: upsert, workflow changes, conditional deletes.
 mod write;
 
 use crate::retry::Backoff;
 use crate::store::{
-    ArchiveCandidate, ArchivePage, DeleteReport, FindingVersion, Origin, Store, StoreError,
-    StoreResult, UpsertReport,
+    ArchiveCandidate, ArchivePage, DeleteReport, FindingVersion, Origin, ScoreSnapshot, Store,
+    StoreError, StoreResult, UpsertReport,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -269,6 +271,22 @@ impl Store for DynamoStore {
 
     async fn delete_versions(&self, versions: &[FindingVersion]) -> StoreResult<DeleteReport> {
         write::delete_all(self, versions).await
+    }
+
+    async fn put_compliance_snapshot(
+        &self,
+        day: NaiveDate,
+        scores: &[ScoreSnapshot],
+    ) -> StoreResult<bool> {
+        self.put_snapshot(day, scores).await
+    }
+
+    async fn compliance_snapshots(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<Vec<ScoreSnapshot>> {
+        self.snapshots(from, to).await
     }
 
     async fn ping(&self) -> StoreResult<()> {

@@ -14,12 +14,13 @@ mod error;
 mod list;
 mod migrate;
 mod pool;
+mod snapshot;
 mod summary;
 mod write;
 
 use super::{
-    ArchivePage, Change, ChangeFeed, DeleteReport, FindingVersion, FullPage, Origin, Store,
-    StoreError, StoreResult, UpsertReport,
+    ArchivePage, Change, ChangeFeed, DeleteReport, FindingVersion, FullPage, Origin, ScoreSnapshot,
+    Store, StoreError, StoreResult, UpsertReport,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -176,6 +177,23 @@ impl Store for SqliteStore {
         let versions = versions.to_vec();
         self.write(move |c| write::delete_versions(c, &versions))
             .await
+    }
+
+    async fn put_compliance_snapshot(
+        &self,
+        day: NaiveDate,
+        scores: &[ScoreSnapshot],
+    ) -> StoreResult<bool> {
+        let scores = scores.to_vec();
+        self.write(move |c| snapshot::put(c, day, &scores)).await
+    }
+
+    async fn compliance_snapshots(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<Vec<ScoreSnapshot>> {
+        self.read(move |c| snapshot::range(c, from, to)).await
     }
 
     async fn ping(&self) -> StoreResult<()> {

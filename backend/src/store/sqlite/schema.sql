@@ -89,3 +89,16 @@ CREATE TABLE IF NOT EXISTS changes (
     note TEXT,
     finding TEXT NOT NULL
 );
+
+-- One compliance score per standard per UTC day (store/snapshot.rs): the 30-day
+-- trend reads these rows rather than recomputing history from findings that have
+-- changed or left since. `day` is days since 1970-01-01; `score` NULL = no data.
+CREATE TABLE IF NOT EXISTS compliance_daily (
+    day INTEGER NOT NULL,
+    slug TEXT NOT NULL,
+    score INTEGER,
+    passed INTEGER NOT NULL,
+    failed INTEGER NOT NULL,
+    unknown INTEGER NOT NULL,
+    PRIMARY KEY (day, slug)
+) WITHOUT ROWID;

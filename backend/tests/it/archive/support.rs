@@ -357,6 +357,20 @@ impl Store for FaultyStore {
     ) -> StoreResult<ArchivePage> {
         self.inner.archive_candidates(cutoff, limit, cursor).await
     }
+    async fn put_compliance_snapshot(
+        &self,
+        day: NaiveDate,
+        scores: &[cspm::store::ScoreSnapshot],
+    ) -> StoreResult<bool> {
+        self.inner.put_compliance_snapshot(day, scores).await
+    }
+    async fn compliance_snapshots(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<Vec<cspm::store::ScoreSnapshot>> {
+        self.inner.compliance_snapshots(from, to).await
+    }
     async fn delete_versions(&self, versions: &[FindingVersion]) -> StoreResult<DeleteReport> {
         let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
         if !self.on_calls.contains(&n) {

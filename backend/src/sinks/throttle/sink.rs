@@ -1,0 +1,175 @@
+//! The throttled sink: a routed alerting channel (Slack, e-mail) that asks
+//! [`decide`] about every change before sending, and flushes due digests — before
+//! each batch, and on a timer in `cspm serve` ([`Throttled::flush`] with an
+//! explicit `now`, so tests drive time themselves).
+//!
+//! Sending first and storing the verdict after keeps delivery at least once: a
+//! failed send stores nothing and the dispatcher's retry decides again; a crash
+//! between the two resends the alert, which the channel's own sent-key memory
+//! ([`crate::sinks::dedup::Dedup`]) then skips.
+
+use super::decide::{decide, Decision, Facts, Subject};
+use super::digest::Digest;
+use super::notice::{Notice, Notify, ResolvedNote};
+use super::quiet::QuietHours;
+use super::state::ThrottleState;
+use super::Throttle;
+use crate::sinks::routes::{matching, Route};
+use crate::sinks::{Sink, SinkError};
+use crate::store::Change;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use shared_types::ChangeKind;
+use std::sync::Arc;
+
+/// Where "now" comes from (tests pass their own).
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// `inner` under `routes`, throttled.
+pub struct Throttled {
+    inner: Arc<dyn Sink>,
+    notify: Arc<dyn Notify>,
+    routes: Arc<[Route]>,
+    quiet: Option<QuietHours>,
+    state: Arc<dyn ThrottleState>,
+    public_url: Option<String>,
+    clock: Clock,
+}
+
+impl Throttled {
+    /// Puts the channel `inner` (posting notices through `notify`) under `routes`,
+    /// its `quiet` hours and `state`; `public_url` makes digest links.
+    pub fn new(
+        inner: Arc<dyn Sink>,
+        notify: Arc<dyn Notify>,
+        routes: Arc<[Route]>,
+        quiet: Option<QuietHours>,
+        state: Arc<dyn ThrottleState>,
+        public_url: Option<String>,
+    ) -> Throttled {
+        Throttled {
+            inner,
+            notify,
+            routes,
+            quiet,
+            state,
+            public_url,
+            clock: Arc::new(Utc::now),
+        }
+    }
+
+    /// The same with another clock.
+    pub fn with_clock(mut self, clock: Clock) -> Throttled {
+        self.clock = clock;
+        self
+    }
+
+    /// The route whose options govern `change` here: the first matching route that
+    /// names this sink (a change two routes send here is sent once).
+    fn route_for(&self, change: &Change) -> Option<&Route> {
+        let name = self.inner.name();
+        matching(&self.routes, change)
+            .into_iter()
+            .find(|r| r.to.iter().any(|n| n == name))
+    }
+
+    /// Sends the digest of every window due at `now` (none during quiet hours:
+    /// they wait for the period's end) and closes them. Returns how many digests
+    /// were sent.
+    pub async fn flush(&self, now: DateTime<Utc>) -> Result<usize, SinkError> {
+        if self.quiet.as_ref().and_then(|q| q.ends(now)).is_some() {
+            return Ok(0);
+        }
+        let name = self.inner.name();
+        let mut sent = 0;
+        for due in self.state.due(name, now).await? {
+            let digest = Digest::of(
+                name,
+                &due.route,
+                due.window.started_at,
+                &due.held,
+                self.public_url.as_deref(),
+            );
+            if let Some(d) = digest {
+                tracing::info!(sink = %name, route = %d.route, messages = d.total(), "sending digest");
+                self.notify.notify(&Notice::Digest(d)).await?;
+                sent += 1;
+            }
+            self.state
+                .close(name, &due.route, due.window.started_at)
+                .await?;
+        }
+        Ok(sent)
+    }
+}
+
+/// A route's throttling options, as the decision reads them (here, not in
+/// routes.rs: routes know nothing of throttling, so neither imports the other).
+pub fn options(route: &Route) -> Throttle {
+    Throttle {
+        dedup: route.dedup.map(|d| d.0),
+        digest: match (route.digest_after, route.digest_window) {
+            (Some(after), Some(window)) => Some((after, window.0)),
+            _ => None,
+        },
+        resolved_followup: route.resolved_followup,
+    }
+}
+
+#[async_trait]
+impl Sink for Throttled {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn wants(&self, change: &Change) -> bool {
+        let Some(route) = self.route_for(change) else {
+            return false;
+        };
+        if change.kind == ChangeKind::Resolved {
+            // The channel's own policy never takes resolutions; a follow-up is
+            // the route's to ask for.
+            return route.resolved_followup && !change.quiet;
+        }
+        self.inner.wants(change)
+    }
+
+    async fn send(&self, changes: &[Change]) -> Result<(), SinkError> {
+        let name = self.inner.name();
+        self.flush((self.clock)()).await?;
+        for change in changes {
+            let Some(route) = self.route_for(change) else {
+                continue;
+            };
+            let now = (self.clock)();
+            let facts = Facts::of(change);
+            let view = self.state.view(name, &route.name.0, &facts).await?;
+            let verdict = decide(&facts, &options(route), self.quiet.as_ref(), &view, now);
+            match verdict.decision {
+                Decision::AlreadyDecided => continue,
+                Decision::Send(Subject::Alert) => {
+                    self.inner.send(std::slice::from_ref(change)).await?
+                }
+                Decision::Send(Subject::Resolved) => {
+                    let note = ResolvedNote::of(change, self.public_url.as_deref());
+                    self.notify.notify(&Notice::Resolved(note)).await?
+                }
+                Decision::Drop(_) | Decision::Count | Decision::Hold(_) => {}
+            }
+            tracing::debug!(sink = %name, route = %route.name.0, key = %facts.key,
+                decision = verdict.decision.label(), "throttle");
+            self.state
+                .commit(name, &route.name.0, &facts, &verdict, now)
+                .await?;
+        }
+        Ok(())
+    }
+
+    fn max_batch(&self) -> usize {
+        self.inner.max_batch()
+    }
+
+    fn channel(&self) -> Option<&'static str> {
+        self.inner.channel()
+    }
+}

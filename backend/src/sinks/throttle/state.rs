@@ -1,0 +1,66 @@
+//! The state port: what one channel remembers between changes — decided change
+//! keys, the severity each finding was last alerted at, dedup windows, digest
+//! windows and their held messages. Locally a SQLite file (sqlite.rs); on AWS the
+//! fan-out state table with conditional writes (docs/alerts.md). Implementations
+//! translate only: [`super::decide::decide`] decides.
+
+use super::decide::{Facts, Subject, Verdict, View, Window};
+use crate::sinks::SinkError;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use shared_types::Severity;
+
+/// One message held for a digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Held {
+    /// Alert or resolved follow-up.
+    pub subject: Subject,
+    /// The finding's severity.
+    pub severity: Severity,
+    /// Its account.
+    pub account: String,
+    /// When it was held.
+    pub at: DateTime<Utc>,
+}
+
+/// A digest window whose digest is due, with what it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueWindow {
+    /// The route.
+    pub route: String,
+    /// The window.
+    pub window: Window,
+    /// Its held messages, oldest first.
+    pub held: Vec<Held>,
+}
+
+/// What a channel remembers. `sink` names the channel, `route` the route whose
+/// options governed the change.
+#[async_trait]
+pub trait ThrottleState: Send + Sync {
+    /// The channel's view of the change `f`.
+    async fn view(&self, sink: &str, route: &str, f: &Facts) -> Result<View, SinkError>;
+
+    /// Stores `verdict.next` (and the held message, for a hold) as one write: a
+    /// crash leaves either all of it or none.
+    async fn commit(
+        &self,
+        sink: &str,
+        route: &str,
+        f: &Facts,
+        verdict: &Verdict,
+        now: DateTime<Utc>,
+    ) -> Result<(), SinkError>;
+
+    /// The windows of `sink` due at `now` (`flush_at <= now`).
+    async fn due(&self, sink: &str, now: DateTime<Utc>) -> Result<Vec<DueWindow>, SinkError>;
+
+    /// Closes a flushed window: forgets it and its held messages. `started_at`
+    /// names the window, so a newer one is never closed by mistake.
+    async fn close(
+        &self,
+        sink: &str,
+        route: &str,
+        started_at: DateTime<Utc>,
+    ) -> Result<(), SinkError>;
+}

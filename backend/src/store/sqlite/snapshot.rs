@@ -1,0 +1,80 @@
+//! Daily compliance snapshots in the `compliance_daily` table.
+
+use super::counters::day_number;
+use super::error::corrupt;
+use super::StoreResult;
+use crate::store::ScoreSnapshot;
+use chrono::{Duration, NaiveDate};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+
+/// Writes `scores` as `day`'s snapshot unless the day has one (checked and
+/// written in one immediate transaction, so two servers on one file cannot both
+/// write a day).
+pub(super) fn put(
+    c: &mut Connection,
+    day: NaiveDate,
+    scores: &[ScoreSnapshot],
+) -> StoreResult<bool> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let d = day_number(day);
+    let taken = tx
+        .query_row(
+            "SELECT 1 FROM compliance_daily WHERE day = ?1 LIMIT 1",
+            [d],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some();
+    if taken || scores.is_empty() {
+        return Ok(false);
+    }
+    {
+        let mut insert = tx.prepare_cached(
+            "INSERT OR IGNORE INTO compliance_daily (day, slug, score, passed, failed, unknown)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        for s in scores {
+            insert.execute(params![d, s.slug, s.score, s.passed, s.failed, s.unknown])?;
+        }
+    }
+    tx.commit()?;
+    Ok(true)
+}
+
+/// The snapshots of `from..=to`, oldest day first, then by slug.
+pub(super) fn range(
+    c: &Connection,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> StoreResult<Vec<ScoreSnapshot>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT day, slug, score, passed, failed, unknown FROM compliance_daily
+         WHERE day BETWEEN ?1 AND ?2 ORDER BY day, slug",
+    )?;
+    let rows = stmt.query_map([day_number(from), day_number(to)], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, Option<u8>>(2)?,
+            r.get::<_, u32>(3)?,
+            r.get::<_, u32>(4)?,
+            r.get::<_, u32>(5)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (day, slug, score, passed, failed, unknown) = row?;
+        let date = NaiveDate::default()
+            .checked_add_signed(Duration::days(day))
+            .ok_or_else(|| corrupt(&format!("compliance_daily/{day}"), "day out of range"))?;
+        out.push(ScoreSnapshot {
+            date,
+            slug,
+            score,
+            passed,
+            failed,
+            unknown,
+        });
+    }
+    Ok(out)
+}
