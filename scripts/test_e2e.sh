@@ -3,8 +3,9 @@
 # Installs what it needs once (Debian chromium, npm playwright-core from e2e/package-lock.json),
 # builds the dashboard and `cspm`, starts the server on a free port with a temp data dir,
 # runs e2e/dashboard.test.mjs, stops the server, then runs the live journey
-# (e2e/live.test.mjs, which starts and restarts its own server), and prints where
-# the screenshots are.
+# (e2e/live.test.mjs, which starts and restarts its own server) and the sign-in
+# journey (e2e/signin.test.mjs, with its own server and a local OpenID provider from
+# PyPI oidc-provider-mock), and prints where the screenshots are.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/tools.sh
@@ -66,5 +67,12 @@ fi
 echo "live dashboard e2e (screenshots: $shots)"
 CSPM_BIN="$cspm" DASHBOARD_DIR="$PWD/frontend/dist" CORPUS_DIR="$(cd .. && pwd)/shared/corpus" \
   SCREENSHOT_DIR="$shots" node e2e/live.test.mjs || status=$?
+# Sign-in through a local OpenID provider; the journey starts it and its server.
+# 0.3.4: 0.4.x needs a newer Python than Debian 12's 3.11.
+OIDC_MOCK_VERSION=0.3.4
+oidc_bin=$(venv_tool "oidc-provider-mock-$OIDC_MOCK_VERSION" "oidc-provider-mock==$OIDC_MOCK_VERSION")
+echo "sign-in dashboard e2e (screenshots: $shots)"
+CSPM_BIN="$cspm" DASHBOARD_DIR="$PWD/frontend/dist" OIDC_MOCK="$oidc_bin/oidc-provider-mock" \
+  SCREENSHOT_DIR="$shots" node e2e/signin.test.mjs || status=$?
 echo "Screenshots saved in: $shots"
 exit "$status"

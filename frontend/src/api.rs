@@ -1,15 +1,24 @@
 //! The dashboard's only HTTP client: `config.json`, then the cspm API.
+//!
+//! With browser sign-in the credential is the session cookie, which the browser
+//! sends by itself (same origin); what this module adds is the session's CSRF
+//! token on every unsafe request, and the news that a session ended.
 
 use crate::error::ApiError;
+use crate::session::SignIn;
 use crate::url::{percent_encode, ListQuery};
-use gloo_net::http::{Request, Response};
+use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use shared_types::{
-    ComplianceOverview, FindingDetail, FindingPage, LiveTicket, StandardDetail, Summary,
-    WorkflowUpdate,
+    ComplianceOverview, FindingDetail, FindingPage, LiveTicket, LogoutInfo, SessionInfo,
+    StandardDetail, Summary, WorkflowUpdate,
 };
 use std::cell::RefCell;
+use std::rc::Rc;
+
+/// The header the API wants on POST, PUT, PATCH and DELETE made with a session cookie.
+const CSRF_HEADER: &str = "X-CSRF-Token";
 
 /// `config.json`, written next to `index.html` at deploy time so one build works on any
 /// origin (same origin locally, the API Gateway URL behind CloudFront).
@@ -26,6 +35,35 @@ struct Config {
 thread_local! {
     static BASE_URL: RefCell<String> = const { RefCell::new(String::new()) };
     static LIVE_URL: RefCell<String> = const { RefCell::new(String::new()) };
+    /// The signed-in session's CSRF token; `None` without a session.
+    static CSRF: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// Told when a request made with a session gets 401: the session ended.
+    static ON_SESSION_END: RefCell<Option<Rc<dyn Fn()>>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` when an API call made during a session answers 401 (the session
+/// expired or was ended elsewhere), so the page can ask to sign in again.
+pub fn on_session_end(f: impl Fn() + 'static) {
+    ON_SESSION_END.with(|h| *h.borrow_mut() = Some(Rc::new(f)));
+}
+
+/// Forgets the session and tells the page, once per session.
+fn session_ended() {
+    let had_session = CSRF.with(|c| c.borrow_mut().take()).is_some();
+    if had_session {
+        if let Some(f) = ON_SESSION_END.with(|h| h.borrow().clone()) {
+            f();
+        }
+    }
+}
+
+/// `builder` with the CSRF header when a session is held. Every unsafe request goes
+/// through here; without a session (open mode, bearer tokens) nothing is added.
+fn with_csrf(builder: RequestBuilder) -> RequestBuilder {
+    match CSRF.with(|c| c.borrow().clone()) {
+        Some(token) => builder.header(CSRF_HEADER, &token),
+        None => builder,
+    }
 }
 
 /// Reads `/config.json`. When it is missing or unreadable the dashboard falls back to
@@ -57,7 +95,11 @@ async fn decode<T: DeserializeOwned>(
     let resp = resp.map_err(|_| ApiError::Unreachable)?;
     if !resp.ok() {
         let body = resp.text().await.unwrap_or_default();
-        return Err(ApiError::from_status(resp.status(), &body));
+        let err = ApiError::from_status(resp.status(), &body);
+        if err.is_unauthorized() {
+            session_ended();
+        }
+        return Err(err);
     }
     resp.json::<T>()
         .await
@@ -87,9 +129,12 @@ pub async fn get_finding(id: &str) -> Result<FindingDetail, ApiError> {
 
 /// `PATCH /findings/{id}`: changes the workflow status; the API records the audit entry.
 pub async fn update_workflow(id: &str, update: &WorkflowUpdate) -> Result<FindingDetail, ApiError> {
-    let req = Request::patch(&url(&format!("/findings/{}", percent_encode(id))))
-        .json(update)
-        .map_err(|e| ApiError::BadAnswer(e.to_string()))?;
+    let req = with_csrf(Request::patch(&url(&format!(
+        "/findings/{}",
+        percent_encode(id)
+    ))))
+    .json(update)
+    .map_err(|e| ApiError::BadAnswer(e.to_string()))?;
     decode(req.send().await).await
 }
 
@@ -115,7 +160,44 @@ pub async fn compliance_standard(slug: &str) -> Result<StandardDetail, ApiError>
 
 /// `POST /live/ticket`: a single-use ticket to open the live WebSocket with.
 pub async fn live_ticket() -> Result<LiveTicket, ApiError> {
-    decode(Request::post(&url("/live/ticket")).send().await).await
+    decode(with_csrf(Request::post(&url("/live/ticket"))).send().await).await
+}
+
+/// `GET /auth/session`: who is signed in here. Keeps the CSRF token for later
+/// unsafe requests. 401 and 404 are answers (signed out; no sign-in configured),
+/// not failures.
+pub async fn session() -> Result<SignIn, ApiError> {
+    let resp = Request::get(&url("/auth/session"))
+        .send()
+        .await
+        .map_err(|_| ApiError::Unreachable)?;
+    if !resp.ok() {
+        if let Some(state) = SignIn::from_status(resp.status()) {
+            CSRF.with(|c| c.borrow_mut().take());
+            return Ok(state);
+        }
+        let body = resp.text().await.unwrap_or_default();
+        return Err(ApiError::from_status(resp.status(), &body));
+    }
+    let info: SessionInfo = resp
+        .json()
+        .await
+        .map_err(|e| ApiError::BadAnswer(e.to_string()))?;
+    CSRF.with(|c| *c.borrow_mut() = Some(info.csrf_token.clone()));
+    Ok(SignIn::SignedIn(info))
+}
+
+/// `POST /auth/logout`: ends the session here; the answer says where to end it
+/// at the provider too. The session is forgotten locally whatever the answer.
+pub async fn logout() -> Result<LogoutInfo, ApiError> {
+    let resp = with_csrf(Request::post(&url("/auth/logout"))).send().await;
+    CSRF.with(|c| c.borrow_mut().take());
+    decode(resp).await
+}
+
+/// The link that signs in and comes back to `here` (see [`crate::session::login_href`]).
+pub fn login_href(here: &str) -> String {
+    BASE_URL.with(|b| crate::session::login_href(&b.borrow(), here))
 }
 
 /// The live WebSocket's URL with `ticket`: the configured one (a path such as

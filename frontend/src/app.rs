@@ -1,4 +1,6 @@
-use crate::components::states::Empty;
+use crate::auth::Auth;
+use crate::components::signin::{SignInScreen, UserMenu};
+use crate::components::states::{Empty, ErrorPanel, Load, Loading};
 use crate::live::{self, Live};
 use crate::pages::{
     api_paths::{FindingAlias, FindingsAlias},
@@ -7,16 +9,50 @@ use crate::pages::{
     findings::FindingsPage,
     overview::OverviewPage,
 };
+use crate::session::SignIn;
 use crate::state::FindingStore;
 use crate::url::LIST_PATH;
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::path;
 
-/// Root component: page chrome and routes. The findings store lives here so it outlives
-/// page changes, and the live connection upserts into it.
+/// What the root shows; only a change of screen rebuilds it.
+#[derive(Debug, Clone, PartialEq)]
+enum Screen {
+    Checking,
+    Failed(crate::error::ApiError),
+    SignIn,
+    Dashboard,
+}
+
+/// Root component: asks who is signed in, then shows the sign-in screen or the
+/// dashboard. Nothing else (no API call, no live connection) starts before the
+/// answer, so a signed-out browser sees no errors, only "Sign in".
 #[component]
 pub fn App() -> impl IntoView {
+    let auth = Auth::provide();
+    let screen = Memo::new(move |_| {
+        auth.state.state.with(|s| match s {
+            Load::Loading => Screen::Checking,
+            Load::Failed(e) => Screen::Failed(e.clone()),
+            Load::Ready(SignIn::SignedOut) => Screen::SignIn,
+            Load::Ready(_) => Screen::Dashboard,
+        })
+    });
+    move || match screen.get() {
+        Screen::Checking => view! { <Loading label="Checking your sign-in…"/> }.into_any(),
+        Screen::Failed(e) => {
+            view! { <ErrorPanel error=e on_retry=move || auth.check()/> }.into_any()
+        }
+        Screen::SignIn => view! { <SignInScreen/> }.into_any(),
+        Screen::Dashboard => view! { <Dashboard/> }.into_any(),
+    }
+}
+
+/// Page chrome and routes. The findings store lives here so it outlives page
+/// changes, and the live connection upserts into it.
+#[component]
+fn Dashboard() -> impl IntoView {
     let store = RwSignal::new(FindingStore::default());
     provide_context(store);
     let live = live::start(store);
@@ -36,6 +72,7 @@ pub fn App() -> impl IntoView {
                     <A href=LIST_PATH>"Findings"</A>
                 </nav>
                 <LiveIndicator live=live/>
+                <UserMenu/>
             </header>
             <Notices live=live/>
             <main id="main" tabindex="-1">

@@ -34,6 +34,12 @@ impl ApiError {
     pub fn is_not_found(&self) -> bool {
         matches!(self, ApiError::Status { status: 404, .. })
     }
+
+    /// True when the API wants credentials (no session, or it ended): the
+    /// dashboard asks the person to sign in again instead of showing a failure.
+    pub fn is_unauthorized(&self) -> bool {
+        matches!(self, ApiError::Status { status: 401, .. })
+    }
 }
 
 impl fmt::Display for ApiError {
@@ -80,6 +86,8 @@ mod tests {
         let e = ApiError::from_status(502, "<html>Bad gateway</html>");
         assert_eq!(e.to_string(), "The API answered with an error (HTTP 502).");
         assert!(ApiError::from_status(404, "").is_not_found());
+        assert!(ApiError::from_status(401, "").is_unauthorized());
+        assert!(!ApiError::from_status(403, "").is_unauthorized());
         assert!(ApiError::from_status(401, "{}")
             .to_string()
             .contains("not signed in"));

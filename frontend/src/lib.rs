@@ -16,6 +16,8 @@ pub mod format;
 pub mod incident;
 /// The live connection's logic: status, reconnect backoff, position tracking.
 pub mod live_state;
+/// Sign-in state, which controls a role sees, the sign-in link.
+pub mod session;
 /// Client-side ordering of the loaded page.
 pub mod sort;
 /// The findings store keyed by id and the current page.
@@ -32,6 +34,9 @@ pub mod api;
 /// Root component, routes and page chrome.
 #[cfg(target_arch = "wasm32")]
 mod app;
+/// The sign-in state as page context, and what ends a session.
+#[cfg(target_arch = "wasm32")]
+mod auth;
 /// Reusable view pieces: badges, charts, filters, states.
 #[cfg(target_arch = "wasm32")]
 mod components;

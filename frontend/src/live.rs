@@ -140,6 +140,11 @@ fn connect(conn: Rc<Conn>) {
                 // This deployment has no live endpoint here: say so, do not retry.
                 conn.live.status.set(LiveStatus::Offline);
             }
+            Err(e) if e.is_unauthorized() => {
+                // No (more) credentials: retrying cannot help. A session that ended
+                // has already sent the page to the sign-in screen (api.rs).
+                conn.live.status.set(LiveStatus::Offline);
+            }
             Err(_) => reconnect_later(conn),
         }
     });

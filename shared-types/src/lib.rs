@@ -15,6 +15,8 @@ pub mod finding;
 pub mod live;
 /// Query filters for `GET /findings`, with their URL query-string form.
 pub mod query;
+/// Browser sign-in: `GET /auth/session` and `POST /auth/logout` answers.
+pub mod session;
 /// Severity labels and the ASFF normalized-score mapping.
 pub mod severity;
 /// Workflow status and record state.
@@ -26,5 +28,6 @@ pub use compliance::*;
 pub use finding::*;
 pub use live::*;
 pub use query::*;
+pub use session::*;
 pub use severity::*;
 pub use status::*;

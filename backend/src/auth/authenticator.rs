@@ -1,11 +1,13 @@
 //! The credential chain every protected route runs: identities already in the
-//! request (API Gateway's verified claims, later a session cookie), then the
+//! request (API Gateway's verified claims), the browser's session cookie when no
+//! `Authorization` header is sent (with the CSRF rule for unsafe methods), then the
 //! bearer token — the `--api-token`, a named token, then any plugged-in verifier
 //! (OIDC access tokens). With nothing configured, loopback callers act as admin.
 
+use super::session::SessionAuth;
 use super::tokens::{TokenHash, TokenStore};
 use super::{AuthError, BearerVerifier, Principal, RequestVerifier};
-use axum::http::{header, Extensions, HeaderMap};
+use axum::http::{header, Extensions, HeaderMap, Method};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
@@ -22,6 +24,7 @@ pub struct Authenticator {
     tokens: Option<Arc<dyn TokenStore>>,
     bearers: Vec<Arc<dyn BearerVerifier>>,
     requests: Vec<Arc<dyn RequestVerifier>>,
+    sessions: Option<Arc<SessionAuth>>,
 }
 
 impl std::fmt::Debug for Authenticator {
@@ -31,6 +34,7 @@ impl std::fmt::Debug for Authenticator {
             .field("named_tokens", &self.tokens.is_some())
             .field("bearer_verifiers", &self.bearers.len())
             .field("request_verifiers", &self.requests.len())
+            .field("sessions", &self.sessions.is_some())
             .finish()
     }
 }
@@ -86,11 +90,21 @@ impl Authenticator {
         self
     }
 
-    /// True when credentials are required: an API token or a verifier is
+    /// Also accepts the session cookie of browser sign-in.
+    pub fn with_sessions(mut self, sessions: Arc<SessionAuth>) -> Self {
+        self.sessions = Some(sessions);
+        self
+    }
+
+    /// True when credentials are required: an API token, a verifier or sign-in is
     /// configured, or a named token was ever created (asked on every call, so the
     /// first `cspm tokens create` turns authentication on in a running server).
     pub async fn required(&self) -> Result<bool, AuthError> {
-        if self.api_token.is_some() || !self.bearers.is_empty() || !self.requests.is_empty() {
+        if self.api_token.is_some()
+            || !self.bearers.is_empty()
+            || !self.requests.is_empty()
+            || self.sessions.is_some()
+        {
             return Ok(true);
         }
         match &self.tokens {
@@ -102,15 +116,23 @@ impl Authenticator {
         }
     }
 
-    /// Who sent the request with these `headers` and `extensions`, at `now`.
+    /// Who sent the request with this `method`, `headers` and `extensions`, at `now`.
     pub async fn authenticate(
         &self,
+        method: &Method,
         headers: &HeaderMap,
         extensions: &Extensions,
         now: DateTime<Utc>,
     ) -> Result<Principal, AuthError> {
         for v in &self.requests {
             if let Some(p) = v.identify(headers, extensions).await? {
+                return Ok(p);
+            }
+        }
+        // A bearer token, when sent, is the credential: a script that also carries
+        // a stale cookie is judged by its token, and needs no CSRF header.
+        if let (Some(sessions), None) = (&self.sessions, headers.get(header::AUTHORIZATION)) {
+            if let Some(p) = sessions.identify(method, headers, now).await? {
                 return Ok(p);
             }
         }
@@ -193,7 +215,7 @@ mod tests {
 
     async fn who(a: &Authenticator, auth: Option<&str>) -> Result<Principal, AuthError> {
         let now = "2026-05-01T00:00:00Z".parse().unwrap();
-        a.authenticate(&headers(auth), &Extensions::new(), now)
+        a.authenticate(&Method::GET, &headers(auth), &Extensions::new(), now)
             .await
     }
 

@@ -10,6 +10,10 @@ pub enum AuthError {
     /// it would tell an attacker which check to work around.
     #[error("credentials refused: {0}")]
     Rejected(String),
+    /// A state-changing request authenticated by the session cookie did not carry
+    /// the session's `X-CSRF-Token` (403 `csrf`). Permanent.
+    #[error("missing or wrong X-CSRF-Token")]
+    Csrf,
     /// What verifies credentials could not be reached (the token table, a JWKS
     /// endpoint); retryable (503).
     #[error("credentials could not be checked: {0}")]

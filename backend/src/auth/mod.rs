@@ -1,6 +1,7 @@
 //! Who may do what: roles, the authenticated principal, the credential chain
 //! (`--api-token`, named tokens, plug-in verifiers for OIDC tokens, API Gateway's
-//! verified claims), OpenID Connect token verification and the named-token store.
+//! verified claims, the browser's session cookie), OpenID Connect token
+//! verification, browser sign-in and the named-token store.
 
 /// The credential chain a protected route runs.
 pub mod authenticator;
@@ -16,6 +17,8 @@ pub mod oidc_bearer;
 pub mod principal;
 /// The roles and their order.
 pub mod role;
+/// Browser sessions: sign-in through our server, the session cookie, CSRF.
+pub mod session;
 /// Named API tokens and where they are kept.
 pub mod tokens;
 /// The traits other credential kinds (OIDC, sessions) implement.

@@ -1,9 +1,14 @@
 //! `cspm serve`'s OpenID Connect options: bearer access tokens from any OIDC
-//! provider (Okta, Entra ID, Keycloak, Google, Cognito) verified against its keys.
+//! provider (Okta, Entra ID, Keycloak, Google, Cognito) verified against its keys,
+//! and browser sign-in through this server (authorization code + PKCE, a session
+//! cookie) when the provider's discovery document offers it.
 
 use crate::auth::oidc::{http_client, OidcConfig, OidcProvider};
 use crate::auth::oidc_bearer::OidcBearer;
+use crate::auth::session::{SessionStore, SignIn, SignInSettings};
+use crate::sinks::secrets::Secret;
 use clap::Args;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 /// Environment variables of the OIDC options (also settable as flags).
@@ -12,6 +17,11 @@ const ENV_CLIENT_ID: &str = "CSPM_OIDC_CLIENT_ID";
 const ENV_AUDIENCE: &str = "CSPM_OIDC_AUDIENCE";
 const ENV_ROLES_CLAIM: &str = "CSPM_OIDC_ROLES_CLAIM";
 const ENV_JWKS_URL: &str = "CSPM_OIDC_JWKS_URL";
+const ENV_SCOPES: &str = "CSPM_OIDC_SCOPES";
+const ENV_SESSION_MAX_AGE: &str = "CSPM_SESSION_MAX_AGE";
+/// The client secret of a confidential client: only from the environment, so it is
+/// never in a command line (`ps`) or a flag echoed in logs.
+pub const ENV_CLIENT_SECRET: &str = "CSPM_OIDC_CLIENT_SECRET";
 
 /// Which provider's tokens the API accepts. Configuring one turns authentication on.
 #[derive(Debug, Clone, Args, Default)]
@@ -34,6 +44,27 @@ pub struct OidcArgs {
     /// Signing keys from this URL instead of discovery's `jwks_uri`.
     #[arg(long, env = ENV_JWKS_URL)]
     pub oidc_jwks_url: Option<String>,
+    /// Scopes asked for at browser sign-in (space- or comma-separated); default
+    /// `openid email profile`, plus `offline_access` when the provider lists it.
+    #[arg(long, env = ENV_SCOPES)]
+    pub oidc_scopes: Option<String>,
+    /// The longest a browser session lasts, renewals included (`12h`, `1d`).
+    #[arg(long, env = ENV_SESSION_MAX_AGE, default_value = "12h", value_parser = parse_max_age)]
+    pub session_max_age: chrono::Duration,
+}
+
+fn parse_max_age(s: &str) -> Result<chrono::Duration, String> {
+    crate::archive::age::parse_older_than(s)
+}
+
+/// The URL browsers reach the server at: `--public-url`, else `http://ADDR` for a
+/// loopback address with a real port (a local `cspm serve`).
+pub fn public_url(configured: Option<&str>, addr: SocketAddr) -> Option<String> {
+    match configured.filter(|u| !u.is_empty()) {
+        Some(u) => Some(u.trim_end_matches('/').to_string()),
+        None if addr.ip().is_loopback() && addr.port() != 0 => Some(format!("http://{addr}")),
+        None => None,
+    }
 }
 
 impl OidcArgs {
@@ -52,17 +83,66 @@ impl OidcArgs {
         if let Some(url) = &self.oidc_jwks_url {
             config = config.with_jwks_uri(url)?;
         }
+        if let Some(scopes) = &self.oidc_scopes {
+            let list: Vec<String> = scopes
+                .split(|c: char| c.is_whitespace() || c == ',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect();
+            if !list.is_empty() {
+                config.scopes = list;
+            }
+        }
+        config.client_secret = std::env::var(ENV_CLIENT_SECRET)
+            .ok()
+            .filter(|s| !s.is_empty())
+            .map(Secret::new);
         Ok(Some(config))
     }
 
-    /// The bearer verifier for the configured provider (discovery runs now, so a
-    /// wrong issuer stops the server before it listens).
-    pub async fn bearer(&self) -> Result<Option<OidcBearer>, super::CliError> {
+    /// The configured provider, connected (discovery runs now, so a wrong issuer
+    /// stops the server before it listens).
+    pub async fn connect(&self) -> Result<Option<OidcProvider>, super::CliError> {
         let Some(config) = self.config()? else {
             return Ok(None);
         };
         let provider = OidcProvider::connect(config, http_client()).await?;
         tracing::info!(issuer = %provider.config.issuer, "accepting OIDC access tokens");
-        Ok(Some(OidcBearer::new(Arc::clone(&provider.verifier))))
+        Ok(Some(provider))
+    }
+
+    /// The bearer verifier for a connected provider.
+    pub fn bearer(provider: &OidcProvider) -> OidcBearer {
+        OidcBearer::new(Arc::clone(&provider.verifier))
+    }
+
+    /// Browser sign-in at `provider`, reached at `public_url`, sessions in `store`.
+    /// `None` (with a warning) when the provider offers no sign-in (a key-only
+    /// configuration) or no public URL is known.
+    pub fn signin(
+        &self,
+        provider: &OidcProvider,
+        public_url: Option<&str>,
+        store: Arc<dyn SessionStore>,
+    ) -> Result<Option<SignIn>, super::CliError> {
+        let Some(url) = public_url else {
+            tracing::warn!("no browser sign-in: set --public-url to the address browsers use");
+            return Ok(None);
+        };
+        let mut settings = SignInSettings::new(url)?.with_max_age(self.session_max_age)?;
+        // Only operator-chosen scopes override the default (which may add offline_access).
+        if self.oidc_scopes.is_some() {
+            settings.scopes = Some(provider.config.scopes.clone());
+        }
+        match SignIn::new(provider, http_client(), settings, store) {
+            Ok(s) => {
+                tracing::info!(callback = %s.settings().redirect_uri(), "browser sign-in enabled");
+                Ok(Some(s))
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "no browser sign-in");
+                Ok(None)
+            }
+        }
     }
 }

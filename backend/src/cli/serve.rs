@@ -1,4 +1,5 @@
 use super::{CliError, DetectArgs, StoreArgs};
+use crate::auth::session::SqliteSessions;
 use crate::auth::tokens::{SqliteTokens, TokenStore};
 use crate::auth::Authenticator;
 use crate::feed::FeedMetrics;
@@ -127,8 +128,8 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         Some(t) => t.any().await?,
         None => false,
     };
-    let oidc = args.oidc.bearer().await?;
-    check_exposure(args.addr, token.as_deref(), named || oidc.is_some())?;
+    let provider = args.oidc.connect().await?;
+    check_exposure(args.addr, token.as_deref(), named || provider.is_some())?;
     // Bad rules or suppressions stop the server before it listens.
     let normalizer = Arc::new(args.detect.detection_config().normalizer()?);
     // A bad sinks file stops the server before it listens, too.
@@ -148,8 +149,15 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
     if let Some(t) = tokens {
         auth = auth.with_tokens(t);
     }
-    if let Some(o) = oidc {
-        auth = auth.with_bearer_verifier(Arc::new(o));
+    let mut signin = None;
+    if let Some(p) = &provider {
+        auth = auth.with_bearer_verifier(Arc::new(super::oidc::OidcArgs::bearer(p)));
+        // Sessions live in the SQLite file; on AWS the api Lambda keeps them elsewhere.
+        if let super::StoreKind::Sqlite = args.store.store {
+            let sessions = Arc::new(SqliteSessions::open_dir(&args.store.data_dir)?);
+            let url = super::oidc::public_url(args.sinks.public_url.as_deref(), args.addr);
+            signin = args.oidc.signin(p, url.as_deref(), sessions)?;
+        }
     }
     let config = HttpConfig {
         api_token: token,
@@ -161,6 +169,9 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
     let fanout = start_fanout(&opened, sinks_file.as_ref(), &args, &metrics).await?;
     let pipeline = Pipeline::new(normalizer, store).with_metrics(metrics, "api");
     let mut state = AppState::new(pipeline, config).with_auth(auth);
+    if let Some(s) = signin {
+        state = state.with_signin(Arc::new(s));
+    }
     if let Some(f) = &fanout {
         state = state.with_live(f.live.clone(), Arc::new(MemoryTickets::default()));
     }

@@ -18,10 +18,18 @@ pub fn service(dir: &Path) -> ServeDir<ServeFile> {
         .fallback(ServeFile::new(dir.join("index.html")))
 }
 
-/// True for a browser navigation (it asks for HTML), false for API clients
-/// (`curl`, `fetch`), which accept JSON or anything.
+/// The sign-in routes are browser navigations that must reach the server (they
+/// redirect to the provider and back), at `/` and under `/api`.
+fn is_sign_in_path(path: &str) -> bool {
+    let path = path.strip_prefix("/api").unwrap_or(path);
+    path.starts_with("/auth/")
+}
+
+/// True for a browser navigation (it asks for HTML) to anything but sign-in,
+/// false for API clients (`curl`, `fetch`), which accept JSON or anything.
 fn wants_html(req: &Request) -> bool {
     req.method() == Method::GET
+        && !is_sign_in_path(req.uri().path())
         && req
             .headers()
             .get(header::ACCEPT)
@@ -45,5 +53,28 @@ pub async fn html_navigation(State(state): State<AppState>, req: Request, next: 
             }
         }
         _ => next.run(req).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+
+    fn navigation(path: &str) -> Request {
+        Request::get(path)
+            .header(header::ACCEPT, "text/html,application/xhtml+xml")
+            .body(Body::empty())
+            .unwrap()
+    }
+
+    #[test]
+    fn sign_in_navigations_reach_the_server_and_app_routes_get_the_page() {
+        assert!(!wants_html(&navigation("/auth/login?return_to=%2F")));
+        assert!(!wants_html(&navigation("/auth/callback?code=c&state=s")));
+        assert!(!wants_html(&navigation("/api/auth/login")));
+        assert!(wants_html(&navigation("/findings?severity=CRITICAL")));
+        assert!(wants_html(&navigation("/ui/findings")));
+        assert!(wants_html(&navigation("/authors")));
     }
 }

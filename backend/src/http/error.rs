@@ -26,6 +26,10 @@ pub enum ApiError {
     /// 403: authenticated, but not allowed to do this.
     #[error("{0}")]
     Forbidden(String),
+    /// 403: a state-changing request signed in by the session cookie lacks the
+    /// session's `X-CSRF-Token` header.
+    #[error("this request needs the X-CSRF-Token header from GET /auth/session")]
+    Csrf,
     /// 404: no such finding or route.
     #[error("{0}")]
     NotFound(String),
@@ -65,7 +69,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(_) | ApiError::Csrf => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge | ApiError::ExpandsTooFar(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -80,6 +84,7 @@ impl ApiError {
             ApiError::BadRequest { code, .. } => code,
             ApiError::Unauthorized => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
+            ApiError::Csrf => "csrf",
             ApiError::NotFound(_) => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::PayloadTooLarge => "payload_too_large",
@@ -122,6 +127,7 @@ impl From<crate::auth::AuthError> for ApiError {
         use crate::auth::AuthError;
         match e {
             AuthError::Missing => ApiError::Unauthorized,
+            AuthError::Csrf => ApiError::Csrf,
             AuthError::Rejected(why) => {
                 // The reason is for the operator; the client learns only "401".
                 tracing::info!(reason = %why, "credentials refused");

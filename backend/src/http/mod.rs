@@ -3,6 +3,8 @@
 
 /// Who may call a route, as data (the route table's rows).
 pub mod access;
+/// Browser sign-in: `/auth/login`, `/auth/callback`, `/auth/session`, `/auth/logout`.
+pub mod auth_routes;
 /// `/compliance`: scores per security standard and their controls.
 pub mod compliance;
 /// Static dashboard files with the single-page-app fallback.
@@ -65,6 +67,9 @@ pub struct AppState {
     pub tickets: Option<Arc<dyn crate::live::tickets::Tickets>>,
     /// Who a request comes from; every route but `/health` and `/live` asks it.
     pub auth: Arc<Authenticator>,
+    /// Browser sign-in through this server, when configured (the `/auth/*` routes
+    /// answer 404 otherwise).
+    pub signin: Option<Arc<crate::auth::session::SignIn>>,
 }
 
 impl AppState {
@@ -78,6 +83,7 @@ impl AppState {
             live: None,
             tickets: None,
             auth: Arc::new(auth),
+            signin: None,
         }
     }
 
@@ -85,6 +91,16 @@ impl AppState {
     /// API token, then add named tokens or verifiers).
     pub fn with_auth(mut self, auth: Authenticator) -> Self {
         self.auth = Arc::new(auth);
+        self
+    }
+
+    /// The same state offering browser sign-in through `signin`; the session
+    /// cookie becomes a credential of `auth` (call after [`AppState::with_auth`]).
+    pub fn with_signin(mut self, signin: Arc<crate::auth::session::SignIn>) -> Self {
+        let sessions = Arc::new(crate::auth::session::SessionAuth::new(signin.clone()));
+        let auth = (*self.auth).clone().with_sessions(sessions);
+        self.auth = Arc::new(auth);
+        self.signin = Some(signin);
         self
     }
 

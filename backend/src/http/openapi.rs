@@ -20,7 +20,11 @@ use utoipa::{Modify, OpenApi};
         super::live::get_live,
         super::metrics::get_metrics,
         get_openapi,
-        super::health::get_health
+        super::health::get_health,
+        super::auth_routes::get_login,
+        super::auth_routes::get_callback,
+        super::auth_routes::get_session,
+        super::auth_routes::post_logout
     ),
     components(schemas(
         shared_types::Finding, shared_types::FindingListItem, shared_types::FindingPage,
@@ -29,6 +33,7 @@ use utoipa::{Modify, OpenApi};
         shared_types::Health, shared_types::ErrorBody, shared_types::ErrorDetail,
         shared_types::Severity, shared_types::WorkflowStatus, shared_types::RecordState,
         shared_types::FindingSource, shared_types::Resource, shared_types::LiveTicket,
+        shared_types::SessionInfo, shared_types::SessionUser, shared_types::LogoutInfo,
         crate::pipeline::outcome::OutcomeBody, crate::pipeline::outcome::NotedBody,
         crate::pipeline::outcome::RejectedBody,
         shared_types::ComplianceOverview, shared_types::StandardScore,

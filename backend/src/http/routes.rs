@@ -4,7 +4,8 @@
 
 use super::MAX_EVENTS_BODY_BYTES;
 use super::{
-    compliance, events, export, findings, health, live, metrics, openapi, summary, AppState,
+    auth_routes, compliance, events, export, findings, health, live, metrics, openapi, summary,
+    AppState,
 };
 use crate::auth::Role;
 use axum::extract::DefaultBodyLimit;
@@ -103,6 +104,32 @@ pub(super) fn declared() -> Vec<(Route, MethodRouter<AppState>)> {
             get(metrics::get_metrics),
         ),
         route(Method::GET, "/health", Public, get(health::get_health)),
+        // Browser sign-in: how a browser gets credentials, so public; each handler
+        // checks the sign-in state, the session and the CSRF token it needs.
+        route(
+            Method::GET,
+            "/auth/login",
+            Public,
+            get(auth_routes::get_login),
+        ),
+        route(
+            Method::GET,
+            "/auth/callback",
+            Public,
+            get(auth_routes::get_callback),
+        ),
+        route(
+            Method::GET,
+            "/auth/session",
+            Public,
+            get(auth_routes::get_session),
+        ),
+        route(
+            Method::POST,
+            "/auth/logout",
+            Public,
+            post(auth_routes::post_logout),
+        ),
     ]
 }
 

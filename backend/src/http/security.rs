@@ -30,7 +30,12 @@ pub async fn require_role(
     let (mut parts, body) = req.into_parts();
     let principal = state
         .auth
-        .authenticate(&parts.headers, &parts.extensions, chrono::Utc::now())
+        .authenticate(
+            &parts.method,
+            &parts.headers,
+            &parts.extensions,
+            chrono::Utc::now(),
+        )
         .await?;
     if !principal.role.includes(required) {
         tracing::info!(actor = %principal.actor, role = %principal.role, %required,

@@ -8,6 +8,8 @@ mod api_lambda;
 mod archive;
 /// The hash-chained audit log: local, through the binary, in S3.
 pub mod audit;
+/// Browser sign-in through our server against a strict local OIDC provider.
+mod auth_session;
 mod aws_env;
 /// `cspm` itself on DynamoDB in the emulator.
 mod cli_dynamo;

@@ -8,6 +8,8 @@ pub mod charts;
 pub mod compliance;
 /// The findings list's filter bar.
 pub mod filters;
+/// The sign-in screen and the top bar's user menu.
+pub mod signin;
 /// Loading, empty and error states, and the loader that drives them.
 pub mod states;
 

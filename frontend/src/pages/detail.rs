@@ -2,6 +2,7 @@ use crate::api;
 use crate::components::badges::{SeverityBadge, StatusBadge};
 use crate::components::states::{Empty, ErrorPanel, Load, Loader, Loading};
 use crate::format::{date_time, pretty_json, title_case};
+use crate::session::Action;
 use crate::state::FindingStore;
 use crate::url::LIST_PATH;
 use leptos::prelude::*;
@@ -45,6 +46,8 @@ pub fn DetailPage() -> impl IntoView {
 fn DetailView(detail: FindingDetail, loader: Loader<FindingDetail>) -> impl IntoView {
     let FindingDetail { finding: f, audit } = detail;
     let raw = pretty_json(&f.raw);
+    let id = StoredValue::new(f.id.clone());
+    let status = f.workflow_status;
     view! {
         <header class="detail-head">
             <div class="detail-badges">
@@ -70,7 +73,16 @@ fn DetailView(detail: FindingDetail, loader: Loader<FindingDetail>) -> impl Into
                 </section>
             </div>
             <aside class="detail-side">
-                <WorkflowForm id=f.id.clone() current=f.workflow_status loader=loader/>
+                {move || if crate::auth::access().allows(Action::ChangeWorkflow) {
+                    view! { <WorkflowForm id=id.get_value() current=status loader=loader/> }.into_any()
+                } else {
+                    view! {
+                        <section class="panel" data-testid="read-only">
+                            <h2>"Triage"</h2>
+                            <p class="muted">"Your role can read this finding; changing its status needs the analyst role."</p>
+                        </section>
+                    }.into_any()
+                }}
                 <AuditTrail audit=audit/>
                 <Fields f=f/>
             </aside>

@@ -29,6 +29,10 @@ pub struct ProviderMetadata {
     /// RFC 7009 token revocation, where offered.
     #[serde(default, deserialize_with = "optional_url_field")]
     pub revocation_endpoint: Option<Url>,
+    /// The scopes the provider says it supports (sign-in adds `offline_access` only
+    /// when listed here: some providers refuse a scope they do not know).
+    #[serde(default)]
+    pub scopes_supported: Option<Vec<String>>,
 }
 
 // `url` is built without its serde feature; parsing here keeps it that way.

@@ -17,9 +17,12 @@ pub enum VerifyError {
     /// set to our public key).
     #[error("algorithm {0:?} is not accepted")]
     AlgorithmNotAllowed(String),
-    /// The header names no key.
-    #[error("token names no key (kid)")]
-    MissingKid,
+    /// The header names no key, and the provider does not publish exactly one key for
+    /// the token's algorithm (OIDC Core §10.1), so which key signed it is not known.
+    #[error(
+        "token names no key (kid) and the provider has {candidates} {alg:?} keys, not exactly one"
+    )]
+    MissingKid { alg: String, candidates: usize },
     /// No key with this `kid`, even after refetching the provider's keys (or the
     /// refetch was skipped: at most one per interval).
     #[error("no signing key {0:?} at the provider")]
@@ -74,7 +77,7 @@ impl VerifyError {
             VerifyError::Malformed(_) => "malformed",
             VerifyError::AlgNone => "alg_none",
             VerifyError::AlgorithmNotAllowed(_) => "alg_not_allowed",
-            VerifyError::MissingKid => "missing_kid",
+            VerifyError::MissingKid { .. } => "missing_kid",
             VerifyError::UnknownKid(_) => "unknown_kid",
             VerifyError::KeysUnavailable(_) => "keys_unavailable",
             VerifyError::AlgorithmMismatch { .. } => "alg_mismatch",

@@ -2,6 +2,11 @@
 //! one before signing with it, so an unknown `kid` means "fetch again" — but anyone can
 //! send a token with a made-up `kid`, so a refetch happens at most once per interval;
 //! in between, an unknown `kid` is simply refused.
+//!
+//! A token whose header names no `kid` (some providers omit it when they publish one
+//! key) is matched as OpenID Connect Core 1.0 §10.1 allows: only when the set holds
+//! exactly one key usable for the token's `alg`. With several, picking one would let the
+//! token choose; with none, there is nothing to verify against. Either is refused.
 
 use super::fetch::{get_json, FetchError};
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, PublicKeyUse};
@@ -22,7 +27,14 @@ pub struct VerifyingKey {
     pub(crate) key: DecodingKey,
 }
 
-type Keys = HashMap<String, Arc<VerifyingKey>>;
+/// The usable keys of one fetch.
+#[derive(Default)]
+struct Keys {
+    /// For tokens that name their key.
+    by_kid: HashMap<String, Arc<VerifyingKey>>,
+    /// Every usable key, with or without a `kid`, for tokens that name none.
+    all: Vec<Arc<VerifyingKey>>,
+}
 
 /// A key set fetched from one URL and cached; shared by all requests.
 pub struct JwksCache {
@@ -40,6 +52,10 @@ pub enum KeyLookupError {
     /// Not in the set, even after a refetch (or the refetch was rate-limited).
     #[error("unknown kid")]
     Unknown,
+    /// The token names no `kid` and the set does not hold exactly one key for its
+    /// algorithm (even after a refetch, or the refetch was rate-limited).
+    #[error("no kid, and {candidates} keys for the algorithm (exactly one is needed)")]
+    NoSoleKey { candidates: usize },
     /// The set could not be fetched.
     #[error(transparent)]
     Fetch(#[from] FetchError),
@@ -52,7 +68,7 @@ impl JwksCache {
             http,
             uri,
             min_refresh: MIN_REFRESH_INTERVAL,
-            keys: RwLock::new(Arc::new(HashMap::new())),
+            keys: RwLock::new(Arc::new(Keys::default())),
             last_fetch: tokio::sync::Mutex::new(None),
         }
     }
@@ -71,21 +87,46 @@ impl JwksCache {
     /// The key named `kid`, fetching the set when it is not known and the last fetch
     /// is older than the interval.
     pub async fn key(&self, kid: &str) -> Result<Arc<VerifyingKey>, KeyLookupError> {
-        if let Some(key) = self.cached(kid) {
-            return Ok(key);
+        self.find(|keys| keys.by_kid.get(kid).cloned().ok_or(KeyLookupError::Unknown))
+            .await
+    }
+
+    /// The one key for `alg`, for a token that names no `kid`: found only when the set
+    /// holds exactly one such key. Fetches under the same rule as [`Self::key`], since a
+    /// rotation can change the count.
+    pub async fn sole_key(&self, alg: Algorithm) -> Result<Arc<VerifyingKey>, KeyLookupError> {
+        self.find(|keys| {
+            let mut candidates = keys.all.iter().filter(|k| k.alg == alg);
+            match (candidates.next(), candidates.count()) {
+                (Some(key), 0) => Ok(key.clone()),
+                (first, rest) => Err(KeyLookupError::NoSoleKey {
+                    candidates: usize::from(first.is_some()) + rest,
+                }),
+            }
+        })
+        .await
+    }
+
+    /// `pick` on the cached set; when it finds nothing, on a fresh set, unless the last
+    /// fetch is younger than the interval.
+    async fn find<F>(&self, pick: F) -> Result<Arc<VerifyingKey>, KeyLookupError>
+    where
+        F: Fn(&Keys) -> Result<Arc<VerifyingKey>, KeyLookupError>,
+    {
+        let found = pick(&self.cached());
+        if found.is_ok() {
+            return found;
         }
         let mut last = self.last_fetch.lock().await;
         // Another request may have fetched while this one waited for the lock.
-        if let Some(key) = self.cached(kid) {
-            return Ok(key);
-        }
-        if last.is_some_and(|t| t.elapsed() < self.min_refresh) {
-            return Err(KeyLookupError::Unknown);
+        let found = pick(&self.cached());
+        if found.is_ok() || last.is_some_and(|t| t.elapsed() < self.min_refresh) {
+            return found;
         }
         // Counted even when it fails, so a provider that is down is not hammered.
         *last = Some(Instant::now());
         self.fetch().await?;
-        self.cached(kid).ok_or(KeyLookupError::Unknown)
+        pick(&self.cached())
     }
 
     /// Fetches the key set now, whatever the interval (at startup, to fail early).
@@ -95,18 +136,14 @@ impl JwksCache {
         self.fetch().await
     }
 
-    fn cached(&self, kid: &str) -> Option<Arc<VerifyingKey>> {
-        self.keys
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(kid)
-            .cloned()
+    fn cached(&self) -> Arc<Keys> {
+        self.keys.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     async fn fetch(&self) -> Result<usize, FetchError> {
         let set: RawKeySet = get_json(&self.http, &self.uri).await?;
         let keys = usable_keys(set.keys);
-        let count = keys.len();
+        let count = keys.all.len();
         tracing::info!(uri = %self.uri, keys = count, "fetched OIDC signing keys");
         *self.keys.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(keys);
         Ok(count)
@@ -121,23 +158,22 @@ struct RawKeySet {
 }
 
 fn usable_keys(raw: Vec<serde_json::Value>) -> Keys {
-    let mut keys = HashMap::new();
+    let mut keys = Keys::default();
     for value in raw {
         let Ok(jwk) = serde_json::from_value::<Jwk>(value) else {
             tracing::debug!("skipping a JWK that does not parse");
             continue;
         };
-        let Some(kid) = jwk.common.key_id.clone() else {
+        let kid = jwk.common.key_id.clone();
+        let Some(key) = verifying_key(&jwk) else {
+            tracing::debug!(kid = ?kid, "skipping a JWK that is not an RS256 or ES256 signing key");
             continue;
         };
-        match verifying_key(&jwk) {
-            Some(key) => {
-                keys.insert(kid, Arc::new(key));
-            }
-            None => {
-                tracing::debug!(kid = ?kid, "skipping a JWK that is not an RS256 or ES256 signing key")
-            }
+        let key = Arc::new(key);
+        if let Some(kid) = kid {
+            keys.by_kid.insert(kid, key.clone());
         }
+        keys.all.push(key);
     }
     keys
 }
@@ -169,7 +205,7 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn only_signing_keys_of_known_kinds_are_kept() {
+    fn only_signing_keys_of_known_kinds_are_kept_and_kidless_ones_only_for_kidless_tokens() {
         let rsa = TestKey::rsa("r");
         let ec = TestKey::es256("e");
         let mut enc = rsa.jwk();
@@ -190,11 +226,17 @@ mod tests {
             okp,
             json!({"kty": "??"}),
         ]);
-        let mut kids: Vec<_> = keys.keys().cloned().collect();
+        let mut kids: Vec<_> = keys.by_kid.keys().cloned().collect();
         kids.sort();
         assert_eq!(kids, ["e", "r"]);
-        assert_eq!(keys["r"].alg, Algorithm::RS256);
-        assert_eq!(keys["e"].alg, Algorithm::ES256);
+        assert_eq!(keys.by_kid["r"].alg, Algorithm::RS256);
+        assert_eq!(keys.by_kid["e"].alg, Algorithm::ES256);
+        let algs: Vec<_> = keys.all.iter().map(|k| k.alg).collect();
+        assert_eq!(
+            algs,
+            [Algorithm::RS256, Algorithm::ES256, Algorithm::RS256],
+            "r, e and the kid-less RSA key; not enc, RS512, OKP or the unknown kty"
+        );
     }
 
     #[tokio::test]

@@ -23,7 +23,8 @@ pub mod error;
 pub mod fetch;
 /// Claims read from a verified token and the identity handed to callers.
 pub mod identity;
-/// The provider's signing keys by `kid`, refetched on an unknown `kid` (rate-limited).
+/// The provider's signing keys by `kid`, refetched on an unknown `kid` (rate-limited);
+/// a token without `kid` gets the set's only key for its `alg`, or none.
 pub mod jwks;
 /// PKCE S256 (RFC 7636), `state` and `nonce`.
 pub mod pkce;

@@ -7,6 +7,10 @@
 //! `exp`/`nbf` (60 s leeway) and `iss` are checked by jsonwebtoken; audience, client,
 //! `token_use` and `nonce` here, because providers differ on them (Cognito access
 //! tokens carry `client_id` and no `aud`).
+//!
+//! A header without `kid` (oidc-provider-mock's ID tokens) is verified with the
+//! provider's only key for the header's algorithm, and refused when there is not exactly
+//! one (OpenID Connect Core 1.0 §10.1); see [`JwksCache::sole_key`].
 
 use super::config::OidcConfig;
 use super::error::VerifyError;
@@ -35,7 +39,8 @@ pub struct TokenVerifier {
 /// The parts of the header we decide on before touching a key.
 struct Header {
     alg: Algorithm,
-    kid: String,
+    /// `None` when absent or empty: the key must then be the set's only one for `alg`.
+    kid: Option<String>,
     typ: Option<String>,
 }
 
@@ -84,8 +89,16 @@ impl TokenVerifier {
                 found: "at+jwt".into(),
             });
         }
-        let key = self.keys.key(&header.kid).await.map_err(|e| match e {
-            KeyLookupError::Unknown => VerifyError::UnknownKid(header.kid.clone()),
+        let found = match &header.kid {
+            Some(kid) => self.keys.key(kid).await,
+            None => self.keys.sole_key(header.alg).await,
+        };
+        let key = found.map_err(|e| match e {
+            KeyLookupError::Unknown => VerifyError::UnknownKid(header.kid.unwrap_or_default()),
+            KeyLookupError::NoSoleKey { candidates } => VerifyError::MissingKid {
+                alg: format!("{:?}", header.alg),
+                candidates,
+            },
             KeyLookupError::Fetch(f) => VerifyError::KeysUnavailable(f),
         })?;
         if key.alg != header.alg {
@@ -196,8 +209,8 @@ fn header_of(token: &str) -> Result<Header, VerifyError> {
         other => return Err(VerifyError::AlgorithmNotAllowed(other.to_string())),
     };
     let kid = match header.get("kid") {
-        Some(Value::String(k)) if !k.is_empty() => k.clone(),
-        Some(Value::String(_)) | None => return Err(VerifyError::MissingKid),
+        Some(Value::String(k)) if !k.is_empty() => Some(k.clone()),
+        Some(Value::String(_)) | None => None,
         Some(_) => return Err(VerifyError::Malformed("kid is not a string")),
     };
     let typ = header

@@ -327,15 +327,133 @@ async fn a_token_whose_algorithm_does_not_match_its_key_is_refused() {
 }
 
 #[tokio::test]
-async fn malformed_tokens_and_missing_kids_are_refused() {
+async fn malformed_tokens_are_refused() {
     let f = fixture().await;
     for bad in ["", "abc", "a.b", "a.b.c.d", "!!!.e30.sig"] {
         let err = f.verifier.verify_access_token(bad).await.unwrap_err();
         assert!(matches!(err, VerifyError::Malformed(_)), "{bad:?}: {err}");
     }
-    let token = f.rsa.sign(&json!({"alg": "RS256"}), &access_claims());
+    let token = f
+        .rsa
+        .sign(&json!({"alg": "RS256", "kid": 7}), &access_claims());
     let err = f.verifier.verify_access_token(&token).await.unwrap_err();
-    assert!(matches!(err, VerifyError::MissingKid), "{err}");
+    assert!(matches!(err, VerifyError::Malformed(_)), "{err}");
+}
+
+/// A verifier over a key set of exactly these JWKs (zero refetch interval, as above).
+async fn verifier_over(keys: Vec<Value>) -> (JsonServer, TokenVerifier) {
+    let server = JsonServer::start(json!({ "keys": keys })).await;
+    let cache = JwksCache::new(http_client(), server.url("/jwks"))
+        .with_min_refresh_interval(Duration::ZERO);
+    let config = OidcConfig::cognito("us-east-1", "us-east-1_Test", CLIENT).unwrap();
+    (server, TokenVerifier::new(&config, Arc::new(cache)))
+}
+
+/// Without `use` and `alg`, as oidc-provider-mock publishes its key.
+fn bare_jwk(key: &TestKey) -> Value {
+    let mut jwk = key.jwk();
+    let fields = jwk.as_object_mut().unwrap();
+    fields.remove("use");
+    fields.remove("alg");
+    jwk
+}
+
+fn without_kid(mut jwk: Value) -> Value {
+    jwk.as_object_mut().unwrap().remove("kid");
+    jwk
+}
+
+/// The header oidc-provider-mock puts on its ID tokens: no `kid`.
+fn kidless(key: &TestKey, claims: &Value) -> String {
+    key.sign(&json!({"alg": key.alg(), "typ": "JWT"}), claims)
+}
+
+#[tokio::test]
+async fn a_token_without_kid_verifies_with_the_providers_only_key_for_its_algorithm() {
+    let rsa = TestKey::rsa("rsa-1");
+    // The JWK with its kid (the mock publishes a thumbprint), and with none at all.
+    for jwk in [bare_jwk(&rsa), without_kid(bare_jwk(&rsa))] {
+        let (_server, verifier) = verifier_over(vec![jwk]).await;
+        let id = verifier
+            .verify_id_token(&kidless(&rsa, &id_claims()), Some("n-1"))
+            .await
+            .unwrap();
+        assert_eq!(id.sub, "user-1");
+    }
+    // A key of another type is no candidate: with an EC key beside it, the RSA key is
+    // still the only one for RS256.
+    let ec = TestKey::es256("ec-1");
+    let (_server, verifier) = verifier_over(vec![rsa.jwk(), ec.jwk()]).await;
+    assert!(verifier
+        .verify_access_token(&kidless(&rsa, &access_claims()))
+        .await
+        .is_ok());
+}
+
+#[tokio::test]
+async fn a_token_without_kid_is_refused_when_several_keys_could_have_signed_it() {
+    let (a, b) = (TestKey::rsa("rsa-1"), TestKey::rsa("rsa-2"));
+    let (_server, verifier) = verifier_over(vec![a.jwk(), without_kid(b.jwk())]).await;
+    for signer in [&a, &b] {
+        let err = verifier
+            .verify_access_token(&kidless(signer, &access_claims()))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, VerifyError::MissingKid { ref alg, candidates: 2 } if alg == "RS256"),
+            "{err}"
+        );
+        assert!(!err.is_retryable());
+        assert_eq!(err.reason(), "missing_kid");
+    }
+    // Naming the key still works as before.
+    assert!(verifier
+        .verify_access_token(&a.token(&access_claims()))
+        .await
+        .is_ok());
+}
+
+#[tokio::test]
+async fn a_token_without_kid_is_refused_when_the_only_key_is_of_another_type() {
+    let (rsa, ec) = (TestKey::rsa("rsa-1"), TestKey::es256("ec-1"));
+    let (server, verifier) = verifier_over(vec![bare_jwk(&ec)]).await;
+    let err = verifier
+        .verify_access_token(&kidless(&rsa, &access_claims()))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, VerifyError::MissingKid { ref alg, candidates: 0 } if alg == "RS256"),
+        "{err}"
+    );
+    assert!(!err.is_retryable());
+    // The provider then publishes the RSA key (the set was refetched, as for an unknown kid).
+    server.set(jwks(&[&rsa]));
+    assert!(verifier
+        .verify_access_token(&kidless(&rsa, &access_claims()))
+        .await
+        .is_ok());
+}
+
+#[tokio::test]
+async fn without_kid_an_unsigned_or_hmac_token_is_still_refused_before_any_key() {
+    let rsa = TestKey::rsa("rsa-1");
+    let (server, verifier) = verifier_over(vec![bare_jwk(&rsa)]).await;
+    let unsigned = format!(
+        "{}.",
+        signing_input(&json!({"alg": "none"}), &access_claims())
+    );
+    let err = verifier.verify_access_token(&unsigned).await.unwrap_err();
+    assert!(matches!(err, VerifyError::AlgNone), "{err}");
+    let input = signing_input(&json!({"alg": "HS256", "typ": "JWT"}), &access_claims());
+    let key = hmac::Key::new(hmac::HMAC_SHA256, &rsa.public_key_bytes());
+    let tag = hmac::sign(&key, input.as_bytes());
+    let token = format!("{input}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref()));
+    let err = verifier.verify_access_token(&token).await.unwrap_err();
+    assert!(
+        matches!(err, VerifyError::AlgorithmNotAllowed(ref a) if a == "HS256"),
+        "{err}"
+    );
+    assert_eq!(server.hits(), 0, "refused before any key is fetched");
 }
 
 #[tokio::test]

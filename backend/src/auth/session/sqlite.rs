@@ -1,0 +1,329 @@
+//! Sessions and pending sign-ins in the SQLite file `cspm serve` uses
+//! (`DATA_DIR/cspm.db`, beside the named tokens). Rows are keyed by the SHA-256 of
+//! the cookie's session id (or of the `state`), never by the value itself.
+
+use super::{PendingLogin, Session, SessionError, SessionStore, SessionTokens, SessionUser};
+use crate::auth::tokens::TokenHash;
+use crate::auth::{Principal, Role};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, OptionalExtension};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS sessions (
+    id_hash TEXT PRIMARY KEY,
+    sub TEXT NOT NULL,
+    email TEXT,
+    name TEXT,
+    actor TEXT NOT NULL,
+    role TEXT NOT NULL,
+    csrf_token TEXT NOT NULL,
+    access_token TEXT NOT NULL,
+    id_token TEXT,
+    refresh_token TEXT,
+    tokens_expire_at INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS login_attempts (
+    state_hash TEXT PRIMARY KEY,
+    nonce TEXT NOT NULL,
+    verifier TEXT NOT NULL,
+    return_to TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+";
+
+const COLUMNS: &str = "sub, email, name, actor, role, csrf_token, access_token, id_token, \
+                       refresh_token, tokens_expire_at, created_at, expires_at";
+
+/// Sessions in a SQLite file.
+#[derive(Clone)]
+pub struct SqliteSessions {
+    conn: Arc<Mutex<Connection>>,
+}
+
+fn backend(e: impl std::error::Error + Send + Sync + 'static) -> SessionError {
+    SessionError::Backend(Box::new(e))
+}
+
+fn millis(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+fn time(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Session> {
+    let role: String = r.get(4)?;
+    Ok(Session {
+        user: SessionUser {
+            sub: r.get(0)?,
+            email: r.get(1)?,
+            name: r.get(2)?,
+        },
+        principal: Principal {
+            actor: r.get(3)?,
+            // A role this version does not know reads as viewer: never more.
+            role: role.parse().unwrap_or(Role::Viewer),
+        },
+        csrf_token: r.get(5)?,
+        tokens: SessionTokens {
+            access_token: r.get(6)?,
+            id_token: r.get(7)?,
+            refresh_token: r.get(8)?,
+        },
+        tokens_expire_at: time(r.get(9)?),
+        created_at: time(r.get(10)?),
+        expires_at: time(r.get(11)?),
+    })
+}
+
+impl SqliteSessions {
+    /// Opens the sessions of the database in `data_dir` (`cspm.db`, created if needed).
+    pub fn open_dir(data_dir: &Path) -> Result<Self, SessionError> {
+        std::fs::create_dir_all(data_dir).map_err(backend)?;
+        Self::open(&data_dir.join(crate::store::sqlite::DB_FILE))
+    }
+
+    /// Opens (creating the tables if needed) the sessions in the database file `path`.
+    pub fn open(path: &Path) -> Result<Self, SessionError> {
+        let conn = Connection::open(path).map_err(backend)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(backend)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(backend)?;
+        conn.execute_batch(SCHEMA).map_err(backend)?;
+        Ok(SqliteSessions {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    async fn with<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, SessionError> + Send + 'static,
+    ) -> Result<T, SessionError> {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let c = conn.lock().unwrap_or_else(|p| p.into_inner());
+            f(&c)
+        })
+        .await
+        .map_err(backend)?
+    }
+}
+
+#[async_trait]
+impl SessionStore for SqliteSessions {
+    async fn put_login(&self, state: &TokenHash, login: &PendingLogin) -> Result<(), SessionError> {
+        let (key, l) = (state.to_hex(), login.clone());
+        self.with(move |c| {
+            c.execute(
+                "INSERT OR REPLACE INTO login_attempts (state_hash, nonce, verifier, return_to, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![key, l.nonce, l.verifier, l.return_to, millis(l.expires_at)],
+            )
+            .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn take_login(
+        &self,
+        state: &TokenHash,
+        now: DateTime<Utc>,
+    ) -> Result<Option<PendingLogin>, SessionError> {
+        let key = state.to_hex();
+        self.with(move |c| {
+            // DELETE … RETURNING: the read and the removal are one statement, so two
+            // callbacks racing with one `state` cannot both get it.
+            let found = c
+                .query_row(
+                    "DELETE FROM login_attempts WHERE state_hash = ?1
+                     RETURNING nonce, verifier, return_to, expires_at",
+                    params![key],
+                    |r| {
+                        Ok(PendingLogin {
+                            nonce: r.get(0)?,
+                            verifier: r.get(1)?,
+                            return_to: r.get(2)?,
+                            expires_at: time(r.get(3)?),
+                        })
+                    },
+                )
+                .optional()
+                .map_err(backend)?;
+            Ok(found.filter(|l| l.expires_at > now))
+        })
+        .await
+    }
+
+    async fn save(&self, id: &TokenHash, s: &Session) -> Result<(), SessionError> {
+        let (key, s) = (id.to_hex(), s.clone());
+        self.with(move |c| {
+            c.execute(
+                &format!(
+                    "INSERT OR REPLACE INTO sessions (id_hash, {COLUMNS})
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+                ),
+                params![
+                    key,
+                    s.user.sub,
+                    s.user.email,
+                    s.user.name,
+                    s.principal.actor,
+                    s.principal.role.as_str(),
+                    s.csrf_token,
+                    s.tokens.access_token,
+                    s.tokens.id_token,
+                    s.tokens.refresh_token,
+                    millis(s.tokens_expire_at),
+                    millis(s.created_at),
+                    millis(s.expires_at),
+                ],
+            )
+            .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn find(
+        &self,
+        id: &TokenHash,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Session>, SessionError> {
+        let key = id.to_hex();
+        self.with(move |c| {
+            c.query_row(
+                &format!("SELECT {COLUMNS} FROM sessions WHERE id_hash = ?1 AND expires_at > ?2"),
+                params![key, millis(now)],
+                row,
+            )
+            .optional()
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn delete(&self, id: &TokenHash) -> Result<Option<Session>, SessionError> {
+        let key = id.to_hex();
+        self.with(move |c| {
+            c.query_row(
+                &format!("DELETE FROM sessions WHERE id_hash = ?1 RETURNING {COLUMNS}"),
+                params![key],
+                row,
+            )
+            .optional()
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn purge(&self, now: DateTime<Utc>) -> Result<usize, SessionError> {
+        self.with(move |c| {
+            let t = millis(now);
+            let sessions = c
+                .execute("DELETE FROM sessions WHERE expires_at <= ?1", params![t])
+                .map_err(backend)?;
+            let logins = c
+                .execute(
+                    "DELETE FROM login_attempts WHERE expires_at <= ?1",
+                    params![t],
+                )
+                .map_err(backend)?;
+            Ok(sessions + logins)
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Duration;
+
+    fn session(t0: DateTime<Utc>) -> Session {
+        Session {
+            user: SessionUser {
+                sub: "u1".into(),
+                email: Some("ana@example.com".into()),
+                name: None,
+            },
+            principal: Principal::person("u1", Some("ana@example.com"), Role::Analyst),
+            csrf_token: "csrf".into(),
+            tokens: SessionTokens {
+                access_token: "at".into(),
+                id_token: Some("idt".into()),
+                refresh_token: None,
+            },
+            tokens_expire_at: t0 + Duration::minutes(5),
+            created_at: t0,
+            expires_at: t0 + Duration::hours(12),
+        }
+    }
+
+    #[tokio::test]
+    async fn sessions_are_found_by_id_hash_until_they_end_and_deleted_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteSessions::open_dir(dir.path()).unwrap();
+        let t0: DateTime<Utc> = "2026-05-01T00:00:00Z".parse().unwrap();
+        let id = TokenHash::of("session-id");
+        store.save(&id, &session(t0)).await.unwrap();
+        assert_eq!(store.find(&id, t0).await.unwrap(), Some(session(t0)));
+        assert_eq!(store.find(&TokenHash::of("other"), t0).await.unwrap(), None);
+        assert_eq!(
+            store.find(&id, t0 + Duration::hours(12)).await.unwrap(),
+            None
+        );
+        // The id itself is nowhere in the files (database and WAL), only its hash.
+        for entry in std::fs::read_dir(dir.path()).unwrap() {
+            let raw = std::fs::read(entry.unwrap().path()).unwrap();
+            assert!(!raw.windows(10).any(|w| w == b"session-id"));
+        }
+        assert_eq!(store.delete(&id).await.unwrap(), Some(session(t0)));
+        assert_eq!(store.delete(&id).await.unwrap(), None);
+        assert_eq!(store.find(&id, t0).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn a_login_attempt_is_taken_once_and_not_after_it_expires() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteSessions::open_dir(dir.path()).unwrap();
+        let t0: DateTime<Utc> = "2026-05-01T00:00:00Z".parse().unwrap();
+        let login = PendingLogin {
+            nonce: "n".into(),
+            verifier: "v".into(),
+            return_to: "/ui/".into(),
+            expires_at: t0 + Duration::minutes(10),
+        };
+        let (a, b) = (TokenHash::of("state-a"), TokenHash::of("state-b"));
+        store.put_login(&a, &login).await.unwrap();
+        store.put_login(&b, &login).await.unwrap();
+        assert_eq!(store.take_login(&a, t0).await.unwrap(), Some(login.clone()));
+        assert_eq!(store.take_login(&a, t0).await.unwrap(), None);
+        let late = t0 + Duration::minutes(10);
+        assert_eq!(store.take_login(&b, late).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn purge_removes_only_what_ended() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteSessions::open_dir(dir.path()).unwrap();
+        let t0: DateTime<Utc> = "2026-05-01T00:00:00Z".parse().unwrap();
+        store.save(&TokenHash::of("a"), &session(t0)).await.unwrap();
+        let mut later = session(t0);
+        later.expires_at = t0 + Duration::hours(24);
+        store.save(&TokenHash::of("b"), &later).await.unwrap();
+        assert_eq!(store.purge(t0 + Duration::hours(13)).await.unwrap(), 1);
+        assert!(store
+            .find(&TokenHash::of("b"), t0 + Duration::hours(13))
+            .await
+            .unwrap()
+            .is_some());
+    }
+}
