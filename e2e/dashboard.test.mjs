@@ -217,9 +217,12 @@ await step("the API's paths typed in the address bar open the matching pages", a
   await page.goto(`${BASE}/findings?severity=HIGH&status=NEW`);
   await page.waitForFunction(() => document.querySelector("table.findings")?.dataset.query?.startsWith("severity=HIGH&status=NEW"));
   assert.equal(page.url(), `${BASE}/ui/findings?severity=HIGH&status=NEW`);
-  const want = await api("/findings?severity=HIGH&status=NEW&limit=1000");
+  // The rows are the API's answer to the query the page says it made.
+  const query = await page.getAttribute("table.findings", "data-query");
+  const want = await api(`/findings?${query}`);
   const ids = await page.$$eval("table.findings tbody tr", (r) => r.map((x) => x.dataset.id));
-  assert.deepEqual([...ids].sort(), want.items.map((f) => f.id).sort());
+  assert.ok(ids.length > 0, "demo data has NEW HIGH findings");
+  assert.deepEqual(ids, want.items.map((f) => f.id));
   await page.goto(`${BASE}/findings/${encodeURIComponent(target.id)}`);
   await page.waitForSelector("h1.detail-title");
   assert.equal(page.url(), `${BASE}/ui/findings/${target.id}`);
