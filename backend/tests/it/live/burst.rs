@@ -185,19 +185,36 @@ async fn a_client_that_stops_reading_is_dropped_and_the_others_keep_up() {
     }
 
     // The slow client got the changes in order until it fell a whole channel
-    // behind, then `resync` as the very last frame, and the server closed it.
+    // behind, and the server closed it: with `resync` as the very last frame
+    // when the send could still be written. On a loaded machine the burst is
+    // published slowly enough that the server's send buffer (autotuned to
+    // megabytes, writable again only once half of it drains) fills before the
+    // channel laps the client; then a send outlasts SEND_TIMEOUT and the
+    // client is dropped like the stopped one, without a resync. Either way:
+    // dropped, never a duplicate or a gap, a resync only as the last frame.
     let (got, closed) = slow.await.unwrap();
     assert!(closed, "the slow client was not dropped");
-    assert_eq!(
-        got.last(),
-        Some(&Got::Resync),
-        "the slow client's last frame"
-    );
-    assert_eq!(got.iter().filter(|g| **g == Got::Resync).count(), 1);
+    let resyncs = got.iter().filter(|g| **g == Got::Resync).count();
+    assert!(resyncs <= 1, "{resyncs} resync frames");
+    if resyncs == 1 {
+        assert_eq!(
+            got.last(),
+            Some(&Got::Resync),
+            "the slow client's last frame"
+        );
+    }
     let k = in_order_prefix(&got, first, "the slow client");
     assert!(
         k < BURST,
-        "the slow client got the whole burst yet was told to resync"
+        "the slow client got the whole burst yet was dropped"
+    );
+    eprintln!(
+        "slow client: {k} changes, then {}",
+        if resyncs == 1 {
+            "resync"
+        } else {
+            "dropped at a send timeout"
+        }
     );
 
     // The stopped client cannot be told anything: its socket is full, so the
