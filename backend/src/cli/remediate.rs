@@ -2,14 +2,18 @@
 //! or fix it now (a person at a terminal is the approval). Exit codes of `apply`:
 //! 0 applied and verified (or nothing left to do), 2 refused by a guard (its name
 //! on stderr), 3 the action failed or did not verify, 1 anything else.
+//! `apply --expect-state HASH` (the plan's `state_hash`) applies only to the
+//! state that was planned on.
 
 use super::{CliError, StoreArgs};
 use crate::pipeline::Pipeline;
 use crate::remediate::config::RemediationConfig;
+use crate::remediate::guards::Approval;
 use crate::remediate::ledger::Ledger;
-use crate::remediate::plan::Plan;
+use crate::remediate::outcome::ApplyOutcome;
+use crate::remediate::plan::{self, Plan};
 use crate::remediate::registry::Registry;
-use crate::remediate::run::{ApplyOutcome, Remediator};
+use crate::remediate::run::Remediator;
 use crate::sources::Normalizer;
 use chrono::Utc;
 use clap::{Args, Subcommand};
@@ -49,6 +53,10 @@ pub enum RemediateAction {
     Apply {
         /// The finding's id.
         finding_id: String,
+        /// The `state_hash` a plan printed: refuse (changed-since-plan, exit 2)
+        /// unless the resource is still in that state.
+        #[arg(long, value_name = "HASH", value_parser = parse_state_hash)]
+        expect_state: Option<String>,
         /// Remediation options.
         #[command(flatten)]
         opts: RemediateArgs,
@@ -74,6 +82,15 @@ pub struct RemediateArgs {
      an emulator given with --aws-endpoint accepts any values ({0})"
 )]
 struct NoCredentials(String);
+
+/// A `--expect-state` value: 64 lowercase hex digits, as `plan` prints it.
+fn parse_state_hash(s: &str) -> Result<String, String> {
+    if plan::is_state_hash(s) {
+        Ok(s.to_string())
+    } else {
+        Err("expected the 64 hex digits of a plan's state_hash".into())
+    }
+}
 
 async fn remediator(opts: &RemediateArgs) -> Result<Remediator, CliError> {
     // A bad file stops before anything is read or called.
@@ -105,7 +122,7 @@ pub async fn run(cmd: RemediateCommand) -> Result<ExitCode, CliError> {
         } => {
             let plan = remediator(&opts)
                 .await?
-                .plan(&finding_id, Utc::now())
+                .plan(&finding_id, &approver(), Utc::now())
                 .await?;
             let mut out = std::io::stdout().lock();
             if json {
@@ -116,12 +133,28 @@ pub async fn run(cmd: RemediateCommand) -> Result<ExitCode, CliError> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        RemediateAction::Apply { finding_id, opts } => {
+        RemediateAction::Apply {
+            finding_id,
+            expect_state,
+            opts,
+        } => {
             let r = remediator(&opts).await?;
-            let outcome = r.apply(&finding_id, APPROVER, Utc::now()).await?;
+            let outcome = r
+                .apply(
+                    &finding_id,
+                    &approver(),
+                    expect_state.as_deref(),
+                    Utc::now(),
+                )
+                .await?;
             Ok(report(&outcome))
         }
     }
+}
+
+/// The person at the terminal.
+fn approver() -> Approval {
+    Approval::Person(APPROVER.to_string())
 }
 
 /// Prints what an apply did and returns its exit code.
@@ -136,8 +169,13 @@ fn report(outcome: &ApplyOutcome) -> ExitCode {
             );
             ExitCode::SUCCESS
         }
-        ApplyOutcome::NothingLeft(plan) => {
-            println!("{}", plan.after);
+        ApplyOutcome::NothingLeft { plan, finding } => {
+            println!(
+                "{}\nfinding {} is {} (already fixed, no call made)",
+                plan.after,
+                plan.finding_id,
+                finding.finding.workflow_status.as_str()
+            );
             ExitCode::SUCCESS
         }
         ApplyOutcome::Refused { guard, .. } => {
@@ -148,9 +186,8 @@ fn report(outcome: &ApplyOutcome) -> ExitCode {
             finding_id,
             action,
             error,
-            retryable,
         } => {
-            let later = if *retryable {
+            let later = if error.is_retryable() {
                 " (may pass if tried again later)"
             } else {
                 ""
@@ -173,6 +210,12 @@ pub fn print_plan(plan: &Plan, out: &mut impl Write) -> std::io::Result<()> {
         return writeln!(out, "not applicable: {}", plan.after);
     }
     writeln!(out, "state    {}", plan.current_state)?;
+    if let Some(hash) = plan.state_hash() {
+        writeln!(
+            out,
+            "hash     {hash}  (apply --expect-state {hash} applies only to this state)"
+        )?;
+    }
     if plan.calls.is_empty() {
         writeln!(out, "calls    none")?;
     }

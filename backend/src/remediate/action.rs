@@ -9,25 +9,18 @@
 
 use super::action_id::ActionId;
 use super::plan::ApiCall;
+use super::target::{NotApplicable, Target};
 use async_trait::async_trait;
 use serde_json::Value;
 use shared_types::Finding;
 use std::collections::BTreeMap;
 
-/// The resource an action would change.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
-    /// The resource's name as its API wants it (a bucket name, a group id).
-    pub resource: String,
-    /// The region its API calls go to.
-    pub region: String,
-}
-
 /// The resource as read now: what the plan is made on, and what guards look at.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Observed {
-    /// The state that matters to the action (shown as the plan's `current_state`;
-    /// compared at apply time to catch a resource changed since planning).
+    /// The state that matters to the action, a JSON object (shown as the plan's
+    /// `current_state`, which adds its `state_hash`; `apply --expect-state`
+    /// compares that hash to catch a resource changed since planning).
     pub state: Value,
     /// The resource's tags (the protected tag guard).
     pub tags: BTreeMap<String, String>,
@@ -66,8 +59,9 @@ pub trait Action: Send + Sync {
     fn id(&self) -> ActionId;
 
     /// The resource of `finding` this action would change, or why it cannot
-    /// (the finding names no such resource, or one at account level).
-    fn target(&self, finding: &Finding) -> Result<Target, String>;
+    /// (the finding names no such resource, one at account level, or no
+    /// checkable account or region). Reads nothing: guards run on it first.
+    fn target(&self, finding: &Finding) -> Result<Target, NotApplicable>;
 
     /// Reads the resource's current state and tags.
     async fn observe(&self, target: &Target) -> Result<Observed, ActionError>;
@@ -75,7 +69,8 @@ pub trait Action: Send + Sync {
     /// The calls that fix `observed` (none when it is already fixed). Pure.
     fn plan(&self, target: &Target, observed: &Observed) -> Proposal;
 
-    /// Makes `proposal`'s calls.
+    /// Makes `proposal`'s calls (built by [`Action::plan`] from the same request
+    /// description the call itself is built from, so what ran is what was shown).
     async fn apply(&self, target: &Target, proposal: &Proposal) -> Result<(), ActionError>;
 
     /// Reads the resource back: `Ok(None)` when it shows the fix, `Ok(Some(why))`

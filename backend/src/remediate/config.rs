@@ -20,6 +20,11 @@ use crate::detect::yaml_file::{self, YamlFileError};
 use serde::Deserialize;
 use std::path::Path;
 
+/// Principals no action may change whatever the file says: the file's
+/// `protected_principals` add to these, never replace them, so listing one more
+/// role cannot unprotect the break-glass roles.
+pub const BUILTIN_PROTECTED_PRINCIPALS: &[&str] = &["arn:aws:iam::*:role/break-glass-*"];
+
 /// The tag that protects a resource from remediation when no file says otherwise.
 pub const DEFAULT_PROTECTED_TAG_KEY: &str = "cspm:remediate";
 /// Its value that means "do not touch".
@@ -36,8 +41,8 @@ pub struct RemediationConfig {
     pub auto: Vec<String>,
     /// Ports a security group may leave open to the world.
     pub allowed_ports: Vec<u16>,
-    /// ARN patterns of principals no action may change (break-glass roles, the
-    /// remediator's own role).
+    /// More ARN patterns of principals no action may change (the remediator's
+    /// own role, say), on top of [`BUILTIN_PROTECTED_PRINCIPALS`].
     pub protected_principals: Vec<String>,
     /// Resources carrying this tag are never changed.
     pub protected_tag: ProtectedTag,
@@ -75,7 +80,7 @@ impl Default for RemediationConfig {
             enabled: Vec::new(),
             auto: Vec::new(),
             allowed_ports: vec![80, 443],
-            protected_principals: vec!["arn:aws:iam::*:role/break-glass-*".into()],
+            protected_principals: Vec::new(),
             protected_tag: ProtectedTag::default(),
             accounts: vec!["*".into()],
             regions: vec!["*".into()],
@@ -153,6 +158,15 @@ impl RemediationConfig {
         Ok(())
     }
 
+    /// The protected principal pattern `arn` matches, built-in or the file's.
+    pub fn protecting_pattern<'a>(&'a self, arn: &str) -> Option<&'a str> {
+        BUILTIN_PROTECTED_PRINCIPALS
+            .iter()
+            .copied()
+            .chain(self.protected_principals.iter().map(String::as_str))
+            .find(|p| super::pattern::matches(p, arn))
+    }
+
     /// True when `action` may change AWS.
     pub fn is_enabled(&self, action: ActionId) -> bool {
         self.enabled.contains(&action)
@@ -213,6 +227,32 @@ max_per_account_per_hour: 20
             assert!(err.starts_with("r.yaml: "), "{err}");
             assert!(err.contains(line), "{text:?}: {err}");
         }
+    }
+
+    #[test]
+    fn the_file_principals_add_to_the_break_glass_default() {
+        let c = RemediationConfig::parse(
+            "r.yaml",
+            "protected_principals: [\"arn:aws:iam::*:role/cspm-remediator\"]",
+        )
+        .unwrap();
+        let break_glass = "arn:aws:iam::111122223333:role/break-glass-ops";
+        assert_eq!(
+            c.protecting_pattern(break_glass),
+            Some("arn:aws:iam::*:role/break-glass-*")
+        );
+        assert_eq!(
+            c.protecting_pattern("arn:aws:iam::111122223333:role/cspm-remediator"),
+            Some("arn:aws:iam::*:role/cspm-remediator")
+        );
+        assert_eq!(
+            c.protecting_pattern("arn:aws:iam::111122223333:role/ops"),
+            None
+        );
+        // Without a file the break-glass roles are protected too.
+        assert!(RemediationConfig::default()
+            .protecting_pattern(break_glass)
+            .is_some());
     }
 
     #[test]

@@ -1,6 +1,8 @@
-//! The local record of remediations this machine made: one JSON line each in
-//! `DATA_DIR/remediations.jsonl`. The per-account rate limit counts its lines; a
-//! person can read it to see what was changed when. (The queue, the worker and
+//! The local record of remediations this machine made: JSON lines in
+//! `DATA_DIR/remediations.jsonl`, a `started` line written before an action's
+//! calls and a `verified` or `failed` line after. The per-account rate limit
+//! counts the `started` lines, so an attempt that crashed halfway still counts;
+//! a person can read it to see what was changed when. (The queue, the worker and
 //! `GET /remediations` will keep this record in the store.)
 
 use chrono::{DateTime, Utc};
@@ -15,13 +17,15 @@ pub const FILE_NAME: &str = "remediations.jsonl";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LedgerOutcome {
+    /// About to make the calls (written first: a crash after it still counts).
+    Started,
     /// Applied and verified.
     Verified,
     /// A call failed or the read-back did not show the fix.
     Failed,
 }
 
-/// One attempted remediation (calls were made).
+/// One step of an attempted remediation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LedgerEntry {
     /// When the calls were made.
@@ -34,7 +38,7 @@ pub struct LedgerEntry {
     pub account_id: String,
     /// Who asked (`local` from the CLI).
     pub actor: String,
-    /// How it ended.
+    /// Which step: started, or how it ended.
     pub outcome: LedgerOutcome,
     /// The failure, when it failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -67,9 +71,9 @@ impl Ledger {
             .write_all(&line)
     }
 
-    /// When remediations in `account_id` were attempted, failed ones included
-    /// (they made calls too). A line that does not parse (a crash mid-write) is
-    /// skipped with a warning.
+    /// When remediations in `account_id` were started, however they ended
+    /// (failed and unfinished ones made calls too). A line that does not parse
+    /// (a crash mid-write) is skipped with a warning.
     pub fn attempts_in(&self, account_id: &str) -> std::io::Result<Vec<DateTime<Utc>>> {
         let file = match std::fs::File::open(&self.path) {
             Ok(f) => f,
@@ -80,7 +84,9 @@ impl Ledger {
         for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
             let line = line?;
             match serde_json::from_str::<LedgerEntry>(&line) {
-                Ok(e) if e.account_id == account_id => times.push(e.at),
+                Ok(e) if e.account_id == account_id && e.outcome == LedgerOutcome::Started => {
+                    times.push(e.at)
+                }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(line = n + 1, error = %e, path = %self.path.display(),
                     "unreadable remediation ledger line skipped"),
@@ -95,6 +101,13 @@ mod tests {
     use super::*;
 
     fn entry(account: &str, at: &str) -> LedgerEntry {
+        LedgerEntry {
+            outcome: LedgerOutcome::Started,
+            ..ended(account, at)
+        }
+    }
+
+    fn ended(account: &str, at: &str) -> LedgerEntry {
         LedgerEntry {
             at: at.parse().unwrap(),
             finding_id: "f".into(),
@@ -113,6 +126,8 @@ mod tests {
         assert!(ledger.attempts_in("1").unwrap().is_empty());
         ledger.append(&entry("1", "2026-01-01T00:00:00Z")).unwrap();
         ledger.append(&entry("2", "2026-01-01T00:01:00Z")).unwrap();
+        // How an attempt ended is not a second attempt.
+        ledger.append(&ended("1", "2026-01-01T00:01:30Z")).unwrap();
         // A torn line from a crash is skipped, not fatal.
         std::fs::OpenOptions::new()
             .append(true)

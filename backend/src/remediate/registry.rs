@@ -5,6 +5,7 @@
 use super::action::Action;
 use super::action_id::ActionId;
 use super::actions::s3_block_public_access::S3BlockPublicAccess;
+use super::finding_key::FindingKey;
 use shared_types::Finding;
 use std::sync::Arc;
 
@@ -59,15 +60,13 @@ pub const CONTROL_ACTIONS: &[(&str, ActionId)] = &[
     ("S3.8", ActionId::S3BlockPublicAccess),
 ];
 
-/// The action id that fixes `finding`, if any: by its control id, else its rule id.
+/// The action id that fixes `finding`, if any, by its [`FindingKey`].
 pub fn action_for(finding: &Finding) -> Option<ActionId> {
-    let by = |table: &[(&str, ActionId)], key: &str| {
-        table.iter().find(|(k, _)| *k == key).map(|(_, a)| *a)
+    let (table, key) = match FindingKey::of(finding) {
+        FindingKey::Control(c) => (CONTROL_ACTIONS, c),
+        FindingKey::Rule(r) => (RULE_ACTIONS, r),
     };
-    match &finding.control_id {
-        Some(control) => by(CONTROL_ACTIONS, control),
-        None => by(RULE_ACTIONS, &finding.generator_id),
-    }
+    table.iter().find(|(k, _)| *k == key).map(|(_, a)| *a)
 }
 
 /// The actions this build can run.
@@ -81,6 +80,11 @@ impl Registry {
         Registry {
             actions: vec![Arc::new(S3BlockPublicAccess::new(sdk.clone()))],
         }
+    }
+
+    /// A registry of exactly `actions` (tests use stand-ins that make no calls).
+    pub fn from_actions(actions: Vec<Arc<dyn Action>>) -> Registry {
+        Registry { actions }
     }
 
     /// The implementation of `id`, or `None` when it is not available yet.

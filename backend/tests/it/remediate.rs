@@ -133,8 +133,16 @@ impl Case {
 
     /// `cspm remediate <what> FINDING_ID [more]` on this case's store and emulator.
     fn cspm(&self, what: &str, config: Option<&Path>, more: &[&str]) -> Output {
+        self.command(what, &self.finding_id, config, more)
+            .output()
+            .expect("run cspm remediate")
+    }
+
+    /// The command `cspm` runs: the case's data dir and emulator, and no
+    /// `CSPM_*` setting of the environment that runs the tests.
+    fn command(&self, what: &str, id: &str, config: Option<&Path>, more: &[&str]) -> Command {
         let mut cmd = Command::new(CSPM);
-        cmd.args(["remediate", what, &self.finding_id])
+        cmd.args(["remediate", what, id])
             .args(more)
             .arg("--data-dir")
             .arg(self.dir.path())
@@ -151,7 +159,7 @@ impl Case {
         if let Some(c) = config {
             cmd.arg("--remediation").arg(c);
         }
-        cmd.output().expect("run cspm remediate")
+        cmd
     }
 
     async fn status(&self) -> WorkflowStatus {
@@ -224,12 +232,19 @@ async fn a_public_bucket_is_planned_applied_verified_and_its_finding_resolved() 
         plan["calls"],
         json!([{"service": "s3", "operation": "PutPublicAccessBlock", "params": {
             "Bucket": case.bucket,
+            // The event's account: S3 refuses the call if the bucket is another's.
+            "ExpectedBucketOwner": "123456789012",
             "PublicAccessBlockConfiguration": {"BlockPublicAcls": true, "IgnorePublicAcls": true,
                 "BlockPublicPolicy": true, "RestrictPublicBuckets": true}}}])
     );
+    let hash = plan["current_state"]["state_hash"]
+        .as_str()
+        .expect("a state hash")
+        .to_string();
+    assert_eq!(hash.len(), 64, "{hash}");
     assert_eq!(
         plan["current_state"],
-        json!({"bucket": case.bucket, "public_access_block": null})
+        json!({"bucket": case.bucket, "public_access_block": null, "state_hash": hash})
     );
     let guards: Vec<(&str, bool)> = plan["guards"]
         .as_array()
@@ -256,7 +271,7 @@ async fn a_public_bucket_is_planned_applied_verified_and_its_finding_resolved() 
         "plan changes nothing"
     );
 
-    let applied = case.cspm("apply", Some(&config), &[]);
+    let applied = case.cspm("apply", Some(&config), &["--expect-state", &hash]);
     assert_eq!(
         applied.status.code(),
         Some(0),
@@ -281,10 +296,40 @@ async fn a_public_bucket_is_planned_applied_verified_and_its_finding_resolved() 
         "{note}"
     );
 
-    // Applying again: nothing left to do, no call made (no second attempt in the
-    // ledger, the plan lists no call), the state as it was.
+    let ledger = std::fs::read_to_string(case.dir.path().join("remediations.jsonl")).unwrap();
+    let steps: Vec<Value> = ledger
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let outcomes: Vec<&str> = steps
+        .iter()
+        .map(|e| e["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["started", "verified"], "{ledger}");
+
+    // Applying again to the RESOLVED finding: refused before anything is read.
     let again = case.cspm("apply", Some(&config), &[]);
-    assert_eq!(again.status.code(), Some(0));
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("refused by suppressed-or-resolved"));
+
+    // Reopened (say by a person who doubted it): the bucket is already fixed, so
+    // no call is made and the finding is resolved again, saying so.
+    let reopen = WorkflowUpdate {
+        workflow_status: WorkflowStatus::New,
+        note: Some("checking again".into()),
+    };
+    pipeline(case.store.clone())
+        .set_workflow(&case.finding_id, &reopen, "alice", chrono::Utc::now())
+        .await
+        .unwrap()
+        .unwrap();
+    let again = case.cspm("apply", Some(&config), &[]);
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
     assert!(
         stdout(&again).starts_with("nothing left to do"),
         "{}",
@@ -292,8 +337,17 @@ async fn a_public_bucket_is_planned_applied_verified_and_its_finding_resolved() 
     );
     assert_eq!(block(&case.s3, &case.bucket).await, Some([true; 4]));
     let ledger = std::fs::read_to_string(case.dir.path().join("remediations.jsonl")).unwrap();
-    assert_eq!(ledger.lines().count(), 1, "{ledger}");
-    assert!(ledger.contains("\"outcome\":\"verified\""), "{ledger}");
+    assert_eq!(ledger.lines().count(), 2, "no second attempt: {ledger}");
+    let detail = case.store.get(&case.finding_id).await.unwrap().unwrap();
+    assert_eq!(detail.finding.workflow_status, WorkflowStatus::Resolved);
+    let note = detail
+        .audit
+        .last()
+        .unwrap()
+        .note
+        .clone()
+        .unwrap_or_default();
+    assert!(note.starts_with("Already fixed"), "{note}");
     let replanned: Value =
         serde_json::from_str(&stdout(&case.cspm("plan", Some(&config), &["--json"]))).unwrap();
     assert_eq!(replanned["calls"], json!([]));
@@ -302,6 +356,50 @@ async fn a_public_bucket_is_planned_applied_verified_and_its_finding_resolved() 
         json!({"BlockPublicAcls": true, "IgnorePublicAcls": true,
                "BlockPublicPolicy": true, "RestrictPublicBuckets": true})
     );
+}
+
+#[tokio::test]
+async fn a_zero_rate_limit_is_refused_as_rate_limited() {
+    let Some(case) = public_bucket_with_finding("remediate_rate_limited").await else {
+        return;
+    };
+    let config = case.config("max_per_account_per_hour: 0\n");
+    case.assert_refused(Some(&config), "rate-limited").await;
+}
+
+#[tokio::test]
+async fn a_bucket_changed_since_the_plan_is_refused_unchanged() {
+    let Some(case) = public_bucket_with_finding("remediate_changed_since_plan").await else {
+        return;
+    };
+    let config = case.config("");
+    let plan: Value =
+        serde_json::from_str(&stdout(&case.cspm("plan", Some(&config), &["--json"]))).unwrap();
+    let hash = plan["current_state"]["state_hash"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Someone turns one setting on after the plan was approved.
+    let one_on = PublicAccessBlockConfiguration::builder()
+        .block_public_acls(true)
+        .build();
+    case.s3
+        .put_public_access_block()
+        .bucket(&case.bucket)
+        .public_access_block_configuration(one_on)
+        .send()
+        .await
+        .unwrap();
+    let out = case.cspm("apply", Some(&config), &["--expect-state", &hash]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("refused by changed-since-plan:"), "{err}");
+    assert_eq!(
+        block(&case.s3, &case.bucket).await,
+        Some([true, false, false, false]),
+        "left as the person left it"
+    );
+    assert_eq!(case.status().await, WorkflowStatus::New);
 }
 
 #[tokio::test]
@@ -407,11 +505,8 @@ async fn an_unknown_finding_or_a_bad_file_exits_1() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("line 2") && err.contains("enabeld"), "{err}");
 
-    let out = Command::new(CSPM)
-        .args(["remediate", "apply", "no-such-id", "--data-dir"])
-        .arg(case.dir.path())
-        .args(["--aws-endpoint", &case.endpoint])
-        .env_remove("CSPM_DATA_DIR")
+    let out = case
+        .command("apply", "no-such-id", None, &[])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));

@@ -5,9 +5,10 @@
 //! to edit (and risk breaking) the ACL or policy itself; those stay for a person
 //! to review.
 
-use crate::remediate::action::{Action, ActionError, Observed, Proposal, Target};
+use crate::remediate::action::{Action, ActionError, Observed, Proposal};
 use crate::remediate::action_id::ActionId;
 use crate::remediate::plan::ApiCall;
+use crate::remediate::target::{NotApplicable, Target};
 use async_trait::async_trait;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
@@ -81,6 +82,31 @@ fn settings_json(c: Option<&PublicAccessBlockConfiguration>) -> Value {
     }
 }
 
+/// The block the fix puts: all four on. The plan's parameters and the request
+/// are both built from this one value, so the call shown is the call made.
+fn desired() -> PublicAccessBlockConfiguration {
+    PublicAccessBlockConfiguration::builder()
+        .block_public_acls(true)
+        .ignore_public_acls(true)
+        .block_public_policy(true)
+        .restrict_public_buckets(true)
+        .build()
+}
+
+/// The fix as the plan shows it, named as in the S3 API reference.
+/// `PutPublicAccessBlock` replaces the whole configuration, so all four go.
+fn put_call(target: &Target) -> ApiCall {
+    ApiCall {
+        service: "s3".into(),
+        operation: "PutPublicAccessBlock".into(),
+        params: json!({
+            "Bucket": target.resource,
+            "ExpectedBucketOwner": target.account,
+            "PublicAccessBlockConfiguration": settings_json(Some(&desired())),
+        }),
+    }
+}
+
 /// The settings of an observed state that are not on.
 fn settings_off(state: &Value) -> Vec<&'static str> {
     SETTINGS
@@ -103,8 +129,17 @@ where
 
 impl S3BlockPublicAccess {
     /// The bucket's block settings; a bucket without a configuration has all off.
-    async fn read_block(&self, client: &Client, bucket: &str) -> Result<Value, ActionError> {
-        match client.get_public_access_block().bucket(bucket).send().await {
+    /// Every call names the expected owner: S3 answers 403 when the bucket is
+    /// another account's, so a finding's account is checked, not trusted.
+    async fn read_block(&self, client: &Client, target: &Target) -> Result<Value, ActionError> {
+        let bucket = &target.resource;
+        match client
+            .get_public_access_block()
+            .bucket(bucket)
+            .expected_bucket_owner(&target.account)
+            .send()
+            .await
+        {
             Ok(out) => Ok(settings_json(out.public_access_block_configuration())),
             Err(e) if e.code() == Some("NoSuchPublicAccessBlockConfiguration") => Ok(Value::Null),
             Err(e) => Err(failed("GetPublicAccessBlock", bucket, &e)),
@@ -114,9 +149,16 @@ impl S3BlockPublicAccess {
     async fn read_tags(
         &self,
         client: &Client,
-        bucket: &str,
+        target: &Target,
     ) -> Result<BTreeMap<String, String>, ActionError> {
-        match client.get_bucket_tagging().bucket(bucket).send().await {
+        let bucket = &target.resource;
+        match client
+            .get_bucket_tagging()
+            .bucket(bucket)
+            .expected_bucket_owner(&target.account)
+            .send()
+            .await
+        {
             Ok(out) => Ok(out
                 .tag_set()
                 .iter()
@@ -134,32 +176,26 @@ impl Action for S3BlockPublicAccess {
         ActionId::S3BlockPublicAccess
     }
 
-    fn target(&self, finding: &Finding) -> Result<Target, String> {
+    fn target(&self, finding: &Finding) -> Result<Target, NotApplicable> {
         let resource = finding
             .resources
             .iter()
             .find(|r| r.resource_type == BUCKET_TYPE)
-            .ok_or_else(|| format!("the finding names no {BUCKET_TYPE} resource"))?;
-        let bucket = bucket_name(&resource.id).ok_or_else(|| {
-            format!(
-                "{:?} is not a bucket name or S3 bucket ARN (an account-level setting?)",
-                resource.id
-            )
+            .ok_or(NotApplicable::NoResource(BUCKET_TYPE))?;
+        let bucket = bucket_name(&resource.id).ok_or_else(|| NotApplicable::ResourceId {
+            id: resource.id.clone(),
+            expected: "a bucket name or S3 bucket ARN (an account-level setting?)",
         })?;
+        // The calls go where the bucket is; the finding's region is where the
+        // event was recorded, which may be another.
         let region = resource.region.as_deref().unwrap_or(&finding.region);
-        if region.is_empty() {
-            return Err("the finding names no region".into());
-        }
-        Ok(Target {
-            resource: bucket.to_string(),
-            region: region.to_string(),
-        })
+        Target::new(bucket, region, &finding.account_id)
     }
 
     async fn observe(&self, target: &Target) -> Result<Observed, ActionError> {
         let client = self.client(target);
-        let block = self.read_block(&client, &target.resource).await?;
-        let tags = self.read_tags(&client, &target.resource).await?;
+        let block = self.read_block(&client, target).await?;
+        let tags = self.read_tags(&client, target).await?;
         Ok(Observed {
             state: json!({"bucket": target.resource, "public_access_block": block}),
             tags,
@@ -178,20 +214,8 @@ impl Action for S3BlockPublicAccess {
                 ),
             };
         }
-        // PutPublicAccessBlock replaces the whole configuration: all four are sent.
-        let config: serde_json::Map<String, Value> = SETTINGS
-            .iter()
-            .map(|s| (s.to_string(), Value::Bool(true)))
-            .collect();
         Proposal {
-            calls: vec![ApiCall {
-                service: "s3".into(),
-                operation: "PutPublicAccessBlock".into(),
-                params: json!({
-                    "Bucket": target.resource,
-                    "PublicAccessBlockConfiguration": config,
-                }),
-            }],
+            calls: vec![put_call(target)],
             after: format!(
                 "bucket {} blocks public access ({} turned on); its ACL, policy and objects stay as they are",
                 target.resource,
@@ -204,16 +228,21 @@ impl Action for S3BlockPublicAccess {
         if proposal.calls.is_empty() {
             return Ok(());
         }
-        let config = PublicAccessBlockConfiguration::builder()
-            .block_public_acls(true)
-            .ignore_public_acls(true)
-            .block_public_policy(true)
-            .restrict_public_buckets(true)
-            .build();
+        // Only the plan this action made for this bucket runs: anything else (a
+        // plan for another bucket or owner, an edited one) is refused unmade.
+        if proposal.calls != [put_call(target)] {
+            return Err(ActionError {
+                operation: "PutPublicAccessBlock",
+                resource: target.resource.clone(),
+                detail: "the proposal is not this action's plan for this bucket".into(),
+                retryable: false,
+            });
+        }
         self.client(target)
             .put_public_access_block()
             .bucket(&target.resource)
-            .public_access_block_configuration(config)
+            .expected_bucket_owner(&target.account)
+            .public_access_block_configuration(desired())
             .send()
             .await
             .map_err(|e| failed("PutPublicAccessBlock", &target.resource, &e))?;
@@ -221,106 +250,11 @@ impl Action for S3BlockPublicAccess {
     }
 
     async fn verify(&self, target: &Target) -> Result<Option<String>, ActionError> {
-        let block = self
-            .read_block(&self.client(target), &target.resource)
-            .await?;
+        let block = self.read_block(&self.client(target), target).await?;
         let off = settings_off(&json!({ "public_access_block": block }));
         Ok((!off.is_empty()).then(|| format!("still off after the put: {}", off.join(", "))))
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn action() -> S3BlockPublicAccess {
-        S3BlockPublicAccess::new(aws_config::SdkConfig::builder().build())
-    }
-
-    #[test]
-    fn bucket_names_come_from_arns_or_bare_names() {
-        let cases = [
-            ("arn:aws:s3:::example-bucket", Some("example-bucket")),
-            ("arn:aws-cn:s3:::logs.example", Some("logs.example")),
-            ("example-bucket", Some("example-bucket")),
-            ("", None),
-            ("ab", None),
-            ("Upper-Case", None),
-            ("arn:aws:s3:::b/key", None),
-            ("not-an-arn:s3:::b", None),
-            ("-dash-first", None),
-        ];
-        for (id, want) in cases {
-            assert_eq!(bucket_name(id), want, "{id:?}");
-        }
-    }
-
-    fn observed(block: Value) -> Observed {
-        Observed {
-            state: json!({"bucket": "b-1", "public_access_block": block}),
-            ..Observed::default()
-        }
-    }
-
-    fn target() -> Target {
-        Target {
-            resource: "b-1".into(),
-            region: "us-east-1".into(),
-        }
-    }
-
-    #[test]
-    fn a_missing_or_partial_block_plans_one_put_with_all_four() {
-        let partial = json!({"BlockPublicAcls": true, "IgnorePublicAcls": true,
-                             "BlockPublicPolicy": false, "RestrictPublicBuckets": true});
-        for (block, named) in [
-            (Value::Null, "BlockPublicAcls"),
-            (partial, "BlockPublicPolicy"),
-        ] {
-            let p = action().plan(&target(), &observed(block));
-            assert_eq!(p.calls.len(), 1);
-            assert_eq!(p.calls[0].operation, "PutPublicAccessBlock");
-            assert_eq!(
-                p.calls[0].params,
-                json!({"Bucket": "b-1", "PublicAccessBlockConfiguration": {
-                    "BlockPublicAcls": true, "IgnorePublicAcls": true,
-                    "BlockPublicPolicy": true, "RestrictPublicBuckets": true}})
-            );
-            assert!(p.after.contains(named), "{}", p.after);
-        }
-    }
-
-    #[test]
-    fn all_four_on_plans_no_call() {
-        let on = json!({"BlockPublicAcls": true, "IgnorePublicAcls": true,
-                        "BlockPublicPolicy": true, "RestrictPublicBuckets": true});
-        let p = action().plan(&target(), &observed(on));
-        assert!(p.calls.is_empty());
-        assert!(p.after.starts_with("nothing left to do"), "{}", p.after);
-    }
-
-    #[test]
-    fn the_target_is_the_bucket_resource_in_its_region() {
-        let mut f = crate::demo::generate(1, crate::demo::default_anchor(), 3)
-            .next()
-            .expect("one demo finding");
-        f.region = "us-west-2".into();
-        f.resources = vec![shared_types::Resource {
-            resource_type: "AwsS3Bucket".into(),
-            id: "arn:aws:s3:::example-bucket".into(),
-            partition: None,
-            region: None,
-        }];
-        assert_eq!(
-            action().target(&f),
-            Ok(Target {
-                resource: "example-bucket".into(),
-                region: "us-west-2".into()
-            })
-        );
-        f.resources[0].id = String::new();
-        assert!(action().target(&f).is_err());
-        f.resources[0].resource_type = "AwsEc2SecurityGroup".into();
-        assert!(action().target(&f).unwrap_err().contains("AwsS3Bucket"));
-    }
-}
+mod tests;
