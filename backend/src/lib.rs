@@ -38,6 +38,8 @@ pub mod live;
 pub mod metrics;
 /// The one path every finding takes: normalize → detect/suppress → decide → store.
 pub mod pipeline;
+/// Remediation: plan, guards, apply and verify of one action per file.
+pub mod remediate;
 /// The one retry policy: bounded exponential backoff with full jitter, and a helper
 /// that re-runs an operation while its error is retryable.
 pub mod retry;

@@ -14,6 +14,8 @@ pub mod ingest;
 pub mod oidc;
 /// Progress bars for long commands.
 pub mod progress;
+/// `cspm remediate plan|apply`.
+pub mod remediate;
 /// `cspm rules list|lint|test|eval|eval-policies`.
 pub mod rules;
 /// `cspm serve`.
@@ -170,6 +172,8 @@ pub enum Command {
     Audit(audit::AuditCommand),
     /// Named API tokens with a role: create (prints the token), list, revoke.
     Tokens(tokens::TokensCommand),
+    /// Fix a finding: show the plan, or apply and verify it (dry-run by default).
+    Remediate(remediate::RemediateCommand),
 }
 
 /// Runs the parsed command line; returns the process exit code.
@@ -184,6 +188,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Sinks(a) => sinks::run(a).await,
         Command::Audit(a) => audit::run(a).await,
         Command::Tokens(a) => tokens::run(a).await,
+        Command::Remediate(a) => remediate::run(a).await,
     };
     match result {
         Ok(code) => code,

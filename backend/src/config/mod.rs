@@ -26,6 +26,8 @@ pub const ENV_API_TOKEN: &str = "CSPM_API_TOKEN";
 pub const ENV_CORS_ORIGINS: &str = "CSPM_CORS_ORIGINS";
 /// Folder holding the local SQLite database (and the local archive by default).
 pub const ENV_DATA_DIR: &str = "CSPM_DATA_DIR";
+/// The remediation file (`cspm remediate --remediation FILE`).
+pub const ENV_REMEDIATION: &str = "CSPM_REMEDIATION";
 
 /// Which store `cspm` uses: `sqlite` (default) or `dynamodb`.
 pub const ENV_STORE: &str = "CSPM_STORE";

@@ -59,6 +59,8 @@ mod metrics;
 mod oidc_cognito;
 /// Property tests (proptest) of the parsers, cursors and the workflow decision.
 mod props;
+/// `cspm remediate plan|apply` on a public bucket in the emulator, and its guards.
+mod remediate;
 /// The role matrix: every route × every caller, checked against the OpenAPI document.
 mod roles;
 /// The role matrix for Cognito users: each group gets exactly its role's routes.

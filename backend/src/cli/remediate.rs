@@ -1,0 +1,236 @@
+//! `cspm remediate plan|apply FINDING_ID`: show what fixing a finding would call,
+//! or fix it now (a person at a terminal is the approval). Exit codes of `apply`:
+//! 0 applied and verified (or nothing left to do), 2 refused by a guard (its name
+//! on stderr), 3 the action failed or did not verify, 1 anything else.
+//! `apply --expect-state HASH` (the plan's `state_hash`) applies only to the
+//! state that was planned on.
+
+use super::{CliError, StoreArgs};
+use crate::pipeline::Pipeline;
+use crate::remediate::config::RemediationConfig;
+use crate::remediate::guards::Approval;
+use crate::remediate::ledger::Ledger;
+use crate::remediate::outcome::ApplyOutcome;
+use crate::remediate::plan::{self, Plan};
+use crate::remediate::registry::Registry;
+use crate::remediate::run::Remediator;
+use crate::sources::Normalizer;
+use chrono::Utc;
+use clap::{Args, Subcommand};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// Who approves a remediation run from the command line (as the API names an
+/// unauthenticated local caller).
+const APPROVER: &str = "local (cspm remediate apply)";
+
+/// `cspm remediate …`
+#[derive(Debug, Args)]
+pub struct RemediateCommand {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: RemediateAction,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum RemediateAction {
+    /// Print the plan: the action, the exact AWS calls, the current state, what is
+    /// left after, and every guard's verdict. Changes nothing.
+    Plan {
+        /// The finding's id.
+        finding_id: String,
+        /// Print the plan as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Remediation options.
+        #[command(flatten)]
+        opts: RemediateArgs,
+    },
+    /// Apply the plan now, verify it, and resolve the finding.
+    Apply {
+        /// The finding's id.
+        finding_id: String,
+        /// The `state_hash` a plan printed: refuse (changed-since-plan, exit 2)
+        /// unless the resource is still in that state.
+        #[arg(long, value_name = "HASH", value_parser = parse_state_hash)]
+        expect_state: Option<String>,
+        /// Remediation options.
+        #[command(flatten)]
+        opts: RemediateArgs,
+    },
+}
+
+/// Options shared by `plan` and `apply`.
+#[derive(Debug, Args)]
+pub struct RemediateArgs {
+    /// The remediation file (YAML); without it nothing is enabled (plan only).
+    #[arg(long = "remediation", env = crate::config::ENV_REMEDIATION)]
+    pub remediation: Option<PathBuf>,
+    /// Store options (`--aws-endpoint`/`--aws-region` also say where the fix goes).
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+/// No credentials for the fix's AWS calls.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "no AWS credentials found for remediation: set AWS_ACCESS_KEY_ID and \
+     AWS_SECRET_ACCESS_KEY, or AWS_PROFILE (after `aws configure` or `aws sso login`); \
+     an emulator given with --aws-endpoint accepts any values ({0})"
+)]
+struct NoCredentials(String);
+
+/// A `--expect-state` value: 64 lowercase hex digits, as `plan` prints it.
+fn parse_state_hash(s: &str) -> Result<String, String> {
+    if plan::is_state_hash(s) {
+        Ok(s.to_string())
+    } else {
+        Err("expected the 64 hex digits of a plan's state_hash".into())
+    }
+}
+
+async fn remediator(opts: &RemediateArgs) -> Result<Remediator, CliError> {
+    // A bad file stops before anything is read or called.
+    let config = match &opts.remediation {
+        Some(path) => RemediationConfig::load(path)?,
+        None => RemediationConfig::default(),
+    };
+    let sdk = crate::aws::sdk_config(&opts.store.aws.target()).await;
+    if let Some(detail) = crate::aws::credentials_missing(&sdk).await {
+        return Err(NoCredentials(detail).into());
+    }
+    let store = opts.store.store_config().build().await?;
+    Ok(Remediator {
+        config,
+        registry: Registry::new(&sdk),
+        // Only the workflow path is used: detection settings do not matter here.
+        pipeline: Pipeline::new(Arc::new(Normalizer::default()), store),
+        ledger: Ledger::in_dir(&opts.store.data_dir),
+    })
+}
+
+/// Runs `cspm remediate`.
+pub async fn run(cmd: RemediateCommand) -> Result<ExitCode, CliError> {
+    match cmd.action {
+        RemediateAction::Plan {
+            finding_id,
+            json,
+            opts,
+        } => {
+            let plan = remediator(&opts)
+                .await?
+                .plan(&finding_id, &approver(), Utc::now())
+                .await?;
+            let mut out = std::io::stdout().lock();
+            if json {
+                serde_json::to_writer_pretty(&mut out, &plan)?;
+                writeln!(out)?;
+            } else {
+                print_plan(&plan, &mut out)?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        RemediateAction::Apply {
+            finding_id,
+            expect_state,
+            opts,
+        } => {
+            let r = remediator(&opts).await?;
+            let outcome = r
+                .apply(
+                    &finding_id,
+                    &approver(),
+                    expect_state.as_deref(),
+                    Utc::now(),
+                )
+                .await?;
+            Ok(report(&outcome))
+        }
+    }
+}
+
+/// The person at the terminal.
+fn approver() -> Approval {
+    Approval::Person(APPROVER.to_string())
+}
+
+/// Prints what an apply did and returns its exit code.
+fn report(outcome: &ApplyOutcome) -> ExitCode {
+    match outcome {
+        ApplyOutcome::Verified { plan, finding } => {
+            println!(
+                "applied and verified: {}\nfinding {} is {}",
+                plan.after,
+                plan.finding_id,
+                finding.finding.workflow_status.as_str()
+            );
+            ExitCode::SUCCESS
+        }
+        ApplyOutcome::NothingLeft { plan, finding } => {
+            println!(
+                "{}\nfinding {} is {} (already fixed, no call made)",
+                plan.after,
+                plan.finding_id,
+                finding.finding.workflow_status.as_str()
+            );
+            ExitCode::SUCCESS
+        }
+        ApplyOutcome::Refused { guard, .. } => {
+            eprintln!("refused by {}: {}", guard.name, guard.reason);
+            ExitCode::from(2)
+        }
+        ApplyOutcome::Failed {
+            finding_id,
+            action,
+            error,
+        } => {
+            let later = if error.is_retryable() {
+                " (may pass if tried again later)"
+            } else {
+                ""
+            };
+            eprintln!("{action} failed: {error}{later}; finding {finding_id} stays open");
+            ExitCode::from(3)
+        }
+        ApplyOutcome::NotApplicable(plan) => {
+            eprintln!("not applicable: {}", plan.after);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The plan for a person: one fact per line, guards last.
+pub fn print_plan(plan: &Plan, out: &mut impl Write) -> std::io::Result<()> {
+    writeln!(out, "finding  {}", plan.finding_id)?;
+    writeln!(out, "action   {}", plan.action.as_deref().unwrap_or("-"))?;
+    if !plan.applicable {
+        return writeln!(out, "not applicable: {}", plan.after);
+    }
+    writeln!(out, "state    {}", plan.current_state)?;
+    if let Some(hash) = plan.state_hash() {
+        writeln!(
+            out,
+            "hash     {hash}  (apply --expect-state {hash} applies only to this state)"
+        )?;
+    }
+    if plan.calls.is_empty() {
+        writeln!(out, "calls    none")?;
+    }
+    for c in &plan.calls {
+        writeln!(out, "call     {} {} {}", c.service, c.operation, c.params)?;
+    }
+    writeln!(out, "after    {}", plan.after)?;
+    for g in &plan.guards {
+        let verdict = if g.passed { "ok     " } else { "REFUSED" };
+        writeln!(
+            out,
+            "guard    {verdict} {:<22} {}",
+            g.name.as_str(),
+            g.reason
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,60 @@
+//! The ledger lines of one apply that makes calls: `started` before the first
+//! call, then `verified` or `failed`. Kept apart from the flow in `run` so that
+//! what is recorded, and when, reads in one place.
+
+use super::action_id::ActionId;
+use super::ledger::{Ledger, LedgerEntry, LedgerOutcome};
+use super::outcome::{ApplyOutcome, Failure, RemediateError};
+use chrono::{DateTime, Utc};
+
+/// One attempt to change a resource.
+pub struct Attempt<'a> {
+    /// Where its lines go.
+    pub ledger: &'a Ledger,
+    /// The finding's short id.
+    pub finding_id: &'a str,
+    /// The action making the calls.
+    pub action: ActionId,
+    /// The account changed (the target's, which the calls check).
+    pub account: &'a str,
+    /// Who asked.
+    pub actor: &'a str,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+impl Attempt<'_> {
+    fn write(&self, outcome: LedgerOutcome, error: Option<String>) -> std::io::Result<()> {
+        self.ledger.append(&LedgerEntry {
+            at: self.at,
+            finding_id: self.finding_id.to_string(),
+            action: self.action.to_string(),
+            account_id: self.account.to_string(),
+            actor: self.actor.to_string(),
+            outcome,
+            error,
+        })
+    }
+
+    /// Recorded before the calls: the rate limit counts this line even when the
+    /// process dies before the outcome is known.
+    pub fn started(&self) -> Result<(), RemediateError> {
+        Ok(self.write(LedgerOutcome::Started, None)?)
+    }
+
+    /// The calls were made and the read-back shows the fix.
+    pub fn verified(&self) -> Result<(), RemediateError> {
+        Ok(self.write(LedgerOutcome::Verified, None)?)
+    }
+
+    /// A call failed or the fix is not there: recorded, and the outcome that
+    /// leaves the finding open.
+    pub fn failed(&self, error: Failure) -> Result<ApplyOutcome, RemediateError> {
+        self.write(LedgerOutcome::Failed, Some(error.to_string()))?;
+        Ok(ApplyOutcome::Failed {
+            finding_id: self.finding_id.to_string(),
+            action: self.action,
+            error,
+        })
+    }
+}

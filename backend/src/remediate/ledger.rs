@@ -1,0 +1,150 @@
+//! The local record of remediations this machine made: JSON lines in
+//! `DATA_DIR/remediations.jsonl`, a `started` line written before an action's
+//! calls and a `verified` or `failed` line after. The per-account rate limit
+//! counts the `started` lines, so an attempt that crashed halfway still counts;
+//! a person can read it to see what was changed when. (The queue, the worker and
+//! `GET /remediations` will keep this record in the store.)
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+
+/// The ledger's file name in the data dir.
+pub const FILE_NAME: &str = "remediations.jsonl";
+
+/// How an attempted remediation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LedgerOutcome {
+    /// About to make the calls (written first: a crash after it still counts).
+    Started,
+    /// Applied and verified.
+    Verified,
+    /// A call failed or the read-back did not show the fix.
+    Failed,
+}
+
+/// One step of an attempted remediation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LedgerEntry {
+    /// When the calls were made.
+    pub at: DateTime<Utc>,
+    /// The finding's short id.
+    pub finding_id: String,
+    /// The action id.
+    pub action: String,
+    /// The account changed.
+    pub account_id: String,
+    /// Who asked (`local` from the CLI).
+    pub actor: String,
+    /// Which step: started, or how it ended.
+    pub outcome: LedgerOutcome,
+    /// The failure, when it failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The ledger file.
+#[derive(Debug, Clone)]
+pub struct Ledger {
+    path: PathBuf,
+}
+
+impl Ledger {
+    /// The ledger in `data_dir` (created on first append).
+    pub fn in_dir(data_dir: &Path) -> Ledger {
+        Ledger {
+            path: data_dir.join(FILE_NAME),
+        }
+    }
+
+    /// Appends one entry. One `write` of one line with `O_APPEND`, so two
+    /// processes appending at once do not interleave their lines.
+    pub fn append(&self, entry: &LedgerEntry) -> std::io::Result<()> {
+        let mut line = serde_json::to_vec(entry).map_err(std::io::Error::other)?;
+        line.push(b'\n');
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)?
+            .write_all(&line)
+    }
+
+    /// When remediations in `account_id` were started, however they ended
+    /// (failed and unfinished ones made calls too). A line that does not parse
+    /// (a crash mid-write) is skipped with a warning.
+    pub fn attempts_in(&self, account_id: &str) -> std::io::Result<Vec<DateTime<Utc>>> {
+        let file = match std::fs::File::open(&self.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        let mut times = Vec::new();
+        for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
+            let line = line?;
+            match serde_json::from_str::<LedgerEntry>(&line) {
+                Ok(e) if e.account_id == account_id && e.outcome == LedgerOutcome::Started => {
+                    times.push(e.at)
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(line = n + 1, error = %e, path = %self.path.display(),
+                    "unreadable remediation ledger line skipped"),
+            }
+        }
+        Ok(times)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(account: &str, at: &str) -> LedgerEntry {
+        LedgerEntry {
+            outcome: LedgerOutcome::Started,
+            ..ended(account, at)
+        }
+    }
+
+    fn ended(account: &str, at: &str) -> LedgerEntry {
+        LedgerEntry {
+            at: at.parse().unwrap(),
+            finding_id: "f".into(),
+            action: "s3-block-public-access".into(),
+            account_id: account.into(),
+            actor: "local".into(),
+            outcome: LedgerOutcome::Verified,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn attempts_are_counted_per_account_across_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::in_dir(dir.path());
+        assert!(ledger.attempts_in("1").unwrap().is_empty());
+        ledger.append(&entry("1", "2026-01-01T00:00:00Z")).unwrap();
+        ledger.append(&entry("2", "2026-01-01T00:01:00Z")).unwrap();
+        // How an attempt ended is not a second attempt.
+        ledger.append(&ended("1", "2026-01-01T00:01:30Z")).unwrap();
+        // A torn line from a crash is skipped, not fatal.
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(dir.path().join(FILE_NAME))
+            .unwrap()
+            .write_all(b"{\"at\":\n")
+            .unwrap();
+        Ledger::in_dir(dir.path())
+            .append(&entry("1", "2026-01-01T00:02:00Z"))
+            .unwrap();
+        let times = Ledger::in_dir(dir.path()).attempts_in("1").unwrap();
+        assert_eq!(
+            times,
+            vec![
+                "2026-01-01T00:00:00Z".parse::<DateTime<Utc>>().unwrap(),
+                "2026-01-01T00:02:00Z".parse().unwrap()
+            ]
+        );
+    }
+}

@@ -1,0 +1,38 @@
+//! Remediation: for a finding, a **plan** (the action, the exact AWS calls, the
+//! resource's current state and what is left after), **guards** that may refuse it,
+//! then **apply** and **verify** (the state is read back and must show the fix).
+//! Dry-run by default: an action not enabled in the remediation file is refused,
+//! never silently skipped.
+//!
+//! Dependencies run one way: `action_id`, `pattern`, `finding_key` ← `config`,
+//! `target`, `plan` ← `guards`, `action` ← `actions` ← `registry` ← `run`;
+//! `ledger` ← `outcome` ← `attempt` ← `run`.
+
+/// One action's contract: which finding it fixes, plan, apply, verify.
+pub mod action;
+/// The action ids used in configuration, plans and history.
+pub mod action_id;
+/// The action implementations, one file each.
+pub mod actions;
+/// The ledger lines of one apply that makes calls (started, then how it ended).
+pub mod attempt;
+/// The remediation file (`--remediation FILE` / `CSPM_REMEDIATION`).
+pub mod config;
+/// A finding's kind for remediation: control id first, else rule id.
+pub mod finding_key;
+/// Every guard, evaluated by one pure function.
+pub mod guards;
+/// The local record of applied remediations (the per-account rate limit reads it).
+pub mod ledger;
+/// How an apply ended, why an action failed, and what stops a run.
+pub mod outcome;
+/// `*` patterns for ARNs, accounts and regions.
+pub mod pattern;
+/// The plan: what would be called, on what state, with which guard results.
+pub mod plan;
+/// Which action fixes which finding, and which actions exist yet.
+pub mod registry;
+/// Plan and apply a finding end to end (what `cspm remediate` runs).
+pub mod run;
+/// The resource an action changes, with its checked account and region.
+pub mod target;

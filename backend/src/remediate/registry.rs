@@ -1,0 +1,141 @@
+//! Which action fixes which finding (one line per rule or control), and which
+//! actions this build can run. An action listed but not implemented yet makes a
+//! plan that says so (`applicable: false`), never a silent dry run.
+
+use super::action::Action;
+use super::action_id::ActionId;
+use super::actions::s3_block_public_access::S3BlockPublicAccess;
+use super::finding_key::FindingKey;
+use shared_types::Finding;
+use std::sync::Arc;
+
+/// Detection rule ids (a finding's `generator_id`) and the action that fixes them.
+pub const RULE_ACTIONS: &[(&str, ActionId)] = &[
+    (
+        "aws.ec2.security-group-open-to-world",
+        ActionId::Ec2RevokeWorldIngress,
+    ),
+    ("aws.s3.bucket-acl-public", ActionId::S3BlockPublicAccess),
+    ("aws.s3.bucket-policy-public", ActionId::S3BlockPublicAccess),
+    (
+        "aws.s3.public-access-block-removed",
+        ActionId::S3BlockPublicAccess,
+    ),
+    (
+        "aws.iam.access-key-created",
+        ActionId::IamDeactivateAccessKey,
+    ),
+    (
+        "aws.iam.access-key-created-for-another-user",
+        ActionId::IamDeactivateAccessKey,
+    ),
+    (
+        "aws.iam.root-access-key-created",
+        ActionId::IamDeactivateAccessKey,
+    ),
+    (
+        "aws.iam.admin-policy-attached",
+        ActionId::IamDetachAdminPolicy,
+    ),
+    (
+        "aws.iam.dangerous-policy-written",
+        ActionId::IamDeleteInlinePolicy,
+    ),
+    (
+        "aws.cloudtrail.stopped-or-deleted",
+        ActionId::CloudtrailStartLogging,
+    ),
+    (
+        "aws.kms.key-scheduled-for-deletion",
+        ActionId::KmsCancelKeyDeletion,
+    ),
+    ("aws.lambda.made-public", ActionId::LambdaRemovePublicAccess),
+];
+
+/// Security Hub control ids (a finding's `control_id`) and the action that fixes them.
+pub const CONTROL_ACTIONS: &[(&str, ActionId)] = &[
+    // S3.2 / S3.3: public read / write prohibited; S3.8: block public access.
+    ("S3.2", ActionId::S3BlockPublicAccess),
+    ("S3.3", ActionId::S3BlockPublicAccess),
+    ("S3.8", ActionId::S3BlockPublicAccess),
+];
+
+/// The action id that fixes `finding`, if any, by its [`FindingKey`].
+pub fn action_for(finding: &Finding) -> Option<ActionId> {
+    let (table, key) = match FindingKey::of(finding) {
+        FindingKey::Control(c) => (CONTROL_ACTIONS, c),
+        FindingKey::Rule(r) => (RULE_ACTIONS, r),
+    };
+    table.iter().find(|(k, _)| *k == key).map(|(_, a)| *a)
+}
+
+/// The actions this build can run.
+pub struct Registry {
+    actions: Vec<Arc<dyn Action>>,
+}
+
+impl Registry {
+    /// Every implemented action, calling AWS with `sdk`.
+    pub fn new(sdk: &aws_config::SdkConfig) -> Registry {
+        Registry {
+            actions: vec![Arc::new(S3BlockPublicAccess::new(sdk.clone()))],
+        }
+    }
+
+    /// A registry of exactly `actions` (tests use stand-ins that make no calls).
+    pub fn from_actions(actions: Vec<Arc<dyn Action>>) -> Registry {
+        Registry { actions }
+    }
+
+    /// The implementation of `id`, or `None` when it is not available yet.
+    pub fn get(&self, id: ActionId) -> Option<Arc<dyn Action>> {
+        self.actions.iter().find(|a| a.id() == id).cloned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_in_the_table_is_in_the_built_in_pack() {
+        let pack = crate::detect::ruleset::RuleSet::builtin().unwrap();
+        for (rule, _) in RULE_ACTIONS {
+            assert!(
+                pack.rules().iter().any(|r| r.spec.id == *rule),
+                "{rule} is not a built-in rule"
+            );
+        }
+    }
+
+    #[test]
+    fn only_s3_block_public_access_is_available_now() {
+        let sdk = aws_config::SdkConfig::builder().build();
+        let registry = Registry::new(&sdk);
+        for id in ActionId::ALL {
+            assert_eq!(
+                registry.get(id).is_some(),
+                id == ActionId::S3BlockPublicAccess,
+                "{id}"
+            );
+        }
+    }
+
+    #[test]
+    fn findings_map_by_control_first_then_rule() {
+        let mut f = crate::demo::generate(1, crate::demo::default_anchor(), 5)
+            .next()
+            .expect("one demo finding");
+        f.control_id = None;
+        f.generator_id = "aws.s3.bucket-policy-public".into();
+        assert_eq!(action_for(&f), Some(ActionId::S3BlockPublicAccess));
+        f.generator_id = "aws.kms.key-scheduled-for-deletion".into();
+        assert_eq!(action_for(&f), Some(ActionId::KmsCancelKeyDeletion));
+        f.generator_id = "aws.s3.bucket-deleted".into();
+        assert_eq!(action_for(&f), None);
+        f.control_id = Some("S3.8".into());
+        assert_eq!(action_for(&f), Some(ActionId::S3BlockPublicAccess));
+        f.control_id = Some("IAM.1".into());
+        assert_eq!(action_for(&f), None);
+    }
+}
