@@ -27,11 +27,11 @@ pub async fn run_contract(make: &StoreFactory) {
     bad_cursors_are_rejected(make().await).await;
     summary_is_exact_through_updates_and_deletes(make().await).await;
     workflow_changes_are_audited_and_survive_provider_updates(make().await).await;
-    archive_candidates_page_oldest_first_below_the_cutoff(make().await).await;
-    deletes_only_remove_the_version_that_was_read(make().await).await;
+    archive::archive_candidates_page_oldest_first_below_the_cutoff(make().await).await;
+    archive::deletes_only_remove_the_version_that_was_read(make().await).await;
     unknown_ids_are_none(make().await).await;
     revisions_count_every_change(make().await).await;
-    compliance_snapshots_keep_the_first_of_each_day(make().await).await;
+    compliance::compliance_snapshots_keep_the_first_of_each_day(make().await).await;
     super::store_workflow::the_workflow_table_holds_row_by_row(make().await).await;
     super::store_workflow::a_late_provider_version_is_not_older_than_a_persons_change(make().await)
         .await;
@@ -443,88 +443,6 @@ async fn workflow_changes_are_audited_and_survive_provider_updates(store: Arc<dy
     assert_eq!(listed.items.len(), 1);
 }
 
-async fn archive_candidates_page_oldest_first_below_the_cutoff(store: Arc<dyn Store>) {
-    let fs = findings(200, 9);
-    store.upsert(&fs).await.unwrap();
-    let cutoff = anchor() - Duration::days(60);
-    let mut got = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let page = store
-            .archive_candidates(cutoff, 16, cursor.as_deref())
-            .await
-            .unwrap();
-        got.extend(page.candidates);
-        match page.next_cursor {
-            Some(c) => cursor = Some(c),
-            None => break,
-        }
-    }
-    let mut expected: Vec<&Finding> = fs.iter().filter(|f| f.updated_at < cutoff).collect();
-    expected.sort_by_key(|f| (f.updated_at.timestamp_micros(), f.id.clone()));
-    assert!(!expected.is_empty());
-    let got_ids: Vec<&str> = got.iter().map(|f| f.id.as_str()).collect();
-    let want_ids: Vec<&str> = expected.iter().map(|f| f.id.as_str()).collect();
-    assert_eq!(got_ids, want_ids);
-    for (c, want) in got.iter().zip(&expected) {
-        assert_eq!(
-            c.finding().unwrap(),
-            stored_as(want, 1),
-            "candidates carry the full finding with raw"
-        );
-        assert_eq!(c.updated_at, want.updated_at);
-    }
-}
-
-async fn deletes_only_remove_the_version_that_was_read(store: Arc<dyn Store>) {
-    let fs = findings(10, 10);
-    store.upsert(&fs).await.unwrap();
-    // f[0] is updated by its provider after it was read, f[1] triaged by a person
-    // (same provider time, next revision): neither old version may be deleted.
-    store.upsert(&[version(&fs[0], 10)]).await.unwrap();
-    let triage = WorkflowUpdate {
-        workflow_status: WorkflowStatus::Notified,
-        note: None,
-    };
-    store
-        .set_workflow(&fs[1].id, &triage, "alice", anchor())
-        .await
-        .unwrap()
-        .unwrap();
-    let versions: Vec<FindingVersion> = fs
-        .iter()
-        .map(|f| FindingVersion {
-            id: f.id.clone(),
-            updated_at: f.updated_at,
-            revision: 1,
-        })
-        .chain(std::iter::once(FindingVersion {
-            id: "AAAAAAAAAAAAAAAAAAAAAA".into(),
-            updated_at: anchor(),
-            revision: 1,
-        }))
-        .collect();
-    let r = store.delete_versions(&versions).await.unwrap();
-    let deleted: HashSet<&str> = r.deleted.iter().map(String::as_str).collect();
-    assert_eq!(deleted.len(), 8);
-    for kept in [&fs[0].id, &fs[1].id] {
-        assert!(!deleted.contains(kept.as_str()));
-        assert!(r.kept.contains(kept));
-        assert!(store.get(kept).await.unwrap().is_some());
-    }
-    assert!(store.get(&fs[2].id).await.unwrap().is_none());
-    // The triaged one goes when its own revision is named.
-    let r = store
-        .delete_versions(&[FindingVersion {
-            id: fs[1].id.clone(),
-            updated_at: fs[1].updated_at,
-            revision: 2,
-        }])
-        .await
-        .unwrap();
-    assert_eq!(r.deleted, vec![fs[1].id.clone()]);
-}
-
 /// Every change moves the revision by one; unchanged and older versions do not.
 async fn revisions_count_every_change(store: Arc<dyn Store>) {
     let f = findings(1, 23).remove(0);
@@ -581,45 +499,7 @@ async fn unknown_ids_are_none(store: Arc<dyn Store>) {
     store.ping().await.unwrap();
 }
 
-fn snapshot(day: NaiveDate, slug: &str, score: Option<u8>) -> cspm::store::ScoreSnapshot {
-    cspm::store::ScoreSnapshot {
-        date: day,
-        slug: slug.into(),
-        score,
-        passed: u32::from(score.unwrap_or(0)),
-        failed: 3,
-        unknown: 1,
-    }
-}
-
-/// A day's compliance snapshot is written once (a second write that day changes
-/// nothing) and read back by day range, oldest first, then by slug.
-async fn compliance_snapshots_keep_the_first_of_each_day(store: Arc<dyn Store>) {
-    let d1 = NaiveDate::from_ymd_opt(2026, 5, 30).unwrap();
-    let d2 = d1 + Duration::days(1);
-    let d3 = d1 + Duration::days(2);
-    let first = vec![
-        snapshot(d1, "cis-1.4", Some(40)),
-        snapshot(d1, "aws-fsbp", None),
-    ];
-    assert!(store.put_compliance_snapshot(d1, &first).await.unwrap());
-    let again = vec![snapshot(d1, "aws-fsbp", Some(99))];
-    assert!(!store.put_compliance_snapshot(d1, &again).await.unwrap());
-    assert!(!store.put_compliance_snapshot(d2, &[]).await.unwrap());
-    let third = vec![snapshot(d3, "aws-fsbp", Some(70))];
-    assert!(store.put_compliance_snapshot(d3, &third).await.unwrap());
-    let got = store.compliance_snapshots(d1, d3).await.unwrap();
-    let want = vec![
-        snapshot(d1, "aws-fsbp", None),
-        snapshot(d1, "cis-1.4", Some(40)),
-        snapshot(d3, "aws-fsbp", Some(70)),
-    ];
-    assert_eq!(got, want);
-    assert_eq!(store.compliance_snapshots(d2, d2).await.unwrap(), vec![]);
-    assert_eq!(
-        store.compliance_snapshots(d3, d3).await.unwrap(),
-        want[2..].to_vec()
-    );
-    // Snapshots are not findings: the summary does not count them.
-    assert_eq!(store.summary(d3).await.unwrap().total, 0);
-}
+/// The archiver's side: candidates below the cutoff, deletes of what was read.
+mod archive;
+/// Daily compliance snapshots.
+mod compliance;
