@@ -20,7 +20,7 @@ CARGO_FUZZ_VERSION=0.13.2
 TOOLS="$HOME/.cache/cspm-tools/cargo-fuzz-$CARGO_FUZZ_VERSION"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cspm-fuzz-target}"
 ARTIFACTS="${FUZZ_ARTIFACTS:-$HOME/.cache/cspm-fuzz-artifacts}"
-TARGETS=(normalizer cloudtrail_reader rules_load rule_eval policy query sinks_yaml)
+TARGETS=(normalizer normalizer_structured cloudtrail_reader rules_load rule_eval policy query sinks_yaml config_yaml oidc_token)
 
 if ! cargo +nightly --version >/dev/null 2>&1; then
   echo "fuzz.sh: the nightly toolchain is missing; the stable property tests (cargo test --test it props::) cover the same entry points" >&2
@@ -57,6 +57,22 @@ cp "$ROOT"/backend/rules/*.yaml "$WORK/rules_load/"
 seed sinks_yaml
 # The README's sinks example (its only YAML block that starts with `sinks:`).
 awk '/^```yaml/{f=1;next} /^```/{f=0} f' "$ROOT/README.md" | awk '/^sinks:/{p=1} p' > "$WORK/sinks_yaml/readme.yaml"
+seed normalizer_structured asff asff-envelope alarm guardduty
+# Whole CloudTrail log files are large; the structured mutator edits single events.
+seed_some() { find "$CORPUS/$2" -type f -name '*.json' 2>/dev/null | head -n "$3" | xargs -r cp -t "$WORK/$1/"; }
+seed_some normalizer_structured cloudtrail 40
+seed config_yaml
+cp "$ROOT/backend/rules/detection-settings.yaml" "$WORK/config_yaml/"
+# The README's remediation example (the YAML block that starts with `enabled:`).
+awk '/^```yaml/{f=1;next} /^```/{f=0} f' "$ROOT/README.md" | awk '/^enabled:/{p=1} p&&/^$/{exit} p' > "$WORK/config_yaml/remediation.yaml"
+awk '/^```yaml/{f=1;next} /^```/{f=0} f' "$ROOT/docs/detections.md" | awk '/^suppressions:/{p=1} p' > "$WORK/config_yaml/suppressions.yaml"
+# oidc_token: the first byte picks the mode (see the target).
+seed oidc_token
+printf '\x00%s' 'eyJhbGciOiJFUzI1NiIsImtpZCI6ImsifQ.eyJzdWIiOiJ1In0.c2ln' > "$WORK/oidc_token/bearer"
+printf '\x01%s' '{"iss":"https://issuer.example","sub":"u","aud":"dashboard","token_use":"id","exp":4102444800,"nonce":"nonce","cognito:groups":["admin"]}' > "$WORK/oidc_token/claims"
+printf '\x02%s' '{"alg":"ES256","kid":"k","typ":"at+jwt"}' > "$WORK/oidc_token/header"
+printf '\x03%s' '{"keys":[{"kty":"EC","crv":"P-256","kid":"k","x":"AA","y":"AA"},{"kty":"RSA","n":"AQAB","e":"AQAB"}]}' > "$WORK/oidc_token/jwks"
+printf '\x04%s\n%s' 'cspm_session=abc_DEF-1; other=x' '/findings?severity=HIGH' > "$WORK/oidc_token/session"
 seed query
 printf '%s' 'severity=HIGH,CRITICAL&status=NEW&q=s3&limit=50' > "$WORK/query/filters"
 printf '%s' 'since=2024-01-01T00:00:00Z&until=2024-02-01T00:00:00Z&account=123456789012' > "$WORK/query/times"

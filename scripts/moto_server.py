@@ -9,14 +9,23 @@ DynamoDB backend's item reads and writes serialized (one lock for the backend:
 coarser than DynamoDB's per-item isolation, never weaker), everything else as
 moto has it.
 
+It also narrows `/moto-api/data.json` (every tracked object of every service,
+each attribute tried through json.dumps) to `?service=…&name=…` when asked: the
+SES tests read the sent messages from it, and the whole dump over a suite's worth
+of tables and objects took this server past 20 GiB and minutes of CPU, starving
+every other test's requests.
+
 Usage (as moto_server): python moto_server.py -H 127.0.0.1 -p PORT
 """
 
 import functools
+import json
 import threading
+from urllib.parse import parse_qs, urlparse
 
 from moto import server
 from moto.dynamodb.models import DynamoDBBackend
+from moto.moto_api._internal import urls as moto_api_urls
 
 _lock = threading.RLock()
 
@@ -32,6 +41,39 @@ def _serialized(method):
 
 for _name in ("put_item", "get_item", "update_item", "delete_item", "transact_write_items"):
     setattr(DynamoDBBackend, _name, _serialized(getattr(DynamoDBBackend, _name)))
+
+
+
+def _model_data(request, full_url, headers):
+    """moto's `/moto-api/data.json`, limited to the services and model names the
+    query asks for (`?service=ses&name=RawMessage`); without them, everything."""
+    from moto.core.model_instances import model_data
+
+    query = parse_qs(urlparse(full_url).query)
+    services = set(query.get("service", [])) or set(model_data)
+    names = set(query.get("name", []))
+    results = {}
+    for service in sorted(services & set(model_data)):
+        models = model_data[service]
+        results[service] = {}
+        for name in sorted(n for n in models if not names or n in names):
+            results[service][name] = []
+            for instance in models[name].instances_tracked:
+                row = {}
+                for attr in dir(instance):
+                    if attr.startswith("_"):
+                        continue
+                    try:
+                        value = getattr(instance, attr)
+                        json.dumps(value)
+                    except (TypeError, AttributeError, ValueError):
+                        continue
+                    row[attr] = value
+                results[service][name].append(row)
+    return 200, {"Content-Type": "application/json"}, json.dumps(results)
+
+
+moto_api_urls.url_paths["{0}/moto-api/data.json"] = _model_data
 
 if __name__ == "__main__":
     server.main()

@@ -19,7 +19,22 @@ log="${TMPDIR:-/tmp}/moto-$port.log"
 # moto_server with DynamoDB's conditional writes made atomic (see the script).
 "$bin/python" "$(dirname "$0")/moto_server.py" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
 moto_pid=$!
-trap 'kill "$moto_pid" 2>/dev/null || true; wait "$moto_pid" 2>/dev/null || true' EXIT
+# On the way out: say how large the emulator grew (it keeps everything in memory),
+# then stop it — and kill it if it does not stop within 5 s, so that a busy
+# emulator can never hold the run open.
+stop_moto() {
+  local peak
+  peak=$(awk '/VmHWM/ {print int($2 / 1024) " MiB"}' "/proc/$moto_pid/status" 2>/dev/null || true)
+  [ -n "$peak" ] && echo "moto_server peak memory: $peak" >&2
+  kill "$moto_pid" 2>/dev/null || true
+  for _ in $(seq 1 50); do
+    kill -0 "$moto_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -9 "$moto_pid" 2>/dev/null || true
+  wait "$moto_pid" 2>/dev/null || true
+}
+trap stop_moto EXIT
 
 for _ in $(seq 1 100); do
   if curl -fsS "http://127.0.0.1:$port/moto-api/" >/dev/null 2>&1; then break; fi

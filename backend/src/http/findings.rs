@@ -117,7 +117,7 @@ fn parse_query(pairs: &[(String, String)]) -> Result<(FindingFilter, PageParams)
         ("q" = Option<String>, Query, description = "Text in title, description, resource id or ASFF id"),
         ("since" = Option<String>, Query, description = "updated_at >= this RFC 3339 time or date"),
         ("until" = Option<String>, Query, description = "updated_at < this RFC 3339 time or date"),
-        ("limit" = Option<u32>, Query, description = "Page size, 1–1000 (default 50)"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "Page size, 1–1000 (default 50)"),
         ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
     ),
     responses(

@@ -72,6 +72,13 @@ impl SesSink {
         }
     }
 
+    /// Changes how long one `SendEmail` may take before it counts as a retryable
+    /// failure (10 s by default: a stuck call must not hold the dispatcher's batch).
+    pub fn with_timeout(mut self, timeout: Duration) -> SesSink {
+        self.timeout = timeout;
+        self
+    }
+
     /// Sends `email` as a raw MIME message (email.rs builds it): the same two
     /// parts SES would build from simple content, with our own escaping and
     /// header encoding.

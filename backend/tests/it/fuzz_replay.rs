@@ -103,6 +103,22 @@ fn saved_inputs_of_the_detection_targets_are_handled() {
         );
         assert!(!lint_text("r.yaml", &text).is_empty(), "{}", path.display());
     }
+    for (path, bytes) in inputs("config_yaml") {
+        let text = String::from_utf8(bytes).unwrap();
+        let p = path.display();
+        assert!(
+            cspm::remediate::config::RemediationConfig::parse("r.yaml", &text).is_err(),
+            "{p}"
+        );
+        assert!(
+            cspm::detect::settings::DetectionSettings::from_yaml("s.yaml", &text).is_err(),
+            "{p}"
+        );
+        assert!(
+            cspm::detect::suppress::Suppressions::from_yaml("x.yaml", &text).is_err(),
+            "{p}"
+        );
+    }
     for (path, bytes) in inputs("sinks_yaml") {
         let text = String::from_utf8(bytes).unwrap();
         assert!(

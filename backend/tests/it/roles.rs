@@ -300,6 +300,16 @@ async fn the_openapi_document_carries_each_declared_role() {
         "every declared route is documented"
     );
     assert_eq!(doc["paths"]["/health"]["get"]["security"], json!([{}]));
+    // The page size the server accepts, 1-1000, is the one documented (a client
+    // generated from the document must not send 0).
+    let limit = doc["paths"]["/findings"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "limit")
+        .expect("limit is documented");
+    assert_eq!(limit["schema"]["minimum"], json!(1), "{limit}");
+    assert_eq!(limit["schema"]["maximum"], json!(1000), "{limit}");
 }
 
 #[tokio::test]

@@ -73,6 +73,27 @@ impl JwksCache {
         }
     }
 
+    /// A cache that holds the keys of `document` (a JWKS, RFC 7517 §5) and never
+    /// fetches on a miss: for verifying offline — tests, and the token fuzz target,
+    /// which must reach the verifier without a network. Keys that are not usable
+    /// signing keys are skipped as on a fetch; a document that is not a key set is
+    /// an error. `uri` is only where [`Self::refresh`] would fetch.
+    pub fn from_document(
+        http: reqwest::Client,
+        uri: Url,
+        document: &[u8],
+    ) -> Result<Self, serde_json::Error> {
+        let set: RawKeySet = serde_json::from_slice(document)?;
+        Ok(JwksCache {
+            http,
+            uri,
+            min_refresh: Duration::MAX,
+            keys: RwLock::new(Arc::new(usable_keys(set.keys))),
+            // A fetch "just happened", and the interval never ends: a miss is final.
+            last_fetch: tokio::sync::Mutex::new(Some(Instant::now())),
+        })
+    }
+
     /// Changes the least time between fetches (tests use zero to see a rotation at once).
     pub fn with_min_refresh_interval(mut self, interval: Duration) -> Self {
         self.min_refresh = interval;
@@ -237,6 +258,24 @@ mod tests {
             [Algorithm::RS256, Algorithm::ES256, Algorithm::RS256],
             "r, e and the kid-less RSA key; not enc, RS512, OKP or the unknown kty"
         );
+    }
+
+    #[tokio::test]
+    async fn a_cache_from_a_document_finds_its_keys_and_never_fetches() {
+        let a = TestKey::es256("a");
+        let doc = serde_json::to_vec(&jwks(&[&a])).unwrap();
+        // Nothing listens on port 9: a fetch would fail with KeysUnavailable.
+        let uri = Url::parse("http://127.0.0.1:9/jwks").unwrap();
+        let cache = JwksCache::from_document(crate::auth::oidc::http_client(), uri, &doc).unwrap();
+        assert_eq!(cache.key("a").await.unwrap().alg, Algorithm::ES256);
+        assert!(matches!(cache.key("b").await, Err(KeyLookupError::Unknown)));
+        assert!(cache.sole_key(Algorithm::ES256).await.is_ok());
+        assert!(JwksCache::from_document(
+            crate::auth::oidc::http_client(),
+            Url::parse("http://127.0.0.1:9/").unwrap(),
+            b"{\"keys\": 1}"
+        )
+        .is_err());
     }
 
     #[tokio::test]

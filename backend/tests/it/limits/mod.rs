@@ -23,42 +23,60 @@ pub struct Run {
     pub peak_rss: u64,
 }
 
-/// Runs `cmd` to its end and reads its peak resident memory from `wait4`'s
-/// resource usage (the kernel's own figure, so nothing is sampled or missed).
-// The child is reaped by `wait4` below (for its rusage), which clippy cannot see.
-#[allow(clippy::zombie_processes)]
+/// Runs `cmd` to its end and reads its peak resident memory from the kernel's
+/// accounting (`ru_maxrss` of the reaped child: nothing sampled, nothing missed).
+///
+/// Not spawned from this process directly: the test binary is large (hundreds of
+/// MiB with the suite running), and a child spawned with `vfork`/`fork` + `exec`
+/// starts with its parent's high-water mark — the kernel carries the old address
+/// space's peak into the new program's `ru_maxrss` at `exec` — so the figure
+/// would be this process's size, not the child's. A small Python parent (already
+/// required by the tests) spawns it instead and reports the child's own peak; the
+/// floor that adds is Python's size (~10 MiB), far under the bounds.
 pub fn run_measured(cmd: &mut Command) -> Run {
-    let mut child = cmd
+    let mut wrapped = Command::new("python3");
+    wrapped.arg("-c").arg(MEASURE).arg(cmd.get_program());
+    wrapped.args(cmd.get_args());
+    for (key, value) in cmd.get_envs() {
+        match value {
+            Some(v) => wrapped.env(key, v),
+            None => wrapped.env_remove(key),
+        };
+    }
+    if let Some(dir) = cmd.get_current_dir() {
+        wrapped.current_dir(dir);
+    }
+    let out = wrapped
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the command starts");
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = err.read_to_string(&mut s);
-        s
-    });
-    let mut output = String::new();
-    let _ = out.read_to_string(&mut output);
-    let pid = child.id() as libc::pid_t;
-    let mut status: libc::c_int = 0;
-    // SAFETY: rusage is plain data, zero is a valid value; wait4 fills it.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: `pid` is our own child, not yet reaped (Child::wait was not called).
-    let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(reaped, pid, "wait4: {}", std::io::Error::last_os_error());
-    output.push_str(&reader.join().unwrap());
-    let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
+        .output()
+        .expect("python3 starts the command");
+    let mut output = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (rest, report) = stderr
+        .trim_end()
+        .rsplit_once('\n')
+        .unwrap_or(("", stderr.trim_end()));
+    output.push_str(rest);
+    let report: serde_json::Value = serde_json::from_str(report)
+        .unwrap_or_else(|e| panic!("no measurement ({e}) in:\n{stderr}"));
+    let code = report["code"].as_i64().expect("exit code");
     Run {
-        code,
+        // subprocess gives -N when signal N ended the child.
+        code: (code >= 0).then_some(code as i32),
         output,
         // Linux reports ru_maxrss in KiB.
-        peak_rss: usage.ru_maxrss as u64 * 1024,
+        peak_rss: report["peak_kib"].as_u64().expect("peak") * 1024,
     }
 }
+
+/// Runs argv[1:] with inherited stdio, then prints `{"code","peak_kib"}` as the
+/// last line of stderr: the child's exit code and its own `ru_maxrss`.
+const MEASURE: &str = r#"
+import json, resource, subprocess, sys
+code = subprocess.run(sys.argv[1:]).returncode
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+sys.stderr.write("\n" + json.dumps({"code": code, "peak_kib": peak}) + "\n")
+"#;
 
 /// 2^20, to state bounds in MiB.
 pub const MIB: u64 = 1024 * 1024;

@@ -5,6 +5,9 @@
 /// Document reading and normalizing: never a panic; normalize → serialize →
 /// normalize is stable on corpus findings; `short_id` is stable.
 mod documents;
+/// The IAM policy analyzer: never a panic; statement order, action-name case and
+/// split statements do not change the verdict; an added `Deny` never adds a risk.
+mod policy;
 /// Cursors, query strings and filters: never a panic; a cursor decodes to the
 /// position it was made from.
 mod query;
