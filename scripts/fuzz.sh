@@ -3,6 +3,7 @@
 # 60) and prints, per target, executions, coverage and crashes.
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET]
+#   FUZZ_TARGETS="policy query" scripts/fuzz.sh 60    # only these targets
 #
 # Needs the nightly toolchain (`cargo +nightly`); installs cargo-fuzz (pinned)
 # under ~/.cache once. Each target's corpus is seeded from ../shared/corpus,
@@ -21,6 +22,9 @@ TOOLS="$HOME/.cache/cspm-tools/cargo-fuzz-$CARGO_FUZZ_VERSION"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cspm-fuzz-target}"
 ARTIFACTS="${FUZZ_ARTIFACTS:-$HOME/.cache/cspm-fuzz-artifacts}"
 TARGETS=(normalizer normalizer_structured cloudtrail_reader rules_load rule_eval policy query sinks_yaml config_yaml oidc_token)
+if [ -n "${FUZZ_TARGETS:-}" ]; then
+  read -r -a TARGETS <<<"$FUZZ_TARGETS"
+fi
 
 if ! cargo +nightly --version >/dev/null 2>&1; then
   echo "fuzz.sh: the nightly toolchain is missing; the stable property tests (cargo test --test it props::) cover the same entry points" >&2

@@ -79,7 +79,7 @@ fn nth(v: &Value, n: usize) -> Option<&Value> {
             return Some(v);
         }
         *seen += 1;
-        let children: Box<dyn Iterator<Item = &Value>> = match v {
+        let children: Box<dyn Iterator<Item = &'a Value> + 'a> = match v {
             Value::Array(a) => Box::new(a.iter()),
             Value::Object(o) => Box::new(o.values()),
             _ => return None,

@@ -89,11 +89,11 @@ pub async fn sent_from(endpoint: &str, from: &str) -> Vec<Sent> {
     let data: Value = reqwest::get(format!(
         "{endpoint}/moto-api/data.json?service=ses&name=RawMessage"
     ))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
     let mut out = Vec::new();
     for m in data["ses"]["RawMessage"]
         .as_array()

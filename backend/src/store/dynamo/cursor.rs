@@ -83,6 +83,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_largest_position_the_store_makes_fits_a_cursor() {
+        // Every severity partition resuming after a key: a sort-key time and a
+        // short id (the table's partition key), the longest either can be.
+        let key = Key {
+            u: crate::store::dynamo::item::sort_key(chrono::Utc::now()),
+            id: "x".repeat(crate::ids::SHORT_ID_LEN),
+        };
+        let positions: BTreeMap<Severity, Pos> = Severity::ALL_DESC
+            .iter()
+            .map(|s| (*s, Pos::After(key.clone())))
+            .collect();
+        let cursor = encode("scope", &positions);
+        assert!(
+            cursor.len() < envelope::MAX_CURSOR_LEN / 2,
+            "{} bytes",
+            cursor.len()
+        );
+        assert_eq!(
+            decode(&cursor, "scope", &Severity::ALL_DESC).unwrap(),
+            positions
+        );
+    }
+
+    #[test]
     fn positions_round_trip_and_bad_ones_are_rejected() {
         let parts = [Severity::High, Severity::Critical];
         let mut p = BTreeMap::new();
