@@ -10,6 +10,9 @@ step() { printf '\n==> %s\n' "$*"; }
 step "Rust: format, lints, shared-types on wasm32, unit + integration tests"
 scripts/test_rust.sh
 
+step "API description: schemathesis against cspm serve --demo (0 failures)"
+scripts/test_api_schema.sh
+
 step "Infrastructure: terraform fmt, checkov, consistency checks"
 scripts/check_infra.sh
 

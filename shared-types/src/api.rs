@@ -33,6 +33,7 @@ pub struct WorkflowUpdate {
     pub workflow_status: WorkflowStatus,
     /// Why (kept in the audit trail); up to 2,000 characters.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 2000))]
     pub note: Option<String>,
 }
 

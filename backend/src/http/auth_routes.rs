@@ -136,7 +136,9 @@ pub async fn get_login(
 /// redirect to where the sign-in started.
 #[utoipa::path(get, path = "/auth/callback", tag = "sign-in", security(()), params(CallbackQuery),
     responses((status = 302, description = "signed in: session cookie set, back to return_to"),
-              (status = 400, body = shared_types::ErrorBody), (status = 503, body = shared_types::ErrorBody)))]
+              (status = 400, body = shared_types::ErrorBody),
+              (status = 404, body = shared_types::ErrorBody, description = "Browser sign-in is not configured on this server"),
+              (status = 503, body = shared_types::ErrorBody)))]
 pub async fn get_callback(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -172,7 +174,8 @@ pub async fn get_callback(
 
 /// `GET /auth/session`: who is signed in in this browser, or 401.
 #[utoipa::path(get, path = "/auth/session", tag = "sign-in", security(()),
-    responses((status = 200, body = SessionInfo), (status = 401, body = shared_types::ErrorBody)))]
+    responses((status = 200, body = SessionInfo), (status = 401, body = shared_types::ErrorBody),
+              (status = 404, body = shared_types::ErrorBody, description = "Browser sign-in is not configured on this server")))]
 pub async fn get_session(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -203,7 +206,8 @@ pub async fn get_session(
 /// provider (the answer's `logout_url`). Needs `X-CSRF-Token` like any other
 /// state change made with the session cookie.
 #[utoipa::path(post, path = "/auth/logout", tag = "sign-in", security(()),
-    responses((status = 200, body = LogoutInfo), (status = 403, body = shared_types::ErrorBody)))]
+    responses((status = 200, body = LogoutInfo), (status = 403, body = shared_types::ErrorBody),
+              (status = 404, body = shared_types::ErrorBody, description = "Browser sign-in is not configured on this server")))]
 pub async fn post_logout(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -45,6 +45,20 @@ fn body_kind(headers: &HeaderMap) -> Result<BodyKind, ApiError> {
     }
 }
 
+/// The `application/json` body as the document describes it: one document (an
+/// object) or an array of documents. Which kind of document an object is, is
+/// the pipeline's business: one it cannot read is reported under `rejected` in
+/// the answer (with its index), not refused with the request.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)] // Describes the body; the handler reads it as bytes.
+pub enum EventsBody {
+    /// One document.
+    Document(std::collections::BTreeMap<String, serde_json::Value>),
+    /// Several documents.
+    Documents(Vec<serde_json::Value>),
+}
+
 /// `POST /events`: runs the body's documents through the pipeline.
 ///
 /// `application/json`: one document or an array of documents (each element's index
@@ -52,11 +66,11 @@ fn body_kind(headers: &HeaderMap) -> Result<BodyKind, ApiError> {
 /// magic bytes); nesting deeper than 127 levels is a 400. `application/x-ndjson` / `application/jsonl`: one document per
 /// line (its index is its 0-based line; a bad line rejects only itself).
 #[utoipa::path(post, path = "/events", tag = "events",
-    request_body(content = Object, description = "One document or an array of documents (application/json), or one document per line (application/x-ndjson, application/jsonl); at most 5 MiB",
+    request_body(content = EventsBody, description = "One document or an array of documents (application/json), or one document per line (application/x-ndjson, application/jsonl); at most 5 MiB",
         content_type = "application/json"),
     responses(
         (status = 200, body = OutcomeBody, description = "What the pipeline did with every document"),
-        (status = 400, body = shared_types::ErrorBody, description = "The JSON body is not valid JSON"),
+        (status = 400, body = shared_types::ErrorBody, description = "The body is not valid JSON, or neither an object nor an array"),
         (status = 401, body = shared_types::ErrorBody),
         (status = 413, body = shared_types::ErrorBody, description = "Body over 5 MiB, or a gzip body expanding past 64 MiB"),
         (status = 415, body = shared_types::ErrorBody, description = "Not JSON or JSON Lines, or a content coding other than gzip"),
@@ -137,6 +151,17 @@ fn prepare(body: Bytes, gzip: bool, kind: BodyKind) -> Result<Bytes, ApiError> {
                 field: None,
             }
         })?;
+        // A lone string, number, boolean or null is no document nor a batch:
+        // the request is malformed (an array's elements are judged one by one).
+        let first = body.iter().find(|b| !b.is_ascii_whitespace());
+        if !matches!(first, Some(b'{' | b'[')) {
+            return Err(ApiError::BadRequest {
+                code: "invalid_body",
+                message: "the body must be one document (a JSON object) or an array of documents"
+                    .into(),
+                field: None,
+            });
+        }
     }
     Ok(body)
 }
@@ -181,6 +206,24 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(header::CONTENT_TYPE, ct.parse().unwrap());
         h
+    }
+
+    #[test]
+    fn a_json_body_is_an_object_or_an_array() {
+        for ok in [&b" {}"[..], b"[null, 42]", b"\n[]", b"{\"Records\":[]}"] {
+            assert!(prepare(Bytes::from_static(ok), false, BodyKind::Json).is_ok());
+        }
+        for bad in [&b"null"[..], b" 42", b"\"text\"", b"true", b"-1.5"] {
+            assert!(matches!(
+                prepare(Bytes::from_static(bad), false, BodyKind::Json),
+                Err(ApiError::BadRequest {
+                    code: "invalid_body",
+                    ..
+                })
+            ));
+        }
+        // JSON Lines: each line is judged by itself, a scalar line included.
+        assert!(prepare(Bytes::from_static(b"42\n{}\n"), false, BodyKind::Lines).is_ok());
     }
 
     #[test]

@@ -23,6 +23,20 @@ impl From<ExportError> for ApiError {
     }
 }
 
+/// The `format` values, as the document lists them ([`ExportFormat::parse`]
+/// reads them; a unit test keeps the two lists equal).
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)] // Describes the parameter; the handler parses it.
+pub enum FormatParam {
+    /// Comma-separated values.
+    Csv,
+    /// JSON Lines.
+    Jsonl,
+    /// OCSF 1.5 Detection Findings as JSON Lines.
+    Ocsf,
+}
+
 /// `true`/`false` (absent = `false`).
 fn flag(key: &str, value: &str) -> Result<bool, ApiError> {
     match value {
@@ -70,18 +84,10 @@ fn parse_export_query(
 /// CSV, JSON Lines or OCSF file; chunked, gzip when the client accepts it.
 #[utoipa::path(get, path = "/findings/export", tag = "findings",
     params(
-        ("severity" = Option<String>, Query, description = "As for GET /findings"),
-        ("status" = Option<String>, Query, description = "As for GET /findings"),
-        ("account" = Option<String>, Query, description = "As for GET /findings"),
-        ("region" = Option<String>, Query, description = "As for GET /findings"),
-        ("resource_type" = Option<String>, Query, description = "As for GET /findings"),
-        ("product" = Option<String>, Query, description = "As for GET /findings"),
-        ("q" = Option<String>, Query, description = "As for GET /findings"),
-        ("since" = Option<String>, Query, description = "As for GET /findings"),
-        ("until" = Option<String>, Query, description = "As for GET /findings"),
-        ("format" = Option<String>, Query, description = "csv (default), jsonl or ocsf (OCSF 1.5 Detection Finding, JSON Lines)"),
-        ("detail" = Option<bool>, Query, description = "jsonl: whole findings instead of list items"),
-        ("raw" = Option<bool>, Query, description = "ocsf: the original document under unmapped.original"),
+        super::filter_params::FilterParams,
+        ("format" = inline(Option<FormatParam>), Query, description = "csv (default), jsonl or ocsf (OCSF 1.5 Detection Finding, JSON Lines)"),
+        ("detail" = Option<bool>, Query, description = "jsonl only (refused with another format): whole findings instead of list items"),
+        ("raw" = Option<bool>, Query, description = "ocsf only (refused with another format): the original document under unmapped.original"),
     ),
     responses(
         (status = 200, description = "The file (Content-Disposition: attachment)",
@@ -150,6 +156,20 @@ mod tests {
         assert_eq!(f.account.as_deref(), Some("123456789012"));
         let (_, o) = parse("format=ocsf&raw=true").unwrap();
         assert_eq!((o.format, o.raw), (ExportFormat::Ocsf, true));
+    }
+
+    #[test]
+    fn the_documented_formats_are_the_ones_parsed() {
+        let schema =
+            serde_json::to_value(<FormatParam as utoipa::PartialSchema>::schema()).unwrap();
+        let documented: Vec<&str> = schema["enum"]
+            .as_array()
+            .expect("an enum of strings")
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let parsed: Vec<&str> = ExportFormat::ALL.iter().map(|f| f.as_str()).collect();
+        assert_eq!(documented, parsed);
     }
 
     #[test]

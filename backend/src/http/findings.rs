@@ -108,17 +108,9 @@ fn parse_query(pairs: &[(String, String)]) -> Result<(FindingFilter, PageParams)
 /// `GET /findings`: one page of findings, newest first.
 #[utoipa::path(get, path = "/findings", tag = "findings",
     params(
-        ("severity" = Option<String>, Query, description = "One or several of CRITICAL,HIGH,MEDIUM,LOW,INFORMATIONAL, comma-separated"),
-        ("status" = Option<String>, Query, description = "Workflow status(es): NEW,NOTIFIED,SUPPRESSED,RESOLVED"),
-        ("account" = Option<String>, Query, description = "AWS account id"),
-        ("region" = Option<String>, Query, description = "Region"),
-        ("resource_type" = Option<String>, Query, description = "Primary resource type, e.g. AwsS3Bucket"),
-        ("product" = Option<String>, Query, description = "Product name, e.g. GuardDuty"),
-        ("q" = Option<String>, Query, description = "Text in title, description, resource id or ASFF id"),
-        ("since" = Option<String>, Query, description = "updated_at >= this RFC 3339 time or date"),
-        ("until" = Option<String>, Query, description = "updated_at < this RFC 3339 time or date"),
+        super::filter_params::FilterParams,
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "Page size, 1–1000 (default 50)"),
-        ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
+        ("cursor" = Option<String>, Query, min_length = 1, max_length = 2048, description = "next_cursor of the previous page"),
     ),
     responses(
         (status = 200, body = FindingPage),
@@ -173,7 +165,8 @@ pub async fn get_one(
     request_body = WorkflowUpdate,
     responses((status = 200, body = FindingDetail), (status = 400, body = shared_types::ErrorBody),
         (status = 401, body = shared_types::ErrorBody), (status = 403, body = shared_types::ErrorBody),
-        (status = 404, body = shared_types::ErrorBody), (status = 413, body = shared_types::ErrorBody)))]
+        (status = 404, body = shared_types::ErrorBody), (status = 413, body = shared_types::ErrorBody),
+        (status = 415, body = shared_types::ErrorBody, description = "The body is not application/json")))]
 pub async fn patch_one(
     State(state): State<AppState>,
     actor: Principal,

@@ -20,6 +20,7 @@ use crate::live::origin_allowed;
 use crate::live::tickets::TICKET_VALID;
 use crate::sinks::live::{frame_json, frame_of, Frame, LiveHub};
 use crate::store::ChangeFeed;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap};
@@ -90,17 +91,26 @@ fn origin_ok(headers: &HeaderMap, cors: &[String]) -> bool {
 
 /// `GET /live`: upgrades to the live WebSocket.
 #[utoipa::path(get, path = "/live", tag = "live",
-    params(("ticket" = Option<String>, Query, description = "A ticket from POST /live/ticket (required when the API needs credentials)")),
+    params(("ticket" = Option<String>, Query, description = "A ticket from POST /live/ticket (required when the API needs credentials)"),
+        // The WebSocket opening handshake (RFC 6455 section 4.1), which OpenAPI
+        // has no other way to say; a request without it is a 400.
+        ("Connection" = String, Header, pattern = "^Upgrade$", description = "`Upgrade`"),
+        ("Upgrade" = String, Header, pattern = "^websocket$", description = "`websocket`"),
+        ("Sec-WebSocket-Version" = String, Header, pattern = "^13$", description = "`13`"),
+        ("Sec-WebSocket-Key" = String, Header, description = "The client's nonce (base64 of 16 random bytes)")),
     security(()),
     responses((status = 101, description = "Switching to the live WebSocket protocol"),
+        (status = 400, body = shared_types::ErrorBody, description = "Not a WebSocket opening handshake"),
         (status = 401, body = shared_types::ErrorBody, description = "No ticket, or one already used or expired"),
-        (status = 403, body = shared_types::ErrorBody, description = "Origin not allowed")))]
+        (status = 403, body = shared_types::ErrorBody, description = "Origin not allowed"),
+        (status = 404, body = shared_types::ErrorBody, description = "No live updates on this store")))]
 pub async fn get_live(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
-    ws: WebSocketUpgrade,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
+    let ws = ws.map_err(not_a_handshake)?;
     let live = state.live.clone().ok_or_else(not_available)?;
     if !origin_ok(&headers, &state.config.cors_origins) {
         return Err(ApiError::Forbidden(
@@ -126,6 +136,17 @@ pub async fn get_live(
     Ok(ws
         .max_message_size(16 * 1024)
         .on_upgrade(move |socket| connection(socket, live)))
+}
+
+/// A 400 in the API's error body for a request that is not a WebSocket opening
+/// handshake (axum's own answer is plain text). axum's messages name the missing
+/// or wrong header and quote nothing the client sent.
+fn not_a_handshake(rejection: WebSocketUpgradeRejection) -> ApiError {
+    ApiError::BadRequest {
+        code: "not_a_websocket_handshake",
+        message: rejection.body_text(),
+        field: None,
+    }
 }
 
 async fn send(

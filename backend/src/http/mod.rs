@@ -17,6 +17,8 @@ pub mod events;
 pub mod export;
 /// Extractors that map bad input to the API error body.
 pub mod extract;
+/// The list's filters as the OpenAPI document describes them.
+pub mod filter_params;
 /// `/findings` handlers.
 pub mod findings;
 /// `/health`.
