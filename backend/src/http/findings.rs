@@ -16,8 +16,9 @@ pub const MAX_NOTE_LEN: usize = 2000;
 /// The paging part of `GET /findings`, validated with `validator`.
 #[derive(Debug, Validate)]
 struct PageParams {
-    #[validate(range(min = 1, max = 1000))]
+    #[validate(range(min = 1, max = MAX_LIMIT))]
     limit: u32,
+    // validator and utoipa take literals here; a test holds them to the constants.
     #[validate(length(min = 1, max = 2048))]
     cursor: Option<String>,
 }
@@ -203,6 +204,7 @@ pub async fn patch_one(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::cursor::MAX_CURSOR_LEN;
 
     fn pairs(q: &str) -> Vec<(String, String)> {
         serde_urlencoded::from_str(q).unwrap()
@@ -215,6 +217,28 @@ mod tests {
         assert_eq!(p.limit, 10);
         let err = parse_query(&pairs("severty=HIGH")).unwrap_err();
         assert!(matches!(err, ApiError::BadRequest { field: Some(f), .. } if f == "severty"));
+    }
+
+    #[test]
+    fn documented_bounds_are_the_enforced_ones() {
+        use utoipa::Path as _;
+        let op = serde_json::to_value(__path_list::operation()).unwrap();
+        let param = |name: &str| {
+            op["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["name"] == name)
+                .unwrap()["schema"]
+                .clone()
+        };
+        assert_eq!(param("limit")["maximum"], MAX_LIMIT);
+        assert_eq!(param("cursor")["maxLength"], MAX_CURSOR_LEN);
+        let at_most = format!("limit={MAX_LIMIT}&cursor={}", "A".repeat(MAX_CURSOR_LEN));
+        assert!(parse_query(&pairs(&at_most)).is_ok());
+        let over = format!("cursor={}", "A".repeat(MAX_CURSOR_LEN + 1));
+        let err = parse_query(&pairs(&over)).unwrap_err();
+        assert!(matches!(err, ApiError::BadRequest { field: Some(ref f), .. } if f == "cursor"));
     }
 
     #[test]
