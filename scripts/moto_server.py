@@ -9,7 +9,8 @@ DynamoDB backend's item reads and writes serialized (one lock for the backend:
 coarser than DynamoDB's per-item isolation, never weaker), everything else as
 moto has it.
 
-It also narrows `/moto-api/data.json` (every tracked object of every service,
+It stops moto from keeping every model instance it ever made (only SES's are kept,
+for data.json) and narrows `/moto-api/data.json` (every tracked object of every service,
 each attribute tried through json.dumps) to `?service=…&name=…` when asked: the
 SES tests read the sent messages from it, and the whole dump over a suite's worth
 of tables and objects took this server past 20 GiB and minutes of CPU, starving
@@ -24,6 +25,8 @@ import threading
 from urllib.parse import parse_qs, urlparse
 
 from moto import server
+from werkzeug.serving import WSGIRequestHandler
+from moto.core.common_models import BaseModel
 from moto.dynamodb.models import DynamoDBBackend
 from moto.moto_api._internal import urls as moto_api_urls
 
@@ -42,6 +45,44 @@ def _serialized(method):
 for _name in ("put_item", "get_item", "update_item", "delete_item", "transact_write_items"):
     setattr(DynamoDBBackend, _name, _serialized(getattr(DynamoDBBackend, _name)))
 
+
+# moto tracks every model instance it ever creates (`BaseModel.__new__` appends each
+# to a class-level list, for `/moto-api/data.json`), and never lets one go: every
+# DynamoDB item version written or copied, every S3 object, every stream record.
+# Over a test suite that kept 20+ GiB alive. Only the SES tests read data.json (the
+# sent messages), so only SES models are tracked.
+_TRACKED_SERVICES = ("moto.ses.", "moto.sesv2.")
+
+
+def _new_model(cls, *args, **kwargs):
+    instance = super(BaseModel, cls).__new__(cls)
+    if cls.__module__.startswith(_TRACKED_SERVICES):
+        cls.instances_tracked.append(instance)
+    return instance
+
+
+BaseModel.__new__ = _new_model
+
+# The request log names each JSON-protocol call (`X-Amz-Target`, e.g.
+# DynamoDB_20120810.Query) and its body size, which werkzeug's line does not: with
+# the memory samples of scripts/with_moto.sh, it shows which calls grow the emulator.
+_log_request = WSGIRequestHandler.log_request
+
+
+def _log_request_with_target(self, code="-", size="-"):
+    target = self.headers.get("X-Amz-Target")
+    if not target:
+        return _log_request(self, code, size)
+    # werkzeug builds the line from self.path; the request is answered by now.
+    path = self.path
+    self.path = f"{path} [{target} {self.headers.get('Content-Length', '-')}B]"
+    try:
+        _log_request(self, code, size)
+    finally:
+        self.path = path
+
+
+WSGIRequestHandler.log_request = _log_request_with_target
 
 
 def _model_data(request, full_url, headers):

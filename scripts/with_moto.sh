@@ -19,13 +19,28 @@ log="${TMPDIR:-/tmp}/moto-$port.log"
 # moto_server with DynamoDB's conditional writes made atomic (see the script).
 "$bin/python" "$(dirname "$0")/moto_server.py" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
 moto_pid=$!
+# Sample the emulator's resident memory once a second into $log.rss ("HH:MM:SS MiB"),
+# so a run that makes it grow can be matched with the requests in $log at that time.
+(
+  while kill -0 "$moto_pid" 2>/dev/null; do
+    rss=$(awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$moto_pid/status" 2>/dev/null) || break
+    echo "$(date +%H:%M:%S) $rss"
+    sleep 1
+  done
+) >"$log.rss" 2>/dev/null &
+sampler=$!
 # On the way out: say how large the emulator grew (it keeps everything in memory),
 # then stop it — and kill it if it does not stop within 5 s, so that a busy
 # emulator can never hold the run open.
 stop_moto() {
   local peak
   peak=$(awk '/VmHWM/ {print int($2 / 1024) " MiB"}' "/proc/$moto_pid/status" 2>/dev/null || true)
-  [ -n "$peak" ] && echo "moto_server peak memory: $peak" >&2
+  if [ -n "$peak" ]; then
+    # The second with the largest growth, to look up in the request log.
+    jump=$(awk 'NR > 1 && $2 - prev > best {best = $2 - prev; at = $1} {prev = $2} END {if (best) print "+" best " MiB at " at}' "$log.rss" 2>/dev/null || true)
+    echo "moto_server peak memory: $peak${jump:+ (largest growth $jump; samples in $log.rss)}" >&2
+  fi
+  kill "$sampler" 2>/dev/null || true
   kill "$moto_pid" 2>/dev/null || true
   for _ in $(seq 1 50); do
     kill -0 "$moto_pid" 2>/dev/null || break

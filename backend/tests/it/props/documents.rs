@@ -31,7 +31,7 @@ fn read_and_normalize(bytes: &[u8]) {
 }
 
 /// Arbitrary JSON values, a few levels deep, with the keys sources look at.
-fn json_value() -> impl Strategy<Value = Value> {
+pub(super) fn json_value() -> impl Strategy<Value = Value> {
     let key = prop_oneof![
         Just("detail-type".to_string()),
         Just("detail".to_string()),

@@ -11,6 +11,9 @@ mod policy;
 /// Cursors, query strings and filters: never a panic; a cursor decodes to the
 /// position it was made from.
 mod query;
+/// The rule pack on real CloudTrail events with one node changed: never a panic,
+/// the same findings twice.
+mod rules;
 /// The workflow decision is monotonic in the provider's `UpdatedAt`.
 mod workflow;
 /// Rules, sinks and detection YAML loaders: never a panic on any text.
