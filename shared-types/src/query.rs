@@ -199,13 +199,24 @@ fn parse_instant(value: &str, field: &'static str) -> Result<Option<DateTime<Utc
     if v.is_empty() {
         return Ok(None);
     }
-    if let Ok(t) = DateTime::parse_from_rfc3339(v) {
-        return Ok(Some(t.with_timezone(&Utc)));
-    }
-    if let Ok(d) = chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d") {
-        if let Some(t) = d.and_hms_opt(0, 0, 0) {
-            return Ok(Some(t.and_utc()));
+    let parsed = DateTime::parse_from_rfc3339(v)
+        .map(|t| t.with_timezone(&Utc))
+        .ok()
+        .or_else(|| {
+            let d = chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").ok()?;
+            Some(d.and_hms_opt(0, 0, 0)?.and_utc())
+        });
+    if let Some(t) = parsed {
+        // RFC 3339 writes four-digit years only: an instant outside them (a date
+        // like `-524-01-01`, or 0000-01-01 at +01:00) could not be written back
+        // into a link or a cursor, so it is refused here rather than misread there.
+        if !(0..=9999).contains(&chrono::Datelike::year(&t)) {
+            return Err(FilterError {
+                field,
+                message: "must be a time between the years 0000 and 9999 (UTC)".into(),
+            });
         }
+        return Ok(Some(t));
     }
     Err(FilterError {
         field,
@@ -217,6 +228,25 @@ fn parse_instant(value: &str, field: &'static str) -> Result<Option<DateTime<Utc
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_rfc_3339_cannot_write_are_refused() {
+        for v in [
+            "-524-01-01",
+            "0000-01-01T00:00:00+01:00",
+            "9999-12-31T23:00:00-05:00",
+        ] {
+            let err = parse_instant(v, "until").unwrap_err();
+            assert!(
+                err.message.contains("0000 and 9999"),
+                "{v}: {}",
+                err.message
+            );
+        }
+        for v in ["0000-01-01", "9999-12-31T23:59:59Z", "1977-05-25"] {
+            assert!(parse_instant(v, "until").unwrap().is_some(), "{v}");
+        }
+    }
 
     #[test]
     fn filter_round_trips_through_query_pairs() {

@@ -168,7 +168,10 @@ fn prepare(body: Bytes, gzip: bool, kind: BodyKind) -> Result<Bytes, ApiError> {
 
 /// Expands a gzip body, refusing it past [`MAX_EVENTS_DECODED_BYTES`].
 fn gunzip(body: &[u8]) -> Result<Bytes, ApiError> {
-    let mut out = Vec::new();
+    // Room for the whole limit up front: only the pages written become resident,
+    // and a growing Vec would double past the limit and copy (a bomb then cost
+    // ~3x the limit at its peak instead of the limit).
+    let mut out = Vec::with_capacity(MAX_EVENTS_DECODED_BYTES as usize + 1);
     let decoder = flate2::read::MultiGzDecoder::new(body);
     match Capped::new(decoder, MAX_EVENTS_DECODED_BYTES).read_to_end(&mut out) {
         Ok(_) => Ok(Bytes::from(out)),

@@ -142,6 +142,20 @@ fn saved_inputs_of_the_query_target_are_refused_or_round_trip() {
                 assert!(decode(v, "scope").is_err(), "{p}");
             }
         }
+        // A filter that decodes encodes back to itself.
+        if let Ok(filter) = shared_types::FindingFilter::from_pairs(
+            pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        ) {
+            let again = filter.to_pairs();
+            let back = shared_types::FindingFilter::from_pairs(
+                again.iter().map(|(k, v)| (*k, v.as_str())),
+            );
+            assert_eq!(
+                back.as_ref().ok(),
+                Some(&filter),
+                "{p}: {again:?} -> {back:?}"
+            );
+        }
         // The input as a position (as the fuzz target uses it): a cursor too long
         // to accept is refused, one that fits decodes to its position.
         let position = serde_json::Value::from(text.as_str());
