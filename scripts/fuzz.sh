@@ -26,7 +26,7 @@ CARGO_FUZZ_VERSION=0.13.2
 TOOLS="$HOME/.cache/cspm-tools/cargo-fuzz-$CARGO_FUZZ_VERSION"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cspm-fuzz-target}"
 ARTIFACTS="${FUZZ_ARTIFACTS:-$HOME/.cache/cspm-fuzz-artifacts}"
-TARGETS=(normalizer normalizer_structured cloudtrail_reader rules_load rule_eval policy query sinks_yaml config_yaml oidc_token)
+TARGETS=(normalizer normalizer_structured ocsf cloudtrail_reader rules_load rule_eval policy query sinks_yaml config_yaml oidc_token)
 if [ -n "${FUZZ_TARGETS:-}" ]; then
   read -r -a TARGETS <<<"$FUZZ_TARGETS"
 fi
@@ -67,6 +67,10 @@ seed sinks_yaml
 # The README's sinks example (its only YAML block that starts with `sinks:`).
 awk '/^```yaml/{f=1;next} /^```/{f=0} f' "$ROOT/README.md" | awk '/^sinks:/{p=1} p' > "$WORK/sinks_yaml/readme.yaml"
 seed normalizer_structured asff asff-envelope alarm guardduty
+# The published OCSF samples live in the repository (backend/tests/data/ocsf).
+seed ocsf asff-envelope
+find "$ROOT/backend/tests/data/ocsf" -type f \( -name '*.json' -o -name '*.jsonl' \) -exec cp -t "$WORK/ocsf/" {} +
+find "$ROOT/backend/tests/data/ocsf" -type f -name '*.json' -exec cp -t "$WORK/normalizer_structured/" {} +
 # Whole CloudTrail log files are large; the structured mutator edits single events.
 seed_some() { find "$CORPUS/$2" -type f -name '*.json' 2>/dev/null | head -n "$3" | xargs -r cp -t "$WORK/$1/"; }
 seed_some normalizer_structured cloudtrail 40

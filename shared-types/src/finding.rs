@@ -17,6 +17,9 @@ pub enum FindingSource {
     CloudwatchAlarm,
     /// A GuardDuty finding event.
     Guardduty,
+    /// An OCSF finding: the new Security Hub's (`Findings Imported V2`), Prowler's
+    /// JSON-OCSF output, or an OCSF export read back.
+    Ocsf,
     /// Synthetic data from `cspm demo`.
     Demo,
 }
@@ -39,7 +42,7 @@ pub struct Resource {
 }
 
 /// The one normalized finding model. Every source (Security Hub, CloudTrail rules,
-/// alarms, GuardDuty) produces this; it is stored, listed, alerted, archived and
+/// alarms, GuardDuty, OCSF) produces this; it is stored, listed, alerted, archived and
 /// pushed the same way whatever its origin.
 ///
 /// Timestamps are the finding's own (never the time it was ingested).

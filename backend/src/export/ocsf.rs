@@ -10,6 +10,13 @@
 //! under `unmapped.compliance`, where the schema puts what a class cannot carry.
 //! With `raw`, the original document (the ASFF finding, the CloudTrail event…)
 //! goes under `unmapped.original`.
+//!
+//! `finding_info.uid` is our id; the provider's own id (`asff_id`) goes under
+//! `unmapped.asff_id`, so the OCSF reader (`sources/ocsf.rs`) can check that the id
+//! is `short_id(metadata.product.uid, asff_id)` and read an export back onto the
+//! same finding. (`finding_info.uid_alt` would be the schema's place, but
+//! py-ocsf-models 0.10.0, which `scripts/check_ocsf.py` validates exports with,
+//! does not know it.)
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
@@ -63,7 +70,6 @@ pub struct DetectionFinding<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     remediation: Option<Remediation<'a>>,
     metadata: Metadata<'a>,
-    #[serde(skip_serializing_if = "Unmapped::is_empty")]
     unmapped: Unmapped<'a>,
 }
 
@@ -165,16 +171,12 @@ struct Compliance<'a> {
 
 #[derive(Debug, Serialize)]
 struct Unmapped<'a> {
+    /// The provider's id, from which `finding_info.uid` (our id) is derived.
+    asff_id: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     compliance: Option<Compliance<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     original: Option<&'a serde_json::Value>,
-}
-
-impl Unmapped<'_> {
-    fn is_empty(&self) -> bool {
-        self.compliance.is_none() && self.original.is_none()
-    }
 }
 
 /// `severity_id` and its caption.
@@ -211,8 +213,18 @@ fn compliance_status_id(s: &str) -> Option<u8> {
 }
 
 /// The standards an ASFF control finding names: `Compliance.AssociatedStandards`,
-/// else the `StandardsArn`/`StandardsGuideArn` product fields older findings carry.
+/// else the `StandardsArn`/`StandardsGuideArn` product fields older findings carry;
+/// for a finding read from OCSF, its own `compliance.standards`.
 fn standards(raw: &serde_json::Value) -> Vec<String> {
+    if let Some(ocsf) = raw
+        .pointer("/compliance/standards")
+        .and_then(|v| v.as_array())
+    {
+        return ocsf
+            .iter()
+            .filter_map(|s| s.as_str().map(str::to_string))
+            .collect();
+    }
     let associated: Vec<String> = raw
         .pointer("/Compliance/AssociatedStandards")
         .and_then(|v| v.as_array())
@@ -334,6 +346,7 @@ pub fn detection_finding(f: &Finding, raw: bool) -> DetectionFinding<'_> {
             },
         },
         unmapped: Unmapped {
+            asff_id: &f.asff_id,
             compliance,
             original: raw.then_some(&f.raw),
         },
@@ -386,6 +399,7 @@ mod tests {
             "standards/aws-foundational-security-best-practices/v/1.0.0"
         );
         assert!(v["unmapped"].get("original").is_none());
+        assert_eq!(v["unmapped"]["asff_id"], f.asff_id.as_str());
         assert_eq!(line(&f, true)["unmapped"]["original"], f.raw);
     }
 

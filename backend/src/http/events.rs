@@ -1,6 +1,7 @@
 //! `POST /events`: hand the server documents of any kind `cspm ingest` reads — a
 //! Security Hub event or findings, a CloudTrail event or log file, an alarm, a
-//! GuardDuty finding, an EventBridge API-destination delivery — and get back what
+//! GuardDuty finding, OCSF findings (`Findings Imported V2`, Prowler's JSON-OCSF),
+//! an EventBridge API-destination delivery — and get back what
 //! the pipeline did with each. This is how a local deployment receives events in
 //! real time.
 

@@ -1,7 +1,8 @@
 //! The `scanner` Lambda: a thin adapter over the pipeline. One function receives
 //! three kinds of payload:
-//! - an EventBridge event (`Security Hub Findings - Imported`, CloudTrail API calls,
-//!   alarm state changes, GuardDuty findings), delivered directly;
+//! - an EventBridge event (`Security Hub Findings - Imported`, the new Security
+//!   Hub's OCSF `Findings Imported V2`, CloudTrail API calls, alarm state changes,
+//!   GuardDuty findings), delivered directly;
 //! - an SQS batch of such events (the rules' dead-letter queue redriven), answered
 //!   with partial batch failures so only the failed messages come back;
 //! - the scheduled event, which runs the Security Hub sync.

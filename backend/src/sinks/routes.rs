@@ -64,7 +64,7 @@ pub struct RouteMatch {
     #[serde(default, deserialize_with = "one_or_many")]
     pub severity: Vec<Severity>,
     /// It came from one of these sources (`security_hub`, `cloudtrail`,
-    /// `cloudwatch_alarm`, `guardduty`, `demo`).
+    /// `cloudwatch_alarm`, `guardduty`, `ocsf`, `demo`).
     #[serde(default, deserialize_with = "one_or_many")]
     pub source: Vec<FindingSource>,
     /// It is about one of these accounts.

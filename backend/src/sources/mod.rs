@@ -11,6 +11,9 @@ pub mod cloudwatch_alarm;
 pub mod error;
 /// GuardDuty finding events and bare findings.
 pub mod guardduty;
+/// OCSF Detection and Compliance Findings: the new Security Hub's, Prowler's, our
+/// own export read back.
+pub mod ocsf;
 /// Security Hub findings: bare, arrays, `{"Findings":[...]}` and EventBridge envelopes.
 pub mod security_hub;
 
@@ -43,6 +46,26 @@ pub struct DocumentOutcome {
     /// Set when the document is valid but holds no findings by design
     /// (e.g. a Security Hub `Insight Results` event), saying so.
     pub note: Option<String>,
+}
+
+impl DocumentOutcome {
+    /// The outcome of a document that is one finding, or one rejection.
+    pub fn of(result: Result<Finding, Rejection>) -> DocumentOutcome {
+        let mut out = DocumentOutcome::default();
+        match result {
+            Ok(f) => out.findings.push(f),
+            Err(r) => out.rejected.push(r),
+        }
+        out
+    }
+
+    /// A document rejected as a whole, before any finding in it could be read.
+    pub fn rejection(reason: String) -> DocumentOutcome {
+        DocumentOutcome::of(Err(Rejection {
+            finding_id: None,
+            reason,
+        }))
+    }
 }
 
 /// Turns documents of any supported kind into findings. Holds what normalization
@@ -88,6 +111,9 @@ pub enum DocumentKind {
     Alarm,
     /// GuardDuty finding event or bare finding.
     GuardDuty,
+    /// OCSF: a `Findings Imported V2` event, a finding (`class_uid`), an array or
+    /// `{"Findings":[...]}` of them.
+    Ocsf,
     /// Anything else: Security Hub decides (and rejects what it does not know).
     SecurityHub,
 }
@@ -99,6 +125,7 @@ pub fn document_kind(doc: &Value) -> DocumentKind {
             _ if cloudtrail::EVENT_TYPES.contains(&dt) => DocumentKind::CloudTrailEvent,
             cloudwatch_alarm::STATE_CHANGE | cloudwatch_alarm::CONFIG_CHANGE => DocumentKind::Alarm,
             guardduty::EVENT_TYPE => DocumentKind::GuardDuty,
+            ocsf::EVENT_TYPE => DocumentKind::Ocsf,
             _ => DocumentKind::SecurityHub,
         };
     }
@@ -109,6 +136,7 @@ pub fn document_kind(doc: &Value) -> DocumentKind {
         Value::Array(items) if items.first().is_some_and(cloudtrail::is_record) => {
             DocumentKind::CloudTrailArray
         }
+        _ if ocsf::holds_events(doc) => DocumentKind::Ocsf,
         _ if cloudtrail::is_record(doc) => DocumentKind::CloudTrailRecord,
         _ if cloudwatch_alarm::is_alarm_action(doc) => DocumentKind::Alarm,
         _ if guardduty::is_finding(doc) || doc.get("detail").is_some_and(guardduty::is_finding) => {
@@ -141,6 +169,7 @@ impl Normalizer {
             }
             DocumentKind::Alarm => cloudwatch_alarm::parse(doc, &self.alarm_severity, over),
             DocumentKind::GuardDuty => guardduty::parse(doc, over),
+            DocumentKind::Ocsf => ocsf::parse_document(doc),
             DocumentKind::SecurityHub => security_hub::parse_document(doc),
         };
         self.finish(&mut out.findings);

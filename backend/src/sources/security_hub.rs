@@ -11,6 +11,7 @@ mod sync_asff;
 pub mod sync_report;
 
 use super::asff::AsffFinding;
+use super::error::json_kind;
 use super::{DocumentOutcome, Rejection, SourceError};
 use crate::ids::short_id;
 use crate::time::parse_timestamp;
@@ -37,7 +38,7 @@ pub fn parse_document(doc: &Value) -> DocumentOutcome {
     match doc {
         Value::Array(items) => normalize_all(items, "array"),
         Value::Object(map) => parse_object(map),
-        other => reject_document(format!(
+        other => DocumentOutcome::rejection(format!(
             "not a Security Hub document: expected a JSON object or array, got {}",
             json_kind(other)
         )),
@@ -51,7 +52,7 @@ fn parse_object(map: &Map<String, Value>) -> DocumentOutcome {
     if let Some(findings) = map.get("Findings") {
         return match findings {
             Value::Array(items) => normalize_all(items, "Findings"),
-            other => reject_document(format!(
+            other => DocumentOutcome::rejection(format!(
                 "Findings must be a list of findings, got {}",
                 json_kind(other)
             )),
@@ -61,16 +62,16 @@ fn parse_object(map: &Map<String, Value>) -> DocumentOutcome {
     if map.contains_key("SchemaVersion")
         || (map.contains_key("Id") && map.contains_key("ProductArn"))
     {
-        return outcome_of(normalize_object(map, None));
+        return DocumentOutcome::of(normalize_object(map, None));
     }
-    reject_document(
+    DocumentOutcome::rejection(
         "not a Security Hub document: no Findings, detail.findings or SchemaVersion/Id".into(),
     )
 }
 
 fn parse_event(detail_type: &Value, detail: Option<&Value>) -> DocumentOutcome {
     let Some(dt) = detail_type.as_str() else {
-        return reject_document(format!(
+        return DocumentOutcome::rejection(format!(
             "not a Security Hub event: detail-type is {}, not a string",
             json_kind(detail_type)
         ));
@@ -84,17 +85,17 @@ fn parse_event(detail_type: &Value, detail: Option<&Value>) -> DocumentOutcome {
         };
     }
     if !FINDING_EVENTS.contains(&dt) {
-        return reject_document(format!(
+        return DocumentOutcome::rejection(format!(
             "not a Security Hub findings event: detail-type {dt:?}"
         ));
     }
     match detail.and_then(|d| d.get("findings")) {
         Some(Value::Array(items)) => normalize_all(items, "detail.findings"),
-        Some(other) => reject_document(format!(
+        Some(other) => DocumentOutcome::rejection(format!(
             "{dt} event: detail.findings must be a list, got {}",
             json_kind(other)
         )),
-        None => reject_document(format!("{dt} event without detail.findings")),
+        None => DocumentOutcome::rejection(format!("{dt} event without detail.findings")),
     }
 }
 
@@ -233,33 +234,6 @@ fn optional_time(field: &str, asff_id: &str, v: &Option<Value>) -> Option<DateTi
                 None
             }
         },
-    }
-}
-
-fn outcome_of(result: Result<Finding, Rejection>) -> DocumentOutcome {
-    let mut out = DocumentOutcome::default();
-    match result {
-        Ok(f) => out.findings.push(f),
-        Err(r) => out.rejected.push(r),
-    }
-    out
-}
-
-fn reject_document(reason: String) -> DocumentOutcome {
-    outcome_of(Err(Rejection {
-        finding_id: None,
-        reason,
-    }))
-}
-
-fn json_kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

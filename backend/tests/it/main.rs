@@ -55,6 +55,8 @@ mod live;
 mod live_aws;
 /// EMF lines decoded; `GET /metrics` parsed, counters moving by known amounts.
 mod metrics;
+/// OCSF in: the published samples, `POST /events`/ingest/scanner, export round trips.
+mod ocsf;
 /// OIDC token verification against the emulator's Cognito: groups, clients, token kinds.
 mod oidc_cognito;
 /// Property tests (proptest) of the parsers, cursors and the workflow decision.

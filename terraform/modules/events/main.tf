@@ -47,7 +47,7 @@ data "aws_iam_policy_document" "events_dlq" {
     condition {
       test     = "ArnEquals"
       variable = "aws:SourceArn"
-      values   = [aws_cloudwatch_event_rule.securityhub.arn, aws_cloudwatch_event_rule.detections.arn, aws_cloudwatch_event_rule.sync.arn]
+      values   = [aws_cloudwatch_event_rule.securityhub.arn, aws_cloudwatch_event_rule.securityhub_v2.arn, aws_cloudwatch_event_rule.detections.arn, aws_cloudwatch_event_rule.sync.arn]
     }
   }
 
@@ -89,6 +89,24 @@ resource "aws_cloudwatch_event_rule" "securityhub" {
         Severity = {
           Label = var.severity_filter
         }
+      }
+    }
+  })
+}
+
+# The new Security Hub sends OCSF findings as `Findings Imported V2`, one per event,
+# with OCSF's severity captions ("Critical", "High"…): the same filter, in those words.
+# The scanner reads them with `sources/ocsf.rs` (dispatch by detail-type).
+resource "aws_cloudwatch_event_rule" "securityhub_v2" {
+  name        = "${var.name_prefix}-securityhub-v2-imported"
+  description = "Security Hub (OCSF) findings imported with a severity in ${join(", ", var.severity_filter)}."
+
+  event_pattern = jsonencode({
+    source      = ["aws.securityhub"]
+    detail-type = ["Findings Imported V2"]
+    detail = {
+      findings = {
+        severity = [for s in var.severity_filter : title(lower(s))]
       }
     }
   })
@@ -227,12 +245,31 @@ resource "aws_cloudwatch_metric_alarm" "failed_invocations" {
   }
 }
 
-# --- Both rules deliver to the scanner the same way ------------------------------------
+resource "aws_cloudwatch_metric_alarm" "failed_invocations_v2" {
+  alarm_name          = "${var.name_prefix}-securityhub-v2-rule-failed-invocations"
+  alarm_description   = "EventBridge could not invoke the scanner for Security Hub (OCSF) events (they go to the events DLQ)."
+  namespace           = "AWS/Events"
+  metric_name         = "FailedInvocations"
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [var.alarm_topic_arn]
+
+  dimensions = {
+    RuleName = aws_cloudwatch_event_rule.securityhub_v2.name
+  }
+}
+
+# --- Every rule delivers to the scanner the same way ------------------------------------
 
 locals {
   scanner_rules = {
-    securityhub = { name = aws_cloudwatch_event_rule.securityhub.name, arn = aws_cloudwatch_event_rule.securityhub.arn, sid = "AllowSecurityHubRule" }
-    detections  = { name = aws_cloudwatch_event_rule.detections.name, arn = aws_cloudwatch_event_rule.detections.arn, sid = "AllowDetectionsRule" }
+    securityhub    = { name = aws_cloudwatch_event_rule.securityhub.name, arn = aws_cloudwatch_event_rule.securityhub.arn, sid = "AllowSecurityHubRule" }
+    securityhub_v2 = { name = aws_cloudwatch_event_rule.securityhub_v2.name, arn = aws_cloudwatch_event_rule.securityhub_v2.arn, sid = "AllowSecurityHubV2Rule" }
+    detections     = { name = aws_cloudwatch_event_rule.detections.name, arn = aws_cloudwatch_event_rule.detections.arn, sid = "AllowDetectionsRule" }
   }
 }
 

@@ -5,6 +5,9 @@
 /// Document reading and normalizing: never a panic; normalize → serialize →
 /// normalize is stable on corpus findings; `short_id` is stable.
 mod documents;
+/// The OCSF reader: never a panic on OCSF-shaped JSON or on real findings with a
+/// node replaced; an exported finding reads back with what identifies it.
+mod ocsf;
 /// The IAM policy analyzer: never a panic; statement order, action-name case and
 /// split statements do not change the verdict; an added `Deny` never adds a risk.
 mod policy;
