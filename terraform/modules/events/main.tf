@@ -96,7 +96,8 @@ resource "aws_cloudwatch_event_rule" "securityhub" {
 
 # The new Security Hub sends OCSF findings as `Findings Imported V2`, one per event,
 # with OCSF's severity captions ("Critical", "High"…): the same filter, in those words.
-# The scanner reads them with `sources/ocsf.rs` (dispatch by detail-type).
+# Only the classes `sources/ocsf.rs` reads (Compliance 2003, Detection 2004) are
+# delivered, so Vulnerability and Data Security findings are not sent to be rejected.
 resource "aws_cloudwatch_event_rule" "securityhub_v2" {
   name        = "${var.name_prefix}-securityhub-v2-imported"
   description = "Security Hub (OCSF) findings imported with a severity in ${join(", ", var.severity_filter)}."
@@ -106,7 +107,8 @@ resource "aws_cloudwatch_event_rule" "securityhub_v2" {
     detail-type = ["Findings Imported V2"]
     detail = {
       findings = {
-        severity = [for s in var.severity_filter : title(lower(s))]
+        class_uid = [2003, 2004]
+        severity  = [for s in var.severity_filter : title(lower(s))]
       }
     }
   })
