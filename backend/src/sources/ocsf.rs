@@ -45,6 +45,7 @@
 
 mod fields;
 mod identity;
+mod resource_types;
 mod scales;
 mod times;
 

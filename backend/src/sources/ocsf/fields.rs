@@ -3,6 +3,7 @@
 //! (`cloud.account.uid`); an optional one that is unreadable is left out and logged,
 //! since only a missing or unusable required field may cost a finding.
 
+use super::resource_types::asff_type;
 use crate::sources::error::json_kind;
 use crate::sources::SourceError;
 use serde_json::Value;
@@ -160,7 +161,7 @@ fn resource(r: &Value) -> Option<Resource> {
         .or_else(|| text(r, "/uid_alt"))
         .or_else(|| text(r, "/name"))?;
     Some(Resource {
-        resource_type: text(r, "/type").unwrap_or_else(|| "Other".into()),
+        resource_type: text(r, "/type").map_or_else(|| "Other".into(), |t| asff_type(&t)),
         id,
         partition: text(r, "/cloud_partition"),
         region: text(r, "/region"),

@@ -58,7 +58,7 @@ fn a_findings_imported_v2_event_gives_its_finding_with_the_sample_values() {
     assert_eq!(f.workflow_status, WorkflowStatus::Suppressed);
     assert_eq!(f.record_state, RecordState::Active);
     assert_eq!(f.types, ["Stealth:IAMUser/CloudTrailLoggingDisabled"]);
-    assert_eq!(f.resource_type, "AWS::IAM::AccessKey");
+    assert_eq!(f.resource_type, "AwsIamAccessKey");
     assert_eq!(f.resource_id, "ASIA4U76YS3TEOA3O");
     assert_eq!(f.resources[0].partition.as_deref(), Some("aws"));
     assert_eq!(f.generator_id, "b4c71b47fb852d3fc0e99a82fa2841aa");

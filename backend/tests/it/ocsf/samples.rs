@@ -272,7 +272,7 @@ fn security_hub_v2_control_findings_keep_their_control_compliance_and_status() {
             )
         );
     }
-    assert_eq!(f[0].resource_type, "AWS::SQS::Queue");
+    assert_eq!(f[0].resource_type, "AwsSqsQueue");
     assert_eq!(
         f[0].resource_id,
         "https://sqs.us-east-2.amazonaws.com/123456789012/securityhubfinding"
@@ -301,7 +301,7 @@ fn the_coverage_finding_is_a_passing_compliance_finding_on_the_account() {
     assert_eq!(f.severity, Severity::Informational);
     assert_eq!(
         (f.resource_type.as_str(), f.resource_id.as_str()),
-        ("AWS::::Account", "123456789012")
+        ("AwsAccount", "123456789012")
     );
     assert_eq!(f.generator_id, "GuardDuty Foundational Coverage Finding");
     assert_eq!(f.created_at, utc("2026-04-29T17:05:08.532Z"));
