@@ -5,6 +5,8 @@
 
 /// The API's request and response bodies (pages, summary, errors, workflow updates).
 pub mod api;
+/// `POST /findings/workflow`: one workflow change for many findings.
+pub mod bulk;
 /// What a change did to a stored finding (inserted, updated, reopened…).
 pub mod change;
 /// Compliance scores per security standard and their controls.
@@ -23,6 +25,7 @@ pub mod severity;
 pub mod status;
 
 pub use api::*;
+pub use bulk::*;
 pub use change::*;
 pub use compliance::*;
 pub use finding::*;

@@ -33,6 +33,17 @@ pub enum ApiError {
     /// 404: no such finding or route.
     #[error("{0}")]
     NotFound(String),
+    /// 409: the request no longer fits the stored data (a bulk change whose filter
+    /// now matches another number of findings); nothing was changed.
+    #[error("{message}")]
+    Conflict {
+        /// Machine-readable code.
+        code: &'static str,
+        /// What differs, safe to show.
+        message: String,
+        /// The body field at fault.
+        field: Option<String>,
+    },
     /// 405: the route exists but not with this method.
     #[error("method not allowed")]
     MethodNotAllowed,
@@ -71,6 +82,7 @@ impl ApiError {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) | ApiError::Csrf => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge | ApiError::ExpandsTooFar(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -81,7 +93,7 @@ impl ApiError {
 
     fn code(&self) -> &'static str {
         match self {
-            ApiError::BadRequest { code, .. } => code,
+            ApiError::BadRequest { code, .. } | ApiError::Conflict { code, .. } => code,
             ApiError::Unauthorized => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::Csrf => "csrf",
@@ -147,7 +159,7 @@ impl IntoResponse for ApiError {
             tracing::error!(error = %source, "internal error answering a request");
         }
         let field = match &self {
-            ApiError::BadRequest { field, .. } => field.clone(),
+            ApiError::BadRequest { field, .. } | ApiError::Conflict { field, .. } => field.clone(),
             _ => None,
         };
         let body = ErrorBody {

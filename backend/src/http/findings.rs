@@ -23,7 +23,8 @@ struct PageParams {
     cursor: Option<String>,
 }
 
-const FILTER_KEYS: [&str; 9] = [
+/// The list's filter parameters (the same names in a bulk change's `filter`).
+pub(super) const FILTER_KEYS: [&str; 9] = [
     "severity",
     "status",
     "account",
@@ -145,6 +146,20 @@ fn truncate(s: &str, max: usize) -> String {
     s.chars().take(max).collect()
 }
 
+/// A workflow change's note as stored: at most [`MAX_NOTE_LEN`] characters
+/// (400 naming `note` otherwise), trimmed, and none when only blanks.
+pub(super) fn clean_note(note: Option<String>) -> Result<Option<String>, ApiError> {
+    let Some(note) = note else { return Ok(None) };
+    if note.chars().count() > MAX_NOTE_LEN {
+        return Err(ApiError::invalid(
+            "note",
+            format!("must be at most {MAX_NOTE_LEN} characters"),
+        ));
+    }
+    let trimmed = note.trim();
+    Ok((!trimmed.is_empty()).then(|| trimmed.to_string()))
+}
+
 /// `GET /findings/{id}`: the full finding with raw document, remediation and audit trail.
 #[utoipa::path(get, path = "/findings/{id}", tag = "findings",
     params(("id" = String, Path, description = "Short finding id")),
@@ -176,16 +191,7 @@ pub async fn patch_one(
 ) -> Result<axum::Json<FindingDetail>, ApiError> {
     check_id(&id)?;
     let mut update = update;
-    if let Some(note) = &update.note {
-        if note.chars().count() > MAX_NOTE_LEN {
-            return Err(ApiError::invalid(
-                "note",
-                format!("must be at most {MAX_NOTE_LEN} characters"),
-            ));
-        }
-        let trimmed = note.trim();
-        update.note = (!trimmed.is_empty()).then(|| trimmed.to_string());
-    }
+    update.note = clean_note(update.note)?;
     let at = chrono::Utc::now();
     let changed = state
         .pipeline

@@ -5,6 +5,8 @@
 pub mod access;
 /// Browser sign-in: `/auth/login`, `/auth/callback`, `/auth/session`, `/auth/logout`.
 pub mod auth_routes;
+/// `POST /findings/workflow`: one workflow change for many findings.
+pub mod bulk;
 /// `/compliance`: scores per security standard and their controls.
 pub mod compliance;
 /// Static dashboard files with the single-page-app fallback.

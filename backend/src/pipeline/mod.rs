@@ -10,6 +10,8 @@
 
 /// Bulk writes with two batches in flight.
 pub mod batches;
+/// One person's workflow change for many findings, each through [`Pipeline::set_workflow`].
+pub mod bulk;
 /// Counting what writers store (metrics).
 pub mod meter;
 /// The outcome every writer reports.
@@ -154,7 +156,8 @@ impl Pipeline {
         Ok((outcome, report))
     }
 
-    /// A person's workflow change (`PATCH /findings/{id}`): `None` when the id is unknown.
+    /// A person's workflow change (`PATCH /findings/{id}`, and each finding of
+    /// `POST /findings/workflow`): `None` when the id is unknown.
     pub async fn set_workflow(
         &self,
         id: &str,

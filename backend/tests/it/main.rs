@@ -11,6 +11,8 @@ pub mod audit;
 /// Browser sign-in through our server against a strict local OIDC provider.
 mod auth_session;
 mod aws_env;
+/// `POST /findings/workflow`: by filter and by id, stale counts, roles, a store failing half-way.
+mod bulk_workflow;
 /// `cspm` itself on DynamoDB in the emulator.
 mod cli_dynamo;
 /// Compliance scores per standard: corpus control findings, the documented example, snapshots.

@@ -28,6 +28,7 @@ fn policy() -> Vec<(Method, &'static str, Access)> {
     vec![
         (Method::GET, "/findings", Access::Role(Viewer)),
         (Method::GET, "/findings/export", Access::Role(Viewer)),
+        (Method::POST, "/findings/workflow", Access::Role(Analyst)),
         (Method::GET, "/findings/{id}", Access::Role(Viewer)),
         (Method::PATCH, "/findings/{id}", Access::Role(Analyst)),
         (Method::GET, "/summary", Access::Role(Viewer)),
@@ -172,6 +173,9 @@ pub(crate) fn request(
     let body = match (method.as_str(), path.trim_start_matches("/api")) {
         ("PATCH", _) => json!({"workflow_status": "NOTIFIED", "note": "matrix"}).to_string(),
         ("POST", "/events") => crate::events::compact_finding().to_string(),
+        ("POST", "/findings/workflow") => {
+            json!({"ids": [id], "workflow_status": "NOTIFIED", "note": "matrix"}).to_string()
+        }
         _ => String::new(),
     };
     let mut req = Request::builder()
@@ -260,8 +264,8 @@ async fn every_route_answers_every_caller_as_its_declared_role_says() {
             }
         }
     }
-    // 11 protected routes × 2 mounts × 9 callers.
-    assert_eq!(checked, 11 * 2 * 9);
+    // 12 protected routes × 2 mounts × 9 callers.
+    assert_eq!(checked, 12 * 2 * 9);
 }
 
 #[tokio::test]

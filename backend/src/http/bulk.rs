@@ -1,0 +1,345 @@
+//! `POST /findings/workflow`: one workflow change for many findings, named by
+//! id or by the list's filter. The body is read field by field so every bad
+//! value is answered with a 400 naming its field; the work itself is
+//! [`crate::pipeline::bulk`].
+
+use super::error::ApiError;
+use super::extract::Json;
+use super::findings::{clean_note, FILTER_KEYS};
+use super::AppState;
+use crate::auth::Principal;
+use crate::pipeline::bulk::{self, CollectError, Target};
+use axum::extract::State;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+use shared_types::{
+    BulkWorkflowResult, FilterValue, FindingFilter, WorkflowStatus, WorkflowUpdate, MAX_BULK_IDS,
+    MAX_BULK_MATCHES,
+};
+
+/// Which findings a request names.
+#[derive(Debug, PartialEq)]
+enum Selection {
+    Ids(Vec<String>),
+    Filter {
+        filter: FindingFilter,
+        expected_total: u64,
+    },
+}
+
+/// A checked request.
+#[derive(Debug, PartialEq)]
+struct Checked {
+    selection: Selection,
+    update: WorkflowUpdate,
+}
+
+const FIELDS: [&str; 5] = ["ids", "filter", "expected_total", "workflow_status", "note"];
+
+/// `POST /findings/workflow`: set one status and note on many findings, each
+/// through the same write as `PATCH /findings/{id}` (its own audit entry and
+/// change record). With `filter`, the findings are those the list shows for it,
+/// refused with 409 (nothing changed) unless there are `expected_total` of them.
+#[utoipa::path(post, path = "/findings/workflow", tag = "findings",
+    request_body = shared_types::BulkWorkflowRequest,
+    responses(
+        (status = 200, body = BulkWorkflowResult, description = "Every named finding counted once: changed, unchanged (already in that status) or failed with a reason; send the request again to retry the failed ones"),
+        (status = 400, body = shared_types::ErrorBody, description = "Bad input, the field named; more than 1,000 ids or an expected_total above 100,000"),
+        (status = 401, body = shared_types::ErrorBody), (status = 403, body = shared_types::ErrorBody),
+        (status = 409, body = shared_types::ErrorBody, description = "The filter matches another number of findings than expected_total; nothing changed"),
+        (status = 413, body = shared_types::ErrorBody)))]
+pub async fn post_workflow(
+    State(state): State<AppState>,
+    actor: Principal,
+    Json(body): Json<Map<String, Value>>,
+) -> Result<axum::Json<BulkWorkflowResult>, ApiError> {
+    let checked = check(body)?;
+    let targets = match checked.selection {
+        Selection::Ids(ids) => ids.into_iter().map(Target::id).collect(),
+        Selection::Filter {
+            filter,
+            expected_total,
+        } => bulk::collect(state.store().as_ref(), &filter, expected_total)
+            .await
+            .map_err(|e| match e {
+                CollectError::Mismatch { .. } => ApiError::Conflict {
+                    code: "expected_total_mismatch",
+                    message: format!("{e}; nothing was changed"),
+                    field: Some("expected_total".into()),
+                },
+                CollectError::Store(s) => s.into(),
+            })?,
+    };
+    let at = chrono::Utc::now();
+    let result = bulk::apply(&state.pipeline, targets, &checked.update, &actor.actor, at).await;
+    Ok(axum::Json(result))
+}
+
+/// Reads the body's fields, naming the first bad one.
+fn check(mut body: Map<String, Value>) -> Result<Checked, ApiError> {
+    if let Some(unknown) = body.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+        return Err(ApiError::invalid(
+            unknown.clone(),
+            format!("unknown field {unknown:?}"),
+        ));
+    }
+    let status = match body.remove("workflow_status") {
+        None | Some(Value::Null) => {
+            return Err(ApiError::invalid(
+                "workflow_status",
+                "required: NEW, NOTIFIED, SUPPRESSED or RESOLVED",
+            ))
+        }
+        Some(Value::String(s)) => s
+            .parse::<WorkflowStatus>()
+            .map_err(|e| ApiError::invalid("workflow_status", e.to_string()))?,
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "workflow_status",
+                "must be a string: NEW, NOTIFIED, SUPPRESSED or RESOLVED",
+            ))
+        }
+    };
+    let note: Option<String> = field(&mut body, "note", "must be a string")?;
+    let update = WorkflowUpdate {
+        workflow_status: status,
+        note: clean_note(note)?,
+    };
+    let ids: Option<Vec<String>> = field(&mut body, "ids", "must be a list of finding ids")?;
+    let filter: Option<Map<String, Value>> = field(
+        &mut body,
+        "filter",
+        "must be an object of the list's filters",
+    )?;
+    let expected: Option<u64> = field(
+        &mut body,
+        "expected_total",
+        "must be a whole number of findings",
+    )?;
+    let selection = match (ids, filter) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::invalid("filter", "give ids or filter, not both"))
+        }
+        (None, None) => {
+            return Err(ApiError::invalid(
+                "ids",
+                "give the findings' ids, or a filter with expected_total",
+            ))
+        }
+        (Some(ids), None) => {
+            if expected.is_some() {
+                return Err(ApiError::invalid(
+                    "expected_total",
+                    "goes with filter, not with ids",
+                ));
+            }
+            check_ids(&ids)?;
+            Selection::Ids(ids)
+        }
+        (None, Some(filter)) => Selection::Filter {
+            filter: check_filter(filter)?,
+            expected_total: check_expected(expected)?,
+        },
+    };
+    Ok(Checked { selection, update })
+}
+
+/// An optional field of type `T` (`null` counts as absent), or a 400 naming it.
+fn field<T: DeserializeOwned>(
+    body: &mut Map<String, Value>,
+    name: &str,
+    message: &str,
+) -> Result<Option<T>, ApiError> {
+    match body.remove(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => serde_json::from_value(v)
+            .map(Some)
+            .map_err(|_| ApiError::invalid(name, message)),
+    }
+}
+
+fn check_ids(ids: &[String]) -> Result<(), ApiError> {
+    if ids.is_empty() {
+        return Err(ApiError::invalid("ids", "must name at least one finding"));
+    }
+    if ids.len() > MAX_BULK_IDS {
+        return Err(ApiError::invalid(
+            "ids",
+            format!("at most {MAX_BULK_IDS} ids per request; use filter for more"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_expected(expected: Option<u64>) -> Result<u64, ApiError> {
+    match expected {
+        None => Err(ApiError::invalid(
+            "expected_total",
+            "required with filter: how many findings the filter matched when you looked",
+        )),
+        Some(n) if n > MAX_BULK_MATCHES => Err(ApiError::BadRequest {
+            code: "too_many_findings",
+            message: format!("at most {MAX_BULK_MATCHES} findings per request; narrow the filter"),
+            field: Some("expected_total".into()),
+        }),
+        Some(n) => Ok(n),
+    }
+}
+
+/// The filter object read exactly as `GET /findings` reads its query string:
+/// same names, same values (a list for `severity`/`status` may also be a JSON
+/// array); a bad one is named `filter.<name>`.
+fn check_filter(filter: Map<String, Value>) -> Result<FindingFilter, ApiError> {
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for (key, value) in filter {
+        let name = format!("filter.{key}");
+        if !FILTER_KEYS.contains(&key.as_str()) {
+            return Err(ApiError::invalid(name, format!("unknown filter {key:?}")));
+        }
+        let value = match serde_json::from_value::<FilterValue>(value) {
+            Ok(FilterValue::One(s)) => s,
+            Ok(FilterValue::Many(list)) if matches!(key.as_str(), "severity" | "status") => {
+                list.join(",")
+            }
+            _ => {
+                return Err(ApiError::invalid(
+                    name,
+                    "must be a string (severity and status: or a list of strings)",
+                ))
+            }
+        };
+        pairs.push((key, value));
+    }
+    FindingFilter::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .map_err(|e| ApiError::invalid(format!("filter.{}", e.field), e.message))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use shared_types::Severity;
+
+    fn checked(v: Value) -> Result<Checked, ApiError> {
+        match v {
+            Value::Object(m) => check(m),
+            _ => panic!("test bodies are objects"),
+        }
+    }
+
+    fn field_of(v: Value) -> String {
+        match checked(v).unwrap_err() {
+            ApiError::BadRequest { field: Some(f), .. } => f,
+            other => panic!("not a 400 naming a field: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_filter_reads_like_the_query_string() {
+        let c = checked(json!({
+            "filter": {"severity": ["high", "CRITICAL"], "status": "NEW", "account": "123456789012"},
+            "expected_total": 3, "workflow_status": "resolved", "note": "  fixed  "
+        }))
+        .unwrap();
+        let Selection::Filter {
+            filter,
+            expected_total,
+        } = c.selection
+        else {
+            panic!("a filter selection")
+        };
+        assert_eq!(filter.severities, vec![Severity::High, Severity::Critical]);
+        assert_eq!(filter.statuses, vec![WorkflowStatus::New]);
+        assert_eq!(filter.account.as_deref(), Some("123456789012"));
+        assert_eq!(expected_total, 3);
+        assert_eq!(c.update.workflow_status, WorkflowStatus::Resolved);
+        assert_eq!(c.update.note.as_deref(), Some("fixed"));
+    }
+
+    #[test]
+    fn each_bad_value_is_named() {
+        let ids = json!(["a"]);
+        let cases = [
+            (json!({"ids": ids}), "workflow_status"),
+            (
+                json!({"ids": ids, "workflow_status": "DONE"}),
+                "workflow_status",
+            ),
+            (json!({"ids": ids, "workflow_status": 3}), "workflow_status"),
+            (json!({"workflow_status": "NEW"}), "ids"),
+            (json!({"ids": [], "workflow_status": "NEW"}), "ids"),
+            (json!({"ids": "a", "workflow_status": "NEW"}), "ids"),
+            (
+                json!({"ids": vec!["x"; MAX_BULK_IDS + 1], "workflow_status": "NEW"}),
+                "ids",
+            ),
+            (
+                json!({"ids": ids, "workflow_status": "NEW", "expected_total": 1}),
+                "expected_total",
+            ),
+            (
+                json!({"ids": ids, "filter": {}, "workflow_status": "NEW"}),
+                "filter",
+            ),
+            (
+                json!({"filter": {}, "workflow_status": "NEW"}),
+                "expected_total",
+            ),
+            (
+                json!({"filter": {}, "workflow_status": "NEW", "expected_total": -1}),
+                "expected_total",
+            ),
+            (
+                json!({"filter": {}, "workflow_status": "NEW", "expected_total": MAX_BULK_MATCHES + 1}),
+                "expected_total",
+            ),
+            (
+                json!({"filter": [], "workflow_status": "NEW", "expected_total": 1}),
+                "filter",
+            ),
+            (
+                json!({"filter": {"severty": "HIGH"}, "workflow_status": "NEW", "expected_total": 1}),
+                "filter.severty",
+            ),
+            (
+                json!({"filter": {"severity": "URGENT"}, "workflow_status": "NEW", "expected_total": 1}),
+                "filter.severity",
+            ),
+            (
+                json!({"filter": {"account": ["1", "2"]}, "workflow_status": "NEW", "expected_total": 1}),
+                "filter.account",
+            ),
+            (
+                json!({"filter": {"since": "yesterday"}, "workflow_status": "NEW", "expected_total": 1}),
+                "filter.since",
+            ),
+            (
+                json!({"ids": ids, "workflow_status": "NEW", "note": "x".repeat(2001)}),
+                "note",
+            ),
+            (
+                json!({"ids": ids, "workflow_status": "NEW", "note": 5}),
+                "note",
+            ),
+            (
+                json!({"ids": ids, "workflow_status": "NEW", "status": "NEW"}),
+                "status",
+            ),
+        ];
+        for (body, want) in cases {
+            assert_eq!(field_of(body.clone()), want, "{body}");
+        }
+    }
+
+    #[test]
+    fn ids_pass_through_as_given() {
+        let c = checked(json!({"ids": ["b", "a", "b"], "workflow_status": "NEW", "note": "   "}))
+            .unwrap();
+        // Duplicates are counted once by the run, not refused here.
+        assert_eq!(
+            c.selection,
+            Selection::Ids(vec!["b".into(), "a".into(), "b".into()])
+        );
+        assert_eq!(c.update.note, None);
+    }
+}

@@ -1,0 +1,222 @@
+//! A person's workflow change for many findings at once (`POST /findings/workflow`).
+//!
+//! There is no bulk write: each finding goes through [`Pipeline::set_workflow`],
+//! the very call `PATCH /findings/{id}` makes, so each gets the one workflow
+//! decision ([`crate::store::decide::decide_workflow`]), its own audit entry and
+//! its own change record, and the sinks see N ordinary workflow changes.
+//!
+//! Work runs in batches of [`BATCH`] with a few writes in flight. The first store
+//! failure ends the run after the batch it happened in: every finding is then
+//! accounted for exactly once — changed, unchanged, or failed with a reason
+//! (including those not tried) — and sending the same request again completes
+//! the rest, the ones already changed counting as unchanged.
+
+use super::Pipeline;
+use crate::store::{Store, StoreError};
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use shared_types::{
+    BulkFailure, BulkWorkflowResult, FindingFilter, WorkflowStatus, WorkflowUpdate, MAX_LIMIT,
+};
+
+/// Findings read and written per batch.
+pub const BATCH: usize = 500;
+/// Writes in flight within a batch: SQLite serializes them on its one writer
+/// anyway; DynamoDB's round trips overlap.
+const IN_FLIGHT: usize = 8;
+
+/// Reason given for an id that names no stored finding.
+pub const UNKNOWN_ID: &str = "no finding with this id";
+/// Reason given for a finding the run did not reach because the store failed.
+pub const NOT_TRIED: &str = "not tried: the store failed earlier in this request; send it again";
+
+/// One finding to change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// Its short id.
+    pub id: String,
+    /// Its status when the filter's list read it; `None` for a finding named by
+    /// id, which the run reads first.
+    pub status: Option<WorkflowStatus>,
+}
+
+impl Target {
+    /// A finding named by id (read before it is changed).
+    pub fn id(id: impl Into<String>) -> Self {
+        Target {
+            id: id.into(),
+            status: None,
+        }
+    }
+}
+
+/// Why the findings a filter matches were not collected.
+#[derive(Debug, thiserror::Error)]
+pub enum CollectError {
+    /// The filter matches another number of findings than the person saw.
+    #[error("the filter matches {found}{more} findings, not the {expected} expected")]
+    Mismatch {
+        /// What the request said.
+        expected: u64,
+        /// How many were found before collecting stopped.
+        found: u64,
+        /// `" or more"` when collecting stopped past `expected`.
+        more: &'static str,
+    },
+    /// The store's list failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The findings `filter` matches, newest first, read through the store's list
+/// page by page; refused when their number is not `expected`. Reads at most
+/// `expected + 1`, so a filter grown far past what was seen costs no more.
+pub async fn collect(
+    store: &dyn Store,
+    filter: &FindingFilter,
+    expected: u64,
+) -> Result<Vec<Target>, CollectError> {
+    let mut out = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = store.list(filter, MAX_LIMIT, cursor.as_deref()).await?;
+        out.extend(page.items.into_iter().map(|i| Target {
+            id: i.id,
+            status: Some(i.workflow_status),
+        }));
+        if out.len() as u64 > expected {
+            return Err(CollectError::Mismatch {
+                expected,
+                found: out.len() as u64,
+                more: " or more",
+            });
+        }
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    if out.len() as u64 != expected {
+        return Err(CollectError::Mismatch {
+            expected,
+            found: out.len() as u64,
+            more: "",
+        });
+    }
+    Ok(out)
+}
+
+/// What happened to one target.
+enum Done {
+    Changed,
+    Unchanged,
+    Failed(String),
+    /// The store failed: the run stops after this batch.
+    StoreFailed(String),
+}
+
+/// Sets `update` on every target (duplicates once) as `actor` at `at`, batch by
+/// batch, and reports each finding exactly once.
+pub async fn apply(
+    pipeline: &Pipeline,
+    targets: Vec<Target>,
+    update: &WorkflowUpdate,
+    actor: &str,
+    at: DateTime<Utc>,
+) -> BulkWorkflowResult {
+    let mut seen = std::collections::HashSet::new();
+    let targets: Vec<Target> = targets
+        .into_iter()
+        .filter(|t| seen.insert(t.id.clone()))
+        .collect();
+    let mut result = BulkWorkflowResult::default();
+    let mut batches = targets.chunks(BATCH);
+    for batch in batches.by_ref() {
+        // By index: a closure taking `&Target` would be higher-ranked over its
+        // lifetime, and the handler's future would no longer be `Send`.
+        let done: Vec<Done> = futures::stream::iter(0..batch.len())
+            .map(|i| one(pipeline, &batch[i], update, actor, at))
+            .buffered(IN_FLIGHT)
+            .collect()
+            .await;
+        let mut store_failed = false;
+        for (t, d) in batch.iter().zip(done) {
+            match d {
+                Done::Changed => result.changed += 1,
+                Done::Unchanged => result.unchanged += 1,
+                Done::Failed(reason) => result.failed.push(failure(t, reason)),
+                Done::StoreFailed(reason) => {
+                    store_failed = true;
+                    result.failed.push(failure(t, reason));
+                }
+            }
+        }
+        if store_failed {
+            break;
+        }
+    }
+    for t in batches.flatten() {
+        result.failed.push(failure(t, NOT_TRIED.into()));
+    }
+    tracing::info!(
+        actor,
+        status = %update.workflow_status,
+        changed = result.changed,
+        unchanged = result.unchanged,
+        failed = result.failed.len(),
+        "bulk workflow change"
+    );
+    result
+}
+
+fn failure(t: &Target, reason: String) -> BulkFailure {
+    BulkFailure {
+        id: t.id.clone(),
+        reason,
+    }
+}
+
+/// One finding: read its status if the list did not, leave it alone when it
+/// already has the new one, otherwise the PATCH path.
+async fn one(
+    pipeline: &Pipeline,
+    t: &Target,
+    update: &WorkflowUpdate,
+    actor: &str,
+    at: DateTime<Utc>,
+) -> Done {
+    let status = match t.status {
+        Some(s) => s,
+        None if !crate::ids::is_short_id(&t.id) => return Done::Failed(UNKNOWN_ID.into()),
+        None => match pipeline.store().get(&t.id).await {
+            Ok(Some(d)) => d.finding.workflow_status,
+            Ok(None) => return Done::Failed(UNKNOWN_ID.into()),
+            Err(e) => return store_failed(&t.id, &e),
+        },
+    };
+    if status == update.workflow_status {
+        return Done::Unchanged;
+    }
+    match pipeline.set_workflow(&t.id, update, actor, at).await {
+        Ok(Some(_)) => Done::Changed,
+        // Archived between the read and the write.
+        Ok(None) => Done::Failed(UNKNOWN_ID.into()),
+        Err(super::PipelineError::Store(e)) => store_failed(&t.id, &e),
+        Err(e) => {
+            tracing::warn!(finding = %t.id, error = %e, "bulk workflow change failed");
+            Done::StoreFailed("the change could not be written; send the request again".into())
+        }
+    }
+}
+
+/// The store's message is for the operator's log; the client learns only
+/// whether waiting may help.
+fn store_failed(id: &str, e: &StoreError) -> Done {
+    tracing::warn!(finding = %id, error = %e, "bulk workflow change: store failed");
+    let reason = if e.is_retryable() {
+        "the store is unavailable; send the request again"
+    } else {
+        "the store failed; send the request again"
+    };
+    Done::StoreFailed(reason.into())
+}

@@ -1,0 +1,151 @@
+use super::*;
+use serde_json::json;
+
+fn by_account(expected_total: u64) -> Value {
+    json!({
+        "filter": {"account": ACCOUNT},
+        "expected_total": expected_total,
+        "workflow_status": "RESOLVED",
+        "note": "fixed by the platform team"
+    })
+}
+
+#[tokio::test]
+async fn ten_thousand_findings_by_filter_get_ten_thousand_audit_entries_and_change_records() {
+    let f = fixture(12_000, 10_000).await;
+    let in_account = format!("SELECT COUNT(*) FROM findings WHERE account_id = '{ACCOUNT}'");
+    assert_eq!(f.count(&in_account), 10_000);
+    assert_eq!((f.audit_entries(), f.workflow_changes()), (0, 0));
+
+    let (status, body) = f.post(&by_account(10_000)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(counts(&body), (10_000, 0, 0));
+    assert_eq!(f.audit_entries(), 10_000);
+    assert_eq!(f.workflow_changes(), 10_000);
+    // One of each per finding, each naming the person, the note and the move.
+    assert_eq!(
+        f.count(&format!(
+            "SELECT COUNT(DISTINCT a.finding_id) FROM audit a JOIN findings f ON f.id = a.finding_id \
+             WHERE f.account_id = '{ACCOUNT}' AND a.actor = 'token:analyst-bot' \
+             AND a.from_status = 'NEW' AND a.to_status = 'RESOLVED' AND a.note = 'fixed by the platform team'"
+        )),
+        10_000
+    );
+    assert_eq!(
+        f.count(
+            "SELECT COUNT(DISTINCT finding_id) FROM changes WHERE kind = 'workflow_changed' \
+             AND actor = 'token:analyst-bot' AND status_before = 'NEW'"
+        ),
+        10_000
+    );
+    let statuses = f.statuses();
+    for id in f.selected() {
+        assert_eq!(statuses[&id], "RESOLVED");
+    }
+    assert_eq!(
+        statuses.values().filter(|s| *s == "NEW").count(),
+        2_000,
+        "findings outside the filter are untouched"
+    );
+
+    // The same request again: everything is already RESOLVED, nothing recorded.
+    let (status, body) = f.post(&by_account(10_000)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(counts(&body), (0, 10_000, 0));
+    assert_eq!((f.audit_entries(), f.workflow_changes()), (10_000, 10_000));
+}
+
+#[tokio::test]
+async fn a_filter_matching_another_number_than_expected_is_refused_and_changes_nothing() {
+    let f = fixture(300, 120).await;
+    let before = f.statuses();
+    for expected in [119, 121, 0] {
+        let (status, body) = f.post(&by_account(expected)).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{expected}: {body}");
+        assert_eq!(body["error"]["code"], "expected_total_mismatch");
+        assert_eq!(body["error"]["field"], "expected_total");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(&expected.to_string()), "{message}");
+    }
+    assert_eq!(f.statuses(), before);
+    assert_eq!((f.audit_entries(), f.workflow_changes()), (0, 0));
+    // With the right count it goes through, with the list's own filter names.
+    let body = json!({
+        "filter": {"account": ACCOUNT, "status": ["NEW"]},
+        "expected_total": 120, "workflow_status": "NOTIFIED"
+    });
+    let (status, answer) = f.post(&body).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(counts(&answer), (120, 0, 0));
+}
+
+#[tokio::test]
+async fn a_store_failing_half_way_is_reported_exactly_and_a_rerun_completes_it() {
+    let f = fixture(2_400, 2_000).await;
+    // Writes 1..=1100 succeed, then the database is down: the third batch of
+    // 500 is tried and fails from its 101st finding, the fourth is not tried.
+    f.flaky.fail_from(1_101);
+    let (status, body) = f.post(&by_account(2_000)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(counts(&body), (1_100, 0, 900));
+    let failed: Vec<(String, String)> = body["failed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["id"].as_str().unwrap().to_string(),
+                x["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let unavailable = failed
+        .iter()
+        .filter(|(_, r)| r.contains("unavailable"))
+        .count();
+    let not_tried = failed
+        .iter()
+        .filter(|(_, r)| r.starts_with("not tried"))
+        .count();
+    assert_eq!((unavailable, not_tried), (400, 500));
+    assert!(
+        failed.iter().all(|(_, r)| !r.contains("injected")),
+        "the store's message stays in the log"
+    );
+    // What the answer says is what the database holds.
+    let statuses = f.statuses();
+    let failed_ids: std::collections::HashSet<&str> =
+        failed.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(failed_ids.len(), 900);
+    for id in f.selected() {
+        let want = if failed_ids.contains(id.as_str()) {
+            "NEW"
+        } else {
+            "RESOLVED"
+        };
+        assert_eq!(statuses[&id], want, "{id}");
+    }
+    assert_eq!((f.audit_entries(), f.workflow_changes()), (1_100, 1_100));
+
+    // The database is back: the same request completes the rest.
+    f.flaky.heal();
+    let (status, body) = f.post(&by_account(2_000)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(counts(&body), (900, 1_100, 0));
+    assert_eq!((f.audit_entries(), f.workflow_changes()), (2_000, 2_000));
+    assert_eq!(
+        f.count("SELECT COUNT(*) FROM (SELECT finding_id FROM audit GROUP BY finding_id HAVING COUNT(*) = 1)"),
+        2_000,
+        "exactly one audit entry per finding"
+    );
+}
+
+#[tokio::test]
+async fn a_filter_beyond_the_bound_is_refused_before_anything_is_read() {
+    let f = fixture(10, 5).await;
+    let body = by_account(shared_types::MAX_BULK_MATCHES + 1);
+    let (status, answer) = f.post(&body).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    assert_eq!(answer["error"]["code"], "too_many_findings");
+    assert_eq!(answer["error"]["field"], "expected_total");
+}

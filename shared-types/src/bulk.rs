@@ -1,0 +1,145 @@
+//! `POST /findings/workflow`: one workflow change for many findings at once,
+//! named by id or by the list's filter.
+
+use crate::{FindingFilter, WorkflowStatus};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Most ids one request may name.
+pub const MAX_BULK_IDS: usize = 1000;
+/// Most findings one request may change through a filter: beyond it the answer
+/// would be too slow for one request, so the caller narrows the filter.
+pub const MAX_BULK_MATCHES: u64 = 100_000;
+
+/// One filter value: a string exactly as in the `GET /findings` query string
+/// (`"HIGH,CRITICAL"`), or, for `severity` and `status`, a list of them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(untagged)]
+pub enum FilterValue {
+    /// One value (lists comma-separated).
+    One(String),
+    /// Several values of a list filter.
+    Many(Vec<String>),
+}
+
+/// `POST /findings/workflow` body: `ids`, or `filter` with `expected_total`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BulkWorkflowRequest {
+    /// Up to 1,000 finding ids.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ids: Option<Vec<String>>,
+    /// The list's filter, keyed by the `GET /findings` query parameter names
+    /// (`severity`, `status`, `account`, `region`, `resource_type`, `product`,
+    /// `q`, `since`, `until`) with the same meaning.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<BTreeMap<String, FilterValue>>,
+    /// How many findings the person saw matching `filter`; the request is
+    /// refused (409) when the filter now matches a different number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_total: Option<u64>,
+    /// New status.
+    pub workflow_status: WorkflowStatus,
+    /// Why (kept in each finding's audit trail); up to 2,000 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl BulkWorkflowRequest {
+    /// A request naming findings by id.
+    pub fn for_ids(ids: Vec<String>, status: WorkflowStatus, note: Option<String>) -> Self {
+        BulkWorkflowRequest {
+            ids: Some(ids),
+            filter: None,
+            expected_total: None,
+            workflow_status: status,
+            note,
+        }
+    }
+
+    /// A request for every finding `filter` matches, `expected_total` of them
+    /// when the person looked.
+    pub fn for_filter(
+        filter: &FindingFilter,
+        expected_total: u64,
+        status: WorkflowStatus,
+        note: Option<String>,
+    ) -> Self {
+        let fields = filter
+            .to_pairs()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), FilterValue::One(v)))
+            .collect();
+        BulkWorkflowRequest {
+            ids: None,
+            filter: Some(fields),
+            expected_total: Some(expected_total),
+            workflow_status: status,
+            note,
+        }
+    }
+}
+
+/// A finding a bulk change did not change, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BulkFailure {
+    /// The finding id as given (or as the filter found it).
+    pub id: String,
+    /// Why it was not changed; sending the same request again retries it.
+    pub reason: String,
+}
+
+/// `POST /findings/workflow` answer. `changed + unchanged + failed.len()` is the
+/// number of distinct findings the request named.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BulkWorkflowResult {
+    /// Findings moved to the new status (each with its audit entry and change record).
+    pub changed: u64,
+    /// Findings already in that status: left as they were, nothing recorded.
+    pub unchanged: u64,
+    /// Findings not changed: unknown ids, store failures, and those not tried
+    /// after the store failed.
+    pub failed: Vec<BulkFailure>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Severity;
+
+    #[test]
+    fn a_filter_request_carries_the_query_parameter_names() {
+        let filter = FindingFilter {
+            severities: vec![Severity::High, Severity::Critical],
+            account: Some("123456789012".into()),
+            ..Default::default()
+        };
+        let req = BulkWorkflowRequest::for_filter(&filter, 7, WorkflowStatus::Resolved, None);
+        let json = serde_json::to_value(&req).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "filter": {"severity": "HIGH,CRITICAL", "account": "123456789012"},
+                "expected_total": 7,
+                "workflow_status": "RESOLVED"
+            })
+        );
+    }
+
+    #[test]
+    fn list_values_read_as_one_string_or_many() {
+        let req: BulkWorkflowRequest = serde_json::from_str(
+            r#"{"filter":{"severity":["HIGH","LOW"],"q":"s3"},"expected_total":2,"workflow_status":"NOTIFIED"}"#,
+        )
+        .unwrap();
+        let filter = req.filter.unwrap();
+        assert_eq!(
+            filter["severity"],
+            FilterValue::Many(vec!["HIGH".into(), "LOW".into()])
+        );
+        assert_eq!(filter["q"], FilterValue::One("s3".into()));
+    }
+}
