@@ -11,8 +11,9 @@ use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use shared_types::{
-    ComplianceOverview, FindingDetail, FindingPage, LiveTicket, LogoutInfo, SessionInfo,
-    StandardDetail, Summary, WorkflowUpdate,
+    BulkWorkflowRequest, BulkWorkflowResult, ComplianceOverview, FindingDetail, FindingFilter,
+    FindingPage, LiveTicket, LogoutInfo, SessionInfo, StandardDetail, Summary, WorkflowUpdate,
+    MAX_LIMIT,
 };
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -136,6 +137,35 @@ pub async fn update_workflow(id: &str, update: &WorkflowUpdate) -> Result<Findin
     .json(update)
     .map_err(|e| ApiError::BadAnswer(e.to_string()))?;
     decode(req.send().await).await
+}
+
+/// `POST /findings/workflow`: one status and note for many findings; the API
+/// records an audit entry per finding and answers what it changed.
+pub async fn bulk_workflow(req: &BulkWorkflowRequest) -> Result<BulkWorkflowResult, ApiError> {
+    let req = with_csrf(Request::post(&url("/findings/workflow")))
+        .json(req)
+        .map_err(|e| ApiError::BadAnswer(e.to_string()))?;
+    decode(req.send().await).await
+}
+
+/// How many findings `filter` matches, counted by walking the list's pages
+/// (ids only matter) and stopping once past `bound`: the number a person confirms
+/// before a change to "all matching" (`GET /findings` gives no total yet).
+pub async fn count_matching(filter: &FindingFilter, bound: u64) -> Result<u64, ApiError> {
+    let mut q = ListQuery {
+        filter: filter.clone(),
+        limit: MAX_LIMIT,
+        ..ListQuery::default()
+    };
+    let mut n = 0u64;
+    loop {
+        let page = list_findings(&q).await?;
+        n += page.items.len() as u64;
+        match page.next_cursor {
+            Some(c) if n <= bound => q.cursor = Some(c),
+            _ => return Ok(n),
+        }
+    }
 }
 
 /// `GET /summary`.

@@ -73,7 +73,8 @@ impl Role {
 /// Something the dashboard can do that a route requires more than `viewer` for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
-    /// Change a finding's workflow status and note (`PATCH /findings/{id}`).
+    /// Change findings' workflow status and note (`PATCH /findings/{id}`,
+    /// `POST /findings/workflow`).
     ChangeWorkflow,
 }
 

@@ -2,6 +2,8 @@
 
 /// Severity and workflow-status badges.
 pub mod badges;
+/// The findings list's bar for changing the selected findings at once.
+pub mod bulk_bar;
 /// SVG charts drawn by our own code (no chart library, nothing from another host).
 pub mod charts;
 /// The overview's compliance score cards.

@@ -1,10 +1,13 @@
 use crate::api;
 use crate::components::badges::{SeverityBadge, StatusBadge};
+use crate::components::bulk_bar::BulkBar;
 use crate::components::filters::FilterBar;
 use crate::components::now;
 use crate::components::states::{Empty, ErrorPanel, Load, Loader, Loading};
 use crate::format::{date_time, relative_time, short_resource, thousands};
 use crate::live::Live;
+use crate::selection::Selection;
+use crate::session::Action;
 use crate::sort::{Sort, SortKey};
 use crate::state::{matches, FindingStore, PageState};
 use crate::url::{detail_href, list_href, ListQuery, LIST_PATH};
@@ -32,6 +35,8 @@ pub fn FindingsPage() -> impl IntoView {
     // Cursors of the pages before this one, for "Newer"; reset when the filter changes.
     let back_cursors = RwSignal::new(Vec::<Option<String>>::new());
     let loader = Loader::<PageState>::new();
+    // Rows picked for a bulk change; a new filter or page starts afresh.
+    let selection = RwSignal::new(Selection::default());
 
     let load = move || {
         let Ok(q) = parsed.get_untracked() else {
@@ -55,6 +60,7 @@ pub fn FindingsPage() -> impl IntoView {
     };
     Effect::new(move |_| {
         if api_query.get().is_some() {
+            selection.update(|s| s.clear());
             load();
         }
     });
@@ -166,6 +172,8 @@ pub fn FindingsPage() -> impl IntoView {
     // every re-sort (the keyed <For> reorders rows itself).
     let parse_error = Memo::new(move |_| parsed.get().err());
     let no_rows = Memo::new(move |_| rows.with(|r| r.is_empty()));
+    let row_ids = Signal::derive(move || rows.with(|r| r.iter().map(|f| f.id.clone()).collect()));
+    let selectable = Signal::derive(move || crate::auth::access().allows(Action::ChangeWorkflow));
 
     let older = move |_| {
         let Load::Ready(page) = loader.state.get_untracked() else {
@@ -211,6 +219,8 @@ pub fn FindingsPage() -> impl IntoView {
             </label>
         </div>
         <FilterBar query=query on_change=on_filter/>
+        <BulkBar selection=selection filter=Signal::derive(move || query.get().filter)
+            page_ids=row_ids on_done=move |_| load()/>
         <Show when=move || !pending.with(|p| p.is_empty())>
             <button class="new-bar" on:click=show_pending>
                 {move || format!("{} new — show", pending.with(|p| p.len()))}
@@ -236,7 +246,8 @@ pub fn FindingsPage() -> impl IntoView {
                 } else {
                     let has_next = page.next_cursor.is_some();
                     view! {
-                        <FindingsTable rows=rows sort=Signal::derive(move || query.get().sort) on_sort=sort_by busy=loader.busy page_query=page.query.clone() fresh=fresh/>
+                        <FindingsTable rows=rows sort=Signal::derive(move || query.get().sort) on_sort=sort_by busy=loader.busy page_query=page.query.clone() fresh=fresh
+                            pick=Pick { selection, row_ids, selectable }/>
                         <nav class="pager" aria-label="Pages">
                             <button class="btn" on:click=newer disabled=move || query.with(|q| q.cursor.is_none())>"← Newer"</button>
                             <button class="btn" on:click=older disabled=!has_next>"Older →"</button>
@@ -248,6 +259,15 @@ pub fn FindingsPage() -> impl IntoView {
     }
 }
 
+/// The table's selection boxes: what is ticked, the rows in table order (for
+/// shift-click ranges), and whether this person may change findings at all.
+#[derive(Clone, Copy)]
+struct Pick {
+    selection: RwSignal<Selection>,
+    row_ids: Signal<Vec<String>>,
+    selectable: Signal<bool>,
+}
+
 #[component]
 fn FindingsTable(
     rows: Memo<Vec<FindingListItem>>,
@@ -256,6 +276,7 @@ fn FindingsTable(
     busy: RwSignal<bool>,
     page_query: String,
     fresh: RwSignal<HashSet<String>>,
+    pick: Pick,
 ) -> impl IntoView {
     let heads = SortKey::ALL
         .into_iter()
@@ -290,15 +311,32 @@ fn FindingsTable(
         })
         .collect_view();
     let now = now();
+    let Pick {
+        selection,
+        row_ids,
+        selectable,
+    } = pick;
+    let page_box = move || {
+        selectable.get().then(|| view! {
+            <th scope="col" class="col-pick">
+                <input type="checkbox" aria-label="Select every row of this page"
+                    prop:checked=move || selection.with(|s| row_ids.with(|ids| s.page_is_selected(ids)))
+                    on:change=move |ev| {
+                        let checked = event_target_checked(&ev);
+                        row_ids.with_untracked(|ids| selection.update(|s| s.set_page(ids, checked)));
+                    }/>
+            </th>
+        })
+    };
     view! {
         <div class="table-wrap" class:stale=move || busy.get()>
             <table class="findings" data-query=page_query>
-                <thead><tr>{heads}</tr></thead>
+                <thead><tr>{page_box}{heads}</tr></thead>
                 <tbody>
                     <For
                         each=move || rows.get()
                         key=|f| (f.id.clone(), f.updated_at, f.workflow_status)
-                        children=move |f| view! { <Row f=f now=now fresh=fresh/> }
+                        children=move |f| view! { <Row f=f now=now fresh=fresh pick=pick/> }
                     />
                 </tbody>
             </table>
@@ -311,15 +349,38 @@ fn Row(
     f: FindingListItem,
     now: chrono::DateTime<chrono::Utc>,
     fresh: RwSignal<HashSet<String>>,
+    pick: Pick,
 ) -> impl IntoView {
     let href = detail_href(&f.id);
+    let Pick {
+        selection,
+        row_ids,
+        selectable,
+    } = pick;
+    let pick_id = StoredValue::new(f.id.clone());
+    let pick_box = move || {
+        selectable.get().then(|| view! {
+            <td class="col-pick">
+                <input type="checkbox" aria-label="Select this finding"
+                    prop:checked=move || selection.with(|s| s.contains(&pick_id.get_value()))
+                    on:click=move |ev: leptos::ev::MouseEvent| {
+                        let checked = event_target_checked(&ev);
+                        let shift = ev.shift_key();
+                        row_ids.with_untracked(|ids| {
+                            selection.update(|s| s.click(ids, &pick_id.get_value(), checked, shift))
+                        });
+                    }/>
+            </td>
+        })
+    };
     let id = f.id.clone();
     let is_fresh = move || fresh.with(|s| s.contains(&id));
     let short = short_resource(&f.resource_id).to_string();
     let sub = f.control_id.clone().unwrap_or_default();
     view! {
         <tr data-severity=f.severity.as_str() data-id=f.id.clone() class:fresh=is_fresh>
-            <td><SeverityBadge severity=f.severity/></td>
+            {pick_box}
+            <td class="nowrap"><SeverityBadge severity=f.severity/></td>
             <td class="col-title">
                 <a href=href>{f.title}</a>
                 {(!sub.is_empty()).then(|| view! { <span class="sub">{sub}</span> })}
@@ -328,10 +389,10 @@ fn Row(
                 <span class="mono">{short}</span>
                 <span class="sub">{f.resource_type}</span>
             </td>
-            <td class="mono">{f.account_id}</td>
-            <td>{f.region}</td>
+            <td class="mono nowrap">{f.account_id}</td>
+            <td class="nowrap">{f.region}</td>
             <td>{f.product_name}</td>
-            <td><StatusBadge status=f.workflow_status/></td>
+            <td class="nowrap"><StatusBadge status=f.workflow_status/></td>
             <td title=date_time(f.updated_at)>{relative_time(f.updated_at, now)}</td>
         </tr>
     }

@@ -1,0 +1,133 @@
+use crate::api;
+use crate::format::thousands;
+use crate::selection::{result_line, Selection};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared_types::{FindingFilter, WorkflowStatus, MAX_BULK_MATCHES};
+
+/// The bar above the findings table while rows are selected: the count, the
+/// "select all matching this filter" offer, status + note, and what the last
+/// change did. `on_done` reloads the rows after a change.
+#[component]
+pub fn BulkBar(
+    selection: RwSignal<Selection>,
+    filter: Signal<FindingFilter>,
+    page_ids: Signal<Vec<String>>,
+    #[prop(into)] on_done: Callback<()>,
+) -> impl IntoView {
+    let status = RwSignal::new(WorkflowStatus::Resolved);
+    let note = RwSignal::new(String::new());
+    let busy = RwSignal::new(None::<String>);
+    let message = RwSignal::new(None::<Result<String, String>>);
+
+    let select_all = move |_| {
+        busy.set(Some("Counting the findings that match…".into()));
+        message.set(None);
+        let f = filter.get_untracked();
+        spawn_local(async move {
+            let counted = api::count_matching(&f, MAX_BULK_MATCHES).await;
+            busy.try_set(None);
+            match counted {
+                Ok(n) if n > MAX_BULK_MATCHES => {
+                    message.try_set(Some(Err(format!(
+                        "More than {} findings match; narrow the filter.",
+                        thousands(MAX_BULK_MATCHES)
+                    ))));
+                }
+                Ok(n) => {
+                    selection.try_update(|s| s.select_all_matching(n));
+                }
+                Err(e) => {
+                    message.try_set(Some(Err(e.to_string())));
+                }
+            }
+        });
+    };
+
+    let apply = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let s = status.get_untracked();
+        let req = selection
+            .with_untracked(|sel| sel.request(&filter.get_untracked(), s, &note.get_untracked()));
+        let req = match req {
+            Ok(r) => r,
+            Err(why) => {
+                message.set(Some(Err(why)));
+                return;
+            }
+        };
+        let n = selection.with_untracked(|sel| sel.count());
+        busy.set(Some(format!("Changing {} findings…", thousands(n))));
+        message.set(None);
+        spawn_local(async move {
+            let answer = api::bulk_workflow(&req).await;
+            busy.try_set(None);
+            match answer {
+                Ok(r) => {
+                    message.try_set(Some(Ok(result_line(&r, s))));
+                    selection.try_update(|sel| sel.clear());
+                    note.try_set(String::new());
+                    on_done.run(());
+                }
+                Err(e) => {
+                    message.try_set(Some(Err(e.to_string())));
+                }
+            }
+        });
+    };
+
+    let offer_all = move || {
+        selection.with(|s| !s.is_all_matching() && page_ids.with(|ids| s.page_is_selected(ids)))
+    };
+    let shown = move || !selection.with(|s| s.is_empty()) || message.with(Option::is_some);
+
+    view! {
+        <Show when=shown>
+            <form class="bulk-bar" aria-label="Change the selected findings" on:submit=apply>
+                <span class="bulk-count" aria-live="polite">
+                    {move || selection.with(|s| if s.is_all_matching() {
+                        format!("All {} findings matching this filter selected", thousands(s.count()))
+                    } else {
+                        format!("{} selected", thousands(s.count()))
+                    })}
+                </span>
+                <Show when=offer_all>
+                    <button type="button" class="btn small" on:click=select_all disabled=move || busy.with(Option::is_some)>
+                        "Select all matching this filter"
+                    </button>
+                </Show>
+                <label class="field">
+                    <span>"Status"</span>
+                    <select name="bulk_status" on:change=move |ev| {
+                        if let Ok(s) = event_target_value(&ev).parse() {
+                            status.set(s);
+                        }
+                    }>
+                        {WorkflowStatus::ALL.into_iter().map(|s| view! {
+                            <option value=s.as_str() selected=move || status.get() == s>{s.as_str()}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                <label class="field bulk-note">
+                    <span>"Note"</span>
+                    <input type="text" name="bulk_note" maxlength="2000" placeholder="Why? (kept in each audit trail)"
+                        prop:value=move || note.get()
+                        on:input=move |ev| note.set(event_target_value(&ev))/>
+                </label>
+                <button type="submit" class="btn primary"
+                    disabled=move || busy.with(Option::is_some) || selection.with(|s| s.is_empty())>
+                    {move || format!("Apply to {}", thousands(selection.with(|s| s.count())))}
+                </button>
+                <button type="button" class="btn" on:click=move |_| {
+                    selection.update(|s| s.clear());
+                    message.set(None);
+                }>"Clear"</button>
+                {move || busy.get().map(|b| view! { <p class="muted" role="status">{b}</p> })}
+                {move || message.get().map(|m| match m {
+                    Ok(t) => view! { <p class="ok bulk-result" role="status">{t}</p> }.into_any(),
+                    Err(t) => view! { <p class="form-error" role="alert">{t}</p> }.into_any(),
+                })}
+            </form>
+        </Show>
+    }
+}
