@@ -211,6 +211,45 @@ await step("resolving a finding with a note persists (page reload and API)", asy
   await page.screenshot({ path: join(SHOTS, "detail-resolved.png"), fullPage: true });
 });
 
+await step("bulk: shift-click ticks a range; select all matching + RESOLVED changes every matching row", async () => {
+  // A view spanning several pages of 20 but one page of 1,000 (its count then has no separator).
+  let filterQs, before;
+  for (const rt of ["AwsKmsKey", "AwsDynamoDbTable", "AwsRdsDbInstance", "AwsEc2Instance", "AwsLambdaFunction", "AwsIamUser"]) {
+    filterQs = `severity=MEDIUM&status=NEW&resource_type=${rt}`;
+    before = await api(`/findings?${filterQs}&limit=1000`);
+    if (before.items.length > 20 && before.items.length < 1000 && !before.next_cursor) break;
+  }
+  const n = before.items.length;
+  assert.ok(n > 20 && n < 1000, `demo data has a view of 21..999 NEW MEDIUM findings (${filterQs}: ${n})`);
+  await page.goto(`${BASE}/ui/findings?${filterQs}&limit=20`);
+  await page.waitForFunction((q) => document.querySelector("table.findings")?.dataset.query === q, `${filterQs}&limit=20`);
+  const boxes = page.locator("table.findings tbody td.col-pick input");
+  await boxes.nth(1).click();
+  await boxes.nth(5).click({ modifiers: ["Shift"] });
+  assert.equal((await page.textContent(".bulk-count")).trim(), "5 selected");
+  const ticked = await page.$$eval("table.findings tbody tr", (rows) =>
+    rows.map((r, i) => (r.querySelector("td.col-pick input").checked ? i : -1)).filter((i) => i >= 0));
+  assert.deepEqual(ticked, [1, 2, 3, 4, 5]);
+  await page.click("table.findings th.col-pick input");
+  assert.equal((await page.textContent(".bulk-count")).trim(), "20 selected");
+  await page.click(".bulk-bar button:text('Select all matching this filter')");
+  await page.waitForFunction((want) => document.querySelector(".bulk-count")?.textContent.trim() === want,
+    `All ${n} findings matching this filter selected`);
+  const note = `e2e: bulk resolve ${Date.now()}`;
+  await page.selectOption("select[name=bulk_status]", "RESOLVED");
+  await page.fill("input[name=bulk_note]", note);
+  await page.click(".bulk-bar button[type=submit]");
+  await page.waitForSelector(".bulk-result");
+  assert.equal((await page.textContent(".bulk-result")).trim(), `${n} changed`);
+  // The rows reload: none of the view's findings is NEW any more.
+  await page.waitForSelector(".state.empty");
+  await page.screenshot({ path: join(SHOTS, "findings-bulk-resolved.png") });
+  assert.equal((await api(`/findings?${filterQs}&limit=1000`)).items.length, 0);
+  const one = await api(`/findings/${encodeURIComponent(before.items[n - 1].id)}`);
+  assert.equal(one.workflow_status, "RESOLVED");
+  assert.equal(one.audit[one.audit.length - 1].note, note);
+});
+
 await step("the API's paths typed in the address bar open the matching pages", async () => {
   // A browser navigation (Accept: text/html) to an API path gets the dashboard,
   // which replaces the address with its own page for the same view.
