@@ -230,6 +230,7 @@ await step("bulk: shift-click ticks a range; select all matching + RESOLVED chan
   const ticked = await page.$$eval("table.findings tbody tr", (rows) =>
     rows.map((r, i) => (r.querySelector("td.col-pick input").checked ? i : -1)).filter((i) => i >= 0));
   assert.deepEqual(ticked, [1, 2, 3, 4, 5]);
+  await page.screenshot({ path: join(SHOTS, "findings-bulk-range.png") });
   await page.click("table.findings th.col-pick input");
   assert.equal((await page.textContent(".bulk-count")).trim(), "20 selected");
   await page.click(".bulk-bar button:text('Select all matching this filter')");
@@ -238,12 +239,18 @@ await step("bulk: shift-click ticks a range; select all matching + RESOLVED chan
   const note = `e2e: bulk resolve ${Date.now()}`;
   await page.selectOption("select[name=bulk_status]", "RESOLVED");
   await page.fill("input[name=bulk_note]", note);
+  assert.equal((await page.textContent(".bulk-bar button[type=submit]")).trim(), `Apply to ${n}`);
+  await page.screenshot({ path: join(SHOTS, "findings-bulk-all-matching.png") });
   await page.click(".bulk-bar button[type=submit]");
   await page.waitForSelector(".bulk-result");
   assert.equal((await page.textContent(".bulk-result")).trim(), `${n} changed`);
-  // The rows reload: none of the view's findings is NEW any more.
+  // The rows reload: none of the view's findings is NEW any more. The bar keeps
+  // only the answer (the selection went with the change) until dismissed.
   await page.waitForSelector(".state.empty");
+  assert.equal(await page.locator(".bulk-bar select[name=bulk_status]").count(), 0);
   await page.screenshot({ path: join(SHOTS, "findings-bulk-resolved.png") });
+  await page.click(".bulk-bar button:text('Dismiss')");
+  await page.waitForSelector(".bulk-bar", { state: "detached" });
   assert.equal((await api(`/findings?${filterQs}&limit=1000`)).items.length, 0);
   const one = await api(`/findings/${encodeURIComponent(before.items[n - 1].id)}`);
   assert.equal(one.workflow_status, "RESOLVED");

@@ -167,7 +167,7 @@ await step("a session ended elsewhere brings back the sign-in screen at the next
   await page.screenshot({ path: join(SHOTS, "signin-expired.png") });
 });
 
-await step("a viewer sees no workflow controls, and a forced PATCH gets 403", async () => {
+await step("a viewer sees no workflow controls (detail, list rows), and a forced PATCH or bulk change gets 403", async () => {
   await page.goto(`${BASE}/ui/findings/${target.id}`);
   await page.waitForSelector("[data-testid=signin]");
   await signInAs("bob");
@@ -181,6 +181,15 @@ await step("a viewer sees no workflow controls, and a forced PATCH gets 403", as
   assert.equal(r.status, 403, r.body);
   assert.equal(JSON.parse(r.body).error.code, "forbidden");
   await page.screenshot({ path: join(SHOTS, "signin-viewer-detail.png"), fullPage: true });
+  // The list offers a viewer no row selection for bulk changes, and the API
+  // refuses one anyway.
+  await page.click("nav.mainnav a[href='/ui/findings']");
+  await page.waitForSelector("table.findings tbody tr");
+  assert.equal(await page.locator("table.findings .col-pick").count(), 0);
+  const bulk = await fromPage("POST", "/findings/workflow",
+    { "X-CSRF-Token": csrf_token },
+    JSON.stringify({ ids: [target.id], workflow_status: "NOTIFIED" }));
+  assert.equal(bulk.status, 403, bulk.body);
 });
 
 await step("sign out ends the session here and at the provider, then asks to sign in", async () => {

@@ -14,7 +14,6 @@ pub const MAX_BULK_MATCHES: u64 = 100_000;
 /// One filter value: a string exactly as in the `GET /findings` query string
 /// (`"HIGH,CRITICAL"`), or, for `severity` and `status`, a list of them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum FilterValue {
     /// One value (lists comma-separated).
@@ -24,8 +23,9 @@ pub enum FilterValue {
 }
 
 /// `POST /findings/workflow` body: `ids`, or `filter` with `expected_total`.
+/// (The API document describes it by hand, as the server reads it:
+/// `backend/src/http/bulk_doc.rs`.)
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BulkWorkflowRequest {
     /// Up to 1,000 finding ids.
     #[serde(default, skip_serializing_if = "Option::is_none")]

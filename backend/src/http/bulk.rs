@@ -41,13 +41,14 @@ const FIELDS: [&str; 5] = ["ids", "filter", "expected_total", "workflow_status",
 /// change record). With `filter`, the findings are those the list shows for it,
 /// refused with 409 (nothing changed) unless there are `expected_total` of them.
 #[utoipa::path(post, path = "/findings/workflow", tag = "findings",
-    request_body = shared_types::BulkWorkflowRequest,
+    request_body = super::bulk_doc::BulkWorkflowBody,
     responses(
         (status = 200, body = BulkWorkflowResult, description = "Every named finding counted once: changed, unchanged (already in that status) or failed with a reason; send the request again to retry the failed ones"),
-        (status = 400, body = shared_types::ErrorBody, description = "Bad input, the field named; more than 1,000 ids or an expected_total above 100,000"),
+        (status = 400, body = shared_types::ErrorBody, description = "Bad input, the field named (a filter's field as `filter.<name>`); more than 1,000 ids or an expected_total above 100,000"),
         (status = 401, body = shared_types::ErrorBody), (status = 403, body = shared_types::ErrorBody),
         (status = 409, body = shared_types::ErrorBody, description = "The filter matches another number of findings than expected_total; nothing changed"),
-        (status = 413, body = shared_types::ErrorBody)))]
+        (status = 413, body = shared_types::ErrorBody, description = "The body is larger than the server reads"),
+        (status = 415, body = shared_types::ErrorBody, description = "The body is not application/json")))]
 pub async fn post_workflow(
     State(state): State<AppState>,
     actor: Principal,
@@ -90,15 +91,13 @@ fn check(mut body: Map<String, Value>) -> Result<Checked, ApiError> {
                 "required: NEW, NOTIFIED, SUPPRESSED or RESOLVED",
             ))
         }
-        Some(Value::String(s)) => s
-            .parse::<WorkflowStatus>()
-            .map_err(|e| ApiError::invalid("workflow_status", e.to_string()))?,
-        Some(_) => {
-            return Err(ApiError::invalid(
+        // As `PATCH /findings/{id}` reads it: one of the names, in capitals.
+        Some(v) => serde_json::from_value::<WorkflowStatus>(v).map_err(|_| {
+            ApiError::invalid(
                 "workflow_status",
-                "must be a string: NEW, NOTIFIED, SUPPRESSED or RESOLVED",
-            ))
-        }
+                "must be one of NEW, NOTIFIED, SUPPRESSED, RESOLVED",
+            )
+        })?,
     };
     let note: Option<String> = field(&mut body, "note", "must be a string")?;
     let update = WorkflowUpdate {
@@ -238,7 +237,7 @@ mod tests {
     fn a_filter_reads_like_the_query_string() {
         let c = checked(json!({
             "filter": {"severity": ["high", "CRITICAL"], "status": "NEW", "account": "123456789012"},
-            "expected_total": 3, "workflow_status": "resolved", "note": "  fixed  "
+            "expected_total": 3, "workflow_status": "RESOLVED", "note": "  fixed  "
         }))
         .unwrap();
         let Selection::Filter {
@@ -266,6 +265,10 @@ mod tests {
                 "workflow_status",
             ),
             (json!({"ids": ids, "workflow_status": 3}), "workflow_status"),
+            (
+                json!({"ids": ids, "workflow_status": "resolved"}),
+                "workflow_status",
+            ),
             (json!({"workflow_status": "NEW"}), "ids"),
             (json!({"ids": [], "workflow_status": "NEW"}), "ids"),
             (json!({"ids": "a", "workflow_status": "NEW"}), "ids"),

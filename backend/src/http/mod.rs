@@ -7,6 +7,8 @@ pub mod access;
 pub mod auth_routes;
 /// `POST /findings/workflow`: one workflow change for many findings.
 pub mod bulk;
+/// `POST /findings/workflow`'s body as the OpenAPI document describes it.
+pub mod bulk_doc;
 /// `/compliance`: scores per security standard and their controls.
 pub mod compliance;
 /// Static dashboard files with the single-page-app fallback.

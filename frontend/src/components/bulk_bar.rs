@@ -76,57 +76,75 @@ pub fn BulkBar(
         });
     };
 
+    // The last answer belongs to the view it was given in: another filter drops it
+    // (the first run only starts the tracking).
+    let filter_now = Memo::new(move |_| filter.get());
+    Effect::new(move |prev: Option<()>| {
+        filter_now.track();
+        if prev.is_some() {
+            message.set(None);
+        }
+    });
+
     let offer_all = move || {
         selection.with(|s| !s.is_all_matching() && page_ids.with(|ids| s.page_is_selected(ids)))
     };
-    let shown = move || !selection.with(|s| s.is_empty()) || message.with(Option::is_some);
+    let picked = move || !selection.with(|s| s.is_empty());
+    let shown = move || picked() || message.with(Option::is_some);
 
+    // With nothing selected (after a change) the bar keeps only the answer, to
+    // be dismissed; the controls come back with the next selection.
     view! {
         <Show when=shown>
-            <form class="bulk-bar" aria-label="Change the selected findings" on:submit=apply>
-                <span class="bulk-count" aria-live="polite">
-                    {move || selection.with(|s| if s.is_all_matching() {
-                        format!("All {} findings matching this filter selected", thousands(s.count()))
-                    } else {
-                        format!("{} selected", thousands(s.count()))
-                    })}
-                </span>
-                <Show when=offer_all>
-                    <button type="button" class="btn small" on:click=select_all disabled=move || busy.with(Option::is_some)>
-                        "Select all matching this filter"
+            <form class="bulk-bar" class:done=move || !picked() aria-label="Change the selected findings" on:submit=apply>
+                <Show when=picked>
+                    <span class="bulk-count" aria-live="polite">
+                        {move || selection.with(|s| if s.is_all_matching() {
+                            format!("All {} findings matching this filter selected", thousands(s.count()))
+                        } else {
+                            format!("{} selected", thousands(s.count()))
+                        })}
+                    </span>
+                    <Show when=offer_all>
+                        <button type="button" class="btn small" on:click=select_all disabled=move || busy.with(Option::is_some)>
+                            "Select all matching this filter"
+                        </button>
+                    </Show>
+                    <label class="field">
+                        <span>"Status"</span>
+                        <select name="bulk_status" on:change=move |ev| {
+                            if let Ok(s) = event_target_value(&ev).parse() {
+                                status.set(s);
+                            }
+                        }>
+                            {WorkflowStatus::ALL.into_iter().map(|s| view! {
+                                <option value=s.as_str() selected=move || status.get() == s>{s.as_str()}</option>
+                            }).collect_view()}
+                        </select>
+                    </label>
+                    <label class="field bulk-note">
+                        <span>"Note"</span>
+                        <input type="text" name="bulk_note" maxlength="2000" placeholder="Why? (kept in each audit trail)"
+                            prop:value=move || note.get()
+                            on:input=move |ev| note.set(event_target_value(&ev))/>
+                    </label>
+                    <button type="submit" class="btn primary"
+                        disabled=move || busy.with(Option::is_some) || selection.with(|s| s.is_empty())>
+                        {move || format!("Apply to {}", thousands(selection.with(|s| s.count())))}
                     </button>
+                    <button type="button" class="btn" on:click=move |_| {
+                        selection.update(|s| s.clear());
+                        message.set(None);
+                    }>"Clear"</button>
                 </Show>
-                <label class="field">
-                    <span>"Status"</span>
-                    <select name="bulk_status" on:change=move |ev| {
-                        if let Ok(s) = event_target_value(&ev).parse() {
-                            status.set(s);
-                        }
-                    }>
-                        {WorkflowStatus::ALL.into_iter().map(|s| view! {
-                            <option value=s.as_str() selected=move || status.get() == s>{s.as_str()}</option>
-                        }).collect_view()}
-                    </select>
-                </label>
-                <label class="field bulk-note">
-                    <span>"Note"</span>
-                    <input type="text" name="bulk_note" maxlength="2000" placeholder="Why? (kept in each audit trail)"
-                        prop:value=move || note.get()
-                        on:input=move |ev| note.set(event_target_value(&ev))/>
-                </label>
-                <button type="submit" class="btn primary"
-                    disabled=move || busy.with(Option::is_some) || selection.with(|s| s.is_empty())>
-                    {move || format!("Apply to {}", thousands(selection.with(|s| s.count())))}
-                </button>
-                <button type="button" class="btn" on:click=move |_| {
-                    selection.update(|s| s.clear());
-                    message.set(None);
-                }>"Clear"</button>
                 {move || busy.get().map(|b| view! { <p class="muted" role="status">{b}</p> })}
                 {move || message.get().map(|m| match m {
                     Ok(t) => view! { <p class="ok bulk-result" role="status">{t}</p> }.into_any(),
                     Err(t) => view! { <p class="form-error" role="alert">{t}</p> }.into_any(),
                 })}
+                <Show when=move || !picked()>
+                    <button type="button" class="btn small" on:click=move |_| message.set(None)>"Dismiss"</button>
+                </Show>
             </form>
         </Show>
     }

@@ -59,15 +59,34 @@ async fn errors_for_bad_input_are_documented_with_the_error_body() {
     let (_, doc) = get(&t.app, "/openapi.json").await;
     let id = t.fixtures[0].id.clone();
 
-    // A workflow change that is not JSON: 415.
-    let req = Request::patch(format!("/findings/{id}"))
-        .header(header::CONTENT_TYPE, "text/plain")
-        .body(Body::from("RESOLVED"))
-        .unwrap();
-    let (status, _, body) = send(&t.app, req).await;
-    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    assert_error(&body, "unsupported_media_type", None);
-    assert!(documented(&doc, "/findings/{id}", "patch").contains(&"415".into()));
+    // A workflow change, one or many, that is not JSON: 415.
+    for (method, path, documented_as) in [
+        ("PATCH", format!("/findings/{id}"), "/findings/{id}"),
+        (
+            "POST",
+            "/findings/workflow".to_string(),
+            "/findings/workflow",
+        ),
+    ] {
+        let req = Request::builder()
+            .method(method)
+            .uri(&path)
+            .header(header::CONTENT_TYPE, "text/plain")
+            .body(Body::from("RESOLVED"))
+            .unwrap();
+        let (status, _, body) = send(&t.app, req).await;
+        assert_eq!(
+            status,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{method} {path}"
+        );
+        assert_error(&body, "unsupported_media_type", None);
+        let method = method.to_ascii_lowercase();
+        assert!(
+            documented(&doc, documented_as, &method).contains(&"415".into()),
+            "{method} {documented_as}"
+        );
+    }
 
     // A plain GET of the live socket: not a handshake, 400 in our body (axum
     // alone answers plain text).

@@ -67,6 +67,9 @@ fn assert_error(body: &Value, code: &str, field: Option<&str>) {
     }
 }
 
+/// The served OpenAPI document against the server: references resolve, the
+/// errors for bad input are the documented ones.
+mod document;
 /// What the API refuses: bad bodies and methods, missing tokens, foreign origins; headers on every answer.
 mod guards;
 /// Reading and changing findings: filters, paging, detail, PATCH, summary.
