@@ -11,6 +11,8 @@ pub mod bulk;
 pub mod change;
 /// Compliance scores per security standard and their controls.
 pub mod compliance;
+/// Export jobs: `POST /exports` bodies and `GET /exports/{id}` answers.
+pub mod export_job;
 /// The normalized Finding model.
 pub mod finding;
 /// The live protocol (WebSocket frames) between the server and the dashboard.
@@ -28,6 +30,7 @@ pub use api::*;
 pub use bulk::*;
 pub use change::*;
 pub use compliance::*;
+pub use export_job::*;
 pub use finding::*;
 pub use live::*;
 pub use query::*;

@@ -56,6 +56,9 @@ pub enum ObjectKind {
     Part,
     /// A run manifest (JSON).
     Manifest,
+    /// An export job's file or status, with its own content type (the export
+    /// jobs keep them in the archive store under `exports/`).
+    Export(&'static str),
 }
 
 impl ObjectKind {
@@ -66,6 +69,7 @@ impl ObjectKind {
             // decompress and the SHA-256 in the manifest would no longer match.
             ObjectKind::Part => "application/gzip",
             ObjectKind::Manifest => "application/json",
+            ObjectKind::Export(content_type) => content_type,
         }
     }
 }

@@ -81,6 +81,29 @@ impl S3Sink {
         Client::from_conf(conf.build())
     }
 
+    /// The SDK client (the export jobs' multipart uploads and presigned links
+    /// go through the same client, bucket and encryption as the archive).
+    pub(crate) fn sdk(&self) -> &Client {
+        &self.client
+    }
+
+    /// The bucket.
+    pub(crate) fn bucket(&self) -> &str {
+        &self.location.bucket
+    }
+
+    /// The KMS key of SSE-KMS, when one is configured (SSE-S3 otherwise).
+    pub(crate) fn kms_key(&self) -> Option<&str> {
+        self.kms_key.as_deref()
+    }
+
+    /// The object key of archive key `key` (the prefix added), after checking
+    /// `key` as every put and get does.
+    pub(crate) fn object_key(&self, key: &str) -> SinkResult<String> {
+        check_key(key)?;
+        Ok(self.full_key(key))
+    }
+
     fn full_key(&self, key: &str) -> String {
         if self.location.prefix.is_empty() {
             key.to_owned()
@@ -90,7 +113,7 @@ impl S3Sink {
     }
 
     /// An SDK error of `operation` on `key`, named with the object's `s3://` URL.
-    fn s3_err<E>(
+    pub(crate) fn s3_err<E>(
         &self,
         operation: &'static str,
         key: &str,
@@ -103,7 +126,7 @@ impl S3Sink {
     }
 
     /// `err` of `operation` on `key`, with whether it may pass.
-    fn failed(
+    pub(crate) fn failed(
         &self,
         operation: &'static str,
         key: &str,

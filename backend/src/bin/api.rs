@@ -11,6 +11,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     let (config, sdk, ssm) = boot::load().await?;
     let metrics = Registry::new();
     let pipeline = boot::pipeline(&config, &sdk).with_metrics(metrics.clone(), api::SOURCE);
-    let app = api::app(&config, &ssm, pipeline, boot::live_tickets(&sdk));
+    let exports = boot::export_jobs(&sdk, pipeline.store().clone())?;
+    let app = api::app(&config, &ssm, pipeline, boot::live_tickets(&sdk), exports);
     lambda_http::run(api::print_metrics(app, metrics, api::stdout())).await
 }

@@ -2,6 +2,7 @@ use super::{CliError, DetectArgs, StoreArgs};
 use crate::auth::session::SqliteSessions;
 use crate::auth::tokens::{SqliteTokens, TokenStore};
 use crate::auth::Authenticator;
+use crate::export::jobs::{ExportJobs, LocalExportFiles, Runner};
 use crate::feed::FeedMetrics;
 use crate::http::live::LiveState;
 use crate::http::{router, AppState, HttpConfig};
@@ -167,8 +168,12 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
     let daily_archive = args.archive.spawn(store.clone(), &args.store).await?;
     let metrics = Registry::new();
     let fanout = start_fanout(&opened, sinks_file.as_ref(), &args, &metrics).await?;
+    let store_for_exports = store.clone();
     let pipeline = Pipeline::new(normalizer, store).with_metrics(metrics, "api");
-    let mut state = AppState::new(pipeline, config).with_auth(auth);
+    let exports = start_exports(store_for_exports, &args.store.data_dir);
+    let mut state = AppState::new(pipeline, config)
+        .with_auth(auth)
+        .with_exports(exports.jobs.clone());
     if let Some(s) = signin {
         state = state.with_signin(Arc::new(s));
     }
@@ -187,6 +192,7 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
     if let Some(d) = daily_archive {
         d.stop();
     }
+    exports.sweeper.abort();
     if let Some(f) = fanout {
         if let Some(d) = &f.digests {
             d.abort();
@@ -195,6 +201,31 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         f.audit.stop().await;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Export jobs of `cspm serve` and the task that sweeps their old files.
+struct Exports {
+    jobs: ExportJobs,
+    sweeper: tokio::task::JoinHandle<()>,
+}
+
+/// How often old export files are looked for (each finished job sweeps too).
+const EXPORT_SWEEP_EVERY: Duration = Duration::from_secs(3600);
+
+/// Export jobs run in this process, their files in `DATA_DIR/exports/`; old
+/// ones are swept now and every [`EXPORT_SWEEP_EVERY`].
+fn start_exports(store: Arc<dyn crate::store::Store>, data_dir: &std::path::Path) -> Exports {
+    let files = Arc::new(LocalExportFiles::new(data_dir));
+    let jobs = ExportJobs::new(store, files, Runner::InProcess);
+    let sweeping = jobs.clone();
+    let sweeper = tokio::spawn(async move {
+        let mut every = tokio::time::interval(EXPORT_SWEEP_EVERY);
+        loop {
+            every.tick().await;
+            sweeping.sweep_logged(chrono::Utc::now()).await;
+        }
+    });
+    Exports { jobs, sweeper }
 }
 
 /// What reads the change feed in `cspm serve`.

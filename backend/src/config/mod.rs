@@ -8,6 +8,8 @@
 pub mod archiver;
 /// Detection: rules folder, suppressions, account override → the normalizer.
 pub mod detection;
+/// Export jobs on AWS: the archive bucket and the queue to the `exporter` Lambda.
+pub mod exports;
 /// The HTTP layer: token, CORS, dashboard files.
 pub mod http;
 /// The Lambdas: environment plus SSM overlay.
@@ -93,6 +95,10 @@ pub const ENV_ARCHIVE_BUCKET: &str = "CSPM_ARCHIVE_BUCKET";
 pub const ENV_ARCHIVE_PREFIX: &str = "CSPM_ARCHIVE_PREFIX";
 /// KMS key for SSE-KMS of archive objects (optional; SSE-S3 without it).
 pub const ENV_ARCHIVE_KMS_KEY: &str = "CSPM_ARCHIVE_KMS_KEY_ARN";
+
+/// The SQS queue of export jobs the `exporter` Lambda reads (the `api` Lambda
+/// sends to it).
+pub const ENV_EXPORT_QUEUE_URL: &str = "CSPM_EXPORT_QUEUE_URL";
 
 /// Retention when `CSPM_RETENTION_DAYS` is not set.
 pub const DEFAULT_RETENTION_DAYS: u32 = 90;

@@ -8,6 +8,8 @@
 
 /// RFC 4180 CSV with the columns analysts asked for, spreadsheet formulas neutralised.
 pub mod csv;
+/// Export jobs: the same export written into the archive store, with a download link.
+pub mod jobs;
 /// JSON Lines: list items, or whole findings.
 pub mod jsonl;
 /// OCSF 1.5 Detection Findings as JSON Lines.

@@ -44,6 +44,9 @@ pub enum ApiError {
         /// The body field at fault.
         field: Option<String>,
     },
+    /// 429: the caller has too much under way already (running exports).
+    #[error("{0}")]
+    TooManyRequests(String),
     /// 405: the route exists but not with this method.
     #[error("method not allowed")]
     MethodNotAllowed,
@@ -83,6 +86,9 @@ impl ApiError {
             ApiError::Forbidden(_) | ApiError::Csrf => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
+    /// 429: the caller has too much under way already (running exports).
+    #[error("{0}")]
+    TooManyRequests(String),
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge | ApiError::ExpandsTooFar(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -98,6 +104,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "forbidden",
             ApiError::Csrf => "csrf",
             ApiError::NotFound(_) => "not_found",
+            ApiError::TooManyRequests(_) => "too_many_requests",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::ExpandsTooFar(_) => "decoded_body_too_large",

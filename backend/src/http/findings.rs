@@ -23,7 +23,8 @@ struct PageParams {
     cursor: Option<String>,
 }
 
-/// The list's filter parameters (the same names in a bulk change's `filter`).
+/// The list's filter parameters (the same names in a bulk change's `filter` and an
+/// export job's).
 pub(super) const FILTER_KEYS: [&str; 9] = [
     "severity",
     "status",

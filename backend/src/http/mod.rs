@@ -19,6 +19,10 @@ pub mod error;
 pub mod events;
 /// `GET /findings/export`: the filtered set as CSV, JSON Lines or OCSF.
 pub mod export;
+/// The `POST /exports` body, checked field by field.
+pub mod export_request;
+/// Export jobs: `POST /exports`, `GET /exports/{id}` and its download.
+pub mod exports;
 /// Extractors that map bad input to the API error body.
 pub mod extract;
 /// The list's filters as the OpenAPI document describes them.
@@ -76,6 +80,9 @@ pub struct AppState {
     /// Browser sign-in through this server, when configured (the `/auth/*` routes
     /// answer 404 otherwise).
     pub signin: Option<Arc<crate::auth::session::SignIn>>,
+    /// Export jobs, when this deployment keeps export files somewhere (the
+    /// `/exports` routes answer 404 otherwise).
+    pub exports: Option<crate::export::jobs::ExportJobs>,
 }
 
 impl AppState {
@@ -90,6 +97,7 @@ impl AppState {
             tickets: None,
             auth: Arc::new(auth),
             signin: None,
+            exports: None,
         }
     }
 
@@ -126,6 +134,12 @@ impl AppState {
     /// served elsewhere: the WebSocket API on AWS).
     pub fn with_tickets(mut self, tickets: Arc<dyn crate::live::tickets::Tickets>) -> Self {
         self.tickets = Some(tickets);
+        self
+    }
+
+    /// The same state running export jobs through `exports`.
+    pub fn with_exports(mut self, exports: crate::export::jobs::ExportJobs) -> Self {
+        self.exports = Some(exports);
         self
     }
 

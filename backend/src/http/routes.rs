@@ -5,7 +5,8 @@
 
 use super::MAX_EVENTS_BODY_BYTES;
 use super::{
-    auth_routes, bulk, compliance, events, export, findings, health, live, metrics, openapi,
+    auth_routes, bulk, compliance, events, export, exports, findings, health, live, metrics,
+    openapi,
     summary, AppState,
 };
 use crate::auth::Role;
@@ -82,6 +83,29 @@ pub(super) fn declared() -> Vec<(Route, MethodRouter<AppState>)> {
             role(Analyst),
             patch(findings::patch_one),
             Doc::of::<findings::__path_patch_one>(),
+        ),
+        // Export jobs: an export is a read. Each handler also checks that the job
+        // is the caller's (or the caller an admin).
+        route(
+            Method::POST,
+            "/exports",
+            role(Viewer),
+            post(exports::post_export),
+            Doc::of::<exports::__path_post_export>(),
+        ),
+        route(
+            Method::GET,
+            "/exports/{id}",
+            role(Viewer),
+            get(exports::get_export_job),
+            Doc::of::<exports::__path_get_export_job>(),
+        ),
+        route(
+            Method::GET,
+            "/exports/{id}/download",
+            role(Viewer),
+            get(exports::get_export_download),
+            Doc::of::<exports::__path_get_export_download>(),
         ),
         route(
             Method::GET,

@@ -27,7 +27,8 @@ pub const SOURCE: &str = "api";
 /// bearer token from SSM (read once per cold start), no dashboard files (those are
 /// served by CloudFront from S3), and `POST /live/ticket` issuing into `tickets`
 /// (the WebSocket API's authorizer takes them) when the deployment has live
-/// updates.
+/// updates, and export jobs through `exports` when it keeps them (queued for
+/// the `exporter` Lambda).
 ///
 /// Authentication is always on here: API Gateway's JWT authorizer verifies the
 /// Cognito access token before the Lambda runs, and the role comes from the
@@ -39,6 +40,7 @@ pub fn app(
     ssm: &HashMap<String, String>,
     pipeline: Pipeline,
     tickets: Option<Arc<dyn Tickets>>,
+    exports: Option<crate::export::jobs::ExportJobs>,
 ) -> Router {
     let http = HttpConfig {
         api_token: ssm.get(SSM_API_TOKEN).filter(|t| !t.is_empty()).cloned(),
@@ -47,11 +49,14 @@ pub fn app(
     };
     let auth = Authenticator::new(http.api_token.as_deref())
         .with_request_verifier(Arc::new(GatewayClaims::default()));
-    let state = AppState::new(pipeline, http).with_auth(auth);
-    router(match tickets {
-        Some(t) => state.with_tickets(t),
-        None => state,
-    })
+    let mut state = AppState::new(pipeline, http).with_auth(auth);
+    if let Some(t) = tickets {
+        state = state.with_tickets(t);
+    }
+    if let Some(e) = exports {
+        state = state.with_exports(e);
+    }
+    router(state)
 }
 
 /// Where EMF lines go: a fresh writer for each invocation's lines (stdout on

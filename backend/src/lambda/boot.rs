@@ -116,3 +116,28 @@ pub fn live_tickets(sdk: &SdkConfig) -> Option<Arc<dyn crate::live::tickets::Tic
         table,
     )))
 }
+
+/// The export jobs of an AWS deployment: files in the archive bucket, jobs
+/// queued for the `exporter` Lambda; `None` when the environment configures no
+/// exports ([`crate::config::exports::ExportsConfig`]).
+pub fn export_jobs(
+    sdk: &SdkConfig,
+    store: Arc<dyn crate::store::Store>,
+) -> Result<Option<crate::export::jobs::ExportJobs>, ConfigError> {
+    use crate::archive::S3Sink;
+    use crate::export::jobs::{ExportJobs, Runner, S3ExportFiles, SqsQueue};
+    let Some(config) = crate::config::exports::ExportsConfig::from_env()? else {
+        return Ok(None);
+    };
+    let sink = S3Sink::new(
+        S3Sink::client(sdk),
+        config.archive.location,
+        config.archive.kms_key,
+    );
+    let queue = SqsQueue::new(aws_sdk_sqs::Client::new(sdk), config.queue_url);
+    Ok(Some(ExportJobs::new(
+        store,
+        Arc::new(S3ExportFiles::new(sink)),
+        Runner::Queue(Arc::new(queue)),
+    )))
+}

@@ -6,6 +6,8 @@
 pub mod api;
 /// Cold-start wiring shared by the binaries.
 pub mod boot;
+/// The `exporter` Lambda: export jobs from their SQS queue.
+pub mod exporter;
 /// The `fanout` Lambda: its sinks from SSM (or the alert topics), over the stream.
 pub mod fanout;
 /// The live dashboard's `live` and `live_authorizer` Lambdas (WebSocket API).

@@ -100,7 +100,7 @@ async fn api_lambda_serves_the_router_for_http_api_v2_events() {
         LambdaConfig::from_lookup(|k| (k == "CSPM_TABLE_NAME").then(|| store.table().to_string()))
             .unwrap();
     let pipeline = Pipeline::new(Arc::new(Normalizer::default()), store.clone());
-    let app = api::app(&config, &HashMap::new(), pipeline, None);
+    let app = api::app(&config, &HashMap::new(), pipeline, None, None);
 
     let (status, body) = invoke(&app, v2_event("GET", "/health", "", None)).await;
     assert_eq!(status, 200, "{body}");
@@ -190,7 +190,7 @@ async fn each_api_invocation_prints_the_findings_it_stored_as_emf_and_nothing_el
         Arc::new(move || Box::new(p.clone()) as Box<dyn std::io::Write + Send>)
     };
     let app = api::print_metrics(
-        api::app(&config, &HashMap::new(), pipeline, None),
+        api::app(&config, &HashMap::new(), pipeline, None, None),
         metrics,
         out,
     );
@@ -257,6 +257,7 @@ async fn api_lambda_takes_the_role_from_the_authorizers_cognito_groups() {
         &config,
         &HashMap::new(),
         crate::helpers::pipeline(store),
+        None,
         None,
     );
     let patch = r#"{"workflow_status":"NOTIFIED"}"#;

@@ -36,6 +36,9 @@ mod events;
 mod events_scanner;
 /// `GET /findings/export` and `cspm export`: CSV, JSON Lines, OCSF on the corpus.
 mod export;
+/// Export jobs: `POST /exports`, `GET /exports/{id}`, their files locally and on
+/// S3, the `exporter` Lambda over SQS.
+mod export_jobs;
 /// The `fanout` Lambda's sinks file and `secret_ssm` secrets in SSM.
 mod fanout_ssm;
 mod fault_proxy;
