@@ -95,14 +95,32 @@ pub struct ExportFilter {
         schema(max_length = 256, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")
     )]
     pub q: Option<String>,
-    /// `updated_at` at or after this RFC 3339 time (or date `YYYY-MM-DD`).
+    /// `updated_at` at or after this RFC 3339 time (or date `YYYY-MM-DD`,
+    /// meaning its midnight UTC); before `until` when both are given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = instant))]
     pub since: Option<String>,
     /// `updated_at` before this RFC 3339 time (or date).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = instant))]
     pub until: Option<String>,
+}
+
+/// What `since`/`until` accept in a body: an RFC 3339 time, a date, or `null`.
+#[cfg(feature = "openapi")]
+fn instant() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{AnyOfBuilder, KnownFormat, ObjectBuilder, SchemaFormat, Type};
+    let string = |format| {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(format)))
+    };
+    AnyOfBuilder::new()
+        .item(string(KnownFormat::DateTime))
+        .item(string(KnownFormat::Date))
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .description(Some("An RFC 3339 time or a date (YYYY-MM-DD)"))
+        .into()
 }
 
 impl From<&FindingFilter> for ExportFilter {

@@ -6,7 +6,7 @@
 use super::error::ApiError;
 use super::findings::FILTER_KEYS;
 use crate::export::jobs::JobSpec;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use shared_types::{ExportFileFormat, FindingFilter};
 
 fn invalid(field: impl Into<String>, message: impl Into<String>) -> ApiError {
@@ -59,14 +59,12 @@ fn flag(key: &str, value: &Value) -> Result<bool, ApiError> {
         .ok_or_else(|| invalid(key, "must be true or false"))
 }
 
-/// The filter object: the list's query parameters as keys, a list as an array
-/// (or the query's comma-separated string), `null` as absent.
+/// The filter object: the list's query parameters as keys, the lists as arrays
+/// of names, the others as strings (`null`: absent) — exactly what the document
+/// describes, so nothing it calls invalid is accepted.
 fn parse_filter(value: &Value) -> Result<FindingFilter, ApiError> {
-    let empty = Map::new();
-    let object = match value {
-        Value::Null => &empty,
-        Value::Object(o) => o,
-        _ => return Err(invalid("filter", "must be an object of the list's filters")),
+    let Value::Object(object) = value else {
+        return Err(invalid("filter", "must be an object of the list's filters"));
     };
     let mut pairs: Vec<(&str, String)> = Vec::new();
     for (key, value) in object {
@@ -74,17 +72,26 @@ fn parse_filter(value: &Value) -> Result<FindingFilter, ApiError> {
         let Some(key) = FILTER_KEYS.iter().copied().find(|k| k == key) else {
             return Err(invalid(field, format!("unknown filter {key:?}")));
         };
+        let list = matches!(key, "severity" | "status");
         let text = match value {
-            Value::Null => continue,
-            Value::String(s) => s.clone(),
-            Value::Array(items) if matches!(key, "severity" | "status") => items
+            Value::Array(items) if list => items
                 .iter()
-                .map(|i| {
-                    i.as_str()
-                        .ok_or_else(|| invalid(&field, "must list strings"))
-                })
+                .map(|i| i.as_str().ok_or_else(|| invalid(&field, "must list names")))
                 .collect::<Result<Vec<_>, _>>()?
                 .join(","),
+            _ if list => return Err(invalid(field, "must be an array of names")),
+            Value::Null => continue,
+            // The query's "empty means no bound" has `null` for it in a body, and
+            // padding is no part of a time: the document allows neither.
+            Value::String(s)
+                if matches!(key, "since" | "until") && (s.is_empty() || s.trim() != s) =>
+            {
+                return Err(invalid(
+                    field,
+                    "must be an RFC 3339 time or a date (YYYY-MM-DD), or null",
+                ))
+            }
+            Value::String(s) => s.clone(),
             _ => return Err(invalid(field, "must be a string")),
         };
         pairs.push((key, text));
@@ -125,10 +132,11 @@ mod tests {
         let spec = parse(&serde_json::to_value(&body).unwrap()).unwrap();
         assert_eq!(spec.filter, filter);
         assert_eq!((spec.format, spec.raw), (ExportFileFormat::Ocsf, true));
-        // Defaults: every finding as CSV; the query's comma form works too.
+        // Defaults: every finding as CSV; a null text filter is no filter.
         assert_eq!(parse(&json!({})).unwrap().format, ExportFileFormat::Csv);
-        let spec = parse(&json!({"filter": {"severity": "high,LOW", "q": null}})).unwrap();
+        let spec = parse(&json!({"filter": {"severity": ["high", "LOW"], "q": null}})).unwrap();
         assert_eq!(spec.filter.severities, vec![Severity::High, Severity::Low]);
+        assert_eq!(spec.filter.q, None);
     }
 
     #[test]
@@ -141,6 +149,9 @@ mod tests {
             (json!({"format": "jsonl", "detail": "yes"}), "detail"),
             (json!({"limit": 10}), "limit"),
             (json!({"filter": []}), "filter"),
+            (json!({"filter": null}), "filter"),
+            (json!({"filter": {"severity": "HIGH"}}), "filter.severity"),
+            (json!({"filter": {"status": null}}), "filter.status"),
             (json!({"filter": {"severty": ["HIGH"]}}), "filter.severty"),
             (
                 json!({"filter": {"severity": ["SEVERE"]}}),
@@ -149,6 +160,8 @@ mod tests {
             (json!({"filter": {"severity": [1]}}), "filter.severity"),
             (json!({"filter": {"account": ["1"]}}), "filter.account"),
             (json!({"filter": {"since": "yesterday"}}), "filter.since"),
+            (json!({"filter": {"until": ""}}), "filter.until"),
+            (json!({"filter": {"until": " 2026-01-01"}}), "filter.until"),
             (
                 json!({"filter": {"since": "2026-02-01", "until": "2026-01-01"}}),
                 "filter.since",

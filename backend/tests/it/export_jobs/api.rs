@@ -130,7 +130,7 @@ async fn a_job_runs_to_done_and_its_file_is_byte_for_byte_the_streamed_export() 
     let job = post(
         &f.app,
         VIEWER_A,
-        &json!({"filter": {"severity": "CRITICAL,HIGH", "status": ["NEW"]}}),
+        &json!({"filter": {"severity": ["CRITICAL", "HIGH"], "status": ["NEW"]}}),
     )
     .await
     .json();
