@@ -74,6 +74,7 @@ module "compute" {
   archive_bucket_arn           = module.data.archive_bucket_arn
   archive_prefix               = module.data.archive_prefix
   archive_key_prefixes         = module.data.archive_key_prefixes
+  exports_key_prefix           = module.data.exports_key_prefix
   audit_location               = module.data.audit_location
   audit_bucket_arn             = module.data.audit_bucket_arn
   sns_standard_topic_arn       = module.alerting.standard_topic_arn
@@ -167,7 +168,7 @@ module "alerting" {
   alert_emails_critical   = var.alert_emails_critical
   function_names          = { for key, fn in module.compute.functions : key => fn.function_name }
   archiver_function_name  = module.compute.archiver_function_name
-  queue_names             = concat([module.events.events_dlq_name, module.events.parked_queue_name, module.compute.fanout_failure_queue_name], [for fn in module.compute.functions : fn.dlq_name])
+  queue_names             = concat([module.events.events_dlq_name, module.events.parked_queue_name, module.compute.fanout_failure_queue_name, module.compute.exports_dlq_name], [for fn in module.compute.functions : fn.dlq_name])
   table_name              = module.data.table_name
   api_id                  = module.edge.api_id
   web_acl_name            = module.edge.web_acl_name

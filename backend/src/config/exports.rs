@@ -67,4 +67,25 @@ mod tests {
             Err(ConfigError::Missing(ENV_ARCHIVE_BUCKET))
         );
     }
+
+    #[test]
+    fn lambdas_json_gives_the_api_and_the_exporter_every_variable_exports_read() {
+        use crate::config::{ENV_ARCHIVE_KMS_KEY, ENV_ARCHIVE_PREFIX};
+        let spec: serde_json::Value =
+            serde_json::from_str(include_str!("../../lambdas.json")).unwrap();
+        for lambda in ["api", "exporter"] {
+            let env = &spec["lambdas"][lambda]["env"];
+            for name in [
+                ENV_ARCHIVE_BUCKET,
+                ENV_ARCHIVE_PREFIX,
+                ENV_ARCHIVE_KMS_KEY,
+                ENV_EXPORT_QUEUE_URL,
+            ] {
+                assert!(
+                    env.as_array().unwrap().iter().any(|v| v == name),
+                    "{name} missing from {lambda} in lambdas.json"
+                );
+            }
+        }
+    }
 }

@@ -1,5 +1,5 @@
 # The Lambdas: scanner, api and archiver here, fanout (with its change-feed wiring)
-# in fanout.tf, the live dashboard's live and live_authorizer in live.tf. Each gets exactly the environment variables and IAM actions listed
+# in fanout.tf, exporter (with its queue) in exporter.tf, the live dashboard's live and live_authorizer in live.tf. Each gets exactly the environment variables and IAM actions listed
 # for it in backend/lambdas.json (checked by scripts/check_terraform.py), with every
 # action scoped to the resources that function touches.
 
@@ -106,9 +106,39 @@ data "aws_iam_policy_document" "api" {
     resources = [var.state_table_arn]
   }
 
+  # Export jobs (POST /exports, GET /exports/{id}): the status objects under
+  # exports/ (the exporter writes the files; a presigned link is signed with this
+  # role, so reading the file is this role's GetObject and kms:Decrypt) and the
+  # queue the exporter reads.
   statement {
-    sid       = "DecryptTableAndParameters"
-    actions   = ["kms:Decrypt"]
+    sid       = "KeepExportJobs"
+    actions   = ["s3:PutObject", "s3:GetObject"]
+    resources = [local.exports_objects]
+  }
+
+  statement {
+    sid       = "ListExportJobs"
+    actions   = ["s3:ListBucket"]
+    resources = [var.archive_bucket_arn]
+
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["${var.exports_key_prefix}*"]
+    }
+  }
+
+  statement {
+    sid       = "QueueExportJobs"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.exports.arn]
+  }
+
+  # Decrypt the table, parameters and export objects; encrypt status objects and
+  # queued jobs.
+  statement {
+    sid       = "UseDataKey"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = [var.kms_key_arn]
   }
 }
@@ -118,7 +148,7 @@ module "api" {
 
   name_prefix          = var.name_prefix
   function_key         = "api"
-  description          = "HTTP API for the dashboard and tools (findings, summary, health, live tickets)."
+  description          = "HTTP API for the dashboard and tools (findings, summary, health, live tickets, export jobs)."
   zip_path             = "${var.lambda_dist_dir}/api/bootstrap.zip"
   memory_size          = 256
   timeout              = 15
@@ -137,7 +167,12 @@ module "api" {
     # anyway so a tool served elsewhere from the dashboard URL keeps working.
     CSPM_CORS_ORIGINS = var.dashboard_url
     CSPM_STATE_TABLE  = var.state_table_name
-    RUST_LOG          = var.log_level
+    # Export jobs: status objects in the archive bucket, jobs queued for the exporter.
+    CSPM_ARCHIVE_BUCKET      = var.archive_bucket
+    CSPM_ARCHIVE_PREFIX      = var.archive_prefix
+    CSPM_ARCHIVE_KMS_KEY_ARN = var.kms_key_arn
+    CSPM_EXPORT_QUEUE_URL    = aws_sqs_queue.exports.url
+    RUST_LOG                 = var.log_level
   }
 }
 

@@ -103,6 +103,16 @@ variable "archive_prefix" {
   }
 }
 
+variable "exports_key_prefix" {
+  description = "Key prefix of export jobs' files and status objects in the archive bucket (POST /exports), ending with a slash."
+  type        = string
+
+  validation {
+    condition     = endswith(var.exports_key_prefix, "exports/")
+    error_message = "exports_key_prefix must end with exports/ (the code writes exports/<id>.<ext> under the archive prefix)."
+  }
+}
+
 variable "archive_key_prefixes" {
   description = "Key prefixes the archiver writes and reads (parts and manifests), each ending with a slash."
   type        = list(string)

@@ -53,6 +53,11 @@ output "archive_key_prefixes" {
   value       = [for p in local.archive_folders : "${local.archive_root}${p}"]
 }
 
+output "exports_key_prefix" {
+  description = "Key prefix of export jobs' files and status objects (POST /exports), ending with a slash; they expire after a day."
+  value       = local.exports_prefix
+}
+
 output "logs_bucket" {
   description = "Name of the access-log bucket."
   value       = aws_s3_bucket.logs.id

@@ -2,6 +2,12 @@ data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 
 # --- Archive: gzip JSON Lines under findings/dt=YYYY-MM-DD/ -----------------------
+# (and export jobs' files under exports/, kept a day)
+
+locals {
+  # backend/src/export/jobs/record.rs: PREFIX, under the archive's prefix.
+  exports_prefix = "${local.archive_root}exports/"
+}
 
 resource "aws_s3_bucket" "archive" {
   # checkov:skip=CKV2_AWS_62:Nothing consumes object events; each archive run writes and verifies its own manifest instead.
@@ -103,6 +109,29 @@ resource "aws_s3_bucket_lifecycle_configuration" "archive" {
 
     noncurrent_version_expiration {
       noncurrent_days = 1
+    }
+  }
+
+  # Export jobs' files and status objects (POST /exports): a day, then gone (the
+  # exporter sweeps them too), old versions and unfinished uploads with them.
+  rule {
+    id     = "exports-expiry"
+    status = "Enabled"
+
+    filter {
+      prefix = local.exports_prefix
+    }
+
+    expiration {
+      days = 1
+    }
+
+    noncurrent_version_expiration {
+      noncurrent_days = 1
+    }
+
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 1
     }
   }
 
