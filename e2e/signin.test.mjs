@@ -192,6 +192,30 @@ await step("a viewer sees no workflow controls (detail, list rows), and a forced
   assert.equal(bulk.status, 403, bulk.body);
 });
 
+await step("a signed-in viewer's export is fetched with the session, and refused without it", async () => {
+  const query = "severity=CRITICAL&limit=1000";
+  await page.goto(`${BASE}/ui/findings?${query}`);
+  await page.waitForSelector("table.findings tbody tr");
+  const shown = await page.locator("table.findings tbody tr").count();
+  await page.click(".export-menu .export-toggle");
+  const [download] = await Promise.all([
+    page.waitForEvent("download", { timeout: 30000 }),
+    page.click(".export-menu [data-format=jsonl]"),
+  ]);
+  assert.match(download.suggestedFilename(), /^cspm-findings-\d{8}T\d{6}Z\.jsonl$/);
+  const saved = join(work, download.suggestedFilename());
+  await download.saveAs(saved);
+  const lines = readFileSync(saved, "utf8").split("\n").filter((l) => l !== "");
+  assert.equal(lines.length, shown, "one line per finding of the view");
+  assert.ok(lines.every((l) => JSON.parse(l).severity === "CRITICAL"));
+  // The file is the signed-in viewer's: the same link without the cookie is refused.
+  const href = await page.getAttribute(".export-menu a.export-again", "href");
+  assert.match(href, /^\/exports\/[0-9a-f]{32}\/download$/);
+  assert.equal((await fetch(BASE + href)).status, 401);
+  assert.equal((await fromPage("GET", href)).status, 200);
+  await page.locator(".page-head").screenshot({ path: join(SHOTS, "signin-viewer-export.png") });
+});
+
 await step("sign out ends the session here and at the provider, then asks to sign in", async () => {
   await page.click(".user-menu button:text('Sign out')");
   await page.waitForURL((u) => u.href.startsWith(ISSUER));

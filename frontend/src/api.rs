@@ -11,9 +11,9 @@ use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use shared_types::{
-    BulkWorkflowRequest, BulkWorkflowResult, ComplianceOverview, FindingDetail, FindingFilter,
-    FindingPage, LiveTicket, LogoutInfo, SessionInfo, StandardDetail, Summary, WorkflowUpdate,
-    MAX_LIMIT,
+    BulkWorkflowRequest, BulkWorkflowResult, ComplianceOverview, ExportJob, ExportRequest,
+    FindingDetail, FindingFilter, FindingPage, LiveTicket, LogoutInfo, SessionInfo,
+    StandardDetail, Summary, WorkflowUpdate, MAX_LIMIT,
 };
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -148,6 +148,15 @@ pub async fn bulk_workflow(req: &BulkWorkflowRequest) -> Result<BulkWorkflowResu
     decode(req.send().await).await
 }
 
+/// `POST /exports`: starts writing the export `req` asks for; poll it with
+/// [`export_job`].
+pub async fn start_export(req: &ExportRequest) -> Result<ExportJob, ApiError> {
+    let req = with_csrf(Request::post(&url("/exports")))
+        .json(req)
+        .map_err(|e| ApiError::BadAnswer(e.to_string()))?;
+    decode(req.send().await).await
+}
+
 /// How many findings `filter` matches, counted by walking the list's pages
 /// (ids only matter) and stopping once past `bound`: the number a person confirms
 /// before a change to "all matching" (`GET /findings` gives no total yet).
@@ -166,6 +175,22 @@ pub async fn count_matching(filter: &FindingFilter, bound: u64) -> Result<u64, A
             _ => return Ok(n),
         }
     }
+}
+
+/// `GET /exports/{id}`: how far the export is; its download URL once done.
+pub async fn export_job(id: &str) -> Result<ExportJob, ApiError> {
+    decode(
+        Request::get(&url(&format!("/exports/{}", percent_encode(id))))
+            .send()
+            .await,
+    )
+    .await
+}
+
+/// Where a finished export's `url` is fetched from: through the API (same
+/// credentials as every call here: the session cookie) or a presigned link.
+pub fn export_href(job_url: &str) -> String {
+    BASE_URL.with(|b| crate::export::download_href(&b.borrow(), job_url))
 }
 
 /// `GET /summary`.

@@ -10,6 +10,8 @@ pub mod chart;
 pub mod compliance;
 /// API failures, phrased for the page.
 pub mod error;
+/// The Export menu's logic: request body, polling pace, status line, file link.
+pub mod export;
 /// How values read on screen: times, counts, ids.
 pub mod format;
 /// The incident facts (who, which key, from where; alarm state) of a finding's event.

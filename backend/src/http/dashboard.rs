@@ -18,18 +18,19 @@ pub fn service(dir: &Path) -> ServeDir<ServeFile> {
         .fallback(ServeFile::new(dir.join("index.html")))
 }
 
-/// The sign-in routes are browser navigations that must reach the server (they
-/// redirect to the provider and back), at `/` and under `/api`.
-fn is_sign_in_path(path: &str) -> bool {
+/// Browser navigations that must reach the server, at `/` and under `/api`: the
+/// sign-in routes (they redirect to the provider and back) and an export's file
+/// (the dashboard saves it through a link, which the browser fetches like a page).
+fn reaches_server(path: &str) -> bool {
     let path = path.strip_prefix("/api").unwrap_or(path);
-    path.starts_with("/auth/")
+    path.starts_with("/auth/") || (path.starts_with("/exports/") && path.ends_with("/download"))
 }
 
-/// True for a browser navigation (it asks for HTML) to anything but sign-in,
+/// True for a browser navigation (it asks for HTML) to anything but those,
 /// false for API clients (`curl`, `fetch`), which accept JSON or anything.
 fn wants_html(req: &Request) -> bool {
     req.method() == Method::GET
-        && !is_sign_in_path(req.uri().path())
+        && !reaches_server(req.uri().path())
         && req
             .headers()
             .get(header::ACCEPT)
@@ -69,8 +70,14 @@ mod tests {
     }
 
     #[test]
-    fn sign_in_navigations_reach_the_server_and_app_routes_get_the_page() {
+    fn sign_in_and_download_navigations_reach_the_server_and_app_routes_get_the_page() {
         assert!(!wants_html(&navigation("/auth/login?return_to=%2F")));
+        let id = "0123456789abcdef0123456789abcdef";
+        assert!(!wants_html(&navigation(&format!("/exports/{id}/download"))));
+        assert!(!wants_html(&navigation(&format!(
+            "/api/exports/{id}/download"
+        ))));
+        assert!(wants_html(&navigation(&format!("/exports/{id}"))));
         assert!(!wants_html(&navigation("/auth/callback?code=c&state=s")));
         assert!(!wants_html(&navigation("/api/auth/login")));
         assert!(wants_html(&navigation("/findings?severity=CRITICAL")));

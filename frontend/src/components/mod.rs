@@ -8,6 +8,8 @@ pub mod bulk_bar;
 pub mod charts;
 /// The overview's compliance score cards.
 pub mod compliance;
+/// The findings list's "Export ▾" menu (export jobs of the view's filters).
+pub mod export_menu;
 /// The findings list's filter bar.
 pub mod filters;
 /// The sign-in screen and the top bar's user menu.

@@ -1,6 +1,7 @@
 use crate::api;
 use crate::components::badges::{SeverityBadge, StatusBadge};
 use crate::components::bulk_bar::BulkBar;
+use crate::components::export_menu::ExportMenu;
 use crate::components::filters::FilterBar;
 use crate::components::now;
 use crate::components::states::{Empty, ErrorPanel, Load, Loader, Loading};
@@ -212,6 +213,7 @@ pub fn FindingsPage() -> impl IntoView {
                     _ => String::new(),
                 }}
             </span>
+            <ExportMenu filter=Signal::derive(move || query.get().filter)/>
             <label class="pause">
                 <input type="checkbox" prop:checked=move || live.paused.get()
                     on:change=move |ev| live.paused.set(event_target_checked(&ev))/>
