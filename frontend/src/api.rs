@@ -12,8 +12,8 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use shared_types::{
     BulkWorkflowRequest, BulkWorkflowResult, ComplianceOverview, ExportJob, ExportRequest,
-    FindingDetail, FindingFilter, FindingPage, LiveTicket, LogoutInfo, SessionInfo,
-    StandardDetail, Summary, WorkflowUpdate, MAX_LIMIT,
+    FindingDetail, FindingFilter, FindingPage, LiveTicket, LogoutInfo, SessionInfo, StandardDetail,
+    Summary, WorkflowUpdate, MAX_LIMIT,
 };
 use std::cell::RefCell;
 use std::rc::Rc;

@@ -6,8 +6,7 @@
 use super::MAX_EVENTS_BODY_BYTES;
 use super::{
     auth_routes, bulk, compliance, events, export, exports, findings, health, live, metrics,
-    openapi,
-    summary, AppState,
+    openapi, summary, AppState,
 };
 use crate::auth::Role;
 use axum::extract::DefaultBodyLimit;
