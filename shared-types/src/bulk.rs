@@ -98,7 +98,8 @@ pub struct BulkFailure {
 pub struct BulkWorkflowResult {
     /// Findings moved to the new status (each with its audit entry and change record).
     pub changed: u64,
-    /// Findings already in that status: left as they were, nothing recorded.
+    /// Findings a person had already given that status: left as they were,
+    /// nothing recorded (one the provider set is taken over and counted changed).
     pub unchanged: u64,
     /// Findings not changed: unknown ids, store failures, and those not tried
     /// after the store failed.

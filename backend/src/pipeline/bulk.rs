@@ -176,8 +176,11 @@ fn failure(t: &Target, reason: String) -> BulkFailure {
     }
 }
 
-/// One finding: read its status if the list did not, leave it alone when it
-/// already has the new one, otherwise the PATCH path.
+/// One finding: left alone when a person already gave it the new status (so a
+/// re-run after a failure changes only what the first run did not), otherwise the
+/// PATCH path. A status the provider set is taken over like PATCH takes it over,
+/// even when it is the same one: the note is kept and the provider's next plain
+/// version can no longer undo the analyst's decision.
 async fn one(
     pipeline: &Pipeline,
     t: &Target,
@@ -185,17 +188,23 @@ async fn one(
     actor: &str,
     at: DateTime<Utc>,
 ) -> Done {
-    let status = match t.status {
-        Some(s) => s,
-        None if !crate::ids::is_short_id(&t.id) => return Done::Failed(UNKNOWN_ID.into()),
-        None => match pipeline.store().get(&t.id).await {
-            Ok(Some(d)) => d.finding.workflow_status,
+    // The list's status, when it differs, is enough to know a write is due;
+    // otherwise the stored record says whether a person already set it.
+    if t.status.is_none_or(|s| s == update.workflow_status) {
+        if !crate::ids::is_short_id(&t.id) {
+            return Done::Failed(UNKNOWN_ID.into());
+        }
+        match pipeline.store().get(&t.id).await {
+            Ok(Some(d))
+                if d.finding.workflow_status == update.workflow_status
+                    && d.finding.workflow_by_person =>
+            {
+                return Done::Unchanged
+            }
+            Ok(Some(_)) => {}
             Ok(None) => return Done::Failed(UNKNOWN_ID.into()),
             Err(e) => return store_failed(&t.id, &e),
-        },
-    };
-    if status == update.workflow_status {
-        return Done::Unchanged;
+        }
     }
     match pipeline.set_workflow(&t.id, update, actor, at).await {
         Ok(Some(_)) => Done::Changed,

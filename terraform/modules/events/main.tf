@@ -94,10 +94,21 @@ resource "aws_cloudwatch_event_rule" "securityhub" {
   })
 }
 
-# The new Security Hub sends OCSF findings as `Findings Imported V2`, one per event,
-# with OCSF's severity captions ("Critical", "High"…): the same filter, in those words.
+# The new Security Hub sends OCSF findings as `Findings Imported V2`, one per event.
+# The same severity filter, as OCSF's severity_id (the caption is optional, and
+# CRITICAL is both Critical 5 and Fatal 6, which the reader maps to CRITICAL too).
 # Only the classes `sources/ocsf.rs` reads (Compliance 2003, Detection 2004) are
 # delivered, so Vulnerability and Data Security findings are not sent to be rejected.
+locals {
+  ocsf_severity_ids = {
+    INFORMATIONAL = [1]
+    LOW           = [2]
+    MEDIUM        = [3]
+    HIGH          = [4]
+    CRITICAL      = [5, 6]
+  }
+}
+
 resource "aws_cloudwatch_event_rule" "securityhub_v2" {
   name        = "${var.name_prefix}-securityhub-v2-imported"
   description = "Security Hub (OCSF) findings imported with a severity in ${join(", ", var.severity_filter)}."
@@ -107,8 +118,8 @@ resource "aws_cloudwatch_event_rule" "securityhub_v2" {
     detail-type = ["Findings Imported V2"]
     detail = {
       findings = {
-        class_uid = [2003, 2004]
-        severity  = [for s in var.severity_filter : title(lower(s))]
+        class_uid   = [2003, 2004]
+        severity_id = flatten([for s in var.severity_filter : local.ocsf_severity_ids[upper(s)]])
       }
     }
   })

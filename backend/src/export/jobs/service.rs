@@ -202,14 +202,17 @@ impl ExportJobs {
     }
 
     /// Runs the job `id` (the worker's entry point; the local runner's too). A
-    /// job that is not running any more (a queue's second delivery) is left as
-    /// it is.
+    /// job that is not running any more (a queue's second delivery, or one that
+    /// went stale before it was delivered) is left as it is.
     pub async fn run(&self, id: &JobId) -> Result<JobRecord, JobError> {
         let record = self
             .read(&id.status_key())
             .await?
             .ok_or(JobError::NotFound)?;
-        if record.state != ExportState::Running {
+        // A job already reported failed (its runner died, or the queue delivered it
+        // after it went stale) is never started late: its owner was told to start
+        // it again, and a late run would take a slot the limit no longer counts.
+        if record.state_at(Utc::now()) != ExportState::Running {
             return Ok(record);
         }
         run::run(self.store.clone(), self.files.as_ref(), record).await

@@ -98,6 +98,7 @@ pub(super) fn product(f: &Value) -> Result<Product, SourceError> {
     let uid = maybe(f, "/metadata/product/uid", "metadata.product.uid")?;
     let name = maybe(f, "/metadata/product/name", "metadata.product.name")?;
     let key = uid
+        .map(|u| security_hub_v1_product(&u))
         .or_else(|| name.clone())
         .ok_or_else(|| SourceError::NoValue {
             what: "product",
@@ -108,6 +109,20 @@ pub(super) fn product(f: &Value) -> Result<Product, SourceError> {
         key,
         vendor: optional(f, "/metadata/product/vendor_name"),
     })
+}
+
+/// The product ARN Security Hub's ASFF findings give the product a v2 (OCSF)
+/// finding names `arn:aws:securityhub:REGION::productv2/COMPANY/PRODUCT`: the same
+/// GuardDuty finding arrives in ASFF under `…::product/aws/guardduty` with the same
+/// provider id (the finding's ARN), and keyed on one product ARN it is one finding
+/// whichever feed brought it, not two. Any other product uid is kept as written.
+fn security_hub_v1_product(uid: &str) -> String {
+    match uid.split_once("::productv2/") {
+        Some((head, tail)) if head.starts_with("arn:aws") && head.contains(":securityhub:") => {
+            format!("{head}::product/{tail}")
+        }
+        _ => uid.to_string(),
+    }
 }
 
 /// Every resource with an id (`uid`, else `uid_alt`, else `name`), in order; the
@@ -216,4 +231,33 @@ pub(super) fn types(f: &Value) -> Vec<String> {
         .filter(|t| !t.trim().is_empty())
         .map(str::to_string)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::security_hub_v1_product;
+
+    #[test]
+    fn security_hub_v2_product_uids_become_the_asff_product_arns() {
+        for (v2, v1) in [
+            (
+                "arn:aws:securityhub:us-east-1::productv2/aws/guardduty",
+                "arn:aws:securityhub:us-east-1::product/aws/guardduty",
+            ),
+            (
+                "arn:aws-us-gov:securityhub:us-gov-west-1::productv2/aws/securityhub",
+                "arn:aws-us-gov:securityhub:us-gov-west-1::product/aws/securityhub",
+            ),
+        ] {
+            assert_eq!(security_hub_v1_product(v2), v1);
+        }
+        for kept in [
+            "arn:aws:securityhub:us-east-1::product/aws/guardduty",
+            "prowler",
+            "urn:example::productv2/x",
+            "arn:aws:inspector2:us-east-1::productv2/x",
+        ] {
+            assert_eq!(security_hub_v1_product(kept), kept);
+        }
+    }
 }

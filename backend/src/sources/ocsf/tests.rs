@@ -37,7 +37,9 @@ fn a_findings_imported_v2_event_gives_its_finding_with_the_sample_values() {
     let [f] = out.findings.as_slice() else {
         panic!("one finding: {:?}", out.findings)
     };
-    let product = "arn:aws:securityhub:us-east-1::productv2/aws/guardduty";
+    // The event names the product `…::productv2/aws/guardduty`; it is keyed on the
+    // product ARN the same finding has in ASFF, so both feeds give one finding.
+    let product = "arn:aws:securityhub:us-east-1::product/aws/guardduty";
     let uid = "arn:aws:guardduty:us-east-1:869728294630:detector/b4c71b47fb852d3fc0e99a82fa2841aa/finding/06c95f0cfdfd3b579b977e20e9da1aa4";
     assert_eq!(f.asff_id, uid);
     assert_eq!(f.product_arn, product);
@@ -219,7 +221,7 @@ fn status_ids_map_to_workflow_statuses_and_archived_or_closed_to_the_record_stat
 
 #[test]
 fn an_exported_finding_keeps_its_id_only_when_product_and_asff_id_hash_to_it() {
-    let product = "arn:aws:securityhub:us-east-1::productv2/aws/guardduty";
+    let product = "arn:aws:securityhub:us-east-1::product/aws/guardduty";
     let asff_id =
         "prowler-rds_instance_minor_version_upgrade_enabled-ACCOUNT_ID-eu-west-1-b1ade474a";
     let ours = short_id(product, asff_id);

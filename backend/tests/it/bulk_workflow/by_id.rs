@@ -115,3 +115,39 @@ async fn bad_bodies_get_4xx_naming_the_field_and_change_nothing() {
     }
     assert_eq!((f.audit_entries(), f.workflow_changes()), (0, 0));
 }
+
+#[tokio::test]
+async fn a_status_the_provider_set_is_taken_over_like_patch_and_then_kept() {
+    let f = fixture(10, 0).await;
+    // The provider reports the finding NOTIFIED itself (no person set it).
+    let mut provider = f.fixtures[5].clone();
+    provider.workflow_status = WorkflowStatus::Notified;
+    provider.updated_at += chrono::Duration::minutes(1);
+    f.flaky
+        .upsert(std::slice::from_ref(&provider))
+        .await
+        .unwrap();
+    assert_eq!(f.statuses()[&provider.id], "NOTIFIED");
+    // The analyst's bulk NOTIFIED with a note is recorded, as a PATCH would be.
+    let body = json!({"ids": [provider.id], "workflow_status": "NOTIFIED", "note": "SEC-12"});
+    let (status, answer) = f.post(&body).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(counts(&answer), (1, 0, 0));
+    assert_eq!(
+        f.count("SELECT COUNT(*) FROM audit WHERE note = 'SEC-12'"),
+        1
+    );
+    // Now it is a person's decision: the provider's next plain NEW does not undo
+    // it, and the same request again changes nothing.
+    let mut next = provider.clone();
+    next.workflow_status = WorkflowStatus::New;
+    next.updated_at += chrono::Duration::minutes(1);
+    f.flaky.upsert(&[next]).await.unwrap();
+    assert_eq!(f.statuses()[&provider.id], "NOTIFIED");
+    let (_, again) = f.post(&body).await;
+    assert_eq!(counts(&again), (0, 1, 0));
+    assert_eq!(
+        f.count("SELECT COUNT(*) FROM audit WHERE note = 'SEC-12'"),
+        1
+    );
+}

@@ -393,6 +393,13 @@ async fn a_job_whose_runner_died_reads_failed_and_exports_older_than_a_day_are_s
         post(&f.app, VIEWER_A, &json!({})).await.status,
         StatusCode::ACCEPTED
     );
+    // A late delivery of it (the queue redelivering after its runner died) does
+    // not start it: it stays failed, and no file appears (counted below).
+    let late = f.jobs.run(&JobId::parse(&ids[0]).unwrap()).await.unwrap();
+    assert_eq!(
+        late.state_at(chrono::Utc::now()),
+        shared_types::ExportState::Failed
+    );
 
     // Nothing is a day old yet; a day and an hour later everything is.
     let now = chrono::Utc::now();

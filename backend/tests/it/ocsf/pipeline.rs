@@ -23,7 +23,7 @@ async fn post_events_with_a_findings_imported_v2_event_stores_its_finding() {
         "{o:?}"
     );
     let all = stored(a.store.as_ref()).await;
-    let product = "arn:aws:securityhub:us-east-1::productv2/aws/guardduty";
+    let product = "arn:aws:securityhub:us-east-1::product/aws/guardduty";
     let uid = "arn:aws:guardduty:us-east-1:869728294630:detector/b4c71b47fb852d3fc0e99a82fa2841aa/finding/06c95f0cfdfd3b579b977e20e9da1aa4";
     let f = &all[&short_id(product, uid)];
     assert_eq!(f.asff_id, uid);

@@ -220,7 +220,7 @@ fn prowler_findings_carry_the_sample_values_and_its_check_results() {
 #[test]
 fn security_hub_v2_control_findings_keep_their_control_compliance_and_status() {
     let f = findings(SECURITY_HUB_V2_CONTROLS);
-    let product = "arn:aws:securityhub:us-east-2::productv2/aws/securityhub";
+    let product = "arn:aws:securityhub:us-east-2::product/aws/securityhub";
     // (control, compliance, workflow, severity)
     let want = [
         (
@@ -294,7 +294,7 @@ fn the_coverage_finding_is_a_passing_compliance_finding_on_the_account() {
     );
     assert_eq!(
         f.product_arn,
-        "arn:aws:securityhub:us-east-1::productv2/aws/securityhub-coverage"
+        "arn:aws:securityhub:us-east-1::product/aws/securityhub-coverage"
     );
     assert_eq!(f.compliance_status.as_deref(), Some("PASSED"));
     assert_eq!(f.control_id, None);
