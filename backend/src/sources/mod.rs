@@ -59,6 +59,41 @@ impl DocumentOutcome {
         out
     }
 
+    /// Each element of `items` (the list named `container` in reasons) normalized by
+    /// `one` when it is an object, or rejected as "expected `what`"; an empty list
+    /// is noted. One bad element rejects only itself.
+    pub(crate) fn of_each(
+        items: &[serde_json::Value],
+        container: &str,
+        what: &str,
+        one: impl Fn(
+            &serde_json::Map<String, serde_json::Value>,
+            Option<usize>,
+        ) -> Result<Finding, Rejection>,
+    ) -> DocumentOutcome {
+        let mut out = DocumentOutcome::default();
+        if items.is_empty() {
+            out.note = Some(format!("{container} is empty: no findings"));
+        }
+        for (i, item) in items.iter().enumerate() {
+            let result = match item {
+                serde_json::Value::Object(map) => one(map, Some(i)),
+                other => Err(Rejection {
+                    finding_id: None,
+                    reason: format!(
+                        "{container}[{i}]: expected {what}, got {}",
+                        error::json_kind(other)
+                    ),
+                }),
+            };
+            match result {
+                Ok(f) => out.findings.push(f),
+                Err(r) => out.rejected.push(r),
+            }
+        }
+        out
+    }
+
     /// A document rejected as a whole, before any finding in it could be read.
     pub fn rejection(reason: String) -> DocumentOutcome {
         DocumentOutcome::of(Err(Rejection {

@@ -100,27 +100,7 @@ fn parse_event(detail_type: &Value, detail: Option<&Value>) -> DocumentOutcome {
 }
 
 fn normalize_all(items: &[Value], container: &str) -> DocumentOutcome {
-    let mut out = DocumentOutcome::default();
-    if items.is_empty() {
-        out.note = Some(format!("{container} is empty: no findings"));
-    }
-    for (i, item) in items.iter().enumerate() {
-        let result = match item {
-            Value::Object(map) => normalize_object(map, Some(i)),
-            other => Err(Rejection {
-                finding_id: None,
-                reason: format!(
-                    "{container}[{i}]: expected a finding object, got {}",
-                    json_kind(other)
-                ),
-            }),
-        };
-        match result {
-            Ok(f) => out.findings.push(f),
-            Err(r) => out.rejected.push(r),
-        }
-    }
-    out
+    DocumentOutcome::of_each(items, container, "a finding object", normalize_object)
 }
 
 /// Normalizes one ASFF finding (a JSON object) into a [`Finding`], or says why not.
