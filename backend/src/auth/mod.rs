@@ -7,6 +7,7 @@
 pub mod authenticator;
 /// Why authentication failed.
 pub mod error;
+#[cfg(feature = "aws")]
 /// API Gateway JWT authorizer claims as an identity (the `api` Lambda).
 pub mod gateway;
 /// OpenID Connect: discovery, the provider's keys, JWT verification, PKCE.

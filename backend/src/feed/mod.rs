@@ -7,12 +7,14 @@
 pub mod deliver;
 /// The local dispatcher: one task per sink over the SQLite feed.
 pub mod dispatcher;
+#[cfg(feature = "aws")]
 /// The `fanout` Lambda's handler over DynamoDB Streams batches.
 pub mod fanout;
 /// What the dispatcher and the fanout report about deliveries (audit log, metrics).
 pub mod observe;
 /// The local dispatcher's durable state (cursors, health, parked batches, sent keys).
 pub mod state;
+#[cfg(feature = "aws")]
 /// DynamoDB Streams records decoded into changes.
 pub mod stream;
 

@@ -3,8 +3,10 @@
 //! the EventBridge events Security Hub emits.
 
 mod fields;
+#[cfg(feature = "aws")]
 /// Scheduled Security Hub sync: pages `GetFindings` through the pipeline, resumable.
 pub mod sync;
+#[cfg(feature = "aws")]
 /// AWS Security Hub SDK findings to ASFF JSON.
 mod sync_asff;
 /// What a sync run did: the pipeline's outcome plus the paging.

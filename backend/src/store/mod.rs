@@ -7,6 +7,7 @@ pub mod change;
 pub mod cursor;
 /// The one decision on an incoming provider version (newer-wins + workflow rules).
 pub mod decide;
+#[cfg(feature = "aws")]
 /// DynamoDB implementation (the AWS deployment).
 pub mod dynamo;
 /// The dimensions the summary counters are kept on.
@@ -26,6 +27,7 @@ use shared_types::{
 };
 
 pub use change::{Change, Origin};
+#[cfg(feature = "aws")]
 pub use dynamo::DynamoStore;
 pub use feed::ChangeFeed;
 pub use snapshot::ScoreSnapshot;

@@ -45,6 +45,7 @@ pub mod local;
 pub mod read;
 /// What one line says.
 pub mod record;
+#[cfg(feature = "aws")]
 /// The AWS writer: S3 objects with the chain head in DynamoDB.
 pub mod s3;
 
