@@ -30,8 +30,8 @@ pub mod http;
 pub mod ids;
 /// `cspm ingest`: files, folders and stdin through the pipeline.
 pub mod ingest;
-#[cfg(feature = "aws")]
 /// Lambda handlers (library side of the thin `src/bin/` Lambda binaries).
+#[cfg(feature = "aws")]
 pub mod lambda;
 /// Live push plumbing: tickets, and on AWS the WebSocket connections, posting and resume.
 pub mod live;

@@ -15,8 +15,8 @@ pub mod delete;
 pub mod error;
 /// Which finding versions are already in a verified part (no second archived copy).
 pub mod index;
-#[cfg(feature = "aws")]
 /// The `archiver` Lambda's handler and its environment.
+#[cfg(feature = "aws")]
 pub mod lambda;
 /// Part and manifest object keys (the layout Athena's partition projection expects).
 pub mod layout;

@@ -3,14 +3,14 @@
 //! in DynamoDB on AWS), and on AWS the WebSocket connections table, posting
 //! frames through API Gateway, and `resume` served from the findings table.
 
-#[cfg(feature = "aws")]
 /// API Gateway WebSocket connections of the dashboards open now (DynamoDB).
+#[cfg(feature = "aws")]
 pub mod connections;
-#[cfg(feature = "aws")]
 /// Posting a frame to one connection through the API Gateway Management API.
-pub mod gateway;
 #[cfg(feature = "aws")]
+pub mod gateway;
 /// Feed positions on AWS, and `resume` from the findings table.
+#[cfg(feature = "aws")]
 pub mod resume;
 /// Single-use tickets, in memory or in DynamoDB.
 pub mod tickets;

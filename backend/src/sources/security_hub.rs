@@ -3,11 +3,11 @@
 //! the EventBridge events Security Hub emits.
 
 mod fields;
-#[cfg(feature = "aws")]
 /// Scheduled Security Hub sync: pages `GetFindings` through the pipeline, resumable.
-pub mod sync;
 #[cfg(feature = "aws")]
+pub mod sync;
 /// AWS Security Hub SDK findings to ASFF JSON.
+#[cfg(feature = "aws")]
 mod sync_asff;
 /// What a sync run did: the pipeline's outcome plus the paging.
 pub mod sync_report;

@@ -7,8 +7,8 @@ pub mod change;
 pub mod cursor;
 /// The one decision on an incoming provider version (newer-wins + workflow rules).
 pub mod decide;
-#[cfg(feature = "aws")]
 /// DynamoDB implementation (the AWS deployment).
+#[cfg(feature = "aws")]
 pub mod dynamo;
 /// The dimensions the summary counters are kept on.
 pub mod facets;

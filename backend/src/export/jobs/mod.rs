@@ -20,8 +20,8 @@ pub mod queue;
 pub mod record;
 /// Running one job: the pages into the file, progress into the status.
 pub mod run;
-#[cfg(feature = "aws")]
 /// The archive bucket implementation (SSE, multipart, presigned links).
+#[cfg(feature = "aws")]
 pub mod s3;
 /// Start, read, download, run and sweep.
 pub mod service;

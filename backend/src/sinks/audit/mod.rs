@@ -45,8 +45,8 @@ pub mod local;
 pub mod read;
 /// What one line says.
 pub mod record;
-#[cfg(feature = "aws")]
 /// The AWS writer: S3 objects with the chain head in DynamoDB.
+#[cfg(feature = "aws")]
 pub mod s3;
 
 use super::{Sink, SinkError};
