@@ -58,5 +58,14 @@ while ! curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$port/health" 2>/d
   sleep 1
 done
 secs=$(elapsed)
+# The dashboard is served too: index.html and every hashed file it names.
+base="http://127.0.0.1:$port"
+index="$(curl -fsS "$base/")"
+files="$(grep -o '/[a-z]*-[0-9a-f]\{12\}\.\(js\|css\)' <<<"$index" | sort -u)"
+[ -n "$files" ] || { echo "GET / did not answer the dashboard's index.html" >&2; exit 1; }
+for f in $files; do curl -fsS -o /dev/null "$base$f" || { echo "GET $f failed" >&2; exit 1; }; done
+wasm="$(curl -fsS "$base$(grep -m1 '^/boot-' <<<"$files")" | grep -o '/frontend-[0-9a-f]\{12\}\.wasm' | head -1)"
+[ -n "$wasm" ] && curl -fsS -o /dev/null "$base$wasm" || { echo "the dashboard's wasm is not served" >&2; exit 1; }
+echo "dashboard served: index.html, $(wc -w <<<"$files") hashed files and $wasm" >&2
 echo "target dir: $(du -sh "$work/target" | cut -f1), tool cache: $(du -sh "$work/tools" | cut -f1)" >&2
 printf 'first /health answer after %d s (%d min %02d s)\n' "$secs" $((secs / 60)) $((secs % 60))
