@@ -29,9 +29,19 @@ fi
 wb_dir="$CSPM_TOOLS/wasm-bindgen-cli-$WASM_BINDGEN_VERSION"
 wasm_bindgen="$wb_dir/bin/wasm-bindgen"
 if ! "$wasm_bindgen" --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION\$"; then
-  log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (once, ~3 min)"
-  # No --locked: the CLI's lockfile pins a crate version the registry index lacks.
-  cargo install wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION" --root "$wb_dir" --force >&2
+  log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (once, ~2 min)"
+  # No registry ships this version prebuilt (npm, PyPI and Debian have none), so it
+  # is compiled: only the `wasm-bindgen` binary, and without the default `rustls-tls`
+  # feature, which only the test runner's downloads use (it would compile rustls and
+  # ring). No --locked: the CLI's lockfile pins a crate version the registry index
+  # lacks. A build tool needs no LTO or full optimisation: opt-level 1 without LTO
+  # compiles faster, and its output does not depend on how it was compiled.
+  CARGO_PROFILE_RELEASE_OPT_LEVEL=1 \
+  CARGO_PROFILE_RELEASE_LTO=false \
+  CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+  CARGO_PROFILE_RELEASE_DEBUG=false \
+    cargo install wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION" --no-default-features \
+      --bin wasm-bindgen --root "$wb_dir" --force >&2
 fi
 
 bn_dir="$CSPM_TOOLS/binaryen-$BINARYEN_VERSION"

@@ -31,6 +31,7 @@ pub mod ids;
 /// `cspm ingest`: files, folders and stdin through the pipeline.
 pub mod ingest;
 /// Lambda handlers (library side of the thin `src/bin/` Lambda binaries).
+#[cfg(feature = "aws")]
 pub mod lambda;
 /// Live push plumbing: tickets, and on AWS the WebSocket connections, posting and resume.
 pub mod live;

@@ -16,6 +16,7 @@ pub mod error;
 /// Which finding versions are already in a verified part (no second archived copy).
 pub mod index;
 /// The `archiver` Lambda's handler and its environment.
+#[cfg(feature = "aws")]
 pub mod lambda;
 /// Part and manifest object keys (the layout Athena's partition projection expects).
 pub mod layout;
@@ -47,6 +48,7 @@ pub use error::ArchiveError;
 pub use local_dir::LocalDirSink;
 pub use options::ArchiveOptions;
 pub use run::{run_archive, RunReport};
+#[cfg(feature = "aws")]
 pub use s3::S3Sink;
 
 /// What an object is; decides its content type (and nothing else).
@@ -116,13 +118,18 @@ pub enum SinkError {
     /// Used by test wrappers that inject failures.
     #[error("injected failure: {0}")]
     Injected(String),
+    /// An S3 location given to a build without the AWS adapters.
+    #[error(transparent)]
+    NotBuilt(#[from] crate::aws::NotBuilt),
 }
 
 impl SinkError {
     /// True when the same call may succeed later without anyone fixing anything.
     pub fn is_retryable(&self) -> bool {
         match self {
-            SinkError::InvalidKey(_) | SinkError::InvalidLocation { .. } => false,
+            SinkError::InvalidKey(_)
+            | SinkError::InvalidLocation { .. }
+            | SinkError::NotBuilt(_) => false,
             SinkError::S3 { retryable, .. } => *retryable,
             SinkError::Io { .. } | SinkError::Busy(_) | SinkError::Injected(_) => true,
         }

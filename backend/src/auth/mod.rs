@@ -8,6 +8,7 @@ pub mod authenticator;
 /// Why authentication failed.
 pub mod error;
 /// API Gateway JWT authorizer claims as an identity (the `api` Lambda).
+#[cfg(feature = "aws")]
 pub mod gateway;
 /// OpenID Connect: discovery, the provider's keys, JWT verification, PKCE.
 pub mod oidc;

@@ -1,10 +1,36 @@
 //! AWS plumbing shared by the Lambdas and by `cspm` when pointed at AWS or the
-//! emulator: SDK client construction and what an SDK error means.
+//! emulator: where the SDK connects, SDK client construction and what an SDK error
+//! means. The SDK half only exists with the `aws` feature; without it, asking for an
+//! AWS adapter is answered by [`NotBuilt`].
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_dynamodb::config::http::HttpResponse;
-use aws_sdk_dynamodb::config::retry::RetryConfig;
-use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+/// SDK configuration, clients, credential checks and retryable errors.
+#[cfg(feature = "aws")]
+mod sdk;
+#[cfg(feature = "aws")]
+pub use sdk::{credentials_missing, dynamodb_client, is_retryable, sdk_config};
+
+/// The SDK's shared configuration.
+#[cfg(feature = "aws")]
+pub use aws_config::SdkConfig;
+
+/// Stands for the SDK's configuration in a build without the `aws` feature: a type
+/// with no values, so an `Option<SdkConfig>` there is always `None` and the code
+/// that would call AWS is unreachable by construction.
+#[cfg(not(feature = "aws"))]
+#[derive(Debug, Clone)]
+pub enum SdkConfig {}
+
+/// The SDK configuration for `target` when this build has the AWS adapters,
+/// `None` otherwise (callers then report what needed it, e.g. a sink's kind).
+pub async fn sdk_config_if_built(target: &AwsTarget) -> Option<SdkConfig> {
+    #[cfg(feature = "aws")]
+    return Some(sdk_config(target).await);
+    #[cfg(not(feature = "aws"))]
+    {
+        let _ = target;
+        None
+    }
+}
 
 /// Where the SDK connects. `endpoint` overrides every service's endpoint (the
 /// emulator, or DynamoDB Local / MinIO by hand); `None` uses the real AWS endpoints.
@@ -14,67 +40,6 @@ pub struct AwsTarget {
     pub endpoint: Option<String>,
     /// Region override; `None` uses the default chain (`AWS_REGION`, profile…).
     pub region: Option<String>,
-}
-
-/// Loads the shared SDK configuration (credentials from the default chain).
-pub async fn sdk_config(target: &AwsTarget) -> SdkConfig {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
-    if let Some(endpoint) = &target.endpoint {
-        loader = loader.endpoint_url(endpoint);
-    }
-    if let Some(region) = &target.region {
-        loader = loader.region(Region::new(region.clone()));
-    }
-    loader.load().await
-}
-
-/// A DynamoDB client whose SDK-level retries are off: the store owns the retry
-/// policy (backoff with full jitter, bounded attempts, failed writes reported back),
-/// and two stacked retry loops would multiply attempts under throttling.
-pub fn dynamodb_client(sdk: &SdkConfig) -> aws_sdk_dynamodb::Client {
-    let conf = aws_sdk_dynamodb::config::Builder::from(sdk)
-        .retry_config(RetryConfig::disabled())
-        .build();
-    aws_sdk_dynamodb::Client::from_conf(conf)
-}
-
-/// Error codes AWS services use for throttling and transient trouble (across
-/// services: each names it its own way).
-const RETRYABLE_CODES: [&str; 14] = [
-    "Throttling",
-    "ThrottlingException",
-    "ThrottledException",
-    "RequestThrottled",
-    "RequestThrottledException",
-    "TooManyRequestsException",
-    "ProvisionedThroughputExceededException",
-    "RequestLimitExceeded",
-    "SlowDown",
-    "PriorRequestNotComplete",
-    "InternalServerError",
-    "InternalFailure",
-    "InternalError",
-    "ServiceUnavailable",
-];
-
-/// True when an SDK error may go away on its own: a timeout, a connection failure,
-/// an unreadable response, a 5xx, or a throttling code. Everything else (access
-/// denied, validation, missing resource) needs someone to fix something.
-pub fn is_retryable<E>(err: &SdkError<E, HttpResponse>) -> bool
-where
-    E: ProvideErrorMetadata,
-{
-    match err {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            true
-        }
-        SdkError::ServiceError(se) => {
-            se.raw().status().is_server_error()
-                || se.raw().status().as_u16() == 429
-                || RETRYABLE_CODES.contains(&se.err().code().unwrap_or_default())
-        }
-        _ => false,
-    }
 }
 
 /// An SDK error as one line a user can read: its message and its causes', joined
@@ -95,19 +60,12 @@ pub fn error_text(err: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ")
 }
 
-/// `Some(reason)` when the SDK configuration's credential chain finds no
-/// credentials (checked before the first call, so the user is told that, and how
-/// to provide them, instead of an opaque dispatch failure).
-pub async fn credentials_missing(sdk: &SdkConfig) -> Option<String> {
-    use aws_sdk_dynamodb::config::ProvideCredentials;
-    let Some(provider) = sdk.credentials_provider() else {
-        return Some("no credential provider is configured".into());
-    };
-    match provider.provide_credentials().await {
-        Ok(_) => None,
-        Err(e) => Some(format!(
-            "{}",
-            aws_sdk_dynamodb::error::DisplayErrorContext(e)
-        )),
-    }
-}
+/// An AWS adapter was asked for (`--store dynamodb`, an `sns` sink, a remediation
+/// action…) by a `cspm` built without the `aws` feature, as `./build.sh serve`
+/// builds it to start fast.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{0} needs the AWS adapters, which this build of cspm leaves out: build with \
+     `cargo build --features aws` (or `./build.sh local-full`)"
+)]
+pub struct NotBuilt(pub &'static str);

@@ -8,8 +8,8 @@ use crate::archive::ls::{list_runs, render};
 use crate::archive::restore::{restore, RestoreRange};
 use crate::archive::s3::S3Location;
 use crate::archive::schedule::{run_daily, DailySchedule};
-use crate::archive::{run_archive, ArchiveOptions, ArchiveSink, LocalDirSink, S3Sink, SinkError};
-use crate::aws::{sdk_config, AwsTarget};
+use crate::archive::{run_archive, ArchiveOptions, ArchiveSink, LocalDirSink, SinkError};
+use crate::aws::AwsTarget;
 use crate::pipeline::Pipeline;
 use crate::sources::Normalizer;
 use crate::store::Store;
@@ -91,13 +91,25 @@ pub enum ArchiveAction {
 /// anything else a local folder.
 pub async fn open_sink(location: &str, aws: &AwsTarget) -> Result<Arc<dyn ArchiveSink>, SinkError> {
     if location.starts_with("s3://") {
-        let loc: S3Location = location.parse()?;
-        let client = S3Sink::client(&sdk_config(aws).await);
-        let kms = std::env::var(crate::config::ENV_ARCHIVE_KMS_KEY).ok();
-        Ok(Arc::new(S3Sink::new(client, loc, kms)))
+        s3_sink(location.parse()?, aws).await
     } else {
         Ok(Arc::new(local_dir(Path::new(location))?))
     }
+}
+
+/// The S3 sink at `loc`.
+#[cfg(feature = "aws")]
+async fn s3_sink(loc: S3Location, aws: &AwsTarget) -> Result<Arc<dyn ArchiveSink>, SinkError> {
+    use crate::archive::S3Sink;
+    let client = S3Sink::client(&crate::aws::sdk_config(aws).await);
+    let kms = std::env::var(crate::config::ENV_ARCHIVE_KMS_KEY).ok();
+    Ok(Arc::new(S3Sink::new(client, loc, kms)))
+}
+
+/// Without the AWS adapters an `s3://` archive cannot be opened.
+#[cfg(not(feature = "aws"))]
+async fn s3_sink(_: S3Location, _: &AwsTarget) -> Result<Arc<dyn ArchiveSink>, SinkError> {
+    Err(crate::aws::NotBuilt("an S3 archive (s3://…)").into())
 }
 
 /// A local archive folder, refusing an empty path or one that is not a directory.

@@ -75,6 +75,7 @@ pub struct RemediateArgs {
 }
 
 /// No credentials for the fix's AWS calls.
+#[cfg(feature = "aws")]
 #[derive(Debug, thiserror::Error)]
 #[error(
     "no AWS credentials found for remediation: set AWS_ACCESS_KEY_ID and \
@@ -98,18 +99,31 @@ async fn remediator(opts: &RemediateArgs) -> Result<Remediator, CliError> {
         Some(path) => RemediationConfig::load(path)?,
         None => RemediationConfig::default(),
     };
-    let sdk = crate::aws::sdk_config(&opts.store.aws.target()).await;
-    if let Some(detail) = crate::aws::credentials_missing(&sdk).await {
-        return Err(NoCredentials(detail).into());
-    }
+    let registry = registry(&opts.store.aws.target()).await?;
     let store = opts.store.store_config().build().await?;
     Ok(Remediator {
         config,
-        registry: Registry::new(&sdk),
+        registry,
         // Only the workflow path is used: detection settings do not matter here.
         pipeline: Pipeline::new(Arc::new(Normalizer::default()), store),
         ledger: Ledger::in_dir(&opts.store.data_dir),
     })
+}
+
+/// The actions, calling AWS at `target` (checked for credentials first).
+#[cfg(feature = "aws")]
+async fn registry(target: &crate::aws::AwsTarget) -> Result<Registry, CliError> {
+    let sdk = crate::aws::sdk_config(target).await;
+    if let Some(detail) = crate::aws::credentials_missing(&sdk).await {
+        return Err(NoCredentials(detail).into());
+    }
+    Ok(Registry::new(&sdk))
+}
+
+/// Every action calls AWS: a build without the AWS adapters has none to run.
+#[cfg(not(feature = "aws"))]
+async fn registry(_: &crate::aws::AwsTarget) -> Result<Registry, CliError> {
+    Err(crate::aws::NotBuilt("remediation (its actions call AWS)").into())
 }
 
 /// Runs `cspm remediate`.

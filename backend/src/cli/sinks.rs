@@ -102,7 +102,7 @@ pub async fn build_all(
 ) -> Result<config::Built, CliError> {
     let needs_aws = file.sinks.iter().any(config::SinkConfig::needs_aws);
     let sdk = if needs_aws {
-        Some(crate::aws::sdk_config(&aws.target()).await)
+        crate::aws::sdk_config_if_built(&aws.target()).await
     } else {
         None
     };

@@ -13,6 +13,7 @@ pub mod exports;
 /// The HTTP layer: token, CORS, dashboard files.
 pub mod http;
 /// The Lambdas: environment plus SSM overlay.
+#[cfg(feature = "aws")]
 pub mod lambda;
 /// The live dashboard's Lambdas (`live`, `live_authorizer`) and the live sink.
 pub mod live;

@@ -3,9 +3,9 @@
 //! the DynamoDB store here and nowhere else, so its TTL always follows the
 //! configured retention.
 
-use crate::aws::{credentials_missing, AwsTarget};
-use crate::store::dynamo::error::DynamoError;
-use crate::store::dynamo::{schema, DynamoSettings, DynamoStore};
+use crate::aws::AwsTarget;
+#[cfg(feature = "aws")]
+use crate::store::dynamo::{error::DynamoError, schema, DynamoSettings, DynamoStore};
 use crate::store::{ChangeFeed, SqliteStore, Store, StoreError};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -58,8 +58,12 @@ pub enum OpenError {
         detail: String,
     },
     /// The DynamoDB table could not be created.
+    #[cfg(feature = "aws")]
     #[error(transparent)]
     CreateTable(#[from] DynamoError),
+    /// The DynamoDB store was asked of a build without the AWS adapters.
+    #[error(transparent)]
+    NotBuilt(#[from] crate::aws::NotBuilt),
 }
 
 /// An opened store, and its change feed when the store keeps one readable here.
@@ -91,7 +95,7 @@ impl StoreConfig {
                 })
             }
             StoreConfig::Dynamo(d) => Ok(Opened {
-                store: Arc::new(d.build().await?),
+                store: d.open().await?,
                 feed: None,
                 db_path: None,
             }),
@@ -119,11 +123,26 @@ impl StoreConfig {
 }
 
 impl DynamoConfig {
+    /// Opens the table as the store port.
+    #[cfg(feature = "aws")]
+    async fn open(&self) -> Result<Arc<dyn Store>, OpenError> {
+        Ok(Arc::new(self.build().await?))
+    }
+
+    /// Without the AWS adapters there is no DynamoDB store to open.
+    #[cfg(not(feature = "aws"))]
+    async fn open(&self) -> Result<Arc<dyn Store>, OpenError> {
+        Err(crate::aws::NotBuilt("the DynamoDB store (--store dynamodb)").into())
+    }
+}
+
+#[cfg(feature = "aws")]
+impl DynamoConfig {
     /// Opens the table over a fresh SDK configuration for [`DynamoConfig::target`],
     /// checking first that credentials exist (so a missing one is named as such).
     pub async fn build(&self) -> Result<DynamoStore, OpenError> {
         let sdk = crate::aws::sdk_config(&self.target).await;
-        if let Some(detail) = credentials_missing(&sdk).await {
+        if let Some(detail) = crate::aws::credentials_missing(&sdk).await {
             return Err(OpenError::NoCredentials {
                 table: self.table.clone(),
                 detail,
@@ -143,5 +162,43 @@ impl DynamoConfig {
             settings.concurrency = n;
         }
         DynamoStore::new(client, settings)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(not(feature = "aws"))]
+    #[tokio::test]
+    async fn the_dynamodb_store_in_a_build_without_aws_says_how_to_get_it() {
+        let config = StoreConfig::Dynamo(DynamoConfig {
+            table: "findings".into(),
+            target: AwsTarget::default(),
+            retention_days: 90,
+            create: false,
+            concurrency: None,
+        });
+        let err = config.open().await.err().expect("no DynamoDB store here");
+        assert!(matches!(err, OpenError::NotBuilt(_)), "{err:?}");
+        let text = err.to_string();
+        assert!(
+            text.starts_with("the DynamoDB store (--store dynamodb) needs the AWS adapters"),
+            "{text}"
+        );
+        assert!(text.contains("./build.sh local-full"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn sqlite_opens_with_its_feed_in_every_build() {
+        let dir = tempfile::tempdir().unwrap();
+        let opened = StoreConfig::Sqlite {
+            data_dir: dir.path().to_path_buf(),
+        }
+        .open()
+        .await
+        .unwrap();
+        assert!(opened.feed.is_some());
+        assert!(opened.db_path.is_some_and(|p| p.starts_with(dir.path())));
     }
 }

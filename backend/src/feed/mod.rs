@@ -8,12 +8,14 @@ pub mod deliver;
 /// The local dispatcher: one task per sink over the SQLite feed.
 pub mod dispatcher;
 /// The `fanout` Lambda's handler over DynamoDB Streams batches.
+#[cfg(feature = "aws")]
 pub mod fanout;
 /// What the dispatcher and the fanout report about deliveries (audit log, metrics).
 pub mod observe;
 /// The local dispatcher's durable state (cursors, health, parked batches, sent keys).
 pub mod state;
 /// DynamoDB Streams records decoded into changes.
+#[cfg(feature = "aws")]
 pub mod stream;
 
 pub use deliver::{Delivery, RetryPolicy};

@@ -4,16 +4,16 @@
 //! frames through API Gateway, and `resume` served from the findings table.
 
 /// API Gateway WebSocket connections of the dashboards open now (DynamoDB).
+#[cfg(feature = "aws")]
 pub mod connections;
 /// Posting a frame to one connection through the API Gateway Management API.
+#[cfg(feature = "aws")]
 pub mod gateway;
 /// Feed positions on AWS, and `resume` from the findings table.
+#[cfg(feature = "aws")]
 pub mod resume;
 /// Single-use tickets, in memory or in DynamoDB.
 pub mod tickets;
-
-use aws_sdk_dynamodb::config::http::HttpResponse;
-use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 
 /// True when a browser page from `origin` may open the live socket served at
 /// `host`: the server's own origin, or one of `allowed` (the CORS origins and,
@@ -50,13 +50,14 @@ impl LiveError {
     }
 
     /// Classifies an SDK error of `operation` on `resource`.
+    #[cfg(feature = "aws")]
     pub(crate) fn of<E>(
         operation: &str,
         resource: &str,
-        err: &SdkError<E, HttpResponse>,
+        err: &aws_sdk_dynamodb::error::SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>,
     ) -> LiveError
     where
-        E: ProvideErrorMetadata + std::error::Error + 'static,
+        E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
     {
         let text = format!("{operation} {resource}: {}", crate::aws::error_text(err));
         if crate::aws::is_retryable(err) {

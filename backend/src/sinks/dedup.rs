@@ -10,6 +10,12 @@ use async_trait::async_trait;
 use std::collections::HashSet;
 use std::sync::Mutex;
 
+/// The fan-out state table's memory (the `fanout` Lambda).
+#[cfg(feature = "aws")]
+mod dynamo;
+#[cfg(feature = "aws")]
+pub use dynamo::DynamoDedup;
+
 /// Which change keys a sink already delivered.
 #[async_trait]
 pub trait Dedup: Send + Sync {
@@ -40,84 +46,6 @@ impl Dedup for MemoryDedup {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert((sink.to_string(), key.to_string()));
-        Ok(())
-    }
-}
-
-/// Sent keys as items of the fan-out state table (`pk` = `sent#<sink>#<key>`),
-/// expiring after a week through the table's TTL (`expires_at`): by then the
-/// stream has long dropped the record that could be redelivered.
-#[derive(Debug, Clone)]
-pub struct DynamoDedup {
-    client: aws_sdk_dynamodb::Client,
-    table: String,
-}
-
-/// How long a sent key is remembered.
-const REMEMBER: chrono::Duration = chrono::Duration::days(8);
-
-impl DynamoDedup {
-    /// Dedup memory in `table`.
-    pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> DynamoDedup {
-        DynamoDedup {
-            client,
-            table: table.into(),
-        }
-    }
-
-    fn pk(sink: &str, key: &str) -> aws_sdk_dynamodb::types::AttributeValue {
-        aws_sdk_dynamodb::types::AttributeValue::S(format!("sent#{sink}#{key}"))
-    }
-
-    fn error<E>(
-        &self,
-        op: &str,
-        e: aws_sdk_dynamodb::error::SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>,
-    ) -> SinkError
-    where
-        E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
-    {
-        let reason = format!(
-            "DynamoDB {op} on table {}: {}",
-            self.table,
-            crate::aws::error_text(&e)
-        );
-        if crate::aws::is_retryable(&e) {
-            SinkError::retryable(reason)
-        } else {
-            SinkError::permanent(reason)
-        }
-    }
-}
-
-#[async_trait]
-impl Dedup for DynamoDedup {
-    async fn seen(&self, sink: &str, key: &str) -> Result<bool, SinkError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", Self::pk(sink, key))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| self.error("GetItem", e))?;
-        Ok(out.item.is_some())
-    }
-
-    async fn remember(&self, sink: &str, key: &str) -> Result<(), SinkError> {
-        let expires = (chrono::Utc::now() + REMEMBER).timestamp();
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .item("pk", Self::pk(sink, key))
-            .item(
-                "expires_at",
-                aws_sdk_dynamodb::types::AttributeValue::N(expires.to_string()),
-            )
-            .send()
-            .await
-            .map_err(|e| self.error("PutItem", e))?;
         Ok(())
     }
 }

@@ -34,10 +34,12 @@ pub mod routes;
 /// Secrets referenced from configuration (`secret_env`, `secret_ssm`), never inline.
 pub mod secrets;
 /// E-mail alerts through SES v2, paced to the account's send rate.
+#[cfg(feature = "aws")]
 pub mod ses;
 /// Slack alerts: incoming webhook or chat.postMessage, paced, rate limits resent.
 pub mod slack;
 /// SNS topics (standard and critical): the alert policy of the scanner, moved here.
+#[cfg(feature = "aws")]
 pub mod sns;
 /// The server-side request forgery policy for sink URLs.
 pub mod ssrf;
@@ -46,6 +48,7 @@ pub mod throttle;
 /// HTTP POST of signed change batches, refusing server-side request forgery.
 pub mod webhook;
 /// The live sink on AWS: frames to every WebSocket API connection.
+#[cfg(feature = "aws")]
 pub mod websocket;
 
 use crate::store::Change;

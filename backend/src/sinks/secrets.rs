@@ -79,8 +79,11 @@ impl SecretRef {
         }
     }
 
-    /// Reads the secret (once, when sinks are built).
-    pub async fn resolve(&self, ssm: Option<&aws_sdk_ssm::Client>) -> Result<Secret, SecretError> {
+    /// Reads the secret (once, when sinks are built); `sdk` is needed for SSM.
+    pub async fn resolve(
+        &self,
+        sdk: Option<&crate::aws::SdkConfig>,
+    ) -> Result<Secret, SecretError> {
         match self {
             SecretRef::Env(name) => std::env::var(name)
                 .ok()
@@ -88,26 +91,38 @@ impl SecretRef {
                 .map(Secret)
                 .ok_or_else(|| SecretError::EnvMissing(name.clone())),
             SecretRef::Ssm(name) => {
-                let client = ssm.ok_or_else(|| SecretError::NoSsm(name.clone()))?;
-                let out = client
-                    .get_parameter()
-                    .name(name)
-                    .with_decryption(true)
-                    .send()
-                    .await
-                    .map_err(|e| SecretError::Ssm {
-                        name: name.clone(),
-                        message: crate::aws::error_text(&e),
-                    })?;
-                Ok(Secret(
-                    out.parameter()
-                        .and_then(|p| p.value())
-                        .unwrap_or_default()
-                        .to_string(),
-                ))
+                let sdk = sdk.ok_or_else(|| SecretError::NoSsm(name.clone()))?;
+                read_ssm(sdk, name).await
             }
         }
     }
+}
+
+/// Reads a SecureString parameter, decrypted.
+#[cfg(feature = "aws")]
+async fn read_ssm(sdk: &crate::aws::SdkConfig, name: &str) -> Result<Secret, SecretError> {
+    let out = aws_sdk_ssm::Client::new(sdk)
+        .get_parameter()
+        .name(name)
+        .with_decryption(true)
+        .send()
+        .await
+        .map_err(|e| SecretError::Ssm {
+            name: name.to_string(),
+            message: crate::aws::error_text(&e),
+        })?;
+    Ok(Secret(
+        out.parameter()
+            .and_then(|p| p.value())
+            .unwrap_or_default()
+            .to_string(),
+    ))
+}
+
+/// Without the AWS adapters there is no SDK configuration to read with.
+#[cfg(not(feature = "aws"))]
+async fn read_ssm(sdk: &crate::aws::SdkConfig, _name: &str) -> Result<Secret, SecretError> {
+    match *sdk {}
 }
 
 #[cfg(test)]

@@ -4,8 +4,10 @@
 
 mod fields;
 /// Scheduled Security Hub sync: pages `GetFindings` through the pipeline, resumable.
+#[cfg(feature = "aws")]
 pub mod sync;
 /// AWS Security Hub SDK findings to ASFF JSON.
+#[cfg(feature = "aws")]
 mod sync_asff;
 /// What a sync run did: the pipeline's outcome plus the paging.
 pub mod sync_report;

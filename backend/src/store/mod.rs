@@ -8,6 +8,7 @@ pub mod cursor;
 /// The one decision on an incoming provider version (newer-wins + workflow rules).
 pub mod decide;
 /// DynamoDB implementation (the AWS deployment).
+#[cfg(feature = "aws")]
 pub mod dynamo;
 /// The dimensions the summary counters are kept on.
 pub mod facets;
@@ -26,6 +27,7 @@ use shared_types::{
 };
 
 pub use change::{Change, Origin};
+#[cfg(feature = "aws")]
 pub use dynamo::DynamoStore;
 pub use feed::ChangeFeed;
 pub use snapshot::ScoreSnapshot;

@@ -21,6 +21,7 @@ pub mod record;
 /// Running one job: the pages into the file, progress into the status.
 pub mod run;
 /// The archive bucket implementation (SSE, multipart, presigned links).
+#[cfg(feature = "aws")]
 pub mod s3;
 /// Start, read, download, run and sweep.
 pub mod service;
@@ -28,7 +29,10 @@ pub mod service;
 pub use error::JobError;
 pub use files::ExportFiles;
 pub use local::LocalExportFiles;
-pub use queue::{JobQueue, Runner, SqsQueue};
+#[cfg(feature = "aws")]
+pub use queue::SqsQueue;
+pub use queue::{JobQueue, Runner};
 pub use record::{JobId, JobRecord, JobSpec};
+#[cfg(feature = "aws")]
 pub use s3::S3ExportFiles;
 pub use service::{Download, ExportJobs};

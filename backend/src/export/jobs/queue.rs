@@ -9,6 +9,12 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
+/// The SQS queue the `exporter` Lambda reads.
+#[cfg(feature = "aws")]
+mod sqs;
+#[cfg(feature = "aws")]
+pub use sqs::SqsQueue;
+
 /// The body of a queue message: which job to run (everything else is in its
 /// status object).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,47 +45,5 @@ impl std::fmt::Debug for Runner {
             Runner::InProcess => "InProcess",
             Runner::Queue(_) => "Queue",
         })
-    }
-}
-
-/// An SQS queue of [`JobMessage`]s.
-#[derive(Debug, Clone)]
-pub struct SqsQueue {
-    client: aws_sdk_sqs::Client,
-    url: String,
-}
-
-impl SqsQueue {
-    /// The queue at `url`.
-    pub fn new(client: aws_sdk_sqs::Client, url: impl Into<String>) -> Self {
-        SqsQueue {
-            client,
-            url: url.into(),
-        }
-    }
-}
-
-#[async_trait]
-impl JobQueue for SqsQueue {
-    async fn send(&self, id: &JobId) -> Result<(), JobError> {
-        let body = serde_json::json!(JobMessage {
-            export_id: id.to_string()
-        })
-        .to_string();
-        self.client
-            .send_message()
-            .queue_url(&self.url)
-            .message_body(body)
-            .send()
-            .await
-            .map_err(|e| JobError::Queue {
-                retryable: crate::aws::is_retryable(&e),
-                detail: format!(
-                    "SQS SendMessage {}: {}",
-                    self.url,
-                    crate::aws::error_text(&e)
-                ),
-            })?;
-        Ok(())
     }
 }

@@ -46,6 +46,7 @@ pub mod read;
 /// What one line says.
 pub mod record;
 /// The AWS writer: S3 objects with the chain head in DynamoDB.
+#[cfg(feature = "aws")]
 pub mod s3;
 
 use super::{Sink, SinkError};

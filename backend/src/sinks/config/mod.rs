@@ -25,6 +25,8 @@
 //! found by the sink's or route's name. Inline Slack URLs and tokens are found in
 //! the text itself (inline_secrets.rs), wherever they are written.
 
+/// Building the kinds that call AWS (sns, ses), or saying this build lacks them.
+mod aws_kinds;
 /// The checked values the file is made of.
 mod values;
 pub use values::{EmailAddress, EnvName, HumanDuration, SinkName, TargetUrl, TopicArn};
@@ -35,9 +37,7 @@ use super::log::LogSink;
 use super::routed::Routed;
 use super::routes::{self, Route};
 use super::secrets::{SecretError, SecretRef};
-use super::ses::{SesSettings, SesSink};
 use super::slack::{Destination, SlackSettings, SlackSink, POST_MESSAGE_URL};
-use super::sns::{SnsSettings, SnsSink};
 use super::ssrf::Resolver;
 use super::throttle::notice::Notify;
 use super::throttle::quiet::QuietHours;
@@ -641,6 +641,21 @@ pub async fn lint(text: &str, resolver: &dyn Resolver) -> Vec<Problem> {
         });
     }
     for s in &file.sinks {
+        if !aws_kinds::available(s.kind()) {
+            problems.push(Problem {
+                line: line_of_name(text, s.name()),
+                message: format!(
+                    "sink {:?}: {}",
+                    s.name(),
+                    crate::aws::NotBuilt(if s.kind() == "sns" {
+                        "an SNS sink (kind: sns)"
+                    } else {
+                        "an e-mail sink (kind: ses)"
+                    })
+                ),
+                error: true,
+            });
+        }
         if let SinkConfig::Webhook(w) = s {
             if let Err(e) = w.url.0.resolve(resolver).await {
                 let unresolvable = matches!(e, super::ssrf::TargetError::Unresolvable { .. });
@@ -659,7 +674,7 @@ pub async fn lint(text: &str, resolver: &dyn Resolver) -> Vec<Problem> {
 #[derive(Clone)]
 pub struct BuildContext {
     /// AWS configuration (SNS, SSM secrets); `None` locally without AWS.
-    pub sdk: Option<aws_config::SdkConfig>,
+    pub sdk: Option<crate::aws::SdkConfig>,
     /// Where alerting sinks remember what they sent.
     pub dedup: Arc<dyn Dedup>,
     /// Host lookups for webhook targets (the system's; tests inject theirs).
@@ -685,6 +700,14 @@ pub enum BuildError {
     /// The sink needs AWS and none is configured.
     #[error("sink {0:?} (sns, ses) needs AWS credentials and a region")]
     NeedsAws(String),
+    /// The sink's kind is left out of this build.
+    #[error("sink {sink:?}: {source}")]
+    NotBuilt {
+        /// The sink.
+        sink: String,
+        /// Which kind, and how to get a build with it.
+        source: crate::aws::NotBuilt,
+    },
     /// Anything else the sink refused.
     #[error("sink {sink:?}: {source}")]
     Sink {
@@ -716,21 +739,7 @@ impl SinkConfig {
                 Ok((sink, Some(notify)))
             }
             SinkConfig::Ses(c) => {
-                let sdk = ctx
-                    .sdk
-                    .as_ref()
-                    .ok_or_else(|| BuildError::NeedsAws(name.clone()))?;
-                let settings = SesSettings {
-                    name,
-                    from: c.from.0.clone(),
-                    to: c.to.iter().map(|a| a.0.clone()).collect(),
-                    min_severity: c.min_severity.unwrap_or(Severity::Informational),
-                    filter: filter_of!(c),
-                    max_send_rate: c.max_send_rate.unwrap_or(1.0),
-                    public_url: ctx.dashboard_url.clone(),
-                };
-                let s = Arc::new(SesSink::new(settings, sdk, ctx.dedup.clone()));
-                let (sink, notify): (Arc<dyn Sink>, Arc<dyn Notify>) = (s.clone(), s);
+                let (sink, notify) = aws_kinds::ses(c, name, ctx)?;
                 Ok((sink, Some(notify)))
             }
             _ => self.build_plain(ctx).await.map(plain),
@@ -747,15 +756,12 @@ impl SinkConfig {
                     c.secret_env.as_deref(),
                     c.secret_ssm.as_deref(),
                 ) {
-                    Some(r) => {
-                        let ssm = ctx.sdk.as_ref().map(aws_sdk_ssm::Client::new);
-                        Some(r.resolve(ssm.as_ref()).await.map_err(|source| {
-                            BuildError::Secret {
-                                sink: name.clone(),
-                                source,
-                            }
-                        })?)
-                    }
+                    Some(r) => Some(r.resolve(ctx.sdk.as_ref()).await.map_err(|source| {
+                        BuildError::Secret {
+                            sink: name.clone(),
+                            source,
+                        }
+                    })?),
                     None => None,
                 };
                 let timeout = c.timeout.map(|t| t.0).unwrap_or(Duration::from_secs(5));
@@ -775,21 +781,7 @@ impl SinkConfig {
                 sink: name,
                 source: SinkError::permanent("a Slack or e-mail sink is built as a channel"),
             }),
-            SinkConfig::Sns(c) => {
-                let sdk = ctx
-                    .sdk
-                    .as_ref()
-                    .ok_or_else(|| BuildError::NeedsAws(name.clone()))?;
-                let settings = SnsSettings {
-                    name,
-                    standard_topic: c.standard_topic_arn.0.clone(),
-                    critical_topic: c.critical_topic_arn.as_ref().map(|t| t.0.clone()),
-                    min_severity: c.min_severity.unwrap_or(Severity::High),
-                    filter: filter_of!(c),
-                    dashboard_url: ctx.dashboard_url.clone(),
-                };
-                Ok(Arc::new(SnsSink::new(settings, sdk, ctx.dedup.clone())))
-            }
+            SinkConfig::Sns(c) => aws_kinds::sns(c, name, ctx),
         }
     }
 }
@@ -804,15 +796,14 @@ async fn slack_sink(c: &SlackConfig, ctx: &BuildContext) -> Result<SlackSink, Bu
     let read = |env: &Option<EnvName>, ssm: &Option<String>| {
         SecretRef::from_fields(env.as_ref().map(|e| e.0.as_str()), ssm.as_deref())
     };
-    let ssm = ctx.sdk.as_ref().map(aws_sdk_ssm::Client::new);
     let (destination, described) = if let Some(r) = read(&c.webhook_url_env, &c.webhook_url_ssm) {
-        let url = r.resolve(ssm.as_ref()).await.map_err(secret_err)?;
+        let url = r.resolve(ctx.sdk.as_ref()).await.map_err(secret_err)?;
         (
             Destination::Webhook { url },
             format!("Slack webhook from {}", r.describe()),
         )
     } else if let Some(r) = read(&c.token_env, &c.token_ssm) {
-        let token = r.resolve(ssm.as_ref()).await.map_err(secret_err)?;
+        let token = r.resolve(ctx.sdk.as_ref()).await.map_err(secret_err)?;
         let channel = c.channel.clone().unwrap_or_default();
         let described = format!("Slack chat.postMessage to {channel}");
         let url = c

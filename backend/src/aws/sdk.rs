@@ -1,0 +1,85 @@
+//! The AWS SDK side of [`crate::aws`] (feature `aws`).
+
+use super::AwsTarget;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_dynamodb::config::http::HttpResponse;
+use aws_sdk_dynamodb::config::retry::RetryConfig;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+
+/// Loads the shared SDK configuration (credentials from the default chain).
+pub async fn sdk_config(target: &AwsTarget) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(endpoint) = &target.endpoint {
+        loader = loader.endpoint_url(endpoint);
+    }
+    if let Some(region) = &target.region {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    loader.load().await
+}
+
+/// A DynamoDB client whose SDK-level retries are off: the store owns the retry
+/// policy (backoff with full jitter, bounded attempts, failed writes reported back),
+/// and two stacked retry loops would multiply attempts under throttling.
+pub fn dynamodb_client(sdk: &SdkConfig) -> aws_sdk_dynamodb::Client {
+    let conf = aws_sdk_dynamodb::config::Builder::from(sdk)
+        .retry_config(RetryConfig::disabled())
+        .build();
+    aws_sdk_dynamodb::Client::from_conf(conf)
+}
+
+/// Error codes AWS services use for throttling and transient trouble (across
+/// services: each names it its own way).
+const RETRYABLE_CODES: [&str; 14] = [
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottled",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "SlowDown",
+    "PriorRequestNotComplete",
+    "InternalServerError",
+    "InternalFailure",
+    "InternalError",
+    "ServiceUnavailable",
+];
+
+/// True when an SDK error may go away on its own: a timeout, a connection failure,
+/// an unreadable response, a 5xx, or a throttling code. Everything else (access
+/// denied, validation, missing resource) needs someone to fix something.
+pub fn is_retryable<E>(err: &SdkError<E, HttpResponse>) -> bool
+where
+    E: ProvideErrorMetadata,
+{
+    match err {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            true
+        }
+        SdkError::ServiceError(se) => {
+            se.raw().status().is_server_error()
+                || se.raw().status().as_u16() == 429
+                || RETRYABLE_CODES.contains(&se.err().code().unwrap_or_default())
+        }
+        _ => false,
+    }
+}
+
+/// `Some(reason)` when the SDK configuration's credential chain finds no
+/// credentials (checked before the first call, so the user is told that, and how
+/// to provide them, instead of an opaque dispatch failure).
+pub async fn credentials_missing(sdk: &SdkConfig) -> Option<String> {
+    use aws_sdk_dynamodb::config::ProvideCredentials;
+    let Some(provider) = sdk.credentials_provider() else {
+        return Some("no credential provider is configured".into());
+    };
+    match provider.provide_credentials().await {
+        Ok(_) => None,
+        Err(e) => Some(format!(
+            "{}",
+            aws_sdk_dynamodb::error::DisplayErrorContext(e)
+        )),
+    }
+}
