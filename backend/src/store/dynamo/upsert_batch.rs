@@ -2,8 +2,8 @@
 //!
 //! The one-finding path makes two requests per finding (a consistent read of the
 //! stored head, then a conditional write — a two-item transaction whenever a
-//! counter moves). A batch instead
-//! 1. reads the stored heads of up to [`READ_BATCH`] findings in one consistent
+//! counter moves). A batch instead, round by round (a round holds each id once):
+//! 1. reads the stored heads of the round, [`READ_BATCH`] findings per consistent
 //!    `BatchGetItem`, and decides each finding with the one decision; unchanged
 //!    and older findings cost nothing more;
 //! 2. writes the findings whose counters move together with the other findings of
@@ -45,8 +45,11 @@ const READ_BATCH: usize = 100;
 const TX_PUTS: usize = 50;
 /// Estimated item bytes in one transaction (DynamoDB allows 4 MB in all).
 const TX_BYTES: usize = 3 << 20;
-/// Read batches in flight at once (each has its own writes in flight).
-const READS_IN_FLIGHT: usize = 2;
+/// `BatchGetItem` calls of a round in flight at once.
+const READS_IN_FLIGHT: usize = 4;
+
+/// The stored heads of a read batch, by id.
+type Heads = StoreResult<HashMap<String, Head>>;
 
 /// What happened to the finding at an input index.
 type Done = (usize, Result<UpsertOutcome, Failure>);
@@ -66,14 +69,12 @@ pub(super) async fn upsert_all(
             valid.push(i);
         }
     }
-    let in_flight = READS_IN_FLIGHT.min(store.settings.concurrency).max(1);
-    let done: Vec<Vec<Done>> = stream::iter(read_batches(findings, &valid))
-        .map(|batch| upsert_read_batch(store, findings, batch, origin))
-        .buffer_unordered(in_flight)
-        .collect()
-        .await;
-    for (i, r) in done.into_iter().flatten() {
-        results[i] = Some(r);
+    // Rounds one after another: a later version of a finding is decided on what
+    // the earlier one wrote.
+    for round in rounds(findings, &valid) {
+        for (i, r) in upsert_round(store, findings, &round, origin).await {
+            results[i] = Some(r);
+        }
     }
     let mut report = UpsertReport::default();
     for (f, r) in findings.iter().zip(results) {
@@ -93,57 +94,71 @@ pub(super) async fn upsert_all(
     Ok(report)
 }
 
-/// Splits `indices` into read batches of distinct ids (a transaction may not name
-/// one item twice; a repeated id starts a new batch, so versions of one finding
-/// are still decided in input order).
-fn read_batches(findings: &[Finding], indices: &[usize]) -> Vec<Vec<usize>> {
-    let mut batches = Vec::new();
-    let mut batch: Vec<usize> = Vec::new();
+/// Splits `indices` into rounds of distinct ids (a transaction may not name one
+/// item twice; a repeated id starts a new round, so versions of one finding are
+/// decided in input order).
+fn rounds(findings: &[Finding], indices: &[usize]) -> Vec<Vec<usize>> {
+    let mut rounds = Vec::new();
+    let mut round: Vec<usize> = Vec::new();
     let mut ids: HashSet<&str> = HashSet::new();
     for &i in indices {
         let id = findings[i].id.as_str();
-        if batch.len() == READ_BATCH || ids.contains(id) {
-            batches.push(std::mem::take(&mut batch));
+        if !ids.insert(id) {
+            rounds.push(std::mem::take(&mut round));
             ids.clear();
+            ids.insert(id);
         }
-        ids.insert(id);
-        batch.push(i);
+        round.push(i);
     }
-    if !batch.is_empty() {
-        batches.push(batch);
+    if !round.is_empty() {
+        rounds.push(round);
     }
-    batches
+    rounds
 }
 
-/// Reads the heads of one batch, decides each finding, writes what changed.
-async fn upsert_read_batch(
+/// Reads the heads of one round, decides each finding, writes what changed.
+async fn upsert_round(
     store: &DynamoStore,
     findings: &[Finding],
-    batch: Vec<usize>,
+    round: &[usize],
     origin: Origin,
 ) -> Vec<Done> {
-    let ids: Vec<String> = batch.iter().map(|&i| findings[i].id.clone()).collect();
-    let heads = match read_heads(store, &ids).await {
-        Ok(heads) => heads,
-        Err(StoreError::Unavailable(reason)) => {
-            return batch
-                .into_iter()
-                .map(|i| (i, Err((reason.clone(), true))))
-                .collect()
-        }
-        // A head that does not decode fails only its own finding on the one-by-one path.
-        Err(_) => return one_by_one(store, findings, &batch, origin).await,
-    };
-    let mut done = Vec::with_capacity(batch.len());
+    let reads: Vec<(Vec<usize>, Heads)> =
+        // Owned chunks: a closure over borrowed ones makes the future's lifetime
+        // higher-ranked, which `async_trait`'s `Send` bound rejects.
+        stream::iter(round.chunks(READ_BATCH).map(<[usize]>::to_vec).collect::<Vec<_>>())
+            .map(|batch| async move {
+                let ids: Vec<String> = batch.iter().map(|&i| findings[i].id.clone()).collect();
+                let heads = read_heads(store, &ids).await;
+                (batch, heads)
+            })
+            .buffered(READS_IN_FLIGHT.min(store.settings.concurrency).max(1))
+            .collect()
+            .await;
+    let mut done = Vec::with_capacity(round.len());
     let mut singles: Vec<Vec<(usize, PlannedWrite)>> = Vec::new();
     let mut by_shard: BTreeMap<String, Vec<(usize, PlannedWrite)>> = BTreeMap::new();
-    for i in batch {
-        let f = &findings[i];
-        match plan(store, f, heads.get(&f.id), origin) {
-            Ok(Plan::Done(outcome)) => done.push((i, Ok(outcome))),
-            Ok(Plan::Write(w)) if w.delta.is_empty() => singles.push(vec![(i, *w)]),
-            Ok(Plan::Write(w)) => by_shard.entry(shard_id(&f.id)).or_default().push((i, *w)),
-            Err(e) => done.push((i, Err(failure(e, store)))),
+    for (batch, heads) in reads {
+        let heads = match heads {
+            Ok(heads) => heads,
+            Err(StoreError::Unavailable(reason)) => {
+                done.extend(batch.into_iter().map(|i| (i, Err((reason.clone(), true)))));
+                continue;
+            }
+            // A head that does not decode fails only its own finding on the one-by-one path.
+            Err(_) => {
+                done.extend(one_by_one(store, findings, &batch, origin).await);
+                continue;
+            }
+        };
+        for i in batch {
+            let f = &findings[i];
+            match plan(store, f, heads.get(&f.id), origin) {
+                Ok(Plan::Done(outcome)) => done.push((i, Ok(outcome))),
+                Ok(Plan::Write(w)) if w.delta.is_empty() => singles.push(vec![(i, *w)]),
+                Ok(Plan::Write(w)) => by_shard.entry(shard_id(&f.id)).or_default().push((i, *w)),
+                Err(e) => done.push((i, Err(failure(e, store)))),
+            }
         }
     }
     let groups = singles
@@ -159,7 +174,7 @@ async fn upsert_read_batch(
 }
 
 /// The stored heads of `ids` that exist, by id.
-async fn read_heads(store: &DynamoStore, ids: &[String]) -> StoreResult<HashMap<String, Head>> {
+async fn read_heads(store: &DynamoStore, ids: &[String]) -> Heads {
     let mut heads = HashMap::with_capacity(ids.len());
     for mut item in store.batch_get_items(ids, Some(&HEAD_PROJECTION)).await? {
         let id = match item.remove("id") {

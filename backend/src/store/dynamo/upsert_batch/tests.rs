@@ -35,27 +35,20 @@ fn planned(f: &Finding, doc_bytes: usize) -> PlannedWrite {
 }
 
 #[test]
-fn read_batches_hold_at_most_100_distinct_ids_in_input_order() {
+fn a_round_holds_each_id_once_and_a_repeated_id_starts_the_next() {
+    let fs = findings(&["a", "b", "a", "c", "a"]);
+    assert_eq!(
+        rounds(&fs, &[0, 1, 2, 3, 4]),
+        vec![vec![0, 1], vec![2, 3], vec![4]]
+    );
+    // Invalid findings left out by the caller are simply not there.
+    assert_eq!(rounds(&fs, &[1, 3]), vec![vec![1, 3]]);
+    assert!(rounds(&fs, &[]).is_empty());
     let ids: Vec<String> = (0..250).map(|n| format!("f{n}")).collect();
     let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-    let fs = findings(&refs);
-    let all: Vec<usize> = (0..fs.len()).collect();
-    let batches = read_batches(&fs, &all);
-    assert_eq!(
-        batches.iter().map(Vec::len).collect::<Vec<_>>(),
-        [100, 100, 50]
-    );
-    assert_eq!(batches.concat(), all);
-}
-
-#[test]
-fn a_repeated_id_starts_a_new_batch_so_its_versions_are_decided_in_order() {
-    let fs = findings(&["a", "b", "a", "c", "a"]);
-    let batches = read_batches(&fs, &[0, 1, 2, 3, 4]);
-    assert_eq!(batches, vec![vec![0, 1], vec![2, 3], vec![4]]);
-    // Invalid findings left out by the caller are simply not there.
-    assert_eq!(read_batches(&fs, &[1, 3]), vec![vec![1, 3]]);
-    assert!(read_batches(&fs, &[]).is_empty());
+    let many = findings(&refs);
+    let all: Vec<usize> = (0..many.len()).collect();
+    assert_eq!(rounds(&many, &all), vec![all.clone()]);
 }
 
 #[test]
