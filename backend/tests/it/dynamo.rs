@@ -11,7 +11,7 @@ use shared_types::{
 };
 use std::collections::BTreeMap;
 
-fn t0() -> DateTime<Utc> {
+pub fn t0() -> DateTime<Utc> {
     "2024-05-01T12:00:00Z".parse().unwrap()
 }
 
@@ -55,7 +55,7 @@ pub fn finding(n: usize, severity: Severity, updated_at: DateTime<Utc>) -> Findi
 }
 
 /// Every finding in the store, newest first, by paging `list`.
-async fn list_all(
+pub async fn list_all(
     store: &dyn Store,
     filter: &FindingFilter,
     limit: u32,
@@ -77,7 +77,7 @@ async fn list_all(
 }
 
 /// The summary recomputed by reading every finding (what the counters must equal).
-async fn recount(store: &dyn Store, today: NaiveDate) -> Summary {
+pub async fn recount(store: &dyn Store, today: NaiveDate) -> Summary {
     let items = list_all(store, &FindingFilter::default(), 1000).await;
     let mut by_severity: BTreeMap<Severity, u64> =
         Severity::ALL_DESC.iter().map(|s| (*s, 0)).collect();
@@ -258,7 +258,7 @@ async fn dynamo_counters_stay_exact_when_versions_interleave_with_analyst_change
     }
 }
 
-async fn store_behind_proxy(ep: &str) -> (DynamoStore, fault_proxy::FaultProxy) {
+pub async fn store_behind_proxy(ep: &str) -> (DynamoStore, fault_proxy::FaultProxy) {
     let direct = dynamo_store_at(ep).await;
     let proxy = fault_proxy::start(ep).await;
     let sdk = aws_env::sdk_config(&proxy.endpoint).await;
@@ -277,12 +277,12 @@ async fn dynamo_throttled_writes_are_retried_and_nothing_is_lost() {
     let (store, proxy) = store_behind_proxy(&ep).await;
     let batch: Vec<Finding> = (0..20).map(|n| finding(n, Severity::High, t0())).collect();
     proxy.throttle("TransactWriteItems", 3);
-    proxy.throttle("GetItem", 2);
+    proxy.throttle("BatchGetItem", 2);
     let r = store.upsert(&batch).await.unwrap();
     assert!(r.failed.is_empty(), "{:?}", r.failed);
     assert_eq!(r.count(|o| *o == UpsertOutcome::Inserted), 20);
     assert_eq!(proxy.injected("TransactWriteItems"), 3);
-    assert_eq!(proxy.injected("GetItem"), 2);
+    assert_eq!(proxy.injected("BatchGetItem"), 2);
     assert_eq!(store.summary(t0().date_naive()).await.unwrap().total, 20);
     assert_eq!(
         list_all(&store, &FindingFilter::default(), 7).await.len(),

@@ -38,6 +38,17 @@ impl FaultProxy {
             .insert(op.to_string(), n);
     }
 
+    /// Calls of `op` forwarded to the emulator so far.
+    pub fn forwarded(&self, op: &str) -> u32 {
+        self.faults
+            .lock()
+            .unwrap()
+            .forwarded
+            .get(op)
+            .copied()
+            .unwrap_or(0)
+    }
+
     /// Calls of `op` throttled so far.
     pub fn injected(&self, op: &str) -> u32 {
         self.faults

@@ -28,6 +28,7 @@ mod detection_settings_ssm;
 /// The local dispatcher with recording sinks: retries, parking, restarts.
 mod dispatcher;
 mod dynamo;
+mod dynamo_batch;
 /// DynamoDB's TTL after the archive cutoff on every write path.
 mod dynamo_ttl;
 /// `POST /events`: every corpus folder, bad bodies, and the same outcome as ingest.

@@ -70,6 +70,15 @@ impl Delta {
         }
     }
 
+    /// Adds `other` (the changes of several writes to one counter item summed into
+    /// one update); counters that net to zero are dropped.
+    pub fn add(&mut self, other: &Delta) {
+        for (k, v) in &other.0 {
+            *self.0.entry(k.clone()).or_default() += v;
+        }
+        self.0.retain(|_, v| *v != 0);
+    }
+
     /// True when nothing changes.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
@@ -154,5 +163,21 @@ mod tests {
         assert_eq!(d.0.len(), 2, "{d:?}");
         assert!(Delta::between(Some(&old), Some(&old)).is_empty());
         assert_eq!(Delta::between(None, Some(&new)).0.get("t"), Some(&1));
+    }
+
+    #[test]
+    fn summed_deltas_keep_every_change_and_drop_what_nets_to_zero() {
+        let high = facets(Severity::High, WorkflowStatus::New);
+        let critical = facets(Severity::Critical, WorkflowStatus::New);
+        let mut sum = Delta::between(None, Some(&high));
+        sum.add(&Delta::between(Some(&high), Some(&critical)));
+        sum.add(&Delta::between(None, Some(&high)));
+        assert_eq!(sum.0.get("t"), Some(&2));
+        assert_eq!(sum.0.get("s#CRITICAL"), Some(&1));
+        assert_eq!(sum.0.get("s#HIGH"), Some(&1));
+        assert_eq!(sum.0.get("w#NEW"), Some(&2));
+        sum.add(&Delta::between(Some(&critical), None));
+        sum.add(&Delta::between(Some(&high), None));
+        assert!(sum.is_empty(), "{sum:?}");
     }
 }

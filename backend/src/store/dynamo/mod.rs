@@ -8,7 +8,9 @@
 //! Writes are read-then-conditional-write: the stored version is read, the
 //! newer-wins decision is made, and the write is conditioned on the revision read
 //! (and on `updated_at` still being older), so DynamoDB itself rejects a write that
-//! lost a race; the loser re-reads and decides again.
+//! lost a race; the loser re-reads and decides again. A batch reads its stored
+//! versions together and writes the findings of one counter shard in one
+//! transaction ([`upsert_batch`]).
 
 /// Summary counters kept on write.
 pub mod counters;
@@ -28,6 +30,8 @@ mod read;
 pub mod schema;
 /// Daily compliance snapshot items (`#compliance#YYYY-MM-DD`).
 pub mod snapshot;
+/// Batched upserts: one read for up to 100 findings, one transaction per counter shard.
+mod upsert_batch;
 /// The write paths: upsert, workflow changes, conditional deletes.
 mod write;
 
@@ -150,7 +154,7 @@ impl DynamoStore {
 #[async_trait]
 impl Store for DynamoStore {
     async fn upsert_from(&self, findings: &[Finding], origin: Origin) -> StoreResult<UpsertReport> {
-        write::upsert_all(self, findings, origin).await
+        upsert_batch::upsert_all(self, findings, origin).await
     }
 
     async fn get(&self, id: &str) -> StoreResult<Option<FindingDetail>> {
@@ -197,7 +201,7 @@ impl Store for DynamoStore {
 
     async fn summary(&self, today: NaiveDate) -> StoreResult<Summary> {
         let shards = self
-            .batch_get_items(&counters::all_shard_ids())
+            .batch_get_items(&counters::all_shard_ids(), None)
             .await?
             .into_iter()
             .map(|mut item| {

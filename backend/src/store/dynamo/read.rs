@@ -2,7 +2,7 @@
 //! with unprocessed keys retried.
 
 use super::error::{is_transient, Call};
-use super::item::FindingItem;
+use super::item::{self, FindingItem};
 use super::{corrupt, DynamoStore};
 use crate::retry::retry;
 use crate::store::{StoreError, StoreResult};
@@ -63,7 +63,7 @@ impl DynamoStore {
 
     /// Reads many whole items (BatchGetItem, unprocessed keys retried), in any order.
     pub(super) async fn batch_get(&self, ids: &[String]) -> StoreResult<Vec<FindingItem>> {
-        self.batch_get_items(ids)
+        self.batch_get_items(ids, None)
             .await?
             .into_iter()
             .map(|item| {
@@ -77,11 +77,13 @@ impl DynamoStore {
             .collect()
     }
 
-    /// Raw items for `ids` by consistent BatchGetItem, 100 keys a call; unprocessed
-    /// keys and retryable errors are retried with backoff, in any order.
+    /// Raw items for `ids` by consistent BatchGetItem, 100 keys a call, limited to
+    /// the `projection` attributes when given; unprocessed keys and retryable errors
+    /// are retried with backoff, in any order.
     pub(super) async fn batch_get_items(
         &self,
         ids: &[String],
+        projection: Option<&[&str]>,
     ) -> StoreResult<Vec<HashMap<String, AttributeValue>>> {
         let table = &self.settings.table;
         let call = Call::new("BatchGetItem", table);
@@ -91,9 +93,18 @@ impl DynamoStore {
                 .iter()
                 .map(|id| Self::id_key(id))
                 .collect::<StoreResult<Vec<_>>>()?;
+            let (expr, names) = match projection {
+                Some(attrs) => {
+                    let (expr, names) = item::projection(attrs);
+                    (Some(expr), Some(names))
+                }
+                None => (None, None),
+            };
             let req = KeysAndAttributes::builder()
                 .set_keys(Some(keys))
                 .consistent_read(true)
+                .set_projection_expression(expr)
+                .set_expression_attribute_names(names)
                 .build()
                 .map_err(|e| StoreError::Backend(Box::new(e)))?;
             // The keys still to read and the items read so far, kept between tries:

@@ -74,7 +74,7 @@ impl DynamoStore {
             .map(|d| snapshot_id(from + Duration::days(d)))
             .collect();
         let mut out = Vec::new();
-        for item in self.batch_get_items(&ids).await? {
+        for item in self.batch_get_items(&ids, None).await? {
             let s: SnapshotItem = from_item(item).map_err(|e| corrupt(SNAPSHOT_PREFIX, e))?;
             out.extend(s.scores);
         }

@@ -1,7 +1,8 @@
 //! The write paths. Each one reads the stored version, decides, then writes with a
 //! condition on the revision it read; counters change in the same transaction.
 //! A lost race (condition failed) re-reads; throttling backs off; whatever still
-//! fails is reported per finding, never dropped.
+//! fails is reported per finding, never dropped. Upserts of a batch go through
+//! [`super::upsert_batch`], which falls back on the one-finding path here.
 
 use super::counters::{shard_id, Delta};
 use super::error::{Call, ErrorKind};
@@ -11,7 +12,7 @@ use crate::retry::retry;
 use crate::store::change::Origin;
 use crate::store::decide::{decide, decide_workflow, Decision, Incoming};
 use crate::store::{
-    DeleteReport, FailedWrite, FindingVersion, StoreError, StoreResult, UpsertOutcome, UpsertReport,
+    DeleteReport, FailedWrite, FindingVersion, StoreError, StoreResult, UpsertOutcome,
 };
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
@@ -26,7 +27,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 const MAX_CONFLICTS: u32 = 20;
 
 /// What a conditional write expects to find.
-enum Expect {
+pub(super) enum Expect {
     /// No item with this id.
     Absent,
     /// The item at this revision (and, for upserts, not newer than the incoming key).
@@ -37,11 +38,11 @@ enum Expect {
 }
 
 /// Why a write finally failed, and whether retrying later may help.
-type Failure = (String, bool);
+pub(super) type Failure = (String, bool);
 type Names = HashMap<String, String>;
 type Values = HashMap<String, AttributeValue>;
 
-fn backend(e: impl std::error::Error + Send + Sync + 'static) -> ErrorKind {
+pub(super) fn backend(e: impl std::error::Error + Send + Sync + 'static) -> ErrorKind {
     ErrorKind::Fatal(e.to_string())
 }
 
@@ -73,7 +74,9 @@ fn condition(expect: &Expect) -> Result<(String, Names, Values), ErrorKind> {
     Ok((expr, names, values))
 }
 
-fn counter_update(
+/// The counter update of the shard `finding_id` belongs to (any finding of that
+/// shard names the same counter item).
+pub(super) fn counter_update(
     store: &DynamoStore,
     finding_id: &str,
     delta: &Delta,
@@ -115,43 +118,53 @@ fn reasons(
     }
 }
 
-/// Writes `item` if the stored state matches `expect`, adjusting counters atomically.
-async fn put(
+/// The transaction action writing `item` if the stored state matches `expect`.
+pub(super) fn put_action(
+    store: &DynamoStore,
+    item: &FindingItem,
+    expect: &Expect,
+) -> Result<Put, ErrorKind> {
+    let (cond, names, values) = condition(expect)?;
+    Put::builder()
+        .table_name(store.table())
+        .set_item(Some(to_item(item).map_err(backend)?))
+        .condition_expression(cond)
+        .set_expression_attribute_names(Some(names))
+        .set_expression_attribute_values((!values.is_empty()).then_some(values))
+        .build()
+        .map_err(backend)
+}
+
+/// Writes `item` if the stored state matches `expect`, adjusting counters atomically
+/// (a plain conditional PutItem when no counter changes: half the write units).
+pub(super) async fn put(
     store: &DynamoStore,
     item: &FindingItem,
     expect: &Expect,
     delta: &Delta,
 ) -> Result<(), ErrorKind> {
-    let (cond, names, values) = condition(expect)?;
-    let attrs = to_item(item).map_err(backend)?;
-    let values = (!values.is_empty()).then_some(values);
     if delta.is_empty() {
+        let (cond, names, values) = condition(expect)?;
         let r = store
             .client
             .put_item()
             .table_name(store.table())
-            .set_item(Some(attrs))
+            .set_item(Some(to_item(item).map_err(backend)?))
             .condition_expression(cond)
             .set_expression_attribute_names(Some(names))
-            .set_expression_attribute_values(values)
+            .set_expression_attribute_values((!values.is_empty()).then_some(values))
             .send()
             .await;
         return r
             .map(|_| ())
             .map_err(|e| Call::new("PutItem", store.table()).classify(&e, &[]));
     }
-    let put = Put::builder()
-        .table_name(store.table())
-        .set_item(Some(attrs))
-        .condition_expression(cond)
-        .set_expression_attribute_names(Some(names))
-        .set_expression_attribute_values(values)
-        .build()
-        .map_err(backend)?;
     transact(
         store,
         vec![
-            TransactWriteItem::builder().put(put).build(),
+            TransactWriteItem::builder()
+                .put(put_action(store, item, expect)?)
+                .build(),
             TransactWriteItem::builder()
                 .update(counter_update(store, &item.id, delta)?)
                 .build(),
@@ -160,7 +173,10 @@ async fn put(
     .await
 }
 
-async fn transact(store: &DynamoStore, items: Vec<TransactWriteItem>) -> Result<(), ErrorKind> {
+pub(super) async fn transact(
+    store: &DynamoStore,
+    items: Vec<TransactWriteItem>,
+) -> Result<(), ErrorKind> {
     let r = store
         .client
         .transact_write_items()
@@ -198,7 +214,7 @@ async fn read_head(store: &DynamoStore, id: &str) -> Result<Option<Head>, ErrorK
 /// backoff, after lost races at once (nothing is wrong with the table; the op reads
 /// again and decides again), at most [`MAX_CONFLICTS`] races in all. `Err` carries
 /// the reason and whether a retry may help.
-async fn with_retries<T, F, Fut>(store: &DynamoStore, op: F) -> Result<T, Failure>
+pub(super) async fn with_retries<T, F, Fut>(store: &DynamoStore, op: F) -> Result<T, Failure>
 where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = Result<T, ErrorKind>>,
@@ -237,12 +253,33 @@ where
     }
 }
 
-/// One attempt at upserting one finding, as the one decision says.
-async fn upsert_once(
+/// A conditional write one upsert decided on.
+pub(super) struct PlannedWrite {
+    /// The new item.
+    pub item: FindingItem,
+    /// What the write expects to find.
+    pub expect: Expect,
+    /// How the counters change.
+    pub delta: Delta,
+    /// What to report once it is written.
+    pub outcome: UpsertOutcome,
+}
+
+/// What upserting `f` over the stored `head` does, as the one decision says.
+pub(super) enum Plan {
+    /// Nothing to write.
+    Done(UpsertOutcome),
+    /// One conditional write.
+    Write(Box<PlannedWrite>),
+}
+
+/// Decides what upserting `f` over the stored `head` (`None`: absent) writes.
+pub(super) fn plan(
     store: &DynamoStore,
     f: &Finding,
+    head: Option<&Head>,
     origin: Origin,
-) -> Result<UpsertOutcome, ErrorKind> {
+) -> Result<Plan, ErrorKind> {
     let expires = store.expires_at(f.updated_at);
     let change = |kind| LastChange {
         kind,
@@ -251,90 +288,64 @@ async fn upsert_once(
         note: None,
         quiet: origin.is_quiet(),
     };
-    let head = read_head(store, &f.id).await?;
-    let view = head.as_ref().map(Head::decision_view);
-    match decide(view.as_ref(), &Incoming::from(f)) {
-        Decision::Insert(w) => {
-            let item = FindingItem::new(
-                f,
-                w.workflow_status,
-                w.workflow_by_person,
-                w.revision,
-                expires,
-                Vec::new(),
-                change(w.kind),
-            )
-            .map_err(backend)?;
-            let delta = Delta::between(None, Some(&item.facets()));
-            put(store, &item, &Expect::Absent, &delta).await?;
-            Ok(UpsertOutcome::Inserted)
+    let view = head.map(Head::decision_view);
+    let (w, head) = match (decide(view.as_ref(), &Incoming::from(f)), head) {
+        (Decision::Unchanged, _) => return Ok(Plan::Done(UpsertOutcome::Unchanged)),
+        (Decision::SkippedOlder, _) => return Ok(Plan::Done(UpsertOutcome::SkippedOlder)),
+        (Decision::Insert(w), _) => (w, None),
+        (Decision::Replace(w), Some(head)) => (w, Some(head)),
+        (Decision::Replace(_), None) => {
+            return Err(ErrorKind::Fatal("replacing a missing item".into()))
         }
-        Decision::Replace(w) => {
-            let head = head.ok_or_else(|| ErrorKind::Fatal("replacing a missing item".into()))?;
-            let item = FindingItem::new(
-                f,
-                w.workflow_status,
-                w.workflow_by_person,
-                w.revision,
-                expires,
-                head.audit.clone(),
-                change(w.kind),
-            )
-            .map_err(backend)?;
-            let delta = Delta::between(Some(&head.facets()), Some(&item.facets()));
-            let expect = Expect::Rev {
+    };
+    let item = FindingItem::new(
+        f,
+        w.workflow_status,
+        w.workflow_by_person,
+        w.revision,
+        expires,
+        head.map(|h| h.audit.clone()).unwrap_or_default(),
+        change(w.kind),
+    )
+    .map_err(backend)?;
+    let planned = match head {
+        None => PlannedWrite {
+            delta: Delta::between(None, Some(&item.facets())),
+            item,
+            expect: Expect::Absent,
+            outcome: UpsertOutcome::Inserted,
+        },
+        Some(head) => PlannedWrite {
+            delta: Delta::between(Some(&head.facets()), Some(&item.facets())),
+            item,
+            expect: Expect::Rev {
                 rev: head.rev,
                 not_newer_than: Some(sort_key(f.updated_at)),
-            };
-            put(store, &item, &expect, &delta).await?;
-            Ok(UpsertOutcome::Updated {
+            },
+            outcome: UpsertOutcome::Updated {
                 previous_severity: head.severity,
                 previous_status: head.workflow_status,
                 kind: w.kind,
-            })
-        }
-        Decision::Unchanged => Ok(UpsertOutcome::Unchanged),
-        Decision::SkippedOlder => Ok(UpsertOutcome::SkippedOlder),
-    }
+            },
+        },
+    };
+    Ok(Plan::Write(Box::new(planned)))
 }
 
-/// Upserts a batch with bounded concurrency; outcomes come back in input order.
-pub(super) async fn upsert_all(
+/// One attempt at upserting one finding: read its head, decide, write.
+pub(super) async fn upsert_once(
     store: &DynamoStore,
-    findings: &[Finding],
+    f: &Finding,
     origin: Origin,
-) -> StoreResult<UpsertReport> {
-    // Indices rather than references: a closure over `&Finding` items makes the
-    // future's lifetime higher-ranked, which `async_trait`'s `Send` bound rejects.
-    let results: Vec<(String, Result<UpsertOutcome, Failure>)> = stream::iter(0..findings.len())
-        .map(|i| async move {
-            let f = &findings[i];
-            if f.id.is_empty() || f.id.starts_with('#') {
-                return (f.id.clone(), Err(("invalid finding id".to_string(), false)));
-            }
-            (
-                f.id.clone(),
-                with_retries(store, || upsert_once(store, f, origin)).await,
-            )
-        })
-        .buffered(store.settings.concurrency.max(1))
-        .collect()
-        .await;
-    let mut report = UpsertReport::default();
-    for (id, r) in results {
-        match r {
-            Ok(outcome) => report.outcomes.push((id, outcome)),
-            Err((reason, retryable)) => {
-                tracing::warn!(finding = %id, %reason, retryable, "finding not written");
-                report.failed.push(FailedWrite {
-                    id,
-                    reason,
-                    retryable,
-                });
-            }
+) -> Result<UpsertOutcome, ErrorKind> {
+    let head = read_head(store, &f.id).await?;
+    match plan(store, f, head.as_ref(), origin)? {
+        Plan::Done(outcome) => Ok(outcome),
+        Plan::Write(w) => {
+            put(store, &w.item, &w.expect, &w.delta).await?;
+            Ok(w.outcome)
         }
     }
-    Ok(report)
 }
 
 /// Sets a person's workflow status and appends to the audit trail, in one

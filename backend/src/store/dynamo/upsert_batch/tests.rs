@@ -1,0 +1,94 @@
+use super::*;
+use crate::store::dynamo::item::{FindingItem, LastChange};
+use crate::store::dynamo::write::Expect;
+use chrono::{TimeZone, Utc};
+use shared_types::{ChangeKind, WorkflowStatus};
+
+fn findings(ids: &[&str]) -> Vec<Finding> {
+    let anchor = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
+    crate::demo::generate(ids.len(), anchor, 3)
+        .zip(ids)
+        .map(|(mut f, id)| {
+            f.id = id.to_string();
+            f
+        })
+        .collect()
+}
+
+fn planned(f: &Finding, doc_bytes: usize) -> PlannedWrite {
+    let mut f = f.clone();
+    f.description = "x".repeat(doc_bytes);
+    let change = LastChange {
+        kind: ChangeKind::Inserted,
+        at: f.updated_at,
+        actor: None,
+        note: None,
+        quiet: false,
+    };
+    let item = FindingItem::new(&f, WorkflowStatus::New, false, 1, 0, Vec::new(), change).unwrap();
+    PlannedWrite {
+        delta: Delta::between(None, Some(&item.facets())),
+        item,
+        expect: Expect::Absent,
+        outcome: UpsertOutcome::Inserted,
+    }
+}
+
+#[test]
+fn a_round_holds_each_id_once_and_a_repeated_id_starts_the_next() {
+    let fs = findings(&["a", "b", "a", "c", "a"]);
+    assert_eq!(
+        rounds(&fs, &[0, 1, 2, 3, 4]),
+        vec![vec![0, 1], vec![2, 3], vec![4]]
+    );
+    // Invalid findings left out by the caller are simply not there.
+    assert_eq!(rounds(&fs, &[1, 3]), vec![vec![1, 3]]);
+    assert!(rounds(&fs, &[]).is_empty());
+    let ids: Vec<String> = (0..250).map(|n| format!("f{n}")).collect();
+    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let many = findings(&refs);
+    let all: Vec<usize> = (0..many.len()).collect();
+    assert_eq!(rounds(&many, &all), vec![all.clone()]);
+}
+
+#[test]
+fn transactions_stay_within_dynamodb_count_and_size_limits() {
+    let ids: Vec<String> = (0..120).map(|n| format!("f{n}")).collect();
+    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let fs = findings(&refs);
+    let small: Vec<_> = fs
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (i, planned(f, 10)))
+        .collect();
+    let txs = transactions(small);
+    assert_eq!(txs.iter().map(Vec::len).collect::<Vec<_>>(), [50, 50, 20]);
+    assert_eq!(
+        txs.iter().flatten().map(|(i, _)| *i).collect::<Vec<_>>(),
+        (0..120).collect::<Vec<_>>()
+    );
+    // 300 KB documents (DynamoDB items may reach 400 KB): ten would pass 3 MB.
+    let large: Vec<_> = fs[..25]
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (i, planned(f, 300_000)))
+        .collect();
+    let txs = transactions(large);
+    assert!(txs.len() >= 3, "{}", txs.len());
+    for tx in &txs {
+        let bytes: usize = tx.iter().map(|(_, w)| estimated_size(w)).sum();
+        assert!(bytes <= TX_BYTES, "{bytes}");
+        assert!(!tx.is_empty());
+    }
+    assert_eq!(txs.iter().map(Vec::len).sum::<usize>(), 25);
+}
+
+#[test]
+fn an_item_too_large_for_any_transaction_still_gets_one_of_its_own() {
+    let fs = findings(&["big", "small"]);
+    let txs = transactions(vec![
+        (0, planned(&fs[0], TX_BYTES + 1)),
+        (1, planned(&fs[1], 10)),
+    ]);
+    assert_eq!(txs.iter().map(Vec::len).collect::<Vec<_>>(), [1, 1]);
+}
