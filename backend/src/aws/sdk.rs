@@ -4,7 +4,10 @@ use super::AwsTarget;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::config::retry::RetryConfig;
+use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
+use aws_sdk_dynamodb::config::StalledStreamProtectionConfig;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use std::time::Duration;
 
 /// Loads the shared SDK configuration (credentials from the default chain).
 pub async fn sdk_config(target: &AwsTarget) -> SdkConfig {
@@ -18,12 +21,29 @@ pub async fn sdk_config(target: &AwsTarget) -> SdkConfig {
     loader.load().await
 }
 
+/// Longest a DynamoDB request may take before it is abandoned as a transient failure
+/// (the store then backs off and retries it). Answers are at most 16 MB
+/// (`BatchGetItem`) and come in milliseconds in-region.
+const DYNAMODB_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest a new connection to DynamoDB may take (the SDK's own default).
+const DYNAMODB_CONNECT_TIMEOUT: Duration = Duration::from_millis(3_100);
+
 /// A DynamoDB client whose SDK-level retries are off: the store owns the retry
 /// policy (backoff with full jitter, bounded attempts, failed writes reported back),
 /// and two stacked retry loops would multiply attempts under throttling.
+///
+/// A hung request is cut by a per-attempt timeout instead of the SDK's stalled-stream
+/// protection: that watchdog, meant for long S3 transfers, woke the process every few
+/// milliseconds while requests were in flight, CPU that Lambda bills.
 pub fn dynamodb_client(sdk: &SdkConfig) -> aws_sdk_dynamodb::Client {
+    let timeouts = TimeoutConfig::builder()
+        .connect_timeout(DYNAMODB_CONNECT_TIMEOUT)
+        .operation_attempt_timeout(DYNAMODB_ATTEMPT_TIMEOUT)
+        .build();
     let conf = aws_sdk_dynamodb::config::Builder::from(sdk)
         .retry_config(RetryConfig::disabled())
+        .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
+        .timeout_config(timeouts)
         .build();
     aws_sdk_dynamodb::Client::from_conf(conf)
 }

@@ -64,11 +64,11 @@ pub async fn dynamo_store_at(endpoint: &str) -> DynamoStore {
     DynamoStore::new(client, emulator_settings(&table))
 }
 
-/// Store settings for the emulator. Writes go one at a time: moto applies a
-/// conditional write as an unlocked read-then-write on its threaded server, so
-/// concurrent requests can both pass a condition (and counter `ADD`s can be lost),
-/// which DynamoDB itself never allows. Lost races are still exercised: a batch that
-/// holds several versions of one finding takes the condition-failed path.
+/// Store settings for the emulator: writes one at a time, so request counts and
+/// outcomes are reproducible. (Plain moto applies a conditional write as an
+/// unlocked read-then-write; `scripts/moto_server.py` serializes them, which tests
+/// that race two writers on purpose rely on.) Lost races are still exercised: a
+/// batch that holds several versions of one finding takes the condition-failed path.
 pub fn emulator_settings(table: &str) -> DynamoSettings {
     let mut settings = DynamoSettings::new(table, cspm::config::DEFAULT_RETENTION_DAYS);
     settings.backoff = test_backoff();

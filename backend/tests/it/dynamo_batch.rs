@@ -2,9 +2,10 @@
 //! front of the emulator), and that batching keeps newer-wins and exact counters
 //! when another writer races it.
 
-use crate::aws_env::{self, dynamo_store_at};
+use crate::aws_env;
 use crate::dynamo::{finding, recount, store_behind_proxy, t0};
 use chrono::Duration;
+use cspm::store::dynamo::counters::shard_id;
 use cspm::store::{Store, UpsertOutcome};
 use shared_types::{Finding, Severity};
 
@@ -20,6 +21,16 @@ fn calls(proxy: &crate::fault_proxy::FaultProxy) -> [u32; 5] {
     .map(|op| proxy.forwarded(op))
 }
 
+/// Shard transactions expected for findings whose counters all move: per counter
+/// shard, one for each 50 of them.
+fn transactions_for(findings: &[Finding]) -> u32 {
+    let mut per_shard: std::collections::HashMap<String, u32> = Default::default();
+    for f in findings {
+        *per_shard.entry(shard_id(&f.id)).or_default() += 1;
+    }
+    per_shard.values().map(|n| n.div_ceil(50)).sum()
+}
+
 fn sub(a: [u32; 5], b: [u32; 5]) -> [u32; 5] {
     [0, 1, 2, 3, 4].map(|i| a[i] - b[i])
 }
@@ -33,8 +44,8 @@ async fn dynamo_batches_read_once_per_100_findings_and_write_once_per_shard() {
     let today = t0().date_naive();
     let sev = |n: usize| Severity::ALL_DESC[n % 5];
 
-    // 240 new findings: three reads, and at most one transaction per shard and
-    // 50 findings in each read batch (16 shards).
+    // 240 new findings: three reads, and per counter shard one transaction for
+    // each 50 of its findings.
     let v1: Vec<Finding> = (0..240).map(|n| finding(n, sev(n), t0())).collect();
     let before = calls(&proxy);
     let r = store.upsert(&v1).await.unwrap();
@@ -42,7 +53,11 @@ async fn dynamo_batches_read_once_per_100_findings_and_write_once_per_shard() {
     assert_eq!(r.count(|o| *o == UpsertOutcome::Inserted), 240);
     let [reads, txs, puts, gets, updates] = sub(calls(&proxy), before);
     assert_eq!((reads, puts, gets, updates), (3, 0, 0, 0));
-    assert!((16..=3 * 16).contains(&txs), "{txs} transactions");
+    assert_eq!(
+        txs,
+        transactions_for(&v1),
+        "one transaction per 50 findings of a shard"
+    );
     assert_eq!(
         store.summary(today).await.unwrap(),
         recount(&store, today).await
@@ -90,7 +105,8 @@ async fn dynamo_batches_read_once_per_100_findings_and_write_once_per_shard() {
     assert_eq!(kinds(160..180), ["Inserted".to_string()].into());
     let [reads, txs, puts, gets, updates] = sub(calls(&proxy), before);
     assert_eq!((reads, puts, gets, updates), (2, 40, 0, 0));
-    assert!((1..=2 * 16).contains(&txs), "{txs} transactions");
+    let moved: Vec<Finding> = v2[40..80].iter().chain(&v2[160..]).cloned().collect();
+    assert_eq!(txs, transactions_for(&moved));
     let s = store.summary(today).await.unwrap();
     assert_eq!(s, recount(&store, today).await);
     assert_eq!(s.total, 260);
@@ -108,10 +124,15 @@ async fn dynamo_batches_racing_another_writer_keep_the_newest_version_and_exact_
     let Some(ep) = aws_env::endpoint("dynamo_batch_race") else {
         return;
     };
-    let batched = dynamo_store_at(&ep).await;
+    // The batched writer goes through the proxy, which counts its requests: only
+    // the one-finding fallback after a lost race sends `GetItem`.
+    let (batched, proxy) = store_behind_proxy(&ep).await;
     let mut settings = aws_env::emulator_settings(batched.table());
     settings.concurrency = 4;
-    let other = cspm::store::dynamo::DynamoStore::new(batched.client().clone(), settings);
+    let other = cspm::store::dynamo::DynamoStore::new(
+        cspm::aws::dynamodb_client(&aws_env::sdk_config(&ep).await),
+        settings,
+    );
     let today = t0().date_naive();
     let sev = |k: usize| Severity::ALL_DESC[k % 5];
     // Two writers send versions of the same 120 findings at the same time, each
@@ -149,4 +170,8 @@ async fn dynamo_batches_racing_another_writer_keep_the_newest_version_and_exact_
         }
     }
     assert_eq!(batched.summary(today).await.unwrap().total, 120);
+    assert!(
+        proxy.forwarded("GetItem") > 0,
+        "the writers never raced: the fallback after a lost race did not run"
+    );
 }

@@ -161,16 +161,42 @@ async fn upsert_round(
             }
         }
     }
-    let groups = singles
-        .into_iter()
-        .chain(by_shard.into_values().flat_map(transactions));
-    let written: Vec<Vec<Done>> = stream::iter(groups)
-        .map(|group| commit(store, findings, group, origin))
+    // One lane per shard commits that shard's transactions one after another:
+    // transactions on one counter item at the same time would cancel each other
+    // (`TransactionConflict`). Lanes start at a random shard so that two writers
+    // do not walk the shards in step.
+    let mut lanes: Vec<Vec<Vec<(usize, PlannedWrite)>>> =
+        by_shard.into_values().map(transactions).collect();
+    if !lanes.is_empty() {
+        let start = (random_u64() % lanes.len() as u64) as usize;
+        lanes.rotate_left(start);
+    }
+    let lanes = singles.into_iter().map(|one| vec![one]).chain(lanes);
+    let written: Vec<Vec<Done>> = stream::iter(lanes)
+        .map(|lane| async move {
+            let mut out = Vec::new();
+            for group in lane {
+                out.extend(commit(store, findings, group, origin).await);
+            }
+            out
+        })
         .buffer_unordered(store.settings.concurrency.max(1))
         .collect()
         .await;
     done.extend(written.into_iter().flatten());
     done
+}
+
+/// A random number from the standard library's randomly keyed hasher (no RNG
+/// dependency for a lane rotation and a request token).
+fn random_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    h.write_u64(now);
+    h.finish()
 }
 
 /// The stored heads of `ids` that exist, by id.
@@ -229,8 +255,12 @@ async fn commit(
     origin: Origin,
 ) -> Vec<Done> {
     let transient = |e: &ErrorKind| matches!(e, ErrorKind::Retryable(_));
+    // One idempotency token for every try: a transaction that committed but whose
+    // answer was lost is then acknowledged by DynamoDB on the retry (its findings
+    // reported as written) instead of failing its own conditions.
+    let token = format!("{:016x}{:016x}", random_u64(), random_u64());
     let r = retry(&store.settings.backoff, transient, || {
-        write_group(store, &group)
+        write_group(store, &group, &token)
     })
     .await;
     match r {
@@ -256,6 +286,7 @@ async fn commit(
 async fn write_group(
     store: &DynamoStore,
     group: &[(usize, PlannedWrite)],
+    token: &str,
 ) -> Result<(), ErrorKind> {
     if let [(_, w)] = group {
         return put(store, &w.item, &w.expect, &w.delta).await;
@@ -279,7 +310,7 @@ async fn write_group(
                 .build(),
         );
     }
-    transact(store, actions).await
+    transact(store, actions, Some(token)).await
 }
 
 /// The one-finding path for each of `indices`: read, decide, write, with retries.

@@ -169,18 +169,23 @@ pub(super) async fn put(
                 .update(counter_update(store, &item.id, delta)?)
                 .build(),
         ],
+        None,
     )
     .await
 }
 
+/// Runs one transaction; a `token` makes its retries idempotent (DynamoDB applies
+/// a token's transaction once within 10 minutes and acknowledges repeats).
 pub(super) async fn transact(
     store: &DynamoStore,
     items: Vec<TransactWriteItem>,
+    token: Option<&str>,
 ) -> Result<(), ErrorKind> {
     let r = store
         .client
         .transact_write_items()
         .set_transact_items(Some(items))
+        .set_client_request_token(token.map(str::to_owned))
         .send()
         .await;
     r.map(|_| ())
@@ -450,6 +455,7 @@ async fn delete_once(store: &DynamoStore, v: &FindingVersion) -> Result<Deleted,
                 .update(counter_update(store, &v.id, &delta)?)
                 .build(),
         ],
+        None,
     )
     .await?;
     Ok(Deleted::Yes)
