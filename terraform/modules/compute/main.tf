@@ -59,8 +59,8 @@ data "aws_iam_policy_document" "scanner" {
   }
 }
 
-# memory_size buys CPU, not memory (peak RSS about 28 MiB with a 100-finding event):
-# below about 1.4 GB the handler is CPU-bound, so the cost per event does not depend
+# memory_size buys CPU, not memory (peak RSS under 30 MiB with a 100-finding event):
+# below about 1 GB the handler is CPU-bound, so the cost per event does not depend
 # on the size, only its duration does (README, "Lambda cost: the scanner").
 module "scanner" {
   source = "../lambda"
