@@ -172,21 +172,73 @@ fn list_dir(root: &Path, dir: &str, name_prefix: &str) -> std::io::Result<Vec<Li
     let mut out = Vec::new();
     for entry in entries {
         let entry = entry?;
-        let meta = entry.metadata()?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        if !meta.is_file() || !name.starts_with(name_prefix) {
-            continue;
+        if let Some(listed) = listed(dir, name, name_prefix, entry.metadata())? {
+            out.push(listed);
         }
-        let key = if dir.is_empty() {
-            name
-        } else {
-            format!("{dir}/{name}")
-        };
-        out.push(Listed {
-            key,
-            modified: meta.modified()?.into(),
-        });
     }
     out.sort_by(|a, b| a.key.cmp(&b.key));
     Ok(out)
+}
+
+/// The listing of one directory entry, if it is a regular file named with
+/// `name_prefix`. An entry gone since the directory was read — a status file's
+/// temporary copy renamed into place meanwhile — is simply not listed: failing the
+/// whole listing for it made a `POST /exports` beside a running job answer 503.
+fn listed(
+    dir: &str,
+    name: String,
+    name_prefix: &str,
+    meta: std::io::Result<std::fs::Metadata>,
+) -> std::io::Result<Option<Listed>> {
+    let meta = match meta {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    if !meta.is_file() || !name.starts_with(name_prefix) {
+        return Ok(None);
+    }
+    let key = if dir.is_empty() {
+        name
+    } else {
+        format!("{dir}/{name}")
+    };
+    Ok(Some(Listed {
+        key,
+        modified: meta.modified()?.into(),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_entry_gone_since_the_directory_was_read_is_left_out_not_an_error() {
+        let gone = std::io::Error::from(ErrorKind::NotFound);
+        assert!(listed("exports", "a.json.tmp".into(), "", Err(gone))
+            .unwrap()
+            .is_none());
+        let denied = std::io::Error::from(ErrorKind::PermissionDenied);
+        assert!(listed("exports", "a.json".into(), "", Err(denied)).is_err());
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let file = dir.join("job.json");
+        std::fs::write(&file, b"{}").unwrap();
+        let meta = std::fs::metadata(&file);
+        let got = listed("exports", "job.json".into(), "job", meta)
+            .unwrap()
+            .unwrap();
+        assert_eq!(got.key, "exports/job.json");
+        let meta = std::fs::metadata(&file);
+        assert!(listed("exports", "job.json".into(), "other", meta)
+            .unwrap()
+            .is_none());
+        let meta = std::fs::metadata(dir);
+        assert!(
+            listed("", "sub".into(), "", meta).unwrap().is_none(),
+            "directories are not listed"
+        );
+    }
 }

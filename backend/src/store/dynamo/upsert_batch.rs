@@ -36,7 +36,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use futures::{stream, StreamExt};
 use serde_dynamo::aws_sdk_dynamodb_1::from_item;
 use shared_types::Finding;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 /// Keys one `BatchGetItem` may read (DynamoDB's limit).
 const READ_BATCH: usize = 100;
@@ -95,23 +95,19 @@ pub(super) async fn upsert_all(
 }
 
 /// Splits `indices` into rounds of distinct ids (a transaction may not name one
-/// item twice; a repeated id starts a new round, so versions of one finding are
-/// decided in input order).
+/// item twice): round k holds the k-th version of each finding, in input order,
+/// so versions of one finding are decided in input order and a batch with one
+/// finding repeated still writes the others in one round.
 fn rounds(findings: &[Finding], indices: &[usize]) -> Vec<Vec<usize>> {
-    let mut rounds = Vec::new();
-    let mut round: Vec<usize> = Vec::new();
-    let mut ids: HashSet<&str> = HashSet::new();
+    let mut rounds: Vec<Vec<usize>> = Vec::new();
+    let mut seen: HashMap<&str, usize> = HashMap::new();
     for &i in indices {
-        let id = findings[i].id.as_str();
-        if !ids.insert(id) {
-            rounds.push(std::mem::take(&mut round));
-            ids.clear();
-            ids.insert(id);
+        let k = seen.entry(findings[i].id.as_str()).or_insert(0);
+        if rounds.len() == *k {
+            rounds.push(Vec::new());
         }
-        round.push(i);
-    }
-    if !round.is_empty() {
-        rounds.push(round);
+        rounds[*k].push(i);
+        *k += 1;
     }
     rounds
 }
@@ -147,7 +143,8 @@ async fn upsert_round(
             }
             // A head that does not decode fails only its own finding on the one-by-one path.
             Err(_) => {
-                done.extend(one_by_one(store, findings, &batch, origin).await);
+                let in_flight = store.settings.concurrency;
+                done.extend(one_by_one(store, findings, &batch, origin, in_flight).await);
                 continue;
             }
         };
@@ -277,7 +274,8 @@ async fn commit(
         }
         Err(ErrorKind::ConditionFailed | ErrorKind::Fatal(_)) => {
             let indices: Vec<usize> = group.iter().map(|(i, _)| *i).collect();
-            one_by_one(store, findings, &indices, origin).await
+            // One at a time: this runs inside one of the lanes already in flight.
+            one_by_one(store, findings, &indices, origin, 1).await
         }
     }
 }
@@ -313,12 +311,14 @@ async fn write_group(
     transact(store, actions, Some(token)).await
 }
 
-/// The one-finding path for each of `indices`: read, decide, write, with retries.
+/// The one-finding path for each of `indices`, `in_flight` at a time: read,
+/// decide, write, with retries.
 async fn one_by_one(
     store: &DynamoStore,
     findings: &[Finding],
     indices: &[usize],
     origin: Origin,
+    in_flight: usize,
 ) -> Vec<Done> {
     stream::iter(indices.iter().copied())
         .map(|i| async move {
@@ -328,7 +328,7 @@ async fn one_by_one(
                 with_retries(store, || upsert_once(store, f, origin)).await,
             )
         })
-        .buffered(store.settings.concurrency.max(1))
+        .buffered(in_flight.max(1))
         .collect()
         .await
 }

@@ -35,11 +35,17 @@ fn planned(f: &Finding, doc_bytes: usize) -> PlannedWrite {
 }
 
 #[test]
-fn a_round_holds_each_id_once_and_a_repeated_id_starts_the_next() {
+fn round_k_holds_the_kth_version_of_each_finding_in_input_order() {
     let fs = findings(&["a", "b", "a", "c", "a"]);
     assert_eq!(
         rounds(&fs, &[0, 1, 2, 3, 4]),
-        vec![vec![0, 1], vec![2, 3], vec![4]]
+        vec![vec![0, 1, 3], vec![2], vec![4]]
+    );
+    // One finding repeated between others: the others all go in the first round.
+    let other = findings(&["y", "x1", "y", "x2", "y", "x3"]);
+    assert_eq!(
+        rounds(&other, &[0, 1, 2, 3, 4, 5]),
+        vec![vec![0, 1, 3, 5], vec![2], vec![4]]
     );
     // Invalid findings left out by the caller are simply not there.
     assert_eq!(rounds(&fs, &[1, 3]), vec![vec![1, 3]]);
