@@ -32,6 +32,8 @@ pub mod schema;
 pub mod snapshot;
 /// Batched upserts: one read for up to 100 findings, one transaction per counter shard.
 mod upsert_batch;
+/// One finding's upsert: the plan over its stored head, and the one-finding path.
+mod upsert_one;
 /// The write paths: upsert, workflow changes, conditional deletes.
 mod write;
 

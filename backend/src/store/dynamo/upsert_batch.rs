@@ -24,10 +24,8 @@
 use super::counters::{shard_id, Delta};
 use super::error::ErrorKind;
 use super::item::{Head, HEAD_PROJECTION};
-use super::write::{
-    counter_update, plan, put, put_action, transact, upsert_once, with_retries, Failure, Plan,
-    PlannedWrite,
-};
+use super::upsert_one::{plan, upsert_once, Plan, PlannedWrite};
+use super::write::{counter_update, put, put_action, transact, with_retries, Failure};
 use super::DynamoStore;
 use crate::retry::retry;
 use crate::store::change::Origin;

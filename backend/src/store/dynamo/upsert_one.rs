@@ -1,0 +1,110 @@
+//! One finding's upsert: what the one decision says to write over the stored head
+//! ([`plan`]), and the one-finding path that reads the head, plans and writes
+//! ([`upsert_once`]). Batches plan the same way ([`super::upsert_batch`]) and fall
+//! back on [`upsert_once`] after a lost race.
+
+use super::counters::Delta;
+use super::error::ErrorKind;
+use super::item::{sort_key, FindingItem, Head, LastChange};
+use super::write::{backend, put, read_head, Expect};
+use super::DynamoStore;
+use crate::store::change::Origin;
+use crate::store::decide::{decide, Decision, Incoming};
+use crate::store::UpsertOutcome;
+use chrono::Utc;
+use shared_types::Finding;
+
+/// A conditional write one upsert decided on.
+pub(super) struct PlannedWrite {
+    /// The new item.
+    pub item: FindingItem,
+    /// What the write expects to find.
+    pub expect: Expect,
+    /// How the counters change.
+    pub delta: Delta,
+    /// What to report once it is written.
+    pub outcome: UpsertOutcome,
+}
+
+/// What upserting `f` over the stored `head` does, as the one decision says.
+pub(super) enum Plan {
+    /// Nothing to write.
+    Done(UpsertOutcome),
+    /// One conditional write.
+    Write(Box<PlannedWrite>),
+}
+
+/// Decides what upserting `f` over the stored `head` (`None`: absent) writes.
+pub(super) fn plan(
+    store: &DynamoStore,
+    f: &Finding,
+    head: Option<&Head>,
+    origin: Origin,
+) -> Result<Plan, ErrorKind> {
+    let expires = store.expires_at(f.updated_at);
+    let change = |kind| LastChange {
+        kind,
+        at: Utc::now(),
+        actor: None,
+        note: None,
+        quiet: origin.is_quiet(),
+    };
+    let view = head.map(Head::decision_view);
+    let (w, head) = match (decide(view.as_ref(), &Incoming::from(f)), head) {
+        (Decision::Unchanged, _) => return Ok(Plan::Done(UpsertOutcome::Unchanged)),
+        (Decision::SkippedOlder, _) => return Ok(Plan::Done(UpsertOutcome::SkippedOlder)),
+        (Decision::Insert(w), _) => (w, None),
+        (Decision::Replace(w), Some(head)) => (w, Some(head)),
+        (Decision::Replace(_), None) => {
+            return Err(ErrorKind::Fatal("replacing a missing item".into()))
+        }
+    };
+    let item = FindingItem::new(
+        f,
+        w.workflow_status,
+        w.workflow_by_person,
+        w.revision,
+        expires,
+        head.map(|h| h.audit.clone()).unwrap_or_default(),
+        change(w.kind),
+    )
+    .map_err(backend)?;
+    let planned = match head {
+        None => PlannedWrite {
+            delta: Delta::between(None, Some(&item.facets())),
+            item,
+            expect: Expect::Absent,
+            outcome: UpsertOutcome::Inserted,
+        },
+        Some(head) => PlannedWrite {
+            delta: Delta::between(Some(&head.facets()), Some(&item.facets())),
+            item,
+            expect: Expect::Rev {
+                rev: head.rev,
+                not_newer_than: Some(sort_key(f.updated_at)),
+            },
+            outcome: UpsertOutcome::Updated {
+                previous_severity: head.severity,
+                previous_status: head.workflow_status,
+                kind: w.kind,
+            },
+        },
+    };
+    Ok(Plan::Write(Box::new(planned)))
+}
+
+/// One attempt at upserting one finding: read its head, decide, write.
+pub(super) async fn upsert_once(
+    store: &DynamoStore,
+    f: &Finding,
+    origin: Origin,
+) -> Result<UpsertOutcome, ErrorKind> {
+    let head = read_head(store, &f.id).await?;
+    match plan(store, f, head.as_ref(), origin)? {
+        Plan::Done(outcome) => Ok(outcome),
+        Plan::Write(w) => {
+            put(store, &w.item, &w.expect, &w.delta).await?;
+            Ok(w.outcome)
+        }
+    }
+}
