@@ -9,6 +9,7 @@ use crate::detect::lint::lint_all;
 use crate::detect::policy::PolicyIssue;
 use crate::detect::rule::failing_tests;
 use crate::detect::ruleset::RuleSet;
+use crate::detect::settings::DetectionSettings;
 use clap::{Args, Subcommand};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -42,6 +43,12 @@ pub enum RulesAction {
         /// YAML map from the cases' rule ids to ours.
         #[arg(long, default_value = "backend/rules/eval/panther-map.yaml")]
         map: PathBuf,
+        /// Detection settings to compile the pack with instead of the rules
+        /// folder's (e.g. `backend/rules/eval/panther-settings.yaml`, the lists
+        /// configured as the mapped rules are): rules that require an empty list
+        /// are inert and miss every case.
+        #[arg(long)]
+        settings: Option<PathBuf>,
     },
     /// Agreement of the IAM policy analyzer with labelled policies
     /// (`DIR/MANIFEST.jsonl` lines with `file` and `label`).
@@ -93,11 +100,18 @@ pub fn run(args: RulesArgs) -> Result<ExitCode, CliError> {
             );
             failed == 0
         }
-        RulesAction::Eval { dir: cases, map } => {
-            let set = RuleSet::with_user_dir(dir)?;
+        RulesAction::Eval {
+            dir: cases,
+            map,
+            settings,
+        } => {
+            let set = match settings {
+                Some(file) => RuleSet::with_settings(dir, DetectionSettings::from_file(&file)?)?,
+                None => RuleSet::with_user_dir(dir)?,
+            };
             let map = load_map(&map, &set)?;
             let ev = eval_rule_cases(&cases, &map, &set)?;
-            print_rule_eval(&ev, &map);
+            print_rule_eval(&ev, &map, &set);
             true
         }
         RulesAction::EvalPolicies { dir: policies } => {
@@ -115,7 +129,7 @@ pub fn run(args: RulesArgs) -> Result<ExitCode, CliError> {
 
 /// Per mapped rule: TP/FP/FN/TN, precision, recall; the total; the share of cases
 /// mapped; every disagreement with its reason; the unmapped rules and why.
-fn print_rule_eval(ev: &RuleEval, map: &RuleMap) {
+fn print_rule_eval(ev: &RuleEval, map: &RuleMap, set: &RuleSet) {
     println!(
         "{:<52} {:<45} {:>5} {:>3} {:>3} {:>3} {:>3} {:>9} {:>7}",
         "their rule", "our rule(s)", "cases", "TP", "FP", "FN", "TN", "precision", "recall"
@@ -155,6 +169,21 @@ fn print_rule_eval(ev: &RuleEval, map: &RuleMap) {
     }
     for (f, why) in &ev.unreadable {
         println!("  unreadable: {f}: {why}");
+    }
+    // A mapped rule that is inert misses every case: say so, with the cure.
+    let mapped: BTreeSet<&str> = map.map.values().flat_map(|t| t.ids()).collect();
+    for r in set.rules().iter().filter(|r| r.inert) {
+        if mapped.contains(r.spec.id.as_str()) {
+            let needs: Vec<&str> = (r.spec.matcher.requires.iter())
+                .filter(|l| set.settings().list(**l).is_empty())
+                .map(|l| l.key())
+                .collect();
+            println!(
+                "  inert: {} (empty in the detection settings: {}; see --settings)",
+                r.spec.id,
+                needs.join(", ")
+            );
+        }
     }
 }
 

@@ -261,6 +261,62 @@ tests:
         assert!(err.to_string().contains("usual_types"), "{err}");
     }
 
+    /// Rules meaning "not done by the organisation's automation" are inert until the
+    /// automation is listed; rules whose meaning stands alone fire either way.
+    #[test]
+    fn not_by_automation_rules_wait_for_the_list_and_the_others_do_not() {
+        let waiting = [
+            "aws.ec2.security-group-changed-manually",
+            "aws.iam.entity-created-outside-iac",
+            "aws.lambda.code-updated-by-human",
+            "aws.lambda.configuration-updated-by-human",
+        ];
+        let standing = [
+            "aws.ec2.user-data-read",
+            "aws.ec2.windows-password-read",
+            "aws.ec2.snapshot-or-ami-shared-externally",
+            "aws.rds.snapshot-shared-externally",
+        ];
+        let eval_settings = DetectionSettings::from_file(Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/rules/eval/panther-settings.yaml"
+        )))
+        .expect("eval settings parse");
+        let shipped = RuleSet::builtin().expect("builtin");
+        let configured = RuleSet::with_settings(None, eval_settings).expect("loads");
+        let inert = |set: &RuleSet, id: &str| {
+            set.rules()
+                .iter()
+                .find(|r| r.spec.id == id)
+                .unwrap_or_else(|| panic!("{id} is in the pack"))
+                .inert
+        };
+        for id in waiting {
+            assert!(inert(&shipped, id), "{id} inert with the shipped lists");
+            assert!(
+                !inert(&configured, id),
+                "{id} live once automation is listed"
+            );
+        }
+        for id in standing {
+            assert!(!inert(&shipped, id) && !inert(&configured, id), "{id}");
+        }
+        // A real console change (Panther's test event): silent with the shipped
+        // lists, reported once the automation roles are listed.
+        let case = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../shared/corpus/rule-case/panther__AWS.EC2.ManualSecurityGroupChange_T_AWS-Console---Ingress-SG-Authorization.json"
+        );
+        let doc: Value = serde_json::from_str(&std::fs::read_to_string(case).expect("corpus case"))
+            .expect("json");
+        let fired = |set: &RuleSet| {
+            set.matching(&doc["event"])
+                .any(|r| r.spec.id == "aws.ec2.security-group-changed-manually")
+        };
+        assert!(!fired(&shipped));
+        assert!(fired(&configured));
+    }
+
     #[test]
     fn a_broken_user_rule_fails_loading_with_its_file_name() {
         let dir = tempfile::tempdir().expect("tempdir");

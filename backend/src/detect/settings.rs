@@ -34,6 +34,18 @@ pub enum SettingList {
     TrustedAccounts,
 }
 
+impl SettingList {
+    /// The list's key in `detection-settings.yaml`.
+    pub fn key(self) -> &'static str {
+        match self {
+            SettingList::HoneytokenResources => "honeytoken_resources",
+            SettingList::AutomationPrincipals => "automation_principals",
+            SettingList::UsualInstanceTypes => "usual_instance_types",
+            SettingList::TrustedAccounts => "trusted_accounts",
+        }
+    }
+}
+
 /// The organisation's lists (all empty by default).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -75,7 +87,12 @@ impl DetectionSettings {
         let Some(path) = dir.map(|d| d.join(FILE_NAME)).filter(|p| p.is_file()) else {
             return Ok(DetectionSettings::builtin());
         };
-        let text = yaml_file::read_text(&path)?;
+        DetectionSettings::from_file(&path)
+    }
+
+    /// Reads a settings file given by name (`cspm rules eval --settings`).
+    pub fn from_file(path: &Path) -> Result<DetectionSettings, SettingsError> {
+        let text = yaml_file::read_text(path)?;
         DetectionSettings::from_yaml(&path.display().to_string(), &text)
     }
 
@@ -139,6 +156,17 @@ mod tests {
         assert_eq!(s.list(SettingList::UsualInstanceTypes), ["t3.*"]);
         assert_eq!(s.list(SettingList::TrustedAccounts), ["111122223333"]);
         assert!(s.list(SettingList::HoneytokenResources).is_empty());
+        // Each list's key is the one the file spells.
+        let keyed: DetectionSettings = serde_yaml::from_str(&format!(
+            "{}: [a]\n{}: [b]\n{}: [c]\n{}: [d]\n",
+            SettingList::HoneytokenResources.key(),
+            SettingList::AutomationPrincipals.key(),
+            SettingList::UsualInstanceTypes.key(),
+            SettingList::TrustedAccounts.key()
+        ))
+        .expect("keys are the file's");
+        assert_eq!(keyed.list(SettingList::UsualInstanceTypes), ["c"]);
+        assert_eq!(keyed.list(SettingList::TrustedAccounts), ["d"]);
     }
 
     #[test]
