@@ -39,6 +39,30 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// The rows a page shows within its view: `1–50 of 12,345`, or `1–50 of
+/// about 12,000` when the API says its total is an estimate (rounded to two
+/// significant digits, never below the rows already seen). `first` is the
+/// 1-based position of the page's first row; without a total only the range
+/// shows.
+pub fn range_of(first: u64, shown: u64, total: Option<u64>, exact: bool) -> String {
+    let last = first + shown.saturating_sub(1);
+    let range = if shown == 0 {
+        "0".to_string()
+    } else {
+        format!("{}–{}", thousands(first), thousands(last))
+    };
+    match total {
+        None => range,
+        Some(t) if exact => format!("{range} of {}", thousands(t)),
+        Some(t) => {
+            let digits = t.to_string().len() as u32;
+            let unit = 10u64.pow(digits.saturating_sub(2));
+            let rounded = ((t + unit / 2) / unit * unit).max(last);
+            format!("{range} of about {}", thousands(rounded))
+        }
+    }
+}
+
 /// Share of `part` in `total` as a whole percent; 0 when there is nothing.
 pub fn percent(part: u64, total: u64) -> u64 {
     (part * 100 + total / 2).checked_div(total).unwrap_or(0)
@@ -109,6 +133,20 @@ pub fn since_hours_ago(now: DateTime<Utc>, hours: i64) -> DateTime<Utc> {
 mod tests {
     use super::*;
     use crate::test_data::at;
+
+    #[test]
+    fn a_page_shows_its_range_and_the_views_total() {
+        assert_eq!(range_of(1, 50, Some(12_345), true), "1–50 of 12,345");
+        assert_eq!(
+            range_of(51, 50, Some(12_345), false),
+            "51–100 of about 12,000"
+        );
+        assert_eq!(range_of(1, 50, Some(987), false), "1–50 of about 990");
+        assert_eq!(range_of(1, 7, Some(7), false), "1–7 of about 7");
+        assert_eq!(range_of(1, 50, Some(40), false), "1–50 of about 50");
+        assert_eq!(range_of(1, 0, Some(0), true), "0 of 0");
+        assert_eq!(range_of(1, 3, None, true), "1–3");
+    }
 
     #[test]
     fn relative_times_read_naturally() {

@@ -53,6 +53,10 @@ pub struct PageState {
     pub ids: Vec<String>,
     /// Cursor of the following page, if any.
     pub next_cursor: Option<String>,
+    /// How many findings the whole view matches (`None` from an older server).
+    pub total: Option<u64>,
+    /// False when `total` is the server's estimate.
+    pub total_is_exact: bool,
 }
 
 impl PageState {

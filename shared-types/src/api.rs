@@ -11,6 +11,14 @@ pub struct FindingPage {
     pub items: Vec<FindingListItem>,
     /// Opaque cursor for the next page; `null` when this is the last page.
     pub next_cursor: Option<String>,
+    /// How many findings the whole view (all pages) matches. Set by the API;
+    /// absent from a store's page. See `total_is_exact`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
+    /// False when `total` is an estimate (a free-text or time filter over more
+    /// rows than a count may read): show it as "about N".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_is_exact: Option<bool>,
 }
 
 /// `GET /findings/{id}` answer: the full finding (with raw document) and its audit trail.

@@ -125,10 +125,16 @@ pub async fn list(
     QueryPairs(pairs): QueryPairs,
 ) -> Result<axum::Json<FindingPage>, ApiError> {
     let (filter, page) = parse_query(&pairs)?;
-    let out = state
-        .store()
-        .list(&filter, page.limit, page.cursor.as_deref())
-        .await?;
+    let store = state.store();
+    // The page and the count read side by side: the count adds its own time,
+    // not the page's, to the answer.
+    let (out, count) = tokio::join!(
+        store.list(&filter, page.limit, page.cursor.as_deref()),
+        store.count(&filter)
+    );
+    let (mut out, count) = (out?, count?);
+    out.total = Some(count.total);
+    out.total_is_exact = Some(count.exact);
     Ok(axum::Json(out))
 }
 

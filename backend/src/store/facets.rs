@@ -1,5 +1,6 @@
-//! The dimensions `/summary` counts findings by. Both stores keep exact counters
-//! on write: every insert, change and delete moves one finding version's facets.
+//! The dimensions `/summary` and the view counts (store/count.rs) count findings
+//! by. Both stores keep exact counters on write: every insert, change and delete
+//! moves one finding version's facets.
 
 use chrono::NaiveDate;
 use shared_types::{Finding, Severity, WorkflowStatus};
@@ -13,8 +14,12 @@ pub struct Facets {
     pub status: WorkflowStatus,
     /// Account.
     pub account: String,
+    /// Region.
+    pub region: String,
     /// Resource type.
     pub resource_type: String,
+    /// Product name.
+    pub product: String,
     /// Creation day (trend).
     pub created_day: NaiveDate,
 }
@@ -26,7 +31,9 @@ impl Facets {
             severity: f.severity,
             status: f.workflow_status,
             account: f.account_id.clone(),
+            region: f.region.clone(),
             resource_type: f.resource_type.clone(),
+            product: f.product_name.clone(),
             created_day: f.created_at.date_naive(),
         }
     }

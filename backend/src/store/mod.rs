@@ -3,6 +3,8 @@
 
 /// The change record every write leaves behind.
 pub mod change;
+/// How many findings a view matches: exact from counters, or a bounded estimate.
+pub mod count;
 /// Opaque, validated paging cursors.
 pub mod cursor;
 /// The one decision on an incoming provider version (newer-wins + workflow rules).
@@ -27,6 +29,7 @@ use shared_types::{
 };
 
 pub use change::{Change, Origin};
+pub use count::ViewCount;
 #[cfg(feature = "aws")]
 pub use dynamo::DynamoStore;
 pub use feed::ChangeFeed;
@@ -263,6 +266,13 @@ pub trait Store: Send + Sync {
             next_cursor: page.next_cursor,
         })
     }
+
+    /// How many findings match `filter` (all pages): exact from the counters for
+    /// severity, status, account, region, resource type and product in any
+    /// combination; with `q`, `since` or `until` exact when at most
+    /// [`count::SCAN_ROWS`] rows need reading, otherwise an estimate within the
+    /// bound [`count::view_count`] states. Never a full scan.
+    async fn count(&self, filter: &FindingFilter) -> StoreResult<ViewCount>;
 
     /// Exact counts over the whole store; the trend covers the 30 days ending `today`.
     async fn summary(&self, today: NaiveDate) -> StoreResult<Summary>;

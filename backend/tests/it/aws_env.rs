@@ -55,13 +55,23 @@ pub fn test_backoff() -> Backoff {
 
 /// A DynamoDB store over a fresh table at `endpoint`.
 pub async fn dynamo_store_at(endpoint: &str) -> DynamoStore {
+    dynamo_store_with(endpoint, |_| {}).await
+}
+
+/// [`dynamo_store_at`] with its settings adjusted by `tune`.
+pub async fn dynamo_store_with(
+    endpoint: &str,
+    tune: impl FnOnce(&mut DynamoSettings),
+) -> DynamoStore {
     let sdk = sdk_config(endpoint).await;
     let client = cspm::aws::dynamodb_client(&sdk);
     let table = unique("findings");
     schema::create_table(&client, &table)
         .await
         .expect("create table in the emulator");
-    DynamoStore::new(client, emulator_settings(&table))
+    let mut settings = emulator_settings(&table);
+    tune(&mut settings);
+    DynamoStore::new(client, settings)
 }
 
 /// Store settings for the emulator: writes one at a time, so request counts and

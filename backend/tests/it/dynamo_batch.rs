@@ -3,11 +3,46 @@
 //! when another writer races it.
 
 use crate::aws_env;
-use crate::dynamo::{finding, recount, store_behind_proxy, t0};
+use crate::dynamo::{finding, list_all, recount, store_behind_proxy, t0};
 use chrono::Duration;
 use cspm::store::dynamo::counters::shard_id;
 use cspm::store::{Store, UpsertOutcome};
-use shared_types::{Finding, Severity};
+use shared_types::{Finding, FindingFilter, Severity, WorkflowStatus};
+use std::collections::BTreeMap;
+
+/// Asserts that the view counters agree with every finding read back: the count
+/// of each severity × account × resource type view (status NEW, so the counted
+/// part is answered by the view counters) equals the findings listed in it.
+async fn assert_view_counts_exact(store: &dyn Store, when: &str) {
+    let mut truth: BTreeMap<(Severity, String, String), u64> = BTreeMap::new();
+    for i in list_all(store, &FindingFilter::default(), 1000).await {
+        assert_eq!(i.workflow_status, WorkflowStatus::New);
+        *truth
+            .entry((i.severity, i.account_id, i.resource_type))
+            .or_default() += 1;
+    }
+    let accounts = ["111122220000", "111122220001", "111122220002"];
+    for sev in Severity::ALL_DESC {
+        for account in accounts {
+            for rt in ["AwsS3Bucket", "AwsEc2SecurityGroup"] {
+                let filter = FindingFilter {
+                    severities: vec![sev],
+                    statuses: vec![WorkflowStatus::New],
+                    account: Some(account.into()),
+                    resource_type: Some(rt.into()),
+                    ..FindingFilter::default()
+                };
+                let c = store.count(&filter).await.unwrap();
+                let want = truth
+                    .get(&(sev, account.to_string(), rt.to_string()))
+                    .copied()
+                    .unwrap_or(0);
+                assert!(c.exact, "{when}: {filter:?}");
+                assert_eq!(c.total, want, "{when}: {filter:?}");
+            }
+        }
+    }
+}
 
 /// Requests of each data-plane operation the proxy forwarded.
 fn calls(proxy: &crate::fault_proxy::FaultProxy) -> [u32; 5] {
@@ -110,6 +145,7 @@ async fn dynamo_batches_read_once_per_100_findings_and_write_once_per_shard() {
     let s = store.summary(today).await.unwrap();
     assert_eq!(s, recount(&store, today).await);
     assert_eq!(s.total, 260);
+    assert_view_counts_exact(&store, "after the mixed batch").await;
     for f in &v2[40..80] {
         let got = store.get(&f.id).await.unwrap().unwrap();
         assert_eq!(
@@ -158,6 +194,7 @@ async fn dynamo_batches_racing_another_writer_keep_the_newest_version_and_exact_
             recount(&batched, today).await,
             "round {round}"
         );
+        assert_view_counts_exact(&batched, &format!("round {round}")).await;
         for n in 0..120 {
             let (va, vb) = (version(0, n), version(1, n));
             let got = batched.get(&va.id).await.unwrap().unwrap().finding;

@@ -343,6 +343,9 @@ impl Store for DownStore {
     async fn summary(&self, _: NaiveDate) -> StoreResult<Summary> {
         unimplemented!("not used")
     }
+    async fn count(&self, _: &FindingFilter) -> StoreResult<cspm::store::ViewCount> {
+        unimplemented!("not used")
+    }
     async fn set_workflow(
         &self,
         _: &str,

@@ -20,6 +20,8 @@ mod compliance;
 mod corpus;
 /// Every Security Hub document of the shared corpus, parsed and normalized.
 mod corpus_asff;
+/// View counts on 20,000 findings against the test's own SQL on the file.
+mod counts;
 /// The rule pack on real CloudTrail events and built gap events.
 mod detect_corpus;
 /// The organisation's lists from the `detection_settings` SSM parameter, in the

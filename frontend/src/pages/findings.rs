@@ -5,7 +5,7 @@ use crate::components::export_menu::ExportMenu;
 use crate::components::filters::FilterBar;
 use crate::components::now;
 use crate::components::states::{Empty, ErrorPanel, Load, Loader, Loading};
-use crate::format::{date_time, relative_time, short_resource, thousands};
+use crate::format::{date_time, range_of, relative_time, short_resource};
 use crate::live::Live;
 use crate::selection::Selection;
 use crate::session::Action;
@@ -56,6 +56,8 @@ pub fn FindingsPage() -> impl IntoView {
                 query,
                 ids,
                 next_cursor: page.next_cursor,
+                total: page.total,
+                total_is_exact: page.total_is_exact.unwrap_or(true),
             })
         });
     };
@@ -207,9 +209,15 @@ pub fn FindingsPage() -> impl IntoView {
     view! {
         <div class="page-head">
             <h1>"Findings"</h1>
-            <span class="muted" aria-live="polite">
+            <span class="muted" aria-live="polite" data-testid="view-count">
                 {move || match loader.state.get() {
-                    Load::Ready(_) => format!("{} shown", thousands(rows.with(|r| r.len() as u64))),
+                    Load::Ready(page) => {
+                        // Rows before this page: earlier pages were full.
+                        let before = back_cursors.with(|b| b.len() as u64)
+                            * u64::from(query.with(|q| q.limit));
+                        let shown = rows.with(|r| r.len() as u64);
+                        range_of(before + 1, shown, page.total, page.total_is_exact)
+                    }
                     _ => String::new(),
                 }}
             </span>

@@ -20,11 +20,17 @@
 # the dashboard widgets are in modules/alerting.
 
 locals {
-  # The summary-counter items share the findings table, so their writes are in the
-  # stream too. Their ids are fixed: "#counts#00" .. "#counts#15"
-  # (backend/src/store/dynamo/counters.rs: COUNTER_PREFIX, SHARDS = 16).
+  # The counter items share the findings table, so their writes are in the stream
+  # too. Their ids are fixed: summary items "#counts#00" .. "#counts#15"
+  # (backend/src/store/dynamo/counters.rs: COUNTER_PREFIX, SHARDS = 16) and view
+  # items "#views#00.0" .. "#views#15.3" (store/dynamo/views.rs: VIEW_PREFIX,
+  # VIEW_PARTS = 4).
   counter_shards = 16
-  counter_ids    = [for i in range(local.counter_shards) : format("#counts#%02d", i)]
+  view_parts     = 4
+  counter_ids = concat(
+    [for i in range(local.counter_shards) : format("#counts#%02d", i)],
+    [for p in setproduct(range(local.counter_shards), range(local.view_parts)) : format("#views#%02d.%d", p[0], p[1])],
+  )
 }
 
 data "aws_iam_policy_document" "fanout" {

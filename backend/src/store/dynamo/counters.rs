@@ -7,8 +7,11 @@
 //!
 //! The counters are spread over [`SHARDS`] items (chosen by finding id) so parallel
 //! writers rarely touch the same item: transactions on one hot item would conflict.
+//! Each shard also owns the view counter items of its findings ([`super::views`]),
+//! so one shard's writes touch only that shard's counter items.
 
 use super::item::Facets;
+use super::views::{view_id, ViewKey, VIEW_PARTS};
 use chrono::{Duration, NaiveDate};
 use sha2::{Digest, Sha256};
 use shared_types::{KeyCount, Severity, Summary, TrendPoint, WorkflowStatus};
@@ -26,10 +29,14 @@ const ACCOUNT: &str = "a#";
 const RESOURCE_TYPE: &str = "r#";
 const DAY: &str = "d#";
 
+/// The shard `finding_id` belongs to.
+pub fn shard_of(finding_id: &str) -> u8 {
+    Sha256::digest(finding_id.as_bytes())[0] % SHARDS
+}
+
 /// Counter item id for the shard `finding_id` belongs to.
 pub fn shard_id(finding_id: &str) -> String {
-    let h = Sha256::digest(finding_id.as_bytes());
-    format!("{COUNTER_PREFIX}{:02}", h[0] % SHARDS)
+    format!("{COUNTER_PREFIX}{:02}", shard_of(finding_id))
 }
 
 /// Every counter item id.
@@ -39,9 +46,23 @@ pub fn all_shard_ids() -> Vec<String> {
         .collect()
 }
 
-/// Counter attribute → change. Zero changes are dropped.
+/// Every view counter item id, shard by shard ([`super::views`]).
+pub fn all_view_ids() -> Vec<String> {
+    (0..SHARDS)
+        .flat_map(|s| (0..VIEW_PARTS).map(move |p| view_id(s, p)))
+        .collect()
+}
+
+/// Counter changes of one or more writes to one shard: attributes of the shard's
+/// summary item, and per view part ([`super::views`]) the combinations' changes.
+/// Zero changes are dropped.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Delta(pub BTreeMap<String, i64>);
+pub struct Delta {
+    /// Summary attribute → change.
+    pub summary: BTreeMap<String, i64>,
+    /// View part → combination attribute → change.
+    pub views: BTreeMap<u8, BTreeMap<String, i64>>,
+}
 
 impl Delta {
     /// The change from `old` to `new` (`None` = absent).
@@ -53,7 +74,7 @@ impl Delta {
         if let Some(n) = new {
             d.apply(n, 1);
         }
-        d.0.retain(|_, v| *v != 0);
+        d.drop_zeros();
         d
     }
 
@@ -66,23 +87,69 @@ impl Delta {
             format!("{RESOURCE_TYPE}{}", f.resource_type),
             format!("{DAY}{}", f.created_day.format("%Y-%m-%d")),
         ] {
-            *self.0.entry(key).or_default() += by;
+            *self.summary.entry(key).or_default() += by;
         }
+        let view = ViewKey::of(f);
+        *self
+            .views
+            .entry(view.part())
+            .or_default()
+            .entry(view.attr())
+            .or_default() += by;
     }
 
-    /// Adds `other` (the changes of several writes to one counter item summed into
-    /// one update); counters that net to zero are dropped.
-    pub fn add(&mut self, other: &Delta) {
-        for (k, v) in &other.0 {
-            *self.0.entry(k.clone()).or_default() += v;
+    fn drop_zeros(&mut self) {
+        self.summary.retain(|_, v| *v != 0);
+        for attrs in self.views.values_mut() {
+            attrs.retain(|_, v| *v != 0);
         }
-        self.0.retain(|_, v| *v != 0);
+        self.views.retain(|_, attrs| !attrs.is_empty());
+    }
+
+    /// Adds `other` (the changes of several writes to one shard summed into one
+    /// update per counter item); counters that net to zero are dropped.
+    pub fn add(&mut self, other: &Delta) {
+        for (k, v) in &other.summary {
+            *self.summary.entry(k.clone()).or_default() += v;
+        }
+        for (part, attrs) in &other.views {
+            let mine = self.views.entry(*part).or_default();
+            for (k, v) in attrs {
+                *mine.entry(k.clone()).or_default() += v;
+            }
+        }
+        self.drop_zeros();
     }
 
     /// True when nothing changes.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.summary.is_empty() && self.views.is_empty()
     }
+
+    /// Counter items this change updates: at most 1 + [`VIEW_PARTS`].
+    pub fn items(&self) -> usize {
+        usize::from(!self.summary.is_empty()) + self.views.len().min(usize::from(VIEW_PARTS))
+    }
+}
+
+/// The oldest creation day the summary counts (no finding was updated before
+/// it was created), from the counter items' attributes.
+pub fn first_day(shards: &[HashMap<String, i64>]) -> Option<NaiveDate> {
+    shards
+        .iter()
+        .flatten()
+        .filter(|(_, n)| **n > 0)
+        .filter_map(|(k, _)| k.strip_prefix(DAY)?.parse::<NaiveDate>().ok())
+        .min()
+}
+
+/// The total count, from the counter items' attributes.
+pub fn total(shards: &[HashMap<String, i64>]) -> u64 {
+    shards
+        .iter()
+        .filter_map(|s| s.get(TOTAL))
+        .sum::<i64>()
+        .max(0) as u64
 }
 
 /// Builds the summary from the counter items' attributes (summed over shards).
@@ -148,7 +215,9 @@ mod tests {
             severity: sev,
             status,
             account: "111".into(),
+            region: "eu-west-1".into(),
             resource_type: "AwsS3Bucket".into(),
+            product: "Security Hub".into(),
             created_day: NaiveDate::from_ymd_opt(2024, 5, 1).unwrap(),
         }
     }
@@ -158,11 +227,28 @@ mod tests {
         let old = facets(Severity::High, WorkflowStatus::New);
         let new = facets(Severity::Critical, WorkflowStatus::New);
         let d = Delta::between(Some(&old), Some(&new));
-        assert_eq!(d.0.get("s#HIGH"), Some(&-1));
-        assert_eq!(d.0.get("s#CRITICAL"), Some(&1));
-        assert_eq!(d.0.len(), 2, "{d:?}");
+        assert_eq!(d.summary.get("s#HIGH"), Some(&-1));
+        assert_eq!(d.summary.get("s#CRITICAL"), Some(&1));
+        assert_eq!(d.summary.len(), 2, "{d:?}");
+        // The finding moves from one combination to another, in their parts.
+        let moved: Vec<(&String, &i64)> = d.views.values().flatten().collect();
+        assert_eq!(moved.len(), 2, "{d:?}");
+        assert!(moved.contains(&(
+            &r#"["HIGH","NEW","111","eu-west-1","AwsS3Bucket","Security Hub"]"#.to_string(),
+            &-1
+        )));
         assert!(Delta::between(Some(&old), Some(&old)).is_empty());
-        assert_eq!(Delta::between(None, Some(&new)).0.get("t"), Some(&1));
+        assert_eq!(Delta::between(None, Some(&new)).summary.get("t"), Some(&1));
+    }
+
+    #[test]
+    fn view_items_are_named_per_shard_and_part() {
+        let ids = all_view_ids();
+        assert_eq!(ids.len(), 64);
+        assert_eq!(ids[0], "#views#00.0");
+        assert_eq!(ids[63], "#views#15.3");
+        let unique: std::collections::BTreeSet<_> = ids.iter().collect();
+        assert_eq!(unique.len(), ids.len());
     }
 
     #[test]
@@ -172,12 +258,16 @@ mod tests {
         let mut sum = Delta::between(None, Some(&high));
         sum.add(&Delta::between(Some(&high), Some(&critical)));
         sum.add(&Delta::between(None, Some(&high)));
-        assert_eq!(sum.0.get("t"), Some(&2));
-        assert_eq!(sum.0.get("s#CRITICAL"), Some(&1));
-        assert_eq!(sum.0.get("s#HIGH"), Some(&1));
-        assert_eq!(sum.0.get("w#NEW"), Some(&2));
+        assert_eq!(sum.summary.get("t"), Some(&2));
+        assert_eq!(sum.summary.get("s#CRITICAL"), Some(&1));
+        assert_eq!(sum.summary.get("s#HIGH"), Some(&1));
+        assert_eq!(sum.summary.get("w#NEW"), Some(&2));
+        let views: i64 = sum.views.values().flatten().map(|(_, n)| n).sum();
+        assert_eq!(views, 2);
+        assert!(sum.items() <= 1 + usize::from(VIEW_PARTS));
         sum.add(&Delta::between(Some(&critical), None));
         sum.add(&Delta::between(Some(&high), None));
         assert!(sum.is_empty(), "{sum:?}");
+        assert_eq!(sum.items(), 0);
     }
 }

@@ -145,7 +145,7 @@ pub struct LastChange {
 }
 
 /// The attributes an upsert reads before writing (everything but the document).
-pub const HEAD_PROJECTION: [&str; 12] = [
+pub const HEAD_PROJECTION: [&str; 14] = [
     "id",
     "rev",
     "updated_exact",
@@ -155,7 +155,9 @@ pub const HEAD_PROJECTION: [&str; 12] = [
     "compliance_status",
     "record_state",
     "account_id",
+    "region",
     "resource_type",
+    "product_name",
     "created_at",
     "audit",
 ];
@@ -197,8 +199,12 @@ pub struct Head {
     pub record_state: RecordState,
     /// Counted under this account.
     pub account_id: String,
+    /// Counted under this region.
+    pub region: String,
     /// Counted under this resource type.
     pub resource_type: String,
+    /// Counted under this product.
+    pub product_name: String,
     /// Counted on this day.
     pub created_at: DateTime<Utc>,
     /// Audit trail to carry over.
@@ -287,7 +293,9 @@ impl Head {
             severity: self.severity,
             status: self.workflow_status,
             account: self.account_id.clone(),
+            region: self.region.clone(),
             resource_type: self.resource_type.clone(),
+            product: self.product_name.clone(),
             created_day: self.created_at.date_naive(),
         }
     }
@@ -349,7 +357,9 @@ impl FindingItem {
             severity: self.severity,
             status: self.workflow_status,
             account: self.account_id.clone(),
+            region: self.region.clone(),
             resource_type: self.resource_type.clone(),
+            product: self.product_name.clone(),
             created_day: self.created_at.date_naive(),
         }
     }

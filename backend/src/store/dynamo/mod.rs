@@ -2,8 +2,9 @@
 //!
 //! Layout (see `docs/dynamodb.md`): partition key `id`; GSI `SeverityTimestampIndex`
 //! (hash `severity`, range `updated_at`, INCLUDE projection [`item::LIST_PROJECTION`]);
-//! TTL attribute `expires_at`; summary counter items `#counts#NN` in the same table
-//! (they have no `severity`, so the sparse GSI never sees them).
+//! TTL attribute `expires_at`; summary counter items `#counts#NN` and view counter
+//! items `#views#NN.P` in the same table (they have no `severity`, so the sparse
+//! GSI never sees them).
 //!
 //! Writes are read-then-conditional-write: the stored version is read, the
 //! newer-wins decision is made, and the write is conditioned on the revision read
@@ -12,6 +13,8 @@
 //! versions together and writes the findings of one counter shard in one
 //! transaction ([`upsert_batch`]).
 
+/// How many findings a view matches.
+mod count;
 /// Summary counters kept on write.
 pub mod counters;
 /// Paging cursors over the severity partitions.
@@ -34,13 +37,15 @@ pub mod snapshot;
 mod upsert_batch;
 /// One finding's upsert: the plan over its stored head, and the one-finding path.
 mod upsert_one;
+/// View counters: findings per combination of the list's equality filters.
+pub mod views;
 /// The write paths: upsert, workflow changes, conditional deletes.
 mod write;
 
 use crate::retry::Backoff;
 use crate::store::{
     ArchiveCandidate, ArchivePage, DeleteReport, FindingVersion, Origin, ScoreSnapshot, Store,
-    StoreError, StoreResult, UpsertReport,
+    StoreError, StoreResult, UpsertReport, ViewCount,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -75,6 +80,10 @@ pub struct DynamoSettings {
     pub concurrency: usize,
     /// Index entries one list request may read (`None`: [`ReadBudget::for_limit`]).
     pub read_budget: Option<u32>,
+    /// Index entries one count may read for `q`/`since`/`until` (`None`:
+    /// [`crate::store::count::SCAN_ROWS`]); tests lower it to reach estimates
+    /// with few findings.
+    pub count_budget: Option<u32>,
 }
 
 impl DynamoSettings {
@@ -86,6 +95,7 @@ impl DynamoSettings {
             backoff: Backoff::default(),
             concurrency: WRITE_CONCURRENCY,
             read_budget: None,
+            count_budget: None,
         }
     }
 }
@@ -198,7 +208,13 @@ impl Store for DynamoStore {
         Ok(FindingPage {
             items: merged.rows.into_iter().map(Into::into).collect(),
             next_cursor: merged.next.map(|p| cursor::encode(&query_id, &p)),
+            total: None,
+            total_is_exact: None,
         })
+    }
+
+    async fn count(&self, filter: &FindingFilter) -> StoreResult<ViewCount> {
+        self.view_count(filter).await
     }
 
     async fn summary(&self, today: NaiveDate) -> StoreResult<Summary> {

@@ -8,7 +8,8 @@
 //!    and older findings cost nothing more;
 //! 2. writes the findings whose counters move together with the other findings of
 //!    their counter shard: one `TransactWriteItems` holds up to [`TX_PUTS`]
-//!    conditional puts and one counter update carrying their summed change. Keeping
+//!    conditional puts and the shard's counter updates carrying their summed change
+//!    (one on its summary item, one on each view part touched, at most five). Keeping
 //!    a transaction to one shard means two writers' transactions only conflict when
 //!    they touch the same shard, as with one finding at a time;
 //! 3. writes a finding whose counters do not move with a conditional `PutItem`
@@ -25,7 +26,7 @@ use super::counters::{shard_id, Delta};
 use super::error::ErrorKind;
 use super::item::{Head, HEAD_PROJECTION};
 use super::upsert_one::{plan, upsert_once, Plan, PlannedWrite};
-use super::write::{counter_update, put, put_action, transact, with_retries, Failure};
+use super::write::{counter_updates, put, put_action, transact, with_retries, Failure};
 use super::DynamoStore;
 use crate::retry::retry;
 use crate::store::change::Origin;
@@ -38,8 +39,9 @@ use std::collections::{BTreeMap, HashMap};
 
 /// Keys one `BatchGetItem` may read (DynamoDB's limit).
 const READ_BATCH: usize = 100;
-/// Conditional puts in one transaction (DynamoDB allows 100 actions; one more is
-/// the counter update, and a smaller transaction loses less to one conflict).
+/// Conditional puts in one transaction (DynamoDB allows 100 actions; the counter
+/// updates add at most 1 + [`super::views::VIEW_PARTS`], and a smaller
+/// transaction loses less to one conflict).
 const TX_PUTS: usize = 50;
 /// Estimated item bytes in one transaction (DynamoDB allows 4 MB in all).
 const TX_BYTES: usize = 3 << 20;
@@ -297,15 +299,9 @@ async fn write_group(
                 .build(),
         );
     }
-    if !delta.is_empty() {
-        // Every finding of the group is in one shard: any of their ids names it.
-        let shard_member = &group[0].1.item.id;
-        actions.push(
-            TransactWriteItem::builder()
-                .update(counter_update(store, shard_member, &delta)?)
-                .build(),
-        );
-    }
+    // Every finding of the group is in one shard: any of their ids names its
+    // counter items (the summary item and the view parts the group touches).
+    actions.extend(counter_updates(store, &group[0].1.item.id, &delta)?);
     transact(store, actions, Some(token)).await
 }
 

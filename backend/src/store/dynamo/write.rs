@@ -4,9 +4,10 @@
 //! fails is reported per finding, never dropped. Upserts of a batch go through
 //! [`super::upsert_batch`], which falls back on the one-finding path here.
 
-use super::counters::{shard_id, Delta};
+use super::counters::{shard_id, shard_of, Delta};
 use super::error::{Call, ErrorKind};
 use super::item::{projection, FindingItem, Head, LastChange, HEAD_PROJECTION};
+use super::views::view_id;
 use super::{corrupt, DynamoStore};
 use crate::retry::retry;
 use crate::store::decide::decide_workflow;
@@ -17,7 +18,7 @@ use chrono::{DateTime, Utc};
 use futures::{stream, StreamExt};
 use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_attribute_value, to_item};
 use shared_types::{AuditEntry, FindingDetail, WorkflowUpdate};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// Lost races tolerated for one finding before it is reported as failed (retryable).
@@ -71,32 +72,50 @@ fn condition(expect: &Expect) -> Result<(String, Names, Values), ErrorKind> {
     Ok((expr, names, values))
 }
 
-/// The counter update of the shard `finding_id` belongs to (any finding of that
-/// shard names the same counter item).
-pub(super) fn counter_update(
+/// The counter updates of `delta`, a change to the shard `finding_id` belongs
+/// to (any finding of that shard names the same items): one `ADD` on the shard's
+/// summary item and one on each view part the change touches.
+pub(super) fn counter_updates(
     store: &DynamoStore,
     finding_id: &str,
     delta: &Delta,
-) -> Result<Update, ErrorKind> {
+) -> Result<Vec<TransactWriteItem>, ErrorKind> {
+    let shard = shard_of(finding_id);
+    let mut out = Vec::with_capacity(delta.items());
+    if !delta.summary.is_empty() {
+        out.push(add_update(store, &shard_id(finding_id), &delta.summary)?);
+    }
+    for (part, attrs) in &delta.views {
+        out.push(add_update(store, &view_id(shard, *part), attrs)?);
+    }
+    Ok(out)
+}
+
+/// `ADD` of each attribute's change to the counter item `item_id`.
+fn add_update(
+    store: &DynamoStore,
+    item_id: &str,
+    attrs: &BTreeMap<String, i64>,
+) -> Result<TransactWriteItem, ErrorKind> {
     let mut names = Names::new();
     let mut values = Values::new();
     let mut adds = Vec::new();
-    for (i, (attr, by)) in delta.0.iter().enumerate() {
+    for (i, (attr, by)) in attrs.iter().enumerate() {
         names.insert(format!("#c{i}"), attr.clone());
         values.insert(format!(":c{i}"), to_attribute_value(by).map_err(backend)?);
         adds.push(format!("#c{i} :c{i}"));
     }
-    Update::builder()
+    let update = Update::builder()
         .table_name(store.table())
         .set_key(Some(
-            DynamoStore::id_key(&shard_id(finding_id))
-                .map_err(|e| ErrorKind::Fatal(e.to_string()))?,
+            DynamoStore::id_key(item_id).map_err(|e| ErrorKind::Fatal(e.to_string()))?,
         ))
         .update_expression(format!("ADD {}", adds.join(", ")))
         .set_expression_attribute_names(Some(names))
         .set_expression_attribute_values(Some(values))
         .build()
-        .map_err(backend)
+        .map_err(backend)?;
+    Ok(TransactWriteItem::builder().update(update).build())
 }
 
 fn reasons(
@@ -134,6 +153,9 @@ pub(super) fn put_action(
 
 /// Writes `item` if the stored state matches `expect`, adjusting counters atomically
 /// (a plain conditional PutItem when no counter changes: half the write units).
+/// This is the one-finding path: its transaction holds the put and at most three
+/// counter updates (the summary item, the view parts of the old and the new
+/// combination).
 pub(super) async fn put(
     store: &DynamoStore,
     item: &FindingItem,
@@ -156,19 +178,11 @@ pub(super) async fn put(
             .map(|_| ())
             .map_err(|e| Call::new("PutItem", store.table()).classify(&e, &[]));
     }
-    transact(
-        store,
-        vec![
-            TransactWriteItem::builder()
-                .put(put_action(store, item, expect)?)
-                .build(),
-            TransactWriteItem::builder()
-                .update(counter_update(store, &item.id, delta)?)
-                .build(),
-        ],
-        None,
-    )
-    .await
+    let mut actions = vec![TransactWriteItem::builder()
+        .put(put_action(store, item, expect)?)
+        .build()];
+    actions.extend(counter_updates(store, &item.id, delta)?);
+    transact(store, actions, None).await
 }
 
 /// Runs one transaction; a `token` makes its retries idempotent (DynamoDB applies
@@ -349,17 +363,9 @@ async fn delete_once(store: &DynamoStore, v: &FindingVersion) -> Result<Deleted,
         .build()
         .map_err(backend)?;
     let delta = Delta::between(Some(&head.facets()), None);
-    transact(
-        store,
-        vec![
-            TransactWriteItem::builder().delete(del).build(),
-            TransactWriteItem::builder()
-                .update(counter_update(store, &v.id, &delta)?)
-                .build(),
-        ],
-        None,
-    )
-    .await?;
+    let mut actions = vec![TransactWriteItem::builder().delete(del).build()];
+    actions.extend(counter_updates(store, &v.id, &delta)?);
+    transact(store, actions, None).await?;
     Ok(Deleted::Yes)
 }
 

@@ -2,6 +2,10 @@
 //! facets it adds and removes and applies the net change once, before it commits:
 //! one upsert per distinct key per batch, where per-row triggers cost six upserts
 //! (and a statement journal) per row.
+//!
+//! Beside the per-dimension counters, `view_counts` counts findings per
+//! combination of the list's equality filters (store/count.rs): one more upsert
+//! per distinct combination per batch, not per finding.
 
 use super::error::corrupt;
 use super::StoreResult;
@@ -25,7 +29,12 @@ pub(super) struct CounterDeltas {
     account: HashMap<String, i64>,
     resource_type: HashMap<String, i64>,
     created_day: HashMap<i64, i64>,
+    views: HashMap<ViewKey, i64>,
 }
+
+/// One combination of the list's equality filters: severity rank, status,
+/// account, region, resource type, product.
+type ViewKey = (u8, WorkflowStatus, String, String, String, String);
 
 /// Adds `by` to `key`'s entry without allocating when the key is already there.
 fn bump(map: &mut HashMap<String, i64>, key: &str, by: i64) {
@@ -49,6 +58,15 @@ impl CounterDeltas {
             .created_day
             .entry(day_number(f.created_day))
             .or_default() += by;
+        let key = (
+            f.severity.rank(),
+            f.status,
+            f.account.clone(),
+            f.region.clone(),
+            f.resource_type.clone(),
+            f.product.clone(),
+        );
+        *self.views.entry(key).or_default() += by;
     }
 
     /// Writes the net changes (zero changes are skipped).
@@ -85,29 +103,54 @@ impl CounterDeltas {
                 stmt.execute(params![dim, key, n])?;
             }
         }
+        let mut view = c.prepare_cached(
+            "INSERT INTO view_counts (severity, workflow_status, account_id, region, \
+             resource_type, product_name, n) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+             ON CONFLICT DO UPDATE SET n = n + excluded.n",
+        )?;
+        for ((sev, status, account, region, rt, product), n) in self.views {
+            if n != 0 {
+                view.execute(params![
+                    sev,
+                    status.as_str(),
+                    account,
+                    region,
+                    rt,
+                    product,
+                    n
+                ])?;
+            }
+        }
         Ok(())
     }
 }
 
-/// Facets of a stored row from its columns (`severity` rank, status text, …,
+/// The counted columns of a stored row (`severity` rank, status text, …,
 /// `created_at` in microseconds).
-pub(super) fn facets_of(
-    id: &str,
-    severity: u8,
-    status: &str,
-    account: String,
-    resource_type: String,
-    created_at: i64,
-) -> StoreResult<Facets> {
+pub(super) struct StoredFacets<'a> {
+    pub(super) severity: u8,
+    pub(super) status: &'a str,
+    pub(super) account: String,
+    pub(super) region: String,
+    pub(super) resource_type: String,
+    pub(super) product: String,
+    pub(super) created_at: i64,
+}
+
+/// Facets of a stored row from its columns.
+pub(super) fn facets_of(id: &str, r: StoredFacets<'_>) -> StoreResult<Facets> {
     Ok(Facets {
-        severity: Severity::from_rank(severity)
+        severity: Severity::from_rank(r.severity)
             .ok_or_else(|| corrupt(id, "bad stored severity"))?,
-        status: status
+        status: r
+            .status
             .parse()
             .map_err(|_| corrupt(id, "bad stored workflow status"))?,
-        account,
-        resource_type,
-        created_day: DateTime::from_timestamp_micros(created_at)
+        account: r.account,
+        region: r.region,
+        resource_type: r.resource_type,
+        product: r.product,
+        created_day: DateTime::from_timestamp_micros(r.created_at)
             .ok_or_else(|| corrupt(id, "timestamp out of range"))?
             .date_naive(),
     })

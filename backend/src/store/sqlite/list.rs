@@ -38,8 +38,9 @@ fn like_pattern(q: &str) -> String {
     p
 }
 
-/// WHERE conditions and their parameters for a filter.
-fn conditions(filter: &FindingFilter) -> (Vec<String>, Vec<Value>) {
+/// WHERE conditions and their parameters for a filter (the same columns exist
+/// in `view_counts`, so its equality part applies there too).
+pub(super) fn conditions(filter: &FindingFilter) -> (Vec<String>, Vec<Value>) {
     let mut conds = Vec::new();
     let mut params: Vec<Value> = Vec::new();
     let mut in_list = |col: &str, values: Vec<Value>, conds: &mut Vec<String>| {
@@ -81,13 +82,9 @@ fn conditions(filter: &FindingFilter) -> (Vec<String>, Vec<Value>) {
         }
     }
     if let Some(q) = &filter.q {
-        conds.push(
-            "(title LIKE ? ESCAPE '\\' OR description LIKE ? ESCAPE '\\' \
-             OR resource_id LIKE ? ESCAPE '\\' OR asff_id LIKE ? ESCAPE '\\')"
-                .into(),
-        );
-        let p = like_pattern(q);
-        params.extend(std::iter::repeat_n(Value::Text(p), 4));
+        let (expr, p) = text_match(q);
+        conds.push(expr);
+        params.extend(p);
     }
     if let Some(t) = filter.since {
         conds.push("updated_at >= ?".into());
@@ -100,7 +97,16 @@ fn conditions(filter: &FindingFilter) -> (Vec<String>, Vec<Value>) {
     (conds, params)
 }
 
-fn where_clause(conds: &[String]) -> String {
+/// The expression matching free text `q` (title, description, resource id or
+/// ASFF id contain it, case-insensitively for ASCII) and its parameters.
+pub(super) fn text_match(q: &str) -> (String, Vec<Value>) {
+    let expr = "(title LIKE ? ESCAPE '\\' OR description LIKE ? ESCAPE '\\' \
+         OR resource_id LIKE ? ESCAPE '\\' OR asff_id LIKE ? ESCAPE '\\')";
+    let p = like_pattern(q);
+    (expr.to_string(), vec![Value::Text(p); 4])
+}
+
+pub(super) fn where_clause(conds: &[String]) -> String {
     if conds.is_empty() {
         String::new()
     } else {
@@ -171,7 +177,12 @@ pub(super) fn list(
         list_item,
         |i| (micros(i.updated_at), i.id.as_str()),
     )?;
-    Ok(FindingPage { items, next_cursor })
+    Ok(FindingPage {
+        items,
+        next_cursor,
+        total: None,
+        total_is_exact: None,
+    })
 }
 
 /// One page of whole findings, newest first: the documents the list's rows hold.

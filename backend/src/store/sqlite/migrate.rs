@@ -8,7 +8,7 @@ use rusqlite::{params, Connection, TransactionBehavior};
 use shared_types::RecordState;
 
 /// Schema version this code writes (`PRAGMA user_version`).
-const VERSION: i64 = 3;
+const VERSION: i64 = 4;
 
 /// Adds what an older file lacks. Cheap when the file is current (one pragma read).
 pub(super) fn migrate(c: &mut Connection) -> StoreResult<()> {
@@ -40,8 +40,25 @@ pub(super) fn migrate(c: &mut Connection) -> StoreResult<()> {
     if !backfill.is_empty() {
         fill_from_documents(&tx, &backfill)?;
     }
+    if version < 4 {
+        count_views(&tx)?;
+    }
     tx.pragma_update(None, "user_version", VERSION)?;
     tx.commit()?;
+    Ok(())
+}
+
+/// Counts the stored findings into the view counters that version 4 added
+/// (one pass over the table; writes keep them from then on).
+fn count_views(tx: &Connection) -> StoreResult<()> {
+    tx.execute_batch(
+        "DELETE FROM view_counts;
+         INSERT INTO view_counts (severity, workflow_status, account_id, region, resource_type,
+             product_name, n)
+           SELECT severity, workflow_status, account_id, region, resource_type, product_name,
+             count(*) FROM findings
+           GROUP BY severity, workflow_status, account_id, region, resource_type, product_name;",
+    )?;
     Ok(())
 }
 

@@ -8,6 +8,7 @@ mod changes;
 mod checkpoint;
 mod connect;
 mod convert;
+mod count;
 mod counters;
 mod doc;
 mod error;
@@ -20,7 +21,7 @@ mod write;
 
 use super::{
     ArchivePage, Change, ChangeFeed, DeleteReport, FindingVersion, FullPage, Origin, ScoreSnapshot,
-    Store, StoreError, StoreResult, UpsertReport,
+    Store, StoreError, StoreResult, UpsertReport, ViewCount,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -41,6 +42,8 @@ pub struct SqliteStore {
     pool: Arc<Pool>,
     /// Bumped after every commit that may have recorded changes (feed wake-ups).
     written: Arc<tokio::sync::watch::Sender<u64>>,
+    /// Rows a count may read for `q`/`since`/`until` (see store/count.rs).
+    count_rows: u64,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -70,7 +73,16 @@ impl SqliteStore {
         Ok(SqliteStore {
             pool: Arc::new(Pool::new(PathBuf::from(path), conn)?),
             written: Arc::new(tokio::sync::watch::channel(0).0),
+            count_rows: super::count::SCAN_ROWS,
         })
+    }
+
+    /// The store reading at most `rows` rows per count of a `q`/`since`/`until`
+    /// filter instead of [`super::count::SCAN_ROWS`]: tests reach estimates with
+    /// few findings.
+    pub fn with_count_rows(mut self, rows: u64) -> Self {
+        self.count_rows = rows;
+        self
     }
 
     /// Path of the database file.
@@ -148,6 +160,11 @@ impl Store for SqliteStore {
 
     async fn summary(&self, today: NaiveDate) -> StoreResult<Summary> {
         self.read(move |c| summary::summary(c, today)).await
+    }
+
+    async fn count(&self, filter: &FindingFilter) -> StoreResult<ViewCount> {
+        let (filter, rows) = (filter.clone(), self.count_rows);
+        self.read(move |c| count::count(c, &filter, rows)).await
     }
 
     async fn set_workflow(

@@ -53,6 +53,20 @@ CREATE TABLE IF NOT EXISTS counters (
     n INTEGER NOT NULL,
     PRIMARY KEY (dim, key)
 ) WITHOUT ROWID;
+-- Findings per combination of the list's equality filters, kept on write like
+-- `counters` (store/count.rs): the count of any view filtered only on these
+-- columns is a sum over the matching combinations, never over findings. The
+-- columns are named as in `findings` so the list's WHERE clause applies as is.
+CREATE TABLE IF NOT EXISTS view_counts (
+    severity INTEGER NOT NULL,
+    workflow_status TEXT NOT NULL,
+    account_id TEXT NOT NULL,
+    region TEXT NOT NULL,
+    resource_type TEXT NOT NULL,
+    product_name TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (severity, workflow_status, account_id, region, resource_type, product_name)
+) WITHOUT ROWID;
 -- Earlier versions kept the counters with per-row triggers; the writes now do.
 DROP TRIGGER IF EXISTS findings_count_insert;
 DROP TRIGGER IF EXISTS findings_count_delete;

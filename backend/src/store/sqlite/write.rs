@@ -7,7 +7,7 @@
 
 use super::changes::{self, NewChange};
 use super::convert::{from_micros, get_detail, micros, source_name};
-use super::counters::{facets_of, CounterDeltas};
+use super::counters::{facets_of, CounterDeltas, StoredFacets};
 use super::doc::{self, StoredDoc};
 use super::error::corrupt;
 use super::StoreResult;
@@ -48,7 +48,8 @@ fn stored(c: &Connection, id: &str) -> StoreResult<Option<Stored>> {
     let row = c
         .prepare_cached(
             "SELECT updated_at, workflow_locked, severity, workflow_status, account_id, \
-             resource_type, created_at, revision, compliance_status, record_state \
+             resource_type, created_at, revision, compliance_status, record_state, \
+             region, product_name \
              FROM findings WHERE id = ?1",
         )?
         .query_row([id], |q| {
@@ -65,14 +66,28 @@ fn stored(c: &Connection, id: &str) -> StoreResult<Option<Stored>> {
                     q.get::<_, Option<String>>(8)?,
                     q.get::<_, String>(9)?,
                 ),
+                (q.get::<_, String>(10)?, q.get::<_, String>(11)?),
             ))
         })
         .optional()?;
-    let Some(((updated_at, locked, severity), (status, account), (rt, created), rest)) = row else {
+    let Some(((updated_at, locked, severity), (status, account), (rt, created), rest, place)) = row
+    else {
         return Ok(None);
     };
     let (revision, compliance_status, record_state) = rest;
-    let facets = facets_of(id, severity, &status, account, rt, created)?;
+    let (region, product) = (place.0, place.1);
+    let facets = facets_of(
+        id,
+        StoredFacets {
+            severity,
+            status: &status,
+            account,
+            region,
+            resource_type: rt,
+            product,
+            created_at: created,
+        },
+    )?;
     Ok(Some(Stored {
         head: StoredHead {
             updated_at: from_micros(updated_at, id)?,
@@ -278,8 +293,11 @@ pub(super) fn upsert(
                 let s = stored.ok_or_else(|| corrupt(&r.id, "replacing a missing record"))?;
                 let row = r.as_written(&w)?;
                 write_row(&tx, UPDATE, &row)?;
-                counts.shift(&s.facets, -1);
-                counts.shift(&row.facets, 1);
+                // Most updates move no counted value: skip their counter work.
+                if s.facets != row.facets {
+                    counts.shift(&s.facets, -1);
+                    counts.shift(&row.facets, 1);
+                }
                 changes::record(&tx, &row.change_of(&w, at, origin, Some(&s.head)))?;
                 UpsertOutcome::Updated {
                     previous_severity: s.head.severity,
@@ -418,7 +436,9 @@ pub(super) fn delete_versions(
                         severity: i.severity,
                         status: i.workflow_status,
                         account: i.account_id.clone(),
+                        region: i.region.clone(),
                         resource_type: i.resource_type.clone(),
+                        product: i.product_name.clone(),
                         created_day: i.created_at.date_naive(),
                     },
                     -1,

@@ -42,6 +42,38 @@ async fn findings_filtered_by_critical_return_only_critical_newest_first() {
 }
 
 #[tokio::test]
+async fn every_page_carries_the_total_of_its_view() {
+    let t = app().await;
+    let critical = t
+        .fixtures
+        .iter()
+        .filter(|f| f.severity == Severity::Critical)
+        .count() as u64;
+    let (status, body) = get(&t.app, "/findings?severity=CRITICAL&limit=2").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["total"], critical, "{body}");
+    assert_eq!(body["total_is_exact"], true);
+    let page: FindingPage = serde_json::from_value(body).unwrap();
+    let (_, body) = get(
+        &t.app,
+        &format!(
+            "/findings?severity=CRITICAL&limit=2&cursor={}",
+            page.next_cursor.unwrap()
+        ),
+    )
+    .await;
+    assert_eq!(
+        body["total"], critical,
+        "the second page counts the whole view"
+    );
+    let (_, body) = get(&t.app, "/findings?q=no-such-text-anywhere").await;
+    assert_eq!(
+        (body["total"].as_u64(), body["total_is_exact"].as_bool()),
+        (Some(0), Some(true))
+    );
+}
+
+#[tokio::test]
 async fn paging_with_the_cursor_walks_every_finding() {
     let t = app().await;
     let mut uri = "/findings?limit=64".to_string();

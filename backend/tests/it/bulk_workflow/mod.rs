@@ -230,6 +230,9 @@ impl Store for Flaky {
     async fn summary(&self, today: NaiveDate) -> StoreResult<Summary> {
         self.inner.summary(today).await
     }
+    async fn count(&self, filter: &FindingFilter) -> StoreResult<cspm::store::ViewCount> {
+        self.inner.count(filter).await
+    }
     async fn set_workflow(
         &self,
         id: &str,
