@@ -76,8 +76,21 @@ fn lint_names_the_line_and_column_of_a_yaml_syntax_error() {
 #[test]
 fn eval_prints_precision_and_recall_for_the_mapped_rules() {
     let map = concat!(env!("CARGO_MANIFEST_DIR"), "/rules/eval/panther-map.yaml");
+    // The organisation's lists as the mapped Panther rules configure theirs.
+    let settings = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/rules/eval/panther-settings.yaml"
+    );
     let cases = corpus_dir().join("rule-case");
-    let (ok, text) = run(&["rules", "eval", cases.to_str().unwrap(), "--map", map]);
+    let (ok, text) = run(&[
+        "rules",
+        "eval",
+        cases.to_str().unwrap(),
+        "--map",
+        map,
+        "--settings",
+        settings,
+    ]);
     assert!(ok, "{text}");
     let total = text
         .lines()
