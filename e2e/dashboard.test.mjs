@@ -202,7 +202,11 @@ await step("Export CSV from the filtered view downloads a file with the view's r
   await page.waitForFunction((q) => document.querySelector("table.findings")?.dataset.query === q, query);
   // The view is one page (no older one), so its count is the whole filtered set.
   const shown = await page.locator("table.findings tbody tr").count();
-  assert.equal(num(await page.textContent(".page-head .muted")), shown);
+  // The head reads "1–260 of 260": the range shown, then the view's exact total.
+  const head = (await page.textContent(".page-head .muted")).trim();
+  assert.match(head, /^1–\d[\d,]* of \d[\d,]*$/, head);
+  assert.equal(num(head.split(" of ")[1]), shown);
+  assert.equal(num(head.split(" of ")[0].split("–")[1]), shown);
   assert.ok(await page.isDisabled("nav.pager button:text('Older →')"));
   const want = await api(`/findings?${query}`);
   assert.equal(want.next_cursor, null);
