@@ -15,6 +15,7 @@ mod error;
 mod list;
 mod migrate;
 mod pool;
+mod row;
 mod snapshot;
 mod summary;
 mod write;
@@ -124,7 +125,7 @@ impl Store for SqliteStore {
     ) -> StoreResult<UpsertReport> {
         let rows = findings
             .iter()
-            .map(write::Row::new)
+            .map(row::Row::new)
             .collect::<StoreResult<Vec<_>>>()?;
         self.write(move |c| write::upsert(c, &rows, origin)).await
     }
