@@ -5,6 +5,7 @@
 
 use super::error::ApiError;
 use super::extract::Json;
+use super::filter_params::list_of_names;
 use super::findings::{clean_note, FILTER_KEYS};
 use super::AppState;
 use crate::auth::Principal;
@@ -198,7 +199,8 @@ fn check_filter(filter: Map<String, Value>) -> Result<FindingFilter, ApiError> {
         let value = match serde_json::from_value::<FilterValue>(value) {
             Ok(FilterValue::One(s)) => s,
             Ok(FilterValue::Many(list)) if matches!(key.as_str(), "severity" | "status") => {
-                list.join(",")
+                list_of_names(list.iter().map(String::as_str))
+                    .map_err(|m| ApiError::invalid(&name, m))?
             }
             _ => {
                 return Err(ApiError::invalid(
@@ -306,6 +308,14 @@ mod tests {
             ),
             (
                 json!({"filter": {"severity": "URGENT"}, "workflow_status": "NEW", "expected_total": 1}),
+                "filter.severity",
+            ),
+            (
+                json!({"filter": {"status": ["", ""]}, "workflow_status": "NEW", "expected_total": 1}),
+                "filter.status",
+            ),
+            (
+                json!({"filter": {"severity": ["HIGH,LOW"]}, "workflow_status": "NEW", "expected_total": 1}),
                 "filter.severity",
             ),
             (

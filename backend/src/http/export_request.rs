@@ -4,6 +4,7 @@
 //! parser, and an option that does nothing for the chosen format refused.
 
 use super::error::ApiError;
+use super::filter_params::list_of_names;
 use super::findings::FILTER_KEYS;
 use crate::export::jobs::JobSpec;
 use serde_json::Value;
@@ -74,11 +75,13 @@ fn parse_filter(value: &Value) -> Result<FindingFilter, ApiError> {
         };
         let list = matches!(key, "severity" | "status");
         let text = match value {
-            Value::Array(items) if list => items
-                .iter()
-                .map(|i| i.as_str().ok_or_else(|| invalid(&field, "must list names")))
-                .collect::<Result<Vec<_>, _>>()?
-                .join(","),
+            Value::Array(items) if list => {
+                let names = items
+                    .iter()
+                    .map(|i| i.as_str().ok_or_else(|| invalid(&field, "must list names")))
+                    .collect::<Result<Vec<_>, _>>()?;
+                list_of_names(names).map_err(|m| invalid(&field, m))?
+            }
             _ if list => return Err(invalid(field, "must be an array of names")),
             Value::Null => continue,
             // The query's "empty means no bound" has `null` for it in a body, and
@@ -158,6 +161,9 @@ mod tests {
                 "filter.severity",
             ),
             (json!({"filter": {"severity": [1]}}), "filter.severity"),
+            (json!({"filter": {"status": ["", ""]}}), "filter.status"),
+            (json!({"filter": {"status": [" NEW"]}}), "filter.status"),
+            (json!({"filter": {"severity": ["HIGH,LOW"]}}), "filter.severity"),
             (json!({"filter": {"account": ["1"]}}), "filter.account"),
             (json!({"filter": {"since": "yesterday"}}), "filter.since"),
             (json!({"filter": {"until": ""}}), "filter.until"),
