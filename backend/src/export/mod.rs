@@ -18,7 +18,7 @@ pub mod ocsf;
 use crate::store::{Store, StoreError};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use futures::Stream;
+use futures::{Stream, StreamExt};
 use shared_types::{Finding, FindingFilter};
 use std::sync::Arc;
 
@@ -145,9 +145,35 @@ fn encode(options: ExportOptions, f: &Finding, out: &mut Vec<u8>) -> Result<(), 
     })
 }
 
+/// The whole set `filter` selects, newest first, encoded as `options` say: one
+/// chunk per store page (a CSV export of nothing is its header row). The stream
+/// ends after the first error. The next page is read while this one is encoded
+/// and written ([`read_ahead`]), so the store's work and the encoding overlap.
+pub fn export(
+    store: Arc<dyn Store>,
+    filter: FindingFilter,
+    options: ExportOptions,
+) -> impl Stream<Item = Result<Chunk, ExportError>> + Send + 'static {
+    let mut first = true;
+    read_ahead(pages(store, filter)).map(move |page| {
+        let findings = page?;
+        let mut out = Vec::with_capacity(findings.len() * 512 + 256);
+        if std::mem::take(&mut first) && options.format == ExportFormat::Csv {
+            csv::write_header(&mut out);
+        }
+        for f in &findings {
+            encode(options, f, &mut out)?;
+        }
+        Ok(Chunk {
+            bytes: Bytes::from(out),
+            findings: findings.len(),
+        })
+    })
+}
+
 /// Where the walk over the pages is.
 enum Position {
-    /// Nothing read yet (the CSV header goes first).
+    /// Nothing read yet.
     Start,
     /// The next page starts at this cursor.
     Next(String),
@@ -155,41 +181,49 @@ enum Position {
     Done,
 }
 
-/// The whole set `filter` selects, newest first, encoded as `options` say: one
-/// chunk per store page (a CSV export of nothing is its header row). The stream
-/// ends after the first error.
-pub fn export(
+/// Every page of the set, newest first; at least one (an empty set is one empty
+/// page), and nothing after an error.
+fn pages(
     store: Arc<dyn Store>,
     filter: FindingFilter,
-    options: ExportOptions,
-) -> impl Stream<Item = Result<Chunk, ExportError>> + Send + 'static {
+) -> impl Stream<Item = Result<Vec<Finding>, StoreError>> + Send + 'static {
     let filter = Arc::new(filter);
     futures::stream::try_unfold(Position::Start, move |position| {
         let (store, filter) = (store.clone(), filter.clone());
         async move {
-            let (first, cursor) = match position {
-                Position::Start => (true, None),
-                Position::Next(c) => (false, Some(c)),
+            let cursor = match position {
+                Position::Start => None,
+                Position::Next(c) => Some(c),
                 Position::Done => return Ok(None),
             };
             let page = store
                 .list_findings(&filter, PAGE_SIZE, cursor.as_deref())
                 .await?;
-            let mut out = Vec::with_capacity(page.findings.len() * 512 + 256);
-            if first && options.format == ExportFormat::Csv {
-                csv::write_header(&mut out);
-            }
-            for f in &page.findings {
-                encode(options, f, &mut out)?;
-            }
-            let chunk = Chunk {
-                bytes: Bytes::from(out),
-                findings: page.findings.len(),
-            };
             let next = page.next_cursor.map_or(Position::Done, Position::Next);
-            Ok::<_, ExportError>(Some((chunk, next)))
+            Ok(Some((page.findings, next)))
         }
     })
+}
+
+/// `pages` driven by a task of its own, one page ahead of the reader: while the
+/// caller encodes and writes a page, the next one is read and decoded. The task
+/// stops after an error, at the end, or when the caller drops the stream (an
+/// HTTP client gone), having read at most one page more.
+fn read_ahead<T: Send + 'static>(
+    pages: impl Stream<Item = Result<T, StoreError>> + Send + 'static,
+) -> impl Stream<Item = Result<T, StoreError>> + Send + 'static {
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    tokio::spawn(async move {
+        let mut pages = std::pin::pin!(pages);
+        while let Some(page) = pages.next().await {
+            let failed = page.is_err();
+            if tx.send(page).await.is_err() || failed {
+                break;
+            }
+        }
+    });
+    // Fused: a body encoder may poll once more after the end.
+    futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|p| (p, rx)) }).fuse()
 }
 
 #[cfg(test)]

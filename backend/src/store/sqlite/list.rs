@@ -186,35 +186,85 @@ pub(super) fn list(
 }
 
 /// One page of whole findings, newest first: the documents the list's rows hold.
+/// The rows are read first and their documents decoded after, split over two
+/// threads: decoding (zstd, then JSON) is most of an export's work, and an
+/// export reads nothing else.
 pub(super) fn list_findings(
     c: &Connection,
     filter: &FindingFilter,
     limit: u32,
     cursor_text: Option<&str>,
 ) -> StoreResult<FullPage> {
-    let read = |row: &rusqlite::Row<'_>| -> StoreResult<Finding> {
-        let id: String = row.get(0)?;
-        let doc: StoredDoc = row.get(1)?;
-        let revision: i64 = row.get(2)?;
-        let mut finding = doc.decode(&id)?;
-        // The column is authoritative, as for `get`.
-        finding.revision =
-            u64::try_from(revision).map_err(|_| corrupt(&id, "negative revision"))?;
-        Ok(finding)
+    let read = |row: &rusqlite::Row<'_>| -> StoreResult<DocRow> {
+        Ok(DocRow {
+            id: row.get(0)?,
+            doc: row.get(1)?,
+            revision: row.get(2)?,
+            updated_at: row.get(3)?,
+        })
     };
-    let (findings, next_cursor) = page(
+    let (rows, next_cursor) = page(
         c,
         filter,
         limit,
         cursor_text,
-        "id, doc, revision",
+        "id, doc, revision, updated_at",
         read,
-        |f| (micros(f.updated_at), f.id.as_str()),
+        |r| (r.updated_at, r.id.as_str()),
     )?;
     Ok(FullPage {
-        findings,
+        findings: decode_rows(&rows)?,
         next_cursor,
     })
+}
+
+/// A stored row before its document is decoded.
+struct DocRow {
+    id: String,
+    doc: StoredDoc,
+    revision: i64,
+    updated_at: i64,
+}
+
+impl DocRow {
+    fn decode(&self) -> StoreResult<Finding> {
+        let mut finding = self.doc.decode(&self.id)?;
+        // The column is authoritative, as for `get`.
+        finding.revision =
+            u64::try_from(self.revision).map_err(|_| corrupt(&self.id, "negative revision"))?;
+        Ok(finding)
+    }
+}
+
+/// Below this many rows a page is decoded on the calling thread: a thread costs
+/// more than it saves.
+const PARALLEL_DECODE_MIN: usize = 64;
+
+/// The rows' findings in order; a large page's second half is decoded on a
+/// scoped thread while this one decodes the first.
+fn decode_rows(rows: &[DocRow]) -> StoreResult<Vec<Finding>> {
+    let all = |rows: &[DocRow]| {
+        rows.iter()
+            .map(DocRow::decode)
+            .collect::<StoreResult<Vec<_>>>()
+    };
+    if rows.len() < PARALLEL_DECODE_MIN {
+        return all(rows);
+    }
+    let (first, second) = rows.split_at(rows.len() / 2);
+    let (mut head, tail) = std::thread::scope(|s| {
+        let tail = s.spawn(|| all(second));
+        let head = all(first);
+        // A panic while decoding is a bug: carry it to the caller.
+        (
+            head,
+            tail.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+        )
+    });
+    if let Ok(h) = head.as_mut() {
+        h.extend(tail?);
+    }
+    head
 }
 
 /// Candidates (documents as JSON) with `updated_at < cutoff`, oldest first.
