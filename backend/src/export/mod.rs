@@ -22,9 +22,11 @@ use futures::{Stream, StreamExt};
 use shared_types::{Finding, FindingFilter};
 use std::sync::Arc;
 
-/// Findings read per store call: a page of whole findings (raw documents included)
-/// is the most an export holds in memory.
-pub const PAGE_SIZE: u32 = 500;
+/// Findings read per store call. Two pages of whole findings (raw documents
+/// included: one being encoded, the next being read) are the most an export holds
+/// in memory; 250 keeps that well under 100 MB at any size of export, and the
+/// per-page cost (one indexed query) small beside decoding.
+pub const PAGE_SIZE: u32 = 250;
 
 /// The formats an export can be written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -206,18 +208,23 @@ fn pages(
 }
 
 /// `pages` driven by a task of its own, one page ahead of the reader: while the
-/// caller encodes and writes a page, the next one is read and decoded. The task
-/// stops after an error, at the end, or when the caller drops the stream (an
-/// HTTP client gone), having read at most one page more.
+/// caller encodes and writes a page, the next one is read and decoded. A page is
+/// only read once the one before was taken (the channel's single slot is
+/// reserved first), so at most two pages are in memory. The task stops after an
+/// error, at the end, or when the caller drops the stream (an HTTP client gone).
 fn read_ahead<T: Send + 'static>(
     pages: impl Stream<Item = Result<T, StoreError>> + Send + 'static,
 ) -> impl Stream<Item = Result<T, StoreError>> + Send + 'static {
     let (tx, rx) = tokio::sync::mpsc::channel(1);
     tokio::spawn(async move {
         let mut pages = std::pin::pin!(pages);
-        while let Some(page) = pages.next().await {
+        while let Ok(slot) = tx.reserve().await {
+            let Some(page) = pages.next().await else {
+                break;
+            };
             let failed = page.is_err();
-            if tx.send(page).await.is_err() || failed {
+            slot.send(page);
+            if failed {
                 break;
             }
         }

@@ -7,7 +7,7 @@ use super::convert::{from_micros, list_item, micros, LIST_COLUMNS};
 use super::doc::StoredDoc;
 use super::error::corrupt;
 use super::StoreResult;
-use crate::store::{cursor, ArchiveCandidate, ArchivePage, FullPage, StoreError};
+use crate::store::{cursor, ArchiveCandidate, ArchivePage, StoreError};
 use chrono::{DateTime, Utc};
 use rusqlite::types::Value;
 use rusqlite::Connection;
@@ -185,16 +185,15 @@ pub(super) fn list(
     })
 }
 
-/// One page of whole findings, newest first: the documents the list's rows hold.
-/// The rows are read first and their documents decoded after, split over two
-/// threads: decoding (zstd, then JSON) is most of an export's work, and an
-/// export reads nothing else.
+/// One page of whole findings' rows, newest first, their documents not yet
+/// decoded ([`decode_rows`] does that off the reader connection), and the next
+/// cursor.
 pub(super) fn list_findings(
     c: &Connection,
     filter: &FindingFilter,
     limit: u32,
     cursor_text: Option<&str>,
-) -> StoreResult<FullPage> {
+) -> StoreResult<(Vec<DocRow>, Option<String>)> {
     let read = |row: &rusqlite::Row<'_>| -> StoreResult<DocRow> {
         Ok(DocRow {
             id: row.get(0)?,
@@ -203,7 +202,7 @@ pub(super) fn list_findings(
             updated_at: row.get(3)?,
         })
     };
-    let (rows, next_cursor) = page(
+    page(
         c,
         filter,
         limit,
@@ -211,15 +210,11 @@ pub(super) fn list_findings(
         "id, doc, revision, updated_at",
         read,
         |r| (r.updated_at, r.id.as_str()),
-    )?;
-    Ok(FullPage {
-        findings: decode_rows(&rows)?,
-        next_cursor,
-    })
+    )
 }
 
 /// A stored row before its document is decoded.
-struct DocRow {
+pub(super) struct DocRow {
     id: String,
     doc: StoredDoc,
     revision: i64,
@@ -236,35 +231,32 @@ impl DocRow {
     }
 }
 
-/// Below this many rows a page is decoded on the calling thread: a thread costs
-/// more than it saves.
+/// Below this many rows a page is decoded by one task: a second costs more
+/// than it saves.
 const PARALLEL_DECODE_MIN: usize = 64;
 
-/// The rows' findings in order; a large page's second half is decoded on a
-/// scoped thread while this one decodes the first.
-fn decode_rows(rows: &[DocRow]) -> StoreResult<Vec<Finding>> {
-    let all = |rows: &[DocRow]| {
-        rows.iter()
-            .map(DocRow::decode)
-            .collect::<StoreResult<Vec<_>>>()
+/// The rows' findings in order. Decoding (zstd, then JSON) is most of the work
+/// of reading whole findings (an export reads nothing else), so a large page is
+/// decoded in two halves on two blocking-pool threads at once; pool threads are
+/// reused, so the allocator's per-thread caches are too.
+pub(super) async fn decode_rows(mut rows: Vec<DocRow>) -> StoreResult<Vec<Finding>> {
+    fn all(rows: Vec<DocRow>) -> StoreResult<Vec<Finding>> {
+        rows.iter().map(DocRow::decode).collect()
+    }
+    let joined = |r: Result<StoreResult<Vec<Finding>>, tokio::task::JoinError>| {
+        r.map_err(|e| StoreError::Backend(Box::new(e)))?
     };
     if rows.len() < PARALLEL_DECODE_MIN {
-        return all(rows);
+        return joined(tokio::task::spawn_blocking(move || all(rows)).await);
     }
-    let (first, second) = rows.split_at(rows.len() / 2);
-    let (mut head, tail) = std::thread::scope(|s| {
-        let tail = s.spawn(|| all(second));
-        let head = all(first);
-        // A panic while decoding is a bug: carry it to the caller.
-        (
-            head,
-            tail.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
-        )
-    });
-    if let Ok(h) = head.as_mut() {
-        h.extend(tail?);
-    }
-    head
+    let second = rows.split_off(rows.len() / 2);
+    let (head, tail) = tokio::join!(
+        tokio::task::spawn_blocking(move || all(rows)),
+        tokio::task::spawn_blocking(move || all(second))
+    );
+    let mut findings = joined(head)?;
+    findings.extend(joined(tail)?);
+    Ok(findings)
 }
 
 /// Candidates (documents as JSON) with `updated_at < cutoff`, oldest first.

@@ -155,8 +155,13 @@ impl Store for SqliteStore {
     ) -> StoreResult<FullPage> {
         let filter = filter.clone();
         let cursor = cursor.map(str::to_string);
-        self.read(move |c| list::list_findings(c, &filter, limit, cursor.as_deref()))
-            .await
+        let (rows, next_cursor) = self
+            .read(move |c| list::list_findings(c, &filter, limit, cursor.as_deref()))
+            .await?;
+        Ok(FullPage {
+            findings: list::decode_rows(rows).await?,
+            next_cursor,
+        })
     }
 
     async fn summary(&self, today: NaiveDate) -> StoreResult<Summary> {
