@@ -197,6 +197,8 @@ fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// The API: plan, approve, the worker, the records, roles, a restart.
+mod api;
 /// Plan, apply, verify and re-apply, and the failures that exit 3 or 1.
 mod apply;
 /// Each guard refusing with exit 2 while the bucket stays as it was.
