@@ -85,8 +85,8 @@ fn PlanView(
         <dl class="fields">
             <dt>"Action"</dt>
             <dd class="mono" data-field="action">{plan.action.clone().unwrap_or_else(|| "none".into())}</dd>
-            <dt>"After"</dt>
-            <dd data-field="after">{plan.after.clone()}</dd>
+            // Not applicable: the offer below says why, once.
+            {plan.applicable.then(|| view! { <dt>"After"</dt><dd data-field="after">{plan.after.clone()}</dd> })}
         </dl>
         {(!plan.calls.is_empty()).then(|| view! { <h3>"Calls"</h3><ol class="calls">{calls}</ol> })}
         {state.map(|s| view! { <h3>"Current state"</h3><pre class="plan-json"><code>{s}</code></pre> })}
@@ -127,6 +127,8 @@ fn ApplyControl(
                         }
                         Err(e) => {
                             message.try_set(Some(Err(e.to_string())));
+                            // A guard's refusal is recorded: show it in the history.
+                            history.run(async move { api::remediations_of(&id).await });
                         }
                     }
                     busy.try_set(false);
