@@ -66,6 +66,13 @@ pub async fn start(
         pipeline,
         ledger,
     };
+    let orphans = tables.requeue_orphans().await?;
+    if orphans > 0 {
+        tracing::warn!(
+            count = orphans,
+            "approvals recorded but never queued are queued now"
+        );
+    }
     let queue: Arc<dyn RemediationQueue> = tables.clone();
     let service = Arc::new(Remediations::new(
         Arc::new(remediator),

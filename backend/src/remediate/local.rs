@@ -138,6 +138,25 @@ impl SqliteRemediations {
     }
 }
 
+impl SqliteRemediations {
+    /// Queues again every record left `queued` without a message: a process
+    /// that died between recording an approval and queuing it (two writes,
+    /// through two ports). `cspm serve` calls it before it listens; a message
+    /// sent twice is handled once (the worker reads the record's status first).
+    pub async fn requeue_orphans(&self) -> Result<usize, QueueError> {
+        Ok(self
+            .with(|c| {
+                Ok(c.execute(
+                    "INSERT INTO remediation_queue (remediation_id, visible_at)
+                     SELECT r.id, ?1 FROM remediations r WHERE r.status = 'queued'
+                     AND NOT EXISTS (SELECT 1 FROM remediation_queue q WHERE q.remediation_id = r.id)",
+                    params![now_ms()],
+                )?)
+            })
+            .await?)
+    }
+}
+
 #[async_trait]
 impl RemediationQueue for SqliteRemediations {
     async fn send(&self, message: &QueueMessage) -> Result<(), QueueError> {

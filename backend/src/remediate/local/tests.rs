@@ -127,3 +127,26 @@ async fn records_are_listed_newest_first_by_finding_and_status() {
     assert_eq!(r.get("3").await.unwrap(), Some(third));
     assert_eq!(r.get("nope").await.unwrap(), None);
 }
+
+#[tokio::test]
+async fn a_queued_record_without_a_message_is_queued_again_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let q = SqliteRemediations::open_dir(dir.path()).unwrap();
+    // "a" was recorded and queued; "b" recorded, then the process died; "c" ended.
+    q.insert(&record("a", "f1", 1)).await.unwrap();
+    q.send(&message("a")).await.unwrap();
+    q.insert(&record("b", "f2", 2)).await.unwrap();
+    let mut c = record("c", "f3", 3);
+    c.status = RemediationStatus::Verified;
+    q.insert(&c).await.unwrap();
+    assert_eq!(q.requeue_orphans().await.unwrap(), 1);
+    assert_eq!(q.requeue_orphans().await.unwrap(), 0, "once");
+    let got: Vec<String> = q
+        .receive(10, LONG)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.message.remediation_id)
+        .collect();
+    assert_eq!(got, ["a", "b"]);
+}
