@@ -272,6 +272,37 @@ await step("resolving a finding with a note persists (page reload and API)", asy
   await page.screenshot({ path: join(SHOTS, "detail-resolved.png"), fullPage: true });
 });
 
+await step("a finding's remediation panel shows the API's plan (no AWS here: not available)", async () => {
+  // An S3.8 finding (bucket should block public access): s3-block-public-access
+  // fixes it, but the demo server runs without --remediation, so its plan says
+  // the action is not available here, offers no Apply, and reads nothing.
+  const buckets = await api("/findings?resource_type=AwsS3Bucket&limit=1000");
+  const s3 = buckets.items.find((f) => f.control_id === "S3.8");
+  assert.ok(s3, "a demo S3.8 finding exists");
+  const plan = await api(`/findings/${encodeURIComponent(s3.id)}/remediation/plan`);
+  assert.equal(plan.action, "s3-block-public-access");
+  assert.equal(plan.applicable, false);
+  assert.match(plan.after, /s3-block-public-access is not available here/);
+  await page.goto(`${BASE}/ui/findings/${s3.id}`);
+  const panel = page.locator("section[data-testid=remediation]");
+  await panel.locator("[data-testid=remediation-offer]").waitFor();
+  assert.equal((await panel.locator("[data-field=action]").textContent()).trim(), "s3-block-public-access");
+  assert.equal(
+    (await panel.locator("[data-testid=remediation-offer]").textContent()).trim(),
+    `Not applicable: ${plan.after}`,
+  );
+  assert.equal(await panel.locator("[data-testid=remediation-apply]").count(), 0, "no Apply for a plan that cannot run");
+  const history = await api(`/remediations?finding=${encodeURIComponent(s3.id)}`);
+  assert.deepEqual(history.items, []);
+  assert.equal((await panel.locator("[data-testid=remediation-history]").textContent()).trim(), "No remediation yet.");
+  // Approving is refused on a server without --remediation, and nothing is recorded.
+  const approve = await fetch(`${BASE}/findings/${encodeURIComponent(s3.id)}/remediation`, { method: "POST" });
+  assert.equal(approve.status, 409);
+  assert.equal((await approve.json()).error.code, "remediation_off");
+  assert.deepEqual((await api(`/remediations?finding=${encodeURIComponent(s3.id)}`)).items, []);
+  await panel.screenshot({ path: join(SHOTS, "detail-remediation.png") });
+});
+
 await step("bulk: shift-click ticks a range; select all matching + RESOLVED changes every matching row", async () => {
   // A view spanning several pages of 20 but one page of 1,000 (its count then has no separator).
   let filterQs, before;

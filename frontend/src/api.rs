@@ -12,8 +12,9 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use shared_types::{
     BulkWorkflowRequest, BulkWorkflowResult, ComplianceOverview, ExportJob, ExportRequest,
-    FindingDetail, FindingFilter, FindingPage, LiveTicket, LogoutInfo, SessionInfo, StandardDetail,
-    Summary, WorkflowUpdate, MAX_LIMIT,
+    FindingDetail, FindingFilter, FindingPage, LiveTicket, LogoutInfo, RemediationList,
+    RemediationPlan, RemediationQueued, RemediationRequest, SessionInfo, StandardDetail, Summary,
+    WorkflowUpdate, MAX_LIMIT,
 };
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -137,6 +138,31 @@ pub async fn update_workflow(id: &str, update: &WorkflowUpdate) -> Result<Findin
     .json(update)
     .map_err(|e| ApiError::BadAnswer(e.to_string()))?;
     decode(req.send().await).await
+}
+
+/// `GET /findings/{id}/remediation/plan`: what remediating the finding would do.
+pub async fn remediation_plan(id: &str) -> Result<RemediationPlan, ApiError> {
+    let path = format!("/findings/{}/remediation/plan", percent_encode(id));
+    decode(Request::get(&url(&path)).send().await).await
+}
+
+/// `POST /findings/{id}/remediation`: approves it for the state the plan was
+/// made on; the worker applies it.
+pub async fn approve_remediation(
+    id: &str,
+    expect_state: Option<String>,
+) -> Result<RemediationQueued, ApiError> {
+    let path = format!("/findings/{}/remediation", percent_encode(id));
+    let req = with_csrf(Request::post(&url(&path)))
+        .json(&RemediationRequest { expect_state })
+        .map_err(|e| ApiError::BadAnswer(e.to_string()))?;
+    decode(req.send().await).await
+}
+
+/// `GET /remediations?finding=ID`: the finding's remediations, newest first.
+pub async fn remediations_of(id: &str) -> Result<RemediationList, ApiError> {
+    let path = format!("/remediations?finding={}", percent_encode(id));
+    decode(Request::get(&url(&path)).send().await).await
 }
 
 /// `POST /findings/workflow`: one status and note for many findings; the API

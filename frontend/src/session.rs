@@ -76,13 +76,15 @@ pub enum Action {
     /// Change findings' workflow status and note (`PATCH /findings/{id}`,
     /// `POST /findings/workflow`).
     ChangeWorkflow,
+    /// Approve a remediation (`POST /findings/{id}/remediation`).
+    Remediate,
 }
 
 impl Action {
     /// The least role the API's route table requires (backend/src/http/routes.rs).
     pub fn required(self) -> Role {
         match self {
-            Action::ChangeWorkflow => Role::Analyst,
+            Action::ChangeWorkflow | Action::Remediate => Role::Analyst,
         }
     }
 }
@@ -161,6 +163,9 @@ mod tests {
     #[test]
     fn only_analyst_and_admin_see_workflow_controls() {
         let sees = |s: SignIn| s.access().allows(Action::ChangeWorkflow);
+        let applies = |s: SignIn| s.access().allows(Action::Remediate);
+        assert!(!applies(session("viewer")) && !applies(SignIn::SignedOut));
+        assert!(applies(session("analyst")) && applies(session("admin")));
         assert!(!sees(session("viewer")));
         assert!(sees(session("analyst")));
         assert!(sees(session("admin")));

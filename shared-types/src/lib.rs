@@ -19,6 +19,8 @@ pub mod finding;
 pub mod live;
 /// Query filters for `GET /findings`, with their URL query-string form.
 pub mod query;
+/// Remediation plans, approvals and records (`/findings/{id}/remediation…`, `/remediations`).
+pub mod remediation;
 /// Browser sign-in: `GET /auth/session` and `POST /auth/logout` answers.
 pub mod session;
 /// Severity labels and the ASFF normalized-score mapping.
@@ -34,6 +36,7 @@ pub use export_job::*;
 pub use finding::*;
 pub use live::*;
 pub use query::*;
+pub use remediation::*;
 pub use session::*;
 pub use severity::*;
 pub use status::*;

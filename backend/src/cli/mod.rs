@@ -20,6 +20,8 @@ pub mod remediate;
 pub mod rules;
 /// `cspm serve`.
 pub mod serve;
+/// Remediation in `cspm serve`: the API's plans and records, the worker, the sink.
+pub mod serve_remediation;
 /// `cspm sinks lint|status|retry|test`.
 pub mod sinks;
 /// `cspm tokens create|list|revoke`.

@@ -112,7 +112,7 @@ async fn remediator(opts: &RemediateArgs) -> Result<Remediator, CliError> {
 
 /// The actions, calling AWS at `target` (checked for credentials first).
 #[cfg(feature = "aws")]
-async fn registry(target: &crate::aws::AwsTarget) -> Result<Registry, CliError> {
+pub(super) async fn registry(target: &crate::aws::AwsTarget) -> Result<Registry, CliError> {
     let sdk = crate::aws::sdk_config(target).await;
     if let Some(detail) = crate::aws::credentials_missing(&sdk).await {
         return Err(NoCredentials(detail).into());
@@ -122,7 +122,7 @@ async fn registry(target: &crate::aws::AwsTarget) -> Result<Registry, CliError> 
 
 /// Every action calls AWS: a build without the AWS adapters has none to run.
 #[cfg(not(feature = "aws"))]
-async fn registry(_: &crate::aws::AwsTarget) -> Result<Registry, CliError> {
+pub(super) async fn registry(_: &crate::aws::AwsTarget) -> Result<Registry, CliError> {
     Err(crate::aws::NotBuilt("remediation (its actions call AWS)").into())
 }
 

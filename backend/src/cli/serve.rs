@@ -11,6 +11,7 @@ use crate::metrics::Registry;
 use crate::pipeline::Pipeline;
 use crate::sinks::audit::{LocalAudit, AUDIT_SINK};
 use crate::sinks::live::{LiveHub, LiveSink};
+use crate::sinks::remediation::REMEDIATION_SINK;
 use clap::Args;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -68,6 +69,11 @@ pub struct ServeArgs {
     /// trimmed once it is this old and every sink has read it.
     #[arg(long, env = crate::config::ENV_FEED_RETENTION, default_value = "7d", value_parser = parse_feed_retention)]
     pub feed_retention: Duration,
+    /// The remediation file (YAML): runs the worker that applies approved
+    /// remediations (and the `remediation` sink for rules in its `auto`).
+    /// Without it remediation is off: plans are shown, approvals refused.
+    #[arg(long = "remediation", env = crate::config::ENV_REMEDIATION)]
+    pub remediation: Option<PathBuf>,
 }
 
 /// `--feed-retention`: the ages `cspm archive --older-than` takes, so both windows
@@ -167,13 +173,36 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
     };
     let daily_archive = args.archive.spawn(store.clone(), &args.store).await?;
     let metrics = Registry::new();
-    let fanout = start_fanout(&opened, sinks_file.as_ref(), &args, &metrics).await?;
     let store_for_exports = store.clone();
-    let pipeline = Pipeline::new(normalizer, store).with_metrics(metrics, "api");
+    let pipeline = Pipeline::new(normalizer, store).with_metrics(metrics.clone(), "api");
+    // Remediation keeps its queue and records in the SQLite file.
+    let remediation = match opened.db_path.as_deref() {
+        Some(db) => Some(
+            super::serve_remediation::start(
+                args.remediation.as_deref(),
+                db,
+                &args.store.data_dir,
+                &args.store.aws.target(),
+                pipeline.clone(),
+            )
+            .await?,
+        ),
+        None if args.remediation.is_some() => {
+            return Err(
+                "--remediation needs the SQLite store (its queue and records live there)".into(),
+            )
+        }
+        None => None,
+    };
+    let extra = remediation.as_ref().and_then(|r| r.sink.clone());
+    let fanout = start_fanout(&opened, sinks_file.as_ref(), extra, &args, &metrics).await?;
     let exports = start_exports(store_for_exports, &args.store.data_dir);
     let mut state = AppState::new(pipeline, config)
         .with_auth(auth)
         .with_exports(exports.jobs.clone());
+    if let Some(r) = &remediation {
+        state = state.with_remediation(r.service.clone());
+    }
     if let Some(s) = signin {
         state = state.with_signin(Arc::new(s));
     }
@@ -193,6 +222,11 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         d.stop();
     }
     exports.sweeper.abort();
+    if let Some(w) = remediation.and_then(|r| r.worker) {
+        // An apply cut short is taken up again after a restart (its message
+        // comes back from the queue; an already-fixed resource makes no call).
+        w.abort();
+    }
     if let Some(f) = fanout {
         if let Some(d) = &f.digests {
             d.abort();
@@ -238,12 +272,14 @@ struct Fanout {
 }
 
 /// Starts the dispatcher over the store's feed: the live sink and the audit log
-/// (always) and the sinks of the file (when given), every delivery counted in
+/// (always), the remediation sink (`extra`, when automatic remediation is on)
+/// and the sinks of the file (when given), every delivery counted in
 /// `metrics`. `None` for a store without a readable feed (DynamoDB: on AWS the
 /// fanout Lambda reads its stream).
 async fn start_fanout(
     opened: &crate::config::store::Opened,
     file: Option<&crate::sinks::config::SinksFile>,
+    extra: Option<Arc<dyn crate::sinks::Sink>>,
     args: &ServeArgs,
     metrics: &Arc<Registry>,
 ) -> Result<Option<Fanout>, CliError> {
@@ -279,9 +315,12 @@ async fn start_fanout(
             digests = Some(tokio::spawn(flush_digests(built.throttled, DIGEST_TICK)));
         }
     }
-    if sinks.iter().any(|s| s.name() == AUDIT_SINK) {
-        return Err(format!("the sink name {AUDIT_SINK:?} is reserved for the audit log").into());
+    for reserved in [AUDIT_SINK, REMEDIATION_SINK] {
+        if sinks.iter().any(|s| s.name() == reserved) {
+            return Err(format!("the sink name {reserved:?} is reserved").into());
+        }
     }
+    sinks.extend(extra);
     let dir = super::audit::audit_dir(&args.store.data_dir, args.audit_dir.as_deref());
     let audit = LocalAudit::start(&dir, db, opened.store.clone(), metrics.clone())?;
     tracing::info!(dir = %dir.display(), "audit log");

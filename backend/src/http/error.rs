@@ -44,6 +44,15 @@ pub enum ApiError {
         /// The body field at fault.
         field: Option<String>,
     },
+    /// 422: the request is well formed but cannot be carried out on this
+    /// finding (no remediation action fixes it here).
+    #[error("{message}")]
+    Unprocessable {
+        /// Machine-readable code.
+        code: &'static str,
+        /// Why, safe to show.
+        message: String,
+    },
     /// 429: the caller has too much under way already (running exports).
     #[error("{0}")]
     TooManyRequests(String),
@@ -86,6 +95,7 @@ impl ApiError {
             ApiError::Forbidden(_) | ApiError::Csrf => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge | ApiError::ExpandsTooFar(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -97,7 +107,9 @@ impl ApiError {
 
     fn code(&self) -> &'static str {
         match self {
-            ApiError::BadRequest { code, .. } | ApiError::Conflict { code, .. } => code,
+            ApiError::BadRequest { code, .. }
+            | ApiError::Conflict { code, .. }
+            | ApiError::Unprocessable { code, .. } => code,
             ApiError::Unauthorized => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::Csrf => "csrf",

@@ -37,6 +37,8 @@ pub mod live;
 pub mod metrics;
 /// `/openapi.json`, generated from the handlers' annotations.
 pub mod openapi;
+/// Remediation: a finding's plan, approving it, the record of every remediation.
+pub mod remediation;
 /// Every route with the role it requires (the one place roles are declared).
 pub mod routes;
 /// The role check, security headers and CORS.
@@ -83,6 +85,9 @@ pub struct AppState {
     /// Export jobs, when this deployment keeps export files somewhere (the
     /// `/exports` routes answer 404 otherwise).
     pub exports: Option<crate::export::jobs::ExportJobs>,
+    /// Remediation plans, approvals and records, when this deployment keeps
+    /// them (the remediation routes answer 404 otherwise).
+    pub remediation: Option<Arc<crate::remediate::service::Remediations>>,
 }
 
 impl AppState {
@@ -98,6 +103,7 @@ impl AppState {
             auth: Arc::new(auth),
             signin: None,
             exports: None,
+            remediation: None,
         }
     }
 
@@ -140,6 +146,12 @@ impl AppState {
     /// The same state running export jobs through `exports`.
     pub fn with_exports(mut self, exports: crate::export::jobs::ExportJobs) -> Self {
         self.exports = Some(exports);
+        self
+    }
+
+    /// The same state planning, approving and listing remediations through `r`.
+    pub fn with_remediation(mut self, r: Arc<crate::remediate::service::Remediations>) -> Self {
+        self.remediation = Some(r);
         self
     }
 

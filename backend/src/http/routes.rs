@@ -6,7 +6,7 @@
 use super::MAX_EVENTS_BODY_BYTES;
 use super::{
     auth_routes, bulk, compliance, events, export, exports, findings, health, live, metrics,
-    openapi, summary, AppState,
+    openapi, remediation, summary, AppState,
 };
 use crate::auth::Role;
 use axum::extract::DefaultBodyLimit;
@@ -82,6 +82,35 @@ pub(super) fn declared() -> Vec<(Route, MethodRouter<AppState>)> {
             role(Analyst),
             patch(findings::patch_one),
             Doc::of::<findings::__path_patch_one>(),
+        ),
+        // Remediation: a plan is a read; approving changes AWS, so analyst.
+        route(
+            Method::GET,
+            "/findings/{id}/remediation/plan",
+            role(Viewer),
+            get(remediation::get_plan),
+            Doc::of::<remediation::__path_get_plan>(),
+        ),
+        route(
+            Method::POST,
+            "/findings/{id}/remediation",
+            role(Analyst),
+            post(remediation::post_remediation),
+            Doc::of::<remediation::__path_post_remediation>(),
+        ),
+        route(
+            Method::GET,
+            "/remediations",
+            role(Viewer),
+            get(remediation::list),
+            Doc::of::<remediation::__path_list>(),
+        ),
+        route(
+            Method::GET,
+            "/remediations/{rid}",
+            role(Viewer),
+            get(remediation::get_one),
+            Doc::of::<remediation::__path_get_one>(),
         ),
         // Export jobs: an export is a read. Each handler also checks that the job
         // is the caller's (or the caller an admin).

@@ -17,9 +17,15 @@ pub enum FindingKey<'a> {
 impl<'a> FindingKey<'a> {
     /// The key of `finding`: the control id first, else the rule id.
     pub fn of(finding: &'a Finding) -> FindingKey<'a> {
-        match finding.control_id.as_deref() {
+        FindingKey::from_parts(finding.control_id.as_deref(), &finding.generator_id)
+    }
+
+    /// The key of a finding known by its control id and rule id only (a change
+    /// on the feed carries these, not the whole finding).
+    pub fn from_parts(control_id: Option<&'a str>, generator_id: &'a str) -> FindingKey<'a> {
+        match control_id {
             Some(control) => FindingKey::Control(control),
-            None => FindingKey::Rule(&finding.generator_id),
+            None => FindingKey::Rule(generator_id),
         }
     }
 

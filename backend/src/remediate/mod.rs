@@ -6,7 +6,8 @@
 //!
 //! Dependencies run one way: `action_id`, `pattern`, `finding_key` ← `config`,
 //! `target`, `plan` ← `guards`, `action` ← `actions` ← `registry` ← `run`;
-//! `ledger` ← `outcome` ← `attempt` ← `run`.
+//! `ledger` ← `outcome` ← `attempt` ← `run`; `progress` ← `run`;
+//! `queue`, `records` ← `local`; `run`, `queue`, `records` ← `service` ← `worker`.
 
 /// One action's contract: which finding it fixes, plan, apply, verify.
 pub mod action;
@@ -24,15 +25,27 @@ pub mod finding_key;
 pub mod guards;
 /// The local record of applied remediations (the per-account rate limit reads it).
 pub mod ledger;
+/// The local queue and records: tables in the SQLite file of the findings.
+pub mod local;
 /// How an apply ended, why an action failed, and what stops a run.
 pub mod outcome;
 /// `*` patterns for ARNs, accounts and regions.
 pub mod pattern;
 /// The plan: what would be called, on what state, with which guard results.
 pub mod plan;
+/// What an apply tells its caller between its steps (the worker's record).
+pub mod progress;
+/// The queue port: approved remediations handed to the worker.
+pub mod queue;
+/// The records port: every remediation, who asked, when, how it ended.
+pub mod records;
 /// Which action fixes which finding, and which actions exist yet.
 pub mod registry;
 /// Plan and apply a finding end to end (what `cspm remediate` runs).
 pub mod run;
+/// Plan, approve and look up remediations (what the API and the sink call).
+pub mod service;
 /// The resource an action changes, with its checked account and region.
 pub mod target;
+/// The worker: takes approved remediations off the queue and applies them.
+pub mod worker;

@@ -29,6 +29,15 @@ pub enum RemediateError {
     /// The ledger could not be read or written. Permanent until someone looks.
     #[error("remediation ledger: {0}")]
     Ledger(#[from] std::io::Error),
+    /// The caller's record of a step could not be written (the worker's
+    /// remediation record); no call is made without it.
+    #[error("recording the remediation: {source}")]
+    Progress {
+        /// What failed.
+        source: Box<dyn std::error::Error + Send + Sync>,
+        /// True when trying again later may work.
+        retryable: bool,
+    },
 }
 
 impl RemediateError {
@@ -38,6 +47,7 @@ impl RemediateError {
             RemediateError::UnknownFinding(_) | RemediateError::Ledger(_) => false,
             RemediateError::Store(e) => e.is_retryable(),
             RemediateError::Observe { source, .. } => source.retryable,
+            RemediateError::Progress { retryable, .. } => *retryable,
         }
     }
 }

@@ -14,6 +14,7 @@ use super::guards::{self, Approval, GuardInput, Read};
 use super::ledger::Ledger;
 use super::outcome::{ApplyOutcome, Failure, RemediateError};
 use super::plan::{GuardName, GuardResult, Plan};
+use super::progress::{Progress, Silent};
 use super::registry::{self, Registry};
 use super::target::{NotApplicable, Target};
 use crate::pipeline::{Pipeline, PipelineError};
@@ -93,6 +94,20 @@ impl Remediator {
         expected_state: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<ApplyOutcome, RemediateError> {
+        self.apply_with(id, approval, expected_state, now, &Silent)
+            .await
+    }
+
+    /// [`Remediator::apply`], telling `progress` when the plan passed every
+    /// guard and when the calls were made (the worker's record follows it).
+    pub async fn apply_with(
+        &self,
+        id: &str,
+        approval: &Approval,
+        expected_state: Option<&str>,
+        now: DateTime<Utc>,
+        progress: &dyn Progress,
+    ) -> Result<ApplyOutcome, RemediateError> {
         let r = match self.resolve(id).await? {
             Ok(r) => r,
             Err(plan) => return Ok(ApplyOutcome::NotApplicable(plan)),
@@ -143,10 +158,12 @@ impl Remediator {
             actor: approval.actor(),
             at: now,
         };
+        progress.planned(&plan).await?;
         attempt.started()?;
         if let Err(e) = r.action.apply(&r.target, &proposal).await {
             return attempt.failed(Failure::Call(e));
         }
+        progress.applied(&plan).await?;
         match r.action.verify(&r.target).await {
             Ok(None) => {}
             Ok(Some(why)) => return attempt.failed(Failure::Unverified(why)),
@@ -160,6 +177,30 @@ impl Remediator {
         );
         let finding = self.resolve_finding(id, action.as_str(), note, now).await?;
         Ok(ApplyOutcome::Verified { plan, finding })
+    }
+
+    /// What an approval of finding `id` at `now` meets before anything is read
+    /// from AWS: the plan with the verdicts of the guards that need no read
+    /// ([`Plan::unread`]; its `refused_by` is the refusal, if any), or the plan
+    /// saying no action applies. The API answers an approval with it at once,
+    /// and queues only what it lets through (the worker checks every guard again).
+    pub async fn screen(
+        &self,
+        id: &str,
+        approval: &Approval,
+        now: DateTime<Utc>,
+    ) -> Result<Plan, RemediateError> {
+        let r = match self.resolve(id).await? {
+            Ok(r) => r,
+            Err(plan) => return Ok(plan),
+        };
+        let recent = self.ledger.attempts_in(&r.target.account)?;
+        let input = r.input(&self.config, approval, now, &recent);
+        Ok(Plan::unread(
+            id,
+            r.action.id().as_str(),
+            guards::evaluate(&input, None),
+        ))
     }
 
     /// The finding, its action and its target, or (`Err`) the plan saying why

@@ -33,8 +33,9 @@ pub enum NotApplicable {
     /// No action in the registry fixes findings of this rule or control.
     #[error("no remediation action fixes {0:?} findings")]
     NoAction(String),
-    /// The action exists as an id but is not implemented in this build.
-    #[error("{0} is not available yet: nothing will be changed")]
+    /// The action exists as an id but cannot run here: not implemented yet,
+    /// a build without AWS support, or a server without `--remediation`.
+    #[error("{0} is not available here (not implemented yet, a build without AWS support, or remediation off on this server): nothing will be changed")]
     NotAvailable(ActionId),
     /// The finding names no resource of the type the action changes.
     #[error("the finding names no {0} resource")]

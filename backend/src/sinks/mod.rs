@@ -27,6 +27,8 @@ pub mod log;
 pub mod pace;
 /// Keeps what it receives (tests, `cspm sinks test`).
 pub mod recording;
+/// Automatic remediation: approves findings of rules in the remediation file's `auto`.
+pub mod remediation;
 /// A sink under routes: it wants only what a route sends it.
 pub mod routed;
 /// Routes: which sinks a change goes to (match keys, `stop`, the default).

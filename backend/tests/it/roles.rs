@@ -31,6 +31,18 @@ fn policy() -> Vec<(Method, &'static str, Access)> {
         (Method::POST, "/findings/workflow", Access::Role(Analyst)),
         (Method::GET, "/findings/{id}", Access::Role(Viewer)),
         (Method::PATCH, "/findings/{id}", Access::Role(Analyst)),
+        (
+            Method::GET,
+            "/findings/{id}/remediation/plan",
+            Access::Role(Viewer),
+        ),
+        (
+            Method::POST,
+            "/findings/{id}/remediation",
+            Access::Role(Analyst),
+        ),
+        (Method::GET, "/remediations", Access::Role(Viewer)),
+        (Method::GET, "/remediations/{rid}", Access::Role(Viewer)),
         (Method::POST, "/exports", Access::Role(Viewer)),
         (Method::GET, "/exports/{id}", Access::Role(Viewer)),
         (Method::GET, "/exports/{id}/download", Access::Role(Viewer)),
@@ -152,10 +164,12 @@ async fn matrix() -> Matrix {
     };
     let auth = Authenticator::new(Some(API_TOKEN)).with_tokens(tokens.clone());
     let exports = exports_in(&pipeline, dir.path());
+    let remediation = remediation_off(&pipeline, dir.path());
     let state = AppState::new(pipeline, config)
         .with_auth(auth)
         .with_tickets(Arc::new(MemoryTickets::default()))
-        .with_exports(exports);
+        .with_exports(exports)
+        .with_remediation(remediation);
     Matrix {
         app: router(state),
         id: fixtures[0].id.clone(),
@@ -178,14 +192,37 @@ pub(crate) fn exports_in(
     )
 }
 
+/// Remediation as `cspm serve` has it without `--remediation`: plans (no
+/// action available, nothing read from AWS) and records, approvals refused.
+pub(crate) fn remediation_off(
+    pipeline: &cspm::pipeline::Pipeline,
+    dir: &std::path::Path,
+) -> Arc<cspm::remediate::service::Remediations> {
+    use cspm::remediate::{
+        config::RemediationConfig, ledger::Ledger, local::SqliteRemediations, registry::Registry,
+        run::Remediator, service::Remediations,
+    };
+    let remediator = Remediator {
+        config: RemediationConfig::default(),
+        registry: Registry::from_actions(Vec::new()),
+        pipeline: pipeline.clone(),
+        ledger: Ledger::in_dir(dir),
+    };
+    let tables = Arc::new(SqliteRemediations::open_dir(dir).unwrap());
+    Arc::new(Remediations::new(Arc::new(remediator), tables, None))
+}
+
 /// What a route answers [`request`] from a caller its role check lets in: 200,
 /// or 202 for a started export; a job id is a finding id here, which names no
 /// job, so the job routes' handlers answer 404 (their ownership rules are in
-/// `export_jobs`).
+/// `export_jobs`), as does a remediation id; approving a remediation answers
+/// 409 on a server without `--remediation` (the matrix's).
 pub(crate) fn admitted(method: &Method, path: &str) -> StatusCode {
     match (method.as_str(), path.trim_start_matches("/api")) {
         ("POST", "/exports") => StatusCode::ACCEPTED,
         (_, p) if p.starts_with("/exports/") => StatusCode::NOT_FOUND,
+        ("POST", "/findings/{id}/remediation") => StatusCode::CONFLICT,
+        (_, "/remediations/{rid}") => StatusCode::NOT_FOUND,
         _ => StatusCode::OK,
     }
 }
@@ -199,7 +236,8 @@ pub(crate) fn request(
 ) -> Request<Body> {
     let uri = path
         .replace("{id}", id)
-        .replace("{slug}", crate::helpers::CONTROL_SLUG);
+        .replace("{slug}", crate::helpers::CONTROL_SLUG)
+        .replace("{rid}", id);
     let body = match (method.as_str(), path.trim_start_matches("/api")) {
         ("PATCH", _) => json!({"workflow_status": "NOTIFIED", "note": "matrix"}).to_string(),
         ("POST", "/events") => crate::events::compact_finding().to_string(),
@@ -281,8 +319,11 @@ async fn every_route_answers_every_caller_as_its_declared_role_says() {
                     }
                     Some(role) if role.includes(required) => {
                         assert_eq!(status, admitted(&route.method, &path), "{what}");
-                        if status == StatusCode::NOT_FOUND {
+                        if status == StatusCode::NOT_FOUND && path.contains("/exports/") {
                             assert_eq!(body["error"]["message"], "no such export", "{what}");
+                        }
+                        if status == StatusCode::CONFLICT {
+                            assert_eq!(body["error"]["code"], "remediation_off", "{what}");
                         }
                     }
                     Some(_) => {
@@ -298,8 +339,8 @@ async fn every_route_answers_every_caller_as_its_declared_role_says() {
             }
         }
     }
-    // 15 protected routes × 2 mounts × 9 callers.
-    assert_eq!(checked, 15 * 2 * 9);
+    // 19 protected routes × 2 mounts × 9 callers.
+    assert_eq!(checked, 19 * 2 * 9);
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 //! their group's routes; a user in no group is a viewer.
 
 use crate::oidc_cognito::pool;
-use crate::roles::{admitted, exports_in, request, send};
+use crate::roles::{admitted, exports_in, remediation_off, request, send};
 use axum::http::StatusCode;
 use cspm::auth::oidc_bearer::OidcBearer;
 use cspm::auth::{Authenticator, Role};
@@ -43,10 +43,12 @@ async fn each_cognito_group_gets_exactly_its_roles_routes() {
     let bearer = OidcBearer::new(Arc::new(pool.verifier(&endpoint)));
     let auth = Authenticator::new(None).with_bearer_verifier(Arc::new(bearer));
     let exports = exports_in(&pipeline, dir.path());
+    let remediation = remediation_off(&pipeline, dir.path());
     let state = AppState::new(pipeline, HttpConfig::default())
         .with_auth(auth)
         .with_tickets(Arc::new(MemoryTickets::default()))
-        .with_exports(exports);
+        .with_exports(exports)
+        .with_remediation(remediation);
     let app = router(state);
     let id = &fixtures[0].id;
     for (name, _, role) in users {

@@ -5,22 +5,13 @@
 //! the URL the finished job gives — a plain link to an API path would be answered
 //! with the dashboard page, and on AWS the file comes from a presigned link.
 
+use super::sleep;
 use crate::api;
 use crate::export::{poll_delay_ms, request, ExportStatus};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared_types::{ExportFileFormat, ExportState, FindingFilter};
 use wasm_bindgen::JsCast;
-
-/// Waits `ms` milliseconds on the browser's timer.
-async fn sleep(ms: u32) {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms as i32);
-        }
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
-}
 
 /// Saves `href` as a file, as a click on a link with `download` would: the
 /// server's `Content-Disposition` names it.

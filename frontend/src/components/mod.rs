@@ -12,6 +12,8 @@ pub mod compliance;
 pub mod export_menu;
 /// The findings list's filter bar.
 pub mod filters;
+/// A finding's Remediation panel: plan, Apply, history.
+pub mod remediation;
 /// The sign-in screen and the top bar's user menu.
 pub mod signin;
 /// Loading, empty and error states, and the loader that drives them.
@@ -20,4 +22,14 @@ pub mod states;
 /// The browser's clock (chrono's own clock is unavailable on wasm32-unknown-unknown).
 pub fn now() -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or_default()
+}
+
+/// Waits `ms` milliseconds on the browser's timer (no thread to sleep on wasm32).
+pub async fn sleep(ms: u32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms as i32);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }

@@ -1,5 +1,6 @@
 use crate::api;
 use crate::components::badges::{SeverityBadge, StatusBadge};
+use crate::components::remediation::RemediationPanel;
 use crate::components::states::{Empty, ErrorPanel, Load, Loader, Loading};
 use crate::format::{date_time, pretty_json, title_case};
 use crate::session::Action;
@@ -63,6 +64,7 @@ fn DetailView(detail: FindingDetail, loader: Loader<FindingDetail>) -> impl Into
             <div class="detail-main">
                 <Incident raw=f.raw.clone()/>
                 <Remediation f=f.clone()/>
+                <RemediationPanel id=id.get_value() on_done=move || reload(id.get_value(), loader)/>
                 <Resources f=f.clone()/>
                 <section class="panel">
                     <div class="panel-head">
@@ -88,6 +90,11 @@ fn DetailView(detail: FindingDetail, loader: Loader<FindingDetail>) -> impl Into
             </aside>
         </div>
     }
+}
+
+/// Loads the finding again (a remediation ended: it may be RESOLVED now).
+fn reload(id: String, loader: Loader<FindingDetail>) {
+    loader.run(async move { api::get_finding(&id).await });
 }
 
 #[component]

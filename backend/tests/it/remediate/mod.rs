@@ -63,9 +63,17 @@ fn public_policy_event(bucket: &str) -> Value {
     event
 }
 
+/// A bucket made public for real in the emulator, and the event that did it.
+struct PublicBucket {
+    endpoint: String,
+    s3: aws_sdk_s3::Client,
+    bucket: String,
+    event: Value,
+}
+
 /// Makes a bucket public for real (a new bucket's block, as AWS sets it, deleted;
-/// the event's public policy put) and stores the event's finding through the pipeline.
-async fn public_bucket_with_finding(test: &str) -> Option<Case> {
+/// the event's public policy put); `None` without the emulator.
+async fn public_bucket(test: &str) -> Option<PublicBucket> {
     let endpoint = endpoint(test)?;
     let s3 = cspm::archive::S3Sink::client(&sdk_config(&endpoint).await);
     let bucket = unique("rem").to_lowercase();
@@ -96,7 +104,22 @@ async fn public_bucket_with_finding(test: &str) -> Option<Case> {
         .await
         .unwrap();
     assert_eq!(block(&s3, &bucket).await, None, "the bucket is public");
+    Some(PublicBucket {
+        endpoint,
+        s3,
+        bucket,
+        event,
+    })
+}
 
+/// A public bucket with the event's finding stored through the pipeline.
+async fn public_bucket_with_finding(test: &str) -> Option<Case> {
+    let PublicBucket {
+        endpoint,
+        s3,
+        bucket,
+        event,
+    } = public_bucket(test).await?;
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open_dir(dir.path()).unwrap());
     let p = pipeline(store.clone());
@@ -197,7 +220,11 @@ fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// The API: plan, approve, the worker, the records, roles, a restart.
+mod api;
 /// Plan, apply, verify and re-apply, and the failures that exit 3 or 1.
 mod apply;
 /// Each guard refusing with exit 2 while the bucket stays as it was.
 mod guards;
+/// `cspm serve --remediation`: automatic remediation through the real server.
+mod serve;

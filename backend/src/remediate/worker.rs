@@ -1,0 +1,249 @@
+//! The worker: takes approved remediations off the queue and runs the CLI's
+//! apply on each ([`Remediator::apply_with`]: every guard again, the read, the
+//! calls, the read-back, the finding RESOLVED through the pipeline), recording
+//! each step (`planned`, `applied`) and the outcome (`verified`, `failed`,
+//! `refused`). `cspm serve --remediation FILE` runs it beside the server; the
+//! `remediator` Lambda would run [`Worker::handle`] per SQS message.
+//!
+//! A failure that may pass (throttling, a busy store) leaves the message on
+//! the queue to come back later, up to [`WorkerSettings::max_receives`] times
+//! (SQS's redrive policy); the record says `queued` with the last error until
+//! then, `failed` after.
+
+use super::guards::Approval;
+use super::outcome::{ApplyOutcome, RemediateError};
+use super::plan::Plan;
+use super::progress::Progress;
+use super::queue::{Delivery, QueueError, RemediationQueue};
+use super::records::{RecordsError, RemediationRecords};
+use super::service::{saved_policy, wire, Remediations};
+use async_trait::async_trait;
+use chrono::Utc;
+use shared_types::{RemediationRecord, RemediationStatus};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Mutex;
+
+/// How the worker paces itself.
+#[derive(Debug, Clone, Copy)]
+pub struct WorkerSettings {
+    /// How often the queue is looked at when nothing wakes the worker.
+    pub poll: Duration,
+    /// How long a received message is hidden from other receivers: longer
+    /// than one apply takes, so it only comes back when the worker died.
+    pub hide_for: Duration,
+    /// Receives before a failure that may pass is recorded as final.
+    pub max_receives: u32,
+    /// The wait before the second try; each later try waits this much longer.
+    pub retry_after: Duration,
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        WorkerSettings {
+            poll: Duration::from_secs(1),
+            hide_for: Duration::from_secs(300),
+            max_receives: 3,
+            retry_after: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Why one delivery could not be handled (its message stays on the queue).
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    /// The queue failed.
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+    /// The records failed.
+    #[error(transparent)]
+    Records(#[from] RecordsError),
+}
+
+/// Applies queued remediations.
+#[derive(Clone)]
+pub struct Worker {
+    remediations: Arc<Remediations>,
+    queue: Arc<dyn RemediationQueue>,
+    settings: WorkerSettings,
+}
+
+/// Moves a record along as the apply reports its steps.
+struct Steps<'a> {
+    records: &'a dyn RemediationRecords,
+    record: &'a Mutex<RemediationRecord>,
+}
+
+impl Steps<'_> {
+    async fn set(&self, status: RemediationStatus, plan: &Plan) -> Result<(), RemediateError> {
+        let mut r = self.record.lock().await;
+        r.status = status;
+        r.updated_at = Utc::now();
+        r.plan = Some(wire(plan));
+        r.saved_policy = saved_policy(plan);
+        self.records
+            .update(&r)
+            .await
+            // The record is the history a person reads: without it, no call.
+            .map_err(|e| RemediateError::Progress {
+                retryable: e.retryable,
+                source: Box::new(e),
+            })
+    }
+}
+
+#[async_trait]
+impl Progress for Steps<'_> {
+    async fn planned(&self, plan: &Plan) -> Result<(), RemediateError> {
+        self.set(RemediationStatus::Planned, plan).await
+    }
+
+    async fn applied(&self, plan: &Plan) -> Result<(), RemediateError> {
+        self.set(RemediationStatus::Applied, plan).await
+    }
+}
+
+impl Worker {
+    /// A worker applying what `queue` hands it with `remediations`.
+    pub fn new(
+        remediations: Arc<Remediations>,
+        queue: Arc<dyn RemediationQueue>,
+        settings: WorkerSettings,
+    ) -> Worker {
+        Worker {
+            remediations,
+            queue,
+            settings,
+        }
+    }
+
+    /// Handles every message visible now, one at a time (the per-account rate
+    /// limit counts each apply before the next); returns how many it took.
+    pub async fn drain(&self) -> Result<usize, WorkerError> {
+        let mut n = 0;
+        loop {
+            let batch = self.queue.receive(10, self.settings.hide_for).await?;
+            if batch.is_empty() {
+                return Ok(n);
+            }
+            for d in batch {
+                n += 1;
+                if let Err(e) = self.handle(&d).await {
+                    // Left on the queue: it comes back when its hiding time ends.
+                    tracing::warn!(remediation = %d.message.remediation_id, error = %e,
+                        "remediation not handled; it will be tried again");
+                }
+            }
+        }
+    }
+
+    /// Runs until the task is aborted: drains the queue whenever an approval
+    /// wakes it, and every `poll`.
+    pub fn spawn(self) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            loop {
+                if let Err(e) = self.drain().await {
+                    tracing::warn!(error = %e, "remediation queue unreadable; trying again");
+                }
+                tokio::select! {
+                    _ = self.remediations.queued() => {}
+                    _ = tokio::time::sleep(self.settings.poll) => {}
+                }
+            }
+        })
+    }
+
+    /// Handles one delivery: applies the remediation it names unless its record
+    /// is already final (a second delivery), records how it ended, and deletes
+    /// the message, or releases it to come back later after a failure that may
+    /// pass.
+    pub async fn handle(&self, d: &Delivery) -> Result<(), WorkerError> {
+        let records = self.remediations.records();
+        let rid = &d.message.remediation_id;
+        let Some(mut record) = records.get(rid).await? else {
+            tracing::warn!(remediation = %rid, "queued remediation has no record; dropped");
+            return Ok(self.queue.delete(&d.receipt).await?);
+        };
+        if record.status.is_final() {
+            return Ok(self.queue.delete(&d.receipt).await?);
+        }
+        record.attempts += 1;
+        record.updated_at = Utc::now();
+        records.update(&record).await?;
+        let approval = if record.automatic {
+            Approval::Auto
+        } else {
+            Approval::Person(record.requested_by.clone())
+        };
+        let cell = Mutex::new(record);
+        let steps = Steps {
+            records: records.as_ref(),
+            record: &cell,
+        };
+        let (finding, expect) = {
+            let r = cell.lock().await;
+            (r.finding_id.clone(), r.expect_state.clone())
+        };
+        let outcome = self
+            .remediations
+            .remediator()
+            .apply_with(&finding, &approval, expect.as_deref(), Utc::now(), &steps)
+            .await;
+        let mut record = cell.into_inner();
+        record.updated_at = Utc::now();
+        let may_pass = match outcome {
+            Ok(ApplyOutcome::Verified { plan, .. }) => {
+                record.status = RemediationStatus::Verified;
+                record.reason = None;
+                record.saved_policy = saved_policy(&plan);
+                record.plan = Some(wire(&plan));
+                None
+            }
+            Ok(ApplyOutcome::NothingLeft { plan, .. }) => {
+                record.status = RemediationStatus::Verified;
+                record.reason = Some(format!("already fixed, no call made: {}", plan.after));
+                record.plan = Some(wire(&plan));
+                None
+            }
+            Ok(ApplyOutcome::NotApplicable(plan)) => {
+                record.status = RemediationStatus::Failed;
+                record.reason = Some(format!("not applicable: {}", plan.after));
+                record.plan = Some(wire(&plan));
+                None
+            }
+            Ok(ApplyOutcome::Refused { plan, guard }) => {
+                record.status = RemediationStatus::Refused;
+                record.guard = Some(guard.name.to_string());
+                record.reason = Some(guard.reason);
+                record.plan = Some(wire(&plan));
+                None
+            }
+            Ok(ApplyOutcome::Failed { error, .. }) => {
+                Some((error.to_string(), error.is_retryable()))
+            }
+            Err(e) => Some((e.to_string(), e.is_retryable())),
+        };
+        if let Some((why, retryable)) = may_pass {
+            if retryable && d.receives < self.settings.max_receives {
+                record.status = RemediationStatus::Queued;
+                record.reason = Some(format!(
+                    "try {} of {} failed, trying again: {why}",
+                    d.receives, self.settings.max_receives
+                ));
+                records.update(&record).await?;
+                let wait = self.settings.retry_after * d.receives;
+                return Ok(self.queue.release(&d.receipt, wait).await?);
+            }
+            record.status = RemediationStatus::Failed;
+            record.reason = Some(why);
+        }
+        tracing::info!(remediation = %record.id, finding = %record.finding_id,
+            status = record.status.as_str(), reason = record.reason.as_deref().unwrap_or("-"),
+            "remediation ended");
+        records.update(&record).await?;
+        Ok(self.queue.delete(&d.receipt).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,121 @@
+//! The remediation panel's logic, kept apart from the browser so it is tested
+//! natively: whether a plan can be approved (and with which `expect_state`)
+//! or why not, and how a remediation's status reads.
+
+use shared_types::{RemediationPlan, RemediationStatus};
+
+/// What the panel offers for a plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Offer {
+    /// An Apply button approving exactly this plan's state.
+    Apply {
+        /// The plan's `state_hash`: the worker refuses if the resource changed.
+        expect_state: Option<String>,
+    },
+    /// No button, and why.
+    Explain(String),
+}
+
+/// What the panel offers for `plan`: Apply only when an action applies, some
+/// call is left to make and no guard refuses.
+pub fn offer(plan: &RemediationPlan) -> Offer {
+    if !plan.applicable {
+        return Offer::Explain(format!("Not applicable: {}", plan.after));
+    }
+    if let Some(g) = plan.refused_by() {
+        return Offer::Explain(format!("Refused by {}: {}", g.name, g.reason));
+    }
+    if plan.calls.is_empty() {
+        return Offer::Explain(format!("Nothing to apply: {}", plan.after));
+    }
+    Offer::Apply {
+        expect_state: plan.state_hash().map(str::to_string),
+    }
+}
+
+/// A status as the history shows it.
+pub fn status_label(s: RemediationStatus) -> &'static str {
+    match s {
+        RemediationStatus::Queued => "Queued",
+        RemediationStatus::Planned => "Planned",
+        RemediationStatus::Applied => "Applied, verifying",
+        RemediationStatus::Verified => "Verified",
+        RemediationStatus::Failed => "Failed",
+        RemediationStatus::Refused => "Refused",
+    }
+}
+
+/// The current state without its hash (the hash is for machines), as
+/// indented JSON; `None` when the resource was not read.
+pub fn state_text(plan: &RemediationPlan) -> Option<String> {
+    let mut state = plan.current_state.clone();
+    let obj = state.as_object_mut()?;
+    obj.remove("state_hash");
+    serde_json::to_string_pretty(&state).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use shared_types::{GuardVerdict, PlannedCall};
+
+    fn plan() -> RemediationPlan {
+        RemediationPlan {
+            finding_id: "f".into(),
+            action: Some("s3-block-public-access".into()),
+            applicable: true,
+            calls: vec![PlannedCall {
+                service: "s3".into(),
+                operation: "PutPublicAccessBlock".into(),
+                params: json!({"Bucket": "b"}),
+            }],
+            current_state: json!({"bucket": "b", "public_access_block": null, "state_hash": "ab"}),
+            after: "bucket b blocks public access".into(),
+            guards: vec![GuardVerdict {
+                name: "not-enabled".into(),
+                passed: true,
+                reason: "enabled".into(),
+            }],
+        }
+    }
+
+    #[test]
+    fn apply_is_offered_only_for_an_applicable_plan_with_calls_and_no_refusal() {
+        assert_eq!(
+            offer(&plan()),
+            Offer::Apply {
+                expect_state: Some("ab".into())
+            }
+        );
+        let mut refused = plan();
+        refused.guards[0].passed = false;
+        refused.guards[0].reason = "plan only".into();
+        assert_eq!(
+            offer(&refused),
+            Offer::Explain("Refused by not-enabled: plan only".into())
+        );
+        let mut done = plan();
+        done.calls.clear();
+        assert!(matches!(offer(&done), Offer::Explain(t) if t.starts_with("Nothing to apply")));
+        let mut na = plan();
+        na.applicable = false;
+        na.after = "s3-block-public-access is not available here".into();
+        assert_eq!(
+            offer(&na),
+            Offer::Explain("Not applicable: s3-block-public-access is not available here".into())
+        );
+    }
+
+    #[test]
+    fn the_state_is_shown_without_its_hash() {
+        let text = state_text(&plan()).unwrap();
+        assert!(
+            text.contains("\"bucket\": \"b\"") && !text.contains("state_hash"),
+            "{text}"
+        );
+        let mut unread = plan();
+        unread.current_state = serde_json::Value::Null;
+        assert_eq!(state_text(&unread), None);
+    }
+}
