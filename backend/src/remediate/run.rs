@@ -143,7 +143,7 @@ impl Remediator {
             actor: approval.actor(),
             at: now,
         };
-        attempt.started()?;
+        attempt.started(r.action.record(&r.target, &observed))?;
         if let Err(e) = r.action.apply(&r.target, &proposal).await {
             return attempt.failed(Failure::Call(e));
         }
