@@ -28,11 +28,7 @@ pub struct IamDeleteInlinePolicy {
 /// What a finding says was written: the CloudTrail record's `Put…Policy` call
 /// (inside an EventBridge envelope or bare), as (principal kind, policy name).
 fn written(finding: &Finding) -> Option<(Kind, String)> {
-    let raw = &finding.raw;
-    let record = raw
-        .get("detail")
-        .filter(|d| d.get("eventName").is_some())
-        .unwrap_or(raw);
+    let record = super::event_record::of(finding)?;
     let kind = match record.get("eventName")?.as_str()? {
         "PutUserPolicy" => Kind::User,
         "PutRolePolicy" => Kind::Role,

@@ -226,3 +226,9 @@ mod ec2;
 mod guards;
 /// The IAM actions: access keys, admin policies, inline policies.
 mod iam;
+/// `lambda-remove-public-access` on a function anyone can invoke.
+mod lambda;
+/// `cloudtrail-start-logging` and `kms-cancel-key-deletion`.
+mod logging_and_keys;
+/// A finding stored from a corpus event, and `cspm` run on it.
+mod stored;
