@@ -70,6 +70,10 @@ pub const CONTROL_ACTIONS: &[(&str, ActionId)] = &[
     ("EC2.19", ActionId::Ec2RevokeWorldIngress),
     ("EC2.53", ActionId::Ec2RevokeWorldIngress),
     ("EC2.54", ActionId::Ec2RevokeWorldIngress),
+    // KMS.3: keys should not be deleted unintentionally (a key pending deletion).
+    ("KMS.3", ActionId::KmsCancelKeyDeletion),
+    // Lambda.1: function policies should prohibit public access.
+    ("Lambda.1", ActionId::LambdaRemovePublicAccess),
 ];
 
 /// The action id that fixes `finding`, if any, by its [`FindingKey`].
@@ -167,6 +171,13 @@ mod tests {
         assert_eq!(action_for(&f), None);
         f.control_id = Some("S3.8".into());
         assert_eq!(action_for(&f), Some(ActionId::S3BlockPublicAccess));
+        f.control_id = Some("EC2.19".into());
+        assert_eq!(action_for(&f), Some(ActionId::Ec2RevokeWorldIngress));
+        f.control_id = Some("Lambda.1".into());
+        assert_eq!(action_for(&f), Some(ActionId::LambdaRemovePublicAccess));
+        // The default group must lose every rule: not this action's fix.
+        f.control_id = Some("EC2.2".into());
+        assert_eq!(action_for(&f), None);
         f.control_id = Some("IAM.1".into());
         assert_eq!(action_for(&f), None);
     }

@@ -273,6 +273,32 @@ async fn an_admin_policy_is_detached_from_that_role_only_with_its_document_kept(
 }
 
 #[tokio::test]
+async fn a_break_glass_roles_admin_policy_is_refused_by_the_built_in_pattern() {
+    let Some(endpoint) = endpoint("remediate_iam_detach_break_glass") else {
+        return;
+    };
+    let iam = iam(&endpoint).await;
+    // arn:aws:iam::*:role/break-glass-* is protected whatever the file says.
+    let role = unique("break-glass");
+    role_with(&iam, &role, &[ADMIN]).await;
+    let mut event = case_event(
+        "panther__AWS.IAM.AttachAdminRolePolicy_T_IAM-Role-Policy-Attached-with-Administrator-Access.json",
+    );
+    event["requestParameters"]["roleName"] = json!(role);
+    let s = store_finding(endpoint, &event, "aws.iam.admin-policy-attached").await;
+    let out = s.cspm("apply", Some(&s.config("iam-detach-admin-policy", "")), &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("refused by protected-principal:") && err.contains("break-glass-*"),
+        "{err}"
+    );
+    assert_eq!(attached(&iam, &role).await, [ADMIN], "nothing was changed");
+    assert_eq!(s.status().await, WorkflowStatus::New);
+    assert!(ledger_lines(s.dir.path()).is_empty());
+}
+
+#[tokio::test]
 async fn a_dangerous_inline_policy_is_deleted_and_kept_in_the_ledger() {
     let Some(endpoint) = endpoint("remediate_iam_inline") else {
         return;
