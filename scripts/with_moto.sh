@@ -15,6 +15,9 @@ OCSF_MODELS_VERSION=0.10.0
 bin=$(venv_tool "moto-$MOTO_VERSION-ocsf-$OCSF_MODELS_VERSION" \
   "moto[server]==$MOTO_VERSION" "py-ocsf-models==$OCSF_MODELS_VERSION")
 port=$(free_port)
+# AWS managed policies (AdministratorAccess…) exist as in AWS: the remediation
+# tests attach and detach them. Loaded per account on its first IAM call.
+export MOTO_IAM_LOAD_MANAGED_POLICIES=true
 log="${TMPDIR:-/tmp}/moto-$port.log"
 # moto_server with DynamoDB's conditional writes made atomic (see the script).
 "$bin/python" "$(dirname "$0")/moto_server.py" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &

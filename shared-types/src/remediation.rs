@@ -185,11 +185,12 @@ pub struct RemediationRecord {
     /// of the guards checked then).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan: Option<RemediationPlan>,
-    /// For `iam-detach-admin-policy` and `iam-delete-inline-policy`: the state
-    /// read before the change, which holds the policy document, so a person can
-    /// restore it.
+    /// What a person needs to reverse the change, read before the calls: for
+    /// the policy actions the principal, the policy's document and `restore`
+    /// (the call that puts it back); for `lambda-remove-public-access` the
+    /// removed statements. Absent for actions that keep none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub saved_policy: Option<Value>,
+    pub undo: Option<Value>,
 }
 
 /// `POST /findings/{id}/remediation` answer (202).

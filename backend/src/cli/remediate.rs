@@ -99,7 +99,7 @@ async fn remediator(opts: &RemediateArgs) -> Result<Remediator, CliError> {
         Some(path) => RemediationConfig::load(path)?,
         None => RemediationConfig::default(),
     };
-    let registry = registry(&opts.store.aws.target()).await?;
+    let registry = registry(&opts.store.aws.target(), &config).await?;
     let store = opts.store.store_config().build().await?;
     Ok(Remediator {
         config,
@@ -112,17 +112,23 @@ async fn remediator(opts: &RemediateArgs) -> Result<Remediator, CliError> {
 
 /// The actions, calling AWS at `target` (checked for credentials first).
 #[cfg(feature = "aws")]
-pub(super) async fn registry(target: &crate::aws::AwsTarget) -> Result<Registry, CliError> {
+pub(super) async fn registry(
+    target: &crate::aws::AwsTarget,
+    config: &RemediationConfig,
+) -> Result<Registry, CliError> {
     let sdk = crate::aws::sdk_config(target).await;
     if let Some(detail) = crate::aws::credentials_missing(&sdk).await {
         return Err(NoCredentials(detail).into());
     }
-    Ok(Registry::new(&sdk))
+    Ok(Registry::new(&sdk, config))
 }
 
 /// Every action calls AWS: a build without the AWS adapters has none to run.
 #[cfg(not(feature = "aws"))]
-pub(super) async fn registry(_: &crate::aws::AwsTarget) -> Result<Registry, CliError> {
+pub(super) async fn registry(
+    _: &crate::aws::AwsTarget,
+    _: &RemediationConfig,
+) -> Result<Registry, CliError> {
     Err(crate::aws::NotBuilt("remediation (its actions call AWS)").into())
 }
 

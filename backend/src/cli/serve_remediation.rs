@@ -58,7 +58,7 @@ pub async fn start(
         });
     };
     let config = RemediationConfig::load(file)?;
-    let registry = super::remediate::registry(aws).await?;
+    let registry = super::remediate::registry(aws, &config).await?;
     let auto = !config.auto.is_empty();
     let remediator = Remediator {
         config,

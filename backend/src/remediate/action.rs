@@ -76,4 +76,12 @@ pub trait Action: Send + Sync {
     /// Reads the resource back: `Ok(None)` when it shows the fix, `Ok(Some(why))`
     /// when it does not.
     async fn verify(&self, target: &Target) -> Result<Option<String>, ActionError>;
+
+    /// What a person needs to undo the change, kept in the remediation record
+    /// (the ledger's `started` line, written before the calls): the document of a
+    /// policy about to be detached or deleted. `None` for actions whose change
+    /// is undone without it (a setting turned back off).
+    fn record(&self, _target: &Target, _observed: &Observed) -> Option<Value> {
+        None
+    }
 }

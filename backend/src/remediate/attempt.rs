@@ -6,6 +6,7 @@ use super::action_id::ActionId;
 use super::ledger::{Ledger, LedgerEntry, LedgerOutcome};
 use super::outcome::{ApplyOutcome, Failure, RemediateError};
 use chrono::{DateTime, Utc};
+use serde_json::Value;
 
 /// One attempt to change a resource.
 pub struct Attempt<'a> {
@@ -24,7 +25,12 @@ pub struct Attempt<'a> {
 }
 
 impl Attempt<'_> {
-    fn write(&self, outcome: LedgerOutcome, error: Option<String>) -> std::io::Result<()> {
+    fn write(
+        &self,
+        outcome: LedgerOutcome,
+        error: Option<String>,
+        record: Option<Value>,
+    ) -> std::io::Result<()> {
         self.ledger.append(&LedgerEntry {
             at: self.at,
             finding_id: self.finding_id.to_string(),
@@ -33,24 +39,26 @@ impl Attempt<'_> {
             actor: self.actor.to_string(),
             outcome,
             error,
+            record,
         })
     }
 
-    /// Recorded before the calls: the rate limit counts this line even when the
-    /// process dies before the outcome is known.
-    pub fn started(&self) -> Result<(), RemediateError> {
-        Ok(self.write(LedgerOutcome::Started, None)?)
+    /// Recorded before the calls, with the action's `record` (what undoes the
+    /// change): the rate limit counts this line, and the record is kept, even
+    /// when the process dies before the outcome is known.
+    pub fn started(&self, record: Option<Value>) -> Result<(), RemediateError> {
+        Ok(self.write(LedgerOutcome::Started, None, record)?)
     }
 
     /// The calls were made and the read-back shows the fix.
     pub fn verified(&self) -> Result<(), RemediateError> {
-        Ok(self.write(LedgerOutcome::Verified, None)?)
+        Ok(self.write(LedgerOutcome::Verified, None, None)?)
     }
 
     /// A call failed or the fix is not there: recorded, and the outcome that
     /// leaves the finding open.
     pub fn failed(&self, error: Failure) -> Result<ApplyOutcome, RemediateError> {
-        self.write(LedgerOutcome::Failed, Some(error.to_string()))?;
+        self.write(LedgerOutcome::Failed, Some(error.to_string()), None)?;
         Ok(ApplyOutcome::Failed {
             finding_id: self.finding_id.to_string(),
             action: self.action,

@@ -43,6 +43,10 @@ pub struct LedgerEntry {
     /// The failure, when it failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// On the `started` line: what a person needs to undo the change (e.g. the
+    /// policy document detached or deleted), see [`crate::remediate::action::Action::record`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<serde_json::Value>,
 }
 
 /// The ledger file.
@@ -116,6 +120,7 @@ mod tests {
             actor: "local".into(),
             outcome: LedgerOutcome::Verified,
             error: None,
+            record: None,
         }
     }
 

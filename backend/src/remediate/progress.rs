@@ -7,13 +7,16 @@
 use super::outcome::RemediateError;
 use super::plan::Plan;
 use async_trait::async_trait;
+use serde_json::Value;
 
 /// Told about each step of an apply that makes calls.
 #[async_trait]
 pub trait Progress: Send + Sync {
-    /// The plan passed every guard; its calls are about to be made. An error
-    /// stops the apply before any call.
-    async fn planned(&self, plan: &Plan) -> Result<(), RemediateError>;
+    /// The plan passed every guard; its calls are about to be made. `undo` is
+    /// what a person needs to reverse them (the action's record: a policy's
+    /// document and the call that restores it), when the action keeps one. An
+    /// error stops the apply before any call.
+    async fn planned(&self, plan: &Plan, undo: Option<&Value>) -> Result<(), RemediateError>;
 
     /// The calls were made; the resource is about to be read back.
     async fn applied(&self, plan: &Plan) -> Result<(), RemediateError>;
@@ -24,7 +27,7 @@ pub struct Silent;
 
 #[async_trait]
 impl Progress for Silent {
-    async fn planned(&self, _: &Plan) -> Result<(), RemediateError> {
+    async fn planned(&self, _: &Plan, _: Option<&Value>) -> Result<(), RemediateError> {
         Ok(())
     }
 

@@ -4,6 +4,8 @@
 
 use super::action::Action;
 use super::action_id::ActionId;
+#[cfg(feature = "aws")]
+use super::config::RemediationConfig;
 use super::finding_key::FindingKey;
 use shared_types::Finding;
 use std::sync::Arc;
@@ -57,6 +59,21 @@ pub const CONTROL_ACTIONS: &[(&str, ActionId)] = &[
     ("S3.2", ActionId::S3BlockPublicAccess),
     ("S3.3", ActionId::S3BlockPublicAccess),
     ("S3.8", ActionId::S3BlockPublicAccess),
+    // Security groups open to the world: EC2.13 / EC2.14 (0.0.0.0/0 to 22 /
+    // 3389), EC2.18 (unrestricted ports other than the authorized ones), EC2.19
+    // (high-risk ports), EC2.53 / EC2.54 (0.0.0.0/0 / ::/0 to remote
+    // administration ports). EC2.2 (the default group admits anything at all)
+    // is left out: revoking the world-open rules does not make it pass.
+    ("EC2.13", ActionId::Ec2RevokeWorldIngress),
+    ("EC2.14", ActionId::Ec2RevokeWorldIngress),
+    ("EC2.18", ActionId::Ec2RevokeWorldIngress),
+    ("EC2.19", ActionId::Ec2RevokeWorldIngress),
+    ("EC2.53", ActionId::Ec2RevokeWorldIngress),
+    ("EC2.54", ActionId::Ec2RevokeWorldIngress),
+    // KMS.3: keys should not be deleted unintentionally (a key pending deletion).
+    ("KMS.3", ActionId::KmsCancelKeyDeletion),
+    // Lambda.1: function policies should prohibit public access.
+    ("Lambda.1", ActionId::LambdaRemovePublicAccess),
 ];
 
 /// The action id that fixes `finding`, if any, by its [`FindingKey`].
@@ -74,13 +91,33 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// Every implemented action, calling AWS with `sdk` (every action calls AWS, so
-    /// a build without the `aws` feature has no registry but a test's).
+    /// Every implemented action, calling AWS with `sdk` and set up by `config`
+    /// (the ports a security group may leave open). Every action calls AWS, so a
+    /// build without the `aws` feature has no registry but a test's.
     #[cfg(feature = "aws")]
-    pub fn new(sdk: &aws_config::SdkConfig) -> Registry {
+    pub fn new(sdk: &aws_config::SdkConfig, config: &RemediationConfig) -> Registry {
+        use super::actions::cloudtrail_start_logging::CloudtrailStartLogging;
+        use super::actions::ec2_revoke_world_ingress::Ec2RevokeWorldIngress;
+        use super::actions::iam_deactivate_access_key::IamDeactivateAccessKey;
+        use super::actions::iam_delete_inline_policy::IamDeleteInlinePolicy;
+        use super::actions::iam_detach_admin_policy::IamDetachAdminPolicy;
+        use super::actions::kms_cancel_key_deletion::KmsCancelKeyDeletion;
+        use super::actions::lambda_remove_public_access::LambdaRemovePublicAccess;
         use super::actions::s3_block_public_access::S3BlockPublicAccess;
         Registry {
-            actions: vec![Arc::new(S3BlockPublicAccess::new(sdk.clone()))],
+            actions: vec![
+                Arc::new(Ec2RevokeWorldIngress::new(
+                    sdk.clone(),
+                    config.allowed_ports.clone(),
+                )),
+                Arc::new(S3BlockPublicAccess::new(sdk.clone())),
+                Arc::new(IamDeactivateAccessKey::new(sdk.clone())),
+                Arc::new(IamDetachAdminPolicy::new(sdk.clone())),
+                Arc::new(IamDeleteInlinePolicy::new(sdk.clone())),
+                Arc::new(CloudtrailStartLogging::new(sdk.clone())),
+                Arc::new(KmsCancelKeyDeletion::new(sdk.clone())),
+                Arc::new(LambdaRemovePublicAccess::new(sdk.clone())),
+            ],
         }
     }
 
@@ -112,15 +149,11 @@ mod tests {
 
     #[cfg(feature = "aws")]
     #[test]
-    fn only_s3_block_public_access_is_available_now() {
+    fn every_action_is_available() {
         let sdk = aws_config::SdkConfig::builder().build();
-        let registry = Registry::new(&sdk);
+        let registry = Registry::new(&sdk, &RemediationConfig::default());
         for id in ActionId::ALL {
-            assert_eq!(
-                registry.get(id).is_some(),
-                id == ActionId::S3BlockPublicAccess,
-                "{id}"
-            );
+            assert!(registry.get(id).is_some(), "{id}");
         }
     }
 
@@ -138,6 +171,13 @@ mod tests {
         assert_eq!(action_for(&f), None);
         f.control_id = Some("S3.8".into());
         assert_eq!(action_for(&f), Some(ActionId::S3BlockPublicAccess));
+        f.control_id = Some("EC2.19".into());
+        assert_eq!(action_for(&f), Some(ActionId::Ec2RevokeWorldIngress));
+        f.control_id = Some("Lambda.1".into());
+        assert_eq!(action_for(&f), Some(ActionId::LambdaRemovePublicAccess));
+        // The default group must lose every rule: not this action's fix.
+        f.control_id = Some("EC2.2".into());
+        assert_eq!(action_for(&f), None);
         f.control_id = Some("IAM.1".into());
         assert_eq!(action_for(&f), None);
     }

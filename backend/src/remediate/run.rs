@@ -158,8 +158,9 @@ impl Remediator {
             actor: approval.actor(),
             at: now,
         };
-        progress.planned(&plan).await?;
-        attempt.started()?;
+        let undo = r.action.record(&r.target, &observed);
+        progress.planned(&plan, undo.as_ref()).await?;
+        attempt.started(undo)?;
         if let Err(e) = r.action.apply(&r.target, &proposal).await {
             return attempt.failed(Failure::Call(e));
         }

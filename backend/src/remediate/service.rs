@@ -9,15 +9,13 @@
 //! plans are still shown, approvals are refused ([`ServiceError::Off`]) and
 //! nothing is recorded or queued.
 
-use super::action_id::ActionId;
 use super::guards::Approval;
 use super::outcome::RemediateError;
-use super::plan::{GuardResult, Plan, STATE_HASH_KEY};
+use super::plan::{GuardResult, Plan};
 use super::queue::{QueueError, QueueMessage, RemediationQueue};
 use super::records::{RecordQuery, RecordsError, RemediationRecords};
 use super::run::Remediator;
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 use shared_types::{RemediationPlan, RemediationRecord, RemediationStatus};
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -167,7 +165,7 @@ impl Remediations {
             reason: None,
             attempts: 0,
             plan: None,
-            saved_policy: None,
+            undo: None,
         };
         if let Some(guard) = plan.refused_by().cloned() {
             record.status = RemediationStatus::Refused;
@@ -223,24 +221,6 @@ pub fn wire(plan: &Plan) -> RemediationPlan {
     serde_json::to_value(plan)
         .and_then(serde_json::from_value)
         .expect("a plan's JSON is a RemediationPlan (checked by a test)")
-}
-
-/// For the actions that remove a policy, the state read before the change (the
-/// policy document), kept in the record so a person can restore it.
-pub fn saved_policy(plan: &Plan) -> Option<Value> {
-    let removes_a_policy = [
-        ActionId::IamDetachAdminPolicy,
-        ActionId::IamDeleteInlinePolicy,
-    ]
-    .iter()
-    .any(|a| plan.action.as_deref() == Some(a.as_str()));
-    if !removes_a_policy {
-        return None;
-    }
-    let mut state = plan.current_state.clone();
-    let obj = state.as_object_mut()?;
-    obj.remove(STATE_HASH_KEY);
-    Some(state)
 }
 
 #[cfg(test)]

@@ -24,6 +24,9 @@ pub struct Target {
     /// The 12-digit account that owns it; the calls tell AWS to refuse when the
     /// resource belongs to another account.
     pub account: String,
+    /// The resource holding this one, as its API names it, when the API needs
+    /// both: the IAM user of an access key, `role/NAME` of a role's policy.
+    pub parent: Option<String>,
 }
 
 /// Why no action can fix a finding (a plan with `applicable: false`). Permanent:
@@ -56,6 +59,15 @@ pub enum NotApplicable {
     /// The region is not an AWS region name (e.g. `unknown`).
     #[error("region {0:?} is not an AWS region name")]
     Region(String),
+    /// No role can make this change (a root user's access key): a person must,
+    /// following `steps`.
+    #[error("{resource} cannot be changed by remediation: {steps}")]
+    Manual {
+        /// What would have to change.
+        resource: String,
+        /// How a person does it.
+        steps: &'static str,
+    },
 }
 
 impl Target {
@@ -71,7 +83,16 @@ impl Target {
             resource: resource.to_string(),
             region: region.to_string(),
             account: account.to_string(),
+            parent: None,
         })
+    }
+
+    /// The same target inside `parent` (see [`Target::parent`]).
+    pub fn within(self, parent: &str) -> Target {
+        Target {
+            parent: Some(parent.to_string()),
+            ..self
+        }
     }
 }
 

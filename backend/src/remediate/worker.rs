@@ -16,9 +16,10 @@ use super::plan::Plan;
 use super::progress::Progress;
 use super::queue::{Delivery, QueueError, RemediationQueue};
 use super::records::{RecordsError, RemediationRecords};
-use super::service::{saved_policy, wire, Remediations};
+use super::service::{wire, Remediations};
 use async_trait::async_trait;
 use chrono::Utc;
+use serde_json::Value;
 use shared_types::{RemediationRecord, RemediationStatus};
 use std::sync::Arc;
 use std::time::Duration;
@@ -75,12 +76,19 @@ struct Steps<'a> {
 }
 
 impl Steps<'_> {
-    async fn set(&self, status: RemediationStatus, plan: &Plan) -> Result<(), RemediateError> {
+    async fn set(
+        &self,
+        status: RemediationStatus,
+        plan: &Plan,
+        undo: Option<&Value>,
+    ) -> Result<(), RemediateError> {
         let mut r = self.record.lock().await;
         r.status = status;
         r.updated_at = Utc::now();
         r.plan = Some(wire(plan));
-        r.saved_policy = saved_policy(plan);
+        if let Some(undo) = undo {
+            r.undo = Some(undo.clone());
+        }
         self.records
             .update(&r)
             .await
@@ -94,12 +102,12 @@ impl Steps<'_> {
 
 #[async_trait]
 impl Progress for Steps<'_> {
-    async fn planned(&self, plan: &Plan) -> Result<(), RemediateError> {
-        self.set(RemediationStatus::Planned, plan).await
+    async fn planned(&self, plan: &Plan, undo: Option<&Value>) -> Result<(), RemediateError> {
+        self.set(RemediationStatus::Planned, plan, undo).await
     }
 
     async fn applied(&self, plan: &Plan) -> Result<(), RemediateError> {
-        self.set(RemediationStatus::Applied, plan).await
+        self.set(RemediationStatus::Applied, plan, None).await
     }
 }
 
@@ -195,7 +203,6 @@ impl Worker {
             Ok(ApplyOutcome::Verified { plan, .. }) => {
                 record.status = RemediationStatus::Verified;
                 record.reason = None;
-                record.saved_policy = saved_policy(&plan);
                 record.plan = Some(wire(&plan));
                 None
             }

@@ -24,7 +24,7 @@ fn record(id: &str, finding: &str, minute: u32) -> RemediationRecord {
         reason: None,
         attempts: 0,
         plan: None,
-        saved_policy: None,
+        undo: None,
     }
 }
 

@@ -1,4 +1,5 @@
 use super::*;
+use crate::remediate::action_id::ActionId;
 use crate::remediate::plan::{ApiCall, GuardName};
 use crate::remediate::target::NotApplicable;
 use serde_json::json;
@@ -55,18 +56,6 @@ fn the_wire_plan_is_the_same_json_as_the_plan() {
             plan.refused_by().map(|g| g.name.as_str())
         );
     }
-}
-
-#[test]
-fn only_policy_removing_actions_keep_the_state_without_its_hash() {
-    let [detach, unread, ..] = <[Plan; 4]>::try_from(plans()).unwrap();
-    assert_eq!(
-        saved_policy(&detach),
-        Some(
-            json!({"role": "ops", "policy_document": {"Statement": [{"Effect": "Allow", "Action": "*"}]}})
-        )
-    );
-    assert_eq!(saved_policy(&unread), None);
 }
 
 #[test]

@@ -46,9 +46,10 @@ async fn server(case: &Case, config: &str) -> (Router, Worker) {
         let _ = tokens.create(&token, &TokenHash::of(secret)).await;
     }
     let pipeline = pipeline(case.store.clone());
+    let config = RemediationConfig::parse("remediation.yaml", config).unwrap();
     let remediator = Remediator {
-        config: RemediationConfig::parse("remediation.yaml", config).unwrap(),
-        registry: Registry::new(&sdk_config(&case.endpoint).await),
+        registry: Registry::new(&sdk_config(&case.endpoint).await, &config),
+        config,
         pipeline: pipeline.clone(),
         ledger: Ledger::in_dir(case.dir.path()),
     };
@@ -201,7 +202,7 @@ async fn an_approval_through_the_api_is_applied_verified_recorded_and_resolves_t
         "what ran is what was shown"
     );
     assert!(
-        record.get("saved_policy").is_none(),
+        record.get("undo").is_none(),
         "only detach/delete actions save a policy"
     );
 

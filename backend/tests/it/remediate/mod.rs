@@ -3,6 +3,8 @@
 //! event through the pipeline, planned (JSON), applied, read back, re-applied
 //! (nothing left), resolved with the remediation in its audit trail; and every
 //! guard tested here refusing with exit 2 while the bucket stays as it was.
+//! The other actions (`ec2`, …) each have a module doing the same on their
+//! resource.
 
 use crate::aws_env::{endpoint, sdk_config, unique};
 use crate::helpers::{corpus_dir, pipeline};
@@ -161,28 +163,9 @@ impl Case {
             .expect("run cspm remediate")
     }
 
-    /// The command `cspm` runs: the case's data dir and emulator, and no
-    /// `CSPM_*` setting of the environment that runs the tests.
+    /// The command `cspm` runs on the case's data dir and emulator.
     fn command(&self, what: &str, id: &str, config: Option<&Path>, more: &[&str]) -> Command {
-        let mut cmd = Command::new(CSPM);
-        cmd.args(["remediate", what, id])
-            .args(more)
-            .arg("--data-dir")
-            .arg(self.dir.path())
-            .args([
-                "--aws-endpoint",
-                &self.endpoint,
-                "--aws-region",
-                "us-east-1",
-            ])
-            .env_remove("CSPM_DATA_DIR")
-            .env_remove("CSPM_STORE")
-            .env_remove("CSPM_REMEDIATION")
-            .env_remove("CSPM_AWS_ENDPOINT");
-        if let Some(c) = config {
-            cmd.arg("--remediation").arg(c);
-        }
-        cmd
+        remediate_command(self.dir.path(), &self.endpoint, what, id, config, more)
     }
 
     async fn status(&self) -> WorkflowStatus {
@@ -216,6 +199,44 @@ impl Case {
     }
 }
 
+/// `cspm remediate <what> ID [more]` on the store in `data_dir` and the emulator
+/// at `endpoint`, without any `CSPM_*` setting of the environment running the tests.
+fn remediate_command(
+    data_dir: &Path,
+    endpoint: &str,
+    what: &str,
+    id: &str,
+    config: Option<&Path>,
+    more: &[&str],
+) -> Command {
+    let mut cmd = Command::new(CSPM);
+    cmd.args(["remediate", what, id])
+        .args(more)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(["--aws-endpoint", endpoint, "--aws-region", "us-east-1"])
+        .env_remove("CSPM_DATA_DIR")
+        .env_remove("CSPM_STORE")
+        .env_remove("CSPM_REMEDIATION")
+        .env_remove("CSPM_AWS_ENDPOINT");
+    if let Some(c) = config {
+        cmd.arg("--remediation").arg(c);
+    }
+    cmd
+}
+
+/// The lines of the remediation ledger in `data_dir` (none before the first attempt).
+fn ledger_lines(data_dir: &Path) -> Vec<Value> {
+    match std::fs::read_to_string(data_dir.join("remediations.jsonl")) {
+        Ok(text) => text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => panic!("ledger: {e}"),
+    }
+}
+
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -224,7 +245,17 @@ fn stdout(o: &Output) -> String {
 mod api;
 /// Plan, apply, verify and re-apply, and the failures that exit 3 or 1.
 mod apply;
+/// `ec2-revoke-world-ingress` on a security group opened to the world.
+mod ec2;
 /// Each guard refusing with exit 2 while the bucket stays as it was.
 mod guards;
+/// The IAM actions: access keys, admin policies, inline policies.
+mod iam;
+/// `lambda-remove-public-access` on a function anyone can invoke.
+mod lambda;
+/// `cloudtrail-start-logging` and `kms-cancel-key-deletion`.
+mod logging_and_keys;
 /// `cspm serve --remediation`: automatic remediation through the real server.
 mod serve;
+/// A finding stored from a corpus event, and `cspm` run on it.
+mod stored;

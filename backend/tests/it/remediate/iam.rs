@@ -1,0 +1,400 @@
+//! The IAM actions through the binary against the emulator (started with
+//! `MOTO_IAM_LOAD_MANAGED_POLICIES=true` by `scripts/with_moto.sh`, so
+//! AdministratorAccess exists): a user's access key deactivated (never deleted,
+//! the user's other key untouched), a root key planned as manual, an admin
+//! policy detached from one role only, a dangerous inline policy deleted with
+//! its document kept in the ledger; the protected-principal guard refusing with
+//! the emulator unchanged.
+
+use super::stored::{case_event, store_finding, Stored};
+use super::*;
+use aws_sdk_iam::types::StatusType;
+
+async fn iam(endpoint: &str) -> aws_sdk_iam::Client {
+    aws_sdk_iam::Client::new(&sdk_config(endpoint).await)
+}
+
+/// Every key of `user` with its status, sorted.
+async fn keys(iam: &aws_sdk_iam::Client, user: &str) -> Vec<(String, String)> {
+    let out = iam.list_access_keys().user_name(user).send().await.unwrap();
+    let mut k: Vec<(String, String)> = out
+        .access_key_metadata()
+        .iter()
+        .map(|k| {
+            (
+                k.access_key_id().unwrap().to_string(),
+                k.status().unwrap().as_str().to_string(),
+            )
+        })
+        .collect();
+    k.sort();
+    k
+}
+
+/// A user with two keys and the finding of the first one's creation.
+struct KeyCase {
+    stored: Stored,
+    iam: aws_sdk_iam::Client,
+    user: String,
+    key: String,
+    other_key: String,
+}
+
+/// Panther's real "user1 creates keys for user2" CreateAccessKey event, changed
+/// where needed: the account 123456789 (not a 12-digit id) to the emulator's
+/// 123456789012, user2 to this test's user and the key id ABCDEFG to the key the
+/// emulator created.
+async fn key_case(test: &str, user_prefix: &str) -> Option<KeyCase> {
+    let endpoint = endpoint(test)?;
+    let iam = iam(&endpoint).await;
+    let user = unique(user_prefix);
+    iam.create_user().user_name(&user).send().await.unwrap();
+    let mut made = Vec::new();
+    for _ in 0..2 {
+        let out = iam
+            .create_access_key()
+            .user_name(&user)
+            .send()
+            .await
+            .unwrap();
+        made.push(out.access_key().unwrap().access_key_id().to_string());
+    }
+    let text = serde_json::to_string(&case_event(
+        "panther__AWS.IAM.Backdoor.User.Keys_T_user1-create-keys-for-user2.json",
+    ))
+    .unwrap()
+    .replace("123456789", "123456789012");
+    let mut event: Value = serde_json::from_str(&text).unwrap();
+    event["requestParameters"]["userName"] = json!(user);
+    event["responseElements"]["accessKey"]["userName"] = json!(user);
+    event["responseElements"]["accessKey"]["accessKeyId"] = json!(made[0]);
+    let stored = store_finding(
+        endpoint,
+        &event,
+        "aws.iam.access-key-created-for-another-user",
+    )
+    .await;
+    Some(KeyCase {
+        stored,
+        iam,
+        user,
+        key: made[0].clone(),
+        other_key: made[1].clone(),
+    })
+}
+
+#[tokio::test]
+async fn a_users_new_key_is_deactivated_not_deleted_and_the_other_key_stays() {
+    let Some(c) = key_case("remediate_iam_key", "rem-user").await else {
+        return;
+    };
+    let s = &c.stored;
+    let config = s.config("iam-deactivate-access-key", "");
+    let plan = s.plan(&config);
+    assert_eq!(
+        plan["calls"],
+        json!([{"service": "iam", "operation": "UpdateAccessKey",
+                "params": {"UserName": c.user, "AccessKeyId": c.key, "Status": "Inactive"}}])
+    );
+    assert_eq!(plan["current_state"]["status"], "Active");
+    let guard = plan["guards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == "protected-principal")
+        .unwrap();
+    assert_eq!(guard["passed"], true, "{guard}");
+
+    s.apply(&config);
+    let mut want = vec![
+        (c.key.clone(), "Inactive".to_string()),
+        (c.other_key.clone(), "Active".to_string()),
+    ];
+    want.sort();
+    assert_eq!(
+        keys(&c.iam, &c.user).await,
+        want,
+        "deactivated, not deleted"
+    );
+    assert_eq!(s.status().await, WorkflowStatus::Resolved);
+    assert_eq!(ledger_lines(s.dir.path()).len(), 2);
+
+    s.reopen().await;
+    assert!(s.apply(&config).starts_with("nothing left to do"));
+    assert_eq!(keys(&c.iam, &c.user).await, want);
+    assert_eq!(
+        ledger_lines(s.dir.path()).len(),
+        2,
+        "no call the second time"
+    );
+}
+
+#[tokio::test]
+async fn a_protected_users_key_is_refused_and_stays_active() {
+    let Some(c) = key_case("remediate_iam_key_protected", "rem-protected").await else {
+        return;
+    };
+    let s = &c.stored;
+    let config = s.config(
+        "iam-deactivate-access-key",
+        "protected_principals: [\"arn:aws:iam::*:user/rem-protected-*\"]\n",
+    );
+    let before = keys(&c.iam, &c.user).await;
+    let out = s.cspm("apply", Some(&config), &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("refused by protected-principal:"), "{err}");
+    assert!(err.contains(&c.user), "names the user: {err}");
+    assert_eq!(keys(&c.iam, &c.user).await, before, "nothing was changed");
+    assert!(before.iter().all(|(_, st)| st == "Active"));
+    assert_eq!(s.status().await, WorkflowStatus::New);
+    assert!(ledger_lines(s.dir.path()).is_empty());
+}
+
+#[tokio::test]
+async fn a_root_key_is_plan_only_with_the_manual_steps() {
+    let Some(endpoint) = endpoint("remediate_iam_root_key") else {
+        return;
+    };
+    // Panther's real root CreateAccessKey event, as published.
+    let event =
+        case_event("panther__AWS.CloudTrail.RootAccessKeyCreated_T_Root-Access-Key-Created.json");
+    let s = store_finding(endpoint, &event, "aws.iam.root-access-key-created").await;
+    let config = s.config("iam-deactivate-access-key", "");
+    let plan = s.plan(&config);
+    assert_eq!(plan["action"], "iam-deactivate-access-key");
+    assert_eq!(plan["applicable"], false);
+    assert_eq!(plan["calls"], json!([]));
+    let after = plan["after"].as_str().unwrap();
+    assert!(
+        after.contains("sign in as root") && after.contains("Security credentials"),
+        "{after}"
+    );
+    let out = s.cspm("apply", Some(&config), &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not applicable"));
+    assert_eq!(s.status().await, WorkflowStatus::New);
+}
+
+const ADMIN: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
+const READ_ONLY: &str = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+const EC2_TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+
+async fn role_with(iam: &aws_sdk_iam::Client, name: &str, policies: &[&str]) {
+    iam.create_role()
+        .role_name(name)
+        .assume_role_policy_document(EC2_TRUST)
+        .send()
+        .await
+        .unwrap();
+    for p in policies {
+        iam.attach_role_policy()
+            .role_name(name)
+            .policy_arn(*p)
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+async fn attached(iam: &aws_sdk_iam::Client, role: &str) -> Vec<String> {
+    let out = iam
+        .list_attached_role_policies()
+        .role_name(role)
+        .send()
+        .await
+        .unwrap();
+    let mut arns: Vec<String> = out
+        .attached_policies()
+        .iter()
+        .map(|p| p.policy_arn().unwrap().to_string())
+        .collect();
+    arns.sort();
+    arns
+}
+
+#[tokio::test]
+async fn an_admin_policy_is_detached_from_that_role_only_with_its_document_kept() {
+    let Some(endpoint) = endpoint("remediate_iam_detach") else {
+        return;
+    };
+    let iam = iam(&endpoint).await;
+    let role = unique("rem-role");
+    let bystander = unique("rem-other");
+    role_with(&iam, &role, &[ADMIN, READ_ONLY]).await;
+    role_with(&iam, &bystander, &[ADMIN]).await;
+    // Panther's real AttachRolePolicy AdministratorAccess event; only the role
+    // name new-role is changed, to this test's role.
+    let mut event = case_event(
+        "panther__AWS.IAM.AttachAdminRolePolicy_T_IAM-Role-Policy-Attached-with-Administrator-Access.json",
+    );
+    event["requestParameters"]["roleName"] = json!(role);
+    let s = store_finding(endpoint, &event, "aws.iam.admin-policy-attached").await;
+    let config = s.config("iam-detach-admin-policy", "");
+
+    let plan = s.plan(&config);
+    assert_eq!(
+        plan["calls"],
+        json!([{"service": "iam", "operation": "DetachRolePolicy",
+                "params": {"RoleName": role, "PolicyArn": ADMIN}}])
+    );
+    assert_eq!(plan["current_state"]["attached"], true);
+    s.apply(&config);
+    assert_eq!(
+        attached(&iam, &role).await,
+        [READ_ONLY],
+        "only the admin policy went"
+    );
+    assert_eq!(
+        attached(&iam, &bystander).await,
+        [ADMIN],
+        "other roles keep theirs"
+    );
+    assert_eq!(s.status().await, WorkflowStatus::Resolved);
+
+    let ledger = ledger_lines(s.dir.path());
+    let record = &ledger[0]["record"];
+    assert_eq!(ledger[0]["outcome"], "started");
+    assert_eq!(record["policy_arn"], ADMIN);
+    assert_eq!(record["policy_document"]["Statement"][0]["Action"], "*");
+    assert_eq!(
+        record["restore"],
+        json!({"service": "iam", "operation": "AttachRolePolicy",
+               "params": {"RoleName": role, "PolicyArn": ADMIN}})
+    );
+
+    s.reopen().await;
+    assert!(s.apply(&config).starts_with("nothing left to do"));
+    assert_eq!(
+        ledger_lines(s.dir.path()).len(),
+        2,
+        "no call the second time"
+    );
+}
+
+#[tokio::test]
+async fn a_break_glass_roles_admin_policy_is_refused_by_the_built_in_pattern() {
+    let Some(endpoint) = endpoint("remediate_iam_detach_break_glass") else {
+        return;
+    };
+    let iam = iam(&endpoint).await;
+    // arn:aws:iam::*:role/break-glass-* is protected whatever the file says.
+    let role = unique("break-glass");
+    role_with(&iam, &role, &[ADMIN]).await;
+    let mut event = case_event(
+        "panther__AWS.IAM.AttachAdminRolePolicy_T_IAM-Role-Policy-Attached-with-Administrator-Access.json",
+    );
+    event["requestParameters"]["roleName"] = json!(role);
+    let s = store_finding(endpoint, &event, "aws.iam.admin-policy-attached").await;
+    let out = s.cspm("apply", Some(&s.config("iam-detach-admin-policy", "")), &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("refused by protected-principal:") && err.contains("break-glass-*"),
+        "{err}"
+    );
+    assert_eq!(attached(&iam, &role).await, [ADMIN], "nothing was changed");
+    assert_eq!(s.status().await, WorkflowStatus::New);
+    assert!(ledger_lines(s.dir.path()).is_empty());
+}
+
+#[tokio::test]
+async fn a_dangerous_inline_policy_is_deleted_and_kept_in_the_ledger() {
+    let Some(endpoint) = endpoint("remediate_iam_inline") else {
+        return;
+    };
+    let iam = iam(&endpoint).await;
+    let user = unique("rem-inline");
+    iam.create_user().user_name(&user).send().await.unwrap();
+    // Panther's real PutUserPolicy event (the corpus has no dangerous one): the
+    // user name changed to this test's user, and its Deny-all document turned
+    // into the Allow "*:*" this case is about.
+    let mut event = case_event(
+        "panther__AWS.CloudTrail.IAMCompromisedKeyQuarantine_F_PutUserPolicy-false.json",
+    );
+    let doc = json!({"Version": "2012-10-17",
+        "Statement": [{"Sid": "TestUserDenyAll", "Effect": "Allow", "Action": "*:*", "Resource": "*"}]});
+    event["requestParameters"]["userName"] = json!(user);
+    event["requestParameters"]["policyDocument"] = json!(doc.to_string());
+    let name = event["requestParameters"]["policyName"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    iam.put_user_policy()
+        .user_name(&user)
+        .policy_name(&name)
+        .policy_document(doc.to_string())
+        .send()
+        .await
+        .unwrap();
+    let narrow = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}"#;
+    iam.put_user_policy()
+        .user_name(&user)
+        .policy_name("narrow")
+        .policy_document(narrow)
+        .send()
+        .await
+        .unwrap();
+    let s = store_finding(endpoint, &event, "aws.iam.dangerous-policy-written").await;
+    let config = s.config("iam-delete-inline-policy", "");
+
+    let plan = s.plan(&config);
+    assert_eq!(
+        plan["calls"],
+        json!([{"service": "iam", "operation": "DeleteUserPolicy",
+                "params": {"UserName": user, "PolicyName": name}}])
+    );
+    let risks = plan["current_state"]["risks"].as_array().unwrap();
+    assert!(risks.contains(&json!("full_admin")), "{risks:?}");
+    s.apply(&config);
+    let left = iam
+        .list_user_policies()
+        .user_name(&user)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        left.policy_names(),
+        ["narrow"],
+        "only the dangerous policy went"
+    );
+    assert_eq!(s.status().await, WorkflowStatus::Resolved);
+
+    let ledger = ledger_lines(s.dir.path());
+    assert_eq!(ledger[0]["record"]["policy_document"], doc);
+    let restore = &ledger[0]["record"]["restore"];
+    assert_eq!(restore["operation"], "PutUserPolicy");
+    let kept: Value =
+        serde_json::from_str(restore["params"]["PolicyDocument"].as_str().unwrap()).unwrap();
+    assert_eq!(kept, doc, "the ledger can put it back as it was");
+
+    s.reopen().await;
+    assert!(s.apply(&config).starts_with("nothing left to do"));
+    assert_eq!(
+        ledger_lines(s.dir.path()).len(),
+        2,
+        "no call the second time"
+    );
+}
+
+#[tokio::test]
+async fn a_key_unknown_to_the_user_fails_nothing_when_already_deleted() {
+    // The key deleted by a person since the finding: nothing left, no call.
+    let Some(c) = key_case("remediate_iam_key_deleted", "rem-deleted").await else {
+        return;
+    };
+    c.iam
+        .delete_access_key()
+        .user_name(&c.user)
+        .access_key_id(&c.key)
+        .send()
+        .await
+        .unwrap();
+    let config = c.stored.config("iam-deactivate-access-key", "");
+    assert!(c.stored.apply(&config).starts_with("nothing left to do"));
+    assert_eq!(
+        keys(&c.iam, &c.user).await,
+        [(c.other_key.clone(), StatusType::Active.as_str().to_string())]
+    );
+    assert!(ledger_lines(c.stored.dir.path()).is_empty());
+}
