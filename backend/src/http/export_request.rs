@@ -163,7 +163,10 @@ mod tests {
             (json!({"filter": {"severity": [1]}}), "filter.severity"),
             (json!({"filter": {"status": ["", ""]}}), "filter.status"),
             (json!({"filter": {"status": [" NEW"]}}), "filter.status"),
-            (json!({"filter": {"severity": ["HIGH,LOW"]}}), "filter.severity"),
+            (
+                json!({"filter": {"severity": ["HIGH,LOW"]}}),
+                "filter.severity",
+            ),
             (json!({"filter": {"account": ["1"]}}), "filter.account"),
             (json!({"filter": {"since": "yesterday"}}), "filter.since"),
             (json!({"filter": {"until": ""}}), "filter.until"),
