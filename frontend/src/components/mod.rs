@@ -12,6 +12,8 @@ pub mod compliance;
 pub mod export_menu;
 /// The findings list's filter bar.
 pub mod filters;
+/// The findings list's "Group by" control and its groups table.
+pub mod groups;
 /// The sign-in screen and the top bar's user menu.
 pub mod signin;
 /// Loading, empty and error states, and the loader that drives them.
