@@ -79,12 +79,78 @@ pub fn label(by: GroupBy, key: &str, title: &str) -> String {
     }
 }
 
+/// One group's counts while they are summed: fixed arrays, so that ranking
+/// and dropping the hundreds of thousands of groups a grouping by resource
+/// meets at 1M findings costs no allocation beyond the key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Counts {
+    key: String,
+    by_rank: [u64; 5],
+    by_status: [u64; 4],
+    total: u64,
+}
+
+impl Counts {
+    /// No findings of `key` yet.
+    pub fn new(key: String) -> Counts {
+        Counts {
+            key,
+            by_rank: [0; 5],
+            by_status: [0; 4],
+            total: 0,
+        }
+    }
+
+    /// The group's key.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// Counts `n` findings of `severity` and `status` in.
+    pub fn add(&mut self, severity: Severity, status: WorkflowStatus, n: u64) {
+        self.by_rank[usize::from(severity.rank())] += n;
+        let i = WorkflowStatus::ALL
+            .iter()
+            .position(|s| *s == status)
+            .unwrap_or(0);
+        self.by_status[i] += n;
+        self.total += n;
+    }
+
+    /// [`FindingGroup::most_severe_first`] on the arrays.
+    fn rank(a: &Counts, b: &Counts) -> std::cmp::Ordering {
+        (0..5)
+            .rev()
+            .map(|r| b.by_rank[r].cmp(&a.by_rank[r]))
+            .find(|o| o.is_ne())
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then_with(|| b.total.cmp(&a.total))
+            .then_with(|| a.key.cmp(&b.key))
+    }
+
+    /// The group as the API shows it (label: its key until a row says more).
+    pub fn group(self) -> FindingGroup {
+        let mut g = FindingGroup::empty(&self.key);
+        for s in Severity::ALL_DESC {
+            g.by_severity.insert(s, self.by_rank[usize::from(s.rank())]);
+        }
+        for (i, s) in WorkflowStatus::ALL.iter().enumerate() {
+            g.by_status.insert(*s, self.by_status[i]);
+        }
+        g.total = self.total;
+        g
+    }
+}
+
 /// The `limit` most severe of groups met one at a time, without holding them
 /// all: at 1M findings a grouping by resource meets hundreds of thousands.
 #[derive(Debug)]
 pub struct TopGroups {
     limit: usize,
-    kept: Vec<FindingGroup>,
+    kept: Vec<Counts>,
+    /// The last kept group after the latest trim: a group ranking after it
+    /// cannot be among the first `limit` any more.
+    floor: Option<Counts>,
     other: u64,
 }
 
@@ -92,26 +158,33 @@ impl TopGroups {
     /// Keeps the `limit` most severe.
     pub fn new(limit: u32) -> TopGroups {
         TopGroups {
-            limit: limit as usize,
+            limit: (limit as usize).max(1),
             kept: Vec::new(),
+            floor: None,
             other: 0,
         }
     }
 
     /// Offers one complete group.
-    pub fn offer(&mut self, g: FindingGroup) {
+    pub fn offer(&mut self, g: Counts) {
         if g.total == 0 {
             return;
         }
+        if let Some(floor) = &self.floor {
+            if Counts::rank(&g, floor).is_ge() {
+                self.other += g.total;
+                return;
+            }
+        }
         self.kept.push(g);
         // Sorting only when twice the limit is held keeps this O(n log limit).
-        if self.kept.len() >= 2 * self.limit.max(1) {
+        if self.kept.len() >= 2 * self.limit {
             self.trim();
         }
     }
 
     fn trim(&mut self) {
-        self.kept.sort_by(FindingGroup::most_severe_first);
+        self.kept.sort_by(Counts::rank);
         self.other += self
             .kept
             .iter()
@@ -119,6 +192,9 @@ impl TopGroups {
             .map(|g| g.total)
             .sum::<u64>();
         self.kept.truncate(self.limit);
+        if self.kept.len() == self.limit {
+            self.floor = self.kept.last().cloned();
+        }
     }
 
     /// The answer for `by`.
@@ -126,7 +202,7 @@ impl TopGroups {
         self.trim();
         FindingGroups {
             by,
-            groups: self.kept,
+            groups: self.kept.into_iter().map(Counts::group).collect(),
             other: self.other,
             exact,
         }
@@ -141,12 +217,16 @@ mod tests {
     fn keeping_the_top_groups_one_at_a_time_equals_ranking_them_all() {
         let mut all = Vec::new();
         let mut top = TopGroups::new(3);
-        for i in 0..50u64 {
-            let mut g = FindingGroup::empty(&format!("k{i:02}"));
+        for i in 0..500u64 {
+            let key = format!("k{i:03}");
+            let mut g = FindingGroup::empty(&key);
+            let mut c = Counts::new(key);
             let sev = Severity::ALL_DESC[(i % 5) as usize];
-            g.add(sev, WorkflowStatus::New, 1 + (i * 7) % 11);
-            all.push(g.clone());
-            top.offer(g);
+            let status = WorkflowStatus::ALL[(i % 4) as usize];
+            g.add(sev, status, 1 + (i * 7) % 11);
+            c.add(sev, status, 1 + (i * 7) % 11);
+            all.push(g);
+            top.offer(c);
         }
         let want = FindingGroups::ranked(GroupBy::Resource, all, 3, true);
         assert_eq!(top.finish(GroupBy::Resource, true), want);

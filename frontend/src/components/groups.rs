@@ -66,6 +66,13 @@ pub fn GroupsTable(
         load();
     });
     let now = now();
+    // A click ends the grouping, then opens the group's list: the link is
+    // followed here, as its anchor leaves the page with the groups table.
+    let navigate = leptos_router::hooks::use_navigate();
+    let open = Callback::new(move |href: String| {
+        grouping.set(None);
+        navigate(&href, Default::default());
+    });
     move || match loader.state.get() {
         Load::Loading => view! { <Loading label="Grouping findings…"/> }.into_any(),
         Load::Failed(e) => view! { <ErrorPanel error=e on_retry=move || load()/> }.into_any(),
@@ -74,7 +81,7 @@ pub fn GroupsTable(
             let rows = groups
                 .groups
                 .iter()
-                .map(|g| group_row(&f, by, g, now, grouping))
+                .map(|g| group_row(&f, by, g, now, open))
                 .collect_view();
             let sev_heads = Severity::ALL_DESC.map(
                 |s| view! { <th scope="col" class="num" title=s.as_str()>{short_severity(s)}</th> },
@@ -131,7 +138,7 @@ fn group_row(
     by: GroupBy,
     g: &FindingGroup,
     now: chrono::DateTime<chrono::Utc>,
-    grouping: RwSignal<Option<GroupBy>>,
+    open: Callback<String>,
 ) -> impl IntoView {
     let count = |n: Option<&u64>| {
         let n = n.copied().unwrap_or(0);
@@ -143,10 +150,15 @@ fn group_row(
         .updated_at
         .map(|t| view! { <span title=date_time(t)>{relative_time(t, now)}</span> });
     let key = (g.label != g.key).then(|| view! { <span class="sub mono">{g.key.clone()}</span> });
+    let href = group_href(filter, by, g);
+    let link = href.clone();
     view! {
         <tr data-key=g.key.clone() data-total=g.total>
             <td class="col-title">
-                <a href=group_href(filter, by, g) on:click=move |_| grouping.set(None)>{g.label.clone()}</a>
+                <a href=link on:click=move |ev: leptos::ev::MouseEvent| {
+                    ev.prevent_default();
+                    open.run(href.clone());
+                }>{g.label.clone()}</a>
                 {key}
             </td>
             <td class="num total">{g.total}</td>

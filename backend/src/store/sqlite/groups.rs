@@ -16,10 +16,10 @@ use super::counters::GroupDim;
 use super::list::{conditions, where_clause};
 use super::StoreResult;
 use crate::store::count::counted_part;
-use crate::store::groups::{label, Tally, TopGroups};
+use crate::store::groups::{label, Counts, Tally, TopGroups};
 use rusqlite::types::Value;
 use rusqlite::{Connection, ErrorCode, OptionalExtension};
-use shared_types::{FindingFilter, FindingGroup, FindingGroups, GroupBy, Severity};
+use shared_types::{FindingFilter, FindingGroup, FindingGroups, GroupBy, Severity, WorkflowStatus};
 
 /// How often (in VM instructions) the progress handler runs.
 const STEP_PERIOD: i32 = 1_000;
@@ -120,21 +120,21 @@ fn from_counters(
     let mut stmt = c.prepare_cached(&sql)?;
     let mut q = stmt.query(rusqlite::params_from_iter(params))?;
     let mut top = TopGroups::new(limit);
-    let mut current: Option<FindingGroup> = None;
+    let mut current: Option<Counts> = None;
     while let Some(row) = q.next()? {
-        let key: String = row.get(0)?;
+        // Borrowed: a key is copied once per group, not once per counter row.
+        let key = text(row, 0)?;
         let severity = Severity::from_rank(row.get(1)?)
-            .ok_or_else(|| super::error::corrupt(&key, "bad counted severity"))?;
-        let status: String = row.get(2)?;
-        let status = status
-            .parse()
-            .map_err(|_| super::error::corrupt(&key, "bad counted status"))?;
+            .ok_or_else(|| super::error::corrupt(key, "bad counted severity"))?;
+        let status = text(row, 2)?
+            .parse::<WorkflowStatus>()
+            .map_err(|_| super::error::corrupt(key, "bad counted status"))?;
         let n: i64 = row.get(3)?;
-        if current.as_ref().is_none_or(|g| g.key != key) {
+        if current.as_ref().is_none_or(|g| g.key() != key) {
             if let Some(done) = current.take() {
                 top.offer(done);
             }
-            current = Some(FindingGroup::empty(&key));
+            current = Some(Counts::new(key.to_string()));
         }
         if let Some(g) = current.as_mut() {
             g.add(severity, status, u64::try_from(n).unwrap_or(0));
@@ -144,6 +144,14 @@ fn from_counters(
         top.offer(done);
     }
     Ok(top.finish(by, true))
+}
+
+/// Column `i` of `row` as text, borrowed from the row.
+fn text<'r>(row: &'r rusqlite::Row<'_>, i: usize) -> StoreResult<&'r str> {
+    row.get_ref(i)?.as_str().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+            .into()
+    })
 }
 
 /// Sets each group's newest finding (time, and title for a generator's label)
