@@ -67,7 +67,9 @@ impl FindingFilter {
     /// what a list item carries (title, resource id, ASFF id); the stores also
     /// search the description, so an item matched only by its description is
     /// not placed until the view reloads. A list item does not carry its
-    /// generator, so a view filtered on one places no pushed row either.
+    /// generator, so a `generator` filter is not checked here: the store
+    /// decided it for listed rows, and a caller placing a pushed row in a view
+    /// filtered on a generator must leave it to the next reload.
     pub fn matches(&self, item: &FindingListItem) -> bool {
         let eq = |want: &Option<String>, have: &str| want.as_deref().is_none_or(|w| w == have);
         (self.severities.is_empty() || self.severities.contains(&item.severity))
@@ -76,7 +78,6 @@ impl FindingFilter {
             && eq(&self.region, &item.region)
             && eq(&self.resource_type, &item.resource_type)
             && eq(&self.product, &item.product_name)
-            && self.generator.is_none()
             && eq(&self.resource, &item.resource_id)
             && self.since.is_none_or(|t| item.updated_at >= t)
             && self.until.is_none_or(|t| item.updated_at < t)
