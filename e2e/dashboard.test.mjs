@@ -349,6 +349,29 @@ await step("bulk: shift-click ticks a range; select all matching + RESOLVED chan
   assert.equal(one.audit[one.audit.length - 1].note, note);
 });
 
+await step("grouping by control shows GET /findings/groups' table; a click lists the group with the group's total", async () => {
+  const want = await api("/findings/groups?by=generator&severity=HIGH");
+  assert.ok(want.exact && want.groups.length > 1, `demo data has several HIGH controls: ${JSON.stringify(want).slice(0, 200)}`);
+  await page.goto(`${BASE}/ui/findings?severity=HIGH`);
+  await page.waitForSelector("table.findings tbody tr");
+  await page.selectOption("select[name=group_by]", "generator");
+  await page.waitForSelector("table.groups tbody tr");
+  const rows = await page.$$eval("table.groups tbody tr", (rs) =>
+    rs.map((r) => ({ key: r.dataset.key, total: Number(r.dataset.total) })));
+  assert.deepEqual(rows, want.groups.map((g) => ({ key: g.key, total: g.total })));
+  await page.screenshot({ path: join(SHOTS, "findings-groups.png"), fullPage: true });
+  const g = want.groups[0];
+  await page.click("table.groups tbody tr:first-child td.col-title a");
+  await page.waitForFunction(() => /(^|&)generator=/.test(document.querySelector("table.findings")?.dataset.query ?? ""));
+  assert.match(page.url(), /[?&]generator=/);
+  await page.waitForFunction(() => / of /.test(document.querySelector("[data-testid=view-count]")?.textContent ?? ""));
+  const shown = await page.textContent("[data-testid=view-count]");
+  assert.equal(num(shown.split(" of ")[1]), g.total, `list head "${shown}" vs group ${g.key} total ${g.total}`);
+  const list = await api(`/findings?severity=HIGH&generator=${encodeURIComponent(g.key)}&limit=1`);
+  assert.equal(list.total, g.total);
+  assert.equal(list.total_is_exact, true);
+  await page.screenshot({ path: join(SHOTS, "findings-group-clicked.png") });
+});
 await step("the API's paths typed in the address bar open the matching pages", async () => {
   // A browser navigation (Accept: text/html) to an API path gets the dashboard,
   // which replaces the address with its own page for the same view.

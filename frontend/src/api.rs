@@ -6,15 +6,15 @@
 
 use crate::error::ApiError;
 use crate::session::SignIn;
-use crate::url::{percent_encode, ListQuery};
+use crate::url::{encode_pairs, percent_encode, ListQuery};
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use shared_types::{
     BulkWorkflowRequest, BulkWorkflowResult, ComplianceOverview, ExportJob, ExportRequest,
-    FindingDetail, FindingFilter, FindingPage, LiveTicket, LogoutInfo, RemediationList,
-    RemediationPlan, RemediationQueued, RemediationRequest, SessionInfo, StandardDetail, Summary,
-    WorkflowUpdate, MAX_LIMIT,
+    FindingDetail, FindingFilter, FindingGroups, FindingPage, GroupBy, LiveTicket, LogoutInfo,
+    RemediationList, RemediationPlan, RemediationQueued, RemediationRequest, SessionInfo,
+    StandardDetail, Summary, WorkflowUpdate, MAX_LIMIT,
 };
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -116,6 +116,18 @@ pub async fn list_findings(q: &ListQuery) -> Result<FindingPage, ApiError> {
     } else {
         format!("/findings?{qs}")
     };
+    decode(Request::get(&url(&path)).send().await).await
+}
+
+/// `GET /findings/groups`: the view of `filter` grouped by `by`, most severe
+/// group first (the API's default of 100 groups).
+pub async fn finding_groups(
+    filter: &FindingFilter,
+    by: GroupBy,
+) -> Result<FindingGroups, ApiError> {
+    let mut pairs = filter.to_pairs();
+    pairs.insert(0, ("by", by.as_str().to_string()));
+    let path = format!("/findings/groups?{}", encode_pairs(&pairs));
     decode(Request::get(&url(&path)).send().await).await
 }
 

@@ -188,6 +188,22 @@ mod tests {
     }
 
     #[test]
+    fn a_page_filtered_on_a_generator_shows_its_listed_rows() {
+        // A list item does not say its generator: the API chose the rows.
+        let a = item("a", Severity::Critical, 3);
+        let store = store_of(std::slice::from_ref(&a));
+        let page = PageState {
+            ids: vec!["a".into()],
+            ..Default::default()
+        };
+        let by_generator = FindingFilter {
+            generator: Some("S3.8".into()),
+            ..Default::default()
+        };
+        assert_eq!(page.rows(&store, &by_generator, Sort::default()), vec![a]);
+    }
+
+    #[test]
     fn rows_follow_store_updates_and_drop_what_no_longer_matches() {
         let a = item("a", Severity::Critical, 3);
         let b = item("b", Severity::Low, 2);

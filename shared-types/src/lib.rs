@@ -15,6 +15,8 @@ pub mod compliance;
 pub mod export_job;
 /// The normalized Finding model.
 pub mod finding;
+/// `GET /findings/groups`: a view's findings grouped, most severe group first.
+pub mod groups;
 /// The live protocol (WebSocket frames) between the server and the dashboard.
 pub mod live;
 /// Query filters for `GET /findings`, with their URL query-string form.
@@ -34,6 +36,7 @@ pub use change::*;
 pub use compliance::*;
 pub use export_job::*;
 pub use finding::*;
+pub use groups::*;
 pub use live::*;
 pub use query::*;
 pub use remediation::*;

@@ -23,7 +23,8 @@ use shared_types::{
 enum Selection {
     Ids(Vec<String>),
     Filter {
-        filter: FindingFilter,
+        // Boxed: a filter is many times the size of the ids' vector.
+        filter: Box<FindingFilter>,
         expected_total: u64,
     },
 }
@@ -137,7 +138,7 @@ fn check(mut body: Map<String, Value>) -> Result<Checked, ApiError> {
             Selection::Ids(ids)
         }
         (None, Some(filter)) => Selection::Filter {
-            filter: check_filter(filter)?,
+            filter: Box::new(check_filter(filter)?),
             expected_total: check_expected(expected)?,
         },
     };

@@ -1,5 +1,6 @@
 //! The list's filters as the OpenAPI document describes them, written once for
-//! every route that takes them (`GET /findings`, `GET /findings/export`). The
+//! every route that takes them (`GET /findings`, `GET /findings/export`,
+//! `GET /findings/groups`). The
 //! values are parsed by `FindingFilter::from_pairs`; these types only describe
 //! what it accepts, so a client generated from the document sends nothing it
 //! refuses.
@@ -39,6 +40,12 @@ pub struct FilterParams {
     /// Product name, e.g. GuardDuty.
     #[param(max_length = 256, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     product: Option<String>,
+    /// Generator id: the control, rule or detector (exact).
+    #[param(max_length = 256, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
+    generator: Option<String>,
+    /// Primary resource id, e.g. an ARN (exact).
+    #[param(max_length = 256, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
+    resource: Option<String>,
     /// Text in title, description, resource id or ASFF id.
     #[param(max_length = 256, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     q: Option<String>,

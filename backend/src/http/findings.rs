@@ -25,13 +25,15 @@ struct PageParams {
 
 /// The list's filter parameters (the same names in a bulk change's `filter` and an
 /// export job's).
-pub(super) const FILTER_KEYS: [&str; 9] = [
+pub(super) const FILTER_KEYS: [&str; 11] = [
     "severity",
     "status",
     "account",
     "region",
     "resource_type",
     "product",
+    "generator",
+    "resource",
     "q",
     "since",
     "until",

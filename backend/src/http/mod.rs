@@ -29,6 +29,8 @@ pub mod extract;
 pub mod filter_params;
 /// `/findings` handlers.
 pub mod findings;
+/// `GET /findings/groups`: a view's findings grouped, most severe group first.
+pub mod groups;
 /// `/health`.
 pub mod health;
 /// `GET /live` (the live WebSocket) and `POST /live/ticket`.

@@ -5,8 +5,8 @@
 
 use super::MAX_EVENTS_BODY_BYTES;
 use super::{
-    auth_routes, bulk, compliance, events, export, exports, findings, health, live, metrics,
-    openapi, remediation, summary, AppState,
+    auth_routes, bulk, compliance, events, export, exports, findings, groups, health, live,
+    metrics, openapi, remediation, summary, AppState,
 };
 use crate::auth::Role;
 use axum::extract::DefaultBodyLimit;
@@ -60,6 +60,14 @@ pub(super) fn declared() -> Vec<(Route, MethodRouter<AppState>)> {
             role(Viewer),
             get(export::get_export).layer(tower_http::compression::CompressionLayer::new()),
             Doc::of::<export::__path_get_export>(),
+        ),
+        // Static, so it wins over `{id}` (short ids never spell "groups").
+        route(
+            Method::GET,
+            "/findings/groups",
+            role(Viewer),
+            get(groups::get_groups),
+            Doc::of::<groups::__path_get_groups>(),
         ),
         // Static, so it wins over `{id}` (short ids never spell "workflow").
         route(

@@ -5,7 +5,8 @@
 //! region, resource type, product, in any combination — is answered exactly by
 //! counters kept on write per combination of those six values, so it costs
 //! O(combinations), never O(findings). Its **residual part** — free text `q`,
-//! `since`, `until` — has no counter: the store reads, newest first, at most a
+//! `since`, `until`, and on DynamoDB a generator or resource (SQLite counts
+//! one of those exactly from its group counters, store/groups.rs) — has no counter: the store reads, newest first, at most a
 //! fixed number of the rows matching the counted part and the time window
 //! ([`Scan`]). When that read reaches the end, the count is exact; otherwise it
 //! is an estimate that always lies within a hard bound
@@ -57,19 +58,27 @@ pub struct Scan {
     pub span: Option<(DateTime<Utc>, DateTime<Utc>)>,
 }
 
-/// The filter without its residual part: what the counters answer exactly.
+/// The filter without its residual part: what the view counters answer exactly.
 pub fn counted_part(filter: &FindingFilter) -> FindingFilter {
     FindingFilter {
         q: None,
         since: None,
         until: None,
+        generator: None,
+        resource: None,
         ..filter.clone()
     }
 }
 
-/// True when the filter has a part the counters cannot answer (`q`, `since`, `until`).
+/// True when the filter has a part the view counters cannot answer (`q`,
+/// `since`, `until`, a generator or a resource). A store with group counters
+/// (store/groups.rs) answers one generator or resource exactly itself.
 pub fn has_residual(filter: &FindingFilter) -> bool {
-    filter.q.is_some() || filter.since.is_some() || filter.until.is_some()
+    filter.q.is_some()
+        || filter.since.is_some()
+        || filter.until.is_some()
+        || filter.generator.is_some()
+        || filter.resource.is_some()
 }
 
 /// The count of a view from `base` (the exact count of its counted part), the

@@ -16,6 +16,8 @@ pub mod dynamo;
 pub mod facets;
 /// Reading the changes back (the change feed port).
 pub mod feed;
+/// Grouping a view by generator, resource, account, region or resource type.
+pub mod groups;
 /// Daily compliance score snapshots (the compliance trend).
 pub mod snapshot;
 /// SQLite implementation (the local default).
@@ -24,8 +26,8 @@ pub mod sqlite;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use shared_types::{
-    ChangeKind, Finding, FindingDetail, FindingFilter, FindingPage, Severity, Summary,
-    WorkflowStatus, WorkflowUpdate,
+    ChangeKind, Finding, FindingDetail, FindingFilter, FindingGroups, FindingPage, GroupBy,
+    Severity, Summary, WorkflowStatus, WorkflowUpdate,
 };
 
 pub use change::{Change, Origin};
@@ -273,6 +275,20 @@ pub trait Store: Send + Sync {
     /// [`count::SCAN_ROWS`] rows need reading, otherwise an estimate within the
     /// bound [`count::view_count`] states. Never a full scan.
     async fn count(&self, filter: &FindingFilter) -> StoreResult<ViewCount>;
+
+    /// The findings of `filter`'s view grouped by `by`: the `limit` most severe
+    /// groups (more CRITICAL first, then HIGH, …, then the larger total) with
+    /// their counts per severity and status and their newest update, and how
+    /// many findings the other groups hold. Exact where the store's counters
+    /// answer (README, "Grouping"); otherwise from at most
+    /// [`groups::GROUP_SCAN_ROWS`] of the view's newest findings, and then
+    /// `exact` is false. Never a full scan.
+    async fn groups(
+        &self,
+        filter: &FindingFilter,
+        by: GroupBy,
+        limit: u32,
+    ) -> StoreResult<FindingGroups>;
 
     /// Exact counts over the whole store; the trend covers the 30 days ending `today`.
     async fn summary(&self, today: NaiveDate) -> StoreResult<Summary>;

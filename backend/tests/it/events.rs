@@ -346,6 +346,14 @@ impl Store for DownStore {
     async fn count(&self, _: &FindingFilter) -> StoreResult<cspm::store::ViewCount> {
         unimplemented!("not used")
     }
+    async fn groups(
+        &self,
+        _: &FindingFilter,
+        _: shared_types::GroupBy,
+        _: u32,
+    ) -> StoreResult<shared_types::FindingGroups> {
+        unimplemented!("not used")
+    }
     async fn set_workflow(
         &self,
         _: &str,

@@ -53,6 +53,8 @@ mod feed_retention;
 mod filter_matches;
 /// Saved fuzz inputs replayed through their targets' entry points on stable.
 mod fuzz_replay;
+/// Grouping a view (`GET /findings/groups`) on a real SQLite file.
+mod grouping;
 mod helpers;
 mod ingest;
 /// Hostile inputs against the documented resource limits, with peak memory measured.

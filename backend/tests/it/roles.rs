@@ -28,6 +28,7 @@ fn policy() -> Vec<(Method, &'static str, Access)> {
     vec![
         (Method::GET, "/findings", Access::Role(Viewer)),
         (Method::GET, "/findings/export", Access::Role(Viewer)),
+        (Method::GET, "/findings/groups", Access::Role(Viewer)),
         (Method::POST, "/findings/workflow", Access::Role(Analyst)),
         (Method::GET, "/findings/{id}", Access::Role(Viewer)),
         (Method::PATCH, "/findings/{id}", Access::Role(Analyst)),
@@ -234,10 +235,13 @@ pub(crate) fn request(
     id: &str,
     bearer: Option<&str>,
 ) -> Request<Body> {
-    let uri = path
+    let mut uri = path
         .replace("{id}", id)
         .replace("{slug}", crate::helpers::CONTROL_SLUG)
         .replace("{rid}", id);
+    if uri.ends_with("/findings/groups") {
+        uri.push_str("?by=account");
+    }
     let body = match (method.as_str(), path.trim_start_matches("/api")) {
         ("PATCH", _) => json!({"workflow_status": "NOTIFIED", "note": "matrix"}).to_string(),
         ("POST", "/events") => crate::events::compact_finding().to_string(),
@@ -339,8 +343,8 @@ async fn every_route_answers_every_caller_as_its_declared_role_says() {
             }
         }
     }
-    // 19 protected routes × 2 mounts × 9 callers.
-    assert_eq!(checked, 19 * 2 * 9);
+    // 20 protected routes × 2 mounts × 9 callers.
+    assert_eq!(checked, 20 * 2 * 9);
 }
 
 #[tokio::test]

@@ -130,6 +130,8 @@ pub fn FilterBar(
                 {text_field("Region", "region", |f| f.region.clone(), |f, v| f.region = v)}
                 {text_field("Resource type", "resource_type", |f| f.resource_type.clone(), |f, v| f.resource_type = v)}
                 {text_field("Product", "product", |f| f.product.clone(), |f, v| f.product = v)}
+                {text_field("Generator", "generator", |f| f.generator.clone(), |f, v| f.generator = v)}
+                {text_field("Resource", "resource", |f| f.resource.clone(), |f, v| f.resource = v)}
                 <label class="field">
                     <span>"Updated"</span>
                     <select

@@ -12,6 +12,8 @@ pub mod compliance;
 pub mod export_menu;
 /// The findings list's filter bar.
 pub mod filters;
+/// The findings list's "Group by" control and its groups table.
+pub mod groups;
 /// A finding's Remediation panel: plan, Apply, history.
 pub mod remediation;
 /// The sign-in screen and the top bar's user menu.

@@ -3,6 +3,7 @@ use crate::components::badges::{SeverityBadge, StatusBadge};
 use crate::components::bulk_bar::BulkBar;
 use crate::components::export_menu::ExportMenu;
 use crate::components::filters::FilterBar;
+use crate::components::groups::{GroupBySelect, GroupsTable};
 use crate::components::now;
 use crate::components::states::{Empty, ErrorPanel, Load, Loader, Loading};
 use crate::format::{date_time, range_of, relative_time, short_resource};
@@ -38,6 +39,8 @@ pub fn FindingsPage() -> impl IntoView {
     let loader = Loader::<PageState>::new();
     // Rows picked for a bulk change; a new filter or page starts afresh.
     let selection = RwSignal::new(Selection::default());
+    // The groups table instead of the rows while a grouping is chosen.
+    let grouping = RwSignal::new(None::<shared_types::GroupBy>);
 
     let load = move || {
         let Ok(q) = parsed.get_untracked() else {
@@ -111,7 +114,9 @@ pub fn FindingsPage() -> impl IntoView {
             let listed = loader
                 .state
                 .with_untracked(|s| matches!(s, Load::Ready(p) if p.ids.contains(&item.id)));
-            if listed || !matches(&q.filter, &item) {
+            // A list item does not say its generator: a view filtered on one
+            // takes new rows on its next load.
+            if listed || !matches(&q.filter, &item) || q.filter.generator.is_some() {
                 continue;
             }
             if hold {
@@ -222,6 +227,7 @@ pub fn FindingsPage() -> impl IntoView {
                 }}
             </span>
             <ExportMenu filter=Signal::derive(move || query.get().filter)/>
+            <GroupBySelect grouping=grouping/>
             <label class="pause">
                 <input type="checkbox" prop:checked=move || live.paused.get()
                     on:change=move |ev| live.paused.set(event_target_checked(&ev))/>
@@ -236,6 +242,10 @@ pub fn FindingsPage() -> impl IntoView {
                 {move || format!("{} new — show", pending.with(|p| p.len()))}
             </button>
         </Show>
+        {move || grouping.get().map(|by| view! {
+            <GroupsTable filter=Signal::derive(move || query.get().filter) by=by grouping=grouping/>
+        })}
+        <Show when=move || grouping.with(Option::is_none)>
         {move || match (parse_error.get(), loader.state.get()) {
             (Some(e), _) => view! {
                 <div class="state error" role="alert">
@@ -266,6 +276,7 @@ pub fn FindingsPage() -> impl IntoView {
                 }
             }
         }}
+        </Show>
     }
 }
 

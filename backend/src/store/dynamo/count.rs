@@ -37,9 +37,11 @@ impl Keyed for CountRow {
 }
 
 /// The counter items a count reads, split by kind.
-struct Counters {
-    summary: Vec<HashMap<String, i64>>,
-    views: Vec<HashMap<String, i64>>,
+pub(super) struct Counters {
+    /// The summary items' attributes.
+    pub(super) summary: Vec<HashMap<String, i64>>,
+    /// The view items' attributes (combination → count).
+    pub(super) views: Vec<HashMap<String, i64>>,
 }
 
 impl DynamoStore {
@@ -76,7 +78,7 @@ impl DynamoStore {
 
     /// The summary items, and the view items when `with_views`: one
     /// `BatchGetItem` of at most 16 + 64 keys.
-    async fn counters(&self, with_views: bool) -> StoreResult<Counters> {
+    pub(super) async fn counters(&self, with_views: bool) -> StoreResult<Counters> {
         let mut ids = counters::all_shard_ids();
         if with_views {
             ids.extend(counters::all_view_ids());

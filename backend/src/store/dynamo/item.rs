@@ -98,6 +98,10 @@ pub struct FindingItem {
     pub resource_type: String,
     /// Primary resource id.
     pub resource_id: String,
+    /// The control, rule or detector, for the list's `generator` filter and
+    /// grouping (items written before it was stored lack it: empty).
+    #[serde(default)]
+    pub generator_id: String,
     /// Product name.
     pub product_name: String,
     /// Source.
@@ -339,6 +343,7 @@ impl FindingItem {
             region: f.region.clone(),
             resource_type: f.resource_type.clone(),
             resource_id: f.resource_id.clone(),
+            generator_id: f.generator_id.clone(),
             product_name: f.product_name.clone(),
             source: f.source,
             compliance_status: f.compliance_status.clone(),

@@ -32,6 +32,8 @@ impl DynamoStore {
             ("region", &filter.region),
             ("resource_type", &filter.resource_type),
             ("product_name", &filter.product),
+            ("generator_id", &filter.generator),
+            ("resource_id", &filter.resource),
         ];
         for (i, (attr, value)) in exact.into_iter().enumerate() {
             if let Some(v) = value {

@@ -21,6 +21,8 @@ pub mod counters;
 pub mod cursor;
 /// What a DynamoDB error means (retry, condition failed, give up) and how it reads.
 pub mod error;
+/// Grouping a view: view counters where they answer, a bounded read otherwise.
+mod groups;
 /// Item layout.
 pub mod item;
 /// How a list request reads the index: filter, budget, partitions, start.
@@ -54,7 +56,8 @@ use item::{sort_key, FindingItem, ListRow};
 use query::{Filter, IndexQuery, Keyed};
 use serde_dynamo::aws_sdk_dynamodb_1::from_item;
 use shared_types::{
-    Finding, FindingDetail, FindingFilter, FindingPage, Severity, Summary, WorkflowUpdate,
+    Finding, FindingDetail, FindingFilter, FindingGroups, FindingPage, GroupBy, Severity, Summary,
+    WorkflowUpdate,
 };
 use std::collections::HashMap;
 
@@ -215,6 +218,15 @@ impl Store for DynamoStore {
 
     async fn count(&self, filter: &FindingFilter) -> StoreResult<ViewCount> {
         self.view_count(filter).await
+    }
+
+    async fn groups(
+        &self,
+        filter: &FindingFilter,
+        by: GroupBy,
+        limit: u32,
+    ) -> StoreResult<FindingGroups> {
+        self.view_groups(filter, by, limit).await
     }
 
     async fn summary(&self, today: NaiveDate) -> StoreResult<Summary> {

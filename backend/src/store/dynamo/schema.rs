@@ -47,7 +47,14 @@ pub async fn create_table(
             .build()
             .map_err(|e| create.error(&e))
     };
-    let by_time = index(INDEX_NAME, "updated_at", &LIST_PROJECTION)?;
+    // The list's filters and groupings read `generator_id` on this index too
+    // (Terraform projects ALL attributes on it).
+    let by_time_projection: Vec<&str> = LIST_PROJECTION
+        .iter()
+        .copied()
+        .chain(["generator_id"])
+        .collect();
+    let by_time = index(INDEX_NAME, "updated_at", &by_time_projection)?;
     let by_change = index(CHANGE_INDEX_NAME, "changed_at", &change_projection())?;
     let created = client
         .create_table()

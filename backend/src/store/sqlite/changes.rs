@@ -118,8 +118,9 @@ pub(super) fn delete_returning(
         .ok_or_else(|| corrupt(id, "bad record state"))?;
     Ok(Some(Deleted {
         // Deletes are archival: quiet, never alerted, so no caller is needed.
-        summary: summary_of(item.clone(), generator_id, record_state, id, None)?,
+        summary: summary_of(item.clone(), generator_id.clone(), record_state, id, None)?,
         item,
+        generator_id,
         revision: u64::try_from(revision).map_err(|_| corrupt(id, "negative revision"))?,
     }))
 }
@@ -128,6 +129,8 @@ pub(super) fn delete_returning(
 pub(super) struct Deleted {
     /// The list item of the removed version.
     pub(super) item: FindingListItem,
+    /// Its generator id (a list item does not carry it; the group counters do).
+    pub(super) generator_id: String,
     /// Its revision.
     pub(super) revision: u64,
     /// Its change summary as JSON.

@@ -7,9 +7,10 @@
 //! still costs a bounded time.
 
 use super::convert::from_micros;
+use super::counters::GroupDim;
 use super::list::{conditions, text_match, where_clause};
 use super::StoreResult;
-use crate::store::count::{counted_part, has_residual, view_count, Scan};
+use crate::store::count::{counted_part, view_count, Scan};
 use crate::store::ViewCount;
 use chrono::{DateTime, Utc};
 use rusqlite::types::Value;
@@ -24,8 +25,20 @@ const MAX_STEPS: u64 = 3_000;
 
 /// The count of `filter`'s view, reading at most `rows` rows for its residual part.
 pub(super) fn count(c: &Connection, filter: &FindingFilter, rows: u64) -> StoreResult<ViewCount> {
-    let base = base(c, &counted_part(filter))?;
-    if !has_residual(filter) {
+    let counted = counted_part(filter);
+    // One generator or resource is counted by the group counters; with both,
+    // the resource's count bounds the view and the read below decides.
+    let group = match (&filter.resource, &filter.generator) {
+        (Some(r), _) => Some((GroupDim::Resource, r)),
+        (None, Some(g)) => Some((GroupDim::Generator, g)),
+        (None, None) => None,
+    };
+    let base = match group {
+        Some((dim, key)) => group_base(c, dim, key, &counted)?,
+        None => base(c, &counted)?,
+    };
+    let both = filter.generator.is_some() && filter.resource.is_some();
+    if !has_time_or_text(filter) && !both {
         return Ok(ViewCount::exact(base));
     }
     let scan = scan(c, filter, rows)?;
@@ -51,6 +64,36 @@ fn base(c: &Connection, counted: &FindingFilter) -> StoreResult<u64> {
     let n: i64 = c
         .prepare_cached(&sql)?
         .query_row(rusqlite::params_from_iter(params), |r| r.get(0))?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+/// True when the filter has `q`, `since` or `until` (no counter answers those).
+fn has_time_or_text(filter: &FindingFilter) -> bool {
+    filter.q.is_some() || filter.since.is_some() || filter.until.is_some()
+}
+
+/// The exact count of one generator's or resource's findings matching the
+/// counted part of a filter (store/groups.rs keeps the counters).
+fn group_base(
+    c: &Connection,
+    dim: GroupDim,
+    key: &str,
+    counted: &FindingFilter,
+) -> StoreResult<u64> {
+    let (mut conds, params) = conditions(counted);
+    conds.insert(0, "dim = ? AND key = ?".into());
+    let mut all = vec![
+        Value::Text(dim.as_str().to_string()),
+        Value::Text(key.to_string()),
+    ];
+    all.extend(params);
+    let sql = format!(
+        "SELECT COALESCE(SUM(n), 0) FROM group_counts {}",
+        where_clause(&conds)
+    );
+    let n: i64 = c
+        .prepare_cached(&sql)?
+        .query_row(rusqlite::params_from_iter(all), |r| r.get(0))?;
     Ok(u64::try_from(n).unwrap_or(0))
 }
 

@@ -39,7 +39,7 @@ fn like_pattern(q: &str) -> String {
 }
 
 /// WHERE conditions and their parameters for a filter (the same columns exist
-/// in `view_counts`, so its equality part applies there too).
+/// in `view_counts` and `group_counts`, so its counted part applies there too).
 pub(super) fn conditions(filter: &FindingFilter) -> (Vec<String>, Vec<Value>) {
     let mut conds = Vec::new();
     let mut params: Vec<Value> = Vec::new();
@@ -74,6 +74,8 @@ pub(super) fn conditions(filter: &FindingFilter) -> (Vec<String>, Vec<Value>) {
         ("region", &filter.region),
         ("resource_type", &filter.resource_type),
         ("product_name", &filter.product),
+        ("generator_id", &filter.generator),
+        ("resource_id", &filter.resource),
     ];
     for (col, v) in exact {
         if let Some(v) = v {

@@ -8,7 +8,7 @@ use rusqlite::{params, Connection, TransactionBehavior};
 use shared_types::RecordState;
 
 /// Schema version this code writes (`PRAGMA user_version`).
-const VERSION: i64 = 4;
+const VERSION: i64 = 5;
 
 /// Adds what an older file lacks. Cheap when the file is current (one pragma read).
 pub(super) fn migrate(c: &mut Connection) -> StoreResult<()> {
@@ -43,6 +43,9 @@ pub(super) fn migrate(c: &mut Connection) -> StoreResult<()> {
     if version < 4 {
         count_views(&tx)?;
     }
+    if version < 5 {
+        count_groups(&tx)?;
+    }
     tx.pragma_update(None, "user_version", VERSION)?;
     tx.commit()?;
     Ok(())
@@ -58,6 +61,30 @@ fn count_views(tx: &Connection) -> StoreResult<()> {
            SELECT severity, workflow_status, account_id, region, resource_type, product_name,
              count(*) FROM findings
            GROUP BY severity, workflow_status, account_id, region, resource_type, product_name;",
+    )?;
+    Ok(())
+}
+
+/// Adds the generator and resource indexes of the list (a group's click-through
+/// and its newest update) and counts the stored findings into the group
+/// counters that version 5 added; writes keep them from then on.
+fn count_groups(tx: &Connection) -> StoreResult<()> {
+    tx.execute_batch(
+        "CREATE INDEX IF NOT EXISTS findings_by_generator ON findings (generator_id, updated_at, id);
+         CREATE INDEX IF NOT EXISTS findings_by_resource ON findings (resource_id, updated_at, id);
+         DELETE FROM group_counts;
+         INSERT INTO group_counts (dim, key, severity, workflow_status, account_id, region,
+             resource_type, product_name, n)
+           SELECT 'generator', generator_id, severity, workflow_status, account_id, region,
+             resource_type, product_name, count(*) FROM findings
+           GROUP BY generator_id, severity, workflow_status, account_id, region, resource_type,
+             product_name;
+         INSERT INTO group_counts (dim, key, severity, workflow_status, account_id, region,
+             resource_type, product_name, n)
+           SELECT 'resource', resource_id, severity, workflow_status, account_id, region,
+             resource_type, product_name, count(*) FROM findings
+           GROUP BY resource_id, severity, workflow_status, account_id, region, resource_type,
+             product_name;",
     )?;
     Ok(())
 }

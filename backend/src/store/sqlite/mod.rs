@@ -12,6 +12,7 @@ mod count;
 mod counters;
 mod doc;
 mod error;
+mod groups;
 mod list;
 mod migrate;
 mod pool;
@@ -28,7 +29,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use pool::Pool;
 use rusqlite::Connection;
-use shared_types::{FindingDetail, FindingFilter, FindingPage, Summary, WorkflowUpdate};
+use shared_types::{
+    FindingDetail, FindingFilter, FindingGroups, FindingPage, GroupBy, Summary, WorkflowUpdate,
+};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -45,6 +48,8 @@ pub struct SqliteStore {
     written: Arc<tokio::sync::watch::Sender<u64>>,
     /// Rows a count may read for `q`/`since`/`until` (see store/count.rs).
     count_rows: u64,
+    /// Rows a grouping may read when no counter answers it (store/groups.rs).
+    group_rows: u64,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -75,6 +80,7 @@ impl SqliteStore {
             pool: Arc::new(Pool::new(PathBuf::from(path), conn)?),
             written: Arc::new(tokio::sync::watch::channel(0).0),
             count_rows: super::count::SCAN_ROWS,
+            group_rows: super::groups::GROUP_SCAN_ROWS,
         })
     }
 
@@ -83,6 +89,13 @@ impl SqliteStore {
     /// few findings.
     pub fn with_count_rows(mut self, rows: u64) -> Self {
         self.count_rows = rows;
+        self
+    }
+
+    /// The store reading at most `rows` findings per grouping no counter
+    /// answers instead of [`super::groups::GROUP_SCAN_ROWS`] (tests).
+    pub fn with_group_rows(mut self, rows: u64) -> Self {
+        self.group_rows = rows;
         self
     }
 
@@ -171,6 +184,17 @@ impl Store for SqliteStore {
     async fn count(&self, filter: &FindingFilter) -> StoreResult<ViewCount> {
         let (filter, rows) = (filter.clone(), self.count_rows);
         self.read(move |c| count::count(c, &filter, rows)).await
+    }
+
+    async fn groups(
+        &self,
+        filter: &FindingFilter,
+        by: GroupBy,
+        limit: u32,
+    ) -> StoreResult<FindingGroups> {
+        let (filter, rows) = (filter.clone(), self.group_rows);
+        self.read(move |c| groups::groups(c, &filter, by, limit, rows))
+            .await
     }
 
     async fn set_workflow(

@@ -3,6 +3,7 @@
 
 use super::changes::{self, NewChange};
 use super::convert::{micros, source_name};
+use super::counters::GroupKeys;
 use super::doc;
 use super::error::corrupt;
 use super::StoreResult;
@@ -152,6 +153,14 @@ fn encode_with(f: &Finding, w: &Write) -> StoreResult<Vec<u8>> {
 }
 
 impl Row {
+    /// The groups it counts in (counters.rs).
+    pub(super) fn groups(&self) -> GroupKeys {
+        GroupKeys {
+            generator: self.generator_id.clone(),
+            resource: self.resource_id.clone(),
+        }
+    }
+
     /// The change this row records when written as `w` over `before`.
     pub(super) fn change_of<'a>(
         &'a self,

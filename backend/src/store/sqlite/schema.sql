@@ -67,6 +67,24 @@ CREATE TABLE IF NOT EXISTS view_counts (
     n INTEGER NOT NULL,
     PRIMARY KEY (severity, workflow_status, account_id, region, resource_type, product_name)
 ) WITHOUT ROWID;
+-- Findings per generator and per resource in each such combination (`dim` is
+-- 'generator' or 'resource', `key` its value), kept on write the same way: a
+-- view grouped by generator or resource (store/groups.rs) is a sum over these
+-- rows, never over findings. Rows that count nothing are deleted. The list's
+-- indexes on generator_id and resource_id are created by migrate.rs (they need
+-- columns older files gain there).
+CREATE TABLE IF NOT EXISTS group_counts (
+    dim TEXT NOT NULL,
+    key TEXT NOT NULL,
+    severity INTEGER NOT NULL,
+    workflow_status TEXT NOT NULL,
+    account_id TEXT NOT NULL,
+    region TEXT NOT NULL,
+    resource_type TEXT NOT NULL,
+    product_name TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (dim, key, severity, workflow_status, account_id, region, resource_type, product_name)
+) WITHOUT ROWID;
 -- Earlier versions kept the counters with per-row triggers; the writes now do.
 DROP TRIGGER IF EXISTS findings_count_insert;
 DROP TRIGGER IF EXISTS findings_count_delete;

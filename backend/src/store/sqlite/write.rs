@@ -7,7 +7,7 @@
 
 use super::changes::{self, NewChange};
 use super::convert::{from_micros, get_detail, micros};
-use super::counters::{facets_of, CounterDeltas, StoredFacets};
+use super::counters::{facets_of, CounterDeltas, GroupKeys, StoredFacets};
 use super::doc::{self, StoredDoc};
 use super::error::corrupt;
 use super::row::Row;
@@ -39,6 +39,7 @@ const UPDATE: &str = "UPDATE findings SET asff_id = ?2, severity = ?3, workflow_
 struct Stored {
     head: StoredHead,
     facets: Facets,
+    groups: GroupKeys,
 }
 
 /// The stored version of `id`, if any.
@@ -47,7 +48,7 @@ fn stored(c: &Connection, id: &str) -> StoreResult<Option<Stored>> {
         .prepare_cached(
             "SELECT updated_at, workflow_locked, severity, workflow_status, account_id, \
              resource_type, created_at, revision, compliance_status, record_state, \
-             region, product_name \
+             region, product_name, generator_id, resource_id \
              FROM findings WHERE id = ?1",
         )?
         .query_row([id], |q| {
@@ -65,10 +66,12 @@ fn stored(c: &Connection, id: &str) -> StoreResult<Option<Stored>> {
                     q.get::<_, String>(9)?,
                 ),
                 (q.get::<_, String>(10)?, q.get::<_, String>(11)?),
+                (q.get::<_, String>(12)?, q.get::<_, String>(13)?),
             ))
         })
         .optional()?;
-    let Some(((updated_at, locked, severity), (status, account), (rt, created), rest, place)) = row
+    let Some(((updated_at, locked, severity), (status, account), (rt, created), rest, place, keys)) =
+        row
     else {
         return Ok(None);
     };
@@ -98,6 +101,10 @@ fn stored(c: &Connection, id: &str) -> StoreResult<Option<Stored>> {
             severity: facets.severity,
         },
         facets,
+        groups: GroupKeys {
+            generator: keys.0,
+            resource: keys.1,
+        },
     }))
 }
 
@@ -145,7 +152,7 @@ pub(super) fn upsert(
             Decision::Insert(w) => {
                 let row = r.as_written(&w)?;
                 write_row(&tx, INSERT, &row)?;
-                counts.shift(&row.facets, 1);
+                counts.shift(&row.facets, &row.groups(), 1);
                 changes::record(&tx, &row.change_of(&w, at, origin, None))?;
                 UpsertOutcome::Inserted
             }
@@ -154,9 +161,10 @@ pub(super) fn upsert(
                 let row = r.as_written(&w)?;
                 write_row(&tx, UPDATE, &row)?;
                 // Most updates move no counted value: skip their counter work.
-                if s.facets != row.facets {
-                    counts.shift(&s.facets, -1);
-                    counts.shift(&row.facets, 1);
+                let groups = row.groups();
+                if s.facets != row.facets || s.groups != groups {
+                    counts.shift(&s.facets, &s.groups, -1);
+                    counts.shift(&row.facets, &groups, 1);
                 }
                 changes::record(&tx, &row.change_of(&w, at, origin, Some(&s.head)))?;
                 UpsertOutcome::Updated {
@@ -226,15 +234,20 @@ pub(super) fn set_workflow(
     )?;
     if from != f.workflow_status {
         let after = Facets::of(&f);
+        let groups = GroupKeys {
+            generator: f.generator_id.clone(),
+            resource: f.resource_id.clone(),
+        };
         let mut counts = CounterDeltas::default();
         counts.shift(
             &Facets {
                 status: from,
                 ..after.clone()
             },
+            &groups,
             -1,
         );
-        counts.shift(&after, 1);
+        counts.shift(&after, &groups, 1);
         counts.apply(&tx)?;
     }
     tx.prepare_cached(
@@ -276,6 +289,10 @@ pub(super) fn delete_versions(
                         resource_type: i.resource_type.clone(),
                         product: i.product_name.clone(),
                         created_day: i.created_at.date_naive(),
+                    },
+                    &GroupKeys {
+                        generator: gone.generator_id.clone(),
+                        resource: i.resource_id.clone(),
                     },
                     -1,
                 );

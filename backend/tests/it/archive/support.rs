@@ -345,6 +345,14 @@ impl Store for FaultyStore {
     async fn count(&self, filter: &FindingFilter) -> StoreResult<cspm::store::ViewCount> {
         self.inner.count(filter).await
     }
+    async fn groups(
+        &self,
+        filter: &FindingFilter,
+        by: shared_types::GroupBy,
+        limit: u32,
+    ) -> StoreResult<shared_types::FindingGroups> {
+        self.inner.groups(filter, by, limit).await
+    }
     async fn set_workflow(
         &self,
         id: &str,

@@ -32,6 +32,11 @@ pub fn belongs(filter: &FindingFilter, f: &Finding) -> bool {
             .as_ref()
             .is_none_or(|r| *r == f.resource_type)
         && filter.product.as_ref().is_none_or(|p| *p == f.product_name)
+        && filter
+            .generator
+            .as_ref()
+            .is_none_or(|g| *g == f.generator_id)
+        && filter.resource.as_ref().is_none_or(|r| *r == f.resource_id)
         && filter.q.as_deref().is_none_or(text)
         && filter.since.is_none_or(|t| f.updated_at >= t)
         && filter.until.is_none_or(|t| f.updated_at < t)
@@ -174,7 +179,7 @@ pub fn filters(values: &Values) -> Vec<FindingFilter> {
 }
 
 /// The stored findings, read back one by one.
-async fn stored(store: &dyn Store) -> Vec<Finding> {
+pub(super) async fn stored(store: &dyn Store) -> Vec<Finding> {
     let mut out = Vec::new();
     for id in list_all(store, &FindingFilter::default(), 200).await {
         out.push(store.get(&id).await.unwrap().unwrap().finding);

@@ -27,6 +27,7 @@ pub async fn run_contract(make: &StoreFactory) {
     bad_cursors_are_rejected(make().await).await;
     summary_is_exact_through_updates_and_deletes(make().await).await;
     count::counts_are_exact_for_every_filter_through_writes(make().await).await;
+    groups::groups_are_exact_for_every_filter_through_writes(make().await).await;
     workflow_changes_are_audited_and_survive_provider_updates(make().await).await;
     archive::archive_candidates_page_oldest_first_below_the_cutoff(make().await).await;
     archive::deletes_only_remove_the_version_that_was_read(make().await).await;
@@ -506,3 +507,5 @@ mod archive;
 mod compliance;
 /// View counts: exact through writes, estimates inside their bound.
 pub mod count;
+/// Grouping a view, checked against the stored findings.
+mod groups;

@@ -1,0 +1,187 @@
+//! The findings list's "Group by" control and the groups table it opens: the
+//! current view's findings per generator, resource, account, region or
+//! resource type (`GET /findings/groups`), most severe first; a click on a group
+//! lists that group's findings.
+
+use crate::api;
+use crate::components::now;
+use crate::components::states::{ErrorPanel, Load, Loader, Loading};
+use crate::format::{date_time, relative_time};
+use crate::url::{list_href, ListQuery};
+use leptos::prelude::*;
+use shared_types::{FindingFilter, FindingGroup, FindingGroups, GroupBy, Severity, WorkflowStatus};
+
+/// What the dashboard calls a grouping.
+pub fn group_label(by: GroupBy) -> &'static str {
+    match by {
+        GroupBy::Generator => "Control / rule",
+        GroupBy::Resource => "Resource",
+        GroupBy::Account => "Account",
+        GroupBy::Region => "Region",
+        GroupBy::ResourceType => "Resource type",
+    }
+}
+
+/// The list a click on `group` opens: the view narrowed to the group, first page.
+pub fn group_href(filter: &FindingFilter, by: GroupBy, group: &FindingGroup) -> String {
+    list_href(&ListQuery {
+        filter: by.narrow(filter, &group.key),
+        ..ListQuery::default()
+    })
+}
+
+/// The "Group by" select; `None` is the plain list.
+#[component]
+pub fn GroupBySelect(grouping: RwSignal<Option<GroupBy>>) -> impl IntoView {
+    view! {
+        <label class="field group-by">
+            <span>"Group by"</span>
+            <select name="group_by" on:change=move |ev| {
+                grouping.set(event_target_value(&ev).parse::<GroupBy>().ok());
+            }>
+                <option value="" selected=move || grouping.get().is_none()>"Nothing (list)"</option>
+                {GroupBy::ALL.into_iter().map(|by| view! {
+                    <option value=by.as_str() selected=move || grouping.get() == Some(by)>{group_label(by)}</option>
+                }).collect_view()}
+            </select>
+        </label>
+    }
+}
+
+/// The groups of the view of `filter` by `by`, reloaded when either changes.
+/// A click on a group ends the grouping (the list of the group shows).
+#[component]
+pub fn GroupsTable(
+    filter: Signal<FindingFilter>,
+    by: GroupBy,
+    grouping: RwSignal<Option<GroupBy>>,
+) -> impl IntoView {
+    let loader = Loader::<FindingGroups>::new();
+    let load = move || {
+        let f = filter.get_untracked();
+        loader.run(async move { api::finding_groups(&f, by).await });
+    };
+    Effect::new(move |_| {
+        filter.track();
+        load();
+    });
+    let now = now();
+    // A click ends the grouping, then opens the group's list: the link is
+    // followed here, as its anchor leaves the page with the groups table.
+    let navigate = leptos_router::hooks::use_navigate();
+    let open = Callback::new(move |href: String| {
+        grouping.set(None);
+        navigate(&href, Default::default());
+    });
+    move || match loader.state.get() {
+        Load::Loading => view! { <Loading label="Grouping findings…"/> }.into_any(),
+        Load::Failed(e) => view! { <ErrorPanel error=e on_retry=move || load()/> }.into_any(),
+        Load::Ready(groups) => {
+            let f = filter.get_untracked();
+            let rows = groups
+                .groups
+                .iter()
+                .map(|g| group_row(&f, by, g, now, open))
+                .collect_view();
+            let sev_heads = Severity::ALL_DESC.map(
+                |s| view! { <th scope="col" class="num" title=s.as_str()>{short_severity(s)}</th> },
+            );
+            let status_heads = WorkflowStatus::ALL
+                .map(|s| view! { <th scope="col" class="num">{s.as_str()}</th> });
+            let note = (!groups.exact).then(|| {
+                view! {
+                    <p class="muted" data-testid="groups-estimate">
+                        "Counted from the view's newest findings only: the totals are lower bounds."
+                    </p>
+                }
+            });
+            let other = (groups.other > 0).then(|| {
+                view! {
+                    <p class="muted" data-testid="groups-other">
+                        {format!("{} more findings in other groups", groups.other)}
+                    </p>
+                }
+            });
+            view! {
+                <div class="table-wrap">
+                    <table class="groups" data-testid="groups" data-by=by.as_str()>
+                        <thead><tr>
+                            <th scope="col">{group_label(by)}</th>
+                            <th scope="col" class="num">"Total"</th>
+                            {sev_heads}
+                            {status_heads}
+                            <th scope="col">"Updated"</th>
+                        </tr></thead>
+                        <tbody>{rows}</tbody>
+                    </table>
+                </div>
+                {note}
+                {other}
+            }
+            .into_any()
+        }
+    }
+}
+
+fn short_severity(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "CRIT",
+        Severity::High => "HIGH",
+        Severity::Medium => "MED",
+        Severity::Low => "LOW",
+        Severity::Informational => "INFO",
+    }
+}
+
+fn group_row(
+    filter: &FindingFilter,
+    by: GroupBy,
+    g: &FindingGroup,
+    now: chrono::DateTime<chrono::Utc>,
+    open: Callback<String>,
+) -> impl IntoView {
+    let count = |n: Option<&u64>| {
+        let n = n.copied().unwrap_or(0);
+        view! { <td class="num" class:zero=n == 0>{n}</td> }
+    };
+    let sev = Severity::ALL_DESC.map(|s| count(g.by_severity.get(&s)));
+    let status = WorkflowStatus::ALL.map(|s| count(g.by_status.get(&s)));
+    let updated = g
+        .updated_at
+        .map(|t| view! { <span title=date_time(t)>{relative_time(t, now)}</span> });
+    let key = (g.label != g.key).then(|| view! { <span class="sub mono">{g.key.clone()}</span> });
+    let href = group_href(filter, by, g);
+    let link = href.clone();
+    view! {
+        <tr data-key=g.key.clone() data-total=g.total>
+            <td class="col-title">
+                <a href=link on:click=move |ev: leptos::ev::MouseEvent| {
+                    ev.prevent_default();
+                    open.run(href.clone());
+                }>{g.label.clone()}</a>
+                {key}
+            </td>
+            <td class="num total">{g.total}</td>
+            {sev}
+            {status}
+            <td class="nowrap">{updated}</td>
+        </tr>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_groups_link_lists_the_view_narrowed_to_the_group_from_its_first_page() {
+        let filter = FindingFilter::from_pairs([("severity", "HIGH")]).unwrap();
+        let g = FindingGroup::empty("arn:aws:s3:::logs");
+        let href = group_href(&filter, GroupBy::Resource, &g);
+        let query = href.split_once('?').unwrap().1;
+        let back = ListQuery::from_query_string(query).unwrap();
+        assert_eq!(back.filter.resource.as_deref(), Some("arn:aws:s3:::logs"));
+        assert_eq!(back.filter.severities, filter.severities);
+        assert!(back.cursor.is_none());
+    }
+}
