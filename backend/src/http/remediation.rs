@@ -266,12 +266,12 @@ fn list_query(pairs: &[(String, String)]) -> Result<RecordQuery, ApiError> {
 #[utoipa::path(get, path = "/remediations", tag = "remediation",
     params(ListParams),
     responses(
-        (status = 200, body = RemediationList, description = "Newest approval first: who approved (or `automatic remediation`) and when, status, the refusing guard or the error, the plan that ran and, for detach/delete actions, the saved policy document"),
+        (status = 200, body = RemediationList, description = "Newest approval first: who approved (or `automatic remediation`) and when, status, the refusing guard or the error, the plan that ran and `undo`, what reverses the change (a removed policy's document and the call that restores it)"),
         (status = 400, body = shared_types::ErrorBody, description = "A bad or unknown parameter, named in `field`"),
         (status = 404, body = shared_types::ErrorBody, description = "Remediation is not set up on this deployment"),
         (status = 503, body = shared_types::ErrorBody),
     ))]
-pub async fn list(
+pub async fn list_remediations(
     State(state): State<AppState>,
     QueryPairs(pairs): QueryPairs,
 ) -> Result<axum::Json<RemediationList>, ApiError> {

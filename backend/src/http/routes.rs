@@ -110,8 +110,8 @@ pub(super) fn declared() -> Vec<(Route, MethodRouter<AppState>)> {
             Method::GET,
             "/remediations",
             role(Viewer),
-            get(remediation::list),
-            Doc::of::<remediation::__path_list>(),
+            get(remediation::list_remediations),
+            Doc::of::<remediation::__path_list_remediations>(),
         ),
         route(
             Method::GET,

@@ -53,6 +53,27 @@ async fn every_reference_in_the_document_resolves() {
     }
 }
 
+/// schemathesis picks operations by `operationId` (scripts/schemathesis.toml):
+/// two handlers of one name would share its settings, and OpenAPI requires
+/// the ids to be unique.
+#[tokio::test]
+async fn every_operation_id_is_unique() {
+    let t = app().await;
+    let (_, doc) = get(&t.app, "/openapi.json").await;
+    let mut seen = std::collections::BTreeMap::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let id = op["operationId"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{method} {path}: no operationId"));
+            if let Some(other) = seen.insert(id.to_string(), format!("{method} {path}")) {
+                panic!("operationId {id} names both {other} and {method} {path}");
+            }
+        }
+    }
+    assert!(seen.len() > 20, "{} operations", seen.len());
+}
+
 #[tokio::test]
 async fn errors_for_bad_input_are_documented_with_the_error_body() {
     let t = app().await;
