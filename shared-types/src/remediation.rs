@@ -188,7 +188,8 @@ pub struct RemediationRecord {
     /// What a person needs to reverse the change, read before the calls: for
     /// the policy actions the principal, the policy's document and `restore`
     /// (the call that puts it back); for `lambda-remove-public-access` the
-    /// removed statements. Absent for actions that keep none.
+    /// removed statements. A remediation tried more than once keeps the first
+    /// try's (read before any of its calls). Absent for actions that keep none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub undo: Option<Value>,
 }

@@ -86,8 +86,12 @@ impl Steps<'_> {
         r.status = status;
         r.updated_at = Utc::now();
         r.plan = Some(wire(plan));
-        if let Some(undo) = undo {
-            r.undo = Some(undo.clone());
+        // The first try's undo stays: it was read before any call of this
+        // remediation, and a try that got this far may have made some (a
+        // throttled second call after a first that worked), so a later try
+        // reads a resource already partly changed; its undo is in the ledger.
+        if r.undo.is_none() {
+            r.undo = undo.cloned();
         }
         self.records
             .update(&r)

@@ -1,7 +1,7 @@
 //! A finding's Remediation panel: the plan (action, the AWS calls with their
 //! parameters, the resource's current state, what is left after, each guard's
 //! verdict), an Apply button for the roles that may approve, and the
-//! finding's remediation history. After an approval the history is polled
+//! finding's remediation history (with each record's `undo`, read-only). After an approval the history is polled
 //! until the remediation ends, then the page reloads the finding (RESOLVED
 //! when it verified).
 
@@ -186,12 +186,24 @@ fn History(items: Vec<RemediationRecord>) -> impl IntoView {
                 (None, Some(why)) => why.clone(),
                 _ => String::new(),
             };
+            // What reverses the change (a policy's document and the call that
+            // puts it back): shown as read, for the person who must undo it.
+            let undo = r
+                .undo
+                .as_ref()
+                .map(|u| serde_json::to_string_pretty(u).unwrap_or_default());
             view! {
                 <li data-status=r.status.as_str()>
                     <div class="audit-line"><strong>{status_label(r.status)}</strong>
                         " · "<span class="mono">{r.action.clone().unwrap_or_default()}</span></div>
                     <div class="audit-meta">{format!("{} · {}", r.requested_by, date_time(r.requested_at))}</div>
                     {(!why.is_empty()).then(|| view! { <blockquote class="audit-note">{why}</blockquote> })}
+                    {undo.map(|u| view! {
+                        <details class="remediation-undo" data-field="undo">
+                            <summary>"Undo"</summary>
+                            <pre class="plan-json"><code>{u}</code></pre>
+                        </details>
+                    })}
                 </li>
             }
         })

@@ -136,10 +136,20 @@ impl Env {
     /// Remediation over the env's data dir as a fresh process would open it;
     /// `on` gives it a queue (a worker), else approvals are refused.
     fn service(&self, config: RemediationConfig, on: bool) -> (Arc<Remediations>, Worker) {
+        self.service_of(config, on, self.fake.clone())
+    }
+
+    /// [`Env::service`] with `action` in place of the env's [`Fake`].
+    fn service_of(
+        &self,
+        config: RemediationConfig,
+        on: bool,
+        action: Arc<dyn Action>,
+    ) -> (Arc<Remediations>, Worker) {
         let tables = Arc::new(SqliteRemediations::open_dir(self.dir.path()).unwrap());
         let remediator = Remediator {
             config,
-            registry: Registry::from_actions(vec![self.fake.clone()]),
+            registry: Registry::from_actions(vec![action]),
             pipeline: Pipeline::new(Arc::new(Normalizer::default()), self.store.clone()),
             ledger: Ledger::in_dir(self.dir.path()),
         };
@@ -362,3 +372,6 @@ async fn the_sink_approves_only_new_findings_of_rules_in_auto_as_automatic() {
     let after = e.store.changes_after(inserted.seq, 10).await.unwrap();
     assert!(after.iter().all(|c| !sink.wants(c)));
 }
+
+/// The record's `undo` across the steps and the tries of one remediation.
+mod undo;

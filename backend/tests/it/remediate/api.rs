@@ -22,14 +22,25 @@ use cspm::remediate::worker::{Worker, WorkerSettings};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
-const ANALYST: &str = "cspm_analyst-secret";
-const VIEWER: &str = "cspm_viewer-secret";
+pub(super) const ANALYST: &str = "cspm_analyst-secret";
+pub(super) const VIEWER: &str = "cspm_viewer-secret";
 
 /// The API over the case's store with remediation as `cspm serve
 /// --remediation` runs it (the file's text is `config`), an analyst and a
 /// viewer token, and the worker (not started: the test drains it).
 async fn server(case: &Case, config: &str) -> (Router, Worker) {
-    let tokens = Arc::new(SqliteTokens::open_dir(case.dir.path()).unwrap());
+    server_over(case.dir.path(), &case.endpoint, &case.store, config).await
+}
+
+/// [`server`] over the store in `dir` and the emulator at `endpoint`, for the
+/// action modules whose finding is a [`super::stored::Stored`].
+pub(super) async fn server_over(
+    dir: &Path,
+    endpoint: &str,
+    store: &Arc<SqliteStore>,
+    config: &str,
+) -> (Router, Worker) {
+    let tokens = Arc::new(SqliteTokens::open_dir(dir).unwrap());
     for (name, role, secret) in [
         ("analyst-bot", Role::Analyst, ANALYST),
         ("viewer-bot", Role::Viewer, VIEWER),
@@ -45,15 +56,15 @@ async fn server(case: &Case, config: &str) -> (Router, Worker) {
         // A second server over the same files finds them already there.
         let _ = tokens.create(&token, &TokenHash::of(secret)).await;
     }
-    let pipeline = pipeline(case.store.clone());
+    let pipeline = pipeline(store.clone());
     let config = RemediationConfig::parse("remediation.yaml", config).unwrap();
     let remediator = Remediator {
-        registry: Registry::new(&sdk_config(&case.endpoint).await, &config),
+        registry: Registry::new(&sdk_config(endpoint).await, &config),
         config,
         pipeline: pipeline.clone(),
-        ledger: Ledger::in_dir(case.dir.path()),
+        ledger: Ledger::in_dir(dir),
     };
-    let tables = Arc::new(SqliteRemediations::open_dir(case.dir.path()).unwrap());
+    let tables = Arc::new(SqliteRemediations::open_dir(dir).unwrap());
     let queue: Arc<dyn RemediationQueue> = tables.clone();
     let service = Arc::new(Remediations::new(
         Arc::new(remediator),
@@ -67,7 +78,8 @@ async fn server(case: &Case, config: &str) -> (Router, Worker) {
     (router(state), worker)
 }
 
-async fn call(
+/// `method uri` with `token`'s bearer and `body` as JSON; the status and the JSON answer.
+pub(super) async fn call(
     app: &Router,
     method: Method,
     uri: &str,

@@ -10,7 +10,8 @@ use super::stored::{case_event, store_finding, Stored};
 use super::*;
 use aws_sdk_iam::types::StatusType;
 
-async fn iam(endpoint: &str) -> aws_sdk_iam::Client {
+/// An IAM client of the emulator at `endpoint`.
+pub(super) async fn iam(endpoint: &str) -> aws_sdk_iam::Client {
     aws_sdk_iam::Client::new(&sdk_config(endpoint).await)
 }
 
@@ -176,11 +177,12 @@ async fn a_root_key_is_plan_only_with_the_manual_steps() {
     assert_eq!(s.status().await, WorkflowStatus::New);
 }
 
-const ADMIN: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
+pub(super) const ADMIN: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
 const READ_ONLY: &str = "arn:aws:iam::aws:policy/ReadOnlyAccess";
 const EC2_TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 
-async fn role_with(iam: &aws_sdk_iam::Client, name: &str, policies: &[&str]) {
+/// A new role `name` with `policies` attached.
+pub(super) async fn role_with(iam: &aws_sdk_iam::Client, name: &str, policies: &[&str]) {
     iam.create_role()
         .role_name(name)
         .assume_role_policy_document(EC2_TRUST)
@@ -197,7 +199,8 @@ async fn role_with(iam: &aws_sdk_iam::Client, name: &str, policies: &[&str]) {
     }
 }
 
-async fn attached(iam: &aws_sdk_iam::Client, role: &str) -> Vec<String> {
+/// The ARNs of the managed policies attached to `role`, sorted.
+pub(super) async fn attached(iam: &aws_sdk_iam::Client, role: &str) -> Vec<String> {
     let out = iam
         .list_attached_role_policies()
         .role_name(role)
@@ -213,6 +216,16 @@ async fn attached(iam: &aws_sdk_iam::Client, role: &str) -> Vec<String> {
     arns
 }
 
+/// Panther's real AttachRolePolicy AdministratorAccess event, stored; only the
+/// role name new-role is changed, to `role`.
+pub(super) async fn admin_attached_finding(endpoint: String, role: &str) -> Stored {
+    let mut event = case_event(
+        "panther__AWS.IAM.AttachAdminRolePolicy_T_IAM-Role-Policy-Attached-with-Administrator-Access.json",
+    );
+    event["requestParameters"]["roleName"] = json!(role);
+    store_finding(endpoint, &event, "aws.iam.admin-policy-attached").await
+}
+
 #[tokio::test]
 async fn an_admin_policy_is_detached_from_that_role_only_with_its_document_kept() {
     let Some(endpoint) = endpoint("remediate_iam_detach") else {
@@ -223,13 +236,7 @@ async fn an_admin_policy_is_detached_from_that_role_only_with_its_document_kept(
     let bystander = unique("rem-other");
     role_with(&iam, &role, &[ADMIN, READ_ONLY]).await;
     role_with(&iam, &bystander, &[ADMIN]).await;
-    // Panther's real AttachRolePolicy AdministratorAccess event; only the role
-    // name new-role is changed, to this test's role.
-    let mut event = case_event(
-        "panther__AWS.IAM.AttachAdminRolePolicy_T_IAM-Role-Policy-Attached-with-Administrator-Access.json",
-    );
-    event["requestParameters"]["roleName"] = json!(role);
-    let s = store_finding(endpoint, &event, "aws.iam.admin-policy-attached").await;
+    let s = admin_attached_finding(endpoint, &role).await;
     let config = s.config("iam-detach-admin-policy", "");
 
     let plan = s.plan(&config);
@@ -281,11 +288,7 @@ async fn a_break_glass_roles_admin_policy_is_refused_by_the_built_in_pattern() {
     // arn:aws:iam::*:role/break-glass-* is protected whatever the file says.
     let role = unique("break-glass");
     role_with(&iam, &role, &[ADMIN]).await;
-    let mut event = case_event(
-        "panther__AWS.IAM.AttachAdminRolePolicy_T_IAM-Role-Policy-Attached-with-Administrator-Access.json",
-    );
-    event["requestParameters"]["roleName"] = json!(role);
-    let s = store_finding(endpoint, &event, "aws.iam.admin-policy-attached").await;
+    let s = admin_attached_finding(endpoint, &role).await;
     let out = s.cspm("apply", Some(&s.config("iam-detach-admin-policy", "")), &[]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
@@ -298,17 +301,28 @@ async fn a_break_glass_roles_admin_policy_is_refused_by_the_built_in_pattern() {
     assert!(ledger_lines(s.dir.path()).is_empty());
 }
 
-#[tokio::test]
-async fn a_dangerous_inline_policy_is_deleted_and_kept_in_the_ledger() {
-    let Some(endpoint) = endpoint("remediate_iam_inline") else {
-        return;
-    };
+/// A user with a dangerous inline policy (and a narrow one beside it) and the
+/// finding of its writing.
+pub(super) struct InlineCase {
+    /// The finding.
+    pub stored: Stored,
+    /// The emulator's IAM.
+    pub iam: aws_sdk_iam::Client,
+    /// The user holding the policies.
+    pub user: String,
+    /// The dangerous policy's name.
+    pub name: String,
+    /// Its document, as put.
+    pub doc: Value,
+}
+
+/// Panther's real PutUserPolicy event (the corpus has no dangerous one): the
+/// user name changed to a new user of the emulator, and its Deny-all document
+/// turned into the Allow "*:*" this case is about, put for real.
+pub(super) async fn inline_case(endpoint: String) -> InlineCase {
     let iam = iam(&endpoint).await;
     let user = unique("rem-inline");
     iam.create_user().user_name(&user).send().await.unwrap();
-    // Panther's real PutUserPolicy event (the corpus has no dangerous one): the
-    // user name changed to this test's user, and its Deny-all document turned
-    // into the Allow "*:*" this case is about.
     let mut event = case_event(
         "panther__AWS.CloudTrail.IAMCompromisedKeyQuarantine_F_PutUserPolicy-false.json",
     );
@@ -335,7 +349,28 @@ async fn a_dangerous_inline_policy_is_deleted_and_kept_in_the_ledger() {
         .send()
         .await
         .unwrap();
-    let s = store_finding(endpoint, &event, "aws.iam.dangerous-policy-written").await;
+    let stored = store_finding(endpoint, &event, "aws.iam.dangerous-policy-written").await;
+    InlineCase {
+        stored,
+        iam,
+        user,
+        name,
+        doc,
+    }
+}
+
+#[tokio::test]
+async fn a_dangerous_inline_policy_is_deleted_and_kept_in_the_ledger() {
+    let Some(endpoint) = endpoint("remediate_iam_inline") else {
+        return;
+    };
+    let InlineCase {
+        stored: s,
+        iam,
+        user,
+        name,
+        doc,
+    } = inline_case(endpoint).await;
     let config = s.config("iam-delete-inline-policy", "");
 
     let plan = s.plan(&config);

@@ -5,7 +5,7 @@
 //! applied, read back (the public grant gone, the S3 grant kept, the URL on
 //! AWS_IAM), re-applied with no call.
 
-use super::stored::store_finding;
+use super::stored::{store_finding, Stored};
 use super::*;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{FunctionCode, FunctionUrlAuthType, Runtime};
@@ -18,7 +18,7 @@ const EMPTY_ZIP: [u8; 22] = [
 ];
 
 /// The function's policy statement ids, sorted.
-async fn sids(lambda: &aws_sdk_lambda::Client, function: &str) -> Vec<String> {
+pub(super) async fn sids(lambda: &aws_sdk_lambda::Client, function: &str) -> Vec<String> {
     let Ok(out) = lambda.get_policy().function_name(function).send().await else {
         return Vec::new();
     };
@@ -43,11 +43,21 @@ async fn url_auth(lambda: &aws_sdk_lambda::Client, function: &str) -> FunctionUr
     out.auth_type().clone()
 }
 
-#[tokio::test]
-async fn the_public_grant_and_open_url_go_and_the_pinned_grant_stays() {
-    let Some(endpoint) = endpoint("remediate_lambda") else {
-        return;
-    };
+/// A function anyone can invoke, its client and the finding of that grant.
+pub(super) struct PublicFunction {
+    /// The finding.
+    pub stored: Stored,
+    /// The emulator's Lambda.
+    pub lambda: aws_sdk_lambda::Client,
+    /// The function's name.
+    pub function: String,
+}
+
+/// A function with a public grant (as the corpus event recorded it), a grant to
+/// S3 for one bucket and a function URL with auth NONE, and the event's finding;
+/// `None` without the emulator.
+pub(super) async fn public_function(test: &str) -> Option<PublicFunction> {
+    let endpoint = endpoint(test)?;
     let sdk = sdk_config(&endpoint).await;
     let iam = aws_sdk_iam::Client::new(&sdk);
     let lambda = aws_sdk_lambda::Client::new(&sdk);
@@ -119,7 +129,24 @@ async fn the_public_grant_and_open_url_go_and_the_pinned_grant_stays() {
         .send()
         .await
         .unwrap();
-    let s = store_finding(endpoint, &event, "aws.lambda.made-public").await;
+    let stored = store_finding(endpoint, &event, "aws.lambda.made-public").await;
+    Some(PublicFunction {
+        stored,
+        lambda,
+        function,
+    })
+}
+
+#[tokio::test]
+async fn the_public_grant_and_open_url_go_and_the_pinned_grant_stays() {
+    let Some(PublicFunction {
+        stored: s,
+        lambda,
+        function,
+    }) = public_function("remediate_lambda").await
+    else {
+        return;
+    };
     let config = s.config("lambda-remove-public-access", "");
 
     let plan = s.plan(&config);

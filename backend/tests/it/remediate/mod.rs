@@ -259,3 +259,5 @@ mod logging_and_keys;
 mod serve;
 /// A finding stored from a corpus event, and `cspm` run on it.
 mod stored;
+/// What the record keeps to reverse a change, and that it does reverse it.
+mod undo;
