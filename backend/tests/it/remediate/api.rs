@@ -22,13 +22,22 @@ use cspm::remediate::worker::{Worker, WorkerSettings};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
-const ANALYST: &str = "cspm_analyst-secret";
-const VIEWER: &str = "cspm_viewer-secret";
+pub(super) const ANALYST: &str = "cspm_analyst-secret";
+pub(super) const VIEWER: &str = "cspm_viewer-secret";
 
 /// The API over the case's store with remediation as `cspm serve
 /// --remediation` runs it (the file's text is `config`), an analyst and a
 /// viewer token, and the worker (not started: the test drains it).
 async fn server(case: &Case, config: &str) -> (Router, Worker) {
+    server_with(case, config, WorkerSettings::default()).await
+}
+
+/// [`server`] with a worker paced by `settings`.
+pub(super) async fn server_with(
+    case: &Case,
+    config: &str,
+    settings: WorkerSettings,
+) -> (Router, Worker) {
     let tokens = Arc::new(SqliteTokens::open_dir(case.dir.path()).unwrap());
     for (name, role, secret) in [
         ("analyst-bot", Role::Analyst, ANALYST),
@@ -60,14 +69,15 @@ async fn server(case: &Case, config: &str) -> (Router, Worker) {
         tables,
         Some(queue.clone()),
     ));
-    let worker = Worker::new(service.clone(), queue, WorkerSettings::default());
+    let worker = Worker::new(service.clone(), queue, settings);
     let state = AppState::new(pipeline, HttpConfig::default())
         .with_auth(Authenticator::new(None).with_tokens(tokens))
         .with_remediation(service);
     (router(state), worker)
 }
 
-async fn call(
+/// `method uri` on `app` as `token`'s bearer; the status and the JSON body.
+pub(super) async fn call(
     app: &Router,
     method: Method,
     uri: &str,
