@@ -47,7 +47,7 @@ server=$!
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
 
 "$CSPM_TEST_PYTHON" - "$N" "http://127.0.0.1:$port" "$CSPM_TEST_AWS_ENDPOINT" "$APPLY_TIMEOUT" <<'PY'
-import copy, json, statistics, sys, time, urllib.request
+import copy, json, statistics, sys, time, urllib.request, uuid
 import boto3
 
 n, api, endpoint, timeout = int(sys.argv[1]), sys.argv[2], sys.argv[3], float(sys.argv[4])
@@ -67,7 +67,8 @@ def pct(xs, p):
     return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
 
 # The real event, changed as the emulator tests change it: the emulator's
-# account, port 55 -> 22, and each run's own group id.
+# account, port 55 -> 22, each group's id, and (a finding is per rule and
+# event id) each event's own ids.
 with open("../shared/corpus/cloudtrail/reflex__AuthorizeSecurityGroupIngress_open_world_eventbridge.json") as f:
     template = json.loads(f.read().replace("000000000000", "123456789012"))
 for item in template["detail"]["requestParameters"]["ipPermissions"]["items"]:
@@ -83,6 +84,7 @@ for i in range(n):
     ec2.authorize_security_group_ingress(GroupId=g, IpPermissions=[tcp(443, "0.0.0.0/0"), tcp(22, "10.0.0.0/8")])
     event = copy.deepcopy(template)
     event["detail"]["requestParameters"]["groupId"] = g
+    event["id"], event["detail"]["eventID"] = str(uuid.uuid4()), str(uuid.uuid4())
     perms = [{"IpProtocol": it["ipProtocol"], "FromPort": 22, "ToPort": 22,
               "IpRanges": [{"CidrIp": r["cidrIp"]} for r in it.get("ipRanges", {}).get("items", [])],
               "Ipv6Ranges": [{"CidrIpv6": r["cidrIpv6"]} for r in it.get("ipv6Ranges", {}).get("items", [])]}
