@@ -29,7 +29,23 @@ pub(super) const VIEWER: &str = "cspm_viewer-secret";
 /// --remediation` runs it (the file's text is `config`), an analyst and a
 /// viewer token, and the worker (not started: the test drains it).
 async fn server(case: &Case, config: &str) -> (Router, Worker) {
-    server_over(case.dir.path(), &case.endpoint, &case.store, config).await
+    server_with(case, config, WorkerSettings::default()).await
+}
+
+/// [`server`] with a worker paced by `settings`.
+pub(super) async fn server_with(
+    case: &Case,
+    config: &str,
+    settings: WorkerSettings,
+) -> (Router, Worker) {
+    server_over(
+        case.dir.path(),
+        &case.endpoint,
+        &case.store,
+        config,
+        settings,
+    )
+    .await
 }
 
 /// [`server`] over the store in `dir` and the emulator at `endpoint`, for the
@@ -39,6 +55,7 @@ pub(super) async fn server_over(
     endpoint: &str,
     store: &Arc<SqliteStore>,
     config: &str,
+    settings: WorkerSettings,
 ) -> (Router, Worker) {
     let tokens = Arc::new(SqliteTokens::open_dir(dir).unwrap());
     for (name, role, secret) in [
@@ -71,7 +88,7 @@ pub(super) async fn server_over(
         tables,
         Some(queue.clone()),
     ));
-    let worker = Worker::new(service.clone(), queue, WorkerSettings::default());
+    let worker = Worker::new(service.clone(), queue, settings);
     let state = AppState::new(pipeline, HttpConfig::default())
         .with_auth(Authenticator::new(None).with_tokens(tokens))
         .with_remediation(service);

@@ -10,20 +10,20 @@ use aws_sdk_ec2::types::{IpPermission, IpRange, Ipv6Range, Tag};
 const RULE: &str = "aws.ec2.security-group-open-to-world";
 
 /// A group in the emulator and the stored finding of the event that opened it.
-struct Group {
-    dir: tempfile::TempDir,
-    endpoint: String,
-    ec2: aws_sdk_ec2::Client,
-    group: String,
+pub(super) struct Group {
+    pub(super) dir: tempfile::TempDir,
+    pub(super) endpoint: String,
+    pub(super) ec2: aws_sdk_ec2::Client,
+    pub(super) group: String,
     finding_id: String,
     store: Arc<SqliteStore>,
 }
 
 /// One rule as read back: (rule id, protocol, from, to, source, egress).
-type RuleRow = (String, String, i32, i32, String, bool);
+pub(super) type RuleRow = (String, String, i32, i32, String, bool);
 
 /// Every rule of `group`, sorted.
-async fn rules(ec2: &aws_sdk_ec2::Client, group: &str) -> Vec<RuleRow> {
+pub(super) async fn rules(ec2: &aws_sdk_ec2::Client, group: &str) -> Vec<RuleRow> {
     let filter = aws_sdk_ec2::types::Filter::builder()
         .name("group-id")
         .values(group)
@@ -139,7 +139,7 @@ fn tcp_from(port: i32, cidr: &str) -> IpPermission {
 
 /// Builds the group for real (HTTPS from anywhere and SSH from 10.0.0.0/8 first,
 /// then the event's SSH from anywhere) and stores the event's finding.
-async fn open_group_with_finding(test: &str) -> Option<Group> {
+pub(super) async fn open_group_with_finding(test: &str) -> Option<Group> {
     let endpoint = endpoint(test)?;
     let ec2 = aws_sdk_ec2::Client::new(&sdk_config(&endpoint).await);
     let group = ec2
@@ -194,7 +194,8 @@ async fn open_group_with_finding(test: &str) -> Option<Group> {
 }
 
 impl Group {
-    fn config(&self, extra: &str) -> PathBuf {
+    /// A remediation file: `ec2-revoke-world-ingress` enabled, plus `extra` lines.
+    pub(super) fn config(&self, extra: &str) -> PathBuf {
         let path = self.dir.path().join("remediation.yaml");
         std::fs::write(
             &path,
@@ -205,6 +206,13 @@ impl Group {
     }
 
     fn cspm(&self, what: &str, config: Option<&Path>, more: &[&str]) -> Output {
+        self.command(what, config, more)
+            .output()
+            .expect("run cspm remediate")
+    }
+
+    /// The command `cspm remediate <what>` runs on the group's finding.
+    pub(super) fn command(&self, what: &str, config: Option<&Path>, more: &[&str]) -> Command {
         remediate_command(
             self.dir.path(),
             &self.endpoint,
@@ -213,18 +221,17 @@ impl Group {
             config,
             more,
         )
-        .output()
-        .expect("run cspm remediate")
     }
 
-    async fn status(&self) -> WorkflowStatus {
+    /// The finding's workflow status.
+    pub(super) async fn status(&self) -> WorkflowStatus {
         let f = self.store.get(&self.finding_id).await.unwrap().unwrap();
         f.finding.workflow_status
     }
 }
 
 /// Rows of `rules` whose source is the world and port 22.
-fn world_ssh(rows: &[RuleRow]) -> Vec<String> {
+pub(super) fn world_ssh(rows: &[RuleRow]) -> Vec<String> {
     rows.iter()
         .filter(|(_, p, f, _, src, e)| {
             p == "tcp" && *f == 22 && !e && (src == "0.0.0.0/0" || src == "::/0")

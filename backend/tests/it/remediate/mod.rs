@@ -7,6 +7,7 @@
 //! resource.
 
 use crate::aws_env::{endpoint, sdk_config, unique};
+use crate::fault_proxy::{self, FaultProxy};
 use crate::helpers::{corpus_dir, pipeline};
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::types::PublicAccessBlockConfiguration;
@@ -147,6 +148,24 @@ async fn public_bucket_with_finding(test: &str) -> Option<Case> {
     })
 }
 
+/// [`public_bucket_with_finding`] with the remediation's calls going through a
+/// fault proxy in front of the emulator (the case's own S3 client, which
+/// builds and reads the bucket, goes straight to the emulator).
+async fn public_bucket_behind_proxy(test: &str) -> Option<(Case, FaultProxy)> {
+    let mut case = public_bucket_with_finding(test).await?;
+    let proxy = fault_proxy::start(&case.endpoint).await;
+    case.endpoint = proxy.endpoint.clone();
+    Some((case, proxy))
+}
+
+/// Runs `cmd` off the async runtime, so a proxy served by this test's runtime
+/// keeps answering while the binary waits for it.
+async fn output(mut cmd: Command) -> Output {
+    tokio::task::spawn_blocking(move || cmd.output().expect("run cspm"))
+        .await
+        .expect("the command's thread")
+}
+
 impl Case {
     /// A remediation file in the case's folder: `s3-block-public-access` enabled,
     /// plus `extra` lines.
@@ -247,6 +266,10 @@ mod api;
 mod apply;
 /// `ec2-revoke-world-ingress` on a security group opened to the world.
 mod ec2;
+/// AWS failing under `cspm remediate apply` (exit 3, the finding open).
+mod faults_cli;
+/// AWS failing under the worker: retried or failed with the reason.
+mod faults_worker;
 /// Each guard refusing with exit 2 while the bucket stays as it was.
 mod guards;
 /// The IAM actions: access keys, admin policies, inline policies.

@@ -11,6 +11,7 @@ use super::lambda::{public_function, sids};
 use super::stored::Stored;
 use super::*;
 use axum::http::{Method, StatusCode};
+use cspm::remediate::worker::WorkerSettings;
 
 /// AdministratorAccess's document as AWS publishes it: the expected `undo`
 /// comes from here, not from what the action read.
@@ -23,7 +24,14 @@ fn admin_access_document() -> Value {
 /// file `config`, lets the worker run it, and answers its record as a viewer
 /// reads it.
 async fn approve_and_run(s: &Stored, config: &str) -> Value {
-    let (app, worker) = server_over(s.dir.path(), &s.endpoint, &s.store, config).await;
+    let (app, worker) = server_over(
+        s.dir.path(),
+        &s.endpoint,
+        &s.store,
+        config,
+        WorkerSettings::default(),
+    )
+    .await;
     let id = &s.finding_id;
     let uri = format!("/findings/{id}/remediation");
     let (status, queued) = call(&app, Method::POST, &uri, ANALYST, None).await;

@@ -1,20 +1,39 @@
-//! A fault-injecting HTTP proxy in front of the emulator: moto never throttles, so
-//! tests route the real SDK through this proxy, which answers chosen calls with
-//! DynamoDB's own throttling error (HTTP 400 `ProvisionedThroughputExceededException`)
-//! instead of forwarding them. The SDK parses it exactly as it would AWS's answer.
+//! A fault-injecting HTTP proxy in front of the emulator: moto never throttles
+//! nor denies, so tests route the real SDK through this proxy, which answers
+//! chosen calls with the service's own error (throttling, access denied; see
+//! [`answers`]) or a success it never forwards, instead of the emulator's
+//! answer. The SDK parses it exactly as it would AWS's.
 
+mod answers;
+
+use answers::Call;
+pub use answers::Fault;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-/// How many upcoming calls of each operation to throttle.
+/// The faults planned for one operation.
+#[derive(Debug, Clone, Copy)]
+pub struct Injection {
+    /// What to answer.
+    pub fault: Fault,
+    /// Calls still to forward before the first fault (a read that must pass
+    /// before the same read fails, e.g. the read-back after the plan's read).
+    pub skip: u32,
+    /// Calls still to fail after that (`u32::MAX` = always).
+    pub times: u32,
+}
+
+/// The faults planned, and what the proxy did, by operation.
 #[derive(Debug, Default)]
 pub struct Faults {
-    /// `X-Amz-Target` suffix (e.g. `PutItem`) → calls still to fail (`u32::MAX` = always).
-    pub fail_next: HashMap<String, u32>,
-    /// Calls throttled so far, by operation.
+    /// Operation (the `X-Amz-Target` suffix, the form's `Action`, or S3's verb
+    /// and sub-resource, e.g. `PutItem`, `RevokeSecurityGroupIngress`,
+    /// `PutPublicAccessBlock`) → its planned faults.
+    pub plan: HashMap<String, Injection>,
+    /// Calls answered with a fault so far, by operation.
     pub injected: HashMap<String, u32>,
     /// Calls forwarded, by operation.
     pub forwarded: HashMap<String, u32>,
@@ -31,11 +50,27 @@ pub struct FaultProxy {
 impl FaultProxy {
     /// Throttles the next `n` calls of `op`.
     pub fn throttle(&self, op: &str, n: u32) {
+        self.inject(op, Fault::Throttle, n);
+    }
+
+    /// Answers the next `n` calls of `op` with `fault` (`u32::MAX` = always;
+    /// 0 = stop), replacing what was planned for it.
+    pub fn inject(&self, op: &str, fault: Fault, n: u32) {
+        self.inject_after(op, 0, fault, n);
+    }
+
+    /// Forwards the next `skip` calls of `op`, then answers `n` with `fault`.
+    pub fn inject_after(&self, op: &str, skip: u32, fault: Fault, n: u32) {
+        let injection = Injection {
+            fault,
+            skip,
+            times: n,
+        };
         self.faults
             .lock()
             .unwrap()
-            .fail_next
-            .insert(op.to_string(), n);
+            .plan
+            .insert(op.to_string(), injection);
     }
 
     /// Calls of `op` forwarded to the emulator so far.
@@ -49,7 +84,7 @@ impl FaultProxy {
             .unwrap_or(0)
     }
 
-    /// Calls of `op` throttled so far.
+    /// Calls of `op` answered with a fault so far.
     pub fn injected(&self, op: &str) -> u32 {
         self.faults
             .lock()
@@ -95,27 +130,20 @@ async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let op = headers
-        .get("x-amz-target")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|t| t.rsplit('.').next())
-        .unwrap_or("")
-        .to_string();
+    let call = Call::of(&method, &uri, &headers, &body);
+    let op = call.operation.clone();
     {
         let mut f = state.lock().unwrap();
-        if let Some(n) = f.fail_next.get_mut(&op) {
-            if *n > 0 {
-                if *n != u32::MAX {
-                    *n -= 1;
+        if let Some(i) = f.plan.get_mut(&op) {
+            if i.skip > 0 {
+                i.skip -= 1;
+            } else if i.times > 0 {
+                if i.times != u32::MAX {
+                    i.times -= 1;
                 }
-                *f.injected.entry(op.clone()).or_default() += 1;
-                let body = r#"{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"injected by the test proxy"}"#;
-                return (
-                    StatusCode::BAD_REQUEST,
-                    [("content-type", "application/x-amz-json-1.0")],
-                    body,
-                )
-                    .into_response();
+                let fault = i.fault;
+                *f.injected.entry(op).or_default() += 1;
+                return call.answer(fault);
             }
         }
         *f.forwarded.entry(op).or_default() += 1;
