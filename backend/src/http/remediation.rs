@@ -288,7 +288,7 @@ pub async fn list_remediations(
         (status = 404, body = shared_types::ErrorBody, description = "No such remediation (or remediation is not set up on this deployment)"),
         (status = 503, body = shared_types::ErrorBody),
     ))]
-pub async fn get_one(
+pub async fn get_remediation(
     State(state): State<AppState>,
     Path(rid): Path<String>,
 ) -> Result<axum::Json<RemediationRecord>, ApiError> {

@@ -117,8 +117,8 @@ pub(super) fn declared() -> Vec<(Route, MethodRouter<AppState>)> {
             Method::GET,
             "/remediations/{rid}",
             role(Viewer),
-            get(remediation::get_one),
-            Doc::of::<remediation::__path_get_one>(),
+            get(remediation::get_remediation),
+            Doc::of::<remediation::__path_get_remediation>(),
         ),
         // Export jobs: an export is a read. Each handler also checks that the job
         // is the caller's (or the caller an admin).
