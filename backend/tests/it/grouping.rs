@@ -15,7 +15,9 @@ use cspm::store::{SqliteStore, Store};
 use http_body_util::BodyExt;
 use rusqlite::Connection;
 use serde_json::Value;
-use shared_types::{FindingFilter, FindingGroups, GroupBy, WorkflowStatus, WorkflowUpdate};
+use shared_types::{
+    Finding, FindingFilter, FindingGroups, GroupBy, WorkflowStatus, WorkflowUpdate,
+};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -30,7 +32,13 @@ async fn filled(path: &Path) -> SqliteStore {
     for chunk in fs.chunks(1_000) {
         store.upsert(chunk).await.unwrap();
     }
-    for (i, f) in fs.iter().enumerate().step_by(10) {
+    triage(&store, &fs, 10).await;
+    store
+}
+
+/// Every `every`-th finding triaged by hand, to a status other than NEW.
+pub(super) async fn triage(store: &SqliteStore, fs: &[Finding], every: usize) {
+    for (i, f) in fs.iter().enumerate().step_by(every) {
         let update = WorkflowUpdate {
             workflow_status: WorkflowStatus::ALL[1 + i % 3],
             note: None,
@@ -40,7 +48,6 @@ async fn filled(path: &Path) -> SqliteStore {
             .await
             .unwrap();
     }
-    store
 }
 
 fn app(store: SqliteStore) -> Router {

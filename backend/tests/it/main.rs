@@ -55,6 +55,8 @@ mod filter_matches;
 mod fuzz_replay;
 /// Grouping a view (`GET /findings/groups`) on a real SQLite file.
 mod grouping;
+/// Grouping by resource through the ranking rows equals summing the counters.
+mod grouping_rank;
 mod helpers;
 mod ingest;
 /// Hostile inputs against the documented resource limits, with peak memory measured.

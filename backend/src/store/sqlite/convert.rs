@@ -18,6 +18,31 @@ pub(super) fn from_micros(us: i64, id: &str) -> StoreResult<DateTime<Utc>> {
     DateTime::from_timestamp_micros(us).ok_or_else(|| corrupt(id, "timestamp out of range"))
 }
 
+/// Column `i` of `row` as text, borrowed from the row (a group's key is then
+/// copied once per group, not once per counter row).
+pub(super) fn text<'r>(row: &'r Row<'_>, i: usize) -> StoreResult<&'r str> {
+    row.get_ref(i)?.as_str().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+            .into()
+    })
+}
+
+/// A counter row's severity, status and count, in columns `at`, `at + 1` and
+/// `at + 2`; `key` names the group in an error.
+pub(super) fn counted(
+    row: &Row<'_>,
+    key: &str,
+    at: usize,
+) -> StoreResult<(Severity, WorkflowStatus, u64)> {
+    let severity =
+        Severity::from_rank(row.get(at)?).ok_or_else(|| corrupt(key, "bad counted severity"))?;
+    let status = text(row, at + 1)?
+        .parse::<WorkflowStatus>()
+        .map_err(|_| corrupt(key, "bad counted status"))?;
+    let n: i64 = row.get(at + 2)?;
+    Ok((severity, status, u64::try_from(n).unwrap_or(0)))
+}
+
 /// The column list that [`list_item`] reads, in order.
 pub(super) const LIST_COLUMNS: &str = "id, asff_id, severity, title, workflow_status, account_id, \
      region, resource_type, resource_id, product_name, source, compliance_status, control_id, \

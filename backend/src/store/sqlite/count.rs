@@ -9,17 +9,16 @@
 use super::convert::from_micros;
 use super::counters::GroupDim;
 use super::list::{conditions, text_match, where_clause};
+use super::steps::{ran_out, within};
 use super::StoreResult;
 use crate::store::count::{counted_part, view_count, Scan};
 use crate::store::ViewCount;
 use chrono::{DateTime, Utc};
 use rusqlite::types::Value;
-use rusqlite::{Connection, ErrorCode, OptionalExtension};
+use rusqlite::{Connection, OptionalExtension};
 use shared_types::FindingFilter;
 
-/// How often (in VM instructions) the progress handler runs.
-const STEP_PERIOD: i32 = 1_000;
-/// VM instructions a residual read may take, in [`STEP_PERIOD`]s (about 3 ms
+/// VM instructions a residual read may take, in thousands (steps.rs) (about 3 ms
 /// at 1M findings on the bench machine; see scripts/bench_count.sh).
 const MAX_STEPS: u64 = 3_000;
 
@@ -51,7 +50,7 @@ pub(super) fn count(c: &Connection, filter: &FindingFilter, rows: u64) -> StoreR
 }
 
 /// The exact count of a filter on the counted columns only.
-fn base(c: &Connection, counted: &FindingFilter) -> StoreResult<u64> {
+pub(super) fn base(c: &Connection, counted: &FindingFilter) -> StoreResult<u64> {
     let (conds, params) = conditions(counted);
     let sql = if conds.is_empty() {
         "SELECT COALESCE(SUM(n), 0) FROM counters WHERE dim = 'total'".to_string()
@@ -116,17 +115,7 @@ fn scan(c: &Connection, filter: &FindingFilter, rows: u64) -> StoreResult<Scan> 
         rows + 1
     );
     let mut stmt = c.prepare_cached(&sql)?;
-    let mut periods = 0u64;
-    c.progress_handler(
-        STEP_PERIOD,
-        Some(move || {
-            periods += 1;
-            periods > MAX_STEPS
-        }),
-    );
-    let out = read(&mut stmt, params, rows);
-    c.progress_handler(STEP_PERIOD, None::<fn() -> bool>);
-    out
+    within(c, MAX_STEPS, || read(&mut stmt, params, rows))
 }
 
 fn read(stmt: &mut rusqlite::Statement<'_>, params: Vec<Value>, limit: u64) -> StoreResult<Scan> {
@@ -150,11 +139,7 @@ fn read(stmt: &mut rusqlite::Statement<'_>, params: Vec<Value>, limit: u64) -> S
                 return Ok(scan);
             }
             // The step budget ran out: what was read so far is the sample.
-            Err(rusqlite::Error::SqliteFailure(e, _))
-                if e.code == ErrorCode::OperationInterrupted =>
-            {
-                return Ok(scan);
-            }
+            Err(e) if ran_out(&e) => return Ok(scan),
             Err(e) => return Err(e.into()),
         }
     }

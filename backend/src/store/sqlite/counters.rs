@@ -11,8 +11,12 @@
 //! the combination plus the group's key, so grouping a view by either, or
 //! counting one group, is a sum over its rows. A resource has few findings, so
 //! that is about one more upsert per finding written.
+//!
+//! A resource's ranking row (rank.rs) moves with its `group_counts` rows, from
+//! the same net changes, so the two never disagree.
 
 use super::error::corrupt;
+use super::rank::RankDeltas;
 use super::StoreResult;
 use crate::store::facets::Facets;
 use chrono::{DateTime, NaiveDate};
@@ -167,6 +171,7 @@ impl CounterDeltas {
              resource_type, product_name, n) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
              ON CONFLICT DO UPDATE SET n = n + excluded.n",
         )?;
+        let mut ranks = RankDeltas::default();
         let mut drop = c.prepare_cached(
             "DELETE FROM group_counts WHERE dim = ?1 AND key = ?2 AND severity = ?3 \
              AND workflow_status = ?4 AND account_id = ?5 AND region = ?6 \
@@ -175,6 +180,9 @@ impl CounterDeltas {
         for ((dim, key, (sev, status, account, region, rt, product)), n) in self.groups {
             if n == 0 {
                 continue;
+            }
+            if dim == GroupDim::Resource {
+                ranks.add(&key, sev, n);
             }
             let row = params![
                 dim.as_str(),
@@ -203,7 +211,7 @@ impl CounterDeltas {
                 drop.execute(row)?;
             }
         }
-        Ok(())
+        ranks.apply(c)
     }
 }
 

@@ -5,28 +5,30 @@
 //! by generator within one resource (or the reverse), or a filter on both,
 //! reads rows. Counter rows come out ordered by the group's key, so each group
 //! is complete when the next starts and only the most severe `limit` are kept.
+//! Grouping every resource walks the resource ranking first (top_resources.rs)
+//! and sums the counters only when that walk runs out of its budget.
 //!
 //! Each group shown then gets its newest finding through the grouped column's
 //! index, newest first: one step when the filter is only the group, a walk down
 //! the group's findings otherwise. All those walks share [`NEWEST_STEPS`]; a
 //! group not reached in them shows no `updated_at`.
 
-use super::convert::from_micros;
+use super::convert::{counted, from_micros, text};
 use super::counters::GroupDim;
 use super::list::{conditions, where_clause};
+use super::steps::{ran_out, within};
+use super::top_resources::top_resources;
 use super::StoreResult;
 use crate::store::count::counted_part;
 use crate::store::groups::{label, Counts, Tally, TopGroups};
 use rusqlite::types::Value;
-use rusqlite::{Connection, ErrorCode, OptionalExtension};
-use shared_types::{FindingFilter, FindingGroup, FindingGroups, GroupBy, Severity, WorkflowStatus};
+use rusqlite::{Connection, OptionalExtension};
+use shared_types::{FindingFilter, FindingGroup, FindingGroups, GroupBy, Severity};
 
-/// How often (in VM instructions) the progress handler runs.
-const STEP_PERIOD: i32 = 1_000;
-/// VM instructions, in [`STEP_PERIOD`]s, that the newest-finding walks of one
+/// VM instructions, in thousands (steps.rs), that the newest-finding walks of one
 /// answer may take together (a few ms at 1M findings).
 const NEWEST_STEPS: u64 = 20_000;
-/// VM instructions, in [`STEP_PERIOD`]s, that a grouping read from rows may take
+/// VM instructions, in thousands (steps.rs), that a grouping read from rows may take
 /// (scripts/bench_groups.sh).
 const READ_STEPS: u64 = 100_000;
 
@@ -65,19 +67,39 @@ fn source(filter: &FindingFilter, by: GroupBy) -> Option<Source> {
     }
 }
 
-/// The view of `filter` grouped by `by`, reading at most `rows` findings when no
-/// counter answers.
+/// What one grouping may spend where counters alone do not answer.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Budget {
+    /// Findings read when no counter answers.
+    pub(super) rows: u64,
+    /// VM instructions, in thousands, of the walk down the resource ranking
+    /// before the counters are summed instead (0: always summed).
+    pub(super) walk_steps: u64,
+}
+
+/// The view of `filter` grouped by `by`, within `budget`.
 pub(super) fn groups(
     c: &Connection,
     filter: &FindingFilter,
     by: GroupBy,
     limit: u32,
-    rows: u64,
+    budget: Budget,
 ) -> StoreResult<FindingGroups> {
     let Some(src) = source(filter, by) else {
-        return from_rows(c, filter, by, limit, rows);
+        return from_rows(c, filter, by, limit, budget.rows);
     };
-    let mut out = from_counters(c, filter, by, limit, src)?;
+    // The whole store's resources (under counted filters): the ranking first,
+    // the sum over every resource's counters when its walk runs out.
+    let walked = match src {
+        Source::Groups(GroupDim::Resource, None) if budget.walk_steps > 0 => {
+            top_resources(c, filter, limit, budget.walk_steps)?
+        }
+        _ => None,
+    };
+    let mut out = match walked {
+        Some(out) => out,
+        None => from_counters(c, filter, by, limit, src)?,
+    };
     newest(c, filter, by, &mut out.groups)?;
     Ok(out)
 }
@@ -122,14 +144,8 @@ fn from_counters(
     let mut top = TopGroups::new(limit);
     let mut current: Option<Counts> = None;
     while let Some(row) = q.next()? {
-        // Borrowed: a key is copied once per group, not once per counter row.
         let key = text(row, 0)?;
-        let severity = Severity::from_rank(row.get(1)?)
-            .ok_or_else(|| super::error::corrupt(key, "bad counted severity"))?;
-        let status = text(row, 2)?
-            .parse::<WorkflowStatus>()
-            .map_err(|_| super::error::corrupt(key, "bad counted status"))?;
-        let n: i64 = row.get(3)?;
+        let (severity, status, n) = counted(row, key, 1)?;
         if current.as_ref().is_none_or(|g| g.key() != key) {
             if let Some(done) = current.take() {
                 top.offer(done);
@@ -137,21 +153,13 @@ fn from_counters(
             current = Some(Counts::new(key.to_string()));
         }
         if let Some(g) = current.as_mut() {
-            g.add(severity, status, u64::try_from(n).unwrap_or(0));
+            g.add(severity, status, n);
         }
     }
     if let Some(done) = current {
         top.offer(done);
     }
     Ok(top.finish(by, true))
-}
-
-/// Column `i` of `row` as text, borrowed from the row.
-fn text<'r>(row: &'r rusqlite::Row<'_>, i: usize) -> StoreResult<&'r str> {
-    row.get_ref(i)?.as_str().map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
-            .into()
-    })
 }
 
 /// Sets each group's newest finding (time, and title for a generator's label)
@@ -179,15 +187,18 @@ fn newest(
         where_clause(&all)
     );
     let mut stmt = c.prepare_cached(&sql)?;
-    let mut periods = 0u64;
-    c.progress_handler(
-        STEP_PERIOD,
-        Some(move || {
-            periods += 1;
-            periods > NEWEST_STEPS
-        }),
-    );
-    let mut out = Ok(());
+    within(c, NEWEST_STEPS, || {
+        newest_rows(&mut stmt, &params, by, groups)
+    })
+}
+
+/// [`newest`]'s reads, one per group, until the budget runs out.
+fn newest_rows(
+    stmt: &mut rusqlite::Statement<'_>,
+    params: &[Value],
+    by: GroupBy,
+    groups: &mut [FindingGroup],
+) -> StoreResult<()> {
     for g in groups.iter_mut() {
         let mut values = vec![Value::Text(g.key.clone())];
         values.extend(params.iter().cloned());
@@ -202,26 +213,15 @@ fn newest(
                     g.updated_at = Some(at);
                     g.label = label(by, &g.key, &title);
                 }
-                Err(e) => {
-                    out = Err(e);
-                    break;
-                }
+                Err(e) => return Err(e),
             },
             Ok(None) => {}
             // The shared budget ran out: the remaining groups show no time.
-            Err(rusqlite::Error::SqliteFailure(e, _))
-                if e.code == ErrorCode::OperationInterrupted =>
-            {
-                break
-            }
-            Err(e) => {
-                out = Err(e.into());
-                break;
-            }
+            Err(e) if ran_out(&e) => break,
+            Err(e) => return Err(e.into()),
         }
     }
-    c.progress_handler(STEP_PERIOD, None::<fn() -> bool>);
-    out
+    Ok(())
 }
 
 /// Groups the newest `rows` findings of the view (exact when they are all of
@@ -242,17 +242,7 @@ fn from_rows(
         rows + 1
     );
     let mut stmt = c.prepare_cached(&sql)?;
-    let mut periods = 0u64;
-    c.progress_handler(
-        STEP_PERIOD,
-        Some(move || {
-            periods += 1;
-            periods > READ_STEPS
-        }),
-    );
-    let read = read_rows(&mut stmt, params, by, rows);
-    c.progress_handler(STEP_PERIOD, None::<fn() -> bool>);
-    let (tally, complete) = read?;
+    let (tally, complete) = within(c, READ_STEPS, || read_rows(&mut stmt, params, by, rows))?;
     Ok(tally.finish(limit, complete))
 }
 
@@ -288,11 +278,7 @@ fn read_rows(
             }
             Ok(None) => return Ok((tally, true)),
             // The step budget ran out: what was read is the answer, not exact.
-            Err(rusqlite::Error::SqliteFailure(e, _))
-                if e.code == ErrorCode::OperationInterrupted =>
-            {
-                return Ok((tally, false));
-            }
+            Err(e) if ran_out(&e) => return Ok((tally, false)),
             Err(e) => return Err(e.into()),
         }
     }

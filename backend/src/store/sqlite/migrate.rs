@@ -8,7 +8,7 @@ use rusqlite::{params, Connection, TransactionBehavior};
 use shared_types::RecordState;
 
 /// Schema version this code writes (`PRAGMA user_version`).
-const VERSION: i64 = 5;
+const VERSION: i64 = 6;
 
 /// Adds what an older file lacks. Cheap when the file is current (one pragma read).
 pub(super) fn migrate(c: &mut Connection) -> StoreResult<()> {
@@ -45,6 +45,9 @@ pub(super) fn migrate(c: &mut Connection) -> StoreResult<()> {
     }
     if version < 5 {
         count_groups(&tx)?;
+    }
+    if version < 6 {
+        super::rank::rebuild(&tx)?;
     }
     tx.pragma_update(None, "user_version", VERSION)?;
     tx.commit()?;

@@ -85,6 +85,23 @@ CREATE TABLE IF NOT EXISTS group_counts (
     n INTEGER NOT NULL,
     PRIMARY KEY (dim, key, severity, workflow_status, account_id, region, resource_type, product_name)
 ) WITHOUT ROWID;
+-- One row per resource with findings: its findings per severity and in all,
+-- moved with its `group_counts` rows (rank.rs). The index is the order groups
+-- are shown in, so the most severe resources are the index's first rows and a
+-- grouping by resource need not sum every resource's counters (top_resources.rs).
+-- Column names differ from the findings' so the list's WHERE clause, applied to
+-- `group_counts` in the same query, stays unambiguous.
+CREATE TABLE IF NOT EXISTS resource_rank (
+    resource_id TEXT NOT NULL PRIMARY KEY,
+    critical INTEGER NOT NULL,
+    high INTEGER NOT NULL,
+    medium INTEGER NOT NULL,
+    low INTEGER NOT NULL,
+    informational INTEGER NOT NULL,
+    total INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS resource_rank_order ON resource_rank
+    (critical DESC, high DESC, medium DESC, low DESC, informational DESC, total DESC, resource_id);
 -- Earlier versions kept the counters with per-row triggers; the writes now do.
 DROP TRIGGER IF EXISTS findings_count_insert;
 DROP TRIGGER IF EXISTS findings_count_delete;

@@ -1,0 +1,234 @@
+//! Grouping by resource through the SQLite ranking rows (a walk down the
+//! resources most severe first) gives exactly the answer of summing every
+//! resource's counters, and what the test's own `GROUP BY` over the findings
+//! table says: on 3,000 demo findings plus resources built to tie, after
+//! status changes, severity changes, moves between resources and deletes, for
+//! many filters and limits; and a version-5 file gains its ranking when
+//! opened.
+
+use super::grouping::triage;
+use super::helpers::{findings, version};
+use cspm::store::{FindingVersion, SqliteStore, Store};
+use rusqlite::Connection;
+use shared_types::{Finding, FindingFilter, FindingGroups, GroupBy, Severity};
+use std::path::Path;
+
+/// Demo findings, then resources built to tie on every count (`tie-*`: one
+/// CRITICAL and one HIGH each), triage, newer versions that change severity or
+/// move to another resource, and deletes.
+async fn churned(path: &Path) -> SqliteStore {
+    let store = SqliteStore::open(path).unwrap();
+    let mut fs = findings(3_000, 11);
+    for (i, f) in fs.iter_mut().enumerate().take(60) {
+        f.resource_id = format!("tie-{:02}", i / 2);
+        f.severity = if i % 2 == 0 {
+            Severity::Critical
+        } else {
+            Severity::High
+        };
+    }
+    for chunk in fs.chunks(500) {
+        store.upsert(chunk).await.unwrap();
+    }
+    triage(&store, &fs, 9).await;
+    let newer: Vec<Finding> = fs
+        .iter()
+        .skip(100)
+        .step_by(13)
+        .enumerate()
+        .map(|(i, f)| {
+            let mut v = version(f, 60);
+            v.severity = Severity::ALL_DESC[i % 5];
+            if i % 4 == 0 {
+                v.resource_id = format!("moved-{}", i % 5);
+            }
+            v
+        })
+        .collect();
+    store.upsert(&newer).await.unwrap();
+    // Deletes empty some resources (the first `tie-*` ones lose both findings)
+    // and thin others; revision 0 compares `updated_at` only.
+    let gone: Vec<FindingVersion> = fs
+        .iter()
+        .take(6)
+        .chain(fs.iter().skip(1_000).step_by(17))
+        .filter(|f| !newer.iter().any(|n| n.id == f.id))
+        .map(|f| FindingVersion {
+            id: f.id.clone(),
+            updated_at: f.updated_at,
+            revision: 0,
+        })
+        .collect();
+    let report = store.delete_versions(&gone).await.unwrap();
+    assert_eq!(report.deleted.len(), gone.len());
+    store
+}
+
+/// The filters checked: none, severity sets that are and are not the most
+/// severe ones, statuses, and the other counted columns alone and together.
+fn filters() -> Vec<FindingFilter> {
+    [
+        vec![],
+        vec![("severity", "CRITICAL,HIGH")],
+        vec![("severity", "CRITICAL")],
+        vec![("severity", "MEDIUM")],
+        vec![("severity", "HIGH,LOW")],
+        vec![("severity", "LOW,INFORMATIONAL")],
+        vec![("status", "NEW")],
+        vec![("status", "RESOLVED,SUPPRESSED")],
+        vec![("account", "111122223333")],
+        vec![("status", "NEW"), ("account", "111122223333")],
+        vec![("region", "us-east-1"), ("severity", "HIGH,MEDIUM")],
+        vec![("resource_type", "AwsS3Bucket")],
+        vec![("account", "no-such-account")],
+    ]
+    .into_iter()
+    .map(|p| FindingFilter::from_pairs(p).unwrap())
+    .collect()
+}
+
+/// The test's own ranking: `GROUP BY resource_id` over the findings table in
+/// the documented order, as (key, total) for the first `limit`, and the rest.
+fn sql_top(db: &Connection, filter_sql: &str, limit: u32) -> (Vec<(String, u64)>, u64) {
+    let sql = format!(
+        "SELECT resource_id, count(*) FROM findings {filter_sql} GROUP BY resource_id \
+         ORDER BY sum(severity = 4) DESC, sum(severity = 3) DESC, sum(severity = 2) DESC, \
+         sum(severity = 1) DESC, sum(severity = 0) DESC, count(*) DESC, resource_id"
+    );
+    let mut stmt = db.prepare(&sql).unwrap();
+    let all: Vec<(String, u64)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let top: Vec<(String, u64)> = all.iter().take(limit as usize).cloned().collect();
+    let rest = all.iter().skip(limit as usize).map(|(_, n)| n).sum();
+    (top, rest)
+}
+
+/// `filter` as SQL on the findings table (the counted columns only).
+fn filter_sql(f: &FindingFilter) -> String {
+    let mut conds = Vec::new();
+    let list = |v: Vec<String>| v.join(", ");
+    if !f.severities.is_empty() {
+        let ranks = f.severities.iter().map(|s| s.rank().to_string()).collect();
+        conds.push(format!("severity IN ({})", list(ranks)));
+    }
+    if !f.statuses.is_empty() {
+        let st = f
+            .statuses
+            .iter()
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect();
+        conds.push(format!("workflow_status IN ({})", list(st)));
+    }
+    for (col, v) in [
+        ("account_id", &f.account),
+        ("region", &f.region),
+        ("resource_type", &f.resource_type),
+    ] {
+        if let Some(v) = v {
+            conds.push(format!("{col} = '{v}'"));
+        }
+    }
+    if conds.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conds.join(" AND "))
+    }
+}
+
+fn keys(g: &FindingGroups) -> Vec<(String, u64)> {
+    g.groups.iter().map(|g| (g.key.clone(), g.total)).collect()
+}
+
+#[tokio::test]
+async fn ranking_walk_equals_summing_the_counters_and_sql_group_by() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cspm.db");
+    let fast = churned(&path).await;
+    let summed = SqliteStore::open(&path).unwrap().without_rank_walk();
+    let db = Connection::open(&path).unwrap();
+    let mut checked = 0;
+    for filter in filters() {
+        let where_sql = filter_sql(&filter);
+        for limit in [1, 2, 7, 30, 100, 1_000] {
+            let got = fast
+                .groups(&filter, GroupBy::Resource, limit)
+                .await
+                .unwrap();
+            let want = summed
+                .groups(&filter, GroupBy::Resource, limit)
+                .await
+                .unwrap();
+            assert_eq!(got, want, "{where_sql} limit {limit}");
+            assert!(got.exact);
+            let (top, rest) = sql_top(&db, &where_sql, limit);
+            assert_eq!(keys(&got), top, "{where_sql} limit {limit}");
+            assert_eq!(got.other, rest, "{where_sql} limit {limit}");
+            checked += 1;
+        }
+    }
+    // The built ties are listed in key order, and emptied resources are gone.
+    let (top, _) = sql_top(&db, "", 1_000);
+    assert!(top.iter().any(|(k, _)| k == "tie-05"), "{top:?}");
+    assert!(!top.iter().any(|(k, _)| k == "tie-00"), "{top:?}");
+    let ranking: i64 = db
+        .query_row(
+            "SELECT count(*) FROM resource_rank WHERE resource_id = 'tie-00'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(ranking, 0);
+    assert_eq!(checked, 13 * 6);
+}
+
+#[tokio::test]
+async fn a_version_5_file_gains_the_resource_ranking_when_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cspm.db");
+    let before = {
+        let store = churned(&path).await;
+        store
+            .groups(&FindingFilter::default(), GroupBy::Resource, 40)
+            .await
+            .unwrap()
+    };
+    // What version 5 left: group counters, no ranking.
+    let db = Connection::open(&path).unwrap();
+    db.execute_batch(
+        "DROP INDEX resource_rank_order; DROP TABLE resource_rank; PRAGMA user_version = 5;",
+    )
+    .unwrap();
+    drop(db);
+    let store = SqliteStore::open(&path).unwrap();
+    let db = Connection::open(&path).unwrap();
+    let (version, rows, resources): (i64, i64, i64) = db
+        .query_row(
+            "SELECT (SELECT user_version FROM pragma_user_version), \
+             (SELECT count(*) FROM resource_rank), \
+             (SELECT count(DISTINCT resource_id) FROM findings)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(version, 6);
+    assert_eq!(rows, resources);
+    let f = FindingFilter::default();
+    assert_eq!(
+        store.groups(&f, GroupBy::Resource, 40).await.unwrap(),
+        before
+    );
+    let high = FindingFilter::from_pairs([("severity", "HIGH")]).unwrap();
+    assert_eq!(
+        store.groups(&high, GroupBy::Resource, 40).await.unwrap(),
+        store
+            .clone()
+            .without_rank_walk()
+            .groups(&high, GroupBy::Resource, 40)
+            .await
+            .unwrap()
+    );
+    assert_eq!(before.groups.len(), 40);
+}
