@@ -53,6 +53,15 @@ async fn run() {
     let rows: i64 = db
         .query_row("SELECT count(*) FROM group_counts", [], |r| r.get(0))
         .expect("rows");
+    // A resource from the middle of the load: its grouping, like its list,
+    // reads only its rows (sqlite/list.rs, the bucket index).
+    let resource: String = db
+        .query_row(
+            "SELECT resource_id FROM findings WHERE rowid_ >= (SELECT max(rowid_) / 2 FROM findings) LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .expect("resource");
     println!("{n} findings, {rows} group-counter rows");
     let pairs = |p: &[(&str, &str)]| FindingFilter::from_pairs(p.iter().copied()).expect("filter");
     let views = [
@@ -66,6 +75,7 @@ async fn run() {
             pairs(&[("status", "NEW"), ("account", "111122223333")]),
         ),
         ("generator=S3.8", pairs(&[("generator", "S3.8")])),
+        ("resource=<one>", pairs(&[("resource", resource.as_str())])),
         ("q=bucket", pairs(&[("q", "bucket")])),
     ];
     println!(

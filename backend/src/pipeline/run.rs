@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 /// Findings written per store transaction. Large: each commit writes every index
 /// page it touched, and the id index is touched at random, so fewer, larger commits
 /// write fewer pages per finding (about four batches are in memory at once).
-pub const BATCH_SIZE: usize = 2500;
+pub const BATCH_SIZE: usize = 5000;
 
 /// What the reading side sends to the writing side.
 enum Event {

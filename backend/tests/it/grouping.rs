@@ -179,7 +179,7 @@ async fn a_file_from_before_the_group_counters_is_migrated_to_the_same_groups() 
     let db = Connection::open(&path).unwrap();
     db.execute_batch(
         "DROP TABLE group_counts; DROP INDEX findings_by_generator; \
-         DROP INDEX findings_by_resource; PRAGMA user_version = 4;",
+         DROP INDEX findings_by_bucket_resource; PRAGMA user_version = 4;",
     )
     .unwrap();
     drop(db);

@@ -56,7 +56,7 @@ mod fuzz_replay;
 /// Grouping a view (`GET /findings/groups`) on a real SQLite file.
 mod grouping;
 /// Grouping by resource through the ranking rows equals summing the counters.
-mod grouping_rank;
+mod grouping_resources;
 mod helpers;
 mod ingest;
 /// Hostile inputs against the documented resource limits, with peak memory measured.

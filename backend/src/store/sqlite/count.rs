@@ -7,7 +7,6 @@
 //! still costs a bounded time.
 
 use super::convert::from_micros;
-use super::counters::GroupDim;
 use super::list::{conditions, text_match, where_clause};
 use super::steps::{ran_out, within};
 use super::StoreResult;
@@ -25,19 +24,13 @@ const MAX_STEPS: u64 = 3_000;
 /// The count of `filter`'s view, reading at most `rows` rows for its residual part.
 pub(super) fn count(c: &Connection, filter: &FindingFilter, rows: u64) -> StoreResult<ViewCount> {
     let counted = counted_part(filter);
-    // One generator or resource is counted by the group counters; with both,
-    // the resource's count bounds the view and the read below decides.
-    let group = match (&filter.resource, &filter.generator) {
-        (Some(r), _) => Some((GroupDim::Resource, r)),
-        (None, Some(g)) => Some((GroupDim::Generator, g)),
-        (None, None) => None,
-    };
-    let base = match group {
-        Some((dim, key)) => group_base(c, dim, key, &counted)?,
+    // One generator is counted by the group counters. A resource is not: its
+    // few rows are read below (through its index), which bounds the view too.
+    let base = match &filter.generator {
+        Some(g) => generator_base(c, g, &counted)?,
         None => base(c, &counted)?,
     };
-    let both = filter.generator.is_some() && filter.resource.is_some();
-    if !has_time_or_text(filter) && !both {
+    if !has_time_or_text(filter) && filter.resource.is_none() {
         return Ok(ViewCount::exact(base));
     }
     let scan = scan(c, filter, rows)?;
@@ -71,20 +64,12 @@ fn has_time_or_text(filter: &FindingFilter) -> bool {
     filter.q.is_some() || filter.since.is_some() || filter.until.is_some()
 }
 
-/// The exact count of one generator's or resource's findings matching the
-/// counted part of a filter (store/groups.rs keeps the counters).
-fn group_base(
-    c: &Connection,
-    dim: GroupDim,
-    key: &str,
-    counted: &FindingFilter,
-) -> StoreResult<u64> {
+/// The exact count of one generator's findings matching the counted part of a
+/// filter (store/groups.rs keeps the counters).
+fn generator_base(c: &Connection, key: &str, counted: &FindingFilter) -> StoreResult<u64> {
     let (mut conds, params) = conditions(counted);
-    conds.insert(0, "dim = ? AND key = ?".into());
-    let mut all = vec![
-        Value::Text(dim.as_str().to_string()),
-        Value::Text(key.to_string()),
-    ];
+    conds.insert(0, "dim = 'generator' AND key = ?".into());
+    let mut all = vec![Value::Text(key.to_string())];
     all.extend(params);
     let sql = format!(
         "SELECT COALESCE(SUM(n), 0) FROM group_counts {}",

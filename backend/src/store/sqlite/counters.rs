@@ -7,16 +7,12 @@
 //! combination of the list's equality filters (store/count.rs): one more upsert
 //! per distinct combination per batch, not per finding.
 //!
-//! `group_counts` does the same per generator and per resource (store/groups.rs):
-//! the combination plus the group's key, so grouping a view by either, or
-//! counting one group, is a sum over its rows. A resource has few findings, so
-//! that is about one more upsert per finding written.
-//!
-//! A resource's ranking row (rank.rs) moves with its `group_counts` rows, from
-//! the same net changes, so the two never disagree.
+//! `group_counts` does the same per generator (store/groups.rs): the
+//! combination plus the generator, so grouping a view by generator, or counting
+//! one generator's findings, is a sum over its rows. There are few generators,
+//! so a batch adds few upserts. (Resources are not counted: schema.sql says why.)
 
 use super::error::corrupt;
-use super::rank::RankDeltas;
 use super::StoreResult;
 use crate::store::facets::Facets;
 use chrono::{DateTime, NaiveDate};
@@ -39,33 +35,7 @@ pub(super) struct CounterDeltas {
     resource_type: HashMap<String, i64>,
     created_day: HashMap<i64, i64>,
     views: HashMap<ViewKey, i64>,
-    groups: HashMap<(GroupDim, String, ViewKey), i64>,
-}
-
-/// The groups a finding version counts in besides its view combination.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct GroupKeys {
-    /// Its generator id.
-    pub(super) generator: String,
-    /// Its primary resource id.
-    pub(super) resource: String,
-}
-
-/// The `dim` of a `group_counts` row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(super) enum GroupDim {
-    Generator,
-    Resource,
-}
-
-impl GroupDim {
-    /// The stored `dim` text.
-    pub(super) fn as_str(self) -> &'static str {
-        match self {
-            GroupDim::Generator => "generator",
-            GroupDim::Resource => "resource",
-        }
-    }
+    groups: HashMap<(String, ViewKey), i64>,
 }
 
 /// One combination of the list's equality filters: severity rank, status,
@@ -83,8 +53,8 @@ fn bump(map: &mut HashMap<String, i64>, key: &str, by: i64) {
 }
 
 impl CounterDeltas {
-    /// Counts a finding version in (`by` = 1) or out (`by` = -1).
-    pub(super) fn shift(&mut self, f: &Facets, g: &GroupKeys, by: i64) {
+    /// Counts a finding version of `generator` in (`by` = 1) or out (`by` = -1).
+    pub(super) fn shift(&mut self, f: &Facets, generator: &str, by: i64) {
         self.total += by;
         self.severity[usize::from(f.severity.rank())] += by;
         *self.status.entry(f.status).or_default() += by;
@@ -102,15 +72,10 @@ impl CounterDeltas {
             f.resource_type.clone(),
             f.product.clone(),
         );
-        for (dim, value) in [
-            (GroupDim::Generator, &g.generator),
-            (GroupDim::Resource, &g.resource),
-        ] {
-            *self
-                .groups
-                .entry((dim, value.clone(), key.clone()))
-                .or_default() += by;
-        }
+        *self
+            .groups
+            .entry((generator.to_owned(), key.clone()))
+            .or_default() += by;
         *self.views.entry(key).or_default() += by;
     }
 
@@ -168,34 +133,20 @@ impl CounterDeltas {
         }
         let mut group = c.prepare_cached(
             "INSERT INTO group_counts (dim, key, severity, workflow_status, account_id, region, \
-             resource_type, product_name, n) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+             resource_type, product_name, n) VALUES ('generator', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
              ON CONFLICT DO UPDATE SET n = n + excluded.n",
         )?;
-        let mut ranks = RankDeltas::default();
         let mut drop = c.prepare_cached(
-            "DELETE FROM group_counts WHERE dim = ?1 AND key = ?2 AND severity = ?3 \
-             AND workflow_status = ?4 AND account_id = ?5 AND region = ?6 \
-             AND resource_type = ?7 AND product_name = ?8 AND n = 0",
+            "DELETE FROM group_counts WHERE dim = 'generator' AND key = ?1 AND severity = ?2 \
+             AND workflow_status = ?3 AND account_id = ?4 AND region = ?5 \
+             AND resource_type = ?6 AND product_name = ?7 AND n = 0",
         )?;
-        for ((dim, key, (sev, status, account, region, rt, product)), n) in self.groups {
+        for ((key, (sev, status, account, region, rt, product)), n) in self.groups {
             if n == 0 {
                 continue;
             }
-            if dim == GroupDim::Resource {
-                ranks.add(&key, sev, n);
-            }
-            let row = params![
-                dim.as_str(),
-                key,
-                sev,
-                status.as_str(),
-                account,
-                region,
-                rt,
-                product
-            ];
+            let row = params![key, sev, status.as_str(), account, region, rt, product];
             group.execute(params![
-                dim.as_str(),
                 key,
                 sev,
                 status.as_str(),
@@ -205,13 +156,13 @@ impl CounterDeltas {
                 product,
                 n
             ])?;
-            // A resource's rows empty as its findings leave or move: drop them,
+            // A generator's rows empty as its findings leave or move: drop them,
             // so grouping reads only rows that count something.
             if n < 0 {
                 drop.execute(row)?;
             }
         }
-        ranks.apply(c)
+        Ok(())
     }
 }
 

@@ -1,12 +1,12 @@
 //! Grouping a view on SQLite (see store/groups.rs). Counters answer whenever
-//! the filter has no `q`, `since` or `until`: `view_counts` for account,
-//! region and resource type; `group_counts` for generator and resource, and for
-//! any grouping of one generator's or one resource's findings. Only a grouping
-//! by generator within one resource (or the reverse), or a filter on both,
-//! reads rows. Counter rows come out ordered by the group's key, so each group
-//! is complete when the next starts and only the most severe `limit` are kept.
-//! Grouping every resource walks the resource ranking first (top_resources.rs)
-//! and sums the counters only when that walk runs out of its budget.
+//! the filter has no `q`, `since`, `until` or resource: `view_counts` for
+//! account, region and resource type; `group_counts` for generator, and for
+//! any grouping of one generator's findings. A grouping by resource, or of one
+//! resource's findings, reads rows: resources are not counted on write
+//! (schema.sql says why), and one resource's rows are few and found through
+//! `findings_by_bucket_resource`. Counter rows come out ordered by the group's
+//! key, so each group is complete when the next starts and only the most
+//! severe `limit` are kept.
 //!
 //! Each group shown then gets its newest finding through the grouped column's
 //! index, newest first: one step when the filter is only the group, a walk down
@@ -14,10 +14,8 @@
 //! group not reached in them shows no `updated_at`.
 
 use super::convert::{counted, from_micros, text};
-use super::counters::GroupDim;
 use super::list::{conditions, where_clause};
 use super::steps::{ran_out, within};
-use super::top_resources::top_resources;
 use super::StoreResult;
 use crate::store::count::counted_part;
 use crate::store::groups::{label, Counts, Tally, TopGroups};
@@ -36,70 +34,52 @@ const READ_STEPS: u64 = 100_000;
 enum Source {
     /// `view_counts`.
     Views,
-    /// `group_counts` rows of `dim`, all keys or one.
-    Groups(GroupDim, Option<String>),
+    /// `group_counts` rows of generators, all or one.
+    Generators(Option<String>),
 }
 
-/// The findings table's column for a grouping, and the index on it.
-fn column(by: GroupBy) -> (&'static str, &'static str) {
+/// The findings table's column for a grouping, and the index on it (none for
+/// resources: theirs leads with a time bucket, list.rs).
+fn column(by: GroupBy) -> (&'static str, Option<&'static str>) {
     match by {
-        GroupBy::Generator => ("generator_id", "findings_by_generator"),
-        GroupBy::Resource => ("resource_id", "findings_by_resource"),
-        GroupBy::Account => ("account_id", "findings_by_account"),
-        GroupBy::Region => ("region", "findings_by_region"),
-        GroupBy::ResourceType => ("resource_type", "findings_by_resource_type"),
+        GroupBy::Generator => ("generator_id", Some("findings_by_generator")),
+        GroupBy::Resource => ("resource_id", None),
+        GroupBy::Account => ("account_id", Some("findings_by_account")),
+        GroupBy::Region => ("region", Some("findings_by_region")),
+        GroupBy::ResourceType => ("resource_type", Some("findings_by_resource_type")),
     }
 }
 
 /// The counters that answer `by` under `filter`, if any do.
 fn source(filter: &FindingFilter, by: GroupBy) -> Option<Source> {
-    if filter.q.is_some() || filter.since.is_some() || filter.until.is_some() {
+    if filter.q.is_some()
+        || filter.since.is_some()
+        || filter.until.is_some()
+        || filter.resource.is_some()
+        || by == GroupBy::Resource
+    {
         return None;
     }
-    match (&filter.generator, &filter.resource, by) {
-        (Some(_), Some(_), _) => None,
-        (Some(_), None, GroupBy::Resource) | (None, Some(_), GroupBy::Generator) => None,
-        (Some(g), None, _) => Some(Source::Groups(GroupDim::Generator, Some(g.clone()))),
-        (None, Some(r), _) => Some(Source::Groups(GroupDim::Resource, Some(r.clone()))),
-        (None, None, GroupBy::Generator) => Some(Source::Groups(GroupDim::Generator, None)),
-        (None, None, GroupBy::Resource) => Some(Source::Groups(GroupDim::Resource, None)),
-        (None, None, _) => Some(Source::Views),
+    match (&filter.generator, by) {
+        (Some(g), _) => Some(Source::Generators(Some(g.clone()))),
+        (None, GroupBy::Generator) => Some(Source::Generators(None)),
+        (None, _) => Some(Source::Views),
     }
 }
 
-/// What one grouping may spend where counters alone do not answer.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Budget {
-    /// Findings read when no counter answers.
-    pub(super) rows: u64,
-    /// VM instructions, in thousands, of the walk down the resource ranking
-    /// before the counters are summed instead (0: always summed).
-    pub(super) walk_steps: u64,
-}
-
-/// The view of `filter` grouped by `by`, within `budget`.
+/// The view of `filter` grouped by `by`, reading at most `rows` findings where
+/// no counter answers.
 pub(super) fn groups(
     c: &Connection,
     filter: &FindingFilter,
     by: GroupBy,
     limit: u32,
-    budget: Budget,
+    rows: u64,
 ) -> StoreResult<FindingGroups> {
     let Some(src) = source(filter, by) else {
-        return from_rows(c, filter, by, limit, budget.rows);
+        return from_rows(c, filter, by, limit, rows);
     };
-    // The whole store's resources (under counted filters): the ranking first,
-    // the sum over every resource's counters when its walk runs out.
-    let walked = match src {
-        Source::Groups(GroupDim::Resource, None) if budget.walk_steps > 0 => {
-            top_resources(c, filter, limit, budget.walk_steps)?
-        }
-        _ => None,
-    };
-    let mut out = match walked {
-        Some(out) => out,
-        None => from_counters(c, filter, by, limit, src)?,
-    };
+    let mut out = from_counters(c, filter, by, limit, src)?;
     newest(c, filter, by, &mut out.groups)?;
     Ok(out)
 }
@@ -114,9 +94,9 @@ fn from_counters(
     let (mut conds, mut params) = conditions(&counted_part(filter));
     let (table, col) = match &src {
         Source::Views => ("view_counts", column(by).0),
-        Source::Groups(dim, key) => {
-            let mut head = vec!["dim = ?".to_string()];
-            let mut values = vec![Value::Text(dim.as_str().to_string())];
+        Source::Generators(key) => {
+            let mut head = vec!["dim = 'generator'".to_string()];
+            let mut values = Vec::new();
             if let Some(k) = key {
                 head.push("key = ?".into());
                 values.push(Value::Text(k.clone()));
@@ -125,15 +105,12 @@ fn from_counters(
             conds = head;
             values.append(&mut params);
             params = values;
-            let own = matches!(
-                (dim, by),
-                (GroupDim::Generator, GroupBy::Generator) | (GroupDim::Resource, GroupBy::Resource)
-            );
+            let own = by == GroupBy::Generator;
             ("group_counts", if own { "key" } else { column(by).0 })
         }
     };
     // Grouped in the key's order: `group_counts` is stored in it (its primary
-    // key starts with dim, key), so a grouping by generator or resource streams.
+    // key starts with dim, key), so a grouping by generator streams.
     let sql = format!(
         "SELECT {col}, severity, workflow_status, SUM(n) FROM {table} {} \
          GROUP BY 1, 2, 3 HAVING SUM(n) > 0 ORDER BY 1",
@@ -171,18 +148,14 @@ fn newest(
     groups: &mut [FindingGroup],
 ) -> StoreResult<()> {
     let (col, own_index) = column(by);
-    // A resource has few findings: its index is the shortest walk whatever
-    // the grouping.
-    let index = if filter.resource.is_some() {
-        column(GroupBy::Resource).1
-    } else {
-        own_index
-    };
+    // Only counters' groupings get here, and none with a resource filter:
+    // the grouped column's index is the walk.
+    let hint = own_index.map_or(String::new(), |i| format!("INDEXED BY {i}"));
     let (conds, params) = conditions(filter);
     let mut all = vec![format!("{col} = ?")];
     all.extend(conds);
     let sql = format!(
-        "SELECT updated_at, title FROM findings INDEXED BY {index} {} \
+        "SELECT updated_at, title FROM findings {hint} {} \
          ORDER BY updated_at DESC, id DESC LIMIT 1",
         where_clause(&all)
     );

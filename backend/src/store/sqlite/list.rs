@@ -6,6 +6,7 @@
 use super::convert::{from_micros, list_item, micros, LIST_COLUMNS};
 use super::doc::StoredDoc;
 use super::error::corrupt;
+use super::resource_index;
 use super::StoreResult;
 use crate::store::{cursor, ArchiveCandidate, ArchivePage, StoreError};
 use chrono::{DateTime, Utc};
@@ -75,13 +76,17 @@ pub(super) fn conditions(filter: &FindingFilter) -> (Vec<String>, Vec<Value>) {
         ("resource_type", &filter.resource_type),
         ("product_name", &filter.product),
         ("generator_id", &filter.generator),
-        ("resource_id", &filter.resource),
     ];
     for (col, v) in exact {
         if let Some(v) = v {
             conds.push(format!("{col} = ?"));
             params.push(Value::Text(v.clone()));
         }
+    }
+    if let Some(r) = &filter.resource {
+        conds.push(resource_index::condition());
+        params.push(Value::Integer(resource_index::resource_key(r)));
+        params.push(Value::Text(r.clone()));
     }
     if let Some(q) = &filter.q {
         let (expr, p) = text_match(q);

@@ -8,7 +8,7 @@ use rusqlite::{params, Connection, TransactionBehavior};
 use shared_types::RecordState;
 
 /// Schema version this code writes (`PRAGMA user_version`).
-const VERSION: i64 = 6;
+const VERSION: i64 = 7;
 
 /// Adds what an older file lacks. Cheap when the file is current (one pragma read).
 pub(super) fn migrate(c: &mut Connection) -> StoreResult<()> {
@@ -37,6 +37,12 @@ pub(super) fn migrate(c: &mut Connection) -> StoreResult<()> {
         tx.execute_batch("ALTER TABLE findings ADD COLUMN generator_id TEXT NOT NULL DEFAULT ''")?;
         backfill.push(Backfill::GeneratorId);
     }
+    if !has("resource_key") {
+        tx.execute_batch(
+            "ALTER TABLE findings ADD COLUMN resource_key INTEGER NOT NULL DEFAULT 0",
+        )?;
+        fill_resource_keys(&tx)?;
+    }
     if !backfill.is_empty() {
         fill_from_documents(&tx, &backfill)?;
     }
@@ -46,8 +52,8 @@ pub(super) fn migrate(c: &mut Connection) -> StoreResult<()> {
     if version < 5 {
         count_groups(&tx)?;
     }
-    if version < 6 {
-        super::rank::rebuild(&tx)?;
+    if version < 7 {
+        index_resources(&tx)?;
     }
     tx.pragma_update(None, "user_version", VERSION)?;
     tx.commit()?;
@@ -68,27 +74,53 @@ fn count_views(tx: &Connection) -> StoreResult<()> {
     Ok(())
 }
 
-/// Adds the generator and resource indexes of the list (a group's click-through
-/// and its newest update) and counts the stored findings into the group
-/// counters that version 5 added; writes keep them from then on.
+/// Adds the generator index of the list (a group's click-through and its
+/// newest update) and counts the stored findings into the generator counters
+/// that version 5 added; writes keep them from then on.
 fn count_groups(tx: &Connection) -> StoreResult<()> {
     tx.execute_batch(
         "CREATE INDEX IF NOT EXISTS findings_by_generator ON findings (generator_id, updated_at, id);
-         CREATE INDEX IF NOT EXISTS findings_by_resource ON findings (resource_id, updated_at, id);
-         DELETE FROM group_counts;
+         DELETE FROM group_counts WHERE dim = 'generator';
          INSERT INTO group_counts (dim, key, severity, workflow_status, account_id, region,
              resource_type, product_name, n)
            SELECT 'generator', generator_id, severity, workflow_status, account_id, region,
              resource_type, product_name, count(*) FROM findings
            GROUP BY generator_id, severity, workflow_status, account_id, region, resource_type,
-             product_name;
-         INSERT INTO group_counts (dim, key, severity, workflow_status, account_id, region,
-             resource_type, product_name, n)
-           SELECT 'resource', resource_id, severity, workflow_status, account_id, region,
-             resource_type, product_name, count(*) FROM findings
-           GROUP BY resource_id, severity, workflow_status, account_id, region, resource_type,
              product_name;",
     )?;
+    Ok(())
+}
+
+/// Version 7: the resource index leads with the time bucket (resource_index.rs,
+/// [`super::resource_index::RESOURCE_BUCKET_SHIFT`]), so a write lands in the newest
+/// bucket's few pages instead of anywhere in a 1M-entry tree; the per-resource
+/// counters and ranking of versions 5 and 6 go (schema.sql says why).
+fn index_resources(tx: &Connection) -> StoreResult<()> {
+    tx.execute_batch(&format!(
+        "DROP INDEX IF EXISTS findings_by_resource;
+         DROP TABLE IF EXISTS resource_rank;
+         DELETE FROM group_counts WHERE dim = 'resource';
+         CREATE INDEX IF NOT EXISTS findings_by_bucket_resource
+           ON findings (updated_at >> {}, resource_key);",
+        super::resource_index::RESOURCE_BUCKET_SHIFT
+    ))?;
+    Ok(())
+}
+
+/// Fills the `resource_key` column version 7 added, one row at a time (the key
+/// is computed here, not in SQL).
+fn fill_resource_keys(tx: &Connection) -> StoreResult<()> {
+    let rows: Vec<(i64, String)> = tx
+        .prepare("SELECT rowid_, resource_id FROM findings")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut set = tx.prepare("UPDATE findings SET resource_key = ?2 WHERE rowid_ = ?1")?;
+    for (rowid, resource) in &rows {
+        set.execute(params![
+            rowid,
+            super::resource_index::resource_key(resource)
+        ])?;
+    }
     Ok(())
 }
 

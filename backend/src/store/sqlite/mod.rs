@@ -16,12 +16,11 @@ mod groups;
 mod list;
 mod migrate;
 mod pool;
-mod rank;
+mod resource_index;
 mod row;
 mod snapshot;
 mod steps;
 mod summary;
-mod top_resources;
 mod write;
 
 use super::{
@@ -53,9 +52,6 @@ pub struct SqliteStore {
     count_rows: u64,
     /// Rows a grouping may read when no counter answers it (store/groups.rs).
     group_rows: u64,
-    /// Thousands of VM instructions a grouping by resource may walk the
-    /// ranking before summing counters (sqlite/top_resources.rs); 0: never.
-    walk_steps: u64,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -87,7 +83,6 @@ impl SqliteStore {
             written: Arc::new(tokio::sync::watch::channel(0).0),
             count_rows: super::count::SCAN_ROWS,
             group_rows: super::groups::GROUP_SCAN_ROWS,
-            walk_steps: top_resources::WALK_STEPS,
         })
     }
 
@@ -103,13 +98,6 @@ impl SqliteStore {
     /// answers instead of [`super::groups::GROUP_SCAN_ROWS`] (tests).
     pub fn with_group_rows(mut self, rows: u64) -> Self {
         self.group_rows = rows;
-        self
-    }
-
-    /// The store grouping by resource by summing every resource's counters,
-    /// never through the ranking: tests compare the two answers.
-    pub fn without_rank_walk(mut self) -> Self {
-        self.walk_steps = 0;
         self
     }
 
@@ -207,11 +195,8 @@ impl Store for SqliteStore {
         limit: u32,
     ) -> StoreResult<FindingGroups> {
         let filter = filter.clone();
-        let budget = groups::Budget {
-            rows: self.group_rows,
-            walk_steps: self.walk_steps,
-        };
-        self.read(move |c| groups::groups(c, &filter, by, limit, budget))
+        let rows = self.group_rows;
+        self.read(move |c| groups::groups(c, &filter, by, limit, rows))
             .await
     }
 

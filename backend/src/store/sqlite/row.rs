@@ -3,7 +3,6 @@
 
 use super::changes::{self, NewChange};
 use super::convert::{micros, source_name};
-use super::counters::GroupKeys;
 use super::doc;
 use super::error::corrupt;
 use super::StoreResult;
@@ -29,6 +28,8 @@ pub(super) struct Row {
     pub(super) region: String,
     pub(super) resource_type: String,
     pub(super) resource_id: String,
+    /// [`super::resource_index::resource_key`] of `resource_id`: the bucket index's key.
+    pub(super) resource_key: i64,
     pub(super) product_name: String,
     pub(super) source: String,
     pub(super) control_id: Option<String>,
@@ -66,6 +67,7 @@ impl Row {
             region: f.region.clone(),
             resource_type: f.resource_type.clone(),
             resource_id: f.resource_id.clone(),
+            resource_key: super::resource_index::resource_key(&f.resource_id),
             product_name: f.product_name.clone(),
             source: source_name(f.source),
             control_id: f.control_id.clone(),
@@ -110,6 +112,7 @@ impl Row {
             region: self.region.clone(),
             resource_type: self.resource_type.clone(),
             resource_id: self.resource_id.clone(),
+            resource_key: self.resource_key,
             product_name: self.product_name.clone(),
             source: self.source.clone(),
             control_id: self.control_id.clone(),
@@ -153,14 +156,6 @@ fn encode_with(f: &Finding, w: &Write) -> StoreResult<Vec<u8>> {
 }
 
 impl Row {
-    /// The groups it counts in (counters.rs).
-    pub(super) fn groups(&self) -> GroupKeys {
-        GroupKeys {
-            generator: self.generator_id.clone(),
-            resource: self.resource_id.clone(),
-        }
-    }
-
     /// The change this row records when written as `w` over `before`.
     pub(super) fn change_of<'a>(
         &'a self,

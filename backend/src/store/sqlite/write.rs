@@ -7,7 +7,7 @@
 
 use super::changes::{self, NewChange};
 use super::convert::{from_micros, get_detail, micros};
-use super::counters::{facets_of, CounterDeltas, GroupKeys, StoredFacets};
+use super::counters::{facets_of, CounterDeltas, StoredFacets};
 use super::doc::{self, StoredDoc};
 use super::error::corrupt;
 use super::row::Row;
@@ -24,22 +24,22 @@ const INSERT: &str =
     "INSERT INTO findings (id, asff_id, severity, workflow_status, workflow_locked, \
      account_id, region, resource_type, resource_id, product_name, source, compliance_status, \
      control_id, title, description, created_at, updated_at, doc, revision, record_state, \
-     generator_id) \
+     generator_id, resource_key) \
      VALUES (?1, ?2, ?3, ?4, ?18, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, \
-     ?19, ?20, ?21)";
+     ?19, ?20, ?21, ?22)";
 
 const UPDATE: &str = "UPDATE findings SET asff_id = ?2, severity = ?3, workflow_status = ?4, \
      account_id = ?5, region = ?6, resource_type = ?7, resource_id = ?8, product_name = ?9, \
      source = ?10, compliance_status = ?11, control_id = ?12, title = ?13, description = ?14, \
      created_at = ?15, updated_at = ?16, doc = ?17, workflow_locked = ?18, revision = ?19, \
-     record_state = ?20, generator_id = ?21 WHERE id = ?1";
+     record_state = ?20, generator_id = ?21, resource_key = ?22 WHERE id = ?1";
 
 /// What an upsert needs of the stored version: the decision's view and the facets
 /// the counters move.
 struct Stored {
     head: StoredHead,
     facets: Facets,
-    groups: GroupKeys,
+    generator: String,
 }
 
 /// The stored version of `id`, if any.
@@ -48,7 +48,7 @@ fn stored(c: &Connection, id: &str) -> StoreResult<Option<Stored>> {
         .prepare_cached(
             "SELECT updated_at, workflow_locked, severity, workflow_status, account_id, \
              resource_type, created_at, revision, compliance_status, record_state, \
-             region, product_name, generator_id, resource_id \
+             region, product_name, generator_id \
              FROM findings WHERE id = ?1",
         )?
         .query_row([id], |q| {
@@ -66,12 +66,18 @@ fn stored(c: &Connection, id: &str) -> StoreResult<Option<Stored>> {
                     q.get::<_, String>(9)?,
                 ),
                 (q.get::<_, String>(10)?, q.get::<_, String>(11)?),
-                (q.get::<_, String>(12)?, q.get::<_, String>(13)?),
+                q.get::<_, String>(12)?,
             ))
         })
         .optional()?;
-    let Some(((updated_at, locked, severity), (status, account), (rt, created), rest, place, keys)) =
-        row
+    let Some((
+        (updated_at, locked, severity),
+        (status, account),
+        (rt, created),
+        rest,
+        place,
+        generator,
+    )) = row
     else {
         return Ok(None);
     };
@@ -101,10 +107,7 @@ fn stored(c: &Connection, id: &str) -> StoreResult<Option<Stored>> {
             severity: facets.severity,
         },
         facets,
-        groups: GroupKeys {
-            generator: keys.0,
-            resource: keys.1,
-        },
+        generator,
     }))
 }
 
@@ -131,6 +134,7 @@ fn write_row(c: &Connection, sql: &str, r: &Row) -> StoreResult<()> {
         r.written.revision as i64,
         r.incoming.record_state.as_str(),
         r.generator_id,
+        r.resource_key,
     ])?;
     Ok(())
 }
@@ -152,7 +156,7 @@ pub(super) fn upsert(
             Decision::Insert(w) => {
                 let row = r.as_written(&w)?;
                 write_row(&tx, INSERT, &row)?;
-                counts.shift(&row.facets, &row.groups(), 1);
+                counts.shift(&row.facets, &row.generator_id, 1);
                 changes::record(&tx, &row.change_of(&w, at, origin, None))?;
                 UpsertOutcome::Inserted
             }
@@ -161,10 +165,9 @@ pub(super) fn upsert(
                 let row = r.as_written(&w)?;
                 write_row(&tx, UPDATE, &row)?;
                 // Most updates move no counted value: skip their counter work.
-                let groups = row.groups();
-                if s.facets != row.facets || s.groups != groups {
-                    counts.shift(&s.facets, &s.groups, -1);
-                    counts.shift(&row.facets, &groups, 1);
+                if s.facets != row.facets || s.generator != row.generator_id {
+                    counts.shift(&s.facets, &s.generator, -1);
+                    counts.shift(&row.facets, &row.generator_id, 1);
                 }
                 changes::record(&tx, &row.change_of(&w, at, origin, Some(&s.head)))?;
                 UpsertOutcome::Updated {
@@ -234,20 +237,16 @@ pub(super) fn set_workflow(
     )?;
     if from != f.workflow_status {
         let after = Facets::of(&f);
-        let groups = GroupKeys {
-            generator: f.generator_id.clone(),
-            resource: f.resource_id.clone(),
-        };
         let mut counts = CounterDeltas::default();
         counts.shift(
             &Facets {
                 status: from,
                 ..after.clone()
             },
-            &groups,
+            &f.generator_id,
             -1,
         );
-        counts.shift(&after, &groups, 1);
+        counts.shift(&after, &f.generator_id, 1);
         counts.apply(&tx)?;
     }
     tx.prepare_cached(
@@ -290,10 +289,7 @@ pub(super) fn delete_versions(
                         product: i.product_name.clone(),
                         created_day: i.created_at.date_naive(),
                     },
-                    &GroupKeys {
-                        generator: gone.generator_id.clone(),
-                        resource: i.resource_id.clone(),
-                    },
+                    &gone.generator_id,
                     -1,
                 );
                 changes::record(

@@ -1,10 +1,10 @@
-//! Grouping by resource through the SQLite ranking rows (a walk down the
-//! resources most severe first) gives exactly the answer of summing every
-//! resource's counters, and what the test's own `GROUP BY` over the findings
-//! table says: on 3,000 demo findings plus resources built to tie, after
-//! status changes, severity changes, moves between resources and deletes, for
-//! many filters and limits; and a version-5 file gains its ranking when
-//! opened.
+//! Grouping by resource on SQLite, read from rows (resources are not counted
+//! on write: schema.sql says why), gives what the test's own `GROUP BY` over the
+//! findings table says: on 3,000 demo findings plus resources built to tie,
+//! after status changes, severity changes, moves between resources and
+//! deletes, for many filters and limits; one resource's list and count come
+//! through its bucket index; and a version-6 file loses the per-resource
+//! counters and ranking when opened and groups the same.
 
 use super::grouping::triage;
 use super::helpers::{findings, version};
@@ -143,26 +143,20 @@ fn keys(g: &FindingGroups) -> Vec<(String, u64)> {
 }
 
 #[tokio::test]
-async fn ranking_walk_equals_summing_the_counters_and_sql_group_by() {
+async fn grouping_by_resource_equals_sql_group_by_for_every_filter_and_limit() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("cspm.db");
-    let fast = churned(&path).await;
-    let summed = SqliteStore::open(&path).unwrap().without_rank_walk();
+    let store = churned(&path).await;
     let db = Connection::open(&path).unwrap();
     let mut checked = 0;
     for filter in filters() {
         let where_sql = filter_sql(&filter);
         for limit in [1, 2, 7, 30, 100, 1_000] {
-            let got = fast
+            let got = store
                 .groups(&filter, GroupBy::Resource, limit)
                 .await
                 .unwrap();
-            let want = summed
-                .groups(&filter, GroupBy::Resource, limit)
-                .await
-                .unwrap();
-            assert_eq!(got, want, "{where_sql} limit {limit}");
-            assert!(got.exact);
+            assert!(got.exact, "{where_sql} limit {limit}");
             let (top, rest) = sql_top(&db, &where_sql, limit);
             assert_eq!(keys(&got), top, "{where_sql} limit {limit}");
             assert_eq!(got.other, rest, "{where_sql} limit {limit}");
@@ -173,19 +167,39 @@ async fn ranking_walk_equals_summing_the_counters_and_sql_group_by() {
     let (top, _) = sql_top(&db, "", 1_000);
     assert!(top.iter().any(|(k, _)| k == "tie-05"), "{top:?}");
     assert!(!top.iter().any(|(k, _)| k == "tie-00"), "{top:?}");
-    let ranking: i64 = db
-        .query_row(
-            "SELECT count(*) FROM resource_rank WHERE resource_id = 'tie-00'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(ranking, 0);
     assert_eq!(checked, 13 * 6);
 }
 
 #[tokio::test]
-async fn a_version_5_file_gains_the_resource_ranking_when_opened() {
+async fn one_resources_list_count_and_grouping_match_sql() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cspm.db");
+    let store = churned(&path).await;
+    let db = Connection::open(&path).unwrap();
+    for resource in ["tie-05", "moved-1", "tie-00"] {
+        let want: i64 = db
+            .query_row(
+                "SELECT count(*) FROM findings WHERE resource_id = ?1",
+                [resource],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let filter = FindingFilter::from_pairs([("resource", resource)]).unwrap();
+        let count = store.count(&filter).await.unwrap();
+        assert!(count.exact, "{resource}");
+        assert_eq!(count.total, want as u64, "{resource}");
+        let page = store.list(&filter, 500, None).await.unwrap();
+        assert_eq!(page.items.len() as i64, want, "{resource}");
+        assert!(page.items.iter().all(|i| i.resource_id == resource));
+        let by_account = store.groups(&filter, GroupBy::Account, 10).await.unwrap();
+        assert!(by_account.exact);
+        let total: u64 = by_account.groups.iter().map(|g| g.total).sum();
+        assert_eq!(total + by_account.other, want as u64, "{resource}");
+    }
+}
+
+#[tokio::test]
+async fn a_version_6_file_loses_the_resource_counters_and_groups_the_same() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("cspm.db");
     let before = {
@@ -195,40 +209,44 @@ async fn a_version_5_file_gains_the_resource_ranking_when_opened() {
             .await
             .unwrap()
     };
-    // What version 5 left: group counters, no ranking.
+    // What version 6 left: resource counter rows, a ranking, a resource index
+    // in key order, no bucket index.
     let db = Connection::open(&path).unwrap();
     db.execute_batch(
-        "DROP INDEX resource_rank_order; DROP TABLE resource_rank; PRAGMA user_version = 5;",
+        "CREATE TABLE resource_rank (resource_id TEXT PRIMARY KEY, total INTEGER) WITHOUT ROWID;
+         INSERT INTO resource_rank SELECT resource_id, count(*) FROM findings GROUP BY 1;
+         INSERT INTO group_counts SELECT 'resource', resource_id, severity, workflow_status,
+           account_id, region, resource_type, product_name, count(*) FROM findings
+           GROUP BY 2, 3, 4, 5, 6, 7, 8;
+         DROP INDEX findings_by_bucket_resource;
+         ALTER TABLE findings DROP COLUMN resource_key;
+         CREATE INDEX findings_by_resource ON findings (resource_id, updated_at, id);
+         PRAGMA user_version = 6;",
     )
     .unwrap();
     drop(db);
     let store = SqliteStore::open(&path).unwrap();
     let db = Connection::open(&path).unwrap();
-    let (version, rows, resources): (i64, i64, i64) = db
+    let (version, tables, counters, index): (i64, i64, i64, i64) = db
         .query_row(
             "SELECT (SELECT user_version FROM pragma_user_version), \
-             (SELECT count(*) FROM resource_rank), \
-             (SELECT count(DISTINCT resource_id) FROM findings)",
+             (SELECT count(*) FROM sqlite_schema WHERE name IN ('resource_rank', 'findings_by_resource')), \
+             (SELECT count(*) FROM group_counts WHERE dim = 'resource'), \
+             (SELECT count(*) FROM sqlite_schema WHERE name = 'findings_by_bucket_resource')",
             [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
         .unwrap();
-    assert_eq!(version, 6);
-    assert_eq!(rows, resources);
+    assert_eq!((version, tables, counters, index), (7, 0, 0, 1));
     let f = FindingFilter::default();
     assert_eq!(
         store.groups(&f, GroupBy::Resource, 40).await.unwrap(),
         before
     );
-    let high = FindingFilter::from_pairs([("severity", "HIGH")]).unwrap();
-    assert_eq!(
-        store.groups(&high, GroupBy::Resource, 40).await.unwrap(),
-        store
-            .clone()
-            .without_rank_walk()
-            .groups(&high, GroupBy::Resource, 40)
-            .await
-            .unwrap()
-    );
     assert_eq!(before.groups.len(), 40);
+    // The resource keys were filled: one resource's count and list find it.
+    let one = FindingFilter::from_pairs([("resource", "tie-05")]).unwrap();
+    let count = store.count(&one).await.unwrap();
+    assert_eq!((count.total, count.exact), (2, true));
+    assert_eq!(store.list(&one, 10, None).await.unwrap().items.len(), 2);
 }
