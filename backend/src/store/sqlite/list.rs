@@ -317,7 +317,70 @@ pub(super) fn archive_candidates(
 
 #[cfg(test)]
 mod tests {
-    use super::like_pattern;
+    use super::super::resource_index::resource_key;
+    use super::{conditions, like_pattern, where_clause};
+    use rusqlite::Connection;
+    use shared_types::FindingFilter;
+
+    /// A file at the current schema (migrations create the bucket index).
+    fn migrated() -> (tempfile::TempDir, Connection) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cspm.db");
+        drop(super::super::SqliteStore::open(&path).unwrap());
+        let c = Connection::open(&path).unwrap();
+        (dir, c)
+    }
+
+    #[test]
+    fn one_resources_rows_are_found_through_the_bucket_index() {
+        let (_dir, c) = migrated();
+        let filter = FindingFilter::from_pairs([("resource", "arn:aws:s3:::b")]).unwrap();
+        let (conds, params) = conditions(&filter);
+        let sql = format!(
+            "EXPLAIN QUERY PLAN SELECT id FROM findings {} ORDER BY updated_at DESC, id DESC LIMIT 51",
+            where_clause(&conds)
+        );
+        let plan: Vec<String> = c
+            .prepare(&sql)
+            .unwrap()
+            .query_map(rusqlite::params_from_iter(params), |r| r.get(3))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert!(
+            plan.iter()
+                .any(|p| p.contains("SEARCH findings USING INDEX findings_by_bucket_resource")),
+            "{plan:?}"
+        );
+    }
+
+    #[test]
+    fn the_bucket_walk_visits_every_stored_bucket_once_even_before_1970() {
+        let (_dir, c) = migrated();
+        let day = 86_400_000_000i64;
+        let times = [-3 * day - 5, -day, 0, 5, day, 40 * day, 40 * day + 1];
+        for (i, t) in times.iter().enumerate() {
+            let r = if i % 2 == 0 { "x" } else { "y" };
+            c.execute(
+                "INSERT INTO findings (id, asff_id, severity, workflow_status, account_id, region, \
+                 resource_type, resource_id, resource_key, product_name, source, title, description, \
+                 created_at, updated_at, doc) \
+                 VALUES (?1, 'a', 0, 'NEW', '1', 'r', 't', ?2, ?3, 'p', 's', 't', 'd', 0, ?4, x'')",
+                rusqlite::params![format!("f{i}"), r, resource_key(r), t],
+            )
+            .unwrap();
+        }
+        let filter = FindingFilter::from_pairs([("resource", "x")]).unwrap();
+        let (conds, params) = conditions(&filter);
+        let n: i64 = c
+            .query_row(
+                &format!("SELECT count(*) FROM findings {}", where_clause(&conds)),
+                rusqlite::params_from_iter(params),
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(n, 4);
+    }
 
     #[test]
     fn like_wildcards_in_user_text_match_literally() {
