@@ -7,6 +7,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
@@ -75,27 +76,42 @@ impl Ledger {
             .write_all(&line)
     }
 
-    /// When remediations in `account_id` were started, however they ended
-    /// (failed and unfinished ones made calls too). A line that does not parse
-    /// (a crash mid-write) is skipped with a warning.
-    pub fn attempts_in(&self, account_id: &str) -> std::io::Result<Vec<DateTime<Utc>>> {
+    /// When remediations in `account_id` other than `except` (finding id,
+    /// action id) were last started, however they ended (failed and unfinished
+    /// ones made calls too), oldest first. One time per finding and action, so
+    /// the worker's retries of one remediation count once against the rate
+    /// limit (at the latest try, the longest in the window), and never against
+    /// that remediation's own next try. A line that does not parse (a crash
+    /// mid-write) is skipped with a warning.
+    pub fn attempts_in(
+        &self,
+        account_id: &str,
+        except: (&str, &str),
+    ) -> std::io::Result<Vec<DateTime<Utc>>> {
         let file = match std::fs::File::open(&self.path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(e),
         };
-        let mut times = Vec::new();
+        let mut latest: HashMap<(String, String), DateTime<Utc>> = HashMap::new();
         for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
             let line = line?;
             match serde_json::from_str::<LedgerEntry>(&line) {
-                Ok(e) if e.account_id == account_id && e.outcome == LedgerOutcome::Started => {
-                    times.push(e.at)
+                Ok(e)
+                    if e.account_id == account_id
+                        && e.outcome == LedgerOutcome::Started
+                        && (e.finding_id.as_str(), e.action.as_str()) != except =>
+                {
+                    let at = latest.entry((e.finding_id, e.action)).or_insert(e.at);
+                    *at = (*at).max(e.at);
                 }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(line = n + 1, error = %e, path = %self.path.display(),
                     "unreadable remediation ledger line skipped"),
             }
         }
+        let mut times: Vec<DateTime<Utc>> = latest.into_values().collect();
+        times.sort();
         Ok(times)
     }
 }
@@ -107,6 +123,7 @@ mod tests {
     fn entry(account: &str, at: &str) -> LedgerEntry {
         LedgerEntry {
             outcome: LedgerOutcome::Started,
+            finding_id: format!("f-{at}"),
             ..ended(account, at)
         }
     }
@@ -128,11 +145,23 @@ mod tests {
     fn attempts_are_counted_per_account_across_reopen() {
         let dir = tempfile::tempdir().unwrap();
         let ledger = Ledger::in_dir(dir.path());
-        assert!(ledger.attempts_in("1").unwrap().is_empty());
+        assert!(ledger.attempts_in("1", ("", "")).unwrap().is_empty());
         ledger.append(&entry("1", "2026-01-01T00:00:00Z")).unwrap();
         ledger.append(&entry("2", "2026-01-01T00:01:00Z")).unwrap();
         // How an attempt ended is not a second attempt.
         ledger.append(&ended("1", "2026-01-01T00:01:30Z")).unwrap();
+        // Nor is a retry of the same finding and action: it moves the time.
+        let retry = LedgerEntry {
+            finding_id: "f-2026-01-01T00:00:00Z".into(),
+            ..entry("1", "2026-01-01T00:00:40Z")
+        };
+        ledger.append(&retry).unwrap();
+        // Another action on the same finding is another remediation.
+        let other = LedgerEntry {
+            action: "iam-deactivate-access-key".into(),
+            ..retry.clone()
+        };
+        ledger.append(&other).unwrap();
         // A torn line from a crash is skipped, not fatal.
         std::fs::OpenOptions::new()
             .append(true)
@@ -143,13 +172,20 @@ mod tests {
         Ledger::in_dir(dir.path())
             .append(&entry("1", "2026-01-01T00:02:00Z"))
             .unwrap();
-        let times = Ledger::in_dir(dir.path()).attempts_in("1").unwrap();
+        let ledger = Ledger::in_dir(dir.path());
+        let times = ledger.attempts_in("1", ("", "")).unwrap();
         assert_eq!(
             times,
             vec![
-                "2026-01-01T00:00:00Z".parse::<DateTime<Utc>>().unwrap(),
+                "2026-01-01T00:00:40Z".parse::<DateTime<Utc>>().unwrap(),
+                "2026-01-01T00:00:40Z".parse().unwrap(),
                 "2026-01-01T00:02:00Z".parse().unwrap()
             ]
         );
+        // A remediation's own tries are not counted against its next one.
+        let own = ledger
+            .attempts_in("1", ("f-2026-01-01T00:00:00Z", "s3-block-public-access"))
+            .unwrap();
+        assert_eq!(own.len(), 2);
     }
 }

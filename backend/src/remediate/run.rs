@@ -56,7 +56,9 @@ impl Remediator {
             Ok(r) => r,
             Err(plan) => return Ok(plan),
         };
-        let recent = self.ledger.attempts_in(&r.target.account)?;
+        let recent = self
+            .ledger
+            .attempts_in(&r.target.account, (id, r.action.id().as_str()))?;
         let input = r.input(&self.config, approval, now, &recent);
         let before = guards::evaluate(&input, None);
         if before
@@ -113,7 +115,9 @@ impl Remediator {
             Err(plan) => return Ok(ApplyOutcome::NotApplicable(plan)),
         };
         let action = r.action.id();
-        let recent = self.ledger.attempts_in(&r.target.account)?;
+        let recent = self
+            .ledger
+            .attempts_in(&r.target.account, (id, r.action.id().as_str()))?;
         let input = r.input(&self.config, approval, now, &recent);
         let before = guards::evaluate(&input, None);
         if let Some(guard) = first_refusal(&before) {
@@ -195,7 +199,9 @@ impl Remediator {
             Ok(r) => r,
             Err(plan) => return Ok(plan),
         };
-        let recent = self.ledger.attempts_in(&r.target.account)?;
+        let recent = self
+            .ledger
+            .attempts_in(&r.target.account, (id, r.action.id().as_str()))?;
         let input = r.input(&self.config, approval, now, &recent);
         Ok(Plan::unread(
             id,

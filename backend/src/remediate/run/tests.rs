@@ -239,22 +239,30 @@ async fn a_throttled_call_fails_as_retryable_is_recorded_and_leaves_the_finding_
 }
 
 #[tokio::test]
-async fn a_failed_attempt_counts_against_the_rate_limit() {
+async fn a_failed_attempt_counts_once_against_the_rate_limit_and_never_against_its_own_retry() {
     let config = RemediationConfig {
         max_per_account_per_hour: 1,
         ..enabled()
     };
     let e = env(fake(false, ApplyEnds::Throttled, None), config).await;
-    assert!(matches!(
-        e.apply(&person(), None).await,
-        ApplyOutcome::Failed { .. }
-    ));
-    match e.apply(&person(), None).await {
-        ApplyOutcome::Refused { guard, .. } => assert_eq!(guard.name, GuardName::RateLimited),
-        other => panic!("{other:?}"),
+    for _ in 0..2 {
+        assert!(matches!(
+            e.apply(&person(), None).await,
+            ApplyOutcome::Failed { .. }
+        ));
     }
-    // Refused before the read: one observe and one apply, both from the first.
-    assert_eq!(e.counts(), (1, 1));
+    // The retry was tried: two observes, two applies.
+    assert_eq!(e.counts(), (2, 2));
+    // For any other remediation in the account the hour's one is used, once.
+    let others = e
+        .remediator
+        .ledger
+        .attempts_in(
+            "111122223333",
+            ("another-finding", "s3-block-public-access"),
+        )
+        .unwrap();
+    assert_eq!(others.len(), 1);
 }
 
 #[tokio::test]
