@@ -24,6 +24,8 @@ pub mod documents;
 pub mod export;
 /// The fan-out: a dispatcher handing the change feed to the sinks (locally and on AWS).
 pub mod feed;
+/// One writer per folder across processes: an exclusive file lock with a short wait.
+pub mod file_lock;
 /// The axum router shared by the local server, the `api` Lambda and the tests.
 pub mod http;
 /// Stable short finding ids.

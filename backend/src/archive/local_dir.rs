@@ -2,6 +2,7 @@
 //! CLI, restore and tests treat both alike.
 
 use super::{check_key, ArchiveSink, ObjectKind, RunLock, SinkError, SinkResult};
+use crate::file_lock::LOCK_WAIT;
 use async_trait::async_trait;
 use bytes::Bytes;
 use std::io::ErrorKind;
@@ -44,20 +45,11 @@ impl ArchiveSink for LocalDirSink {
     async fn lock_runs(&self) -> SinkResult<RunLock> {
         let root = self.root.clone();
         tokio::task::spawn_blocking(move || {
-            let io = Self::io(LOCK_FILE);
             std::fs::create_dir_all(&root).map_err(Self::io(LOCK_FILE))?;
-            let file = std::fs::OpenOptions::new()
-                .create(true)
-                .truncate(false)
-                .write(true)
-                .open(root.join(LOCK_FILE))
-                .map_err(Self::io(LOCK_FILE))?;
-            match file.try_lock() {
-                Ok(()) => Ok(RunLock::file(file)),
-                Err(std::fs::TryLockError::WouldBlock) => {
-                    Err(SinkError::Busy(root.display().to_string()))
-                }
-                Err(std::fs::TryLockError::Error(e)) => Err(io(e)),
+            match crate::file_lock::lock_exclusive(&root.join(LOCK_FILE), LOCK_WAIT) {
+                Ok(Some(file)) => Ok(RunLock::file(file)),
+                Ok(None) => Err(SinkError::Busy(root.display().to_string())),
+                Err(e) => Err(Self::io(LOCK_FILE)(e)),
             }
         })
         .await

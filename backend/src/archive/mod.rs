@@ -178,8 +178,9 @@ pub trait ArchiveSink: Send + Sync {
     /// Every key starting with `prefix`, sorted.
     async fn list(&self, prefix: &str) -> SinkResult<Vec<String>>;
 
-    /// Takes the archive's run lock, or fails with [`SinkError::Busy`]: two runs at
-    /// once could archive the same finding version twice. The default takes none:
+    /// Takes the archive's run lock, or fails with [`SinkError::Busy`] when another
+    /// run still holds it after a short wait ([`crate::file_lock::LOCK_WAIT`]): two
+    /// runs at once could archive the same finding version twice. The default takes none:
     /// on AWS the archiver Lambda's reserved concurrency of 1 keeps runs apart.
     async fn lock_runs(&self) -> SinkResult<RunLock> {
         Ok(RunLock::none())

@@ -14,6 +14,7 @@
 use super::chain::{self, Head};
 use super::record::AuditRecord;
 use super::{Journal, SinkError};
+use crate::file_lock::LOCK_WAIT;
 use crate::metrics::{Registry, AUDIT_LINES};
 use async_trait::async_trait;
 use chrono::{NaiveDate, Utc};
@@ -168,19 +169,9 @@ impl LocalWriter {
             source,
         };
         std::fs::create_dir_all(dir).map_err(io)?;
-        let lock = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(dir.join(LOCK_FILE))
-            .map_err(io)?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => {
-                return Err(LocalAuditError::Busy(dir.to_path_buf()))
-            }
-            Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
-        }
+        let lock = crate::file_lock::lock_exclusive(&dir.join(LOCK_FILE), LOCK_WAIT)
+            .map_err(io)?
+            .ok_or_else(|| LocalAuditError::Busy(dir.to_path_buf()))?;
         let writer = LocalWriter {
             dir: dir.to_path_buf(),
             conn: open_db(db)?,
