@@ -50,13 +50,19 @@ together() {
 
 # The quick-start binary: no LTO (`[profile.local]`) and no AWS adapters, which
 # are most of a cold build; the running server is the same code.
-local_cspm="cargo build --profile local --no-default-features -p backend --bin cspm"
+# The dashboard's bindings tool (tools/bindgen) is built in the same cargo run: it
+# shares most of its crates with the backend (same profile, same features).
+local_cspm="cargo build --profile local --no-default-features -p backend --bin cspm -p cspm-bindgen --bin cspm-bindgen"
 
 what="${1:-all}"
 case "$what" in
   dashboard) scripts/build_dashboard.sh ;;
   lambdas) scripts/build_lambdas.sh ;;
-  local) together "dashboard:scripts/build_dashboard.sh" "cspm:$local_cspm" ;;
+  local)
+    together "dashboard:scripts/build_dashboard.sh wasm" "cspm:$local_cspm"
+    CSPM_BINDGEN="$CARGO_TARGET_DIR/local/cspm-bindgen" DASHBOARD_WASM_OPT=-O1 \
+      scripts/build_dashboard.sh package
+    ;;
   local-full)
     together "dashboard:scripts/build_dashboard.sh" "cspm:cargo build --release -p backend --bin cspm"
     ;;

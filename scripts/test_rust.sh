@@ -19,7 +19,8 @@ cargo clippy -p backend -p shared-types --all-targets -- -D warnings
 # The quick-start build (`./build.sh local`) leaves the AWS adapters out (feature
 # `aws`): keep that build compiling and lint-clean too.
 cargo clippy -p backend --no-default-features --all-targets -- -D warnings
-cargo clippy -p frontend --all-targets -- -D warnings
+# The dashboard and its bindings tool (tools/bindgen), both native here.
+cargo clippy -p frontend -p cspm-bindgen --all-targets -- -D warnings
 rustup target list --installed | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 cargo build -p shared-types --target wasm32-unknown-unknown
 scripts/with_moto.sh cargo test -p backend -p shared-types --no-fail-fast
