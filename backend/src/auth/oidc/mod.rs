@@ -15,6 +15,8 @@
 
 /// What the operator configures: issuer, client, scopes, the claim that carries roles.
 pub mod config;
+/// The signature checks (RS256, ES256) on `ring`, installed as jsonwebtoken's provider.
+pub mod crypto;
 /// `/.well-known/openid-configuration`: the provider's endpoints, issuer checked.
 pub mod discovery;
 /// Why a token was refused, one variant per reason.

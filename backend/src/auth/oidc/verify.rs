@@ -47,6 +47,7 @@ struct Header {
 impl TokenVerifier {
     /// A verifier for `config`'s issuer and client, with keys from `keys`.
     pub fn new(config: &OidcConfig, keys: Arc<JwksCache>) -> Self {
+        super::crypto::install();
         TokenVerifier {
             issuer: config.issuer.clone(),
             client_id: config.client_id.clone(),
