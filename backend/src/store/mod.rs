@@ -9,6 +9,8 @@ pub mod count;
 pub mod cursor;
 /// The one decision on an incoming provider version (newer-wins + workflow rules).
 pub mod decide;
+/// A finding's stored document as zstd-compressed JSON (both stores).
+pub mod doc_codec;
 /// DynamoDB implementation (the AWS deployment).
 #[cfg(feature = "aws")]
 pub mod dynamo;

@@ -240,7 +240,7 @@ fn estimated_size(w: &PlannedWrite) -> usize {
         .iter()
         .map(|a| 256 + a.actor.len() + a.note.as_deref().map_or(0, str::len))
         .sum();
-    w.item.doc.len() + w.item.search.len() + audit + 4096
+    w.item.doc_len() + w.item.search.len() + audit + 4096
 }
 
 /// Writes one group — a single put, or one shard's transaction — with backoff on

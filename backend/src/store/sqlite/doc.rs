@@ -1,41 +1,17 @@
-//! The stored form of a finding's document (the whole `Finding`, raw ASFF
-//! included): its JSON compressed with zstd, about a third of the size. Rows then
-//! share pages instead of filling one each, which roughly halves the bytes ingest
-//! writes (WAL and checkpoint), the limit on this kind of machine. Databases
+//! The `doc` column: a finding's document in [`doc_codec`]'s compressed form (rows
+//! then share pages instead of filling one each, which roughly halves the bytes
+//! ingest writes, WAL and checkpoint, the limit on this kind of machine). Databases
 //! written before compression hold JSON text; both forms are read.
 
 use super::error::corrupt;
 use super::StoreResult;
+use crate::store::doc_codec;
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ValueRef};
 use shared_types::Finding;
-use std::cell::RefCell;
 
-/// zstd level: 1 is the fastest; higher levels gain little on small JSON documents.
-const LEVEL: i32 = 1;
-
-thread_local! {
-    /// One compression and one decompression context per thread, reused: creating
-    /// one per document would cost more than the work itself.
-    static COMPRESSOR: RefCell<Option<zstd::bulk::Compressor<'static>>> = const { RefCell::new(None) };
-    static DECOMPRESSOR: RefCell<Option<zstd::bulk::Decompressor<'static>>> = const { RefCell::new(None) };
-}
-
-/// The stored bytes of `f`.
+/// The stored bytes of `f` ([`doc_codec::encode`]).
 pub(super) fn encode(f: &Finding) -> StoreResult<Vec<u8>> {
-    let json = serde_json::to_vec(f).map_err(|e| corrupt(&f.id, e.to_string()))?;
-    COMPRESSOR.with(|cell| {
-        let mut slot = cell.borrow_mut();
-        let compressor = match slot.as_mut() {
-            Some(c) => c,
-            None => slot.insert(
-                zstd::bulk::Compressor::new(LEVEL)
-                    .map_err(|e| corrupt(&f.id, format!("zstd: {e}")))?,
-            ),
-        };
-        compressor
-            .compress(&json)
-            .map_err(|e| corrupt(&f.id, format!("zstd: {e}")))
-    })
+    doc_codec::encode(f).map_err(|e| corrupt(&f.id, e))
 }
 
 /// A `doc` column value as read: compressed (BLOB) or legacy JSON text.
@@ -86,25 +62,12 @@ impl StoredDoc {
 
 /// Decodes bytes [`encode`] produced.
 pub(super) fn decode(id: &str, bytes: &[u8]) -> StoreResult<Finding> {
-    serde_json::from_slice(&decompress(id, bytes)?)
-        .map_err(|e| corrupt(id, format!("bad document: {e}")))
+    doc_codec::decode(bytes).map_err(|e| corrupt(id, e))
 }
 
-/// The JSON inside bytes [`encode`] produced (its frames record their size).
+/// The JSON inside bytes [`encode`] produced.
 fn decompress(id: &str, bytes: &[u8]) -> StoreResult<Vec<u8>> {
-    let bad = |e: String| corrupt(id, format!("bad document: {e}"));
-    let size = zstd::bulk::Decompressor::upper_bound(bytes)
-        .ok_or_else(|| bad("no zstd frame with a known size".into()))?;
-    DECOMPRESSOR.with(|cell| {
-        let mut slot = cell.borrow_mut();
-        let decompressor = match slot.as_mut() {
-            Some(d) => d,
-            None => slot.insert(zstd::bulk::Decompressor::new().map_err(|e| bad(e.to_string()))?),
-        };
-        decompressor
-            .decompress(bytes, size)
-            .map_err(|e| bad(e.to_string()))
-    })
+    doc_codec::decompress(bytes).map_err(|e| corrupt(id, e))
 }
 
 #[cfg(test)]
