@@ -89,3 +89,69 @@ impl JwtVerifier for RingVerifier {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind_of(r: Result<Box<dyn JwtVerifier>, Error>) -> ErrorKind {
+        r.err().expect("refused").into_kind()
+    }
+
+    #[test]
+    fn only_rs256_and_es256_over_keys_of_their_family_get_a_verifier() {
+        let rsa = DecodingKey::from_rsa_components("AQAB", "AQAB").unwrap();
+        let ec = DecodingKey::from_ec_components("AA", "AA").unwrap();
+        let secret = DecodingKey::from_secret(b"a shared secret");
+        assert_eq!(
+            verifier(&Algorithm::RS256, &rsa).unwrap().algorithm(),
+            Algorithm::RS256
+        );
+        assert_eq!(
+            verifier(&Algorithm::ES256, &ec).unwrap().algorithm(),
+            Algorithm::ES256
+        );
+        for (alg, key) in [
+            (Algorithm::HS256, &secret),
+            (Algorithm::RS384, &rsa),
+            (Algorithm::PS256, &rsa),
+            (Algorithm::ES384, &ec),
+            (Algorithm::EdDSA, &ec),
+        ] {
+            assert!(
+                matches!(kind_of(verifier(&alg, key)), ErrorKind::InvalidAlgorithm),
+                "{alg:?}"
+            );
+        }
+        assert!(matches!(
+            kind_of(verifier(&Algorithm::RS256, &ec)),
+            ErrorKind::InvalidKeyFormat
+        ));
+        assert!(matches!(
+            kind_of(verifier(&Algorithm::ES256, &secret)),
+            ErrorKind::InvalidKeyFormat
+        ));
+    }
+
+    #[test]
+    fn a_signature_over_other_bytes_or_from_a_bad_key_does_not_verify() {
+        let rsa = DecodingKey::from_rsa_components("AQAB", "AQAB").unwrap();
+        let v = verifier(&Algorithm::RS256, &rsa).unwrap();
+        assert!(v.verify(b"header.payload", &vec![0u8; 256]).is_err());
+        let ec = DecodingKey::from_ec_components("AA", "AA").unwrap();
+        let v = verifier(&Algorithm::ES256, &ec).unwrap();
+        assert!(v.verify(b"header.payload", &vec![0u8; 64]).is_err());
+    }
+
+    #[test]
+    fn nothing_is_signed() {
+        let key = EncodingKey::from_secret(b"k");
+        assert!(matches!(
+            no_signer(&Algorithm::HS256, &key)
+                .err()
+                .unwrap()
+                .into_kind(),
+            ErrorKind::InvalidAlgorithm
+        ));
+    }
+}
