@@ -102,7 +102,7 @@ mod tests {
     fn only_rs256_and_es256_over_keys_of_their_family_get_a_verifier() {
         let rsa = DecodingKey::from_rsa_components("AQAB", "AQAB").unwrap();
         let ec = DecodingKey::from_ec_components("AA", "AA").unwrap();
-        let secret = DecodingKey::from_secret(b"a shared secret");
+        let secret = DecodingKey::from_secret(b"a shared secret").unwrap();
         assert_eq!(
             verifier(&Algorithm::RS256, &rsa).unwrap().algorithm(),
             Algorithm::RS256
@@ -145,7 +145,7 @@ mod tests {
 
     #[test]
     fn nothing_is_signed() {
-        let key = EncodingKey::from_secret(b"k");
+        let key = EncodingKey::from_secret(b"k").unwrap();
         assert!(matches!(
             no_signer(&Algorithm::HS256, &key)
                 .err()

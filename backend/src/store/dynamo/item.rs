@@ -423,19 +423,30 @@ mod tests {
             note: None,
             quiet: false,
         };
-        let item = FindingItem::new(&f, WorkflowStatus::Resolved, true, 7, 0, Vec::new(), change)
-            .unwrap();
+        let item =
+            FindingItem::new(&f, WorkflowStatus::Resolved, true, 7, 0, Vec::new(), change).unwrap();
         let mut expected = f.clone();
-        (expected.workflow_status, expected.workflow_by_person, expected.revision) =
-            (WorkflowStatus::Resolved, true, 7);
+        (
+            expected.workflow_status,
+            expected.workflow_by_person,
+            expected.revision,
+        ) = (WorkflowStatus::Resolved, true, 7);
         assert_eq!(item.finding().unwrap(), expected);
         let json = serde_json::to_string(&expected).unwrap();
         assert!(item.doc.is_none());
-        assert!(item.doc_len() * 2 < json.len(), "{} of {}", item.doc_len(), json.len());
+        assert!(
+            item.doc_len() * 2 < json.len(),
+            "{} of {}",
+            item.doc_len(),
+            json.len()
+        );
 
         // In the table (and in a stream image) it is a B attribute; nothing named doc.
         let attrs: serde_dynamo::Item = serde_dynamo::to_item(&item).unwrap();
-        assert!(matches!(attrs.get("docz"), Some(serde_dynamo::AttributeValue::B(_))));
+        assert!(matches!(
+            attrs.get("docz"),
+            Some(serde_dynamo::AttributeValue::B(_))
+        ));
         assert!(!attrs.contains_key("doc"));
         let back: FindingItem = serde_dynamo::from_item(attrs).unwrap();
         assert_eq!(back.finding().unwrap(), expected);
@@ -445,7 +456,10 @@ mod tests {
         old.docz = None;
         old.doc = Some(json);
         let attrs: serde_dynamo::Item = serde_dynamo::to_item(&old).unwrap();
-        assert!(matches!(attrs.get("doc"), Some(serde_dynamo::AttributeValue::S(_))));
+        assert!(matches!(
+            attrs.get("doc"),
+            Some(serde_dynamo::AttributeValue::S(_))
+        ));
         let back: FindingItem = serde_dynamo::from_item(attrs).unwrap();
         assert_eq!(back.finding().unwrap(), expected);
 
