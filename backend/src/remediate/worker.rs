@@ -9,9 +9,14 @@
 //! the queue to come back later, up to [`WorkerSettings::max_receives`] times
 //! (SQS's redrive policy); the record says `queued` with the last error until
 //! then, `failed` after.
+//!
+//! Once a try's calls went through but its read-back failed, the change is
+//! made: every later reason of that remediation says so first ("the change was
+//! made but not verified"), whatever a later try's own error, so that nobody
+//! re-applies it by hand and its `undo` is known to matter.
 
 use super::guards::Approval;
-use super::outcome::{ApplyOutcome, RemediateError};
+use super::outcome::{ApplyOutcome, Failure, RemediateError};
 use super::plan::Plan;
 use super::progress::Progress;
 use super::queue::{Delivery, QueueError, RemediationQueue};
@@ -59,6 +64,32 @@ pub enum WorkerError {
     /// The records failed.
     #[error(transparent)]
     Records(#[from] RecordsError),
+}
+
+/// Opens a reason once a try's calls went through and their read-back failed.
+/// The record has no field for it, so the next try finds it in the reason the
+/// last one left: a retry that then fails, even at its first read, must not
+/// make the record look as if nothing was changed.
+const MADE: &str = "the change was made but not verified";
+
+/// Between that first cause and the latest try's own error.
+const LATEST: &str = "; latest: ";
+
+/// The `MADE` cause an earlier try of this remediation left in `reason` (the
+/// first one only: each later try appends its own error afresh).
+fn made_earlier(reason: Option<&str>) -> Option<String> {
+    let reason = reason?;
+    let made = &reason[reason.find(MADE)?..];
+    let first = made.split_once(LATEST).map_or(made, |(first, _)| first);
+    Some(first.to_string())
+}
+
+/// `why` a try did not verify, after the earlier try's `MADE` cause, if any.
+fn after_made(earlier: Option<&str>, why: String) -> String {
+    match earlier {
+        Some(made) => format!("{made}{LATEST}{why}"),
+        None => why,
+    }
 }
 
 /// Applies queued remediations.
@@ -179,6 +210,9 @@ impl Worker {
         if record.status.is_final() {
             return Ok(self.queue.delete(&d.receipt).await?);
         }
+        // Read before this try replaces the reason the last one left.
+        let earlier = made_earlier(record.reason.as_deref());
+        let earlier = earlier.as_deref();
         record.attempts += 1;
         record.updated_at = Utc::now();
         records.update(&record).await?;
@@ -212,27 +246,42 @@ impl Worker {
             }
             Ok(ApplyOutcome::NothingLeft { plan, .. }) => {
                 record.status = RemediationStatus::Verified;
-                record.reason = Some(format!("already fixed, no call made: {}", plan.after));
+                record.reason = Some(match earlier {
+                    // "No call made" alone would hide that this remediation made it.
+                    Some(_) => format!(
+                        "the change an earlier try made is in place, no call made: {}",
+                        plan.after
+                    ),
+                    None => format!("already fixed, no call made: {}", plan.after),
+                });
                 record.plan = Some(wire(&plan));
                 None
             }
             Ok(ApplyOutcome::NotApplicable(plan)) => {
                 record.status = RemediationStatus::Failed;
-                record.reason = Some(format!("not applicable: {}", plan.after));
+                let why = format!("not applicable: {}", plan.after);
+                record.reason = Some(after_made(earlier, why));
                 record.plan = Some(wire(&plan));
                 None
             }
             Ok(ApplyOutcome::Refused { plan, guard }) => {
                 record.status = RemediationStatus::Refused;
                 record.guard = Some(guard.name.to_string());
-                record.reason = Some(guard.reason);
+                // A retry after the change was made may be refused because of
+                // it (`changed-since-plan`): the change is still there.
+                record.reason = Some(after_made(earlier, guard.reason));
                 record.plan = Some(wire(&plan));
                 None
             }
+            // This try's calls went through; only reading them back failed.
+            Ok(ApplyOutcome::Failed {
+                error: Failure::ReadBack(e),
+                ..
+            }) if earlier.is_none() => Some((format!("{MADE}: reading it back: {e}"), e.retryable)),
             Ok(ApplyOutcome::Failed { error, .. }) => {
-                Some((error.to_string(), error.is_retryable()))
+                Some((after_made(earlier, error.to_string()), error.is_retryable()))
             }
-            Err(e) => Some((e.to_string(), e.is_retryable())),
+            Err(e) => Some((after_made(earlier, e.to_string()), e.is_retryable())),
         };
         if let Some((why, retryable)) = may_pass {
             if retryable && d.receives < self.settings.max_receives {

@@ -375,3 +375,7 @@ async fn the_sink_approves_only_new_findings_of_rules_in_auto_as_automatic() {
 
 /// The record's `undo` across the steps and the tries of one remediation.
 mod undo;
+
+/// The record's reason across the tries of one remediation whose calls went
+/// through but whose read-back failed.
+mod made;

@@ -2,15 +2,16 @@
 //! errors: throttled once, the SDK's retry passes and the remediation is
 //! verified; throttled every time, the worker tries a bounded number of times
 //! and ends `failed` naming the error; access denied fails at once; a
-//! read-back that fails or does not show the fix is never reported done. In
-//! every failure the finding stays open and the ledger says `failed`.
+//! read-back that fails or does not show the fix is never reported done, and
+//! once the put went through, no later try's failure makes the record forget
+//! it. In every failure the finding stays open and the ledger says `failed`.
 
 use super::api::{call, server_with, ANALYST, VIEWER};
 use super::*;
 use crate::fault_proxy::Fault;
 use axum::http::{Method, StatusCode};
 use axum::Router;
-use cspm::remediate::worker::WorkerSettings;
+use cspm::remediate::worker::{Worker, WorkerSettings};
 use std::time::Duration;
 
 const ENABLED: &str = "enabled: [s3-block-public-access]\n";
@@ -55,6 +56,20 @@ async fn record(app: &Router, rid: &str) -> Value {
     .await;
     assert_eq!(status, StatusCode::OK, "{r}");
     r
+}
+
+/// Runs the worker until the remediation has had every try it will get (each
+/// retry waits its turn); how many tries that was.
+async fn every_try(worker: &Worker) -> usize {
+    let mut tries = worker.drain().await.unwrap();
+    loop {
+        // Longer than any retry waits: a queue empty then stays empty.
+        tokio::time::sleep(RETRY_AFTER * TRIES + Duration::from_millis(100)).await;
+        match worker.drain().await.unwrap() {
+            0 => return tries,
+            n => tries += n,
+        }
+    }
 }
 
 /// The ledger's outcomes, in order.
@@ -248,5 +263,81 @@ async fn a_put_that_answers_ok_but_changes_nothing_is_failed_unverified() {
         "a read-back showing no fix is not retried"
     );
     assert_eq!(block(&case.s3, &case.bucket).await, None);
+    assert_eq!(outcomes(&case), ["started", "failed"]);
+}
+
+#[tokio::test]
+async fn after_the_put_went_through_a_retry_failing_at_its_first_read_still_says_it_was_made() {
+    let Some((case, proxy)) = public_bucket_behind_proxy("remediate_fault_made_then_read").await
+    else {
+        return;
+    };
+    let (app, worker) = server_with(&case, ENABLED, settings()).await;
+    let rid = approve(&app, &case).await;
+    // The plan's read passes and the put goes through; from the read-back on,
+    // every read is throttled: the retries fail at their first read.
+    proxy.inject_after("GetPublicAccessBlock", 1, Fault::Throttle, u32::MAX);
+
+    assert_eq!(worker.drain().await.unwrap(), 1);
+    let r = record(&app, &rid).await;
+    assert_eq!(r["status"], "queued", "{r}");
+    let reason = r["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("try 1 of 3 failed, trying again")
+            && reason.contains("the change was made but not verified: reading it back")
+            && reason.contains("SlowDown"),
+        "{reason}"
+    );
+
+    assert_eq!(every_try(&worker).await, 2, "the other tries");
+    let r = assert_failed_and_open(
+        &app,
+        &case,
+        &rid,
+        &[
+            "the change was made but not verified: reading it back: GetPublicAccessBlock",
+            "; latest: reading the resource: GetPublicAccessBlock",
+            "SlowDown",
+        ],
+    )
+    .await;
+    assert_eq!(r["attempts"], TRIES);
+    assert_eq!(
+        proxy.forwarded("PutPublicAccessBlock"),
+        1,
+        "made once, never again"
+    );
+    assert_eq!(
+        block(&case.s3, &case.bucket).await,
+        Some([true; 4]),
+        "the change the record says was made is there"
+    );
+    // Only the first try got as far as the calls.
+    assert_eq!(outcomes(&case), ["started", "failed"]);
+}
+
+#[tokio::test]
+async fn after_the_put_went_through_a_retry_reading_it_in_place_is_verified_saying_so() {
+    let Some((case, proxy)) = public_bucket_behind_proxy("remediate_fault_made_then_seen").await
+    else {
+        return;
+    };
+    let (app, worker) = server_with(&case, ENABLED, settings()).await;
+    let rid = approve(&app, &case).await;
+    // Only the first try's read-back is throttled (each of the SDK's attempts).
+    proxy.inject_after("GetPublicAccessBlock", 1, Fault::Throttle, SDK_ATTEMPTS);
+
+    assert_eq!(every_try(&worker).await, 2, "the second try was enough");
+    let r = record(&app, &rid).await;
+    assert_eq!(r["status"], "verified", "{r}");
+    assert_eq!(r["attempts"], 2);
+    let reason = r["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.starts_with("the change an earlier try made is in place, no call made"),
+        "{reason}"
+    );
+    assert_eq!(proxy.forwarded("PutPublicAccessBlock"), 1, "made once");
+    assert_eq!(block(&case.s3, &case.bucket).await, Some([true; 4]));
+    assert_eq!(case.status().await, WorkflowStatus::Resolved);
     assert_eq!(outcomes(&case), ["started", "failed"]);
 }

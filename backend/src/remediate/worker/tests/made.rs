@@ -1,0 +1,151 @@
+//! The record's reason once a try's calls went through but their read-back
+//! failed: every later try that does not verify still says the change was made
+//! (its own error appended as the latest), and one that reads the fix in place
+//! says an earlier try made it.
+
+use super::*;
+use crate::remediate::plan::state_hash;
+use std::ops::Range;
+
+/// A stand-in for `s3-block-public-access` whose reads (the plan's, then the
+/// read-back, then the next try's plan, …) are throttled when their number,
+/// from 0, is in `throttled`. Its one call always goes through.
+struct Reads {
+    fixed: AtomicBool,
+    reads: AtomicUsize,
+    throttled: Range<usize>,
+    applied: AtomicUsize,
+}
+
+impl Reads {
+    fn throttled(reads: Range<usize>) -> Arc<Reads> {
+        Arc::new(Reads {
+            fixed: AtomicBool::new(false),
+            reads: AtomicUsize::new(0),
+            throttled: reads,
+            applied: AtomicUsize::new(0),
+        })
+    }
+
+    fn read(&self, t: &Target) -> Result<bool, ActionError> {
+        if self
+            .throttled
+            .contains(&self.reads.fetch_add(1, Ordering::SeqCst))
+        {
+            return Err(ActionError {
+                operation: "Read",
+                resource: t.resource.clone(),
+                detail: "ThrottlingException: Rate exceeded".into(),
+                retryable: true,
+            });
+        }
+        Ok(self.fixed.load(Ordering::SeqCst))
+    }
+}
+
+#[async_trait]
+impl Action for Reads {
+    fn id(&self) -> ActionId {
+        ActionId::S3BlockPublicAccess
+    }
+
+    fn target(&self, f: &Finding) -> Result<Target, NotApplicable> {
+        Target::new("res-1", &f.region, &f.account_id)
+    }
+
+    async fn observe(&self, t: &Target) -> Result<Observed, ActionError> {
+        Ok(Observed {
+            state: json!({"fixed": self.read(t)?}),
+            ..Observed::default()
+        })
+    }
+
+    fn plan(&self, t: &Target, o: &Observed) -> Proposal {
+        Fake::default().plan(t, o)
+    }
+
+    async fn apply(&self, _: &Target, _: &Proposal) -> Result<(), ActionError> {
+        self.applied.fetch_add(1, Ordering::SeqCst);
+        self.fixed.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+
+    async fn verify(&self, t: &Target) -> Result<Option<String>, ActionError> {
+        Ok((!self.read(t)?).then(|| "still broken".to_string()))
+    }
+}
+
+/// Approves `e`'s finding as alice (with `expect`) and runs the worker until
+/// the queue is empty (retries come back at once here); the record then.
+async fn run(e: &Env, action: Arc<Reads>, expect: Option<String>) -> RemediationRecord {
+    let (service, worker) = e.service_of(enabled(), true, action);
+    let Approved::Queued(r) = service
+        .approve(&e.id, alice(), expect, Utc::now())
+        .await
+        .unwrap()
+    else {
+        panic!("not queued")
+    };
+    while worker.drain().await.unwrap() > 0 {}
+    service.get(&r.id).await.unwrap().unwrap()
+}
+
+/// What the first try leaves once its call went through and its read-back
+/// was throttled.
+const FIRST_CAUSE: &str = "the change was made but not verified: reading it back: \
+                           Read on res-1: ThrottlingException: Rate exceeded";
+
+#[tokio::test]
+async fn retries_failing_at_their_first_read_keep_saying_the_change_was_made() {
+    let e = env(Fake::default()).await;
+    // The plan's read passes; the read-back and every later read are throttled.
+    let action = Reads::throttled(1..usize::MAX);
+    let done = run(&e, action.clone(), None).await;
+    assert_eq!(done.status, RemediationStatus::Failed, "{done:?}");
+    assert_eq!(done.attempts, 3);
+    assert_eq!(
+        done.reason.as_deref(),
+        Some(
+            format!(
+                "{FIRST_CAUSE}; latest: reading the resource: Read on res-1: ThrottlingException: \
+                 Rate exceeded"
+            )
+            .as_str()
+        ),
+        "the first try's cause, then only the last try's error"
+    );
+    assert_eq!(action.applied.load(Ordering::SeqCst), 1);
+    assert_eq!(e.status().await, WorkflowStatus::New);
+}
+
+#[tokio::test]
+async fn a_retry_reading_the_change_in_place_is_verified_saying_an_earlier_try_made_it() {
+    let e = env(Fake::default()).await;
+    let action = Reads::throttled(1..2);
+    let done = run(&e, action.clone(), None).await;
+    assert_eq!(done.status, RemediationStatus::Verified, "{done:?}");
+    assert_eq!(done.attempts, 2);
+    assert_eq!(
+        done.reason.as_deref(),
+        Some("the change an earlier try made is in place, no call made: res-1 fixed")
+    );
+    assert_eq!(action.applied.load(Ordering::SeqCst), 1);
+    assert_eq!(e.status().await, WorkflowStatus::Resolved);
+}
+
+#[tokio::test]
+async fn a_retry_refused_because_the_change_was_made_still_says_it_was_made() {
+    let e = env(Fake::default()).await;
+    let action = Reads::throttled(1..2);
+    // Approved for the state before the call: the retry finds it changed.
+    let expect = state_hash(&json!({"fixed": false}));
+    let done = run(&e, action.clone(), Some(expect)).await;
+    assert_eq!(done.status, RemediationStatus::Refused, "{done:?}");
+    assert_eq!(done.guard.as_deref(), Some("changed-since-plan"));
+    let reason = done.reason.unwrap();
+    assert!(
+        reason.starts_with(&format!("{FIRST_CAUSE}; latest: ")),
+        "{reason}"
+    );
+    assert_eq!(action.applied.load(Ordering::SeqCst), 1);
+}
