@@ -191,17 +191,20 @@ where
 }
 
 fn parse_text(value: &str, field: &'static str) -> Result<Option<String>, FilterError> {
+    // Checked before trimming: `trim` drops the whitespace control characters
+    // (tab, vertical tab, line and form feed), so a value of only those would pass
+    // as "no filter" although the API description's pattern refuses it.
+    if value.chars().any(char::is_control) {
+        return Err(FilterError {
+            field,
+            message: "must not contain control characters".into(),
+        });
+    }
     let v = value.trim();
     if v.chars().count() > MAX_FILTER_LEN {
         return Err(FilterError {
             field,
             message: format!("must be at most {MAX_FILTER_LEN} characters"),
-        });
-    }
-    if v.chars().any(char::is_control) {
-        return Err(FilterError {
-            field,
-            message: "must not contain control characters".into(),
         });
     }
     Ok((!v.is_empty()).then(|| v.to_string()))
@@ -242,6 +245,21 @@ fn parse_instant(value: &str, field: &'static str) -> Result<Option<DateTime<Utc
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_text_filter_of_only_whitespace_control_characters_is_refused_not_dropped() {
+        // Found by schemathesis: `product=%0B` passed as "no filter".
+        for v in ["\u{b}", "\t", " \n ", "\u{c}", "S3\u{85}"] {
+            let err = parse_text(v, "product").unwrap_err();
+            assert_eq!(err.field, "product");
+            assert!(err.message.contains("control"), "{v:?}: {}", err.message);
+        }
+        assert_eq!(parse_text("  ", "product").unwrap(), None);
+        assert_eq!(
+            parse_text(" S3 ", "product").unwrap().as_deref(),
+            Some("S3")
+        );
+    }
 
     #[test]
     fn times_rfc_3339_cannot_write_are_refused() {
