@@ -218,6 +218,9 @@ await step("the filtered list connects live", async () => {
 
 await step("a new access key and an alarm appear without a reload, with the incident fields", async () => {
   const before = await rowIds();
+  // Each row element on screen now, marked: a pushed row must join the table
+  // without re-creating the others (that made each update cost O(rows)).
+  await page.$$eval("table.findings tbody tr", (rows) => rows.forEach((r) => { r.__before = true; }));
   const keys = (await postNew([accessKey()])).added;
   assert.ok(keys.length >= 1, "the access key is in the view");
   await waitRows(keys.length);
@@ -234,6 +237,8 @@ await step("a new access key and an alarm appear without a reload, with the inci
   const added = [...keys, alarmId];
   assert.deepEqual(ids.slice(0, added.length).sort(), added.sort(), "every new row is at the top");
   assert.equal(ids.length, before.length + added.length, "nothing else moved in or out");
+  const kept = await page.$$eval("table.findings tbody tr", (rows) => rows.filter((r) => r.__before).length);
+  assert.equal(kept, before.length, "the rows already on screen are the same elements, not rebuilt");
   assert.ok(await page.isVisible(`tr[data-id="${keyId}"].fresh`), "the new row is highlighted");
   await page.screenshot({ path: join(SHOTS, "live-2-new-rows.png") });
   // The detail of the key shows who made it, which key, from where.

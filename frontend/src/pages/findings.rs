@@ -182,6 +182,21 @@ pub fn FindingsPage() -> impl IntoView {
     let no_rows = Memo::new(move |_| rows.with(|r| r.is_empty()));
     let row_ids = Signal::derive(move || rows.with(|r| r.iter().map(|f| f.id.clone()).collect()));
     let selectable = Signal::derive(move || crate::auth::access().allows(Action::ChangeWorkflow));
+    // The table is built once per loaded page and then follows `rows` through its
+    // keyed list. Rebuilding it whenever the page state changed made every pushed
+    // row re-create all the others: O(rows) DOM work per live update.
+    let body = Memo::new(move |_| match parse_error.get() {
+        Some(e) => Body::Unusable(e.to_string()),
+        None => loader.state.with(|s| match s {
+            Load::Loading => Body::Loading,
+            Load::Failed(e) => Body::Failed(e.clone()),
+            Load::Ready(_) if no_rows.get() => Body::Empty,
+            Load::Ready(page) => Body::Table {
+                has_next: page.next_cursor.is_some(),
+                page_query: page.query.clone(),
+            },
+        }),
+    });
 
     let older = move |_| {
         let Load::Ready(page) = loader.state.get_untracked() else {
@@ -246,38 +261,48 @@ pub fn FindingsPage() -> impl IntoView {
             <GroupsTable filter=Signal::derive(move || query.get().filter) by=by grouping=grouping/>
         })}
         <Show when=move || grouping.with(Option::is_none)>
-        {move || match (parse_error.get(), loader.state.get()) {
-            (Some(e), _) => view! {
+        {move || match body.get() {
+            Body::Unusable(e) => view! {
                 <div class="state error" role="alert">
                     <p class="error-title">"This link has a filter the dashboard cannot use"</p>
-                    <p>{e.to_string()}</p>
+                    <p>{e}</p>
                     <a class="btn primary" href=LIST_PATH>"Show all findings"</a>
                 </div>
             }.into_any(),
-            (_, Load::Loading) => view! { <Loading label="Loading findings…"/> }.into_any(),
-            (_, Load::Failed(e)) => view! { <ErrorPanel error=e on_retry=move || load()/> }.into_any(),
-            (_, Load::Ready(page)) => {
-                if no_rows.get() {
-                    view! {
-                        <Empty message="No findings match these filters.">
-                            <a class="btn" href=LIST_PATH>"Clear filters"</a>
-                        </Empty>
-                    }.into_any()
-                } else {
-                    let has_next = page.next_cursor.is_some();
-                    view! {
-                        <FindingsTable rows=rows sort=Signal::derive(move || query.get().sort) on_sort=sort_by busy=loader.busy page_query=page.query.clone() fresh=fresh
-                            pick=Pick { selection, row_ids, selectable }/>
-                        <nav class="pager" aria-label="Pages">
-                            <button class="btn" on:click=newer disabled=move || query.with(|q| q.cursor.is_none())>"← Newer"</button>
-                            <button class="btn" on:click=older disabled=!has_next>"Older →"</button>
-                        </nav>
-                    }.into_any()
-                }
-            }
+            Body::Loading => view! { <Loading label="Loading findings…"/> }.into_any(),
+            Body::Failed(e) => view! { <ErrorPanel error=e on_retry=move || load()/> }.into_any(),
+            Body::Empty => view! {
+                <Empty message="No findings match these filters.">
+                    <a class="btn" href=LIST_PATH>"Clear filters"</a>
+                </Empty>
+            }.into_any(),
+            Body::Table { has_next, page_query } => view! {
+                <FindingsTable rows=rows sort=Signal::derive(move || query.get().sort) on_sort=sort_by busy=loader.busy page_query=page_query fresh=fresh
+                    pick=Pick { selection, row_ids, selectable }/>
+                <nav class="pager" aria-label="Pages">
+                    <button class="btn" on:click=newer disabled=move || query.with(|q| q.cursor.is_none())>"← Newer"</button>
+                    <button class="btn" on:click=older disabled=!has_next>"Older →"</button>
+                </nav>
+            }.into_any(),
         }}
         </Show>
     }
+}
+
+/// What the list area shows, reduced to what changes its structure (so a memo of
+/// it only changes when the area must be rebuilt).
+#[derive(Debug, Clone, PartialEq)]
+enum Body {
+    /// The URL's filter cannot be used; why.
+    Unusable(String),
+    /// The first request is in flight.
+    Loading,
+    /// The request failed.
+    Failed(crate::error::ApiError),
+    /// Nothing matches.
+    Empty,
+    /// The rows, with whether an older page exists and the query they answer.
+    Table { has_next: bool, page_query: String },
 }
 
 /// The table's selection boxes: what is ticked, the rows in table order (for
