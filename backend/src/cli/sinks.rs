@@ -115,6 +115,9 @@ pub async fn build_all(
             Some(db) => Some(Arc::new(SqliteThrottle::open(db)?)),
             None => None,
         },
+        // One process sends for each channel: digests also go before a batch.
+        digests_on_schedule: false,
+        turns: None,
     };
     Ok(file.build_all(&ctx).await?)
 }

@@ -17,6 +17,11 @@ use crate::sinks::config::{self, BuildContext, SinksFile};
 use crate::sinks::dedup::{Dedup, DynamoDedup, MemoryDedup};
 use crate::sinks::sns::{SnsSettings, SnsSink};
 use crate::sinks::ssrf::SystemResolver;
+use crate::sinks::throttle::dynamo::DynamoThrottle;
+use crate::sinks::throttle::sink::Throttled;
+use crate::sinks::throttle::state::ThrottleState;
+use crate::sinks::turns::dynamo::DynamoTurns;
+use crate::sinks::turns::Turns;
 use crate::sinks::{Filter, Sink};
 use aws_config::SdkConfig;
 use std::sync::Arc;
@@ -54,9 +59,71 @@ pub struct FanoutLambda {
     pub fanout: Fanout,
     /// What this invocation counted (printed as EMF, then forgotten).
     pub metrics: Arc<Registry>,
+    /// The throttled channels (Slack, e-mail under routes), whose due digests the
+    /// schedule flushes.
+    pub throttled: Vec<Arc<Throttled>>,
+}
+
+/// What invokes `fanout`: the findings table's stream, and the EventBridge
+/// schedule that flushes due digests (its input is `{"action":"flush-digests"}`).
+#[derive(Debug, serde::Deserialize)]
+#[serde(untagged)]
+pub enum FanoutEvent {
+    /// The schedule.
+    Flush(FlushEvent),
+    /// A stream batch.
+    Stream(aws_lambda_events::event::dynamodb::Event),
+}
+
+/// The schedule's input.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlushEvent {
+    /// Always `flush-digests`.
+    pub action: FlushAction,
+}
+
+/// What the schedule asks for.
+#[derive(Debug, serde::Deserialize)]
+pub enum FlushAction {
+    /// Send every due digest.
+    #[serde(rename = "flush-digests")]
+    FlushDigests,
 }
 
 impl FanoutLambda {
+    /// Handles one invocation: a stream batch (answering the changes a sink could
+    /// not take) or the digest schedule (answering how many digests went).
+    pub async fn invoke(&self, event: FanoutEvent) -> serde_json::Value {
+        match event {
+            FanoutEvent::Stream(batch) => {
+                serde_json::to_value(self.handle(batch).await).unwrap_or_default()
+            }
+            FanoutEvent::Flush(_) => {
+                let (sent, failed) = self.flush_digests(chrono::Utc::now()).await;
+                serde_json::json!({ "digests": sent, "failed_channels": failed })
+            }
+        }
+    }
+
+    /// Sends every digest due at `now` on every throttled channel. A channel that
+    /// fails is logged and tried again on the next run (its held messages stay
+    /// held); returns the digests sent and the channels that failed.
+    pub async fn flush_digests(&self, now: chrono::DateTime<chrono::Utc>) -> (usize, usize) {
+        let (mut sent, mut failed) = (0, 0);
+        for channel in &self.throttled {
+            match channel.flush(now).await {
+                Ok(n) => sent += n,
+                Err(e) => {
+                    failed += 1;
+                    tracing::warn!(sink = %channel.name(), error = %e,
+                        "digest flush failed; trying again on the next run");
+                }
+            }
+        }
+        (sent, failed)
+    }
+
     /// Handles one stream batch.
     pub async fn handle(
         &self,
@@ -166,18 +233,34 @@ pub async fn fanout(
             Arc::new(MemoryDedup::default())
         }
     };
+    let mut throttled = Vec::new();
     let sinks: Vec<Arc<dyn Sink>> = match sinks_file(config, sdk).await? {
         Some(file) => {
+            // Dedup windows, digests and quiet hours hold across concurrent
+            // invocations through conditional writes to the state table.
+            let throttle = config.state_table.as_ref().map(|t| {
+                Arc::new(DynamoThrottle::new(
+                    crate::aws::dynamodb_client(sdk),
+                    t.clone(),
+                )) as Arc<dyn ThrottleState>
+            });
             let ctx = BuildContext {
                 sdk: Some(sdk.clone()),
                 dedup,
                 resolver: Arc::new(SystemResolver),
                 dashboard_url: config.dashboard_url.clone(),
-                // Not yet on AWS: the DynamoDB throttle state is still to build
-                // (docs/alerts.md), so Slack and e-mail send as routed there.
-                throttle: None,
+                throttle,
+                digests_on_schedule: true,
+                turns: config.state_table.as_ref().map(|t| {
+                    Arc::new(DynamoTurns::new(
+                        crate::aws::dynamodb_client(sdk),
+                        t.clone(),
+                    )) as Arc<dyn Turns>
+                }),
             };
-            file.build_all(&ctx).await?.sinks
+            let built = file.build_all(&ctx).await?;
+            throttled = built.throttled;
+            built.sinks
         }
         None => match &config.standard_topic_arn {
             Some(standard) => vec![Arc::new(SnsSink::new(
@@ -223,7 +306,11 @@ pub async fn fanout(
     if let Some(a) = audit {
         fanout = fanout.observe(a);
     }
-    Ok(FanoutLambda { fanout, metrics })
+    Ok(FanoutLambda {
+        fanout,
+        metrics,
+        throttled,
+    })
 }
 
 /// The live sink, when the deployment has the WebSocket API (its connections
@@ -241,4 +328,33 @@ fn live_sink(config: &LambdaConfig, sdk: &SdkConfig) -> Option<Arc<dyn Sink>> {
         gateway,
         Some(store),
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_schedule_input_is_a_flush_and_a_stream_batch_is_a_batch() {
+        let flush: FanoutEvent = serde_json::from_str(r#"{"action":"flush-digests"}"#).unwrap();
+        assert!(matches!(flush, FanoutEvent::Flush(_)));
+        let batch: FanoutEvent = serde_json::from_value(serde_json::json!({"Records": [{
+            "eventID": "1", "eventName": "INSERT", "eventSource": "aws:dynamodb",
+            "awsRegion": "us-east-1", "eventVersion": "1.1",
+            "dynamodb": {"Keys": {"id": {"S": "f"}}, "SequenceNumber": "100",
+                "SizeBytes": 10, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+        }]}))
+        .unwrap();
+        assert!(matches!(batch, FanoutEvent::Stream(e) if e.records.len() == 1));
+        // Anything else is refused, not taken for an empty batch.
+        for other in [
+            r#"{"action":"flush-everything"}"#,
+            r#"{"action":"flush-digests","x":1}"#,
+        ] {
+            assert!(
+                serde_json::from_str::<FanoutEvent>(other).is_err(),
+                "{other}"
+            );
+        }
+    }
 }

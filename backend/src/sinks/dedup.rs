@@ -14,7 +14,7 @@ use std::sync::Mutex;
 #[cfg(feature = "aws")]
 mod dynamo;
 #[cfg(feature = "aws")]
-pub use dynamo::DynamoDedup;
+pub use dynamo::{condition_failed, done_unless_failed, dynamo_error, DynamoDedup};
 
 /// Which change keys a sink already delivered.
 #[async_trait]
@@ -23,6 +23,19 @@ pub trait Dedup: Send + Sync {
     async fn seen(&self, sink: &str, key: &str) -> Result<bool, SinkError>;
     /// Records that `sink` delivered `key`.
     async fn remember(&self, sink: &str, key: &str) -> Result<(), SinkError>;
+}
+
+/// Runs `send` unless `sink` already delivered `key`, and remembers `key` once it
+/// went: the one way every alerting sink asks, so none forgets the second half.
+pub async fn once<F>(dedup: &dyn Dedup, sink: &str, key: &str, send: F) -> Result<(), SinkError>
+where
+    F: std::future::Future<Output = Result<(), SinkError>>,
+{
+    if dedup.seen(sink, key).await? {
+        return Ok(());
+    }
+    send.await?;
+    dedup.remember(sink, key).await
 }
 
 /// In-process memory only (tests; a process that restarts forgets).

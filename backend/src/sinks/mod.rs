@@ -47,6 +47,8 @@ pub mod sns;
 pub mod ssrf;
 /// Never flooded: dedup windows, digests, quiet hours and resolved follow-ups.
 pub mod throttle;
+/// Turns on a channel shared by several processes (pacing across them).
+pub mod turns;
 /// HTTP POST of signed change batches, refusing server-side request forgery.
 pub mod webhook;
 /// The live sink on AWS: frames to every WebSocket API connection.

@@ -2,19 +2,33 @@
 //! message a second per channel and answers bursts with 429s; SES has a per-second
 //! send rate). A sink sends through its pacer; the interval is measured from the
 //! end of one request (the receiver has it by then) to the start of the next, so
-//! the receiver never sees two messages closer together than the interval.
+//! the receiver never sees two messages closer together than the interval. Where
+//! several processes send to one channel, the pacer also books each request's
+//! turn in a shared book ([`super::turns::Turns`]).
 
+use super::turns::Turns;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
 /// One channel's pacing.
-#[derive(Debug)]
 pub struct Pacer {
     interval: Duration,
     /// When the last request ended; the lock is held across a whole request, so
     /// requests on one channel never overlap.
     last: Mutex<Option<Instant>>,
+    /// The shared book and this channel's name in it.
+    shared: Option<(Arc<dyn Turns>, String)>,
+}
+
+impl std::fmt::Debug for Pacer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pacer")
+            .field("interval", &self.interval)
+            .field("shared", &self.shared.as_ref().map(|(_, c)| c))
+            .finish()
+    }
 }
 
 impl Pacer {
@@ -23,7 +37,16 @@ impl Pacer {
         Pacer {
             interval,
             last: Mutex::new(None),
+            shared: None,
         }
+    }
+
+    /// Also books every request's turn on `channel` in `turns`, shared with the
+    /// other processes sending there. If the book cannot be reached, a request
+    /// goes paced by this process alone (the receiver's 429 still holds it back).
+    pub fn shared(mut self, turns: Arc<dyn Turns>, channel: impl Into<String>) -> Pacer {
+        self.shared = Some((turns, channel.into()));
+        self
     }
 
     /// The interval.
@@ -41,14 +64,48 @@ impl Pacer {
         if let Some(at) = *last {
             tokio::time::sleep_until(at + self.interval).await;
         }
+        if !self.interval.is_zero() {
+            self.wait_turn().await;
+        }
         let (out, extra) = request.await;
         let done = Instant::now();
         // A Retry-After longer than the interval pushes the next request back.
         *last = Some(match extra {
-            Some(e) if e > self.interval => done + (e - self.interval),
+            Some(e) if e > self.interval => {
+                self.hold_all(e).await;
+                done + (e - self.interval)
+            }
             _ => done,
         });
         (out, extra)
+    }
+
+    /// Books this request's turn in the shared book and waits for it.
+    async fn wait_turn(&self) {
+        let Some((turns, channel)) = &self.shared else {
+            return;
+        };
+        let now = chrono::Utc::now();
+        match turns.book(channel, self.interval, now).await {
+            Ok(start) => {
+                if let Ok(wait) = (start - chrono::Utc::now()).to_std() {
+                    tokio::time::sleep(wait).await;
+                }
+            }
+            Err(e) => tracing::warn!(channel = %channel, error = %e,
+                "shared pacing unavailable; pacing this process only"),
+        }
+    }
+
+    /// Tells the other processes to wait `extra` too.
+    async fn hold_all(&self, extra: Duration) {
+        let Some((turns, channel)) = &self.shared else {
+            return;
+        };
+        let until = chrono::Utc::now() + chrono::Duration::from_std(extra).unwrap_or_default();
+        if let Err(e) = turns.hold(channel, until).await {
+            tracing::warn!(channel = %channel, error = %e, "could not share a Retry-After");
+        }
     }
 }
 

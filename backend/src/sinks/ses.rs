@@ -7,9 +7,10 @@
 //! account or a spent daily quota.
 
 use super::alert::{alert_for, Alert};
-use super::dedup::Dedup;
+use super::dedup::{once, Dedup};
 use super::email::{render, Email};
 use super::pace::Pacer;
+use super::turns::Turns;
 use super::{Filter, Sink, SinkError};
 use crate::store::Change;
 use async_trait::async_trait;
@@ -70,6 +71,14 @@ impl SesSink {
             timeout: Duration::from_secs(10),
             settings,
         }
+    }
+
+    /// Books every e-mail's turn in `turns` too (under this sink's name), so
+    /// several processes sending through this sink keep its rate together.
+    pub fn with_turns(mut self, turns: Arc<dyn Turns>) -> SesSink {
+        let name = self.settings.name.clone();
+        self.pacer = self.pacer.shared(turns, name);
+        self
     }
 
     /// Changes how long one `SendEmail` may take before it counts as a retryable
@@ -188,11 +197,13 @@ impl Sink for SesSink {
             let Some(alert) = self.alert(c) else {
                 continue;
             };
-            if self.dedup.seen(name, &alert.key).await? {
-                continue;
-            }
-            self.send_one(&render(&alert), &alert.key).await?;
-            self.dedup.remember(name, &alert.key).await?;
+            once(
+                &*self.dedup,
+                name,
+                &alert.key,
+                self.send_one(&render(&alert), &alert.key),
+            )
+            .await?;
         }
         Ok(())
     }
@@ -209,7 +220,15 @@ impl Sink for SesSink {
 #[async_trait]
 impl super::throttle::notice::Notify for SesSink {
     async fn notify(&self, notice: &super::throttle::notice::Notice) -> Result<(), SinkError> {
+        // A digest or follow-up sent before is not sent twice.
         let email = super::email_notice::render_notice(notice);
-        self.send_one(&email, notice.key()).await
+        let name = &self.settings.name;
+        once(
+            &*self.dedup,
+            name,
+            notice.key(),
+            self.send_one(&email, notice.key()),
+        )
+        .await
     }
 }

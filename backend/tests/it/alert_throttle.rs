@@ -3,6 +3,7 @@
 //! from a sinks file. Time is the test's own clock (every decision and flush
 //! takes an explicit `now`); nothing here measures time.
 
+use crate::aws_env::{endpoint, fanout_state_table, sdk_config};
 use crate::slack::PUBLIC_URL;
 use crate::slack_server::{spawn, SlackServer};
 use chrono::{DateTime, Duration, Utc};
@@ -12,6 +13,7 @@ use cspm::sinks::secrets::Secret;
 use cspm::sinks::slack::{Destination, SlackSettings, SlackSink};
 use cspm::sinks::ssrf::SystemResolver;
 use cspm::sinks::throttle::decide::Facts;
+use cspm::sinks::throttle::dynamo::DynamoThrottle;
 use cspm::sinks::throttle::sink::Throttled;
 use cspm::sinks::throttle::sqlite::SqliteThrottle;
 use cspm::sinks::throttle::state::ThrottleState;
@@ -42,7 +44,7 @@ impl Clock {
 
 /// `n` distinct findings of `severity` in one account, as inserted changes; with
 /// `same_place` they share one rule and one resource.
-fn changes(n: usize, severity: Severity, same_place: bool) -> Vec<Change> {
+pub fn changes(n: usize, severity: Severity, same_place: bool) -> Vec<Change> {
     let anchor = cspm::demo::default_anchor();
     cspm::demo::generate(n, anchor, 7)
         .enumerate()
@@ -91,6 +93,21 @@ fn file(rest: &str) -> cspm::sinks::config::SinksFile {
 
 /// The throttled Slack sink posting to `url`, its state in the SQLite file `db`.
 fn throttled(url: &str, db: &Path, yaml: &str, clock: &Clock) -> (Throttled, SqliteThrottle) {
+    let state = SqliteThrottle::open(db).unwrap();
+    (
+        throttled_over(url, Arc::new(state.clone()), yaml, clock),
+        state,
+    )
+}
+
+/// The throttled Slack sink posting to `url` (with its own sent-key memory, as
+/// each process has), its state in `state`.
+fn throttled_over(
+    url: &str,
+    state: Arc<dyn ThrottleState>,
+    yaml: &str,
+    clock: &Clock,
+) -> Throttled {
     let f = file(yaml);
     let settings = SlackSettings {
         name: "oncall".into(),
@@ -113,18 +130,16 @@ fn throttled(url: &str, db: &Path, yaml: &str, clock: &Clock) -> (Throttled, Sql
         )
         .unwrap(),
     );
-    let state = SqliteThrottle::open(db).unwrap();
     let c = clock.clone();
-    let sink = Throttled::new(
+    Throttled::new(
         slack.clone(),
         slack,
         f.routing().0.into(),
         f.quiet_hours.get("oncall").copied(),
-        Arc::new(state.clone()),
+        state,
         Some(PUBLIC_URL.into()),
     )
-    .with_clock(Arc::new(move || c.now()));
-    (sink, state)
+    .with_clock(Arc::new(move || c.now()))
 }
 
 /// Hands `changes` to `sink` as the dispatcher does: what it wants, in batches,
@@ -290,5 +305,76 @@ async fn quiet_hours_hold_messages_for_the_digest_sent_when_they_end() {
         )),
         "{}",
         sent[0]
+    );
+}
+
+/// Several `fanout` invocations at once (one per stream shard, each its own
+/// process with its own Slack sink and sent-key memory) share the DynamoDB state:
+/// the window's count holds across them, and the scheduled flush sends its digest
+/// once.
+#[tokio::test]
+async fn four_invocations_at_once_over_dynamodb_send_twenty_messages_then_one_digest() {
+    let Some(ep) = endpoint("throttle_concurrent_invocations") else {
+        return;
+    };
+    let client = aws_sdk_dynamodb::Client::new(&sdk_config(&ep).await);
+    let table = fanout_state_table(&client).await;
+    let (server, url) = spawn(vec![]).await;
+    let clock = Clock::at("2026-06-01T10:02:00Z");
+    let all = changes(200, Severity::High, false);
+    let invocations: Vec<Throttled> = (0..4)
+        .map(|_| {
+            let state = Arc::new(DynamoThrottle::new(client.clone(), table.clone()));
+            throttled_over(&url, state, DIGEST_ROUTE, &clock).flush_on_schedule_only()
+        })
+        .collect();
+    let runs = invocations.iter().enumerate().map(|(i, sink)| {
+        // Each takes every fourth change, one batch at a time, as its shard's
+        // records arrive; a batch that lost too many races is retried, as Lambda
+        // retries a failed stream batch.
+        let mine: Vec<Change> = all.iter().skip(i).step_by(4).cloned().collect();
+        async move {
+            for batch in mine.chunks(5) {
+                let mut tries = 0;
+                while let Err(e) = sink.send(batch).await {
+                    tries += 1;
+                    assert!(e.is_retryable() && tries < 5, "{e}");
+                }
+            }
+        }
+    });
+    futures::future::join_all(runs).await;
+    let sent = texts(&server);
+    assert_eq!(
+        sent.len(),
+        20,
+        "the first digest_after go at once, across invocations"
+    );
+    assert!(sent.iter().all(|t| t.starts_with("[HIGH]")), "{sent:?}");
+
+    // Only the schedule flushes; its first run after the window's end sends the
+    // digest, a later one (or another invocation) nothing.
+    assert_eq!(
+        invocations[0]
+            .flush("2026-06-01T10:17:00Z".parse().unwrap())
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        invocations[1]
+            .flush("2026-06-01T10:18:00Z".parse().unwrap())
+            .await
+            .unwrap(),
+        0
+    );
+    let sent = texts(&server);
+    assert_eq!(sent.len(), 21);
+    assert_eq!(
+        sent[20],
+        format!(
+            "180 more HIGH findings in {ACCOUNT} since 10:02 UTC — open the list: \
+             {PUBLIC_URL}/ui/findings?severity=HIGH&account={ACCOUNT}"
+        )
     );
 }

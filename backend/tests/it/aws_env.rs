@@ -85,3 +85,79 @@ pub fn emulator_settings(table: &str) -> DynamoSettings {
     settings.concurrency = 1;
     settings
 }
+
+/// A fresh table named after `prefix` whose only key is the string hash key `key`
+/// (the live connections, the tickets' state table).
+pub async fn key_table(client: &aws_sdk_dynamodb::Client, prefix: &str, key: &str) -> String {
+    use aws_sdk_dynamodb::types::*;
+    let name = unique(prefix);
+    client
+        .create_table()
+        .table_name(&name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name(key)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name(key)
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("create table");
+    name
+}
+
+/// A fresh fan-out state table as Terraform makes it (modules/data/dynamodb.tf):
+/// hash key `pk`, and the sparse index `due` (`due_sink`, `flush_at`, keys only)
+/// the throttled channels' digest windows are found by.
+pub async fn fanout_state_table(client: &aws_sdk_dynamodb::Client) -> String {
+    use aws_sdk_dynamodb::types::*;
+    let name = unique("fanout-state");
+    let attr = |n: &str, t| {
+        AttributeDefinition::builder()
+            .attribute_name(n)
+            .attribute_type(t)
+            .build()
+            .unwrap()
+    };
+    let key = |n: &str, t| {
+        KeySchemaElement::builder()
+            .attribute_name(n)
+            .key_type(t)
+            .build()
+            .unwrap()
+    };
+    client
+        .create_table()
+        .table_name(&name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attr("pk", ScalarAttributeType::S))
+        .attribute_definitions(attr("due_sink", ScalarAttributeType::S))
+        .attribute_definitions(attr("flush_at", ScalarAttributeType::N))
+        .key_schema(key("pk", KeyType::Hash))
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(cspm::sinks::throttle::dynamo::DUE_INDEX)
+                .key_schema(key("due_sink", KeyType::Hash))
+                .key_schema(key("flush_at", KeyType::Range))
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::KeysOnly)
+                        .build(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("create the fan-out state table");
+    name
+}

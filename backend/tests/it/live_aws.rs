@@ -7,7 +7,7 @@
 //! a test marks as closed and 429 once for one it marks as throttled, and
 //! records what every connection was sent.
 
-use super::aws_env::{endpoint, sdk_config, unique};
+use super::aws_env::{endpoint, fanout_state_table, key_table, sdk_config, unique};
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -100,34 +100,6 @@ async fn gateway_proxy(upstream: String, plan: Arc<Mutex<Plan>>) -> String {
     format!("http://{addr}")
 }
 
-/// A table with a string hash key `key` (the tickets' state table, the connections).
-async fn key_table(client: &aws_sdk_dynamodb::Client, key: &str) -> String {
-    use aws_sdk_dynamodb::types::*;
-    let name = unique("live");
-    client
-        .create_table()
-        .table_name(&name)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name(key)
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name(key)
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .expect("create table");
-    name
-}
-
 fn connect_event(ticket: Option<&str>, origin: &str) -> serde_json::Value {
     json!({
         "type": "REQUEST",
@@ -146,7 +118,7 @@ async fn the_authorizer_admits_a_fresh_ticket_once_and_refuses_reused_expired_an
     };
     let sdk = sdk_config(&ep).await;
     let client = aws_sdk_dynamodb::Client::new(&sdk);
-    let table = key_table(&client, "pk").await;
+    let table = fanout_state_table(&client).await;
     let tickets = DynamoTickets::new(client.clone(), &table);
     let auth = LiveAuthorizer {
         tickets: Box::new(tickets.clone()),
@@ -226,7 +198,7 @@ struct Setup {
 async fn setup(ep: &str) -> Setup {
     let sdk = sdk_config(ep).await;
     let client = aws_sdk_dynamodb::Client::new(&sdk);
-    let connections_table = key_table(&client, "connection_id").await;
+    let connections_table = key_table(&client, "live", "connection_id").await;
     let connections = Connections::new(client.clone(), connections_table);
     let plan = Arc::new(Mutex::new(Plan::default()));
     let proxy = gateway_proxy(ep.trim_end_matches('/').to_string(), plan.clone()).await;

@@ -111,7 +111,11 @@ mod store_workflow;
 mod stream_records;
 /// The scheduled Security Hub sync against the emulator.
 mod sync;
+/// The throttle state port's contract, against SQLite and DynamoDB.
+mod throttle_state;
 /// `cspm tokens create|list|revoke` through the binary and a running server.
 mod tokens_cli;
+/// Pacing across processes: turns booked in the fan-out state table.
+mod turns;
 /// The webhook sink against a local receiver; the SSRF policy.
 mod webhook;

@@ -188,6 +188,8 @@ fn ctx() -> BuildContext {
         resolver: Arc::new(SystemResolver),
         dashboard_url: None,
         throttle: None,
+        digests_on_schedule: false,
+        turns: None,
     }
 }
 

@@ -4,7 +4,7 @@
 //! severity rises, never twice for a redelivered change; the summary counters in
 //! the stream are ignored; a failing sink reports exactly its records.
 
-use crate::aws_env::{self, dynamo_store_at, sdk_config, unique};
+use crate::aws_env::{self, dynamo_store_at, fanout_state_table, sdk_config};
 use crate::corpus::corpus;
 use crate::sns_topics::{drain, topics, Topics};
 use crate::stream_records::{lambda_event, raw_records};
@@ -197,28 +197,7 @@ async fn fanout_on_recorded_stream_events_alerts_once_and_reports_only_a_failing
         scanner.handle(doc, None).await.unwrap();
     }
     // The fan-out state table (sent alert keys), as Terraform creates it.
-    let state_table = unique("fanout-state");
-    client
-        .create_table()
-        .table_name(&state_table)
-        .billing_mode(aws_sdk_dynamodb::types::BillingMode::PayPerRequest)
-        .attribute_definitions(
-            aws_sdk_dynamodb::types::AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(aws_sdk_dynamodb::types::ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            aws_sdk_dynamodb::types::KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(aws_sdk_dynamodb::types::KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
+    let state_table = fanout_state_table(&client).await;
     let t = topics(&ep).await;
     let dedup: Arc<dyn Dedup> = Arc::new(DynamoDedup::new(client.clone(), state_table.clone()));
     let sns: Arc<dyn Sink> = Arc::new(sns_sink(&ep, &t, dedup).await);

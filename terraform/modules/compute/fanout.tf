@@ -60,12 +60,25 @@ data "aws_iam_policy_document" "fanout" {
     resources = [var.table_arn]
   }
 
-  # Sent alert keys, and the audit chain's head: one item moved only by a
-  # conditional UpdateItem, so concurrent invocations never fork the chain.
+  # Sent alert keys, the throttled channels' state, and the audit chain's head: one
+  # item moved only by a conditional UpdateItem, so concurrent invocations never fork
+  # the chain. The throttle state is read with BatchGetItem and written with
+  # conditional TransactWriteItems (whose Put/Update/Delete need those actions);
+  # a flushed digest window is deleted.
   statement {
-    sid       = "RememberSentAlertsAndAuditHead"
-    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+    sid = "RememberSentAlertsThrottleStateAndAuditHead"
+    actions = [
+      "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem",
+      "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+    ]
     resources = [var.state_table_arn]
+  }
+
+  # The digest windows that are due (the sparse index `due`, keys only).
+  statement {
+    sid       = "FindDueDigests"
+    actions   = ["dynamodb:Query"]
+    resources = ["${var.state_table_arn}/index/due"]
   }
 
   # Audit objects (the bucket holds nothing else): written once, Object Lock keeps
@@ -277,4 +290,38 @@ resource "aws_lambda_event_source_mapping" "fanout" {
   }
 
   depends_on = [aws_sqs_queue_policy.fanout_failures]
+}
+
+# --- Digests: flushed on a schedule ------------------------------------------------
+# Throttled channels (Slack, e-mail under routes with digest_after/digest_window or
+# quiet hours) hold messages in digest windows in the state table. Once a minute
+# this schedule invokes fanout with {"action":"flush-digests"}, which sends every due
+# digest and closes its window. Only the schedule flushes (never a stream batch), so
+# no two invocations send one window's digest; a window is at most a minute late.
+resource "aws_cloudwatch_event_rule" "digests" {
+  name                = "${var.name_prefix}-digests"
+  description         = "Sends the due alert digests (fanout)."
+  schedule_expression = "rate(1 minute)"
+}
+
+# No retries: a failed run is followed by the next a minute later, and its held
+# messages stay held until then.
+resource "aws_cloudwatch_event_target" "digests" {
+  rule      = aws_cloudwatch_event_rule.digests.name
+  target_id = "fanout"
+  arn       = module.fanout.function_arn
+  input     = jsonencode({ action = "flush-digests" })
+
+  retry_policy {
+    maximum_event_age_in_seconds = 60
+    maximum_retry_attempts       = 0
+  }
+}
+
+resource "aws_lambda_permission" "digests" {
+  statement_id  = "AllowDigestSchedule"
+  action        = "lambda:InvokeFunction"
+  function_name = module.fanout.function_name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.digests.arn
 }

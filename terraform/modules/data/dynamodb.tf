@@ -94,8 +94,9 @@ resource "aws_dynamodb_table" "findings" {
 }
 
 # Fan-out state, small: which alert keys a sink has already sent (`pk` =
-# "sent#<sink>#<key>", kept a week), later digests, pacing and the head of the audit
-# hash chain (the fanout Lambda); and the live dashboard's tickets (`pk` =
+# "sent#<sink>#<key>", kept a week), the throttled channels' decisions, dedup and
+# digest windows ("thr#…", docs/alerts.md) and the head of the audit hash chain
+# (the fanout Lambda); and the live dashboard's tickets (`pk` =
 # "ticket#<sha256 of the ticket>", `expires_at` 60 s): the api Lambda writes one on
 # POST /live/ticket, the live_authorizer deletes it on $connect (a conditional
 # delete, so a ticket works once; only its hash is stored). Items carry their own
@@ -111,6 +112,26 @@ resource "aws_dynamodb_table" "fanout_state" {
   attribute {
     name = "pk"
     type = "S"
+  }
+
+  # The throttled channels' digest windows by sink and due time
+  # (backend/src/sinks/throttle/dynamo.rs: DUE_INDEX). Sparse: only window items
+  # carry due_sink, so the scheduled flush reads a few keys, never the sent keys.
+  attribute {
+    name = "due_sink"
+    type = "S"
+  }
+
+  attribute {
+    name = "flush_at"
+    type = "N"
+  }
+
+  global_secondary_index {
+    name            = "due"
+    hash_key        = "due_sink"
+    range_key       = "flush_at"
+    projection_type = "KEYS_ONLY"
   }
 
   ttl {

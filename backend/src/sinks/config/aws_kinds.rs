@@ -33,7 +33,11 @@ pub(super) fn ses(c: &SesConfig, name: String, ctx: &BuildContext) -> Result<Cha
         max_send_rate: c.max_send_rate.unwrap_or(1.0),
         public_url: ctx.dashboard_url.clone(),
     };
-    let s = Arc::new(SesSink::new(settings, sdk, ctx.dedup.clone()));
+    let s = SesSink::new(settings, sdk, ctx.dedup.clone());
+    let s = Arc::new(match &ctx.turns {
+        Some(turns) => s.with_turns(turns.clone()),
+        None => s,
+    });
     Ok((s.clone(), s))
 }
 
@@ -129,6 +133,8 @@ mod tests {
             resolver: Arc::new(SystemResolver),
             dashboard_url: None,
             throttle: None,
+            digests_on_schedule: false,
+            turns: None,
         };
         let err = file.sinks[1]
             .build(&ctx)

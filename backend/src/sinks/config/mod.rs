@@ -118,14 +118,19 @@ impl SinksFile {
             }
             match (notify, &ctx.throttle) {
                 (Some(notify), Some(state)) => {
-                    let t = Arc::new(Throttled::new(
+                    let t = Throttled::new(
                         sink,
                         notify,
                         routes.clone(),
                         self.quiet_hours.get(s.name()).copied(),
                         state.clone(),
                         ctx.dashboard_url.clone(),
-                    ));
+                    );
+                    let t = Arc::new(if ctx.digests_on_schedule {
+                        t.flush_on_schedule_only()
+                    } else {
+                        t
+                    });
                     out.throttled.push(t.clone());
                     out.sinks.push(t);
                 }
@@ -684,6 +689,13 @@ pub struct BuildContext {
     /// Where throttled channels keep their state; `None`: Slack and e-mail send
     /// every alert as routed (no dedup windows, digests or quiet hours).
     pub throttle: Option<Arc<dyn ThrottleState>>,
+    /// Digests are flushed only by [`Throttled::flush`] on a schedule, never
+    /// before a batch: set where several processes send for one channel (the
+    /// `fanout` Lambda), so no two flush one window at once.
+    pub digests_on_schedule: bool,
+    /// Where Slack and e-mail sinks book their turns, when several processes
+    /// send for them at once (the `fanout` Lambda); `None`: each paces itself.
+    pub turns: Option<Arc<dyn crate::sinks::turns::Turns>>,
 }
 
 /// A sink could not be built.
@@ -834,8 +846,12 @@ async fn slack_sink(c: &SlackConfig, ctx: &BuildContext) -> Result<SlackSink, Bu
         timeout: c.timeout.map_or(Duration::from_secs(10), |d| d.0),
         public_url: ctx.dashboard_url.clone(),
     };
-    SlackSink::new(settings, ctx.dedup.clone(), ctx.resolver.clone())
-        .map_err(|source| BuildError::Sink { sink: name, source })
+    let sink = SlackSink::new(settings, ctx.dedup.clone(), ctx.resolver.clone())
+        .map_err(|source| BuildError::Sink { sink: name, source })?;
+    Ok(match &ctx.turns {
+        Some(turns) => sink.with_turns(turns.clone()),
+        None => sink,
+    })
 }
 
 #[cfg(test)]

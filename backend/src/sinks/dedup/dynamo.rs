@@ -28,25 +28,56 @@ impl DynamoDedup {
     fn pk(sink: &str, key: &str) -> aws_sdk_dynamodb::types::AttributeValue {
         aws_sdk_dynamodb::types::AttributeValue::S(format!("sent#{sink}#{key}"))
     }
+}
 
-    fn error<E>(
-        &self,
-        op: &str,
-        e: aws_sdk_dynamodb::error::SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>,
-    ) -> SinkError
-    where
-        E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
-    {
-        let reason = format!(
-            "DynamoDB {op} on table {}: {}",
-            self.table,
-            crate::aws::error_text(&e)
-        );
-        if crate::aws::is_retryable(&e) {
-            SinkError::retryable(reason)
-        } else {
-            SinkError::permanent(reason)
-        }
+/// Whether a DynamoDB write was refused by its condition (the state moved, or is
+/// already as wanted), rather than failing.
+pub fn condition_failed<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(
+    e: &aws_sdk_dynamodb::error::SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>,
+) -> bool {
+    e.as_service_error()
+        .and_then(|s| s.code())
+        .is_some_and(|c| c == "ConditionalCheckFailedException")
+}
+
+/// The outcome of a conditional write whose refused condition means there is
+/// nothing to do (already as wanted, or gone): `Ok` then, a sink error otherwise.
+pub fn done_unless_failed<T, E>(
+    op: &str,
+    table: &str,
+    r: Result<
+        T,
+        aws_sdk_dynamodb::error::SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>,
+    >,
+) -> Result<(), SinkError>
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match r {
+        Ok(_) => Ok(()),
+        Err(e) if condition_failed(&e) => Ok(()),
+        Err(e) => Err(dynamo_error(op, table, e)),
+    }
+}
+
+/// A failed DynamoDB call of a sink's state as a sink error: retryable when AWS
+/// says it may pass (throttling, 5xx, timeouts), permanent otherwise.
+pub fn dynamo_error<E>(
+    op: &str,
+    table: &str,
+    e: aws_sdk_dynamodb::error::SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>,
+) -> SinkError
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let reason = format!(
+        "DynamoDB {op} on table {table}: {}",
+        crate::aws::error_text(&e)
+    );
+    if crate::aws::is_retryable(&e) {
+        SinkError::retryable(reason)
+    } else {
+        SinkError::permanent(reason)
     }
 }
 
@@ -61,7 +92,7 @@ impl Dedup for DynamoDedup {
             .consistent_read(true)
             .send()
             .await
-            .map_err(|e| self.error("GetItem", e))?;
+            .map_err(|e| dynamo_error("GetItem", &self.table, e))?;
         Ok(out.item.is_some())
     }
 
@@ -77,7 +108,7 @@ impl Dedup for DynamoDedup {
             )
             .send()
             .await
-            .map_err(|e| self.error("PutItem", e))?;
+            .map_err(|e| dynamo_error("PutItem", &self.table, e))?;
         Ok(())
     }
 }

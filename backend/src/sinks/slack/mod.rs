@@ -17,10 +17,11 @@ pub mod message;
 pub mod notice;
 
 use super::alert::{alert_for, Alert};
-use super::dedup::Dedup;
+use super::dedup::{once, Dedup};
 use super::pace::Pacer;
 use super::secrets::Secret;
 use super::ssrf::{Resolver, Target, TargetError};
+use super::turns::Turns;
 use super::webhook::{retry_after, PolicyResolver};
 use super::{Filter, Sink, SinkError};
 use crate::store::Change;
@@ -128,6 +129,14 @@ impl SlackSink {
             pacer: Pacer::new(settings.min_interval),
             client,
         })
+    }
+
+    /// Books every message's turn in `turns` too (under this sink's name), so
+    /// several processes posting to this channel at once keep its pace together.
+    pub fn with_turns(mut self, turns: Arc<dyn Turns>) -> SlackSink {
+        let name = self.name.clone();
+        self.pacer = self.pacer.shared(turns, name);
+        self
     }
 
     /// One request, classified. reqwest's own errors are never formatted: their
@@ -240,11 +249,7 @@ impl Sink for SlackSink {
             let Some(alert) = alert_for(c, self.min_severity, self.public_url.as_deref()) else {
                 continue;
             };
-            if self.dedup.seen(&self.name, &alert.key).await? {
-                continue;
-            }
-            self.deliver(&alert).await?;
-            self.dedup.remember(&self.name, &alert.key).await?;
+            once(&*self.dedup, &self.name, &alert.key, self.deliver(&alert)).await?;
         }
         Ok(())
     }
@@ -262,7 +267,9 @@ impl Sink for SlackSink {
 #[async_trait]
 impl crate::sinks::throttle::notice::Notify for SlackSink {
     async fn notify(&self, n: &crate::sinks::throttle::notice::Notice) -> Result<(), SinkError> {
-        self.deliver_body(&notice::message(n, self.channel_field()))
-            .await
+        // A digest or follow-up sent before (a flush or send retried after the
+        // message went) is not sent twice.
+        let body = notice::message(n, self.channel_field());
+        once(&*self.dedup, &self.name, n.key(), self.deliver_body(&body)).await
     }
 }

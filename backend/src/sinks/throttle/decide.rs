@@ -5,7 +5,8 @@
 //!
 //! In order:
 //! 1. A change key already decided on this channel: nothing (at-least-once
-//!    delivery replays changes; a replay must send nothing more).
+//!    delivery replays changes; a replay must send nothing more) — unless it was
+//!    decided to send and the send was never confirmed: then it is sent again.
 //! 2. Does it alert at all? A finding alerts once; again only when its severity
 //!    rises above what this channel last alerted, or it is reopened. A resolved
 //!    finding this channel alerted on gets a follow-up only if the route asks.
@@ -84,6 +85,10 @@ pub struct Window {
 pub struct View {
     /// This change key was decided before.
     pub decided: bool,
+    /// It was decided to send this, and the send is not confirmed yet (the
+    /// decision is stored before sending, so that of several deciders only one
+    /// sends; a send that failed is retried from here).
+    pub pending: Option<Subject>,
     /// The severity this channel last alerted this finding at.
     pub last_alerted: Option<Severity>,
     /// The dedup window of this change's rule and resource, if one was opened.
@@ -144,6 +149,9 @@ pub enum Decision {
     Hold(Subject),
     /// Sent now.
     Send(Subject),
+    /// Decided to send before, never confirmed sent: sent again, nothing stored
+    /// but the confirmation.
+    Resend(Subject),
 }
 
 impl Decision {
@@ -155,6 +163,7 @@ impl Decision {
             Decision::Count => "count",
             Decision::Hold(_) => "hold",
             Decision::Send(_) => "send",
+            Decision::Resend(_) => "resend",
         }
     }
 }
@@ -181,7 +190,10 @@ pub fn decide(
     let mut next = view.clone();
     let verdict = |decision, next| Verdict { decision, next };
     if view.decided {
-        return verdict(Decision::AlreadyDecided, next);
+        return match view.pending {
+            Some(subject) => verdict(Decision::Resend(subject), next),
+            None => verdict(Decision::AlreadyDecided, next),
+        };
     }
     next.decided = true;
     let subject = match f.kind {
@@ -244,6 +256,7 @@ pub fn decide(
         return verdict(Decision::Hold(subject), next);
     }
     let Some((after, length)) = opts.digest else {
+        next.pending = Some(subject);
         return verdict(Decision::Send(subject), next);
     };
     let length = chrono::Duration::from_std(length).unwrap_or(chrono::Duration::MAX);
@@ -260,6 +273,7 @@ pub fn decide(
             sent: w.sent + 1,
             ..w
         });
+        next.pending = Some(subject);
         verdict(Decision::Send(subject), next)
     } else {
         next.window = Some(Window {

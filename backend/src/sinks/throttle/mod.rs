@@ -18,6 +18,9 @@
 pub mod decide;
 /// Digests: held messages grouped into one message per window, with their links.
 pub mod digest;
+/// The DynamoDB implementation of the state port (the `fanout` Lambda).
+#[cfg(feature = "aws")]
+pub mod dynamo;
 /// What a channel posts besides alerts: digests and resolved follow-ups.
 pub mod notice;
 /// Quiet hours per sink: local times in a named time zone.

@@ -3,9 +3,12 @@
 //! each batch, and on a timer in `cspm serve` ([`Throttled::flush`] with an
 //! explicit `now`, so tests drive time themselves).
 //!
-//! Sending first and storing the verdict after keeps delivery at least once: a
-//! failed send stores nothing and the dispatcher's retry decides again; a crash
-//! between the two resends the alert, which the channel's own sent-key memory
+//! The decision is stored before the send, conditioned on the state it was made
+//! on, so of several deciders for one channel (concurrent `fanout` invocations)
+//! only one sends, and a digest window's count holds. A send is stored as pending
+//! and confirmed after it went: a failed send is retried from the pending
+//! decision (delivery stays at least once), and a crash between the send and its
+//! confirmation resends the alert, which the channel's own sent-key memory
 //! ([`crate::sinks::dedup::Dedup`]) then skips.
 
 use super::decide::{decide, Decision, Facts, Subject};
@@ -34,7 +37,17 @@ pub struct Throttled {
     state: Arc<dyn ThrottleState>,
     public_url: Option<String>,
     clock: Clock,
+    flush_on_send: bool,
 }
+
+/// How one change is decided again when another decider changed the channel's
+/// state first: a short random wait (so contenders fall out of step), at most
+/// this many times before the batch is retried later.
+const RACES: crate::retry::Backoff = crate::retry::Backoff {
+    max_attempts: 16,
+    base: std::time::Duration::from_millis(5),
+    cap: std::time::Duration::from_millis(200),
+};
 
 impl Throttled {
     /// Puts the channel `inner` (posting notices through `notify`) under `routes`,
@@ -55,7 +68,16 @@ impl Throttled {
             state,
             public_url,
             clock: Arc::new(Utc::now),
+            flush_on_send: true,
         }
+    }
+
+    /// Leaves digests to [`Throttled::flush`] on a schedule instead of also
+    /// flushing before each batch: where several processes send for one channel
+    /// (the `fanout` Lambda), two flushing one window at once would both send it.
+    pub fn flush_on_schedule_only(mut self) -> Throttled {
+        self.flush_on_send = false;
+        self
     }
 
     /// The same with another clock.
@@ -71,6 +93,51 @@ impl Throttled {
         matching(&self.routes, change)
             .into_iter()
             .find(|r| r.to.iter().any(|n| n == name))
+    }
+
+    /// Decides `change` under `route`, stores the decision (conditioned on the
+    /// state it was decided on: another decider that moved it first makes this one
+    /// read and decide again), then sends what was decided and confirms it.
+    async fn decide_and_act(&self, route: &Route, change: &Change) -> Result<(), SinkError> {
+        let name = self.inner.name();
+        let facts = Facts::of(change);
+        for race in 0..RACES.max_attempts {
+            if race > 0 {
+                RACES.wait(race).await;
+            }
+            let now = (self.clock)();
+            let view = self.state.view(name, &route.name.0, &facts).await?;
+            let verdict = decide(&facts, &options(route), self.quiet.as_ref(), &view, now);
+            tracing::debug!(sink = %name, route = %route.name.0, key = %facts.key,
+                decision = verdict.decision.label(), "throttle");
+            let subject = match verdict.decision {
+                Decision::AlreadyDecided => return Ok(()),
+                Decision::Resend(subject) => subject,
+                decision => {
+                    let stored = self
+                        .state
+                        .commit(name, &route.name.0, &facts, &view, &verdict, now)
+                        .await?;
+                    match decision {
+                        _ if !stored => continue,
+                        Decision::Send(subject) => subject,
+                        _ => return Ok(()),
+                    }
+                }
+            };
+            match subject {
+                Subject::Alert => self.inner.send(std::slice::from_ref(change)).await?,
+                Subject::Resolved => {
+                    let note = ResolvedNote::of(change, self.public_url.as_deref());
+                    self.notify.notify(&Notice::Resolved(note)).await?
+                }
+            }
+            return self.state.settle(name, &facts.key).await;
+        }
+        Err(SinkError::retryable(format!(
+            "throttle state of sink {name} changed under {} decisions in a row",
+            RACES.max_attempts
+        )))
     }
 
     /// Sends the digest of every window due at `now` (none during quiet hours:
@@ -95,9 +162,7 @@ impl Throttled {
                 self.notify.notify(&Notice::Digest(d)).await?;
                 sent += 1;
             }
-            self.state
-                .close(name, &due.route, due.window.started_at)
-                .await?;
+            self.state.close(name, &due).await?;
         }
         Ok(sent)
     }
@@ -135,32 +200,13 @@ impl Sink for Throttled {
     }
 
     async fn send(&self, changes: &[Change]) -> Result<(), SinkError> {
-        let name = self.inner.name();
-        self.flush((self.clock)()).await?;
+        if self.flush_on_send {
+            self.flush((self.clock)()).await?;
+        }
         for change in changes {
-            let Some(route) = self.route_for(change) else {
-                continue;
-            };
-            let now = (self.clock)();
-            let facts = Facts::of(change);
-            let view = self.state.view(name, &route.name.0, &facts).await?;
-            let verdict = decide(&facts, &options(route), self.quiet.as_ref(), &view, now);
-            match verdict.decision {
-                Decision::AlreadyDecided => continue,
-                Decision::Send(Subject::Alert) => {
-                    self.inner.send(std::slice::from_ref(change)).await?
-                }
-                Decision::Send(Subject::Resolved) => {
-                    let note = ResolvedNote::of(change, self.public_url.as_deref());
-                    self.notify.notify(&Notice::Resolved(note)).await?
-                }
-                Decision::Drop(_) | Decision::Count | Decision::Hold(_) => {}
+            if let Some(route) = self.route_for(change) {
+                self.decide_and_act(route, change).await?;
             }
-            tracing::debug!(sink = %name, route = %route.name.0, key = %facts.key,
-                decision = verdict.decision.label(), "throttle");
-            self.state
-                .commit(name, &route.name.0, &facts, &verdict, now)
-                .await?;
         }
         Ok(())
     }

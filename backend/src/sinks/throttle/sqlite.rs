@@ -40,6 +40,10 @@ CREATE TABLE IF NOT EXISTS throttle_held (
 CREATE INDEX IF NOT EXISTS throttle_held_by_window ON throttle_held (sink, route, id);
 ";
 
+/// How a decided key whose send is not confirmed yet is stored
+/// (`pending:alert`, `pending:resolved`); confirmed, it reads `send`.
+const PENDING: &str = "pending:";
+
 /// Throttle state over one SQLite file.
 #[derive(Clone)]
 pub struct SqliteThrottle {
@@ -99,56 +103,63 @@ fn window(r: &rusqlite::Row<'_>) -> rusqlite::Result<Window> {
     })
 }
 
+/// The channel's view of change `f`, read on `c` (the view itself, and again
+/// inside a commit's transaction to see whether it still holds).
+fn read_view(c: &Connection, sink: &str, route: &str, f: &Facts) -> rusqlite::Result<View> {
+    let decision = c
+        .query_row(
+            "SELECT decision FROM throttle_decided WHERE sink = ?1 AND key = ?2",
+            params![sink, f.key],
+            |r| r.get::<_, String>(0),
+        )
+        .optional()?;
+    let pending = decision
+        .as_deref()
+        .and_then(|d| d.strip_prefix(PENDING))
+        .and_then(Subject::parse);
+    let last_alerted = c
+        .query_row(
+            "SELECT severity FROM throttle_alerted WHERE sink = ?1 AND finding = ?2",
+            params![sink, f.finding],
+            |r| r.get::<_, String>(0),
+        )
+        .optional()?
+        .and_then(|s| s.parse().ok());
+    let dedup = c
+        .query_row(
+            "SELECT since, count FROM throttle_dedup \
+                 WHERE sink = ?1 AND route = ?2 AND rule = ?3 AND resource = ?4",
+            params![sink, route, f.rule, f.resource],
+            |r| {
+                Ok(DedupEntry {
+                    since: time(r.get(0)?),
+                    count: r.get(1)?,
+                })
+            },
+        )
+        .optional()?;
+    let window = c
+        .query_row(
+            "SELECT started_at, flush_at, sent, held FROM throttle_windows \
+                 WHERE sink = ?1 AND route = ?2",
+            params![sink, route],
+            window,
+        )
+        .optional()?;
+    Ok(View {
+        decided: decision.is_some(),
+        pending,
+        last_alerted,
+        dedup,
+        window,
+    })
+}
+
 #[async_trait]
 impl ThrottleState for SqliteThrottle {
     async fn view(&self, sink: &str, route: &str, f: &Facts) -> Result<View, SinkError> {
         let (sink, route, f) = (sink.to_string(), route.to_string(), f.clone());
-        self.with(move |c| {
-            let decided = c
-                .query_row(
-                    "SELECT 1 FROM throttle_decided WHERE sink = ?1 AND key = ?2",
-                    params![sink, f.key],
-                    |_| Ok(()),
-                )
-                .optional()?
-                .is_some();
-            let last_alerted = c
-                .query_row(
-                    "SELECT severity FROM throttle_alerted WHERE sink = ?1 AND finding = ?2",
-                    params![sink, f.finding],
-                    |r| r.get::<_, String>(0),
-                )
-                .optional()?
-                .and_then(|s| s.parse().ok());
-            let dedup = c
-                .query_row(
-                    "SELECT since, count FROM throttle_dedup \
-                     WHERE sink = ?1 AND route = ?2 AND rule = ?3 AND resource = ?4",
-                    params![sink, route, f.rule, f.resource],
-                    |r| {
-                        Ok(DedupEntry {
-                            since: time(r.get(0)?),
-                            count: r.get(1)?,
-                        })
-                    },
-                )
-                .optional()?;
-            let window = c
-                .query_row(
-                    "SELECT started_at, flush_at, sent, held FROM throttle_windows \
-                     WHERE sink = ?1 AND route = ?2",
-                    params![sink, route],
-                    window,
-                )
-                .optional()?;
-            Ok(View {
-                decided,
-                last_alerted,
-                dedup,
-                window,
-            })
-        })
-        .await
+        self.with(move |c| read_view(c, &sink, &route, &f)).await
     }
 
     async fn commit(
@@ -156,23 +167,34 @@ impl ThrottleState for SqliteThrottle {
         sink: &str,
         route: &str,
         f: &Facts,
+        read: &View,
         verdict: &Verdict,
         now: DateTime<Utc>,
-    ) -> Result<(), SinkError> {
-        let (sink, route, f, v) = (
+    ) -> Result<bool, SinkError> {
+        let (sink, route, f, v, read) = (
             sink.to_string(),
             route.to_string(),
             f.clone(),
             verdict.clone(),
+            read.clone(),
         );
         self.with(move |c| {
-            let tx = c.transaction()?;
+            // Immediate: the check and the writes are one step for every writer of
+            // the file (the server's flush timer, another process).
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            if read_view(&tx, &sink, &route, &f)? != read {
+                return Ok(false);
+            }
             let next = &v.next;
             if next.decided {
+                let decision = match next.pending {
+                    Some(subject) => format!("{PENDING}{}", subject.as_str()),
+                    None => v.decision.label().to_string(),
+                };
                 tx.execute(
                     "INSERT OR IGNORE INTO throttle_decided (sink, key, decision, at) \
                      VALUES (?1, ?2, ?3, ?4)",
-                    params![sink, f.key, v.decision.label(), us(now)],
+                    params![sink, f.key, decision, us(now)],
                 )?;
             }
             match next.last_alerted {
@@ -226,7 +248,20 @@ impl ThrottleState for SqliteThrottle {
                     ],
                 )?;
             }
-            tx.commit()
+            tx.commit().map(|()| true)
+        })
+        .await
+    }
+
+    async fn settle(&self, sink: &str, key: &str) -> Result<(), SinkError> {
+        let (sink, key) = (sink.to_string(), key.to_string());
+        self.with(move |c| {
+            c.execute(
+                "UPDATE throttle_decided SET decision = 'send' \
+                 WHERE sink = ?1 AND key = ?2 AND decision LIKE 'pending:%'",
+                params![sink, key],
+            )
+            .map(|_| ())
         })
         .await
     }
@@ -282,24 +317,45 @@ impl ThrottleState for SqliteThrottle {
         .await
     }
 
-    async fn close(
-        &self,
-        sink: &str,
-        route: &str,
-        started_at: DateTime<Utc>,
-    ) -> Result<(), SinkError> {
-        let (sink, route) = (sink.to_string(), route.to_string());
+    async fn close(&self, sink: &str, due: &DueWindow) -> Result<(), SinkError> {
+        let (sink, route) = (sink.to_string(), due.route.clone());
+        let (started_at, told) = (us(due.window.started_at), due.window.held);
         self.with(move |c| {
             let tx = c.transaction()?;
-            let closed = tx.execute(
-                "DELETE FROM throttle_windows WHERE sink = ?1 AND route = ?2 AND started_at = ?3",
-                params![sink, route, us(started_at)],
-            )?;
-            if closed > 0 {
-                tx.execute(
-                    "DELETE FROM throttle_held WHERE sink = ?1 AND route = ?2",
-                    params![sink, route],
-                )?;
+            let held: Option<u32> = tx
+                .query_row(
+                    "SELECT held FROM throttle_windows \
+                     WHERE sink = ?1 AND route = ?2 AND started_at = ?3",
+                    params![sink, route, started_at],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            match held {
+                // Gone, or a newer window: nothing of this one is left.
+                None => {}
+                Some(h) if h <= told => {
+                    tx.execute(
+                        "DELETE FROM throttle_windows WHERE sink = ?1 AND route = ?2",
+                        params![sink, route],
+                    )?;
+                    tx.execute(
+                        "DELETE FROM throttle_held WHERE sink = ?1 AND route = ?2",
+                        params![sink, route],
+                    )?;
+                }
+                // Held more while the digest went (the server's flush timer and
+                // the sending task are two tasks): take out only what was told.
+                Some(_) => {
+                    tx.execute(
+                        "UPDATE throttle_windows SET held = held - ?3 WHERE sink = ?1 AND route = ?2",
+                        params![sink, route, told],
+                    )?;
+                    tx.execute(
+                        "DELETE FROM throttle_held WHERE id IN (SELECT id FROM throttle_held \
+                         WHERE sink = ?1 AND route = ?2 ORDER BY id LIMIT ?3)",
+                        params![sink, route, told],
+                    )?;
+                }
             }
             tx.commit()
         })

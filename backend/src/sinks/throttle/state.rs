@@ -41,26 +41,30 @@ pub trait ThrottleState: Send + Sync {
     /// The channel's view of the change `f`.
     async fn view(&self, sink: &str, route: &str, f: &Facts) -> Result<View, SinkError>;
 
-    /// Stores `verdict.next` (and the held message, for a hold) as one write: a
-    /// crash leaves either all of it or none.
+    /// Stores `verdict.next` (and, for a hold, the held message) as one write: a
+    /// crash leaves either all of it or none. The write holds only if the state is
+    /// still `read` (what `verdict` was decided on): `Ok(false)` says another
+    /// decider moved it first, and the caller reads and decides again. Stored
+    /// before a send, so of several deciders only one sends.
     async fn commit(
         &self,
         sink: &str,
         route: &str,
         f: &Facts,
+        read: &View,
         verdict: &Verdict,
         now: DateTime<Utc>,
-    ) -> Result<(), SinkError>;
+    ) -> Result<bool, SinkError>;
+
+    /// Confirms that the send decided for change `key` went out: a replay of the
+    /// change is then nothing ([`View::pending`] cleared).
+    async fn settle(&self, sink: &str, key: &str) -> Result<(), SinkError>;
 
     /// The windows of `sink` due at `now` (`flush_at <= now`).
     async fn due(&self, sink: &str, now: DateTime<Utc>) -> Result<Vec<DueWindow>, SinkError>;
 
-    /// Closes a flushed window: forgets it and its held messages. `started_at`
-    /// names the window, so a newer one is never closed by mistake.
-    async fn close(
-        &self,
-        sink: &str,
-        route: &str,
-        started_at: DateTime<Utc>,
-    ) -> Result<(), SinkError>;
+    /// Closes the window `due` after its digest went: forgets it and the held
+    /// messages the digest told. Messages held into it meanwhile stay, for the
+    /// next digest; a newer window of the route is never touched.
+    async fn close(&self, sink: &str, due: &DueWindow) -> Result<(), SinkError>;
 }

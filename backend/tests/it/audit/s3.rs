@@ -6,11 +6,8 @@
 //! overwritten line and a deleted object.
 
 use super::support::cspm_audit;
-use crate::aws_env::{endpoint, sdk_config, unique};
+use crate::aws_env::{endpoint, fanout_state_table, sdk_config, unique};
 use crate::helpers::anchor;
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-};
 use aws_sdk_s3::types::{
     DefaultRetention, ObjectLockConfiguration, ObjectLockEnabled, ObjectLockRetentionMode,
     ObjectLockRule,
@@ -64,27 +61,7 @@ pub async fn rig(ep: &str) -> Rig {
         .send()
         .await
         .unwrap();
-    let table = unique("fanout-state");
-    ddb.create_table()
-        .table_name(&table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
+    let table = fanout_state_table(&ddb).await;
     Rig {
         ep: ep.to_string(),
         s3,

@@ -6,7 +6,7 @@
 //! is `live_aws.rs`'s subject, and moto only answers 200 to it).
 
 use super::{arc, ready, run_contract, Input, Probe, Subject, WithFilter};
-use crate::aws_env::{endpoint, sdk_config, unique};
+use crate::aws_env::{endpoint, key_table, sdk_config, unique};
 use crate::sns_topics::{drain, topics};
 use async_trait::async_trait;
 use cspm::live::connections::Connections;
@@ -116,34 +116,6 @@ impl Gateway for Posts {
     }
 }
 
-/// A connections table as Terraform creates it (hash key `connection_id`).
-async fn connections_table(client: &aws_sdk_dynamodb::Client) -> String {
-    use aws_sdk_dynamodb::types::*;
-    let name = unique("connections");
-    client
-        .create_table()
-        .table_name(&name)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("connection_id")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("connection_id")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .expect("create the connections table");
-    name
-}
-
 #[tokio::test]
 async fn the_aws_live_sink_meets_the_sink_contract() {
     let Some(ep) = endpoint("websocket_sink_contract") else {
@@ -152,7 +124,10 @@ async fn the_aws_live_sink_meets_the_sink_contract() {
     let input = Input::build().await;
     let sdk = sdk_config(&ep).await;
     let client = aws_sdk_dynamodb::Client::new(&sdk);
-    let connections = Connections::new(client.clone(), connections_table(&client).await);
+    let connections = Connections::new(
+        client.clone(),
+        key_table(&client, "connections", "connection_id").await,
+    );
     connections
         .add("dash1=", "alice@example.com", chrono::Utc::now())
         .await

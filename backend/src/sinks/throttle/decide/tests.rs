@@ -123,6 +123,91 @@ fn a_replayed_change_key_decides_nothing_and_changes_nothing() {
 }
 
 #[test]
+fn a_send_is_stored_as_pending_and_a_replay_of_an_unconfirmed_send_sends_again() {
+    let v = decide(
+        &facts(Inserted, High),
+        &plain(),
+        None,
+        &View::default(),
+        at(NOW),
+    );
+    assert_eq!(v.decision, Decision::Send(Subject::Alert));
+    assert_eq!(
+        v.next.pending,
+        Some(Subject::Alert),
+        "stored before the send"
+    );
+    // The send failed (or the sender died) before confirming: the replay sends
+    // again and stores nothing new.
+    let v2 = decide(
+        &facts(Inserted, High),
+        &plain(),
+        None,
+        &v.next,
+        at("2026-06-01T10:02:05Z"),
+    );
+    assert_eq!(v2.decision, Decision::Resend(Subject::Alert));
+    assert_eq!(v2.next, v.next);
+    // Confirmed: a replay is nothing.
+    let confirmed = View {
+        pending: None,
+        ..v.next
+    };
+    let v3 = decide(
+        &facts(Inserted, High),
+        &plain(),
+        None,
+        &confirmed,
+        at("2026-06-01T10:02:09Z"),
+    );
+    assert_eq!(v3.decision, Decision::AlreadyDecided);
+}
+
+#[test]
+fn only_a_send_is_pending_never_a_count_a_hold_or_a_drop() {
+    let digest = Throttle {
+        dedup: Some(std::time::Duration::from_secs(3600)),
+        digest: Some((1, std::time::Duration::from_secs(900))),
+        ..Throttle::default()
+    };
+    let first = decide(
+        &facts(Inserted, High),
+        &digest,
+        None,
+        &View::default(),
+        at(NOW),
+    );
+    assert_eq!(first.next.pending, Some(Subject::Alert));
+    let counted = decide(
+        &facts(Updated, Critical),
+        &digest,
+        None,
+        &View {
+            decided: false,
+            pending: None,
+            last_alerted: Some(High),
+            ..first.next.clone()
+        },
+        at("2026-06-01T10:02:01Z"),
+    );
+    assert_eq!(counted.decision, Decision::Count);
+    assert_eq!(counted.next.pending, None);
+    let dropped = decide(
+        &facts(Updated, High),
+        &digest,
+        None,
+        &View {
+            decided: false,
+            pending: None,
+            ..first.next
+        },
+        at("2026-06-01T10:02:02Z"),
+    );
+    assert!(matches!(dropped.decision, Decision::Drop(_)));
+    assert_eq!(dropped.next.pending, None);
+}
+
+#[test]
 fn resolved_follow_ups_go_only_for_alerted_findings_of_routes_that_ask() {
     let follow = Throttle {
         resolved_followup: true,
