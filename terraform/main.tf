@@ -70,6 +70,7 @@ module "compute" {
   live_management_endpoint     = module.edge.live_management_endpoint
   live_stage_execution_arn     = module.edge.live_stage_execution_arn
   sinks_parameter_name         = module.alerting.sinks_parameter_name
+  alert_email_identities       = var.alert_email_identities
   archive_bucket               = module.data.archive_bucket
   archive_bucket_arn           = module.data.archive_bucket_arn
   archive_prefix               = module.data.archive_prefix

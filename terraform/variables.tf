@@ -272,6 +272,21 @@ variable "sinks_yaml" {
   }
 }
 
+variable "alert_email_identities" {
+  description = <<-EOT
+    SES identities (verified domains or addresses, e.g. ["example.com"]) the fanout
+    Lambda may send alert e-mail from: the `from` of each `kind: ses` sink in
+    sinks_yaml must belong to one. Empty (default) = the role may send no e-mail.
+  EOT
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for i in var.alert_email_identities : can(regex("^[^*/\\s]+$", i))])
+    error_message = "alert_email_identities are SES identity names: a domain or an address, without wildcards or slashes."
+  }
+}
+
 variable "detection_settings_yaml" {
   description = <<-EOT
     The organisation's lists the detection rules read (honeytoken_resources,

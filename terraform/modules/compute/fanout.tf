@@ -20,6 +20,9 @@
 # the dashboard widgets are in modules/alerting.
 
 locals {
+  ses_identity_arns = length(var.alert_email_identities) > 0 ? [
+    for i in var.alert_email_identities : "arn:aws:ses:${local.region}:${local.account_id}:identity/${i}"
+  ] : ["arn:aws:ses:${local.region}:${local.account_id}:identity/no-email-identity-configured.invalid"]
   # The counter items share the findings table, so their writes are in the stream
   # too. Their ids are fixed: summary items "#counts#00" .. "#counts#15"
   # (backend/src/store/dynamo/counters.rs: COUNTER_PREFIX, SHARDS = 16) and view
@@ -102,6 +105,15 @@ data "aws_iam_policy_document" "fanout" {
     sid       = "PushToDashboards"
     actions   = ["execute-api:ManageConnections"]
     resources = local.live_connection_arns
+  }
+
+  # Alert e-mail (kind: ses sinks) only from the deployment's listed SES identities.
+  # With none listed the statement names an identity that cannot exist (IAM needs a
+  # resource), so the role can send no e-mail at all.
+  statement {
+    sid       = "SendAlertEmail"
+    actions   = ["ses:SendEmail"]
+    resources = local.ses_identity_arns
   }
 
   statement {

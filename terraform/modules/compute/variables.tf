@@ -63,6 +63,12 @@ variable "live_stage_execution_arn" {
   type        = string
 }
 
+variable "alert_email_identities" {
+  description = "SES identities (domains or addresses) the fanout Lambda may send alert e-mail from; empty = none."
+  type        = list(string)
+  default     = []
+}
+
 variable "sinks_parameter_name" {
   description = "CSPM_SINKS_PARAMETER: name of the SSM parameter holding the sinks YAML (it may not exist: the fanout Lambda then alerts through the two SNS topics)."
   type        = string
