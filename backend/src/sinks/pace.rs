@@ -12,6 +12,9 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
+/// The longest a request waits for its booked turn.
+const LONGEST_TURN_WAIT: Duration = Duration::from_secs(30);
+
 /// One channel's pacing.
 pub struct Pacer {
     interval: Duration,
@@ -89,7 +92,14 @@ impl Pacer {
         match turns.book(channel, self.interval, now).await {
             Ok(start) => {
                 if let Ok(wait) = (start - chrono::Utc::now()).to_std() {
-                    tokio::time::sleep(wait).await;
+                    if wait > LONGEST_TURN_WAIT {
+                        // A long queue or a long Retry-After: waiting it all out
+                        // could outlast the process (a Lambda's timeout); go after
+                        // the longest wait, and the receiver's 429 holds it back.
+                        tracing::warn!(channel = %channel, wait_s = wait.as_secs(),
+                            "booked turn is far off; sending after {}s", LONGEST_TURN_WAIT.as_secs());
+                    }
+                    tokio::time::sleep(wait.min(LONGEST_TURN_WAIT)).await;
                 }
             }
             Err(e) => tracing::warn!(channel = %channel, error = %e,

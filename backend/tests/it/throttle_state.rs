@@ -177,9 +177,17 @@ async fn contract(state: &dyn ThrottleState) {
         decide_and_store(state, &d, "2026-06-01T10:17:01Z").await,
         Decision::Hold(Subject::Alert)
     );
+    assert_eq!(due[0].flushed, 0, "the window's first digest");
+    state.close(SINK, &due[0]).await.unwrap();
+    // A second flush that read the window at the same moment (a timer and a
+    // batch, overlapping scheduled runs) takes nothing more.
     state.close(SINK, &due[0]).await.unwrap();
     let rest = state.due(SINK, at("2026-06-01T10:18:00Z")).await.unwrap();
     assert_eq!(rest.len(), 1);
+    assert_eq!(
+        rest[0].flushed, 1,
+        "its next digest is another one (another key)"
+    );
     assert_eq!(
         rest[0].held.len(),
         1,
@@ -232,4 +240,39 @@ async fn the_dynamodb_throttle_state_meets_the_contract() {
     let client = aws_sdk_dynamodb::Client::new(&sdk_config(&ep).await);
     let table = fanout_state_table(&client).await;
     contract(&DynamoThrottle::new(client, table)).await;
+}
+
+/// A state file from before windows counted their digests opens, gains the
+/// count, and keeps its open window.
+#[tokio::test]
+async fn a_sqlite_file_from_before_digest_counts_opens_and_keeps_its_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cspm.db");
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(
+            "CREATE TABLE throttle_windows (
+                sink TEXT NOT NULL, route TEXT NOT NULL, started_at INTEGER NOT NULL,
+                flush_at INTEGER NOT NULL, sent INTEGER NOT NULL, held INTEGER NOT NULL,
+                PRIMARY KEY (sink, route)
+            ) WITHOUT ROWID;",
+        )
+        .unwrap();
+        let us = |s: &str| at(s).timestamp_micros();
+        c.execute(
+            "INSERT INTO throttle_windows VALUES ('oncall', 'high#prod', ?1, ?2, 1, 0)",
+            [us("2026-06-01T10:02:00Z"), us("2026-06-01T10:17:00Z")],
+        )
+        .unwrap();
+    }
+    let state = SqliteThrottle::open(&path).unwrap();
+    let due = state.due(SINK, at("2026-06-01T10:17:00Z")).await.unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!((due[0].window.sent, due[0].flushed), (1, 0));
+    state.close(SINK, &due[0]).await.unwrap();
+    assert!(state
+        .due(SINK, at("2026-06-01T11:00:00Z"))
+        .await
+        .unwrap()
+        .is_empty());
 }

@@ -71,6 +71,7 @@ impl Digest {
         sink: &str,
         route: &str,
         started_at: DateTime<Utc>,
+        flushed: u32,
         held: &[Held],
         public_url: Option<&str>,
     ) -> Option<Digest> {
@@ -94,7 +95,11 @@ impl Digest {
             })
             .collect();
         (!lines.is_empty()).then(|| Digest {
-            key: format!("digest:{sink}:{route}:{}", started_at.timestamp_micros()),
+            // The window and how many digests it had: each digest its own key.
+            key: format!(
+                "digest:{sink}:{route}:{}:{flushed}",
+                started_at.timestamp_micros()
+            ),
             route: route.to_string(),
             lines,
         })
@@ -189,6 +194,7 @@ mod tests {
             "oncall",
             "high",
             started,
+            0,
             &h,
             Some("https://cspm.example.com/"),
         )
@@ -211,7 +217,11 @@ mod tests {
             Some("https://cspm.example.com/ui/findings?severity=HIGH&account=111122223333&status=RESOLVED")
         );
         assert_eq!((d.total(), d.severity()), (4, Severity::Critical));
-        assert!(Digest::of("oncall", "high", started, &[], None).is_none());
+        assert!(Digest::of("oncall", "high", started, 0, &[], None).is_none());
+        // The window's next digest (of what it held while this one went) is
+        // another message, not a repeat the sent-key memory would skip.
+        let next = Digest::of("oncall", "high", started, 1, &h, None).unwrap();
+        assert_ne!(next.key, d.key);
     }
 
     #[test]

@@ -122,7 +122,7 @@ impl DynamoThrottle {
     }
 
     /// The window item's update: its fields as `w`, and for a hold one more
-    /// message in the group of `held`.
+    /// message in the group of `held`; conditioned on the window being as `read`.
     fn window_update(
         &self,
         pk: &str,
@@ -130,11 +130,13 @@ impl DynamoThrottle {
         route: &str,
         w: &Window,
         held: Option<(Subject, &Facts, DateTime<Utc>)>,
-        cond: Cond,
+        read: Option<&Window>,
     ) -> Result<TransactWriteItem, SinkError> {
+        let cond = window_cond(read);
+        let opens = read.map(|r| r.started_at) != Some(w.started_at);
         let mut names = cond.names;
         let mut values = cond.values;
-        let fields: [(&str, AttributeValue); 6] = [
+        let mut fields: Vec<(&str, AttributeValue)> = vec![
             ("route", s(route)),
             ("due_sink", s(sink)),
             ("started_at", n(us(w.started_at))),
@@ -142,6 +144,10 @@ impl DynamoThrottle {
             ("sent", n(w.sent)),
             ("held", n(w.held)),
         ];
+        if opens {
+            // A new window has had no digest yet (an open one keeps its count).
+            fields.push(("flushed", n(0)));
+        }
         let mut set = Vec::new();
         for (i, (name, value)) in fields.into_iter().enumerate() {
             names.insert(format!("#w{i}"), name.into());
@@ -281,8 +287,7 @@ impl ThrottleState for DynamoThrottle {
             .filter(|w| held.is_some() || read.window != Some(*w))
         {
             let pk = key("window", &[sink, route]);
-            let cond = window_cond(read.window.as_ref());
-            writes.push(self.window_update(&pk, sink, route, &w, held, cond)?);
+            writes.push(self.window_update(&pk, sink, route, &w, held, read.window.as_ref())?);
         }
         if writes.is_empty() {
             return Ok(true);
@@ -354,6 +359,7 @@ impl ThrottleState for DynamoThrottle {
                         route: route.to_string(),
                         window,
                         held: held_of(&item),
+                        flushed: num(&item, "flushed").unwrap_or(0),
                     });
                 }
             }
@@ -370,9 +376,11 @@ impl ThrottleState for DynamoThrottle {
             .delete_item()
             .table_name(&self.table)
             .key("pk", s(pk.clone()))
-            .condition_expression("started_at = :s AND held = :h")
+            .condition_expression("started_at = :s AND held = :h AND sent = :n AND flushed = :f")
             .expression_attribute_values(":s", n(us(w.started_at)))
             .expression_attribute_values(":h", n(w.held))
+            .expression_attribute_values(":n", n(w.sent))
+            .expression_attribute_values(":f", n(due.flushed))
             .send()
             .await;
         match r {
@@ -384,8 +392,10 @@ impl ThrottleState for DynamoThrottle {
 }
 
 impl DynamoThrottle {
-    /// A window that held more while its digest went (or is already gone): takes
-    /// out only what the digest told, so the rest goes in the next one.
+    /// A window in which more happened while its digest went (or that is gone, or
+    /// that another flush closed): takes out only what the digest told and counts
+    /// the digest, so the rest goes in the next one under its own key. Each group
+    /// told starts its "since" afresh at this flush.
     async fn take_flushed(&self, pk: &str, due: &DueWindow) -> Result<(), SinkError> {
         let mut groups: HashMap<String, u32> = HashMap::new();
         for h in &due.held {
@@ -396,29 +406,42 @@ impl DynamoThrottle {
         let mut names = HashMap::from([
             ("#held".to_string(), "held".to_string()),
             ("#start".to_string(), "started_at".to_string()),
+            ("#flushed".to_string(), "flushed".to_string()),
         ]);
         let mut values = HashMap::from([
             (":h".to_string(), n(-i64::from(due.window.held))),
             (":s".to_string(), n(us(due.window.started_at))),
+            (":f".to_string(), n(due.flushed)),
+            (":one".to_string(), n(1)),
+            (":now".to_string(), n(us(Utc::now()))),
         ]);
-        let mut add = vec!["#held :h".to_string()];
+        let mut add = vec!["#held :h".to_string(), "#flushed :one".to_string()];
+        let mut set = Vec::new();
         for (i, (name, count)) in groups.into_iter().enumerate() {
+            let first = format!("f#{}", name.trim_start_matches("g#"));
             names.insert(format!("#g{i}"), name);
+            names.insert(format!("#f{i}"), first);
             values.insert(format!(":g{i}"), n(-i64::from(count)));
             add.push(format!("#g{i} :g{i}"));
+            set.push(format!("#f{i} = :now"));
         }
+        let set = if set.is_empty() {
+            String::new()
+        } else {
+            format!(" SET {}", set.join(", "))
+        };
         let r = self
             .client
             .update_item()
             .table_name(&self.table)
             .key("pk", s(pk))
-            .update_expression(format!("ADD {}", add.join(", ")))
-            .condition_expression("#start = :s")
+            .update_expression(format!("ADD {}{set}", add.join(", ")))
+            .condition_expression("#start = :s AND #flushed = :f")
             .set_expression_attribute_names(Some(names))
             .set_expression_attribute_values(Some(values))
             .send()
             .await;
-        // Gone, or a newer window: nothing of this one is left to take out.
+        // Gone, a newer window, or another flush took it: nothing left to do.
         done_unless_failed("UpdateItem", &self.table, r)
     }
 }

@@ -38,6 +38,9 @@ pub struct Throttled {
     public_url: Option<String>,
     clock: Clock,
     flush_on_send: bool,
+    /// Held by a flush: this process's flushes (the server's timer, a batch) run
+    /// one after the other, so they never send one digest twice.
+    flushing: tokio::sync::Mutex<()>,
 }
 
 /// How one change is decided again when another decider changed the channel's
@@ -69,6 +72,7 @@ impl Throttled {
             public_url,
             clock: Arc::new(Utc::now),
             flush_on_send: true,
+            flushing: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -144,6 +148,7 @@ impl Throttled {
     /// they wait for the period's end) and closes them. Returns how many digests
     /// were sent.
     pub async fn flush(&self, now: DateTime<Utc>) -> Result<usize, SinkError> {
+        let _one_at_a_time = self.flushing.lock().await;
         if self.quiet.as_ref().and_then(|q| q.ends(now)).is_some() {
             return Ok(0);
         }
@@ -154,6 +159,7 @@ impl Throttled {
                 name,
                 &due.route,
                 due.window.started_at,
+                due.flushed,
                 &due.held,
                 self.public_url.as_deref(),
             );

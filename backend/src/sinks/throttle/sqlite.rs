@@ -30,6 +30,7 @@ CREATE TABLE IF NOT EXISTS throttle_dedup (
 CREATE TABLE IF NOT EXISTS throttle_windows (
     sink TEXT NOT NULL, route TEXT NOT NULL, started_at INTEGER NOT NULL,
     flush_at INTEGER NOT NULL, sent INTEGER NOT NULL, held INTEGER NOT NULL,
+    flushed INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (sink, route)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS throttle_held (
@@ -74,6 +75,17 @@ impl SqliteThrottle {
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.execute_batch(SCHEMA)?;
+        // Files made before windows counted their digests.
+        let has_flushed: bool = conn.query_row(
+            "SELECT count(*) > 0 FROM pragma_table_info('throttle_windows') WHERE name = 'flushed'",
+            [],
+            |r| r.get(0),
+        )?;
+        if !has_flushed {
+            conn.execute_batch(
+                "ALTER TABLE throttle_windows ADD COLUMN flushed INTEGER NOT NULL DEFAULT 0",
+            )?;
+        }
         Ok(SqliteThrottle {
             conn: Arc::new(Mutex::new(conn)),
         })
@@ -223,7 +235,8 @@ impl ThrottleState for SqliteThrottle {
                     "INSERT INTO throttle_windows (sink, route, started_at, flush_at, sent, held) \
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (sink, route) \
                      DO UPDATE SET started_at = excluded.started_at, flush_at = excluded.flush_at, \
-                     sent = excluded.sent, held = excluded.held",
+                     sent = excluded.sent, held = excluded.held, \
+                     flushed = CASE WHEN started_at = excluded.started_at THEN flushed ELSE 0 END",
                     params![
                         sink,
                         route,
@@ -270,12 +283,12 @@ impl ThrottleState for SqliteThrottle {
         let sink = sink.to_string();
         self.with(move |c| {
             let mut stmt = c.prepare(
-                "SELECT started_at, flush_at, sent, held, route FROM throttle_windows \
+                "SELECT started_at, flush_at, sent, held, route, flushed FROM throttle_windows \
                  WHERE sink = ?1 AND flush_at <= ?2 ORDER BY flush_at",
             )?;
             let windows = stmt
                 .query_map(params![sink, us(now)], |r| {
-                    Ok((window(r)?, r.get::<_, String>(4)?))
+                    Ok((window(r)?, r.get::<_, String>(4)?, r.get::<_, u32>(5)?))
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             let mut held_q = c.prepare(
@@ -283,7 +296,7 @@ impl ThrottleState for SqliteThrottle {
                  WHERE sink = ?1 AND route = ?2 ORDER BY id",
             )?;
             let mut out = Vec::new();
-            for (window, route) in windows {
+            for (window, route, flushed) in windows {
                 let held = held_q
                     .query_map(params![sink, route], |r| {
                         Ok((
@@ -310,6 +323,7 @@ impl ThrottleState for SqliteThrottle {
                     route,
                     window,
                     held,
+                    flushed,
                 });
             }
             Ok(out)
@@ -319,21 +333,26 @@ impl ThrottleState for SqliteThrottle {
 
     async fn close(&self, sink: &str, due: &DueWindow) -> Result<(), SinkError> {
         let (sink, route) = (sink.to_string(), due.route.clone());
-        let (started_at, told) = (us(due.window.started_at), due.window.held);
+        let (started_at, told, sent, flushed) = (
+            us(due.window.started_at),
+            due.window.held,
+            due.window.sent,
+            due.flushed,
+        );
         self.with(move |c| {
-            let tx = c.transaction()?;
-            let held: Option<u32> = tx
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let now: Option<(u32, u32)> = tx
                 .query_row(
-                    "SELECT held FROM throttle_windows \
-                     WHERE sink = ?1 AND route = ?2 AND started_at = ?3",
-                    params![sink, route, started_at],
-                    |r| r.get(0),
+                    "SELECT held, sent FROM throttle_windows \
+                     WHERE sink = ?1 AND route = ?2 AND started_at = ?3 AND flushed = ?4",
+                    params![sink, route, started_at, flushed],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
                 )
                 .optional()?;
-            match held {
-                // Gone, or a newer window: nothing of this one is left.
+            match now {
+                // Gone, a newer window, or closed by another flush: nothing to do.
                 None => {}
-                Some(h) if h <= told => {
+                Some((held, s)) if held <= told && s == sent => {
                     tx.execute(
                         "DELETE FROM throttle_windows WHERE sink = ?1 AND route = ?2",
                         params![sink, route],
@@ -343,11 +362,12 @@ impl ThrottleState for SqliteThrottle {
                         params![sink, route],
                     )?;
                 }
-                // Held more while the digest went (the server's flush timer and
-                // the sending task are two tasks): take out only what was told.
+                // More happened in it while the digest went: take out only what
+                // was told; the rest goes in its next digest.
                 Some(_) => {
                     tx.execute(
-                        "UPDATE throttle_windows SET held = held - ?3 WHERE sink = ?1 AND route = ?2",
+                        "UPDATE throttle_windows SET held = held - ?3, flushed = flushed + 1 \
+                         WHERE sink = ?1 AND route = ?2",
                         params![sink, route, told],
                     )?;
                     tx.execute(

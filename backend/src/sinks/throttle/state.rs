@@ -32,6 +32,11 @@ pub struct DueWindow {
     pub window: Window,
     /// Its held messages, oldest first.
     pub held: Vec<Held>,
+    /// How many digests of it went before (a window that held more while its
+    /// digest went stays open for another): names this digest, and `close` only
+    /// closes what is still in this state, so two flushes of one window never
+    /// both take from it.
+    pub flushed: u32,
 }
 
 /// What a channel remembers. `sink` names the channel, `route` the route whose
@@ -65,6 +70,7 @@ pub trait ThrottleState: Send + Sync {
 
     /// Closes the window `due` after its digest went: forgets it and the held
     /// messages the digest told. Messages held into it meanwhile stay, for the
-    /// next digest; a newer window of the route is never touched.
+    /// next digest (its `flushed` one more); a newer window of the route, or one
+    /// another flush already closed (`flushed` moved), is never touched.
     async fn close(&self, sink: &str, due: &DueWindow) -> Result<(), SinkError>;
 }
