@@ -18,8 +18,9 @@ const LONGEST_TURN_WAIT: Duration = Duration::from_secs(30);
 /// One channel's pacing.
 pub struct Pacer {
     interval: Duration,
-    /// When the last request ended; the lock is held across a whole request, so
-    /// requests on one channel never overlap.
+    /// When the last request ended (pushed later by a `Retry-After`). With an
+    /// interval, the lock is held across a whole request, so requests on one
+    /// channel never overlap; without one, only to read or move it.
     last: Mutex<Option<Instant>>,
     /// The shared book and this channel's name in it.
     shared: Option<(Arc<dyn Turns>, String)>,
@@ -59,28 +60,58 @@ impl Pacer {
 
     /// Runs `request` once the interval since the previous one has passed, then
     /// waits at least `extra` more before the next (a receiver's `Retry-After`).
+    /// Without pacing, requests run side by side: only a `Retry-After` holds the
+    /// next ones back.
     pub async fn run<T, F>(&self, request: F) -> (T, Option<Duration>)
     where
         F: std::future::Future<Output = (T, Option<Duration>)>,
     {
+        if self.interval.is_zero() {
+            return self.run_unpaced(request).await;
+        }
         let mut last = self.last.lock().await;
         if let Some(at) = *last {
             tokio::time::sleep_until(at + self.interval).await;
         }
-        if !self.interval.is_zero() {
-            self.wait_turn().await;
+        self.wait_turn().await;
+        let (out, extra) = request.await;
+        *last = Some(self.next_after(Instant::now(), extra).await);
+        (out, extra)
+    }
+
+    /// No interval: the lock is held only to read or move the time before which
+    /// nothing may start, never across a request.
+    async fn run_unpaced<T, F>(&self, request: F) -> (T, Option<Duration>)
+    where
+        F: std::future::Future<Output = (T, Option<Duration>)>,
+    {
+        let not_before = *self.last.lock().await;
+        if let Some(at) = not_before {
+            tokio::time::sleep_until(at).await;
         }
         let (out, extra) = request.await;
-        let done = Instant::now();
-        // A Retry-After longer than the interval pushes the next request back.
-        *last = Some(match extra {
+        if extra.is_some() {
+            let next = self.next_after(Instant::now(), extra).await;
+            let mut last = self.last.lock().await;
+            // Requests side by side may each bring a Retry-After: the latest wins.
+            if last.is_none_or(|at| at < next) {
+                *last = Some(next);
+            }
+        }
+        (out, extra)
+    }
+
+    /// When the interval before the next request starts counting, for a request
+    /// that ended at `done`: a Retry-After longer than the interval pushes it back
+    /// (and is shared with the other processes).
+    async fn next_after(&self, done: Instant, extra: Option<Duration>) -> Instant {
+        match extra {
             Some(e) if e > self.interval => {
                 self.hold_all(e).await;
                 done + (e - self.interval)
             }
             _ => done,
-        });
-        (out, extra)
+        }
     }
 
     /// Books this request's turn in the shared book and waits for it.
@@ -143,5 +174,35 @@ mod tests {
         // After a Retry-After of 120 ms, the next starts no earlier than 130 ms later.
         assert!(starts[2] - starts[1] >= Duration::from_millis(130));
         assert_eq!(Pacer::new(Duration::ZERO).interval(), Duration::ZERO);
+    }
+
+    #[tokio::test]
+    async fn without_pacing_requests_overlap_but_a_retry_after_holds_the_next() {
+        let p = Pacer::new(Duration::ZERO);
+        let in_flight = std::sync::atomic::AtomicUsize::new(0);
+        let most = std::sync::atomic::AtomicUsize::new(0);
+        let one = || async {
+            p.run(async {
+                let now = in_flight.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+                most.fetch_max(now, std::sync::atomic::Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(30)).await;
+                in_flight.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+                ((), None)
+            })
+            .await
+        };
+        futures::future::join_all((0..4).map(|_| one())).await;
+        assert_eq!(most.load(std::sync::atomic::Ordering::SeqCst), 4);
+
+        let ended = p
+            .run(async { (Instant::now(), Some(Duration::from_millis(100))) })
+            .await
+            .0;
+        let ((), _) = p
+            .run(async {
+                assert!(Instant::now() - ended >= Duration::from_millis(100));
+                ((), None)
+            })
+            .await;
     }
 }

@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -36,9 +37,19 @@ pub struct SlackServer {
     pub received: Mutex<Vec<Received>>,
     /// Answers still to give (then `200 ok`).
     pub script: Mutex<VecDeque<Answer>>,
+    /// How long each answer takes (a receiver's own latency).
+    pub latency: Mutex<std::time::Duration>,
+    /// Requests being answered now, and the most at once.
+    in_flight: AtomicUsize,
+    most_in_flight: AtomicUsize,
 }
 
 impl SlackServer {
+    /// The most requests the server was answering at one moment.
+    pub fn most_at_once(&self) -> usize {
+        self.most_in_flight.load(Ordering::SeqCst)
+    }
+
     /// The finding id of each message answered with `status`, in arrival order,
     /// read from the message's link (`…/ui/findings/<id>|`).
     pub fn ids_answered(&self, status: u16) -> Vec<String> {
@@ -63,6 +74,16 @@ pub fn linked_id(body: &Value) -> String {
 }
 
 async fn receive(State(s): State<Arc<SlackServer>>, body: Bytes) -> Response {
+    let now = s.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    s.most_in_flight.fetch_max(now, Ordering::SeqCst);
+    let latency = *s.latency.lock().unwrap();
+    tokio::time::sleep(latency).await;
+    let resp = answer(&s, body);
+    s.in_flight.fetch_sub(1, Ordering::SeqCst);
+    resp
+}
+
+fn answer(s: &SlackServer, body: Bytes) -> Response {
     let (status, text, retry) = s
         .script
         .lock()
