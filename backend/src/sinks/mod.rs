@@ -100,6 +100,16 @@ impl SinkError {
     pub fn is_retryable(&self) -> bool {
         matches!(self, SinkError::Retryable { .. })
     }
+
+    /// Of several failures of one batch (parts sent side by side), the one the
+    /// dispatcher must act on: a permanent one (retrying cannot help), else the
+    /// retryable one asking the longest wait. `None` for none.
+    pub fn gravest(errors: impl IntoIterator<Item = SinkError>) -> Option<SinkError> {
+        errors.into_iter().max_by_key(|e| match e {
+            SinkError::Permanent { .. } => (1, Duration::ZERO),
+            SinkError::Retryable { retry_after, .. } => (0, retry_after.unwrap_or_default()),
+        })
+    }
 }
 
 /// Somewhere changes go.

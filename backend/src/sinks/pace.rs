@@ -15,6 +15,14 @@ use tokio::time::Instant;
 /// The longest a request waits for its booked turn.
 const LONGEST_TURN_WAIT: Duration = Duration::from_secs(30);
 
+/// Moves `last` to `next` unless it is already later (requests side by side may
+/// each bring a `Retry-After`: the latest wins).
+fn later(last: &mut Option<Instant>, next: Instant) {
+    if last.is_none_or(|at| at < next) {
+        *last = Some(next);
+    }
+}
+
 /// One channel's pacing.
 pub struct Pacer {
     interval: Duration,
@@ -79,25 +87,32 @@ impl Pacer {
         (out, extra)
     }
 
-    /// No interval: the lock is held only to read or move the time before which
-    /// nothing may start, never across a request.
+    /// No interval: requests run side by side, the lock held only to read or move
+    /// the time before which nothing may start. While a `Retry-After` is in force,
+    /// the first request to come waits it out holding the lock and goes alone, the
+    /// others queue behind it: a receiver that just refused does not get them all
+    /// back at one instant, and one still refused pushes the rest back again.
     async fn run_unpaced<T, F>(&self, request: F) -> (T, Option<Duration>)
     where
         F: std::future::Future<Output = (T, Option<Duration>)>,
     {
-        let not_before = *self.last.lock().await;
-        if let Some(at) = not_before {
+        let mut last = self.last.lock().await;
+        let held_until = last.filter(|at| *at > Instant::now());
+        if held_until.is_none() {
+            drop(last);
+            let (out, extra) = request.await;
+            if extra.is_some() {
+                let next = self.next_after(Instant::now(), extra).await;
+                later(&mut *self.last.lock().await, next);
+            }
+            return (out, extra);
+        }
+        if let Some(at) = held_until {
             tokio::time::sleep_until(at).await;
         }
         let (out, extra) = request.await;
-        if extra.is_some() {
-            let next = self.next_after(Instant::now(), extra).await;
-            let mut last = self.last.lock().await;
-            // Requests side by side may each bring a Retry-After: the latest wins.
-            if last.is_none_or(|at| at < next) {
-                *last = Some(next);
-            }
-        }
+        let next = self.next_after(Instant::now(), extra).await;
+        later(&mut last, next);
         (out, extra)
     }
 
@@ -198,11 +213,21 @@ mod tests {
             .run(async { (Instant::now(), Some(Duration::from_millis(100))) })
             .await
             .0;
-        let ((), _) = p
-            .run(async {
-                assert!(Instant::now() - ended >= Duration::from_millis(100));
+        // Three at once while the hold is in force: the first goes alone once it
+        // ends, the others only after that one is answered.
+        let starts = std::sync::Mutex::new(Vec::new());
+        let probe = || async {
+            p.run(async {
+                starts.lock().unwrap().push(Instant::now());
+                tokio::time::sleep(Duration::from_millis(30)).await;
                 ((), None)
             })
-            .await;
+            .await
+        };
+        futures::future::join_all((0..3).map(|_| probe())).await;
+        let mut starts = starts.into_inner().unwrap();
+        starts.sort();
+        assert!(starts[0] - ended >= Duration::from_millis(100));
+        assert!(starts[1] - starts[0] >= Duration::from_millis(30));
     }
 }

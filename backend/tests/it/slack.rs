@@ -336,6 +336,15 @@ async fn unpaced_messages_go_side_by_side_each_exactly_once_through_a_429_and_a_
         "Retry-After: 1 not waited out: {:?}",
         resent.at - limited.at
     );
+    // Nothing sent after the 429 was answered reached the server within its
+    // Retry-After (requests already on their way may arrive in between).
+    for r in received.iter().filter(|r| r.arrived > limited.at) {
+        assert!(
+            r.arrived - limited.at >= Duration::from_secs(1),
+            "a request {:?} after the 429",
+            r.arrived - limited.at
+        );
+    }
     let logged = logs.text();
     assert!(logged.contains("rate limit"), "the 429 was logged");
     assert!(!logged.contains(SECRET_PATH), "the URL was logged");

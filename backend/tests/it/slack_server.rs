@@ -22,8 +22,10 @@ pub type Answer = (u16, &'static str, Option<u64>);
 /// One request the server received.
 #[derive(Debug, Clone)]
 pub struct Received {
-    /// When it arrived.
+    /// When it was answered (after the server's `latency`).
     pub at: Instant,
+    /// When it arrived.
+    pub arrived: Instant,
     /// The JSON body.
     pub body: Value,
     /// The status answered.
@@ -74,16 +76,17 @@ pub fn linked_id(body: &Value) -> String {
 }
 
 async fn receive(State(s): State<Arc<SlackServer>>, body: Bytes) -> Response {
+    let arrived = Instant::now();
     let now = s.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
     s.most_in_flight.fetch_max(now, Ordering::SeqCst);
     let latency = *s.latency.lock().unwrap();
     tokio::time::sleep(latency).await;
-    let resp = answer(&s, body);
+    let resp = answer(&s, body, arrived);
     s.in_flight.fetch_sub(1, Ordering::SeqCst);
     resp
 }
 
-fn answer(s: &SlackServer, body: Bytes) -> Response {
+fn answer(s: &SlackServer, body: Bytes, arrived: Instant) -> Response {
     let (status, text, retry) = s
         .script
         .lock()
@@ -92,6 +95,7 @@ fn answer(s: &SlackServer, body: Bytes) -> Response {
         .unwrap_or((200, "ok", None));
     s.received.lock().unwrap().push(Received {
         at: Instant::now(),
+        arrived,
         body: serde_json::from_slice(&body).expect("Slack gets JSON"),
         status,
     });

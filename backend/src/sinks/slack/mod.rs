@@ -236,6 +236,24 @@ impl SlackSink {
     }
 }
 
+/// `alerts` in order, cut into groups of at most `width` in which no finding
+/// appears twice (a finding's second message starts the next group).
+fn groups(alerts: &[Alert], width: usize) -> Vec<&[Alert]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, a) in alerts.iter().enumerate() {
+        let full = i - start == width;
+        if full || alerts[start..i].iter().any(|b| b.id == a.id) {
+            out.push(&alerts[start..i]);
+            start = i;
+        }
+    }
+    if start < alerts.len() {
+        out.push(&alerts[start..]);
+    }
+    out
+}
+
 #[async_trait]
 impl Sink for SlackSink {
     fn name(&self) -> &str {
@@ -252,23 +270,26 @@ impl Sink for SlackSink {
             .iter()
             .filter_map(|c| alert_for(c, self.min_severity, self.public_url.as_deref()))
             .collect();
-        // Paced, messages go one at a time anyway, and in the feed's order.
-        // Unpaced, a few go side by side: one at a time, each waits a whole
-        // round trip. A group runs to its end even if one of it fails, so what
-        // went is remembered; the first failure then ends the batch.
+        // Paced, messages go one at a time anyway, in the feed's order. Unpaced, a
+        // few go side by side (one at a time, each would wait a whole round trip);
+        // two about one finding never share a group, so its messages keep their
+        // order. A group runs to its end even if one of it fails, so what went is
+        // remembered; then the gravest failure ends the batch.
         let width = if self.pacer.interval().is_zero() {
             SIDE_BY_SIDE
         } else {
             1
         };
-        for group in alerts.chunks(width) {
+        for group in groups(&alerts, width) {
             let sent = futures::future::join_all(
                 group
                     .iter()
                     .map(|a| once(&*self.dedup, &self.name, &a.key, self.deliver(a))),
             )
             .await;
-            sent.into_iter().collect::<Result<Vec<()>, _>>()?;
+            if let Some(e) = SinkError::gravest(sent.into_iter().filter_map(Result::err)) {
+                return Err(e);
+            }
         }
         Ok(())
     }
@@ -290,5 +311,48 @@ impl crate::sinks::throttle::notice::Notify for SlackSink {
         // message went) is not sent twice.
         let body = notice::message(n, self.channel_field());
         once(&*self.dedup, &self.name, n.key(), self.deliver_body(&body)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alert(id: &str) -> Alert {
+        Alert {
+            reason: super::super::alert::AlertReason::Reached,
+            key: format!("{id}:1"),
+            id: id.into(),
+            title: String::new(),
+            severity: Severity::High,
+            account_id: String::new(),
+            region: String::new(),
+            resource: String::new(),
+            generator_id: String::new(),
+            when: chrono::DateTime::UNIX_EPOCH,
+            caller: None,
+            link: None,
+        }
+    }
+
+    #[test]
+    fn groups_are_at_most_width_long_and_never_hold_one_finding_twice() {
+        let alerts: Vec<Alert> = ["a", "b", "c", "a", "d", "e", "f"]
+            .iter()
+            .map(|id| alert(id))
+            .collect();
+        let ids = |w| -> Vec<Vec<&str>> {
+            groups(&alerts, w)
+                .iter()
+                .map(|g| g.iter().map(|a| a.id.as_str()).collect())
+                .collect()
+        };
+        assert_eq!(ids(10), [vec!["a", "b", "c"], vec!["a", "d", "e", "f"]]);
+        assert_eq!(
+            ids(2),
+            [vec!["a", "b"], vec!["c", "a"], vec!["d", "e"], vec!["f"]]
+        );
+        assert_eq!(ids(1).len(), 7);
+        assert!(groups(&[], 3).is_empty());
     }
 }
