@@ -14,6 +14,12 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cspm-target}"
 # checker itself still finds the circles it should).
 python3 scripts/check_module_cycles.py
 python3 -m unittest scripts/test_check_module_cycles.py
+# Every AWS SDK crate in the lock file is built without optimisation in tests
+# (Cargo.toml says why): a new one without its line would cost cold CI minutes.
+sdk_crates=$(sed -n 's/^name = "\(aws-sdk-[a-z0-9]*\)"$/\1/p' Cargo.lock | sort -u)
+unoptimised=$(sed -n 's/^\[profile\.dev\.package\.\(aws-sdk-[a-z0-9]*\)\]$/\1/p' Cargo.toml | sort -u)
+missing=$(comm -23 <(echo "$sdk_crates") <(echo "$unoptimised"))
+[ -z "$missing" ] || { echo "Cargo.toml: add [profile.dev.package.<name>] opt-level = 0 for: $missing" >&2; exit 1; }
 cargo fmt --all -- --check
 cargo clippy -p backend -p shared-types --all-targets -- -D warnings
 # The quick-start build (`./build.sh local`) leaves the AWS adapters out (feature

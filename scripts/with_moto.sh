@@ -18,6 +18,11 @@ port=$(free_port)
 # AWS managed policies (AdministratorAccess…) exist as in AWS: the remediation
 # tests attach and detach them. Loaded per account on its first IAM call.
 export MOTO_IAM_LOAD_MANAGED_POLICIES=true
+# The AWS SDK's crates are built without optimisation in tests (Cargo.toml says
+# why), and an unoptimised SDK call's future is large: reading a page of Security
+# Hub findings overflows the 2 MiB a test thread gets by default. 8 MiB for every
+# thread of the command and of the `cspm` processes tests start.
+export RUST_MIN_STACK="${RUST_MIN_STACK:-8388608}"
 log="${TMPDIR:-/tmp}/moto-$port.log"
 # moto_server with DynamoDB's conditional writes made atomic (see the script).
 "$bin/python" "$(dirname "$0")/moto_server.py" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
