@@ -2,14 +2,15 @@
 #
 #   kms          customer managed key for everything stored
 #   data         DynamoDB findings table (+ its stream, the change feed), fan-out
-#                state table, live connections table, S3 archive + audit (Object
-#                Lock) + access-log buckets, Athena, Backup
+#                state table, live connections table, sign-in sessions table, S3
+#                archive + audit (Object Lock) + access-log buckets, Athena, Backup
 #   compute      the Lambdas (modules/lambda once per function in backend/lambdas.json);
 #                the findings stream -> fanout mapping and its on-failure queue
 #   events       Security Hub rule + DLQ redrive, sync and archive schedules
-#   edge         dashboard bucket, CloudFront (+ /api/* -> HTTP API, /live -> WebSocket
-#                API), WAF
-#   auth         Cognito user pool and app client behind the API's JWT authorizer
+#   edge         dashboard bucket, CloudFront (+ /api/* and /auth/* -> HTTP API, /live ->
+#                WebSocket API), WAF
+#   auth         Cognito user pool, groups, managed login domain and the confidential
+#                app client the api Lambda signs browsers in with (its secret in SSM)
 #   alerting     SNS topics, alarms, CloudWatch dashboard, SSM parameters (the sinks YAML)
 #   security_hub optional Security Hub enablement with FSBP + CIS
 
@@ -17,16 +18,15 @@ locals {
   name_prefix = "${var.project}-${var.environment}"
   ssm_prefix  = "/${var.project}/${var.environment}/"
 
-  # config.json: the dashboard calls the API on its own origin under /api, opens the
-  # live WebSocket on its own origin at /live (a path means same-origin wss) and logs
-  # in against this user pool.
+  # config.json: the dashboard calls the API on its own origin under /api and opens the
+  # live WebSocket on its own origin at /live (a path means same-origin wss). Sign-in
+  # needs nothing here: the page uses the API's /auth/* routes (/api/auth/login...),
+  # the provider returns to /auth/callback on the same origin, and only the api Lambda
+  # knows the user pool.
   dashboard_config = {
-    api_base_url         = "/api"
-    live_url             = "/live"
-    region               = var.aws_region
-    cognito_user_pool_id = module.auth.user_pool_id
-    cognito_client_id    = module.auth.client_id
-    cognito_issuer       = module.auth.issuer_url
+    api_base_url = "/api"
+    live_url     = "/live"
+    region       = var.aws_region
   }
 
   tags = merge(var.tags, {
@@ -67,6 +67,11 @@ module "compute" {
   state_table_arn              = module.data.state_table_arn
   connections_table_name       = module.data.connections_table_name
   connections_table_arn        = module.data.connections_table_arn
+  auth_table_name              = module.data.auth_table_name
+  auth_table_arn               = module.data.auth_table_arn
+  oidc_issuer                  = module.auth.issuer_url
+  oidc_client_id               = module.auth.client_id
+  oidc_cognito_domain          = module.auth.domain_url
   live_management_endpoint     = module.edge.live_management_endpoint
   live_stage_execution_arn     = module.edge.live_stage_execution_arn
   sinks_parameter_name         = module.alerting.sinks_parameter_name
@@ -116,9 +121,16 @@ module "events" {
 module "auth" {
   source = "./modules/auth"
 
-  name_prefix         = local.name_prefix
-  dashboard_url       = module.edge.dashboard_url
-  deletion_protection = var.user_pool_deletion_protection
+  name_prefix              = local.name_prefix
+  dashboard_url            = module.edge.dashboard_url
+  deletion_protection      = var.user_pool_deletion_protection
+  ssm_prefix               = local.ssm_prefix
+  kms_key_arn              = module.kms.key_arn
+  domain_prefix            = var.cognito_domain_prefix == "" ? local.name_prefix : var.cognito_domain_prefix
+  enable_threat_protection = var.cognito_threat_protection
+  access_token_minutes     = var.access_token_minutes
+  id_token_minutes         = var.id_token_minutes
+  refresh_token_hours      = var.refresh_token_hours
 }
 
 module "edge" {
@@ -143,8 +155,6 @@ module "edge" {
   live_authorizer_function_name = module.compute.live_authorizer_function_name
   live_authorizer_invoke_arn    = module.compute.live_authorizer_invoke_arn
   manage_api_gateway_account    = var.manage_api_gateway_account
-  jwt_issuer                    = module.auth.issuer_url
-  jwt_audience                  = module.auth.client_id
   waf_rate_limit                = var.waf_rate_limit
   api_throttle_rate             = var.api_throttle_rate
   api_throttle_burst            = var.api_throttle_burst

@@ -9,7 +9,7 @@ output "api_url" {
 }
 
 output "api_gateway_endpoint" {
-  description = "Direct API Gateway endpoint (bypasses CloudFront and WAF; still needs a JWT)."
+  description = "Direct API Gateway endpoint (bypasses CloudFront and WAF; the api Lambda still wants a Cognito token or a session on every route but /health and /auth/*)."
   value       = module.edge.api_gateway_endpoint
 }
 
@@ -84,8 +84,33 @@ output "cognito_user_pool_id" {
 }
 
 output "cognito_client_id" {
-  description = "Cognito app client id (public) for the dashboard and the CLI."
+  description = "Cognito app client id (confidential: its secret is the SecureString cognito_client_secret_parameter) the api Lambda signs browsers in with; also for CLI sign-ins (with a SECRET_HASH)."
   value       = module.auth.client_id
+}
+
+output "cognito_client_secret_parameter" {
+  description = "SSM SecureString holding the app client's secret (<ssm_prefix>oidc_client_secret), read by the api Lambda at cold start."
+  value       = module.auth.client_secret_parameter_name
+}
+
+output "cognito_issuer" {
+  description = "OIDC issuer of the user pool (CSPM_OIDC_ISSUER of the api Lambda)."
+  value       = module.auth.issuer_url
+}
+
+output "cognito_domain_url" {
+  description = "Managed login (hosted UI) domain of the user pool: sign-in pages, /logout, /oauth2/revoke."
+  value       = module.auth.domain_url
+}
+
+output "cognito_groups" {
+  description = "Cognito groups that give roles (add users with aws cognito-idp admin-add-user-to-group)."
+  value       = module.auth.group_names
+}
+
+output "auth_table" {
+  description = "DynamoDB table of browser sign-in sessions (<prefix>-auth, TTL expires_at)."
+  value       = module.data.auth_table_name
 }
 
 output "ssm_prefix" {

@@ -55,15 +55,65 @@ variable "upload_dashboard" {
 }
 
 variable "table_deletion_protection" {
-  description = "Protect the DynamoDB findings, fan-out state and live connections tables against deletion."
+  description = "Protect the DynamoDB findings, fan-out state, live connections and sign-in sessions tables against deletion."
   type        = bool
   default     = true
 }
 
 variable "user_pool_deletion_protection" {
-  description = "Protect the Cognito user pool (the API's users) against deletion."
+  description = "Protect the Cognito user pool (the dashboard's and the API's users) against deletion."
   type        = bool
   default     = true
+}
+
+variable "cognito_domain_prefix" {
+  description = "Prefix of the Cognito managed login domain https://<prefix>.auth.<region>.amazoncognito.com, where the api Lambda sends browsers to sign in. Must be unique in the region across all AWS accounts; empty (default) = the name prefix <project>-<environment>. Lowercase letters, digits and hyphens; not containing aws, amazon or cognito."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.cognito_domain_prefix == "" || (can(regex("^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$", var.cognito_domain_prefix)) && length(regexall("aws|amazon|cognito", var.cognito_domain_prefix)) == 0)
+    error_message = "cognito_domain_prefix must be empty or 1-63 lowercase letters, digits or hyphens, starting and ending with a letter or digit, and must not contain aws, amazon or cognito."
+  }
+}
+
+variable "cognito_threat_protection" {
+  description = "Cognito threat protection (adaptive authentication, compromised-credentials checks) in ENFORCED mode. Needs the paid Plus feature plan, which this switches the user pool to; false (default) = Essentials plan, threat protection off."
+  type        = bool
+  default     = false
+}
+
+variable "access_token_minutes" {
+  description = "Lifetime of Cognito access tokens (bearer tokens for the API), in minutes: 5 to 1440."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.access_token_minutes >= 5 && var.access_token_minutes <= 1440 && floor(var.access_token_minutes) == var.access_token_minutes
+    error_message = "access_token_minutes must be a whole number from 5 to 1440 (Cognito: 5 minutes to 1 day)."
+  }
+}
+
+variable "id_token_minutes" {
+  description = "Lifetime of Cognito ID tokens, in minutes: 5 to 1440. A browser session is renewed with the refresh token when these run out."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.id_token_minutes >= 5 && var.id_token_minutes <= 1440 && floor(var.id_token_minutes) == var.id_token_minutes
+    error_message = "id_token_minutes must be a whole number from 5 to 1440 (Cognito: 5 minutes to 1 day)."
+  }
+}
+
+variable "refresh_token_hours" {
+  description = "Lifetime of Cognito refresh tokens, in hours: 1 to 87600 (3650 days). Keep it longer than the access and ID tokens; a browser session ends when it cannot renew (and after 12 hours at most, the api Lambda's session limit)."
+  type        = number
+  default     = 12
+
+  validation {
+    condition     = var.refresh_token_hours >= 1 && var.refresh_token_hours <= 87600 && floor(var.refresh_token_hours) == var.refresh_token_hours
+    error_message = "refresh_token_hours must be a whole number from 1 to 87600 (Cognito: 1 hour to 3650 days)."
+  }
 }
 
 variable "archive_expiration_days" {

@@ -3,6 +3,9 @@
 //! means. The SDK half only exists with the `aws` feature; without it, asking for an
 //! AWS adapter is answered by [`NotBuilt`].
 
+/// DynamoDB item attributes read and written by hand.
+#[cfg(feature = "aws")]
+pub mod item;
 /// SDK configuration, clients, credential checks and retryable errors.
 #[cfg(feature = "aws")]
 mod sdk;

@@ -12,6 +12,12 @@ async fn main() -> Result<(), lambda_http::Error> {
     let metrics = Registry::new();
     let pipeline = boot::pipeline(&config, &sdk).with_metrics(metrics.clone(), api::SOURCE);
     let exports = boot::export_jobs(&sdk, pipeline.store().clone())?;
-    let app = api::app(&config, &ssm, pipeline, boot::live_tickets(&sdk), exports);
+    let parts = api::Parts {
+        tickets: boot::live_tickets(&sdk),
+        exports,
+        own: boot::sign_in(&sdk, &ssm).await?,
+        tokens: boot::named_tokens(&sdk),
+    };
+    let app = api::app(&config, &ssm, pipeline, parts);
     lambda_http::run(api::print_metrics(app, metrics, api::stdout())).await
 }

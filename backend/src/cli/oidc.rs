@@ -5,20 +5,21 @@
 
 use crate::auth::oidc::{http_client, OidcConfig, OidcProvider};
 use crate::auth::oidc_bearer::OidcBearer;
-use crate::auth::session::{SessionStore, SignIn, SignInSettings};
+use crate::auth::session::{SessionStore, SignIn};
+use crate::config::signin::{split_scopes, SignInConfig};
 use crate::sinks::secrets::Secret;
 use clap::Args;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-/// Environment variables of the OIDC options (also settable as flags).
-const ENV_ISSUER: &str = "CSPM_OIDC_ISSUER";
-const ENV_CLIENT_ID: &str = "CSPM_OIDC_CLIENT_ID";
-const ENV_AUDIENCE: &str = "CSPM_OIDC_AUDIENCE";
-const ENV_ROLES_CLAIM: &str = "CSPM_OIDC_ROLES_CLAIM";
-const ENV_JWKS_URL: &str = "CSPM_OIDC_JWKS_URL";
-const ENV_SCOPES: &str = "CSPM_OIDC_SCOPES";
-const ENV_SESSION_MAX_AGE: &str = "CSPM_SESSION_MAX_AGE";
+// Environment variables of the OIDC options (also settable as flags); the `api`
+// Lambda reads the same ones (config/signin.rs).
+use crate::config::{
+    ENV_OIDC_AUDIENCE as ENV_AUDIENCE, ENV_OIDC_CLIENT_ID as ENV_CLIENT_ID,
+    ENV_OIDC_COGNITO_DOMAIN as ENV_COGNITO_DOMAIN, ENV_OIDC_ISSUER as ENV_ISSUER,
+    ENV_OIDC_JWKS_URL as ENV_JWKS_URL, ENV_OIDC_ROLES_CLAIM as ENV_ROLES_CLAIM,
+    ENV_OIDC_SCOPES as ENV_SCOPES, ENV_SESSION_MAX_AGE,
+};
 /// The client secret of a confidential client: only from the environment, so it is
 /// never in a command line (`ps`) or a flag echoed in logs.
 pub const ENV_CLIENT_SECRET: &str = "CSPM_OIDC_CLIENT_SECRET";
@@ -48,6 +49,11 @@ pub struct OidcArgs {
     /// `openid email profile`, plus `offline_access` when the provider lists it.
     #[arg(long, env = ENV_SCOPES)]
     pub oidc_scopes: Option<String>,
+    /// A Cognito user pool's domain (`https://<prefix>.auth.<region>.amazoncognito.com`):
+    /// sign-out goes to its `/logout`, the refresh token is revoked at its
+    /// `/oauth2/revoke` (Cognito's discovery names neither).
+    #[arg(long, env = ENV_COGNITO_DOMAIN)]
+    pub oidc_cognito_domain: Option<String>,
     /// The longest a browser session lasts, renewals included (`12h`, `1d`).
     #[arg(long, env = ENV_SESSION_MAX_AGE, default_value = "12h", value_parser = parse_max_age)]
     pub session_max_age: chrono::Duration,
@@ -68,36 +74,36 @@ pub fn public_url(configured: Option<&str>, addr: SocketAddr) -> Option<String> 
 }
 
 impl OidcArgs {
+    /// The options as the `api` Lambda reads them from its environment (one
+    /// meaning for both), when an issuer is given.
+    fn as_config(&self) -> Option<SignInConfig> {
+        let (Some(issuer), Some(client_id)) = (&self.oidc_issuer, &self.oidc_client_id) else {
+            return None;
+        };
+        let set = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
+        Some(SignInConfig {
+            issuer: issuer.clone(),
+            client_id: client_id.clone(),
+            audience: set(&self.oidc_audience),
+            roles_claim: set(&self.oidc_roles_claim),
+            scopes: self.oidc_scopes.as_deref().map(split_scopes),
+            cognito_domain: set(&self.oidc_cognito_domain),
+            public_url: None,
+            auth_table: None,
+            max_age: Some(self.session_max_age),
+        })
+    }
+
     /// The provider's configuration, when an issuer is given.
     pub fn config(&self) -> Result<Option<OidcConfig>, super::CliError> {
-        let (Some(issuer), Some(client)) = (&self.oidc_issuer, &self.oidc_client_id) else {
+        let Some(c) = self.as_config() else {
             return Ok(None);
         };
-        let mut config = OidcConfig::new(issuer, client)?;
-        if let Some(aud) = self.oidc_audience.as_deref().filter(|a| !a.is_empty()) {
-            config.audience = Some(aud.to_string());
-        }
-        if let Some(claim) = self.oidc_roles_claim.as_deref().filter(|c| !c.is_empty()) {
-            config.roles_claim = claim.to_string();
-        }
-        if let Some(url) = &self.oidc_jwks_url {
-            config = config.with_jwks_uri(url)?;
-        }
-        if let Some(scopes) = &self.oidc_scopes {
-            let list: Vec<String> = scopes
-                .split(|c: char| c.is_whitespace() || c == ',')
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect();
-            if !list.is_empty() {
-                config.scopes = list;
-            }
-        }
-        config.client_secret = std::env::var(ENV_CLIENT_SECRET)
+        let secret = std::env::var(ENV_CLIENT_SECRET)
             .ok()
             .filter(|s| !s.is_empty())
             .map(Secret::new);
-        Ok(Some(config))
+        Ok(Some(c.provider(secret, self.oidc_jwks_url.as_deref())?))
     }
 
     /// The configured provider, connected (discovery runs now, so a wrong issuer
@@ -129,20 +135,10 @@ impl OidcArgs {
             tracing::warn!("no browser sign-in: set --public-url to the address browsers use");
             return Ok(None);
         };
-        let mut settings = SignInSettings::new(url)?.with_max_age(self.session_max_age)?;
-        // Only operator-chosen scopes override the default (which may add offline_access).
-        if self.oidc_scopes.is_some() {
-            settings.scopes = Some(provider.config.scopes.clone());
-        }
-        match SignIn::new(provider, http_client(), settings, store) {
-            Ok(s) => {
-                tracing::info!(callback = %s.settings().redirect_uri(), "browser sign-in enabled");
-                Ok(Some(s))
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "no browser sign-in");
-                Ok(None)
-            }
-        }
+        let Some(config) = self.as_config() else {
+            return Ok(None);
+        };
+        let settings = config.settings(url)?;
+        Ok(SignIn::enabled(provider, http_client(), settings, store))
     }
 }

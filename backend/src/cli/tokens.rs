@@ -1,6 +1,7 @@
 //! `cspm tokens create|list|revoke`: named API tokens with a role, kept (as
 //! SHA-256 hashes only) in the data dir's SQLite file, where a running `cspm
-//! serve` looks them up on every request.
+//! serve` looks them up on every request, or with `--table` in an AWS
+//! deployment's auth table, where the `api` Lambda does.
 
 use super::CliError;
 use crate::auth::tokens::{self, NamedToken, SqliteTokens, TokenHash, TokenStore};
@@ -10,6 +11,7 @@ use clap::{Args, Subcommand};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 /// Where the tokens are kept.
 #[derive(Debug, Clone, Args)]
@@ -17,6 +19,38 @@ pub struct TokenDirArgs {
     /// Folder holding the SQLite database `cspm serve` uses.
     #[arg(long, env = crate::config::ENV_DATA_DIR, default_value = "./data")]
     pub data_dir: PathBuf,
+    /// The auth table of an AWS deployment (Terraform's `<prefix>-auth`), where
+    /// the `api` Lambda looks tokens up, instead of the data dir.
+    #[arg(long, env = crate::config::ENV_AUTH_TABLE)]
+    pub table: Option<String>,
+    /// Where the table is (with `--table`).
+    #[command(flatten)]
+    pub aws: super::AwsArgs,
+}
+
+impl TokenDirArgs {
+    /// The token store these options name.
+    async fn open(&self) -> Result<Arc<dyn TokenStore>, CliError> {
+        match &self.table {
+            Some(table) => dynamo(table, &self.aws).await,
+            None => Ok(Arc::new(SqliteTokens::open_dir(&self.data_dir)?)),
+        }
+    }
+}
+
+#[cfg(feature = "aws")]
+async fn dynamo(table: &str, aws: &super::AwsArgs) -> Result<Arc<dyn TokenStore>, CliError> {
+    let sdk = crate::aws::sdk_config(&aws.target()).await;
+    Ok(Arc::new(crate::auth::tokens::DynamoTokens::new(
+        crate::aws::dynamodb_client(&sdk),
+        table,
+    )))
+}
+
+/// Without the AWS adapters the auth table cannot be reached.
+#[cfg(not(feature = "aws"))]
+async fn dynamo(_: &str, _: &super::AwsArgs) -> Result<Arc<dyn TokenStore>, CliError> {
+    Err(crate::aws::NotBuilt("tokens in a DynamoDB table (--table)").into())
 }
 
 /// `cspm tokens …`
@@ -82,7 +116,7 @@ pub async fn run(cmd: TokensCommand) -> Result<ExitCode, CliError> {
     let now = Utc::now();
     match cmd.action {
         TokensAction::Create(a) => {
-            let store = SqliteTokens::open_dir(&a.dir.data_dir)?;
+            let store = a.dir.open().await?;
             let secret = tokens::generate();
             let token = NamedToken {
                 name: a.name,
@@ -108,11 +142,11 @@ pub async fn run(cmd: TokensCommand) -> Result<ExitCode, CliError> {
             );
         }
         TokensAction::List(dir) => {
-            let store = SqliteTokens::open_dir(&dir.data_dir)?;
+            let store = dir.open().await?;
             print!("{}", table(&store.list().await?, now));
         }
         TokensAction::Revoke { name, dir } => {
-            let store = SqliteTokens::open_dir(&dir.data_dir)?;
+            let store = dir.open().await?;
             store.revoke(&name, now).await?;
             eprintln!("revoked token {name:?}");
         }

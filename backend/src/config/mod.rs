@@ -17,6 +17,8 @@ pub mod http;
 pub mod lambda;
 /// The live dashboard's Lambdas (`live`, `live_authorizer`) and the live sink.
 pub mod live;
+/// Sign-in on AWS: the provider the `api` Lambda checks tokens of, sessions.
+pub mod signin;
 /// Which store, and opening it (the one place the DynamoDB store is built).
 pub mod store;
 
@@ -79,6 +81,27 @@ pub const ENV_LIVE_ENDPOINT: &str = "CSPM_LIVE_ENDPOINT";
 pub const ENV_SINKS_PARAMETER: &str = "CSPM_SINKS_PARAMETER";
 /// Base URL of the dashboard, for links in alerts (`--public-url`).
 pub const ENV_PUBLIC_URL: &str = "CSPM_PUBLIC_URL";
+
+/// The OpenID provider's issuer; setting it turns token checks on.
+pub const ENV_OIDC_ISSUER: &str = "CSPM_OIDC_ISSUER";
+/// Our client id at the provider.
+pub const ENV_OIDC_CLIENT_ID: &str = "CSPM_OIDC_CLIENT_ID";
+/// The `aud` access tokens carry when it is not the client id.
+pub const ENV_OIDC_AUDIENCE: &str = "CSPM_OIDC_AUDIENCE";
+/// The claim holding a user's groups or roles.
+pub const ENV_OIDC_ROLES_CLAIM: &str = "CSPM_OIDC_ROLES_CLAIM";
+/// Signing keys from this URL instead of discovery's.
+pub const ENV_OIDC_JWKS_URL: &str = "CSPM_OIDC_JWKS_URL";
+/// Scopes asked for at browser sign-in.
+pub const ENV_OIDC_SCOPES: &str = "CSPM_OIDC_SCOPES";
+/// A Cognito user pool's domain: sign-out at its `/logout`, revocation at its
+/// `/oauth2/revoke` (Cognito's discovery document names neither).
+pub const ENV_OIDC_COGNITO_DOMAIN: &str = "CSPM_OIDC_COGNITO_DOMAIN";
+/// The longest a browser session lasts.
+pub const ENV_SESSION_MAX_AGE: &str = "CSPM_SESSION_MAX_AGE";
+/// The auth table of an AWS deployment: browser sessions and named tokens (the
+/// `api` Lambda; `cspm tokens --table`).
+pub const ENV_AUTH_TABLE: &str = "CSPM_AUTH_TABLE";
 
 /// The local audit log's folder (default `DATA_DIR/audit`; `cspm serve`, `cspm audit`).
 pub const ENV_AUDIT_DIR: &str = "CSPM_AUDIT_DIR";

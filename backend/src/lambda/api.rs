@@ -5,6 +5,9 @@
 //! counted (the findings `POST /events` stored) as EMF lines and forgets them.
 
 use crate::auth::gateway::GatewayClaims;
+use crate::auth::oidc::OidcProvider;
+use crate::auth::oidc_bearer::OidcBearer;
+use crate::auth::session::SignIn;
 use crate::auth::Authenticator;
 use crate::config::lambda::{LambdaConfig, SSM_API_TOKEN};
 use crate::http::{router, AppState, HttpConfig};
@@ -23,40 +26,77 @@ use std::sync::Arc;
 /// (`FindingsStored`, dimension `Source`), as `cspm serve` counts its own.
 pub const SOURCE: &str = "api";
 
+/// Sign-in the `api` Lambda does itself ([`super::boot::sign_in`]): the provider
+/// whose tokens it checks, and browser sign-in when a sessions table and the
+/// public URL are configured.
+pub struct OwnSignIn {
+    /// The connected provider (its keys verify bearer tokens).
+    pub provider: OidcProvider,
+    /// Browser sign-in through `/auth/*`, sessions in DynamoDB.
+    pub signin: Option<SignIn>,
+}
+
 /// The router for the Lambda: the pipeline, CORS origins from the environment, the
 /// bearer token from SSM (read once per cold start), no dashboard files (those are
-/// served by CloudFront from S3), and `POST /live/ticket` issuing into `tickets`
-/// (the WebSocket API's authorizer takes them) when the deployment has live
-/// updates, and export jobs through `exports` when it keeps them (queued for
-/// the `exporter` Lambda).
+/// served by CloudFront from S3), and what the deployment adds ([`Parts`]).
 ///
-/// Authentication is always on here: API Gateway's JWT authorizer verifies the
-/// Cognito access token before the Lambda runs, and the role comes from the
-/// `cognito:groups` claim it passes ([`GatewayClaims`]); a request without
-/// verified claims (only `/health` is routed without the authorizer) needs the
-/// SSM bearer token.
+/// Authentication is always on here. With `own` sign-in, the Lambda checks
+/// bearer tokens against the provider's keys and session cookies against the
+/// sessions table itself: API Gateway routes every request to it without an
+/// authorizer, since a JWT authorizer cannot read a cookie and would refuse
+/// `/auth/login` itself. Without it (an older deployment), API Gateway's JWT
+/// authorizer has verified the Cognito access token before the Lambda runs and
+/// the role comes from the `cognito:groups` claim it passes ([`GatewayClaims`]).
+/// A request with neither needs the SSM bearer token or a named token.
 pub fn app(
     config: &LambdaConfig,
     ssm: &HashMap<String, String>,
     pipeline: Pipeline,
-    tickets: Option<Arc<dyn Tickets>>,
-    exports: Option<crate::export::jobs::ExportJobs>,
+    parts: Parts,
 ) -> Router {
     let http = HttpConfig {
         api_token: ssm.get(SSM_API_TOKEN).filter(|t| !t.is_empty()).cloned(),
         cors_origins: config.cors_origins.clone(),
         dashboard_dir: None,
     };
-    let auth = Authenticator::new(http.api_token.as_deref())
-        .with_request_verifier(Arc::new(GatewayClaims::default()));
+    let mut auth = Authenticator::new(http.api_token.as_deref());
+    if let Some(t) = parts.tokens {
+        auth = auth.with_tokens(t);
+    }
+    let mut signin = None;
+    match parts.own {
+        Some(own) => {
+            auth = auth.with_bearer_verifier(Arc::new(OidcBearer::new(Arc::clone(
+                &own.provider.verifier,
+            ))));
+            signin = own.signin;
+        }
+        None => auth = auth.with_request_verifier(Arc::new(GatewayClaims::default())),
+    }
     let mut state = AppState::new(pipeline, http).with_auth(auth);
-    if let Some(t) = tickets {
+    if let Some(s) = signin {
+        state = state.with_signin(Arc::new(s));
+    }
+    if let Some(t) = parts.tickets {
         state = state.with_tickets(t);
     }
-    if let Some(e) = exports {
+    if let Some(e) = parts.exports {
         state = state.with_exports(e);
     }
     router(state)
+}
+
+/// What a deployment adds to the `api` Lambda's router, each when configured.
+#[derive(Default)]
+pub struct Parts {
+    /// Live tickets (`POST /live/ticket`), for the WebSocket API's authorizer.
+    pub tickets: Option<Arc<dyn Tickets>>,
+    /// Export jobs, queued for the `exporter` Lambda.
+    pub exports: Option<crate::export::jobs::ExportJobs>,
+    /// The Lambda's own token checks and browser sign-in.
+    pub own: Option<OwnSignIn>,
+    /// Named tokens (`cspm tokens create --table`).
+    pub tokens: Option<Arc<dyn crate::auth::tokens::TokenStore>>,
 }
 
 /// Where EMF lines go: a fresh writer for each invocation's lines (stdout on

@@ -23,6 +23,9 @@ pub enum BootError {
     /// Bad or missing configuration.
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// The OpenID provider could not be reached or used at cold start.
+    #[error("sign-in: {0}")]
+    SignIn(String),
     /// SSM parameters could not be read.
     #[error("SSM GetParametersByPath {prefix}: {message}")]
     Ssm {
@@ -140,4 +143,66 @@ pub fn export_jobs(
         Arc::new(S3ExportFiles::new(sink)),
         Runner::Queue(Arc::new(queue)),
     )))
+}
+
+/// Named tokens in the auth table, when the deployment has one
+/// (`CSPM_AUTH_TABLE`): `cspm tokens create --table` makes them.
+pub fn named_tokens(sdk: &SdkConfig) -> Option<Arc<dyn crate::auth::tokens::TokenStore>> {
+    let table = std::env::var(crate::config::ENV_AUTH_TABLE)
+        .ok()
+        .filter(|t| !t.trim().is_empty())?;
+    Some(Arc::new(crate::auth::tokens::DynamoTokens::new(
+        dynamodb_client(sdk),
+        table.trim(),
+    )))
+}
+
+/// The `api` Lambda's own sign-in, when the environment configures a provider
+/// ([`crate::config::signin::SignInConfig`]): discovery runs now (a wrong issuer
+/// stops the cold start, naming it), the client secret comes from SSM, and
+/// browser sessions live in the sessions table when one and the public URL are
+/// set.
+pub async fn sign_in(
+    sdk: &SdkConfig,
+    ssm: &HashMap<String, String>,
+) -> Result<Option<super::api::OwnSignIn>, BootError> {
+    match crate::config::signin::SignInConfig::from_env()? {
+        Some(config) => Ok(Some(sign_in_with(&config, sdk, ssm).await?)),
+        None => Ok(None),
+    }
+}
+
+/// [`sign_in`] with `config` given.
+pub async fn sign_in_with(
+    config: &crate::config::signin::SignInConfig,
+    sdk: &SdkConfig,
+    ssm: &HashMap<String, String>,
+) -> Result<super::api::OwnSignIn, BootError> {
+    use crate::auth::oidc::{http_client, OidcProvider};
+    use crate::auth::session::{DynamoSessions, SignIn};
+    use crate::config::signin::SSM_OIDC_CLIENT_SECRET;
+    let failed = |e: &dyn std::fmt::Display| BootError::SignIn(e.to_string());
+    let secret = ssm
+        .get(SSM_OIDC_CLIENT_SECRET)
+        .filter(|s| !s.is_empty())
+        .map(crate::sinks::secrets::Secret::new);
+    let oidc = config.provider(secret, None).map_err(|e| failed(&e))?;
+    let provider = OidcProvider::connect(oidc, http_client())
+        .await
+        .map_err(|e| failed(&e))?;
+    tracing::info!(issuer = %provider.config.issuer, "accepting OIDC access tokens");
+    let signin = match (&config.auth_table, &config.public_url) {
+        (Some(table), Some(url)) => {
+            let settings = config.settings(url).map_err(|e| failed(&e))?;
+            let sessions = DynamoSessions::new(dynamodb_client(sdk), table);
+            SignIn::enabled(&provider, http_client(), settings, Arc::new(sessions))
+        }
+        _ => {
+            tracing::warn!(
+                "no browser sign-in: set CSPM_AUTH_TABLE and CSPM_DASHBOARD_URL (or CSPM_PUBLIC_URL)"
+            );
+            None
+        }
+    };
+    Ok(super::api::OwnSignIn { provider, signin })
 }

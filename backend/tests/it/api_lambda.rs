@@ -100,7 +100,7 @@ async fn api_lambda_serves_the_router_for_http_api_v2_events() {
         LambdaConfig::from_lookup(|k| (k == "CSPM_TABLE_NAME").then(|| store.table().to_string()))
             .unwrap();
     let pipeline = Pipeline::new(Arc::new(Normalizer::default()), store.clone());
-    let app = api::app(&config, &HashMap::new(), pipeline, None, None);
+    let app = api::app(&config, &HashMap::new(), pipeline, api::Parts::default());
 
     let (status, body) = invoke(&app, v2_event("GET", "/health", "", None)).await;
     assert_eq!(status, 200, "{body}");
@@ -190,7 +190,7 @@ async fn each_api_invocation_prints_the_findings_it_stored_as_emf_and_nothing_el
         Arc::new(move || Box::new(p.clone()) as Box<dyn std::io::Write + Send>)
     };
     let app = api::print_metrics(
-        api::app(&config, &HashMap::new(), pipeline, None, None),
+        api::app(&config, &HashMap::new(), pipeline, api::Parts::default()),
         metrics,
         out,
     );
@@ -257,8 +257,7 @@ async fn api_lambda_takes_the_role_from_the_authorizers_cognito_groups() {
         &config,
         &HashMap::new(),
         crate::helpers::pipeline(store),
-        None,
-        None,
+        api::Parts::default(),
     );
     let patch = r#"{"workflow_status":"NOTIFIED"}"#;
     let path = format!("/findings/{}", fs[0].id);
@@ -285,4 +284,83 @@ async fn api_lambda_takes_the_role_from_the_authorizers_cognito_groups() {
     assert_eq!(status, 401);
     let (status, _) = invoke(&app, v2_anonymous("GET", "/health", "", None)).await;
     assert_eq!(status, 200);
+}
+
+/// Named tokens on AWS: made by `cspm tokens` in the auth table, accepted by the
+/// Lambda with their role, refused from the request after a revoke.
+#[tokio::test]
+async fn api_lambda_accepts_named_tokens_from_the_auth_table_until_revoked() {
+    use cspm::auth::tokens::{DynamoTokens, NamedToken, TokenHash, TokenStore};
+    let Some(ep) = aws_env::endpoint("api_lambda_named_tokens") else {
+        return;
+    };
+    let client = cspm::aws::dynamodb_client(&aws_env::sdk_config(&ep).await);
+    let table = aws_env::key_table(&client, "auth", "pk").await;
+    let tokens = Arc::new(DynamoTokens::new(client, &table));
+    let now = chrono::Utc::now();
+    let secret = cspm::auth::tokens::generate();
+    let token = NamedToken {
+        name: "ci-ingest".into(),
+        role: cspm::auth::Role::Viewer,
+        created: now,
+        expires: None,
+        last_used: None,
+        revoked: None,
+    };
+    tokens
+        .create(&token, &TokenHash::of(&secret))
+        .await
+        .unwrap();
+
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Arc::new(cspm::store::SqliteStore::open_dir(tmp.path()).unwrap());
+    let fs = crate::helpers::findings(2, 5);
+    store.upsert(&fs).await.unwrap();
+    let config =
+        LambdaConfig::from_lookup(|k| (k == "CSPM_TABLE_NAME").then(|| "unused".to_string()))
+            .unwrap();
+    let app = api::app(
+        &config,
+        &HashMap::new(),
+        crate::helpers::pipeline(store),
+        api::Parts {
+            tokens: Some(tokens.clone()),
+            ..Default::default()
+        },
+    );
+    let with = |token: &str, method: &str, path: &str, body: Option<&str>| {
+        let mut e = v2_anonymous(method, path, "", body);
+        e["headers"]["authorization"] = Value::String(format!("Bearer {token}"));
+        e
+    };
+    let (status, _) = invoke(&app, with(&secret, "GET", "/findings", None)).await;
+    assert_eq!(status, 200, "the token reads");
+    let path = format!("/findings/{}", fs[0].id);
+    let (status, body) = invoke(
+        &app,
+        with(
+            &secret,
+            "PATCH",
+            &path,
+            Some(r#"{"workflow_status":"NOTIFIED"}"#),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (403, Some("forbidden")),
+        "a viewer token does not write"
+    );
+    let (status, _) = invoke(&app, with("cspm_not-a-token", "GET", "/findings", None)).await;
+    assert_eq!(status, 401);
+    assert!(
+        tokens.list().await.unwrap()[0].last_used.is_some(),
+        "its use is recorded"
+    );
+    tokens
+        .revoke("ci-ingest", chrono::Utc::now())
+        .await
+        .unwrap();
+    let (status, _) = invoke(&app, with(&secret, "GET", "/findings", None)).await;
+    assert_eq!(status, 401, "revoked: refused from the next request");
 }

@@ -90,6 +90,8 @@ mod serve_e2e;
 mod serve_feed;
 /// The SES sink against the emulator (sent mail read from its data.json).
 mod ses;
+/// The browser-session port's contract, against SQLite and DynamoDB.
+mod session_contract;
 /// One contract every `Sink` kind meets, run against each with its real target.
 mod sink_contract;
 /// SNS alerts on the change feed: locally and through the fanout handler.
@@ -113,6 +115,8 @@ mod stream_records;
 mod sync;
 /// The throttle state port's contract, against SQLite and DynamoDB.
 mod throttle_state;
+/// The named-token port's contract, against SQLite and DynamoDB.
+mod token_contract;
 /// `cspm tokens create|list|revoke` through the binary and a running server.
 mod tokens_cli;
 /// Pacing across processes: turns booked in the fan-out state table.

@@ -154,3 +154,54 @@ async fn a_running_server_follows_create_and_revoke_from_its_next_request() {
     assert_ne!(cols[4], "never", "its last use was recorded: {row}");
     assert_eq!(cols[5], "revoked");
 }
+
+/// `--table`: the same commands against an AWS deployment's auth table (on the
+/// emulator), where the `api` Lambda looks tokens up.
+#[tokio::test]
+async fn the_same_commands_keep_tokens_in_the_auth_table_with_table() {
+    use cspm::auth::tokens::{DynamoTokens, TokenHash, TokenStore};
+    let Some(ep) = crate::aws_env::endpoint("tokens_cli_table") else {
+        return;
+    };
+    let client = cspm::aws::dynamodb_client(&crate::aws_env::sdk_config(&ep).await);
+    let table = crate::aws_env::key_table(&client, "auth", "pk").await;
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend([
+            "--table",
+            &table,
+            "--aws-endpoint",
+            &ep,
+            "--aws-region",
+            "us-east-1",
+        ]);
+        Command::new(CSPM)
+            .arg("tokens")
+            .args(&all)
+            .arg("--data-dir")
+            .arg(dir.path())
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env_remove("CSPM_DATA_DIR")
+            .output()
+            .expect("run cspm tokens")
+    };
+    let made = run(&["create", "--name", "ci", "--role", "ingest"]);
+    assert!(made.status.success(), "{}", stderr(&made));
+    let token = stdout(&made).trim_end().to_string();
+    let store = DynamoTokens::new(client, &table);
+    let found = store.find(&TokenHash::of(&token)).await.unwrap().unwrap();
+    assert_eq!(found.role, cspm::auth::Role::Ingest);
+    assert!(
+        !dir.path().join("cspm.db").exists(),
+        "nothing written to the data dir"
+    );
+    let listed = run(&["list"]);
+    assert!(stdout(&listed).contains("ci") && !stdout(&listed).contains(&token));
+    let dup = run(&["create", "--name", "ci", "--role", "viewer"]);
+    assert!(!dup.status.success() && stderr(&dup).contains("already exists"));
+    assert!(run(&["revoke", "ci"]).status.success());
+    let found = store.find(&TokenHash::of(&token)).await.unwrap().unwrap();
+    assert!(found.revoked.is_some());
+}

@@ -1,14 +1,55 @@
-# Who may call the API: users of this Cognito user pool. Administrators create the
-# users (no self sign-up); the app client is public (no secret) because the browser
-# and the CLI hold it. The API's JWT authorizer accepts this pool's access tokens
-# for this client.
+# Who may use the dashboard and the API: users of this Cognito user pool.
+# Administrators create the users (no self sign-up) and put them in a group (viewer,
+# analyst, admin; the highest wins, none = viewer). The api Lambda does sign-in
+# itself (backend-for-frontend, docs/auth.md "Sign-in on AWS"): it sends browsers to
+# this pool's managed login (the hosted UI on the domain below) with the authorization
+# code flow + PKCE, redeems the code as a confidential client (the secret is in SSM),
+# keeps the tokens in its sessions table and verifies bearer tokens against the pool's
+# JWKS. No API Gateway authorizer is involved.
+
+data "aws_region" "current" {}
+
+locals {
+  # https://<prefix>.auth.<region>.amazoncognito.com: /oauth2/authorize and
+  # /oauth2/token (found through the issuer's discovery document), /logout and
+  # /oauth2/revoke (which discovery does not name: CSPM_OIDC_COGNITO_DOMAIN).
+  domain_url = "https://${aws_cognito_user_pool_domain.main.domain}.auth.${data.aws_region.current.name}.amazoncognito.com"
+
+  # The groups the API maps to roles (backend/src/auth: the highest group wins).
+  # Precedence only orders them for Cognito (lowest first); it grants nothing.
+  groups = {
+    admin = {
+      precedence  = 0
+      description = "cspm admin: everything an analyst may do, plus suppressions, detection rules, alert routes, remediation settings, named API tokens and GET /metrics."
+    }
+    analyst = {
+      precedence  = 1
+      description = "cspm analyst: everything a viewer may do, plus changing a finding's workflow status and notes, bulk workflow updates and approving remediations."
+    }
+    viewer = {
+      precedence  = 2
+      description = "cspm viewer: read findings, the summary, exports and the live dashboard. Users in no group are viewers too."
+    }
+  }
+}
 
 resource "aws_cognito_user_pool" "main" {
   name                     = "${var.name_prefix}-users"
   deletion_protection      = var.deletion_protection ? "ACTIVE" : "INACTIVE"
   username_attributes      = ["email"]
   auto_verified_attributes = ["email"]
-  mfa_configuration        = "OPTIONAL"
+  # TOTP for whoever enrols it; the managed login asks enrolled users for a code.
+  mfa_configuration = "OPTIONAL"
+
+  # Threat protection (adaptive authentication, compromised-credentials checks) needs
+  # the paid Plus feature plan; Essentials otherwise (the default plan of new pools,
+  # enough for the hosted UI and the code flow). user_pool_tier needs hashicorp/aws
+  # >= 5.83 (versions.tf).
+  user_pool_tier = var.enable_threat_protection ? "PLUS" : "ESSENTIALS"
+
+  user_pool_add_ons {
+    advanced_security_mode = var.enable_threat_protection ? "ENFORCED" : "OFF"
+  }
 
   admin_create_user_config {
     allow_admin_create_user_only = true
@@ -33,25 +74,44 @@ resource "aws_cognito_user_pool" "main" {
       priority = 1
     }
   }
+}
 
-  # Threat protection (advanced_security_mode) needs the paid Plus feature tier; turn
-  # it on here (user_pool_tier = "PLUS") if the pool's users warrant it.
+resource "aws_cognito_user_group" "role" {
+  for_each = local.groups
+
+  user_pool_id = aws_cognito_user_pool.main.id
+  name         = each.key
+  description  = each.value.description
+  precedence   = each.value.precedence
+}
+
+# The managed login pages and the OAuth endpoints, on a prefix domain. The prefix must
+# be unique in the region across all AWS accounts. managed_login_version is left unset
+# (Cognito's default, 1: the classic hosted UI): version 2 (the newer managed login)
+# shows an error page to an app client that has no branding style, so it would need an
+# aws_cognito_managed_login_branding resource as well, which the sign-in flow does not
+# need.
+resource "aws_cognito_user_pool_domain" "main" {
+  domain       = var.domain_prefix
+  user_pool_id = aws_cognito_user_pool.main.id
 }
 
 resource "aws_cognito_user_pool_client" "dashboard" {
   name         = "${var.name_prefix}-dashboard"
   user_pool_id = aws_cognito_user_pool.main.id
 
-  generate_secret               = false
+  # Confidential: only the api Lambda redeems codes and refresh tokens, with this
+  # secret (HTTP Basic at /oauth2/token). The browser never sees it.
+  generate_secret               = true
   prevent_user_existence_errors = "ENABLED"
   enable_token_revocation       = true
-  # SRP for the dashboard login (later), USER_PASSWORD_AUTH so an operator can get a
-  # token from the CLI meanwhile (docs/deploy.md).
+  # SRP for SDK sign-ins, USER_PASSWORD_AUTH so an operator can still get a token from
+  # the CLI (with a SECRET_HASH, docs/deploy.md), refresh for the sessions.
   explicit_auth_flows = ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
 
-  access_token_validity  = 60
-  id_token_validity      = 60
-  refresh_token_validity = 12
+  access_token_validity  = var.access_token_minutes
+  id_token_validity      = var.id_token_minutes
+  refresh_token_validity = var.refresh_token_hours
 
   token_validity_units {
     access_token  = "minutes"
@@ -59,10 +119,24 @@ resource "aws_cognito_user_pool_client" "dashboard" {
     refresh_token = "hours"
   }
 
-  callback_urls                        = ["${var.dashboard_url}/"]
+  # The api Lambda's own routes on the dashboard's origin (CloudFront /auth/*).
+  callback_urls                        = ["${var.dashboard_url}/auth/callback"]
   logout_urls                          = ["${var.dashboard_url}/"]
   allowed_oauth_flows_user_pool_client = true
   allowed_oauth_flows                  = ["code"]
-  allowed_oauth_scopes                 = ["openid", "email"]
+  allowed_oauth_scopes                 = ["openid", "email", "profile"]
   supported_identity_providers         = ["COGNITO"]
+}
+
+# The client secret, where the api Lambda reads it at cold start (every parameter
+# under the prefix, decrypted). Terraform reads the secret from Cognito to write it
+# here, so it is also in the Terraform state: keep the state in an encrypted remote
+# backend that only deployers can read (docs/deploy.md).
+resource "aws_ssm_parameter" "client_secret" {
+  name        = "${var.ssm_prefix}oidc_client_secret"
+  description = "Client secret of the Cognito app client the api Lambda signs browsers in with (managed by Terraform)."
+  type        = "SecureString"
+  tier        = "Standard"
+  key_id      = var.kms_key_arn
+  value       = aws_cognito_user_pool_client.dashboard.client_secret
 }

@@ -86,7 +86,9 @@ module "scanner" {
   }
 }
 
-# --- api: the HTTP API behind CloudFront /api/* -------------------------------------
+# --- api: the HTTP API behind CloudFront /api/* and /auth/* -------------------------
+# It authenticates every request itself: Cognito bearer tokens against the pool's JWKS,
+# browser sessions from the sessions table (sign-in at /auth/*, docs/auth.md).
 
 data "aws_iam_policy_document" "api" {
   statement {
@@ -107,6 +109,16 @@ data "aws_iam_policy_document" "api" {
     sid       = "IssueLiveTickets"
     actions   = ["dynamodb:PutItem"]
     resources = [var.state_table_arn]
+  }
+
+  # The auth table: pending sign-ins and sessions (put, read, and taken with a
+  # DeleteItem that returns the old item: callback, sign-out, renewal), and named
+  # tokens (read by hash; UpdateItem records when one was last used). Tokens are
+  # made and revoked by an operator's `cspm tokens --table`, not by this role.
+  statement {
+    sid       = "KeepSessionsAndReadTokens"
+    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"]
+    resources = [var.auth_table_arn]
   }
 
   # Export jobs (POST /exports, GET /exports/{id}): the status objects under
@@ -151,7 +163,7 @@ module "api" {
 
   name_prefix          = var.name_prefix
   function_key         = "api"
-  description          = "HTTP API for the dashboard and tools (findings, summary, health, live tickets, export jobs)."
+  description          = "HTTP API for the dashboard and tools (findings, summary, health, live tickets, export jobs) and browser sign-in (/auth/*)."
   zip_path             = "${var.lambda_dist_dir}/api/bootstrap.zip"
   memory_size          = 256
   timeout              = 15
@@ -175,6 +187,14 @@ module "api" {
     CSPM_ARCHIVE_PREFIX      = var.archive_prefix
     CSPM_ARCHIVE_KMS_KEY_ARN = var.kms_key_arn
     CSPM_EXPORT_QUEUE_URL    = aws_sqs_queue.exports.url
+    # Sign-in: the pool's tokens are verified here (discovery and JWKS from the
+    # issuer); browsers sign in with the confidential client (its secret from SSM,
+    # <prefix>oidc_client_secret) and come back to <CSPM_DASHBOARD_URL>/auth/callback;
+    # sign-out and refresh-token revocation go to the managed login domain.
+    CSPM_OIDC_ISSUER         = var.oidc_issuer
+    CSPM_OIDC_CLIENT_ID      = var.oidc_client_id
+    CSPM_OIDC_COGNITO_DOMAIN = var.oidc_cognito_domain
+    CSPM_AUTH_TABLE          = var.auth_table_name
     RUST_LOG                 = var.log_level
   }
 }

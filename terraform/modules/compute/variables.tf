@@ -48,6 +48,41 @@ variable "connections_table_arn" {
   type        = string
 }
 
+variable "auth_table_name" {
+  description = "Name of the auth table: browser sessions and named tokens (CSPM_AUTH_TABLE of the api Lambda)."
+  type        = string
+}
+
+variable "auth_table_arn" {
+  description = "ARN of the browser sign-in sessions table."
+  type        = string
+}
+
+variable "oidc_issuer" {
+  description = "CSPM_OIDC_ISSUER: issuer of the Cognito user pool (https://cognito-idp.<region>.amazonaws.com/<pool id>)."
+  type        = string
+
+  validation {
+    condition     = startswith(var.oidc_issuer, "https://")
+    error_message = "oidc_issuer must be an https URL."
+  }
+}
+
+variable "oidc_client_id" {
+  description = "CSPM_OIDC_CLIENT_ID: the confidential app client the api Lambda signs browsers in with (and that bearer tokens must name)."
+  type        = string
+}
+
+variable "oidc_cognito_domain" {
+  description = "CSPM_OIDC_COGNITO_DOMAIN: the user pool's managed login domain (https://<prefix>.auth.<region>.amazoncognito.com), for /logout and /oauth2/revoke."
+  type        = string
+
+  validation {
+    condition     = startswith(var.oidc_cognito_domain, "https://")
+    error_message = "oidc_cognito_domain must be an https URL."
+  }
+}
+
 variable "live_management_endpoint" {
   description = "CSPM_LIVE_ENDPOINT: https URL of the WebSocket API's stage for the API Gateway Management API (https://<api id>.execute-api.<region>.amazonaws.com/live)."
   type        = string
@@ -165,7 +200,7 @@ variable "events_dlq_arn" {
 }
 
 variable "dashboard_url" {
-  description = "Public https URL of the dashboard (links in alerts, allowed CORS origin)."
+  description = "Public https URL of the dashboard (links in alerts, allowed CORS origin; the api Lambda's sign-in callback is <url>/auth/callback)."
   type        = string
 }
 

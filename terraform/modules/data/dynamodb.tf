@@ -181,3 +181,41 @@ resource "aws_dynamodb_table" "live_connections" {
     kms_key_arn = var.kms_key_arn
   }
 }
+
+# The auth table: browser sign-in sessions of the api Lambda (docs/auth.md, "Sign-in on AWS"): one
+# item per session (`pk` = "session#<sha256 of the cookie>", with the provider's
+# tokens, refresh token included, the principal and the CSRF token) or sign-in in
+# progress (`pk` = "login#<sha256 of the state>", its PKCE verifier and nonce, 10
+# minutes). Only hashes are keys, never a cookie or a state itself. Items carry
+# `expires_at` (epoch seconds) so the table trims itself; TTL deletes lag, so the code
+# checks the end on every read. Server-side sessions rather than encrypted cookies:
+# sign-out deletes the item, which ends the session in every browser at once, and the
+# refresh tokens never leave AWS. Kept like the other tables (customer key, PITR,
+# deletion protection): it holds live credentials. Named API tokens live here too
+# (`token#<name>`, `tokenhash#<sha256>`: made by an operator's `cspm tokens --table`,
+# looked up by the api Lambda); they carry no `expires_at`, so TTL never removes one.
+resource "aws_dynamodb_table" "auth" {
+  name                        = "${var.name_prefix}-auth"
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "pk"
+  deletion_protection_enabled = var.deletion_protection
+
+  attribute {
+    name = "pk"
+    type = "S"
+  }
+
+  ttl {
+    attribute_name = "expires_at"
+    enabled        = true
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = var.kms_key_arn
+  }
+}

@@ -33,6 +33,16 @@ output "connections_table_arn" {
   value       = aws_dynamodb_table.live_connections.arn
 }
 
+output "auth_table_name" {
+  description = "Name of the auth table: browser sessions and named tokens (hash key pk, TTL expires_at; CSPM_AUTH_TABLE of the api Lambda)."
+  value       = aws_dynamodb_table.auth.name
+}
+
+output "auth_table_arn" {
+  description = "ARN of the browser sign-in sessions table."
+  value       = aws_dynamodb_table.auth.arn
+}
+
 output "archive_bucket" {
   description = "Name of the archive bucket."
   value       = aws_s3_bucket.archive.id

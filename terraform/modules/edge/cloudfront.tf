@@ -1,6 +1,6 @@
 # One distribution, three origins: the dashboard bucket (default), the HTTP API
-# (/api/*) and the live WebSocket API (/live). One WAF and one set of security
-# headers cover them all.
+# (/api/* and the sign-in routes /auth/*) and the live WebSocket API (/live). One WAF
+# and one set of security headers cover them all.
 
 locals {
   s3_origin_id   = "dashboard"
@@ -129,7 +129,7 @@ resource "aws_cloudfront_distribution" "main" {
   # checkov:skip=CKV2_AWS_42:A custom certificate is optional (var.acm_certificate_arn); the default *.cloudfront.net certificate is used when no domain is given.
   enabled             = true
   is_ipv6_enabled     = true
-  comment             = "${var.name_prefix}: dashboard + /api/* + /live"
+  comment             = "${var.name_prefix}: dashboard + /api/* + /auth/* + /live"
   default_root_object = "index.html"
   price_class         = var.price_class
   web_acl_id          = aws_wafv2_web_acl.main.arn
@@ -196,6 +196,25 @@ resource "aws_cloudfront_distribution" "main" {
       event_type   = "viewer-request"
       function_arn = aws_cloudfront_function.strip_api_prefix.arn
     }
+  }
+
+  # Browser sign-in, served by the api Lambda under its own paths: /auth/login,
+  # /auth/callback (the redirect URI registered at Cognito: <dashboard_url>/auth/callback),
+  # /auth/session, /auth/logout. Like /api/* (nothing cached: the routes also answer
+  # Cache-Control: no-store; every viewer header but Host, the cookies and the query
+  # string forwarded), but without the function that strips /api: API Gateway's
+  # $default stage receives the path as it is, /auth/..., which is the Lambda's route.
+  # redirect-to-https because a browser may arrive here by a plain link or redirect.
+  ordered_cache_behavior {
+    path_pattern               = "/auth/*"
+    target_origin_id           = local.api_origin_id
+    viewer_protocol_policy     = "redirect-to-https"
+    allowed_methods            = ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"]
+    cached_methods             = ["GET", "HEAD"]
+    compress                   = true
+    cache_policy_id            = aws_cloudfront_cache_policy.api.id
+    origin_request_policy_id   = local.managed_all_viewer_except_host_hd
+    response_headers_policy_id = aws_cloudfront_response_headers_policy.security.id
   }
 
   # The live dashboard's WebSocket: exactly /live (not /live/*: /api/live/ticket is the

@@ -9,7 +9,7 @@ output "api_url" {
 }
 
 output "api_gateway_endpoint" {
-  description = "Direct API Gateway endpoint (still needs a JWT; prefer api_url)."
+  description = "Direct API Gateway endpoint (bypasses CloudFront and WAF; the api Lambda still wants a token or a session on every route but /health and /auth/*; prefer api_url)."
   value       = aws_apigatewayv2_api.main.api_endpoint
 }
 

@@ -63,16 +63,6 @@ variable "manage_api_gateway_account" {
   type        = bool
 }
 
-variable "jwt_issuer" {
-  description = "Issuer URL of the Cognito user pool."
-  type        = string
-}
-
-variable "jwt_audience" {
-  description = "Cognito app client id accepted by the JWT authorizer."
-  type        = string
-}
-
 variable "waf_rate_limit" {
   description = "Requests per 5 minutes per IP before WAF blocks."
   type        = number
@@ -109,7 +99,7 @@ variable "upload_dashboard" {
 }
 
 variable "dashboard_config" {
-  description = "Content of config.json (API base URL and login settings the dashboard reads)."
+  description = "Content of config.json (the API base URL and live URL the dashboard reads)."
   type        = map(string)
 }
 

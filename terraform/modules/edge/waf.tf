@@ -152,9 +152,16 @@ resource "aws_wafv2_web_acl_logging_configuration" "main" {
   resource_arn            = aws_wafv2_web_acl.main.arn
   log_destination_configs = [aws_cloudwatch_log_group.waf.arn]
 
+  # Credentials never reach the log: bearer tokens and the sign-in session cookie.
   redacted_fields {
     single_header {
       name = "authorization"
+    }
+  }
+
+  redacted_fields {
+    single_header {
+      name = "cookie"
     }
   }
 }

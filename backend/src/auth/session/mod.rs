@@ -13,6 +13,9 @@
 pub mod cookie;
 /// The `X-CSRF-Token` rule for unsafe methods authenticated by the cookie.
 pub mod csrf;
+/// Sessions in a DynamoDB table (the `api` Lambda).
+#[cfg(feature = "aws")]
+pub mod dynamo;
 /// The session cookie in the credential chain, renewing tokens near expiry.
 pub mod resolve;
 /// Where a signed-in browser may be sent back to (same-origin paths only).
@@ -32,6 +35,8 @@ use chrono::{DateTime, Utc};
 use rand::RngCore;
 use std::fmt;
 
+#[cfg(feature = "aws")]
+pub use dynamo::DynamoSessions;
 pub use resolve::SessionAuth;
 pub use settings::SignInSettings;
 pub use signin::{SignIn, SignInError};

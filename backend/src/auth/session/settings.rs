@@ -25,6 +25,12 @@ pub struct SignInSettings {
     pub scopes: Option<Vec<String>>,
     /// The absolute lifetime of a session.
     pub max_age: chrono::Duration,
+    /// A Cognito user pool's domain (`https://<prefix>.auth.<region>.amazoncognito.com`
+    /// or a custom one). Cognito's discovery document names neither a sign-out nor a
+    /// revocation endpoint; with the domain, sign-out goes to its `/logout`
+    /// (`client_id` + `logout_uri`) and the refresh token is revoked at its
+    /// `/oauth2/revoke`.
+    pub cognito_domain: Option<Url>,
 }
 
 /// A public URL sign-in cannot use.
@@ -39,6 +45,9 @@ pub enum SettingsError {
     /// A lifetime of zero or less.
     #[error("the session lifetime must be positive")]
     BadMaxAge,
+    /// The Cognito domain is not an https origin (a loopback http one in tests).
+    #[error("Cognito domain {0:?}: expected https://host without path or query")]
+    BadCognitoDomain(String),
 }
 
 impl SignInSettings {
@@ -61,7 +70,26 @@ impl SignInSettings {
             public_url: url,
             scopes: None,
             max_age: DEFAULT_MAX_AGE,
+            cognito_domain: None,
         })
+    }
+
+    /// The same settings signing out through the Cognito domain `domain`.
+    pub fn with_cognito_domain(mut self, domain: &str) -> Result<Self, SettingsError> {
+        let bad = || SettingsError::BadCognitoDomain(domain.chars().take(200).collect());
+        let url = Url::parse(domain.trim_end_matches('/')).map_err(|_| bad())?;
+        let origin_only = url.host().is_some()
+            && matches!(url.path(), "" | "/")
+            && url.query().is_none()
+            && url.fragment().is_none()
+            && url.username().is_empty()
+            && url.password().is_none();
+        if !origin_only {
+            return Err(bad());
+        }
+        crate::auth::oidc::config::require_secure("cognito domain", &url).map_err(|_| bad())?;
+        self.cognito_domain = Some(url);
+        Ok(self)
     }
 
     /// The same settings with a session lifetime of `max_age`.
@@ -171,6 +199,33 @@ mod tests {
             s.with_max_age(chrono::Duration::zero()).unwrap_err(),
             SettingsError::BadMaxAge
         );
+    }
+
+    #[test]
+    fn a_cognito_domain_is_an_https_origin() {
+        let s = SignInSettings::new("https://x.example").unwrap();
+        let ok = s
+            .clone()
+            .with_cognito_domain("https://cspm.auth.eu-west-1.amazoncognito.com/")
+            .unwrap();
+        assert_eq!(
+            ok.cognito_domain.unwrap().as_str(),
+            "https://cspm.auth.eu-west-1.amazoncognito.com/"
+        );
+        for bad in [
+            "http://cspm.auth.eu-west-1.amazoncognito.com",
+            "https://cspm.auth.eu-west-1.amazoncognito.com/logout",
+            "https://a.example/?x=1",
+            "cspm.auth.eu-west-1.amazoncognito.com",
+        ] {
+            assert!(
+                matches!(
+                    s.clone().with_cognito_domain(bad),
+                    Err(SettingsError::BadCognitoDomain(_))
+                ),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -89,6 +89,7 @@ pub struct SignedIn {
 pub struct SignIn {
     pub(super) settings: SignInSettings,
     metadata: ProviderMetadata,
+    sign_out: Option<SignOut>,
     authorization_endpoint: Url,
     client_id: String,
     pub(super) tokens: TokenClient,
@@ -120,16 +121,27 @@ impl SignIn {
             .token_endpoint
             .clone()
             .ok_or(SignInError::NotOffered("token_endpoint"))?;
+        let cognito = settings.cognito_domain.as_ref();
+        let revocation_endpoint = metadata
+            .revocation_endpoint
+            .clone()
+            .or_else(|| cognito.map(|d| at_domain(d, "oauth2/revoke")));
+        let sign_out = match (&metadata.end_session_endpoint, cognito) {
+            (Some(url), _) => Some(SignOut::Rp(url.clone())),
+            (None, Some(d)) => Some(SignOut::Cognito(at_domain(d, "logout"))),
+            (None, None) => None,
+        };
         let tokens = TokenClient::new(
             http,
             token_endpoint,
-            metadata.revocation_endpoint.clone(),
+            revocation_endpoint,
             &provider.config.client_id,
             provider.config.client_secret.clone(),
         );
         Ok(SignIn {
             settings,
             metadata,
+            sign_out,
             authorization_endpoint,
             client_id: provider.config.client_id.clone(),
             tokens,
@@ -137,6 +149,26 @@ impl SignIn {
             store,
             refreshing: tokio::sync::Mutex::new(()),
         })
+    }
+
+    /// [`SignIn::new`], or `None` with a warning saying why (bearer tokens are
+    /// still checked without browser sign-in).
+    pub fn enabled(
+        provider: &OidcProvider,
+        http: reqwest::Client,
+        settings: SignInSettings,
+        store: Arc<dyn SessionStore>,
+    ) -> Option<SignIn> {
+        match SignIn::new(provider, http, settings, store) {
+            Ok(s) => {
+                tracing::info!(callback = %s.settings().redirect_uri(), "browser sign-in enabled");
+                Some(s)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "no browser sign-in");
+                None
+            }
+        }
     }
 
     /// The settings (cookie policy, lifetime).
@@ -260,21 +292,51 @@ impl SignIn {
         Ok(self.end_session_url(&session))
     }
 
-    /// RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0 §2).
+    /// Where the browser goes to be signed out at the provider too.
     fn end_session_url(&self, session: &Session) -> Option<Url> {
-        let mut url = self.metadata.end_session_endpoint.clone()?;
-        {
-            let mut q = url.query_pairs_mut();
-            if let Some(id) = &session.tokens.id_token {
-                q.append_pair("id_token_hint", id);
+        let back = self.settings.post_logout_redirect_uri();
+        let mut url = match self.sign_out.as_ref()? {
+            // OpenID Connect RP-Initiated Logout 1.0 §2.
+            SignOut::Rp(endpoint) => {
+                let mut url = endpoint.clone();
+                {
+                    let mut q = url.query_pairs_mut();
+                    if let Some(id) = &session.tokens.id_token {
+                        q.append_pair("id_token_hint", id);
+                    }
+                    q.append_pair("post_logout_redirect_uri", back.as_str());
+                }
+                url
             }
-            q.append_pair("client_id", &self.client_id).append_pair(
-                "post_logout_redirect_uri",
-                self.settings.post_logout_redirect_uri().as_str(),
-            );
-        }
+            // Cognito's `/logout`: `logout_uri` must be one of the app client's
+            // allowed sign-out URLs.
+            SignOut::Cognito(endpoint) => {
+                let mut url = endpoint.clone();
+                url.query_pairs_mut()
+                    .append_pair("logout_uri", back.as_str());
+                url
+            }
+        };
+        url.query_pairs_mut()
+            .append_pair("client_id", &self.client_id);
         Some(url)
     }
+}
+
+/// How the provider signs a browser out.
+#[derive(Debug, Clone)]
+enum SignOut {
+    /// The discovery document's `end_session_endpoint`.
+    Rp(Url),
+    /// A Cognito domain's `/logout`.
+    Cognito(Url),
+}
+
+/// `path` under a Cognito domain.
+fn at_domain(domain: &Url, path: &str) -> Url {
+    domain
+        .join(path)
+        .expect("a relative path joins an https origin")
 }
 
 /// The person as the dashboard shows them: the name, else the sign-in name.

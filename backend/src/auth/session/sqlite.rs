@@ -267,47 +267,21 @@ mod tests {
         }
     }
 
+    // What every store does is the port's contract (tests/it/session_contract.rs);
+    // these are what only a file can show.
     #[tokio::test]
-    async fn sessions_are_found_by_id_hash_until_they_end_and_deleted_once() {
+    async fn the_session_id_is_nowhere_in_the_files_only_its_hash() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteSessions::open_dir(dir.path()).unwrap();
         let t0: DateTime<Utc> = "2026-05-01T00:00:00Z".parse().unwrap();
         let id = TokenHash::of("session-id");
         store.save(&id, &session(t0)).await.unwrap();
-        assert_eq!(store.find(&id, t0).await.unwrap(), Some(session(t0)));
-        assert_eq!(store.find(&TokenHash::of("other"), t0).await.unwrap(), None);
-        assert_eq!(
-            store.find(&id, t0 + Duration::hours(12)).await.unwrap(),
-            None
-        );
-        // The id itself is nowhere in the files (database and WAL), only its hash.
+        assert!(store.find(&id, t0).await.unwrap().is_some());
+        // The database and its WAL.
         for entry in std::fs::read_dir(dir.path()).unwrap() {
             let raw = std::fs::read(entry.unwrap().path()).unwrap();
             assert!(!raw.windows(10).any(|w| w == b"session-id"));
         }
-        assert_eq!(store.delete(&id).await.unwrap(), Some(session(t0)));
-        assert_eq!(store.delete(&id).await.unwrap(), None);
-        assert_eq!(store.find(&id, t0).await.unwrap(), None);
-    }
-
-    #[tokio::test]
-    async fn a_login_attempt_is_taken_once_and_not_after_it_expires() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteSessions::open_dir(dir.path()).unwrap();
-        let t0: DateTime<Utc> = "2026-05-01T00:00:00Z".parse().unwrap();
-        let login = PendingLogin {
-            nonce: "n".into(),
-            verifier: "v".into(),
-            return_to: "/ui/".into(),
-            expires_at: t0 + Duration::minutes(10),
-        };
-        let (a, b) = (TokenHash::of("state-a"), TokenHash::of("state-b"));
-        store.put_login(&a, &login).await.unwrap();
-        store.put_login(&b, &login).await.unwrap();
-        assert_eq!(store.take_login(&a, t0).await.unwrap(), Some(login.clone()));
-        assert_eq!(store.take_login(&a, t0).await.unwrap(), None);
-        let late = t0 + Duration::minutes(10);
-        assert_eq!(store.take_login(&b, late).await.unwrap(), None);
     }
 
     #[tokio::test]

@@ -2,6 +2,9 @@
 //! stored; the token itself is printed once when it is made. Kept behind the
 //! [`TokenStore`] port so the local SQLite table and a table on AWS behave alike.
 
+/// Tokens in the auth table on AWS.
+#[cfg(feature = "aws")]
+pub mod dynamo;
 /// Making tokens, hashing them, and the names they may have.
 pub mod secret;
 /// The token table in the server's SQLite file.
@@ -10,6 +13,8 @@ pub mod sqlite;
 use super::Role;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+#[cfg(feature = "aws")]
+pub use dynamo::DynamoTokens;
 pub use secret::{generate, TokenHash};
 pub use sqlite::SqliteTokens;
 

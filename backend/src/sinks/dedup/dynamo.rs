@@ -30,15 +30,7 @@ impl DynamoDedup {
     }
 }
 
-/// Whether a DynamoDB write was refused by its condition (the state moved, or is
-/// already as wanted), rather than failing.
-pub fn condition_failed<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(
-    e: &aws_sdk_dynamodb::error::SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>,
-) -> bool {
-    e.as_service_error()
-        .and_then(|s| s.code())
-        .is_some_and(|c| c == "ConditionalCheckFailedException")
-}
+pub use crate::aws::item::condition_failed;
 
 /// The outcome of a conditional write whose refused condition means there is
 /// nothing to do (already as wanted, or gone): `Ok` then, a sink error otherwise.

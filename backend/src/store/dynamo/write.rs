@@ -12,7 +12,6 @@ use super::{corrupt, DynamoStore};
 use crate::retry::retry;
 use crate::store::decide::decide_workflow;
 use crate::store::{DeleteReport, FailedWrite, FindingVersion, StoreError, StoreResult};
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 use futures::{stream, StreamExt};
@@ -118,22 +117,6 @@ fn add_update(
     Ok(TransactWriteItem::builder().update(update).build())
 }
 
-fn reasons(
-    e: &aws_sdk_dynamodb::error::SdkError<
-        TransactWriteItemsError,
-        aws_sdk_dynamodb::config::http::HttpResponse,
-    >,
-) -> Vec<String> {
-    match e.as_service_error() {
-        Some(TransactWriteItemsError::TransactionCanceledException(t)) => t
-            .cancellation_reasons()
-            .iter()
-            .map(|r| r.code().unwrap_or("None").to_string())
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
 /// The transaction action writing `item` if the stored state matches `expect`.
 pub(super) fn put_action(
     store: &DynamoStore,
@@ -199,8 +182,12 @@ pub(super) async fn transact(
         .set_client_request_token(token.map(str::to_owned))
         .send()
         .await;
-    r.map(|_| ())
-        .map_err(|e| Call::new("TransactWriteItems", store.table()).classify(&e, &reasons(&e)))
+    r.map(|_| ()).map_err(|e| {
+        Call::new("TransactWriteItems", store.table()).classify(
+            &e,
+            &crate::aws::item::cancellation_reasons(&e).unwrap_or_default(),
+        )
+    })
 }
 
 /// Reads what an upsert or delete needs (consistent; the document is not read).

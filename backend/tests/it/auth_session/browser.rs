@@ -80,6 +80,60 @@ impl Site {
         }
     }
 
+    /// The `api` Lambda's router reached at `public_url`, its sign-in wired as
+    /// its cold start wires it ([`cspm::lambda::boot::sign_in_with`]): a provider
+    /// that looks like Cognito (sign-out and revocation under its domain, here
+    /// its own origin), sessions in a fresh DynamoDB table on the emulator at
+    /// `endpoint`.
+    pub async fn lambda(public_url: &str, endpoint: &str) -> Site {
+        use cspm::config::lambda::LambdaConfig;
+        use cspm::config::signin::SignInConfig;
+        let settings = SignInSettings::new(public_url).unwrap();
+        let provider = Provider::start(settings.redirect_uri().as_str()).await;
+        provider.like_cognito();
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open_dir(dir.path()).unwrap();
+        let fixtures = crate::helpers::findings(3, 11);
+        store.upsert(&fixtures).await.unwrap();
+        let pipeline = crate::helpers::pipeline(Arc::new(store) as Arc<dyn Store>);
+        let sdk = crate::aws_env::sdk_config(endpoint).await;
+        let table =
+            crate::aws_env::key_table(&cspm::aws::dynamodb_client(&sdk), "auth", "pk").await;
+        let config = SignInConfig {
+            issuer: provider.issuer().into(),
+            client_id: CLIENT_ID.into(),
+            audience: None,
+            roles_claim: Some("groups".into()),
+            scopes: None,
+            cognito_domain: Some(provider.issuer().into()),
+            public_url: Some(public_url.into()),
+            auth_table: Some(table),
+            max_age: None,
+        };
+        let ssm = std::collections::HashMap::from([("api_token".into(), API_TOKEN.into())]);
+        let own = cspm::lambda::boot::sign_in_with(&config, &sdk, &ssm)
+            .await
+            .unwrap();
+        assert!(own.signin.is_some(), "browser sign-in is on");
+        let lambda =
+            LambdaConfig::from_lookup(|k| (k == "CSPM_TABLE_NAME").then(|| "unused".into()))
+                .unwrap();
+        Site {
+            app: cspm::lambda::api::app(
+                &lambda,
+                &ssm,
+                pipeline,
+                cspm::lambda::api::Parts {
+                    own: Some(own),
+                    ..Default::default()
+                },
+            ),
+            provider,
+            finding: fixtures[0].id.clone(),
+            _dir: dir,
+        }
+    }
+
     pub fn browser(&self) -> Browser {
         Browser {
             app: self.app.clone(),

@@ -362,3 +362,60 @@ async fn without_sign_in_configured_the_auth_routes_are_not_found() {
         assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{path}");
     }
 }
+
+/// On AWS: the `api` Lambda's own router and cold-start wiring, sessions in
+/// DynamoDB, a provider that signs out like Cognito (its domain's `/logout` with
+/// `client_id` and `logout_uri`, revocation at `/oauth2/revoke`).
+#[tokio::test]
+async fn through_the_api_lambda_sessions_live_in_dynamodb_and_sign_out_goes_to_cognito() {
+    let Some(ep) = crate::aws_env::endpoint("api_lambda_sign_in") else {
+        return;
+    };
+    const CLOUDFRONT: &str = "https://d111111abcdef8.cloudfront.net";
+    let site = Site::lambda(CLOUDFRONT, &ep).await;
+    site.provider.sign_in_as(analyst());
+    let mut b = site.browser();
+    let done = b.sign_in(Some("/ui/findings")).await;
+    assert_eq!(done.status, StatusCode::FOUND, "{}", done.body);
+    assert!(
+        b.last_set_cookies
+            .iter()
+            .any(|c| c.starts_with("cspm_session=") && c.contains("; Secure")),
+        "an https public URL gives Secure cookies: {:?}",
+        b.last_set_cookies
+    );
+    let csrf = b.csrf().await;
+    let path = format!("/findings/{}", site.finding);
+    let ok = b
+        .send(Method::PATCH, &path, &[("x-csrf-token", &csrf)])
+        .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    let bare = b.send(Method::PATCH, &path, &[]).await;
+    assert_eq!((bare.status, bare.code()), (StatusCode::FORBIDDEN, "csrf"));
+
+    let out = b
+        .send(Method::POST, "/auth/logout", &[("x-csrf-token", &csrf)])
+        .await;
+    assert_eq!(out.status, StatusCode::OK, "{}", out.body);
+    let logout = url::Url::parse(out.body["logout_url"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        logout.as_str().split('?').next().unwrap(),
+        format!("{}/logout", site.provider.issuer())
+    );
+    let q: std::collections::HashMap<_, _> = logout.query_pairs().into_owned().collect();
+    assert_eq!(q["logout_uri"], format!("{CLOUDFRONT}/"));
+    assert_eq!(q["client_id"], "cspm-dashboard");
+    assert!(
+        !q.contains_key("id_token_hint"),
+        "Cognito's /logout takes none"
+    );
+    assert_eq!(
+        site.provider.revoked().len(),
+        1,
+        "the refresh token is revoked at the domain's /oauth2/revoke"
+    );
+    assert_eq!(
+        b.get("/auth/session").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}

@@ -50,6 +50,9 @@ struct Knobs {
     wrong_nonce: bool,
     /// Send the browser back with `error=access_denied`.
     deny: bool,
+    /// Discovery as Cognito's: no revocation or end-session endpoint (those are
+    /// under the pool's domain, here the issuer's origin: `/oauth2/revoke`).
+    cognito: bool,
 }
 
 struct Inner {
@@ -96,6 +99,7 @@ impl Provider {
             .route("/authorize", get(authorize))
             .route("/token", post(token))
             .route("/revoke", post(revoke))
+            .route("/oauth2/revoke", post(revoke))
             .with_state(p.clone());
         tokio::spawn(async move { axum::serve(listener, app).await });
         p
@@ -118,6 +122,12 @@ impl Provider {
     /// ID tokens from now on carry a nonce other than the one asked for.
     pub fn wrong_nonce(&self) {
         self.0.knobs.lock().unwrap().wrong_nonce = true;
+    }
+
+    /// Discovery from now on looks like Cognito's (no revocation or end-session
+    /// endpoint; revocation at `/oauth2/revoke` of the issuer's origin).
+    pub fn like_cognito(&self) {
+        self.0.knobs.lock().unwrap().cognito = true;
     }
 
     /// The next authorization requests are refused (`access_denied`).
@@ -194,6 +204,13 @@ fn oauth_error(status: StatusCode, error: &str) -> Response {
 
 async fn discovery(State(p): State<Provider>) -> Json<Value> {
     let i = &p.0.issuer;
+    if p.0.knobs.lock().unwrap().cognito {
+        return Json(json!({
+            "issuer": i, "authorization_endpoint": format!("{i}/authorize"),
+            "token_endpoint": format!("{i}/token"), "jwks_uri": format!("{i}/jwks"),
+            "scopes_supported": ["openid", "email", "phone", "profile"],
+        }));
+    }
     Json(json!({
         "issuer": i, "authorization_endpoint": format!("{i}/authorize"),
         "token_endpoint": format!("{i}/token"), "jwks_uri": format!("{i}/jwks"),

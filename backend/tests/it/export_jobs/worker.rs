@@ -51,8 +51,10 @@ async fn a_queued_job_is_run_by_the_exporter_and_downloaded_from_a_presigned_lin
         &config,
         &ssm,
         crate::helpers::pipeline(store),
-        None,
-        Some(jobs.clone()),
+        api::Parts {
+            exports: Some(jobs.clone()),
+            ..Default::default()
+        },
     );
 
     let started = post(

@@ -10,8 +10,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
-/// One item's attributes.
-pub(super) type Item = HashMap<String, AttributeValue>;
+pub(super) use crate::aws::item::{n, num, s, text, Item};
 
 /// The key of the item of `kind` for `parts`.
 pub(super) fn key(kind: &str, parts: &[&str]) -> String {
@@ -21,30 +20,8 @@ pub(super) fn key(kind: &str, parts: &[&str]) -> String {
     )
 }
 
-pub(super) fn s(v: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(v.into())
-}
-
-pub(super) fn n(v: impl ToString) -> AttributeValue {
-    AttributeValue::N(v.to_string())
-}
-
 pub(super) fn us(t: DateTime<Utc>) -> i64 {
     t.timestamp_micros()
-}
-
-pub(super) fn num<T: std::str::FromStr>(item: &Item, name: &str) -> Option<T> {
-    match item.get(name) {
-        Some(AttributeValue::N(v)) => v.parse().ok(),
-        _ => None,
-    }
-}
-
-pub(super) fn text<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
-    match item.get(name) {
-        Some(AttributeValue::S(v)) => Some(v),
-        _ => None,
-    }
 }
 
 pub(super) fn time(item: &Item, name: &str) -> Option<DateTime<Utc>> {
@@ -108,14 +85,14 @@ pub(super) fn state_moved(
         aws_sdk_dynamodb::config::http::HttpResponse,
     >,
 ) -> bool {
-    match e.as_service_error() {
-        Some(TransactWriteItemsError::TransactionCanceledException(t)) => t
-            .cancellation_reasons()
-            .iter()
-            .filter_map(|r| r.code())
-            .all(|c| matches!(c, "None" | "ConditionalCheckFailed" | "TransactionConflict")),
-        _ => false,
-    }
+    crate::aws::item::cancellation_reasons(e).is_some_and(|reasons| {
+        reasons.iter().all(|c| {
+            matches!(
+                c.as_str(),
+                "None" | "ConditionalCheckFailed" | "TransactionConflict"
+            )
+        })
+    })
 }
 
 /// Builds one conditioned write: `cond` with its `names` and `values`.
