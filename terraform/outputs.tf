@@ -89,7 +89,7 @@ output "cognito_client_id" {
 }
 
 output "cognito_client_secret_parameter" {
-  description = "SSM SecureString holding the app client's secret (<ssm_prefix>oidc_client_secret), read by the api Lambda at cold start."
+  description = "SSM SecureString holding the app client's secret (/<project>/<environment>-auth/oidc_client_secret, outside ssm_prefix), read by the api Lambda alone at cold start."
   value       = module.auth.client_secret_parameter_name
 }
 

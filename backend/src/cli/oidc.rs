@@ -50,8 +50,9 @@ pub struct OidcArgs {
     #[arg(long, env = ENV_SCOPES)]
     pub oidc_scopes: Option<String>,
     /// A Cognito user pool's domain (`https://<prefix>.auth.<region>.amazoncognito.com`):
-    /// sign-out goes to its `/logout`, the refresh token is revoked at its
-    /// `/oauth2/revoke` (Cognito's discovery names neither).
+    /// sign-out goes to its `/logout` with Cognito's parameters (`client_id`,
+    /// `logout_uri`), and the refresh token is revoked at its `/oauth2/revoke` when
+    /// discovery names no revocation endpoint.
     #[arg(long, env = ENV_COGNITO_DOMAIN)]
     pub oidc_cognito_domain: Option<String>,
     /// The longest a browser session lasts, renewals included (`12h`, `1d`).
@@ -91,6 +92,7 @@ impl OidcArgs {
             public_url: None,
             auth_table: None,
             max_age: Some(self.session_max_age),
+            client_secret_parameter: None,
         })
     }
 

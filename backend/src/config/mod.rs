@@ -94,9 +94,12 @@ pub const ENV_OIDC_ROLES_CLAIM: &str = "CSPM_OIDC_ROLES_CLAIM";
 pub const ENV_OIDC_JWKS_URL: &str = "CSPM_OIDC_JWKS_URL";
 /// Scopes asked for at browser sign-in.
 pub const ENV_OIDC_SCOPES: &str = "CSPM_OIDC_SCOPES";
-/// A Cognito user pool's domain: sign-out at its `/logout`, revocation at its
-/// `/oauth2/revoke` (Cognito's discovery document names neither).
+/// A Cognito user pool's domain: sign-out at its `/logout` with Cognito's
+/// parameters (`client_id`, `logout_uri`), revocation at its `/oauth2/revoke`.
 pub const ENV_OIDC_COGNITO_DOMAIN: &str = "CSPM_OIDC_COGNITO_DOMAIN";
+/// The SSM SecureString holding the app client's secret (the `api` Lambda; a path
+/// of its own, outside the prefix the other Lambdas read).
+pub const ENV_OIDC_CLIENT_SECRET_PARAMETER: &str = "CSPM_OIDC_CLIENT_SECRET_PARAMETER";
 /// The longest a browser session lasts.
 pub const ENV_SESSION_MAX_AGE: &str = "CSPM_SESSION_MAX_AGE";
 /// The auth table of an AWS deployment: browser sessions and named tokens (the

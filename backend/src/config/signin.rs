@@ -2,8 +2,9 @@
 //! itself (a Cognito user pool, or any OIDC provider) and, with a sessions table
 //! and the public URL, browser sign-in through our own `/auth/*` routes. The same
 //! variables as `cspm serve`'s flags; the client secret of a confidential client
-//! comes from SSM ([`SSM_OIDC_CLIENT_SECRET`], a SecureString), never the
-//! environment a console shows.
+//! comes from an SSM SecureString (named by `CSPM_OIDC_CLIENT_SECRET_PARAMETER`,
+//! on a path only the `api` Lambda may read; or [`SSM_OIDC_CLIENT_SECRET`] under the
+//! prefix), never the environment a console shows.
 
 use crate::auth::oidc::{OidcConfig, OidcConfigError};
 use crate::auth::session::settings::SettingsError;
@@ -12,8 +13,8 @@ use crate::sinks::secrets::Secret;
 
 use super::{
     ConfigError, ENV_AUTH_TABLE, ENV_DASHBOARD_URL, ENV_OIDC_AUDIENCE, ENV_OIDC_CLIENT_ID,
-    ENV_OIDC_COGNITO_DOMAIN, ENV_OIDC_ISSUER, ENV_OIDC_ROLES_CLAIM, ENV_OIDC_SCOPES,
-    ENV_PUBLIC_URL, ENV_SESSION_MAX_AGE,
+    ENV_OIDC_CLIENT_SECRET_PARAMETER, ENV_OIDC_COGNITO_DOMAIN, ENV_OIDC_ISSUER,
+    ENV_OIDC_ROLES_CLAIM, ENV_OIDC_SCOPES, ENV_PUBLIC_URL, ENV_SESSION_MAX_AGE,
 };
 
 /// SSM parameter (under the prefix, SecureString): the app client's secret.
@@ -41,6 +42,8 @@ pub struct SignInConfig {
     pub auth_table: Option<String>,
     /// The longest a session lasts (`12h` by default).
     pub max_age: Option<chrono::Duration>,
+    /// The SSM parameter holding the client secret, read at cold start.
+    pub client_secret_parameter: Option<String>,
 }
 
 impl SignInConfig {
@@ -83,6 +86,7 @@ impl SignInConfig {
             public_url: val(ENV_PUBLIC_URL).or_else(|| val(ENV_DASHBOARD_URL)),
             auth_table: val(ENV_AUTH_TABLE),
             max_age,
+            client_secret_parameter: val(ENV_OIDC_CLIENT_SECRET_PARAMETER),
         }))
     }
 }

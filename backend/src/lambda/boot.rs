@@ -182,10 +182,21 @@ pub async fn sign_in_with(
     use crate::auth::session::{DynamoSessions, SignIn};
     use crate::config::signin::SSM_OIDC_CLIENT_SECRET;
     let failed = |e: &dyn std::fmt::Display| BootError::SignIn(e.to_string());
-    let secret = ssm
-        .get(SSM_OIDC_CLIENT_SECRET)
-        .filter(|s| !s.is_empty())
-        .map(crate::sinks::secrets::Secret::new);
+    // The parameter of its own (a path the other Lambdas cannot read), else the
+    // one under the prefix.
+    let secret = match &config.client_secret_parameter {
+        Some(name) => {
+            let read = crate::sinks::secrets::SecretRef::Ssm(name.clone())
+                .resolve(Some(sdk))
+                .await
+                .map_err(|e| failed(&e))?;
+            Some(read).filter(|s| !s.expose().is_empty())
+        }
+        None => ssm
+            .get(SSM_OIDC_CLIENT_SECRET)
+            .filter(|s| !s.is_empty())
+            .map(crate::sinks::secrets::Secret::new),
+    };
     let oidc = config.provider(secret, None).map_err(|e| failed(&e))?;
     let provider = OidcProvider::connect(oidc, http_client())
         .await

@@ -26,7 +26,7 @@ fn v2_event(method: &str, path: &str, query: &str, body: Option<&str>) -> Value 
 /// `event` with the claims API Gateway's JWT authorizer passes for a Cognito
 /// access token: `sub`, `username` and, when given, `cognito:groups` flattened
 /// as HTTP APIs flatten arrays.
-fn signed_in(mut event: Value, groups: Option<&str>) -> Value {
+pub fn signed_in(mut event: Value, groups: Option<&str>) -> Value {
     let mut claims =
         serde_json::json!({"sub": "7d1e-user", "username": "ana", "token_use": "access"});
     if let Some(g) = groups {
@@ -38,7 +38,7 @@ fn signed_in(mut event: Value, groups: Option<&str>) -> Value {
 }
 
 /// The recorded request without an authorizer (only `/health` is routed so).
-fn v2_anonymous(method: &str, path: &str, query: &str, body: Option<&str>) -> Value {
+pub fn v2_anonymous(method: &str, path: &str, query: &str, body: Option<&str>) -> Value {
     let mut e = lambda_fixture("example-apigw-v2-request-no-authorizer.json");
     e["rawPath"] = Value::String(path.into());
     e["rawQueryString"] = Value::String(query.into());
@@ -74,7 +74,7 @@ fn url_pairs(q: &str) -> Vec<(String, String)> {
 }
 
 /// Runs one event through the Lambda adapter; returns `(status, body JSON)`.
-async fn invoke(app: &axum::Router, event: Value) -> (u16, Value) {
+pub async fn invoke(app: &axum::Router, event: Value) -> (u16, Value) {
     let req: LambdaRequest = serde_json::from_value(event).expect("a valid HTTP API v2 event");
     let mut adapter = Adapter::from(app.clone());
     let resp = adapter

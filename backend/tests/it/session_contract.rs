@@ -20,7 +20,7 @@ fn session(sub: &str, refresh: Option<&str>) -> Session {
         user: SessionUser {
             sub: sub.into(),
             email: Some(format!("{sub}@example.com")),
-            name: None,
+            name: Some(format!("{sub} Example")),
         },
         principal: Principal::person(sub, Some(&format!("{sub}@example.com")), Role::Analyst),
         csrf_token: "csrf-token".into(),
@@ -65,18 +65,32 @@ async fn contract(store: &dyn SessionStore) {
         "the end is kept to the millisecond"
     );
 
-    // A renewal replaces the session whole; absent fields read back as absent.
+    // A renewal replaces the session whole, only while it is stored as it was
+    // read; absent fields read back as absent.
     let mut renewed = session("ana", None);
     renewed.tokens.access_token = "access-2".into();
     renewed.tokens.id_token = None;
     renewed.user.email = None;
+    renewed.user.name = None;
     renewed.principal.role = Role::Viewer;
     renewed.tokens_expire_at = t0() + Duration::minutes(65);
-    store.save(&id, &renewed).await.unwrap();
+    assert!(store.replace(&id, &ana, &renewed).await.unwrap());
+    assert_eq!(store.find(&id, t0()).await.unwrap(), Some(renewed.clone()));
+    let mut late = renewed.clone();
+    late.tokens.access_token = "access-from-a-stale-read".into();
+    assert!(
+        !store.replace(&id, &ana, &late).await.unwrap(),
+        "a renewal of what is no longer stored is refused"
+    );
     assert_eq!(store.find(&id, t0()).await.unwrap(), Some(renewed.clone()));
 
-    assert_eq!(store.delete(&id).await.unwrap(), Some(renewed));
+    assert_eq!(store.delete(&id).await.unwrap(), Some(renewed.clone()));
     assert_eq!(store.delete(&id).await.unwrap(), None, "once");
+    assert_eq!(store.find(&id, t0()).await.unwrap(), None);
+    assert!(
+        !store.replace(&id, &renewed, &late).await.unwrap(),
+        "a renewal never brings back a signed-out session"
+    );
     assert_eq!(store.find(&id, t0()).await.unwrap(), None);
 
     // Sign-in attempts: taken once, not after they expire.

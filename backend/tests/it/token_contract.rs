@@ -80,6 +80,14 @@ async fn contract(store: &dyn TokenStore) {
         store.revoke("nobody", at).await,
         Err(TokenError::NotFound(_))
     ));
+    // Two made at the same moment are both kept.
+    let (ta, tb) = (token("ship-a", Role::Ingest), token("ship-b", Role::Ingest));
+    let (ha, hb) = (TokenHash::of("cspm_a"), TokenHash::of("cspm_b"));
+    let (a, b) = tokio::join!(store.create(&ta, &ha), store.create(&tb, &hb));
+    a.unwrap();
+    b.unwrap();
+    assert_eq!(store.list().await.unwrap().len(), 4);
+
     // Revoked, the name stays taken and authentication stays on.
     assert!(store.any().await.unwrap());
     let again = store

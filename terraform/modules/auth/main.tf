@@ -133,7 +133,9 @@ resource "aws_cognito_user_pool_client" "dashboard" {
 # here, so it is also in the Terraform state: keep the state in an encrypted remote
 # backend that only deployers can read (docs/deploy.md).
 resource "aws_ssm_parameter" "client_secret" {
-  name        = "${var.ssm_prefix}oidc_client_secret"
+  # Beside the prefix, not under it: the scanner and fanout Lambdas read every
+  # parameter under the prefix; only the api role may read this one.
+  name        = "${trimsuffix(var.ssm_prefix, "/")}-auth/oidc_client_secret"
   description = "Client secret of the Cognito app client the api Lambda signs browsers in with (managed by Terraform)."
   type        = "SecureString"
   tier        = "Standard"

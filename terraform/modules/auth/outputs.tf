@@ -27,8 +27,13 @@ output "domain_url" {
 }
 
 output "client_secret_parameter_name" {
-  description = "SSM SecureString holding the app client's secret."
+  description = "SSM SecureString holding the app client's secret (beside the SSM prefix, readable by the api role only)."
   value       = aws_ssm_parameter.client_secret.name
+}
+
+output "client_secret_parameter_arn" {
+  description = "ARN of the SSM SecureString holding the app client's secret."
+  value       = aws_ssm_parameter.client_secret.arn
 }
 
 output "group_names" {

@@ -19,7 +19,7 @@ variable "deletion_protection" {
 }
 
 variable "ssm_prefix" {
-  description = "SSM parameter prefix the api Lambda reads, e.g. /cspm/prod/; the client secret goes to <prefix>oidc_client_secret."
+  description = "SSM parameter prefix the api Lambda reads, e.g. /cspm/prod/; the client secret goes beside it, to <prefix without its last slash>-auth/oidc_client_secret, out of the other Lambdas' reach."
   type        = string
 
   validation {

@@ -111,14 +111,55 @@ data "aws_iam_policy_document" "api" {
     resources = [var.state_table_arn]
   }
 
-  # The auth table: pending sign-ins and sessions (put, read, and taken with a
-  # DeleteItem that returns the old item: callback, sign-out, renewal), and named
-  # tokens (read by hash; UpdateItem records when one was last used). Tokens are
-  # made and revoked by an operator's `cspm tokens --table`, not by this role.
+  # The app client's secret, read once per cold start: a parameter of its own,
+  # which no other role may read.
   statement {
-    sid       = "KeepSessionsAndReadTokens"
-    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"]
+    sid       = "ReadClientSecret"
+    actions   = ["ssm:GetParameter"]
+    resources = [var.oidc_client_secret_parameter_arn]
+  }
+
+  # The auth table. Sessions and sign-ins in progress: written, read, and taken
+  # with a DeleteItem that returns the old item (callback, sign-out, renewal); only
+  # items whose key starts session# or login#. Named tokens: read by hash, and only
+  # their last use recorded. Tokens are made and revoked by an operator's
+  # `cspm tokens --table`, never by this role, so it cannot mint one. (The
+  # conditions follow AWS's fine-grained access control keys; the emulator does
+  # not enforce IAM, so they are not exercised by the tests.)
+  statement {
+    sid       = "ReadAuthItems"
+    actions   = ["dynamodb:GetItem"]
     resources = [var.auth_table_arn]
+  }
+
+  statement {
+    sid       = "KeepSessions"
+    actions   = ["dynamodb:PutItem", "dynamodb:DeleteItem"]
+    resources = [var.auth_table_arn]
+
+    condition {
+      test     = "ForAllValues:StringLike"
+      variable = "dynamodb:LeadingKeys"
+      values   = ["session#*", "login#*"]
+    }
+  }
+
+  statement {
+    sid       = "RecordTokenUse"
+    actions   = ["dynamodb:UpdateItem"]
+    resources = [var.auth_table_arn]
+
+    condition {
+      test     = "ForAllValues:StringLike"
+      variable = "dynamodb:LeadingKeys"
+      values   = ["token#*"]
+    }
+
+    condition {
+      test     = "ForAllValues:StringEquals"
+      variable = "dynamodb:Attributes"
+      values   = ["pk", "last_used_ms"]
+    }
   }
 
   # Export jobs (POST /exports, GET /exports/{id}): the status objects under
@@ -188,14 +229,16 @@ module "api" {
     CSPM_ARCHIVE_KMS_KEY_ARN = var.kms_key_arn
     CSPM_EXPORT_QUEUE_URL    = aws_sqs_queue.exports.url
     # Sign-in: the pool's tokens are verified here (discovery and JWKS from the
-    # issuer); browsers sign in with the confidential client (its secret from SSM,
-    # <prefix>oidc_client_secret) and come back to <CSPM_DASHBOARD_URL>/auth/callback;
-    # sign-out and refresh-token revocation go to the managed login domain.
-    CSPM_OIDC_ISSUER         = var.oidc_issuer
-    CSPM_OIDC_CLIENT_ID      = var.oidc_client_id
-    CSPM_OIDC_COGNITO_DOMAIN = var.oidc_cognito_domain
-    CSPM_AUTH_TABLE          = var.auth_table_name
-    RUST_LOG                 = var.log_level
+    # issuer); browsers sign in with the confidential client (its secret from the
+    # SSM parameter below, beside the prefix) and come back to
+    # <CSPM_DASHBOARD_URL>/auth/callback; sign-out and refresh-token revocation go
+    # to the managed login domain.
+    CSPM_OIDC_ISSUER                  = var.oidc_issuer
+    CSPM_OIDC_CLIENT_ID               = var.oidc_client_id
+    CSPM_OIDC_CLIENT_SECRET_PARAMETER = var.oidc_client_secret_parameter_name
+    CSPM_OIDC_COGNITO_DOMAIN          = var.oidc_cognito_domain
+    CSPM_AUTH_TABLE                   = var.auth_table_name
+    RUST_LOG                          = var.log_level
   }
 }
 

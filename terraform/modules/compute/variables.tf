@@ -73,6 +73,16 @@ variable "oidc_client_id" {
   type        = string
 }
 
+variable "oidc_client_secret_parameter_name" {
+  description = "CSPM_OIDC_CLIENT_SECRET_PARAMETER: the SSM SecureString holding the app client's secret (outside the SSM prefix the other Lambdas read)."
+  type        = string
+}
+
+variable "oidc_client_secret_parameter_arn" {
+  description = "ARN of that parameter: the api role alone may read it."
+  type        = string
+}
+
 variable "oidc_cognito_domain" {
   description = "CSPM_OIDC_COGNITO_DOMAIN: the user pool's managed login domain (https://<prefix>.auth.<region>.amazoncognito.com), for /logout and /oauth2/revoke."
   type        = string

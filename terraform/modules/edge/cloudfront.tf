@@ -25,8 +25,9 @@ resource "aws_cloudfront_origin_access_control" "dashboard" {
   signing_protocol                  = "sigv4"
 }
 
-# The API's cache key includes Authorization (the only way CloudFront forwards it);
-# TTLs near zero mean nothing is served from cache across users.
+# The API's cache key includes Authorization (the only way CloudFront forwards it)
+# and the session cookie, so two users never share a key; TTLs near zero mean
+# nothing is served from cache across users anyway.
 resource "aws_cloudfront_cache_policy" "api" {
   name        = "${var.name_prefix}-api-no-cache"
   comment     = "Forward Authorization and the query string; effectively no caching."
@@ -46,7 +47,10 @@ resource "aws_cloudfront_cache_policy" "api" {
     }
 
     cookies_config {
-      cookie_behavior = "none"
+      cookie_behavior = "whitelist"
+      cookies {
+        items = ["cspm_session"]
+      }
     }
 
     query_strings_config {

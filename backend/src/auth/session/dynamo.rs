@@ -175,6 +175,28 @@ impl SessionStore for DynamoSessions {
         Ok(())
     }
 
+    async fn replace(
+        &self,
+        id: &TokenHash,
+        was: &Session,
+        renewed: &Session,
+    ) -> Result<bool, SessionError> {
+        let r = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(session_item(id, renewed)))
+            .condition_expression("attribute_exists(pk) AND tokens_expire_ms = :was")
+            .expression_attribute_values(":was", n(was.tokens_expire_at.timestamp_millis()))
+            .send()
+            .await;
+        match r {
+            Ok(_) => Ok(true),
+            Err(e) if crate::aws::item::condition_failed(&e) => Ok(false),
+            Err(e) => Err(backend(e)),
+        }
+    }
+
     async fn find(
         &self,
         id: &TokenHash,

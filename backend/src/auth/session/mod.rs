@@ -152,8 +152,19 @@ pub trait SessionStore: Send + Sync {
         state: &TokenHash,
         now: DateTime<Utc>,
     ) -> Result<Option<PendingLogin>, SessionError>;
-    /// Creates or replaces (after a renewal) the session under the hash of its id.
+    /// Creates the session under the hash of its id (a new random id: nothing to
+    /// overwrite).
     async fn save(&self, id: &TokenHash, session: &Session) -> Result<(), SessionError>;
+    /// Replaces the session with its renewal, only while it is still stored as
+    /// `was` (same token expiry); `false` when it was signed out or renewed by
+    /// another process meanwhile, so a renewal never brings back a session that
+    /// ended.
+    async fn replace(
+        &self,
+        id: &TokenHash,
+        was: &Session,
+        renewed: &Session,
+    ) -> Result<bool, SessionError>;
     /// The session, unless it is unknown or ended before `now`.
     async fn find(
         &self,

@@ -49,6 +49,8 @@ impl SignIn {
         if session.tokens_expire_at - RENEW_BEFORE > now {
             return Ok(Some(session));
         }
+        // One renewal at a time in this process; across processes, `replace`
+        // only stores a renewal of the session as it was read.
         let _one_at_a_time = self.refreshing.lock().await;
         // Another request may have renewed it while this one waited.
         let Some(session) = self.store.find(&key, now).await.map_err(unavailable)? else {
@@ -59,7 +61,17 @@ impl SignIn {
         }
         match self.renew(&session, now).await {
             Ok(renewed) => {
-                self.store.save(&key, &renewed).await.map_err(unavailable)?;
+                let stored = self
+                    .store
+                    .replace(&key, &session, &renewed)
+                    .await
+                    .map_err(unavailable)?;
+                if !stored {
+                    // Signed out meanwhile (then it stays out), or renewed by
+                    // another process (then that renewal is the session).
+                    tracing::info!(actor = %session.principal.actor, "session changed while renewing; read again");
+                    return self.store.find(&key, now).await.map_err(unavailable);
+                }
                 tracing::info!(actor = %renewed.principal.actor, "session renewed");
                 Ok(Some(renewed))
             }

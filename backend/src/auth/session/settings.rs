@@ -26,10 +26,11 @@ pub struct SignInSettings {
     /// The absolute lifetime of a session.
     pub max_age: chrono::Duration,
     /// A Cognito user pool's domain (`https://<prefix>.auth.<region>.amazoncognito.com`
-    /// or a custom one). Cognito's discovery document names neither a sign-out nor a
-    /// revocation endpoint; with the domain, sign-out goes to its `/logout`
-    /// (`client_id` + `logout_uri`) and the refresh token is revoked at its
-    /// `/oauth2/revoke`.
+    /// or a custom one). Cognito's `/logout` takes its own parameters (`client_id` +
+    /// `logout_uri`), not RP-initiated logout's, and older pools' discovery names no
+    /// sign-out or revocation endpoint; with the domain, sign-out goes to its
+    /// `/logout` Cognito's way, and the refresh token is revoked at its
+    /// `/oauth2/revoke` when discovery names no revocation endpoint.
     pub cognito_domain: Option<Url>,
 }
 

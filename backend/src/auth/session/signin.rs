@@ -126,9 +126,12 @@ impl SignIn {
             .revocation_endpoint
             .clone()
             .or_else(|| cognito.map(|d| at_domain(d, "oauth2/revoke")));
-        let sign_out = match (&metadata.end_session_endpoint, cognito) {
-            (Some(url), _) => Some(SignOut::Rp(url.clone())),
-            (None, Some(d)) => Some(SignOut::Cognito(at_domain(d, "logout"))),
+        let sign_out = match (cognito, &metadata.end_session_endpoint) {
+            // Cognito's discovery names its `/logout` as the end-session endpoint,
+            // but it takes Cognito's parameters (`client_id`, `logout_uri`), not
+            // RP-initiated logout's: with the domain configured, Cognito's way.
+            (Some(d), _) => Some(SignOut::Cognito(at_domain(d, "logout"))),
+            (None, Some(url)) => Some(SignOut::Rp(url.clone())),
             (None, None) => None,
         };
         let tokens = TokenClient::new(

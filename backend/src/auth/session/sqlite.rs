@@ -82,6 +82,27 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Session> {
     })
 }
 
+/// The row's values in [`COLUMNS`] order, after the key.
+fn values(key: String, s: &Session) -> Vec<rusqlite::types::Value> {
+    use rusqlite::types::Value;
+    let text = |v: &Option<String>| v.clone().map_or(Value::Null, Value::Text);
+    vec![
+        Value::Text(key),
+        Value::Text(s.user.sub.clone()),
+        text(&s.user.email),
+        text(&s.user.name),
+        Value::Text(s.principal.actor.clone()),
+        Value::Text(s.principal.role.as_str().to_string()),
+        Value::Text(s.csrf_token.clone()),
+        Value::Text(s.tokens.access_token.clone()),
+        text(&s.tokens.id_token),
+        text(&s.tokens.refresh_token),
+        Value::Integer(millis(s.tokens_expire_at)),
+        Value::Integer(millis(s.created_at)),
+        Value::Integer(millis(s.expires_at)),
+    ]
+}
+
 impl SqliteSessions {
     /// Opens the sessions of the database in `data_dir` (`cspm.db`, created if needed).
     pub fn open_dir(data_dir: &Path) -> Result<Self, SessionError> {
@@ -170,24 +191,33 @@ impl SessionStore for SqliteSessions {
                     "INSERT OR REPLACE INTO sessions (id_hash, {COLUMNS})
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
                 ),
-                params![
-                    key,
-                    s.user.sub,
-                    s.user.email,
-                    s.user.name,
-                    s.principal.actor,
-                    s.principal.role.as_str(),
-                    s.csrf_token,
-                    s.tokens.access_token,
-                    s.tokens.id_token,
-                    s.tokens.refresh_token,
-                    millis(s.tokens_expire_at),
-                    millis(s.created_at),
-                    millis(s.expires_at),
-                ],
+                rusqlite::params_from_iter(values(key, &s)),
             )
             .map_err(backend)?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn replace(
+        &self,
+        id: &TokenHash,
+        was: &Session,
+        renewed: &Session,
+    ) -> Result<bool, SessionError> {
+        let mut args = values(id.to_hex(), renewed);
+        args.push(millis(was.tokens_expire_at).into());
+        self.with(move |c| {
+            let n = c
+                .execute(
+                    "UPDATE sessions SET sub = ?2, email = ?3, name = ?4, actor = ?5, role = ?6,
+                       csrf_token = ?7, access_token = ?8, id_token = ?9, refresh_token = ?10,
+                       tokens_expire_at = ?11, created_at = ?12, expires_at = ?13
+                     WHERE id_hash = ?1 AND tokens_expire_at = ?14",
+                    rusqlite::params_from_iter(args),
+                )
+                .map_err(backend)?;
+            Ok(n == 1)
         })
         .await
     }

@@ -63,6 +63,22 @@ fn condition_failed(
         .is_some_and(|reasons| reasons.iter().any(|c| c == "ConditionalCheckFailed"))
 }
 
+/// Whether a transaction was cancelled only because another one touched the same
+/// item at the same moment.
+fn conflicted(
+    e: &aws_sdk_dynamodb::error::SdkError<
+        TransactWriteItemsError,
+        aws_sdk_dynamodb::config::http::HttpResponse,
+    >,
+) -> bool {
+    crate::aws::item::cancellation_reasons(e).is_some_and(|reasons| {
+        reasons.iter().any(|c| c == "TransactionConflict")
+            && reasons
+                .iter()
+                .all(|c| matches!(c.as_str(), "None" | "TransactionConflict"))
+    })
+}
+
 impl DynamoTokens {
     /// Named tokens in `table`.
     pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> DynamoTokens {
@@ -118,18 +134,29 @@ impl TokenStore for DynamoTokens {
         ]);
         let marker = Item::from([("pk".into(), s(ANY))]);
         // One transaction: the name and the hash are both new, or nothing is written.
-        let r = self
-            .client
-            .transact_write_items()
-            .transact_items(self.put(item, true)?)
-            .transact_items(self.put(by_hash, true)?)
-            .transact_items(self.put(marker, false)?)
-            .send()
-            .await;
-        match r {
-            Ok(_) => Ok(()),
-            Err(e) if condition_failed(&e) => Err(TokenError::Duplicate(token.name.clone())),
-            Err(e) => Err(backend(e)),
+        // Two tokens made at once both write the marker: the loser's transaction is
+        // cancelled as a conflict, and is simply made again.
+        let mut tries: u64 = 0;
+        loop {
+            tries += 1;
+            let r = self
+                .client
+                .transact_write_items()
+                .transact_items(self.put(item.clone(), true)?)
+                .transact_items(self.put(by_hash.clone(), true)?)
+                .transact_items(self.put(marker.clone(), false)?)
+                .send()
+                .await;
+            match r {
+                Ok(_) => return Ok(()),
+                Err(e) if condition_failed(&e) => {
+                    return Err(TokenError::Duplicate(token.name.clone()))
+                }
+                Err(e) if conflicted(&e) && tries < 5 => {
+                    tokio::time::sleep(std::time::Duration::from_millis(20 * tries)).await;
+                }
+                Err(e) => return Err(backend(e)),
+            }
         }
     }
 

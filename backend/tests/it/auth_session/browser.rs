@@ -91,6 +91,9 @@ impl Site {
         let settings = SignInSettings::new(public_url).unwrap();
         let provider = Provider::start(settings.redirect_uri().as_str()).await;
         provider.like_cognito();
+        // A confidential client, its secret in an SSM SecureString of its own.
+        const SECRET: &str = "cognito-client-secret-0123456789";
+        provider.require_secret(SECRET);
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open_dir(dir.path()).unwrap();
         let fixtures = crate::helpers::findings(3, 11);
@@ -99,6 +102,18 @@ impl Site {
         let sdk = crate::aws_env::sdk_config(endpoint).await;
         let table =
             crate::aws_env::key_table(&cspm::aws::dynamodb_client(&sdk), "auth", "pk").await;
+        let parameter = format!(
+            "/{}/oidc_client_secret",
+            crate::aws_env::unique("cspm-auth")
+        );
+        aws_sdk_ssm::Client::new(&sdk)
+            .put_parameter()
+            .name(&parameter)
+            .value(SECRET)
+            .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+            .send()
+            .await
+            .unwrap();
         let config = SignInConfig {
             issuer: provider.issuer().into(),
             client_id: CLIENT_ID.into(),
@@ -109,6 +124,7 @@ impl Site {
             public_url: Some(public_url.into()),
             auth_table: Some(table),
             max_age: None,
+            client_secret_parameter: Some(parameter),
         };
         let ssm = std::collections::HashMap::from([("api_token".into(), API_TOKEN.into())]);
         let own = cspm::lambda::boot::sign_in_with(&config, &sdk, &ssm)

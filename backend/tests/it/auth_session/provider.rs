@@ -50,9 +50,13 @@ struct Knobs {
     wrong_nonce: bool,
     /// Send the browser back with `error=access_denied`.
     deny: bool,
-    /// Discovery as Cognito's: no revocation or end-session endpoint (those are
-    /// under the pool's domain, here the issuer's origin: `/oauth2/revoke`).
+    /// Discovery as Cognito's: the end-session endpoint is its `/logout` (which
+    /// takes Cognito's parameters), revocation at `/oauth2/revoke`; the pool's
+    /// domain is here the issuer's origin.
     cognito: bool,
+    /// A confidential client: the token and revocation endpoints want HTTP Basic
+    /// with this secret (RFC 6749 §2.3.1) instead of `client_id` in the form.
+    client_secret: Option<String>,
 }
 
 struct Inner {
@@ -124,10 +128,15 @@ impl Provider {
         self.0.knobs.lock().unwrap().wrong_nonce = true;
     }
 
-    /// Discovery from now on looks like Cognito's (no revocation or end-session
-    /// endpoint; revocation at `/oauth2/revoke` of the issuer's origin).
+    /// Discovery from now on looks like Cognito's (its `/logout` as the end-session
+    /// endpoint, revocation at `/oauth2/revoke`).
     pub fn like_cognito(&self) {
         self.0.knobs.lock().unwrap().cognito = true;
+    }
+
+    /// From now on the client is confidential, with `secret`.
+    pub fn require_secret(&self, secret: &str) {
+        self.0.knobs.lock().unwrap().client_secret = Some(secret.to_string());
     }
 
     /// The next authorization requests are refused (`access_denied`).
@@ -198,6 +207,29 @@ impl Provider {
     }
 }
 
+/// Whether the request authenticates our client: HTTP Basic with the secret for a
+/// confidential client, `client_id` in the form for a public one.
+fn client_ok(
+    p: &Provider,
+    headers: &axum::http::HeaderMap,
+    form: &HashMap<String, String>,
+) -> bool {
+    let secret = p.0.knobs.lock().unwrap().client_secret.clone();
+    match secret {
+        Some(secret) => {
+            let want = format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("{CLIENT_ID}:{secret}"))
+            );
+            headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                == Some(want.as_str())
+        }
+        None => form.get("client_id").map(String::as_str) == Some(CLIENT_ID),
+    }
+}
+
 fn oauth_error(status: StatusCode, error: &str) -> Response {
     (status, Json(json!({"error": error}))).into_response()
 }
@@ -208,6 +240,8 @@ async fn discovery(State(p): State<Provider>) -> Json<Value> {
         return Json(json!({
             "issuer": i, "authorization_endpoint": format!("{i}/authorize"),
             "token_endpoint": format!("{i}/token"), "jwks_uri": format!("{i}/jwks"),
+            "end_session_endpoint": format!("{i}/logout"),
+            "revocation_endpoint": format!("{i}/oauth2/revoke"),
             "scopes_supported": ["openid", "email", "phone", "profile"],
         }));
     }
@@ -274,9 +308,13 @@ async fn authorize(
     (StatusCode::FOUND, [(header::LOCATION, back.to_string())]).into_response()
 }
 
-async fn token(State(p): State<Provider>, Form(form): Form<HashMap<String, String>>) -> Response {
+async fn token(
+    State(p): State<Provider>,
+    headers: axum::http::HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
     let f = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
-    if f("client_id") != CLIENT_ID {
+    if !client_ok(&p, &headers, &form) {
         return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client");
     }
     match f("grant_type") {
@@ -304,8 +342,12 @@ async fn token(State(p): State<Provider>, Form(form): Form<HashMap<String, Strin
     }
 }
 
-async fn revoke(State(p): State<Provider>, Form(form): Form<HashMap<String, String>>) -> Response {
-    if form.get("client_id").map(String::as_str) != Some(CLIENT_ID) {
+async fn revoke(
+    State(p): State<Provider>,
+    headers: axum::http::HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    if !client_ok(&p, &headers, &form) {
         return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client");
     }
     let token = form.get("token").cloned().unwrap_or_default();
