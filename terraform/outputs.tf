@@ -109,7 +109,7 @@ output "cognito_groups" {
 }
 
 output "auth_table" {
-  description = "DynamoDB table of browser sign-in sessions (<prefix>-auth, TTL expires_at)."
+  description = "DynamoDB auth table (<prefix>-auth): browser sign-in sessions and named tokens (cspm tokens --table)."
   value       = module.data.auth_table_name
 }
 

@@ -25,6 +25,11 @@ pub fn num<T: std::str::FromStr>(item: &Item, name: &str) -> Option<T> {
     }
 }
 
+/// The time `name` of `item`, stored as milliseconds since the epoch.
+pub fn time_ms(item: &Item, name: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    num::<i64>(item, name).and_then(chrono::DateTime::from_timestamp_millis)
+}
+
 /// The string `name` of `item`, when present.
 pub fn text<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
     match item.get(name) {

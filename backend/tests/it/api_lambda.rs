@@ -242,13 +242,15 @@ async fn each_api_invocation_prints_the_findings_it_stored_as_emf_and_nothing_el
     assert_eq!(printed.take(), Vec::<String>::new());
 }
 
-/// The role comes from `cognito:groups` in the authorizer's claims; the check is
-/// the router's and the same over every store, so this runs on SQLite.
-#[tokio::test]
-async fn api_lambda_takes_the_role_from_the_authorizers_cognito_groups() {
+/// The Lambda's router with `parts` over a SQLite store (in the returned temp
+/// dir) holding `n` findings: for what the router decides the same over every store.
+async fn sqlite_app(
+    n: usize,
+    parts: api::Parts,
+) -> (tempfile::TempDir, Vec<shared_types::Finding>, axum::Router) {
     let tmp = tempfile::tempdir().unwrap();
     let store = Arc::new(cspm::store::SqliteStore::open_dir(tmp.path()).unwrap());
-    let fs = crate::helpers::findings(3, 5);
+    let fs = crate::helpers::findings(n, 5);
     store.upsert(&fs).await.unwrap();
     let config =
         LambdaConfig::from_lookup(|k| (k == "CSPM_TABLE_NAME").then(|| "unused".to_string()))
@@ -257,8 +259,16 @@ async fn api_lambda_takes_the_role_from_the_authorizers_cognito_groups() {
         &config,
         &HashMap::new(),
         crate::helpers::pipeline(store),
-        api::Parts::default(),
+        parts,
     );
+    (tmp, fs, app)
+}
+
+/// The role comes from `cognito:groups` in the authorizer's claims; the check is
+/// the router's and the same over every store, so this runs on SQLite.
+#[tokio::test]
+async fn api_lambda_takes_the_role_from_the_authorizers_cognito_groups() {
+    let (_tmp, fs, app) = sqlite_app(3, api::Parts::default()).await;
     let patch = r#"{"workflow_status":"NOTIFIED"}"#;
     let path = format!("/findings/{}", fs[0].id);
     let as_groups = |groups: Option<&str>, method: &str, path: &str, body: Option<&str>| {
@@ -312,22 +322,11 @@ async fn api_lambda_accepts_named_tokens_from_the_auth_table_until_revoked() {
         .await
         .unwrap();
 
-    let tmp = tempfile::tempdir().unwrap();
-    let store = Arc::new(cspm::store::SqliteStore::open_dir(tmp.path()).unwrap());
-    let fs = crate::helpers::findings(2, 5);
-    store.upsert(&fs).await.unwrap();
-    let config =
-        LambdaConfig::from_lookup(|k| (k == "CSPM_TABLE_NAME").then(|| "unused".to_string()))
-            .unwrap();
-    let app = api::app(
-        &config,
-        &HashMap::new(),
-        crate::helpers::pipeline(store),
-        api::Parts {
-            tokens: Some(tokens.clone()),
-            ..Default::default()
-        },
-    );
+    let parts = api::Parts {
+        tokens: Some(tokens.clone()),
+        ..Default::default()
+    };
+    let (_tmp, fs, app) = sqlite_app(2, parts).await;
     let with = |token: &str, method: &str, path: &str, body: Option<&str>| {
         let mut e = v2_anonymous(method, path, "", body);
         e["headers"]["authorization"] = Value::String(format!("Bearer {token}"));

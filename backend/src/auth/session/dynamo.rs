@@ -8,7 +8,7 @@
 use super::{PendingLogin, Session, SessionError, SessionStore, SessionTokens, SessionUser};
 use crate::auth::tokens::TokenHash;
 use crate::auth::{Principal, Role};
-use crate::aws::item::{n, num, s, text, Item};
+use crate::aws::item::{n, s, text, time_ms as time, Item};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::ReturnValue;
 use chrono::{DateTime, Utc};
@@ -31,10 +31,6 @@ fn session_key(id: &TokenHash) -> aws_sdk_dynamodb::types::AttributeValue {
 
 fn login_key(state: &TokenHash) -> aws_sdk_dynamodb::types::AttributeValue {
     s(format!("login#{}", state.to_hex()))
-}
-
-fn time(item: &Item, name: &str) -> Option<DateTime<Utc>> {
-    num::<i64>(item, name).and_then(DateTime::from_timestamp_millis)
 }
 
 /// The end as the table's TTL reads it: epoch seconds, rounded up.

@@ -9,7 +9,7 @@
 
 use super::{secret, NamedToken, TokenError, TokenHash, TokenStore};
 use crate::auth::Role;
-use crate::aws::item::{n, num, s, text, Item};
+use crate::aws::item::{n, s, text, time_ms as time, Item};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
@@ -34,10 +34,6 @@ fn token_key(name: &str) -> String {
 
 fn hash_key(hash: &TokenHash) -> String {
     format!("tokenhash#{}", hash.to_hex())
-}
-
-fn time(item: &Item, name: &str) -> Option<DateTime<Utc>> {
-    num::<i64>(item, name).and_then(DateTime::from_timestamp_millis)
 }
 
 fn token_of(item: &Item) -> Option<NamedToken> {

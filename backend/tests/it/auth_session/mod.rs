@@ -234,14 +234,6 @@ async fn an_id_token_with_another_nonce_is_refused() {
         b.get("/auth/session").await.status,
         StatusCode::UNAUTHORIZED
     );
-
-    // With its own sign-in the Lambda trusts no authorizer claims: API Gateway has
-    // no authorizer any more, and claims in an event prove nothing.
-    use crate::api_lambda::{invoke, signed_in, v2_anonymous};
-    let forged = signed_in(v2_anonymous("GET", "/findings", "", None), Some("[admin]"));
-    assert_eq!(invoke(&site.app, forged).await.0, 401);
-    let health = v2_anonymous("GET", "/health", "", None);
-    assert_eq!(invoke(&site.app, health).await.0, 200);
 }
 
 #[tokio::test]
@@ -329,14 +321,6 @@ async fn a_refused_renewal_ends_the_session() {
         b.get("/auth/session").await.status,
         StatusCode::UNAUTHORIZED
     );
-
-    // With its own sign-in the Lambda trusts no authorizer claims: API Gateway has
-    // no authorizer any more, and claims in an event prove nothing.
-    use crate::api_lambda::{invoke, signed_in, v2_anonymous};
-    let forged = signed_in(v2_anonymous("GET", "/findings", "", None), Some("[admin]"));
-    assert_eq!(invoke(&site.app, forged).await.0, 401);
-    let health = v2_anonymous("GET", "/health", "", None);
-    assert_eq!(invoke(&site.app, health).await.0, 200);
 }
 
 #[tokio::test]
