@@ -53,6 +53,13 @@ pub(super) fn split_filter(
     for (k, v) in pairs {
         match k.as_str() {
             key if FILTER_KEYS.contains(&key) => {
+                if matches!(key, "severity" | "status") {
+                    // Every comma-separated piece must be one name, as the
+                    // document's `enum` says: `status=` or `severity=HIGH,` is
+                    // refused, not read as "any".
+                    super::filter_params::list_of_names(v.split(','))
+                        .map_err(|e| ApiError::invalid(key, e))?;
+                }
                 // Repeated list keys (`severity=HIGH&severity=LOW`) add up.
                 let repeated = filter_pairs.iter_mut().find(|(fk, _)| *fk == key);
                 match repeated {
