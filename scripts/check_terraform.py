@@ -25,6 +25,21 @@ What is checked, per module (every folder reached from the root through local
               the code policy are exactly the listed ones; the role's other (runtime)
               policies grant only the runtime actions every Lambda needs; nothing else
               (managed policies, policies attached from outside) touches the role.
+              An entry with "iam_from" (backend/lambdas.json) is also granted
+              actions Terraform reads from a catalog file (remediation_actions.json):
+              only through computed statements of its code policy (`dynamic
+              "statement"` blocks, or statements whose actions are an expression),
+              whose actions come from a local that is jsondecode(file(...)) of
+              exactly that file, with only the listed parts ("read", "write"), and
+              no literal action. Which entries: with "enabled_by": <root variable>,
+              only as local.C[ID].PART for ID in that root variable (passed down
+              unchanged), and no other variable; with "all_actions": true, only as
+              [for ID, E in local.C : E.PART] (every entry, no filter), no variable
+              at all and no function that could drop an action; "all_actions" may
+              list the "read" part only (writes are granted per enabled action,
+              never for all). The catalog's actions may not be wildcards, and its
+              "read" parts hold only Get/List/Describe actions. Without "iam_from",
+              computed statements are refused (their actions cannot be checked).
               An environment variable named *TABLE or *TABLE_NAME must lead (through
               variables, module arguments and outputs) to an aws_dynamodb_table's name.
   tables      every aws_dynamodb_table: each key (table, GSI, LSI) has an attribute
@@ -80,6 +95,7 @@ from terraform_model import (
     load_module,
     parse_file,
     resource_ref_re,
+    strings,
 )
 
 # Arguments of a `module` block that are not input variables.
@@ -111,12 +127,38 @@ LIST_INDEXES = {"SeverityChangeIndex"}
 LIST_PROJECTION_FILE = os.path.join("backend", "src", "store", "dynamo", "item.rs")
 RE_LIST_PROJECTION = re.compile(r"\bLIST_PROJECTION\s*:\s*\[&str;\s*\d+\]\s*=\s*\[(.*?)\];", re.S)
 
+# A catalog file's entry parts a Lambda may be granted through "iam_from", and the
+# verbs a "read" part may hold (a plan must not change anything).
+CATALOG_PARTS = {"read", "write"}
+RE_READ_ACTION = re.compile(r"^[a-z0-9-]+:(Get|List|Describe)[A-Za-z0-9]*$")
+RE_ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9]+$")
+# jsondecode(file("PATH")) in a raw expression string, and the part selected from
+# an entry of what it decodes (`local.catalog[id].read`).
+RE_DECODED_FILE = re.compile(r'jsondecode\(\s*file\(\s*"((?:[^"\\]|\\.)*)"\s*\)\s*\)')
+# Functions an "all_actions" grant may be built with: none of them can drop an
+# entry's action (slice, setsubtract, a filtering for, ... could).
+ALL_ACTIONS_FUNCTIONS = {"sort", "distinct", "flatten", "concat", "tolist", "toset", "length", "jsondecode", "file"}
+
 # Environment variables that name a DynamoDB table.
 RE_TABLE_ENV = re.compile(r"(^|_)TABLE(_NAME)?$")
 
 RE_EXACT_VAR = re.compile(r"\$\{var\.(" + IDENT + r")\}")
 RE_EXACT_MODULE_OUTPUT = re.compile(r"\$\{module\.(" + IDENT + r")\.(" + IDENT + r")\}")
 RE_EXACT_ATTRIBUTE = re.compile(r"\$\{(" + IDENT + r")\.(" + IDENT + r")\.(" + IDENT + r")\}")
+
+
+@dataclass
+class Policy:
+    """The Allow statements of one aws_iam_policy_document: the literal actions, and
+    its computed statements, whose actions are only known at plan time: the
+    for_each and content actions of each `dynamic "statement"` block, and the
+    actions of each plain statement whose actions are one expression (for_each
+    None)."""
+
+    actions: set[str]
+    computed: list[dict]
+    module: Module
+    name: str
 
 
 @dataclass
@@ -140,6 +182,7 @@ class Checker:
         self.modules: dict[str, Module] = {}
         self.lambda_keys: dict[str, str] = {}  # Lambda module instance address -> function key
         self.by_address: dict[str, Instance] = {}
+        self._catalogs: dict[str, dict | None] = {}
 
     # --- loading -------------------------------------------------------------------
 
@@ -360,17 +403,29 @@ class Checker:
                 self.err(mod, label, "has neither dead_letter_config.target_arn nor an on_failure destination")
             self.count("lambda log groups/alarms/DLQs verified", 1 if lg and alarms and has_dlq else 0)
 
-    def policy_actions(self, mod: Module, doc_name: str, owner: str) -> set[str] | None:
+    def policy_actions(self, mod: Module, doc_name: str, owner: str) -> Policy | None:
         """Allowed actions of data.aws_iam_policy_document.doc_name in mod."""
         body = mod.data.get(("aws_iam_policy_document", doc_name))
         label = f"data aws_iam_policy_document.{doc_name}"
         if body is None:
             self.err(mod, owner, f"data.aws_iam_policy_document.{doc_name} is not declared")
             return None
-        for k in ("source_policy_documents", "override_policy_documents", "source_json", "override_json", "dynamic"):
+        for k in ("source_policy_documents", "override_policy_documents", "source_json", "override_json"):
             if k in body:
                 self.err(mod, label, f"uses {k}; its actions cannot be checked statically")
                 return None
+        computed: list[dict] = []
+        for block in body.get("dynamic", []) or []:
+            for kind, spec in (block.items() if isinstance(block, dict) else []):
+                content = first_block(spec, "content") if isinstance(spec, dict) else None
+                if kind != "statement" or content is None:
+                    self.err(mod, label, f"uses dynamic {kind!r}; only dynamic statements (with a content block) can be checked")
+                    return None
+                if content.get("effect", "Allow") != "Allow":
+                    continue
+                if "not_actions" in content:
+                    self.err(mod, label, "a dynamic Allow statement uses not_actions (grants everything else)")
+                computed.append({"for_each": spec.get("for_each"), "actions": content.get("actions")})
         actions: set[str] = set()
         for st in body.get("statement", []):
             if st.get("effect", "Allow") != "Allow":
@@ -378,6 +433,10 @@ class Checker:
             if "not_actions" in st:
                 self.err(mod, label, "an Allow statement uses not_actions (grants everything else)")
             acts = st.get("actions", [])
+            if isinstance(acts, str) and re.fullmatch(r"\$\{.*\}", acts.strip(), re.S):
+                # One expression (actions = local.x): checked like a dynamic statement.
+                computed.append({"for_each": None, "actions": acts})
+                continue
             if not isinstance(acts, list) or not all(isinstance(a, str) and "${" not in a for a in acts):
                 self.err(mod, label, "actions must be a literal list of strings to be checked")
                 continue
@@ -385,10 +444,10 @@ class Checker:
                 if "*" in a:
                     self.err(mod, label, f"wildcard action {a}")
                 actions.add(a)
-        return actions
+        return Policy(actions, computed, mod, doc_name)
 
-    def resolve_policy(self, inst: Instance, value: Any, owner: str) -> tuple[str, set[str] | None]:
-        """('code'|'runtime', actions) of a role policy value, following var.X to the caller."""
+    def resolve_policy(self, inst: Instance, value: Any, owner: str) -> tuple[str, Policy | None]:
+        """('code'|'runtime', policy) of a role policy value, following var.X to the caller."""
         mod = inst.module
         m = re.fullmatch(r"\$\{data\.aws_iam_policy_document\.(" + IDENT + r")\.json\}", str(value).strip())
         if m:
@@ -481,19 +540,23 @@ class Checker:
                     self.err(mod, f"resource aws_iam_role.{role}", f"uses {k}; grant through aws_iam_role_policy with a checked policy document")
             code: set[str] = set()
             runtime: set[str] = set()
+            code_computed: list[tuple[Policy, dict]] = []
             code_policies = 0
             for (t, n), b in mod.resources.items():
                 if self.ref_target(b.get("role"), "aws_iam_role", mod) != role:
                     continue
                 if t == "aws_iam_role_policy":
-                    kind, acts = self.resolve_policy(inst, b.get("policy"), f"resource {t}.{n}")
-                    if acts is None:
+                    kind, policy = self.resolve_policy(inst, b.get("policy"), f"resource {t}.{n}")
+                    if policy is None:
                         continue
                     if kind == "code":
                         code_policies += 1
-                        code |= acts
+                        code |= policy.actions
+                        code_computed += [(policy, st) for st in policy.computed]
                     else:
-                        runtime |= acts
+                        runtime |= policy.actions
+                        if policy.computed:
+                            self.err(policy.module, f"data aws_iam_policy_document.{policy.name}", "a runtime policy uses computed statements (dynamic, or actions = an expression); its actions cannot be checked")
                 elif t.startswith("aws_iam_"):
                     self.err(mod, f"resource {t}.{n}", "attaches a policy whose actions cannot be checked against backend/lambdas.json")
             if code_policies == 0:
@@ -509,6 +572,7 @@ class Checker:
                 self.err(mod, f"resource aws_iam_role.{role}", f"runtime policy grants {granted[a]}, which is not a runtime action ({', '.join(runtime_iam)}); code actions belong in {self.lambdas_file}")
             self.count("IAM actions verified", len(set(have) & set(want)))
             self.count("runtime IAM actions verified", len(runtime))
+            self.check_catalog_grants(inst.caller, key, spec, code_computed, caller_mod, call_label)
 
         for key in sorted(set(lambdas) - set(deployed)):
             self.errors.append(f"{self.lambdas_file}: function {key!r} is not deployed by any Lambda module instance (function_key = \"{key}\")")
@@ -522,6 +586,166 @@ class Checker:
                     for m in RE_MODULE.finditer(expr):
                         if f"{inst.address}.module.{m.group(1)}".lstrip(".") in lambda_instances:
                             self.err(inst.module, f"resource {t}.{n}", f"grants to the role of Lambda module {m.group(1)} from outside; grants must go through its checked code policy")
+
+    # --- actions read from a catalog file ("iam_from") -----------------------------------
+
+    def catalog(self, path: str) -> dict | None:
+        """The entries of a catalog file ({"actions": {id: {part: [action...]}}}),
+        checked once: well formed, no wildcards, reads only in "read" parts."""
+        if path in self._catalogs:
+            return self._catalogs[path]
+        entries = None
+        try:
+            with open(path, encoding="utf-8") as f:
+                entries = json.load(f)["actions"]
+            if not isinstance(entries, dict) or not entries:
+                raise ValueError("\"actions\" must be a non-empty object")
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            self.errors.append(f"{path}: cannot read the action catalog: {e}")
+            entries = None
+        else:
+            for aid, entry in entries.items():
+                if not isinstance(entry, dict) or set(entry) != CATALOG_PARTS:
+                    self.errors.append(f"{path}: action {aid} must have exactly the parts {sorted(CATALOG_PARTS)}")
+                    continue
+                for part, acts in entry.items():
+                    if not isinstance(acts, list) or not acts:
+                        self.errors.append(f"{path}: {aid}.{part} must be a non-empty list of IAM actions")
+                        continue
+                    for a in acts:
+                        if not isinstance(a, str) or not RE_ACTION.match(a):
+                            self.errors.append(f"{path}: {aid}.{part}: {a!r} is not one IAM action (service:Name, no wildcard)")
+                        elif part == "read" and not RE_READ_ACTION.match(a):
+                            self.errors.append(f"{path}: {aid}.read: {a} is not a read (Get*, List*, Describe*); whoever gets the reads (plans) must not be able to change anything")
+                        else:
+                            self.count("catalog IAM actions verified")
+        self._catalogs[path] = entries
+        return entries
+
+    def expand_locals(self, mod: Module, values: list[Any]) -> tuple[list[str], set[str]]:
+        """The raw strings of values and, transitively, of every local they use
+        (one string per expression), and the names of those locals."""
+        seen: set[str] = set()
+        texts: list[str] = []
+        queue = list(values)
+        while queue:
+            for text in strings(queue.pop()):
+                texts.append(text)
+                for m in RE_LOCAL.finditer(text):
+                    if m.group(1) not in seen and m.group(1) in mod.locals:
+                        seen.add(m.group(1))
+                        queue.append(mod.locals[m.group(1)])
+        return texts, seen
+
+    def root_variable(self, inst: Instance, name: str) -> str | None:
+        """The root variable var.name of inst is passed down from unchanged, if any."""
+        while inst.caller is not None:
+            m = RE_EXACT_VAR.fullmatch(str(inst.args.get(name, "")).strip())
+            if m is None:
+                return None
+            inst, name = inst.caller, m.group(1)
+        return name if name in inst.module.variables else None
+
+    def check_catalog_grants(self, doc_inst: Instance | None, key: str, spec: dict, computed: list[tuple[Policy, dict]], caller_mod: Module, call_label: str) -> None:
+        """Computed statements of key's code policy against its "iam_from" entry: their
+        actions may come only from a local decoding the catalog, with only the listed
+        parts and no literal action anywhere in the expressions they are built from.
+        With "enabled_by": only as local.CATALOG[ID].PART inside `for ID in
+        var.<enabled_by>` (so only enabled entries), no other variable. With
+        "all_actions": only as [for ID, E in local.CATALOG : E.PART] (every entry, no
+        `if`), no variable at all, only functions that keep every action, and the
+        "read" part only."""
+        src = spec.get("iam_from")
+        if not computed:
+            if src:
+                self.err(caller_mod, call_label, f"{key} has iam_from in {self.lambdas_file}, but no computed statement (dynamic, or actions = an expression) of its code policy grants those actions")
+            return
+        if not src:
+            for policy, _ in computed:
+                self.err(policy.module, f"data aws_iam_policy_document.{policy.name}", f"uses computed statements (dynamic, or actions = an expression), whose actions cannot be checked statically: only a Lambda with \"iam_from\" in {self.lambdas_file} may be granted actions read from a file")
+            return
+        shape = f"iam_from must be {{\"file\": <catalog next to it>, \"parts\": a subset of {sorted(CATALOG_PARTS)}, and either \"enabled_by\": <root variable> or \"all_actions\": true}}"
+        if not isinstance(src, dict) or not isinstance(src.get("file"), str) or not src.get("parts") or not isinstance(src["parts"], list) or not set(src["parts"]) <= CATALOG_PARTS:
+            self.errors.append(f"{self.lambdas_file}: {key}: {shape}")
+            return
+        has_enabled, has_all = "enabled_by" in src, "all_actions" in src
+        if has_enabled == has_all or (has_enabled and not isinstance(src["enabled_by"], str)) or (has_all and src["all_actions"] is not True):
+            self.errors.append(f"{self.lambdas_file}: {key}: {shape}")
+            return
+        if has_all and set(src["parts"]) != {"read"}:
+            self.errors.append(f"{self.lambdas_file}: {key}: iam_from with \"all_actions\" may list the \"read\" part only: writes are granted for the enabled actions only (\"enabled_by\")")
+            return
+        path = os.path.abspath(os.path.join(os.path.dirname(self.lambdas_file), src["file"]))
+        if self.catalog(path) is None:
+            return
+        want, enabled_by = set(src["parts"]), src.get("enabled_by")
+        granted: set[str] = set()
+        root_path = self.module_at(self.root_dir).path
+
+        def take(part: str | None, problems: list[str]) -> None:
+            """Records that a statement grants part of the catalog's entries."""
+            if part not in CATALOG_PARTS:
+                problems.append(f"takes .{part} of a catalog entry, which has only {sorted(CATALOG_PARTS)}")
+                return
+            granted.add(part)
+            if part not in want:
+                problems.append(f"grants {key} the {part!r} actions of {src['file']}, but iam_from of {key} in {self.lambdas_file} lists only {sorted(want)}")
+
+        for policy, st in computed:
+            mod, label = policy.module, f"data aws_iam_policy_document.{policy.name}"
+            texts, used = self.expand_locals(mod, [st["for_each"], st["actions"]])
+            problems: list[str] = []
+            catalogs = {n for n in used if any(RE_DECODED_FILE.search(t) for t in strings(mod.locals[n]))}
+            if not catalogs:
+                problems.append(f"its actions do not come from a local that is jsondecode(file(...)) of {src['file']}")
+            for n in sorted(catalogs):
+                for f in (f for t in strings(mod.locals[n]) for f in RE_DECODED_FILE.findall(t)):
+                    resolved = f.replace("${path.module}", mod.path).replace("${path.root}", root_path)
+                    if "${" in resolved or os.path.abspath(resolved) != path:
+                        problems.append(f"local.{n} reads {f}, not the catalog {path}")
+
+            for t in texts:
+                if RE_DECODED_FILE.search(t) and not any(t in list(strings(mod.locals[n])) for n in catalogs):
+                    problems.append("decodes the catalog outside a local of its own")
+                for n in catalogs:
+                    ref = NOT_AFTER + r"local\." + re.escape(n) + r"\b"
+                    if has_all:
+                        # [for ID, E in local.C : E.PART]: every entry, one part, no `if`.
+                        covered = set()
+                        for m in re.finditer(r"\[\s*for\s+(?:" + IDENT + r"\s*,\s*)?(" + IDENT + r")\s+in\s+(" + ref + r")\s*:\s*(" + IDENT + r")\.(" + IDENT + r")\s*\]", t):
+                            covered.add(m.start(2))
+                            if m.group(3) != m.group(1):
+                                problems.append(f"takes {m.group(3)}.{m.group(4)} in a for over local.{n}: the actions must be the entry's own part ({m.group(1)}.<part>)")
+                            else:
+                                take(m.group(4), problems)
+                        if any(m.start() not in covered for m in re.finditer(ref, t)):
+                            problems.append(f"uses local.{n} other than as [for ID, E in local.{n} : E.<part>]: it must grant the part of every entry (all_actions), with no filter")
+                        continue
+                    for m in re.finditer(ref + r"(\[(" + IDENT + r")\]\.(" + IDENT + r"))?", t):
+                        ident, part = m.group(2), m.group(3)
+                        bound = re.search(r"\bfor\s+" + re.escape(ident) + r"\s+in\s+var\.(" + IDENT + r")\s*:", t) if ident else None
+                        if not (bound and doc_inst and self.root_variable(doc_inst, bound.group(1)) == enabled_by):
+                            problems.append(f"uses local.{n} other than as local.{n}[ID].<part> for ID in var.<{enabled_by} passed down unchanged>: it must grant the actions of the enabled ids only")
+                        else:
+                            take(part, problems)
+                for m in RE_VAR.finditer(t):
+                    if has_all:
+                        problems.append(f"uses var.{m.group(1)}: with all_actions the actions are those of every catalog entry and may depend on no variable")
+                    elif not doc_inst or self.root_variable(doc_inst, m.group(1)) != enabled_by:
+                        problems.append(f"uses var.{m.group(1)}: the actions may depend on the root variable {enabled_by} only")
+                if has_all:
+                    for fn in sorted({m.group(1) for m in RE_CALL.finditer(t)} - ALL_ACTIONS_FUNCTIONS):
+                        problems.append(f"calls {fn}(): with all_actions only {', '.join(sorted(ALL_ACTIONS_FUNCTIONS))} may shape the actions (none of them drops one)")
+                for a in re.findall(r'"([a-z0-9-]+:[A-Za-z0-9*]+)"', t):
+                    problems.append(f"names the action {a} literally: put static actions in a plain statement, listed in {self.lambdas_file}")
+                for m in list(RE_MODULE.finditer(t)) + list(RE_DATA.finditer(t)):
+                    problems.append(f"uses {m.group(0)}: its actions must come from the catalog only")
+            for p in dict.fromkeys(problems):
+                self.err(mod, label, f"a computed statement (granted to {key}, iam_from in {self.lambdas_file}) {p}")
+            if not problems:
+                self.count("catalog statements verified")
+        for p in sorted(want - granted):
+            self.err(caller_mod, call_label, f"iam_from of {key} in {self.lambdas_file} lists the {p!r} actions of {src['file']}, but no computed statement grants them")
 
     # --- DynamoDB tables ---------------------------------------------------------------
 

@@ -740,6 +740,177 @@ class CheckTerraformTest(unittest.TestCase):
             "lack sqs:ReceiveMessage",
         )
 
+    # --- actions read from a catalog file (iam_from) -----------------------------------
+
+    CATALOG = {
+        "actions": {
+            "fix-a": {"read": ["ec2:DescribeSecurityGroups"], "write": ["ec2:RevokeSecurityGroupIngress"]},
+            "fix-b": {"read": ["s3:GetBucketPublicAccessBlock"], "write": ["s3:PutBucketPublicAccessBlock"]},
+        }
+    }
+
+    def use_catalog(self, parts: tuple[str, ...] = ("read", "write"), granted: str = "concat(local.reads, local.writes)") -> None:
+        """The remediator's shape: the worker also gets the listed parts of the
+        actions enabled by a root variable, from a catalog file next to lambdas.json."""
+        self.files["remediation_actions.json"] = json.dumps(self.CATALOG)
+        self.files["terraform/catalog.tf"] = (
+            'variable "enabled" {\n  description = "d"\n  type        = list(string)\n  default     = []\n}\n\n'
+            "locals {\n"
+            '  catalog = jsondecode(file("${path.module}/../remediation_actions.json")).actions\n'
+            "  reads   = flatten([for id in var.enabled : local.catalog[id].read])\n"
+            "  writes  = flatten([for id in var.enabled : local.catalog[id].write])\n"
+            "}\n"
+        )
+        self.edit(
+            "terraform/main.tf",
+            'data "aws_iam_policy_document" "worker" {\n',
+            'data "aws_iam_policy_document" "worker" {\n'
+            '  dynamic "statement" {\n'
+            f"    for_each = length(local.reads) > 0 ? [{granted}] : []\n\n"
+            "    content {\n      actions   = statement.value\n      resources = [\"*\"]\n    }\n  }\n\n",
+        )
+        self.lambdas["lambdas"]["worker"]["iam_from"] = {"file": "remediation_actions.json", "parts": list(parts), "enabled_by": "enabled"}
+
+    def test_catalog_actions_of_enabled_ids_pass(self) -> None:
+        self.use_catalog()
+        rc, out, err = self.run_checker()
+        self.assertEqual(rc, 0, err)
+        self.assertIn("catalog statements verified: 1", out)
+        self.assertIn("catalog IAM actions verified: 4", out)
+        self.assertIn("IAM actions verified: 7", out)  # the static list is still exact
+
+    def test_dynamic_statement_without_iam_from_fails(self) -> None:
+        self.use_catalog()
+        del self.lambdas["lambdas"]["worker"]["iam_from"]
+        self.assert_fails_with("uses computed statements", 'only a Lambda with "iam_from"')
+
+    def test_iam_from_without_dynamic_statement_fails(self) -> None:
+        self.lambdas["lambdas"]["worker"]["iam_from"] = {"file": "remediation_actions.json", "parts": ["read"], "enabled_by": "enabled"}
+        self.assert_fails_with("worker has iam_from in", "no computed statement (dynamic, or actions = an expression) of its code policy grants those actions")
+
+    def test_catalog_writes_granted_where_only_reads_are_listed_fail(self) -> None:
+        self.use_catalog(parts=("read",))
+        self.assert_fails_with("grants worker the 'write' actions of remediation_actions.json, but iam_from of worker")
+
+    def test_catalog_part_listed_but_not_granted_fails(self) -> None:
+        self.use_catalog(granted="local.reads")
+        self.assert_fails_with("lists the 'write' actions of remediation_actions.json, but no computed statement grants them")
+
+    def test_catalog_actions_not_selected_by_the_variable_fail(self) -> None:
+        # Every action of the file, enabled or not.
+        self.use_catalog(granted="flatten([for id, a in local.catalog : concat(a.read, a.write)])")
+        self.assert_fails_with("uses local.catalog other than as local.catalog[ID].<part> for ID in var.<enabled")
+
+    def test_literal_action_beside_the_catalog_fails(self) -> None:
+        self.use_catalog(granted='concat(local.reads, local.writes, ["iam:PassRole"])')
+        self.assert_fails_with("names the action iam:PassRole literally")
+
+    def test_catalog_actions_selected_by_another_variable_fail(self) -> None:
+        self.use_catalog()
+        self.files["terraform/catalog.tf"] = self.files["terraform/catalog.tf"].replace("in var.enabled :", "in var.others :", 1) + (
+            '\nvariable "others" {\n  description = "d"\n  type        = list(string)\n  default     = []\n}\n'
+        )
+        self.assert_fails_with("uses local.catalog other than as", "uses var.others: the actions may depend on the root variable enabled only")
+
+    def test_dynamic_actions_from_another_file_fail(self) -> None:
+        self.use_catalog()
+        self.files["terraform/catalog.tf"] = self.files["terraform/catalog.tf"].replace("../remediation_actions.json", "../other.json")
+        self.files["other.json"] = json.dumps(self.CATALOG)
+        self.assert_fails_with("local.catalog reads ${path.module}/../other.json, not the catalog")
+
+    def test_catalog_read_part_that_writes_fails(self) -> None:
+        self.use_catalog()
+        self.CATALOG = json.loads(json.dumps(self.CATALOG))
+        self.CATALOG["actions"]["fix-b"]["read"].append("s3:PutBucketPolicy")
+        self.files["remediation_actions.json"] = json.dumps(self.CATALOG)
+        self.assert_fails_with("fix-b.read: s3:PutBucketPolicy is not a read")
+
+    def test_catalog_wildcard_action_fails(self) -> None:
+        self.use_catalog()
+        self.CATALOG = json.loads(json.dumps(self.CATALOG))
+        self.CATALOG["actions"]["fix-a"]["write"] = ["ec2:*"]
+        self.files["remediation_actions.json"] = json.dumps(self.CATALOG)
+        self.assert_fails_with("fix-a.write: 'ec2:*' is not one IAM action")
+
+    # The api's shape: the reads of every catalog entry, enabled or not (a plan only
+    # reads), in a plain statement whose actions are a local.
+
+    def use_all_reads(self, all_reads: str = "sort(distinct(flatten([for id, a in local.catalog : a.read])))") -> None:
+        self.files["remediation_actions.json"] = json.dumps(self.CATALOG)
+        self.files["terraform/catalog.tf"] = (
+            "locals {\n"
+            '  catalog   = jsondecode(file("${path.module}/../remediation_actions.json")).actions\n'
+            f"  all_reads = {all_reads}\n"
+            "}\n"
+        )
+        self.edit(
+            "terraform/main.tf",
+            'data "aws_iam_policy_document" "worker" {\n',
+            'data "aws_iam_policy_document" "worker" {\n'
+            "  statement {\n    actions   = local.all_reads\n    resources = [\"*\"]\n  }\n\n",
+        )
+        self.lambdas["lambdas"]["worker"]["iam_from"] = {"file": "remediation_actions.json", "parts": ["read"], "all_actions": True}
+
+    def test_catalog_reads_of_every_id_in_a_plain_statement_pass(self) -> None:
+        self.use_all_reads()
+        rc, out, err = self.run_checker()
+        self.assertEqual(rc, 0, err)
+        self.assertIn("catalog statements verified: 1", out)
+        self.assertIn("IAM actions verified: 7", out)  # the static list is still exact
+
+    def test_catalog_reads_of_every_id_with_a_single_loop_variable_pass(self) -> None:
+        self.use_all_reads("flatten([for a in local.catalog : a.read])")
+        rc, out, err = self.run_checker()
+        self.assertEqual(rc, 0, err)
+        self.assertIn("catalog statements verified: 1", out)
+
+    def test_plain_statement_with_computed_actions_without_iam_from_fails(self) -> None:
+        self.use_all_reads()
+        del self.lambdas["lambdas"]["worker"]["iam_from"]
+        self.assert_fails_with("uses computed statements", 'only a Lambda with "iam_from"')
+
+    def test_all_actions_listing_writes_fails(self) -> None:
+        self.use_all_reads("flatten([for id, a in local.catalog : concat(a.read, a.write)])")
+        self.lambdas["lambdas"]["worker"]["iam_from"]["parts"] = ["read", "write"]
+        self.assert_fails_with('iam_from with "all_actions" may list the "read" part only')
+
+    def test_all_actions_granting_writes_fails(self) -> None:
+        self.use_all_reads("flatten([for id, a in local.catalog : a.write])")
+        self.assert_fails_with(
+            "grants worker the 'write' actions of remediation_actions.json, but iam_from of worker",
+            "lists the 'read' actions of remediation_actions.json, but no computed statement grants them",
+        )
+
+    def test_all_actions_with_a_filter_fails(self) -> None:
+        self.use_all_reads('flatten([for id, a in local.catalog : a.read if id != "fix-a"])')
+        self.assert_fails_with("uses local.catalog other than as [for ID, E in local.catalog : E.<part>]")
+
+    def test_all_actions_indexed_by_a_variable_fails(self) -> None:
+        # The enabled-only shape under an all_actions entry.
+        self.use_all_reads("flatten([for id in var.enabled : local.catalog[id].read])")
+        self.files["terraform/catalog.tf"] += 'variable "enabled" {\n  description = "d"\n  type        = list(string)\n  default     = []\n}\n'
+        self.assert_fails_with("uses local.catalog other than as [for ID", "uses var.enabled: with all_actions the actions are those of every catalog entry")
+
+    def test_all_actions_through_a_function_that_drops_actions_fails(self) -> None:
+        self.use_all_reads("slice(sort(flatten([for id, a in local.catalog : a.read])), 0, 1)")
+        self.assert_fails_with("calls slice(): with all_actions only")
+
+    def test_iam_from_with_both_enabled_by_and_all_actions_fails(self) -> None:
+        self.use_all_reads()
+        self.lambdas["lambdas"]["worker"]["iam_from"]["enabled_by"] = "enabled"
+        self.assert_fails_with('and either "enabled_by": <root variable> or "all_actions": true')
+
+    def test_iam_from_with_neither_enabled_by_nor_all_actions_fails(self) -> None:
+        self.use_all_reads()
+        del self.lambdas["lambdas"]["worker"]["iam_from"]["all_actions"]
+        self.assert_fails_with('and either "enabled_by": <root variable> or "all_actions": true')
+
+    def test_enabled_by_entry_granted_every_id_fails(self) -> None:
+        # The all-ids shape under an enabled_by entry (the remediator's writes).
+        self.use_all_reads()
+        self.lambdas["lambdas"]["worker"]["iam_from"] = {"file": "remediation_actions.json", "parts": ["read"], "enabled_by": "enabled"}
+        self.assert_fails_with("uses local.catalog other than as local.catalog[ID].<part> for ID in var.<enabled")
+
     # --- expression parsing -----------------------------------------------------------
 
     def test_template_text_and_quoted_literals_are_not_code(self) -> None:

@@ -3,9 +3,11 @@
 # Installs what it needs once (Debian chromium, npm playwright-core from e2e/package-lock.json),
 # builds the dashboard and `cspm`, starts the server on a free port with a temp data dir,
 # runs e2e/dashboard.test.mjs, stops the server, then runs the live journey
-# (e2e/live.test.mjs, which starts and restarts its own server) and the sign-in
+# (e2e/live.test.mjs, which starts and restarts its own server), the sign-in
 # journey (e2e/signin.test.mjs, with its own server and a local OpenID provider from
-# PyPI oidc-provider-mock), and prints where the screenshots are.
+# PyPI oidc-provider-mock) and the remediation journey (e2e/remediation.test.mjs,
+# with its own `cspm serve --remediation` acting on the AWS emulator that
+# scripts/with_moto.sh starts and stops), and prints where the screenshots are.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/tools.sh
@@ -74,5 +76,12 @@ oidc_bin=$(venv_tool "oidc-provider-mock-$OIDC_MOCK_VERSION" "oidc-provider-mock
 echo "sign-in dashboard e2e (screenshots: $shots)"
 CSPM_BIN="$cspm" DASHBOARD_DIR="$PWD/frontend/dist" OIDC_MOCK="$oidc_bin/oidc-provider-mock" \
   SCREENSHOT_DIR="$shots" node e2e/signin.test.mjs || status=$?
+# Applying a remediation from the dashboard: the journey's server acts on
+# moto_server, which with_moto.sh starts on a free port (CSPM_TEST_AWS_ENDPOINT)
+# and stops afterwards.
+echo "remediation dashboard e2e (screenshots: $shots)"
+scripts/with_moto.sh env CSPM_BIN="$cspm" DASHBOARD_DIR="$PWD/frontend/dist" \
+  CORPUS_DIR="$(cd .. && pwd)/shared/corpus" SCREENSHOT_DIR="$shots" \
+  node e2e/remediation.test.mjs || status=$?
 echo "Screenshots saved in: $shots"
 exit "$status"

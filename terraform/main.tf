@@ -2,10 +2,12 @@
 #
 #   kms          customer managed key for everything stored
 #   data         DynamoDB findings table (+ its stream, the change feed), fan-out
-#                state table, live connections table, sign-in sessions table, S3
-#                archive + audit (Object Lock) + access-log buckets, Athena, Backup
+#                state table, live connections table, sign-in sessions table,
+#                remediations table, S3 archive + audit (Object Lock) + access-log
+#                buckets, Athena, Backup
 #   compute      the Lambdas (modules/lambda once per function in backend/lambdas.json);
-#                the findings stream -> fanout mapping and its on-failure queue
+#                the findings stream -> fanout mapping and its on-failure queue; the
+#                exports and remediations queues (+ dead-letter queues)
 #   events       Security Hub rule + DLQ redrive, sync and archive schedules
 #   edge         dashboard bucket, CloudFront (+ /api/* and /auth/* -> HTTP API, /live ->
 #                WebSocket API), WAF
@@ -69,6 +71,8 @@ module "compute" {
   connections_table_arn  = module.data.connections_table_arn
   auth_table_name        = module.data.auth_table_name
   auth_table_arn         = module.data.auth_table_arn
+  remediation_table_name = module.data.remediation_table_name
+  remediation_table_arn  = module.data.remediation_table_arn
   oidc_issuer            = module.auth.issuer_url
   oidc_client_id         = module.auth.client_id
   oidc_cognito_domain    = module.auth.domain_url
@@ -104,6 +108,12 @@ module "compute" {
 
   live_reserved_concurrency            = var.live_reserved_concurrency
   live_authorizer_reserved_concurrency = var.live_authorizer_reserved_concurrency
+
+  remediation_enabled                  = var.remediation_enabled
+  remediation_auto                     = var.remediation_auto
+  remediation_allowed_ports            = var.remediation_allowed_ports
+  remediation_protected_principals     = var.remediation_protected_principals
+  remediation_max_per_account_per_hour = var.remediation_max_per_account_per_hour
 }
 
 module "events" {
@@ -182,7 +192,7 @@ module "alerting" {
   alert_emails_critical   = var.alert_emails_critical
   function_names          = { for key, fn in module.compute.functions : key => fn.function_name }
   archiver_function_name  = module.compute.archiver_function_name
-  queue_names             = concat([module.events.events_dlq_name, module.events.parked_queue_name, module.compute.fanout_failure_queue_name, module.compute.exports_dlq_name], [for fn in module.compute.functions : fn.dlq_name])
+  queue_names             = concat([module.events.events_dlq_name, module.events.parked_queue_name, module.compute.fanout_failure_queue_name, module.compute.exports_dlq_name, module.compute.remediations_dlq_name], [for fn in module.compute.functions : fn.dlq_name])
   table_name              = module.data.table_name
   api_id                  = module.edge.api_id
   web_acl_name            = module.edge.web_acl_name

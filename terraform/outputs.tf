@@ -33,6 +33,16 @@ output "findings_table" {
   value       = module.data.table_name
 }
 
+output "remediations_table" {
+  description = "DynamoDB table of the remediation records (what was planned, approved and changed, by whom, and how it ended)."
+  value       = module.data.remediation_table_name
+}
+
+output "remediations_dlq" {
+  description = "Dead-letter queue of the remediations queue: approvals the remediator could never handle (alarmed; read, then redrive or delete)."
+  value       = module.compute.remediations_dlq_name
+}
+
 output "audit_location" {
   description = "The audit log (Object Lock): check it with `cspm audit verify --from s3://<this>`."
   value       = module.data.audit_location

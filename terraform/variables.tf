@@ -55,7 +55,7 @@ variable "upload_dashboard" {
 }
 
 variable "table_deletion_protection" {
-  description = "Protect the DynamoDB findings, fan-out state, live connections and sign-in sessions tables against deletion."
+  description = "Protect the DynamoDB findings, fan-out state, live connections, sign-in sessions and remediations tables against deletion."
   type        = bool
   default     = true
 }
@@ -359,6 +359,77 @@ variable "detection_settings_yaml" {
   validation {
     condition     = trimspace(var.detection_settings_yaml) == "" || can(keys(yamldecode(var.detection_settings_yaml)))
     error_message = "detection_settings_yaml must be empty or a YAML map of lists (honeytoken_resources: [...] and so on)."
+  }
+}
+
+variable "remediation_enabled" {
+  description = <<-EOT
+    Remediation actions that may change AWS: ids from backend/remediation_actions.json
+    (ec2-revoke-world-ingress, s3-block-public-access, iam-deactivate-access-key, ...).
+    Each one listed grants the remediator Lambda that action's read and write IAM
+    actions on any resource of the account. Empty (default) = every remediation is
+    plan-only and no Lambda may change a resource. (The api Lambda, which shows
+    plans, always gets the read actions of every action, enabled or not; never a
+    write.)
+    See docs/deploy.md ("Remediation on AWS").
+  EOT
+  type        = list(string)
+  default     = []
+
+  # A path relative to terraform/ (like lambda_dist_dir): a validation may not use
+  # path.module before Terraform 1.9.
+  validation {
+    condition     = alltrue([for a in var.remediation_enabled : contains(keys(jsondecode(file("../backend/remediation_actions.json")).actions), a)])
+    error_message = "remediation_enabled must list action ids that are keys of \"actions\" in backend/remediation_actions.json (e.g. ec2-revoke-world-ingress)."
+  }
+
+  validation {
+    condition     = length(distinct(var.remediation_enabled)) == length(var.remediation_enabled)
+    error_message = "remediation_enabled must not list an action twice."
+  }
+}
+
+variable "remediation_auto" {
+  description = "Rule ids or Security Hub control ids whose findings are approved for remediation without a person, by the fanout Lambda's remediation sink as they change (still subject to every guard; an action not in remediation_enabled is never applied). Empty (default) = every remediation waits for a person's approval."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for r in var.remediation_auto : can(regex("^\\S+$", r))])
+    error_message = "remediation_auto must hold rule or control ids (non-empty, no spaces)."
+  }
+}
+
+variable "remediation_allowed_ports" {
+  description = "Ports a security group may leave open to the world (ec2-revoke-world-ingress)."
+  type        = list(number)
+  default     = [80, 443]
+
+  validation {
+    condition     = alltrue([for p in var.remediation_allowed_ports : p >= 0 && p <= 65535 && floor(p) == p])
+    error_message = "remediation_allowed_ports must hold port numbers from 0 to 65535."
+  }
+}
+
+variable "remediation_protected_principals" {
+  description = "More ARN patterns (* matches any run of characters) of IAM principals no remediation may change. The remediator's own role and arn:<partition>:iam::*:role/break-glass-* are always protected."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for p in var.remediation_protected_principals : startswith(p, "arn:")])
+    error_message = "remediation_protected_principals must hold ARN patterns (arn:aws:iam::*:role/...)."
+  }
+}
+
+variable "remediation_max_per_account_per_hour" {
+  description = "Remediations applied per account in any one hour, at most (a guard the remediator checks before each one)."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.remediation_max_per_account_per_hour >= 1 && floor(var.remediation_max_per_account_per_hour) == var.remediation_max_per_account_per_hour
+    error_message = "remediation_max_per_account_per_hour must be a whole number of at least 1."
   }
 }
 

@@ -181,6 +181,12 @@ pub struct RemediationRecord {
     pub reason: Option<String>,
     /// How many times the worker took it up.
     pub attempts: u32,
+    /// True once a try's calls went through (the record reached `applied`):
+    /// the change is in AWS whatever a later try ends with, so nobody should
+    /// make it again by hand and `undo` matters. It outlives a worker that
+    /// died between the calls and their read-back.
+    #[serde(default)]
+    pub made: bool,
     /// The plan as the worker made it (or, refused at approval, the verdicts
     /// of the guards checked then).
     #[serde(default, skip_serializing_if = "Option::is_none")]

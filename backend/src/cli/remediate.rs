@@ -106,7 +106,7 @@ async fn remediator(opts: &RemediateArgs) -> Result<Remediator, CliError> {
         registry,
         // Only the workflow path is used: detection settings do not matter here.
         pipeline: Pipeline::new(Arc::new(Normalizer::default()), store),
-        ledger: Ledger::in_dir(&opts.store.data_dir),
+        ledger: Arc::new(Ledger::in_dir(&opts.store.data_dir)),
     })
 }
 

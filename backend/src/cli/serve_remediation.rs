@@ -7,7 +7,7 @@
 use super::CliError;
 use crate::pipeline::Pipeline;
 use crate::remediate::config::RemediationConfig;
-use crate::remediate::ledger::Ledger;
+use crate::remediate::ledger::{AttemptLog, Ledger};
 use crate::remediate::local::SqliteRemediations;
 use crate::remediate::queue::RemediationQueue;
 use crate::remediate::registry::Registry;
@@ -41,7 +41,7 @@ pub async fn start(
     pipeline: Pipeline,
 ) -> Result<Local, CliError> {
     let tables = Arc::new(SqliteRemediations::open(db)?);
-    let ledger = Ledger::in_dir(data_dir);
+    let ledger: Arc<dyn AttemptLog> = Arc::new(Ledger::in_dir(data_dir));
     let Some(file) = file else {
         let remediator = Remediator {
             config: RemediationConfig::default(),

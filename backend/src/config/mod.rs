@@ -17,6 +17,8 @@ pub mod http;
 pub mod lambda;
 /// The live dashboard's Lambdas (`live`, `live_authorizer`) and the live sink.
 pub mod live;
+/// Remediation on AWS: the records table, the queue, the remediation file's text.
+pub mod remediation;
 /// Sign-in on AWS: the provider the `api` Lambda checks tokens of, sessions.
 pub mod signin;
 /// Which store, and opening it (the one place the DynamoDB store is built).
@@ -126,6 +128,16 @@ pub const ENV_ARCHIVE_KMS_KEY: &str = "CSPM_ARCHIVE_KMS_KEY_ARN";
 /// The SQS queue of export jobs the `exporter` Lambda reads (the `api` Lambda
 /// sends to it).
 pub const ENV_EXPORT_QUEUE_URL: &str = "CSPM_EXPORT_QUEUE_URL";
+
+/// The DynamoDB table of remediation records and per-account attempt counts
+/// (the `api` and `remediator` Lambdas).
+pub const ENV_REMEDIATION_TABLE: &str = "CSPM_REMEDIATION_TABLE";
+/// The SQS queue of approved remediations the `remediator` Lambda reads (the
+/// `api` Lambda sends approvals to it).
+pub const ENV_REMEDIATION_QUEUE_URL: &str = "CSPM_REMEDIATION_QUEUE_URL";
+/// The remediation file's YAML itself (what `--remediation FILE` holds), as
+/// Terraform writes it from its variables.
+pub const ENV_REMEDIATION_CONFIG: &str = "CSPM_REMEDIATION_CONFIG";
 
 /// Retention when `CSPM_RETENTION_DAYS` is not set.
 pub const DEFAULT_RETENTION_DAYS: u32 = 90;

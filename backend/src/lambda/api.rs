@@ -83,6 +83,9 @@ pub fn app(
     if let Some(e) = parts.exports {
         state = state.with_exports(e);
     }
+    if let Some(r) = parts.remediation {
+        state = state.with_remediation(r);
+    }
     router(state)
 }
 
@@ -97,6 +100,8 @@ pub struct Parts {
     pub own: Option<OwnSignIn>,
     /// Named tokens (`cspm tokens create --table`).
     pub tokens: Option<Arc<dyn crate::auth::tokens::TokenStore>>,
+    /// Plans, approvals (queued for the `remediator` Lambda) and records.
+    pub remediation: Option<Arc<crate::remediate::service::Remediations>>,
 }
 
 /// Where EMF lines go: a fresh writer for each invocation's lines (stdout on

@@ -51,6 +51,9 @@ pub enum FanoutSetupError {
     /// The audit log is misconfigured.
     #[error("audit log: {0}")]
     Audit(String),
+    /// The remediation variables are incomplete or the file in them is bad.
+    #[error("remediation: {0}")]
+    Remediation(#[from] crate::config::ConfigError),
 }
 
 /// The `fanout` Lambda: the fan-out and the metrics it counts.
@@ -283,6 +286,9 @@ pub async fn fanout(
     if let Some(live) = live_sink(config, sdk) {
         sinks.push(live);
     }
+    if let Some(remediation) = remediation_sink(config, sdk)? {
+        sinks.push(remediation);
+    }
     if sinks.iter().any(|s| s.name() == AUDIT_SINK) {
         return Err(FanoutSetupError::Audit(format!(
             "the sink name {AUDIT_SINK:?} is reserved for the audit log"
@@ -311,6 +317,27 @@ pub async fn fanout(
         metrics,
         throttled,
     })
+}
+
+/// The `remediation` sink, when the deployment has remediation and its file
+/// names rules in `auto`: it approves their findings as they change, queuing
+/// them for the `remediator` Lambda (only the guards that need no read run
+/// here; the remediator checks every guard again).
+fn remediation_sink(
+    config: &LambdaConfig,
+    sdk: &SdkConfig,
+) -> Result<Option<Arc<dyn Sink>>, FanoutSetupError> {
+    let Some(env) = crate::config::remediation::RemediationEnv::from_env()? else {
+        return Ok(None);
+    };
+    if env.config.auto.is_empty() {
+        return Ok(None);
+    }
+    let pipeline = super::boot::pipeline(config, sdk);
+    let service = super::remediator::on_aws(sdk, pipeline, env).service;
+    Ok(Some(Arc::new(
+        crate::sinks::remediation::RemediationSink::new(service),
+    )))
 }
 
 /// The live sink, when the deployment has the WebSocket API (its connections

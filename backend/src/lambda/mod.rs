@@ -12,5 +12,7 @@ pub mod exporter;
 pub mod fanout;
 /// The live dashboard's `live` and `live_authorizer` Lambdas (WebSocket API).
 pub mod live;
+/// The `remediator` Lambda: approved remediations from their SQS queue.
+pub mod remediator;
 /// The `scanner` Lambda: EventBridge events, their SQS redrive, and the scheduled sync.
 pub mod scanner;

@@ -55,6 +55,72 @@ impl ActionId {
     }
 }
 
+impl ActionId {
+    /// The IAM actions this action's reads, calls and read-back need, and no
+    /// more: the `remediator` Lambda is granted exactly these for the actions
+    /// its deployment enables. `backend/remediation_actions.json` is this
+    /// table for Terraform (a test keeps the two equal).
+    pub fn iam_actions(self) -> &'static [&'static str] {
+        match self {
+            ActionId::Ec2RevokeWorldIngress => &[
+                "ec2:DescribeSecurityGroups",
+                "ec2:DescribeSecurityGroupRules",
+                "ec2:RevokeSecurityGroupIngress",
+            ],
+            ActionId::S3BlockPublicAccess => &[
+                "s3:GetBucketTagging",
+                "s3:GetBucketPublicAccessBlock",
+                "s3:PutBucketPublicAccessBlock",
+            ],
+            ActionId::IamDeactivateAccessKey => {
+                &["iam:GetUser", "iam:ListAccessKeys", "iam:UpdateAccessKey"]
+            }
+            ActionId::IamDetachAdminPolicy => &[
+                "iam:GetUser",
+                "iam:GetRole",
+                "iam:GetGroup",
+                "iam:GetPolicy",
+                "iam:GetPolicyVersion",
+                "iam:ListAttachedUserPolicies",
+                "iam:ListAttachedRolePolicies",
+                "iam:ListAttachedGroupPolicies",
+                "iam:DetachUserPolicy",
+                "iam:DetachRolePolicy",
+                "iam:DetachGroupPolicy",
+            ],
+            ActionId::IamDeleteInlinePolicy => &[
+                "iam:GetUser",
+                "iam:GetRole",
+                "iam:GetGroup",
+                "iam:GetUserPolicy",
+                "iam:GetRolePolicy",
+                "iam:GetGroupPolicy",
+                "iam:DeleteUserPolicy",
+                "iam:DeleteRolePolicy",
+                "iam:DeleteGroupPolicy",
+            ],
+            ActionId::CloudtrailStartLogging => &[
+                "cloudtrail:DescribeTrails",
+                "cloudtrail:GetTrailStatus",
+                "cloudtrail:ListTags",
+                "cloudtrail:StartLogging",
+            ],
+            ActionId::KmsCancelKeyDeletion => &[
+                "kms:DescribeKey",
+                "kms:ListResourceTags",
+                "kms:CancelKeyDeletion",
+            ],
+            ActionId::LambdaRemovePublicAccess => &[
+                "lambda:GetFunction",
+                "lambda:GetPolicy",
+                "lambda:GetFunctionUrlConfig",
+                "lambda:RemovePermission",
+                "lambda:UpdateFunctionUrlConfig",
+            ],
+        }
+    }
+}
+
 impl std::fmt::Display for ActionId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -64,6 +130,37 @@ impl std::fmt::Display for ActionId {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn is_read(iam_action: &str) -> bool {
+        let verb = iam_action.split_once(':').map_or("", |(_, op)| op);
+        ["Describe", "Get", "List"]
+            .iter()
+            .any(|v| verb.starts_with(v))
+    }
+
+    #[test]
+    fn the_terraform_table_grants_each_action_exactly_its_iam_actions() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/remediation_actions.json");
+        let file: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let table = file["actions"].as_object().unwrap();
+        assert_eq!(table.len(), ActionId::ALL.len(), "one entry per action");
+        for id in ActionId::ALL {
+            let listed = |part: &str| -> Vec<String> {
+                table[id.as_str()][part]
+                    .as_array()
+                    .unwrap_or_else(|| panic!("{id}.{part} missing from {path}"))
+                    .iter()
+                    .map(|v| v.as_str().unwrap().to_string())
+                    .collect()
+            };
+            // Reads are granted to the api Lambda too (it shows plans).
+            let (reads, writes): (Vec<&str>, Vec<&str>) =
+                id.iam_actions().iter().partition(|a| is_read(a));
+            assert_eq!(listed("read"), reads, "{id}");
+            assert_eq!(listed("write"), writes, "{id}");
+        }
+    }
 
     #[test]
     fn serde_names_are_the_documented_ids() {

@@ -3,7 +3,7 @@
 //! what is recorded, and when, reads in one place.
 
 use super::action_id::ActionId;
-use super::ledger::{Ledger, LedgerEntry, LedgerOutcome};
+use super::ledger::{AttemptLog, LedgerEntry, LedgerError, LedgerOutcome};
 use super::outcome::{ApplyOutcome, Failure, RemediateError};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -11,7 +11,7 @@ use serde_json::Value;
 /// One attempt to change a resource.
 pub struct Attempt<'a> {
     /// Where its lines go.
-    pub ledger: &'a Ledger,
+    pub ledger: &'a dyn AttemptLog,
     /// The finding's short id.
     pub finding_id: &'a str,
     /// The action making the calls.
@@ -25,40 +25,43 @@ pub struct Attempt<'a> {
 }
 
 impl Attempt<'_> {
-    fn write(
+    async fn write(
         &self,
         outcome: LedgerOutcome,
         error: Option<String>,
         record: Option<Value>,
-    ) -> std::io::Result<()> {
-        self.ledger.append(&LedgerEntry {
-            at: self.at,
-            finding_id: self.finding_id.to_string(),
-            action: self.action.to_string(),
-            account_id: self.account.to_string(),
-            actor: self.actor.to_string(),
-            outcome,
-            error,
-            record,
-        })
+    ) -> Result<(), LedgerError> {
+        self.ledger
+            .append(&LedgerEntry {
+                at: self.at,
+                finding_id: self.finding_id.to_string(),
+                action: self.action.to_string(),
+                account_id: self.account.to_string(),
+                actor: self.actor.to_string(),
+                outcome,
+                error,
+                record,
+            })
+            .await
     }
 
     /// Recorded before the calls, with the action's `record` (what undoes the
     /// change): the rate limit counts this line, and the record is kept, even
     /// when the process dies before the outcome is known.
-    pub fn started(&self, record: Option<Value>) -> Result<(), RemediateError> {
-        Ok(self.write(LedgerOutcome::Started, None, record)?)
+    pub async fn started(&self, record: Option<Value>) -> Result<(), RemediateError> {
+        Ok(self.write(LedgerOutcome::Started, None, record).await?)
     }
 
     /// The calls were made and the read-back shows the fix.
-    pub fn verified(&self) -> Result<(), RemediateError> {
-        Ok(self.write(LedgerOutcome::Verified, None, None)?)
+    pub async fn verified(&self) -> Result<(), RemediateError> {
+        Ok(self.write(LedgerOutcome::Verified, None, None).await?)
     }
 
     /// A call failed or the fix is not there: recorded, and the outcome that
     /// leaves the finding open.
-    pub fn failed(&self, error: Failure) -> Result<ApplyOutcome, RemediateError> {
-        self.write(LedgerOutcome::Failed, Some(error.to_string()), None)?;
+    pub async fn failed(&self, error: Failure) -> Result<ApplyOutcome, RemediateError> {
+        self.write(LedgerOutcome::Failed, Some(error.to_string()), None)
+            .await?;
         Ok(ApplyOutcome::Failed {
             finding_id: self.finding_id.to_string(),
             action: self.action,

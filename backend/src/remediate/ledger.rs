@@ -5,6 +5,7 @@
 //! a person can read it to see what was changed when. (The queue, the worker and
 //! `GET /remediations` will keep this record in the store.)
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -48,6 +49,59 @@ pub struct LedgerEntry {
     /// policy document detached or deleted), see [`crate::remediate::action::Action::record`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub record: Option<serde_json::Value>,
+}
+
+/// The ledger could not be read or written.
+#[derive(Debug, thiserror::Error)]
+#[error("{detail}")]
+pub struct LedgerError {
+    /// What went wrong.
+    pub detail: String,
+    /// True when trying again later may work (throttling); a file that cannot
+    /// be written needs someone to look.
+    pub retryable: bool,
+}
+
+impl From<std::io::Error> for LedgerError {
+    fn from(e: std::io::Error) -> Self {
+        LedgerError {
+            detail: e.to_string(),
+            retryable: false,
+        }
+    }
+}
+
+/// Where attempts are recorded and the per-account rate limit counted: the
+/// ledger file on one machine ([`Ledger`]), a DynamoDB item per account for
+/// the `remediator` Lambda, whose instances share nothing else.
+#[async_trait]
+pub trait AttemptLog: Send + Sync {
+    /// Records one step of an attempt (only `started` steps count).
+    async fn append(&self, entry: &LedgerEntry) -> Result<(), LedgerError>;
+
+    /// When remediations in `account_id` other than `except` (finding id,
+    /// action id) were last started, however they ended, oldest first: one
+    /// time per finding and action (see [`Ledger::attempts_in`]).
+    async fn attempts_in(
+        &self,
+        account_id: &str,
+        except: (&str, &str),
+    ) -> Result<Vec<DateTime<Utc>>, LedgerError>;
+}
+
+#[async_trait]
+impl AttemptLog for Ledger {
+    async fn append(&self, entry: &LedgerEntry) -> Result<(), LedgerError> {
+        Ok(Ledger::append(self, entry)?)
+    }
+
+    async fn attempts_in(
+        &self,
+        account_id: &str,
+        except: (&str, &str),
+    ) -> Result<Vec<DateTime<Utc>>, LedgerError> {
+        Ok(Ledger::attempts_in(self, account_id, except)?)
+    }
 }
 
 /// The ledger file.

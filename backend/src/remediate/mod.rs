@@ -7,7 +7,7 @@
 //! Dependencies run one way: `action_id`, `pattern`, `finding_key` ← `config`,
 //! `target`, `plan` ← `guards`, `action` ← `actions` ← `registry` ← `run`;
 //! `ledger` ← `outcome` ← `attempt` ← `run`; `progress` ← `run`;
-//! `queue`, `records` ← `local`; `run`, `queue`, `records` ← `service` ← `worker`.
+//! `queue`, `records` ← `local`, `aws`; `run`, `queue`, `records` ← `service` ← `worker`.
 
 /// One action's contract: which finding it fixes, plan, apply, verify.
 pub mod action;
@@ -17,6 +17,9 @@ pub mod action_id;
 pub mod actions;
 /// The ledger lines of one apply that makes calls (started, then how it ended).
 pub mod attempt;
+/// The queue, records and attempt counts on AWS (SQS, DynamoDB).
+#[cfg(feature = "aws")]
+pub mod aws;
 /// The remediation file (`--remediation FILE` / `CSPM_REMEDIATION`).
 pub mod config;
 /// A finding's kind for remediation: control id first, else rule id.

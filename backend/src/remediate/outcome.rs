@@ -28,7 +28,7 @@ pub enum RemediateError {
     },
     /// The ledger could not be read or written. Permanent until someone looks.
     #[error("remediation ledger: {0}")]
-    Ledger(#[from] std::io::Error),
+    Ledger(#[from] super::ledger::LedgerError),
     /// The caller's record of a step could not be written (the worker's
     /// remediation record); no call is made without it.
     #[error("recording the remediation: {source}")]
@@ -44,7 +44,8 @@ impl RemediateError {
     /// True when trying again later may succeed.
     pub fn is_retryable(&self) -> bool {
         match self {
-            RemediateError::UnknownFinding(_) | RemediateError::Ledger(_) => false,
+            RemediateError::UnknownFinding(_) => false,
+            RemediateError::Ledger(e) => e.retryable,
             RemediateError::Store(e) => e.is_retryable(),
             RemediateError::Observe { source, .. } => source.retryable,
             RemediateError::Progress { retryable, .. } => *retryable,

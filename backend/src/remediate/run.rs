@@ -11,7 +11,7 @@ use super::attempt::Attempt;
 use super::config::RemediationConfig;
 use super::finding_key::FindingKey;
 use super::guards::{self, Approval, GuardInput, Read};
-use super::ledger::Ledger;
+use super::ledger::AttemptLog;
 use super::outcome::{ApplyOutcome, Failure, RemediateError};
 use super::plan::{GuardName, GuardResult, Plan};
 use super::progress::{Progress, Silent};
@@ -31,7 +31,7 @@ pub struct Remediator {
     /// Reads findings and writes their workflow change.
     pub pipeline: Pipeline,
     /// Where attempts are recorded (and the rate limit counted).
-    pub ledger: Ledger,
+    pub ledger: Arc<dyn AttemptLog>,
 }
 
 /// A finding with the action that fixes it and where: known before AWS is read.
@@ -58,7 +58,8 @@ impl Remediator {
         };
         let recent = self
             .ledger
-            .attempts_in(&r.target.account, (id, r.action.id().as_str()))?;
+            .attempts_in(&r.target.account, (id, r.action.id().as_str()))
+            .await?;
         let input = r.input(&self.config, approval, now, &recent);
         let before = guards::evaluate(&input, None);
         if before
@@ -117,7 +118,8 @@ impl Remediator {
         let action = r.action.id();
         let recent = self
             .ledger
-            .attempts_in(&r.target.account, (id, r.action.id().as_str()))?;
+            .attempts_in(&r.target.account, (id, r.action.id().as_str()))
+            .await?;
         let input = r.input(&self.config, approval, now, &recent);
         let before = guards::evaluate(&input, None);
         if let Some(guard) = first_refusal(&before) {
@@ -155,7 +157,7 @@ impl Remediator {
             return Ok(ApplyOutcome::NothingLeft { plan, finding });
         }
         let attempt = Attempt {
-            ledger: &self.ledger,
+            ledger: self.ledger.as_ref(),
             finding_id: id,
             action,
             account: &r.target.account,
@@ -164,17 +166,17 @@ impl Remediator {
         };
         let undo = r.action.record(&r.target, &observed);
         progress.planned(&plan, undo.as_ref()).await?;
-        attempt.started(undo)?;
+        attempt.started(undo).await?;
         if let Err(e) = r.action.apply(&r.target, &proposal).await {
-            return attempt.failed(Failure::Call(e));
+            return attempt.failed(Failure::Call(e)).await;
         }
         progress.applied(&plan).await?;
         match r.action.verify(&r.target).await {
             Ok(None) => {}
-            Ok(Some(why)) => return attempt.failed(Failure::Unverified(why)),
-            Err(e) => return attempt.failed(Failure::ReadBack(e)),
+            Ok(Some(why)) => return attempt.failed(Failure::Unverified(why)).await,
+            Err(e) => return attempt.failed(Failure::ReadBack(e)).await,
         }
-        attempt.verified()?;
+        attempt.verified().await?;
         let note = format!(
             "Remediated by {action} (approved by {}): {}; verified by reading it back.",
             approval.actor(),
@@ -201,7 +203,8 @@ impl Remediator {
         };
         let recent = self
             .ledger
-            .attempts_in(&r.target.account, (id, r.action.id().as_str()))?;
+            .attempts_in(&r.target.account, (id, r.action.id().as_str()))
+            .await?;
         let input = r.input(&self.config, approval, now, &recent);
         Ok(Plan::unread(
             id,

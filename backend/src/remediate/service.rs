@@ -164,6 +164,7 @@ impl Remediations {
             guard: None,
             reason: None,
             attempts: 0,
+            made: false,
             plan: None,
             undo: None,
         };

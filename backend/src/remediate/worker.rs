@@ -3,7 +3,7 @@
 //! calls, the read-back, the finding RESOLVED through the pipeline), recording
 //! each step (`planned`, `applied`) and the outcome (`verified`, `failed`,
 //! `refused`). `cspm serve --remediation FILE` runs it beside the server; the
-//! `remediator` Lambda would run [`Worker::handle`] per SQS message.
+//! `remediator` Lambda runs [`Worker::handle`] per SQS message.
 //!
 //! A failure that may pass (throttling, a busy store) leaves the message on
 //! the queue to come back later, up to [`WorkerSettings::max_receives`] times
@@ -55,6 +55,17 @@ impl Default for WorkerSettings {
     }
 }
 
+/// What became of a delivery that was handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handled {
+    /// The remediation ended (or was already over): its message is deleted.
+    Done,
+    /// A failure that may pass: the message was released to come back after
+    /// a wait. A Lambda must report it as a batch item failure, or the event
+    /// source mapping deletes it as handled.
+    Later,
+}
+
 /// Why one delivery could not be handled (its message stays on the queue).
 #[derive(Debug, thiserror::Error)]
 pub enum WorkerError {
@@ -75,13 +86,20 @@ const MADE: &str = "the change was made but not verified";
 /// Between that first cause and the latest try's own error.
 const LATEST: &str = "; latest: ";
 
-/// The `MADE` cause an earlier try of this remediation left in `reason` (the
-/// first one only: each later try appends its own error afresh).
-fn made_earlier(reason: Option<&str>) -> Option<String> {
-    let reason = reason?;
-    let made = &reason[reason.find(MADE)?..];
-    let first = made.split_once(LATEST).map_or(made, |(first, _)| first);
-    Some(first.to_string())
+/// The `MADE` cause an earlier try of this remediation left: the first one
+/// in `reason` (each later try appends its own error afresh), or, when the
+/// record says the change was made but no try recorded why it was not
+/// verified (its worker died between the calls and the read-back), `MADE`
+/// alone.
+fn made_earlier(record: &RemediationRecord) -> Option<String> {
+    let in_reason = record.reason.as_deref().and_then(|reason| {
+        let made = &reason[reason.find(MADE)?..];
+        Some(made.split_once(LATEST).map_or(made, |(first, _)| first))
+    });
+    match in_reason {
+        Some(first) => Some(first.to_string()),
+        None => record.made.then(|| MADE.to_string()),
+    }
 }
 
 /// `why` a try did not verify, after the earlier try's `MADE` cause, if any.
@@ -115,6 +133,9 @@ impl Steps<'_> {
     ) -> Result<(), RemediateError> {
         let mut r = self.record.lock().await;
         r.status = status;
+        // Written before the read-back: a worker that dies now leaves it for
+        // the next try to find.
+        r.made |= status == RemediationStatus::Applied;
         r.updated_at = Utc::now();
         r.plan = Some(wire(plan));
         // The first try's undo stays: it was read before any call of this
@@ -200,18 +221,20 @@ impl Worker {
     /// is already final (a second delivery), records how it ended, and deletes
     /// the message, or releases it to come back later after a failure that may
     /// pass.
-    pub async fn handle(&self, d: &Delivery) -> Result<(), WorkerError> {
+    pub async fn handle(&self, d: &Delivery) -> Result<Handled, WorkerError> {
         let records = self.remediations.records();
         let rid = &d.message.remediation_id;
         let Some(mut record) = records.get(rid).await? else {
             tracing::warn!(remediation = %rid, "queued remediation has no record; dropped");
-            return Ok(self.queue.delete(&d.receipt).await?);
+            self.queue.delete(&d.receipt).await?;
+            return Ok(Handled::Done);
         };
         if record.status.is_final() {
-            return Ok(self.queue.delete(&d.receipt).await?);
+            self.queue.delete(&d.receipt).await?;
+            return Ok(Handled::Done);
         }
         // Read before this try replaces the reason the last one left.
-        let earlier = made_earlier(record.reason.as_deref());
+        let earlier = made_earlier(&record);
         let earlier = earlier.as_deref();
         record.attempts += 1;
         record.updated_at = Utc::now();
@@ -292,7 +315,8 @@ impl Worker {
                 ));
                 records.update(&record).await?;
                 let wait = self.settings.retry_after * d.receives;
-                return Ok(self.queue.release(&d.receipt, wait).await?);
+                self.queue.release(&d.receipt, wait).await?;
+                return Ok(Handled::Later);
             }
             record.status = RemediationStatus::Failed;
             record.reason = Some(why);
@@ -301,7 +325,8 @@ impl Worker {
             status = record.status.as_str(), reason = record.reason.as_deref().unwrap_or("-"),
             "remediation ended");
         records.update(&record).await?;
-        Ok(self.queue.delete(&d.receipt).await?)
+        self.queue.delete(&d.receipt).await?;
+        Ok(Handled::Done)
     }
 }
 

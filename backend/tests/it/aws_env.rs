@@ -115,26 +115,36 @@ pub async fn key_table(client: &aws_sdk_dynamodb::Client, prefix: &str, key: &st
     name
 }
 
+/// A table attribute's definition.
+fn attr(
+    name: &str,
+    t: aws_sdk_dynamodb::types::ScalarAttributeType,
+) -> aws_sdk_dynamodb::types::AttributeDefinition {
+    aws_sdk_dynamodb::types::AttributeDefinition::builder()
+        .attribute_name(name)
+        .attribute_type(t)
+        .build()
+        .unwrap()
+}
+
+/// A key schema element.
+fn key(
+    name: &str,
+    t: aws_sdk_dynamodb::types::KeyType,
+) -> aws_sdk_dynamodb::types::KeySchemaElement {
+    aws_sdk_dynamodb::types::KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(t)
+        .build()
+        .unwrap()
+}
+
 /// A fresh fan-out state table as Terraform makes it (modules/data/dynamodb.tf):
 /// hash key `pk`, and the sparse index `due` (`due_sink`, `flush_at`, keys only)
 /// the throttled channels' digest windows are found by.
 pub async fn fanout_state_table(client: &aws_sdk_dynamodb::Client) -> String {
     use aws_sdk_dynamodb::types::*;
     let name = unique("fanout-state");
-    let attr = |n: &str, t| {
-        AttributeDefinition::builder()
-            .attribute_name(n)
-            .attribute_type(t)
-            .build()
-            .unwrap()
-    };
-    let key = |n: &str, t| {
-        KeySchemaElement::builder()
-            .attribute_name(n)
-            .key_type(t)
-            .build()
-            .unwrap()
-    };
     client
         .create_table()
         .table_name(&name)
@@ -160,4 +170,53 @@ pub async fn fanout_state_table(client: &aws_sdk_dynamodb::Client) -> String {
         .await
         .expect("create the fan-out state table");
     name
+}
+
+/// A fresh remediations table as Terraform makes it (modules/data/dynamodb.tf):
+/// hash key `id`, indexes `FindingIndex` (`finding_id`, `requested_at`) and
+/// `TimeIndex` (`kind`, `requested_at`), both projecting everything.
+pub async fn remediations_table(client: &aws_sdk_dynamodb::Client) -> String {
+    use aws_sdk_dynamodb::types::*;
+    use cspm::remediate::aws::{FINDING_INDEX, TIME_INDEX};
+    let name = unique("remediations");
+    let index = |name: &str, hash: &str| {
+        GlobalSecondaryIndex::builder()
+            .index_name(name)
+            .key_schema(key(hash, KeyType::Hash))
+            .key_schema(key("requested_at", KeyType::Range))
+            .projection(
+                Projection::builder()
+                    .projection_type(ProjectionType::All)
+                    .build(),
+            )
+            .build()
+            .unwrap()
+    };
+    client
+        .create_table()
+        .table_name(&name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attr("id", ScalarAttributeType::S))
+        .attribute_definitions(attr("finding_id", ScalarAttributeType::S))
+        .attribute_definitions(attr("kind", ScalarAttributeType::S))
+        .attribute_definitions(attr("requested_at", ScalarAttributeType::N))
+        .key_schema(key("id", KeyType::Hash))
+        .global_secondary_indexes(index(FINDING_INDEX, "finding_id"))
+        .global_secondary_indexes(index(TIME_INDEX, "kind"))
+        .send()
+        .await
+        .expect("create the remediations table");
+    name
+}
+
+/// A fresh SQS queue's URL.
+pub async fn sqs_queue(sdk: &SdkConfig, prefix: &str) -> String {
+    aws_sdk_sqs::Client::new(sdk)
+        .create_queue()
+        .queue_name(unique(prefix))
+        .send()
+        .await
+        .expect("create queue")
+        .queue_url
+        .expect("queue url")
 }

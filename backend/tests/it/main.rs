@@ -75,6 +75,8 @@ mod oidc_cognito;
 mod props;
 /// `cspm remediate plan|apply` on a public bucket in the emulator, and its guards.
 mod remediate;
+/// The browser-session port's contract, against SQLite and DynamoDB.
+mod remediation_contract;
 /// The role matrix: every route × every caller, checked against the OpenAPI document.
 mod roles;
 /// The role matrix for Cognito users: each group gets exactly its role's routes.
@@ -90,7 +92,6 @@ mod serve_e2e;
 mod serve_feed;
 /// The SES sink against the emulator (sent mail read from its data.json).
 mod ses;
-/// The browser-session port's contract, against SQLite and DynamoDB.
 mod session_contract;
 /// One contract every `Sink` kind meets, run against each with its real target.
 mod sink_contract;

@@ -207,7 +207,7 @@ pub(crate) fn remediation_off(
         config: RemediationConfig::default(),
         registry: Registry::from_actions(Vec::new()),
         pipeline: pipeline.clone(),
-        ledger: Ledger::in_dir(dir),
+        ledger: Arc::new(Ledger::in_dir(dir)),
     };
     let tables = Arc::new(SqliteRemediations::open_dir(dir).unwrap());
     Arc::new(Remediations::new(Arc::new(remediator), tables, None))

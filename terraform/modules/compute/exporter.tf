@@ -10,7 +10,7 @@
 #        ReportBatchItemFailures--> exporter --> s3://archive/exports/<id>.<ext>
 #        | a job whose status could not be written, after 3 receives
 #        v
-#   exports dead-letter queue (KMS; alarmed with the other dead letters)
+#   exports dead-letter queue (KMS; alarmed in queues.tf)
 
 locals {
   exporter_timeout = 900
@@ -39,70 +39,14 @@ resource "aws_sqs_queue" "exports" {
   })
 }
 
-data "aws_iam_policy_document" "exports_queues" {
-  for_each = {
-    exports     = aws_sqs_queue.exports.arn
-    exports_dlq = aws_sqs_queue.exports_dlq.arn
-  }
-
-  # Principals of this account, through their IAM policies (the api sends, the
-  # exporter's poller receives, operators redrive); nobody else.
-  statement {
-    sid       = "ThisAccountThroughIam"
-    actions   = ["sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
-    resources = [each.value]
-
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
-    }
-  }
-
-  statement {
-    sid       = "DenyOtherAccounts"
-    effect    = "Deny"
-    actions   = ["sqs:*"]
-    resources = [each.value]
-
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "StringNotEquals"
-      variable = "aws:PrincipalAccount"
-      values   = [local.account_id]
-    }
-  }
-
-  statement {
-    sid       = "DenyInsecureTransport"
-    effect    = "Deny"
-    actions   = ["sqs:*"]
-    resources = [each.value]
-
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
-}
-
 resource "aws_sqs_queue_policy" "exports" {
   queue_url = aws_sqs_queue.exports.id
-  policy    = data.aws_iam_policy_document.exports_queues["exports"].json
+  policy    = data.aws_iam_policy_document.job_queues["exports"].json
 }
 
 resource "aws_sqs_queue_policy" "exports_dlq" {
   queue_url = aws_sqs_queue.exports_dlq.id
-  policy    = data.aws_iam_policy_document.exports_queues["exports_dlq"].json
+  policy    = data.aws_iam_policy_document.job_queues["exports_dlq"].json
 }
 
 data "aws_iam_policy_document" "exporter" {

@@ -2,9 +2,11 @@
 # up in its stream; Lambda reads the stream and hands the changes to this function,
 # which gives each one to every configured sink (SNS alert topics, webhooks, a log
 # sink; the sinks YAML is in the SSM parameter var.sinks_parameter_name) and to the
-# live sink, which posts it to every open dashboard connection (live.tf), and to the
-# audit log (always; hash-chained lines in the Object Lock bucket); it prints its
-# metrics as EMF lines (namespace cspm).
+# live sink, which posts it to every open dashboard connection (live.tf), to the
+# audit log (always; hash-chained lines in the Object Lock bucket) and, when
+# var.remediation_auto lists rules, to the remediation sink, which approves the
+# matching findings and queues them for the remediator (remediator.tf); it prints
+# its metrics as EMF lines (namespace cspm).
 #
 #   findings table stream (NEW_AND_OLD_IMAGES)
 #        | event source mapping: batches of <= 100 within 1 s, counter items filtered out
@@ -137,7 +139,27 @@ data "aws_iam_policy_document" "fanout" {
     resources = [aws_sqs_queue.fanout_failures.arn]
   }
 
-  # Decrypt the stream, state table, SecureStrings; encrypt to the topics and queue.
+  # The remediation sink (it acts only when var.remediation_auto lists rules): a
+  # finding that matches an auto rule is approved as a person's approval would be,
+  # recorded in the remediations table (GetItem/Query, on the table and its
+  # indexes: the finding's earlier records; PutItem/UpdateItem: the new record) and
+  # queued for the remediator. It reads the finding from the findings table (ReadWholeFinding),
+  # never the resource: it screens only the guards that need no AWS read, so it
+  # gets no remediation action's permission; the remediator checks every guard
+  # again before it changes anything.
+  statement {
+    sid       = "KeepRemediationRecords"
+    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]
+    resources = local.remediation_table_resources
+  }
+
+  statement {
+    sid       = "QueueRemediations"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.remediations.arn]
+  }
+
+  # Decrypt the stream, tables, SecureStrings; encrypt to the topics and queues.
   statement {
     sid       = "UseDataKey"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
@@ -180,7 +202,12 @@ module "fanout" {
     CSPM_CONNECTIONS_TABLE      = var.connections_table_name
     CSPM_LIVE_ENDPOINT          = var.live_management_endpoint
     CSPM_AUDIT_BUCKET           = var.audit_location
-    RUST_LOG                    = var.log_level
+    # The remediation sink: approvals of var.remediation_auto's findings, recorded
+    # and queued as the api does (same table, queue and remediation file).
+    CSPM_REMEDIATION_TABLE     = var.remediation_table_name
+    CSPM_REMEDIATION_QUEUE_URL = aws_sqs_queue.remediations.url
+    CSPM_REMEDIATION_CONFIG    = local.remediation_config
+    RUST_LOG                   = var.log_level
   }
 }
 

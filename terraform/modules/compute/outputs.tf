@@ -1,7 +1,7 @@
 output "functions" {
   description = "Per function key: name, ARN, invoke ARN, log group and dead-letter queue."
   value = {
-    for key, fn in { scanner = module.scanner, api = module.api, archiver = module.archiver, exporter = module.exporter, fanout = module.fanout, live = module.live, live_authorizer = module.live_authorizer } : key => {
+    for key, fn in { scanner = module.scanner, api = module.api, archiver = module.archiver, exporter = module.exporter, remediator = module.remediator, fanout = module.fanout, live = module.live, live_authorizer = module.live_authorizer } : key => {
       function_name          = fn.function_name
       function_arn           = fn.function_arn
       invoke_arn             = fn.invoke_arn
@@ -89,6 +89,16 @@ output "fanout_failure_queue_arn" {
 output "fanout_event_source_mapping_uuid" {
   description = "UUID of the stream -> fanout event source mapping (aws lambda get-event-source-mapping --uuid ...)."
   value       = aws_lambda_event_source_mapping.fanout.uuid
+}
+
+output "remediations_dlq_name" {
+  description = "Name of the remediations' dead-letter queue (messages the remediator could never handle)."
+  value       = aws_sqs_queue.remediations_dlq.name
+}
+
+output "remediation_queue_url" {
+  description = "URL of the remediations queue (CSPM_REMEDIATION_QUEUE_URL of the api, remediator and fanout Lambdas)."
+  value       = aws_sqs_queue.remediations.url
 }
 
 output "exports_dlq_name" {

@@ -264,3 +264,38 @@ variable "live_authorizer_reserved_concurrency" {
   description = "Reserved concurrency of the live_authorizer function."
   type        = number
 }
+
+variable "remediation_table_name" {
+  description = "CSPM_REMEDIATION_TABLE: name of the remediations table (records and per-account attempt ledgers)."
+  type        = string
+}
+
+variable "remediation_table_arn" {
+  description = "ARN of the remediations table."
+  type        = string
+}
+
+variable "remediation_enabled" {
+  description = "Remediation action ids (keys of backend/remediation_actions.json) that may change AWS; their IAM actions (reads and writes) are granted to the remediator. The api gets the reads of every action, enabled or not."
+  type        = list(string)
+}
+
+variable "remediation_auto" {
+  description = "Rule or control ids remediated without a person's approval: the fanout Lambda's remediation sink approves and queues their findings (still subject to every guard)."
+  type        = list(string)
+}
+
+variable "remediation_allowed_ports" {
+  description = "Ports a security group may leave open to the world."
+  type        = list(number)
+}
+
+variable "remediation_protected_principals" {
+  description = "ARN patterns of principals no remediation may change, on top of the remediator's own role and arn:aws:iam::*:role/break-glass-*."
+  type        = list(string)
+}
+
+variable "remediation_max_per_account_per_hour" {
+  description = "Remediations applied per account in any one hour, at most."
+  type        = number
+}

@@ -219,3 +219,63 @@ resource "aws_dynamodb_table" "auth" {
     kms_key_arn = var.kms_key_arn
   }
 }
+
+# Remediation records (docs/deploy.md, "Remediation on AWS"): one item per requested
+# remediation (`id`; the record's JSON under `doc`, with `finding_id`,
+# `requested_at` in epoch milliseconds, `status` and `kind` = "remediation" beside
+# it), written by the api Lambda (plans, approvals) and the remediator (apply,
+# verify, failure), plus one per-account attempt ledger item (`id` =
+# "ledger#<account>") that the per-account hourly limit counts in. FindingIndex
+# lists a finding's remediations newest first; TimeIndex lists every record by time
+# (all records share `kind`; ledger items have none, so they stay out of both
+# indexes). No TTL: the records say what was changed in the account and who
+# approved it. Kept like the other tables (customer key, PITR, deletion protection).
+resource "aws_dynamodb_table" "remediations" {
+  name                        = "${var.name_prefix}-remediations"
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "id"
+  deletion_protection_enabled = var.deletion_protection
+
+  attribute {
+    name = "id"
+    type = "S"
+  }
+
+  attribute {
+    name = "finding_id"
+    type = "S"
+  }
+
+  attribute {
+    name = "kind"
+    type = "S"
+  }
+
+  attribute {
+    name = "requested_at"
+    type = "N"
+  }
+
+  global_secondary_index {
+    name            = "FindingIndex"
+    hash_key        = "finding_id"
+    range_key       = "requested_at"
+    projection_type = "ALL"
+  }
+
+  global_secondary_index {
+    name            = "TimeIndex"
+    hash_key        = "kind"
+    range_key       = "requested_at"
+    projection_type = "ALL"
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = var.kms_key_arn
+  }
+}

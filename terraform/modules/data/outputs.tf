@@ -43,6 +43,16 @@ output "auth_table_arn" {
   value       = aws_dynamodb_table.auth.arn
 }
 
+output "remediation_table_name" {
+  description = "Name of the remediations table: remediation records and per-account attempt ledgers (hash key id; FindingIndex, TimeIndex; CSPM_REMEDIATION_TABLE of the api, remediator and fanout Lambdas)."
+  value       = aws_dynamodb_table.remediations.name
+}
+
+output "remediation_table_arn" {
+  description = "ARN of the remediations table."
+  value       = aws_dynamodb_table.remediations.arn
+}
+
 output "archive_bucket" {
   description = "Name of the archive bucket."
   value       = aws_s3_bucket.archive.id

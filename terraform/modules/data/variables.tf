@@ -9,7 +9,7 @@ variable "kms_key_arn" {
 }
 
 variable "deletion_protection" {
-  description = "Protect the findings, fan-out state, live connections and sign-in sessions tables against deletion."
+  description = "Protect the findings, fan-out state, live connections, sign-in sessions and remediations tables against deletion."
   type        = bool
 }
 

@@ -18,6 +18,11 @@ output "role_name" {
   value       = aws_iam_role.this.name
 }
 
+output "role_arn" {
+  description = "ARN of the execution role (e.g. to protect it from changes the function itself could make)."
+  value       = aws_iam_role.this.arn
+}
+
 output "log_group_name" {
   description = "Name of the function's log group."
   value       = aws_cloudwatch_log_group.this.name
@@ -35,7 +40,10 @@ output "dlq_name" {
 
 output "timeout" {
   description = "Timeout of the function in seconds."
-  value       = aws_lambda_function.this.timeout
+  # The configured value, not the function's attribute: the scanner's timeout sizes
+  # the events redrive queue, whose ARN is in the scanner's policy, which the
+  # function waits for (depends_on); the attribute would close that into a cycle.
+  value = var.timeout
 }
 
 output "errors_alarm_arn" {

@@ -23,6 +23,7 @@ fn record(id: &str, finding: &str, minute: u32) -> RemediationRecord {
         guard: None,
         reason: None,
         attempts: 0,
+        made: false,
         plan: None,
         undo: None,
     }
@@ -72,61 +73,9 @@ async fn a_received_message_is_hidden_until_deleted_or_released_and_survives_reo
     assert!(q.receive(10, Duration::ZERO).await.unwrap().is_empty());
 }
 
-#[tokio::test]
-async fn a_message_held_past_its_hiding_time_comes_back() {
-    let dir = tempfile::tempdir().unwrap();
-    let q = SqliteRemediations::open_dir(dir.path()).unwrap();
-    q.send(&message("a")).await.unwrap();
-    let held = q.receive(1, Duration::from_millis(1)).await.unwrap();
-    assert_eq!(held.len(), 1);
-    tokio::time::sleep(Duration::from_millis(20)).await;
-    let back = q.receive(1, LONG).await.unwrap();
-    assert_eq!(
-        back.len(),
-        1,
-        "a worker that died does not lose the message"
-    );
-    assert_eq!(back[0].receives, 2);
-}
-
-#[tokio::test]
-async fn records_are_listed_newest_first_by_finding_and_status() {
-    let dir = tempfile::tempdir().unwrap();
-    let r = SqliteRemediations::open_dir(dir.path()).unwrap();
-    r.insert(&record("1", "f1", 1)).await.unwrap();
-    r.insert(&record("2", "f2", 2)).await.unwrap();
-    let mut third = record("3", "f1", 3);
-    r.insert(&third).await.unwrap();
-    assert!(
-        r.insert(&record("3", "f9", 9)).await.is_err(),
-        "ids are unique"
-    );
-    third.status = RemediationStatus::Refused;
-    third.guard = Some("not-enabled".into());
-    r.update(&third).await.unwrap();
-    assert!(r.update(&record("9", "f1", 9)).await.is_err());
-
-    let ids = |v: Vec<RemediationRecord>| v.into_iter().map(|r| r.id).collect::<Vec<_>>();
-    let all = RecordQuery {
-        limit: 100,
-        ..Default::default()
-    };
-    assert_eq!(ids(r.list(&all).await.unwrap()), ["3", "2", "1"]);
-    let f1 = RecordQuery {
-        finding_id: Some("f1".into()),
-        ..all.clone()
-    };
-    assert_eq!(ids(r.list(&f1).await.unwrap()), ["3", "1"]);
-    let refused = RecordQuery {
-        status: Some(RemediationStatus::Refused),
-        ..f1.clone()
-    };
-    assert_eq!(ids(r.list(&refused).await.unwrap()), ["3"]);
-    let two = RecordQuery { limit: 2, ..all };
-    assert_eq!(ids(r.list(&two).await.unwrap()), ["3", "2"]);
-    assert_eq!(r.get("3").await.unwrap(), Some(third));
-    assert_eq!(r.get("nope").await.unwrap(), None);
-}
+// The queue's and the records' behaviour shared with SQS and DynamoDB is
+// checked by the contract in `tests/it/remediation_contract.rs`; these are
+// the SQLite tables' own: surviving a restart, and queuing orphans again.
 
 #[tokio::test]
 async fn a_queued_record_without_a_message_is_queued_again_once() {

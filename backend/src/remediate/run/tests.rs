@@ -6,7 +6,7 @@
 use super::*;
 use crate::remediate::action::ActionError;
 use crate::remediate::action_id::ActionId;
-use crate::remediate::ledger::{LedgerEntry, LedgerOutcome, FILE_NAME};
+use crate::remediate::ledger::{Ledger, LedgerEntry, LedgerOutcome, FILE_NAME};
 use crate::remediate::plan::ApiCall;
 use crate::sources::Normalizer;
 use crate::store::{Origin, SqliteStore};
@@ -133,7 +133,7 @@ async fn env(fake: Fake, config: RemediationConfig) -> Env {
         config,
         registry: Registry::from_actions(vec![fake.clone()]),
         pipeline,
-        ledger: Ledger::in_dir(dir.path()),
+        ledger: Arc::new(Ledger::in_dir(dir.path())),
     };
     let env = Env {
         dir,
@@ -261,6 +261,7 @@ async fn a_failed_attempt_counts_once_against_the_rate_limit_and_never_against_i
             "111122223333",
             ("another-finding", "s3-block-public-access"),
         )
+        .await
         .unwrap();
     assert_eq!(others.len(), 1);
 }

@@ -151,7 +151,7 @@ impl Env {
             config,
             registry: Registry::from_actions(vec![action]),
             pipeline: Pipeline::new(Arc::new(Normalizer::default()), self.store.clone()),
-            ledger: Ledger::in_dir(self.dir.path()),
+            ledger: Arc::new(Ledger::in_dir(self.dir.path())),
         };
         let queue: Arc<dyn RemediationQueue> = tables.clone();
         let service = Arc::new(Remediations::new(

@@ -79,7 +79,7 @@ pub(super) async fn server_over(
         registry: Registry::new(&sdk_config(endpoint).await, &config),
         config,
         pipeline: pipeline.clone(),
-        ledger: Ledger::in_dir(dir),
+        ledger: Arc::new(Ledger::in_dir(dir)),
     };
     let tables = Arc::new(SqliteRemediations::open_dir(dir).unwrap());
     let queue: Arc<dyn RemediationQueue> = tables.clone();

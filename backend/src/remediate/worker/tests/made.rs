@@ -149,3 +149,52 @@ async fn a_retry_refused_because_the_change_was_made_still_says_it_was_made() {
     );
     assert_eq!(action.applied.load(Ordering::SeqCst), 1);
 }
+
+#[tokio::test]
+async fn a_worker_that_died_after_its_calls_leaves_made_for_the_next_try() {
+    let e = env(Fake::default()).await;
+    let action = Reads::throttled(0..0);
+    let (service, worker) = e.service_of(enabled(), true, action.clone());
+    let Approved::Queued(queued) = service
+        .approve(&e.id, alice(), None, Utc::now())
+        .await
+        .unwrap()
+    else {
+        panic!("not queued")
+    };
+    // What a worker leaves when it dies right after its calls went through:
+    // the record at `applied`, the resource changed, the message still queued.
+    let mut died = queued.clone();
+    died.status = RemediationStatus::Applied;
+    died.made = true;
+    died.attempts = 1;
+    service.records().update(&died).await.unwrap();
+    action.fixed.store(true, Ordering::SeqCst);
+
+    while worker.drain().await.unwrap() > 0 {}
+    let done = service.get(&queued.id).await.unwrap().unwrap();
+    assert_eq!(done.status, RemediationStatus::Verified, "{done:?}");
+    assert!(done.made, "{done:?}");
+    assert_eq!(
+        done.reason.as_deref(),
+        Some("the change an earlier try made is in place, no call made: res-1 fixed"),
+        "not \"already fixed\": this remediation made the change"
+    );
+    assert_eq!(action.applied.load(Ordering::SeqCst), 0, "no second call");
+    assert_eq!(e.status().await, WorkflowStatus::Resolved);
+}
+
+#[tokio::test]
+async fn made_is_set_by_the_try_whose_calls_went_through_and_only_by_it() {
+    let e = env(Fake::default()).await;
+    let done = run(&e, Reads::throttled(0..0), None).await;
+    assert_eq!(done.status, RemediationStatus::Verified);
+    assert!(done.made, "{done:?}");
+
+    let e = env(Fake::default()).await;
+    let already = Reads::throttled(0..0);
+    already.fixed.store(true, Ordering::SeqCst);
+    let done = run(&e, already, None).await;
+    assert_eq!(done.status, RemediationStatus::Verified);
+    assert!(!done.made, "nothing was called: {done:?}");
+}
