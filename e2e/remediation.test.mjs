@@ -5,10 +5,11 @@
 // bucket) is posted and becomes a finding; an analyst opens the finding, sees
 // its plan (s3-block-public-access, a PutPublicAccessBlock call), clicks Apply,
 // and the page shows the finding RESOLVED with the verified remediation in its
-// history; the emulator's bucket then blocks public access, the record names
-// who approved, and the finding's audit names the remediation. This script owns
-// its server. Started by scripts/test_e2e.sh (under scripts/with_moto.sh), which
-// passes:
+// history, and the Remediations page lists it with who approved (and shows its
+// empty state for a status nothing is in); the emulator's bucket then blocks
+// public access, the record names who approved, and the finding's audit names
+// the remediation. This script owns its server. Started by scripts/test_e2e.sh
+// (under scripts/with_moto.sh), which passes:
 //   CSPM_BIN                the `cspm` binary
 //   DASHBOARD_DIR           the built dashboard (frontend/dist)
 //   CORPUS_DIR              ../shared/corpus
@@ -251,6 +252,41 @@ await step("Apply: the page shows the finding RESOLVED with the verified remedia
   await panelShot(panel, "remediation-2-resolved-panel.png");
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: join(SHOTS, "remediation-2-resolved.png"), fullPage: true });
+});
+
+await step("the Remediations page lists the verified remediation with who approved; a status with none shows the empty state", async () => {
+  assert.ok(page && findingId, "the detail page and its finding (previous steps)");
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.click("nav.mainnav a[href='/ui/remediations']");
+  await page.waitForFunction(() => location.pathname === "/ui/remediations", null, { timeout: 10_000 });
+  const table = page.locator("table[data-testid=remediations]");
+  // The finding's verified remediation: its row links to the finding's page.
+  const row = table.locator("tr[data-status=verified]", {
+    has: page.locator(`a[href="/ui/findings/${findingId}"]`),
+  });
+  await row.first().waitFor({ timeout: 15_000 }).catch(async (e) => {
+    const shown = await page.locator("main").innerText().catch(() => "?");
+    await page.screenshot({ path: join(SHOTS, "remediation-3-list-failed.png"), fullPage: true }).catch(() => {});
+    throw new Error(`no verified remediation of ${findingId} listed within 15 s:\n${shown}\n${e}`);
+  });
+  assert.equal(await row.count(), 1, "one verified remediation of the finding");
+  const text = await row.innerText();
+  assert.match(text, new RegExp(ACTION), "the row names the action");
+  assert.match(text, /\blocal\b/, "the row names who approved");
+  assert.match(text, /Verified/);
+  assert.match(await row.getAttribute("data-remediation"), /^[0-9a-f]{32}$/, "the row carries the remediation's id");
+  await page.screenshot({ path: join(SHOTS, "remediation-3-list.png"), fullPage: true });
+
+  // Filtered on a status nothing is in: the status goes into the address and
+  // the empty state replaces the table.
+  await page.selectOption("select[name=status]", "refused");
+  await page.waitForFunction(() => location.pathname === "/ui/remediations" && location.search === "?status=refused",
+    null, { timeout: 10_000 });
+  const empty = page.locator("main .state.empty");
+  await empty.waitFor({ timeout: 15_000 });
+  assert.match(await empty.innerText(), /No remediation is refused/);
+  assert.equal(await table.count(), 0, "no table when no remediation matches");
+  await page.screenshot({ path: join(SHOTS, "remediation-4-list-refused.png"), fullPage: true });
 });
 
 await step("outside the browser: the bucket blocks public access, the record is verified, the audit names the remediation", async () => {

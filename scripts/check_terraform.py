@@ -40,8 +40,28 @@ What is checked, per module (every folder reached from the root through local
               never for all). The catalog's actions may not be wildcards, and its
               "read" parts hold only Get/List/Describe actions. Without "iam_from",
               computed statements are refused (their actions cannot be checked).
+              An entry with "iam_when" is also granted its listed actions when a
+              root variable is set: only through `dynamic "statement"` blocks with a
+              literal list of actions (conditional statements) whose for_each is
+              var.X == "" ? [] : [<one value>], X passed down unchanged from that root
+              variable (which defaults to ""), with exactly the entry's actions on
+              exactly its resources (templates: {partition}, {value} for X), never
+              also in the static list. A conditional statement no entry lists fails.
               An environment variable named *TABLE or *TABLE_NAME must lead (through
               variables, module arguments and outputs) to an aws_dynamodb_table's name.
+  member      every "member_roles" entry of backend/lambdas.json: a role a Lambda
+  roles       assumes in other accounts, built by a module folder the root must not
+              call (an operator applies it in each account), checked as a root of its
+              own like any module, and: one aws_iam_role trusting named AWS principals
+              only (sts:AssumeRole, no wildcard), granted only through
+              aws_iam_role_policy with documents whose literal actions are exactly
+              "iam" and whose computed statements meet "iam_from" ("enabled_by" naming
+              a variable of the module; one entry or a list:
+              each statement meets one entry, each entry's parts are granted), a Deny
+              statement covering the role's own ARN; each Lambda of "assumed_by" has
+              sts:AssumeRole in its "iam_when".
+  uncalled    every folder under <root>/modules is reached from the root or is a
+  modules     member role's module: a folder neither would never be checked.
   tables      every aws_dynamodb_table: each key (table, GSI, LSI) has an attribute
               block and each attribute block is a key (AWS rejects both mistakes at
               apply); point-in-time recovery on; encrypted with a customer key;
@@ -75,7 +95,7 @@ import json
 import os
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from terraform_websocket import check_websocket_apis
@@ -96,6 +116,7 @@ from terraform_model import (
     parse_file,
     resource_ref_re,
     strings,
+    template_code,
 )
 
 # Arguments of a `module` block that are not input variables.
@@ -139,6 +160,12 @@ RE_DECODED_FILE = re.compile(r'jsondecode\(\s*file\(\s*"((?:[^"\\]|\\.)*)"\s*\)\
 # entry's action (slice, setsubtract, a filtering for, ... could).
 ALL_ACTIONS_FUNCTIONS = {"sort", "distinct", "flatten", "concat", "tolist", "toset", "length", "jsondecode", "file"}
 
+# The for_each of a conditional statement ("iam_when"): once when the variable is
+# set, never otherwise.
+RE_CONDITIONAL_FOR_EACH = re.compile(r'\$\{\s*var\.(' + IDENT + r')\s*==\s*""\s*\?\s*\[\s*\]\s*:\s*\[\s*[^\[\],]+?\s*\]\s*\}')
+# The placeholders of an "iam_when" resource template.
+WHEN_PLACEHOLDERS = {"partition", "value"}
+
 # Environment variables that name a DynamoDB table.
 RE_TABLE_ENV = re.compile(r"(^|_)TABLE(_NAME)?$")
 
@@ -149,16 +176,19 @@ RE_EXACT_ATTRIBUTE = re.compile(r"\$\{(" + IDENT + r")\.(" + IDENT + r")\.(" + I
 
 @dataclass
 class Policy:
-    """The Allow statements of one aws_iam_policy_document: the literal actions, and
-    its computed statements, whose actions are only known at plan time: the
-    for_each and content actions of each `dynamic "statement"` block, and the
-    actions of each plain statement whose actions are one expression (for_each
-    None)."""
+    """The Allow statements of one aws_iam_policy_document: the literal actions, its
+    computed statements, whose actions are only known at plan time (the for_each
+    and content actions of each `dynamic "statement"` block whose actions are not a
+    literal list, and the actions of each plain statement whose actions are one
+    expression, for_each None), and its conditional statements: `dynamic
+    "statement"` blocks with a literal list of actions (for_each and content), which
+    grant those actions or not depending on their for_each."""
 
     actions: set[str]
     computed: list[dict]
     module: Module
     name: str
+    conditional: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -415,6 +445,7 @@ class Checker:
                 self.err(mod, label, f"uses {k}; its actions cannot be checked statically")
                 return None
         computed: list[dict] = []
+        conditional: list[dict] = []
         for block in body.get("dynamic", []) or []:
             for kind, spec in (block.items() if isinstance(block, dict) else []):
                 content = first_block(spec, "content") if isinstance(spec, dict) else None
@@ -425,7 +456,11 @@ class Checker:
                     continue
                 if "not_actions" in content:
                     self.err(mod, label, "a dynamic Allow statement uses not_actions (grants everything else)")
-                computed.append({"for_each": spec.get("for_each"), "actions": content.get("actions")})
+                acts = content.get("actions")
+                if isinstance(acts, list) and acts and all(isinstance(a, str) and "${" not in a for a in acts):
+                    conditional.append({"for_each": spec.get("for_each"), "content": content})
+                    continue
+                computed.append({"for_each": spec.get("for_each"), "actions": acts})
         actions: set[str] = set()
         for st in body.get("statement", []):
             if st.get("effect", "Allow") != "Allow":
@@ -444,7 +479,7 @@ class Checker:
                 if "*" in a:
                     self.err(mod, label, f"wildcard action {a}")
                 actions.add(a)
-        return Policy(actions, computed, mod, doc_name)
+        return Policy(actions, computed, mod, doc_name, conditional)
 
     def resolve_policy(self, inst: Instance, value: Any, owner: str) -> tuple[str, Policy | None]:
         """('code'|'runtime', policy) of a role policy value, following var.X to the caller."""
@@ -541,6 +576,7 @@ class Checker:
             code: set[str] = set()
             runtime: set[str] = set()
             code_computed: list[tuple[Policy, dict]] = []
+            code_conditional: list[tuple[Policy, dict]] = []
             code_policies = 0
             for (t, n), b in mod.resources.items():
                 if self.ref_target(b.get("role"), "aws_iam_role", mod) != role:
@@ -553,9 +589,10 @@ class Checker:
                         code_policies += 1
                         code |= policy.actions
                         code_computed += [(policy, st) for st in policy.computed]
+                        code_conditional += [(policy, st) for st in policy.conditional]
                     else:
                         runtime |= policy.actions
-                        if policy.computed:
+                        if policy.computed or policy.conditional:
                             self.err(policy.module, f"data aws_iam_policy_document.{policy.name}", "a runtime policy uses computed statements (dynamic, or actions = an expression); its actions cannot be checked")
                 elif t.startswith("aws_iam_"):
                     self.err(mod, f"resource {t}.{n}", "attaches a policy whose actions cannot be checked against backend/lambdas.json")
@@ -573,6 +610,7 @@ class Checker:
             self.count("IAM actions verified", len(set(have) & set(want)))
             self.count("runtime IAM actions verified", len(runtime))
             self.check_catalog_grants(inst.caller, key, spec, code_computed, caller_mod, call_label)
+            self.check_conditional_grants(inst.caller, key, spec, code_conditional, caller_mod, call_label)
 
         for key in sorted(set(lambdas) - set(deployed)):
             self.errors.append(f"{self.lambdas_file}: function {key!r} is not deployed by any Lambda module instance (function_key = \"{key}\")")
@@ -586,6 +624,252 @@ class Checker:
                     for m in RE_MODULE.finditer(expr):
                         if f"{inst.address}.module.{m.group(1)}".lstrip(".") in lambda_instances:
                             self.err(inst.module, f"resource {t}.{n}", f"grants to the role of Lambda module {m.group(1)} from outside; grants must go through its checked code policy")
+
+    # --- actions granted only when a root variable is set ("iam_when") -----------------
+
+    def partition_refs(self, mod: Module) -> set[str]:
+        """Expressions that are the AWS partition in mod: data.aws_partition.N.partition
+        and the locals defined as exactly that."""
+        refs = {f"data.aws_partition.{n}.partition" for (t, n) in mod.data if t == "aws_partition"}
+        for n, v in mod.locals.items():
+            m = re.fullmatch(r"\$\{\s*(.*?)\s*\}", v.strip()) if isinstance(v, str) else None
+            if m and m.group(1) in refs:
+                refs.add(f"local.{n}")
+        return refs
+
+    def when_template(self, mod: Module, resource: str, var_name: str | None, problems: list[str]) -> str | None:
+        """The "iam_when" template a literal resource ARN is: ${var.<var_name>} as
+        {value}, the partition as {partition}; None (with a problem) when it
+        interpolates anything else or holds a literal brace."""
+        if re.search(r"(?<!\$)\{", resource):
+            problems.append(f"resource {resource!r} holds a literal brace")
+            return None
+        partition = self.partition_refs(mod)
+        out, ok = [], True
+        last = 0
+        for m in re.finditer(r"\$\{([^{}]*)\}", resource):
+            out.append(resource[last : m.start()])
+            body = m.group(1).strip()
+            if var_name is not None and body == f"var.{var_name}":
+                out.append("{value}")
+            elif body in partition:
+                out.append("{partition}")
+            else:
+                problems.append(f"resource {resource!r} interpolates ${{{body}}}: only the partition and var.{var_name or '<X>'} may appear")
+                ok = False
+            last = m.end()
+        out.append(resource[last:])
+        text = "".join(out)
+        if "${" in text:
+            problems.append(f"resource {resource!r} is not a plain template")
+            return None
+        return text if ok else None
+
+    def check_conditional_grants(self, doc_inst: Instance | None, key: str, spec: dict, conditional: list[tuple[Policy, dict]], caller_mod: Module, call_label: str) -> None:
+        """Conditional statements of key's code policy (dynamic statements with literal
+        actions) against its "iam_when" entries: each is keyed on a root variable
+        listed there (for_each = var.X == "" ? [] : [<one value>], X passed down
+        unchanged), grants exactly the entry's actions on exactly its resources
+        (templates with {partition} and {value}, the variable's value), and every entry
+        is granted so. The variable defaults to "" (the grant is off unless set), and
+        the actions are not in the static list too (they would be granted anyway)."""
+        entries = spec.get("iam_when")
+        if not conditional and not entries:
+            return
+        entries = [] if entries is None else entries
+
+        def valid(e: Any) -> bool:
+            return (
+                isinstance(e, dict)
+                and isinstance(e.get("variable"), str)
+                and isinstance(e.get("actions"), list)
+                and bool(e["actions"])
+                and all(isinstance(a, str) and RE_ACTION.match(a) for a in e["actions"])
+                and isinstance(e.get("resources"), list)
+                and bool(e["resources"])
+                and all(isinstance(r, str) and set(re.findall(r"\{([^}]*)\}", r)) <= WHEN_PLACEHOLDERS for r in e["resources"])
+            )
+
+        if not isinstance(entries, list) or not all(valid(e) for e in entries):
+            self.errors.append(f'{self.lambdas_file}: {key}: iam_when must be a list of {{"variable": <root variable>, "actions": [IAM actions, no wildcard], "resources": [ARN templates, placeholders {{partition}} and {{value}} only]}}')
+            return
+        static = {a.lower() for a in spec.get("iam", [])}
+        root = self.module_at(self.root_dir)
+        for e in entries:
+            for a in e["actions"]:
+                if a.lower() in static:
+                    self.errors.append(f"{self.lambdas_file}: {key}: {a} is listed both in iam and in iam_when ({e['variable']}): it would be granted whatever the variable")
+            rv = root.variables.get(e["variable"])
+            if rv is None:
+                self.errors.append(f"{self.lambdas_file}: {key}: iam_when names {e['variable']}, which is not a root variable")
+            elif rv.get("default") != "":
+                self.err(root, f"variable {e['variable']}", f"gates iam_when of {key} in {self.lambdas_file} but does not default to \"\" (the grant must be off unless it is set)")
+        matched = [False] * len(entries)
+        for policy, st in conditional:
+            mod, label = policy.module, f"data aws_iam_policy_document.{policy.name}"
+            content, problems = st["content"], []
+            m = RE_CONDITIONAL_FOR_EACH.fullmatch(str(st["for_each"]).strip())
+            var_name = m.group(1) if m else None
+            root_var = self.root_variable(doc_inst, var_name) if (m and doc_inst) else None
+            if m is None:
+                problems.append('has a for_each other than var.X == "" ? [] : [<one value>] (the statement once when the root variable X is set, never otherwise)')
+            candidates = [i for i, e in enumerate(entries) if root_var is not None and e["variable"] == root_var]
+            if m and not candidates:
+                problems.append(f"is keyed on var.{var_name}, which is not passed down unchanged from a root variable named by iam_when of {key} in {self.lambdas_file}")
+            for k in ("not_resources", "principals", "not_principals"):
+                if k in content:
+                    problems.append(f"uses {k}")
+            resources = content.get("resources")
+            templates: list[str] = []
+            if not isinstance(resources, list) or not resources or not all(isinstance(r, str) for r in resources):
+                problems.append("must list its resources literally (ARN templates)")
+            else:
+                templates = [t for t in (self.when_template(mod, r, var_name, problems) for r in resources) if t is not None]
+            acts = {a.lower() for a in content["actions"]}
+            fit = [i for i in candidates if acts == {a.lower() for a in entries[i]["actions"]} and set(templates) == set(entries[i]["resources"])]
+            if candidates and not fit and not problems:
+                want = entries[candidates[0]]
+                problems.append(f"grants {sorted(content['actions'])} on {sorted(templates)}, but iam_when ({want['variable']}) of {key} in {self.lambdas_file} lists {sorted(want['actions'])} on {sorted(want['resources'])}")
+            if problems:
+                for p in dict.fromkeys(problems):
+                    self.err(mod, label, f"a conditional statement (dynamic, literal actions; granted to {key}) {p}")
+                continue
+            matched[fit[0]] = True
+            self.count("conditional statements verified")
+        for e, ok in zip(entries, matched):
+            if not ok:
+                self.err(caller_mod, call_label, f"iam_when of {key} in {self.lambdas_file} lists {', '.join(e['actions'])} when {e['variable']} is set, but no conditional statement (a dynamic statement keyed on it) grants them")
+
+    # --- roles assumed in other accounts ("member_roles") ------------------------------
+
+    def load_member_roles(self, contract: dict, reached: set[str]) -> dict[str, tuple[Instance, dict]]:
+        """The modules of the "member_roles" of the contract, each loaded as a root of
+        its own (an operator applies it in every account concerned; the root must not
+        call it)."""
+        roles = contract.get("member_roles", {})
+        out: dict[str, tuple[Instance, dict]] = {}
+        if not isinstance(roles, dict):
+            self.errors.append(f"{self.lambdas_file}: member_roles must be an object (role key -> entry)")
+            return out
+        for key, entry in roles.items():
+            if key.startswith("_"):
+                continue
+            if not isinstance(entry, dict) or not isinstance(entry.get("module"), str) or not isinstance(entry.get("iam", []), list):
+                self.errors.append(f'{self.lambdas_file}: member_roles.{key} must be {{"module": <folder under the root>, "iam": [...], "iam_from": ..., "assumed_by": [Lambda keys]}}')
+                continue
+            path = os.path.normpath(os.path.join(self.root_dir, entry["module"]))
+            if path in reached:
+                self.errors.append(f"{self.lambdas_file}: member_roles.{key}: {os.path.relpath(path)} is called from the root; a member role module is applied on its own, in each account")
+                continue
+            out[key] = (Instance(f"member_roles.{key}", self.module_at(path), {}, None), entry)
+        return out
+
+    def check_uncalled_modules(self) -> None:
+        """Every module folder under <root>/modules is either reached from the root or
+        the module of a member role: an uncalled module would never be checked."""
+        base = os.path.join(self.root_dir, "modules")
+        if not os.path.isdir(base):
+            return
+        for name in sorted(os.listdir(base)):
+            path = os.path.normpath(os.path.join(base, name))
+            if not os.path.isdir(path) or not any(f.endswith(".tf") for f in os.listdir(path)):
+                continue
+            if path in self.modules:
+                self.count("module folders accounted for")
+            else:
+                self.errors.append(f"{os.path.relpath(path)}: no module block reached from the root calls this folder, and no member_roles entry of {self.lambdas_file} names it: it would never be checked")
+
+    def check_member_roles(self, roles: dict[str, tuple[Instance, dict]], lambdas: dict) -> None:
+        """Each member role module against its entry: one aws_iam_role, trusted by AWS
+        principals only (no wildcard), granted only through aws_iam_role_policy with
+        checked documents: literal actions exactly "iam", computed ones against
+        "iam_from"; a Deny statement protects the role itself; and each Lambda of
+        "assumed_by" may assume it (sts:AssumeRole in its iam_when)."""
+        for key, (inst, entry) in roles.items():
+            mod = inst.module
+            label = f"member role {key}"
+            iam_roles = [n for (t, n) in mod.resources if t == "aws_iam_role"]
+            if len(iam_roles) != 1:
+                self.errors.append(f"{mod.path}: {label}: a member role module must define exactly one aws_iam_role (found {len(iam_roles)})")
+                continue
+            role = iam_roles[0]
+            role_label = f"resource aws_iam_role.{role}"
+            role_body = mod.resources[("aws_iam_role", role)]
+            self.count("member roles checked")
+            for k in ("managed_policy_arns", "inline_policy"):
+                if k in role_body:
+                    self.err(mod, role_label, f"uses {k}; grant through aws_iam_role_policy with a checked policy document")
+
+            # Trust: AWS principals, named (no wildcard), sts:AssumeRole only.
+            m = re.fullmatch(r"\$\{data\.aws_iam_policy_document\.(" + IDENT + r")\.json\}", str(role_body.get("assume_role_policy")).strip())
+            trust = mod.data.get(("aws_iam_policy_document", m.group(1))) if m else None
+            if trust is None:
+                self.err(mod, role_label, "assume_role_policy must be data.aws_iam_policy_document.<name>.json so its principals can be checked")
+            else:
+                if trust.get("dynamic"):
+                    self.err(mod, f"data aws_iam_policy_document.{m.group(1)}", "the trust policy of a member role may not use dynamic statements")
+                for st in trust.get("statement", []) or []:
+                    if st.get("effect", "Allow") != "Allow":
+                        continue
+                    if st.get("actions") != ["sts:AssumeRole"] or "not_principals" in st:
+                        self.err(mod, f"data aws_iam_policy_document.{m.group(1)}", "the trust policy of a member role may allow sts:AssumeRole only, to named principals")
+                    for pr in st.get("principals", []) or []:
+                        ids = pr.get("identifiers")
+                        if pr.get("type") != "AWS" or any("*" in i for i in (ids if isinstance(ids, list) else [ids]) if isinstance(i, str) and "${" not in i):
+                            self.err(mod, f"data aws_iam_policy_document.{m.group(1)}", "the trust policy of a member role may trust AWS principals (the deployment's roles) only, without wildcards")
+                    self.count("member role trust statements checked")
+
+            static: set[str] = set()
+            computed: list[tuple[Policy, dict]] = []
+            denies_self = False
+            policies = 0
+            for (t, n), b in mod.resources.items():
+                if self.ref_target(b.get("role"), "aws_iam_role", mod) != role:
+                    continue
+                if t != "aws_iam_role_policy":
+                    if t.startswith("aws_iam_"):
+                        self.err(mod, f"resource {t}.{n}", f"attaches a policy whose actions cannot be checked against member_roles.{key} of {self.lambdas_file}")
+                    continue
+                pm = re.fullmatch(r"\$\{data\.aws_iam_policy_document\.(" + IDENT + r")\.json\}", str(b.get("policy")).strip())
+                if pm is None:
+                    self.err(mod, f"resource {t}.{n}", "policy must be data.aws_iam_policy_document.<name>.json so its actions can be checked")
+                    continue
+                policy = self.policy_actions(mod, pm.group(1), f"resource {t}.{n}")
+                if policy is None:
+                    continue
+                policies += 1
+                static |= policy.actions
+                computed += [(policy, st) for st in policy.computed]
+                if policy.conditional:
+                    self.err(mod, f"data aws_iam_policy_document.{pm.group(1)}", "a member role's policy may not use conditional statements (dynamic with literal actions)")
+                own_arn = re.compile(NOT_AFTER + r"aws_iam_role\." + re.escape(role) + r"\.arn\b")
+                for st in mod.data[("aws_iam_policy_document", pm.group(1))].get("statement", []) or []:
+                    if st.get("effect") == "Deny":
+                        texts, _ = self.expand_locals(mod, [st.get("resources")])
+                        denies_self = denies_self or any(own_arn.search(c) for t_ in texts for c in template_code(t_))
+            if policies == 0:
+                self.err(mod, role_label, f"no aws_iam_role_policy grants member role {key} its listed actions")
+            if not denies_self:
+                self.err(mod, role_label, f"no Deny statement of its policy covers aws_iam_role.{role}.arn: whatever is enabled, no remediation may strip the member role itself")
+            low = lambda s_: {a.lower(): a for a in s_}  # noqa: E731
+            have, want = low(static), low(entry.get("iam", []))
+            for a in sorted(set(have) - set(want)):
+                self.err(mod, role_label, f"IAM action {have[a]} granted to member role {key} is not listed for it in {self.lambdas_file}")
+            for a in sorted(set(want) - set(have)):
+                self.err(mod, role_label, f"IAM action {want[a]} listed for member role {key} in {self.lambdas_file} is not granted")
+            self.count("IAM actions verified", len(set(have) & set(want)))
+            self.check_catalog_grants(inst, key, entry, computed, mod, role_label)
+
+            assumed_by = entry.get("assumed_by")
+            if not isinstance(assumed_by, list) or not assumed_by:
+                self.errors.append(f"{self.lambdas_file}: member_roles.{key}: assumed_by must list the Lambdas that assume it")
+                continue
+            for fn in assumed_by:
+                whens = lambdas.get(fn, {}).get("iam_when") if isinstance(fn, str) else None
+                if fn not in lambdas:
+                    self.errors.append(f"{self.lambdas_file}: member_roles.{key}: assumed_by lists {fn!r}, which is not a Lambda of the file")
+                elif not isinstance(whens, list) or not any(isinstance(e, dict) and "sts:assumerole" in {str(a).lower() for a in e.get("actions", [])} for e in whens):
+                    self.errors.append(f"{self.lambdas_file}: member_roles.{key}: assumed_by lists {fn}, whose iam_when grants no sts:AssumeRole")
 
     # --- actions read from a catalog file ("iam_from") -----------------------------------
 
@@ -647,14 +931,16 @@ class Checker:
         return name if name in inst.module.variables else None
 
     def check_catalog_grants(self, doc_inst: Instance | None, key: str, spec: dict, computed: list[tuple[Policy, dict]], caller_mod: Module, call_label: str) -> None:
-        """Computed statements of key's code policy against its "iam_from" entry: their
-        actions may come only from a local decoding the catalog, with only the listed
-        parts and no literal action anywhere in the expressions they are built from.
-        With "enabled_by": only as local.CATALOG[ID].PART inside `for ID in
-        var.<enabled_by>` (so only enabled entries), no other variable. With
-        "all_actions": only as [for ID, E in local.CATALOG : E.PART] (every entry, no
-        `if`), no variable at all, only functions that keep every action, and the
-        "read" part only."""
+        """Computed statements of key's code policy against its "iam_from" entry (or
+        list of entries): their actions may come only from a local decoding the
+        catalog, with only the listed parts and no literal action anywhere in the
+        expressions they are built from. With "enabled_by": only as
+        local.CATALOG[ID].PART inside `for ID in var.<enabled_by>` (so only enabled
+        entries), no other variable. With "all_actions": only as [for ID, E in
+        local.CATALOG : E.PART] (every entry, no `if`), no variable at all, only
+        functions that keep every action, and the "read" part only. With a list, each
+        statement must satisfy one entry, and each entry's parts must be granted by
+        the statements satisfying it."""
         src = spec.get("iam_from")
         if not computed:
             if src:
@@ -664,26 +950,61 @@ class Checker:
             for policy, _ in computed:
                 self.err(policy.module, f"data aws_iam_policy_document.{policy.name}", f"uses computed statements (dynamic, or actions = an expression), whose actions cannot be checked statically: only a Lambda with \"iam_from\" in {self.lambdas_file} may be granted actions read from a file")
             return
-        shape = f"iam_from must be {{\"file\": <catalog next to it>, \"parts\": a subset of {sorted(CATALOG_PARTS)}, and either \"enabled_by\": <root variable> or \"all_actions\": true}}"
-        if not isinstance(src, dict) or not isinstance(src.get("file"), str) or not src.get("parts") or not isinstance(src["parts"], list) or not set(src["parts"]) <= CATALOG_PARTS:
+        shape = f"iam_from must be {{\"file\": <catalog next to it>, \"parts\": a subset of {sorted(CATALOG_PARTS)}, and either \"enabled_by\": <root variable> or \"all_actions\": true}}, or a non-empty list of such"
+        srcs = src if isinstance(src, list) else [src]
+        if not srcs:
             self.errors.append(f"{self.lambdas_file}: {key}: {shape}")
             return
-        has_enabled, has_all = "enabled_by" in src, "all_actions" in src
-        if has_enabled == has_all or (has_enabled and not isinstance(src["enabled_by"], str)) or (has_all and src["all_actions"] is not True):
-            self.errors.append(f"{self.lambdas_file}: {key}: {shape}")
-            return
-        if has_all and set(src["parts"]) != {"read"}:
-            self.errors.append(f"{self.lambdas_file}: {key}: iam_from with \"all_actions\" may list the \"read\" part only: writes are granted for the enabled actions only (\"enabled_by\")")
-            return
+        for one in srcs:
+            if not isinstance(one, dict) or not isinstance(one.get("file"), str) or not one.get("parts") or not isinstance(one["parts"], list) or not set(one["parts"]) <= CATALOG_PARTS:
+                self.errors.append(f"{self.lambdas_file}: {key}: {shape}")
+                return
+            has_enabled, has_all = "enabled_by" in one, "all_actions" in one
+            if has_enabled == has_all or (has_enabled and not isinstance(one["enabled_by"], str)) or (has_all and one["all_actions"] is not True):
+                self.errors.append(f"{self.lambdas_file}: {key}: {shape}")
+                return
+            if has_all and set(one["parts"]) != {"read"}:
+                self.errors.append(f"{self.lambdas_file}: {key}: iam_from with \"all_actions\" may list the \"read\" part only: writes are granted for the enabled actions only (\"enabled_by\")")
+                return
+            if self.catalog(os.path.abspath(os.path.join(os.path.dirname(self.lambdas_file), one["file"]))) is None:
+                return
+        granted: list[set[str]] = [set() for _ in srcs]
+        for policy, st in computed:
+            results = [self.catalog_statement(doc_inst, key, one, policy, st) for one in srcs]
+            ok = next((i for i, (problems, _) in enumerate(results) if not problems), None)
+            mod, label = policy.module, f"data aws_iam_policy_document.{policy.name}"
+            if ok is not None:
+                granted[ok] |= results[ok][1]
+                self.count("catalog statements verified")
+            elif len(srcs) == 1:
+                for p in results[0][0]:
+                    self.err(mod, label, f"a computed statement (granted to {key}, iam_from in {self.lambdas_file}) {p}")
+            else:
+                why = "; ".join(f"entry {i + 1} ({self.describe_catalog_grant(one)}): {', '.join(problems)}" for i, (one, (problems, _)) in enumerate(zip(srcs, results)))
+                self.err(mod, label, f"a computed statement (granted to {key}, iam_from in {self.lambdas_file}) satisfies none of its iam_from entries: {why}")
+        for one, got in zip(srcs, granted):
+            for p in sorted(set(one["parts"]) - got):
+                what = "" if len(srcs) == 1 else f" ({self.describe_catalog_grant(one)})"
+                self.err(caller_mod, call_label, f"iam_from of {key} in {self.lambdas_file} lists the {p!r} actions of {one['file']}{what}, but no computed statement grants them")
+
+    @staticmethod
+    def describe_catalog_grant(src: dict) -> str:
+        which = "every entry" if src.get("all_actions") else f"enabled_by {src.get('enabled_by')}"
+        return f"{'+'.join(src['parts'])} of {which}"
+
+    def catalog_statement(self, doc_inst: Instance | None, key: str, src: dict, policy: Policy, st: dict) -> tuple[list[str], set[str]]:
+        """(problems, parts granted) of one computed statement against one "iam_from"
+        entry (see check_catalog_grants)."""
         path = os.path.abspath(os.path.join(os.path.dirname(self.lambdas_file), src["file"]))
-        if self.catalog(path) is None:
-            return
+        has_all = "all_actions" in src
         want, enabled_by = set(src["parts"]), src.get("enabled_by")
         granted: set[str] = set()
         root_path = self.module_at(self.root_dir).path
+        mod = policy.module
+        problems: list[str] = []
 
-        def take(part: str | None, problems: list[str]) -> None:
-            """Records that a statement grants part of the catalog's entries."""
+        def take(part: str | None) -> None:
+            """Records that the statement grants part of the catalog's entries."""
             if part not in CATALOG_PARTS:
                 problems.append(f"takes .{part} of a catalog entry, which has only {sorted(CATALOG_PARTS)}")
                 return
@@ -691,61 +1012,53 @@ class Checker:
             if part not in want:
                 problems.append(f"grants {key} the {part!r} actions of {src['file']}, but iam_from of {key} in {self.lambdas_file} lists only {sorted(want)}")
 
-        for policy, st in computed:
-            mod, label = policy.module, f"data aws_iam_policy_document.{policy.name}"
-            texts, used = self.expand_locals(mod, [st["for_each"], st["actions"]])
-            problems: list[str] = []
-            catalogs = {n for n in used if any(RE_DECODED_FILE.search(t) for t in strings(mod.locals[n]))}
-            if not catalogs:
-                problems.append(f"its actions do not come from a local that is jsondecode(file(...)) of {src['file']}")
-            for n in sorted(catalogs):
-                for f in (f for t in strings(mod.locals[n]) for f in RE_DECODED_FILE.findall(t)):
-                    resolved = f.replace("${path.module}", mod.path).replace("${path.root}", root_path)
-                    if "${" in resolved or os.path.abspath(resolved) != path:
-                        problems.append(f"local.{n} reads {f}, not the catalog {path}")
+        texts, used = self.expand_locals(mod, [st["for_each"], st["actions"]])
+        catalogs = {n for n in used if any(RE_DECODED_FILE.search(t) for t in strings(mod.locals[n]))}
+        if not catalogs:
+            problems.append(f"its actions do not come from a local that is jsondecode(file(...)) of {src['file']}")
+        for n in sorted(catalogs):
+            for f in (f for t in strings(mod.locals[n]) for f in RE_DECODED_FILE.findall(t)):
+                resolved = f.replace("${path.module}", mod.path).replace("${path.root}", root_path)
+                if "${" in resolved or os.path.abspath(resolved) != path:
+                    problems.append(f"local.{n} reads {f}, not the catalog {path}")
 
-            for t in texts:
-                if RE_DECODED_FILE.search(t) and not any(t in list(strings(mod.locals[n])) for n in catalogs):
-                    problems.append("decodes the catalog outside a local of its own")
-                for n in catalogs:
-                    ref = NOT_AFTER + r"local\." + re.escape(n) + r"\b"
-                    if has_all:
-                        # [for ID, E in local.C : E.PART]: every entry, one part, no `if`.
-                        covered = set()
-                        for m in re.finditer(r"\[\s*for\s+(?:" + IDENT + r"\s*,\s*)?(" + IDENT + r")\s+in\s+(" + ref + r")\s*:\s*(" + IDENT + r")\.(" + IDENT + r")\s*\]", t):
-                            covered.add(m.start(2))
-                            if m.group(3) != m.group(1):
-                                problems.append(f"takes {m.group(3)}.{m.group(4)} in a for over local.{n}: the actions must be the entry's own part ({m.group(1)}.<part>)")
-                            else:
-                                take(m.group(4), problems)
-                        if any(m.start() not in covered for m in re.finditer(ref, t)):
-                            problems.append(f"uses local.{n} other than as [for ID, E in local.{n} : E.<part>]: it must grant the part of every entry (all_actions), with no filter")
-                        continue
-                    for m in re.finditer(ref + r"(\[(" + IDENT + r")\]\.(" + IDENT + r"))?", t):
-                        ident, part = m.group(2), m.group(3)
-                        bound = re.search(r"\bfor\s+" + re.escape(ident) + r"\s+in\s+var\.(" + IDENT + r")\s*:", t) if ident else None
-                        if not (bound and doc_inst and self.root_variable(doc_inst, bound.group(1)) == enabled_by):
-                            problems.append(f"uses local.{n} other than as local.{n}[ID].<part> for ID in var.<{enabled_by} passed down unchanged>: it must grant the actions of the enabled ids only")
-                        else:
-                            take(part, problems)
-                for m in RE_VAR.finditer(t):
-                    if has_all:
-                        problems.append(f"uses var.{m.group(1)}: with all_actions the actions are those of every catalog entry and may depend on no variable")
-                    elif not doc_inst or self.root_variable(doc_inst, m.group(1)) != enabled_by:
-                        problems.append(f"uses var.{m.group(1)}: the actions may depend on the root variable {enabled_by} only")
+        for t in texts:
+            if RE_DECODED_FILE.search(t) and not any(t in list(strings(mod.locals[n])) for n in catalogs):
+                problems.append("decodes the catalog outside a local of its own")
+            for n in catalogs:
+                ref = NOT_AFTER + r"local\." + re.escape(n) + r"\b"
                 if has_all:
-                    for fn in sorted({m.group(1) for m in RE_CALL.finditer(t)} - ALL_ACTIONS_FUNCTIONS):
-                        problems.append(f"calls {fn}(): with all_actions only {', '.join(sorted(ALL_ACTIONS_FUNCTIONS))} may shape the actions (none of them drops one)")
-                for a in re.findall(r'"([a-z0-9-]+:[A-Za-z0-9*]+)"', t):
-                    problems.append(f"names the action {a} literally: put static actions in a plain statement, listed in {self.lambdas_file}")
-                for m in list(RE_MODULE.finditer(t)) + list(RE_DATA.finditer(t)):
-                    problems.append(f"uses {m.group(0)}: its actions must come from the catalog only")
-            for p in dict.fromkeys(problems):
-                self.err(mod, label, f"a computed statement (granted to {key}, iam_from in {self.lambdas_file}) {p}")
-            if not problems:
-                self.count("catalog statements verified")
-        for p in sorted(want - granted):
-            self.err(caller_mod, call_label, f"iam_from of {key} in {self.lambdas_file} lists the {p!r} actions of {src['file']}, but no computed statement grants them")
+                    # [for ID, E in local.C : E.PART]: every entry, one part, no `if`.
+                    covered = set()
+                    for m in re.finditer(r"\[\s*for\s+(?:" + IDENT + r"\s*,\s*)?(" + IDENT + r")\s+in\s+(" + ref + r")\s*:\s*(" + IDENT + r")\.(" + IDENT + r")\s*\]", t):
+                        covered.add(m.start(2))
+                        if m.group(3) != m.group(1):
+                            problems.append(f"takes {m.group(3)}.{m.group(4)} in a for over local.{n}: the actions must be the entry's own part ({m.group(1)}.<part>)")
+                        else:
+                            take(m.group(4))
+                    if any(m.start() not in covered for m in re.finditer(ref, t)):
+                        problems.append(f"uses local.{n} other than as [for ID, E in local.{n} : E.<part>]: it must grant the part of every entry (all_actions), with no filter")
+                    continue
+                for m in re.finditer(ref + r"(\[(" + IDENT + r")\]\.(" + IDENT + r"))?", t):
+                    ident, part = m.group(2), m.group(3)
+                    bound = re.search(r"\bfor\s+" + re.escape(ident) + r"\s+in\s+var\.(" + IDENT + r")\s*:", t) if ident else None
+                    if not (bound and doc_inst and self.root_variable(doc_inst, bound.group(1)) == enabled_by):
+                        problems.append(f"uses local.{n} other than as local.{n}[ID].<part> for ID in var.<{enabled_by} passed down unchanged>: it must grant the actions of the enabled ids only")
+                    else:
+                        take(part)
+            for m in RE_VAR.finditer(t):
+                if has_all:
+                    problems.append(f"uses var.{m.group(1)}: with all_actions the actions are those of every catalog entry and may depend on no variable")
+                elif not doc_inst or self.root_variable(doc_inst, m.group(1)) != enabled_by:
+                    problems.append(f"uses var.{m.group(1)}: the actions may depend on the root variable {enabled_by} only")
+            if has_all:
+                for fn in sorted({m.group(1) for m in RE_CALL.finditer(t)} - ALL_ACTIONS_FUNCTIONS):
+                    problems.append(f"calls {fn}(): with all_actions only {', '.join(sorted(ALL_ACTIONS_FUNCTIONS))} may shape the actions (none of them drops one)")
+            for a in re.findall(r'"([a-z0-9-]+:[A-Za-z0-9*]+)"', t):
+                problems.append(f"names the action {a} literally: put static actions in a plain statement, listed in {self.lambdas_file}")
+            for m in list(RE_MODULE.finditer(t)) + list(RE_DATA.finditer(t)):
+                problems.append(f"uses {m.group(0)}: its actions must come from the catalog only")
+        return list(dict.fromkeys(problems)), granted
 
     # --- DynamoDB tables ---------------------------------------------------------------
 
@@ -915,6 +1228,7 @@ class Checker:
 
         insts = self.instances()
         self.by_address = {inst.address: inst for inst in insts}
+        member_roles = self.load_member_roles(contract, {inst.module.path for inst in insts})
         root = self.module_at(self.root_dir)
         prefixes = set(root.providers) | {"aws"}
         for mod in self.modules.values():
@@ -934,7 +1248,9 @@ class Checker:
         for inst in insts:
             self.count("resource blocks x module instances", len(inst.module.resources))
         self.count("module instances", len(insts))
+        self.check_uncalled_modules()
         self.check_lambda_contract(insts, lambdas, runtime_iam)
+        self.check_member_roles(member_roles, lambdas)
         self.check_event_source_mappings(insts, lambdas)
         check_websocket_apis(self, insts, lambdas)
         return not self.errors

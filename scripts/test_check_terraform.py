@@ -911,6 +911,249 @@ class CheckTerraformTest(unittest.TestCase):
         self.lambdas["lambdas"]["worker"]["iam_from"] = {"file": "remediation_actions.json", "parts": ["read"], "enabled_by": "enabled"}
         self.assert_fails_with("uses local.catalog other than as local.catalog[ID].<part> for ID in var.<enabled")
 
+    # --- actions granted only when a root variable is set (iam_when) --------------------
+
+    def use_assume_role(self) -> None:
+        """The api's and remediator's shape: sts:AssumeRole on one role name in any
+        account, only when a root variable (default "") is set."""
+        self.files["terraform/assume.tf"] = (
+            'variable "member_role" {\n  description = "d"\n  type        = string\n  default     = ""\n}\n\n'
+            'data "aws_partition" "current" {}\n\n'
+            "locals {\n  partition = data.aws_partition.current.partition\n}\n"
+        )
+        self.edit(
+            "terraform/main.tf",
+            'data "aws_iam_policy_document" "worker" {\n',
+            'data "aws_iam_policy_document" "worker" {\n'
+            '  dynamic "statement" {\n'
+            '    for_each = var.member_role == "" ? [] : [var.member_role]\n\n'
+            "    content {\n"
+            '      actions   = ["sts:AssumeRole"]\n'
+            '      resources = ["arn:${local.partition}:iam::*:role/${var.member_role}"]\n'
+            "    }\n  }\n\n",
+        )
+        self.lambdas["lambdas"]["worker"]["iam_when"] = [
+            {"variable": "member_role", "actions": ["sts:AssumeRole"], "resources": ["arn:{partition}:iam::*:role/{value}"]}
+        ]
+
+    def test_conditional_grant_keyed_on_a_root_variable_passes(self) -> None:
+        self.use_assume_role()
+        rc, out, err = self.run_checker()
+        self.assertEqual(rc, 0, err)
+        self.assertIn("conditional statements verified: 1", out)
+        self.assertIn("IAM actions verified: 7", out)  # the static list is still exact
+
+    def test_conditional_grant_without_iam_when_fails(self) -> None:
+        self.use_assume_role()
+        del self.lambdas["lambdas"]["worker"]["iam_when"]
+        self.assert_fails_with("is keyed on var.member_role, which is not passed down unchanged from a root variable named by iam_when of worker")
+
+    def test_iam_when_without_conditional_statement_fails(self) -> None:
+        self.use_assume_role()
+        self.edit("terraform/main.tf", 'actions   = ["sts:AssumeRole"]', 'actions   = local.nothing')
+        self.files["terraform/assume.tf"] += "\nlocals {\n  nothing = []\n}\n"
+        self.assert_fails_with("iam_when of worker in", "lists sts:AssumeRole when member_role is set, but no conditional statement")
+
+    def test_conditional_grant_on_any_role_fails(self) -> None:
+        self.use_assume_role()
+        self.edit("terraform/main.tf", ":role/${var.member_role}", ":role/*")
+        self.assert_fails_with("grants ['sts:AssumeRole'] on ['arn:{partition}:iam::*:role/*'], but iam_when (member_role) of worker")
+
+    def test_conditional_grant_of_another_action_fails(self) -> None:
+        self.use_assume_role()
+        self.edit("terraform/main.tf", '["sts:AssumeRole"]', '["sts:AssumeRole", "sts:TagSession"]')
+        self.assert_fails_with("grants ['sts:AssumeRole', 'sts:TagSession'] on")
+
+    def test_conditional_grant_interpolating_something_else_fails(self) -> None:
+        self.use_assume_role()
+        self.edit("terraform/main.tf", "iam::*:role/", "iam::${local.prefix}:role/")
+        self.assert_fails_with("interpolates ${local.prefix}: only the partition and var.member_role may appear")
+
+    def test_conditional_grant_that_is_always_on_fails(self) -> None:
+        self.use_assume_role()
+        self.edit("terraform/main.tf", 'for_each = var.member_role == "" ? [] : [var.member_role]', "for_each = [var.member_role]")
+        self.assert_fails_with('has a for_each other than var.X == "" ? [] : [<one value>]')
+
+    def test_conditional_grant_keyed_on_another_variable_fails(self) -> None:
+        self.use_assume_role()
+        self.edit("terraform/main.tf", 'for_each = var.member_role == ""', 'for_each = var.dist == ""')
+        self.assert_fails_with("is keyed on var.dist, which is not passed down unchanged")
+
+    def test_conditional_grant_on_by_default_fails(self) -> None:
+        self.use_assume_role()
+        self.files["terraform/assume.tf"] = self.files["terraform/assume.tf"].replace('default     = ""', 'default     = "ops"')
+        self.assert_fails_with('gates iam_when of worker in', 'does not default to ""')
+
+    def test_conditional_action_also_in_the_static_list_fails(self) -> None:
+        self.use_assume_role()
+        self.lambdas["lambdas"]["worker"]["iam"].append("sts:AssumeRole")
+        self.assert_fails_with("sts:AssumeRole is listed both in iam and in iam_when (member_role)")
+
+    def test_iam_when_with_an_unknown_placeholder_fails(self) -> None:
+        self.use_assume_role()
+        self.lambdas["lambdas"]["worker"]["iam_when"][0]["resources"] = ["arn:{partition}:iam::{account}:role/{value}"]
+        self.assert_fails_with("iam_when must be a list of")
+
+    # --- roles assumed in other accounts (member_roles) --------------------------------
+
+    MEMBER_MAIN = """
+variable "role_name" {
+  description = "d"
+  type        = string
+}
+
+variable "trusted" {
+  description = "d"
+  type        = list(string)
+}
+
+variable "enabled" {
+  description = "d"
+  type        = list(string)
+  default     = []
+}
+
+locals {
+  catalog   = jsondecode(file("${path.module}/../../../remediation_actions.json")).actions
+  all_reads = sort(distinct(flatten([for id, a in local.catalog : a.read])))
+  writes    = sort(distinct(flatten([for id in var.enabled : try(local.catalog[id].write, [])])))
+}
+
+data "aws_iam_policy_document" "trust" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "AWS"
+      identifiers = var.trusted
+    }
+  }
+}
+
+resource "aws_iam_role" "member" {
+  name               = var.role_name
+  assume_role_policy = data.aws_iam_policy_document.trust.json
+}
+
+data "aws_iam_policy_document" "member" {
+  statement {
+    actions   = local.all_reads
+    resources = ["*"]
+  }
+
+  dynamic "statement" {
+    for_each = length(local.writes) > 0 ? [local.writes] : []
+
+    content {
+      actions   = statement.value
+      resources = ["*"]
+    }
+  }
+
+  statement {
+    effect    = "Deny"
+    actions   = ["iam:DetachRolePolicy"]
+    resources = [aws_iam_role.member.arn]
+  }
+}
+
+resource "aws_iam_role_policy" "member" {
+  role   = aws_iam_role.member.id
+  policy = data.aws_iam_policy_document.member.json
+}
+
+output "role_arn" {
+  description = "d"
+  value       = aws_iam_role.member.arn
+}
+"""
+
+    def use_member_role(self) -> None:
+        """The remediation member role's shape: a module the root does not call,
+        applied in other accounts, granting the reads of every catalog entry and the
+        writes of the entries its variable enables; the worker may assume it."""
+        self.use_assume_role()
+        self.files["remediation_actions.json"] = json.dumps(self.CATALOG)
+        self.files["terraform/modules/member/main.tf"] = self.MEMBER_MAIN
+        self.lambdas["member_roles"] = {
+            "_comment": "c",
+            "member": {
+                "module": "modules/member",
+                "assumed_by": ["worker"],
+                "iam": [],
+                "iam_from": [
+                    {"file": "remediation_actions.json", "parts": ["read"], "all_actions": True},
+                    {"file": "remediation_actions.json", "parts": ["write"], "enabled_by": "enabled"},
+                ],
+            },
+        }
+
+    def test_member_role_module_passes(self) -> None:
+        self.use_member_role()
+        rc, out, err = self.run_checker()
+        self.assertEqual(rc, 0, err)
+        self.assertIn("member roles checked: 1", out)
+        self.assertIn("catalog statements verified: 2", out)
+        self.assertIn("module folders accounted for: 2", out)
+
+    def test_uncalled_module_folder_fails(self) -> None:
+        self.use_member_role()
+        del self.lambdas["member_roles"]["member"]
+        self.assert_fails_with("modules/member: no module block reached from the root calls this folder", "it would never be checked")
+
+    def test_member_role_module_called_from_the_root_fails(self) -> None:
+        self.use_member_role()
+        self.files["terraform/main.tf"] += '\nmodule "member" {\n  source    = "./modules/member"\n  role_name = "m"\n  trusted   = []\n}\n'
+        self.assert_fails_with("member_roles.member:", "is called from the root; a member role module is applied on its own")
+
+    def test_member_role_literal_action_not_listed_fails(self) -> None:
+        self.use_member_role()
+        self.edit("terraform/modules/member/main.tf", "  statement {\n    actions   = local.all_reads", '  statement {\n    actions   = ["iam:PassRole"]\n    resources = ["*"]\n  }\n\n  statement {\n    actions   = local.all_reads')
+        self.assert_fails_with("IAM action iam:PassRole granted to member role member is not listed for it")
+
+    def test_member_role_writes_of_every_entry_fail(self) -> None:
+        self.use_member_role()
+        self.edit("terraform/modules/member/main.tf", "[for id in var.enabled : try(local.catalog[id].write, [])]", "[for id, a in local.catalog : a.write]")
+        self.assert_fails_with(
+            "satisfies none of its iam_from entries: entry 1 (read of every entry):",
+            "lists the 'write' actions of remediation_actions.json (write of enabled_by enabled), but no computed statement grants them",
+        )
+
+    def test_member_role_reads_of_enabled_entries_only_fail(self) -> None:
+        self.use_member_role()
+        self.edit("terraform/modules/member/main.tf", "[for id, a in local.catalog : a.read]", "[for id in var.enabled : local.catalog[id].read]")
+        self.assert_fails_with("lists the 'read' actions of remediation_actions.json (read of every entry), but no computed statement grants them")
+
+    def test_member_role_trusting_anyone_fails(self) -> None:
+        self.use_member_role()
+        self.edit("terraform/modules/member/main.tf", "identifiers = var.trusted", 'identifiers = ["*"]')
+        self.assert_fails_with("may trust AWS principals (the deployment's roles) only, without wildcards")
+
+    def test_member_role_trusting_a_service_fails(self) -> None:
+        self.use_member_role()
+        self.edit("terraform/modules/member/main.tf", 'type        = "AWS"', 'type        = "Service"')
+        self.assert_fails_with("may trust AWS principals (the deployment's roles) only")
+
+    def test_member_role_without_deny_on_itself_fails(self) -> None:
+        self.use_member_role()
+        self.edit("terraform/modules/member/main.tf", "resources = [aws_iam_role.member.arn]", 'resources = ["arn:aws:iam::*:role/break-glass-*"]')
+        self.assert_fails_with("no Deny statement of its policy covers aws_iam_role.member.arn")
+
+    def test_member_role_with_attached_managed_policy_fails(self) -> None:
+        self.use_member_role()
+        self.files["terraform/modules/member/main.tf"] += (
+            '\nresource "aws_iam_role_policy_attachment" "admin" {\n  role       = aws_iam_role.member.name\n'
+            '  policy_arn = "arn:aws:iam::aws:policy/AdministratorAccess"\n}\n'
+        )
+        self.assert_fails_with("attaches a policy whose actions cannot be checked against member_roles.member")
+
+    def test_member_role_assumed_by_a_lambda_that_cannot_assume_fails(self) -> None:
+        self.use_member_role()
+        del self.lambdas["lambdas"]["worker"]["iam_when"]
+        self.edit("terraform/main.tf", 'actions   = ["sts:AssumeRole"]', 'actions   = local.nothing')
+        self.files["terraform/assume.tf"] += "\nlocals {\n  nothing = []\n}\n"
+        self.assert_fails_with("member_roles.member: assumed_by lists worker, whose iam_when grants no sts:AssumeRole")
+
     # --- expression parsing -----------------------------------------------------------
 
     def test_template_text_and_quoted_literals_are_not_code(self) -> None:

@@ -43,6 +43,16 @@ output "remediations_dlq" {
   value       = module.compute.remediations_dlq_name
 }
 
+output "remediation_trusted_role_arns" {
+  description = "Execution roles of the remediator and the api Lambdas: trusted_role_arns of modules/remediation_member_role, the role each account needs for cross-account remediation (remediation_member_role_name)."
+  value       = module.compute.remediation_role_arns
+}
+
+output "remediation_assume_role" {
+  description = "assume_role of the remediation file: the member role the api and the remediator assume in a finding's account ({account} = its id); null when remediation_member_role_name is empty (this account only)."
+  value       = module.compute.remediation_assume_role
+}
+
 output "audit_location" {
   description = "The audit log (Object Lock): check it with `cspm audit verify --from s3://<this>`."
   value       = module.data.audit_location

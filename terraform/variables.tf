@@ -433,6 +433,28 @@ variable "remediation_max_per_account_per_hour" {
   }
 }
 
+variable "remediation_member_role_name" {
+  description = <<-EOT
+    Cross-account remediation: the name (optionally path/name) of the role that
+    modules/remediation_member_role creates in every account to remediate. When set,
+    the remediation file gets assume_role = arn:<partition>:iam::{account}:role/<this>,
+    and every plan read and every change calls AWS as that role in the finding's
+    account, this account included (so the role must exist here too); the api and
+    remediator roles may sts:AssumeRole that role name in any account, nothing else.
+    Empty (default) = this account only, with the Lambdas' own roles, no role assumed.
+    See docs/deploy.md ("Remediation on AWS").
+  EOT
+  type        = string
+  default     = ""
+
+  # IAM role names are 1-64 of [A-Za-z0-9_+=,.@-], under an optional path of such
+  # segments; the code accepts the same characters in assume_role.
+  validation {
+    condition     = var.remediation_member_role_name == "" || can(regex("^([\\w+=,.@-]+/)*[\\w+=,.@-]{1,64}$", var.remediation_member_role_name))
+    error_message = "remediation_member_role_name must be empty or an IAM role name (1-64 of letters, digits and _+=,.@-), optionally after a path (ops/cspm-remediator), without a leading slash."
+  }
+}
+
 variable "alert_emails_standard" {
   description = "E-mail addresses subscribed to the standard alert topic (each must confirm)."
   type        = list(string)

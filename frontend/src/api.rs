@@ -13,8 +13,8 @@ use serde::Deserialize;
 use shared_types::{
     BulkWorkflowRequest, BulkWorkflowResult, ComplianceOverview, ExportJob, ExportRequest,
     FindingDetail, FindingFilter, FindingGroups, FindingPage, GroupBy, LiveTicket, LogoutInfo,
-    RemediationList, RemediationPlan, RemediationQueued, RemediationRequest, SessionInfo,
-    StandardDetail, Summary, WorkflowUpdate, MAX_LIMIT,
+    RemediationList, RemediationPlan, RemediationQueued, RemediationRequest, RemediationStatus,
+    SessionInfo, StandardDetail, Summary, WorkflowUpdate, MAX_LIMIT,
 };
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -174,6 +174,20 @@ pub async fn approve_remediation(
 /// `GET /remediations?finding=ID`: the finding's remediations, newest first.
 pub async fn remediations_of(id: &str) -> Result<RemediationList, ApiError> {
     let path = format!("/remediations?finding={}", percent_encode(id));
+    decode(Request::get(&url(&path)).send().await).await
+}
+
+/// How many records the remediations page asks for (the API allows 1000).
+pub const REMEDIATIONS_LIMIT: u32 = 200;
+
+/// `GET /remediations?status=S&limit=N`: the newest [`REMEDIATIONS_LIMIT`]
+/// remediations of every finding, or only those in `status`, newest first.
+pub async fn remediations(status: Option<RemediationStatus>) -> Result<RemediationList, ApiError> {
+    let mut pairs = vec![("limit", REMEDIATIONS_LIMIT.to_string())];
+    if let Some(s) = status {
+        pairs.push(("status", s.as_str().to_string()));
+    }
+    let path = format!("/remediations?{}", encode_pairs(&pairs));
     decode(Request::get(&url(&path)).send().await).await
 }
 

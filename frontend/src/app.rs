@@ -3,15 +3,16 @@ use crate::components::signin::{SignInScreen, UserMenu};
 use crate::components::states::{Empty, ErrorPanel, Load, Loading};
 use crate::live::{self, Live};
 use crate::pages::{
-    api_paths::{FindingAlias, FindingsAlias},
+    api_paths::{FindingAlias, FindingsAlias, RemediationsAlias},
     compliance::CompliancePage,
     detail::DetailPage,
     findings::FindingsPage,
     overview::OverviewPage,
+    remediations::RemediationsPage,
 };
 use crate::session::SignIn;
 use crate::state::FindingStore;
-use crate::url::LIST_PATH;
+use crate::url::{LIST_PATH, REMEDIATIONS_PATH};
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::path;
@@ -70,6 +71,7 @@ fn Dashboard() -> impl IntoView {
                 <nav class="mainnav" aria-label="Main">
                     <A href="/" exact=true>"Overview"</A>
                     <A href=LIST_PATH>"Findings"</A>
+                    <A href=REMEDIATIONS_PATH>"Remediations"</A>
                 </nav>
                 <LiveIndicator live=live/>
                 <UserMenu/>
@@ -85,8 +87,10 @@ fn Dashboard() -> impl IntoView {
                     <Route path=path!("/ui/findings") view=FindingsPage/>
                     <Route path=path!("/ui/findings/:id") view=DetailPage/>
                     <Route path=path!("/ui/compliance/:slug") view=CompliancePage/>
+                    <Route path=path!("/ui/remediations") view=RemediationsPage/>
                     <Route path=path!("/findings") view=FindingsAlias/>
                     <Route path=path!("/findings/:id") view=FindingAlias/>
+                    <Route path=path!("/remediations") view=RemediationsAlias/>
                 </Routes>
             </main>
         </Router>

@@ -18,7 +18,7 @@ pub mod format;
 pub mod incident;
 /// The live connection's logic: status, reconnect backoff, position tracking.
 pub mod live_state;
-/// The remediation panel's logic: when Apply is offered, status labels.
+/// The remediation views' logic: when Apply is offered, status labels, why one ended.
 pub mod remediation;
 /// The list's selection for a bulk workflow change, and the request it becomes.
 pub mod selection;

@@ -1,8 +1,8 @@
 //! The remediation panel's logic, kept apart from the browser so it is tested
 //! natively: whether a plan can be approved (and with which `expect_state`)
-//! or why not, and how a remediation's status reads.
+//! or why not, and how a remediation's status and outcome read.
 
-use shared_types::{RemediationPlan, RemediationStatus};
+use shared_types::{RemediationPlan, RemediationRecord, RemediationStatus};
 
 /// What the panel offers for a plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +42,18 @@ pub fn status_label(s: RemediationStatus) -> &'static str {
         RemediationStatus::Verified => "Verified",
         RemediationStatus::Failed => "Failed",
         RemediationStatus::Refused => "Refused",
+    }
+}
+
+/// Why a remediation stands as it does, as the history and the remediations
+/// list show it: the refusing guard and its reason, or the failure's reason;
+/// `None` when there is nothing to say (it is on its way, or it worked).
+pub fn why_text(r: &RemediationRecord) -> Option<String> {
+    match (&r.guard, &r.reason) {
+        (Some(g), Some(why)) => Some(format!("{g}: {why}")),
+        (None, Some(why)) => Some(why.clone()),
+        (Some(g), None) => Some(g.clone()),
+        (None, None) => None,
     }
 }
 
@@ -105,6 +117,33 @@ mod tests {
             offer(&na),
             Offer::Explain("Not applicable: s3-block-public-access is not available here".into())
         );
+    }
+
+    #[test]
+    fn a_refusal_reads_as_its_guard_and_reason() {
+        let mut r = RemediationRecord {
+            id: "0123456789abcdef0123456789abcdef".into(),
+            finding_id: "f".into(),
+            action: Some("s3-block-public-access".into()),
+            status: RemediationStatus::Refused,
+            requested_by: "local".into(),
+            automatic: false,
+            requested_at: crate::test_data::at(0),
+            updated_at: crate::test_data::at(1),
+            expect_state: None,
+            guard: Some("not-enabled".into()),
+            reason: Some("plan only".into()),
+            attempts: 0,
+            made: false,
+            plan: None,
+            undo: None,
+        };
+        assert_eq!(why_text(&r).as_deref(), Some("not-enabled: plan only"));
+        r.guard = None;
+        r.reason = Some("AccessDenied".into());
+        assert_eq!(why_text(&r).as_deref(), Some("AccessDenied"));
+        r.reason = None;
+        assert_eq!(why_text(&r), None);
     }
 
     #[test]

@@ -1,10 +1,11 @@
-//! The findings list's address: filters, sort, page size and cursor ↔ query string.
+//! The findings list's address: filters, sort, page size and cursor ↔ query string;
+//! and the other pages' addresses (a finding, the remediations list).
 //!
 //! The same [`FindingFilter`] backs the API's query string, so the dashboard's URL and
 //! the request it makes differ only by the view-only keys (`sort`), which the API ignores.
 
 use crate::sort::Sort;
-use shared_types::{FilterError, FindingFilter, DEFAULT_LIMIT, MAX_LIMIT};
+use shared_types::{FilterError, FindingFilter, RemediationStatus, DEFAULT_LIMIT, MAX_LIMIT};
 
 /// Page sizes offered in the list; the URL may carry any value the API accepts.
 pub const PAGE_SIZES: [u32; 4] = [50, 100, 250, 1000];
@@ -131,6 +132,27 @@ pub fn detail_href(id: &str) -> String {
     format!("{LIST_PATH}/{}", percent_encode(id))
 }
 
+/// The dashboard's list of every remediation. Not `/remediations`, the API's
+/// JSON on a shared origin (as with [`LIST_PATH`]).
+pub const REMEDIATIONS_PATH: &str = "/ui/remediations";
+
+/// The remediations page showing those in `status`, or every one.
+pub fn remediations_href(status: Option<RemediationStatus>) -> String {
+    match status {
+        None => REMEDIATIONS_PATH.into(),
+        Some(s) => format!("{REMEDIATIONS_PATH}?status={}", s.as_str()),
+    }
+}
+
+/// The remediations page's `?status=` (`None`: every status). A status the API
+/// does not know is an error, so a bad link says so instead of showing everything.
+pub fn remediations_status(qs: &str) -> Result<Option<RemediationStatus>, String> {
+    match decode_query(qs).into_iter().find(|(k, _)| k == "status") {
+        Some((_, v)) if !v.is_empty() => v.parse::<RemediationStatus>().map(Some),
+        _ => Ok(None),
+    }
+}
+
 /// `list` with `v` added or removed, in `order`'s order, so toggling chips in any
 /// sequence gives the same URL.
 pub fn toggle<T: Copy + PartialEq>(list: &[T], v: T, order: &[T]) -> Vec<T> {
@@ -243,6 +265,20 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(findings_href(f), "/ui/findings?severity=CRITICAL");
+    }
+
+    #[test]
+    fn the_remediations_page_keeps_its_status_in_its_url() {
+        for s in RemediationStatus::ALL {
+            let href = remediations_href(Some(s));
+            let (path, qs) = href.split_once('?').unwrap();
+            assert_eq!(path, REMEDIATIONS_PATH);
+            assert_eq!(remediations_status(qs), Ok(Some(s)), "{href}");
+        }
+        assert_eq!(remediations_href(None), "/ui/remediations");
+        assert_eq!(remediations_status(""), Ok(None));
+        assert_eq!(remediations_status("?status="), Ok(None));
+        assert!(remediations_status("?status=done").is_err());
     }
 
     #[test]

@@ -13,8 +13,9 @@ async fn main() -> Result<(), lambda_http::Error> {
     let metrics = Registry::new();
     let pipeline = boot::pipeline(&config, &sdk).with_metrics(metrics.clone(), api::SOURCE);
     let exports = boot::export_jobs(&sdk, pipeline.store().clone())?;
-    let remediation = RemediationEnv::from_env()?
-        .map(|env| remediator::on_aws(&sdk, pipeline.clone(), env).service);
+    let remediation = RemediationEnv::from_env()?.map(|env| {
+        remediator::on_aws(&sdk, pipeline.clone(), env, remediator::Role::Approver).service
+    });
     let parts = api::Parts {
         tickets: boot::live_tickets(&sdk),
         exports,

@@ -17,7 +17,12 @@ async fn main() -> Result<(), Error> {
     let env = RemediationEnv::from_env()?.ok_or(
         "the remediator needs CSPM_REMEDIATION_TABLE, CSPM_REMEDIATION_QUEUE_URL and CSPM_REMEDIATION_CONFIG",
     )?;
-    let on_aws = remediator::on_aws(&sdk, boot::pipeline(&config, &sdk), env);
+    let on_aws = remediator::on_aws(
+        &sdk,
+        boot::pipeline(&config, &sdk),
+        env,
+        remediator::Role::Worker,
+    );
     let worker = Arc::new(Worker::new(
         on_aws.service,
         on_aws.queue,

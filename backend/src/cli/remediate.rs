@@ -40,7 +40,8 @@ pub enum RemediateAction {
     /// Print the plan: the action, the exact AWS calls, the current state, what is
     /// left after, and every guard's verdict. Changes nothing.
     Plan {
-        /// The finding's id.
+        /// The finding's id (one may start with `-`: ids are base64url).
+        #[arg(allow_hyphen_values = true)]
         finding_id: String,
         /// Print the plan as JSON.
         #[arg(long)]
@@ -51,7 +52,8 @@ pub enum RemediateAction {
     },
     /// Apply the plan now, verify it, and resolve the finding.
     Apply {
-        /// The finding's id.
+        /// The finding's id (one may start with `-`: ids are base64url).
+        #[arg(allow_hyphen_values = true)]
         finding_id: String,
         /// The `state_hash` a plan printed: refuse (changed-since-plan, exit 2)
         /// unless the resource is still in that state.
@@ -253,4 +255,33 @@ pub fn print_plan(plan: &Plan, out: &mut impl Write) -> std::io::Result<()> {
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[test]
+    fn a_finding_id_starting_with_a_hyphen_is_an_id_not_an_option() {
+        for what in ["plan", "apply"] {
+            let argv = [
+                "cspm",
+                "remediate",
+                what,
+                "-c3xYzAbCdEfGhIjKlMnOpQ",
+                "--json",
+            ];
+            let argv = argv.iter().filter(|a| what == "plan" || **a != "--json");
+            let parsed = crate::cli::Cli::try_parse_from(argv).expect(what);
+            let crate::cli::Command::Remediate(RemediateCommand { action }) = parsed.command else {
+                panic!("not remediate");
+            };
+            let id = match action {
+                RemediateAction::Plan { finding_id, .. } => finding_id,
+                RemediateAction::Apply { finding_id, .. } => finding_id,
+            };
+            assert_eq!(id, "-c3xYzAbCdEfGhIjKlMnOpQ");
+        }
+    }
 }

@@ -334,7 +334,8 @@ fn remediation_sink(
         return Ok(None);
     }
     let pipeline = super::boot::pipeline(config, sdk);
-    let service = super::remediator::on_aws(sdk, pipeline, env).service;
+    let role = super::remediator::Role::Approver;
+    let service = super::remediator::on_aws(sdk, pipeline, env, role).service;
     Ok(Some(Arc::new(
         crate::sinks::remediation::RemediationSink::new(service),
     )))

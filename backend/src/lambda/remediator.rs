@@ -33,11 +33,25 @@ pub struct OnAws {
     pub queue: Arc<dyn RemediationQueue>,
 }
 
+/// Who runs the remediation wired by [`on_aws`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The `remediator`: applies.
+    Worker,
+    /// The `api` (plans, approvals) and the `fanout` (automatic approvals):
+    /// never apply, so in member accounts their sessions may only read.
+    Approver,
+}
+
 /// Remediation over the deployment's table and queue, its actions calling AWS
-/// with `sdk`'s credentials (the Lambda's own role: this account only).
-pub fn on_aws(sdk: &SdkConfig, pipeline: Pipeline, env: RemediationEnv) -> OnAws {
+/// with `sdk`'s credentials (the Lambda's own role), or, with `assume_role`,
+/// as that role in each finding's account.
+pub fn on_aws(sdk: &SdkConfig, pipeline: Pipeline, env: RemediationEnv, role: Role) -> OnAws {
     let ddb = aws_sdk_dynamodb::Client::new(sdk);
-    let registry = Registry::new(sdk, &env.config);
+    let registry = match role {
+        Role::Worker => Registry::new(sdk, &env.config),
+        Role::Approver => Registry::for_plans(sdk, &env.config),
+    };
     let remediator = Remediator {
         config: env.config,
         registry,

@@ -121,6 +121,26 @@ impl ActionId {
     }
 }
 
+/// True for an IAM action that only reads (`Describe*`, `Get*`, `List*`).
+pub fn is_read(iam_action: &str) -> bool {
+    let verb = iam_action.split_once(':').map_or("", |(_, op)| op);
+    ["Describe", "Get", "List"]
+        .iter()
+        .any(|v| verb.starts_with(v))
+}
+
+/// The read actions of every action: what showing any plan needs.
+pub fn every_read() -> Vec<&'static str> {
+    let mut reads: Vec<&'static str> = ActionId::ALL
+        .iter()
+        .flat_map(|id| id.iam_actions().iter().copied())
+        .filter(|a| is_read(a))
+        .collect();
+    reads.sort_unstable();
+    reads.dedup();
+    reads
+}
+
 impl std::fmt::Display for ActionId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -130,13 +150,6 @@ impl std::fmt::Display for ActionId {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn is_read(iam_action: &str) -> bool {
-        let verb = iam_action.split_once(':').map_or("", |(_, op)| op);
-        ["Describe", "Get", "List"]
-            .iter()
-            .any(|v| verb.starts_with(v))
-    }
 
     #[test]
     fn the_terraform_table_grants_each_action_exactly_its_iam_actions() {

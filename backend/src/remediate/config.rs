@@ -9,6 +9,7 @@
 //! accounts: ["*"]
 //! regions: ["*"]
 //! max_per_account_per_hour: 20
+//! assume_role: "arn:aws:iam::{account}:role/cspm-remediator"   # optional: act in each finding's account
 //! ```
 //!
 //! Every key may be left out; without a file nothing is enabled, so every
@@ -52,6 +53,12 @@ pub struct RemediationConfig {
     pub regions: Vec<String>,
     /// Applies allowed per account in any one hour.
     pub max_per_account_per_hour: u32,
+    /// The role to act as in a finding's account (`{account}` standing for
+    /// its id), assumed through STS from the worker's own credentials; without
+    /// it the actions use those credentials, which reach one account. The
+    /// role's own ARN in every account is protected like the file's
+    /// `protected_principals`.
+    pub assume_role: Option<String>,
 }
 
 /// A tag key and the value that protects a resource.
@@ -85,6 +92,7 @@ impl Default for RemediationConfig {
             accounts: vec!["*".into()],
             regions: vec!["*".into()],
             max_per_account_per_hour: 20,
+            assume_role: None,
         }
     }
 }
@@ -155,15 +163,34 @@ impl RemediationConfig {
                 return Err(invalid("protected_principals", "an empty pattern"));
             }
         }
+        if let Some(role) = &self.assume_role {
+            if !is_member_role_pattern(role) {
+                return Err(invalid(
+                    "assume_role",
+                    "must be a role ARN with {account} for the account id, \
+                     e.g. arn:aws:iam::{account}:role/cspm-remediator",
+                ));
+            }
+        }
         Ok(())
     }
 
-    /// The protected principal pattern `arn` matches, built-in or the file's.
-    pub fn protecting_pattern<'a>(&'a self, arn: &str) -> Option<&'a str> {
+    /// The member role of `assume_role` in any account, as a principal pattern.
+    fn member_role(&self) -> Option<String> {
+        self.assume_role
+            .as_ref()
+            .map(|r| r.replace("{account}", "*"))
+    }
+
+    /// The protected principal pattern `arn` matches: built-in, the file's,
+    /// or the member role of `assume_role` (no action may take the
+    /// remediator's own permissions away).
+    pub fn protecting_pattern(&self, arn: &str) -> Option<String> {
         BUILTIN_PROTECTED_PRINCIPALS
             .iter()
-            .copied()
-            .chain(self.protected_principals.iter().map(String::as_str))
+            .map(|p| p.to_string())
+            .chain(self.protected_principals.iter().cloned())
+            .chain(self.member_role())
             .find(|p| super::pattern::matches(p, arn))
     }
 
@@ -171,6 +198,22 @@ impl RemediationConfig {
     pub fn is_enabled(&self, action: ActionId) -> bool {
         self.enabled.contains(&action)
     }
+}
+
+/// `arn:<partition>:iam::{account}:role/<path and name>`, with `{account}`
+/// once, where the account id goes, and nothing else left to fill in.
+fn is_member_role_pattern(role: &str) -> bool {
+    let Some((head, name)) = role.split_once(":iam::{account}:role/") else {
+        return false;
+    };
+    let partition_ok = head
+        .strip_prefix("arn:")
+        .is_some_and(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c == '-'));
+    partition_ok
+        && !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-/".contains(c))
 }
 
 #[cfg(test)]
@@ -187,6 +230,36 @@ accounts: ["*"]
 regions: ["*"]
 max_per_account_per_hour: 20
 "#;
+
+    #[test]
+    fn assume_role_is_a_role_arn_with_the_account_and_protects_itself() {
+        let c = RemediationConfig::parse(
+            "r.yaml",
+            "assume_role: \"arn:aws:iam::{account}:role/ops/cspm-remediator\"",
+        )
+        .unwrap();
+        assert_eq!(
+            c.protecting_pattern("arn:aws:iam::222233334444:role/ops/cspm-remediator")
+                .as_deref(),
+            Some("arn:aws:iam::*:role/ops/cspm-remediator")
+        );
+        assert_eq!(
+            c.protecting_pattern("arn:aws:iam::222233334444:role/other"),
+            None
+        );
+        for bad in [
+            "arn:aws:iam::111122223333:role/cspm-remediator",
+            "arn:aws:iam::{account}:user/cspm",
+            "arn:aws:iam::{account}:role/",
+            "arn:aws:iam::{account}:role/{account}",
+            "arn::iam::{account}:role/x",
+            "cspm-remediator",
+        ] {
+            let yaml = format!("assume_role: \"{bad}\"");
+            let e = RemediationConfig::parse("r.yaml", &yaml).unwrap_err();
+            assert!(e.to_string().contains("assume_role"), "{bad}: {e}");
+        }
+    }
 
     #[test]
     fn the_documented_file_parses() {
@@ -238,11 +311,12 @@ max_per_account_per_hour: 20
         .unwrap();
         let break_glass = "arn:aws:iam::111122223333:role/break-glass-ops";
         assert_eq!(
-            c.protecting_pattern(break_glass),
+            c.protecting_pattern(break_glass).as_deref(),
             Some("arn:aws:iam::*:role/break-glass-*")
         );
         assert_eq!(
-            c.protecting_pattern("arn:aws:iam::111122223333:role/cspm-remediator"),
+            c.protecting_pattern("arn:aws:iam::111122223333:role/cspm-remediator")
+                .as_deref(),
             Some("arn:aws:iam::*:role/cspm-remediator")
         );
         assert_eq!(

@@ -30,6 +30,9 @@ pub mod guards;
 pub mod ledger;
 /// The local queue and records: tables in the SQLite file of the findings.
 pub mod local;
+/// The actions with a role assumed in each finding's account.
+#[cfg(feature = "aws")]
+pub mod member_accounts;
 /// How an apply ended, why an action failed, and what stops a run.
 pub mod outcome;
 /// `*` patterns for ARNs, accounts and regions.

@@ -88,47 +88,101 @@ pub fn action_for(finding: &Finding) -> Option<ActionId> {
 /// The actions this build can run.
 pub struct Registry {
     actions: Vec<Arc<dyn Action>>,
+    /// With `assume_role` in the file: the same actions with each account's
+    /// credentials.
+    #[cfg(feature = "aws")]
+    members: Option<super::member_accounts::MemberAccounts>,
+}
+
+/// Every implemented action, calling AWS with `sdk` and set up by `config`
+/// (the ports a security group may leave open).
+#[cfg(feature = "aws")]
+pub(super) fn actions(
+    sdk: &aws_config::SdkConfig,
+    config: &RemediationConfig,
+) -> Vec<Arc<dyn Action>> {
+    use super::actions::cloudtrail_start_logging::CloudtrailStartLogging;
+    use super::actions::ec2_revoke_world_ingress::Ec2RevokeWorldIngress;
+    use super::actions::iam_deactivate_access_key::IamDeactivateAccessKey;
+    use super::actions::iam_delete_inline_policy::IamDeleteInlinePolicy;
+    use super::actions::iam_detach_admin_policy::IamDetachAdminPolicy;
+    use super::actions::kms_cancel_key_deletion::KmsCancelKeyDeletion;
+    use super::actions::lambda_remove_public_access::LambdaRemovePublicAccess;
+    use super::actions::s3_block_public_access::S3BlockPublicAccess;
+    vec![
+        Arc::new(Ec2RevokeWorldIngress::new(
+            sdk.clone(),
+            config.allowed_ports.clone(),
+        )),
+        Arc::new(S3BlockPublicAccess::new(sdk.clone())),
+        Arc::new(IamDeactivateAccessKey::new(sdk.clone())),
+        Arc::new(IamDetachAdminPolicy::new(sdk.clone())),
+        Arc::new(IamDeleteInlinePolicy::new(sdk.clone())),
+        Arc::new(CloudtrailStartLogging::new(sdk.clone())),
+        Arc::new(KmsCancelKeyDeletion::new(sdk.clone())),
+        Arc::new(LambdaRemovePublicAccess::new(sdk.clone())),
+    ]
 }
 
 impl Registry {
-    /// Every implemented action, calling AWS with `sdk` and set up by `config`
-    /// (the ports a security group may leave open). Every action calls AWS, so a
-    /// build without the `aws` feature has no registry but a test's.
+    /// Every implemented action, calling AWS with `sdk` and set up by `config`.
+    /// With `assume_role` in `config`, an action on a finding's resource calls
+    /// AWS with that role in the finding's account instead. Every action calls
+    /// AWS, so a build without the `aws` feature has no registry but a test's.
     #[cfg(feature = "aws")]
     pub fn new(sdk: &aws_config::SdkConfig, config: &RemediationConfig) -> Registry {
-        use super::actions::cloudtrail_start_logging::CloudtrailStartLogging;
-        use super::actions::ec2_revoke_world_ingress::Ec2RevokeWorldIngress;
-        use super::actions::iam_deactivate_access_key::IamDeactivateAccessKey;
-        use super::actions::iam_delete_inline_policy::IamDeleteInlinePolicy;
-        use super::actions::iam_detach_admin_policy::IamDetachAdminPolicy;
-        use super::actions::kms_cancel_key_deletion::KmsCancelKeyDeletion;
-        use super::actions::lambda_remove_public_access::LambdaRemovePublicAccess;
-        use super::actions::s3_block_public_access::S3BlockPublicAccess;
+        Self::with_sessions(sdk, config, super::member_accounts::Sessions::Apply)
+    }
+
+    /// [`Registry::new`] whose sessions in member accounts may only read
+    /// (for a process that shows plans and never applies).
+    #[cfg(feature = "aws")]
+    pub fn for_plans(sdk: &aws_config::SdkConfig, config: &RemediationConfig) -> Registry {
+        Self::with_sessions(sdk, config, super::member_accounts::Sessions::ReadOnly)
+    }
+
+    #[cfg(feature = "aws")]
+    fn with_sessions(
+        sdk: &aws_config::SdkConfig,
+        config: &RemediationConfig,
+        sessions: super::member_accounts::Sessions,
+    ) -> Registry {
         Registry {
-            actions: vec![
-                Arc::new(Ec2RevokeWorldIngress::new(
+            actions: actions(sdk, config),
+            members: config.assume_role.as_ref().map(|role| {
+                super::member_accounts::MemberAccounts::new(
                     sdk.clone(),
-                    config.allowed_ports.clone(),
-                )),
-                Arc::new(S3BlockPublicAccess::new(sdk.clone())),
-                Arc::new(IamDeactivateAccessKey::new(sdk.clone())),
-                Arc::new(IamDetachAdminPolicy::new(sdk.clone())),
-                Arc::new(IamDeleteInlinePolicy::new(sdk.clone())),
-                Arc::new(CloudtrailStartLogging::new(sdk.clone())),
-                Arc::new(KmsCancelKeyDeletion::new(sdk.clone())),
-                Arc::new(LambdaRemovePublicAccess::new(sdk.clone())),
-            ],
+                    config.clone(),
+                    role,
+                    sessions,
+                )
+            }),
         }
     }
 
     /// A registry of exactly `actions` (tests use stand-ins that make no calls).
     pub fn from_actions(actions: Vec<Arc<dyn Action>>) -> Registry {
-        Registry { actions }
+        Registry {
+            actions,
+            #[cfg(feature = "aws")]
+            members: None,
+        }
     }
 
     /// The implementation of `id`, or `None` when it is not available yet.
     pub fn get(&self, id: ActionId) -> Option<Arc<dyn Action>> {
         self.actions.iter().find(|a| a.id() == id).cloned()
+    }
+
+    /// `action` as it must run in `account`: itself, or, with `assume_role`,
+    /// the same action calling AWS as that role in the account.
+    pub async fn in_account(&self, action: Arc<dyn Action>, account: &str) -> Arc<dyn Action> {
+        #[cfg(feature = "aws")]
+        if let Some(m) = &self.members {
+            return m.action(action.id(), account).await.unwrap_or(action);
+        }
+        let _ = account;
+        action
     }
 }
 

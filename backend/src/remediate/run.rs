@@ -239,8 +239,8 @@ impl Remediator {
         };
         match action.target(&finding) {
             Ok(target) => Ok(Ok(Resolved {
+                action: self.registry.in_account(action, &target.account).await,
                 finding,
-                action,
                 target,
             })),
             Err(why) => Ok(Err(Plan::not_applicable(id, name, &why))),

@@ -8,7 +8,7 @@
 use crate::api;
 use crate::components::states::{Load, Loader, Loading};
 use crate::format::date_time;
-use crate::remediation::{offer, state_text, status_label, Offer};
+use crate::remediation::{offer, state_text, status_label, why_text, Offer};
 use crate::session::Action;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -181,11 +181,7 @@ fn History(items: Vec<RemediationRecord>) -> impl IntoView {
     let rows = items
         .into_iter()
         .map(|r| {
-            let why = match (&r.guard, &r.reason) {
-                (Some(g), Some(why)) => format!("{g}: {why}"),
-                (None, Some(why)) => why.clone(),
-                _ => String::new(),
-            };
+            let why = why_text(&r);
             // What reverses the change (a policy's document and the call that
             // puts it back): shown as read, for the person who must undo it.
             let undo = r
@@ -197,7 +193,7 @@ fn History(items: Vec<RemediationRecord>) -> impl IntoView {
                     <div class="audit-line"><strong>{status_label(r.status)}</strong>
                         " · "<span class="mono">{r.action.clone().unwrap_or_default()}</span></div>
                     <div class="audit-meta">{format!("{} · {}", r.requested_by, date_time(r.requested_at))}</div>
-                    {(!why.is_empty()).then(|| view! { <blockquote class="audit-note">{why}</blockquote> })}
+                    {why.map(|why| view! { <blockquote class="audit-note">{why}</blockquote> })}
                     {undo.map(|u| view! {
                         <details class="remediation-undo" data-field="undo">
                             <summary>"Undo"</summary>

@@ -2,9 +2,9 @@
 //! `GET /findings?severity=CRITICAL` in the API docs and types `/findings?…` into
 //! the address bar means the findings list, not "no page here": these routes
 //! replace the address with the dashboard's page for the same view, keeping the
-//! query (the list's filters use the API's parameter names) or the finding id.
+//! query (the lists' filters use the API's parameter names) or the finding id.
 
-use crate::url::{detail_href, LIST_PATH};
+use crate::url::{detail_href, LIST_PATH, REMEDIATIONS_PATH};
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::{use_location, use_params_map};
@@ -18,17 +18,28 @@ fn replace() -> NavigateOptions {
     }
 }
 
+/// `path` with this address's query, unchanged.
+fn with_query(path: &str) -> String {
+    let search = use_location().search.get_untracked();
+    let search = search.trim_start_matches('?');
+    if search.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{search}")
+    }
+}
+
 /// `/findings?…` → `/ui/findings?…`, the query unchanged.
 #[component]
 pub fn FindingsAlias() -> impl IntoView {
-    let search = use_location().search.get_untracked();
-    let search = search.trim_start_matches('?');
-    let path = if search.is_empty() {
-        LIST_PATH.to_string()
-    } else {
-        format!("{LIST_PATH}?{search}")
-    };
-    view! { <Redirect path=path options=replace()/> }
+    view! { <Redirect path=with_query(LIST_PATH) options=replace()/> }
+}
+
+/// `/remediations?…` → `/ui/remediations?…`, the query unchanged (the page
+/// reads `status`).
+#[component]
+pub fn RemediationsAlias() -> impl IntoView {
+    view! { <Redirect path=with_query(REMEDIATIONS_PATH) options=replace()/> }
 }
 
 /// `/findings/<id>` → `/ui/findings/<id>`.

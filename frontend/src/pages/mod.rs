@@ -10,3 +10,5 @@ pub mod detail;
 pub mod findings;
 /// Counts, charts and top lists.
 pub mod overview;
+/// Every remediation, filtered by status, with who approved it and when.
+pub mod remediations;

@@ -219,6 +219,20 @@ data "aws_iam_policy_document" "api" {
     resources = ["*"]
   }
 
+  # Cross-account remediation (var.remediation_member_role_name set): a plan reads
+  # the resource as the member role of the finding's account, as the remediator
+  # changes it (remediator.tf). That role name in any account and no other role; no
+  # statement at all when the variable is empty.
+  dynamic "statement" {
+    for_each = var.remediation_member_role_name == "" ? [] : [var.remediation_member_role_name]
+
+    content {
+      sid       = "AssumeMemberRole"
+      actions   = ["sts:AssumeRole"]
+      resources = ["arn:${local.partition}:iam::*:role/${var.remediation_member_role_name}"]
+    }
+  }
+
   # Decrypt the tables, parameters and export objects; encrypt status objects and
   # queued jobs.
   statement {

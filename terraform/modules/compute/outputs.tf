@@ -105,3 +105,13 @@ output "exports_dlq_name" {
   description = "Name of the export jobs' dead-letter queue (jobs whose status could not be written)."
   value       = aws_sqs_queue.exports_dlq.name
 }
+
+output "remediation_role_arns" {
+  description = "Execution roles of the remediator and the api, the roles that assume the member role in cross-account remediation (trusted_role_arns of modules/remediation_member_role)."
+  value       = [module.remediator.role_arn, module.api.role_arn]
+}
+
+output "remediation_assume_role" {
+  description = "assume_role of the remediation file (the member role's ARN with {account} for the account id), or null when remediation is same-account only."
+  value       = lookup(local.remediation_assume_role, "assume_role", null)
+}

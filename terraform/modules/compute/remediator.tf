@@ -17,8 +17,14 @@
 #        v
 #   remediations dead-letter queue (KMS; alarmed in queues.tf)
 #
-# Same account only: the remediator changes resources of the account it runs in.
-# Assuming a role in member accounts is not built yet.
+# Accounts: with var.remediation_member_role_name empty (the default) the api and the
+# remediator call AWS with their own roles, so only this account is reached. When it
+# is set, the remediation file gets assume_role (arn:<partition>:iam::{account}:role/
+# <name>, the code fills in the finding's account) and every plan read and every
+# change calls AWS as that role, in every account this one included: the role is
+# modules/remediation_member_role, applied by the operator in each account. The api
+# and the remediator then get sts:AssumeRole on that role name in any account and on
+# nothing else (AssumeMemberRole below and in main.tf).
 
 locals {
   remediator_timeout = 300
@@ -34,18 +40,23 @@ locals {
 
   remediation_table_resources = [var.remediation_table_arn, "${var.remediation_table_arn}/index/*"]
 
+  # assume_role of the remediation file: `{account}` is literal text (not a Terraform
+  # interpolation), which the code replaces with a finding's account id.
+  remediation_assume_role = { for k, v in { assume_role = "arn:${local.partition}:iam::{account}:role/${var.remediation_member_role_name}" } : k => v if var.remediation_member_role_name != "" }
+
   # CSPM_REMEDIATION_CONFIG of the api, the remediator and the fanout: the
   # remediation file (backend/src/remediate/config.rs) as YAML. The remediator's own
   # role is always protected, so no enabled action can take its permissions away;
   # the code adds the break-glass pattern by itself too, listing it here costs
-  # nothing.
-  remediation_config = yamlencode({
+  # nothing. With assume_role the code protects the member role (in any account)
+  # itself; without var.remediation_member_role_name the key is left out.
+  remediation_config = yamlencode(merge({
     enabled                  = var.remediation_enabled
     auto                     = var.remediation_auto
     allowed_ports            = var.remediation_allowed_ports
     protected_principals     = distinct(concat([module.remediator.role_arn, "arn:${local.partition}:iam::*:role/break-glass-*"], var.remediation_protected_principals))
     max_per_account_per_hour = var.remediation_max_per_account_per_hour
-  })
+  }, local.remediation_assume_role))
 }
 
 resource "aws_sqs_queue" "remediations_dlq" {
@@ -132,6 +143,19 @@ data "aws_iam_policy_document" "remediator" {
       sid       = statement.key
       actions   = statement.value
       resources = ["*"]
+    }
+  }
+
+  # Cross-account remediation (var.remediation_member_role_name set): act as the
+  # member role of a finding's account, that role name in any account and no other
+  # role. No statement at all when it is empty.
+  dynamic "statement" {
+    for_each = var.remediation_member_role_name == "" ? [] : [var.remediation_member_role_name]
+
+    content {
+      sid       = "AssumeMemberRole"
+      actions   = ["sts:AssumeRole"]
+      resources = ["arn:${local.partition}:iam::*:role/${var.remediation_member_role_name}"]
     }
   }
 

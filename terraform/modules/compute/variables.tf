@@ -299,3 +299,8 @@ variable "remediation_max_per_account_per_hour" {
   description = "Remediations applied per account in any one hour, at most."
   type        = number
 }
+
+variable "remediation_member_role_name" {
+  description = "Name (optionally path/name) of the role assumed in each finding's account (assume_role of the remediation file); empty = this account only, with the Lambdas' own roles."
+  type        = string
+}

@@ -15,7 +15,7 @@ pub(super) struct Group {
     pub(super) endpoint: String,
     pub(super) ec2: aws_sdk_ec2::Client,
     pub(super) group: String,
-    finding_id: String,
+    pub(super) finding_id: String,
     store: Arc<SqliteStore>,
 }
 
@@ -65,15 +65,16 @@ fn shapes(rows: &[RuleRow]) -> Vec<(String, i32, i32, String, bool)> {
 
 /// The real reflex AuthorizeSecurityGroupIngress event (EventBridge envelope) that
 /// opens a port to 0.0.0.0/0 and ::/0. Changed where needed: the group id (to
-/// this test's group), the account 000000000000 (to the emulator's
-/// 123456789012, in the envelope and the identity) and the port 55 (to 22, the
-/// issue's case of SSH open to the world).
-fn open_ssh_event(group: &str) -> Value {
+/// this test's group), the account 000000000000 (to `account`, the group's: the
+/// emulator's 123456789012 unless a role in another account made it, in the
+/// envelope and the identity) and the port 55 (to 22, the case of SSH
+/// open to the world).
+fn open_ssh_event(group: &str, account: &str) -> Value {
     let path = corpus_dir()
         .join("cloudtrail/reflex__AuthorizeSecurityGroupIngress_open_world_eventbridge.json");
     let text = std::fs::read_to_string(path)
         .unwrap()
-        .replace("000000000000", "123456789012");
+        .replace("000000000000", account);
     let mut event: Value = serde_json::from_str(&text).unwrap();
     let params = &mut event["detail"]["requestParameters"];
     params["groupId"] = json!(group);
@@ -141,7 +142,17 @@ fn tcp_from(port: i32, cidr: &str) -> IpPermission {
 /// then the event's SSH from anywhere) and stores the event's finding.
 pub(super) async fn open_group_with_finding(test: &str) -> Option<Group> {
     let endpoint = endpoint(test)?;
-    let ec2 = aws_sdk_ec2::Client::new(&sdk_config(&endpoint).await);
+    let sdk = sdk_config(&endpoint).await;
+    Some(open_group_as(endpoint, &sdk, "123456789012").await)
+}
+
+/// [`open_group_with_finding`] made with `sdk`'s credentials, in `account`.
+pub(super) async fn open_group_as(
+    endpoint: String,
+    sdk: &aws_config::SdkConfig,
+    account: &str,
+) -> Group {
+    let ec2 = aws_sdk_ec2::Client::new(sdk);
     let group = ec2
         .create_security_group()
         .group_name(unique("rem-sg"))
@@ -159,7 +170,7 @@ pub(super) async fn open_group_with_finding(test: &str) -> Option<Group> {
         .send()
         .await
         .unwrap();
-    let event = open_ssh_event(&group);
+    let event = open_ssh_event(&group, account);
     ec2.authorize_security_group_ingress()
         .group_id(&group)
         .set_ip_permissions(Some(permissions_of(&event)))
@@ -183,14 +194,14 @@ pub(super) async fn open_group_with_finding(test: &str) -> Option<Group> {
     );
     let finding_id = ours[0].id.clone();
     assert!(p.run_document("corpus", &event).await.unwrap().stored >= 1);
-    Some(Group {
+    Group {
         dir,
         endpoint,
         ec2,
         group,
         finding_id,
         store,
-    })
+    }
 }
 
 impl Group {
@@ -205,7 +216,7 @@ impl Group {
         path
     }
 
-    fn cspm(&self, what: &str, config: Option<&Path>, more: &[&str]) -> Output {
+    pub(super) fn cspm(&self, what: &str, config: Option<&Path>, more: &[&str]) -> Output {
         self.command(what, config, more)
             .output()
             .expect("run cspm remediate")

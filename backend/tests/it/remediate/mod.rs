@@ -278,6 +278,8 @@ mod iam;
 mod lambda;
 /// `cloudtrail-start-logging` and `kms-cancel-key-deletion`.
 mod logging_and_keys;
+/// A finding in another account, fixed as the role assumed there.
+mod member_account;
 /// The `api` and `remediator` Lambdas over DynamoDB and SQS.
 mod on_aws;
 /// `cspm serve --remediation`: automatic remediation through the real server.

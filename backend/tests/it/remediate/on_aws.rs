@@ -67,7 +67,7 @@ async fn deployment(test: &str, actions_endpoint: Option<&str>) -> Option<Deploy
         None => sdk.clone(),
     };
     // Two cold starts, as two functions have: nothing shared but AWS.
-    let for_api = remediator::on_aws(&sdk, pipeline.clone(), env());
+    let for_api = remediator::on_aws(&sdk, pipeline.clone(), env(), remediator::Role::Approver);
     let config =
         LambdaConfig::from_lookup(|k| (k == "CSPM_TABLE_NAME").then(|| store.table().to_string()))
             .unwrap();
@@ -84,7 +84,12 @@ async fn deployment(test: &str, actions_endpoint: Option<&str>) -> Option<Deploy
         Arc::new(cspm::sources::Normalizer::default()),
         store.clone(),
     );
-    let for_worker = remediator::on_aws(&actions_sdk, lambda_pipeline, env());
+    let for_worker = remediator::on_aws(
+        &actions_sdk,
+        lambda_pipeline,
+        env(),
+        remediator::Role::Worker,
+    );
     let worker = Worker::new(
         for_worker.service,
         for_worker.queue,
