@@ -52,14 +52,24 @@ What is checked, per module (every folder reached from the root through local
   member      every "member_roles" entry of backend/lambdas.json: a role a Lambda
   roles       assumes in other accounts, built by a module folder the root must not
               call (an operator applies it in each account), checked as a root of its
-              own like any module, and: one aws_iam_role trusting named AWS principals
-              only (sts:AssumeRole, no wildcard), granted only through
+              own like any module (one module may build several roles: "role" names
+              the aws_iam_role, and every role of the module must be some entry's),
+              and: trusting named AWS principals only (sts:AssumeRole, no wildcard),
+              exactly the module variable "trusted_by", which the root output
+              "trust_output" fills with the execution roles of exactly the Lambdas of
+              "assumed_by" (traced through module outputs); granted only through
               aws_iam_role_policy with documents whose literal actions are exactly
               "iam" and whose computed statements meet "iam_from" ("enabled_by" naming
               a variable of the module; one entry or a list:
-              each statement meets one entry, each entry's parts are granted), a Deny
-              statement covering the role's own ARN; each Lambda of "assumed_by" has
-              sts:AssumeRole in its "iam_when".
+              each statement meets one entry, each entry's parts are granted), never
+              a catalog part or literal action a Lambda of "assumed_by" lacks itself
+              (so a role the api assumes has no write); a Deny statement covering the
+              role's own ARN; named ${<base>}<suffix>, the suffix that of its "arn"
+              template (arn:{partition}:iam::*:role/{value}<suffix>), with the same
+              base and path for every role of the module. Each Lambda of "assumed_by"
+              has sts:AssumeRole on "arn" in its "iam_when", and every sts:AssumeRole
+              of an "iam_when" is on the "arn" of a member role listing that Lambda
+              (so the api can assume the planner role only).
   uncalled    every folder under <root>/modules is reached from the root or is a
   modules     member role's module: a folder neither would never be checked.
   tables      every aws_dynamodb_table: each key (table, GSI, LSI) has an attribute
@@ -165,6 +175,9 @@ ALL_ACTIONS_FUNCTIONS = {"sort", "distinct", "flatten", "concat", "tolist", "tos
 RE_CONDITIONAL_FOR_EACH = re.compile(r'\$\{\s*var\.(' + IDENT + r')\s*==\s*""\s*\?\s*\[\s*\]\s*:\s*\[\s*[^\[\],]+?\s*\]\s*\}')
 # The placeholders of an "iam_when" resource template.
 WHEN_PLACEHOLDERS = {"partition", "value"}
+# The "arn" of a member role: its name, the iam_when variable's value and a suffix,
+# in any account.
+RE_MEMBER_ARN = re.compile(r"arn:\{partition\}:iam::\*:role/\{value\}([\w+=,.@-]*)")
 
 # Environment variables that name a DynamoDB table.
 RE_TABLE_ENV = re.compile(r"(^|_)TABLE(_NAME)?$")
@@ -755,7 +768,7 @@ class Checker:
             if key.startswith("_"):
                 continue
             if not isinstance(entry, dict) or not isinstance(entry.get("module"), str) or not isinstance(entry.get("iam", []), list):
-                self.errors.append(f'{self.lambdas_file}: member_roles.{key} must be {{"module": <folder under the root>, "iam": [...], "iam_from": ..., "assumed_by": [Lambda keys]}}')
+                self.errors.append(f'{self.lambdas_file}: member_roles.{key} must be {{"module": <folder under the root>, "role": <aws_iam_role name>, "arn": <ARN template>, "assumed_by": [Lambda keys], "trusted_by": <module variable>, "trust_output": <root output>, "iam": [...], "iam_from": ...}}')
                 continue
             path = os.path.normpath(os.path.join(self.root_dir, entry["module"]))
             if path in reached:
@@ -779,20 +792,88 @@ class Checker:
             else:
                 self.errors.append(f"{os.path.relpath(path)}: no module block reached from the root calls this folder, and no member_roles entry of {self.lambdas_file} names it: it would never be checked")
 
+    def trace_list(self, inst: Instance, value: Any, depth: int = 0) -> list[tuple[Instance, str, str, str]] | None:
+        """The resource attributes a list value is made of: a literal list whose
+        elements each trace() to one, or a bare var.X / module.M.OUT leading to such
+        a list. None when it is anything else."""
+        if depth > 32:
+            return None
+        if isinstance(value, list):
+            out = [self.trace(inst, v) for v in value]
+            return None if any(t is None for t in out) else [t for t in out if t is not None]
+        if not isinstance(value, str):
+            return None
+        v = value.strip()
+        m = RE_EXACT_VAR.fullmatch(v)
+        if m:
+            if inst.caller is None or m.group(1) not in inst.args:
+                return None
+            return self.trace_list(inst.caller, inst.args[m.group(1)], depth + 1)
+        m = RE_EXACT_MODULE_OUTPUT.fullmatch(v)
+        if m:
+            child = self.by_address.get(f"{inst.address}.module.{m.group(1)}".lstrip("."))
+            if child is None or m.group(2) not in child.module.outputs:
+                return None
+            return self.trace_list(child, child.module.outputs[m.group(2)].get("value"), depth + 1)
+        return None
+
+    def lambda_of_role(self, target: tuple[Instance, str, str, str]) -> str | None:
+        """The function key whose execution role target (an aws_iam_role's arn in a
+        Lambda module instance, the role its function runs with) is; None otherwise."""
+        inst, rtype, name, attr = target
+        key = self.lambda_keys.get(inst.address)
+        if key is None or rtype != "aws_iam_role" or attr != "arn":
+            return None
+        fns = [b for (t, _), b in inst.module.resources.items() if t == "aws_lambda_function"]
+        if len(fns) != 1 or self.ref_target(fns[0].get("role"), "aws_iam_role", inst.module) != name:
+            return None
+        return key
+
+    @staticmethod
+    def catalog_parts(spec: dict) -> set[str]:
+        """The catalog parts ("read", "write") an entry's "iam_from" lists."""
+        src = spec.get("iam_from")
+        srcs = src if isinstance(src, list) else [src] if src else []
+        return {p for one in srcs if isinstance(one, dict) for p in (one.get("parts") or []) if isinstance(p, str)}
+
     def check_member_roles(self, roles: dict[str, tuple[Instance, dict]], lambdas: dict) -> None:
-        """Each member role module against its entry: one aws_iam_role, trusted by AWS
-        principals only (no wildcard), granted only through aws_iam_role_policy with
-        checked documents: literal actions exactly "iam", computed ones against
-        "iam_from"; a Deny statement protects the role itself; and each Lambda of
-        "assumed_by" may assume it (sts:AssumeRole in its iam_when)."""
+        """Each member role against its entry: the aws_iam_role it names ("role"; one
+        module may build several, and every role of such a module must be named by an
+        entry), trusted by AWS principals only (no wildcard), and only by the module
+        variable "trusted_by", which the root output "trust_output" fills with the
+        execution roles of exactly the Lambdas of "assumed_by"; granted only through
+        aws_iam_role_policy with checked documents: literal actions exactly "iam",
+        computed ones against "iam_from", and nothing (no catalog part, no literal
+        action) that a Lambda of "assumed_by" is not granted itself; a Deny statement
+        protects the role itself; named <base><suffix> as its "arn" template says
+        (the same base and path for every role of the module); and each Lambda of
+        "assumed_by" may assume it (sts:AssumeRole on "arn" in its iam_when), while
+        every sts:AssumeRole of an iam_when is on the arn of a member role that lists
+        the Lambda in "assumed_by"."""
+        root_inst = self.by_address.get("")
+        root = self.module_at(self.root_dir)
+        claimed: dict[str, dict[str, str]] = {}  # module path -> role resource -> entry key
+        bases: dict[str, dict[tuple[str, str], str]] = {}  # module path -> (name base, path) -> entry key
+        role_by_arn: dict[str, str] = {}
+        trusted_vars: dict[tuple[str, str], str] = {}
+        assumable: dict[str, set[str]] = {}  # Lambda key -> arn templates it is listed to assume
         for key, (inst, entry) in roles.items():
             mod = inst.module
-            label = f"member role {key}"
-            iam_roles = [n for (t, n) in mod.resources if t == "aws_iam_role"]
-            if len(iam_roles) != 1:
-                self.errors.append(f"{mod.path}: {label}: a member role module must define exactly one aws_iam_role (found {len(iam_roles)})")
+            label = f"member_roles.{key}"
+            iam_roles = sorted(n for (t, n) in mod.resources if t == "aws_iam_role")
+            role = entry.get("role")
+            if role is None:
+                if len(iam_roles) != 1:
+                    self.errors.append(f"{self.lambdas_file}: {label}: {os.path.relpath(mod.path)} defines {len(iam_roles)} aws_iam_role resources ({', '.join(iam_roles) or 'none'}); name this entry's with \"role\"")
+                    continue
+                role = iam_roles[0]
+            elif role not in iam_roles:
+                self.errors.append(f"{self.lambdas_file}: {label}: role {role!r} is not an aws_iam_role of {os.path.relpath(mod.path)} (it has {', '.join(iam_roles) or 'none'})")
                 continue
-            role = iam_roles[0]
+            if role in claimed.setdefault(mod.path, {}):
+                self.errors.append(f"{self.lambdas_file}: {label}: aws_iam_role.{role} is already the role of member_roles.{claimed[mod.path][role]}")
+                continue
+            claimed[mod.path][role] = key
             role_label = f"resource aws_iam_role.{role}"
             role_body = mod.resources[("aws_iam_role", role)]
             self.count("member roles checked")
@@ -800,23 +881,57 @@ class Checker:
                 if k in role_body:
                     self.err(mod, role_label, f"uses {k}; grant through aws_iam_role_policy with a checked policy document")
 
-            # Trust: AWS principals, named (no wildcard), sts:AssumeRole only.
+            arn, trusted_by, trust_output = entry.get("arn"), entry.get("trusted_by"), entry.get("trust_output")
+            arn_match = RE_MEMBER_ARN.fullmatch(arn) if isinstance(arn, str) else None
+            if arn_match is None:
+                self.errors.append(f"{self.lambdas_file}: {label}: arn must be the template arn:{{partition}}:iam::*:role/{{value}}<suffix> (the role name in any account, as the iam_when of its Lambdas grant it), got {arn!r}")
+            elif arn in role_by_arn:
+                self.errors.append(f"{self.lambdas_file}: {label}: arn {arn} is already that of member_roles.{role_by_arn[arn]}")
+            else:
+                role_by_arn[arn] = key
+                # The name: an interpolated base, then the arn's suffix literally.
+                suffix = arn_match.group(1)
+                name = str(role_body.get("name", "")).strip()
+                nm = re.fullmatch(r"\$\{([^{}]+)\}" + re.escape(suffix), name)
+                if nm is None:
+                    self.err(mod, role_label, f"its name {name!r} must be one interpolated base followed by {suffix!r} literally, as its arn {arn} in {self.lambdas_file} says")
+                else:
+                    base = (nm.group(1).strip(), str(role_body.get("path", "")).strip())
+                    other = next((k for b, k in bases.setdefault(mod.path, {}).items() if b != base), None)
+                    if other is not None:
+                        self.err(mod, role_label, f"is named from {base[0]!r} under path {base[1]!r}, member_roles.{other} from another base or path: the Lambdas find each role by the same name with its own suffix")
+                    bases[mod.path][base] = key
+            if not isinstance(trusted_by, str) or trusted_by not in mod.variables:
+                self.errors.append(f"{self.lambdas_file}: {label}: trusted_by must name the variable of {os.path.relpath(mod.path)} that alone holds the principals its trust policy names, got {trusted_by!r}")
+                trusted_by = None
+            elif (mod.path, trusted_by) in trusted_vars:
+                self.errors.append(f"{self.lambdas_file}: {label}: trusted_by {trusted_by} is already that of member_roles.{trusted_vars[(mod.path, trusted_by)]}: each role trusts its own Lambdas")
+            else:
+                trusted_vars[(mod.path, trusted_by)] = key
+
+            # Trust: AWS principals, named (no wildcard), sts:AssumeRole only, and
+            # exactly var.<trusted_by>.
             m = re.fullmatch(r"\$\{data\.aws_iam_policy_document\.(" + IDENT + r")\.json\}", str(role_body.get("assume_role_policy")).strip())
             trust = mod.data.get(("aws_iam_policy_document", m.group(1))) if m else None
             if trust is None:
                 self.err(mod, role_label, "assume_role_policy must be data.aws_iam_policy_document.<name>.json so its principals can be checked")
             else:
+                trust_label = f"data aws_iam_policy_document.{m.group(1)}"
                 if trust.get("dynamic"):
-                    self.err(mod, f"data aws_iam_policy_document.{m.group(1)}", "the trust policy of a member role may not use dynamic statements")
+                    self.err(mod, trust_label, "the trust policy of a member role may not use dynamic statements")
                 for st in trust.get("statement", []) or []:
                     if st.get("effect", "Allow") != "Allow":
                         continue
                     if st.get("actions") != ["sts:AssumeRole"] or "not_principals" in st:
-                        self.err(mod, f"data aws_iam_policy_document.{m.group(1)}", "the trust policy of a member role may allow sts:AssumeRole only, to named principals")
+                        self.err(mod, trust_label, "the trust policy of a member role may allow sts:AssumeRole only, to named principals")
                     for pr in st.get("principals", []) or []:
                         ids = pr.get("identifiers")
                         if pr.get("type") != "AWS" or any("*" in i for i in (ids if isinstance(ids, list) else [ids]) if isinstance(i, str) and "${" not in i):
-                            self.err(mod, f"data aws_iam_policy_document.{m.group(1)}", "the trust policy of a member role may trust AWS principals (the deployment's roles) only, without wildcards")
+                            self.err(mod, trust_label, "the trust policy of a member role may trust AWS principals (the deployment's roles) only, without wildcards")
+                        if trusted_by and (not isinstance(ids, str) or ids.strip() != f"${{var.{trusted_by}}}"):
+                            self.err(mod, trust_label, f"trusts {ids!r}, but member_roles.{key} of {self.lambdas_file} trusts var.{trusted_by} only (trusted_by)")
+                    if not st.get("principals"):
+                        self.err(mod, trust_label, "an Allow statement of a member role's trust policy names no principals")
                     self.count("member role trust statements checked")
 
             static: set[str] = set()
@@ -861,15 +976,60 @@ class Checker:
             self.check_catalog_grants(inst, key, entry, computed, mod, role_label)
 
             assumed_by = entry.get("assumed_by")
-            if not isinstance(assumed_by, list) or not assumed_by:
-                self.errors.append(f"{self.lambdas_file}: member_roles.{key}: assumed_by must list the Lambdas that assume it")
+            if not isinstance(assumed_by, list) or not assumed_by or not all(isinstance(fn, str) for fn in assumed_by):
+                self.errors.append(f"{self.lambdas_file}: {label}: assumed_by must list the Lambdas that assume it")
                 continue
             for fn in assumed_by:
-                whens = lambdas.get(fn, {}).get("iam_when") if isinstance(fn, str) else None
                 if fn not in lambdas:
-                    self.errors.append(f"{self.lambdas_file}: member_roles.{key}: assumed_by lists {fn!r}, which is not a Lambda of the file")
-                elif not isinstance(whens, list) or not any(isinstance(e, dict) and "sts:assumerole" in {str(a).lower() for a in e.get("actions", [])} for e in whens):
-                    self.errors.append(f"{self.lambdas_file}: member_roles.{key}: assumed_by lists {fn}, whose iam_when grants no sts:AssumeRole")
+                    self.errors.append(f"{self.lambdas_file}: {label}: assumed_by lists {fn!r}, which is not a Lambda of the file")
+                    continue
+                assumable.setdefault(fn, set()).add(str(arn))
+                whens = lambdas[fn].get("iam_when")
+                if arn_match is not None and not (
+                    isinstance(whens, list)
+                    and any(isinstance(e, dict) and "sts:assumerole" in {str(a).lower() for a in e.get("actions", [])} and arn in (e.get("resources") or []) for e in whens)
+                ):
+                    self.errors.append(f"{self.lambdas_file}: {label}: assumed_by lists {fn}, whose iam_when grants no sts:AssumeRole on {arn}")
+                # What a Lambda may do through the role, it may do at home.
+                extra = sorted(self.catalog_parts(entry) - self.catalog_parts(lambdas[fn]))
+                if extra:
+                    self.errors.append(f"{self.lambdas_file}: {label}: grants the {', '.join(repr(p) for p in extra)} part of the catalog, which {fn} (assumed_by) is not granted itself (its iam_from): a Lambda may not gain through a member role what it may not do at home")
+                fn_iam = {a.lower() for a in lambdas[fn].get("iam", [])}
+                for a in entry.get("iam", []):
+                    if a.lower() not in fn_iam:
+                        self.errors.append(f"{self.lambdas_file}: {label}: grants {a}, which {fn} (assumed_by) is not granted itself (its iam)")
+
+            # Trust output: what the operator passes to var.<trusted_by>.
+            out = root.outputs.get(trust_output) if isinstance(trust_output, str) else None
+            if out is None:
+                self.errors.append(f"{self.lambdas_file}: {label}: trust_output must name the root output an operator passes to its trusted_by variable, got {trust_output!r}")
+                continue
+            targets = self.trace_list(root_inst, out.get("value")) if root_inst else None
+            fns = [self.lambda_of_role(t) for t in targets] if targets else None
+            if not fns or any(fn is None for fn in fns):
+                self.err(root, f"output {trust_output}", f"must be a list of Lambda execution role ARNs (module.<lambda>.role_arn, through module outputs): it is what an operator passes to var.{trusted_by} of member role {key}")
+            elif set(fns) != set(assumed_by):
+                self.err(root, f"output {trust_output}", f"leads to the roles of {', '.join(sorted(set(fns)))}, but member_roles.{key} of {self.lambdas_file} is assumed by {', '.join(sorted(assumed_by))} only: the role trusts exactly this output (var.{trusted_by})")
+            else:
+                self.count("member role trust outputs traced")
+
+        # Every role of a member role module is some entry's: another would go unchecked.
+        for path, taken in claimed.items():
+            for (t, n) in self.modules[path].resources:
+                if t == "aws_iam_role" and n not in taken:
+                    self.err(self.modules[path], f"resource aws_iam_role.{n}", f"no member_roles entry of {self.lambdas_file} names this role: its trust and actions would never be checked")
+        # A Lambda may assume only the member roles listing it.
+        if roles:
+            for fn, spec in lambdas.items():
+                for e in spec.get("iam_when") or [] if isinstance(spec, dict) else []:
+                    if not isinstance(e, dict) or "sts:assumerole" not in {str(a).lower() for a in e.get("actions", []) if isinstance(a, str)}:
+                        continue
+                    for r in e.get("resources") or []:
+                        if r in assumable.get(fn, set()):
+                            continue
+                        owner = role_by_arn.get(r)
+                        why = f"the arn of member_roles.{owner}, whose assumed_by does not list {fn}" if owner else "the arn of no member role"
+                        self.errors.append(f"{self.lambdas_file}: {fn}: its iam_when grants sts:AssumeRole on {r}, {why}: a Lambda may assume only the member roles that list it")
 
     # --- actions read from a catalog file ("iam_from") -----------------------------------
 

@@ -996,13 +996,22 @@ class CheckTerraformTest(unittest.TestCase):
 
     # --- roles assumed in other accounts (member_roles) --------------------------------
 
+    # The remediation member roles' shape: one module the root does not call, applied
+    # in other accounts, building a writer (the reads of every catalog entry and the
+    # writes of the entries its variable enables), trusted by one variable, and a
+    # planner named <writer>-planner (the reads only), trusted by another.
     MEMBER_MAIN = """
 variable "role_name" {
   description = "d"
   type        = string
 }
 
-variable "trusted" {
+variable "writer_trusted" {
+  description = "d"
+  type        = list(string)
+}
+
+variable "planner_trusted" {
   description = "d"
   type        = list(string)
 }
@@ -1014,28 +1023,30 @@ variable "enabled" {
 }
 
 locals {
+  base      = var.role_name
   catalog   = jsondecode(file("${path.module}/../../../remediation_actions.json")).actions
   all_reads = sort(distinct(flatten([for id, a in local.catalog : a.read])))
   writes    = sort(distinct(flatten([for id in var.enabled : try(local.catalog[id].write, [])])))
+  protected = [aws_iam_role.writer.arn, aws_iam_role.planner.arn]
 }
 
-data "aws_iam_policy_document" "trust" {
+data "aws_iam_policy_document" "writer_trust" {
   statement {
     actions = ["sts:AssumeRole"]
 
     principals {
       type        = "AWS"
-      identifiers = var.trusted
+      identifiers = var.writer_trusted
     }
   }
 }
 
-resource "aws_iam_role" "member" {
-  name               = var.role_name
-  assume_role_policy = data.aws_iam_policy_document.trust.json
+resource "aws_iam_role" "writer" {
+  name               = local.base
+  assume_role_policy = data.aws_iam_policy_document.writer_trust.json
 }
 
-data "aws_iam_policy_document" "member" {
+data "aws_iam_policy_document" "writer" {
   statement {
     actions   = local.all_reads
     resources = ["*"]
@@ -1053,38 +1064,153 @@ data "aws_iam_policy_document" "member" {
   statement {
     effect    = "Deny"
     actions   = ["iam:DetachRolePolicy"]
-    resources = [aws_iam_role.member.arn]
+    resources = local.protected
   }
 }
 
-resource "aws_iam_role_policy" "member" {
-  role   = aws_iam_role.member.id
-  policy = data.aws_iam_policy_document.member.json
+resource "aws_iam_role_policy" "writer" {
+  role   = aws_iam_role.writer.id
+  policy = data.aws_iam_policy_document.writer.json
 }
 
+data "aws_iam_policy_document" "planner_trust" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "AWS"
+      identifiers = var.planner_trusted
+    }
+  }
+}
+
+resource "aws_iam_role" "planner" {
+  name               = "${local.base}-planner"
+  assume_role_policy = data.aws_iam_policy_document.planner_trust.json
+}
+
+data "aws_iam_policy_document" "planner" {
+  statement {
+    actions   = local.all_reads
+    resources = ["*"]
+  }
+
+  statement {
+    effect    = "Deny"
+    actions   = ["iam:DetachRolePolicy"]
+    resources = local.protected
+  }
+}
+
+resource "aws_iam_role_policy" "planner" {
+  role   = aws_iam_role.planner.id
+  policy = data.aws_iam_policy_document.planner.json
+}
+
+output "writer_role_arn" {
+  description = "d"
+  value       = aws_iam_role.writer.arn
+}
+"""
+
+    # A second Lambda, the api's shape: reads of every catalog entry, and
+    # sts:AssumeRole on the planner (<member_role>-planner) when member_role is set.
+    READER = """
+data "aws_iam_policy_document" "reader" {
+  statement {
+    actions   = ["dynamodb:GetItem"]
+    resources = [aws_dynamodb_table.t.arn]
+  }
+
+  statement {
+    actions   = local.all_reads
+    resources = ["*"]
+  }
+
+  dynamic "statement" {
+    for_each = var.member_role == "" ? [] : [var.member_role]
+
+    content {
+      actions   = ["sts:AssumeRole"]
+      resources = ["arn:${local.partition}:iam::*:role/${var.member_role}-planner"]
+    }
+  }
+}
+
+module "reader" {
+  source       = "./modules/lambda"
+  function_key = "reader"
+  zip_path     = "${var.dist}/reader/bootstrap.zip"
+  policy_json  = data.aws_iam_policy_document.reader.json
+
+  environment = {
+    RUST_LOG = "info"
+  }
+}
+
+locals {
+  all_reads = sort(distinct(flatten([for id, a in local.catalog : a.read])))
+}
+
+# What an operator passes to the member roles' trust variables.
+output "writer_trusted" {
+  description = "d"
+  value       = [module.worker.role_arn]
+}
+
+output "planner_trusted" {
+  description = "d"
+  value       = [module.reader.role_arn]
+}
+"""
+
+    ROLE_ARN_OUTPUT = """
 output "role_arn" {
   description = "d"
-  value       = aws_iam_role.member.arn
+  value       = aws_iam_role.this.arn
 }
 """
 
     def use_member_role(self) -> None:
-        """The remediation member role's shape: a module the root does not call,
-        applied in other accounts, granting the reads of every catalog entry and the
-        writes of the entries its variable enables; the worker may assume it."""
+        """The remediation shape: the worker (the remediator: reads and writes of the
+        enabled entries) may assume the writer, the reader (the api: reads of every
+        entry) the planner, each role trusting the one Lambda the root's output names."""
         self.use_assume_role()
-        self.files["remediation_actions.json"] = json.dumps(self.CATALOG)
+        self.use_catalog()
+        self.files["terraform/reader.tf"] = self.READER
+        self.files["terraform/modules/lambda/main.tf"] += self.ROLE_ARN_OUTPUT
         self.files["terraform/modules/member/main.tf"] = self.MEMBER_MAIN
+        self.lambdas["lambdas"]["reader"] = {
+            "binary": "reader",
+            "env": ["RUST_LOG"],
+            "iam": ["dynamodb:GetItem"],
+            "iam_from": {"file": "remediation_actions.json", "parts": ["read"], "all_actions": True},
+            "iam_when": [{"variable": "member_role", "actions": ["sts:AssumeRole"], "resources": ["arn:{partition}:iam::*:role/{value}-planner"]}],
+        }
         self.lambdas["member_roles"] = {
             "_comment": "c",
-            "member": {
+            "writer": {
                 "module": "modules/member",
+                "role": "writer",
+                "arn": "arn:{partition}:iam::*:role/{value}",
                 "assumed_by": ["worker"],
+                "trusted_by": "writer_trusted",
+                "trust_output": "writer_trusted",
                 "iam": [],
                 "iam_from": [
                     {"file": "remediation_actions.json", "parts": ["read"], "all_actions": True},
                     {"file": "remediation_actions.json", "parts": ["write"], "enabled_by": "enabled"},
                 ],
+            },
+            "planner": {
+                "module": "modules/member",
+                "role": "planner",
+                "arn": "arn:{partition}:iam::*:role/{value}-planner",
+                "assumed_by": ["reader"],
+                "trusted_by": "planner_trusted",
+                "trust_output": "planner_trusted",
+                "iam": [],
+                "iam_from": {"file": "remediation_actions.json", "parts": ["read"], "all_actions": True},
             },
         }
 
@@ -1092,24 +1218,49 @@ output "role_arn" {
         self.use_member_role()
         rc, out, err = self.run_checker()
         self.assertEqual(rc, 0, err)
-        self.assertIn("member roles checked: 1", out)
-        self.assertIn("catalog statements verified: 2", out)
+        self.assertIn("member roles checked: 2", out)
+        self.assertIn("member role trust outputs traced: 2", out)
+        # worker 1, reader 1, writer 2 (reads, writes), planner 1
+        self.assertIn("catalog statements verified: 5", out)
+        self.assertIn("conditional statements verified: 2", out)
         self.assertIn("module folders accounted for: 2", out)
 
     def test_uncalled_module_folder_fails(self) -> None:
         self.use_member_role()
-        del self.lambdas["member_roles"]["member"]
+        del self.lambdas["member_roles"]["writer"]
+        del self.lambdas["member_roles"]["planner"]
         self.assert_fails_with("modules/member: no module block reached from the root calls this folder", "it would never be checked")
 
     def test_member_role_module_called_from_the_root_fails(self) -> None:
         self.use_member_role()
-        self.files["terraform/main.tf"] += '\nmodule "member" {\n  source    = "./modules/member"\n  role_name = "m"\n  trusted   = []\n}\n'
-        self.assert_fails_with("member_roles.member:", "is called from the root; a member role module is applied on its own")
+        self.files["terraform/main.tf"] += (
+            '\nmodule "member" {\n  source          = "./modules/member"\n  role_name       = "m"\n'
+            "  writer_trusted  = []\n  planner_trusted = []\n}\n"
+        )
+        self.assert_fails_with("member_roles.writer:", "is called from the root; a member role module is applied on its own")
+
+    def test_member_role_of_the_module_no_entry_names_fails(self) -> None:
+        self.use_member_role()
+        del self.lambdas["member_roles"]["planner"]
+        self.lambdas["lambdas"]["reader"]["iam_when"][0]["resources"] = ["arn:{partition}:iam::*:role/{value}"]
+        self.edit("terraform/reader.tf", "${var.member_role}-planner", "${var.member_role}")
+        self.lambdas["member_roles"]["writer"]["assumed_by"] = ["worker", "reader"]
+        self.assert_fails_with("resource aws_iam_role.planner: no member_roles entry of", "names this role: its trust and actions would never be checked")
+
+    def test_member_role_naming_a_missing_role_fails(self) -> None:
+        self.use_member_role()
+        self.lambdas["member_roles"]["planner"]["role"] = "reader"
+        self.assert_fails_with("member_roles.planner: role 'reader' is not an aws_iam_role of")
+
+    def test_member_role_without_role_in_a_module_of_two_fails(self) -> None:
+        self.use_member_role()
+        del self.lambdas["member_roles"]["planner"]["role"]
+        self.assert_fails_with('defines 2 aws_iam_role resources (planner, writer); name this entry\'s with "role"')
 
     def test_member_role_literal_action_not_listed_fails(self) -> None:
         self.use_member_role()
         self.edit("terraform/modules/member/main.tf", "  statement {\n    actions   = local.all_reads", '  statement {\n    actions   = ["iam:PassRole"]\n    resources = ["*"]\n  }\n\n  statement {\n    actions   = local.all_reads')
-        self.assert_fails_with("IAM action iam:PassRole granted to member role member is not listed for it")
+        self.assert_fails_with("IAM action iam:PassRole granted to member role writer is not listed for it")
 
     def test_member_role_writes_of_every_entry_fail(self) -> None:
         self.use_member_role()
@@ -1124,9 +1275,39 @@ output "role_arn" {
         self.edit("terraform/modules/member/main.tf", "[for id, a in local.catalog : a.read]", "[for id in var.enabled : local.catalog[id].read]")
         self.assert_fails_with("lists the 'read' actions of remediation_actions.json (read of every entry), but no computed statement grants them")
 
+    def test_planner_role_granted_writes_fails(self) -> None:
+        self.use_member_role()
+        self.edit(
+            "terraform/modules/member/main.tf",
+            'data "aws_iam_policy_document" "planner" {\n',
+            'data "aws_iam_policy_document" "planner" {\n  statement {\n    actions   = local.writes\n    resources = ["*"]\n  }\n\n',
+        )
+        # The writes are those of the enabled entries; the planner's only entry is the
+        # reads of every entry.
+        self.assert_fails_with("a computed statement (granted to planner, iam_from in", "uses var.enabled: with all_actions the actions are those of every catalog entry")
+
+    def test_planner_role_listed_with_writes_its_lambda_lacks_fails(self) -> None:
+        # Even with lambdas.json and the module agreeing, a role the reader (api)
+        # assumes may not hold the writes the reader does not have itself.
+        self.use_member_role()
+        self.lambdas["member_roles"]["planner"]["iam_from"] = self.lambdas["member_roles"]["writer"]["iam_from"]
+        self.edit(
+            "terraform/modules/member/main.tf",
+            'data "aws_iam_policy_document" "planner" {\n',
+            'data "aws_iam_policy_document" "planner" {\n  statement {\n    actions   = local.writes\n    resources = ["*"]\n  }\n\n',
+        )
+        err = self.assert_fails_with("member_roles.planner: grants the 'write' part of the catalog, which reader (assumed_by) is not granted itself")
+        self.assertNotIn("member_roles.writer: grants", err)
+
+    def test_member_role_literal_action_its_lambda_lacks_fails(self) -> None:
+        self.use_member_role()
+        self.lambdas["member_roles"]["planner"]["iam"] = ["dynamodb:PutItem"]
+        self.edit("terraform/modules/member/main.tf", '  statement {\n    actions   = local.all_reads\n    resources = ["*"]\n  }\n\n  statement {\n    effect', '  statement {\n    actions   = local.all_reads\n    resources = ["*"]\n  }\n\n  statement {\n    actions   = ["dynamodb:PutItem"]\n    resources = ["*"]\n  }\n\n  statement {\n    effect')
+        self.assert_fails_with("member_roles.planner: grants dynamodb:PutItem, which reader (assumed_by) is not granted itself (its iam)")
+
     def test_member_role_trusting_anyone_fails(self) -> None:
         self.use_member_role()
-        self.edit("terraform/modules/member/main.tf", "identifiers = var.trusted", 'identifiers = ["*"]')
+        self.edit("terraform/modules/member/main.tf", "identifiers = var.writer_trusted", 'identifiers = ["*"]')
         self.assert_fails_with("may trust AWS principals (the deployment's roles) only, without wildcards")
 
     def test_member_role_trusting_a_service_fails(self) -> None:
@@ -1134,25 +1315,97 @@ output "role_arn" {
         self.edit("terraform/modules/member/main.tf", 'type        = "AWS"', 'type        = "Service"')
         self.assert_fails_with("may trust AWS principals (the deployment's roles) only")
 
+    def test_planner_role_trusting_the_writers_principals_fails(self) -> None:
+        self.use_member_role()
+        self.edit("terraform/modules/member/main.tf", "identifiers = var.planner_trusted", "identifiers = var.writer_trusted")
+        self.assert_fails_with("data aws_iam_policy_document.planner_trust: trusts '${var.writer_trusted}', but member_roles.planner", "trusts var.planner_trusted only (trusted_by)")
+
+    def test_writer_role_trusting_both_variables_fails(self) -> None:
+        self.use_member_role()
+        self.edit("terraform/modules/member/main.tf", "identifiers = var.writer_trusted", "identifiers = concat(var.writer_trusted, var.planner_trusted)")
+        self.assert_fails_with("data aws_iam_policy_document.writer_trust: trusts", "member_roles.writer", "trusts var.writer_trusted only (trusted_by)")
+
+    def test_two_roles_trusting_the_same_variable_fail(self) -> None:
+        self.use_member_role()
+        self.lambdas["member_roles"]["planner"]["trusted_by"] = "writer_trusted"
+        self.assert_fails_with("member_roles.planner: trusted_by writer_trusted is already that of member_roles.writer")
+
+    def test_trusted_by_an_undeclared_variable_fails(self) -> None:
+        self.use_member_role()
+        self.lambdas["member_roles"]["planner"]["trusted_by"] = "nobody"
+        self.assert_fails_with("member_roles.planner: trusted_by must name the variable of")
+
+    def test_planner_trust_output_naming_the_writers_lambda_fails(self) -> None:
+        self.use_member_role()
+        self.edit("terraform/reader.tf", "value       = [module.reader.role_arn]", "value       = [module.reader.role_arn, module.worker.role_arn]")
+        self.assert_fails_with("output planner_trusted: leads to the roles of reader, worker, but member_roles.planner", "is assumed by reader only")
+
+    def test_trust_output_that_is_no_lambda_role_fails(self) -> None:
+        self.use_member_role()
+        self.edit("terraform/reader.tf", "value       = [module.reader.role_arn]", 'value       = ["arn:aws:iam::111122223333:role/x"]')
+        self.assert_fails_with("output planner_trusted: must be a list of Lambda execution role ARNs")
+
+    def test_missing_trust_output_fails(self) -> None:
+        self.use_member_role()
+        self.lambdas["member_roles"]["writer"]["trust_output"] = "nowhere"
+        self.assert_fails_with("member_roles.writer: trust_output must name the root output")
+
     def test_member_role_without_deny_on_itself_fails(self) -> None:
         self.use_member_role()
-        self.edit("terraform/modules/member/main.tf", "resources = [aws_iam_role.member.arn]", 'resources = ["arn:aws:iam::*:role/break-glass-*"]')
-        self.assert_fails_with("no Deny statement of its policy covers aws_iam_role.member.arn")
+        self.edit("terraform/modules/member/main.tf", "protected = [aws_iam_role.writer.arn, aws_iam_role.planner.arn]", "protected = [aws_iam_role.writer.arn]")
+        self.assert_fails_with("resource aws_iam_role.planner: no Deny statement of its policy covers aws_iam_role.planner.arn")
 
     def test_member_role_with_attached_managed_policy_fails(self) -> None:
         self.use_member_role()
         self.files["terraform/modules/member/main.tf"] += (
-            '\nresource "aws_iam_role_policy_attachment" "admin" {\n  role       = aws_iam_role.member.name\n'
+            '\nresource "aws_iam_role_policy_attachment" "admin" {\n  role       = aws_iam_role.planner.name\n'
             '  policy_arn = "arn:aws:iam::aws:policy/AdministratorAccess"\n}\n'
         )
-        self.assert_fails_with("attaches a policy whose actions cannot be checked against member_roles.member")
+        self.assert_fails_with("attaches a policy whose actions cannot be checked against member_roles.planner")
 
     def test_member_role_assumed_by_a_lambda_that_cannot_assume_fails(self) -> None:
         self.use_member_role()
         del self.lambdas["lambdas"]["worker"]["iam_when"]
         self.edit("terraform/main.tf", 'actions   = ["sts:AssumeRole"]', 'actions   = local.nothing')
         self.files["terraform/assume.tf"] += "\nlocals {\n  nothing = []\n}\n"
-        self.assert_fails_with("member_roles.member: assumed_by lists worker, whose iam_when grants no sts:AssumeRole")
+        self.assert_fails_with("member_roles.writer: assumed_by lists worker, whose iam_when grants no sts:AssumeRole on arn:{partition}:iam::*:role/{value}")
+
+    def test_lambda_assuming_the_writer_it_is_not_listed_for_fails(self) -> None:
+        # The api's shape given the writer: its plans could then make changes.
+        self.use_member_role()
+        self.lambdas["lambdas"]["reader"]["iam_when"][0]["resources"] = ["arn:{partition}:iam::*:role/{value}"]
+        self.edit("terraform/reader.tf", "${var.member_role}-planner", "${var.member_role}")
+        self.assert_fails_with(
+            "reader: its iam_when grants sts:AssumeRole on arn:{partition}:iam::*:role/{value}, the arn of member_roles.writer, whose assumed_by does not list reader",
+            "member_roles.planner: assumed_by lists reader, whose iam_when grants no sts:AssumeRole on arn:{partition}:iam::*:role/{value}-planner",
+        )
+
+    def test_lambda_assuming_both_roles_fails(self) -> None:
+        self.use_member_role()
+        self.lambdas["lambdas"]["reader"]["iam_when"][0]["resources"].append("arn:{partition}:iam::*:role/{value}")
+        self.edit("terraform/reader.tf", '"arn:${local.partition}:iam::*:role/${var.member_role}-planner"]', '"arn:${local.partition}:iam::*:role/${var.member_role}-planner", "arn:${local.partition}:iam::*:role/${var.member_role}"]')
+        self.assert_fails_with("reader: its iam_when grants sts:AssumeRole on arn:{partition}:iam::*:role/{value}, the arn of member_roles.writer")
+
+    def test_lambda_assuming_a_role_no_member_role_is_fails(self) -> None:
+        self.use_member_role()
+        self.lambdas["lambdas"]["reader"]["iam_when"][0]["resources"] = ["arn:{partition}:iam::*:role/{value}-admin"]
+        self.edit("terraform/reader.tf", "${var.member_role}-planner", "${var.member_role}-admin")
+        self.assert_fails_with("reader: its iam_when grants sts:AssumeRole on arn:{partition}:iam::*:role/{value}-admin, the arn of no member role")
+
+    def test_planner_role_named_other_than_its_arn_fails(self) -> None:
+        self.use_member_role()
+        self.edit("terraform/modules/member/main.tf", 'name               = "${local.base}-planner"', 'name               = "${local.base}-reads"')
+        self.assert_fails_with("resource aws_iam_role.planner: its name '${local.base}-reads' must be one interpolated base followed by '-planner' literally")
+
+    def test_member_roles_named_from_different_bases_fail(self) -> None:
+        self.use_member_role()
+        self.edit("terraform/modules/member/main.tf", 'name               = "${local.base}-planner"', 'name               = "${var.enabled[0]}-planner"')
+        self.assert_fails_with("from another base or path")
+
+    def test_member_role_arn_that_is_no_template_fails(self) -> None:
+        self.use_member_role()
+        self.lambdas["member_roles"]["planner"]["arn"] = "arn:aws:iam::*:role/x"
+        self.assert_fails_with("member_roles.planner: arn must be the template arn:{partition}:iam::*:role/{value}<suffix>")
 
     # --- expression parsing -----------------------------------------------------------
 

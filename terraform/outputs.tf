@@ -43,14 +43,24 @@ output "remediations_dlq" {
   value       = module.compute.remediations_dlq_name
 }
 
-output "remediation_trusted_role_arns" {
-  description = "Execution roles of the remediator and the api Lambdas: trusted_role_arns of modules/remediation_member_role, the role each account needs for cross-account remediation (remediation_member_role_name)."
-  value       = module.compute.remediation_role_arns
+output "remediation_writer_trusted_role_arns" {
+  description = "The remediator Lambda's execution role: writer_trusted_role_arns of modules/remediation_member_role (the writer role <remediation_member_role_name>, which holds the enabled actions' writes, trusts it and nothing else)."
+  value       = module.compute.remediation_writer_trusted_role_arns
+}
+
+output "remediation_planner_trusted_role_arns" {
+  description = "The api Lambda's execution role: planner_trusted_role_arns of modules/remediation_member_role (the planner role <remediation_member_role_name>-planner, reads only, trusts it and nothing else)."
+  value       = module.compute.remediation_planner_trusted_role_arns
 }
 
 output "remediation_assume_role" {
-  description = "assume_role of the remediation file: the member role the api and the remediator assume in a finding's account ({account} = its id); null when remediation_member_role_name is empty (this account only)."
+  description = "assume_role of the remediation file: the writer member role the remediator assumes in a finding's account ({account} = its id); null when remediation_member_role_name is empty (this account only)."
   value       = module.compute.remediation_assume_role
+}
+
+output "remediation_plan_role" {
+  description = "plan_role of the remediation file: the planner member role (reads only) the api assumes in a finding's account for plans ({account} = its id); null when remediation_member_role_name is empty (this account only)."
+  value       = module.compute.remediation_plan_role
 }
 
 output "audit_location" {

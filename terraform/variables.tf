@@ -412,7 +412,7 @@ variable "remediation_allowed_ports" {
 }
 
 variable "remediation_protected_principals" {
-  description = "More ARN patterns (* matches any run of characters) of IAM principals no remediation may change. The remediator's own role and arn:<partition>:iam::*:role/break-glass-* are always protected."
+  description = "More ARN patterns (* matches any run of characters) of IAM principals no remediation may change. The remediator's own role, this deployment's roles (arn:<partition>:iam::*:role/<project>-<environment>-*), arn:<partition>:iam::*:role/break-glass-* and (when remediation_member_role_name is set) the member roles are always protected."
   type        = list(string)
   default     = []
 
@@ -435,12 +435,15 @@ variable "remediation_max_per_account_per_hour" {
 
 variable "remediation_member_role_name" {
   description = <<-EOT
-    Cross-account remediation: the name (optionally path/name) of the role that
-    modules/remediation_member_role creates in every account to remediate. When set,
-    the remediation file gets assume_role = arn:<partition>:iam::{account}:role/<this>,
-    and every plan read and every change calls AWS as that role in the finding's
-    account, this account included (so the role must exist here too); the api and
-    remediator roles may sts:AssumeRole that role name in any account, nothing else.
+    Cross-account remediation: the name (optionally path/name) of the writer role
+    that modules/remediation_member_role creates in every account to remediate, beside
+    its planner role <name>-planner (ops/cspm-remediator -> ops/cspm-remediator-planner).
+    When set, the remediation file gets
+    assume_role = arn:<partition>:iam::{account}:role/<name> (the remediator's changes
+    and read-backs) and plan_role = arn:<partition>:iam::{account}:role/<name>-planner
+    (the api's plan reads), both in the finding's account, this account included (so
+    the roles must exist here too); the remediator may sts:AssumeRole <name> in any
+    account and the api <name>-planner, nothing else.
     Empty (default) = this account only, with the Lambdas' own roles, no role assumed.
     See docs/deploy.md ("Remediation on AWS").
   EOT
@@ -448,10 +451,11 @@ variable "remediation_member_role_name" {
   default     = ""
 
   # IAM role names are 1-64 of [A-Za-z0-9_+=,.@-], under an optional path of such
-  # segments; the code accepts the same characters in assume_role.
+  # segments; the code accepts the same characters in assume_role. The name itself
+  # stops at 56 so that <name>-planner fits in 64.
   validation {
-    condition     = var.remediation_member_role_name == "" || can(regex("^([\\w+=,.@-]+/)*[\\w+=,.@-]{1,64}$", var.remediation_member_role_name))
-    error_message = "remediation_member_role_name must be empty or an IAM role name (1-64 of letters, digits and _+=,.@-), optionally after a path (ops/cspm-remediator), without a leading slash."
+    condition     = var.remediation_member_role_name == "" || can(regex("^([\\w+=,.@-]+/)*[\\w+=,.@-]{1,56}$", var.remediation_member_role_name))
+    error_message = "remediation_member_role_name must be empty or an IAM role name of 1-56 letters, digits and _+=,.@- (the planner role adds \"-planner\", and a role name may have 64), optionally after a path (ops/cspm-remediator), without a leading slash."
   }
 }
 

@@ -26,18 +26,19 @@ impl ExportStatus {
     pub fn busy(&self) -> bool {
         match self {
             ExportStatus::Starting(_) => true,
-            ExportStatus::Job(j) => j.state == ExportState::Running,
+            ExportStatus::Job(j) => matches!(j.state, ExportState::Queued | ExportState::Running),
             _ => false,
         }
     }
 
-    /// One word for where it is (`idle`, `starting`, `running`, `done`,
-    /// `failed`): the status line's `data-state`, for styles and tests.
+    /// One word for where it is (`idle`, `starting`, `queued`, `running`,
+    /// `done`, `failed`): the status line's `data-state`, for styles and tests.
     pub fn phase(&self) -> &'static str {
         match self {
             ExportStatus::Idle => "idle",
             ExportStatus::Starting(_) => "starting",
             ExportStatus::Job(j) => match j.state {
+                ExportState::Queued => "queued",
                 ExportState::Running => "running",
                 ExportState::Done => "done",
                 ExportState::Failed => "failed",
@@ -52,6 +53,7 @@ impl ExportStatus {
             ExportStatus::Idle => String::new(),
             ExportStatus::Starting(f) => format!("Starting the {} export…", f.label()),
             ExportStatus::Job(j) => match j.state {
+                ExportState::Queued => format!("{} export waiting to start…", j.format.label()),
                 ExportState::Running if j.count == 0 => format!("Exporting {}…", j.format.label()),
                 ExportState::Running => format!(
                     "Exporting {}… {} findings so far",

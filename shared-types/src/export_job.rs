@@ -167,7 +167,10 @@ pub struct ExportRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ExportState {
-    /// Queued or writing; `count` and `bytes` grow.
+    /// Recorded and handed to the worker (the `exporter` Lambda on AWS), which
+    /// has not started writing it yet.
+    Queued,
+    /// Being written; `count` and `bytes` grow.
     Running,
     /// The file is complete; `url` downloads it.
     Done,

@@ -9,6 +9,11 @@ pub struct Principal {
     /// `api-token`, `token:NAME` for a named token, or a person's `sub` with their
     /// e-mail or name.
     pub actor: String,
+    /// Who the caller is, stably: `local`, `api-token`, `token:NAME`, or the
+    /// person's `sub`. What they own (an export job) is theirs by this, not by
+    /// `actor`, whose label (an e-mail, a display name) may change between two
+    /// sign-ins and may be the same for two people.
+    pub subject: String,
     /// What the caller may do.
     pub role: Role,
 }
@@ -18,6 +23,7 @@ impl Principal {
     pub fn local() -> Self {
         Principal {
             actor: "local".into(),
+            subject: "local".into(),
             role: Role::Admin,
         }
     }
@@ -27,6 +33,7 @@ impl Principal {
     pub fn api_token() -> Self {
         Principal {
             actor: "api-token".into(),
+            subject: "api-token".into(),
             role: Role::Admin,
         }
     }
@@ -35,6 +42,7 @@ impl Principal {
     pub fn named_token(name: &str, role: Role) -> Self {
         Principal {
             actor: format!("token:{name}"),
+            subject: format!("token:{name}"),
             role,
         }
     }
@@ -46,7 +54,11 @@ impl Principal {
             Some(l) => format!("{sub} ({l})"),
             None => sub.to_string(),
         };
-        Principal { actor, role }
+        Principal {
+            actor,
+            subject: sub.to_string(),
+            role,
+        }
     }
 }
 
@@ -63,5 +75,11 @@ mod tests {
             "abc-123"
         );
         assert_eq!(Principal::named_token("ci", Role::Ingest).actor, "token:ci");
+        // The label is for people; the subject alone says who it is.
+        let renamed = Principal::person("abc-123", Some("ana@new.example"), Role::Analyst);
+        assert_eq!(renamed.subject, p.subject);
+        assert_ne!(renamed.actor, p.actor);
+        let namesake = Principal::person("xyz-789", Some("ana@example.com"), Role::Analyst);
+        assert_ne!(namesake.subject, p.subject);
     }
 }

@@ -75,9 +75,13 @@ where
     E: ProvideErrorMetadata,
 {
     match err {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            true
+        // Credentials that could not be had fail the call before it is sent:
+        // an AssumeRole that STS refused (a member account without the role,
+        // or a trust that does not name us) stays refused.
+        SdkError::DispatchFailure(d) => {
+            assume_role_error(d.as_connector_error()).is_none_or(is_retryable)
         }
+        SdkError::TimeoutError(_) | SdkError::ResponseError(_) => true,
         SdkError::ServiceError(se) => {
             se.raw().status().is_server_error()
                 || se.raw().status().as_u16() == 429
@@ -85,6 +89,21 @@ where
         }
         _ => false,
     }
+}
+
+/// The STS error behind a call that failed for want of an assumed role's
+/// credentials, found in the failure's chain of causes.
+fn assume_role_error(
+    failure: Option<&aws_sdk_dynamodb::error::ConnectorError>,
+) -> Option<&SdkError<aws_sdk_sts::operation::assume_role::AssumeRoleError, HttpResponse>> {
+    let mut next: Option<&(dyn std::error::Error + 'static)> = failure.map(|c| c as _);
+    while let Some(e) = next {
+        if let Some(sts) = e.downcast_ref() {
+            return Some(sts);
+        }
+        next = e.source();
+    }
+    None
 }
 
 /// `Some(reason)` when the SDK configuration's credential chain finds no

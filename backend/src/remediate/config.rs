@@ -10,6 +10,7 @@
 //! regions: ["*"]
 //! max_per_account_per_hour: 20
 //! assume_role: "arn:aws:iam::{account}:role/cspm-remediator"   # optional: act in each finding's account
+//! plan_role: "arn:aws:iam::{account}:role/cspm-remediator-planner"   # optional: what plans and approvals assume
 //! ```
 //!
 //! Every key may be left out; without a file nothing is enabled, so every
@@ -59,6 +60,11 @@ pub struct RemediationConfig {
     /// role's own ARN in every account is protected like the file's
     /// `protected_principals`.
     pub assume_role: Option<String>,
+    /// The role the processes that only plan and approve (the `api` and
+    /// `fanout` Lambdas) assume instead, a role that may only read; without it
+    /// they assume `assume_role` with a session policy that allows only reads.
+    /// Needs `assume_role`.
+    pub plan_role: Option<String>,
 }
 
 /// A tag key and the value that protects a resource.
@@ -93,6 +99,7 @@ impl Default for RemediationConfig {
             regions: vec!["*".into()],
             max_per_account_per_hour: 20,
             assume_role: None,
+            plan_role: None,
         }
     }
 }
@@ -163,34 +170,45 @@ impl RemediationConfig {
                 return Err(invalid("protected_principals", "an empty pattern"));
             }
         }
-        if let Some(role) = &self.assume_role {
-            if !is_member_role_pattern(role) {
+        for (field, role) in [
+            ("assume_role", &self.assume_role),
+            ("plan_role", &self.plan_role),
+        ] {
+            if role.as_deref().is_some_and(|r| !is_member_role_pattern(r)) {
                 return Err(invalid(
-                    "assume_role",
+                    field,
                     "must be a role ARN with {account} for the account id, \
                      e.g. arn:aws:iam::{account}:role/cspm-remediator",
                 ));
             }
         }
+        if self.plan_role.is_some() && self.assume_role.is_none() {
+            return Err(invalid(
+                "plan_role",
+                "needs assume_role (the role that applies)",
+            ));
+        }
         Ok(())
     }
 
-    /// The member role of `assume_role` in any account, as a principal pattern.
-    fn member_role(&self) -> Option<String> {
-        self.assume_role
-            .as_ref()
+    /// The member roles (`assume_role`, `plan_role`) in any account, as
+    /// principal patterns.
+    fn member_roles(&self) -> impl Iterator<Item = String> + '_ {
+        [&self.assume_role, &self.plan_role]
+            .into_iter()
+            .flatten()
             .map(|r| r.replace("{account}", "*"))
     }
 
     /// The protected principal pattern `arn` matches: built-in, the file's,
-    /// or the member role of `assume_role` (no action may take the
+    /// or a member role (`assume_role`, `plan_role`: no action may take the
     /// remediator's own permissions away).
     pub fn protecting_pattern(&self, arn: &str) -> Option<String> {
         BUILTIN_PROTECTED_PRINCIPALS
             .iter()
             .map(|p| p.to_string())
             .chain(self.protected_principals.iter().cloned())
-            .chain(self.member_role())
+            .chain(self.member_roles())
             .find(|p| super::pattern::matches(p, arn))
     }
 
@@ -209,8 +227,12 @@ fn is_member_role_pattern(role: &str) -> bool {
     let partition_ok = head
         .strip_prefix("arn:")
         .is_some_and(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c == '-'));
+    // A path of non-empty segments, the last one the role's name (at most
+    // 64 characters, as IAM allows).
+    let segments_ok = name.split('/').all(|s| !s.is_empty())
+        && name.rsplit('/').next().is_some_and(|n| n.len() <= 64);
     partition_ok
-        && !name.is_empty()
+        && segments_ok
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-/".contains(c))
@@ -247,18 +269,41 @@ max_per_account_per_hour: 20
             c.protecting_pattern("arn:aws:iam::222233334444:role/other"),
             None
         );
+        let long = format!("arn:aws:iam::{{account}}:role/{}", "r".repeat(65));
         for bad in [
             "arn:aws:iam::111122223333:role/cspm-remediator",
             "arn:aws:iam::{account}:user/cspm",
             "arn:aws:iam::{account}:role/",
             "arn:aws:iam::{account}:role/{account}",
             "arn::iam::{account}:role/x",
+            "arn:aws:iam::{account}:role/ops/",
+            "arn:aws:iam::{account}:role/ops//x",
+            long.as_str(),
             "cspm-remediator",
         ] {
             let yaml = format!("assume_role: \"{bad}\"");
             let e = RemediationConfig::parse("r.yaml", &yaml).unwrap_err();
             assert!(e.to_string().contains("assume_role"), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn plan_role_needs_assume_role_and_is_protected_too() {
+        let e = RemediationConfig::parse(
+            "r.yaml",
+            "plan_role: \"arn:aws:iam::{account}:role/cspm-planner\"",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("needs assume_role"), "{e}");
+        let c = RemediationConfig::parse(
+            "r.yaml",
+            "assume_role: \"arn:aws:iam::{account}:role/cspm-remediator\"\n\
+             plan_role: \"arn:aws:iam::{account}:role/cspm-planner\"",
+        )
+        .unwrap();
+        assert!(c
+            .protecting_pattern("arn:aws:iam::222233334444:role/cspm-planner")
+            .is_some());
     }
 
     #[test]

@@ -76,9 +76,14 @@ impl MemberAccounts {
         }
     }
 
-    /// The role assumed in `account`.
+    /// The role assumed in `account`: the planner role, if the file names
+    /// one, for read-only sessions; else the role that applies.
     pub fn role_in(&self, account: &str) -> String {
-        self.role_pattern.replace("{account}", account)
+        let pattern = match (self.sessions, &self.config.plan_role) {
+            (Sessions::ReadOnly, Some(planner)) => planner,
+            _ => &self.role_pattern,
+        };
+        pattern.replace("{account}", account)
     }
 
     /// Action `id` calling AWS as the role in `account`. The account id was
@@ -101,10 +106,7 @@ impl MemberAccounts {
                 .to_builder()
                 .credentials_provider(SharedCredentialsProvider::new(provider))
                 .build();
-            built.insert(
-                account.to_string(),
-                super::registry::actions(&sdk, &self.config),
-            );
+            built.insert(account.to_string(), super::actions::all(&sdk, &self.config));
         }
         built.get(account)?.iter().find(|a| a.id() == id).cloned()
     }

@@ -5,7 +5,7 @@
 //! never silently skipped.
 //!
 //! Dependencies run one way: `action_id`, `pattern`, `finding_key` ← `config`,
-//! `target`, `plan` ← `guards`, `action` ← `actions` ← `registry` ← `run`;
+//! `target`, `plan` ← `guards`, `action` ← `actions` ← `member_accounts` ← `registry` ← `run`;
 //! `ledger` ← `outcome` ← `attempt` ← `run`; `progress` ← `run`;
 //! `queue`, `records` ← `local`, `aws`; `run`, `queue`, `records` ← `service` ← `worker`.
 

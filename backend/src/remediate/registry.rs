@@ -94,36 +94,6 @@ pub struct Registry {
     members: Option<super::member_accounts::MemberAccounts>,
 }
 
-/// Every implemented action, calling AWS with `sdk` and set up by `config`
-/// (the ports a security group may leave open).
-#[cfg(feature = "aws")]
-pub(super) fn actions(
-    sdk: &aws_config::SdkConfig,
-    config: &RemediationConfig,
-) -> Vec<Arc<dyn Action>> {
-    use super::actions::cloudtrail_start_logging::CloudtrailStartLogging;
-    use super::actions::ec2_revoke_world_ingress::Ec2RevokeWorldIngress;
-    use super::actions::iam_deactivate_access_key::IamDeactivateAccessKey;
-    use super::actions::iam_delete_inline_policy::IamDeleteInlinePolicy;
-    use super::actions::iam_detach_admin_policy::IamDetachAdminPolicy;
-    use super::actions::kms_cancel_key_deletion::KmsCancelKeyDeletion;
-    use super::actions::lambda_remove_public_access::LambdaRemovePublicAccess;
-    use super::actions::s3_block_public_access::S3BlockPublicAccess;
-    vec![
-        Arc::new(Ec2RevokeWorldIngress::new(
-            sdk.clone(),
-            config.allowed_ports.clone(),
-        )),
-        Arc::new(S3BlockPublicAccess::new(sdk.clone())),
-        Arc::new(IamDeactivateAccessKey::new(sdk.clone())),
-        Arc::new(IamDetachAdminPolicy::new(sdk.clone())),
-        Arc::new(IamDeleteInlinePolicy::new(sdk.clone())),
-        Arc::new(CloudtrailStartLogging::new(sdk.clone())),
-        Arc::new(KmsCancelKeyDeletion::new(sdk.clone())),
-        Arc::new(LambdaRemovePublicAccess::new(sdk.clone())),
-    ]
-}
-
 impl Registry {
     /// Every implemented action, calling AWS with `sdk` and set up by `config`.
     /// With `assume_role` in `config`, an action on a finding's resource calls
@@ -148,7 +118,7 @@ impl Registry {
         sessions: super::member_accounts::Sessions,
     ) -> Registry {
         Registry {
-            actions: actions(sdk, config),
+            actions: super::actions::all(sdk, config),
             members: config.assume_role.as_ref().map(|role| {
                 super::member_accounts::MemberAccounts::new(
                     sdk.clone(),

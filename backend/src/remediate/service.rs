@@ -80,6 +80,13 @@ pub struct Remediations {
 /// Most records `GET /remediations` returns at once.
 pub const MAX_LIST: u32 = 1000;
 
+/// An open remediation nothing has touched for this long has lost its message
+/// (deleted from the dead-letter queue, expired, or never sent because the
+/// process died after recording it): an approval of its finding queues it
+/// again rather than pointing at it forever. Longer than any worker holds a
+/// message (SQS visibility 30 minutes, local 5) plus its retries' waits.
+pub const ORPHANED_AFTER: chrono::Duration = chrono::Duration::hours(1);
+
 impl Remediations {
     /// Remediation over `remediator`, recording into `records` and queuing into
     /// `queue` (`None`: remediation is off, approvals are refused).
@@ -144,7 +151,25 @@ impl Remediations {
                 limit: 20,
             })
             .await?;
-        if let Some(open) = earlier.into_iter().find(|r| !r.status.is_final()) {
+        if let Some(mut open) = earlier.into_iter().find(|r| !r.status.is_final()) {
+            if now - open.updated_at > ORPHANED_AFTER {
+                // A try that made the change before it was lost keeps `made`.
+                let since = open.updated_at;
+                open.status = RemediationStatus::Queued;
+                open.updated_at = now;
+                open.reason = Some(format!(
+                    "queued again by {}: nothing had handled it since {} (its message was lost)",
+                    approval.actor(),
+                    since.format("%Y-%m-%d %H:%M UTC")
+                ));
+                self.records.update(&open).await?;
+                queue
+                    .send(&QueueMessage {
+                        remediation_id: open.id.clone(),
+                    })
+                    .await?;
+                self.queued.notify_one();
+            }
             return Ok(Approved::Queued(open));
         }
         let plan = self.remediator.screen(id, &approval, now).await?;

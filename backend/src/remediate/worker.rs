@@ -301,6 +301,11 @@ impl Worker {
                 error: Failure::ReadBack(e),
                 ..
             }) if earlier.is_none() => Some((format!("{MADE}: reading it back: {e}"), e.retryable)),
+            // This try's calls went through and the read-back says the fix is
+            // not there: made, whatever it did.
+            Ok(ApplyOutcome::Failed { error, .. }) if earlier.is_none() && record.made => {
+                Some((format!("{MADE}: {error}"), error.is_retryable()))
+            }
             Ok(ApplyOutcome::Failed { error, .. }) => {
                 Some((after_made(earlier, error.to_string()), error.is_retryable()))
             }

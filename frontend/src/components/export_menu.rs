@@ -53,7 +53,7 @@ async fn follow(filter: FindingFilter, format: ExportFileFormat, status: RwSigna
             return;
         }
         match job.state {
-            ExportState::Running => {
+            ExportState::Queued | ExportState::Running => {
                 sleep(poll_delay_ms(polls)).await;
                 polls += 1;
                 job = match api::export_job(&job.id).await {

@@ -220,16 +220,18 @@ data "aws_iam_policy_document" "api" {
   }
 
   # Cross-account remediation (var.remediation_member_role_name set): a plan reads
-  # the resource as the member role of the finding's account, as the remediator
-  # changes it (remediator.tf). That role name in any account and no other role; no
-  # statement at all when the variable is empty.
+  # the resource as the planner member role of the finding's account (plan_role,
+  # <name>-planner: the reads of every action, no write; remediator.tf). That role
+  # name in any account and no other role: never the writer <name>, which holds the
+  # enabled actions' writes and which only the remediator assumes. No statement at
+  # all when the variable is empty.
   dynamic "statement" {
     for_each = var.remediation_member_role_name == "" ? [] : [var.remediation_member_role_name]
 
     content {
-      sid       = "AssumeMemberRole"
+      sid       = "AssumePlannerRole"
       actions   = ["sts:AssumeRole"]
-      resources = ["arn:${local.partition}:iam::*:role/${var.remediation_member_role_name}"]
+      resources = ["arn:${local.partition}:iam::*:role/${var.remediation_member_role_name}-planner"]
     }
   }
 

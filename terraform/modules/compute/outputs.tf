@@ -106,12 +106,22 @@ output "exports_dlq_name" {
   value       = aws_sqs_queue.exports_dlq.name
 }
 
-output "remediation_role_arns" {
-  description = "Execution roles of the remediator and the api, the roles that assume the member role in cross-account remediation (trusted_role_arns of modules/remediation_member_role)."
-  value       = [module.remediator.role_arn, module.api.role_arn]
+output "remediation_writer_trusted_role_arns" {
+  description = "Execution role of the remediator, the only role the writer member role trusts (writer_trusted_role_arns of modules/remediation_member_role)."
+  value       = [module.remediator.role_arn]
+}
+
+output "remediation_planner_trusted_role_arns" {
+  description = "Execution role of the api, the only role the planner member role trusts (planner_trusted_role_arns of modules/remediation_member_role)."
+  value       = [module.api.role_arn]
 }
 
 output "remediation_assume_role" {
-  description = "assume_role of the remediation file (the member role's ARN with {account} for the account id), or null when remediation is same-account only."
-  value       = lookup(local.remediation_assume_role, "assume_role", null)
+  description = "assume_role of the remediation file (the writer member role's ARN with {account} for the account id), or null when remediation is same-account only."
+  value       = lookup(local.remediation_member_roles, "assume_role", null)
+}
+
+output "remediation_plan_role" {
+  description = "plan_role of the remediation file (the planner member role's ARN with {account} for the account id), or null when remediation is same-account only."
+  value       = lookup(local.remediation_member_roles, "plan_role", null)
 }

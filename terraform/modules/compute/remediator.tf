@@ -19,12 +19,21 @@
 #
 # Accounts: with var.remediation_member_role_name empty (the default) the api and the
 # remediator call AWS with their own roles, so only this account is reached. When it
-# is set, the remediation file gets assume_role (arn:<partition>:iam::{account}:role/
-# <name>, the code fills in the finding's account) and every plan read and every
-# change calls AWS as that role, in every account this one included: the role is
-# modules/remediation_member_role, applied by the operator in each account. The api
-# and the remediator then get sts:AssumeRole on that role name in any account and on
-# nothing else (AssumeMemberRole below and in main.tf).
+# is set, two roles of modules/remediation_member_role, applied by the operator in
+# each account (this one included), are reached through STS in a finding's account
+# ({account}: the code fills in its id), one per Lambda:
+#   - assume_role = arn:<partition>:iam::{account}:role/<name>, the writer: the reads
+#     of every action and the writes of the enabled ones, trusted by the remediator
+#     only; the remediator assumes it (session cspm-remediator) for every change and
+#     read-back, and gets sts:AssumeRole on that name in any account (AssumeMemberRole
+#     below) and on nothing else;
+#   - plan_role = arn:<partition>:iam::{account}:role/<name>-planner (a path stays in
+#     front: ops/cspm-remediator -> ops/cspm-remediator-planner), the planner: the
+#     reads of every action and no write, trusted by the api only; the api assumes it
+#     (session cspm-planner) for every plan read, and gets sts:AssumeRole on that name
+#     only (AssumePlannerRole in main.tf), never on the writer.
+# The fanout approves without reading the resource, so it assumes neither and gets
+# no sts:AssumeRole.
 
 locals {
   remediator_timeout = 300
@@ -40,23 +49,36 @@ locals {
 
   remediation_table_resources = [var.remediation_table_arn, "${var.remediation_table_arn}/index/*"]
 
-  # assume_role of the remediation file: `{account}` is literal text (not a Terraform
-  # interpolation), which the code replaces with a finding's account id.
-  remediation_assume_role = { for k, v in { assume_role = "arn:${local.partition}:iam::{account}:role/${var.remediation_member_role_name}" } : k => v if var.remediation_member_role_name != "" }
+  # assume_role and plan_role of the remediation file (see above): `{account}` is
+  # literal text (not a Terraform interpolation), which the code replaces with a
+  # finding's account id. Both keys are left out when
+  # var.remediation_member_role_name is empty.
+  remediation_member_roles = { for k, v in {
+    assume_role = "arn:${local.partition}:iam::{account}:role/${var.remediation_member_role_name}"
+    plan_role   = "arn:${local.partition}:iam::{account}:role/${var.remediation_member_role_name}-planner"
+  } : k => v if var.remediation_member_role_name != "" }
 
   # CSPM_REMEDIATION_CONFIG of the api, the remediator and the fanout: the
-  # remediation file (backend/src/remediate/config.rs) as YAML. The remediator's own
-  # role is always protected, so no enabled action can take its permissions away;
-  # the code adds the break-glass pattern by itself too, listing it here costs
-  # nothing. With assume_role the code protects the member role (in any account)
-  # itself; without var.remediation_member_role_name the key is left out.
+  # remediation file (backend/src/remediate/config.rs) as YAML. Always protected:
+  # the remediator's own role; every role of this deployment (<name_prefix>-*: the
+  # Lambdas' roles and the others this stack creates) -- a change made through the
+  # writer member role is not stopped by the Deny of the remediator's own policy
+  # (NeverChangeThisDeployment below, which binds that role only), so the code's
+  # guard must refuse it, and the member role's own Deny covers the deployment only
+  # where its protected_name_prefix is set; and the break-glass roles (the code adds
+  # that pattern by itself too; listing it here costs nothing). The code protects
+  # the member roles (assume_role, plan_role, in any account) itself.
   remediation_config = yamlencode(merge({
-    enabled                  = var.remediation_enabled
-    auto                     = var.remediation_auto
-    allowed_ports            = var.remediation_allowed_ports
-    protected_principals     = distinct(concat([module.remediator.role_arn, "arn:${local.partition}:iam::*:role/break-glass-*"], var.remediation_protected_principals))
+    enabled       = var.remediation_enabled
+    auto          = var.remediation_auto
+    allowed_ports = var.remediation_allowed_ports
+    protected_principals = distinct(concat([
+      module.remediator.role_arn,
+      "arn:${local.partition}:iam::*:role/${var.name_prefix}-*",
+      "arn:${local.partition}:iam::*:role/break-glass-*",
+    ], var.remediation_protected_principals))
     max_per_account_per_hour = var.remediation_max_per_account_per_hour
-  }, local.remediation_assume_role))
+  }, local.remediation_member_roles))
 }
 
 resource "aws_sqs_queue" "remediations_dlq" {
@@ -147,8 +169,9 @@ data "aws_iam_policy_document" "remediator" {
   }
 
   # Cross-account remediation (var.remediation_member_role_name set): act as the
-  # member role of a finding's account, that role name in any account and no other
-  # role. No statement at all when it is empty.
+  # writer member role of a finding's account (assume_role), that role name in any
+  # account and no other role -- not the planner, which only the api assumes. No
+  # statement at all when it is empty.
   dynamic "statement" {
     for_each = var.remediation_member_role_name == "" ? [] : [var.remediation_member_role_name]
 
@@ -203,8 +226,12 @@ module "remediator" {
 resource "aws_lambda_event_source_mapping" "remediator" {
   event_source_arn = aws_sqs_queue.remediations.arn
   function_name    = module.remediator.function_arn
-  # One remediation per invocation, so the per-account count is written before the
-  # next one is checked against it.
+  # One remediation per invocation, so within one poller the per-account count is
+  # written before the next one is checked against it. Not exact, though: with
+  # maximum_concurrency = 2 two invocations may check two remediations of the same
+  # account at the same moment, both see the count below the limit, and both apply,
+  # so an hour can hold one remediation more than
+  # var.remediation_max_per_account_per_hour (at most one: only two run at a time).
   batch_size              = 1
   function_response_types = ["ReportBatchItemFailures"]
 

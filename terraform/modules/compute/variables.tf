@@ -291,7 +291,7 @@ variable "remediation_allowed_ports" {
 }
 
 variable "remediation_protected_principals" {
-  description = "ARN patterns of principals no remediation may change, on top of the remediator's own role and arn:aws:iam::*:role/break-glass-*."
+  description = "ARN patterns of principals no remediation may change, on top of the remediator's own role, this deployment's roles (<name_prefix>-*) and arn:aws:iam::*:role/break-glass-*."
   type        = list(string)
 }
 
@@ -301,6 +301,6 @@ variable "remediation_max_per_account_per_hour" {
 }
 
 variable "remediation_member_role_name" {
-  description = "Name (optionally path/name) of the role assumed in each finding's account (assume_role of the remediation file); empty = this account only, with the Lambdas' own roles."
+  description = "Name (optionally path/name) of the writer member role the remediator assumes in each finding's account (assume_role of the remediation file); the api assumes <this>-planner (plan_role). Empty = this account only, with the Lambdas' own roles."
   type        = string
 }

@@ -1,26 +1,36 @@
 variable "role_name" {
-  description = "Name of the role, optionally after a path (ops/cspm-remediator): the same value as remediation_member_role_name of the deployment, which assumes arn:<partition>:iam::<account>:role/<this> in every account it remediates."
+  description = "Name of the writer role, optionally after a path (ops/cspm-remediator): the same value as remediation_member_role_name of the deployment, whose remediator assumes arn:<partition>:iam::<account>:role/<this> (assume_role) and whose api assumes the planner <this>-planner (plan_role; ops/cspm-remediator-planner) in every account it remediates."
   type        = string
   default     = "cspm-remediator"
 
   validation {
-    condition     = can(regex("^([\\w+=,.@-]+/)*[\\w+=,.@-]{1,64}$", var.role_name))
-    error_message = "role_name must be an IAM role name (1-64 of letters, digits and _+=,.@-), optionally after a path (ops/cspm-remediator), without a leading slash."
+    condition     = can(regex("^([\\w+=,.@-]+/)*[\\w+=,.@-]{1,56}$", var.role_name))
+    error_message = "role_name must be an IAM role name of 1-56 letters, digits and _+=,.@- (the planner role adds \"-planner\", and a role name may have 64), optionally after a path (ops/cspm-remediator), without a leading slash."
   }
 }
 
-variable "trusted_role_arns" {
-  description = "ARNs of the roles that may assume this one: the deployment's remediator and api execution roles (its output remediation_trusted_role_arns). They must exist when this is applied."
+variable "writer_trusted_role_arns" {
+  description = "ARNs of the roles that may assume the writer role (the enabled actions' writes): the deployment's remediator execution role only (its output remediation_writer_trusted_role_arns). It must exist when this is applied."
   type        = list(string)
 
   validation {
-    condition     = length(var.trusted_role_arns) > 0 && alltrue([for a in var.trusted_role_arns : can(regex("^arn:[a-z-]+:iam::[0-9]{12}:role/[\\w+=,.@/-]+$", a))])
-    error_message = "trusted_role_arns must list at least one IAM role ARN (arn:aws:iam::111122223333:role/cspm-prod-remediator), without wildcards."
+    condition     = length(var.writer_trusted_role_arns) > 0 && alltrue([for a in var.writer_trusted_role_arns : can(regex("^arn:[a-z-]+:iam::[0-9]{12}:role/[\\w+=,.@/-]+$", a))])
+    error_message = "writer_trusted_role_arns must list at least one IAM role ARN (arn:aws:iam::111122223333:role/cspm-prod-remediator), without wildcards."
+  }
+}
+
+variable "planner_trusted_role_arns" {
+  description = "ARNs of the roles that may assume the planner role (reads only): the deployment's api execution role only (its output remediation_planner_trusted_role_arns). It must exist when this is applied, and must not be in writer_trusted_role_arns."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.planner_trusted_role_arns) > 0 && alltrue([for a in var.planner_trusted_role_arns : can(regex("^arn:[a-z-]+:iam::[0-9]{12}:role/[\\w+=,.@/-]+$", a))])
+    error_message = "planner_trusted_role_arns must list at least one IAM role ARN (arn:aws:iam::111122223333:role/cspm-prod-api), without wildcards."
   }
 }
 
 variable "enabled_actions" {
-  description = "Remediation action ids (keys of backend/remediation_actions.json) whose write actions the role gets, as remediation_enabled of the deployment: an action enabled there but not here fails in this account with AccessDenied. The reads of every action are granted whatever this lists (plans). Empty (default) = plans only: the role changes nothing."
+  description = "Remediation action ids (keys of backend/remediation_actions.json) whose write actions the writer role gets, as remediation_enabled of the deployment: an action enabled there but not here fails in this account with AccessDenied. The reads of every action are granted to both roles whatever this lists; the planner never gets a write. Empty (default) = plans only: neither role changes anything."
   type        = list(string)
   default     = []
 
@@ -31,7 +41,7 @@ variable "enabled_actions" {
 }
 
 variable "protected_name_prefix" {
-  description = "In the deployment's own account: its name prefix (<project>-<environment>), so that, as for the remediator's own role, no remediation can detach or delete a policy of its roles or remove a permission or change the URL auth of its functions (<prefix>-*). Empty (default) in the other accounts."
+  description = "REQUIRED IN THE DEPLOYMENT'S OWN ACCOUNT (leave it empty in the others): its name prefix (<project>-<environment>), so that, as the remediator's own IAM Deny does there, no remediation through these roles can detach or delete a policy of the deployment's roles or remove a permission or change the URL auth of its functions (<prefix>-*). Left empty there, no IAM Deny protects them from the writer role: only the code's guards do (protected_principals, which the deployment fills with its <prefix>-* roles)."
   type        = string
   default     = ""
 

@@ -78,6 +78,7 @@ fn session_of(item: &Item) -> Option<Session> {
         },
         principal: Principal {
             actor: owned("actor")?,
+            subject: owned("sub")?,
             // A role this version does not know reads as viewer: never more.
             role: text(item, "role")?.parse().unwrap_or(Role::Viewer),
         },

@@ -59,14 +59,16 @@ fn time(ms: i64) -> DateTime<Utc> {
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Session> {
     let role: String = r.get(4)?;
+    let sub: String = r.get(0)?;
     Ok(Session {
         user: SessionUser {
-            sub: r.get(0)?,
+            sub: sub.clone(),
             email: r.get(1)?,
             name: r.get(2)?,
         },
         principal: Principal {
             actor: r.get(3)?,
+            subject: sub,
             // A role this version does not know reads as viewer: never more.
             role: role.parse().unwrap_or(Role::Viewer),
         },

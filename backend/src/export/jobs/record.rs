@@ -100,8 +100,8 @@ impl JobSpec {
 pub struct JobRecord {
     /// The id (32 hex digits).
     pub id: String,
-    /// Who started it ([`crate::auth::Principal::actor`]); only they and admins
-    /// may see it.
+    /// Who started it ([`crate::auth::Principal::subject`], stable across a
+    /// change of e-mail or name); only they and admins may see it.
     pub owner: String,
     /// Which findings.
     pub filter: FindingFilter,
@@ -128,8 +128,15 @@ pub struct JobRecord {
 }
 
 impl JobRecord {
-    /// A running job of `owner` exporting `spec`, started `now`.
-    pub fn start(id: &JobId, owner: &str, spec: &JobSpec, now: DateTime<Utc>) -> JobRecord {
+    /// A job of `owner` exporting `spec`, started `now` in `state` (queued for
+    /// a worker elsewhere, or running here).
+    pub fn start(
+        id: &JobId,
+        owner: &str,
+        spec: &JobSpec,
+        state: ExportState,
+        now: DateTime<Utc>,
+    ) -> JobRecord {
         JobRecord {
             id: id.to_string(),
             owner: owner.to_owned(),
@@ -137,7 +144,7 @@ impl JobRecord {
             format: spec.format,
             detail: spec.detail,
             raw: spec.raw,
-            state: ExportState::Running,
+            state,
             count: 0,
             bytes: 0,
             created_at: now,
@@ -173,12 +180,23 @@ impl JobRecord {
         format_of(self.format).file_name(self.created_at)
     }
 
-    /// The state as of `now`: a running job whose heartbeat stopped is failed.
+    /// The state as of `now`: a running job whose heartbeat stopped, or a
+    /// queued one no worker took within [`STALE_AFTER`], is failed.
     pub fn state_at(&self, now: DateTime<Utc>) -> ExportState {
         match self.state {
-            ExportState::Running if now - self.updated_at > STALE_AFTER => ExportState::Failed,
+            ExportState::Queued | ExportState::Running if now - self.updated_at > STALE_AFTER => {
+                ExportState::Failed
+            }
             s => s,
         }
+    }
+
+    /// True while the job holds one of its owner's slots (queued or running).
+    pub fn is_active_at(&self, now: DateTime<Utc>) -> bool {
+        matches!(
+            self.state_at(now),
+            ExportState::Queued | ExportState::Running
+        )
     }
 
     /// The record ended `now` as `state` (with `error` when failed).
@@ -205,7 +223,9 @@ impl JobRecord {
             } else {
                 self.finished_at
             },
-            error: if stalled {
+            error: if stalled && self.state == ExportState::Queued {
+                Some("the export never started (no worker took it); start it again".into())
+            } else if stalled {
                 Some(
                     "the export stopped before it finished (the server restarted?); start it again"
                         .into(),
@@ -254,7 +274,13 @@ mod tests {
             detail: false,
             raw: false,
         };
-        let r = JobRecord::start(&JobId::random(), "token:ci", &spec, t0);
+        let r = JobRecord::start(
+            &JobId::random(),
+            "token:ci",
+            &spec,
+            ExportState::Running,
+            t0,
+        );
         let fresh = r.view(t0 + Duration::minutes(5), Some("/x".into()));
         assert_eq!(
             (fresh.state, fresh.url, fresh.error),
@@ -273,5 +299,30 @@ mod tests {
             (ExportState::Done, Some("/x"))
         );
         assert_eq!(r.file_name(), "cspm-findings-20260301T100000Z.csv");
+    }
+
+    #[test]
+    fn a_queued_job_holds_a_slot_until_no_worker_took_it_in_time() {
+        let t0: DateTime<Utc> = "2026-03-01T10:00:00Z".parse().unwrap();
+        let spec = JobSpec {
+            filter: FindingFilter::default(),
+            format: ExportFileFormat::Jsonl,
+            detail: false,
+            raw: false,
+        };
+        let q = JobRecord::start(&JobId::random(), "sub-1", &spec, ExportState::Queued, t0);
+        let waiting = q.view(t0 + Duration::minutes(1), Some("/x".into()));
+        assert_eq!(
+            (waiting.state, waiting.url, waiting.error),
+            (ExportState::Queued, None, None)
+        );
+        assert!(q.is_active_at(t0 + Duration::minutes(1)));
+        let never = q.view(t0 + Duration::minutes(6), None);
+        assert_eq!(never.state, ExportState::Failed);
+        assert!(
+            never.error.unwrap().contains("never started"),
+            "not the running job's words"
+        );
+        assert!(!q.is_active_at(t0 + Duration::minutes(6)));
     }
 }

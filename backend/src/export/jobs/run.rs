@@ -79,6 +79,7 @@ async fn write_file(
     files: &dyn ExportFiles,
     record: &mut JobRecord,
 ) -> Result<u64, JobError> {
+    record.state = ExportState::Running;
     record.updated_at = Utc::now();
     save(files, record).await?;
     let options = record.spec().options();

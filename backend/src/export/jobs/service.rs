@@ -76,11 +76,16 @@ impl ExportJobs {
     pub async fn start(&self, owner: &Principal, spec: &JobSpec) -> Result<JobRecord, JobError> {
         let _one_at_a_time = self.starting.lock().await;
         let now = Utc::now();
-        if self.running_of(&owner.actor, now).await? >= self.max_running {
+        if self.running_of(&owner.subject, now).await? >= self.max_running {
             return Err(JobError::TooMany(self.max_running));
         }
         let id = JobId::random();
-        let record = JobRecord::start(&id, &owner.actor, spec, now);
+        // A job handed to a queue waits for its worker; one run here starts now.
+        let state = match &self.runner {
+            Runner::InProcess => ExportState::Running,
+            Runner::Queue(_) => ExportState::Queued,
+        };
+        let record = JobRecord::start(&id, &owner.subject, spec, state, now);
         run::save(self.files.as_ref(), &record).await?;
         match &self.runner {
             Runner::InProcess => {
@@ -120,7 +125,7 @@ impl ExportJobs {
                 continue;
             }
             if let Some(r) = self.read(&listed.key).await? {
-                if r.owner == owner && r.state_at(now) == ExportState::Running {
+                if r.owner == owner && r.is_active_at(now) {
                     running += 1;
                 }
             }
@@ -148,7 +153,7 @@ impl ExportJobs {
             .read(&id.status_key())
             .await?
             .ok_or(JobError::NotFound)?;
-        if record.owner != caller.actor && !caller.role.includes(Role::Admin) {
+        if record.owner != caller.subject && !caller.role.includes(Role::Admin) {
             return Err(JobError::NotFound);
         }
         Ok(record)
@@ -180,6 +185,7 @@ impl ExportJobs {
     pub async fn download(&self, caller: &Principal, id: &str) -> Result<Download, JobError> {
         let record = self.get(caller, id).await?;
         match record.state_at(Utc::now()) {
+            ExportState::Queued => return Err(JobError::NotReady("it has not started yet")),
             ExportState::Running => return Err(JobError::NotReady("it is still running")),
             ExportState::Failed => return Err(JobError::NotReady("it failed")),
             ExportState::Done => {}
@@ -212,7 +218,7 @@ impl ExportJobs {
         // A job already reported failed (its runner died, or the queue delivered it
         // after it went stale) is never started late: its owner was told to start
         // it again, and a late run would take a slot the limit no longer counts.
-        if record.state_at(Utc::now()) != ExportState::Running {
+        if !record.is_active_at(Utc::now()) {
             return Ok(record);
         }
         run::run(self.store.clone(), self.files.as_ref(), record).await

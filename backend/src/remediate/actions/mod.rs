@@ -1,5 +1,12 @@
 //! The remediation actions, one file each; [`super::registry`] lists them.
 
+#[cfg(feature = "aws")]
+use super::action::Action;
+#[cfg(feature = "aws")]
+use super::config::RemediationConfig;
+#[cfg(feature = "aws")]
+use std::sync::Arc;
+
 /// A failed SDK call as an action error (shared by the actions).
 #[cfg(feature = "aws")]
 pub mod call_error;
@@ -38,3 +45,31 @@ pub mod lambda_remove_public_access;
 /// `s3-block-public-access`: put a bucket's public access block, all four settings on.
 #[cfg(feature = "aws")]
 pub mod s3_block_public_access;
+
+/// Every implemented action, calling AWS with `sdk` and set up by `config`
+/// (the ports a security group may leave open): what the registry holds, and
+/// what it builds again per member account.
+#[cfg(feature = "aws")]
+pub fn all(sdk: &aws_config::SdkConfig, config: &RemediationConfig) -> Vec<Arc<dyn Action>> {
+    use self::cloudtrail_start_logging::CloudtrailStartLogging;
+    use self::ec2_revoke_world_ingress::Ec2RevokeWorldIngress;
+    use self::iam_deactivate_access_key::IamDeactivateAccessKey;
+    use self::iam_delete_inline_policy::IamDeleteInlinePolicy;
+    use self::iam_detach_admin_policy::IamDetachAdminPolicy;
+    use self::kms_cancel_key_deletion::KmsCancelKeyDeletion;
+    use self::lambda_remove_public_access::LambdaRemovePublicAccess;
+    use self::s3_block_public_access::S3BlockPublicAccess;
+    vec![
+        Arc::new(Ec2RevokeWorldIngress::new(
+            sdk.clone(),
+            config.allowed_ports.clone(),
+        )),
+        Arc::new(S3BlockPublicAccess::new(sdk.clone())),
+        Arc::new(IamDeactivateAccessKey::new(sdk.clone())),
+        Arc::new(IamDetachAdminPolicy::new(sdk.clone())),
+        Arc::new(IamDeleteInlinePolicy::new(sdk.clone())),
+        Arc::new(CloudtrailStartLogging::new(sdk.clone())),
+        Arc::new(KmsCancelKeyDeletion::new(sdk.clone())),
+        Arc::new(LambdaRemovePublicAccess::new(sdk.clone())),
+    ]
+}

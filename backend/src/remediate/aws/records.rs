@@ -151,11 +151,18 @@ impl RemediationRecords for DynamoRecords {
             };
             // Names, not the attributes themselves: `status` is a reserved word.
             q = q.key_condition_expression("#k = :k");
-            if let Some(status) = query.status {
-                q = q
-                    .filter_expression("#s = :s")
-                    .expression_attribute_names("#s", "status")
-                    .expression_attribute_values(":s", s(status.as_str()));
+            match query.status {
+                // Filtered after the read: a page of the index may hold few
+                // matches, so pages go on until enough or none is left (the
+                // weakness of a rare status over a long history).
+                Some(status) => {
+                    q = q
+                        .filter_expression("#s = :s")
+                        .expression_attribute_names("#s", "status")
+                        .expression_attribute_values(":s", s(status.as_str()));
+                }
+                // Every item matches: read no more than are wanted.
+                None => q = q.limit(i32::try_from(limit - out.len()).unwrap_or(i32::MAX)),
             }
             let page = q.send().await.map_err(|e| failed("Query", &e))?;
             for item in page.items.unwrap_or_default() {

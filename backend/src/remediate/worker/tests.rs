@@ -313,6 +313,50 @@ async fn a_queued_approval_is_applied_by_the_next_process() {
 }
 
 #[tokio::test]
+async fn an_approval_whose_message_was_lost_is_queued_again_by_the_next_approval() {
+    let e = env(Fake::default()).await;
+    let (service, worker) = e.service(enabled(), true);
+    let t0 = Utc::now();
+    let Approved::Queued(first) = service.approve(&e.id, alice(), None, t0).await.unwrap() else {
+        panic!("not queued")
+    };
+    // The message is gone (deleted from a dead-letter queue, expired).
+    let tables = SqliteRemediations::open_dir(e.dir.path()).unwrap();
+    for d in tables.receive(10, Duration::from_secs(60)).await.unwrap() {
+        tables.delete(&d.receipt).await.unwrap();
+    }
+    // Within the hour the open record is the answer, and nothing is queued.
+    let soon = t0 + chrono::Duration::minutes(30);
+    let Approved::Queued(same) = service.approve(&e.id, alice(), None, soon).await.unwrap() else {
+        panic!("not queued")
+    };
+    assert_eq!(
+        (same.id.as_str(), same.reason.as_deref()),
+        (first.id.as_str(), None)
+    );
+    assert_eq!(worker.drain().await.unwrap(), 0, "still no message");
+    // After it, the same record is queued again, saying so, and is applied.
+    let later = t0 + chrono::Duration::minutes(61);
+    let Approved::Queued(again) = service.approve(&e.id, alice(), None, later).await.unwrap()
+    else {
+        panic!("not queued")
+    };
+    assert_eq!(again.id, first.id, "the same remediation, not a second one");
+    assert!(
+        again
+            .reason
+            .as_deref()
+            .unwrap()
+            .starts_with("queued again by token:alice"),
+        "{again:?}"
+    );
+    assert_eq!(worker.drain().await.unwrap(), 1);
+    let done = service.get(&first.id).await.unwrap().unwrap();
+    assert_eq!(done.status, RemediationStatus::Verified, "{done:?}");
+    assert_eq!(e.fake.applied.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
 async fn with_remediation_off_approvals_are_refused_and_nothing_recorded() {
     let e = env(Fake::default()).await;
     let (service, _) = e.service(enabled(), false);

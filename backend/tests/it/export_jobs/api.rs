@@ -331,9 +331,10 @@ async fn a_principal_runs_at_most_three_jobs_at_once_and_a_running_one_cannot_be
     let job = get(&f.app, &format!("/exports/{}", mine[0]), VIEWER_A)
         .await
         .json();
+    // Handed to the queue, not started: queued, and it holds a slot.
     assert_eq!(
         (&job["state"], &job["count"]),
-        (&json!("running"), &json!(0))
+        (&json!("queued"), &json!(0))
     );
 
     // The worker runs one; a second delivery of it changes nothing; one slot is free.
@@ -419,4 +420,29 @@ async fn a_job_whose_runner_died_reads_failed_and_exports_older_than_a_day_are_s
             StatusCode::NOT_FOUND
         );
     }
+}
+
+#[tokio::test]
+async fn a_person_owns_their_jobs_by_sub_whatever_their_label() {
+    use cspm::auth::{Principal, Role};
+    use cspm::export::jobs::{JobError, JobSpec};
+    let f = fixture(Runner::Queue(Arc::new(super::RecordingQueue::default()))).await;
+    let spec = JobSpec {
+        filter: Default::default(),
+        format: shared_types::ExportFileFormat::Csv,
+        detail: false,
+        raw: false,
+    };
+    let ana = Principal::person("sub-ana", Some("ana@example.com"), Role::Viewer);
+    let job = f.jobs.start(&ana, &spec).await.unwrap();
+    assert_eq!(job.owner, "sub-ana");
+    // Her e-mail changed since (a new sign-in, a new label): still hers.
+    let renamed = Principal::person("sub-ana", Some("ana@new.example.com"), Role::Viewer);
+    assert_eq!(f.jobs.get(&renamed, &job.id).await.unwrap().id, job.id);
+    // Someone else with the same label is someone else.
+    let namesake = Principal::person("sub-other", Some("ana@example.com"), Role::Viewer);
+    assert!(matches!(
+        f.jobs.get(&namesake, &job.id).await,
+        Err(JobError::NotFound)
+    ));
 }

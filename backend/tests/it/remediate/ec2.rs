@@ -16,7 +16,7 @@ pub(super) struct Group {
     pub(super) ec2: aws_sdk_ec2::Client,
     pub(super) group: String,
     pub(super) finding_id: String,
-    store: Arc<SqliteStore>,
+    pub(super) store: Arc<SqliteStore>,
 }
 
 /// One rule as read back: (rule id, protocol, from, to, source, egress).

@@ -70,3 +70,62 @@ async fn a_finding_in_a_member_account_is_fixed_as_the_role_assumed_there() {
     );
     assert_eq!(g.status().await, WorkflowStatus::Resolved);
 }
+
+#[tokio::test]
+async fn a_refused_assume_role_is_a_422_and_is_not_tried_again() {
+    use super::api::{call, server_over, ANALYST};
+    use crate::fault_proxy::Fault;
+    use axum::http::{Method, StatusCode};
+    use cspm::remediate::worker::WorkerSettings;
+    let Some(endpoint) = endpoint("remediate_member_denied") else {
+        return;
+    };
+    let home = sdk_config(&endpoint).await;
+    let member = as_role_in(&home, MEMBER).await;
+    let g = open_group_as(endpoint.clone(), &member, MEMBER).await;
+    let before = rules(&g.ec2, &g.group).await;
+    // The member account has no such role, or it does not trust us.
+    let proxy = crate::fault_proxy::start(&endpoint).await;
+    proxy.inject("AssumeRole", Fault::Deny, u32::MAX);
+    let config = format!("enabled: [ec2-revoke-world-ingress]\nassume_role: \"{ROLE_PATTERN}\"\n");
+    let settings = WorkerSettings {
+        retry_after: std::time::Duration::ZERO,
+        ..WorkerSettings::default()
+    };
+    let (app, worker) =
+        server_over(g.dir.path(), &proxy.endpoint, &g.store, &config, settings).await;
+
+    let plan_path = format!("/findings/{}/remediation/plan", g.finding_id);
+    let (status, body) = call(&app, Method::GET, &plan_path, ANALYST, None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["code"], "resource_unreadable", "{body}");
+    let said = body["error"]["message"].as_str().unwrap();
+    assert!(said.contains("AccessDenied"), "{said}");
+
+    let approve = format!("/findings/{}/remediation", g.finding_id);
+    let (status, queued) = call(&app, Method::POST, &approve, ANALYST, None).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{queued}");
+    assert_eq!(worker.drain().await.unwrap(), 1);
+    assert_eq!(
+        worker.drain().await.unwrap(),
+        0,
+        "not released for another try"
+    );
+    let rid = queued["id"].as_str().unwrap();
+    let (_, record) = call(
+        &app,
+        Method::GET,
+        &format!("/remediations/{rid}"),
+        ANALYST,
+        None,
+    )
+    .await;
+    assert_eq!(record["status"], "failed", "{record}");
+    assert_eq!(record["attempts"], 1, "{record}");
+    assert!(
+        record["reason"].as_str().unwrap().contains("AccessDenied"),
+        "{record}"
+    );
+    assert_eq!(rules(&g.ec2, &g.group).await, before, "nothing changed");
+    assert_eq!(g.status().await, WorkflowStatus::New);
+}

@@ -198,3 +198,59 @@ async fn made_is_set_by_the_try_whose_calls_went_through_and_only_by_it() {
     assert_eq!(done.status, RemediationStatus::Verified);
     assert!(!done.made, "nothing was called: {done:?}");
 }
+
+/// `Fake` whose calls go through but change nothing: the read-back says so.
+struct Ineffective(Fake);
+
+#[async_trait]
+impl Action for Ineffective {
+    fn id(&self) -> ActionId {
+        self.0.id()
+    }
+
+    fn target(&self, f: &Finding) -> Result<Target, NotApplicable> {
+        self.0.target(f)
+    }
+
+    async fn observe(&self, t: &Target) -> Result<Observed, ActionError> {
+        self.0.observe(t).await
+    }
+
+    fn plan(&self, t: &Target, o: &Observed) -> Proposal {
+        self.0.plan(t, o)
+    }
+
+    async fn apply(&self, _: &Target, _: &Proposal) -> Result<(), ActionError> {
+        self.0.applied.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+
+    async fn verify(&self, t: &Target) -> Result<Option<String>, ActionError> {
+        self.0.verify(t).await
+    }
+}
+
+#[tokio::test]
+async fn calls_that_went_through_without_the_fix_say_the_change_was_made() {
+    let e = env(Fake::default()).await;
+    let action = Arc::new(Ineffective(Fake::default()));
+    let (service, worker) = e.service_of(enabled(), true, action.clone());
+    let Approved::Queued(r) = service
+        .approve(&e.id, alice(), None, Utc::now())
+        .await
+        .unwrap()
+    else {
+        panic!("not queued")
+    };
+    while worker.drain().await.unwrap() > 0 {}
+    let done = service.get(&r.id).await.unwrap().unwrap();
+    assert_eq!(done.status, RemediationStatus::Failed, "{done:?}");
+    assert!(done.made, "{done:?}");
+    let reason = done.reason.unwrap();
+    assert!(
+        reason.starts_with("the change was made but not verified: ")
+            && reason.contains("still broken"),
+        "{reason}"
+    );
+    assert_eq!(e.status().await, WorkflowStatus::New);
+}
