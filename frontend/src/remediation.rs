@@ -134,6 +134,7 @@ mod tests {
             guard: Some("not-enabled".into()),
             reason: Some("plan only".into()),
             attempts: 0,
+            worker_until: None,
             made: false,
             plan: None,
             undo: None,

@@ -181,6 +181,12 @@ pub struct RemediationRecord {
     pub reason: Option<String>,
     /// How many times the worker took it up.
     pub attempts: u32,
+    /// While a worker applies it: until when that worker holds it (the time
+    /// its queue message stays hidden). Another delivery of the same message
+    /// leaves it alone until then, so one remediation is never applied by two
+    /// workers at once. Absent when no worker holds it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worker_until: Option<DateTime<Utc>>,
     /// True once a try's calls went through (the record reached `applied`):
     /// the change is in AWS whatever a later try ends with, so nobody should
     /// make it again by hand and `undo` matters. It outlives a worker that

@@ -4,7 +4,9 @@
 //! everything else. A job that fails is recorded as failed for its owner, who
 //! starts it again; only a job whose status could not be written is handed back
 //! to SQS (partial batch failure), to be delivered again and then to the
-//! dead-letter queue.
+//! dead-letter queue. SQS may deliver one message twice, even to two instances
+//! at once: the job's claim object lets one of them run it
+//! ([`ExportJobs::run`]).
 
 use crate::export::jobs::queue::JobMessage;
 use crate::export::jobs::{ExportJobs, JobError, JobId};

@@ -9,8 +9,8 @@
 use super::queue::{Delivery, QueueError, QueueMessage, RemediationQueue};
 use super::records::{RecordQuery, RecordsError, RemediationRecords};
 use async_trait::async_trait;
-use rusqlite::{params, Connection, OptionalExtension};
-use shared_types::RemediationRecord;
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use shared_types::{RemediationRecord, RemediationStatus};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -235,25 +235,68 @@ impl RemediationQueue for SqliteRemediations {
     }
 }
 
+/// Inserts the record `r` whose JSON is `doc`.
+fn insert_row(c: &Connection, r: &RemediationRecord, doc: &str) -> Result<(), Failed> {
+    c.execute(
+        "INSERT INTO remediations (id, finding_id, status, requested_at, doc)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            r.id,
+            r.finding_id,
+            r.status.as_str(),
+            r.requested_at.timestamp_millis(),
+            doc
+        ],
+    )?;
+    Ok(())
+}
+
+/// The final statuses as an SQL list (`'verified', …`), from the one definition.
+fn final_statuses() -> String {
+    RemediationStatus::ALL
+        .iter()
+        .filter(|s| s.is_final())
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[async_trait]
 impl RemediationRecords for SqliteRemediations {
     async fn insert(&self, record: &RemediationRecord) -> Result<(), RecordsError> {
         let doc = serde_json::to_string(record).map_err(Failed::from)?;
         let r = record.clone();
+        Ok(self.with(move |c| insert_row(c, &r, &doc)).await?)
+    }
+
+    async fn insert_unless_open(
+        &self,
+        record: &RemediationRecord,
+    ) -> Result<Option<RemediationRecord>, RecordsError> {
+        let doc = serde_json::to_string(record).map_err(Failed::from)?;
+        let r = record.clone();
         Ok(self
             .with(move |c| {
-                c.execute(
-                    "INSERT INTO remediations (id, finding_id, status, requested_at, doc)
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![
-                        r.id,
-                        r.finding_id,
-                        r.status.as_str(),
-                        r.requested_at.timestamp_millis(),
-                        doc
-                    ],
-                )?;
-                Ok(())
+                // IMMEDIATE: the write lock first, so another process's approval
+                // cannot insert between this look and this insert.
+                let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let open: Option<String> = tx
+                    .query_row(
+                        &format!(
+                            "SELECT doc FROM remediations WHERE finding_id = ?1
+                             AND status NOT IN ({}) ORDER BY requested_at DESC LIMIT 1",
+                            final_statuses()
+                        ),
+                        params![r.finding_id],
+                        |row| row.get(0),
+                    )
+                    .optional()?;
+                if let Some(open) = open {
+                    return Ok(Some(serde_json::from_str(&open)?));
+                }
+                insert_row(&tx, &r, &doc)?;
+                tx.commit()?;
+                Ok(None)
             })
             .await?)
     }
@@ -276,6 +319,27 @@ impl RemediationRecords for SqliteRemediations {
             }),
             _ => Ok(()),
         }
+    }
+
+    async fn replace(
+        &self,
+        seen: &RemediationRecord,
+        record: &RemediationRecord,
+    ) -> Result<bool, RecordsError> {
+        // The stored document is the serialized record, and serializing the
+        // same record gives the same text: equal text is an unchanged record.
+        let was = serde_json::to_string(seen).map_err(Failed::from)?;
+        let doc = serde_json::to_string(record).map_err(Failed::from)?;
+        let r = record.clone();
+        let changed = self
+            .with(move |c| {
+                Ok(c.execute(
+                    "UPDATE remediations SET status = ?2, doc = ?3 WHERE id = ?1 AND doc = ?4",
+                    params![r.id, r.status.as_str(), doc, was],
+                )?)
+            })
+            .await?;
+        Ok(changed == 1)
     }
 
     async fn get(&self, id: &str) -> Result<Option<RemediationRecord>, RecordsError> {

@@ -34,8 +34,27 @@ pub trait RemediationRecords: Send + Sync {
     /// Adds a new record (its id is new).
     async fn insert(&self, record: &RemediationRecord) -> Result<(), RecordsError>;
 
+    /// Adds `record` (a new, open remediation) unless its finding has an open
+    /// one already, in one atomic step: `None` when added, else the open record,
+    /// unchanged. Two approvals of one finding at once (a double click, a person
+    /// and the automatic sink, two API instances) make one remediation.
+    async fn insert_unless_open(
+        &self,
+        record: &RemediationRecord,
+    ) -> Result<Option<RemediationRecord>, RecordsError>;
+
     /// Replaces the record with `record.id`.
     async fn update(&self, record: &RemediationRecord) -> Result<(), RecordsError>;
+
+    /// Replaces the record `record.id` with `record` only if it is still exactly
+    /// `seen` (nobody wrote it since it was read), in one atomic step: true when
+    /// replaced, false when it changed meanwhile or is gone. How one worker, and
+    /// only one, takes a remediation two deliveries name at once.
+    async fn replace(
+        &self,
+        seen: &RemediationRecord,
+        record: &RemediationRecord,
+    ) -> Result<bool, RecordsError>;
 
     /// The record with id `id`.
     async fn get(&self, id: &str) -> Result<Option<RemediationRecord>, RecordsError>;

@@ -151,24 +151,10 @@ impl Remediations {
                 limit: 20,
             })
             .await?;
-        if let Some(mut open) = earlier.into_iter().find(|r| !r.status.is_final()) {
-            if now - open.updated_at > ORPHANED_AFTER {
-                // A try that made the change before it was lost keeps `made`.
-                let since = open.updated_at;
-                open.status = RemediationStatus::Queued;
-                open.updated_at = now;
-                open.reason = Some(format!(
-                    "queued again by {}: nothing had handled it since {} (its message was lost)",
-                    approval.actor(),
-                    since.format("%Y-%m-%d %H:%M UTC")
-                ));
-                self.records.update(&open).await?;
-                queue
-                    .send(&QueueMessage {
-                        remediation_id: open.id.clone(),
-                    })
-                    .await?;
-                self.queued.notify_one();
+        if let Some(open) = earlier.into_iter().find(|r| !r.status.is_final()) {
+            let held = open.worker_until.is_some_and(|until| until > now);
+            if now - open.updated_at > ORPHANED_AFTER && !held {
+                return self.queue_again(queue.as_ref(), open, &approval, now).await;
             }
             return Ok(Approved::Queued(open));
         }
@@ -189,6 +175,7 @@ impl Remediations {
             guard: None,
             reason: None,
             attempts: 0,
+            worker_until: None,
             made: false,
             plan: None,
             undo: None,
@@ -201,7 +188,11 @@ impl Remediations {
             self.records.insert(&record).await?;
             return Ok(Approved::Refused { record, guard });
         }
-        self.records.insert(&record).await?;
+        if let Some(open) = self.records.insert_unless_open(&record).await? {
+            // Another approval of this finding, a moment ago (the list above
+            // did not show it yet): the same approval.
+            return Ok(Approved::Queued(open));
+        }
         let message = QueueMessage {
             remediation_id: record.id.clone(),
         };
@@ -213,6 +204,45 @@ impl Remediations {
         }
         self.queued.notify_one();
         Ok(Approved::Queued(record))
+    }
+
+    /// Queues `open` again: an open remediation nothing handled for
+    /// [`ORPHANED_AFTER`] (its message was lost). Only if nobody wrote it since
+    /// it was read (two approvals at once queue it once); if the message cannot
+    /// be sent, the record is put back as it was, so the next approval tries again.
+    async fn queue_again(
+        &self,
+        queue: &dyn RemediationQueue,
+        open: RemediationRecord,
+        approval: &Approval,
+        now: DateTime<Utc>,
+    ) -> Result<Approved, ServiceError> {
+        // A try that made the change before it was lost keeps `made`.
+        let mut again = open.clone();
+        again.status = RemediationStatus::Queued;
+        again.updated_at = now;
+        again.worker_until = None;
+        again.reason = Some(format!(
+            "queued again by {}: nothing had handled it since {} (its message was lost)",
+            approval.actor(),
+            open.updated_at.format("%Y-%m-%d %H:%M UTC")
+        ));
+        if !self.records.replace(&open, &again).await? {
+            // Someone else moved it meanwhile (a worker, another approval).
+            let now_stored = self.records.get(&open.id).await?.unwrap_or(open);
+            return Ok(Approved::Queued(now_stored));
+        }
+        let message = QueueMessage {
+            remediation_id: again.id.clone(),
+        };
+        if let Err(e) = queue.send(&message).await {
+            if let Err(back) = self.records.replace(&again, &open).await {
+                tracing::warn!(remediation = %open.id, error = %back, "record not put back");
+            }
+            return Err(e.into());
+        }
+        self.queued.notify_one();
+        Ok(Approved::Queued(again))
     }
 
     /// The record with id `rid`.

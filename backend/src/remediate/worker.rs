@@ -77,6 +77,12 @@ pub enum WorkerError {
     Records(#[from] RecordsError),
 }
 
+/// How long a worker holds a remediation it took: as long as its message
+/// stays hidden, after which SQS (or the local queue) delivers it again.
+fn hold(hide_for: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(hide_for).unwrap_or(chrono::Duration::minutes(5))
+}
+
 /// Opens a reason once a try's calls went through and their read-back failed.
 /// The record has no field for it, so the next try finds it in the reason the
 /// last one left: a retry that then fails, even at its first read, must not
@@ -233,12 +239,31 @@ impl Worker {
             self.queue.delete(&d.receipt).await?;
             return Ok(Handled::Done);
         }
+        let now = Utc::now();
+        if let Some(until) = record.worker_until.filter(|until| *until > now) {
+            // Another delivery of this message is being applied (SQS delivers
+            // at least once, to two instances at once at times): back when that
+            // worker's hold ends, to find it ended or to take it over.
+            let wait = (until - now).to_std().unwrap_or(self.settings.hide_for);
+            tracing::info!(remediation = %rid, "remediation held by another worker; back later");
+            self.queue.release(&d.receipt, wait).await?;
+            return Ok(Handled::Later);
+        }
         // Read before this try replaces the reason the last one left.
         let earlier = made_earlier(&record);
         let earlier = earlier.as_deref();
+        let seen = record.clone();
         record.attempts += 1;
-        record.updated_at = Utc::now();
-        records.update(&record).await?;
+        record.updated_at = now;
+        record.worker_until = Some(now + hold(self.settings.hide_for));
+        // The claim: only if nobody wrote the record since it was read here.
+        if !records.replace(&seen, &record).await? {
+            tracing::info!(remediation = %rid, "remediation taken by another worker; back later");
+            self.queue
+                .release(&d.receipt, self.settings.hide_for)
+                .await?;
+            return Ok(Handled::Later);
+        }
         let approval = if record.automatic {
             Approval::Auto
         } else {
@@ -260,6 +285,8 @@ impl Worker {
             .await;
         let mut record = cell.into_inner();
         record.updated_at = Utc::now();
+        // Whatever comes next (an end, or a retry after a wait), this worker lets go.
+        record.worker_until = None;
         let may_pass = match outcome {
             Ok(ApplyOutcome::Verified { plan, .. }) => {
                 record.status = RemediationStatus::Verified;

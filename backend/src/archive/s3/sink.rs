@@ -6,6 +6,7 @@ use crate::archive::{check_key, ArchiveSink, ObjectKind, SinkError, SinkResult};
 use async_trait::async_trait;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::operation::put_object::builders::PutObjectFluentBuilder;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ServerSideEncryption;
 use aws_sdk_s3::Client;
@@ -71,6 +72,30 @@ impl S3Sink {
         }
     }
 
+    /// The PutObject of `body` under `key`, encrypted as every archive object is
+    /// (SSE-KMS with the archive's key, SSE-S3 without one), for callers to add
+    /// conditions to before they send it.
+    pub(crate) fn put_request(
+        &self,
+        key: &str,
+        body: Bytes,
+        kind: ObjectKind,
+    ) -> SinkResult<PutObjectFluentBuilder> {
+        let req = self
+            .client
+            .put_object()
+            .bucket(&self.location.bucket)
+            .key(self.object_key(key)?)
+            .content_type(kind.content_type())
+            .body(ByteStream::from(body));
+        Ok(match &self.kms_key {
+            Some(k) => req
+                .server_side_encryption(ServerSideEncryption::AwsKms)
+                .ssekms_key_id(k),
+            None => req.server_side_encryption(ServerSideEncryption::Aes256),
+        })
+    }
+
     /// An SDK error of `operation` on `key`, named with the object's `s3://` URL.
     pub(crate) fn s3_err<E>(
         &self,
@@ -112,21 +137,8 @@ impl ArchiveSink for S3Sink {
     }
 
     async fn put(&self, key: &str, body: Bytes, kind: ObjectKind) -> SinkResult<()> {
-        check_key(key)?;
-        let mut req = self
-            .client
-            .put_object()
-            .bucket(&self.location.bucket)
-            .key(self.full_key(key))
-            .content_type(kind.content_type())
-            .body(ByteStream::from(body));
-        req = match &self.kms_key {
-            Some(k) => req
-                .server_side_encryption(ServerSideEncryption::AwsKms)
-                .ssekms_key_id(k),
-            None => req.server_side_encryption(ServerSideEncryption::Aes256),
-        };
-        req.send()
+        self.put_request(key, body, kind)?
+            .send()
             .await
             .map_err(|e| self.s3_err("PutObject", key, &e))?;
         Ok(())

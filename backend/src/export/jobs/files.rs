@@ -51,6 +51,12 @@ pub trait ExportFiles: Send + Sync {
     /// The small object under `key`, or `None`.
     async fn get_status(&self, key: &str) -> SinkResult<Option<Bytes>>;
 
+    /// Creates the empty object `key` unless one is there, in one atomic step:
+    /// true when this call created it, false when it was there already. A queue
+    /// may deliver a job twice, to two workers at once; the one whose claim this
+    /// is runs it, the other leaves it alone.
+    async fn create_once(&self, key: &str) -> SinkResult<bool>;
+
     /// Starts writing the file `key` with the given content type.
     async fn create(&self, key: &str, content_type: &'static str) -> SinkResult<Box<dyn Upload>>;
 

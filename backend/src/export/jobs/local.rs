@@ -93,6 +93,27 @@ impl ExportFiles for LocalExportFiles {
         self.sink.get(key).await
     }
 
+    async fn create_once(&self, key: &str) -> SinkResult<bool> {
+        let path = self.path(key)?;
+        if let Some(dir) = path.parent() {
+            tokio::fs::create_dir_all(dir).await.map_err(io(key))?;
+        }
+        // O_CREAT | O_EXCL: the file system decides which of two callers made it.
+        let made = tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .await;
+        match made {
+            Ok(file) => {
+                file.sync_all().await.map_err(io(key))?;
+                Ok(true)
+            }
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(false),
+            Err(e) => Err(io(key)(e)),
+        }
+    }
+
     async fn create(&self, key: &str, _content_type: &'static str) -> SinkResult<Box<dyn Upload>> {
         let path = self.path(key)?;
         let mut partial = path.clone().into_os_string();

@@ -15,11 +15,21 @@ pub const PREFIX: &str = "exports/";
 /// it is alive).
 pub const HEARTBEAT: Duration = Duration::seconds(2);
 
-/// A job whose status has not been rewritten for this long is reported failed:
-/// the process running it stopped (a restart, a Lambda timeout) and nothing else
-/// would ever finish it. Generous, so a queue that is slow to deliver does not
-/// fail a job that has not started yet.
+/// A running job whose status has not been rewritten for this long is reported
+/// failed: the process running it stopped (a restart, a Lambda timeout) and
+/// nothing else would ever finish it. The heartbeat is a timer, not progress, so
+/// this holds however slow one page is.
 pub const STALE_AFTER: Duration = Duration::minutes(5);
+
+/// A queued job no worker has taken for this long is reported failed. Nobody
+/// writes a queued job's status while it waits, and it may wait behind other
+/// long exports (the `exporter` Lambda's concurrency is bounded), so the bound is
+/// longer than a running job's; a worker that takes it later leaves it failed.
+pub const QUEUE_WAIT: Duration = Duration::minutes(30);
+
+/// The longest a job can go unwritten and still be queued or running: status
+/// objects older than this need not be read to count active jobs.
+pub const ACTIVE_WITHIN: Duration = QUEUE_WAIT;
 
 /// An export job's id: 128 random bits as 32 lowercase hex digits. Knowing an
 /// id is not enough to read a job (its owner is checked too), but ids are never
@@ -48,6 +58,12 @@ impl JobId {
     /// The key of the job's status object.
     pub fn status_key(&self) -> String {
         format!("{PREFIX}{}.json", self.0)
+    }
+
+    /// The key of the object whose creation is the claim of the one worker
+    /// that runs the job ([`crate::export::jobs::ExportFiles::create_once`]).
+    pub fn claim_key(&self) -> String {
+        format!("{PREFIX}{}.claim", self.0)
     }
 
     /// The key of the job's file.
@@ -180,13 +196,14 @@ impl JobRecord {
         format_of(self.format).file_name(self.created_at)
     }
 
-    /// The state as of `now`: a running job whose heartbeat stopped, or a
-    /// queued one no worker took within [`STALE_AFTER`], is failed.
+    /// The state as of `now`: a running job whose heartbeat stopped for
+    /// [`STALE_AFTER`], or a queued one no worker took within [`QUEUE_WAIT`], is
+    /// failed.
     pub fn state_at(&self, now: DateTime<Utc>) -> ExportState {
+        let silent = now - self.updated_at;
         match self.state {
-            ExportState::Queued | ExportState::Running if now - self.updated_at > STALE_AFTER => {
-                ExportState::Failed
-            }
+            ExportState::Queued if silent > QUEUE_WAIT => ExportState::Failed,
+            ExportState::Running if silent > STALE_AFTER => ExportState::Failed,
             s => s,
         }
     }
@@ -311,18 +328,20 @@ mod tests {
             raw: false,
         };
         let q = JobRecord::start(&JobId::random(), "sub-1", &spec, ExportState::Queued, t0);
-        let waiting = q.view(t0 + Duration::minutes(1), Some("/x".into()));
+        // Behind other long exports for more than a running job's bound: still queued.
+        let waiting = q.view(t0 + Duration::minutes(20), Some("/x".into()));
         assert_eq!(
             (waiting.state, waiting.url, waiting.error),
             (ExportState::Queued, None, None)
         );
-        assert!(q.is_active_at(t0 + Duration::minutes(1)));
-        let never = q.view(t0 + Duration::minutes(6), None);
+        assert!(q.is_active_at(t0 + Duration::minutes(30)));
+        let never = q.view(t0 + Duration::minutes(31), None);
         assert_eq!(never.state, ExportState::Failed);
         assert!(
             never.error.unwrap().contains("never started"),
             "not the running job's words"
         );
-        assert!(!q.is_active_at(t0 + Duration::minutes(6)));
+        assert!(!q.is_active_at(t0 + Duration::minutes(31)));
+        assert_eq!(never.finished_at, Some(t0));
     }
 }

@@ -1,5 +1,6 @@
 //! Running one job: the streamed export's pages written one after another into
-//! the job's file, the status rewritten every [`HEARTBEAT`] with the progress,
+//! the job's file, the status rewritten every [`HEARTBEAT`] with the progress
+//! (by a timer, so a page that takes long does not look like a dead runner),
 //! then once more as done or failed.
 
 use super::error::JobError;
@@ -12,7 +13,11 @@ use bytes::Bytes;
 use chrono::Utc;
 use futures::StreamExt;
 use shared_types::ExportState;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::time::{Instant, MissedTickBehavior};
 
 /// Writes `record`'s status object.
 pub async fn save(files: &dyn ExportFiles, record: &JobRecord) -> Result<(), JobError> {
@@ -72,8 +77,15 @@ pub async fn run(
     Ok(record)
 }
 
+/// Findings and bytes written so far, shared by the writer and the heartbeat.
+#[derive(Default)]
+struct Progress {
+    count: AtomicU64,
+    bytes: AtomicU64,
+}
+
 /// The export written into the job's file; returns its size. Progress goes into
-/// `record` and, every heartbeat, into its status object.
+/// `record` and, every [`HEARTBEAT`], into its status object.
 async fn write_file(
     store: Arc<dyn Store>,
     files: &dyn ExportFiles,
@@ -86,23 +98,64 @@ async fn write_file(
     let mut upload = files
         .create(&record.file_key(), options.format.content_type())
         .await?;
-    let mut chunks = Box::pin(export(store, record.filter.clone(), options));
-    let written = async {
-        while let Some(chunk) = chunks.next().await {
-            let chunk = chunk?;
-            record.count += chunk.findings as u64;
-            record.bytes += chunk.bytes.len() as u64;
-            upload.write(chunk.bytes).await?;
-            let now = Utc::now();
-            if now - record.updated_at >= HEARTBEAT {
-                record.updated_at = now;
-                save(files, record).await?;
+    let progress = Progress::default();
+    let (stop, stopped) = watch::channel(());
+    let writer = async {
+        let mut chunks = std::pin::pin!(export(store, record.filter.clone(), options));
+        let written = async {
+            while let Some(chunk) = chunks.next().await {
+                let chunk = chunk?;
+                progress
+                    .count
+                    .fetch_add(chunk.findings as u64, Ordering::Relaxed);
+                progress
+                    .bytes
+                    .fetch_add(chunk.bytes.len() as u64, Ordering::Relaxed);
+                upload.write(chunk.bytes).await?;
             }
+            Ok::<_, JobError>(())
         }
-        Ok::<_, JobError>(())
+        .await;
+        let size = finish(upload, written).await;
+        drop(stop); // the heartbeat ends after the status write it may be in
+        size
+    };
+    let (size, last) = tokio::join!(writer, heartbeat(files, record.clone(), &progress, stopped));
+    record.count = progress.count.load(Ordering::Relaxed);
+    record.bytes = progress.bytes.load(Ordering::Relaxed);
+    record.updated_at = last.max(record.updated_at);
+    size
+}
+
+/// Rewrites `record`'s status with the progress every [`HEARTBEAT`] until the
+/// writer drops its end of `stopped`; returns when it last wrote. A timer, not
+/// the pages, drives it: however long one page, one part upload or the final
+/// completion takes, a live job never reads as stale. It runs beside the writer
+/// in the same task (joined, not spawned), and the writer's end is only
+/// recorded after it returns, so a late heartbeat can never overwrite the final
+/// state. A failed write is logged and tried at the next beat: a job goes stale
+/// only if they fail for [`super::record::STALE_AFTER`].
+async fn heartbeat(
+    files: &dyn ExportFiles,
+    mut record: JobRecord,
+    progress: &Progress,
+    mut stopped: watch::Receiver<()>,
+) -> chrono::DateTime<Utc> {
+    let period = HEARTBEAT.to_std().unwrap_or(Duration::from_secs(2));
+    let mut beat = tokio::time::interval_at(Instant::now() + period, period);
+    beat.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = stopped.changed() => return record.updated_at,
+            _ = beat.tick() => {}
+        }
+        record.count = progress.count.load(Ordering::Relaxed);
+        record.bytes = progress.bytes.load(Ordering::Relaxed);
+        record.updated_at = Utc::now();
+        if let Err(e) = save(files, &record).await {
+            tracing::warn!(export = %record.id, error = %e, "export heartbeat not saved");
+        }
     }
-    .await;
-    finish(upload, written).await
 }
 
 /// Completes the upload after a successful write, gives it up otherwise.

@@ -7,11 +7,22 @@
 use super::files::{ByteChunks, ExportFiles, Listed, Upload, LINK_TTL};
 use crate::archive::{ArchiveSink, ObjectKind, S3Sink, SinkResult};
 use async_trait::async_trait;
+use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, ServerSideEncryption};
 use bytes::{Bytes, BytesMut};
 use chrono::{DateTime, Utc};
+
+/// True for the errors of a conditional write that another write beat: 412
+/// (an object is there) and 409 (another conditional write of the key is under
+/// way, and it is the one that will stand).
+fn lost_race(code: Option<&str>) -> bool {
+    matches!(
+        code,
+        Some("PreconditionFailed" | "ConditionalRequestConflict")
+    )
+}
 
 /// Bytes buffered before a part is uploaded: above S3's 5 MiB minimum part size,
 /// and what an export holds in memory at most besides one page of findings.
@@ -173,6 +184,24 @@ impl ExportFiles for S3ExportFiles {
 
     async fn get_status(&self, key: &str) -> SinkResult<Option<Bytes>> {
         self.sink.get(key).await
+    }
+
+    async fn create_once(&self, key: &str) -> SinkResult<bool> {
+        // S3's conditional write: `If-None-Match: *` succeeds only where no
+        // object is, and S3 (not this process) settles two writes at once.
+        let req = self
+            .sink
+            .put_request(
+                key,
+                Bytes::new(),
+                ObjectKind::Export("application/octet-stream"),
+            )?
+            .if_none_match("*");
+        match req.send().await {
+            Ok(_) => Ok(true),
+            Err(e) if lost_race(e.code()) => Ok(false),
+            Err(e) => Err(self.sink.s3_err("PutObject", key, &e)),
+        }
     }
 
     async fn create(&self, key: &str, content_type: &'static str) -> SinkResult<Box<dyn Upload>> {

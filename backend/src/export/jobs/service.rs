@@ -5,7 +5,7 @@
 use super::error::JobError;
 use super::files::{ByteChunks, ExportFiles};
 use super::queue::Runner;
-use super::record::{JobId, JobRecord, JobSpec, PREFIX, STALE_AFTER};
+use super::record::{JobId, JobRecord, JobSpec, ACTIVE_WITHIN, PREFIX};
 use super::run;
 use crate::auth::{Principal, Role};
 use crate::store::Store;
@@ -116,12 +116,12 @@ impl ExportJobs {
         Ok(record)
     }
 
-    /// How many of `owner`'s jobs are running at `now`. Only status objects
-    /// written within [`STALE_AFTER`] can be running ones, so only those are read.
+    /// How many of `owner`'s jobs are queued or running at `now`. Only status
+    /// objects written within [`ACTIVE_WITHIN`] can be, so only those are read.
     async fn running_of(&self, owner: &str, now: DateTime<Utc>) -> Result<usize, JobError> {
         let mut running = 0;
         for listed in self.files.list(PREFIX).await? {
-            if !listed.key.ends_with(".json") || now - listed.modified > STALE_AFTER {
+            if !listed.key.ends_with(".json") || now - listed.modified > ACTIVE_WITHIN {
                 continue;
             }
             if let Some(r) = self.read(&listed.key).await? {
@@ -207,9 +207,12 @@ impl ExportJobs {
         })
     }
 
-    /// Runs the job `id` (the worker's entry point; the local runner's too). A
-    /// job that is not running any more (a queue's second delivery, or one that
-    /// went stale before it was delivered) is left as it is.
+    /// Runs the job `id` (the worker's entry point; the local runner's too),
+    /// once: the first caller to create its claim object runs it; a second
+    /// delivery, even at the same time on another worker, leaves it alone, as it
+    /// does a job already reported failed. Returns the record as this call left
+    /// it. `Err` means the job's end could not be recorded: the claim is given
+    /// back, so the queue's next delivery runs it again from the start.
     pub async fn run(&self, id: &JobId) -> Result<JobRecord, JobError> {
         let record = self
             .read(&id.status_key())
@@ -221,7 +224,18 @@ impl ExportJobs {
         if !record.is_active_at(Utc::now()) {
             return Ok(record);
         }
-        run::run(self.store.clone(), self.files.as_ref(), record).await
+        if !self.files.create_once(&id.claim_key()).await? {
+            tracing::info!(export = %id, "export already taken by another delivery; left to it");
+            return Ok(record);
+        }
+        let ran = run::run(self.store.clone(), self.files.as_ref(), record).await;
+        if ran.is_err() {
+            if let Err(e) = self.files.delete(&id.claim_key()).await {
+                // The job then reads failed once its bound passes; its owner starts it again.
+                tracing::warn!(export = %id, error = %e, "export claim not given back");
+            }
+        }
+        ran
     }
 
     /// Deletes every export object last written more than [`KEEP`] before `now`

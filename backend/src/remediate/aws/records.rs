@@ -5,9 +5,10 @@
 //! eventually consistent: a record written a moment ago may be missing from a
 //! list for that moment, never from [`RemediationRecords::get`].
 
-use crate::aws::item::{condition_failed, n, s, text, Item};
+use crate::aws::item::{cancellation_reasons, condition_failed, n, s, text, Item};
 use crate::remediate::records::{RecordQuery, RecordsError, RemediationRecords};
 use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use shared_types::RemediationRecord;
 
 /// Index of a finding's records by `requested_at`.
@@ -16,6 +17,25 @@ pub const FINDING_INDEX: &str = "FindingIndex";
 pub const TIME_INDEX: &str = "TimeIndex";
 /// The `kind` of a record item (ledger items have none: not in the indexes).
 const KIND: &str = "remediation";
+
+/// Tries of [`RemediationRecords::insert_unless_open`] before it gives up (each
+/// lost only to another approval of the same finding that moment).
+const OPEN_TRIES: usize = 3;
+
+/// The key of a finding's "open remediation" item: which remediation was last
+/// opened for it (`remediation_id`). It has no `kind` nor `finding_id`, so no
+/// index holds it. It is never deleted: naming a remediation that has ended, it
+/// is simply taken over by the next approval.
+fn open_key(finding_id: &str) -> String {
+    format!("open#{finding_id}")
+}
+
+fn invalid(e: impl std::fmt::Display) -> RecordsError {
+    RecordsError {
+        detail: e.to_string(),
+        retryable: false,
+    }
+}
 
 /// The records in one table.
 #[derive(Debug, Clone)]
@@ -64,6 +84,24 @@ fn record_of(item: &Item) -> Result<RemediationRecord, RecordsError> {
 }
 
 impl DynamoRecords {
+    /// The remediation the finding's open item (`key`) names, if there is one.
+    async fn open_remediation(&self, key: &str) -> Result<Option<String>, RecordsError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("id", s(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| failed("GetItem", &e))?;
+        Ok(out
+            .item
+            .as_ref()
+            .and_then(|i| text(i, "remediation_id"))
+            .map(str::to_owned))
+    }
+
     /// The records in `table`.
     pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> DynamoRecords {
         DynamoRecords {
@@ -110,6 +148,104 @@ impl RemediationRecords for DynamoRecords {
 
     async fn update(&self, record: &RemediationRecord) -> Result<(), RecordsError> {
         self.put(record, true).await
+    }
+
+    async fn insert_unless_open(
+        &self,
+        record: &RemediationRecord,
+    ) -> Result<Option<RemediationRecord>, RecordsError> {
+        let key = open_key(&record.finding_id);
+        // First as if the finding never had a remediation; then over the one
+        // its open item names, if that one has ended.
+        let mut last: Option<String> = None;
+        for _ in 0..OPEN_TRIES {
+            let open_item = Item::from([
+                ("id".to_string(), s(&key)),
+                ("remediation_id".to_string(), s(&record.id)),
+            ]);
+            let mut open = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(open_item));
+            open = match &last {
+                None => open.condition_expression("attribute_not_exists(id)"),
+                Some(rid) => open
+                    .condition_expression("remediation_id = :last")
+                    .expression_attribute_values(":last", s(rid)),
+            };
+            let new = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item_of(record)?))
+                .condition_expression("attribute_not_exists(id)");
+            let written = self
+                .client
+                .transact_write_items()
+                .transact_items(
+                    TransactWriteItem::builder()
+                        .put(open.build().map_err(invalid)?)
+                        .build(),
+                )
+                .transact_items(
+                    TransactWriteItem::builder()
+                        .put(new.build().map_err(invalid)?)
+                        .build(),
+                )
+                .send()
+                .await;
+            let lost = match &written {
+                Ok(_) => return Ok(None),
+                Err(e) => cancellation_reasons(e).is_some_and(|r| {
+                    r.first().map(String::as_str) == Some("ConditionalCheckFailed")
+                }),
+            };
+            if !lost {
+                return Err(written
+                    .map(|_| ())
+                    .map_err(|e| failed("TransactWriteItems", &e))
+                    .unwrap_err());
+            }
+            // Another remediation of the finding: the answer if still open.
+            last = self.open_remediation(&key).await?;
+            if let Some(rid) = &last {
+                if let Some(r) = self.get(rid).await?.filter(|r| !r.status.is_final()) {
+                    return Ok(Some(r));
+                }
+            }
+        }
+        Err(RecordsError {
+            detail: format!(
+                "the open remediation of finding {} kept changing; try again",
+                record.finding_id
+            ),
+            retryable: true,
+        })
+    }
+
+    async fn replace(
+        &self,
+        seen: &RemediationRecord,
+        record: &RemediationRecord,
+    ) -> Result<bool, RecordsError> {
+        // `doc` is the serialized record, and serializing the same record gives
+        // the same text: an equal `doc` is an unchanged record.
+        let was = serde_json::to_string(seen).map_err(|e| RecordsError {
+            detail: e.to_string(),
+            retryable: false,
+        })?;
+        match self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item_of(record)?))
+            .condition_expression("#doc = :was")
+            .expression_attribute_names("#doc", "doc")
+            .expression_attribute_values(":was", s(was))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e) if condition_failed(&e) => Ok(false),
+            Err(e) => Err(failed("PutItem", &e)),
+        }
     }
 
     async fn get(&self, id: &str) -> Result<Option<RemediationRecord>, RecordsError> {

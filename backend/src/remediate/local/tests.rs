@@ -23,6 +23,7 @@ fn record(id: &str, finding: &str, minute: u32) -> RemediationRecord {
         guard: None,
         reason: None,
         attempts: 0,
+        worker_until: None,
         made: false,
         plan: None,
         undo: None,

@@ -378,6 +378,7 @@ async fn a_job_whose_runner_died_reads_failed_and_exports_older_than_a_day_are_s
         .join(format!("{}.json", ids[0]));
     let mut status: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     let stopped = chrono::Utc::now() - chrono::Duration::minutes(6);
+    status["state"] = json!("running");
     status["updated_at"] = json!(stopped);
     std::fs::write(&path, serde_json::to_vec(&status).unwrap()).unwrap();
     let job = get(&f.app, &format!("/exports/{}", ids[0]), VIEWER_A)
@@ -408,7 +409,11 @@ async fn a_job_whose_runner_died_reads_failed_and_exports_older_than_a_day_are_s
     let run = f.jobs.run(&JobId::parse(&ids[1]).unwrap()).await.unwrap();
     assert_eq!(run.state, shared_types::ExportState::Done);
     let before = files_in(f.dir.path()).len();
-    assert_eq!(before, 4 + 1, "four status objects and one file");
+    assert_eq!(
+        before,
+        4 + 1 + 1,
+        "four status objects, one file and its claim"
+    );
     let later = now + chrono::Duration::hours(25);
     assert_eq!(f.jobs.sweep(later).await.unwrap(), before);
     assert!(files_in(f.dir.path()).is_empty());

@@ -81,7 +81,26 @@ async fn contract(files: &dyn ExportFiles, size: usize, chunk: usize) {
         assert!(files.get_status(bad).await.is_err(), "{bad}");
         assert!(files.create(bad, "text/csv").await.is_err(), "{bad}");
         assert!(files.delete(bad).await.is_err(), "{bad}");
+        assert!(files.create_once(bad).await.is_err(), "{bad}");
     }
+
+    // A claim is made once, however many ask at the same moment; given back
+    // (deleted), it can be made again.
+    let claim = "exports/0123456789abcdef0123456789abcdef.claim";
+    let tries = futures::future::join_all((0..8).map(|_| files.create_once(claim))).await;
+    let made = tries.into_iter().filter(|r| *r.as_ref().unwrap()).count();
+    assert_eq!(made, 1, "claims made at once");
+    assert!(!files.create_once(claim).await.unwrap());
+    assert_eq!(
+        keys(&files.list("exports/").await.unwrap()),
+        vec![claim, status]
+    );
+    files.delete(claim).await.unwrap();
+    assert!(
+        files.create_once(claim).await.unwrap(),
+        "given back, made again"
+    );
+    files.delete(claim).await.unwrap();
 }
 
 #[tokio::test]

@@ -8,6 +8,8 @@
 mod api;
 /// The contract every `ExportFiles` store meets: local folder and S3.
 mod files_contract;
+/// One runner per job whatever the queue delivers; a heartbeat through a slow write.
+mod runs;
 /// On AWS: S3 files, the SQS queue and the `exporter` handler, presigned links.
 mod worker;
 
@@ -52,6 +54,7 @@ impl JobQueue for RecordingQueue {
 pub struct Fixture {
     pub app: Router,
     pub jobs: ExportJobs,
+    pub store: Arc<dyn Store>,
     pub dir: tempfile::TempDir,
 }
 
@@ -91,13 +94,18 @@ pub async fn fixture(runner: Runner) -> Fixture {
         };
         tokens.create(&token, &TokenHash::of(secret)).await.unwrap();
     }
-    let jobs = ExportJobs::new(store, Arc::new(LocalExportFiles::new(dir.path())), runner);
+    let jobs = ExportJobs::new(
+        store.clone(),
+        Arc::new(LocalExportFiles::new(dir.path())),
+        runner,
+    );
     let state = AppState::new(pipeline, HttpConfig::default())
         .with_auth(Authenticator::new(None).with_tokens(tokens))
         .with_exports(jobs.clone());
     Fixture {
         app: router(state),
         jobs,
+        store,
         dir,
     }
 }
