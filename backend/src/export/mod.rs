@@ -1,10 +1,10 @@
 //! Export: the whole filtered set of findings, newest first, as CSV, JSON Lines or
 //! OCSF Detection Findings — for `GET /findings/export` and `cspm export` alike.
 //!
-//! The set is read through the store's paged list ([`Store::list_findings`], the
-//! same query and order as `GET /findings`) one page at a time and each page is
-//! encoded into one chunk, so memory stays that of one page whatever the size of
-//! the set.
+//! The set is read through the store's pages of whole findings
+//! ([`Store::finding_pages`], the same query and order as `GET /findings`) and
+//! each page is encoded into one chunk, so memory stays that of a few pages
+//! whatever the size of the set.
 
 /// RFC 4180 CSV with the columns analysts asked for, spreadsheet formulas neutralised.
 pub mod csv;
@@ -22,10 +22,10 @@ use futures::{Stream, StreamExt};
 use shared_types::{Finding, FindingFilter};
 use std::sync::Arc;
 
-/// Findings read per store call. Two pages of whole findings (raw documents
-/// included: one being encoded, the next being read) are the most an export holds
-/// in memory; 250 keeps that well under 100 MB at any size of export, and the
-/// per-page cost (one indexed query) small beside decoding.
+/// Findings read per store call. A few pages of whole findings (raw documents
+/// included: one being encoded, the next ones being read and decoded) are the
+/// most an export holds in memory; 250 keeps that well under 100 MB at any size
+/// of export, and the per-page cost (one indexed query) small beside decoding.
 pub const PAGE_SIZE: u32 = 250;
 
 /// The formats an export can be written in.
@@ -96,6 +96,19 @@ pub struct ExportOptions {
     pub raw: bool,
 }
 
+impl ExportOptions {
+    /// True when the writer reads findings' raw documents: whole findings in
+    /// JSON Lines, and OCSF (its `compliance.standards` come from the document).
+    /// CSV and the list items of JSON Lines never do.
+    pub fn reads_raw(&self) -> bool {
+        match self.format {
+            ExportFormat::Csv => false,
+            ExportFormat::Jsonl => self.detail,
+            ExportFormat::Ocsf => true,
+        }
+    }
+}
+
 /// Why an export stopped. Nothing already written is taken back: a failed export
 /// is an incomplete file (the HTTP body is cut off, the CLI removes its file).
 #[derive(Debug, thiserror::Error)]
@@ -157,7 +170,7 @@ pub fn export(
     options: ExportOptions,
 ) -> impl Stream<Item = Result<Chunk, ExportError>> + Send + 'static {
     let mut first = true;
-    read_ahead(pages(store, filter)).map(move |page| {
+    read_ahead(store.finding_pages(filter, PAGE_SIZE, options.reads_raw())).map(move |page| {
         let findings = page?;
         let mut out = Vec::with_capacity(findings.len() * 512 + 256);
         if std::mem::take(&mut first) && options.format == ExportFormat::Csv {
@@ -173,44 +186,11 @@ pub fn export(
     })
 }
 
-/// Where the walk over the pages is.
-enum Position {
-    /// Nothing read yet.
-    Start,
-    /// The next page starts at this cursor.
-    Next(String),
-    /// The last page was read.
-    Done,
-}
-
-/// Every page of the set, newest first; at least one (an empty set is one empty
-/// page), and nothing after an error.
-fn pages(
-    store: Arc<dyn Store>,
-    filter: FindingFilter,
-) -> impl Stream<Item = Result<Vec<Finding>, StoreError>> + Send + 'static {
-    let filter = Arc::new(filter);
-    futures::stream::try_unfold(Position::Start, move |position| {
-        let (store, filter) = (store.clone(), filter.clone());
-        async move {
-            let cursor = match position {
-                Position::Start => None,
-                Position::Next(c) => Some(c),
-                Position::Done => return Ok(None),
-            };
-            let page = store
-                .list_findings(&filter, PAGE_SIZE, cursor.as_deref())
-                .await?;
-            let next = page.next_cursor.map_or(Position::Done, Position::Next);
-            Ok(Some((page.findings, next)))
-        }
-    })
-}
-
-/// `pages` driven by a task of its own, one page ahead of the reader: while the
+/// The pages driven by a task of its own, one page ahead of the reader: while the
 /// caller encodes and writes a page, the next one is read and decoded. A page is
-/// only read once the one before was taken (the channel's single slot is
-/// reserved first), so at most two pages are in memory. The task stops after an
+/// only asked for once the one before was taken (the channel's single slot is
+/// reserved first), so besides what the store reads ahead itself, at most two
+/// pages are in memory. The task stops after an
 /// error, at the end, or when the caller drops the stream (an HTTP client gone).
 fn read_ahead<T: Send + 'static>(
     pages: impl Stream<Item = Result<T, StoreError>> + Send + 'static,

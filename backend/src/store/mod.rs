@@ -20,6 +20,8 @@ pub mod facets;
 pub mod feed;
 /// Grouping a view by generator, resource, account, region or resource type.
 pub mod groups;
+/// Walking a whole filtered set page by page (exports).
+pub mod pages;
 /// Daily compliance score snapshots (the compliance trend).
 pub mod snapshot;
 /// SQLite implementation (the local default).
@@ -31,12 +33,14 @@ use shared_types::{
     ChangeKind, Finding, FindingDetail, FindingFilter, FindingGroups, FindingPage, GroupBy,
     Severity, Summary, WorkflowStatus, WorkflowUpdate,
 };
+use std::sync::Arc;
 
 pub use change::{Change, Origin};
 pub use count::ViewCount;
 #[cfg(feature = "aws")]
 pub use dynamo::DynamoStore;
 pub use feed::ChangeFeed;
+pub use pages::FindingPages;
 pub use snapshot::ScoreSnapshot;
 pub use sqlite::SqliteStore;
 
@@ -269,6 +273,26 @@ pub trait Store: Send + Sync {
             findings,
             next_cursor: page.next_cursor,
         })
+    }
+
+    /// The whole set `filter` selects as pages of about `page` whole findings,
+    /// newest first, in [`Store::list`]'s order: what an export reads. Without
+    /// `with_raw` a store may leave each finding's `raw` `null` (for writers
+    /// that never look at it: building the raw documents is much of the work).
+    /// The default asks for one page after another ([`pages::walk`]), raw
+    /// included; a store may read ahead and decode in parallel, holding a few
+    /// pages at most.
+    fn finding_pages(
+        self: Arc<Self>,
+        filter: FindingFilter,
+        page: u32,
+        with_raw: bool,
+    ) -> FindingPages
+    where
+        Self: 'static,
+    {
+        let _ = with_raw;
+        pages::walk(self, filter, page)
     }
 
     /// How many findings match `filter` (all pages): exact from the counters for

@@ -105,4 +105,29 @@ mod tests {
             .decode("x")
             .is_err());
     }
+
+    #[test]
+    fn without_raw_every_field_but_the_raw_document_is_read() {
+        let f = crate::demo::generate(1, crate::demo::default_anchor(), 5)
+            .next()
+            .unwrap();
+        assert!(f.raw.is_object());
+        let bytes = encode(&f).unwrap();
+        let lean = shared_types::without_raw(|| decode(&f.id, &bytes)).unwrap();
+        assert_eq!(lean.raw, serde_json::Value::Null);
+        assert_eq!(
+            shared_types::Finding {
+                raw: f.raw.clone(),
+                ..lean
+            },
+            f
+        );
+        // Only inside: the same thread reads whole findings again afterwards.
+        assert_eq!(decode(&f.id, &bytes).unwrap(), f);
+        // A malformed document still fails, raw part included.
+        let mut json = serde_json::to_string(&f).unwrap();
+        json = json.replace("\"raw\":{", "\"raw\":{\"cut\":");
+        let bad = shared_types::without_raw(|| StoredDoc::Json(json).decode(&f.id));
+        assert!(bad.is_err());
+    }
 }

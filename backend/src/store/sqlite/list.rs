@@ -242,14 +242,22 @@ impl DocRow {
 /// than it saves.
 const PARALLEL_DECODE_MIN: usize = 64;
 
-/// The rows' findings in order. Decoding (zstd, then JSON) is most of the work
+/// The rows' findings in order (`raw` left `null` unless `with_raw`). Decoding (zstd, then JSON) is most of the work
 /// of reading whole findings (an export reads nothing else), so a large page is
 /// decoded in two halves on two blocking-pool threads at once; pool threads are
 /// reused, so the allocator's per-thread caches are too.
-pub(super) async fn decode_rows(mut rows: Vec<DocRow>) -> StoreResult<Vec<Finding>> {
-    fn all(rows: Vec<DocRow>) -> StoreResult<Vec<Finding>> {
-        rows.iter().map(DocRow::decode).collect()
-    }
+pub(super) async fn decode_rows(
+    mut rows: Vec<DocRow>,
+    with_raw: bool,
+) -> StoreResult<Vec<Finding>> {
+    let all = move |rows: Vec<DocRow>| -> StoreResult<Vec<Finding>> {
+        let decode = || rows.iter().map(DocRow::decode).collect();
+        if with_raw {
+            decode()
+        } else {
+            shared_types::without_raw(decode)
+        }
+    };
     let joined = |r: Result<StoreResult<Vec<Finding>>, tokio::task::JoinError>| {
         r.map_err(|e| StoreError::Backend(Box::new(e)))?
     };

@@ -21,11 +21,12 @@ mod row;
 mod snapshot;
 mod steps;
 mod summary;
+mod walk;
 mod write;
 
 use super::{
-    ArchivePage, Change, ChangeFeed, DeleteReport, FindingVersion, FullPage, Origin, ScoreSnapshot,
-    Store, StoreError, StoreResult, UpsertReport, ViewCount,
+    ArchivePage, Change, ChangeFeed, DeleteReport, FindingPages, FindingVersion, FullPage, Origin,
+    ScoreSnapshot, Store, StoreError, StoreResult, UpsertReport, ViewCount,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -174,9 +175,18 @@ impl Store for SqliteStore {
             .read(move |c| list::list_findings(c, &filter, limit, cursor.as_deref()))
             .await?;
         Ok(FullPage {
-            findings: list::decode_rows(rows).await?,
+            findings: list::decode_rows(rows, true).await?,
             next_cursor,
         })
+    }
+
+    fn finding_pages(
+        self: Arc<Self>,
+        filter: FindingFilter,
+        page: u32,
+        with_raw: bool,
+    ) -> FindingPages {
+        walk::finding_pages(self.pool.path.clone(), filter, page, with_raw)
     }
 
     async fn summary(&self, today: NaiveDate) -> StoreResult<Summary> {
