@@ -4,10 +4,14 @@
 //! folder; the jobs run in the server (as `cspm serve` runs them) or wait in a
 //! recording queue for the test to run them (as the `exporter` Lambda would).
 
-/// Lifecycle, equality with the streamed export, ownership, bad input, limits.
+/// Who may see and download a job.
+mod access;
+/// A job from `POST /exports` to its download, equal to the streamed export.
 mod api;
 /// The contract every `ExportFiles` store meets: local folder and S3.
 mod files_contract;
+/// Bad input, the per-principal limit, dead runners and the daily sweep.
+mod limits;
 /// One runner per job whatever the queue delivers; a heartbeat through a slow write.
 mod runs;
 /// On AWS: S3 files, the SQS queue and the `exporter` handler, presigned links.
@@ -184,4 +188,17 @@ pub async fn finished(app: &Router, id: &str, bearer: &str) -> Value {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     panic!("export {id} still running after 10 s");
+}
+
+/// The names in the data folder's `exports/`, sorted (none when it is absent).
+pub fn files_in(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir.join("exports"))
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
 }
