@@ -3,7 +3,7 @@
 //! what is recorded, and when, reads in one place.
 
 use super::action_id::ActionId;
-use super::ledger::{AttemptLog, LedgerEntry, LedgerError, LedgerOutcome};
+use super::ledger::{AttemptLog, LedgerEntry, LedgerError, LedgerOutcome, StartCheck};
 use super::outcome::{ApplyOutcome, Failure, RemediateError};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -25,42 +25,55 @@ pub struct Attempt<'a> {
 }
 
 impl Attempt<'_> {
-    async fn write(
+    fn entry(
         &self,
         outcome: LedgerOutcome,
         error: Option<String>,
         record: Option<Value>,
+    ) -> LedgerEntry {
+        LedgerEntry {
+            at: self.at,
+            finding_id: self.finding_id.to_string(),
+            action: self.action.to_string(),
+            account_id: self.account.to_string(),
+            actor: self.actor.to_string(),
+            outcome,
+            error,
+            record,
+        }
+    }
+
+    async fn write(
+        &self,
+        outcome: LedgerOutcome,
+        error: Option<String>,
     ) -> Result<(), LedgerError> {
-        self.ledger
-            .append(&LedgerEntry {
-                at: self.at,
-                finding_id: self.finding_id.to_string(),
-                action: self.action.to_string(),
-                account_id: self.account.to_string(),
-                actor: self.actor.to_string(),
-                outcome,
-                error,
-                record,
-            })
-            .await
+        self.ledger.append(&self.entry(outcome, error, None)).await
     }
 
     /// Recorded before the calls, with the action's `record` (what undoes the
-    /// change): the rate limit counts this line, and the record is kept, even
-    /// when the process dies before the outcome is known.
-    pub async fn started(&self, record: Option<Value>) -> Result<(), RemediateError> {
-        Ok(self.write(LedgerOutcome::Started, None, record).await?)
+    /// change), if `allowed` still passes on the account's other starts as
+    /// they stand now (see [`AttemptLog::start_if`]): the rate limit counts
+    /// this line, and the record is kept, even when the process dies before
+    /// the outcome is known. False: refused, nothing recorded, no call made.
+    pub async fn start_if(
+        &self,
+        record: Option<Value>,
+        allowed: &StartCheck<'_>,
+    ) -> Result<bool, RemediateError> {
+        let entry = self.entry(LedgerOutcome::Started, None, record);
+        Ok(self.ledger.start_if(&entry, allowed).await?)
     }
 
     /// The calls were made and the read-back shows the fix.
     pub async fn verified(&self) -> Result<(), RemediateError> {
-        Ok(self.write(LedgerOutcome::Verified, None, None).await?)
+        Ok(self.write(LedgerOutcome::Verified, None).await?)
     }
 
     /// A call failed or the fix is not there: recorded, and the outcome that
     /// leaves the finding open.
     pub async fn failed(&self, error: Failure) -> Result<ApplyOutcome, RemediateError> {
-        self.write(LedgerOutcome::Failed, Some(error.to_string()), None)
+        self.write(LedgerOutcome::Failed, Some(error.to_string()))
             .await?;
         Ok(ApplyOutcome::Failed {
             finding_id: self.finding_id.to_string(),

@@ -80,6 +80,40 @@ pub fn evaluate(input: &GuardInput<'_>, read: Option<&Read<'_>>) -> Vec<GuardRes
         .collect()
 }
 
+/// The rate limit's verdict alone: what a start checks again on the account's
+/// starts as they stand at that moment ([`crate::remediate::ledger::AttemptLog::start_if`]).
+pub fn rate_limit(input: &GuardInput<'_>) -> GuardResult {
+    let (passed, reason) = rate_limited(input);
+    GuardResult {
+        name: GuardName::RateLimited,
+        passed,
+        reason,
+    }
+}
+
+/// At most `max_per_account_per_hour` starts in the target's account in the
+/// hour up to `now`.
+fn rate_limited(i: &GuardInput<'_>) -> (bool, String) {
+    let since = i.now - Duration::hours(1);
+    let n = i
+        .recent_applies
+        .iter()
+        .filter(|at| **at > since && **at <= i.now)
+        .count();
+    let max = i.config.max_per_account_per_hour as usize;
+    if n >= max {
+        (
+            false,
+            format!(
+                "{n} remediations in account {:?} in the last hour (max {max})",
+                i.target.account
+            ),
+        )
+    } else {
+        (true, format!("{n} of {max} this hour"))
+    }
+}
+
 /// One guard's verdict: `(passed, reason)`, or `None` when it needs the
 /// resource as read and `read` is `None`.
 fn check(name: GuardName, i: &GuardInput<'_>, read: Option<&Read<'_>>) -> Option<(bool, String)> {
@@ -122,26 +156,7 @@ fn check(name: GuardName, i: &GuardInput<'_>, read: Option<&Read<'_>>) -> Option
                 )
             }
         }
-        GuardName::RateLimited => {
-            let since = i.now - Duration::hours(1);
-            let n = i
-                .recent_applies
-                .iter()
-                .filter(|at| **at > since && **at <= i.now)
-                .count();
-            let max = c.max_per_account_per_hour as usize;
-            if n >= max {
-                (
-                    false,
-                    format!(
-                        "{n} remediations in account {:?} in the last hour (max {max})",
-                        t.account
-                    ),
-                )
-            } else {
-                (true, format!("{n} of {max} this hour"))
-            }
-        }
+        GuardName::RateLimited => rate_limited(i),
         GuardName::SuppressedOrResolved => match (f.workflow_status, f.record_state) {
             (WorkflowStatus::Suppressed | WorkflowStatus::Resolved, _) => (
                 false,

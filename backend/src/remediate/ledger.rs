@@ -71,6 +71,9 @@ impl From<std::io::Error> for LedgerError {
     }
 }
 
+/// The check a start must pass, on the times of the account's other starts.
+pub type StartCheck<'a> = dyn Fn(&[DateTime<Utc>]) -> bool + Send + Sync + 'a;
+
 /// Where attempts are recorded and the per-account rate limit counted: the
 /// ledger file on one machine ([`Ledger`]), a DynamoDB item per account for
 /// the `remediator` Lambda, whose instances share nothing else.
@@ -78,6 +81,17 @@ impl From<std::io::Error> for LedgerError {
 pub trait AttemptLog: Send + Sync {
     /// Records one step of an attempt (only `started` steps count).
     async fn append(&self, entry: &LedgerEntry) -> Result<(), LedgerError>;
+
+    /// Records the start `entry` only if `allowed` passes on the account's
+    /// other starts as they stand at that moment (as [`AttemptLog::attempts_in`]
+    /// gives them), with no other start recorded in between: the per-account
+    /// limit holds however many workers start at once. False: refused, nothing
+    /// recorded.
+    async fn start_if(
+        &self,
+        entry: &LedgerEntry,
+        allowed: &StartCheck<'_>,
+    ) -> Result<bool, LedgerError>;
 
     /// When remediations in `account_id` other than `except` (finding id,
     /// action id) were last started, however they ended, oldest first: one
@@ -93,6 +107,14 @@ pub trait AttemptLog: Send + Sync {
 impl AttemptLog for Ledger {
     async fn append(&self, entry: &LedgerEntry) -> Result<(), LedgerError> {
         Ok(Ledger::append(self, entry)?)
+    }
+
+    async fn start_if(
+        &self,
+        entry: &LedgerEntry,
+        allowed: &StartCheck<'_>,
+    ) -> Result<bool, LedgerError> {
+        Ok(Ledger::start_if(self, entry, allowed)?)
     }
 
     async fn attempts_in(
@@ -121,13 +143,29 @@ impl Ledger {
     /// Appends one entry. One `write` of one line with `O_APPEND`, so two
     /// processes appending at once do not interleave their lines.
     pub fn append(&self, entry: &LedgerEntry) -> std::io::Result<()> {
-        let mut line = serde_json::to_vec(entry).map_err(std::io::Error::other)?;
-        line.push(b'\n');
+        write_line(&self.open()?, entry)
+    }
+
+    /// [`AttemptLog::start_if`] on the file: an exclusive lock on it, held
+    /// from the read of the other starts to the append, puts the checks and
+    /// starts of processes (or threads) that start at once one after another.
+    pub fn start_if(&self, entry: &LedgerEntry, allowed: &StartCheck<'_>) -> std::io::Result<bool> {
+        let file = self.open()?;
+        file.lock()?; // released when `file` is closed
+        let others = self.attempts_in(&entry.account_id, (&entry.finding_id, &entry.action))?;
+        if !allowed(&others) {
+            return Ok(false);
+        }
+        write_line(&file, entry)?;
+        Ok(true)
+    }
+
+    /// The file, opened to append (created if absent).
+    fn open(&self) -> std::io::Result<std::fs::File> {
         std::fs::OpenOptions::new()
             .create(true)
             .append(true)
-            .open(&self.path)?
-            .write_all(&line)
+            .open(&self.path)
     }
 
     /// When remediations in `account_id` other than `except` (finding id,
@@ -168,6 +206,13 @@ impl Ledger {
         times.sort();
         Ok(times)
     }
+}
+
+/// Appends `entry` as one line in one `write` (see [`Ledger::append`]).
+fn write_line(mut file: &std::fs::File, entry: &LedgerEntry) -> std::io::Result<()> {
+    let mut line = serde_json::to_vec(entry).map_err(std::io::Error::other)?;
+    line.push(b'\n');
+    file.write_all(&line)
 }
 
 #[cfg(test)]
@@ -241,5 +286,37 @@ mod tests {
             .attempts_in("1", ("f-2026-01-01T00:00:00Z", "s3-block-public-access"))
             .unwrap();
         assert_eq!(own.len(), 2);
+    }
+
+    #[test]
+    fn starts_at_once_under_a_limit_record_exactly_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let won: usize = std::thread::scope(|s| {
+            let starts: Vec<_> = (0..8)
+                .map(|i| {
+                    let dir = dir.path();
+                    s.spawn(move || {
+                        // Each with its own open file, as another process's.
+                        let e = LedgerEntry {
+                            finding_id: format!("f{i}"),
+                            ..entry("1", "2026-01-01T00:00:00Z")
+                        };
+                        let under_three = |others: &[DateTime<Utc>]| others.len() < 3;
+                        Ledger::in_dir(dir).start_if(&e, &under_three).unwrap()
+                    })
+                })
+                .collect();
+            starts
+                .into_iter()
+                .map(|h| usize::from(h.join().unwrap()))
+                .sum()
+        });
+        assert_eq!(won, 3);
+        let ledger = Ledger::in_dir(dir.path());
+        assert_eq!(ledger.attempts_in("1", ("", "")).unwrap().len(), 3);
+        // A refused start records nothing.
+        let refused = entry("1", "2026-01-01T00:09:00Z");
+        assert!(!ledger.start_if(&refused, &|_| false).unwrap());
+        assert_eq!(ledger.attempts_in("1", ("", "")).unwrap().len(), 3);
     }
 }

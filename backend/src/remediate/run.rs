@@ -20,7 +20,7 @@ use super::target::{NotApplicable, Target};
 use crate::pipeline::{Pipeline, PipelineError};
 use chrono::{DateTime, Utc};
 use shared_types::{Finding, FindingDetail, WorkflowStatus, WorkflowUpdate};
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 
 /// Plans and applies remediations.
 pub struct Remediator {
@@ -166,7 +166,27 @@ impl Remediator {
         };
         let undo = r.action.record(&r.target, &observed);
         progress.planned(&plan, undo.as_ref()).await?;
-        attempt.started(undo).await?;
+        // The rate limit again, on the starts as they stand at the start:
+        // workers that read the same count a moment ago take the last place
+        // under it one at a time.
+        let refusal = std::sync::Mutex::new(None);
+        let within_limit = |others: &[DateTime<Utc>]| {
+            let verdict = guards::rate_limit(&r.input(&self.config, approval, now, others));
+            let passed = verdict.passed;
+            *refusal.lock().unwrap_or_else(PoisonError::into_inner) = Some(verdict);
+            passed
+        };
+        if !attempt.start_if(undo, &within_limit).await? {
+            let guard = refusal
+                .into_inner()
+                .unwrap_or_else(PoisonError::into_inner)
+                .unwrap_or_else(|| guards::rate_limit(&input));
+            let mut plan = plan;
+            for g in plan.guards.iter_mut().filter(|g| g.name == guard.name) {
+                *g = guard.clone();
+            }
+            return Ok(ApplyOutcome::Refused { plan, guard });
+        }
         if let Err(e) = r.action.apply(&r.target, &proposal).await {
             return attempt.failed(Failure::Call(e)).await;
         }

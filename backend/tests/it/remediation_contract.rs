@@ -281,6 +281,22 @@ async fn ledger_contract(l: &dyn AttemptLog, now: DateTime<Utc>) {
         .unwrap();
     assert_eq!(but_f1, [at(40)]);
     assert_eq!(l.attempts_in(&other, ("f0", "x")).await.unwrap(), [at(1)]);
+
+    // Eight starts at once in one account under a limit of three: exactly three
+    // are recorded, however their reads and writes interleave.
+    let busy = format!("{:012}", rand::random::<u32>());
+    let under_three = |others: &[DateTime<Utc>]| others.len() < 3;
+    let starts = (0..8).map(|i| {
+        let entry = started(&busy, &format!("g{i}"), at(2));
+        async move { l.start_if(&entry, &under_three).await.unwrap() }
+    });
+    let won = futures::future::join_all(starts).await;
+    assert_eq!(won.iter().filter(|w| **w).count(), 3, "{won:?}");
+    assert_eq!(l.attempts_in(&busy, ("x", "y")).await.unwrap().len(), 3);
+    // A refused start records nothing.
+    let refused = started(&busy, "late", at(1));
+    assert!(!l.start_if(&refused, &|_| false).await.unwrap());
+    assert_eq!(l.attempts_in(&busy, ("x", "y")).await.unwrap().len(), 3);
 }
 
 /// Milliseconds: what both ledgers keep.

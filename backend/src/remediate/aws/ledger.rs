@@ -4,10 +4,13 @@
 //! `remediator` Lambda's instances share nothing else, so a count kept in one
 //! instance's memory or `/tmp` would let each of them apply the limit again.
 //! How attempts ended is in their remediation records; only `started` steps
-//! are written here (the others are logged).
+//! are written here (the others are logged). The item's `version` goes up by
+//! one with every start, and a start is written only on the version its check
+//! read, so two workers starting at once in one account cannot both take the
+//! last place under the limit.
 
-use crate::aws::item::{condition_failed, n, s, Item};
-use crate::remediate::ledger::{AttemptLog, LedgerEntry, LedgerError, LedgerOutcome};
+use crate::aws::item::{condition_failed, n, num, s, Item};
+use crate::remediate::ledger::{AttemptLog, LedgerEntry, LedgerError, LedgerOutcome, StartCheck};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Duration, Utc};
@@ -17,6 +20,47 @@ use std::collections::HashMap;
 /// rate limit counts an hour, and the map must stay far below DynamoDB's
 /// 400 KB item size.
 const KEPT: Duration = Duration::days(2);
+
+/// Reads and conditional writes of one start before it is reported contended.
+const START_TRIES: usize = 5;
+
+/// An account's item as read: its starts and the version they are at.
+struct Seen {
+    /// The `started` map, if the account has one yet.
+    started: Option<HashMap<String, AttributeValue>>,
+    /// The `version` attribute (absent on items written before it existed).
+    version: Option<u64>,
+}
+
+impl Seen {
+    /// The starts other than `skip`'s kept since `oldest_kept`, oldest first,
+    /// and the older ones (to prune).
+    fn times(
+        &self,
+        skip: &str,
+        oldest_kept: DateTime<Utc>,
+    ) -> (Vec<DateTime<Utc>>, Vec<(String, AttributeValue)>) {
+        let mut times = Vec::new();
+        let mut old = Vec::new();
+        for (key, at) in self.started.iter().flatten() {
+            let Some(t) = at
+                .as_n()
+                .ok()
+                .and_then(|v| v.parse::<i64>().ok())
+                .and_then(DateTime::from_timestamp_millis)
+            else {
+                continue;
+            };
+            if t < oldest_kept {
+                old.push((key.clone(), at.clone()));
+            } else if key != skip {
+                times.push(t);
+            }
+        }
+        times.sort();
+        (times, old)
+    }
+}
 
 /// The counts in one table.
 #[derive(Debug, Clone)]
@@ -53,43 +97,65 @@ impl DynamoLedger {
         }
     }
 
-    /// Sets one start in the account's map, which must exist already.
-    async fn set_in_map(&self, account: &str, key: &str, ms: i64) -> Result<bool, LedgerError> {
-        match self
+    /// The account's item, read consistently.
+    async fn read(&self, account: &str) -> Result<Seen, LedgerError> {
+        let out = self
             .client
-            .update_item()
+            .get_item()
             .table_name(&self.table)
             .key("id", account_key(account))
-            .update_expression("SET started.#k = :t")
-            .condition_expression("attribute_exists(started)")
-            .expression_attribute_names("#k", key)
-            .expression_attribute_values(":t", n(ms))
+            .consistent_read(true)
             .send()
             .await
-        {
-            Ok(_) => Ok(true),
-            Err(e) if condition_failed(&e) => Ok(false),
-            Err(e) => Err(failed("UpdateItem", &e)),
-        }
+            .map_err(|e| failed("GetItem", &e))?;
+        let mut item: Item = out.item.unwrap_or_default();
+        let version = num(&item, "version");
+        let started = match item.remove("started") {
+            Some(AttributeValue::M(m)) => Some(m),
+            _ => None,
+        };
+        Ok(Seen { started, version })
     }
 
-    /// Creates the account's map holding one start, unless another writer
-    /// created it first.
-    async fn create_map(&self, account: &str, key: &str, ms: i64) -> Result<bool, LedgerError> {
-        match self
+    /// Sets one start and the next version, only if the item is still at the
+    /// version `seen` read (creating the map on an account's first start).
+    /// False: another start came in between.
+    async fn write_start(
+        &self,
+        account: &str,
+        seen: &Seen,
+        key: &str,
+        ms: i64,
+    ) -> Result<bool, LedgerError> {
+        let next = seen.version.unwrap_or(0) + 1;
+        let req = self
             .client
             .update_item()
             .table_name(&self.table)
             .key("id", account_key(account))
-            .update_expression("SET started = :m")
-            .condition_expression("attribute_not_exists(started)")
-            .expression_attribute_values(
-                ":m",
-                AttributeValue::M(HashMap::from([(key.to_string(), n(ms))])),
-            )
-            .send()
-            .await
-        {
+            .expression_attribute_values(":next", n(next));
+        let req = if seen.started.is_none() {
+            req.update_expression("SET started = :m, version = :next")
+                .condition_expression("attribute_not_exists(started)")
+                .expression_attribute_values(
+                    ":m",
+                    AttributeValue::M(HashMap::from([(key.to_string(), n(ms))])),
+                )
+        } else {
+            let req = req
+                .update_expression("SET started.#k = :t, version = :next")
+                .expression_attribute_names("#k", key)
+                .expression_attribute_values(":t", n(ms));
+            match seen.version {
+                Some(v) => req
+                    .condition_expression("version = :seen")
+                    .expression_attribute_values(":seen", n(v)),
+                None => req.condition_expression(
+                    "attribute_exists(started) AND attribute_not_exists(version)",
+                ),
+            }
+        };
+        match req.send().await {
             Ok(_) => Ok(true),
             Err(e) if condition_failed(&e) => Ok(false),
             Err(e) => Err(failed("UpdateItem", &e)),
@@ -140,15 +206,26 @@ impl AttemptLog for DynamoLedger {
                 error = entry.error.as_deref().unwrap_or("-"), "remediation attempt ended");
             return Ok(());
         }
+        self.start_if(entry, &|_| true).await.map(|_| ())
+    }
+
+    async fn start_if(
+        &self,
+        entry: &LedgerEntry,
+        allowed: &StartCheck<'_>,
+    ) -> Result<bool, LedgerError> {
         let key = started_key(&entry.finding_id, &entry.action);
         let ms = entry.at.timestamp_millis();
-        // The map exists after an account's first start; two first starts at
-        // once race to create it, and the loser sets its key in the winner's.
-        for _ in 0..3 {
-            if self.set_in_map(&entry.account_id, &key, ms).await?
-                || self.create_map(&entry.account_id, &key, ms).await?
-            {
-                return Ok(());
+        // Read, check, write on the version read; a start in between sends
+        // this one back to read again, and check the new count.
+        for _ in 0..START_TRIES {
+            let seen = self.read(&entry.account_id).await?;
+            let (others, _) = seen.times(&key, Utc::now() - KEPT);
+            if !allowed(&others) {
+                return Ok(false);
+            }
+            if self.write_start(&entry.account_id, &seen, &key, ms).await? {
+                return Ok(true);
             }
         }
         Err(LedgerError {
@@ -162,40 +239,9 @@ impl AttemptLog for DynamoLedger {
         account_id: &str,
         except: (&str, &str),
     ) -> Result<Vec<DateTime<Utc>>, LedgerError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("id", account_key(account_id))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| failed("GetItem", &e))?;
-        let item: Item = out.item.unwrap_or_default();
-        let Some(AttributeValue::M(started)) = item.get("started") else {
-            return Ok(Vec::new());
-        };
-        let skip = started_key(except.0, except.1);
-        let oldest_kept = Utc::now() - KEPT;
-        let mut times = Vec::new();
-        let mut old = Vec::new();
-        for (key, at) in started {
-            let Some(t) = at
-                .as_n()
-                .ok()
-                .and_then(|v| v.parse::<i64>().ok())
-                .and_then(DateTime::from_timestamp_millis)
-            else {
-                continue;
-            };
-            if t < oldest_kept {
-                old.push((key.clone(), at.clone()));
-            } else if *key != skip {
-                times.push(t);
-            }
-        }
+        let seen = self.read(account_id).await?;
+        let (times, old) = seen.times(&started_key(except.0, except.1), Utc::now() - KEPT);
         self.prune(account_id, old).await;
-        times.sort();
         Ok(times)
     }
 }

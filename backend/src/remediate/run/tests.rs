@@ -6,7 +6,9 @@
 use super::*;
 use crate::remediate::action::ActionError;
 use crate::remediate::action_id::ActionId;
-use crate::remediate::ledger::{Ledger, LedgerEntry, LedgerOutcome, FILE_NAME};
+use crate::remediate::ledger::{
+    AttemptLog, Ledger, LedgerEntry, LedgerError, LedgerOutcome, StartCheck, FILE_NAME,
+};
 use crate::remediate::plan::ApiCall;
 use crate::sources::Normalizer;
 use crate::store::{Origin, SqliteStore};
@@ -264,6 +266,78 @@ async fn a_failed_attempt_counts_once_against_the_rate_limit_and_never_against_i
         .await
         .unwrap();
     assert_eq!(others.len(), 1);
+}
+
+/// The ledger file, where another worker starts a remediation in the same
+/// account right after each read of the account's starts: between this
+/// worker's guard check and its own start.
+struct Racing {
+    file: Ledger,
+    others: AtomicUsize,
+}
+
+#[async_trait]
+impl AttemptLog for Racing {
+    async fn append(&self, entry: &LedgerEntry) -> Result<(), LedgerError> {
+        Ok(self.file.append(entry)?)
+    }
+
+    async fn start_if(
+        &self,
+        entry: &LedgerEntry,
+        allowed: &StartCheck<'_>,
+    ) -> Result<bool, LedgerError> {
+        Ok(self.file.start_if(entry, allowed)?)
+    }
+
+    async fn attempts_in(
+        &self,
+        account_id: &str,
+        except: (&str, &str),
+    ) -> Result<Vec<DateTime<Utc>>, LedgerError> {
+        let seen = self.file.attempts_in(account_id, except)?;
+        let n = self.others.fetch_add(1, Ordering::SeqCst);
+        self.file.append(&LedgerEntry {
+            at: now(),
+            finding_id: format!("other-{n}"),
+            action: "s3-block-public-access".into(),
+            account_id: account_id.into(),
+            actor: "another worker".into(),
+            outcome: LedgerOutcome::Started,
+            error: None,
+            record: None,
+        })?;
+        Ok(seen)
+    }
+}
+
+#[tokio::test]
+async fn a_start_made_by_another_worker_after_the_guards_read_takes_the_last_place() {
+    let config = RemediationConfig {
+        max_per_account_per_hour: 1,
+        ..enabled()
+    };
+    let mut e = env(fake(false, ApplyEnds::Ok, None), config).await;
+    e.remediator.ledger = Arc::new(Racing {
+        file: Ledger::in_dir(e.dir.path()),
+        others: AtomicUsize::new(0),
+    });
+    match e.apply(&person(), None).await {
+        ApplyOutcome::Refused { guard, plan } => {
+            assert_eq!(guard.name, GuardName::RateLimited);
+            assert!(
+                guard.reason.starts_with("1 remediations"),
+                "{}",
+                guard.reason
+            );
+            assert!(plan.guards.contains(&guard), "the plan shows the refusal");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(e.counts(), (1, 0), "read, never called");
+    let ledger = e.ledger();
+    assert!(ledger.iter().all(|l| l.finding_id.starts_with("other-")));
+    assert_eq!(e.status().await, WorkflowStatus::New);
 }
 
 #[tokio::test]
