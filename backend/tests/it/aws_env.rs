@@ -174,10 +174,11 @@ pub async fn fanout_state_table(client: &aws_sdk_dynamodb::Client) -> String {
 
 /// A fresh remediations table as Terraform makes it (modules/data/dynamodb.tf):
 /// hash key `id`, indexes `FindingIndex` (`finding_id`, `requested_at`) and
-/// `TimeIndex` (`kind`, `requested_at`), both projecting everything.
+/// `TimeIndex` (`kind`, `requested_at`) and `StatusIndex` (`status`,
+/// `requested_at`), all projecting everything.
 pub async fn remediations_table(client: &aws_sdk_dynamodb::Client) -> String {
     use aws_sdk_dynamodb::types::*;
-    use cspm::remediate::aws::{FINDING_INDEX, TIME_INDEX};
+    use cspm::remediate::aws::{FINDING_INDEX, STATUS_INDEX, TIME_INDEX};
     let name = unique("remediations");
     let index = |name: &str, hash: &str| {
         GlobalSecondaryIndex::builder()
@@ -199,10 +200,12 @@ pub async fn remediations_table(client: &aws_sdk_dynamodb::Client) -> String {
         .attribute_definitions(attr("id", ScalarAttributeType::S))
         .attribute_definitions(attr("finding_id", ScalarAttributeType::S))
         .attribute_definitions(attr("kind", ScalarAttributeType::S))
+        .attribute_definitions(attr("status", ScalarAttributeType::S))
         .attribute_definitions(attr("requested_at", ScalarAttributeType::N))
         .key_schema(key("id", KeyType::Hash))
         .global_secondary_indexes(index(FINDING_INDEX, "finding_id"))
         .global_secondary_indexes(index(TIME_INDEX, "kind"))
+        .global_secondary_indexes(index(STATUS_INDEX, "status"))
         .send()
         .await
         .expect("create the remediations table");

@@ -155,6 +155,16 @@ async fn records_contract(r: &dyn RemediationRecords) {
         ..all.clone()
     };
     assert_eq!(ids(r.list(&queued).await.unwrap()), [two.as_str(), &one]);
+    // One status across findings, moved out of another by an update.
+    let refused_anywhere = RecordQuery {
+        status: Some(RemediationStatus::Refused),
+        limit: 1,
+        ..all.clone()
+    };
+    assert_eq!(
+        ids(r.list(&refused_anywhere).await.unwrap()),
+        [three.as_str()]
+    );
     let top_two = RecordQuery { limit: 2, ..all };
     assert_eq!(ids(r.list(&top_two).await.unwrap()), [three.as_str(), &two]);
     assert_eq!(r.get(&three).await.unwrap(), Some(third), "read back whole");

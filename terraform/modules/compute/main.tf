@@ -200,7 +200,7 @@ data "aws_iam_policy_document" "api" {
 
   # Remediation records: an approval is recorded before it is queued; GET
   # /remediations and a finding's remediations read them back (Query on
-  # FindingIndex and TimeIndex).
+  # FindingIndex, TimeIndex and StatusIndex).
   statement {
     sid       = "KeepRemediationRecords"
     actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]

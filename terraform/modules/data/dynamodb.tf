@@ -227,8 +227,9 @@ resource "aws_dynamodb_table" "auth" {
 # verify, failure), plus one per-account attempt ledger item (`id` =
 # "ledger#<account>") that the per-account hourly limit counts in. FindingIndex
 # lists a finding's remediations newest first; TimeIndex lists every record by time
-# (all records share `kind`; ledger items have none, so they stay out of both
-# indexes). No TTL: the records say what was changed in the account and who
+# (all records share `kind`); StatusIndex lists the records in one status by time
+# (GET /remediations?status=). Ledger and open#<finding> items have none of these
+# attributes, so they stay out of every index. No TTL: the records say what was changed in the account and who
 # approved it. Kept like the other tables (customer key, PITR, deletion protection).
 resource "aws_dynamodb_table" "remediations" {
   name                        = "${var.name_prefix}-remediations"
@@ -252,6 +253,11 @@ resource "aws_dynamodb_table" "remediations" {
   }
 
   attribute {
+    name = "status"
+    type = "S"
+  }
+
+  attribute {
     name = "requested_at"
     type = "N"
   }
@@ -266,6 +272,13 @@ resource "aws_dynamodb_table" "remediations" {
   global_secondary_index {
     name            = "TimeIndex"
     hash_key        = "kind"
+    range_key       = "requested_at"
+    projection_type = "ALL"
+  }
+
+  global_secondary_index {
+    name            = "StatusIndex"
+    hash_key        = "status"
     range_key       = "requested_at"
     projection_type = "ALL"
   }

@@ -44,7 +44,7 @@ output "auth_table_arn" {
 }
 
 output "remediation_table_name" {
-  description = "Name of the remediations table: remediation records and per-account attempt ledgers (hash key id; FindingIndex, TimeIndex; CSPM_REMEDIATION_TABLE of the api, remediator and fanout Lambdas)."
+  description = "Name of the remediations table: remediation records and per-account attempt ledgers (hash key id; FindingIndex, TimeIndex, StatusIndex; CSPM_REMEDIATION_TABLE of the api, remediator and fanout Lambdas)."
   value       = aws_dynamodb_table.remediations.name
 }
 

@@ -1,7 +1,8 @@
 //! Remediation records as DynamoDB items: the record's JSON under `doc`, with
 //! the attributes the indexes and filters read beside it (`finding_id`,
 //! `requested_at` in milliseconds, `status`, and `kind`, the same on every
-//! record so that `TimeIndex` lists them all by time). The indexes are
+//! record so that `TimeIndex` lists them all by time; `StatusIndex` lists one
+//! status's by time). The indexes are
 //! eventually consistent: a record written a moment ago may be missing from a
 //! list for that moment, never from [`RemediationRecords::get`].
 
@@ -15,6 +16,8 @@ use shared_types::RemediationRecord;
 pub const FINDING_INDEX: &str = "FindingIndex";
 /// Index of every record by `requested_at` (hash key `kind`).
 pub const TIME_INDEX: &str = "TimeIndex";
+/// Index of the records in one status by `requested_at` (hash key `status`).
+pub const STATUS_INDEX: &str = "StatusIndex";
 /// The `kind` of a record item (ledger items have none: not in the indexes).
 const KIND: &str = "remediation";
 
@@ -275,22 +278,23 @@ impl RemediationRecords for DynamoRecords {
                 .table_name(&self.table)
                 .scan_index_forward(false)
                 .set_exclusive_start_key(start.take());
-            q = match &query.finding_id {
-                Some(f) => q
-                    .index_name(FINDING_INDEX)
-                    .expression_attribute_names("#k", "finding_id")
-                    .expression_attribute_values(":k", s(f)),
-                None => q
-                    .index_name(TIME_INDEX)
-                    .expression_attribute_names("#k", "kind")
-                    .expression_attribute_values(":k", s(KIND)),
+            // The index whose key selects the most: a finding's records, else
+            // one status's (a rare status over a long history is read alone),
+            // else every record. Only a finding's few records are filtered by
+            // status after the read.
+            let (index, key, value, filtered) = match (&query.finding_id, query.status) {
+                (Some(f), status) => (FINDING_INDEX, "finding_id", s(f), status),
+                (None, Some(status)) => (STATUS_INDEX, "status", s(status.as_str()), None),
+                (None, None) => (TIME_INDEX, "kind", s(KIND), None),
             };
             // Names, not the attributes themselves: `status` is a reserved word.
-            q = q.key_condition_expression("#k = :k");
-            match query.status {
-                // Filtered after the read: a page of the index may hold few
-                // matches, so pages go on until enough or none is left (the
-                // weakness of a rare status over a long history).
+            q = q
+                .index_name(index)
+                .key_condition_expression("#k = :k")
+                .expression_attribute_names("#k", key)
+                .expression_attribute_values(":k", value);
+            match filtered {
+                // A page may hold few matches: pages go on until enough or none is left.
                 Some(status) => {
                     q = q
                         .filter_expression("#s = :s")
