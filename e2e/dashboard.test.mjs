@@ -333,9 +333,25 @@ await step("bulk: shift-click ticks a range; select all matching + RESOLVED chan
   await page.fill("input[name=bulk_note]", note);
   assert.equal((await page.textContent(".bulk-bar button[type=submit]")).trim(), `Apply to ${n}`);
   await page.screenshot({ path: join(SHOTS, "findings-bulk-all-matching.png") });
+  // All matching runs in steps of about a tenth (100..1,000 findings), each
+  // request going on from the last one's cursor; the count is checked once.
+  const posts = [];
+  const onRequest = (r) => {
+    if (r.method() === "POST" && new URL(r.url()).pathname.endsWith("/findings/workflow")) posts.push(JSON.parse(r.postData()));
+  };
+  page.on("request", onRequest);
   await page.click(".bulk-bar button[type=submit]");
   await page.waitForSelector(".bulk-result");
+  page.off("request", onRequest);
   assert.equal((await page.textContent(".bulk-result")).trim(), `${n} changed`);
+  const stepSize = Math.min(1000, Math.max(100, Math.ceil(n / 10)));
+  assert.ok(posts.length >= Math.ceil(n / stepSize), `${posts.length} requests for ${n} findings in steps of ${stepSize}`);
+  assert.equal(posts[0].expected_total, n);
+  assert.equal(posts[0].limit, stepSize);
+  assert.equal(posts[0].cursor, undefined);
+  for (const p of posts.slice(1)) {
+    assert.ok(p.cursor && p.expected_total === undefined && p.limit === stepSize, JSON.stringify(p).slice(0, 200));
+  }
   // The rows reload: none of the view's findings is NEW any more. The bar keeps
   // only the answer (the selection went with the change) until dismissed.
   await page.waitForSelector(".state.empty");

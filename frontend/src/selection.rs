@@ -109,7 +109,8 @@ impl Selection {
     ) -> Result<BulkWorkflowRequest, String> {
         let note = Some(note.trim().to_string()).filter(|n| !n.is_empty());
         match self.all_matching {
-            Some(total) => Ok(BulkWorkflowRequest::for_filter(filter, total, status, note)),
+            Some(total) => Ok(BulkWorkflowRequest::for_filter(filter, total, status, note)
+                .in_steps(bulk_step(total))),
             None if self.ids.is_empty() => Err("Select findings first.".into()),
             None if self.ids.len() > MAX_BULK_IDS => Err(format!(
                 "At most {} rows at a time; use \"select all matching\" for more.",
@@ -118,6 +119,23 @@ impl Selection {
             None => Ok(BulkWorkflowRequest::for_ids(self.ids.clone(), status, note)),
         }
     }
+}
+
+/// Findings per request of a change to all matching: about a tenth of them,
+/// so the bar's progress moves in about ten steps, and between 100 and 1,000
+/// (each request far inside API Gateway's 29 s, one write per finding).
+pub fn bulk_step(total: u64) -> u64 {
+    total.div_ceil(10).clamp(100, 1000)
+}
+
+/// Adds one request's answer to the run's; the cursor of the next request, or
+/// `None` when the run ends: no findings left, or some failed (the person sees
+/// them before anything more is changed).
+pub fn add_step(run: &mut BulkWorkflowResult, step: BulkWorkflowResult) -> Option<String> {
+    run.changed += step.changed;
+    run.unchanged += step.unchanged;
+    run.failed.extend(step.failed);
+    step.next_cursor.filter(|_| run.failed.is_empty())
 }
 
 /// The answer, as the bar states it: `"3 changed, 1 already NOTIFIED, 2 failed"`.
@@ -182,6 +200,7 @@ mod tests {
         let req = s.request(&filter, WorkflowStatus::Resolved, "").unwrap();
         assert_eq!(req.ids, None);
         assert_eq!(req.expected_total, Some(12_345));
+        assert_eq!((req.limit, req.cursor), (Some(1000), None), "in steps");
         assert_eq!(
             req.filter.unwrap()["severity"],
             shared_types::FilterValue::One("HIGH".into())
@@ -206,6 +225,42 @@ mod tests {
     }
 
     #[test]
+    fn steps_are_a_tenth_of_the_findings_within_100_and_1000() {
+        assert_eq!(bulk_step(21), 100);
+        assert_eq!(bulk_step(2_345), 235);
+        assert_eq!(bulk_step(100_000), 1000);
+    }
+
+    #[test]
+    fn steps_add_up_and_a_failure_or_the_end_stops_the_run() {
+        let step = |changed, failed: usize, next: Option<&str>| BulkWorkflowResult {
+            changed,
+            unchanged: 1,
+            failed: (0..failed)
+                .map(|i| BulkFailure {
+                    id: i.to_string(),
+                    reason: "store".into(),
+                })
+                .collect(),
+            next_cursor: next.map(String::from),
+        };
+        let mut run = BulkWorkflowResult::default();
+        assert_eq!(
+            add_step(&mut run, step(99, 0, Some("c1"))),
+            Some("c1".into())
+        );
+        assert_eq!(add_step(&mut run, step(50, 0, None)), None);
+        assert_eq!((run.changed, run.unchanged), (149, 2));
+        let mut run = BulkWorkflowResult::default();
+        assert_eq!(
+            add_step(&mut run, step(10, 2, Some("c1"))),
+            None,
+            "failures stop it"
+        );
+        assert_eq!(run.failed.len(), 2);
+    }
+
+    #[test]
     fn the_result_line_says_each_count() {
         let r = BulkWorkflowResult {
             changed: 1200,
@@ -214,6 +269,7 @@ mod tests {
                 id: "x".into(),
                 reason: "no finding with this id".into(),
             }],
+            next_cursor: None,
         };
         assert_eq!(
             result_line(&r, WorkflowStatus::Resolved),

@@ -22,7 +22,8 @@ pub enum FilterValue {
     Many(Vec<String>),
 }
 
-/// `POST /findings/workflow` body: `ids`, or `filter` with `expected_total`.
+/// `POST /findings/workflow` body: `ids`, or `filter` with `expected_total`
+/// (optionally in steps of `limit`, each going on from the last one's `cursor`).
 /// (The API document describes it by hand, as the server reads it:
 /// `backend/src/http/bulk_doc.rs`.)
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,6 +40,14 @@ pub struct BulkWorkflowRequest {
     /// refused (409) when the filter now matches a different number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected_total: Option<u64>,
+    /// With `filter`: change at most this many findings (whole pages of the
+    /// list) in this request; the answer's `next_cursor` goes on from there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u64>,
+    /// With `filter`: go on after the findings an earlier step changed (its
+    /// answer's `next_cursor`); `expected_total` is checked by the first step only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
     /// New status.
     pub workflow_status: WorkflowStatus,
     /// Why (kept in each finding's audit trail); up to 2,000 characters.
@@ -53,8 +62,28 @@ impl BulkWorkflowRequest {
             ids: Some(ids),
             filter: None,
             expected_total: None,
+            limit: None,
+            cursor: None,
             workflow_status: status,
             note,
+        }
+    }
+
+    /// This filter request in steps of at most `limit` findings.
+    pub fn in_steps(self, limit: u64) -> Self {
+        BulkWorkflowRequest {
+            limit: Some(limit),
+            ..self
+        }
+    }
+
+    /// The request of the step after the one whose answer gave `cursor`: the
+    /// same change, going on from there (the count was checked by the first).
+    pub fn next_step(self, cursor: String) -> Self {
+        BulkWorkflowRequest {
+            cursor: Some(cursor),
+            expected_total: None,
+            ..self
         }
     }
 
@@ -75,6 +104,8 @@ impl BulkWorkflowRequest {
             ids: None,
             filter: Some(fields),
             expected_total: Some(expected_total),
+            limit: None,
+            cursor: None,
             workflow_status: status,
             note,
         }
@@ -104,6 +135,11 @@ pub struct BulkWorkflowResult {
     /// Findings not changed: unknown ids, store failures, and those not tried
     /// after the store failed.
     pub failed: Vec<BulkFailure>,
+    /// A filter request in steps (`limit`): where the next step goes on, absent
+    /// when the filter's findings are all done. When `failed` is not empty,
+    /// send this step again (it completes the rest) before going on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
 }
 
 #[cfg(test)]

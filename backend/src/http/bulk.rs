@@ -10,6 +10,7 @@ use super::findings::{clean_note, FILTER_KEYS};
 use super::AppState;
 use crate::auth::Principal;
 use crate::pipeline::bulk::{self, CollectError, Target};
+use crate::store::cursor::MAX_CURSOR_LEN;
 use axum::extract::State;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -25,7 +26,12 @@ enum Selection {
     Filter {
         // Boxed: a filter is many times the size of the ids' vector.
         filter: Box<FindingFilter>,
-        expected_total: u64,
+        /// The count to check: the first step's (a later step has `cursor`).
+        expected_total: Option<u64>,
+        /// At most this many findings in this request (whole list pages).
+        limit: Option<u64>,
+        /// Where a later step goes on.
+        cursor: Option<String>,
     },
 }
 
@@ -36,12 +42,22 @@ struct Checked {
     update: WorkflowUpdate,
 }
 
-const FIELDS: [&str; 5] = ["ids", "filter", "expected_total", "workflow_status", "note"];
+const FIELDS: [&str; 7] = [
+    "ids",
+    "filter",
+    "expected_total",
+    "limit",
+    "cursor",
+    "workflow_status",
+    "note",
+];
 
 /// `POST /findings/workflow`: set one status and note on many findings, each
 /// through the same write as `PATCH /findings/{id}` (its own audit entry and
 /// change record). With `filter`, the findings are those the list shows for it,
-/// refused with 409 (nothing changed) unless there are `expected_total` of them.
+/// refused with 409 (nothing changed) unless there are `expected_total` of them;
+/// with `limit` too, in steps: each request changes the next `limit` and answers
+/// `next_cursor`, which the next request sends as `cursor` (not counted again).
 #[utoipa::path(post, path = "/findings/workflow", tag = "findings",
     request_body = super::bulk_doc::BulkWorkflowBody,
     responses(
@@ -57,25 +73,51 @@ pub async fn post_workflow(
     Json(body): Json<Map<String, Value>>,
 ) -> Result<axum::Json<BulkWorkflowResult>, ApiError> {
     let checked = check(body)?;
-    let targets = match checked.selection {
-        Selection::Ids(ids) => ids.into_iter().map(Target::id).collect(),
+    let store = state.store();
+    let (targets, next_cursor) = match checked.selection {
+        Selection::Ids(ids) => (ids.into_iter().map(Target::id).collect(), None),
         Selection::Filter {
             filter,
             expected_total,
-        } => bulk::collect(state.store().as_ref(), &filter, expected_total)
-            .await
-            .map_err(|e| match e {
-                CollectError::Mismatch { .. } => ApiError::Conflict {
-                    code: "expected_total_mismatch",
-                    message: format!("{e}; nothing was changed"),
-                    field: Some("expected_total".into()),
-                },
-                CollectError::Store(s) => s.into(),
-            })?,
+            limit,
+            cursor,
+        } => {
+            let counted = match expected_total {
+                Some(expected) => Some(
+                    bulk::collect(store.as_ref(), &filter, expected)
+                        .await
+                        .map_err(mismatch)?,
+                ),
+                None => None,
+            };
+            match (counted, limit) {
+                (Some(all), None) => (all, None),
+                // A step: the next `limit` from the cursor (the first from the start).
+                (_, limit) => {
+                    let limit = limit.unwrap_or(MAX_BULK_MATCHES);
+                    let step =
+                        bulk::step(store.as_ref(), &filter, cursor.as_deref(), limit).await?;
+                    (step.targets, step.next_cursor)
+                }
+            }
+        }
     };
     let at = chrono::Utc::now();
-    let result = bulk::apply(&state.pipeline, targets, &checked.update, &actor.actor, at).await;
+    let mut result = bulk::apply(&state.pipeline, targets, &checked.update, &actor.actor, at).await;
+    result.next_cursor = next_cursor;
     Ok(axum::Json(result))
+}
+
+/// A count other than the person saw is a 409; a store failure its own error.
+fn mismatch(e: CollectError) -> ApiError {
+    match e {
+        CollectError::Mismatch { .. } => ApiError::Conflict {
+            code: "expected_total_mismatch",
+            message: format!("{e}; nothing was changed"),
+            field: Some("expected_total".into()),
+        },
+        CollectError::Store(s) => s.into(),
+    }
 }
 
 /// Reads the body's fields, naming the first bad one.
@@ -117,6 +159,8 @@ fn check(mut body: Map<String, Value>) -> Result<Checked, ApiError> {
         "expected_total",
         "must be a whole number of findings",
     )?;
+    let limit: Option<u64> = field(&mut body, "limit", "must be a whole number of findings")?;
+    let cursor: Option<String> = field(&mut body, "cursor", "must be a next_cursor")?;
     let selection = match (ids, filter) {
         (Some(_), Some(_)) => {
             return Err(ApiError::invalid("filter", "give ids or filter, not both"))
@@ -128,18 +172,26 @@ fn check(mut body: Map<String, Value>) -> Result<Checked, ApiError> {
             ))
         }
         (Some(ids), None) => {
-            if expected.is_some() {
-                return Err(ApiError::invalid(
-                    "expected_total",
-                    "goes with filter, not with ids",
-                ));
+            let filter_only = [
+                ("expected_total", expected.is_some()),
+                ("limit", limit.is_some()),
+                ("cursor", cursor.is_some()),
+            ];
+            if let Some((name, _)) = filter_only.iter().find(|(_, given)| *given) {
+                return Err(ApiError::invalid(*name, "goes with filter, not with ids"));
             }
             check_ids(&ids)?;
             Selection::Ids(ids)
         }
         (None, Some(filter)) => Selection::Filter {
             filter: Box::new(check_filter(filter)?),
-            expected_total: check_expected(expected)?,
+            // A later step goes on from its cursor: the first step counted.
+            expected_total: match cursor {
+                Some(_) => None,
+                None => Some(check_expected(expected)?),
+            },
+            limit: check_limit(limit)?,
+            cursor: check_cursor(cursor)?,
         },
     };
     Ok(Checked { selection, update })
@@ -170,6 +222,26 @@ fn check_ids(ids: &[String]) -> Result<(), ApiError> {
         ));
     }
     Ok(())
+}
+
+fn check_limit(limit: Option<u64>) -> Result<Option<u64>, ApiError> {
+    match limit {
+        Some(n) if n == 0 || n > MAX_BULK_MATCHES => Err(ApiError::invalid(
+            "limit",
+            format!("must be 1 to {MAX_BULK_MATCHES} findings per step"),
+        )),
+        other => Ok(other),
+    }
+}
+
+fn check_cursor(cursor: Option<String>) -> Result<Option<String>, ApiError> {
+    match cursor {
+        Some(c) if c.is_empty() || c.len() > MAX_CURSOR_LEN => Err(ApiError::invalid(
+            "cursor",
+            "must be the next_cursor of the previous step's answer",
+        )),
+        other => Ok(other),
+    }
 }
 
 fn check_expected(expected: Option<u64>) -> Result<u64, ApiError> {
@@ -246,14 +318,17 @@ mod tests {
         let Selection::Filter {
             filter,
             expected_total,
+            limit,
+            cursor,
         } = c.selection
         else {
             panic!("a filter selection")
         };
+        assert_eq!((limit, cursor), (None, None));
         assert_eq!(filter.severities, vec![Severity::High, Severity::Critical]);
         assert_eq!(filter.statuses, vec![WorkflowStatus::New]);
         assert_eq!(filter.account.as_deref(), Some("123456789012"));
-        assert_eq!(expected_total, 3);
+        assert_eq!(expected_total, Some(3));
         assert_eq!(c.update.workflow_status, WorkflowStatus::Resolved);
         assert_eq!(c.update.note.as_deref(), Some("fixed"));
     }
@@ -339,10 +414,58 @@ mod tests {
                 json!({"ids": ids, "workflow_status": "NEW", "status": "NEW"}),
                 "status",
             ),
+            (
+                json!({"ids": ids, "workflow_status": "NEW", "limit": 5}),
+                "limit",
+            ),
+            (
+                json!({"ids": ids, "workflow_status": "NEW", "cursor": "c"}),
+                "cursor",
+            ),
+            (
+                json!({"filter": {}, "workflow_status": "NEW", "expected_total": 1, "limit": 0}),
+                "limit",
+            ),
+            (
+                json!({"filter": {}, "workflow_status": "NEW", "expected_total": 1, "limit": MAX_BULK_MATCHES + 1}),
+                "limit",
+            ),
+            (
+                json!({"filter": {}, "workflow_status": "NEW", "cursor": ""}),
+                "cursor",
+            ),
+            (
+                json!({"filter": {}, "workflow_status": "NEW", "cursor": "A".repeat(MAX_CURSOR_LEN + 1)}),
+                "cursor",
+            ),
+            (
+                json!({"filter": {}, "workflow_status": "NEW", "limit": 10}),
+                "expected_total",
+            ),
         ];
         for (body, want) in cases {
             assert_eq!(field_of(body.clone()), want, "{body}");
         }
+    }
+
+    #[test]
+    fn a_later_step_goes_on_from_its_cursor_without_a_count() {
+        let c = checked(json!({
+            "filter": {"status": "NEW"}, "cursor": "abc", "limit": 100,
+            "expected_total": 7, "workflow_status": "RESOLVED"
+        }))
+        .unwrap();
+        let Selection::Filter {
+            expected_total,
+            limit,
+            cursor,
+            ..
+        } = c.selection
+        else {
+            panic!("a filter selection")
+        };
+        assert_eq!(expected_total, None, "counted by the first step only");
+        assert_eq!((limit, cursor.as_deref()), (Some(100), Some("abc")));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! `POST /findings/workflow`'s body as the OpenAPI document describes it: one of
-//! two shapes (by `ids`, or by `filter` with `expected_total`), each closed, so
+//! three shapes (by `ids`; by `filter` with `expected_total`; a later step of a
+//! filter, by `filter` with `cursor`), each closed, so
 //! a client generated from the document sends only what `bulk::check` accepts.
 //! Written by hand because the handler reads the body field by field (to name
 //! the bad one) and no Rust type has this shape; the filter's fields are taken
@@ -8,6 +9,7 @@
 
 use super::filter_params::FilterParams;
 use super::findings::MAX_NOTE_LEN;
+use crate::store::cursor::MAX_CURSOR_LEN;
 use shared_types::{Severity, WorkflowStatus, MAX_BULK_IDS, MAX_BULK_MATCHES};
 use std::borrow::Cow;
 use utoipa::openapi::path::ParameterIn;
@@ -38,31 +40,76 @@ impl PartialSchema for BulkWorkflowBody {
             .min_items(Some(1))
             .max_items(Some(MAX_BULK_IDS))
             .description(Some("The findings' ids (duplicates count once)"));
-        let expected = ObjectBuilder::new()
-            .schema_type(Type::Integer)
-            .minimum(Some(0))
-            .maximum(Some(MAX_BULK_MATCHES))
-            .description(Some(
-                "How many findings the filter matched when the person looked; \
+        let expected = || {
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(0))
+                .maximum(Some(MAX_BULK_MATCHES))
+                .description(Some(
+                    "How many findings the filter matched when the person looked; \
                  409 and nothing changed when it now matches another number",
+                ))
+        };
+        let limit = || {
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(1))
+                .maximum(Some(MAX_BULK_MATCHES))
+                .description(Some(
+                    "Change at most this many findings (whole pages of the list) in this \
+                 request; the answer's next_cursor goes on from there",
+                ))
+        };
+        let cursor = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(1))
+            .max_length(Some(MAX_CURSOR_LEN))
+            .description(Some(
+                "next_cursor of the previous step's answer, with the same filter",
             ));
-        let by_ids = shape("By id", [("ids", ids.into())], ["filter", "expected_total"]);
+        let by_ids = shape(
+            "By id",
+            [("ids", ids.into())],
+            [],
+            ["filter", "expected_total", "limit", "cursor"],
+        );
         let by_filter = shape(
             "By filter",
-            [("filter", filter()), ("expected_total", expected.into())],
+            [("filter", filter()), ("expected_total", expected().into())],
+            [("limit", limit().into())],
+            ["ids", "cursor"],
+        );
+        let later_step = shape(
+            "By filter, a later step",
+            [("filter", filter()), ("cursor", cursor.into())],
+            [
+                ("limit", limit().into()),
+                (
+                    "expected_total",
+                    expected()
+                        .description(Some("Not checked in a later step (the first step was)"))
+                        .into(),
+                ),
+            ],
             ["ids"],
         );
         RefOr::T(Schema::OneOf(
-            OneOfBuilder::new().item(by_ids).item(by_filter).build(),
+            OneOfBuilder::new()
+                .item(by_ids)
+                .item(by_filter)
+                .item(later_step)
+                .build(),
         ))
     }
 }
 
-/// A closed object: `own` fields required, the status and note, and the other
-/// shape's fields allowed only as `null` (the handler reads `null` as absent).
-fn shape<const N: usize, const M: usize>(
+/// A closed object: `own` fields required, `optional` ones, the status and
+/// note, and the other shapes' fields allowed only as `null` (the handler reads
+/// `null` as absent).
+fn shape<const N: usize, const O: usize, const M: usize>(
     title: &str,
     own: [(&str, RefOr<Schema>); N],
+    optional: [(&str, RefOr<Schema>); O],
     others: [&str; M],
 ) -> Schema {
     let mut object = ObjectBuilder::new()
@@ -70,6 +117,9 @@ fn shape<const N: usize, const M: usize>(
         .additional_properties(Some(AdditionalProperties::FreeForm(false)));
     for (name, schema) in own {
         object = object.property(name, schema).required(name);
+    }
+    for (name, schema) in optional {
+        object = object.property(name, schema);
     }
     for name in others {
         object = object.property(name, ObjectBuilder::new().schema_type(Type::Null));
@@ -161,5 +211,15 @@ mod tests {
             doc["oneOf"][1]["required"],
             serde_json::json!(["filter", "expected_total", "workflow_status"])
         );
+        assert_eq!(
+            doc["oneOf"][2]["required"],
+            serde_json::json!(["filter", "cursor", "workflow_status"])
+        );
+        assert_eq!(doc["oneOf"][1]["properties"]["limit"]["maximum"], 100_000);
+        assert_eq!(
+            doc["oneOf"][2]["properties"]["cursor"]["maxLength"],
+            MAX_CURSOR_LEN
+        );
+        assert_eq!(doc["oneOf"][1]["properties"]["cursor"]["type"], "null");
     }
 }

@@ -76,34 +76,61 @@ pub async fn collect(
     filter: &FindingFilter,
     expected: u64,
 ) -> Result<Vec<Target>, CollectError> {
-    let mut out = Vec::new();
-    let mut cursor: Option<String> = None;
+    let read = step(store, filter, None, expected.saturating_add(1)).await?;
+    let found = read.targets.len() as u64;
+    if found != expected {
+        let more = if found > expected || read.next_cursor.is_some() {
+            " or more"
+        } else {
+            ""
+        };
+        return Err(CollectError::Mismatch {
+            expected,
+            found,
+            more,
+        });
+    }
+    Ok(read.targets)
+}
+
+/// One step of a change to a filter's findings: what it changes and where the
+/// next one goes on.
+#[derive(Debug)]
+pub struct Step {
+    /// The findings of this step, newest first.
+    pub targets: Vec<Target>,
+    /// The list's cursor after them; `None` when the filter has no more.
+    pub next_cursor: Option<String>,
+}
+
+/// The next findings `filter` matches after `cursor` (from the newest without
+/// one), whole list pages until there are at least `limit` (pages of at most
+/// `limit`, so exactly `limit` while more remain). The list's order does not
+/// move under a workflow change (`updated_at` is the provider's time), so a
+/// cursor taken before a step's changes still goes on exactly after them.
+pub async fn step(
+    store: &dyn Store,
+    filter: &FindingFilter,
+    cursor: Option<&str>,
+    limit: u64,
+) -> Result<Step, StoreError> {
+    let page_size = u32::try_from(limit.min(u64::from(MAX_LIMIT))).unwrap_or(MAX_LIMIT);
+    let mut targets = Vec::new();
+    let mut cursor = cursor.map(str::to_string);
     loop {
-        let page = store.list(filter, MAX_LIMIT, cursor.as_deref()).await?;
-        out.extend(page.items.into_iter().map(|i| Target {
+        let page = store.list(filter, page_size, cursor.as_deref()).await?;
+        targets.extend(page.items.into_iter().map(|i| Target {
             id: i.id,
             status: Some(i.workflow_status),
         }));
-        if out.len() as u64 > expected {
-            return Err(CollectError::Mismatch {
-                expected,
-                found: out.len() as u64,
-                more: " or more",
+        cursor = page.next_cursor;
+        if cursor.is_none() || targets.len() as u64 >= limit {
+            return Ok(Step {
+                targets,
+                next_cursor: cursor,
             });
         }
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
     }
-    if out.len() as u64 != expected {
-        return Err(CollectError::Mismatch {
-            expected,
-            found: out.len() as u64,
-            more: "",
-        });
-    }
-    Ok(out)
 }
 
 /// What happened to one target.

@@ -1,9 +1,9 @@
 use crate::api;
 use crate::format::thousands;
-use crate::selection::{result_line, Selection};
+use crate::selection::{add_step, result_line, Selection};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared_types::{FindingFilter, WorkflowStatus, MAX_BULK_MATCHES};
+use shared_types::{BulkWorkflowResult, FindingFilter, WorkflowStatus, MAX_BULK_MATCHES};
 
 /// The bar above the findings table while rows are selected: the count, the
 /// "select all matching this filter" offer, status + note, and what the last
@@ -18,6 +18,8 @@ pub fn BulkBar(
     let status = RwSignal::new(WorkflowStatus::Resolved);
     let note = RwSignal::new(String::new());
     let busy = RwSignal::new(None::<String>);
+    // Findings done of all, while a change to all matching runs in steps.
+    let progress = RwSignal::new(None::<(u64, u64)>);
     let message = RwSignal::new(None::<Result<String, String>>);
 
     let select_all = move |_| {
@@ -58,15 +60,47 @@ pub fn BulkBar(
         };
         let n = selection.with_untracked(|sel| sel.count());
         busy.set(Some(format!("Changing {} findings…", thousands(n))));
+        progress.set(req.limit.map(|_| (0, n)));
         message.set(None);
         spawn_local(async move {
-            let answer = api::bulk_workflow(&req).await;
+            // A change to all matching runs in steps, each request going on
+            // where the last stopped: the bar counts them as they come back.
+            let mut req = req;
+            let mut run = BulkWorkflowResult::default();
+            let ended = loop {
+                match api::bulk_workflow(&req).await {
+                    Ok(step) => match add_step(&mut run, step) {
+                        Some(cursor) => {
+                            let done = run.changed + run.unchanged;
+                            busy.try_set(Some(format!(
+                                "Changing {} findings… {} done",
+                                thousands(n),
+                                thousands(done)
+                            )));
+                            progress.try_set(Some((done, n)));
+                            req = req.next_step(cursor);
+                        }
+                        None => break Ok(()),
+                    },
+                    Err(e) => break Err(e),
+                }
+            };
             busy.try_set(None);
-            match answer {
-                Ok(r) => {
-                    message.try_set(Some(Ok(result_line(&r, s))));
+            progress.try_set(None);
+            let some_done = run != BulkWorkflowResult::default();
+            match ended {
+                Ok(()) => {
+                    message.try_set(Some(Ok(result_line(&run, s))));
                     selection.try_update(|sel| sel.clear());
                     note.try_set(String::new());
+                    on_done.run(());
+                }
+                // Steps before the error stay done: say so, and show them.
+                Err(e) if some_done => {
+                    message.try_set(Some(Err(format!(
+                        "{e}. Before it: {}",
+                        result_line(&run, s)
+                    ))));
                     on_done.run(());
                 }
                 Err(e) => {
@@ -138,6 +172,9 @@ pub fn BulkBar(
                     }>"Clear"</button>
                 </Show>
                 {move || busy.get().map(|b| view! { <p class="muted" role="status">{b}</p> })}
+                {move || progress.get().map(|(done, of)| view! {
+                    <progress class="bulk-progress" max=of value=done aria-label="Findings changed"></progress>
+                })}
                 {move || message.get().map(|m| match m {
                     Ok(t) => view! { <p class="ok bulk-result" role="status">{t}</p> }.into_any(),
                     Err(t) => view! { <p class="form-error" role="alert">{t}</p> }.into_any(),

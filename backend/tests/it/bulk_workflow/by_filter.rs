@@ -56,6 +56,56 @@ async fn ten_thousand_findings_by_filter_get_ten_thousand_audit_entries_and_chan
 }
 
 #[tokio::test]
+async fn in_steps_each_request_goes_on_where_the_last_stopped_as_the_view_empties() {
+    let f = fixture(3_000, 2_500).await;
+    // The filter names the status being changed: each step's findings leave
+    // the view, and the next step still goes on exactly after them.
+    let mut body = json!({
+        "filter": {"account": ACCOUNT, "status": "NEW"},
+        "expected_total": 2_500, "limit": 1_000,
+        "workflow_status": "RESOLVED", "note": "in steps"
+    });
+    let mut steps = Vec::new();
+    let mut first_cursor = None;
+    loop {
+        let (status, answer) = f.post(&body).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        steps.push(counts(&answer));
+        let Some(cursor) = answer["next_cursor"].as_str() else {
+            break;
+        };
+        first_cursor.get_or_insert_with(|| cursor.to_string());
+        body["cursor"] = json!(cursor);
+        // Counted by the first step only: a later one would see fewer.
+        body["expected_total"] = Value::Null;
+        assert!(steps.len() < 5, "the steps end: {steps:?}");
+    }
+    assert_eq!(steps, [(1_000, 0, 0), (1_000, 0, 0), (500, 0, 0)]);
+    assert_eq!((f.audit_entries(), f.workflow_changes()), (2_500, 2_500));
+    let statuses = f.statuses();
+    for id in f.selected() {
+        assert_eq!(statuses[&id], "RESOLVED");
+    }
+    assert_eq!(statuses.values().filter(|s| *s == "NEW").count(), 500);
+
+    // A cursor belongs to its filter: with another, a 400 naming it.
+    let other = json!({
+        "filter": {"account": "123456789012"}, "cursor": first_cursor.unwrap(),
+        "limit": 10, "workflow_status": "NEW"
+    });
+    let (status, answer) = f.post(&other).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    assert_eq!(answer["error"]["field"], "cursor");
+    // The first step still checks the count.
+    let wrong = json!({
+        "filter": {"account": ACCOUNT}, "expected_total": 7, "limit": 10,
+        "workflow_status": "NEW"
+    });
+    assert_eq!(f.post(&wrong).await.0, StatusCode::CONFLICT);
+    assert_eq!((f.audit_entries(), f.workflow_changes()), (2_500, 2_500));
+}
+
+#[tokio::test]
 async fn a_filter_matching_another_number_than_expected_is_refused_and_changes_nothing() {
     let f = fixture(300, 120).await;
     let before = f.statuses();
