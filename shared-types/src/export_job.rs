@@ -88,6 +88,20 @@ pub struct ExportFilter {
         schema(max_length = 256, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")
     )]
     pub product: Option<String>,
+    /// Generator id: the control, rule or detector (exact).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 256, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")
+    )]
+    pub generator: Option<String>,
+    /// Primary resource id, e.g. an ARN (exact).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 256, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")
+    )]
+    pub resource: Option<String>,
     /// Text in title, description, resource id or ASFF id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(
@@ -136,6 +150,8 @@ impl From<&FindingFilter> for ExportFilter {
             region: f.region.clone(),
             resource_type: f.resource_type.clone(),
             product: f.product.clone(),
+            generator: f.generator.clone(),
+            resource: f.resource.clone(),
             q: f.q.clone(),
             since: time(f.since),
             until: time(f.until),

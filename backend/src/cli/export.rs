@@ -37,6 +37,12 @@ pub struct ExportArgs {
     /// Product name, e.g. GuardDuty.
     #[arg(long)]
     pub product: Option<String>,
+    /// Generator id: the control, rule or detector (exact).
+    #[arg(long)]
+    pub generator: Option<String>,
+    /// Primary resource id, e.g. an ARN (exact).
+    #[arg(long)]
+    pub resource: Option<String>,
     /// Text in title, description, resource id or ASFF id.
     #[arg(long)]
     pub q: Option<String>,
@@ -67,6 +73,8 @@ impl ExportArgs {
             ("region", &self.region),
             ("resource_type", &self.resource_type),
             ("product", &self.product),
+            ("generator", &self.generator),
+            ("resource", &self.resource),
             ("q", &self.q),
             ("since", &self.since),
             ("until", &self.until),

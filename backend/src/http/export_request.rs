@@ -122,6 +122,8 @@ mod tests {
             severities: vec![Severity::Critical, Severity::High],
             statuses: vec![WorkflowStatus::New],
             account: Some("123456789012".into()),
+            generator: Some("aws-foundational-security-best-practices/v/1.0.0/S3.8".into()),
+            resource: Some("arn:aws:s3:::example-bucket".into()),
             q: Some("public, bucket".into()),
             until: Some("2026-01-02T00:00:00Z".parse().unwrap()),
             ..Default::default()

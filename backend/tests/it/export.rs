@@ -152,6 +152,11 @@ async fn csv_export_is_every_listed_finding_in_order_with_the_issues_columns() {
     let out = get(&t.app, "/findings/export", false).await;
     assert_eq!(out.status, StatusCode::OK);
     assert_eq!(out.headers[header::CONTENT_TYPE], "text/csv; charset=utf-8");
+    // Streamed: no length known up front, so HTTP/1.1 sends it chunked.
+    assert!(
+        !out.headers.contains_key(header::CONTENT_LENGTH),
+        "a streamed body has no Content-Length"
+    );
     let disposition = out.headers[header::CONTENT_DISPOSITION].to_str().unwrap();
     let name = disposition
         .strip_prefix("attachment; filename=\"cspm-findings-")
@@ -329,8 +334,28 @@ async fn ocsf_export_loads_as_detection_findings_and_keeps_what_identifies_a_fin
 async fn the_cli_writes_the_same_bytes_the_api_streams() {
     let t = app().await;
     let data = t.dir.path().to_str().unwrap();
+    // A control and a resource of the store (the CSV's generator_id and
+    // resource_id of its first HIGH row), for the view filters the dashboard has too.
+    let (_, high) = csv_rows(
+        &get(&t.app, "/findings/export?severity=HIGH", false)
+            .await
+            .body,
+    );
+    let generator = high[0][11].to_string();
+    let resource = high[0][9].trim_start_matches('\'').to_string();
+    let by_generator = format!(
+        "format=jsonl&{}",
+        serde_urlencoded::to_string([("generator", &generator)]).unwrap()
+    );
+    let by_resource = serde_urlencoded::to_string([("resource", &resource)]).unwrap();
     for (format, flags, query) in [
         ("csv", vec!["--severity", "HIGH"], "severity=HIGH"),
+        (
+            "jsonl",
+            vec!["--generator", &generator],
+            by_generator.as_str(),
+        ),
+        ("csv", vec!["--resource", &resource], by_resource.as_str()),
         (
             "jsonl",
             vec!["--account", "123456789012"],

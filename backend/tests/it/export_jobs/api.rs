@@ -152,3 +152,63 @@ async fn the_whole_store_exports_when_no_filter_is_given() {
         .collect();
     assert_eq!(lines, all);
 }
+
+#[tokio::test]
+async fn a_job_filtered_by_control_or_resource_exports_exactly_that_view() {
+    let f = fixture(Runner::InProcess).await;
+    let all = listed_ids(&f.app, "").await;
+    // A control and a resource of the store, from its newest finding.
+    let newest = get(
+        &f.app,
+        "/findings/export?format=jsonl&detail=true",
+        VIEWER_A,
+    )
+    .await;
+    let first: Value =
+        serde_json::from_slice(newest.body.split(|b| *b == b'\n').next().unwrap()).unwrap();
+    for key in ["generator", "resource"] {
+        let value = first[if key == "generator" {
+            "generator_id"
+        } else {
+            "resource_id"
+        }]
+        .as_str()
+        .unwrap()
+        .to_owned();
+        let query = serde_urlencoded::to_string([(key, &value)]).unwrap();
+        let want = listed_ids(&f.app, &query).await;
+        assert!(
+            !want.is_empty() && want.len() < all.len(),
+            "{key}: {} of {}",
+            want.len(),
+            all.len()
+        );
+        // As the dashboard sends its view (ExportFilter of the list's filter).
+        let filter = shared_types::FindingFilter::from_pairs([(key, value.as_str())]).unwrap();
+        let body = json!({
+            "format": "jsonl",
+            "filter": shared_types::ExportFilter::from(&filter),
+        });
+        let started = post(&f.app, VIEWER_A, &body).await;
+        assert_eq!(started.status, StatusCode::ACCEPTED, "{}", started.json());
+        let id = started.json()["id"].as_str().unwrap().to_owned();
+        let done = finished(&f.app, &id, VIEWER_A).await;
+        assert_eq!(done["state"], "done", "{done}");
+        let file = get(&f.app, done["url"].as_str().unwrap(), VIEWER_A).await;
+        let got: Vec<String> = file
+            .body
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(|l| {
+                serde_json::from_slice::<Value>(l).unwrap()["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(
+            got, want,
+            "{key}: the file holds exactly the view, in its order"
+        );
+    }
+}

@@ -201,3 +201,53 @@ async fn the_scanner_stores_a_findings_imported_v2_event() {
     assert_eq!((o.stored, o.rejected.len()), (1, 0), "{o:?}");
     assert_eq!(stored(a.store.as_ref()).await.len(), 2);
 }
+
+#[tokio::test]
+async fn a_newer_version_of_an_ocsf_finding_updates_it_and_an_older_one_is_skipped() {
+    let a = app();
+    let name = "asr__securityHubCoverageFixtures_mockSecurityHubCoverageFinding.json";
+    let original = sample(name);
+    let modified = original["finding_info"]["modified_time"].as_i64().unwrap();
+    // The same finding at another modified time (both forms, as a producer
+    // writes them) with another severity.
+    let version = |ms: i64, severity_id: u8| {
+        let mut v = original.clone();
+        v["finding_info"]["modified_time"] = serde_json::json!(ms);
+        let text = chrono::DateTime::from_timestamp_millis(ms)
+            .unwrap()
+            .to_rfc3339();
+        v["finding_info"]["modified_time_dt"] = serde_json::json!(text);
+        v["severity_id"] = serde_json::json!(severity_id);
+        v["severity"] = serde_json::Value::Null;
+        serde_json::to_vec(&v).unwrap()
+    };
+    let (status, body) = post(&a.router, "application/json", bytes(name)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(outcome(body).stored, 1);
+    let id = stored(a.store.as_ref()).await.into_keys().next().unwrap();
+
+    // A minute later, CRITICAL: the stored finding follows it.
+    let (_, body) = post(&a.router, "application/json", version(modified + 60_000, 5)).await;
+    let o = outcome(body);
+    assert_eq!((o.stored, o.updated, o.skipped_older), (0, 1, 0), "{o:?}");
+    let now = &stored(a.store.as_ref()).await[&id];
+    assert_eq!(now.severity, Severity::Critical);
+    assert_eq!(now.revision, 2);
+
+    // Two minutes before the first, LOW: older than what is stored, skipped.
+    let (_, body) = post(
+        &a.router,
+        "application/json",
+        version(modified - 120_000, 2),
+    )
+    .await;
+    let o = outcome(body);
+    assert_eq!((o.stored, o.updated, o.skipped_older), (0, 0, 1), "{o:?}");
+    let kept = &stored(a.store.as_ref()).await[&id];
+    assert_eq!((kept.severity, kept.revision), (Severity::Critical, 2));
+    assert_eq!(
+        kept.updated_at.timestamp_millis(),
+        modified + 60_000,
+        "the newer version's time"
+    );
+}
