@@ -10,10 +10,13 @@ use crate::pipeline::Pipeline;
 use crate::remediate::config::RemediationConfig;
 use crate::remediate::guards::Approval;
 use crate::remediate::ledger::Ledger;
+use crate::remediate::local::SqliteRemediations;
 use crate::remediate::outcome::ApplyOutcome;
 use crate::remediate::plan::{self, Plan};
+use crate::remediate::records::RemediationRecords;
 use crate::remediate::registry::Registry;
 use crate::remediate::run::Remediator;
+use crate::remediate::terminal;
 use crate::sources::Normalizer;
 use chrono::Utc;
 use clap::{Args, Subcommand};
@@ -97,11 +100,11 @@ fn parse_state_hash(s: &str) -> Result<String, String> {
 
 async fn remediator(opts: &RemediateArgs) -> Result<Remediator, CliError> {
     // A bad file stops before anything is read or called.
-    let config = match &opts.remediation {
+    let mut config = match &opts.remediation {
         Some(path) => RemediationConfig::load(path)?,
         None => RemediationConfig::default(),
     };
-    let registry = registry(&opts.store.aws.target(), &config).await?;
+    let registry = registry(&opts.store.aws.target(), &mut config).await?;
     let store = opts.store.store_config().build().await?;
     Ok(Remediator {
         config,
@@ -112,16 +115,21 @@ async fn remediator(opts: &RemediateArgs) -> Result<Remediator, CliError> {
     })
 }
 
-/// The actions, calling AWS at `target` (checked for credentials first).
+/// The actions, calling AWS at `target` (checked for credentials first), with
+/// the credentials' own principal added to `config`'s protected ones.
 #[cfg(feature = "aws")]
 pub(super) async fn registry(
     target: &crate::aws::AwsTarget,
-    config: &RemediationConfig,
+    config: &mut RemediationConfig,
 ) -> Result<Registry, CliError> {
     let sdk = crate::aws::sdk_config(target).await;
     if let Some(detail) = crate::aws::credentials_missing(&sdk).await {
         return Err(NoCredentials(detail).into());
     }
+    let me = crate::remediate::own_identity::protect_caller(&sdk, config)
+        .await
+        .map_err(|e| format!("remediation needs to know whom it runs as: {e}"))?;
+    tracing::info!(caller = %me, "remediation runs as this principal; it is protected");
     Ok(Registry::new(&sdk, config))
 }
 
@@ -129,7 +137,7 @@ pub(super) async fn registry(
 #[cfg(not(feature = "aws"))]
 pub(super) async fn registry(
     _: &crate::aws::AwsTarget,
-    _: &RemediationConfig,
+    _: &mut RemediationConfig,
 ) -> Result<Registry, CliError> {
     Err(crate::aws::NotBuilt("remediation (its actions call AWS)").into())
 }
@@ -161,17 +169,74 @@ pub async fn run(cmd: RemediateCommand) -> Result<ExitCode, CliError> {
             opts,
         } => {
             let r = remediator(&opts).await?;
-            let outcome = r
-                .apply(
-                    &finding_id,
-                    &approver(),
-                    expect_state.as_deref(),
-                    Utc::now(),
-                )
-                .await?;
-            Ok(report(&outcome))
+            let Some(records) = records(&opts).await? else {
+                let outcome = r
+                    .apply(
+                        &finding_id,
+                        &approver(),
+                        expect_state.as_deref(),
+                        Utc::now(),
+                    )
+                    .await?;
+                return Ok(report(&outcome));
+            };
+            let applied = terminal::apply(
+                &r,
+                records.as_ref(),
+                &finding_id,
+                &approver(),
+                expect_state.as_deref(),
+                Utc::now(),
+            )
+            .await?;
+            if let Some(record) = &applied.record {
+                eprintln!(
+                    "recorded as remediation {} ({})",
+                    record.id,
+                    record.status.as_str()
+                );
+            }
+            Ok(report(&applied.outcome))
         }
     }
+}
+
+/// Where an apply at the terminal is recorded, beside the approvals a server
+/// queues: the SQLite file of the findings, or with `--store dynamodb` the
+/// remediations table `CSPM_REMEDIATION_TABLE` names (without it, nowhere but
+/// the ledger: said on stderr).
+async fn records(opts: &RemediateArgs) -> Result<Option<Arc<dyn RemediationRecords>>, CliError> {
+    match opts.store.store {
+        super::StoreKind::Sqlite => Ok(Some(Arc::new(SqliteRemediations::open_dir(
+            &opts.store.data_dir,
+        )?))),
+        super::StoreKind::Dynamodb => dynamo_records(opts).await,
+    }
+}
+
+#[cfg(feature = "aws")]
+async fn dynamo_records(
+    opts: &RemediateArgs,
+) -> Result<Option<Arc<dyn RemediationRecords>>, CliError> {
+    let Ok(table) = std::env::var(crate::config::ENV_REMEDIATION_TABLE) else {
+        eprintln!(
+            "note: not recorded in GET /remediations: set {} to the remediations table",
+            crate::config::ENV_REMEDIATION_TABLE
+        );
+        return Ok(None);
+    };
+    let sdk = crate::aws::sdk_config(&opts.store.aws.target()).await;
+    let client = aws_sdk_dynamodb::Client::new(&sdk);
+    Ok(Some(Arc::new(crate::remediate::aws::DynamoRecords::new(
+        client, table,
+    ))))
+}
+
+#[cfg(not(feature = "aws"))]
+async fn dynamo_records(
+    _: &RemediateArgs,
+) -> Result<Option<Arc<dyn RemediationRecords>>, CliError> {
+    Ok(None)
 }
 
 /// The person at the terminal.

@@ -57,8 +57,8 @@ pub async fn start(
             sink: None,
         });
     };
-    let config = RemediationConfig::load(file)?;
-    let registry = super::remediate::registry(aws, &config).await?;
+    let mut config = RemediationConfig::load(file)?;
+    let registry = super::remediate::registry(aws, &mut config).await?;
     let auto = !config.auto.is_empty();
     let remediator = Remediator {
         config,

@@ -4,10 +4,11 @@
 //! Dry-run by default: an action not enabled in the remediation file is refused,
 //! never silently skipped.
 //!
-//! Dependencies run one way: `action_id`, `pattern`, `finding_key` ← `config`,
+//! Dependencies run one way: `action_id`, `pattern`, `finding_key` ← `config` ← `own_identity`,
 //! `target`, `plan` ← `guards`, `action` ← `actions` ← `member_accounts` ← `registry` ← `run`;
 //! `ledger` ← `outcome` ← `attempt` ← `run`; `progress` ← `run`;
-//! `queue`, `records` ← `local`, `aws`; `run`, `queue`, `records` ← `service` ← `worker`.
+//! `queue`, `records` ← `local`, `aws`; `run`, `queue`, `records` ← `service` ←
+//! `record_steps` ← `worker`, `terminal`.
 
 /// One action's contract: which finding it fixes, plan, apply, verify.
 pub mod action;
@@ -35,6 +36,8 @@ pub mod local;
 pub mod member_accounts;
 /// How an apply ended, why an action failed, and what stops a run.
 pub mod outcome;
+/// The remediator's own identity as protected principals (asked of STS locally).
+pub mod own_identity;
 /// `*` patterns for ARNs, accounts and regions.
 pub mod pattern;
 /// The plan: what would be called, on what state, with which guard results.
@@ -43,6 +46,8 @@ pub mod plan;
 pub mod progress;
 /// The queue port: approved remediations handed to the worker.
 pub mod queue;
+/// How a remediation's record follows one try (worker or terminal).
+mod record_steps;
 /// The records port: every remediation, who asked, when, how it ended.
 pub mod records;
 /// Which action fixes which finding, and which actions exist yet.
@@ -53,5 +58,7 @@ pub mod run;
 pub mod service;
 /// The resource an action changes, with its checked account and region.
 pub mod target;
+/// `cspm remediate apply`: applied in the process, recorded like the worker's.
+pub mod terminal;
 /// The worker: takes approved remediations off the queue and applies them.
 pub mod worker;

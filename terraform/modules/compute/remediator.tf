@@ -226,12 +226,12 @@ module "remediator" {
 resource "aws_lambda_event_source_mapping" "remediator" {
   event_source_arn = aws_sqs_queue.remediations.arn
   function_name    = module.remediator.function_arn
-  # One remediation per invocation, so within one poller the per-account count is
-  # written before the next one is checked against it. Not exact, though: with
-  # maximum_concurrency = 2 two invocations may check two remediations of the same
-  # account at the same moment, both see the count below the limit, and both apply,
-  # so an hour can hold one remediation more than
-  # var.remediation_max_per_account_per_hour (at most one: only two run at a time).
+  # One remediation per invocation. With maximum_concurrency = 2 two invocations
+  # may start remediations of one account at the same moment; the per-account
+  # hourly limit still holds, because a start is recorded in the ledger item only
+  # on the version its check read (a conditional write): the second start reads
+  # the first one and is refused as rate-limited when it would pass
+  # var.remediation_max_per_account_per_hour.
   batch_size              = 1
   function_response_types = ["ReportBatchItemFailures"]
 

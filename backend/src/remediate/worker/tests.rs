@@ -12,14 +12,16 @@ use crate::remediate::config::RemediationConfig;
 use crate::remediate::ledger::Ledger;
 use crate::remediate::local::SqliteRemediations;
 use crate::remediate::plan::ApiCall;
+use crate::remediate::records::RemediationRecords;
 use crate::remediate::registry::Registry;
 use crate::remediate::run::Remediator;
 use crate::remediate::service::{Approved, ServiceError};
 use crate::remediate::target::{NotApplicable, Target};
 use crate::sources::Normalizer;
 use crate::store::{Origin, SqliteStore, Store};
-use serde_json::json;
-use shared_types::{Finding, WorkflowStatus};
+use async_trait::async_trait;
+use serde_json::{json, Value};
+use shared_types::{Finding, RemediationRecord, WorkflowStatus};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// A stand-in for `s3-block-public-access`: fixes an in-memory flag.

@@ -162,6 +162,48 @@ async fn a_public_bucket_is_planned_applied_verified_and_its_finding_resolved() 
         json!({"BlockPublicAcls": true, "IgnorePublicAcls": true,
                "BlockPublicPolicy": true, "RestrictPublicBuckets": true})
     );
+
+    // Each apply at the terminal is a remediation of GET /remediations (the
+    // server's records, in the same SQLite file), newest first: verified with
+    // no call, refused by its guard, verified on the planned state.
+    use cspm::remediate::records::{RecordQuery, RemediationRecords};
+    let records = cspm::remediate::local::SqliteRemediations::open_dir(case.dir.path()).unwrap();
+    let listed = records
+        .list(&RecordQuery {
+            finding_id: Some(case.finding_id.clone()),
+            status: None,
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    let seen: Vec<(&str, Option<&str>)> = listed
+        .iter()
+        .map(|r| (r.status.as_str(), r.guard.as_deref()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("verified", None),
+            ("refused", Some("suppressed-or-resolved")),
+            ("verified", None)
+        ]
+    );
+    assert!(listed
+        .iter()
+        .all(|r| r.requested_by == "local (cspm remediate apply)"
+            && r.action.as_deref() == Some("s3-block-public-access")
+            && r.worker_until.is_none()
+            && r.plan.is_some()));
+    assert!(
+        listed[0]
+            .reason
+            .as_deref()
+            .unwrap_or_default()
+            .starts_with("already fixed"),
+        "{:?}",
+        listed[0].reason
+    );
+    assert_eq!(listed[2].expect_state.as_deref(), Some(hash.as_str()));
 }
 
 #[tokio::test]

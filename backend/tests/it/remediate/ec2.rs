@@ -193,7 +193,7 @@ pub(super) async fn open_group_as(
         "the finding names the group"
     );
     let finding_id = ours[0].id.clone();
-    assert!(p.run_document("corpus", &event).await.unwrap().stored >= 1);
+    assert!(super::post_event(store.clone(), &event).await >= 1);
     Group {
         dir,
         endpoint,

@@ -46,10 +46,19 @@ struct KeyCase {
 /// 123456789012, user2 to this test's user and the key id ABCDEFG to the key the
 /// emulator created.
 async fn key_case(test: &str, user_prefix: &str) -> Option<KeyCase> {
+    key_case_of(test, unique(user_prefix)).await
+}
+
+/// [`key_case`] for the user named `user` (created unless it exists).
+async fn key_case_of(test: &str, user: String) -> Option<KeyCase> {
     let endpoint = endpoint(test)?;
     let iam = iam(&endpoint).await;
-    let user = unique(user_prefix);
-    iam.create_user().user_name(&user).send().await.unwrap();
+    if let Err(e) = iam.create_user().user_name(&user).send().await {
+        let exists = e
+            .as_service_error()
+            .is_some_and(|s| s.is_entity_already_exists_exception());
+        assert!(exists, "{e:?}");
+    }
     let mut made = Vec::new();
     for _ in 0..2 {
         let out = iam
@@ -148,6 +157,29 @@ async fn a_protected_users_key_is_refused_and_stays_active() {
     assert!(err.contains(&c.user), "names the user: {err}");
     assert_eq!(keys(&c.iam, &c.user).await, before, "nothing was changed");
     assert!(before.iter().all(|(_, st)| st == "Active"));
+    assert_eq!(s.status().await, WorkflowStatus::New);
+    assert!(ledger_lines(s.dir.path()).is_empty());
+}
+
+#[tokio::test]
+async fn the_user_the_remediation_runs_as_is_protected_without_being_listed() {
+    // The emulator's caller (STS GetCallerIdentity) is the user `moto`: the
+    // principal the remediation runs as, which no file lists.
+    let Some(c) = key_case_of("remediate_iam_key_self", "moto".into()).await else {
+        return;
+    };
+    let s = &c.stored;
+    let config = s.config("iam-deactivate-access-key", "");
+    let before = keys(&c.iam, &c.user).await;
+    let out = s.cspm("apply", Some(&config), &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("refused by protected-principal:")
+            && err.contains("arn:aws:iam::123456789012:user/moto"),
+        "{err}"
+    );
+    assert_eq!(keys(&c.iam, &c.user).await, before, "nothing was changed");
     assert_eq!(s.status().await, WorkflowStatus::New);
     assert!(ledger_lines(s.dir.path()).is_empty());
 }

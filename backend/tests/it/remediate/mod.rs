@@ -136,8 +136,7 @@ async fn public_bucket_with_finding(test: &str) -> Option<Case> {
         assert_eq!(ours.len(), 1, "one {RULE} finding");
         ours[0].id.clone()
     };
-    let outcome = p.run_document("corpus", &event).await.unwrap();
-    assert!(outcome.stored >= 1, "{outcome:?}");
+    assert!(post_event(store.clone(), &event).await >= 1);
     Some(Case {
         dir,
         endpoint,
@@ -288,3 +287,14 @@ mod serve;
 mod stored;
 /// What the record keeps to reverse a change, and that it does reverse it.
 mod undo;
+
+/// Posts `event` to `POST /events` of a router over `store`, as a CloudTrail
+/// shipper would, and returns how many findings it stored.
+pub(super) async fn post_event(store: Arc<SqliteStore>, event: &Value) -> usize {
+    use cspm::http::{router, AppState, HttpConfig};
+    let app = router(AppState::new(pipeline(store), HttpConfig::default()));
+    let body = serde_json::to_vec(event).unwrap();
+    let (status, answer) = crate::events::post(&app, "application/json", body).await;
+    assert_eq!(status, axum::http::StatusCode::OK, "{answer}");
+    crate::events::outcome(answer).stored
+}

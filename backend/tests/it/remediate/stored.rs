@@ -34,7 +34,7 @@ pub async fn store_finding(endpoint: String, event: &Value, rule: &str) -> Store
         .filter(|f| f.generator_id == rule)
         .collect();
     assert_eq!(ours.len(), 1, "one {rule} finding");
-    assert!(p.run_document("corpus", event).await.unwrap().stored >= 1);
+    assert!(super::post_event(store.clone(), event).await >= 1);
     Stored {
         dir,
         endpoint,
