@@ -114,6 +114,9 @@ module "compute" {
   remediation_allowed_ports            = var.remediation_allowed_ports
   remediation_protected_principals     = var.remediation_protected_principals
   remediation_max_per_account_per_hour = var.remediation_max_per_account_per_hour
+  remediation_accounts                 = var.remediation_accounts
+  remediation_regions                  = var.remediation_regions
+  remediation_protected_tag            = var.remediation_protected_tag
   remediation_member_role_name         = var.remediation_member_role_name
 }
 

@@ -433,6 +433,45 @@ variable "remediation_max_per_account_per_hour" {
   }
 }
 
+variable "remediation_accounts" {
+  description = "Accounts remediation may change (accounts of the remediation file): 12-digit ids or patterns (* matches any run of characters). Default: every account (without remediation_member_role_name that is this one)."
+  type        = list(string)
+  default     = ["*"]
+
+  validation {
+    condition     = length(var.remediation_accounts) > 0 && alltrue([for a in var.remediation_accounts : can(regex("^[0-9*]{1,12}$", a))])
+    error_message = "remediation_accounts must hold account ids or patterns of digits and * (e.g. \"111122223333\", \"*\"), at least one."
+  }
+}
+
+variable "remediation_regions" {
+  description = "Regions remediation may change (regions of the remediation file): names or patterns (* matches any run of characters), e.g. [\"eu-*\"]. Default: every region."
+  type        = list(string)
+  default     = ["*"]
+
+  validation {
+    condition     = length(var.remediation_regions) > 0 && alltrue([for r in var.remediation_regions : can(regex("^[a-z0-9*-]+$", r))])
+    error_message = "remediation_regions must hold region names or patterns (lowercase letters, digits, - and *), at least one."
+  }
+}
+
+variable "remediation_protected_tag" {
+  description = "The tag that protects a resource from remediation (protected_tag of the remediation file): a resource tagged key = value is refused as protected-tag."
+  type = object({
+    key   = string
+    value = string
+  })
+  default = {
+    key   = "cspm:remediate"
+    value = "false"
+  }
+
+  validation {
+    condition     = length(var.remediation_protected_tag.key) > 0 && length(var.remediation_protected_tag.key) <= 128 && length(var.remediation_protected_tag.value) <= 256
+    error_message = "remediation_protected_tag needs a key of 1 to 128 characters and a value of at most 256 (AWS tag limits)."
+  }
+}
+
 variable "remediation_member_role_name" {
   description = <<-EOT
     Cross-account remediation: the name (optionally path/name) of the writer role

@@ -78,6 +78,9 @@ locals {
       "arn:${local.partition}:iam::*:role/break-glass-*",
     ], var.remediation_protected_principals))
     max_per_account_per_hour = var.remediation_max_per_account_per_hour
+    accounts                 = var.remediation_accounts
+    regions                  = var.remediation_regions
+    protected_tag            = var.remediation_protected_tag
   }, local.remediation_member_roles))
 }
 

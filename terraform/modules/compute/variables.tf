@@ -300,6 +300,24 @@ variable "remediation_max_per_account_per_hour" {
   type        = number
 }
 
+variable "remediation_accounts" {
+  description = "accounts of the remediation file: account ids or * patterns remediation may change."
+  type        = list(string)
+}
+
+variable "remediation_regions" {
+  description = "regions of the remediation file: region names or * patterns remediation may change."
+  type        = list(string)
+}
+
+variable "remediation_protected_tag" {
+  description = "protected_tag of the remediation file: a resource tagged key = value is never remediated."
+  type = object({
+    key   = string
+    value = string
+  })
+}
+
 variable "remediation_member_role_name" {
   description = "Name (optionally path/name) of the writer member role the remediator assumes in each finding's account (assume_role of the remediation file); the api assumes <this>-planner (plan_role). Empty = this account only, with the Lambdas' own roles."
   type        = string
