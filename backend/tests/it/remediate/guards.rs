@@ -1,5 +1,6 @@
 //! Every guard the binary can reach refuses with exit 2, its name on stderr,
-//! and leaves the bucket as it was.
+//! and leaves the bucket as it was; the one it cannot (`not-allowlisted`, an
+//! automatic approval) refuses through the library the same way.
 
 use super::*;
 
@@ -110,4 +111,53 @@ async fn a_suppressed_finding_is_refused() {
         .unwrap();
     case.assert_refused(Some(&case.config("")), "suppressed-or-resolved")
         .await;
+}
+
+/// An automatic approval (the `remediation` sink's) of a finding whose rule is
+/// not in `auto` cannot come from the binary, which approves as a person: the
+/// library is driven here with the real action against the emulator.
+#[tokio::test]
+async fn an_automatic_approval_of_a_rule_not_in_auto_is_refused_as_not_allowlisted() {
+    use cspm::remediate::config::RemediationConfig;
+    use cspm::remediate::guards::Approval;
+    use cspm::remediate::ledger::Ledger;
+    use cspm::remediate::outcome::ApplyOutcome;
+    use cspm::remediate::registry::Registry;
+    use cspm::remediate::run::Remediator;
+    let Some(case) = public_bucket_with_finding("remediate_not_allowlisted").await else {
+        return;
+    };
+    let config = RemediationConfig::load(&case.config("auto: [some.other-rule]\n")).unwrap();
+    let sdk = sdk_config(&case.endpoint).await;
+    let remediator = Remediator {
+        registry: Registry::new(&sdk, &config),
+        config,
+        pipeline: pipeline(case.store.clone()),
+        ledger: Arc::new(Ledger::in_dir(case.dir.path())),
+    };
+    let before = case.status().await;
+    let outcome = remediator
+        .apply(&case.finding_id, &Approval::Auto, None, chrono::Utc::now())
+        .await
+        .unwrap();
+    let ApplyOutcome::Refused { guard, .. } = outcome else {
+        panic!("not refused: {outcome:?}")
+    };
+    assert_eq!(guard.name.to_string(), "not-allowlisted", "{guard:?}");
+    assert!(guard.reason.contains("not in `auto`"), "{}", guard.reason);
+    assert_eq!(
+        block(&case.s3, &case.bucket).await,
+        None,
+        "nothing was changed"
+    );
+    assert_eq!(case.status().await, before);
+    assert!(ledger_lines(case.dir.path()).is_empty(), "no attempt");
+    // The same approval by a person goes through.
+    let person = Approval::Person("alice".into());
+    let done = remediator
+        .apply(&case.finding_id, &person, None, chrono::Utc::now())
+        .await
+        .unwrap();
+    assert!(matches!(done, ApplyOutcome::Verified { .. }), "{done:?}");
+    assert_eq!(block(&case.s3, &case.bucket).await, Some([true; 4]));
 }
