@@ -467,7 +467,7 @@ variable "remediation_protected_tag" {
   }
 
   validation {
-    condition     = length(var.remediation_protected_tag.key) > 0 && length(var.remediation_protected_tag.key) <= 128 && length(var.remediation_protected_tag.value) <= 256
+    condition     = length(trimspace(var.remediation_protected_tag.key)) > 0 && length(var.remediation_protected_tag.key) <= 128 && length(var.remediation_protected_tag.value) <= 256
     error_message = "remediation_protected_tag needs a key of 1 to 128 characters and a value of at most 256 (AWS tag limits)."
   }
 }

@@ -9,7 +9,7 @@ use super::{CliError, StoreArgs};
 use crate::pipeline::Pipeline;
 use crate::remediate::config::RemediationConfig;
 use crate::remediate::guards::Approval;
-use crate::remediate::ledger::Ledger;
+use crate::remediate::ledger::{AttemptLog, Ledger};
 use crate::remediate::local::SqliteRemediations;
 use crate::remediate::outcome::ApplyOutcome;
 use crate::remediate::plan::{self, Plan};
@@ -98,7 +98,10 @@ fn parse_state_hash(s: &str) -> Result<String, String> {
     }
 }
 
-async fn remediator(opts: &RemediateArgs) -> Result<Remediator, CliError> {
+async fn remediator(
+    opts: &RemediateArgs,
+    ledger: Arc<dyn AttemptLog>,
+) -> Result<Remediator, CliError> {
     // A bad file stops before anything is read or called.
     let mut config = match &opts.remediation {
         Some(path) => RemediationConfig::load(path)?,
@@ -111,7 +114,7 @@ async fn remediator(opts: &RemediateArgs) -> Result<Remediator, CliError> {
         registry,
         // Only the workflow path is used: detection settings do not matter here.
         pipeline: Pipeline::new(Arc::new(Normalizer::default()), store),
-        ledger: Arc::new(Ledger::in_dir(&opts.store.data_dir)),
+        ledger,
     })
 }
 
@@ -150,7 +153,7 @@ pub async fn run(cmd: RemediateCommand) -> Result<ExitCode, CliError> {
             json,
             opts,
         } => {
-            let plan = remediator(&opts)
+            let plan = remediator(&opts, tables(&opts).await?.ledger)
                 .await?
                 .plan(&finding_id, &approver(), Utc::now())
                 .await?;
@@ -168,8 +171,9 @@ pub async fn run(cmd: RemediateCommand) -> Result<ExitCode, CliError> {
             expect_state,
             opts,
         } => {
-            let r = remediator(&opts).await?;
-            let Some(records) = records(&opts).await? else {
+            let Tables { ledger, records } = tables(&opts).await?;
+            let r = remediator(&opts, ledger).await?;
+            let Some(records) = records else {
                 let outcome = r
                     .apply(
                         &finding_id,
@@ -201,42 +205,57 @@ pub async fn run(cmd: RemediateCommand) -> Result<ExitCode, CliError> {
     }
 }
 
-/// Where an apply at the terminal is recorded, beside the approvals a server
-/// queues: the SQLite file of the findings, or with `--store dynamodb` the
-/// remediations table `CSPM_REMEDIATION_TABLE` names (without it, nowhere but
-/// the ledger: said on stderr).
-async fn records(opts: &RemediateArgs) -> Result<Option<Arc<dyn RemediationRecords>>, CliError> {
+/// Where an apply at the terminal is recorded and the rate limit counted,
+/// beside the approvals a server queues: the SQLite file of the findings and
+/// the ledger file; or, with `--store dynamodb` and `CSPM_REMEDIATION_TABLE`,
+/// the deployment's remediations table, whose records and attempt counts the
+/// Lambdas share (without it: the ledger file, and no record, said on stderr).
+struct Tables {
+    ledger: Arc<dyn AttemptLog>,
+    records: Option<Arc<dyn RemediationRecords>>,
+}
+
+async fn tables(opts: &RemediateArgs) -> Result<Tables, CliError> {
+    let local_ledger = || Arc::new(Ledger::in_dir(&opts.store.data_dir)) as Arc<dyn AttemptLog>;
     match opts.store.store {
-        super::StoreKind::Sqlite => Ok(Some(Arc::new(SqliteRemediations::open_dir(
-            &opts.store.data_dir,
-        )?))),
-        super::StoreKind::Dynamodb => dynamo_records(opts).await,
+        super::StoreKind::Sqlite => Ok(Tables {
+            ledger: local_ledger(),
+            records: Some(Arc::new(SqliteRemediations::open_dir(
+                &opts.store.data_dir,
+            )?)),
+        }),
+        super::StoreKind::Dynamodb => match std::env::var(crate::config::ENV_REMEDIATION_TABLE) {
+            Ok(table) => shared_tables(opts, table).await,
+            Err(_) => {
+                eprintln!(
+                    "note: not recorded in GET /remediations, and the hourly limit counted \
+                     in {}: set {} to the deployment's remediations table",
+                    opts.store.data_dir.display(),
+                    crate::config::ENV_REMEDIATION_TABLE
+                );
+                Ok(Tables {
+                    ledger: local_ledger(),
+                    records: None,
+                })
+            }
+        },
     }
 }
 
 #[cfg(feature = "aws")]
-async fn dynamo_records(
-    opts: &RemediateArgs,
-) -> Result<Option<Arc<dyn RemediationRecords>>, CliError> {
-    let Ok(table) = std::env::var(crate::config::ENV_REMEDIATION_TABLE) else {
-        eprintln!(
-            "note: not recorded in GET /remediations: set {} to the remediations table",
-            crate::config::ENV_REMEDIATION_TABLE
-        );
-        return Ok(None);
-    };
+async fn shared_tables(opts: &RemediateArgs, table: String) -> Result<Tables, CliError> {
+    use crate::remediate::aws::{DynamoLedger, DynamoRecords};
     let sdk = crate::aws::sdk_config(&opts.store.aws.target()).await;
     let client = aws_sdk_dynamodb::Client::new(&sdk);
-    Ok(Some(Arc::new(crate::remediate::aws::DynamoRecords::new(
-        client, table,
-    ))))
+    Ok(Tables {
+        ledger: Arc::new(DynamoLedger::new(client.clone(), table.clone())),
+        records: Some(Arc::new(DynamoRecords::new(client, table))),
+    })
 }
 
 #[cfg(not(feature = "aws"))]
-async fn dynamo_records(
-    _: &RemediateArgs,
-) -> Result<Option<Arc<dyn RemediationRecords>>, CliError> {
-    Ok(None)
+async fn shared_tables(_: &RemediateArgs, _: String) -> Result<Tables, CliError> {
+    Err(crate::aws::NotBuilt("the remediations table (DynamoDB)").into())
 }
 
 /// The person at the terminal.

@@ -82,18 +82,22 @@ pub async fn post_workflow(
             limit,
             cursor,
         } => {
-            let counted = match expected_total {
-                Some(expected) => Some(
+            match (expected_total, limit) {
+                // The whole change at once: its findings are the count.
+                (Some(expected), None) => (
                     bulk::collect(store.as_ref(), &filter, expected)
                         .await
                         .map_err(mismatch)?,
+                    None,
                 ),
-                None => None,
-            };
-            match (counted, limit) {
-                (Some(all), None) => (all, None),
-                // A step: the next `limit` from the cursor (the first from the start).
-                (_, limit) => {
+                // A step: the next `limit` from the cursor (the first, from the
+                // start, checks the count first).
+                (expected, limit) => {
+                    if let Some(expected) = expected {
+                        bulk::check_count(store.as_ref(), &filter, expected)
+                            .await
+                            .map_err(mismatch)?;
+                    }
                     let limit = limit.unwrap_or(MAX_BULK_MATCHES);
                     let step =
                         bulk::step(store.as_ref(), &filter, cursor.as_deref(), limit).await?;

@@ -91,14 +91,16 @@ pub fn rate_limit(input: &GuardInput<'_>) -> GuardResult {
     }
 }
 
-/// At most `max_per_account_per_hour` starts in the target's account in the
-/// hour up to `now`.
+/// At most `max_per_account_per_hour` starts in the target's account since an
+/// hour before `now`.
 fn rate_limited(i: &GuardInput<'_>) -> (bool, String) {
     let since = i.now - Duration::hours(1);
     let n = i
         .recent_applies
         .iter()
-        .filter(|at| **at > since && **at <= i.now)
+        // No upper bound: a start another worker recorded after this check's
+        // `now` (it began later and got there first) counts too.
+        .filter(|at| **at > since)
         .count();
     let max = i.config.max_per_account_per_hour as usize;
     if n >= max {

@@ -6,7 +6,7 @@
 
 use super::guards::Approval;
 use super::outcome::{ApplyOutcome, RemediateError};
-use super::record_steps::{record_end, Steps};
+use super::record_steps::{made_earlier, record_end, Steps};
 use super::records::{RecordsError, RemediationRecords};
 use super::run::Remediator;
 use super::service::new_id;
@@ -47,6 +47,35 @@ pub struct Applied {
     pub outcome: ApplyOutcome,
 }
 
+/// The open remediation `open` of the finding, taken over when whoever held it
+/// let its hold end without finishing (a worker or a terminal that died):
+/// only if nobody wrote it since it was read. One still held, or queued and
+/// not yet taken, is left to its worker: [`TerminalError::Open`].
+async fn take_over(
+    records: &dyn RemediationRecords,
+    open: RemediationRecord,
+    approval: &Approval,
+    now: DateTime<Utc>,
+) -> Result<RemediationRecord, TerminalError> {
+    let abandoned = open.worker_until.is_some_and(|until| until <= now);
+    if !abandoned {
+        return Err(TerminalError::Open(Box::new(open)));
+    }
+    let mut mine = open.clone();
+    mine.attempts += 1;
+    mine.updated_at = now;
+    mine.worker_until = Some(now + HOLD);
+    // Its reason stays: it may say an earlier try made the change.
+    tracing::info!(remediation = %open.id, by = approval.actor(),
+        "open remediation whose holder stopped taken over at the terminal");
+    if records.replace(&open, &mine).await? {
+        Ok(mine)
+    } else {
+        let now_stored = records.get(&open.id).await?.unwrap_or(open);
+        Err(TerminalError::Open(Box::new(now_stored)))
+    }
+}
+
 /// Applies finding `id` now for `approval` (on the state `expect_state`, a
 /// plan's `state_hash`, when given), recorded in `records`.
 pub async fn apply(
@@ -82,9 +111,15 @@ pub async fn apply(
         plan: None,
         undo: None,
     };
-    if let Some(open) = records.insert_unless_open(&record).await? {
-        return Err(TerminalError::Open(Box::new(open)));
-    }
+    let record = match records.insert_unless_open(&record).await? {
+        None => record,
+        Some(open) => {
+            let mut mine = take_over(records, open, approval, now).await?;
+            mine.expect_state = expect_state.map(str::to_string);
+            mine
+        }
+    };
+    let earlier = made_earlier(&record);
     let cell = Mutex::new(record);
     let steps = Steps {
         records,
@@ -98,7 +133,7 @@ pub async fn apply(
     record.worker_until = None;
     // One try: a failure that may pass is final here too (the person runs it
     // again, as a new remediation).
-    if let Some((why, _)) = record_end(&mut record, &outcome, None) {
+    if let Some((why, _)) = record_end(&mut record, &outcome, earlier.as_deref()) {
         record.status = RemediationStatus::Failed;
         record.reason = Some(why);
     }

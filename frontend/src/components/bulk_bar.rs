@@ -88,7 +88,18 @@ pub fn BulkBar(
             busy.try_set(None);
             progress.try_set(None);
             let some_done = run != BulkWorkflowResult::default();
+            let reached = run.changed + run.unchanged + run.failed.len() as u64;
             match ended {
+                // Stopped at a step with failures: the rest was not tried.
+                Ok(()) if !run.failed.is_empty() && reached < n => {
+                    message.try_set(Some(Err(format!(
+                        "{}; stopped there: {} of the {} were not tried",
+                        result_line(&run, s),
+                        thousands(n - reached),
+                        thousands(n)
+                    ))));
+                    on_done.run(());
+                }
                 Ok(()) => {
                     message.try_set(Some(Ok(result_line(&run, s))));
                     selection.try_update(|sel| sel.clear());

@@ -218,7 +218,12 @@ impl AttemptLog for DynamoLedger {
         let ms = entry.at.timestamp_millis();
         // Read, check, write on the version read; a start in between sends
         // this one back to read again, and check the new count.
-        for _ in 0..START_TRIES {
+        for attempt in 0..START_TRIES {
+            if attempt > 0 {
+                // Starts of one account at once: spread the next reads apart.
+                let ms = 20 * attempt as u64 + rand::random::<u64>() % 30;
+                tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+            }
             let seen = self.read(&entry.account_id).await?;
             let (others, _) = seen.times(&key, Utc::now() - KEPT);
             if !allowed(&others) {

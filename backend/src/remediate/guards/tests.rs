@@ -163,6 +163,12 @@ fn cases() -> Vec<Case> {
     c.refused = Some(GuardName::RateLimited);
     v.push(c);
 
+    let mut c = base("a start recorded after the check's time counts");
+    c.config.max_per_account_per_hour = 2;
+    c.applies = vec![now() - Duration::minutes(1), now() + Duration::seconds(1)];
+    c.refused = Some(GuardName::RateLimited);
+    v.push(c);
+
     let mut c = base("older applies do not count");
     c.config.max_per_account_per_hour = 2;
     c.applies = vec![now() - Duration::minutes(61), now() - Duration::minutes(1)];

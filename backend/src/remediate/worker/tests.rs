@@ -428,3 +428,6 @@ mod made;
 
 /// One runner per remediation: simultaneous and held deliveries.
 mod claims;
+
+/// Applies at the terminal beside queued approvals.
+mod terminal;
