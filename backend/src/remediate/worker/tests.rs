@@ -170,6 +170,20 @@ impl Env {
     }
 }
 
+/// Approves the env's finding for alice at `at` (on `expect`, a plan's state
+/// hash, when given), which must queue it: the queued record.
+async fn queued_at(
+    e: &Env,
+    service: &Remediations,
+    expect: Option<String>,
+    at: chrono::DateTime<Utc>,
+) -> RemediationRecord {
+    match service.approve(&e.id, alice(), expect, at).await.unwrap() {
+        Approved::Queued(r) => r,
+        other => panic!("not queued: {other:?}"),
+    }
+}
+
 fn alice() -> Approval {
     Approval::Person("token:alice".into())
 }
@@ -178,14 +192,7 @@ fn alice() -> Approval {
 async fn an_approval_is_queued_applied_verified_and_resolves_the_finding() {
     let e = env(Fake::default()).await;
     let (service, worker) = e.service(enabled(), true);
-    let queued = match service
-        .approve(&e.id, alice(), None, Utc::now())
-        .await
-        .unwrap()
-    {
-        Approved::Queued(r) => r,
-        other => panic!("{other:?}"),
-    };
+    let queued = queued_at(&e, &service, None, Utc::now()).await;
     assert_eq!(queued.status, RemediationStatus::Queued);
     assert_eq!(queued.requested_by, "token:alice");
     assert!(!queued.automatic);
@@ -229,13 +236,7 @@ async fn a_failure_that_may_pass_is_retried_then_recorded_as_failed_with_the_fin
     })
     .await;
     let (service, worker) = e.service(enabled(), true);
-    let Approved::Queued(r) = service
-        .approve(&e.id, alice(), None, Utc::now())
-        .await
-        .unwrap()
-    else {
-        panic!("not queued")
-    };
+    let r = queued_at(&e, &service, None, Utc::now()).await;
     // Each drain takes it once (released with no wait here): 3 receives.
     assert_eq!(worker.drain().await.unwrap(), 3);
     let failed = service.get(&r.id).await.unwrap().unwrap();
@@ -277,13 +278,7 @@ async fn a_refusal_at_apply_is_recorded_with_its_guard() {
     let e = env(Fake::default()).await;
     let (service, worker) = e.service(enabled(), true);
     let stale = "0".repeat(64);
-    let Approved::Queued(r) = service
-        .approve(&e.id, alice(), Some(stale), Utc::now())
-        .await
-        .unwrap()
-    else {
-        panic!("not queued")
-    };
+    let r = queued_at(&e, &service, Some(stale), Utc::now()).await;
     worker.drain().await.unwrap();
     let refused = service.get(&r.id).await.unwrap().unwrap();
     assert_eq!(refused.status, RemediationStatus::Refused);
@@ -319,9 +314,7 @@ async fn an_approval_whose_message_was_lost_is_queued_again_by_the_next_approval
     let e = env(Fake::default()).await;
     let (service, worker) = e.service(enabled(), true);
     let t0 = Utc::now();
-    let Approved::Queued(first) = service.approve(&e.id, alice(), None, t0).await.unwrap() else {
-        panic!("not queued")
-    };
+    let first = queued_at(&e, &service, None, t0).await;
     // The message is gone (deleted from a dead-letter queue, expired).
     let tables = SqliteRemediations::open_dir(e.dir.path()).unwrap();
     for d in tables.receive(10, Duration::from_secs(60)).await.unwrap() {
@@ -329,9 +322,7 @@ async fn an_approval_whose_message_was_lost_is_queued_again_by_the_next_approval
     }
     // Within the hour the open record is the answer, and nothing is queued.
     let soon = t0 + chrono::Duration::minutes(30);
-    let Approved::Queued(same) = service.approve(&e.id, alice(), None, soon).await.unwrap() else {
-        panic!("not queued")
-    };
+    let same = queued_at(&e, &service, None, soon).await;
     assert_eq!(
         (same.id.as_str(), same.reason.as_deref()),
         (first.id.as_str(), None)
@@ -339,10 +330,7 @@ async fn an_approval_whose_message_was_lost_is_queued_again_by_the_next_approval
     assert_eq!(worker.drain().await.unwrap(), 0, "still no message");
     // After it, the same record is queued again, saying so, and is applied.
     let later = t0 + chrono::Duration::minutes(61);
-    let Approved::Queued(again) = service.approve(&e.id, alice(), None, later).await.unwrap()
-    else {
-        panic!("not queued")
-    };
+    let again = queued_at(&e, &service, None, later).await;
     assert_eq!(again.id, first.id, "the same remediation, not a second one");
     assert!(
         again

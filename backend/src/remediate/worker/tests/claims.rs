@@ -6,13 +6,7 @@ use super::*;
 
 /// The one message of an approval, received (as SQS hands it to a worker).
 async fn approved_and_received(e: &Env, service: &Remediations) -> (RemediationRecord, Delivery) {
-    let Approved::Queued(record) = service
-        .approve(&e.id, alice(), None, Utc::now())
-        .await
-        .unwrap()
-    else {
-        panic!("not queued")
-    };
+    let record = queued_at(e, service, None, Utc::now()).await;
     let tables = SqliteRemediations::open_dir(e.dir.path()).unwrap();
     let mut got = tables.receive(10, Duration::from_secs(60)).await.unwrap();
     assert_eq!(got.len(), 1);
@@ -58,9 +52,7 @@ async fn a_remediation_held_by_a_live_worker_is_left_alone_and_taken_over_once_i
     old.updated_at = late - chrono::Duration::hours(2);
     old.worker_until = Some(late + chrono::Duration::minutes(1));
     tables.update(&old).await.unwrap();
-    let Approved::Queued(same) = service.approve(&e.id, alice(), None, late).await.unwrap() else {
-        panic!("not queued")
-    };
+    let same = queued_at(&e, &service, None, late).await;
     assert_eq!(same, old, "held: not queued again");
     // That worker died: once its hold ended, the next delivery takes it over.
     let mut dead = old.clone();

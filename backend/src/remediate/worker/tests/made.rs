@@ -79,13 +79,7 @@ impl Action for Reads {
 /// the queue is empty (retries come back at once here); the record then.
 async fn run(e: &Env, action: Arc<Reads>, expect: Option<String>) -> RemediationRecord {
     let (service, worker) = e.service_of(enabled(), true, action);
-    let Approved::Queued(r) = service
-        .approve(&e.id, alice(), expect, Utc::now())
-        .await
-        .unwrap()
-    else {
-        panic!("not queued")
-    };
+    let r = queued_at(e, &service, expect, Utc::now()).await;
     while worker.drain().await.unwrap() > 0 {}
     service.get(&r.id).await.unwrap().unwrap()
 }
@@ -155,13 +149,7 @@ async fn a_worker_that_died_after_its_calls_leaves_made_for_the_next_try() {
     let e = env(Fake::default()).await;
     let action = Reads::throttled(0..0);
     let (service, worker) = e.service_of(enabled(), true, action.clone());
-    let Approved::Queued(queued) = service
-        .approve(&e.id, alice(), None, Utc::now())
-        .await
-        .unwrap()
-    else {
-        panic!("not queued")
-    };
+    let queued = queued_at(&e, &service, None, Utc::now()).await;
     // What a worker leaves when it dies right after its calls went through:
     // the record at `applied`, the resource changed, the message still queued.
     let mut died = queued.clone();
@@ -235,13 +223,7 @@ async fn calls_that_went_through_without_the_fix_say_the_change_was_made() {
     let e = env(Fake::default()).await;
     let action = Arc::new(Ineffective(Fake::default()));
     let (service, worker) = e.service_of(enabled(), true, action.clone());
-    let Approved::Queued(r) = service
-        .approve(&e.id, alice(), None, Utc::now())
-        .await
-        .unwrap()
-    else {
-        panic!("not queued")
-    };
+    let r = queued_at(&e, &service, None, Utc::now()).await;
     while worker.drain().await.unwrap() > 0 {}
     let done = service.get(&r.id).await.unwrap().unwrap();
     assert_eq!(done.status, RemediationStatus::Failed, "{done:?}");

@@ -13,13 +13,7 @@ async fn an_apply_at_the_terminal_is_recorded_and_waits_for_an_open_remediation(
     let tables = SqliteRemediations::open_dir(e.dir.path()).unwrap();
     let bob = Approval::Person("bob".into());
     // Queued by an approval, not yet taken by a worker: left to it.
-    let Approved::Queued(queued) = service
-        .approve(&e.id, alice(), None, Utc::now())
-        .await
-        .unwrap()
-    else {
-        panic!("not queued")
-    };
+    let queued = queued_at(&e, &service, None, Utc::now()).await;
     let remediator = service.remediator();
     let apply = |now| terminal::apply(remediator, &tables, &e.id, &bob, None, now);
     let Err(TerminalError::Open(open)) = apply(Utc::now()).await else {

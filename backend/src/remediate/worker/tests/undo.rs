@@ -91,13 +91,7 @@ impl Action for Halfway {
 /// the queue is empty; the record then.
 async fn run(e: &Env, action: Arc<Halfway>, expect: Option<String>) -> RemediationRecord {
     let (service, worker) = e.service_of(enabled(), true, action);
-    let Approved::Queued(r) = service
-        .approve(&e.id, alice(), expect, Utc::now())
-        .await
-        .unwrap()
-    else {
-        panic!("not queued")
-    };
+    let r = queued_at(e, &service, expect, Utc::now()).await;
     // One receive per drain: the retry is released with no wait here.
     while worker.drain().await.unwrap() > 0 {}
     service.get(&r.id).await.unwrap().unwrap()
