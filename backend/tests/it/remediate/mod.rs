@@ -271,8 +271,10 @@ mod faults_cli;
 mod faults_worker;
 /// Each guard refusing with exit 2 while the bucket stays as it was.
 mod guards;
-/// The IAM actions: access keys, admin policies, inline policies.
+/// The IAM policy actions: admin policies, inline policies.
 mod iam;
+/// `iam-deactivate-access-key`: users' keys, a root key, protected users.
+mod iam_keys;
 /// `lambda-remove-public-access` on a function anyone can invoke.
 mod lambda;
 /// `cloudtrail-start-logging` and `kms-cancel-key-deletion`.
