@@ -152,6 +152,11 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         let n = super::demo::load(store.clone(), args.demo_count, 42, false).await?;
         tracing::info!(count = n, "loaded demo findings into the empty store");
     }
+    // Resource counters are folded here between groupings (resource_counts.rs).
+    let _folding = opened
+        .sqlite
+        .as_ref()
+        .map(|s| AbortOnDrop(s.spawn_resource_folding(RESOURCE_FOLD_EVERY)));
     let mut auth = Authenticator::new(token.as_deref());
     if let Some(t) = tokens {
         auth = auth.with_tokens(t);
@@ -241,6 +246,18 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
 struct Exports {
     jobs: ExportJobs,
     sweeper: tokio::task::JoinHandle<()>,
+}
+
+/// How often `cspm serve` folds resource counters (resource_counts.rs).
+const RESOURCE_FOLD_EVERY: Duration = Duration::from_secs(5);
+
+/// A background task that ends when the server does.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// How often old export files are looked for (each finished job sweeps too).

@@ -75,6 +75,9 @@ pub struct Opened {
     pub feed: Option<Arc<dyn ChangeFeed>>,
     /// The SQLite file, for the dispatcher's own state.
     pub db_path: Option<PathBuf>,
+    /// The SQLite store itself, for its upkeep in a long-running process
+    /// (folding resource counters, [`SqliteStore::spawn_resource_folding`]).
+    pub sqlite: Option<SqliteStore>,
 }
 
 impl StoreConfig {
@@ -91,13 +94,15 @@ impl StoreConfig {
                 Ok(Opened {
                     db_path: Some(s.path().to_path_buf()),
                     feed: Some(Arc::new(s.clone())),
-                    store: Arc::new(s),
+                    store: Arc::new(s.clone()),
+                    sqlite: Some(s),
                 })
             }
             StoreConfig::Dynamo(d) => Ok(Opened {
                 store: d.open().await?,
                 feed: None,
                 db_path: None,
+                sqlite: None,
             }),
         }
     }

@@ -101,6 +101,17 @@ impl Counts {
         }
     }
 
+    /// A group known only by its findings per severity rank (its statuses
+    /// unknown): enough to rank it, as the bound of a walk down a ranking.
+    pub fn from_severities(key: String, by_rank: [u64; 5]) -> Counts {
+        Counts {
+            key,
+            by_rank,
+            by_status: [0; 4],
+            total: by_rank.iter().sum(),
+        }
+    }
+
     /// The group's key.
     pub fn key(&self) -> &str {
         &self.key
@@ -183,6 +194,43 @@ impl TopGroups {
         }
     }
 
+    /// True when no group can be listed any more that is met after `bound`
+    /// in a walk down the groups' unfiltered counts, most severe first, when
+    /// the groups offered are those counts filtered (so at most them per
+    /// severity, and none outside `severities` when that is not empty).
+    ///
+    /// Such a later group ranks after `bound` before filtering, so after it
+    /// filtered too: once the `limit`-th kept group ranks before `bound`, none
+    /// can enter. With a severity filter, the severities above the first one
+    /// filtered out also settle it: a later group has at most `bound`'s counts
+    /// there (the walk's order) and none of that one, so a `limit`-th group
+    /// ahead on them stays ahead, whatever `bound` has below.
+    pub fn closed_at(&mut self, bound: &Counts, severities: &[Severity]) -> bool {
+        if self.kept.len() > self.limit || (self.floor.is_none() && self.kept.len() == self.limit) {
+            self.trim();
+        }
+        let Some(floor) = &self.floor else {
+            return false;
+        };
+        if Counts::rank(floor, bound).is_lt() {
+            return true;
+        }
+        if severities.is_empty() {
+            return false;
+        }
+        for s in Severity::ALL_DESC {
+            if !severities.contains(&s) {
+                break;
+            }
+            let r = usize::from(s.rank());
+            match floor.by_rank[r].cmp(&bound.by_rank[r]) {
+                std::cmp::Ordering::Equal => continue,
+                o => return o.is_gt(),
+            }
+        }
+        false
+    }
+
     fn trim(&mut self) {
         self.kept.sort_by(Counts::rank);
         self.other += self
@@ -231,6 +279,65 @@ mod tests {
         let want = FindingGroups::ranked(GroupBy::Resource, all, 3, true);
         assert_eq!(top.finish(GroupBy::Resource, true), want);
         assert!(want.other > 0);
+    }
+
+    #[test]
+    fn a_walk_stopped_when_closed_lists_what_ranking_every_group_lists() {
+        // Small counts, so many groups tie; the filtered counts are at most the
+        // unfiltered ones, and none outside the severity filter.
+        let mut seed = 7u64;
+        let mut next = |m: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % m
+        };
+        let sets: [&[Severity]; 5] = [
+            &[],
+            &[Severity::Critical],
+            &[Severity::Critical, Severity::High],
+            &[Severity::High, Severity::Low],
+            &[Severity::Medium],
+        ];
+        let mut stopped_early = 0;
+        for severities in sets {
+            for limit in [1u32, 3, 10, 50] {
+                let mut groups: Vec<(Counts, Counts)> = (0..300)
+                    .map(|i| {
+                        let key = format!("k{:03}", next(1000));
+                        let u: [u64; 5] = std::array::from_fn(|_| next(3));
+                        let mut f = Counts::new(key.clone());
+                        for s in Severity::ALL_DESC {
+                            let r = usize::from(s.rank());
+                            let kept = severities.is_empty() || severities.contains(&s);
+                            if kept && i % 3 != 0 {
+                                f.add(s, WorkflowStatus::New, u[r] - next(u[r] + 1));
+                            }
+                        }
+                        (Counts::from_severities(key, u), f)
+                    })
+                    .collect();
+                groups.sort_by(|a, b| Counts::rank(&a.0, &b.0));
+                groups.dedup_by(|a, b| a.0.key == b.0.key);
+                let mut all = TopGroups::new(limit);
+                let mut walk = TopGroups::new(limit);
+                let mut closed = false;
+                for (u, f) in &groups {
+                    all.offer(f.clone());
+                    if !closed && walk.closed_at(u, severities) {
+                        closed = true;
+                        stopped_early += 1;
+                    }
+                    if !closed {
+                        walk.offer(f.clone());
+                    }
+                }
+                let want = all.finish(GroupBy::Resource, true).groups;
+                let got = walk.finish(GroupBy::Resource, true).groups;
+                assert_eq!(got, want, "{severities:?} limit {limit}");
+            }
+        }
+        assert!(stopped_early >= 10, "{stopped_early}");
     }
 
     #[test]

@@ -1,10 +1,13 @@
-//! Grouping by resource on SQLite, read from rows (resources are not counted
-//! on write: schema.sql says why), gives what the test's own `GROUP BY` over the
-//! findings table says: on 3,000 demo findings plus resources built to tie,
-//! after status changes, severity changes, moves between resources and
-//! deletes, for many filters and limits; one resource's list and count come
-//! through its bucket index; and a version-6 file loses the per-resource
-//! counters and ranking when opened and groups the same.
+//! Grouping by resource on SQLite, from resource counters folded from the
+//! changes writes append (resource_counts.rs), gives what the test's own
+//! `GROUP BY` over the findings table says: on 3,000 demo findings plus
+//! resources built to tie, after status changes, severity changes, moves
+//! between resources and deletes, for many filters and limits, through the
+//! ranking's walk and through the sum of every resource's counters. The store
+//! may read only 10 rows where no counter answers, so an exact answer is the
+//! counters'. Changes another process writes are folded by the next grouping;
+//! one resource's list and count come through its bucket index; and a version-6
+//! file is recounted when opened and groups the same.
 
 use super::grouping::triage;
 use super::helpers::{findings, version};
@@ -17,7 +20,7 @@ use std::path::Path;
 /// CRITICAL and one HIGH each), triage, newer versions that change severity or
 /// move to another resource, and deletes.
 async fn churned(path: &Path) -> SqliteStore {
-    let store = SqliteStore::open(path).unwrap();
+    let store = counters_only(path);
     let mut fs = findings(3_000, 11);
     for (i, f) in fs.iter_mut().enumerate().take(60) {
         f.resource_id = format!("tie-{:02}", i / 2);
@@ -62,6 +65,11 @@ async fn churned(path: &Path) -> SqliteStore {
     let report = store.delete_versions(&gone).await.unwrap();
     assert_eq!(report.deleted.len(), gone.len());
     store
+}
+
+/// The store on `path` reading at most 10 findings where no counter answers.
+fn counters_only(path: &Path) -> SqliteStore {
+    SqliteStore::open(path).unwrap().with_group_rows(10)
 }
 
 /// The filters checked: none, severity sets that are and are not the most
@@ -147,34 +155,76 @@ async fn grouping_by_resource_equals_sql_group_by_for_every_filter_and_limit() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("cspm.db");
     let store = churned(&path).await;
+    let summing = counters_only(&path).without_rank_walk();
     let db = Connection::open(&path).unwrap();
     let mut checked = 0;
     for filter in filters() {
         let where_sql = filter_sql(&filter);
         for limit in [1, 2, 7, 30, 100, 1_000] {
-            let got = store
-                .groups(&filter, GroupBy::Resource, limit)
-                .await
-                .unwrap();
-            assert!(got.exact, "{where_sql} limit {limit}");
             let (top, rest) = sql_top(&db, &where_sql, limit);
-            assert_eq!(keys(&got), top, "{where_sql} limit {limit}");
-            assert_eq!(got.other, rest, "{where_sql} limit {limit}");
-            checked += 1;
+            for s in [&store, &summing] {
+                let got = s.groups(&filter, GroupBy::Resource, limit).await.unwrap();
+                assert!(got.exact, "{where_sql} limit {limit}");
+                assert_eq!(keys(&got), top, "{where_sql} limit {limit}");
+                assert_eq!(got.other, rest, "{where_sql} limit {limit}");
+                checked += 1;
+            }
         }
     }
     // The built ties are listed in key order, and emptied resources are gone.
     let (top, _) = sql_top(&db, "", 1_000);
     assert!(top.iter().any(|(k, _)| k == "tie-05"), "{top:?}");
     assert!(!top.iter().any(|(k, _)| k == "tie-00"), "{top:?}");
-    assert_eq!(checked, 13 * 6);
+    assert_eq!(checked, 13 * 6 * 2);
+    // Every change was folded: nothing waits, and the counters hold exactly
+    // the findings.
+    let (waiting, counted, rows): (i64, i64, i64) = db
+        .query_row(
+            "SELECT (SELECT count(*) FROM resource_deltas), \
+             (SELECT sum(n) FROM group_counts WHERE dim = 'resource'), \
+             (SELECT count(*) FROM findings)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!((waiting, counted), (0, rows));
+}
+
+#[tokio::test]
+async fn changes_another_process_writes_are_folded_by_the_next_grouping() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cspm.db");
+    let store = churned(&path).await;
+    let all = FindingFilter::default();
+    store.groups(&all, GroupBy::Resource, 5).await.unwrap();
+    // Another writer (as `cspm ingest` would be) adds a resource.
+    let other = SqliteStore::open(&path).unwrap();
+    let mut fs = findings(4, 99);
+    for f in &mut fs {
+        f.resource_id = "arn:aws:s3:::written-elsewhere".into();
+        f.severity = Severity::Critical;
+    }
+    other.upsert(&fs).await.unwrap();
+    let got = store.groups(&all, GroupBy::Resource, 1_000).await.unwrap();
+    assert!(got.exact);
+    let new = got
+        .groups
+        .iter()
+        .find(|g| g.key == "arn:aws:s3:::written-elsewhere")
+        .expect("the resource written elsewhere is listed");
+    assert_eq!(new.total, 4);
+    assert_eq!(new.updated_at, fs.iter().map(|f| f.updated_at).max());
+    let db = Connection::open(&path).unwrap();
+    let (top, rest) = sql_top(&db, "", 1_000);
+    assert_eq!((keys(&got), got.other), (top, rest));
 }
 
 #[tokio::test]
 async fn one_resources_list_count_and_grouping_match_sql() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("cspm.db");
-    let store = churned(&path).await;
+    drop(churned(&path).await);
+    let store = SqliteStore::open(&path).unwrap();
     let db = Connection::open(&path).unwrap();
     for resource in ["tie-05", "moved-1", "tie-00"] {
         let want: i64 = db
@@ -199,7 +249,7 @@ async fn one_resources_list_count_and_grouping_match_sql() {
 }
 
 #[tokio::test]
-async fn a_version_6_file_loses_the_resource_counters_and_groups_the_same() {
+async fn a_version_6_file_is_recounted_and_groups_the_same() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("cspm.db");
     let before = {
@@ -213,7 +263,10 @@ async fn a_version_6_file_loses_the_resource_counters_and_groups_the_same() {
     // in key order, no bucket index.
     let db = Connection::open(&path).unwrap();
     db.execute_batch(
-        "CREATE TABLE resource_rank (resource_id TEXT PRIMARY KEY, total INTEGER) WITHOUT ROWID;
+        "DROP TABLE resource_deltas;
+         DROP TABLE resource_totals;
+         DELETE FROM group_counts WHERE dim = 'resource';
+         CREATE TABLE resource_rank (resource_id TEXT PRIMARY KEY, total INTEGER) WITHOUT ROWID;
          INSERT INTO resource_rank SELECT resource_id, count(*) FROM findings GROUP BY 1;
          INSERT INTO group_counts SELECT 'resource', resource_id, severity, workflow_status,
            account_id, region, resource_type, product_name, count(*) FROM findings
@@ -225,19 +278,23 @@ async fn a_version_6_file_loses_the_resource_counters_and_groups_the_same() {
     )
     .unwrap();
     drop(db);
-    let store = SqliteStore::open(&path).unwrap();
+    let store = counters_only(&path);
     let db = Connection::open(&path).unwrap();
-    let (version, tables, counters, index): (i64, i64, i64, i64) = db
+    let (version, tables, waiting, index): (i64, i64, i64, i64) = db
         .query_row(
             "SELECT (SELECT user_version FROM pragma_user_version), \
              (SELECT count(*) FROM sqlite_schema WHERE name IN ('resource_rank', 'findings_by_resource')), \
-             (SELECT count(*) FROM group_counts WHERE dim = 'resource'), \
+             (SELECT count(*) FROM resource_deltas), \
              (SELECT count(*) FROM sqlite_schema WHERE name = 'findings_by_bucket_resource')",
             [],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
         .unwrap();
-    assert_eq!((version, tables, counters, index), (7, 0, 0, 1));
+    // The old ranking and index are gone; every finding waits to be folded.
+    let rows: i64 = db
+        .query_row("SELECT count(*) FROM findings", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!((version, tables, waiting, index), (8, 0, rows, 1));
     let f = FindingFilter::default();
     assert_eq!(
         store.groups(&f, GroupBy::Resource, 40).await.unwrap(),

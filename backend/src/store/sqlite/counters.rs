@@ -10,9 +10,14 @@
 //! `group_counts` does the same per generator (store/groups.rs): the
 //! combination plus the generator, so grouping a view by generator, or counting
 //! one generator's findings, is a sum over its rows. There are few generators,
-//! so a batch adds few upserts. (Resources are not counted: schema.sql says why.)
+//! so a batch adds few upserts.
+//!
+//! Resources are many, so their net changes are only appended here
+//! (resource_counts.rs) and folded into their counters later in large batches.
 
 use super::error::corrupt;
+use super::group_counts::{GroupRowWriter, ViewKey};
+use super::resource_counts::ResourceDeltas;
 use super::StoreResult;
 use crate::store::facets::Facets;
 use chrono::{DateTime, NaiveDate};
@@ -36,11 +41,17 @@ pub(super) struct CounterDeltas {
     created_day: HashMap<i64, i64>,
     views: HashMap<ViewKey, i64>,
     groups: HashMap<(String, ViewKey), i64>,
+    resources: ResourceDeltas,
 }
 
-/// One combination of the list's equality filters: severity rank, status,
-/// account, region, resource type, product.
-type ViewKey = (u8, WorkflowStatus, String, String, String, String);
+/// The groups a finding version counts in besides its view combination.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct GroupKeys<'a> {
+    /// Its generator id.
+    pub(super) generator: &'a str,
+    /// Its primary resource id.
+    pub(super) resource: &'a str,
+}
 
 /// Adds `by` to `key`'s entry without allocating when the key is already there.
 fn bump(map: &mut HashMap<String, i64>, key: &str, by: i64) {
@@ -53,8 +64,9 @@ fn bump(map: &mut HashMap<String, i64>, key: &str, by: i64) {
 }
 
 impl CounterDeltas {
-    /// Counts a finding version of `generator` in (`by` = 1) or out (`by` = -1).
-    pub(super) fn shift(&mut self, f: &Facets, generator: &str, by: i64) {
+    /// Counts a finding version of `g`'s generator and resource in (`by` = 1)
+    /// or out (`by` = -1).
+    pub(super) fn shift(&mut self, f: &Facets, g: GroupKeys<'_>, by: i64) {
         self.total += by;
         self.severity[usize::from(f.severity.rank())] += by;
         *self.status.entry(f.status).or_default() += by;
@@ -74,8 +86,9 @@ impl CounterDeltas {
         );
         *self
             .groups
-            .entry((generator.to_owned(), key.clone()))
+            .entry((g.generator.to_owned(), key.clone()))
             .or_default() += by;
+        self.resources.add(g.resource, &key, by);
         *self.views.entry(key).or_default() += by;
     }
 
@@ -131,38 +144,24 @@ impl CounterDeltas {
                 ])?;
             }
         }
-        let mut group = c.prepare_cached(
-            "INSERT INTO group_counts (dim, key, severity, workflow_status, account_id, region, \
-             resource_type, product_name, n) VALUES ('generator', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
-             ON CONFLICT DO UPDATE SET n = n + excluded.n",
-        )?;
-        let mut drop = c.prepare_cached(
-            "DELETE FROM group_counts WHERE dim = 'generator' AND key = ?1 AND severity = ?2 \
-             AND workflow_status = ?3 AND account_id = ?4 AND region = ?5 \
-             AND resource_type = ?6 AND product_name = ?7 AND n = 0",
-        )?;
-        for ((key, (sev, status, account, region, rt, product)), n) in self.groups {
-            if n == 0 {
-                continue;
-            }
-            let row = params![key, sev, status.as_str(), account, region, rt, product];
-            group.execute(params![
-                key,
-                sev,
-                status.as_str(),
-                account,
-                region,
-                rt,
-                product,
-                n
-            ])?;
-            // A generator's rows empty as its findings leave or move: drop them,
-            // so grouping reads only rows that count something.
-            if n < 0 {
-                drop.execute(row)?;
+        // A generator's rows empty as its findings leave or move: the writer
+        // drops them.
+        let mut group = GroupRowWriter::new(c, "generator")?;
+        for ((key, (sev, status, account, region, rt, product)), n) in &self.groups {
+            if *n != 0 {
+                let row = (
+                    key.as_str(),
+                    i64::from(*sev),
+                    status.as_str(),
+                    account.as_str(),
+                    region.as_str(),
+                    rt.as_str(),
+                    product.as_str(),
+                );
+                group.add(row, *n)?;
             }
         }
-        Ok(())
+        self.resources.append(c)
     }
 }
 

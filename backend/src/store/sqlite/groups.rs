@@ -1,21 +1,29 @@
 //! Grouping a view on SQLite (see store/groups.rs). Counters answer whenever
 //! the filter has no `q`, `since`, `until` or resource: `view_counts` for
-//! account, region and resource type; `group_counts` for generator, and for
-//! any grouping of one generator's findings. A grouping by resource, or of one
-//! resource's findings, reads rows: resources are not counted on write
-//! (schema.sql says why), and one resource's rows are few and found through
-//! `findings_by_bucket_resource`. Counter rows come out ordered by the group's
-//! key, so each group is complete when the next starts and only the most
-//! severe `limit` are kept.
+//! account, region and resource type; `group_counts` for generator and
+//! resource, and for any grouping of one generator's findings. Resource
+//! counters are folded from appended changes (resource_counts.rs): the caller
+//! folds first, and a read that still sees changes left to fold (a writer got
+//! in between) groups resources from rows instead. Grouping every resource
+//! walks the resource ranking first (top_resources.rs) and sums the counters
+//! only when that walk runs out of its budget. One resource's findings, and a
+//! grouping by resource within one generator, are read from rows (one
+//! resource's rows are few and found through `findings_by_bucket_resource`).
+//! Counter rows come out ordered by the group's key, so each group is complete
+//! when the next starts and only the most severe `limit` are kept.
 //!
 //! Each group shown then gets its newest finding through the grouped column's
 //! index, newest first: one step when the filter is only the group, a walk down
-//! the group's findings otherwise. All those walks share [`NEWEST_STEPS`]; a
-//! group not reached in them shows no `updated_at`.
+//! the group's findings otherwise (a resource: its time buckets, newest first).
+//! All those walks share [`NEWEST_STEPS`]; a group not reached in them shows no
+//! `updated_at`.
 
 use super::convert::{counted, from_micros, text};
 use super::list::{conditions, where_clause};
+use super::resource_counts::pending;
+use super::resource_index;
 use super::steps::{ran_out, within};
+use super::top_resources::top_resources;
 use super::StoreResult;
 use crate::store::count::counted_part;
 use crate::store::groups::{label, Counts, Tally, TopGroups};
@@ -36,6 +44,18 @@ enum Source {
     Views,
     /// `group_counts` rows of generators, all or one.
     Generators(Option<String>),
+    /// `group_counts` rows of every resource, and their ranking.
+    Resources,
+}
+
+/// What one grouping may spend where counters alone do not answer.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Budget {
+    /// Findings read when no counter answers.
+    pub(super) rows: u64,
+    /// VM instructions, in thousands, of the walk down the resource ranking
+    /// before the counters are summed instead (0: always summed).
+    pub(super) walk_steps: u64,
 }
 
 /// The findings table's column for a grouping, and the index on it (none for
@@ -52,34 +72,53 @@ fn column(by: GroupBy) -> (&'static str, Option<&'static str>) {
 
 /// The counters that answer `by` under `filter`, if any do.
 fn source(filter: &FindingFilter, by: GroupBy) -> Option<Source> {
-    if filter.q.is_some()
-        || filter.since.is_some()
-        || filter.until.is_some()
-        || filter.resource.is_some()
-        || by == GroupBy::Resource
-    {
+    if filter.q.is_some() || filter.since.is_some() || filter.until.is_some() {
         return None;
     }
-    match (&filter.generator, by) {
-        (Some(g), _) => Some(Source::Generators(Some(g.clone()))),
-        (None, GroupBy::Generator) => Some(Source::Generators(None)),
-        (None, _) => Some(Source::Views),
+    match (&filter.generator, &filter.resource, by) {
+        (_, Some(_), _) | (Some(_), None, GroupBy::Resource) => None,
+        (Some(g), None, _) => Some(Source::Generators(Some(g.clone()))),
+        (None, None, GroupBy::Generator) => Some(Source::Generators(None)),
+        (None, None, GroupBy::Resource) => Some(Source::Resources),
+        (None, None, _) => Some(Source::Views),
     }
 }
 
-/// The view of `filter` grouped by `by`, reading at most `rows` findings where
-/// no counter answers.
+/// True when the grouping reads the resource counters, which must be folded
+/// first (resource_counts.rs).
+pub(super) fn reads_resource_counters(filter: &FindingFilter, by: GroupBy) -> bool {
+    matches!(source(filter, by), Some(Source::Resources))
+}
+
+/// The view of `filter` grouped by `by`, within `budget`. Call it inside one
+/// read transaction, so the check for unfolded changes and the counters read
+/// after it see the same state.
 pub(super) fn groups(
     c: &Connection,
     filter: &FindingFilter,
     by: GroupBy,
     limit: u32,
-    rows: u64,
+    budget: Budget,
 ) -> StoreResult<FindingGroups> {
-    let Some(src) = source(filter, by) else {
-        return from_rows(c, filter, by, limit, rows);
+    let src = match source(filter, by) {
+        Some(Source::Resources) if pending(c)? => None,
+        src => src,
     };
-    let mut out = from_counters(c, filter, by, limit, src)?;
+    let Some(src) = src else {
+        return from_rows(c, filter, by, limit, budget.rows);
+    };
+    // The whole store's resources (under counted filters): the ranking first,
+    // the sum over every resource's counters when its walk runs out.
+    let walked = match src {
+        Source::Resources if budget.walk_steps > 0 => {
+            top_resources(c, filter, limit, budget.walk_steps)?
+        }
+        _ => None,
+    };
+    let mut out = match walked {
+        Some(out) => out,
+        None => from_counters(c, filter, by, limit, src)?,
+    };
     newest(c, filter, by, &mut out.groups)?;
     Ok(out)
 }
@@ -108,9 +147,13 @@ fn from_counters(
             let own = by == GroupBy::Generator;
             ("group_counts", if own { "key" } else { column(by).0 })
         }
+        Source::Resources => {
+            conds.insert(0, "dim = 'resource'".to_string());
+            ("group_counts", "key")
+        }
     };
     // Grouped in the key's order: `group_counts` is stored in it (its primary
-    // key starts with dim, key), so a grouping by generator streams.
+    // key starts with dim, key), so a grouping by generator or resource streams.
     let sql = format!(
         "SELECT {col}, severity, workflow_status, SUM(n) FROM {table} {} \
          GROUP BY 1, 2, 3 HAVING SUM(n) > 0 ORDER BY 1",
@@ -147,6 +190,9 @@ fn newest(
     by: GroupBy,
     groups: &mut [FindingGroup],
 ) -> StoreResult<()> {
+    if by == GroupBy::Resource {
+        return newest_resources(c, filter, groups);
+    }
     let (col, own_index) = column(by);
     // Only counters' groupings get here, and none with a resource filter:
     // the grouped column's index is the walk.
@@ -195,6 +241,28 @@ fn newest_rows(
         }
     }
     Ok(())
+}
+
+/// [`newest`] for resources: each one's time buckets, newest first
+/// (resource_index.rs), within the same budget.
+fn newest_resources(
+    c: &Connection,
+    filter: &FindingFilter,
+    groups: &mut [FindingGroup],
+) -> StoreResult<()> {
+    let (conds, params) = conditions(filter);
+    within(c, NEWEST_STEPS, || {
+        let buckets = resource_index::buckets(c)?;
+        for g in groups.iter_mut() {
+            match resource_index::newest(c, &buckets, &g.key, &conds, &params) {
+                Ok(Some((at, _))) => g.updated_at = Some(from_micros(at, &g.key)?),
+                Ok(None) => {}
+                Err(e) if ran_out(&e) => break,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    })
 }
 
 /// Groups the newest `rows` findings of the view (exact when they are all of
@@ -254,5 +322,43 @@ fn read_rows(
             Err(e) if ran_out(&e) => return Ok((tally, false)),
             Err(e) => return Err(e.into()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::sqlite::resource_counts::{fold, tests::key, ResourceDeltas};
+    use shared_types::WorkflowStatus;
+
+    fn schema() -> Connection {
+        let mut c = Connection::open_in_memory().unwrap();
+        c.execute_batch(super::super::SCHEMA).unwrap();
+        super::super::migrate::migrate(&mut c).unwrap();
+        c
+    }
+
+    #[test]
+    fn a_grouping_that_sees_unfolded_changes_reads_rows_not_the_counters() {
+        // Counters that name a resource the (empty) findings table lacks show
+        // which source answered.
+        let mut c = schema();
+        let mut d = ResourceDeltas::default();
+        d.add("only-in-counters", &key(4, WorkflowStatus::New), 1);
+        d.append(&c).unwrap();
+        fold(&mut c, 10).unwrap();
+        let budget = Budget {
+            rows: 100,
+            walk_steps: 1_000,
+        };
+        let all = FindingFilter::default();
+        let folded = groups(&c, &all, GroupBy::Resource, 10, budget).unwrap();
+        assert_eq!(folded.groups.len(), 1);
+        let mut d = ResourceDeltas::default();
+        d.add("r9", &key(1, WorkflowStatus::New), 1);
+        d.append(&c).unwrap();
+        let waiting = groups(&c, &all, GroupBy::Resource, 10, budget).unwrap();
+        assert!(waiting.groups.is_empty());
+        assert!(waiting.exact);
     }
 }

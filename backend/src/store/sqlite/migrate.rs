@@ -8,7 +8,7 @@ use rusqlite::{params, Connection, TransactionBehavior};
 use shared_types::RecordState;
 
 /// Schema version this code writes (`PRAGMA user_version`).
-const VERSION: i64 = 7;
+const VERSION: i64 = 8;
 
 /// Adds what an older file lacks. Cheap when the file is current (one pragma read).
 pub(super) fn migrate(c: &mut Connection) -> StoreResult<()> {
@@ -54,6 +54,11 @@ pub(super) fn migrate(c: &mut Connection) -> StoreResult<()> {
     }
     if version < 7 {
         index_resources(&tx)?;
+    }
+    if version < 8 {
+        // The resource counters come back, kept off the write path: every
+        // stored finding is queued to be folded into them.
+        super::resource_counts::recount(&tx)?;
     }
     tx.pragma_update(None, "user_version", VERSION)?;
     tx.commit()?;

@@ -12,15 +12,18 @@ mod count;
 mod counters;
 mod doc;
 mod error;
+mod group_counts;
 mod groups;
 mod list;
 mod migrate;
 mod pool;
+mod resource_counts;
 mod resource_index;
 mod row;
 mod snapshot;
 mod steps;
 mod summary;
+mod top_resources;
 mod walk;
 mod write;
 
@@ -53,6 +56,9 @@ pub struct SqliteStore {
     count_rows: u64,
     /// Rows a grouping may read when no counter answers it (store/groups.rs).
     group_rows: u64,
+    /// Thousands of VM instructions a grouping by resource may walk the
+    /// ranking before summing counters (sqlite/top_resources.rs); 0: never.
+    walk_steps: u64,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -84,6 +90,7 @@ impl SqliteStore {
             written: Arc::new(tokio::sync::watch::channel(0).0),
             count_rows: super::count::SCAN_ROWS,
             group_rows: super::groups::GROUP_SCAN_ROWS,
+            walk_steps: top_resources::WALK_STEPS,
         })
     }
 
@@ -100,6 +107,54 @@ impl SqliteStore {
     pub fn with_group_rows(mut self, rows: u64) -> Self {
         self.group_rows = rows;
         self
+    }
+
+    /// The store grouping by resource by summing every resource's counters,
+    /// never through the ranking: tests compare the two answers.
+    pub fn without_rank_walk(mut self) -> Self {
+        self.walk_steps = 0;
+        self
+    }
+
+    /// Folds every per-resource change written so far into the resource
+    /// counters (resource_counts.rs), in transactions of at most
+    /// [`resource_counts::FOLD_ROWS`] changes; returns how many it folded.
+    /// Groupings do this themselves; `cspm serve` also calls it every few
+    /// seconds so theirs is small.
+    pub async fn fold_resource_counts(&self) -> StoreResult<u64> {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut moved = 0;
+            loop {
+                let n =
+                    pool.with_writer(|c| resource_counts::fold(c, resource_counts::FOLD_ROWS))?;
+                if n == 0 {
+                    return Ok(moved);
+                }
+                moved += n;
+            }
+        })
+        .await
+        .map_err(|e| StoreError::Backend(Box::new(e)))?
+    }
+
+    /// Folds resource counters every `period` in the background (logging a
+    /// failure and trying again next time), so a grouping finds little to fold.
+    pub fn spawn_resource_folding(
+        &self,
+        period: std::time::Duration,
+    ) -> tokio::task::JoinHandle<()> {
+        let store = self.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(period);
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                every.tick().await;
+                if let Err(e) = store.fold_resource_counts().await {
+                    tracing::warn!(error = %e, "folding resource counters failed; trying again");
+                }
+            }
+        })
     }
 
     /// Path of the database file.
@@ -204,10 +259,22 @@ impl Store for SqliteStore {
         by: GroupBy,
         limit: u32,
     ) -> StoreResult<FindingGroups> {
+        if groups::reads_resource_counters(filter, by) {
+            self.fold_resource_counts().await?;
+        }
         let filter = filter.clone();
-        let rows = self.group_rows;
-        self.read(move |c| groups::groups(c, &filter, by, limit, rows))
-            .await
+        let budget = groups::Budget {
+            rows: self.group_rows,
+            walk_steps: self.walk_steps,
+        };
+        self.read(move |c| {
+            // One snapshot for the check for unfolded changes and the counters.
+            let tx = c.unchecked_transaction()?;
+            let out = groups::groups(&tx, &filter, by, limit, budget)?;
+            tx.commit()?;
+            Ok(out)
+        })
+        .await
     }
 
     async fn set_workflow(

@@ -3,6 +3,10 @@
 //! (`updated_at >> RESOURCE_BUCKET_SHIFT`, `resource_key`); the list's resource
 //! filter (list.rs) reads it bucket by bucket.
 
+use super::StoreResult;
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension};
+
 /// The time bucket of `findings_by_bucket_resource`: `updated_at >> 36`, about
 /// 19 hours of microseconds. The index leads with it so that writes, which carry
 /// the newest times, land in the newest bucket's few pages; a random-order
@@ -36,6 +40,58 @@ pub(super) fn condition() -> String {
          WHERE updated_at >= ((x + 1) << {s})) >> {s} FROM b WHERE x IS NOT NULL) \
          SELECT x FROM b WHERE x IS NOT NULL)"
     )
+}
+
+/// The stored time buckets, newest first (one `findings_by_time` step each).
+pub(super) fn buckets(c: &Connection) -> StoreResult<Vec<i64>> {
+    let s = RESOURCE_BUCKET_SHIFT;
+    let sql = format!(
+        "WITH RECURSIVE b(x) AS (SELECT (SELECT max(updated_at) FROM findings) >> {s} \
+         UNION ALL SELECT (SELECT max(updated_at) FROM findings \
+         WHERE updated_at < (x << {s})) >> {s} FROM b WHERE x IS NOT NULL) \
+         SELECT x FROM b WHERE x IS NOT NULL"
+    );
+    let mut stmt = c.prepare_cached(&sql)?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The newest finding of `resource` in the view `conds` (with `params`), as
+/// (`updated_at` µs, title): the buckets are looked up newest first and the
+/// first that holds one answers, so a resource updated lately costs one lookup.
+pub(super) fn newest(
+    c: &Connection,
+    buckets: &[i64],
+    resource: &str,
+    conds: &[String],
+    params: &[Value],
+) -> rusqlite::Result<Option<(i64, String)>> {
+    let s = RESOURCE_BUCKET_SHIFT;
+    let extra: String = conds.iter().map(|c| format!(" AND {c}")).collect();
+    let sql = format!(
+        "SELECT updated_at, title FROM findings INDEXED BY findings_by_bucket_resource \
+         WHERE (updated_at >> {s}) = ? AND resource_key = ? AND resource_id = ?{extra} \
+         ORDER BY updated_at DESC, id DESC LIMIT 1"
+    );
+    let mut stmt = c.prepare_cached(&sql)?;
+    let key = resource_key(resource);
+    for b in buckets {
+        let mut values = vec![
+            Value::Integer(*b),
+            Value::Integer(key),
+            Value::Text(resource.to_string()),
+        ];
+        values.extend(params.iter().cloned());
+        let row = stmt
+            .query_row(rusqlite::params_from_iter(values), |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        if row.is_some() {
+            return Ok(row);
+        }
+    }
+    Ok(None)
 }
 
 #[cfg(test)]

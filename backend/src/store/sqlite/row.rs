@@ -3,6 +3,7 @@
 
 use super::changes::{self, NewChange};
 use super::convert::{micros, source_name};
+use super::counters::GroupKeys;
 use super::doc;
 use super::error::corrupt;
 use super::StoreResult;
@@ -156,6 +157,14 @@ fn encode_with(f: &Finding, w: &Write) -> StoreResult<Vec<u8>> {
 }
 
 impl Row {
+    /// The generator and resource this row counts in.
+    pub(super) fn groups(&self) -> GroupKeys<'_> {
+        GroupKeys {
+            generator: &self.generator_id,
+            resource: &self.resource_id,
+        }
+    }
+
     /// The change this row records when written as `w` over `before`.
     pub(super) fn change_of<'a>(
         &'a self,

@@ -73,11 +73,12 @@ CREATE TABLE IF NOT EXISTS view_counts (
 -- Findings per generator in each such combination (`dim` is 'generator', `key`
 -- the generator id), kept on write the same way: a view grouped by generator
 -- (store/groups.rs) is a sum over these rows, never over findings. Rows that
--- count nothing are deleted. Version 5 to 6 also kept rows per resource and a
--- resource ranking; version 7 dropped them (migrate.rs): a resource has its own
--- key, so those were random B-tree writes, several pages per finding written,
--- and made `cspm demo` at 1M findings 2.6x slower. Resources are grouped from
--- rows (sqlite/groups.rs). The list's index on generator_id is created by
+-- count nothing are deleted. Rows of dim 'resource' (key: the resource id)
+-- count each resource the same way, but are not moved by the write: they are
+-- folded from `resource_deltas` (below). Versions 5 to 6 moved them in the write
+-- transaction; a resource has its own key, so those were random B-tree writes,
+-- several pages per finding, and made `cspm demo` at 1M findings 2.6x slower;
+-- version 7 dropped them and version 8 folds them instead. The list's index on generator_id is created by
 -- migrate.rs (it needs a column older files gain there), as is the resource
 -- index `findings_by_bucket_resource`.
 CREATE TABLE IF NOT EXISTS group_counts (
@@ -92,6 +93,42 @@ CREATE TABLE IF NOT EXISTS group_counts (
     n INTEGER NOT NULL,
     PRIMARY KEY (dim, key, severity, workflow_status, account_id, region, resource_type, product_name)
 ) WITHOUT ROWID;
+-- Per-resource counters, kept off the write path (resource_counts.rs). A write
+-- transaction appends its net change per resource and combination here: rows at
+-- the table's end, so a batch writes a few new pages, where the counters
+-- themselves are keyed by resource and would take a random page per finding
+-- (what versions 5 and 6 paid, see above). The changes are folded into the
+-- `group_counts` rows of dim 'resource' and into `resource_totals` in large
+-- batches, and always before a grouping reads them, so a grouping by resource
+-- is exact. Version 8.
+CREATE TABLE IF NOT EXISTS resource_deltas (
+    seq INTEGER PRIMARY KEY,
+    resource_id TEXT NOT NULL,
+    severity INTEGER NOT NULL,
+    workflow_status TEXT NOT NULL,
+    account_id TEXT NOT NULL,
+    region TEXT NOT NULL,
+    resource_type TEXT NOT NULL,
+    product_name TEXT NOT NULL,
+    n INTEGER NOT NULL
+);
+-- One row per resource with findings, its findings per severity and in all,
+-- folded with its `group_counts` rows. The index is the order groups are shown
+-- in (store/groups.rs), so the most severe resources are its first entries and a
+-- grouping by resource walks it instead of summing every resource's counters
+-- (top_resources.rs). Column names differ from the findings' so the list's WHERE
+-- clause, applied to `group_counts` in the same query, stays unambiguous.
+CREATE TABLE IF NOT EXISTS resource_totals (
+    resource_id TEXT NOT NULL PRIMARY KEY,
+    critical INTEGER NOT NULL,
+    high INTEGER NOT NULL,
+    medium INTEGER NOT NULL,
+    low INTEGER NOT NULL,
+    informational INTEGER NOT NULL,
+    total INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS resource_totals_order ON resource_totals
+    (critical DESC, high DESC, medium DESC, low DESC, informational DESC, total DESC, resource_id);
 -- Earlier versions kept the counters with per-row triggers; the writes now do.
 DROP TRIGGER IF EXISTS findings_count_insert;
 DROP TRIGGER IF EXISTS findings_count_delete;

@@ -7,7 +7,7 @@
 
 use super::changes::{self, NewChange};
 use super::convert::{from_micros, get_detail, micros};
-use super::counters::{facets_of, CounterDeltas, StoredFacets};
+use super::counters::{facets_of, CounterDeltas, GroupKeys, StoredFacets};
 use super::doc::{self, StoredDoc};
 use super::error::corrupt;
 use super::row::Row;
@@ -40,6 +40,7 @@ struct Stored {
     head: StoredHead,
     facets: Facets,
     generator: String,
+    resource: String,
 }
 
 /// The stored version of `id`, if any.
@@ -48,7 +49,7 @@ fn stored(c: &Connection, id: &str) -> StoreResult<Option<Stored>> {
         .prepare_cached(
             "SELECT updated_at, workflow_locked, severity, workflow_status, account_id, \
              resource_type, created_at, revision, compliance_status, record_state, \
-             region, product_name, generator_id \
+             region, product_name, generator_id, resource_id \
              FROM findings WHERE id = ?1",
         )?
         .query_row([id], |q| {
@@ -66,7 +67,7 @@ fn stored(c: &Connection, id: &str) -> StoreResult<Option<Stored>> {
                     q.get::<_, String>(9)?,
                 ),
                 (q.get::<_, String>(10)?, q.get::<_, String>(11)?),
-                q.get::<_, String>(12)?,
+                (q.get::<_, String>(12)?, q.get::<_, String>(13)?),
             ))
         })
         .optional()?;
@@ -76,7 +77,7 @@ fn stored(c: &Connection, id: &str) -> StoreResult<Option<Stored>> {
         (rt, created),
         rest,
         place,
-        generator,
+        (generator, resource),
     )) = row
     else {
         return Ok(None);
@@ -108,6 +109,7 @@ fn stored(c: &Connection, id: &str) -> StoreResult<Option<Stored>> {
         },
         facets,
         generator,
+        resource,
     }))
 }
 
@@ -156,7 +158,7 @@ pub(super) fn upsert(
             Decision::Insert(w) => {
                 let row = r.as_written(&w)?;
                 write_row(&tx, INSERT, &row)?;
-                counts.shift(&row.facets, &row.generator_id, 1);
+                counts.shift(&row.facets, row.groups(), 1);
                 changes::record(&tx, &row.change_of(&w, at, origin, None))?;
                 UpsertOutcome::Inserted
             }
@@ -165,9 +167,13 @@ pub(super) fn upsert(
                 let row = r.as_written(&w)?;
                 write_row(&tx, UPDATE, &row)?;
                 // Most updates move no counted value: skip their counter work.
-                if s.facets != row.facets || s.generator != row.generator_id {
-                    counts.shift(&s.facets, &s.generator, -1);
-                    counts.shift(&row.facets, &row.generator_id, 1);
+                let before = GroupKeys {
+                    generator: &s.generator,
+                    resource: &s.resource,
+                };
+                if s.facets != row.facets || before != row.groups() {
+                    counts.shift(&s.facets, before, -1);
+                    counts.shift(&row.facets, row.groups(), 1);
                 }
                 changes::record(&tx, &row.change_of(&w, at, origin, Some(&s.head)))?;
                 UpsertOutcome::Updated {
@@ -237,16 +243,20 @@ pub(super) fn set_workflow(
     )?;
     if from != f.workflow_status {
         let after = Facets::of(&f);
+        let groups = GroupKeys {
+            generator: &f.generator_id,
+            resource: &f.resource_id,
+        };
         let mut counts = CounterDeltas::default();
         counts.shift(
             &Facets {
                 status: from,
                 ..after.clone()
             },
-            &f.generator_id,
+            groups,
             -1,
         );
-        counts.shift(&after, &f.generator_id, 1);
+        counts.shift(&after, groups, 1);
         counts.apply(&tx)?;
     }
     tx.prepare_cached(
@@ -289,7 +299,10 @@ pub(super) fn delete_versions(
                         product: i.product_name.clone(),
                         created_day: i.created_at.date_naive(),
                     },
-                    &gone.generator_id,
+                    GroupKeys {
+                        generator: &gone.generator_id,
+                        resource: &i.resource_id,
+                    },
                     -1,
                 );
                 changes::record(
