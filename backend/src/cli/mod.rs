@@ -14,6 +14,8 @@ pub mod ingest;
 pub mod oidc;
 /// Progress bars for long commands.
 pub mod progress;
+/// `cspm recount` (DynamoDB counter items).
+pub mod recount;
 /// `cspm remediate plan|apply`.
 pub mod remediate;
 /// `cspm rules list|lint|test|eval|eval-policies`.
@@ -176,6 +178,8 @@ pub enum Command {
     Tokens(tokens::TokensCommand),
     /// Fix a finding: show the plan, or apply and verify it (dry-run by default).
     Remediate(remediate::RemediateCommand),
+    /// Rebuild a DynamoDB table's counter items from its findings (writers paused).
+    Recount(recount::RecountArgs),
 }
 
 /// Runs the parsed command line; returns the process exit code.
@@ -191,6 +195,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Audit(a) => audit::run(a).await,
         Command::Tokens(a) => tokens::run(a).await,
         Command::Remediate(a) => remediate::run(a).await,
+        Command::Recount(a) => recount::run(a).await,
     };
     match result {
         Ok(code) => code,

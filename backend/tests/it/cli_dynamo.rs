@@ -11,10 +11,10 @@ use std::process::Command;
 
 const CSPM: &str = env!("CARGO_BIN_EXE_cspm");
 
-/// `cspm <args>` against the emulator's table; returns stdout, panics on failure.
-fn cspm(endpoint: &str, table: &str, args: &[&str]) -> String {
-    let out = Command::new(CSPM)
-        .args(args)
+/// `cspm <args>` pointed at the emulator's `table`, with test credentials.
+pub fn cspm_command(endpoint: &str, table: &str, args: &[&str]) -> Command {
+    let mut cmd = Command::new(CSPM);
+    cmd.args(args)
         .args([
             "--store",
             "dynamodb",
@@ -26,7 +26,13 @@ fn cspm(endpoint: &str, table: &str, args: &[&str]) -> String {
         .args(["--aws-region", "us-east-1", "--dynamo-concurrency", "1"])
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_PROFILE");
+    cmd
+}
+
+/// `cspm <args>` against the emulator's table; returns stdout, panics on failure.
+fn cspm(endpoint: &str, table: &str, args: &[&str]) -> String {
+    let out = cspm_command(endpoint, table, args)
         .output()
         .expect("run cspm");
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();

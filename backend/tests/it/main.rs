@@ -31,6 +31,7 @@ mod detection_settings_ssm;
 mod dispatcher;
 mod dynamo;
 mod dynamo_batch;
+mod dynamo_recount;
 /// DynamoDB's TTL after the archive cutoff on every write path.
 mod dynamo_ttl;
 /// `POST /events`: every corpus folder, bad bodies, and the same outcome as ingest.

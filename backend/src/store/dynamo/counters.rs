@@ -36,14 +36,17 @@ pub fn shard_of(finding_id: &str) -> u8 {
 
 /// Counter item id for the shard `finding_id` belongs to.
 pub fn shard_id(finding_id: &str) -> String {
-    format!("{COUNTER_PREFIX}{:02}", shard_of(finding_id))
+    shard_item_id(shard_of(finding_id))
+}
+
+/// Summary counter item id of shard number `shard`.
+pub fn shard_item_id(shard: u8) -> String {
+    format!("{COUNTER_PREFIX}{shard:02}")
 }
 
 /// Every counter item id.
 pub fn all_shard_ids() -> Vec<String> {
-    (0..SHARDS)
-        .map(|i| format!("{COUNTER_PREFIX}{i:02}"))
-        .collect()
+    (0..SHARDS).map(shard_item_id).collect()
 }
 
 /// Every view counter item id, shard by shard ([`super::views`]).

@@ -31,6 +31,8 @@ mod listing;
 pub mod query;
 /// Consistent reads of whole items (GetItem, BatchGetItem).
 mod read;
+/// Rebuilding the counter items from the findings (`cspm recount`).
+pub mod recount;
 /// Table creation (tests, local use against an emulator).
 pub mod schema;
 /// Daily compliance snapshot items (`#compliance#YYYY-MM-DD`).

@@ -1,0 +1,66 @@
+//! `cspm recount`: rebuilds a DynamoDB table's counter items from its findings
+//! (store/dynamo/recount.rs says when that is needed). Writers must be paused.
+
+use super::{CliError, StoreArgs};
+use clap::Args;
+use std::process::ExitCode;
+
+/// Options of `cspm recount`.
+#[derive(Debug, Args)]
+pub struct RecountArgs {
+    /// Only compare: print what differs, write nothing (exit 1 when something does).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Where the findings are (`--store dynamodb --table …`).
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+/// Differences printed at most (the count is always printed).
+#[cfg(feature = "aws")]
+const SHOWN: usize = 20;
+
+/// Runs `cspm recount`.
+pub async fn run(args: RecountArgs) -> Result<ExitCode, CliError> {
+    let crate::config::StoreConfig::Dynamo(config) = args.store.store_config() else {
+        return Err(
+            "cspm recount is for --store dynamodb: the SQLite store moves its \
+                    counters in every write transaction and recounts them in its migrations"
+                .into(),
+        );
+    };
+    recount(config, args.dry_run).await
+}
+
+#[cfg(feature = "aws")]
+async fn recount(config: crate::config::DynamoConfig, dry_run: bool) -> Result<ExitCode, CliError> {
+    let store = config.build().await?;
+    let report = store.recount_counters(dry_run).await?;
+    println!("{} findings counted", report.findings);
+    for (item, attr, stored, counted) in report.differences.iter().take(SHOWN) {
+        println!("{item} {attr}: stored {stored}, counted {counted}");
+    }
+    if report.differences.len() > SHOWN {
+        println!("… and {} more", report.differences.len() - SHOWN);
+    }
+    println!(
+        "{} counter attributes differed; {} counter items {}",
+        report.differences.len(),
+        report.items_written,
+        if dry_run {
+            "would be replaced (dry run)"
+        } else {
+            "replaced"
+        }
+    );
+    Ok(if dry_run && !report.differences.is_empty() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+#[cfg(not(feature = "aws"))]
+async fn recount(_: crate::config::DynamoConfig, _: bool) -> Result<ExitCode, CliError> {
+    Err(crate::aws::NotBuilt("the DynamoDB store (--store dynamodb)").into())
+}
