@@ -8,7 +8,7 @@ use std::process::ExitCode;
 /// Options of `cspm recount`.
 #[derive(Debug, Args)]
 pub struct RecountArgs {
-    /// Only compare: print what differs, write nothing (exit 1 when something does).
+    /// Only compare: print what differs, write nothing (exit 2 when something does).
     #[arg(long)]
     pub dry_run: bool,
     /// Where the findings are (`--store dynamodb --table …`).
@@ -24,8 +24,8 @@ const SHOWN: usize = 20;
 pub async fn run(args: RecountArgs) -> Result<ExitCode, CliError> {
     let crate::config::StoreConfig::Dynamo(config) = args.store.store_config() else {
         return Err(
-            "cspm recount is for --store dynamodb: the SQLite store moves its \
-                    counters in every write transaction and recounts them in its migrations"
+            "cspm recount is for --store dynamodb: the SQLite store keeps its \
+                    counters in its own write transactions and folds (README, Grouping)"
                 .into(),
         );
     };
@@ -44,17 +44,18 @@ async fn recount(config: crate::config::DynamoConfig, dry_run: bool) -> Result<E
         println!("… and {} more", report.differences.len() - SHOWN);
     }
     println!(
-        "{} counter attributes differed; {} counter items {}",
+        "{} counter attributes differed in {} counter items; {}",
         report.differences.len(),
-        report.items_written,
+        report.items_differing,
         if dry_run {
-            "would be replaced (dry run)"
+            "nothing written (dry run)".to_string()
         } else {
-            "replaced"
+            format!("{} replaced", report.items_written)
         }
     );
+    // 1 is an error; 2 says the counters differ, so a check can tell them apart.
     Ok(if dry_run && !report.differences.is_empty() {
-        ExitCode::from(1)
+        ExitCode::from(2)
     } else {
         ExitCode::SUCCESS
     })

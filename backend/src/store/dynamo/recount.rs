@@ -10,7 +10,7 @@
 //! The recount reads every finding item once (a parallel `Scan` of the counted
 //! attributes only), sums them per shard exactly as the writes do
 //! ([`Delta`]), compares the sums with the stored items and, unless it is a dry
-//! run, replaces each of the 16 + 64 counter items with its recounted value.
+//! run, replaces each counter item that differs with its recounted value.
 //! Writers must be paused while it runs: a write committed between the scan and
 //! the replacement would be counted twice or not at all.
 
@@ -52,6 +52,8 @@ pub struct RecountReport {
     /// Counter attributes whose stored value differed from the recount, as
     /// (counter item id, attribute, stored, recounted), in item order.
     pub differences: Vec<(String, String, i64, i64)>,
+    /// Counter items that differ (each replaced unless a dry run).
+    pub items_differing: usize,
     /// Counter items replaced (0 on a dry run).
     pub items_written: usize,
 }
@@ -72,15 +74,22 @@ impl DynamoStore {
         let wanted = counter_items(&shards);
         let stored = self.stored_counters().await?;
         let differences = differences(&stored, &wanted);
+        let mut differing: Vec<&String> = differences.iter().map(|d| &d.0).collect();
+        differing.dedup();
         let mut items_written = 0;
         if !dry_run {
-            for (id, attrs) in &wanted {
-                self.replace_counter(id, attrs).await?;
-                items_written += 1;
+            // Only what differs: a view item can be large, and each write is a
+            // stream record too.
+            for id in &differing {
+                if let Some(attrs) = wanted.get(*id) {
+                    self.replace_counter(id, attrs).await?;
+                    items_written += 1;
+                }
             }
         }
         Ok(RecountReport {
             findings,
+            items_differing: differing.len(),
             differences,
             items_written,
         })
@@ -118,7 +127,7 @@ impl DynamoStore {
                 }
                 let head: Head = from_item(item.clone()).map_err(|e| super::corrupt(id, e))?;
                 let d = Delta::between(None, Some(&head.facets()));
-                shards.entry(shard_of(id)).or_default().add(&d);
+                add_counts(shards.entry(shard_of(id)).or_default(), d);
                 findings += 1;
             }
             match page.last_evaluated_key() {
@@ -165,6 +174,20 @@ impl DynamoStore {
         .await
         .map_err(|e| Call::new("PutItem", table).store_error(e))?;
         Ok(())
+    }
+}
+
+/// Adds one finding's counts to a shard's sums (all positive: unlike
+/// [`Delta::add`], nothing can net to zero, so nothing is dropped per finding).
+fn add_counts(sums: &mut Delta, d: Delta) {
+    for (k, v) in d.summary {
+        *sums.summary.entry(k).or_default() += v;
+    }
+    for (part, attrs) in d.views {
+        let mine = sums.views.entry(part).or_default();
+        for (k, v) in attrs {
+            *mine.entry(k).or_default() += v;
+        }
     }
 }
 

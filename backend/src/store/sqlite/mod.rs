@@ -13,6 +13,7 @@ mod counters;
 mod doc;
 mod error;
 mod group_counts;
+mod group_read;
 mod groups;
 mod list;
 mod migrate;
@@ -259,22 +260,11 @@ impl Store for SqliteStore {
         by: GroupBy,
         limit: u32,
     ) -> StoreResult<FindingGroups> {
-        if groups::reads_resource_counters(filter, by) {
-            self.fold_resource_counts().await?;
-        }
-        let filter = filter.clone();
         let budget = groups::Budget {
             rows: self.group_rows,
             walk_steps: self.walk_steps,
         };
-        self.read(move |c| {
-            // One snapshot for the check for unfolded changes and the counters.
-            let tx = c.unchecked_transaction()?;
-            let out = groups::groups(&tx, &filter, by, limit, budget)?;
-            tx.commit()?;
-            Ok(out)
-        })
-        .await
+        group_read::groups(self, filter, by, limit, budget).await
     }
 
     async fn set_workflow(

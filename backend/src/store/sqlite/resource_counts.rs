@@ -90,6 +90,19 @@ pub(super) fn fold(c: &mut Connection, max: u32) -> StoreResult<u64> {
         return Ok(0);
     }
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let moved = fold_in(&tx, max)?;
+    tx.commit()?;
+    Ok(moved)
+}
+
+/// Folds everything pending inside the caller's write transaction.
+pub(super) fn fold_all_in(tx: &Connection) -> StoreResult<()> {
+    while fold_in(tx, FOLD_ROWS)? > 0 {}
+    Ok(())
+}
+
+/// [`fold`]'s work inside the caller's write transaction.
+fn fold_in(tx: &Connection, max: u32) -> StoreResult<u64> {
     let mut net: HashMap<Row, i64> = HashMap::new();
     let mut last = None;
     let mut moved = 0u64;
@@ -117,9 +130,8 @@ pub(super) fn fold(c: &mut Connection, max: u32) -> StoreResult<u64> {
     let Some(last) = last else {
         return Ok(0);
     };
-    apply(&tx, net)?;
+    apply(tx, net)?;
     tx.execute("DELETE FROM resource_deltas WHERE seq <= ?1", [last])?;
-    tx.commit()?;
     Ok(moved)
 }
 

@@ -3,7 +3,6 @@
 //! (`updated_at >> RESOURCE_BUCKET_SHIFT`, `resource_key`); the list's resource
 //! filter (list.rs) reads it bucket by bucket.
 
-use super::StoreResult;
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension};
 
@@ -43,7 +42,7 @@ pub(super) fn condition() -> String {
 }
 
 /// The stored time buckets, newest first (one `findings_by_time` step each).
-pub(super) fn buckets(c: &Connection) -> StoreResult<Vec<i64>> {
+pub(super) fn buckets(c: &Connection) -> rusqlite::Result<Vec<i64>> {
     let s = RESOURCE_BUCKET_SHIFT;
     let sql = format!(
         "WITH RECURSIVE b(x) AS (SELECT (SELECT max(updated_at) FROM findings) >> {s} \
@@ -53,7 +52,7 @@ pub(super) fn buckets(c: &Connection) -> StoreResult<Vec<i64>> {
     );
     let mut stmt = c.prepare_cached(&sql)?;
     let rows = stmt.query_map([], |r| r.get(0))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect()
 }
 
 /// The newest finding of `resource` in the view `conds` (with `params`), as
