@@ -18,7 +18,7 @@ use shared_types::FindingFilter;
 
 /// Rows a count may read for the residual part of a filter. At 1M findings
 /// this keeps the count within its latency budget (scripts/bench_count.sh).
-pub const SCAN_ROWS: u64 = 2_000;
+pub const SCAN_ROWS: u64 = 1_000;
 
 /// How many findings a view matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
