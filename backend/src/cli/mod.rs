@@ -24,6 +24,8 @@ pub mod rules;
 pub mod serve;
 /// Remediation in `cspm serve`: the API's plans and records, the worker, the sink.
 pub mod serve_remediation;
+/// Upkeep tasks of `cspm serve`: export sweeping, resource counter folding.
+mod serve_tasks;
 /// `cspm sinks lint|status|retry|test`.
 pub mod sinks;
 /// `cspm tokens create|list|revoke`.

@@ -1,8 +1,8 @@
+use super::serve_tasks::{start_exports, start_folding};
 use super::{CliError, DetectArgs, StoreArgs};
 use crate::auth::session::SqliteSessions;
 use crate::auth::tokens::{SqliteTokens, TokenStore};
 use crate::auth::Authenticator;
-use crate::export::jobs::{ExportJobs, LocalExportFiles, Runner};
 use crate::feed::FeedMetrics;
 use crate::http::live::LiveState;
 use crate::http::{router, AppState, HttpConfig};
@@ -152,11 +152,7 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         let n = super::demo::load(store.clone(), args.demo_count, 42, false).await?;
         tracing::info!(count = n, "loaded demo findings into the empty store");
     }
-    // Resource counters are folded here between groupings (resource_counts.rs).
-    let _folding = opened
-        .sqlite
-        .as_ref()
-        .map(|s| AbortOnDrop(s.spawn_resource_folding(RESOURCE_FOLD_EVERY)));
+    let folding = start_folding(opened.sqlite.as_ref());
     let mut auth = Authenticator::new(token.as_deref());
     if let Some(t) = tokens {
         auth = auth.with_tokens(t);
@@ -227,6 +223,9 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         d.stop();
     }
     exports.sweeper.abort();
+    if let Some(f) = folding {
+        f.abort();
+    }
     if let Some(w) = remediation.and_then(|r| r.worker) {
         // An apply cut short is taken up again after a restart (its message
         // comes back from the queue; an already-fixed resource makes no call).
@@ -240,43 +239,6 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         f.audit.stop().await;
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Export jobs of `cspm serve` and the task that sweeps their old files.
-struct Exports {
-    jobs: ExportJobs,
-    sweeper: tokio::task::JoinHandle<()>,
-}
-
-/// How often `cspm serve` folds resource counters (resource_counts.rs).
-const RESOURCE_FOLD_EVERY: Duration = Duration::from_secs(5);
-
-/// A background task that ends when the server does.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
-/// How often old export files are looked for (each finished job sweeps too).
-const EXPORT_SWEEP_EVERY: Duration = Duration::from_secs(3600);
-
-/// Export jobs run in this process, their files in `DATA_DIR/exports/`; old
-/// ones are swept now and every [`EXPORT_SWEEP_EVERY`].
-fn start_exports(store: Arc<dyn crate::store::Store>, data_dir: &std::path::Path) -> Exports {
-    let files = Arc::new(LocalExportFiles::new(data_dir));
-    let jobs = ExportJobs::new(store, files, Runner::InProcess);
-    let sweeping = jobs.clone();
-    let sweeper = tokio::spawn(async move {
-        let mut every = tokio::time::interval(EXPORT_SWEEP_EVERY);
-        loop {
-            every.tick().await;
-            sweeping.sweep_logged(chrono::Utc::now()).await;
-        }
-    });
-    Exports { jobs, sweeper }
 }
 
 /// What reads the change feed in `cspm serve`.
