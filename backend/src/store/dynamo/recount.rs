@@ -127,7 +127,7 @@ impl DynamoStore {
                 }
                 let head: Head = from_item(item.clone()).map_err(|e| super::corrupt(id, e))?;
                 let d = Delta::between(None, Some(&head.facets()));
-                add_counts(shards.entry(shard_of(id)).or_default(), d);
+                shards.entry(shard_of(id)).or_default().sum(&d);
                 findings += 1;
             }
             match page.last_evaluated_key() {
@@ -174,20 +174,6 @@ impl DynamoStore {
         .await
         .map_err(|e| Call::new("PutItem", table).store_error(e))?;
         Ok(())
-    }
-}
-
-/// Adds one finding's counts to a shard's sums (all positive: unlike
-/// [`Delta::add`], nothing can net to zero, so nothing is dropped per finding).
-fn add_counts(sums: &mut Delta, d: Delta) {
-    for (k, v) in d.summary {
-        *sums.summary.entry(k).or_default() += v;
-    }
-    for (part, attrs) in d.views {
-        let mine = sums.views.entry(part).or_default();
-        for (k, v) in attrs {
-            *mine.entry(k).or_default() += v;
-        }
     }
 }
 

@@ -28,13 +28,16 @@ pub(super) const FOLD_ROWS: u32 = 50_000;
 
 /// The per-resource changes of one write transaction.
 #[derive(Debug, Default)]
-pub(super) struct ResourceDeltas(Vec<(String, ViewKey, i64)>);
+pub(super) struct ResourceDeltas(HashMap<(String, ViewKey), i64>);
 
 impl ResourceDeltas {
     /// Counts a finding of `resource` with the counted values `key` in (`by` =
     /// 1) or out (`by` = -1).
     pub(super) fn add(&mut self, resource: &str, key: &ViewKey, by: i64) {
-        self.0.push((resource.to_owned(), key.clone(), by));
+        *self
+            .0
+            .entry((resource.to_owned(), key.clone()))
+            .or_default() += by;
     }
 
     /// Appends the changes to `resource_deltas` (inside the caller's
@@ -44,15 +47,11 @@ impl ResourceDeltas {
         if self.0.is_empty() {
             return Ok(());
         }
-        let mut net: HashMap<(&str, &ViewKey), i64> = HashMap::with_capacity(self.0.len());
-        for (resource, key, by) in &self.0 {
-            *net.entry((resource.as_str(), key)).or_default() += by;
-        }
         let mut insert = c.prepare_cached(
             "INSERT INTO resource_deltas (resource_id, severity, workflow_status, account_id, \
              region, resource_type, product_name, n) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?;
-        for ((resource, (sev, status, account, region, rt, product)), n) in net {
+        for ((resource, (sev, status, account, region, rt, product)), n) in self.0 {
             if n != 0 {
                 insert.execute(params![
                     resource,
