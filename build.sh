@@ -4,8 +4,11 @@
 #   ./build.sh dashboard   only frontend/dist/
 #   ./build.sh lambdas     only the Lambda zips (profile `release`: thin LTO, AWS adapters)
 #   ./build.sh local       dashboard + the quick-start `cspm` ($CARGO_TARGET_DIR/local/cspm):
-#                          profile `local` (release speed, no LTO) without the AWS adapters,
-#                          both built at once; it runs everything on the SQLite store
+#                          profile `local` (release speed, no LTO) without the AWS adapters;
+#                          it runs everything on the SQLite store. The dashboard is the
+#                          stored build of these sources (frontend/prebuilt/, checked by
+#                          CI against a build from source) or, when the sources differ
+#                          from what it was built from, built from source beside `cspm`
 #   ./build.sh local-full  dashboard + the release `cspm` with the AWS adapters
 #                          ($CARGO_TARGET_DIR/release/cspm): `--store dynamodb`, `s3://`
 #                          archives, sns/ses sinks, SSM secrets, remediation
@@ -50,18 +53,25 @@ together() {
 
 # The quick-start binary: no LTO (`[profile.local]`) and no AWS adapters, which
 # are most of a cold build; the running server is the same code.
-# The dashboard's bindings tool (tools/bindgen) is built in the same cargo run: it
-# shares most of its crates with the backend (same profile, same features).
-local_cspm="cargo build --profile local --no-default-features -p backend --bin cspm -p cspm-bindgen --bin cspm-bindgen"
+# When the dashboard is built from source, its bindings tool (tools/bindgen) is built
+# in the same cargo run: it shares most of its crates with the backend (same profile,
+# same features).
+local_cspm="cargo build --profile local --no-default-features -p backend --bin cspm"
 
 what="${1:-all}"
 case "$what" in
   dashboard) scripts/build_dashboard.sh ;;
   lambdas) scripts/build_lambdas.sh ;;
   local)
-    together "dashboard:scripts/build_dashboard.sh wasm" "cspm:$local_cspm"
-    CSPM_BINDGEN="$CARGO_TARGET_DIR/local/cspm-bindgen" DASHBOARD_WASM_OPT=-O1 \
-      scripts/build_dashboard.sh package
+    if scripts/prebuilt_dashboard.sh use; then
+      # shellcheck disable=SC2086 # a simple command, split on purpose
+      prefixed cspm $local_cspm
+    else
+      together "dashboard:scripts/build_dashboard.sh wasm" \
+        "cspm:$local_cspm -p cspm-bindgen --bin cspm-bindgen"
+      CSPM_BINDGEN="$CARGO_TARGET_DIR/local/cspm-bindgen" DASHBOARD_WASM_OPT=-O1 \
+        scripts/build_dashboard.sh package
+    fi
     ;;
   local-full)
     together "dashboard:scripts/build_dashboard.sh" "cspm:cargo build --release -p backend --bin cspm"

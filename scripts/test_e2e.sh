@@ -29,6 +29,9 @@ fi
 
 if [ "${E2E_SKIP_BUILD:-0}" != 1 ]; then
   scripts/build_dashboard.sh
+  # The quick start serves frontend/prebuilt/ instead of building: it must be exactly
+  # this build of these sources.
+  scripts/prebuilt_dashboard.sh check
   # Same packages and targets as scripts/test_rust.sh, so the feature set (dev-deps
   # included) matches and the already-built binary is reused, not rebuilt.
   cargo build -p backend -p shared-types --tests

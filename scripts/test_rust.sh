@@ -14,6 +14,8 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cspm-target}"
 # checker itself still finds the circles it should).
 python3 scripts/check_module_cycles.py
 python3 -m unittest scripts/test_check_module_cycles.py
+# The fingerprint that lets the quick start serve the stored dashboard build.
+python3 -m unittest scripts/test_dashboard_inputs.py
 # Every AWS SDK crate in the lock file is built without optimisation in tests
 # (Cargo.toml says why): a new one without its line would cost cold CI minutes.
 sdk_crates=$(sed -n 's/^name = "\(aws-sdk-[a-z0-9]*\)"$/\1/p' Cargo.lock | sort -u)

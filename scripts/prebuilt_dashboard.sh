@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The dashboard as built from this commit's sources, kept in frontend/prebuilt/ so the
+# local quick start (`./build.sh serve`) need not compile it: on a fresh 2-core machine
+# the wasm build and its bindings tool were about 300 of the first run's 850 CPU
+# seconds. frontend/prebuilt/INPUTS holds the fingerprint of what it was built from
+# (scripts/dashboard_inputs.py); a stored build whose fingerprint differs is never used.
+#   scripts/prebuilt_dashboard.sh use     frontend/dist/ from the stored build when it
+#                                         matches the sources (exit 0), else exit 1
+#                                         saying why (the caller builds from source)
+#   scripts/prebuilt_dashboard.sh save    build from source (scripts/build_dashboard.sh,
+#                                         deployed settings) and store it: run it and
+#                                         commit frontend/prebuilt/ after changing the
+#                                         dashboard, shared-types or their crates
+#   scripts/prebuilt_dashboard.sh check   frontend/dist/, just built from source with the
+#                                         deployed settings, must equal the stored build
+#                                         byte for byte and its fingerprint the sources'
+#                                         (CI, in scripts/test_e2e.sh)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+stored=frontend/prebuilt
+dist=frontend/dist
+inputs="$(python3 scripts/dashboard_inputs.py)"
+
+# The first line of INPUTS is the fingerprint; the second says what built it.
+stored_inputs() { head -n 1 "$stored/INPUTS" 2>/dev/null || true; }
+
+case "${1:-}" in
+  use)
+    if [ "$(stored_inputs)" != "$inputs" ]; then
+      echo "the stored dashboard ($stored) was built from other sources: building it from source" >&2
+      exit 1
+    fi
+    rm -rf "$dist" && mkdir -p "$dist"
+    find "$stored" -maxdepth 1 -type f ! -name INPUTS -exec cp {} "$dist/" \;
+    echo "dashboard: the stored build of these sources ($stored, $(sed -n 2p "$stored/INPUTS"))" >&2
+    ;;
+  save)
+    DASHBOARD_API_BASE_URL='' DASHBOARD_WASM_OPT='' scripts/build_dashboard.sh
+    rm -rf "$stored" && mkdir -p "$stored"
+    cp "$dist"/* "$stored/"
+    {
+      echo "$inputs"
+      echo "built by scripts/prebuilt_dashboard.sh save with $(rustc --version | cut -d' ' -f1-2), wasm-opt -Oz"
+    } > "$stored/INPUTS"
+    echo "stored in $stored: commit it" >&2
+    ;;
+  check)
+    if [ "$(stored_inputs)" != "$inputs" ]; then
+      echo "$stored was built from other sources than these: run scripts/prebuilt_dashboard.sh save and commit $stored" >&2
+      exit 1
+    fi
+    if ! diff -r --exclude=INPUTS -q "$stored" "$dist" >&2; then
+      echo "$stored differs from the dashboard built from these sources (above): run scripts/prebuilt_dashboard.sh save and commit $stored" >&2
+      exit 1
+    fi
+    echo "the stored dashboard equals the build from source, byte for byte ($(ls "$stored" | wc -l) files)" >&2
+    ;;
+  *) echo "usage: $0 use|save|check" >&2; exit 2 ;;
+esac
