@@ -67,5 +67,7 @@ for f in $files; do curl -fsS -o /dev/null "$base$f" || { echo "GET $f failed" >
 wasm="$(curl -fsS "$base$(grep -m1 '^/boot-' <<<"$files")" | grep -o '/frontend-[0-9a-f]\{12\}\.wasm' | head -1)"
 [ -n "$wasm" ] && curl -fsS -o /dev/null "$base$wasm" || { echo "the dashboard's wasm is not served" >&2; exit 1; }
 echo "dashboard served: index.html, $(wc -w <<<"$files") hashed files and $wasm" >&2
-echo "target dir: $(du -sh "$work/target" | cut -f1), tool cache: $(du -sh "$work/tools" | cut -f1)" >&2
+tools="nothing installed"
+[ -d "$work/tools" ] && tools="$(du -sh "$work/tools" | cut -f1)"
+echo "target dir: $(du -sh "$work/target" | cut -f1), tool cache: $tools" >&2
 printf 'first /health answer after %d s (%d min %02d s)\n' "$secs" $((secs / 60)) $((secs % 60))
