@@ -63,9 +63,13 @@ case "$what" in
   dashboard) scripts/build_dashboard.sh ;;
   lambdas) scripts/build_lambdas.sh ;;
   local)
-    if scripts/prebuilt_dashboard.sh use; then
+    stored=0
+    scripts/prebuilt_dashboard.sh use || stored=$?
+    if [ "$stored" -eq 0 ]; then
       # shellcheck disable=SC2086 # a simple command, split on purpose
       prefixed cspm $local_cspm
+    elif [ "$stored" -ne 1 ]; then
+      exit "$stored"
     else
       together "dashboard:scripts/build_dashboard.sh wasm" \
         "cspm:$local_cspm -p cspm-bindgen --bin cspm-bindgen"

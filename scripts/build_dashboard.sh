@@ -54,6 +54,9 @@ if [ "$step" != package ]; then
   log "cargo build --release --target $target -p frontend"
   # Size matters more than speed for code shipped to browsers; set here, not in the
   # workspace profile, so backend release builds are unaffected.
+  # Crates' paths in the cargo home end up in panic messages: written as /cargo, the
+  # wasm is the same bytes from any home (scripts/prebuilt_dashboard.sh check).
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}=/cargo" \
   CARGO_PROFILE_RELEASE_OPT_LEVEL=z \
   CARGO_PROFILE_RELEASE_LTO=true \
   CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \

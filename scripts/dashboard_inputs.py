@@ -16,14 +16,50 @@ check), which catches a stored build that another toolchain would not reproduce.
 """
 import hashlib
 import os
+import re
 import sys
-import tomllib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TREES = ["frontend", "shared-types", "tools/bindgen"]
 SKIPPED = {"frontend/dist", "frontend/prebuilt"}
 FILES = ["Cargo.toml", "scripts/build_dashboard.sh"]
 LOCK_ROOTS = ["frontend", "cspm-bindgen"]
+# The workspace crates the dashboard reaches: their files are hashed through TREES.
+PATH_CRATES = {"frontend", "shared-types", "cspm-bindgen"}
+
+
+def lock_packages(text):
+    """The `[[package]]` tables of a Cargo.lock: name, version, source, checksum and
+    dependencies. Read by hand, not with tomllib, so that any Python 3 can run it:
+    cargo writes these keys one per line and the dependency list one entry per line
+    (a list on one line is read too)."""
+    packages = []
+    current = None
+    in_deps = False
+    for line in text.splitlines():
+        line = line.strip()
+        if line == "[[package]]":
+            current = {"dependencies": []}
+            packages.append(current)
+            in_deps = False
+        elif current is None or not line:
+            continue
+        elif in_deps:
+            if line == "]":
+                in_deps = False
+            else:
+                current["dependencies"].append(line.rstrip(",").strip('"'))
+        elif line.startswith("["):
+            current = None
+        elif line == "dependencies = [":
+            in_deps = True
+        elif line.startswith("dependencies = [") and line.endswith("]"):
+            current["dependencies"] = re.findall(r'"([^"]*)"', line)
+        else:
+            m = re.fullmatch(r'(name|version|source|checksum) = "(.*)"', line)
+            if m:
+                current[m.group(1)] = m.group(2)
+    return packages
 
 
 def source_files(root):
@@ -41,8 +77,8 @@ def source_files(root):
 
 def locked_closure(root):
     """`name version checksum` of every Cargo.lock package reachable from the roots."""
-    with open(os.path.join(root, "Cargo.lock"), "rb") as f:
-        packages = tomllib.load(f)["package"]
+    with open(os.path.join(root, "Cargo.lock"), encoding="utf-8") as f:
+        packages = lock_packages(f.read())
     by_name = {}
     for p in packages:
         by_name.setdefault(p["name"], []).append(p)
@@ -66,9 +102,15 @@ def locked_closure(root):
         if key in seen:
             continue
         seen[key] = p
-        todo.extend(resolve(d) for d in p.get("dependencies", []))
+        if "source" not in p and p["name"] not in PATH_CRATES:
+            # A workspace crate whose files nothing hashes: a change to it would not
+            # make the stored build stale.
+            sys.exit(f"the dashboard reaches workspace crate {p['name']}: add its folder to TREES")
+        todo.extend(resolve(d) for d in p["dependencies"])
+    # The source names a git dependency's commit; the checksum a registry crate's files.
     return sorted(
-        f'{p["name"]} {p["version"]} {p.get("checksum", "path")}' for p in seen.values()
+        f'{p["name"]} {p["version"]} {p.get("source", "path")} {p.get("checksum", "-")}'
+        for p in seen.values()
     )
 
 

@@ -6,7 +6,10 @@
 # (scripts/dashboard_inputs.py); a stored build whose fingerprint differs is never used.
 #   scripts/prebuilt_dashboard.sh use     frontend/dist/ from the stored build when it
 #                                         matches the sources (exit 0), else exit 1
-#                                         saying why (the caller builds from source)
+#                                         saying why (the caller builds from source);
+#                                         exit 2 when the sources cannot be fingerprinted.
+#                                         DASHBOARD_API_BASE_URL, when set, goes into its
+#                                         config.json as scripts/build_dashboard.sh does
 #   scripts/prebuilt_dashboard.sh save    build from source (scripts/build_dashboard.sh,
 #                                         deployed settings) and store it: run it and
 #                                         commit frontend/prebuilt/ after changing the
@@ -14,16 +17,22 @@
 #   scripts/prebuilt_dashboard.sh check   frontend/dist/, just built from source with the
 #                                         deployed settings, must equal the stored build
 #                                         byte for byte and its fingerprint the sources'
-#                                         (CI, in scripts/test_e2e.sh)
+#                                         (CI, in scripts/test_e2e.sh). The bytes depend on
+#                                         the Rust toolchain: after a toolchain update,
+#                                         save again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 stored=frontend/prebuilt
 dist=frontend/dist
-inputs="$(python3 scripts/dashboard_inputs.py)"
+inputs="$(python3 scripts/dashboard_inputs.py)" || {
+  echo "cannot fingerprint the dashboard's sources (scripts/dashboard_inputs.py, above)" >&2
+  exit 2
+}
 
 # The first line of INPUTS is the fingerprint; the second says what built it.
 stored_inputs() { head -n 1 "$stored/INPUTS" 2>/dev/null || true; }
+toolchain() { rustc --version | cut -d' ' -f1-2; }
 
 case "${1:-}" in
   use)
@@ -33,6 +42,10 @@ case "${1:-}" in
     fi
     rm -rf "$dist" && mkdir -p "$dist"
     find "$stored" -maxdepth 1 -type f ! -name INPUTS -exec cp {} "$dist/" \;
+    if [ -n "${DASHBOARD_API_BASE_URL:-}" ]; then
+      python3 -c 'import json,sys; print(json.dumps({"api_base_url": sys.argv[1]}))' \
+        "$DASHBOARD_API_BASE_URL" > "$dist/config.json"
+    fi
     echo "dashboard: the stored build of these sources ($stored, $(sed -n 2p "$stored/INPUTS"))" >&2
     ;;
   save)
@@ -41,7 +54,7 @@ case "${1:-}" in
     cp "$dist"/* "$stored/"
     {
       echo "$inputs"
-      echo "built by scripts/prebuilt_dashboard.sh save with $(rustc --version | cut -d' ' -f1-2), wasm-opt -Oz"
+      echo "built by scripts/prebuilt_dashboard.sh save with $(toolchain), wasm-opt -Oz"
     } > "$stored/INPUTS"
     echo "stored in $stored: commit it" >&2
     ;;
@@ -51,7 +64,7 @@ case "${1:-}" in
       exit 1
     fi
     if ! diff -r --exclude=INPUTS -q "$stored" "$dist" >&2; then
-      echo "$stored differs from the dashboard built from these sources (above): run scripts/prebuilt_dashboard.sh save and commit $stored" >&2
+      echo "$stored differs from the dashboard built from these sources (above; stored: $(sed -n 2p "$stored/INPUTS"); this build: $(toolchain)): run scripts/prebuilt_dashboard.sh save and commit $stored" >&2
       exit 1
     fi
     echo "the stored dashboard equals the build from source, byte for byte ($(ls "$stored" | wc -l) files)" >&2

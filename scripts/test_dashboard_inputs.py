@@ -16,7 +16,10 @@ version = 4
 [[package]]
 name = "frontend"
 version = "0.1.0"
-dependencies = ["leptos", "shared-types"]
+dependencies = [
+ "leptos",
+ "shared-types",
+]
 
 [[package]]
 name = "shared-types"
@@ -136,9 +139,25 @@ class FingerprintTest(unittest.TestCase):
         self.assertKeeps("Cargo.lock", LOCK.replace('checksum = "ee"', 'checksum = "e2"'))
 
     def test_an_unresolvable_lock_entry_stops_it(self):
-        self.write("Cargo.lock", LOCK.replace('"leptos", "shared-types"', '"leptos", "gone"'))
+        self.write("Cargo.lock", LOCK.replace(' "shared-types",\n', ' "gone",\n'))
         with self.assertRaises(SystemExit):
             dashboard_inputs.fingerprint(self.root)
+
+    def test_a_workspace_crate_outside_the_hashed_folders_stops_it(self):
+        self.write("Cargo.lock", LOCK.replace('dependencies = ["serde"]',
+                                              'dependencies = ["serde", "backend"]'))
+        with self.assertRaises(SystemExit):
+            dashboard_inputs.fingerprint(self.root)
+
+    def test_a_git_dependency_commit_changes_it(self):
+        git = 'source = "git+https://example.com/leptos#1111"'
+        self.write("Cargo.lock", LOCK.replace(
+            'source = "registry+https://github.com/rust-lang/crates.io-index"\nchecksum = "aa"', git))
+        before = dashboard_inputs.fingerprint(self.root)
+        self.write("Cargo.lock", LOCK.replace(
+            'source = "registry+https://github.com/rust-lang/crates.io-index"\nchecksum = "aa"',
+            git.replace("1111", "2222")))
+        self.assertNotEqual(dashboard_inputs.fingerprint(self.root), before)
 
 
 if __name__ == "__main__":
