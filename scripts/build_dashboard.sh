@@ -54,8 +54,8 @@ if [ "$step" != package ]; then
   log "cargo build --release --target $target -p frontend"
   # Size matters more than speed for code shipped to browsers; set here, not in the
   # workspace profile, so backend release builds are unaffected.
-  # Crates' paths in the cargo home end up in panic messages: written as /cargo, the
-  # wasm is the same bytes from any home (scripts/prebuilt_dashboard.sh check).
+  # Crates' paths in the cargo home end up in panic messages: written as /cargo, no
+  # home path is shipped (the bytes still depend on the home's path: README).
   CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}=/cargo" \
   CARGO_PROFILE_RELEASE_OPT_LEVEL=z \
   CARGO_PROFILE_RELEASE_LTO=true \
@@ -101,8 +101,7 @@ for f in "$js_name" "$wasm_name" "$css_name" "$boot_name"; do
   grep -q "/$f" "$dist/index.html" || [ "$f" = "$wasm_name" ] || { echo "index.html does not reference $f" >&2; exit 1; }
 done
 grep -q "/$wasm_name" "$dist/$boot_name" || { echo "boot script does not reference $wasm_name" >&2; exit 1; }
-python3 -c 'import json,sys; print(json.dumps({"api_base_url": sys.argv[1]}))' \
-  "${DASHBOARD_API_BASE_URL:-}" > "$dist/config.json"
+dashboard_config "$dist/config.json"
 
 size() { wc -c < "$1" | tr -d ' '; }
 gz() { gzip -9 -c "$1" | wc -c | tr -d ' '; }

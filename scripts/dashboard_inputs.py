@@ -7,9 +7,9 @@ build (frontend/prebuilt/) is used only for the sources it was built from.
 
 The inputs: every file under frontend/ (but its build outputs dist/ and prebuilt/),
 shared-types/ and tools/bindgen/, the workspace Cargo.toml (profiles), the build
-script, and the Cargo.lock entries (name, version, checksum) of every crate the
-dashboard or its bindings tool can reach, so a dependency of the backend alone does
-not make the stored build stale. An extra file (an editor's backup) only makes it
+script and the helpers it sources, and the Cargo.lock entries (name, version, source,
+checksum) of every crate the dashboard or its bindings tool can reach, so a
+dependency of the backend alone does not make the stored build stale. An extra file (an editor's backup) only makes it
 stale: the safe direction, a build from source. Not in it: the Rust toolchain and
 RUSTFLAGS; CI rebuilds from source and compares bytes (scripts/prebuilt_dashboard.sh
 check), which catches a stored build that another toolchain would not reproduce.
@@ -22,7 +22,7 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TREES = ["frontend", "shared-types", "tools/bindgen"]
 SKIPPED = {"frontend/dist", "frontend/prebuilt"}
-FILES = ["Cargo.toml", "scripts/build_dashboard.sh"]
+FILES = ["Cargo.toml", "scripts/build_dashboard.sh", "scripts/tools.sh"]
 LOCK_ROOTS = ["frontend", "cspm-bindgen"]
 # The workspace crates the dashboard reaches: their files are hashed through TREES.
 PATH_CRATES = {"frontend", "shared-types", "cspm-bindgen"}

@@ -14,14 +14,15 @@
 #                                         deployed settings) and store it: run it and
 #                                         commit frontend/prebuilt/ after changing the
 #                                         dashboard, shared-types or their crates
-#   scripts/prebuilt_dashboard.sh check   frontend/dist/, just built from source with the
-#                                         deployed settings, must equal the stored build
-#                                         byte for byte and its fingerprint the sources'
-#                                         (CI, in scripts/test_e2e.sh). The bytes depend on
+#   scripts/prebuilt_dashboard.sh check   build from source as `save` does, into
+#                                         frontend/dist/: it must equal the stored build
+#                                         byte for byte, and the stored fingerprint the
+#                                         sources' (CI, in scripts/test_e2e.sh). The bytes depend on
 #                                         the Rust toolchain: after a toolchain update,
 #                                         save again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/tools.sh
 
 stored=frontend/prebuilt
 dist=frontend/dist
@@ -33,6 +34,9 @@ inputs="$(python3 scripts/dashboard_inputs.py)" || {
 # The first line of INPUTS is the fingerprint; the second says what built it.
 stored_inputs() { head -n 1 "$stored/INPUTS" 2>/dev/null || true; }
 toolchain() { rustc --version | cut -d' ' -f1-2; }
+# The deployed settings (no API base URL, wasm-opt -Oz), whatever the environment
+# says: what is stored, and what the check rebuilds.
+build_deployed() { DASHBOARD_API_BASE_URL='' DASHBOARD_WASM_OPT='' scripts/build_dashboard.sh; }
 
 case "${1:-}" in
   use)
@@ -43,13 +47,12 @@ case "${1:-}" in
     rm -rf "$dist" && mkdir -p "$dist"
     find "$stored" -maxdepth 1 -type f ! -name INPUTS -exec cp {} "$dist/" \;
     if [ -n "${DASHBOARD_API_BASE_URL:-}" ]; then
-      python3 -c 'import json,sys; print(json.dumps({"api_base_url": sys.argv[1]}))' \
-        "$DASHBOARD_API_BASE_URL" > "$dist/config.json"
+      dashboard_config "$dist/config.json"
     fi
     echo "dashboard: the stored build of these sources ($stored, $(sed -n 2p "$stored/INPUTS"))" >&2
     ;;
   save)
-    DASHBOARD_API_BASE_URL='' DASHBOARD_WASM_OPT='' scripts/build_dashboard.sh
+    build_deployed
     rm -rf "$stored" && mkdir -p "$stored"
     cp "$dist"/* "$stored/"
     {
@@ -63,6 +66,7 @@ case "${1:-}" in
       echo "$stored was built from other sources than these: run scripts/prebuilt_dashboard.sh save and commit $stored" >&2
       exit 1
     fi
+    build_deployed
     if ! diff -r --exclude=INPUTS -q "$stored" "$dist" >&2; then
       echo "$stored differs from the dashboard built from these sources (above; stored: $(sed -n 2p "$stored/INPUTS"); this build: $(toolchain)): run scripts/prebuilt_dashboard.sh save and commit $stored" >&2
       exit 1

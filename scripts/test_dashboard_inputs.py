@@ -72,6 +72,7 @@ FILES = {
     "Cargo.toml": "[workspace]\n",
     "Cargo.lock": LOCK,
     "scripts/build_dashboard.sh": "#!/bin/sh\n",
+    "scripts/tools.sh": "f() { :; }\n",
     "frontend/Cargo.toml": "[package]\n",
     "frontend/src/lib.rs": "fn main() {}\n",
     "frontend/style.css": "body {}\n",
@@ -101,8 +102,10 @@ class FingerprintTest(unittest.TestCase):
             f.write(text)
 
     def assertChanges(self, rel, text):
+        """`text` in `rel` changes the fingerprint; `rel` is put back afterwards."""
         self.write(rel, text)
         self.assertNotEqual(dashboard_inputs.fingerprint(self.root), self.base, rel)
+        self.write(rel, FILES[rel])
 
     def assertKeeps(self, rel, text):
         self.write(rel, text)
@@ -113,13 +116,14 @@ class FingerprintTest(unittest.TestCase):
 
     def test_every_source_changes_it(self):
         for rel in ["frontend/src/lib.rs", "frontend/style.css", "shared-types/src/lib.rs",
-                    "tools/bindgen/src/main.rs", "Cargo.toml", "scripts/build_dashboard.sh"]:
+                    "tools/bindgen/src/main.rs", "Cargo.toml", "scripts/build_dashboard.sh",
+                    "scripts/tools.sh"]:
             with self.subTest(rel=rel):
-                self.setUp()
                 self.assertChanges(rel, "changed\n")
 
     def test_a_new_file_changes_it(self):
-        self.assertChanges("frontend/src/new.rs", "")
+        self.write("frontend/src/new.rs", "")
+        self.assertNotEqual(dashboard_inputs.fingerprint(self.root), self.base)
 
     def test_build_outputs_and_the_backend_do_not(self):
         self.assertKeeps("frontend/dist/index.html", "rebuilt\n")
@@ -132,7 +136,6 @@ class FingerprintTest(unittest.TestCase):
                          ('checksum = "dd"', 'checksum = "d2"'),
                          ('checksum = "cc"', 'checksum = "c2"')]:
             with self.subTest(crate=old):
-                self.setUp()
                 self.assertChanges("Cargo.lock", LOCK.replace(old, new))
 
     def test_a_backend_only_crate_does_not(self):

@@ -28,10 +28,8 @@ if [ ! -f "e2e/node_modules/.installed-$lock_hash" ]; then
 fi
 
 if [ "${E2E_SKIP_BUILD:-0}" != 1 ]; then
-  # The deployed settings (no API base URL, -Oz), whatever the environment says: the
-  # quick start serves frontend/prebuilt/ instead of building, and it must be exactly
-  # this build of these sources.
-  DASHBOARD_API_BASE_URL='' DASHBOARD_WASM_OPT='' scripts/build_dashboard.sh
+  # Builds the dashboard from source into frontend/dist/: the quick start serves
+  # frontend/prebuilt/ instead of building, and it must be exactly this build.
   scripts/prebuilt_dashboard.sh check
   # Same packages and targets as scripts/test_rust.sh, so the feature set (dev-deps
   # included) matches and the already-built binary is reused, not rebuilt.

@@ -19,6 +19,13 @@ venv_tool() {
   echo "$dir/bin"
 }
 
+# dashboard_config FILE : writes the dashboard's config.json to FILE, with
+# DASHBOARD_API_BASE_URL as its API base URL (empty: the page's own origin).
+dashboard_config() {
+  python3 -c 'import json,sys; print(json.dumps({"api_base_url": sys.argv[1]}))' \
+    "${DASHBOARD_API_BASE_URL:-}" > "$1"
+}
+
 # free_port : prints a free TCP port on 127.0.0.1.
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'

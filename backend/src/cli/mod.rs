@@ -184,14 +184,15 @@ pub enum Command {
     Recount(recount::RecountArgs),
 }
 
-/// The `cspm` binary's whole `main`: logging to stderr (`RUST_LOG`, default `info`),
-/// the command line, a multi-threaded runtime, the command; returns the exit code.
+/// The `cspm` binary's whole `main`: logging to stderr (`RUST_LOG`, default
+/// `info,tower_http=warn`), the command line, a multi-threaded runtime, the command;
+/// returns the exit code.
 ///
 /// It is synchronous and lives here, not in the binary, for build time: the runtime's
 /// `block_on` is generic over the future it runs, so a binary that awaits [`run`]
 /// compiles every command's async state machine a second time in its own crate. With
-/// `block_on` called here they are compiled once: a cold quick-start build spent 45 CPU
-/// seconds (23 s of wall time, at the end, when nothing else can run) on that copy.
+/// `block_on` called here they are compiled once: the quick-start binary took 23 s at
+/// the end of a cold build, when nothing else can run, and a rebuild 48 CPU-s more.
 pub fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
