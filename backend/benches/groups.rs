@@ -70,6 +70,16 @@ async fn run() {
             "severity=CRITICAL,HIGH",
             pairs(&[("severity", "CRITICAL,HIGH")]),
         ),
+        ("severity=HIGH", pairs(&[("severity", "HIGH")])),
+        ("severity=LOW", pairs(&[("severity", "LOW")])),
+        (
+            "severity=INFORMATIONAL",
+            pairs(&[("severity", "INFORMATIONAL")]),
+        ),
+        (
+            "severity=MEDIUM,LOW&status=NEW",
+            pairs(&[("severity", "MEDIUM,LOW"), ("status", "NEW")]),
+        ),
         (
             "status=NEW&account=111122223333",
             pairs(&[("status", "NEW"), ("account", "111122223333")]),

@@ -205,6 +205,10 @@ impl TopGroups {
     /// filtered out also settle it: a later group has at most `bound`'s counts
     /// there (the walk's order) and none of that one, so a `limit`-th group
     /// ahead on them stays ahead, whatever `bound` has below.
+    ///
+    /// A walk down the resources by one severity's count alone (then key)
+    /// meets the groups in this order too when its `bound`s hold only that
+    /// count, which is all a group filtered to that severity can have.
     pub fn closed_at(&mut self, bound: &Counts, severities: &[Severity]) -> bool {
         if self.kept.len() > self.limit || (self.floor.is_none() && self.kept.len() == self.limit) {
             self.trim();
@@ -292,20 +296,36 @@ mod tests {
                 .wrapping_add(1442695040888963407);
             (seed >> 33) % m
         };
-        let sets: [&[Severity]; 5] = [
-            &[],
-            &[Severity::Critical],
-            &[Severity::Critical, Severity::High],
-            &[Severity::High, Severity::Low],
-            &[Severity::Medium],
+        // A walk for one severity below CRITICAL goes down that severity's
+        // count alone (sqlite/top_resources.rs): its bounds hold nothing else.
+        let sets: [(&[Severity], bool); 8] = [
+            (&[], false),
+            (&[Severity::Critical], false),
+            (&[Severity::Critical, Severity::High], false),
+            (&[Severity::High, Severity::Low], false),
+            (&[Severity::Medium], false),
+            (&[Severity::Medium], true),
+            (&[Severity::Low], true),
+            (&[Severity::Informational], true),
         ];
         let mut stopped_early = 0;
-        for severities in sets {
+        for (severities, alone) in sets {
+            let mut stopped_here = 0;
             for limit in [1u32, 3, 10, 50] {
                 let mut groups: Vec<(Counts, Counts)> = (0..300)
                     .map(|i| {
                         let key = format!("k{:03}", next(1000));
-                        let u: [u64; 5] = std::array::from_fn(|_| next(3));
+                        let u: [u64; 5] = std::array::from_fn(|r| {
+                            let n = next(3);
+                            let kept = severities
+                                .first()
+                                .is_some_and(|s| usize::from(s.rank()) == r);
+                            if alone && !kept {
+                                0
+                            } else {
+                                n
+                            }
+                        });
                         let mut f = Counts::new(key.clone());
                         for s in Severity::ALL_DESC {
                             let r = usize::from(s.rank());
@@ -327,6 +347,7 @@ mod tests {
                     if !closed && walk.closed_at(u, severities) {
                         closed = true;
                         stopped_early += 1;
+                        stopped_here += 1;
                     }
                     if !closed {
                         walk.offer(f.clone());
@@ -335,6 +356,9 @@ mod tests {
                 let want = all.finish(GroupBy::Resource, true).groups;
                 let got = walk.finish(GroupBy::Resource, true).groups;
                 assert_eq!(got, want, "{severities:?} limit {limit}");
+            }
+            if alone {
+                assert!(stopped_here >= 3, "{severities:?} alone: {stopped_here}");
             }
         }
         assert!(stopped_early >= 10, "{stopped_early}");

@@ -22,9 +22,10 @@ use rusqlite::{params, Connection, TransactionBehavior};
 use std::collections::HashMap;
 
 /// Changes one [`fold`] moves at most, in one write transaction: under a second
-/// at 1M findings on the bench machine (1M changes folded in 15.5 s), so a
-/// writer waiting behind a backlog's fold is not held up long.
-pub(super) const FOLD_ROWS: u32 = 50_000;
+/// at 1M findings on the bench machine (1M changes folded in 26.8 s with the
+/// per-severity rankings, README "Grouping"), so a writer waiting behind a
+/// backlog's fold is not held up long.
+pub(super) const FOLD_ROWS: u32 = 30_000;
 
 /// The per-resource changes of one write transaction.
 #[derive(Debug, Default)]

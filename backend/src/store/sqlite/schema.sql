@@ -113,7 +113,7 @@ CREATE TABLE IF NOT EXISTS resource_deltas (
     n INTEGER NOT NULL
 );
 -- One row per resource with findings, its findings per severity and in all,
--- folded with its `group_counts` rows. The index is the order groups are shown
+-- folded with its `group_counts` rows. The first index is the order groups are shown
 -- in (store/groups.rs), so the most severe resources are its first entries and a
 -- grouping by resource walks it instead of summing every resource's counters
 -- (top_resources.rs). Column names differ from the findings' so the list's WHERE
@@ -129,6 +129,19 @@ CREATE TABLE IF NOT EXISTS resource_totals (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS resource_totals_order ON resource_totals
     (critical DESC, high DESC, medium DESC, low DESC, informational DESC, total DESC, resource_id);
+-- A view of one severity below CRITICAL ranks its groups by that severity's
+-- count alone, which these follow: a walk for `severity=LOW` stops after its
+-- first entries where one down the ranking above would meet the resources with
+-- the most LOW findings anywhere (top_resources.rs). Each holds only the
+-- resources with findings of its severity, the only ones such a view lists.
+CREATE INDEX IF NOT EXISTS resource_totals_high ON resource_totals (high DESC, resource_id)
+    WHERE high > 0;
+CREATE INDEX IF NOT EXISTS resource_totals_medium ON resource_totals (medium DESC, resource_id)
+    WHERE medium > 0;
+CREATE INDEX IF NOT EXISTS resource_totals_low ON resource_totals (low DESC, resource_id)
+    WHERE low > 0;
+CREATE INDEX IF NOT EXISTS resource_totals_informational ON resource_totals
+    (informational DESC, resource_id) WHERE informational > 0;
 -- Earlier versions kept the counters with per-row triggers; the writes now do.
 DROP TRIGGER IF EXISTS findings_count_insert;
 DROP TRIGGER IF EXISTS findings_count_delete;

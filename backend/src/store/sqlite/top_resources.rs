@@ -2,16 +2,19 @@
 //! resource's counters: at 1M findings those are ~650,000 `group_counts` rows,
 //! too many to sum per request.
 //!
-//! The walk goes down `resource_totals_order` — resources by their unfiltered
-//! counts, most severe first — and sums each resource's counter rows that
-//! match the filter. A resource's filtered counts never exceed its unfiltered
-//! ones, so once the `limit`-th best filtered group ranks before the next
-//! resource's unfiltered counts nothing further down can be listed, and the
-//! walk stops (the threshold algorithm; [`TopGroups::closed_at`]). Without a
-//! filter that is after about `limit` resources. A filter the ranking serves
-//! badly (few matches, or matches spread far down) runs out of its step budget
-//! instead, and the caller sums the counters as before: the walk then only
-//! adds its budget to that answer's time.
+//! The walk goes down a ranking of resources by their unfiltered counts and
+//! sums each resource's counter rows that match the filter. A resource's
+//! filtered counts never exceed its unfiltered ones, so once the `limit`-th
+//! best filtered group ranks before the next resource's unfiltered counts
+//! nothing further down can be listed, and the walk stops (the threshold
+//! algorithm; [`TopGroups::closed_at`]). Without a filter that is after about
+//! `limit` resources. The ranking is `resource_totals_order`, most severe
+//! first, as groups are shown; a view of one severity below CRITICAL walks
+//! that severity's own ranking instead ([`Ranking`]), down which its best
+//! groups come first rather than spread to the end. A filter a ranking serves
+//! badly (few matches, or matches spread far down, as `severity=MEDIUM,LOW`)
+//! runs out of its step budget instead, and the caller sums the counters as
+//! before: the walk then only adds its budget to that answer's time.
 //!
 //! `other` is the view's exact count (`view_counts`) less what is listed, as
 //! the summed answer would give it.
@@ -41,10 +44,11 @@ pub(super) fn top_resources(
 ) -> StoreResult<Option<FindingGroups>> {
     let counted = counted_part(filter);
     let (conds, params) = conditions(&counted);
-    let sql = walk_sql(&conds);
+    let ranking = Ranking::of(&counted.severities);
+    let sql = walk_sql(&conds, ranking);
     let mut stmt = c.prepare_cached(&sql)?;
     let walked = within(c, steps, || {
-        walk(&mut stmt, params, limit, &counted.severities)
+        walk(&mut stmt, params, limit, ranking, &counted.severities)
     });
     let Some(top) = walked? else {
         return Ok(None);
@@ -55,18 +59,77 @@ pub(super) fn top_resources(
     Ok(Some(out))
 }
 
-/// Each ranked resource's counter rows matching `conds`, in the ranking's
-/// order. CROSS JOIN keeps the ranking as the outer loop, so rows come in its
-/// order and the ORDER BY costs nothing (a test checks the plan).
-fn walk_sql(conds: &[String]) -> String {
+/// The order a walk meets the resources in (schema.sql).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Ranking {
+    /// `resource_totals_order`: the order groups are shown in.
+    MostSevere,
+    /// `resource_totals_<severity>`: by that severity's count alone, then key,
+    /// holding only the resources that have it — the order of a view filtered
+    /// to that one severity.
+    Only(Severity),
+}
+
+impl Ranking {
+    /// The ranking that serves a view filtered to `severities` (none: all).
+    fn of(severities: &[Severity]) -> Ranking {
+        match severities {
+            [s] if *s != Severity::Critical => Ranking::Only(*s),
+            _ => Ranking::MostSevere,
+        }
+    }
+
+    /// Whether the walk's bound holds the count of the severity of `rank`: a
+    /// walk by one severity's count meets bounds in its order only if they hold
+    /// nothing else (nor does a group filtered to that severity).
+    fn bounds(self, rank: u8) -> bool {
+        match self {
+            Ranking::MostSevere => true,
+            Ranking::Only(s) => s.rank() == rank,
+        }
+    }
+}
+
+/// The `resource_totals` column of a severity's count.
+fn count_column(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "critical",
+        Severity::High => "high",
+        Severity::Medium => "medium",
+        Severity::Low => "low",
+        Severity::Informational => "informational",
+    }
+}
+
+/// Each ranked resource's counter rows matching `conds`, in `ranking`'s order.
+/// CROSS JOIN keeps the ranking as the outer loop, so rows come in its order
+/// and the ORDER BY costs nothing (a test checks the plan). The WHERE clause
+/// repeats a one-severity ranking's condition, which SQLite needs to use it.
+fn walk_sql(conds: &[String], ranking: Ranking) -> String {
     let extra: String = conds.iter().map(|c| format!(" AND {c}")).collect();
+    let (index, holds, order) = match ranking {
+        Ranking::MostSevere => (
+            "resource_totals_order".to_string(),
+            String::new(),
+            "r.critical DESC, r.high DESC, r.medium DESC, r.low DESC, r.informational DESC, \
+             r.total DESC"
+                .to_string(),
+        ),
+        Ranking::Only(s) => {
+            let col = count_column(s);
+            (
+                format!("resource_totals_{col}"),
+                format!(" AND r.{col} > 0"),
+                format!("r.{col} DESC"),
+            )
+        }
+    };
     format!(
         "SELECT r.resource_id, r.critical, r.high, r.medium, r.low, r.informational, \
          severity, workflow_status, n \
-         FROM resource_totals AS r INDEXED BY resource_totals_order CROSS JOIN group_counts \
-         WHERE dim = 'resource' AND key = r.resource_id{extra} \
-         ORDER BY r.critical DESC, r.high DESC, r.medium DESC, r.low DESC, \
-         r.informational DESC, r.total DESC, r.resource_id"
+         FROM resource_totals AS r INDEXED BY {index} CROSS JOIN group_counts \
+         WHERE dim = 'resource' AND key = r.resource_id{holds}{extra} \
+         ORDER BY {order}, r.resource_id"
     )
 }
 
@@ -77,6 +140,7 @@ fn walk(
     stmt: &mut rusqlite::Statement<'_>,
     params: Vec<rusqlite::types::Value>,
     limit: u32,
+    ranking: Ranking,
     severities: &[Severity],
 ) -> StoreResult<Option<TopGroups>> {
     let mut top = TopGroups::new(limit);
@@ -94,9 +158,13 @@ fn walk(
             if let Some(done) = current.take() {
                 top.offer(done);
             }
+            // The bound: the unfiltered counts the ranking orders by.
             let mut by_rank = [0u64; 5];
             for (i, rank) in [4, 3, 2, 1, 0].into_iter().enumerate() {
-                by_rank[rank] = u64::try_from(row.get::<_, i64>(1 + i)?).unwrap_or(0);
+                if ranking.bounds(rank) {
+                    by_rank[usize::from(rank)] =
+                        u64::try_from(row.get::<_, i64>(1 + i)?).unwrap_or(0);
+                }
             }
             let bound = Counts::from_severities(key.to_string(), by_rank);
             if top.closed_at(&bound, severities) {
@@ -155,24 +223,100 @@ mod tests {
     }
 
     #[test]
-    fn the_walk_reads_the_ranking_in_order_without_sorting() {
+    fn each_walk_reads_its_ranking_in_order_without_sorting() {
         let c = filled();
-        let filter = FindingFilter::from_pairs([("severity", "HIGH"), ("account", "111")]).unwrap();
-        let (conds, params) = conditions(&counted_part(&filter));
-        let plan: Vec<String> = c
-            .prepare(&format!("EXPLAIN QUERY PLAN {}", walk_sql(&conds)))
-            .unwrap()
-            .query_map(rusqlite::params_from_iter(params), |r| {
-                r.get::<_, String>(3)
-            })
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
-        assert!(
-            plan.iter().any(|p| p.contains("resource_totals_order")),
-            "{plan:?}"
-        );
-        assert!(!plan.iter().any(|p| p.contains("TEMP B-TREE")), "{plan:?}");
+        for (severity, index) in [
+            ("CRITICAL", "resource_totals_order"),
+            ("MEDIUM,INFORMATIONAL", "resource_totals_order"),
+            ("HIGH", "resource_totals_high"),
+            ("MEDIUM", "resource_totals_medium"),
+            ("LOW", "resource_totals_low"),
+            ("INFORMATIONAL", "resource_totals_informational"),
+        ] {
+            let filter =
+                FindingFilter::from_pairs([("severity", severity), ("account", "111")]).unwrap();
+            let counted = counted_part(&filter);
+            let (conds, params) = conditions(&counted);
+            let sql = walk_sql(&conds, Ranking::of(&counted.severities));
+            let plan: Vec<String> = c
+                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .unwrap()
+                .query_map(rusqlite::params_from_iter(params), |r| {
+                    r.get::<_, String>(3)
+                })
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            assert!(
+                plan.iter().any(|p| p.contains(index)),
+                "{severity}: {plan:?}"
+            );
+            assert!(!plan.iter().any(|p| p.contains("TEMP B-TREE")), "{plan:?}");
+        }
+    }
+
+    /// The groups of `filter` summed over every resource's counters, ranked
+    /// (what the caller answers when a walk runs out).
+    fn summed(c: &Connection, filter: &FindingFilter, limit: u32) -> FindingGroups {
+        let (conds, params) = conditions(&counted_part(filter));
+        let extra: String = conds.iter().map(|c| format!(" AND {c}")).collect();
+        let mut stmt = c
+            .prepare(&format!(
+                "SELECT key, severity, workflow_status, sum(n) FROM group_counts \
+                 WHERE dim = 'resource'{extra} GROUP BY key, severity, workflow_status"
+            ))
+            .unwrap();
+        let mut groups: std::collections::BTreeMap<String, Counts> = Default::default();
+        let mut rows = stmt.query(rusqlite::params_from_iter(params)).unwrap();
+        while let Some(row) = rows.next().unwrap() {
+            let key = text(row, 0).unwrap().to_string();
+            let (severity, status, n) = counted(row, &key, 1).unwrap();
+            groups
+                .entry(key.clone())
+                .or_insert_with(|| Counts::new(key))
+                .add(severity, status, n);
+        }
+        let mut top = TopGroups::new(limit);
+        for g in groups.into_values() {
+            top.offer(g);
+        }
+        top.finish(GroupBy::Resource, true)
+    }
+
+    #[test]
+    fn every_severity_filter_walks_to_the_groups_summing_gives_and_stops_early() {
+        let c = filled();
+        for severity in [
+            "CRITICAL",
+            "HIGH",
+            "MEDIUM",
+            "LOW",
+            "INFORMATIONAL",
+            "HIGH,LOW",
+            "MEDIUM,LOW",
+        ] {
+            for account in [None, Some("222")] {
+                let mut pairs = vec![("severity", severity)];
+                pairs.extend(account.map(|a| ("account", a)));
+                let filter = FindingFilter::from_pairs(pairs).unwrap();
+                let want = summed(&c, &filter, 5);
+                let got = top_resources(&c, &filter, 5, 1_000).unwrap().unwrap();
+                assert_eq!(got.groups, want.groups, "{severity} {account:?}");
+                assert!(!got.groups.is_empty());
+            }
+        }
+        // One severity's walk closes after its first entries, within a budget
+        // far below the ~20,000 VM instructions of a walk down the most severe
+        // ranking, on which the resources with most LOW findings come last.
+        let low = FindingFilter::from_pairs([("severity", "LOW")]).unwrap();
+        assert!(top_resources(&c, &low, 5, 4).unwrap().is_some());
+        let (conds, params) = conditions(&counted_part(&low));
+        let mut stmt = c.prepare(&walk_sql(&conds, Ranking::MostSevere)).unwrap();
+        let severities = [Severity::Low];
+        let most_severe = within(&c, 4, || {
+            walk(&mut stmt, params, 5, Ranking::MostSevere, &severities)
+        });
+        assert!(most_severe.unwrap().is_none());
     }
 
     #[test]
