@@ -123,7 +123,7 @@ fn report(norm: &Normalizer, recs: &[(String, Value)]) {
     let parse_only = (rounds * recs.len()) as f64 / start.elapsed().as_secs_f64();
     println!(
         "{} rules, {} records ({matches} matches per pass): evaluate {eval:.0} events/s; JSON parse + evaluate {parsed:.0} events/s; JSON parse alone {parse_only:.0} events/s (one core)",
-        norm.rules.rules().len(),
+        norm.rules.get().rules().len(),
         recs.len()
     );
 }

@@ -3,7 +3,9 @@
 
 use super::ENV_ACCOUNT_ID_OVERRIDE;
 use crate::detect::finding::FindingSettings;
+use crate::detect::on_demand::OnDemandRules;
 use crate::detect::ruleset::{LoadError, RuleSet};
+use crate::detect::settings::DetectionSettings;
 use crate::detect::suppress::{SuppressionError, Suppressions};
 use crate::sources::cloudwatch_alarm::{AlarmSeverityError, AlarmSeverityMap};
 use crate::sources::Normalizer;
@@ -47,7 +49,12 @@ impl DetectionConfig {
             }
             Some(a) => return Err(DetectionConfigError::Account(a.to_string())),
         };
-        let rules = RuleSet::with_user_dir(self.rules_dir.as_deref())?;
+        // A rules folder is compiled now, so a broken rule stops the start-up; the
+        // built-in pack alone waits for the first CloudTrail event.
+        let rules = match self.rules_dir.as_deref() {
+            Some(dir) => OnDemandRules::compiled(RuleSet::with_user_dir(Some(dir))?),
+            None => OnDemandRules::builtin_with(DetectionSettings::builtin()),
+        };
         let mapping = self
             .rules_dir
             .as_ref()
@@ -73,5 +80,38 @@ impl DetectionConfig {
             alarm_severity,
             settings: FindingSettings { account_override },
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_built_in_pack_waits_for_cloudtrail_and_a_rules_folder_is_checked_at_start() {
+        let plain = DetectionConfig::default().normalizer().unwrap();
+        assert!(!plain.rules.is_compiled());
+
+        let dir = tempfile::tempdir().unwrap();
+        let rule = include_str!("../../rules/access-key-created.yaml").replace(
+            "id: aws.iam.access-key-created",
+            "id: org.access-key-created",
+        );
+        std::fs::write(dir.path().join("mine.yaml"), rule).unwrap();
+        let config = DetectionConfig {
+            rules_dir: Some(dir.path().to_path_buf()),
+            ..DetectionConfig::default()
+        };
+        let with_folder = config.normalizer().unwrap();
+        assert!(with_folder.rules.is_compiled());
+        assert!(with_folder
+            .rules
+            .get()
+            .rules()
+            .iter()
+            .any(|r| r.spec.id == "org.access-key-created"));
+
+        std::fs::write(dir.path().join("broken.yaml"), "id: org.broken\n").unwrap();
+        assert!(config.normalizer().is_err());
     }
 }

@@ -9,6 +9,8 @@ pub mod eval;
 pub mod finding;
 /// `cspm rules lint`: every problem in every rule file.
 pub mod lint;
+/// A rule set compiled when first needed (only CloudTrail is evaluated with rules).
+pub mod on_demand;
 /// The built-in rule pack: the rule files embedded at compile time.
 pub mod pack;
 /// Paths into JSON events, including `@json` decoding of embedded policy documents.

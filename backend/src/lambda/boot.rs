@@ -6,7 +6,7 @@ use crate::aws::{dynamodb_client, sdk_config, AwsTarget};
 use crate::config::lambda::{read_ssm_parameters, LambdaConfig, SSM_SYNC_STATE};
 use crate::config::ConfigError;
 use crate::detect::finding::FindingSettings;
-use crate::detect::ruleset::RuleSet;
+use crate::detect::on_demand::OnDemandRules;
 use crate::detect::suppress::Suppressions;
 use crate::pipeline::Pipeline;
 use crate::sources::cloudwatch_alarm::AlarmSeverityMap;
@@ -79,9 +79,9 @@ pub fn normalizer(config: &LambdaConfig) -> Normalizer {
     // Every field is given (no `..Normalizer::default()`), so the cold start does
     // not compile the rule pack once more with the empty lists only to drop it.
     Normalizer {
-        rules: RuleSet::with_settings(None, config.detection_settings.clone()).expect(
-            "compiled with these lists in LambdaConfig::overlay_ssm (the built-in ones are tested)",
-        ),
+        // Compiled on the first CloudTrail event, with lists LambdaConfig::overlay_ssm
+        // checked by compiling the pack (the built-in ones are tested).
+        rules: OnDemandRules::builtin_with(config.detection_settings.clone()),
         suppressions: Suppressions::default(),
         alarm_severity: AlarmSeverityMap::builtin().expect("built-in alarm mapping (tested)"),
         settings: FindingSettings {

@@ -18,7 +18,8 @@ pub mod ocsf;
 pub mod security_hub;
 
 use crate::detect::finding::FindingSettings;
-use crate::detect::ruleset::RuleSet;
+use crate::detect::on_demand::OnDemandRules;
+use crate::detect::settings::DetectionSettings;
 use crate::detect::suppress::Suppressions;
 use chrono::Utc;
 use cloudwatch_alarm::AlarmSeverityMap;
@@ -108,8 +109,9 @@ impl DocumentOutcome {
 /// once at start-up and shared by `cspm ingest`, the server and the Lambdas.
 #[derive(Debug, Clone)]
 pub struct Normalizer {
-    /// Detection rules for CloudTrail.
-    pub rules: RuleSet,
+    /// Detection rules for CloudTrail (compiled on first use when they are the
+    /// built-in pack).
+    pub rules: OnDemandRules,
     /// Suppressions applied to every finding.
     pub suppressions: Suppressions,
     /// Severity mapping for alarms.
@@ -123,7 +125,7 @@ impl Default for Normalizer {
     fn default() -> Self {
         Normalizer {
             // Both are compiled and tested by unit tests; failing here is a build defect.
-            rules: RuleSet::builtin().expect("built-in rules compile (tested)"),
+            rules: OnDemandRules::builtin_with(DetectionSettings::builtin()),
             suppressions: Suppressions::default(),
             alarm_severity: AlarmSeverityMap::builtin().expect("built-in alarm mapping (tested)"),
             settings: FindingSettings::default(),
@@ -187,20 +189,20 @@ impl Normalizer {
         let over = self.settings.account_override.as_deref();
         let mut out = match document_kind(doc) {
             DocumentKind::CloudTrailEvent => {
-                cloudtrail::parse_event(&self.rules, &self.settings, doc)
+                cloudtrail::parse_event(self.rules.get(), &self.settings, doc)
             }
             DocumentKind::CloudTrailRecord => {
                 let mut out = DocumentOutcome::default();
-                cloudtrail::evaluate_record(&self.rules, &self.settings, doc, doc, &mut out);
+                cloudtrail::evaluate_record(self.rules.get(), &self.settings, doc, doc, &mut out);
                 out
             }
             DocumentKind::RecordsFile => {
                 let records = doc["Records"].as_array().map(Vec::as_slice).unwrap_or(&[]);
-                cloudtrail::parse_records(&self.rules, &self.settings, records)
+                cloudtrail::parse_records(self.rules.get(), &self.settings, records)
             }
             DocumentKind::CloudTrailArray => {
                 let records = doc.as_array().map(Vec::as_slice).unwrap_or(&[]);
-                cloudtrail::parse_records(&self.rules, &self.settings, records)
+                cloudtrail::parse_records(self.rules.get(), &self.settings, records)
             }
             DocumentKind::Alarm => cloudwatch_alarm::parse(doc, &self.alarm_severity, over),
             DocumentKind::GuardDuty => guardduty::parse(doc, over),
@@ -216,7 +218,7 @@ impl Normalizer {
     pub fn parse_log_record(&self, record: &Value, index: usize) -> DocumentOutcome {
         let mut out = DocumentOutcome::default();
         if cloudtrail::is_record(record) {
-            cloudtrail::evaluate_record(&self.rules, &self.settings, record, record, &mut out);
+            cloudtrail::evaluate_record(self.rules.get(), &self.settings, record, record, &mut out);
         } else {
             out.rejected.push(Rejection {
                 finding_id: None,
@@ -234,7 +236,7 @@ impl Normalizer {
             return self.parse_log_record(&record, index);
         }
         let mut out = DocumentOutcome::default();
-        cloudtrail::evaluate_owned_record(&self.rules, &self.settings, record, &mut out);
+        cloudtrail::evaluate_owned_record(self.rules.get(), &self.settings, record, &mut out);
         self.finish(&mut out.findings);
         out
     }
