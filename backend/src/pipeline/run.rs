@@ -1,7 +1,10 @@
 //! Documents in, findings stored. A producer reads documents on a blocking thread
 //! and normalizes them there (parsing, detection rules, suppressions are CPU work);
 //! the async side batches the findings into store transactions with two batches in
-//! flight, so reading, normalizing and writing overlap on both cores.
+//! flight, so reading, normalizing and writing overlap on both cores. What the
+//! reading side sends crosses in bundles of [`BUNDLE`] events: one per document
+//! woke the writer thousands of times per ingest for nothing (it writes only a full
+//! batch, or at the end), each wake-up a context switch on both sides.
 
 use super::batches::UpsertPipeline;
 use super::outcome::{Noted, Outcome, Rejected};
@@ -10,12 +13,18 @@ use crate::documents::Item;
 use crate::sources::{DocumentOutcome, Normalizer};
 use crate::store::{Origin, Store};
 use shared_types::Finding;
+use std::cell::RefCell;
 use tokio::sync::mpsc;
 
 /// Findings written per store transaction. Large: each commit writes every index
 /// page it touched, and the id index is touched at random, so fewer, larger commits
 /// write fewer pages per finding (about four batches are in memory at once).
 pub const BATCH_SIZE: usize = 5000;
+
+/// Events the reading side holds before sending them on together. Nothing waits
+/// for an event sooner: findings are written a full batch at a time or at the end,
+/// and rejections and notes are reported at the end.
+const BUNDLE: usize = 256;
 
 /// What the reading side sends to the writing side.
 enum Event {
@@ -30,13 +39,29 @@ enum Event {
 /// findings, rejections and notes are sent on to the writer.
 pub struct Feed<'a> {
     normalizer: &'a Normalizer,
-    tx: mpsc::Sender<Event>,
+    tx: mpsc::Sender<Vec<Event>>,
+    held: RefCell<Vec<Event>>,
 }
 
 impl Feed<'_> {
     fn send(&self, ev: Event) {
-        // The writer only stops early on a store error, which it reports itself.
-        let _ = self.tx.blocking_send(ev);
+        let full = {
+            let mut held = self.held.borrow_mut();
+            held.push(ev);
+            held.len() >= BUNDLE
+        };
+        if full {
+            self.flush();
+        }
+    }
+
+    /// Sends what is held.
+    fn flush(&self) {
+        let bundle = std::mem::take(&mut *self.held.borrow_mut());
+        if !bundle.is_empty() {
+            // The writer only stops early on a store error, which it reports itself.
+            let _ = self.tx.blocking_send(bundle);
+        }
     }
 
     /// One item read from `input` (a file name, `-`, `body`).
@@ -98,6 +123,19 @@ impl Feed<'_> {
     }
 }
 
+/// The next event: the rest of the bundle at hand, then the next bundle's.
+async fn next(
+    rx: &mut mpsc::Receiver<Vec<Event>>,
+    bundle: &mut std::vec::IntoIter<Event>,
+) -> Option<Event> {
+    loop {
+        if let Some(ev) = bundle.next() {
+            return Some(ev);
+        }
+        *bundle = rx.recv().await?.into_iter();
+    }
+}
+
 /// Reads documents into a [`Feed`]; runs on a blocking thread.
 pub type Producer = Box<dyn FnOnce(&Feed<'_>) -> std::io::Result<()> + Send>;
 
@@ -111,18 +149,22 @@ pub(super) async fn run(
     origin: Origin,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Outcome, PipelineError> {
-    let (tx, mut rx) = mpsc::channel::<Event>(64);
+    let (tx, mut rx) = mpsc::channel::<Vec<Event>>(4);
     let reading = tokio::task::spawn_blocking(move || {
         let feed = Feed {
             normalizer: &normalizer,
             tx,
+            held: RefCell::new(Vec::with_capacity(BUNDLE)),
         };
-        producer(&feed)
+        let read = producer(&feed);
+        feed.flush();
+        read
     });
     let mut outcome = Outcome::default();
     let mut batch: Vec<Finding> = Vec::with_capacity(BATCH_SIZE);
     let mut writes = UpsertPipeline::new(store, origin, meter);
-    while let Some(ev) = rx.recv().await {
+    let mut bundle = Vec::new().into_iter();
+    while let Some(ev) = next(&mut rx, &mut bundle).await {
         match ev {
             Event::Findings(fs) => {
                 batch.extend(fs);
