@@ -20,9 +20,10 @@ pub struct DemoArgs {
     pub store: StoreArgs,
 }
 
-/// Findings handed to the pipeline at a time. Small: its channel holds 64 hand-overs,
-/// and at 2,500 findings each (one store batch) generation ran up to 160,000
-/// findings ahead of the writer — 1.1 GB resident, most of it freshly zeroed pages.
+/// Findings handed to the pipeline at a time. Small: at 2,500 findings each (one
+/// store batch) and 64 hand-overs in its channel, generation ran up to 160,000
+/// findings ahead of the writer — 1.1 GB resident, most of it freshly zeroed pages
+/// (the channel now holds a few bundles of at most 1,000 findings, pipeline/run.rs).
 /// The pipeline still writes them in batches of [`crate::pipeline::BATCH_SIZE`].
 const CHUNK: usize = 500;
 

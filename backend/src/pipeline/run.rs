@@ -25,6 +25,13 @@ pub const BATCH_SIZE: usize = 5000;
 /// for an event sooner: findings are written a full batch at a time or at the end,
 /// and rejections and notes are reported at the end.
 const BUNDLE: usize = 256;
+/// Findings a bundle holds at most, whatever its event count: the reading side
+/// runs at most this many times [`BUNDLES_IN_FLIGHT`] + 2 findings ahead of the
+/// writer (the demo hands over 500 at a time, and a document may carry 100; a
+/// bundle of 256 such events was 64,000 findings).
+const BUNDLE_FINDINGS: usize = 1_000;
+/// Bundles the channel holds.
+const BUNDLES_IN_FLIGHT: usize = 4;
 
 /// What the reading side sends to the writing side.
 enum Event {
@@ -41,14 +48,19 @@ pub struct Feed<'a> {
     normalizer: &'a Normalizer,
     tx: mpsc::Sender<Vec<Event>>,
     held: RefCell<Vec<Event>>,
+    /// Findings in `held`.
+    held_findings: std::cell::Cell<usize>,
 }
 
 impl Feed<'_> {
     fn send(&self, ev: Event) {
+        if let Event::Findings(fs) = &ev {
+            self.held_findings.set(self.held_findings.get() + fs.len());
+        }
         let full = {
             let mut held = self.held.borrow_mut();
             held.push(ev);
-            held.len() >= BUNDLE
+            held.len() >= BUNDLE || self.held_findings.get() >= BUNDLE_FINDINGS
         };
         if full {
             self.flush();
@@ -58,6 +70,7 @@ impl Feed<'_> {
     /// Sends what is held.
     fn flush(&self) {
         let bundle = std::mem::take(&mut *self.held.borrow_mut());
+        self.held_findings.set(0);
         if !bundle.is_empty() {
             // The writer only stops early on a store error, which it reports itself.
             let _ = self.tx.blocking_send(bundle);
@@ -149,12 +162,13 @@ pub(super) async fn run(
     origin: Origin,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Outcome, PipelineError> {
-    let (tx, mut rx) = mpsc::channel::<Vec<Event>>(4);
+    let (tx, mut rx) = mpsc::channel::<Vec<Event>>(BUNDLES_IN_FLIGHT);
     let reading = tokio::task::spawn_blocking(move || {
         let feed = Feed {
             normalizer: &normalizer,
             tx,
             held: RefCell::new(Vec::with_capacity(BUNDLE)),
+            held_findings: std::cell::Cell::new(0),
         };
         let read = producer(&feed);
         feed.flush();
