@@ -13,7 +13,7 @@ use crate::documents::Item;
 use crate::sources::{DocumentOutcome, Normalizer};
 use crate::store::{Origin, Store};
 use shared_types::Finding;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use tokio::sync::mpsc;
 
 /// Findings written per store transaction. Large: each commit writes every index
@@ -49,7 +49,7 @@ pub struct Feed<'a> {
     tx: mpsc::Sender<Vec<Event>>,
     held: RefCell<Vec<Event>>,
     /// Findings in `held`.
-    held_findings: std::cell::Cell<usize>,
+    held_findings: Cell<usize>,
 }
 
 impl Feed<'_> {
@@ -168,7 +168,7 @@ pub(super) async fn run(
             normalizer: &normalizer,
             tx,
             held: RefCell::new(Vec::with_capacity(BUNDLE)),
-            held_findings: std::cell::Cell::new(0),
+            held_findings: Cell::new(0),
         };
         let read = producer(&feed);
         feed.flush();

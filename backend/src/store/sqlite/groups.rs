@@ -366,4 +366,29 @@ mod tests {
         assert!(waiting.groups.is_empty());
         assert!(waiting.exact);
     }
+
+    #[test]
+    fn a_walk_down_the_resource_rankings_lists_what_summing_every_counter_lists() {
+        let c = super::super::top_resources::tests::filled();
+        for severity in [
+            "CRITICAL",
+            "HIGH",
+            "MEDIUM",
+            "LOW",
+            "INFORMATIONAL",
+            "HIGH,LOW",
+            "MEDIUM,LOW",
+        ] {
+            for account in [None, Some("222")] {
+                let mut pairs = vec![("severity", severity)];
+                pairs.extend(account.map(|a| ("account", a)));
+                let filter = FindingFilter::from_pairs(pairs).unwrap();
+                let want =
+                    from_counters(&c, &filter, GroupBy::Resource, 5, Source::Resources).unwrap();
+                let got = top_resources(&c, &filter, 5, 1_000).unwrap().unwrap();
+                assert_eq!(got.groups, want.groups, "{severity} {account:?}");
+                assert!(!got.groups.is_empty());
+            }
+        }
+    }
 }
