@@ -68,6 +68,17 @@ pub struct Write {
     pub kind: ChangeKind,
 }
 
+impl Write {
+    /// What the stored document records of this write.
+    pub fn recorded(&self) -> crate::store::doc_codec::Recorded {
+        crate::store::doc_codec::Recorded {
+            workflow_status: self.workflow_status,
+            workflow_by_person: self.workflow_by_person,
+            revision: self.revision,
+        }
+    }
+}
+
 /// What to do with an incoming provider version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {

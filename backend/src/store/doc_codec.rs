@@ -17,11 +17,23 @@ thread_local! {
     static DECOMPRESSOR: RefCell<Option<zstd::bulk::Decompressor<'static>>> = const { RefCell::new(None) };
 }
 
+mod recorded;
+pub use recorded::Recorded;
+
 /// The stored bytes of `f`. Fails only if `f` does not serialize (a map with
 /// non-string keys) or zstd cannot allocate; the message says which.
 pub fn encode(f: &Finding) -> Result<Vec<u8>, String> {
     let json = serde_json::to_vec(f).map_err(|e| e.to_string())?;
     compress(&json)
+}
+
+/// The stored bytes of `f` as a store records it: with the status, who set it and
+/// the revision of `with` in place of its own (see [`Recorded`]).
+pub fn encode_recorded(f: &Finding, with: &Recorded) -> Result<Vec<u8>, String> {
+    if with.matches(f) {
+        return encode(f);
+    }
+    compress(&with.to_json(f).map_err(|e| e.to_string())?)
 }
 
 /// zstd of `bytes` at [`LEVEL`], with the content size in the frame (which

@@ -314,10 +314,10 @@ impl Head {
 }
 
 impl FindingItem {
-    /// Builds the item for `finding` with the given status bookkeeping (the
+    /// Builds the item for `f` with the given status bookkeeping (the
     /// document carries them too, so an archived line is the record as it was).
     pub fn new(
-        finding: &Finding,
+        f: &Finding,
         status: WorkflowStatus,
         status_by_analyst: bool,
         rev: u64,
@@ -325,10 +325,11 @@ impl FindingItem {
         audit: Vec<AuditEntry>,
         change: LastChange,
     ) -> Result<FindingItem, serde_json::Error> {
-        let mut f = finding.clone();
-        f.workflow_status = status;
-        f.workflow_by_person = status_by_analyst;
-        f.revision = rev;
+        let recorded = crate::store::doc_codec::Recorded {
+            workflow_status: status,
+            workflow_by_person: status_by_analyst,
+            revision: rev,
+        };
         let search = [&f.title, &f.description, &f.resource_id, &f.asff_id]
             .iter()
             .map(|s| s.to_lowercase())
@@ -358,7 +359,8 @@ impl FindingItem {
             control_id: f.control_id.clone(),
             search,
             docz: Some(serde_bytes::ByteBuf::from(
-                crate::store::doc_codec::encode(&f).map_err(serde::ser::Error::custom)?,
+                crate::store::doc_codec::encode_recorded(f, &recorded)
+                    .map_err(serde::ser::Error::custom)?,
             )),
             doc: None,
             audit,
@@ -406,6 +408,8 @@ impl FindingItem {
         })
     }
 }
+
+mod attrs;
 
 #[cfg(test)]
 mod tests;

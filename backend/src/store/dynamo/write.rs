@@ -15,7 +15,7 @@ use crate::store::{DeleteReport, FailedWrite, FindingVersion, StoreError, StoreR
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 use futures::{stream, StreamExt};
-use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_attribute_value, to_item};
+use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_attribute_value};
 use shared_types::{AuditEntry, FindingDetail, WorkflowUpdate};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -126,7 +126,7 @@ pub(super) fn put_action(
     let (cond, names, values) = condition(expect)?;
     Put::builder()
         .table_name(store.table())
-        .set_item(Some(to_item(item).map_err(backend)?))
+        .set_item(Some(item.attributes().map_err(backend)?))
         .condition_expression(cond)
         .set_expression_attribute_names(Some(names))
         .set_expression_attribute_values((!values.is_empty()).then_some(values))
@@ -151,7 +151,7 @@ pub(super) async fn put(
             .client
             .put_item()
             .table_name(store.table())
-            .set_item(Some(to_item(item).map_err(backend)?))
+            .set_item(Some(item.attributes().map_err(backend)?))
             .condition_expression(cond)
             .set_expression_attribute_names(Some(names))
             .set_expression_attribute_values((!values.is_empty()).then_some(values))

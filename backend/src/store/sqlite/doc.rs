@@ -14,6 +14,11 @@ pub(super) fn encode(f: &Finding) -> StoreResult<Vec<u8>> {
     doc_codec::encode(f).map_err(|e| corrupt(&f.id, e))
 }
 
+/// The stored bytes of `f` with the bookkeeping of `with` ([`doc_codec::encode_recorded`]).
+pub(super) fn encode_recorded(f: &Finding, with: &doc_codec::Recorded) -> StoreResult<Vec<u8>> {
+    doc_codec::encode_recorded(f, with).map_err(|e| corrupt(&f.id, e))
+}
+
 /// A `doc` column value as read: compressed (BLOB) or legacy JSON text.
 pub(super) enum StoredDoc {
     /// zstd-compressed JSON.

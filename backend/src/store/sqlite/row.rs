@@ -143,17 +143,7 @@ impl Clone for Row {
 
 /// The stored document of `f` as written by `w` (status, revision, who set it).
 fn encode_with(f: &Finding, w: &Write) -> StoreResult<Vec<u8>> {
-    if f.workflow_status == w.workflow_status
-        && f.revision == w.revision
-        && f.workflow_by_person == w.workflow_by_person
-    {
-        return doc::encode(f);
-    }
-    let mut f = f.clone();
-    f.workflow_status = w.workflow_status;
-    f.revision = w.revision;
-    f.workflow_by_person = w.workflow_by_person;
-    doc::encode(&f)
+    doc::encode_recorded(f, &w.recorded())
 }
 
 impl Row {
