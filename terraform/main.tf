@@ -104,6 +104,7 @@ module "compute" {
   log_retention_days                = var.log_retention_days
   scanner_reserved_concurrency      = var.scanner_reserved_concurrency
   api_reserved_concurrency          = var.api_reserved_concurrency
+  static_api_token                  = var.static_api_token
   fanout_reserved_concurrency       = var.fanout_reserved_concurrency
 
   live_reserved_concurrency            = var.live_reserved_concurrency

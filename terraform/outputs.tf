@@ -123,6 +123,11 @@ output "cognito_client_secret_parameter" {
   value       = module.auth.client_secret_parameter_name
 }
 
+output "api_token_parameter" {
+  description = "SSM SecureString (/<project>/<environment>-api/api_token, outside ssm_prefix) holding the static admin bearer token when static_api_token is on; read by the api Lambda alone at cold start. Create it yourself (docs/deploy.md, \"A static API token\")."
+  value       = module.compute.api_token_parameter_name
+}
+
 output "cognito_issuer" {
   description = "OIDC issuer of the user pool (CSPM_OIDC_ISSUER of the api Lambda)."
   value       = module.auth.issuer_url

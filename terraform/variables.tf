@@ -199,6 +199,12 @@ variable "scanner_reserved_concurrency" {
   }
 }
 
+variable "static_api_token" {
+  description = "Whether the API accepts a static admin bearer token, read by the api Lambda alone from the SecureString named by the api_token_parameter output (create it yourself: docs/deploy.md). Off by default: named tokens (cspm tokens create) carry a role, an expiry and can be revoked."
+  type        = bool
+  default     = false
+}
+
 variable "api_reserved_concurrency" {
   description = "Reserved concurrency of the api Lambda; protects the table from a flood that gets past the rate limits."
   type        = number

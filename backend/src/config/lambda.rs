@@ -4,9 +4,9 @@
 
 use super::{
     split_list, ConfigError, DEFAULT_RETENTION_DAYS, ENV_ACCOUNT_ID_OVERRIDE,
-    ENV_ALERT_MIN_SEVERITY, ENV_AUDIT_BUCKET, ENV_CORS_ORIGINS, ENV_CRITICAL_TOPIC,
-    ENV_DASHBOARD_URL, ENV_RETENTION_DAYS, ENV_SINKS_PARAMETER, ENV_SSM_PREFIX, ENV_STANDARD_TOPIC,
-    ENV_STATE_TABLE, ENV_TABLE_NAME,
+    ENV_ALERT_MIN_SEVERITY, ENV_API_TOKEN_PARAMETER, ENV_AUDIT_BUCKET, ENV_CORS_ORIGINS,
+    ENV_CRITICAL_TOPIC, ENV_DASHBOARD_URL, ENV_RETENTION_DAYS, ENV_SINKS_PARAMETER, ENV_SSM_PREFIX,
+    ENV_STANDARD_TOPIC, ENV_STATE_TABLE, ENV_TABLE_NAME,
 };
 use crate::detect::ruleset::RuleSet;
 use crate::detect::settings::DetectionSettings;
@@ -19,7 +19,9 @@ pub const SSM_ALERT_MIN_SEVERITY: &str = "alert_min_severity";
 pub const SSM_DASHBOARD_URL: &str = "dashboard_url";
 /// SSM parameter (under the prefix) where the Security Hub sync keeps its progress.
 pub const SSM_SYNC_STATE: &str = "sync_state";
-/// SSM parameter (under the prefix, SecureString) holding the API bearer token.
+/// Where older deployments kept the `api` Lambda's static token (under the prefix).
+/// No longer used: every Lambda reading the prefix could read it
+/// ([`crate::lambda::boot::api_token`]).
 pub const SSM_API_TOKEN: &str = "api_token";
 /// SSM parameter (under the prefix) holding the organisation's lists, in the format
 /// of `detection-settings.yaml`: the Lambdas have no rules folder to read it from.
@@ -51,6 +53,9 @@ pub struct LambdaConfig {
     pub state_table: Option<String>,
     /// The SSM parameter holding the sinks YAML, for the `fanout` Lambda.
     pub sinks_parameter: Option<String>,
+    /// The SSM SecureString holding the static admin token, for the `api` Lambda
+    /// ([`super::ENV_API_TOKEN_PARAMETER`]; none: no static token).
+    pub api_token_parameter: Option<String>,
     /// The audit bucket, for the `fanout` Lambda (`s3://` location without the scheme).
     pub audit_bucket: Option<String>,
     /// The organisation's lists the rules are compiled with: the built-in (empty)
@@ -128,6 +133,7 @@ impl LambdaConfig {
             },
             state_table: val(ENV_STATE_TABLE),
             sinks_parameter: val(ENV_SINKS_PARAMETER),
+            api_token_parameter: val(ENV_API_TOKEN_PARAMETER),
             audit_bucket: val(ENV_AUDIT_BUCKET),
             detection_settings: DetectionSettings::builtin(),
         })

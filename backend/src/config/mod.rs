@@ -102,6 +102,10 @@ pub const ENV_OIDC_COGNITO_DOMAIN: &str = "CSPM_OIDC_COGNITO_DOMAIN";
 /// The SSM SecureString holding the app client's secret (the `api` Lambda; a path
 /// of its own, outside the prefix the other Lambdas read).
 pub const ENV_OIDC_CLIENT_SECRET_PARAMETER: &str = "CSPM_OIDC_CLIENT_SECRET_PARAMETER";
+/// The SSM SecureString holding the `api` Lambda's static admin bearer token, when
+/// the deployment has one (a path of its own, outside the prefix the other Lambdas
+/// read; Terraform's `static_api_token`).
+pub const ENV_API_TOKEN_PARAMETER: &str = "CSPM_API_TOKEN_PARAMETER";
 /// The longest a browser session lasts.
 pub const ENV_SESSION_MAX_AGE: &str = "CSPM_SESSION_MAX_AGE";
 /// The auth table of an AWS deployment: browser sessions and named tokens (the

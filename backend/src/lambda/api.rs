@@ -9,7 +9,7 @@ use crate::auth::oidc::OidcProvider;
 use crate::auth::oidc_bearer::OidcBearer;
 use crate::auth::session::SignIn;
 use crate::auth::Authenticator;
-use crate::config::lambda::{LambdaConfig, SSM_API_TOKEN};
+use crate::config::lambda::LambdaConfig;
 use crate::http::{router, AppState, HttpConfig};
 use crate::live::tickets::Tickets;
 use crate::metrics::{emf, Registry};
@@ -18,7 +18,6 @@ use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use axum::Router;
-use std::collections::HashMap;
 use std::io::Write;
 use std::sync::Arc;
 
@@ -36,9 +35,9 @@ pub struct OwnSignIn {
     pub signin: Option<SignIn>,
 }
 
-/// The router for the Lambda: the pipeline, CORS origins from the environment, the
-/// bearer token from SSM (read once per cold start), no dashboard files (those are
-/// served by CloudFront from S3), and what the deployment adds ([`Parts`]).
+/// The router for the Lambda: the pipeline, CORS origins from the environment, no
+/// dashboard files (those are served by CloudFront from S3), and what the
+/// deployment adds ([`Parts`]: the static token among them).
 ///
 /// Authentication is always on here. With `own` sign-in, the Lambda checks
 /// bearer tokens against the provider's keys and session cookies against the
@@ -47,15 +46,10 @@ pub struct OwnSignIn {
 /// `/auth/login` itself. Without it (an older deployment), API Gateway's JWT
 /// authorizer has verified the Cognito access token before the Lambda runs and
 /// the role comes from the `cognito:groups` claim it passes ([`GatewayClaims`]).
-/// A request with neither needs the SSM bearer token or a named token.
-pub fn app(
-    config: &LambdaConfig,
-    ssm: &HashMap<String, String>,
-    pipeline: Pipeline,
-    parts: Parts,
-) -> Router {
+/// A request with neither needs the static token or a named token.
+pub fn app(config: &LambdaConfig, pipeline: Pipeline, parts: Parts) -> Router {
     let http = HttpConfig {
-        api_token: ssm.get(SSM_API_TOKEN).filter(|t| !t.is_empty()).cloned(),
+        api_token: parts.api_token.filter(|t| !t.is_empty()),
         cors_origins: config.cors_origins.clone(),
         dashboard_dir: None,
     };
@@ -102,6 +96,8 @@ pub struct Parts {
     pub tokens: Option<Arc<dyn crate::auth::tokens::TokenStore>>,
     /// Plans, approvals (queued for the `remediator` Lambda) and records.
     pub remediation: Option<Arc<crate::remediate::service::Remediations>>,
+    /// The static admin bearer token ([`super::boot::api_token`]).
+    pub api_token: Option<String>,
 }
 
 /// Where EMF lines go: a fresh writer for each invocation's lines (stdout on

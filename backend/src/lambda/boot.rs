@@ -172,6 +172,45 @@ pub async fn sign_in(
     }
 }
 
+/// The `api` Lambda's static admin bearer token, if the deployment has one: the
+/// SecureString [`LambdaConfig::api_token_parameter`] names, on a path only the api
+/// role may read (Terraform's `static_api_token`).
+///
+/// A token under the SSM prefix, where older deployments kept it, is not used: the
+/// scanner and the fanout (which reads its sinks' secrets there) may read that
+/// prefix too, so it is reported for moving instead. A parameter that cannot be read
+/// leaves the api without a static token, logged: named tokens and sign-in still
+/// work, and no credential is accepted that was not meant to be.
+pub async fn api_token(
+    config: &LambdaConfig,
+    sdk: &SdkConfig,
+    ssm: &HashMap<String, String>,
+) -> Option<String> {
+    use crate::config::lambda::SSM_API_TOKEN;
+    if ssm.contains_key(SSM_API_TOKEN) {
+        tracing::warn!(
+            parameter = SSM_API_TOKEN,
+            "an API token under the SSM prefix is not used: other Lambdas can read the \
+             prefix; put it in the parameter of its own (docs/deploy.md, \"A static API token\")"
+        );
+    }
+    let name = config.api_token_parameter.as_ref()?;
+    match crate::sinks::secrets::SecretRef::Ssm(name.clone())
+        .resolve(Some(sdk))
+        .await
+    {
+        Ok(token) if !token.expose().is_empty() => Some(token.expose().to_string()),
+        Ok(_) => {
+            tracing::warn!(parameter = %name, "no static API token: the parameter is empty");
+            None
+        }
+        Err(e) => {
+            tracing::error!(parameter = %name, error = %e, "no static API token: the parameter cannot be read");
+            None
+        }
+    }
+}
+
 /// [`sign_in`] with `config` given.
 pub async fn sign_in_with(
     config: &crate::config::signin::SignInConfig,

@@ -100,7 +100,7 @@ async fn api_lambda_serves_the_router_for_http_api_v2_events() {
         LambdaConfig::from_lookup(|k| (k == "CSPM_TABLE_NAME").then(|| store.table().to_string()))
             .unwrap();
     let pipeline = Pipeline::new(Arc::new(Normalizer::default()), store.clone());
-    let app = api::app(&config, &HashMap::new(), pipeline, api::Parts::default());
+    let app = api::app(&config, pipeline, api::Parts::default());
 
     let (status, body) = invoke(&app, v2_event("GET", "/health", "", None)).await;
     assert_eq!(status, 200, "{body}");
@@ -190,7 +190,7 @@ async fn each_api_invocation_prints_the_findings_it_stored_as_emf_and_nothing_el
         Arc::new(move || Box::new(p.clone()) as Box<dyn std::io::Write + Send>)
     };
     let app = api::print_metrics(
-        api::app(&config, &HashMap::new(), pipeline, api::Parts::default()),
+        api::app(&config, pipeline, api::Parts::default()),
         metrics,
         out,
     );
@@ -255,12 +255,7 @@ async fn sqlite_app(
     let config =
         LambdaConfig::from_lookup(|k| (k == "CSPM_TABLE_NAME").then(|| "unused".to_string()))
             .unwrap();
-    let app = api::app(
-        &config,
-        &HashMap::new(),
-        crate::helpers::pipeline(store),
-        parts,
-    );
+    let app = api::app(&config, crate::helpers::pipeline(store), parts);
     (tmp, fs, app)
 }
 
@@ -362,4 +357,59 @@ async fn api_lambda_accepts_named_tokens_from_the_auth_table_until_revoked() {
         .unwrap();
     let (status, _) = invoke(&app, with(&secret, "GET", "/findings", None)).await;
     assert_eq!(status, 401, "revoked: refused from the next request");
+}
+
+/// The static admin token comes from the SecureString of its own that
+/// `CSPM_API_TOKEN_PARAMETER` names, and opens the API; one under the SSM prefix
+/// (readable by the scanner and the fanout too) is not used, and a parameter that
+/// does not exist leaves the api without a static token rather than failing it.
+#[tokio::test(flavor = "multi_thread")]
+async fn api_lambda_reads_its_static_token_from_its_own_parameter_only() {
+    use tower::ServiceExt;
+    let Some(ep) = aws_env::endpoint("api_lambda_static_token") else {
+        return;
+    };
+    let sdk = aws_env::sdk_config(&ep).await;
+    let name = format!("/{}-api/api_token", aws_env::unique("cspm"));
+    let token = "static-admin-token-0123456789abcdef";
+    aws_env::put_secure(&aws_sdk_ssm::Client::new(&sdk), &name, token).await;
+    let config_naming = |parameter: Option<String>| {
+        LambdaConfig::from_lookup(move |k| match k {
+            "CSPM_TABLE_NAME" => Some("unused".to_string()),
+            "CSPM_API_TOKEN_PARAMETER" => parameter.clone(),
+            _ => None,
+        })
+        .unwrap()
+    };
+    let prefix = HashMap::from([(
+        "api_token".to_string(),
+        "under-the-prefix-0123456789".into(),
+    )]);
+    let read = |parameter: Option<String>| {
+        let (sdk, prefix) = (&sdk, &prefix);
+        async move { cspm::lambda::boot::api_token(&config_naming(parameter), sdk, prefix).await }
+    };
+    assert_eq!(read(Some(name.clone())).await.as_deref(), Some(token));
+    assert_eq!(read(None).await, None, "the prefix's token is not used");
+    assert_eq!(read(Some(format!("{name}-missing"))).await, None);
+
+    // The token read opens the API; the prefix's does not.
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Arc::new(cspm::store::SqliteStore::open_dir(tmp.path()).unwrap());
+    let app = api::app(
+        &config_naming(Some(name.clone())),
+        crate::helpers::pipeline(store),
+        api::Parts {
+            api_token: read(Some(name)).await,
+            ..Default::default()
+        },
+    );
+    for (bearer, status) in [(token, 200), ("under-the-prefix-0123456789", 401)] {
+        let request = axum::http::Request::get("/findings?limit=1")
+            .header("authorization", format!("Bearer {bearer}"))
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let answer = app.clone().oneshot(request).await.unwrap();
+        assert_eq!(answer.status().as_u16(), status, "bearer {bearer}");
+    }
 }

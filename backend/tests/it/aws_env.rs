@@ -223,3 +223,15 @@ pub async fn sqs_queue(sdk: &SdkConfig, prefix: &str) -> String {
         .queue_url
         .expect("queue url")
 }
+
+/// Writes a SecureString parameter (as Terraform or an operator does).
+pub async fn put_secure(ssm: &aws_sdk_ssm::Client, name: &str, value: &str) {
+    ssm.put_parameter()
+        .name(name)
+        .value(value)
+        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+        .overwrite(true)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("PutParameter {name}: {e:?}"));
+}

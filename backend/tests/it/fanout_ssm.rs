@@ -4,27 +4,14 @@
 //! topics when the parameter does not exist, and errors that name the parameter a
 //! deployment got wrong.
 
-use crate::aws_env::{endpoint, sdk_config, unique};
+use crate::aws_env::{endpoint, put_secure, sdk_config, unique};
 use crate::webhook::spawn_receiver;
-use aws_sdk_ssm::types::ParameterType;
 use cspm::config::lambda::LambdaConfig;
 use cspm::lambda::fanout::{fanout, FanoutLambda, FanoutSetupError};
 use cspm::sinks::config::BuildError;
 use cspm::sinks::secrets::SecretError;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-
-/// Writes a SecureString parameter (as Terraform or an operator does).
-async fn put_secure(ssm: &aws_sdk_ssm::Client, name: &str, value: &str) {
-    ssm.put_parameter()
-        .name(name)
-        .value(value)
-        .r#type(ParameterType::SecureString)
-        .overwrite(true)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("PutParameter {name}: {e:?}"));
-}
 
 /// A parameter path no other test uses.
 fn path(leaf: &str) -> String {

@@ -20,6 +20,11 @@ locals {
   table_resources = [var.table_arn, "${var.table_arn}/index/*"]
   ssm_path_arn    = "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${trimsuffix(var.ssm_prefix, "/")}"
   ssm_param_arns  = [local.ssm_path_arn, "${local.ssm_path_arn}/*"]
+
+  # The api's static admin token (docs/deploy.md, "A static API token"): beside the
+  # prefix, as the client secret is, so no other role's grant on the prefix reaches it.
+  api_token_parameter_name = "${trimsuffix(var.ssm_prefix, "/")}-api/api_token"
+  api_token_parameter_arn  = "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${local.api_token_parameter_name}"
 }
 
 # --- scanner: Security Hub events, redrive queue and scheduled sync -> table ---------
@@ -124,6 +129,14 @@ data "aws_iam_policy_document" "api" {
     sid       = "ReadClientSecret"
     actions   = ["ssm:GetParameter"]
     resources = [var.oidc_client_secret_parameter_arn]
+  }
+
+  # The static admin token, when the deployment has one (static_api_token): also a
+  # parameter of its own, read once per cold start.
+  statement {
+    sid       = "ReadStaticToken"
+    actions   = ["ssm:GetParameter"]
+    resources = [local.api_token_parameter_arn]
   }
 
   # The auth table. Sessions and sign-ins in progress: written, read, and taken
@@ -287,6 +300,7 @@ module "api" {
     CSPM_OIDC_CLIENT_SECRET_PARAMETER = var.oidc_client_secret_parameter_name
     CSPM_OIDC_COGNITO_DOMAIN          = var.oidc_cognito_domain
     CSPM_AUTH_TABLE                   = var.auth_table_name
+    CSPM_API_TOKEN_PARAMETER          = var.static_api_token ? local.api_token_parameter_name : ""
     RUST_LOG                          = var.log_level
   }
 }

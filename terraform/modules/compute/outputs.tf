@@ -125,3 +125,8 @@ output "remediation_plan_role" {
   description = "plan_role of the remediation file (the planner member role's ARN with {account} for the account id), or null when remediation is same-account only."
   value       = lookup(local.remediation_member_roles, "plan_role", null)
 }
+
+output "api_token_parameter_name" {
+  description = "SSM SecureString the api Lambda reads its static admin token from when static_api_token is on (outside ssm_prefix)."
+  value       = local.api_token_parameter_name
+}

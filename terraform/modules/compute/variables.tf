@@ -250,6 +250,11 @@ variable "fanout_reserved_concurrency" {
   type        = number
 }
 
+variable "static_api_token" {
+  description = "Whether the api Lambda reads a static admin bearer token from the SecureString <ssm_prefix without its last slash>-api/api_token (CSPM_API_TOKEN_PARAMETER)."
+  type        = bool
+}
+
 variable "api_reserved_concurrency" {
   description = "Reserved concurrency of the api function."
   type        = number

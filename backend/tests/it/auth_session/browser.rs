@@ -106,14 +106,7 @@ impl Site {
             "/{}/oidc_client_secret",
             crate::aws_env::unique("cspm-auth")
         );
-        aws_sdk_ssm::Client::new(&sdk)
-            .put_parameter()
-            .name(&parameter)
-            .value(SECRET)
-            .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
-            .send()
-            .await
-            .unwrap();
+        crate::aws_env::put_secure(&aws_sdk_ssm::Client::new(&sdk), &parameter, SECRET).await;
         let config = SignInConfig {
             issuer: provider.issuer().into(),
             client_id: CLIENT_ID.into(),
@@ -126,8 +119,7 @@ impl Site {
             max_age: None,
             client_secret_parameter: Some(parameter),
         };
-        let ssm = std::collections::HashMap::from([("api_token".into(), API_TOKEN.into())]);
-        let own = cspm::lambda::boot::sign_in_with(&config, &sdk, &ssm)
+        let own = cspm::lambda::boot::sign_in_with(&config, &sdk, &Default::default())
             .await
             .unwrap();
         assert!(own.signin.is_some(), "browser sign-in is on");
@@ -137,10 +129,10 @@ impl Site {
         Site {
             app: cspm::lambda::api::app(
                 &lambda,
-                &ssm,
                 pipeline,
                 cspm::lambda::api::Parts {
                     own: Some(own),
+                    api_token: Some(API_TOKEN.into()),
                     ..Default::default()
                 },
             ),

@@ -12,7 +12,6 @@ use cspm::export::jobs::{ExportJobs, Runner, SqsQueue};
 use cspm::lambda::{api, exporter};
 use cspm::store::Store;
 use serde_json::json;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 const TOKEN: &str = "exporter-test-token-0123456789";
@@ -46,13 +45,12 @@ async fn a_queued_job_is_run_by_the_exporter_and_downloaded_from_a_presigned_lin
     );
     let config =
         LambdaConfig::from_lookup(|k| (k == "CSPM_TABLE_NAME").then(|| "unused".into())).unwrap();
-    let ssm = HashMap::from([("api_token".to_string(), TOKEN.to_string())]);
     let app = api::app(
         &config,
-        &ssm,
         crate::helpers::pipeline(store),
         api::Parts {
             exports: Some(jobs.clone()),
+            api_token: Some(TOKEN.to_string()),
             ..Default::default()
         },
     );

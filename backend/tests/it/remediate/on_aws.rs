@@ -73,7 +73,6 @@ async fn deployment(test: &str, actions_endpoint: Option<&str>) -> Option<Deploy
             .unwrap();
     let api = api::app(
         &config,
-        &HashMap::new(),
         pipeline,
         api::Parts {
             remediation: Some(for_api.service),
