@@ -22,7 +22,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         own: boot::sign_in(&sdk, &ssm).await?,
         tokens: boot::named_tokens(&sdk),
         remediation,
-        api_token: boot::api_token(&config, &sdk, &ssm).await,
+        api_token: boot::api_token(&config, &sdk, &ssm).await?,
     };
     let app = api::app(&config, pipeline, parts);
     lambda_http::run(api::print_metrics(app, metrics, api::stdout())).await

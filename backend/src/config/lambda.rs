@@ -209,6 +209,32 @@ pub async fn read_ssm_parameters(
     Ok(out)
 }
 
+/// One parameter's value (decrypted), `None` when it does not exist; otherwise
+/// the SDK's error, with its context. Called once per cold start.
+pub async fn read_parameter(
+    sdk: &aws_config::SdkConfig,
+    name: &str,
+) -> Result<Option<String>, String> {
+    let read = aws_sdk_ssm::Client::new(sdk)
+        .get_parameter()
+        .name(name)
+        .with_decryption(true)
+        .send()
+        .await;
+    match read {
+        Ok(out) => Ok(Some(
+            out.parameter.and_then(|p| p.value).unwrap_or_default(),
+        )),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_parameter_not_found()) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(crate::aws::error_text(&e)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -34,6 +34,16 @@ pub enum BootError {
         /// The SDK's error, with its context.
         message: String,
     },
+    /// The static token's parameter exists but could not be read (throttled,
+    /// denied, undecryptable): the cold start fails and the next one tries again,
+    /// rather than this instance refusing the token for its whole life.
+    #[error("SSM GetParameter {parameter}: {message}")]
+    StaticToken {
+        /// The parameter's name.
+        parameter: String,
+        /// The SDK's error, with its context.
+        message: String,
+    },
 }
 
 /// JSON logs to stdout (CloudWatch), filtered by `RUST_LOG` (default `info`).
@@ -49,7 +59,7 @@ pub fn init_tracing() {
 }
 
 /// Configuration (environment + SSM overlay), the SDK config and the SSM parameters
-/// (secrets such as the API token), once per cold start.
+/// under the prefix (settings, and the sinks' secrets), once per cold start.
 pub async fn load() -> Result<(LambdaConfig, SdkConfig, HashMap<String, String>), BootError> {
     let mut config = LambdaConfig::from_env()?;
     let sdk = sdk_config(&AwsTarget::default()).await;
@@ -178,37 +188,43 @@ pub async fn sign_in(
 ///
 /// A token under the SSM prefix, where older deployments kept it, is not used: the
 /// scanner and the fanout (which reads its sinks' secrets there) may read that
-/// prefix too, so it is reported for moving instead. A parameter that cannot be read
-/// leaves the api without a static token, logged: named tokens and sign-in still
-/// work, and no credential is accepted that was not meant to be.
+/// prefix too, so it is reported for moving instead. A parameter that does not
+/// exist (or is empty) leaves the api without a static token, logged: named tokens
+/// and sign-in still work, and nothing is accepted that was not meant to be. Any
+/// other failure to read it fails the cold start ([`BootError::StaticToken`]).
 pub async fn api_token(
     config: &LambdaConfig,
     sdk: &SdkConfig,
     ssm: &HashMap<String, String>,
-) -> Option<String> {
+) -> Result<Option<String>, BootError> {
     use crate::config::lambda::SSM_API_TOKEN;
     if ssm.contains_key(SSM_API_TOKEN) {
         tracing::warn!(
             parameter = SSM_API_TOKEN,
             "an API token under the SSM prefix is not used: other Lambdas can read the \
-             prefix; put it in the parameter of its own (docs/deploy.md, \"A static API token\")"
+             prefix; set static_api_token and put it in the parameter of its own \
+             (docs/deploy.md, \"A static API token\")"
         );
     }
-    let name = config.api_token_parameter.as_ref()?;
-    match crate::sinks::secrets::SecretRef::Ssm(name.clone())
-        .resolve(Some(sdk))
-        .await
-    {
-        Ok(token) if !token.expose().is_empty() => Some(token.expose().to_string()),
-        Ok(_) => {
-            tracing::warn!(parameter = %name, "no static API token: the parameter is empty");
-            None
+    let Some(name) = config.api_token_parameter.as_ref() else {
+        return Ok(None);
+    };
+    let read = crate::config::lambda::read_parameter(sdk, name).await;
+    let value = match read.map_err(|message| BootError::StaticToken {
+        parameter: name.clone(),
+        message,
+    })? {
+        Some(value) => value,
+        None => {
+            tracing::warn!(parameter = %name, "no static API token: the parameter does not exist");
+            return Ok(None);
         }
-        Err(e) => {
-            tracing::error!(parameter = %name, error = %e, "no static API token: the parameter cannot be read");
-            None
-        }
+    };
+    if value.is_empty() {
+        tracing::warn!(parameter = %name, "no static API token: the parameter is empty");
+        return Ok(None);
     }
+    Ok(Some(value))
 }
 
 /// [`sign_in`] with `config` given.

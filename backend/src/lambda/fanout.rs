@@ -179,34 +179,15 @@ async fn sinks_file(
     let Some(name) = &config.sinks_parameter else {
         return Ok(None);
     };
-    let out = aws_sdk_ssm::Client::new(sdk)
-        .get_parameter()
-        .name(name)
-        .with_decryption(true)
-        .send()
-        .await;
-    let text = match out {
-        Ok(o) => o
-            .parameter()
-            .and_then(|p| p.value())
-            .unwrap_or_default()
-            .to_string(),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_parameter_not_found()) =>
-        {
-            return Ok(None)
-        }
-        Err(e) => {
-            return Err(FanoutSetupError::Parameter {
-                name: name.clone(),
-                message: crate::aws::error_text(&e),
-            })
-        }
-    };
-    if text.trim().is_empty() {
+    let text = crate::config::lambda::read_parameter(sdk, name)
+        .await
+        .map_err(|message| FanoutSetupError::Parameter {
+            name: name.clone(),
+            message,
+        })?;
+    let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
         return Ok(None);
-    }
+    };
     config::parse(&text)
         .map(Some)
         .map_err(|problems| FanoutSetupError::Invalid {

@@ -363,6 +363,7 @@ async fn api_lambda_accepts_named_tokens_from_the_auth_table_until_revoked() {
 /// `CSPM_API_TOKEN_PARAMETER` names, and opens the API; one under the SSM prefix
 /// (readable by the scanner and the fanout too) is not used, and a parameter that
 /// does not exist leaves the api without a static token rather than failing it.
+/// (Other read failures fail the cold start; the emulator has no way to cause one.)
 #[tokio::test(flavor = "multi_thread")]
 async fn api_lambda_reads_its_static_token_from_its_own_parameter_only() {
     use tower::ServiceExt;
@@ -387,7 +388,11 @@ async fn api_lambda_reads_its_static_token_from_its_own_parameter_only() {
     )]);
     let read = |parameter: Option<String>| {
         let (sdk, prefix) = (&sdk, &prefix);
-        async move { cspm::lambda::boot::api_token(&config_naming(parameter), sdk, prefix).await }
+        async move {
+            cspm::lambda::boot::api_token(&config_naming(parameter), sdk, prefix)
+                .await
+                .unwrap()
+        }
     };
     assert_eq!(read(Some(name.clone())).await.as_deref(), Some(token));
     assert_eq!(read(None).await, None, "the prefix's token is not used");
