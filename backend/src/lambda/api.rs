@@ -49,7 +49,7 @@ pub struct OwnSignIn {
 /// A request with neither needs the static token or a named token.
 pub fn app(config: &LambdaConfig, pipeline: Pipeline, parts: Parts) -> Router {
     let http = HttpConfig {
-        api_token: parts.api_token.filter(|t| !t.is_empty()),
+        api_token: parts.api_token,
         cors_origins: config.cors_origins.clone(),
         dashboard_dir: None,
     };

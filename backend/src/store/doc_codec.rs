@@ -30,9 +30,6 @@ pub fn encode(f: &Finding) -> Result<Vec<u8>, String> {
 /// The stored bytes of `f` as a store records it: with the status, who set it and
 /// the revision of `with` in place of its own (see [`Recorded`]).
 pub fn encode_recorded(f: &Finding, with: &Recorded) -> Result<Vec<u8>, String> {
-    if with.matches(f) {
-        return encode(f);
-    }
     compress(&with.to_json(f).map_err(|e| e.to_string())?)
 }
 

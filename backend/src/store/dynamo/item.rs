@@ -8,6 +8,7 @@
 //! the GSI can project them without the document.
 
 use crate::store::decide::StoredHead;
+use crate::store::doc_codec::Recorded;
 pub use crate::store::facets::Facets;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
@@ -314,22 +315,15 @@ impl Head {
 }
 
 impl FindingItem {
-    /// Builds the item for `f` with the given status bookkeeping (the
-    /// document carries them too, so an archived line is the record as it was).
+    /// Builds the item for `f` with the status bookkeeping the write decided (the
+    /// document carries it too, so an archived line is the record as it was).
     pub fn new(
         f: &Finding,
-        status: WorkflowStatus,
-        status_by_analyst: bool,
-        rev: u64,
+        recorded: &Recorded,
         expires_at: i64,
         audit: Vec<AuditEntry>,
         change: LastChange,
     ) -> Result<FindingItem, serde_json::Error> {
-        let recorded = crate::store::doc_codec::Recorded {
-            workflow_status: status,
-            workflow_by_person: status_by_analyst,
-            revision: rev,
-        };
         let search = [&f.title, &f.description, &f.resource_id, &f.asff_id]
             .iter()
             .map(|s| s.to_lowercase())
@@ -341,9 +335,9 @@ impl FindingItem {
             updated_at: sort_key(f.updated_at),
             updated_exact: f.updated_at,
             expires_at,
-            rev,
-            workflow_status: status,
-            status_by_analyst,
+            rev: recorded.revision,
+            workflow_status: recorded.workflow_status,
+            status_by_analyst: recorded.workflow_by_person,
             record_state: f.record_state,
             created_at: f.created_at,
             asff_id: f.asff_id.clone(),
@@ -359,7 +353,7 @@ impl FindingItem {
             control_id: f.control_id.clone(),
             search,
             docz: Some(serde_bytes::ByteBuf::from(
-                crate::store::doc_codec::encode_recorded(f, &recorded)
+                crate::store::doc_codec::encode_recorded(f, recorded)
                     .map_err(serde::ser::Error::custom)?,
             )),
             doc: None,

@@ -61,9 +61,7 @@ pub(super) fn plan(
     };
     let item = FindingItem::new(
         f,
-        w.workflow_status,
-        w.workflow_by_person,
-        w.revision,
+        &w.recorded(),
         expires,
         head.map(|h| h.audit.clone()).unwrap_or_default(),
         change(w.kind),

@@ -287,9 +287,7 @@ pub(super) async fn set_workflow(
         let expires = store.expires_at(finding.updated_at).max(old.expires_at);
         let new = FindingItem::new(
             &finding,
-            w.workflow_status,
-            w.workflow_by_person,
-            w.revision,
+            &w.recorded(),
             expires,
             audit,
             LastChange {

@@ -101,7 +101,7 @@ impl FindingItem {
 
 #[cfg(test)]
 mod tests {
-    use super::super::LastChange;
+    use super::super::{LastChange, Recorded};
     use super::*;
     use chrono::TimeZone;
     use shared_types::{AuditEntry, ChangeKind, WorkflowStatus};
@@ -124,9 +124,11 @@ mod tests {
             };
             let item = FindingItem::new(
                 &f,
-                f.workflow_status,
-                false,
-                1,
+                &Recorded {
+                    workflow_status: f.workflow_status,
+                    workflow_by_person: false,
+                    revision: 1,
+                },
                 1_900_000_000,
                 Vec::new(),
                 change,
@@ -157,9 +159,11 @@ mod tests {
         };
         let mut item = FindingItem::new(
             &f,
-            WorkflowStatus::Suppressed,
-            true,
-            u64::MAX,
+            &Recorded {
+                workflow_status: WorkflowStatus::Suppressed,
+                workflow_by_person: true,
+                revision: u64::MAX,
+            },
             -1,
             vec![entry.clone(), entry],
             change,

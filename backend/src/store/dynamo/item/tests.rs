@@ -12,8 +12,18 @@ fn the_document_is_kept_compressed_as_a_binary_attribute_and_old_json_text_still
         note: None,
         quiet: false,
     };
-    let item =
-        FindingItem::new(&f, WorkflowStatus::Resolved, true, 7, 0, Vec::new(), change).unwrap();
+    let item = FindingItem::new(
+        &f,
+        &Recorded {
+            workflow_status: WorkflowStatus::Resolved,
+            workflow_by_person: true,
+            revision: 7,
+        },
+        0,
+        Vec::new(),
+        change,
+    )
+    .unwrap();
     let mut expected = f.clone();
     (
         expected.workflow_status,

@@ -1,4 +1,5 @@
 use super::*;
+use crate::store::doc_codec::Recorded;
 use crate::store::dynamo::item::{FindingItem, LastChange};
 use crate::store::dynamo::write::Expect;
 use chrono::{TimeZone, Utc};
@@ -25,7 +26,18 @@ fn planned(f: &Finding, doc_bytes: usize) -> PlannedWrite {
         note: None,
         quiet: false,
     };
-    let item = FindingItem::new(&f, WorkflowStatus::New, false, 1, 0, Vec::new(), change).unwrap();
+    let item = FindingItem::new(
+        &f,
+        &Recorded {
+            workflow_status: WorkflowStatus::New,
+            workflow_by_person: false,
+            revision: 1,
+        },
+        0,
+        Vec::new(),
+        change,
+    )
+    .unwrap();
     PlannedWrite {
         delta: Delta::between(None, Some(&item.facets())),
         item,
