@@ -103,12 +103,13 @@ impl Counts {
 
     /// A group known only by its findings per severity rank (its statuses
     /// unknown): enough to rank it, as the bound of a walk down a ranking.
+    /// `u64::MAX` stands for a count the walk does not bound.
     pub fn from_severities(key: String, by_rank: [u64; 5]) -> Counts {
         Counts {
             key,
             by_rank,
             by_status: [0; 4],
-            total: by_rank.iter().sum(),
+            total: by_rank.iter().fold(0, |t, n| t.saturating_add(*n)),
         }
     }
 
@@ -208,7 +209,10 @@ impl TopGroups {
     ///
     /// A walk down the resources by one severity's count alone (then key)
     /// meets the groups in this order too when its `bound`s hold only that
-    /// count, which is all a group filtered to that severity can have.
+    /// count, which is all a group filtered to that severity can have. With
+    /// other severities in the filter, the bounds hold `u64::MAX` for the less
+    /// severe of them: a later group can then only tie with `bound` where it
+    /// ranks after it, so the walk closes once that one count separates them.
     pub fn closed_at(&mut self, bound: &Counts, severities: &[Severity]) -> bool {
         if self.kept.len() > self.limit || (self.floor.is_none() && self.kept.len() == self.limit) {
             self.trim();

@@ -132,7 +132,8 @@ CREATE INDEX IF NOT EXISTS resource_totals_order ON resource_totals
 -- A view of one severity below CRITICAL ranks its groups by that severity's
 -- count alone, which these follow: a walk for `severity=LOW` stops after its
 -- first entries where one down the ranking above would meet the resources with
--- the most LOW findings anywhere (top_resources.rs). Each holds only the
+-- the most LOW findings anywhere (top_resources.rs); `severity=MEDIUM,LOW` walks
+-- MEDIUM's, then LOW's for the resources without MEDIUM. Each holds only the
 -- resources with findings of its severity, the only ones such a view lists.
 CREATE INDEX IF NOT EXISTS resource_totals_high ON resource_totals (high DESC, resource_id)
     WHERE high > 0;
