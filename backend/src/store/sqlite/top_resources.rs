@@ -45,25 +45,45 @@ pub(super) fn top_resources(
     let counted = counted_part(filter);
     let (conds, params) = conditions(&counted);
     let severities = &counted.severities;
-    let walked = within(c, steps, || -> StoreResult<Option<TopGroups>> {
-        let mut top = TopGroups::new(limit);
-        for pass in Pass::plan(severities) {
-            let mut stmt = c.prepare_cached(&pass.sql(&conds, severities))?;
-            match walk(&mut stmt, params.clone(), &mut top, pass, severities)? {
-                Walked::Closed => break,
-                Walked::Ended => continue,
-                Walked::RanOut => return Ok(None),
-            }
-        }
-        Ok(Some(top))
-    });
-    let Some(top) = walked? else {
+    let (top, walked) = within(c, steps, || passes(c, &conds, &params, severities, limit))?;
+    if walked == Walked::RanOut {
         return Ok(None);
-    };
+    }
     let mut out = top.finish(GroupBy::Resource, true);
     let listed: u64 = out.groups.iter().map(|g| g.total).sum();
     out.other = base(c, &counted)?.saturating_sub(listed);
     Ok(Some(out))
+}
+
+/// The view's passes in turn, until one closes, all end or the budget runs
+/// out (how the last one ended).
+fn passes(
+    c: &Connection,
+    conds: &[String],
+    params: &[rusqlite::types::Value],
+    severities: &[Severity],
+    limit: u32,
+) -> StoreResult<(TopGroups, Walked)> {
+    let mut top = TopGroups::new(limit);
+    let mut walked = Walked::Ended;
+    for pass in Pass::plan(severities) {
+        let mut stmt = c.prepare_cached(&pass.sql(conds, severities))?;
+        walked = walk(&mut stmt, params.to_vec(), &mut top, pass, severities)?;
+        if walked != Walked::Ended {
+            break;
+        }
+    }
+    Ok((top, walked))
+}
+
+/// Whether `filter`'s walk closes before its passes end: stops early rather
+/// than meeting every resource.
+#[cfg(test)]
+pub(super) fn closes(c: &Connection, filter: &FindingFilter, limit: u32) -> bool {
+    let counted = counted_part(filter);
+    let (conds, params) = conditions(&counted);
+    let (_, walked) = passes(c, &conds, &params, &counted.severities, limit).unwrap();
+    walked == Walked::Closed
 }
 
 /// One walk down one ranking of `resource_totals` (schema.sql). A view's
