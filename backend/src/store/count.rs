@@ -5,9 +5,9 @@
 //! region, resource type, product, in any combination — is answered exactly by
 //! counters kept on write per combination of those six values, so it costs
 //! O(combinations), never O(findings). Its **residual part** — free text `q`,
-//! `since`, `until`, a resource, and on DynamoDB a generator (SQLite counts one
-//! generator exactly from its group counters, store/groups.rs) — has no
-//! counter: the store reads, newest first, at most a
+//! `since`, `until`, a resource or a generator (SQLite counts one generator or
+//! one resource exactly from its group counters, store/groups.rs) — has no
+//! view counter: the store reads, newest first, at most a
 //! fixed number of the rows matching the counted part and the time window
 //! ([`Scan`]). When that read reaches the end, the count is exact; otherwise it
 //! is an estimate that always lies within a hard bound
@@ -73,7 +73,7 @@ pub fn counted_part(filter: &FindingFilter) -> FindingFilter {
 
 /// True when the filter has a part the view counters cannot answer (`q`,
 /// `since`, `until`, a generator or a resource). A store with group counters
-/// (store/groups.rs) answers one generator exactly itself.
+/// (store/groups.rs) answers one generator or one resource exactly itself.
 pub fn has_residual(filter: &FindingFilter) -> bool {
     filter.q.is_some()
         || filter.since.is_some()

@@ -11,7 +11,7 @@
 
 use super::grouping::triage;
 use super::helpers::{findings, version};
-use cspm::store::{FindingVersion, SqliteStore, Store};
+use cspm::store::{FindingVersion, SqliteStore, Store, ViewCount};
 use rusqlite::Connection;
 use shared_types::{Finding, FindingFilter, FindingGroups, GroupBy, Severity};
 use std::path::Path;
@@ -246,6 +246,68 @@ async fn one_resources_list_count_and_grouping_match_sql() {
         let total: u64 = by_account.groups.iter().map(|g| g.total).sum();
         assert_eq!(total + by_account.other, want as u64, "{resource}");
     }
+}
+
+#[tokio::test]
+async fn a_groups_total_is_its_click_through_lists_exact_count_from_the_counters() {
+    // The count may read 10 rows where no counter answers, so a resource's
+    // exact count of more than 10 findings is its counters'.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cspm.db");
+    drop(churned(&path).await);
+    let store = SqliteStore::open(&path)
+        .unwrap()
+        .with_group_rows(10)
+        .with_count_rows(10);
+    let db = Connection::open(&path).unwrap();
+    let mut large = 0;
+    for filter in filters() {
+        let groups = store.groups(&filter, GroupBy::Resource, 15).await.unwrap();
+        assert!(groups.exact, "{filter:?}");
+        for g in &groups.groups {
+            let mut click = filter.clone();
+            click.resource = Some(g.key.clone());
+            let count = store.count(&click).await.unwrap();
+            assert!(count.exact, "{click:?}: {count:?}");
+            assert_eq!(count.total, g.total, "{click:?}");
+            let want: u64 = db
+                .query_row(
+                    &format!(
+                        "SELECT count(*) FROM findings WHERE resource_id = ?1 {}",
+                        filter_sql(&filter).replacen("WHERE", "AND", 1)
+                    ),
+                    [&g.key],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(count.total, want, "{click:?}");
+            large += usize::from(g.total > 10);
+        }
+    }
+    assert!(large > 20, "{large} groups larger than the count's read");
+    // A change not folded yet: the count reads rows (here 10) and says it may
+    // be off; the next grouping folds it and the count is exact again.
+    let big = store
+        .groups(&FindingFilter::default(), GroupBy::Resource, 1)
+        .await
+        .unwrap()
+        .groups[0]
+        .clone();
+    let mut f = findings(1, 99).remove(0);
+    f.resource_id = big.key.clone();
+    store.upsert(&[f]).await.unwrap();
+    let one = FindingFilter::from_pairs([("resource", big.key.as_str())]).unwrap();
+    let behind = store.count(&one).await.unwrap();
+    let now = big.total + 1;
+    assert!(!behind.exact && (behind.low..=behind.high).contains(&now));
+    store
+        .groups(&FindingFilter::default(), GroupBy::Resource, 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.count(&one).await.unwrap(),
+        ViewCount::exact(big.total + 1)
+    );
 }
 
 #[tokio::test]

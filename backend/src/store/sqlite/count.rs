@@ -8,6 +8,7 @@
 
 use super::convert::from_micros;
 use super::list::{conditions, text_match, where_clause};
+use super::resource_counts::pending;
 use super::steps::{ran_out, within};
 use super::StoreResult;
 use crate::store::count::{counted_part, view_count, Scan};
@@ -24,10 +25,19 @@ const MAX_STEPS: u64 = 3_000;
 /// The count of `filter`'s view, reading at most `rows` rows for its residual part.
 pub(super) fn count(c: &Connection, filter: &FindingFilter, rows: u64) -> StoreResult<ViewCount> {
     let counted = counted_part(filter);
-    // One generator is counted by the group counters. A resource is not: its
-    // few rows are read below (through its index), which bounds the view too.
+    if let (None, Some(r), false) = (
+        &filter.generator,
+        &filter.resource,
+        has_time_or_text(filter),
+    ) {
+        if let Some(n) = resource_count(c, r, &counted)? {
+            return Ok(ViewCount::exact(n));
+        }
+    }
+    // One generator is counted by the group counters. A resource is read below
+    // (through its index) when its counters are behind, which bounds the view.
     let base = match &filter.generator {
-        Some(g) => generator_base(c, g, &counted)?,
+        Some(g) => group_base(c, "generator", g, &counted)?,
         None => base(c, &counted)?,
     };
     if !has_time_or_text(filter) && filter.resource.is_none() {
@@ -64,12 +74,26 @@ fn has_time_or_text(filter: &FindingFilter) -> bool {
     filter.q.is_some() || filter.since.is_some() || filter.until.is_some()
 }
 
-/// The exact count of one generator's findings matching the counted part of a
-/// filter (store/groups.rs keeps the counters).
-fn generator_base(c: &Connection, key: &str, counted: &FindingFilter) -> StoreResult<u64> {
+/// The exact count of one resource's findings matching the counted part of a
+/// filter, from its counters (resource_counts.rs) in one snapshot that holds no
+/// change they have not folded yet; `None` when it holds one (`cspm serve`
+/// folds every few seconds, a grouping by resource before it reads).
+fn resource_count(c: &Connection, key: &str, counted: &FindingFilter) -> StoreResult<Option<u64>> {
+    let tx = c.unchecked_transaction()?;
+    if pending(&tx)? {
+        return Ok(None);
+    }
+    let n = group_base(&tx, "resource", key, counted)?;
+    tx.commit()?;
+    Ok(Some(n))
+}
+
+/// The exact count of one generator's or resource's (`dim`) findings matching
+/// the counted part of a filter, from the group counters (store/groups.rs).
+fn group_base(c: &Connection, dim: &str, key: &str, counted: &FindingFilter) -> StoreResult<u64> {
     let (mut conds, params) = conditions(counted);
-    conds.insert(0, "dim = 'generator' AND key = ?".into());
-    let mut all = vec![Value::Text(key.to_string())];
+    conds.insert(0, "dim = ? AND key = ?".into());
+    let mut all = vec![Value::Text(dim.to_string()), Value::Text(key.to_string())];
     all.extend(params);
     let sql = format!(
         "SELECT COALESCE(SUM(n), 0) FROM group_counts {}",
