@@ -1,7 +1,7 @@
 //! The compliance answers from the store: the report over every stored
-//! finding, the day's snapshot (taken by the daily job in `cspm serve`, or by
-//! the first `GET /compliance` of a UTC day, whichever comes first), and the
-//! 30-day trend read back from the snapshots.
+//! finding, the day's snapshot (taken by the daily job in `cspm serve` and by
+//! every `GET /compliance` whose scores differ from the day's stored ones, so a
+//! day keeps its last), and the 30-day trend read back from the snapshots.
 
 use super::report::Report;
 use crate::store::{ScoreSnapshot, Store, StoreResult};
@@ -47,32 +47,44 @@ pub fn snapshot_rows(report: &Report, today: NaiveDate) -> Vec<ScoreSnapshot> {
         .collect()
 }
 
-/// Takes `today`'s snapshot from the store's findings unless the day has one
-/// (the daily job's step). Returns whether it wrote.
+/// Takes `today`'s snapshot from the store's findings (the daily job's step).
+/// Returns whether it wrote: not when it equals the one stored.
 pub async fn take_snapshot(store: &dyn Store, today: NaiveDate) -> StoreResult<bool> {
     let report = build_report(store).await?;
-    store
-        .put_compliance_snapshot(today, &snapshot_rows(&report, today))
+    let stored = store.compliance_snapshots(today, today).await?;
+    keep_today(store, &report, today, stored)
         .await
+        .map(|(_, wrote)| wrote)
 }
 
-/// The report and the trend snapshots, today's taken now if missing.
+/// `trend` (up to `today`) with today's rows those of `report`, stored when
+/// they differ from the ones `trend` holds: today's point is always the score
+/// shown beside it, and the day keeps the last one.
+async fn keep_today(
+    store: &dyn Store,
+    report: &Report,
+    today: NaiveDate,
+    mut trend: Vec<ScoreSnapshot>,
+) -> StoreResult<(Vec<ScoreSnapshot>, bool)> {
+    let now = snapshot_rows(report, today);
+    let mut stored: Vec<ScoreSnapshot> =
+        trend.iter().filter(|s| s.date == today).cloned().collect();
+    stored.sort_by(|a, b| a.slug.cmp(&b.slug));
+    let wrote = stored != now && store.put_compliance_snapshot(today, &now).await?;
+    trend.retain(|s| s.date != today);
+    trend.extend(now);
+    Ok((trend, wrote))
+}
+
+/// The report and the trend snapshots, today's the report's.
 async fn report_with_trend(
     store: &dyn Store,
     today: NaiveDate,
 ) -> StoreResult<(Report, Vec<ScoreSnapshot>)> {
     let report = build_report(store).await?;
     let from = today - Duration::days(TREND_DAYS - 1);
-    let mut trend = store.compliance_snapshots(from, today).await?;
-    if !trend.iter().any(|s| s.date == today) {
-        let rows = snapshot_rows(&report, today);
-        if store.put_compliance_snapshot(today, &rows).await? {
-            trend.extend(rows);
-        } else {
-            // Another writer took today's snapshot first: show the one kept.
-            trend = store.compliance_snapshots(from, today).await?;
-        }
-    }
+    let trend = store.compliance_snapshots(from, today).await?;
+    let (trend, _) = keep_today(store, &report, today, trend).await?;
     Ok((report, trend))
 }
 

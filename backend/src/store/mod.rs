@@ -346,9 +346,10 @@ pub trait Store: Send + Sync {
     /// Deletes are archival: each records a quiet `deleted` change.
     async fn delete_versions(&self, versions: &[FindingVersion]) -> StoreResult<DeleteReport>;
 
-    /// Records `day`'s compliance scores (one per standard, all dated `day`)
-    /// unless that day already has a snapshot: the first snapshot of a day is
-    /// kept, so a day's point never moves once shown. Returns whether it wrote.
+    /// Records `day`'s compliance scores (one per standard, all dated `day`) in
+    /// place of what the day had: a day's point is the last score taken that
+    /// day, so today's is the current one, and a past day's no longer moves.
+    /// Returns whether it wrote (not for no scores).
     async fn put_compliance_snapshot(
         &self,
         day: NaiveDate,

@@ -280,46 +280,52 @@ async fn unknown_and_malformed_slugs_are_404_with_the_error_body() {
     }
 }
 
-/// The snapshot of a day is stored, kept when the findings change later that
-/// day, and read back after the store is closed and opened again.
+/// The snapshot of a day is stored, replaced when the findings change later
+/// that day (today's point is the score shown), and read back after the store
+/// is closed and opened again; a past day's point no longer moves.
 #[tokio::test]
 async fn the_daily_snapshot_survives_reopening_the_store() {
     let dir = tempfile::tempdir().unwrap();
     let day1 = NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
     let day2 = day1 + Duration::days(1);
-    let changed = {
+    let mut kms = example()
+        .findings
+        .into_iter()
+        .find(|f| f.control_id.as_deref() == Some("KMS.1"))
+        .unwrap();
+    {
         let store = SqliteStore::open_dir(dir.path()).unwrap();
         store_example(&store).await;
         let o = daily::overview(&store, day1).await.unwrap();
         assert_eq!(o.standards[0].trend.len(), 1);
         assert_eq!(o.standards[0].trend[0].date, day1);
         assert_eq!(o.standards[0].trend[0].score, Some(60));
-        // KMS.1 passes later that day: today's score moves, today's point does not.
-        let mut fixed = example()
-            .findings
-            .into_iter()
-            .find(|f| f.control_id.as_deref() == Some("KMS.1"))
-            .unwrap();
-        fixed.compliance_status = Some("PASSED".into());
-        fixed.raw["Compliance"]["Status"] = json!("PASSED");
-        fixed.updated_at += Duration::minutes(5);
-        store.upsert(&[fixed]).await.unwrap();
+        // KMS.1 passes later that day: today's score and point move together.
+        kms.compliance_status = Some("PASSED".into());
+        kms.raw["Compliance"]["Status"] = json!("PASSED");
+        kms.updated_at += Duration::minutes(5);
+        store.upsert(std::slice::from_ref(&kms)).await.unwrap();
         let o = daily::overview(&store, day1).await.unwrap();
         assert_eq!(o.standards[0].score, Some(70));
-        assert_eq!(o.standards[0].trend[0].score, Some(60));
-        o.standards[0].score
-    };
-    // Closed and opened again, as after a restart.
+        assert_eq!(o.standards[0].trend[0].score, Some(70));
+        // Unchanged: the daily job's step has nothing to write.
+        assert!(!daily::take_snapshot(&store, day1).await.unwrap());
+    }
+    // Closed and opened again, as after a restart; KMS.1 fails again on day 2.
     let store = SqliteStore::open_dir(dir.path()).unwrap();
+    kms.compliance_status = Some("FAILED".into());
+    kms.raw["Compliance"]["Status"] = json!("FAILED");
+    kms.updated_at += Duration::minutes(5);
+    store.upsert(std::slice::from_ref(&kms)).await.unwrap();
+    assert!(daily::take_snapshot(&store, day2).await.unwrap());
     let o = daily::overview(&store, day2).await.unwrap();
     let points: Vec<(NaiveDate, Option<u8>)> = o.standards[0]
         .trend
         .iter()
         .map(|p| (p.date, p.score))
         .collect();
-    assert_eq!(points, vec![(day1, Some(60)), (day2, changed)]);
-    // The daily job's step finds the day taken and writes nothing.
-    assert!(!daily::take_snapshot(&store, day2).await.unwrap());
+    assert_eq!(points, vec![(day1, Some(70)), (day2, Some(60))]);
+    assert_eq!(o.standards[0].score, Some(60));
     // A day outside the 30-day window is not in the trend.
     let later = day1 + Duration::days(daily::TREND_DAYS);
     let o = daily::overview(&store, later).await.unwrap();

@@ -6,7 +6,7 @@
 //! Like the counter items, they have no `severity`, so the sparse GSI never
 //! sees them, and the change feed skips ids starting with `#`.
 
-use super::error::{is_transient, Call, ErrorKind};
+use super::error::{is_transient, Call};
 use super::{corrupt, DynamoStore};
 use crate::retry::retry;
 use crate::store::{ScoreSnapshot, StoreError, StoreResult};
@@ -29,8 +29,8 @@ pub fn snapshot_id(day: NaiveDate) -> String {
 }
 
 impl DynamoStore {
-    /// Writes `day`'s snapshot unless its item exists (`attribute_not_exists`:
-    /// the first snapshot of a day wins, even between concurrent Lambdas).
+    /// Writes `day`'s snapshot, replacing the day's item (one item: a reader
+    /// sees one snapshot or the other).
     pub(super) async fn put_snapshot(
         &self,
         day: NaiveDate,
@@ -51,16 +51,10 @@ impl DynamoStore {
                 .put_item()
                 .table_name(&self.settings.table)
                 .set_item(Some(item.clone()))
-                .condition_expression("attribute_not_exists(#id)")
-                .expression_attribute_names("#id", "id")
                 .send()
         })
         .await;
-        match put {
-            Ok(_) => Ok(true),
-            Err(e) if call.classify(&e, &[]) == ErrorKind::ConditionFailed => Ok(false),
-            Err(e) => Err(call.store_error(e)),
-        }
+        put.map(|_| true).map_err(|e| call.store_error(e))
     }
 
     /// The snapshots of `from..=to` (at most a year), oldest first, then by slug.

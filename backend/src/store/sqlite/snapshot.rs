@@ -5,32 +5,24 @@ use super::error::corrupt;
 use super::StoreResult;
 use crate::store::ScoreSnapshot;
 use chrono::{Duration, NaiveDate};
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, TransactionBehavior};
 
-/// Writes `scores` as `day`'s snapshot unless the day has one (checked and
-/// written in one immediate transaction, so two servers on one file cannot both
-/// write a day).
+/// Writes `scores` as `day`'s snapshot in place of the day's rows (in one
+/// transaction, so a reader sees one snapshot or the other, never a mix).
 pub(super) fn put(
     c: &mut Connection,
     day: NaiveDate,
     scores: &[ScoreSnapshot],
 ) -> StoreResult<bool> {
-    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let d = day_number(day);
-    let taken = tx
-        .query_row(
-            "SELECT 1 FROM compliance_daily WHERE day = ?1 LIMIT 1",
-            [d],
-            |_| Ok(()),
-        )
-        .optional()?
-        .is_some();
-    if taken || scores.is_empty() {
+    if scores.is_empty() {
         return Ok(false);
     }
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let d = day_number(day);
+    tx.execute("DELETE FROM compliance_daily WHERE day = ?1", [d])?;
     {
         let mut insert = tx.prepare_cached(
-            "INSERT OR IGNORE INTO compliance_daily (day, slug, score, passed, failed, unknown)
+            "INSERT OR REPLACE INTO compliance_daily (day, slug, score, passed, failed, unknown)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?;
         for s in scores {

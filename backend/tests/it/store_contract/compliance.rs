@@ -1,4 +1,4 @@
-//! Daily compliance snapshots: the first of each day is kept, read by range.
+//! Daily compliance snapshots: the last of each day is kept, read by range.
 
 use super::*;
 
@@ -13,9 +13,10 @@ fn snapshot(day: NaiveDate, slug: &str, score: Option<u8>) -> cspm::store::Score
     }
 }
 
-/// A day's compliance snapshot is written once (a second write that day changes
-/// nothing) and read back by day range, oldest first, then by slug.
-pub(super) async fn compliance_snapshots_keep_the_first_of_each_day(store: Arc<dyn Store>) {
+/// A day's compliance snapshot replaces what the day had (a later one that
+/// day, for fewer standards, leaves only its own), none is written for no
+/// scores, and they are read back by day range, oldest first, then by slug.
+pub(super) async fn compliance_snapshots_keep_the_last_of_each_day(store: Arc<dyn Store>) {
     let d1 = NaiveDate::from_ymd_opt(2026, 5, 30).unwrap();
     let d2 = d1 + Duration::days(1);
     let d3 = d1 + Duration::days(2);
@@ -24,15 +25,23 @@ pub(super) async fn compliance_snapshots_keep_the_first_of_each_day(store: Arc<d
         snapshot(d1, "aws-fsbp", None),
     ];
     assert!(store.put_compliance_snapshot(d1, &first).await.unwrap());
-    let again = vec![snapshot(d1, "aws-fsbp", Some(99))];
-    assert!(!store.put_compliance_snapshot(d1, &again).await.unwrap());
+    let again = vec![
+        snapshot(d1, "aws-fsbp", Some(99)),
+        snapshot(d1, "pci-dss-3.2.1", Some(10)),
+    ];
+    assert!(store.put_compliance_snapshot(d1, &again).await.unwrap());
+    let last = vec![
+        snapshot(d1, "aws-fsbp", Some(98)),
+        snapshot(d1, "cis-1.4", Some(41)),
+    ];
+    assert!(store.put_compliance_snapshot(d1, &last).await.unwrap());
     assert!(!store.put_compliance_snapshot(d2, &[]).await.unwrap());
     let third = vec![snapshot(d3, "aws-fsbp", Some(70))];
     assert!(store.put_compliance_snapshot(d3, &third).await.unwrap());
     let got = store.compliance_snapshots(d1, d3).await.unwrap();
     let want = vec![
-        snapshot(d1, "aws-fsbp", None),
-        snapshot(d1, "cis-1.4", Some(40)),
+        snapshot(d1, "aws-fsbp", Some(98)),
+        snapshot(d1, "cis-1.4", Some(41)),
         snapshot(d3, "aws-fsbp", Some(70)),
     ];
     assert_eq!(got, want);
