@@ -243,6 +243,7 @@ mod tests {
                 })
                 .collect(),
             next_cursor: next.map(String::from),
+            retry_expected_total: None,
         };
         let mut run = BulkWorkflowResult::default();
         assert_eq!(
@@ -270,6 +271,7 @@ mod tests {
                 reason: "no finding with this id".into(),
             }],
             next_cursor: None,
+            retry_expected_total: None,
         };
         assert_eq!(
             result_line(&r, WorkflowStatus::Resolved),

@@ -140,6 +140,12 @@ pub struct BulkWorkflowResult {
     /// send this step again (it completes the rest) before going on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
+    /// A filter request with `expected_total` of which some failed: the
+    /// `expected_total` that sends it again to complete the rest — how many
+    /// findings it left matching the filter (the ones it changed leave a
+    /// filter that names other statuses, `{"status":"NEW"}` → RESOLVED).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_expected_total: Option<u64>,
 }
 
 #[cfg(test)]

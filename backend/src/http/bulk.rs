@@ -74,6 +74,7 @@ pub async fn post_workflow(
 ) -> Result<axum::Json<BulkWorkflowResult>, ApiError> {
     let checked = check(body)?;
     let store = state.store();
+    let mut counted: Option<(u64, FindingFilter)> = None;
     let (targets, next_cursor) = match checked.selection {
         Selection::Ids(ids) => (ids.into_iter().map(Target::id).collect(), None),
         Selection::Filter {
@@ -82,6 +83,7 @@ pub async fn post_workflow(
             limit,
             cursor,
         } => {
+            counted = expected_total.map(|n| (n, (*filter).clone()));
             match (expected_total, limit) {
                 // The whole change at once: its findings are the count.
                 (Some(expected), None) => (
@@ -109,6 +111,11 @@ pub async fn post_workflow(
     let at = chrono::Utc::now();
     let mut result = bulk::apply(&state.pipeline, targets, &checked.update, &actor.actor, at).await;
     result.next_cursor = next_cursor;
+    if let Some((expected, filter)) = counted {
+        let status = checked.update.workflow_status;
+        result.retry_expected_total =
+            bulk::retry_expected_total(expected, &filter, status, &result);
+    }
     Ok(axum::Json(result))
 }
 

@@ -8,8 +8,9 @@
 //! Work runs in batches of [`BATCH`] with a few writes in flight. The first store
 //! failure ends the run after the batch it happened in: every finding is then
 //! accounted for exactly once — changed, unchanged, or failed with a reason
-//! (including those not tried) — and sending the same request again completes
-//! the rest, the ones already changed counting as unchanged.
+//! (including those not tried) — and sending the request again completes the
+//! rest, the ones already changed counting as unchanged (with the answer's
+//! [`retry_expected_total`] when the change moved some out of the filter).
 
 use super::Pipeline;
 use crate::store::{Store, StoreError};
@@ -153,6 +154,29 @@ pub async fn step(
             });
         }
     }
+}
+
+/// The `expected_total` that sends a filter request again to complete it,
+/// after `result` of a request that expected `expected` had failures: the
+/// findings it changed no longer match a filter that names other statuses,
+/// nor do the ones gone since they were read; the rest still match.
+pub fn retry_expected_total(
+    expected: u64,
+    filter: &FindingFilter,
+    status: WorkflowStatus,
+    result: &BulkWorkflowResult,
+) -> Option<u64> {
+    if result.failed.is_empty() {
+        return None;
+    }
+    let left_filter = !filter.statuses.is_empty() && !filter.statuses.contains(&status);
+    let moved_out = if left_filter { result.changed } else { 0 };
+    let gone = result
+        .failed
+        .iter()
+        .filter(|f| f.reason == UNKNOWN_ID)
+        .count() as u64;
+    Some(expected.saturating_sub(moved_out + gone))
 }
 
 /// What happened to one target.

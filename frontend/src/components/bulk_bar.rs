@@ -85,6 +85,18 @@ pub fn BulkBar(
                     Err(e) => break Err(e),
                 }
             };
+            // Some changed and some did not: "all matching" becomes what
+            // matches now (a change to RESOLVED empties a filter on NEW), so
+            // applying again changes the rest and nothing the person did not see.
+            let partial = !run.failed.is_empty() || (ended.is_err() && run.changed > 0);
+            if partial && selection.with_untracked(|sel| sel.is_all_matching()) {
+                let f = filter.get_untracked();
+                match api::count_matching(&f, MAX_BULK_MATCHES).await {
+                    Ok(0) => selection.try_update(|sel| sel.clear()),
+                    Ok(m) => selection.try_update(|sel| sel.select_all_matching(m)),
+                    Err(_) => None,
+                };
+            }
             busy.try_set(None);
             progress.try_set(None);
             let some_done = run != BulkWorkflowResult::default();

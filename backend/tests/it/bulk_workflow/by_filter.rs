@@ -176,6 +176,12 @@ async fn a_store_failing_half_way_is_reported_exactly_and_a_rerun_completes_it()
         assert_eq!(statuses[&id], want, "{id}");
     }
     assert_eq!((f.audit_entries(), f.workflow_changes()), (1_100, 1_100));
+    // The filter names no status: the changed findings still match it.
+    assert_eq!(
+        body["retry_expected_total"], 2_000,
+        "{}",
+        body["retry_expected_total"]
+    );
 
     // The database is back: the same request completes the rest.
     f.flaky.heal();
@@ -188,6 +194,44 @@ async fn a_store_failing_half_way_is_reported_exactly_and_a_rerun_completes_it()
         2_000,
         "exactly one audit entry per finding"
     );
+}
+
+#[tokio::test]
+async fn a_rerun_of_a_filter_the_change_empties_sends_the_count_the_answer_gives() {
+    let f = fixture(2_400, 2_000).await;
+    let new_of_account = |expected_total: u64| {
+        json!({
+            "filter": {"account": ACCOUNT, "status": "NEW"},
+            "expected_total": expected_total,
+            "workflow_status": "RESOLVED",
+            "note": "fixed"
+        })
+    };
+    f.flaky.fail_from(1_101);
+    let (status, body) = f.post(&new_of_account(2_000)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(counts(&body), (1_100, 0, 900));
+    // The 1,100 RESOLVED left the filter: 900 still match it.
+    assert_eq!(body["retry_expected_total"], 900, "{body:?}");
+    f.flaky.heal();
+    let (status, body) = f.post(&new_of_account(2_000)).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!((f.audit_entries(), f.workflow_changes()), (1_100, 1_100));
+    let (status, body) = f.post(&new_of_account(900)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(counts(&body), (900, 0, 0));
+    assert!(body.get("retry_expected_total").is_none(), "{body}");
+    assert_eq!((f.audit_entries(), f.workflow_changes()), (2_000, 2_000));
+    assert!(f.statuses().values().filter(|s| *s == "RESOLVED").count() >= 2_000);
+    // In steps, the first step's answer says the same.
+    let f = fixture(600, 500).await;
+    f.flaky.fail_from(201);
+    let mut step = new_of_account(500);
+    step["limit"] = json!(300);
+    let (status, body) = f.post(&step).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(counts(&body), (200, 0, 100));
+    assert_eq!(body["retry_expected_total"], 300, "{body}");
 }
 
 #[tokio::test]
