@@ -79,6 +79,25 @@ pub fn memberships(f: &Finding) -> Vec<Membership> {
             standards.push(s);
         }
     }
+    // An OCSF compliance finding (the new Security Hub's, Prowler's) names its
+    // standards in `compliance.standards`, as ids or as display names.
+    let ocsf = raw.get("compliance");
+    let ocsf_standards = ocsf
+        .and_then(|c| c.get("standards"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(text);
+    for id in ocsf_standards {
+        let s = standard::parse(&id)
+            .map(|(s, _)| s)
+            .or_else(|| standard::from_name(&id));
+        standards.extend(s);
+    }
+    let ocsf_control = ocsf
+        .and_then(|c| c.get("control"))
+        .and_then(text)
+        .or_else(|| f.control_id.clone());
     if let Some((s, _)) = &generator {
         standards.push(s.clone());
     }
@@ -88,7 +107,10 @@ pub fn memberships(f: &Finding) -> Vec<Membership> {
         if out.iter().any(|m| m.standard.slug == s.slug) {
             continue;
         }
-        let control = security_control.clone().or_else(|| own_control(&s));
+        let control = security_control
+            .clone()
+            .or_else(|| own_control(&s))
+            .or_else(|| ocsf_control.clone());
         if let Some(control_id) = control.filter(|c| valid_control(c)) {
             out.push(Membership {
                 standard: s,
@@ -213,6 +235,24 @@ mod tests {
                 "AssociatedStandards": [{"StandardsId": "standards/aws-foundation-best-practices/v/1.0.0"}]}
         });
         assert_eq!(pairs(raw), vec![p("aws-fsbp", "CloudTrail.2")]);
+    }
+
+    /// An OCSF compliance finding names its standards by id or by display
+    /// name, and its control in `compliance.control`.
+    #[test]
+    fn an_ocsf_compliance_finding_is_a_result_in_each_standard_it_names() {
+        let raw = json!({"class_uid": 2003, "compliance": {"control": "S3.1", "status_id": 3,
+            "standards": ["AWS Foundational Security Best Practices v1.0.0",
+                "standards/cis-aws-foundations-benchmark/v/3.0.0",
+                "NIST SP 800-53 Revision 5", "not a standard"]}});
+        assert_eq!(
+            pairs(raw),
+            vec![
+                p("aws-fsbp", "S3.1"),
+                p("cis-3.0", "S3.1"),
+                p("nist-800-53-r5", "S3.1")
+            ]
+        );
     }
 
     #[test]

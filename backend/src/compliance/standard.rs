@@ -56,6 +56,29 @@ pub fn parse(id: &str) -> Option<(Standard, &str)> {
     Some((standard(name, version), rest))
 }
 
+/// The standard an OCSF finding's `compliance.standards` entry names when it
+/// is a display name rather than an id: `<Name> v<version>` (`CIS AWS
+/// Foundations Benchmark v1.4.0`, `PCI DSS v3.2.1`) or NIST's `NIST SP 800-53
+/// Revision 5` (also `Rev. 5`, `Rev 5`). The name's words, lower case and
+/// joined by hyphens, are the id's name, so both forms get one slug.
+pub fn from_name(text: &str) -> Option<Standard> {
+    let words: Vec<String> = text
+        .split_whitespace()
+        .map(str::to_ascii_lowercase)
+        .collect();
+    let (name, version) = match words.as_slice() {
+        [rest @ .., rev, n] if matches!(rev.as_str(), "revision" | "rev." | "rev") => {
+            (rest.to_vec(), format!("{n}.0.0"))
+        }
+        [rest @ .., v] => (rest.to_vec(), v.strip_prefix('v')?.to_string()),
+        [] => return None,
+    };
+    // NIST names carry "SP" (Special Publication), which their ids do not.
+    let name: Vec<String> = name.into_iter().filter(|w| w != "sp").collect();
+    let name = name.join("-");
+    (valid_name(&name) && valid_version(&version)).then(|| standard(&name, &version))
+}
+
 /// The slug and name of `<name>/v/<version>`.
 fn standard(name: &str, version: &str) -> Standard {
     let known = |slug: String, title: String| Standard { slug, name: title };
@@ -155,6 +178,32 @@ mod tests {
     }
 
     /// Standards ARNs and ids exactly as the Security Hub user guide prints them.
+    #[test]
+    fn display_names_give_the_slugs_of_their_ids() {
+        for (name, slug) in [
+            (
+                "AWS Foundational Security Best Practices v1.0.0",
+                "aws-fsbp",
+            ),
+            ("CIS AWS Foundations Benchmark v1.4.0", "cis-1.4"),
+            ("CIS AWS Foundations Benchmark v3.0.0", "cis-3.0"),
+            ("PCI DSS v3.2.1", "pci-dss-3.2.1"),
+            ("NIST SP 800-53 Revision 5", "nist-800-53-r5"),
+            ("NIST SP 800-53 Rev. 5", "nist-800-53-r5"),
+        ] {
+            assert_eq!(from_name(name).map(|s| s.slug), Some(slug.into()), "{name}");
+        }
+        for name in [
+            "",
+            "v1.0",
+            "PCI DSS",
+            "Best <b>Practices</b> v1",
+            "NIST Rev. x",
+        ] {
+            assert_eq!(from_name(name), None, "{name}");
+        }
+    }
+
     #[test]
     fn documented_standards_arns_map_to_their_slugs() {
         let cases = [

@@ -332,3 +332,40 @@ async fn the_daily_snapshot_survives_reopening_the_store() {
     let dates: Vec<NaiveDate> = o.standards[0].trend.iter().map(|p| p.date).collect();
     assert_eq!(dates, vec![day2, later]);
 }
+
+/// Security Hub v2's OCSF control findings (Elastic's test data) name their
+/// standards in `compliance.standards`: FSBP's four controls, one failing
+/// (SQS.1), and CIS 1.2.0's IAM.1 passing, scored as the ASFF ones are.
+#[tokio::test]
+async fn ocsf_control_findings_are_scored_per_standard_they_name() {
+    let n = cspm::sources::Normalizer::default();
+    let fs: Vec<Finding> = super::ocsf::sample_lines(super::ocsf::SECURITY_HUB_V2_CONTROLS)
+        .iter()
+        .flat_map(|d| n.parse_document(d).findings)
+        .collect();
+    assert_eq!(fs.len(), 4);
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_dir(dir.path()).unwrap();
+    store.upsert(&fs).await.unwrap();
+    let o = daily::overview(&store, anchor().date_naive())
+        .await
+        .unwrap();
+    let got: Vec<(&str, u32, u32, Option<u8>)> = o
+        .standards
+        .iter()
+        .map(|s| (s.slug.as_str(), s.passed, s.failed, s.score))
+        .collect();
+    assert_eq!(
+        got,
+        vec![("aws-fsbp", 3, 1, Some(75)), ("cis-1.2", 1, 0, Some(100))]
+    );
+    let d = daily::standard(&store, "aws-fsbp", anchor().date_naive())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(d.controls[0].control_id, "SQS.1");
+    assert_eq!(
+        d.controls[0].failing_resources,
+        vec!["https://sqs.us-east-2.amazonaws.com/123456789012/securityhubfinding"]
+    );
+}
