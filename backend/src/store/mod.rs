@@ -365,4 +365,12 @@ pub trait Store: Send + Sync {
 
     /// Cheap liveness check for `/health`.
     async fn ping(&self) -> StoreResult<()>;
+
+    /// A token that changes whenever a stored finding does, so an answer built
+    /// from every finding (the compliance report) can be kept while it holds:
+    /// SQLite's change feed head, with the file it counts. `None` (the default,
+    /// and DynamoDB's) when the store has none: such answers are built anew.
+    async fn version(&self) -> StoreResult<Option<String>> {
+        Ok(None)
+    }
 }

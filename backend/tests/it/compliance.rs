@@ -369,3 +369,55 @@ async fn ocsf_control_findings_are_scored_per_standard_they_name() {
         vec!["https://sqs.us-east-2.amazonaws.com/123456789012/securityhubfinding"]
     );
 }
+
+/// The report is kept while the store's version holds: reads leave it, and
+/// every write that changes a finding (upsert, workflow change, delete, another
+/// process's write) moves it, so the next report is read anew and shows it.
+#[tokio::test]
+async fn a_report_is_kept_until_a_finding_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_dir(dir.path()).unwrap();
+    let day = anchor().date_naive();
+    store_example(&store).await;
+    let v1 = store
+        .version()
+        .await
+        .unwrap()
+        .expect("sqlite has a version");
+    let detail = |s: &SqliteStore| {
+        let s = s.clone();
+        async move { daily::standard(&s, "aws-fsbp", day).await.unwrap().unwrap() }
+    };
+    let first = detail(&store).await;
+    assert_eq!(detail(&store).await, first);
+    assert_eq!(store.version().await.unwrap().as_ref(), Some(&v1));
+    // A workflow change: SUPPRESSED findings leave their controls.
+    let failing = example()
+        .findings
+        .into_iter()
+        .find(|f| {
+            f.control_id.as_deref() == Some("EC2.2")
+                && f.compliance_status.as_deref() == Some("FAILED")
+        })
+        .unwrap();
+    let u = WorkflowUpdate {
+        workflow_status: WorkflowStatus::Suppressed,
+        note: None,
+    };
+    store
+        .set_workflow(&failing.id, &u, "test", anchor())
+        .await
+        .unwrap();
+    let v2 = store.version().await.unwrap().unwrap();
+    assert_ne!(v2, v1);
+    let after = detail(&store).await;
+    assert_ne!(after, first);
+    // Another process's write (a second store on the same file) is seen too.
+    let other = SqliteStore::open_dir(dir.path()).unwrap();
+    let mut fixed = failing.clone();
+    fixed.id = "another-process".into();
+    fixed.asff_id = "another-process".into();
+    other.upsert(&[fixed]).await.unwrap();
+    assert_ne!(store.version().await.unwrap().unwrap(), v2);
+    assert_ne!(detail(&store).await, after);
+}

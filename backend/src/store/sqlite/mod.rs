@@ -320,6 +320,13 @@ impl Store for SqliteStore {
         })
         .await
     }
+
+    async fn version(&self) -> StoreResult<Option<String>> {
+        // Every write that changes a finding records a change in its own
+        // transaction, so the head moves with any finding, from any process.
+        let head = self.read(changes::head).await?;
+        Ok(Some(format!("{}#{head}", self.path().display())))
+    }
 }
 
 #[async_trait]
