@@ -94,10 +94,11 @@ pub fn memberships(f: &Finding) -> Vec<Membership> {
             .or_else(|| standard::from_name(&id));
         standards.extend(s);
     }
-    let ocsf_control = ocsf
-        .and_then(|c| c.get("control"))
-        .and_then(text)
-        .or_else(|| f.control_id.clone());
+    let ocsf_control = ocsf.and_then(|c| {
+        c.get("control")
+            .and_then(text)
+            .or_else(|| f.control_id.clone())
+    });
     if let Some((s, _)) = &generator {
         standards.push(s.clone());
     }

@@ -24,20 +24,25 @@ static LAST: Mutex<Option<(String, Report)>> = Mutex::new(None);
 /// is taken before the read, so a write during it only makes the next request
 /// read again; a report is never kept under a version its data is older than.
 pub async fn build_report(store: &dyn Store) -> StoreResult<Report> {
+    built(store).await.map(|(report, _)| report)
+}
+
+/// [`build_report`] with the version the report holds (`None`: unknown).
+async fn built(store: &dyn Store) -> StoreResult<(Report, Option<String>)> {
     let version = store.version().await?;
     let last = || LAST.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(v) = &version {
         if let Some((built_at, report)) = last().as_ref() {
             if built_at == v {
-                return Ok(report.clone());
+                return Ok((report.clone(), version));
             }
         }
     }
     let report = read_report(store).await?;
-    if let Some(v) = version {
-        *last() = Some((v, report.clone()));
+    if let Some(v) = &version {
+        *last() = Some((v.clone(), report.clone()));
     }
-    Ok(report)
+    Ok((report, version))
 }
 
 /// Every finding in the store, read page by page into a report (only the
@@ -77,19 +82,22 @@ pub fn snapshot_rows(report: &Report, today: NaiveDate) -> Vec<ScoreSnapshot> {
 /// Takes `today`'s snapshot from the store's findings (the daily job's step).
 /// Returns whether it wrote: not when it equals the one stored.
 pub async fn take_snapshot(store: &dyn Store, today: NaiveDate) -> StoreResult<bool> {
-    let report = build_report(store).await?;
+    let (report, version) = built(store).await?;
     let stored = store.compliance_snapshots(today, today).await?;
-    keep_today(store, &report, today, stored)
+    keep_today(store, &report, version, today, stored)
         .await
         .map(|(_, wrote)| wrote)
 }
 
 /// `trend` (up to `today`) with today's rows those of `report`, stored when
 /// they differ from the ones `trend` holds: today's point is always the score
-/// shown beside it, and the day keeps the last one.
+/// shown beside it, and the day keeps the last one. A report the store has
+/// moved on from since (its `version` no longer the store's) is shown but not
+/// stored, so a slow read cannot put back scores a newer one replaced.
 async fn keep_today(
     store: &dyn Store,
     report: &Report,
+    version: Option<String>,
     today: NaiveDate,
     mut trend: Vec<ScoreSnapshot>,
 ) -> StoreResult<(Vec<ScoreSnapshot>, bool)> {
@@ -97,7 +105,8 @@ async fn keep_today(
     let mut stored: Vec<ScoreSnapshot> =
         trend.iter().filter(|s| s.date == today).cloned().collect();
     stored.sort_by(|a, b| a.slug.cmp(&b.slug));
-    let wrote = stored != now && store.put_compliance_snapshot(today, &now).await?;
+    let current = version.is_none() || store.version().await? == version;
+    let wrote = stored != now && current && store.put_compliance_snapshot(today, &now).await?;
     trend.retain(|s| s.date != today);
     trend.extend(now);
     Ok((trend, wrote))
@@ -108,10 +117,10 @@ async fn report_with_trend(
     store: &dyn Store,
     today: NaiveDate,
 ) -> StoreResult<(Report, Vec<ScoreSnapshot>)> {
-    let report = build_report(store).await?;
+    let (report, version) = built(store).await?;
     let from = today - Duration::days(TREND_DAYS - 1);
     let trend = store.compliance_snapshots(from, today).await?;
-    let (trend, _) = keep_today(store, &report, today, trend).await?;
+    let (trend, _) = keep_today(store, &report, version, today, trend).await?;
     Ok((report, trend))
 }
 

@@ -60,10 +60,13 @@ pub fn parse(id: &str) -> Option<(Standard, &str)> {
 /// is a display name rather than an id: `<Name> v<version>` (`CIS AWS
 /// Foundations Benchmark v1.4.0`, `PCI DSS v3.2.1`) or NIST's `NIST SP 800-53
 /// Revision 5` (also `Rev. 5`, `Rev 5`). The name's words, lower case and
-/// joined by hyphens, are the id's name, so both forms get one slug.
+/// joined by hyphens, are the id's name (FSBP, CIS, PCI DSS and NIST names give
+/// their ids' slugs); a name with other characters than letters, digits and
+/// hyphens names none.
 pub fn from_name(text: &str) -> Option<Standard> {
     let words: Vec<String> = text
         .split_whitespace()
+        .filter(|w| w.chars().any(|c| c.is_ascii_alphanumeric()))
         .map(str::to_ascii_lowercase)
         .collect();
     let (name, version) = match words.as_slice() {
@@ -74,7 +77,8 @@ pub fn from_name(text: &str) -> Option<Standard> {
         [] => return None,
     };
     // NIST names carry "SP" (Special Publication), which their ids do not.
-    let name: Vec<String> = name.into_iter().filter(|w| w != "sp").collect();
+    let nist = name.first().is_some_and(|w| w == "nist");
+    let name: Vec<String> = name.into_iter().filter(|w| !(nist && w == "sp")).collect();
     let name = name.join("-");
     (valid_name(&name) && valid_version(&version)).then(|| standard(&name, &version))
 }

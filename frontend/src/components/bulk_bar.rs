@@ -89,10 +89,13 @@ pub fn BulkBar(
             // matches now (a change to RESOLVED empties a filter on NEW), so
             // applying again changes the rest and nothing the person did not see.
             let partial = !run.failed.is_empty() || (ended.is_err() && run.changed > 0);
-            if partial && selection.with_untracked(|sel| sel.is_all_matching()) {
+            let all_matching = selection.with_untracked(|sel| sel.is_all_matching());
+            if partial && all_matching {
                 let f = filter.get_untracked();
                 match api::count_matching(&f, MAX_BULK_MATCHES).await {
-                    Ok(0) => selection.try_update(|sel| sel.clear()),
+                    Ok(m) if m == 0 || m > MAX_BULK_MATCHES => {
+                        selection.try_update(|sel| sel.clear())
+                    }
                     Ok(m) => selection.try_update(|sel| sel.select_all_matching(m)),
                     Err(_) => None,
                 };
@@ -102,14 +105,19 @@ pub fn BulkBar(
             let some_done = run != BulkWorkflowResult::default();
             let reached = run.changed + run.unchanged + run.failed.len() as u64;
             match ended {
-                // Stopped at a step with failures: the rest was not tried.
-                Ok(()) if !run.failed.is_empty() && reached < n => {
-                    message.try_set(Some(Err(format!(
-                        "{}; stopped there: {} of the {} were not tried",
-                        result_line(&run, s),
-                        thousands(n - reached),
-                        thousands(n)
-                    ))));
+                // Stopped at a step with failures (the rest not tried), or all
+                // matching failed in part: the selection stays for another try.
+                Ok(()) if !run.failed.is_empty() && (reached < n || all_matching) => {
+                    let line = result_line(&run, s);
+                    message.try_set(Some(Err(if reached < n {
+                        format!(
+                            "{line}; stopped there: {} of the {} were not tried",
+                            thousands(n - reached),
+                            thousands(n)
+                        )
+                    } else {
+                        line
+                    })));
                     on_done.run(());
                 }
                 Ok(()) => {

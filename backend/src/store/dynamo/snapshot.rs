@@ -10,6 +10,7 @@ use super::error::{is_transient, Call};
 use super::{corrupt, DynamoStore};
 use crate::retry::retry;
 use crate::store::{ScoreSnapshot, StoreError, StoreResult};
+use aws_sdk_dynamodb::types::ReturnValue;
 use chrono::{Duration, NaiveDate};
 use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_item};
 
@@ -30,15 +31,14 @@ pub fn snapshot_id(day: NaiveDate) -> String {
 
 impl DynamoStore {
     /// Writes `day`'s snapshot, replacing the day's item (one item: a reader
-    /// sees one snapshot or the other).
+    /// sees one snapshot or the other); no scores leave it empty (a `PutItem`
+    /// as for scores, so the roles need no `DeleteItem`). Returns whether it
+    /// wrote scores or emptied some.
     pub(super) async fn put_snapshot(
         &self,
         day: NaiveDate,
         scores: &[ScoreSnapshot],
     ) -> StoreResult<bool> {
-        if scores.is_empty() {
-            return Ok(false);
-        }
         let id = snapshot_id(day);
         let item = to_item(SnapshotItem {
             id: id.clone(),
@@ -51,10 +51,17 @@ impl DynamoStore {
                 .put_item()
                 .table_name(&self.settings.table)
                 .set_item(Some(item.clone()))
+                .return_values(ReturnValue::AllOld)
                 .send()
         })
-        .await;
-        put.map(|_| true).map_err(|e| call.store_error(e))
+        .await
+        .map_err(|e| call.store_error(e))?;
+        let had_scores = put
+            .attributes()
+            .and_then(|old| old.get("scores"))
+            .and_then(|s| s.as_l().ok())
+            .is_some_and(|l| !l.is_empty());
+        Ok(!scores.is_empty() || had_scores)
     }
 
     /// The snapshots of `from..=to` (at most a year), oldest first, then by slug.

@@ -324,8 +324,11 @@ impl Store for SqliteStore {
     async fn version(&self) -> StoreResult<Option<String>> {
         // Every write that changes a finding records a change in its own
         // transaction, so the head moves with any finding, from any process.
+        // The file's inode tells a file put in its place (a restored copy)
+        // from the one whose head this was.
         let head = self.read(changes::head).await?;
-        Ok(Some(format!("{}#{head}", self.path().display())))
+        let file = file_identity(self.path());
+        Ok(Some(format!("{}#{file}#{head}", self.path().display())))
     }
 }
 
@@ -346,5 +349,19 @@ impl ChangeFeed for SqliteStore {
 
     async fn trim(&self, upto: u64, before: DateTime<Utc>) -> StoreResult<u64> {
         self.write(move |c| changes::trim(c, upto, before)).await
+    }
+}
+
+/// The inode of the file at `path` (0 where there is none to read).
+fn file_identity(path: &Path) -> u64 {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(path).map(|m| m.ino()).unwrap_or(0)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        0
     }
 }

@@ -8,18 +8,20 @@ use chrono::{Duration, NaiveDate};
 use rusqlite::{params, Connection, TransactionBehavior};
 
 /// Writes `scores` as `day`'s snapshot in place of the day's rows (in one
-/// transaction, so a reader sees one snapshot or the other, never a mix).
+/// transaction, so a reader sees one snapshot or the other, never a mix); no
+/// scores remove the day's. Returns whether a row was written or removed.
 pub(super) fn put(
     c: &mut Connection,
     day: NaiveDate,
     scores: &[ScoreSnapshot],
 ) -> StoreResult<bool> {
-    if scores.is_empty() {
-        return Ok(false);
-    }
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let d = day_number(day);
-    tx.execute("DELETE FROM compliance_daily WHERE day = ?1", [d])?;
+    let removed = tx.execute("DELETE FROM compliance_daily WHERE day = ?1", [d])?;
+    if scores.is_empty() {
+        tx.commit()?;
+        return Ok(removed > 0);
+    }
     {
         let mut insert = tx.prepare_cached(
             "INSERT OR REPLACE INTO compliance_daily (day, slug, score, passed, failed, unknown)

@@ -50,6 +50,21 @@ pub(super) async fn compliance_snapshots_keep_the_last_of_each_day(store: Arc<dy
         store.compliance_snapshots(d3, d3).await.unwrap(),
         want[2..].to_vec()
     );
+    // A day whose scores are gone (no control finding left) is emptied, once.
+    let d4 = d1 + Duration::days(3);
+    assert!(store
+        .put_compliance_snapshot(
+            d4,
+            &third[..1]
+                .iter()
+                .map(|s| snapshot(d4, &s.slug, s.score))
+                .collect::<Vec<_>>()
+        )
+        .await
+        .unwrap());
+    assert!(store.put_compliance_snapshot(d4, &[]).await.unwrap());
+    assert!(!store.put_compliance_snapshot(d4, &[]).await.unwrap());
+    assert_eq!(store.compliance_snapshots(d4, d4).await.unwrap(), vec![]);
     // Snapshots are not findings: the summary does not count them.
     assert_eq!(store.summary(d3).await.unwrap().total, 0);
 }
