@@ -1,4 +1,4 @@
-use super::serve_tasks::{start_exports, start_folding};
+use super::serve_tasks::{start_exports, start_folding, warm_compliance};
 use super::{CliError, DetectArgs, StoreArgs};
 use crate::auth::session::SqliteSessions;
 use crate::auth::tokens::{SqliteTokens, TokenStore};
@@ -153,6 +153,7 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         tracing::info!(count = n, "loaded demo findings into the empty store");
     }
     let folding = start_folding(opened.sqlite.as_ref());
+    warm_compliance(opened.sqlite.as_ref());
     let mut auth = Authenticator::new(token.as_deref());
     if let Some(t) = tokens {
         auth = auth.with_tokens(t);

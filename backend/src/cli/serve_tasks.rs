@@ -1,5 +1,6 @@
-//! Upkeep tasks `cspm serve` runs beside the API: sweeping old export files and
-//! folding the SQLite store's resource counters. Each is aborted at shutdown.
+//! Upkeep tasks `cspm serve` runs beside the API: sweeping old export files,
+//! folding the SQLite store's resource counters (each aborted at shutdown), and
+//! building the first compliance report.
 
 use crate::export::jobs::{ExportJobs, LocalExportFiles, Runner};
 use crate::store::SqliteStore;
@@ -44,4 +45,21 @@ pub(super) fn start_exports(
 /// a store other than SQLite).
 pub(super) fn start_folding(store: Option<&SqliteStore>) -> Option<tokio::task::JoinHandle<()>> {
     store.map(|s| s.spawn_resource_folding(RESOURCE_FOLD_EVERY))
+}
+
+/// Builds the compliance report once at start, in the background, so the
+/// dashboard's first compliance card does not wait for a read of every finding
+/// (about 20 s at 1M): the report is kept while the store does not change
+/// (compliance/daily.rs). Only SQLite keeps it; on DynamoDB it would be a full
+/// read of the table for nothing.
+pub(super) fn warm_compliance(store: Option<&SqliteStore>) {
+    if let Some(s) = store.cloned() {
+        tokio::spawn(async move {
+            let started = std::time::Instant::now();
+            match crate::compliance::daily::build_report(&s).await {
+                Ok(_) => tracing::info!(took = ?started.elapsed(), "compliance report built"),
+                Err(e) => tracing::warn!(error = %e, "building the compliance report failed"),
+            }
+        });
+    }
 }
