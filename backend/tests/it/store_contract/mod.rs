@@ -25,14 +25,14 @@ pub async fn run_contract(make: &StoreFactory) {
     every_filter_returns_exactly_the_matching_findings(make().await).await;
     paging_visits_every_finding_once_while_new_ones_arrive(make().await).await;
     bad_cursors_are_rejected(make().await).await;
-    summary_is_exact_through_updates_and_deletes(make().await).await;
+    summary::summary_is_exact_through_updates_and_deletes(make().await).await;
     count::counts_are_exact_for_every_filter_through_writes(make().await).await;
     groups::groups_are_exact_for_every_filter_through_writes(make().await).await;
-    workflow_changes_are_audited_and_survive_provider_updates(make().await).await;
+    workflow::workflow_changes_are_audited_and_survive_provider_updates(make().await).await;
     archive::archive_candidates_page_oldest_first_below_the_cutoff(make().await).await;
     archive::deletes_only_remove_the_version_that_was_read(make().await).await;
-    unknown_ids_are_none(make().await).await;
-    revisions_count_every_change(make().await).await;
+    workflow::unknown_ids_are_none(make().await).await;
+    workflow::revisions_count_every_change(make().await).await;
     compliance::compliance_snapshots_keep_the_last_of_each_day(make().await).await;
     super::store_workflow::the_workflow_table_holds_row_by_row(make().await).await;
     super::store_workflow::a_late_provider_version_is_not_older_than_a_persons_change(make().await)
@@ -308,199 +308,6 @@ async fn bad_cursors_are_rejected(store: Arc<dyn Store>) {
     }
 }
 
-fn expected_counts(
-    fs: &HashMap<String, Finding>,
-) -> (BTreeMap<Severity, u64>, BTreeMap<WorkflowStatus, u64>) {
-    let mut sev: BTreeMap<Severity, u64> = Severity::ALL_DESC.iter().map(|s| (*s, 0)).collect();
-    let mut st: BTreeMap<WorkflowStatus, u64> =
-        WorkflowStatus::ALL.iter().map(|s| (*s, 0)).collect();
-    for f in fs.values() {
-        *sev.entry(f.severity).or_default() += 1;
-        *st.entry(f.workflow_status).or_default() += 1;
-    }
-    (sev, st)
-}
-
-async fn assert_summary(store: &dyn Store, model: &HashMap<String, Finding>, today: NaiveDate) {
-    let s = store.summary(today).await.unwrap();
-    let (sev, st) = expected_counts(model);
-    assert_eq!(s.total, model.len() as u64);
-    assert_eq!(s.by_severity, sev);
-    assert_eq!(s.by_status, st);
-    assert_eq!(s.trend.len(), 30);
-    assert_eq!(s.trend.last().unwrap().date, today);
-    for p in &s.trend {
-        let n = model
-            .values()
-            .filter(|f| f.created_at.date_naive() == p.date)
-            .count();
-        assert_eq!(p.count, n as u64, "trend on {}", p.date);
-    }
-    let mut accounts: HashMap<&str, u64> = HashMap::new();
-    for f in model.values() {
-        *accounts.entry(&f.account_id).or_default() += 1;
-    }
-    for kc in &s.top_accounts {
-        assert_eq!(accounts.get(kc.key.as_str()), Some(&kc.count));
-    }
-    assert_eq!(s.top_accounts.len(), accounts.len().min(10));
-}
-
-async fn summary_is_exact_through_updates_and_deletes(store: Arc<dyn Store>) {
-    let today = anchor().date_naive();
-    let fs = findings(300, 7);
-    store.upsert(&fs).await.unwrap();
-    let mut model: HashMap<String, Finding> =
-        fs.iter().map(|f| (f.id.clone(), f.clone())).collect();
-    assert_summary(store.as_ref(), &model, today).await;
-
-    // Updates that change severity and status (and some stale ones that must not count).
-    let mut changed = Vec::new();
-    for (n, f) in fs.iter().enumerate().take(120) {
-        let mut v = version(f, 30);
-        v.severity = Severity::ALL_DESC[n % 5];
-        v.workflow_status = WorkflowStatus::ALL[n % 4];
-        changed.push(v.clone());
-        changed.push(version(f, -30));
-        // A suppressed finding stays suppressed whatever the provider says (row 1);
-        // otherwise the provider's own status is stored (the fixtures fail their
-        // controls and are active, so nothing resolves or reopens them).
-        if f.workflow_status == WorkflowStatus::Suppressed {
-            v.workflow_status = WorkflowStatus::Suppressed;
-        }
-        model.insert(v.id.clone(), v);
-    }
-    store.upsert(&changed).await.unwrap();
-    assert_summary(store.as_ref(), &model, today).await;
-
-    let gone: Vec<FindingVersion> = fs[200..260]
-        .iter()
-        .map(|f| FindingVersion {
-            id: f.id.clone(),
-            updated_at: f.updated_at,
-            revision: 1,
-        })
-        .collect();
-    let r = store.delete_versions(&gone).await.unwrap();
-    assert_eq!(r.deleted.len(), 60);
-    for v in &gone {
-        model.remove(&v.id);
-    }
-    assert_summary(store.as_ref(), &model, today).await;
-}
-
-async fn workflow_changes_are_audited_and_survive_provider_updates(store: Arc<dyn Store>) {
-    let f = findings(1, 8).remove(0);
-    store.upsert(std::slice::from_ref(&f)).await.unwrap();
-    let at = f.updated_at + Duration::hours(1);
-    let update = WorkflowUpdate {
-        workflow_status: WorkflowStatus::Notified,
-        note: Some("owner told".into()),
-    };
-    let d = store
-        .set_workflow(&f.id, &update, "alice", at)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(d.finding.workflow_status, WorkflowStatus::Notified);
-    assert_eq!(
-        d.finding.updated_at, f.updated_at,
-        "the provider's time stays; the revision moves"
-    );
-    assert_eq!(d.finding.revision, 2);
-    assert!(d.finding.workflow_by_person);
-    assert_eq!(d.audit.len(), 1);
-    assert_eq!(d.audit[0].actor, "alice");
-    assert_eq!(d.audit[0].from_status, f.workflow_status);
-    assert_eq!(d.audit[0].to_status, WorkflowStatus::Notified);
-    assert_eq!(d.audit[0].note.as_deref(), Some("owner told"));
-
-    // The provider re-sends the finding later with NEW: the analyst's triage stays.
-    let mut later = version(&f, 7200);
-    later.workflow_status = WorkflowStatus::New;
-    later.title = "re-evaluated".into();
-    store.upsert(&[later]).await.unwrap();
-    let got = store.get(&f.id).await.unwrap().unwrap();
-    assert_eq!(got.finding.title, "re-evaluated");
-    assert_eq!(got.finding.workflow_status, WorkflowStatus::Notified);
-    assert_eq!(got.audit.len(), 1);
-
-    // A provider that resolves the finding (e.g. an alarm back to OK) wins.
-    let mut resolved = version(&f, 9000);
-    resolved.workflow_status = WorkflowStatus::Resolved;
-    store.upsert(&[resolved]).await.unwrap();
-    let got = store.get(&f.id).await.unwrap().unwrap();
-    assert_eq!(got.finding.workflow_status, WorkflowStatus::Resolved);
-    let listed = store
-        .list(
-            &FindingFilter {
-                statuses: vec![WorkflowStatus::Resolved],
-                ..Default::default()
-            },
-            10,
-            None,
-        )
-        .await
-        .unwrap();
-    assert_eq!(listed.items.len(), 1);
-}
-
-/// Every change moves the revision by one; unchanged and older versions do not.
-async fn revisions_count_every_change(store: Arc<dyn Store>) {
-    let f = findings(1, 23).remove(0);
-    let rev = |store: Arc<dyn Store>, id: String| async move {
-        store.get(&id).await.unwrap().unwrap().finding.revision
-    };
-    store.upsert(std::slice::from_ref(&f)).await.unwrap();
-    assert_eq!(rev(store.clone(), f.id.clone()).await, 1);
-    store.upsert(std::slice::from_ref(&f)).await.unwrap();
-    assert_eq!(rev(store.clone(), f.id.clone()).await, 1, "unchanged");
-    store.upsert(&[version(&f, 60)]).await.unwrap();
-    assert_eq!(rev(store.clone(), f.id.clone()).await, 2, "newer");
-    store.upsert(&[version(&f, 30)]).await.unwrap();
-    assert_eq!(rev(store.clone(), f.id.clone()).await, 2, "older");
-    let u = WorkflowUpdate {
-        workflow_status: WorkflowStatus::Resolved,
-        note: Some("fixed".into()),
-    };
-    let d = store
-        .set_workflow(&f.id, &u, "bob", anchor())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(d.finding.revision, 3, "a person's change");
-    let candidates = store
-        .archive_candidates(anchor() + Duration::days(1), 10, None)
-        .await
-        .unwrap();
-    let c = candidates
-        .candidates
-        .iter()
-        .find(|c| c.id == f.id)
-        .expect("candidate");
-    assert_eq!(c.revision, 3);
-    assert_eq!(
-        c.finding().unwrap().revision,
-        3,
-        "the archived line carries it"
-    );
-}
-
-async fn unknown_ids_are_none(store: Arc<dyn Store>) {
-    let missing = "AAAAAAAAAAAAAAAAAAAAAA";
-    assert!(store.get(missing).await.unwrap().is_none());
-    let u = WorkflowUpdate {
-        workflow_status: WorkflowStatus::Resolved,
-        note: None,
-    };
-    assert!(store
-        .set_workflow(missing, &u, "x", anchor())
-        .await
-        .unwrap()
-        .is_none());
-    store.ping().await.unwrap();
-}
-
 /// The archiver's side: candidates below the cutoff, deletes of what was read.
 mod archive;
 /// Daily compliance snapshots.
@@ -509,3 +316,7 @@ mod compliance;
 pub mod count;
 /// Grouping a view, checked against the stored findings.
 mod groups;
+/// The summary counters: exact through updates and deletes.
+mod summary;
+/// Workflow changes, revisions and unknown ids.
+mod workflow;
