@@ -11,8 +11,9 @@ use shared_types::{Finding, FindingSource, RecordState, Resource, Severity, Work
 pub const SPREAD_DAYS: i64 = 120;
 
 /// SplitMix64: tiny, fast, and stable forever (unlike library RNGs whose streams
-/// may change between versions), which is what deterministic demo data needs.
-struct Rng(u64);
+/// may change between versions), which is what deterministic demo data needs
+/// (and tests that replay a seed).
+pub struct Rng(pub u64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
@@ -22,10 +23,12 @@ impl Rng {
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
     }
-    fn below(&mut self, n: u64) -> u64 {
+    /// A number in `0..n` (0 for `n` = 0).
+    pub fn below(&mut self, n: u64) -> u64 {
         self.next() % n.max(1)
     }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+    /// One of `items` (which must not be empty).
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len() as u64) as usize]
     }
 }

@@ -1,6 +1,6 @@
 //! Upkeep tasks `cspm serve` runs beside the API: sweeping old export files,
-//! folding the SQLite store's resource counters (each aborted at shutdown), and
-//! building the first compliance report.
+//! folding the SQLite store's resource counters and compliance results (each
+//! aborted at shutdown), and folding the compliance results once at start.
 
 use crate::export::jobs::{ExportJobs, LocalExportFiles, Runner};
 use crate::store::SqliteStore;
@@ -10,9 +10,10 @@ use std::time::Duration;
 /// How often old export files are looked for (each finished job sweeps too).
 const EXPORT_SWEEP_EVERY: Duration = Duration::from_secs(3600);
 
-/// How often resource counters are folded (store/sqlite/resource_counts.rs), so
-/// a grouping finds little left to fold.
-const RESOURCE_FOLD_EVERY: Duration = Duration::from_secs(5);
+/// How often resource counters (store/sqlite/resource_counts.rs) and compliance
+/// results (store/sqlite/compliance_fold.rs) are folded, so a grouping or a
+/// compliance report finds little left to fold.
+const FOLD_EVERY: Duration = Duration::from_secs(5);
 
 /// Export jobs of `cspm serve` and the task that sweeps their old files.
 pub(super) struct Exports {
@@ -41,24 +42,25 @@ pub(super) fn start_exports(
     Exports { jobs, sweeper }
 }
 
-/// Folds `store`'s resource counters every [`RESOURCE_FOLD_EVERY`] (none for
-/// a store other than SQLite).
+/// Folds `store`'s resource counters and compliance results every
+/// [`FOLD_EVERY`] (none for a store other than SQLite).
 pub(super) fn start_folding(store: Option<&SqliteStore>) -> Option<tokio::task::JoinHandle<()>> {
-    store.map(|s| s.spawn_resource_folding(RESOURCE_FOLD_EVERY))
+    store.map(|s| s.spawn_folding(FOLD_EVERY))
 }
 
-/// Builds the compliance report once at start, in the background, so the
-/// dashboard's first compliance card does not wait for a read of every finding
-/// (about 20 s at 1M): the report is kept while the store does not change
-/// (compliance/daily.rs). Only SQLite keeps it; on DynamoDB it would be a full
-/// read of the table for nothing.
+/// Folds the compliance results at start, in the background, so the
+/// dashboard's first compliance card does not wait for it: on a file never
+/// folded (new, or from a version before them) that is a read of every finding
+/// (store/sqlite/compliance_fold.rs). Only SQLite keeps them.
 pub(super) fn warm_compliance(store: Option<&SqliteStore>) {
     if let Some(s) = store.cloned() {
         tokio::spawn(async move {
             let started = std::time::Instant::now();
-            match crate::compliance::daily::build_report(&s).await {
-                Ok(_) => tracing::info!(took = ?started.elapsed(), "compliance report built"),
-                Err(e) => tracing::warn!(error = %e, "building the compliance report failed"),
+            match s.fold_compliance().await {
+                Ok(n) => {
+                    tracing::info!(took = ?started.elapsed(), folded = n, "compliance results folded")
+                }
+                Err(e) => tracing::warn!(error = %e, "folding the compliance results failed"),
             }
         });
     }

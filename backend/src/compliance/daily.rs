@@ -7,41 +7,27 @@ use super::report::Report;
 use crate::store::{ScoreSnapshot, Store, StoreResult};
 use chrono::{Duration, NaiveDate};
 use shared_types::{ComplianceOverview, ScorePoint, StandardDetail, StandardScore};
-use std::sync::Mutex;
 
 /// Days in the trend, today included.
 pub const TREND_DAYS: i64 = 30;
-/// Findings read per store page while the report is built.
+/// Findings read per store page while a report is read from every finding.
 const PAGE: u32 = 1000;
 
-/// The last report built, with the store version it was built at: a report
-/// reads every finding (about 20 s at 1M on SQLite), so while nothing changed
-/// it is reused. One entry: a server has one store.
-static LAST: Mutex<Option<(String, Report)>> = Mutex::new(None);
-
-/// The report over every finding in the store: the last one while the store's
-/// [`Store::version`] is the one it was built at, else read anew. The version
-/// is taken before the read, so a write during it only makes the next request
-/// read again; a report is never kept under a version its data is older than.
-pub async fn build_report(store: &dyn Store) -> StoreResult<Report> {
-    built(store).await.map(|(report, _)| report)
-}
-
-/// [`build_report`] with the version the report holds (`None`: unknown).
-async fn built(store: &dyn Store) -> StoreResult<(Report, Option<String>)> {
+/// The report over every finding in the store, with the failing resources and
+/// findings of `failing_of`'s controls (a standard's slug; all of them when the
+/// store keeps no rows), and the store version it holds (`None`: unknown),
+/// taken before the read so a write during it is never missed. From the rows
+/// the store keeps per control ([`Store::control_results`]: SQLite's answer in
+/// milliseconds at 1M findings), else from a read of every finding (DynamoDB).
+async fn built(
+    store: &dyn Store,
+    failing_of: Option<&str>,
+) -> StoreResult<(Report, Option<String>)> {
     let version = store.version().await?;
-    let last = || LAST.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(v) = &version {
-        if let Some((built_at, report)) = last().as_ref() {
-            if built_at == v {
-                return Ok((report.clone(), version));
-            }
-        }
-    }
-    let report = read_report(store).await?;
-    if let Some(v) = &version {
-        *last() = Some((v.clone(), report.clone()));
-    }
+    let report = match store.control_results(failing_of).await? {
+        Some(rows) => Report::from_rows(rows),
+        None => read_report(store).await?,
+    };
     Ok((report, version))
 }
 
@@ -82,7 +68,7 @@ pub fn snapshot_rows(report: &Report, today: NaiveDate) -> Vec<ScoreSnapshot> {
 /// Takes `today`'s snapshot from the store's findings (the daily job's step).
 /// Returns whether it wrote: not when it equals the one stored.
 pub async fn take_snapshot(store: &dyn Store, today: NaiveDate) -> StoreResult<bool> {
-    let (report, version) = built(store).await?;
+    let (report, version) = built(store, None).await?;
     let stored = store.compliance_snapshots(today, today).await?;
     keep_today(store, &report, version, today, stored)
         .await
@@ -115,9 +101,10 @@ async fn keep_today(
 /// The report and the trend snapshots, today's the report's.
 async fn report_with_trend(
     store: &dyn Store,
+    failing_of: Option<&str>,
     today: NaiveDate,
 ) -> StoreResult<(Report, Vec<ScoreSnapshot>)> {
-    let (report, version) = built(store).await?;
+    let (report, version) = built(store, failing_of).await?;
     let from = today - Duration::days(TREND_DAYS - 1);
     let trend = store.compliance_snapshots(from, today).await?;
     let (trend, _) = keep_today(store, &report, version, today, trend).await?;
@@ -145,7 +132,7 @@ fn with_trend(mut s: StandardScore, snapshots: &[ScoreSnapshot]) -> StandardScor
 
 /// `GET /compliance`: every standard the stored findings name, by slug.
 pub async fn overview(store: &dyn Store, today: NaiveDate) -> StoreResult<ComplianceOverview> {
-    let (report, trend) = report_with_trend(store, today).await?;
+    let (report, trend) = report_with_trend(store, None, today).await?;
     Ok(ComplianceOverview {
         standards: report
             .scores()
@@ -162,7 +149,7 @@ pub async fn standard(
     slug: &str,
     today: NaiveDate,
 ) -> StoreResult<Option<StandardDetail>> {
-    let (report, trend) = report_with_trend(store, today).await?;
+    let (report, trend) = report_with_trend(store, Some(slug), today).await?;
     Ok(report.detail(slug).map(|mut d| {
         d.standard = with_trend(d.standard, &trend);
         d

@@ -3,8 +3,9 @@
 //! A finding is mapped to the (standard, control) pairs it is a result of
 //! ([`control`], [`standard`]); each control gets a status from its active
 //! findings and each standard a score from its controls ([`score`]); the
-//! report folds the store's findings page by page ([`report`]); a snapshot a
-//! day keeps the 30-day trend ([`daily`]).
+//! report comes from the rows a store keeps per control (SQLite:
+//! store/sqlite/compliance_fold.rs) or from its findings page by page
+//! ([`report`]); a snapshot a day keeps the 30-day trend ([`daily`]).
 //!
 //! "Enabled controls" are the controls with at least one stored finding: the
 //! source of truth for enabled controls is Security Hub's standards API, which

@@ -1,10 +1,12 @@
 //! The compliance report: findings folded, one at a time, into controls per
-//! standard. Built page by page from the store, so only the controls (not the
-//! findings) are held.
+//! standard (page by page from a store that keeps no rows per control, so only
+//! the controls are held), or the rows a store keeps per control taken as
+//! they are.
 
 use super::control::memberships;
 use super::score::{verdict, StatusCounts, Tally, Verdict};
 use super::standard::Standard;
+use crate::store::control_rows::ControlRow;
 use shared_types::{
     ControlResult, Finding, ScorePoint, StandardDetail, StandardScore, MAX_FAILING_RESOURCES,
 };
@@ -37,6 +39,28 @@ impl Report {
     pub fn of<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Report {
         let mut r = Report::default();
         findings.into_iter().for_each(|f| r.add(f));
+        r
+    }
+
+    /// The report of the rows a store keeps per control (their failing lists
+    /// as read: empty where not asked for).
+    pub fn from_rows(rows: Vec<ControlRow>) -> Report {
+        let mut r = Report::default();
+        for row in rows {
+            let s = r.standards.entry(row.slug).or_insert_with(|| StandardAcc {
+                name: row.standard_name,
+                controls: BTreeMap::new(),
+            });
+            s.controls.insert(
+                row.control_id,
+                ControlAcc {
+                    title: row.title,
+                    tally: row.tally,
+                    failing_resources: row.failing_resources.into_iter().collect(),
+                    failing_findings: row.failing_findings.into_iter().collect(),
+                },
+            );
+        }
         r
     }
 

@@ -76,7 +76,7 @@ pub struct Opened {
     /// The SQLite file, for the dispatcher's own state.
     pub db_path: Option<PathBuf>,
     /// The SQLite store itself, for its upkeep in a long-running process
-    /// (folding resource counters, [`SqliteStore::spawn_resource_folding`]).
+    /// (folding resource counters, [`SqliteStore::spawn_folding`]).
     pub sqlite: Option<SqliteStore>,
 }
 

@@ -3,6 +3,8 @@
 
 /// The change record every write leaves behind.
 pub mod change;
+/// Compliance results a store keeps per control.
+pub mod control_rows;
 /// How many findings a view matches: exact from counters, or a bounded estimate.
 pub mod count;
 /// Opaque, validated paging cursors.
@@ -367,10 +369,24 @@ pub trait Store: Send + Sync {
     async fn ping(&self) -> StoreResult<()>;
 
     /// A token that changes whenever a stored finding does, so an answer built
-    /// from every finding (the compliance report) can be kept while it holds:
-    /// SQLite's change feed head, with the file it counts. `None` (the default,
-    /// and DynamoDB's) when the store has none: such answers are built anew.
+    /// at one token is not stored once the store has moved on (the day's
+    /// compliance snapshot, compliance/daily.rs): SQLite's change feed head,
+    /// with the file it counts. `None` (the default, and DynamoDB's) when the
+    /// store has none.
     async fn version(&self) -> StoreResult<Option<String>> {
+        Ok(None)
+    }
+
+    /// The compliance results the store keeps per control, folded up to every
+    /// write committed before the call, with the failing resources and findings
+    /// of the controls of `failing_of` (a standard's slug) only. `None` (the
+    /// default, and DynamoDB's): the store keeps none, and a report reads every
+    /// finding.
+    async fn control_results(
+        &self,
+        failing_of: Option<&str>,
+    ) -> StoreResult<Option<Vec<control_rows::ControlRow>>> {
+        let _ = failing_of;
         Ok(None)
     }
 }

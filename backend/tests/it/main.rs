@@ -17,6 +17,7 @@ mod bulk_workflow;
 mod cli_dynamo;
 /// Compliance scores per standard: corpus control findings, the documented example, snapshots.
 mod compliance;
+mod compliance_fold;
 mod corpus;
 /// Every Security Hub document of the shared corpus, parsed and normalized.
 mod corpus_asff;

@@ -6,6 +6,8 @@
 
 mod changes;
 mod checkpoint;
+mod compliance_fold;
+mod compliance_read;
 mod connect;
 mod convert;
 mod count;
@@ -60,6 +62,9 @@ pub struct SqliteStore {
     /// Thousands of VM instructions a grouping by resource may walk the
     /// ranking before summing counters (sqlite/top_resources.rs); 0: never.
     walk_steps: u64,
+    /// Findings one compliance fold transaction refreshes at most
+    /// (compliance_fold.rs).
+    fold_batch: u32,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -92,6 +97,7 @@ impl SqliteStore {
             count_rows: super::count::SCAN_ROWS,
             group_rows: super::groups::GROUP_SCAN_ROWS,
             walk_steps: top_resources::WALK_STEPS,
+            fold_batch: compliance_fold::FOLD_FINDINGS,
         })
     }
 
@@ -117,34 +123,66 @@ impl SqliteStore {
         self
     }
 
+    /// The store folding compliance results `n` findings per transaction
+    /// instead of [`compliance_fold::FOLD_FINDINGS`]: tests interleave writes
+    /// with a rebuild of a few findings.
+    pub fn with_fold_batch(mut self, n: u32) -> Self {
+        self.fold_batch = n.max(1);
+        self
+    }
+
     /// Folds every per-resource change written so far into the resource
     /// counters (resource_counts.rs), in transactions of at most
     /// [`resource_counts::FOLD_ROWS`] changes; returns how many it folded.
     /// Groupings do this themselves; `cspm serve` also calls it every few
     /// seconds so theirs is small.
     pub async fn fold_resource_counts(&self) -> StoreResult<u64> {
+        self.fold_until_done(|c| resource_counts::fold(c, resource_counts::FOLD_ROWS))
+            .await
+    }
+
+    /// Folds every change written so far into the compliance results kept per
+    /// control (compliance_fold.rs; on a file never folded, a read of every
+    /// finding), in transactions of at most [`compliance_fold::FOLD_FINDINGS`]
+    /// findings; returns the work done. Compliance reports do this themselves;
+    /// `cspm serve` also calls it every few seconds so theirs is small.
+    pub async fn fold_compliance(&self) -> StoreResult<u64> {
+        let batch = self.fold_batch;
+        self.fold_until_done(move |c| compliance_fold::fold(c, batch))
+            .await
+    }
+
+    /// One transaction of [`Self::fold_compliance`]'s work (tests stop a
+    /// rebuild half-way with it); returns the work done, 0 when caught up.
+    pub async fn fold_compliance_once(&self) -> StoreResult<u64> {
+        let batch = self.fold_batch;
+        self.write(move |c| compliance_fold::fold(c, batch)).await
+    }
+
+    /// Runs `step` (one write transaction each) until it does nothing.
+    async fn fold_until_done(
+        &self,
+        step: impl Fn(&mut Connection) -> StoreResult<u64> + Send + 'static,
+    ) -> StoreResult<u64> {
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
-            let mut moved = 0;
+            let mut done = 0;
             loop {
-                let n =
-                    pool.with_writer(|c| resource_counts::fold(c, resource_counts::FOLD_ROWS))?;
+                let n = pool.with_writer(&step)?;
                 if n == 0 {
-                    return Ok(moved);
+                    return Ok(done);
                 }
-                moved += n;
+                done += n;
             }
         })
         .await
         .map_err(|e| StoreError::Backend(Box::new(e)))?
     }
 
-    /// Folds resource counters every `period` in the background (logging a
-    /// failure and trying again next time), so a grouping finds little to fold.
-    pub fn spawn_resource_folding(
-        &self,
-        period: std::time::Duration,
-    ) -> tokio::task::JoinHandle<()> {
+    /// Folds resource counters and compliance results every `period` in the
+    /// background (logging a failure and trying again next time), so a
+    /// grouping or a compliance report finds little to fold.
+    pub fn spawn_folding(&self, period: std::time::Duration) -> tokio::task::JoinHandle<()> {
         let store = self.clone();
         tokio::spawn(async move {
             let mut every = tokio::time::interval(period);
@@ -153,6 +191,9 @@ impl SqliteStore {
                 every.tick().await;
                 if let Err(e) = store.fold_resource_counts().await {
                     tracing::warn!(error = %e, "folding resource counters failed; trying again");
+                }
+                if let Err(e) = store.fold_compliance().await {
+                    tracing::warn!(error = %e, "folding compliance results failed; trying again");
                 }
             }
         })
@@ -330,6 +371,13 @@ impl Store for SqliteStore {
         let file = file_identity(self.path());
         Ok(Some(format!("{}#{file}#{head}", self.path().display())))
     }
+
+    async fn control_results(
+        &self,
+        failing_of: Option<&str>,
+    ) -> StoreResult<Option<Vec<super::control_rows::ControlRow>>> {
+        compliance_read::control_results(self, failing_of.map(str::to_owned)).await
+    }
 }
 
 #[async_trait]
@@ -348,7 +396,16 @@ impl ChangeFeed for SqliteStore {
     }
 
     async fn trim(&self, upto: u64, before: DateTime<Utc>) -> StoreResult<u64> {
-        self.write(move |c| changes::trim(c, upto, before)).await
+        self.write(move |c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            // A change the compliance fold has not read yet must not go unseen.
+            let upto_seq = i64::try_from(upto).unwrap_or(i64::MAX);
+            compliance_fold::before_trim(&tx, upto_seq, convert::micros(before))?;
+            let n = changes::trim(&tx, upto, before)?;
+            tx.commit()?;
+            Ok(n)
+        })
+        .await
     }
 }
 
