@@ -33,7 +33,8 @@ async fn built(
 
 /// Every finding in the store, read page by page into a report (only the
 /// controls are held, not the findings). Cost grows with the store: one pass.
-async fn read_report(store: &dyn Store) -> StoreResult<Report> {
+/// What a store without kept rows answers, and what tests hold kept rows to.
+pub async fn read_report(store: &dyn Store) -> StoreResult<Report> {
     let mut report = Report::default();
     let filter = shared_types::FindingFilter::default();
     let mut cursor: Option<String> = None;

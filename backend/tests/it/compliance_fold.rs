@@ -10,7 +10,7 @@ use cspm::compliance::report::Report;
 use cspm::store::feed::ChangeFeed;
 use cspm::store::{SqliteStore, Store};
 use serde_json::json;
-use shared_types::{Finding, FindingFilter, RecordState, WorkflowStatus, WorkflowUpdate};
+use shared_types::{Finding, RecordState, WorkflowStatus, WorkflowUpdate};
 
 /// The demo's generator: the same seed replays a failure.
 struct Rng(cspm::demo::Rng);
@@ -87,28 +87,10 @@ fn finding(rng: &mut Rng, n: usize, at: DateTime<Utc>) -> Finding {
     f
 }
 
-/// The report read from every stored finding, as a store without kept rows
-/// builds it (compliance/daily.rs).
-async fn read_from_findings(store: &dyn Store) -> Report {
-    let mut report = Report::default();
-    let mut cursor: Option<String> = None;
-    loop {
-        let page = store
-            .list_findings(&FindingFilter::default(), 7, cursor.as_deref())
-            .await
-            .unwrap();
-        page.findings.iter().for_each(|f| report.add(f));
-        match page.next_cursor {
-            Some(c) => cursor = Some(c),
-            None => return report,
-        }
-    }
-}
-
 /// Every standard's card and drill-down from the kept rows equals the one read
 /// from the findings.
 async fn assert_kept_equals_read(store: &SqliteStore, context: &str) {
-    let want = read_from_findings(store).await;
+    let want = cspm::compliance::daily::read_report(store).await.unwrap();
     let overview = Report::from_rows(store.control_results(None).await.unwrap().unwrap());
     assert_eq!(overview.scores(), want.scores(), "{context}");
     let slugs: Vec<String> = want.slugs().map(str::to_string).collect();

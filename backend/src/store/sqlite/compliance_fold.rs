@@ -109,10 +109,18 @@ pub(super) fn within(c: &Connection, max: i64) -> StoreResult<bool> {
     Ok(matches!(state(c)?, State::Folded { seq } if head(c)? - seq <= max))
 }
 
-/// Folds everything left inside the caller's write transaction.
-pub(super) fn fold_all_in(tx: &Connection) -> StoreResult<()> {
-    while fold_in(tx, FOLD_FINDINGS)? > 0 {}
-    Ok(())
+/// Folds the changes left inside the caller's write transaction; false (and
+/// nothing more folded) as soon as the fold is not reading changes: a rebuild,
+/// or one it had to start (a trimmed feed), is never run under a reader's lock.
+pub(super) fn fold_changes_in(tx: &Connection) -> StoreResult<bool> {
+    loop {
+        if !matches!(state(tx)?, State::Folded { .. }) {
+            return Ok(false);
+        }
+        if fold_in(tx, FOLD_FINDINGS)? == 0 {
+            return Ok(true);
+        }
+    }
 }
 
 /// Called in the transaction of a trim of the change feed (changes.rs `trim`)
