@@ -58,15 +58,6 @@ pub async fn run_daily(
                 tracing::error!(error = %e, "archive run failed; the next run will finish it")
             }
         }
-        // The day's compliance snapshot rides on the daily job (every
-        // `GET /compliance` whose scores differ from the day's stores them too).
-        let today = Utc::now().date_naive();
-        match crate::compliance::daily::take_snapshot(store.as_ref(), today).await {
-            Ok(written) => tracing::info!(%today, written, "compliance snapshot"),
-            Err(e) => {
-                tracing::warn!(error = %e, "compliance snapshot failed; the next compliance request takes it")
-            }
-        }
     }
 }
 

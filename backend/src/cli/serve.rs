@@ -1,4 +1,4 @@
-use super::serve_tasks::{start_exports, start_folding, warm_compliance};
+use super::serve_tasks::{start_exports, start_folding, start_snapshots, warm_compliance};
 use super::{CliError, DetectArgs, StoreArgs};
 use crate::auth::session::SqliteSessions;
 use crate::auth::tokens::{SqliteTokens, TokenStore};
@@ -154,6 +154,7 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
     }
     let folding = start_folding(opened.sqlite.as_ref());
     warm_compliance(opened.sqlite.as_ref());
+    let snapshots = start_snapshots(store.clone(), opened.sqlite.is_some());
     let mut auth = Authenticator::new(token.as_deref());
     if let Some(t) = tokens {
         auth = auth.with_tokens(t);
@@ -224,6 +225,7 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         d.stop();
     }
     exports.sweeper.abort();
+    snapshots.abort();
     if let Some(f) = folding {
         f.abort();
     }

@@ -1,6 +1,7 @@
 //! Upkeep tasks `cspm serve` runs beside the API: sweeping old export files,
-//! folding the SQLite store's resource counters and compliance results (each
-//! aborted at shutdown), and folding the compliance results once at start.
+//! folding the SQLite store's resource counters and compliance results, taking
+//! the day's compliance snapshot (each aborted at shutdown), and folding the
+//! compliance results once at start.
 
 use crate::export::jobs::{ExportJobs, LocalExportFiles, Runner};
 use crate::store::SqliteStore;
@@ -14,6 +15,15 @@ const EXPORT_SWEEP_EVERY: Duration = Duration::from_secs(3600);
 /// results (store/sqlite/compliance_fold.rs) are folded, so a grouping or a
 /// compliance report finds little left to fold.
 const FOLD_EVERY: Duration = Duration::from_secs(5);
+
+/// How often today's compliance snapshot is taken on a store that keeps
+/// compliance rows (SQLite: a report costs milliseconds): the day's point then
+/// follows the findings whether or not anyone opens the compliance page, and a
+/// day is never without one while the server runs.
+const SNAPSHOT_EVERY: Duration = Duration::from_secs(600);
+
+/// How often on a store that keeps none (a report reads every finding).
+const SNAPSHOT_EVERY_FULL_READ: Duration = Duration::from_secs(24 * 3600);
 
 /// Export jobs of `cspm serve` and the task that sweeps their old files.
 pub(super) struct Exports {
@@ -63,5 +73,63 @@ pub(super) fn warm_compliance(store: Option<&SqliteStore>) {
                 Err(e) => tracing::warn!(error = %e, "folding the compliance results failed"),
             }
         });
+    }
+}
+
+/// Takes today's compliance snapshot now and then every [`SNAPSHOT_EVERY`]
+/// ([`SNAPSHOT_EVERY_FULL_READ`] when `keeps_rows` is false), whatever the
+/// archive settings: a snapshot is written only when the day's scores changed
+/// (compliance/daily.rs).
+pub(super) fn start_snapshots(
+    store: Arc<dyn crate::store::Store>,
+    keeps_rows: bool,
+) -> tokio::task::JoinHandle<()> {
+    let period = if keeps_rows {
+        SNAPSHOT_EVERY
+    } else {
+        SNAPSHOT_EVERY_FULL_READ
+    };
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(period);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            let today = chrono::Utc::now().date_naive();
+            match crate::compliance::daily::take_snapshot(store.as_ref(), today).await {
+                Ok(written) => tracing::debug!(%today, written, "compliance snapshot"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "compliance snapshot failed; trying again later")
+                }
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    /// Nobody opens the compliance page: the task still stores today's point.
+    #[tokio::test]
+    async fn todays_snapshot_is_taken_without_a_compliance_request() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open_dir(dir.path()).unwrap();
+        let anchor = "2026-06-01T00:00:00Z".parse().unwrap();
+        let all: Vec<_> = crate::demo::generate(200, anchor, 3).collect();
+        store.upsert(&all).await.unwrap();
+        let task = start_snapshots(Arc::new(store.clone()), true);
+        let today = chrono::Utc::now().date_naive();
+        let mut rows = Vec::new();
+        for _ in 0..100 {
+            rows = store.compliance_snapshots(today, today).await.unwrap();
+            if !rows.is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        task.abort();
+        let slugs: Vec<&str> = rows.iter().map(|r| r.slug.as_str()).collect();
+        assert_eq!(slugs, vec!["aws-fsbp", "cis-1.4"]);
     }
 }
