@@ -209,9 +209,10 @@ pub async fn start_export(req: &ExportRequest) -> Result<ExportJob, ApiError> {
     decode(req.send().await).await
 }
 
-/// How many findings `filter` matches, counted by walking the list's pages
-/// (ids only matter) and stopping once past `bound`: the number a person confirms
-/// before a change to "all matching" (`GET /findings` gives no total yet).
+/// How many findings `filter` matches: the number a person confirms before a
+/// change to "all matching". The list's `total` when it is exact (counters: one
+/// request whatever the number); otherwise counted by walking the list's pages
+/// and stopping once past `bound`, since a change must name the exact number.
 pub async fn count_matching(filter: &FindingFilter, bound: u64) -> Result<u64, ApiError> {
     let mut q = ListQuery {
         filter: filter.clone(),
@@ -221,6 +222,9 @@ pub async fn count_matching(filter: &FindingFilter, bound: u64) -> Result<u64, A
     let mut n = 0u64;
     loop {
         let page = list_findings(&q).await?;
+        if let (0, Some(total), Some(true)) = (n, page.total, page.total_is_exact) {
+            return Ok(total);
+        }
         n += page.items.len() as u64;
         match page.next_cursor {
             Some(c) if n <= bound => q.cursor = Some(c),
