@@ -134,6 +134,29 @@ async fn run() {
             },
         ),
         (
+            "since=7 days ago&status=NEW",
+            FindingFilter {
+                since: Some(anchor - Duration::days(7)),
+                statuses: vec![WorkflowStatus::New],
+                ..f()
+            },
+        ),
+        (
+            "since=30 days ago",
+            FindingFilter {
+                since: Some(anchor - Duration::days(30)),
+                ..f()
+            },
+        ),
+        (
+            "since=90 days ago&status=NEW",
+            FindingFilter {
+                since: Some(anchor - Duration::days(90)),
+                statuses: vec![WorkflowStatus::New],
+                ..f()
+            },
+        ),
+        (
             "since=30 days ago&severity=CRITICAL",
             FindingFilter {
                 since: Some(anchor - Duration::days(30)),
