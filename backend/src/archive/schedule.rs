@@ -1,6 +1,5 @@
 //! The daily run inside `cspm serve`: sleep until the configured UTC time, archive,
-//! take the day's compliance snapshot,
-//! repeat. A failed run is logged and retried the next day (nothing is lost by
+//! repeat (the day's compliance snapshot is a task of its own: cli/serve_tasks.rs). A failed run is logged and retried the next day (nothing is lost by
 //! failing: see [`super::run`]).
 
 use super::options::ArchiveOptions;

@@ -95,6 +95,11 @@ pub(super) fn start_snapshots(
         loop {
             every.tick().await;
             let today = chrono::Utc::now().date_naive();
+            // A read of every finding is not repeated at each start for a day
+            // that already has its point (a restart, a second server).
+            if !keeps_rows && has_snapshot(store.as_ref(), today).await {
+                continue;
+            }
             match crate::compliance::daily::take_snapshot(store.as_ref(), today).await {
                 Ok(written) => tracing::debug!(%today, written, "compliance snapshot"),
                 Err(e) => {
@@ -103,6 +108,15 @@ pub(super) fn start_snapshots(
             }
         }
     })
+}
+
+/// True when `today` has a stored snapshot (false when that cannot be read:
+/// the snapshot is taken then).
+async fn has_snapshot(store: &dyn crate::store::Store, today: chrono::NaiveDate) -> bool {
+    store
+        .compliance_snapshots(today, today)
+        .await
+        .is_ok_and(|rows| !rows.is_empty())
 }
 
 #[cfg(test)]

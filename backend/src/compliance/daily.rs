@@ -1,7 +1,8 @@
 //! The compliance answers from the store: the report over every stored
-//! finding, the day's snapshot (taken by the daily job in `cspm serve` and by
-//! every `GET /compliance` whose scores differ from the day's stored ones, so a
-//! day keeps its last), and the 30-day trend read back from the snapshots.
+//! finding, the day's snapshot (taken by `cspm serve` every few minutes and by
+//! every `GET /compliance`, stored when the scores differ from the day's stored
+//! ones, so a day keeps its last), and the 30-day trend read back from the
+//! snapshots.
 
 use super::report::Report;
 use crate::store::{ScoreSnapshot, Store, StoreResult};
@@ -66,7 +67,8 @@ pub fn snapshot_rows(report: &Report, today: NaiveDate) -> Vec<ScoreSnapshot> {
         .collect()
 }
 
-/// Takes `today`'s snapshot from the store's findings (the daily job's step).
+/// Takes `today`'s snapshot from the store's findings (`cspm serve`'s
+/// snapshot task).
 /// Returns whether it wrote: not when it equals the one stored.
 pub async fn take_snapshot(store: &dyn Store, today: NaiveDate) -> StoreResult<bool> {
     let (report, version) = built(store, None).await?;

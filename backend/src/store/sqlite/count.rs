@@ -24,10 +24,10 @@ const MAX_STEPS: u64 = 3_000;
 
 /// VM instructions, in thousands, an exact count of a time window may take
 /// before the bounded read below answers instead. Counted inside one
-/// `(column, updated_at, id)` index a finding costs about two and a half
-/// instructions, so time windows of about 120,000 findings are counted
-/// exactly (fewer through an index of larger entries), and any window of a
-/// 100,000-finding store is. Twice this let a window that ran out add 8 ms to
+/// `(column, updated_at, id)` index a finding costs two to three
+/// instructions, so `since` windows of about 120,000 findings are counted
+/// exactly (fewer with an `until` bound or a list of values, which check
+/// more per finding). Twice this let a window that ran out add 8 ms to
 /// a list request at 1M findings, past the 5 ms goal (scripts/bench_count.sh).
 pub(super) const EXACT_STEPS: u64 = 300;
 
