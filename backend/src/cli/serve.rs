@@ -1,4 +1,4 @@
-use super::serve_tasks::{start_exports, start_folding, start_snapshots, warm_compliance};
+use super::serve_tasks::{start_exports, start_folding, start_snapshots};
 use super::{CliError, DetectArgs, StoreArgs};
 use crate::auth::session::SqliteSessions;
 use crate::auth::tokens::{SqliteTokens, TokenStore};
@@ -153,7 +153,6 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         tracing::info!(count = n, "loaded demo findings into the empty store");
     }
     let folding = start_folding(opened.sqlite.as_ref());
-    warm_compliance(opened.sqlite.as_ref());
     let snapshots = start_snapshots(store.clone(), opened.sqlite.is_some());
     let mut auth = Authenticator::new(token.as_deref());
     if let Some(t) = tokens {

@@ -1,7 +1,7 @@
 //! Upkeep tasks `cspm serve` runs beside the API: sweeping old export files,
-//! folding the SQLite store's resource counters and compliance results, taking
-//! the day's compliance snapshot (each aborted at shutdown), and folding the
-//! compliance results once at start.
+//! folding the SQLite store's resource counters and compliance results, and
+//! taking the day's compliance snapshot (each aborted at shutdown; the first
+//! snapshot, at start, folds the compliance results in the background).
 
 use crate::export::jobs::{ExportJobs, LocalExportFiles, Runner};
 use crate::store::SqliteStore;
@@ -58,25 +58,9 @@ pub(super) fn start_folding(store: Option<&SqliteStore>) -> Option<tokio::task::
     store.map(|s| s.spawn_folding(FOLD_EVERY))
 }
 
-/// Folds the compliance results at start, in the background, so the
-/// dashboard's first compliance card does not wait for it: on a file never
-/// folded (new, or from a version before them) that is a read of every finding
-/// (store/sqlite/compliance_fold.rs). Only SQLite keeps them.
-pub(super) fn warm_compliance(store: Option<&SqliteStore>) {
-    if let Some(s) = store.cloned() {
-        tokio::spawn(async move {
-            let started = std::time::Instant::now();
-            match s.fold_compliance().await {
-                Ok(n) => {
-                    tracing::info!(took = ?started.elapsed(), folded = n, "compliance results folded")
-                }
-                Err(e) => tracing::warn!(error = %e, "folding the compliance results failed"),
-            }
-        });
-    }
-}
-
-/// Takes today's compliance snapshot now and then every [`SNAPSHOT_EVERY`]
+/// Takes today's compliance snapshot now, in the background (on SQLite that
+/// first folds the compliance results, so the dashboard's first compliance
+/// card does not wait for it), and then every [`SNAPSHOT_EVERY`]
 /// ([`SNAPSHOT_EVERY_FULL_READ`] when `keeps_rows` is false), whatever the
 /// archive settings: a snapshot is written only when the day's scores changed
 /// (compliance/daily.rs).
@@ -100,8 +84,13 @@ pub(super) fn start_snapshots(
             if !keeps_rows && has_snapshot(store.as_ref(), today).await {
                 continue;
             }
+            let started = std::time::Instant::now();
             match crate::compliance::daily::take_snapshot(store.as_ref(), today).await {
-                Ok(written) => tracing::debug!(%today, written, "compliance snapshot"),
+                // The first one (at start) folds the compliance results of a
+                // file never folded: a read of every finding, 40 s at 1M.
+                Ok(written) => {
+                    tracing::info!(%today, written, took = ?started.elapsed(), "compliance snapshot")
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "compliance snapshot failed; trying again later")
                 }
