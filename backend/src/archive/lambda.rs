@@ -35,7 +35,8 @@ impl ArchiverState {
 }
 
 /// One invocation: archive until done or until 2 minutes before the Lambda deadline
-/// (`remaining`), then return; the next invocation continues. Every error fails the
+/// (`remaining`), then take the day's compliance snapshot and return; the next
+/// invocation continues. Every error fails the
 /// invocation (Lambda retries it, then the asynchronous DLQ and the "no success in
 /// 26 hours" alarm take over); the log says whether retrying can help.
 pub async fn handle(
@@ -45,6 +46,14 @@ pub async fn handle(
     let mut opts = ArchiveOptions::older_than(Utc::now(), state.retention);
     opts.time_budget = remaining.map(|r| r.saturating_sub(std::time::Duration::from_secs(120)));
     let result = run_archive(state.store.as_ref(), state.sink.as_ref(), &opts, None).await;
+    // The day's compliance point, whether or not anyone opens the compliance
+    // page (GET /compliance replaces it later in the day): a report costs a
+    // few counter reads. A failure here does not fail the archive run.
+    let today = Utc::now().date_naive();
+    match crate::compliance::daily::take_snapshot(state.store.as_ref(), today).await {
+        Ok(written) => tracing::info!(%today, written, "compliance snapshot"),
+        Err(e) => tracing::warn!(error = %e, "compliance snapshot failed"),
+    }
     match &result {
         Ok(r) => tracing::info!(
             run = %r.run_id, parts = r.parts, archived = r.archived, deleted = r.deleted,
@@ -58,6 +67,34 @@ pub async fn handle(
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::archive::LocalDirSink;
+    use crate::store::SqliteStore;
+
+    /// The daily run stores today's compliance point: on AWS nothing else does
+    /// on a day nobody opens the compliance page.
+    #[tokio::test]
+    async fn the_daily_run_takes_todays_compliance_snapshot() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open_dir(&dir.path().join("store")).unwrap();
+        let all: Vec<_> = crate::demo::generate(200, Utc::now(), 3).collect();
+        store.upsert(&all).await.unwrap();
+        let state = ArchiverState {
+            store: Arc::new(store.clone()),
+            sink: Arc::new(LocalDirSink::new(dir.path().join("archive"))),
+            retention: Duration::days(90),
+        };
+        let today = Utc::now().date_naive();
+        assert!(store
+            .compliance_snapshots(today, today)
+            .await
+            .unwrap()
+            .is_empty());
+        handle(&state, None).await.unwrap();
+        let points = store.compliance_snapshots(today, today).await.unwrap();
+        assert!(!points.is_empty());
+    }
+
     #[test]
     fn lambdas_json_gives_the_archiver_every_variable_it_reads() {
         let spec: serde_json::Value =

@@ -1,5 +1,6 @@
-//! `cspm recount`: rebuilds a DynamoDB table's counter items from its findings
-//! (store/dynamo/recount.rs says when that is needed). Writers must be paused.
+//! `cspm recount`: rebuilds a DynamoDB table's counter items and compliance
+//! rows from its findings (store/dynamo/recount.rs says when that is needed).
+//! Writers must be paused.
 
 use super::{CliError, StoreArgs};
 use clap::Args;
@@ -53,8 +54,17 @@ async fn recount(config: crate::config::DynamoConfig, dry_run: bool) -> Result<E
             format!("{} replaced", report.items_written)
         }
     );
-    // 1 is an error; 2 says the counters differ, so a check can tell them apart.
-    Ok(if dry_run && !report.differences.is_empty() {
+    let (fill, fix) = if dry_run {
+        ("to fill in", "to fix")
+    } else {
+        ("filled in", "fixed")
+    };
+    println!(
+        "{} findings without compliance results ({fill}); {} failing rows missing, moved or left over ({fix})",
+        report.results_missing, report.rows_differing
+    );
+    // 1 is an error; 2 says the table differs, so a check can tell them apart.
+    Ok(if dry_run && report.differs() {
         ExitCode::from(2)
     } else {
         ExitCode::SUCCESS

@@ -153,7 +153,7 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         tracing::info!(count = n, "loaded demo findings into the empty store");
     }
     let folding = start_folding(opened.sqlite.as_ref());
-    let snapshots = start_snapshots(store.clone(), opened.sqlite.is_some());
+    let snapshots = start_snapshots(store.clone());
     let mut auth = Authenticator::new(token.as_deref());
     if let Some(t) = tokens {
         auth = auth.with_tokens(t);

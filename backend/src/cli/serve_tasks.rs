@@ -16,14 +16,11 @@ const EXPORT_SWEEP_EVERY: Duration = Duration::from_secs(3600);
 /// compliance report finds little left to fold.
 const FOLD_EVERY: Duration = Duration::from_secs(5);
 
-/// How often today's compliance snapshot is taken on a store that keeps
-/// compliance rows (SQLite: a report costs milliseconds): the day's point then
-/// follows the findings whether or not anyone opens the compliance page, and a
-/// day is never without one while the server runs.
+/// How often today's compliance snapshot is taken (both stores keep
+/// compliance rows per control: a report costs milliseconds): the day's point
+/// then follows the findings whether or not anyone opens the compliance page,
+/// and a day is never without one while the server runs.
 const SNAPSHOT_EVERY: Duration = Duration::from_secs(600);
-
-/// How often on a store that keeps none (a report reads every finding).
-const SNAPSHOT_EVERY_FULL_READ: Duration = Duration::from_secs(24 * 3600);
 
 /// Export jobs of `cspm serve` and the task that sweeps their old files.
 pub(super) struct Exports {
@@ -60,30 +57,16 @@ pub(super) fn start_folding(store: Option<&SqliteStore>) -> Option<tokio::task::
 
 /// Takes today's compliance snapshot now, in the background (on SQLite that
 /// first folds the compliance results, so the dashboard's first compliance
-/// card does not wait for it), and then every [`SNAPSHOT_EVERY`]
-/// ([`SNAPSHOT_EVERY_FULL_READ`] when `keeps_rows` is false), whatever the
+/// card does not wait for it), and then every [`SNAPSHOT_EVERY`], whatever the
 /// archive settings: a snapshot is written only when the day's scores changed
 /// (compliance/daily.rs).
-pub(super) fn start_snapshots(
-    store: Arc<dyn crate::store::Store>,
-    keeps_rows: bool,
-) -> tokio::task::JoinHandle<()> {
-    let period = if keeps_rows {
-        SNAPSHOT_EVERY
-    } else {
-        SNAPSHOT_EVERY_FULL_READ
-    };
+pub(super) fn start_snapshots(store: Arc<dyn crate::store::Store>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut every = tokio::time::interval(period);
+        let mut every = tokio::time::interval(SNAPSHOT_EVERY);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             every.tick().await;
             let today = chrono::Utc::now().date_naive();
-            // A read of every finding is not repeated at each start for a day
-            // that already has its point (a restart, a second server).
-            if !keeps_rows && has_snapshot(store.as_ref(), today).await {
-                continue;
-            }
             let started = std::time::Instant::now();
             match crate::compliance::daily::take_snapshot(store.as_ref(), today).await {
                 // The first one (at start) folds the compliance results of a
@@ -99,15 +82,6 @@ pub(super) fn start_snapshots(
     })
 }
 
-/// True when `today` has a stored snapshot (false when that cannot be read:
-/// the snapshot is taken then).
-async fn has_snapshot(store: &dyn crate::store::Store, today: chrono::NaiveDate) -> bool {
-    store
-        .compliance_snapshots(today, today)
-        .await
-        .is_ok_and(|rows| !rows.is_empty())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,7 +95,7 @@ mod tests {
         let anchor = "2026-06-01T00:00:00Z".parse().unwrap();
         let all: Vec<_> = crate::demo::generate(200, anchor, 3).collect();
         store.upsert(&all).await.unwrap();
-        let task = start_snapshots(Arc::new(store.clone()), true);
+        let task = start_snapshots(Arc::new(store.clone()));
         let today = chrono::Utc::now().date_naive();
         let mut rows = Vec::new();
         for _ in 0..100 {

@@ -18,8 +18,9 @@ const PAGE: u32 = 1000;
 /// findings of `failing_of`'s controls (a standard's slug; all of them when the
 /// store keeps no rows), and the store version it holds (`None`: unknown),
 /// taken before the read so a write during it is never missed. From the rows
-/// the store keeps per control ([`Store::control_results`]: SQLite's answer in
-/// milliseconds at 1M findings), else from a read of every finding (DynamoDB).
+/// the store keeps per control ([`Store::control_results`]: milliseconds at 1M
+/// findings), else from a read of every finding (SQLite when its fold cannot
+/// catch up in time).
 async fn built(
     store: &dyn Store,
     failing_of: Option<&str>,

@@ -22,16 +22,56 @@ pub enum Verdict {
 /// results a person set aside: Security Hub leaves both out of control status
 /// and scores, and so does this.
 pub fn verdict(f: &Finding) -> Verdict {
-    if f.record_state == RecordState::Archived || f.workflow_status == WorkflowStatus::Suppressed {
+    verdict_of(
+        f.record_state,
+        f.workflow_status,
+        f.compliance_status.as_deref(),
+    )
+}
+
+/// The verdict of a finding with this record state, workflow status and
+/// compliance status ([`verdict`]; a store that decides a status before
+/// writing asks with the status it writes).
+pub fn verdict_of(
+    record_state: RecordState,
+    status: WorkflowStatus,
+    compliance_status: Option<&str>,
+) -> Verdict {
+    if record_state == RecordState::Archived || status == WorkflowStatus::Suppressed {
         return Verdict::Ignored;
     }
-    match f.compliance_status.as_deref().map(str::trim) {
+    match compliance_status.map(str::trim) {
         Some(s) if s.eq_ignore_ascii_case("PASSED") => Verdict::Pass,
         Some(s) if s.eq_ignore_ascii_case("FAILED") => Verdict::Fail,
         Some(s) if s.eq_ignore_ascii_case("WARNING") || s.eq_ignore_ascii_case("NOT_AVAILABLE") => {
             Verdict::Unknown
         }
         _ => Verdict::Ignored,
+    }
+}
+
+impl Verdict {
+    /// Every verdict, in the order of its stored code ([`Verdict::code`]).
+    pub const ALL: [Verdict; 4] = [
+        Verdict::Fail,
+        Verdict::Unknown,
+        Verdict::Pass,
+        Verdict::Ignored,
+    ];
+
+    /// The code a store keeps the verdict as (stable: it is stored).
+    pub fn code(self) -> u8 {
+        match self {
+            Verdict::Fail => 0,
+            Verdict::Unknown => 1,
+            Verdict::Pass => 2,
+            Verdict::Ignored => 3,
+        }
+    }
+
+    /// The verdict of a stored code.
+    pub fn from_code(code: u8) -> Option<Verdict> {
+        Verdict::ALL.get(usize::from(code)).copied()
     }
 }
 
@@ -51,13 +91,26 @@ pub struct Tally {
 impl Tally {
     /// Counts one more finding.
     pub fn add(&mut self, v: Verdict) {
+        self.add_many(v, 1);
+    }
+
+    /// Counts `count` more findings with verdict `v`.
+    pub fn add_many(&mut self, v: Verdict, count: u32) {
         let n = match v {
             Verdict::Pass => &mut self.passed,
             Verdict::Fail => &mut self.failed,
             Verdict::Unknown => &mut self.unknown,
             Verdict::Ignored => &mut self.ignored,
         };
-        *n = n.saturating_add(1);
+        *n = n.saturating_add(count);
+    }
+
+    /// Findings counted under any verdict.
+    pub fn findings(&self) -> u64 {
+        [self.passed, self.failed, self.unknown, self.ignored]
+            .iter()
+            .map(|&n| u64::from(n))
+            .sum()
     }
 
     /// The control's status: **FAILED** if any counted finding fails, else

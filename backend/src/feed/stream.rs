@@ -69,7 +69,8 @@ fn summary(item: &FindingItem, event: &str) -> Result<ChangeFinding, DecodeError
     })
 }
 
-/// The change one stream record holds; `None` for a summary-counter item.
+/// The change one stream record holds; `None` for a counter or other `#` item,
+/// and for a rewrite that kept the revision.
 pub fn decode(r: &EventRecord) -> Result<Option<Change>, DecodeError> {
     let rec = &r.change;
     let at = rec.approximate_creation_date_time;
@@ -103,6 +104,12 @@ pub fn decode(r: &EventRecord) -> Result<Option<Change>, DecodeError> {
             } else {
                 item_of(r, &rec.old_image, "OldImage")?
             };
+            // Every change a writer makes bumps the revision. One that does
+            // not is bookkeeping on the item (`cspm recount` filling in its
+            // compliance results): no change, so nothing is sent again.
+            if old.as_ref().is_some_and(|o| o.rev == new.rev) {
+                return Ok(None);
+            }
             let mut finding = summary(&new, &r.event_id)?;
             finding.severity_before = old.as_ref().map(|o| o.severity);
             finding.status_before = old.as_ref().map(|o| o.workflow_status);

@@ -1,6 +1,7 @@
 //! Compliance results a store keeps per control, so a compliance report reads
 //! a row per control instead of every finding (SQLite folds them from its
-//! change feed: store/sqlite/compliance_fold.rs).
+//! change feed: store/sqlite/compliance_fold.rs; DynamoDB keeps them on write:
+//! store/dynamo/controls.rs).
 
 use crate::compliance::score::Tally;
 

@@ -377,10 +377,11 @@ pub trait Store: Send + Sync {
         Ok(None)
     }
 
-    /// The compliance results the store keeps per control, folded up to every
-    /// write committed before the call, with the failing resources and findings
+    /// The compliance results the store keeps per control, up to every write
+    /// committed before the call (SQLite folds them from its change feed,
+    /// DynamoDB keeps them on write), with the failing resources and findings
     /// of the controls of `failing_of` (a standard's slug) only. `None` (the
-    /// default, and DynamoDB's): the store keeps none, and a report reads every
+    /// default; SQLite when it cannot fold in time): a report reads every
     /// finding.
     async fn control_results(
         &self,

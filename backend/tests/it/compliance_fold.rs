@@ -13,14 +13,14 @@ use serde_json::json;
 use shared_types::{Finding, RecordState, WorkflowStatus, WorkflowUpdate};
 
 /// The demo's generator: the same seed replays a failure.
-struct Rng(cspm::demo::Rng);
+pub(crate) struct Rng(pub(crate) cspm::demo::Rng);
 
 impl Rng {
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         self.0.below(n as u64) as usize
     }
 
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+    pub(crate) fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         self.0.pick(items)
     }
 }
@@ -40,7 +40,7 @@ const STATUSES: [Option<&str>; 5] = [
 ];
 
 /// The stored id of finding number `n` (a real short id: list cursors hold it).
-fn id_of(n: usize) -> String {
+pub(crate) fn id_of(n: usize) -> String {
     cspm::ids::short_id(PRODUCT, &format!("f{n:03}"))
 }
 
@@ -49,7 +49,7 @@ const PRODUCT: &str = "arn:aws:securityhub:us-east-1::product/aws/securityhub";
 /// Finding number `n` as the provider sends it at `at`: a consolidated control
 /// finding in one to three standards, or (one in four) a legacy per-standard one
 /// without a security control id; a few are GuardDuty-like (no control).
-fn finding(rng: &mut Rng, n: usize, at: DateTime<Utc>) -> Finding {
+pub(crate) fn finding(rng: &mut Rng, n: usize, at: DateTime<Utc>) -> Finding {
     let mut f = super::helpers::findings(1, n as u64).remove(0);
     f.product_arn = PRODUCT.into();
     f.asff_id = format!("f{n:03}");
@@ -89,7 +89,7 @@ fn finding(rng: &mut Rng, n: usize, at: DateTime<Utc>) -> Finding {
 
 /// Every standard's card and drill-down from the kept rows equals the one read
 /// from the findings.
-async fn assert_kept_equals_read(store: &SqliteStore, context: &str) {
+pub(crate) async fn assert_kept_equals_read(store: &dyn Store, context: &str) {
     let want = cspm::compliance::daily::read_report(store).await.unwrap();
     let overview = Report::from_rows(store.control_results(None).await.unwrap().unwrap());
     assert_eq!(overview.scores(), want.scores(), "{context}");
@@ -99,6 +99,41 @@ async fn assert_kept_equals_read(store: &SqliteStore, context: &str) {
         let got = Report::from_rows(rows).detail(&slug);
         assert_eq!(got, want.detail(&slug), "{context}: {slug}");
     }
+}
+
+/// A person's workflow change to one of the `stored` findings.
+pub(crate) async fn workflow_change(
+    store: &dyn Store,
+    rng: &mut Rng,
+    stored: &[usize],
+    at: DateTime<Utc>,
+) {
+    let id = id_of(*rng.pick(stored));
+    let status = *rng.pick(&[
+        WorkflowStatus::Suppressed,
+        WorkflowStatus::Resolved,
+        WorkflowStatus::Notified,
+        WorkflowStatus::New,
+    ]);
+    let u = WorkflowUpdate {
+        workflow_status: status,
+        note: None,
+    };
+    store.set_workflow(&id, &u, "analyst", at).await.unwrap();
+}
+
+/// Archival of one of the `stored` findings (taken out of `stored`).
+pub(crate) async fn archive_one(store: &dyn Store, rng: &mut Rng, stored: &mut Vec<usize>) {
+    let i = rng.below(stored.len());
+    let id = id_of(stored.remove(i));
+    let f = store.get(&id).await.unwrap().unwrap();
+    let v = cspm::store::FindingVersion {
+        id,
+        updated_at: f.finding.updated_at,
+        revision: f.finding.revision,
+    };
+    let report = store.delete_versions(&[v]).await.unwrap();
+    assert_eq!(report.deleted.len(), 1, "{report:?}");
 }
 
 #[tokio::test]
@@ -131,33 +166,8 @@ async fn kept_results_equal_a_read_of_every_finding_after_any_write() {
                     let writer = if op == 1 { &other } else { &store };
                     writer.upsert(&batch).await.unwrap();
                 }
-                // A person's workflow change.
-                2 => {
-                    let id = id_of(*rng.pick(&stored));
-                    let status = *rng.pick(&[
-                        WorkflowStatus::Suppressed,
-                        WorkflowStatus::Resolved,
-                        WorkflowStatus::Notified,
-                        WorkflowStatus::New,
-                    ]);
-                    let u = WorkflowUpdate {
-                        workflow_status: status,
-                        note: None,
-                    };
-                    store.set_workflow(&id, &u, "analyst", clock).await.unwrap();
-                }
-                // Archival of one finding.
-                3 => {
-                    let i = rng.below(stored.len());
-                    let id = id_of(stored.remove(i));
-                    let f = store.get(&id).await.unwrap().unwrap();
-                    let v = cspm::store::FindingVersion {
-                        id,
-                        updated_at: f.finding.updated_at,
-                        revision: f.finding.revision,
-                    };
-                    store.delete_versions(&[v]).await.unwrap();
-                }
+                2 => workflow_change(&store, &mut rng, &stored, clock).await,
+                3 => archive_one(&store, &mut rng, &mut stored).await,
                 // The feed trimmed past the fold: the tables are rebuilt, three
                 // findings a transaction, with writes between its transactions.
                 4 => {

@@ -32,6 +32,9 @@ mod detection_settings_ssm;
 mod dispatcher;
 mod dynamo;
 mod dynamo_batch;
+/// DynamoDB's compliance results kept on write, against a read of every
+/// finding, and `cspm recount` filling in a table written before them.
+mod dynamo_compliance;
 mod dynamo_recount;
 /// DynamoDB's TTL after the archive cutoff on every write path.
 mod dynamo_ttl;

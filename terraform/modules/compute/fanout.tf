@@ -9,7 +9,7 @@
 # its metrics as EMF lines (namespace cspm).
 #
 #   findings table stream (NEW_AND_OLD_IMAGES)
-#        | event source mapping: batches of <= 100 within 1 s, counter items filtered out
+#        | event source mapping: batches of <= 100 within 1 s, only findings' changes
 #        v
 #   fanout --- answers batchItemFailures: the changes a failing sink could not take
 #        | a change still failing after 10 retries or 1 hour (bisecting the batch)
@@ -25,17 +25,6 @@ locals {
   ses_identity_arns = length(var.alert_email_identities) > 0 ? [
     for i in var.alert_email_identities : "arn:aws:ses:${local.region}:${local.account_id}:identity/${i}"
   ] : ["arn:aws:ses:${local.region}:${local.account_id}:identity/no-email-identity-configured.invalid"]
-  # The counter items share the findings table, so their writes are in the stream
-  # too. Their ids are fixed: summary items "#counts#00" .. "#counts#15"
-  # (backend/src/store/dynamo/counters.rs: COUNTER_PREFIX, SHARDS = 16) and view
-  # items "#views#00.0" .. "#views#15.3" (store/dynamo/views.rs: VIEW_PREFIX,
-  # VIEW_PARTS = 4).
-  counter_shards = 16
-  view_parts     = 4
-  counter_ids = concat(
-    [for i in range(local.counter_shards) : format("#counts#%02d", i)],
-    [for p in setproduct(range(local.counter_shards), range(local.view_parts)) : format("#views#%02d.%d", p[0], p[1])],
-  )
 }
 
 data "aws_iam_policy_document" "fanout" {
@@ -306,25 +295,20 @@ resource "aws_lambda_event_source_mapping" "fanout" {
     }
   }
 
-  # Drop the summary-counter items before they cost an invocation. Lambda event
-  # filtering documents, for strings, equals / prefix / suffix / equals-ignore-case /
-  # exists and "anything-but" with a list of values, but not EventBridge's
-  # "anything-but": {"prefix": ...} (the Lambda filter rule syntax table has no such
-  # row), so "id does not start with #" cannot be said directly. The counter ids are a
-  # fixed set, so anything-but over that list does it. DynamoDB mappings filter only
-  # under the `dynamodb` key; Keys are in every record (INSERT, MODIFY, REMOVE). The
-  # code drops counter items anyway (if SHARDS grows, the extra ones reach it).
+  # Only findings' changes reach the function. The counter, compliance and
+  # snapshot items share the findings table, so their writes are in the stream
+  # too, under ids that are not a fixed set (a failing row's id names its
+  # finding: store/dynamo/controls.rs). Every finding item has a `rev` number and
+  # none of the others does, so a record passes when its new image (INSERT,
+  # MODIFY) or its old image (REMOVE) has one: two filters, ORed (Lambda event
+  # filtering's `exists` operator, on the `dynamodb` key as DynamoDB mappings
+  # require). The code drops `#` items anyway.
   filter_criteria {
     filter {
-      pattern = jsonencode({
-        dynamodb = {
-          Keys = {
-            id = {
-              S = [{ "anything-but" = local.counter_ids }]
-            }
-          }
-        }
-      })
+      pattern = jsonencode({ dynamodb = { NewImage = { rev = { N = [{ exists = true }] } } } })
+    }
+    filter {
+      pattern = jsonencode({ dynamodb = { OldImage = { rev = { N = [{ exists = true }] } } } })
     }
   }
 

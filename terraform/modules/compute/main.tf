@@ -18,8 +18,10 @@ locals {
   partition  = data.aws_partition.current.partition
 
   table_resources = [var.table_arn, "${var.table_arn}/index/*"]
-  ssm_path_arn    = "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${trimsuffix(var.ssm_prefix, "/")}"
-  ssm_param_arns  = [local.ssm_path_arn, "${local.ssm_path_arn}/*"]
+  # The items of a finding's failing compliance rows (store/dynamo/controls.rs).
+  failing_row_keys = ["#cfr#*", "#cff#*"]
+  ssm_path_arn     = "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${trimsuffix(var.ssm_prefix, "/")}"
+  ssm_param_arns   = [local.ssm_path_arn, "${local.ssm_path_arn}/*"]
 
   # The api's static admin token (docs/deploy.md, "A static API token"): beside the
   # prefix, as the client secret is, so no other role's grant on the prefix reaches it.
@@ -32,10 +34,26 @@ locals {
 # them) through the table's stream and the fanout Lambda.
 
 data "aws_iam_policy_document" "scanner" {
+  # BatchGetItem: the stored heads of a batch; a TransactWriteItems of its puts and
+  # counter updates is authorized as PutItem/UpdateItem.
   statement {
     sid       = "UpsertFindings"
-    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+    actions   = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
     resources = local.table_resources
+  }
+
+  # A finding that stops failing a control takes its failing rows out in its own
+  # write's transaction; no other item may be deleted.
+  statement {
+    sid       = "RemoveFailingRows"
+    actions   = ["dynamodb:DeleteItem"]
+    resources = [var.table_arn]
+
+    condition {
+      test     = "ForAllValues:StringLike"
+      variable = "dynamodb:LeadingKeys"
+      values   = local.failing_row_keys
+    }
   }
 
   statement {
@@ -107,6 +125,19 @@ data "aws_iam_policy_document" "api" {
     sid       = "ReadAndTriageFindings"
     actions   = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:Query"]
     resources = local.table_resources
+  }
+
+  # A workflow change that suppresses a failing finding takes its failing rows out.
+  statement {
+    sid       = "RemoveFailingRows"
+    actions   = ["dynamodb:DeleteItem"]
+    resources = [var.table_arn]
+
+    condition {
+      test     = "ForAllValues:StringLike"
+      variable = "dynamodb:LeadingKeys"
+      values   = local.failing_row_keys
+    }
   }
 
   statement {
@@ -309,12 +340,26 @@ module "api" {
 
 data "aws_iam_policy_document" "archiver" {
   # Query: candidates from the SeverityTimestampIndex; BatchGetItem: their full
-  # documents; GetItem + a TransactWriteItems of a conditional Delete and the
-  # counter Update (authorized as DeleteItem/UpdateItem): the verified deletes.
+  # documents; GetItem + a TransactWriteItems of a conditional Delete, the
+  # counter Updates and the failing rows' Deletes (authorized as
+  # DeleteItem/UpdateItem): the verified deletes.
   statement {
     sid       = "FindAndRemoveArchivedFindings"
     actions   = ["dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"]
     resources = local.table_resources
+  }
+
+  # The day's compliance snapshot item, after the run.
+  statement {
+    sid       = "StoreComplianceSnapshot"
+    actions   = ["dynamodb:PutItem"]
+    resources = [var.table_arn]
+
+    condition {
+      test     = "ForAllValues:StringLike"
+      variable = "dynamodb:LeadingKeys"
+      values   = ["#compliance#*"]
+    }
   }
 
   statement {

@@ -133,6 +133,20 @@ data "aws_iam_policy_document" "remediator" {
     resources = local.table_resources
   }
 
+  # A resolve whose compliance results change takes failing rows out in its own
+  # write's transaction; no other item may be deleted.
+  statement {
+    sid       = "RemoveFailingRows"
+    actions   = ["dynamodb:DeleteItem"]
+    resources = [var.table_arn]
+
+    condition {
+      test     = "ForAllValues:StringLike"
+      variable = "dynamodb:LeadingKeys"
+      values   = local.failing_row_keys
+    }
+  }
+
   # Records (read, update with the outcome; Query: a finding's records, the
   # records by time) and the per-account attempt ledger items.
   statement {

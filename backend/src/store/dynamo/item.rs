@@ -7,6 +7,8 @@
 //! in `doc`. The fields lists and filters need are copied to top-level attributes so
 //! the GSI can project them without the document.
 
+use super::controls::{results_of, Results, StoredResult};
+use super::counters::Counted;
 use crate::store::decide::StoredHead;
 use crate::store::doc_codec::Recorded;
 pub use crate::store::facets::Facets;
@@ -16,6 +18,22 @@ use shared_types::{
     AuditEntry, ChangeKind, Finding, FindingDetail, FindingListItem, FindingSource, RecordState,
     Severity, WorkflowStatus,
 };
+
+/// The counted dimensions of a head or an item: both hold them under the same
+/// field names.
+macro_rules! facets {
+    ($v:expr) => {
+        Facets {
+            severity: $v.severity,
+            status: $v.workflow_status,
+            account: $v.account_id.clone(),
+            region: $v.region.clone(),
+            resource_type: $v.resource_type.clone(),
+            product: $v.product_name.clone(),
+            created_day: $v.created_at.date_naive(),
+        }
+    };
+}
 
 /// Attributes the `SeverityTimestampIndex` projects (besides its keys and `id`):
 /// exactly what a list item and the list filters need. Terraform must use this list.
@@ -137,6 +155,12 @@ pub struct FindingItem {
     /// so a live `resume` on AWS finds what changed after a position.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub changed_at: Option<String>,
+    /// Its compliance results ([`super::controls`]): empty for findings that
+    /// are no control result. Always written, so an item without the
+    /// attribute is one written before results were kept (`cspm recount`
+    /// fills those in).
+    #[serde(default)]
+    pub controls: Vec<StoredResult>,
 }
 
 /// The change one item write made (see [`FindingItem::last_change`]).
@@ -158,7 +182,7 @@ pub struct LastChange {
 }
 
 /// The attributes an upsert reads before writing (everything but the document).
-pub const HEAD_PROJECTION: [&str; 14] = [
+pub const HEAD_PROJECTION: [&str; 16] = [
     "id",
     "rev",
     "updated_exact",
@@ -173,6 +197,8 @@ pub const HEAD_PROJECTION: [&str; 14] = [
     "product_name",
     "created_at",
     "audit",
+    "resource_id",
+    "controls",
 ];
 
 /// A projection expression over `attrs` with `#pN` placeholders (so no attribute
@@ -223,6 +249,17 @@ pub struct Head {
     /// Audit trail to carry over.
     #[serde(default)]
     pub audit: Vec<AuditEntry>,
+    /// Listed under this resource when failing.
+    #[serde(default)]
+    pub resource_id: String,
+    /// Compliance results counted (`None`: an item written before they were
+    /// kept).
+    #[serde(default)]
+    pub controls: Option<Vec<StoredResult>>,
+    /// Title (read by a recount, which sets the controls' titles; not by a
+    /// write, which names controls by the version it writes).
+    #[serde(default)]
+    pub title: String,
 }
 
 /// A row read from the GSI (its projection).
@@ -300,16 +337,15 @@ impl Head {
         }
     }
 
-    /// The counted dimensions of the stored version.
-    pub fn facets(&self) -> Facets {
-        Facets {
-            severity: self.severity,
-            status: self.workflow_status,
-            account: self.account_id.clone(),
-            region: self.region.clone(),
-            resource_type: self.resource_type.clone(),
-            product: self.product_name.clone(),
-            created_day: self.created_at.date_naive(),
+    /// What the stored version is counted as.
+    pub fn counted(&self) -> Counted<'_> {
+        Counted {
+            facets: facets!(self),
+            results: Results {
+                results: self.controls.as_deref(),
+                resource: &self.resource_id,
+                title: &self.title,
+            },
         }
     }
 }
@@ -360,19 +396,19 @@ impl FindingItem {
             audit,
             changed_at: Some(sort_key(change.at)),
             last_change: Some(change),
+            controls: results_of(f, recorded.workflow_status),
         })
     }
 
-    /// The counted dimensions of this version.
-    pub fn facets(&self) -> Facets {
-        Facets {
-            severity: self.severity,
-            status: self.workflow_status,
-            account: self.account_id.clone(),
-            region: self.region.clone(),
-            resource_type: self.resource_type.clone(),
-            product: self.product_name.clone(),
-            created_day: self.created_at.date_naive(),
+    /// What this version is counted as.
+    pub fn counted(&self) -> Counted<'_> {
+        Counted {
+            facets: facets!(self),
+            results: Results {
+                results: Some(&self.controls),
+                resource: &self.resource_id,
+                title: &self.title,
+            },
         }
     }
 

@@ -13,6 +13,10 @@
 //! versions together and writes the findings of one counter shard in one
 //! transaction ([`upsert_batch`]).
 
+/// Compliance results per control kept on write.
+pub mod controls;
+/// Reading the compliance results kept per control.
+mod controls_read;
 /// How many findings a view matches.
 mod count;
 /// Summary counters kept on write.
@@ -33,6 +37,8 @@ pub mod query;
 mod read;
 /// Rebuilding the counter items from the findings (`cspm recount`).
 pub mod recount;
+/// The compliance half of a recount: results filled in, failing rows fixed.
+mod recount_results;
 /// Table creation (tests, local use against an emulator).
 pub mod schema;
 /// Daily compliance snapshot items (`#compliance#YYYY-MM-DD`).
@@ -229,6 +235,13 @@ impl Store for DynamoStore {
         limit: u32,
     ) -> StoreResult<FindingGroups> {
         self.view_groups(filter, by, limit).await
+    }
+
+    async fn control_results(
+        &self,
+        failing_of: Option<&str>,
+    ) -> StoreResult<Option<Vec<crate::store::control_rows::ControlRow>>> {
+        self.control_rows(failing_of).await
     }
 
     async fn summary(&self, today: NaiveDate) -> StoreResult<Summary> {

@@ -1,28 +1,38 @@
 //! Recounting the counter items from the findings themselves: `cspm recount
 //! --store dynamodb`.
 //!
-//! Every write keeps the summary and view counters exact in its own transaction
-//! (counters.rs), so a table never needs this in normal running. It does after
-//! an upgrade that adds counters (a table written before the view counters has
-//! none, so its counts start from zero), after TTL removed findings the archive
-//! had not deleted, or after anything wrote the table outside the store.
+//! Every write keeps the summary, view and control counters and the failing
+//! rows exact in its own transaction (counters.rs, controls.rs), so a table
+//! never needs this in normal running. It does after an upgrade that adds
+//! counters (a table written before the view counters has none, so its counts
+//! start from zero; findings written before compliance results were kept have
+//! none on their items), after TTL removed findings the archive had not
+//! deleted, or after anything wrote the table outside the store.
 //!
-//! The recount reads every finding item once (a parallel `Scan` of the counted
-//! attributes only), sums them per shard exactly as the writes do
+//! The recount reads every item once (a parallel `Scan` of the counted
+//! attributes only), sums the findings per shard exactly as the writes do
 //! ([`Delta`]), compares the sums with the stored items and, unless it is a dry
-//! run, replaces each counter item that differs with its recounted value.
-//! Writers must be paused while it runs: a write committed between the scan and
-//! the replacement would be counted twice or not at all.
+//! run, replaces each counter item that differs with its recounted value. A
+//! finding without compliance results on its item has them worked out from its
+//! document and written onto it (recount_results.rs), and the failing rows are
+//! brought in line with the findings' results. Writers must be paused while it
+//! runs: a write committed between the scan and the replacement would be
+//! counted twice or not at all.
 
-use super::counters::{all_shard_ids, all_view_ids, shard_item_id, shard_of, Delta};
+use super::controls::{control_item_id, row_writes};
+use super::counters::{
+    all_control_ids, all_shard_ids, all_view_ids, shard_item_id, shard_of, Counted, Delta,
+};
 use super::error::{is_transient, Call};
 use super::item::{projection, Head};
+use super::recount_results::{Rows, CONTROLS_ATTR};
 use super::views::view_id;
 use super::DynamoStore;
 use crate::retry::retry;
 use crate::store::StoreResult;
 use aws_sdk_dynamodb::types::AttributeValue;
 use futures::future::try_join_all;
+use futures::StreamExt;
 use serde_dynamo::aws_sdk_dynamodb_1::from_item;
 use std::collections::{BTreeMap, HashMap};
 
@@ -42,6 +52,10 @@ const COUNTED: &[&str] = &[
     "resource_type",
     "product_name",
     "created_at",
+    "updated_at",
+    "resource_id",
+    "title",
+    CONTROLS_ATTR,
 ];
 
 /// What a recount found and did.
@@ -56,6 +70,39 @@ pub struct RecountReport {
     pub items_differing: usize,
     /// Counter items replaced (0 on a dry run).
     pub items_written: usize,
+    /// Findings without compliance results on their item (each filled in
+    /// unless a dry run).
+    pub results_missing: u64,
+    /// Failing rows missing, moved or left over (each put or deleted unless a
+    /// dry run).
+    pub rows_differing: usize,
+}
+
+impl RecountReport {
+    /// True when the table was not as its findings say.
+    pub fn differs(&self) -> bool {
+        !self.differences.is_empty() || self.results_missing > 0 || self.rows_differing > 0
+    }
+}
+
+/// What one scan segment found: findings, per-shard sums, failing rows, and
+/// the findings whose items lack their compliance results.
+#[derive(Default)]
+struct Segment {
+    findings: u64,
+    shards: BTreeMap<u8, Delta>,
+    rows: Rows,
+    missing: Vec<String>,
+}
+
+impl Segment {
+    /// Counts finding `id` as `version` in its shard, with the rows it wants.
+    fn count(&mut self, id: &str, version: &Counted<'_>) {
+        let d = Delta::between(None, Some(version));
+        self.shards.entry(shard_of(id)).or_default().sum_all(&d);
+        self.rows
+            .expect(row_writes(id, None, Some(version.results)));
+    }
 }
 
 impl DynamoStore {
@@ -63,45 +110,60 @@ impl DynamoStore {
     /// them unless `dry_run`. Writers must be paused.
     pub async fn recount_counters(&self, dry_run: bool) -> StoreResult<RecountReport> {
         let segments = (0..SEGMENTS).map(|s| self.count_segment(s));
-        let mut shards: BTreeMap<u8, Delta> = BTreeMap::new();
-        let mut findings = 0;
-        for (n, part) in try_join_all(segments).await? {
-            findings += n;
-            for (shard, d) in part {
-                shards.entry(shard).or_default().add(&d);
+        let mut all = Segment::default();
+        for part in try_join_all(segments).await? {
+            all.findings += part.findings;
+            all.missing.extend(part.missing);
+            all.rows.absorb(part.rows);
+            for (shard, d) in part.shards {
+                all.shards.entry(shard).or_default().sum_all(&d);
             }
         }
-        let wanted = counter_items(&shards);
+        let results_missing = all.missing.len() as u64;
+        let missing = std::mem::take(&mut all.missing);
+        let mut filled = std::pin::pin!(self.fill_results(&missing, dry_run));
+        // One item (its document) at a time, counted then dropped: a table
+        // from before may hold a million of them.
+        while let Some(item) = filled.next().await {
+            if let Some(item) = item? {
+                all.count(&item.id, &item.counted());
+            }
+        }
+        let wanted = counter_items(&all.shards);
         let stored = self.stored_counters().await?;
         let differences = differences(&stored, &wanted);
         let mut differing: Vec<&String> = differences.iter().map(|d| &d.0).collect();
         differing.dedup();
+        let fixes = all.rows.fixes();
         let mut items_written = 0;
         if !dry_run {
             // Only what differs: a view item can be large, and each write is a
             // stream record too.
             for id in &differing {
                 if let Some(attrs) = wanted.get(*id) {
-                    self.replace_counter(id, attrs).await?;
+                    self.replace_counter(id, attrs, &all.shards).await?;
                     items_written += 1;
                 }
             }
+            self.write_rows(&fixes).await?;
         }
         Ok(RecountReport {
-            findings,
+            findings: all.findings,
             items_differing: differing.len(),
             differences,
             items_written,
+            results_missing,
+            rows_differing: fixes.len(),
         })
     }
 
-    /// One `Scan` segment's findings, summed per shard.
-    async fn count_segment(&self, segment: i32) -> StoreResult<(u64, BTreeMap<u8, Delta>)> {
+    /// One `Scan` segment's findings, summed per shard, with the failing rows
+    /// they want and the ones stored.
+    async fn count_segment(&self, segment: i32) -> StoreResult<Segment> {
         let table = self.table();
         let (expr, names) = projection(COUNTED);
         let mut start: Option<HashMap<String, AttributeValue>> = None;
-        let mut shards: BTreeMap<u8, Delta> = BTreeMap::new();
-        let mut findings = 0;
+        let mut out = Segment::default();
         loop {
             let page = retry(&self.settings.backoff, is_transient, || {
                 self.client
@@ -121,26 +183,34 @@ impl DynamoStore {
                 let Some(AttributeValue::S(id)) = item.get("id") else {
                     continue;
                 };
-                // Counter, compliance and other bookkeeping items start with `#`.
+                // Counter, compliance and other bookkeeping items start with `#`;
+                // the failing rows among them are compared with the findings'.
                 if id.starts_with('#') {
+                    out.rows.stored(id, item);
                     continue;
                 }
                 let head: Head = from_item(item.clone()).map_err(|e| super::corrupt(id, e))?;
-                let d = Delta::between(None, Some(&head.facets()));
-                shards.entry(shard_of(id)).or_default().sum(&d);
-                findings += 1;
+                out.findings += 1;
+                if head.controls.is_none() {
+                    // Written before results were kept: counted once filled in.
+                    out.missing.push(id.clone());
+                    continue;
+                }
+                out.count(id, &head.counted());
             }
             match page.last_evaluated_key() {
                 Some(k) => start = Some(k.clone()),
-                None => return Ok((findings, shards)),
+                None => return Ok(out),
             }
         }
     }
 
     /// Every counter item as stored: id → attribute → value.
+    /// The counts only: a control item's labels are not compared.
     async fn stored_counters(&self) -> StoreResult<BTreeMap<String, BTreeMap<String, i64>>> {
         let mut ids = all_shard_ids();
         ids.extend(all_view_ids());
+        ids.extend(all_control_ids());
         let mut out = BTreeMap::new();
         for mut item in self.batch_get_items(&ids, None).await? {
             let Some(AttributeValue::S(id)) = item.remove("id") else {
@@ -149,46 +219,60 @@ impl DynamoStore {
                     "counter item without a string id",
                 ));
             };
-            let attrs: BTreeMap<String, i64> =
-                from_item(item).map_err(|e| super::corrupt(&id, e))?;
+            let mut attrs = BTreeMap::new();
+            for (k, v) in item {
+                if let AttributeValue::N(n) = v {
+                    attrs.insert(k, n.parse().map_err(|e| super::corrupt(&id, e))?);
+                }
+            }
             out.insert(id, attrs);
         }
         Ok(out)
     }
 
     /// Replaces counter item `id` with exactly `attrs` (an empty item when
-    /// nothing is counted there).
-    async fn replace_counter(&self, id: &str, attrs: &BTreeMap<String, i64>) -> StoreResult<()> {
-        let table = self.table();
+    /// nothing is counted there), and for a control item the labels of its
+    /// part in `shards`.
+    async fn replace_counter(
+        &self,
+        id: &str,
+        attrs: &BTreeMap<String, i64>,
+        shards: &BTreeMap<u8, Delta>,
+    ) -> StoreResult<()> {
         let mut item = Self::id_key(id)?;
         for (k, v) in attrs {
             item.insert(k.clone(), AttributeValue::N(v.to_string()));
         }
-        retry(&self.settings.backoff, is_transient, || {
-            self.client
-                .put_item()
-                .table_name(table)
-                .set_item(Some(item.clone()))
-                .send()
-        })
-        .await
-        .map_err(|e| Call::new("PutItem", table).store_error(e))?;
-        Ok(())
+        let labels = shards.iter().flat_map(|(shard, d)| {
+            d.controls
+                .labels
+                .iter()
+                .filter(move |(part, _)| control_item_id(*shard, **part) == id)
+                .flat_map(|(_, labels)| labels)
+        });
+        for (k, v) in labels {
+            item.insert(k.clone(), AttributeValue::S(v.clone()));
+        }
+        self.put_plain(item).await
     }
 }
 
-/// Every counter item's recounted attributes (all 16 + 64 ids, empty where
-/// nothing is counted), from the per-shard sums.
+/// Every counter item's recounted attributes (all 16 + 64 + 256 ids, empty
+/// where nothing is counted), from the per-shard sums.
 fn counter_items(shards: &BTreeMap<u8, Delta>) -> BTreeMap<String, BTreeMap<String, i64>> {
     let mut out: BTreeMap<String, BTreeMap<String, i64>> = all_shard_ids()
         .into_iter()
         .chain(all_view_ids())
+        .chain(all_control_ids())
         .map(|id| (id, BTreeMap::new()))
         .collect();
     for (shard, d) in shards {
         out.insert(shard_item_id(*shard), d.summary.clone());
         for (part, attrs) in &d.views {
             out.insert(view_id(*shard, *part), attrs.clone());
+        }
+        for (part, attrs) in &d.controls.tallies {
+            out.insert(control_item_id(*shard, *part), attrs.clone());
         }
     }
     out
@@ -230,7 +314,7 @@ mod tests {
         d.summary.insert("t".into(), 2);
         shards.insert(3u8, d);
         let wanted = counter_items(&shards);
-        assert_eq!(wanted.len(), 16 + 64);
+        assert_eq!(wanted.len(), 16 + 64 + 256);
         assert_eq!(wanted["#counts#03"].get("t"), Some(&2));
         let mut stored = BTreeMap::new();
         stored.insert(

@@ -22,11 +22,15 @@
 //! bad item fails only itself. Throttling backs off; a write still throttled after
 //! the retries is reported as failed and retryable for each finding it held.
 
+use super::controls::CONTROL_PARTS;
 use super::counters::{shard_id, Delta};
 use super::error::ErrorKind;
 use super::item::{Head, HEAD_PROJECTION};
 use super::upsert_one::{plan, upsert_once, Plan, PlannedWrite};
-use super::write::{counter_updates, put, put_action, transact, with_retries, Failure};
+use super::views::VIEW_PARTS;
+use super::write::{
+    counter_updates, put, put_action, row_actions, transact, with_retries, Failure,
+};
 use super::DynamoStore;
 use crate::retry::retry;
 use crate::store::change::Origin;
@@ -39,10 +43,13 @@ use std::collections::{BTreeMap, HashMap};
 
 /// Keys one `BatchGetItem` may read (DynamoDB's limit).
 const READ_BATCH: usize = 100;
-/// Conditional puts in one transaction (DynamoDB allows 100 actions; the counter
-/// updates add at most 1 + [`super::views::VIEW_PARTS`], and a smaller
-/// transaction loses less to one conflict).
+/// Conditional puts in one transaction (a smaller transaction loses less to
+/// one conflict; [`TX_WRITES`] bounds its actions).
 const TX_PUTS: usize = 50;
+/// Puts and row writes in one transaction: DynamoDB's 100 actions less the
+/// most counter updates a shard's transaction can add (its summary item, every
+/// view part, every control part).
+const TX_WRITES: usize = 100 - 1 - VIEW_PARTS as usize - CONTROL_PARTS as usize;
 /// Estimated item bytes in one transaction (DynamoDB allows 4 MB in all).
 const TX_BYTES: usize = 3 << 20;
 /// `BatchGetItem` calls of a round in flight at once.
@@ -152,7 +159,9 @@ async fn upsert_round(
             let f = &findings[i];
             match plan(store, f, heads.get(&f.id), origin) {
                 Ok(Plan::Done(outcome)) => done.push((i, Ok(outcome))),
-                Ok(Plan::Write(w)) if w.delta.is_empty() => singles.push(vec![(i, *w)]),
+                Ok(Plan::Write(w)) if w.delta.is_empty() && w.rows.is_empty() => {
+                    singles.push(vec![(i, *w)])
+                }
                 Ok(Plan::Write(w)) => by_shard.entry(shard_id(&f.id)).or_default().push((i, *w)),
                 Err(e) => done.push((i, Err(failure(e, store)))),
             }
@@ -214,14 +223,18 @@ async fn read_heads(store: &DynamoStore, ids: &[String]) -> Heads {
 fn transactions(writes: Vec<(usize, PlannedWrite)>) -> Vec<Vec<(usize, PlannedWrite)>> {
     let mut out = Vec::new();
     let mut tx: Vec<(usize, PlannedWrite)> = Vec::new();
-    let mut bytes = 0;
+    let (mut bytes, mut actions) = (0, 0);
     for (i, w) in writes {
         let size = estimated_size(&w);
-        if !tx.is_empty() && (tx.len() == TX_PUTS || bytes + size > TX_BYTES) {
+        let acts = 1 + w.rows.len();
+        if !tx.is_empty()
+            && (tx.len() == TX_PUTS || bytes + size > TX_BYTES || actions + acts > TX_WRITES)
+        {
             out.push(std::mem::take(&mut tx));
-            bytes = 0;
+            (bytes, actions) = (0, 0);
         }
         bytes += size;
+        actions += acts;
         tx.push((i, w));
     }
     if !tx.is_empty() {
@@ -287,7 +300,7 @@ async fn write_group(
     token: &str,
 ) -> Result<(), ErrorKind> {
     if let [(_, w)] = group {
-        return put(store, &w.item, &w.expect, &w.delta).await;
+        return put(store, &w.item, &w.expect, &w.delta, &w.rows).await;
     }
     let mut delta = Delta::default();
     let mut actions = Vec::with_capacity(group.len() + 1);
@@ -298,6 +311,7 @@ async fn write_group(
                 .put(put_action(store, &w.item, &w.expect)?)
                 .build(),
         );
+        actions.extend(row_actions(store, &w.rows)?);
     }
     // Every finding of the group is in one shard: any of their ids names its
     // counter items (the summary item and the view parts the group touches).

@@ -3,6 +3,7 @@
 //! ([`upsert_once`]). Batches plan the same way ([`super::upsert_batch`]) and fall
 //! back on [`upsert_once`] after a lost race.
 
+use super::controls::{row_writes, RowWrite};
 use super::counters::Delta;
 use super::error::ErrorKind;
 use super::item::{sort_key, FindingItem, Head, LastChange};
@@ -22,6 +23,8 @@ pub(super) struct PlannedWrite {
     pub expect: Expect,
     /// How the counters change.
     pub delta: Delta,
+    /// The compliance rows it puts and deletes.
+    pub rows: Vec<RowWrite>,
     /// What to report once it is written.
     pub outcome: UpsertOutcome,
 }
@@ -67,15 +70,21 @@ pub(super) fn plan(
         change(w.kind),
     )
     .map_err(backend)?;
+    let before = head.map(Head::counted);
+    let after = item.counted();
+    let delta = Delta::between(before.as_ref(), Some(&after));
+    let rows = row_writes(&f.id, before.map(|b| b.results), Some(after.results));
     let planned = match head {
         None => PlannedWrite {
-            delta: Delta::between(None, Some(&item.facets())),
+            delta,
+            rows,
             item,
             expect: Expect::Absent,
             outcome: UpsertOutcome::Inserted,
         },
         Some(head) => PlannedWrite {
-            delta: Delta::between(Some(&head.facets()), Some(&item.facets())),
+            delta,
+            rows,
             item,
             expect: Expect::Rev {
                 rev: head.rev,
@@ -101,7 +110,7 @@ pub(super) async fn upsert_once(
     match plan(store, f, head.as_ref(), origin)? {
         Plan::Done(outcome) => Ok(outcome),
         Plan::Write(w) => {
-            put(store, &w.item, &w.expect, &w.delta).await?;
+            put(store, &w.item, &w.expect, &w.delta, &w.rows).await?;
             Ok(w.outcome)
         }
     }

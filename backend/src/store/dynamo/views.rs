@@ -15,7 +15,7 @@
 //!   summary items in one `BatchGetItem` (80 of its 100 keys; the ids are
 //!   [`super::counters::all_view_ids`]).
 
-use super::item::Facets;
+use crate::store::facets::Facets;
 use sha2::{Digest, Sha256};
 use shared_types::{FindingFilter, Severity, WorkflowStatus};
 

@@ -4,6 +4,7 @@
 //! fails is reported per finding, never dropped. Upserts of a batch go through
 //! [`super::upsert_batch`], which falls back on the one-finding path here.
 
+use super::controls::{control_item_id, row_writes, RowWrite};
 use super::counters::{shard_id, shard_of, Delta};
 use super::error::{Call, ErrorKind};
 use super::item::{projection, FindingItem, Head, LastChange, HEAD_PROJECTION};
@@ -73,7 +74,8 @@ fn condition(expect: &Expect) -> Result<(String, Names, Values), ErrorKind> {
 
 /// The counter updates of `delta`, a change to the shard `finding_id` belongs
 /// to (any finding of that shard names the same items): one `ADD` on the shard's
-/// summary item and one on each view part the change touches.
+/// summary item, one on each view part and one on each control part the change
+/// touches (setting that part's labels too).
 pub(super) fn counter_updates(
     store: &DynamoStore,
     finding_id: &str,
@@ -81,20 +83,43 @@ pub(super) fn counter_updates(
 ) -> Result<Vec<TransactWriteItem>, ErrorKind> {
     let shard = shard_of(finding_id);
     let mut out = Vec::with_capacity(delta.items());
+    let no_labels = BTreeMap::new();
     if !delta.summary.is_empty() {
-        out.push(add_update(store, &shard_id(finding_id), &delta.summary)?);
+        out.push(counter_update(
+            store,
+            &shard_id(finding_id),
+            &delta.summary,
+            &no_labels,
+        )?);
     }
     for (part, attrs) in &delta.views {
-        out.push(add_update(store, &view_id(shard, *part), attrs)?);
+        out.push(counter_update(
+            store,
+            &view_id(shard, *part),
+            attrs,
+            &no_labels,
+        )?);
+    }
+    let controls = &delta.controls;
+    for (part, attrs) in &controls.tallies {
+        let labels = controls.labels.get(part).unwrap_or(&no_labels);
+        out.push(counter_update(
+            store,
+            &control_item_id(shard, *part),
+            attrs,
+            labels,
+        )?);
     }
     Ok(out)
 }
 
-/// `ADD` of each attribute's change to the counter item `item_id`.
-fn add_update(
+/// `ADD` of each attribute's change to the counter item `item_id`, and `SET`
+/// of each label.
+fn counter_update(
     store: &DynamoStore,
     item_id: &str,
     attrs: &BTreeMap<String, i64>,
+    labels: &BTreeMap<String, String>,
 ) -> Result<TransactWriteItem, ErrorKind> {
     let mut names = Names::new();
     let mut values = Values::new();
@@ -104,17 +129,62 @@ fn add_update(
         values.insert(format!(":c{i}"), to_attribute_value(by).map_err(backend)?);
         adds.push(format!("#c{i} :c{i}"));
     }
+    let mut sets = Vec::new();
+    for (i, (attr, text)) in labels.iter().enumerate() {
+        names.insert(format!("#l{i}"), attr.clone());
+        values.insert(format!(":l{i}"), AttributeValue::S(text.clone()));
+        sets.push(format!("#l{i} = :l{i}"));
+    }
+    let mut expr = format!("ADD {}", adds.join(", "));
+    if !sets.is_empty() {
+        expr = format!("{expr} SET {}", sets.join(", "));
+    }
     let update = Update::builder()
         .table_name(store.table())
         .set_key(Some(
             DynamoStore::id_key(item_id).map_err(|e| ErrorKind::Fatal(e.to_string()))?,
         ))
-        .update_expression(format!("ADD {}", adds.join(", ")))
+        .update_expression(expr)
         .set_expression_attribute_names(Some(names))
         .set_expression_attribute_values(Some(values))
         .build()
         .map_err(backend)?;
     Ok(TransactWriteItem::builder().update(update).build())
+}
+
+/// The transaction actions of row writes ([`super::controls`]): unconditional,
+/// since the finding's own conditional put in the same transaction decides.
+pub(super) fn row_actions(
+    store: &DynamoStore,
+    rows: &[RowWrite],
+) -> Result<Vec<TransactWriteItem>, ErrorKind> {
+    let key = |id: &str| DynamoStore::id_key(id).map_err(|e| ErrorKind::Fatal(e.to_string()));
+    rows.iter()
+        .map(|r| {
+            Ok(match r {
+                RowWrite::Put {
+                    id,
+                    partition,
+                    sort,
+                } => {
+                    let put = Put::builder()
+                        .table_name(store.table())
+                        .set_item(Some(RowWrite::item(id, partition, sort)))
+                        .build()
+                        .map_err(backend)?;
+                    TransactWriteItem::builder().put(put).build()
+                }
+                RowWrite::Delete { id } => {
+                    let del = Delete::builder()
+                        .table_name(store.table())
+                        .set_key(Some(key(id)?))
+                        .build()
+                        .map_err(backend)?;
+                    TransactWriteItem::builder().delete(del).build()
+                }
+            })
+        })
+        .collect()
 }
 
 /// The transaction action writing `item` if the stored state matches `expect`.
@@ -134,18 +204,20 @@ pub(super) fn put_action(
         .map_err(backend)
 }
 
-/// Writes `item` if the stored state matches `expect`, adjusting counters atomically
-/// (a plain conditional PutItem when no counter changes: half the write units).
-/// This is the one-finding path: its transaction holds the put and at most three
-/// counter updates (the summary item, the view parts of the old and the new
-/// combination).
+/// Writes `item` if the stored state matches `expect`, adjusting counters and
+/// compliance rows atomically (a plain conditional PutItem when neither
+/// changes: half the write units). This is the one-finding path: its
+/// transaction holds the put, at most three counter updates (the summary item,
+/// the view parts of the old and the new combination), and per standard the
+/// finding is a control result in at most two control parts and four rows.
 pub(super) async fn put(
     store: &DynamoStore,
     item: &FindingItem,
     expect: &Expect,
     delta: &Delta,
+    rows: &[RowWrite],
 ) -> Result<(), ErrorKind> {
-    if delta.is_empty() {
+    if delta.is_empty() && rows.is_empty() {
         let (cond, names, values) = condition(expect)?;
         let r = store
             .client
@@ -165,6 +237,7 @@ pub(super) async fn put(
         .put(put_action(store, item, expect)?)
         .build()];
     actions.extend(counter_updates(store, &item.id, delta)?);
+    actions.extend(row_actions(store, rows)?);
     transact(store, actions, None).await
 }
 
@@ -299,7 +372,9 @@ pub(super) async fn set_workflow(
             },
         )
         .map_err(backend)?;
-        let delta = Delta::between(Some(&old.facets()), Some(&new.facets()));
+        let (before, after) = (old.counted(), new.counted());
+        let delta = Delta::between(Some(&before), Some(&after));
+        let rows = row_writes(id, Some(before.results), Some(after.results));
         put(
             store,
             &new,
@@ -308,6 +383,7 @@ pub(super) async fn set_workflow(
                 not_newer_than: None,
             },
             &delta,
+            &rows,
         )
         .await?;
         Ok(Some(new))
@@ -347,9 +423,14 @@ async fn delete_once(store: &DynamoStore, v: &FindingVersion) -> Result<Deleted,
         .set_expression_attribute_values(Some(values))
         .build()
         .map_err(backend)?;
-    let delta = Delta::between(Some(&head.facets()), None);
+    let before = head.counted();
+    let delta = Delta::between(Some(&before), None);
     let mut actions = vec![TransactWriteItem::builder().delete(del).build()];
     actions.extend(counter_updates(store, &v.id, &delta)?);
+    actions.extend(row_actions(
+        store,
+        &row_writes(&v.id, Some(before.results), None),
+    )?);
     transact(store, actions, None).await?;
     Ok(Deleted::Yes)
 }

@@ -28,12 +28,7 @@ pub(super) const FOLD_FINDINGS: u32 = 2_000;
 /// The stored code of a verdict (`control_results.verdict`), in the order of
 /// the tallies' columns.
 pub(super) fn verdict_code(v: Verdict) -> i64 {
-    match v {
-        Verdict::Fail => 0,
-        Verdict::Unknown => 1,
-        Verdict::Pass => 2,
-        Verdict::Ignored => 3,
-    }
+    i64::from(v.code())
 }
 
 /// Where the fold stands.

@@ -46,6 +46,7 @@ impl FindingItem {
             audit,
             last_change,
             changed_at,
+            controls,
         } = self;
         let text = |s: &str| AttributeValue::S(s.to_owned());
         let mut m = HashMap::with_capacity(28);
@@ -95,6 +96,7 @@ impl FindingItem {
         if let Some(c) = changed_at {
             put("changed_at", text(c));
         }
+        put("controls", to_attribute_value(controls)?);
         Ok(m)
     }
 }
@@ -172,6 +174,13 @@ mod tests {
         item.compliance_status = Some("FAILED".into());
         item.control_id = Some("S3.8".into());
         item.updated_exact = at;
+        same_as_serde(&item);
+        item.controls = vec![crate::store::dynamo::controls::StoredResult {
+            slug: "aws-fsbp".into(),
+            control_id: "S3.8".into(),
+            verdict: 0,
+            standard_name: "AWS Foundational Security Best Practices".into(),
+        }];
         same_as_serde(&item);
         item.docz = None;
         item.doc = Some("{\"id\":\"x\"}".into());

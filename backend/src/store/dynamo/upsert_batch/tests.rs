@@ -39,7 +39,8 @@ fn planned(f: &Finding, doc_bytes: usize) -> PlannedWrite {
     )
     .unwrap();
     PlannedWrite {
-        delta: Delta::between(None, Some(&item.facets())),
+        delta: Delta::between(None, Some(&item.counted())),
+        rows: Vec::new(),
         item,
         expect: Expect::Absent,
         outcome: UpsertOutcome::Inserted,

@@ -1,0 +1,146 @@
+//! Reading the compliance results kept per control (controls.rs): the control
+//! items in consistent `BatchGetItem`s, then for a drill-down each failing
+//! control's failing resources and findings from its row partitions.
+
+use super::controls::{
+    row_partition, rows_of, ControlValue, FINDING_ROW_PREFIX, RESOURCE_ROW_PREFIX,
+};
+use super::error::{is_transient, Call};
+use super::{corrupt, counters, DynamoStore, INDEX_NAME};
+use crate::retry::retry;
+use crate::store::control_rows::ControlRow;
+use crate::store::StoreResult;
+use aws_sdk_dynamodb::types::AttributeValue;
+use futures::{stream, StreamExt, TryStreamExt};
+use serde_dynamo::aws_sdk_dynamodb_1::from_item;
+use shared_types::MAX_FAILING_RESOURCES;
+use std::collections::HashMap;
+
+/// Failing controls whose lists are read at once.
+const LISTS_IN_FLIGHT: usize = 8;
+
+impl DynamoStore {
+    /// Every control's row, with the failing lists of `failing_of`'s failed
+    /// controls. The lists come from the index, which follows the table within
+    /// about a second. `None` while some finding items lack their results (a
+    /// table written before they were kept, until `cspm recount`): a report
+    /// then reads every finding.
+    pub(super) async fn control_rows(
+        &self,
+        failing_of: Option<&str>,
+    ) -> StoreResult<Option<Vec<ControlRow>>> {
+        let mut ids = counters::all_control_ids();
+        ids.extend(counters::all_shard_ids());
+        let mut items = Vec::new();
+        let mut summary = Vec::new();
+        for mut item in self.batch_get_items(&ids, None).await? {
+            let id = match item.remove("id") {
+                Some(AttributeValue::S(id)) => id,
+                _ => return Err(corrupt("#controls", "control item without a string id")),
+            };
+            if id.starts_with(counters::COUNTER_PREFIX) {
+                let attrs: HashMap<String, i64> = from_item(item).map_err(|e| corrupt(&id, e))?;
+                summary.push(attrs);
+                continue;
+            }
+            let attrs = item
+                .into_iter()
+                .map(|(k, v)| match v {
+                    AttributeValue::N(n) => n
+                        .parse()
+                        .map(|n| (k, ControlValue::Count(n)))
+                        .map_err(|e| corrupt(&id, e)),
+                    AttributeValue::S(s) => Ok((k, ControlValue::Text(s))),
+                    _ => Err(corrupt(&id, "control item attribute of another type")),
+                })
+                .collect::<StoreResult<HashMap<_, _>>>()?;
+            items.push(attrs);
+        }
+        let (total, kept) = (
+            counters::total(&summary),
+            counters::sum_of(&summary, counters::KEPT),
+        );
+        if kept != total {
+            tracing::warn!(
+                findings = total,
+                with_results = kept,
+                "some findings have no compliance results on their items: reading every \
+                 finding for this report; run `cspm recount --store dynamodb` to fill them in"
+            );
+            return Ok(None);
+        }
+        let mut rows = rows_of(&items);
+        let Some(slug) = failing_of else {
+            return Ok(Some(rows));
+        };
+        let failing: Vec<usize> = (0..rows.len())
+            .filter(|&i| rows[i].slug == slug && rows[i].tally.failed > 0)
+            .collect();
+        let lists: Vec<(usize, Vec<String>, Vec<String>)> = stream::iter(failing)
+            .map(|i| {
+                let control = rows[i].control_id.clone();
+                async move {
+                    let resources = self
+                        .failing_keys(&row_partition(RESOURCE_ROW_PREFIX, slug, &control))
+                        .await?;
+                    let findings = self
+                        .failing_keys(&row_partition(FINDING_ROW_PREFIX, slug, &control))
+                        .await?;
+                    StoreResult::Ok((i, resources, findings))
+                }
+            })
+            .buffered(LISTS_IN_FLIGHT)
+            .try_collect()
+            .await?;
+        for (i, resources, findings) in lists {
+            rows[i].failing_resources = resources;
+            rows[i].failing_findings = findings;
+        }
+        Ok(Some(rows))
+    }
+
+    /// The smallest distinct sort keys of a row partition, at most
+    /// [`MAX_FAILING_RESOURCES`].
+    async fn failing_keys(&self, partition: &str) -> StoreResult<Vec<String>> {
+        let table = self.table();
+        let names = HashMap::from([
+            ("#p".to_string(), "severity".to_string()),
+            ("#s".to_string(), "updated_at".to_string()),
+        ]);
+        let values = HashMap::from([(":p".to_string(), AttributeValue::S(partition.to_string()))]);
+        let mut out: Vec<String> = Vec::new();
+        let mut start = None;
+        loop {
+            let page = retry(&self.settings.backoff, is_transient, || {
+                self.client
+                    .query()
+                    .table_name(table)
+                    .index_name(INDEX_NAME)
+                    .key_condition_expression("#p = :p")
+                    .projection_expression("#s")
+                    .set_expression_attribute_names(Some(names.clone()))
+                    .set_expression_attribute_values(Some(values.clone()))
+                    // A resource can fail twice (two findings): read a little more.
+                    .limit(MAX_FAILING_RESOURCES as i32 + 20)
+                    .set_exclusive_start_key(start.clone())
+                    .send()
+            })
+            .await
+            .map_err(|e| Call::new("Query", table).store_error(e))?;
+            for item in page.items() {
+                if let Some(AttributeValue::S(key)) = item.get("updated_at") {
+                    if out.last() != Some(key) {
+                        out.push(key.clone());
+                    }
+                }
+                if out.len() == MAX_FAILING_RESOURCES {
+                    return Ok(out);
+                }
+            }
+            match page.last_evaluated_key() {
+                Some(k) => start = Some(k.clone()),
+                None => return Ok(out),
+            }
+        }
+    }
+}
