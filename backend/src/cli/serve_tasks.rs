@@ -17,9 +17,11 @@ const EXPORT_SWEEP_EVERY: Duration = Duration::from_secs(3600);
 const FOLD_EVERY: Duration = Duration::from_secs(5);
 
 /// How often today's compliance snapshot is taken (both stores keep
-/// compliance rows per control: a report costs milliseconds): the day's point
-/// then follows the findings whether or not anyone opens the compliance page,
-/// and a day is never without one while the server runs.
+/// compliance rows per control: a report costs milliseconds; where they
+/// cannot answer, the read of every finding is made once a day,
+/// compliance/daily.rs): the day's point then follows the findings whether or
+/// not anyone opens the compliance page, and a day is never without one while
+/// the server runs.
 const SNAPSHOT_EVERY: Duration = Duration::from_secs(600);
 
 /// Export jobs of `cspm serve` and the task that sweeps their old files.

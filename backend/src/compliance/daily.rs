@@ -26,11 +26,20 @@ async fn built(
     failing_of: Option<&str>,
 ) -> StoreResult<(Report, Option<String>)> {
     let version = store.version().await?;
-    let report = match store.control_results(failing_of).await? {
-        Some(rows) => Report::from_rows(rows),
+    let report = match kept_report(store, failing_of).await? {
+        Some(report) => report,
         None => read_report(store).await?,
     };
     Ok((report, version))
+}
+
+/// The report from the rows the store keeps per control; `None` when it has
+/// none to answer with.
+async fn kept_report(store: &dyn Store, failing_of: Option<&str>) -> StoreResult<Option<Report>> {
+    Ok(store
+        .control_results(failing_of)
+        .await?
+        .map(Report::from_rows))
 }
 
 /// Every finding in the store, read page by page into a report (only the
@@ -69,11 +78,19 @@ pub fn snapshot_rows(report: &Report, today: NaiveDate) -> Vec<ScoreSnapshot> {
 }
 
 /// Takes `today`'s snapshot from the store's findings (`cspm serve`'s
-/// snapshot task).
-/// Returns whether it wrote: not when it equals the one stored.
+/// snapshot task, the `archiver` Lambda's daily run).
+/// Returns whether it wrote: not when it equals the one stored. Where the
+/// store keeps no rows to answer from (a DynamoDB table not yet recounted), a
+/// read of every finding is made only for a day without its point: that day
+/// then keeps it until a compliance page replaces it.
 pub async fn take_snapshot(store: &dyn Store, today: NaiveDate) -> StoreResult<bool> {
-    let (report, version) = built(store, None).await?;
+    let version = store.version().await?;
     let stored = store.compliance_snapshots(today, today).await?;
+    let report = match kept_report(store, None).await? {
+        Some(report) => report,
+        None if !stored.is_empty() => return Ok(false),
+        None => read_report(store).await?,
+    };
     keep_today(store, &report, version, today, stored)
         .await
         .map(|(_, wrote)| wrote)

@@ -156,11 +156,10 @@ pub struct FindingItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub changed_at: Option<String>,
     /// Its compliance results ([`super::controls`]): empty for findings that
-    /// are no control result. Always written, so an item without the
-    /// attribute is one written before results were kept (`cspm recount`
-    /// fills those in).
-    #[serde(default)]
-    pub controls: Vec<StoredResult>,
+    /// are no control result, `None` for an item written before they were
+    /// kept (`cspm recount` fills those in). Every write sets them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub controls: Option<Vec<StoredResult>>,
 }
 
 /// The change one item write made (see [`FindingItem::last_change`]).
@@ -396,7 +395,7 @@ impl FindingItem {
             audit,
             changed_at: Some(sort_key(change.at)),
             last_change: Some(change),
-            controls: results_of(f, recorded.workflow_status),
+            controls: Some(results_of(f, recorded.workflow_status)),
         })
     }
 
@@ -405,7 +404,7 @@ impl FindingItem {
         Counted {
             facets: facets!(self),
             results: Results {
-                results: Some(&self.controls),
+                results: self.controls.as_deref(),
                 resource: &self.resource_id,
                 title: &self.title,
             },

@@ -99,7 +99,7 @@ impl DynamoStore {
                     return Ok(None);
                 };
                 let finding = item.finding().map_err(|e| super::corrupt(id, e))?;
-                item.controls = results_of(&finding, item.workflow_status);
+                item.controls = Some(results_of(&finding, item.workflow_status));
                 if !dry_run {
                     self.write_results(&item).await?;
                 }
@@ -111,8 +111,8 @@ impl DynamoStore {
     /// Sets `item`'s results on the stored item if it is still at its revision.
     async fn write_results(&self, item: &FindingItem) -> StoreResult<()> {
         let table = self.table();
-        let results =
-            to_attribute_value(&item.controls).map_err(|e| StoreError::Backend(Box::new(e)))?;
+        let results = to_attribute_value(item.controls.as_deref().unwrap_or_default())
+            .map_err(|e| StoreError::Backend(Box::new(e)))?;
         let rev = AttributeValue::N(item.rev.to_string());
         let key = Self::id_key(&item.id)?;
         let r = retry(&self.settings.backoff, is_transient, || {

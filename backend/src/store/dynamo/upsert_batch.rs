@@ -6,10 +6,11 @@
 //! 1. reads the stored heads of the round, [`READ_BATCH`] findings per consistent
 //!    `BatchGetItem`, and decides each finding with the one decision; unchanged
 //!    and older findings cost nothing more;
-//! 2. writes the findings whose counters move together with the other findings of
-//!    their counter shard: one `TransactWriteItems` holds up to [`TX_PUTS`]
-//!    conditional puts and the shard's counter updates carrying their summed change
-//!    (one on its summary item, one on each view part touched, at most five). Keeping
+//! 2. writes the findings whose counters or compliance rows move together with the
+//!    other findings of their counter shard: one `TransactWriteItems` holds up to
+//!    [`TX_PUTS`] conditional puts with their failing rows ([`TX_WRITES`] in all)
+//!    and the shard's counter updates carrying their summed change (one on its
+//!    summary item, one on each view part and control part touched). Keeping
 //!    a transaction to one shard means two writers' transactions only conflict when
 //!    they touch the same shard, as with one finding at a time;
 //! 3. writes a finding whose counters do not move with a conditional `PutItem`

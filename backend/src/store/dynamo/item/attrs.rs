@@ -96,7 +96,9 @@ impl FindingItem {
         if let Some(c) = changed_at {
             put("changed_at", text(c));
         }
-        put("controls", to_attribute_value(controls)?);
+        if let Some(c) = controls {
+            put("controls", to_attribute_value(c)?);
+        }
         Ok(m)
     }
 }
@@ -175,12 +177,12 @@ mod tests {
         item.control_id = Some("S3.8".into());
         item.updated_exact = at;
         same_as_serde(&item);
-        item.controls = vec![crate::store::dynamo::controls::StoredResult {
+        item.controls = Some(vec![crate::store::dynamo::controls::StoredResult {
             slug: "aws-fsbp".into(),
             control_id: "S3.8".into(),
             verdict: 0,
             standard_name: "AWS Foundational Security Best Practices".into(),
-        }];
+        }]);
         same_as_serde(&item);
         item.docz = None;
         item.doc = Some("{\"id\":\"x\"}".into());
@@ -188,6 +190,7 @@ mod tests {
         item.control_id = None;
         item.last_change = None;
         item.changed_at = None;
+        item.controls = None;
         same_as_serde(&item);
     }
 }
