@@ -16,8 +16,9 @@ use serde_dynamo::aws_sdk_dynamodb_1::from_item;
 use shared_types::MAX_FAILING_RESOURCES;
 use std::collections::HashMap;
 
-/// Failing controls whose lists are read at once.
-const LISTS_IN_FLIGHT: usize = 8;
+/// Failing controls whose lists are read at once: a standard of 250 failing
+/// controls is 500 small queries, which in sequence would take seconds.
+const LISTS_IN_FLIGHT: usize = 32;
 
 impl DynamoStore {
     /// Every control's row, with the failing lists of `failing_of`'s failed
