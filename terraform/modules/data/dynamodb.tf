@@ -3,9 +3,9 @@
 # scan; SeverityChangeIndex serves the live dashboard's `resume` on AWS.
 # Its stream is the change feed on AWS: every write that changes an item appears
 # there with the item before and after (NEW_AND_OLD_IMAGES), and the fanout Lambda
-# hands each change to the sinks (modules/compute/fanout.tf). The counter items
-# (`id` = "#counts#NN", "#views#NN.P") share the table and so the stream; they are
-# filtered out before the function and by the code.
+# hands each change to the sinks (modules/compute/fanout.tf). The counter, control,
+# failing-row and snapshot items (ids starting with "#") share the table and so the
+# stream; they are filtered out before the function (no `rev`) and by the code.
 resource "aws_dynamodb_table" "findings" {
   name                        = "${var.name_prefix}-findings"
   billing_mode                = "PAY_PER_REQUEST"

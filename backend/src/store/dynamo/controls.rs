@@ -106,6 +106,9 @@ pub struct Results<'a> {
     /// Its title (names its controls; empty for a stored head, which never
     /// names one).
     pub title: &'a str,
+    /// Its `updated_at` sort key: of the titles the shards hold for a
+    /// control, the newest finding's is shown.
+    pub updated: &'a str,
 }
 
 /// Changes to one shard's control items: per part, tally attribute → change,
@@ -132,7 +135,7 @@ impl ControlDelta {
             for r in n.results.unwrap_or_default() {
                 d.count(r, 1);
                 if !old_results.contains(r) {
-                    d.label(r, n.title);
+                    d.label(r, n.title, n.updated);
                 }
             }
         }
@@ -150,13 +153,14 @@ impl ControlDelta {
             .or_default() += by;
     }
 
-    fn label(&mut self, r: &StoredResult, title: &str) {
+    fn label(&mut self, r: &StoredResult, title: &str, updated: &str) {
         // Both in the part of the control's tallies, which this write moves.
         let pair = pair_attr(&r.slug, &r.control_id);
         let labels = self.labels.entry(part_of(&pair)).or_default();
         labels.insert(name_attr(&r.slug), r.standard_name.clone());
         if !title.is_empty() {
-            labels.insert(pair, title.to_string());
+            let dated = serde_json::to_string(&(updated, title)).unwrap_or_default();
+            labels.insert(pair, dated);
         }
     }
 
@@ -203,7 +207,8 @@ impl ControlDelta {
     }
 }
 
-/// The name of a control's pair attribute (its title): `["slug","control"]`.
+/// The name of a control's pair attribute (its title, held as
+/// `["<updated_at>","<title>"]`): `["slug","control"]`.
 fn pair_attr(slug: &str, control: &str) -> String {
     serde_json::to_string(&(slug, control)).unwrap_or_default()
 }
@@ -238,7 +243,8 @@ pub enum ControlValue {
 pub fn rows_of(items: &[HashMap<String, ControlValue>]) -> Vec<ControlRow> {
     let mut tallies: BTreeMap<(String, String), Tally> = BTreeMap::new();
     let mut counts: BTreeMap<(String, String, u8), i64> = BTreeMap::new();
-    let mut titles: HashMap<(String, String), String> = HashMap::new();
+    // Control → (its newest finding's update, that finding's title).
+    let mut titles: HashMap<(String, String), (String, String)> = HashMap::new();
     let mut names: HashMap<String, String> = HashMap::new();
     for (attr, value) in items.iter().flatten() {
         let Ok(key) = serde_json::from_str::<Vec<serde_json::Value>>(attr) else {
@@ -258,7 +264,14 @@ pub fn rows_of(items: &[HashMap<String, ControlValue>]) -> Vec<ControlRow> {
             }
             (2, ControlValue::Text(t)) => {
                 if let (Some(s), Some(c)) = (text(0), text(1)) {
-                    titles.insert((s, c), t.clone());
+                    let Ok(dated) = serde_json::from_str::<(String, String)>(t) else {
+                        tracing::warn!(%attr, "control title is not [updated, title]");
+                        continue;
+                    };
+                    let newest = titles.entry((s, c)).or_default();
+                    if dated > *newest {
+                        *newest = dated;
+                    }
                 }
             }
             (1, ControlValue::Text(t)) => {
@@ -281,8 +294,8 @@ pub fn rows_of(items: &[HashMap<String, ControlValue>]) -> Vec<ControlRow> {
         .map(|((slug, control_id), tally)| ControlRow {
             standard_name: names.get(&slug).cloned().unwrap_or_else(|| slug.clone()),
             title: titles
-                .get(&(slug.clone(), control_id.clone()))
-                .cloned()
+                .remove(&(slug.clone(), control_id.clone()))
+                .map(|(_, title)| title)
                 .unwrap_or_default(),
             slug,
             control_id,

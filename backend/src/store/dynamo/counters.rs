@@ -274,6 +274,7 @@ mod tests {
                 results: None,
                 resource: "",
                 title: "",
+                updated: "",
             },
         }
     }

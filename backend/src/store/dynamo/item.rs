@@ -255,10 +255,14 @@ pub struct Head {
     /// kept).
     #[serde(default)]
     pub controls: Option<Vec<StoredResult>>,
-    /// Title (read by a recount, which sets the controls' titles; not by a
-    /// write, which names controls by the version it writes).
+    /// Title and `updated_at` sort key (read by a recount, which sets the
+    /// controls' titles; not by a write, which names controls by the version
+    /// it writes).
     #[serde(default)]
     pub title: String,
+    /// See `title`.
+    #[serde(default)]
+    pub updated_at: String,
 }
 
 /// A row read from the GSI (its projection).
@@ -344,6 +348,7 @@ impl Head {
                 results: self.controls.as_deref(),
                 resource: &self.resource_id,
                 title: &self.title,
+                updated: &self.updated_at,
             },
         }
     }
@@ -407,6 +412,7 @@ impl FindingItem {
                 results: self.controls.as_deref(),
                 resource: &self.resource_id,
                 title: &self.title,
+                updated: &self.updated_at,
             },
         }
     }

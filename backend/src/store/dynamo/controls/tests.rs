@@ -25,6 +25,7 @@ fn version<'a>(results: &'a [StoredResult], resource: &'a str, title: &'a str) -
         results: Some(results),
         resource,
         title,
+        updated: "2026-06-01T00:00:00.000000Z",
     }
 }
 
@@ -71,7 +72,7 @@ fn a_verdict_change_moves_one_count_per_standard_and_relabels_the_control() {
     let labels: BTreeMap<&String, &String> = inserted.labels.values().flatten().collect();
     assert_eq!(
         labels.get(&r#"["aws-fsbp","S3.1"]"#.to_string()),
-        Some(&&"S3.1 title".to_string())
+        Some(&&r#"["2026-06-01T00:00:00.000000Z","S3.1 title"]"#.to_string())
     );
     assert!(labels.contains_key(&r#"["cis-1.4"]"#.to_string()));
 
@@ -169,7 +170,7 @@ fn rows_sum_the_shards_tallies_and_take_their_labels() {
         (r#"["aws-fsbp","S3.1",2]"#.to_string(), count(1)),
         (
             r#"["aws-fsbp","S3.1"]"#.to_string(),
-            text("S3 buckets should block public access"),
+            text(r#"["2026-06-01T00:00:00.000000Z","S3 buckets should block public access"]"#),
         ),
         (r#"["aws-fsbp"]"#.to_string(), text("AWS FSBP v1.0.0")),
         // A control whose findings have all gone: no row.
@@ -178,6 +179,11 @@ fn rows_sum_the_shards_tallies_and_take_their_labels() {
     ]);
     let shard_b = HashMap::from([
         (r#"["aws-fsbp","S3.1",0]"#.to_string(), count(1)),
+        // An older finding's title, in another shard: the newest wins.
+        (
+            r#"["aws-fsbp","S3.1"]"#.to_string(),
+            text(r#"["2025-01-01T00:00:00.000000Z","an old title"]"#),
+        ),
         (r#"["cis-1.4","1.4",1]"#.to_string(), count(3)),
     ]);
     let rows = rows_of(&[shard_a, shard_b]);
