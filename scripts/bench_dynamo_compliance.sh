@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# What a compliance report costs on DynamoDB, through the real binary against a
+# fresh emulator table (started by this script):
+#   scripts/bench_dynamo_compliance.sh [CSPM_BINARY]   (default: a debug build of this tree)
+# `cspm serve --store dynamodb --demo` loads N demo findings (BENCH_N, default
+# 5,000), then prints the median and worst time over HTTP of `GET /compliance`
+# (20 calls) and `GET /compliance/aws-fsbp` (10) from the results kept on write;
+# then, with the summary items' `k` removed (a table from before the results were
+# kept), the same from a read of every finding (2 calls each), and whether the
+# overview and both drill-downs are byte for byte the same both ways.
+# The emulator's times are not DynamoDB's: its index queries take tenths of a
+# second on such a table.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ -z "${CSPM_TEST_AWS_ENDPOINT:-}" ]; then
+  exec scripts/with_moto.sh "$0" "$@"
+fi
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cspm-target}"
+N="${BENCH_N:-5000}"
+bin="${1:-}"
+if [ -z "$bin" ]; then
+  cargo build -q -p backend --bin cspm
+  bin="$CARGO_TARGET_DIR/debug/cspm"
+fi
+table="bench$RANDOM"
+addr=127.0.0.1:8099
+work=$(mktemp -d)
+"$bin" serve --store dynamodb --table "$table" --aws-endpoint "$CSPM_TEST_AWS_ENDPOINT" \
+  --aws-region us-east-1 --create-table --demo --demo-count "$N" --no-archive \
+  --addr "$addr" >"$work/serve.log" 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
+loaded=0
+for _ in $(seq 1 600); do
+  loaded=$(curl -s "http://$addr/findings?limit=1" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin).get("total", 0))' 2>/dev/null || echo 0)
+  [ "$loaded" -ge "$N" ] && break
+  sleep 1
+done
+echo "$loaded demo findings in table $table"
+
+time_it() { # path calls
+  python3 - "http://$addr$1" "$2" <<'PY'
+import sys, time, urllib.request
+url, n = sys.argv[1], int(sys.argv[2])
+ms = []
+for _ in range(n):
+    t = time.perf_counter()
+    body = urllib.request.urlopen(url).read()
+    ms.append((time.perf_counter() - t) * 1000)
+ms.sort()
+print(f"  {url}: {n} calls, median {ms[len(ms) // 2]:.1f} ms, worst {ms[-1]:.1f} ms, {len(body)} bytes")
+PY
+}
+save() { # prefix
+  for p in compliance compliance/aws-fsbp compliance/cis-1.4; do
+    curl -s "http://$addr/$p" >"$work/$1-${p//\//_}.json"
+  done
+}
+
+echo "from the results kept on write:"
+time_it /compliance 20
+time_it /compliance/aws-fsbp 10
+save kept
+"$CSPM_TEST_PYTHON" - "$CSPM_TEST_AWS_ENDPOINT" "$table" <<'PY'
+import sys, boto3
+db = boto3.client("dynamodb", endpoint_url=sys.argv[1], region_name="us-east-1")
+for shard in range(16):
+    db.update_item(TableName=sys.argv[2], Key={"id": {"S": f"#counts#{shard:02d}"}},
+                   UpdateExpression="REMOVE k")
+PY
+echo "from a read of every finding (k removed):"
+time_it /compliance 2
+time_it /compliance/aws-fsbp 2
+save full
+for p in compliance compliance_aws-fsbp compliance_cis-1.4; do
+  if cmp -s "$work/kept-$p.json" "$work/full-$p.json"; then
+    echo "  $p: the same bytes both ways"
+  else
+    echo "  $p: DIFFERENT"
+  fi
+done
