@@ -150,3 +150,8 @@ where
         _ => Verdict::GiveUp,
     }
 }
+
+/// Any other failure building or decoding a request: not retryable.
+pub(super) fn backend(e: impl std::error::Error + Send + Sync + 'static) -> ErrorKind {
+    ErrorKind::Fatal(e.to_string())
+}

@@ -19,18 +19,26 @@ use shared_types::{
     Severity, WorkflowStatus,
 };
 
-/// The counted dimensions of a head or an item: both hold them under the same
-/// field names.
-macro_rules! facets {
+/// What a head or an item is counted as: both hold the counted dimensions and
+/// the compliance results under the same field names.
+macro_rules! counted {
     ($v:expr) => {
-        Facets {
-            severity: $v.severity,
-            status: $v.workflow_status,
-            account: $v.account_id.clone(),
-            region: $v.region.clone(),
-            resource_type: $v.resource_type.clone(),
-            product: $v.product_name.clone(),
-            created_day: $v.created_at.date_naive(),
+        Counted {
+            facets: Facets {
+                severity: $v.severity,
+                status: $v.workflow_status,
+                account: $v.account_id.clone(),
+                region: $v.region.clone(),
+                resource_type: $v.resource_type.clone(),
+                product: $v.product_name.clone(),
+                created_day: $v.created_at.date_naive(),
+            },
+            results: Results {
+                results: $v.controls.as_deref(),
+                resource: &$v.resource_id,
+                title: &$v.title,
+                updated: &$v.updated_at,
+            },
         }
     };
 }
@@ -342,15 +350,7 @@ impl Head {
 
     /// What the stored version is counted as.
     pub fn counted(&self) -> Counted<'_> {
-        Counted {
-            facets: facets!(self),
-            results: Results {
-                results: self.controls.as_deref(),
-                resource: &self.resource_id,
-                title: &self.title,
-                updated: &self.updated_at,
-            },
-        }
+        counted!(self)
     }
 }
 
@@ -406,15 +406,7 @@ impl FindingItem {
 
     /// What this version is counted as.
     pub fn counted(&self) -> Counted<'_> {
-        Counted {
-            facets: facets!(self),
-            results: Results {
-                results: self.controls.as_deref(),
-                resource: &self.resource_id,
-                title: &self.title,
-                updated: &self.updated_at,
-            },
-        }
+        counted!(self)
     }
 
     /// The stored document's size in bytes, as kept.

@@ -43,6 +43,8 @@ mod recount_results;
 pub mod schema;
 /// Daily compliance snapshot items (`#compliance#YYYY-MM-DD`).
 pub mod snapshot;
+/// The counter updates and compliance rows a write's transaction carries.
+mod tx_actions;
 /// Batched upserts: one read for up to 100 findings, one transaction per counter shard.
 mod upsert_batch;
 /// One finding's upsert: the plan over its stored head, and the one-finding path.

@@ -27,11 +27,10 @@ use super::controls::CONTROL_PARTS;
 use super::counters::{shard_id, Delta};
 use super::error::ErrorKind;
 use super::item::{Head, HEAD_PROJECTION};
+use super::tx_actions::{counter_updates, row_actions};
 use super::upsert_one::{plan, upsert_once, Plan, PlannedWrite};
 use super::views::VIEW_PARTS;
-use super::write::{
-    counter_updates, put, put_action, row_actions, transact, with_retries, Failure,
-};
+use super::write::{put, put_action, transact, with_retries, Failure};
 use super::DynamoStore;
 use crate::retry::retry;
 use crate::store::change::Origin;

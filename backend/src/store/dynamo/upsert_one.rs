@@ -5,9 +5,9 @@
 
 use super::controls::{row_writes, RowWrite};
 use super::counters::Delta;
-use super::error::ErrorKind;
+use super::error::{backend, ErrorKind};
 use super::item::{sort_key, FindingItem, Head, LastChange};
-use super::write::{backend, put, read_head, Expect};
+use super::write::{put, read_head, Expect};
 use super::DynamoStore;
 use crate::store::change::Origin;
 use crate::store::decide::{decide, Decision, Incoming};
