@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# What a compliance report costs on DynamoDB, through the real binary against a
-# fresh emulator table (started by this script):
+# What a compliance report and a grouping by generator cost on DynamoDB, through
+# the real binary against a fresh emulator table (started by this script):
 #   scripts/bench_dynamo_compliance.sh [CSPM_BINARY]   (default: a debug build of this tree)
 # `cspm serve --store dynamodb --demo` loads N demo findings (BENCH_N, default
 # 5,000), then prints the median and worst time over HTTP of `GET /compliance`
-# (20 calls) and `GET /compliance/aws-fsbp` (10) from the results kept on write;
-# then, with the summary items' `k` removed (a table from before the results were
-# kept), the same from a read of every finding (2 calls each), and whether the
-# overview and both drill-downs are byte for byte the same both ways.
+# (20 calls), `GET /compliance/aws-fsbp` (10) and `GET /findings/groups?by=generator`
+# (20, whole store and `status=NEW`) from the counters kept on write; then, with the
+# summary items' `k` and `g` removed (a table from before they were kept), the same
+# from a read of every finding (compliance) or of the newest 10,000 (grouping), 2
+# calls each, and whether the answers are the same both ways: the compliance ones
+# byte for byte, the groupings' counts, order and labels (a group beyond the newest
+# 1,000 findings has no `updated_at` from the counters).
 # The emulator's times are not DynamoDB's: its index queries take tenths of a
 # second on such a table.
 set -euo pipefail
@@ -52,31 +55,48 @@ ms.sort()
 print(f"  {url}: {n} calls, median {ms[len(ms) // 2]:.1f} ms, worst {ms[-1]:.1f} ms, {len(body)} bytes")
 PY
 }
+groupings=("findings/groups?by=generator&limit=1000" "findings/groups?by=generator&status=NEW&limit=1000")
 save() { # prefix
   for p in compliance compliance/aws-fsbp compliance/cis-1.4; do
     curl -s "http://$addr/$p" >"$work/$1-${p//\//_}.json"
+  done
+  for i in "${!groupings[@]}"; do
+    curl -s "http://$addr/${groupings[$i]}" | python3 -c '
+import json, sys
+a = json.load(sys.stdin)
+print(a["exact"], a["other"])
+for g in a["groups"]:
+    print(g["key"], g["label"], g["total"], sorted(g["by_severity"].items()), sorted(g["by_status"].items()))
+' >"$work/$1-groups$i.txt"
   done
 }
 
 echo "from the results kept on write:"
 time_it /compliance 20
 time_it /compliance/aws-fsbp 10
+for g in "${groupings[@]}"; do time_it "/$g" 20; done
 save kept
 "$CSPM_TEST_PYTHON" - "$CSPM_TEST_AWS_ENDPOINT" "$table" <<'PY'
 import sys, boto3
 db = boto3.client("dynamodb", endpoint_url=sys.argv[1], region_name="us-east-1")
 for shard in range(16):
     db.update_item(TableName=sys.argv[2], Key={"id": {"S": f"#counts#{shard:02d}"}},
-                   UpdateExpression="REMOVE k")
+                   UpdateExpression="REMOVE k, g")
 PY
-echo "from a read of every finding (k removed):"
+echo "from a read of the findings (k and g removed):"
 time_it /compliance 2
 time_it /compliance/aws-fsbp 2
+for g in "${groupings[@]}"; do time_it "/$g" 2; done
 save full
-for p in compliance compliance_aws-fsbp compliance_cis-1.4; do
-  if cmp -s "$work/kept-$p.json" "$work/full-$p.json"; then
+differ=0
+for p in compliance compliance_aws-fsbp compliance_cis-1.4 groups0 groups1; do
+  ext=json; [[ $p == groups* ]] && ext=txt
+  if cmp -s "$work/kept-$p.$ext" "$work/full-$p.$ext"; then
     echo "  $p: the same bytes both ways"
   else
     echo "  $p: DIFFERENT"
+    differ=1
+    diff "$work/kept-$p.$ext" "$work/full-$p.$ext" | grep -E "^[<>]" | sort -k2 | head -8 || true
   fi
 done
+exit "$differ"

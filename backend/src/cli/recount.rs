@@ -54,14 +54,14 @@ async fn recount(config: crate::config::DynamoConfig, dry_run: bool) -> Result<E
             format!("{} replaced", report.items_written)
         }
     );
-    let (fill, fix) = if dry_run {
-        ("to fill in", "to fix")
+    let (fill, fix, mark) = if dry_run {
+        ("to fill in", "to fix", "to mark")
     } else {
-        ("filled in", "fixed")
+        ("filled in", "fixed", "marked")
     };
     println!(
-        "{} findings without compliance results ({fill}); {} failing rows missing, moved or left over ({fix})",
-        report.results_missing, report.rows_differing
+        "{} findings without compliance results ({fill}); {} failing rows missing, moved or left over ({fix}); {} findings not marked as counted per generator ({mark})",
+        report.results_missing, report.rows_differing, report.generators_unmarked
     );
     // 1 is an error; 2 says the table differs, so a check can tell them apart.
     Ok(if dry_run && report.differs() {

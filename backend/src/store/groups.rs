@@ -52,6 +52,11 @@ impl Tally {
         }
     }
 
+    /// True when a finding of `key` was counted or noted.
+    pub fn contains(&self, key: &str) -> bool {
+        self.groups.contains_key(key)
+    }
+
     fn group(&mut self, key: &str) -> &mut FindingGroup {
         self.groups
             .entry(key.to_string())

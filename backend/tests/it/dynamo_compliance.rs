@@ -1,16 +1,19 @@
-//! The compliance results DynamoDB keeps on write (store/dynamo/controls.rs)
-//! against a report read from every stored finding, through random sequences
+//! The compliance results and the findings per generator DynamoDB keeps on
+//! write (store/dynamo/controls.rs, generators.rs) against a report and
+//! groupings worked out from every stored finding, through random sequences
 //! of the writes that move them — batched and single provider upserts, a
 //! person's workflow changes, bulk changes, archival deletes — and `cspm
 //! recount` rebuilding them for a table written before they were kept.
 
 use crate::aws_env::{self, dynamo_store_at};
 use crate::compliance_fold::{archive_one, assert_kept_equals_read, finding, workflow_change, Rng};
+use crate::store_contract::count::stored;
+use crate::store_contract::groups::assert_grouping_is_truth;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::Duration;
 use cspm::store::dynamo::DynamoStore;
 use cspm::store::Store;
-use shared_types::Finding;
+use shared_types::{Finding, FindingFilter, GroupBy, Severity, WorkflowStatus};
 
 /// One random write to `store` over findings numbered below 40; `stored`
 /// tracks which exist.
@@ -54,12 +57,42 @@ async fn kept_results_equal_a_read_of_every_finding_after_any_write() {
         for step in 0..30 {
             random_write(&store, &mut rng, &mut stored, step).await;
             assert_kept_equals_read(&store, &format!("seed {seed}, step {step}")).await;
+            // Every other step: each check reads every finding back.
+            if step % 2 == 1 {
+                assert_generators_equal_read(&store).await;
+            }
         }
         let rows = store.control_results(None).await.unwrap().unwrap();
         assert!(
             rows.iter().any(|r| r.tally.failed > 0) && rows.iter().any(|r| r.tally.passed > 0),
             "seed {seed}: the sequence never reached both verdicts: {rows:?}"
         );
+    }
+}
+
+/// Grouping by generator, and each first group's count, in views the
+/// generator items answer, equal what every stored finding says — answered
+/// from those items: every finding is counted there.
+async fn assert_generators_equal_read(store: &DynamoStore) {
+    assert_eq!(summary_sum(store, "g").await, summary_sum(store, "t").await);
+    let all = stored(store).await;
+    let Some(first) = all.first() else {
+        return;
+    };
+    let views = [
+        FindingFilter::default(),
+        FindingFilter {
+            statuses: vec![WorkflowStatus::New, WorkflowStatus::Notified],
+            ..FindingFilter::default()
+        },
+        FindingFilter {
+            generator: Some(first.generator_id.clone()),
+            severities: vec![first.severity, Severity::Low],
+            ..FindingFilter::default()
+        },
+    ];
+    for view in views {
+        assert_grouping_is_truth(store, &all, &view, GroupBy::Generator).await;
     }
 }
 
@@ -84,8 +117,9 @@ async fn items(store: &DynamoStore) -> Vec<std::collections::HashMap<String, Att
     }
 }
 
-/// Findings whose items carry their results, as the summary items count them.
-async fn kept_sum(store: &DynamoStore) -> i64 {
+/// The sum of summary attribute `attr` over the shards (`k`: findings whose
+/// items carry their results; `g`: findings counted per generator; `t`: all).
+async fn summary_sum(store: &DynamoStore, attr: &str) -> i64 {
     let mut sum = 0;
     for id in cspm::store::dynamo::counters::all_shard_ids() {
         let item = store
@@ -98,7 +132,7 @@ async fn kept_sum(store: &DynamoStore) -> i64 {
             .unwrap()
             .item
             .unwrap_or_default();
-        if let Some(AttributeValue::N(n)) = item.get("k") {
+        if let Some(AttributeValue::N(n)) = item.get(attr) {
             sum += n.parse::<i64>().unwrap();
         }
     }
@@ -198,7 +232,7 @@ async fn a_recount_fills_in_a_table_written_before_results_were_kept() {
         .unwrap());
     // A workflow change rewrites an old item with its results: it now counts.
     workflow_change(&store, &mut rng, &stored, crate::helpers::anchor()).await;
-    assert_eq!(kept_sum(&store).await, 1);
+    assert_eq!(summary_sum(&store, "k").await, 1);
 
     let dry = store.recount_counters(true).await.unwrap();
     assert_eq!(dry.results_missing, stored.len() as u64 - 1, "{dry:?}");
@@ -209,7 +243,7 @@ async fn a_recount_fills_in_a_table_written_before_results_were_kept() {
     assert_eq!(done.results_missing, dry.results_missing);
     assert_eq!(done.rows_differing, dry.rows_differing);
     assert_kept_equals_read(&store, "after the recount").await;
-    assert_eq!(kept_sum(&store).await, stored.len() as i64);
+    assert_eq!(summary_sum(&store, "k").await, stored.len() as i64);
     // Now the snapshot is taken from the kept results, and replaces the stale one.
     assert!(cspm::compliance::daily::take_snapshot(&store, today)
         .await
@@ -222,25 +256,180 @@ async fn a_recount_fills_in_a_table_written_before_results_were_kept() {
         .all(|i| i.get("id") != Some(&AttributeValue::S("#cfr#gone#aws-fsbp".into()))));
     // Filling in the results kept each finding's revision: the change feed
     // decodes those rewrites to nothing, so no sink hears of them again.
-    let raw = crate::stream_records::raw_records(&ep, client, store.table()).await;
-    let event = crate::stream_records::lambda_event(&raw);
-    let fills: Vec<_> = raw
-        .iter()
-        .zip(&event.records)
-        .filter(|(r, _)| {
-            r["eventName"] == "MODIFY"
-                && r["dynamodb"]["NewImage"]["rev"] == r["dynamodb"]["OldImage"]["rev"]
-                && r["dynamodb"]["NewImage"].get("controls").is_some()
-                && r["dynamodb"]["OldImage"].get("controls").is_none()
-        })
-        .collect();
-    assert_eq!(fills.len(), stored.len() - 1);
-    for (_, record) in fills {
-        assert!(cspm::feed::stream::decode(record).unwrap().is_none());
-    }
+    assert_eq!(
+        quiet_rewrites(&ep, &store, "controls").await,
+        stored.len() - 1
+    );
     // New writes keep counting from the filled-in results.
     for step in 12..20 {
         random_write(&store, &mut rng, &mut stored, step).await;
     }
     assert_kept_equals_read(&store, "writes after the recount").await;
+}
+
+#[tokio::test]
+async fn a_recount_counts_a_table_written_before_generators_were_counted() {
+    let Some(ep) = aws_env::endpoint("dynamo_generators_recount") else {
+        return;
+    };
+    let store = dynamo_store_at(&ep).await;
+    let mut rng = Rng(cspm::demo::Rng(5));
+    let mut stored_ns = Vec::new();
+    for step in 0..12 {
+        random_write(&store, &mut rng, &mut stored_ns, step).await;
+    }
+    assert_generators_equal_read(&store).await;
+
+    // As a table the previous version wrote: results on the items, but no
+    // generator items, no marks, no `g`.
+    let client = store.client();
+    let key = |id: &str| {
+        std::collections::HashMap::from([("id".to_string(), AttributeValue::S(id.into()))])
+    };
+    let mut findings = 0;
+    for item in items(&store).await {
+        let Some(AttributeValue::S(id)) = item.get("id") else {
+            continue;
+        };
+        let update = if id.starts_with("#generators#") {
+            let gone = client.delete_item().table_name(store.table());
+            gone.set_key(Some(key(id)))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        } else if id.starts_with("#counts#") {
+            update_of(&store, id, "REMOVE g")
+                .await
+                .map_err(|e| e.to_string())
+        } else if !id.starts_with('#') {
+            findings += 1;
+            update_of(&store, id, "REMOVE gen_counted")
+                .await
+                .map_err(|e| e.to_string())
+        } else {
+            Ok(())
+        };
+        update.unwrap();
+    }
+    assert_eq!(findings, stored_ns.len());
+    // Until the recount a grouping by generator reads the findings: exact on
+    // a table this small.
+    let all = stored(&store).await;
+    assert_grouping_is_truth(&store, &all, &FindingFilter::default(), GroupBy::Generator).await;
+    // A rewrite of an unmarked item counts its new version and subtracts
+    // nothing for the old one.
+    workflow_change(&store, &mut rng, &stored_ns, crate::helpers::anchor()).await;
+    assert_eq!(summary_sum(&store, "g").await, 1);
+
+    let dry = store.recount_counters(true).await.unwrap();
+    assert_eq!(dry.generators_unmarked, findings as u64 - 1, "{dry:?}");
+    assert_eq!(dry.results_missing, 0, "{dry:?}");
+    assert!(dry.differs() && !dry.differences.is_empty(), "{dry:?}");
+    assert_eq!(
+        summary_sum(&store, "g").await,
+        1,
+        "a dry run writes nothing"
+    );
+
+    let done = store.recount_counters(false).await.unwrap();
+    assert_eq!(done.generators_unmarked, dry.generators_unmarked);
+    assert_generators_equal_read(&store).await;
+    assert!(!store.recount_counters(true).await.unwrap().differs());
+
+    // The groupings come from the generator items: a tally moved by hand shows.
+    let tallied = items(&store)
+        .await
+        .into_iter()
+        .find(|i| matches!(i.get("id"), Some(AttributeValue::S(id)) if id.starts_with("#generators#")))
+        .unwrap();
+    let AttributeValue::S(item_id) = &tallied["id"] else {
+        unreachable!()
+    };
+    let (attr, _) = tallied
+        .iter()
+        .find(|(_, v)| matches!(v, AttributeValue::N(_)))
+        .unwrap();
+    let generator = serde_json::from_str::<Vec<String>>(attr).unwrap().remove(0);
+    let before = generator_total(&store, &generator).await;
+    client
+        .update_item()
+        .table_name(store.table())
+        .set_key(Some(key(item_id)))
+        .update_expression("ADD #a :n")
+        .expression_attribute_names("#a", attr)
+        .expression_attribute_values(":n", AttributeValue::N("5".into()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(generator_total(&store, &generator).await, before + 5);
+    let fixed = store.recount_counters(false).await.unwrap();
+    assert_eq!(fixed.differences.len(), 1, "{fixed:?}");
+    assert_generators_equal_read(&store).await;
+
+    // Marking kept each finding's revision: the change feed decodes those
+    // rewrites to nothing, so no sink hears of them.
+    assert_eq!(
+        quiet_rewrites(&ep, &store, "gen_counted").await,
+        findings - 1
+    );
+    for step in 12..20 {
+        random_write(&store, &mut rng, &mut stored_ns, step).await;
+        assert_generators_equal_read(&store).await;
+    }
+}
+
+/// Runs the update expression `expr` on item `id`.
+async fn update_of(
+    store: &DynamoStore,
+    id: &str,
+    expr: &str,
+) -> Result<
+    (),
+    aws_sdk_dynamodb::error::SdkError<aws_sdk_dynamodb::operation::update_item::UpdateItemError>,
+> {
+    store
+        .client()
+        .update_item()
+        .table_name(store.table())
+        .key("id", AttributeValue::S(id.into()))
+        .update_expression(expr)
+        .send()
+        .await
+        .map(|_| ())
+}
+
+/// The whole store's findings of `generator`, as a grouping counts them.
+async fn generator_total(store: &DynamoStore, generator: &str) -> u64 {
+    let groups = store
+        .groups(&FindingFilter::default(), GroupBy::Generator, 1000)
+        .await
+        .unwrap();
+    groups
+        .groups
+        .iter()
+        .find(|g| g.key == generator)
+        .map_or(0, |g| g.total)
+}
+
+/// The stream records of rewrites that added `attr` to a finding item and
+/// kept its revision, after checking that the change feed decodes each of
+/// them to nothing.
+async fn quiet_rewrites(ep: &str, store: &DynamoStore, attr: &str) -> usize {
+    let raw = crate::stream_records::raw_records(ep, store.client(), store.table()).await;
+    let event = crate::stream_records::lambda_event(&raw);
+    let rewrites: Vec<_> = raw
+        .iter()
+        .zip(&event.records)
+        .filter(|(r, _)| {
+            r["eventName"] == "MODIFY"
+                && r["dynamodb"]["NewImage"]["rev"] == r["dynamodb"]["OldImage"]["rev"]
+                && r["dynamodb"]["NewImage"].get(attr).is_some()
+                && r["dynamodb"]["OldImage"].get(attr).is_none()
+        })
+        .collect();
+    for (_, record) in &rewrites {
+        assert!(cspm::feed::stream::decode(record).unwrap().is_none());
+    }
+    rewrites.len()
 }

@@ -21,6 +21,7 @@
 //! A report then reads the 16 × [`CONTROL_PARTS`] control items, and a
 //! drill-down adds two queries per failing control.
 
+use super::parted::{dated, keep_newest, PartDelta, PartValue};
 use crate::compliance::control::memberships;
 use crate::compliance::score::{verdict_of, Tally, Verdict};
 use crate::store::control_rows::ControlRow;
@@ -70,10 +71,12 @@ pub struct StoredResult {
     pub standard_name: String,
 }
 
-/// Standards a finding counts in at most (the first by slug). Each costs its
-/// write up to four actions (two control parts, two rows), and a transaction
-/// holds 100; Security Hub's consolidated findings name a handful.
-pub const MAX_RESULTS: usize = 20;
+/// Standards a finding counts in at most (the first by slug). A write that
+/// moves every result to other standards has up to 2 × 18 slugs with two row
+/// writes each, so the one-finding transaction stays within DynamoDB's 100
+/// actions: 1 put + 72 rows + 1 summary + 2 view + 16 control + 2 generator
+/// parts = 94. Security Hub's consolidated findings name a handful.
+pub const MAX_RESULTS: usize = 18;
 
 /// The results of `f` written with workflow status `status` (the one the
 /// write decided, which may differ from the incoming finding's), by slug, at
@@ -113,97 +116,45 @@ pub struct Results<'a> {
 
 /// Changes to one shard's control items: per part, tally attribute → change,
 /// and the labels (titles, standard names) to set.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ControlDelta {
-    /// Part → tally attribute → change.
-    pub tallies: BTreeMap<u8, BTreeMap<String, i64>>,
-    /// Part → label attribute → value.
-    pub labels: BTreeMap<u8, BTreeMap<String, String>>,
+pub type ControlDelta = PartDelta;
+
+/// The change to the control items from `old` to `new` (`None` = absent).
+/// Labels are set for the results that change only: a write that moves no
+/// tally touches no control item.
+pub fn control_delta(old: Option<Results<'_>>, new: Option<Results<'_>>) -> ControlDelta {
+    let mut d = ControlDelta::default();
+    let old_results = old.and_then(|o| o.results).unwrap_or_default();
+    for r in old_results {
+        count(&mut d, r, -1);
+    }
+    if let Some(n) = new {
+        for r in n.results.unwrap_or_default() {
+            count(&mut d, r, 1);
+            if !old_results.contains(r) {
+                label(&mut d, r, n.title, n.updated);
+            }
+        }
+    }
+    d.drop_zeros();
+    d
 }
 
-impl ControlDelta {
-    /// The change from `old` to `new` (`None` = absent). Labels are set for
-    /// the results that change only: a write that moves no tally touches no
-    /// control item.
-    pub fn between(old: Option<Results<'_>>, new: Option<Results<'_>>) -> ControlDelta {
-        let mut d = ControlDelta::default();
-        let old_results = old.and_then(|o| o.results).unwrap_or_default();
-        for r in old_results {
-            d.count(r, -1);
-        }
-        if let Some(n) = new {
-            for r in n.results.unwrap_or_default() {
-                d.count(r, 1);
-                if !old_results.contains(r) {
-                    d.label(r, n.title, n.updated);
-                }
-            }
-        }
-        d.drop_zeros();
-        d
-    }
+fn count(d: &mut ControlDelta, r: &StoredResult, by: i64) {
+    let pair = pair_attr(&r.slug, &r.control_id);
+    d.count(
+        part_of(&pair),
+        tally_attr(&r.slug, &r.control_id, r.verdict),
+        by,
+    );
+}
 
-    fn count(&mut self, r: &StoredResult, by: i64) {
-        let pair = pair_attr(&r.slug, &r.control_id);
-        *self
-            .tallies
-            .entry(part_of(&pair))
-            .or_default()
-            .entry(tally_attr(&r.slug, &r.control_id, r.verdict))
-            .or_default() += by;
-    }
-
-    fn label(&mut self, r: &StoredResult, title: &str, updated: &str) {
-        // Both in the part of the control's tallies, which this write moves.
-        let pair = pair_attr(&r.slug, &r.control_id);
-        let labels = self.labels.entry(part_of(&pair)).or_default();
-        labels.insert(name_attr(&r.slug), r.standard_name.clone());
-        if !title.is_empty() {
-            let dated = serde_json::to_string(&(updated, title)).unwrap_or_default();
-            labels.insert(pair, dated);
-        }
-    }
-
-    fn drop_zeros(&mut self) {
-        for attrs in self.tallies.values_mut() {
-            attrs.retain(|_, v| *v != 0);
-        }
-        self.tallies.retain(|_, attrs| !attrs.is_empty());
-        // A label goes with a tally that moves in its part, or not at all.
-        let tallies = &self.tallies;
-        self.labels.retain(|part, _| tallies.contains_key(part));
-    }
-
-    /// Adds `other` (summed changes of one shard's writes); later labels win.
-    pub fn add(&mut self, other: &ControlDelta) {
-        self.sum(other);
-        self.drop_zeros();
-    }
-
-    /// Adds `other` keeping tallies that net to zero (a recount's sums).
-    pub fn sum(&mut self, other: &ControlDelta) {
-        for (part, attrs) in &other.tallies {
-            let mine = self.tallies.entry(*part).or_default();
-            for (k, v) in attrs {
-                *mine.entry(k.clone()).or_default() += v;
-            }
-        }
-        for (part, attrs) in &other.labels {
-            let mine = self.labels.entry(*part).or_default();
-            for (k, v) in attrs {
-                mine.insert(k.clone(), v.clone());
-            }
-        }
-    }
-
-    /// True when no tally moves.
-    pub fn is_empty(&self) -> bool {
-        self.tallies.is_empty()
-    }
-
-    /// The parts this change updates.
-    pub fn parts(&self) -> impl Iterator<Item = u8> + '_ {
-        self.tallies.keys().copied()
+fn label(d: &mut ControlDelta, r: &StoredResult, title: &str, updated: &str) {
+    // Both in the part of the control's tallies, which this write moves.
+    let pair = pair_attr(&r.slug, &r.control_id);
+    let part = part_of(&pair);
+    d.label(part, name_attr(&r.slug), r.standard_name.clone());
+    if !title.is_empty() {
+        d.label(part, pair, dated(updated, title));
     }
 }
 
@@ -228,19 +179,10 @@ fn part_of(attr: &str) -> u8 {
     Sha256::digest(attr.as_bytes())[0] % CONTROL_PARTS
 }
 
-/// One value of a control item's attribute.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ControlValue {
-    /// A tally.
-    Count(i64),
-    /// A label.
-    Text(String),
-}
-
 /// The control rows (without failing lists) the control items' attributes
 /// add up to, by slug then control id; a control whose findings have all
 /// gone has none. Attributes that do not parse are skipped with a warning.
-pub fn rows_of(items: &[HashMap<String, ControlValue>]) -> Vec<ControlRow> {
+pub fn rows_of(items: &[HashMap<String, PartValue>]) -> Vec<ControlRow> {
     let mut tallies: BTreeMap<(String, String), Tally> = BTreeMap::new();
     let mut counts: BTreeMap<(String, String, u8), i64> = BTreeMap::new();
     // Control → (its newest finding's update, that finding's title).
@@ -253,7 +195,7 @@ pub fn rows_of(items: &[HashMap<String, ControlValue>]) -> Vec<ControlRow> {
         };
         let text = |i: usize| key.get(i).and_then(|v| v.as_str()).map(str::to_string);
         match (key.len(), value) {
-            (3, ControlValue::Count(n)) => {
+            (3, PartValue::Count(n)) => {
                 if let (Some(s), Some(c), Some(v)) = (
                     text(0),
                     text(1),
@@ -262,19 +204,12 @@ pub fn rows_of(items: &[HashMap<String, ControlValue>]) -> Vec<ControlRow> {
                     *counts.entry((s, c, v)).or_default() += n;
                 }
             }
-            (2, ControlValue::Text(t)) => {
+            (2, PartValue::Text(t)) => {
                 if let (Some(s), Some(c)) = (text(0), text(1)) {
-                    let Ok(dated) = serde_json::from_str::<(String, String)>(t) else {
-                        tracing::warn!(%attr, "control title is not [updated, title]");
-                        continue;
-                    };
-                    let newest = titles.entry((s, c)).or_default();
-                    if dated > *newest {
-                        *newest = dated;
-                    }
+                    keep_newest(titles.entry((s, c)).or_default(), attr, t);
                 }
             }
-            (1, ControlValue::Text(t)) => {
+            (1, PartValue::Text(t)) => {
                 if let Some(s) = text(0) {
                     names.insert(s, t.clone());
                 }

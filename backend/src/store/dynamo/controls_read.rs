@@ -2,10 +2,9 @@
 //! items in consistent `BatchGetItem`s, then for a drill-down each failing
 //! control's failing resources and findings from its row partitions.
 
-use super::controls::{
-    row_partition, rows_of, ControlValue, FINDING_ROW_PREFIX, RESOURCE_ROW_PREFIX,
-};
+use super::controls::{row_partition, rows_of, FINDING_ROW_PREFIX, RESOURCE_ROW_PREFIX};
 use super::error::{is_transient, Call};
+use super::parted::part_values;
 use super::{corrupt, counters, DynamoStore, INDEX_NAME};
 use crate::retry::retry;
 use crate::store::control_rows::ControlRow;
@@ -44,17 +43,7 @@ impl DynamoStore {
                 summary.push(attrs);
                 continue;
             }
-            let attrs = item
-                .into_iter()
-                .map(|(k, v)| match v {
-                    AttributeValue::N(n) => n
-                        .parse()
-                        .map(|n| (k, ControlValue::Count(n)))
-                        .map_err(|e| corrupt(&id, e)),
-                    AttributeValue::S(s) => Ok((k, ControlValue::Text(s))),
-                    _ => Err(corrupt(&id, "control item attribute of another type")),
-                })
-                .collect::<StoreResult<HashMap<_, _>>>()?;
+            let attrs = part_values(&id, item)?;
             items.push(attrs);
         }
         let (total, kept) = (

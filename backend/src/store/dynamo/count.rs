@@ -1,12 +1,16 @@
 //! How many findings a view matches on DynamoDB (see store/count.rs). The
 //! counted part sums the view counters' combinations that match the filter
-//! (read with the summary items in one `BatchGetItem`); the residual part reads
+//! (read with the summary items in one `BatchGetItem`). One generator's view
+//! filtered by nothing but severities and statuses is counted exactly by the
+//! generator items (generators.rs). Otherwise the residual part reads
 //! the severity/time index newest first with the list's filter expression, at
 //! most [`SCAN_ROWS`] index entries, and matches `q` on the rows read exactly
 //! as the list's `contains(search, q)` does.
 
 use super::counters;
 use super::cursor::Key;
+use super::generators::{self, generator_counts, GeneratorCounts, GENERATOR_PREFIX};
+use super::parted::{part_values, PartValue};
 use super::query::{IndexQuery, Keyed, ReadBudget};
 use super::views::{self, ViewKey};
 use super::{corrupt, DynamoStore};
@@ -42,13 +46,42 @@ pub(super) struct Counters {
     pub(super) summary: Vec<HashMap<String, i64>>,
     /// The view items' attributes (combination → count).
     pub(super) views: Vec<HashMap<String, i64>>,
+    /// The generator items' attributes, when read.
+    generators: Vec<HashMap<String, PartValue>>,
+}
+
+impl Counters {
+    /// What the generator items add up to; `None` while some findings are
+    /// not counted there (a table written before them, until `cspm recount`).
+    pub(super) fn generator_counts(&self) -> Option<GeneratorCounts> {
+        let (total, kept) = (
+            counters::total(&self.summary),
+            counters::sum_of(&self.summary, counters::GENERATORS_KEPT),
+        );
+        if kept != total {
+            tracing::warn!(
+                findings = total,
+                counted = kept,
+                "some findings are not counted per generator: reading findings instead; \
+                 run `cspm recount --store dynamodb` to count them"
+            );
+            return None;
+        }
+        Some(generator_counts(&self.generators))
+    }
 }
 
 impl DynamoStore {
     /// The count of `filter`'s view.
     pub(super) async fn view_count(&self, filter: &FindingFilter) -> StoreResult<ViewCount> {
         let counted = counted_part(filter);
-        let items = self.counters(!counted.is_empty()).await?;
+        if filter.generator.is_some() && generators::answers(filter) {
+            let items = self.counters(false, true).await?;
+            if let Some(g) = items.generator_counts() {
+                return Ok(ViewCount::exact(g.matching(filter).map(|c| c.3).sum()));
+            }
+        }
+        let items = self.counters(!counted.is_empty(), false).await?;
         let base = if counted.is_empty() {
             counters::total(&items.summary)
         } else {
@@ -76,22 +109,35 @@ impl DynamoStore {
         Ok(view_count(base, Some(scan), floor))
     }
 
-    /// The summary items, and the view items when `with_views`: one
-    /// `BatchGetItem` of at most 16 + 64 keys.
-    pub(super) async fn counters(&self, with_views: bool) -> StoreResult<Counters> {
+    /// The summary items, the view items when `with_views` and the generator
+    /// items when `with_generators`: `BatchGetItem`s of 16 + 64 + 256 keys at
+    /// most.
+    pub(super) async fn counters(
+        &self,
+        with_views: bool,
+        with_generators: bool,
+    ) -> StoreResult<Counters> {
         let mut ids = counters::all_shard_ids();
         if with_views {
             ids.extend(counters::all_view_ids());
         }
+        if with_generators {
+            ids.extend(counters::all_generator_ids());
+        }
         let mut out = Counters {
             summary: Vec::new(),
             views: Vec::new(),
+            generators: Vec::new(),
         };
         for mut item in self.batch_get_items(&ids, None).await? {
             let id = match item.remove("id") {
                 Some(AttributeValue::S(id)) => id,
                 _ => return Err(corrupt("#counts", "counter item without a string id")),
             };
+            if id.starts_with(GENERATOR_PREFIX) {
+                out.generators.push(part_values(&id, item)?);
+                continue;
+            }
             let attrs: HashMap<String, i64> = from_item(item).map_err(|e| corrupt(&id, e))?;
             if id.starts_with(views::VIEW_PREFIX) {
                 out.views.push(attrs);

@@ -10,7 +10,9 @@
 //! Each shard also owns the view counter items of its findings ([`super::views`]),
 //! so one shard's writes touch only that shard's counter items.
 
-use super::controls::{control_item_id, ControlDelta, Results, CONTROL_PARTS};
+use super::controls::{control_delta, control_item_id, ControlDelta, Results, CONTROL_PARTS};
+use super::generators::{generator_delta, generator_item_id, GeneratorVersion, GENERATOR_PARTS};
+use super::parted::PartDelta;
 use super::views::{view_id, ViewKey, VIEW_PARTS};
 use crate::store::facets::Facets;
 use chrono::{Duration, NaiveDate};
@@ -33,6 +35,10 @@ const DAY: &str = "d#";
 /// since they are kept. While it is short of [`TOTAL`] the kept results miss
 /// some findings (a table from before: `cspm recount` fills them in).
 pub const KEPT: &str = "k";
+/// Findings counted in the generator items ([`super::generators`]): every
+/// finding written since they are kept. While it is short of [`TOTAL`] the
+/// generator items miss some findings (`cspm recount` counts them).
+pub const GENERATORS_KEPT: &str = "g";
 
 /// The shard `finding_id` belongs to.
 pub fn shard_of(finding_id: &str) -> u8 {
@@ -61,6 +67,13 @@ pub fn all_control_ids() -> Vec<String> {
         .collect()
 }
 
+/// Every generator item id, shard by shard ([`super::generators`]).
+pub fn all_generator_ids() -> Vec<String> {
+    (0..SHARDS)
+        .flat_map(|s| (0..GENERATOR_PARTS).map(move |p| generator_item_id(s, p)))
+        .collect()
+}
+
 /// Every view counter item id, shard by shard ([`super::views`]).
 pub fn all_view_ids() -> Vec<String> {
     (0..SHARDS)
@@ -76,6 +89,20 @@ pub struct Counted<'a> {
     pub facets: Facets,
     /// The compliance results ([`super::controls`]).
     pub results: Results<'a>,
+    /// Its generator, when it is counted per generator (`None`: an item
+    /// written before the generator items, [`GENERATORS_KEPT`]).
+    pub generator: Option<&'a str>,
+}
+
+impl Counted<'_> {
+    /// What this version counts as per generator, if it counts.
+    fn generator_version(&self) -> Option<GeneratorVersion<'_>> {
+        Some(GeneratorVersion {
+            generator: self.generator?,
+            severity: self.facets.severity,
+            status: self.facets.status,
+        })
+    }
 }
 
 /// Counter changes of one or more writes to one shard: attributes of the shard's
@@ -89,6 +116,8 @@ pub struct Delta {
     pub views: BTreeMap<u8, BTreeMap<String, i64>>,
     /// Control parts' changes.
     pub controls: ControlDelta,
+    /// Generator parts' changes ([`super::generators`]).
+    pub generators: PartDelta,
 }
 
 impl Delta {
@@ -101,10 +130,17 @@ impl Delta {
                 if v.results.results.is_some() {
                     *d.summary.entry(KEPT.to_string()).or_default() += by;
                 }
+                if v.generator.is_some() {
+                    *d.summary.entry(GENERATORS_KEPT.to_string()).or_default() += by;
+                }
             }
         }
         d.drop_zeros();
-        d.controls = ControlDelta::between(old.map(|o| o.results), new.map(|n| n.results));
+        d.controls = control_delta(old.map(|o| o.results), new.map(|n| n.results));
+        d.generators = generator_delta(
+            old.and_then(Counted::generator_version),
+            new.and_then(Counted::generator_version),
+        );
         d
     }
 
@@ -142,6 +178,7 @@ impl Delta {
         self.sum(other);
         self.drop_zeros();
         self.controls.add(&other.controls);
+        self.generators.add(&other.generators);
     }
 
     /// Adds `other`'s summary and view changes keeping counters that net to
@@ -163,15 +200,19 @@ impl Delta {
     pub fn sum_all(&mut self, other: &Delta) {
         self.sum(other);
         self.controls.sum(&other.controls);
+        self.generators.sum(&other.generators);
     }
 
     /// True when nothing changes.
     pub fn is_empty(&self) -> bool {
-        self.summary.is_empty() && self.views.is_empty() && self.controls.is_empty()
+        self.summary.is_empty()
+            && self.views.is_empty()
+            && self.controls.is_empty()
+            && self.generators.is_empty()
     }
 
     /// Counter items this change updates: at most 1 + [`VIEW_PARTS`] +
-    /// [`CONTROL_PARTS`].
+    /// [`CONTROL_PARTS`] + [`GENERATOR_PARTS`].
     pub fn items(&self) -> usize {
         usize::from(!self.summary.is_empty())
             + self.views.len().min(usize::from(VIEW_PARTS))
@@ -180,6 +221,11 @@ impl Delta {
                 .parts()
                 .count()
                 .min(usize::from(CONTROL_PARTS))
+            + self
+                .generators
+                .parts()
+                .count()
+                .min(usize::from(GENERATOR_PARTS))
     }
 }
 
@@ -276,6 +322,7 @@ mod tests {
                 title: "",
                 updated: "",
             },
+            generator: None,
         }
     }
 

@@ -1,22 +1,26 @@
 //! Grouping a view on DynamoDB (see store/groups.rs).
 //!
-//! By account, region or resource type, with filters the view counters answer
-//! (no `q`, `since`, `until`, generator or resource), the counts are sums of
-//! the view counters' combinations, read with the summary items in the one
-//! `BatchGetItem` a count makes: exact. The groups' newest updates then come
-//! from the view's newest [`NEWEST_ROWS`] index entries (a group whose newest
-//! finding is older than those shows none).
+//! By generator, with filters of nothing but severities, statuses and a
+//! generator, the counts are sums of the generator items' tallies
+//! (generators.rs), read with the summary items: exact. By account, region or
+//! resource type, with filters the view counters answer (no `q`, `since`,
+//! `until`, generator or resource), the counts are sums of the view counters'
+//! combinations, read with the summary items in the one `BatchGetItem` a count
+//! makes: exact. The groups' newest updates then come from the view's newest
+//! [`NEWEST_ROWS`] index entries (a group whose newest finding is older than
+//! those shows none, and a generator its key as label).
 //!
-//! Everything else — by generator or resource, or a filter with text, time, a
-//! generator or a resource — has no counter: a counter per generator and per
-//! resource would outgrow the shard items (400 KB each; a resource has a
-//! handful of findings, so there are about as many resources as findings), and
-//! a counter item per resource would double every write. Those groupings read
-//! the severity/time index newest first with the list's filter expression, at
-//! most [`GROUP_SCAN_ROWS`] entries, and are exact only when that read reaches
-//! the view's end.
+//! Everything else — by resource, by generator with an account, region,
+//! resource type or product filter, or a filter with text, time or a resource —
+//! has no counter: a counter per resource would outgrow the shard items (400 KB
+//! each; a resource has a handful of findings, so there are about as many
+//! resources as findings), and a counter item per resource would double every
+//! write. Those groupings read the severity/time index newest first with the
+//! list's filter expression, at most [`GROUP_SCAN_ROWS`] entries, and are exact
+//! only when that read reaches the view's end.
 
 use super::cursor::Key;
+use super::generators;
 use super::query::{IndexQuery, Keyed, Merged, ReadBudget};
 use super::views::{self, ViewKey};
 use super::{corrupt, DynamoStore};
@@ -101,6 +105,16 @@ impl DynamoStore {
         limit: u32,
     ) -> StoreResult<FindingGroups> {
         let mut tally = Tally::new(by);
+        if by == GroupBy::Generator && generators::answers(filter) {
+            let items = self.counters(false, true).await?;
+            if let Some(counts) = items.generator_counts() {
+                for (g, severity, status, n) in counts.matching(filter) {
+                    tally.add(g, *severity, *status, *n);
+                }
+                self.note_newest(&mut tally, filter, by).await?;
+                return Ok(tally.finish(limit, true));
+            }
+        }
         let counted = !has_residual(filter)
             && matches!(
                 by,
@@ -108,7 +122,7 @@ impl DynamoStore {
             );
         if counted {
             let part = counted_part(filter);
-            let items = self.counters(true).await?;
+            let items = self.counters(true, false).await?;
             for (attr, n) in items.views.iter().flatten() {
                 let key: ViewKey =
                     serde_json::from_str(attr).map_err(|e| corrupt(views::VIEW_PREFIX, e))?;
@@ -116,9 +130,7 @@ impl DynamoStore {
                     tally.add(group, key.0, key.1, u64::try_from(*n).unwrap_or(0));
                 }
             }
-            for r in self.newest_rows(filter, NEWEST_ROWS).await?.rows {
-                tally.newest(r.group(by), r.updated_exact, &r.title);
-            }
+            self.note_newest(&mut tally, filter, by).await?;
             return Ok(tally.finish(limit, true));
         }
         let read = self.newest_rows(filter, GROUP_SCAN_ROWS as u32).await?;
@@ -127,6 +139,24 @@ impl DynamoStore {
             tally.newest(r.group(by), r.updated_exact, &r.title);
         }
         Ok(tally.finish(limit, read.next.is_none()))
+    }
+
+    /// Notes the newest update (and title) of each counted group among the
+    /// view's newest [`NEWEST_ROWS`] index entries. A row of a group the
+    /// counters do not hold (the index lags the table by up to a second) adds
+    /// no group.
+    async fn note_newest(
+        &self,
+        tally: &mut Tally,
+        filter: &FindingFilter,
+        by: GroupBy,
+    ) -> StoreResult<()> {
+        for r in self.newest_rows(filter, NEWEST_ROWS).await?.rows {
+            if tally.contains(r.group(by)) {
+                tally.newest(r.group(by), r.updated_exact, &r.title);
+            }
+        }
+        Ok(())
     }
 
     /// The view's newest findings, at most `entries` index entries read.

@@ -39,6 +39,7 @@ macro_rules! counted {
                 title: &$v.title,
                 updated: &$v.updated_at,
             },
+            generator: $v.gen_counted.then_some($v.generator_id.as_str()),
         }
     };
 }
@@ -168,6 +169,11 @@ pub struct FindingItem {
     /// kept (`cspm recount` fills those in). Every write sets them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub controls: Option<Vec<StoredResult>>,
+    /// True when it is counted in the generator items
+    /// ([`super::generators`]): every write since they are kept sets it, and
+    /// `cspm recount` sets it on the items written before.
+    #[serde(default)]
+    pub gen_counted: bool,
 }
 
 /// The change one item write made (see [`FindingItem::last_change`]).
@@ -189,7 +195,7 @@ pub struct LastChange {
 }
 
 /// The attributes an upsert reads before writing (everything but the document).
-pub const HEAD_PROJECTION: [&str; 16] = [
+pub const HEAD_PROJECTION: [&str; 18] = [
     "id",
     "rev",
     "updated_exact",
@@ -206,6 +212,8 @@ pub const HEAD_PROJECTION: [&str; 16] = [
     "audit",
     "resource_id",
     "controls",
+    "generator_id",
+    "gen_counted",
 ];
 
 /// A projection expression over `attrs` with `#pN` placeholders (so no attribute
@@ -271,6 +279,12 @@ pub struct Head {
     /// See `title`.
     #[serde(default)]
     pub updated_at: String,
+    /// Counted under this generator when `gen_counted`.
+    #[serde(default)]
+    pub generator_id: String,
+    /// Counted in the generator items ([`FindingItem::gen_counted`]).
+    #[serde(default)]
+    pub gen_counted: bool,
 }
 
 /// A row read from the GSI (its projection).
@@ -401,6 +415,7 @@ impl FindingItem {
             changed_at: Some(sort_key(change.at)),
             last_change: Some(change),
             controls: Some(results_of(f, recorded.workflow_status)),
+            gen_counted: true,
         })
     }
 

@@ -25,12 +25,16 @@ pub mod counters;
 pub mod cursor;
 /// What a DynamoDB error means (retry, condition failed, give up) and how it reads.
 pub mod error;
+/// Findings per generator, severity and status, kept on write.
+pub mod generators;
 /// Grouping a view: view counters where they answer, a bounded read otherwise.
 mod groups;
 /// Item layout.
 pub mod item;
 /// How a list request reads the index: filter, budget, partitions, start.
 mod listing;
+/// Counter items in parts per shard, of tallies and labels (controls, generators).
+mod parted;
 /// Merged, budgeted reads of the severity/time index.
 pub mod query;
 /// Consistent reads of whole items (GetItem, BatchGetItem).

@@ -1,38 +1,43 @@
 //! Recounting the counter items from the findings themselves: `cspm recount
 //! --store dynamodb`.
 //!
-//! Every write keeps the summary, view and control counters and the failing
-//! rows exact in its own transaction (counters.rs, controls.rs), so a table
-//! never needs this in normal running. It does after an upgrade that adds
-//! counters (a table written before the view counters has none, so its counts
-//! start from zero; findings written before compliance results were kept have
-//! none on their items), after TTL removed findings the archive had not
-//! deleted, or after anything wrote the table outside the store.
+//! Every write keeps the summary, view, control and generator counters and the
+//! failing rows exact in its own transaction (counters.rs, controls.rs,
+//! generators.rs), so a table never needs this in normal running. It does after
+//! an upgrade that adds counters (a table written before the view counters has
+//! none, so its counts start from zero; findings written before compliance
+//! results were kept have none on their items, and those written before the
+//! generator items are not marked as counted there), after TTL removed
+//! findings the archive had not deleted, or after anything wrote the table
+//! outside the store.
 //!
 //! The recount reads every item once (a parallel `Scan` of the counted
 //! attributes only), sums the findings per shard exactly as the writes do
 //! ([`Delta`]), compares the sums with the stored items and, unless it is a dry
 //! run, replaces each counter item that differs with its recounted value. A
 //! finding without compliance results on its item has them worked out from its
-//! document and written onto it (recount_results.rs), and the failing rows are
+//! document and written onto it (recount_results.rs), an item not marked as
+//! counted per generator is marked (keeping its revision), and the failing rows are
 //! brought in line with the findings' results. Writers must be paused while it
 //! runs: a write committed between the scan and the replacement would be
 //! counted twice or not at all.
 
 use super::controls::{control_item_id, row_writes};
 use super::counters::{
-    all_control_ids, all_shard_ids, all_view_ids, shard_item_id, shard_of, Counted, Delta,
+    all_control_ids, all_generator_ids, all_shard_ids, all_view_ids, shard_item_id, shard_of,
+    Counted, Delta, COUNTER_PREFIX,
 };
 use super::error::{is_transient, Call};
+use super::generators::generator_item_id;
 use super::item::{projection, Head};
-use super::recount_results::{Rows, CONTROLS_ATTR};
+use super::recount_results::{Rows, CONTROLS_ATTR, GEN_COUNTED_ATTR};
 use super::views::view_id;
 use super::DynamoStore;
 use crate::retry::retry;
 use crate::store::StoreResult;
 use aws_sdk_dynamodb::types::AttributeValue;
 use futures::future::try_join_all;
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use serde_dynamo::aws_sdk_dynamodb_1::from_item;
 use std::collections::{BTreeMap, HashMap};
 
@@ -56,6 +61,8 @@ const COUNTED: &[&str] = &[
     "resource_id",
     "title",
     CONTROLS_ATTR,
+    "generator_id",
+    GEN_COUNTED_ATTR,
 ];
 
 /// What a recount found and did.
@@ -76,23 +83,32 @@ pub struct RecountReport {
     /// Failing rows missing, moved or left over (each put or deleted unless a
     /// dry run).
     pub rows_differing: usize,
+    /// Findings with their results but not marked as counted in the
+    /// generator items (each marked unless a dry run; the findings without
+    /// results are marked as theirs are filled in).
+    pub generators_unmarked: u64,
 }
 
 impl RecountReport {
     /// True when the table was not as its findings say.
     pub fn differs(&self) -> bool {
-        !self.differences.is_empty() || self.results_missing > 0 || self.rows_differing > 0
+        !self.differences.is_empty()
+            || self.results_missing > 0
+            || self.rows_differing > 0
+            || self.generators_unmarked > 0
     }
 }
 
-/// What one scan segment found: findings, per-shard sums, failing rows, and
-/// the findings whose items lack their compliance results.
+/// What one scan segment found: findings, per-shard sums, failing rows, the
+/// findings whose items lack their compliance results, and the (id, revision)
+/// of those not marked as counted per generator.
 #[derive(Default)]
 struct Segment {
     findings: u64,
     shards: BTreeMap<u8, Delta>,
     rows: Rows,
     missing: Vec<String>,
+    unmarked: Vec<(String, u64)>,
 }
 
 impl Segment {
@@ -114,12 +130,16 @@ impl DynamoStore {
         for part in try_join_all(segments).await? {
             all.findings += part.findings;
             all.missing.extend(part.missing);
+            all.unmarked.extend(part.unmarked);
             all.rows.absorb(part.rows);
             for (shard, d) in part.shards {
                 all.shards.entry(shard).or_default().sum_all(&d);
             }
         }
         let results_missing = all.missing.len() as u64;
+        if !dry_run {
+            self.mark_all(&all.unmarked).await?;
+        }
         let missing = std::mem::take(&mut all.missing);
         let mut filled = std::pin::pin!(self.fill_results(&missing, dry_run));
         // One item (its document) at a time, counted then dropped: a table
@@ -134,6 +154,10 @@ impl DynamoStore {
         let differences = differences(&stored, &wanted);
         let mut differing: Vec<&String> = differences.iter().map(|d| &d.0).collect();
         differing.dedup();
+        // The summary items last: their `k` and `g` let reports and groupings
+        // read the control and generator items, which must be right by then
+        // (a recount stopped half-way leaves them saying the items are not).
+        differing.sort_by_key(|id| id.starts_with(COUNTER_PREFIX));
         let fixes = all.rows.fixes();
         let mut items_written = 0;
         if !dry_run {
@@ -154,6 +178,7 @@ impl DynamoStore {
             items_written,
             results_missing,
             rows_differing: fixes.len(),
+            generators_unmarked: all.unmarked.len() as u64,
         })
     }
 
@@ -189,12 +214,18 @@ impl DynamoStore {
                     out.rows.stored(id, item);
                     continue;
                 }
-                let head: Head = from_item(item.clone()).map_err(|e| super::corrupt(id, e))?;
+                let mut head: Head = from_item(item.clone()).map_err(|e| super::corrupt(id, e))?;
                 out.findings += 1;
                 if head.controls.is_none() {
                     // Written before results were kept: counted once filled in.
                     out.missing.push(id.clone());
                     continue;
+                }
+                if !head.gen_counted {
+                    // Written before the generator items: counted there now,
+                    // and marked so that its next write moves them.
+                    out.unmarked.push((id.clone(), head.rev));
+                    head.gen_counted = true;
                 }
                 out.count(id, &head.counted());
             }
@@ -206,11 +237,12 @@ impl DynamoStore {
     }
 
     /// Every counter item as stored: id → attribute → value.
-    /// The counts only: a control item's labels are not compared.
+    /// The counts only: a control or generator item's labels are not compared.
     async fn stored_counters(&self) -> StoreResult<BTreeMap<String, BTreeMap<String, i64>>> {
         let mut ids = all_shard_ids();
         ids.extend(all_view_ids());
         ids.extend(all_control_ids());
+        ids.extend(all_generator_ids());
         let mut out = BTreeMap::new();
         for mut item in self.batch_get_items(&ids, None).await? {
             let Some(AttributeValue::S(id)) = item.remove("id") else {
@@ -231,8 +263,8 @@ impl DynamoStore {
     }
 
     /// Replaces counter item `id` with exactly `attrs` (an empty item when
-    /// nothing is counted there), and for a control item the labels of its
-    /// part in `shards`.
+    /// nothing is counted there), and for a control or generator item the
+    /// labels of its part in `shards`.
     async fn replace_counter(
         &self,
         id: &str,
@@ -244,10 +276,19 @@ impl DynamoStore {
             item.insert(k.clone(), AttributeValue::N(v.to_string()));
         }
         let labels = shards.iter().flat_map(|(shard, d)| {
-            d.controls
+            let controls = d
+                .controls
                 .labels
                 .iter()
-                .filter(move |(part, _)| control_item_id(*shard, **part) == id)
+                .map(|(p, l)| (control_item_id(*shard, *p), l));
+            let generators = d
+                .generators
+                .labels
+                .iter()
+                .map(|(p, l)| (generator_item_id(*shard, *p), l));
+            controls
+                .chain(generators)
+                .filter(|(item, _)| item == id)
                 .flat_map(|(_, labels)| labels)
         });
         for (k, v) in labels {
@@ -257,13 +298,27 @@ impl DynamoStore {
     }
 }
 
-/// Every counter item's recounted attributes (all 16 + 64 + 256 ids, empty
-/// where nothing is counted), from the per-shard sums.
+impl DynamoStore {
+    /// Marks the items of `unmarked` as counted per generator, a few at a
+    /// time, each conditioned on the revision the scan read.
+    async fn mark_all(&self, unmarked: &[(String, u64)]) -> StoreResult<()> {
+        futures::stream::iter(unmarked)
+            .map(|(id, rev)| self.mark_counted(id, *rev, None))
+            .buffer_unordered(self.settings.concurrency.max(1))
+            .try_collect::<Vec<()>>()
+            .await?;
+        Ok(())
+    }
+}
+
+/// Every counter item's recounted attributes (all 16 + 64 + 256 + 256 ids,
+/// empty where nothing is counted), from the per-shard sums.
 fn counter_items(shards: &BTreeMap<u8, Delta>) -> BTreeMap<String, BTreeMap<String, i64>> {
     let mut out: BTreeMap<String, BTreeMap<String, i64>> = all_shard_ids()
         .into_iter()
         .chain(all_view_ids())
         .chain(all_control_ids())
+        .chain(all_generator_ids())
         .map(|id| (id, BTreeMap::new()))
         .collect();
     for (shard, d) in shards {
@@ -273,6 +328,9 @@ fn counter_items(shards: &BTreeMap<u8, Delta>) -> BTreeMap<String, BTreeMap<Stri
         }
         for (part, attrs) in &d.controls.tallies {
             out.insert(control_item_id(*shard, *part), attrs.clone());
+        }
+        for (part, attrs) in &d.generators.tallies {
+            out.insert(generator_item_id(*shard, *part), attrs.clone());
         }
     }
     out
@@ -314,7 +372,7 @@ mod tests {
         d.summary.insert("t".into(), 2);
         shards.insert(3u8, d);
         let wanted = counter_items(&shards);
-        assert_eq!(wanted.len(), 16 + 64 + 256);
+        assert_eq!(wanted.len(), 16 + 64 + 256 + 256);
         assert_eq!(wanted["#counts#03"].get("t"), Some(&2));
         let mut stored = BTreeMap::new();
         stored.insert(

@@ -1,8 +1,11 @@
-//! The compliance half of a recount (recount.rs): filling in the results of
-//! findings written before items kept them, and bringing the failing rows in
+//! The item half of a recount (recount.rs): filling in the results of
+//! findings written before items kept them, marking the items written before
+//! the generator items as counted there, and bringing the failing rows in
 //! line with the findings' results.
 
-use super::controls::{results_of, RowWrite, FINDING_ROW_PREFIX, RESOURCE_ROW_PREFIX};
+use super::controls::{
+    results_of, RowWrite, StoredResult, FINDING_ROW_PREFIX, RESOURCE_ROW_PREFIX,
+};
 use super::error::{is_transient, Call};
 use super::item::FindingItem;
 use super::DynamoStore;
@@ -17,6 +20,8 @@ use std::collections::{BTreeMap, HashMap};
 /// written since they are kept has it (an empty list for a finding that is no
 /// control result), so its absence marks an item written before.
 pub const CONTROLS_ATTR: &str = "controls";
+/// The item attribute marking a finding counted in the generator items.
+pub const GEN_COUNTED_ATTR: &str = "gen_counted";
 
 /// Row id → (index partition, sort key).
 type RowKeys = BTreeMap<String, (String, String)>;
@@ -100,32 +105,55 @@ impl DynamoStore {
                 };
                 let finding = item.finding().map_err(|e| super::corrupt(id, e))?;
                 item.controls = Some(results_of(&finding, item.workflow_status));
+                item.gen_counted = true;
                 if !dry_run {
-                    self.write_results(&item).await?;
+                    self.mark_counted(&item.id, item.rev, item.controls.as_deref())
+                        .await?;
                 }
                 StoreResult::Ok(Some(item))
             })
             .buffered(self.settings.concurrency.max(1))
     }
 
-    /// Sets `item`'s results on the stored item if it is still at its revision.
-    async fn write_results(&self, item: &FindingItem) -> StoreResult<()> {
+    /// Marks the stored item `id`, if it is still at revision `rev`, as
+    /// counted in the generator items, and sets its compliance `results` when
+    /// given. The revision stays: the fanout decodes a write that keeps it to
+    /// no change, so no sink hears of the back-fill.
+    pub(super) async fn mark_counted(
+        &self,
+        id: &str,
+        rev: u64,
+        results: Option<&[StoredResult]>,
+    ) -> StoreResult<()> {
         let table = self.table();
-        let results = to_attribute_value(item.controls.as_deref().unwrap_or_default())
-            .map_err(|e| StoreError::Backend(Box::new(e)))?;
-        let rev = AttributeValue::N(item.rev.to_string());
-        let key = Self::id_key(&item.id)?;
+        let mut set = vec!["#g = :g"];
+        let mut names = HashMap::from([
+            ("#g".to_string(), GEN_COUNTED_ATTR.to_string()),
+            ("#r".to_string(), "rev".to_string()),
+        ]);
+        let mut values = HashMap::from([
+            (":g".to_string(), AttributeValue::Bool(true)),
+            (":r".to_string(), AttributeValue::N(rev.to_string())),
+        ]);
+        if let Some(results) = results {
+            set.push("#c = :c");
+            names.insert("#c".into(), CONTROLS_ATTR.into());
+            values.insert(
+                ":c".into(),
+                to_attribute_value(results).map_err(|e| StoreError::Backend(Box::new(e)))?,
+            );
+        }
+        let expr = format!("SET {}", set.join(", "));
+        let key = Self::id_key(id)?;
         let r = retry(&self.settings.backoff, is_transient, || {
             self.client
                 .update_item()
                 .table_name(table)
                 .set_key(Some(key.clone()))
-                .update_expression("SET #c = :c")
+                .update_expression(expr.clone())
                 .condition_expression("#r = :r")
-                .expression_attribute_names("#c", CONTROLS_ATTR)
-                .expression_attribute_names("#r", "rev")
-                .expression_attribute_values(":c", results.clone())
-                .expression_attribute_values(":r", rev.clone())
+                .set_expression_attribute_names(Some(names.clone()))
+                .set_expression_attribute_values(Some(values.clone()))
                 .send()
         })
         .await;
@@ -136,8 +164,7 @@ impl DynamoStore {
                     .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
             {
                 Err(StoreError::Unavailable(format!(
-                    "finding {} changed during the recount: pause the writers and run it again",
-                    item.id
+                    "finding {id} changed during the recount: pause the writers and run it again"
                 )))
             }
             Err(e) => Err(Call::new("UpdateItem", table).store_error(e)),

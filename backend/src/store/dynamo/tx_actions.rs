@@ -1,15 +1,20 @@
 //! The actions a finding's transaction carries besides its own put or delete:
-//! the counter updates of its change (summary, view and control parts of its
-//! shard) and its failing compliance rows.
+//! the counter updates of its change (summary, view, control and generator
+//! parts of its shard) and its failing compliance rows.
 
 use super::controls::{control_item_id, RowWrite};
 use super::counters::{shard_id, shard_of, Delta};
 use super::error::{backend, ErrorKind};
+use super::generators::generator_item_id;
+use super::parted::PartDelta;
 use super::views::view_id;
 use super::DynamoStore;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 use serde_dynamo::aws_sdk_dynamodb_1::to_attribute_value;
 use std::collections::{BTreeMap, HashMap};
+
+/// The id of a parted counter item from its shard and part.
+type ItemId = fn(u8, u8) -> String;
 
 /// Expression attribute names of an update or condition.
 pub(super) type Names = HashMap<String, String>;
@@ -18,8 +23,8 @@ pub(super) type Values = HashMap<String, AttributeValue>;
 
 /// The counter updates of `delta`, a change to the shard `finding_id` belongs
 /// to (any finding of that shard names the same items): one `ADD` on the shard's
-/// summary item, one on each view part and one on each control part the change
-/// touches (setting that part's labels too).
+/// summary item, one on each view part and one on each control and generator
+/// part the change touches (setting that part's labels too).
 pub(super) fn counter_updates(
     store: &DynamoStore,
     finding_id: &str,
@@ -44,15 +49,20 @@ pub(super) fn counter_updates(
             &no_labels,
         )?);
     }
-    let controls = &delta.controls;
-    for (part, attrs) in &controls.tallies {
-        let labels = controls.labels.get(part).unwrap_or(&no_labels);
-        out.push(counter_update(
-            store,
-            &control_item_id(shard, *part),
-            attrs,
-            labels,
-        )?);
+    let parted: [(ItemId, &PartDelta); 2] = [
+        (control_item_id, &delta.controls),
+        (generator_item_id, &delta.generators),
+    ];
+    for (item_id, change) in parted {
+        for (part, attrs) in &change.tallies {
+            let labels = change.labels.get(part).unwrap_or(&no_labels);
+            out.push(counter_update(
+                store,
+                &item_id(shard, *part),
+                attrs,
+                labels,
+            )?);
+        }
     }
     Ok(out)
 }

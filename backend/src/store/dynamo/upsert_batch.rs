@@ -10,7 +10,7 @@
 //!    other findings of their counter shard: one `TransactWriteItems` holds up to
 //!    [`TX_PUTS`] conditional puts with their failing rows ([`TX_WRITES`] in all)
 //!    and the shard's counter updates carrying their summed change (one on its
-//!    summary item, one on each view part and control part touched). Keeping
+//!    summary item, one on each view, control and generator part touched). Keeping
 //!    a transaction to one shard means two writers' transactions only conflict when
 //!    they touch the same shard, as with one finding at a time;
 //! 3. writes a finding whose counters do not move with a conditional `PutItem`
@@ -26,6 +26,7 @@
 use super::controls::CONTROL_PARTS;
 use super::counters::{shard_id, Delta};
 use super::error::ErrorKind;
+use super::generators::GENERATOR_PARTS;
 use super::item::{Head, HEAD_PROJECTION};
 use super::tx_actions::{counter_updates, row_actions};
 use super::upsert_one::{plan, upsert_once, Plan, PlannedWrite};
@@ -48,8 +49,9 @@ const READ_BATCH: usize = 100;
 const TX_PUTS: usize = 50;
 /// Puts and row writes in one transaction: DynamoDB's 100 actions less the
 /// most counter updates a shard's transaction can add (its summary item, every
-/// view part, every control part).
-const TX_WRITES: usize = 100 - 1 - VIEW_PARTS as usize - CONTROL_PARTS as usize;
+/// view part, every control part, every generator part).
+const TX_WRITES: usize =
+    100 - 1 - VIEW_PARTS as usize - CONTROL_PARTS as usize - GENERATOR_PARTS as usize;
 /// Estimated item bytes in one transaction (DynamoDB allows 4 MB in all).
 const TX_BYTES: usize = 3 << 20;
 /// `BatchGetItem` calls of a round in flight at once.

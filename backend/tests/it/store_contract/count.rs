@@ -179,7 +179,7 @@ pub fn filters(values: &Values) -> Vec<FindingFilter> {
 }
 
 /// The stored findings, read back one by one.
-pub(super) async fn stored(store: &dyn Store) -> Vec<Finding> {
+pub(crate) async fn stored(store: &dyn Store) -> Vec<Finding> {
     let mut out = Vec::new();
     for id in list_all(store, &FindingFilter::default(), 200).await {
         out.push(store.get(&id).await.unwrap().unwrap().finding);

@@ -151,47 +151,59 @@ pub async fn groups_are_exact_for_every_filter_through_writes(store: Arc<dyn Sto
     assert!(generators.contains("moved-generator"), "{generators:?}");
     for filter in filters(&all) {
         for by in GroupBy::ALL {
-            let want = truth(&all, &filter, by);
-            let got = store.groups(&filter, by, 1000).await.unwrap();
-            let at = format!("{by} {filter:?}");
-            assert!(got.exact, "{at}");
-            assert_eq!(got.by, by);
-            assert_eq!(got.other, 0, "{at}");
-            let keys: Vec<&str> = got.groups.iter().map(|g| g.key.as_str()).collect();
-            let want_keys: Vec<&str> = want.iter().map(|(k, _)| k.as_str()).collect();
-            assert_eq!(keys, want_keys, "{at}");
-            for (g, (key, w)) in got.groups.iter().zip(&want) {
-                assert_eq!(g.total, w.total, "{at} {key}");
-                for s in Severity::ALL_DESC {
-                    let n = w.by_severity.get(&s).copied().unwrap_or(0);
-                    assert_eq!(g.by_severity.get(&s), Some(&n), "{at} {key} {s}");
-                }
-                for s in WorkflowStatus::ALL {
-                    let n = w.by_status.get(&s).copied().unwrap_or(0);
-                    assert_eq!(g.by_status.get(&s), Some(&n), "{at} {key} {s}");
-                }
-                let newest = g.updated_at.map(|t| t.timestamp_micros());
-                assert_eq!(newest, Some(w.newest.0), "{at} {key}");
-                let label = if by == GroupBy::Generator {
-                    &w.newest.2
-                } else {
-                    key
-                };
-                assert_eq!(&g.label, label, "{at}");
-            }
-            // A short answer keeps the first groups and counts the rest.
-            let top = store.groups(&filter, by, 2).await.unwrap();
-            let rest: u64 = want.iter().skip(2).map(|(_, w)| w.total).sum();
-            assert_eq!(top.groups.len(), want.len().min(2), "{at}");
-            assert_eq!(top.other, rest, "{at}");
-            // The check: a group's total is its list's total.
-            for g in got.groups.iter().take(2) {
-                let narrowed = by.narrow(&filter, &g.key);
-                let listed = list_all(store.as_ref(), &narrowed, 100).await.len() as u64;
-                assert_eq!(listed, g.total, "{at} list of {}", g.key);
-                let count = store.count(&narrowed).await.unwrap();
-                assert_eq!(count.total, g.total, "{at} count of {}", g.key);
-            }
+            assert_grouping_is_truth(store.as_ref(), &all, &filter, by).await;
         }
+    }
+}
+
+/// The grouping of `filter`'s view by `by` is exact and is what `all` (every
+/// stored finding) says — counts, order, newest update, label, `other` — and
+/// its first groups' totals are their lists' and counts' totals.
+pub(crate) async fn assert_grouping_is_truth(
+    store: &dyn Store,
+    all: &[Finding],
+    filter: &FindingFilter,
+    by: GroupBy,
+) {
+    let want = truth(all, filter, by);
+    let got = store.groups(filter, by, 1000).await.unwrap();
+    let at = format!("{by} {filter:?}");
+    assert!(got.exact, "{at}");
+    assert_eq!(got.by, by);
+    assert_eq!(got.other, 0, "{at}");
+    let keys: Vec<&str> = got.groups.iter().map(|g| g.key.as_str()).collect();
+    let want_keys: Vec<&str> = want.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(keys, want_keys, "{at}");
+    for (g, (key, w)) in got.groups.iter().zip(&want) {
+        assert_eq!(g.total, w.total, "{at} {key}");
+        for s in Severity::ALL_DESC {
+            let n = w.by_severity.get(&s).copied().unwrap_or(0);
+            assert_eq!(g.by_severity.get(&s), Some(&n), "{at} {key} {s}");
+        }
+        for s in WorkflowStatus::ALL {
+            let n = w.by_status.get(&s).copied().unwrap_or(0);
+            assert_eq!(g.by_status.get(&s), Some(&n), "{at} {key} {s}");
+        }
+        let newest = g.updated_at.map(|t| t.timestamp_micros());
+        assert_eq!(newest, Some(w.newest.0), "{at} {key}");
+        let label = if by == GroupBy::Generator {
+            &w.newest.2
+        } else {
+            key
+        };
+        assert_eq!(&g.label, label, "{at}");
+    }
+    // A short answer keeps the first groups and counts the rest.
+    let top = store.groups(filter, by, 2).await.unwrap();
+    let rest: u64 = want.iter().skip(2).map(|(_, w)| w.total).sum();
+    assert_eq!(top.groups.len(), want.len().min(2), "{at}");
+    assert_eq!(top.other, rest, "{at}");
+    // The check: a group's total is its list's total.
+    for g in got.groups.iter().take(2) {
+        let narrowed = by.narrow(filter, &g.key);
+        let listed = list_all(store, &narrowed, 100).await.len() as u64;
+        assert_eq!(listed, g.total, "{at} list of {}", g.key);
+        let count = store.count(&narrowed).await.unwrap();
+        assert_eq!(count.total, g.total, "{at} count of {}", g.key);
     }
 }

@@ -315,7 +315,7 @@ mod compliance;
 /// View counts: exact through writes, estimates inside their bound.
 pub mod count;
 /// Grouping a view, checked against the stored findings.
-mod groups;
+pub mod groups;
 /// The summary counters: exact through updates and deletes.
 mod summary;
 /// Workflow changes, revisions and unknown ids.

@@ -61,7 +61,7 @@ fn a_verdict_change_moves_one_count_per_standard_and_relabels_the_control() {
     let f = control_finding("S3.1", "FAILED", "arn:aws:s3:::b");
     let failing = results_of(&f, WorkflowStatus::New);
     let ignored = results_of(&f, WorkflowStatus::Suppressed);
-    let inserted = ControlDelta::between(None, Some(version(&failing, "r", "S3.1 title")));
+    let inserted = control_delta(None, Some(version(&failing, "r", "S3.1 title")));
     assert_eq!(
         tallies(&inserted),
         BTreeMap::from([
@@ -76,7 +76,7 @@ fn a_verdict_change_moves_one_count_per_standard_and_relabels_the_control() {
     );
     assert!(labels.contains_key(&r#"["cis-1.4"]"#.to_string()));
 
-    let suppressed = ControlDelta::between(
+    let suppressed = control_delta(
         Some(version(&failing, "r", "")),
         Some(version(&ignored, "r", "S3.1 title")),
     );
@@ -91,17 +91,14 @@ fn a_verdict_change_moves_one_count_per_standard_and_relabels_the_control() {
     );
     // The same results again (a provider's new `UpdatedAt`): nothing moves,
     // no control item is written.
-    let same = ControlDelta::between(
+    let same = control_delta(
         Some(version(&failing, "r", "")),
         Some(version(&failing, "r", "S3.1 new title")),
     );
     assert!(same.is_empty() && same.labels.is_empty(), "{same:?}");
     // Summed with its reverse, a batch's change is nothing.
     let mut sum = inserted.clone();
-    sum.add(&ControlDelta::between(
-        Some(version(&failing, "r", "")),
-        None,
-    ));
+    sum.add(&control_delta(Some(version(&failing, "r", "")), None));
     assert!(sum.is_empty() && sum.labels.is_empty(), "{sum:?}");
 }
 
@@ -163,8 +160,8 @@ fn failing_rows_follow_the_verdict_and_the_resource() {
 
 #[test]
 fn rows_sum_the_shards_tallies_and_take_their_labels() {
-    let count = |n| ControlValue::Count(n);
-    let text = |t: &str| ControlValue::Text(t.into());
+    let count = |n| crate::store::dynamo::parted::PartValue::Count(n);
+    let text = |t: &str| crate::store::dynamo::parted::PartValue::Text(t.into());
     let shard_a = HashMap::from([
         (r#"["aws-fsbp","S3.1",0]"#.to_string(), count(2)),
         (r#"["aws-fsbp","S3.1",2]"#.to_string(), count(1)),

@@ -47,9 +47,10 @@ impl FindingItem {
             last_change,
             changed_at,
             controls,
+            gen_counted,
         } = self;
         let text = |s: &str| AttributeValue::S(s.to_owned());
-        let mut m = HashMap::with_capacity(28);
+        let mut m = HashMap::with_capacity(29);
         let mut put = |name: &str, value: AttributeValue| {
             m.insert(name.to_owned(), value);
         };
@@ -99,6 +100,7 @@ impl FindingItem {
         if let Some(c) = controls {
             put("controls", to_attribute_value(c)?);
         }
+        put("gen_counted", AttributeValue::Bool(*gen_counted));
         Ok(m)
     }
 }
