@@ -9,14 +9,13 @@
 
 use super::controls::{results_of, Results, StoredResult};
 use super::counters::Counted;
-use crate::store::decide::StoredHead;
 use crate::store::doc_codec::Recorded;
 pub use crate::store::facets::Facets;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use shared_types::{
-    AuditEntry, ChangeKind, Finding, FindingDetail, FindingListItem, FindingSource, RecordState,
-    Severity, WorkflowStatus,
+    AuditEntry, ChangeKind, Finding, FindingDetail, FindingSource, RecordState, Severity,
+    WorkflowStatus,
 };
 
 /// What a head or an item is counted as: both hold the counted dimensions and
@@ -194,28 +193,6 @@ pub struct LastChange {
     pub quiet: bool,
 }
 
-/// The attributes an upsert reads before writing (everything but the document).
-pub const HEAD_PROJECTION: [&str; 18] = [
-    "id",
-    "rev",
-    "updated_exact",
-    "severity",
-    "workflow_status",
-    "status_by_analyst",
-    "compliance_status",
-    "record_state",
-    "account_id",
-    "region",
-    "resource_type",
-    "product_name",
-    "created_at",
-    "audit",
-    "resource_id",
-    "controls",
-    "generator_id",
-    "gen_counted",
-];
-
 /// A projection expression over `attrs` with `#pN` placeholders (so no attribute
 /// name can collide with a DynamoDB reserved word), and the placeholder map.
 pub fn projection(attrs: &[&str]) -> (String, std::collections::HashMap<String, String>) {
@@ -229,143 +206,6 @@ pub fn projection(attrs: &[&str]) -> (String, std::collections::HashMap<String, 
         .collect::<Vec<_>>()
         .join(", ");
     (expr, names)
-}
-
-/// What an upsert needs to know about the stored version.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Head {
-    /// Revision to condition the write on.
-    pub rev: u64,
-    /// Exact stored `updated_at`.
-    pub updated_exact: DateTime<Utc>,
-    /// Stored severity.
-    pub severity: Severity,
-    /// Stored status.
-    pub workflow_status: WorkflowStatus,
-    /// Whether a person set it.
-    #[serde(default)]
-    pub status_by_analyst: bool,
-    /// Stored compliance status.
-    #[serde(default)]
-    pub compliance_status: Option<String>,
-    /// Stored record state.
-    #[serde(default)]
-    pub record_state: RecordState,
-    /// Counted under this account.
-    pub account_id: String,
-    /// Counted under this region.
-    pub region: String,
-    /// Counted under this resource type.
-    pub resource_type: String,
-    /// Counted under this product.
-    pub product_name: String,
-    /// Counted on this day.
-    pub created_at: DateTime<Utc>,
-    /// Audit trail to carry over.
-    #[serde(default)]
-    pub audit: Vec<AuditEntry>,
-    /// Listed under this resource when failing.
-    #[serde(default)]
-    pub resource_id: String,
-    /// Compliance results counted (`None`: an item written before they were
-    /// kept).
-    #[serde(default)]
-    pub controls: Option<Vec<StoredResult>>,
-    /// Title and `updated_at` sort key (read by a recount, which sets the
-    /// controls' titles; not by a write, which names controls by the version
-    /// it writes).
-    #[serde(default)]
-    pub title: String,
-    /// See `title`.
-    #[serde(default)]
-    pub updated_at: String,
-    /// Counted under this generator when `gen_counted`.
-    #[serde(default)]
-    pub generator_id: String,
-    /// Counted in the generator items ([`FindingItem::gen_counted`]).
-    #[serde(default)]
-    pub gen_counted: bool,
-}
-
-/// A row read from the GSI (its projection).
-#[derive(Debug, Clone, Deserialize)]
-pub struct ListRow {
-    /// Short id.
-    pub id: String,
-    /// Severity.
-    pub severity: Severity,
-    /// Sort key.
-    pub updated_at: String,
-    /// Exact update time.
-    pub updated_exact: DateTime<Utc>,
-    /// Creation time.
-    pub created_at: DateTime<Utc>,
-    /// Status.
-    pub workflow_status: WorkflowStatus,
-    /// ASFF id.
-    pub asff_id: String,
-    /// Title.
-    pub title: String,
-    /// Account.
-    pub account_id: String,
-    /// Region.
-    pub region: String,
-    /// Resource type.
-    pub resource_type: String,
-    /// Resource id.
-    pub resource_id: String,
-    /// Product.
-    pub product_name: String,
-    /// Source.
-    pub source: FindingSource,
-    /// Compliance status.
-    #[serde(default)]
-    pub compliance_status: Option<String>,
-    /// Control id.
-    #[serde(default)]
-    pub control_id: Option<String>,
-}
-
-impl From<ListRow> for FindingListItem {
-    fn from(r: ListRow) -> Self {
-        FindingListItem {
-            id: r.id,
-            asff_id: r.asff_id,
-            severity: r.severity,
-            title: r.title,
-            workflow_status: r.workflow_status,
-            account_id: r.account_id,
-            region: r.region,
-            resource_type: r.resource_type,
-            resource_id: r.resource_id,
-            product_name: r.product_name,
-            source: r.source,
-            compliance_status: r.compliance_status,
-            control_id: r.control_id,
-            created_at: r.created_at,
-            updated_at: r.updated_exact,
-        }
-    }
-}
-
-impl Head {
-    /// What the one decision reads of the stored version.
-    pub fn decision_view(&self) -> StoredHead {
-        StoredHead {
-            updated_at: self.updated_exact,
-            revision: self.rev,
-            workflow_status: self.workflow_status,
-            workflow_by_person: self.status_by_analyst,
-            compliance_status: self.compliance_status.clone(),
-            record_state: self.record_state,
-            severity: self.severity,
-        }
-    }
-
-    /// What the stored version is counted as.
-    pub fn counted(&self) -> Counted<'_> {
-        counted!(self)
-    }
 }
 
 impl FindingItem {
@@ -452,6 +292,13 @@ impl FindingItem {
 }
 
 mod attrs;
+/// What an upsert reads of the stored version.
+mod head;
+/// A row of the severity/time index.
+mod list_row;
+
+pub use head::{Head, HEAD_PROJECTION};
+pub use list_row::ListRow;
 
 #[cfg(test)]
 mod tests;
