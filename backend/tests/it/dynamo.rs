@@ -379,6 +379,37 @@ async fn dynamo_selective_filters_return_bounded_pages_that_resume_exactly() {
     assert!(short_pages > 0, "the read budget never cut a page short");
 }
 
+/// The read budget pays for the entries a query evaluated, not the limits it
+/// asked for: four empty severities and a partition that ends mid-request cost
+/// what they read, so a view smaller than the budget is read to its end.
+#[tokio::test]
+async fn dynamo_read_budget_pays_for_entries_read_not_limits_asked() {
+    let Some(ep) = aws_env::endpoint("dynamo_budget_paid_by_reads") else {
+        return;
+    };
+    let direct = dynamo_store_at(&ep).await;
+    let mut settings = aws_env::emulator_settings(direct.table());
+    settings.read_budget = Some(30);
+    let store = DynamoStore::new(direct.client().clone(), settings);
+    let all: Vec<Finding> = (0..20)
+        .map(|n| finding(n, Severity::High, t0() + Duration::seconds(n as i64)))
+        .collect();
+    assert!(store.upsert(&all).await.unwrap().failed.is_empty());
+    // A filter expression, so every Query asks for its whole share (3 entries).
+    // Asked-for limits would cost 4 × 3 for the empty severities and 7 × 3 for
+    // HIGH: 33 > 30, a short page. Read entries cost 4 × 1 + 20 = 24.
+    let filter = FindingFilter {
+        statuses: vec![WorkflowStatus::New],
+        ..Default::default()
+    };
+    let page = store.list(&filter, 100, None).await.unwrap();
+    assert_eq!(page.items.len(), 20);
+    assert!(
+        page.next_cursor.is_none(),
+        "the budget ran out on a view of 20"
+    );
+}
+
 #[tokio::test]
 async fn dynamo_cursors_from_another_query_or_tampered_are_rejected() {
     let Some(ep) = aws_env::endpoint("dynamo_cursor_validation") else {

@@ -93,6 +93,16 @@ struct Stream<T> {
     buf: VecDeque<T>,
 }
 
+/// What one Query call returned.
+struct Fetched<T> {
+    rows: Vec<T>,
+    /// Where the partition's next call starts.
+    next: Pos,
+    /// Index entries the call evaluated (`ScannedCount`: before the filter
+    /// expression, so what it cost), at most its limit.
+    evaluated: u32,
+}
+
 /// A merged page and where each partition resumes (`None` when all are done).
 pub struct Merged<T> {
     /// Rows in order.
@@ -172,11 +182,14 @@ impl IndexQuery<'_> {
                         need.max(25)
                     };
                     let lim = want.min(per_fetch_cap).min(budget_left).min(1_000);
-                    budget_left -= lim;
                     let s = &mut streams[i];
-                    let (got, next) = self.fetch::<T>(s.severity, &s.fetch_pos, lim).await?;
-                    s.buf.extend(got);
-                    s.fetch_pos = next;
+                    let fetched = self.fetch::<T>(s.severity, &s.fetch_pos, lim).await?;
+                    // The budget pays for what was read, not for what was asked: a
+                    // partition that ends early (or a 1 MB page) leaves the rest to
+                    // the others. At least one per call, so the loop always ends.
+                    budget_left -= fetched.evaluated.clamp(1, lim);
+                    s.buf.extend(fetched.rows);
+                    s.fetch_pos = fetched.next;
                 }
             }
         }
@@ -202,9 +215,15 @@ impl IndexQuery<'_> {
         severity: Severity,
         from: &Pos,
         limit: u32,
-    ) -> StoreResult<(Vec<T>, Pos)> {
+    ) -> StoreResult<Fetched<T>> {
         let start = match from {
-            Pos::Done => return Ok((Vec::new(), Pos::Done)),
+            Pos::Done => {
+                return Ok(Fetched {
+                    rows: Vec::new(),
+                    next: Pos::Done,
+                    evaluated: 0,
+                })
+            }
             Pos::Start => None,
             Pos::After(k) => Some(
                 to_item(StartKey {
@@ -273,6 +292,10 @@ impl IndexQuery<'_> {
             }
             None => Pos::Done,
         };
-        Ok((rows, next))
+        Ok(Fetched {
+            rows,
+            next,
+            evaluated: u32::try_from(out.scanned_count()).unwrap_or(limit),
+        })
     }
 }
