@@ -69,7 +69,7 @@ pub async fn handle(
         Ok(r) => tracing::info!(
             run = %r.run_id, parts = r.parts, archived = r.archived, deleted = r.deleted,
             kept = r.kept, already_archived = r.already_archived, stopped_early = r.stopped_early,
-            recovered = r.recovered_runs.len(), "archive run done"
+            recovered = r.recovered_runs.len(), tallies_dropped = r.tallies_dropped, "archive run done"
         ),
         Err(e) => tracing::error!(error = %e, retryable = e.is_retryable(), "archive run failed"),
     }

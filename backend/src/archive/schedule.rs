@@ -51,7 +51,8 @@ pub async fn run_daily(
         match run_archive(store.as_ref(), sink.as_ref(), &opts, None).await {
             Ok(r) => tracing::info!(
                 run = %r.run_id, parts = r.parts, archived = r.archived, deleted = r.deleted,
-                kept = r.kept, already_archived = r.already_archived, "archive run done"
+                kept = r.kept, already_archived = r.already_archived,
+                tallies_dropped = r.tallies_dropped, "archive run done"
             ),
             Err(e) => {
                 tracing::error!(error = %e, "archive run failed; the next run will finish it")

@@ -237,7 +237,7 @@ async fn archive_to(
     };
     // scripts/bench_archive.sh reads this line; keep its `key=value` fields stable.
     println!(
-        "run {} to {}: archived={} parts={} compressed_bytes={} uncompressed_bytes={} ratio={ratio:.2} deleted={} kept={} already_archived={} recovered_runs={} seconds={secs:.2} findings_per_s={:.0} cutoff={}",
+        "run {} to {}: archived={} parts={} compressed_bytes={} uncompressed_bytes={} ratio={ratio:.2} deleted={} kept={} already_archived={} recovered_runs={} seconds={secs:.2} findings_per_s={:.0} cutoff={} tallies_dropped={}",
         r.run_id,
         sink.location(),
         r.archived,
@@ -250,6 +250,7 @@ async fn archive_to(
         r.recovered_runs.len(),
         (r.archived + r.already_archived) as f64 / secs.max(1e-9),
         opts.cutoff.to_rfc3339(),
+        r.tallies_dropped,
     );
     Ok(())
 }

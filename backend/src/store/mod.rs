@@ -368,6 +368,16 @@ pub trait Store: Send + Sync {
     /// Cheap liveness check for `/health`.
     async fn ping(&self) -> StoreResult<()>;
 
+    /// Drops the counters' tallies that netted to zero (a combination, control
+    /// or generator whose last finding left), so counter items do not keep
+    /// every value ever seen; returns how many it dropped. The archive runs it
+    /// after its deletes (archive/run.rs). Nothing to do by default: SQLite's
+    /// counters are table rows with no size limit, and it drops the group rows
+    /// that empty as it writes.
+    async fn compact_counters(&self) -> StoreResult<u64> {
+        Ok(0)
+    }
+
     /// A token that changes whenever a stored finding does, so an answer built
     /// at one token is not stored once the store has moved on (the day's
     /// compliance snapshot, compliance/daily.rs): SQLite's change feed head,

@@ -17,7 +17,12 @@ use shared_types::{Finding, FindingFilter, GroupBy, Severity, WorkflowStatus};
 
 /// One random write to `store` over findings numbered below 40; `stored`
 /// tracks which exist.
-async fn random_write(store: &DynamoStore, rng: &mut Rng, stored: &mut Vec<usize>, step: i64) {
+pub(crate) async fn random_write(
+    store: &DynamoStore,
+    rng: &mut Rng,
+    stored: &mut Vec<usize>,
+    step: i64,
+) {
     let clock = crate::helpers::anchor() + Duration::seconds(step);
     let op = if stored.is_empty() { 0 } else { rng.below(5) };
     match op {
@@ -73,7 +78,7 @@ async fn kept_results_equal_a_read_of_every_finding_after_any_write() {
 /// Grouping by generator, and each first group's count, in views the
 /// generator items answer, equal what every stored finding says — answered
 /// from those items: every finding is counted there.
-async fn assert_generators_equal_read(store: &DynamoStore) {
+pub(crate) async fn assert_generators_equal_read(store: &DynamoStore) {
     assert_eq!(summary_sum(store, "g").await, summary_sum(store, "t").await);
     let all = stored(store).await;
     let Some(first) = all.first() else {
@@ -97,7 +102,9 @@ async fn assert_generators_equal_read(store: &DynamoStore) {
 }
 
 /// Every item of the table, by id.
-async fn items(store: &DynamoStore) -> Vec<std::collections::HashMap<String, AttributeValue>> {
+pub(crate) async fn items(
+    store: &DynamoStore,
+) -> Vec<std::collections::HashMap<String, AttributeValue>> {
     let mut out = Vec::new();
     let mut start = None;
     loop {

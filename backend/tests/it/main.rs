@@ -32,6 +32,8 @@ mod detection_settings_ssm;
 mod dispatcher;
 mod dynamo;
 mod dynamo_batch;
+/// DynamoDB dropping the tallies that netted to zero, alone and beside writes.
+mod dynamo_compact;
 /// DynamoDB's compliance results kept on write, against a read of every
 /// finding, and `cspm recount` filling in a table written before them.
 mod dynamo_compliance;

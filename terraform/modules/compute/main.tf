@@ -342,7 +342,8 @@ data "aws_iam_policy_document" "archiver" {
   # Query: candidates from the SeverityTimestampIndex; BatchGetItem: their full
   # documents; GetItem + a TransactWriteItems of a conditional Delete, the
   # counter Updates and the failing rows' Deletes (authorized as
-  # DeleteItem/UpdateItem): the verified deletes.
+  # DeleteItem/UpdateItem): the verified deletes; then BatchGetItem + UpdateItem
+  # of the counter items: dropping the tallies that netted to zero.
   statement {
     sid       = "FindAndRemoveArchivedFindings"
     actions   = ["dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"]

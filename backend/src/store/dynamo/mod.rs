@@ -13,6 +13,8 @@
 //! versions together and writes the findings of one counter shard in one
 //! transaction ([`upsert_batch`]).
 
+/// Dropping tallies that netted to zero.
+mod compact;
 /// Compliance results per control kept on write.
 pub mod controls;
 /// Reading the compliance results kept per control.
@@ -342,6 +344,17 @@ impl Store for DynamoStore {
         to: NaiveDate,
     ) -> StoreResult<Vec<ScoreSnapshot>> {
         self.snapshots(from, to).await
+    }
+
+    async fn compact_counters(&self) -> StoreResult<u64> {
+        let report = self.drop_zero_tallies().await?;
+        if report.raced > 0 {
+            tracing::info!(
+                kept = report.raced,
+                "zero tallies moved by a write during compaction: kept until the next run"
+            );
+        }
+        Ok(report.removed)
     }
 
     async fn ping(&self) -> StoreResult<()> {

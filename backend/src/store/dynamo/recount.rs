@@ -238,7 +238,9 @@ impl DynamoStore {
 
     /// Every counter item as stored: id → attribute → value.
     /// The counts only: a control or generator item's labels are not compared.
-    async fn stored_counters(&self) -> StoreResult<BTreeMap<String, BTreeMap<String, i64>>> {
+    pub(super) async fn stored_counters(
+        &self,
+    ) -> StoreResult<BTreeMap<String, BTreeMap<String, i64>>> {
         let mut ids = all_shard_ids();
         ids.extend(all_view_ids());
         ids.extend(all_control_ids());

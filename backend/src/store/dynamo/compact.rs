@@ -1,0 +1,125 @@
+//! Dropping the tallies that netted to zero from the view, control and
+//! generator items.
+//!
+//! A write moves a tally with `ADD`, which cannot remove an attribute, so a
+//! tally stays at 0 when its last finding leaves (resolved, moved to another
+//! combination, archived). Left alone, those items would keep every
+//! combination, control and generator ever seen: every write to an item pays
+//! for its whole size, and an item stops taking writes at DynamoDB's 400 KB.
+//! Each archive run removes them afterwards (archive/run.rs). Each removal is conditioned on the
+//! tallies still being 0, so a write that moved one in between keeps the item
+//! as it is until the next run; a removed tally that a later write moves comes
+//! back from 0, which is what it was. Summary items are left as they are: they
+//! hold a bounded set of keys (severities, statuses, accounts, resource types,
+//! days). Control labels (a control's title, a standard's name) stay: there is
+//! one per control, not per combination.
+
+use super::counters::COUNTER_PREFIX;
+use super::error::{is_transient, Call};
+use super::DynamoStore;
+use crate::retry::retry;
+use crate::store::StoreResult;
+use aws_sdk_dynamodb::types::AttributeValue;
+use futures::{stream, StreamExt, TryStreamExt};
+use std::collections::HashMap;
+
+/// Tallies one `UpdateItem` removes: its update and condition expressions
+/// (4 KB each) hold about 250 placeholders.
+const PER_UPDATE: usize = 100;
+
+/// What one compaction did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CompactReport {
+    /// Zero tallies removed.
+    pub removed: u64,
+    /// Zero tallies kept because a write moved one of its update's tallies
+    /// after the read (the next run removes them if they are 0 again).
+    pub raced: u64,
+}
+
+impl DynamoStore {
+    /// Removes every view, control and generator tally that is 0.
+    pub(super) async fn drop_zero_tallies(&self) -> StoreResult<CompactReport> {
+        let stored = self.stored_counters().await?;
+        let updates: Vec<(String, Vec<String>)> = stored
+            .into_iter()
+            .filter(|(id, _)| !id.starts_with(COUNTER_PREFIX))
+            .flat_map(|(id, attrs)| {
+                let zeros: Vec<String> = attrs
+                    .into_iter()
+                    .filter(|(_, n)| *n == 0)
+                    .map(|(attr, _)| attr)
+                    .collect();
+                zeros
+                    .chunks(PER_UPDATE)
+                    .map(|c| (id.clone(), c.to_vec()))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        stream::iter(updates)
+            .map(|(id, zeros)| async move {
+                let removed = self.remove_zeros(&id, &zeros).await?;
+                let n = zeros.len() as u64;
+                StoreResult::Ok(if removed {
+                    CompactReport {
+                        removed: n,
+                        raced: 0,
+                    }
+                } else {
+                    CompactReport {
+                        removed: 0,
+                        raced: n,
+                    }
+                })
+            })
+            .buffer_unordered(self.settings.concurrency.max(1))
+            .try_fold(CompactReport::default(), |a, b| async move {
+                Ok(CompactReport {
+                    removed: a.removed + b.removed,
+                    raced: a.raced + b.raced,
+                })
+            })
+            .await
+    }
+
+    /// Removes `zeros` from item `id` if every one is still 0; `false` when a
+    /// write moved one since.
+    async fn remove_zeros(&self, id: &str, zeros: &[String]) -> StoreResult<bool> {
+        let table = self.table();
+        let key = Self::id_key(id)?;
+        let names: HashMap<String, String> = zeros
+            .iter()
+            .enumerate()
+            .map(|(i, attr)| (format!("#t{i}"), attr.clone()))
+            .collect();
+        let placeholders: Vec<String> = (0..zeros.len()).map(|i| format!("#t{i}")).collect();
+        let update = format!("REMOVE {}", placeholders.join(", "));
+        let condition = placeholders
+            .iter()
+            .map(|p| format!("{p} = :zero"))
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        let r = retry(&self.settings.backoff, is_transient, || {
+            self.client
+                .update_item()
+                .table_name(table)
+                .set_key(Some(key.clone()))
+                .update_expression(update.clone())
+                .condition_expression(condition.clone())
+                .set_expression_attribute_names(Some(names.clone()))
+                .expression_attribute_values(":zero", AttributeValue::N("0".into()))
+                .send()
+        })
+        .await;
+        match r {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(Call::new("UpdateItem", table).store_error(e)),
+        }
+    }
+}
