@@ -270,9 +270,12 @@ fn check_expected(expected: Option<u64>) -> Result<u64, ApiError> {
     }
 }
 
-/// The filter object read exactly as `GET /findings` reads its query string:
-/// same names, same values (a list for `severity`/`status` may also be a JSON
-/// array); a bad one is named `filter.<name>`.
+/// The filter object read as `GET /findings` reads its query string: same
+/// names, same values (a list for `severity`/`status` may also be a JSON
+/// array); a bad one is named `filter.<name>`. One difference: an empty value,
+/// which a query string's form field reads as "any", is refused — a request
+/// that changes findings says "any" by leaving the key out, so a blank field
+/// can never widen it to the whole store.
 fn check_filter(filter: Map<String, Value>) -> Result<FindingFilter, ApiError> {
     let mut pairs: Vec<(String, String)> = Vec::new();
     for (key, value) in filter {
@@ -280,10 +283,20 @@ fn check_filter(filter: Map<String, Value>) -> Result<FindingFilter, ApiError> {
         if !FILTER_KEYS.contains(&key.as_str()) {
             return Err(ApiError::invalid(name, format!("unknown filter {key:?}")));
         }
+        let list = matches!(key.as_str(), "severity" | "status");
         let value = match serde_json::from_value::<FilterValue>(value) {
+            Ok(FilterValue::One(s)) if s.trim().is_empty() => {
+                return Err(ApiError::invalid(
+                    name,
+                    "must not be empty: leave the filter out to match any",
+                ))
+            }
+            Ok(FilterValue::One(s)) if list => {
+                list_of_names(s.split(',')).map_err(|m| ApiError::invalid(&name, m))?
+            }
             Ok(FilterValue::One(s)) => s,
-            Ok(FilterValue::Many(list)) if matches!(key.as_str(), "severity" | "status") => {
-                list_of_names(list.iter().map(String::as_str))
+            Ok(FilterValue::Many(list_values)) if list => {
+                list_of_names(list_values.iter().map(String::as_str))
                     .map_err(|m| ApiError::invalid(&name, m))?
             }
             _ => {

@@ -44,13 +44,23 @@ pub(super) type OtherPairs<'a> = Vec<(&'a str, &'a str)>;
 
 /// Splits query pairs into the list's filter and the other pairs (paging, export
 /// options), which the caller checks. Every route that takes the list's filters
-/// parses them here, so they cannot drift apart.
+/// parses them here, so they cannot drift apart. Only the list keys (`severity`,
+/// `status`) may repeat, and add up; any other key given twice is refused
+/// rather than read as one of its values.
 pub(super) fn split_filter(
     pairs: &[(String, String)],
 ) -> Result<(FindingFilter, OtherPairs<'_>), ApiError> {
-    let mut rest = Vec::new();
+    let mut rest: OtherPairs<'_> = Vec::new();
     let mut filter_pairs: Vec<(&str, String)> = Vec::new();
     for (k, v) in pairs {
+        let list = matches!(k.as_str(), "severity" | "status");
+        let seen = filter_pairs.iter().any(|(fk, _)| fk == k) || rest.iter().any(|(rk, _)| rk == k);
+        if seen && !list {
+            return Err(ApiError::invalid(
+                k.as_str(),
+                format!("{k} is given more than once"),
+            ));
+        }
         match k.as_str() {
             key if FILTER_KEYS.contains(&key) => {
                 if matches!(key, "severity" | "status") {
@@ -239,6 +249,27 @@ mod tests {
         assert_eq!(p.limit, 10);
         let err = parse_query(&pairs("severty=HIGH")).unwrap_err();
         assert!(matches!(err, ApiError::BadRequest { field: Some(f), .. } if f == "severty"));
+    }
+
+    /// A single-valued key given twice is refused, not read as its last value
+    /// (`account=A&account=B` listed B's findings only).
+    #[test]
+    fn a_single_valued_key_given_twice_is_refused() {
+        for (q, key) in [
+            ("account=111122223333&account=444455556666", "account"),
+            ("q=a&severity=HIGH&q=b", "q"),
+            ("since=2026-01-01&since=2026-02-01", "since"),
+            ("limit=5&limit=10", "limit"),
+            ("cursor=x&status=NEW&cursor=y", "cursor"),
+        ] {
+            let err = parse_query(&pairs(q)).unwrap_err();
+            assert!(
+                matches!(&err, ApiError::BadRequest { field: Some(f), .. } if f == key),
+                "{q}: {err:?}"
+            );
+        }
+        let (f, _) = parse_query(&pairs("status=NEW&status=NOTIFIED&account=1")).unwrap();
+        assert_eq!(f.statuses.len(), 2);
     }
 
     #[test]

@@ -32,22 +32,19 @@ fn parse(pairs: &[(String, String)]) -> Result<GroupQuery, ApiError> {
     let mut limit = None;
     for (k, v) in rest {
         match k {
-            "by" if by.is_none() => {
+            "by" => {
                 by = Some(
                     v.trim()
                         .parse::<GroupBy>()
                         .map_err(|e| ApiError::invalid("by", e.to_string()))?,
                 )
             }
-            "limit" if limit.is_none() => {
+            "limit" => {
                 let n: u32 = v.trim().parse().map_err(|_| limit_error())?;
                 if !(1..=MAX_GROUP_LIMIT).contains(&n) {
                     return Err(limit_error());
                 }
                 limit = Some(n);
-            }
-            "by" | "limit" => {
-                return Err(ApiError::invalid(k, format!("{k} is given more than once")))
             }
             other => return Err(unknown_parameter(other)),
         }

@@ -50,6 +50,34 @@ fn a_filter_reads_like_the_query_string() {
     assert_eq!(update.note.as_deref(), Some("fixed"));
 }
 
+/// A blank value never widens a change to the whole store: `GET /findings`
+/// refuses `severity=` and `severity=HIGH,`, a form's empty text field means
+/// "any" there, and a request that changes findings refuses all of them.
+#[test]
+fn an_empty_filter_value_is_refused_not_read_as_any() {
+    for (filter, field) in [
+        (json!({"severity": ""}), "filter.severity"),
+        (json!({"severity": []}), "filter.severity"),
+        (json!({"severity": "HIGH,"}), "filter.severity"),
+        (json!({"status": ",NEW"}), "filter.status"),
+        (json!({"status": [""]}), "filter.status"),
+        (json!({"account": ""}), "filter.account"),
+        (json!({"q": "   "}), "filter.q"),
+        (json!({"since": ""}), "filter.since"),
+    ] {
+        let body = json!({"filter": filter, "expected_total": 1, "workflow_status": "RESOLVED"});
+        assert_eq!(field_of(body), field, "{filter}");
+    }
+    let c = checked(json!({
+        "filter": {"severity": "HIGH,LOW"}, "expected_total": 1, "workflow_status": "RESOLVED"
+    }))
+    .unwrap();
+    assert_eq!(
+        filter_of(c).0.severities,
+        vec![Severity::High, Severity::Low]
+    );
+}
+
 #[test]
 fn each_bad_value_is_named() {
     let ids = json!(["a"]);
