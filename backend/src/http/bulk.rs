@@ -295,6 +295,12 @@ fn check_filter(filter: Map<String, Value>) -> Result<FindingFilter, ApiError> {
                 list_of_names(s.split(',')).map_err(|m| ApiError::invalid(&name, m))?
             }
             Ok(FilterValue::One(s)) => s,
+            Ok(FilterValue::Many(list_values)) if list && list_values.is_empty() => {
+                return Err(ApiError::invalid(
+                    name,
+                    "must list at least one name: leave the filter out to match any",
+                ))
+            }
             Ok(FilterValue::Many(list_values)) if list => {
                 list_of_names(list_values.iter().map(String::as_str))
                     .map_err(|m| ApiError::invalid(&name, m))?

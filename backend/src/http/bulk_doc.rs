@@ -142,12 +142,15 @@ fn shape<const N: usize, const O: usize, const M: usize>(
 }
 
 /// The list's filters as one closed JSON object, each field described as its
-/// query parameter is; `severity` and `status` also take a JSON list.
+/// query parameter is, less the empty values a query's form field may send
+/// (`bulk::check_filter` refuses them: "any" is a key left out); `severity`
+/// and `status` also take a JSON list.
 fn filter() -> RefOr<Schema> {
     let mut object = ObjectBuilder::new()
         .additional_properties(Some(AdditionalProperties::FreeForm(false)))
         .description(Some(
-            "The list's filters, named and read as GET /findings' query parameters",
+            "The list's filters, named and read as GET /findings' query parameters; \
+             an empty value is refused (leave the key out for any)",
         ));
     for p in FilterParams::into_params(|| Some(ParameterIn::Query)) {
         let Some(schema) = p.schema else { continue };
@@ -162,9 +165,32 @@ fn filter() -> RefOr<Schema> {
         } else {
             schema
         };
-        object = object.property(p.name, schema);
+        object = object.property(p.name, non_empty(schema));
     }
     object.into()
+}
+
+/// `schema` without its empty values: every string at least one character,
+/// every list at least one item, and no alternative that is only the empty
+/// string (`since`/`until`'s "no bound").
+fn non_empty(schema: RefOr<Schema>) -> RefOr<Schema> {
+    fn patch(v: &mut serde_json::Value) {
+        use serde_json::{json, Value};
+        for key in ["anyOf", "oneOf"] {
+            if let Some(Value::Array(alts)) = v.get_mut(key) {
+                alts.retain(|a| a.get("maxLength") != Some(&json!(0)));
+                alts.iter_mut().for_each(patch);
+            }
+        }
+        match v.get("type").and_then(Value::as_str) {
+            Some("string") if v.get("enum").is_none() => v["minLength"] = json!(1),
+            Some("array") => v["minItems"] = json!(1),
+            _ => {}
+        }
+    }
+    let mut v = serde_json::to_value(&schema).expect("a schema serializes");
+    patch(&mut v);
+    serde_json::from_value(v).expect("a patched schema is a schema")
 }
 
 #[cfg(test)]
@@ -192,6 +218,36 @@ mod tests {
         assert_eq!(names, want);
         assert_eq!(filter["additionalProperties"], false);
         assert_eq!(filter["properties"]["q"]["maxLength"], 256);
+    }
+
+    /// The handler refuses every empty value, so the document allows none.
+    #[test]
+    fn the_filter_object_allows_no_empty_value() {
+        fn strings_and_lists(v: &serde_json::Value, out: &mut Vec<serde_json::Value>) {
+            if matches!(
+                v.get("type").and_then(|t| t.as_str()),
+                Some("string" | "array")
+            ) {
+                out.push(v.clone());
+            }
+            for key in ["anyOf", "oneOf"] {
+                for alt in v[key].as_array().into_iter().flatten() {
+                    strings_and_lists(alt, out);
+                }
+            }
+        }
+        let doc = json();
+        let filter = &doc["oneOf"][1]["properties"]["filter"];
+        for (name, schema) in filter["properties"].as_object().unwrap() {
+            let mut leaves = Vec::new();
+            strings_and_lists(schema, &mut leaves);
+            assert!(!leaves.is_empty(), "{name}: {schema}");
+            for leaf in leaves {
+                let bounded =
+                    leaf["minLength"] == 1 || leaf["minItems"] == 1 || leaf.get("format").is_some();
+                assert!(bounded, "{name} allows an empty value: {leaf}");
+            }
+        }
     }
 
     #[test]

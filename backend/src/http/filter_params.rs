@@ -74,9 +74,6 @@ pub(super) fn list_of_names<'a>(
         }
         names.push(item);
     }
-    if names.is_empty() {
-        return Err("list at least one name (leave the filter out for any)".into());
-    }
     Ok(names.join(","))
 }
 

@@ -52,10 +52,10 @@ pub(super) fn split_filter(
 ) -> Result<(FindingFilter, OtherPairs<'_>), ApiError> {
     let mut rest: OtherPairs<'_> = Vec::new();
     let mut filter_pairs: Vec<(&str, String)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for (k, v) in pairs {
         let list = matches!(k.as_str(), "severity" | "status");
-        let seen = filter_pairs.iter().any(|(fk, _)| fk == k) || rest.iter().any(|(rk, _)| rk == k);
-        if seen && !list {
+        if !seen.insert(k.as_str()) && !list {
             return Err(ApiError::invalid(
                 k.as_str(),
                 format!("{k} is given more than once"),

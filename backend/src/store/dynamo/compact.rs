@@ -6,12 +6,12 @@
 //! combination, archived). Left alone, those items would keep every
 //! combination, control and generator ever seen: every write to an item pays
 //! for its whole size, and an item stops taking writes at DynamoDB's 400 KB.
-//! Each archive run removes them afterwards (archive/run.rs). Each removal is conditioned on the
-//! tallies still being 0, so a write that moved one in between keeps the item
-//! as it is until the next run; a removed tally that a later write moves comes
-//! back from 0, which is what it was. Summary items are left as they are: they
-//! hold a bounded set of keys (severities, statuses, accounts, resource types,
-//! days). Control labels (a control's title, a standard's name) stay: there is
+//! Each archive run removes them afterwards (archive/run.rs). Each removal is
+//! conditioned on the tallies still being 0, so a write that moved one in
+//! between keeps the item as it is until the next run; a removed tally that a
+//! later write moves comes back from 0, which is what it was. The 16 summary
+//! items are left as they are: their keys are severities, statuses, accounts,
+//! resource types and days, not combinations of them. Control labels (a control's title, a standard's name) stay: there is
 //! one per control, not per combination.
 
 use super::counters::COUNTER_PREFIX;
@@ -23,8 +23,9 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use futures::{stream, StreamExt, TryStreamExt};
 use std::collections::HashMap;
 
-/// Tallies one `UpdateItem` removes: its update and condition expressions
-/// (4 KB each) hold about 250 placeholders.
+/// Tallies one `UpdateItem` removes: 100 conditions joined by `AND` are 199
+/// operators and ≈ 1.7 KB, within DynamoDB's 300 operators and 4 KB per
+/// expression (do not raise it past ≈ 150).
 const PER_UPDATE: usize = 100;
 
 /// What one compaction did.
