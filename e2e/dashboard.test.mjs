@@ -6,6 +6,7 @@
 // Prints the measured figures, then "e2e: N passed, M failed".
 import { chromium } from "playwright-core";
 import { figures, report, step } from "./steps.mjs";
+import { listViewSteps } from "./list_views.mjs";
 import assert from "node:assert/strict";
 import { mkdtempSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -127,6 +128,12 @@ await step("compliance card score equals GET /compliance; its drill-down lists a
   const rows = await page.$$eval("table.controls tbody tr", (rs) => rs.map((r) => [r.dataset.control, r.dataset.status]));
   assert.deepEqual(rows, detail.controls.map((c) => [c.control_id, c.status]));
   assert.equal(rows[0][1], "FAILED", "failing controls come first");
+  // A control whose findings are partly or wholly left out of the score
+  // (archived, suppressed) says how many, so a NO_DATA row explains itself.
+  const leftOut = await page.$$eval("table.controls tbody tr", (rs) =>
+    rs.map((r) => [r.dataset.control, r.querySelector(".ctl-ignored")?.textContent.trim() ?? null]));
+  assert.deepEqual(leftOut, detail.controls.map((c) => [c.control_id,
+    c.ignored > 0 ? `${c.ignored.toLocaleString("en-US")} left out (archived or suppressed)` : null]));
   const failing = detail.controls.find((c) => c.status === "FAILED");
   const row = `table.controls tr[data-control="${failing.control_id}"]`;
   assert.equal((await page.textContent(`${row} .ctl-status`)).trim(), "FAILED");
@@ -388,6 +395,9 @@ await step("grouping by control shows GET /findings/groups' table; a click lists
   assert.equal(list.total_is_exact, true);
   await page.screenshot({ path: join(SHOTS, "findings-group-clicked.png") });
 });
+// Counts and the grouping while the data changes under the open list (own file).
+await listViewSteps({ page, BASE, SHOTS });
+
 await step("the API's paths typed in the address bar open the matching pages", async () => {
   // A browser navigation (Accept: text/html) to an API path gets the dashboard,
   // which replaces the address with its own page for the same view.

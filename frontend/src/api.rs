@@ -275,14 +275,14 @@ pub async fn live_ticket() -> Result<LiveTicket, ApiError> {
 }
 
 /// `GET /auth/session`: who is signed in here. Keeps the CSRF token for later
-/// unsafe requests. 401 and 404 are answers (signed out; no sign-in configured),
+/// unsafe requests. 401 and 204 are answers (signed out; no sign-in configured),
 /// not failures.
 pub async fn session() -> Result<SignIn, ApiError> {
     let resp = Request::get(&url("/auth/session"))
         .send()
         .await
         .map_err(|_| ApiError::Unreachable)?;
-    if !resp.ok() {
+    if resp.status() != 200 {
         if let Some(state) = SignIn::from_status(resp.status()) {
             CSRF.with(|c| c.borrow_mut().take());
             return Ok(state);

@@ -35,6 +35,17 @@ impl ApiError {
         matches!(self, ApiError::Status { status: 404, .. })
     }
 
+    /// True when the API refused a change to "all matching" because the filter
+    /// matches another number of findings than the person confirmed (409
+    /// `expected_total_mismatch`; nothing was changed). The answer does not carry
+    /// the new number: the page counts again.
+    pub fn is_count_mismatch(&self) -> bool {
+        matches!(
+            self,
+            ApiError::Status { status: 409, detail: Some(d) } if d.code == "expected_total_mismatch"
+        )
+    }
+
     /// True when the API wants credentials (no session, or it ended): the
     /// dashboard asks the person to sign in again instead of showing a failure.
     pub fn is_unauthorized(&self) -> bool {
@@ -92,5 +103,26 @@ mod tests {
             .to_string()
             .contains("not signed in"));
         assert!(ApiError::Unreachable.to_string().contains("retry"));
+    }
+
+    #[test]
+    fn only_the_bulk_count_409_is_a_count_mismatch() {
+        // The body `POST /findings/workflow` answers (backend/src/http/bulk.rs).
+        let e = ApiError::from_status(
+            409,
+            r#"{"error":{"code":"expected_total_mismatch","message":"the filter matches 90 findings, not the 92 expected; nothing was changed","field":"expected_total"}}"#,
+        );
+        assert!(e.is_count_mismatch());
+        let other = ApiError::from_status(
+            409,
+            r#"{"error":{"code":"remediation_off","message":"off","field":null}}"#,
+        );
+        assert!(!other.is_count_mismatch());
+        assert!(!ApiError::from_status(409, "").is_count_mismatch());
+        assert!(!ApiError::from_status(
+            400,
+            r#"{"error":{"code":"expected_total_mismatch","message":"x"}}"#
+        )
+        .is_count_mismatch());
     }
 }

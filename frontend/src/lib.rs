@@ -30,6 +30,8 @@ pub mod sort;
 pub mod state;
 /// The findings list's URL ↔ query.
 pub mod url;
+/// The findings list's head count, and which live changes make it stale.
+pub mod view_count;
 
 #[cfg(test)]
 mod test_data;

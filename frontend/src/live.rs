@@ -31,10 +31,14 @@ const SILENCE_MS: f64 = 150_000.0;
 pub struct Pushed {
     /// Arrival number (pages remember the last one they handled).
     pub n: u64,
-    /// What happened (`None` for a person's workflow change).
+    /// What happened (`None` for a person's workflow change; `Deleted`: the
+    /// finding was archived out of the store).
     pub kind: Option<ChangeKind>,
-    /// The finding as the list shows it now.
+    /// The finding as the list shows it now (as it was, when deleted).
     pub item: FindingListItem,
+    /// The version the browser held before this change (`None`: never seen),
+    /// so a page can tell whether the finding entered or left its view.
+    pub before: Option<FindingListItem>,
 }
 
 /// The overview counters as last pushed.
@@ -267,12 +271,22 @@ fn apply(conn: &Conn, msg: ServerMessage) {
         }
         _ => return,
     };
+    // An archived finding leaves the store (its row leaves every page); the
+    // pages still hear of it, since it left the views it was in.
+    let before = conn.store.with_untracked(|s| s.get(&item.id).cloned());
     if kind == Some(ChangeKind::Deleted) {
-        return;
+        // Every page hears of each archived finding; only one held here
+        // changes the store (and wakes the rows that read it).
+        if before.is_some() {
+            conn.store.update(|s| {
+                s.remove(&item);
+            });
+        }
+    } else {
+        conn.store.update(|s| {
+            s.upsert_pushed(item.clone(), kind);
+        });
     }
-    conn.store.update(|s| {
-        s.upsert(item.clone());
-    });
     let alarming = item.severity == Severity::Critical
         && matches!(kind, Some(ChangeKind::Inserted | ChangeKind::Reopened));
     if alarming {
@@ -288,7 +302,12 @@ fn apply(conn: &Conn, msg: ServerMessage) {
     let n = conn.counter.get() + 1;
     conn.counter.set(n);
     live.pushed.update(|p| {
-        p.push(Pushed { n, kind, item });
+        p.push(Pushed {
+            n,
+            kind,
+            item,
+            before,
+        });
         let extra = p.len().saturating_sub(KEEP_PUSHED);
         p.drain(..extra);
     });

@@ -5,6 +5,7 @@
 use crate::format::thousands;
 use shared_types::{
     BulkWorkflowRequest, BulkWorkflowResult, FindingFilter, WorkflowStatus, MAX_BULK_IDS,
+    MAX_BULK_MATCHES,
 };
 
 /// What the person picked.
@@ -81,6 +82,41 @@ impl Selection {
     pub fn select_all_matching(&mut self, total: u64) {
         self.all_matching = Some(total);
         self.anchor = None;
+    }
+
+    /// The API refused the change to all matching (409: the filter matches
+    /// another number than the person confirmed) and the filter was counted
+    /// again: `now` findings. The selection becomes that number — or nothing, when
+    /// none or too many match — and the line returned asks the person to apply to
+    /// it, so nothing is changed for a number they have not seen.
+    pub fn recounted(&mut self, now: u64) -> String {
+        let was = thousands(self.count());
+        let n = thousands(now);
+        if now == 0 {
+            self.clear();
+            format!("No findings match the filter any more (was {was}); nothing was changed.")
+        } else if now > MAX_BULK_MATCHES {
+            self.clear();
+            format!(
+                "The filter now matches more than {} findings (was {was}); nothing was changed. Narrow the filter.",
+                thousands(MAX_BULK_MATCHES)
+            )
+        } else if n == was {
+            self.select_all_matching(now);
+            format!("The findings matching the filter changed; nothing was changed. Apply to {n} again?")
+        } else {
+            self.select_all_matching(now);
+            format!("The filter now matches {n} findings (was {was}); nothing was changed. Apply to {n}?")
+        }
+    }
+
+    /// Whether a count of `counted` — the filter a change to all matching was
+    /// sent for, counted again after its answer — may still change the selection,
+    /// now that the list shows `now`. Not when the person cleared the selection
+    /// or ticked rows meanwhile, nor under another filter: taking it would bring
+    /// back "all matching" they no longer have, or a count of another view.
+    pub fn takes_count_of(&self, counted: &FindingFilter, now: &FindingFilter) -> bool {
+        self.is_all_matching() && counted == now
     }
 
     /// Nothing selected.
@@ -222,6 +258,65 @@ mod tests {
         assert!(s
             .request(&FindingFilter::default(), WorkflowStatus::New, "")
             .is_err());
+    }
+
+    #[test]
+    fn a_count_that_moved_is_offered_for_confirmation_never_applied_silently() {
+        let filter = FindingFilter::default();
+        let mut s = Selection::default();
+        s.select_all_matching(92);
+        let line = s.recounted(90);
+        assert_eq!(
+            line,
+            "The filter now matches 90 findings (was 92); nothing was changed. Apply to 90?"
+        );
+        assert!(s.is_all_matching());
+        // The next Apply names the new number: the one the person now sees.
+        let req = s.request(&filter, WorkflowStatus::Resolved, "").unwrap();
+        assert_eq!(req.expected_total, Some(90));
+
+        assert!(s.recounted(90).ends_with("Apply to 90 again?"));
+        assert_eq!(s.count(), 90);
+
+        let gone = s.recounted(0);
+        assert!(
+            gone.starts_with("No findings match the filter any more (was 90)"),
+            "{gone}"
+        );
+        assert!(s.is_empty(), "nothing left to apply to");
+
+        s.select_all_matching(5);
+        let many = s.recounted(MAX_BULK_MATCHES + 1);
+        assert!(many.contains("Narrow the filter"), "{many}");
+        assert!(s.is_empty());
+
+        s.select_all_matching(1_200);
+        assert_eq!(
+            s.recounted(1_199),
+            "The filter now matches 1,199 findings (was 1,200); nothing was changed. Apply to 1,199?"
+        );
+    }
+
+    #[test]
+    fn a_count_taken_after_the_answer_changes_only_the_same_all_matching_selection() {
+        let high = FindingFilter {
+            severities: vec![Severity::High],
+            ..Default::default()
+        };
+        let mut s = Selection::default();
+        s.select_all_matching(92);
+        assert!(s.takes_count_of(&high, &high.clone()));
+        // The filter changed while counting: the count is of another view.
+        let low = FindingFilter {
+            severities: vec![Severity::Low],
+            ..Default::default()
+        };
+        assert!(!s.takes_count_of(&high, &low));
+        // Rows ticked by hand instead, or Clear: nothing to re-select.
+        s.click(&rows(), "a", false, false);
+        assert!(!s.takes_count_of(&high, &high));
+        s.clear();
+        assert!(!s.takes_count_of(&high, &high));
     }
 
     #[test]

@@ -26,11 +26,12 @@ pub enum SignIn {
 impl SignIn {
     /// The state for an answer of `GET /auth/session` with `status` other than 200;
     /// `None` when that status says nothing about sign-in (a 5xx, a proxy error), so
-    /// the caller reports a failure instead of guessing.
+    /// the caller reports a failure instead of guessing. A server without browser
+    /// sign-in answers 204 (one before it, 404).
     pub fn from_status(status: u16) -> Option<SignIn> {
         match status {
             401 => Some(SignIn::SignedOut),
-            404 => Some(SignIn::NotConfigured),
+            204 | 404 => Some(SignIn::NotConfigured),
             _ => None,
         }
     }
@@ -180,6 +181,7 @@ mod tests {
     #[test]
     fn session_status_maps_to_sign_in_state() {
         assert_eq!(SignIn::from_status(401), Some(SignIn::SignedOut));
+        assert_eq!(SignIn::from_status(204), Some(SignIn::NotConfigured));
         assert_eq!(SignIn::from_status(404), Some(SignIn::NotConfigured));
         assert_eq!(SignIn::from_status(503), None);
         assert_eq!(SignIn::from_status(500), None);

@@ -6,19 +6,31 @@
 //! finding joins the view when it matches the filter.
 
 use crate::sort::Sort;
-use shared_types::{FindingFilter, FindingListItem};
+use chrono::{DateTime, Utc};
+use shared_types::{ChangeKind, FindingFilter, FindingListItem};
 use std::collections::HashMap;
 
 /// Every finding the browser has seen, keyed by id.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FindingStore {
     items: HashMap<String, FindingListItem>,
+    /// Archived findings: id → `updated_at` of the version archived. A page
+    /// load read before the archive must not put such a finding back.
+    removed: HashMap<String, DateTime<Utc>>,
 }
 
 impl FindingStore {
     /// Inserts or replaces a finding; an older version never replaces a newer one
-    /// (same rule as the backend's upsert). Returns true when the store changed.
+    /// (same rule as the backend's upsert), and an archived finding comes back
+    /// only as a newer version. Returns true when the store changed.
     pub fn upsert(&mut self, item: FindingListItem) -> bool {
+        if self
+            .removed
+            .get(&item.id)
+            .is_some_and(|at| *at >= item.updated_at)
+        {
+            return false;
+        }
         match self.items.get(&item.id) {
             Some(old) if old.updated_at > item.updated_at || old == &item => false,
             _ => {
@@ -26,6 +38,23 @@ impl FindingStore {
                 true
             }
         }
+    }
+
+    /// [`Self::upsert`] of a version the server pushed: an insert is the
+    /// finding back in the store (restored from the archive), whatever it was
+    /// archived as.
+    pub fn upsert_pushed(&mut self, item: FindingListItem, kind: Option<ChangeKind>) -> bool {
+        if kind == Some(ChangeKind::Inserted) {
+            self.removed.remove(&item.id);
+        }
+        self.upsert(item)
+    }
+
+    /// Forgets a finding that left the store (archived as `item`); the version
+    /// held, if any.
+    pub fn remove(&mut self, item: &FindingListItem) -> Option<FindingListItem> {
+        self.removed.insert(item.id.clone(), item.updated_at);
+        self.items.remove(&item.id)
     }
 
     /// The finding with this id, if seen.
@@ -126,6 +155,30 @@ mod tests {
             s.get("a").unwrap().workflow_status,
             WorkflowStatus::Resolved
         );
+    }
+
+    #[test]
+    fn an_archived_finding_leaves_the_store_and_the_pages_rows() {
+        let (a, b) = (item("a", Severity::High, 1), item("b", Severity::High, 2));
+        let mut s = store_of(&[a.clone(), b.clone()]);
+        let page = PageState {
+            ids: vec!["b".into(), "a".into()],
+            ..Default::default()
+        };
+        assert_eq!(s.remove(&a), Some(a.clone()));
+        assert_eq!(s.remove(&a), None, "gone already");
+        let all = FindingFilter::default();
+        assert_eq!(page.rows(&s, &all, Sort::default()), vec![b]);
+
+        // A page read before the archive does not bring it back; a newer
+        // version, or the server's insert (a restore), does.
+        assert!(!s.upsert(a.clone()));
+        assert!(s.get("a").is_none());
+        assert!(s.upsert_pushed(a.clone(), Some(ChangeKind::Inserted)));
+        s.remove(&a);
+        let mut newer = a.clone();
+        newer.updated_at = at(9);
+        assert!(s.upsert(newer));
     }
 
     #[test]

@@ -1,11 +1,14 @@
-//! The findings list's address: filters, sort, page size and cursor ↔ query string;
-//! and the other pages' addresses (a finding, the remediations list).
+//! The findings list's address: filters, sort, grouping, page size and cursor ↔ query
+//! string; and the other pages' addresses (a finding, the remediations list).
 //!
 //! The same [`FindingFilter`] backs the API's query string, so the dashboard's URL and
-//! the request it makes differ only by the view-only keys (`sort`), which the API ignores.
+//! the request it makes differ only by the view-only keys (`sort`, `group`), which the
+//! API ignores.
 
 use crate::sort::Sort;
-use shared_types::{FilterError, FindingFilter, RemediationStatus, DEFAULT_LIMIT, MAX_LIMIT};
+use shared_types::{
+    FilterError, FindingFilter, GroupBy, RemediationStatus, DEFAULT_LIMIT, MAX_LIMIT,
+};
 
 /// Page sizes offered in the list; the URL may carry any value the API accepts.
 pub const PAGE_SIZES: [u32; 4] = [50, 100, 250, 1000];
@@ -21,6 +24,8 @@ pub struct ListQuery {
     pub limit: u32,
     /// Opaque API cursor of the page shown; `None` for the first page.
     pub cursor: Option<String>,
+    /// The groups table by this grouping instead of the rows; `None` is the list.
+    pub group: Option<GroupBy>,
 }
 
 impl Default for ListQuery {
@@ -30,6 +35,7 @@ impl Default for ListQuery {
             sort: Sort::default(),
             limit: DEFAULT_LIMIT,
             cursor: None,
+            group: None,
         }
     }
 }
@@ -65,6 +71,9 @@ impl ListQuery {
                         })?
                 }
                 "cursor" if !v.is_empty() => out.cursor = Some(v.clone()),
+                // A grouping the dashboard does not know (an older or newer link)
+                // shows the plain list: the rows are still the view the link names.
+                "group" => out.group = v.parse().ok(),
                 _ => {}
             }
         }
@@ -77,6 +86,9 @@ impl ListQuery {
         let mut pairs = self.api_pairs();
         if self.sort != Sort::default() {
             pairs.push(("sort", self.sort.to_string()));
+        }
+        if let Some(by) = self.group {
+            pairs.push(("group", by.as_str().to_string()));
         }
         encode_pairs(&pairs)
     }
@@ -246,6 +258,7 @@ mod tests {
             },
             limit: 1000,
             cursor: Some("eyJ1IjoiMjAyNCJ9+/=".into()),
+            group: None,
         };
         let qs = q.to_query_string();
         assert!(
@@ -308,6 +321,46 @@ mod tests {
                 .field,
             "sort"
         );
+    }
+
+    #[test]
+    fn the_grouping_round_trips_through_the_url_and_stays_out_of_the_api_query() {
+        for by in GroupBy::ALL {
+            let q = ListQuery {
+                filter: FindingFilter {
+                    severities: vec![Severity::High],
+                    ..Default::default()
+                },
+                group: Some(by),
+                ..ListQuery::default()
+            };
+            let href = list_href(&q);
+            let qs = href.split_once('?').unwrap().1;
+            assert_eq!(ListQuery::from_query_string(qs).unwrap(), q, "{href}");
+            assert_eq!(q.api_query_string(), "severity=HIGH", "{href}");
+        }
+        assert_eq!(
+            list_href(&ListQuery {
+                group: Some(GroupBy::Generator),
+                ..ListQuery::default()
+            }),
+            "/ui/findings?group=generator"
+        );
+        assert_eq!(
+            ListQuery::from_query_string("severity=HIGH&group=resource_type")
+                .unwrap()
+                .to_query_string(),
+            "severity=HIGH&group=resource_type"
+        );
+    }
+
+    #[test]
+    fn an_unknown_grouping_in_a_link_shows_the_plain_list() {
+        for qs in ["group=colour", "group=", "group=GENERATOR", "group"] {
+            let q = ListQuery::from_query_string(&format!("severity=LOW&{qs}")).unwrap();
+            assert_eq!(q.group, None, "{qs}");
+            assert_eq!(q.to_query_string(), "severity=LOW", "{qs}");
+        }
     }
 
     #[test]

@@ -172,15 +172,20 @@ pub async fn get_callback(
     result.or_else(|e| Ok(with_cookies(e.into_response(), &[policy.clear_login()])))
 }
 
-/// `GET /auth/session`: who is signed in in this browser, or 401.
+/// `GET /auth/session`: who is signed in in this browser, or 401; 204 when the
+/// server has no browser sign-in. The dashboard asks on every load, so "not
+/// configured" is an answer, not an error: a 404 would mark every page load of
+/// an open local server with a failed request in the browser's console.
 #[utoipa::path(get, path = "/auth/session", tag = "sign-in", security(()),
     responses((status = 200, body = SessionInfo), (status = 401, body = shared_types::ErrorBody),
-              (status = 404, body = shared_types::ErrorBody, description = "Browser sign-in is not configured on this server")))]
+              (status = 204, description = "Browser sign-in is not configured on this server")))]
 pub async fn get_session(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let signin = signin(&state)?;
+    let Some(signin) = state.signin.as_ref() else {
+        return Ok(with_cookies(StatusCode::NO_CONTENT.into_response(), &[]));
+    };
     let id = cookie::read(&headers, cookie::SESSION_COOKIE).ok_or(ApiError::Unauthorized)?;
     let Some(s) = signin.current(id, Utc::now()).await? else {
         let policy = signin.settings().cookie_policy();

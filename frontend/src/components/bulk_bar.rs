@@ -7,7 +7,8 @@ use shared_types::{BulkWorkflowResult, FindingFilter, WorkflowStatus, MAX_BULK_M
 
 /// The bar above the findings table while rows are selected: the count, the
 /// "select all matching this filter" offer, status + note, and what the last
-/// change did. `on_done` reloads the rows after a change.
+/// change did. `on_done` reloads the rows after a change (or after the API
+/// refused one because the filter's count moved, counted again here).
 #[component]
 pub fn BulkBar(
     selection: RwSignal<Selection>,
@@ -49,8 +50,10 @@ pub fn BulkBar(
     let apply = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let s = status.get_untracked();
-        let req = selection
-            .with_untracked(|sel| sel.request(&filter.get_untracked(), s, &note.get_untracked()));
+        // The filter the change is sent for: a count taken after an answer must
+        // be of this one, not of whatever the list shows by then.
+        let asked = filter.get_untracked();
+        let req = selection.with_untracked(|sel| sel.request(&asked, s, &note.get_untracked()));
         let req = match req {
             Ok(r) => r,
             Err(why) => {
@@ -85,20 +88,52 @@ pub fn BulkBar(
                     Err(e) => break Err(e),
                 }
             };
+            let all_matching = selection.with_untracked(|sel| sel.is_all_matching());
+            // Refused because the filter's count moved since the person
+            // confirmed it (nothing changed): count again and ask them to
+            // confirm the new number. Sending the old one again would be refused
+            // forever; sending the new one unasked would change findings they
+            // have not seen counted.
+            if let Err(e) = &ended {
+                if e.is_count_mismatch() && all_matching {
+                    busy.try_set(Some(
+                        "The number of matching findings changed: counting again…".into(),
+                    ));
+                    progress.try_set(None);
+                    let counted = api::count_matching(&asked, MAX_BULK_MATCHES).await;
+                    busy.try_set(None);
+                    // Cleared, or another filter, while counting: the answer is
+                    // about a selection the person no longer has.
+                    if !still_counts(selection, filter, &asked) {
+                        return;
+                    }
+                    let line = match counted {
+                        Ok(m) => selection
+                            .try_update(|sel| sel.recounted(m))
+                            .unwrap_or_default(),
+                        Err(again) => format!("{e}. Counting again failed: {again}"),
+                    };
+                    message.try_set(Some(Err(line)));
+                    // The rows and the head's total follow the new count.
+                    on_done.run(());
+                    return;
+                }
+            }
             // Some changed and some did not: "all matching" becomes what
             // matches now (a change to RESOLVED empties a filter on NEW), so
             // applying again changes the rest and nothing the person did not see.
             let partial = !run.failed.is_empty() || (ended.is_err() && run.changed > 0);
-            let all_matching = selection.with_untracked(|sel| sel.is_all_matching());
             if partial && all_matching {
-                let f = filter.get_untracked();
-                match api::count_matching(&f, MAX_BULK_MATCHES).await {
-                    Ok(m) if m == 0 || m > MAX_BULK_MATCHES => {
-                        selection.try_update(|sel| sel.clear())
-                    }
-                    Ok(m) => selection.try_update(|sel| sel.select_all_matching(m)),
-                    Err(_) => None,
-                };
+                let counted = api::count_matching(&asked, MAX_BULK_MATCHES).await;
+                if still_counts(selection, filter, &asked) {
+                    match counted {
+                        Ok(m) if m == 0 || m > MAX_BULK_MATCHES => {
+                            selection.try_update(|sel| sel.clear())
+                        }
+                        Ok(m) => selection.try_update(|sel| sel.select_all_matching(m)),
+                        Err(_) => None,
+                    };
+                }
             }
             busy.try_set(None);
             progress.try_set(None);
@@ -216,4 +251,18 @@ pub fn BulkBar(
             </form>
         </Show>
     }
+}
+
+/// Whether a count of `asked` (the filter a change to all matching was sent
+/// for) taken after its answer may still change the selection; read when the
+/// count comes back (a page left meanwhile has no selection: no).
+fn still_counts(
+    selection: RwSignal<Selection>,
+    filter: Signal<FindingFilter>,
+    asked: &FindingFilter,
+) -> bool {
+    let now = filter.try_get_untracked();
+    selection
+        .try_with_untracked(|sel| now.is_some_and(|now| sel.takes_count_of(asked, &now)))
+        .unwrap_or(false)
 }

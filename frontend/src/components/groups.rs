@@ -30,18 +30,27 @@ pub fn group_href(filter: &FindingFilter, by: GroupBy, group: &FindingGroup) -> 
     })
 }
 
-/// The "Group by" select; `None` is the plain list.
+/// The "Group by" select showing `grouping` (`None` is the plain list); a
+/// choice goes to `on_change`, which puts it in the URL.
 #[component]
-pub fn GroupBySelect(grouping: RwSignal<Option<GroupBy>>) -> impl IntoView {
+pub fn GroupBySelect(
+    #[prop(into)] grouping: Signal<Option<GroupBy>>,
+    #[prop(into)] on_change: Callback<Option<GroupBy>>,
+) -> impl IntoView {
     view! {
         <label class="field group-by">
             <span>"Group by"</span>
             <select name="group_by" on:change=move |ev| {
-                grouping.set(event_target_value(&ev).parse::<GroupBy>().ok());
+                on_change.run(event_target_value(&ev).parse::<GroupBy>().ok());
             }>
-                <option value="" selected=move || grouping.get().is_none()>"Nothing (list)"</option>
+                // The property, not only the attribute: once the person has picked
+                // an option, the browser no longer follows the attribute, and Back
+                // or a link must still show the URL's grouping.
+                <option value="" selected=move || grouping.get().is_none()
+                    prop:selected=move || grouping.get().is_none()>"Nothing (list)"</option>
                 {GroupBy::ALL.into_iter().map(|by| view! {
-                    <option value=by.as_str() selected=move || grouping.get() == Some(by)>{group_label(by)}</option>
+                    <option value=by.as_str() selected=move || grouping.get() == Some(by)
+                        prop:selected=move || grouping.get() == Some(by)>{group_label(by)}</option>
                 }).collect_view()}
             </select>
         </label>
@@ -49,13 +58,10 @@ pub fn GroupBySelect(grouping: RwSignal<Option<GroupBy>>) -> impl IntoView {
 }
 
 /// The groups of the view of `filter` by `by`, reloaded when either changes.
-/// A click on a group ends the grouping (the list of the group shows).
+/// A click on a group opens the group's list (a URL without the grouping, so
+/// Back returns to the groups).
 #[component]
-pub fn GroupsTable(
-    filter: Signal<FindingFilter>,
-    by: GroupBy,
-    grouping: RwSignal<Option<GroupBy>>,
-) -> impl IntoView {
+pub fn GroupsTable(filter: Signal<FindingFilter>, by: GroupBy) -> impl IntoView {
     let loader = Loader::<FindingGroups>::new();
     let load = move || {
         let f = filter.get_untracked();
@@ -66,11 +72,10 @@ pub fn GroupsTable(
         load();
     });
     let now = now();
-    // A click ends the grouping, then opens the group's list: the link is
-    // followed here, as its anchor leaves the page with the groups table.
+    // The link is followed here: the new URL has no grouping, so the groups
+    // table and the anchor clicked go away while the router would handle it.
     let navigate = leptos_router::hooks::use_navigate();
     let open = Callback::new(move |href: String| {
-        grouping.set(None);
         navigate(&href, Default::default());
     });
     move || match loader.state.get() {
@@ -183,5 +188,6 @@ mod tests {
         assert_eq!(back.filter.resource.as_deref(), Some("arn:aws:s3:::logs"));
         assert_eq!(back.filter.severities, filter.severities);
         assert!(back.cursor.is_none());
+        assert_eq!(back.group, None, "the group's list is a list, not groups");
     }
 }

@@ -12,6 +12,8 @@ pub mod compliance;
 pub mod export_menu;
 /// The findings list's filter bar.
 pub mod filters;
+/// The findings table: sortable heads, rows, selection boxes.
+pub mod findings_table;
 /// The findings list's "Group by" control and its groups table.
 pub mod groups;
 /// A finding's Remediation panel: plan, Apply, history.

@@ -105,7 +105,14 @@ fn ControlRow(c: ControlResult) -> impl IntoView {
     view! {
         <tr data-status=status_label(c.status) data-control=c.control_id.clone()>
             <td><span class=format!("ctl-status ctl-{}", status_class(c.status))>{status_label(c.status)}</span></td>
-            <td>{control}<div class="ctl-title">{c.title}</div></td>
+            <td>
+                {control}<div class="ctl-title">{c.title}</div>
+                // Why a control reads NO_DATA (or has fewer findings than the
+                // list): its archived and suppressed findings are not scored.
+                {(c.ignored > 0).then(|| view! {
+                    <div class="muted ctl-ignored">{format!("{} left out (archived or suppressed)", thousands(u64::from(c.ignored)))}</div>
+                })}
+            </td>
             <td class="num">{thousands(u64::from(c.failed))}</td>
             <td class="num">{thousands(u64::from(c.passed))}</td>
             <td class="num">{thousands(u64::from(c.unknown))}</td>

@@ -1,30 +1,31 @@
 use crate::api;
-use crate::components::badges::{SeverityBadge, StatusBadge};
 use crate::components::bulk_bar::BulkBar;
 use crate::components::export_menu::ExportMenu;
 use crate::components::filters::FilterBar;
+use crate::components::findings_table::{FindingsTable, Pick};
 use crate::components::groups::{GroupBySelect, GroupsTable};
-use crate::components::now;
 use crate::components::states::{Empty, ErrorPanel, Load, Loader, Loading};
-use crate::format::{date_time, range_of, relative_time, short_resource};
 use crate::live::Live;
+use crate::pages::findings_live::LiveRows;
 use crate::selection::Selection;
 use crate::session::Action;
-use crate::sort::{Sort, SortKey};
-use crate::state::{matches, FindingStore, PageState};
-use crate::url::{detail_href, list_href, ListQuery, LIST_PATH};
+use crate::sort::SortKey;
+use crate::state::{FindingStore, PageState};
+use crate::url::{list_href, ListQuery, LIST_PATH};
+use crate::view_count::{head_line, Count, Recounts};
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::NavigateOptions;
-use shared_types::{ChangeKind, FindingListItem};
-use std::collections::HashSet;
+use shared_types::GroupBy;
 use std::time::Duration;
 
-/// How long a row that just arrived stays highlighted.
-const FRESH_FOR: Duration = Duration::from_secs(4);
+/// How long after a live change the view's count is asked again: changes that
+/// come together (a bulk change, a burst of events) share one count request.
+const RECOUNT_AFTER: Duration = Duration::from_millis(300);
 
-/// The findings table. The URL is the single source of the view: filters, sort, page
-/// size and cursor are read from it, and every control changes it.
+/// The findings table. The URL is the single source of the view: filters, sort,
+/// grouping, page size and cursor are read from it, and every control changes it.
 #[component]
 pub fn FindingsPage() -> impl IntoView {
     let location = use_location();
@@ -39,16 +40,29 @@ pub fn FindingsPage() -> impl IntoView {
     let loader = Loader::<PageState>::new();
     // Rows picked for a bulk change; a new filter or page starts afresh.
     let selection = RwSignal::new(Selection::default());
-    // The groups table instead of the rows while a grouping is chosen.
-    let grouping = RwSignal::new(None::<shared_types::GroupBy>);
+    // The groups table instead of the rows while the URL names a grouping (so
+    // Back, a reload or a bookmark keeps it).
+    let grouping = Memo::new(move |_| query.with(|q| q.group));
+    // Count answers in the order asked: a page load's and the live recounts'.
+    let recounts = StoredValue::new(Recounts::default());
 
     let load = move || {
         let Ok(q) = parsed.get_untracked() else {
             return;
         };
+        let asked = recounts.try_update_value(|r| r.ask()).unwrap_or_default();
         loader.run(async move {
             let query = q.api_query_string();
             let page = api::list_findings(&q).await?;
+            // A recount asked after this load may have answered first: its
+            // count is the newer one.
+            let loaded = Count {
+                total: page.total,
+                exact: page.total_is_exact.unwrap_or(true),
+            };
+            let count = recounts
+                .try_update_value(|r| r.answer(asked, &query, loaded))
+                .unwrap_or(loaded);
             let ids = page.items.iter().map(|f| f.id.clone()).collect();
             store.update(|s| {
                 for item in page.items {
@@ -59,8 +73,8 @@ pub fn FindingsPage() -> impl IntoView {
                 query,
                 ids,
                 next_cursor: page.next_cursor,
-                total: page.total,
-                total_is_exact: page.total_is_exact.unwrap_or(true),
+                total: count.total,
+                total_is_exact: count.exact,
             })
         });
     };
@@ -71,92 +85,68 @@ pub fn FindingsPage() -> impl IntoView {
         }
     });
 
-    // Live: new findings that belong to this view join it at the top, highlighted
-    // — or wait behind the "N new" bar while live updates are paused or the table
-    // is scrolled (so what the analyst is reading does not move). Changed ones
-    // update in place through the store. A resync reloads the view.
-    let live = expect_context::<Live>();
-    let handled = StoredValue::new(live.pushed.with_untracked(|p| p.last().map_or(0, |x| x.n)));
-    let pending = RwSignal::new(Vec::<String>::new());
-    let fresh = RwSignal::new(HashSet::<String>::new());
-    let highlight = move |id: String| {
-        fresh.update(|f| {
-            f.insert(id.clone());
-        });
-        set_timeout(
-            move || {
-                fresh.try_update(|f| f.remove(&id));
-            },
-            FRESH_FOR,
-        );
-    };
-    Effect::new(move |_| {
-        let new: Vec<FindingListItem> = live.pushed.with(|p| {
-            let from = handled.get_value();
-            p.iter()
-                .filter(|x| x.n > from && x.kind != Some(ChangeKind::Deleted))
-                .map(|x| x.item.clone())
-                .collect()
-        });
-        if let Some(n) = live.pushed.with_untracked(|p| p.last().map(|x| x.n)) {
-            handled.set_value(n);
-        }
-        let q = query.get_untracked();
-        if q.cursor.is_some() || new.is_empty() {
+    // The view's count again, a moment after a live change moved a finding into
+    // or out of the view (rows drop out and join in place, but the total is the
+    // API's): one request for every change in that moment. Only the head's total
+    // changes, for the view it was asked for.
+    let recount_due = StoredValue::new(false);
+    let recount = move || {
+        if recount_due.get_value() {
             return;
         }
-        let scrolled = web_sys::window()
-            .and_then(|w| w.scroll_y().ok())
-            .unwrap_or(0.0)
-            > 0.0;
-        let hold = live.paused.get_untracked() || scrolled;
-        for item in new {
-            let listed = loader
-                .state
-                .with_untracked(|s| matches!(s, Load::Ready(p) if p.ids.contains(&item.id)));
-            // A list item does not say its generator: a view filtered on one
-            // takes new rows on its next load.
-            if listed || !matches(&q.filter, &item) || q.filter.generator.is_some() {
-                continue;
-            }
-            if hold {
-                pending.update(|v| {
-                    if !v.contains(&item.id) {
-                        v.push(item.id.clone());
-                    }
-                });
-            } else {
-                let mut added = false;
-                loader.state.update(|s| {
-                    if let Load::Ready(page) = s {
-                        added = page.merge_pushed(&item, &q.filter);
-                    }
-                });
-                if added {
-                    highlight(item.id.clone());
+        recount_due.set_value(true);
+        set_timeout(
+            move || {
+                if recount_due.try_set_value(false).is_some() {
+                    return;
                 }
-            }
-        }
-    });
-    let show_pending = move |_| {
-        let ids = pending.get_untracked();
-        pending.set(Vec::new());
-        let q = query.get_untracked();
-        for id in ids.into_iter().rev() {
-            let Some(item) = store.with_untracked(|s| s.get(&id).cloned()) else {
-                continue;
-            };
-            let mut added = false;
-            loader.state.update(|s| {
-                if let Load::Ready(page) = s {
-                    added = page.merge_pushed(&item, &q.filter);
-                }
-            });
-            if added {
-                highlight(id);
-            }
-        }
+                let Some(Ok(q)) = parsed.try_get_untracked() else {
+                    return;
+                };
+                let Some(asked) = recounts.try_update_value(|r| r.ask()) else {
+                    return;
+                };
+                let view = q.api_query_string();
+                let one = ListQuery {
+                    limit: 1,
+                    cursor: None,
+                    ..q
+                };
+                spawn_local(async move {
+                    let Ok(counted) = api::list_findings(&one).await else {
+                        return;
+                    };
+                    let answered = Count {
+                        total: counted.total,
+                        exact: counted.total_is_exact.unwrap_or(true),
+                    };
+                    // Kept for the view even while another page is shown: the
+                    // view's own load, asked earlier, may still be on its way.
+                    let Some(count) =
+                        recounts.try_update_value(|r| r.answer(asked, &view, answered))
+                    else {
+                        return;
+                    };
+                    loader.state.try_update(|s| {
+                        if let Load::Ready(page) = s {
+                            if page.query == view {
+                                page.total = count.total;
+                                page.total_is_exact = count.exact;
+                            }
+                        }
+                    });
+                });
+            },
+            RECOUNT_AFTER,
+        );
     };
+
+    // Live: new rows join at the top (or wait behind the "N new" bar), and a
+    // change that may move the view's count asks for it again.
+    let live = expect_context::<Live>();
+    let live_rows = LiveRows::follow(query, loader, recount);
+    let (pending, fresh) = (live_rows.pending, live_rows.fresh);
+    let show_pending = move |_| live_rows.show_pending(query, loader, store);
     live.on_resync(load);
 
     let go = move |q: ListQuery, keep_back: bool| {
@@ -226,6 +216,23 @@ pub fn FindingsPage() -> impl IntoView {
         go.with_value(|go| go(q, true));
     };
 
+    // A grouping is a view of its own: a new history entry (Back returns to the
+    // list), from the first page (the groups cover the whole view).
+    let group_by = move |by: Option<GroupBy>| {
+        let mut q = query.get_untracked().first_page();
+        q.group = by;
+        go.with_value(|go| go(q, false));
+    };
+    // However the grouping changed — the select, Back or Forward, a link — the
+    // rows picked in the list are not what the groups table shows: a bulk bar
+    // must not stay live over it (the first run only starts the tracking).
+    Effect::new(move |prev: Option<()>| {
+        grouping.track();
+        if prev.is_some() {
+            selection.update(|s| s.clear());
+        }
+    });
+
     view! {
         <div class="page-head">
             <h1>"Findings"</h1>
@@ -236,13 +243,14 @@ pub fn FindingsPage() -> impl IntoView {
                         let before = back_cursors.with(|b| b.len() as u64)
                             * u64::from(query.with(|q| q.limit));
                         let shown = rows.with(|r| r.len() as u64);
-                        range_of(before + 1, shown, page.total, page.total_is_exact)
+                        let grouped = grouping.with(Option::is_some);
+                        head_line(grouped, before, shown, page.total, page.total_is_exact)
                     }
                     _ => String::new(),
                 }}
             </span>
             <ExportMenu filter=Signal::derive(move || query.get().filter)/>
-            <GroupBySelect grouping=grouping/>
+            <GroupBySelect grouping=grouping on_change=group_by/>
             <label class="pause">
                 <input type="checkbox" prop:checked=move || live.paused.get()
                     on:change=move |ev| live.paused.set(event_target_checked(&ev))/>
@@ -258,7 +266,7 @@ pub fn FindingsPage() -> impl IntoView {
             </button>
         </Show>
         {move || grouping.get().map(|by| view! {
-            <GroupsTable filter=Signal::derive(move || query.get().filter) by=by grouping=grouping/>
+            <GroupsTable filter=Signal::derive(move || query.get().filter) by=by/>
         })}
         <Show when=move || grouping.with(Option::is_none)>
         {move || match body.get() {
@@ -303,143 +311,4 @@ enum Body {
     Empty,
     /// The rows, with whether an older page exists and the query they answer.
     Table { has_next: bool, page_query: String },
-}
-
-/// The table's selection boxes: what is ticked, the rows in table order (for
-/// shift-click ranges), and whether this person may change findings at all.
-#[derive(Clone, Copy)]
-struct Pick {
-    selection: RwSignal<Selection>,
-    row_ids: Signal<Vec<String>>,
-    selectable: Signal<bool>,
-}
-
-#[component]
-fn FindingsTable(
-    rows: Memo<Vec<FindingListItem>>,
-    sort: Signal<Sort>,
-    #[prop(into)] on_sort: Callback<SortKey>,
-    busy: RwSignal<bool>,
-    page_query: String,
-    fresh: RwSignal<HashSet<String>>,
-    pick: Pick,
-) -> impl IntoView {
-    let heads = SortKey::ALL
-        .into_iter()
-        .map(|key| {
-            let aria = move || {
-                let s = sort.get();
-                if s.key != key {
-                    "none"
-                } else if s.desc {
-                    "descending"
-                } else {
-                    "ascending"
-                }
-            };
-            let arrow = move || {
-                let s = sort.get();
-                if s.key != key {
-                    ""
-                } else if s.desc {
-                    " ▼"
-                } else {
-                    " ▲"
-                }
-            };
-            view! {
-                <th scope="col" aria-sort=aria class=format!("col-{}", key.as_str())>
-                    <button type="button" class="sort" on:click=move |_| on_sort.run(key)>
-                        {key.label()}<span aria-hidden="true">{arrow}</span>
-                    </button>
-                </th>
-            }
-        })
-        .collect_view();
-    let now = now();
-    let Pick {
-        selection,
-        row_ids,
-        selectable,
-    } = pick;
-    let page_box = move || {
-        selectable.get().then(|| view! {
-            <th scope="col" class="col-pick">
-                <input type="checkbox" aria-label="Select every row of this page"
-                    prop:checked=move || selection.with(|s| row_ids.with(|ids| s.page_is_selected(ids)))
-                    on:change=move |ev| {
-                        let checked = event_target_checked(&ev);
-                        row_ids.with_untracked(|ids| selection.update(|s| s.set_page(ids, checked)));
-                    }/>
-            </th>
-        })
-    };
-    view! {
-        <div class="table-wrap" class:stale=move || busy.get()>
-            <table class="findings" data-query=page_query>
-                <thead><tr>{page_box}{heads}</tr></thead>
-                <tbody>
-                    <For
-                        each=move || rows.get()
-                        key=|f| (f.id.clone(), f.updated_at, f.workflow_status)
-                        children=move |f| view! { <Row f=f now=now fresh=fresh pick=pick/> }
-                    />
-                </tbody>
-            </table>
-        </div>
-    }
-}
-
-#[component]
-fn Row(
-    f: FindingListItem,
-    now: chrono::DateTime<chrono::Utc>,
-    fresh: RwSignal<HashSet<String>>,
-    pick: Pick,
-) -> impl IntoView {
-    let href = detail_href(&f.id);
-    let Pick {
-        selection,
-        row_ids,
-        selectable,
-    } = pick;
-    let pick_id = StoredValue::new(f.id.clone());
-    let pick_box = move || {
-        selectable.get().then(|| view! {
-            <td class="col-pick">
-                <input type="checkbox" aria-label="Select this finding"
-                    prop:checked=move || selection.with(|s| s.contains(&pick_id.get_value()))
-                    on:click=move |ev: leptos::ev::MouseEvent| {
-                        let checked = event_target_checked(&ev);
-                        let shift = ev.shift_key();
-                        row_ids.with_untracked(|ids| {
-                            selection.update(|s| s.click(ids, &pick_id.get_value(), checked, shift))
-                        });
-                    }/>
-            </td>
-        })
-    };
-    let id = f.id.clone();
-    let is_fresh = move || fresh.with(|s| s.contains(&id));
-    let short = short_resource(&f.resource_id).to_string();
-    let sub = f.control_id.clone().unwrap_or_default();
-    view! {
-        <tr data-severity=f.severity.as_str() data-id=f.id.clone() class:fresh=is_fresh>
-            {pick_box}
-            <td class="nowrap"><SeverityBadge severity=f.severity/></td>
-            <td class="col-title">
-                <a href=href>{f.title}</a>
-                {(!sub.is_empty()).then(|| view! { <span class="sub">{sub}</span> })}
-            </td>
-            <td class="col-resource" title=f.resource_id>
-                <span class="mono">{short}</span>
-                <span class="sub">{f.resource_type}</span>
-            </td>
-            <td class="mono nowrap">{f.account_id}</td>
-            <td class="nowrap">{f.region}</td>
-            <td>{f.product_name}</td>
-            <td class="nowrap"><StatusBadge status=f.workflow_status/></td>
-            <td title=date_time(f.updated_at)>{relative_time(f.updated_at, now)}</td>
-        </tr>
-    }
 }

@@ -8,6 +8,8 @@ pub mod compliance;
 pub mod detail;
 /// The findings table with filters, sorting and paging.
 pub mod findings;
+/// The findings list following the change feed (new rows, the "N new" bar).
+pub mod findings_live;
 /// Counts, charts and top lists.
 pub mod overview;
 /// Every remediation, filtered by status, with who approved it and when.
