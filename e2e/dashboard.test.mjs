@@ -395,6 +395,24 @@ await step("grouping by control shows GET /findings/groups' table; a click lists
   assert.equal(list.total_is_exact, true);
   await page.screenshot({ path: join(SHOTS, "findings-group-clicked.png") });
 });
+await step("grouping by resource lists the first 100 groups, then up to 1,000 on request, as the API does", async () => {
+  const first = await api("/findings/groups?by=resource");
+  assert.ok(first.other > 0 && first.groups.length === 100, `demo data has more than 100 resources: other=${first.other}`);
+  await page.goto(`${BASE}/ui/findings?group=resource`);
+  await page.waitForSelector("table.groups tbody tr");
+  const keys = () => page.$$eval("table.groups tbody tr", (rs) => rs.map((r) => r.dataset.key));
+  assert.deepEqual(await keys(), first.groups.map((g) => g.key));
+  assert.match(await page.textContent("[data-testid=groups-other]"), new RegExp(`^${first.other.toLocaleString("en-US")} more findings`));
+  await page.click("[data-testid=groups-more]");
+  const more = await api("/findings/groups?by=resource&limit=1000");
+  await page.waitForFunction((n) => document.querySelectorAll("table.groups tbody tr").length === n, more.groups.length);
+  assert.deepEqual(await keys(), more.groups.map((g) => g.key));
+  if (more.other > 0) {
+    assert.match(await page.textContent("[data-testid=groups-other]"), /narrow the filter/);
+  }
+  assert.equal(await page.locator("[data-testid=groups-more]").count(), 0);
+  await page.screenshot({ path: join(SHOTS, "findings-groups-more.png") });
+});
 // Counts and the grouping while the data changes under the open list (own file).
 await listViewSteps({ page, BASE, SHOTS });
 

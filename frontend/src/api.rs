@@ -124,9 +124,11 @@ pub async fn list_findings(q: &ListQuery) -> Result<FindingPage, ApiError> {
 pub async fn finding_groups(
     filter: &FindingFilter,
     by: GroupBy,
+    limit: u32,
 ) -> Result<FindingGroups, ApiError> {
     let mut pairs = filter.to_pairs();
     pairs.insert(0, ("by", by.as_str().to_string()));
+    pairs.push(("limit", limit.to_string()));
     let path = format!("/findings/groups?{}", encode_pairs(&pairs));
     decode(Request::get(&url(&path)).send().await).await
 }

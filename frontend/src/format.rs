@@ -129,9 +129,41 @@ pub fn since_hours_ago(now: DateTime<Utc>, hours: i64) -> DateTime<Utc> {
         - Duration::nanoseconds(t.timestamp_subsec_nanos() as i64)
 }
 
+/// The line under a groups table: how many findings are in the groups not
+/// listed after the `listed` ones, and what to do to see them.
+pub fn groups_not_listed(other: u64, listed: usize, can_show_more: bool) -> String {
+    let findings = if other == 1 { "finding" } else { "findings" };
+    if can_show_more {
+        format!(
+            "{} more {findings} in groups after these {}.",
+            thousands(other),
+            thousands(listed as u64)
+        )
+    } else {
+        format!(
+            "{} more {findings} in groups after these {}: narrow the filter to list them.",
+            thousands(other),
+            thousands(listed as u64)
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_line_under_the_groups_says_what_is_not_listed_and_what_to_do() {
+        assert_eq!(
+            groups_not_listed(1_234, 100, true),
+            "1,234 more findings in groups after these 100."
+        );
+        assert_eq!(
+            groups_not_listed(1, 1_000, false),
+            "1 more finding in groups after these 1,000: narrow the filter to list them."
+        );
+    }
+
     use crate::test_data::at;
 
     #[test]

@@ -167,6 +167,13 @@ pub fn FilterBar(
                             }
                         }
                     >
+                        // A link's own page size (`limit=20`) is shown as it is,
+                        // not as the first of the usual ones.
+                        {move || {
+                            let n = query.with(|q| q.limit);
+                            (!PAGE_SIZES.contains(&n))
+                                .then(|| view! { <option value=n.to_string() selected=true>{n}</option> })
+                        }}
                         {PAGE_SIZES
                             .into_iter()
                             .map(|n| view! { <option value=n.to_string() selected=move || query.with(|q| q.limit == n)>{n}</option> })

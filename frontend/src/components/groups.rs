@@ -6,10 +6,16 @@
 use crate::api;
 use crate::components::now;
 use crate::components::states::{ErrorPanel, Load, Loader, Loading};
-use crate::format::{date_time, relative_time};
+use crate::format::{date_time, groups_not_listed, relative_time, thousands};
 use crate::url::{list_href, ListQuery};
 use leptos::prelude::*;
 use shared_types::{FindingFilter, FindingGroup, FindingGroups, GroupBy, Severity, WorkflowStatus};
+
+/// Groups listed at first (the API's default).
+pub const FIRST_GROUPS: u32 = 100;
+/// Most groups one answer lists (the API's `limit` maximum); past them the
+/// view must be narrowed.
+pub const MAX_GROUPS: u32 = 1_000;
 
 /// What the dashboard calls a grouping.
 pub fn group_label(by: GroupBy) -> &'static str {
@@ -63,12 +69,16 @@ pub fn GroupBySelect(
 #[component]
 pub fn GroupsTable(filter: Signal<FindingFilter>, by: GroupBy) -> impl IntoView {
     let loader = Loader::<FindingGroups>::new();
+    // "Show more" lists up to MAX_GROUPS; a narrower filter keeps that.
+    let limit = RwSignal::new(FIRST_GROUPS);
     let load = move || {
         let f = filter.get_untracked();
-        loader.run(async move { api::finding_groups(&f, by).await });
+        let n = limit.get_untracked();
+        loader.run(async move { api::finding_groups(&f, by, n).await });
     };
     Effect::new(move |_| {
         filter.track();
+        limit.track();
         load();
     });
     let now = now();
@@ -101,9 +111,18 @@ pub fn GroupsTable(filter: Signal<FindingFilter>, by: GroupBy) -> impl IntoView 
                 }
             });
             let other = (groups.other > 0).then(|| {
+                let listed = groups.groups.len();
+                let more = limit.get_untracked() < MAX_GROUPS;
                 view! {
                     <p class="muted" data-testid="groups-other">
-                        {format!("{} more findings in other groups", groups.other)}
+                        {groups_not_listed(groups.other, listed, more)}
+                        {more.then(|| view! {
+                            " "
+                            <button class="btn" data-testid="groups-more"
+                                on:click=move |_| limit.set(MAX_GROUPS)>
+                                {format!("Show up to {} groups", thousands(u64::from(MAX_GROUPS)))}
+                            </button>
+                        })}
                     </p>
                 }
             });
