@@ -13,6 +13,8 @@ pub mod age;
 pub mod delete;
 /// Why a run stopped, and whether running again may succeed.
 pub mod error;
+/// After a run: dropping the store's counter tallies that netted to zero.
+mod housekeeping;
 /// Which finding versions are already in a verified part (no second archived copy).
 pub mod index;
 /// The `archiver` Lambda's handler and its environment.

@@ -12,6 +12,7 @@
 
 use super::delete::{delete_verified, DeleteCounts};
 use super::error::{ArchiveError, DeleteFailure};
+use super::housekeeping::drop_zero_tallies;
 use super::index::ArchivedIndex;
 use super::layout::{self, dt_of};
 use super::manifest::{self, PartEntry, PartState, RunManifest, RunStatus};
@@ -130,32 +131,8 @@ pub async fn run_archive(
         m.completed_at = Some(Utc::now());
         manifest::save(sink, &m).await?;
     }
-    // Housekeeping after the archive is complete, within what is left of the
-    // time budget (none when the run stopped early): a failure or a timeout
-    // loses nothing (the tallies are 0 whether dropped or not), so it is
-    // logged, not failed, and the next run tries again.
-    let left = opts
-        .time_budget
-        .map(|b| b.saturating_sub(started.elapsed()));
-    if run.report.stopped_early || left.is_some_and(|l| l.is_zero()) {
-        tracing::info!("no time left to drop zero counter tallies; the next run does");
-    } else {
-        let compact = store.compact_counters();
-        let done = match left {
-            Some(l) => tokio::time::timeout(l, compact).await.ok(),
-            None => Some(compact.await),
-        };
-        match done {
-            Some(Ok(n)) => run.report.tallies_dropped = n,
-            Some(Err(e)) => tracing::warn!(
-                error = %e,
-                "dropping zero counter tallies failed; the next run tries again"
-            ),
-            None => tracing::warn!(
-                "dropping zero counter tallies ran out of time; the next run goes on"
-            ),
-        }
-    }
+    run.report.tallies_dropped =
+        drop_zero_tallies(store, opts.time_budget, started, run.report.stopped_early).await;
     Ok(run.report)
 }
 
