@@ -37,6 +37,8 @@ mod dynamo_compact;
 /// DynamoDB's compliance results kept on write, against a read of every
 /// finding, and `cspm recount` filling in a table written before them.
 mod dynamo_compliance;
+/// DynamoDB's bounded list reads, their budget and their cursors.
+mod dynamo_paging;
 mod dynamo_recount;
 /// DynamoDB's TTL after the archive cutoff on every write path.
 mod dynamo_ttl;
