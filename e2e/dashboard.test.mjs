@@ -7,6 +7,8 @@
 import { chromium } from "playwright-core";
 import { figures, report, step } from "./steps.mjs";
 import { listViewSteps } from "./list_views.mjs";
+import { pagingSteps } from "./paging.mjs";
+import { bulkBarSteps } from "./bulk_bar.mjs";
 import assert from "node:assert/strict";
 import { mkdtempSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -415,6 +417,9 @@ await step("grouping by resource lists the first 100 groups, then up to 1,000 on
 });
 // Counts and the grouping while the data changes under the open list (own file).
 await listViewSteps({ page, BASE, SHOTS });
+// Paging history and the dashboard's addresses; the bulk bar (own files).
+await pagingSteps({ page, BASE, SHOTS });
+await bulkBarSteps({ page, BASE, SHOTS });
 
 await step("the API's paths typed in the address bar open the matching pages", async () => {
   // A browser navigation (Accept: text/html) to an API path gets the dashboard,

@@ -5,8 +5,10 @@
 //   - a change to "all matching" refused because the count moved offers the new
 //     count, and applies only once the person confirms it;
 //   - Back, reload and a bookmark keep a grouped view grouped, and rows picked in
-//     the list do not follow Back into the groups table.
-import { step } from "./steps.mjs";
+//     the list do not follow Back into the groups table;
+//   - the groups table and the overview's top lists follow changes made
+//     elsewhere (fetched again), keeping "Show up to 1,000 groups".
+import { step, headIs as waitForHead } from "./steps.mjs";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 
@@ -32,12 +34,7 @@ export async function listViewSteps({ page, BASE, SHOTS }) {
     return p.total;
   };
   const fmt = (n) => n.toLocaleString("en-US");
-  const headIs = (want) =>
-    page.waitForFunction((w) => document.querySelector("[data-testid=view-count]")?.textContent.trim() === w, want)
-      .catch(async (e) => {
-        const shown = await page.textContent("[data-testid=view-count]");
-        throw new Error(`head "${shown}", expected "${want}": ${e.message}`);
-      });
+  const headIs = (want) => waitForHead(page, want);
   // A first connect has no resume: a change made before the socket is open is
   // never pushed, so a step that changes findings under the page waits for it.
   const liveNow = () => page.waitForSelector(".live-status[data-status=live]", { timeout: 15000 });
@@ -163,5 +160,46 @@ export async function listViewSteps({ page, BASE, SHOTS }) {
     await page.waitForSelector("table.findings tbody tr");
     assert.equal(await page.locator("table.groups").count(), 0);
     assert.equal(await page.inputValue("select[name=group_by]"), "");
+  });
+
+  await step("live: the groups table fetches its groups again after changes, keeping \"Show up to 1,000\"", async () => {
+    const view = "status=NEW";
+    await page.goto(`${BASE}/ui/findings?${view}&group=resource`);
+    await page.waitForSelector("table.groups[data-by=resource] tbody tr");
+    await liveNow();
+    let limit = 100;
+    if (await page.locator("[data-testid=groups-more]").count()) {
+      await page.click("[data-testid=groups-more]");
+      await page.waitForFunction(() => document.querySelectorAll("table.groups tbody tr").length > 100);
+      limit = 1000;
+    }
+    const groups = async () => page.$$eval("table.groups tbody tr", (rs) => rs.map((r) => `${r.dataset.key}=${r.dataset.total}`));
+    const api = async () => (await get(`/findings/groups?by=resource&${view}&limit=${limit}`)).groups.map((g) => `${g.key}=${g.total}`);
+    assert.deepEqual(await groups(), await api());
+    // Two findings of the biggest group are resolved elsewhere.
+    const [key] = (await groups())[0].split("=");
+    const ids = (await get(`/findings?${view}&resource=${encodeURIComponent(key)}&limit=2`)).items.map((f) => f.id);
+    const want = (Number((await groups())[0].split("=").pop()) - ids.length);
+    await setStatus(ids, "RESOLVED");
+    await page.waitForFunction(([k, t]) =>
+      [...document.querySelectorAll("table.groups tbody tr")].some((r) => r.dataset.key === k && Number(r.dataset.total) === t) ||
+      (t === 0 && ![...document.querySelectorAll("table.groups tbody tr")].some((r) => r.dataset.key === k)), [key, want]);
+    assert.deepEqual(await groups(), await api(), "the groups are the API's, in its order, with the limit chosen");
+    await page.screenshot({ path: join(SHOTS, "findings-groups-live.png") });
+    await setStatus(ids, "NEW");
+  });
+
+  await step("live: the overview's top lists and compliance are fetched again after a change", async () => {
+    await page.goto(`${BASE}/`);
+    await page.waitForSelector("[data-testid=total-count]");
+    await liveNow();
+    const summary = page.waitForRequest((r) => new URL(r.url()).pathname === "/summary", { timeout: 10000 });
+    const compliance = page.waitForRequest((r) => new URL(r.url()).pathname === "/compliance", { timeout: 10000 });
+    const one = (await get("/findings?status=NEW&limit=1")).items[0];
+    await setStatus([one.id], "RESOLVED");
+    await Promise.all([summary, compliance]);
+    const want = (await get("/summary")).top_accounts.map((k) => k.key);
+    await page.waitForFunction((w) => JSON.stringify([...document.querySelectorAll(".top-list")][0] ? [...[...document.querySelectorAll(".top-list")][0].querySelectorAll(".top-key")].map((e) => e.textContent) : []) === JSON.stringify(w), want);
+    await setStatus([one.id], "NEW");
   });
 }

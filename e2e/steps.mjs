@@ -23,3 +23,14 @@ export function report(label) {
   console.log(`${label}: ${tally.passed} passed, ${tally.failed} failed`);
   return tally.failed ? 1 : 0;
 }
+
+// Waits until the list's head (its count line) reads `want`; the error says what
+// it read instead.
+export function headIs(page, want) {
+  return page
+    .waitForFunction((w) => document.querySelector("[data-testid=view-count]")?.textContent.trim() === w, want)
+    .catch(async (e) => {
+      const shown = await page.textContent("[data-testid=view-count]");
+      throw new Error(`head "${shown}", expected "${want}": ${e.message}`);
+    });
+}

@@ -45,7 +45,9 @@ pub fn thousands(n: u64) -> String {
 /// 1-based position of the page's first row; without a total only the range
 /// shows.
 pub fn range_of(first: u64, shown: u64, total: Option<u64>, exact: bool) -> String {
-    let last = first + shown.saturating_sub(1);
+    // The last row seen: with none on this page, the one before it (an empty
+    // view estimated at 0 must not read "about 1").
+    let last = (first + shown).saturating_sub(1);
     let range = if shown == 0 {
         "0".to_string()
     } else {
@@ -177,6 +179,8 @@ mod tests {
         assert_eq!(range_of(1, 7, Some(7), false), "1–7 of about 7");
         assert_eq!(range_of(1, 50, Some(40), false), "1–50 of about 50");
         assert_eq!(range_of(1, 0, Some(0), true), "0 of 0");
+        assert_eq!(range_of(1, 0, Some(0), false), "0 of about 0");
+        assert_eq!(range_of(51, 0, Some(0), false), "0 of about 50");
         assert_eq!(range_of(1, 3, None, true), "1–3");
     }
 

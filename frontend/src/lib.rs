@@ -18,6 +18,11 @@ pub mod format;
 pub mod incident;
 /// The live connection's logic: status, reconnect backoff, position tracking.
 pub mod live_state;
+/// Paging by cursor: the rows before a page, and the way back to the one before it.
+pub mod paging;
+/// Views fetched whole (groups, the overview's lists): which live changes make
+/// them stale, and how often they are fetched again.
+pub mod refetch;
 /// The remediation views' logic: when Apply is offered, status labels, why one ended.
 pub mod remediation;
 /// The list's selection for a bulk workflow change, and the request it becomes.

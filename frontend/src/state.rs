@@ -82,6 +82,10 @@ pub struct PageState {
     pub ids: Vec<String>,
     /// Cursor of the following page, if any.
     pub next_cursor: Option<String>,
+    /// Rows before this page (the URL's offset when it was loaded): the head
+    /// numbers this page's rows from it, not from the URL already showing the
+    /// next page while that loads.
+    pub before: u64,
     /// How many findings the whole view matches (`None` from an older server).
     pub total: Option<u64>,
     /// False when `total` is the server's estimate.

@@ -2,8 +2,8 @@
 //! string; and the other pages' addresses (a finding, the remediations list).
 //!
 //! The same [`FindingFilter`] backs the API's query string, so the dashboard's URL and
-//! the request it makes differ only by the view-only keys (`sort`, `group`), which the
-//! API ignores.
+//! the request it makes differ only by the view-only keys (`sort`, `group`, `offset`), which
+//! are never sent to the API.
 
 use crate::sort::Sort;
 use shared_types::{
@@ -24,6 +24,10 @@ pub struct ListQuery {
     pub limit: u32,
     /// Opaque API cursor of the page shown; `None` for the first page.
     pub cursor: Option<String>,
+    /// Rows before the page shown (the URL's `offset`, 0 on the first page), so
+    /// Back, Forward and a reload number the rows as the page that led here
+    /// did. Dashboard-only: the API pages by cursor alone.
+    pub offset: u64,
     /// The groups table by this grouping instead of the rows; `None` is the list.
     pub group: Option<GroupBy>,
 }
@@ -35,6 +39,7 @@ impl Default for ListQuery {
             sort: Sort::default(),
             limit: DEFAULT_LIMIT,
             cursor: None,
+            offset: 0,
             group: None,
         }
     }
@@ -71,11 +76,21 @@ impl ListQuery {
                         })?
                 }
                 "cursor" if !v.is_empty() => out.cursor = Some(v.clone()),
+                "offset" => {
+                    out.offset = v.parse().map_err(|_| FilterError {
+                        field: "offset",
+                        message: "must be a whole number".into(),
+                    })?
+                }
                 // A grouping the dashboard does not know (an older or newer link)
                 // shows the plain list: the rows are still the view the link names.
                 "group" => out.group = v.parse().ok(),
                 _ => {}
             }
+        }
+        // Rows before the first page: none, whatever a hand-edited link says.
+        if out.cursor.is_none() {
+            out.offset = 0;
         }
         Ok(out)
     }
@@ -84,6 +99,9 @@ impl ListQuery {
     /// keep short, shareable links.
     pub fn to_query_string(&self) -> String {
         let mut pairs = self.api_pairs();
+        if self.cursor.is_some() && self.offset > 0 {
+            pairs.push(("offset", self.offset.to_string()));
+        }
         if self.sort != Sort::default() {
             pairs.push(("sort", self.sort.to_string()));
         }
@@ -113,6 +131,7 @@ impl ListQuery {
     /// since a cursor only means something for the query that produced it.
     pub fn first_page(mut self) -> ListQuery {
         self.cursor = None;
+        self.offset = 0;
         self
     }
 }
@@ -258,6 +277,7 @@ mod tests {
             },
             limit: 1000,
             cursor: Some("eyJ1IjoiMjAyNCJ9+/=".into()),
+            offset: 2000,
             group: None,
         };
         let qs = q.to_query_string();
@@ -389,8 +409,28 @@ mod tests {
     fn changing_the_view_restarts_paging() {
         let q = ListQuery {
             cursor: Some("abc".into()),
+            offset: 50,
             ..ListQuery::default()
         };
-        assert_eq!(q.first_page().cursor, None);
+        let first = q.first_page();
+        assert_eq!((first.cursor, first.offset), (None, 0));
+    }
+
+    #[test]
+    fn the_rows_before_a_page_are_in_its_url_but_not_in_the_api_query() {
+        let q = ListQuery::from_query_string("severity=MEDIUM&cursor=abc&offset=100").unwrap();
+        assert_eq!((q.cursor.as_deref(), q.offset), (Some("abc"), 100));
+        assert_eq!(q.api_query_string(), "severity=MEDIUM&cursor=abc");
+        assert_eq!(q.to_query_string(), "severity=MEDIUM&cursor=abc&offset=100");
+        // The first page has no rows before it, whatever the link says.
+        let first = ListQuery::from_query_string("severity=MEDIUM&offset=100").unwrap();
+        assert_eq!(first.offset, 0);
+        assert_eq!(first.to_query_string(), "severity=MEDIUM");
+        assert_eq!(
+            ListQuery::from_query_string("cursor=abc&offset=-1")
+                .unwrap_err()
+                .field,
+            "offset"
+        );
     }
 }

@@ -113,14 +113,23 @@ impl Recounts {
 /// (`1–47 of 84`), or, while the view is grouped, only the total (`84
 /// findings`: the groups table has no rows to number). `before` rows come
 /// before this page. The total is never below the rows shown (a count that
-/// raced a pushed row), so the range always fits in it.
+/// raced a pushed row), so the range always fits in it. `whole`: the page is
+/// the view's first and the API said no page follows, so the rows shown are
+/// the whole view and their number is the exact total, whatever the count
+/// (an estimate, or one taken before the last live change) said.
 pub fn head_line(
     grouped: bool,
     before: u64,
     shown: u64,
+    whole: bool,
     total: Option<u64>,
     exact: bool,
 ) -> String {
+    let (total, exact) = if whole {
+        (Some(shown), true)
+    } else {
+        (total, exact)
+    };
     if grouped {
         return match total {
             None => String::new(),
@@ -296,16 +305,38 @@ mod tests {
 
     #[test]
     fn the_head_keeps_the_range_inside_the_total_and_shows_only_the_total_when_grouped() {
-        assert_eq!(head_line(false, 0, 47, Some(84), true), "1–47 of 84");
-        assert_eq!(head_line(false, 50, 50, Some(129), true), "51–100 of 129");
-        // A pushed row arrived before the count that includes it.
-        assert_eq!(head_line(false, 0, 51, Some(50), true), "1–51 of 51");
-        assert_eq!(head_line(false, 0, 0, Some(0), true), "0 of 0");
-        assert_eq!(head_line(true, 0, 50, Some(1_234), true), "1,234 findings");
+        assert_eq!(head_line(false, 0, 47, false, Some(84), true), "1–47 of 84");
         assert_eq!(
-            head_line(true, 0, 50, Some(12_345), false),
+            head_line(false, 50, 50, false, Some(129), true),
+            "51–100 of 129"
+        );
+        // A pushed row arrived before the count that includes it.
+        assert_eq!(head_line(false, 0, 51, false, Some(50), true), "1–51 of 51");
+        assert_eq!(head_line(false, 0, 0, true, Some(0), true), "0 of 0");
+        assert_eq!(
+            head_line(true, 0, 50, false, Some(1_234), true),
+            "1,234 findings"
+        );
+        assert_eq!(
+            head_line(true, 0, 50, false, Some(12_345), false),
             "about 12,345 findings"
         );
-        assert_eq!(head_line(true, 0, 50, None, true), "");
+        assert_eq!(head_line(true, 0, 50, false, None, true), "");
+    }
+
+    #[test]
+    fn a_first_page_with_no_next_is_the_whole_view_and_its_rows_are_the_exact_count() {
+        // An estimated view emptied by a bulk change: not "0 of about 1".
+        assert_eq!(head_line(false, 0, 0, true, Some(1), false), "0 of 0");
+        assert_eq!(head_line(false, 0, 12, true, Some(40), false), "1–12 of 12");
+        // A count that has not yet seen rows leave.
+        assert_eq!(head_line(false, 0, 47, true, Some(50), true), "1–47 of 47");
+        assert_eq!(head_line(true, 0, 3, true, Some(9), false), "3 findings");
+        assert_eq!(head_line(false, 0, 5, true, None, true), "1–5 of 5");
+        // With a next page, or on a later page, the count is the API's.
+        assert_eq!(
+            head_line(false, 0, 50, false, Some(900), false),
+            "1–50 of about 900"
+        );
     }
 }

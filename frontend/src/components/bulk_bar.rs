@@ -1,4 +1,5 @@
 use crate::api;
+use crate::components::leave_guard::LeaveGuard;
 use crate::format::thousands;
 use crate::selection::{add_step, result_line, Selection};
 use leptos::prelude::*;
@@ -8,11 +9,13 @@ use shared_types::{BulkWorkflowResult, FindingFilter, WorkflowStatus, MAX_BULK_M
 /// The bar above the findings table while rows are selected: the count, the
 /// "select all matching this filter" offer, status + note, and what the last
 /// change did. `on_done` reloads the rows after a change (or after the API
-/// refused one because the filter's count moved, counted again here).
+/// refused one because the filter's count moved, counted again here). `view`
+/// names the whole view shown (its URL): the bar's last answer belongs to it.
 #[component]
 pub fn BulkBar(
     selection: RwSignal<Selection>,
     filter: Signal<FindingFilter>,
+    view: Signal<String>,
     page_ids: Signal<Vec<String>>,
     #[prop(into)] on_done: Callback<()>,
 ) -> impl IntoView {
@@ -21,27 +24,38 @@ pub fn BulkBar(
     let busy = RwSignal::new(None::<String>);
     // Findings done of all, while a change to all matching runs in steps.
     let progress = RwSignal::new(None::<(u64, u64)>);
-    let message = RwSignal::new(None::<Result<String, String>>);
+    // The last answer, with the view it was given in: shown only there.
+    let message = RwSignal::new(None::<(String, Result<String, String>)>);
+    let said = Memo::new(move |_| {
+        message.with(|m| match m {
+            Some((at, said)) if view.with(|v| v == at) => Some(said.clone()),
+            _ => None,
+        })
+    });
 
     let select_all = move |_| {
         busy.set(Some("Counting the findings that match…".into()));
         message.set(None);
         let f = filter.get_untracked();
+        let at = view.get_untracked();
         spawn_local(async move {
             let counted = api::count_matching(&f, MAX_BULK_MATCHES).await;
             busy.try_set(None);
             match counted {
                 Ok(n) if n > MAX_BULK_MATCHES => {
-                    message.try_set(Some(Err(format!(
-                        "More than {} findings match; narrow the filter.",
-                        thousands(MAX_BULK_MATCHES)
-                    ))));
+                    message.try_set(Some((
+                        at,
+                        Err(format!(
+                            "More than {} findings match; narrow the filter.",
+                            thousands(MAX_BULK_MATCHES)
+                        )),
+                    )));
                 }
                 Ok(n) => {
                     selection.try_update(|s| s.select_all_matching(n));
                 }
                 Err(e) => {
-                    message.try_set(Some(Err(e.to_string())));
+                    message.try_set(Some((at, Err(e.to_string()))));
                 }
             }
         });
@@ -53,11 +67,12 @@ pub fn BulkBar(
         // The filter the change is sent for: a count taken after an answer must
         // be of this one, not of whatever the list shows by then.
         let asked = filter.get_untracked();
+        let at = view.get_untracked();
         let req = selection.with_untracked(|sel| sel.request(&asked, s, &note.get_untracked()));
         let req = match req {
             Ok(r) => r,
             Err(why) => {
-                message.set(Some(Err(why)));
+                message.set(Some((at, Err(why))));
                 return;
             }
         };
@@ -66,6 +81,10 @@ pub fn BulkBar(
         progress.set(req.limit.map(|_| (0, n)));
         message.set(None);
         spawn_local(async move {
+            // Leaving the page would stop the run part way: the browser asks
+            // first, until this task ends.
+            let _leaving = LeaveGuard::start();
+            let say = move |said: Result<String, String>| message.try_set(Some((at.clone(), said)));
             // A change to all matching runs in steps, each request going on
             // where the last stopped: the bar counts them as they come back.
             let mut req = req;
@@ -113,7 +132,7 @@ pub fn BulkBar(
                             .unwrap_or_default(),
                         Err(again) => format!("{e}. Counting again failed: {again}"),
                     };
-                    message.try_set(Some(Err(line)));
+                    say(Err(line));
                     // The rows and the head's total follow the new count.
                     on_done.run(());
                     return;
@@ -144,7 +163,7 @@ pub fn BulkBar(
                 // matching failed in part: the selection stays for another try.
                 Ok(()) if !run.failed.is_empty() && (reached < n || all_matching) => {
                     let line = result_line(&run, s);
-                    message.try_set(Some(Err(if reached < n {
+                    say(Err(if reached < n {
                         format!(
                             "{line}; stopped there: {} of the {} were not tried",
                             thousands(n - reached),
@@ -152,36 +171,35 @@ pub fn BulkBar(
                         )
                     } else {
                         line
-                    })));
+                    }));
                     on_done.run(());
                 }
                 Ok(()) => {
-                    message.try_set(Some(Ok(result_line(&run, s))));
+                    say(Ok(result_line(&run, s)));
                     selection.try_update(|sel| sel.clear());
                     note.try_set(String::new());
                     on_done.run(());
                 }
                 // Steps before the error stay done: say so, and show them.
                 Err(e) if some_done => {
-                    message.try_set(Some(Err(format!(
-                        "{e}. Before it: {}",
-                        result_line(&run, s)
-                    ))));
+                    say(Err(format!("{e}. Before it: {}", result_line(&run, s))));
                     on_done.run(());
                 }
                 Err(e) => {
-                    message.try_set(Some(Err(e.to_string())));
+                    say(Err(e.to_string()));
                 }
             }
         });
     };
 
-    // The last answer belongs to the view it was given in: another filter drops it
-    // (the first run only starts the tracking).
-    let filter_now = Memo::new(move |_| filter.get());
-    Effect::new(move |prev: Option<()>| {
-        filter_now.track();
-        if prev.is_some() {
+    // Another view (filter, grouping, page, order) drops the last answer, so
+    // coming back to its view does not show it again.
+    Effect::new(move |_| {
+        view.track();
+        if message.with_untracked(|m| {
+            m.as_ref()
+                .is_some_and(|(at, _)| view.with_untracked(|v| v != at))
+        }) {
             message.set(None);
         }
     });
@@ -190,7 +208,7 @@ pub fn BulkBar(
         selection.with(|s| !s.is_all_matching() && page_ids.with(|ids| s.page_is_selected(ids)))
     };
     let picked = move || !selection.with(|s| s.is_empty());
-    let shown = move || picked() || message.with(Option::is_some);
+    let shown = move || picked() || said.with(Option::is_some);
 
     // With nothing selected (after a change) the bar keeps only the answer, to
     // be dismissed; the controls come back with the next selection.
@@ -241,7 +259,7 @@ pub fn BulkBar(
                 {move || progress.get().map(|(done, of)| view! {
                     <progress class="bulk-progress" max=of value=done aria-label="Findings changed"></progress>
                 })}
-                {move || message.get().map(|m| match m {
+                {move || said.get().map(|m| match m {
                     Ok(t) => view! { <p class="ok bulk-result" role="status">{t}</p> }.into_any(),
                     Err(t) => view! { <p class="form-error" role="alert">{t}</p> }.into_any(),
                 })}

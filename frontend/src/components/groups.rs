@@ -7,6 +7,8 @@ use crate::api;
 use crate::components::now;
 use crate::components::states::{ErrorPanel, Load, Loader, Loading};
 use crate::format::{date_time, groups_not_listed, relative_time, thousands};
+use crate::live::Live;
+use crate::refetch::{touches_view, Pace};
 use crate::url::{list_href, ListQuery};
 use leptos::prelude::*;
 use shared_types::{FindingFilter, FindingGroup, FindingGroups, GroupBy, Severity, WorkflowStatus};
@@ -63,17 +65,22 @@ pub fn GroupBySelect(
     }
 }
 
-/// The groups of the view of `filter` by `by`, reloaded when either changes.
-/// A click on a group opens the group's list (a URL without the grouping, so
-/// Back returns to the groups).
+/// The groups of the view of `filter` by `by`, reloaded when either changes
+/// and after live changes that may touch the view. A click on a group opens
+/// the group's list (a URL without the grouping, so Back returns to the
+/// groups).
 #[component]
 pub fn GroupsTable(filter: Signal<FindingFilter>, by: GroupBy) -> impl IntoView {
     let loader = Loader::<FindingGroups>::new();
-    // "Show more" lists up to MAX_GROUPS; a narrower filter keeps that.
+    // "Show more" lists up to MAX_GROUPS; a narrower filter and a refetch keep that.
     let limit = RwSignal::new(FIRST_GROUPS);
+    let pace = StoredValue::new(Pace::default());
     let load = move || {
-        let f = filter.get_untracked();
-        let n = limit.get_untracked();
+        let (Some(f), Some(n)) = (filter.try_get_untracked(), limit.try_get_untracked()) else {
+            return; // The table went away before a waiting refetch.
+        };
+        pace.try_update_value(|p| p.sent(js_sys::Date::now()));
+        // The loader shows only the latest request's answer.
         loader.run(async move { api::finding_groups(&f, by, n).await });
     };
     Effect::new(move |_| {
@@ -81,6 +88,32 @@ pub fn GroupsTable(filter: Signal<FindingFilter>, by: GroupBy) -> impl IntoView 
         limit.track();
         load();
     });
+    // A pushed change carries one finding, not the groups' new counts: when
+    // one may touch the view, the groups are fetched again, once for a burst.
+    let live = expect_context::<Live>();
+    let handled = StoredValue::new(live.pushed.with_untracked(|p| p.last().map_or(0, |x| x.n)));
+    Effect::new(move |_| {
+        let f = filter.get_untracked();
+        let from = handled.get_value();
+        let touched = live.pushed.with(|p| {
+            p.iter()
+                .filter(|x| x.n > from)
+                .any(|x| touches_view(&f, x.before.as_ref(), &x.item, x.kind))
+        });
+        if let Some(n) = live.pushed.with_untracked(|p| p.last().map(|x| x.n)) {
+            handled.set_value(n);
+        }
+        if !touched {
+            return;
+        }
+        if let Some(wait) = pace
+            .try_update_value(|p| p.changed(js_sys::Date::now()))
+            .flatten()
+        {
+            set_timeout(load, std::time::Duration::from_millis(wait as u64));
+        }
+    });
+    live.on_resync(load);
     let now = now();
     // The link is followed here: the new URL has no grouping, so the groups
     // table and the anchor clicked go away while the router would handle it.

@@ -16,6 +16,8 @@ pub mod filters;
 pub mod findings_table;
 /// The findings list's "Group by" control and its groups table.
 pub mod groups;
+/// The "Leave site?" prompt while a bulk change runs in steps.
+pub mod leave_guard;
 /// A finding's Remediation panel: plan, Apply, history.
 pub mod remediation;
 /// The sign-in screen and the top bar's user menu.

@@ -7,6 +7,7 @@ use crate::components::groups::{GroupBySelect, GroupsTable};
 use crate::components::states::{Empty, ErrorPanel, Load, Loader, Loading};
 use crate::live::Live;
 use crate::pages::findings_live::LiveRows;
+use crate::paging::PageTrail;
 use crate::selection::Selection;
 use crate::session::Action;
 use crate::sort::SortKey;
@@ -35,8 +36,9 @@ pub fn FindingsPage() -> impl IntoView {
     let query = Memo::new(move |_| parsed.get().unwrap_or_default());
     // Only what the API sees triggers a request; re-sorting is local.
     let api_query = Memo::new(move |_| parsed.get().ok().map(|q| q.api_query_string()));
-    // Cursors of the pages before this one, for "Newer"; reset when the filter changes.
-    let back_cursors = RwSignal::new(Vec::<Option<String>>::new());
+    // The way back to each page "Older" reached, for "Newer"; kept in the tab's
+    // session so it survives Back, Forward and a reload.
+    let trail = StoredValue::new(stored_trail());
     let loader = Loader::<PageState>::new();
     // Rows picked for a bulk change; a new filter or page starts afresh.
     let selection = RwSignal::new(Selection::default());
@@ -73,6 +75,7 @@ pub fn FindingsPage() -> impl IntoView {
                 query,
                 ids,
                 next_cursor: page.next_cursor,
+                before: q.offset,
                 total: count.total,
                 total_is_exact: count.exact,
             })
@@ -149,14 +152,9 @@ pub fn FindingsPage() -> impl IntoView {
     let show_pending = move |_| live_rows.show_pending(query, loader, store);
     live.on_resync(load);
 
-    let go = move |q: ListQuery, keep_back: bool| {
-        if !keep_back {
-            back_cursors.set(Vec::new());
-        }
-        navigate(&list_href(&q), NavigateOptions::default());
-    };
+    let go = move |q: ListQuery| navigate(&list_href(&q), NavigateOptions::default());
     let go = StoredValue::new(go);
-    let on_filter = Callback::new(move |q: ListQuery| go.with_value(|go| go(q, false)));
+    let on_filter = Callback::new(move |q: ListQuery| go.with_value(|go| go(q)));
 
     let rows = Memo::new(move |_| match loader.state.get() {
         Load::Ready(page) => {
@@ -192,28 +190,25 @@ pub fn FindingsPage() -> impl IntoView {
         let Load::Ready(page) = loader.state.get_untracked() else {
             return;
         };
+        let Some(next) = page.next_cursor else {
+            return;
+        };
         let q = query.get_untracked();
-        back_cursors.update(|b| b.push(q.cursor.clone()));
-        go.with_value(|go| {
-            go(
-                ListQuery {
-                    cursor: page.next_cursor,
-                    ..q
-                },
-                true,
-            )
-        });
+        let to = trail.try_update_value(|t| t.older(&q, next));
+        trail.with_value(store_trail);
+        if let Some(to) = to {
+            go.with_value(|go| go(to));
+        }
     };
     let newer = move |_| {
-        let mut q = query.get_untracked();
-        let prev = back_cursors.try_update(|b| b.pop()).flatten().flatten();
-        q.cursor = prev;
-        go.with_value(|go| go(q, true));
+        let q = query.get_untracked();
+        let to = trail.with_value(|t| t.newer(&q));
+        go.with_value(|go| go(to));
     };
     let sort_by = move |key: SortKey| {
         let mut q = query.get_untracked();
         q.sort = q.sort.toggled(key);
-        go.with_value(|go| go(q, true));
+        go.with_value(|go| go(q));
     };
 
     // A grouping is a view of its own: a new history entry (Back returns to the
@@ -221,7 +216,7 @@ pub fn FindingsPage() -> impl IntoView {
     let group_by = move |by: Option<GroupBy>| {
         let mut q = query.get_untracked().first_page();
         q.group = by;
-        go.with_value(|go| go(q, false));
+        go.with_value(|go| go(q));
     };
     // However the grouping changed — the select, Back or Forward, a link — the
     // rows picked in the list are not what the groups table shows: a bulk bar
@@ -239,12 +234,10 @@ pub fn FindingsPage() -> impl IntoView {
             <span class="muted" aria-live="polite" data-testid="view-count">
                 {move || match loader.state.get() {
                     Load::Ready(page) => {
-                        // Rows before this page: earlier pages were full.
-                        let before = back_cursors.with(|b| b.len() as u64)
-                            * u64::from(query.with(|q| q.limit));
                         let shown = rows.with(|r| r.len() as u64);
                         let grouped = grouping.with(Option::is_some);
-                        head_line(grouped, before, shown, page.total, page.total_is_exact)
+                        let whole = page.before == 0 && page.next_cursor.is_none();
+                        head_line(grouped, page.before, shown, whole, page.total, page.total_is_exact)
                     }
                     _ => String::new(),
                 }}
@@ -259,6 +252,7 @@ pub fn FindingsPage() -> impl IntoView {
         </div>
         <FilterBar query=query on_change=on_filter/>
         <BulkBar selection=selection filter=Signal::derive(move || query.get().filter)
+            view=Signal::derive(move || list_href(&query.get()))
             page_ids=row_ids on_done=move |_| load()/>
         <Show when=move || !pending.with(|p| p.is_empty())>
             <button class="new-bar" on:click=show_pending>
@@ -311,4 +305,25 @@ enum Body {
     Empty,
     /// The rows, with whether an older page exists and the query they answer.
     Table { has_next: bool, page_query: String },
+}
+
+/// Where the tab keeps its [`PageTrail`]: session storage lives as long as the
+/// tab's history, which is what Back, Forward and a reload walk.
+const TRAIL_KEY: &str = "cspm.findings.pages";
+
+/// The tab's trail; a fresh one when storage is unavailable (private modes).
+fn stored_trail() -> PageTrail {
+    web_sys::window()
+        .and_then(|w| w.session_storage().ok().flatten())
+        .and_then(|s| s.get_item(TRAIL_KEY).ok().flatten())
+        .map(|json| PageTrail::from_json(&json))
+        .unwrap_or_default()
+}
+
+/// Keeps `trail` for the tab; without storage "Newer" after a reload opens
+/// the first page, which is still a page the head numbers correctly.
+fn store_trail(trail: &PageTrail) {
+    if let Some(s) = web_sys::window().and_then(|w| w.session_storage().ok().flatten()) {
+        let _ = s.set_item(TRAIL_KEY, &trail.to_json());
+    }
 }

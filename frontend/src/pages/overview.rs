@@ -5,6 +5,7 @@ use crate::components::charts::{SeverityChart, TrendChart};
 use crate::components::compliance::ComplianceSection;
 use crate::components::states::{ErrorPanel, Load, Loader, Loading};
 use crate::format::{percent, thousands};
+use crate::refetch::Pace;
 use crate::url::{findings_href, LIST_PATH};
 use leptos::prelude::*;
 use shared_types::{
@@ -12,17 +13,44 @@ use shared_types::{
 };
 
 /// The landing page: how bad things are right now, and where. Pushed counters
-/// move the cards as findings arrive; a resync reloads.
+/// move the cards as findings arrive; the top lists and compliance scores,
+/// which no push carries, are fetched again after changes (at most once a
+/// second); a resync reloads.
 #[component]
 pub fn OverviewPage() -> impl IntoView {
     let loader = Loader::<Summary>::new();
     let compliance = Loader::<ComplianceOverview>::new();
+    let pace = StoredValue::new(Pace::default());
     let load = move || {
+        if pace
+            .try_update_value(|p| p.sent(js_sys::Date::now()))
+            .is_none()
+        {
+            return; // The page was left before a waiting refetch.
+        }
         loader.run(api::summary());
         compliance.run(api::compliance());
     };
     load();
     let live = expect_context::<crate::live::Live>();
+    // Every finding is in the overview's view: any pushed change may move an
+    // account or resource type in the top lists, or a compliance score.
+    let handled = StoredValue::new(live.pushed.with_untracked(|p| p.last().map_or(0, |x| x.n)));
+    Effect::new(move |_| {
+        let Some(n) = live.pushed.with(|p| p.last().map(|x| x.n)) else {
+            return;
+        };
+        if n == handled.get_value() {
+            return;
+        }
+        handled.set_value(n);
+        if let Some(wait) = pace
+            .try_update_value(|p| p.changed(js_sys::Date::now()))
+            .flatten()
+        {
+            set_timeout(load, std::time::Duration::from_millis(wait as u64));
+        }
+    });
     Effect::new(move |_| {
         let Some(pushed) = live.summary.get() else {
             return;
