@@ -17,6 +17,7 @@
 //! have; older findings without it fall back to the standard's own id (`1.4`,
 //! `PCI.S3.1`).
 
+use super::legacy_ids;
 use super::standard::{self, Standard};
 use serde_json::Value;
 use shared_types::Finding;
@@ -108,9 +109,16 @@ pub fn memberships(f: &Finding) -> Vec<Membership> {
         if out.iter().any(|m| m.standard.slug == s.slug) {
             continue;
         }
+        // A standard's own id names the control by its security control id when
+        // it has one, so findings with and without consolidation meet.
         let control = security_control
             .clone()
-            .or_else(|| own_control(&s))
+            .or_else(|| {
+                own_control(&s).map(|own| {
+                    legacy_ids::security_control_of(&s.slug, &own)
+                        .map_or(own.clone(), str::to_string)
+                })
+            })
             .or_else(|| ocsf_control.clone());
         if let Some(control_id) = control.filter(|c| valid_control(c)) {
             out.push(Membership {
@@ -196,9 +204,11 @@ mod tests {
     }
 
     /// The CIS 1.2.0 shape: the standard in `StandardsGuideArn`, the control in
-    /// `RuleId`, no SecurityControlId (as in Security Hub's older findings).
+    /// `RuleId`, no SecurityControlId (as in Security Hub's older findings). The
+    /// rule id names the control by its security control id, so a consolidated
+    /// finding of the same control counts in the same control.
     #[test]
-    fn a_cis_1_2_finding_without_security_control_id_uses_its_rule_id() {
+    fn a_cis_1_2_finding_without_security_control_id_is_its_rules_security_control() {
         let raw = json!({
             "GeneratorId": "arn:aws:securityhub:::ruleset/cis-aws-foundations-benchmark/v/1.2.0/rule/1.4",
             "ProductFields": {
@@ -207,7 +217,20 @@ mod tests {
                 "StandardsControlArn": "arn:aws:securityhub:us-east-1:111122223333:control/cis-aws-foundations-benchmark/v/1.2.0/1.4"},
             "Compliance": {"Status": "FAILED"}
         });
-        assert_eq!(pairs(raw), vec![p("cis-1.2", "1.4")]);
+        assert_eq!(pairs(raw), vec![p("cis-1.2", "IAM.3")]);
+        let consolidated = json!({
+            "GeneratorId": "security-control/IAM.3",
+            "Compliance": {"Status": "PASSED", "SecurityControlId": "IAM.3",
+                "AssociatedStandards": [{"StandardsId": "ruleset/cis-aws-foundations-benchmark/v/1.2.0"}]}
+        });
+        assert_eq!(pairs(consolidated), vec![p("cis-1.2", "IAM.3")]);
+        // Rule 1.1 is two security controls: it stays 1.1.
+        let ambiguous = json!({
+            "GeneratorId": "arn:aws:securityhub:::ruleset/cis-aws-foundations-benchmark/v/1.2.0/rule/1.1",
+            "ProductFields": {"RuleId": "1.1"},
+            "Compliance": {"Status": "FAILED"}
+        });
+        assert_eq!(pairs(ambiguous), vec![p("cis-1.2", "1.1")]);
     }
 
     #[test]

@@ -15,6 +15,8 @@
 pub mod control;
 /// Reading the store into a report, the daily snapshot, and the API's answers.
 pub mod daily;
+/// Standard control ids of unconsolidated findings → security control ids.
+pub mod legacy_ids;
 /// Findings folded into controls per standard.
 pub mod report;
 /// Control status and the standard's score.

@@ -75,6 +75,8 @@ pub async fn post_workflow(
     let checked = check(body)?;
     let store = state.store();
     let mut counted: Option<(u64, FindingFilter)> = None;
+    // A filter's findings are changed only while they still match it.
+    let mut guard: Option<FindingFilter> = None;
     let (targets, next_cursor) = match checked.selection {
         Selection::Ids(ids) => (ids.into_iter().map(Target::id).collect(), None),
         Selection::Filter {
@@ -84,6 +86,7 @@ pub async fn post_workflow(
             cursor,
         } => {
             counted = expected_total.map(|n| (n, (*filter).clone()));
+            guard = Some((*filter).clone());
             match (expected_total, limit) {
                 // The whole change at once: its findings are the count.
                 (Some(expected), None) => (
@@ -109,7 +112,15 @@ pub async fn post_workflow(
         }
     };
     let at = chrono::Utc::now();
-    let mut result = bulk::apply(&state.pipeline, targets, &checked.update, &actor.actor, at).await;
+    let mut result = bulk::apply(
+        &state.pipeline,
+        targets,
+        &checked.update,
+        &actor.actor,
+        at,
+        guard.as_ref(),
+    )
+    .await;
     result.next_cursor = next_cursor;
     if let Some((expected, filter)) = counted {
         let status = checked.update.workflow_status;

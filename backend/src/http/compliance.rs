@@ -2,9 +2,10 @@
 //! from the stored control findings, with the daily trend and the controls.
 
 use super::error::ApiError;
+use super::extract::Path;
 use super::AppState;
 use crate::compliance::{daily, standard::is_valid_slug};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use shared_types::{ComplianceOverview, StandardDetail};
 
 /// `GET /compliance`: one card per standard the stored control findings name —

@@ -8,11 +8,12 @@
 
 use super::error::ApiError;
 use super::extract::Json;
+use super::extract::Path;
 use super::AppState;
 use crate::auth::Principal;
 use crate::export::jobs::{Download, ExportJobs, JobError};
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;

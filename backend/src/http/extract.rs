@@ -64,3 +64,28 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
             })
     }
 }
+
+/// Like `axum::extract::Path`, but a path segment that does not decode (`%FF`,
+/// not UTF-8) gets a 400 with our error body instead of axum's plain text.
+#[derive(Debug, Clone)]
+pub struct Path<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Path<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(Path(v)),
+            // axum's text quotes the bad segment; ours names the problem only.
+            Err(_) => Err(ApiError::BadRequest {
+                code: "invalid_path",
+                message: "a path segment is not valid percent-encoded UTF-8".into(),
+                field: None,
+            }),
+        }
+    }
+}

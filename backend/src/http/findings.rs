@@ -1,10 +1,11 @@
 //! `/findings`: list, fetch one, change its workflow status.
 
 use super::error::ApiError;
+use super::extract::Path;
 use super::extract::{Json, QueryPairs};
 use super::AppState;
 use crate::auth::Principal;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use shared_types::{
     FindingDetail, FindingFilter, FindingPage, WorkflowUpdate, DEFAULT_LIMIT, MAX_LIMIT,
 };
@@ -152,6 +153,10 @@ pub async fn list(
         store.count(&filter)
     );
     let (mut out, count) = (out?, count?);
+    let count = match page.cursor {
+        None => count.with_first_page(out.items.len() as u64, out.next_cursor.is_some()),
+        Some(_) => count,
+    };
     out.total = Some(count.total);
     out.total_is_exact = Some(count.exact);
     Ok(axum::Json(out))

@@ -12,6 +12,7 @@
 //! action available here fixes the finding.
 
 use super::error::ApiError;
+use super::extract::Path;
 use super::extract::QueryPairs;
 use super::findings::unknown_parameter;
 use super::AppState;
@@ -22,7 +23,7 @@ use crate::remediate::plan::is_state_hash;
 use crate::remediate::records::RecordQuery;
 use crate::remediate::service::{Approved, Remediations, ServiceError, MAX_LIST};
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use shared_types::{

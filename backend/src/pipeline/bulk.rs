@@ -13,6 +13,7 @@
 //! [`retry_expected_total`] when the change moved some out of the filter).
 
 use super::Pipeline;
+use crate::store::guard::Guarded;
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
@@ -28,6 +29,10 @@ const IN_FLIGHT: usize = 8;
 
 /// Reason given for an id that names no stored finding.
 pub const UNKNOWN_ID: &str = "no finding with this id";
+/// Reason given for a finding of a filter that changed after the filter was read
+/// (someone else's change, a newer provider version) and was left alone.
+pub const NO_LONGER_MATCHES: &str =
+    "changed meanwhile and no longer matches the filter: left as it is";
 /// Reason given for a finding the run did not reach because the store failed.
 pub const NOT_TRIED: &str = "not tried: the store failed earlier in this request; send it again";
 
@@ -159,7 +164,8 @@ pub async fn step(
 /// The `expected_total` that sends a filter request again to complete it,
 /// after `result` of a request that expected `expected` had failures: the
 /// findings it changed no longer match a filter that names other statuses,
-/// nor do the ones gone since they were read; the rest still match.
+/// nor do the ones gone or changed out of it since they were read; the rest
+/// still match.
 pub fn retry_expected_total(
     expected: u64,
     filter: &FindingFilter,
@@ -174,7 +180,7 @@ pub fn retry_expected_total(
     let gone = result
         .failed
         .iter()
-        .filter(|f| f.reason == UNKNOWN_ID)
+        .filter(|f| f.reason == UNKNOWN_ID || f.reason == NO_LONGER_MATCHES)
         .count() as u64;
     Some(expected.saturating_sub(moved_out + gone))
 }
@@ -189,13 +195,16 @@ enum Done {
 }
 
 /// Sets `update` on every target (duplicates once) as `actor` at `at`, batch by
-/// batch, and reports each finding exactly once.
+/// batch, and reports each finding exactly once. Targets a filter selected are
+/// changed only while they still match it (`guard`): two overlapping changes at
+/// once do not write over each other's findings.
 pub async fn apply(
     pipeline: &Pipeline,
     targets: Vec<Target>,
     update: &WorkflowUpdate,
     actor: &str,
     at: DateTime<Utc>,
+    guard: Option<&FindingFilter>,
 ) -> BulkWorkflowResult {
     let mut seen = std::collections::HashSet::new();
     let targets: Vec<Target> = targets
@@ -208,7 +217,7 @@ pub async fn apply(
         // By index: a closure taking `&Target` would be higher-ranked over its
         // lifetime, and the handler's future would no longer be `Send`.
         let done: Vec<Done> = futures::stream::iter(0..batch.len())
-            .map(|i| one(pipeline, &batch[i], update, actor, at))
+            .map(|i| one(pipeline, &batch[i], update, actor, at, guard))
             .buffered(IN_FLIGHT)
             .collect()
             .await;
@@ -260,6 +269,7 @@ async fn one(
     update: &WorkflowUpdate,
     actor: &str,
     at: DateTime<Utc>,
+    guard: Option<&FindingFilter>,
 ) -> Done {
     // The list's status, when it differs, is enough to know a write is due;
     // otherwise the stored record says whether a person already set it.
@@ -279,10 +289,14 @@ async fn one(
             Err(e) => return store_failed(&t.id, &e),
         }
     }
-    match pipeline.set_workflow(&t.id, update, actor, at).await {
-        Ok(Some(_)) => Done::Changed,
+    match pipeline
+        .set_workflow_if(&t.id, update, actor, at, guard)
+        .await
+    {
+        Ok(Guarded::Changed(_)) => Done::Changed,
+        Ok(Guarded::NoLongerMatches) => Done::Failed(NO_LONGER_MATCHES.into()),
         // Archived between the read and the write.
-        Ok(None) => Done::Failed(UNKNOWN_ID.into()),
+        Ok(Guarded::Unknown) => Done::Failed(UNKNOWN_ID.into()),
         Err(super::PipelineError::Store(e)) => store_failed(&t.id, &e),
         Err(e) => {
             tracing::warn!(finding = %t.id, error = %e, "bulk workflow change failed");

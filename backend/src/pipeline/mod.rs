@@ -23,10 +23,11 @@ pub use outcome::{Noted, Outcome, OutcomeBody, Rejected};
 pub use run::{Feed, Producer, BATCH_SIZE};
 
 use crate::sources::{DocumentOutcome, Normalizer};
+use crate::store::guard::Guarded;
 use crate::store::{Origin, Store, StoreError, UpsertReport};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use shared_types::{Finding, FindingDetail, WorkflowUpdate};
+use shared_types::{Finding, FindingDetail, FindingFilter, WorkflowUpdate};
 use std::sync::Arc;
 
 /// Why a pipeline run stopped (bad documents don't stop it: they are reported in
@@ -166,5 +167,22 @@ impl Pipeline {
         at: DateTime<Utc>,
     ) -> Result<Option<FindingDetail>, PipelineError> {
         Ok(self.store.set_workflow(id, update, actor, at).await?)
+    }
+
+    /// [`Pipeline::set_workflow`] made only while the finding still matches
+    /// `guard` (each finding of a bulk change by filter; see
+    /// [`crate::store::guard`]).
+    pub async fn set_workflow_if(
+        &self,
+        id: &str,
+        update: &WorkflowUpdate,
+        actor: &str,
+        at: DateTime<Utc>,
+        guard: Option<&FindingFilter>,
+    ) -> Result<Guarded, PipelineError> {
+        Ok(self
+            .store
+            .set_workflow_if(id, update, actor, at, guard)
+            .await?)
     }
 }

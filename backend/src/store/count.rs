@@ -43,6 +43,28 @@ impl ViewCount {
             high: n,
         }
     }
+
+    /// The count corrected by the first page of the same view's list, read
+    /// beside it: a view whose first page is its last has exactly that page's
+    /// rows, and an estimate never says fewer than the page shows (its bounded
+    /// read may have met none of them: `q` matching only old findings). An exact
+    /// count stays as it is.
+    pub fn with_first_page(self, rows: u64, more: bool) -> ViewCount {
+        if self.exact {
+            return self;
+        }
+        if !more {
+            return ViewCount::exact(rows);
+        }
+        let low = self.low.max(rows);
+        let high = self.high.max(low);
+        ViewCount {
+            total: self.total.clamp(low, high),
+            exact: false,
+            low,
+            high,
+        }
+    }
 }
 
 /// What a bounded newest-first read of the rows matching the counted part and
@@ -130,6 +152,33 @@ fn micros(d: chrono::Duration) -> f64 {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_first_page_makes_an_estimate_exact_when_it_is_the_whole_view_and_bounds_it_below() {
+        let estimate = ViewCount {
+            total: 0,
+            exact: false,
+            low: 0,
+            high: 900,
+        };
+        assert_eq!(estimate.with_first_page(23, false), ViewCount::exact(23));
+        assert_eq!(estimate.with_first_page(0, false), ViewCount::exact(0));
+        let more = estimate.with_first_page(50, true);
+        assert_eq!(
+            (more.total, more.exact, more.low, more.high),
+            (50, false, 50, 900)
+        );
+        let above = ViewCount {
+            total: 400,
+            ..estimate
+        }
+        .with_first_page(50, true);
+        assert_eq!(above.total, 400, "an estimate above the page stays");
+        assert_eq!(
+            ViewCount::exact(7).with_first_page(3, false),
+            ViewCount::exact(7)
+        );
+    }
+
     use super::*;
 
     fn at(s: &str) -> DateTime<Utc> {

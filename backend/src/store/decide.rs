@@ -28,6 +28,9 @@ pub struct StoredHead {
     pub record_state: RecordState,
     /// The stored version's severity (alerts compare against it).
     pub severity: Severity,
+    /// The stored version's amendment mark (`store/amendment.rs`); `None` for a
+    /// record written before marks were kept.
+    pub amendment: Option<u64>,
 }
 
 /// What the decision needs to know about an incoming provider version (a store
@@ -42,6 +45,10 @@ pub struct Incoming {
     pub compliance_status: Option<String>,
     /// Record state.
     pub record_state: RecordState,
+    /// Its severity (an amendment may change it).
+    pub severity: Severity,
+    /// Its amendment mark (`store/amendment.rs`), which the store keeps.
+    pub amendment: u64,
 }
 
 impl From<&Finding> for Incoming {
@@ -51,6 +58,8 @@ impl From<&Finding> for Incoming {
             workflow_status: f.workflow_status,
             compliance_status: f.compliance_status.clone(),
             record_state: f.record_state,
+            severity: f.severity,
+            amendment: super::amendment::mark(f),
         }
     }
 }
@@ -86,7 +95,8 @@ pub enum Decision {
     Insert(Write),
     /// Replace the stored record with it.
     Replace(Write),
-    /// The stored version has the same `UpdatedAt`: nothing to do.
+    /// The stored version has the same `UpdatedAt` and the same amendment mark:
+    /// nothing to do.
     Unchanged,
     /// The stored version is newer: ignore the incoming one.
     SkippedOlder,
@@ -95,8 +105,18 @@ pub enum Decision {
 /// Decides what an incoming provider version does to the stored record.
 ///
 /// Versions are ordered by the provider's `UpdatedAt` (to the microsecond): older
-/// is skipped, equal is unchanged, newer replaces. The workflow status of a newer
-/// version follows Security Hub's documented rules
+/// is skipped, newer replaces. An equal one is unchanged unless it is an
+/// *amendment*: its amendment mark differs from the stored one, as when a customer
+/// suppressed, resolved or re-rated it in Security Hub (`BatchUpdateFindings`
+/// keeps `UpdatedAt`; `store/amendment.rs`), and the rows below then move the
+/// record's status or its severity differs. An amendment replaces the record like
+/// a newer version, except that row 1 holds only for a person's suppression: a
+/// suppression the provider reported is lifted when the amendment lifts it (the
+/// customer un-suppressed it in Security Hub); and a status it leaves as it is
+/// stays the person's when it was. A record written before marks were kept takes
+/// an equal version as an amendment only when it suppresses the record.
+///
+/// The workflow status of a newer version follows Security Hub's documented rules
 /// (<https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_Workflow.html>),
 /// the first matching row winning:
 ///
@@ -140,15 +160,19 @@ pub fn decide(stored: Option<&StoredHead>, incoming: &Incoming) -> Decision {
     if new < old {
         return Decision::SkippedOlder;
     }
-    if new == old {
+    let same_time = new == old;
+    if same_time && !amends(s, incoming) {
         return Decision::Unchanged;
     }
     let reopens = (is_passed(s.compliance_status.as_deref())
         && is_failing(incoming.compliance_status.as_deref()))
         || (s.record_state == RecordState::Archived
             && incoming.record_state == RecordState::Active);
+    // A provider's suppression sticks to later versions, but a same-time amendment
+    // is the customer's own change in Security Hub, which may lift it.
+    let sticky = s.workflow_by_person || !same_time;
     let (status, by_person) = match s.workflow_status {
-        WorkflowStatus::Suppressed => (WorkflowStatus::Suppressed, s.workflow_by_person),
+        WorkflowStatus::Suppressed if sticky => (WorkflowStatus::Suppressed, s.workflow_by_person),
         _ if incoming.workflow_status == WorkflowStatus::Suppressed => {
             (WorkflowStatus::Suppressed, false)
         }
@@ -161,12 +185,35 @@ pub fn decide(stored: Option<&StoredHead>, incoming: &Incoming) -> Decision {
         }
         _ => (incoming.workflow_status, false),
     };
+    let (status, by_person) = if same_time && status == s.workflow_status {
+        // A same-time version that leaves the status as it is (our own export
+        // ingested back, carrying the status we decided) takes no person's
+        // decision away, and changes the record only by a new severity.
+        if incoming.severity == s.severity {
+            return Decision::Unchanged;
+        }
+        (status, s.workflow_by_person)
+    } else {
+        (status, by_person)
+    };
     Decision::Replace(Write {
         workflow_status: status,
         workflow_by_person: by_person,
         revision: s.revision + 1,
         kind: kind_of(s.workflow_status, status),
     })
+}
+
+/// Whether a version with the stored `UpdatedAt` amends the stored one (see
+/// [`decide`]).
+fn amends(s: &StoredHead, incoming: &Incoming) -> bool {
+    match s.amendment {
+        Some(stored) => stored != incoming.amendment,
+        None => {
+            incoming.workflow_status == WorkflowStatus::Suppressed
+                && s.workflow_status != WorkflowStatus::Suppressed
+        }
+    }
 }
 
 /// A person's workflow change (`PATCH /findings/{id}`): the status is the person's
@@ -208,216 +255,4 @@ fn is_failing(compliance: Option<&str>) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::Duration;
-    use WorkflowStatus::*;
-
-    fn t0() -> DateTime<Utc> {
-        "2026-03-01T10:00:00Z".parse().unwrap()
-    }
-
-    fn head(status: WorkflowStatus, by_person: bool, compliance: Option<&str>) -> StoredHead {
-        StoredHead {
-            updated_at: t0(),
-            revision: 4,
-            workflow_status: status,
-            workflow_by_person: by_person,
-            compliance_status: compliance.map(str::to_string),
-            record_state: RecordState::Active,
-            severity: Severity::High,
-        }
-    }
-
-    fn incoming(status: WorkflowStatus, compliance: Option<&str>, secs: i64) -> Incoming {
-        let mut f = crate::demo::generate(1, t0(), 1).next().unwrap();
-        f.updated_at = t0() + Duration::seconds(secs);
-        f.workflow_status = status;
-        f.compliance_status = compliance.map(str::to_string);
-        f.record_state = RecordState::Active;
-        Incoming::from(&f)
-    }
-
-    fn replaced(d: Decision) -> (WorkflowStatus, bool, ChangeKind) {
-        match d {
-            Decision::Replace(w) => {
-                assert_eq!(w.revision, 5, "a replacement is the next revision");
-                (w.workflow_status, w.workflow_by_person, w.kind)
-            }
-            other => panic!("expected a replacement, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn order_is_the_providers_updated_at_to_the_microsecond() {
-        let s = head(New, false, None);
-        assert_eq!(
-            decide(Some(&s), &incoming(New, None, -1)),
-            Decision::SkippedOlder
-        );
-        assert_eq!(
-            decide(Some(&s), &incoming(New, None, 0)),
-            Decision::Unchanged
-        );
-        let mut sub_micro = incoming(New, None, 0);
-        sub_micro.updated_at += Duration::nanoseconds(300);
-        assert_eq!(decide(Some(&s), &sub_micro), Decision::Unchanged);
-        assert!(matches!(
-            decide(Some(&s), &incoming(New, None, 1)),
-            Decision::Replace(_)
-        ));
-    }
-
-    #[test]
-    fn a_first_version_is_inserted_at_revision_one() {
-        let d = decide(None, &incoming(Notified, Some("FAILED"), 0));
-        assert_eq!(
-            d,
-            Decision::Insert(Write {
-                workflow_status: Notified,
-                workflow_by_person: false,
-                revision: 1,
-                kind: ChangeKind::Inserted
-            })
-        );
-        let d = decide(None, &incoming(New, Some("PASSED"), 0));
-        assert!(matches!(d, Decision::Insert(w) if w.workflow_status == Resolved));
-        let d = decide(None, &incoming(Suppressed, Some("PASSED"), 0));
-        assert!(matches!(d, Decision::Insert(w) if w.workflow_status == Suppressed));
-    }
-
-    #[test]
-    fn row_1_suppressed_stays_until_a_person_changes_it() {
-        for s in [head(Suppressed, true, None), head(Suppressed, false, None)] {
-            for (status, compliance) in [
-                (New, Some("FAILED")),
-                (Resolved, Some("PASSED")),
-                (Notified, None),
-            ] {
-                let (got, by_person, kind) =
-                    replaced(decide(Some(&s), &incoming(status, compliance, 60)));
-                assert_eq!(got, Suppressed);
-                assert_eq!(by_person, s.workflow_by_person);
-                assert_eq!(kind, ChangeKind::Updated);
-            }
-        }
-    }
-
-    #[test]
-    fn row_2_a_suppressed_incoming_version_suppresses() {
-        let s = head(Notified, true, Some("FAILED"));
-        let (got, by_person, _) = replaced(decide(Some(&s), &incoming(Suppressed, None, 60)));
-        assert_eq!((got, by_person), (Suppressed, false));
-    }
-
-    #[test]
-    fn row_3_passed_or_archived_resolves_anything_but_suppressed() {
-        for stored in [New, Notified, Resolved] {
-            for by_person in [false, true] {
-                let s = head(stored, by_person, Some("FAILED"));
-                let (got, bp, kind) =
-                    replaced(decide(Some(&s), &incoming(New, Some("PASSED"), 60)));
-                assert_eq!((got, bp), (Resolved, false));
-                let want = if stored == Resolved {
-                    ChangeKind::Updated
-                } else {
-                    ChangeKind::Resolved
-                };
-                assert_eq!(kind, want);
-                let mut archived = incoming(New, Some("FAILED"), 60);
-                archived.record_state = RecordState::Archived;
-                assert_eq!(replaced(decide(Some(&s), &archived)).0, Resolved);
-            }
-        }
-        // A control that keeps passing stays resolved though its provider says NEW.
-        let s = head(Resolved, false, Some("PASSED"));
-        assert_eq!(
-            replaced(decide(Some(&s), &incoming(New, Some("PASSED"), 60))).0,
-            Resolved
-        );
-    }
-
-    #[test]
-    fn row_4_failing_again_or_active_again_reopens_notified_and_resolved() {
-        for stored in [Notified, Resolved] {
-            for by_person in [false, true] {
-                for failing in ["FAILED", "WARNING", "NOT_AVAILABLE"] {
-                    let s = head(stored, by_person, Some("PASSED"));
-                    let (got, bp, kind) =
-                        replaced(decide(Some(&s), &incoming(New, Some(failing), 60)));
-                    assert_eq!((got, bp, kind), (New, false, ChangeKind::Reopened));
-                }
-                let mut s = head(stored, by_person, None);
-                s.record_state = RecordState::Archived;
-                let (got, _, kind) = replaced(decide(Some(&s), &incoming(New, None, 60)));
-                assert_eq!((got, kind), (New, ChangeKind::Reopened));
-            }
-        }
-        // A person's NEW is not "reopened": it stays the person's NEW.
-        let s = head(New, true, Some("PASSED"));
-        let (got, bp, kind) = replaced(decide(Some(&s), &incoming(New, Some("FAILED"), 60)));
-        assert_eq!((got, bp, kind), (New, true, ChangeKind::Updated));
-    }
-
-    #[test]
-    fn row_5_a_persons_status_survives_a_providers_plain_new() {
-        for stored in [New, Notified, Resolved] {
-            let s = head(stored, true, Some("FAILED"));
-            let (got, bp, kind) = replaced(decide(Some(&s), &incoming(New, Some("FAILED"), 60)));
-            assert_eq!((got, bp, kind), (stored, true, ChangeKind::Updated));
-        }
-    }
-
-    #[test]
-    fn row_6_the_providers_own_status_wins_otherwise() {
-        // Set by the provider: its new status, whatever it is.
-        for (stored, incoming_status, kind) in [
-            (New, Notified, ChangeKind::Updated),
-            (Notified, New, ChangeKind::Reopened),
-            (Resolved, New, ChangeKind::Reopened),
-            (New, Resolved, ChangeKind::Resolved),
-        ] {
-            let s = head(stored, false, None);
-            let (got, bp, k) = replaced(decide(Some(&s), &incoming(incoming_status, None, 60)));
-            assert_eq!((got, bp, k), (incoming_status, false, kind));
-        }
-        // Set by a person, but the provider sends a status of its own (not NEW).
-        let s = head(Notified, true, None);
-        let (got, bp, _) = replaced(decide(Some(&s), &incoming(Resolved, None, 60)));
-        assert_eq!((got, bp), (Resolved, false));
-    }
-
-    #[test]
-    fn the_issue_scenario_notified_passed_then_failed_is_new_again() {
-        // Analyst: NOTIFIED. Provider: PASSED/RESOLVED, later FAILED/NEW.
-        let s = head(Notified, true, Some("FAILED"));
-        let Decision::Replace(w) = decide(Some(&s), &incoming(Resolved, Some("PASSED"), 60)) else {
-            panic!()
-        };
-        let s2 = StoredHead {
-            updated_at: t0() + Duration::seconds(60),
-            revision: w.revision,
-            workflow_status: w.workflow_status,
-            workflow_by_person: w.workflow_by_person,
-            compliance_status: Some("PASSED".into()),
-            ..s
-        };
-        let Decision::Replace(w2) = decide(Some(&s2), &incoming(New, Some("FAILED"), 120)) else {
-            panic!()
-        };
-        assert_eq!(
-            (w.workflow_status, w2.workflow_status, w2.kind, w2.revision),
-            (Resolved, New, ChangeKind::Reopened, 6)
-        );
-    }
-
-    #[test]
-    fn workflow_changes_and_deletes_take_the_next_revision() {
-        let w = decide_workflow(7, Notified);
-        assert_eq!(
-            (w.revision, w.workflow_by_person, w.kind),
-            (8, true, ChangeKind::WorkflowChanged)
-        );
-        assert_eq!(delete_revision(7), 8);
-    }
-}
+mod tests;

@@ -1,6 +1,8 @@
 //! The `Store` port: where findings live while they are hot. SQLite locally,
 //! DynamoDB on AWS; both pass the one contract suite in `tests/store_contract.rs`.
 
+/// What a customer can change in a provider version without a new `UpdatedAt`.
+pub mod amendment;
 /// The change record every write leaves behind.
 pub mod change;
 /// Compliance results a store keeps per control.
@@ -20,8 +22,12 @@ pub mod dynamo;
 pub mod facets;
 /// Reading the changes back (the change feed port).
 pub mod feed;
+/// FNV-1a 64, for hashes a store keeps.
+pub mod fnv;
 /// Grouping a view by generator, resource, account, region or resource type.
 pub mod groups;
+/// Workflow changes made only while a finding still matches a filter.
+pub mod guard;
 /// Walking a whole filtered set page by page (exports).
 pub mod pages;
 /// Daily compliance score snapshots (the compliance trend).
@@ -332,7 +338,25 @@ pub trait Store: Send + Sync {
         update: &WorkflowUpdate,
         actor: &str,
         at: DateTime<Utc>,
-    ) -> StoreResult<Option<FindingDetail>>;
+    ) -> StoreResult<Option<FindingDetail>> {
+        Ok(self
+            .set_workflow_if(id, update, actor, at, None)
+            .await?
+            .changed())
+    }
+
+    /// [`Store::set_workflow`], made only while the stored finding matches
+    /// `guard` when one is given ([`guard::still_matches`] on the record the
+    /// write replaces, checked within that conditional write); otherwise
+    /// [`guard::Guarded::NoLongerMatches`] and nothing is written.
+    async fn set_workflow_if(
+        &self,
+        id: &str,
+        update: &WorkflowUpdate,
+        actor: &str,
+        at: DateTime<Utc>,
+        guard: Option<&FindingFilter>,
+    ) -> StoreResult<guard::Guarded>;
 
     /// Findings with `updated_at < cutoff`, oldest first, in pages (archive candidates,
     /// read through the time index, never a full scan).

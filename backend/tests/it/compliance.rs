@@ -75,7 +75,8 @@ async fn the_corpus_control_findings_are_scored_per_standard() {
     let want: BTreeMap<&str, (Option<u8>, u32, u32, u32)> = [
         // EC2.19 and S3.2 pass; 16 controls fail: 2 ÷ 18 = 11 %.
         ("aws-fsbp", (Some(11), 2, 16, 0)),
-        // CloudTrail.2 (2.7), 3.3 and 1.4 fail, 1.6 is WARNING: 0 ÷ 4.
+        // CloudTrail.2 (2.7), 3.3 and 1.4 fail, 1.6 is WARNING: 0 ÷ 4. The rules
+        // without a SecurityControlId count under their security control ids.
         ("cis-1.2", (Some(0), 0, 3, 1)),
         ("cis-1.4", (Some(0), 0, 1, 0)),
         ("aws-control-tower", (Some(50), 1, 1, 0)),
@@ -102,14 +103,17 @@ async fn the_corpus_control_findings_are_scored_per_standard() {
     assert_eq!(
         controls,
         vec![
-            ("1.4", ControlStatus::Failed),
-            ("3.3", ControlStatus::Failed),
             ("CloudTrail.2", ControlStatus::Failed),
-            ("1.6", ControlStatus::Unknown),
+            // Rule 3.3.
+            ("CloudWatch.1", ControlStatus::Failed),
+            // Rule 1.4.
+            ("IAM.3", ControlStatus::Failed),
+            // Rule 1.6.
+            ("IAM.12", ControlStatus::Unknown),
         ]
     );
     assert_eq!(
-        d.controls[0].failing_resources,
+        d.controls[2].failing_resources,
         vec!["arn:aws:iam::111122223333:user/foobarbaz"]
     );
 }

@@ -13,6 +13,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use cspm::http::{router, AppState, HttpConfig};
 use cspm::ingest::ingest_paths;
 use cspm::pipeline::OutcomeBody;
+use cspm::store::guard::Guarded;
 use cspm::store::{
     ArchivePage, DeleteReport, FindingVersion, Origin, SqliteStore, Store, StoreError, StoreResult,
     UpsertReport,
@@ -354,13 +355,14 @@ impl Store for DownStore {
     ) -> StoreResult<shared_types::FindingGroups> {
         unimplemented!("not used")
     }
-    async fn set_workflow(
+    async fn set_workflow_if(
         &self,
         _: &str,
         _: &WorkflowUpdate,
         _: &str,
         _: DateTime<Utc>,
-    ) -> StoreResult<Option<FindingDetail>> {
+        _: Option<&FindingFilter>,
+    ) -> StoreResult<Guarded> {
         Err(StoreError::Unavailable("injected".into()))
     }
     async fn archive_candidates(

@@ -114,6 +114,8 @@ mod slack_server;
 mod sns_topics;
 /// Alarm, GuardDuty and CloudTrail log sources on the real corpus.
 mod sources_corpus;
+/// A schema v8 file opened by v9: amendment marks and controls folded again.
+mod sqlite_v9;
 mod store_contract;
 mod store_dynamo;
 mod store_sqlite;

@@ -173,6 +173,10 @@ pub struct FindingItem {
     /// `cspm recount` sets it on the items written before.
     #[serde(default)]
     pub gen_counted: bool,
+    /// The stored provider version's amendment mark
+    /// ([`crate::store::amendment`]); absent on items written before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amend_mark: Option<u64>,
 }
 
 /// The change one item write made (see [`FindingItem::last_change`]).
@@ -210,13 +214,17 @@ pub fn projection(attrs: &[&str]) -> (String, std::collections::HashMap<String, 
 
 impl FindingItem {
     /// Builds the item for `f` with the status bookkeeping the write decided (the
-    /// document carries it too, so an archived line is the record as it was).
+    /// document carries it too, so an archived line is the record as it was) and
+    /// the amendment mark of the provider version it holds (`f`'s own on an
+    /// upsert; the stored one on a person's change, whose `f` carries the
+    /// person's status).
     pub fn new(
         f: &Finding,
         recorded: &Recorded,
         expires_at: i64,
         audit: Vec<AuditEntry>,
         change: LastChange,
+        amend_mark: Option<u64>,
     ) -> Result<FindingItem, serde_json::Error> {
         let search = [&f.title, &f.description, &f.resource_id, &f.asff_id]
             .iter()
@@ -256,6 +264,7 @@ impl FindingItem {
             last_change: Some(change),
             controls: Some(results_of(f, recorded.workflow_status)),
             gen_counted: true,
+            amend_mark,
         })
     }
 

@@ -61,6 +61,7 @@ pub mod views;
 mod write;
 
 use crate::retry::Backoff;
+use crate::store::guard::Guarded;
 use crate::store::{
     ArchiveCandidate, ArchivePage, DeleteReport, FindingVersion, Origin, ScoreSnapshot, Store,
     StoreError, StoreResult, UpsertReport, ViewCount,
@@ -265,17 +266,18 @@ impl Store for DynamoStore {
         Ok(counters::summarize(&shards, today))
     }
 
-    async fn set_workflow(
+    async fn set_workflow_if(
         &self,
         id: &str,
         update: &WorkflowUpdate,
         actor: &str,
         at: DateTime<Utc>,
-    ) -> StoreResult<Option<FindingDetail>> {
+        guard: Option<&FindingFilter>,
+    ) -> StoreResult<Guarded> {
         if id.is_empty() || id.starts_with('#') {
-            return Ok(None);
+            return Ok(Guarded::Unknown);
         }
-        write::set_workflow(self, id, update, actor, at).await
+        write::set_workflow(self, id, update, actor, at, guard).await
     }
 
     async fn archive_candidates(

@@ -53,7 +53,8 @@ pub(super) fn plan(
         quiet: origin.is_quiet(),
     };
     let view = head.map(Head::decision_view);
-    let (w, head) = match (decide(view.as_ref(), &Incoming::from(f)), head) {
+    let incoming = Incoming::from(f);
+    let (w, head) = match (decide(view.as_ref(), &incoming), head) {
         (Decision::Unchanged, _) => return Ok(Plan::Done(UpsertOutcome::Unchanged)),
         (Decision::SkippedOlder, _) => return Ok(Plan::Done(UpsertOutcome::SkippedOlder)),
         (Decision::Insert(w), _) => (w, None),
@@ -68,6 +69,7 @@ pub(super) fn plan(
         expires,
         head.map(|h| h.audit.clone()).unwrap_or_default(),
         change(w.kind),
+        Some(incoming.amendment),
     )
     .map_err(backend)?;
     let before = head.map(Head::counted);

@@ -12,12 +12,13 @@ use super::tx_actions::{counter_updates, row_actions, Names, Values};
 use super::{corrupt, DynamoStore};
 use crate::retry::retry;
 use crate::store::decide::decide_workflow;
+use crate::store::guard::{still_matches, Guarded};
 use crate::store::{DeleteReport, FailedWrite, FindingVersion, StoreError, StoreResult};
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 use chrono::{DateTime, Utc};
 use futures::{stream, StreamExt};
 use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_attribute_value};
-use shared_types::{AuditEntry, FindingDetail, WorkflowUpdate};
+use shared_types::{AuditEntry, Finding, FindingFilter, WorkflowUpdate};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// Lost races tolerated for one finding before it is reported as failed (retryable).
@@ -210,13 +211,18 @@ where
 /// Sets a person's workflow status and appends to the audit trail, in one
 /// conditional write. The record gets its next revision; the provider's
 /// `updated_at` (and so the GSI sort key) stays.
+///
+/// With a `guard`, only while the stored finding still matches it: the check
+/// reads the item the write is conditioned on (its revision), so a change that
+/// lands in between fails the condition and the retry checks again.
 pub(super) async fn set_workflow(
     store: &DynamoStore,
     id: &str,
     update: &WorkflowUpdate,
     actor: &str,
     at: DateTime<Utc>,
-) -> StoreResult<Option<FindingDetail>> {
+    guard: Option<&FindingFilter>,
+) -> StoreResult<Guarded> {
     let once = || async {
         let Some(old) = store
             .get_item(id)
@@ -226,6 +232,16 @@ pub(super) async fn set_workflow(
             return Ok(None);
         };
         let finding = old.finding().map_err(backend)?;
+        if let Some(g) = guard {
+            // The item's status is the authoritative one.
+            let current = Finding {
+                workflow_status: old.workflow_status,
+                ..finding.clone()
+            };
+            if !still_matches(g, &current) {
+                return Ok(Some(None));
+            }
+        }
         let w = decide_workflow(old.rev, update.workflow_status);
         let mut audit = old.audit.clone();
         audit.push(AuditEntry {
@@ -248,6 +264,7 @@ pub(super) async fn set_workflow(
                 note: update.note.clone(),
                 quiet: false,
             },
+            old.amend_mark,
         )
         .map_err(backend)?;
         let (before, after) = (old.counted(), new.counted());
@@ -264,11 +281,15 @@ pub(super) async fn set_workflow(
             &rows,
         )
         .await?;
-        Ok(Some(new))
+        Ok(Some(Some(new)))
     };
     match with_retries(store, once).await {
-        Ok(Some(item)) => item.detail().map(Some).map_err(|e| corrupt(id, e)),
-        Ok(None) => Ok(None),
+        Ok(Some(Some(item))) => item
+            .detail()
+            .map(|d| Guarded::Changed(Box::new(d)))
+            .map_err(|e| corrupt(id, e)),
+        Ok(Some(None)) => Ok(Guarded::NoLongerMatches),
+        Ok(None) => Ok(Guarded::Unknown),
         Err((reason, true)) => Err(StoreError::Unavailable(reason)),
         Err((reason, false)) => Err(StoreError::Backend(reason.into())),
     }

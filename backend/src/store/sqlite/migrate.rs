@@ -8,7 +8,7 @@ use rusqlite::{params, Connection, TransactionBehavior};
 use shared_types::RecordState;
 
 /// Schema version this code writes (`PRAGMA user_version`).
-const VERSION: i64 = 8;
+const VERSION: i64 = 9;
 
 /// Adds what an older file lacks. Cheap when the file is current (one pragma read).
 pub(super) fn migrate(c: &mut Connection) -> StoreResult<()> {
@@ -25,6 +25,11 @@ pub(super) fn migrate(c: &mut Connection) -> StoreResult<()> {
     if !has("revision") {
         // Every existing record is at its first known revision.
         tx.execute_batch("ALTER TABLE findings ADD COLUMN revision INTEGER NOT NULL DEFAULT 1")?;
+    }
+    if !has("amend_mark") {
+        // NULL: the mark of a version stored before v9 is unknown (decide.rs says
+        // what an equal version does to such a row); the next write sets it.
+        tx.execute_batch("ALTER TABLE findings ADD COLUMN amend_mark INTEGER")?;
     }
     let mut backfill = Vec::new();
     if !has("record_state") {
@@ -59,6 +64,12 @@ pub(super) fn migrate(c: &mut Connection) -> StoreResult<()> {
         // The resource counters come back, kept off the write path: every
         // stored finding is queued to be folded into them.
         super::resource_counts::recount(&tx)?;
+    }
+    if version < 9 {
+        // Version 9 names per-standard findings' controls by their security
+        // control ids (compliance/legacy_ids.rs): the next compliance read
+        // refreshes every finding's results from its document.
+        tx.execute("DELETE FROM compliance_fold", [])?;
     }
     tx.pragma_update(None, "user_version", VERSION)?;
     tx.commit()?;

@@ -34,6 +34,7 @@ use super::{
     ArchivePage, Change, ChangeFeed, DeleteReport, FindingPages, FindingVersion, FullPage, Origin,
     ScoreSnapshot, Store, StoreError, StoreResult, UpsertReport, ViewCount,
 };
+use crate::store::guard::Guarded;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use pool::Pool;
@@ -320,15 +321,17 @@ impl Store for SqliteStore {
         group_read::groups(self, filter, by, limit, budget).await
     }
 
-    async fn set_workflow(
+    async fn set_workflow_if(
         &self,
         id: &str,
         update: &WorkflowUpdate,
         actor: &str,
         at: DateTime<Utc>,
-    ) -> StoreResult<Option<FindingDetail>> {
+        guard: Option<&FindingFilter>,
+    ) -> StoreResult<Guarded> {
         let (id, update, actor) = (id.to_string(), update.clone(), actor.to_string());
-        self.write(move |c| write::set_workflow(c, &id, &update, &actor, at))
+        let guard = guard.cloned();
+        self.write(move |c| write::set_workflow(c, &id, &update, &actor, at, guard.as_ref()))
             .await
     }
 

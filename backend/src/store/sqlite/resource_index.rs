@@ -18,12 +18,7 @@ pub(super) const RESOURCE_BUCKET_SHIFT: u32 = 36;
 /// compares the resource id itself, so a collision costs a row read, never a
 /// wrong answer.
 pub(super) fn resource_key(resource_id: &str) -> i64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in resource_id.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h as i64
+    crate::store::fnv::fnv1a64(resource_id.as_bytes()) as i64
 }
 
 /// One resource's findings through `findings_by_bucket_resource`: the buckets

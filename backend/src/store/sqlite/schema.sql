@@ -32,7 +32,11 @@ CREATE TABLE IF NOT EXISTS findings (
     updated_at INTEGER NOT NULL,
     -- The whole Finding as zstd-compressed JSON, raw document included (doc.rs;
     -- databases from before compression hold JSON text, still read).
-    doc BLOB NOT NULL
+    doc BLOB NOT NULL,
+    -- The stored provider version's amendment mark (store/amendment.rs): an equal
+    -- UpdatedAt with another mark is a customer's change in Security Hub. NULL on
+    -- rows written before schema v9.
+    amend_mark INTEGER
 );
 
 -- Every list filter is an equality on one column plus the newest-first order, so

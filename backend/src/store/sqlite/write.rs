@@ -15,24 +15,25 @@ use super::StoreResult;
 use crate::store::change::Origin;
 use crate::store::decide::{decide, decide_workflow, delete_revision, Decision, StoredHead};
 use crate::store::facets::Facets;
+use crate::store::guard::{still_matches, Guarded};
 use crate::store::{DeleteReport, FindingVersion, UpsertOutcome, UpsertReport};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
-use shared_types::{ChangeKind, FindingDetail, RecordState, WorkflowUpdate};
+use shared_types::{ChangeKind, FindingFilter, RecordState, WorkflowUpdate};
 
 const INSERT: &str =
     "INSERT INTO findings (id, asff_id, severity, workflow_status, workflow_locked, \
      account_id, region, resource_type, resource_id, product_name, source, compliance_status, \
      control_id, title, description, created_at, updated_at, doc, revision, record_state, \
-     generator_id, resource_key) \
+     generator_id, resource_key, amend_mark) \
      VALUES (?1, ?2, ?3, ?4, ?18, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, \
-     ?19, ?20, ?21, ?22)";
+     ?19, ?20, ?21, ?22, ?23)";
 
 const UPDATE: &str = "UPDATE findings SET asff_id = ?2, severity = ?3, workflow_status = ?4, \
      account_id = ?5, region = ?6, resource_type = ?7, resource_id = ?8, product_name = ?9, \
      source = ?10, compliance_status = ?11, control_id = ?12, title = ?13, description = ?14, \
      created_at = ?15, updated_at = ?16, doc = ?17, workflow_locked = ?18, revision = ?19, \
-     record_state = ?20, generator_id = ?21, resource_key = ?22 WHERE id = ?1";
+     record_state = ?20, generator_id = ?21, resource_key = ?22, amend_mark = ?23 WHERE id = ?1";
 
 /// What an upsert needs of the stored version: the decision's view and the facets
 /// the counters move.
@@ -49,7 +50,7 @@ fn stored(c: &Connection, id: &str) -> StoreResult<Option<Stored>> {
         .prepare_cached(
             "SELECT updated_at, workflow_locked, severity, workflow_status, account_id, \
              resource_type, created_at, revision, compliance_status, record_state, \
-             region, product_name, generator_id, resource_id \
+             region, product_name, generator_id, resource_id, amend_mark \
              FROM findings WHERE id = ?1",
         )?
         .query_row([id], |q| {
@@ -67,7 +68,11 @@ fn stored(c: &Connection, id: &str) -> StoreResult<Option<Stored>> {
                     q.get::<_, String>(9)?,
                 ),
                 (q.get::<_, String>(10)?, q.get::<_, String>(11)?),
-                (q.get::<_, String>(12)?, q.get::<_, String>(13)?),
+                (
+                    q.get::<_, String>(12)?,
+                    q.get::<_, String>(13)?,
+                    q.get::<_, Option<i64>>(14)?,
+                ),
             ))
         })
         .optional()?;
@@ -77,7 +82,7 @@ fn stored(c: &Connection, id: &str) -> StoreResult<Option<Stored>> {
         (rt, created),
         rest,
         place,
-        (generator, resource),
+        (generator, resource, amend_mark),
     )) = row
     else {
         return Ok(None);
@@ -106,6 +111,8 @@ fn stored(c: &Connection, id: &str) -> StoreResult<Option<Stored>> {
             record_state: RecordState::parse(&record_state)
                 .ok_or_else(|| corrupt(id, format!("bad record state {record_state:?}")))?,
             severity: facets.severity,
+            // Stored as SQLite's signed 64-bit integer, bit for bit.
+            amendment: amend_mark.map(|m| m as u64),
         },
         facets,
         generator,
@@ -137,6 +144,7 @@ fn write_row(c: &Connection, sql: &str, r: &Row) -> StoreResult<()> {
         r.incoming.record_state.as_str(),
         r.generator_id,
         r.resource_key,
+        r.incoming.amendment as i64,
     ])?;
     Ok(())
 }
@@ -195,23 +203,28 @@ pub(super) fn upsert(
 /// Sets a person's workflow status and appends the audit record, atomically. The
 /// record gets its next revision; the provider's `updated_at` stays as it is, so a
 /// provider version evaluated before this change but delivered after it still
-/// counts as newer than the stored one.
+/// counts as newer than the stored one. With a `guard`, only while the stored
+/// finding still matches it (read in this transaction, which holds the write lock).
 pub(super) fn set_workflow(
     c: &mut Connection,
     id: &str,
     update: &WorkflowUpdate,
     actor: &str,
     at: DateTime<Utc>,
-) -> StoreResult<Option<FindingDetail>> {
+    guard: Option<&FindingFilter>,
+) -> StoreResult<Guarded> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let doc: Option<(StoredDoc, i64)> = tx
         .prepare_cached("SELECT doc, revision FROM findings WHERE id = ?1")?
         .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     let Some((doc, revision)) = doc else {
-        return Ok(None);
+        return Ok(Guarded::Unknown);
     };
     let mut f = doc.decode(id)?;
+    if guard.is_some_and(|g| !still_matches(g, &f)) {
+        return Ok(Guarded::NoLongerMatches);
+    }
     let from = f.workflow_status;
     let w = decide_workflow(
         u64::try_from(revision).map_err(|_| corrupt(id, "negative revision"))?,
@@ -270,9 +283,9 @@ pub(super) fn set_workflow(
         update.workflow_status.as_str(),
         update.note
     ])?;
-    let detail = get_detail(&tx, id)?;
+    let detail = get_detail(&tx, id)?.ok_or_else(|| corrupt(id, "gone within its write"))?;
     tx.commit()?;
-    Ok(detail)
+    Ok(Guarded::Changed(Box::new(detail)))
 }
 
 /// Deletes each finding only if its stored version is the given one, recording a

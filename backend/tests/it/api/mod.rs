@@ -22,10 +22,16 @@ struct TestApp {
 }
 
 async fn app_with(config: HttpConfig) -> TestApp {
+    app_of(findings(300, 11), config).await
+}
+
+/// The router over a fresh SQLite store holding `fixtures`.
+async fn app_of(fixtures: Vec<Finding>, config: HttpConfig) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open_dir(dir.path()).unwrap();
-    let fixtures = findings(300, 11);
-    store.upsert(&fixtures).await.unwrap();
+    for chunk in fixtures.chunks(2000) {
+        assert!(store.upsert(chunk).await.unwrap().failed.is_empty());
+    }
     let pipeline = Pipeline::new(
         Arc::new(Normalizer::default()),
         Arc::new(store) as Arc<dyn Store>,

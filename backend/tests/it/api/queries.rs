@@ -74,6 +74,30 @@ async fn every_page_carries_the_total_of_its_view() {
 }
 
 #[tokio::test]
+async fn a_search_matching_only_old_findings_counts_what_its_first_page_holds() {
+    // 1,500 findings: the count's bounded read of the newest ones meets none of
+    // the 20 oldest, which alone hold the text.
+    let mut fixtures = findings(1500, 12);
+    fixtures.sort_by_key(|f| f.updated_at);
+    for f in &mut fixtures[..20] {
+        f.title = format!("needle-old {}", f.title);
+    }
+    let t = app_of(fixtures, HttpConfig::default()).await;
+    let (_, body) = get(&t.app, "/findings?q=needle-old").await;
+    assert_eq!(body["items"].as_array().unwrap().len(), 20);
+    assert_eq!(
+        (body["total"].as_u64(), body["total_is_exact"].as_bool()),
+        (Some(20), Some(true)),
+        "the first page is the whole view: {}",
+        body["total"]
+    );
+    // A first page with more after it: never fewer than its rows.
+    let (_, body) = get(&t.app, "/findings?q=needle-old&limit=5").await;
+    assert!(body["next_cursor"].is_string());
+    assert!(body["total"].as_u64().unwrap() >= 5, "{}", body["total"]);
+}
+
+#[tokio::test]
 async fn paging_with_the_cursor_walks_every_finding() {
     let t = app().await;
     let mut uri = "/findings?limit=64".to_string();
@@ -136,6 +160,10 @@ async fn no_bad_input_causes_a_server_error() {
         "/findings/AAAAAAAAAAAAAAAAAAAAAA",
         &format!("/findings?q={}", "a".repeat(5000)),
         "/findings/a/b",
+        // Not UTF-8 once decoded: our error body, not axum's plain text.
+        "/findings/%FF",
+        "/compliance/%FF",
+        "/exports/%C3%28",
     ];
     for uri in nasty {
         let (status, body) = get(&t.app, uri).await;

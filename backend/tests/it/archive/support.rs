@@ -7,6 +7,7 @@ use cspm::archive::manifest;
 use cspm::archive::writer::versions_of;
 use cspm::archive::{ArchiveSink, ObjectKind, SinkError, SinkResult};
 use cspm::sources::security_hub::normalize_finding;
+use cspm::store::guard::Guarded;
 use cspm::store::{
     ArchivePage, DeleteReport, FindingVersion, SqliteStore, Store, StoreResult, UpsertReport,
 };
@@ -353,14 +354,15 @@ impl Store for FaultyStore {
     ) -> StoreResult<shared_types::FindingGroups> {
         self.inner.groups(filter, by, limit).await
     }
-    async fn set_workflow(
+    async fn set_workflow_if(
         &self,
         id: &str,
         u: &WorkflowUpdate,
         actor: &str,
         at: DateTime<Utc>,
-    ) -> StoreResult<Option<FindingDetail>> {
-        self.inner.set_workflow(id, u, actor, at).await
+        guard: Option<&FindingFilter>,
+    ) -> StoreResult<Guarded> {
+        self.inner.set_workflow_if(id, u, actor, at, guard).await
     }
     async fn archive_candidates(
         &self,

@@ -11,6 +11,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use cspm::auth::tokens::{NamedToken, SqliteTokens, TokenHash, TokenStore};
 use cspm::auth::{Authenticator, Role};
 use cspm::http::{router, AppState, HttpConfig};
+use cspm::store::guard::Guarded;
 use cspm::store::{
     ArchivePage, DeleteReport, FindingVersion, SqliteStore, Store, StoreError, StoreResult,
     UpsertReport,
@@ -31,6 +32,8 @@ mod by_filter;
 mod by_id;
 /// The same route over the DynamoDB store in the emulator.
 mod dynamo;
+/// Two changes of overlapping views at once.
+mod overlap;
 
 /// The account the selected fixtures are moved to (the others keep theirs).
 pub const ACCOUNT: &str = "999900001111";
@@ -177,11 +180,21 @@ impl Fixture {
 
 /// Wraps a store; once [`Flaky::fail_from`] is set, the `set_workflow` calls from
 /// that number on fail as an unreachable database would, until [`Flaky::heal`].
+/// [`Flaky::interfere_at`] makes someone else's change land in the middle of a run.
 pub struct Flaky {
     inner: Arc<dyn Store>,
     calls: AtomicUsize,
     fail_from: AtomicUsize,
     down: AtomicBool,
+    interference: std::sync::Mutex<Option<Interference>>,
+}
+
+/// Another person's change, made through the wrapped store just before the
+/// `at`th call (1-based) of a run.
+struct Interference {
+    at: usize,
+    ids: Vec<String>,
+    status: WorkflowStatus,
 }
 
 impl Flaky {
@@ -191,7 +204,15 @@ impl Flaky {
             calls: AtomicUsize::new(0),
             fail_from: AtomicUsize::new(usize::MAX),
             down: AtomicBool::new(false),
+            interference: std::sync::Mutex::new(None),
         }
+    }
+
+    /// Just before the `at`th workflow call counted from now, "someone-else"
+    /// sets `status` on `ids` (straight on the wrapped store).
+    pub fn interfere_at(&self, at: usize, ids: Vec<String>, status: WorkflowStatus) {
+        self.calls.store(0, Ordering::SeqCst);
+        *self.interference.lock().unwrap() = Some(Interference { at, ids, status });
     }
 
     /// From the `n`th `set_workflow` call counted from now (1-based), every call fails.
@@ -241,20 +262,41 @@ impl Store for Flaky {
     ) -> StoreResult<shared_types::FindingGroups> {
         self.inner.groups(filter, by, limit).await
     }
-    async fn set_workflow(
+    async fn set_workflow_if(
         &self,
         id: &str,
         u: &WorkflowUpdate,
         actor: &str,
         at: DateTime<Utc>,
-    ) -> StoreResult<Option<FindingDetail>> {
+        guard: Option<&FindingFilter>,
+    ) -> StoreResult<Guarded> {
         let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+        let due = {
+            let mut slot = self.interference.lock().unwrap();
+            match slot.as_ref() {
+                Some(i) if i.at == n => slot.take(),
+                _ => None,
+            }
+        };
+        if let Some(i) = due {
+            let update = WorkflowUpdate {
+                workflow_status: i.status,
+                note: None,
+            };
+            for id in &i.ids {
+                self.inner
+                    .set_workflow(id, &update, "someone-else", at)
+                    .await
+                    .unwrap()
+                    .unwrap();
+            }
+        }
         if self.down.load(Ordering::SeqCst) && n >= self.fail_from.load(Ordering::SeqCst) {
             return Err(StoreError::Unavailable(
                 "injected: the database is down".into(),
             ));
         }
-        self.inner.set_workflow(id, u, actor, at).await
+        self.inner.set_workflow_if(id, u, actor, at, guard).await
     }
     async fn archive_candidates(
         &self,

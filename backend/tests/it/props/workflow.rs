@@ -35,12 +35,22 @@ fn at(micros: i64) -> DateTime<Utc> {
 }
 
 fn incoming() -> impl Strategy<Value = Incoming> {
-    (-1_000_000i64..1_000_000, status(), compliance(), state()).prop_map(|(t, w, c, r)| Incoming {
-        updated_at: at(t),
-        workflow_status: w,
-        compliance_status: c,
-        record_state: r,
-    })
+    // Marks from a small set, so equal times meet both equal and other marks.
+    (
+        -1_000_000i64..1_000_000,
+        status(),
+        compliance(),
+        state(),
+        0u64..3,
+    )
+        .prop_map(|(t, w, c, r, m)| Incoming {
+            updated_at: at(t),
+            workflow_status: w,
+            compliance_status: c,
+            record_state: r,
+            severity: Severity::High,
+            amendment: m,
+        })
 }
 
 fn stored() -> impl Strategy<Value = StoredHead> {
@@ -51,8 +61,9 @@ fn stored() -> impl Strategy<Value = StoredHead> {
         any::<bool>(),
         compliance(),
         state(),
+        prop::option::of(0u64..3),
     )
-        .prop_map(|(t, revision, w, by_person, c, r)| StoredHead {
+        .prop_map(|(t, revision, w, by_person, c, r, m)| StoredHead {
             updated_at: at(t),
             revision,
             workflow_status: w,
@@ -60,6 +71,7 @@ fn stored() -> impl Strategy<Value = StoredHead> {
             compliance_status: c,
             record_state: r,
             severity: Severity::High,
+            amendment: m,
         })
 }
 
@@ -82,15 +94,19 @@ proptest! {
         newer.updated_at = inc.updated_at + Duration::microseconds(later);
         let d2 = decide(Some(&s), &newer);
         prop_assert!(rank(&d2) >= rank(&d1), "{d1:?} then {d2:?}");
-        // The rank is exactly the comparison with the stored UpdatedAt.
-        let expected = match inc.updated_at.cmp(&s.updated_at) {
-            std::cmp::Ordering::Less => 0,
-            std::cmp::Ordering::Equal => 1,
-            std::cmp::Ordering::Greater => 2,
-        };
-        prop_assert_eq!(rank(&d1), expected);
+        // The rank is the comparison with the stored UpdatedAt; an equal one is
+        // unchanged with the stored amendment mark and written with another.
+        match (inc.updated_at.cmp(&s.updated_at), s.amendment) {
+            (std::cmp::Ordering::Less, _) => prop_assert_eq!(rank(&d1), 0),
+            (std::cmp::Ordering::Greater, _) => prop_assert_eq!(rank(&d1), 2),
+            (std::cmp::Ordering::Equal, Some(m)) if m == inc.amendment => {
+                prop_assert_eq!(rank(&d1), 1)
+            }
+            (std::cmp::Ordering::Equal, Some(_)) => prop_assert!(rank(&d1) >= 1),
+            (std::cmp::Ordering::Equal, None) => prop_assert!(rank(&d1) >= 1),
+        }
         // How much newer does not matter: the same write either way.
-        if rank(&d1) == 2 && later > 0 {
+        if inc.updated_at > s.updated_at && later > 0 {
             prop_assert_eq!(d1, d2);
         }
         if let Decision::Replace(w) = d1 {
@@ -121,6 +137,7 @@ proptest! {
                             compliance_status: v.compliance_status.clone(),
                             record_state: v.record_state,
                             severity: Severity::High,
+                            amendment: Some(v.amendment),
                         })
                     }
                     Decision::Unchanged | Decision::SkippedOlder => {}

@@ -33,6 +33,7 @@ pub async fn run_contract(make: &StoreFactory) {
     archive::deletes_only_remove_the_version_that_was_read(make().await).await;
     workflow::unknown_ids_are_none(make().await).await;
     workflow::revisions_count_every_change(make().await).await;
+    workflow::a_same_time_amendment_is_applied_once(make().await).await;
     compliance::compliance_snapshots_keep_the_last_of_each_day(make().await).await;
     super::store_workflow::the_workflow_table_holds_row_by_row(make().await).await;
     super::store_workflow::a_late_provider_version_is_not_older_than_a_persons_change(make().await)

@@ -116,3 +116,99 @@ pub(super) async fn unknown_ids_are_none(store: Arc<dyn Store>) {
         .is_none());
     store.ping().await.unwrap();
 }
+
+/// A customer's change in Security Hub (`BatchUpdateFindings`: suppress, a status,
+/// a note, a severity) arrives with the stored `UpdatedAt`: it is applied, its
+/// re-delivery is not, and a person's change in between keeps the mark.
+pub(super) async fn a_same_time_amendment_is_applied_once(store: Arc<dyn Store>) {
+    let mut f = findings(1, 21).remove(0);
+    f.workflow_status = WorkflowStatus::New;
+    f.severity = Severity::High;
+    f.compliance_status = Some("FAILED".into());
+    f.raw = serde_json::json!({"Id": f.asff_id, "Workflow": {"Status": "NEW"}});
+    f.source = shared_types::FindingSource::SecurityHub;
+    let today = anchor().date_naive();
+    let one = |g: &Finding| vec![g.clone()];
+    let outcome = |r: cspm::store::UpsertReport| {
+        assert!(r.failed.is_empty(), "{:?}", r.failed);
+        r.outcomes[0].1.clone()
+    };
+    assert_eq!(
+        outcome(store.upsert(&one(&f)).await.unwrap()),
+        UpsertOutcome::Inserted
+    );
+    assert_eq!(
+        outcome(store.upsert(&one(&f)).await.unwrap()),
+        UpsertOutcome::Unchanged
+    );
+
+    // Suppressed in the console, with a note: same UpdatedAt.
+    let mut suppressed = f.clone();
+    suppressed.workflow_status = WorkflowStatus::Suppressed;
+    suppressed.raw["Workflow"]["Status"] = "SUPPRESSED".into();
+    suppressed.raw["Note"] = serde_json::json!({"Text": "accepted risk", "UpdatedBy": "ana"});
+    assert!(matches!(
+        outcome(store.upsert(&one(&suppressed)).await.unwrap()),
+        UpsertOutcome::Updated {
+            previous_status: WorkflowStatus::New,
+            ..
+        }
+    ));
+    let got = store.get(&f.id).await.unwrap().unwrap().finding;
+    assert_eq!(
+        (got.workflow_status, got.revision),
+        (WorkflowStatus::Suppressed, 2)
+    );
+    assert_eq!(got.raw["Note"]["Text"], "accepted risk");
+    let s = store.summary(today).await.unwrap();
+    assert_eq!(s.by_status[&WorkflowStatus::Suppressed], 1);
+    assert_eq!(s.by_status[&WorkflowStatus::New], 0);
+    assert_eq!(
+        outcome(store.upsert(&one(&suppressed)).await.unwrap()),
+        UpsertOutcome::Unchanged
+    );
+    // The original version arriving late is an amendment too (another mark):
+    // it lifts the suppression the provider reported, as un-suppressing would.
+    let mut lifted = f.clone();
+    lifted.raw["Note"] = serde_json::json!({"Text": "not accepted after all"});
+    outcome(store.upsert(&one(&lifted)).await.unwrap());
+    let got = store.get(&f.id).await.unwrap().unwrap().finding;
+    assert_eq!(
+        (got.workflow_status, got.revision),
+        (WorkflowStatus::New, 3)
+    );
+
+    // A person's change keeps the stored mark: a re-delivery stays unchanged.
+    let update = WorkflowUpdate {
+        workflow_status: WorkflowStatus::Notified,
+        note: None,
+    };
+    store
+        .set_workflow(&f.id, &update, "alice", f.updated_at + Duration::minutes(5))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        outcome(store.upsert(&one(&lifted)).await.unwrap()),
+        UpsertOutcome::Unchanged
+    );
+
+    // Re-rated in the console: severity moves, the person's status stays.
+    let mut rerated = lifted.clone();
+    rerated.severity = Severity::Low;
+    outcome(store.upsert(&one(&rerated)).await.unwrap());
+    let got = store.get(&f.id).await.unwrap().unwrap().finding;
+    assert_eq!(
+        (got.severity, got.workflow_status, got.revision),
+        (Severity::Low, WorkflowStatus::Notified, 5)
+    );
+    let s = store.summary(today).await.unwrap();
+    assert_eq!(
+        (
+            s.by_severity[&Severity::Low],
+            s.by_severity[&Severity::High]
+        ),
+        (1, 0)
+    );
+    assert_eq!(s.by_status[&WorkflowStatus::Notified], 1);
+}

@@ -48,9 +48,10 @@ impl FindingItem {
             changed_at,
             controls,
             gen_counted,
+            amend_mark,
         } = self;
         let text = |s: &str| AttributeValue::S(s.to_owned());
-        let mut m = HashMap::with_capacity(29);
+        let mut m = HashMap::with_capacity(30);
         let mut put = |name: &str, value: AttributeValue| {
             m.insert(name.to_owned(), value);
         };
@@ -101,6 +102,9 @@ impl FindingItem {
             put("controls", to_attribute_value(c)?);
         }
         put("gen_counted", AttributeValue::Bool(*gen_counted));
+        if let Some(mark) = amend_mark {
+            put("amend_mark", AttributeValue::N(mark.to_string()));
+        }
         Ok(m)
     }
 }
@@ -138,6 +142,7 @@ mod tests {
                 1_900_000_000,
                 Vec::new(),
                 change,
+                (n % 3 != 0).then_some(n as u64),
             )
             .unwrap();
             same_as_serde(&item);
@@ -173,6 +178,7 @@ mod tests {
             -1,
             vec![entry.clone(), entry],
             change,
+            Some(u64::MAX),
         )
         .unwrap();
         item.compliance_status = Some("FAILED".into());

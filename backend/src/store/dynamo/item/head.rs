@@ -10,7 +10,7 @@ use serde::Deserialize;
 use shared_types::{AuditEntry, RecordState, Severity, WorkflowStatus};
 
 /// The attributes an upsert reads before writing (everything but the document).
-pub const HEAD_PROJECTION: [&str; 18] = [
+pub const HEAD_PROJECTION: [&str; 19] = [
     "id",
     "rev",
     "updated_exact",
@@ -29,6 +29,7 @@ pub const HEAD_PROJECTION: [&str; 18] = [
     "controls",
     "generator_id",
     "gen_counted",
+    "amend_mark",
 ];
 
 /// What an upsert needs to know about the stored version.
@@ -85,6 +86,9 @@ pub struct Head {
     /// Counted in the generator items ([`FindingItem::gen_counted`]).
     #[serde(default)]
     pub gen_counted: bool,
+    /// The stored version's amendment mark (absent on older items).
+    #[serde(default)]
+    pub amend_mark: Option<u64>,
 }
 
 impl Head {
@@ -98,6 +102,7 @@ impl Head {
             compliance_status: self.compliance_status.clone(),
             record_state: self.record_state,
             severity: self.severity,
+            amendment: self.amend_mark,
         }
     }
 

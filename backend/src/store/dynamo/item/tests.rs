@@ -22,6 +22,7 @@ fn the_document_is_kept_compressed_as_a_binary_attribute_and_old_json_text_still
         0,
         Vec::new(),
         change,
+        None,
     )
     .unwrap();
     let mut expected = f.clone();

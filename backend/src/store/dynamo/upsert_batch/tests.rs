@@ -36,6 +36,7 @@ fn planned(f: &Finding, doc_bytes: usize) -> PlannedWrite {
         0,
         Vec::new(),
         change,
+        None,
     )
     .unwrap();
     PlannedWrite {
