@@ -1,6 +1,7 @@
 // Steps of the dashboard journey (e2e/dashboard.test.mjs) about the bulk bar:
 //   - it appears and goes without moving the rows, and stays in reach at the
-//     bottom of a long table;
+//     bottom of a long table; at a narrow width (wrapped) it covers neither the
+//     pager nor the last row;
 //   - its last answer goes with any change of the view;
 //   - leaving the page while a change to all matching runs asks first.
 import { step } from "./steps.mjs";
@@ -54,6 +55,41 @@ export async function bulkBarSteps({ page, BASE, SHOTS }) {
     await page.click(".bulk-bar button:text('Clear')");
     await page.waitForSelector(".bulk-bar", { state: "detached" });
     await page.evaluate(() => window.scrollTo(0, 0));
+  });
+
+  await step("bulk bar: at a narrow width it covers neither the pager nor the last row, and notices stay above it", async () => {
+    const wide = page.viewportSize();
+    await page.setViewportSize({ width: 700, height: 700 });
+    try {
+      await open("severity=LOW&status=NEW");
+      const before = await rowTop(2);
+      await boxes.nth(0).click();
+      await page.waitForSelector(".bulk-bar .bulk-count");
+      assert.equal(await rowTop(2), before, "the bar pushed the rows down");
+      // In the reading order it comes after the rows and the pager.
+      assert.ok(await page.evaluate(() =>
+        !!(document.querySelector("nav.pager").compareDocumentPosition(document.querySelector(".bulk-bar"))
+          & Node.DOCUMENT_POSITION_FOLLOWING)), "the bar comes before the pager in the DOM");
+      // While the rows run on below, it is on screen, over them.
+      const apply = await page.locator(".bulk-bar button[type=submit]").boundingBox();
+      assert.ok(apply.y >= 0 && apply.y + apply.height <= 700, JSON.stringify(apply));
+      await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+      const bar = await page.locator(".bulk-bar").boundingBox();
+      const pager = await page.locator("nav.pager").boundingBox();
+      const last = await page.locator("table.findings tbody tr:last-child").boundingBox();
+      assert.ok(pager.y + pager.height <= bar.y, `pager ${JSON.stringify(pager)} under bar ${JSON.stringify(bar)}`);
+      assert.ok(last.y + last.height <= bar.y, `last row ${JSON.stringify(last)} under bar ${JSON.stringify(bar)}`);
+      // CRITICAL notices are drawn above the bar.
+      const z = await page.evaluate(() => [".notices", ".bulk-bar"].map((s) =>
+        Number(getComputedStyle(document.querySelector(s)).zIndex)));
+      assert.ok(z[0] > z[1], `notices z-index ${z[0]} not above the bar's ${z[1]}`);
+      await page.screenshot({ path: join(SHOTS, "findings-bulk-bar-narrow.png") });
+      await page.click(".bulk-bar button:text('Clear')");
+      await page.waitForSelector(".bulk-bar", { state: "detached" });
+    } finally {
+      await page.setViewportSize(wide);
+      await page.evaluate(() => window.scrollTo(0, 0));
+    }
   });
 
   await step("bulk bar: its answer goes with another filter and another grouping, and does not come back", async () => {

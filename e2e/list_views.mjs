@@ -7,7 +7,8 @@
 //   - Back, reload and a bookmark keep a grouped view grouped, and rows picked in
 //     the list do not follow Back into the groups table;
 //   - the groups table and the overview's top lists follow changes made
-//     elsewhere (fetched again), keeping "Show up to 1,000 groups".
+//     elsewhere (fetched again), keeping "Show up to 1,000 groups"; while live
+//     updates are paused the groups hold still, and catch up once unpaused.
 import { step, headIs as waitForHead } from "./steps.mjs";
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -162,7 +163,7 @@ export async function listViewSteps({ page, BASE, SHOTS }) {
     assert.equal(await page.inputValue("select[name=group_by]"), "");
   });
 
-  await step("live: the groups table fetches its groups again after changes, keeping \"Show up to 1,000\"", async () => {
+  await step("live: the groups table fetches its groups again after changes, keeping \"Show up to 1,000\", and holds still while paused", async () => {
     const view = "status=NEW";
     await page.goto(`${BASE}/ui/findings?${view}&group=resource`);
     await page.waitForSelector("table.groups[data-by=resource] tbody tr");
@@ -186,7 +187,27 @@ export async function listViewSteps({ page, BASE, SHOTS }) {
       (t === 0 && ![...document.querySelectorAll("table.groups tbody tr")].some((r) => r.dataset.key === k)), [key, want]);
     assert.deepEqual(await groups(), await api(), "the groups are the API's, in its order, with the limit chosen");
     await page.screenshot({ path: join(SHOTS, "findings-groups-live.png") });
-    await setStatus(ids, "NEW");
+    // Paused, the groups hold still; unpaused, they catch up once.
+    const pause = "label.pause input";
+    await page.check(pause);
+    let asked = 0;
+    const onRequest = (r) => { if (new URL(r.url()).pathname === "/findings/groups") asked += 1; };
+    page.on("request", onRequest);
+    try {
+      await setStatus(ids, "NEW");
+      await page.waitForTimeout(2500);
+      assert.equal(asked, 0, "the groups were fetched while live updates were paused");
+      assert.ok((await groups()).includes(`${key}=${want}`) || want === 0, "the paused groups moved");
+      await page.uncheck(pause);
+      await page.waitForFunction(([k, t]) =>
+        [...document.querySelectorAll("table.groups tbody tr")].some((r) => r.dataset.key === k && Number(r.dataset.total) === t),
+        [key, want + ids.length]);
+      assert.ok(asked >= 1, "no fetch caught up after the pause");
+    } finally {
+      page.off("request", onRequest);
+      if (await page.isChecked(pause)) await page.uncheck(pause);
+    }
+    assert.deepEqual(await groups(), await api());
   });
 
   await step("live: the overview's top lists and compliance are fetched again after a change", async () => {

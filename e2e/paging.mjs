@@ -2,7 +2,8 @@
 // pages and the dashboard's addresses:
 //   - Back, Forward and a reload on page N show page N with its own range, and
 //     "← Newer" leads to page N − 1; the page's offset stays out of API requests;
-//   - /ui and /ui/ open the overview.
+//   - a double click on "Older →" moves one page;
+//   - /ui and /ui/ open the overview, and Back from it leaves it.
 import { step, headIs as waitForHead } from "./steps.mjs";
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -69,12 +70,37 @@ export async function pagingSteps({ page, BASE, SHOTS }) {
     for (const s of asked) assert.ok(!/[?&]offset=/.test(s), `the API was sent the page's offset: ${s}`);
   });
 
-  await step("/ui and /ui/ open the overview", async () => {
+  await step("paging: a double click on Older → moves one page, and ← Newer comes back from it", async () => {
+    const qs = "severity=MEDIUM";
+    const p1 = await (await fetch(`${BASE}/findings?${qs}`)).json();
+    const n = p1.total;
+    const q2 = `${qs}&cursor=${encodeURIComponent(p1.next_cursor)}`;
+    await page.goto(`${BASE}/ui/findings?${qs}`);
+    await pageIs(qs, `1–50 of ${fmt(n)}`);
+    // The second click comes while page 2 loads, with page 1 still shown.
+    await page.dblclick("nav.pager button:text('Older →')");
+    await pageIs(q2, `51–100 of ${fmt(n)}`);
+    await page.waitForTimeout(500);
+    await pageIs(q2, `51–100 of ${fmt(n)}`);
+    assert.match(page.url(), /[?&]offset=50(&|$)/);
+    await page.click("nav.pager button:text('← Newer')");
+    await pageIs(qs, `1–50 of ${fmt(n)}`);
+  });
+
+  await step("/ui and /ui/ open the overview, and Back from it does not bounce forward", async () => {
     for (const path of ["/ui/", "/ui"]) {
+      await page.goto(`${BASE}/ui/findings?severity=LOW`);
+      await page.waitForSelector("table.findings");
       await page.goto(`${BASE}${path}`);
       await page.waitForSelector("[data-testid=total-count]");
       assert.equal(new URL(page.url()).pathname, "/", path);
       assert.equal(await page.locator("text=There is no page at this address.").count(), 0, path);
+      // The redirect replaced its entry: Back leaves the overview for the list.
+      await page.goBack();
+      await page.waitForFunction(() => location.pathname === "/ui/findings", null, { timeout: 5000 });
+      await page.waitForSelector("table.findings");
+      await page.waitForTimeout(300);
+      assert.equal(new URL(page.url()).pathname, "/ui/findings", `Back from ${path} bounced forward`);
     }
   });
 }

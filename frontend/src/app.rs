@@ -3,7 +3,7 @@ use crate::components::signin::{SignInScreen, UserMenu};
 use crate::components::states::{Empty, ErrorPanel, Load, Loading};
 use crate::live::{self, Live};
 use crate::pages::{
-    api_paths::{FindingAlias, FindingsAlias, RemediationsAlias},
+    api_paths::{FindingAlias, FindingsAlias, OverviewAlias, RemediationsAlias},
     compliance::CompliancePage,
     detail::DetailPage,
     findings::FindingsPage,
@@ -14,7 +14,7 @@ use crate::session::SignIn;
 use crate::state::FindingStore;
 use crate::url::{LIST_PATH, REMEDIATIONS_PATH};
 use leptos::prelude::*;
-use leptos_router::components::{Redirect, Route, Router, Routes, A};
+use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::path;
 
 /// What the root shows; only a change of screen rebuilds it.
@@ -84,11 +84,9 @@ fn Dashboard() -> impl IntoView {
                     </Empty>
                 }>
                     <Route path=path!("/") view=OverviewPage/>
-                    // The dashboard's other pages are under /ui/, so its root is
-                    // where people look for the overview too (with or without the
-                    // slash, which the router tells apart).
-                    <Route path=path!("/ui") view=|| view! { <Redirect path="/"/> }/>
-                    <Route path=path!("/ui/") view=|| view! { <Redirect path="/"/> }/>
+                    // With or without the slash, which the router tells apart.
+                    <Route path=path!("/ui") view=OverviewAlias/>
+                    <Route path=path!("/ui/") view=OverviewAlias/>
                     <Route path=path!("/ui/findings") view=FindingsPage/>
                     <Route path=path!("/ui/findings/:id") view=DetailPage/>
                     <Route path=path!("/ui/compliance/:slug") view=CompliancePage/>

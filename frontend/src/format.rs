@@ -47,7 +47,7 @@ pub fn thousands(n: u64) -> String {
 pub fn range_of(first: u64, shown: u64, total: Option<u64>, exact: bool) -> String {
     // The last row seen: with none on this page, the one before it (an empty
     // view estimated at 0 must not read "about 1").
-    let last = (first + shown).saturating_sub(1);
+    let last = first.saturating_add(shown).saturating_sub(1);
     let range = if shown == 0 {
         "0".to_string()
     } else {
@@ -59,7 +59,9 @@ pub fn range_of(first: u64, shown: u64, total: Option<u64>, exact: bool) -> Stri
         Some(t) => {
             let digits = t.to_string().len() as u32;
             let unit = 10u64.pow(digits.saturating_sub(2));
-            let rounded = ((t + unit / 2) / unit * unit).max(last);
+            let rounded = (t.saturating_add(unit / 2) / unit)
+                .saturating_mul(unit)
+                .max(last);
             format!("{range} of about {}", thousands(rounded))
         }
     }

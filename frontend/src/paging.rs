@@ -30,12 +30,13 @@ pub struct PageTrail {
 
 impl PageTrail {
     /// The page after `from`, which starts at `next`, and the way back to
-    /// `from` remembered. Earlier pages were full, so this one starts `limit`
-    /// rows after `from`.
-    pub fn older(&mut self, from: &ListQuery, next: String) -> ListQuery {
+    /// `from` remembered. It starts after the `shown` rows `from` shows, not
+    /// after `limit` rows: a page can come back short (even empty) with a next
+    /// cursor, and live rows can join the first page.
+    pub fn older(&mut self, from: &ListQuery, next: String, shown: u64) -> ListQuery {
         let to = ListQuery {
             cursor: Some(next),
-            offset: from.offset + u64::from(from.limit),
+            offset: from.offset.saturating_add(shown),
             ..from.clone()
         };
         let key = to.api_query_string();
@@ -89,8 +90,8 @@ mod tests {
     fn newer_retraces_older_page_by_page_with_each_pages_offset() {
         let mut trail = PageTrail::default();
         let p1 = view("severity=MEDIUM");
-        let p2 = trail.older(&p1, "c2".into());
-        let p3 = trail.older(&p2, "c3".into());
+        let p2 = trail.older(&p1, "c2".into(), 50);
+        let p3 = trail.older(&p2, "c3".into(), 50);
         assert_eq!(p3.to_query_string(), "severity=MEDIUM&cursor=c3&offset=100");
         assert_eq!(trail.newer(&p3), p2);
         assert_eq!(trail.newer(&p2), p1);
@@ -100,8 +101,8 @@ mod tests {
     fn the_way_back_survives_a_reload_and_does_not_depend_on_history_order() {
         let mut trail = PageTrail::default();
         let p1 = view("severity=MEDIUM&sort=title");
-        let p2 = trail.older(&p1, "c2".into());
-        let p3 = trail.older(&p2, "c3".into());
+        let p2 = trail.older(&p1, "c2".into(), 50);
+        let p3 = trail.older(&p2, "c3".into(), 50);
         let stored = PageTrail::from_json(&trail.to_json());
         // A reload on page 3 (its URL parsed afresh), then Back twice and
         // Forward: each page still knows the one before it.
@@ -119,7 +120,7 @@ mod tests {
         assert_eq!(trail.newer(&bookmarked), view("severity=LOW"));
         // Another view's cursor does not lead back into this view.
         let mut trail = PageTrail::default();
-        trail.older(&view("severity=HIGH"), "zz".into());
+        trail.older(&view("severity=HIGH"), "zz".into(), 50);
         let low = view("severity=LOW&cursor=zz&offset=50");
         assert_eq!(trail.newer(&low), view("severity=LOW"));
     }
@@ -129,15 +130,33 @@ mod tests {
         let mut trail = PageTrail::default();
         let mut pages = vec![view("status=NEW")];
         for i in 0..=REMEMBERED_PAGES {
-            let next = trail.older(pages.last().unwrap(), format!("c{i}"));
+            let next = trail.older(pages.last().unwrap(), format!("c{i}"), 50);
             pages.push(next);
         }
         assert_eq!(trail.steps.len(), REMEMBERED_PAGES);
         // The oldest step kept still leads back; one more step forgets it.
         assert_eq!(trail.newer(&pages[2]), pages[1]);
         let last = pages.last().unwrap().clone();
-        trail.older(&last, "more".into());
+        trail.older(&last, "more".into(), 50);
         assert_eq!(trail.newer(&pages[2]), view("status=NEW"));
         assert_eq!(trail.newer(&last), pages[pages.len() - 2]);
+    }
+
+    #[test]
+    fn the_next_page_starts_after_the_rows_this_page_shows() {
+        let mut trail = PageTrail::default();
+        // DynamoDB may answer a short page, or an empty one, with a next cursor.
+        let p1 = view("severity=LOW");
+        let p2 = trail.older(&p1, "c2".into(), 37);
+        assert_eq!(p2.offset, 37);
+        let p3 = trail.older(&p2, "c3".into(), 0);
+        assert_eq!(p3.offset, 37);
+        // Live rows joined the first page: 53 shown of a limit of 50.
+        let p2 = trail.older(&p1, "c2b".into(), 53);
+        assert_eq!(p2.offset, 53);
+        assert_eq!(trail.newer(&p2), p1);
+        // A hand-edited huge offset does not overflow.
+        let far = view(&format!("severity=LOW&cursor=x&offset={}", u64::MAX));
+        assert_eq!(trail.older(&far, "y".into(), 50).offset, u64::MAX);
     }
 }

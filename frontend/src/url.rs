@@ -76,12 +76,9 @@ impl ListQuery {
                         })?
                 }
                 "cursor" if !v.is_empty() => out.cursor = Some(v.clone()),
-                "offset" => {
-                    out.offset = v.parse().map_err(|_| FilterError {
-                        field: "offset",
-                        message: "must be a whole number".into(),
-                    })?
-                }
+                // Only numbers rows, so a bad one (a hand-edited link) is left
+                // out rather than making the whole link unusable.
+                "offset" => out.offset = v.parse().unwrap_or(0),
                 // A grouping the dashboard does not know (an older or newer link)
                 // shows the plain list: the rows are still the view the link names.
                 "group" => out.group = v.parse().ok(),
@@ -426,11 +423,15 @@ mod tests {
         let first = ListQuery::from_query_string("severity=MEDIUM&offset=100").unwrap();
         assert_eq!(first.offset, 0);
         assert_eq!(first.to_query_string(), "severity=MEDIUM");
+        // A bad offset is left out; the link still opens its page.
+        for bad in ["-1", "x", "99999999999999999999999"] {
+            let q = ListQuery::from_query_string(&format!("cursor=abc&offset={bad}")).unwrap();
+            assert_eq!((q.cursor.as_deref(), q.offset), (Some("abc"), 0), "{bad}");
+        }
+        let huge = format!("cursor=abc&offset={}", u64::MAX);
         assert_eq!(
-            ListQuery::from_query_string("cursor=abc&offset=-1")
-                .unwrap_err()
-                .field,
-            "offset"
+            ListQuery::from_query_string(&huge).unwrap().offset,
+            u64::MAX
         );
     }
 }

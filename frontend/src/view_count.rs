@@ -109,6 +109,15 @@ impl Recounts {
     }
 }
 
+/// Whether the rows shown are the whole view, so their number is its exact
+/// count: the first page (`before` is 0), with no next page (`has_next`),
+/// and no live row left out — none waiting behind the "N new" bar
+/// (`pending`), and no generator filter, whose views take no live rows (a list
+/// item does not say its generator).
+pub fn shows_whole_view(before: u64, has_next: bool, pending: usize, generator: bool) -> bool {
+    before == 0 && !has_next && pending == 0 && !generator
+}
+
 /// What the list's head says: the range of rows shown within the view's total
 /// (`1–47 of 84`), or, while the view is grouped, only the total (`84
 /// findings`: the groups table has no rows to number). `before` rows come
@@ -137,8 +146,9 @@ pub fn head_line(
             Some(t) => format!("about {} findings", thousands(t)),
         };
     }
-    let total = total.map(|t| t.max(before + shown));
-    range_of(before + 1, shown, total, exact)
+    // A hand-edited offset may be huge: the sums saturate.
+    let total = total.map(|t| t.max(before.saturating_add(shown)));
+    range_of(before.saturating_add(1), shown, total, exact)
 }
 
 #[cfg(test)]
@@ -338,5 +348,34 @@ mod tests {
             head_line(false, 0, 50, false, Some(900), false),
             "1–50 of about 900"
         );
+    }
+
+    #[test]
+    fn rows_waiting_or_skipped_live_keep_the_first_page_from_being_the_whole_view() {
+        assert!(shows_whole_view(0, false, 0, false));
+        // Three new rows wait behind the bar: the API's count is read, not
+        // the 12 rows shown ("1–12 of 15", never "1–12 of 12" beside "3 new").
+        assert!(!shows_whole_view(0, false, 3, false));
+        let waiting = shows_whole_view(0, false, 3, false);
+        assert_eq!(
+            head_line(false, 0, 12, waiting, Some(15), true),
+            "1–12 of 15"
+        );
+        // A generator filter skips live rows: the rows shown may be too few.
+        assert!(!shows_whole_view(0, false, 0, true));
+        // A later page, or one with a next page, never is.
+        assert!(!shows_whole_view(50, false, 0, false));
+        assert!(!shows_whole_view(0, true, 0, false));
+    }
+
+    #[test]
+    fn a_huge_offset_reads_without_overflowing() {
+        let max = "18,446,744,073,709,551,615";
+        let line = head_line(false, u64::MAX, 50, false, Some(10), true);
+        assert!(line.starts_with(&format!("{max}–")), "{line}");
+        assert!(line.ends_with(&format!("of {max}")), "{line}");
+        // An estimate as large does not overflow its rounding either.
+        let about = head_line(false, u64::MAX - 5, 3, false, Some(u64::MAX), false);
+        assert!(about.contains("of about"), "{about}");
     }
 }

@@ -75,14 +75,23 @@ pub fn GroupsTable(filter: Signal<FindingFilter>, by: GroupBy) -> impl IntoView 
     // "Show more" lists up to MAX_GROUPS; a narrower filter and a refetch keep that.
     let limit = RwSignal::new(FIRST_GROUPS);
     let pace = StoredValue::new(Pace::default());
-    let load = move || {
+    // `refresh`: the view again after live changes, whose failure keeps the
+    // groups shown instead of an error panel.
+    let fetch = move |refresh: bool| {
         let (Some(f), Some(n)) = (filter.try_get_untracked(), limit.try_get_untracked()) else {
             return; // The table went away before a waiting refetch.
         };
         pace.try_update_value(|p| p.sent(js_sys::Date::now()));
         // The loader shows only the latest request's answer.
-        loader.run(async move { api::finding_groups(&f, by, n).await });
+        let request = async move { api::finding_groups(&f, by, n).await };
+        if refresh {
+            loader.refresh(request);
+        } else {
+            loader.run(request);
+        }
     };
+    let load = move || fetch(false);
+    let refetch = move || fetch(true);
     Effect::new(move |_| {
         filter.track();
         limit.track();
@@ -92,6 +101,17 @@ pub fn GroupsTable(filter: Signal<FindingFilter>, by: GroupBy) -> impl IntoView 
     // one may touch the view, the groups are fetched again, once for a burst.
     let live = expect_context::<Live>();
     let handled = StoredValue::new(live.pushed.with_untracked(|p| p.last().map_or(0, |x| x.n)));
+    // While live updates are paused the groups hold still too; a change that
+    // came meanwhile is fetched once on unpause.
+    let missed = StoredValue::new(false);
+    let schedule = move || {
+        if let Some(wait) = pace
+            .try_update_value(|p| p.changed(js_sys::Date::now()))
+            .flatten()
+        {
+            set_timeout(refetch, std::time::Duration::from_millis(wait as u64));
+        }
+    };
     Effect::new(move |_| {
         let f = filter.get_untracked();
         let from = handled.get_value();
@@ -106,14 +126,25 @@ pub fn GroupsTable(filter: Signal<FindingFilter>, by: GroupBy) -> impl IntoView 
         if !touched {
             return;
         }
-        if let Some(wait) = pace
-            .try_update_value(|p| p.changed(js_sys::Date::now()))
-            .flatten()
-        {
-            set_timeout(load, std::time::Duration::from_millis(wait as u64));
+        if live.paused.get_untracked() {
+            missed.set_value(true);
+        } else {
+            schedule();
         }
     });
-    live.on_resync(load);
+    Effect::new(move |_| {
+        if !live.paused.get() && missed.get_value() {
+            missed.set_value(false);
+            schedule();
+        }
+    });
+    live.on_resync(move || {
+        if live.paused.get_untracked() {
+            missed.set_value(true);
+        } else {
+            refetch();
+        }
+    });
     let now = now();
     // The link is followed here: the new URL has no grouping, so the groups
     // table and the anchor clicked go away while the router would handle it.

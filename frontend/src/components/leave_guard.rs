@@ -21,20 +21,34 @@ thread_local! {
 
 /// While alive, leaving the page asks first. Dropped however the run ends (an
 /// error, an early return, the page's task going away), so the prompt never
-/// outlives the change.
+/// outlives the change. Guards are counted: runs may overlap, and the first
+/// to end must not stop the prompt while another still runs.
 pub struct LeaveGuard(());
+
+thread_local! {
+    /// Guards alive now; the prompt is on while this is above zero.
+    static ACTIVE: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
 
 impl LeaveGuard {
     /// Starts asking before the page is left.
     pub fn start() -> LeaveGuard {
-        set_prompt(true);
+        if ACTIVE.with(|n| n.replace(n.get() + 1)) == 0 {
+            set_prompt(true);
+        }
         LeaveGuard(())
     }
 }
 
 impl Drop for LeaveGuard {
     fn drop(&mut self) {
-        set_prompt(false);
+        let left = ACTIVE.with(|n| {
+            n.set(n.get().saturating_sub(1));
+            n.get()
+        });
+        if left == 0 {
+            set_prompt(false);
+        }
     }
 }
 

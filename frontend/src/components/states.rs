@@ -45,6 +45,17 @@ impl<T: Send + Sync + 'static> Loader<T> {
     /// Starts a request. The previous data stays visible while it runs (pages dim it),
     /// except after a failure, where "Loading…" replaces the error.
     pub fn run(self, request: impl Future<Output = Result<T, ApiError>> + 'static) {
+        self.start(request, false);
+    }
+
+    /// Starts a background refresh of the data shown: like [`Loader::run`], but
+    /// a failure keeps the data shown (the next change or a resync asks again)
+    /// instead of replacing it with an error panel.
+    pub fn refresh(self, request: impl Future<Output = Result<T, ApiError>> + 'static) {
+        self.start(request, true);
+    }
+
+    fn start(self, request: impl Future<Output = Result<T, ApiError>> + 'static, keep: bool) {
         let ticket = self.latest.get_value() + 1;
         self.latest.set_value(ticket);
         if !self.state.with_untracked(|s| matches!(s, Load::Ready(_))) {
@@ -59,10 +70,15 @@ impl<T: Send + Sync + 'static> Loader<T> {
                 return;
             }
             self.busy.try_set(false);
-            self.state.try_set(match result {
-                Ok(v) => Load::Ready(v),
-                Err(e) => Load::Failed(e),
-            });
+            match result {
+                Ok(v) => {
+                    self.state.try_set(Load::Ready(v));
+                }
+                Err(_) if keep && self.state.with_untracked(|s| matches!(s, Load::Ready(_))) => {}
+                Err(e) => {
+                    self.state.try_set(Load::Failed(e));
+                }
+            }
         });
     }
 }

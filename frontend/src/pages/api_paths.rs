@@ -3,6 +3,8 @@
 //! the address bar means the findings list, not "no page here": these routes
 //! replace the address with the dashboard's page for the same view, keeping the
 //! query (the lists' filters use the API's parameter names) or the finding id.
+//! `/ui` itself, the folder of the dashboard's pages, is replaced the same way
+//! by the overview.
 
 use crate::url::{detail_href, LIST_PATH, REMEDIATIONS_PATH};
 use leptos::prelude::*;
@@ -40,6 +42,13 @@ pub fn FindingsAlias() -> impl IntoView {
 #[component]
 pub fn RemediationsAlias() -> impl IntoView {
     view! { <Redirect path=with_query(REMEDIATIONS_PATH) options=replace()/> }
+}
+
+/// `/ui` and `/ui/` → `/`: the dashboard's other pages are under `/ui/`, so
+/// its root is where people look for the overview too.
+#[component]
+pub fn OverviewAlias() -> impl IntoView {
+    view! { <Redirect path="/" options=replace()/> }
 }
 
 /// `/findings/<id>` → `/ui/findings/<id>`.

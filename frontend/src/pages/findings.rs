@@ -13,7 +13,7 @@ use crate::session::Action;
 use crate::sort::SortKey;
 use crate::state::{FindingStore, PageState};
 use crate::url::{list_href, ListQuery, LIST_PATH};
-use crate::view_count::{head_line, Count, Recounts};
+use crate::view_count::{head_line, shows_whole_view, Count, Recounts};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::{use_location, use_navigate};
@@ -190,11 +190,18 @@ pub fn FindingsPage() -> impl IntoView {
         let Load::Ready(page) = loader.state.get_untracked() else {
             return;
         };
+        let q = query.get_untracked();
+        // While the URL's page loads the previous one is still shown: its
+        // cursor and rows belong to another URL (a double click would skip a
+        // page and store a wrong way back).
+        if loader.busy.get_untracked() || page.query != q.api_query_string() {
+            return;
+        }
         let Some(next) = page.next_cursor else {
             return;
         };
-        let q = query.get_untracked();
-        let to = trail.try_update_value(|t| t.older(&q, next));
+        let shown = rows.with_untracked(|r| r.len() as u64);
+        let to = trail.try_update_value(|t| t.older(&q, next, shown));
         trail.with_value(store_trail);
         if let Some(to) = to {
             go.with_value(|go| go(to));
@@ -236,7 +243,12 @@ pub fn FindingsPage() -> impl IntoView {
                     Load::Ready(page) => {
                         let shown = rows.with(|r| r.len() as u64);
                         let grouped = grouping.with(Option::is_some);
-                        let whole = page.before == 0 && page.next_cursor.is_none();
+                        let whole = shows_whole_view(
+                            page.before,
+                            page.next_cursor.is_some(),
+                            pending.with(Vec::len),
+                            query.with(|q| q.filter.generator.is_some()),
+                        );
                         head_line(grouped, page.before, shown, whole, page.total, page.total_is_exact)
                     }
                     _ => String::new(),
@@ -251,9 +263,6 @@ pub fn FindingsPage() -> impl IntoView {
             </label>
         </div>
         <FilterBar query=query on_change=on_filter/>
-        <BulkBar selection=selection filter=Signal::derive(move || query.get().filter)
-            view=Signal::derive(move || list_href(&query.get()))
-            page_ids=row_ids on_done=move |_| load()/>
         <Show when=move || !pending.with(|p| p.is_empty())>
             <button class="new-bar" on:click=show_pending>
                 {move || format!("{} new — show", pending.with(|p| p.len()))}
@@ -282,12 +291,18 @@ pub fn FindingsPage() -> impl IntoView {
                 <FindingsTable rows=rows sort=Signal::derive(move || query.get().sort) on_sort=sort_by busy=loader.busy page_query=page_query fresh=fresh
                     pick=Pick { selection, row_ids, selectable }/>
                 <nav class="pager" aria-label="Pages">
-                    <button class="btn" on:click=newer disabled=move || query.with(|q| q.cursor.is_none())>"← Newer"</button>
-                    <button class="btn" on:click=older disabled=!has_next>"Older →"</button>
+                    <button class="btn" on:click=newer
+                        disabled=move || loader.busy.get() || query.with(|q| q.cursor.is_none())>"← Newer"</button>
+                    <button class="btn" on:click=older disabled=move || loader.busy.get() || !has_next>"Older →"</button>
                 </nav>
             }.into_any(),
         }}
         </Show>
+        // After the rows and the pager, where it acts on them: it sticks to
+        // the window's bottom while they run on below it.
+        <BulkBar selection=selection filter=Signal::derive(move || query.get().filter)
+            view=Signal::derive(move || list_href(&query.get()))
+            page_ids=row_ids on_done=move |_| load()/>
     }
 }
 

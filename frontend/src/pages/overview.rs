@@ -21,16 +21,25 @@ pub fn OverviewPage() -> impl IntoView {
     let loader = Loader::<Summary>::new();
     let compliance = Loader::<ComplianceOverview>::new();
     let pace = StoredValue::new(Pace::default());
-    let load = move || {
+    // `refresh`: fetched again after live changes, whose failure keeps the
+    // overview shown instead of an error panel.
+    let fetch = move |refresh: bool| {
         if pace
             .try_update_value(|p| p.sent(js_sys::Date::now()))
             .is_none()
         {
             return; // The page was left before a waiting refetch.
         }
-        loader.run(api::summary());
-        compliance.run(api::compliance());
+        if refresh {
+            loader.refresh(api::summary());
+            compliance.refresh(api::compliance());
+        } else {
+            loader.run(api::summary());
+            compliance.run(api::compliance());
+        }
     };
+    let load = move || fetch(false);
+    let refetch = move || fetch(true);
     load();
     let live = expect_context::<crate::live::Live>();
     // Every finding is in the overview's view: any pushed change may move an
@@ -48,7 +57,7 @@ pub fn OverviewPage() -> impl IntoView {
             .try_update_value(|p| p.changed(js_sys::Date::now()))
             .flatten()
         {
-            set_timeout(load, std::time::Duration::from_millis(wait as u64));
+            set_timeout(refetch, std::time::Duration::from_millis(wait as u64));
         }
     });
     Effect::new(move |_| {
