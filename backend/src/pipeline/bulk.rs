@@ -295,6 +295,9 @@ async fn one(
     {
         Ok(Guarded::Changed(_)) => Done::Changed,
         Ok(Guarded::NoLongerMatches) => Done::Failed(NO_LONGER_MATCHES.into()),
+        // Someone made the same change meanwhile (or this one's write landed
+        // before a retry read it again).
+        Ok(Guarded::AlreadySet) => Done::Unchanged,
         // Archived between the read and the write.
         Ok(Guarded::Unknown) => Done::Failed(UNKNOWN_ID.into()),
         Err(super::PipelineError::Store(e)) => store_failed(&t.id, &e),

@@ -45,8 +45,6 @@ pub struct Incoming {
     pub compliance_status: Option<String>,
     /// Record state.
     pub record_state: RecordState,
-    /// Its severity (an amendment may change it).
-    pub severity: Severity,
     /// Its amendment mark (`store/amendment.rs`), which the store keeps.
     pub amendment: u64,
 }
@@ -58,7 +56,6 @@ impl From<&Finding> for Incoming {
             workflow_status: f.workflow_status,
             compliance_status: f.compliance_status.clone(),
             record_state: f.record_state,
-            severity: f.severity,
             amendment: super::amendment::mark(f),
         }
     }
@@ -105,16 +102,8 @@ pub enum Decision {
 /// Decides what an incoming provider version does to the stored record.
 ///
 /// Versions are ordered by the provider's `UpdatedAt` (to the microsecond): older
-/// is skipped, newer replaces. An equal one is unchanged unless it is an
-/// *amendment*: its amendment mark differs from the stored one, as when a customer
-/// suppressed, resolved or re-rated it in Security Hub (`BatchUpdateFindings`
-/// keeps `UpdatedAt`; `store/amendment.rs`), and the rows below then move the
-/// record's status or its severity differs. An amendment replaces the record like
-/// a newer version, except that row 1 holds only for a person's suppression: a
-/// suppression the provider reported is lifted when the amendment lifts it (the
-/// customer un-suppressed it in Security Hub); and a status it leaves as it is
-/// stays the person's when it was. A record written before marks were kept takes
-/// an equal version as an amendment only when it suppresses the record.
+/// is skipped, newer replaces, and an equal one is unchanged unless it is an
+/// amendment ([`amend`]).
 ///
 /// The workflow status of a newer version follows Security Hub's documented rules
 /// (<https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_Workflow.html>),
@@ -160,19 +149,15 @@ pub fn decide(stored: Option<&StoredHead>, incoming: &Incoming) -> Decision {
     if new < old {
         return Decision::SkippedOlder;
     }
-    let same_time = new == old;
-    if same_time && !amends(s, incoming) {
-        return Decision::Unchanged;
+    if new == old {
+        return amend(s, incoming, resolves);
     }
     let reopens = (is_passed(s.compliance_status.as_deref())
         && is_failing(incoming.compliance_status.as_deref()))
         || (s.record_state == RecordState::Archived
             && incoming.record_state == RecordState::Active);
-    // A provider's suppression sticks to later versions, but a same-time amendment
-    // is the customer's own change in Security Hub, which may lift it.
-    let sticky = s.workflow_by_person || !same_time;
     let (status, by_person) = match s.workflow_status {
-        WorkflowStatus::Suppressed if sticky => (WorkflowStatus::Suppressed, s.workflow_by_person),
+        WorkflowStatus::Suppressed => (WorkflowStatus::Suppressed, s.workflow_by_person),
         _ if incoming.workflow_status == WorkflowStatus::Suppressed => {
             (WorkflowStatus::Suppressed, false)
         }
@@ -185,17 +170,6 @@ pub fn decide(stored: Option<&StoredHead>, incoming: &Incoming) -> Decision {
         }
         _ => (incoming.workflow_status, false),
     };
-    let (status, by_person) = if same_time && status == s.workflow_status {
-        // A same-time version that leaves the status as it is (our own export
-        // ingested back, carrying the status we decided) takes no person's
-        // decision away, and changes the record only by a new severity.
-        if incoming.severity == s.severity {
-            return Decision::Unchanged;
-        }
-        (status, s.workflow_by_person)
-    } else {
-        (status, by_person)
-    };
     Decision::Replace(Write {
         workflow_status: status,
         workflow_by_person: by_person,
@@ -204,16 +178,56 @@ pub fn decide(stored: Option<&StoredHead>, incoming: &Incoming) -> Decision {
     })
 }
 
-/// Whether a version with the stored `UpdatedAt` amends the stored one (see
-/// [`decide`]).
-fn amends(s: &StoredHead, incoming: &Incoming) -> bool {
-    match s.amendment {
-        Some(stored) => stored != incoming.amendment,
-        None => {
-            incoming.workflow_status == WorkflowStatus::Suppressed
-                && s.workflow_status != WorkflowStatus::Suppressed
-        }
+/// A version with the stored `UpdatedAt`. Unchanged — a re-delivery — unless it
+/// is a Security Hub *amendment*: a customer's `BatchUpdateFindings` keeps
+/// `UpdatedAt` but changes the workflow status, which the amendment mark
+/// (`store/amendment.rs`) tells apart. Both marks must be known and from
+/// Security Hub (not 0): another source, or our own OCSF export read back, is
+/// never an amendment. A record written before marks were kept takes one only
+/// when it suppresses a record no person triaged.
+///
+/// Same-time versions have no order among themselves (a replayed file, an event
+/// delivered late), so an amendment may only move the record one way, never back:
+/// - a stored `SUPPRESSED` stays (no amendment lifts a suppression);
+/// - one that says `SUPPRESSED` suppresses (as row 2 does for a newer version);
+/// - a person's status stays (their change here and the customer's there have
+///   no order either);
+/// - otherwise its status becomes the record's as a person's decision (it is
+///   one, made in Security Hub), so the older version replayed, which says
+///   `NEW`, cannot undo it (row 5); a passing or archived finding stays
+///   `RESOLVED` (row 3).
+///
+/// Nothing else is amended in place (a new severity comes with the provider's
+/// next version, which carries the customer's severity).
+fn amend(s: &StoredHead, incoming: &Incoming, resolves: bool) -> Decision {
+    use WorkflowStatus::Suppressed;
+    let suppresses = incoming.workflow_status == Suppressed && s.workflow_status != Suppressed;
+    let amended = incoming.amendment != 0
+        && match s.amendment {
+            Some(stored) => stored != 0 && stored != incoming.amendment,
+            None => suppresses && !s.workflow_by_person,
+        };
+    if !amended || s.workflow_status == Suppressed {
+        return Decision::Unchanged;
     }
+    let (status, by_person) = if suppresses {
+        (Suppressed, false)
+    } else if s.workflow_by_person {
+        return Decision::Unchanged;
+    } else if resolves {
+        (WorkflowStatus::Resolved, false)
+    } else {
+        (incoming.workflow_status, true)
+    };
+    if status == s.workflow_status {
+        return Decision::Unchanged;
+    }
+    Decision::Replace(Write {
+        workflow_status: status,
+        workflow_by_person: by_person,
+        revision: s.revision + 1,
+        kind: kind_of(s.workflow_status, status),
+    })
 }
 
 /// A person's workflow change (`PATCH /findings/{id}`): the status is the person's

@@ -3,7 +3,9 @@
 //! overlapping views at once must not change findings that left a view after it
 //! was read — a "status=NEW" change writing over a finding someone else just
 //! resolved. Each store checks [`still_matches`] on the record it is about to
-//! change, inside the same conditional write.
+//! change, inside the same conditional write; a finding that left the filter
+//! but already has the status, set by a person (someone made the same change,
+//! or this change's own write landed before a retry), is [`Guarded::AlreadySet`].
 
 use shared_types::{Finding, FindingDetail, FindingFilter, FindingListItem};
 
@@ -14,6 +16,9 @@ pub enum Guarded {
     Changed(Box<FindingDetail>),
     /// The stored finding no longer matches the filter: left as it is.
     NoLongerMatches,
+    /// It no longer matches, but a person already gave it the status: nothing
+    /// to write.
+    AlreadySet,
     /// No finding has this id.
     Unknown,
 }
@@ -23,34 +28,34 @@ impl Guarded {
     pub fn changed(self) -> Option<FindingDetail> {
         match self {
             Guarded::Changed(d) => Some(*d),
-            Guarded::NoLongerMatches | Guarded::Unknown => None,
+            Guarded::NoLongerMatches | Guarded::AlreadySet | Guarded::Unknown => None,
         }
     }
 }
 
-/// Whether the stored `f` (its current workflow status in `f`) matches `filter`
-/// as the stores' lists match it: every field, the generator, and free text in
-/// the title, description, resource id or ASFF id. Never stricter than a
-/// store's list (its text match is case-insensitive beyond ASCII, SQLite's
-/// `LIKE` only within it), so a finding a list gave is refused only when it
-/// changed since.
+/// Whether the stored `f` (its current workflow status in `f`) still matches
+/// `filter`: every field the changes in question move — status, severity,
+/// account, region, resource type, product, generator, resource, and the time
+/// window, compared to the microsecond as the stores' lists compare it. Free text
+/// (`q`) is not checked again: each store matches it its own way (SQLite's
+/// ASCII-only case folding, DynamoDB's one search attribute), and a workflow
+/// change does not move it.
 pub fn still_matches(filter: &FindingFilter, f: &Finding) -> bool {
     let fields = FindingFilter {
         q: None,
         generator: None,
+        since: None,
+        until: None,
         ..filter.clone()
     };
+    let at = f.updated_at.timestamp_micros();
     fields.matches(&FindingListItem::from(f))
         && filter
             .generator
             .as_deref()
             .is_none_or(|g| g == f.generator_id)
-        && filter.q.as_deref().is_none_or(|q| {
-            let q = q.to_lowercase();
-            [&f.title, &f.description, &f.resource_id, &f.asff_id]
-                .iter()
-                .any(|s| s.to_lowercase().contains(&q))
-        })
+        && filter.since.is_none_or(|t| at >= t.timestamp_micros())
+        && filter.until.is_none_or(|t| at < t.timestamp_micros())
 }
 
 #[cfg(test)]
@@ -74,12 +79,26 @@ mod tests {
             ..Default::default()
         };
         assert!(still_matches(&new_high, &f));
-        // Found by its description only, in another case.
+        // Free text is the list's to match, not checked again.
         let text = FindingFilter {
-            q: Some("public WRITES".into()),
+            q: Some("nowhere in it".into()),
             ..Default::default()
         };
         assert!(still_matches(&text, &f));
+        // The window to the microsecond, as the lists compare it.
+        let mut whole = f.clone();
+        whole.updated_at =
+            chrono::DateTime::from_timestamp_micros(f.updated_at.timestamp_micros()).unwrap();
+        let since = FindingFilter {
+            since: Some(whole.updated_at + chrono::Duration::nanoseconds(500)),
+            ..Default::default()
+        };
+        assert!(still_matches(&since, &whole));
+        let until = FindingFilter {
+            until: Some(whole.updated_at),
+            ..Default::default()
+        };
+        assert!(!still_matches(&until, &whole));
         // Someone resolved it meanwhile; or the provider re-rated it; or it moved
         // to another generator.
         let mut resolved = f.clone();
@@ -91,13 +110,6 @@ mod tests {
         let mut other = f.clone();
         other.generator_id.push('x');
         assert!(!still_matches(&new_high, &other));
-        assert!(!still_matches(
-            &FindingFilter {
-                q: Some("private".into()),
-                ..Default::default()
-            },
-            &f
-        ));
         assert!(still_matches(&FindingFilter::default(), &resolved));
     }
 }

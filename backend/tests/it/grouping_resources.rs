@@ -356,7 +356,7 @@ async fn a_version_6_file_is_recounted_and_groups_the_same() {
     let rows: i64 = db
         .query_row("SELECT count(*) FROM findings", [], |r| r.get(0))
         .unwrap();
-    assert_eq!((version, tables, waiting, index), (8, 0, rows, 1));
+    assert_eq!((version, tables, waiting, index), (9, 0, rows, 1));
     let f = FindingFilter::default();
     assert_eq!(
         store.groups(&f, GroupBy::Resource, 40).await.unwrap(),

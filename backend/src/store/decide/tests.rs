@@ -30,18 +30,6 @@ fn incoming(status: WorkflowStatus, compliance: Option<&str>, secs: i64) -> Inco
     Incoming::from(&f)
 }
 
-/// `i` re-rated to `severity` in Security Hub (mark and severity both move).
-fn rerated(i: &Incoming, severity: Severity) -> Incoming {
-    let mut f = crate::demo::generate(1, t0(), 1).next().unwrap();
-    (f.workflow_status, f.severity) = (i.workflow_status, severity);
-    f.source = shared_types::FindingSource::SecurityHub;
-    Incoming {
-        severity,
-        amendment: crate::store::amendment::mark(&f),
-        ..i.clone()
-    }
-}
-
 fn replaced(d: Decision) -> (WorkflowStatus, bool, ChangeKind) {
     match d {
         Decision::Replace(w) => {
@@ -225,72 +213,87 @@ fn an_equal_version_is_unchanged_with_the_stored_mark_and_amends_with_another() 
     let delivered = incoming(New, Some("FAILED"), 0);
     let s = holding(head(New, false, Some("FAILED")), &delivered);
     assert_eq!(decide(Some(&s), &delivered), Decision::Unchanged);
-    // Suppressed, resolved or re-rated in Security Hub: same UpdatedAt, new mark.
+    // Suppressed or resolved in Security Hub: same UpdatedAt, another mark.
     let (got, bp, kind) = replaced(decide(Some(&s), &incoming(Suppressed, Some("FAILED"), 0)));
     assert_eq!((got, bp, kind), (Suppressed, false, ChangeKind::Updated));
-    let (got, _, kind) = replaced(decide(Some(&s), &incoming(Resolved, Some("FAILED"), 0)));
-    assert_eq!((got, kind), (Resolved, ChangeKind::Resolved));
-    let (got, bp, kind) = replaced(decide(Some(&s), &rerated(&delivered, Severity::Low)));
-    assert_eq!((got, bp, kind), (New, false, ChangeKind::Updated));
-    // Once stored with its mark, the amendment's re-delivery is unchanged.
+    // A status set there is the customer's decision: the old version replayed
+    // (it says NEW) cannot undo it.
+    let (got, bp, kind) = replaced(decide(Some(&s), &incoming(Resolved, Some("FAILED"), 0)));
+    assert_eq!((got, bp, kind), (Resolved, true, ChangeKind::Resolved));
+    let resolved = holding(
+        head(Resolved, true, Some("FAILED")),
+        &incoming(Resolved, None, 0),
+    );
+    assert_eq!(decide(Some(&resolved), &delivered), Decision::Unchanged);
+    // Once stored with its mark, an amendment's re-delivery is unchanged, also a
+    // sub-microsecond apart.
     let amended = incoming(Suppressed, Some("FAILED"), 0);
     let after = holding(head(Suppressed, false, Some("FAILED")), &amended);
     assert_eq!(decide(Some(&after), &amended), Decision::Unchanged);
-    // An equal but older-looking time is still equal: sub-microseconds drop.
     let mut sub_micro = amended.clone();
     sub_micro.updated_at += Duration::nanoseconds(300);
     assert_eq!(decide(Some(&after), &sub_micro), Decision::Unchanged);
 }
 
 #[test]
-fn an_amendment_lifts_the_providers_suppression_but_not_a_persons() {
+fn no_amendment_lifts_a_suppression_or_overrides_a_persons_status_but_by_suppressing() {
     let suppressed = incoming(Suppressed, Some("FAILED"), 0);
-    let by_provider = holding(head(Suppressed, false, Some("FAILED")), &suppressed);
-    let (got, bp, _) = replaced(decide(
-        Some(&by_provider),
-        &incoming(New, Some("FAILED"), 0),
-    ));
-    assert_eq!((got, bp), (New, false));
-    // A later provider version does not lift it (row 1) …
-    let (got, _, _) = replaced(decide(
-        Some(&by_provider),
-        &incoming(New, Some("FAILED"), 60),
-    ));
-    assert_eq!(got, Suppressed);
-    // … and nothing but a person lifts a person's suppression.
-    let by_person = holding(head(Suppressed, true, Some("FAILED")), &suppressed);
-    assert_eq!(
-        decide(Some(&by_person), &incoming(New, Some("FAILED"), 0)),
-        Decision::Unchanged
-    );
-}
-
-#[test]
-fn an_equal_version_that_leaves_the_status_keeps_a_persons_decision() {
-    // A person's NOTIFIED; the version comes back saying NOTIFIED (our own export
-    // ingested again) or NEW: nothing changes, and the status stays the person's.
+    for by_person in [false, true] {
+        let s = holding(head(Suppressed, by_person, Some("FAILED")), &suppressed);
+        for status in [New, Notified, Resolved] {
+            assert_eq!(
+                decide(Some(&s), &incoming(status, Some("FAILED"), 0)),
+                Decision::Unchanged
+            );
+        }
+    }
     let provider = incoming(New, Some("FAILED"), 0);
-    let s = holding(head(Notified, true, Some("FAILED")), &provider);
-    assert_eq!(
-        decide(Some(&s), &incoming(Notified, Some("FAILED"), 0)),
-        Decision::Unchanged
-    );
-    // A new severity is written; the person's status stays theirs.
-    let (got, bp, kind) = replaced(decide(Some(&s), &rerated(&provider, Severity::Critical)));
-    assert_eq!((got, bp, kind), (Notified, true, ChangeKind::Updated));
-    // A stored RESOLVED the provider's PASSED decided, exported and read back.
-    let s = holding(
+    let person = holding(head(Notified, true, Some("FAILED")), &provider);
+    for status in [Notified, Resolved] {
+        assert_eq!(
+            decide(Some(&person), &incoming(status, Some("FAILED"), 0)),
+            Decision::Unchanged
+        );
+    }
+    let (got, bp, _) = replaced(decide(
+        Some(&person),
+        &incoming(Suppressed, Some("FAILED"), 0),
+    ));
+    assert_eq!((got, bp), (Suppressed, false));
+    // A passing control stays resolved whatever status is set on it there.
+    let passing = holding(
         head(Resolved, false, Some("PASSED")),
         &incoming(New, Some("PASSED"), 0),
     );
     assert_eq!(
-        decide(Some(&s), &incoming(Resolved, Some("PASSED"), 0)),
+        decide(Some(&passing), &incoming(Notified, Some("PASSED"), 0)),
         Decision::Unchanged
     );
 }
 
 #[test]
-fn a_record_without_a_mark_takes_only_a_suppression_as_an_amendment() {
+fn only_security_hub_versions_with_known_marks_amend() {
+    // Another source (or an OCSF copy, our export read back) has the mark 0.
+    let s = holding(
+        head(New, false, Some("FAILED")),
+        &incoming(New, Some("FAILED"), 0),
+    );
+    let mut ocsf = incoming(Suppressed, Some("FAILED"), 0);
+    ocsf.amendment = 0;
+    assert_eq!(decide(Some(&s), &ocsf), Decision::Unchanged);
+    let mut written_by_ocsf = s.clone();
+    written_by_ocsf.amendment = Some(0);
+    assert_eq!(
+        decide(
+            Some(&written_by_ocsf),
+            &incoming(Suppressed, Some("FAILED"), 0)
+        ),
+        Decision::Unchanged
+    );
+}
+
+#[test]
+fn a_record_without_a_mark_takes_only_a_suppression_nobody_triaged() {
     let s = head(New, false, Some("FAILED"));
     assert_eq!(s.amendment, None);
     for status in [New, Notified, Resolved] {
@@ -301,9 +304,13 @@ fn a_record_without_a_mark_takes_only_a_suppression_as_an_amendment() {
     }
     let (got, _, _) = replaced(decide(Some(&s), &incoming(Suppressed, Some("FAILED"), 0)));
     assert_eq!(got, Suppressed);
-    let already = head(Suppressed, false, Some("FAILED"));
+    // A person un-suppressed it here: the suppressed version re-delivered stays out.
+    let unsuppressed = head(New, true, Some("FAILED"));
     assert_eq!(
-        decide(Some(&already), &incoming(Suppressed, Some("FAILED"), 0)),
+        decide(
+            Some(&unsuppressed),
+            &incoming(Suppressed, Some("FAILED"), 0)
+        ),
         Decision::Unchanged
     );
 }

@@ -239,7 +239,8 @@ pub(super) async fn set_workflow(
                 ..finding.clone()
             };
             if !still_matches(g, &current) {
-                return Ok(Some(None));
+                let done = old.workflow_status == update.workflow_status && old.status_by_analyst;
+                return Ok(Some(Err(done)));
             }
         }
         let w = decide_workflow(old.rev, update.workflow_status);
@@ -281,14 +282,15 @@ pub(super) async fn set_workflow(
             &rows,
         )
         .await?;
-        Ok(Some(Some(new)))
+        Ok(Some(Ok(new)))
     };
     match with_retries(store, once).await {
-        Ok(Some(Some(item))) => item
+        Ok(Some(Ok(item))) => item
             .detail()
             .map(|d| Guarded::Changed(Box::new(d)))
             .map_err(|e| corrupt(id, e)),
-        Ok(Some(None)) => Ok(Guarded::NoLongerMatches),
+        Ok(Some(Err(true))) => Ok(Guarded::AlreadySet),
+        Ok(Some(Err(false))) => Ok(Guarded::NoLongerMatches),
         Ok(None) => Ok(Guarded::Unknown),
         Err((reason, true)) => Err(StoreError::Unavailable(reason)),
         Err((reason, false)) => Err(StoreError::Backend(reason.into())),

@@ -223,7 +223,12 @@ pub(super) fn set_workflow(
     };
     let mut f = doc.decode(id)?;
     if guard.is_some_and(|g| !still_matches(g, &f)) {
-        return Ok(Guarded::NoLongerMatches);
+        let done = f.workflow_status == update.workflow_status && f.workflow_by_person;
+        return Ok(if done {
+            Guarded::AlreadySet
+        } else {
+            Guarded::NoLongerMatches
+        });
     }
     let from = f.workflow_status;
     let w = decide_workflow(

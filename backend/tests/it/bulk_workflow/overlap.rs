@@ -21,18 +21,22 @@ fn audits_per_finding(f: &Fixture) -> std::collections::HashMap<String, u64> {
         .collect()
 }
 
-#[tokio::test]
-async fn a_finding_changed_by_someone_else_during_a_run_is_left_alone_and_reported() {
-    let f = fixture(400, 300).await;
-    // The 50 oldest selected findings come last in the list's order (newest
-    // first), so the run has not reached them when the other change lands.
+/// The `n` oldest selected findings: they come last in the list's order (newest
+/// first), so a run has not reached them by its 101st write.
+fn last_listed(f: &Fixture, n: usize) -> Vec<String> {
     let mut selected: Vec<&Finding> = f
         .fixtures
         .iter()
         .filter(|x| x.account_id == ACCOUNT)
         .collect();
     selected.sort_by_key(|x| (x.updated_at, x.id.clone()));
-    let others: Vec<String> = selected[..50].iter().map(|x| x.id.clone()).collect();
+    selected[..n].iter().map(|x| x.id.clone()).collect()
+}
+
+#[tokio::test]
+async fn a_finding_changed_by_someone_else_during_a_run_is_left_alone_and_reported() {
+    let f = fixture(400, 300).await;
+    let others = last_listed(&f, 50);
     f.flaky
         .interfere_at(101, others.clone(), WorkflowStatus::Notified);
 
@@ -90,4 +94,20 @@ async fn two_overlapping_changes_at_once_change_each_finding_once() {
         .selected()
         .iter()
         .all(|id| statuses[id] == "RESOLVED" || statuses[id] == "NOTIFIED"));
+}
+
+#[tokio::test]
+async fn a_finding_someone_gave_the_same_status_meanwhile_counts_as_unchanged() {
+    let f = fixture(400, 300).await;
+    let others = last_listed(&f, 50);
+    f.flaky.interfere_at(101, others, WorkflowStatus::Resolved);
+    let (status, body) = f.post(&new_in_account("RESOLVED")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(counts(&body), (250, 50, 0), "{body}");
+    assert!(
+        body.get("retry_expected_total").is_none_or(Value::is_null),
+        "{body}"
+    );
+    let audits = audits_per_finding(&f);
+    assert!(audits.values().all(|n| *n == 1), "one change per finding");
 }

@@ -48,7 +48,6 @@ fn incoming() -> impl Strategy<Value = Incoming> {
             workflow_status: w,
             compliance_status: c,
             record_state: r,
-            severity: Severity::High,
             amendment: m,
         })
 }
@@ -145,5 +144,32 @@ proptest! {
             }
             prop_assert_eq!(head.unwrap().updated_at, newest);
         }
+    }
+
+    #[test]
+    fn same_time_versions_in_any_order_change_a_record_at_most_twice(
+        s in stored(),
+        versions in prop::collection::vec(incoming(), 1..10),
+    ) {
+        // Replays and late events give same-time versions no order: each may
+        // only move the record one way (a status as the customer's decision,
+        // then a suppression), never back, so a sequence settles.
+        let mut head = s.clone();
+        let mut writes = 0;
+        for v in versions {
+            let v = Incoming { updated_at: s.updated_at, ..v };
+            if let Decision::Replace(w) = decide(Some(&head), &v) {
+                writes += 1;
+                prop_assert_ne!(w.workflow_status, head.workflow_status, "a write moves the status");
+                head = StoredHead {
+                    revision: w.revision,
+                    workflow_status: w.workflow_status,
+                    workflow_by_person: w.workflow_by_person,
+                    amendment: Some(v.amendment),
+                    ..head
+                };
+            }
+        }
+        prop_assert!(writes <= 2, "{writes} writes");
     }
 }

@@ -117,22 +117,28 @@ pub(super) async fn unknown_ids_are_none(store: Arc<dyn Store>) {
     store.ping().await.unwrap();
 }
 
-/// A customer's change in Security Hub (`BatchUpdateFindings`: suppress, a status,
-/// a note, a severity) arrives with the stored `UpdatedAt`: it is applied, its
-/// re-delivery is not, and a person's change in between keeps the mark.
+/// A customer's change in Security Hub (`BatchUpdateFindings`: suppress, a status)
+/// arrives with the stored `UpdatedAt`: it is applied once, a replay of the older
+/// version does not undo it, and a person's change here keeps the mark.
 pub(super) async fn a_same_time_amendment_is_applied_once(store: Arc<dyn Store>) {
-    let mut f = findings(1, 21).remove(0);
-    f.workflow_status = WorkflowStatus::New;
-    f.severity = Severity::High;
-    f.compliance_status = Some("FAILED".into());
-    f.raw = serde_json::json!({"Id": f.asff_id, "Workflow": {"Status": "NEW"}});
-    f.source = shared_types::FindingSource::SecurityHub;
+    let fixtures = findings(2, 21);
+    let security_hub = |mut f: Finding| {
+        f.workflow_status = WorkflowStatus::New;
+        f.compliance_status = Some("FAILED".into());
+        f.source = shared_types::FindingSource::SecurityHub;
+        f.raw = serde_json::json!({"Id": f.asff_id, "Workflow": {"Status": "NEW"}});
+        f
+    };
+    let (f, g) = (
+        security_hub(fixtures[0].clone()),
+        security_hub(fixtures[1].clone()),
+    );
     let today = anchor().date_naive();
-    let one = |g: &Finding| vec![g.clone()];
     let outcome = |r: cspm::store::UpsertReport| {
         assert!(r.failed.is_empty(), "{:?}", r.failed);
         r.outcomes[0].1.clone()
     };
+    let one = |x: &Finding| vec![x.clone()];
     assert_eq!(
         outcome(store.upsert(&one(&f)).await.unwrap()),
         UpsertOutcome::Inserted
@@ -163,22 +169,14 @@ pub(super) async fn a_same_time_amendment_is_applied_once(store: Arc<dyn Store>)
     let s = store.summary(today).await.unwrap();
     assert_eq!(s.by_status[&WorkflowStatus::Suppressed], 1);
     assert_eq!(s.by_status[&WorkflowStatus::New], 0);
-    assert_eq!(
-        outcome(store.upsert(&one(&suppressed)).await.unwrap()),
-        UpsertOutcome::Unchanged
-    );
-    // The original version arriving late is an amendment too (another mark):
-    // it lifts the suppression the provider reported, as un-suppressing would.
-    let mut lifted = f.clone();
-    lifted.raw["Note"] = serde_json::json!({"Text": "not accepted after all"});
-    outcome(store.upsert(&one(&lifted)).await.unwrap());
-    let got = store.get(&f.id).await.unwrap().unwrap().finding;
-    assert_eq!(
-        (got.workflow_status, got.revision),
-        (WorkflowStatus::New, 3)
-    );
-
-    // A person's change keeps the stored mark: a re-delivery stays unchanged.
+    // Its re-delivery, and the original version replayed: nothing changes.
+    for again in [&suppressed, &f] {
+        assert_eq!(
+            outcome(store.upsert(&one(again)).await.unwrap()),
+            UpsertOutcome::Unchanged
+        );
+    }
+    // A person's change here keeps the stored mark.
     let update = WorkflowUpdate {
         workflow_status: WorkflowStatus::Notified,
         note: None,
@@ -188,27 +186,50 @@ pub(super) async fn a_same_time_amendment_is_applied_once(store: Arc<dyn Store>)
         .await
         .unwrap()
         .unwrap();
+    for again in [&suppressed, &f] {
+        assert_eq!(
+            outcome(store.upsert(&one(again)).await.unwrap()),
+            UpsertOutcome::Unchanged
+        );
+    }
     assert_eq!(
-        outcome(store.upsert(&one(&lifted)).await.unwrap()),
-        UpsertOutcome::Unchanged
+        store
+            .get(&f.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .finding
+            .workflow_status,
+        WorkflowStatus::Notified
     );
 
-    // Re-rated in the console: severity moves, the person's status stays.
-    let mut rerated = lifted.clone();
-    rerated.severity = Severity::Low;
-    outcome(store.upsert(&one(&rerated)).await.unwrap());
-    let got = store.get(&f.id).await.unwrap().unwrap().finding;
+    // Resolved in the console: the customer's decision, which the old version
+    // replayed (NEW) does not undo.
+    outcome(store.upsert(&one(&g)).await.unwrap());
+    let mut resolved = g.clone();
+    resolved.workflow_status = WorkflowStatus::Resolved;
+    assert!(matches!(
+        outcome(store.upsert(&one(&resolved)).await.unwrap()),
+        UpsertOutcome::Updated {
+            kind: ChangeKind::Resolved,
+            ..
+        }
+    ));
     assert_eq!(
-        (got.severity, got.workflow_status, got.revision),
-        (Severity::Low, WorkflowStatus::Notified, 5)
+        outcome(store.upsert(&one(&g)).await.unwrap()),
+        UpsertOutcome::Unchanged
+    );
+    let got = store.get(&g.id).await.unwrap().unwrap().finding;
+    assert_eq!(
+        (got.workflow_status, got.workflow_by_person, got.revision),
+        (WorkflowStatus::Resolved, true, 2)
     );
     let s = store.summary(today).await.unwrap();
     assert_eq!(
         (
-            s.by_severity[&Severity::Low],
-            s.by_severity[&Severity::High]
+            s.by_status[&WorkflowStatus::Resolved],
+            s.by_status[&WorkflowStatus::Notified]
         ),
-        (1, 0)
+        (1, 1)
     );
-    assert_eq!(s.by_status[&WorkflowStatus::Notified], 1);
 }
