@@ -5,6 +5,7 @@
 //! (`retryable: false`) is set aside at once and reported.
 
 use super::error::{ArchiveError, DeleteFailure};
+use super::options::ArchiveOptions;
 use crate::retry::{retry, Backoff};
 use crate::store::{FailedWrite, FindingVersion, Store};
 use std::collections::HashSet;
@@ -92,4 +93,42 @@ pub async fn delete_verified(
         });
     }
     Ok(counts)
+}
+
+/// The deletes of one verified part, queued for the delete worker.
+pub(super) struct DeleteJob {
+    pub(super) n: u32,
+    pub(super) key: String,
+    pub(super) versions: Vec<FindingVersion>,
+}
+
+/// A finished [`DeleteJob`].
+pub(super) struct DeleteDone {
+    pub(super) n: u32,
+    pub(super) counts: DeleteCounts,
+}
+
+/// Deletes queued parts' findings one part at a time, reporting each when done.
+/// Stops at the first part whose deletes still fail after retries (its findings
+/// stay in the store and its manifest entry stays verified: the next run deletes).
+pub(super) async fn delete_worker(
+    store: &dyn Store,
+    opts: &ArchiveOptions,
+    mut jobs: tokio::sync::mpsc::Receiver<DeleteJob>,
+    done: tokio::sync::mpsc::UnboundedSender<DeleteDone>,
+) -> Result<(), ArchiveError> {
+    while let Some(job) = jobs.recv().await {
+        let counts = delete_verified(
+            store,
+            &job.versions,
+            opts.delete_batch,
+            &opts.retry,
+            &job.key,
+        )
+        .await?;
+        tracing::info!(part = %job.key, deleted = counts.deleted, kept = counts.kept, "part's findings deleted from the store");
+        // The receiver lives as long as the run; a send error means it already stopped.
+        let _ = done.send(DeleteDone { n: job.n, counts });
+    }
+    Ok(())
 }

@@ -5,7 +5,8 @@
 
 use super::error::ArchiveError;
 use super::options::ArchiveOptions;
-use super::run::{run_archive, RunReport};
+use super::report::RunReport;
+use super::run::run_archive;
 use super::{ArchiveSink, S3Sink};
 use crate::config::archiver::ArchiverConfig;
 use crate::store::Store;

@@ -32,6 +32,8 @@ pub mod manifest;
 pub mod options;
 /// Finishing runs that crashed.
 pub mod recover;
+/// What a run did (its counts).
+pub mod report;
 /// Loading archived findings back into the store (`cspm archive restore`).
 pub mod restore;
 /// The verify-then-delete archive run, with crash recovery and de-duplication.
@@ -49,7 +51,8 @@ use bytes::Bytes;
 pub use error::ArchiveError;
 pub use local_dir::LocalDirSink;
 pub use options::ArchiveOptions;
-pub use run::{run_archive, RunReport};
+pub use report::RunReport;
+pub use run::run_archive;
 #[cfg(feature = "aws")]
 pub use s3::S3Sink;
 

@@ -10,7 +10,7 @@
 //! delete worker fed through a one-slot queue): the store deletes on its own
 //! thread while this task gzips, so a run uses both cores instead of taking turns.
 
-use super::delete::{delete_verified, DeleteCounts};
+use super::delete::{delete_verified, delete_worker, DeleteCounts, DeleteDone, DeleteJob};
 use super::error::{ArchiveError, DeleteFailure};
 use super::housekeeping::drop_zero_tallies;
 use super::index::ArchivedIndex;
@@ -18,47 +18,13 @@ use super::layout::{self, dt_of};
 use super::manifest::{self, PartEntry, PartState, RunManifest, RunStatus};
 use super::options::ArchiveOptions;
 use super::recover::recover_pending;
+use super::report::RunReport;
 use super::writer::{sha256_hex, BuiltPart, PartWriter};
 use super::{ArchiveSink, ObjectKind};
 use crate::store::{ArchiveCandidate, FindingVersion, Store};
 use chrono::{DateTime, Utc};
 use flate2::Compression;
 use std::time::Instant;
-
-/// What a run did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-pub struct RunReport {
-    /// This run's id.
-    pub run_id: String,
-    /// Earlier runs this one finished after they crashed.
-    pub recovered_runs: Vec<String>,
-    /// Parts written and verified.
-    pub parts: u32,
-    /// Findings written to those parts.
-    pub archived: u64,
-    /// Findings deleted from the store (recovery included).
-    pub deleted: u64,
-    /// Findings kept in the store because they changed since read (or were already gone).
-    pub kept: u64,
-    /// Candidates already in a verified part: not written again, only deleted.
-    pub already_archived: u64,
-    /// Bytes of gzip written.
-    pub compressed_bytes: u64,
-    /// Bytes of JSON Lines before compression.
-    pub uncompressed_bytes: u64,
-    /// True when the time budget stopped the run before all candidates were done.
-    pub stopped_early: bool,
-    /// Counter tallies that netted to zero, dropped after the deletes
-    /// ([`Store::compact_counters`]).
-    pub tallies_dropped: u64,
-}
-
-impl RunReport {
-    fn add_deletes(&mut self, c: DeleteCounts) {
-        self.deleted += c.deleted;
-        self.kept += c.kept;
-    }
-}
 
 /// Candidates compressed between two chances for the delete worker to run.
 const YIELD_EVERY: usize = 50;
@@ -134,44 +100,6 @@ pub async fn run_archive(
     run.report.tallies_dropped =
         drop_zero_tallies(store, opts.time_budget, started, run.report.stopped_early).await;
     Ok(run.report)
-}
-
-/// The deletes of one verified part, queued for the delete worker.
-struct DeleteJob {
-    n: u32,
-    key: String,
-    versions: Vec<FindingVersion>,
-}
-
-/// A finished [`DeleteJob`].
-struct DeleteDone {
-    n: u32,
-    counts: DeleteCounts,
-}
-
-/// Deletes queued parts' findings one part at a time, reporting each when done.
-/// Stops at the first part whose deletes still fail after retries (its findings
-/// stay in the store and its manifest entry stays verified: the next run deletes).
-async fn delete_worker(
-    store: &dyn Store,
-    opts: &ArchiveOptions,
-    mut jobs: tokio::sync::mpsc::Receiver<DeleteJob>,
-    done: tokio::sync::mpsc::UnboundedSender<DeleteDone>,
-) -> Result<(), ArchiveError> {
-    while let Some(job) = jobs.recv().await {
-        let counts = delete_verified(
-            store,
-            &job.versions,
-            opts.delete_batch,
-            &opts.retry,
-            &job.key,
-        )
-        .await?;
-        tracing::info!(part = %job.key, deleted = counts.deleted, kept = counts.kept, "part's findings deleted from the store");
-        // The receiver lives as long as the run; a send error means it already stopped.
-        let _ = done.send(DeleteDone { n: job.n, counts });
-    }
-    Ok(())
 }
 
 /// State of one run while it streams.

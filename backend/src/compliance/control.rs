@@ -116,7 +116,8 @@ pub fn memberships(f: &Finding) -> Vec<Membership> {
             .or_else(|| {
                 own_control(&s).map(|own| {
                     legacy_ids::security_control_of(&s.slug, &own)
-                        .map_or(own.clone(), str::to_string)
+                        .map(str::to_string)
+                        .unwrap_or(own)
                 })
             })
             .or_else(|| ocsf_control.clone());

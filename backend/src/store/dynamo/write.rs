@@ -229,7 +229,7 @@ pub(super) async fn set_workflow(
             .await
             .map_err(|e| ErrorKind::Fatal(e.to_string()))?
         else {
-            return Ok(None);
+            return Ok(Tried::Left(Guarded::Unknown));
         };
         let finding = old.finding().map_err(backend)?;
         if let Some(g) = guard {
@@ -240,7 +240,11 @@ pub(super) async fn set_workflow(
             };
             if !still_matches(g, &current) {
                 let done = old.workflow_status == update.workflow_status && old.status_by_analyst;
-                return Ok(Some(Err(done)));
+                return Ok(Tried::Left(if done {
+                    Guarded::AlreadySet
+                } else {
+                    Guarded::NoLongerMatches
+                }));
             }
         }
         let w = decide_workflow(old.rev, update.workflow_status);
@@ -282,19 +286,25 @@ pub(super) async fn set_workflow(
             &rows,
         )
         .await?;
-        Ok(Some(Ok(new)))
+        Ok(Tried::Written(Box::new(new)))
     };
     match with_retries(store, once).await {
-        Ok(Some(Ok(item))) => item
+        Ok(Tried::Written(item)) => item
             .detail()
             .map(|d| Guarded::Changed(Box::new(d)))
             .map_err(|e| corrupt(id, e)),
-        Ok(Some(Err(true))) => Ok(Guarded::AlreadySet),
-        Ok(Some(Err(false))) => Ok(Guarded::NoLongerMatches),
-        Ok(None) => Ok(Guarded::Unknown),
+        Ok(Tried::Left(outcome)) => Ok(outcome),
         Err((reason, true)) => Err(StoreError::Unavailable(reason)),
         Err((reason, false)) => Err(StoreError::Backend(reason.into())),
     }
+}
+
+/// What one try of a person's workflow change did.
+enum Tried {
+    /// The item as written.
+    Written(Box<FindingItem>),
+    /// Nothing written: unknown id, or the guard refused it.
+    Left(Guarded),
 }
 
 /// Outcome of one conditional delete.

@@ -4,6 +4,8 @@
 mod cli;
 mod dynamo;
 mod faults;
+/// A sink and a store that fail chosen calls.
+mod faulty;
 mod roundtrip;
 mod sink_contract;
 mod support;
