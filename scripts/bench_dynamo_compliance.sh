@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# What a compliance report and a grouping by generator cost on DynamoDB, through
+# What a compliance report and a grouping by generator or resource cost on DynamoDB, through
 # the real binary against a fresh emulator table (started by this script):
 #   scripts/bench_dynamo_compliance.sh [CSPM_BINARY]   (default: a debug build of this tree)
 # `cspm serve --store dynamodb --demo` loads N demo findings (BENCH_N, default
 # 5,000), then prints the median and worst time over HTTP of `GET /compliance`
 # (20 calls), `GET /compliance/aws-fsbp` (10) and `GET /findings/groups?by=generator`
-# (20, whole store and `status=NEW`) from the counters kept on write; then, with the
-# summary items' `k` and `g` removed (a table from before they were kept), the same
-# from a read of every finding (compliance) or of the newest 10,000 (grouping), 2
-# calls each, and whether the answers are the same both ways: the compliance ones
-# byte for byte, the groupings' counts, order and labels (a group beyond the newest
-# 1,000 findings has no `updated_at` from the counters).
+# and `by=resource` (20, whole store and `status=NEW`, and the whole store's first
+# 100 resources) from the counters kept on
+# write (resources: the walk down ResourceRankIndex); then, with the summary items'
+# `k`, `g` and `x` removed (a table from before they were kept), the same from a read
+# of every finding (compliance) or of the newest 10,000 (grouping), 2 calls each, and
+# whether the answers are the same both ways: the compliance ones byte for byte, the
+# generator groupings' counts, order and labels (a group beyond the newest 1,000
+# findings has no `updated_at` from the counters), the resource groupings' counts as
+# a set and `other` (limit 1,000, every demo resource: of several resources with equal
+# counts at a cut the walk lists the index's first, the read the smallest keys).
 # The emulator's times are not DynamoDB's: its index queries take tenths of a
 # second on such a table.
 set -euo pipefail
@@ -32,7 +36,7 @@ work=$(mktemp -d)
   --aws-region us-east-1 --create-table --demo --demo-count "$N" --no-archive \
   --addr "$addr" >"$work/serve.log" 2>&1 &
 pid=$!
-trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill $pid 2>/dev/null || true; cp "$work/serve.log" /tmp/bench-serve.log 2>/dev/null; rm -rf "$work"' EXIT
 loaded=0
 for _ in $(seq 1 600); do
   loaded=$(curl -s "http://$addr/findings?limit=1" |
@@ -55,7 +59,8 @@ ms.sort()
 print(f"  {url}: {n} calls, median {ms[len(ms) // 2]:.1f} ms, worst {ms[-1]:.1f} ms, {len(body)} bytes")
 PY
 }
-groupings=("findings/groups?by=generator&limit=1000" "findings/groups?by=generator&status=NEW&limit=1000")
+groupings=("findings/groups?by=generator&limit=1000" "findings/groups?by=generator&status=NEW&limit=1000"
+  "findings/groups?by=resource&limit=1000" "findings/groups?by=resource&status=NEW&limit=1000")
 save() { # prefix
   for p in compliance compliance/aws-fsbp compliance/cis-1.4; do
     curl -s "http://$addr/$p" >"$work/$1-${p//\//_}.json"
@@ -65,8 +70,15 @@ save() { # prefix
 import json, sys
 a = json.load(sys.stdin)
 print("exact", a["exact"], "other", a["other"], "findings", sum(g["total"] for g in a["groups"]) + a["other"])
+lines = []
 for g in a["groups"]:
-    print(g["key"], g["label"], g["total"], sorted(g["by_severity"].items()), sorted(g["by_status"].items()))
+    key = "" if a["by"] == "resource" else g["key"] + " " + g["label"]
+    lines.append(" ".join(map(str, [key, g["total"], sorted(g["by_severity"].items()), sorted(g["by_status"].items())])))
+# Resources with equal severity counts come in key order, and their keys are left
+# out: compare the counts of the groups listed as a set (the tests check the order).
+if a["by"] == "resource":
+    lines.sort()
+print("\n".join(lines))
 ' >"$work/$1-groups$i.txt"
   done
 }
@@ -75,21 +87,22 @@ echo "from the results kept on write:"
 time_it /compliance 20
 time_it /compliance/aws-fsbp 10
 for g in "${groupings[@]}"; do time_it "/$g" 20; done
+time_it "/findings/groups?by=resource&limit=100" 20
 save kept
 "$CSPM_TEST_PYTHON" - "$CSPM_TEST_AWS_ENDPOINT" "$table" <<'PY'
 import sys, boto3
 db = boto3.client("dynamodb", endpoint_url=sys.argv[1], region_name="us-east-1")
 for shard in range(16):
     db.update_item(TableName=sys.argv[2], Key={"id": {"S": f"#counts#{shard:02d}"}},
-                   UpdateExpression="REMOVE k, g")
+                   UpdateExpression="REMOVE k, g, x")
 PY
-echo "from a read of the findings (k and g removed):"
+echo "from a read of the findings (k, g and x removed):"
 time_it /compliance 2
 time_it /compliance/aws-fsbp 2
 for g in "${groupings[@]}"; do time_it "/$g" 2; done
 save full
 differ=0
-for p in compliance compliance_aws-fsbp compliance_cis-1.4 groups0 groups1; do
+for p in compliance compliance_aws-fsbp compliance_cis-1.4 groups0 groups1 groups2 groups3; do
   ext=json; [[ $p == groups* ]] && ext=txt
   if cmp -s "$work/kept-$p.$ext" "$work/full-$p.$ext"; then
     echo "  $p: the same bytes both ways"

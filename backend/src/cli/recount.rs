@@ -63,6 +63,10 @@ async fn recount(config: crate::config::DynamoConfig, dry_run: bool) -> Result<E
         "{} findings without compliance results ({fill}); {} failing rows missing, moved or left over ({fix}); {} findings not marked as counted per generator ({mark})",
         report.results_missing, report.rows_differing, report.generators_unmarked
     );
+    println!(
+        "{} resource items differing from the findings or left over ({fix}); {} findings not marked as counted per resource ({mark})",
+        report.resources_differing, report.resources_unmarked
+    );
     // 1 is an error; 2 says the table differs, so a check can tell them apart.
     Ok(if dry_run && report.differs() {
         ExitCode::from(2)

@@ -5,7 +5,7 @@
 use crate::aws_env;
 use crate::dynamo::{finding, list_all, recount, store_behind_proxy, t0};
 use chrono::Duration;
-use cspm::store::dynamo::counters::shard_id;
+use cspm::store::dynamo::counters::resource_shard;
 use cspm::store::{Store, UpsertOutcome};
 use shared_types::{Finding, FindingFilter, Severity, WorkflowStatus};
 use std::collections::BTreeMap;
@@ -57,11 +57,12 @@ fn calls(proxy: &crate::fault_proxy::FaultProxy) -> [u32; 5] {
 }
 
 /// Shard transactions expected for findings whose counters all move: per counter
-/// shard, one for each 50 of them.
+/// shard (their resource's, where they were first written), one for each 50 of
+/// them (fewer than 40 a shard here, so the resource updates fit).
 fn transactions_for(findings: &[Finding]) -> u32 {
-    let mut per_shard: std::collections::HashMap<String, u32> = Default::default();
+    let mut per_shard: std::collections::HashMap<u8, u32> = Default::default();
     for f in findings {
-        *per_shard.entry(shard_id(&f.id)).or_default() += 1;
+        *per_shard.entry(resource_shard(&f.resource_id)).or_default() += 1;
     }
     per_shard.values().map(|n| n.div_ceil(50)).sum()
 }

@@ -387,7 +387,7 @@ async fn a_recount_counts_a_table_written_before_generators_were_counted() {
 }
 
 /// Runs the update expression `expr` on item `id`.
-async fn update_of(
+pub(crate) async fn update_of(
     store: &DynamoStore,
     id: &str,
     expr: &str,

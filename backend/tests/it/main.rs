@@ -40,6 +40,7 @@ mod dynamo_compliance;
 /// DynamoDB's bounded list reads, their budget and their cursors.
 mod dynamo_paging;
 mod dynamo_recount;
+mod dynamo_resources;
 /// DynamoDB's TTL after the archive cutoff on every write path.
 mod dynamo_ttl;
 /// `POST /events`: every corpus folder, bad bodies, and the same outcome as ingest.

@@ -37,6 +37,26 @@ resource "aws_dynamodb_table" "findings" {
     type = "S"
   }
 
+  # Resource items only (backend/src/store/dynamo/resources.rs): the ranking a
+  # grouping by resource walks, most severe first. Every resource item has the same
+  # rank_part; rank is a number summed on write.
+  attribute {
+    name = "rank_part"
+    type = "S"
+  }
+
+  attribute {
+    name = "rank"
+    type = "N"
+  }
+
+  global_secondary_index {
+    name            = "ResourceRankIndex"
+    hash_key        = "rank_part"
+    range_key       = "rank"
+    projection_type = "ALL"
+  }
+
   global_secondary_index {
     name            = "SeverityTimestampIndex"
     hash_key        = "severity"

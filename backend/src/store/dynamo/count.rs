@@ -54,20 +54,28 @@ impl Counters {
     /// What the generator items add up to; `None` while some findings are
     /// not counted there (a table written before them, until `cspm recount`).
     pub(super) fn generator_counts(&self) -> Option<GeneratorCounts> {
-        let (total, kept) = (
+        self.all_counted(counters::GENERATORS_KEPT, "generator")
+            .then(|| generator_counts(&self.generators))
+    }
+
+    /// True when every finding is counted per `what`: the summary's `kept`
+    /// attribute ([`counters::GENERATORS_KEPT`], [`counters::RESOURCES_KEPT`])
+    /// equals the total. Says so in the log when not (a table written before
+    /// those counters).
+    pub(super) fn all_counted(&self, kept: &str, what: &str) -> bool {
+        let (total, counted) = (
             counters::total(&self.summary),
-            counters::sum_of(&self.summary, counters::GENERATORS_KEPT),
+            counters::sum_of(&self.summary, kept),
         );
-        if kept != total {
+        if counted != total {
             tracing::warn!(
                 findings = total,
-                counted = kept,
-                "some findings are not counted per generator: reading findings instead; \
+                counted,
+                "some findings are not counted per {what}: reading findings instead; \
                  run `cspm recount --store dynamodb` to count them"
             );
-            return None;
         }
-        Some(generator_counts(&self.generators))
+        counted == total
     }
 }
 

@@ -5,7 +5,8 @@
 //! (TTL deletions aside: TTL is only a safety net after archival). `/summary` then
 //! reads a fixed number of counter items whatever the number of findings.
 //!
-//! The counters are spread over [`SHARDS`] items (chosen by finding id) so parallel
+//! The counters are spread over [`SHARDS`] items (a finding's is its resource's
+//! when first written, [`resource_shard`], and stays its own) so parallel
 //! writers rarely touch the same item: transactions on one hot item would conflict.
 //! Each shard also owns the view counter items of its findings ([`super::views`]),
 //! so one shard's writes touch only that shard's counter items.
@@ -13,6 +14,7 @@
 use super::controls::{control_delta, control_item_id, ControlDelta, Results, CONTROL_PARTS};
 use super::generators::{generator_delta, generator_item_id, GeneratorVersion, GENERATOR_PARTS};
 use super::parted::PartDelta;
+use super::resources::{ResourceDelta, ResourceVersion};
 use super::views::{view_id, ViewKey, VIEW_PARTS};
 use crate::store::facets::Facets;
 use chrono::{Duration, NaiveDate};
@@ -39,15 +41,32 @@ pub const KEPT: &str = "k";
 /// finding written since they are kept. While it is short of [`TOTAL`] the
 /// generator items miss some findings (`cspm recount` counts them).
 pub const GENERATORS_KEPT: &str = "g";
+/// Findings counted in the resource items ([`super::resources`]): every
+/// finding written since they are kept. While it is short of [`TOTAL`] a
+/// grouping by resource reads findings instead.
+pub const RESOURCES_KEPT: &str = "x";
 
-/// The shard `finding_id` belongs to.
+/// The shard a finding written before shards followed resources belongs to
+/// (by its id).
 pub fn shard_of(finding_id: &str) -> u8 {
     Sha256::digest(finding_id.as_bytes())[0] % SHARDS
 }
 
-/// Counter item id for the shard `finding_id` belongs to.
-pub fn shard_id(finding_id: &str) -> String {
-    shard_item_id(shard_of(finding_id))
+/// The shard a new finding of `resource` is counted in. A resource's findings
+/// share one, so a batch moves each resource's item (resources.rs) from one
+/// shard's transactions only, and the shards' lanes stay apart. A finding
+/// keeps its shard for good (its item names it, `counter_shard`), whatever
+/// its resource becomes.
+pub fn resource_shard(resource: &str) -> u8 {
+    Sha256::digest(resource.as_bytes())[0] % SHARDS
+}
+
+/// The shard a stored finding is counted in: the one its item names, else
+/// (an item written before) its id's.
+pub fn counted_shard(finding_id: &str, named: Option<u8>) -> u8 {
+    named
+        .filter(|s| *s < SHARDS)
+        .unwrap_or_else(|| shard_of(finding_id))
 }
 
 /// Summary counter item id of shard number `shard`.
@@ -92,6 +111,9 @@ pub struct Counted<'a> {
     /// Its generator, when it is counted per generator (`None`: an item
     /// written before the generator items, [`GENERATORS_KEPT`]).
     pub generator: Option<&'a str>,
+    /// Its resource, when it is counted per resource (`None`: an item
+    /// written before the resource items, [`RESOURCES_KEPT`]).
+    pub resource: Option<&'a str>,
 }
 
 impl Counted<'_> {
@@ -101,6 +123,16 @@ impl Counted<'_> {
             generator: self.generator?,
             severity: self.facets.severity,
             status: self.facets.status,
+        })
+    }
+
+    /// What this version counts as per resource, if it counts.
+    fn resource_version(&self) -> Option<ResourceVersion<'_>> {
+        Some(ResourceVersion {
+            resource: self.resource?,
+            severity: self.facets.severity,
+            status: self.facets.status,
+            updated: self.results.updated,
         })
     }
 }
@@ -118,6 +150,9 @@ pub struct Delta {
     pub controls: ControlDelta,
     /// Generator parts' changes ([`super::generators`]).
     pub generators: PartDelta,
+    /// Resource items' changes ([`super::resources`]): unlike the others,
+    /// these items are not the shard's own.
+    pub resources: ResourceDelta,
 }
 
 impl Delta {
@@ -133,6 +168,9 @@ impl Delta {
                 if v.generator.is_some() {
                     *d.summary.entry(GENERATORS_KEPT.to_string()).or_default() += by;
                 }
+                if v.resource.is_some() {
+                    *d.summary.entry(RESOURCES_KEPT.to_string()).or_default() += by;
+                }
             }
         }
         d.drop_zeros();
@@ -140,6 +178,10 @@ impl Delta {
         d.generators = generator_delta(
             old.and_then(Counted::generator_version),
             new.and_then(Counted::generator_version),
+        );
+        d.resources = ResourceDelta::between(
+            old.and_then(Counted::resource_version),
+            new.and_then(Counted::resource_version),
         );
         d
     }
@@ -179,6 +221,7 @@ impl Delta {
         self.drop_zeros();
         self.controls.add(&other.controls);
         self.generators.add(&other.generators);
+        self.resources.add(&other.resources);
     }
 
     /// Adds `other`'s summary and view changes keeping counters that net to
@@ -201,6 +244,7 @@ impl Delta {
         self.sum(other);
         self.controls.sum(&other.controls);
         self.generators.sum(&other.generators);
+        self.resources.sum(&other.resources);
     }
 
     /// True when nothing changes.
@@ -209,10 +253,11 @@ impl Delta {
             && self.views.is_empty()
             && self.controls.is_empty()
             && self.generators.is_empty()
+            && self.resources.is_empty()
     }
 
     /// Counter items this change updates: at most 1 + [`VIEW_PARTS`] +
-    /// [`CONTROL_PARTS`] + [`GENERATOR_PARTS`].
+    /// [`CONTROL_PARTS`] + [`GENERATOR_PARTS`], and one per resource.
     pub fn items(&self) -> usize {
         usize::from(!self.summary.is_empty())
             + self.views.len().min(usize::from(VIEW_PARTS))
@@ -226,6 +271,7 @@ impl Delta {
                 .parts()
                 .count()
                 .min(usize::from(GENERATOR_PARTS))
+            + self.resources.0.len()
     }
 }
 
@@ -323,6 +369,7 @@ mod tests {
                 updated: "",
             },
             generator: None,
+            resource: None,
         }
     }
 

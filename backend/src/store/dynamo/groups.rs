@@ -10,14 +10,15 @@
 //! [`NEWEST_ROWS`] index entries (a group whose newest finding is older than
 //! those shows none, and a generator its key as label).
 //!
-//! Everything else — by resource, by generator with an account, region,
-//! resource type or product filter, or a filter with text, time or a resource —
-//! has no counter: a counter per resource would outgrow the shard items (400 KB
-//! each; a resource has a handful of findings, so there are about as many
-//! resources as findings), and a counter item per resource would double every
-//! write. Those groupings read the severity/time index newest first with the
-//! list's filter expression, at most [`GROUP_SCAN_ROWS`] entries, and are exact
-//! only when that read reaches the view's end.
+//! By resource, with filters of nothing but severities and statuses, the
+//! resource items' ranking is walked (top_resources.rs): exact.
+//!
+//! Everything else — by resource or generator with an account, region,
+//! resource type or product filter, a filter with text, time or a resource, or
+//! a walk down the ranking that does not close within its budget — reads the
+//! severity/time index newest first with the list's filter expression, at most
+//! [`GROUP_SCAN_ROWS`] entries, and is exact only when that read reaches the
+//! view's end.
 
 use super::cursor::Key;
 use super::generators;
@@ -29,6 +30,7 @@ use crate::store::groups::{Tally, GROUP_SCAN_ROWS};
 use crate::store::StoreResult;
 use chrono::{DateTime, Duration, Utc};
 use shared_types::{FindingFilter, FindingGroups, GroupBy, Severity, WorkflowStatus};
+use std::collections::HashMap;
 
 /// Index entries read for the groups' newest updates when counters give the
 /// counts.
@@ -133,6 +135,11 @@ impl DynamoStore {
             self.note_newest(&mut tally, filter, by).await?;
             return Ok(tally.finish(limit, true));
         }
+        if by == GroupBy::Resource {
+            if let Some(groups) = self.resource_groups_from_ranking(filter, limit).await? {
+                return Ok(groups);
+            }
+        }
         let read = self.newest_rows(filter, GROUP_SCAN_ROWS as u32).await?;
         for r in &read.rows {
             tally.add(r.group(by), r.severity, r.workflow_status, 1);
@@ -157,6 +164,19 @@ impl DynamoStore {
             }
         }
         Ok(())
+    }
+
+    /// Each resource's newest update among the view's newest [`NEWEST_ROWS`]
+    /// index entries.
+    pub(super) async fn newest_in_view(
+        &self,
+        filter: &FindingFilter,
+    ) -> StoreResult<HashMap<String, DateTime<Utc>>> {
+        let mut out = HashMap::new();
+        for r in self.newest_rows(filter, NEWEST_ROWS).await?.rows {
+            out.entry(r.resource_id).or_insert(r.updated_exact);
+        }
+        Ok(out)
     }
 
     /// The view's newest findings, at most `entries` index entries read.

@@ -39,6 +39,7 @@ macro_rules! counted {
                 updated: &$v.updated_at,
             },
             generator: $v.gen_counted.then_some($v.generator_id.as_str()),
+            resource: $v.res_counted.then_some($v.resource_id.as_str()),
         }
     };
 }
@@ -173,6 +174,15 @@ pub struct FindingItem {
     /// `cspm recount` sets it on the items written before.
     #[serde(default)]
     pub gen_counted: bool,
+    /// True when it is counted in its resource's item
+    /// ([`super::resources`]): every write since they are kept sets it.
+    #[serde(default)]
+    pub res_counted: bool,
+    /// The counter shard it is counted in ([`super::counters::counted_shard`]):
+    /// its resource's when first written, kept by every later write; absent
+    /// on items written before (their id's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counter_shard: Option<u8>,
     /// The stored provider version's amendment mark
     /// ([`crate::store::amendment`]); absent on items written before it was kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -264,6 +274,8 @@ impl FindingItem {
             last_change: Some(change),
             controls: Some(results_of(f, recorded.workflow_status)),
             gen_counted: true,
+            res_counted: true,
+            counter_shard: Some(super::counters::resource_shard(&f.resource_id)),
             amend_mark,
         })
     }
@@ -271,6 +283,11 @@ impl FindingItem {
     /// What this version is counted as.
     pub fn counted(&self) -> Counted<'_> {
         counted!(self)
+    }
+
+    /// The counter shard it is counted in.
+    pub fn shard(&self) -> u8 {
+        super::counters::counted_shard(&self.id, self.counter_shard)
     }
 
     /// The stored document's size in bytes, as kept.

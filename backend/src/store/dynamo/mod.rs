@@ -43,12 +43,18 @@ pub mod query;
 mod read;
 /// Rebuilding the counter items from the findings (`cspm recount`).
 pub mod recount;
+/// The resource half of a recount: resource items rebuilt, findings marked.
+mod recount_resources;
 /// The compliance half of a recount: results filled in, failing rows fixed.
 mod recount_results;
+/// Findings per resource, severity and status, kept on write, and their ranking.
+pub mod resources;
 /// Table creation (tests, local use against an emulator).
 pub mod schema;
 /// Daily compliance snapshot items (`#compliance#YYYY-MM-DD`).
 pub mod snapshot;
+/// Grouping by resource down the ranking index.
+mod top_resources;
 /// The counter updates and compliance rows a write's transaction carries.
 mod tx_actions;
 /// Batched upserts: one read for up to 100 findings, one transaction per counter shard.

@@ -17,20 +17,23 @@
 //! run, replaces each counter item that differs with its recounted value. A
 //! finding without compliance results on its item has them worked out from its
 //! document and written onto it (recount_results.rs), an item not marked as
-//! counted per generator is marked (keeping its revision), and the failing rows are
-//! brought in line with the findings' results. Writers must be paused while it
+//! counted per generator or per resource is marked (keeping its revision), the
+//! failing rows are brought in line with the findings' results, and the
+//! resource items with the findings' sums (recount_resources.rs). Writers must be paused while it
 //! runs: a write committed between the scan and the replacement would be
 //! counted twice or not at all.
 
 use super::controls::{control_item_id, row_writes};
 use super::counters::{
-    all_control_ids, all_generator_ids, all_shard_ids, all_view_ids, shard_item_id, shard_of,
+    all_control_ids, all_generator_ids, all_shard_ids, all_view_ids, counted_shard, shard_item_id,
     Counted, Delta, COUNTER_PREFIX,
 };
 use super::error::{is_transient, Call};
 use super::generators::generator_item_id;
 use super::item::{projection, Head};
+use super::recount_resources::{resource_fixes, ResourceRecount, RES_COUNTED_ATTR};
 use super::recount_results::{Rows, CONTROLS_ATTR, GEN_COUNTED_ATTR};
+use super::resources::ResourceDelta;
 use super::views::view_id;
 use super::DynamoStore;
 use crate::retry::retry;
@@ -63,6 +66,8 @@ const COUNTED: &[&str] = &[
     CONTROLS_ATTR,
     "generator_id",
     GEN_COUNTED_ATTR,
+    RES_COUNTED_ATTR,
+    "counter_shard",
 ];
 
 /// What a recount found and did.
@@ -87,6 +92,12 @@ pub struct RecountReport {
     /// generator items (each marked unless a dry run; the findings without
     /// results are marked as theirs are filled in).
     pub generators_unmarked: u64,
+    /// Resource items that differ from the findings' sums or that no finding
+    /// names any more (each replaced or deleted unless a dry run).
+    pub resources_differing: usize,
+    /// Findings not marked as counted in their resource's item (each marked
+    /// unless a dry run).
+    pub resources_unmarked: u64,
 }
 
 impl RecountReport {
@@ -96,6 +107,8 @@ impl RecountReport {
             || self.results_missing > 0
             || self.rows_differing > 0
             || self.generators_unmarked > 0
+            || self.resources_differing > 0
+            || self.resources_unmarked > 0
     }
 }
 
@@ -109,13 +122,15 @@ struct Segment {
     rows: Rows,
     missing: Vec<String>,
     unmarked: Vec<(String, u64)>,
+    resources: ResourceRecount,
 }
 
 impl Segment {
-    /// Counts finding `id` as `version` in its shard, with the rows it wants.
-    fn count(&mut self, id: &str, version: &Counted<'_>) {
+    /// Counts finding `id` as `version` in its counter shard `shard`, with the
+    /// rows it wants.
+    fn count(&mut self, id: &str, shard: u8, version: &Counted<'_>) {
         let d = Delta::between(None, Some(version));
-        self.shards.entry(shard_of(id)).or_default().sum_all(&d);
+        self.shards.entry(shard).or_default().sum_all(&d);
         self.rows
             .expect(row_writes(id, None, Some(version.results)));
     }
@@ -131,6 +146,7 @@ impl DynamoStore {
             all.findings += part.findings;
             all.missing.extend(part.missing);
             all.unmarked.extend(part.unmarked);
+            all.resources.absorb(part.resources);
             all.rows.absorb(part.rows);
             for (shard, d) in part.shards {
                 all.shards.entry(shard).or_default().sum_all(&d);
@@ -145,10 +161,20 @@ impl DynamoStore {
         // One item (its document) at a time, counted then dropped: a table
         // from before may hold a million of them.
         while let Some(item) = filled.next().await {
-            if let Some(item) = item? {
-                all.count(&item.id, &item.counted());
+            if let Some(mut item) = item? {
+                if !item.res_counted {
+                    all.resources.unmarked.push((item.id.clone(), item.rev));
+                    item.res_counted = true;
+                }
+                all.count(&item.id, item.shard(), &item.counted());
             }
         }
+        self.stored_resources(&mut all.resources).await?;
+        let mut wanted_resources = ResourceDelta::default();
+        for d in all.shards.values() {
+            wanted_resources.sum(&d.resources);
+        }
+        let resource_writes = resource_fixes(&all.resources, &wanted_resources);
         let wanted = counter_items(&all.shards);
         let stored = self.stored_counters().await?;
         let differences = differences(&stored, &wanted);
@@ -161,6 +187,9 @@ impl DynamoStore {
         let fixes = all.rows.fixes();
         let mut items_written = 0;
         if !dry_run {
+            // Before the summary items, whose `x` lets groupings read them.
+            self.write_resource_fixes(&resource_writes).await?;
+            self.mark_resources(&all.resources.unmarked).await?;
             // Only what differs: a view item can be large, and each write is a
             // stream record too.
             for id in &differing {
@@ -179,6 +208,8 @@ impl DynamoStore {
             results_missing,
             rows_differing: fixes.len(),
             generators_unmarked: all.unmarked.len() as u64,
+            resources_differing: resource_writes.len(),
+            resources_unmarked: all.resources.unmarked.len() as u64,
         })
     }
 
@@ -221,13 +252,17 @@ impl DynamoStore {
                     out.missing.push(id.clone());
                     continue;
                 }
+                if !head.res_counted {
+                    out.resources.unmarked.push((id.clone(), head.rev));
+                    head.res_counted = true;
+                }
                 if !head.gen_counted {
                     // Written before the generator items: counted there now,
                     // and marked so that its next write moves them.
                     out.unmarked.push((id.clone(), head.rev));
                     head.gen_counted = true;
                 }
-                out.count(id, &head.counted());
+                out.count(id, counted_shard(id, head.counter_shard), &head.counted());
             }
             match page.last_evaluated_key() {
                 Some(k) => start = Some(k.clone()),

@@ -125,16 +125,9 @@ impl DynamoStore {
         rev: u64,
         results: Option<&[StoredResult]>,
     ) -> StoreResult<()> {
-        let table = self.table();
         let mut set = vec!["#g = :g"];
-        let mut names = HashMap::from([
-            ("#g".to_string(), GEN_COUNTED_ATTR.to_string()),
-            ("#r".to_string(), "rev".to_string()),
-        ]);
-        let mut values = HashMap::from([
-            (":g".to_string(), AttributeValue::Bool(true)),
-            (":r".to_string(), AttributeValue::N(rev.to_string())),
-        ]);
+        let mut names = HashMap::from([("#g".to_string(), GEN_COUNTED_ATTR.to_string())]);
+        let mut values = HashMap::from([(":g".to_string(), AttributeValue::Bool(true))]);
         if let Some(results) = results {
             set.push("#c = :c");
             names.insert("#c".into(), CONTROLS_ATTR.into());
@@ -144,13 +137,30 @@ impl DynamoStore {
             );
         }
         let expr = format!("SET {}", set.join(", "));
+        self.set_at_rev(id, rev, &expr, names, values).await
+    }
+
+    /// Applies the update `expr` to the stored item `id` if it is still at
+    /// revision `rev` (`#r`/`:r` name it); a finding written since fails the
+    /// recount, which runs with writers paused.
+    pub(super) async fn set_at_rev(
+        &self,
+        id: &str,
+        rev: u64,
+        expr: &str,
+        mut names: HashMap<String, String>,
+        mut values: HashMap<String, AttributeValue>,
+    ) -> StoreResult<()> {
+        let table = self.table();
+        names.insert("#r".to_string(), "rev".to_string());
+        values.insert(":r".to_string(), AttributeValue::N(rev.to_string()));
         let key = Self::id_key(id)?;
         let r = retry(&self.settings.backoff, is_transient, || {
             self.client
                 .update_item()
                 .table_name(table)
                 .set_key(Some(key.clone()))
-                .update_expression(expr.clone())
+                .update_expression(expr)
                 .condition_expression("#r = :r")
                 .set_expression_attribute_names(Some(names.clone()))
                 .set_expression_attribute_values(Some(values.clone()))

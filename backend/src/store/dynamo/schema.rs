@@ -4,6 +4,7 @@
 
 use super::error::{Call, DynamoError};
 use super::item::{change_projection, LIST_PROJECTION};
+use super::resources::{RANK_ATTR, RANK_INDEX_NAME, RANK_PART_ATTR};
 use super::{CHANGE_INDEX_NAME, INDEX_NAME};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
@@ -56,6 +57,19 @@ pub async fn create_table(
         .collect();
     let by_time = index(INDEX_NAME, "updated_at", &by_time_projection)?;
     let by_change = index(CHANGE_INDEX_NAME, "changed_at", &change_projection())?;
+    // Resource items only (no other item has `rank_part`); ALL, since their
+    // tally attributes are named by what they count.
+    let by_rank = GlobalSecondaryIndex::builder()
+        .index_name(RANK_INDEX_NAME)
+        .key_schema(key(RANK_PART_ATTR, KeyType::Hash).map_err(|e| create.error(&e))?)
+        .key_schema(key(RANK_ATTR, KeyType::Range).map_err(|e| create.error(&e))?)
+        .projection(
+            Projection::builder()
+                .projection_type(ProjectionType::All)
+                .build(),
+        )
+        .build()
+        .map_err(|e| create.error(&e))?;
     let created = client
         .create_table()
         .table_name(table)
@@ -64,9 +78,18 @@ pub async fn create_table(
         .attribute_definitions(attr("severity").map_err(|e| create.error(&e))?)
         .attribute_definitions(attr("updated_at").map_err(|e| create.error(&e))?)
         .attribute_definitions(attr("changed_at").map_err(|e| create.error(&e))?)
+        .attribute_definitions(attr(RANK_PART_ATTR).map_err(|e| create.error(&e))?)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name(RANK_ATTR)
+                .attribute_type(ScalarAttributeType::N)
+                .build()
+                .map_err(|e| create.error(&e))?,
+        )
         .key_schema(key("id", KeyType::Hash).map_err(|e| create.error(&e))?)
         .global_secondary_indexes(by_time)
         .global_secondary_indexes(by_change)
+        .global_secondary_indexes(by_rank)
         // The change feed on AWS: the `fanout` Lambda reads every change from it.
         .stream_specification(
             StreamSpecification::builder()

@@ -8,9 +8,10 @@
 //!    and older findings cost nothing more;
 //! 2. writes the findings whose counters or compliance rows move together with the
 //!    other findings of their counter shard: one `TransactWriteItems` holds up to
-//!    [`TX_PUTS`] conditional puts with their failing rows ([`TX_WRITES`] in all)
-//!    and the shard's counter updates carrying their summed change (one on its
-//!    summary item, one on each view, control and generator part touched). Keeping
+//!    [`TX_PUTS`] conditional puts with their failing rows and the shard's counter
+//!    updates carrying their summed change (one on its summary item, one on each
+//!    view, control and generator part touched, one on each resource's item),
+//!    [`TX_ACTIONS`] in all. Keeping
 //!    a transaction to one shard means two writers' transactions only conflict when
 //!    they touch the same shard, as with one finding at a time;
 //! 3. writes a finding whose counters do not move with a conditional `PutItem`
@@ -23,14 +24,11 @@
 //! bad item fails only itself. Throttling backs off; a write still throttled after
 //! the retries is reported as failed and retryable for each finding it held.
 
-use super::controls::CONTROL_PARTS;
-use super::counters::{shard_id, Delta};
+use super::counters::Delta;
 use super::error::ErrorKind;
-use super::generators::GENERATOR_PARTS;
 use super::item::{Head, HEAD_PROJECTION};
 use super::tx_actions::{counter_updates, row_actions};
 use super::upsert_one::{plan, upsert_once, Plan, PlannedWrite};
-use super::views::VIEW_PARTS;
 use super::write::{put, put_action, transact, with_retries, Failure};
 use super::DynamoStore;
 use crate::retry::retry;
@@ -47,11 +45,9 @@ const READ_BATCH: usize = 100;
 /// Conditional puts in one transaction (a smaller transaction loses less to
 /// one conflict; [`TX_WRITES`] bounds its actions).
 const TX_PUTS: usize = 50;
-/// Puts and row writes in one transaction: DynamoDB's 100 actions less the
-/// most counter updates a shard's transaction can add (its summary item, every
-/// view part, every control part, every generator part).
-const TX_WRITES: usize =
-    100 - 1 - VIEW_PARTS as usize - CONTROL_PARTS as usize - GENERATOR_PARTS as usize;
+/// Actions in one transaction (DynamoDB's limit): its puts, their row writes
+/// and the counter and resource item updates of their summed change.
+const TX_ACTIONS: usize = 100;
 /// Estimated item bytes in one transaction (DynamoDB allows 4 MB in all).
 const TX_BYTES: usize = 3 << 20;
 /// `BatchGetItem` calls of a round in flight at once.
@@ -142,7 +138,7 @@ async fn upsert_round(
             .await;
     let mut done = Vec::with_capacity(round.len());
     let mut singles: Vec<Vec<(usize, PlannedWrite)>> = Vec::new();
-    let mut by_shard: BTreeMap<String, Vec<(usize, PlannedWrite)>> = BTreeMap::new();
+    let mut by_shard: BTreeMap<u8, Vec<(usize, PlannedWrite)>> = BTreeMap::new();
     for (batch, heads) in reads {
         let heads = match heads {
             Ok(heads) => heads,
@@ -164,7 +160,7 @@ async fn upsert_round(
                 Ok(Plan::Write(w)) if w.delta.is_empty() && w.rows.is_empty() => {
                     singles.push(vec![(i, *w)])
                 }
-                Ok(Plan::Write(w)) => by_shard.entry(shard_id(&f.id)).or_default().push((i, *w)),
+                Ok(Plan::Write(w)) => by_shard.entry(w.item.shard()).or_default().push((i, *w)),
                 Err(e) => done.push((i, Err(failure(e, store)))),
             }
         }
@@ -173,8 +169,7 @@ async fn upsert_round(
     // transactions on one counter item at the same time would cancel each other
     // (`TransactionConflict`). Lanes start at a random shard so that two writers
     // do not walk the shards in step.
-    let mut lanes: Vec<Vec<Vec<(usize, PlannedWrite)>>> =
-        by_shard.into_values().map(transactions).collect();
+    let mut lanes = lanes(by_shard);
     if !lanes.is_empty() {
         let start = (random_u64() % lanes.len() as u64) as usize;
         lanes.rotate_left(start);
@@ -193,6 +188,42 @@ async fn upsert_round(
         .await;
     done.extend(written.into_iter().flatten());
     done
+}
+
+/// The lanes of one round: each shard's transactions, one after another, in
+/// one lane, and the shards whose writes move the same resource's item in the
+/// same lane too (their transactions would cancel each other on it). A
+/// resource's new findings share a shard (`resource_shard`), so shards meet
+/// only on findings written before that, or whose resource changed.
+fn lanes(
+    by_shard: BTreeMap<u8, Vec<(usize, PlannedWrite)>>,
+) -> Vec<Vec<Vec<(usize, PlannedWrite)>>> {
+    let shards: Vec<Vec<(usize, PlannedWrite)>> = by_shard.into_values().collect();
+    // Union-find over the shards, joined by the resources they move.
+    let mut parent: Vec<usize> = (0..shards.len()).collect();
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    let mut first_shard: HashMap<&str, usize> = HashMap::new();
+    for (s, writes) in shards.iter().enumerate() {
+        for (_, w) in writes {
+            for r in w.delta.resources.resources() {
+                let other = *first_shard.entry(r).or_insert(s);
+                let (a, b) = (root(&mut parent, s), root(&mut parent, other));
+                parent[a] = b;
+            }
+        }
+    }
+    let roots: Vec<usize> = (0..shards.len()).map(|s| root(&mut parent, s)).collect();
+    let mut joined: BTreeMap<usize, Vec<Vec<(usize, PlannedWrite)>>> = BTreeMap::new();
+    for (writes, r) in shards.into_iter().zip(roots) {
+        joined.entry(r).or_default().extend(transactions(writes));
+    }
+    joined.into_values().collect()
 }
 
 /// A random number from the standard library's randomly keyed hasher (no RNG
@@ -221,22 +252,31 @@ async fn read_heads(store: &DynamoStore, ids: &[String]) -> Heads {
     Ok(heads)
 }
 
-/// Splits one shard's writes into transactions within DynamoDB's limits.
+/// Splits one shard's writes into transactions within DynamoDB's limits. The
+/// actions are counted exactly — the counter and resource items the summed
+/// change of the transaction's writes updates, as [`write_group`] builds it —
+/// rather than reserving room for every counter part: writes that share items
+/// fill a transaction up to its [`TX_PUTS`].
 fn transactions(writes: Vec<(usize, PlannedWrite)>) -> Vec<Vec<(usize, PlannedWrite)>> {
     let mut out = Vec::new();
     let mut tx: Vec<(usize, PlannedWrite)> = Vec::new();
-    let (mut bytes, mut actions) = (0, 0);
+    let (mut bytes, mut rows) = (0, 0);
+    let mut sum = Delta::default();
     for (i, w) in writes {
         let size = estimated_size(&w);
-        let acts = 1 + w.rows.len();
+        let mut with = sum.clone();
+        with.add(&w.delta);
+        let actions = tx.len() + 1 + rows + w.rows.len() + with.items();
         if !tx.is_empty()
-            && (tx.len() == TX_PUTS || bytes + size > TX_BYTES || actions + acts > TX_WRITES)
+            && (tx.len() == TX_PUTS || bytes + size > TX_BYTES || actions > TX_ACTIONS)
         {
             out.push(std::mem::take(&mut tx));
-            (bytes, actions) = (0, 0);
+            (bytes, rows) = (0, 0);
+            with = w.delta.clone();
         }
         bytes += size;
-        actions += acts;
+        rows += w.rows.len();
+        sum = with;
         tx.push((i, w));
     }
     if !tx.is_empty() {
@@ -315,9 +355,8 @@ async fn write_group(
         );
         actions.extend(row_actions(store, &w.rows)?);
     }
-    // Every finding of the group is in one shard: any of their ids names its
-    // counter items (the summary item and the view parts the group touches).
-    actions.extend(counter_updates(store, &group[0].1.item.id, &delta)?);
+    // Every finding of the group is in one shard.
+    actions.extend(counter_updates(store, group[0].1.item.shard(), &delta)?);
     transact(store, actions, Some(token)).await
 }
 

@@ -4,7 +4,7 @@
 //! back on [`upsert_once`] after a lost race.
 
 use super::controls::{row_writes, RowWrite};
-use super::counters::Delta;
+use super::counters::{counted_shard, Delta};
 use super::error::{backend, ErrorKind};
 use super::item::{sort_key, FindingItem, Head, LastChange};
 use super::write::{put, read_head, Expect};
@@ -63,7 +63,7 @@ pub(super) fn plan(
             return Err(ErrorKind::Fatal("replacing a missing item".into()))
         }
     };
-    let item = FindingItem::new(
+    let mut item = FindingItem::new(
         f,
         &w.recorded(),
         expires,
@@ -72,6 +72,10 @@ pub(super) fn plan(
         Some(incoming.amendment),
     )
     .map_err(backend)?;
+    // A stored finding stays in its shard, whatever its resource now is.
+    if let Some(h) = head {
+        item.counter_shard = Some(counted_shard(&f.id, h.counter_shard));
+    }
     let before = head.map(Head::counted);
     let after = item.counted();
     let delta = Delta::between(before.as_ref(), Some(&after));

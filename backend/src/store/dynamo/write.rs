@@ -5,7 +5,7 @@
 //! [`super::upsert_batch`], which falls back on the one-finding path here.
 
 use super::controls::{row_writes, RowWrite};
-use super::counters::Delta;
+use super::counters::{counted_shard, Delta};
 use super::error::{backend, Call, ErrorKind};
 use super::item::{projection, FindingItem, Head, LastChange, HEAD_PROJECTION};
 use super::tx_actions::{counter_updates, row_actions, Names, Values};
@@ -115,7 +115,7 @@ pub(super) async fn put(
     let mut actions = vec![TransactWriteItem::builder()
         .put(put_action(store, item, expect)?)
         .build()];
-    actions.extend(counter_updates(store, &item.id, delta)?);
+    actions.extend(counter_updates(store, item.shard(), delta)?);
     actions.extend(row_actions(store, rows)?);
     transact(store, actions, None).await
 }
@@ -257,7 +257,7 @@ pub(super) async fn set_workflow(
             note: update.note.clone(),
         });
         let expires = store.expires_at(finding.updated_at).max(old.expires_at);
-        let new = FindingItem::new(
+        let mut new = FindingItem::new(
             &finding,
             &w.recorded(),
             expires,
@@ -272,6 +272,7 @@ pub(super) async fn set_workflow(
             old.amend_mark,
         )
         .map_err(backend)?;
+        new.counter_shard = Some(old.shard());
         let (before, after) = (old.counted(), new.counted());
         let delta = Delta::between(Some(&before), Some(&after));
         let rows = row_writes(id, Some(before.results), Some(after.results));
@@ -337,7 +338,11 @@ async fn delete_once(store: &DynamoStore, v: &FindingVersion) -> Result<Deleted,
     let before = head.counted();
     let delta = Delta::between(Some(&before), None);
     let mut actions = vec![TransactWriteItem::builder().delete(del).build()];
-    actions.extend(counter_updates(store, &v.id, &delta)?);
+    actions.extend(counter_updates(
+        store,
+        counted_shard(&v.id, head.counter_shard),
+        &delta,
+    )?);
     actions.extend(row_actions(
         store,
         &row_writes(&v.id, Some(before.results), None),

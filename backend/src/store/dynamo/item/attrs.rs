@@ -48,6 +48,8 @@ impl FindingItem {
             changed_at,
             controls,
             gen_counted,
+            res_counted,
+            counter_shard,
             amend_mark,
         } = self;
         let text = |s: &str| AttributeValue::S(s.to_owned());
@@ -102,6 +104,10 @@ impl FindingItem {
             put("controls", to_attribute_value(c)?);
         }
         put("gen_counted", AttributeValue::Bool(*gen_counted));
+        put("res_counted", AttributeValue::Bool(*res_counted));
+        if let Some(shard) = counter_shard {
+            put("counter_shard", AttributeValue::N(shard.to_string()));
+        }
         if let Some(mark) = amend_mark {
             put("amend_mark", AttributeValue::N(mark.to_string()));
         }

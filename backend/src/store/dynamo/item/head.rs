@@ -10,7 +10,7 @@ use serde::Deserialize;
 use shared_types::{AuditEntry, RecordState, Severity, WorkflowStatus};
 
 /// The attributes an upsert reads before writing (everything but the document).
-pub const HEAD_PROJECTION: [&str; 19] = [
+pub const HEAD_PROJECTION: [&str; 21] = [
     "id",
     "rev",
     "updated_exact",
@@ -29,6 +29,8 @@ pub const HEAD_PROJECTION: [&str; 19] = [
     "controls",
     "generator_id",
     "gen_counted",
+    "res_counted",
+    "counter_shard",
     "amend_mark",
 ];
 
@@ -86,6 +88,12 @@ pub struct Head {
     /// Counted in the generator items ([`FindingItem::gen_counted`]).
     #[serde(default)]
     pub gen_counted: bool,
+    /// Counted in its resource's item ([`FindingItem::res_counted`]).
+    #[serde(default)]
+    pub res_counted: bool,
+    /// The counter shard its item names ([`FindingItem::counter_shard`]).
+    #[serde(default)]
+    pub counter_shard: Option<u8>,
     /// The stored version's amendment mark (absent on older items).
     #[serde(default)]
     pub amend_mark: Option<u64>,

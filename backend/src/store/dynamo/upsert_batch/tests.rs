@@ -81,12 +81,43 @@ fn transactions_stay_within_dynamodb_count_and_size_limits() {
         .enumerate()
         .map(|(i, f)| (i, planned(f, 10)))
         .collect();
+    // Mostly on resources of their own: a put and a resource update each,
+    // so a transaction is full before its 50 puts.
     let txs = transactions(small);
-    assert_eq!(txs.iter().map(Vec::len).collect::<Vec<_>>(), [50, 50, 20]);
+    assert!(txs.len() >= 3, "{}", txs.len());
     assert_eq!(
         txs.iter().flatten().map(|(i, _)| *i).collect::<Vec<_>>(),
         (0..120).collect::<Vec<_>>()
     );
+    // Puts, rows and the summed change's item updates, as write_group builds them.
+    let actions = |writes: &[&PlannedWrite]| {
+        let mut sum = Delta::default();
+        for w in writes {
+            sum.add(&w.delta);
+        }
+        writes.iter().map(|w| 1 + w.rows.len()).sum::<usize>() + sum.items()
+    };
+    for (n, tx) in txs.iter().enumerate() {
+        let mut writes: Vec<&PlannedWrite> = tx.iter().map(|(_, w)| w).collect();
+        assert!(actions(&writes) <= TX_ACTIONS);
+        // Full: one more write would not fit (the last takes what is left).
+        if let Some(next) = txs.get(n + 1) {
+            writes.push(&next[0].1);
+            assert!(tx.len() == TX_PUTS || actions(&writes) > TX_ACTIONS, "{n}");
+        }
+    }
+    // All on one resource: one update for the transaction's puts.
+    let shared: Vec<_> = fs
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let mut f = f.clone();
+            f.resource_id = "arn:aws:iam::1:root".into();
+            (i, planned(&f, 10))
+        })
+        .collect();
+    let txs = transactions(shared);
+    assert_eq!(txs.iter().map(Vec::len).collect::<Vec<_>>(), [50, 50, 20]);
     // 300 KB documents (DynamoDB items may reach 400 KB): ten would pass 3 MB.
     let large: Vec<_> = fs[..25]
         .iter()
@@ -111,4 +142,26 @@ fn an_item_too_large_for_any_transaction_still_gets_one_of_its_own() {
         (1, planned(&fs[1], 10)),
     ]);
     assert_eq!(txs.iter().map(Vec::len).collect::<Vec<_>>(), [1, 1]);
+}
+
+#[test]
+fn shards_that_move_one_resource_share_a_lane() {
+    let fs = findings(&["a", "b", "c", "d"]);
+    let with = |f: &Finding, resource: &str| {
+        let mut f = f.clone();
+        f.resource_id = resource.into();
+        planned(&f, 10)
+    };
+    // Shards 1 and 3 both move r1; shard 2 is alone.
+    let by_shard = BTreeMap::from([
+        (1u8, vec![(0, with(&fs[0], "r1"))]),
+        (2, vec![(1, with(&fs[1], "r2"))]),
+        (3, vec![(2, with(&fs[2], "r3")), (3, with(&fs[3], "r1"))]),
+    ]);
+    let mut got: Vec<Vec<usize>> = lanes(by_shard)
+        .into_iter()
+        .map(|lane| lane.into_iter().flatten().map(|(i, _)| i).collect())
+        .collect();
+    got.sort();
+    assert_eq!(got, vec![vec![0, 2, 3], vec![1]]);
 }
