@@ -13,7 +13,7 @@ use crate::helpers::findings;
 use crate::store_contract::count::stored;
 use crate::store_contract::groups::assert_grouping_is_truth;
 use aws_sdk_dynamodb::types::AttributeValue;
-use cspm::store::dynamo::resources::{parse_tally, rank_weight, RESOURCE_PREFIX};
+use cspm::store::dynamo::resources::{parse_tally, rank_weight, resource_item_id, RESOURCE_PREFIX};
 use cspm::store::dynamo::DynamoStore;
 use cspm::store::Store;
 use shared_types::{Finding, FindingFilter, GroupBy, Severity, WorkflowStatus};
@@ -251,6 +251,31 @@ async fn the_ranking_lists_the_worst_resources_and_gives_way_where_its_walk_does
     let keys: Vec<&str> = after.groups.iter().map(|g| g.key.as_str()).collect();
     assert_eq!(keys, ["arn:worst-8", "arn:worst-7", "arn:worst-6"]);
     assert_eq!(after.other, total - 10 - (9 + 8 + 7));
+
+    // The archive run's compaction deletes the emptied item, and only it.
+    let ids = || async {
+        items(&store)
+            .await
+            .into_iter()
+            .filter_map(|i| match i.get("id") {
+                Some(AttributeValue::S(id)) if id.starts_with(RESOURCE_PREFIX) => Some(id.clone()),
+                _ => None,
+            })
+            .collect::<std::collections::BTreeSet<String>>()
+    };
+    let before = ids().await;
+    let emptied = resource_item_id("arn:worst-9");
+    assert!(before.contains(&emptied));
+    store.compact_counters().await.unwrap();
+    let mut want = before.clone();
+    want.remove(&emptied);
+    assert_eq!(ids().await, want);
+    let again = store
+        .resource_groups_from_ranking(&FindingFilter::default(), 3)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again, after);
 }
 
 /// A table from before the resource items (no item marked or naming its
@@ -336,7 +361,7 @@ async fn a_recount_builds_the_resource_items_of_a_table_from_before_and_fixes_dr
     assert!(!again.differs(), "{again:?}");
 
     // Drift: one item's tally moved by hand, one item no finding names.
-    let first = cspm::store::dynamo::resources::resource_item_id(&all[0].resource_id);
+    let first = resource_item_id(&all[0].resource_id);
     store
         .client()
         .update_item()

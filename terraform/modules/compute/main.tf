@@ -343,7 +343,8 @@ data "aws_iam_policy_document" "archiver" {
   # documents; GetItem + a TransactWriteItems of a conditional Delete, the
   # counter Updates and the failing rows' Deletes (authorized as
   # DeleteItem/UpdateItem): the verified deletes; then BatchGetItem + UpdateItem
-  # of the counter items: dropping the tallies that netted to zero.
+  # of the counter items: dropping the tallies that netted to zero; Query of the
+  # ResourceRankIndex + DeleteItem: dropping the emptied resource items.
   statement {
     sid       = "FindAndRemoveArchivedFindings"
     actions   = ["dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"]

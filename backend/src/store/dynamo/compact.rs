@@ -12,10 +12,13 @@
 //! later write moves comes back from 0, which is what it was. The 16 summary
 //! items are left as they are: their keys are severities, statuses, accounts,
 //! resource types and days, not combinations of them. Control labels (a control's title, a standard's name) stay: there is
-//! one per control, not per combination.
+//! one per control, not per combination. A resource item whose findings are
+//! all gone (resources.rs, rank 0) is deleted whole: resources come and go
+//! (instances, images), and each would otherwise keep its item.
 
 use super::counters::COUNTER_PREFIX;
 use super::error::{is_transient, Call};
+use super::resources::{RANK_ATTR, RANK_INDEX_NAME, RANK_PART, RANK_PART_ATTR};
 use super::DynamoStore;
 use crate::retry::retry;
 use crate::store::StoreResult;
@@ -121,6 +124,80 @@ impl DynamoStore {
                 Ok(false)
             }
             Err(e) => Err(Call::new("UpdateItem", table).store_error(e)),
+        }
+    }
+
+    /// Deletes the resource items whose findings are all gone (rank 0, found
+    /// through the ranking index), each on condition that it is still empty:
+    /// a write that counts a finding in again between the read and the delete
+    /// keeps it, and one after the delete creates it afresh. Returns the items
+    /// deleted.
+    pub(super) async fn drop_empty_resources(&self) -> StoreResult<u64> {
+        let table = self.table();
+        let zero = || AttributeValue::N("0".into());
+        let mut start: Option<HashMap<String, AttributeValue>> = None;
+        let mut dropped = 0u64;
+        loop {
+            let page = retry(&self.settings.backoff, is_transient, || {
+                self.client
+                    .query()
+                    .table_name(table)
+                    .index_name(RANK_INDEX_NAME)
+                    .key_condition_expression("#p = :p AND #r = :zero")
+                    .expression_attribute_names("#p", RANK_PART_ATTR)
+                    .expression_attribute_names("#r", RANK_ATTR)
+                    .expression_attribute_values(":p", AttributeValue::S(RANK_PART.into()))
+                    .expression_attribute_values(":zero", zero())
+                    .projection_expression("id")
+                    .set_exclusive_start_key(start.clone())
+                    .send()
+            })
+            .await
+            .map_err(|e| Call::new("Query", table).store_error(e))?;
+            let ids: Vec<String> = page
+                .items()
+                .iter()
+                .filter_map(|i| match i.get("id") {
+                    Some(AttributeValue::S(id)) => Some(id.clone()),
+                    _ => None,
+                })
+                .collect();
+            dropped += stream::iter(ids)
+                .map(|id| self.delete_if_empty(id))
+                .buffer_unordered(self.settings.concurrency.max(1))
+                .try_fold(0u64, |n, gone| async move { Ok(n + u64::from(gone)) })
+                .await?;
+            match page.last_evaluated_key() {
+                Some(k) => start = Some(k.clone()),
+                None => return Ok(dropped),
+            }
+        }
+    }
+
+    /// Deletes resource item `id` if its rank is still 0.
+    async fn delete_if_empty(&self, id: String) -> StoreResult<bool> {
+        let table = self.table();
+        let key = Self::id_key(&id)?;
+        let r = retry(&self.settings.backoff, is_transient, || {
+            self.client
+                .delete_item()
+                .table_name(table)
+                .set_key(Some(key.clone()))
+                .condition_expression("#r = :zero")
+                .expression_attribute_names("#r", RANK_ATTR)
+                .expression_attribute_values(":zero", AttributeValue::N("0".into()))
+                .send()
+        })
+        .await;
+        match r {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(Call::new("DeleteItem", table).store_error(e)),
         }
     }
 }

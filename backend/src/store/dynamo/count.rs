@@ -58,6 +58,24 @@ impl Counters {
             .then(|| generator_counts(&self.generators))
     }
 
+    /// The exact count of `filter`'s counted part ([`counted_part`]): the
+    /// total, or a sum over the view items (which must have been read).
+    pub(super) fn counted_total(&self, filter: &FindingFilter) -> StoreResult<u64> {
+        let counted = counted_part(filter);
+        if counted.is_empty() {
+            return Ok(counters::total(&self.summary));
+        }
+        let mut n: i64 = 0;
+        for (attr, v) in self.views.iter().flatten() {
+            let key: ViewKey =
+                serde_json::from_str(attr).map_err(|e| corrupt(views::VIEW_PREFIX, e))?;
+            if key.matches(&counted) {
+                n += v;
+            }
+        }
+        Ok(n.max(0) as u64)
+    }
+
     /// True when every finding is counted per `what`: the summary's `kept`
     /// attribute ([`counters::GENERATORS_KEPT`], [`counters::RESOURCES_KEPT`])
     /// equals the total. Says so in the log when not (a table written before
@@ -90,19 +108,7 @@ impl DynamoStore {
             }
         }
         let items = self.counters(!counted.is_empty(), false).await?;
-        let base = if counted.is_empty() {
-            counters::total(&items.summary)
-        } else {
-            let mut n: i64 = 0;
-            for (attr, v) in items.views.iter().flatten() {
-                let key: ViewKey =
-                    serde_json::from_str(attr).map_err(|e| corrupt(views::VIEW_PREFIX, e))?;
-                if key.matches(&counted) {
-                    n += v;
-                }
-            }
-            n.max(0) as u64
-        };
+        let base = items.counted_total(filter)?;
         if !has_residual(filter) {
             return Ok(ViewCount::exact(base));
         }

@@ -356,6 +356,10 @@ impl Store for DynamoStore {
 
     async fn compact_counters(&self) -> StoreResult<u64> {
         let report = self.drop_zero_tallies().await?;
+        let emptied = self.drop_empty_resources().await?;
+        if emptied > 0 {
+            tracing::info!(resources = emptied, "emptied resource items deleted");
+        }
         if report.raced > 0 {
             tracing::info!(
                 kept = report.raced,

@@ -153,6 +153,9 @@ impl DynamoStore {
             }
         }
         let results_missing = all.missing.len() as u64;
+        // Before any write: a table without the ranking index fails here, not
+        // half-way.
+        self.stored_resources(&mut all.resources).await?;
         if !dry_run {
             self.mark_all(&all.unmarked).await?;
         }
@@ -169,7 +172,6 @@ impl DynamoStore {
                 all.count(&item.id, item.shard(), &item.counted());
             }
         }
-        self.stored_resources(&mut all.resources).await?;
         let mut wanted_resources = ResourceDelta::default();
         for d in all.shards.values() {
             wanted_resources.sum(&d.resources);

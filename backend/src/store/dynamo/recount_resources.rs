@@ -77,7 +77,7 @@ pub(super) enum ResourceFix {
         tallies: Tallies,
         moved_at: Option<String>,
     },
-    /// Delete an item no stored finding counts in.
+    /// Delete an item no stored finding counts in (emptied ones too).
     Delete(String),
 }
 
@@ -112,7 +112,7 @@ pub(super) fn resource_fixes(found: &ResourceRecount, wanted: &ResourceDelta) ->
     let mut gone: Vec<&String> = found
         .stored
         .iter()
-        .filter(|(id, s)| !named.contains(*id) && !s.tallies.is_empty())
+        .filter(|(id, _)| !named.contains(*id))
         .map(|(id, _)| id)
         .collect();
     gone.sort();
@@ -250,16 +250,17 @@ mod tests {
         found.stored(&resource_item_id("c"), &item(&[("c#MEDIUM#NEW", "1")]));
         found.stored(&resource_item_id("d"), &item(&[("c#MEDIUM#NEW", "0")]));
         let fixes = resource_fixes(&found, &want);
-        assert_eq!(
-            fixes,
-            vec![
-                ResourceFix::Put {
-                    resource: "b".into(),
-                    tallies: BTreeMap::from([((Low, Resolved), 1)]),
-                    moved_at: Some("2026-01-01T00:00:00.000000Z".into()),
-                },
-                ResourceFix::Delete(resource_item_id("c")),
-            ]
-        );
+        let mut gone = vec![
+            ResourceFix::Delete(resource_item_id("c")),
+            ResourceFix::Delete(resource_item_id("d")),
+        ];
+        gone.sort_by_key(|f| format!("{f:?}"));
+        let mut want_fixes = vec![ResourceFix::Put {
+            resource: "b".into(),
+            tallies: BTreeMap::from([((Low, Resolved), 1)]),
+            moved_at: Some("2026-01-01T00:00:00.000000Z".into()),
+        }];
+        want_fixes.extend(gone);
+        assert_eq!(fixes, want_fixes);
     }
 }

@@ -41,7 +41,8 @@ pub const RANK_PART: &str = "resources";
 pub const RANK_ATTR: &str = "rank";
 /// The resource's id, as findings name it.
 pub const RESOURCE_ATTR: &str = "resource_id";
-/// The `updated_at` of the finding version whose counts moved last.
+/// The `updated_at` of the provider version whose counts moved last (a
+/// person's change, which keeps that time, leaves it).
 pub const MOVED_ATTR: &str = "moved_at";
 /// Tally attributes start with this: `c#SEVERITY#STATUS`.
 const TALLY_PREFIX: &str = "c#";

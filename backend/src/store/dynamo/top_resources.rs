@@ -16,7 +16,9 @@
 //! is the view's exact count from the view counters less what is listed. A
 //! group's `updated_at` is its newest finding's among the view's newest
 //! findings ([`super::groups::NEWEST_ROWS`]) when it is there, else the
-//! `updated_at` of its finding whose counts moved last.
+//! `updated_at` of the provider version whose counts moved last (a person's
+//! change moves counts but not that time; a late older version can set it
+//! back).
 
 use super::error::{is_transient, Call};
 use super::resources::{
@@ -30,7 +32,7 @@ use crate::store::StoreResult;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use shared_types::{FindingFilter, FindingGroups, GroupBy, Severity, WorkflowStatus};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Resource items one Query reads.
 const PAGE: i32 = 200;
@@ -145,7 +147,7 @@ impl DynamoStore {
         }
         let mut out = top.finish(GroupBy::Resource, true);
         let listed: u64 = out.groups.iter().map(|g| g.total).sum();
-        out.other = self.view_count(filter).await?.total.saturating_sub(listed);
+        out.other = items.counted_total(filter)?.saturating_sub(listed);
         let newest = self.newest_in_view(filter).await?;
         for g in &mut out.groups {
             g.updated_at = newest.get(&g.key).or_else(|| moved.get(&g.key)).copied();
@@ -158,13 +160,25 @@ impl DynamoStore {
         let mut top = TopGroups::new(limit);
         let mut start: Option<HashMap<String, AttributeValue>> = None;
         let mut read = 0usize;
+        // A resource whose rank fell below the page boundary while the walk
+        // read comes again on a later page: it counts once.
+        let mut met: HashSet<String> = HashSet::new();
+        // The whole store stops after `limit` + 1 items: ask for no more at first.
+        let mut page_size = i32::try_from(limit)
+            .unwrap_or(PAGE)
+            .saturating_add(1)
+            .min(PAGE);
         loop {
-            let page = self.rank_page(start.take(), Some(PAGE)).await?;
+            let page = self.rank_page(start.take(), Some(page_size)).await?;
+            page_size = PAGE;
             for item in &page.0 {
                 let Some(r) = ResourceItem::parse(item) else {
                     tracing::warn!("resource item without resource id or rank");
                     continue;
                 };
+                if !met.insert(r.resource.clone()) {
+                    continue;
+                }
                 let bound = Counts::from_severities(AFTER_ALL.to_string(), r.by_rank());
                 if r.is_empty() || top.closed_at(&bound, &filter.severities) {
                     return Ok(Some(keys(top)));

@@ -274,7 +274,11 @@ pub(super) async fn set_workflow(
         .map_err(backend)?;
         new.counter_shard = Some(old.shard());
         let (before, after) = (old.counted(), new.counted());
-        let delta = Delta::between(Some(&before), Some(&after));
+        let mut delta = Delta::between(Some(&before), Some(&after));
+        // The provider's time did not move: a resource's `moved_at` stays.
+        for change in delta.resources.0.values_mut() {
+            change.moved_at = None;
+        }
         let rows = row_writes(id, Some(before.results), Some(after.results));
         put(
             store,
