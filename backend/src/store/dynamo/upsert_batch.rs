@@ -36,6 +36,7 @@ use crate::store::change::Origin;
 use crate::store::{FailedWrite, StoreError, StoreResult, UpsertOutcome, UpsertReport};
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use futures::{stream, StreamExt};
+use lanes::lanes;
 use serde_dynamo::aws_sdk_dynamodb_1::from_item;
 use shared_types::Finding;
 use std::collections::{BTreeMap, HashMap};
@@ -188,42 +189,6 @@ async fn upsert_round(
         .await;
     done.extend(written.into_iter().flatten());
     done
-}
-
-/// The lanes of one round: each shard's transactions, one after another, in
-/// one lane, and the shards whose writes move the same resource's item in the
-/// same lane too (their transactions would cancel each other on it). A
-/// resource's new findings share a shard (`resource_shard`), so shards meet
-/// only on findings written before that, or whose resource changed.
-fn lanes(
-    by_shard: BTreeMap<u8, Vec<(usize, PlannedWrite)>>,
-) -> Vec<Vec<Vec<(usize, PlannedWrite)>>> {
-    let shards: Vec<Vec<(usize, PlannedWrite)>> = by_shard.into_values().collect();
-    // Union-find over the shards, joined by the resources they move.
-    let mut parent: Vec<usize> = (0..shards.len()).collect();
-    fn root(parent: &mut [usize], mut i: usize) -> usize {
-        while parent[i] != i {
-            parent[i] = parent[parent[i]];
-            i = parent[i];
-        }
-        i
-    }
-    let mut first_shard: HashMap<&str, usize> = HashMap::new();
-    for (s, writes) in shards.iter().enumerate() {
-        for (_, w) in writes {
-            for r in w.delta.resources.resources() {
-                let other = *first_shard.entry(r).or_insert(s);
-                let (a, b) = (root(&mut parent, s), root(&mut parent, other));
-                parent[a] = b;
-            }
-        }
-    }
-    let roots: Vec<usize> = (0..shards.len()).map(|s| root(&mut parent, s)).collect();
-    let mut joined: BTreeMap<usize, Vec<Vec<(usize, PlannedWrite)>>> = BTreeMap::new();
-    for (writes, r) in shards.into_iter().zip(roots) {
-        joined.entry(r).or_default().extend(transactions(writes));
-    }
-    joined.into_values().collect()
 }
 
 /// A random number from the standard library's randomly keyed hasher (no RNG
@@ -396,6 +361,9 @@ fn failure(e: ErrorKind, store: &DynamoStore) -> Failure {
         ErrorKind::Fatal(reason) => (reason, false),
     }
 }
+
+/// Which shards' transactions run in one lane.
+mod lanes;
 
 #[cfg(test)]
 mod tests;
