@@ -115,16 +115,7 @@ impl DynamoStore {
                 .send()
         })
         .await;
-        match r {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(Call::new("UpdateItem", table).store_error(e)),
-        }
+        Call::new("UpdateItem", table).applied(r)
     }
 
     /// Deletes the resource items whose findings are all gone (rank 0, found
@@ -189,15 +180,6 @@ impl DynamoStore {
                 .send()
         })
         .await;
-        match r {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(Call::new("DeleteItem", table).store_error(e)),
-        }
+        Call::new("DeleteItem", table).applied(r)
     }
 }

@@ -4,7 +4,7 @@
 //! so a user can tell which call on which table failed. The backoff between tries
 //! is [`crate::retry`]'s.
 
-use crate::store::StoreError;
+use crate::store::{StoreError, StoreResult};
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 
@@ -70,6 +70,19 @@ impl<'a> Call<'a> {
             Verdict::ConditionFailed => ErrorKind::ConditionFailed,
             Verdict::Retry => ErrorKind::Retryable(self.error(err).to_string()),
             Verdict::GiveUp => ErrorKind::Fatal(self.error(err).to_string()),
+        }
+    }
+
+    /// Whether a conditional write of this call was applied: `false` when its
+    /// condition failed, the store error of any other failure.
+    pub fn applied<T, E>(&self, result: Result<T, SdkError<E, HttpResponse>>) -> StoreResult<bool>
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if verdict(&e, &[]) == Verdict::ConditionFailed => Ok(false),
+            Err(e) => Err(self.store_error(e)),
         }
     }
 

@@ -3,13 +3,11 @@
 //! deleted, and each finding written before the resource items marked as
 //! counted there (keeping its revision, so no sink hears of it).
 
-use super::error::{is_transient, Call};
 use super::resources::{
     parse_tally, rank_weight, resource_item_id, tally_attr, ResourceDelta, MOVED_ATTR, RANK_ATTR,
     RANK_PART, RANK_PART_ATTR, RESOURCE_ATTR, RESOURCE_PREFIX,
 };
 use super::DynamoStore;
-use crate::retry::retry;
 use crate::store::StoreResult;
 use aws_sdk_dynamodb::types::AttributeValue;
 use futures::{StreamExt, TryStreamExt};
@@ -152,7 +150,6 @@ impl DynamoStore {
     }
 
     async fn write_resource_fix(&self, fix: &ResourceFix) -> StoreResult<()> {
-        let table = self.table();
         match fix {
             ResourceFix::Put {
                 resource,
@@ -176,19 +173,7 @@ impl DynamoStore {
                 }
                 self.put_plain(item).await
             }
-            ResourceFix::Delete(id) => {
-                let key = Self::id_key(id)?;
-                retry(&self.settings.backoff, is_transient, || {
-                    self.client
-                        .delete_item()
-                        .table_name(table)
-                        .set_key(Some(key.clone()))
-                        .send()
-                })
-                .await
-                .map_err(|e| Call::new("DeleteItem", table).store_error(e))?;
-                Ok(())
-            }
+            ResourceFix::Delete(id) => self.delete_plain(id).await,
         }
     }
 

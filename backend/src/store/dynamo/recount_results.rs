@@ -167,17 +167,12 @@ impl DynamoStore {
                 .send()
         })
         .await;
-        match r {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Err(StoreError::Unavailable(format!(
-                    "finding {id} changed during the recount: pause the writers and run it again"
-                )))
-            }
-            Err(e) => Err(Call::new("UpdateItem", table).store_error(e)),
+        if Call::new("UpdateItem", table).applied(r)? {
+            Ok(())
+        } else {
+            Err(StoreError::Unavailable(format!(
+                "finding {id} changed during the recount: pause the writers and run it again"
+            )))
         }
     }
 
@@ -199,21 +194,25 @@ impl DynamoStore {
                 partition,
                 sort,
             } => self.put_plain(RowWrite::item(id, partition, sort)).await,
-            RowWrite::Delete { id } => {
-                let table = self.table();
-                let key = Self::id_key(id)?;
-                retry(&self.settings.backoff, is_transient, || {
-                    self.client
-                        .delete_item()
-                        .table_name(table)
-                        .set_key(Some(key.clone()))
-                        .send()
-                })
-                .await
-                .map_err(|e| Call::new("DeleteItem", table).store_error(e))?;
-                Ok(())
-            }
+            RowWrite::Delete { id } => self.delete_plain(id).await,
         }
+    }
+
+    /// Deletes item `id`, unconditionally, with backoff (a recount's removal
+    /// of bookkeeping items).
+    pub(super) async fn delete_plain(&self, id: &str) -> StoreResult<()> {
+        let table = self.table();
+        let key = Self::id_key(id)?;
+        retry(&self.settings.backoff, is_transient, || {
+            self.client
+                .delete_item()
+                .table_name(table)
+                .set_key(Some(key.clone()))
+                .send()
+        })
+        .await
+        .map_err(|e| Call::new("DeleteItem", table).store_error(e))?;
+        Ok(())
     }
 
     /// Writes `item` whole, unconditionally, with backoff (a recount's
