@@ -62,6 +62,12 @@ impl Pace {
         Some(wait.max(0.0))
     }
 
+    /// The waiting fetch was not sent (live updates were paused meanwhile):
+    /// the next change schedules one again.
+    pub fn held(&mut self) {
+        self.waiting = false;
+    }
+
     /// The waiting fetch (or a load of the view for another reason) goes out
     /// at `now`.
     pub fn sent(&mut self, now: f64) {
@@ -134,5 +140,20 @@ mod tests {
         p.sent(11_002.0);
         // ...and one after a quiet second goes at once.
         assert_eq!(p.changed(15_000.0), Some(0.0));
+    }
+
+    #[test]
+    fn a_fetch_held_back_by_a_pause_is_scheduled_again_by_the_next_change() {
+        let mut p = Pace::default();
+        p.sent(10_000.0);
+        assert_eq!(p.changed(10_200.0), Some(800.0));
+        // The pause came before it went out: nothing is waiting any more.
+        p.held();
+        assert_eq!(p.changed(13_000.0), Some(0.0));
+        // Held soon after a fetch, the pace since that fetch still holds.
+        p.sent(14_000.0);
+        assert_eq!(p.changed(14_100.0), Some(900.0));
+        p.held();
+        assert_eq!(p.changed(14_500.0), Some(500.0));
     }
 }

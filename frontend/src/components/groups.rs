@@ -109,7 +109,17 @@ pub fn GroupsTable(filter: Signal<FindingFilter>, by: GroupBy) -> impl IntoView 
             .try_update_value(|p| p.changed(js_sys::Date::now()))
             .flatten()
         {
-            set_timeout(refetch, std::time::Duration::from_millis(wait as u64));
+            // Paused while it waited (the pace holds a fetch up to a second
+            // after the last): it goes out on unpause instead.
+            let fire = move || {
+                if live.paused.try_get_untracked() == Some(true) {
+                    pace.try_update_value(|p| p.held());
+                    missed.try_set_value(true);
+                } else {
+                    refetch();
+                }
+            };
+            set_timeout(fire, std::time::Duration::from_millis(wait as u64));
         }
     };
     Effect::new(move |_| {
