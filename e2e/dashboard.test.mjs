@@ -143,11 +143,55 @@ await step("compliance card score equals GET /compliance; its drill-down lists a
   assert.deepEqual(shownResources, failing.failing_resources);
   await page.screenshot({ path: join(SHOTS, "compliance-standard.png"), fullPage: true });
 
-  // The failing control opens the findings list narrowed to its findings.
+  // The failing control opens its page: every finding that fails it, a page
+  // of 100 at a time, each linking to its detail.
+  const failingPages = async (c) => {
+    const ids = [];
+    let after = null;
+    do {
+      const path = `/compliance/${encodeURIComponent(std.slug)}/controls/${encodeURIComponent(c.control_id)}/failing?limit=1000` +
+        (after ? `&after=${encodeURIComponent(after)}` : "");
+      const p = await api(path);
+      ids.push(...p.items.map((f) => f.id));
+      after = p.next_after ?? null;
+    } while (after);
+    return ids;
+  };
+  const wantIds = await failingPages(failing);
+  assert.equal(wantIds.length, failing.failed, "the API lists every failing finding");
+  await page.click(`${row} a.ctl-id`);
+  await page.waitForSelector("table.failing tbody tr");
+  assert.equal(page.url(), `${BASE}/ui/compliance/${std.slug}/controls/${encodeURIComponent(failing.control_id)}`);
+  assert.match(await page.textContent("[data-testid=control-counts]"), new RegExp(`${failing.failed.toLocaleString("en-US")} failed`));
+  const shownIds = async () => page.$$eval("table.failing tbody tr", (rs) => rs.map((r) => r.dataset.id));
+  assert.deepEqual(await shownIds(), wantIds.slice(0, 100));
+  await page.screenshot({ path: join(SHOTS, "compliance-control.png"), fullPage: true });
+  // A control with more than a page: "Show more" reaches every one.
+  const big = detail.controls.find((c) => c.failed > 100);
+  if (big) {
+    const bigIds = await failingPages(big);
+    await page.goto(`${BASE}/ui/compliance/${std.slug}/controls/${encodeURIComponent(big.control_id)}`);
+    await page.waitForSelector("table.failing tbody tr");
+    for (let i = 0; i < 30 && await page.locator("[data-testid=failing-more]").count(); i++) {
+      const before = (await shownIds()).length;
+      await page.click("[data-testid=failing-more]");
+      await page.waitForFunction((n) => document.querySelectorAll("table.failing tbody tr").length > n, before);
+    }
+    assert.deepEqual(await shownIds(), bigIds, `every failing finding of ${big.control_id}`);
+    await page.goBack();
+    await page.waitForSelector("table.failing tbody tr");
+  }
+  // A row opens the finding; the control page offers the whole list of its
+  // findings, passing ones too.
+  await page.click("table.failing tbody tr:first-child a");
+  await page.waitForSelector("h1.detail-title");
+  assert.equal(page.url(), `${BASE}/ui/findings/${encodeURIComponent(wantIds[0])}`);
+  await page.goBack();
+  await page.waitForSelector("table.failing tbody tr");
   const q = `/${failing.control_id}/finding/`;
   const want = await api(`/findings?q=${encodeURIComponent(q)}`);
   assert.ok(want.items.length > 0, `findings of ${failing.control_id}`);
-  await page.click(`${row} a.ctl-id`);
+  await page.click("text=All its findings in the list");
   await page.waitForSelector("table.findings tbody tr");
   assert.equal(new URL(page.url()).searchParams.get("q"), q);
   assert.equal(await page.locator("table.findings tbody tr").count(), want.items.length);

@@ -12,9 +12,9 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use shared_types::{
     BulkWorkflowRequest, BulkWorkflowResult, ComplianceOverview, ExportJob, ExportRequest,
-    FindingDetail, FindingFilter, FindingGroups, FindingPage, GroupBy, LiveTicket, LogoutInfo,
-    RemediationList, RemediationPlan, RemediationQueued, RemediationRequest, RemediationStatus,
-    SessionInfo, StandardDetail, Summary, WorkflowUpdate, MAX_LIMIT,
+    FailingFindings, FindingDetail, FindingFilter, FindingGroups, FindingPage, GroupBy, LiveTicket,
+    LogoutInfo, RemediationList, RemediationPlan, RemediationQueued, RemediationRequest,
+    RemediationStatus, SessionInfo, StandardDetail, Summary, WorkflowUpdate, MAX_LIMIT,
 };
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -269,6 +269,18 @@ pub async fn compliance_standard(slug: &str) -> Result<StandardDetail, ApiError>
             .await,
     )
     .await
+}
+
+/// `GET /compliance/{slug}/controls/{control_id}/failing`: a page of the
+/// findings that make a control fail, after `after` (the last page's
+/// `next_after`).
+pub async fn failing_findings(
+    slug: &str,
+    control_id: &str,
+    after: Option<&str>,
+) -> Result<FailingFindings, ApiError> {
+    let path = crate::compliance::failing_api_path(slug, control_id, after);
+    decode(Request::get(&url(&path)).send().await).await
 }
 
 /// `POST /live/ticket`: a single-use ticket to open the live WebSocket with.

@@ -5,6 +5,7 @@ use crate::live::{self, Live};
 use crate::pages::{
     api_paths::{FindingAlias, FindingsAlias, OverviewAlias, RemediationsAlias},
     compliance::CompliancePage,
+    control::ControlPage,
     detail::DetailPage,
     findings::FindingsPage,
     overview::OverviewPage,
@@ -90,6 +91,7 @@ fn Dashboard() -> impl IntoView {
                     <Route path=path!("/ui/findings") view=FindingsPage/>
                     <Route path=path!("/ui/findings/:id") view=DetailPage/>
                     <Route path=path!("/ui/compliance/:slug") view=CompliancePage/>
+                    <Route path=path!("/ui/compliance/:slug/controls/:control") view=ControlPage/>
                     <Route path=path!("/ui/remediations") view=RemediationsPage/>
                     <Route path=path!("/findings") view=FindingsAlias/>
                     <Route path=path!("/findings/:id") view=FindingAlias/>

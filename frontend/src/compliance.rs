@@ -38,6 +38,30 @@ pub fn status_class(s: ControlStatus) -> &'static str {
     }
 }
 
+/// The dashboard page of one control of a standard: every finding that makes
+/// it fail.
+pub fn control_href(slug: &str, control_id: &str) -> String {
+    format!(
+        "/ui/compliance/{}/controls/{}",
+        percent_encode(slug),
+        percent_encode(control_id)
+    )
+}
+
+/// The API path of a page of a control's failing findings (`after`: the last
+/// page's `next_after`).
+pub fn failing_api_path(slug: &str, control_id: &str, after: Option<&str>) -> String {
+    let path = format!(
+        "/compliance/{}/controls/{}/failing",
+        percent_encode(slug),
+        percent_encode(control_id)
+    );
+    match after {
+        Some(a) => format!("{path}?after={}", percent_encode(a)),
+        None => path,
+    }
+}
+
 /// The findings list narrowed to one control's findings. The API has no control
 /// filter, so this searches the ASFF id for the control's path segment
 /// (`…/security-control/S3.8/finding/…`): the slashes keep `S3.1` from matching
@@ -143,6 +167,22 @@ mod tests {
     fn links_encode_the_slug_and_delimit_the_control() {
         assert_eq!(standard_href("cis-1.4"), "/ui/compliance/cis-1.4");
         assert_eq!(standard_href("a/b"), "/ui/compliance/a%2Fb");
+        assert_eq!(
+            control_href("cis-1.4", "1.10"),
+            "/ui/compliance/cis-1.4/controls/1.10"
+        );
+        assert_eq!(
+            control_href("aws-fsbp", "a/b?c"),
+            "/ui/compliance/aws-fsbp/controls/a%2Fb%3Fc"
+        );
+        assert_eq!(
+            failing_api_path("aws-fsbp", "S3.1", None),
+            "/compliance/aws-fsbp/controls/S3.1/failing"
+        );
+        assert_eq!(
+            failing_api_path("aws-fsbp", "S3.1", Some("a+b/c")),
+            "/compliance/aws-fsbp/controls/S3.1/failing?after=a%2Bb%2Fc"
+        );
         assert_eq!(
             control_findings_href("S3.1"),
             "/ui/findings?q=%2FS3.1%2Ffinding%2F"

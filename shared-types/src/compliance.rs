@@ -94,6 +94,25 @@ pub struct ControlResult {
 /// Most failing resources listed per control (the list links to the findings).
 pub const MAX_FAILING_RESOURCES: usize = 100;
 
+/// Failing findings listed per page of `GET /compliance/{slug}/controls/{control_id}/failing` by default.
+pub const DEFAULT_FAILING_PAGE: usize = 100;
+/// Most failing findings a page of that request lists.
+pub const MAX_FAILING_PAGE: usize = 1000;
+
+/// `GET /compliance/{slug}/controls/{control_id}/failing`: one page of the
+/// findings that make a control fail, by finding id (every one, where the
+/// standard's drill-down lists at most [`MAX_FAILING_RESOURCES`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FailingFindings {
+    /// The failing findings, by id. A finding archived since the results were
+    /// read is left out, so a page can hold fewer than asked for.
+    pub items: Vec<crate::FindingListItem>,
+    /// Pass as `after` for the next page; absent on the last.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_after: Option<String>,
+}
+
 /// `GET /compliance/{slug}`: a standard's score and its controls, failing first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

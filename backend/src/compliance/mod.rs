@@ -15,6 +15,8 @@
 pub mod control;
 /// Reading the store into a report, the daily snapshot, and the API's answers.
 pub mod daily;
+/// Every failing finding of one control, page by page.
+pub mod failing;
 /// Standard control ids of unconsolidated findings → security control ids.
 pub mod legacy_ids;
 /// Findings folded into controls per standard.

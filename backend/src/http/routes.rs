@@ -164,6 +164,13 @@ pub(super) fn declared() -> Vec<(Route, MethodRouter<AppState>)> {
             get(compliance::get_standard),
             Doc::of::<compliance::__path_get_standard>(),
         ),
+        route(
+            Method::GET,
+            "/compliance/{slug}/controls/{control_id}/failing",
+            role(Viewer),
+            get(compliance::get_failing_findings),
+            Doc::of::<compliance::__path_get_failing_findings>(),
+        ),
         // Ingest: event shippers' tokens; analyst and admin include it.
         route(
             Method::POST,

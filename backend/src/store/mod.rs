@@ -424,4 +424,22 @@ pub trait Store: Send + Sync {
         let _ = failing_of;
         Ok(None)
     }
+
+    /// Ids of the findings failing control `control_id` of standard `slug`
+    /// whose ids sort after `after`, smallest first, at most `limit`: a
+    /// drill-down past the [`shared_types::MAX_FAILING_RESOURCES`] a report
+    /// lists, page by page, from the same kept results as
+    /// [`Store::control_results`]. `None` (the default; SQLite when it cannot
+    /// fold in time; DynamoDB before `cspm recount` kept every result): the
+    /// caller reads every finding (compliance/failing.rs).
+    async fn failing_findings(
+        &self,
+        slug: &str,
+        control_id: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Option<Vec<String>>> {
+        let _ = (slug, control_id, after, limit);
+        Ok(None)
+    }
 }

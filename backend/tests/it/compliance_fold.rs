@@ -98,6 +98,38 @@ pub(crate) async fn assert_kept_equals_read(store: &dyn Store, context: &str) {
         let rows = store.control_results(Some(&slug)).await.unwrap().unwrap();
         let got = Report::from_rows(rows).detail(&slug);
         assert_eq!(got, want.detail(&slug), "{context}: {slug}");
+        assert_failing_pages_equal_read(store, &slug, context).await;
+    }
+}
+
+/// Each failing control's findings, read from the kept results in pages of 3,
+/// are the ones a read of every finding names, in id order.
+async fn assert_failing_pages_equal_read(store: &dyn Store, slug: &str, context: &str) {
+    let detail = cspm::compliance::daily::read_report(store)
+        .await
+        .unwrap()
+        .detail(slug)
+        .unwrap();
+    for c in detail.controls.iter().filter(|c| c.failed > 0) {
+        let id = &c.control_id;
+        let want = cspm::compliance::failing::read_failing(store, slug, id, None, usize::MAX)
+            .await
+            .unwrap();
+        assert_eq!(want.len(), c.failed as usize, "{context}: {slug} {id}");
+        let mut got: Vec<String> = Vec::new();
+        loop {
+            let page = store
+                .failing_findings(slug, id, got.last().map(String::as_str), 3)
+                .await
+                .unwrap()
+                .expect("kept results answer");
+            let done = page.len() < 3;
+            got.extend(page);
+            if done {
+                break;
+            }
+        }
+        assert_eq!(got, want, "{context}: {slug} {id}");
     }
 }
 

@@ -50,6 +50,11 @@ fn policy() -> Vec<(Method, &'static str, Access)> {
         (Method::GET, "/summary", Access::Role(Viewer)),
         (Method::GET, "/compliance", Access::Role(Viewer)),
         (Method::GET, "/compliance/{slug}", Access::Role(Viewer)),
+        (
+            Method::GET,
+            "/compliance/{slug}/controls/{control_id}/failing",
+            Access::Role(Viewer),
+        ),
         (Method::POST, "/events", Access::Role(Ingest)),
         (Method::GET, "/openapi.json", Access::Role(Viewer)),
         (Method::POST, "/live/ticket", Access::Role(Viewer)),
@@ -343,8 +348,8 @@ async fn every_route_answers_every_caller_as_its_declared_role_says() {
             }
         }
     }
-    // 20 protected routes × 2 mounts × 9 callers.
-    assert_eq!(checked, 20 * 2 * 9);
+    // 21 protected routes × 2 mounts × 9 callers.
+    assert_eq!(checked, 21 * 2 * 9);
 }
 
 #[tokio::test]

@@ -1,5 +1,5 @@
 use crate::api;
-use crate::compliance::{control_findings_href, score_label, status_class, status_label};
+use crate::compliance::{control_href, score_label, status_class, status_label};
 use crate::components::charts::Sparkline;
 use crate::components::states::{Empty, ErrorPanel, Load, Loader, Loading};
 use crate::format::thousands;
@@ -26,14 +26,20 @@ pub fn CompliancePage() -> impl IntoView {
         <p class="crumbs"><a href="/">"← Overview"</a></p>
         {move || match loader.state.get() {
             Load::Loading => view! { <Loading label="Loading the controls…"/> }.into_any(),
-            Load::Failed(e) if e.is_not_found() => view! {
-                <Empty message="No stored control finding names this standard.">
-                    <a class="btn" href="/">"Go to the overview"</a>
-                </Empty>
-            }.into_any(),
+            Load::Failed(e) if e.is_not_found() => view! { <NoStandard/> }.into_any(),
             Load::Failed(e) => view! { <ErrorPanel error=e on_retry=move || load()/> }.into_any(),
             Load::Ready(d) => view! { <StandardView detail=d/> }.into_any(),
         }}
+    }
+}
+
+/// What a standard's pages show when no stored finding names the standard.
+#[component]
+pub fn NoStandard() -> impl IntoView {
+    view! {
+        <Empty message="No stored control finding names this standard.">
+            <a class="btn" href="/">"Go to the overview"</a>
+        </Empty>
     }
 }
 
@@ -59,7 +65,7 @@ fn StandardView(detail: StandardDetail) -> impl IntoView {
                     </tr>
                 </thead>
                 <tbody>
-                    {controls.into_iter().map(|c| view! { <ControlRow c=c/> }).collect_view()}
+                    {controls.into_iter().map(|c| view! { <ControlRow c=c slug=s.slug.clone()/> }).collect_view()}
                 </tbody>
             </table>
         }
@@ -83,14 +89,14 @@ fn StandardView(detail: StandardDetail) -> impl IntoView {
     }
 }
 
-/// One control. A failing one links to its findings and lists the failing
-/// resources (bounded by the API).
+/// One control. A failing one links to its page of failing findings and
+/// lists the failing resources (bounded by the API).
 #[component]
-fn ControlRow(c: ControlResult) -> impl IntoView {
+fn ControlRow(c: ControlResult, slug: String) -> impl IntoView {
     let failing = c.status == ControlStatus::Failed;
+    let href = control_href(&slug, &c.control_id);
     let control = if failing {
-        view! { <a href=control_findings_href(&c.control_id) class="ctl-id">{c.control_id.clone()}</a> }
-            .into_any()
+        view! { <a href=href.clone() class="ctl-id">{c.control_id.clone()}</a> }.into_any()
     } else {
         view! { <span class="ctl-id">{c.control_id.clone()}</span> }.into_any()
     };
@@ -118,7 +124,11 @@ fn ControlRow(c: ControlResult) -> impl IntoView {
             <td class="num">{thousands(u64::from(c.unknown))}</td>
             <td>
                 <ul class="ctl-resources">{resources}</ul>
-                {cut.then(|| view! { <span class="muted">{format!("first {MAX_FAILING_RESOURCES} shown")}</span> })}
+                {cut.then(|| view! {
+                    <a href=href.clone() data-testid="all-failing">
+                        {format!("first {MAX_FAILING_RESOURCES} shown: all {} failing findings", thousands(u64::from(c.failed)))}
+                    </a>
+                })}
             </td>
         </tr>
     }

@@ -4,6 +4,8 @@
 pub mod api_paths;
 /// One compliance standard: score, trend and its controls.
 pub mod compliance;
+/// One control of a standard: every finding that makes it fail.
+pub mod control;
 /// A finding: every field, raw document, workflow change and audit trail.
 pub mod detail;
 /// The findings table with filters, sorting and paging.

@@ -46,17 +46,7 @@ impl DynamoStore {
             let attrs = part_values(&id, item)?;
             items.push(attrs);
         }
-        let (total, kept) = (
-            counters::total(&summary),
-            counters::sum_of(&summary, counters::KEPT),
-        );
-        if kept != total {
-            tracing::warn!(
-                findings = total,
-                with_results = kept,
-                "some findings have no compliance results on their items: reading every \
-                 finding for this report; run `cspm recount --store dynamodb` to fill them in"
-            );
+        if !every_result_kept(&summary) {
             return Ok(None);
         }
         let mut rows = rows_of(&items);
@@ -71,10 +61,18 @@ impl DynamoStore {
                 let control = rows[i].control_id.clone();
                 async move {
                     let resources = self
-                        .failing_keys(&row_partition(RESOURCE_ROW_PREFIX, slug, &control))
+                        .failing_keys(
+                            &row_partition(RESOURCE_ROW_PREFIX, slug, &control),
+                            None,
+                            MAX_FAILING_RESOURCES,
+                        )
                         .await?;
                     let findings = self
-                        .failing_keys(&row_partition(FINDING_ROW_PREFIX, slug, &control))
+                        .failing_keys(
+                            &row_partition(FINDING_ROW_PREFIX, slug, &control),
+                            None,
+                            MAX_FAILING_RESOURCES,
+                        )
                         .await?;
                     StoreResult::Ok((i, resources, findings))
                 }
@@ -89,15 +87,58 @@ impl DynamoStore {
         Ok(Some(rows))
     }
 
-    /// The smallest distinct sort keys of a row partition, at most
-    /// [`MAX_FAILING_RESOURCES`].
-    async fn failing_keys(&self, partition: &str) -> StoreResult<Vec<String>> {
+    /// A page of the failing findings of one control (`Store::failing_findings`)
+    /// from its row partition; `None` while some finding items lack their
+    /// results, as for [`DynamoStore::control_rows`].
+    pub(super) async fn failing_finding_ids(
+        &self,
+        slug: &str,
+        control_id: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Option<Vec<String>>> {
+        let mut summary = Vec::new();
+        for mut item in self
+            .batch_get_items(&counters::all_shard_ids(), None)
+            .await?
+        {
+            item.remove("id");
+            summary.push(from_item(item).map_err(|e| corrupt("#counters", e))?);
+        }
+        if !every_result_kept(&summary) {
+            return Ok(None);
+        }
+        let partition = row_partition(FINDING_ROW_PREFIX, slug, control_id);
+        Ok(Some(self.failing_keys(&partition, after, limit).await?))
+    }
+
+    /// The smallest distinct sort keys of a row partition after `after`, at
+    /// most `limit`.
+    async fn failing_keys(
+        &self,
+        partition: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<String>> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
         let table = self.table();
         let names = HashMap::from([
             ("#p".to_string(), "severity".to_string()),
             ("#s".to_string(), "updated_at".to_string()),
         ]);
-        let values = HashMap::from([(":p".to_string(), AttributeValue::S(partition.to_string()))]);
+        let mut values =
+            HashMap::from([(":p".to_string(), AttributeValue::S(partition.to_string()))]);
+        let condition = match after {
+            Some(a) => {
+                values.insert(":a".to_string(), AttributeValue::S(a.to_string()));
+                "#p = :p AND #s > :a"
+            }
+            None => "#p = :p",
+        };
+        // A resource can fail twice (two findings): read a little more.
+        let page_size = i32::try_from(limit.saturating_add(20)).unwrap_or(i32::MAX);
         let mut out: Vec<String> = Vec::new();
         let mut start = None;
         loop {
@@ -106,12 +147,11 @@ impl DynamoStore {
                     .query()
                     .table_name(table)
                     .index_name(INDEX_NAME)
-                    .key_condition_expression("#p = :p")
+                    .key_condition_expression(condition)
                     .projection_expression("#s")
                     .set_expression_attribute_names(Some(names.clone()))
                     .set_expression_attribute_values(Some(values.clone()))
-                    // A resource can fail twice (two findings): read a little more.
-                    .limit(MAX_FAILING_RESOURCES as i32 + 20)
+                    .limit(page_size)
                     .set_exclusive_start_key(start.clone())
                     .send()
             })
@@ -123,7 +163,7 @@ impl DynamoStore {
                         out.push(key.clone());
                     }
                 }
-                if out.len() == MAX_FAILING_RESOURCES {
+                if out.len() == limit {
                     return Ok(out);
                 }
             }
@@ -133,4 +173,22 @@ impl DynamoStore {
             }
         }
     }
+}
+
+/// Whether every finding item carries its compliance results (the summary's
+/// kept count is its total); if not, says why the caller reads every finding.
+fn every_result_kept(summary: &[HashMap<String, i64>]) -> bool {
+    let (total, kept) = (
+        counters::total(summary),
+        counters::sum_of(summary, counters::KEPT),
+    );
+    if kept != total {
+        tracing::warn!(
+            findings = total,
+            with_results = kept,
+            "some findings have no compliance results on their items: reading every \
+             finding for this report; run `cspm recount --store dynamodb` to fill them in"
+        );
+    }
+    kept == total
 }

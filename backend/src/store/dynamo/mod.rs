@@ -259,6 +259,17 @@ impl Store for DynamoStore {
         self.control_rows(failing_of).await
     }
 
+    async fn failing_findings(
+        &self,
+        slug: &str,
+        control_id: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Option<Vec<String>>> {
+        self.failing_finding_ids(slug, control_id, after, limit)
+            .await
+    }
+
     async fn summary(&self, today: NaiveDate) -> StoreResult<Summary> {
         let shards = self
             .batch_get_items(&counters::all_shard_ids(), None)

@@ -26,6 +26,35 @@ pub(super) async fn control_results(
     store: &SqliteStore,
     failing_of: Option<String>,
 ) -> StoreResult<Option<Vec<ControlRow>>> {
+    folded_read(store, move |c| rows(c, failing_of.as_deref())).await
+}
+
+/// A page of the ids of the findings failing one control (`Store::
+/// failing_findings`), under the same terms as [`control_results`].
+pub(super) async fn failing_findings(
+    store: &SqliteStore,
+    page: FailingPage,
+) -> StoreResult<Option<Vec<String>>> {
+    folded_read(store, move |c| failing_page(c, &page)).await
+}
+
+/// Which failing findings of which control to read.
+#[derive(Debug, Clone)]
+pub(super) struct FailingPage {
+    pub slug: String,
+    pub control_id: String,
+    pub after: Option<String>,
+    pub limit: usize,
+}
+
+/// `read` on results folded up to every committed write: fold, then read in
+/// one snapshot the fold has caught up with; if writes keep getting in
+/// between, fold the rest and read under the write lock.
+async fn folded_read<T, F>(store: &SqliteStore, read: F) -> StoreResult<Option<T>>
+where
+    T: Send + 'static,
+    F: Fn(&Connection) -> StoreResult<T> + Clone + Send + Sync + 'static,
+{
     for _ in 0..SNAPSHOT_TRIES {
         // A fold the file's lock kept out (another process past the busy
         // timeout) leaves the work to the next try or to the locked read. A
@@ -40,28 +69,26 @@ pub(super) async fn control_results(
                 other?;
             }
         }
-        let slug = failing_of.clone();
-        let read = store
+        let read = read.clone();
+        let answer = store
             .read(move |c| {
                 let tx = c.unchecked_transaction()?;
                 if !compliance_fold::caught_up(&tx)? {
                     return Ok(None);
                 }
-                let out = rows(&tx, slug.as_deref())?;
+                let out = read(&tx)?;
                 tx.commit()?;
                 Ok(Some(out))
             })
             .await?;
-        if read.is_some() {
-            return Ok(read);
+        if answer.is_some() {
+            return Ok(answer);
         }
     }
     let pool = store.pool.clone();
-    let locked = tokio::task::spawn_blocking(move || {
-        pool.with_writer(|c| read_locked(c, failing_of.as_deref()))
-    })
-    .await
-    .map_err(|e| StoreError::Backend(Box::new(e)))?;
+    let locked = tokio::task::spawn_blocking(move || pool.with_writer(|c| read_locked(c, &read)))
+        .await
+        .map_err(|e| StoreError::Backend(Box::new(e)))?;
     match locked {
         Err(e) if e.is_retryable() => {
             tracing::warn!(error = %e, "reading compliance results under the write lock failed");
@@ -74,19 +101,38 @@ pub(super) async fn control_results(
 /// Folds what is left and reads under the write lock, where no write can get
 /// in; `None` when more than [`LOCKED_FOLD_CHANGES`] changes are left or the
 /// fold needs a rebuild, neither of which a reader holds the lock for.
-fn read_locked(
+fn read_locked<T>(
     c: &mut Connection,
-    failing_of: Option<&str>,
-) -> StoreResult<Option<Vec<ControlRow>>> {
+    read: impl Fn(&Connection) -> StoreResult<T>,
+) -> StoreResult<Option<T>> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     if !compliance_fold::within(&tx, LOCKED_FOLD_CHANGES)? {
         return Ok(None);
     }
     let folded = compliance_fold::fold_changes_in(&tx)?;
-    let out = folded.then(|| rows(&tx, failing_of)).transpose()?;
+    let out = folded.then(|| read(&tx)).transpose()?;
     // A rebuild the fold found it needs is kept for the next folds to do.
     tx.commit()?;
     Ok(out)
+}
+
+/// The failing findings' ids of one control after `page.after`, smallest first.
+fn failing_page(c: &Connection, page: &FailingPage) -> StoreResult<Vec<String>> {
+    debug_assert_eq!(verdict_code(Verdict::Fail), 0);
+    let limit = i64::try_from(page.limit).unwrap_or(i64::MAX);
+    // "" sorts before every id, so no `after` reads from the start.
+    let after = page.after.as_deref().unwrap_or("");
+    let mut findings = c.prepare_cached(
+        "SELECT finding_id FROM control_results INDEXED BY control_results_failing_findings \
+         WHERE slug = ?1 AND control_id = ?2 AND verdict = 0 AND finding_id > ?3 \
+         ORDER BY finding_id LIMIT ?4",
+    )?;
+    let ids = findings
+        .query_map(params![page.slug, page.control_id, after, limit], |r| {
+            r.get(0)
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(ids)
 }
 
 /// The tallies, by slug then control id, with the failing lists of
@@ -166,7 +212,7 @@ mod tests {
     fn locked(store: &SqliteStore) -> Option<Vec<ControlRow>> {
         store
             .pool
-            .with_writer(|c| read_locked(c, Some("aws-fsbp")))
+            .with_writer(|c| read_locked(c, |c| rows(c, Some("aws-fsbp"))))
             .unwrap()
     }
 

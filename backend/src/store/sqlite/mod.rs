@@ -393,6 +393,22 @@ impl Store for SqliteStore {
     ) -> StoreResult<Option<Vec<super::control_rows::ControlRow>>> {
         compliance_read::control_results(self, failing_of.map(str::to_owned)).await
     }
+
+    async fn failing_findings(
+        &self,
+        slug: &str,
+        control_id: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Option<Vec<String>>> {
+        let page = compliance_read::FailingPage {
+            slug: slug.to_owned(),
+            control_id: control_id.to_owned(),
+            after: after.map(str::to_owned),
+            limit,
+        };
+        compliance_read::failing_findings(self, page).await
+    }
 }
 
 #[async_trait]
