@@ -105,8 +105,9 @@ pub const MAX_FAILING_PAGE: usize = 1000;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FailingFindings {
-    /// The failing findings, by id. A finding archived since the results were
-    /// read is left out, so a page can hold fewer than asked for.
+    /// The failing findings, by id. One that no longer fails when it is read
+    /// (suppressed, passing, archived or deleted since the results were read)
+    /// is left out, so a page can hold fewer than asked for.
     pub items: Vec<crate::FindingListItem>,
     /// Pass as `after` for the next page; absent on the last.
     #[serde(default, skip_serializing_if = "Option::is_none")]

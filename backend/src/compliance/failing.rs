@@ -11,7 +11,8 @@ use super::control::memberships;
 use super::score::{verdict, Verdict};
 use crate::store::{Store, StoreResult};
 use futures::{stream, StreamExt, TryStreamExt};
-use shared_types::{FailingFindings, FindingFilter, FindingListItem};
+use shared_types::{FailingFindings, Finding, FindingFilter, FindingListItem};
+use std::collections::BTreeSet;
 
 /// Findings read by id at once for a page.
 const READS_IN_FLIGHT: usize = 16;
@@ -28,20 +29,29 @@ pub async fn failing_page(
     limit: usize,
 ) -> StoreResult<FailingFindings> {
     // One more than asked says whether a next page exists.
+    let asked = limit.saturating_add(1);
     let mut ids = match store
-        .failing_findings(slug, control_id, after, limit + 1)
+        .failing_findings(slug, control_id, after, asked)
         .await?
     {
         Some(ids) => ids,
-        None => read_failing(store, slug, control_id, after, limit + 1).await?,
+        None => read_failing(store, slug, control_id, after, asked).await?,
     };
     let more = ids.len() > limit;
     ids.truncate(limit);
+    // From the ids, not the findings shown: paging goes on past the ones left out.
     let next_after = more.then(|| ids.last().cloned()).flatten();
     let items: Vec<Option<FindingListItem>> = stream::iter(ids)
         .map(|id| async move {
             let found = store.get(&id).await?;
-            StoreResult::Ok(found.map(|d| FindingListItem::from(&d.finding)))
+            // Changed since the ids were read (suppressed, passing, archived;
+            // DynamoDB's index follows its table within about a second): a
+            // finding is listed only while it still fails the control.
+            StoreResult::Ok(
+                found
+                    .filter(|d| fails(&d.finding, slug, control_id))
+                    .map(|d| FindingListItem::from(&d.finding)),
+            )
         })
         .buffered(READS_IN_FLIGHT)
         .try_collect()
@@ -54,7 +64,9 @@ pub async fn failing_page(
 
 /// The same ids from a read of every finding: those whose verdict fails and
 /// that are results of the control, after `after`, smallest first, at most
-/// `limit`. Cost grows with the store (one pass); only the ids are held.
+/// `limit`. Cost grows with the store: one pass for each page (only a store
+/// that keeps no results per control comes here); only the page's ids are
+/// held.
 pub async fn read_failing(
     store: &dyn Store,
     slug: &str,
@@ -63,31 +75,35 @@ pub async fn read_failing(
     limit: usize,
 ) -> StoreResult<Vec<String>> {
     let filter = FindingFilter::default();
-    let mut ids = Vec::new();
+    // The `limit` smallest so far: memory stays bounded by the page.
+    let mut ids = BTreeSet::new();
     let mut cursor: Option<String> = None;
     loop {
         let page = store
             .list_findings(&filter, SCAN_PAGE, cursor.as_deref())
             .await?;
-        ids.extend(
-            page.findings
-                .iter()
-                .filter(|f| after.is_none_or(|a| f.id.as_str() > a))
-                .filter(|f| verdict(f) == Verdict::Fail)
-                .filter(|f| {
-                    memberships(f)
-                        .iter()
-                        .any(|m| m.standard.slug == slug && m.control_id == control_id)
-                })
-                .map(|f| f.id.clone()),
-        );
+        for f in page
+            .findings
+            .iter()
+            .filter(|f| after.is_none_or(|a| f.id.as_str() > a) && fails(f, slug, control_id))
+        {
+            ids.insert(f.id.clone());
+            if ids.len() > limit {
+                ids.pop_last();
+            }
+        }
         match page.next_cursor {
             Some(c) => cursor = Some(c),
-            None => break,
+            None => return Ok(ids.into_iter().collect()),
         }
     }
-    ids.sort_unstable();
-    ids.dedup();
-    ids.truncate(limit);
-    Ok(ids)
+}
+
+/// Whether `f` is a failing result of control `control_id` of `slug` (what
+/// the control's `failed` count counts).
+fn fails(f: &Finding, slug: &str, control_id: &str) -> bool {
+    verdict(f) == Verdict::Fail
+        && memberships(f)
+            .iter()
+            .any(|m| m.standard.slug == slug && m.control_id == control_id)
 }

@@ -362,7 +362,18 @@ async fn a_controls_failing_findings_are_listed_page_by_page() {
             .await
             .unwrap();
     assert_eq!(read, ids);
+    // An empty `after` is the first page.
+    let (_, body) = get(
+        &app,
+        "/compliance/aws-fsbp/controls/EC2.2/failing?after=&limit=1",
+    )
+    .await;
+    assert_eq!(body["items"][0]["id"], json!(ids[0]), "{body}");
     // Bad requests name their parameter; bad paths are 404s that echo nothing.
+    let long_after = format!(
+        "/compliance/aws-fsbp/controls/EC2.2/failing?after={}",
+        "a".repeat(1025)
+    );
     for (uri, field) in [
         (
             "/compliance/aws-fsbp/controls/EC2.2/failing?limit=0",
@@ -372,10 +383,7 @@ async fn a_controls_failing_findings_are_listed_page_by_page() {
             "/compliance/aws-fsbp/controls/EC2.2/failing?limit=1001",
             "limit",
         ),
-        (
-            "/compliance/aws-fsbp/controls/EC2.2/failing?after=",
-            "after",
-        ),
+        (long_after.as_str(), "after"),
         (
             "/compliance/aws-fsbp/controls/EC2.2/failing?status=NEW",
             "status",
