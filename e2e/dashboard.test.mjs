@@ -149,7 +149,7 @@ await step("compliance card score equals GET /compliance; its drill-down lists a
     const ids = [];
     let after = null;
     do {
-      const path = `/compliance/${encodeURIComponent(std.slug)}/controls/${encodeURIComponent(c.control_id)}/failing?limit=1000` +
+      const path = `/compliance/${encodeURIComponent(c.slug ?? std.slug)}/controls/${encodeURIComponent(c.control_id)}/failing?limit=1000` +
         (after ? `&after=${encodeURIComponent(after)}` : "");
       const p = await api(path);
       ids.push(...p.items.map((f) => f.id));
@@ -167,20 +167,21 @@ await step("compliance card score equals GET /compliance; its drill-down lists a
   assert.deepEqual(await shownIds(), wantIds.slice(0, 100));
   await page.screenshot({ path: join(SHOTS, "compliance-control.png"), fullPage: true });
   // A control with more than a page: "Show more" reaches every one.
-  const big = detail.controls.find((c) => c.failed > 100);
-  if (big) {
-    const bigIds = await failingPages(big);
-    await page.goto(`${BASE}/ui/compliance/${std.slug}/controls/${encodeURIComponent(big.control_id)}`);
-    await page.waitForSelector("table.failing tbody tr");
-    for (let i = 0; i < 30 && await page.locator("[data-testid=failing-more]").count(); i++) {
-      const before = (await shownIds()).length;
-      await page.click("[data-testid=failing-more]");
-      await page.waitForFunction((n) => document.querySelectorAll("table.failing tbody tr").length > n, before);
-    }
-    assert.deepEqual(await shownIds(), bigIds, `every failing finding of ${big.control_id}`);
-    await page.goBack();
-    await page.waitForSelector("table.failing tbody tr");
+  const big = detail.controls.find((c) => c.failed > 100) ??
+    (await Promise.all(standards.map((s) => api(`/compliance/${encodeURIComponent(s.slug)}`))))
+      .flatMap((d) => d.controls.map((c) => ({ ...c, slug: d.slug }))).find((c) => c.failed > 100);
+  assert.ok(big, "demo data should have a control failing on more than 100 findings");
+  const bigIds = await failingPages(big);
+  await page.goto(`${BASE}/ui/compliance/${big.slug ?? std.slug}/controls/${encodeURIComponent(big.control_id)}`);
+  await page.waitForSelector("table.failing tbody tr");
+  for (let i = 0; i < 30 && await page.locator("[data-testid=failing-more]").count(); i++) {
+    const before = (await shownIds()).length;
+    await page.click("[data-testid=failing-more]");
+    await page.waitForFunction((n) => document.querySelectorAll("table.failing tbody tr").length > n, before);
   }
+  assert.deepEqual(await shownIds(), bigIds, `every failing finding of ${big.control_id}`);
+  await page.goBack();
+  await page.waitForSelector("table.failing tbody tr");
   // A row opens the finding; the control page offers the whole list of its
   // findings, passing ones too.
   await page.click("table.failing tbody tr:first-child a");
@@ -485,6 +486,44 @@ await step("the API's paths typed in the address bar open the matching pages", a
   await page.waitForFunction(() => location.pathname === "/ui/findings");
   await page.goBack();
   await page.waitForFunction(() => location.pathname.startsWith("/ui/findings/"));
+});
+
+await step("at a phone's width (390×844) no page scrolls sideways", async () => {
+  // The finding with the longest resource id: its ARN is in the description
+  // and the resources table, the widest text a detail page has.
+  const { items } = await api("/findings?limit=1000");
+  const long = items.reduce((a, f) => (f.resource_id.length > a.resource_id.length ? f : a));
+  const { controls } = await api("/compliance/aws-fsbp");
+  const failing = controls.find((c) => c.status === "FAILED");
+  assert.ok(failing, "aws-fsbp has a failing control in the demo data");
+  // [name, screenshot, path, what shows its content has loaded]
+  const pages = [
+    ["overview", "overview", "/", ["[data-testid=total-count]", "a.std-card"]],
+    ["findings list", "findings", "/ui/findings", ["table.findings tbody tr"]],
+    ["findings grouped by resource", "findings-groups", "/ui/findings?group=resource", ["table.groups tbody tr"]],
+    ["finding detail", "detail", `/ui/findings/${encodeURIComponent(long.id)}`, ["h1.detail-title", "[data-testid=remediation-offer]"]],
+    ["compliance standard", "compliance-standard", "/ui/compliance/aws-fsbp", ["table.controls tbody tr"]],
+    ["compliance control", "compliance-control",
+      `/ui/compliance/aws-fsbp/controls/${encodeURIComponent(failing.control_id)}`, ["table.failing tbody tr"]],
+    ["remediations", "remediations", "/ui/remediations", ["table[data-testid=remediations] tbody tr, .state.empty"]],
+  ];
+  const normal = page.viewportSize();
+  await page.setViewportSize({ width: 390, height: 844 });
+  try {
+    const wide = [];
+    for (const [name, shot, path, ready] of pages) {
+      await page.goto(BASE + path);
+      for (const s of ready) await page.waitForSelector(s);
+      const { scroll, inner } = await page.evaluate(() =>
+        ({ scroll: document.scrollingElement.scrollWidth, inner: window.innerWidth }));
+      if (scroll > inner) wide.push(`${name} (${path}): scrollWidth ${scroll} > innerWidth ${inner}`);
+      await page.screenshot({ path: join(SHOTS, `phone-${shot}.png`), fullPage: true });
+    }
+    assert.ok(wide.length === 0, `pages wider than a 390 px window:\n${wide.join("\n")}`);
+  } finally {
+    // The steps after this one run at the journey's normal size.
+    await page.setViewportSize(normal);
+  }
 });
 
 await step("with the API stopped the page says so and offers a retry", async () => {

@@ -53,21 +53,23 @@ fn StandardView(detail: StandardDetail) -> impl IntoView {
         view! { <Empty message="This standard has no controls with findings."/> }.into_any()
     } else {
         view! {
-            <table class="controls">
-                <thead>
-                    <tr>
-                        <th scope="col">"Status"</th>
-                        <th scope="col">"Control"</th>
-                        <th scope="col" class="num">"Failed"</th>
-                        <th scope="col" class="num">"Passed"</th>
-                        <th scope="col" class="num">"Unknown"</th>
-                        <th scope="col">"Failing resources"</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {controls.into_iter().map(|c| view! { <ControlRow c=c slug=s.slug.clone()/> }).collect_view()}
-                </tbody>
-            </table>
+            <div class="scroll-x">
+                <table class="controls">
+                    <thead>
+                        <tr>
+                            <th scope="col">"Status"</th>
+                            <th scope="col">"Control"</th>
+                            <th scope="col" class="num">"Failed"</th>
+                            <th scope="col" class="num">"Passed"</th>
+                            <th scope="col" class="num">"Unknown"</th>
+                            <th scope="col">"Failing resources"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {controls.into_iter().map(|c| view! { <ControlRow c=c slug=s.slug.clone()/> }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
         }
         .into_any()
     };
@@ -111,7 +113,7 @@ fn ControlRow(c: ControlResult, slug: String) -> impl IntoView {
     view! {
         <tr data-status=status_label(c.status) data-control=c.control_id.clone()>
             <td><span class=format!("ctl-status ctl-{}", status_class(c.status))>{status_label(c.status)}</span></td>
-            <td>
+            <td class="col-title">
                 {control}<div class="ctl-title">{c.title}</div>
                 // Why a control reads NO_DATA (or has fewer findings than the
                 // list): its archived and suppressed findings are not scored.

@@ -129,22 +129,24 @@ fn FailingList(first: FailingFindings, slug: String, control: String) -> impl In
         }
         view! {
             <section class="panel">
-                <table class="controls failing">
-                    <thead>
-                        <tr>
-                            <th scope="col">"Severity"</th>
-                            <th scope="col">"Finding"</th>
-                            <th scope="col">"Resource"</th>
-                            <th scope="col">"Account"</th>
-                            <th scope="col">"Region"</th>
-                            <th scope="col">"Status"</th>
-                            <th scope="col">"Updated"</th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {rows.get().into_iter().map(|f| failing_row(f, now)).collect_view()}
-                    </tbody>
-                </table>
+                <div class="scroll-x">
+                    <table class="controls failing">
+                        <thead>
+                            <tr>
+                                <th scope="col">"Severity"</th>
+                                <th scope="col">"Finding"</th>
+                                <th scope="col">"Resource"</th>
+                                <th scope="col">"Account"</th>
+                                <th scope="col">"Region"</th>
+                                <th scope="col">"Status"</th>
+                                <th scope="col">"Updated"</th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {rows.get().into_iter().map(|f| failing_row(f, now)).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
                 <p class="muted" data-testid="failing-shown">
                     {format!("{} shown", thousands(rows.with(|r| r.len() as u64)))}
                 </p>
@@ -164,7 +166,7 @@ fn failing_row(f: FindingListItem, now: chrono::DateTime<chrono::Utc>) -> impl I
     view! {
         <tr data-id=f.id.clone() data-severity=f.severity.as_str()>
             <td class="nowrap"><SeverityBadge severity=f.severity/></td>
-            <td><a href=detail_href(&f.id)>{f.title}</a></td>
+            <td class="col-title"><a href=detail_href(&f.id)>{f.title}</a></td>
             <td title=f.resource_id.clone()><span class="mono">{short}</span></td>
             <td class="mono nowrap">{f.account_id}</td>
             <td class="nowrap">{f.region}</td>

@@ -205,10 +205,12 @@ fn Resources(f: Finding) -> impl IntoView {
     view! {
         <section class="panel">
             <h2>"Resources"</h2>
-            <table class="plain">
-                <thead><tr><th scope="col">"Type"</th><th scope="col">"Id"</th><th scope="col">"Region"</th><th scope="col">"Partition"</th></tr></thead>
-                <tbody>{rows}</tbody>
-            </table>
+            <div class="scroll-x">
+                <table class="plain">
+                    <thead><tr><th scope="col">"Type"</th><th scope="col">"Id"</th><th scope="col">"Region"</th><th scope="col">"Partition"</th></tr></thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </div>
         </section>
     }
 }
