@@ -459,6 +459,26 @@ await step("grouping by resource lists the first 100 groups, then up to 1,000 on
   }
   assert.equal(await page.locator("[data-testid=groups-more]").count(), 0);
   await page.screenshot({ path: join(SHOTS, "findings-groups-more.png") });
+  // A group far down opens its list; Back shows the 1,000 groups again, at the
+  // height the person left them.
+  const deep = `table.groups tbody tr:nth-child(${Math.min(600, more.groups.length)})`;
+  await page.locator(deep).scrollIntoViewIfNeeded();
+  const y = await page.evaluate(() => window.scrollY);
+  assert.ok(y > 1000, `scrolled down to the 600th group: ${y}`);
+  const key = await page.getAttribute(deep, "data-key");
+  await page.click(`${deep} a`);
+  await page.waitForSelector("table.findings tbody tr");
+  assert.equal(new URL(page.url()).searchParams.get("resource"), key);
+  await page.goBack();
+  await page.waitForFunction((n) => document.querySelectorAll("table.groups tbody tr").length === n, more.groups.length);
+  await page.waitForFunction((want) => Math.abs(window.scrollY - want) <= 2, y, { timeout: 5000 })
+    .catch(async () => assert.fail(`Back came to ${await page.evaluate(() => window.scrollY)} px, not ${y}`));
+  assert.equal(await page.getAttribute(deep, "data-key"), key);
+  // The place is taken once: a new visit starts at the top with the first 100.
+  await page.goto(`${BASE}/ui/findings?group=resource`);
+  await page.waitForSelector("table.groups tbody tr");
+  assert.equal(await page.locator("table.groups tbody tr").count(), 100);
+  assert.equal(await page.evaluate(() => window.scrollY), 0);
 });
 // Counts and the grouping while the data changes under the open list (own file).
 await listViewSteps({ page, BASE, SHOTS });

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Compliance figures through the real server at N findings (default 1,000,000):
-#   scripts/bench_compliance_http.sh [CSPM_BINARY [N]]   (default: a `local` profile build of this tree)
+#   scripts/bench_compliance_http.sh [CSPM_BINARY [N]]   (default: a lean `local` profile build of this tree, SQLite only)
 # Loads `cspm demo --count N` into a fresh data dir (timed), starts `cspm serve` on
 # it, times the first `GET /compliance` (it waits for the first fold of every
 # finding's control results, compliance_fold.rs), then prints p50/p99 of 20 calls
@@ -15,7 +15,7 @@ source scripts/tools.sh
 CSPM="${1:-}"
 N="${2:-1000000}"
 if [ -z "$CSPM" ]; then
-  cargo build --profile local -q -p backend --bin cspm
+  cargo build --profile local --no-default-features -q -p backend --bin cspm
   CSPM="$CARGO_TARGET_DIR/local/cspm"
 fi
 work="${COMPLIANCE_HTTP_DIR:-$(mktemp -d)}"

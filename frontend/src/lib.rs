@@ -4,6 +4,8 @@
 //! store) builds and is tested natively; everything that needs a browser is compiled
 //! only for `wasm32`.
 
+/// Where a long view stood when it was left, for Back.
+pub mod back_place;
 /// Geometry of the SVG charts.
 pub mod chart;
 /// Compliance views' logic: score labels, sparkline geometry, links.

@@ -4,6 +4,7 @@
 //! lists that group's findings.
 
 use crate::api;
+use crate::back_place::{Place, Places};
 use crate::components::now;
 use crate::components::states::{ErrorPanel, Load, Loader, Loading};
 use crate::format::{date_time, groups_not_listed, relative_time, thousands};
@@ -18,6 +19,19 @@ pub const FIRST_GROUPS: u32 = 100;
 /// Most groups one answer lists (the API's `limit` maximum); past them the
 /// view must be narrowed.
 pub const MAX_GROUPS: u32 = 1_000;
+
+thread_local! {
+    /// Where groups tables stood when a group was opened from them.
+    static PLACES: std::cell::RefCell<Places> = Default::default();
+}
+
+/// The page's address: path and query, as Back returns to it.
+fn here() -> String {
+    web_sys::window()
+        .map(|w| w.location())
+        .and_then(|l| Some(l.pathname().ok()? + &l.search().ok()?))
+        .unwrap_or_default()
+}
 
 /// What the dashboard calls a grouping.
 pub fn group_label(by: GroupBy) -> &'static str {
@@ -72,8 +86,11 @@ pub fn GroupBySelect(
 #[component]
 pub fn GroupsTable(filter: Signal<FindingFilter>, by: GroupBy) -> impl IntoView {
     let loader = Loader::<FindingGroups>::new();
+    // Back from a group: as many groups as were shown, at the same height.
+    let back = PLACES.with(|p| p.borrow_mut().take(&here()));
+    let restore = StoredValue::new(back.map(|b| b.scroll_y));
     // "Show more" lists up to MAX_GROUPS; a narrower filter and a refetch keep that.
-    let limit = RwSignal::new(FIRST_GROUPS);
+    let limit = RwSignal::new(back.map_or(FIRST_GROUPS, |b| b.limit));
     let pace = StoredValue::new(Pace::default());
     // `refresh`: the view again after live changes, whose failure keeps the
     // groups shown instead of an error panel.
@@ -160,7 +177,29 @@ pub fn GroupsTable(filter: Signal<FindingFilter>, by: GroupBy) -> impl IntoView 
     // table and the anchor clicked go away while the router would handle it.
     let navigate = leptos_router::hooks::use_navigate();
     let open = Callback::new(move |href: String| {
+        let scroll_y = web_sys::window()
+            .and_then(|w| w.scroll_y().ok())
+            .unwrap_or(0.0);
+        let place = Place {
+            limit: limit.get_untracked(),
+            scroll_y,
+        };
+        PLACES.with(|p| p.borrow_mut().keep(&here(), place));
         navigate(&href, Default::default());
+    });
+    // Once the groups are on the page (the first answer after Back), back to
+    // where the person was.
+    Effect::new(move |_| {
+        if !matches!(loader.state.get(), Load::Ready(_)) {
+            return;
+        }
+        if let Some(y) = restore.try_update_value(Option::take).flatten() {
+            request_animation_frame(move || {
+                if let Some(w) = web_sys::window() {
+                    w.scroll_to_with_x_and_y(0.0, y);
+                }
+            });
+        }
     });
     move || match loader.state.get() {
         Load::Loading => view! { <Loading label="Grouping findings…"/> }.into_any(),
