@@ -471,12 +471,27 @@ await step("grouping by resource lists the first 100 groups, then up to 1,000 on
   assert.equal(new URL(page.url()).searchParams.get("resource"), key);
   await page.goBack();
   await page.waitForFunction((n) => document.querySelectorAll("table.groups tbody tr").length === n, more.groups.length);
-  await page.waitForFunction((want) => Math.abs(window.scrollY - want) <= 2, y, { timeout: 5000 })
-    .catch(async () => assert.fail(`Back came to ${await page.evaluate(() => window.scrollY)} px, not ${y}`));
-  assert.equal(await page.getAttribute(deep, "data-key"), key);
-  // The place is taken once: a new visit starts at the top with the first 100.
-  await page.goto(`${BASE}/ui/findings?group=resource`);
+  const backAt = async (what) => {
+    await page.waitForFunction((n) => document.querySelectorAll("table.groups tbody tr").length === n, more.groups.length);
+    await page.waitForFunction((want) => Math.abs(window.scrollY - want) <= 2, y, { timeout: 5000 })
+      .catch(async () => assert.fail(`${what} came to ${await page.evaluate(() => window.scrollY)} px, not ${y}`));
+    assert.equal(await page.getAttribute(deep, "data-key"), key);
+  };
+  await backAt("Back");
+  // The place belongs to that history entry: Forward then Back finds it again.
+  await page.goForward();
+  await page.waitForSelector("table.findings tbody tr");
+  await page.goBack();
+  await backAt("Back after Forward");
+  // A new visit to the same address, inside the app (no reload), starts at the
+  // top with the first 100 groups.
+  await page.click(`${deep} a`);
+  await page.waitForSelector("table.findings tbody tr");
+  await page.click("nav a[href='/ui/findings']");
+  await page.waitForFunction(() => location.search === "");
+  await page.selectOption("select[name=group_by]", "resource");
   await page.waitForSelector("table.groups tbody tr");
+  assert.equal(new URL(page.url()).search, "?group=resource");
   assert.equal(await page.locator("table.groups tbody tr").count(), 100);
   assert.equal(await page.evaluate(() => window.scrollY), 0);
 });
@@ -535,8 +550,8 @@ await step("at a phone's width (390×844) no page scrolls sideways", async () =>
       await page.goto(BASE + path);
       for (const s of ready) await page.waitForSelector(s);
       const { scroll, inner } = await page.evaluate(() =>
-        ({ scroll: document.scrollingElement.scrollWidth, inner: window.innerWidth }));
-      if (scroll > inner) wide.push(`${name} (${path}): scrollWidth ${scroll} > innerWidth ${inner}`);
+        ({ scroll: document.scrollingElement.scrollWidth, inner: document.documentElement.clientWidth }));
+      if (scroll > inner) wide.push(`${name} (${path}): scrollWidth ${scroll} > clientWidth ${inner}`);
       await page.screenshot({ path: join(SHOTS, `phone-${shot}.png`), fullPage: true });
     }
     assert.ok(wide.length === 0, `pages wider than a 390 px window:\n${wide.join("\n")}`);

@@ -3,13 +3,10 @@
 //! table loads again on Back (its answer is not kept), and the browser's own
 //! scroll restoration runs before the rows are there.
 //!
-//! A place is taken once: Back restores it, a later visit to the same address
-//! starts at the top as any new visit does.
-
-use std::collections::HashMap;
-
-/// Places kept at most: a person goes back a few steps, not hundreds.
-const KEPT: usize = 16;
+//! The place is kept in the view's own history entry (its `state`, which the
+//! router leaves alone), so it belongs to that entry: Back and Forward to it
+//! restore it as often as they come, and a new visit to the same address (a
+//! new entry) starts at the top.
 
 /// How far down a view was, and how many rows it listed.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -20,34 +17,21 @@ pub struct Place {
     pub scroll_y: f64,
 }
 
-/// Places by the view's address (path and query).
-#[derive(Debug, Default)]
-pub struct Places {
-    by_url: HashMap<String, (u64, Place)>,
-    /// Orders the places by when they were kept, to drop the oldest.
-    clock: u64,
-}
+/// The `state` keys a place is kept under.
+pub const LIMIT_KEY: &str = "cspmGroupsLimit";
+/// See [`LIMIT_KEY`].
+pub const SCROLL_KEY: &str = "cspmGroupsScrollY";
 
-impl Places {
-    /// Keeps the place of the view at `url`, dropping the oldest past [`KEPT`].
-    pub fn keep(&mut self, url: &str, place: Place) {
-        self.clock += 1;
-        self.by_url.insert(url.to_string(), (self.clock, place));
-        if self.by_url.len() > KEPT {
-            if let Some(oldest) = self
-                .by_url
-                .iter()
-                .min_by_key(|(_, (t, _))| *t)
-                .map(|(k, _)| k.clone())
-            {
-                self.by_url.remove(&oldest);
-            }
-        }
-    }
-
-    /// The place kept for `url`, forgotten as it is taken.
-    pub fn take(&mut self, url: &str) -> Option<Place> {
-        self.by_url.remove(url).map(|(_, p)| p)
+impl Place {
+    /// A place read back from a history entry, if it is one this page could
+    /// have kept: a limit within `first..=max`, a finite height ≥ 0 (history
+    /// state survives reloads and could come from another version).
+    pub fn checked(limit: f64, scroll_y: f64, first: u32, max: u32) -> Option<Place> {
+        let whole = limit.fract() == 0.0 && (f64::from(first)..=f64::from(max)).contains(&limit);
+        (whole && scroll_y.is_finite() && scroll_y >= 0.0).then_some(Place {
+            limit: limit as u32,
+            scroll_y,
+        })
     }
 }
 
@@ -55,33 +39,26 @@ impl Places {
 mod tests {
     use super::*;
 
-    const DOWN: Place = Place {
-        limit: 1_000,
-        scroll_y: 8_400.0,
-    };
-
     #[test]
-    fn a_place_is_taken_once_for_its_own_address() {
-        let mut p = Places::default();
-        p.keep("/ui/findings?group=resource", DOWN);
-        assert_eq!(p.take("/ui/findings?group=account"), None);
-        assert_eq!(p.take("/ui/findings?group=resource"), Some(DOWN));
-        assert_eq!(p.take("/ui/findings?group=resource"), None);
-    }
-
-    #[test]
-    fn the_newest_place_of_an_address_wins_and_the_oldest_go() {
-        let mut p = Places::default();
-        for i in 0..=KEPT {
-            p.keep(&format!("/v{i}"), DOWN);
+    fn only_a_place_this_page_could_keep_is_read_back() {
+        assert_eq!(
+            Place::checked(1000.0, 8400.5, 100, 1000),
+            Some(Place {
+                limit: 1000,
+                scroll_y: 8400.5
+            })
+        );
+        assert!(Place::checked(100.0, 0.0, 100, 1000).is_some());
+        for (limit, y) in [
+            (99.0, 0.0),
+            (1001.0, 0.0),
+            (250.5, 0.0),
+            (f64::NAN, 0.0),
+            (1000.0, -1.0),
+            (1000.0, f64::INFINITY),
+            (1000.0, f64::NAN),
+        ] {
+            assert_eq!(Place::checked(limit, y, 100, 1000), None, "{limit} {y}");
         }
-        let later = Place {
-            limit: 100,
-            scroll_y: 10.0,
-        };
-        p.keep("/v5", later);
-        assert_eq!(p.take("/v0"), None, "the oldest was dropped");
-        assert_eq!(p.take("/v5"), Some(later));
-        assert_eq!(p.take(&format!("/v{KEPT}")), Some(DOWN));
     }
 }

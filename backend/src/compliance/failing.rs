@@ -49,7 +49,7 @@ pub async fn failing_page(
             // finding is listed only while it still fails the control.
             StoreResult::Ok(
                 found
-                    .filter(|d| fails(&d.finding, slug, control_id))
+                    .filter(|d| fails_control(&d.finding, slug, control_id))
                     .map(|d| FindingListItem::from(&d.finding)),
             )
         })
@@ -82,11 +82,9 @@ pub async fn read_failing(
         let page = store
             .list_findings(&filter, SCAN_PAGE, cursor.as_deref())
             .await?;
-        for f in page
-            .findings
-            .iter()
-            .filter(|f| after.is_none_or(|a| f.id.as_str() > a) && fails(f, slug, control_id))
-        {
+        for f in page.findings.iter().filter(|f| {
+            after.is_none_or(|a| f.id.as_str() > a) && fails_control(f, slug, control_id)
+        }) {
             ids.insert(f.id.clone());
             if ids.len() > limit {
                 ids.pop_last();
@@ -101,7 +99,7 @@ pub async fn read_failing(
 
 /// Whether `f` is a failing result of control `control_id` of `slug` (what
 /// the control's `failed` count counts).
-fn fails(f: &Finding, slug: &str, control_id: &str) -> bool {
+pub fn fails_control(f: &Finding, slug: &str, control_id: &str) -> bool {
     verdict(f) == Verdict::Fail
         && memberships(f)
             .iter()

@@ -4,7 +4,7 @@
 //! lists that group's findings.
 
 use crate::api;
-use crate::back_place::{Place, Places};
+use crate::back_place::{Place, LIMIT_KEY, SCROLL_KEY};
 use crate::components::now;
 use crate::components::states::{ErrorPanel, Load, Loader, Loading};
 use crate::format::{date_time, groups_not_listed, relative_time, thousands};
@@ -20,17 +20,29 @@ pub const FIRST_GROUPS: u32 = 100;
 /// view must be narrowed.
 pub const MAX_GROUPS: u32 = 1_000;
 
-thread_local! {
-    /// Where groups tables stood when a group was opened from them.
-    static PLACES: std::cell::RefCell<Places> = Default::default();
+/// The place kept in the current history entry ([`crate::back_place`]), if any.
+fn kept_place() -> Option<Place> {
+    let state = web_sys::window()?.history().ok()?.state().ok()?;
+    let number = |key: &str| js_sys::Reflect::get(&state, &key.into()).ok()?.as_f64();
+    Place::checked(
+        number(LIMIT_KEY)?,
+        number(SCROLL_KEY)?,
+        FIRST_GROUPS,
+        MAX_GROUPS,
+    )
 }
 
-/// The page's address: path and query, as Back returns to it.
-fn here() -> String {
-    web_sys::window()
-        .map(|w| w.location())
-        .and_then(|l| Some(l.pathname().ok()? + &l.search().ok()?))
-        .unwrap_or_default()
+/// Keeps `place` in the current history entry, before the router pushes the
+/// next one. Only the entry's state changes, not its address.
+fn keep_place(place: Place) {
+    let Some(history) = web_sys::window().and_then(|w| w.history().ok()) else {
+        return;
+    };
+    let state = js_sys::Object::new();
+    let set = |key: &str, v: f64| js_sys::Reflect::set(&state, &key.into(), &v.into());
+    if set(LIMIT_KEY, f64::from(place.limit)).is_ok() && set(SCROLL_KEY, place.scroll_y).is_ok() {
+        let _ = history.replace_state(&state, "");
+    }
 }
 
 /// What the dashboard calls a grouping.
@@ -87,7 +99,7 @@ pub fn GroupBySelect(
 pub fn GroupsTable(filter: Signal<FindingFilter>, by: GroupBy) -> impl IntoView {
     let loader = Loader::<FindingGroups>::new();
     // Back from a group: as many groups as were shown, at the same height.
-    let back = PLACES.with(|p| p.borrow_mut().take(&here()));
+    let back = kept_place();
     let restore = StoredValue::new(back.map(|b| b.scroll_y));
     // "Show more" lists up to MAX_GROUPS; a narrower filter and a refetch keep that.
     let limit = RwSignal::new(back.map_or(FIRST_GROUPS, |b| b.limit));
@@ -184,16 +196,22 @@ pub fn GroupsTable(filter: Signal<FindingFilter>, by: GroupBy) -> impl IntoView 
             limit: limit.get_untracked(),
             scroll_y,
         };
-        PLACES.with(|p| p.borrow_mut().keep(&here(), place));
+        keep_place(place);
         navigate(&href, Default::default());
     });
     // Once the groups are on the page (the first answer after Back), back to
-    // where the person was.
+    // where the person was; a first answer that failed drops the place, so no
+    // later answer (a refetch, "Show more") moves the window.
     Effect::new(move |_| {
-        if !matches!(loader.state.get(), Load::Ready(_)) {
-            return;
-        }
+        let ready = match loader.state.get() {
+            Load::Loading => return,
+            Load::Ready(_) => true,
+            Load::Failed(_) => false,
+        };
         if let Some(y) = restore.try_update_value(Option::take).flatten() {
+            if !ready {
+                return;
+            }
             request_animation_frame(move || {
                 if let Some(w) = web_sys::window() {
                     w.scroll_to_with_x_and_y(0.0, y);
@@ -293,6 +311,10 @@ fn group_row(
         <tr data-key=g.key.clone() data-total=g.total>
             <td class="col-title">
                 <a href=link on:click=move |ev: leptos::ev::MouseEvent| {
+                    // A click meant for a new tab or window is the browser's.
+                    if ev.button() != 0 || ev.ctrl_key() || ev.meta_key() || ev.shift_key() || ev.alt_key() {
+                        return;
+                    }
                     ev.prevent_default();
                     open.run(href.clone());
                 }>{g.label.clone()}</a>

@@ -106,6 +106,9 @@ fn FailingList(first: FailingFindings, slug: String, control: String) -> impl In
         let Some(after) = next.get_untracked() else {
             return;
         };
+        if busy.get_untracked() {
+            return;
+        }
         busy.set(true);
         error.set(None);
         let (slug, control) = key.get_value();
@@ -123,8 +126,12 @@ fn FailingList(first: FailingFindings, slug: String, control: String) -> impl In
         });
     };
     let now = now();
+    // Memos, so a page that arrives adds its rows without building the table,
+    // the count line or the button again (the button keeps its focus).
+    let has_more = Memo::new(move |_| next.with(Option::is_some));
+    let empty = Memo::new(move |_| rows.with(Vec::is_empty) && !has_more.get());
     move || {
-        if rows.with(Vec::is_empty) && next.with(Option::is_none) {
+        if empty.get() {
             return view! { <Empty message="No active finding fails this control."/> }.into_any();
         }
         view! {
@@ -143,14 +150,15 @@ fn FailingList(first: FailingFindings, slug: String, control: String) -> impl In
                             </tr>
                         </thead>
                         <tbody>
-                            {rows.get().into_iter().map(|f| failing_row(f, now)).collect_view()}
+                            <For each=move || rows.get() key=|f| f.id.clone()
+                                children=move |f| failing_row(f, now)/>
                         </tbody>
                     </table>
                 </div>
                 <p class="muted" data-testid="failing-shown">
-                    {format!("{} shown", thousands(rows.with(|r| r.len() as u64)))}
+                    {move || format!("{} shown", thousands(rows.with(|r| r.len() as u64)))}
                 </p>
-                {move || next.with(Option::is_some).then(|| view! {
+                {move || has_more.get().then(|| view! {
                     <button class="btn" data-testid="failing-more" on:click=more
                         prop:disabled=move || busy.get()>"Show more"</button>
                 })}
