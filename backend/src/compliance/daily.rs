@@ -47,16 +47,26 @@ async fn kept_report(store: &dyn Store, failing_of: Option<&str>) -> StoreResult
 /// What a store without kept rows answers, and what tests hold kept rows to.
 pub async fn read_report(store: &dyn Store) -> StoreResult<Report> {
     let mut report = Report::default();
+    each_finding(store, |f| report.add(f)).await?;
+    Ok(report)
+}
+
+/// Calls `f` on every finding in the store, read page by page (a page is held
+/// at a time): what the reads that stand in for kept results go through.
+pub async fn each_finding(
+    store: &dyn Store,
+    mut f: impl FnMut(&shared_types::Finding),
+) -> StoreResult<()> {
     let filter = shared_types::FindingFilter::default();
     let mut cursor: Option<String> = None;
     loop {
         let page = store
             .list_findings(&filter, PAGE, cursor.as_deref())
             .await?;
-        page.findings.iter().for_each(|f| report.add(f));
+        page.findings.iter().for_each(&mut f);
         match page.next_cursor {
             Some(c) => cursor = Some(c),
-            None => return Ok(report),
+            None => return Ok(()),
         }
     }
 }

@@ -8,16 +8,15 @@
 //! findings are then read by id.
 
 use super::control::memberships;
+use super::daily::each_finding;
 use super::score::{verdict, Verdict};
 use crate::store::{Store, StoreResult};
 use futures::{stream, StreamExt, TryStreamExt};
-use shared_types::{FailingFindings, Finding, FindingFilter, FindingListItem};
+use shared_types::{FailingFindings, Finding, FindingListItem};
 use std::collections::BTreeSet;
 
 /// Findings read by id at once for a page.
 const READS_IN_FLIGHT: usize = 16;
-/// Findings per page of the fallback's read of every finding.
-const SCAN_PAGE: u32 = 1000;
 
 /// The page of control `control_id` of standard `slug` after finding id
 /// `after`, at most `limit` findings (the caller bounds it).
@@ -74,27 +73,18 @@ pub async fn read_failing(
     after: Option<&str>,
     limit: usize,
 ) -> StoreResult<Vec<String>> {
-    let filter = FindingFilter::default();
     // The `limit` smallest so far: memory stays bounded by the page.
     let mut ids = BTreeSet::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let page = store
-            .list_findings(&filter, SCAN_PAGE, cursor.as_deref())
-            .await?;
-        for f in page.findings.iter().filter(|f| {
-            after.is_none_or(|a| f.id.as_str() > a) && fails_control(f, slug, control_id)
-        }) {
+    each_finding(store, |f| {
+        if after.is_none_or(|a| f.id.as_str() > a) && fails_control(f, slug, control_id) {
             ids.insert(f.id.clone());
             if ids.len() > limit {
                 ids.pop_last();
             }
         }
-        match page.next_cursor {
-            Some(c) => cursor = Some(c),
-            None => return Ok(ids.into_iter().collect()),
-        }
-    }
+    })
+    .await?;
+    Ok(ids.into_iter().collect())
 }
 
 /// Whether `f` is a failing result of control `control_id` of `slug` (what

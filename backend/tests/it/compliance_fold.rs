@@ -144,21 +144,13 @@ async fn assert_failing_pages_equal_read(
     }
 }
 
-/// Every stored finding, page by page.
+/// Every stored finding.
 async fn every_finding(store: &dyn Store) -> Vec<Finding> {
     let mut out = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let page = store
-            .list_findings(&Default::default(), 1000, cursor.as_deref())
-            .await
-            .unwrap();
-        out.extend(page.findings);
-        match page.next_cursor {
-            Some(c) => cursor = Some(c),
-            None => return out,
-        }
-    }
+    cspm::compliance::daily::each_finding(store, |f| out.push(f.clone()))
+        .await
+        .unwrap();
+    out
 }
 
 /// A person's workflow change to one of the `stored` findings.
