@@ -22,14 +22,14 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use tower::ServiceExt;
 
-fn app(store: Arc<dyn Store>) -> Router {
+pub(crate) fn app(store: Arc<dyn Store>) -> Router {
     router(AppState::new(
         super::helpers::pipeline(store),
         HttpConfig::default(),
     ))
 }
 
-async fn get(app: &Router, uri: &str) -> (StatusCode, Value) {
+pub(crate) async fn get(app: &Router, uri: &str) -> (StatusCode, Value) {
     let resp = app
         .clone()
         .oneshot(Request::get(uri).body(Body::empty()).unwrap())
@@ -152,21 +152,21 @@ fn control(control: &str, status: &str, resource: &str, n: u32) -> Finding {
 
 /// The set Security Hub's example describes: 12 enabled controls, 6 passed,
 /// 2 with no data (and 3 failed, 1 unknown). Controls with data: 10.
-struct Example {
+pub(crate) struct Example {
     /// Stored as is.
-    findings: Vec<Finding>,
+    pub(crate) findings: Vec<Finding>,
     /// Suppressed by a person after storing (ids).
-    to_suppress: Vec<String>,
+    pub(crate) to_suppress: Vec<String>,
 }
 
 /// Adds a [`control`] finding to `fs` and returns its index.
-fn push(fs: &mut Vec<Finding>, c: &str, status: &str, resource: &str) -> usize {
+pub(crate) fn push(fs: &mut Vec<Finding>, c: &str, status: &str, resource: &str) -> usize {
     let n = u32::try_from(fs.len()).unwrap() + 1;
     fs.push(control(c, status, resource, n));
     fs.len() - 1
 }
 
-fn example() -> Example {
+pub(crate) fn example() -> Example {
     let mut fs = Vec::new();
     // Six passing controls; two of them also have findings that must not count:
     // an archived failure (S3.2) and a failure a person suppresses (S3.3).
@@ -264,143 +264,6 @@ async fn the_documented_example_scores_sixty_percent_without_suppressed_or_archi
     sorted.sort();
     assert_eq!(order, sorted);
     assert_eq!(d.controls[0].status, ControlStatus::Failed);
-}
-
-/// Every failing finding of a control, page by page: the active findings whose
-/// compliance status is FAILED (not the archived or suppressed ones, not the
-/// passing ones), each once, in id order, whatever the page size; a control
-/// without failures and one nobody knows answer an empty page.
-#[tokio::test]
-async fn a_controls_failing_findings_are_listed_page_by_page() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open_dir(dir.path()).unwrap());
-    let ex = example();
-    let mut fs = ex.findings;
-    // Enough failures on one control for several pages.
-    for i in 0..23 {
-        push(&mut fs, "EC2.2", "FAILED", &format!("sg-{i:02}"));
-    }
-    let mut want: Vec<String> = fs
-        .iter()
-        .filter(|f| f.control_id.as_deref() == Some("EC2.2"))
-        .filter(|f| f.compliance_status.as_deref() == Some("FAILED"))
-        .map(|f| f.id.clone())
-        .collect();
-    want.sort();
-    assert_eq!(want.len(), 25);
-    store.upsert(&fs).await.unwrap();
-    for id in &ex.to_suppress {
-        let u = WorkflowUpdate {
-            workflow_status: WorkflowStatus::Suppressed,
-            note: None,
-        };
-        store.set_workflow(id, &u, "test", anchor()).await.unwrap();
-    }
-    let app = app(store.clone());
-    for size in [1usize, 7, 25, 1000] {
-        let mut got: Vec<String> = Vec::new();
-        let mut uri = format!("/compliance/aws-fsbp/controls/EC2.2/failing?limit={size}");
-        for _ in 0..30 {
-            let (status, body) = get(&app, &uri).await;
-            assert_eq!(status, StatusCode::OK, "{uri}: {body}");
-            let page: shared_types::FailingFindings = serde_json::from_value(body).unwrap();
-            assert!(page.items.len() <= size);
-            assert!(page
-                .items
-                .iter()
-                .all(|f| f.workflow_status != WorkflowStatus::Resolved));
-            got.extend(page.items.into_iter().map(|f| f.id));
-            match page.next_after {
-                Some(a) => {
-                    uri = format!(
-                        "/compliance/aws-fsbp/controls/EC2.2/failing?limit={size}&after={a}"
-                    )
-                }
-                None => break,
-            }
-        }
-        assert_eq!(got, want, "pages of {size}");
-    }
-    // Suppressed, archived or passing only: nothing fails. A control or a
-    // standard nobody stored: an empty page too.
-    for control in ["S3.3", "SQS.1", "S3.1", "NOPE.9"] {
-        let (status, body) = get(
-            &app,
-            &format!("/compliance/aws-fsbp/controls/{control}/failing"),
-        )
-        .await;
-        assert_eq!(
-            (status, &body["items"]),
-            (StatusCode::OK, &json!([])),
-            "{control}"
-        );
-        assert!(body.get("next_after").is_none(), "{body}");
-    }
-    let (status, body) = get(&app, "/compliance/cis-1.4/controls/EC2.2/failing").await;
-    assert_eq!((status, &body["items"]), (StatusCode::OK, &json!([])));
-    // A person suppresses one: it leaves the list.
-    let u = WorkflowUpdate {
-        workflow_status: WorkflowStatus::Suppressed,
-        note: None,
-    };
-    store
-        .set_workflow(&want[0], &u, "test", anchor())
-        .await
-        .unwrap();
-    let (_, body) = get(
-        &app,
-        "/compliance/aws-fsbp/controls/EC2.2/failing?limit=1000",
-    )
-    .await;
-    let page: shared_types::FailingFindings = serde_json::from_value(body).unwrap();
-    let ids: Vec<&str> = page.items.iter().map(|f| f.id.as_str()).collect();
-    assert_eq!(ids.len(), 24);
-    assert!(!ids.contains(&want[0].as_str()));
-    // The store's kept results and a read of every finding agree.
-    let read =
-        cspm::compliance::failing::read_failing(store.as_ref(), "aws-fsbp", "EC2.2", None, 1000)
-            .await
-            .unwrap();
-    assert_eq!(read, ids);
-    // An empty `after` is the first page.
-    let (_, body) = get(
-        &app,
-        "/compliance/aws-fsbp/controls/EC2.2/failing?after=&limit=1",
-    )
-    .await;
-    assert_eq!(body["items"][0]["id"], json!(ids[0]), "{body}");
-    // Bad requests name their parameter; bad paths are 404s that echo nothing.
-    let long_after = format!(
-        "/compliance/aws-fsbp/controls/EC2.2/failing?after={}",
-        "a".repeat(1025)
-    );
-    for (uri, field) in [
-        (
-            "/compliance/aws-fsbp/controls/EC2.2/failing?limit=0",
-            "limit",
-        ),
-        (
-            "/compliance/aws-fsbp/controls/EC2.2/failing?limit=1001",
-            "limit",
-        ),
-        (long_after.as_str(), "after"),
-        (
-            "/compliance/aws-fsbp/controls/EC2.2/failing?status=NEW",
-            "status",
-        ),
-    ] {
-        let (status, body) = get(&app, uri).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
-        assert_eq!(body["error"]["field"], field, "{uri}: {body}");
-    }
-    for uri in [
-        "/compliance/%3Cscript%3E/controls/EC2.2/failing",
-        "/compliance/aws-fsbp/controls/a%0Ab/failing",
-    ] {
-        let (status, body) = get(&app, uri).await;
-        assert_eq!(status, StatusCode::NOT_FOUND, "{uri}: {body}");
-        assert!(!body.to_string().contains("<script>"), "{body}");
-    }
 }
 
 #[tokio::test]

@@ -17,6 +17,8 @@ mod bulk_workflow;
 mod cli_dynamo;
 /// Compliance scores per standard: corpus control findings, the documented example, snapshots.
 mod compliance;
+/// A control's failing findings, page by page, through the API.
+mod compliance_failing;
 mod compliance_fold;
 mod corpus;
 /// Every Security Hub document of the shared corpus, parsed and normalized.
